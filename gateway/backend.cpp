@@ -1,0 +1,297 @@
+#include "gateway/backend.h"
+
+#include <cstring>
+
+#include "gateway/log.h"
+#include "kafka_codec/stream.h"
+
+namespace kedge {
+
+bool BrokerRegistry::learn(std::int32_t node_id, const std::string& host, std::int32_t port,
+                           std::string_view source, std::uint64_t now_ms) {
+  if (node_id < 0 || port <= 0 || port > 65535 || host.empty()) return false;
+  auto [it, inserted] = brokers_.try_emplace(node_id);
+  KnownBroker& known = it->second;
+  const bool changed = inserted || known.address.host != host || known.address.port != port;
+  if (changed) {
+    if (!inserted) {
+      log::info("broker {} moved from {} to {}:{} (learned from {})", node_id, known.address.to_string(), host,
+                port, source);
+    }
+    known.address = HostPort{host, static_cast<std::uint16_t>(port)};
+  }
+  known.learned_from = std::string(source);
+  known.learned_at_ms = now_ms;
+  return changed;
+}
+
+std::optional<HostPort> BrokerRegistry::find(std::int32_t node_id) const {
+  auto it = brokers_.find(node_id);
+  if (it == brokers_.end()) return std::nullopt;
+  return it->second.address;
+}
+
+std::string BrokerRegistry::known_ids() const {
+  std::string out;
+  for (const auto& [id, broker] : brokers_) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(id);
+  }
+  return out.empty() ? std::string("none") : out;
+}
+
+namespace {
+struct ResolveRequest {
+  uv_getaddrinfo_t req{};
+  ResolveDone done;
+};
+
+void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result) {
+  std::unique_ptr<ResolveRequest> request(static_cast<ResolveRequest*>(req->data));
+  std::vector<sockaddr_storage> addresses;
+  if (status == 0) {
+    for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+      if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
+      sockaddr_storage storage{};
+      std::memcpy(&storage, ai->ai_addr, ai->ai_addrlen);
+      addresses.push_back(storage);
+    }
+    if (addresses.empty()) status = UV_EAI_NONAME;
+  }
+  uv_freeaddrinfo(result);
+  request->done(status, std::move(addresses));
+}
+}  // namespace
+
+void resolve(uv_loop_t* loop, const HostPort& target, ResolveDone done) {
+  auto request = std::make_unique<ResolveRequest>();
+  request->done = std::move(done);
+  request->req.data = request.get();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  const std::string port = std::to_string(target.port);
+  const int rc = uv_getaddrinfo(loop, &request->req, on_resolved, target.host.c_str(), port.c_str(), &hints);
+  if (rc != 0) {
+    // Report asynchronously all the same: a zero-delay timer owns the callback.
+    struct Deferred {
+      uv_timer_t timer{};
+      ResolveDone done;
+      int status;
+    };
+    auto* deferred = new Deferred{{}, std::move(request->done), rc};
+    uv_timer_init(loop, &deferred->timer);
+    deferred->timer.data = deferred;
+    uv_timer_start(
+        &deferred->timer,
+        [](uv_timer_t* timer) {
+          auto* d = static_cast<Deferred*>(timer->data);
+          d->done(d->status, {});
+          uv_close(reinterpret_cast<uv_handle_t*>(timer),
+                   [](uv_handle_t* h) { delete static_cast<Deferred*>(h->data); });
+        },
+        0, 0);
+    return;
+  }
+  request.release();  // owned by the libuv request until on_resolved
+}
+
+// ---------------------------------------------------------------------------
+// Discovery: connect, send one Metadata request, read one response, close.
+//
+//   start_attempt -> resolving -> connecting -> exchanging -> finish_attempt
+//                        \____________\______________\____ (error/timeout) -> next server or fail
+struct Discovery::Attempt {
+  Discovery* owner = nullptr;
+  std::shared_ptr<bool> owner_alive;
+  uv_tcp_t tcp{};
+  uv_timer_t timer{};
+  uv_connect_t connect{};
+  uv_write_t write{};
+  bool tcp_open = false;
+  int open_handles = 0;
+  bool finished = false;
+  HostPort server;
+  std::int32_t correlation_id = 0;
+  std::vector<std::uint8_t> request;
+  std::vector<std::uint8_t> response;
+  std::uint32_t max_frame_bytes = 0;
+  char read_buffer[16 * 1024];
+
+  void close_handles() {
+    if (tcp_open) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&tcp), on_close);
+      tcp_open = false;
+    }
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer))) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&timer), on_close);
+    }
+  }
+  static void on_close(uv_handle_t* handle) {
+    auto* self = static_cast<Attempt*>(handle->data);
+    if (--self->open_handles == 0) delete self;
+  }
+  void fail(std::string detail) {
+    if (finished) return;
+    finished = true;
+    if (*owner_alive) owner->finish_attempt(this, false, std::move(detail));
+    close_handles();
+  }
+  void succeed() {
+    if (finished) return;
+    finished = true;
+    std::vector<kafka::BrokerEndpoint> brokers;
+    if (!kafka::decode_metadata_brokers(response, correlation_id, brokers)) {
+      finished = false;
+      fail("malformed Metadata response");
+      return;
+    }
+    if (*owner_alive) {
+      const std::uint64_t now = uv_now(tcp.loop);
+      std::string list;
+      for (const auto& broker : brokers) {
+        owner->registry_.learn(broker.node_id, broker.host, broker.port, "discovery", now);
+        if (!list.empty()) list += ", ";
+        list += std::to_string(broker.node_id) + "=" + broker.host + ":" + std::to_string(broker.port);
+      }
+      owner->finish_attempt(this, true, list.empty() ? std::string("no brokers") : list);
+    }
+    close_handles();
+  }
+};
+
+Discovery::Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend, BrokerRegistry& registry,
+                     std::uint32_t max_frame_bytes, std::uint32_t timeout_ms)
+    : loop_(loop),
+      cluster_name_(std::move(cluster_name)),
+      backend_(std::move(backend)),
+      registry_(registry),
+      max_frame_bytes_(max_frame_bytes),
+      timeout_ms_(timeout_ms) {}
+
+Discovery::~Discovery() {
+  *alive_ = false;
+}
+
+void Discovery::refresh(Done done) {
+  waiters_.push_back(std::move(done));
+  if (attempt_ != nullptr) return;  // joins the exchange in flight
+  tries_left_ = backend_.bootstrap_servers.size();
+  start_attempt();
+}
+
+void Discovery::cancel() {
+  auto waiters = std::move(waiters_);
+  waiters_.clear();
+  if (attempt_ != nullptr) {
+    Attempt* attempt = attempt_;
+    attempt_ = nullptr;
+    attempt->finished = true;
+    attempt->close_handles();
+  }
+  for (auto& waiter : waiters) waiter(false, "kedge is shutting down");
+}
+
+void Discovery::start_attempt() {
+  const HostPort server = backend_.bootstrap_servers[next_server_ % backend_.bootstrap_servers.size()];
+  next_server_++;
+  tries_left_--;
+  auto* attempt = new Attempt();
+  attempt_ = attempt;
+  attempt->owner = this;
+  attempt->owner_alive = alive_;
+  attempt->server = server;
+  attempt->max_frame_bytes = max_frame_bytes_;
+  attempt->correlation_id = next_correlation_id_++;
+  attempt->request = kafka::encode_metadata_request(attempt->correlation_id, "kedge-discovery");
+  uv_timer_init(loop_, &attempt->timer);
+  attempt->timer.data = attempt;
+  attempt->open_handles = 1;
+  uv_timer_start(
+      &attempt->timer,
+      [](uv_timer_t* timer) {
+        auto* a = static_cast<Attempt*>(timer->data);
+        a->fail("timed out");
+      },
+      timeout_ms_, 0);
+  log::debug("discovery for {}: asking {} for the broker list", cluster_name_, server.to_string());
+
+  resolve(loop_, server, [attempt, loop = loop_](int status, std::vector<sockaddr_storage> addresses) {
+    if (attempt->finished) return;
+    if (status != 0) {
+      attempt->fail(std::string("cannot resolve: ") + uv_strerror(status));
+      return;
+    }
+    uv_tcp_init(loop, &attempt->tcp);
+    attempt->tcp.data = attempt;
+    attempt->tcp_open = true;
+    attempt->open_handles++;
+    attempt->connect.data = attempt;
+    const int rc = uv_tcp_connect(
+        &attempt->connect, &attempt->tcp, reinterpret_cast<const sockaddr*>(&addresses.front()),
+        [](uv_connect_t* req, int status) {
+          auto* a = static_cast<Attempt*>(req->data);
+          if (a->finished) return;
+          if (status != 0) {
+            a->fail(std::string("connect failed: ") + uv_strerror(status));
+            return;
+          }
+          uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(a->request.data()),
+                                     static_cast<unsigned>(a->request.size()));
+          a->write.data = a;
+          uv_write(&a->write, reinterpret_cast<uv_stream_t*>(&a->tcp), &buf, 1, [](uv_write_t* w, int st) {
+            auto* at = static_cast<Attempt*>(w->data);
+            if (st != 0 && !at->finished) at->fail(std::string("write failed: ") + uv_strerror(st));
+          });
+          uv_read_start(
+              reinterpret_cast<uv_stream_t*>(&a->tcp),
+              [](uv_handle_t* h, size_t, uv_buf_t* out) {
+                auto* at = static_cast<Attempt*>(h->data);
+                *out = uv_buf_init(at->read_buffer, sizeof at->read_buffer);
+              },
+              [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+                auto* at = static_cast<Attempt*>(s->data);
+                if (at->finished) return;
+                if (n < 0) {
+                  at->fail(std::string("read failed: ") + uv_strerror(static_cast<int>(n)));
+                  return;
+                }
+                at->response.insert(at->response.end(), buf->base, buf->base + n);
+                if (at->response.size() < 4) return;
+                const std::uint32_t size = (std::uint32_t{at->response[0]} << 24) |
+                                           (std::uint32_t{at->response[1]} << 16) |
+                                           (std::uint32_t{at->response[2]} << 8) | at->response[3];
+                if (size > at->max_frame_bytes) {
+                  at->fail("response frame of " + std::to_string(size) + " bytes exceeds the maximum");
+                  return;
+                }
+                if (at->response.size() < 4 + static_cast<std::size_t>(size)) return;
+                at->response.resize(4 + static_cast<std::size_t>(size));
+                at->succeed();
+              });
+        });
+    if (rc != 0) attempt->fail(std::string("connect failed: ") + uv_strerror(rc));
+  });
+}
+
+void Discovery::finish_attempt(Attempt* attempt, bool ok, std::string detail) {
+  if (attempt_ != attempt) return;
+  attempt_ = nullptr;
+  if (ok) {
+    requests_sent_++;
+    log::info("discovery for {}: {} lists brokers {}", cluster_name_, attempt->server.to_string(), detail);
+  } else {
+    log::warn("discovery for {}: {}: {}", cluster_name_, attempt->server.to_string(), detail);
+    last_error_ = attempt->server.to_string() + ": " + detail;
+    if (tries_left_ > 0 && !waiters_.empty()) {
+      start_attempt();
+      return;
+    }
+  }
+  auto waiters = std::move(waiters_);
+  waiters_.clear();
+  for (auto& waiter : waiters) waiter(ok, ok ? detail : last_error_);
+}
+
+}  // namespace kedge

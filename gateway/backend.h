@@ -1,0 +1,87 @@
+#pragma once
+// What kedge knows about one virtual cluster's backend brokers, and how it
+// learns more.
+//
+// Broker addresses are learned from every address-bearing response that passes
+// through (Metadata, FindCoordinator, DescribeCluster, NodeEndpoints) and, when
+// a client asks for a broker kedge has not seen yet (e.g. after a restart, a
+// client reconnects straight to broker-<id>), from kedge's own Metadata request
+// on a discovery connection to one of the bootstrap servers.
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/config.h"
+
+namespace kedge {
+
+struct KnownBroker {
+  HostPort address;
+  std::string learned_from;  // e.g. "Metadata v12 response", "discovery"
+  std::uint64_t learned_at_ms = 0;  // uv_now of the loop
+};
+
+class BrokerRegistry {
+ public:
+  // Records (or refreshes) the real address of `node_id`. Returns true if it changed.
+  bool learn(std::int32_t node_id, const std::string& host, std::int32_t port, std::string_view source,
+             std::uint64_t now_ms);
+  std::optional<HostPort> find(std::int32_t node_id) const;
+  std::string known_ids() const;  // "1, 2, 3" for log lines
+  const std::map<std::int32_t, KnownBroker>& brokers() const { return brokers_; }
+
+ private:
+  std::map<std::int32_t, KnownBroker> brokers_;
+};
+
+// Resolves a HostPort to socket addresses: numeric hosts synchronously,
+// names with uv_getaddrinfo. `done` runs exactly once, on the loop thread,
+// never synchronously inside resolve() (style practice 13).
+using ResolveDone = std::function<void(int status, std::vector<sockaddr_storage> addresses)>;
+void resolve(uv_loop_t* loop, const HostPort& target, ResolveDone done);
+
+// One discovery client per virtual cluster. Callers ask for a refresh and get
+// called back when it finished (successfully or not); concurrent requests
+// share one in-flight Metadata exchange.
+class Discovery {
+ public:
+  using Done = std::function<void(bool ok, std::string detail)>;
+  Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend, BrokerRegistry& registry,
+            std::uint32_t max_frame_bytes, std::uint32_t timeout_ms);
+  ~Discovery();
+  Discovery(const Discovery&) = delete;
+  Discovery& operator=(const Discovery&) = delete;
+
+  void refresh(Done done);
+  // Fails pending callers and abandons the in-flight attempt (shutdown).
+  void cancel();
+  std::uint64_t requests_sent() const { return requests_sent_; }
+
+ private:
+  struct Attempt;
+  void start_attempt();
+  void finish_attempt(Attempt* attempt, bool ok, std::string detail);
+
+  uv_loop_t* loop_;
+  std::string cluster_name_;
+  BackendConfig backend_;
+  BrokerRegistry& registry_;
+  std::uint32_t max_frame_bytes_;
+  std::uint32_t timeout_ms_;
+  std::vector<Done> waiters_;
+  Attempt* attempt_ = nullptr;
+  std::size_t next_server_ = 0;
+  std::size_t tries_left_ = 0;
+  std::int32_t next_correlation_id_ = 1;
+  std::uint64_t requests_sent_ = 0;
+  std::string last_error_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace kedge

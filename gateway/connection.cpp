@@ -1,0 +1,653 @@
+#include "gateway/connection.h"
+
+#include <openssl/err.h>
+
+#include <cstring>
+#include <memory>
+
+#include "certs/tls_context.h"
+#include "gateway/log.h"
+#include "gateway/server.h"
+#include "sni/client_hello.h"
+
+namespace kedge {
+namespace {
+
+constexpr std::uint32_t kFlushDeadlineMs = 5'000;
+
+std::string peer_name(const uv_tcp_t* tcp) {
+  sockaddr_storage storage{};
+  int len = sizeof storage;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&storage), &len) != 0) return "?";
+  char ip[INET6_ADDRSTRLEN] = {0};
+  if (storage.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
+    uv_ip6_name(in6, ip, sizeof ip);
+    return fmt::format("[{}]:{}", ip, ntohs(in6->sin6_port));
+  }
+  const auto* in4 = reinterpret_cast<const sockaddr_in*>(&storage);
+  uv_ip4_name(in4, ip, sizeof ip);
+  return fmt::format("{}:{}", ip, ntohs(in4->sin_port));
+}
+
+std::string_view api_name(std::int16_t api_key) {
+  switch (api_key) {
+    case 0: return "Produce";
+    case 1: return "Fetch";
+    case 3: return "Metadata";
+    case 10: return "FindCoordinator";
+    case 18: return "ApiVersions";
+    case 55: return "DescribeQuorum";
+    case 60: return "DescribeCluster";
+    case 78: return "ShareFetch";
+    case 79: return "ShareAcknowledge";
+    default: return "api";
+  }
+}
+
+// Encrypts response bytes for the client as the ResponseProcessor emits them.
+class TlsSink final : public kafka::ByteSink {
+ public:
+  explicit TlsSink(SSL* ssl) : ssl_(ssl) {}
+  void write(std::span<const std::uint8_t> bytes) override {
+    if (failed_ || bytes.empty()) return;
+    // Memory BIOs grow as needed, so SSL_write either takes everything or fails.
+    if (SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) <= 0) {
+      failed_ = true;
+      return;
+    }
+    written_ += bytes.size();
+  }
+  bool failed() const { return failed_; }
+  std::size_t written() const { return written_; }
+
+ private:
+  SSL* ssl_;
+  bool failed_ = false;
+  std::size_t written_ = 0;
+};
+
+struct ConnectRequest {
+  uv_connect_t req{};
+  Server* server = nullptr;
+  std::uint64_t connection_id = 0;
+  uv_tcp_t* handle = nullptr;
+};
+
+}  // namespace
+
+struct Connection::WriteRequest {
+  uv_write_t req{};
+  Connection* connection = nullptr;
+  Side side = Side::client;
+  std::size_t size = 0;
+  std::unique_ptr<char[]> bytes;
+};
+
+Connection::Connection(Server& server, Listener& listener, std::uint64_t id)
+    : server_(server),
+      listener_(listener),
+      id_(id),
+      requests_(server.config().limits.max_frame_bytes),
+      responses_(server.config().limits.max_frame_bytes, *this) {}
+
+Connection::~Connection() {
+  if (ssl_ != nullptr) SSL_free(ssl_);  // frees both memory BIOs
+}
+
+bool Connection::accept_from(uv_stream_t* server_stream) {
+  uv_loop_t* loop = server_.loop();
+  uv_tcp_init(loop, &client_);
+  client_.data = this;
+  uv_timer_init(loop, &deadline_);
+  deadline_.data = this;
+  uv_timer_init(loop, &connect_timer_);
+  connect_timer_.data = this;
+  open_handles_ = 3;
+  if (uv_accept(server_stream, reinterpret_cast<uv_stream_t*>(&client_)) != 0) {
+    close(DisconnectCause::client_error);
+    return false;
+  }
+  client_address_ = peer_name(&client_);
+  uv_tcp_nodelay(&client_, 1);
+  uv_timer_start(
+      &deadline_,
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<Connection*>(timer->data);
+        if (self->state_ == State::flushing) {
+          self->close(self->cause_);
+        } else {
+          log::info("conn {} from {}: no TLS handshake within {} ms, closing", self->id_, self->client_address_,
+                    self->server_.config().limits.client_hello_timeout_ms);
+          self->close(DisconnectCause::hello_timeout);
+        }
+      },
+      server_.config().limits.client_hello_timeout_ms, 0);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&client_), on_alloc, on_client_read);
+  client_reading_ = true;
+  return true;
+}
+
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(handle->data);
+  *buf = uv_buf_init(self->server_.buffers().socket_read.get(), LoopBuffers::kSize);
+}
+
+// ---------------------------------------------------------------- client side
+
+void Connection::on_client_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (nread > 0) {
+    self->handle_client_bytes(buf->base, static_cast<std::size_t>(nread));
+  } else if (nread == UV_EOF) {
+    if (self->state_ == State::forwarding) {
+      self->close_after_flush(DisconnectCause::client_closed);
+    } else {
+      self->close(DisconnectCause::client_closed);
+    }
+  } else if (nread < 0) {
+    log::debug("conn {}: client read error: {}", self->id_, uv_strerror(static_cast<int>(nread)));
+    self->close(DisconnectCause::client_error);
+  }
+}
+
+void Connection::handle_client_bytes(const char* data, std::size_t len) {
+  switch (state_) {
+    case State::reading_hello:
+      hello_.insert(hello_.end(), data, data + len);
+      handle_hello();
+      return;
+    case State::handshaking:
+    case State::forwarding:
+      if (BIO_write(network_in_, data, static_cast<int>(len)) != static_cast<int>(len)) {
+        close(DisconnectCause::tls_handshake_failed);
+        return;
+      }
+      if (state_ == State::handshaking) {
+        drive_handshake();
+      } else {
+        read_plaintext();
+      }
+      return;
+    case State::flushing:
+    case State::closed:
+      return;
+  }
+}
+
+void Connection::handle_hello() {
+  const sni::HelloResult result = sni::parse_client_hello(hello_);
+  if (std::holds_alternative<sni::NeedMore>(result)) return;
+  if (std::holds_alternative<sni::NotTls>(result)) {
+    log::info("conn {} from {}: first bytes are not a TLS handshake, closing", id_, client_address_);
+    close(DisconnectCause::not_tls);
+    return;
+  }
+  if (const auto* bad = std::get_if<sni::Malformed>(&result)) {
+    log::info("conn {} from {}: malformed TLS ClientHello ({}), closing", id_, client_address_, bad->reason);
+    close(DisconnectCause::malformed_hello);
+    return;
+  }
+  if (std::holds_alternative<sni::NoSni>(result)) {
+    reject_hello(DisconnectCause::no_sni, {});
+    return;
+  }
+  sni_ = std::get<sni::Found>(result).name;
+  target_ = server_.mapper().identify(sni_);
+  if (std::holds_alternative<sni::NotRecognised>(target_.role)) {
+    reject_hello(DisconnectCause::unknown_sni, sni_);
+    return;
+  }
+  if (const auto* node = std::get_if<sni::Node>(&target_.role)) {
+    target_label_ = fmt::format("broker {}", node->id);
+  } else {
+    target_label_ = "bootstrap";
+  }
+  ClusterRuntime& cluster = server_.cluster(target_.cluster);
+  log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
+             target_label_);
+  start_tls(cluster.ctx ? cluster.ctx.get() : listener_.default_ctx.get());
+  if (state_ == State::closed) return;
+  // The broker connection is set up while the TLS handshake runs.
+  locate_upstream();
+  if (state_ == State::closed) return;
+  drive_handshake();
+}
+
+void Connection::reject_hello(DisconnectCause cause, std::string_view sni) {
+  if (cause == DisconnectCause::no_sni) {
+    log::info("conn {} from {}: TLS ClientHello carries no server_name; refusing (unrecognized_name)", id_,
+              client_address_);
+  } else {
+    log::info("conn {} from {}: server_name {} matches no virtual cluster; refusing (unrecognized_name)", id_,
+              client_address_, sni);
+  }
+  // The reject context's ClientHello callback fails the handshake with
+  // alert 112 unrecognized_name (RFC 6066 §3); OpenSSL writes the alert record.
+  start_tls(listener_.reject_ctx.get());
+  if (state_ == State::closed) return;
+  SSL_do_handshake(ssl_);
+  ERR_clear_error();
+  flush_tls_output();
+  close_after_flush(cause);
+}
+
+void Connection::start_tls(SSL_CTX* ctx) {
+  ssl_ = SSL_new(ctx);
+  network_in_ = BIO_new(BIO_s_mem());
+  network_out_ = BIO_new(BIO_s_mem());
+  if (ssl_ == nullptr || network_in_ == nullptr || network_out_ == nullptr) {
+    if (ssl_ == nullptr) {
+      BIO_free(network_in_);
+      BIO_free(network_out_);
+      network_in_ = network_out_ = nullptr;
+    }
+    log::error("conn {}: cannot allocate TLS state: {}", id_, certs::drain_openssl_errors());
+    close(DisconnectCause::tls_handshake_failed);
+    return;
+  }
+  BIO_set_mem_eof_return(network_in_, -1);  // empty input means "wait", not EOF
+  SSL_set_bio(ssl_, network_in_, network_out_);
+  SSL_set_accept_state(ssl_);
+  BIO_write(network_in_, hello_.data(), static_cast<int>(hello_.size()));
+  std::vector<std::uint8_t>().swap(hello_);
+  state_ = State::handshaking;
+}
+
+void Connection::drive_handshake() {
+  const int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    state_ = State::forwarding;
+    uv_timer_stop(&deadline_);
+    log::debug("conn {}: TLS established ({} {}) for {}", id_, SSL_get_version(ssl_),
+               SSL_CIPHER_get_name(SSL_get_current_cipher(ssl_)), sni_);
+    flush_tls_output();
+    if (state_ == State::closed) return;
+    read_plaintext();
+    return;
+  }
+  const int err = SSL_get_error(ssl_, rc);
+  if (err == SSL_ERROR_WANT_READ) {
+    flush_tls_output();
+    return;
+  }
+  log::info("conn {} from {}: TLS handshake for {} failed: {}", id_, client_address_, sni_,
+            certs::drain_openssl_errors());
+  flush_tls_output();  // the alert, if OpenSSL produced one
+  close_after_flush(DisconnectCause::tls_handshake_failed);
+}
+
+void Connection::read_plaintext() {
+  char* buffer = server_.buffers().plaintext.get();
+  while (state_ == State::forwarding) {
+    const int n = SSL_read(ssl_, buffer, static_cast<int>(LoopBuffers::kSize));
+    if (n > 0) {
+      const auto* bytes = reinterpret_cast<const std::uint8_t*>(buffer);
+      bytes_from_client_ += static_cast<std::size_t>(n);
+      server_.stats().bytes_from_clients += static_cast<std::size_t>(n);
+      const kafka::Errc errc = requests_.feed({bytes, static_cast<std::size_t>(n)}, in_flight_);
+      if (errc != kafka::Errc::ok) {
+        log::warn("conn {} from {} ({} {}): client request stream error: {}; closing", id_, client_address_,
+                  server_.cluster(target_.cluster).config.name, target_label_, kafka::to_string(errc));
+        close(DisconnectCause::frame_error);
+        return;
+      }
+      send_to_upstream(bytes, static_cast<std::size_t>(n));
+      continue;
+    }
+    const int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_WANT_READ) break;
+    if (err == SSL_ERROR_ZERO_RETURN) {  // close_notify from the client
+      close_after_flush(DisconnectCause::client_closed);
+      return;
+    }
+    log::info("conn {} from {}: TLS error: {}", id_, client_address_, certs::drain_openssl_errors());
+    close(DisconnectCause::client_error);
+    return;
+  }
+  flush_tls_output();  // TLS 1.3 post-handshake messages (session tickets, key updates)
+}
+
+void Connection::flush_tls_output() {
+  if (network_out_ == nullptr) return;
+  char* buffer = server_.buffers().ciphertext.get();
+  while (state_ != State::closed && BIO_ctrl_pending(network_out_) > 0) {
+    const int n = BIO_read(network_out_, buffer, static_cast<int>(LoopBuffers::kSize));
+    if (n <= 0) break;
+    write_to(Side::client, buffer, static_cast<std::size_t>(n));
+  }
+}
+
+// -------------------------------------------------------------- upstream side
+
+void Connection::locate_upstream() {
+  ClusterRuntime& cluster = server_.cluster(target_.cluster);
+  upstream_state_ = Upstream::locating;
+  if (std::holds_alternative<sni::Bootstrap>(target_.role)) {
+    const auto& servers = cluster.config.backend.bootstrap_servers;
+    connect_upstream(servers[bootstrap_attempts_++ % servers.size()]);
+    return;
+  }
+  const std::int32_t node_id = std::get<sni::Node>(target_.role).id;
+  if (auto address = cluster.registry.find(node_id)) {
+    connect_upstream(*address);
+    return;
+  }
+  log::info("conn {}: broker {} of {} not known yet; asking the backend", id_, node_id, cluster.config.name);
+  server_.stats().discovery_requests++;
+  cluster.discovery->refresh([server = &server_, id = id_, node_id](bool ok, const std::string& detail) {
+    Connection* self = server->find_connection(id);
+    if (self == nullptr || self->state_ == State::closed || self->state_ == State::flushing) return;
+    ClusterRuntime& vc = server->cluster(self->target_.cluster);
+    if (auto address = vc.registry.find(node_id)) {
+      self->connect_upstream(*address);
+    } else if (ok) {
+      log::warn("conn {} from {}: {} asks for broker {} but virtual cluster {} has brokers {}; closing", id,
+                self->client_address_, self->sni_, node_id, vc.config.name, vc.registry.known_ids());
+      self->close(DisconnectCause::unknown_broker);
+    } else {
+      log::warn("conn {} from {}: cannot learn the address of broker {} of {}: {}; closing", id,
+                self->client_address_, node_id, vc.config.name, detail);
+      self->close(DisconnectCause::upstream_connect_failed);
+    }
+  });
+}
+
+void Connection::connect_upstream(const HostPort& target) {
+  upstream_target_ = target;
+  upstream_state_ = Upstream::resolving;
+  resolve(server_.loop(), target,
+          [server = &server_, id = id_](int status, std::vector<sockaddr_storage> addresses) {
+            Connection* self = server->find_connection(id);
+            if (self == nullptr || self->state_ == State::closed || self->state_ == State::flushing) return;
+            if (status != 0) {
+              self->upstream_failed(std::string("cannot resolve: ") + uv_strerror(status));
+              return;
+            }
+            self->upstream_state_ = Upstream::connecting;
+            self->upstream_ = new uv_tcp_t{};
+            uv_tcp_init(server->loop(), self->upstream_);
+            self->upstream_->data = self;
+            self->open_handles_++;
+            auto* request = new ConnectRequest{{}, server, id, self->upstream_};
+            request->req.data = request;
+            const int rc = uv_tcp_connect(&request->req, self->upstream_,
+                                          reinterpret_cast<const sockaddr*>(&addresses.front()),
+                                          [](uv_connect_t* req, int st) {
+                                            std::unique_ptr<ConnectRequest> r(static_cast<ConnectRequest*>(req->data));
+                                            Connection* conn = r->server->find_connection(r->connection_id);
+                                            if (conn == nullptr || conn->upstream_ != r->handle) return;
+                                            conn->on_upstream_connected(st);
+                                          });
+            if (rc != 0) {
+              delete request;
+              self->upstream_failed(std::string("connect: ") + uv_strerror(rc));
+              return;
+            }
+            uv_timer_start(
+                &self->connect_timer_,
+                [](uv_timer_t* timer) {
+                  static_cast<Connection*>(timer->data)->upstream_failed("connect timed out");
+                },
+                server->config().limits.upstream_connect_timeout_ms, 0);
+          });
+}
+
+void Connection::on_upstream_connected(int status) {
+  if (state_ == State::closed || state_ == State::flushing) return;
+  uv_timer_stop(&connect_timer_);
+  if (status != 0) {
+    upstream_failed(uv_strerror(status));
+    return;
+  }
+  upstream_state_ = Upstream::connected;
+  uv_tcp_nodelay(upstream_, 1);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(upstream_), on_alloc, on_upstream_read);
+  upstream_reading_ = true;
+  log::debug("conn {}: connected to {} ({} {})", id_, upstream_target_.to_string(),
+             server_.cluster(target_.cluster).config.name, target_label_);
+  if (!pending_to_upstream_.empty()) {
+    std::vector<std::uint8_t> pending;
+    pending.swap(pending_to_upstream_);
+    write_to(Side::upstream, reinterpret_cast<const char*>(pending.data()), pending.size());
+  }
+  update_flow_control();
+}
+
+void Connection::upstream_failed(const std::string& why) {
+  if (state_ == State::closed || state_ == State::flushing) return;
+  uv_timer_stop(&connect_timer_);
+  ClusterRuntime& cluster = server_.cluster(target_.cluster);
+  log::warn("conn {} ({} {}): cannot connect to {}: {}", id_, cluster.config.name, target_label_,
+            upstream_target_.to_string(), why);
+  if (upstream_ != nullptr) {
+    close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
+    upstream_ = nullptr;
+  }
+  const auto& servers = cluster.config.backend.bootstrap_servers;
+  if (std::holds_alternative<sni::Bootstrap>(target_.role) && bootstrap_attempts_ < servers.size()) {
+    connect_upstream(servers[bootstrap_attempts_++ % servers.size()]);
+    return;
+  }
+  close(DisconnectCause::upstream_connect_failed);
+}
+
+void Connection::on_upstream_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (nread > 0) {
+    self->handle_upstream_bytes(buf->base, static_cast<std::size_t>(nread));
+  } else if (nread == UV_EOF) {
+    self->close_after_flush(DisconnectCause::upstream_closed);
+  } else if (nread < 0) {
+    log::debug("conn {}: broker read error: {}", self->id_, uv_strerror(static_cast<int>(nread)));
+    self->close(DisconnectCause::upstream_error);
+  }
+}
+
+void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
+  if (state_ != State::forwarding) {
+    if (state_ != State::flushing && state_ != State::closed) {
+      log::warn("conn {}: broker sent {} bytes before the client finished TLS; closing", id_, len);
+      close(DisconnectCause::frame_error);
+    }
+    return;
+  }
+  TlsSink sink(ssl_);
+  const kafka::Errc errc =
+      responses_.feed({reinterpret_cast<const std::uint8_t*>(data), len}, in_flight_, sink);
+  bytes_to_client_ += sink.written();
+  server_.stats().bytes_to_clients += sink.written();
+  flush_tls_output();
+  if (state_ == State::closed) return;
+  if (sink.failed()) {
+    log::warn("conn {}: TLS write failed: {}", id_, certs::drain_openssl_errors());
+    close(DisconnectCause::client_error);
+    return;
+  }
+  if (errc != kafka::Errc::ok) {
+    log::warn("conn {} ({} {} via {}): broker response error: {}; closing the connection pair", id_,
+              server_.cluster(target_.cluster).config.name, target_label_, upstream_target_.to_string(),
+              kafka::to_string(errc));
+    close_after_flush(DisconnectCause::frame_error);
+  }
+}
+
+void Connection::send_to_upstream(const std::uint8_t* data, std::size_t len) {
+  if (upstream_state_ != Upstream::connected) {
+    pending_to_upstream_.insert(pending_to_upstream_.end(), data, data + len);
+    update_flow_control();
+    return;
+  }
+  write_to(Side::upstream, reinterpret_cast<const char*>(data), len);
+}
+
+// ------------------------------------------------------ output + flow control
+
+void Connection::write_to(Side side, const char* data, std::size_t len) {
+  if (state_ == State::closed || len == 0) return;
+  uv_stream_t* stream = side == Side::client ? reinterpret_cast<uv_stream_t*>(&client_)
+                                             : reinterpret_cast<uv_stream_t*>(upstream_);
+  std::size_t& queued = side == Side::client ? queued_to_client_ : queued_to_upstream_;
+  std::size_t written = 0;
+  if (queued == 0) {
+    // Fast path: the socket usually takes everything; no copy, no request.
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
+    const int rc = uv_try_write(stream, &buf, 1);
+    if (rc >= 0) {
+      written = static_cast<std::size_t>(rc);
+    } else if (rc != UV_EAGAIN) {
+      log::debug("conn {}: write to {} failed: {}", id_, side == Side::client ? "client" : "broker",
+                 uv_strerror(rc));
+      close(side == Side::client ? DisconnectCause::client_error : DisconnectCause::upstream_error);
+      return;
+    }
+    if (written == len) return;
+  }
+  auto* request = new WriteRequest();
+  request->connection = this;
+  request->side = side;
+  request->size = len - written;
+  request->bytes.reset(new char[request->size]);
+  std::memcpy(request->bytes.get(), data + written, request->size);
+  request->req.data = request;
+  uv_buf_t buf = uv_buf_init(request->bytes.get(), static_cast<unsigned>(request->size));
+  const int rc = uv_write(&request->req, stream, &buf, 1, on_write_done);
+  if (rc != 0) {
+    delete request;
+    close(side == Side::client ? DisconnectCause::client_error : DisconnectCause::upstream_error);
+    return;
+  }
+  queued += request->size;
+  update_flow_control();
+}
+
+void Connection::on_write_done(uv_write_t* req, int status) {
+  std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(req->data));
+  Connection* self = request->connection;
+  std::size_t& queued = request->side == Side::client ? self->queued_to_client_ : self->queued_to_upstream_;
+  queued -= request->size;
+  if (self->state_ == State::closed) return;
+  if (status < 0) {
+    log::debug("conn {}: write to {} failed: {}", self->id_, request->side == Side::client ? "client" : "broker",
+               uv_strerror(status));
+    self->close(request->side == Side::client ? DisconnectCause::client_error : DisconnectCause::upstream_error);
+    return;
+  }
+  self->update_flow_control();
+  self->maybe_finish_flush();
+}
+
+// Symmetric watermarks (style practice 11): a side whose outbound queue is
+// above the high watermark stops the *other* side's reads until it drains
+// below half of it.
+void Connection::update_flow_control() {
+  if (state_ == State::closed || state_ == State::flushing) return;
+  const std::size_t high = server_.config().limits.high_watermark_bytes;
+  const std::size_t low = high / 2;
+  const std::size_t toward_upstream = queued_to_upstream_ + pending_to_upstream_.size();
+  if (!client_reads_paused_ && toward_upstream > high) {
+    client_reads_paused_ = true;
+    if (client_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));
+    client_reading_ = false;
+    log::trace("conn {}: {} bytes queued for the broker; pausing client reads", id_, toward_upstream);
+  } else if (client_reads_paused_ && toward_upstream <= low) {
+    client_reads_paused_ = false;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&client_), on_alloc, on_client_read);
+    client_reading_ = true;
+  }
+  if (upstream_state_ != Upstream::connected) return;
+  const std::size_t toward_client = queued_to_client_;
+  if (!upstream_reads_paused_ && toward_client > high) {
+    upstream_reads_paused_ = true;
+    if (upstream_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(upstream_));
+    upstream_reading_ = false;
+    log::trace("conn {}: {} bytes queued for the client; pausing broker reads", id_, toward_client);
+  } else if (upstream_reads_paused_ && toward_client <= low) {
+    upstream_reads_paused_ = false;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(upstream_), on_alloc, on_upstream_read);
+    upstream_reading_ = true;
+  }
+}
+
+void Connection::close_after_flush(DisconnectCause cause) {
+  if (state_ == State::closed || state_ == State::flushing) return;
+  const bool tls_up = state_ == State::forwarding;
+  cause_ = cause;
+  state_ = State::flushing;
+  if (client_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));
+  client_reading_ = false;
+  if (upstream_ != nullptr && upstream_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(upstream_));
+  upstream_reading_ = false;
+  if (tls_up && cause != DisconnectCause::client_error) {
+    SSL_shutdown(ssl_);  // best-effort close_notify
+    ERR_clear_error();
+    flush_tls_output();
+    if (state_ == State::closed) return;
+  }
+  uv_timer_stop(&deadline_);
+  uv_timer_start(
+      &deadline_, [](uv_timer_t* timer) { auto* self = static_cast<Connection*>(timer->data); self->close(self->cause_); },
+      kFlushDeadlineMs, 0);
+  maybe_finish_flush();
+}
+
+void Connection::maybe_finish_flush() {
+  if (state_ == State::flushing && queued_to_client_ == 0 && queued_to_upstream_ == 0) close(cause_);
+}
+
+void Connection::close(DisconnectCause cause) {
+  if (state_ == State::closed) return;
+  const bool was_flushing = state_ == State::flushing;
+  state_ = State::closed;
+  if (!was_flushing) cause_ = cause;
+  GatewayStats& stats = server_.stats();
+  stats.connections_active--;
+  stats.closed_by_cause[static_cast<std::size_t>(cause_)]++;
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
+  log::info("conn {} closed: client={} sni={} vc={} target={} upstream={} bytes_in={} bytes_out={} duration_ms={} "
+            "cause={}",
+            id_, client_address_, sni_.empty() ? "-" : sni_,
+            target_label_.empty() ? "-" : server_.cluster(target_.cluster).config.name,
+            target_label_.empty() ? "-" : target_label_,
+            upstream_state_ == Upstream::connected ? upstream_target_.to_string() : std::string("-"),
+            bytes_from_client_, bytes_to_client_, elapsed, label(cause_));
+  close_handle(reinterpret_cast<uv_handle_t*>(&client_));
+  if (upstream_ != nullptr) close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
+  close_handle(reinterpret_cast<uv_handle_t*>(&deadline_));
+  close_handle(reinterpret_cast<uv_handle_t*>(&connect_timer_));
+}
+
+void Connection::close_handle(uv_handle_t* handle) {
+  if (!uv_is_closing(handle)) uv_close(handle, on_handle_closed);
+}
+
+void Connection::on_handle_closed(uv_handle_t* handle) {
+  auto* self = static_cast<Connection*>(handle->data);
+  const bool owned_upstream = handle != reinterpret_cast<uv_handle_t*>(&self->client_) &&
+                              handle != reinterpret_cast<uv_handle_t*>(&self->deadline_) &&
+                              handle != reinterpret_cast<uv_handle_t*>(&self->connect_timer_);
+  if (owned_upstream) delete reinterpret_cast<uv_tcp_t*>(handle);
+  if (--self->open_handles_ == 0 && self->state_ == State::closed) {
+    self->server_.release_connection(self->id_);  // destroys *self
+  }
+}
+
+// ------------------------------------------------------------ kafka::AddressMap
+
+kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
+  return Advertised{server_.mapper().broker_host(target_.cluster, node_id),
+                    static_cast<std::int32_t>(listener_.config.advertised_port)};
+}
+
+void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,
+                                       std::string_view real_host, std::int32_t real_port,
+                                       const Advertised& advertised) {
+  ClusterRuntime& cluster = server_.cluster(target_.cluster);
+  cluster.registry.learn(node_id, std::string(real_host), real_port,
+                         fmt::format("{} v{} response", api_name(api_key), api_version), uv_now(server_.loop()));
+  log::debug("rewrote {} v{} for {}: broker {} {}:{} -> {}:{}", api_name(api_key), api_version, cluster.config.name,
+             node_id, real_host, real_port, advertised.host, advertised.port);
+}
+
+}  // namespace kedge

@@ -1,0 +1,142 @@
+#pragma once
+// One client connection and the broker connection it is paired with.
+//
+// State machine (transitions are the only writers of state_):
+//
+//   ReadingHello --hello parsed, SNI known--> Handshaking --TLS done--> Forwarding
+//        |                    |                   |                        |
+//        |  not TLS/malformed |  unknown/no SNI:  |  handshake failed,     | EOF / error / frame error
+//        |  timeout           |  alert 112 sent   |  timeout               |
+//        v                    v                   v                        v
+//      Closed <------------ Flushing (writes queued before close drain, bounded by a deadline)
+//
+// The upstream side runs in parallel from the moment the SNI is known:
+//   None -> Locating (registry / discovery) -> Resolving -> Connecting -> Connected
+// Client plaintext that arrives before Connected waits in pending_to_upstream_
+// (counted against the high watermark).
+//
+// close(cause) is idempotent: it stops reads and timers, closes every handle
+// and the object is freed by Server::release_connection from the last close
+// callback, after libuv has run every pending write/connect callback.
+#include <openssl/ssl.h>
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/config.h"
+#include "gateway/stats.h"
+#include "kafka_codec/stream.h"
+#include "sni/hostname.h"
+
+namespace kedge {
+
+class Server;
+struct Listener;
+
+class Connection final : private kafka::AddressMap {
+ public:
+  Connection(Server& server, Listener& listener, std::uint64_t id);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Accepts from `server_stream` and starts reading the ClientHello.
+  bool accept_from(uv_stream_t* server_stream);
+  void close(DisconnectCause cause);
+  std::uint64_t id() const { return id_; }
+
+ private:
+  enum class State { reading_hello, handshaking, forwarding, flushing, closed };
+  enum class Upstream { none, locating, resolving, connecting, connected };
+  enum class Side { client, upstream };
+
+  struct WriteRequest;
+
+  // libuv callbacks
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_client_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_upstream_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_write_done(uv_write_t* req, int status);
+  static void on_handle_closed(uv_handle_t* handle);
+
+  // client side
+  void handle_client_bytes(const char* data, std::size_t len);
+  void handle_hello();
+  void reject_hello(DisconnectCause cause, std::string_view sni);
+  void start_tls(SSL_CTX* ctx);
+  void drive_handshake();
+  void read_plaintext();
+  void flush_tls_output();
+
+  // upstream side
+  void locate_upstream();
+  void connect_upstream(const HostPort& target);
+  void on_upstream_connected(int status);
+  void upstream_failed(const std::string& why);
+  void handle_upstream_bytes(const char* data, std::size_t len);
+  void send_to_upstream(const std::uint8_t* data, std::size_t len);
+
+  // output + flow control
+  void write_to(Side side, const char* data, std::size_t len);
+  void update_flow_control();
+  void close_after_flush(DisconnectCause cause);
+  void maybe_finish_flush();
+
+  // kafka::AddressMap
+  Advertised advertised_for(std::int32_t node_id) override;
+  void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,
+                             std::string_view real_host, std::int32_t real_port,
+                             const Advertised& advertised) override;
+
+  void close_handle(uv_handle_t* handle);
+  std::string describe_peer() const;
+
+  Server& server_;
+  Listener& listener_;
+  const std::uint64_t id_;
+  State state_ = State::reading_hello;
+  Upstream upstream_state_ = Upstream::none;
+  DisconnectCause cause_ = DisconnectCause::client_closed;
+
+  uv_tcp_t client_{};
+  uv_tcp_t* upstream_ = nullptr;  // heap: a failed attempt's handle closes while the next one starts
+  uv_timer_t deadline_{};         // hello+handshake deadline, then flush deadline
+  uv_timer_t connect_timer_{};
+  uv_connect_t connect_req_{};
+  int open_handles_ = 0;
+
+  std::vector<std::uint8_t> hello_;  // bytes received before the SNI was known
+  std::string sni_;
+  std::string client_address_;
+  sni::Target target_{};
+  std::string target_label_;  // "bootstrap" or "broker 3"
+
+  SSL* ssl_ = nullptr;
+  BIO* network_in_ = nullptr;   // ciphertext from the client, read by OpenSSL
+  BIO* network_out_ = nullptr;  // ciphertext OpenSSL produced for the client
+
+  kafka::RequestTracker requests_;
+  kafka::InFlightQueue in_flight_;
+  kafka::ResponseProcessor responses_;
+
+  std::size_t bootstrap_attempts_ = 0;
+  HostPort upstream_target_;
+  std::vector<std::uint8_t> pending_to_upstream_;
+
+  std::size_t queued_to_client_ = 0;    // bytes in uv_write requests not yet completed
+  std::size_t queued_to_upstream_ = 0;
+  bool client_reads_paused_ = false;
+  bool upstream_reads_paused_ = false;
+  bool client_reading_ = false;
+  bool upstream_reading_ = false;
+
+  std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes
+  std::uint64_t bytes_to_client_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace kedge

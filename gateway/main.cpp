@@ -1,0 +1,139 @@
+// kedge command line: run, validate, --version, --help.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certs/tls_context.h"
+#include "gateway/config.h"
+#include "gateway/log.h"
+#include "gateway/server.h"
+
+#ifndef KEDGE_VERSION
+#define KEDGE_VERSION "0.0.0"
+#endif
+
+namespace {
+
+constexpr std::string_view kUsage = R"(kedge - Kafka-aware TLS edge gateway
+
+Usage:
+  kedge run --config FILE [--log-level LEVEL]   serve clients until SIGINT/SIGTERM
+  kedge validate --config FILE                  check a configuration and its certificates, then exit
+  kedge --version                               print the version
+  kedge --help                                  print this help
+
+LEVEL is one of trace, debug, info, warn, error (overrides log.level).
+Exit codes: 0 success, 1 invalid configuration or runtime failure, 2 usage error.
+)";
+
+struct Options {
+  std::string command;
+  std::string config_path;
+  std::string log_level;
+};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "kedge: %s\n\n%.*s", message.c_str(), static_cast<int>(kUsage.size()), kUsage.data());
+  return 2;
+}
+
+// Certificates are checked with OpenSSL here so `validate` catches the same
+// problems `run` would (the config loader itself stays free of OpenSSL).
+void check_certificates(const kedge::Config& config) {
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    try {
+      kedge::certs::make_server_context(config.listeners[i].tls.cert, config.listeners[i].tls.key);
+    } catch (const kedge::certs::TlsSetupError& e) {
+      throw kedge::ConfigError(fmt::format("listeners[{}].tls: {}", i, e.what()));
+    }
+  }
+  for (std::size_t i = 0; i < config.virtual_clusters.size(); ++i) {
+    const auto& tls = config.virtual_clusters[i].tls;
+    if (!tls) continue;
+    try {
+      kedge::certs::make_server_context(tls->cert, tls->key);
+    } catch (const kedge::certs::TlsSetupError& e) {
+      throw kedge::ConfigError(fmt::format("virtual_clusters[{}].tls: {}", i, e.what()));
+    }
+  }
+}
+
+std::optional<kedge::LogLevel> parse_level(std::string_view text) {
+  for (auto level : {kedge::LogLevel::trace, kedge::LogLevel::debug, kedge::LogLevel::info, kedge::LogLevel::warn,
+                     kedge::LogLevel::error}) {
+    if (kedge::to_string(level) == text) return level;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) return usage_error("missing command");
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("kedge %s\n", KEDGE_VERSION);
+    return 0;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+    return 0;
+  }
+  Options options;
+  options.command = std::string(args[0]);
+  if (options.command != "run" && options.command != "validate") {
+    return usage_error("unknown command '" + options.command + "'");
+  }
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if ((args[i] == "--config" || args[i] == "-c") && i + 1 < args.size()) {
+      options.config_path = std::string(args[++i]);
+    } else if (args[i] == "--log-level" && i + 1 < args.size()) {
+      options.log_level = std::string(args[++i]);
+    } else {
+      return usage_error("unexpected argument '" + std::string(args[i]) + "'");
+    }
+  }
+  if (options.config_path.empty()) return usage_error("--config FILE is required");
+
+  kedge::Config config;
+  try {
+    config = kedge::load_config(options.config_path);
+    check_certificates(config);
+  } catch (const kedge::ConfigError& e) {
+    std::fprintf(stderr, "kedge: invalid configuration %s:\n  %s\n", options.config_path.c_str(), e.what());
+    return 1;
+  }
+  if (!options.log_level.empty()) {
+    auto level = parse_level(options.log_level);
+    if (!level) return usage_error("unknown log level '" + options.log_level + "'");
+    config.log.level = *level;
+  }
+  kedge::log::set_level(config.log.level);
+
+  if (options.command == "validate") {
+    std::printf("configuration %s is valid\n", options.config_path.c_str());
+    for (const auto& listener : config.listeners) {
+      std::printf("  listener %s: bind %s, advertised port %u\n", listener.name.c_str(),
+                  listener.bind.to_string().c_str(), listener.advertised_port);
+    }
+    kedge::sni::HostnameMapper mapper;
+    for (const auto& vc : config.virtual_clusters) {
+      mapper.add_cluster({vc.name, vc.format, vc.domain});
+      const std::size_t index = mapper.clusters().size() - 1;
+      std::printf("  virtual cluster %s (%s): bootstrap %s, brokers %s, ...\n", vc.name.c_str(),
+                  std::string(kedge::sni::to_string(vc.format)).c_str(), mapper.bootstrap_host(index).c_str(),
+                  mapper.broker_host(index, 0).c_str());
+    }
+    return 0;
+  }
+
+  try {
+    kedge::Server server(std::move(config));
+    return server.run();
+  } catch (const std::exception& e) {
+    kedge::log::error("startup failed: {}", e.what());
+    return 1;
+  }
+}

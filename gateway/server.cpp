@@ -1,0 +1,153 @@
+#include "gateway/server.h"
+
+#include <csignal>
+
+#include "gateway/connection.h"
+#include "gateway/log.h"
+
+namespace kedge {
+namespace {
+
+// Installed on each listener's reject context: any ClientHello fails with
+// alert 112 unrecognized_name (RFC 6066 §3). kedge routes by SNI before TLS
+// starts, so this context only ever sees hellos it has already refused.
+int refuse_client_hello(SSL*, int* alert, void*) {
+  *alert = SSL_AD_UNRECOGNIZED_NAME;
+  return SSL_CLIENT_HELLO_ERROR;
+}
+
+int bind_address(const HostPort& bind, sockaddr_storage& out) {
+  if (bind.host.find(':') != std::string::npos) {
+    return uv_ip6_addr(bind.host.c_str(), bind.port, reinterpret_cast<sockaddr_in6*>(&out));
+  }
+  return uv_ip4_addr(bind.host.c_str(), bind.port, reinterpret_cast<sockaddr_in*>(&out));
+}
+
+}  // namespace
+
+Server::Server(Config config) : config_(std::move(config)) {
+  uv_loop_init(&loop_);
+  for (std::size_t i = 0; i < config_.virtual_clusters.size(); ++i) {
+    const VirtualClusterConfig& vc = config_.virtual_clusters[i];
+    const std::string problem = mapper_.add_cluster({vc.name, vc.format, vc.domain});
+    if (!problem.empty()) throw ConfigError(fmt::format("virtual_clusters[{}].hostnames: {}", i, problem));
+    auto runtime = std::make_unique<ClusterRuntime>();
+    runtime->index = i;
+    runtime->config = vc;
+    if (vc.tls) runtime->ctx = certs::make_server_context(vc.tls->cert, vc.tls->key);
+    runtime->discovery =
+        std::make_unique<Discovery>(&loop_, vc.name, vc.backend, runtime->registry, config_.limits.max_frame_bytes,
+                                    config_.limits.upstream_connect_timeout_ms);
+    clusters_.push_back(std::move(runtime));
+  }
+  for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
+    auto listener = std::make_unique<Listener>();
+    listener->server = this;
+    listener->index = i;
+    listener->config = config_.listeners[i];
+    listener->default_ctx = certs::make_server_context(listener->config.tls.cert, listener->config.tls.key);
+    listener->reject_ctx = certs::make_server_context(listener->config.tls.cert, listener->config.tls.key);
+    SSL_CTX_set_client_hello_cb(listener->reject_ctx.get(), refuse_client_hello, nullptr);
+    listeners_.push_back(std::move(listener));
+  }
+}
+
+Server::~Server() {
+  connections_.clear();
+  for (auto& cluster : clusters_) cluster->discovery.reset();
+  uv_loop_close(&loop_);
+}
+
+Connection* Server::find_connection(std::uint64_t id) {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void Server::release_connection(std::uint64_t id) { connections_.erase(id); }
+
+int Server::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  for (auto& listener : listeners_) {
+    sockaddr_storage address{};
+    int rc = bind_address(listener->config.bind, address);
+    uv_tcp_init(&loop_, &listener->handle);
+    listener->handle.data = listener.get();
+    if (rc == 0) rc = uv_tcp_bind(&listener->handle, reinterpret_cast<const sockaddr*>(&address), 0);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->handle), 1024, on_new_connection);
+    if (rc != 0) {
+      log::error("listener {}: cannot listen on {}: {}", listener->config.name, listener->config.bind.to_string(),
+                 uv_strerror(rc));
+      begin_shutdown("startup failed");
+      uv_run(&loop_, UV_RUN_DEFAULT);
+      return 1;
+    }
+    log::info("listener {} on {} (advertised port {})", listener->config.name, listener->config.bind.to_string(),
+              listener->config.advertised_port);
+  }
+  for (const auto& cluster : clusters_) {
+    log::info("virtual cluster {}: clients bootstrap from {}:{}; backend {}", cluster->config.name,
+              mapper_.bootstrap_host(cluster->index), listeners_.front()->config.advertised_port,
+              [&] {
+                std::string list;
+                for (const auto& server : cluster->config.backend.bootstrap_servers) {
+                  if (!list.empty()) list += ",";
+                  list += server.to_string();
+                }
+                return list;
+              }());
+  }
+  uv_signal_init(&loop_, &sigint_);
+  uv_signal_init(&loop_, &sigterm_);
+  sigint_.data = sigterm_.data = this;
+  auto on_signal = [](uv_signal_t* handle, int signum) {
+    static_cast<Server*>(handle->data)->begin_shutdown(signum == SIGINT ? "SIGINT" : "SIGTERM");
+  };
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  log::info("kedge ready");
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  log::info("kedge stopped: {} connections served", stats_.connections_accepted);
+  return 0;
+}
+
+void Server::on_new_connection(uv_stream_t* stream, int status) {
+  auto* listener = static_cast<Listener*>(stream->data);
+  if (status < 0) {
+    log::warn("listener {}: accept error: {}", listener->config.name, uv_strerror(status));
+    return;
+  }
+  listener->server->accept_on(*listener);
+}
+
+void Server::accept_on(Listener& listener) {
+  if (shutting_down_) return;
+  const std::uint64_t id = next_connection_id_++;
+  auto connection = std::make_unique<Connection>(*this, listener, id);
+  Connection* raw = connection.get();
+  connections_.emplace(id, std::move(connection));
+  stats_.connections_accepted++;
+  stats_.connections_active++;
+  raw->accept_from(reinterpret_cast<uv_stream_t*>(&listener.handle));
+}
+
+void Server::begin_shutdown(const char* why) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  log::info("shutting down ({}): closing {} connections", why, connections_.size());
+  auto close_if_open = [](uv_handle_t* handle) {
+    // Handles never initialised (a listener after the one that failed to bind) have no loop.
+    if (handle->loop != nullptr && !uv_is_closing(handle)) uv_close(handle, nullptr);
+  };
+  for (auto& listener : listeners_) close_if_open(reinterpret_cast<uv_handle_t*>(&listener->handle));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
+  for (auto& cluster : clusters_) cluster->discovery->cancel();
+  std::vector<std::uint64_t> ids;
+  ids.reserve(connections_.size());
+  for (const auto& [id, connection] : connections_) ids.push_back(id);
+  for (std::uint64_t id : ids) {
+    if (Connection* connection = find_connection(id)) connection->close(DisconnectCause::shutdown);
+  }
+}
+
+}  // namespace kedge

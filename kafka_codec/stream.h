@@ -1,0 +1,169 @@
+#pragma once
+// Streaming Kafka framing for a proxy: the two directions of one client
+// connection. Pure: no libuv, no OpenSSL, no exceptions on the data path.
+//
+// Requests (client -> broker) are forwarded byte for byte by the caller; the
+// RequestTracker only follows frame boundaries and records each request's
+// header in the InFlightQueue so the matching response can be interpreted.
+// Responses (broker -> client) go through a ResponseProcessor, which streams
+// frames it does not need to decode and buffers + rewrites the few that carry
+// broker addresses (see engine.h) or ApiVersions ranges.
+//
+// Correlation: brokers answer in request order on a connection
+// (kafka-protocol.md §2), so the in-flight table is a FIFO; a response whose
+// correlation id does not match the head is an error (Errc::correlation_mismatch).
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kedge::kafka {
+
+enum class Errc : std::uint8_t {
+  ok = 0,
+  frame_too_large,        // size prefix > configured maximum
+  negative_frame_size,    // size prefix < 0 (or too small to hold a header)
+  malformed_request,      // request header cannot be parsed
+  malformed_response,     // a response we must decode does not parse / has trailing bytes
+  correlation_mismatch,   // response correlation id != head of the in-flight FIFO
+  unexpected_response,    // response with nothing in flight
+  sasl_v0_unsupported,    // SaslHandshake v0 (unframed tokens follow); refused
+};
+std::string_view to_string(Errc errc);
+
+struct RequestInfo {
+  std::int16_t api_key = 0;
+  std::int16_t api_version = 0;
+  std::int32_t correlation_id = 0;
+};
+
+// FIFO of requests that expect a response (Produce acks=0 is never queued).
+class InFlightQueue {
+ public:
+  void push(const RequestInfo& info) { queue_.push_back(info); }
+  bool empty() const { return queue_.empty(); }
+  std::size_t size() const { return queue_.size(); }
+  const RequestInfo& front() const { return queue_.front(); }
+  void pop() { queue_.pop_front(); }
+
+ private:
+  std::deque<RequestInfo> queue_;
+};
+
+class RequestTracker {
+ public:
+  explicit RequestTracker(std::uint32_t max_frame_size);
+  // Consumes all of `bytes` (the caller forwards them unchanged). Appends one
+  // entry to `inflight` per complete request header that expects a response.
+  // On error the connection must be closed; the tracker stays in error.
+  Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight);
+  // Requests seen so far (including acks=0 produce).
+  std::uint64_t requests_seen() const { return requests_seen_; }
+
+ private:
+  // Incremental header parser: holds at most 8 bytes of the current frame;
+  // everything else (client_id, tags, TransactionalId, body) is counted past.
+  enum class Step : std::uint8_t {
+    size, fixed_header, client_id_length, skip, tag_count, tag_number, tag_size,
+    transactional_id_length, transactional_id_compact_length, acks, body,
+  };
+  Errc fail(Errc e) { error_ = e; return e; }
+  Errc on_fixed(InFlightQueue& inflight);   // acc_ holds need_ bytes of step_
+  Errc on_varint(std::uint32_t value, InFlightQueue& inflight);
+  Errc after_client_id(InFlightQueue& inflight);
+  Errc start_body_fields(InFlightQueue& inflight);
+  Errc finish_header(InFlightQueue& inflight, bool expects_response);
+  void expect_fixed(Step step, std::uint8_t bytes) { step_ = step; need_ = bytes; acc_len_ = 0; }
+  void expect_varint(Step step) { step_ = step; varint_value_ = 0; varint_bytes_ = 0; }
+  void skip_then(std::uint32_t n, Step next) { skip_left_ = n; after_skip_ = next; step_ = Step::skip; }
+
+  std::uint32_t max_frame_size_;
+  std::uint64_t requests_seen_ = 0;
+  Step step_ = Step::size;
+  Step after_skip_ = Step::body;
+  std::uint8_t acc_[8] = {};
+  std::uint8_t acc_len_ = 0;
+  std::uint8_t need_ = 4;
+  std::uint32_t varint_value_ = 0;
+  std::uint8_t varint_bytes_ = 0;
+  std::uint32_t skip_left_ = 0;
+  std::uint32_t frame_left_ = 0;  // bytes of the current frame (after the size) not yet seen
+  std::uint32_t tags_left_ = 0;
+  RequestInfo current_;
+  Errc error_ = Errc::ok;
+};
+
+// Addresses a client of one virtual cluster must be given. Implemented by the
+// gateway; called synchronously from ResponseProcessor::feed on the loop thread.
+class AddressMap {
+ public:
+  virtual ~AddressMap() = default;
+  struct Advertised { std::string host; std::int32_t port; };
+  // The advertised address clients use for broker `node_id`.
+  virtual Advertised advertised_for(std::int32_t node_id) = 0;
+  // Reported for every broker endpoint found in a response, before rewriting:
+  // the real address (to learn it) and what it was rewritten to (for logs).
+  virtual void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version,
+                                     std::int32_t node_id, std::string_view real_host,
+                                     std::int32_t real_port, const Advertised& advertised) = 0;
+};
+
+// Receives output bytes in order. Spans are valid only during the call.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual void write(std::span<const std::uint8_t> bytes) = 0;
+};
+
+struct ResponseStats {
+  std::uint64_t responses = 0;          // complete responses forwarded
+  std::uint64_t rewritten = 0;          // responses whose bytes changed
+  std::uint64_t passthrough_bytes = 0;  // bytes streamed without buffering
+};
+
+class ResponseProcessor {
+ public:
+  ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses);
+  // Consumes all of `bytes` from the broker and writes what the client must
+  // receive to `sink` (possibly nothing yet, while a frame to rewrite is
+  // buffered). Never writes part of a frame it is going to rewrite. On error
+  // nothing of the offending frame has been written; close the connection pair.
+  Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, ByteSink& sink);
+  // Bytes held for a frame being assembled for rewrite (for memory accounting).
+  std::size_t buffered_bytes() const;
+  const ResponseStats& stats() const;
+  // Implementation detail: the codec team defines the private members.
+  ~ResponseProcessor();
+  ResponseProcessor(const ResponseProcessor&) = delete;
+  ResponseProcessor& operator=(const ResponseProcessor&) = delete;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// Highest version of `api_key` that kedge lets a client negotiate (ApiVersions
+// clamp), or -1 if the key must be removed from the ApiVersions response, or
+// INT16_MAX if the key passes through unparsed and needs no clamp.
+std::int16_t max_supported_version(std::int16_t api_key);
+
+// --- kedge's own discovery connection -------------------------------------
+struct BrokerEndpoint {
+  std::int32_t node_id = -1;
+  std::string host;
+  std::int32_t port = -1;
+};
+
+// A complete Metadata request frame (size prefix included) asking for no
+// topics, at a version every broker supports (v1..v8, non-flexible).
+std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id,
+                                                  std::string_view client_id);
+// Parses the response to encode_metadata_request. `frame` is the whole
+// response frame including its size prefix. Returns false if malformed.
+bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int32_t correlation_id,
+                             std::vector<BrokerEndpoint>& out);
+
+}  // namespace kedge::kafka

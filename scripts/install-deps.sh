@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every Debian package (and the one npm package) kedge's build, tests,
+# quickstart and benchmarks need. Idempotent: packages already present are skipped.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+DEBS=(
+  build-essential cmake pkg-config ninja-build
+  libssl-dev openssl libuv1-dev node-llhttp nlohmann-json3-dev libfmt-dev catch2
+  librdkafka-dev kcat python3-confluent-kafka
+  iproute2 dnsmasq-base procps psmisc
+  clang libclang-rt-14-dev
+  python3
+)
+# The machine image ships Node.js with npm; Debian's npm conflicts with it, so
+# only fall back to Debian's packages where npm is missing.
+command -v npm >/dev/null 2>&1 || DEBS+=(nodejs npm)
+# Optional extras used by fuzzing/benchmarks/protocol cross-checks.
+if [ "${KEDGE_DEPS_EXTRA:-1}" = 1 ]; then
+  DEBS+=(haproxy tshark valgrind)
+fi
+
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # tshark asks whether non-root users may capture; answer no, non-interactively.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections || true
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# librdkafka 2.12 (modern flexible protocol versions) is built by node-rdkafka's
+# install step; we use only its librdkafka build (headers + .so), never its JS.
+rk_dir="$here/third_party/node-rdkafka"
+if [ ! -f "$rk_dir/node_modules/node-rdkafka/build/deps/librdkafka.so" ] && \
+   [ ! -f "$rk_dir/node_modules/node-rdkafka/build/deps/librdkafka.so.1" ]; then
+  echo "install-deps: building librdkafka 2.12 via npm node-rdkafka@3.6.1 (several minutes)"
+  mkdir -p "$rk_dir"
+  ( cd "$rk_dir" && [ -f package.json ] || echo '{"name":"kedge-rdkafka-host","private":true}' > "$rk_dir/package.json"
+    cd "$rk_dir" && npm install --no-audit --no-fund --loglevel=error node-rdkafka@3.6.1 )
+fi
+echo "install-deps: ok"

@@ -1,0 +1,61 @@
+#pragma once
+// Maps an SNI host name to (virtual cluster, role) and back.
+//
+// Two naming formats per virtual cluster (the user contract, see README):
+//   subdomain      bootstrap.<domain>        broker-<id>.<domain>
+//   shared_suffix  bootstrap-<vc>.<domain>   broker-<id>-<vc>.<domain>
+// shared_suffix keeps every name one label below <domain>, so one
+// `*.<domain>` certificate covers all virtual clusters (wildcards match
+// exactly one label, RFC 6125 §6.4.3).
+// Matching is case-insensitive and tolerates one trailing dot; <id> is a
+// decimal node id without sign or leading zeros ("0" itself is allowed), in
+// the int32 range.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace kedge::sni {
+
+enum class HostnameFormat { subdomain, shared_suffix };
+
+struct Bootstrap { friend bool operator==(Bootstrap, Bootstrap) = default; };
+struct Node { std::int32_t id; friend bool operator==(Node, Node) = default; };
+struct NotRecognised { friend bool operator==(NotRecognised, NotRecognised) = default; };
+using Role = std::variant<Bootstrap, Node, NotRecognised>;
+
+struct Target {
+  std::size_t cluster = 0;  // index passed to add_cluster order; meaningless if NotRecognised
+  Role role = NotRecognised{};
+};
+
+struct ClusterNaming {
+  std::string name;    // virtual cluster name, a DNS label: [a-z0-9-], 1..63, no leading/trailing '-'
+  HostnameFormat format = HostnameFormat::subdomain;
+  std::string domain;  // e.g. "kafka.example.com" (stored lower-case, no trailing dot)
+};
+
+class HostnameMapper {
+ public:
+  // Adds a cluster; returns an error message (empty on success) if the name or
+  // domain is invalid or its host names collide with an already added cluster.
+  std::string add_cluster(ClusterNaming naming);
+
+  Target identify(std::string_view sni_host) const;
+
+  std::string bootstrap_host(std::size_t cluster) const;
+  std::string broker_host(std::size_t cluster, std::int32_t node_id) const;
+
+  const std::vector<ClusterNaming>& clusters() const { return clusters_; }
+
+ private:
+  std::vector<ClusterNaming> clusters_;
+};
+
+std::optional<HostnameFormat> parse_hostname_format(std::string_view text);
+std::string_view to_string(HostnameFormat format);
+
+}  // namespace kedge::sni
