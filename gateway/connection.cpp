@@ -325,7 +325,8 @@ void Connection::locate_upstream() {
   upstream_state_ = Upstream::locating;
   if (std::holds_alternative<sni::Bootstrap>(target_.role)) {
     const auto& servers = cluster.config.backend.bootstrap_servers;
-    connect_upstream(servers[bootstrap_attempts_++ % servers.size()]);
+    bootstrap_first_ = cluster.next_bootstrap++ % servers.size();
+    connect_upstream(servers[(bootstrap_first_ + bootstrap_attempts_++) % servers.size()]);
     return;
   }
   const std::int32_t node_id = std::get<sni::Node>(target_.role).id;
@@ -426,7 +427,7 @@ void Connection::upstream_failed(const std::string& why) {
   }
   const auto& servers = cluster.config.backend.bootstrap_servers;
   if (std::holds_alternative<sni::Bootstrap>(target_.role) && bootstrap_attempts_ < servers.size()) {
-    connect_upstream(servers[bootstrap_attempts_++ % servers.size()]);
+    connect_upstream(servers[(bootstrap_first_ + bootstrap_attempts_++) % servers.size()]);
     return;
   }
   close(DisconnectCause::upstream_connect_failed);

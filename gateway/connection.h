@@ -123,6 +123,7 @@ class Connection final : private kafka::AddressMap {
   kafka::InFlightQueue in_flight_;
   kafka::ResponseProcessor responses_;
 
+  std::size_t bootstrap_first_ = 0;     // index of the first bootstrap server tried
   std::size_t bootstrap_attempts_ = 0;
   HostPort upstream_target_;
   std::vector<std::uint8_t> pending_to_upstream_;

@@ -39,6 +39,7 @@ struct ClusterRuntime {
   certs::SslCtxPtr ctx;  // per-cluster certificate, or null to use the listener's
   BrokerRegistry registry;
   std::unique_ptr<Discovery> discovery;
+  std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
 };
 
 // Buffers shared by every connection of the loop: data is processed

@@ -1,0 +1,104 @@
+// Server SSL_CTX construction (see tls_context.h). Configuration time only.
+#include "certs/tls_context.h"
+
+#include <openssl/err.h>
+
+namespace kedge::certs {
+namespace {
+
+// TLS 1.2 suites: forward-secret key exchange (ECDHE) with AEAD ciphers only,
+// ECDSA first because make_certs.sh and most wildcard deployments use EC keys.
+// This is the TLS 1.2 part of Mozilla's "intermediate" profile without DHE
+// (finite-field DHE is slow and needs parameter management). TLS 1.3 suites
+// (RFC 8446 §B.4) are all AEAD, so OpenSSL's defaults are kept.
+constexpr const char* kTls12CipherList =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:"
+    "ECDHE-RSA-CHACHA20-POLY1305";
+
+// Session resumption (tickets, RFC 5077 / RFC 8446 §4.6.1) is scoped to this
+// id context, so a session from another application's context is not reused.
+constexpr unsigned char kSessionIdContext[] = "kedge";
+
+[[noreturn]] void fail(const std::string& subject, const std::string& what = {}) {
+  std::string reason = drain_openssl_errors();
+  std::string message = subject + ": ";
+  if (!what.empty()) message += what;
+  if (!what.empty() && !reason.empty()) message += ": ";
+  message += reason.empty() && what.empty() ? "unknown OpenSSL error" : reason;
+  throw TlsSetupError(message);
+}
+
+}  // namespace
+
+std::string drain_openssl_errors() {
+  std::string text;
+  const char* data = nullptr;
+  int flags = 0;
+  unsigned long code = 0;
+  while ((code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
+    if (!text.empty()) text += "; ";
+    const char* library = ERR_lib_error_string(code);
+    const char* reason = ERR_reason_error_string(code);
+    if (library != nullptr) {
+      text += library;
+      text += ": ";
+    }
+    if (reason != nullptr) {
+      text += reason;
+    } else {
+      char buffer[256];
+      ERR_error_string_n(code, buffer, sizeof buffer);
+      text += buffer;
+    }
+    if (data != nullptr && (flags & ERR_TXT_STRING) != 0 && *data != '\0') {
+      text += " (";
+      text += data;
+      text += ")";
+    }
+  }
+  return text;
+}
+
+SslCtxPtr make_server_context(const std::filesystem::path& cert_chain_pem,
+                              const std::filesystem::path& private_key_pem) {
+  ERR_clear_error();  // so a failure below reports only its own reasons
+
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) fail("SSL_CTX_new");
+
+  // TLS 1.0/1.1 are deprecated (RFC 8996).
+  if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) {
+    fail("SSL_CTX_set_min_proto_version");
+  }
+  if (SSL_CTX_set_cipher_list(ctx.get(), kTls12CipherList) != 1) fail("SSL_CTX_set_cipher_list");
+
+  // No compression (CRIME), no renegotiation (a client-driven CPU sink and
+  // not needed by Kafka clients), and our cipher order rather than the client's.
+  SSL_CTX_set_options(ctx.get(),
+                      SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_clear_options(ctx.get(), SSL_OP_NO_TICKET);
+  // Idle Kafka connections are the common case; release the 16 KiB+ record
+  // buffers when nothing is pending instead of holding them per connection.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  if (SSL_CTX_set_session_id_context(ctx.get(), kSessionIdContext, sizeof kSessionIdContext - 1) != 1) {
+    fail("SSL_CTX_set_session_id_context");
+  }
+
+  const std::string cert_file = cert_chain_pem.string();
+  const std::string key_file = private_key_pem.string();
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) fail(cert_file);
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key_file.c_str(), SSL_FILETYPE_PEM) != 1) fail(key_file);
+  // use_PrivateKey_file already rejects a key of the certificate's type that
+  // does not match it; a key of another type (RSA key, EC certificate) lands in
+  // a different slot and is only caught here.
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    fail(key_file, "does not match certificate " + cert_file);
+  }
+  return ctx;
+}
+
+}  // namespace kedge::certs

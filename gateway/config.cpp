@@ -1,0 +1,567 @@
+// Loads and validates kedge's JSON configuration (see config.h).
+//
+// Every schema error throws ConfigError whose message begins with the JSON
+// path of the offending value ("listeners[0].tls.cert: ..."), so a user can
+// find it without reading code. Errors in the JSON text itself carry
+// FILE:LINE:COLUMN instead, because there is no path yet.
+//
+// Validation is strict on purpose: unknown keys, duplicate keys and values of
+// the wrong JSON type are errors rather than silently ignored, so a typo such
+// as "advertized_port" cannot fall back to a default unnoticed.
+#include "gateway/config.h"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace kedge {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr std::uint64_t kKiB = 1024;
+constexpr std::uint64_t kGiB = 1024 * 1024 * 1024;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw ConfigError(fmt::format("{}: {}", path.empty() ? "(top level)" : path, what));
+}
+
+std::string member_path(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : fmt::format("{}.{}", parent, key);
+}
+
+std::string element_path(const std::string& parent, std::size_t index) {
+  return fmt::format("{}[{}]", parent, index);
+}
+
+// A short rendering of a JSON value for messages: strings keep their quotes,
+// large objects/arrays are abbreviated.
+std::string describe(const json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  if (value.is_null()) return "null";
+  std::string text = value.dump();
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return fmt::format("{} {}", value.type_name(), text);
+}
+
+// ---------------------------------------------------------------------------
+// Duplicate-key detection. nlohmann::json keeps the last of duplicate keys
+// (RFC 8259 §4 leaves the behaviour open); a config with two "bind" keys is
+// almost certainly a mistake, so we reject it while parsing, tracking the
+// JSON path through the parser's event stream.
+
+class DuplicateKeyGuard {
+ public:
+  bool on_event(json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        frames_.push_back(Frame{false, 0, {}, {}});
+        break;
+      case json::parse_event_t::array_start:
+        frames_.push_back(Frame{true, 0, {}, {}});
+        break;
+      case json::parse_event_t::key: {
+        Frame& object = frames_.back();
+        std::string key = parsed.get<std::string>();
+        if (!object.seen_keys.insert(key).second) {
+          fail(container_path(), fmt::format("duplicate key \"{}\"", key));
+        }
+        object.key = std::move(key);
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        element_done();
+        break;
+      case json::parse_event_t::value:
+        element_done();
+        break;
+    }
+    return true;  // keep every value
+  }
+
+ private:
+  struct Frame {
+    bool is_array;
+    std::size_t index;  // arrays: index of the element being parsed
+    std::string key;    // objects: key of the member being parsed
+    std::set<std::string> seen_keys;
+  };
+
+  void element_done() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+  }
+
+  // Path of the innermost container (the one on top of the stack).
+  std::string container_path() const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+      const Frame& frame = frames_[i];
+      path = frame.is_array ? element_path(path, frame.index) : member_path(path, frame.key);
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+};
+
+json parse_json_text(const std::string& text, const fs::path& origin_file) {
+  DuplicateKeyGuard guard;
+  try {
+    return json::parse(
+        text, [&guard](int /*depth*/, json::parse_event_t event, json& parsed) {
+          return guard.on_event(event, parsed);
+        });
+  } catch (const json::parse_error& error) {
+    // error.byte is the 1-based offset of the last byte read; turn it into a
+    // line/column pair ourselves so the format does not depend on the
+    // library's message wording.
+    std::size_t line = 1, column = 1;
+    const std::size_t end = std::min<std::size_t>(error.byte == 0 ? 0 : error.byte - 1, text.size());
+    for (std::size_t i = 0; i < end; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string_view reason = error.what();
+    // Strip "[json.exception.parse_error.101] parse error at line L, column C: ".
+    if (const auto pos = reason.find(": "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
+    throw ConfigError(
+        fmt::format("{}:{}:{}: invalid JSON: {}", origin_file.string(), line, column, reason));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Typed accessors. Each one names the path in its error.
+
+class ObjectReader {
+ public:
+  // `allowed` lists every key the object may contain; anything else is an error.
+  ObjectReader(const json& object, std::string path, std::initializer_list<std::string_view> allowed)
+      : object_(object), path_(std::move(path)) {
+    if (!object.is_object()) fail(path_, fmt::format("expected an object, got {}", describe(object)));
+    for (const auto& [key, value] : object.items()) {
+      bool known = false;
+      for (std::string_view candidate : allowed) known = known || candidate == key;
+      if (!known) {
+        std::string list;
+        for (std::string_view candidate : allowed) {
+          list += list.empty() ? "" : ", ";
+          list += candidate;
+        }
+        fail(member_path(path_, key), fmt::format("unknown key (allowed here: {})", list));
+      }
+    }
+  }
+
+  const std::string& path() const { return path_; }
+  std::string path_of(std::string_view key) const { return member_path(path_, key); }
+  bool has(std::string_view key) const { return object_.contains(key); }
+
+  const json& required(std::string_view key) const {
+    const auto it = object_.find(key);
+    if (it == object_.end()) fail(path_of(key), "missing (this key is required)");
+    return *it;
+  }
+
+  const json* optional(std::string_view key) const {
+    const auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+
+ private:
+  const json& object_;
+  std::string path_;
+};
+
+const std::string& expect_string(const json& value, const std::string& path) {
+  if (!value.is_string()) fail(path, fmt::format("expected a string, got {}", describe(value)));
+  return value.get_ref<const std::string&>();
+}
+
+const std::string& expect_non_empty_string(const json& value, const std::string& path) {
+  const std::string& text = expect_string(value, path);
+  if (text.empty()) fail(path, "must not be empty");
+  return text;
+}
+
+const json& expect_array(const json& value, const std::string& path) {
+  if (!value.is_array()) fail(path, fmt::format("expected an array, got {}", describe(value)));
+  return value;
+}
+
+std::uint64_t expect_integer(const json& value, const std::string& path, std::uint64_t min,
+                             std::uint64_t max) {
+  if (!value.is_number_integer()) {
+    fail(path, fmt::format("expected an integer, got {}", describe(value)));
+  }
+  if (value.is_number_unsigned()) {
+    const auto number = value.get<std::uint64_t>();
+    if (number < min || number > max) {
+      fail(path, fmt::format("{} is out of range ({}..{})", number, min, max));
+    }
+    return number;
+  }
+  const auto number = value.get<std::int64_t>();
+  if (number < 0 || static_cast<std::uint64_t>(number) < min || static_cast<std::uint64_t>(number) > max) {
+    fail(path, fmt::format("{} is out of range ({}..{})", number, min, max));
+  }
+  return static_cast<std::uint64_t>(number);
+}
+
+HostPort expect_host_port(const json& value, const std::string& path) {
+  const std::string& text = expect_string(value, path);
+  try {
+    return parse_host_port(text);
+  } catch (const std::invalid_argument& error) {
+    fail(path, error.what());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+// Resolves `text` against the config's folder and checks that the file can be
+// opened for reading. The PEM content is checked later by certs/ (this
+// library must not depend on OpenSSL).
+fs::path expect_readable_file(const json& value, const std::string& path, const fs::path& base_dir) {
+  const std::string& text = expect_non_empty_string(value, path);
+  const fs::path given(text);
+  const fs::path resolved = (given.is_absolute() ? given : base_dir / given).lexically_normal();
+  const std::string where = given.is_absolute()
+                                ? fmt::format("file \"{}\"", text)
+                                : fmt::format("file \"{}\" (resolved {})", text, resolved.string());
+  std::error_code ec;
+  const fs::file_status status = fs::status(resolved, ec);
+  if (!fs::exists(status)) fail(path, fmt::format("{} does not exist", where));
+  if (!fs::is_regular_file(status)) fail(path, fmt::format("{} is not a regular file", where));
+  std::FILE* file = std::fopen(resolved.c_str(), "rb");
+  if (file == nullptr) {
+    fail(path, fmt::format("{} cannot be read: {}", where, std::strerror(errno)));
+  }
+  std::fclose(file);
+  return resolved;
+}
+
+TlsFiles read_tls_files(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader tls(value, path, {"cert", "key"});
+  TlsFiles files;
+  files.cert = expect_readable_file(tls.required("cert"), tls.path_of("cert"), base_dir);
+  files.key = expect_readable_file(tls.required("key"), tls.path_of("key"), base_dir);
+  return files;
+}
+
+// ---------------------------------------------------------------------------
+// Sections
+
+// Listener names appear in logs and metric labels, so keep them to a simple
+// token.
+void check_listener_name(const std::string& name, const std::string& path) {
+  if (name.size() > 64) fail(path, fmt::format("\"{}\" is longer than 64 characters", name));
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) {
+      fail(path, fmt::format("\"{}\" may contain only letters, digits, '-', '_' and '.'", name));
+    }
+  }
+}
+
+// Two listeners cannot share a port if their addresses are equal or either is
+// a wildcard: Linux refuses to bind a specific address while the wildcard on
+// the same port listens, and libuv binds "::" dual-stack.
+bool binds_overlap(const HostPort& a, const HostPort& b) {
+  if (a.port != b.port) return false;
+  const auto is_wildcard = [](const std::string& host) { return host == "0.0.0.0" || host == "::"; };
+  if (is_wildcard(a.host) || is_wildcard(b.host)) return true;
+  if (a.host.size() != b.host.size()) return false;
+  for (std::size_t i = 0; i < a.host.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a.host[i])) !=
+        std::tolower(static_cast<unsigned char>(b.host[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<ListenerConfig> read_listeners(const json& value, const std::string& path,
+                                           const fs::path& base_dir) {
+  const json& array = expect_array(value, path);
+  if (array.empty()) fail(path, "at least one listener is required");
+  std::vector<ListenerConfig> listeners;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const ObjectReader entry(array[i], element_path(path, i), {"name", "bind", "advertised_port", "tls"});
+    ListenerConfig listener;
+
+    listener.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
+    check_listener_name(listener.name, entry.path_of("name"));
+    for (std::size_t j = 0; j < listeners.size(); ++j) {
+      if (listeners[j].name == listener.name) {
+        fail(entry.path_of("name"),
+             fmt::format("\"{}\" is already used by {}", listener.name, element_path(path, j)));
+      }
+    }
+
+    listener.bind = expect_host_port(entry.required("bind"), entry.path_of("bind"));
+    for (std::size_t j = 0; j < listeners.size(); ++j) {
+      if (binds_overlap(listeners[j].bind, listener.bind)) {
+        fail(entry.path_of("bind"),
+             fmt::format("{} conflicts with {} of listener \"{}\" ({}.bind)", listener.bind.to_string(),
+                         listeners[j].bind.to_string(), listeners[j].name, element_path(path, j)));
+      }
+    }
+
+    listener.advertised_port = listener.bind.port;
+    if (const json* port = entry.optional("advertised_port")) {
+      listener.advertised_port =
+          static_cast<std::uint16_t>(expect_integer(*port, entry.path_of("advertised_port"), 1, 65535));
+    }
+
+    // This version only has TLS-terminating SNI listeners, so a certificate is mandatory.
+    listener.tls = read_tls_files(entry.required("tls"), entry.path_of("tls"), base_dir);
+    listeners.push_back(std::move(listener));
+  }
+  return listeners;
+}
+
+// A virtual-cluster name becomes a DNS label in shared_suffix host names
+// (bootstrap-<vc>.<domain>), so it follows RFC 1123 label syntax, lower case.
+// Checked here as well as in the HostnameMapper so the error names `.name`.
+void check_cluster_name(const std::string& name, const std::string& path) {
+  const auto invalid = [&](std::string_view why) {
+    fail(path, fmt::format("\"{}\" is not a valid virtual cluster name: {}", name, why));
+  };
+  if (name.size() > 63) invalid("longer than 63 characters");
+  for (const char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      invalid("use only lower-case letters, digits and '-'");
+    }
+  }
+  if (name.front() == '-' || name.back() == '-') invalid("must not start or end with '-'");
+}
+
+std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
+                                                        const fs::path& base_dir) {
+  const json& array = expect_array(value, path);
+  if (array.empty()) fail(path, "at least one virtual cluster is required");
+  std::vector<VirtualClusterConfig> clusters;
+  sni::HostnameMapper mapper;  // detects host-name collisions across clusters, in order
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const ObjectReader entry(array[i], element_path(path, i), {"name", "hostnames", "backend", "tls"});
+    VirtualClusterConfig cluster;
+
+    cluster.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
+    check_cluster_name(cluster.name, entry.path_of("name"));
+    for (std::size_t j = 0; j < clusters.size(); ++j) {
+      if (clusters[j].name == cluster.name) {
+        fail(entry.path_of("name"),
+             fmt::format("\"{}\" is already used by {}", cluster.name, element_path(path, j)));
+      }
+    }
+
+    const ObjectReader hostnames(entry.required("hostnames"), entry.path_of("hostnames"),
+                                 {"format", "domain"});
+    const std::string& format_text =
+        expect_string(hostnames.required("format"), hostnames.path_of("format"));
+    const auto format = sni::parse_hostname_format(format_text);
+    if (!format) {
+      fail(hostnames.path_of("format"),
+           fmt::format("\"{}\" is not a host-name format (expected \"{}\" or \"{}\")", format_text,
+                       sni::to_string(sni::HostnameFormat::subdomain),
+                       sni::to_string(sni::HostnameFormat::shared_suffix)));
+    }
+    cluster.format = *format;
+    cluster.domain = expect_non_empty_string(hostnames.required("domain"), hostnames.path_of("domain"));
+    if (std::string error = mapper.add_cluster({cluster.name, cluster.format, cluster.domain});
+        !error.empty()) {
+      fail(hostnames.path(), error);
+    }
+    cluster.domain = mapper.clusters().back().domain;  // the mapper's canonical form
+
+    const ObjectReader backend(entry.required("backend"), entry.path_of("backend"), {"bootstrap_servers"});
+    const std::string servers_path = backend.path_of("bootstrap_servers");
+    const json& servers = expect_array(backend.required("bootstrap_servers"), servers_path);
+    if (servers.empty()) fail(servers_path, "at least one bootstrap server is required");
+    for (std::size_t s = 0; s < servers.size(); ++s) {
+      cluster.backend.bootstrap_servers.push_back(
+          expect_host_port(servers[s], element_path(servers_path, s)));
+    }
+
+    if (const json* tls = entry.optional("tls")) {
+      cluster.tls = read_tls_files(*tls, entry.path_of("tls"), base_dir);
+    }
+    clusters.push_back(std::move(cluster));
+  }
+  return clusters;
+}
+
+LogConfig read_log(const json& value, const std::string& path) {
+  const ObjectReader log(value, path, {"level"});
+  LogConfig config;
+  if (const json* level = log.optional("level")) {
+    const std::string& text = expect_string(*level, log.path_of("level"));
+    bool found = false;
+    for (const LogLevel candidate :
+         {LogLevel::trace, LogLevel::debug, LogLevel::info, LogLevel::warn, LogLevel::error}) {
+      if (text == to_string(candidate)) {
+        config.level = candidate;
+        found = true;
+      }
+    }
+    if (!found) {
+      fail(log.path_of("level"),
+           fmt::format("\"{}\" is not a log level (expected trace, debug, info, warn or error)", text));
+    }
+  }
+  return config;
+}
+
+Limits read_limits(const json& value, const std::string& path) {
+  const ObjectReader limits(value, path,
+                            {"max_frame_bytes", "client_hello_timeout_ms", "upstream_connect_timeout_ms",
+                             "high_watermark_bytes"});
+  // A zero timeout would fire on the next loop turn and reject every
+  // connection; an hour is far beyond any sane handshake or connect.
+  constexpr std::uint64_t kMaxTimeoutMs = 3'600'000;
+  Limits config;
+  const auto read = [&](std::string_view key, std::uint32_t& field, std::uint64_t min, std::uint64_t max) {
+    if (const json* number = limits.optional(key)) {
+      field = static_cast<std::uint32_t>(expect_integer(*number, limits.path_of(key), min, max));
+    }
+  };
+  read("max_frame_bytes", config.max_frame_bytes, kKiB, kGiB);
+  read("client_hello_timeout_ms", config.client_hello_timeout_ms, 1, kMaxTimeoutMs);
+  read("upstream_connect_timeout_ms", config.upstream_connect_timeout_ms, 1, kMaxTimeoutMs);
+  read("high_watermark_bytes", config.high_watermark_bytes, 16 * kKiB, kGiB);
+  return config;
+}
+
+bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+std::string HostPort::to_string() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace: return "trace";
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+  }
+  return "unknown";
+}
+
+// Grammar: HOST ":" PORT | "[" IPV6 "]" ":" PORT, where HOST is a DNS name or
+// an IPv4 literal, IPV6 an RFC 4291 §2.2 literal (optionally with a %zone), and
+// PORT a decimal 1..65535 (RFC 3986 §3.2.2/§3.2.3 authority syntax, without
+// userinfo).
+HostPort parse_host_port(const std::string& text) {
+  const auto not_host_port = [&]() {
+    return std::invalid_argument(
+        fmt::format("\"{}\" is not host:port (expected HOST:PORT or [IPv6]:PORT)", text));
+  };
+  HostPort result;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      throw not_host_port();
+    }
+    result.host = text.substr(1, close - 1);
+    port_text = std::string_view(text).substr(close + 2);
+    const std::string address = result.host.substr(0, result.host.find('%'));
+    in6_addr parsed{};
+    if (address.empty() || inet_pton(AF_INET6, address.c_str(), &parsed) != 1) {
+      throw std::invalid_argument(
+          fmt::format("\"{}\": \"{}\" is not an IPv6 address", text, result.host));
+    }
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw not_host_port();
+    result.host = text.substr(0, colon);
+    port_text = std::string_view(text).substr(colon + 1);
+    if (result.host.empty()) {
+      throw std::invalid_argument(fmt::format("\"{}\": host is empty (expected HOST:PORT)", text));
+    }
+    if (result.host.find(':') != std::string::npos) {
+      throw std::invalid_argument(
+          fmt::format("\"{}\": IPv6 addresses need brackets (expected [IPv6]:PORT)", text));
+    }
+    for (const char c : result.host) {
+      if (!is_host_char(c)) {
+        throw std::invalid_argument(
+            fmt::format("\"{}\": host \"{}\" contains characters not allowed in a host name", text,
+                        result.host));
+      }
+    }
+  }
+  if (port_text.empty() || port_text.size() > 5) throw not_host_port();
+  unsigned port = 0;
+  for (const char c : port_text) {
+    if (c < '0' || c > '9') throw not_host_port();
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port < 1 || port > 65535) {
+    throw std::invalid_argument(fmt::format("\"{}\": port {} is out of range (1..65535)", text, port));
+  }
+  result.port = static_cast<std::uint16_t>(port);
+  return result;
+}
+
+Config parse_config(const std::string& json_text, const fs::path& origin_file) {
+  const fs::path source = fs::absolute(origin_file).lexically_normal();
+  const fs::path base_dir = source.parent_path();
+  const json root = parse_json_text(json_text, origin_file);
+
+  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits"});
+  Config config;
+  config.source = source;
+  config.listeners = read_listeners(top.required("listeners"), "listeners", base_dir);
+  config.virtual_clusters =
+      read_virtual_clusters(top.required("virtual_clusters"), "virtual_clusters", base_dir);
+  if (const json* log = top.optional("log")) config.log = read_log(*log, "log");
+  if (const json* limits = top.optional("limits")) config.limits = read_limits(*limits, "limits");
+  return config;
+}
+
+Config load_config(const fs::path& file) {
+  std::ifstream stream(file, std::ios::binary);
+  if (!stream) {
+    throw ConfigError(fmt::format("{}: cannot open configuration file: {}", file.string(),
+                                  std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << stream.rdbuf();
+  if (stream.bad()) {
+    throw ConfigError(fmt::format("{}: cannot read configuration file", file.string()));
+  }
+  return parse_config(text.str(), file);
+}
+
+}  // namespace kedge
