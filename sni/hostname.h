@@ -42,10 +42,18 @@ class HostnameMapper {
  public:
   // Adds a cluster; returns an error message (empty on success) if the name or
   // domain is invalid or its host names collide with an already added cluster.
+  // Name and domain are lower-cased and one trailing dot of the domain is
+  // dropped before the checks. Also rejected: a cluster whose longest host
+  // name would break DNS limits (a label over 63 bytes, e.g. shared_suffix
+  // names longer than 45 bytes, or a name over 253 bytes). On error nothing
+  // is added.
   std::string add_cluster(ClusterNaming naming);
 
+  // Case-insensitive; tolerates one trailing dot (see the rules above).
   Target identify(std::string_view sni_host) const;
 
+  // Lower-case host names. Empty if `cluster` is out of range or `node_id` is
+  // negative (negative ids, e.g. FindCoordinator's -1, have no host name).
   std::string bootstrap_host(std::size_t cluster) const;
   std::string broker_host(std::size_t cluster, std::int32_t node_id) const;
 
