@@ -1,0 +1,378 @@
+// kclient — a librdkafka (C API) verifier client for kedge's integration tests.
+//
+// Built once per librdkafka version (kclient_rdk20, kclient_rdk212) so the same assertions run
+// against the old and the new client. pyclient.py implements the same interface and output.
+//
+//   produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [-X k=v ...]
+//   consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]
+//            [--linger-ms MS] [-X k=v ...]
+//   metadata --bootstrap B [--topic T] [--timeout-ms MS] [-X k=v ...]
+//
+// Output contract (stdout; diagnostics go to stderr):
+//   produce:  `produce ok=<0|1> delivered=<n> failed=<n> expected=<N> partitions=<p>`
+//   consume:  `consume ok=<0|1> unique=<n> duplicates=<n> bad=<n> foreign=<n> expected=<N>
+//              partitions=<p> commit=<ok|error-name>`
+//   metadata: `broker <id> <host>:<port>` per broker, `topic <name> <partitions>` per topic,
+//             `partition <topic> <id> <leader>` per partition, then `metadata ok=1 brokers=<n> topics=<n>`.
+// Message i (0 <= i < N) has key and value `P-<i>`; produce pins it to partition i % partitions so every
+// partition carries traffic. Exit status is 0 only when ok=1.
+// Every -X k=v is handed to rd_kafka_conf_set unchanged (e.g. security.protocol=SSL, ssl.ca.location=...).
+
+#include <librdkafka/rdkafka.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace {
+
+struct Options {
+    std::string command;
+    std::string bootstrap;
+    std::string topic;
+    std::string group;
+    std::string prefix;
+    long count = -1;
+    int timeout_ms = 30000;
+    int linger_ms = 1000;
+    std::vector<std::pair<std::string, std::string>> properties;
+};
+
+[[noreturn]] void usage(const std::string& reason) {
+    std::fprintf(stderr,
+                 "kclient: %s\n"
+                 "usage: kclient produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [-X k=v]...\n"
+                 "       kclient consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]"
+                 " [--linger-ms MS] [-X k=v]...\n"
+                 "       kclient metadata --bootstrap B [--topic T] [--timeout-ms MS] [-X k=v]...\n",
+                 reason.c_str());
+    std::exit(2);
+}
+
+long parse_number(const char* text, long min, long max, const char* what) {
+    char* end = nullptr;
+    errno = 0;
+    long value = std::strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
+        usage(std::string("bad value for ") + what);
+    return value;
+}
+
+Options parse_options(int argc, char** argv) {
+    if (argc < 2)
+        usage("missing subcommand");
+    Options options;
+    options.command = argv[1];
+    for (int i = 2; i < argc; i++) {
+        std::string_view arg = argv[i];
+        if (i + 1 >= argc)
+            usage("missing value after " + std::string(arg));
+        const char* value = argv[++i];
+        if (arg == "--bootstrap")
+            options.bootstrap = value;
+        else if (arg == "--topic")
+            options.topic = value;
+        else if (arg == "--group")
+            options.group = value;
+        else if (arg == "--prefix")
+            options.prefix = value;
+        else if (arg == "--count" || arg == "--expect")
+            options.count = parse_number(value, 0, 100000000, "--count/--expect");
+        else if (arg == "--timeout-ms")
+            options.timeout_ms = static_cast<int>(parse_number(value, 1, 3600000, "--timeout-ms"));
+        else if (arg == "--linger-ms")
+            options.linger_ms = static_cast<int>(parse_number(value, 0, 600000, "--linger-ms"));
+        else if (arg == "-X") {
+            const char* equals = std::strchr(value, '=');
+            if (equals == nullptr || equals == value)
+                usage("-X expects key=value");
+            options.properties.emplace_back(std::string(value, equals), std::string(equals + 1));
+        } else
+            usage("unknown option " + std::string(arg));
+    }
+    if (options.bootstrap.empty())
+        usage("--bootstrap is required");
+    if (options.command == "produce" || options.command == "consume") {
+        if (options.topic.empty() || options.prefix.empty() || options.count < 0)
+            usage("--topic, --prefix and --count/--expect are required");
+        if (options.command == "consume" && options.group.empty())
+            usage("--group is required");
+    } else if (options.command != "metadata") {
+        usage("unknown subcommand " + options.command);
+    }
+    return options;
+}
+
+std::string message_text(const std::string& prefix, long index) {
+    return prefix + "-" + std::to_string(index);
+}
+
+void log_error(rd_kafka_t*, int err, const char* reason, void*) {
+    std::fprintf(stderr, "kclient: client error %s: %s\n", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
+                 reason);
+}
+
+struct DeliveryTally {
+    long delivered = 0;
+    long failed = 0;
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    auto* tally = static_cast<DeliveryTally*>(opaque);
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        tally->delivered++;
+    } else {
+        tally->failed++;
+        if (tally->failed <= 5)
+            std::fprintf(stderr, "kclient: delivery failed: %s\n", rd_kafka_err2str(message->err));
+    }
+}
+
+// Builds the configuration: bootstrap, then `defaults`, then every -X (so -X wins); returns nullptr
+// (after printing the reason) if a property is rejected.
+rd_kafka_conf_t* make_conf(const Options& options,
+                           const std::vector<std::pair<std::string, std::string>>& defaults = {}) {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    auto set = [&](const std::string& key, const std::string& value) {
+        if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+            std::fprintf(stderr, "kclient: config %s=%s: %s\n", key.c_str(), value.c_str(), errstr);
+            return false;
+        }
+        return true;
+    };
+    bool ok = set("bootstrap.servers", options.bootstrap) && set("client.id", "kedge-kclient");
+    for (const auto& [key, value] : defaults)
+        ok = ok && set(key, value);
+    for (const auto& [key, value] : options.properties)
+        ok = ok && set(key, value);
+    if (!ok) {
+        rd_kafka_conf_destroy(conf);
+        return nullptr;
+    }
+    rd_kafka_conf_set_error_cb(conf, log_error);
+    return conf;
+}
+
+rd_kafka_t* make_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+    char errstr[512];
+    rd_kafka_t* handle = rd_kafka_new(type, conf, errstr, sizeof(errstr));
+    if (handle == nullptr) {
+        std::fprintf(stderr, "kclient: rd_kafka_new: %s\n", errstr);
+        rd_kafka_conf_destroy(conf);
+    }
+    return handle;
+}
+
+// Partition count of one topic from a Metadata request, or nullopt on error / unknown topic.
+std::optional<int> partition_count(rd_kafka_t* handle, const std::string& topic_name, int timeout_ms) {
+    rd_kafka_topic_t* topic = rd_kafka_topic_new(handle, topic_name.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(handle, 0, topic, &metadata, timeout_ms);
+    rd_kafka_topic_destroy(topic);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::fprintf(stderr, "kclient: metadata for %s: %s\n", topic_name.c_str(), rd_kafka_err2str(err));
+        return std::nullopt;
+    }
+    std::optional<int> result;
+    for (int i = 0; i < metadata->topic_cnt; i++) {
+        const auto& entry = metadata->topics[i];
+        if (topic_name == entry.topic && entry.err == RD_KAFKA_RESP_ERR_NO_ERROR && entry.partition_cnt > 0)
+            result = entry.partition_cnt;
+        else if (topic_name == entry.topic)
+            std::fprintf(stderr, "kclient: topic %s: %s\n", entry.topic, rd_kafka_err2str(entry.err));
+    }
+    rd_kafka_metadata_destroy(metadata);
+    return result;
+}
+
+int run_produce(const Options& options) {
+    DeliveryTally tally;
+    rd_kafka_conf_t* conf = make_conf(options);
+    if (conf == nullptr)
+        return 2;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, &tally);
+    rd_kafka_t* handle = make_handle(RD_KAFKA_PRODUCER, conf);
+    if (handle == nullptr)
+        return 2;
+
+    std::optional<int> partitions = partition_count(handle, options.topic, options.timeout_ms);
+    long enqueue_failures = 0;
+    if (partitions) {
+        for (long i = 0; i < options.count; i++) {
+            std::string text = message_text(options.prefix, i);
+            for (;;) {
+                rd_kafka_resp_err_t err = rd_kafka_producev(
+                    handle, RD_KAFKA_V_TOPIC(options.topic.c_str()),
+                    RD_KAFKA_V_PARTITION(static_cast<int32_t>(i % *partitions)),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_KEY(text.data(), text.size()), RD_KAFKA_V_VALUE(text.data(), text.size()),
+                    RD_KAFKA_V_END);
+                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                    rd_kafka_poll(handle, 100);
+                    continue;
+                }
+                if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    std::fprintf(stderr, "kclient: producev: %s\n", rd_kafka_err2str(err));
+                    enqueue_failures++;
+                }
+                break;
+            }
+            rd_kafka_poll(handle, 0);
+        }
+        rd_kafka_resp_err_t flush_err = rd_kafka_flush(handle, options.timeout_ms);
+        if (flush_err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            std::fprintf(stderr, "kclient: flush: %s (%d still queued)\n", rd_kafka_err2str(flush_err),
+                         rd_kafka_outq_len(handle));
+    }
+    rd_kafka_destroy(handle);
+
+    bool ok = partitions && enqueue_failures == 0 && tally.failed == 0 && tally.delivered == options.count;
+    std::printf("produce ok=%d delivered=%ld failed=%ld expected=%ld partitions=%d\n", ok ? 1 : 0, tally.delivered,
+                tally.failed + enqueue_failures, options.count, partitions.value_or(0));
+    return ok ? 0 : 1;
+}
+
+int run_consume(const Options& options) {
+    // A fresh group reads the topic from the start and commits only when told to; -X may override.
+    rd_kafka_conf_t* conf = make_conf(
+        options, {{"group.id", options.group}, {"auto.offset.reset", "earliest"}, {"enable.auto.commit", "false"}});
+    if (conf == nullptr)
+        return 2;
+    rd_kafka_t* handle = make_handle(RD_KAFKA_CONSUMER, conf);
+    if (handle == nullptr)
+        return 2;
+    rd_kafka_poll_set_consumer(handle);
+
+    rd_kafka_topic_partition_list_t* subscription = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(subscription, options.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(handle, subscription);
+    rd_kafka_topic_partition_list_destroy(subscription);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::fprintf(stderr, "kclient: subscribe: %s\n", rd_kafka_err2str(err));
+        rd_kafka_destroy(handle);
+        return 1;
+    }
+
+    std::map<long, int> seen;  // message index -> times received
+    std::set<int32_t> partitions_seen;
+    long bad = 0, foreign = 0;
+    const std::string expected_head = options.prefix + "-";
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
+    std::optional<Clock::time_point> linger_until;  // set once all N arrived: catches duplicates
+
+    while (Clock::now() < (linger_until ? *linger_until : deadline)) {
+        rd_kafka_message_t* message = rd_kafka_consumer_poll(handle, 100);
+        if (message == nullptr)
+            continue;
+        if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(message);
+            continue;
+        }
+        if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            std::fprintf(stderr, "kclient: consume error: %s\n", rd_kafka_message_errstr(message));
+            rd_kafka_message_destroy(message);
+            continue;
+        }
+        std::string key, value;
+        if (message->key != nullptr)
+            key.assign(static_cast<const char*>(message->key), message->key_len);
+        if (message->payload != nullptr)
+            value.assign(static_cast<const char*>(message->payload), message->len);
+        if (message->key == nullptr || key.compare(0, expected_head.size(), expected_head) != 0) {
+            foreign++;
+        } else {
+            const char* digits = key.c_str() + expected_head.size();
+            char* end = nullptr;
+            long index = std::strtol(digits, &end, 10);
+            if (*digits == '\0' || *end != '\0' || index < 0 || index >= options.count || value != key) {
+                bad++;
+                if (bad <= 5)
+                    std::fprintf(stderr, "kclient: unexpected message key=%s value=%s\n", key.c_str(),
+                                 value.c_str());
+            } else {
+                if (++seen[index] == 2)
+                    std::fprintf(stderr, "kclient: duplicate %s\n", key.c_str());
+                partitions_seen.insert(message->partition);
+            }
+        }
+        rd_kafka_message_destroy(message);
+        if (!linger_until && static_cast<long>(seen.size()) == options.count)
+            linger_until = Clock::now() + std::chrono::milliseconds(options.linger_ms);
+    }
+
+    long duplicates = 0;
+    for (const auto& [index, times] : seen)
+        duplicates += times - 1;
+    rd_kafka_resp_err_t commit_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!seen.empty())
+        commit_err = rd_kafka_commit(handle, nullptr, 0 /* synchronous */);
+    rd_kafka_consumer_close(handle);
+    rd_kafka_destroy(handle);
+
+    const bool ok = static_cast<long>(seen.size()) == options.count && duplicates == 0 && bad == 0 &&
+                    commit_err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    std::printf("consume ok=%d unique=%zu duplicates=%ld bad=%ld foreign=%ld expected=%ld partitions=%zu commit=%s\n",
+                ok ? 1 : 0, seen.size(), duplicates, bad, foreign, options.count, partitions_seen.size(),
+                commit_err == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : rd_kafka_err2name(commit_err));
+    return ok ? 0 : 1;
+}
+
+int run_metadata(const Options& options) {
+    rd_kafka_conf_t* conf = make_conf(options);
+    if (conf == nullptr)
+        return 2;
+    rd_kafka_t* handle = make_handle(RD_KAFKA_PRODUCER, conf);
+    if (handle == nullptr)
+        return 2;
+    rd_kafka_topic_t* only_topic =
+        options.topic.empty() ? nullptr : rd_kafka_topic_new(handle, options.topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(handle, only_topic == nullptr ? 1 : 0, only_topic, &metadata,
+                                                options.timeout_ms);
+    if (only_topic != nullptr)
+        rd_kafka_topic_destroy(only_topic);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        std::fprintf(stderr, "kclient: metadata: %s\n", rd_kafka_err2str(err));
+        std::printf("metadata ok=0 error=%s\n", rd_kafka_err2name(err));
+        rd_kafka_destroy(handle);
+        return 1;
+    }
+    for (int i = 0; i < metadata->broker_cnt; i++)
+        std::printf("broker %d %s:%d\n", metadata->brokers[i].id, metadata->brokers[i].host,
+                    metadata->brokers[i].port);
+    for (int i = 0; i < metadata->topic_cnt; i++) {
+        const auto& topic = metadata->topics[i];
+        std::printf("topic %s %d\n", topic.topic, topic.partition_cnt);
+        for (int p = 0; p < topic.partition_cnt; p++)
+            std::printf("partition %s %d %d\n", topic.topic, topic.partitions[p].id, topic.partitions[p].leader);
+    }
+    std::printf("metadata ok=1 brokers=%d topics=%d\n", metadata->broker_cnt, metadata->topic_cnt);
+    rd_kafka_metadata_destroy(metadata);
+    rd_kafka_destroy(handle);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options = parse_options(argc, argv);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    std::fprintf(stderr, "kclient: librdkafka %s %s\n", rd_kafka_version_str(), options.command.c_str());
+    if (options.command == "produce")
+        return run_produce(options);
+    if (options.command == "consume")
+        return run_consume(options);
+    return run_metadata(options);
+}
