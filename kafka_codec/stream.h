@@ -135,6 +135,9 @@ class ResponseProcessor {
   // Bytes held for a frame being assembled for rewrite (for memory accounting).
   std::size_t buffered_bytes() const;
   const ResponseStats& stats() const;
+  // The request whose response is being (or was last) processed: names the
+  // API and version in error reports.
+  const RequestInfo& current_request() const;
   // Implementation detail: the codec team defines the private members.
   ~ResponseProcessor();
   ResponseProcessor(const ResponseProcessor&) = delete;

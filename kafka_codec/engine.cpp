@@ -1,0 +1,417 @@
+#include "kafka_codec/engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kafka_codec/wire.h"
+
+namespace kedge::kafka {
+namespace {
+
+using schema::Field;
+using schema::MessageSchema;
+using schema::Role;
+using schema::Type;
+
+// Role-marked fields seen while walking one struct.
+struct StructState {
+  bool has_node_id = false;
+  std::int32_t node_id = -1;
+  bool has_host = false;
+  EndpointRef endpoint;
+  bool has_api_key = false;
+  ApiVersionEntryRef api_entry;
+};
+
+class Walker {
+ public:
+  Walker(const MessageSchema& s, std::int16_t version, std::span<const std::uint8_t> frame,
+         WalkResult& out)
+      : version_(version), flexible_(s.flexible(version)), frame_(frame), out_(out) {}
+
+  bool walk_struct(std::span<const Field> fields, wire::Reader& r) {
+    const std::size_t begin = r.pos();
+    StructState st;
+    for (const Field& f : fields) {
+      // Tagged fields live in the trailing tag buffer, not at their list position.
+      if (!f.versions.contains(version_) || f.is_tagged()) continue;
+      if (!walk_field(f, r, st)) return false;
+    }
+    if (flexible_ && !walk_tag_buffer(fields, r, st)) return false;
+    if (st.has_host) {
+      st.endpoint.node_id = st.has_node_id ? st.node_id : -1;
+      out_.endpoints.push_back(st.endpoint);
+    }
+    if (st.has_api_key) {
+      st.api_entry.begin = begin;
+      st.api_entry.end = r.pos();
+      out_.api_entries.push_back(st.api_entry);
+    }
+    return !r.failed();
+  }
+
+ private:
+  // A field at its wire position: array or single value.
+  bool walk_field(const Field& f, wire::Reader& r, StructState& st) {
+    if (!f.array) return walk_value(f, r, st);
+    const std::size_t count_begin = r.pos();
+    std::int64_t count = 0;
+    if (flexible_) {
+      std::uint32_t v = 0;
+      if (!r.read_uvarint(v)) return false;
+      count = static_cast<std::int64_t>(v) - 1;
+    } else {
+      std::int32_t v = 0;
+      if (!r.read_i32(v)) return false;
+      count = v;
+    }
+    if (count < 0) {
+      // Null array: -1 (classic) or 0 (compact); any other negative is malformed.
+      return count == -1 && f.nullable.contains(version_) ? true : r.fail();
+    }
+    // Every element occupies at least one byte: bound the loop by the frame.
+    if (static_cast<std::uint64_t>(count) > r.remaining()) return r.fail();
+    if (f.role == Role::api_key_list) {
+      out_.api_key_list = {true, flexible_, count_begin, r.pos(), static_cast<std::uint32_t>(count)};
+    }
+    for (std::int64_t i = 0; i < count; ++i) {
+      if (!walk_value(f, r, st)) return false;
+    }
+    return true;
+  }
+
+  bool walk_value(const Field& f, wire::Reader& r, StructState& st) {
+    switch (f.type) {
+      case Type::int8:
+      case Type::boolean: return r.skip(1);
+      case Type::int16: {
+        const std::size_t pos = r.pos();
+        std::int16_t v = 0;
+        if (!r.read_i16(v)) return false;
+        if (f.role == Role::api_key) { st.has_api_key = true; st.api_entry.api_key = v; }
+        if (f.role == Role::min_version) st.api_entry.min_version = v;
+        if (f.role == Role::max_version) { st.api_entry.max_version = v; st.api_entry.max_version_pos = pos; }
+        return true;
+      }
+      case Type::uint16:
+      case Type::int32: {
+        const std::size_t pos = r.pos();
+        std::int32_t v = 0;
+        if (f.type == Type::uint16) {
+          std::uint16_t u = 0;
+          if (!r.read_u16(u)) return false;
+          v = u;
+        } else if (!r.read_i32(v)) {
+          return false;
+        }
+        if (f.role == Role::node_id) { st.has_node_id = true; st.node_id = v; }
+        if (f.role == Role::port) {
+          st.endpoint.has_port = true;
+          st.endpoint.port_begin = pos;
+          st.endpoint.port_uint16 = f.type == Type::uint16;
+          st.endpoint.port = v;
+        }
+        return true;
+      }
+      case Type::int64:
+      case Type::float64: return r.skip(8);
+      case Type::uuid: return r.skip(16);
+      case Type::string: return walk_string(f, r, st);
+      case Type::bytes:
+      case Type::records: return walk_bytes(f, r);
+      case Type::structure: {
+        if (!f.array && f.nullable.contains(version_) && !f.is_tagged()) {
+          std::int8_t marker = 0;
+          if (!r.read_i8(marker)) return false;
+          if (marker == -1) return true;
+          if (marker != 1) return r.fail();
+        }
+        return walk_struct(f.fields, r);
+      }
+    }
+    return r.fail();
+  }
+
+  bool walk_string(const Field& f, wire::Reader& r, StructState& st) {
+    const std::size_t begin = r.pos();
+    std::int64_t len = 0;
+    if (flexible_) {
+      std::uint32_t v = 0;
+      if (!r.read_uvarint(v)) return false;
+      len = static_cast<std::int64_t>(v) - 1;
+    } else {
+      std::int16_t v = 0;
+      if (!r.read_i16(v)) return false;
+      len = v;
+    }
+    if (len < 0) return len == -1 && f.nullable.contains(version_) && f.role != Role::host ? true : r.fail();
+    const std::size_t data_begin = r.pos();
+    if (!r.skip(static_cast<std::size_t>(len))) return false;  // bounded by the frame
+    if (f.role == Role::host) {
+      st.has_host = true;
+      st.endpoint.host_begin = begin;
+      st.endpoint.host_end = r.pos();
+      st.endpoint.host = r.view(data_begin, static_cast<std::size_t>(len));
+      st.endpoint.host_compact = flexible_;
+    }
+    return true;
+  }
+
+  bool walk_bytes(const Field& f, wire::Reader& r) {
+    std::int64_t len = 0;
+    if (flexible_) {
+      std::uint32_t v = 0;
+      if (!r.read_uvarint(v)) return false;
+      len = static_cast<std::int64_t>(v) - 1;
+    } else {
+      std::int32_t v = 0;
+      if (!r.read_i32(v)) return false;
+      len = v;
+    }
+    if (len < 0) return len == -1 && f.nullable.contains(version_) ? true : r.fail();
+    return r.skip(static_cast<std::size_t>(len));  // Records: skipped, never decoded
+  }
+
+  // TAG_BUFFER: count, then {tag, size, value}. Known tags are walked inside a
+  // reader bounded to `size` and must fill it exactly; unknown tags are skipped
+  // (the rewriter copies them verbatim).
+  bool walk_tag_buffer(std::span<const Field> fields, wire::Reader& r, StructState& st) {
+    std::uint32_t count = 0;
+    if (!r.read_uvarint(count)) return false;
+    if (count > r.remaining()) return r.fail();
+    for (std::uint32_t i = 0; i < count; ++i) {
+      std::uint32_t tag = 0, size = 0;
+      if (!r.read_uvarint(tag)) return false;
+      const std::size_t size_begin = r.pos();
+      if (!r.read_uvarint(size)) return false;
+      const std::size_t value_begin = r.pos();
+      if (size > r.remaining()) return r.fail();
+      const Field* known = nullptr;
+      for (const Field& f : fields) {
+        if (f.is_tagged() && static_cast<std::uint32_t>(f.tag) == tag && f.versions.contains(version_)) {
+          known = &f;
+          break;
+        }
+      }
+      if (known != nullptr) {
+        const std::size_t endpoints_before = out_.endpoints.size();
+        const std::size_t entries_before = out_.api_entries.size();
+        wire::Reader value(frame_, value_begin, value_begin + size);
+        if (!walk_field(*known, value, st) || value.pos() != value.end()) return r.fail();
+        if (out_.endpoints.size() != endpoints_before || out_.api_entries.size() != entries_before ||
+            st.has_host) {
+          out_.tag_sizes.push_back({size_begin, value_begin, value_begin, value_begin + size});
+        }
+      }
+      if (!r.skip(size)) return false;
+    }
+    return true;
+  }
+
+  std::int16_t version_;
+  bool flexible_;
+  std::span<const std::uint8_t> frame_;
+  WalkResult& out_;
+};
+
+}  // namespace
+
+bool walk_body(const MessageSchema& s, std::int16_t version, std::span<const std::uint8_t> frame,
+               std::size_t begin, std::size_t end, WalkResult& out) {
+  out.clear();
+  if (!s.valid.contains(version) || begin > end || end > frame.size()) return false;
+  wire::Reader r(frame, begin, end);
+  Walker walker(s, version, frame, out);
+  if (!walker.walk_struct(s.fields, r)) return false;
+  out.trailing_bytes = r.end() - r.pos();  // tolerated, see engine.h
+  return true;
+}
+
+bool skip_tag_buffer(std::span<const std::uint8_t> frame, std::size_t& pos, std::size_t end) {
+  wire::Reader r(frame, pos, end);
+  std::uint32_t count = 0;
+  if (!r.read_uvarint(count) || count > r.remaining()) return false;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint32_t tag = 0, size = 0;
+    if (!r.read_uvarint(tag) || !r.read_uvarint(size) || !r.skip(size)) return false;
+  }
+  pos = r.pos();
+  return true;
+}
+
+bool response_needs_rewrite(std::int16_t api_key, std::int16_t api_version) {
+  switch (api_key) {
+    case 0: return api_version >= 10;   // Produce: NodeEndpoints tag (KIP-951)
+    case 1: return api_version >= 16;   // Fetch: NodeEndpoints tag (KIP-951)
+    case 3:                             // Metadata
+    case 10:                            // FindCoordinator
+    case 18:                            // ApiVersions (clamp)
+    case 60:                            // DescribeCluster
+    case 78:                            // ShareFetch
+    case 79: return true;               // ShareAcknowledge
+    case 55: return api_version >= 2;   // DescribeQuorum: Nodes (validated only)
+    default: return false;
+  }
+}
+
+void FrameRewriter::add_patch(std::span<const std::uint8_t> frame, std::size_t begin,
+                              std::size_t end, std::size_t arena_off) {
+  const std::size_t len = arena_.size() - arena_off;
+  if (len == end - begin && std::memcmp(frame.data() + begin, arena_.data() + arena_off, len) == 0) {
+    arena_.resize(arena_off);  // identical bytes: not a change
+    return;
+  }
+  patches_.push_back({begin, end, arena_off, len});
+}
+
+Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestInfo& request,
+                            AddressMap& addresses) {
+  changed_ = false;
+  patches_.clear();
+  arena_.clear();
+  out_.clear();
+  const schema::MessageSchema* s = schema::find_response_schema(request.api_key);
+  if (s == nullptr || frame.size() < 8) return Errc::malformed_response;
+  std::int16_t walk_version = request.api_version;
+  if (request.api_key == 18) {
+    // ApiVersions is the one API a client sends before it knows the broker's
+    // ranges, so it may be newer than this table (trunk v5, KIP-1242). A broker
+    // that lacks it answers UNSUPPORTED_VERSION with a v0 body (KIP-511;
+    // RequestContext.parseRequest, ApiVersionsResponse.parse falls back to v0);
+    // one that has it is walked with the newest layout known here and must
+    // still consume exactly. The response header is v0 in every version.
+    if (walk_version > s->valid.hi) walk_version = s->valid.hi;
+    if (walk_version > 0 && frame.size() >= 10 && wire::get_i16(frame.data() + 8) == 35) walk_version = 0;
+  }
+  if (!s->valid.contains(walk_version)) return Errc::malformed_response;
+
+  // Response header: correlation id, then a tag buffer in header v1.
+  std::size_t body_begin = 8;
+  if (s->flexible(walk_version) && !s->header_v0_always &&
+      !skip_tag_buffer(frame, body_begin, frame.size()))
+    return Errc::malformed_response;
+
+  if (!walk_body(*s, walk_version, frame, body_begin, frame.size(), walk_)) {
+    // An ApiVersions *error* reply grants no versions: the client retries at a
+    // lower ApiVersions version and that reply is the one clamped. Some peers
+    // (librdkafka's mock broker, both 2.0.2 and 2.12) send an error-35 body
+    // that fits neither the request's layout nor v0; it carries no broker
+    // address, so it is forwarded as received rather than failing the
+    // connection (golden: api_versions.v3.librdkafka_mock_error35).
+    if (request.api_key == 18 && frame.size() >= 10 && wire::get_i16(frame.data() + 8) != 0) {
+      patches_.clear();
+      return Errc::ok;
+    }
+    return Errc::malformed_response;
+  }
+
+  // Endpoints: Host (length prefix re-encoded) and Port.
+  for (const EndpointRef& e : walk_.endpoints) {
+    if (e.node_id < 0) continue;  // FindCoordinator error entry (Node.noNode())
+    const AddressMap::Advertised adv = addresses.advertised_for(e.node_id);
+    addresses.on_endpoint_rewritten(request.api_key, request.api_version, e.node_id, e.host,
+                                    e.port, adv);
+    if (adv.host.size() > 0x7fff) return Errc::malformed_response;  // not encodable as STRING
+    std::size_t off = arena_.size();
+    wire::put_string(arena_, adv.host, e.host_compact);
+    add_patch(frame, e.host_begin, e.host_end, off);
+    if (e.has_port) {
+      off = arena_.size();
+      if (e.port_uint16) wire::put_u16(arena_, static_cast<std::uint16_t>(adv.port));
+      else wire::put_i32(arena_, adv.port);
+      add_patch(frame, e.port_begin, e.port_begin + (e.port_uint16 ? 2 : 4), off);
+    }
+  }
+
+  // ApiVersions clamp: lower MaxVersion in place, drop removed keys.
+  if (request.api_key == 18) {
+    std::uint32_t removed = 0;
+    for (const ApiVersionEntryRef& a : walk_.api_entries) {
+      const std::int16_t clamp = max_supported_version(a.api_key);
+      if (clamp < 0 || a.min_version > clamp) {
+        patches_.push_back({a.begin, a.end, arena_.size(), 0});
+        ++removed;
+      } else if (a.max_version > clamp) {
+        const std::size_t off = arena_.size();
+        wire::put_i16(arena_, clamp);
+        add_patch(frame, a.max_version_pos, a.max_version_pos + 2, off);
+      }
+    }
+    const ApiKeyListRef& list = walk_.api_key_list;
+    if (removed > 0 && list.present) {
+      const std::size_t off = arena_.size();
+      if (list.compact) wire::put_uvarint(arena_, list.count - removed + 1);
+      else wire::put_i32(arena_, static_cast<std::int32_t>(list.count - removed));
+      add_patch(frame, list.count_begin, list.count_end, off);
+    }
+  }
+
+  if (patches_.empty()) return Errc::ok;
+
+  // Content patches never overlap and never straddle a tagged value, so the
+  // delta inside any range is a prefix-sum difference over patches sorted by
+  // position (linear overall, even for frames with thousands of endpoints).
+  std::sort(patches_.begin(), patches_.end(),
+            [](const Patch& a, const Patch& b) { return a.begin < b.begin; });
+  const std::size_t content_patches = patches_.size();
+  prefix_delta_.assign(content_patches + 1, 0);
+  for (std::size_t i = 0; i < content_patches; ++i) {
+    const Patch& p = patches_[i];
+    prefix_delta_[i + 1] = prefix_delta_[i] + static_cast<std::int64_t>(p.arena_len) -
+                           static_cast<std::int64_t>(p.end - p.begin);
+  }
+  auto content_delta = [&](std::size_t begin, std::size_t end) {
+    auto first = [&](std::size_t pos) {
+      return static_cast<std::size_t>(
+          std::lower_bound(patches_.begin(), patches_.begin() + static_cast<std::ptrdiff_t>(content_patches), pos,
+                           [](const Patch& p, std::size_t v) { return p.begin < v; }) -
+          patches_.begin());
+    };
+    return prefix_delta_[first(end)] - prefix_delta_[first(begin)];
+  };
+
+  // Enclosing tag sizes. walk_.tag_sizes is in post-order, so the tags nested
+  // in tag i are exactly the contiguous run just before it; their size varints
+  // lie inside tag i's value and count towards its new size.
+  const std::vector<TagSizeRef>& tags = walk_.tag_sizes;
+  tag_delta_.assign(tags.size(), 0);
+  std::int64_t size_varint_delta = 0;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    const TagSizeRef& t = tags[i];
+    std::int64_t delta = content_delta(t.value_begin, t.value_end);
+    for (std::size_t j = i; j-- > 0 && tags[j].size_begin >= t.value_begin && tags[j].value_end <= t.value_end;)
+      delta += tag_delta_[j];
+    if (delta == 0) continue;
+    const std::int64_t new_size = static_cast<std::int64_t>(t.value_end - t.value_begin) + delta;
+    if (new_size < 0 || new_size > 0x7fffffff) return Errc::malformed_response;
+    const std::size_t off = arena_.size();
+    wire::put_uvarint(arena_, static_cast<std::uint32_t>(new_size));
+    tag_delta_[i] = static_cast<std::int64_t>(arena_.size() - off) -
+                    static_cast<std::int64_t>(t.size_end - t.size_begin);
+    size_varint_delta += tag_delta_[i];
+    patches_.push_back({t.size_begin, t.size_end, off, arena_.size() - off});
+  }
+  const std::int64_t new_frame_size =
+      static_cast<std::int64_t>(frame.size() - 4) + prefix_delta_[content_patches] + size_varint_delta;
+  if (new_frame_size < 4 || new_frame_size > 0x7fffffff) return Errc::malformed_response;
+
+  std::sort(patches_.begin(), patches_.end(),
+            [](const Patch& a, const Patch& b) { return a.begin < b.begin; });
+  wire::put_i32(out_, static_cast<std::int32_t>(new_frame_size));
+  std::size_t cursor = 4;
+  for (const Patch& p : patches_) {
+    out_.insert(out_.end(), frame.begin() + cursor, frame.begin() + p.begin);
+    out_.insert(out_.end(), arena_.begin() + p.arena_off, arena_.begin() + p.arena_off + p.arena_len);
+    cursor = p.end;
+  }
+  out_.insert(out_.end(), frame.begin() + cursor, frame.end());
+  changed_ = true;
+  return Errc::ok;
+}
+
+void FrameRewriter::trim(std::size_t keep_bytes) {
+  if (out_.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(out_);
+  if (arena_.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(arena_);
+}
+
+}  // namespace kedge::kafka

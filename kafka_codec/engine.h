@@ -1,0 +1,126 @@
+#pragma once
+// The one schema-driven engine (style practice 1): walks any response in
+// schema.cpp, bounded by its frame, and rewrites broker endpoints and the
+// ApiVersions clamp by patching byte ranges. Everything not patched is copied
+// verbatim, including unknown tagged fields and Records blobs.
+//
+// Contract of walk_body(): every length read from the wire is checked against
+// the bytes left in its enclosing bound (frame, or tagged-field `size`) before
+// it is used; nothing is allocated from a wire length; the body must be
+// consumed exactly. Offsets in WalkResult are absolute indexes into `frame`.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "kafka_codec/schema.h"
+#include "kafka_codec/stream.h"
+
+namespace kedge::kafka {
+
+// A broker endpoint found in a response (a struct holding Role::host).
+struct EndpointRef {
+  std::int32_t node_id = -1;        // -1 when the struct has no Role::node_id field
+  std::size_t host_begin = 0;       // encoded string: length prefix + bytes
+  std::size_t host_end = 0;
+  std::string_view host;            // view into the frame
+  bool host_compact = false;        // COMPACT_STRING (flexible) vs int16-length STRING
+  bool has_port = false;
+  std::size_t port_begin = 0;
+  bool port_uint16 = false;
+  std::int32_t port = -1;
+};
+
+// One ApiVersionsResponse.ApiKeys entry (whole element incl. its tag buffer).
+struct ApiVersionEntryRef {
+  std::size_t begin = 0, end = 0;
+  std::int16_t api_key = 0, min_version = 0, max_version = 0;
+  std::size_t max_version_pos = 0;
+};
+
+// The count prefix of the ApiKeys array.
+struct ApiKeyListRef {
+  bool present = false;
+  bool compact = false;
+  std::size_t count_begin = 0, count_end = 0;
+  std::uint32_t count = 0;
+};
+
+// The `size` varint of a tagged field whose value holds something we may patch.
+struct TagSizeRef {
+  std::size_t size_begin = 0, size_end = 0;    // the uvarint itself
+  std::size_t value_begin = 0, value_end = 0;  // the bytes it counts
+};
+
+struct WalkResult {
+  std::vector<EndpointRef> endpoints;
+  std::vector<ApiVersionEntryRef> api_entries;
+  ApiKeyListRef api_key_list;
+  std::vector<TagSizeRef> tag_sizes;  // post-order: inner tags before enclosing ones
+  std::size_t trailing_bytes = 0;     // bytes after the last field, carried verbatim
+  void clear() {
+    trailing_bytes = 0;
+    endpoints.clear();
+    api_entries.clear();
+    api_key_list = {};
+    tag_sizes.clear();
+  }
+};
+
+// Walks body bytes [begin, end) of `frame` as `schema` at `version`.
+// Returns false if any field does not parse within [begin, end). Bytes left
+// after the last field are reported in out.trailing_bytes and tolerated:
+// Kafka's own clients (Java's generated readers, librdkafka) ignore them, and
+// real peers send them — librdkafka's mock broker appends a second empty tag
+// buffer to flexible responses (rd_kafka_mock_connection_send_response0 with
+// tags_written=false after the handler wrote its own). Rejecting them would
+// break clients that work without kedge; every field kedge rewrites lies
+// before them, and the rewriter copies them through unchanged.
+bool walk_body(const schema::MessageSchema& schema, std::int16_t version,
+               std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
+               WalkResult& out);
+
+// Skips a TAG_BUFFER (header v1/v2 tags); false if malformed.
+bool skip_tag_buffer(std::span<const std::uint8_t> frame, std::size_t& pos, std::size_t end);
+
+// Rewrites one complete response frame. Reuses its buffers across frames.
+class FrameRewriter {
+ public:
+  // `frame` is the whole response frame, size prefix included, whose size
+  // prefix has been validated to equal frame.size() - 4. Calls `addresses` for
+  // every endpoint with NodeId >= 0. On success, changed() tells whether
+  // output() (the complete new frame) differs from `frame`.
+  // Errc::malformed_response if the frame does not walk; nothing is produced then.
+  Errc process(std::span<const std::uint8_t> frame, const RequestInfo& request,
+               AddressMap& addresses);
+  bool changed() const { return changed_; }
+  std::span<const std::uint8_t> output() const { return out_; }
+  // The walk of the last processed frame (valid until the next process()).
+  const WalkResult& walk() const { return walk_; }
+  // Frees buffers that grew past `keep_bytes` (idle connections hold no big buffers).
+  void trim(std::size_t keep_bytes);
+  std::size_t capacity_bytes() const { return out_.capacity() + arena_.capacity(); }
+
+ private:
+  struct Patch {
+    std::size_t begin, end;           // replaced input range
+    std::size_t arena_off, arena_len; // replacement bytes in arena_
+  };
+  void add_patch(std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
+                 std::size_t arena_off);
+
+  WalkResult walk_;
+  std::vector<Patch> patches_;
+  std::vector<std::uint8_t> arena_;
+  std::vector<std::uint8_t> out_;
+  std::vector<std::int64_t> prefix_delta_;  // prefix sums of content patch deltas
+  std::vector<std::int64_t> tag_delta_;     // size-varint growth per walk_.tag_sizes entry
+  bool changed_ = false;
+};
+
+// True if a response to (api_key, api_version) may carry something kedge changes,
+// so it must be buffered whole and walked; every other response is streamed.
+bool response_needs_rewrite(std::int16_t api_key, std::int16_t api_version);
+
+}  // namespace kedge::kafka

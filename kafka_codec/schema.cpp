@@ -1,0 +1,337 @@
+// Response schema table for the messages kedge must walk.
+//
+// Describes: Apache Kafka 4.3.1 (commit 26b251a451ce, `clients/src/main/resources/common/message/`)
+// together with the 3.9.0 ranges that 4.x dropped (Fetch v4+, Produce v3+ are walked
+// only where they carry endpoints; see ResponseProcessor). Field facts come from
+// /work/shared/kafka-protocol.md §1.2 and the JSON specs it cites.
+//
+// How to update (a data change, never a new parser):
+//  1. Diff `msg/<Name>Response.json` between the release here and the new one.
+//  2. For a new version: widen MessageSchema::valid; add each new field at its
+//     wire position with `.in(from(N))`; close removed fields with `.in(range(a, b))`;
+//     nullable versions with `.null_in(...)`; tagged fields with `.tagged(tag)`
+//     (their taggedVersions equal their versions in every message here).
+//  3. Mark NodeId/Host/Port of any new broker-endpoint struct with Role::node_id /
+//     host / port, then raise the clamp in clamp.cpp (max_supported_version) to
+//     the new version. The schema-derived round-trip test covers every version
+//     in `valid` automatically; add golden vectors for the new version.
+//  4. Keep request_flexible_from() in sync with `flexibleVersions` of *Request.json.
+#include "kafka_codec/schema.h"
+
+#include <array>
+
+namespace kedge::kafka::schema {
+namespace {
+
+using T = Type;
+using R = Role;
+
+// --- shared structs ---------------------------------------------------------
+// NodeEndpoint of Produce v10+/Fetch v16+ (KIP-951), ShareFetch, ShareAcknowledge.
+constexpr Field kNodeEndpoint[] = {
+    scalar("NodeId", T::int32).as(R::node_id),
+    scalar("Host", T::string).as(R::host),
+    scalar("Port", T::int32).as(R::port),
+    scalar("Rack", T::string).null_in(kAll),
+};
+constexpr Field kLeaderIdAndEpoch[] = {
+    scalar("LeaderId", T::int32),
+    scalar("LeaderEpoch", T::int32),
+};
+
+// --- Metadata (3): v0-13, flexible 9+ ----------------------------------------
+constexpr Field kMetadataBroker[] = {
+    scalar("NodeId", T::int32).as(R::node_id),
+    scalar("Host", T::string).as(R::host),
+    scalar("Port", T::int32).as(R::port),
+    scalar("Rack", T::string).in(from(1)).null_in(from(1)),
+};
+constexpr Field kMetadataPartition[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("PartitionIndex", T::int32),
+    scalar("LeaderId", T::int32),
+    scalar("LeaderEpoch", T::int32).in(from(7)),
+    array_of("ReplicaNodes", T::int32),
+    array_of("IsrNodes", T::int32),
+    array_of("OfflineReplicas", T::int32).in(from(5)),
+};
+constexpr Field kMetadataTopic[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("Name", T::string).null_in(from(12)),
+    scalar("TopicId", T::uuid).in(from(10)),
+    scalar("IsInternal", T::boolean).in(from(1)),
+    array_of("Partitions", kMetadataPartition),
+    scalar("TopicAuthorizedOperations", T::int32).in(from(8)),
+};
+constexpr Field kMetadata[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(3)),
+    array_of("Brokers", kMetadataBroker),
+    scalar("ClusterId", T::string).in(from(2)).null_in(from(2)),
+    scalar("ControllerId", T::int32).in(from(1)),
+    array_of("Topics", kMetadataTopic),
+    scalar("ClusterAuthorizedOperations", T::int32).in(range(8, 10)),
+    scalar("ErrorCode", T::int16).in(from(13)),  // KIP-1102
+};
+
+// --- FindCoordinator (10): v0-6, flexible 3+ ---------------------------------
+constexpr Field kCoordinator[] = {
+    scalar("Key", T::string),
+    scalar("NodeId", T::int32).as(R::node_id),
+    scalar("Host", T::string).as(R::host),
+    scalar("Port", T::int32).as(R::port),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+};
+constexpr Field kFindCoordinator[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    scalar("ErrorCode", T::int16).in(range(0, 3)),
+    scalar("ErrorMessage", T::string).in(range(1, 3)).null_in(range(1, 3)),
+    scalar("NodeId", T::int32).in(range(0, 3)).as(R::node_id),
+    scalar("Host", T::string).in(range(0, 3)).as(R::host),
+    scalar("Port", T::int32).in(range(0, 3)).as(R::port),
+    array_of("Coordinators", kCoordinator).in(from(4)),  // KIP-699
+};
+
+// --- DescribeCluster (60): v0-2, flexible 0+ ---------------------------------
+constexpr Field kDescribeClusterBroker[] = {
+    scalar("BrokerId", T::int32).as(R::node_id),
+    scalar("Host", T::string).as(R::host),
+    scalar("Port", T::int32).as(R::port),
+    scalar("Rack", T::string).null_in(kAll),
+    scalar("IsFenced", T::boolean).in(from(2)),
+};
+constexpr Field kDescribeCluster[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("EndpointType", T::int8).in(from(1)),  // KIP-919: 2 = controllers
+    scalar("ClusterId", T::string),
+    scalar("ControllerId", T::int32),
+    array_of("Brokers", kDescribeClusterBroker),
+    scalar("ClusterAuthorizedOperations", T::int32),
+};
+
+// --- ApiVersions (18): v0-4, flexible 3+, response header always v0 ----------
+constexpr Field kApiVersion[] = {
+    scalar("ApiKey", T::int16).as(R::api_key),
+    scalar("MinVersion", T::int16).as(R::min_version),
+    scalar("MaxVersion", T::int16).as(R::max_version),
+};
+constexpr Field kSupportedFeature[] = {
+    scalar("Name", T::string),
+    scalar("MinVersion", T::int16),
+    scalar("MaxVersion", T::int16),
+};
+constexpr Field kFinalizedFeature[] = {
+    scalar("Name", T::string),
+    scalar("MaxVersionLevel", T::int16),
+    scalar("MinVersionLevel", T::int16),
+};
+constexpr Field kApiVersions[] = {
+    scalar("ErrorCode", T::int16),
+    array_of("ApiKeys", kApiVersion).as(R::api_key_list),
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    array_of("SupportedFeatures", kSupportedFeature).in(from(3)).tagged(0),
+    scalar("FinalizedFeaturesEpoch", T::int64).in(from(3)).tagged(1),
+    array_of("FinalizedFeatures", kFinalizedFeature).in(from(3)).tagged(2),
+    scalar("ZkMigrationReady", T::boolean).in(from(3)).tagged(3),
+};
+
+// --- Produce (0): v3-13, flexible 9+ -----------------------------------------
+constexpr Field kBatchIndexAndErrorMessage[] = {
+    scalar("BatchIndex", T::int32),
+    scalar("BatchIndexErrorMessage", T::string).null_in(kAll),
+};
+constexpr Field kProducePartition[] = {
+    scalar("Index", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("BaseOffset", T::int64),
+    scalar("LogAppendTimeMs", T::int64).in(from(2)),
+    scalar("LogStartOffset", T::int64).in(from(5)),
+    array_of("RecordErrors", kBatchIndexAndErrorMessage).in(from(8)),
+    scalar("ErrorMessage", T::string).in(from(8)).null_in(from(8)),
+    struct_of("CurrentLeader", kLeaderIdAndEpoch).in(from(10)).tagged(0),
+};
+constexpr Field kProduceTopic[] = {
+    scalar("Name", T::string).in(range(0, 12)),
+    scalar("TopicId", T::uuid).in(from(13)),
+    array_of("PartitionResponses", kProducePartition),
+};
+constexpr Field kProduce[] = {
+    array_of("Responses", kProduceTopic),
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    array_of("NodeEndpoints", kNodeEndpoint).in(from(10)).tagged(0),  // KIP-951
+};
+
+// --- Fetch (1): v4-18, flexible 12+ ------------------------------------------
+constexpr Field kEpochEndOffset[] = {
+    scalar("Epoch", T::int32),
+    scalar("EndOffset", T::int64),
+};
+constexpr Field kSnapshotId[] = {
+    scalar("EndOffset", T::int64),
+    scalar("Epoch", T::int32),
+};
+constexpr Field kAbortedTransaction[] = {
+    scalar("ProducerId", T::int64),
+    scalar("FirstOffset", T::int64),
+};
+constexpr Field kFetchPartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("HighWatermark", T::int64),
+    scalar("LastStableOffset", T::int64).in(from(4)),
+    scalar("LogStartOffset", T::int64).in(from(5)),
+    struct_of("DivergingEpoch", kEpochEndOffset).in(from(12)).tagged(0),
+    struct_of("CurrentLeader", kLeaderIdAndEpoch).in(from(12)).tagged(1),
+    struct_of("SnapshotId", kSnapshotId).in(from(12)).tagged(2),
+    array_of("AbortedTransactions", kAbortedTransaction).in(from(4)).null_in(from(4)),
+    scalar("PreferredReadReplica", T::int32).in(from(11)),
+    scalar("Records", T::records).null_in(kAll),
+};
+constexpr Field kFetchTopic[] = {
+    scalar("Topic", T::string).in(range(0, 12)),
+    scalar("TopicId", T::uuid).in(from(13)),
+    array_of("Partitions", kFetchPartition),
+};
+constexpr Field kFetch[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    scalar("ErrorCode", T::int16).in(from(7)),
+    scalar("SessionId", T::int32).in(from(7)),
+    array_of("Responses", kFetchTopic),
+    array_of("NodeEndpoints", kNodeEndpoint).in(from(16)).tagged(0),  // KIP-951
+};
+
+// --- ShareFetch (78): v1-2, flexible 0+ (v0 early access, removed in 4.1) ----
+constexpr Field kAcquiredRecords[] = {
+    scalar("FirstOffset", T::int64),
+    scalar("LastOffset", T::int64),
+    scalar("DeliveryCount", T::int16),
+};
+constexpr Field kShareFetchPartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("AcknowledgeErrorCode", T::int16),
+    scalar("AcknowledgeErrorMessage", T::string).null_in(kAll),
+    struct_of("CurrentLeader", kLeaderIdAndEpoch),
+    scalar("Records", T::records).null_in(kAll),
+    array_of("AcquiredRecords", kAcquiredRecords),
+};
+constexpr Field kShareFetchTopic[] = {
+    scalar("TopicId", T::uuid),
+    array_of("Partitions", kShareFetchPartition),
+};
+constexpr Field kShareFetch[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("AcquisitionLockTimeoutMs", T::int32).in(from(1)),
+    array_of("Responses", kShareFetchTopic),
+    array_of("NodeEndpoints", kNodeEndpoint),
+};
+
+// --- ShareAcknowledge (79): v1-2, flexible 0+ --------------------------------
+constexpr Field kShareAcknowledgePartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    struct_of("CurrentLeader", kLeaderIdAndEpoch),
+};
+constexpr Field kShareAcknowledgeTopic[] = {
+    scalar("TopicId", T::uuid),
+    array_of("Partitions", kShareAcknowledgePartition),
+};
+constexpr Field kShareAcknowledge[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("AcquisitionLockTimeoutMs", T::int32).in(from(2)),
+    array_of("Responses", kShareAcknowledgeTopic),
+    array_of("NodeEndpoints", kNodeEndpoint),
+};
+
+// --- DescribeQuorum (55): v0-2, flexible 0+ ----------------------------------
+// Nodes[].Listeners[] are *controller* endpoints (KIP-853). kedge fronts brokers
+// only, so they carry no roles: the response is validated, never rewritten, and
+// the ApiVersions clamp keeps clients at v1 (no Nodes at all).
+constexpr Field kReplicaState[] = {
+    scalar("ReplicaId", T::int32),
+    scalar("ReplicaDirectoryId", T::uuid).in(from(2)),
+    scalar("LogEndOffset", T::int64),
+    scalar("LastFetchTimestamp", T::int64).in(from(1)),
+    scalar("LastCaughtUpTimestamp", T::int64).in(from(1)),
+};
+constexpr Field kQuorumPartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).in(from(2)).null_in(from(2)),
+    scalar("LeaderId", T::int32),
+    scalar("LeaderEpoch", T::int32),
+    scalar("HighWatermark", T::int64),
+    array_of("CurrentVoters", kReplicaState),
+    array_of("Observers", kReplicaState),
+};
+constexpr Field kQuorumTopic[] = {
+    scalar("TopicName", T::string),
+    array_of("Partitions", kQuorumPartition),
+};
+constexpr Field kQuorumListener[] = {
+    scalar("Name", T::string),
+    scalar("Host", T::string),
+    scalar("Port", T::uint16),
+};
+constexpr Field kQuorumNode[] = {
+    scalar("NodeId", T::int32),
+    array_of("Listeners", kQuorumListener),
+};
+constexpr Field kDescribeQuorum[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).in(from(2)).null_in(from(2)),
+    array_of("Topics", kQuorumTopic),
+    array_of("Nodes", kQuorumNode).in(from(2)),
+};
+
+constexpr std::array kSchemas = {
+    MessageSchema{0, "Produce", range(3, 13), 9, kProduce},
+    MessageSchema{1, "Fetch", range(4, 18), 12, kFetch},
+    MessageSchema{3, "Metadata", range(0, 13), 9, kMetadata},
+    MessageSchema{10, "FindCoordinator", range(0, 6), 3, kFindCoordinator},
+    MessageSchema{18, "ApiVersions", range(0, 4), 3, kApiVersions, /*header_v0_always=*/true},
+    MessageSchema{55, "DescribeQuorum", range(0, 2), 0, kDescribeQuorum},
+    MessageSchema{60, "DescribeCluster", range(0, 2), 0, kDescribeCluster},
+    MessageSchema{78, "ShareFetch", range(1, 2), 0, kShareFetch},
+    MessageSchema{79, "ShareAcknowledge", range(1, 2), 0, kShareAcknowledge},
+};
+
+// flexibleVersions of msg/<Name>Request.json, keys 0..94 (4.3.1; keys 4-7 from 3.9.0,
+// retired in 4.0). -1 = "none" (SaslHandshake 17, OffsetDelete 47).
+constexpr std::int16_t kRequestFlexibleFrom[] = {
+    9, 12, 6, 9, 4, 2, 6, 3, 8, 6,      // 0-9
+    3, 6, 4, 4, 4, 5, 3, -1, 3, 5,      // 10-19
+    4, 2, 2, 4, 3, 3, 3, 1, 3, 2,       // 20-29
+    2, 2, 4, 2, 2, 2, 2, 2, 2, 2,       // 30-39
+    2, 2, 2, 2, 1, 0, 0, -1, 1, 1,      // 40-49
+    0, 0, 0, 1, 1, 0, 0, 0, 0, 0,       // 50-59
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       // 60-69
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       // 70-79
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       // 80-89
+    0, 0, 0, 0, 0,                      // 90-94 (93, 94: trunk)
+};
+
+}  // namespace
+
+std::span<const MessageSchema> response_schemas() { return kSchemas; }
+
+const MessageSchema* find_response_schema(std::int16_t api_key) {
+  for (const auto& s : kSchemas)
+    if (s.api_key == api_key) return &s;
+  return nullptr;
+}
+
+std::int16_t request_flexible_from(std::int16_t api_key) {
+  if (api_key < 0 || static_cast<std::size_t>(api_key) >= std::size(kRequestFlexibleFrom)) return -1;
+  return kRequestFlexibleFrom[api_key];
+}
+
+}  // namespace kedge::kafka::schema

@@ -1,0 +1,98 @@
+#pragma once
+// Response layouts kedge walks, as data (style practice 1). One engine
+// (engine.h) interprets these tables; adding a version is a table change.
+// The tables themselves, and which Kafka release they describe, are in schema.cpp.
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace kedge::kafka::schema {
+
+inline constexpr std::int16_t kMaxVersion = 0x7fff;
+
+// Inclusive version range; empty when hi < lo.
+struct Versions {
+  std::int16_t lo = 0;
+  std::int16_t hi = -1;
+  constexpr bool contains(std::int16_t v) const { return v >= lo && v <= hi; }
+};
+constexpr Versions from(std::int16_t lo) { return {lo, kMaxVersion}; }
+constexpr Versions range(std::int16_t lo, std::int16_t hi) { return {lo, hi}; }
+inline constexpr Versions kAll = from(0);
+inline constexpr Versions kNever = {};
+
+enum class Type : std::uint8_t {
+  int8, int16, int32, int64, uint16, boolean, uuid, float64,
+  string,   // STRING / COMPACT_STRING (nullable per Field::nullable)
+  bytes,    // BYTES / COMPACT_BYTES
+  records,  // RECORDS: skipped by length, never decoded
+  structure,
+};
+
+// What the rewriter does with a field. Endpoint roles belong to one struct
+// (NodeId, Host, Port of a broker endpoint); ApiVersions roles mark the
+// entries of ApiVersionsResponse.ApiKeys that the clamp edits.
+enum class Role : std::uint8_t {
+  none,
+  node_id,        // int32 NodeId/BrokerId of the endpoint struct it is in
+  host,           // string Host of that struct: rewritten
+  port,           // int32 or uint16 Port of that struct: rewritten
+  api_key,        // ApiVersions entry ApiKey
+  min_version,    // ApiVersions entry MinVersion
+  max_version,    // ApiVersions entry MaxVersion (clamped in place)
+  api_key_list,   // the ApiVersions ApiKeys array (entries may be removed)
+};
+
+struct Field {
+  std::string_view name;
+  Type type = Type::int32;
+  bool array = false;             // ARRAY / COMPACT_ARRAY of `type`
+  Versions versions = kAll;       // versions the field exists in
+  Versions nullable = kNever;     // versions where null is allowed
+  std::int32_t tag = -1;          // >= 0: tagged field (taggedVersions == versions)
+  Role role = Role::none;
+  std::span<const Field> fields;  // members when type == structure
+
+  constexpr Field in(Versions v) const { Field f = *this; f.versions = v; return f; }
+  constexpr Field null_in(Versions v) const { Field f = *this; f.nullable = v; return f; }
+  constexpr Field tagged(std::int32_t t) const { Field f = *this; f.tag = t; return f; }
+  constexpr Field as(Role r) const { Field f = *this; f.role = r; return f; }
+  constexpr bool is_tagged() const { return tag >= 0; }
+};
+
+constexpr Field scalar(std::string_view name, Type type) { return Field{name, type}; }
+constexpr Field array_of(std::string_view name, Type type) { Field f{name, type}; f.array = true; return f; }
+constexpr Field array_of(std::string_view name, std::span<const Field> members) {
+  Field f{name, Type::structure};
+  f.array = true;
+  f.fields = members;
+  return f;
+}
+constexpr Field struct_of(std::string_view name, std::span<const Field> members) {
+  Field f{name, Type::structure};
+  f.fields = members;
+  return f;
+}
+
+struct MessageSchema {
+  std::int16_t api_key;
+  std::string_view name;
+  Versions valid;              // versions this table describes
+  std::int16_t flexible_from;  // first flexible version (compact types + tag buffers)
+  std::span<const Field> fields;
+  // Response header v0 even in flexible versions (ApiVersions, KIP-511).
+  bool header_v0_always = false;
+
+  constexpr bool flexible(std::int16_t v) const { return v >= flexible_from; }
+};
+
+// Every response layout in the table, and lookup by api key (nullptr if absent).
+std::span<const MessageSchema> response_schemas();
+const MessageSchema* find_response_schema(std::int16_t api_key);
+
+// First flexible request version per api key (kafka-protocol.md §3, 4.3.1 with
+// 3.9 for retired keys), or -1 if never flexible / unknown. Request header v2
+// iff api_version >= this value.
+std::int16_t request_flexible_from(std::int16_t api_key);
+
+}  // namespace kedge::kafka::schema

@@ -1,0 +1,392 @@
+#include "kafka_codec/stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kafka_codec/engine.h"
+#include "kafka_codec/schema.h"
+#include "kafka_codec/wire.h"
+
+namespace kedge::kafka {
+
+std::string_view to_string(Errc errc) {
+  switch (errc) {
+    case Errc::ok: return "ok";
+    case Errc::frame_too_large: return "frame_too_large";
+    case Errc::negative_frame_size: return "negative_frame_size";
+    case Errc::malformed_request: return "malformed_request";
+    case Errc::malformed_response: return "malformed_response";
+    case Errc::correlation_mismatch: return "correlation_mismatch";
+    case Errc::unexpected_response: return "unexpected_response";
+    case Errc::sasl_v0_unsupported: return "sasl_v0_unsupported";
+  }
+  return "unknown";
+}
+
+// ---------------------------------------------------------------------------
+// RequestTracker
+//
+// Request frame grammar (kafka-protocol.md §2):
+//   int32 size | int16 api_key | int16 api_version | int32 correlation_id
+//   | client_id NULLABLE_STRING (header v1+) | TAG_BUFFER (header v2)
+//   | body; for Produce: [TransactionalId (v3+)] Acks int16 ...
+// Header v2 iff api_version >= flexibleVersions of the request
+// (ApiMessageTypeGenerator.generateHeaderVersion); ControlledShutdown v0 uses v0.
+
+RequestTracker::RequestTracker(std::uint32_t max_frame_size) : max_frame_size_(max_frame_size) {}
+
+Errc RequestTracker::finish_header(InFlightQueue& inflight, bool expects_response) {
+  if (expects_response) inflight.push(current_);
+  step_ = Step::body;
+  return Errc::ok;
+}
+
+Errc RequestTracker::after_client_id(InFlightQueue& inflight) {
+  // Header v2 adds a TAG_BUFFER. Unknown keys are treated as header v1: only
+  // Produce needs bytes past the header, and its table entry is known.
+  const std::int16_t flex = schema::request_flexible_from(current_.api_key);
+  if (flex >= 0 && current_.api_version >= flex) {
+    expect_varint(Step::tag_count);
+    return Errc::ok;
+  }
+  return start_body_fields(inflight);
+}
+
+Errc RequestTracker::start_body_fields(InFlightQueue& inflight) {
+  if (current_.api_key != 0) return finish_header(inflight, true);
+  // Produce: Acks is first in v0-2, after TransactionalId in v3+ (compact from v9).
+  if (current_.api_version <= 2) expect_fixed(Step::acks, 2);
+  else if (current_.api_version >= 9) expect_varint(Step::transactional_id_compact_length);
+  else expect_fixed(Step::transactional_id_length, 2);
+  return Errc::ok;
+}
+
+Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
+  switch (step_) {
+    case Step::size: {
+      const std::int32_t size = wire::get_i32(acc_);
+      if (size < 0) return fail(Errc::negative_frame_size);
+      if (static_cast<std::uint32_t>(size) > max_frame_size_) return fail(Errc::frame_too_large);
+      if (size < 8) return fail(Errc::negative_frame_size);  // cannot hold a request header
+      frame_left_ = static_cast<std::uint32_t>(size);
+      expect_fixed(Step::fixed_header, 8);
+      return Errc::ok;
+    }
+    case Step::fixed_header: {
+      current_.api_key = wire::get_i16(acc_);
+      current_.api_version = wire::get_i16(acc_ + 2);
+      current_.correlation_id = wire::get_i32(acc_ + 4);
+      ++requests_seen_;
+      // KIP-43 v0: raw SASL tokens follow a successful handshake; kedge refuses it.
+      if (current_.api_key == 17 && current_.api_version == 0) return fail(Errc::sasl_v0_unsupported);
+      if (current_.api_key == 7 && current_.api_version == 0) return finish_header(inflight, true);
+      expect_fixed(Step::client_id_length, 2);
+      return Errc::ok;
+    }
+    case Step::client_id_length:
+    case Step::transactional_id_length: {
+      const std::int16_t len = wire::get_i16(acc_);
+      if (len < -1) return fail(Errc::malformed_request);
+      const bool client_id = step_ == Step::client_id_length;
+      if (len > 0) {
+        if (static_cast<std::uint32_t>(len) > frame_left_) return fail(Errc::malformed_request);
+        skip_then(static_cast<std::uint32_t>(len), client_id ? Step::client_id_length : Step::acks);
+        return Errc::ok;
+      }
+      if (client_id) return after_client_id(inflight);
+      expect_fixed(Step::acks, 2);
+      return Errc::ok;
+    }
+    case Step::acks:
+      return finish_header(inflight, wire::get_i16(acc_) != 0);  // acks=0: no response
+    default:
+      return fail(Errc::malformed_request);
+  }
+}
+
+Errc RequestTracker::on_varint(std::uint32_t value, InFlightQueue& inflight) {
+  switch (step_) {
+    case Step::tag_count:
+      tags_left_ = value;
+      if (tags_left_ == 0) return start_body_fields(inflight);
+      if (tags_left_ > frame_left_) return fail(Errc::malformed_request);
+      expect_varint(Step::tag_number);
+      return Errc::ok;
+    case Step::tag_number:
+      expect_varint(Step::tag_size);
+      return Errc::ok;
+    case Step::tag_size:
+      if (value > frame_left_) return fail(Errc::malformed_request);
+      if (value == 0) {
+        if (--tags_left_ == 0) return start_body_fields(inflight);
+        expect_varint(Step::tag_number);
+        return Errc::ok;
+      }
+      skip_then(value, Step::tag_size);
+      return Errc::ok;
+    case Step::transactional_id_compact_length:
+      if (value <= 1) {  // 0 = null, 1 = ""
+        expect_fixed(Step::acks, 2);
+        return Errc::ok;
+      }
+      if (value - 1 > frame_left_) return fail(Errc::malformed_request);
+      skip_then(value - 1, Step::acks);
+      return Errc::ok;
+    default:
+      return fail(Errc::malformed_request);
+  }
+}
+
+Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight) {
+  if (error_ != Errc::ok) return error_;
+  while (!bytes.empty()) {
+    switch (step_) {
+      case Step::body: {
+        const std::size_t n = std::min<std::size_t>(frame_left_, bytes.size());
+        frame_left_ -= static_cast<std::uint32_t>(n);
+        bytes = bytes.subspan(n);
+        if (frame_left_ == 0) expect_fixed(Step::size, 4);
+        continue;
+      }
+      case Step::skip: {
+        const std::size_t n = std::min<std::size_t>(skip_left_, bytes.size());
+        skip_left_ -= static_cast<std::uint32_t>(n);
+        frame_left_ -= static_cast<std::uint32_t>(n);  // skip_left_ <= frame_left_ by construction
+        bytes = bytes.subspan(n);
+        if (skip_left_ != 0) continue;
+        // Resume after the skipped bytes.
+        Errc e = Errc::ok;
+        if (after_skip_ == Step::client_id_length) {
+          e = after_client_id(inflight);
+        } else if (after_skip_ == Step::tag_size) {
+          if (--tags_left_ == 0) e = start_body_fields(inflight);
+          else expect_varint(Step::tag_number);
+        } else {
+          expect_fixed(Step::acks, 2);
+        }
+        if (e != Errc::ok) return e;
+        break;
+      }
+      case Step::tag_count:
+      case Step::tag_number:
+      case Step::tag_size:
+      case Step::transactional_id_compact_length: {
+        if (frame_left_ == 0) return fail(Errc::malformed_request);
+        const std::uint8_t b = bytes.front();
+        bytes = bytes.subspan(1);
+        --frame_left_;
+        if (varint_bytes_ == 4 && (b & 0xf0) != 0) return fail(Errc::malformed_request);
+        varint_value_ |= static_cast<std::uint32_t>(b & 0x7f) << (7 * varint_bytes_);
+        ++varint_bytes_;
+        if (b & 0x80) {
+          if (varint_bytes_ == 5) return fail(Errc::malformed_request);
+          continue;
+        }
+        if (Errc e = on_varint(varint_value_, inflight); e != Errc::ok) return e;
+        break;
+      }
+      default: {  // fixed-size steps: size, fixed_header, *_length, acks
+        const bool in_frame = step_ != Step::size;
+        if (in_frame && frame_left_ == 0) return fail(Errc::malformed_request);
+        std::size_t n = std::min<std::size_t>(need_ - acc_len_, bytes.size());
+        if (in_frame) n = std::min<std::size_t>(n, frame_left_);
+        std::memcpy(acc_ + acc_len_, bytes.data(), n);
+        acc_len_ = static_cast<std::uint8_t>(acc_len_ + n);
+        bytes = bytes.subspan(n);
+        if (in_frame) frame_left_ -= static_cast<std::uint32_t>(n);
+        if (acc_len_ < need_) continue;
+        if (Errc e = on_fixed(inflight); e != Errc::ok) return e;
+        break;
+      }
+    }
+    // A header that ends exactly at the frame end leaves nothing to skip.
+    if (step_ == Step::body && frame_left_ == 0) expect_fixed(Step::size, 4);
+  }
+  // Header steps that still wait for bytes must have frame bytes left to get them.
+  if (step_ != Step::size && step_ != Step::body && step_ != Step::skip && frame_left_ == 0)
+    return fail(Errc::malformed_request);
+  return Errc::ok;
+}
+
+// ---------------------------------------------------------------------------
+// ResponseProcessor
+//
+// Per frame: 4-byte size (validated), 4-byte correlation id (matched against
+// the FIFO head and popped). Then either streamed (the 8 held bytes, then the
+// rest as it arrives) or buffered whole and handed to FrameRewriter.
+
+namespace {
+constexpr std::size_t kKeepBufferBytes = 64 * 1024;  // larger buffers are freed after use
+}
+
+struct ResponseProcessor::Impl {
+  Impl(std::uint32_t max, AddressMap& map) : max_frame_size(max), addresses(map) {}
+
+  enum class Mode : std::uint8_t { prefix, streaming, buffering };
+
+  Errc fail(Errc e) { error = e; return e; }
+  Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, ByteSink& sink);
+  Errc on_prefix(InFlightQueue& inflight, ByteSink& sink);
+  Errc complete_buffered(ByteSink& sink);
+
+  std::uint32_t max_frame_size;
+  AddressMap& addresses;
+  Mode mode = Mode::prefix;
+  std::uint8_t prefix[8] = {};
+  std::size_t prefix_len = 0;
+  std::uint32_t frame_left = 0;  // bytes of the current frame after the 8-byte prefix
+  RequestInfo current;
+  std::vector<std::uint8_t> frame;  // buffered frame (size prefix included)
+  FrameRewriter rewriter;
+  ResponseStats stats;
+  Errc error = Errc::ok;
+};
+
+Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink) {
+  const std::int32_t size = wire::get_i32(prefix);
+  const std::int32_t correlation_id = wire::get_i32(prefix + 4);
+  if (inflight.empty()) return fail(Errc::unexpected_response);
+  if (inflight.front().correlation_id != correlation_id) return fail(Errc::correlation_mismatch);
+  current = inflight.front();
+  inflight.pop();
+  frame_left = static_cast<std::uint32_t>(size) - 4;
+  if (response_needs_rewrite(current.api_key, current.api_version)) {
+    mode = Mode::buffering;
+    frame.assign(prefix, prefix + 8);
+    if (frame_left == 0) return complete_buffered(sink);
+    return Errc::ok;
+  }
+  mode = Mode::streaming;
+  sink.write(std::span<const std::uint8_t>(prefix, 8));
+  stats.passthrough_bytes += 8;
+  if (frame_left == 0) {
+    ++stats.responses;
+    mode = Mode::prefix;
+    prefix_len = 0;
+  }
+  return Errc::ok;
+}
+
+Errc ResponseProcessor::Impl::complete_buffered(ByteSink& sink) {
+  const Errc e = rewriter.process(frame, current, addresses);
+  if (e != Errc::ok) return fail(e);
+  if (rewriter.changed()) {
+    sink.write(rewriter.output());
+    ++stats.rewritten;
+  } else {
+    sink.write(frame);  // nothing to change: the bytes as received, no re-encode
+  }
+  ++stats.responses;
+  frame.clear();
+  if (frame.capacity() > kKeepBufferBytes) std::vector<std::uint8_t>().swap(frame);
+  rewriter.trim(kKeepBufferBytes);
+  mode = Mode::prefix;
+  prefix_len = 0;
+  return Errc::ok;
+}
+
+Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight,
+                                   ByteSink& sink) {
+  if (error != Errc::ok) return error;
+  while (!bytes.empty()) {
+    switch (mode) {
+      case Mode::prefix: {
+        const std::size_t n = std::min(sizeof(prefix) - prefix_len, bytes.size());
+        std::memcpy(prefix + prefix_len, bytes.data(), n);
+        const std::size_t had = prefix_len;
+        prefix_len += n;
+        bytes = bytes.subspan(n);
+        if (had < 4 && prefix_len >= 4) {  // validate the size as soon as it is known
+          const std::int32_t size = wire::get_i32(prefix);
+          if (size < 0) return fail(Errc::negative_frame_size);
+          if (static_cast<std::uint32_t>(size) > max_frame_size) return fail(Errc::frame_too_large);
+          if (size < 4) return fail(Errc::negative_frame_size);  // no room for a correlation id
+        }
+        if (prefix_len == sizeof(prefix)) {
+          if (Errc e = on_prefix(inflight, sink); e != Errc::ok) return e;
+        }
+        break;
+      }
+      case Mode::streaming: {
+        const std::size_t n = std::min<std::size_t>(frame_left, bytes.size());
+        sink.write(bytes.first(n));
+        stats.passthrough_bytes += n;
+        frame_left -= static_cast<std::uint32_t>(n);
+        bytes = bytes.subspan(n);
+        if (frame_left == 0) {
+          ++stats.responses;
+          mode = Mode::prefix;
+          prefix_len = 0;
+        }
+        break;
+      }
+      case Mode::buffering: {
+        const std::size_t n = std::min<std::size_t>(frame_left, bytes.size());
+        frame.insert(frame.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+        frame_left -= static_cast<std::uint32_t>(n);
+        bytes = bytes.subspan(n);
+        if (frame_left == 0) {
+          if (Errc e = complete_buffered(sink); e != Errc::ok) return e;
+        }
+        break;
+      }
+    }
+  }
+  return Errc::ok;
+}
+
+ResponseProcessor::ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses)
+    : impl_(new Impl(max_frame_size, addresses)) {}
+ResponseProcessor::~ResponseProcessor() { delete impl_; }
+
+Errc ResponseProcessor::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight,
+                             ByteSink& sink) {
+  return impl_->feed(bytes, inflight, sink);
+}
+
+std::size_t ResponseProcessor::buffered_bytes() const {
+  return impl_->mode == Impl::Mode::buffering ? impl_->frame.size() : impl_->prefix_len;
+}
+
+const RequestInfo& ResponseProcessor::current_request() const { return impl_->current; }
+
+const ResponseStats& ResponseProcessor::stats() const { return impl_->stats; }
+
+// ---------------------------------------------------------------------------
+// Discovery connection: Metadata v4 (header v1, non-flexible).
+
+namespace {
+constexpr std::int16_t kDiscoveryMetadataVersion = 4;
+}
+
+std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id,
+                                                  std::string_view client_id) {
+  client_id = client_id.substr(0, 0x7fff);  // NULLABLE_STRING limit
+  std::vector<std::uint8_t> out;
+  wire::put_i32(out, 0);  // size, patched below
+  wire::put_i16(out, 3);  // Metadata
+  wire::put_i16(out, kDiscoveryMetadataVersion);
+  wire::put_i32(out, correlation_id);
+  wire::put_string(out, client_id, /*compact=*/false);
+  wire::put_i32(out, 0);  // Topics: empty array = no topics (null would mean all)
+  wire::put_i8(out, 0);   // AllowAutoTopicCreation = false (v4+)
+  const std::int32_t size = static_cast<std::int32_t>(out.size() - 4);
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(size) >> (24 - 8 * i));
+  return out;
+}
+
+bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int32_t correlation_id,
+                             std::vector<BrokerEndpoint>& out) {
+  if (frame.size() < 8) return false;
+  const std::int32_t size = wire::get_i32(frame.data());
+  if (size < 4 || static_cast<std::size_t>(size) != frame.size() - 4) return false;
+  if (wire::get_i32(frame.data() + 4) != correlation_id) return false;
+  const schema::MessageSchema* s = schema::find_response_schema(3);
+  WalkResult walk;
+  if (s == nullptr || !walk_body(*s, kDiscoveryMetadataVersion, frame, 8, frame.size(), walk)) return false;
+  out.clear();
+  for (const EndpointRef& e : walk.endpoints) out.push_back({e.node_id, std::string(e.host), e.port});
+  return true;
+}
+
+}  // namespace kedge::kafka

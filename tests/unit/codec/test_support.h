@@ -1,0 +1,110 @@
+#pragma once
+// Helpers shared by the codec tests: hex, a recording sink, a template AddressMap,
+// and small frame builders (independent of the engine's writer).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kafka_codec/stream.h"
+
+namespace kedge::kafka::test {
+
+using Bytes = std::vector<std::uint8_t>;
+
+inline Bytes from_hex(std::string_view hex) {
+  Bytes out;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    if (hex[i] == ' ') { --i; continue; }
+    out.push_back(static_cast<std::uint8_t>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
+  }
+  return out;
+}
+
+inline std::string to_hex(std::span<const std::uint8_t> bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (auto b : bytes) { s += digits[b >> 4]; s += digits[b & 15]; }
+  return s;
+}
+
+struct VectorSink : ByteSink {
+  Bytes bytes;
+  std::size_t writes = 0;
+  void write(std::span<const std::uint8_t> b) override {
+    bytes.insert(bytes.end(), b.begin(), b.end());
+    ++writes;
+  }
+};
+
+// host_template with "{id}" replaced by the node id; one port for all.
+struct TemplateAddressMap : AddressMap {
+  struct Seen {
+    std::int16_t api_key, api_version;
+    std::int32_t node_id;
+    std::string real_host;
+    std::int32_t real_port;
+    std::string advertised_host;
+    std::int32_t advertised_port;
+  };
+  std::string host_template = "broker-{id}.kafka.example.com";
+  std::int32_t port = 9092;
+  std::vector<Seen> seen;
+
+  Advertised advertised_for(std::int32_t node_id) override {
+    std::string host = host_template;
+    const auto at = host.find("{id}");
+    if (at != std::string::npos) host.replace(at, 4, std::to_string(node_id));
+    return {host, port};
+  }
+  void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,
+                             std::string_view real_host, std::int32_t real_port,
+                             const Advertised& adv) override {
+    seen.push_back({api_key, api_version, node_id, std::string(real_host), real_port, adv.host, adv.port});
+  }
+};
+
+// Advertises each endpoint's own real address (learned from a previous walk).
+struct IdentityAddressMap : AddressMap {
+  std::vector<std::pair<std::int32_t, Advertised>> known;
+  std::size_t calls = 0;
+  Advertised advertised_for(std::int32_t node_id) override {
+    for (auto& [id, adv] : known)
+      if (id == node_id) return adv;
+    return {"unknown", -1};
+  }
+  void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view,
+                             std::int32_t, const Advertised&) override { ++calls; }
+};
+
+// Big-endian builder for hand-made frames.
+struct Builder {
+  Bytes b;
+  Builder& i8(int v) { b.push_back(static_cast<std::uint8_t>(v)); return *this; }
+  Builder& i16(int v) { i8(v >> 8); return i8(v); }
+  Builder& i32(std::int32_t v) { i16(v >> 16); return i16(v & 0xffff); }
+  Builder& i64(std::int64_t v) { i32(static_cast<std::int32_t>(v >> 32)); return i32(static_cast<std::int32_t>(v)); }
+  Builder& uvarint(std::uint32_t v) {
+    while (v >= 0x80) { b.push_back(static_cast<std::uint8_t>(v | 0x80)); v >>= 7; }
+    b.push_back(static_cast<std::uint8_t>(v));
+    return *this;
+  }
+  Builder& str(std::string_view s) { i16(static_cast<int>(s.size())); b.insert(b.end(), s.begin(), s.end()); return *this; }
+  Builder& cstr(std::string_view s) { uvarint(static_cast<std::uint32_t>(s.size() + 1)); b.insert(b.end(), s.begin(), s.end()); return *this; }
+  Builder& raw(const Bytes& r) { b.insert(b.end(), r.begin(), r.end()); return *this; }
+  // Prepends the int32 size prefix.
+  Bytes frame() const {
+    Builder f;
+    f.i32(static_cast<std::int32_t>(b.size()));
+    f.raw(b);
+    return f.b;
+  }
+};
+
+}  // namespace kedge::kafka::test
