@@ -30,7 +30,7 @@ std::string peer_name(const uv_tcp_t* tcp) {
   return fmt::format("{}:{}", ip, ntohs(in4->sin_port));
 }
 
-std::string_view api_name(std::int16_t api_key) {
+std::string api_name(std::int16_t api_key) {
   switch (api_key) {
     case 0: return "Produce";
     case 1: return "Fetch";
@@ -41,7 +41,7 @@ std::string_view api_name(std::int16_t api_key) {
     case 60: return "DescribeCluster";
     case 78: return "ShareFetch";
     case 79: return "ShareAcknowledge";
-    default: return "api";
+    default: return fmt::format("api key {}", api_key);
   }
 }
 
@@ -466,9 +466,11 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
     return;
   }
   if (errc != kafka::Errc::ok) {
-    log::warn("conn {} ({} {} via {}): broker response error: {}; closing the connection pair", id_,
-              server_.cluster(target_.cluster).config.name, target_label_, upstream_target_.to_string(),
-              kafka::to_string(errc));
+    const kafka::RequestInfo& request = responses_.current_request();
+    log::warn("conn {} ({} {} via {}): broker response to {} v{} (correlation id {}): {}; closing the connection "
+              "pair",
+              id_, server_.cluster(target_.cluster).config.name, target_label_, upstream_target_.to_string(),
+              api_name(request.api_key), request.api_version, request.correlation_id, kafka::to_string(errc));
     close_after_flush(DisconnectCause::frame_error);
   }
 }
