@@ -286,6 +286,15 @@ void Connection::read_plaintext() {
       bytes_from_client_ += static_cast<std::size_t>(n);
       server_.stats().bytes_from_clients += static_cast<std::size_t>(n);
       const kafka::Errc errc = requests_.feed({bytes, static_cast<std::size_t>(n)}, in_flight_);
+      if (errc == kafka::Errc::sasl_v0_unsupported) {
+        // After a v0 handshake the SASL tokens travel unframed (KIP-43), which
+        // kedge does not follow; every current client uses v1 (KIP-152).
+        log::warn("conn {} from {} ({} {}): client sent SaslHandshake v0 (legacy unframed SASL tokens), which "
+                  "kedge does not support; use a client that sends SaslHandshake v1 (KIP-152); closing",
+                  id_, client_address_, server_.cluster(target_.cluster).config.name, target_label_);
+        close(DisconnectCause::frame_error);
+        return;
+      }
       if (errc != kafka::Errc::ok) {
         log::warn("conn {} from {} ({} {}): client request stream error: {}; closing", id_, client_address_,
                   server_.cluster(target_.cluster).config.name, target_label_, kafka::to_string(errc));

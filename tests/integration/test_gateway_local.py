@@ -192,6 +192,12 @@ def main():
         elif api_key == 3 and version == 4:  # kedge's own discovery request
             conn.sendall(metadata_v4_response(corr, [(1, "10.9.8.1", 9092),
                                                      (7, "127.0.0.1", side_broker_port["port"])]))
+        elif api_key == 17:  # SaslHandshake v1: PLAIN offered
+            conn.sendall(frame(struct.pack(">i", corr) + struct.pack(">hi", 0, 1) + kstr("PLAIN")))
+        elif api_key == 36:  # SaslAuthenticate v1: accept, echo a server token
+            token = b"server-final"
+            conn.sendall(frame(struct.pack(">i", corr) + struct.pack(">h", 0) + kstr(None) +
+                               struct.pack(">i", len(token)) + token + struct.pack(">q", 3600000)))
         elif api_key == 2:  # a passthrough API with a huge response: backpressure
             head = struct.pack(">i", 4 + big_size) + struct.pack(">i", corr)
             conn.sendall(head)
@@ -259,6 +265,25 @@ def main():
         log = kedge.log()
         checks.check("debug log has one line per rewrite",
                      "rewrote Metadata v1 for alpha: broker 2 10.9.8.2:9093 -> broker-2.kafka.example.com:443" in log)
+
+        # SASL passthrough: SaslHandshake v1 + SaslAuthenticate are ordinary frames (KIP-152).
+        c = tls_client(port, certs["ca"], f"bootstrap.{DOMAIN}")
+        c.sendall(request(17, 1, 10, kstr("PLAIN")))
+        hs = read_frame(c)
+        c.sendall(request(36, 1, 11, struct.pack(">i", 11) + b"\x00user\x00pass"))
+        auth = read_frame(c)
+        c.sendall(request(17, 1, 12, kstr("PLAIN")))  # re-authentication on the same connection (KIP-368)
+        rehs = read_frame(c)
+        checks.check("SASL v1 handshake, authenticate and re-authentication pass through",
+                     struct.unpack_from(">ih", hs, 0) == (10, 0) and struct.unpack_from(">i", auth, 0)[0] == 11
+                     and auth.find(b"server-final") > 0 and struct.unpack_from(">i", rehs, 0)[0] == 12)
+        c.close()
+        c = tls_client(port, certs["ca"], f"bootstrap.{DOMAIN}")
+        c.sendall(request(17, 0, 13, kstr("PLAIN")))
+        checks.check("SaslHandshake v0 (unframed tokens) refused: connection closed", closed_by_peer(c, 3.0))
+        c.close()
+        time.sleep(0.2)
+        checks.check("SaslHandshake v0 refusal logged clearly", "SaslHandshake v0" in kedge.log())
 
         # Unknown SNI refused with unrecognized_name; no backend connection made for it.
         before = broker.connections
