@@ -39,16 +39,48 @@ build_fuzz() {
   cmake --build build-fuzz -j "$jobs"
 }
 
+# Individual test counts across tiers (ctest cases and fuzz targets) for the closing line.
+tests_passed=0
+tests_failed=0
+run_ctest() {  # run_ctest BUILD_DIR CTEST_ARGS...: counts cases from ctest's summary line
+  local dir="$1"; shift
+  local log; log="$(mktemp)"
+  ctest --test-dir "$dir" --output-on-failure "$@" 2>&1 | tee "$log"
+  local rc="${PIPESTATUS[0]}"
+  local summary total failed_count
+  summary="$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)"
+  if [ -n "$summary" ]; then
+    failed_count="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$summary")"
+    total="$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$summary")"
+    tests_passed=$((tests_passed + total - failed_count)); tests_failed=$((tests_failed + failed_count))
+  else
+    tests_failed=$((tests_failed + 1))
+  fi
+  rm -f "$log"
+  return "$rc"
+}
+run_fuzz() {
+  local log; log="$(mktemp)"
+  bash tests/fuzz/run.sh build-fuzz "$fuzz_seconds" 2>&1 | tee "$log"
+  local rc="${PIPESTATUS[0]}"
+  tests_passed=$((tests_passed + $(grep -c ', no crash$' "$log")))
+  tests_failed=$((tests_failed + $(grep -c ': CRASH' "$log")))
+  rm -f "$log"
+  return "$rc"
+}
+
 stage "build" build_main
-stage "unit+golden tests" ctest --test-dir build --output-on-failure -LE integration -j "$jobs"
-stage "integration tests" ctest --test-dir build --output-on-failure -L integration
+stage "unit+golden tests" run_ctest build -LE integration -j "$jobs"
+stage "integration tests" run_ctest build -L integration
 stage "golden vectors are reproducible" /usr/bin/python3 tests/golden/generate.py --check
 stage "sanitizer build (ASan+UBSan)" build_asan
-stage "unit+golden tests under ASan+UBSan" ctest --test-dir build-asan --output-on-failure -LE integration -j "$jobs"
+stage "unit+golden tests under ASan+UBSan" run_ctest build-asan -LE integration -j "$jobs"
 stage "fuzz build (libFuzzer)" build_fuzz
-stage "fuzz smoke (${fuzz_seconds}s per target)" bash tests/fuzz/run.sh build-fuzz "$fuzz_seconds"
+stage "fuzz smoke (${fuzz_seconds}s per target)" run_fuzz
 
 echo
-if [ "$failed" -gt 0 ]; then echo "failed stages: ${failures[*]}"; fi
-echo "$passed passed, $failed failed"
+echo "stages: $passed of $((passed + failed)) ok${failures:+; failed: ${failures[*]}}"
+# A failed stage that ran no countable test (e.g. the build) still counts as a failure.
+if [ "$failed" -gt 0 ] && [ "$tests_failed" -eq 0 ]; then tests_failed="$failed"; fi
+echo "$tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ]
