@@ -164,7 +164,7 @@ void Connection::handle_client_bytes(const char* data, std::size_t len) {
         return;
       }
       if (state_ == State::handshaking) {
-        drive_handshake();
+        if (upstream_state_ == Upstream::connected) drive_handshake();
       } else {
         read_plaintext();
       }
@@ -208,10 +208,12 @@ void Connection::handle_hello() {
              target_label_);
   start_tls(cluster.ctx ? cluster.ctx.get() : listener_.default_ctx.get());
   if (state_ == State::closed) return;
-  // The broker connection is set up while the TLS handshake runs.
+  // The handshake is answered only once the broker connection is up: a client
+  // must see an unreachable broker as a failed connection attempt, exactly as
+  // without kedge. Completing TLS and then closing makes librdkafka take the
+  // broker for a pre-0.10 one ("Disconnected while requesting ApiVersion") and
+  // stall reconnecting to it after a broker outage.
   locate_upstream();
-  if (state_ == State::closed) return;
-  drive_handshake();
 }
 
 void Connection::reject_hello(DisconnectCause cause, std::string_view sni) {
@@ -416,12 +418,7 @@ void Connection::on_upstream_connected(int status) {
   upstream_reading_ = true;
   log::debug("conn {}: connected to {} ({} {})", id_, upstream_target_.to_string(),
              server_.cluster(target_.cluster).config.name, target_label_);
-  if (!pending_to_upstream_.empty()) {
-    std::vector<std::uint8_t> pending;
-    pending.swap(pending_to_upstream_);
-    write_to(Side::upstream, reinterpret_cast<const char*>(pending.data()), pending.size());
-  }
-  update_flow_control();
+  drive_handshake();  // answers the ClientHello held since the SNI was read
 }
 
 void Connection::upstream_failed(const std::string& why) {
@@ -485,11 +482,7 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
 }
 
 void Connection::send_to_upstream(const std::uint8_t* data, std::size_t len) {
-  if (upstream_state_ != Upstream::connected) {
-    pending_to_upstream_.insert(pending_to_upstream_.end(), data, data + len);
-    update_flow_control();
-    return;
-  }
+  // Forwarding implies Connected: the handshake is driven only after the connect.
   write_to(Side::upstream, reinterpret_cast<const char*>(data), len);
 }
 
@@ -556,7 +549,7 @@ void Connection::update_flow_control() {
   if (state_ == State::closed || state_ == State::flushing) return;
   const std::size_t high = server_.config().limits.high_watermark_bytes;
   const std::size_t low = high / 2;
-  const std::size_t toward_upstream = queued_to_upstream_ + pending_to_upstream_.size();
+  const std::size_t toward_upstream = queued_to_upstream_;
   if (!client_reads_paused_ && toward_upstream > high) {
     client_reads_paused_ = true;
     if (client_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));

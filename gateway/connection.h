@@ -4,16 +4,18 @@
 // State machine (transitions are the only writers of state_):
 //
 //   ReadingHello --hello parsed, SNI known--> Handshaking --TLS done--> Forwarding
+//   (Handshaking answers the ClientHello only once the broker connection is up)
 //        |                    |                   |                        |
 //        |  not TLS/malformed |  unknown/no SNI:  |  handshake failed,     | EOF / error / frame error
 //        |  timeout           |  alert 112 sent   |  timeout               |
 //        v                    v                   v                        v
 //      Closed <------------ Flushing (writes queued before close drain, bounded by a deadline)
 //
-// The upstream side runs in parallel from the moment the SNI is known:
+// The upstream side starts the moment the SNI is known:
 //   None -> Locating (registry / discovery) -> Resolving -> Connecting -> Connected
-// Client plaintext that arrives before Connected waits in pending_to_upstream_
-// (counted against the high watermark).
+// and the TLS handshake is driven only after Connected, so a broker that cannot
+// be reached looks to the client like a failed connection attempt (as without
+// kedge), never like a broker that accepted TLS and then hung up.
 //
 // close(cause) is idempotent: it stops reads and timers, closes every handle
 // and the object is freed by Server::release_connection from the last close
@@ -126,7 +128,6 @@ class Connection final : private kafka::AddressMap {
   std::size_t bootstrap_first_ = 0;     // index of the first bootstrap server tried
   std::size_t bootstrap_attempts_ = 0;
   HostPort upstream_target_;
-  std::vector<std::uint8_t> pending_to_upstream_;
 
   std::size_t queued_to_client_ = 0;    // bytes in uv_write requests not yet completed
   std::size_t queued_to_upstream_ = 0;
