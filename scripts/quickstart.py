@@ -16,7 +16,7 @@ build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(root,
 sys.path.insert(0, os.path.join(root, "tests", "integration"))
 os.environ.setdefault("KEDGE_BUILD_DIR", build)
 
-from kedge_harness import make_certs, write_config  # noqa: E402
+from kedge_harness import start_kedge_in_topology  # noqa: E402
 from topology import Topology, tool_path  # noqa: E402
 
 DOMAIN = "kafka.example.com"
@@ -49,19 +49,10 @@ def main():
         print(f"    brokers advertise themselves as {cluster.bootstrap} (reachable only inside the private network)")
 
         step("A wildcard certificate for *.kafka.example.com (dev CA) and kedge's config")
-        certs = make_certs(os.path.join(topo.log_dir, "tls"), DOMAIN)
-        config = {
-            "listeners": [{"name": "public", "bind": "0.0.0.0:9092", "advertised_port": 9092,
-                           "tls": {"cert": "tls/server.pem", "key": "tls/server.key"}}],
-            "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
-                                  "backend": {"bootstrap_servers": cluster.bootstrap.split(",")}}],
-            "log": {"level": "debug"},
-        }
-        config_path = write_config(os.path.join(topo.log_dir, "kedge.json"), config)
+        kedge, certs, config_path = start_kedge_in_topology(
+            topo, kedge_binary, [("alpha", "subdomain", cluster.bootstrap)], DOMAIN, 9092)
         with open(config_path) as f:
             print("    " + f.read().replace("\n", "\n    "))
-        kedge = topo.start_process("dc", [kedge_binary, "run", "--config", config_path], topo.log_path("kedge"),
-                                   ready_port=9092)
         print(f"    kedge listens on {topo.gateway_ip('a')}:9092 (network a) and {topo.gateway_ip('b')}:9092 (network b)")
 
         step("Each client network resolves *.kafka.example.com to kedge through its own wildcard record")

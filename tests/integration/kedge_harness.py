@@ -129,3 +129,27 @@ class Checks:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed", flush=True)
         return 0 if self.failed == 0 and self.passed > 0 else 1
+
+
+def start_kedge_in_topology(topo, kedge_binary, clusters, domain="kafka.example.com", port=9092,
+                            log_level="debug"):
+    """Starts kedge in the topology's dc namespace in front of `clusters`.
+
+    clusters: [(name, format, bootstrap_servers_csv)], e.g. [("alpha", "subdomain", mock.bootstrap)].
+    Writes a dev CA + wildcard certificate and the config into topo.log_dir; returns (process, certs).
+    """
+    certs = make_certs(os.path.join(topo.log_dir, "tls"), domain)
+    config = {
+        "listeners": [{"name": "hub", "bind": f"0.0.0.0:{port}", "advertised_port": port,
+                       "tls": {"cert": "tls/server.pem", "key": "tls/server.key"}}],
+        "virtual_clusters": [
+            {"name": name, "hostnames": {"format": fmt, "domain": domain},
+             "backend": {"bootstrap_servers": bootstrap.split(",")}}
+            for name, fmt, bootstrap in clusters
+        ],
+        "log": {"level": log_level},
+    }
+    config_path = write_config(os.path.join(topo.log_dir, "kedge.json"), config)
+    process = topo.start_process("dc", [kedge_binary, "run", "--config", config_path], topo.log_path("kedge"),
+                                 ready_port=port)
+    return process, certs, config_path

@@ -37,7 +37,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kedge_harness import make_certs, write_config  # noqa: E402
+from kedge_harness import start_kedge_in_topology  # noqa: E402
 from test_topology_smoke import Checks, client_argv, parse_metadata, summary_fields  # noqa: E402
 from topology import Topology, TopologyError, tool_path  # noqa: E402
 
@@ -203,19 +203,8 @@ def main():
     # KEDGE_KEEP_LOGS=1 keeps kedge/mock/client logs (path printed below) for a post-mortem.
     with Topology(keep_logs=bool(os.environ.get("KEDGE_KEEP_LOGS"))) as topo:
         cluster = topo.start_mock_cluster("rdk212", brokers=len(BROKERS), topics={TOPIC: PARTITIONS})
-        certs = make_certs(os.path.join(topo.log_dir, "tls"), DOMAIN)
-        config = {
-            "listeners": [{"name": "hub", "bind": f"0.0.0.0:{PORT}",
-                           "tls": {"cert": "tls/server.pem", "key": "tls/server.key"}}],
-            "virtual_clusters": [
-                {"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
-                 "backend": {"bootstrap_servers": cluster.bootstrap.split(",")}},
-            ],
-            "log": {"level": "debug"},
-        }
-        config_path = write_config(os.path.join(topo.log_dir, "kedge.json"), config)
-        kedge = topo.start_process("dc", [kedge_binary, "run", "--config", config_path], topo.log_path("kedge"),
-                                   ready_port=PORT)
+        kedge, certs, _ = start_kedge_in_topology(topo, kedge_binary, [("alpha", "subdomain", cluster.bootstrap)],
+                                                  DOMAIN, PORT)
         ca = certs["ca"]
         print(f"topology {topo.prefix} (logs {topo.log_dir}): mock rdk212 at {cluster.bootstrap}; "
               f"kedge at {topo.gateway_ip('a')} (a), {topo.gateway_ip('b')} (b)", flush=True)

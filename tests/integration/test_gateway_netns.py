@@ -24,8 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import topology  # noqa: E402
-from kedge_harness import make_certs, write_config  # noqa: E402
+from kedge_harness import start_kedge_in_topology  # noqa: E402
 from test_topology_smoke import Checks, client_argv, parse_metadata, summary_fields, verify_keys  # noqa: E402
 from topology import Topology, tool_path  # noqa: E402
 
@@ -130,21 +129,9 @@ def main():
     with Topology() as topo:
         alpha = topo.start_mock_cluster(version, brokers=3, topics={"orders": PARTITIONS})
         beta = topo.start_mock_cluster(version, brokers=3, topics={"payments": 3})
-        certs = make_certs(os.path.join(topo.log_dir, "tls"), DOMAIN)
-        config = {
-            "listeners": [{"name": "hub", "bind": f"0.0.0.0:{PORT}",
-                           "tls": {"cert": "tls/server.pem", "key": "tls/server.key"}}],
-            "virtual_clusters": [
-                {"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
-                 "backend": {"bootstrap_servers": alpha.bootstrap.split(",")}},
-                {"name": "beta", "hostnames": {"format": "shared_suffix", "domain": DOMAIN},
-                 "backend": {"bootstrap_servers": beta.bootstrap.split(",")}},
-            ],
-            "log": {"level": "debug"},
-        }
-        config_path = write_config(os.path.join(topo.log_dir, "kedge.json"), config)
-        kedge = topo.start_process("dc", [kedge_binary, "run", "--config", config_path], topo.log_path("kedge"),
-                                   ready_port=PORT)
+        kedge, certs, _ = start_kedge_in_topology(
+            topo, kedge_binary, [("alpha", "subdomain", alpha.bootstrap), ("beta", "shared_suffix", beta.bootstrap)],
+            DOMAIN, PORT)
         ca = certs["ca"]
         alpha_bootstrap = f"bootstrap.{DOMAIN}:{PORT}"
         beta_bootstrap = f"bootstrap-beta.{DOMAIN}:{PORT}"
@@ -202,7 +189,7 @@ def main():
                       f"{len(rewrites)} rewrite lines")
         for line in sorted({line.split(" DEBUG ")[-1] for line in rewrites})[:6]:
             print("   ", line)
-        leaked = [line for line in rewrites if f"-> broker-" not in line]
+        leaked = [line for line in rewrites if "-> broker-" not in line]
         checks.record("every rewrite points at a kedge host name", not leaked and rewrites, str(leaked[:3]))
     print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
     return 0 if checks.failed == 0 else 1
