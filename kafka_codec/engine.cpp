@@ -51,20 +51,32 @@ class Walker {
   }
 
  private:
+  // Length or count prefix: UNSIGNED_VARINT N+1 in flexible versions (0 = null),
+  // else a signed big-endian int of `classic_bytes` (2 for STRING, 4 for ARRAY
+  // and BYTES/RECORDS; -1 = null). `out` is N, or -1 for null.
+  bool read_length_prefix(wire::Reader& r, int classic_bytes, std::int64_t& out) {
+    if (flexible_) {
+      std::uint32_t v = 0;
+      if (!r.read_uvarint(v)) return false;
+      out = static_cast<std::int64_t>(v) - 1;
+    } else if (classic_bytes == 2) {
+      std::int16_t v = 0;
+      if (!r.read_i16(v)) return false;
+      out = v;
+    } else {
+      std::int32_t v = 0;
+      if (!r.read_i32(v)) return false;
+      out = v;
+    }
+    return true;
+  }
+
   // A field at its wire position: array or single value.
   bool walk_field(const Field& f, wire::Reader& r, StructState& st) {
     if (!f.array) return walk_value(f, r, st);
     const std::size_t count_begin = r.pos();
     std::int64_t count = 0;
-    if (flexible_) {
-      std::uint32_t v = 0;
-      if (!r.read_uvarint(v)) return false;
-      count = static_cast<std::int64_t>(v) - 1;
-    } else {
-      std::int32_t v = 0;
-      if (!r.read_i32(v)) return false;
-      count = v;
-    }
+    if (!read_length_prefix(r, 4, count)) return false;
     if (count < 0) {
       // Null array: -1 (classic) or 0 (compact); any other negative is malformed.
       return count == -1 && f.nullable.contains(version_) ? true : r.fail();
@@ -135,15 +147,7 @@ class Walker {
   bool walk_string(const Field& f, wire::Reader& r, StructState& st) {
     const std::size_t begin = r.pos();
     std::int64_t len = 0;
-    if (flexible_) {
-      std::uint32_t v = 0;
-      if (!r.read_uvarint(v)) return false;
-      len = static_cast<std::int64_t>(v) - 1;
-    } else {
-      std::int16_t v = 0;
-      if (!r.read_i16(v)) return false;
-      len = v;
-    }
+    if (!read_length_prefix(r, 2, len)) return false;
     if (len < 0) return len == -1 && f.nullable.contains(version_) && f.role != Role::host ? true : r.fail();
     const std::size_t data_begin = r.pos();
     if (!r.skip(static_cast<std::size_t>(len))) return false;  // bounded by the frame
@@ -159,15 +163,7 @@ class Walker {
 
   bool walk_bytes(const Field& f, wire::Reader& r) {
     std::int64_t len = 0;
-    if (flexible_) {
-      std::uint32_t v = 0;
-      if (!r.read_uvarint(v)) return false;
-      len = static_cast<std::int64_t>(v) - 1;
-    } else {
-      std::int32_t v = 0;
-      if (!r.read_i32(v)) return false;
-      len = v;
-    }
+    if (!read_length_prefix(r, 4, len)) return false;
     if (len < 0) return len == -1 && f.nullable.contains(version_) ? true : r.fail();
     return r.skip(static_cast<std::size_t>(len));  // Records: skipped, never decoded
   }
