@@ -7,8 +7,15 @@
 
 namespace kedge {
 
-bool BrokerRegistry::learn(std::int32_t node_id, const std::string& host, std::int32_t port,
-                           std::string_view source, std::uint64_t now_ms) {
+std::string describe(LearnedFrom source) {
+  if (source.api_key < 0) return "discovery";
+  const std::string_view name = kafka::api_name(source.api_key);
+  return name.empty() ? fmt::format("api key {} v{} response", source.api_key, source.api_version)
+                      : fmt::format("{} v{} response", name, source.api_version);
+}
+
+bool BrokerRegistry::learn(std::int32_t node_id, std::string_view host, std::int32_t port, LearnedFrom source,
+                           std::uint64_t now_ms) {
   if (node_id < 0 || port <= 0 || port > 65535 || host.empty()) return false;
   auto [it, inserted] = brokers_.try_emplace(node_id);
   KnownBroker& known = it->second;
@@ -16,11 +23,11 @@ bool BrokerRegistry::learn(std::int32_t node_id, const std::string& host, std::i
   if (changed) {
     if (!inserted) {
       log::info("broker {} moved from {} to {}:{} (learned from {})", node_id, known.address.to_string(), host,
-                port, source);
+                port, describe(source));
     }
-    known.address = HostPort{host, static_cast<std::uint16_t>(port)};
+    known.address = HostPort{std::string(host), static_cast<std::uint16_t>(port)};
   }
-  known.learned_from = std::string(source);
+  known.learned_from = source;
   known.learned_at_ms = now_ms;
   return changed;
 }
@@ -151,7 +158,7 @@ struct Discovery::Attempt {
       const std::uint64_t now = uv_now(tcp.loop);
       std::string list;
       for (const auto& broker : brokers) {
-        owner->registry_.learn(broker.node_id, broker.host, broker.port, "discovery", now);
+        owner->registry_.learn(broker.node_id, broker.host, broker.port, LearnedFrom{}, now);
         if (!list.empty()) list += ", ";
         list += std::to_string(broker.node_id) + "=" + broker.host + ":" + std::to_string(broker.port);
       }
@@ -279,7 +286,6 @@ void Discovery::finish_attempt(Attempt* attempt, bool ok, std::string detail) {
   if (attempt_ != attempt) return;
   attempt_ = nullptr;
   if (ok) {
-    requests_sent_++;
     log::info("discovery for {}: {} lists brokers {}", cluster_name_, attempt->server.to_string(), detail);
   } else {
     log::warn("discovery for {}: {}: {}", cluster_name_, attempt->server.to_string(), detail);

@@ -21,16 +21,25 @@
 
 namespace kedge {
 
+// Where an address was learned: the response (api key, version) it passed
+// through, or api_key -1 for kedge's own discovery request. Plain integers so
+// that learning costs no formatting on the response path.
+struct LearnedFrom {
+  std::int16_t api_key = -1;
+  std::int16_t api_version = -1;
+};
+std::string describe(LearnedFrom source);  // "Metadata v12 response", "discovery"
+
 struct KnownBroker {
   HostPort address;
-  std::string learned_from;  // e.g. "Metadata v12 response", "discovery"
+  LearnedFrom learned_from;
   std::uint64_t learned_at_ms = 0;  // uv_now of the loop
 };
 
 class BrokerRegistry {
  public:
   // Records (or refreshes) the real address of `node_id`. Returns true if it changed.
-  bool learn(std::int32_t node_id, const std::string& host, std::int32_t port, std::string_view source,
+  bool learn(std::int32_t node_id, std::string_view host, std::int32_t port, LearnedFrom source,
              std::uint64_t now_ms);
   std::optional<HostPort> find(std::int32_t node_id) const;
   std::string known_ids() const;  // "1, 2, 3" for log lines
@@ -61,7 +70,6 @@ class Discovery {
   void refresh(Done done);
   // Fails pending callers and abandons the in-flight attempt (shutdown).
   void cancel();
-  std::uint64_t requests_sent() const { return requests_sent_; }
 
  private:
   struct Attempt;
@@ -79,7 +87,6 @@ class Discovery {
   std::size_t next_server_ = 0;
   std::size_t tries_left_ = 0;
   std::int32_t next_correlation_id_ = 1;
-  std::uint64_t requests_sent_ = 0;
   std::string last_error_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -31,18 +31,8 @@ std::string peer_name(const uv_tcp_t* tcp) {
 }
 
 std::string api_name(std::int16_t api_key) {
-  switch (api_key) {
-    case 0: return "Produce";
-    case 1: return "Fetch";
-    case 3: return "Metadata";
-    case 10: return "FindCoordinator";
-    case 18: return "ApiVersions";
-    case 55: return "DescribeQuorum";
-    case 60: return "DescribeCluster";
-    case 78: return "ShareFetch";
-    case 79: return "ShareAcknowledge";
-    default: return fmt::format("api key {}", api_key);
-  }
+  const std::string_view name = kafka::api_name(api_key);
+  return name.empty() ? fmt::format("api key {}", api_key) : std::string(name);
 }
 
 // Encrypts response bytes for the client as the ResponseProcessor emits them.
@@ -649,8 +639,8 @@ void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_ve
                                        std::string_view real_host, std::int32_t real_port,
                                        const Advertised& advertised) {
   ClusterRuntime& cluster = server_.cluster(target_.cluster);
-  cluster.registry.learn(node_id, std::string(real_host), real_port,
-                         fmt::format("{} v{} response", api_name(api_key), api_version), uv_now(server_.loop()));
+  cluster.registry.learn(node_id, real_host, real_port, LearnedFrom{api_key, api_version}, uv_now(server_.loop()));
+  if (!log::enabled(LogLevel::debug)) return;  // keep the per-endpoint path free of formatting
   log::debug("rewrote {} v{} for {}: broker {} {}:{} -> {}:{}", api_name(api_key), api_version, cluster.config.name,
              node_id, real_host, real_port, advertised.host, advertised.port);
 }

@@ -59,7 +59,6 @@ struct GatewayStats {
   std::array<std::uint64_t, kDisconnectCauseCount> closed_by_cause{};
   std::uint64_t bytes_from_clients = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_clients = 0;
-  std::uint64_t responses_rewritten = 0;
   std::uint64_t discovery_requests = 0;
 };
 

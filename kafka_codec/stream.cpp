@@ -9,6 +9,23 @@
 
 namespace kedge::kafka {
 
+std::string_view api_name(std::int16_t api_key) {
+  switch (api_key) {
+    case 0: return "Produce";
+    case 1: return "Fetch";
+    case 3: return "Metadata";
+    case 10: return "FindCoordinator";
+    case 17: return "SaslHandshake";
+    case 18: return "ApiVersions";
+    case 36: return "SaslAuthenticate";
+    case 55: return "DescribeQuorum";
+    case 60: return "DescribeCluster";
+    case 78: return "ShareFetch";
+    case 79: return "ShareAcknowledge";
+    default: return "";
+  }
+}
+
 std::string_view to_string(Errc errc) {
   switch (errc) {
     case Errc::ok: return "ok";

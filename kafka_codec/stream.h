@@ -34,6 +34,9 @@ enum class Errc : std::uint8_t {
 };
 std::string_view to_string(Errc errc);
 
+// Name of the APIs kedge decodes ("Metadata", "Produce", ...); "" for any other key.
+std::string_view api_name(std::int16_t api_key);
+
 struct RequestInfo {
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;
