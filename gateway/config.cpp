@@ -435,7 +435,7 @@ LogConfig read_log(const json& value, const std::string& path) {
 Limits read_limits(const json& value, const std::string& path) {
   const ObjectReader limits(value, path,
                             {"max_frame_bytes", "client_hello_timeout_ms", "upstream_connect_timeout_ms",
-                             "high_watermark_bytes"});
+                             "high_watermark_bytes", "drain_timeout_ms", "certificate_check_interval_ms"});
   // A zero timeout would fire on the next loop turn and reject every
   // connection; an hour is far beyond any sane handshake or connect.
   constexpr std::uint64_t kMaxTimeoutMs = 3'600'000;
@@ -449,6 +449,8 @@ Limits read_limits(const json& value, const std::string& path) {
   read("client_hello_timeout_ms", config.client_hello_timeout_ms, 1, kMaxTimeoutMs);
   read("upstream_connect_timeout_ms", config.upstream_connect_timeout_ms, 1, kMaxTimeoutMs);
   read("high_watermark_bytes", config.high_watermark_bytes, 16 * kKiB, kGiB);
+  read("drain_timeout_ms", config.drain_timeout_ms, 1, kMaxTimeoutMs);
+  read("certificate_check_interval_ms", config.certificate_check_interval_ms, 0, kMaxTimeoutMs);
   return config;
 }
 
@@ -539,7 +541,7 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
   const fs::path base_dir = source.parent_path();
   const json root = parse_json_text(json_text, origin_file);
 
-  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits"});
+  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits", "workers"});
   Config config;
   config.source = source;
   config.listeners = read_listeners(top.required("listeners"), "listeners", base_dir);
@@ -547,7 +549,24 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
       read_virtual_clusters(top.required("virtual_clusters"), "virtual_clusters", base_dir);
   if (const json* log = top.optional("log")) config.log = read_log(*log, "log");
   if (const json* limits = top.optional("limits")) config.limits = read_limits(*limits, "limits");
+  if (const json* workers = top.optional("workers")) {
+    config.workers = static_cast<unsigned>(expect_integer(*workers, "workers", 0, 256));
+  }
   return config;
+}
+
+std::vector<fs::path> tls_files(const Config& config) {
+  std::vector<fs::path> files;
+  for (const auto& listener : config.listeners) {
+    files.push_back(listener.tls.cert);
+    files.push_back(listener.tls.key);
+  }
+  for (const auto& vc : config.virtual_clusters) {
+    if (!vc.tls) continue;
+    files.push_back(vc.tls->cert);
+    files.push_back(vc.tls->key);
+  }
+  return files;
 }
 
 Config load_config(const fs::path& file) {

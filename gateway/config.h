@@ -61,6 +61,12 @@ struct Limits {
   std::uint32_t client_hello_timeout_ms = 10'000;
   std::uint32_t upstream_connect_timeout_ms = 10'000;
   std::uint32_t high_watermark_bytes = 1024 * 1024;  // pause the opposite reader above this
+  // SIGTERM, or a reload that removes/changes a connection's virtual cluster:
+  // how long in-flight requests get to complete before the connection is cut.
+  std::uint32_t drain_timeout_ms = 30'000;
+  // How often certificate and key files are checked for replacement (0: never;
+  // SIGHUP still reloads them).
+  std::uint32_t certificate_check_interval_ms = 5'000;
 };
 
 struct Config {
@@ -69,7 +75,11 @@ struct Config {
   std::vector<VirtualClusterConfig> virtual_clusters;
   LogConfig log;
   Limits limits;
+  unsigned workers = 0;  // event-loop threads; 0 = one per CPU core
 };
+
+// Every certificate and key file the config references (for rotation checks).
+std::vector<std::filesystem::path> tls_files(const Config& config);
 
 // Parses and validates; resolves relative paths against the file's folder and
 // checks certificate/key files exist and are readable. Throws ConfigError.

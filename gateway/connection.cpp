@@ -74,9 +74,9 @@ struct Connection::WriteRequest {
   std::unique_ptr<char[]> bytes;
 };
 
-Connection::Connection(Server& server, Listener& listener, std::uint64_t id)
+Connection::Connection(Server& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id)
     : server_(server),
-      listener_(listener),
+      listener_(std::move(listener)),
       id_(id),
       requests_(server.config().limits.max_frame_bytes),
       responses_(server.config().limits.max_frame_bytes, *this) {}
@@ -183,7 +183,8 @@ void Connection::handle_hello() {
     return;
   }
   sni_ = std::get<sni::Found>(result).name;
-  target_ = server_.mapper().identify(sni_);
+  snapshot_ = server_.snapshot();
+  target_ = snapshot_->mapper.identify(sni_);
   if (std::holds_alternative<sni::NotRecognised>(target_.role)) {
     reject_hello(DisconnectCause::unknown_sni, sni_);
     return;
@@ -193,10 +194,11 @@ void Connection::handle_hello() {
   } else {
     target_label_ = "bootstrap";
   }
-  ClusterRuntime& cluster = server_.cluster(target_.cluster);
+  cluster_ = server_.cluster(target_.cluster);
+  const ClusterSettings& cluster = *cluster_->settings;
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
              target_label_);
-  start_tls(cluster.ctx ? cluster.ctx.get() : listener_.default_ctx.get());
+  start_tls(cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get());
   if (state_ == State::closed) return;
   // The handshake is answered only once the broker connection is up: a client
   // must see an unreachable broker as a failed connection attempt, exactly as
@@ -216,7 +218,7 @@ void Connection::reject_hello(DisconnectCause cause, std::string_view sni) {
   }
   // The reject context's ClientHello callback fails the handshake with
   // alert 112 unrecognized_name (RFC 6066 §3); OpenSSL writes the alert record.
-  start_tls(listener_.reject_ctx.get());
+  start_tls(listener_->reject_ctx.get());
   if (state_ == State::closed) return;
   SSL_do_handshake(ssl_);
   ERR_clear_error();
@@ -283,13 +285,13 @@ void Connection::read_plaintext() {
         // kedge does not follow; every current client uses v1 (KIP-152).
         log::warn("conn {} from {} ({} {}): client sent SaslHandshake v0 (legacy unframed SASL tokens), which "
                   "kedge does not support; use a client that sends SaslHandshake v1 (KIP-152); closing",
-                  id_, client_address_, server_.cluster(target_.cluster).config.name, target_label_);
+                  id_, client_address_, cluster_->settings->config.name, target_label_);
         close(DisconnectCause::frame_error);
         return;
       }
       if (errc != kafka::Errc::ok) {
         log::warn("conn {} from {} ({} {}): client request stream error: {}; closing", id_, client_address_,
-                  server_.cluster(target_.cluster).config.name, target_label_, kafka::to_string(errc));
+                  cluster_->settings->config.name, target_label_, kafka::to_string(errc));
         close(DisconnectCause::frame_error);
         return;
       }
@@ -322,10 +324,10 @@ void Connection::flush_tls_output() {
 // -------------------------------------------------------------- upstream side
 
 void Connection::locate_upstream() {
-  ClusterRuntime& cluster = server_.cluster(target_.cluster);
+  ClusterRuntime& cluster = *cluster_;
   upstream_state_ = Upstream::locating;
   if (std::holds_alternative<sni::Bootstrap>(target_.role)) {
-    const auto& servers = cluster.config.backend.bootstrap_servers;
+    const auto& servers = cluster.settings->config.backend.bootstrap_servers;
     bootstrap_first_ = cluster.next_bootstrap++ % servers.size();
     connect_upstream(servers[(bootstrap_first_ + bootstrap_attempts_++) % servers.size()]);
     return;
@@ -335,21 +337,22 @@ void Connection::locate_upstream() {
     connect_upstream(*address);
     return;
   }
-  log::info("conn {}: broker {} of {} not known yet; asking the backend", id_, node_id, cluster.config.name);
+  log::info("conn {}: broker {} of {} not known yet; asking the backend", id_, node_id,
+            cluster.settings->config.name);
   server_.stats().discovery_requests++;
   cluster.discovery->refresh([server = &server_, id = id_, node_id](bool ok, const std::string& detail) {
     Connection* self = server->find_connection(id);
     if (self == nullptr || self->state_ == State::closed || self->state_ == State::flushing) return;
-    ClusterRuntime& vc = server->cluster(self->target_.cluster);
+    ClusterRuntime& vc = *self->cluster_;
     if (auto address = vc.registry.find(node_id)) {
       self->connect_upstream(*address);
     } else if (ok) {
       log::warn("conn {} from {}: {} asks for broker {} but virtual cluster {} has brokers {}; closing", id,
-                self->client_address_, self->sni_, node_id, vc.config.name, vc.registry.known_ids());
+                self->client_address_, self->sni_, node_id, vc.settings->config.name, vc.registry.known_ids());
       self->close(DisconnectCause::unknown_broker);
     } else {
       log::warn("conn {} from {}: cannot learn the address of broker {} of {}: {}; closing", id,
-                self->client_address_, node_id, vc.config.name, detail);
+                self->client_address_, node_id, vc.settings->config.name, detail);
       self->close(DisconnectCause::upstream_connect_failed);
     }
   });
@@ -407,21 +410,21 @@ void Connection::on_upstream_connected(int status) {
   uv_read_start(reinterpret_cast<uv_stream_t*>(upstream_), on_alloc, on_upstream_read);
   upstream_reading_ = true;
   log::debug("conn {}: connected to {} ({} {})", id_, upstream_target_.to_string(),
-             server_.cluster(target_.cluster).config.name, target_label_);
+             cluster_->settings->config.name, target_label_);
   drive_handshake();  // answers the ClientHello held since the SNI was read
 }
 
 void Connection::upstream_failed(const std::string& why) {
   if (state_ == State::closed || state_ == State::flushing) return;
   uv_timer_stop(&connect_timer_);
-  ClusterRuntime& cluster = server_.cluster(target_.cluster);
-  log::warn("conn {} ({} {}): cannot connect to {}: {}", id_, cluster.config.name, target_label_,
+  const VirtualClusterConfig& cluster = cluster_->settings->config;
+  log::warn("conn {} ({} {}): cannot connect to {}: {}", id_, cluster.name, target_label_,
             upstream_target_.to_string(), why);
   if (upstream_ != nullptr) {
     close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
     upstream_ = nullptr;
   }
-  const auto& servers = cluster.config.backend.bootstrap_servers;
+  const auto& servers = cluster.backend.bootstrap_servers;
   if (std::holds_alternative<sni::Bootstrap>(target_.role) && bootstrap_attempts_ < servers.size()) {
     connect_upstream(servers[(bootstrap_first_ + bootstrap_attempts_++) % servers.size()]);
     return;
@@ -461,11 +464,15 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
     close(DisconnectCause::client_error);
     return;
   }
+  if (errc == kafka::Errc::ok && draining_ && in_flight_.empty()) {
+    close_after_flush(drain_cause_);  // the last in-flight response is out
+    return;
+  }
   if (errc != kafka::Errc::ok) {
     const kafka::RequestInfo& request = responses_.current_request();
     log::warn("conn {} ({} {} via {}): broker response to {} v{} (correlation id {}): {}; closing the connection "
               "pair",
-              id_, server_.cluster(target_.cluster).config.name, target_label_, upstream_target_.to_string(),
+              id_, cluster_->settings->config.name, target_label_, upstream_target_.to_string(),
               api_name(request.api_key), request.api_version, request.correlation_id, kafka::to_string(errc));
     close_after_flush(DisconnectCause::frame_error);
   }
@@ -545,7 +552,7 @@ void Connection::update_flow_control() {
     if (client_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));
     client_reading_ = false;
     log::trace("conn {}: {} bytes queued for the broker; pausing client reads", id_, toward_upstream);
-  } else if (client_reads_paused_ && toward_upstream <= low) {
+  } else if (client_reads_paused_ && toward_upstream <= low && !draining_) {
     client_reads_paused_ = false;
     uv_read_start(reinterpret_cast<uv_stream_t*>(&client_), on_alloc, on_client_read);
     client_reading_ = true;
@@ -562,6 +569,42 @@ void Connection::update_flow_control() {
     uv_read_start(reinterpret_cast<uv_stream_t*>(upstream_), on_alloc, on_upstream_read);
     upstream_reading_ = true;
   }
+}
+
+bool Connection::cluster_retired() const { return cluster_ && cluster_->retired; }
+
+std::string Connection::drain_group() const {
+  if (!cluster_) return {};
+  return fmt::format("{}/{}", cluster_->settings->config.name, target_label_);
+}
+
+void Connection::drain(std::uint32_t timeout_ms, DisconnectCause cause) {
+  if (state_ == State::closed || state_ == State::flushing || draining_) return;
+  if (state_ != State::forwarding) {  // no request can be in flight before TLS is up
+    close(cause);
+    return;
+  }
+  draining_ = true;
+  drain_cause_ = cause;
+  // No new requests: the client's next request would race the close.
+  if (client_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));
+  client_reading_ = false;
+  client_reads_paused_ = true;
+  if (in_flight_.empty()) {
+    close_after_flush(cause);
+    return;
+  }
+  log::debug("conn {}: draining, {} requests in flight", id_, in_flight_.size());
+  uv_timer_stop(&deadline_);
+  uv_timer_start(
+      &deadline_,
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<Connection*>(timer->data);
+        log::info("conn {}: {} requests still in flight at the drain timeout; closing", self->id_,
+                  self->in_flight_.size());
+        self->close(self->drain_cause_);
+      },
+      timeout_ms, 0);
 }
 
 void Connection::close_after_flush(DisconnectCause cause) {
@@ -603,7 +646,7 @@ void Connection::close(DisconnectCause cause) {
   log::info("conn {} closed: client={} sni={} vc={} target={} upstream={} bytes_in={} bytes_out={} duration_ms={} "
             "cause={}",
             id_, client_address_, sni_.empty() ? "-" : sni_,
-            target_label_.empty() ? "-" : server_.cluster(target_.cluster).config.name,
+            target_label_.empty() ? "-" : cluster_->settings->config.name,
             target_label_.empty() ? "-" : target_label_,
             upstream_state_ == Upstream::connected ? upstream_target_.to_string() : std::string("-"),
             bytes_from_client_, bytes_to_client_, elapsed, label(cause_));
@@ -631,17 +674,17 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
 // ------------------------------------------------------------ kafka::AddressMap
 
 kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
-  return Advertised{server_.mapper().broker_host(target_.cluster, node_id),
-                    static_cast<std::int32_t>(listener_.config.advertised_port)};
+  return Advertised{snapshot_->mapper.broker_host(target_.cluster, node_id),
+                    static_cast<std::int32_t>(listener_->config.advertised_port)};
 }
 
 void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,
                                        std::string_view real_host, std::int32_t real_port,
                                        const Advertised& advertised) {
-  ClusterRuntime& cluster = server_.cluster(target_.cluster);
-  cluster.registry.learn(node_id, real_host, real_port, LearnedFrom{api_key, api_version}, uv_now(server_.loop()));
+  cluster_->registry.learn(node_id, real_host, real_port, LearnedFrom{api_key, api_version}, uv_now(server_.loop()));
   if (!log::enabled(LogLevel::debug)) return;  // keep the per-endpoint path free of formatting
-  log::debug("rewrote {} v{} for {}: broker {} {}:{} -> {}:{}", api_name(api_key), api_version, cluster.config.name,
+  log::debug("rewrote {} v{} for {}: broker {} {}:{} -> {}:{}", api_name(api_key), api_version,
+             cluster_->settings->config.name,
              node_id, real_host, real_port, advertised.host, advertised.port);
 }
 

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,11 +38,13 @@
 namespace kedge {
 
 class Server;
-struct Listener;
+struct ClusterRuntime;
+struct ListenerSettings;
+struct Snapshot;
 
 class Connection final : private kafka::AddressMap {
  public:
-  Connection(Server& server, Listener& listener, std::uint64_t id);
+  Connection(Server& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -49,7 +52,18 @@ class Connection final : private kafka::AddressMap {
   // Accepts from `server_stream` and starts reading the ClientHello.
   bool accept_from(uv_stream_t* server_stream);
   void close(DisconnectCause cause);
+  // Graceful end (SIGTERM drain, or a reload that removed/changed this
+  // connection's virtual cluster or listener): stop reading requests, let the
+  // ones in flight get their responses, then close with close_notify. Closes
+  // at once if nothing is in flight or TLS is not up yet; force-closes after
+  // timeout_ms. Idempotent.
+  void drain(std::uint32_t timeout_ms, DisconnectCause cause);
   std::uint64_t id() const { return id_; }
+  const ListenerSettings* listener_settings() const { return listener_.get(); }
+  bool cluster_retired() const;
+  // Connections to the same broker of the same virtual cluster share a group
+  // ("alpha/broker 3"); the drain closes one group at a time.
+  std::string drain_group() const;
 
  private:
   enum class State { reading_hello, handshaking, forwarding, flushing, closed };
@@ -98,7 +112,9 @@ class Connection final : private kafka::AddressMap {
   std::string describe_peer() const;
 
   Server& server_;
-  Listener& listener_;
+  const std::shared_ptr<const ListenerSettings> listener_;
+  std::shared_ptr<const Snapshot> snapshot_;  // the config generation this connection was routed under
+  std::shared_ptr<ClusterRuntime> cluster_;    // set once the SNI (or the listener) names the cluster
   const std::uint64_t id_;
   State state_ = State::reading_hello;
   Upstream upstream_state_ = Upstream::none;
@@ -135,6 +151,8 @@ class Connection final : private kafka::AddressMap {
   bool upstream_reads_paused_ = false;
   bool client_reading_ = false;
   bool upstream_reading_ = false;
+  bool draining_ = false;
+  DisconnectCause drain_cause_ = DisconnectCause::shutdown;
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_client_ = 0;

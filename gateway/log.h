@@ -1,6 +1,6 @@
 #pragma once
-// Process-wide logger. Single-threaded use from the event loop (and from
-// main before the loop starts); lines go to stderr, one write per line.
+// Process-wide logger, safe from every worker thread: the level is atomic and
+// each line goes to stderr in one write(2), so lines never interleave.
 #include <atomic>
 #include <string_view>
 

@@ -8,7 +8,7 @@
 #include "certs/tls_context.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
-#include "gateway/server.h"
+#include "gateway/supervisor.h"
 
 #ifndef KEDGE_VERSION
 #define KEDGE_VERSION "0.0.0"
@@ -19,7 +19,7 @@ namespace {
 constexpr std::string_view kUsage = R"(kedge - Kafka-aware TLS edge gateway
 
 Usage:
-  kedge run --config FILE [--log-level LEVEL]   serve clients until SIGINT/SIGTERM
+  kedge run --config FILE [--log-level LEVEL]   serve clients; SIGHUP reloads, SIGTERM/SIGINT drain and exit
   kedge validate --config FILE                  check a configuration and its certificates, then exit
   kedge --version                               print the version
   kedge --help                                  print this help
@@ -130,8 +130,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    kedge::Server server(std::move(config));
-    return server.run();
+    kedge::Supervisor supervisor(std::move(config), !options.log_level.empty());
+    return supervisor.run();
   } catch (const std::exception& e) {
     kedge::log::error("startup failed: {}", e.what());
     return 1;

@@ -1,20 +1,18 @@
 #include "gateway/server.h"
 
-#include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "gateway/connection.h"
 #include "gateway/log.h"
 
 namespace kedge {
 namespace {
-
-// Installed on each listener's reject context: any ClientHello fails with
-// alert 112 unrecognized_name (RFC 6066 §3). kedge routes by SNI before TLS
-// starts, so this context only ever sees hellos it has already refused.
-int refuse_client_hello(SSL*, int* alert, void*) {
-  *alert = SSL_AD_UNRECOGNIZED_NAME;
-  return SSL_CLIENT_HELLO_ERROR;
-}
 
 int bind_address(const HostPort& bind, sockaddr_storage& out) {
   if (bind.host.find(':') != std::string::npos) {
@@ -23,38 +21,61 @@ int bind_address(const HostPort& bind, sockaddr_storage& out) {
   return uv_ip4_addr(bind.host.c_str(), bind.port, reinterpret_cast<sockaddr_in*>(&out));
 }
 
+// A listening socket every worker binds on its own: SO_REUSEPORT makes the
+// kernel spread incoming connections over the workers' accept queues (no
+// shared accept lock, no thundering herd). IPv6 sockets are IPV6_V6ONLY so an
+// IPv4 and an IPv6 listener on the same port never overlap.
+int open_reuseport_socket(const HostPort& bind, std::string& error) {
+  sockaddr_storage address{};
+  if (const int rc = bind_address(bind, address); rc != 0) {
+    error = uv_strerror(rc);
+    return -1;
+  }
+  const int family = address.ss_family;
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return -1;
+  }
+  const int one = 1;
+  bool ok = ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+            ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0;
+  if (ok && family == AF_INET6) ok = ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0;
+  const socklen_t length = family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (!ok || ::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+    error = std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+constexpr std::uint32_t kMaxDrainStepMs = 250;
+
 }  // namespace
 
-Server::Server(Config config) : config_(std::move(config)) {
+Server::Server(std::size_t worker_index, std::shared_ptr<const Snapshot> snapshot)
+    : worker_index_(worker_index), snapshot_(std::move(snapshot)) {
   uv_loop_init(&loop_);
-  for (std::size_t i = 0; i < config_.virtual_clusters.size(); ++i) {
-    const VirtualClusterConfig& vc = config_.virtual_clusters[i];
-    const std::string problem = mapper_.add_cluster({vc.name, vc.format, vc.domain});
-    if (!problem.empty()) throw ConfigError(fmt::format("virtual_clusters[{}].hostnames: {}", i, problem));
-    auto runtime = std::make_unique<ClusterRuntime>();
-    runtime->index = i;
-    runtime->config = vc;
-    if (vc.tls) runtime->ctx = certs::make_server_context(vc.tls->cert, vc.tls->key);
-    runtime->discovery =
-        std::make_unique<Discovery>(&loop_, vc.name, vc.backend, runtime->registry, config_.limits.max_frame_bytes,
-                                    config_.limits.upstream_connect_timeout_ms);
-    clusters_.push_back(std::move(runtime));
-  }
-  for (std::size_t i = 0; i < config_.listeners.size(); ++i) {
-    auto listener = std::make_unique<Listener>();
-    listener->server = this;
-    listener->index = i;
-    listener->config = config_.listeners[i];
-    listener->default_ctx = certs::make_server_context(listener->config.tls.cert, listener->config.tls.key);
-    listener->reject_ctx = certs::make_server_context(listener->config.tls.cert, listener->config.tls.key);
-    SSL_CTX_set_client_hello_cb(listener->reject_ctx.get(), refuse_client_hello, nullptr);
-    listeners_.push_back(std::move(listener));
-  }
+  uv_async_init(&loop_, &wakeup_, [](uv_async_t* async) {
+    auto* self = static_cast<Server*>(async->data);
+    std::vector<std::function<void()>> tasks;
+    {
+      std::lock_guard<std::mutex> lock(self->tasks_mutex_);
+      tasks.swap(self->tasks_);
+    }
+    for (auto& task : tasks) task();
+  });
+  wakeup_.data = this;
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
+  adopt_clusters(*snapshot_);
 }
 
 Server::~Server() {
   connections_.clear();
   for (auto& cluster : clusters_) cluster->discovery.reset();
+  clusters_.clear();
   uv_loop_close(&loop_);
 }
 
@@ -63,91 +84,233 @@ Connection* Server::find_connection(std::uint64_t id) {
   return it == connections_.end() ? nullptr : it->second.get();
 }
 
-void Server::release_connection(std::uint64_t id) { connections_.erase(id); }
+void Server::release_connection(std::uint64_t id) {
+  connections_.erase(id);
+  if (draining_) maybe_finish();
+}
 
-int Server::run() {
-  std::signal(SIGPIPE, SIG_IGN);
-  for (auto& listener : listeners_) {
-    sockaddr_storage address{};
-    int rc = bind_address(listener->config.bind, address);
-    uv_tcp_init(&loop_, &listener->handle);
-    listener->handle.data = listener.get();
-    if (rc == 0) rc = uv_tcp_bind(&listener->handle, reinterpret_cast<const sockaddr*>(&address), 0);
-    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->handle), 1024, on_new_connection);
+void Server::post(std::function<void()> task) {
+  std::lock_guard<std::mutex> lock(tasks_mutex_);
+  if (finished_) return;  // the loop is gone; nothing left to act on
+  tasks_.push_back(std::move(task));
+  uv_async_send(&wakeup_);
+}
+
+std::string Server::bind_listeners() {
+  for (const auto& settings : snapshot_->listeners) {
+    if (std::string error = open_listener(settings); !error.empty()) return error;
+  }
+  return {};
+}
+
+std::string Server::open_listener(const std::shared_ptr<const ListenerSettings>& settings) {
+  const ListenerConfig& config = settings->config;
+  std::string error;
+  const int fd = open_reuseport_socket(config.bind, error);
+  auto socket = std::make_unique<ListenerSocket>();
+  socket->server = this;
+  socket->name = config.name;
+  socket->bind = config.bind;
+  socket->settings = settings;
+  int rc = 0;
+  if (fd >= 0) {
+    uv_tcp_init(&loop_, &socket->handle);
+    socket->handle.data = socket.get();
+    rc = uv_tcp_open(&socket->handle, fd);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&socket->handle), 1024, on_new_connection);
     if (rc != 0) {
-      log::error("listener {}: cannot listen on {}: {}", listener->config.name, listener->config.bind.to_string(),
-                 uv_strerror(rc));
-      begin_shutdown("startup failed");
-      uv_run(&loop_, UV_RUN_DEFAULT);
-      return 1;
+      error = uv_strerror(rc);
+      close_listener(std::move(socket));
     }
-    log::info("listener {} on {} (advertised port {})", listener->config.name, listener->config.bind.to_string(),
-              listener->config.advertised_port);
   }
-  for (const auto& cluster : clusters_) {
-    log::info("virtual cluster {}: clients bootstrap from {}:{}; backend {}", cluster->config.name,
-              mapper_.bootstrap_host(cluster->index), listeners_.front()->config.advertised_port,
-              [&] {
-                std::string list;
-                for (const auto& server : cluster->config.backend.bootstrap_servers) {
-                  if (!list.empty()) list += ",";
-                  list += server.to_string();
-                }
-                return list;
-              }());
+  if (!error.empty()) {
+    return fmt::format("listener {}: cannot listen on {}: {}", config.name, config.bind.to_string(), error);
   }
-  uv_signal_init(&loop_, &sigint_);
-  uv_signal_init(&loop_, &sigterm_);
-  sigint_.data = sigterm_.data = this;
-  auto on_signal = [](uv_signal_t* handle, int signum) {
-    static_cast<Server*>(handle->data)->begin_shutdown(signum == SIGINT ? "SIGINT" : "SIGTERM");
-  };
-  uv_signal_start(&sigint_, on_signal, SIGINT);
-  uv_signal_start(&sigterm_, on_signal, SIGTERM);
-  log::info("kedge ready");
+  if (worker_index_ == 0) {
+    log::info("listener {} on {} (advertised port {})", config.name, config.bind.to_string(),
+              config.advertised_port);
+  }
+  listeners_[config.name] = std::move(socket);
+  return {};
+}
+
+void Server::close_listener(std::unique_ptr<ListenerSocket> listener) {
+  auto* handle = reinterpret_cast<uv_handle_t*>(&listener->handle);
+  if (handle->loop == nullptr) return;  // never initialised
+  handle->data = listener.release();   // freed once libuv is done with the handle
+  uv_close(handle, [](uv_handle_t* closed) { delete static_cast<ListenerSocket*>(closed->data); });
+}
+
+void Server::adopt_clusters(const Snapshot& next) {
+  std::vector<std::shared_ptr<ClusterRuntime>> adopted;
+  adopted.reserve(next.clusters.size());
+  for (const auto& settings : next.clusters) {
+    std::shared_ptr<ClusterRuntime> runtime;
+    for (auto& existing : clusters_) {
+      if (existing && existing->settings->config.name == settings->config.name &&
+          same_backend(existing->settings->config.backend, settings->config.backend)) {
+        runtime = existing;
+        existing = nullptr;  // taken
+        break;
+      }
+    }
+    if (!runtime) {
+      runtime = std::make_shared<ClusterRuntime>();
+      runtime->discovery =
+          std::make_unique<Discovery>(&loop_, settings->config.name, settings->config.backend, runtime->registry,
+                                      next.config.limits.max_frame_bytes,
+                                      next.config.limits.upstream_connect_timeout_ms);
+    }
+    runtime->settings = settings;  // new certificate / host names for new connections
+    adopted.push_back(std::move(runtime));
+  }
+  for (auto& left : clusters_) {
+    if (!left) continue;
+    left->retired = true;
+    left->discovery->cancel();
+  }
+  clusters_ = std::move(adopted);
+}
+
+void Server::apply(std::shared_ptr<const Snapshot> next) {
+  if (draining_) return;
+  snapshot_ = std::move(next);
+  adopt_clusters(*snapshot_);
+
+  // Listeners: keep a socket whose name and bind address are unchanged (only
+  // its settings are swapped), close the ones removed or moved, open the new.
+  std::map<std::string, std::shared_ptr<const ListenerSettings>> wanted;
+  for (const auto& settings : snapshot_->listeners) wanted[settings->config.name] = settings;
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    auto match = wanted.find(it->first);
+    const bool keep = match != wanted.end() && match->second->config.bind.host == it->second->bind.host &&
+                      match->second->config.bind.port == it->second->bind.port;
+    if (keep) {
+      it->second->settings = match->second;
+      wanted.erase(match);
+      ++it;
+    } else {
+      if (worker_index_ == 0) log::info("listener {} on {} removed", it->first, it->second->bind.to_string());
+      close_listener(std::move(it->second));
+      it = listeners_.erase(it);
+    }
+  }
+  for (const auto& [name, settings] : wanted) {
+    if (std::string error = open_listener(settings); !error.empty()) log::error("{}", error);
+  }
+
+  // Connections whose virtual cluster was removed or re-pointed at another
+  // backend, or whose listener went away, finish their in-flight requests and
+  // close; everything else continues untouched under its old snapshot.
+  const std::uint32_t timeout = snapshot_->config.limits.drain_timeout_ms;
+  std::vector<std::uint64_t> affected;
+  for (const auto& [id, connection] : connections_) {
+    const auto* listener = connection->listener_settings();
+    auto socket = listeners_.find(listener->config.name);
+    const bool listener_gone = socket == listeners_.end() ||
+                               socket->second->bind.port != listener->config.bind.port ||
+                               socket->second->bind.host != listener->config.bind.host;
+    if (listener_gone || connection->cluster_retired()) affected.push_back(id);
+  }
+  for (std::uint64_t id : affected) {
+    if (Connection* connection = find_connection(id)) connection->drain(timeout, DisconnectCause::config_changed);
+  }
+  if (!affected.empty()) {
+    log::info("worker {}: draining {} connections of removed or changed virtual clusters/listeners", worker_index_,
+              affected.size());
+  }
+}
+
+void Server::run() {
   uv_run(&loop_, UV_RUN_DEFAULT);
-  log::info("kedge stopped: {} connections served", stats_.connections_accepted);
-  return 0;
 }
 
 void Server::on_new_connection(uv_stream_t* stream, int status) {
-  auto* listener = static_cast<Listener*>(stream->data);
+  auto* listener = static_cast<ListenerSocket*>(stream->data);
   if (status < 0) {
-    log::warn("listener {}: accept error: {}", listener->config.name, uv_strerror(status));
+    log::warn("listener {}: accept error: {}", listener->name, uv_strerror(status));
     return;
   }
   listener->server->accept_on(*listener);
 }
 
-void Server::accept_on(Listener& listener) {
-  if (shutting_down_) return;
+void Server::accept_on(ListenerSocket& listener) {
+  if (draining_) return;
   const std::uint64_t id = next_connection_id_++;
-  auto connection = std::make_unique<Connection>(*this, listener, id);
+  // Connection ids are unique per process: the worker index is in the low bits.
+  const std::uint64_t global_id = id * 64 + worker_index_ % 64;
+  auto connection = std::make_unique<Connection>(*this, listener.settings, global_id);
   Connection* raw = connection.get();
-  connections_.emplace(id, std::move(connection));
+  connections_.emplace(global_id, std::move(connection));
   stats_.connections_accepted++;
   stats_.connections_active++;
   raw->accept_from(reinterpret_cast<uv_stream_t*>(&listener.handle));
 }
 
-void Server::begin_shutdown(const char* why) {
-  if (shutting_down_) return;
-  shutting_down_ = true;
-  log::info("shutting down ({}): closing {} connections", why, connections_.size());
-  auto close_if_open = [](uv_handle_t* handle) {
-    // Handles never initialised (a listener after the one that failed to bind) have no loop.
-    if (handle->loop != nullptr && !uv_is_closing(handle)) uv_close(handle, nullptr);
-  };
-  for (auto& listener : listeners_) close_if_open(reinterpret_cast<uv_handle_t*>(&listener->handle));
-  close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
-  close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
-  for (auto& cluster : clusters_) cluster->discovery->cancel();
-  std::vector<std::uint64_t> ids;
-  ids.reserve(connections_.size());
-  for (const auto& [id, connection] : connections_) ids.push_back(id);
-  for (std::uint64_t id : ids) {
-    if (Connection* connection = find_connection(id)) connection->close(DisconnectCause::shutdown);
+// Graceful drain (SIGTERM): stop accepting, then ask connections to finish
+// their in-flight requests and close, one broker's connections at a time, so
+// that a client never loses every broker connection in the same instant
+// (librdkafka reports ALL_BROKERS_DOWN then) and has time to reconnect
+// through another replica. Each connection is force-closed at the timeout.
+void Server::begin_drain(std::uint32_t timeout_ms) {
+  if (draining_) {
+    if (timeout_ms != 0) return;
+    std::vector<std::uint64_t> ids;  // forced: a second signal
+    for (const auto& [id, connection] : connections_) ids.push_back(id);
+    for (std::uint64_t id : ids) {
+      if (Connection* connection = find_connection(id)) connection->close(DisconnectCause::shutdown);
+    }
+    return;
   }
+  draining_ = true;
+  drain_timeout_ms_ = timeout_ms;
+  for (auto& [name, socket] : listeners_) close_listener(std::move(socket));
+  listeners_.clear();
+
+  std::map<std::string, std::vector<std::uint64_t>> by_target;
+  for (const auto& [id, connection] : connections_) by_target[connection->drain_group()].push_back(id);
+  drain_groups_.clear();
+  for (auto& [key, ids] : by_target) drain_groups_.push_back(std::move(ids));
+  std::reverse(drain_groups_.begin(), drain_groups_.end());  // drain_step pops from the back
+  const std::uint64_t spread = timeout_ms / (2 * (drain_groups_.size() + 1));
+  const std::uint64_t step = std::clamp<std::uint64_t>(spread, 1, kMaxDrainStepMs);
+  log::info("worker {}: draining {} connections in {} groups, {} ms apart, timeout {} ms", worker_index_,
+            connections_.size(), drain_groups_.size(), step, timeout_ms);
+  drain_step();
+  if (!drain_groups_.empty()) {
+    uv_timer_start(&drain_timer_, [](uv_timer_t* timer) { static_cast<Server*>(timer->data)->drain_step(); },
+                   step, step);
+  }
+  maybe_finish();
+}
+
+void Server::drain_step() {
+  if (drain_groups_.empty()) {
+    uv_timer_stop(&drain_timer_);
+    return;
+  }
+  std::vector<std::uint64_t> group = std::move(drain_groups_.back());
+  drain_groups_.pop_back();
+  for (std::uint64_t id : group) {
+    if (Connection* connection = find_connection(id)) connection->drain(drain_timeout_ms_, DisconnectCause::shutdown);
+  }
+  if (drain_groups_.empty()) uv_timer_stop(&drain_timer_);
+}
+
+void Server::maybe_finish() {
+  if (!draining_ || !connections_.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(tasks_mutex_);
+    if (finished_) return;
+    finished_ = true;
+    tasks_.clear();
+  }
+  for (auto& cluster : clusters_) cluster->discovery->cancel();
+  auto close_if_open = [](uv_handle_t* handle) {
+    if (!uv_is_closing(handle)) uv_close(handle, nullptr);
+  };
+  close_if_open(reinterpret_cast<uv_handle_t*>(&drain_timer_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&wakeup_));
 }
 
 }  // namespace kedge

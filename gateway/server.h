@@ -1,45 +1,56 @@
 #pragma once
-// The gateway process: one libuv loop, its listeners, the connections they
-// accepted, and per-virtual-cluster backend state.
+// One worker: a libuv loop on its own thread, its listening sockets (bound with
+// SO_REUSEPORT, so every worker accepts on the same ports and the kernel
+// spreads connections), the connections it accepted and its per-virtual-cluster
+// backend state (learned brokers, discovery).
 //
-// Ownership: Server owns Listeners, BrokerRegistries, Discovery clients and
-// (through `connections_`) every Connection. A Connection is erased only from
-// its last handle's close callback (style practice 14); asynchronous work that
-// may outlive a connection (DNS, discovery) refers to it by id and looks it up.
+// Ownership: Server owns its ListenerSockets, ClusterRuntimes and (through
+// `connections_`) every Connection. A Connection is erased only from its last
+// handle's close callback (style practice 14); asynchronous work that may
+// outlive a connection (DNS, discovery) refers to it by id and looks it up.
+//
+// Threads: everything here runs on the worker's loop thread except post(),
+// which the control thread (Supervisor) uses to hand over a new snapshot or
+// to start the drain.
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "certs/tls_context.h"
 #include "gateway/backend.h"
 #include "gateway/config.h"
+#include "gateway/snapshot.h"
 #include "gateway/stats.h"
-#include "sni/hostname.h"
 
 namespace kedge {
 
 class Connection;
 class Server;
 
-struct Listener {
+// A bound, listening socket of this worker. Settings are swapped on reload
+// (new certificate, advertised port) while the socket stays open.
+struct ListenerSocket {
   Server* server = nullptr;
-  std::size_t index = 0;
-  ListenerConfig config;
+  std::string name;
+  HostPort bind;
   uv_tcp_t handle{};
-  certs::SslCtxPtr default_ctx;  // the listener's certificate
-  certs::SslCtxPtr reject_ctx;   // answers any ClientHello with unrecognized_name
+  std::shared_ptr<const ListenerSettings> settings;
 };
 
+// A virtual cluster's backend state on this worker. Kept across reloads while
+// the cluster keeps its name and backend, so learned brokers survive a reload.
 struct ClusterRuntime {
-  std::size_t index = 0;
-  VirtualClusterConfig config;
-  certs::SslCtxPtr ctx;  // per-cluster certificate, or null to use the listener's
+  std::shared_ptr<const ClusterSettings> settings;
   BrokerRegistry registry;
   std::unique_ptr<Discovery> discovery;
   std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
+  bool retired = false;            // removed or re-pointed by a reload
 };
 
 // Buffers shared by every connection of the loop: data is processed
@@ -54,42 +65,66 @@ struct LoopBuffers {
 
 class Server {
  public:
-  // Builds TLS contexts and backend state; throws ConfigError / TlsSetupError.
-  explicit Server(Config config);
+  Server(std::size_t worker_index, std::shared_ptr<const Snapshot> snapshot);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds every listener and runs until SIGINT/SIGTERM. Returns the exit code.
-  int run();
+  // Binds every listener (call before run(), from any thread). Returns "" or
+  // the first error ("listener public: cannot listen on 0.0.0.0:9092: ...").
+  std::string bind_listeners();
+  // Runs the loop on the calling thread until the drain finished.
+  void run();
+  // Thread-safe: runs `task` on this worker's loop thread.
+  void post(std::function<void()> task);
+
+  // Loop thread only.
+  void apply(std::shared_ptr<const Snapshot> next);
+  void begin_drain(std::uint32_t timeout_ms);
+  void on_finished(std::function<void()> callback) { finished_callback_ = std::move(callback); }
 
   uv_loop_t* loop() { return &loop_; }
-  const Config& config() const { return config_; }
-  const sni::HostnameMapper& mapper() const { return mapper_; }
-  ClusterRuntime& cluster(std::size_t index) { return *clusters_[index]; }
+  std::size_t worker_index() const { return worker_index_; }
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  const Config& config() const { return snapshot_->config; }
+  // The runtime of the current snapshot's cluster `index`.
+  const std::shared_ptr<ClusterRuntime>& cluster(std::size_t index) { return clusters_[index]; }
   GatewayStats& stats() { return stats_; }
   LoopBuffers& buffers() { return buffers_; }
+  bool draining() const { return draining_; }
   Connection* find_connection(std::uint64_t id);
   // Called by a Connection from its final close callback.
   void release_connection(std::uint64_t id);
 
  private:
   static void on_new_connection(uv_stream_t* listener, int status);
-  void accept_on(Listener& listener);
-  void begin_shutdown(const char* why);
+  void accept_on(ListenerSocket& listener);
+  std::string open_listener(const std::shared_ptr<const ListenerSettings>& settings);
+  void close_listener(std::unique_ptr<ListenerSocket> listener);
+  void adopt_clusters(const Snapshot& next);
+  void drain_step();
+  void maybe_finish();
 
-  Config config_;
+  const std::size_t worker_index_;
+  std::shared_ptr<const Snapshot> snapshot_;
   uv_loop_t loop_{};
-  sni::HostnameMapper mapper_;
-  std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<std::unique_ptr<ClusterRuntime>> clusters_;
+  std::map<std::string, std::unique_ptr<ListenerSocket>> listeners_;  // by listener name
+  std::vector<std::shared_ptr<ClusterRuntime>> clusters_;             // by snapshot cluster index
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::uint64_t next_connection_id_ = 1;
   GatewayStats stats_;
   LoopBuffers buffers_;
-  uv_signal_t sigint_{};
-  uv_signal_t sigterm_{};
-  bool shutting_down_ = false;
+
+  uv_async_t wakeup_{};
+  std::mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_;
+
+  bool draining_ = false;
+  bool finished_ = false;
+  std::uint32_t drain_timeout_ms_ = 0;
+  uv_timer_t drain_timer_{};
+  std::vector<std::vector<std::uint64_t>> drain_groups_;  // connection ids, one group per broker
+  std::function<void()> finished_callback_;
 };
 
 }  // namespace kedge

@@ -23,6 +23,7 @@ namespace kedge {
   X(unknown_broker, "broker id not known to the backend")                       \
   X(upstream_connect_failed, "could not connect to the backend")                \
   X(frame_error, "Kafka framing or protocol error")                             \
+  X(config_changed, "a reload removed or changed its virtual cluster or listener") \
   X(shutdown, "kedge is shutting down")
 
 enum class DisconnectCause : std::uint8_t {

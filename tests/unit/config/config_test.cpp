@@ -145,6 +145,9 @@ TEST_CASE("optional keys take the documented defaults", "[config]") {
   CHECK(config.limits.client_hello_timeout_ms == 10'000u);
   CHECK(config.limits.upstream_connect_timeout_ms == 10'000u);
   CHECK(config.limits.high_watermark_bytes == 1024u * 1024);
+  CHECK(config.limits.drain_timeout_ms == 30'000u);
+  CHECK(config.limits.certificate_check_interval_ms == 5'000u);
+  CHECK(config.workers == 0u);  // one worker loop per core
 
   SECTION("an empty log object keeps the default level") {
     document["log"] = json::object();
@@ -161,7 +164,10 @@ TEST_CASE("explicit values override the defaults", "[config]") {
   document["limits"] = {{"max_frame_bytes", 1024},
                         {"client_hello_timeout_ms", 2500},
                         {"upstream_connect_timeout_ms", 1},
-                        {"high_watermark_bytes", 16 * 1024}};
+                        {"high_watermark_bytes", 16 * 1024},
+                        {"drain_timeout_ms", 1500},
+                        {"certificate_check_interval_ms", 0}};
+  document["workers"] = 2;
   // when
   const kedge::Config config = tree.load(document);
   // then
@@ -171,6 +177,9 @@ TEST_CASE("explicit values override the defaults", "[config]") {
   CHECK(config.limits.client_hello_timeout_ms == 2500u);
   CHECK(config.limits.upstream_connect_timeout_ms == 1u);
   CHECK(config.limits.high_watermark_bytes == 16u * 1024);
+  CHECK(config.limits.drain_timeout_ms == 1500u);
+  CHECK(config.limits.certificate_check_interval_ms == 0u);
+  CHECK(config.workers == 2u);
 
   SECTION("limits may be given in part") {
     document["limits"] = {{"max_frame_bytes", 1024 * 1024 * 1024}};
@@ -240,7 +249,7 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
   const std::vector<ErrorCase> cases = {
       // unknown keys
       {"unknown top-level key", [](json& d) { d["listener"] = json::array(); },
-       "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits)"},
+       "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, workers)"},
       {"misspelt listener key", [](json& d) { d["listeners"][0]["advertized_port"] = 1; },
        "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls)"},
       {"unknown backend key", [](json& d) { d["virtual_clusters"][1]["backend"]["sasl"] = true; },
@@ -249,7 +258,7 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
        "listeners[0].tls.ca: unknown key (allowed here: cert, key)"},
       {"unknown limits key", [](json& d) { d["limits"] = {{"max_frame_size", 1}}; },
        "limits.max_frame_size: unknown key (allowed here: max_frame_bytes, client_hello_timeout_ms, "
-       "upstream_connect_timeout_ms, high_watermark_bytes)"},
+       "upstream_connect_timeout_ms, high_watermark_bytes, drain_timeout_ms, certificate_check_interval_ms)"},
       {"unknown log key", [](json& d) { d["log"]["format"] = "json"; },
        "log.format: unknown key (allowed here: level)"},
       {"unknown hostnames key", [](json& d) { d["virtual_clusters"][0]["hostnames"]["pattern"] = "x"; },
@@ -384,6 +393,14 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
        "limits.max_frame_bytes: 1073741825 is out of range (1024..1073741824)"},
       {"watermark below 16 KiB", [](json& d) { d["limits"]["high_watermark_bytes"] = 16383; },
        "limits.high_watermark_bytes: 16383 is out of range (16384..1073741824)"},
+      {"zero drain timeout", [](json& d) { d["limits"]["drain_timeout_ms"] = 0; },
+       "limits.drain_timeout_ms: 0 is out of range (1..3600000)"},
+      {"certificate check interval above an hour",
+       [](json& d) { d["limits"]["certificate_check_interval_ms"] = 3600001; },
+       "limits.certificate_check_interval_ms: 3600001 is out of range (0..3600000)"},
+      {"negative worker count", [](json& d) { d["workers"] = -1; }, "workers: -1 is out of range (0..256)"},
+      {"worker count as a string", [](json& d) { d["workers"] = "4"; },
+       "workers: expected an integer, got string \"4\""},
       {"zero hello timeout", [](json& d) { d["limits"]["client_hello_timeout_ms"] = 0; },
        "limits.client_hello_timeout_ms: 0 is out of range (1..3600000)"},
       {"negative connect timeout", [](json& d) { d["limits"]["upstream_connect_timeout_ms"] = -5; },
