@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "certs/tls_context.h"
+#include "gateway/admin.h"
 #include "gateway/backend.h"
 #include "gateway/config.h"
+#include "gateway/metrics.h"
 #include "gateway/stats.h"
 #include "sni/hostname.h"
 
@@ -31,6 +33,7 @@ struct Listener {
   uv_tcp_t handle{};
   certs::SslCtxPtr default_ctx;  // the listener's certificate
   certs::SslCtxPtr reject_ctx;   // answers any ClientHello with unrecognized_name
+  bool bound = false;
 };
 
 struct ClusterRuntime {
@@ -40,6 +43,7 @@ struct ClusterRuntime {
   BrokerRegistry registry;
   std::unique_ptr<Discovery> discovery;
   std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
+  BackendHealth health;            // readiness evidence (bootstrap connects, discovery)
 };
 
 // Buffers shared by every connection of the loop: data is processed
@@ -52,11 +56,11 @@ struct LoopBuffers {
   std::unique_ptr<char[]> ciphertext{new char[kSize]};
 };
 
-class Server {
+class Server final : public AdminView {
  public:
   // Builds TLS contexts and backend state; throws ConfigError / TlsSetupError.
   explicit Server(Config config);
-  ~Server();
+  ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -67,7 +71,15 @@ class Server {
   const Config& config() const { return config_; }
   const sni::HostnameMapper& mapper() const { return mapper_; }
   ClusterRuntime& cluster(std::size_t index) { return *clusters_[index]; }
-  GatewayStats& stats() { return stats_; }
+  LoopStats& stats() { return stats_; }
+  // Readiness evidence: a bootstrap connection or discovery exchange with the
+  // backend of cluster `index` succeeded / failed (`why`).
+  void backend_answered(std::size_t index);
+  void backend_failed(std::size_t index, const std::string& why);
+  // Makes /readyz answer 503 (for the drain feature; nothing sets it yet).
+  void set_draining(bool draining) { draining_ = draining; }
+  // AdminView: one consistent copy of what the admin API shows.
+  GatewaySnapshot snapshot() const override;
   LoopBuffers& buffers() { return buffers_; }
   Connection* find_connection(std::uint64_t id);
   // Called by a Connection from its final close callback.
@@ -77,6 +89,7 @@ class Server {
   static void on_new_connection(uv_stream_t* listener, int status);
   void accept_on(Listener& listener);
   void begin_shutdown(const char* why);
+  void probe_backends();
 
   Config config_;
   uv_loop_t loop_{};
@@ -85,8 +98,12 @@ class Server {
   std::vector<std::unique_ptr<ClusterRuntime>> clusters_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::uint64_t next_connection_id_ = 1;
-  GatewayStats stats_;
+  LoopStats stats_;
   LoopBuffers buffers_;
+  std::unique_ptr<AdminServer> admin_;
+  uv_timer_t probe_timer_{};
+  bool draining_ = false;
+  std::uint64_t started_unix_ms_ = 0;
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   bool shutting_down_ = false;
