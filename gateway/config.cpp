@@ -300,13 +300,22 @@ bool binds_overlap(const HostPort& a, const HostPort& b) {
   return true;
 }
 
+ProxyProtocolMode read_proxy_protocol(const json& value, const std::string& path) {
+  const std::string& text = expect_string(value, path);
+  for (const auto mode : {ProxyProtocolMode::off, ProxyProtocolMode::optional, ProxyProtocolMode::required}) {
+    if (text == to_string(mode)) return mode;
+  }
+  fail(path, fmt::format("\"{}\" is not a PROXY protocol mode (expected off, optional or required)", text));
+}
+
 std::vector<ListenerConfig> read_listeners(const json& value, const std::string& path,
                                            const fs::path& base_dir) {
   const json& array = expect_array(value, path);
   if (array.empty()) fail(path, "at least one listener is required");
   std::vector<ListenerConfig> listeners;
   for (std::size_t i = 0; i < array.size(); ++i) {
-    const ObjectReader entry(array[i], element_path(path, i), {"name", "bind", "advertised_port", "tls"});
+    const ObjectReader entry(array[i], element_path(path, i),
+                             {"name", "bind", "advertised_port", "tls", "proxy_protocol"});
     ListenerConfig listener;
 
     listener.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -335,6 +344,9 @@ std::vector<ListenerConfig> read_listeners(const json& value, const std::string&
 
     // This version only has TLS-terminating SNI listeners, so a certificate is mandatory.
     listener.tls = read_tls_files(entry.required("tls"), entry.path_of("tls"), base_dir);
+    if (const json* mode = entry.optional("proxy_protocol")) {
+      listener.proxy_protocol = read_proxy_protocol(*mode, entry.path_of("proxy_protocol"));
+    }
     listeners.push_back(std::move(listener));
   }
   return listeners;
@@ -412,8 +424,18 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
 }
 
 LogConfig read_log(const json& value, const std::string& path) {
-  const ObjectReader log(value, path, {"level"});
+  const ObjectReader log(value, path, {"level", "format"});
   LogConfig config;
+  if (const json* format = log.optional("format")) {
+    const std::string& text = expect_string(*format, log.path_of("format"));
+    if (text == "text") {
+      config.format = LogFormat::text;
+    } else if (text == "json") {
+      config.format = LogFormat::json;
+    } else {
+      fail(log.path_of("format"), fmt::format("\"{}\" is not a log format (expected text or json)", text));
+    }
+  }
   if (const json* level = log.optional("level")) {
     const std::string& text = expect_string(*level, log.path_of("level"));
     bool found = false;
@@ -454,6 +476,60 @@ Limits read_limits(const json& value, const std::string& path) {
   return config;
 }
 
+// "admin": {"enabled", "bind", "token_file", "readiness_probe_interval_ms"}.
+// The token is read here so a missing or empty token file fails `validate`.
+AdminConfig read_admin(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader admin(value, path, {"enabled", "bind", "token_file", "readiness_probe_interval_ms"});
+  AdminConfig config;
+  if (const json* enabled = admin.optional("enabled")) {
+    if (!enabled->is_boolean()) {
+      fail(admin.path_of("enabled"), fmt::format("expected true or false, got {}", describe(*enabled)));
+    }
+    config.enabled = enabled->get<bool>();
+  }
+  if (const json* bind = admin.optional("bind")) {
+    const std::string& text = expect_string(*bind, admin.path_of("bind"));
+    // Port 0 (any free port, logged at startup) is allowed here, unlike for
+    // Kafka listeners whose port is advertised to clients.
+    const bool any_port = text.size() > 2 && text.compare(text.size() - 2, 2, ":0") == 0;
+    config.bind = expect_host_port(any_port ? json(text.substr(0, text.size() - 1) + "1") : *bind,
+                                   admin.path_of("bind"));
+    if (any_port) config.bind.port = 0;
+  }
+  if (const json* token_file = admin.optional("token_file")) {
+    const std::string token_path = admin.path_of("token_file");
+    const fs::path file = expect_readable_file(*token_file, token_path, base_dir);
+    std::ifstream stream(file, std::ios::binary);
+    std::ostringstream text;
+    text << stream.rdbuf();
+    std::string token = text.str();
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!token.empty() && is_space(token.back())) token.pop_back();
+    std::size_t start = 0;
+    while (start < token.size() && is_space(token[start])) ++start;
+    token.erase(0, start);
+    if (token.empty()) fail(token_path, fmt::format("token file {} is empty", file.string()));
+    if (token.size() > 4096) fail(token_path, "token is longer than 4096 bytes");
+    for (const char c : token) {
+      // RFC 6750 §2.1 b64token characters, so the token fits an Authorization header.
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+      if (!ok) fail(token_path, "token contains characters outside RFC 6750 b64token (A-Z a-z 0-9 - . _ ~ + / =)");
+    }
+    config.token_file = file;
+    config.token = std::move(token);
+  }
+  if (const json* interval = admin.optional("readiness_probe_interval_ms")) {
+    config.readiness_probe_interval_ms = static_cast<std::uint32_t>(
+        expect_integer(*interval, admin.path_of("readiness_probe_interval_ms"), 100, 3'600'000));
+  }
+  if (!config.enabled && admin.has("bind")) {
+    // Harmless, but a bind next to enabled:false is almost certainly a mistake.
+    fail(admin.path_of("enabled"), "false, but admin.bind is set (remove one of them)");
+  }
+  return config;
+}
+
 bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_';
@@ -466,6 +542,17 @@ bool is_host_char(char c) {
 std::string HostPort::to_string() const {
   if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
   return fmt::format("{}:{}", host, port);
+}
+
+std::string_view to_string(LogFormat format) { return format == LogFormat::json ? "json" : "text"; }
+
+std::string_view to_string(ProxyProtocolMode mode) {
+  switch (mode) {
+    case ProxyProtocolMode::off: return "off";
+    case ProxyProtocolMode::optional: return "optional";
+    case ProxyProtocolMode::required: return "required";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(LogLevel level) {
@@ -541,7 +628,7 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
   const fs::path base_dir = source.parent_path();
   const json root = parse_json_text(json_text, origin_file);
 
-  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits", "workers"});
+  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits", "admin", "workers"});
   Config config;
   config.source = source;
   config.listeners = read_listeners(top.required("listeners"), "listeners", base_dir);
@@ -551,6 +638,14 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
   if (const json* limits = top.optional("limits")) config.limits = read_limits(*limits, "limits");
   if (const json* workers = top.optional("workers")) {
     config.workers = static_cast<unsigned>(expect_integer(*workers, "workers", 0, 256));
+  }
+  if (const json* admin = top.optional("admin")) config.admin = read_admin(*admin, "admin", base_dir);
+  for (std::size_t i = 0; i < config.listeners.size() && config.admin.enabled; ++i) {
+    if (binds_overlap(config.listeners[i].bind, config.admin.bind)) {
+      fail("admin.bind",
+           fmt::format("{} conflicts with listener \"{}\" (listeners[{}].bind); set admin.bind",
+                       config.admin.bind.to_string(), config.listeners[i].name, i));
+    }
   }
   return config;
 }

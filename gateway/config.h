@@ -31,11 +31,20 @@ struct TlsFiles {
   std::filesystem::path key;   // PEM private key
 };
 
+// PROXY protocol (HAProxy spec v1/v2) in front of the ClientHello.
+enum class ProxyProtocolMode {
+  off,       // bytes start with the ClientHello
+  optional,  // a header is used when its signature is present
+  required,  // a connection without a valid header is refused
+};
+std::string_view to_string(ProxyProtocolMode mode);
+
 struct ListenerConfig {
   std::string name;
   HostPort bind;
   std::uint16_t advertised_port = 0;  // defaults to bind.port
   TlsFiles tls;                       // the listener's default certificate
+  ProxyProtocolMode proxy_protocol = ProxyProtocolMode::off;
 };
 
 struct BackendConfig {
@@ -52,8 +61,22 @@ struct VirtualClusterConfig {
 
 enum class LogLevel { trace, debug, info, warn, error };
 
+enum class LogFormat { text, json };  // json: one JSON object per line (JSON Lines)
+
 struct LogConfig {
   LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::text;
+};
+
+// The admin HTTP API (gateway/admin.h): health, readiness, metrics, state.
+struct AdminConfig {
+  bool enabled = true;
+  HostPort bind{"127.0.0.1", 9644};   // port 0 picks a free port (logged at startup)
+  std::optional<std::filesystem::path> token_file;
+  std::string token;                   // the token file's content without surrounding whitespace
+  // Readiness needs recent evidence that each backend answers; without client
+  // traffic kedge asks each backend for Metadata this often.
+  std::uint32_t readiness_probe_interval_ms = 10'000;
 };
 
 struct Limits {
@@ -76,6 +99,7 @@ struct Config {
   LogConfig log;
   Limits limits;
   unsigned workers = 0;  // event-loop threads; 0 = one per CPU core
+  AdminConfig admin;
 };
 
 // Every certificate and key file the config references (for rotation checks).
@@ -89,5 +113,6 @@ Config parse_config(const std::string& json_text, const std::filesystem::path& o
 
 HostPort parse_host_port(const std::string& text);  // throws std::invalid_argument
 std::string_view to_string(LogLevel level);
+std::string_view to_string(LogFormat format);
 
 }  // namespace kedge

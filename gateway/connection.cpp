@@ -8,6 +8,7 @@
 #include "certs/tls_context.h"
 #include "gateway/log.h"
 #include "gateway/server.h"
+#include "proxy/proxy_header.h"
 #include "sni/client_hello.h"
 
 namespace kedge {
@@ -57,6 +58,19 @@ class TlsSink final : public kafka::ByteSink {
   std::size_t written_ = 0;
 };
 
+// OpenSSL's first queued error, classified for the handshake-failure counter.
+TlsFailure classify_tls_failure(unsigned long error) {
+  const int reason = ERR_GET_REASON(error);
+  if (reason == SSL_R_NO_SHARED_CIPHER) return TlsFailure::no_shared_cipher;
+  if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_WRONG_VERSION_NUMBER ||
+      reason == SSL_R_VERSION_TOO_LOW || reason == SSL_R_UNKNOWN_PROTOCOL) {
+    return TlsFailure::unsupported_protocol;
+  }
+  // SSL_R_SSLV3_ALERT_* / SSL_R_TLSV1_ALERT_* are SSL_AD_REASON_OFFSET + the alert received.
+  if (reason >= SSL_AD_REASON_OFFSET) return TlsFailure::peer_alert;
+  return TlsFailure::other;
+}
+
 struct ConnectRequest {
   uv_connect_t req{};
   Server* server = nullptr;
@@ -77,6 +91,7 @@ struct Connection::WriteRequest {
 Connection::Connection(Server& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id)
     : server_(server),
       listener_(std::move(listener)),
+      listener_stats_(&server.stats().listener(listener_->config.name)),
       id_(id),
       requests_(server.config().limits.max_frame_bytes),
       responses_(server.config().limits.max_frame_bytes, *this) {}
@@ -98,7 +113,9 @@ bool Connection::accept_from(uv_stream_t* server_stream) {
     close(DisconnectCause::client_error);
     return false;
   }
-  client_address_ = peer_name(&client_);
+  socket_peer_ = peer_name(&client_);
+  client_address_ = socket_peer_;
+  if (listener_->config.proxy_protocol != ProxyProtocolMode::off) state_ = State::reading_proxy_header;
   uv_tcp_nodelay(&client_, 1);
   uv_timer_start(
       &deadline_,
@@ -109,6 +126,9 @@ bool Connection::accept_from(uv_stream_t* server_stream) {
         } else {
           log::info("conn {} from {}: no TLS handshake within {} ms, closing", self->id_, self->client_address_,
                     self->server_.config().limits.client_hello_timeout_ms);
+          if (self->state_ == State::handshaking && self->upstream_state_ == Upstream::connected) {
+            self->count_tls_failure(TlsFailure::timeout);
+          }
           self->close(DisconnectCause::hello_timeout);
         }
       },
@@ -143,6 +163,10 @@ void Connection::on_client_read(uv_stream_t* stream, ssize_t nread, const uv_buf
 
 void Connection::handle_client_bytes(const char* data, std::size_t len) {
   switch (state_) {
+    case State::reading_proxy_header:
+      hello_.insert(hello_.end(), data, data + len);
+      handle_proxy_header();
+      return;
     case State::reading_hello:
       hello_.insert(hello_.end(), data, data + len);
       handle_hello();
@@ -150,6 +174,7 @@ void Connection::handle_client_bytes(const char* data, std::size_t len) {
     case State::handshaking:
     case State::forwarding:
       if (BIO_write(network_in_, data, static_cast<int>(len)) != static_cast<int>(len)) {
+        count_tls_failure(TlsFailure::other);
         close(DisconnectCause::tls_handshake_failed);
         return;
       }
@@ -163,6 +188,40 @@ void Connection::handle_client_bytes(const char* data, std::size_t len) {
     case State::closed:
       return;
   }
+}
+
+// PROXY protocol header (HAProxy spec v1/v2) before the ClientHello. The
+// parser bounds what it waits for (107 bytes for v1, 16 + 2048 for v2), so
+// hello_ stays small while the header is incomplete.
+void Connection::handle_proxy_header() {
+  ListenerStats& stats = *listener_stats_;
+  const proxy::ProxyResult result = proxy::parse_proxy_header(hello_);
+  if (std::holds_alternative<proxy::NeedMore>(result)) return;
+  if (const auto* bad = std::get_if<proxy::Malformed>(&result)) {
+    stats.proxy_headers[static_cast<std::size_t>(ProxyOutcome::malformed)]++;
+    log::warn("conn {} from {}: malformed PROXY protocol header ({}); closing", id_, socket_peer_, bad->reason);
+    close(DisconnectCause::proxy_header_malformed);
+    return;
+  }
+  if (std::holds_alternative<proxy::Absent>(result)) {
+    stats.proxy_headers[static_cast<std::size_t>(ProxyOutcome::absent)]++;
+    if (listener_->config.proxy_protocol == ProxyProtocolMode::required) {
+      log::warn("conn {} from {}: listener {} requires a PROXY protocol header and none was sent; closing", id_,
+                socket_peer_, listener_->config.name);
+      close(DisconnectCause::proxy_header_missing);
+      return;
+    }
+  } else {
+    const auto& found = std::get<proxy::Found>(result);
+    stats.proxy_headers[static_cast<std::size_t>(found.header.version == proxy::Version::v1 ? ProxyOutcome::v1
+                                                                                            : ProxyOutcome::v2)]++;
+    if (found.header.has_source) client_address_ = found.header.source_address();
+    log::debug("conn {}: PROXY v{} header from {}: client {}", id_, static_cast<int>(found.header.version),
+               socket_peer_, client_address_);
+    hello_.erase(hello_.begin(), hello_.begin() + static_cast<std::ptrdiff_t>(found.consumed));
+  }
+  state_ = State::reading_hello;
+  if (!hello_.empty()) handle_hello();
 }
 
 void Connection::handle_hello() {
@@ -179,6 +238,7 @@ void Connection::handle_hello() {
     return;
   }
   if (std::holds_alternative<sni::NoSni>(result)) {
+    listener_stats_->sni_missing++;
     reject_hello(DisconnectCause::no_sni, {});
     return;
   }
@@ -186,6 +246,7 @@ void Connection::handle_hello() {
   snapshot_ = server_.snapshot();
   target_ = snapshot_->mapper.identify(sni_);
   if (std::holds_alternative<sni::NotRecognised>(target_.role)) {
+    listener_stats_->sni_unrecognized++;
     reject_hello(DisconnectCause::unknown_sni, sni_);
     return;
   }
@@ -196,6 +257,9 @@ void Connection::handle_hello() {
   }
   cluster_ = server_.cluster(target_.cluster);
   const ClusterSettings& cluster = *cluster_->settings;
+  routed_ = true;
+  cluster_stats_ = &server_.stats().cluster(cluster.config.name);
+  cluster_stats_->connections_active++;
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
              target_label_);
   start_tls(cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get());
@@ -265,6 +329,7 @@ void Connection::drive_handshake() {
     flush_tls_output();
     return;
   }
+  count_tls_failure(classify_tls_failure(ERR_peek_error()));
   log::info("conn {} from {}: TLS handshake for {} failed: {}", id_, client_address_, sni_,
             certs::drain_openssl_errors());
   flush_tls_output();  // the alert, if OpenSSL produced one
@@ -278,20 +343,25 @@ void Connection::read_plaintext() {
     if (n > 0) {
       const auto* bytes = reinterpret_cast<const std::uint8_t*>(buffer);
       bytes_from_client_ += static_cast<std::size_t>(n);
-      server_.stats().bytes_from_clients += static_cast<std::size_t>(n);
+      cluster_stats()->bytes_from_clients += static_cast<std::size_t>(n);
+      const std::size_t in_flight_before = in_flight_.size();
+      const std::uint64_t seen_before = requests_.requests_seen();
       const kafka::Errc errc = requests_.feed({bytes, static_cast<std::size_t>(n)}, in_flight_);
+      count_requests(in_flight_before, seen_before);
       if (errc == kafka::Errc::sasl_v0_unsupported) {
         // After a v0 handshake the SASL tokens travel unframed (KIP-43), which
         // kedge does not follow; every current client uses v1 (KIP-152).
         log::warn("conn {} from {} ({} {}): client sent SaslHandshake v0 (legacy unframed SASL tokens), which "
                   "kedge does not support; use a client that sends SaslHandshake v1 (KIP-152); closing",
                   id_, client_address_, cluster_->settings->config.name, target_label_);
+        cluster_stats()->request_frame_errors++;
         close(DisconnectCause::frame_error);
         return;
       }
       if (errc != kafka::Errc::ok) {
         log::warn("conn {} from {} ({} {}): client request stream error: {}; closing", id_, client_address_,
                   cluster_->settings->config.name, target_label_, kafka::to_string(errc));
+        cluster_stats()->request_frame_errors++;
         close(DisconnectCause::frame_error);
         return;
       }
@@ -339,8 +409,14 @@ void Connection::locate_upstream() {
   }
   log::info("conn {}: broker {} of {} not known yet; asking the backend", id_, node_id,
             cluster.settings->config.name);
-  server_.stats().discovery_requests++;
-  cluster.discovery->refresh([server = &server_, id = id_, node_id](bool ok, const std::string& detail) {
+  cluster_stats_->discovery_requests++;
+  cluster.discovery->refresh([server = &server_, id = id_, node_id, runtime = cluster_](
+                                 bool ok, const std::string& detail) {
+    if (ok) {
+      runtime->health.answered();
+    } else {
+      runtime->health.failed(detail);
+    }
     Connection* self = server->find_connection(id);
     if (self == nullptr || self->state_ == State::closed || self->state_ == State::flushing) return;
     ClusterRuntime& vc = *self->cluster_;
@@ -375,6 +451,7 @@ void Connection::connect_upstream(const HostPort& target) {
             self->upstream_->data = self;
             self->open_handles_++;
             auto* request = new ConnectRequest{{}, server, id, self->upstream_};
+            self->connect_started_ns_ = uv_hrtime();
             request->req.data = request;
             const int rc = uv_tcp_connect(&request->req, self->upstream_,
                                           reinterpret_cast<const sockaddr*>(&addresses.front()),
@@ -406,6 +483,10 @@ void Connection::on_upstream_connected(int status) {
     return;
   }
   upstream_state_ = Upstream::connected;
+  ClusterStats& stats = *cluster_stats();
+  stats.upstream_connects++;
+  stats.upstream_connect_latency.observe((uv_hrtime() - connect_started_ns_) / 1000);
+  if (std::holds_alternative<sni::Bootstrap>(target_.role)) cluster_->health.answered();
   uv_tcp_nodelay(upstream_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(upstream_), on_alloc, on_upstream_read);
   upstream_reading_ = true;
@@ -420,6 +501,7 @@ void Connection::upstream_failed(const std::string& why) {
   const VirtualClusterConfig& cluster = cluster_->settings->config;
   log::warn("conn {} ({} {}): cannot connect to {}: {}", id_, cluster.name, target_label_,
             upstream_target_.to_string(), why);
+  cluster_stats()->upstream_connect_failures++;
   if (upstream_ != nullptr) {
     close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
     upstream_ = nullptr;
@@ -428,6 +510,10 @@ void Connection::upstream_failed(const std::string& why) {
   if (std::holds_alternative<sni::Bootstrap>(target_.role) && bootstrap_attempts_ < servers.size()) {
     connect_upstream(servers[(bootstrap_first_ + bootstrap_attempts_++) % servers.size()]);
     return;
+  }
+  if (std::holds_alternative<sni::Bootstrap>(target_.role)) {
+    // Every bootstrap server failed: the backend is unreachable right now.
+    cluster_->health.failed(fmt::format("{}: {}", upstream_target_.to_string(), why));
   }
   close(DisconnectCause::upstream_connect_failed);
 }
@@ -453,10 +539,13 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
     return;
   }
   TlsSink sink(ssl_);
+  const std::uint64_t responses_before = responses_.stats().responses;
+  const std::uint64_t rewritten_before = responses_.stats().rewritten;
   const kafka::Errc errc =
       responses_.feed({reinterpret_cast<const std::uint8_t*>(data), len}, in_flight_, sink);
+  count_responses(responses_before, rewritten_before);
   bytes_to_client_ += sink.written();
-  server_.stats().bytes_to_clients += sink.written();
+  cluster_stats()->bytes_to_clients += sink.written();
   flush_tls_output();
   if (state_ == State::closed) return;
   if (sink.failed()) {
@@ -474,6 +563,7 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
               "pair",
               id_, cluster_->settings->config.name, target_label_, upstream_target_.to_string(),
               api_name(request.api_key), request.api_version, request.correlation_id, kafka::to_string(errc));
+    cluster_stats()->response_frame_errors++;
     close_after_flush(DisconnectCause::frame_error);
   }
 }
@@ -638,18 +728,32 @@ void Connection::close(DisconnectCause cause) {
   const bool was_flushing = state_ == State::flushing;
   state_ = State::closed;
   if (!was_flushing) cause_ = cause;
-  GatewayStats& stats = server_.stats();
+  ListenerStats& stats = *listener_stats_;
   stats.connections_active--;
   stats.closed_by_cause[static_cast<std::size_t>(cause_)]++;
+  if (routed_) cluster_stats_->connections_active--;
   const auto elapsed =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
-  log::info("conn {} closed: client={} sni={} vc={} target={} upstream={} bytes_in={} bytes_out={} duration_ms={} "
-            "cause={}",
-            id_, client_address_, sni_.empty() ? "-" : sni_,
-            target_label_.empty() ? "-" : cluster_->settings->config.name,
-            target_label_.empty() ? "-" : target_label_,
-            upstream_state_ == Upstream::connected ? upstream_target_.to_string() : std::string("-"),
-            bytes_from_client_, bytes_to_client_, elapsed, label(cause_));
+  log::AccessRecord record;
+  record.connection_id = id_;
+  record.listener = listener_->config.name;
+  record.client = client_address_;
+  record.socket_peer = socket_peer_;
+  record.sni = sni_;
+  if (!target_label_.empty()) {
+    record.virtual_cluster = cluster_->settings->config.name;
+    const auto* node = std::get_if<sni::Node>(&target_.role);
+    record.target = node != nullptr ? "broker" : "bootstrap";
+    record.node = node != nullptr ? node->id : -1;
+  }
+  const std::string upstream =
+      upstream_state_ == Upstream::connected ? upstream_target_.to_string() : std::string();
+  record.upstream = upstream;
+  record.bytes_in = bytes_from_client_;
+  record.bytes_out = bytes_to_client_;
+  record.duration_ms = static_cast<std::uint64_t>(elapsed);
+  record.cause = label(cause_);
+  log::access(record);
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (upstream_ != nullptr) close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
   close_handle(reinterpret_cast<uv_handle_t*>(&deadline_));
@@ -671,6 +775,49 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
   }
 }
 
+// ------------------------------------------------------------------- metrics
+
+ClusterStats* Connection::cluster_stats() {
+  return routed_ ? cluster_stats_ : nullptr;
+}
+
+// New in-flight entries are the requests that expect a response; the rest of
+// the requests the tracker saw are acks=0 Produce (the only request without a
+// response, kafka-protocol.md). One clock read per read callback, not per request.
+void Connection::count_requests(std::size_t in_flight_before, std::uint64_t seen_before) {
+  const std::uint64_t seen = requests_.requests_seen() - seen_before;
+  if (seen == 0) return;
+  ClusterStats& stats = *cluster_stats();
+  const std::size_t queued = in_flight_.size() - in_flight_before;
+  const std::uint64_t now = queued > 0 ? uv_hrtime() : 0;
+  for (std::size_t i = in_flight_before; i < in_flight_.size(); ++i) {
+    const std::size_t slot = api_slot(in_flight_.at(i).api_key);
+    stats.apis[slot].requests++;
+    timings_.push_back(RequestTiming{static_cast<std::uint16_t>(slot), now});
+  }
+  stats.apis[api_slot(0)].requests += seen - queued;
+}
+
+void Connection::count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before) {
+  const kafka::ResponseStats& codec = responses_.stats();
+  std::uint64_t completed = codec.responses - responses_before;
+  if (completed == 0) return;
+  ClusterStats& stats = *cluster_stats();
+  stats.responses_rewritten += codec.rewritten - rewritten_before;
+  const std::uint64_t now = uv_hrtime();
+  for (; completed > 0 && !timings_.empty(); --completed) {
+    const RequestTiming timing = timings_.front();
+    timings_.pop_front();
+    ApiStats& api = stats.apis[timing.api_slot];
+    api.responses++;
+    api.latency.observe((now - timing.started_ns) / 1000);
+  }
+}
+
+void Connection::count_tls_failure(TlsFailure reason) {
+  listener_stats_->tls_handshake_failures[static_cast<std::size_t>(reason)]++;
+}
+
 // ------------------------------------------------------------ kafka::AddressMap
 
 kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
@@ -682,6 +829,7 @@ void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_ve
                                        std::string_view real_host, std::int32_t real_port,
                                        const Advertised& advertised) {
   cluster_->registry.learn(node_id, real_host, real_port, LearnedFrom{api_key, api_version}, uv_now(server_.loop()));
+  cluster_stats_->apis[api_slot(api_key)].endpoints_rewritten++;
   if (!log::enabled(LogLevel::debug)) return;  // keep the per-endpoint path free of formatting
   log::debug("rewrote {} v{} for {}: broker {} {}:{} -> {}:{}", api_name(api_key), api_version,
              cluster_->settings->config.name,

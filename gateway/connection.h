@@ -3,6 +3,9 @@
 //
 // State machine (transitions are the only writers of state_):
 //
+//   [ReadingProxyHeader, listeners with proxy_protocol optional/required:
+//    PROXY v1/v2 header parsed and dropped, or absent (optional) --> ReadingHello;
+//    malformed, or absent when required --> Closed]
 //   ReadingHello --hello parsed, SNI known--> Handshaking --TLS done--> Forwarding
 //   (Handshaking answers the ClientHello only once the broker connection is up)
 //        |                    |                   |                        |
@@ -26,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,7 +70,7 @@ class Connection final : private kafka::AddressMap {
   std::string drain_group() const;
 
  private:
-  enum class State { reading_hello, handshaking, forwarding, flushing, closed };
+  enum class State { reading_proxy_header, reading_hello, handshaking, forwarding, flushing, closed };
   enum class Upstream { none, locating, resolving, connecting, connected };
   enum class Side { client, upstream };
 
@@ -81,6 +85,7 @@ class Connection final : private kafka::AddressMap {
 
   // client side
   void handle_client_bytes(const char* data, std::size_t len);
+  void handle_proxy_header();
   void handle_hello();
   void reject_hello(DisconnectCause cause, std::string_view sni);
   void start_tls(SSL_CTX* ctx);
@@ -108,11 +113,19 @@ class Connection final : private kafka::AddressMap {
                              std::string_view real_host, std::int32_t real_port,
                              const Advertised& advertised) override;
 
+  // metrics (plain integers on the loop thread)
+  void count_requests(std::size_t in_flight_before, std::uint64_t seen_before);
+  void count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before);
+  void count_tls_failure(TlsFailure reason);
+  ClusterStats* cluster_stats();  // null until the SNI routed the connection
+
   void close_handle(uv_handle_t* handle);
   std::string describe_peer() const;
 
   Server& server_;
   const std::shared_ptr<const ListenerSettings> listener_;
+  ListenerStats* const listener_stats_;  // this worker's counters for the listener (stable address)
+  ClusterStats* cluster_stats_ = nullptr;  // set with cluster_
   std::shared_ptr<const Snapshot> snapshot_;  // the config generation this connection was routed under
   std::shared_ptr<ClusterRuntime> cluster_;    // set once the SNI (or the listener) names the cluster
   const std::uint64_t id_;
@@ -129,7 +142,9 @@ class Connection final : private kafka::AddressMap {
 
   std::vector<std::uint8_t> hello_;  // bytes received before the SNI was known
   std::string sni_;
-  std::string client_address_;
+  std::string client_address_;  // the original client: PROXY header source, else the socket peer
+  std::string socket_peer_;     // the TCP peer (a load balancer when PROXY protocol is used)
+  bool routed_ = false;         // counted in its virtual cluster's connections_active
   sni::Target target_{};
   std::string target_label_;  // "bootstrap" or "broker 3"
 
@@ -153,6 +168,15 @@ class Connection final : private kafka::AddressMap {
   bool upstream_reading_ = false;
   bool draining_ = false;
   DisconnectCause drain_cause_ = DisconnectCause::shutdown;
+
+  // Requests awaiting their response, in the order of in_flight_: API slot
+  // and uv_hrtime() when the header was read (request latency histogram).
+  struct RequestTiming {
+    std::uint16_t api_slot;
+    std::uint64_t started_ns;
+  };
+  std::deque<RequestTiming> timings_;
+  std::uint64_t connect_started_ns_ = 0;
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_client_ = 0;

@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     config.log.level = *level;
   }
   kedge::log::set_level(config.log.level);
+  kedge::log::set_format(config.log.format);
 
   if (options.command == "validate") {
     std::printf("configuration %s is valid\n", options.config_path.c_str());

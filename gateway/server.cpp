@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "gateway/connection.h"
@@ -52,6 +53,11 @@ int open_reuseport_socket(const HostPort& bind, std::string& error) {
 
 constexpr std::uint32_t kMaxDrainStepMs = 250;
 
+std::uint64_t unix_now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
 }  // namespace
 
 Server::Server(std::size_t worker_index, std::shared_ptr<const Snapshot> snapshot)
@@ -70,6 +76,13 @@ Server::Server(std::size_t worker_index, std::shared_ptr<const Snapshot> snapsho
   uv_timer_init(&loop_, &drain_timer_);
   drain_timer_.data = this;
   adopt_clusters(*snapshot_);
+  // Readiness needs evidence that each backend answers: ask right away, then
+  // whenever no evidence arrived for a probe interval.
+  uv_timer_init(&loop_, &probe_timer_);
+  probe_timer_.data = this;
+  const std::uint32_t every = snapshot_->config.admin.readiness_probe_interval_ms;
+  uv_timer_start(
+      &probe_timer_, [](uv_timer_t* timer) { static_cast<Server*>(timer->data)->probe_backends(); }, 0, every);
 }
 
 Server::~Server() {
@@ -89,11 +102,12 @@ void Server::release_connection(std::uint64_t id) {
   if (draining_) maybe_finish();
 }
 
-void Server::post(std::function<void()> task) {
+bool Server::post(std::function<void()> task) {
   std::lock_guard<std::mutex> lock(tasks_mutex_);
-  if (finished_) return;  // the loop is gone; nothing left to act on
+  if (finished_) return false;  // the loop is gone; nothing left to act on
   tasks_.push_back(std::move(task));
   uv_async_send(&wakeup_);
+  return true;
 }
 
 std::string Server::bind_listeners() {
@@ -242,8 +256,9 @@ void Server::accept_on(ListenerSocket& listener) {
   auto connection = std::make_unique<Connection>(*this, listener.settings, global_id);
   Connection* raw = connection.get();
   connections_.emplace(global_id, std::move(connection));
-  stats_.connections_accepted++;
-  stats_.connections_active++;
+  ListenerStats& counters = stats_.listener(listener.name);
+  counters.connections_accepted++;
+  counters.connections_active++;
   raw->accept_from(reinterpret_cast<uv_stream_t*>(&listener.handle));
 }
 
@@ -310,7 +325,65 @@ void Server::maybe_finish() {
     if (!uv_is_closing(handle)) uv_close(handle, nullptr);
   };
   close_if_open(reinterpret_cast<uv_handle_t*>(&drain_timer_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&probe_timer_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&wakeup_));
+}
+
+void Server::probe_backends() {
+  if (draining_) return;
+  const std::uint64_t now = unix_now_ms();
+  const std::uint32_t interval = snapshot_->config.admin.readiness_probe_interval_ms;
+  for (auto& cluster : clusters_) {
+    // Recent client traffic is evidence enough; probe only a quiet backend.
+    const BackendHealth& health = cluster->health;
+    if (health.reachable() && now - health.last_success_unix_ms < interval) continue;
+    stats_.cluster(cluster->settings->config.name).discovery_requests++;
+    cluster->discovery->refresh([runtime = std::weak_ptr<ClusterRuntime>(cluster)](bool ok, const std::string& detail) {
+      auto alive = runtime.lock();
+      if (!alive) return;
+      if (ok) {
+        alive->health.answered();
+      } else {
+        alive->health.failed(detail);
+      }
+    });
+  }
+}
+
+GatewaySnapshot Server::collect() const {
+  GatewaySnapshot s;
+  s.now_unix_ms = unix_now_ms();
+  const std::uint64_t loop_now = uv_now(const_cast<uv_loop_t*>(&loop_));
+  std::vector<std::string> listener_names;
+  for (const auto& settings : snapshot_->listeners) {
+    const ListenerConfig& config = settings->config;
+    listener_names.push_back(config.name);
+    s.listeners.push_back(ListenerSnapshot{config.name, config.bind.to_string(), config.advertised_port,
+                                           std::string(to_string(config.proxy_protocol)),
+                                           listeners_.count(config.name) != 0});
+  }
+  std::vector<std::string> cluster_names;
+  for (std::size_t index = 0; index < clusters_.size(); ++index) {
+    const ClusterRuntime& cluster = *clusters_[index];
+    const VirtualClusterConfig& config = cluster.settings->config;
+    cluster_names.push_back(config.name);
+    ClusterSnapshot c;
+    c.name = config.name;
+    c.hostname_format = std::string(sni::to_string(config.format));
+    c.domain = config.domain;
+    c.bootstrap_host = snapshot_->mapper.bootstrap_host(index);
+    for (const auto& server : config.backend.bootstrap_servers) c.bootstrap_servers.push_back(server.to_string());
+    for (const auto& [id, broker] : cluster.registry.brokers()) {
+      // learned_at_ms is loop time; convert to wall time by its age.
+      const std::uint64_t age = loop_now >= broker.learned_at_ms ? loop_now - broker.learned_at_ms : 0;
+      c.brokers.push_back(BrokerSnapshot{id, broker.address.to_string(), describe(broker.learned_from),
+                                         s.now_unix_ms - age});
+    }
+    c.health = cluster.health;
+    s.clusters.push_back(std::move(c));
+  }
+  s.stats = stats_.aligned(listener_names, cluster_names);
+  return s;
 }
 
 }  // namespace kedge

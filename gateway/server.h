@@ -25,6 +25,7 @@
 
 #include "gateway/backend.h"
 #include "gateway/config.h"
+#include "gateway/metrics.h"
 #include "gateway/snapshot.h"
 #include "gateway/stats.h"
 
@@ -51,6 +52,7 @@ struct ClusterRuntime {
   std::unique_ptr<Discovery> discovery;
   std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
   bool retired = false;            // removed or re-pointed by a reload
+  BackendHealth health;            // readiness evidence (bootstrap connects, discovery)
 };
 
 // Buffers shared by every connection of the loop: data is processed
@@ -75,8 +77,9 @@ class Server {
   std::string bind_listeners();
   // Runs the loop on the calling thread until the drain finished.
   void run();
-  // Thread-safe: runs `task` on this worker's loop thread.
-  void post(std::function<void()> task);
+  // Thread-safe: runs `task` on this worker's loop thread. False (task
+  // dropped) once the worker has finished its drain.
+  bool post(std::function<void()> task);
 
   // Loop thread only.
   void apply(std::shared_ptr<const Snapshot> next);
@@ -89,7 +92,11 @@ class Server {
   const Config& config() const { return snapshot_->config; }
   // The runtime of the current snapshot's cluster `index`.
   const std::shared_ptr<ClusterRuntime>& cluster(std::size_t index) { return clusters_[index]; }
-  GatewayStats& stats() { return stats_; }
+  WorkerStats& stats() { return stats_; }
+  // This worker's part of what the admin API shows (listeners bound here,
+  // brokers learned here, counters of this loop), aligned with the current
+  // snapshot's listeners and clusters. Loop thread only.
+  GatewaySnapshot collect() const;
   LoopBuffers& buffers() { return buffers_; }
   bool draining() const { return draining_; }
   Connection* find_connection(std::uint64_t id);
@@ -104,6 +111,7 @@ class Server {
   void adopt_clusters(const Snapshot& next);
   void drain_step();
   void maybe_finish();
+  void probe_backends();
 
   const std::size_t worker_index_;
   std::shared_ptr<const Snapshot> snapshot_;
@@ -112,8 +120,9 @@ class Server {
   std::vector<std::shared_ptr<ClusterRuntime>> clusters_;             // by snapshot cluster index
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::uint64_t next_connection_id_ = 1;
-  GatewayStats stats_;
+  WorkerStats stats_;
   LoopBuffers buffers_;
+  uv_timer_t probe_timer_{};  // readiness: asks quiet backends for Metadata
 
   uv_async_t wakeup_{};
   std::mutex tasks_mutex_;

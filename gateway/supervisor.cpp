@@ -2,13 +2,31 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "gateway/connection.h"
 #include "gateway/log.h"
 
 namespace kedge {
 namespace {
+
+#ifndef KEDGE_VERSION
+#define KEDGE_VERSION "0.0.0"
+#endif
+
+std::uint64_t unix_now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+// How long the admin API waits for a worker's part before answering without
+// it. A worker answers within one loop turn; this only bounds a stuck one.
+constexpr auto kCollectTimeout = std::chrono::seconds(2);
 
 unsigned effective_workers(unsigned configured) {
   if (configured != 0) return configured;
@@ -19,7 +37,9 @@ unsigned effective_workers(unsigned configured) {
 }  // namespace
 
 Supervisor::Supervisor(Config config, bool keep_log_level)
-    : snapshot_(build_snapshot(std::move(config), 1)), keep_log_level_(keep_log_level) {
+    : snapshot_(build_snapshot(std::move(config), 1)),
+      keep_log_level_(keep_log_level),
+      started_unix_ms_(unix_now_ms()) {
   uv_loop_init(&loop_);
   certificate_stamps_ = stamp(tls_files(snapshot_->config));
 }
@@ -76,6 +96,22 @@ int Supervisor::run() {
               servers);
   }
 
+  if (snapshot_->config.admin.enabled) {
+    admin_ = std::make_unique<AdminServer>(&loop_, snapshot_->config.admin, *this);
+    if (const int rc = admin_->start(); rc != 0) {
+      log::error("admin: cannot listen on {}: {} (set admin.bind, or admin.enabled false)",
+                 snapshot_->config.admin.bind.to_string(), uv_strerror(rc));
+      admin_->stop();
+      uv_run(&loop_, UV_RUN_DEFAULT);
+      for (auto& worker : workers_) {
+        worker->begin_drain(0);
+        worker->run();
+      }
+      return 1;
+    }
+    log::info("admin API on http://{} ({})", admin_->bound_address(),
+              snapshot_->config.admin.token.empty() ? "no token" : "bearer token required except /healthz, /readyz");
+  }
   uv_async_init(&loop_, &worker_finished_,
                 [](uv_async_t* async) { static_cast<Supervisor*>(async->data)->on_worker_finished(); });
   worker_finished_.data = this;
@@ -114,7 +150,9 @@ int Supervisor::run() {
   for (auto& thread : threads_) thread.join();
   threads_.clear();
   std::uint64_t served = 0;
-  for (const auto& worker : workers_) served += worker->stats().connections_accepted;
+  for (const auto& worker : workers_) {
+    for (const auto& [name, counters] : worker->stats().listeners) served += counters.connections_accepted;
+  }
   log::info("kedge stopped: {} connections served", served);
   return 0;
 }
@@ -146,6 +184,13 @@ ReloadOutcome Supervisor::reload(std::string_view trigger) {
               trigger, snapshot_->config.workers, next->config.workers);
   }
   if (!keep_log_level_) log::set_level(next->config.log.level);
+  log::set_format(next->config.log.format);
+  const AdminConfig& old_admin = snapshot_->config.admin;
+  const AdminConfig& new_admin = next->config.admin;
+  if (old_admin.enabled != new_admin.enabled || old_admin.bind.host != new_admin.bind.host ||
+      old_admin.bind.port != new_admin.bind.port || old_admin.token != new_admin.token) {
+    log::warn("reload ({}): \"admin\" changed; the admin listener keeps its settings until restart", trigger);
+  }
   const bool interval_changed =
       next->config.limits.certificate_check_interval_ms != snapshot_->config.limits.certificate_check_interval_ms;
   snapshot_ = next;
@@ -200,6 +245,8 @@ void Supervisor::begin_drain(const char* why) {
   uv_timer_stop(&certificate_timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&sighup_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&certificate_timer_), nullptr);
+  // The admin API stays up during the drain (/readyz answers 503 "draining")
+  // and closes once every worker is done.
   for (auto& worker : workers_) {
     Server* raw = worker.get();
     raw->post([raw, timeout] { raw->begin_drain(timeout); });
@@ -216,6 +263,85 @@ void Supervisor::on_worker_finished() {
   close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&sighup_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&certificate_timer_));
+  if (admin_) admin_->stop();
+}
+
+AdminView::ReloadResult Supervisor::reload_config() {
+  const ReloadOutcome outcome = reload("POST /v1/reload");
+  return ReloadResult{outcome.ok, outcome.generation, outcome.error};
+}
+
+GatewaySnapshot Supervisor::snapshot() const {
+  struct Gather {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t pending = 0;
+    std::vector<std::optional<GatewaySnapshot>> parts;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->parts.resize(workers_.size());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    Server* worker = workers_[i].get();
+    {
+      std::lock_guard<std::mutex> lock(gather->mutex);
+      gather->pending++;
+    }
+    const bool posted = worker->post([gather, worker, i] {
+      GatewaySnapshot part = worker->collect();
+      std::lock_guard<std::mutex> lock(gather->mutex);
+      gather->parts[i] = std::move(part);
+      if (--gather->pending == 0) gather->done.notify_one();
+    });
+    if (!posted) {
+      std::lock_guard<std::mutex> lock(gather->mutex);
+      gather->pending--;
+    }
+  }
+  std::unique_lock<std::mutex> lock(gather->mutex);
+  gather->done.wait_for(lock, kCollectTimeout, [&] { return gather->pending == 0; });
+
+  GatewaySnapshot total;
+  total.version = KEDGE_VERSION;
+  total.now_unix_ms = unix_now_ms();
+  total.started_unix_ms = started_unix_ms_;
+  total.draining = draining();
+  bool first = true;
+  for (auto& part : gather->parts) {
+    if (!part) continue;
+    if (first) {
+      total.listeners = part->listeners;
+      total.clusters = part->clusters;
+      total.stats = part->stats;
+      first = false;
+      continue;
+    }
+    for (std::size_t l = 0; l < total.listeners.size() && l < part->listeners.size(); ++l) {
+      total.listeners[l].bound = total.listeners[l].bound && part->listeners[l].bound;
+    }
+    for (std::size_t c = 0; c < total.clusters.size() && c < part->clusters.size(); ++c) {
+      ClusterSnapshot& to = total.clusters[c];
+      to.health.merge(part->clusters[c].health);
+      std::map<std::int32_t, BrokerSnapshot> brokers;
+      for (auto& broker : to.brokers) brokers[broker.node_id] = broker;
+      for (const auto& broker : part->clusters[c].brokers) {
+        auto [it, inserted] = brokers.try_emplace(broker.node_id, broker);
+        if (!inserted && broker.learned_unix_ms > it->second.learned_unix_ms) it->second = broker;
+      }
+      to.brokers.clear();
+      for (auto& [id, broker] : brokers) to.brokers.push_back(std::move(broker));
+    }
+    total.stats.merge(part->stats);
+  }
+  if (first) {  // every worker has finished: the configured listeners are no longer bound
+    for (const auto& settings : snapshot_->listeners) {
+      const ListenerConfig& config = settings->config;
+      total.listeners.push_back(ListenerSnapshot{config.name, config.bind.to_string(), config.advertised_port,
+                                                 std::string(to_string(config.proxy_protocol)), false});
+    }
+  }
+  total.stats.reloads_succeeded = reloads_succeeded_;
+  total.stats.reloads_failed = reloads_failed_;
+  return total;
 }
 
 }  // namespace kedge

@@ -26,7 +26,9 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/admin.h"
 #include "gateway/config.h"
+#include "gateway/metrics.h"
 #include "gateway/server.h"
 #include "gateway/snapshot.h"
 
@@ -38,12 +40,12 @@ struct ReloadOutcome {
   std::string error;             // why the new config was rejected
 };
 
-class Supervisor {
+class Supervisor final : public AdminView {
  public:
   // Builds the first snapshot; throws ConfigError. `keep_log_level` keeps a
   // --log-level override across reloads.
   Supervisor(Config config, bool keep_log_level);
-  ~Supervisor();
+  ~Supervisor() override;
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
@@ -54,10 +56,16 @@ class Supervisor {
   ReloadOutcome reload(std::string_view trigger);
   uv_loop_t* loop() { return &loop_; }
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
-  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  const std::shared_ptr<const Snapshot>& config_snapshot() const { return snapshot_; }
   std::size_t worker_count() const { return workers_.size(); }
   std::uint64_t reloads_succeeded() const { return reloads_succeeded_; }
   std::uint64_t reloads_failed() const { return reloads_failed_; }
+
+  // AdminView (control-loop thread): every worker hands over its part on its
+  // own loop thread; the parts are summed here (a worker that has finished
+  // draining contributes nothing).
+  GatewaySnapshot snapshot() const override;
+  ReloadResult reload_config() override;
 
  private:
   struct FileStamp {
@@ -87,6 +95,8 @@ class Supervisor {
   std::atomic<bool> draining_{false};
   bool forced_ = false;
   std::vector<FileStamp> certificate_stamps_;
+  std::unique_ptr<AdminServer> admin_;
+  std::uint64_t started_unix_ms_ = 0;
   std::uint64_t reloads_succeeded_ = 0;
   std::uint64_t reloads_failed_ = 0;
 };

@@ -50,6 +50,8 @@ class InFlightQueue {
   bool empty() const { return queue_.empty(); }
   std::size_t size() const { return queue_.size(); }
   const RequestInfo& front() const { return queue_.front(); }
+  // Entry `index` from the front (0 = oldest); index < size().
+  const RequestInfo& at(std::size_t index) const { return queue_[index]; }
   void pop() { queue_.pop_front(); }
 
  private:

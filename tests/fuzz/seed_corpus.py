@@ -7,6 +7,7 @@ Input layouts (see the fuzz sources):
   fuzz_response_stream   n-1, n x {api key index, version}, chunk byte, stream of frames
   fuzz_request_tracker   chunk byte + request stream (hand-built requests below)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
+  fuzz_proxy_header      tests/data/proxy_header/*.bin, alone and followed by a ClientHello prefix
 
 Usage: /usr/bin/python3 tests/fuzz/seed_corpus.py <output folder>
 """
@@ -73,6 +74,12 @@ def main():
 
     for capture in sorted((ROOT / "tests" / "data" / "client_hello").glob("*.bin")):
         write(out, "fuzz_client_hello", capture.read_bytes())
+    # PROXY headers captured from HAProxy, alone and followed by a ClientHello.
+    hello = (ROOT / "tests" / "data" / "client_hello" / "python-ssl.bin").read_bytes()
+    for capture in sorted((ROOT / "tests" / "data" / "proxy_header").glob("*.bin")):
+        write(out, "fuzz_proxy_header", capture.read_bytes())
+        write(out, "fuzz_proxy_header", capture.read_bytes() + hello[:64])
+    write(out, "fuzz_proxy_header", b"PROXY UNKNOWN\r\n")
     (out / "common").mkdir(parents=True, exist_ok=True)
     print(f"seed corpora from {len(golden)} golden vectors in {out}")
 

@@ -31,6 +31,9 @@ def make_certs(directory, *domains):
 
 
 def write_config(path, config):
+    # The admin API defaults to 127.0.0.1:9644; tests let the kernel pick a
+    # port so concurrent kedge processes never clash (see admin_address).
+    config.setdefault("admin", {"bind": "127.0.0.1:0"})
     with open(path, "w") as f:
         json.dump(config, f, indent=2)
     return path
@@ -54,6 +57,15 @@ def wait_for_port(host, port, timeout=10.0, prefix=None):
                 return True
             time.sleep(0.1)
     return False
+
+
+def admin_address(log_text):
+    """host:port of the admin API, from kedge's startup line "admin API on http://HOST:PORT"."""
+    for line in log_text.splitlines():
+        marker = "admin API on http://"
+        if marker in line:
+            return line.split(marker, 1)[1].split()[0]
+    return None
 
 
 class KedgeProcess:

@@ -249,9 +249,9 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
   const std::vector<ErrorCase> cases = {
       // unknown keys
       {"unknown top-level key", [](json& d) { d["listener"] = json::array(); },
-       "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, workers)"},
+       "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, admin, workers)"},
       {"misspelt listener key", [](json& d) { d["listeners"][0]["advertized_port"] = 1; },
-       "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls)"},
+       "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls, proxy_protocol)"},
       {"unknown backend key", [](json& d) { d["virtual_clusters"][1]["backend"]["sasl"] = true; },
        "virtual_clusters[1].backend.sasl: unknown key (allowed here: bootstrap_servers)"},
       {"unknown tls key", [](json& d) { d["listeners"][0]["tls"]["ca"] = "x"; },
@@ -259,8 +259,8 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
       {"unknown limits key", [](json& d) { d["limits"] = {{"max_frame_size", 1}}; },
        "limits.max_frame_size: unknown key (allowed here: max_frame_bytes, client_hello_timeout_ms, "
        "upstream_connect_timeout_ms, high_watermark_bytes, drain_timeout_ms, certificate_check_interval_ms)"},
-      {"unknown log key", [](json& d) { d["log"]["format"] = "json"; },
-       "log.format: unknown key (allowed here: level)"},
+      {"unknown log key", [](json& d) { d["log"]["style"] = "json"; },
+       "log.style: unknown key (allowed here: level, format)"},
       {"unknown hostnames key", [](json& d) { d["virtual_clusters"][0]["hostnames"]["pattern"] = "x"; },
        "virtual_clusters[0].hostnames.pattern: unknown key (allowed here: format, domain)"},
 
