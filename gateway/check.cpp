@@ -442,8 +442,12 @@ void check_dns(const Options& options, Report& report) {
   for (const auto& [record, names] : elsewhere) {
     report.findings.push_back(
         {Severity::problem, names.front(),
-         fmt::format("{} {} to {}, not to the gateway address {} ({}); clients would connect elsewhere",
-                     join(names), names.size() == 1 ? "resolves" : "resolve", first_addresses[record], options.gateway_address, join(report.gateway_addresses)),
+         fmt::format("{} {} to {}, not to the gateway address {}{}; clients would connect elsewhere",
+                     join(names), names.size() == 1 ? "resolves" : "resolve", first_addresses[record],
+                     options.gateway_address,
+                     join(report.gateway_addresses) == options.gateway_address
+                         ? ""
+                         : " (" + join(report.gateway_addresses) + ")"),
          fmt::format("point `{}.` at {} in the zone this host uses; look for a stale record or a more specific one "
                      "(e.g. broker-1.<domain>) that overrides the wildcard",
                      record, options.gateway_address)});
@@ -552,10 +556,12 @@ std::string render_text(const Config& config, const Report& report) {
                      config.virtual_clusters.size());
 
   out += "backends (Metadata from each bootstrap server)\n";
+  std::set<std::size_t> listed;  // clusters whose brokers are already printed
   for (const auto& probe : report.backends) {
     const auto& vc = config.virtual_clusters[probe.virtual_cluster];
     if (probe.answered) {
       out += fmt::format("  {:<12} {:<24} ok, {} broker(s)\n", vc.name, probe.server.to_string(), probe.brokers.size());
+      if (!listed.insert(probe.virtual_cluster).second) continue;
       for (const auto& broker : probe.brokers) {
         const auto reach = std::find_if(report.brokers.begin(), report.brokers.end(), [&](const BrokerProbe& b) {
           return b.endpoint.host == broker.host && b.endpoint.port == broker.port;
