@@ -240,10 +240,14 @@ HostPort expect_host_port(const json& value, const std::string& path) {
 // Resolves `text` against the config's folder and checks that the file can be
 // opened for reading. The PEM content is checked later by certs/ (this
 // library must not depend on OpenSSL).
+// False only while load_config_without_files runs (single-threaded, config time).
+bool g_require_files = true;
+
 fs::path expect_readable_file(const json& value, const std::string& path, const fs::path& base_dir) {
   const std::string& text = expect_non_empty_string(value, path);
   const fs::path given(text);
   const fs::path resolved = (given.is_absolute() ? given : base_dir / given).lexically_normal();
+  if (!g_require_files) return resolved;
   const std::string where = given.is_absolute()
                                 ? fmt::format("file \"{}\"", text)
                                 : fmt::format("file \"{}\" (resolved {})", text, resolved.string());
@@ -676,6 +680,14 @@ Config load_config(const fs::path& file) {
     throw ConfigError(fmt::format("{}: cannot read configuration file", file.string()));
   }
   return parse_config(text.str(), file);
+}
+
+Config load_config_without_files(const fs::path& file) {
+  struct Restore {
+    ~Restore() { g_require_files = true; }
+  } restore;
+  g_require_files = false;
+  return load_config(file);
 }
 
 }  // namespace kedge

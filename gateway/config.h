@@ -108,6 +108,9 @@ std::vector<std::filesystem::path> tls_files(const Config& config);
 // Parses and validates; resolves relative paths against the file's folder and
 // checks certificate/key files exist and are readable. Throws ConfigError.
 Config load_config(const std::filesystem::path& file);
+// Same, except that certificate and key files need not exist yet (their
+// paths are still resolved): for `kedge certs`, which creates them.
+Config load_config_without_files(const std::filesystem::path& file);
 // Same, from text already read (`origin` names the folder for relative paths).
 Config parse_config(const std::string& json_text, const std::filesystem::path& origin_file);
 

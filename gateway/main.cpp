@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "certs/tls_context.h"
+#include "gateway/check.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/supervisor.h"
@@ -21,6 +22,13 @@ constexpr std::string_view kUsage = R"(kedge - Kafka-aware TLS edge gateway
 Usage:
   kedge run --config FILE [--log-level LEVEL]   serve clients; SIGHUP reloads, SIGTERM/SIGINT drain and exit
   kedge validate --config FILE                  check a configuration and its certificates, then exit
+  kedge check --config FILE [--json] [--gateway-address ADDR] [--no-dns] [--timeout-ms N]
+                                                check the whole setup (DNS, certificate SANs and expiry,
+                                                backends) from where it runs; print the DNS records and
+                                                SANs needed; exit 0 ok, 1 problems found, 2 usage/config
+  kedge certs --config FILE --out DIR [--days N] [--key-type ecdsa-p256|rsa-2048]
+                                                create a development CA and a server certificate for the
+                                                configured names in DIR (never overwrites)
   kedge --version                               print the version
   kedge --help                                  print this help
 
@@ -80,6 +88,10 @@ int main(int argc, char** argv) {
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
     return 0;
+  }
+  if (args[0] == "check" || args[0] == "certs") {
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    return args[0] == "check" ? kedge::check::check_command(rest) : kedge::check::certs_command(rest);
   }
   Options options;
   options.command = std::string(args[0]);

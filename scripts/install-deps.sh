@@ -10,8 +10,11 @@ DEBS=(
   librdkafka-dev kcat python3-confluent-kafka
   iproute2 dnsmasq-base procps psmisc
   clang libclang-rt-14-dev
-  python3
+  python3 python3-yaml
 )
+# kubectl (for `kubectl kustomize deploy/kubernetes` in the deploy tests): Debian's kubernetes-client, unless a
+# kubectl is already installed (another kubectl package owns /usr/bin/kubectl and would conflict).
+command -v kubectl >/dev/null 2>&1 || DEBS+=(kubernetes-client)
 # The machine image ships Node.js with npm; Debian's npm conflicts with it, so
 # only fall back to Debian's packages where npm is missing.
 command -v npm >/dev/null 2>&1 || DEBS+=(nodejs npm)

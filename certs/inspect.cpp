@@ -1,0 +1,139 @@
+// Certificate inspection (see inspect.h).
+#include "certs/inspect.h"
+
+#include <cctype>
+#include <cstdio>
+#include <memory>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "certs/tls_context.h"
+
+namespace kedge::certs {
+namespace {
+
+struct BioDeleter { void operator()(BIO* bio) const { BIO_free(bio); } };
+struct X509Deleter { void operator()(X509* cert) const { X509_free(cert); } };
+struct PkeyDeleter { void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); } };
+struct NamesDeleter { void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); } };
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view strip_trailing_dot(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return name;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string name_line(const X509_NAME* name) {
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : "";
+}
+
+std::time_t to_time(const ASN1_TIME* time) {
+  struct tm parts {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) return 0;
+  return timegm(&parts);
+}
+
+}  // namespace
+
+CertificateInfo inspect_certificate(const std::filesystem::path& cert_chain_pem,
+                                    const std::filesystem::path& private_key_pem) {
+  CertificateInfo info;
+  info.cert_file = cert_chain_pem;
+  info.key_file = private_key_pem;
+  ERR_clear_error();
+
+  std::unique_ptr<BIO, BioDeleter> cert_bio(BIO_new_file(cert_chain_pem.c_str(), "r"));
+  std::unique_ptr<X509, X509Deleter> cert(
+      cert_bio ? PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!cert) {
+    info.load_error = "cannot read a PEM certificate from " + cert_chain_pem.string() + ": " + drain_openssl_errors();
+    return info;
+  }
+  std::unique_ptr<BIO, BioDeleter> key_bio(BIO_new_file(private_key_pem.c_str(), "r"));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> key(
+      key_bio ? PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) {
+    info.load_error = "cannot read a PEM private key from " + private_key_pem.string() + ": " + drain_openssl_errors();
+    return info;
+  }
+
+  info.subject = name_line(X509_get_subject_name(cert.get()));
+  info.issuer = name_line(X509_get_issuer_name(cert.get()));
+  info.not_before = to_time(X509_get0_notBefore(cert.get()));
+  info.not_after = to_time(X509_get0_notAfter(cert.get()));
+  info.key_matches = EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key.get()) == 1;
+
+  std::unique_ptr<GENERAL_NAMES, NamesDeleter> names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+  if (names) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+      const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+      if (name->type != GEN_DNS) continue;
+      const ASN1_IA5STRING* text = name->d.dNSName;
+      info.dns_names.push_back(
+          lower(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                                 static_cast<std::size_t>(ASN1_STRING_length(text)))));
+    }
+  }
+  ERR_clear_error();
+  return info;
+}
+
+bool dns_name_covers(std::string_view san, std::string_view host) {
+  san = strip_trailing_dot(san);
+  host = strip_trailing_dot(host);
+  if (san.empty() || host.empty()) return false;
+  if (san.substr(0, 2) != "*.") {
+    return san.find('*') == std::string_view::npos && iequals(san, host);
+  }
+  const std::string_view parent = san.substr(2);
+  // "*.com" would cover a whole top-level domain: clients refuse it.
+  if (parent.find('.') == std::string_view::npos || parent.find('*') != std::string_view::npos) return false;
+  const auto first_dot = host.find('.');
+  if (first_dot == 0 || first_dot == std::string_view::npos) return false;
+  return iequals(host.substr(first_dot + 1), parent);
+}
+
+bool wildcard_too_shallow(std::string_view san, std::string_view host) {
+  san = strip_trailing_dot(san);
+  host = strip_trailing_dot(host);
+  if (san.substr(0, 2) != "*.") return false;
+  const std::string_view parent = san.substr(1);  // ".example.com"
+  if (host.size() <= parent.size() || !iequals(host.substr(host.size() - parent.size()), parent)) return false;
+  const std::string_view below = host.substr(0, host.size() - parent.size());  // "broker-1.alpha"
+  return below.find('.') != std::string_view::npos;
+}
+
+std::string format_utc(std::time_t when) {
+  struct tm parts {};
+  gmtime_r(&when, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts);
+  return text;
+}
+
+}  // namespace kedge::certs

@@ -1,0 +1,146 @@
+// certs/inspect and certs/dev_ca: RFC 6125 name matching (cross-checked with
+// OpenSSL's X509_check_host, which TLS clients use), certificate facts, and
+// the files `kedge certs` writes.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "cert_fixture.h"
+#include "certs/dev_ca.h"
+#include "certs/inspect.h"
+
+using namespace kedge::certs;
+using kedge::certs::testing::TempDir;
+using kedge::certs::testing::read_file;
+
+namespace {
+
+// What OpenSSL (and so librdkafka with ssl.endpoint.identification.algorithm=https) decides.
+bool openssl_accepts(const std::filesystem::path& cert_file, const std::string& host) {
+  BIO* bio = BIO_new_file(cert_file.c_str(), "r");
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  const int rc = X509_check_host(cert, host.data(), host.size(),
+                                 X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr);
+  X509_free(cert);
+  return rc == 1;
+}
+
+}  // namespace
+
+TEST_CASE("a wildcard covers exactly one label (RFC 6125 §6.4.3)", "[certs][inspect]") {
+  struct Row { const char* san; const char* host; bool covers; bool too_shallow; };
+  const Row rows[] = {
+      {"*.kafka.example.com", "broker-1.kafka.example.com", true, false},
+      {"*.kafka.example.com", "BOOTSTRAP.Kafka.Example.com", true, false},
+      {"*.kafka.example.com", "broker-1-alpha.kafka.example.com", true, false},
+      {"*.kafka.example.com", "broker-1.alpha.kafka.example.com", false, true},
+      {"*.kafka.example.com", "bootstrap.alpha.kafka.example.com", false, true},
+      {"*.kafka.example.com", "kafka.example.com", false, false},
+      {"*.kafka.example.com", "broker-1.kafka.example.org", false, false},
+      {"*.kafka.example.com", "broker-1.kafka.example.com.", true, false},
+      {"bootstrap.kafka.example.com", "bootstrap.kafka.example.com", true, false},
+      {"bootstrap.kafka.example.com", "broker-1.kafka.example.com", false, false},
+      {"*.com", "example.com", false, false},
+      {"b*.kafka.example.com", "broker-1.kafka.example.com", false, false},  // partial wildcards: refused
+  };
+  for (const Row& row : rows) {
+    INFO(row.san << " vs " << row.host);
+    CHECK(dns_name_covers(row.san, row.host) == row.covers);
+    CHECK(wildcard_too_shallow(row.san, row.host) == row.too_shallow);
+  }
+}
+
+TEST_CASE("dns_name_covers agrees with OpenSSL's X509_check_host", "[certs][inspect]") {
+  TempDir tmp;
+  DevCaOptions options;
+  options.out_dir = tmp.path() / "tls";
+  options.dns_names = {"*.kafka.example.com", "exact.example.net"};
+  const DevCaFiles files = create_dev_ca(options);
+  for (const char* host : {"bootstrap.kafka.example.com", "broker-7-beta.kafka.example.com",
+                           "broker-1.alpha.kafka.example.com", "kafka.example.com", "exact.example.net",
+                           "other.example.net", "x.exact.example.net"}) {
+    INFO(host);
+    const bool ours = dns_name_covers("*.kafka.example.com", host) || dns_name_covers("exact.example.net", host);
+    CHECK(ours == openssl_accepts(files.server_cert, host));
+  }
+}
+
+TEST_CASE("kedge certs files: SANs, chain, key match, modes, never overwrite", "[certs][dev_ca]") {
+  TempDir tmp;
+  DevCaOptions options;
+  options.out_dir = tmp.path() / "tls";
+  options.dns_names = {"*.kafka.example.com", "*.other.example.com"};
+
+  SECTION("ECDSA and RSA both produce a matching, CA-signed server certificate") {
+    for (const KeyType type : {KeyType::ecdsa_p256, KeyType::rsa_2048}) {
+      options.key_type = type;
+      options.out_dir = tmp.path() / (type == KeyType::rsa_2048 ? "rsa" : "ec");
+      const DevCaFiles files = create_dev_ca(options);
+      const CertificateInfo info = inspect_certificate(files.server_cert, files.server_key);
+      REQUIRE(info.load_error.empty());
+      CHECK(info.key_matches);
+      CHECK(info.dns_names == options.dns_names);
+      CHECK(info.issuer == "CN=kedge development CA");
+      const double days = std::difftime(info.not_after, info.not_before) / 86400.0;
+      CHECK(days == Approx(397.0));
+      // The CA verifies the leaf (the check a TLS client makes).
+      X509_STORE* store = X509_STORE_new();
+      REQUIRE(X509_STORE_load_file(store, files.ca_cert.c_str()) == 1);
+      BIO* bio = BIO_new_file(files.server_cert.c_str(), "r");
+      X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+      BIO_free(bio);
+      X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+      X509_STORE_CTX_init(ctx, store, leaf, nullptr);
+      CHECK(X509_verify_cert(ctx) == 1);
+      X509_STORE_CTX_free(ctx);
+      X509_free(leaf);
+      X509_STORE_free(store);
+    }
+  }
+  SECTION("keys are created 0600, certificates 0644") {
+    const DevCaFiles files = create_dev_ca(options);
+    struct stat st {};
+    REQUIRE(stat(files.ca_key.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(stat(files.server_key.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    REQUIRE(stat(files.server_cert.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0644);
+  }
+  SECTION("an existing file stops everything and is named; nothing changes") {
+    std::filesystem::create_directories(options.out_dir);
+    { std::ofstream(options.out_dir / "server.key") << "precious"; }
+    try {
+      create_dev_ca(options);
+      FAIL("create_dev_ca overwrote or ignored an existing key");
+    } catch (const CertsError& e) {
+      CHECK_THAT(e.what(), Catch::Contains((options.out_dir / "server.key").string()));
+    }
+    CHECK(read_file(options.out_dir / "server.key") == "precious");
+    CHECK_FALSE(std::filesystem::exists(options.out_dir / "ca.key"));
+    CHECK_FALSE(std::filesystem::exists(options.out_dir / "ca.pem"));
+  }
+  SECTION("a key from another run does not match") {
+    const DevCaFiles first = create_dev_ca(options);
+    options.out_dir = tmp.path() / "second";
+    const DevCaFiles second = create_dev_ca(options);
+    CHECK_FALSE(inspect_certificate(first.server_cert, second.server_key).key_matches);
+  }
+  SECTION("backdating yields an expired certificate") {
+    options.validity_days = 5;
+    options.backdate_days = 10;
+    const DevCaFiles files = create_dev_ca(options);
+    const CertificateInfo info = inspect_certificate(files.server_cert, files.server_key);
+    CHECK(info.not_after < std::time(nullptr));
+  }
+}
+
+TEST_CASE("inspect_certificate reports unreadable files instead of throwing", "[certs][inspect]") {
+  TempDir tmp;
+  { std::ofstream(tmp.path() / "junk.pem") << "not a certificate"; }
+  const CertificateInfo info = inspect_certificate(tmp.path() / "junk.pem", tmp.path() / "junk.pem");
+  CHECK_THAT(info.load_error, Catch::Contains("cannot read a PEM certificate"));
+}
