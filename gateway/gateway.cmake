@@ -2,7 +2,8 @@ add_library(kedge_gateway STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/log.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/backend.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/connection.cpp
-  ${CMAKE_CURRENT_SOURCE_DIR}/server.cpp)
+  ${CMAKE_CURRENT_SOURCE_DIR}/server.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/upstream_tls.cpp)
 target_include_directories(kedge_gateway PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(kedge_gateway PUBLIC kedge_config kedge_sni kedge_kafka_codec kedge_certs
   PkgConfig::LIBUV fmt::fmt)

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -24,19 +25,31 @@ namespace kedge {
 class Connection;
 class Server;
 
+struct Listener;
+
+// One socket of a port-routed listener's broker pool: accepting on it means
+// "broker node_id" before a byte is read (docs/routing.md).
+struct BrokerPortSocket {
+  Listener* listener = nullptr;
+  std::int32_t node_id = 0;
+  uv_tcp_t handle{};
+};
+
 struct Listener {
   Server* server = nullptr;
   std::size_t index = 0;
   ListenerConfig config;
   uv_tcp_t handle{};
-  certs::SslCtxPtr default_ctx;  // the listener's certificate
-  certs::SslCtxPtr reject_ctx;   // answers any ClientHello with unrecognized_name
+  certs::SslCtxPtr default_ctx;  // the listener's certificate (null: plaintext listener)
+  certs::SslCtxPtr reject_ctx;   // answers any ClientHello with unrecognized_name (SNI listeners)
+  std::vector<std::unique_ptr<BrokerPortSocket>> broker_sockets;  // port routing: broker_port_base + id
 };
 
 struct ClusterRuntime {
   std::size_t index = 0;
   VirtualClusterConfig config;
   certs::SslCtxPtr ctx;  // per-cluster certificate, or null to use the listener's
+  certs::SslCtxPtr upstream_ctx;  // backend.tls client context, or null for plaintext brokers
   BrokerRegistry registry;
   std::unique_ptr<Discovery> discovery;
   std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
@@ -50,6 +63,7 @@ struct LoopBuffers {
   std::unique_ptr<char[]> socket_read{new char[kSize]};
   std::unique_ptr<char[]> plaintext{new char[kSize]};
   std::unique_ptr<char[]> ciphertext{new char[kSize]};
+  std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
 };
 
 class Server {
@@ -75,7 +89,9 @@ class Server {
 
  private:
   static void on_new_connection(uv_stream_t* listener, int status);
-  void accept_on(Listener& listener);
+  static void on_new_broker_port_connection(uv_stream_t* stream, int status);
+  void accept_on(Listener& listener, uv_stream_t* stream, std::optional<std::int32_t> port_node_id);
+  int bind_listener(Listener& listener);
   void begin_shutdown(const char* why);
 
   Config config_;

@@ -22,6 +22,8 @@ namespace kedge {
   X(tls_handshake_failed, "TLS handshake failed")                               \
   X(unknown_broker, "broker id not known to the backend")                       \
   X(upstream_connect_failed, "could not connect to the backend")                \
+  X(upstream_tls_failed, "TLS handshake with the backend failed")               \
+  X(node_id_out_of_range, "broker id outside the listener's port pool")         \
   X(frame_error, "Kafka framing or protocol error")                             \
   X(shutdown, "kedge is shutting down")
 
@@ -60,6 +62,7 @@ struct GatewayStats {
   std::uint64_t bytes_from_clients = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_clients = 0;
   std::uint64_t discovery_requests = 0;
+  std::uint64_t node_ids_out_of_range = 0;  // port routing: a response named a broker with no pool port
 };
 
 }  // namespace kedge
