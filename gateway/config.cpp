@@ -284,10 +284,13 @@ void check_listener_name(const std::string& name, const std::string& path) {
 }
 
 // Two listeners cannot share a port if their addresses are equal or either is
-// a wildcard: Linux refuses to bind a specific address while the wildcard on
-// the same port listens, and libuv binds "::" dual-stack.
+// a wildcard of the same family: Linux refuses to bind a specific address
+// while the wildcard on the same port listens.
 bool binds_overlap(const HostPort& a, const HostPort& b) {
   if (a.port != b.port) return false;
+  // IPv6 listeners are bound IPV6_V6ONLY (server.cpp), so an IPv6 and an IPv4
+  // address never share a socket: "[::]:9092" beside "0.0.0.0:9092" is fine.
+  if ((a.host.find(':') != std::string::npos) != (b.host.find(':') != std::string::npos)) return false;
   const auto is_wildcard = [](const std::string& host) { return host == "0.0.0.0" || host == "::"; };
   if (is_wildcard(a.host) || is_wildcard(b.host)) return true;
   if (a.host.size() != b.host.size()) return false;
