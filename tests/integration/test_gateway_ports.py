@@ -153,17 +153,24 @@ def scenario_gapped_ids(topo, checks, kedge_binary):
     mock = topo.start_mock_cluster("rdk212", brokers=3, topics={})
     for broker in (100, 200, 300):
         mock.command_ok(f"add {broker}")
+    # The mock's `bootstrap` answer keeps the initial brokers; the added ones' listeners are learned from
+    # Metadata, asked directly inside dc before brokers 1..3 go away.
+    listed = topo.run_in("dc", client_argv(KCLIENT, "metadata", "--bootstrap", mock.bootstrap,
+                                           "--timeout-ms", "10000"), timeout=30)
+    real, _, _ = parse_metadata(listed.stdout)
+    bootstrap_servers = [real[broker] for broker in (100, 200, 300) if broker in real]
+    checks.record("mock lists the added brokers 100/200/300", len(bootstrap_servers) == 3, str(real))
     for broker in (1, 2, 3):
         mock.command_ok(f"decommission {broker}")
     mock.command_ok("topic gapped 6")
-    bootstrap_servers = mock.command_ok("bootstrap").split(" ", 1)[1].strip().split(",")
     config = {
-        "listeners": [port_listener("gapped", "0.0.0.0:19100", "alpha", 19100, 300)],
+        # Bootstrap on 19000; broker N on 19100 + N: 100 -> 19200, 200 -> 19300, 300 -> 19400.
+        "listeners": [port_listener("gapped", "0.0.0.0:19000", "alpha", 19100, 300),
+                      # Too small a pool: ids 200 and 300 have no port there.
+                      port_listener("narrow", "0.0.0.0:18000", "alpha", 18100, 150)],
         "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
                               "backend": {"bootstrap_servers": bootstrap_servers}}],
     }
-    # bind 19100 is the bootstrap port; the pool is 19100+0..300 -> overlaps; so bootstrap on 19000.
-    config["listeners"][0]["bind"] = "0.0.0.0:19000"
     kedge = start_kedge(topo, kedge_binary, config, "kedge", 19000)
     bootstrap = f"{PORT_HOST}:19000"
     brokers, _ = check_metadata(topo, checks, "a", bootstrap, [],
@@ -171,8 +178,18 @@ def scenario_gapped_ids(topo, checks, kedge_binary):
                                 "ids 100/200/300")
     for index, client in enumerate([KCLIENT, "pyclient", "kcat"]):
         produce_consume(topo, checks, ("a", "b")[index % 2], client, bootstrap, "gapped", [], "gapped ids")
+    checks.record("no node id fell outside the pool of listener gapped",
+                  "outside the port pool of listener gapped" not in kedge.log_text())
+    narrow = topo.run_in("b", client_argv(KCLIENT, "metadata", "--bootstrap", f"{PORT_HOST}:18000",
+                                          "--timeout-ms", "4000"), timeout=30)
+    time.sleep(0.3)
     log = kedge.log_text()
-    checks.record("no node id fell outside the pool", "outside the port pool" not in log)
+    checks.record("[narrow pool] an id without a pool port is never advertised: the client gets no metadata",
+                  "metadata ok=0" in narrow.stdout and f"{PORT_HOST}:18" not in narrow.stdout, narrow.stdout[-200:])
+    checks.record("[narrow pool] kedge logs the id and the pool and closes with node_id_out_of_range",
+                  "outside the port pool of listener narrow (ids 0..150 on ports 18100..18250)" in log
+                  and "cause=node_id_out_of_range" in log,
+                  "\n".join(line for line in log.splitlines() if "narrow" in line)[-500:])
     checks.record("kedge still running", kedge.alive())
 
 
