@@ -2,6 +2,9 @@
 #include "certs/tls_context.h"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
 
 namespace kedge::certs {
 namespace {
@@ -99,6 +102,57 @@ SslCtxPtr make_server_context(const std::filesystem::path& cert_chain_pem,
     fail(key_file, "does not match certificate " + cert_file);
   }
   return ctx;
+}
+
+SslCtxPtr make_client_context(const ClientTlsFiles& files) {
+  ERR_clear_error();
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) fail("SSL_CTX_new");
+  if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) fail("SSL_CTX_set_min_proto_version");
+  if (SSL_CTX_set_cipher_list(ctx.get(), kTls12CipherList) != 1) fail("SSL_CTX_set_cipher_list");
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  if (files.verify) {
+    if (files.ca_file) {
+      const std::string ca = files.ca_file->string();
+      if (SSL_CTX_load_verify_locations(ctx.get(), ca.c_str(), nullptr) != 1) fail(ca, "cannot load CA certificates");
+    } else if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+      fail("system trust store", "cannot load the default verify paths");
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  }
+  if (files.cert_chain && files.private_key) {
+    const std::string cert_file = files.cert_chain->string();
+    const std::string key_file = files.private_key->string();
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) fail(cert_file);
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), key_file.c_str(), SSL_FILETYPE_PEM) != 1) fail(key_file);
+    if (SSL_CTX_check_private_key(ctx.get()) != 1) fail(key_file, "does not match certificate " + cert_file);
+  }
+  return ctx;
+}
+
+bool configure_client_session(SSL* ssl, const std::string& name, bool verify, std::string& error) {
+  ERR_clear_error();
+  in6_addr v6{};
+  in_addr v4{};
+  const std::string bare = name.substr(0, name.find('%'));
+  const bool is_ip = inet_pton(AF_INET, bare.c_str(), &v4) == 1 || inet_pton(AF_INET6, bare.c_str(), &v6) == 1;
+  if (!is_ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
+    error = "cannot set SNI " + name + ": " + drain_openssl_errors();
+    return false;
+  }
+  if (!verify) return true;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  // RFC 6125 §6.4.3: a wildcard matches one whole left-most label only.
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, bare.c_str()) : SSL_set1_host(ssl, name.c_str());
+  if (ok != 1) {
+    error = "cannot set the name to verify (" + name + "): " + drain_openssl_errors();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace kedge::certs

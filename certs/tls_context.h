@@ -3,6 +3,7 @@
 // time (startup, reload); failures throw TlsSetupError with OpenSSL's reason.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +25,27 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 // private key and checks they match. Throws TlsSetupError naming the file.
 SslCtxPtr make_server_context(const std::filesystem::path& cert_chain_pem,
                               const std::filesystem::path& private_key_pem);
+
+// What a client context toward the brokers needs (backend.tls).
+struct ClientTlsFiles {
+  std::optional<std::filesystem::path> ca_file;      // absent = the system trust store
+  std::optional<std::filesystem::path> cert_chain;   // mTLS client certificate (with key)
+  std::optional<std::filesystem::path> private_key;
+  bool verify = true;                                // false: no chain or name check (explicit opt-out)
+};
+
+// A client context: TLS 1.2 minimum, the same AEAD suites as the server side,
+// no compression or renegotiation. With verify, the peer chain is checked
+// against ca_file (or the default verify paths) and SSL_VERIFY_PEER fails the
+// handshake on a bad chain; the host name is set per connection
+// (configure_client_session). Throws TlsSetupError naming the file.
+SslCtxPtr make_client_context(const ClientTlsFiles& files);
+
+// Prepares a client SSL for one broker: SNI (RFC 6066 §3) = `name` unless it
+// is an IP literal (SNI carries host names only), and with verification on,
+// RFC 6125 name checking against `name` (DNS name, or iPAddress SAN for an IP
+// literal). Returns false with OpenSSL's reason in `error`.
+bool configure_client_session(SSL* ssl, const std::string& name, bool verify, std::string& error);
 
 // Drains OpenSSL's error queue into one human-readable line ("" if empty).
 std::string drain_openssl_errors();

@@ -2,7 +2,9 @@
 
 #include <cstring>
 
+#include "certs/tls_context.h"
 #include "gateway/log.h"
+#include "gateway/upstream_tls.h"
 #include "kafka_codec/stream.h"
 
 namespace kedge {
@@ -125,6 +127,104 @@ struct Discovery::Attempt {
   std::vector<std::uint8_t> response;
   std::uint32_t max_frame_bytes = 0;
   char read_buffer[16 * 1024];
+  std::unique_ptr<UpstreamTls> tls;  // backend.tls, else plaintext
+  bool request_sent = false;
+  SSL_CTX* tls_ctx = nullptr;
+  std::string server_name;
+  bool verify = true;
+
+  struct RawWrite {
+    uv_write_t req{};
+    Attempt* attempt = nullptr;
+    std::vector<char> bytes;
+  };
+
+  // Queues bytes on the socket; the request owns its copy until the callback
+  // (libuv runs it, with UV_ECANCELED at worst, before the handle's close callback).
+  void send_raw(const char* data, std::size_t len) {
+    auto* write = new RawWrite{{}, this, std::vector<char>(data, data + len)};
+    write->req.data = write;
+    uv_buf_t buf = uv_buf_init(write->bytes.data(), static_cast<unsigned>(write->bytes.size()));
+    const int rc = uv_write(&write->req, reinterpret_cast<uv_stream_t*>(&tcp), &buf, 1, [](uv_write_t* w, int st) {
+      std::unique_ptr<RawWrite> done(static_cast<RawWrite*>(w->data));
+      if (st != 0 && !done->attempt->finished) done->attempt->fail(std::string("write failed: ") + uv_strerror(st));
+    });
+    if (rc != 0) {
+      delete write;
+      fail(std::string("write failed: ") + uv_strerror(rc));
+    }
+  }
+
+  void flush_tls() {
+    char buffer[16 * 1024];
+    while (!finished && tls->pending() > 0) {
+      const std::size_t n = tls->take(buffer, sizeof buffer);
+      if (n == 0) break;
+      send_raw(buffer, n);
+    }
+  }
+
+  void send_request() {
+    request_sent = true;
+    if (!tls) {
+      send_raw(reinterpret_cast<const char*>(request.data()), request.size());
+      return;
+    }
+    if (!tls->write(request.data(), request.size())) {
+      fail("TLS write failed: " + certs::drain_openssl_errors());
+      return;
+    }
+    flush_tls();
+  }
+
+  // Bytes from the socket: ciphertext with backend.tls, else the response.
+  void on_socket_bytes(const char* data, std::size_t len) {
+    if (!tls) {
+      on_response_bytes(data, len);
+      return;
+    }
+    if (!tls->feed(data, len)) {
+      fail("TLS input failed");
+      return;
+    }
+    if (!tls->handshake_done()) {
+      std::string error;
+      const UpstreamTls::Step step = tls->handshake(error);
+      flush_tls();
+      if (finished) return;
+      if (step == UpstreamTls::Step::failed) {
+        fail("TLS handshake failed: " + error);
+        return;
+      }
+      if (step == UpstreamTls::Step::want_more) return;
+      send_request();
+    }
+    char plain[16 * 1024];
+    while (!finished) {
+      std::size_t n = 0;
+      std::string error;
+      switch (tls->read(plain, sizeof plain, n, error)) {
+        case UpstreamTls::ReadResult::data: on_response_bytes(plain, n); continue;
+        case UpstreamTls::ReadResult::want_more: flush_tls(); return;
+        case UpstreamTls::ReadResult::closed: fail("broker closed TLS before the response"); return;
+        case UpstreamTls::ReadResult::failed: fail("TLS read failed: " + error); return;
+      }
+    }
+  }
+
+  void on_response_bytes(const char* data, std::size_t len) {
+    response.insert(response.end(), data, data + len);
+    if (response.size() < 4) return;
+    const std::uint32_t size = (std::uint32_t{response[0]} << 24) | (std::uint32_t{response[1]} << 16) |
+                               (std::uint32_t{response[2]} << 8) | response[3];
+    if (size > max_frame_bytes) {
+      fail("response frame of " + std::to_string(size) + " bytes exceeds the maximum");
+      return;
+    }
+    if (response.size() < 4 + static_cast<std::size_t>(size)) return;
+    response.resize(4 + static_cast<std::size_t>(size));
+    succeed();
+  }
 
   void close_handles() {
     if (tcp_open) {
@@ -169,13 +269,14 @@ struct Discovery::Attempt {
 };
 
 Discovery::Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend, BrokerRegistry& registry,
-                     std::uint32_t max_frame_bytes, std::uint32_t timeout_ms)
+                     std::uint32_t max_frame_bytes, std::uint32_t timeout_ms, SSL_CTX* upstream_tls)
     : loop_(loop),
       cluster_name_(std::move(cluster_name)),
       backend_(std::move(backend)),
       registry_(registry),
       max_frame_bytes_(max_frame_bytes),
-      timeout_ms_(timeout_ms) {}
+      timeout_ms_(timeout_ms),
+      upstream_tls_(upstream_tls) {}
 
 Discovery::~Discovery() {
   *alive_ = false;
@@ -212,6 +313,11 @@ void Discovery::start_attempt() {
   attempt->max_frame_bytes = max_frame_bytes_;
   attempt->correlation_id = next_correlation_id_++;
   attempt->request = kafka::encode_metadata_request(attempt->correlation_id, "kedge-discovery");
+  attempt->tls_ctx = upstream_tls_;
+  if (backend_.tls) {
+    attempt->server_name = backend_.tls->server_name.value_or("");
+    attempt->verify = backend_.tls->verify;
+  }
   uv_timer_init(loop_, &attempt->timer);
   attempt->timer.data = attempt;
   attempt->open_handles = 1;
@@ -230,6 +336,16 @@ void Discovery::start_attempt() {
       attempt->fail(std::string("cannot resolve: ") + uv_strerror(status));
       return;
     }
+    if (attempt->tls_ctx != nullptr) {
+      // Verified against the host discovery dials (backend.tls.server_name overrides).
+      const std::string name = attempt->server_name.empty() ? attempt->server.host : attempt->server_name;
+      attempt->tls = std::make_unique<UpstreamTls>();
+      std::string error;
+      if (!attempt->tls->start(attempt->tls_ctx, name, attempt->verify, error)) {
+        attempt->fail("TLS setup failed: " + error);
+        return;
+      }
+    }
     uv_tcp_init(loop, &attempt->tcp);
     attempt->tcp.data = attempt;
     attempt->tcp_open = true;
@@ -244,13 +360,6 @@ void Discovery::start_attempt() {
             a->fail(std::string("connect failed: ") + uv_strerror(status));
             return;
           }
-          uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(a->request.data()),
-                                     static_cast<unsigned>(a->request.size()));
-          a->write.data = a;
-          uv_write(&a->write, reinterpret_cast<uv_stream_t*>(&a->tcp), &buf, 1, [](uv_write_t* w, int st) {
-            auto* at = static_cast<Attempt*>(w->data);
-            if (st != 0 && !at->finished) at->fail(std::string("write failed: ") + uv_strerror(st));
-          });
           uv_read_start(
               reinterpret_cast<uv_stream_t*>(&a->tcp),
               [](uv_handle_t* h, size_t, uv_buf_t* out) {
@@ -264,19 +373,15 @@ void Discovery::start_attempt() {
                   at->fail(std::string("read failed: ") + uv_strerror(static_cast<int>(n)));
                   return;
                 }
-                at->response.insert(at->response.end(), buf->base, buf->base + n);
-                if (at->response.size() < 4) return;
-                const std::uint32_t size = (std::uint32_t{at->response[0]} << 24) |
-                                           (std::uint32_t{at->response[1]} << 16) |
-                                           (std::uint32_t{at->response[2]} << 8) | at->response[3];
-                if (size > at->max_frame_bytes) {
-                  at->fail("response frame of " + std::to_string(size) + " bytes exceeds the maximum");
-                  return;
-                }
-                if (at->response.size() < 4 + static_cast<std::size_t>(size)) return;
-                at->response.resize(4 + static_cast<std::size_t>(size));
-                at->succeed();
+                at->on_socket_bytes(buf->base, static_cast<std::size_t>(n));
               });
+          if (!a->tls) {
+            a->send_request();
+            return;
+          }
+          std::string error;
+          a->tls->handshake(error);  // the ClientHello
+          a->flush_tls();
         });
     if (rc != 0) attempt->fail(std::string("connect failed: ") + uv_strerror(rc));
   });

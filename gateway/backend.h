@@ -7,6 +7,7 @@
 // a client asks for a broker kedge has not seen yet (e.g. after a restart, a
 // client reconnects straight to broker-<id>), from kedge's own Metadata request
 // on a discovery connection to one of the bootstrap servers.
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include <cstdint>
@@ -61,8 +62,10 @@ void resolve(uv_loop_t* loop, const HostPort& target, ResolveDone done);
 class Discovery {
  public:
   using Done = std::function<void(bool ok, std::string detail)>;
+  // `upstream_tls` (not owned, may be null) is the backend.tls client context:
+  // discovery then speaks TLS exactly like broker connections do.
   Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend, BrokerRegistry& registry,
-            std::uint32_t max_frame_bytes, std::uint32_t timeout_ms);
+            std::uint32_t max_frame_bytes, std::uint32_t timeout_ms, SSL_CTX* upstream_tls = nullptr);
   ~Discovery();
   Discovery(const Discovery&) = delete;
   Discovery& operator=(const Discovery&) = delete;
@@ -82,6 +85,7 @@ class Discovery {
   BrokerRegistry& registry_;
   std::uint32_t max_frame_bytes_;
   std::uint32_t timeout_ms_;
+  SSL_CTX* upstream_tls_ = nullptr;
   std::vector<Done> waiters_;
   Attempt* attempt_ = nullptr;
   std::size_t next_server_ = 0;

@@ -179,7 +179,7 @@ void add_sni_listener_names(const Config& config, std::size_t listener_index, co
       base.certificate = &*vc.tls;
     } else {
       base.certificate_path = fmt::format("listeners[{}].tls", listener_index);
-      base.certificate = &listener.tls;
+      base.certificate = &*listener.tls;  // SNI listeners always have TLS (config rule)
     }
     ClientName bootstrap = base;
     bootstrap.host = mapper.bootstrap_host(c);
@@ -333,7 +333,9 @@ void check_certificates(const Config& config, const Options& options, Report& re
     }
     report.certificates.push_back(std::move(entry));
   };
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) add(fmt::format("listeners[{}].tls", i), config.listeners[i].tls);
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    if (config.listeners[i].tls) add(fmt::format("listeners[{}].tls", i), *config.listeners[i].tls);
+  }
   for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
     if (config.virtual_clusters[c].tls) add(cluster_path(c) + ".tls", *config.virtual_clusters[c].tls);
   }
@@ -487,12 +489,48 @@ bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32
   return true;
 }
 
+// Port routing: one advertised host, the bootstrap port and broker N on
+// broker_port_base + N (docs/routing.md); ids outside the pool get no name.
+void add_port_listener_names(const Config& config, std::size_t listener_index, const KnownBrokers& brokers,
+                             std::vector<ClientName>& out) {
+  const ListenerConfig& listener = config.listeners[listener_index];
+  const PortRouting& routing = *listener.port_routing;
+  ClientName base;
+  base.host = routing.advertised_host;
+  base.listener = listener_index;
+  base.virtual_cluster = routing.cluster_index;
+  if (listener.tls) {
+    base.certificate_path = fmt::format("listeners[{}].tls", listener_index);
+    base.certificate = &*listener.tls;
+  }
+  ClientName bootstrap = base;
+  bootstrap.port = listener.bind.port;
+  out.push_back(bootstrap);
+  if (routing.cluster_index >= brokers.size()) return;
+  std::vector<std::int32_t> ids;
+  for (const auto& broker : brokers[routing.cluster_index]) ids.push_back(broker.node_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (const std::int32_t id : ids) {
+    const auto port = broker_port(routing, id);
+    if (!port) continue;
+    ClientName broker = base;
+    broker.role = ClientName::Role::broker;
+    broker.node_id = id;
+    broker.port = *port;
+    out.push_back(broker);
+  }
+}
+
 std::vector<ClientName> enumerate_client_names(const Config& config, const KnownBrokers& brokers) {
   const sni::HostnameMapper mapper = mapper_of(config);
   std::vector<ClientName> names;
   for (std::size_t l = 0; l < config.listeners.size(); ++l) {
-    // Every listener today routes by SNI; other kinds dispatch here.
-    add_sni_listener_names(config, l, mapper, brokers, names);
+    if (config.listeners[l].port_routing) {
+      add_port_listener_names(config, l, brokers, names);
+    } else {
+      add_sni_listener_names(config, l, mapper, brokers, names);
+    }
   }
   return names;
 }

@@ -288,10 +288,13 @@ void check_listener_name(const std::string& name, const std::string& path) {
 }
 
 // Two listeners cannot share a port if their addresses are equal or either is
-// a wildcard: Linux refuses to bind a specific address while the wildcard on
-// the same port listens, and libuv binds "::" dual-stack.
+// a wildcard of the same family: Linux refuses to bind a specific address
+// while the wildcard on the same port listens.
 bool binds_overlap(const HostPort& a, const HostPort& b) {
   if (a.port != b.port) return false;
+  // IPv6 listeners are bound IPV6_V6ONLY (server.cpp), so an IPv6 and an IPv4
+  // address never share a socket: "[::]:9092" beside "0.0.0.0:9092" is fine.
+  if ((a.host.find(':') != std::string::npos) != (b.host.find(':') != std::string::npos)) return false;
   const auto is_wildcard = [](const std::string& host) { return host == "0.0.0.0" || host == "::"; };
   if (is_wildcard(a.host) || is_wildcard(b.host)) return true;
   if (a.host.size() != b.host.size()) return false;
@@ -312,6 +315,99 @@ ProxyProtocolMode read_proxy_protocol(const json& value, const std::string& path
   fail(path, fmt::format("\"{}\" is not a PROXY protocol mode (expected off, optional or required)", text));
 }
 
+// listeners[].routing: {"mode": "sni"} (the default) or
+// {"mode": "port", "virtual_cluster", "advertised_host", "broker_port_base", "max_node_id"}.
+// The virtual cluster name is resolved once the clusters are read (resolve_port_routing).
+std::optional<PortRouting> read_routing(const json& value, const std::string& path, const HostPort& bind) {
+  if (!value.is_object()) fail(path, fmt::format("expected an object, got {}", describe(value)));
+  const auto mode_it = value.find("mode");
+  const std::string mode =
+      mode_it == value.end() ? std::string("sni") : expect_string(*mode_it, member_path(path, "mode"));
+  if (mode == "sni") {
+    const ObjectReader routing(value, path, {"mode"});
+    return std::nullopt;
+  }
+  if (mode != "port") {
+    fail(member_path(path, "mode"), fmt::format("\"{}\" is not a routing mode (expected \"sni\" or \"port\")", mode));
+  }
+  const ObjectReader routing(value, path,
+                             {"mode", "virtual_cluster", "advertised_host", "broker_port_base", "max_node_id"});
+  PortRouting port;
+  port.virtual_cluster =
+      expect_non_empty_string(routing.required("virtual_cluster"), routing.path_of("virtual_cluster"));
+  port.advertised_host =
+      expect_non_empty_string(routing.required("advertised_host"), routing.path_of("advertised_host"));
+  try {
+    // Reuse the host:port grammar so the advertised host is exactly what a client can dial.
+    const HostPort probe = parse_host_port(
+        (port.advertised_host.find(':') != std::string::npos ? "[" + port.advertised_host + "]"
+                                                             : port.advertised_host) + ":1");
+    port.advertised_host = probe.host;
+  } catch (const std::invalid_argument&) {
+    fail(routing.path_of("advertised_host"),
+         fmt::format("\"{}\" is not a host name or IP address", port.advertised_host));
+  }
+  port.broker_port_base = static_cast<std::uint16_t>(
+      expect_integer(routing.required("broker_port_base"), routing.path_of("broker_port_base"), 1, 65535));
+  port.max_node_id = static_cast<std::int32_t>(
+      expect_integer(routing.required("max_node_id"), routing.path_of("max_node_id"), 0, 65534));
+  const std::uint32_t last = std::uint32_t{port.broker_port_base} + static_cast<std::uint32_t>(port.max_node_id);
+  if (last > 65535) {
+    fail(routing.path(), fmt::format("broker ports {}..{} (broker_port_base + 0..max_node_id) exceed 65535",
+                                     port.broker_port_base, last));
+  }
+  if (bind.port >= port.broker_port_base && bind.port <= last) {
+    fail(routing.path(), fmt::format("broker ports {}..{} include the bootstrap port {} (bind)", port.broker_port_base,
+                                     last, bind.port));
+  }
+  return port;
+}
+
+// Every port a listener binds: the bind port and, in port mode, its broker pool.
+struct PortSpan {
+  std::uint32_t first = 0;
+  std::uint32_t last = 0;
+};
+std::vector<PortSpan> ports_of(const ListenerConfig& listener) {
+  std::vector<PortSpan> spans{{listener.bind.port, listener.bind.port}};
+  if (listener.port_routing) {
+    const PortRouting& routing = *listener.port_routing;
+    spans.push_back({routing.broker_port_base,
+                     std::uint32_t{routing.broker_port_base} + static_cast<std::uint32_t>(routing.max_node_id)});
+  }
+  return spans;
+}
+
+// Two listeners on overlapping addresses (equal, or either a wildcard) must
+// not share any port, broker pools included: kedge binds every pool port
+// eagerly, so an overlap would fail at startup anyway; here it names both.
+void check_port_pools(const std::vector<ListenerConfig>& listeners, const std::string& path) {
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      HostPort a = listeners[i].bind, b = listeners[j].bind;
+      a.port = b.port = 1;  // compare addresses only
+      if (!binds_overlap(a, b)) continue;
+      for (const PortSpan& mine : ports_of(listeners[i])) {
+        for (const PortSpan& theirs : ports_of(listeners[j])) {
+          if (mine.first <= theirs.last && theirs.first <= mine.last) {
+            const std::uint32_t clash = std::max(mine.first, theirs.first);
+            fail(element_path(path, i),
+                 fmt::format("port {} of listener \"{}\" is also used by listener \"{}\" ({}); ports in use: "
+                             "{}",
+                             clash, listeners[i].name, listeners[j].name, element_path(path, j),
+                             listeners[j].port_routing
+                                 ? fmt::format("{} (bootstrap) and {}..{} (brokers)", listeners[j].bind.port,
+                                               listeners[j].port_routing->broker_port_base,
+                                               std::uint32_t{listeners[j].port_routing->broker_port_base} +
+                                                   static_cast<std::uint32_t>(listeners[j].port_routing->max_node_id))
+                                 : fmt::format("{}", listeners[j].bind.port)));
+          }
+        }
+      }
+    }
+  }
+}
+
 std::vector<ListenerConfig> read_listeners(const json& value, const std::string& path,
                                            const fs::path& base_dir) {
   const json& array = expect_array(value, path);
@@ -319,7 +415,7 @@ std::vector<ListenerConfig> read_listeners(const json& value, const std::string&
   std::vector<ListenerConfig> listeners;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const ObjectReader entry(array[i], element_path(path, i),
-                             {"name", "bind", "advertised_port", "tls", "proxy_protocol"});
+                             {"name", "bind", "advertised_port", "tls", "routing", "proxy_protocol"});
     ListenerConfig listener;
 
     listener.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -346,13 +442,26 @@ std::vector<ListenerConfig> read_listeners(const json& value, const std::string&
           static_cast<std::uint16_t>(expect_integer(*port, entry.path_of("advertised_port"), 1, 65535));
     }
 
-    // This version only has TLS-terminating SNI listeners, so a certificate is mandatory.
-    listener.tls = read_tls_files(entry.required("tls"), entry.path_of("tls"), base_dir);
+    if (const json* routing = entry.optional("routing")) {
+      listener.port_routing = read_routing(*routing, entry.path_of("routing"), listener.bind);
+    }
+    if (listener.port_routing && entry.has("advertised_port")) {
+      fail(entry.path_of("advertised_port"),
+           "not used by a port-routed listener: broker N is advertised on routing.broker_port_base + N");
+    }
+    if (const json* tls = entry.optional("tls")) {
+      listener.tls = read_tls_files(*tls, entry.path_of("tls"), base_dir);
+    } else if (!listener.port_routing) {
+      // SNI routing reads the name from the TLS ClientHello: without TLS there is none.
+      fail(entry.path_of("tls"),
+           "missing (SNI routing needs TLS; a plaintext listener needs \"routing\": {\"mode\": \"port\", ...})");
+    }
     if (const json* mode = entry.optional("proxy_protocol")) {
       listener.proxy_protocol = read_proxy_protocol(*mode, entry.path_of("proxy_protocol"));
     }
     listeners.push_back(std::move(listener));
   }
+  check_port_pools(listeners, path);
   return listeners;
 }
 
@@ -370,6 +479,73 @@ void check_cluster_name(const std::string& name, const std::string& path) {
     }
   }
   if (name.front() == '-' || name.back() == '-') invalid("must not start or end with '-'");
+}
+
+bool is_host_char(char c);
+
+// backend.tls: {"ca_file", "cert", "key", "server_name", "verify"}, all optional.
+UpstreamTlsConfig read_upstream_tls(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader tls(value, path, {"ca_file", "cert", "key", "server_name", "verify"});
+  UpstreamTlsConfig config;
+  if (const json* ca = tls.optional("ca_file")) {
+    config.ca_file = expect_readable_file(*ca, tls.path_of("ca_file"), base_dir);
+  }
+  if (tls.has("cert") != tls.has("key")) {
+    const std::string_view present = tls.has("cert") ? "cert" : "key";
+    const std::string_view absent = tls.has("cert") ? "key" : "cert";
+    fail(tls.path_of(absent), fmt::format("missing (a client certificate needs both cert and key; {} is set)", present));
+  }
+  if (tls.has("cert")) {
+    config.client_cert = TlsFiles{expect_readable_file(tls.required("cert"), tls.path_of("cert"), base_dir),
+                                  expect_readable_file(tls.required("key"), tls.path_of("key"), base_dir)};
+  }
+  if (const json* name = tls.optional("server_name")) {
+    const std::string& text = expect_non_empty_string(*name, tls.path_of("server_name"));
+    for (const char c : text) {
+      if (!is_host_char(c)) {
+        fail(tls.path_of("server_name"), fmt::format("\"{}\" is not a host name", text));
+      }
+    }
+    config.server_name = text;
+  }
+  if (const json* verify = tls.optional("verify")) {
+    if (!verify->is_boolean()) {
+      fail(tls.path_of("verify"), fmt::format("expected true or false, got {}", describe(*verify)));
+    }
+    config.verify = verify->get<bool>();
+  }
+  return config;
+}
+
+// backend.discovery: {"mode": "metadata"} (default) or {"mode": "static", "pattern": "host-$(nodeId):port"}.
+void read_discovery(const json& value, const std::string& path, BackendConfig& backend) {
+  const ObjectReader discovery(value, path, {"mode", "pattern"});
+  const std::string mode =
+      discovery.has("mode") ? expect_string(discovery.required("mode"), discovery.path_of("mode")) : "metadata";
+  if (mode == "metadata") {
+    if (discovery.has("pattern")) {
+      fail(discovery.path_of("pattern"), "only used with \"mode\": \"static\"");
+    }
+    backend.discovery = DiscoveryMode::metadata;
+    return;
+  }
+  if (mode != "static") {
+    fail(discovery.path_of("mode"),
+         fmt::format("\"{}\" is not a discovery mode (expected \"metadata\" or \"static\")", mode));
+  }
+  const std::string pattern_path = discovery.path_of("pattern");
+  const std::string& pattern = expect_non_empty_string(discovery.required("pattern"), pattern_path);
+  if (pattern.find(kNodeIdPlaceholder) == std::string::npos) {
+    fail(pattern_path, fmt::format("\"{}\" does not contain {}", pattern, kNodeIdPlaceholder));
+  }
+  // A test node address must parse (style practice 7: reject bad patterns at
+  // load time). Only id 0 is probed: a pattern may put the id in the port
+  // ("10.0.0.5:1910$(nodeId)"), where large ids legitimately leave 1..65535;
+  // such an id fails its connection with a log line naming the address.
+  std::string why;
+  if (!static_broker_address(pattern, 0, &why)) fail(pattern_path, fmt::format("with node id 0: {}", why));
+  backend.discovery = DiscoveryMode::static_pattern;
+  backend.pattern = pattern;
 }
 
 std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
@@ -410,13 +586,20 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
     }
     cluster.domain = mapper.clusters().back().domain;  // the mapper's canonical form
 
-    const ObjectReader backend(entry.required("backend"), entry.path_of("backend"), {"bootstrap_servers"});
+    const ObjectReader backend(entry.required("backend"), entry.path_of("backend"),
+                               {"bootstrap_servers", "tls", "discovery"});
     const std::string servers_path = backend.path_of("bootstrap_servers");
     const json& servers = expect_array(backend.required("bootstrap_servers"), servers_path);
     if (servers.empty()) fail(servers_path, "at least one bootstrap server is required");
     for (std::size_t s = 0; s < servers.size(); ++s) {
       cluster.backend.bootstrap_servers.push_back(
           expect_host_port(servers[s], element_path(servers_path, s)));
+    }
+    if (const json* tls = backend.optional("tls")) {
+      cluster.backend.tls = read_upstream_tls(*tls, backend.path_of("tls"), base_dir);
+    }
+    if (const json* discovery = backend.optional("discovery")) {
+      read_discovery(*discovery, backend.path_of("discovery"), cluster.backend);
     }
 
     if (const json* tls = entry.optional("tls")) {
@@ -534,6 +717,28 @@ AdminConfig read_admin(const json& value, const std::string& path, const fs::pat
   return config;
 }
 
+// Port-routed listeners name their virtual cluster; resolved once both lists are read.
+void resolve_port_routing(Config& config) {
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    if (!config.listeners[i].port_routing) continue;
+    PortRouting& routing = *config.listeners[i].port_routing;
+    bool found = false;
+    std::string known;
+    for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+      known += known.empty() ? "" : ", ";
+      known += config.virtual_clusters[c].name;
+      if (config.virtual_clusters[c].name == routing.virtual_cluster) {
+        routing.cluster_index = c;
+        found = true;
+      }
+    }
+    if (!found) {
+      fail(fmt::format("listeners[{}].routing.virtual_cluster", i),
+           fmt::format("\"{}\" is not a virtual cluster (known: {})", routing.virtual_cluster, known));
+    }
+  }
+}
+
 bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_';
@@ -542,6 +747,33 @@ bool is_host_char(char c) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
+
+std::optional<std::uint16_t> broker_port(const PortRouting& routing, std::int32_t node_id) {
+  if (node_id < 0 || node_id > routing.max_node_id) return std::nullopt;
+  return static_cast<std::uint16_t>(std::uint32_t{routing.broker_port_base} + static_cast<std::uint32_t>(node_id));
+}
+
+std::optional<std::int32_t> node_for_port(const PortRouting& routing, std::uint16_t port) {
+  if (port < routing.broker_port_base) return std::nullopt;
+  const auto node_id = static_cast<std::int32_t>(port - routing.broker_port_base);
+  if (node_id > routing.max_node_id) return std::nullopt;
+  return node_id;
+}
+
+std::optional<HostPort> static_broker_address(const std::string& pattern, std::int32_t node_id,
+                                              std::string* error) {
+  std::string text = pattern;
+  const std::string id = std::to_string(node_id);
+  for (std::size_t pos = 0; (pos = text.find(kNodeIdPlaceholder, pos)) != std::string::npos; pos += id.size()) {
+    text.replace(pos, kNodeIdPlaceholder.size(), id);
+  }
+  try {
+    return parse_host_port(text);
+  } catch (const std::invalid_argument& invalid) {
+    if (error != nullptr) *error = invalid.what();
+    return std::nullopt;
+  }
+}
 
 std::string HostPort::to_string() const {
   if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
@@ -638,6 +870,7 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
   config.listeners = read_listeners(top.required("listeners"), "listeners", base_dir);
   config.virtual_clusters =
       read_virtual_clusters(top.required("virtual_clusters"), "virtual_clusters", base_dir);
+  resolve_port_routing(config);
   if (const json* log = top.optional("log")) config.log = read_log(*log, "log");
   if (const json* limits = top.optional("limits")) config.limits = read_limits(*limits, "limits");
   if (const json* workers = top.optional("workers")) {
@@ -657,13 +890,22 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
 std::vector<fs::path> tls_files(const Config& config) {
   std::vector<fs::path> files;
   for (const auto& listener : config.listeners) {
-    files.push_back(listener.tls.cert);
-    files.push_back(listener.tls.key);
+    if (!listener.tls) continue;
+    files.push_back(listener.tls->cert);
+    files.push_back(listener.tls->key);
   }
   for (const auto& vc : config.virtual_clusters) {
-    if (!vc.tls) continue;
-    files.push_back(vc.tls->cert);
-    files.push_back(vc.tls->key);
+    if (vc.tls) {
+      files.push_back(vc.tls->cert);
+      files.push_back(vc.tls->key);
+    }
+    if (vc.backend.tls) {
+      if (vc.backend.tls->ca_file) files.push_back(*vc.backend.tls->ca_file);
+      if (vc.backend.tls->client_cert) {
+        files.push_back(vc.backend.tls->client_cert->cert);
+        files.push_back(vc.backend.tls->client_cert->key);
+      }
+    }
   }
   return files;
 }

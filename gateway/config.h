@@ -39,17 +39,57 @@ enum class ProxyProtocolMode {
 };
 std::string_view to_string(ProxyProtocolMode mode);
 
+// Port-per-broker routing (docs/routing.md): the listener's bind port is the
+// bootstrap port of one virtual cluster and broker N is served, and
+// advertised, on broker_port_base + N for 0 <= N <= max_node_id.
+struct PortRouting {
+  std::string virtual_cluster;        // name, as written in the config
+  std::size_t cluster_index = 0;      // index into Config::virtual_clusters
+  std::string advertised_host;        // host name written into rewritten responses
+  std::uint16_t broker_port_base = 0;
+  std::int32_t max_node_id = 0;       // broker_port_base + max_node_id <= 65535
+};
+
 struct ListenerConfig {
   std::string name;
   HostPort bind;
-  std::uint16_t advertised_port = 0;  // defaults to bind.port
-  TlsFiles tls;                       // the listener's default certificate
+  std::uint16_t advertised_port = 0;  // defaults to bind.port (SNI listeners only)
+  std::optional<TlsFiles> tls;        // the listener's default certificate; absent = plaintext (port mode only)
+  std::optional<PortRouting> port_routing;  // absent = SNI routing
   ProxyProtocolMode proxy_protocol = ProxyProtocolMode::off;
 };
 
+// The port of broker `node_id` on a port-routed listener, or nullopt when the
+// id lies outside [0, max_node_id] (it then has no port: never guess one).
+std::optional<std::uint16_t> broker_port(const PortRouting& routing, std::int32_t node_id);
+// The inverse: which broker a pool port serves, or nullopt if it is not in the pool.
+std::optional<std::int32_t> node_for_port(const PortRouting& routing, std::uint16_t port);
+
+// TLS toward the brokers (backend.tls). Hostname verification is against the
+// broker's real host (or server_name when set), RFC 6125.
+struct UpstreamTlsConfig {
+  std::optional<std::filesystem::path> ca_file;  // absent = the system trust store
+  std::optional<TlsFiles> client_cert;           // mTLS: both cert and key, or neither
+  std::optional<std::string> server_name;        // overrides the SNI and the verified name
+  bool verify = true;                            // false = explicit opt-out (warned at startup)
+};
+
+enum class DiscoveryMode { metadata, static_pattern };
+
 struct BackendConfig {
   std::vector<HostPort> bootstrap_servers;  // at least one
+  std::optional<UpstreamTlsConfig> tls;     // absent = plaintext to the brokers
+  DiscoveryMode discovery = DiscoveryMode::metadata;
+  std::string pattern;                      // static mode: "b-$(nodeId).internal:9094"
 };
+
+// The placeholder a static discovery pattern must contain.
+inline constexpr std::string_view kNodeIdPlaceholder = "$(nodeId)";
+// Broker `node_id`'s real address under a static pattern (every placeholder
+// replaced by the decimal id), or nullopt with the reason in `error` when the
+// result is not host:port (e.g. the id pushes a port beyond 65535).
+std::optional<HostPort> static_broker_address(const std::string& pattern, std::int32_t node_id,
+                                              std::string* error = nullptr);
 
 struct VirtualClusterConfig {
   std::string name;

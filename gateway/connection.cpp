@@ -36,28 +36,6 @@ std::string api_name(std::int16_t api_key) {
   return name.empty() ? fmt::format("api key {}", api_key) : std::string(name);
 }
 
-// Encrypts response bytes for the client as the ResponseProcessor emits them.
-class TlsSink final : public kafka::ByteSink {
- public:
-  explicit TlsSink(SSL* ssl) : ssl_(ssl) {}
-  void write(std::span<const std::uint8_t> bytes) override {
-    if (failed_ || bytes.empty()) return;
-    // Memory BIOs grow as needed, so SSL_write either takes everything or fails.
-    if (SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) <= 0) {
-      failed_ = true;
-      return;
-    }
-    written_ += bytes.size();
-  }
-  bool failed() const { return failed_; }
-  std::size_t written() const { return written_; }
-
- private:
-  SSL* ssl_;
-  bool failed_ = false;
-  std::size_t written_ = 0;
-};
-
 // OpenSSL's first queued error, classified for the handshake-failure counter.
 TlsFailure classify_tls_failure(unsigned long error) {
   const int reason = ERR_GET_REASON(error);
@@ -80,6 +58,30 @@ struct ConnectRequest {
 
 }  // namespace
 
+// Delivers response bytes to the client as the ResponseProcessor emits them:
+// encrypted (SSL_write into the memory BIO) or, on a plaintext listener,
+// straight to the socket. Once a response named a broker id outside the
+// listener's port pool nothing more is delivered (see advertised_for).
+struct Connection::ClientSink final : kafka::ByteSink {
+  explicit ClientSink(Connection& connection) : c(connection) {}
+  void write(std::span<const std::uint8_t> bytes) override {
+    if (failed || bytes.empty() || c.out_of_range_node_ || c.state_ == State::closed) return;
+    if (c.ssl_ != nullptr) {
+      // Memory BIOs grow as needed, so SSL_write either takes everything or fails.
+      if (SSL_write(c.ssl_, bytes.data(), static_cast<int>(bytes.size())) <= 0) {
+        failed = true;
+        return;
+      }
+    } else {
+      c.write_to(Side::client, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    written += bytes.size();
+  }
+  Connection& c;
+  bool failed = false;
+  std::size_t written = 0;
+};
+
 struct Connection::WriteRequest {
   uv_write_t req{};
   Connection* connection = nullptr;
@@ -100,7 +102,7 @@ Connection::~Connection() {
   if (ssl_ != nullptr) SSL_free(ssl_);  // frees both memory BIOs
 }
 
-bool Connection::accept_from(uv_stream_t* server_stream) {
+bool Connection::accept_from(uv_stream_t* server_stream, std::optional<std::int32_t> port_node_id) {
   uv_loop_t* loop = server_.loop();
   uv_tcp_init(loop, &client_);
   client_.data = this;
@@ -124,7 +126,9 @@ bool Connection::accept_from(uv_stream_t* server_stream) {
         if (self->state_ == State::flushing) {
           self->close(self->cause_);
         } else {
-          log::info("conn {} from {}: no TLS handshake within {} ms, closing", self->id_, self->client_address_,
+          log::info("conn {} from {}: no {} within {} ms, closing", self->id_, self->client_address_,
+                    self->ssl_ == nullptr && self->listener_->default_ctx == nullptr ? "broker connection"
+                                                                                     : "TLS handshake",
                     self->server_.config().limits.client_hello_timeout_ms);
           if (self->state_ == State::handshaking && self->upstream_state_ == Upstream::connected) {
             self->count_tls_failure(TlsFailure::timeout);
@@ -135,8 +139,49 @@ bool Connection::accept_from(uv_stream_t* server_stream) {
       server_.config().limits.client_hello_timeout_ms, 0);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&client_), on_alloc, on_client_read);
   client_reading_ = true;
+  if (port_routed() && !route_by_port(port_node_id)) return false;
+  if (port_routed() && listener_->default_ctx == nullptr && state_ != State::reading_proxy_header) {
+    start_plaintext();
+  }
   return true;
 }
+
+// Port routing: the port accepted on is the whole routing decision.
+bool Connection::route_by_port(std::optional<std::int32_t> port_node_id) {
+  const PortRouting& routing = *listener_->config.port_routing;
+  snapshot_ = server_.snapshot();
+  const auto index = server_.cluster_index(routing.virtual_cluster);
+  if (!index) {  // a reload removed the cluster while this listener's socket was still open
+    log::warn("conn {} from {}: listener {} routes to virtual cluster {}, which is no longer configured; closing",
+              id_, client_address_, listener_->config.name, routing.virtual_cluster);
+    close(DisconnectCause::config_changed);
+    return false;
+  }
+  target_.cluster = *index;
+  if (port_node_id) {
+    target_.role = sni::Node{*port_node_id};
+    target_label_ = fmt::format("broker {}", *port_node_id);
+  } else {
+    target_.role = sni::Bootstrap{};
+    target_label_ = "bootstrap";
+  }
+  cluster_ = server_.cluster(*index);
+  routed_ = true;
+  cluster_stats_ = &server_.stats().cluster(cluster_->settings->config.name);
+  cluster_stats_->connections_active++;
+  return true;
+}
+
+// Plaintext (port-routed) listener: no ClientHello to wait for. Client bytes
+// are held in hello_ until the broker connection is up (upstream_ready).
+void Connection::start_plaintext() {
+  log::debug("conn {} from {}: listener {} (plaintext) -> virtual cluster {}, {}", id_, client_address_,
+             listener_->config.name, cluster_->settings->config.name, target_label_);
+  state_ = State::handshaking;
+  locate_upstream();
+}
+
+bool Connection::port_routed() const { return listener_->config.port_routing.has_value(); }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
@@ -173,6 +218,20 @@ void Connection::handle_client_bytes(const char* data, std::size_t len) {
       return;
     case State::handshaking:
     case State::forwarding:
+      if (ssl_ == nullptr) {  // plaintext listener
+        if (state_ == State::forwarding) {
+          forward_client_plaintext(reinterpret_cast<const std::uint8_t*>(data), len);
+          return;
+        }
+        hello_.insert(hello_.end(), data, data + len);
+        // A Kafka client sends one small request and waits; stop reading
+        // rather than buffer without bound while the broker is located.
+        if (hello_.size() > LoopBuffers::kSize && client_reading_) {
+          uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));
+          client_reading_ = false;
+        }
+        return;
+      }
       if (BIO_write(network_in_, data, static_cast<int>(len)) != static_cast<int>(len)) {
         count_tls_failure(TlsFailure::other);
         close(DisconnectCause::tls_handshake_failed);
@@ -220,6 +279,10 @@ void Connection::handle_proxy_header() {
                socket_peer_, client_address_);
     hello_.erase(hello_.begin(), hello_.begin() + static_cast<std::ptrdiff_t>(found.consumed));
   }
+  if (port_routed() && listener_->default_ctx == nullptr) {
+    start_plaintext();  // hello_ holds the client's first Kafka bytes, if any
+    return;
+  }
   state_ = State::reading_hello;
   if (!hello_.empty()) handle_hello();
 }
@@ -235,6 +298,17 @@ void Connection::handle_hello() {
   if (const auto* bad = std::get_if<sni::Malformed>(&result)) {
     log::info("conn {} from {}: malformed TLS ClientHello ({}), closing", id_, client_address_, bad->reason);
     close(DisconnectCause::malformed_hello);
+    return;
+  }
+  if (port_routed()) {
+    // The target came from the port (accept_from); SNI is optional and only logged.
+    if (const auto* found = std::get_if<sni::Found>(&result)) sni_ = found->name;
+    const ClusterSettings& cluster = *cluster_->settings;
+    log::debug("conn {} from {}: listener {} port -> virtual cluster {}, {}", id_, client_address_,
+               listener_->config.name, cluster.config.name, target_label_);
+    start_tls(cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get());
+    if (state_ == State::closed) return;
+    locate_upstream();
     return;
   }
   if (std::holds_alternative<sni::NoSni>(result)) {
@@ -341,31 +415,7 @@ void Connection::read_plaintext() {
   while (state_ == State::forwarding) {
     const int n = SSL_read(ssl_, buffer, static_cast<int>(LoopBuffers::kSize));
     if (n > 0) {
-      const auto* bytes = reinterpret_cast<const std::uint8_t*>(buffer);
-      bytes_from_client_ += static_cast<std::size_t>(n);
-      cluster_stats()->bytes_from_clients += static_cast<std::size_t>(n);
-      const std::size_t in_flight_before = in_flight_.size();
-      const std::uint64_t seen_before = requests_.requests_seen();
-      const kafka::Errc errc = requests_.feed({bytes, static_cast<std::size_t>(n)}, in_flight_);
-      count_requests(in_flight_before, seen_before);
-      if (errc == kafka::Errc::sasl_v0_unsupported) {
-        // After a v0 handshake the SASL tokens travel unframed (KIP-43), which
-        // kedge does not follow; every current client uses v1 (KIP-152).
-        log::warn("conn {} from {} ({} {}): client sent SaslHandshake v0 (legacy unframed SASL tokens), which "
-                  "kedge does not support; use a client that sends SaslHandshake v1 (KIP-152); closing",
-                  id_, client_address_, cluster_->settings->config.name, target_label_);
-        cluster_stats()->request_frame_errors++;
-        close(DisconnectCause::frame_error);
-        return;
-      }
-      if (errc != kafka::Errc::ok) {
-        log::warn("conn {} from {} ({} {}): client request stream error: {}; closing", id_, client_address_,
-                  cluster_->settings->config.name, target_label_, kafka::to_string(errc));
-        cluster_stats()->request_frame_errors++;
-        close(DisconnectCause::frame_error);
-        return;
-      }
-      send_to_upstream(bytes, static_cast<std::size_t>(n));
+      forward_client_plaintext(reinterpret_cast<const std::uint8_t*>(buffer), static_cast<std::size_t>(n));
       continue;
     }
     const int err = SSL_get_error(ssl_, n);
@@ -379,6 +429,33 @@ void Connection::read_plaintext() {
     return;
   }
   flush_tls_output();  // TLS 1.3 post-handshake messages (session tickets, key updates)
+}
+
+void Connection::forward_client_plaintext(const std::uint8_t* bytes, std::size_t n) {
+  bytes_from_client_ += n;
+  cluster_stats_->bytes_from_clients += n;
+  const std::size_t in_flight_before = in_flight_.size();
+  const std::uint64_t seen_before = requests_.requests_seen();
+  const kafka::Errc errc = requests_.feed({bytes, n}, in_flight_);
+  count_requests(in_flight_before, seen_before);
+  if (errc == kafka::Errc::sasl_v0_unsupported) {
+    // After a v0 handshake the SASL tokens travel unframed (KIP-43), which
+    // kedge does not follow; every current client uses v1 (KIP-152).
+    log::warn("conn {} from {} ({} {}): client sent SaslHandshake v0 (legacy unframed SASL tokens), which "
+              "kedge does not support; use a client that sends SaslHandshake v1 (KIP-152); closing",
+              id_, client_address_, cluster_->settings->config.name, target_label_);
+    cluster_stats_->request_frame_errors++;
+    close(DisconnectCause::frame_error);
+    return;
+  }
+  if (errc != kafka::Errc::ok) {
+    log::warn("conn {} from {} ({} {}): client request stream error: {}; closing", id_, client_address_,
+              cluster_->settings->config.name, target_label_, kafka::to_string(errc));
+    cluster_stats_->request_frame_errors++;
+    close(DisconnectCause::frame_error);
+    return;
+  }
+  send_to_upstream(bytes, n);
 }
 
 void Connection::flush_tls_output() {
@@ -403,6 +480,19 @@ void Connection::locate_upstream() {
     return;
   }
   const std::int32_t node_id = std::get<sni::Node>(target_.role).id;
+  const BackendConfig& backend = cluster.settings->config.backend;
+  if (backend.discovery == DiscoveryMode::static_pattern) {
+    // backend.discovery static: the address is a function of the id, no round trip.
+    std::string why;
+    if (auto address = static_broker_address(backend.pattern, node_id, &why)) {
+      connect_upstream(*address);
+      return;
+    }
+    log::warn("conn {} from {}: broker {} of {} has no address under pattern \"{}\": {}; closing", id_,
+              client_address_, node_id, cluster.settings->config.name, backend.pattern, why);
+    close(DisconnectCause::unknown_broker);
+    return;
+  }
   if (auto address = cluster.registry.find(node_id)) {
     connect_upstream(*address);
     return;
@@ -482,20 +572,56 @@ void Connection::on_upstream_connected(int status) {
     upstream_failed(uv_strerror(status));
     return;
   }
+  uv_tcp_nodelay(upstream_, 1);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(upstream_), on_alloc, on_upstream_read);
+  upstream_reading_ = true;
+  const ClusterSettings& cluster = *cluster_->settings;
+  if (cluster.upstream_ctx == nullptr) {
+    upstream_ready();
+    return;
+  }
+  // backend.tls: the client is answered only once the broker's certificate
+  // was verified, so a broker that fails verification looks to the client
+  // like one that cannot be reached. The connect timer keeps running.
+  const UpstreamTlsConfig& tls = *cluster.config.backend.tls;
+  const std::string name = tls.server_name.value_or(upstream_target_.host);
+  upstream_tls_ = std::make_unique<UpstreamTls>();
+  std::string error;
+  if (!upstream_tls_->start(cluster.upstream_ctx.get(), name, tls.verify, error)) {
+    upstream_failed("TLS setup: " + error, DisconnectCause::upstream_tls_failed);
+    return;
+  }
+  upstream_tls_->handshake(error);  // produces the ClientHello
+  flush_upstream_tls_output();
+}
+
+void Connection::upstream_ready() {
+  uv_timer_stop(&connect_timer_);
   upstream_state_ = Upstream::connected;
   ClusterStats& stats = *cluster_stats();
   stats.upstream_connects++;
   stats.upstream_connect_latency.observe((uv_hrtime() - connect_started_ns_) / 1000);
   if (std::holds_alternative<sni::Bootstrap>(target_.role)) cluster_->health.answered();
-  uv_tcp_nodelay(upstream_, 1);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(upstream_), on_alloc, on_upstream_read);
-  upstream_reading_ = true;
-  log::debug("conn {}: connected to {} ({} {})", id_, upstream_target_.to_string(),
-             cluster_->settings->config.name, target_label_);
-  drive_handshake();  // answers the ClientHello held since the SNI was read
+  log::debug("conn {}: connected to {} ({} {}{}{})", id_, upstream_target_.to_string(),
+             cluster_->settings->config.name, target_label_, upstream_tls_ ? ", TLS " : "",
+             upstream_tls_ ? upstream_tls_->describe() : "");
+  if (ssl_ != nullptr) {
+    drive_handshake();  // answers the ClientHello held since it was read
+    return;
+  }
+  // Plaintext listener: forward what the client sent while the broker was located.
+  state_ = State::forwarding;
+  uv_timer_stop(&deadline_);
+  std::vector<std::uint8_t> held;
+  held.swap(hello_);
+  if (!held.empty()) forward_client_plaintext(held.data(), held.size());
+  if (state_ == State::forwarding && !client_reading_ && !client_reads_paused_) {
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&client_), on_alloc, on_client_read);
+    client_reading_ = true;
+  }
 }
 
-void Connection::upstream_failed(const std::string& why) {
+void Connection::upstream_failed(const std::string& why, DisconnectCause cause) {
   if (state_ == State::closed || state_ == State::flushing) return;
   uv_timer_stop(&connect_timer_);
   const VirtualClusterConfig& cluster = cluster_->settings->config;
@@ -506,6 +632,8 @@ void Connection::upstream_failed(const std::string& why) {
     close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
     upstream_ = nullptr;
   }
+  upstream_tls_.reset();
+  upstream_reading_ = false;
   const auto& servers = cluster.backend.bootstrap_servers;
   if (std::holds_alternative<sni::Bootstrap>(target_.role) && bootstrap_attempts_ < servers.size()) {
     connect_upstream(servers[(bootstrap_first_ + bootstrap_attempts_++) % servers.size()]);
@@ -515,7 +643,7 @@ void Connection::upstream_failed(const std::string& why) {
     // Every bootstrap server failed: the backend is unreachable right now.
     cluster_->health.failed(fmt::format("{}: {}", upstream_target_.to_string(), why));
   }
-  close(DisconnectCause::upstream_connect_failed);
+  close(cause);
 }
 
 void Connection::on_upstream_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -531,6 +659,60 @@ void Connection::on_upstream_read(uv_stream_t* stream, ssize_t nread, const uv_b
 }
 
 void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
+  if (!upstream_tls_) {
+    process_upstream_plaintext(data, len);
+    return;
+  }
+  if (!upstream_tls_->feed(data, len)) {
+    close(DisconnectCause::upstream_error);
+    return;
+  }
+  if (!upstream_tls_->handshake_done()) {
+    std::string error;
+    const UpstreamTls::Step step = upstream_tls_->handshake(error);
+    flush_upstream_tls_output();
+    if (state_ == State::closed || state_ == State::flushing) return;
+    if (step == UpstreamTls::Step::failed) {
+      upstream_failed("TLS handshake with the broker failed: " + error, DisconnectCause::upstream_tls_failed);
+      return;
+    }
+    if (step == UpstreamTls::Step::want_more) return;
+    upstream_ready();
+    if (state_ == State::closed || state_ == State::flushing) return;
+  }
+  char* buffer = server_.buffers().upstream_plaintext.get();
+  while (state_ != State::closed && state_ != State::flushing && upstream_tls_) {
+    std::size_t n = 0;
+    std::string error;
+    switch (upstream_tls_->read(buffer, LoopBuffers::kSize, n, error)) {
+      case UpstreamTls::ReadResult::data:
+        process_upstream_plaintext(buffer, n);
+        continue;
+      case UpstreamTls::ReadResult::want_more:
+        flush_upstream_tls_output();  // TLS 1.3 post-handshake messages
+        return;
+      case UpstreamTls::ReadResult::closed:  // close_notify from the broker
+        close_after_flush(DisconnectCause::upstream_closed);
+        return;
+      case UpstreamTls::ReadResult::failed:
+        log::warn("conn {}: TLS error from broker {}: {}", id_, upstream_target_.to_string(), error);
+        close(DisconnectCause::upstream_error);
+        return;
+    }
+  }
+}
+
+void Connection::flush_upstream_tls_output() {
+  if (!upstream_tls_ || upstream_ == nullptr) return;
+  char* buffer = server_.buffers().ciphertext.get();
+  while (state_ != State::closed && upstream_tls_->pending() > 0) {
+    const std::size_t n = upstream_tls_->take(buffer, LoopBuffers::kSize);
+    if (n == 0) break;
+    write_to(Side::upstream, buffer, n);
+  }
+}
+
+void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
   if (state_ != State::forwarding) {
     if (state_ != State::flushing && state_ != State::closed) {
       log::warn("conn {}: broker sent {} bytes before the client finished TLS; closing", id_, len);
@@ -538,17 +720,28 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
     }
     return;
   }
-  TlsSink sink(ssl_);
+  ClientSink sink(*this);
   const std::uint64_t responses_before = responses_.stats().responses;
   const std::uint64_t rewritten_before = responses_.stats().rewritten;
   const kafka::Errc errc =
       responses_.feed({reinterpret_cast<const std::uint8_t*>(data), len}, in_flight_, sink);
   count_responses(responses_before, rewritten_before);
-  bytes_to_client_ += sink.written();
-  cluster_stats()->bytes_to_clients += sink.written();
+  bytes_to_client_ += sink.written;
+  cluster_stats()->bytes_to_clients += sink.written;
   flush_tls_output();
   if (state_ == State::closed) return;
-  if (sink.failed()) {
+  if (out_of_range_node_) {
+    const PortRouting& routing = *listener_->config.port_routing;
+    log::error("conn {} ({} {} via {}): the broker lists node id {}, outside the port pool of listener {} "
+               "(ids 0..{} on ports {}..{}); closing the connection pair rather than advertise a wrong port: "
+               "raise routing.max_node_id",
+               id_, cluster_->settings->config.name, target_label_, upstream_target_.to_string(),
+               *out_of_range_node_, listener_->config.name, routing.max_node_id, routing.broker_port_base,
+               std::uint32_t{routing.broker_port_base} + static_cast<std::uint32_t>(routing.max_node_id));
+    close_after_flush(DisconnectCause::node_id_out_of_range);
+    return;
+  }
+  if (sink.failed) {
     log::warn("conn {}: TLS write failed: {}", id_, certs::drain_openssl_errors());
     close(DisconnectCause::client_error);
     return;
@@ -570,7 +763,17 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
 
 void Connection::send_to_upstream(const std::uint8_t* data, std::size_t len) {
   // Forwarding implies Connected: the handshake is driven only after the connect.
-  write_to(Side::upstream, reinterpret_cast<const char*>(data), len);
+  if (!upstream_tls_) {
+    write_to(Side::upstream, reinterpret_cast<const char*>(data), len);
+    return;
+  }
+  if (!upstream_tls_->write(data, len)) {
+    log::warn("conn {}: TLS write to broker {} failed: {}", id_, upstream_target_.to_string(),
+              certs::drain_openssl_errors());
+    close(DisconnectCause::upstream_error);
+    return;
+  }
+  flush_upstream_tls_output();
 }
 
 // ------------------------------------------------------ output + flow control
@@ -699,7 +902,7 @@ void Connection::drain(std::uint32_t timeout_ms, DisconnectCause cause) {
 
 void Connection::close_after_flush(DisconnectCause cause) {
   if (state_ == State::closed || state_ == State::flushing) return;
-  const bool tls_up = state_ == State::forwarding;
+  const bool tls_up = state_ == State::forwarding && ssl_ != nullptr;
   cause_ = cause;
   state_ = State::flushing;
   if (client_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));
@@ -710,6 +913,12 @@ void Connection::close_after_flush(DisconnectCause cause) {
     SSL_shutdown(ssl_);  // best-effort close_notify
     ERR_clear_error();
     flush_tls_output();
+    if (state_ == State::closed) return;
+  }
+  if (upstream_tls_ && upstream_tls_->handshake_done() && upstream_state_ == Upstream::connected &&
+      cause != DisconnectCause::upstream_error) {
+    upstream_tls_->shutdown();  // best-effort close_notify to the broker
+    flush_upstream_tls_output();
     if (state_ == State::closed) return;
   }
   uv_timer_stop(&deadline_);
@@ -821,6 +1030,17 @@ void Connection::count_tls_failure(TlsFailure reason) {
 // ------------------------------------------------------------ kafka::AddressMap
 
 kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
+  if (const auto& routing = listener_->config.port_routing) {
+    if (const auto port = broker_port(*routing, node_id)) return Advertised{routing->advertised_host, *port};
+    // No pool port for this id. Advertising any port would send the client to
+    // another broker (or to nothing) and misroute produce/fetch silently;
+    // omitting the broker would leave partitions without a reachable leader.
+    // So the response is not delivered: ClientSink drops it and the pair is
+    // closed with an error naming the id and the pool (a configuration error:
+    // routing.max_node_id is too small), counted under that close cause.
+    if (!out_of_range_node_) out_of_range_node_ = node_id;
+    return Advertised{routing->advertised_host, 0};
+  }
   return Advertised{snapshot_->mapper.broker_host(target_.cluster, node_id),
                     static_cast<std::int32_t>(listener_->config.advertised_port)};
 }

@@ -36,6 +36,7 @@
 
 #include "gateway/config.h"
 #include "gateway/stats.h"
+#include "gateway/upstream_tls.h"
 #include "kafka_codec/stream.h"
 #include "sni/hostname.h"
 
@@ -53,8 +54,11 @@ class Connection final : private kafka::AddressMap {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Accepts from `server_stream` and starts reading the ClientHello.
-  bool accept_from(uv_stream_t* server_stream);
+  // Accepts from `server_stream` and starts reading the ClientHello. On a
+  // port-routed listener the target is known now: `port_node_id` is the broker
+  // of the pool port accepted on, nullopt for the bootstrap port. A plaintext
+  // (port-routed) listener locates the broker at once and forwards raw bytes.
+  bool accept_from(uv_stream_t* server_stream, std::optional<std::int32_t> port_node_id = std::nullopt);
   void close(DisconnectCause cause);
   // Graceful end (SIGTERM drain, or a reload that removed/changed this
   // connection's virtual cluster or listener): stop reading requests, let the
@@ -75,6 +79,7 @@ class Connection final : private kafka::AddressMap {
   enum class Side { client, upstream };
 
   struct WriteRequest;
+  struct ClientSink;
 
   // libuv callbacks
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -97,8 +102,15 @@ class Connection final : private kafka::AddressMap {
   void locate_upstream();
   void connect_upstream(const HostPort& target);
   void on_upstream_connected(int status);
-  void upstream_failed(const std::string& why);
+  void upstream_ready();  // TCP (and backend TLS) up: answer the client
+  void upstream_failed(const std::string& why, DisconnectCause cause = DisconnectCause::upstream_connect_failed);
   void handle_upstream_bytes(const char* data, std::size_t len);
+  void process_upstream_plaintext(const char* data, std::size_t len);
+  void flush_upstream_tls_output();
+  void forward_client_plaintext(const std::uint8_t* bytes, std::size_t n);
+  bool port_routed() const;
+  bool route_by_port(std::optional<std::int32_t> port_node_id);  // false: closed
+  void start_plaintext();
   void send_to_upstream(const std::uint8_t* data, std::size_t len);
 
   // output + flow control
@@ -151,6 +163,9 @@ class Connection final : private kafka::AddressMap {
   SSL* ssl_ = nullptr;
   BIO* network_in_ = nullptr;   // ciphertext from the client, read by OpenSSL
   BIO* network_out_ = nullptr;  // ciphertext OpenSSL produced for the client
+
+  std::unique_ptr<UpstreamTls> upstream_tls_;  // backend.tls, else plaintext to the broker
+  std::optional<std::int32_t> out_of_range_node_;  // port routing: a response named a broker with no pool port
 
   kafka::RequestTracker requests_;
   kafka::InFlightQueue in_flight_;

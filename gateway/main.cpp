@@ -51,8 +51,9 @@ int usage_error(const std::string& message) {
 // problems `run` would (the config loader itself stays free of OpenSSL).
 void check_certificates(const kedge::Config& config) {
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    if (!config.listeners[i].tls) continue;  // a plaintext port-routed listener
     try {
-      kedge::certs::make_server_context(config.listeners[i].tls.cert, config.listeners[i].tls.key);
+      kedge::certs::make_server_context(config.listeners[i].tls->cert, config.listeners[i].tls->key);
     } catch (const kedge::certs::TlsSetupError& e) {
       throw kedge::ConfigError(fmt::format("listeners[{}].tls: {}", i, e.what()));
     }
@@ -64,6 +65,17 @@ void check_certificates(const kedge::Config& config) {
       kedge::certs::make_server_context(tls->cert, tls->key);
     } catch (const kedge::certs::TlsSetupError& e) {
       throw kedge::ConfigError(fmt::format("virtual_clusters[{}].tls: {}", i, e.what()));
+    }
+  }
+  for (std::size_t i = 0; i < config.virtual_clusters.size(); ++i) {
+    const auto& upstream = config.virtual_clusters[i].backend.tls;
+    if (!upstream) continue;
+    try {
+      kedge::certs::make_client_context(kedge::certs::ClientTlsFiles{
+          upstream->ca_file, upstream->client_cert ? std::optional(upstream->client_cert->cert) : std::nullopt,
+          upstream->client_cert ? std::optional(upstream->client_cert->key) : std::nullopt, upstream->verify});
+    } catch (const kedge::certs::TlsSetupError& e) {
+      throw kedge::ConfigError(fmt::format("virtual_clusters[{}].backend.tls: {}", i, e.what()));
     }
   }
 }

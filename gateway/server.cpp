@@ -117,42 +117,89 @@ std::string Server::bind_listeners() {
   return {};
 }
 
+namespace {
+
+// Binds and listens on one SO_REUSEPORT socket owned by `handle`.
+std::string listen_reuseport(uv_loop_t* loop, uv_tcp_t* handle, void* data, const HostPort& bind,
+                             uv_connection_cb on_connection) {
+  std::string error;
+  const int fd = open_reuseport_socket(bind, error);
+  if (fd < 0) return error;
+  uv_tcp_init(loop, handle);
+  handle->data = data;
+  int rc = uv_tcp_open(handle, fd);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(handle), 1024, on_connection);
+  return rc == 0 ? std::string() : std::string(uv_strerror(rc));
+}
+
+}  // namespace
+
 std::string Server::open_listener(const std::shared_ptr<const ListenerSettings>& settings) {
   const ListenerConfig& config = settings->config;
-  std::string error;
-  const int fd = open_reuseport_socket(config.bind, error);
   auto socket = std::make_unique<ListenerSocket>();
   socket->server = this;
   socket->name = config.name;
   socket->bind = config.bind;
   socket->settings = settings;
-  int rc = 0;
-  if (fd >= 0) {
-    uv_tcp_init(&loop_, &socket->handle);
-    socket->handle.data = socket.get();
-    rc = uv_tcp_open(&socket->handle, fd);
-    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&socket->handle), 1024, on_new_connection);
-    if (rc != 0) {
-      error = uv_strerror(rc);
-      close_listener(std::move(socket));
-    }
-  }
+  std::string error = listen_reuseport(&loop_, &socket->handle, socket.get(), config.bind, on_new_connection);
   if (!error.empty()) {
+    close_listener(std::move(socket));
     return fmt::format("listener {}: cannot listen on {}: {}", config.name, config.bind.to_string(), error);
   }
+  if (const auto& routing = config.port_routing) {
+    // The whole pool is bound eagerly: a client reconnecting straight to a
+    // broker port after a kedge restart must be accepted before discovery ran.
+    for (std::int32_t node_id = 0; node_id <= routing->max_node_id; ++node_id) {
+      auto pool_socket = std::make_unique<BrokerPortSocket>();
+      pool_socket->listener = socket.get();
+      pool_socket->node_id = node_id;
+      HostPort bind = config.bind;
+      bind.port = *broker_port(*routing, node_id);
+      BrokerPortSocket* raw = pool_socket.get();
+      socket->broker_sockets.push_back(std::move(pool_socket));
+      error = listen_reuseport(&loop_, &raw->handle, raw, bind, on_new_broker_port_connection);
+      if (!error.empty()) {
+        close_listener(std::move(socket));
+        return fmt::format("listener {}: cannot listen on {} (port of broker {}): {}", config.name,
+                           bind.to_string(), node_id, error);
+      }
+    }
+  }
   if (worker_index_ == 0) {
-    log::info("listener {} on {} (advertised port {})", config.name, config.bind.to_string(),
-              config.advertised_port);
+    if (const auto& routing = config.port_routing) {
+      log::info("listener {} on {} ({}, port routing for virtual cluster {}): bootstrap port {}, broker N on port "
+                "{} + N for N in 0..{}, advertised as {}:<port>",
+                config.name, config.bind.to_string(), config.tls ? "TLS" : "plaintext", routing->virtual_cluster,
+                config.bind.port, routing->broker_port_base, routing->max_node_id, routing->advertised_host);
+    } else {
+      log::info("listener {} on {} (advertised port {}, TLS, SNI routing{})", config.name, config.bind.to_string(),
+                config.advertised_port,
+                config.proxy_protocol == ProxyProtocolMode::off
+                    ? std::string()
+                    : fmt::format(", PROXY protocol {}", to_string(config.proxy_protocol)));
+    }
   }
   listeners_[config.name] = std::move(socket);
   return {};
 }
 
 void Server::close_listener(std::unique_ptr<ListenerSocket> listener) {
-  auto* handle = reinterpret_cast<uv_handle_t*>(&listener->handle);
-  if (handle->loop == nullptr) return;  // never initialised
-  handle->data = listener.release();   // freed once libuv is done with the handle
-  uv_close(handle, [](uv_handle_t* closed) { delete static_cast<ListenerSocket*>(closed->data); });
+  // Freed once libuv is done with every socket of the listener.
+  ListenerSocket* owned = listener.release();
+  auto on_closed = [](uv_handle_t* closed) {
+    auto* socket = static_cast<ListenerSocket*>(closed->data);
+    if (--socket->open_handles == 0) delete socket;
+  };
+  auto close_one = [&](uv_tcp_t* handle) {
+    auto* raw = reinterpret_cast<uv_handle_t*>(handle);
+    if (raw->loop == nullptr || uv_is_closing(raw)) return;  // never initialised
+    raw->data = owned;
+    owned->open_handles++;
+    uv_close(raw, on_closed);
+  };
+  close_one(&owned->handle);
+  for (auto& pool_socket : owned->broker_sockets) close_one(&pool_socket->handle);
+  if (owned->open_handles == 0) delete owned;
 }
 
 void Server::adopt_clusters(const Snapshot& next) {
@@ -173,7 +220,7 @@ void Server::adopt_clusters(const Snapshot& next) {
       runtime->discovery =
           std::make_unique<Discovery>(&loop_, settings->config.name, settings->config.backend, runtime->registry,
                                       next.config.limits.max_frame_bytes,
-                                      next.config.limits.upstream_connect_timeout_ms);
+                                      next.config.limits.upstream_connect_timeout_ms, settings->upstream_ctx.get());
     }
     runtime->settings = settings;  // new certificate / host names for new connections
     adopted.push_back(std::move(runtime));
@@ -198,7 +245,8 @@ void Server::apply(std::shared_ptr<const Snapshot> next) {
   for (auto it = listeners_.begin(); it != listeners_.end();) {
     auto match = wanted.find(it->first);
     const bool keep = match != wanted.end() && match->second->config.bind.host == it->second->bind.host &&
-                      match->second->config.bind.port == it->second->bind.port;
+                      match->second->config.bind.port == it->second->bind.port &&
+                      same_sockets(match->second->config, it->second->settings->config);
     if (keep) {
       it->second->settings = match->second;
       wanted.erase(match);
@@ -223,7 +271,8 @@ void Server::apply(std::shared_ptr<const Snapshot> next) {
     auto socket = listeners_.find(listener->config.name);
     const bool listener_gone = socket == listeners_.end() ||
                                socket->second->bind.port != listener->config.bind.port ||
-                               socket->second->bind.host != listener->config.bind.host;
+                               socket->second->bind.host != listener->config.bind.host ||
+                               !same_routing(socket->second->settings->config, listener->config);
     if (listener_gone || connection->cluster_retired()) affected.push_back(id);
   }
   for (std::uint64_t id : affected) {
@@ -245,10 +294,20 @@ void Server::on_new_connection(uv_stream_t* stream, int status) {
     log::warn("listener {}: accept error: {}", listener->name, uv_strerror(status));
     return;
   }
-  listener->server->accept_on(*listener);
+  listener->server->accept_on(*listener, stream, std::nullopt);
 }
 
-void Server::accept_on(ListenerSocket& listener) {
+void Server::on_new_broker_port_connection(uv_stream_t* stream, int status) {
+  auto* socket = static_cast<BrokerPortSocket*>(stream->data);
+  if (status < 0) {
+    log::warn("listener {}: accept error on the port of broker {}: {}", socket->listener->name, socket->node_id,
+              uv_strerror(status));
+    return;
+  }
+  socket->listener->server->accept_on(*socket->listener, stream, socket->node_id);
+}
+
+void Server::accept_on(ListenerSocket& listener, uv_stream_t* stream, std::optional<std::int32_t> port_node_id) {
   if (draining_) return;
   const std::uint64_t id = next_connection_id_++;
   // Connection ids are unique per process: the worker index is in the low bits.
@@ -259,7 +318,7 @@ void Server::accept_on(ListenerSocket& listener) {
   ListenerStats& counters = stats_.listener(listener.name);
   counters.connections_accepted++;
   counters.connections_active++;
-  raw->accept_from(reinterpret_cast<uv_stream_t*>(&listener.handle));
+  raw->accept_from(stream, port_node_id);
 }
 
 // Graceful drain (SIGTERM): stop accepting, then ask connections to finish
@@ -348,6 +407,13 @@ void Server::probe_backends() {
       }
     });
   }
+}
+
+std::optional<std::size_t> Server::cluster_index(std::string_view name) const {
+  for (std::size_t i = 0; i < snapshot_->clusters.size(); ++i) {
+    if (snapshot_->clusters[i]->config.name == name) return i;
+  }
+  return std::nullopt;
 }
 
 GatewaySnapshot Server::collect() const {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -34,14 +35,27 @@ namespace kedge {
 class Connection;
 class Server;
 
-// A bound, listening socket of this worker. Settings are swapped on reload
-// (new certificate, advertised port) while the socket stays open.
+struct ListenerSocket;
+
+// One socket of a port-routed listener's broker pool: accepting on it means
+// "broker node_id" before a byte is read (docs/routing.md).
+struct BrokerPortSocket {
+  ListenerSocket* listener = nullptr;
+  std::int32_t node_id = 0;
+  uv_tcp_t handle{};
+};
+
+// A bound, listening socket of this worker (plus, for port routing, its broker
+// pool). Settings are swapped on reload (new certificate, advertised port)
+// while the sockets stay open.
 struct ListenerSocket {
   Server* server = nullptr;
   std::string name;
   HostPort bind;
   uv_tcp_t handle{};
   std::shared_ptr<const ListenerSettings> settings;
+  std::vector<std::unique_ptr<BrokerPortSocket>> broker_sockets;  // port routing: broker_port_base + id
+  int open_handles = 0;  // freed when the last of its sockets has closed
 };
 
 // A virtual cluster's backend state on this worker. Kept across reloads while
@@ -63,6 +77,7 @@ struct LoopBuffers {
   std::unique_ptr<char[]> socket_read{new char[kSize]};
   std::unique_ptr<char[]> plaintext{new char[kSize]};
   std::unique_ptr<char[]> ciphertext{new char[kSize]};
+  std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
 };
 
 class Server {
@@ -92,6 +107,8 @@ class Server {
   const Config& config() const { return snapshot_->config; }
   // The runtime of the current snapshot's cluster `index`.
   const std::shared_ptr<ClusterRuntime>& cluster(std::size_t index) { return clusters_[index]; }
+  // Index of the named virtual cluster in the current snapshot.
+  std::optional<std::size_t> cluster_index(std::string_view name) const;
   WorkerStats& stats() { return stats_; }
   // This worker's part of what the admin API shows (listeners bound here,
   // brokers learned here, counters of this loop), aligned with the current
@@ -105,7 +122,8 @@ class Server {
 
  private:
   static void on_new_connection(uv_stream_t* listener, int status);
-  void accept_on(ListenerSocket& listener);
+  static void on_new_broker_port_connection(uv_stream_t* stream, int status);
+  void accept_on(ListenerSocket& listener, uv_stream_t* stream, std::optional<std::int32_t> port_node_id);
   std::string open_listener(const std::shared_ptr<const ListenerSettings>& settings);
   void close_listener(std::unique_ptr<ListenerSocket> listener);
   void adopt_clusters(const Snapshot& next);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "gateway/log.h"
+
 namespace kedge {
 namespace {
 
@@ -31,7 +33,29 @@ bool same_backend(const BackendConfig& a, const BackendConfig& b) {
       return false;
     }
   }
-  return true;
+  if (a.discovery != b.discovery || a.pattern != b.pattern || a.tls.has_value() != b.tls.has_value()) return false;
+  if (!a.tls) return true;
+  // A changed CA, client certificate or name is another trust decision: connections made under the old one drain.
+  const UpstreamTlsConfig& x = *a.tls;
+  const UpstreamTlsConfig& y = *b.tls;
+  const bool same_client_cert = x.client_cert.has_value() == y.client_cert.has_value() &&
+                                (!x.client_cert || (x.client_cert->cert == y.client_cert->cert &&
+                                                    x.client_cert->key == y.client_cert->key));
+  return x.ca_file == y.ca_file && same_client_cert && x.server_name == y.server_name && x.verify == y.verify;
+}
+
+bool same_sockets(const ListenerConfig& a, const ListenerConfig& b) {
+  if (a.port_routing.has_value() != b.port_routing.has_value()) return false;
+  if (!a.port_routing) return true;
+  return a.port_routing->broker_port_base == b.port_routing->broker_port_base &&
+         a.port_routing->max_node_id == b.port_routing->max_node_id;
+}
+
+bool same_routing(const ListenerConfig& a, const ListenerConfig& b) {
+  if (!same_sockets(a, b)) return false;
+  if (!a.port_routing) return true;
+  return a.port_routing->virtual_cluster == b.port_routing->virtual_cluster &&
+         a.port_routing->advertised_host == b.port_routing->advertised_host;
 }
 
 std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t generation) {
@@ -44,15 +68,31 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
     auto settings = std::make_shared<ClusterSettings>();
     settings->config = vc;
     if (vc.tls) settings->ctx = server_context(*vc.tls, fmt::format("virtual_clusters[{}].tls", i));
+    if (const auto& upstream = vc.backend.tls) {
+      try {
+        settings->upstream_ctx = certs::make_client_context(certs::ClientTlsFiles{
+            upstream->ca_file, upstream->client_cert ? std::optional(upstream->client_cert->cert) : std::nullopt,
+            upstream->client_cert ? std::optional(upstream->client_cert->key) : std::nullopt, upstream->verify});
+      } catch (const certs::TlsSetupError& e) {
+        throw ConfigError(fmt::format("virtual_clusters[{}].backend.tls: {}", i, e.what()));
+      }
+      if (!upstream->verify) {
+        log::warn("virtual cluster {}: backend.tls.verify is false: broker certificates and host names are NOT "
+                  "checked (anyone on the path to the brokers can impersonate them)",
+                  vc.name);
+      }
+    }
     snapshot->clusters.push_back(std::move(settings));
   }
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     auto settings = std::make_shared<ListenerSettings>();
     settings->config = config.listeners[i];
-    const std::string path = fmt::format("listeners[{}].tls", i);
-    settings->default_ctx = server_context(settings->config.tls, path);
-    settings->reject_ctx = server_context(settings->config.tls, path);
-    SSL_CTX_set_client_hello_cb(settings->reject_ctx.get(), refuse_client_hello, nullptr);
+    if (const auto& tls = settings->config.tls) {
+      const std::string path = fmt::format("listeners[{}].tls", i);
+      settings->default_ctx = server_context(*tls, path);
+      settings->reject_ctx = server_context(*tls, path);
+      SSL_CTX_set_client_hello_cb(settings->reject_ctx.get(), refuse_client_hello, nullptr);
+    }
     snapshot->listeners.push_back(std::move(settings));
   }
   snapshot->config = std::move(config);

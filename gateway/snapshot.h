@@ -21,13 +21,14 @@ namespace kedge {
 
 struct ListenerSettings {
   ListenerConfig config;
-  certs::SslCtxPtr default_ctx;  // the listener's certificate
+  certs::SslCtxPtr default_ctx;  // the listener's certificate (null: plaintext listener)
   certs::SslCtxPtr reject_ctx;   // answers any ClientHello with unrecognized_name
 };
 
 struct ClusterSettings {
   VirtualClusterConfig config;
-  certs::SslCtxPtr ctx;  // per-cluster certificate, or null to use the listener's
+  certs::SslCtxPtr ctx;           // per-cluster certificate, or null to use the listener's
+  certs::SslCtxPtr upstream_ctx;  // backend.tls client context, or null for plaintext brokers
 };
 
 struct Snapshot {
@@ -44,5 +45,9 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
 
 // True if two backends are the same (a connection on one may continue on the other).
 bool same_backend(const BackendConfig& a, const BackendConfig& b);
+// True if two listener configs bind the same port-routing pool (or neither has one).
+bool same_sockets(const ListenerConfig& a, const ListenerConfig& b);
+// True if two listener configs route the same way (same pool, cluster and advertised host).
+bool same_routing(const ListenerConfig& a, const ListenerConfig& b);
 
 }  // namespace kedge

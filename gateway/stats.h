@@ -28,6 +28,8 @@ namespace kedge {
   X(tls_handshake_failed, "TLS handshake failed")                               \
   X(unknown_broker, "broker id not known to the backend")                       \
   X(upstream_connect_failed, "could not connect to the backend")                \
+  X(upstream_tls_failed, "TLS handshake with the backend failed")               \
+  X(node_id_out_of_range, "broker id outside the listener's port pool")         \
   X(frame_error, "Kafka framing or protocol error")                             \
   X(config_changed, "a reload removed or changed its virtual cluster or listener") \
   X(proxy_header_missing, "listener requires a PROXY header, none was sent")    \

@@ -1,5 +1,6 @@
 #include "gateway/supervisor.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -27,6 +28,21 @@ std::uint64_t unix_now_ms() {
 // How long the admin API waits for a worker's part before answering without
 // it. A worker answers within one loop turn; this only bounds a stuck one.
 constexpr auto kCollectTimeout = std::chrono::seconds(2);
+
+// Every worker binds every listener, and a port-routed listener binds
+// 1 + max_node_id + 1 sockets: make sure the descriptor limit leaves room for
+// them and for connections (soft limit -> hard limit).
+void raise_descriptor_limit(std::size_t listening_sockets) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur >= limit.rlim_max || limit.rlim_cur >= listening_sockets + 4096) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    log::info("raised the open-file limit from {} to {} for {} listening sockets", before, limit.rlim_cur,
+              listening_sockets);
+  }
+}
 
 unsigned effective_workers(unsigned configured) {
   if (configured != 0) return configured;
@@ -73,6 +89,11 @@ std::vector<Supervisor::FileStamp> Supervisor::stamp(const std::vector<std::file
 int Supervisor::run() {
   std::signal(SIGPIPE, SIG_IGN);
   const unsigned count = effective_workers(snapshot_->config.workers);
+  std::size_t sockets = 0;
+  for (const auto& listener : snapshot_->config.listeners) {
+    sockets += 1 + (listener.port_routing ? static_cast<std::size_t>(listener.port_routing->max_node_id) + 1 : 0);
+  }
+  raise_descriptor_limit(sockets * count);
   for (unsigned i = 0; i < count; ++i) {
     workers_.push_back(std::make_unique<Server>(i, snapshot_));
     if (std::string error = workers_.back()->bind_listeners(); !error.empty()) {

@@ -108,8 +108,8 @@ TEST_CASE("the documented example loads with every field", "[config]") {
   CHECK(listener.bind.host == "0.0.0.0");
   CHECK(listener.bind.port == 9092);
   CHECK(listener.advertised_port == 9092);
-  CHECK(listener.tls.cert == tree.dir.path() / "tls/wildcard.pem");
-  CHECK(listener.tls.key == tree.dir.path() / "tls/wildcard.key");
+  CHECK(listener.tls->cert == tree.dir.path() / "tls/wildcard.pem");
+  CHECK(listener.tls->key == tree.dir.path() / "tls/wildcard.key");
 
   REQUIRE(config.virtual_clusters.size() == 2);
   const kedge::VirtualClusterConfig& alpha = config.virtual_clusters[0];
@@ -219,15 +219,15 @@ TEST_CASE("relative file paths resolve against the config file's folder", "[conf
   const kedge::Config config = kedge::load_config(file);
 
   // then: normalised absolute paths, independent of the working directory
-  CHECK(config.listeners[0].tls.cert == dir.path() / "certs/listener.pem");
-  CHECK(config.listeners[0].tls.key == dir.path() / "certs/listener.key");
+  CHECK(config.listeners[0].tls->cert == dir.path() / "certs/listener.pem");
+  CHECK(config.listeners[0].tls->key == dir.path() / "certs/listener.key");
   REQUIRE(config.virtual_clusters[1].tls.has_value());
   CHECK(config.virtual_clusters[1].tls->cert == dir.path() / "etc/kedge/tls/beta.pem");
   CHECK(config.virtual_clusters[1].tls->key == absolute_key);
 
   SECTION("parse_config resolves against the folder of the origin it is given") {
     const kedge::Config parsed = kedge::parse_config(document.dump(), file);
-    CHECK(parsed.listeners[0].tls.cert == dir.path() / "certs/listener.pem");
+    CHECK(parsed.listeners[0].tls->cert == dir.path() / "certs/listener.pem");
   }
   SECTION("the same relative name against a different folder is not found") {
     const fs::path elsewhere = dir.write("other/kedge.json", document.dump());
@@ -251,9 +251,10 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
       {"unknown top-level key", [](json& d) { d["listener"] = json::array(); },
        "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, admin, workers)"},
       {"misspelt listener key", [](json& d) { d["listeners"][0]["advertized_port"] = 1; },
-       "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls, proxy_protocol)"},
+       "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls, routing, "
+       "proxy_protocol)"},
       {"unknown backend key", [](json& d) { d["virtual_clusters"][1]["backend"]["sasl"] = true; },
-       "virtual_clusters[1].backend.sasl: unknown key (allowed here: bootstrap_servers)"},
+       "virtual_clusters[1].backend.sasl: unknown key (allowed here: bootstrap_servers, tls, discovery)"},
       {"unknown tls key", [](json& d) { d["listeners"][0]["tls"]["ca"] = "x"; },
        "listeners[0].tls.ca: unknown key (allowed here: cert, key)"},
       {"unknown limits key", [](json& d) { d["limits"] = {{"max_frame_size", 1}}; },
@@ -297,7 +298,8 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
       {"no virtual_clusters", [](json& d) { d.erase("virtual_clusters"); },
        "virtual_clusters: missing (this key is required)"},
       {"listener without tls", [](json& d) { d["listeners"][0].erase("tls"); },
-       "listeners[0].tls: missing (this key is required)"},
+       "listeners[0].tls: missing (SNI routing needs TLS; a plaintext listener needs \"routing\": {\"mode\": "
+       "\"port\", ...})"},
       {"listener without bind", [](json& d) { d["listeners"][0].erase("bind"); },
        "listeners[0].bind: missing (this key is required)"},
       {"tls without key", [](json& d) { d["listeners"][0]["tls"].erase("key"); },
