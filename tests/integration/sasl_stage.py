@@ -19,6 +19,8 @@ Per connection (a state machine; any violation closes the connection, as a Kafka
                      `authzid NUL authcid NUL passwd`, checked against the user table. SCRAM-SHA-256/-512
                      (RFC 5802, RFC 7677): client-first -> server-first (salt, iterations, combined nonce),
                      client-final -> channel-binding, nonce and ClientProof checked against the stored keys
+                     (--scram-nonce kafka3, the default, also takes librdkafka < 2.6.1's repeated client
+                     nonce as Kafka 3.x brokers did; strict = RFC 5802 only)
                      (only StoredKey/ServerKey are kept, as a real server does), then server-final carrying
                      ServerSignature. Wrong credentials -> error 58 SASL_AUTHENTICATION_FAILED with a
                      message, then close.
@@ -27,6 +29,7 @@ Per connection (a state machine; any violation closes the connection, as a Kafka
 Command line:
   sasl_stage.py --listen HOST:PORT --upstream HOST:PORT --user NAME:PASSWORD [--user ...]
                 [--mechanisms PLAIN,SCRAM-SHA-256,SCRAM-SHA-512] [--scram-iterations 4096] [--name TAG]
+                [--scram-nonce kafka3|strict]
 Prints `LISTENING HOST:PORT` on stdout once the socket listens (PORT 0 picks a free port). Logs one line per
 connection event on stderr (mechanism, user, outcome) and never a password or a token.
 
@@ -270,7 +273,8 @@ class ScramServer:
     An unknown user gets a made-up salt and fails only at final(), so the exchange does not reveal which
     user names exist (RFC 5802 §9 discusses this)."""
 
-    def __init__(self, mechanism, credentials, server_nonce=None, iterations=4096):
+    def __init__(self, mechanism, credentials, server_nonce=None, iterations=4096,
+                 accept_repeated_client_nonce=False):
         self.mechanism = mechanism
         self.hash_name = SCRAM_HASHES[mechanism]
         self.credentials = credentials
@@ -279,6 +283,8 @@ class ScramServer:
         self.user = None
         self.credential = None
         self.stage = "first"
+        self.accept_repeated_client_nonce = accept_repeated_client_nonce
+        self.repeated_client_nonce = False
 
     def first(self, message):
         """client-first-message -> server-first-message (str)."""
@@ -303,7 +309,8 @@ class ScramServer:
         if authzid and scram_unescape(authzid[2:]) != self.user:
             raise ScramFailure("authorization identity differs from the user")
         self.client_first_bare = bare
-        self.nonce = attributes[1][2:] + self.server_nonce
+        self.client_nonce = attributes[1][2:]
+        self.nonce = self.client_nonce + self.server_nonce
         self.credential = self.credentials(self.user)
         if self.credential is None:  # unknown user: proceed with a fake salt, fail at final()
             salt, iterations = os.urandom(16), self.iterations
@@ -326,7 +333,13 @@ class ScramServer:
         if attributes.get("c") != base64.b64encode(self.gs2_header.encode()).decode():
             raise ScramFailure("channel binding data mismatch")
         if attributes.get("r") != self.nonce:
-            raise ScramFailure("nonce mismatch")
+            # librdkafka before 2.6.1 echoes client-nonce + combined-nonce (the client nonce twice,
+            # confluentinc/librdkafka#4895); Kafka 3.x brokers accepted it (nonce().endsWith(...)), Kafka 4.x
+            # does not. Accepted in exactly that form when allowed, so Debian's librdkafka 2.0.2 clients work.
+            doubled = self.client_nonce + self.nonce
+            if not (self.accept_repeated_client_nonce and attributes.get("r") == doubled):
+                raise ScramFailure("nonce mismatch")
+            self.repeated_client_nonce = True
         if self.credential is None:
             raise ScramFailure("unknown user")
         auth_message = f"{self.client_first_bare},{self.server_first},{without_proof}".encode()
@@ -516,7 +529,8 @@ class Session:
             return b"", user
         if self.scram is None:
             self.scram = ScramServer(self.mechanism, users.scram[self.mechanism].get,
-                                     iterations=self.stage.iterations)
+                                     iterations=self.stage.iterations,
+                                     accept_repeated_client_nonce=self.stage.scram_nonce == "kafka3")
             try:
                 return self.scram.first(token).encode(), None
             except (ScramFailure, UnicodeDecodeError) as error:
@@ -527,12 +541,16 @@ class Session:
         except (ScramFailure, UnicodeDecodeError) as error:
             self.fail(correlation_id, api_version, f"user {self.scram.user}: {error}")
             return None
+        if self.scram.repeated_client_nonce:
+            log(self.stage.name, f"{self.tag}: client-final nonce repeats the client nonce (librdkafka < 2.6.1, "
+                                 "confluentinc/librdkafka#4895); accepted as Kafka 3.x brokers do")
         return reply.encode(), self.scram.user
 
 
 class Stage:
-    def __init__(self, name, listen, upstream, users, mechanisms, iterations):
+    def __init__(self, name, listen, upstream, users, mechanisms, iterations, scram_nonce="kafka3"):
         self.name, self.upstream, self.mechanisms, self.iterations = name, upstream, mechanisms, iterations
+        self.scram_nonce = scram_nonce
         self.users = UserTable(users, iterations)
         self.listener = socket.create_server(listen, reuse_port=False)
         self.listener.listen(64)
@@ -568,12 +586,16 @@ def main(argv):
     parser.add_argument("--mechanisms", default=",".join(ALL_MECHANISMS))
     parser.add_argument("--scram-iterations", type=int, default=4096)
     parser.add_argument("--name", default="stage")
+    parser.add_argument("--scram-nonce", choices=("kafka3", "strict"), default="kafka3",
+                        help="kafka3: also accept librdkafka<2.6.1's repeated client nonce, as Kafka 3.x did; "
+                             "strict: RFC 5802 equality only, as Kafka 4.x")
     args = parser.parse_args(argv)
     mechanisms = tuple(item for item in args.mechanisms.split(",") if item)
     unknown = [item for item in mechanisms if item not in ALL_MECHANISMS]
     if unknown:
         parser.error(f"unknown mechanisms {unknown}")
-    stage = Stage(args.name, args.listen, args.upstream, args.user, mechanisms, args.scram_iterations)
+    stage = Stage(args.name, args.listen, args.upstream, args.user, mechanisms, args.scram_iterations,
+                  args.scram_nonce)
     host, port = stage.listener.getsockname()[:2]
     log(args.name, f"listening on {host}:{port} -> {args.upstream[0]}:{args.upstream[1]}, mechanisms "
                    f"{','.join(mechanisms)}, users {','.join(name for name, _ in args.user)}")

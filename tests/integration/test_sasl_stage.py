@@ -19,6 +19,8 @@
 Usage: test_sasl_stage.py   (KEDGE_MOCK_CLUSTER_RDK212 / KEDGE_KCLIENT_RDK212 from ctest, or KEDGE_BUILD_DIR)
 """
 import base64
+import hashlib
+import hmac
 import os
 import socket
 import struct
@@ -64,6 +66,25 @@ def check_rfc7677(checks):
     checks.record("RFC 7677: a different nonce is refused",
                   refused("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", "rOprNGfwEbeRWgbNEkqOxx")
                   == "nonce mismatch")
+    # librdkafka < 2.6.1 echoes client-nonce + combined nonce (confluentinc/librdkafka#4895). A client-side
+    # proof over that form (RFC 5802 §3, computed here independently) is accepted in kafka3 mode only.
+    def doubled_nonce_outcome(accept):
+        other = sasl_stage.ScramServer("SCRAM-SHA-256", {"user": credential}.get, server_nonce="SRV",
+                                       accept_repeated_client_nonce=accept)
+        other.first(b"n,,n=user,r=CLI")
+        salted = hashlib.pbkdf2_hmac("sha256", b"pencil", base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096)
+        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+        without_proof = "c=biws,r=CLICLISRV"
+        auth_message = f"n=user,r=CLI,{other.server_first},{without_proof}".encode()
+        signature = hmac.new(hashlib.sha256(client_key).digest(), auth_message, "sha256").digest()
+        proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature))).decode()
+        try:
+            return other.final(f"{without_proof},p={proof}".encode())[:2]
+        except sasl_stage.ScramFailure as error:
+            return str(error)
+    checks.record("SCRAM: librdkafka<2.6.1's repeated client nonce accepted in kafka3 mode, refused when strict",
+                  doubled_nonce_outcome(True) == "v=" and doubled_nonce_outcome(False) == "nonce mismatch",
+                  f"{doubled_nonce_outcome(True)} / {doubled_nonce_outcome(False)}")
     unknown = sasl_stage.ScramServer("SCRAM-SHA-256", {}.get)
     unknown.first(b"n,,n=mallory,r=abc")
     try:
