@@ -3,7 +3,7 @@
 // Built once per librdkafka version (kclient_rdk20, kclient_rdk212) so the same assertions run
 // against the old and the new client. pyclient.py implements the same interface and output.
 //
-//   produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [-X k=v ...]
+//   produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [--rate PER_S] [-X k=v ...]
 //   consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]
 //            [--linger-ms MS] [-X k=v ...]
 //   metadata --bootstrap B [--topic T] [--timeout-ms MS] [-X k=v ...]
@@ -15,7 +15,9 @@
 //   metadata: `broker <id> <host>:<port>` per broker, `topic <name> <partitions>` per topic,
 //             `partition <topic> <id> <leader>` per partition, then `metadata ok=1 brokers=<n> topics=<n>`.
 // Message i (0 <= i < N) has key and value `P-<i>`; produce pins it to partition i % partitions so every
-// partition carries traffic. Exit status is 0 only when ok=1.
+// partition carries traffic. --rate paces produce to PER_S messages per second (default 0 = as fast as
+// possible), so a producer can run through a disruption instead of finishing before it. Exit status is 0 only
+// when ok=1.
 // Every -X k=v is handed to rd_kafka_conf_set unchanged (e.g. security.protocol=SSL, ssl.ca.location=...).
 
 #include <librdkafka/rdkafka.h>
@@ -44,13 +46,15 @@ struct Options {
     long count = -1;
     int timeout_ms = 30000;
     int linger_ms = 1000;
+    long rate_per_s = 0;  // produce: messages per second, 0 = unpaced
     std::vector<std::pair<std::string, std::string>> properties;
 };
 
 [[noreturn]] void usage(const std::string& reason) {
     std::fprintf(stderr,
                  "kclient: %s\n"
-                 "usage: kclient produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [-X k=v]...\n"
+                 "usage: kclient produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS]"
+                 " [--rate PER_S] [-X k=v]...\n"
                  "       kclient consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]"
                  " [--linger-ms MS] [-X k=v]...\n"
                  "       kclient metadata --bootstrap B [--topic T] [--timeout-ms MS] [-X k=v]...\n",
@@ -89,6 +93,8 @@ Options parse_options(int argc, char** argv) {
             options.count = parse_number(value, 0, 100000000, "--count/--expect");
         else if (arg == "--timeout-ms")
             options.timeout_ms = static_cast<int>(parse_number(value, 1, 3600000, "--timeout-ms"));
+        else if (arg == "--rate")
+            options.rate_per_s = parse_number(value, 0, 1000000, "--rate");
         else if (arg == "--linger-ms")
             options.linger_ms = static_cast<int>(parse_number(value, 0, 600000, "--linger-ms"));
         else if (arg == "-X") {
@@ -209,7 +215,15 @@ int run_produce(const Options& options) {
     std::optional<int> partitions = partition_count(handle, options.topic, options.timeout_ms);
     long enqueue_failures = 0;
     if (partitions) {
+        const auto started = std::chrono::steady_clock::now();
         for (long i = 0; i < options.count; i++) {
+            if (options.rate_per_s > 0) {
+                // Message i is due at started + i/rate; serve delivery reports while waiting.
+                const auto due = started + std::chrono::microseconds(i * 1000000 / options.rate_per_s);
+                for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now())
+                    rd_kafka_poll(handle, static_cast<int>(
+                                              std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
+            }
             std::string text = message_text(options.prefix, i);
             for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(

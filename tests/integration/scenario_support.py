@@ -114,3 +114,62 @@ def connected_addresses(stderr_text):
 def require(condition, message):
     if not condition:
         raise TopologyError(message)
+
+
+DEBUG_BROKER = ["-X", "debug=broker"]  # librdkafka logs every connect attempt: "Connecting to ipv4#ADDR:PORT"
+# kclient/pyclient output that may legitimately follow a leader move, see test_gateway_leader_moves.check_consumed
+COMMITS_AFTER_MOVES = {"ok", "_NO_OFFSET", "FENCED_LEADER_EPOCH"}
+
+
+class ContinuousTraffic:
+    """One paced idempotent producer (acks=all, kclient --rate) and one group consumer of the same prefix,
+    both kclient_rdk212 with debug=broker, running through kedge while a test disturbs the system.
+
+    "No record lost / consumed once" is judged from the clients' own accounting: the producer's delivery
+    reports (delivered == count, failed == 0) and the consumer's set of unique keys `prefix-<i>` (unique ==
+    count, duplicates == 0, bad == 0)."""
+
+    def __init__(self, topo, name, bootstrap, topic, count, rate, ca, producer_network="a", consumer_network="b",
+                 timeout_ms=80000, client="kclient_rdk212"):
+        self.topo, self.name, self.count = topo, name, count
+        common = [*ssl_args(ca), *DEBUG_BROKER]
+        self.producer = popen_in(topo, producer_network, client_produce_argv(
+            client, bootstrap, topic, count, name, timeout_ms, "--rate", rate, "-X", "enable.idempotence=true",
+            "-X", "acks=all", *common))
+        self.consumer = popen_in(topo, consumer_network, client_consume_argv(
+            client, bootstrap, topic, f"g-{name}", count, name, timeout_ms, *common))
+
+    def finish(self, timeout=90):
+        self.produced = finish(self.topo, self.producer, f"{self.name}-produce", timeout)
+        self.consumed = finish(self.topo, self.consumer, f"{self.name}-consume", timeout)
+        return self
+
+    def record(self, checks, commit_allowed=frozenset({"ok"})):
+        ok, detail = produced_all(self.produced, self.count)
+        checks.record(f"{self.name}: idempotent producer (acks=all) got a delivery report for all {self.count}",
+                      ok, detail or self.produced[2].strip()[-400:])
+        ok, detail = consumed_once(self.consumed, self.count)
+        checks.record(f"{self.name}: consumer received every acknowledged record exactly once", ok,
+                      detail or self.consumed[2].strip()[-400:])
+        commit = summary_fields(self.consumed[1], "consume").get("commit")
+        checks.record(f"{self.name}: final offset commit in {sorted(commit_allowed)}", commit in commit_allowed,
+                      f"commit={commit}")
+
+    def stderr(self):
+        return self.produced[2] + self.consumed[2]
+
+
+def check_clients_saw_only_kedge(checks, topo, stderr_text, ports):
+    """Clients (debug=broker) connected only to kedge's gateway addresses and never saw 127.0.0.1."""
+    connects = connected_addresses(stderr_text)
+    allowed = {f"ipv4#{topo.gateway_ip(network)}:{port}" for network in topo.CLIENT_NETWORKS for port in ports}
+    checks.record("clients connected to kedge's addresses only", bool(connects) and connects <= allowed,
+                  f"{sorted(connects)}")
+    leaked = [line for line in stderr_text.splitlines() if "127.0.0.1" in line]
+    checks.record("client output never mentions 127.0.0.1 (the backend's real addresses)", not leaked,
+                  "; ".join(leaked[:3]))
+
+
+def kedge_errors(log_text):
+    return [line for line in log_text.splitlines()
+            if " ERROR " in line or "client request stream error" in line or " broker response to " in line]

@@ -155,7 +155,7 @@ def main():
                       f"{failures} refusals")
 
         time.sleep(0.3)
-        checks.record("kedge still running", kedge.alive(), kedge.log_text()[-400:])
+        checks.record("kedge still running", kedge.alive(), "" if kedge.alive() else kedge.log_text()[-400:])
         kedge_log = kedge.log_text()
         with open(config_path) as config_file:
             config_text = config_file.read()
