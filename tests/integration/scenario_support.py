@@ -130,14 +130,14 @@ class ContinuousTraffic:
     count, duplicates == 0, bad == 0)."""
 
     def __init__(self, topo, name, bootstrap, topic, count, rate, ca, producer_network="a", consumer_network="b",
-                 timeout_ms=80000, client="kclient_rdk212"):
+                 timeout_ms=80000, client="kclient_rdk212", consumer_bootstrap=None):
         self.topo, self.name, self.count = topo, name, count
         common = [*ssl_args(ca), *DEBUG_BROKER]
         self.producer = popen_in(topo, producer_network, client_produce_argv(
             client, bootstrap, topic, count, name, timeout_ms, "--rate", rate, "-X", "enable.idempotence=true",
             "-X", "acks=all", *common))
         self.consumer = popen_in(topo, consumer_network, client_consume_argv(
-            client, bootstrap, topic, f"g-{name}", count, name, timeout_ms, *common))
+            client, consumer_bootstrap or bootstrap, topic, f"g-{name}", count, name, timeout_ms, *common))
 
     def finish(self, timeout=90):
         self.produced = finish(self.topo, self.producer, f"{self.name}-produce", timeout)
