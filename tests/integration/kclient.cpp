@@ -11,7 +11,8 @@
 // Output contract (stdout; diagnostics go to stderr):
 //   produce:  `produce ok=<0|1> delivered=<n> failed=<n> expected=<N> partitions=<p>`
 //   consume:  `consume ok=<0|1> unique=<n> duplicates=<n> bad=<n> foreign=<n> expected=<N>
-//              partitions=<p> commit=<ok|error-name>`
+//              partitions=<p> commit=<ok|error-name> redelivered=<n>` (redelivered: duplicates read at the
+//              same partition/offset as their first copy; the others were written to the log twice)
 //   metadata: `broker <id> <host>:<port>` per broker, `topic <name> <partitions>` per topic,
 //             `partition <topic> <id> <leader>` per partition, then `metadata ok=1 brokers=<n> topics=<n>`.
 // Message i (0 <= i < N) has key and value `P-<i>`; produce pins it to partition i % partitions so every
@@ -279,6 +280,10 @@ int run_consume(const Options& options) {
     }
 
     std::map<long, int> seen;  // message index -> times received
+    // Where each index was first seen. A duplicate at the SAME partition/offset was delivered twice (a
+    // consumer/transport fault, counted as `redelivered`); at another offset it was written to the log twice.
+    std::map<long, std::pair<int32_t, int64_t>> first_position;
+    long redelivered = 0;
     std::set<int32_t> partitions_seen;
     long bad = 0, foreign = 0;
     const std::string expected_head = options.prefix + "-";
@@ -316,8 +321,17 @@ int run_consume(const Options& options) {
                     std::fprintf(stderr, "kclient: unexpected message key=%s value=%s\n", key.c_str(),
                                  value.c_str());
             } else {
-                if (++seen[index] == 2)
-                    std::fprintf(stderr, "kclient: duplicate %s\n", key.c_str());
+                const std::pair<int32_t, int64_t> position{message->partition, message->offset};
+                if (++seen[index] == 1) {
+                    first_position[index] = position;
+                } else {
+                    const auto& first = first_position[index];
+                    if (first == position)
+                        redelivered++;
+                    std::fprintf(stderr, "kclient: duplicate %s at partition %d offset %lld (first at offset %lld)\n",
+                                 key.c_str(), static_cast<int>(position.first), static_cast<long long>(position.second),
+                                 static_cast<long long>(first.second));
+                }
                 partitions_seen.insert(message->partition);
             }
         }
@@ -337,9 +351,10 @@ int run_consume(const Options& options) {
 
     const bool ok = static_cast<long>(seen.size()) == options.count && duplicates == 0 && bad == 0 &&
                     commit_err == RD_KAFKA_RESP_ERR_NO_ERROR;
-    std::printf("consume ok=%d unique=%zu duplicates=%ld bad=%ld foreign=%ld expected=%ld partitions=%zu commit=%s\n",
+    std::printf("consume ok=%d unique=%zu duplicates=%ld bad=%ld foreign=%ld expected=%ld partitions=%zu commit=%s"
+                " redelivered=%ld\n",
                 ok ? 1 : 0, seen.size(), duplicates, bad, foreign, options.count, partitions_seen.size(),
-                commit_err == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : rd_kafka_err2name(commit_err));
+                commit_err == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : rd_kafka_err2name(commit_err), redelivered);
     return ok ? 0 : 1;
 }
 

@@ -7,12 +7,19 @@
 
 The clients already hold metadata naming broker-<id>.<domain>, so after each restart they reconnect straight
 to broker-N names: the new kedge process has an empty broker registry and must locate those ids with its own
-discovery round trip (a Metadata request to the backend) before it can answer their ClientHellos. Two restarts,
+discovery round trip (a Metadata request to the backend) before it can answer their ClientHellos - unless a
+client's first reconnect is a bootstrap one, whose rewritten Metadata answer teaches the registry first. Two restarts,
 RESTART_AT seconds into the traffic, each leaving kedge down for DOWN_SECONDS.
 
 Checks: each kedge process exited 0 on SIGTERM; every record acknowledged (delivery reports, idempotent
-producer) and consumed exactly once, with a successful final commit; the restarted processes served broker-N
-connections and ran discovery for them; clients (debug=broker) connected only to kedge; no kedge errors.
+producer) and consumed, none delivered twice, with a successful final commit. A Produce whose ack was in flight
+when kedge stopped is retried by the client; a real broker drops the retried batch by its idempotent sequence
+number, but the librdkafka 2.12 mock checks sequences only for transactional producers
+(rd_kafka_mock_validate_records returns early without a TransactionalId) and appends it again. Such records
+appear twice in the log at different offsets; kclient reports them (`kclient: duplicate ... at partition P
+offset O (first at offset O1)`) and the test tolerates them, while a record read twice at the same offset
+(`redelivered`) fails it; the restarted processes served broker-N
+connections (discovery round trips printed); clients (debug=broker) connected only to kedge; no kedge errors.
 
 Usage: test_gateway_restart.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
 """
@@ -69,7 +76,7 @@ def main():
         traffic.finish(timeout=90)
 
         checks.record("every stopped kedge exited 0 on SIGTERM", exits == [0] * len(RESTART_AT), f"{exits}")
-        traffic.record(checks)
+        traffic.record(checks, log_duplicates_allowed=True)
         check_clients_saw_only_kedge(checks, topo, traffic.stderr(), [PORT])
         reconnects = traffic.stderr().count("Connecting to ipv4#")
         print(f"    client connect attempts in total: {reconnects}")
@@ -82,9 +89,11 @@ def main():
             text = process.log_text()
             broker_conns = len(re.findall(r"target=broker \d+ ", text))
             discoveries = len(re.findall(r"discovery for alpha: \S+ lists brokers", text))
-            checks.record(f"restarted kedge {index} served broker-N connections, locating them by discovery",
-                          broker_conns > 0 and discoveries > 0,
-                          f"{broker_conns} broker-N connections closed so far, {discoveries} discoveries")
+            # Whether a client's first reconnect goes to a broker-N name (-> discovery) or to bootstrap (whose
+            # rewritten Metadata teaches the registry first) is the client's timing: printed, not required.
+            # integration.gateway_local covers discovery after a restart deterministically.
+            checks.record(f"restarted kedge {index} served broker-N connections", broker_conns > 0,
+                          f"{broker_conns} broker-N connections closed, {discoveries} discovery round trips")
         errors = [line for process in generations for line in kedge_errors(process.log_text())]
         checks.record("no kedge process logged errors", not errors, "; ".join(errors[:3]))
         warnings = [line for process in generations for line in process.log_text().splitlines() if " WARN " in line]
