@@ -3,7 +3,7 @@
 // Built once per librdkafka version (kclient_rdk20, kclient_rdk212) so the same assertions run
 // against the old and the new client. pyclient.py implements the same interface and output.
 //
-//   produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [-X k=v ...]
+//   produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [--rate PER_S] [-X k=v ...]
 //   consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]
 //            [--linger-ms MS] [-X k=v ...]
 //   metadata --bootstrap B [--topic T] [--timeout-ms MS] [-X k=v ...]
@@ -11,11 +11,14 @@
 // Output contract (stdout; diagnostics go to stderr):
 //   produce:  `produce ok=<0|1> delivered=<n> failed=<n> expected=<N> partitions=<p>`
 //   consume:  `consume ok=<0|1> unique=<n> duplicates=<n> bad=<n> foreign=<n> expected=<N>
-//              partitions=<p> commit=<ok|error-name>`
+//              partitions=<p> commit=<ok|error-name> redelivered=<n>` (redelivered: duplicates read at the
+//              same partition/offset as their first copy; the others were written to the log twice)
 //   metadata: `broker <id> <host>:<port>` per broker, `topic <name> <partitions>` per topic,
 //             `partition <topic> <id> <leader>` per partition, then `metadata ok=1 brokers=<n> topics=<n>`.
 // Message i (0 <= i < N) has key and value `P-<i>`; produce pins it to partition i % partitions so every
-// partition carries traffic. Exit status is 0 only when ok=1.
+// partition carries traffic. --rate paces produce to PER_S messages per second (default 0 = as fast as
+// possible), so a producer can run through a disruption instead of finishing before it. Exit status is 0 only
+// when ok=1.
 // Every -X k=v is handed to rd_kafka_conf_set unchanged (e.g. security.protocol=SSL, ssl.ca.location=...).
 
 #include <librdkafka/rdkafka.h>
@@ -44,13 +47,15 @@ struct Options {
     long count = -1;
     int timeout_ms = 30000;
     int linger_ms = 1000;
+    long rate_per_s = 0;  // produce: messages per second, 0 = unpaced
     std::vector<std::pair<std::string, std::string>> properties;
 };
 
 [[noreturn]] void usage(const std::string& reason) {
     std::fprintf(stderr,
                  "kclient: %s\n"
-                 "usage: kclient produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [-X k=v]...\n"
+                 "usage: kclient produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS]"
+                 " [--rate PER_S] [-X k=v]...\n"
                  "       kclient consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]"
                  " [--linger-ms MS] [-X k=v]...\n"
                  "       kclient metadata --bootstrap B [--topic T] [--timeout-ms MS] [-X k=v]...\n",
@@ -89,6 +94,8 @@ Options parse_options(int argc, char** argv) {
             options.count = parse_number(value, 0, 100000000, "--count/--expect");
         else if (arg == "--timeout-ms")
             options.timeout_ms = static_cast<int>(parse_number(value, 1, 3600000, "--timeout-ms"));
+        else if (arg == "--rate")
+            options.rate_per_s = parse_number(value, 0, 1000000, "--rate");
         else if (arg == "--linger-ms")
             options.linger_ms = static_cast<int>(parse_number(value, 0, 600000, "--linger-ms"));
         else if (arg == "-X") {
@@ -209,7 +216,15 @@ int run_produce(const Options& options) {
     std::optional<int> partitions = partition_count(handle, options.topic, options.timeout_ms);
     long enqueue_failures = 0;
     if (partitions) {
+        const auto started = std::chrono::steady_clock::now();
         for (long i = 0; i < options.count; i++) {
+            if (options.rate_per_s > 0) {
+                // Message i is due at started + i/rate; serve delivery reports while waiting.
+                const auto due = started + std::chrono::microseconds(i * 1000000 / options.rate_per_s);
+                for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now())
+                    rd_kafka_poll(handle, static_cast<int>(
+                                              std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
+            }
             std::string text = message_text(options.prefix, i);
             for (;;) {
                 rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -265,6 +280,10 @@ int run_consume(const Options& options) {
     }
 
     std::map<long, int> seen;  // message index -> times received
+    // Where each index was first seen. A duplicate at the SAME partition/offset was delivered twice (a
+    // consumer/transport fault, counted as `redelivered`); at another offset it was written to the log twice.
+    std::map<long, std::pair<int32_t, int64_t>> first_position;
+    long redelivered = 0;
     std::set<int32_t> partitions_seen;
     long bad = 0, foreign = 0;
     const std::string expected_head = options.prefix + "-";
@@ -302,8 +321,17 @@ int run_consume(const Options& options) {
                     std::fprintf(stderr, "kclient: unexpected message key=%s value=%s\n", key.c_str(),
                                  value.c_str());
             } else {
-                if (++seen[index] == 2)
-                    std::fprintf(stderr, "kclient: duplicate %s\n", key.c_str());
+                const std::pair<int32_t, int64_t> position{message->partition, message->offset};
+                if (++seen[index] == 1) {
+                    first_position[index] = position;
+                } else {
+                    const auto& first = first_position[index];
+                    if (first == position)
+                        redelivered++;
+                    std::fprintf(stderr, "kclient: duplicate %s at partition %d offset %lld (first at offset %lld)\n",
+                                 key.c_str(), static_cast<int>(position.first), static_cast<long long>(position.second),
+                                 static_cast<long long>(first.second));
+                }
                 partitions_seen.insert(message->partition);
             }
         }
@@ -323,9 +351,10 @@ int run_consume(const Options& options) {
 
     const bool ok = static_cast<long>(seen.size()) == options.count && duplicates == 0 && bad == 0 &&
                     commit_err == RD_KAFKA_RESP_ERR_NO_ERROR;
-    std::printf("consume ok=%d unique=%zu duplicates=%ld bad=%ld foreign=%ld expected=%ld partitions=%zu commit=%s\n",
+    std::printf("consume ok=%d unique=%zu duplicates=%ld bad=%ld foreign=%ld expected=%ld partitions=%zu commit=%s"
+                " redelivered=%ld\n",
                 ok ? 1 : 0, seen.size(), duplicates, bad, foreign, options.count, partitions_seen.size(),
-                commit_err == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : rd_kafka_err2name(commit_err));
+                commit_err == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : rd_kafka_err2name(commit_err), redelivered);
     return ok ? 0 : 1;
 }
 
