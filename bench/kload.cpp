@@ -840,6 +840,8 @@ void Loader::prepare() {
   Conn& c = conns_[0];
   auto exchange = [&](std::int16_t key, const Bytes& frame, Bytes& response) -> bool {
     enqueue(c, key, frame);
+    if (c.state == Conn::State::ready && !flush(c)) { fatal_ = "setup write failed"; return false; }
+    if (c.fd >= 0) update_interest(c);
     auto deadline = Clock::now() + std::chrono::seconds(10);
     while (Clock::now() < deadline) {
       epoll_event ev[4];

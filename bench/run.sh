@@ -16,5 +16,6 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEDGE_
 cmake --build "$build" -j2 --target kedge mock_cluster_rdk212 kload codec_bench
 
 # 10k idle TLS connections: 10k kload sockets + 20k proxy sockets + 10k mock sockets.
+ulimit -Hn 200000 2>/dev/null || true
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 exec /usr/bin/python3 "$root/bench/bench.py" --build "$build" "$@"
