@@ -142,12 +142,15 @@ struct CountingSink : ByteSink {
 };
 
 // Feeds `frame` through one long-lived ResponseProcessor per benchmark, in 64 KiB slices.
+// state.range(0) = requests in flight when a response arrives: 1 = ping-pong (the connection is
+// idle after each response), 2 = a pipelining client (another response is already expected).
 void run_processor(benchmark::State& state, const Bytes& frame, std::int16_t api_key, std::int16_t version,
                    bool expect_rewrite) {
   Advertise map;
   ResponseProcessor processor(256u << 20, map);
   InFlightQueue inflight;
   CountingSink sink;
+  for (std::int64_t extra = 1; extra < state.range(0); ++extra) inflight.push(RequestInfo{api_key, version, kCorrelation});
   constexpr std::size_t kSlice = 64 * 1024;
   for (auto _ : state) {
     inflight.push(RequestInfo{api_key, version, kCorrelation});
@@ -174,37 +177,37 @@ void BM_Metadata_v12_1000_brokers_10000_partitions(benchmark::State& state) {
   static const Bytes frame = metadata_v12(1000, 100, 100);
   run_processor(state, frame, 3, 12, true);
 }
-BENCHMARK(BM_Metadata_v12_1000_brokers_10000_partitions)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Metadata_v12_1000_brokers_10000_partitions)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 void BM_Metadata_v12_3_brokers_1_partition(benchmark::State& state) {
   static const Bytes frame = metadata_v12(3, 1, 1);
   run_processor(state, frame, 3, 12, true);
 }
-BENCHMARK(BM_Metadata_v12_3_brokers_1_partition)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Metadata_v12_3_brokers_1_partition)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 void BM_Fetch_v16_1MiB_no_NodeEndpoints(benchmark::State& state) {
   static const Bytes frame = fetch_v16(1 << 20, false);
   run_processor(state, frame, 1, 16, false);
 }
-BENCHMARK(BM_Fetch_v16_1MiB_no_NodeEndpoints)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Fetch_v16_1MiB_no_NodeEndpoints)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 void BM_Fetch_v16_1MiB_with_NodeEndpoints(benchmark::State& state) {
   static const Bytes frame = fetch_v16(1 << 20, true);
   run_processor(state, frame, 1, 16, true);
 }
-BENCHMARK(BM_Fetch_v16_1MiB_with_NodeEndpoints)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Fetch_v16_1MiB_with_NodeEndpoints)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 void BM_Fetch_v16_16KiB_no_NodeEndpoints(benchmark::State& state) {
   static const Bytes frame = fetch_v16(16 << 10, false);
   run_processor(state, frame, 1, 16, false);
 }
-BENCHMARK(BM_Fetch_v16_16KiB_no_NodeEndpoints)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Fetch_v16_16KiB_no_NodeEndpoints)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 void BM_Fetch_v16_16KiB_with_NodeEndpoints(benchmark::State& state) {
   static const Bytes frame = fetch_v16(16 << 10, true);
   run_processor(state, frame, 1, 16, true);
 }
-BENCHMARK(BM_Fetch_v16_16KiB_with_NodeEndpoints)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Fetch_v16_16KiB_with_NodeEndpoints)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 // Fetch v11 (before KIP-951): streamed, never buffered: the floor for comparison.
 void BM_Fetch_v11_1MiB_streamed_floor(benchmark::State& state) {
@@ -219,7 +222,7 @@ void BM_Fetch_v11_1MiB_streamed_floor(benchmark::State& state) {
   }();
   run_processor(state, frame, 1, 11, false);
 }
-BENCHMARK(BM_Fetch_v11_1MiB_streamed_floor)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Fetch_v11_1MiB_streamed_floor)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 }  // namespace
 
