@@ -290,6 +290,7 @@ def machine_facts(kedge):
         "haproxy": cmd(["haproxy", "-v"]).splitlines()[0] if cmd(["haproxy", "-v"]) else "?",
         "kedge": cmd([kedge, "--version"]), "commit": commit + (" (with uncommitted changes)" if dirty else ""),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_start": open("/proc/loadavg").read().split()[0],
     }
 
 
@@ -468,7 +469,9 @@ def write_report(args, facts, results, idle, scaling, skipped, micro, elapsed):
     L.append(f"- kedge {facts['kedge']} at commit {facts['commit']}; backend: librdkafka 2.12.0 mock cluster "
              f"(1 broker, tests/integration/mock_cluster.c)")
     L.append(f"- run: {facts['date']}, {args.rounds} rounds, {args.duration:g} s measured per run after "
-             f"{args.warmup:g} s warm-up, total {elapsed / 60:.1f} min\n")
+             f"{args.warmup:g} s warm-up, total {elapsed / 60:.1f} min; 1-min load average at start "
+             f"{facts['load_start']}, at end {open('/proc/loadavg').read().split()[0]} (other processes on this "
+             f"machine widen the min–max ranges)\n")
     L.append("## Method\n")
     L.append(f"""- **Paths** (same machine, same run, interleaved: each round runs every workload on every path, and the
   path that goes first rotates per round):
