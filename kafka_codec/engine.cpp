@@ -86,10 +86,32 @@ class Walker {
     if (f.role == Role::api_key_list) {
       out_.api_key_list = {true, flexible_, count_begin, r.pos(), static_cast<std::uint32_t>(count)};
     }
+    // Arrays of fixed-size scalars nothing rewrites (replica lists, partition
+    // indexes, offsets) are skipped in one bounded step instead of element by
+    // element: Metadata's replica/ISR lists are most of a large response.
+    if (const std::size_t width = fixed_width(f.type); width != 0 && f.role == Role::none) {
+      if (static_cast<std::uint64_t>(count) > r.remaining() / width) return r.fail();
+      return r.skip(static_cast<std::size_t>(count) * width);
+    }
     for (std::int64_t i = 0; i < count; ++i) {
       if (!walk_value(f, r, st)) return false;
     }
     return true;
+  }
+
+  // Wire size of a fixed-size type; 0 for variable-size ones (strings, bytes, structs).
+  static constexpr std::size_t fixed_width(Type t) {
+    switch (t) {
+      case Type::int8:
+      case Type::boolean: return 1;
+      case Type::int16:
+      case Type::uint16: return 2;
+      case Type::int32: return 4;
+      case Type::int64:
+      case Type::float64: return 8;
+      case Type::uuid: return 16;
+      default: return 0;
+    }
   }
 
   bool walk_value(const Field& f, wire::Reader& r, StructState& st) {

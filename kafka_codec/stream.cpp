@@ -233,7 +233,8 @@ Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& in
 // rest as it arrives) or buffered whole and handed to FrameRewriter.
 
 namespace {
-constexpr std::size_t kKeepBufferBytes = 64 * 1024;  // larger buffers are freed after use
+constexpr std::size_t kKeepBufferBytes = 64 * 1024;  // larger buffers are freed once the connection is idle
+constexpr std::size_t kMaxUpfrontReserveBytes = 16u << 20;  // cap on reserving from a wire length
 }
 
 struct ResponseProcessor::Impl {
@@ -244,7 +245,7 @@ struct ResponseProcessor::Impl {
   Errc fail(Errc e) { error = e; return e; }
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, ByteSink& sink);
   Errc on_prefix(InFlightQueue& inflight, ByteSink& sink);
-  Errc complete_buffered(ByteSink& sink);
+  Errc complete_buffered(ByteSink& sink, bool more_in_flight);
 
   std::uint32_t max_frame_size;
   AddressMap& addresses;
@@ -269,8 +270,13 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
   frame_left = static_cast<std::uint32_t>(size) - 4;
   if (response_needs_rewrite(current.api_key, current.api_version)) {
     mode = Mode::buffering;
+    // One allocation for the whole frame instead of geometric growth (each step
+    // re-copies what was buffered). frame_left is bounded by max_frame_size
+    // (checked in feed); the reserve is further capped so a broker that
+    // announces a huge frame and stalls does not pin that much memory up front.
+    frame.reserve(8 + std::min<std::size_t>(frame_left, kMaxUpfrontReserveBytes));
     frame.assign(prefix, prefix + 8);
-    if (frame_left == 0) return complete_buffered(sink);
+    if (frame_left == 0) return complete_buffered(sink, !inflight.empty());
     return Errc::ok;
   }
   mode = Mode::streaming;
@@ -284,7 +290,11 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
   return Errc::ok;
 }
 
-Errc ResponseProcessor::Impl::complete_buffered(ByteSink& sink) {
+// more_in_flight: another response is expected on this connection, so a large
+// buffer is kept for it (a pipelining consumer would otherwise free and re-fault
+// a fresh mapping per Fetch response); with nothing in flight the connection is
+// idle and large buffers are released.
+Errc ResponseProcessor::Impl::complete_buffered(ByteSink& sink, bool more_in_flight) {
   const Errc e = rewriter.process(frame, current, addresses);
   if (e != Errc::ok) return fail(e);
   if (rewriter.changed()) {
@@ -295,8 +305,10 @@ Errc ResponseProcessor::Impl::complete_buffered(ByteSink& sink) {
   }
   ++stats.responses;
   frame.clear();
-  if (frame.capacity() > kKeepBufferBytes) std::vector<std::uint8_t>().swap(frame);
-  rewriter.trim(kKeepBufferBytes);
+  if (!more_in_flight) {
+    if (frame.capacity() > kKeepBufferBytes) std::vector<std::uint8_t>().swap(frame);
+    rewriter.trim(kKeepBufferBytes);
+  }
   mode = Mode::prefix;
   prefix_len = 0;
   return Errc::ok;
@@ -343,7 +355,7 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
         frame_left -= static_cast<std::uint32_t>(n);
         bytes = bytes.subspan(n);
         if (frame_left == 0) {
-          if (Errc e = complete_buffered(sink); e != Errc::ok) return e;
+          if (Errc e = complete_buffered(sink, !inflight.empty()); e != Errc::ok) return e;
         }
         break;
       }

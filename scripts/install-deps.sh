@@ -20,7 +20,7 @@ command -v kubectl >/dev/null 2>&1 || DEBS+=(kubernetes-client)
 command -v npm >/dev/null 2>&1 || DEBS+=(nodejs npm)
 # Optional extras used by fuzzing/benchmarks/protocol cross-checks.
 if [ "${KEDGE_DEPS_EXTRA:-1}" = 1 ]; then
-  DEBS+=(haproxy tshark valgrind)
+  DEBS+=(haproxy tshark valgrind libbenchmark-dev linux-perf)
 fi
 
 missing=()
