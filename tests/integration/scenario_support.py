@@ -185,3 +185,29 @@ def check_clients_saw_only_kedge(checks, topo, stderr_text, ports):
 def kedge_errors(log_text):
     return [line for line in log_text.splitlines()
             if " ERROR " in line or "client request stream error" in line or " broker response to " in line]
+
+
+def print_kedge_warnings(log_texts, limit=6):
+    """Shows the first WARN lines of kedge's logs (context for a reader of the test output, not a check)."""
+    warnings = [line for text in log_texts for line in text.splitlines() if " WARN " in line]
+    for line in warnings[:limit]:
+        print("    kedge warning: " + line)
+
+
+def summary_exit_code(checks):
+    """Prints the closing `N passed, M failed` line; 0 only when something passed and nothing failed."""
+    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
+    return 0 if checks.failed == 0 and checks.passed > 0 else 1
+
+
+def run_scenario(main, doc):
+    """The shared command line of the scenario tests: `test_X.py KEDGE_BINARY`, librdkafka 2.12 tools built."""
+    import sys
+    from topology import tool_path
+    if len(sys.argv) != 2:
+        print(doc)
+        sys.exit(2)
+    if tool_path("kclient_rdk212") is None or tool_path("mock_cluster_rdk212") is None:
+        print("kclient_rdk212 / mock_cluster_rdk212 not built")
+        sys.exit(1)
+    sys.exit(main())

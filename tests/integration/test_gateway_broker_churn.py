@@ -29,9 +29,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
 from scenario_support import (COMMITS_AFTER_MOVES, ContinuousTraffic, check_clients_saw_only_kedge,  # noqa: E402
-                              kedge_errors, ssl_args)
+                              kedge_errors, print_kedge_warnings, run_scenario, ssl_args,
+                              summary_exit_code)
 from test_topology_smoke import Checks, client_argv, parse_metadata  # noqa: E402
-from topology import Topology, TopologyError, tool_path  # noqa: E402
+from topology import Topology, TopologyError  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORT = 9092
@@ -117,18 +118,9 @@ def main():
         checks.record("kedge connected clients to broker 4", bool(connected4), f"{len(connected4)} connections")
         errors = kedge_errors(kedge_log)
         checks.record("kedge logged no errors", not errors, "; ".join(errors[:3]))
-        warnings = [line for line in kedge_log.splitlines() if " WARN " in line]
-        for line in warnings[:6]:
-            print("    kedge warning: " + line)
-    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
-    return 0 if checks.failed == 0 and checks.passed > 0 else 1
+        print_kedge_warnings([kedge_log])
+    return summary_exit_code(checks)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(2)
-    if tool_path("kclient_rdk212") is None or tool_path("mock_cluster_rdk212") is None:
-        print("kclient_rdk212 / mock_cluster_rdk212 not built")
-        sys.exit(1)
-    sys.exit(main())
+    run_scenario(main, __doc__)

@@ -30,9 +30,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
-from scenario_support import ContinuousTraffic, check_clients_saw_only_kedge, kedge_errors  # noqa: E402
+from scenario_support import (ContinuousTraffic, check_clients_saw_only_kedge, kedge_errors,  # noqa: E402
+                              print_kedge_warnings, run_scenario, summary_exit_code)
 from test_topology_smoke import Checks  # noqa: E402
-from topology import Topology, tool_path  # noqa: E402
+from topology import Topology  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORT = 9092
@@ -96,18 +97,9 @@ def main():
                           f"{broker_conns} broker-N connections closed, {discoveries} discovery round trips")
         errors = [line for process in generations for line in kedge_errors(process.log_text())]
         checks.record("no kedge process logged errors", not errors, "; ".join(errors[:3]))
-        warnings = [line for process in generations for line in process.log_text().splitlines() if " WARN " in line]
-        for line in warnings[:6]:
-            print("    kedge warning: " + line)
-    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
-    return 0 if checks.failed == 0 and checks.passed > 0 else 1
+        print_kedge_warnings([process.log_text() for process in generations])
+    return summary_exit_code(checks)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(2)
-    if tool_path("kclient_rdk212") is None or tool_path("mock_cluster_rdk212") is None:
-        print("kclient_rdk212 / mock_cluster_rdk212 not built")
-        sys.exit(1)
-    sys.exit(main())
+    run_scenario(main, __doc__)

@@ -29,9 +29,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
 from scenario_support import (client_consume_argv, client_produce_argv, consumed_once, exactly_once,  # noqa: E402
+                              run_scenario, summary_exit_code,
                               finish, kcat_keys, popen_in, produced_all, sasl_ssl_args, start_sasl_stages)
 from test_topology_smoke import Checks, client_argv  # noqa: E402
-from topology import Topology, tool_path  # noqa: E402
+from topology import Topology  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORT = 9092
@@ -172,15 +173,8 @@ def main():
                       f"{len(rewrites)} rewrites; {wrong[:2]}")
         errors = [line for line in kedge_log.splitlines() if " ERROR " in line or "client request stream error" in line]
         checks.record("kedge logged no errors", not errors, "; ".join(errors[:3]))
-    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
-    return 0 if checks.failed == 0 and checks.passed > 0 else 1
+    return summary_exit_code(checks)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(2)
-    if tool_path("kclient_rdk212") is None or tool_path("mock_cluster_rdk212") is None:
-        print("kclient_rdk212 / mock_cluster_rdk212 not built")
-        sys.exit(1)
-    sys.exit(main())
+    run_scenario(main, __doc__)

@@ -27,9 +27,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology, write_config  # noqa: E402
-from scenario_support import ContinuousTraffic, check_clients_saw_only_kedge, kedge_errors  # noqa: E402
+from scenario_support import (ContinuousTraffic, check_clients_saw_only_kedge, kedge_errors,  # noqa: E402
+                              run_scenario, summary_exit_code)
 from test_topology_smoke import Checks  # noqa: E402
-from topology import Topology, tool_path  # noqa: E402
+from topology import Topology  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORTS = {"A": 9092, "B": 9093}
@@ -94,15 +95,8 @@ def main():
                           f"to ports {sorted(set(rewrites))}")
             errors = kedge_errors(text)
             checks.record(f"kedge {name} logged no errors", not errors, "; ".join(errors[:3]))
-    print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
-    return 0 if checks.failed == 0 and checks.passed > 0 else 1
+    return summary_exit_code(checks)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print(__doc__)
-        sys.exit(2)
-    if tool_path("kclient_rdk212") is None or tool_path("mock_cluster_rdk212") is None:
-        print("kclient_rdk212 / mock_cluster_rdk212 not built")
-        sys.exit(1)
-    sys.exit(main())
+    run_scenario(main, __doc__)
