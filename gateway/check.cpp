@@ -352,7 +352,9 @@ void check_certificates(const Config& config, const Options& options, Report& re
     if (!covered) missing[{name.certificate_path, name.virtual_cluster}].push_back(&name);
   }
   for (const auto& [key, names] : missing) {
-    const auto& [cert_path, cluster] = key;
+    // Named copies, not a structured binding: clang 14 cannot capture bindings in the lambda below.
+    const std::string& cert_path = key.first;
+    const std::size_t cluster = key.second;
     const auto& vc = config.virtual_clusters[cluster];
     const auto cert = std::find_if(report.certificates.begin(), report.certificates.end(),
                                    [&](const CertificateReport& r) { return r.config_path == cert_path; });
