@@ -166,7 +166,6 @@ bool Connection::route_by_port(std::optional<std::int32_t> port_node_id) {
     target_label_ = "bootstrap";
   }
   cluster_ = server_.cluster(*index);
-  routed_ = true;
   cluster_stats_ = &server_.stats().cluster(cluster_->settings->config.name);
   cluster_stats_->connections_active++;
   return true;
@@ -331,7 +330,6 @@ void Connection::handle_hello() {
   }
   cluster_ = server_.cluster(target_.cluster);
   const ClusterSettings& cluster = *cluster_->settings;
-  routed_ = true;
   cluster_stats_ = &server_.stats().cluster(cluster.config.name);
   cluster_stats_->connections_active++;
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
@@ -598,7 +596,7 @@ void Connection::on_upstream_connected(int status) {
 void Connection::upstream_ready() {
   uv_timer_stop(&connect_timer_);
   upstream_state_ = Upstream::connected;
-  ClusterStats& stats = *cluster_stats();
+  ClusterStats& stats = *cluster_stats_;
   stats.upstream_connects++;
   stats.upstream_connect_latency.observe((uv_hrtime() - connect_started_ns_) / 1000);
   if (std::holds_alternative<sni::Bootstrap>(target_.role)) cluster_->health.answered();
@@ -627,7 +625,7 @@ void Connection::upstream_failed(const std::string& why, DisconnectCause cause) 
   const VirtualClusterConfig& cluster = cluster_->settings->config;
   log::warn("conn {} ({} {}): cannot connect to {}: {}", id_, cluster.name, target_label_,
             upstream_target_.to_string(), why);
-  cluster_stats()->upstream_connect_failures++;
+  cluster_stats_->upstream_connect_failures++;
   if (upstream_ != nullptr) {
     close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
     upstream_ = nullptr;
@@ -727,7 +725,7 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
       responses_.feed({reinterpret_cast<const std::uint8_t*>(data), len}, in_flight_, sink);
   count_responses(responses_before, rewritten_before);
   bytes_to_client_ += sink.written;
-  cluster_stats()->bytes_to_clients += sink.written;
+  cluster_stats_->bytes_to_clients += sink.written;
   flush_tls_output();
   if (state_ == State::closed) return;
   if (out_of_range_node_) {
@@ -756,7 +754,7 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
               "pair",
               id_, cluster_->settings->config.name, target_label_, upstream_target_.to_string(),
               api_name(request.api_key), request.api_version, request.correlation_id, kafka::to_string(errc));
-    cluster_stats()->response_frame_errors++;
+    cluster_stats_->response_frame_errors++;
     close_after_flush(DisconnectCause::frame_error);
   }
 }
@@ -940,7 +938,7 @@ void Connection::close(DisconnectCause cause) {
   ListenerStats& stats = *listener_stats_;
   stats.connections_active--;
   stats.closed_by_cause[static_cast<std::size_t>(cause_)]++;
-  if (routed_) cluster_stats_->connections_active--;
+  if (cluster_stats_ != nullptr) cluster_stats_->connections_active--;
   const auto elapsed =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
   log::AccessRecord record;
@@ -986,17 +984,13 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
 
 // ------------------------------------------------------------------- metrics
 
-ClusterStats* Connection::cluster_stats() {
-  return routed_ ? cluster_stats_ : nullptr;
-}
-
 // New in-flight entries are the requests that expect a response; the rest of
 // the requests the tracker saw are acks=0 Produce (the only request without a
 // response, kafka-protocol.md). One clock read per read callback, not per request.
 void Connection::count_requests(std::size_t in_flight_before, std::uint64_t seen_before) {
   const std::uint64_t seen = requests_.requests_seen() - seen_before;
   if (seen == 0) return;
-  ClusterStats& stats = *cluster_stats();
+  ClusterStats& stats = *cluster_stats_;
   const std::size_t queued = in_flight_.size() - in_flight_before;
   const std::uint64_t now = queued > 0 ? uv_hrtime() : 0;
   for (std::size_t i = in_flight_before; i < in_flight_.size(); ++i) {
@@ -1011,7 +1005,7 @@ void Connection::count_responses(std::uint64_t responses_before, std::uint64_t r
   const kafka::ResponseStats& codec = responses_.stats();
   std::uint64_t completed = codec.responses - responses_before;
   if (completed == 0) return;
-  ClusterStats& stats = *cluster_stats();
+  ClusterStats& stats = *cluster_stats_;
   stats.responses_rewritten += codec.rewritten - rewritten_before;
   const std::uint64_t now = uv_hrtime();
   for (; completed > 0 && !timings_.empty(); --completed) {

@@ -129,7 +129,6 @@ class Connection final : private kafka::AddressMap {
   void count_requests(std::size_t in_flight_before, std::uint64_t seen_before);
   void count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before);
   void count_tls_failure(TlsFailure reason);
-  ClusterStats* cluster_stats();  // null until the SNI routed the connection
 
   void close_handle(uv_handle_t* handle);
   std::string describe_peer() const;
@@ -137,7 +136,7 @@ class Connection final : private kafka::AddressMap {
   Server& server_;
   const std::shared_ptr<const ListenerSettings> listener_;
   ListenerStats* const listener_stats_;  // this worker's counters for the listener (stable address)
-  ClusterStats* cluster_stats_ = nullptr;  // set with cluster_
+  ClusterStats* cluster_stats_ = nullptr;  // set with cluster_ (then counted in its connections_active)
   std::shared_ptr<const Snapshot> snapshot_;  // the config generation this connection was routed under
   std::shared_ptr<ClusterRuntime> cluster_;    // set once the SNI (or the listener) names the cluster
   const std::uint64_t id_;
@@ -156,7 +155,6 @@ class Connection final : private kafka::AddressMap {
   std::string sni_;
   std::string client_address_;  // the original client: PROXY header source, else the socket peer
   std::string socket_peer_;     // the TCP peer (a load balancer when PROXY protocol is used)
-  bool routed_ = false;         // counted in its virtual cluster's connections_active
   sni::Target target_{};
   std::string target_label_;  // "bootstrap" or "broker 3"
 

@@ -1,6 +1,7 @@
 #include "gateway/metrics.h"
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -8,16 +9,15 @@
 
 namespace kedge {
 
-void BackendHealth::answered() {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  last_success_unix_ms = static_cast<std::uint64_t>(now.tv_sec) * 1000 + static_cast<std::uint64_t>(now.tv_nsec) / 1'000'000;
+std::uint64_t unix_now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+void BackendHealth::answered() { last_success_unix_ms = unix_now_ms(); }
+
 void BackendHealth::failed(std::string why) {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  last_failure_unix_ms = static_cast<std::uint64_t>(now.tv_sec) * 1000 + static_cast<std::uint64_t>(now.tv_nsec) / 1'000'000;
+  last_failure_unix_ms = unix_now_ms();
   last_error = std::move(why);
 }
 

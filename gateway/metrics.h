@@ -31,6 +31,9 @@ struct BrokerSnapshot {
   std::uint64_t learned_unix_ms = 0;
 };
 
+// Wall-clock time in Unix milliseconds: the clock of every time the admin API shows.
+std::uint64_t unix_now_ms();
+
 // Evidence that a virtual cluster's backend answers: a bootstrap connection or
 // a discovery Metadata exchange. Times are wall clock (Unix ms), 0 = never.
 struct BackendHealth {

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "gateway/connection.h"
@@ -52,11 +51,6 @@ int open_reuseport_socket(const HostPort& bind, std::string& error) {
 }
 
 constexpr std::uint32_t kMaxDrainStepMs = 250;
-
-std::uint64_t unix_now_ms() {
-  using namespace std::chrono;
-  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
 
 }  // namespace
 

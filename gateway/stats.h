@@ -198,7 +198,7 @@ struct ClusterStats {
 struct LoopStats {
   std::vector<ListenerStats> listeners;  // by listener index
   std::vector<ClusterStats> clusters;    // by virtual cluster index
-  std::uint64_t reloads_succeeded = 0;   // config reload is not implemented yet: stays 0
+  std::uint64_t reloads_succeeded = 0;   // set by the Supervisor (reloads are process-wide, not per loop)
   std::uint64_t reloads_failed = 0;
 
   LoopStats() = default;

@@ -20,11 +20,6 @@ namespace {
 #define KEDGE_VERSION "0.0.0"
 #endif
 
-std::uint64_t unix_now_ms() {
-  using namespace std::chrono;
-  return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
-
 // How long the admin API waits for a worker's part before answering without
 // it. A worker answers within one loop turn; this only bounds a stuck one.
 constexpr auto kCollectTimeout = std::chrono::seconds(2);
@@ -86,6 +81,25 @@ std::vector<Supervisor::FileStamp> Supervisor::stamp(const std::vector<std::file
   return stamps;
 }
 
+// Startup failed after workers were created: close what they bound (nothing
+// is connected yet) and let their loops end.
+void Supervisor::abandon_start() {
+  for (auto& worker : workers_) {
+    worker->begin_drain(0);
+    worker->run();
+  }
+}
+
+// (Re)arms the certificate-file check at the current snapshot's interval (0: off).
+void Supervisor::start_certificate_checks() {
+  uv_timer_stop(&certificate_timer_);
+  const std::uint32_t every = snapshot_->config.limits.certificate_check_interval_ms;
+  if (every == 0) return;
+  uv_timer_start(
+      &certificate_timer_, [](uv_timer_t* timer) { static_cast<Supervisor*>(timer->data)->check_certificates(); },
+      every, every);
+}
+
 int Supervisor::run() {
   std::signal(SIGPIPE, SIG_IGN);
   const unsigned count = effective_workers(snapshot_->config.workers);
@@ -98,10 +112,7 @@ int Supervisor::run() {
     workers_.push_back(std::make_unique<Server>(i, snapshot_));
     if (std::string error = workers_.back()->bind_listeners(); !error.empty()) {
       log::error("{}", error);
-      for (auto& worker : workers_) {
-        worker->begin_drain(0);  // closes what was bound; nothing is connected yet
-        worker->run();
-      }
+      abandon_start();
       return 1;
     }
   }
@@ -124,10 +135,7 @@ int Supervisor::run() {
                  snapshot_->config.admin.bind.to_string(), uv_strerror(rc));
       admin_->stop();
       uv_run(&loop_, UV_RUN_DEFAULT);
-      for (auto& worker : workers_) {
-        worker->begin_drain(0);
-        worker->run();
-      }
+      abandon_start();
       return 1;
     }
     log::info("admin API on http://{} ({})", admin_->bound_address(),
@@ -160,11 +168,7 @@ int Supervisor::run() {
 
   uv_timer_init(&loop_, &certificate_timer_);
   certificate_timer_.data = this;
-  if (const std::uint32_t every = snapshot_->config.limits.certificate_check_interval_ms; every > 0) {
-    uv_timer_start(
-        &certificate_timer_,
-        [](uv_timer_t* timer) { static_cast<Supervisor*>(timer->data)->check_certificates(); }, every, every);
-  }
+  start_certificate_checks();
 
   log::info("kedge ready: {} worker loop{}", workers_.size(), workers_.size() == 1 ? "" : "s");
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -216,15 +220,7 @@ ReloadOutcome Supervisor::reload(std::string_view trigger) {
       next->config.limits.certificate_check_interval_ms != snapshot_->config.limits.certificate_check_interval_ms;
   snapshot_ = next;
   certificate_stamps_ = stamp(tls_files(snapshot_->config));
-  if (interval_changed && uv_is_active(reinterpret_cast<uv_handle_t*>(&certificate_timer_)) != 0) {
-    uv_timer_stop(&certificate_timer_);
-  }
-  if (interval_changed && snapshot_->config.limits.certificate_check_interval_ms > 0) {
-    const std::uint32_t every = snapshot_->config.limits.certificate_check_interval_ms;
-    uv_timer_start(
-        &certificate_timer_,
-        [](uv_timer_t* timer) { static_cast<Supervisor*>(timer->data)->check_certificates(); }, every, every);
-  }
+  if (interval_changed) start_certificate_checks();
   for (auto& worker : workers_) {
     Server* raw = worker.get();
     raw->post([raw, next] { raw->apply(next); });

@@ -78,6 +78,8 @@ class Supervisor final : public AdminView {
   };
   static std::vector<FileStamp> stamp(const std::vector<std::filesystem::path>& files);
   void check_certificates();
+  void start_certificate_checks();
+  void abandon_start();
   void begin_drain(const char* why);
   void on_worker_finished();
 
