@@ -30,6 +30,19 @@ def make_certs(directory, *domains):
     }
 
 
+def closed_by_peer(sock, within=5):
+    """True once the peer closes (EOF or reset) within `within` seconds; False if it keeps the connection open."""
+    sock.settimeout(within)
+    try:
+        while True:
+            if not sock.recv(4096):
+                return True
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
 def write_config(path, config):
     # The admin API defaults to 127.0.0.1:9644; tests let the kernel pick a
     # port so concurrent kedge processes never clash (see admin_address).

@@ -200,13 +200,23 @@ def summary_exit_code(checks):
     return 0 if checks.failed == 0 and checks.passed > 0 else 1
 
 
+def scenario_topology():
+    """The namespace topology of a scenario test (logs kept when KEDGE_KEEP_LOGS is set)."""
+    from topology import Topology
+    return Topology(keep_logs=bool(os.environ.get("KEDGE_KEEP_LOGS")))
+
+
 def run_scenario(main, doc):
-    """The shared command line of the scenario tests: `test_X.py KEDGE_BINARY`, librdkafka 2.12 tools built."""
+    """The shared command line of the scenario tests: `test_X.py KEDGE_BINARY`, as root (exit 77 = skipped
+    otherwise), librdkafka 2.12 tools built."""
     import sys
     from topology import tool_path
     if len(sys.argv) != 2:
         print(doc)
         sys.exit(2)
+    if os.geteuid() != 0:
+        print("needs root for network namespaces")
+        sys.exit(77)
     if tool_path("kclient_rdk212") is None or tool_path("mock_cluster_rdk212") is None:
         print("kclient_rdk212 / mock_cluster_rdk212 not built")
         sys.exit(1)

@@ -29,10 +29,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
 from scenario_support import (COMMITS_AFTER_MOVES, ContinuousTraffic, check_clients_saw_only_kedge,  # noqa: E402
-                              kedge_errors, print_kedge_warnings, run_scenario, ssl_args,
+                              kedge_errors, print_kedge_warnings, run_scenario, scenario_topology, ssl_args,
                               summary_exit_code)
 from test_topology_smoke import Checks, client_argv, parse_metadata  # noqa: E402
-from topology import Topology, TopologyError  # noqa: E402
+from topology import TopologyError  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORT = 9092
@@ -67,12 +67,9 @@ def disrupt(cluster, log, failures):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("needs root for network namespaces")
-        return 77
     kedge_binary = os.path.abspath(sys.argv[1])
     checks = Checks()
-    with Topology(keep_logs=bool(os.environ.get("KEDGE_KEEP_LOGS"))) as topo:
+    with scenario_topology() as topo:
         cluster = topo.start_mock_cluster("rdk212", brokers=3, topics={TOPIC: PARTITIONS})
         kedge, certs, _ = start_kedge_in_topology(topo, kedge_binary, [("alpha", "subdomain", cluster.bootstrap)],
                                                   DOMAIN, PORT)

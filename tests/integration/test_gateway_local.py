@@ -20,7 +20,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kedge_harness import Checks, KedgeProcess, free_port, make_certs, write_config  # noqa: E402
+from kedge_harness import Checks, KedgeProcess, closed_by_peer, free_port, make_certs, write_config  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 
@@ -144,17 +144,6 @@ def tls_client(port, ca, server_name, check_hostname=True):
     raw = socket.create_connection(("127.0.0.1", port), timeout=10)
     return ctx.wrap_socket(raw, server_hostname=server_name)
 
-
-def closed_by_peer(sock, within):
-    sock.settimeout(within)
-    try:
-        while True:
-            if not sock.recv(4096):
-                return True
-    except socket.timeout:
-        return False
-    except OSError:
-        return True
 
 
 def real_client_hello():

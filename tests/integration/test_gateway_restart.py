@@ -31,9 +31,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
 from scenario_support import (ContinuousTraffic, check_clients_saw_only_kedge, kedge_errors,  # noqa: E402
-                              print_kedge_warnings, run_scenario, summary_exit_code)
+                              print_kedge_warnings, run_scenario, scenario_topology, summary_exit_code)
 from test_topology_smoke import Checks  # noqa: E402
-from topology import Topology  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORT = 9092
@@ -47,12 +46,9 @@ DOWN_SECONDS = 1.0
 
 
 def main():
-    if os.geteuid() != 0:
-        print("needs root for network namespaces")
-        return 77
     kedge_binary = os.path.abspath(sys.argv[1])
     checks = Checks()
-    with Topology(keep_logs=bool(os.environ.get("KEDGE_KEEP_LOGS"))) as topo:
+    with scenario_topology() as topo:
         cluster = topo.start_mock_cluster("rdk212", brokers=3, topics={TOPIC: PARTITIONS})
         kedge, certs, config_path = start_kedge_in_topology(
             topo, kedge_binary, [("alpha", "subdomain", cluster.bootstrap)], DOMAIN, PORT)

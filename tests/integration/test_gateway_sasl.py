@@ -29,10 +29,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
 from scenario_support import (client_consume_argv, client_produce_argv, consumed_once, exactly_once,  # noqa: E402
-                              run_scenario, summary_exit_code,
+                              run_scenario, scenario_topology, summary_exit_code,
                               finish, kcat_keys, popen_in, produced_all, sasl_ssl_args, start_sasl_stages)
 from test_topology_smoke import Checks, client_argv  # noqa: E402
-from topology import Topology  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORT = 9092
@@ -90,13 +89,10 @@ def start_refused(topo, client, network, mechanism, ca):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("needs root for network namespaces")
-        return 77
     kedge_binary = os.path.abspath(sys.argv[1])
     checks = Checks()
     topics = {topic_of(client, mechanism): PARTITIONS for client, _ in CLIENTS for mechanism in MECHANISMS}
-    with Topology(keep_logs=bool(os.environ.get("KEDGE_KEEP_LOGS"))) as topo:
+    with scenario_topology() as topo:
         cluster = topo.start_mock_cluster("rdk212", brokers=3, topics=topics)
         stages = start_sasl_stages(topo, cluster, USERS)
         kedge, certs, config_path = start_kedge_in_topology(

@@ -25,7 +25,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kedge_harness import Checks, KedgeProcess, admin_address, free_port, make_certs, wait_for_port, write_config  # noqa: E402,E501
+from kedge_harness import (Checks, KedgeProcess, admin_address, closed_by_peer, free_port, make_certs,  # noqa: E402
+                           wait_for_port, write_config)
 from test_gateway_local import (FakeBroker, api_versions_v0_response, metadata_v1_response,  # noqa: E402
                                 metadata_v4_response, read_frame, real_client_hello, request, tls_client)
 
@@ -86,17 +87,6 @@ def kafka_exchange(port, ca):
     sock.close()
     return local, sent, received
 
-
-def closed_by_peer(sock, within=5):
-    sock.settimeout(within)
-    try:
-        while True:
-            if not sock.recv(4096):
-                return True
-    except socket.timeout:
-        return False
-    except OSError:
-        return True
 
 
 def main():
