@@ -12,41 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-// A fresh directory per test, removed afterwards, so tests can run in
-// parallel (ctest -j) without sharing files.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "kedge-config-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
-  // Writes `content` to a file relative to the directory, creating folders.
-  fs::path write(const fs::path& relative, const std::string& content) const {
-    const fs::path file = path_ / relative;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-
- private:
-  fs::path path_;
-};
+using kedge::config_testing::TempDir;
 
 // The example from the configuration reference. The TLS files only have to
 // exist and be readable: PEM parsing is certs/'s job, not the config's.

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -19,23 +20,13 @@ using nlohmann::json;
 namespace {
 
 struct Tree {
-  fs::path dir;
+  kedge::config_testing::TempDir temp{"kedge-ops-config"};
+  const fs::path& dir = temp.path();
   Tree() {
-    std::string pattern = (fs::temp_directory_path() / "kedge-ops-config-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir = pattern;
     write("tls/c.pem", "placeholder\n");
     write("tls/c.key", "placeholder\n");
   }
-  ~Tree() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  fs::path write(const fs::path& relative, const std::string& content) const {
-    fs::create_directories((dir / relative).parent_path());
-    std::ofstream(dir / relative, std::ios::binary) << content;
-    return dir / relative;
-  }
+  fs::path write(const fs::path& relative, const std::string& content) const { return temp.write(relative, content); }
   kedge::Config load(const json& config) const { return kedge::load_config(write("kedge.json", config.dump())); }
 };
 

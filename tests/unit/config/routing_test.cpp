@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -18,25 +19,14 @@ using nlohmann::json;
 namespace {
 
 struct Tree {
-  fs::path dir;
+  kedge::config_testing::TempDir temp{"kedge-routing-test"};
+  const fs::path& dir = temp.path();
   Tree() {
-    std::string pattern = (fs::temp_directory_path() / "kedge-routing-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir = pattern;
     for (const char* name : {"tls/server.pem", "tls/server.key", "tls/ca.pem", "tls/client.pem", "tls/client.key"}) {
-      fs::create_directories((dir / name).parent_path());
-      std::ofstream(dir / name) << "placeholder\n";
+      temp.write(name, "placeholder\n");
     }
   }
-  ~Tree() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  kedge::Config load(const json& config) const {
-    const fs::path file = dir / "kedge.json";
-    std::ofstream(file) << config.dump(2);
-    return kedge::load_config(file);
-  }
+  kedge::Config load(const json& config) const { return kedge::load_config(temp.write("kedge.json", config.dump(2))); }
   std::string error_of(const json& config) const {
     try {
       load(config);
