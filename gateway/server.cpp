@@ -71,12 +71,16 @@ Server::Server(std::size_t worker_index, std::shared_ptr<const Snapshot> snapsho
   drain_timer_.data = this;
   adopt_clusters(*snapshot_);
   // Readiness needs evidence that each backend answers: ask right away, then
-  // whenever no evidence arrived for a probe interval.
+  // whenever no evidence arrived for a probe interval. The admin API merges the
+  // workers' evidence (latest success wins), so one worker probing is enough;
+  // N workers probing would multiply kedge's own load on every backend.
   uv_timer_init(&loop_, &probe_timer_);
   probe_timer_.data = this;
-  const std::uint32_t every = snapshot_->config.admin.readiness_probe_interval_ms;
-  uv_timer_start(
-      &probe_timer_, [](uv_timer_t* timer) { static_cast<Server*>(timer->data)->probe_backends(); }, 0, every);
+  if (worker_index_ == 0) {
+    const std::uint32_t every = snapshot_->config.admin.readiness_probe_interval_ms;
+    uv_timer_start(
+        &probe_timer_, [](uv_timer_t* timer) { static_cast<Server*>(timer->data)->probe_backends(); }, 0, every);
+  }
 }
 
 Server::~Server() {

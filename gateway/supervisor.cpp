@@ -116,16 +116,28 @@ int Supervisor::run() {
       return 1;
     }
   }
-  for (const auto& cluster : snapshot_->clusters) {
+  // Where clients bootstrap: the SNI name on the first SNI listener's port
+  // (port-routed listeners log their own bootstrap port when they bind).
+  const ListenerConfig* sni_listener = nullptr;
+  for (const auto& settings : snapshot_->listeners) {
+    if (!settings->config.port_routing) {
+      sni_listener = &settings->config;
+      break;
+    }
+  }
+  for (std::size_t index = 0; index < snapshot_->clusters.size(); ++index) {
+    const VirtualClusterConfig& cluster = snapshot_->clusters[index]->config;
     std::string servers;
-    for (const auto& server : cluster->config.backend.bootstrap_servers) {
+    for (const auto& server : cluster.backend.bootstrap_servers) {
       if (!servers.empty()) servers += ",";
       servers += server.to_string();
     }
-    const std::size_t index = static_cast<std::size_t>(&cluster - snapshot_->clusters.data());
-    log::info("virtual cluster {}: clients bootstrap from {}:{}; backend {}", cluster->config.name,
-              snapshot_->mapper.bootstrap_host(index), snapshot_->listeners.front()->config.advertised_port,
-              servers);
+    if (sni_listener != nullptr) {
+      log::info("virtual cluster {}: clients bootstrap from {}:{}; backend {}", cluster.name,
+                snapshot_->mapper.bootstrap_host(index), sni_listener->advertised_port, servers);
+    } else {
+      log::info("virtual cluster {}: backend {}", cluster.name, servers);
+    }
   }
 
   if (snapshot_->config.admin.enabled) {
