@@ -130,6 +130,10 @@ struct Limits {
   // How often certificate and key files are checked for replacement (0: never;
   // SIGHUP still reloads them).
   std::uint32_t certificate_check_interval_ms = 5'000;
+  // Fetch v16+ responses up to this size are held whole so their KIP-951
+  // NodeEndpoints are rewritten exactly; larger ones stream, holding only the
+  // final tag section (see kafka_codec/fetch_stream.h). 0: stream them all.
+  std::uint32_t fetch_buffer_bytes = 64 * 1024;
 };
 
 struct Config {

@@ -96,7 +96,7 @@ Connection::Connection(Server& server, std::shared_ptr<const ListenerSettings> l
       listener_stats_(&server.stats().listener(listener_->config.name)),
       id_(id),
       requests_(server.config().limits.max_frame_bytes),
-      responses_(server.config().limits.max_frame_bytes, *this) {}
+      responses_(server.config().limits.max_frame_bytes, *this, server.config().limits.fetch_buffer_bytes) {}
 
 Connection::~Connection() {
   if (ssl_ != nullptr) SSL_free(ssl_);  // frees both memory BIOs
@@ -1006,6 +1006,14 @@ void Connection::count_responses(std::uint64_t responses_before, std::uint64_t r
   std::uint64_t completed = codec.responses - responses_before;
   if (completed == 0) return;
   ClusterStats& stats = *cluster_stats_;
+  if (codec.node_endpoints_stripped != node_endpoints_removed_counted_) {
+    log::debug("conn {}: {} v{} NodeEndpoints removed: kedge's names do not fit the streamed response's size "
+               "(limits.fetch_buffer_bytes {}); the client refreshes Metadata instead",
+               id_, kafka::api_name(responses_.current_request().api_key), responses_.current_request().api_version,
+               server_.config().limits.fetch_buffer_bytes);
+    stats.node_endpoints_removed += codec.node_endpoints_stripped - node_endpoints_removed_counted_;
+    node_endpoints_removed_counted_ = codec.node_endpoints_stripped;
+  }
   stats.responses_rewritten += codec.rewritten - rewritten_before;
   const std::uint64_t now = uv_hrtime();
   for (; completed > 0 && !timings_.empty(); --completed) {

@@ -189,6 +189,7 @@ class Connection final : private kafka::AddressMap {
     std::uint64_t started_ns;
   };
   std::deque<RequestTiming> timings_;
+  std::uint64_t node_endpoints_removed_counted_ = 0;  // codec stats already added to the cluster counters
   std::uint64_t connect_started_ns_ = 0;
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes

@@ -62,6 +62,7 @@ void LoopStats::merge(const LoopStats& other) {
     to.bytes_from_clients += from.bytes_from_clients;
     to.bytes_to_clients += from.bytes_to_clients;
     to.responses_rewritten += from.responses_rewritten;
+    to.node_endpoints_removed += from.node_endpoints_removed;
     to.upstream_connects += from.upstream_connects;
     to.upstream_connect_failures += from.upstream_connect_failures;
     to.upstream_connect_latency.merge(from.upstream_connect_latency);
@@ -249,6 +250,10 @@ std::string render_metrics(const GatewaySnapshot& s) {
               [&](std::size_t i) { return stats.clusters[i].bytes_to_clients; });
   per_cluster("kedge_responses_rewritten_total", "counter", "Responses whose bytes kedge changed (any API).",
               [&](std::size_t i) { return stats.clusters[i].responses_rewritten; });
+  per_cluster("kedge_fetch_node_endpoints_removed_total", "counter",
+              "Streamed Fetch responses (larger than limits.fetch_buffer_bytes) whose KIP-951 NodeEndpoints were "
+              "removed because kedge's names are longer than the backend's; clients then refresh Metadata.",
+              [&](std::size_t i) { return stats.clusters[i].node_endpoints_removed; });
   per_cluster("kedge_upstream_connects_total", "counter", "Broker connections established.",
               [&](std::size_t i) { return stats.clusters[i].upstream_connects; });
   per_cluster("kedge_upstream_connect_failures_total", "counter",

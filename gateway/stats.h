@@ -186,6 +186,9 @@ struct ClusterStats {
   std::uint64_t bytes_from_clients = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_clients = 0;
   std::uint64_t responses_rewritten = 0;  // responses whose bytes changed (any API)
+  // Streamed Fetch responses whose NodeEndpoints kedge removed because kedge's
+  // names did not fit the announced size (clients fall back to Metadata).
+  std::uint64_t node_endpoints_removed = 0;
   std::uint64_t upstream_connects = 0;
   std::uint64_t upstream_connect_failures = 0;
   Histogram upstream_connect_latency;

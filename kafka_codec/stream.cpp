@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kafka_codec/engine.h"
+#include "kafka_codec/fetch_stream.h"
 #include "kafka_codec/schema.h"
 #include "kafka_codec/wire.h"
 
@@ -229,25 +230,50 @@ Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& in
 // ResponseProcessor
 //
 // Per frame: 4-byte size (validated), 4-byte correlation id (matched against
-// the FIFO head and popped). Then either streamed (the 8 held bytes, then the
-// rest as it arrives) or buffered whole and handed to FrameRewriter.
+// the FIFO head and popped). Then one of:
+//  - streamed: a response kedge never changes goes out as it arrives;
+//  - in place: a response to rewrite that is already whole in the bytes being
+//    fed is walked and rewritten where it lies (no copy when nothing changes);
+//  - buffered: otherwise it is assembled and handed to FrameRewriter, so the
+//    client receives it rewritten exactly, every length and the size recomputed;
+//  - Fetch streaming: a Fetch v16+ response larger than kBufferWholeMaxBytes
+//    streams through FetchResponseStream (Records are never held); only its
+//    top-level tag section (KIP-951 NodeEndpoints) is held, rewritten by the
+//    same engine and fitted to its original length (fit_tag_section).
 
 namespace {
 constexpr std::size_t kKeepBufferBytes = 64 * 1024;  // larger buffers are freed once the connection is idle
 constexpr std::size_t kMaxUpfrontReserveBytes = 16u << 20;  // cap on reserving from a wire length
+// Bytes before the held tag section in the synthetic frame complete_fetch_stream
+// builds: size, correlation id, header tags, ThrottleTimeMs, ErrorCode,
+// SessionId, Responses (empty compact array).
+constexpr std::size_t kSyntheticFetchHeadBytes = 4 + 4 + 1 + 4 + 2 + 4 + 1;
 }
 
 struct ResponseProcessor::Impl {
-  Impl(std::uint32_t max, AddressMap& map) : max_frame_size(max), addresses(map) {}
+  Impl(std::uint32_t max, AddressMap& map, std::uint32_t fetch_buffer)
+      : max_frame_size(max), fetch_buffer_bytes(fetch_buffer), addresses(map) {}
 
-  enum class Mode : std::uint8_t { prefix, streaming, buffering };
+  enum class Mode : std::uint8_t { prefix, streaming, buffering, fetch_streaming };
 
   Errc fail(Errc e) { error = e; return e; }
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, ByteSink& sink);
+  Errc check_size(std::int32_t size);
   Errc on_prefix(InFlightQueue& inflight, ByteSink& sink);
-  Errc complete_buffered(ByteSink& sink, bool more_in_flight);
+  Errc complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink);
+  Errc complete_fetch_stream(ByteSink& sink);
+  void finish_frame(bool more_in_flight);
+
+  // Whether a response streams through FetchResponseStream: decided by its
+  // size alone, so a client sees the same treatment however TCP split it.
+  // Leader-change answers, the ones that carry NodeEndpoints, are mostly small
+  // (partitions in error hold no records) and so are rewritten exactly.
+  bool streams_fetch(const RequestInfo& r, std::uint32_t body_bytes) const {
+    return FetchResponseStream::handles(r.api_key, r.api_version) && body_bytes > fetch_buffer_bytes;
+  }
 
   std::uint32_t max_frame_size;
+  std::uint32_t fetch_buffer_bytes;
   AddressMap& addresses;
   Mode mode = Mode::prefix;
   std::uint8_t prefix[8] = {};
@@ -256,9 +282,19 @@ struct ResponseProcessor::Impl {
   RequestInfo current;
   std::vector<std::uint8_t> frame;  // buffered frame (size prefix included)
   FrameRewriter rewriter;
+  FetchResponseStream fetch_stream;
+  std::vector<std::uint8_t> synthetic;  // complete_fetch_stream's frame around the held tail
+  std::vector<std::uint8_t> fitted;     // the tail rewritten to its original length
   ResponseStats stats;
   Errc error = Errc::ok;
 };
+
+Errc ResponseProcessor::Impl::check_size(std::int32_t size) {
+  if (size < 0) return fail(Errc::negative_frame_size);
+  if (static_cast<std::uint32_t>(size) > max_frame_size) return fail(Errc::frame_too_large);
+  if (size < 4) return fail(Errc::negative_frame_size);  // no room for a correlation id
+  return Errc::ok;
+}
 
 Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink) {
   const std::int32_t size = wire::get_i32(prefix);
@@ -269,6 +305,13 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
   inflight.pop();
   frame_left = static_cast<std::uint32_t>(size) - 4;
   if (response_needs_rewrite(current.api_key, current.api_version)) {
+    if (streams_fetch(current, frame_left)) {
+      mode = Mode::fetch_streaming;
+      sink.write(std::span<const std::uint8_t>(prefix, 8));
+      stats.passthrough_bytes += 8;
+      fetch_stream.begin(frame_left);
+      return Errc::ok;
+    }
     mode = Mode::buffering;
     // One allocation for the whole frame instead of geometric growth (each step
     // re-copies what was buffered). frame_left is bounded by max_frame_size
@@ -276,7 +319,11 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
     // announces a huge frame and stalls does not pin that much memory up front.
     frame.reserve(8 + std::min<std::size_t>(frame_left, kMaxUpfrontReserveBytes));
     frame.assign(prefix, prefix + 8);
-    if (frame_left == 0) return complete_buffered(sink, !inflight.empty());
+    if (frame_left == 0) {
+      const Errc e = complete_frame(frame, sink);
+      finish_frame(!inflight.empty());
+      return e;
+    }
     return Errc::ok;
   }
   mode = Mode::streaming;
@@ -290,28 +337,62 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
   return Errc::ok;
 }
 
-// more_in_flight: another response is expected on this connection, so a large
-// buffer is kept for it (a pipelining consumer would otherwise free and re-fault
-// a fresh mapping per Fetch response); with nothing in flight the connection is
-// idle and large buffers are released.
-Errc ResponseProcessor::Impl::complete_buffered(ByteSink& sink, bool more_in_flight) {
-  const Errc e = rewriter.process(frame, current, addresses);
+// Rewrites one whole response frame (size prefix included) to `sink`.
+Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink) {
+  const Errc e = rewriter.process(whole, current, addresses);
   if (e != Errc::ok) return fail(e);
   if (rewriter.changed()) {
     sink.write(rewriter.output());
     ++stats.rewritten;
   } else {
-    sink.write(frame);  // nothing to change: the bytes as received, no re-encode
+    sink.write(whole);  // nothing to change: the bytes as received, no re-encode
   }
   ++stats.responses;
+  return Errc::ok;
+}
+
+// The held top-level tag section of a streamed Fetch response: rewritten by
+// the schema engine inside a minimal Fetch frame (no topics), then fitted to
+// the length the size prefix already announced.
+Errc ResponseProcessor::Impl::complete_fetch_stream(ByteSink& sink) {
+  const std::span<const std::uint8_t> tail = fetch_stream.tail();
+  synthetic.clear();
+  wire::put_i32(synthetic, static_cast<std::int32_t>(kSyntheticFetchHeadBytes - 4 + tail.size()));
+  wire::put_i32(synthetic, current.correlation_id);
+  wire::put_uvarint(synthetic, 0);  // header tags
+  wire::put_i32(synthetic, 0);      // ThrottleTimeMs
+  wire::put_i16(synthetic, 0);      // ErrorCode
+  wire::put_i32(synthetic, 0);      // SessionId
+  wire::put_uvarint(synthetic, 1);  // Responses: []
+  synthetic.insert(synthetic.end(), tail.begin(), tail.end());
+  if (rewriter.process(synthetic, current, addresses) != Errc::ok) return fail(Errc::malformed_response);
+  if (!rewriter.changed()) {
+    sink.write(tail);
+  } else {
+    const TagFit fit = fit_tag_section(tail, rewriter.output().subspan(kSyntheticFetchHeadBytes),
+                                       /*strip_tag=*/0, fitted);
+    if (fit == TagFit::failed) return fail(Errc::malformed_response);
+    if (fit == TagFit::stripped) ++stats.node_endpoints_stripped;
+    else ++stats.rewritten;
+    sink.write(fitted);
+  }
+  ++stats.responses;
+  return Errc::ok;
+}
+
+// more_in_flight: another response is expected on this connection, so a large
+// buffer is kept for it (a pipelining consumer would otherwise free and re-fault
+// a fresh mapping per Fetch response); with nothing in flight the connection is
+// idle and large buffers are released.
+void ResponseProcessor::Impl::finish_frame(bool more_in_flight) {
   frame.clear();
   if (!more_in_flight) {
     if (frame.capacity() > kKeepBufferBytes) std::vector<std::uint8_t>().swap(frame);
     rewriter.trim(kKeepBufferBytes);
+    fetch_stream.trim(kKeepBufferBytes);
   }
   mode = Mode::prefix;
   prefix_len = 0;
-  return Errc::ok;
 }
 
 Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight,
@@ -320,16 +401,31 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
   while (!bytes.empty()) {
     switch (mode) {
       case Mode::prefix: {
+        // A response to rewrite that is whole in `bytes`: rewrite it where it lies.
+        if (prefix_len == 0 && bytes.size() >= 8 && !inflight.empty() &&
+            response_needs_rewrite(inflight.front().api_key, inflight.front().api_version)) {
+          const std::int32_t size = wire::get_i32(bytes.data());
+          if (Errc e = check_size(size); e != Errc::ok) return e;
+          if (bytes.size() - 4 >= static_cast<std::uint32_t>(size) &&
+              !streams_fetch(inflight.front(), static_cast<std::uint32_t>(size) - 4)) {
+            if (inflight.front().correlation_id != wire::get_i32(bytes.data() + 4))
+              return fail(Errc::correlation_mismatch);
+            current = inflight.front();
+            inflight.pop();
+            const std::size_t whole = 4 + static_cast<std::size_t>(size);
+            if (Errc e = complete_frame(bytes.first(whole), sink); e != Errc::ok) return e;
+            finish_frame(!inflight.empty());
+            bytes = bytes.subspan(whole);
+            break;
+          }
+        }
         const std::size_t n = std::min(sizeof(prefix) - prefix_len, bytes.size());
         std::memcpy(prefix + prefix_len, bytes.data(), n);
         const std::size_t had = prefix_len;
         prefix_len += n;
         bytes = bytes.subspan(n);
         if (had < 4 && prefix_len >= 4) {  // validate the size as soon as it is known
-          const std::int32_t size = wire::get_i32(prefix);
-          if (size < 0) return fail(Errc::negative_frame_size);
-          if (static_cast<std::uint32_t>(size) > max_frame_size) return fail(Errc::frame_too_large);
-          if (size < 4) return fail(Errc::negative_frame_size);  // no room for a correlation id
+          if (Errc e = check_size(wire::get_i32(prefix)); e != Errc::ok) return e;
         }
         if (prefix_len == sizeof(prefix)) {
           if (Errc e = on_prefix(inflight, sink); e != Errc::ok) return e;
@@ -355,7 +451,21 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
         frame_left -= static_cast<std::uint32_t>(n);
         bytes = bytes.subspan(n);
         if (frame_left == 0) {
-          if (Errc e = complete_buffered(sink, !inflight.empty()); e != Errc::ok) return e;
+          const Errc e = complete_frame(frame, sink);
+          finish_frame(!inflight.empty());
+          if (e != Errc::ok) return e;
+        }
+        break;
+      }
+      case Mode::fetch_streaming: {
+        const std::size_t offered = bytes.size();
+        const std::size_t held_before = fetch_stream.held_bytes();
+        if (Errc e = fetch_stream.feed(bytes, sink); e != Errc::ok) return fail(e);
+        stats.passthrough_bytes += (offered - bytes.size()) - (fetch_stream.held_bytes() - held_before);
+        if (fetch_stream.complete()) {
+          const Errc e = complete_fetch_stream(sink);
+          finish_frame(!inflight.empty());
+          if (e != Errc::ok) return e;
         }
         break;
       }
@@ -364,8 +474,9 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
   return Errc::ok;
 }
 
-ResponseProcessor::ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses)
-    : impl_(new Impl(max_frame_size, addresses)) {}
+ResponseProcessor::ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses,
+                                     std::uint32_t fetch_buffer_bytes)
+    : impl_(new Impl(max_frame_size, addresses, fetch_buffer_bytes)) {}
 ResponseProcessor::~ResponseProcessor() { delete impl_; }
 
 Errc ResponseProcessor::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight,
@@ -374,7 +485,11 @@ Errc ResponseProcessor::feed(std::span<const std::uint8_t> bytes, InFlightQueue&
 }
 
 std::size_t ResponseProcessor::buffered_bytes() const {
-  return impl_->mode == Impl::Mode::buffering ? impl_->frame.size() : impl_->prefix_len;
+  switch (impl_->mode) {
+    case Impl::Mode::buffering: return impl_->frame.size();
+    case Impl::Mode::fetch_streaming: return impl_->fetch_stream.held_bytes();
+    default: return impl_->prefix_len;
+  }
 }
 
 const RequestInfo& ResponseProcessor::current_request() const { return impl_->current; }

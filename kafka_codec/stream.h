@@ -6,8 +6,9 @@
 // RequestTracker only follows frame boundaries and records each request's
 // header in the InFlightQueue so the matching response can be interpreted.
 // Responses (broker -> client) go through a ResponseProcessor, which streams
-// frames it does not need to decode and buffers + rewrites the few that carry
-// broker addresses (see engine.h) or ApiVersions ranges.
+// frames it does not need to decode and rewrites the few that carry broker
+// addresses (see engine.h) or ApiVersions ranges: whole, or for large Fetch
+// v16+ responses streaming with only the tail held (fetch_stream.h).
 //
 // Correlation: brokers answer in request order on a connection
 // (kafka-protocol.md §2), so the in-flight table is a FIFO; a response whose
@@ -127,15 +128,25 @@ struct ResponseStats {
   std::uint64_t responses = 0;          // complete responses forwarded
   std::uint64_t rewritten = 0;          // responses whose bytes changed
   std::uint64_t passthrough_bytes = 0;  // bytes streamed without buffering
+  // Streamed Fetch responses whose rewritten NodeEndpoints did not fit the
+  // length already announced: the tag was removed (fit_tag_section).
+  std::uint64_t node_endpoints_stripped = 0;
 };
 
 class ResponseProcessor {
  public:
-  ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses);
+  // Fetch v16+ responses up to `fetch_buffer_bytes` are rewritten whole
+  // (exact KIP-951 NodeEndpoints); larger ones stream (fetch_stream.h).
+  static constexpr std::uint32_t kDefaultFetchBufferBytes = 64 * 1024;
+  ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses,
+                    std::uint32_t fetch_buffer_bytes = kDefaultFetchBufferBytes);
   // Consumes all of `bytes` from the broker and writes what the client must
   // receive to `sink` (possibly nothing yet, while a frame to rewrite is
-  // buffered). Never writes part of a frame it is going to rewrite. On error
-  // nothing of the offending frame has been written; close the connection pair.
+  // buffered). A frame it rewrites whole is never written in part: on error
+  // nothing of it has been written. A streamed Fetch v16+ response may have
+  // been written up to its top-level tag section (bytes that carry no
+  // address) when its structure turns out malformed. On error close the
+  // connection pair: the client never receives a malformed or half-rewritten frame whole.
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, ByteSink& sink);
   // Bytes held for a frame being assembled for rewrite (for memory accounting).
   std::size_t buffered_bytes() const;

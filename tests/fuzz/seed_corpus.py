@@ -5,6 +5,7 @@ corpora: <out>/<target>/<case>.bin.
 Input layouts (see the fuzz sources):
   fuzz_rewrite_<api>     version byte (index into the schema's version range) + frame body
   fuzz_response_stream   n-1, n x {api key index, version}, chunk byte, stream of frames
+  fuzz_fetch_stream      version byte (16 + b % 3), chunk byte, Fetch v16-18 frame body (no size prefix)
   fuzz_request_tracker   chunk byte + request stream (hand-built requests below)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
   fuzz_proxy_header      tests/data/proxy_header/*.bin, alone and followed by a ClientHello prefix
@@ -51,6 +52,9 @@ def main():
         if key in REWRITERS:
             name, lowest = REWRITERS[key]
             write(out, f"fuzz_rewrite_{name}", bytes([version - lowest]) + frame[4:])
+        if key == 1 and 16 <= version <= 18:
+            for chunk in (0, 6, 63):
+                write(out, "fuzz_fetch_stream", bytes([version - 16, chunk]) + frame[4:])
         if key in STREAM_KEYS:
             frames.append((STREAM_KEYS.index(key), version, frame))
     for i, (key_index, version, frame) in enumerate(frames):

@@ -157,7 +157,7 @@ class Checks:
 
 
 def start_kedge_in_topology(topo, kedge_binary, clusters, domain="kafka.example.com", port=9092,
-                            log_level="debug"):
+                            log_level="debug", limits=None):
     """Starts kedge in the topology's dc namespace in front of `clusters`.
 
     clusters: [(name, format, bootstrap_servers_csv)], e.g. [("alpha", "subdomain", mock.bootstrap)].
@@ -174,6 +174,8 @@ def start_kedge_in_topology(topo, kedge_binary, clusters, domain="kafka.example.
         ],
         "log": {"level": log_level},
     }
+    if limits:
+        config["limits"] = dict(limits)
     config_path = write_config(os.path.join(topo.log_dir, "kedge.json"), config)
     process = topo.start_process("dc", [kedge_binary, "run", "--config", config_path], topo.log_path("kedge"),
                                  ready_port=port)

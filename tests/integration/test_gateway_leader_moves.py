@@ -27,7 +27,13 @@ Checks (one PASS/FAIL line each, then `N passed, M failed`):
   - kedge rewrote NodeEndpoints in Fetch v16 responses (KIP-951); Produce v10 rewrites are printed only
     (whether a move hits an in-flight Produce is timing).
 
-Usage: test_gateway_leader_moves.py KEDGE_BINARY   (needs root; mock/kclient via KEDGE_* env or KEDGE_BUILD_DIR)
+With --fetch-buffer-bytes 0 every Fetch v16 response streams (kafka_codec/fetch_stream.h). The mock's real
+hosts (127.0.0.1) are shorter than kedge's names, so kedge cannot fit rewritten NodeEndpoints into a streamed
+response and removes them: then the check is that kedge logged such removals, and every other check (no backend
+address reaches a client, every record exactly once) holds unchanged — clients fall back to Metadata.
+
+Usage: test_gateway_leader_moves.py KEDGE_BINARY [--fetch-buffer-bytes N]
+       (needs root; mock/kclient via KEDGE_* env or KEDGE_BUILD_DIR)
 """
 import os
 import re
@@ -196,6 +202,9 @@ def main():
         print("needs root for network namespaces")
         return 77
     kedge_binary = os.path.abspath(sys.argv[1])
+    fetch_buffer_bytes = None
+    if len(sys.argv) == 4 and sys.argv[2] == "--fetch-buffer-bytes":
+        fetch_buffer_bytes = int(sys.argv[3])
     if tool_path(CLIENT) is None or tool_path("mock_cluster_rdk212") is None:
         print(f"{CLIENT} / mock_cluster_rdk212 not found (set KEDGE_BUILD_DIR or KEDGE_* variables)")
         return 1
@@ -203,8 +212,9 @@ def main():
     # KEDGE_KEEP_LOGS=1 keeps kedge/mock/client logs (path printed below) for a post-mortem.
     with Topology(keep_logs=bool(os.environ.get("KEDGE_KEEP_LOGS"))) as topo:
         cluster = topo.start_mock_cluster("rdk212", brokers=len(BROKERS), topics={TOPIC: PARTITIONS})
+        limits = None if fetch_buffer_bytes is None else {"fetch_buffer_bytes": fetch_buffer_bytes}
         kedge, certs, _ = start_kedge_in_topology(topo, kedge_binary, [("alpha", "subdomain", cluster.bootstrap)],
-                                                  DOMAIN, PORT)
+                                                  DOMAIN, PORT, limits=limits)
         ca = certs["ca"]
         print(f"topology {topo.prefix} (logs {topo.log_dir}): mock rdk212 at {cluster.bootstrap}; "
               f"kedge at {topo.gateway_ip('a')} (a), {topo.gateway_ip('b')} (b)", flush=True)
@@ -313,6 +323,13 @@ def main():
                       any(" rewrote Fetch v" in line for line in rewrites),
                       ", ".join(f"{k}: {v}" for k, v in sorted(by_api.items()) if k.startswith(("Produce", "Fetch")))
                       or "none")
+        removed = [line for line in log_lines if "NodeEndpoints removed" in line]
+        if fetch_buffer_bytes == 0:
+            checks.record("streamed Fetch responses: kedge removed NodeEndpoints it could not fit",
+                          len(removed) > 0, f"{len(removed)} lines; e.g. {removed[0].split(' DEBUG ')[-1]}"
+                          if removed else "none")
+        else:
+            print(f"    streamed Fetch responses with NodeEndpoints removed: {len(removed)}")
         stream_errors = [line for line in log_lines
                          if " broker response to " in line or "client request stream error" in line
                          or "TLS write failed" in line or " ERROR " in line]

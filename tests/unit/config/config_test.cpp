@@ -120,6 +120,7 @@ TEST_CASE("optional keys take the documented defaults", "[config]") {
   CHECK(config.limits.high_watermark_bytes == 1024u * 1024);
   CHECK(config.limits.drain_timeout_ms == 30'000u);
   CHECK(config.limits.certificate_check_interval_ms == 5'000u);
+  CHECK(config.limits.fetch_buffer_bytes == 64u * 1024);
   CHECK(config.workers == 0u);  // one worker loop per core
 
   SECTION("an empty log object keeps the default level") {
@@ -139,7 +140,8 @@ TEST_CASE("explicit values override the defaults", "[config]") {
                         {"upstream_connect_timeout_ms", 1},
                         {"high_watermark_bytes", 16 * 1024},
                         {"drain_timeout_ms", 1500},
-                        {"certificate_check_interval_ms", 0}};
+                        {"certificate_check_interval_ms", 0},
+                        {"fetch_buffer_bytes", 0}};
   document["workers"] = 2;
   // when
   const kedge::Config config = tree.load(document);
@@ -152,6 +154,7 @@ TEST_CASE("explicit values override the defaults", "[config]") {
   CHECK(config.limits.high_watermark_bytes == 16u * 1024);
   CHECK(config.limits.drain_timeout_ms == 1500u);
   CHECK(config.limits.certificate_check_interval_ms == 0u);
+  CHECK(config.limits.fetch_buffer_bytes == 0u);
   CHECK(config.workers == 2u);
 
   SECTION("limits may be given in part") {
@@ -232,7 +235,8 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
        "listeners[0].tls.ca: unknown key (allowed here: cert, key)"},
       {"unknown limits key", [](json& d) { d["limits"] = {{"max_frame_size", 1}}; },
        "limits.max_frame_size: unknown key (allowed here: max_frame_bytes, client_hello_timeout_ms, "
-       "upstream_connect_timeout_ms, high_watermark_bytes, drain_timeout_ms, certificate_check_interval_ms)"},
+       "upstream_connect_timeout_ms, high_watermark_bytes, drain_timeout_ms, certificate_check_interval_ms, "
+       "fetch_buffer_bytes)"},
       {"unknown log key", [](json& d) { d["log"]["style"] = "json"; },
        "log.style: unknown key (allowed here: level, format)"},
       {"unknown hostnames key", [](json& d) { d["virtual_clusters"][0]["hostnames"]["pattern"] = "x"; },
@@ -373,6 +377,8 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
       {"certificate check interval above an hour",
        [](json& d) { d["limits"]["certificate_check_interval_ms"] = 3600001; },
        "limits.certificate_check_interval_ms: 3600001 is out of range (0..3600000)"},
+      {"fetch buffer above 1 GiB", [](json& d) { d["limits"]["fetch_buffer_bytes"] = 1073741825; },
+       "limits.fetch_buffer_bytes: 1073741825 is out of range (0..1073741824)"},
       {"negative worker count", [](json& d) { d["workers"] = -1; }, "workers: -1 is out of range (0..256)"},
       {"worker count as a string", [](json& d) { d["workers"] = "4"; },
        "workers: expected an integer, got string \"4\""},
