@@ -177,6 +177,8 @@ def kedge_config(port, mock, certs, mode, workers=None):
         "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
                               "backend": {"bootstrap_servers": [f"{mock.host}:{mock.port}"]}}],
         "log": {"level": "warn"},
+        # Several kedges run side by side (SNI and port mode): the admin API on a kernel-chosen port each.
+        "admin": {"bind": "127.0.0.1:0"},
     }
     if workers is not None:
         config["workers"] = workers
