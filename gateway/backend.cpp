@@ -410,6 +410,12 @@ void Discovery::start_attempt() {
               [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
                 auto* at = static_cast<Attempt*>(s->data);
                 if (at->finished) return;
+                if (n == UV_EOF) {
+                  // What a SASL-only listener does to a request before authentication, and a TLS one to plaintext.
+                  at->fail("the broker closed the connection without answering (a listener that requires SASL or "
+                           "TLS? see backend.discovery.sasl and backend.tls)");
+                  return;
+                }
                 if (n < 0) {
                   at->fail(std::string("read failed: ") + uv_strerror(static_cast<int>(n)));
                   return;
