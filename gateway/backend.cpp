@@ -132,6 +132,7 @@ struct Discovery::Attempt {
   std::uint32_t max_frame_bytes = 0;
   char read_buffer[16 * 1024];
   std::unique_ptr<UpstreamTls> tls;  // backend.tls, else plaintext
+  bool tls_accepted = false;          // the broker sent application data over TLS
   std::unique_ptr<sasl::SaslExchange> sasl;  // backend.discovery.sasl, until authenticated
   SSL_CTX* tls_ctx = nullptr;
   std::string server_name;
@@ -213,10 +214,17 @@ struct Discovery::Attempt {
       std::size_t n = 0;
       std::string error;
       switch (tls->read(plain, sizeof plain, n, error)) {
-        case UpstreamTls::ReadResult::data: on_response_bytes(plain, n); continue;
+        case UpstreamTls::ReadResult::data:
+          tls_accepted = true;
+          on_response_bytes(plain, n);
+          continue;
         case UpstreamTls::ReadResult::want_more: flush_tls(); return;
         case UpstreamTls::ReadResult::closed: fail("broker closed TLS before the response"); return;
-        case UpstreamTls::ReadResult::failed: fail("TLS read failed: " + error); return;
+        case UpstreamTls::ReadResult::failed:
+          // Before any data, an alert is the broker refusing the session (TLS 1.3 checks the client
+          // certificate after our side of the handshake completed, RFC 8446 §4.4.2).
+          fail((tls_accepted ? "TLS read failed: " : "the broker refused the TLS session: ") + error);
+          return;
       }
     }
   }
