@@ -434,6 +434,9 @@ SaslExchange::Step SaslExchange::on_handshake(std::span<const std::uint8_t> body
   }
   stage_ = Stage::authenticate_first;
   std::string token;
+  if (scram_ && !scram_->has_nonce()) {
+    return fail("cannot generate a SCRAM nonce (RAND_bytes failed)");
+  }
   if (scram_) {
     token = scram_->client_first();
   } else {

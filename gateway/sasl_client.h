@@ -47,6 +47,8 @@ class ScramClient {
 
   ScramClient(Hash hash, std::string username, std::string password, std::string client_nonce);
 
+  // False when no nonce could be generated (RAND_bytes failed): do not start.
+  bool has_nonce() const { return !client_nonce_.empty(); }
   // "n,,n=<user>,r=<nonce>" (no channel binding, no authzid).
   std::string client_first() const;
   // From server-first ("r=..,s=..,i=.."): "c=biws,r=<nonce>,p=<proof>", or
