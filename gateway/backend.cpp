@@ -4,6 +4,7 @@
 
 #include "certs/tls_context.h"
 #include "gateway/log.h"
+#include "gateway/sasl_client.h"
 #include "gateway/upstream_tls.h"
 #include "kafka_codec/stream.h"
 
@@ -107,10 +108,13 @@ void resolve(uv_loop_t* loop, const HostPort& target, ResolveDone done) {
 }
 
 // ---------------------------------------------------------------------------
-// Discovery: connect, send one Metadata request, read one response, close.
+// Discovery: connect, [authenticate], send one Metadata request, read one response, close.
 //
-//   start_attempt -> resolving -> connecting -> exchanging -> finish_attempt
-//                        \____________\______________\____ (error/timeout) -> next server or fail
+//   start_attempt -> resolving -> connecting -> [TLS handshake] -> [SASL] -> exchanging -> finish_attempt
+//                        \____________\______________\______________\____________\__ (error/timeout)
+//                                                                              -> next server or fail
+// With backend.discovery.sasl, SaslExchange (sasl_client.h) runs ApiVersions,
+// SaslHandshake and SaslAuthenticate first, one frame at a time.
 struct Discovery::Attempt {
   Discovery* owner = nullptr;
   std::shared_ptr<bool> owner_alive;
@@ -128,10 +132,12 @@ struct Discovery::Attempt {
   std::uint32_t max_frame_bytes = 0;
   char read_buffer[16 * 1024];
   std::unique_ptr<UpstreamTls> tls;  // backend.tls, else plaintext
-  bool request_sent = false;
+  bool tls_accepted = false;          // the broker sent application data over TLS
+  std::unique_ptr<sasl::SaslExchange> sasl;  // backend.discovery.sasl, until authenticated
   SSL_CTX* tls_ctx = nullptr;
   std::string server_name;
   bool verify = true;
+  SaslMechanism owner_credentials_mechanism = SaslMechanism::plain;
 
   struct RawWrite {
     uv_write_t req{};
@@ -164,17 +170,21 @@ struct Discovery::Attempt {
     }
   }
 
-  void send_request() {
-    request_sent = true;
+  void send_frame(const std::vector<std::uint8_t>& frame) {
     if (!tls) {
-      send_raw(reinterpret_cast<const char*>(request.data()), request.size());
+      send_raw(reinterpret_cast<const char*>(frame.data()), frame.size());
       return;
     }
-    if (!tls->write(request.data(), request.size())) {
+    if (!tls->write(frame.data(), frame.size())) {
       fail("TLS write failed: " + certs::drain_openssl_errors());
       return;
     }
     flush_tls();
+  }
+
+  // The connection (and TLS) is up: authenticate first when configured.
+  void start_requests() {
+    send_frame(sasl ? sasl->start() : request);
   }
 
   // Bytes from the socket: ciphertext with backend.tls, else the response.
@@ -197,33 +207,62 @@ struct Discovery::Attempt {
         return;
       }
       if (step == UpstreamTls::Step::want_more) return;
-      send_request();
+      start_requests();
     }
     char plain[16 * 1024];
     while (!finished) {
       std::size_t n = 0;
       std::string error;
       switch (tls->read(plain, sizeof plain, n, error)) {
-        case UpstreamTls::ReadResult::data: on_response_bytes(plain, n); continue;
+        case UpstreamTls::ReadResult::data:
+          tls_accepted = true;
+          on_response_bytes(plain, n);
+          continue;
         case UpstreamTls::ReadResult::want_more: flush_tls(); return;
         case UpstreamTls::ReadResult::closed: fail("broker closed TLS before the response"); return;
-        case UpstreamTls::ReadResult::failed: fail("TLS read failed: " + error); return;
+        case UpstreamTls::ReadResult::failed:
+          // Before any data, an alert is the broker refusing the session (TLS 1.3 checks the client
+          // certificate after our side of the handshake completed, RFC 8446 §4.4.2).
+          fail((tls_accepted ? "TLS read failed: " : "the broker refused the TLS session: ") + error);
+          return;
       }
     }
   }
 
   void on_response_bytes(const char* data, std::size_t len) {
     response.insert(response.end(), data, data + len);
-    if (response.size() < 4) return;
-    const std::uint32_t size = (std::uint32_t{response[0]} << 24) | (std::uint32_t{response[1]} << 16) |
-                               (std::uint32_t{response[2]} << 8) | response[3];
-    if (size > max_frame_bytes) {
-      fail("response frame of " + std::to_string(size) + " bytes exceeds the maximum");
-      return;
+    while (!finished && response.size() >= 4) {
+      const std::uint32_t size = (std::uint32_t{response[0]} << 24) | (std::uint32_t{response[1]} << 16) |
+                                 (std::uint32_t{response[2]} << 8) | response[3];
+      if (size > max_frame_bytes) {
+        fail("response frame of " + std::to_string(size) + " bytes exceeds the maximum");
+        return;
+      }
+      if (response.size() < 4 + static_cast<std::size_t>(size)) return;
+      if (!sasl) {
+        response.resize(4 + static_cast<std::size_t>(size));
+        succeed();
+        return;
+      }
+      // One request in flight at a time, so a SASL response is alone in the buffer.
+      const std::vector<std::uint8_t> frame(response.begin(), response.begin() + 4 + size);
+      response.erase(response.begin(), response.begin() + 4 + size);
+      on_sasl_response(frame);
     }
-    if (response.size() < 4 + static_cast<std::size_t>(size)) return;
-    response.resize(4 + static_cast<std::size_t>(size));
-    succeed();
+  }
+
+  void on_sasl_response(const std::vector<std::uint8_t>& frame) {
+    sasl::SaslExchange::Step step = sasl->on_response(frame);
+    switch (step.kind) {
+      case sasl::SaslExchange::Step::Kind::send: send_frame(step.frame); return;
+      case sasl::SaslExchange::Step::Kind::failed: fail(step.error); return;
+      case sasl::SaslExchange::Step::Kind::authenticated:
+        log::debug("discovery: authenticated to {} with SASL {}", server.to_string(),
+                   to_string(owner_credentials_mechanism));
+        sasl.reset();
+        send_frame(request);
+        return;
+    }
   }
 
   void close_handles() {
@@ -282,6 +321,10 @@ Discovery::~Discovery() {
   *alive_ = false;
 }
 
+void Discovery::set_credentials(std::optional<SaslCredentials> credentials) {
+  backend_.discovery_sasl = std::move(credentials);
+}
+
 void Discovery::refresh(Done done) {
   waiters_.push_back(std::move(done));
   if (attempt_ != nullptr) return;  // joins the exchange in flight
@@ -317,6 +360,12 @@ void Discovery::start_attempt() {
   if (backend_.tls) {
     attempt->server_name = backend_.tls->server_name.value_or("");
     attempt->verify = backend_.tls->verify;
+  }
+  if (backend_.discovery_sasl) {
+    // Correlation ids after the Metadata request's, so no response of the exchange can be taken for it.
+    attempt->sasl = std::make_unique<sasl::SaslExchange>(*backend_.discovery_sasl, "kedge-discovery",
+                                                          attempt->correlation_id + 1);
+    attempt->owner_credentials_mechanism = backend_.discovery_sasl->mechanism;
   }
   uv_timer_init(loop_, &attempt->timer);
   attempt->timer.data = attempt;
@@ -369,6 +418,12 @@ void Discovery::start_attempt() {
               [](uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
                 auto* at = static_cast<Attempt*>(s->data);
                 if (at->finished) return;
+                if (n == UV_EOF) {
+                  // What a SASL-only listener does to a request before authentication, and a TLS one to plaintext.
+                  at->fail("the broker closed the connection without answering (a listener that requires SASL or "
+                           "TLS? see backend.discovery.sasl and backend.tls)");
+                  return;
+                }
                 if (n < 0) {
                   at->fail(std::string("read failed: ") + uv_strerror(static_cast<int>(n)));
                   return;
@@ -376,7 +431,7 @@ void Discovery::start_attempt() {
                 at->on_socket_bytes(buf->base, static_cast<std::size_t>(n));
               });
           if (!a->tls) {
-            a->send_request();
+            a->start_requests();
             return;
           }
           std::string error;

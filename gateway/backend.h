@@ -71,6 +71,8 @@ class Discovery {
   Discovery& operator=(const Discovery&) = delete;
 
   void refresh(Done done);
+  // Replaces backend.discovery.sasl (a reload); the next attempt uses it.
+  void set_credentials(std::optional<SaslCredentials> credentials);
   // Fails pending callers and abandons the in-flight attempt (shutdown).
   void cancel();
 

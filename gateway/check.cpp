@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "gateway/sasl_client.h"
 #include "sni/hostname.h"
 
 namespace kedge::check {
@@ -159,6 +160,40 @@ bool write_all(int fd, const std::vector<std::uint8_t>& bytes, std::string& erro
   return true;
 }
 
+// One response frame, its size bounded before allocating.
+bool read_frame(int fd, std::uint32_t max_frame_bytes, std::vector<std::uint8_t>& frame, std::string& error) {
+  frame.assign(4, 0);
+  if (!read_exactly(fd, frame.data(), 4, error)) return false;
+  const std::uint32_t size = (std::uint32_t{frame[0]} << 24) | (std::uint32_t{frame[1]} << 16) |
+                             (std::uint32_t{frame[2]} << 8) | frame[3];
+  if (size < 4 || size > max_frame_bytes) {
+    error = fmt::format("answer is not a Kafka response (frame size {}); is this a TLS listener or not Kafka?", size);
+    return false;
+  }
+  frame.resize(4 + size);
+  return read_exactly(fd, frame.data() + 4, size, error);
+}
+
+// backend.discovery.sasl over the blocking socket: the same SaslExchange as kedge's discovery.
+bool authenticate(int fd, const SaslCredentials& credentials, std::int32_t first_correlation_id,
+                  std::uint32_t max_frame_bytes, std::string& error) {
+  sasl::SaslExchange exchange(credentials, "kedge-check", first_correlation_id);
+  std::vector<std::uint8_t> request = exchange.start();
+  std::vector<std::uint8_t> response;
+  for (;;) {
+    if (!write_all(fd, request, error) || !read_frame(fd, max_frame_bytes, response, error)) {
+      error = "during SASL authentication: " + error;
+      return false;
+    }
+    sasl::SaslExchange::Step step = exchange.on_response(response);
+    switch (step.kind) {
+      case sasl::SaslExchange::Step::Kind::send: request = std::move(step.frame); continue;
+      case sasl::SaslExchange::Step::Kind::failed: error = std::move(step.error); return false;
+      case sasl::SaslExchange::Step::Kind::authenticated: return true;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Host-name enumeration.
 
@@ -239,7 +274,7 @@ void probe_backends(const Config& config, const Options& options, Report& report
       probe.server_index = s;
       probe.server = vc.backend.bootstrap_servers[s];
       probe.answered = fetch_brokers(probe.server, options.timeout_ms, config.limits.max_frame_bytes, probe.brokers,
-                                     probe.error);
+                                     probe.error, vc.backend.discovery_sasl ? &*vc.backend.discovery_sasl : nullptr);
       if (probe.answered && known[c].empty()) known[c] = probe.brokers;
       if (!probe.answered) failed.push_back(report.backends.size());
       report.backends.push_back(std::move(probe));
@@ -254,9 +289,13 @@ void probe_backends(const Config& config, const Options& options, Report& report
                        probe.server.to_string(), json_path, probe.error,
                        any_answered ? "" : "; no bootstrap server of this cluster answered, so clients cannot "
                                            "bootstrap and broker names are unknown"),
-           fmt::format("start the broker or correct {} (host:port of a PLAINTEXT/SASL_PLAINTEXT listener reachable "
-                       "from kedge's host; check firewalls and security groups)",
-                       json_path)});
+           probe.error.find("SASL") != std::string::npos
+               ? fmt::format("correct {}.backend.discovery.sasl (mechanism enabled on the broker, user name, "
+                             "password file content) or the user's credentials on the broker",
+                             cluster_path(c))
+               : fmt::format("start the broker or correct {} (host:port of a PLAINTEXT/SASL_PLAINTEXT listener "
+                             "reachable from kedge's host; check firewalls and security groups)",
+                             json_path)});
     }
   }
   // kedge connects to each broker's advertised address: it must be reachable from here.
@@ -467,10 +506,11 @@ json endpoint_json(const kafka::BrokerEndpoint& broker) {
 // ---------------------------------------------------------------------------
 
 bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32_t max_frame_bytes,
-                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error) {
+                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error, const SaslCredentials* sasl) {
   auto socket = connect_with_timeout(server.host, server.port, timeout_ms, error);
   if (!socket) return false;
   constexpr std::int32_t kCorrelationId = 0x6b636b31;  // "kck1"
+  if (sasl != nullptr && !authenticate(socket->fd(), *sasl, kCorrelationId + 1, max_frame_bytes, error)) return false;
   if (!write_all(socket->fd(), kafka::encode_metadata_request(kCorrelationId, "kedge-check"), error)) return false;
   std::vector<std::uint8_t> frame(4);
   if (!read_exactly(socket->fd(), frame.data(), 4, error)) return false;

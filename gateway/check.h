@@ -130,9 +130,11 @@ nlohmann::json render_json(const Config& config, const Report& report);
 
 // One Metadata exchange with a bootstrap server over a blocking socket
 // (connect and each read/write bounded by timeout_ms). Returns false and sets
-// `error` on failure. Exposed for tests.
+// `error` on failure. With `sasl` (backend.discovery.sasl) the connection
+// authenticates first, exactly as kedge's discovery does. Exposed for tests.
 bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32_t max_frame_bytes,
-                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error);
+                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error,
+                   const SaslCredentials* sasl = nullptr);
 
 }  // namespace kedge::check
 

@@ -517,9 +517,57 @@ UpstreamTlsConfig read_upstream_tls(const json& value, const std::string& path, 
   return config;
 }
 
-// backend.discovery: {"mode": "metadata"} (default) or {"mode": "static", "pattern": "host-$(nodeId):port"}.
-void read_discovery(const json& value, const std::string& path, BackendConfig& backend) {
-  const ObjectReader discovery(value, path, {"mode", "pattern"});
+// backend.discovery.sasl: {"mechanism", "username", "password_file"}, all required.
+// The password is read now, so an unreadable or empty file fails load/reload
+// (and `kedge validate`) with this path; the error never quotes the content.
+SaslCredentials read_discovery_sasl(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader sasl(value, path, {"mechanism", "username", "password_file"});
+  SaslCredentials credentials;
+  const std::string& mechanism = expect_string(sasl.required("mechanism"), sasl.path_of("mechanism"));
+  bool known = false;
+  for (const SaslMechanism candidate : {SaslMechanism::plain, SaslMechanism::scram_sha_256, SaslMechanism::scram_sha_512}) {
+    if (mechanism == to_string(candidate)) {
+      credentials.mechanism = candidate;
+      known = true;
+    }
+  }
+  if (!known) {
+    fail(sasl.path_of("mechanism"),
+         fmt::format("\"{}\" is not a SASL mechanism kedge speaks (expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)",
+                     mechanism));
+  }
+  credentials.username = expect_non_empty_string(sasl.required("username"), sasl.path_of("username"));
+  for (const char c : credentials.username) {
+    // PLAIN separates fields with NUL (RFC 4616 §2); control characters are never a user name.
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      fail(sasl.path_of("username"), "contains a control character");
+    }
+  }
+  const std::string password_path = sasl.path_of("password_file");
+  credentials.password_file = expect_readable_file(sasl.required("password_file"), password_path, base_dir);
+  if (!g_require_files) return credentials;
+  std::ifstream stream(credentials.password_file, std::ios::binary);
+  std::ostringstream text;
+  if (stream) text << stream.rdbuf();
+  if (!stream || stream.bad()) {
+    fail(password_path, fmt::format("cannot read {}: {}", credentials.password_file.string(), std::strerror(errno)));
+  }
+  std::string password = text.str();
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  if (password.empty()) fail(password_path, fmt::format("password file {} is empty", credentials.password_file.string()));
+  if (password.size() > 4096) fail(password_path, "password is longer than 4096 bytes");
+  if (password.find('\0') != std::string::npos) fail(password_path, "password contains a NUL byte");
+  credentials.password = std::move(password);
+  return credentials;
+}
+
+// backend.discovery: {"mode": "metadata"} (default) or {"mode": "static", "pattern": "host-$(nodeId):port"},
+// either with an optional "sasl" object for kedge's own discovery connection.
+void read_discovery(const json& value, const std::string& path, BackendConfig& backend, const fs::path& base_dir) {
+  const ObjectReader discovery(value, path, {"mode", "pattern", "sasl"});
+  if (const json* sasl = discovery.optional("sasl")) {
+    backend.discovery_sasl = read_discovery_sasl(*sasl, discovery.path_of("sasl"), base_dir);
+  }
   const std::string mode =
       discovery.has("mode") ? expect_string(discovery.required("mode"), discovery.path_of("mode")) : "metadata";
   if (mode == "metadata") {
@@ -599,7 +647,7 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
       cluster.backend.tls = read_upstream_tls(*tls, backend.path_of("tls"), base_dir);
     }
     if (const json* discovery = backend.optional("discovery")) {
-      read_discovery(*discovery, backend.path_of("discovery"), cluster.backend);
+      read_discovery(*discovery, backend.path_of("discovery"), cluster.backend, base_dir);
     }
 
     if (const json* tls = entry.optional("tls")) {
@@ -780,6 +828,15 @@ std::optional<HostPort> static_broker_address(const std::string& pattern, std::i
 std::string HostPort::to_string() const {
   if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
   return fmt::format("{}:{}", host, port);
+}
+
+std::string_view to_string(SaslMechanism mechanism) {
+  switch (mechanism) {
+    case SaslMechanism::plain: return "PLAIN";
+    case SaslMechanism::scram_sha_256: return "SCRAM-SHA-256";
+    case SaslMechanism::scram_sha_512: return "SCRAM-SHA-512";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(LogFormat format) { return format == LogFormat::json ? "json" : "text"; }

@@ -76,11 +76,27 @@ struct UpstreamTlsConfig {
 
 enum class DiscoveryMode { metadata, static_pattern };
 
+// SASL for kedge's OWN discovery connection (backend.discovery.sasl): the
+// Metadata requests kedge sends for readiness, `kedge check` and unknown
+// broker ids. Client connections never use it (their SASL passes through).
+enum class SaslMechanism { plain, scram_sha_256, scram_sha_512 };
+std::string_view to_string(SaslMechanism mechanism);  // "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"
+
+struct SaslCredentials {
+  SaslMechanism mechanism = SaslMechanism::plain;
+  std::string username;
+  std::filesystem::path password_file;  // resolved against the config's folder
+  // The file's content minus trailing CR/LF. A secret: never logged, never in
+  // /v1/state or `kedge check` output.
+  std::string password;
+};
+
 struct BackendConfig {
   std::vector<HostPort> bootstrap_servers;  // at least one
   std::optional<UpstreamTlsConfig> tls;     // absent = plaintext to the brokers
   DiscoveryMode discovery = DiscoveryMode::metadata;
   std::string pattern;                      // static mode: "b-$(nodeId).internal:9094"
+  std::optional<SaslCredentials> discovery_sasl;  // absent = discovery connects without SASL
 };
 
 // The placeholder a static discovery pattern must contain.

@@ -599,7 +599,8 @@ void Connection::upstream_ready() {
   ClusterStats& stats = *cluster_stats_;
   stats.upstream_connects++;
   stats.upstream_connect_latency.observe((uv_hrtime() - connect_started_ns_) / 1000);
-  if (std::holds_alternative<sni::Bootstrap>(target_.role)) cluster_->health.answered();
+  // Over TLS the broker has answered only once its first record decrypts (upstream_tls_accepted_).
+  if (std::holds_alternative<sni::Bootstrap>(target_.role) && !upstream_tls_) cluster_->health.answered();
   log::debug("conn {}: connected to {} ({} {}{}{})", id_, upstream_target_.to_string(),
              cluster_->settings->config.name, target_label_, upstream_tls_ ? ", TLS " : "",
              upstream_tls_ ? upstream_tls_->describe() : "");
@@ -684,6 +685,10 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
     std::string error;
     switch (upstream_tls_->read(buffer, LoopBuffers::kSize, n, error)) {
       case UpstreamTls::ReadResult::data:
+        if (!upstream_tls_accepted_) {
+          upstream_tls_accepted_ = true;
+          if (std::holds_alternative<sni::Bootstrap>(target_.role)) cluster_->health.answered();
+        }
         process_upstream_plaintext(buffer, n);
         continue;
       case UpstreamTls::ReadResult::want_more:
@@ -693,11 +698,29 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
         close_after_flush(DisconnectCause::upstream_closed);
         return;
       case UpstreamTls::ReadResult::failed:
+        if (!upstream_tls_accepted_) {
+          upstream_tls_refused(error);
+          return;
+        }
         log::warn("conn {}: TLS error from broker {}: {}", id_, upstream_target_.to_string(), error);
         close(DisconnectCause::upstream_error);
         return;
     }
   }
+}
+
+// A TLS alert before the broker's first application data: the broker refused
+// the session (TLS 1.3 client-certificate checks end here). A TLS failure like
+// a failed handshake; the client's bytes already went into the session, so
+// there is no retry on another bootstrap server.
+void Connection::upstream_tls_refused(const std::string& error) {
+  const std::string why = "the broker refused the TLS session: " + error;
+  log::warn("conn {} ({} {}): {}: {}", id_, cluster_->settings->config.name, target_label_,
+            upstream_target_.to_string(), why);
+  if (std::holds_alternative<sni::Bootstrap>(target_.role)) {
+    cluster_->health.failed(fmt::format("{}: {}", upstream_target_.to_string(), why));
+  }
+  close(DisconnectCause::upstream_tls_failed);
 }
 
 void Connection::flush_upstream_tls_output() {

@@ -107,6 +107,7 @@ class Connection final : private kafka::AddressMap {
   void handle_upstream_bytes(const char* data, std::size_t len);
   void process_upstream_plaintext(const char* data, std::size_t len);
   void flush_upstream_tls_output();
+  void upstream_tls_refused(const std::string& error);
   void forward_client_plaintext(const std::uint8_t* bytes, std::size_t n);
   bool port_routed() const;
   bool route_by_port(std::optional<std::int32_t> port_node_id);  // false: closed
@@ -163,6 +164,11 @@ class Connection final : private kafka::AddressMap {
   BIO* network_out_ = nullptr;  // ciphertext OpenSSL produced for the client
 
   std::unique_ptr<UpstreamTls> upstream_tls_;  // backend.tls, else plaintext to the broker
+  // TLS 1.3 (RFC 8446 §4.4.2): our handshake completes before the broker has
+  // checked our certificate, so a refusal (e.g. "certificate required") arrives
+  // as an alert afterwards. The broker has accepted the session only once it
+  // sent application data.
+  bool upstream_tls_accepted_ = false;
   std::optional<std::int32_t> out_of_range_node_;  // port routing: a response named a broker with no pool port
 
   kafka::RequestTracker requests_;

@@ -8,7 +8,8 @@ add_library(kedge_gateway STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/admin.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/check.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/commands.cpp
-  ${CMAKE_CURRENT_SOURCE_DIR}/upstream_tls.cpp)
+  ${CMAKE_CURRENT_SOURCE_DIR}/upstream_tls.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/sasl_client.cpp)
 target_include_directories(kedge_gateway PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_definitions(kedge_gateway PRIVATE KEDGE_VERSION="${PROJECT_VERSION}")
 target_link_libraries(kedge_gateway PUBLIC kedge_config kedge_sni kedge_kafka_codec kedge_certs

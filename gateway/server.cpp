@@ -210,6 +210,9 @@ void Server::adopt_clusters(const Snapshot& next) {
           same_backend(existing->settings->config.backend, settings->config.backend)) {
         runtime = existing;
         existing = nullptr;  // taken
+        // Discovery credentials are kedge's own: a change (e.g. a rotated password file) applies from the
+        // next discovery exchange and drains no client connection.
+        runtime->discovery->set_credentials(settings->config.backend.discovery_sasl);
         break;
       }
     }

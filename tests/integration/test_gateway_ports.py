@@ -12,15 +12,20 @@ Usage: test_gateway_ports.py SCENARIO KEDGE_BINARY, SCENARIO one of
                  advertising the HAProxy ports; kedge verifies them (backend.tls.ca_file) with metadata discovery
                  (a client dialling a broker port first makes kedge discover over TLS) and with a static
                  pattern; a kedge with the WRONG CA refuses and logs the verification error.
+  upstream_mtls  HAProxy REQUIRING a client certificate and one exact SNI per frontend: kedge with
+                 backend.tls.cert/key works end to end (SNI = the broker's host name; SNI = server_name with a
+                 static pattern); without the certificate it is refused (TLS alert logged, upstream_tls_failed,
+                 /readyz 503); a server_name HAProxy does not accept is refused too; HAProxy's log shows each SNI.
 Prints one PASS/FAIL line per check and `N passed, M failed`.
 """
 import os
+import re
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kedge_harness import make_certs, write_config  # noqa: E402
+from kedge_harness import admin_address, make_certs, write_config  # noqa: E402
 from test_topology_smoke import Checks, client_argv, parse_metadata, summary_fields, verify_keys  # noqa: E402
 from topology import Topology, tool_path  # noqa: E402
 
@@ -277,7 +282,138 @@ def scenario_upstream_tls(topo, checks, kedge_binary):
         checks.record(f"{process.log_path.rsplit('/', 1)[-1]} still running", process.alive())
 
 
-SCENARIOS = {"listeners": scenario_listeners, "gapped_ids": scenario_gapped_ids, "upstream_tls": scenario_upstream_tls}
+def make_mtls_pki(directory, dns_names):
+    """A broker CA with a server certificate for `dns_names`, and a separate client CA with a client certificate
+    (CN kedge, clientAuth) for kedge's backend.tls.cert/key."""
+    os.makedirs(directory, exist_ok=True)
+    p = lambda f: os.path.join(directory, f)  # noqa: E731
+    run = lambda *argv: subprocess.run(argv, check=True, capture_output=True)  # noqa: E731
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("broker-ca", "client-ca"):
+        run("openssl", "req", "-x509", *ec, "-keyout", p(f"{ca}.key"), "-out", p(f"{ca}.pem"), "-days", "1",
+            "-subj", f"/CN={ca}", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    leaves = (("server", "broker-ca", "subjectAltName=" + ",".join(f"DNS:{name}" for name in dns_names) +
+               "\nextendedKeyUsage=serverAuth\n"),
+              ("client", "client-ca", "extendedKeyUsage=clientAuth\n"))
+    for leaf, ca, extensions in leaves:
+        run("openssl", "req", "-new", *ec, "-keyout", p(f"{leaf}.key"), "-out", p(f"{leaf}.csr"),
+            "-subj", f"/CN={'mock-broker' if leaf == 'server' else 'kedge'}")
+        with open(p(f"{leaf}.ext"), "w") as ext:
+            ext.write(extensions + "basicConstraints=CA:FALSE\n")
+        run("openssl", "x509", "-req", "-in", p(f"{leaf}.csr"), "-CA", p(f"{ca}.pem"), "-CAkey", p(f"{ca}.key"),
+            "-CAcreateserial", "-out", p(f"{leaf}.crt"), "-days", "1", "-extfile", p(f"{leaf}.ext"))
+    with open(p("server.pem"), "w") as pem:
+        pem.write(open(p("server.crt")).read() + open(p("server.key")).read())
+    return {"broker_ca": p("broker-ca.pem"), "client_ca": p("client-ca.pem"), "server_pem": p("server.pem"),
+            "client_cert": p("client.crt"), "client_key": p("client.key")}
+
+
+def scenario_upstream_mtls(topo, checks, kedge_binary):
+    """HAProxy in front of each mock broker REQUIRES a client certificate (verify required) and accepts one exact
+    SNI per frontend (anything else: tcp-request content reject), logging the SNI and whether a certificate came.
+      named<N>  127.0.0.1:2920N, SNI must be broker<N>.tls.internal: the host the mock advertises (resolved
+                through /etc/netns/<dc>/hosts), i.e. kedge's SNI without server_name;
+      fixed<N>  127.0.0.1:2930N, SNI must be kafka.tls.internal: backend.tls.server_name, with a static pattern."""
+    mock = topo.start_mock_cluster("rdk212", brokers=3, topics={"mtls": 6})
+    names = {i: f"broker{i}.tls.internal" for i in (1, 2, 3)}
+    pki = make_mtls_pki(os.path.join(topo.log_dir, "mtls"), [*names.values(), "kafka.tls.internal",
+                                                             "wrong.tls.internal"])
+    etc = os.path.join("/etc/netns", topo.ns("dc"))
+    os.makedirs(etc, exist_ok=True)  # removed with the namespace by Topology.teardown
+    with open(os.path.join(etc, "hosts"), "w") as hosts:
+        hosts.write("127.0.0.1 localhost " + " ".join(names.values()) + "\n")
+    lines = ["global", "  maxconn 512", "  log stdout format raw local0", "defaults", "  mode tcp", "  log global",
+             "  option logasap", '  log-format "frontend=%f sni=%[ssl_fc_sni] client_cert=%[ssl_c_used]"',
+             "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s"]
+    bind = f"ssl crt {pki['server_pem']} verify required ca-file {pki['client_ca']}"
+    for (broker, (host, port)) in zip((1, 2, 3), mock.broker_addresses):
+        for frontend, listen_port, sni in ((f"named{broker}", 29200 + broker, names[broker]),
+                                           (f"fixed{broker}", 29300 + broker, "kafka.tls.internal")):
+            lines += [f"frontend {frontend}", f"  bind 127.0.0.1:{listen_port} {bind}",
+                      f"  tcp-request content reject unless {{ ssl_fc_sni -m str {sni} }}",
+                      f"  default_backend mock{broker}"]
+        lines += [f"backend mock{broker}", f"  server m{broker} {host}:{port}"]
+    haproxy_cfg = os.path.join(topo.log_dir, "haproxy-mtls.cfg")
+    with open(haproxy_cfg, "w") as cfg:
+        cfg.write("\n".join(lines) + "\n")
+    haproxy = topo.start_process("dc", ["haproxy", "-db", "-f", haproxy_cfg], topo.log_path("haproxy-mtls"),
+                                 ready_port=29303)
+    for broker in (1, 2, 3):
+        mock.command_ok(f"hostport {broker} {names[broker]} {29200 + broker}")
+
+    client_cert = {"cert": pki["client_cert"], "key": pki["client_key"]}
+
+    def config(bind_port, base, bootstrap, tls, discovery=None):
+        backend = {"bootstrap_servers": bootstrap, "tls": {"ca_file": pki["broker_ca"], **tls}}
+        if discovery:
+            backend["discovery"] = discovery
+        return {"listeners": [port_listener("plain", f"0.0.0.0:{bind_port}", "alpha", base, 9)],
+                "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
+                                      "backend": backend}],
+                "admin": {"bind": "127.0.0.1:0", "readiness_probe_interval_ms": 500}}
+
+    named_bootstrap = [f"{names[i]}:{29200 + i}" for i in (1, 2, 3)]
+    fixed_pattern = {"mode": "static", "pattern": "127.0.0.1:2930$(nodeId)"}
+    mtls = start_kedge(topo, kedge_binary, config(19092, 19100, named_bootstrap, client_cert), "kedge-mtls", 19092)
+    for index, client in enumerate([KCLIENT, "kcat"]):
+        produce_consume(topo, checks, ("a", "b")[index % 2], client, f"{PORT_HOST}:19092", "mtls", [],
+                        "mTLS, SNI = broker host")
+    named = start_kedge(topo, kedge_binary,
+                        config(19093, 19200, ["127.0.0.1:29301"], {**client_cert, "server_name": "kafka.tls.internal"},
+                               fixed_pattern), "kedge-server-name", 19093)
+    produce_consume(topo, checks, "b", KCLIENT, f"{PORT_HOST}:19093", "mtls", [], "mTLS, SNI = server_name")
+
+    no_cert = start_kedge(topo, kedge_binary, config(19094, 19300, named_bootstrap, {}), "kedge-no-cert", 19094)
+    refused = topo.run_in("a", client_argv(KCLIENT, "metadata", "--bootstrap", f"{PORT_HOST}:19094",
+                                           "--timeout-ms", "4000"), timeout=30)
+    checks.record("[no client certificate] the client cannot get metadata", "metadata ok=0" in refused.stdout,
+                  refused.stdout.strip()[-200:])
+    wrong_sni = start_kedge(topo, kedge_binary,
+                            config(19095, 19400, ["127.0.0.1:29301"], {**client_cert, "server_name": "wrong.tls.internal"},
+                                   fixed_pattern), "kedge-wrong-sni", 19095)
+    wrong = topo.run_in("a", client_argv(KCLIENT, "metadata", "--bootstrap", f"{PORT_HOST}:19095",
+                                         "--timeout-ms", "4000"), timeout=30)
+    checks.record("[server_name the frontend does not accept] the client cannot get metadata",
+                  "metadata ok=0" in wrong.stdout, wrong.stdout.strip()[-200:])
+    time.sleep(1.0)  # a readiness probe or two
+
+    log = no_cert.log_text()
+    checks.record("[no client certificate] kedge logs that the broker refused the TLS session ('certificate "
+                  "required' alert) and counts it as upstream_tls_failed",
+                  "the broker refused the TLS session: SSL routines: tlsv13 alert certificate required" in log
+                  and "cause=upstream_tls_failed" in log,
+                  "\n".join(line for line in log.splitlines() if "TLS" in line or "cause=" in line)[-600:])
+    admin = admin_address(log)
+    ready = topo.run_in("dc", ["curl", "-s", "-m", "5", "-w", "\n%{http_code}", f"http://{admin}/readyz"], timeout=15)
+    checks.record("[no client certificate] /readyz 503 naming the TLS alert",
+                  ready.stdout.endswith("503") and "alert certificate required" in ready.stdout, ready.stdout[-300:])
+    metrics = topo.run_in("dc", ["curl", "-s", "-m", "5", f"http://{admin}/metrics"], timeout=15).stdout
+    failed_tls = [line for line in metrics.splitlines()
+                  if line.startswith("kedge_connections_closed_total") and 'cause="upstream_tls_failed"' in line]
+    checks.record("[no client certificate] kedge_connections_closed_total{cause=upstream_tls_failed} > 0",
+                  any(float(line.rsplit(" ", 1)[-1]) > 0 for line in failed_tls), str(failed_tls))
+
+    proxy_log = haproxy.log_text()
+    for broker in (1, 2, 3):
+        checks.record(f"[SNI] broker {broker}: kedge without server_name sent SNI {names[broker]} with its "
+                      "client certificate",
+                      f"frontend=named{broker} sni={names[broker]} client_cert=1" in proxy_log, "")
+        checks.record(f"[SNI] broker {broker}: kedge with server_name sent SNI kafka.tls.internal",
+                      f"frontend=fixed{broker} sni=kafka.tls.internal client_cert=1" in proxy_log, "")
+    checks.record("[SNI] HAProxy saw (and rejected) the wrong server_name",
+                  "sni=wrong.tls.internal" in proxy_log, "")
+    expected_sni = {**{f"named{i}": {names[i]} for i in names},
+                    **{f"fixed{i}": {"kafka.tls.internal", "wrong.tls.internal"} for i in names}}
+    unexpected = sorted({m for m in re.findall(r"frontend=(\S+) sni=(\S*)", proxy_log)
+                         if m[1] not in expected_sni.get(m[0], set())})
+    checks.record("[SNI] no other SNI reached HAProxy (none empty, no IP)", not unexpected, str(unexpected[:5]))
+    for process in (mtls, named, no_cert, wrong_sni):
+        checks.record(f"{process.log_path.rsplit('/', 1)[-1]} still running", process.alive())
+
+
+SCENARIOS = {"listeners": scenario_listeners, "gapped_ids": scenario_gapped_ids, "upstream_tls": scenario_upstream_tls,
+             "upstream_mtls": scenario_upstream_mtls}
 
 
 def main():
