@@ -77,6 +77,10 @@ struct LoopBuffers {
   std::unique_ptr<char[]> socket_read{new char[kSize]};
   std::unique_ptr<char[]> plaintext{new char[kSize]};
   std::unique_ptr<char[]> ciphertext{new char[kSize]};
+  // TLS records gathered for one client connection (Connection::write_ciphertext)
+  // until its flush_tls_output; nullptr when the buffer holds nothing.
+  Connection* ciphertext_owner = nullptr;
+  std::size_t ciphertext_len = 0;
   std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
 };
 
