@@ -68,7 +68,9 @@ def run_load(kload, target, workload, duration, connections):
     result = json.loads(r.stdout.strip().splitlines()[-1])
     if result.get("errors") or result.get("malformed") or result.get("fatal"):
         raise SystemExit(f"kload reported problems: {result}")
-    return None, result["payload_MBps"] * result["seconds"] * 1e6, result
+    if result["payload_MBps"] > 0:
+        return None, result["payload_MBps"] * result["seconds"] * 1e6, result
+    return None, -result["requests"], result  # no payload (metadata, ping): per request
 
 
 def callgrind_total(path):
@@ -86,10 +88,11 @@ def main():
     ap.add_argument("--mode", default="callgrind", choices=["callgrind", "rss", "perf", "massif"])
     ap.add_argument("--duration", type=float, default=6.0)
     ap.add_argument("--connections", type=int, default=200, help="idle workload only")
+    ap.add_argument("--kedge", help="kedge binary to measure (default: BUILD/gateway/kedge), e.g. a saved baseline")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (callgrind/perf output)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
-    kedge = os.path.join(build, "gateway", "kedge")
+    kedge = os.path.abspath(args.kedge) if args.kedge else os.path.join(build, "gateway", "kedge")
     kload = os.path.join(build, "bench", "kload")
     mock_bin = os.path.join(build, "tests", "integration", "mock_cluster_rdk212")
     work = tempfile.mkdtemp(prefix="kedge-profile-")
@@ -139,6 +142,9 @@ def main():
             instructions = callgrind_total(dumps[-1])
             if args.workload == "idle":
                 out["instructions_per_conn"] = round(instructions / units)
+            elif units < 0:
+                out["requests"] = -units
+                out["instructions_per_request"] = round(instructions / -units)
             else:
                 out["payload_MB"] = round(units / 1e6, 1)
                 out["instructions_per_MB"] = round(instructions / (units / 1e6))

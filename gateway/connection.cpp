@@ -62,23 +62,48 @@ struct ConnectRequest {
 // encrypted (SSL_write, whose records go to write_ciphertext) or, on a
 // plaintext listener, straight to the socket. Once a response named a broker
 // id outside the listener's port pool nothing more is delivered (see
-// advertised_for).
+// advertised_for); what was gathered before it still is (finish).
+//
+// Every SSL_write makes at least one TLS record (22 bytes of header and tag,
+// one AEAD pass on each side). The codec emits a response as several spans
+// (its 8-byte size/correlation prefix, then the body), and a socket read
+// usually carries several small responses (Produce acks, Metadata), so short
+// spans are gathered and encrypted together: one record per burst instead of
+// two per response. Long spans are encrypted where they lie, never copied.
 struct Connection::ClientSink final : kafka::ByteSink {
-  explicit ClientSink(Connection& connection) : c(connection) {}
+  static constexpr std::size_t kGatherBelow = 2048;
+  explicit ClientSink(Connection& connection)
+      : c(connection), gathered(connection.server_.buffers().response_plaintext.get()) {}
   void write(std::span<const std::uint8_t> bytes) override {
     if (failed || bytes.empty() || c.out_of_range_node_ || c.state_ == State::closed) return;
-    if (c.ssl_ != nullptr) {
-      // write_ciphertext takes every record, so SSL_write either takes everything or fails.
-      if (SSL_write(c.ssl_, bytes.data(), static_cast<int>(bytes.size())) <= 0) {
-        failed = true;
-        return;
-      }
-    } else {
-      c.write_to(Side::client, reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    }
     written += bytes.size();
+    if (c.ssl_ == nullptr) {
+      c.write_to(Side::client, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      return;
+    }
+    if (bytes.size() < kGatherBelow) {
+      if (gathered_len + bytes.size() > LoopBuffers::kRecordSize) finish();
+      std::memcpy(gathered + gathered_len, bytes.data(), bytes.size());
+      gathered_len += bytes.size();
+      return;
+    }
+    finish();
+    encrypt(bytes.data(), bytes.size());
+  }
+  // Encrypts what is gathered; call once the codec returned.
+  void finish() {
+    const std::size_t n = gathered_len;
+    gathered_len = 0;
+    if (n > 0) encrypt(reinterpret_cast<const std::uint8_t*>(gathered), n);
+  }
+  void encrypt(const std::uint8_t* data, std::size_t n) {
+    if (failed || c.state_ == State::closed) return;
+    // write_ciphertext takes every record, so SSL_write either takes everything or fails.
+    if (SSL_write(c.ssl_, data, static_cast<int>(n)) <= 0) failed = true;
   }
   Connection& c;
+  char* const gathered;  // the loop's response_plaintext buffer, kRecordSize bytes
+  std::size_t gathered_len = 0;
   bool failed = false;
   std::size_t written = 0;
 };
@@ -791,6 +816,7 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
   const std::uint64_t rewritten_before = responses_->stats().rewritten;
   const kafka::Errc errc =
       responses_->feed({reinterpret_cast<const std::uint8_t*>(data), len}, *in_flight_, sink);
+  sink.finish();
   count_responses(responses_before, rewritten_before);
   bytes_to_client_ += sink.written;
   cluster_stats_->bytes_to_clients += sink.written;

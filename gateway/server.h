@@ -82,6 +82,9 @@ struct LoopBuffers {
   Connection* ciphertext_owner = nullptr;
   std::size_t ciphertext_len = 0;
   std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
+  // Short response spans gathered into one TLS record (Connection::ClientSink).
+  static constexpr std::size_t kRecordSize = 16 * 1024;  // TLS plaintext record limit (RFC 8446 §5.1)
+  std::unique_ptr<char[]> response_plaintext{new char[kRecordSize]};
 };
 
 class Server {
