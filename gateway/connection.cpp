@@ -124,8 +124,7 @@ Connection::Connection(Server& server, std::shared_ptr<const ListenerSettings> l
       requests_(server.config().limits.max_frame_bytes) {}
 
 Connection::~Connection() {
-  LoopBuffers& buffers = server_.buffers();
-  if (buffers.ciphertext_owner == this) buffers.ciphertext_owner = nullptr;
+  // close() already released the loop's ciphertext buffer if this connection held it.
   if (ssl_ != nullptr) SSL_free(ssl_);  // frees the ciphertext BIO
 }
 
