@@ -59,25 +59,51 @@ struct ConnectRequest {
 }  // namespace
 
 // Delivers response bytes to the client as the ResponseProcessor emits them:
-// encrypted (SSL_write into the memory BIO) or, on a plaintext listener,
-// straight to the socket. Once a response named a broker id outside the
-// listener's port pool nothing more is delivered (see advertised_for).
+// encrypted (SSL_write, whose records go to write_ciphertext) or, on a
+// plaintext listener, straight to the socket. Once a response named a broker
+// id outside the listener's port pool nothing more is delivered (see
+// advertised_for); what was gathered before it still is (finish).
+//
+// Every SSL_write makes at least one TLS record (22 bytes of header and tag,
+// one AEAD pass on each side). The codec emits a response as several spans
+// (its 8-byte size/correlation prefix, then the body), and a socket read
+// usually carries several small responses (Produce acks, Metadata), so short
+// spans are gathered and encrypted together: one record per burst instead of
+// two per response. Long spans are encrypted where they lie, never copied.
 struct Connection::ClientSink final : kafka::ByteSink {
-  explicit ClientSink(Connection& connection) : c(connection) {}
+  static constexpr std::size_t kGatherBelow = 2048;
+  explicit ClientSink(Connection& connection)
+      : c(connection), gathered(connection.server_.buffers().response_plaintext.get()) {}
   void write(std::span<const std::uint8_t> bytes) override {
     if (failed || bytes.empty() || c.out_of_range_node_ || c.state_ == State::closed) return;
-    if (c.ssl_ != nullptr) {
-      // Memory BIOs grow as needed, so SSL_write either takes everything or fails.
-      if (SSL_write(c.ssl_, bytes.data(), static_cast<int>(bytes.size())) <= 0) {
-        failed = true;
-        return;
-      }
-    } else {
-      c.write_to(Side::client, reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    }
     written += bytes.size();
+    if (c.ssl_ == nullptr) {
+      c.write_to(Side::client, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      return;
+    }
+    if (bytes.size() < kGatherBelow) {
+      if (gathered_len + bytes.size() > LoopBuffers::kRecordSize) finish();
+      std::memcpy(gathered + gathered_len, bytes.data(), bytes.size());
+      gathered_len += bytes.size();
+      return;
+    }
+    finish();
+    encrypt(bytes.data(), bytes.size());
+  }
+  // Encrypts what is gathered; call once the codec returned.
+  void finish() {
+    const std::size_t n = gathered_len;
+    gathered_len = 0;
+    if (n > 0) encrypt(reinterpret_cast<const std::uint8_t*>(gathered), n);
+  }
+  void encrypt(const std::uint8_t* data, std::size_t n) {
+    if (failed || c.state_ == State::closed) return;
+    // write_ciphertext takes every record, so SSL_write either takes everything or fails.
+    if (SSL_write(c.ssl_, data, static_cast<int>(n)) <= 0) failed = true;
   }
   Connection& c;
+  char* const gathered;  // the loop's response_plaintext buffer, kRecordSize bytes
+  std::size_t gathered_len = 0;
   bool failed = false;
   std::size_t written = 0;
 };
@@ -95,11 +121,11 @@ Connection::Connection(Server& server, std::shared_ptr<const ListenerSettings> l
       listener_(std::move(listener)),
       listener_stats_(&server.stats().listener(listener_->config.name)),
       id_(id),
-      requests_(server.config().limits.max_frame_bytes),
-      responses_(server.config().limits.max_frame_bytes, *this, server.config().limits.fetch_buffer_bytes) {}
+      requests_(server.config().limits.max_frame_bytes) {}
 
 Connection::~Connection() {
-  if (ssl_ != nullptr) SSL_free(ssl_);  // frees both memory BIOs
+  // close() already released the loop's ciphertext buffer if this connection held it.
+  if (ssl_ != nullptr) SSL_free(ssl_);  // frees the ciphertext BIO
 }
 
 bool Connection::accept_from(uv_stream_t* server_stream, std::optional<std::int32_t> port_node_id) {
@@ -231,16 +257,16 @@ void Connection::handle_client_bytes(const char* data, std::size_t len) {
         }
         return;
       }
-      if (BIO_write(network_in_, data, static_cast<int>(len)) != static_cast<int>(len)) {
-        count_tls_failure(TlsFailure::other);
-        close(DisconnectCause::tls_handshake_failed);
-        return;
-      }
+      // OpenSSL reads this socket buffer directly (read_ciphertext); only
+      // what it leaves unread (the handshake waits for the broker) is copied.
+      ciphertext_in_ = data;
+      ciphertext_in_len_ = len;
       if (state_ == State::handshaking) {
         if (upstream_state_ == Upstream::connected) drive_handshake();
       } else {
         read_plaintext();
       }
+      hold_unread_ciphertext();
       return;
     case State::flushing:
     case State::closed:
@@ -364,24 +390,74 @@ void Connection::reject_hello(DisconnectCause cause, std::string_view sni) {
 
 void Connection::start_tls(SSL_CTX* ctx) {
   ssl_ = SSL_new(ctx);
-  network_in_ = BIO_new(BIO_s_mem());
-  network_out_ = BIO_new(BIO_s_mem());
-  if (ssl_ == nullptr || network_in_ == nullptr || network_out_ == nullptr) {
-    if (ssl_ == nullptr) {
-      BIO_free(network_in_);
-      BIO_free(network_out_);
-      network_in_ = network_out_ = nullptr;
-    }
+  BIO* bio = new_ciphertext_bio(*this);
+  if (ssl_ == nullptr || bio == nullptr) {
+    BIO_free(bio);
     log::error("conn {}: cannot allocate TLS state: {}", id_, certs::drain_openssl_errors());
     close(DisconnectCause::tls_handshake_failed);
     return;
   }
-  BIO_set_mem_eof_return(network_in_, -1);  // empty input means "wait", not EOF
-  SSL_set_bio(ssl_, network_in_, network_out_);
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways: SSL_set_bio takes its single reference
   SSL_set_accept_state(ssl_);
-  BIO_write(network_in_, hello_.data(), static_cast<int>(hello_.size()));
-  std::vector<std::uint8_t>().swap(hello_);
+  hello_read_ = 0;  // OpenSSL reads the ClientHello from hello_
   state_ = State::handshaking;
+}
+
+// ------------------------------------------------ ciphertext (CiphertextPeer)
+
+// Serves the held bytes first (the ClientHello, or what arrived while the
+// broker was being connected), then the socket read in progress.
+std::size_t Connection::read_ciphertext(char* out, std::size_t capacity) {
+  std::size_t n = 0;
+  if (hello_read_ < hello_.size()) {
+    n = std::min(capacity, hello_.size() - hello_read_);
+    std::memcpy(out, hello_.data() + hello_read_, n);
+    hello_read_ += n;
+    if (hello_read_ == hello_.size()) {
+      std::vector<std::uint8_t>().swap(hello_);
+      hello_read_ = 0;
+    }
+  }
+  if (n < capacity && ciphertext_in_len_ > 0) {
+    const std::size_t take = std::min(capacity - n, ciphertext_in_len_);
+    std::memcpy(out + n, ciphertext_in_, take);
+    ciphertext_in_ += take;
+    ciphertext_in_len_ -= take;
+    n += take;
+  }
+  return n;
+}
+
+void Connection::hold_unread_ciphertext() {
+  if (ciphertext_in_len_ > 0 && (state_ == State::handshaking || state_ == State::forwarding)) {
+    hello_.insert(hello_.end(), ciphertext_in_, ciphertext_in_ + ciphertext_in_len_);
+  }
+  ciphertext_in_ = nullptr;
+  ciphertext_in_len_ = 0;
+}
+
+// TLS records are gathered in the loop's ciphertext buffer and leave in one
+// write per burst (flush_tls_output, called at the end of every step that can
+// make OpenSSL write). A record that does not fit goes out at once, together
+// with what is gathered (one writev), so nothing is copied twice. The buffer
+// is shared by the loop's connections: another connection's gathered bytes are
+// sent before this one's are added.
+void Connection::write_ciphertext(const char* data, std::size_t len) {
+  if (state_ == State::closed) return;
+  LoopBuffers& buffers = server_.buffers();
+  if (buffers.ciphertext_owner != this && buffers.ciphertext_owner != nullptr) {
+    buffers.ciphertext_owner->flush_tls_output();
+  }
+  buffers.ciphertext_owner = this;
+  if (buffers.ciphertext_len + len <= LoopBuffers::kSize) {
+    std::memcpy(buffers.ciphertext.get() + buffers.ciphertext_len, data, len);
+    buffers.ciphertext_len += len;
+    return;
+  }
+  const std::size_t gathered = buffers.ciphertext_len;
+  buffers.ciphertext_len = 0;
+  buffers.ciphertext_owner = nullptr;
+  write_to(Side::client, buffers.ciphertext.get(), gathered, data, len);
 }
 
 void Connection::drive_handshake() {
@@ -408,17 +484,26 @@ void Connection::drive_handshake() {
   close_after_flush(DisconnectCause::tls_handshake_failed);
 }
 
+// Decrypts every record received into one buffer and forwards it with one
+// write per socket read (or per full buffer), not one per TLS record.
 void Connection::read_plaintext() {
   char* buffer = server_.buffers().plaintext.get();
+  std::size_t used = 0;
+  const auto forward = [&] {
+    if (used > 0) forward_client_plaintext(reinterpret_cast<const std::uint8_t*>(buffer), used);
+    used = 0;
+  };
   while (state_ == State::forwarding) {
-    const int n = SSL_read(ssl_, buffer, static_cast<int>(LoopBuffers::kSize));
+    const int n = SSL_read(ssl_, buffer + used, static_cast<int>(LoopBuffers::kSize - used));
     if (n > 0) {
-      forward_client_plaintext(reinterpret_cast<const std::uint8_t*>(buffer), static_cast<std::size_t>(n));
+      used += static_cast<std::size_t>(n);
+      if (used == LoopBuffers::kSize) forward();
       continue;
     }
     const int err = SSL_get_error(ssl_, n);
     if (err == SSL_ERROR_WANT_READ) break;
     if (err == SSL_ERROR_ZERO_RETURN) {  // close_notify from the client
+      forward();
       close_after_flush(DisconnectCause::client_closed);
       return;
     }
@@ -426,15 +511,18 @@ void Connection::read_plaintext() {
     close(DisconnectCause::client_error);
     return;
   }
+  if (state_ == State::forwarding) forward();
   flush_tls_output();  // TLS 1.3 post-handshake messages (session tickets, key updates)
 }
 
 void Connection::forward_client_plaintext(const std::uint8_t* bytes, std::size_t n) {
   bytes_from_client_ += n;
   cluster_stats_->bytes_from_clients += n;
-  const std::size_t in_flight_before = in_flight_.size();
+  if (!in_flight_) in_flight_.emplace();
+  const std::size_t in_flight_before = in_flight_->size();
   const std::uint64_t seen_before = requests_.requests_seen();
-  const kafka::Errc errc = requests_.feed({bytes, n}, in_flight_);
+  const kafka::Errc errc = requests_.feed({bytes, n}, *in_flight_);
+  responses_expected_ += in_flight_->size() - in_flight_before;
   count_requests(in_flight_before, seen_before);
   if (errc == kafka::Errc::sasl_v0_unsupported) {
     // After a v0 handshake the SASL tokens travel unframed (KIP-43), which
@@ -457,13 +545,12 @@ void Connection::forward_client_plaintext(const std::uint8_t* bytes, std::size_t
 }
 
 void Connection::flush_tls_output() {
-  if (network_out_ == nullptr) return;
-  char* buffer = server_.buffers().ciphertext.get();
-  while (state_ != State::closed && BIO_ctrl_pending(network_out_) > 0) {
-    const int n = BIO_read(network_out_, buffer, static_cast<int>(LoopBuffers::kSize));
-    if (n <= 0) break;
-    write_to(Side::client, buffer, static_cast<std::size_t>(n));
-  }
+  LoopBuffers& buffers = server_.buffers();
+  if (buffers.ciphertext_owner != this) return;
+  const std::size_t gathered = buffers.ciphertext_len;
+  buffers.ciphertext_len = 0;
+  buffers.ciphertext_owner = nullptr;
+  write_to(Side::client, buffers.ciphertext.get(), gathered);
 }
 
 // -------------------------------------------------------------- upstream side
@@ -725,7 +812,10 @@ void Connection::upstream_tls_refused(const std::string& error) {
 
 void Connection::flush_upstream_tls_output() {
   if (!upstream_tls_ || upstream_ == nullptr) return;
-  char* buffer = server_.buffers().ciphertext.get();
+  LoopBuffers& buffers = server_.buffers();
+  if (buffers.ciphertext_owner != nullptr) buffers.ciphertext_owner->flush_tls_output();  // frees the buffer
+  if (state_ == State::closed) return;
+  char* buffer = buffers.ciphertext.get();
   while (state_ != State::closed && upstream_tls_->pending() > 0) {
     const std::size_t n = upstream_tls_->take(buffer, LoopBuffers::kSize);
     if (n == 0) break;
@@ -742,11 +832,18 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
     return;
   }
   ClientSink sink(*this);
-  const std::uint64_t responses_before = responses_.stats().responses;
-  const std::uint64_t rewritten_before = responses_.stats().rewritten;
+  if (!in_flight_) in_flight_.emplace();
+  if (!responses_) {
+    responses_.emplace(server_.config().limits.max_frame_bytes, static_cast<kafka::AddressMap&>(*this),
+                       server_.config().limits.fetch_buffer_bytes);
+  }
+  const std::uint64_t responses_before = responses_->stats().responses;
+  const std::uint64_t rewritten_before = responses_->stats().rewritten;
+  const std::uint64_t stripped_before = responses_->stats().node_endpoints_stripped;
   const kafka::Errc errc =
-      responses_.feed({reinterpret_cast<const std::uint8_t*>(data), len}, in_flight_, sink);
-  count_responses(responses_before, rewritten_before);
+      responses_->feed({reinterpret_cast<const std::uint8_t*>(data), len}, *in_flight_, sink);
+  sink.finish();
+  count_responses(responses_before, rewritten_before, stripped_before);
   bytes_to_client_ += sink.written;
   cluster_stats_->bytes_to_clients += sink.written;
   flush_tls_output();
@@ -767,19 +864,34 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
     close(DisconnectCause::client_error);
     return;
   }
-  if (errc == kafka::Errc::ok && draining_ && in_flight_.empty()) {
+  if (errc == kafka::Errc::ok && draining_ && !requests_in_flight()) {
     close_after_flush(drain_cause_);  // the last in-flight response is out
     return;
   }
   if (errc != kafka::Errc::ok) {
-    const kafka::RequestInfo& request = responses_.current_request();
+    const kafka::RequestInfo& request = responses_->current_request();
     log::warn("conn {} ({} {} via {}): broker response to {} v{} (correlation id {}): {}; closing the connection "
               "pair",
               id_, cluster_->settings->config.name, target_label_, upstream_target_.to_string(),
               api_name(request.api_key), request.api_version, request.correlation_id, kafka::to_string(errc));
     cluster_stats_->response_frame_errors++;
     close_after_flush(DisconnectCause::frame_error);
+    return;
   }
+  release_idle_state();
+}
+
+// Every response owed has been forwarded whole: the codec objects hold no
+// partial frame, so they are freed (an idle connection keeps none of their
+// buffers) and made anew by the next request.
+void Connection::release_idle_state() {
+  if (state_ != State::forwarding || !responses_ || requests_in_flight()) return;
+  if (responses_->stats().responses != responses_expected_) return;  // a response is still streaming
+  responses_.reset();
+  in_flight_.reset();
+  responses_expected_ = 0;
+  std::vector<RequestTiming>().swap(timings_);
+  timings_head_ = 0;
 }
 
 void Connection::send_to_upstream(const std::uint8_t* data, std::size_t len) {
@@ -799,16 +911,21 @@ void Connection::send_to_upstream(const std::uint8_t* data, std::size_t len) {
 
 // ------------------------------------------------------ output + flow control
 
-void Connection::write_to(Side side, const char* data, std::size_t len) {
-  if (state_ == State::closed || len == 0) return;
+// Sends `data` then `more` (one writev). Only what the socket does not take
+// at once is copied, into a write request that owns it until libuv is done.
+void Connection::write_to(Side side, const char* data, std::size_t len, const char* more, std::size_t more_len) {
+  if (state_ == State::closed || len + more_len == 0) return;
   uv_stream_t* stream = side == Side::client ? reinterpret_cast<uv_stream_t*>(&client_)
                                              : reinterpret_cast<uv_stream_t*>(upstream_);
   std::size_t& queued = side == Side::client ? queued_to_client_ : queued_to_upstream_;
+  const std::size_t total = len + more_len;
   std::size_t written = 0;
   if (queued == 0) {
     // Fast path: the socket usually takes everything; no copy, no request.
-    uv_buf_t buf = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
-    const int rc = uv_try_write(stream, &buf, 1);
+    uv_buf_t bufs[2] = {uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len)),
+                        uv_buf_init(const_cast<char*>(more), static_cast<unsigned>(more_len))};
+    const bool both = len > 0 && more_len > 0;
+    const int rc = uv_try_write(stream, both || len > 0 ? bufs : bufs + 1, both ? 2 : 1);
     if (rc >= 0) {
       written = static_cast<std::size_t>(rc);
     } else if (rc != UV_EAGAIN) {
@@ -817,14 +934,19 @@ void Connection::write_to(Side side, const char* data, std::size_t len) {
       close(side == Side::client ? DisconnectCause::client_error : DisconnectCause::upstream_error);
       return;
     }
-    if (written == len) return;
+    if (written == total) return;
   }
   auto* request = new WriteRequest();
   request->connection = this;
   request->side = side;
-  request->size = len - written;
+  request->size = total - written;
   request->bytes.reset(new char[request->size]);
-  std::memcpy(request->bytes.get(), data + written, request->size);
+  if (written < len) {
+    std::memcpy(request->bytes.get(), data + written, len - written);
+    if (more_len > 0) std::memcpy(request->bytes.get() + (len - written), more, more_len);
+  } else {
+    std::memcpy(request->bytes.get(), more + (written - len), total - written);
+  }
   request->req.data = request;
   uv_buf_t buf = uv_buf_init(request->bytes.get(), static_cast<unsigned>(request->size));
   const int rc = uv_write(&request->req, stream, &buf, 1, on_write_done);
@@ -904,18 +1026,18 @@ void Connection::drain(std::uint32_t timeout_ms, DisconnectCause cause) {
   if (client_reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&client_));
   client_reading_ = false;
   client_reads_paused_ = true;
-  if (in_flight_.empty()) {
+  if (!requests_in_flight()) {
     close_after_flush(cause);
     return;
   }
-  log::debug("conn {}: draining, {} requests in flight", id_, in_flight_.size());
+  log::debug("conn {}: draining, {} requests in flight", id_, in_flight_->size());
   uv_timer_stop(&deadline_);
   uv_timer_start(
       &deadline_,
       [](uv_timer_t* timer) {
         auto* self = static_cast<Connection*>(timer->data);
         log::info("conn {}: {} requests still in flight at the drain timeout; closing", self->id_,
-                  self->in_flight_.size());
+                  self->in_flight_ ? self->in_flight_->size() : 0);
         self->close(self->drain_cause_);
       },
       timeout_ms, 0);
@@ -984,6 +1106,11 @@ void Connection::close(DisconnectCause cause) {
   record.duration_ms = static_cast<std::uint64_t>(elapsed);
   record.cause = label(cause_);
   log::access(record);
+  LoopBuffers& buffers = server_.buffers();
+  if (buffers.ciphertext_owner == this) {  // gathered TLS records for a closed socket: dropped
+    buffers.ciphertext_owner = nullptr;
+    buffers.ciphertext_len = 0;
+  }
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (upstream_ != nullptr) close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
   close_handle(reinterpret_cast<uv_handle_t*>(&deadline_));
@@ -1014,37 +1141,44 @@ void Connection::count_requests(std::size_t in_flight_before, std::uint64_t seen
   const std::uint64_t seen = requests_.requests_seen() - seen_before;
   if (seen == 0) return;
   ClusterStats& stats = *cluster_stats_;
-  const std::size_t queued = in_flight_.size() - in_flight_before;
+  const std::size_t queued = in_flight_->size() - in_flight_before;
   const std::uint64_t now = queued > 0 ? uv_hrtime() : 0;
-  for (std::size_t i = in_flight_before; i < in_flight_.size(); ++i) {
-    const std::size_t slot = api_slot(in_flight_.at(i).api_key);
+  for (std::size_t i = in_flight_before; i < in_flight_->size(); ++i) {
+    const std::size_t slot = api_slot(in_flight_->at(i).api_key);
     stats.apis[slot].requests++;
     timings_.push_back(RequestTiming{static_cast<std::uint16_t>(slot), now});
   }
   stats.apis[api_slot(0)].requests += seen - queued;
 }
 
-void Connection::count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before) {
-  const kafka::ResponseStats& codec = responses_.stats();
+void Connection::count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before,
+                                 std::uint64_t stripped_before) {
+  const kafka::ResponseStats& codec = responses_->stats();
   std::uint64_t completed = codec.responses - responses_before;
   if (completed == 0) return;
   ClusterStats& stats = *cluster_stats_;
-  if (codec.node_endpoints_stripped != node_endpoints_removed_counted_) {
+  if (codec.node_endpoints_stripped != stripped_before) {
     log::debug("conn {}: {} v{} NodeEndpoints removed: kedge's names do not fit the streamed response's size "
                "(limits.fetch_buffer_bytes {}); the client refreshes Metadata instead",
-               id_, kafka::api_name(responses_.current_request().api_key), responses_.current_request().api_version,
+               id_, kafka::api_name(responses_->current_request().api_key), responses_->current_request().api_version,
                server_.config().limits.fetch_buffer_bytes);
-    stats.node_endpoints_removed += codec.node_endpoints_stripped - node_endpoints_removed_counted_;
-    node_endpoints_removed_counted_ = codec.node_endpoints_stripped;
+    stats.node_endpoints_removed += codec.node_endpoints_stripped - stripped_before;
   }
   stats.responses_rewritten += codec.rewritten - rewritten_before;
   const std::uint64_t now = uv_hrtime();
-  for (; completed > 0 && !timings_.empty(); --completed) {
-    const RequestTiming timing = timings_.front();
-    timings_.pop_front();
+  for (; completed > 0 && timings_head_ < timings_.size(); --completed) {
+    const RequestTiming timing = timings_[timings_head_++];
     ApiStats& api = stats.apis[timing.api_slot];
     api.responses++;
     api.latency.observe((now - timing.started_ns) / 1000);
+  }
+  // Keep the FIFO short under steady pipelining: drop the consumed prefix.
+  if (timings_head_ == timings_.size()) {
+    timings_.clear();
+    timings_head_ = 0;
+  } else if (timings_head_ >= 64 && timings_head_ * 2 >= timings_.size()) {
+    timings_.erase(timings_.begin(), timings_.begin() + static_cast<std::ptrdiff_t>(timings_head_));
+    timings_head_ = 0;
   }
 }
 

@@ -29,13 +29,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "gateway/config.h"
 #include "gateway/stats.h"
+#include "gateway/tls_bio.h"
 #include "gateway/upstream_tls.h"
 #include "kafka_codec/stream.h"
 #include "sni/hostname.h"
@@ -47,7 +47,7 @@ struct ClusterRuntime;
 struct ListenerSettings;
 struct Snapshot;
 
-class Connection final : private kafka::AddressMap {
+class Connection final : private kafka::AddressMap, private CiphertextPeer {
  public:
   Connection(Server& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id);
   ~Connection() override;
@@ -115,10 +115,18 @@ class Connection final : private kafka::AddressMap {
   void send_to_upstream(const std::uint8_t* data, std::size_t len);
 
   // output + flow control
-  void write_to(Side side, const char* data, std::size_t len);
+  void write_to(Side side, const char* data, std::size_t len, const char* more = nullptr,
+                std::size_t more_len = 0);
   void update_flow_control();
   void close_after_flush(DisconnectCause cause);
   void maybe_finish_flush();
+
+  // CiphertextPeer (the TLS BIO, see tls_bio.h and "Gateway I/O path" in docs/performance.md)
+  std::size_t read_ciphertext(char* out, std::size_t capacity) override;
+  void write_ciphertext(const char* data, std::size_t len) override;
+  void hold_unread_ciphertext();
+  bool requests_in_flight() const { return in_flight_ && !in_flight_->empty(); }
+  void release_idle_state();
 
   // kafka::AddressMap
   Advertised advertised_for(std::int32_t node_id) override;
@@ -128,7 +136,8 @@ class Connection final : private kafka::AddressMap {
 
   // metrics (plain integers on the loop thread)
   void count_requests(std::size_t in_flight_before, std::uint64_t seen_before);
-  void count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before);
+  void count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before,
+                       std::uint64_t stripped_before);
   void count_tls_failure(TlsFailure reason);
 
   void close_handle(uv_handle_t* handle);
@@ -152,16 +161,22 @@ class Connection final : private kafka::AddressMap {
   uv_connect_t connect_req_{};
   int open_handles_ = 0;
 
-  std::vector<std::uint8_t> hello_;  // bytes received before the SNI was known
+  // Bytes received before the SNI was known; once TLS starts, the client's
+  // ciphertext OpenSSL has not read yet (read_ciphertext consumes it from
+  // hello_read_). Empty, with no allocation, while forwarding.
+  std::vector<std::uint8_t> hello_;
+  std::size_t hello_read_ = 0;
+  // The socket read being handed to OpenSSL (read_ciphertext), valid only
+  // inside handle_client_bytes; what is left of it afterwards goes to hello_.
+  const char* ciphertext_in_ = nullptr;
+  std::size_t ciphertext_in_len_ = 0;
   std::string sni_;
   std::string client_address_;  // the original client: PROXY header source, else the socket peer
   std::string socket_peer_;     // the TCP peer (a load balancer when PROXY protocol is used)
   sni::Target target_{};
   std::string target_label_;  // "bootstrap" or "broker 3"
 
-  SSL* ssl_ = nullptr;
-  BIO* network_in_ = nullptr;   // ciphertext from the client, read by OpenSSL
-  BIO* network_out_ = nullptr;  // ciphertext OpenSSL produced for the client
+  SSL* ssl_ = nullptr;  // owns its BIO (new_ciphertext_bio, bound to this connection)
 
   std::unique_ptr<UpstreamTls> upstream_tls_;  // backend.tls, else plaintext to the broker
   // TLS 1.3 (RFC 8446 §4.4.2): our handshake completes before the broker has
@@ -172,8 +187,11 @@ class Connection final : private kafka::AddressMap {
   std::optional<std::int32_t> out_of_range_node_;  // port routing: a response named a broker with no pool port
 
   kafka::RequestTracker requests_;
-  kafka::InFlightQueue in_flight_;
-  kafka::ResponseProcessor responses_;
+  // Created with the first request and released whenever the connection is
+  // idle (release_idle_state): an idle connection holds no codec buffers.
+  std::optional<kafka::InFlightQueue> in_flight_;
+  std::optional<kafka::ResponseProcessor> responses_;
+  std::uint64_t responses_expected_ = 0;  // responses owed by the broker to responses_
 
   std::size_t bootstrap_first_ = 0;     // index of the first bootstrap server tried
   std::size_t bootstrap_attempts_ = 0;
@@ -194,8 +212,9 @@ class Connection final : private kafka::AddressMap {
     std::uint16_t api_slot;
     std::uint64_t started_ns;
   };
-  std::deque<RequestTiming> timings_;
-  std::uint64_t node_endpoints_removed_counted_ = 0;  // codec stats already added to the cluster counters
+  // FIFO: timings_[timings_head_..] are waiting; cleared when it runs empty.
+  std::vector<RequestTiming> timings_;
+  std::size_t timings_head_ = 0;
   std::uint64_t connect_started_ns_ = 0;
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes

@@ -8,6 +8,7 @@ add_library(kedge_gateway STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/admin.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/check.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/commands.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/tls_bio.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/upstream_tls.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/sasl_client.cpp)
 target_include_directories(kedge_gateway PUBLIC ${PROJECT_SOURCE_DIR})

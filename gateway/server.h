@@ -77,7 +77,14 @@ struct LoopBuffers {
   std::unique_ptr<char[]> socket_read{new char[kSize]};
   std::unique_ptr<char[]> plaintext{new char[kSize]};
   std::unique_ptr<char[]> ciphertext{new char[kSize]};
+  // TLS records gathered for one client connection (Connection::write_ciphertext)
+  // until its flush_tls_output; nullptr when the buffer holds nothing.
+  Connection* ciphertext_owner = nullptr;
+  std::size_t ciphertext_len = 0;
   std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
+  // Short response spans gathered into one TLS record (Connection::ClientSink).
+  static constexpr std::size_t kRecordSize = 16 * 1024;  // TLS plaintext record limit (RFC 8446 §5.1)
+  std::unique_ptr<char[]> response_plaintext{new char[kRecordSize]};
 };
 
 class Server {
