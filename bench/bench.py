@@ -482,8 +482,9 @@ def write_report(args, facts, results, idle, scaling, skipped, micro, elapsed):
     without any proxy and without TLS.
   - `haproxy`: kload → HAProxy ({facts['haproxy'].split(' - ')[0]}, generated config: `mode tcp`, `bind ... ssl crt`
     with the same certificate, `use_backend` by `ssl_fc_sni`, `nbthread 1`) → mock. HAProxy does not parse Kafka.
-  - `kedge-sni`: kload → kedge (TLS, SNI `{SNI}`, Kafka-aware: rewrites Metadata, buffers and walks Produce
-    v10 / Fetch v16 responses for KIP-951 NodeEndpoints, clamps ApiVersions) → mock.
+  - `kedge-sni`: kload → kedge (TLS, SNI `{SNI}`, Kafka-aware: rewrites Metadata, walks Produce v10 /
+    Fetch v16 responses for KIP-951 NodeEndpoints — Fetch responses over 64 KiB stream with only their final tag
+    section held —, clamps ApiVersions) → mock.
   - `kedge-port` (plaintext port mode), when the build has it.
 - **TLS**: TLS 1.3, `{CIPHER}` forced by the client for every TLS path, one EC P-256 certificate
   (tests/integration/make_certs.sh). The client does not verify the chain (not measured).
