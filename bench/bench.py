@@ -15,7 +15,6 @@ import os
 import resource
 import platform
 import re
-import shutil
 import signal
 import socket
 import statistics
@@ -98,6 +97,60 @@ def rss_kib(pid):
     return 0
 
 
+def kedge_threads_cpu(pid):
+    """utime+stime per thread of a process, in seconds: {tid: seconds}."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended between listdir and open
+        out[tid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def autogroup_scheduling():
+    """True when the kernel shares CPU fairly between sessions (sched_autogroup): then a niced process in
+    another session does NOT yield to ours, its session still gets its fair share."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
+def machine_busy_seconds():
+    """(CPU seconds all cores spent busy at nice <= 0: user+system+irq+softirq+steal, CPU seconds spent in
+    niced (nice > 0) processes), from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + system + irq + softirq + steal) / tick, nice / tick
+
+
+def rsa_speed():
+    """{"rsa2048": (signs/s, verifies/s), "rsa4096": (...)} from `openssl speed` on one core (CPU 1)."""
+    r = subprocess.run(pin(1) + ["openssl", "speed", "-seconds", "1", "rsa2048", "rsa4096"],
+                       capture_output=True, text=True)
+    out = {}
+    for bits, sign, verify in re.findall(r"^rsa\s+(\d+) bits\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", r.stdout, re.M):
+        out[f"rsa{bits}"] = (float(sign), float(verify))
+    return out
+
+
+def make_rsa_cert(work, bits):
+    """A self-signed RSA leaf for *.DOMAIN (kload does not verify the chain). An RSA signature (the
+    server's, once per full handshake) costs far more than an RSA verification (the client's)."""
+    key, cert = os.path.join(work, "tls", f"rsa{bits}.key"), os.path.join(work, "tls", f"rsa{bits}.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", f"rsa:{bits}", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "30", "-subj", f"/CN=*.{DOMAIN}",
+                    "-addext", f"subjectAltName=DNS:*.{DOMAIN},DNS:{DOMAIN}"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return {"cert": cert, "key": key}
+
+
 # ----------------------------------------------------------------------------------------------
 class Mock:
     def __init__(self, binary, work):
@@ -177,8 +230,9 @@ def kedge_config(port, mock, certs, mode, workers=None):
         "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
                               "backend": {"bootstrap_servers": [f"{mock.host}:{mock.port}"]}}],
         "log": {"level": "warn"},
-        # Several kedges run side by side (SNI and port mode): the admin API on a kernel-chosen port each.
-        "admin": {"bind": "127.0.0.1:0"},
+        # Several kedge processes run at once here (SNI and port mode): no admin API, whose default
+        # 127.0.0.1:9644 only one of them could bind.
+        "admin": {"enabled": False},
     }
     if workers is not None:
         config["workers"] = workers
@@ -231,6 +285,23 @@ WORKLOADS = [
      ["--workload", "handshake", "--connections", "8", "--resume"], "handshakes_per_s", "handshakes/s", True),
 ]
 
+# Worker-loop scaling (kedge "workers" 1 -> 2). Workloads where kedge, not the load generator or the mock,
+# is the bottleneck: the CPU of every process is recorded so the report shows who was.
+#   key, title, kload args, metric, unit, certificate ("rsa2048", "rsa4096", or "ec" = the EC P-256 one)
+SCALING = [
+    ("hs_full_rsa2048", "Full TLS handshakes, RSA-2048 certificate (+1 ApiVersions round trip, close), "
+     "16 concurrent", ["--workload", "handshake", "--connections", "16"], "handshakes_per_s", "handshakes/s",
+     "rsa2048"),
+    ("hs_full_rsa4096", "Full TLS handshakes, RSA-4096 certificate (+1 ApiVersions round trip, close), "
+     "16 concurrent", ["--workload", "handshake", "--connections", "16"], "handshakes_per_s", "handshakes/s",
+     "rsa4096"),
+    # 16 connections: with 32, the mock itself closed connections now and then (seen without any proxy too).
+    ("produce_many", "TLS Produce, 16 KiB batches (16 x 1 KiB records), 16 connections x 4 pipelined",
+     ["--workload", "produce", "--topic", "bench-produce", "--connections", "16", "--pipeline", "4",
+      "--records", "16", "--record-bytes", "1024"], "payload_MBps", "MB/s", "ec"),
+]
+SCALING_KEYS = {w[0] for w in SCALING}
+
 
 def run_kload(kload, target, args, duration, warmup):
     argv = pin(0) + [kload, "--host", "127.0.0.1", "--port", str(target.port), "--duration", str(duration),
@@ -267,6 +338,62 @@ def measure_idle(kload, target, n):
     if not ok:
         return {"fatal": f"idle {n}: {line!r} {out[-200:]} {err[-200:]}"}
     return {"bytes_per_conn": grown * 1024.0 / n, "rss_base_kib": base, "rss_grown_kib": grown}
+
+
+def run_scaled(kload, target, args, duration, warmup, mock_pid):
+    """run_kload plus the CPU every process used during the run, as % of one core over the run's wall
+    time (this machine has os.cpu_count() cores, so the total is 100 x that): kedge (and its busiest
+    threads), kload (the waited-for child's rusage), the mock, and everything else on the machine."""
+    kedge0, threads0, mock0 = cpu_seconds(target.pid), kedge_threads_cpu(target.pid), cpu_seconds(mock_pid)
+    kload0, busy0, wall0 = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy_seconds(), time.monotonic()
+    r = run_kload(kload, target, args, duration, warmup)
+    wall = time.monotonic() - wall0
+    kload1, busy1 = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy_seconds()
+    kedge_s, mock_s = cpu_seconds(target.pid) - kedge0, cpu_seconds(mock_pid) - mock0
+    threads1 = kedge_threads_cpu(target.pid)
+    kload_s = (kload1.ru_utime + kload1.ru_stime) - (kload0.ru_utime + kload0.ru_stime)
+    pct = lambda seconds: 100.0 * seconds / wall  # noqa: E731
+    r["cpu_kedge_pct"], r["cpu_kload_pct"], r["cpu_mock_pct"] = pct(kedge_s), pct(kload_s), pct(mock_s)
+    r["cpu_other_pct"] = max(0.0, pct((busy1[0] - busy0[0]) - kedge_s - kload_s - mock_s))
+    r["cpu_niced_pct"] = pct(busy1[1] - busy0[1])
+    r["cpu_kedge_threads_pct"] = sorted((pct(v - threads0.get(tid, 0.0)) for tid, v in threads1.items()),
+                                        reverse=True)
+    return r
+
+
+def run_scaling(args, kedge, kload, work, mock, certs, skipped):
+    """kedge with workers=1 and workers=2, restarted per round in rotating order, on CPUs 0,1.
+    Returns ({workload: {workers: [result per round]}}, openssl RSA speed on one core)."""
+    scaling = {}
+    _, ok, why = kedge_validate(kedge, work, kedge_config(free_port(), mock, certs, "sni", workers=2), "probe-w2")
+    if not ok:
+        line = f"kedge workers 1 -> 2: not available in this build ({why.splitlines()[-1] if why else 'rejected'})"
+        log(line)
+        skipped.append(line)
+        return scaling, {}
+    if (os.cpu_count() or 1) < 2:
+        skipped.append("kedge workers 1 -> 2: this machine has one CPU")
+        return scaling, {}
+    cert_sets = {"ec": certs, "rsa2048": make_rsa_cert(work, 2048), "rsa4096": make_rsa_cert(work, 4096)}
+    speed = rsa_speed()
+    for rnd in range(args.rounds):
+        for workers in ((1, 2) if rnd % 2 == 0 else (2, 1)):
+            for key, _title, wargs, metric, _unit, cert in SCALING:
+                tw, why = start_kedge(kedge, work, mock, cert_sets[cert], "sni", cpus="0,1", workers=workers)
+                if tw is None:
+                    skipped.append(f"kedge workers={workers} ({key}): {why}")
+                    continue
+                r = run_scaled(kload, tw, wargs, args.duration, args.warmup, mock.p.pid)
+                stop(tw.proc)
+                scaling.setdefault(key, {}).setdefault(workers, []).append(r)
+                bad = r.get("fatal") or r.get("errors") or r.get("malformed") or r.get("rc")
+                log(f"  scaling {key:12s} workers={workers} {metric}={r.get(metric)} "
+                    f"cpu% kedge={r['cpu_kedge_pct']:.0f} (threads "
+                    f"{'/'.join(f'{t:.0f}' for t in r['cpu_kedge_threads_pct'][:3])}) "
+                    f"kload={r['cpu_kload_pct']:.0f} mock={r['cpu_mock_pct']:.0f} other={r['cpu_other_pct']:.0f} "
+                    f"niced={r['cpu_niced_pct']:.0f}"
+                    + (f" PROBLEM: {r.get('fatal')} errors={r.get('errors')} rc={r.get('rc')}" if bad else ""))
+    return scaling, speed
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,13 +443,21 @@ def fmt(x, unit):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
-    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"))
+    ap.add_argument("--out", default=None,
+                    help="report path (default docs/performance.md; with --only, partial.md in the work dir)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=4.0)
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--idle", default="1000,10000")
-    ap.add_argument("--only", default="", help="comma-separated workload keys (debugging)")
+    ap.add_argument("--only", default="",
+                    help="comma-separated parts to run: workload keys, idle, scaling, micro (a partial run "
+                         "never writes docs/performance.md unless --out says so)")
     args = ap.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    unknown = only - {w[0] for w in WORKLOADS} - {"idle", "scaling", "micro"}
+    if unknown:
+        ap.error(f"--only: unknown part(s) {sorted(unknown)}; known: "
+                 f"{', '.join([w[0] for w in WORKLOADS] + ['idle', 'scaling', 'micro'])}")
 
     kedge = os.path.join(args.build, "gateway", "kedge")
     kload = os.path.join(args.build, "bench", "kload")
@@ -330,6 +465,8 @@ def main():
     codec_bench = os.path.join(args.build, "bench", "codec_bench")
     work = tempfile.mkdtemp(prefix="kedge-bench-")
     log(f"work dir {work}")
+    if args.out is None:
+        args.out = os.path.join(work, "partial.md") if only else os.path.join(ROOT, "docs", "performance.md")
     subprocess.run(["bash", os.path.join(ROOT, "tests", "integration", "make_certs.sh"), os.path.join(work, "tls"),
                     DOMAIN], check=True, stdout=subprocess.DEVNULL)
     certs = {"cert": os.path.join(work, "tls", "server.pem"), "key": os.path.join(work, "tls", "server.key")}
@@ -337,7 +474,7 @@ def main():
     skipped = []
     results = {}   # workload -> target -> [result per round]
     idle = {}      # n -> target -> [bytes per conn]
-    scaling = {}
+    scaling, rsa_speeds = {}, {}
     started_at = time.time()
     try:
         mock = Mock(mock_bin, work)
@@ -362,9 +499,8 @@ def main():
             skipped.append(line)
         else:
             targets.append(kport)
-        only = set(filter(None, args.only.split(",")))
         idle_sizes = []
-        for n in [int(x) for x in args.idle.split(",") if x]:
+        for n in [int(x) for x in args.idle.split(",") if x and (not only or "idle" in only)]:
             if n > MAX_PROXY_CONNS:
                 line = (f"idle connections: {n:,} requested, but the open-files limit here is {FD_LIMIT:,} "
                         f"(hard limit, not raisable in this container) and a proxy needs 2 sockets per "
@@ -374,7 +510,7 @@ def main():
                 n = MAX_PROXY_CONNS
             idle_sizes.append(n)
         workloads = [w for w in WORKLOADS if not only or w[0] in only]
-        for rnd in range(args.rounds):
+        for rnd in range(args.rounds if workloads or not only or "idle" in only else 0):
             order = targets[rnd % len(targets):] + targets[:rnd % len(targets)]  # rotate who goes first
             log(f"round {rnd + 1}/{args.rounds}: order {[t.name for t in order]}")
             for key, _title, wargs, metric, unit, tls_only in workloads:
@@ -398,33 +534,21 @@ def main():
                         # keep the object identity: targets list refers to t
                         t.proc = fresh.proc
                         t.port = fresh.port
-        # Worker-loop scaling (kedge "workers"): skipped cleanly when the build rejects the key.
-        _, ok, why = kedge_validate(kedge, work, kedge_config(free_port(), mock, certs, "sni", workers=2), "probe-w2")
-        if not ok:
-            line = f"kedge workers 1 -> 2: not available in this build ({why.splitlines()[-1] if why else 'rejected'})"
-            log(line)
-            skipped.append(line)
-        else:
-            for workers in (1, 2):
-                tw, why = start_kedge(kedge, work, mock, certs, "sni", cpus="0,1", workers=workers)
-                if tw is None:
-                    skipped.append(f"kedge workers={workers}: {why}")
-                    continue
-                for key in ("fetch_big", "hs_full"):
-                    w = next(x for x in WORKLOADS if x[0] == key)
-                    vals = [run_kload(kload, tw, w[2], args.duration, args.warmup).get(w[3]) for _ in range(args.rounds)]
-                    scaling.setdefault(key, {})[workers] = summarize(vals)
-                stop(tw.proc)
+        if not only or "scaling" in only:
+            scaling, rsa_speeds = run_scaling(args, kedge, kload, work, mock, certs, skipped)
     finally:
         for p in list(STARTED):
             stop(p)
-    micro = run_micro(codec_bench)
+    micro = run_micro(codec_bench) if not only or "micro" in only else {"skipped": "not run (--only)"}
     elapsed = time.time() - started_at
-    write_report(args, facts, results, idle, scaling, skipped, micro, elapsed)
+    write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed)
     with open(os.path.join(work, "results.json"), "w") as f:
-        json.dump({"results": results, "idle": {str(k): v for k, v in idle.items()}, "micro": micro}, f, indent=1)
+        json.dump({"results": results, "idle": {str(k): v for k, v in idle.items()},
+                   "scaling": {k: {str(w): rs for w, rs in per.items()} for k, per in scaling.items()},
+                   "rsa_speed": rsa_speeds,
+                   "micro": micro}, f, indent=1)
     log(f"raw results in {work}/results.json; report {args.out}; {elapsed:.0f} s")
-    problems = sum(1 for w in results.values() for rs in w.values() for r in rs
+    problems = sum(1 for w in list(results.values()) + list(scaling.values()) for rs in w.values() for r in rs
                    if r.get("fatal") or r.get("errors") or r.get("malformed"))
     return 1 if problems else 0
 
@@ -461,11 +585,92 @@ def run_micro(binary):
 
 
 # ----------------------------------------------------------------------------------------------
-def write_report(args, facts, results, idle, scaling, skipped, micro, elapsed):
+def write_scaling(L, args, scaling, speed):
+    """The workers 1 -> 2 section: throughput, ratio, and the CPU of every process per configuration."""
+    cores = os.cpu_count() or 1
+    rsa_speed = (f" One core here (`openssl speed`, single-threaded): RSA-2048 {speed['rsa2048'][0]:,.0f} signs/s, "
+                 f"{speed['rsa2048'][1]:,.0f} verifies/s; RSA-4096 {speed['rsa4096'][0]:,.0f} signs/s, "
+                 f"{speed['rsa4096'][1]:,.0f} verifies/s."
+                 if "rsa2048" in speed and "rsa4096" in speed else "")
+    autogroup = autogroup_scheduling()
+    autogroup_note = (": the kernel here shares CPU fairly between sessions (`sched_autogroup_enabled` = 1), so "
+                      "niced work in another session still takes its session's share; a busy neighbour leaves "
+                      "this benchmark about one core" if autogroup else ", which yield CPU to these")
+    L.append("### kedge worker loops: `workers` 1 → 2\n")
+    L.append(f"""kedge runs `workers` event loops, each accepting on its own SO_REUSEPORT socket. To show what a second
+loop buys, these workloads are chosen so that **kedge** is the bottleneck, not kload or the mock:
+- **Full handshakes with an RSA certificate**: the server signs once per full handshake, the client only
+  verifies (cheap for RSA; the chain is not verified); the mock sees one accept and one ApiVersions per
+  connection. With RSA-2048 the client's share (key exchange, TCP connect/close, ticket handling) is still
+  comparable to kedge's, so kload on CPU 0 limits what a second kedge core can add; RSA-4096 makes kedge
+  clearly the bottleneck. Both are shown.{rsa_speed}
+- **TLS Produce over 16 connections**: many connections spread across both accept sockets; kedge decrypts,
+  frames and forwards; the mock appends. This one is shown to see where the CPU goes; whether kedge is its
+  bottleneck is read from the CPU columns.
+
+**Pinning in this step** (differs from the rest of the report): kedge may run on **both CPUs**
+(`taskset -c 0,1`); kload and the mock stay on CPU 0 (`taskset -c 0`), so with 2 workers kedge's second loop
+shares CPU 0 with them. kedge is restarted for every run; the order of workers=1 / workers=2 alternates per
+round. CPU columns are utime+stime over the run's wall time in % of one core (this machine: {cores} cores =
+{100 * cores}%): kedge (all threads; its busiest threads in brackets), kload (its rusage), the mock broker, and
+**other** = every other process at normal priority on the machine (from /proc/stat), which this shared machine
+does not control, and in brackets niced processes (nice > 0, e.g. other builds){autogroup_note}.
+{args.rounds} run(s) per configuration; medians, min–max.
+""")
+    for key, title, _a, metric, unit, _cert in SCALING:
+        per = scaling.get(key)
+        if not per:
+            continue
+        L.append(f"#### {title}\n")
+        L.append(f"| workers | {unit} median | min–max | kedge CPU % (threads) | kload CPU % | mock CPU % | "
+                 f"other CPU % (niced) | errors |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        medians = {}
+        for workers in sorted(per):
+            rs = [r for r in per[workers] if not (r.get("fatal") or r.get("rc"))]
+            s = summarize([r.get(metric) for r in rs])
+            col = lambda name: summarize([r.get(name) for r in rs])  # noqa: E731
+            kedge_cpu, kload_cpu, mock_cpu, other, niced = (col(c) for c in (
+                "cpu_kedge_pct", "cpu_kload_pct", "cpu_mock_pct", "cpu_other_pct", "cpu_niced_pct"))
+            # Busiest threads of the median-throughput run.
+            mid = sorted(rs, key=lambda r: r.get(metric) or 0)[len(rs) // 2] if rs else {}
+            threads = "/".join(f"{t:.0f}" for t in mid.get("cpu_kedge_threads_pct", [])[:workers + 1])
+            errs = sum(r.get("errors", 0) + r.get("malformed", 0) for r in per[workers])
+            fatals = [r.get("fatal") for r in per[workers] if r.get("fatal")]
+            medians[workers] = s and s["median"]
+            pc = lambda x: f"{x['median']:.0f}" if x else "–"  # noqa: E731
+            L.append(f"| {workers} | {fmt(s and s['median'], unit)} | {fmt(s and s['min'], unit)}–"
+                     f"{fmt(s and s['max'], unit)} | {pc(kedge_cpu)} ({threads}) | {pc(kload_cpu)} | "
+                     f"{pc(mock_cpu)} | {pc(other)} ({pc(niced)}) | {errs}{' (' + fatals[0] + ')' if fatals else ''} |")
+        notes = []
+        if medians.get(1) and medians.get(2):
+            notes.append(f"workers 2 / workers 1 = **{medians[2] / medians[1]:.2f}×**")
+        # Was the machine (rather than kedge) the limit? Compare what the benchmark's processes used with
+        # what other processes left over.
+        for workers in sorted(per):
+            rs = [r for r in per[workers] if not (r.get("fatal") or r.get("rc"))]
+            other = summarize([r.get("cpu_other_pct", 0) + (r.get("cpu_niced_pct", 0) if autogroup else 0)
+                               for r in rs])
+            ours = summarize([r.get("cpu_kedge_pct", 0) + r.get("cpu_kload_pct", 0) + r.get("cpu_mock_pct", 0)
+                              for r in rs])
+            if other and ours:
+                left = 100 * cores - other["median"]
+                notes.append(f"workers={workers}: other processes{'' if autogroup else ' (not niced)'} left "
+                             f"{left:.0f}% of {100 * cores}%, "
+                             f"kedge + kload "
+                             f"+ mock used {ours['median']:.0f}%"
+                             + (" (all of it: the machine, not kedge alone, was the limit)"
+                                if ours["median"] >= 0.9 * left else ""))
+        L.append("\n" + "; ".join(notes) + "\n" if notes else "")
+
+
+def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed):
     L = []
     L.append("# kedge performance\n")
     L.append("Generated by `bash bench/run.sh` (bench/bench.py). Do not edit by hand: rerun the script. The last "
              "section is copied from bench/performance_notes.md.\n")
+    if args.only:
+        L.append(f"**Partial run** (`--only {args.only}`): only those parts were measured.\n")
     L.append("## Machine and versions\n")
     L.append(f"- CPU: {facts['cpu']}, {facts['cores']} cores; RAM {facts['mem_gib']} GiB; kernel {facts['kernel']}")
     L.append(f"- {facts['openssl']}; {facts['haproxy']}")
@@ -496,6 +701,7 @@ def write_report(args, facts, results, idle, scaling, skipped, micro, elapsed):
   CPU 1 to itself (`taskset -c 1`). `direct` therefore leaves CPU 1 idle. When a proxy is not the bottleneck,
   throughput is bound by CPU 0 (client + mock), and the proxy's cost shows in **proxy CPU %** (its utime+stime
   over the run, on its own core): lower is better at equal throughput.
+  The `workers` 1 → 2 step is the exception: kedge gets both CPUs there (see its section).
 - **Numbers**: median of {args.rounds} runs, with min–max. Ratios are of medians. Latency: per-request
   send→response time in kload; "added p99" = path p99 − direct p99.
 - **Idle memory**: fresh proxy process; N TLS connections each complete the handshake and one ApiVersions round
@@ -573,10 +779,11 @@ def write_report(args, facts, results, idle, scaling, skipped, micro, elapsed):
                 else:
                     L.append(f"| {t} | {n:,} | failed: {ms[0].get('fatal', '?')[:120]} | |")
         L.append("")
-    L.append("### Worker loops 1 → 2, and what this run could not measure\n")
     if scaling:
-        for key, per in scaling.items():
-            L.append(f"- {key}: " + ", ".join(f"{w} worker(s): {s['median']:.1f}" for w, s in per.items() if s))
+        write_scaling(L, args, scaling, rsa_speeds)
+    L.append("### What this run could not measure\n")
+    if not skipped:
+        L.append("- nothing skipped")
     for line in skipped:
         L.append(f"- {line}")
     L.append("")

@@ -36,6 +36,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -902,6 +903,9 @@ void Loader::prepare() {
 
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
+  // A peer that closes mid-write must become a reported error (EPIPE), not kill kload (SSL_write and
+  // send on a plain fd would raise SIGPIPE).
+  std::signal(SIGPIPE, SIG_IGN);
   if (o.workload == "idle") {
     rlimit rl{};
     getrlimit(RLIMIT_NOFILE, &rl);

@@ -19,9 +19,14 @@
 // partition carries traffic. --rate paces produce to PER_S messages per second (default 0 = as fast as
 // possible), so a producer can run through a disruption instead of finishing before it. Exit status is 0 only
 // when ok=1.
+// A consume that ends short of N prints, on stderr, one `kclient: partition <p>: ...` line per partition: what
+// it delivered (records of this prefix, others, last offset) and, when run with -X statistics.interval.ms=MS,
+// librdkafka's own state of that partition from its last statistics report (fetch_state, leader, epoch,
+// offsets), so a stuck partition shows why.
 // Every -X k=v is handed to rd_kafka_conf_set unchanged (e.g. security.protocol=SSL, ssl.ca.location=...).
 
 #include <librdkafka/rdkafka.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <chrono>
@@ -258,12 +263,51 @@ int run_produce(const Options& options) {
     return ok ? 0 : 1;
 }
 
+// What one partition delivered to run_consume.
+struct PartitionTally {
+    long prefixed = 0;  // records of this run's prefix
+    long other = 0;     // records of other prefixes (earlier rounds)
+    int64_t last_offset = -1;
+};
+
+int keep_statistics(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+    static_cast<std::string*>(opaque)->assign(json, json_len);
+    return 0;  // librdkafka frees json
+}
+
+// librdkafka's statistics fields (docs: STATISTICS.md) that explain a partition that stopped delivering.
+std::string partition_statistics(const std::string& statistics, const std::string& topic, int32_t partition) {
+    if (statistics.empty())
+        return "";
+    const nlohmann::json root = nlohmann::json::parse(statistics, nullptr, false);
+    if (root.is_discarded())
+        return "; librdkafka statistics unparsable";
+    const auto topics = root.find("topics");
+    if (topics == root.end() || !topics->contains(topic))
+        return "; librdkafka statistics: topic not listed";
+    const auto& partitions = (*topics)[topic]["partitions"];
+    const std::string key = std::to_string(partition);
+    if (!partitions.contains(key))
+        return "; librdkafka statistics: partition not listed";
+    std::string out = "; librdkafka:";
+    for (const char* field : {"fetch_state", "leader", "broker", "leader_epoch", "query_offset", "next_offset",
+                              "app_offset", "stored_offset", "committed_offset", "lo_offset", "hi_offset",
+                              "fetchq_cnt", "consumer_lag"}) {
+        if (partitions[key].contains(field))
+            out += std::string(" ") + field + "=" + partitions[key][field].dump();
+    }
+    return out;
+}
+
 int run_consume(const Options& options) {
     // A fresh group reads the topic from the start and commits only when told to; -X may override.
     rd_kafka_conf_t* conf = make_conf(
         options, {{"group.id", options.group}, {"auto.offset.reset", "earliest"}, {"enable.auto.commit", "false"}});
     if (conf == nullptr)
         return 2;
+    std::string last_statistics;  // filled only when -X statistics.interval.ms is set
+    rd_kafka_conf_set_stats_cb(conf, keep_statistics);
+    rd_kafka_conf_set_opaque(conf, &last_statistics);
     rd_kafka_t* handle = make_handle(RD_KAFKA_CONSUMER, conf);
     if (handle == nullptr)
         return 2;
@@ -285,6 +329,7 @@ int run_consume(const Options& options) {
     std::map<long, std::pair<int32_t, int64_t>> first_position;
     long redelivered = 0;
     std::set<int32_t> partitions_seen;
+    std::map<int32_t, PartitionTally> per_partition;
     long bad = 0, foreign = 0;
     const std::string expected_head = options.prefix + "-";
     using Clock = std::chrono::steady_clock;
@@ -304,6 +349,8 @@ int run_consume(const Options& options) {
             rd_kafka_message_destroy(message);
             continue;
         }
+        PartitionTally& tally = per_partition[message->partition];
+        tally.last_offset = message->offset;
         std::string key, value;
         if (message->key != nullptr)
             key.assign(static_cast<const char*>(message->key), message->key_len);
@@ -311,7 +358,9 @@ int run_consume(const Options& options) {
             value.assign(static_cast<const char*>(message->payload), message->len);
         if (message->key == nullptr || key.compare(0, expected_head.size(), expected_head) != 0) {
             foreign++;
+            tally.other++;
         } else {
+            tally.prefixed++;
             const char* digits = key.c_str() + expected_head.size();
             char* end = nullptr;
             long index = std::strtol(digits, &end, 10);
@@ -343,6 +392,25 @@ int run_consume(const Options& options) {
     long duplicates = 0;
     for (const auto& [index, times] : seen)
         duplicates += times - 1;
+    if (static_cast<long>(seen.size()) < options.count) {
+        // Every partition the topic has (from the statistics when present), plus every one that delivered.
+        std::set<int32_t> partitions;
+        for (const auto& [partition, tally] : per_partition)
+            partitions.insert(partition);
+        const nlohmann::json root = nlohmann::json::parse(last_statistics, nullptr, false);
+        if (!root.is_discarded() && root.contains("topics") && root["topics"].contains(options.topic)) {
+            for (const auto& [id, unused] : root["topics"][options.topic]["partitions"].items())
+                if (id != "-1")  // the unassigned-partition placeholder
+                    partitions.insert(static_cast<int32_t>(std::stol(id)));
+        }
+        for (int32_t partition : partitions) {
+            const PartitionTally tally = per_partition.count(partition) ? per_partition[partition] : PartitionTally{};
+            std::fprintf(stderr, "kclient: partition %d: %ld records of prefix %s, %ld others, last offset read %lld%s\n",
+                         static_cast<int>(partition), tally.prefixed, options.prefix.c_str(), tally.other,
+                         static_cast<long long>(tally.last_offset),
+                         partition_statistics(last_statistics, options.topic, partition).c_str());
+        }
+    }
     rd_kafka_resp_err_t commit_err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (!seen.empty())
         commit_err = rd_kafka_commit(handle, nullptr, 0 /* synchronous */);

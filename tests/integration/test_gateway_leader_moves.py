@@ -70,6 +70,12 @@ MOVES_PER_PHASE = 20
 OUTAGE_MOVES = 12
 # librdkafka logs every connection attempt ("Connecting to ipv4#ADDR:PORT") at debug=broker.
 DEBUG = ["-X", "debug=broker"]
+# Consumers keep librdkafka's statistics: a consumer that ends short prints each partition's fetch state,
+# leader, epoch and offsets from them (kclient `partition` lines), shown with the failed check.
+CONSUMER_STATISTICS = ["-X", "statistics.interval.ms=1000"]
+# KEDGE_LM_TAIL_DEBUG=broker,topic,fetch,... widens the tail consumer's librdkafka debug contexts (its log is
+# kept with KEDGE_KEEP_LOGS=1).
+TAIL_DEBUG = ["-X", "debug=" + os.environ.get("KEDGE_LM_TAIL_DEBUG", "broker")]
 # librdkafka 2.12's mock answers Produce/Fetch for a moved partition with NOT_LEADER_OR_FOLLOWER plus
 # CurrentLeader and NodeEndpoints (KIP-951); kedge logs each rewritten endpoint as `rewrote Fetch v16 ...`.
 
@@ -146,9 +152,10 @@ def producer(topo, prefix, ca):
                         "--timeout-ms", CLIENT_TIMEOUT_MS, "-X", "enable.idempotence=true", *DEBUG, *tls_args(ca))
 
 
-def consumer(topo, prefix, ca, timeout_ms=CLIENT_TIMEOUT_MS):
+def consumer(topo, prefix, ca, timeout_ms=CLIENT_TIMEOUT_MS, debug=DEBUG):
     return client_popen(topo, "b", "consume", "--group", f"group-{prefix}", "--expect", ROUND_MESSAGES,
-                        "--prefix", prefix, "--timeout-ms", timeout_ms, *DEBUG, *tls_args(ca))
+                        "--prefix", prefix, "--timeout-ms", timeout_ms, *debug, *CONSUMER_STATISTICS,
+                        *tls_args(ca))
 
 
 def finish(topo, process, name, timeout=120):
@@ -191,15 +198,35 @@ def check_consumed(checks, label, result, commit_must_succeed):
     is what kedge is judged on; consumers whose messages were all written after the last move must commit."""
     code, out, err = result
     fields = summary_fields(out, "consume")
-    checks.record(f"{label}: consumer in b saw each message exactly once",
-                  fields.get("unique") == str(ROUND_MESSAGES) and fields.get("duplicates") == "0"
-                  and fields.get("bad") == "0" and fields.get("partitions") == str(PARTITIONS),
+    exactly_once = (fields.get("unique") == str(ROUND_MESSAGES) and fields.get("duplicates") == "0"
+                    and fields.get("bad") == "0" and fields.get("partitions") == str(PARTITIONS))
+    checks.record(f"{label}: consumer in b saw each message exactly once", exactly_once,
                   out.strip() or err.strip()[-400:])
+    if not exactly_once:
+        print_consumer_diagnostics(label, err)
     allowed = {"ok"} if commit_must_succeed else {"ok", "_NO_OFFSET", "FENCED_LEADER_EPOCH"}
     checks.record(f"{label}: offset commit " + ("succeeded" if commit_must_succeed
                                                 else "ok, or refused for pre-move epochs (see check_consumed)"),
                   fields.get("commit") in allowed and (code == 0 or fields.get("commit") != "ok"),
                   f"commit={fields.get('commit')} exit={code}")
+
+
+def print_consumer_diagnostics(label, stderr):
+    """For a consumer that fell short: kclient's per-partition lines (delivered records, last offset, and
+    librdkafka's fetch state / leader / epoch / offsets), its errors, and librdkafka's last request errors
+    and leader-epoch lines, so a stuck partition can be explained from the test output alone."""
+    lines = stderr.splitlines()
+    partitions = [line for line in lines if line.startswith("kclient: partition ")]
+    errors = [line for line in lines if line.startswith("kclient: ") and line not in partitions]
+    librdkafka = [line for line in lines if "|REQERR|" in line or "|OFFSETVALID|" in line or "|VALIDATE|" in line
+                  or "epoch" in line.lower()]
+    print(f"    diagnostics for {label}:")
+    for line in partitions or ["(no per-partition lines: kclient ended before printing them)"]:
+        print("      " + line)
+    for line in errors[-8:]:
+        print("      " + line[:300])
+    for line in librdkafka[-12:]:
+        print("      " + line[:300])
 
 
 def main():
@@ -244,7 +271,7 @@ def main():
 
         # A consumer that fetches through every disruption: its own prefix is produced only at the very end,
         # so until then it keeps fetching (and skipping) the rounds' messages from moving leaders.
-        tail = consumer(topo, "lmtail", ca, timeout_ms=TAIL_TIMEOUT_MS)
+        tail = consumer(topo, "lmtail", ca, timeout_ms=TAIL_TIMEOUT_MS, debug=TAIL_DEBUG)
         disruptions = Disruptions(cluster)
         disruptions.start()
         rounds = []
