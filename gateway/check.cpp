@@ -512,17 +512,9 @@ bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32
   constexpr std::int32_t kCorrelationId = 0x6b636b31;  // "kck1"
   if (sasl != nullptr && !authenticate(socket->fd(), *sasl, kCorrelationId + 1, max_frame_bytes, error)) return false;
   if (!write_all(socket->fd(), kafka::encode_metadata_request(kCorrelationId, "kedge-check"), error)) return false;
-  std::vector<std::uint8_t> frame(4);
-  if (!read_exactly(socket->fd(), frame.data(), 4, error)) return false;
-  const std::uint32_t size = (std::uint32_t{frame[0]} << 24) | (std::uint32_t{frame[1]} << 16) |
-                             (std::uint32_t{frame[2]} << 8) | frame[3];
   // Bounded before allocating: a non-Kafka peer (e.g. TLS or HTTP) answers with arbitrary bytes.
-  if (size < 4 || size > max_frame_bytes) {
-    error = fmt::format("answer is not a Kafka response (frame size {}); is this a TLS listener or not Kafka?", size);
-    return false;
-  }
-  frame.resize(4 + size);
-  if (!read_exactly(socket->fd(), frame.data() + 4, size, error)) return false;
+  std::vector<std::uint8_t> frame;
+  if (!read_frame(socket->fd(), max_frame_bytes, frame, error)) return false;
   brokers.clear();
   if (!kafka::decode_metadata_brokers(frame, kCorrelationId, brokers)) {
     error = "malformed Metadata response";
