@@ -224,7 +224,10 @@ def kedge_config(port, mock, certs, mode, workers=None):
     else:
         listener = {"name": "bench", "bind": f"127.0.0.1:{port}",
                     "routing": {"mode": "port", "virtual_cluster": "alpha", "advertised_host": "127.0.0.1",
-                                "broker_port_base": PORT_MODE_BASE, "max_node_id": 999}}
+                                "broker_port_base": PORT_MODE_BASE,
+                                # a small pool: each pool port is a listening socket per worker, and 9,800
+                                # idle connections already need 19,600 of the 20,000 descriptors here
+                                "max_node_id": 15}}
     config = {
         "listeners": [listener],
         "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
