@@ -49,6 +49,20 @@ void make_certs(const std::filesystem::path& dir, std::vector<std::string> names
   certs::create_dev_ca(options);
 }
 
+// One virtual cluster "alpha" under `domain` whose backend is a closed loopback port.
+Config unreachable_cluster(const std::filesystem::path& dir, const std::string& domain) {
+  return config_with(dir, R"([
+      {"name": "alpha", "hostnames": {"format": "subdomain", "domain": ")" + domain + R"("},
+       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]}}])");
+}
+
+// `kedge check` without DNS lookups (names resolve only in the netns tests).
+check::Report run_offline_check(const Config& config) {
+  check::Options options;
+  options.resolve_names = false;
+  return check::run_check(config, options);
+}
+
 const check::Finding* find(const check::Report& report, const std::string& text) {
   for (const auto& finding : report.findings) {
     if (finding.message.find(text) != std::string::npos) return &finding;
@@ -82,12 +96,8 @@ TEST_CASE("client names: bootstrap then brokers in id order, per listener and cl
 TEST_CASE("two-label names under a one-label wildcard: the fix is shared_suffix", "[check]") {
   TempDir tmp;
   make_certs(tmp.path(), {"*.example.com"});
-  const Config config = config_with(tmp.path(), R"([
-      {"name": "alpha", "hostnames": {"format": "subdomain", "domain": "alpha.example.com"},
-       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]}}])");
-  check::Options options;
-  options.resolve_names = false;
-  const check::Report report = check::run_check(config, options);
+  const Config config = unreachable_cluster(tmp.path(), "alpha.example.com");
+  const check::Report report = run_offline_check(config);
   const auto* finding = find(report, "does not cover bootstrap.alpha.example.com");
   REQUIRE(finding != nullptr);
   CHECK_THAT(finding->message, Catch::Contains("exactly one label"));
@@ -113,12 +123,8 @@ TEST_CASE("expiry: expired is a problem, within 30 days a warning", "[check]") {
   SECTION("expiring") {
     make_certs(tmp.path(), {"*.kafka.example.com"}, 20, 0);
   }
-  const Config config = config_with(tmp.path(), R"([
-      {"name": "alpha", "hostnames": {"format": "subdomain", "domain": "kafka.example.com"},
-       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]}}])");
-  check::Options options;
-  options.resolve_names = false;
-  const check::Report report = check::run_check(config, options);
+  const Config config = unreachable_cluster(tmp.path(), "kafka.example.com");
+  const check::Report report = run_offline_check(config);
   const auto* expired = find(report, "expired on");
   const auto* expiring = find(report, "days left");
   CHECK((expired != nullptr) != (expiring != nullptr));
@@ -135,12 +141,8 @@ TEST_CASE("a key that does not belong to the certificate is a problem naming bot
   certs::create_dev_ca(other);
   std::filesystem::remove(tmp.path() / "tls" / "server.key");
   std::filesystem::copy_file(tmp.path() / "other" / "server.key", tmp.path() / "tls" / "server.key");
-  const Config config = config_with(tmp.path(), R"([
-      {"name": "alpha", "hostnames": {"format": "subdomain", "domain": "kafka.example.com"},
-       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]}}])");
-  check::Options options;
-  options.resolve_names = false;
-  const check::Report report = check::run_check(config, options);
+  const Config config = unreachable_cluster(tmp.path(), "kafka.example.com");
+  const check::Report report = run_offline_check(config);
   const auto* finding = find(report, "does not belong to the certificate");
   REQUIRE(finding != nullptr);
   CHECK_THAT(finding->fix, Catch::Contains("listeners[0].tls.key"));

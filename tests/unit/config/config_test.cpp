@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
-#include "temp_dir.h"
+#include "config_tree.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -20,6 +20,7 @@ using nlohmann::json;
 namespace {
 
 using kedge::config_testing::TempDir;
+using kedge::config_testing::config_error_of;
 
 // The example from the configuration reference. The TLS files only have to
 // exist and be readable: PEM parsing is certs/'s job, not the config's.
@@ -50,15 +51,6 @@ struct ExampleTree {
     return kedge::load_config(dir.write("kedge.json", config.dump(2)));
   }
 };
-
-std::string config_error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const kedge::ConfigError& error) {
-    return error.what();
-  }
-  return "<no ConfigError thrown>";
-}
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
   for (std::size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size()) {

@@ -9,31 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
-#include "temp_dir.h"
+#include "config_tree.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct Tree {
-  kedge::config_testing::TempDir temp{"kedge-sasl-config-test"};
-  const fs::path& dir = temp.path();
-  Tree() {
-    temp.write("tls/server.pem", "placeholder\n");
-    temp.write("tls/server.key", "placeholder\n");
-    temp.write("secrets/discovery.password", "s3cret-Pa55\n");
-    temp.write("secrets/crlf.password", "with spaces kept \r\n");
-    temp.write("secrets/empty.password", "\n");
-  }
-  kedge::Config load(const json& config) const { return kedge::load_config(temp.write("kedge.json", config.dump(2))); }
-  std::string error_of(const json& config) const {
-    try {
-      load(config);
-    } catch (const kedge::ConfigError& error) {
-      return error.what();
-    }
-    return "<no ConfigError thrown>";
+struct Tree : kedge::config_testing::ConfigTree {
+  Tree() : ConfigTree("kedge-sasl-config-test", {"tls/server.pem", "tls/server.key"}) {
+    write("secrets/discovery.password", "s3cret-Pa55\n");
+    write("secrets/crlf.password", "with spaces kept \r\n");
+    write("secrets/empty.password", "\n");
   }
 };
 

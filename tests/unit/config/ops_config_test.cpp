@@ -12,22 +12,15 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
-#include "temp_dir.h"
+#include "config_tree.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct Tree {
-  kedge::config_testing::TempDir temp{"kedge-ops-config"};
-  const fs::path& dir = temp.path();
-  Tree() {
-    write("tls/c.pem", "placeholder\n");
-    write("tls/c.key", "placeholder\n");
-  }
-  fs::path write(const fs::path& relative, const std::string& content) const { return temp.write(relative, content); }
-  kedge::Config load(const json& config) const { return kedge::load_config(write("kedge.json", config.dump())); }
+struct Tree : kedge::config_testing::ConfigTree {
+  Tree() : ConfigTree("kedge-ops-config", {"tls/c.pem", "tls/c.key"}) {}
 };
 
 json base() {
@@ -36,15 +29,6 @@ json base() {
     "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": "kafka.example.com"},
                           "backend": {"bootstrap_servers": ["10.0.0.5:9092"]}}]
   })");
-}
-
-std::string error_of(const Tree& tree, const json& document) {
-  try {
-    tree.load(document);
-  } catch (const kedge::ConfigError& error) {
-    return error.what();
-  }
-  return "<no ConfigError thrown>";
 }
 
 }  // namespace
@@ -126,6 +110,6 @@ TEST_CASE("operations key errors name the JSON path", "[config][ops][errors]") {
     c.mutate(document);
     std::string expected = c.message;
     if (expected == "EMPTY") expected = "admin.token_file: token file " + (tree.dir / "empty.token").string() + " is empty";
-    CHECK(error_of(tree, document) == expected);
+    CHECK(tree.error_of(document) == expected);
   }
 }

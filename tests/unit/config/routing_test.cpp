@@ -11,30 +11,17 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/config.h"
-#include "temp_dir.h"
+#include "config_tree.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct Tree {
-  kedge::config_testing::TempDir temp{"kedge-routing-test"};
-  const fs::path& dir = temp.path();
-  Tree() {
-    for (const char* name : {"tls/server.pem", "tls/server.key", "tls/ca.pem", "tls/client.pem", "tls/client.key"}) {
-      temp.write(name, "placeholder\n");
-    }
-  }
-  kedge::Config load(const json& config) const { return kedge::load_config(temp.write("kedge.json", config.dump(2))); }
-  std::string error_of(const json& config) const {
-    try {
-      load(config);
-    } catch (const kedge::ConfigError& error) {
-      return error.what();
-    }
-    return "<no ConfigError thrown>";
-  }
+struct Tree : kedge::config_testing::ConfigTree {
+  Tree()
+      : ConfigTree("kedge-routing-test",
+                   {"tls/server.pem", "tls/server.key", "tls/ca.pem", "tls/client.pem", "tls/client.key"}) {}
 };
 
 // An SNI TLS listener, a plaintext port listener and an IPv6 TLS port listener.

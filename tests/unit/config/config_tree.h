@@ -1,0 +1,47 @@
+#pragma once
+// Shared by the config tests: a temporary directory with placeholder
+// certificate/key files, and config documents loaded from it the way
+// `kedge run --config` loads a file.
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gateway/config.h"
+#include "temp_dir.h"
+
+namespace kedge::config_testing {
+
+// The message of the ConfigError `action` throws, or a marker when it throws none.
+inline std::string config_error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const kedge::ConfigError& error) {
+    return error.what();
+  }
+  return "<no ConfigError thrown>";
+}
+
+class ConfigTree {
+ public:
+  ConfigTree(const std::string& prefix, std::initializer_list<const char*> placeholder_files) : temp(prefix) {
+    for (const char* name : placeholder_files) temp.write(name, "placeholder\n");
+  }
+
+  TempDir temp;
+  const std::filesystem::path& dir = temp.path();
+
+  std::filesystem::path write(const std::filesystem::path& relative, const std::string& content) const {
+    return temp.write(relative, content);
+  }
+  kedge::Config load(const nlohmann::json& document) const {
+    return kedge::load_config(temp.write("kedge.json", document.dump(2)));
+  }
+  std::string error_of(const nlohmann::json& document) const {
+    return config_error_of([&] { load(document); });
+  }
+};
+
+}  // namespace kedge::config_testing
