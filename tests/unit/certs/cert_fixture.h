@@ -9,26 +9,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "../config/temp_dir.h"
+
 namespace kedge::certs::testing {
 
-class TempDir {
+// The config tests' temporary directory (removed afterwards), named for these tests.
+class TempDir : public kedge::config_testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "kedge-certs-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : kedge::config_testing::TempDir("kedge-certs-test") {}
 };
 
 inline std::string read_file(const std::filesystem::path& file) {
