@@ -75,6 +75,25 @@ def http(topo, address, path):
     return (int(status) if status.isdigit() else 0), body
 
 
+def poll_readyz(topo, address, accept, timeout=15.0):
+    """GET /readyz until accept((status, body)) holds or `timeout` passes; returns the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = http(topo, address, "/readyz")
+        if accept(answer) or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.2)
+
+
+def cluster_state(topo, address):
+    """(virtual_clusters[0] of /v1/state, or {} when it does not parse; the raw text)."""
+    _, text = http(topo, address, "/v1/state")
+    try:
+        return json.loads(text)["virtual_clusters"][0], text
+    except (ValueError, KeyError, IndexError):
+        return {}, text
+
+
 def metric_value(text, name):
     for line in text.splitlines():
         if line.startswith(name + "{") and 'virtual_cluster="alpha"' in line:
@@ -110,15 +129,10 @@ def main():
 
         for name in GOOD:
             mechanism = KEDGES[name][1][0]
-            status, body = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(http(topo, admins[name], "/readyz")),
-                                    15) or http(topo, admins[name], "/readyz")
+            status, body = poll_readyz(topo, admins[name], lambda r: r[0] == 200)
             checks.record(f"[{mechanism}] /readyz 200 with discovery authenticated", status == 200,
                           f"{status} {body.strip()[:300]}")
-            _, state_text = http(topo, admins[name], "/v1/state")
-            try:
-                backend_state = json.loads(state_text)["virtual_clusters"][0]
-            except (ValueError, KeyError, IndexError):
-                backend_state = {}
+            backend_state, state_text = cluster_state(topo, admins[name])
             learned = {b["node_id"]: b["address"] for b in backend_state.get("brokers", [])
                        if b.get("learned_from") == "discovery"}
             checks.record(f"[{mechanism}] /v1/state: brokers 1..3 at the stages, learned from discovery",
@@ -130,25 +144,19 @@ def main():
 
         for name, mechanism in (("plain-wrong", "PLAIN"), ("scram512-wrong", "SCRAM-SHA-512")):
             expected = AUTH_FAILED.format(mechanism)
-            status, body = wait_for(lambda: (lambda r: r if "SASL" in r[1] else None)(
-                http(topo, admins[name], "/readyz")), 15) or http(topo, admins[name], "/readyz")
+            status, body = poll_readyz(topo, admins[name], lambda r: "SASL" in r[1])
             checks.record(f"[{mechanism}, wrong password] /readyz 503 naming the broker's SASL error",
                           status == 503 and expected in body, f"{status} {body.strip()[:300]}")
             _, metrics = http(topo, admins[name], "/metrics")
             checks.record(f"[{mechanism}, wrong password] kedge_backend_reachable 0",
                           metric_value(metrics, "kedge_backend_reachable") == "0",
                           str(metric_value(metrics, "kedge_backend_reachable")))
-            _, state_text = http(topo, admins[name], "/v1/state")
-            try:
-                backend_state = json.loads(state_text)["virtual_clusters"][0]
-            except (ValueError, KeyError, IndexError):
-                backend_state = {}
+            backend_state, state_text = cluster_state(topo, admins[name])
             checks.record(f"[{mechanism}, wrong password] /v1/state: last_error names it, no broker learned",
                           expected in str(backend_state.get("backend", {}).get("last_error"))
                           and not backend_state.get("brokers"), state_text[:400])
 
-        status, body = wait_for(lambda: (lambda r: r if r[0] == 503 and "unreachable" in r[1] else None)(
-            http(topo, admins["no-sasl"], "/readyz")), 15) or http(topo, admins["no-sasl"], "/readyz")
+        status, body = poll_readyz(topo, admins["no-sasl"], lambda r: r[0] == 503 and "unreachable" in r[1])
         checks.record("[no sasl] the stage requires authentication: /readyz 503, the broker closed the connection",
                       status == 503 and "closed the connection without answering" in body,
                       f"{status} {body.strip()[:300]}")
@@ -201,8 +209,7 @@ def main():
         with open(os.path.join(topo.log_dir, "plain-wrong.password"), "w") as secret:
             secret.write(USERS["disc-plain"] + "\n")
         os.kill(kedges["plain-wrong"].pid, signal.SIGHUP)
-        status, body = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(
-            http(topo, admins["plain-wrong"], "/readyz")), 15) or http(topo, admins["plain-wrong"], "/readyz")
+        status, body = poll_readyz(topo, admins["plain-wrong"], lambda r: r[0] == 200)
         checks.record("[PLAIN] the corrected password file, re-read on SIGHUP, makes /readyz 200",
                       status == 200, f"{status} {body.strip()[:300]}")
 

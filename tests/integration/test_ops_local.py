@@ -46,6 +46,17 @@ def http(admin, method, path, token=None):
         return e.code, e.read().decode()
 
 
+def poll(fetch, accept, attempts=50, pause=0.1):
+    """fetch() until accept(value) holds, at most `attempts` times `pause` s apart; returns the last value."""
+    value = None
+    for _ in range(attempts):
+        value = fetch()
+        if accept(value):
+            break
+        time.sleep(pause)
+    return value
+
+
 def raw_http(admin, data):
     host, port = admin.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=5) as s:
@@ -73,6 +84,11 @@ def metric(text, name, **labels):
         if have == want:
             return float(value)
     return 0.0
+
+
+def no_active_connections(metrics_text):
+    return (metric(metrics_text, "kedge_connections_active", listener="direct") == 0
+            and metric(metrics_text, "kedge_connections_active", listener="lb") == 0)
 
 
 def kafka_exchange(port, ca):
@@ -144,12 +160,7 @@ backend kedge_v1
     haproxy = None
     try:
         kedge.start("127.0.0.1", direct_port)
-        admin = None
-        for _ in range(50):
-            admin = admin_address(kedge.log())
-            if admin:
-                break
-            time.sleep(0.1)
+        admin = poll(lambda: admin_address(kedge.log()), bool)
         checks.check("admin address logged", admin is not None, kedge.log()[-500:])
         haproxy = subprocess.Popen([shutil.which("haproxy") or "/usr/sbin/haproxy", "-f", haproxy_cfg, "-db"],
                                    stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "haproxy.log"), "wb"))
@@ -159,12 +170,7 @@ backend kedge_v1
         # --- admin basics
         status, body = http(admin, "GET", "/healthz")
         checks.check("/healthz 200 ok", status == 200 and body == "ok\n", f"{status} {body!r}")
-        ready = (0, "")
-        for _ in range(50):
-            ready = http(admin, "GET", "/readyz")
-            if ready[0] == 200:
-                break
-            time.sleep(0.1)
+        ready = poll(lambda: http(admin, "GET", "/readyz"), lambda answer: answer[0] == 200)
         checks.check("/readyz 200 with the backend up", ready == (200, "ready\n"), repr(ready))
         checks.check("/metrics without token is 401", http(admin, "GET", "/metrics")[0] == 401)
         checks.check("/metrics with a wrong token is 401", http(admin, "GET", "/metrics", "nope")[0] == 401)
@@ -182,13 +188,7 @@ backend kedge_v1
 
         # Baseline: the port probes above (harness, HAProxy frontends) are
         # connections too; everything below is compared as a delta to this.
-        before = ""
-        for _ in range(50):
-            before = http(admin, "GET", "/metrics", TOKEN)[1]
-            if metric(before, "kedge_connections_active", listener="direct") == 0 and \
-                    metric(before, "kedge_connections_active", listener="lb") == 0:
-                break
-            time.sleep(0.1)
+        before = poll(lambda: http(admin, "GET", "/metrics", TOKEN)[1], no_active_connections)
 
         # --- traffic: 3 direct, 2 via PROXY v2, 1 via PROXY v1
         exchanges = []
@@ -206,13 +206,8 @@ backend kedge_v1
         no_header.close()
 
         # --- metrics against what the clients did
-        text = ""
-        for _ in range(50):
-            status, text = http(admin, "GET", "/metrics", TOKEN)
-            if metric(text, "kedge_connections_active", listener="direct") == 0 and \
-                    metric(text, "kedge_connections_active", listener="lb") == 0:
-                break
-            time.sleep(0.1)
+        status, text = poll(lambda: http(admin, "GET", "/metrics", TOKEN),
+                            lambda answer: no_active_connections(answer[1]))
         with open(os.path.join(work, "metrics.txt"), "w") as f:
             f.write(text)
         vc = {"virtual_cluster": "alpha"}
@@ -297,12 +292,7 @@ backend kedge_v1
 
         # --- backend down: readiness turns 503 with the reason
         broker.sock.close()
-        down = (0, "")
-        for _ in range(60):
-            down = http(admin, "GET", "/readyz")
-            if down[0] == 503:
-                break
-            time.sleep(0.1)
+        down = poll(lambda: http(admin, "GET", "/readyz"), lambda answer: answer[0] == 503, attempts=60)
         checks.check("/readyz 503 once the backend is down", down[0] == 503 and
                      "virtual cluster alpha: backend unreachable" in down[1], repr(down))
         checks.check("/healthz still 200", http(admin, "GET", "/healthz")[0] == 200)
