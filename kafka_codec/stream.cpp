@@ -236,7 +236,7 @@ Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& in
 //    fed is walked and rewritten where it lies (no copy when nothing changes);
 //  - buffered: otherwise it is assembled and handed to FrameRewriter, so the
 //    client receives it rewritten exactly, every length and the size recomputed;
-//  - Fetch streaming: a Fetch v16+ response larger than kBufferWholeMaxBytes
+//  - Fetch streaming: a Fetch v16+ response larger than fetch_buffer_bytes
 //    streams through FetchResponseStream (Records are never held); only its
 //    top-level tag section (KIP-951 NodeEndpoints) is held, rewritten by the
 //    same engine and fitted to its original length (fit_tag_section).
@@ -259,6 +259,7 @@ struct ResponseProcessor::Impl {
   Errc fail(Errc e) { error = e; return e; }
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, ByteSink& sink);
   Errc check_size(std::int32_t size);
+  Errc match_request(std::int32_t correlation_id, InFlightQueue& inflight);
   Errc on_prefix(InFlightQueue& inflight, ByteSink& sink);
   Errc complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink);
   Errc complete_fetch_stream(ByteSink& sink);
@@ -296,13 +297,19 @@ Errc ResponseProcessor::Impl::check_size(std::int32_t size) {
   return Errc::ok;
 }
 
-Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink) {
-  const std::int32_t size = wire::get_i32(prefix);
-  const std::int32_t correlation_id = wire::get_i32(prefix + 4);
+// Brokers answer in request order: the response must carry the oldest
+// in-flight correlation id; that request becomes `current`.
+Errc ResponseProcessor::Impl::match_request(std::int32_t correlation_id, InFlightQueue& inflight) {
   if (inflight.empty()) return fail(Errc::unexpected_response);
   if (inflight.front().correlation_id != correlation_id) return fail(Errc::correlation_mismatch);
   current = inflight.front();
   inflight.pop();
+  return Errc::ok;
+}
+
+Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink) {
+  const std::int32_t size = wire::get_i32(prefix);
+  if (Errc e = match_request(wire::get_i32(prefix + 4), inflight); e != Errc::ok) return e;
   frame_left = static_cast<std::uint32_t>(size) - 4;
   if (response_needs_rewrite(current.api_key, current.api_version)) {
     if (streams_fetch(current, frame_left)) {
@@ -408,10 +415,7 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
           if (Errc e = check_size(size); e != Errc::ok) return e;
           if (bytes.size() - 4 >= static_cast<std::uint32_t>(size) &&
               !streams_fetch(inflight.front(), static_cast<std::uint32_t>(size) - 4)) {
-            if (inflight.front().correlation_id != wire::get_i32(bytes.data() + 4))
-              return fail(Errc::correlation_mismatch);
-            current = inflight.front();
-            inflight.pop();
+            if (Errc e = match_request(wire::get_i32(bytes.data() + 4), inflight); e != Errc::ok) return e;
             const std::size_t whole = 4 + static_cast<std::size_t>(size);
             if (Errc e = complete_frame(bytes.first(whole), sink); e != Errc::ok) return e;
             finish_frame(!inflight.empty());
