@@ -454,9 +454,7 @@ void Connection::write_ciphertext(const char* data, std::size_t len) {
     buffers.ciphertext_len += len;
     return;
   }
-  const std::size_t gathered = buffers.ciphertext_len;
-  buffers.ciphertext_len = 0;
-  buffers.ciphertext_owner = nullptr;
+  const std::size_t gathered = buffers.release_ciphertext();
   write_to(Side::client, buffers.ciphertext.get(), gathered, data, len);
 }
 
@@ -547,9 +545,7 @@ void Connection::forward_client_plaintext(const std::uint8_t* bytes, std::size_t
 void Connection::flush_tls_output() {
   LoopBuffers& buffers = server_.buffers();
   if (buffers.ciphertext_owner != this) return;
-  const std::size_t gathered = buffers.ciphertext_len;
-  buffers.ciphertext_len = 0;
-  buffers.ciphertext_owner = nullptr;
+  const std::size_t gathered = buffers.release_ciphertext();
   write_to(Side::client, buffers.ciphertext.get(), gathered);
 }
 
@@ -1107,10 +1103,7 @@ void Connection::close(DisconnectCause cause) {
   record.cause = label(cause_);
   log::access(record);
   LoopBuffers& buffers = server_.buffers();
-  if (buffers.ciphertext_owner == this) {  // gathered TLS records for a closed socket: dropped
-    buffers.ciphertext_owner = nullptr;
-    buffers.ciphertext_len = 0;
-  }
+  if (buffers.ciphertext_owner == this) buffers.release_ciphertext();  // records for a closed socket: dropped
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (upstream_ != nullptr) close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
   close_handle(reinterpret_cast<uv_handle_t*>(&deadline_));

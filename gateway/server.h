@@ -81,6 +81,13 @@ struct LoopBuffers {
   // until its flush_tls_output; nullptr when the buffer holds nothing.
   Connection* ciphertext_owner = nullptr;
   std::size_t ciphertext_len = 0;
+  // Empties the gathered records (the caller sends or drops them); returns how many bytes there were.
+  std::size_t release_ciphertext() {
+    const std::size_t gathered = ciphertext_len;
+    ciphertext_len = 0;
+    ciphertext_owner = nullptr;
+    return gathered;
+  }
   std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
   // Short response spans gathered into one TLS record (Connection::ClientSink).
   static constexpr std::size_t kRecordSize = 16 * 1024;  // TLS plaintext record limit (RFC 8446 §5.1)
