@@ -8,7 +8,7 @@ DEBS=(
   build-essential cmake pkg-config ninja-build
   libssl-dev openssl libuv1-dev node-llhttp nlohmann-json3-dev libfmt-dev catch2
   librdkafka-dev kcat python3-confluent-kafka
-  iproute2 dnsmasq-base procps psmisc
+  iproute2 dnsmasq-base procps psmisc curl
   clang libclang-rt-14-dev
   python3 python3-yaml
 )
