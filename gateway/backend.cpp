@@ -107,6 +107,46 @@ void resolve(uv_loop_t* loop, const HostPort& target, ResolveDone done) {
   request.release();  // owned by the libuv request until on_resolved
 }
 
+std::optional<sockaddr_storage> numeric_address(const HostPort& target) {
+  sockaddr_storage storage{};
+  if (uv_ip4_addr(target.host.c_str(), target.port, reinterpret_cast<sockaddr_in*>(&storage)) == 0) return storage;
+  storage = {};
+  if (target.host.find(':') != std::string::npos &&
+      uv_ip6_addr(target.host.c_str(), target.port, reinterpret_cast<sockaddr_in6*>(&storage)) == 0) {
+    return storage;
+  }
+  return std::nullopt;
+}
+
+std::optional<sockaddr_storage> ResolveCache::find(const HostPort& target, std::uint64_t now_ms) {
+  if (ttl_ms_ == 0 || entries_.empty()) return std::nullopt;
+  auto it = entries_.find(target.to_string());
+  if (it == entries_.end()) return std::nullopt;
+  if (it->second.expires_ms <= now_ms) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
+  return it->second.address;
+}
+
+void ResolveCache::store(const HostPort& target, const sockaddr_storage& address, std::uint64_t now_ms) {
+  if (ttl_ms_ == 0) return;
+  if (entries_.size() >= kMaxEntries) {
+    // More distinct broker names than any cluster has: drop the expired ones,
+    // and everything if that was not enough (the next connections resolve).
+    std::erase_if(entries_, [now_ms](const auto& entry) { return entry.second.expires_ms <= now_ms; });
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+  }
+  entries_[target.to_string()] = Entry{address, now_ms + ttl_ms_};
+}
+
+void ResolveCache::forget(const HostPort& target) { entries_.erase(target.to_string()); }
+
+void ResolveCache::set_ttl(std::uint32_t ttl_ms) {
+  ttl_ms_ = ttl_ms;
+  entries_.clear();
+}
+
 // ---------------------------------------------------------------------------
 // Discovery: connect, [authenticate], send one Metadata request, read one response, close.
 //

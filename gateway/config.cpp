@@ -693,7 +693,7 @@ Limits read_limits(const json& value, const std::string& path) {
   const ObjectReader limits(value, path,
                             {"max_frame_bytes", "client_hello_timeout_ms", "upstream_connect_timeout_ms",
                              "high_watermark_bytes", "drain_timeout_ms", "certificate_check_interval_ms",
-                             "fetch_buffer_bytes"});
+                             "fetch_buffer_bytes", "resolve_cache_ms"});
   // A zero timeout would fire on the next loop turn and reject every
   // connection; an hour is far beyond any sane handshake or connect.
   constexpr std::uint64_t kMaxTimeoutMs = 3'600'000;
@@ -710,6 +710,7 @@ Limits read_limits(const json& value, const std::string& path) {
   read("drain_timeout_ms", config.drain_timeout_ms, 1, kMaxTimeoutMs);
   read("certificate_check_interval_ms", config.certificate_check_interval_ms, 0, kMaxTimeoutMs);
   read("fetch_buffer_bytes", config.fetch_buffer_bytes, 0, kGiB);
+  read("resolve_cache_ms", config.resolve_cache_ms, 0, kMaxTimeoutMs);
   return config;
 }
 

@@ -150,6 +150,10 @@ struct Limits {
   // NodeEndpoints are rewritten exactly; larger ones stream, holding only the
   // final tag section (see kafka_codec/fetch_stream.h). 0: stream them all.
   std::uint32_t fetch_buffer_bytes = 64 * 1024;
+  // How long a broker host name's resolved address is reused for new broker
+  // connections (0: resolve for every connection). A failed connect to a
+  // reused address forgets it, so a broker that moved is re-resolved at once.
+  std::uint32_t resolve_cache_ms = 5'000;
 };
 
 struct Config {

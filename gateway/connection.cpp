@@ -605,45 +605,59 @@ void Connection::locate_upstream() {
   });
 }
 
+// An IP literal, or a name resolved recently by this loop (ResolveCache), is
+// connected to at once; other names go through getaddrinfo first.
 void Connection::connect_upstream(const HostPort& target) {
   upstream_target_ = target;
   upstream_state_ = Upstream::resolving;
+  upstream_address_cached_ = false;
+  if (auto address = numeric_address(target)) {
+    connect_to(*address);
+    return;
+  }
+  if (auto address = server_.resolve_cache().find(target, uv_now(server_.loop()))) {
+    upstream_address_cached_ = true;
+    connect_to(*address);
+    return;
+  }
   resolve(server_.loop(), target,
-          [server = &server_, id = id_](int status, std::vector<sockaddr_storage> addresses) {
+          [server = &server_, id = id_, target](int status, std::vector<sockaddr_storage> addresses) {
             Connection* self = server->find_connection(id);
             if (self == nullptr || self->state_ == State::closed || self->state_ == State::flushing) return;
             if (status != 0) {
               self->upstream_failed(std::string("cannot resolve: ") + uv_strerror(status));
               return;
             }
-            self->upstream_state_ = Upstream::connecting;
-            self->upstream_ = new uv_tcp_t{};
-            uv_tcp_init(server->loop(), self->upstream_);
-            self->upstream_->data = self;
-            self->open_handles_++;
-            auto* request = new ConnectRequest{{}, server, id, self->upstream_};
-            self->connect_started_ns_ = uv_hrtime();
-            request->req.data = request;
-            const int rc = uv_tcp_connect(&request->req, self->upstream_,
-                                          reinterpret_cast<const sockaddr*>(&addresses.front()),
-                                          [](uv_connect_t* req, int st) {
-                                            std::unique_ptr<ConnectRequest> r(static_cast<ConnectRequest*>(req->data));
-                                            Connection* conn = r->server->find_connection(r->connection_id);
-                                            if (conn == nullptr || conn->upstream_ != r->handle) return;
-                                            conn->on_upstream_connected(st);
-                                          });
-            if (rc != 0) {
-              delete request;
-              self->upstream_failed(std::string("connect: ") + uv_strerror(rc));
-              return;
-            }
-            uv_timer_start(
-                &self->connect_timer_,
-                [](uv_timer_t* timer) {
-                  static_cast<Connection*>(timer->data)->upstream_failed("connect timed out");
-                },
-                server->config().limits.upstream_connect_timeout_ms, 0);
+            server->resolve_cache().store(target, addresses.front(), uv_now(server->loop()));
+            self->connect_to(addresses.front());
           });
+}
+
+void Connection::connect_to(const sockaddr_storage& address) {
+  upstream_state_ = Upstream::connecting;
+  upstream_ = new uv_tcp_t{};
+  uv_tcp_init(server_.loop(), upstream_);
+  upstream_->data = this;
+  open_handles_++;
+  auto* request = new ConnectRequest{{}, &server_, id_, upstream_};
+  connect_started_ns_ = uv_hrtime();
+  request->req.data = request;
+  const int rc = uv_tcp_connect(&request->req, upstream_, reinterpret_cast<const sockaddr*>(&address),
+                                [](uv_connect_t* req, int st) {
+                                  std::unique_ptr<ConnectRequest> r(static_cast<ConnectRequest*>(req->data));
+                                  Connection* conn = r->server->find_connection(r->connection_id);
+                                  if (conn == nullptr || conn->upstream_ != r->handle) return;
+                                  conn->on_upstream_connected(st);
+                                });
+  if (rc != 0) {
+    delete request;
+    upstream_failed(std::string("connect: ") + uv_strerror(rc));
+    return;
+  }
+  uv_timer_start(
+      &connect_timer_,
+      [](uv_timer_t* timer) { static_cast<Connection*>(timer->data)->upstream_failed("connect timed out"); },
+      server_.config().limits.upstream_connect_timeout_ms, 0);
 }
 
 void Connection::on_upstream_connected(int status) {
@@ -709,6 +723,7 @@ void Connection::upstream_failed(const std::string& why, DisconnectCause cause) 
   const VirtualClusterConfig& cluster = cluster_->settings->config;
   log::warn("conn {} ({} {}): cannot connect to {}: {}", id_, cluster.name, target_label_,
             upstream_target_.to_string(), why);
+  if (upstream_address_cached_) server_.resolve_cache().forget(upstream_target_);
   cluster_stats_->upstream_connect_failures++;
   if (upstream_ != nullptr) {
     close_handle(reinterpret_cast<uv_handle_t*>(upstream_));

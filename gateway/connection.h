@@ -101,6 +101,7 @@ class Connection final : private kafka::AddressMap, private CiphertextPeer {
   // upstream side
   void locate_upstream();
   void connect_upstream(const HostPort& target);
+  void connect_to(const sockaddr_storage& address);
   void on_upstream_connected(int status);
   void upstream_ready();  // TCP (and backend TLS) up: answer the client
   void upstream_failed(const std::string& why, DisconnectCause cause = DisconnectCause::upstream_connect_failed);
@@ -196,6 +197,7 @@ class Connection final : private kafka::AddressMap, private CiphertextPeer {
   std::size_t bootstrap_first_ = 0;     // index of the first bootstrap server tried
   std::size_t bootstrap_attempts_ = 0;
   HostPort upstream_target_;
+  bool upstream_address_cached_ = false;  // upstream_target_'s address came from the ResolveCache
 
   std::size_t queued_to_client_ = 0;    // bytes in uv_write requests not yet completed
   std::size_t queued_to_upstream_ = 0;

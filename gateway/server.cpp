@@ -55,7 +55,9 @@ constexpr std::uint32_t kMaxDrainStepMs = 250;
 }  // namespace
 
 Server::Server(std::size_t worker_index, std::shared_ptr<const Snapshot> snapshot)
-    : worker_index_(worker_index), snapshot_(std::move(snapshot)) {
+    : worker_index_(worker_index),
+      snapshot_(std::move(snapshot)),
+      resolve_cache_(snapshot_->config.limits.resolve_cache_ms) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wakeup_, [](uv_async_t* async) {
     auto* self = static_cast<Server*>(async->data);
@@ -238,6 +240,7 @@ void Server::apply(std::shared_ptr<const Snapshot> next) {
   if (draining_) return;
   snapshot_ = std::move(next);
   adopt_clusters(*snapshot_);
+  resolve_cache_.set_ttl(snapshot_->config.limits.resolve_cache_ms);  // a reload also re-resolves every name
 
   // Listeners: keep a socket whose name and bind address are unchanged (only
   // its settings are swapped), close the ones removed or moved, open the new.

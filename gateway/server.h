@@ -129,6 +129,7 @@ class Server {
   // snapshot's listeners and clusters. Loop thread only.
   GatewaySnapshot collect() const;
   LoopBuffers& buffers() { return buffers_; }
+  ResolveCache& resolve_cache() { return resolve_cache_; }
   bool draining() const { return draining_; }
   Connection* find_connection(std::uint64_t id);
   // Called by a Connection from its final close callback.
@@ -154,6 +155,7 @@ class Server {
   std::uint64_t next_connection_id_ = 1;
   WorkerStats stats_;
   LoopBuffers buffers_;
+  ResolveCache resolve_cache_;
   uv_timer_t probe_timer_{};  // readiness: asks quiet backends for Metadata
 
   uv_async_t wakeup_{};

@@ -113,6 +113,7 @@ TEST_CASE("optional keys take the documented defaults", "[config]") {
   CHECK(config.limits.drain_timeout_ms == 30'000u);
   CHECK(config.limits.certificate_check_interval_ms == 5'000u);
   CHECK(config.limits.fetch_buffer_bytes == 64u * 1024);
+  CHECK(config.limits.resolve_cache_ms == 5'000u);
   CHECK(config.workers == 0u);  // one worker loop per core
 
   SECTION("an empty log object keeps the default level") {
@@ -133,7 +134,8 @@ TEST_CASE("explicit values override the defaults", "[config]") {
                         {"high_watermark_bytes", 16 * 1024},
                         {"drain_timeout_ms", 1500},
                         {"certificate_check_interval_ms", 0},
-                        {"fetch_buffer_bytes", 0}};
+                        {"fetch_buffer_bytes", 0},
+                        {"resolve_cache_ms", 0}};
   document["workers"] = 2;
   // when
   const kedge::Config config = tree.load(document);
@@ -147,6 +149,7 @@ TEST_CASE("explicit values override the defaults", "[config]") {
   CHECK(config.limits.drain_timeout_ms == 1500u);
   CHECK(config.limits.certificate_check_interval_ms == 0u);
   CHECK(config.limits.fetch_buffer_bytes == 0u);
+  CHECK(config.limits.resolve_cache_ms == 0u);
   CHECK(config.workers == 2u);
 
   SECTION("limits may be given in part") {
@@ -228,7 +231,7 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
       {"unknown limits key", [](json& d) { d["limits"] = {{"max_frame_size", 1}}; },
        "limits.max_frame_size: unknown key (allowed here: max_frame_bytes, client_hello_timeout_ms, "
        "upstream_connect_timeout_ms, high_watermark_bytes, drain_timeout_ms, certificate_check_interval_ms, "
-       "fetch_buffer_bytes)"},
+       "fetch_buffer_bytes, resolve_cache_ms)"},
       {"unknown log key", [](json& d) { d["log"]["style"] = "json"; },
        "log.style: unknown key (allowed here: level, format)"},
       {"unknown hostnames key", [](json& d) { d["virtual_clusters"][0]["hostnames"]["pattern"] = "x"; },
@@ -371,6 +374,8 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
        "limits.certificate_check_interval_ms: 3600001 is out of range (0..3600000)"},
       {"fetch buffer above 1 GiB", [](json& d) { d["limits"]["fetch_buffer_bytes"] = 1073741825; },
        "limits.fetch_buffer_bytes: 1073741825 is out of range (0..1073741824)"},
+      {"resolve cache above an hour", [](json& d) { d["limits"]["resolve_cache_ms"] = 3600001; },
+       "limits.resolve_cache_ms: 3600001 is out of range (0..3600000)"},
       {"negative worker count", [](json& d) { d["workers"] = -1; }, "workers: -1 is out of range (0..256)"},
       {"worker count as a string", [](json& d) { d["workers"] = "4"; },
        "workers: expected an integer, got string \"4\""},
