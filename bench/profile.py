@@ -44,6 +44,19 @@ def start_kedge(kedge, work, mock, certs, wrapper):
     return bench.Target("kedge-sni", port, True, p)
 
 
+def start_haproxy(work, mock, certs, wrapper):
+    """HAProxy with bench.py's configuration (the peer of the side-by-side report), under `wrapper`."""
+    pem = os.path.join(work, "haproxy.pem")
+    with open(pem, "w") as f:
+        f.write(open(certs["cert"]).read() + open(certs["key"]).read())
+    port = bench.free_port()
+    cfg = bench.haproxy_config(work, port, mock, pem)
+    p = bench.start(bench.pin(1) + wrapper + ["haproxy", "-db", "-f", cfg], os.path.join(work, "haproxy.log"))
+    if not bench.wait_port(port, timeout=60):
+        raise SystemExit("haproxy did not start: " + open(os.path.join(work, "haproxy.log")).read()[-800:])
+    return bench.Target("haproxy", port, True, p)
+
+
 def kload_argv(kload, target, workload, duration, connections):
     argv = bench.pin(0) + [kload, "--host", "127.0.0.1", "--port", str(target.port), "--tls", "--sni", bench.SNI,
                            "--ciphersuites", bench.CIPHER] + WORKLOADS[workload]
@@ -65,6 +78,8 @@ def run_load(kload, target, workload, duration, connections):
             raise SystemExit(f"idle: {line!r} {p.stderr.read()[-300:]}")
         return p, connections, {}
     r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 120)
+    if not r.stdout.strip():
+        raise SystemExit(f"kload printed no result (exit {r.returncode}): {r.stderr[-500:]}")
     result = json.loads(r.stdout.strip().splitlines()[-1])
     if result.get("errors") or result.get("malformed") or result.get("fatal"):
         raise SystemExit(f"kload reported problems: {result}")
@@ -88,6 +103,8 @@ def main():
     ap.add_argument("--mode", default="callgrind", choices=["callgrind", "rss", "perf", "massif"])
     ap.add_argument("--duration", type=float, default=6.0)
     ap.add_argument("--connections", type=int, default=200, help="idle workload only")
+    ap.add_argument("--target", default="kedge", choices=["kedge", "haproxy"],
+                    help="process to measure: kedge in SNI mode, or HAProxy as bench.py configures it")
     ap.add_argument("--kedge", help="kedge binary to measure (default: BUILD/gateway/kedge), e.g. a saved baseline")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (callgrind/perf output)")
     args = ap.parse_args()
@@ -112,7 +129,10 @@ def main():
             wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={work}/callgrind.out.%p"]
         elif args.mode == "massif":
             wrapper = ["valgrind", "--tool=massif", f"--massif-out-file={work}/massif.out"]
-        target = start_kedge(kedge, work, mock, certs, wrapper)
+        if args.target == "haproxy":
+            target = start_haproxy(work, mock, certs, wrapper)
+        else:
+            target = start_kedge(kedge, work, mock, certs, wrapper)
         if args.mode == "callgrind":
             time.sleep(1.0)
             subprocess.run(["callgrind_control", "-z", str(target.pid)], check=True, capture_output=True)
@@ -124,7 +144,7 @@ def main():
             bench.STARTED.append(perf)
             time.sleep(0.5)
         idle_proc, units, result = run_load(kload, target, args.workload, args.duration, args.connections)
-        out = {"workload": args.workload, "mode": args.mode}
+        out = {"target": args.target, "workload": args.workload, "mode": args.mode}
         if idle_proc is not None:
             time.sleep(0.5)
             grown = bench.rss_kib(target.pid) - base_rss
