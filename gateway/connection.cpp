@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -62,18 +63,21 @@ struct ConnectRequest {
 // encrypted (SSL_write, whose records go to write_ciphertext) or, on a
 // plaintext listener, straight to the socket. Once a response named a broker
 // id outside the listener's port pool nothing more is delivered (see
-// advertised_for); what was gathered before it still is (finish).
+// advertised_for); what was staged before it still is (finish).
 //
-// Every SSL_write makes at least one TLS record (22 bytes of header and tag,
-// one AEAD pass on each side). The codec emits a response as several spans
-// (its 8-byte size/correlation prefix, then the body), and a socket read
-// usually carries several small responses (Produce acks, Metadata), so short
-// spans are gathered and encrypted together: one record per burst instead of
-// two per response. Long spans are encrypted where they lie, never copied.
+// The bytes of a burst are cut into full TLS records (16 KiB of plaintext,
+// RFC 8446 §5.1) regardless of where the codec's spans end, and only the last
+// record of a burst may be short. Encrypting span by span instead makes a
+// 16.5 KB Fetch response two records (16 KiB + 100 B) and a Produce ack two
+// (its 8-byte size/correlation prefix, then the body): every record is 22
+// bytes of header and tag, one AEAD pass on each side and, for a client whose
+// OpenSSL reads from the socket itself (librdkafka, kload), two read calls.
+// Whole records are encrypted where they lie; only the pieces that do not
+// fill a record are copied into the loop's staging buffer.
 struct Connection::ClientSink final : kafka::ByteSink {
-  static constexpr std::size_t kGatherBelow = 2048;
+  static constexpr std::size_t kRecord = LoopBuffers::kRecordSize;
   explicit ClientSink(Connection& connection)
-      : c(connection), gathered(connection.server_.buffers().response_plaintext.get()) {}
+      : c(connection), staged(connection.server_.buffers().response_plaintext.get()) {}
   void write(std::span<const std::uint8_t> bytes) override {
     if (failed || bytes.empty() || c.out_of_range_node_ || c.state_ == State::closed) return;
     written += bytes.size();
@@ -81,20 +85,25 @@ struct Connection::ClientSink final : kafka::ByteSink {
       c.write_to(Side::client, reinterpret_cast<const char*>(bytes.data()), bytes.size());
       return;
     }
-    if (bytes.size() < kGatherBelow) {
-      if (gathered_len + bytes.size() > LoopBuffers::kRecordSize) finish();
-      std::memcpy(gathered + gathered_len, bytes.data(), bytes.size());
-      gathered_len += bytes.size();
-      return;
+    while (!bytes.empty()) {
+      if (staged_len == 0 && bytes.size() >= kRecord) {
+        const std::size_t whole = bytes.size() - bytes.size() % kRecord;
+        encrypt(bytes.data(), whole);
+        bytes = bytes.subspan(whole);
+        continue;
+      }
+      const std::size_t n = std::min(kRecord - staged_len, bytes.size());
+      std::memcpy(staged + staged_len, bytes.data(), n);
+      staged_len += n;
+      bytes = bytes.subspan(n);
+      if (staged_len == kRecord) finish();
     }
-    finish();
-    encrypt(bytes.data(), bytes.size());
   }
-  // Encrypts what is gathered; call once the codec returned.
+  // Encrypts what is staged; call once the codec returned.
   void finish() {
-    const std::size_t n = gathered_len;
-    gathered_len = 0;
-    if (n > 0) encrypt(reinterpret_cast<const std::uint8_t*>(gathered), n);
+    const std::size_t n = staged_len;
+    staged_len = 0;
+    if (n > 0) encrypt(reinterpret_cast<const std::uint8_t*>(staged), n);
   }
   void encrypt(const std::uint8_t* data, std::size_t n) {
     if (failed || c.state_ == State::closed) return;
@@ -102,8 +111,8 @@ struct Connection::ClientSink final : kafka::ByteSink {
     if (SSL_write(c.ssl_, data, static_cast<int>(n)) <= 0) failed = true;
   }
   Connection& c;
-  char* const gathered;  // the loop's response_plaintext buffer, kRecordSize bytes
-  std::size_t gathered_len = 0;
+  char* const staged;  // the loop's response_plaintext buffer, kRecord bytes
+  std::size_t staged_len = 0;
   bool failed = false;
   std::size_t written = 0;
 };

@@ -89,7 +89,7 @@ struct LoopBuffers {
     return gathered;
   }
   std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
-  // Short response spans gathered into one TLS record (Connection::ClientSink).
+  // Response bytes staged until they fill a TLS record (Connection::ClientSink).
   static constexpr std::size_t kRecordSize = 16 * 1024;  // TLS plaintext record limit (RFC 8446 §5.1)
   std::unique_ptr<char[]> response_plaintext{new char[kRecordSize]};
 };
