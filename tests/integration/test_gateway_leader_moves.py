@@ -44,6 +44,15 @@ is librdkafka's or the mock's, not kedge's. Known librdkafka 2.12 trap (rd_kafka
 then keeps the partition there, upstream PR confluentinc/librdkafka#5593): a consumer's partition ends on a
 broker other than its leader (statistics `leader=3 broker=2`), next_offset frozen, no error to the application.
 
+That trap is the one failure of this test seen in fresh-clone CI runs (tail consumer, one partition, always
+`leader != broker` at the end), and the mock delivers KIP-951 leader hints to clients without kedge as well. A
+partition in that state is the client's own inconsistency: kedge cannot make librdkafka's fetcher differ from
+the leader it recorded. So when the tail consumer ends short and EVERY partition it did not finish is in that
+state, the test says so (naming the partitions), checks that what the consumer did read was exactly once, and
+then proves the records are all deliverable through kedge: a fresh consumer group reads the tail's prefix
+again, through kedge, and must see each of its messages exactly once and commit. A short tail with any other
+cause (a partition whose fetcher IS on its leader, a duplicate, a foreign or corrupt record) fails as before.
+
 Usage: test_gateway_leader_moves.py KEDGE_BINARY [--fetch-buffer-bytes N] [--long-backend-names] [--direct]
        (needs root; mock/kclient via KEDGE_* env or KEDGE_BUILD_DIR)
 """
@@ -173,8 +182,9 @@ def producer(topo, prefix, route):
                         prefix, "--timeout-ms", CLIENT_TIMEOUT_MS, "-X", "enable.idempotence=true", *DEBUG)
 
 
-def consumer(topo, prefix, route, timeout_ms=CLIENT_TIMEOUT_MS, debug=DEBUG):
-    return client_popen(topo, route.consumer_network, route, "consume", "--group", f"group-{prefix}", "--expect",
+def consumer(topo, prefix, route, timeout_ms=CLIENT_TIMEOUT_MS, debug=DEBUG, group=None):
+    return client_popen(topo, route.consumer_network, route, "consume", "--group", group or f"group-{prefix}",
+                        "--expect",
                         ROUND_MESSAGES, "--prefix", prefix, "--timeout-ms", timeout_ms, *debug,
                         *CONSUMER_STATISTICS)
 
@@ -230,6 +240,31 @@ def check_consumed(checks, label, result, commit_must_succeed):
                                                 else "ok, or refused for pre-move epochs (see check_consumed)"),
                   fields.get("commit") in allowed and (code == 0 or fields.get("commit") != "ok"),
                   f"commit={fields.get('commit')} exit={code}")
+
+
+PARTITION_STATE = re.compile(r"^kclient: partition (\d+): (\d+) records of prefix .*librdkafka: .*\bleader=(-?\d+) "
+                             r"broker=(-?\d+) .*\bnext_offset=(-?\d+) .*\bhi_offset=(-?\d+)", re.M)
+
+
+def unfinished_partitions(stderr):
+    """{partition: (leader, broker, next_offset, hi_offset)} for the partitions a short consumer had not read to
+    their end, from kclient's per-partition lines (librdkafka statistics)."""
+    state = {}
+    for match in PARTITION_STATE.finditer(stderr):
+        partition, _, leader, broker, next_offset, hi_offset = map(int, match.groups())
+        if next_offset < hi_offset:
+            state[partition] = (leader, broker, next_offset, hi_offset)
+    return state
+
+
+def delegation_trapped(stderr):
+    """The partitions of a short consumer, if every unfinished one is in librdkafka's delegation trap (fetcher on
+    a broker that is not the partition's leader, see the module docstring); None otherwise."""
+    unfinished = unfinished_partitions(stderr)
+    if not unfinished or any(leader < 0 or broker < 0 or leader == broker
+                             for leader, broker, _, _ in unfinished.values()):
+        return None
+    return unfinished
 
 
 def print_consumer_diagnostics(label, stderr):
@@ -339,8 +374,30 @@ def main():
                            commit_must_succeed=r["started"] > disruptions.finished_at)
             client_stderr += [r["produce"][2], r["consume"][2]]
         check_produced(checks, "tail lmtail", tail_produced)
-        check_consumed(checks, "tail lmtail (consumer ran through every disruption)", tail_consumed,
-                       commit_must_succeed=True)
+        tail_fields = summary_fields(tail_consumed[1], "consume")
+        trapped = None
+        if tail_fields.get("unique") != str(ROUND_MESSAGES):
+            trapped = delegation_trapped(tail_consumed[2])
+        if trapped is None:
+            check_consumed(checks, "tail lmtail (consumer ran through every disruption)", tail_consumed,
+                           commit_must_succeed=True)
+        else:
+            stuck = ", ".join(f"partition {p} (leader={leader} broker={broker} next_offset={next_offset} "
+                              f"hi_offset={hi_offset})"
+                              for p, (leader, broker, next_offset, hi_offset) in sorted(trapped.items()))
+            print(f"    tail lmtail: librdkafka left {stuck} fetching from a broker that is not the leader "
+                  "(the delegation trap, confluentinc/librdkafka#5593); see the module docstring", flush=True)
+            print_consumer_diagnostics("tail lmtail", tail_consumed[2])
+            checks.record("tail lmtail (consumer ran through every disruption): what it read, it read exactly "
+                          "once, and only the trapped partitions are short",
+                          tail_fields.get("duplicates") == "0" and tail_fields.get("bad") == "0"
+                          and int(tail_fields.get("partitions", "0")) == PARTITIONS - len(trapped),
+                          tail_consumed[1].strip())
+            recovered = finish(topo, consumer(topo, "lmtail", route, group="group-lmtail-again"),
+                               "lmtail-again-consume")
+            check_consumed(checks, "tail lmtail read again through kedge by a fresh group (after the trap)",
+                           recovered, commit_must_succeed=True)
+            client_stderr.append(recovered[2])
         client_stderr += [tail_produced[2], tail_consumed[2]]
         if args.direct:  # the checks below are about kedge
             print(f"{checks.passed} passed, {checks.failed} failed (--direct: kedge checks not run)", flush=True)
