@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/backend.h"
 #include "gateway/log.h"
 
 namespace kedge {
@@ -274,16 +275,13 @@ AdminServer::AdminServer(uv_loop_t* loop, AdminConfig config, AdminView& view)
 AdminServer::~AdminServer() = default;
 
 int AdminServer::start() {
-  sockaddr_storage address{};
   const HostPort& bind = config_.bind;
-  int rc = bind.host.find(':') != std::string::npos
-               ? uv_ip6_addr(bind.host.c_str(), bind.port, reinterpret_cast<sockaddr_in6*>(&address))
-               : uv_ip4_addr(bind.host.c_str(), bind.port, reinterpret_cast<sockaddr_in*>(&address));
-  if (rc != 0) return rc;
+  const std::optional<sockaddr_storage> address = numeric_address(bind);
+  if (!address) return UV_EINVAL;
   uv_tcp_init(loop_, &listener_);
   listener_.data = this;
   listening_ = true;
-  rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&address), 0);
+  int rc = uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&*address), 0);
   if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 64, on_connection);
   if (rc != 0) return rc;
   sockaddr_storage bound{};

@@ -14,23 +14,17 @@
 namespace kedge {
 namespace {
 
-int bind_address(const HostPort& bind, sockaddr_storage& out) {
-  if (bind.host.find(':') != std::string::npos) {
-    return uv_ip6_addr(bind.host.c_str(), bind.port, reinterpret_cast<sockaddr_in6*>(&out));
-  }
-  return uv_ip4_addr(bind.host.c_str(), bind.port, reinterpret_cast<sockaddr_in*>(&out));
-}
-
 // A listening socket every worker binds on its own: SO_REUSEPORT makes the
 // kernel spread incoming connections over the workers' accept queues (no
 // shared accept lock, no thundering herd). IPv6 sockets are IPV6_V6ONLY so an
 // IPv4 and an IPv6 listener on the same port never overlap.
 int open_reuseport_socket(const HostPort& bind, std::string& error) {
-  sockaddr_storage address{};
-  if (const int rc = bind_address(bind, address); rc != 0) {
-    error = uv_strerror(rc);
+  const std::optional<sockaddr_storage> parsed = numeric_address(bind);
+  if (!parsed) {
+    error = uv_strerror(UV_EINVAL);
     return -1;
   }
+  const sockaddr_storage& address = *parsed;
   const int family = address.ss_family;
   const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
