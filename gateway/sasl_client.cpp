@@ -74,6 +74,15 @@ void put_nullable_string(std::vector<std::uint8_t>& out, std::string_view text) 
   wire::put_string(out, text.substr(0, 0x7fff), /*compact=*/false);
 }
 
+// The error code and array length that open an ApiVersions v0 and a
+// SaslHandshake v1 response. The length is bounded by the bytes left, each
+// element taking at least `min_element_bytes`.
+bool read_error_and_count(wire::Reader& r, std::size_t min_element_bytes, std::int16_t& error,
+                          std::int32_t& count) {
+  return r.read_i16(error) && r.read_i32(count) && count >= 0 &&
+         static_cast<std::size_t>(count) <= r.remaining() / min_element_bytes;
+}
+
 // NULLABLE_STRING / COMPACT_NULLABLE_STRING; null reads as empty.
 bool read_string(wire::Reader& r, bool compact, std::string& out) {
   std::size_t length = 0;
@@ -382,8 +391,7 @@ SaslExchange::Step SaslExchange::on_api_versions(std::span<const std::uint8_t> b
   wire::Reader r(body);
   std::int16_t error = 0;
   std::int32_t count = 0;
-  if (!r.read_i16(error) || !r.read_i32(count) || count < 0 ||
-      static_cast<std::size_t>(count) > r.remaining() / 6) {
+  if (!read_error_and_count(r, 6, error, count)) {  // api key, min and max version
     return fail("malformed ApiVersions response");
   }
   if (error != 0) return fail("ApiVersions failed: " + describe_error(error));
@@ -417,8 +425,7 @@ SaslExchange::Step SaslExchange::on_handshake(std::span<const std::uint8_t> body
   wire::Reader r(body);
   std::int16_t error = 0;
   std::int32_t count = 0;
-  if (!r.read_i16(error) || !r.read_i32(count) || count < 0 ||
-      static_cast<std::size_t>(count) > r.remaining() / 2) {
+  if (!read_error_and_count(r, 2, error, count)) {  // each mechanism at least its INT16 length
     return fail("malformed SaslHandshake response");
   }
   std::string enabled;
