@@ -21,6 +21,7 @@ namespace {
 
 using kedge::config_testing::TempDir;
 using kedge::config_testing::config_error_of;
+using kedge::config_testing::replace_all;
 
 // The example from the configuration reference. The TLS files only have to
 // exist and be readable: PEM parsing is certs/'s job, not the config's.
@@ -51,12 +52,6 @@ struct ExampleTree {
     return kedge::load_config(dir.write("kedge.json", config.dump(2)));
   }
 };
-
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-  for (std::size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size()) {
-    text.replace(pos, from.size(), to);
-  }
-}
 
 }  // namespace
 

@@ -14,6 +14,12 @@
 
 namespace kedge::config_testing {
 
+inline void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (std::size_t pos = 0; (pos = text.find(from, pos)) != std::string::npos; pos += to.size()) {
+    text.replace(pos, from.size(), to);
+  }
+}
+
 // The message of the ConfigError `action` throws, or a marker when it throws none.
 inline std::string config_error_of(const std::function<void()>& action) {
   try {
@@ -41,6 +47,11 @@ class ConfigTree {
   }
   std::string error_of(const nlohmann::json& document) const {
     return config_error_of([&] { load(document); });
+  }
+  // An expected error message with "{dir}" standing for this tree's directory.
+  std::string with_dir(std::string message) const {
+    replace_all(message, "{dir}", dir.string());
+    return message;
   }
 };
 
