@@ -242,7 +242,7 @@ def check_consumed(checks, label, result, commit_must_succeed):
                   f"commit={fields.get('commit')} exit={code}")
 
 
-PARTITION_STATE = re.compile(r"^kclient: partition (\d+): (\d+) records of prefix .*librdkafka: .*\bleader=(-?\d+) "
+PARTITION_STATE = re.compile(r"^kclient: partition (\d+): \d+ records of prefix .*librdkafka: .*\bleader=(-?\d+) "
                              r"broker=(-?\d+) .*\bnext_offset=(-?\d+) .*\bhi_offset=(-?\d+)", re.M)
 
 
@@ -251,7 +251,7 @@ def unfinished_partitions(stderr):
     their end, from kclient's per-partition lines (librdkafka statistics)."""
     state = {}
     for match in PARTITION_STATE.finditer(stderr):
-        partition, _, leader, broker, next_offset, hi_offset = map(int, match.groups())
+        partition, leader, broker, next_offset, hi_offset = map(int, match.groups())
         if next_offset < hi_offset:
             state[partition] = (leader, broker, next_offset, hi_offset)
     return state
