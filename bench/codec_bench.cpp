@@ -129,8 +129,10 @@ Bytes fetch_v16(std::size_t record_bytes, bool node_endpoints) {
 }
 
 struct Advertise : AddressMap {
+  std::string host;  // what the last advertised_for() returned a view of
   Advertised advertised_for(std::int32_t node_id) override {
-    return {"broker-" + std::to_string(node_id) + ".kafka.example.com", 9092};
+    host = "broker-" + std::to_string(node_id) + ".kafka.example.com";
+    return {host, 9092};
   }
   void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
                              const Advertised&) override {}

@@ -1217,8 +1217,9 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
     if (!out_of_range_node_) out_of_range_node_ = node_id;
     return Advertised{routing->advertised_host, 0};
   }
-  return Advertised{snapshot_->mapper.broker_host(target_.cluster, node_id),
-                    static_cast<std::int32_t>(listener_->config.advertised_port)};
+  std::string& host = server_.buffers().advertised_host;
+  snapshot_->mapper.broker_host_into(host, target_.cluster, node_id);
+  return Advertised{host, static_cast<std::int32_t>(listener_->config.advertised_port)};
 }
 
 void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,

@@ -92,6 +92,9 @@ struct LoopBuffers {
   // Response bytes staged until they fill a TLS record (Connection::ClientSink).
   static constexpr std::size_t kRecordSize = 16 * 1024;  // TLS plaintext record limit (RFC 8446 §5.1)
   std::unique_ptr<char[]> response_plaintext{new char[kRecordSize]};
+  // The broker host name Connection::advertised_for last built; the rewriter
+  // copies it into the frame before asking for the next one.
+  std::string advertised_host;
 };
 
 class Server {

@@ -29,7 +29,9 @@ class Walker {
          WalkResult& out)
       : version_(version), flexible_(s.flexible(version)), frame_(frame), out_(out) {}
 
-  bool walk_struct(std::span<const Field> fields, wire::Reader& r) {
+  // `with_tag_buffer` false: the struct's tag buffer (and whatever follows
+  // `fields`) is left unread; only the top level does that (walk_body).
+  bool walk_struct(std::span<const Field> fields, wire::Reader& r, bool with_tag_buffer = true) {
     const std::size_t begin = r.pos();
     StructState st;
     for (const Field& f : fields) {
@@ -37,7 +39,7 @@ class Walker {
       if (!f.versions.contains(version_) || f.is_tagged()) continue;
       if (!walk_field(f, r, st)) return false;
     }
-    if (flexible_ && !walk_tag_buffer(fields, r, st)) return false;
+    if (flexible_ && with_tag_buffer && !walk_tag_buffer(fields, r, st)) return false;
     if (st.has_host) {
       st.endpoint.node_id = st.has_node_id ? st.node_id : -1;
       out_.endpoints.push_back(st.endpoint);
@@ -232,6 +234,30 @@ class Walker {
   WalkResult& out_;
 };
 
+// True if `f` or anything nested in it has a rewrite role, in any version.
+bool carries_rewrite(const Field& f) {
+  if (f.role != Role::none) return true;
+  return std::any_of(f.fields.begin(), f.fields.end(), carries_rewrite);
+}
+
+// Per response schema, which top-level fields carry a rewrite role. Computed
+// once (the tables are constant); read by every walk_body call.
+const std::vector<bool>& top_level_carries(const MessageSchema& s) {
+  static const std::vector<std::vector<bool>> table = [] {
+    std::vector<std::vector<bool>> t;
+    for (const MessageSchema& schema : schema::response_schemas()) {
+      std::vector<bool> carries;
+      for (const Field& f : schema.fields) carries.push_back(carries_rewrite(f));
+      t.push_back(std::move(carries));
+    }
+    return t;
+  }();
+  const std::span<const MessageSchema> all = schema::response_schemas();
+  const std::size_t index = static_cast<std::size_t>(&s - all.data());
+  static const std::vector<bool> none;
+  return index < table.size() ? table[index] : none;
+}
+
 }  // namespace
 
 bool walk_body(const MessageSchema& s, std::int16_t version, std::span<const std::uint8_t> frame,
@@ -240,7 +266,23 @@ bool walk_body(const MessageSchema& s, std::int16_t version, std::span<const std
   if (!s.valid.contains(version) || begin > end || end > frame.size()) return false;
   wire::Reader r(frame, begin, end);
   Walker walker(s, version, frame, out);
-  if (!walker.walk_struct(s.fields, r)) return false;
+  // Decode only what is rewritten: the walk stops after the last top-level
+  // field that can hold an endpoint or an ApiVersions entry, and the rest
+  // (Metadata's Topics, most of a large response) is copied verbatim like
+  // trailing bytes. A tagged top-level field that carries one (Produce/Fetch
+  // NodeEndpoints, KIP-951) lives in the final tag buffer: then the whole body
+  // is walked.
+  const std::vector<bool>& carries = top_level_carries(s);
+  std::size_t walk_fields = 0;
+  bool tag_buffer_carries = false;
+  for (std::size_t i = 0; i < s.fields.size(); ++i) {
+    const Field& f = s.fields[i];
+    if (i >= carries.size() || !carries[i] || !f.versions.contains(version)) continue;
+    if (f.is_tagged()) tag_buffer_carries = true;
+    else walk_fields = i + 1;
+  }
+  const bool whole = tag_buffer_carries && s.flexible(version);
+  if (!walker.walk_struct(whole ? s.fields : s.fields.first(walk_fields), r, whole)) return false;
   out.trailing_bytes = r.end() - r.pos();  // tolerated, see engine.h
   return true;
 }

@@ -6,8 +6,9 @@
 //
 // Contract of walk_body(): every length read from the wire is checked against
 // the bytes left in its enclosing bound (frame, or tagged-field `size`) before
-// it is used; nothing is allocated from a wire length; the body must be
-// consumed exactly. Offsets in WalkResult are absolute indexes into `frame`.
+// it is used; nothing is allocated from a wire length; fields after the last
+// rewritable one are not decoded (passed through byte for byte). Offsets in
+// WalkResult are absolute indexes into `frame`.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -68,9 +69,13 @@ struct WalkResult {
   }
 };
 
-// Walks body bytes [begin, end) of `frame` as `schema` at `version`.
-// Returns false if any field does not parse within [begin, end). Bytes left
-// after the last field are reported in out.trailing_bytes and tolerated:
+// Walks body bytes [begin, end) of `frame` as `schema` at `version`, up to
+// and including the last top-level field that can hold something rewritten
+// (the whole body when that is a tagged field, KIP-951 NodeEndpoints).
+// Returns false if a walked field does not parse within [begin, end). The
+// bytes after the walk (unwalked fields, e.g. Metadata's Topics, or bytes after
+// the last field) are reported in out.trailing_bytes and copied verbatim.
+// Bytes after the last field are tolerated even in a whole walk:
 // Kafka's own clients (Java's generated readers, librdkafka) ignore them, and
 // real peers send them — librdkafka's mock broker appends a second empty tag
 // buffer to flexible responses (rd_kafka_mock_connection_send_response0 with

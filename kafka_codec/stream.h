@@ -107,7 +107,9 @@ class RequestTracker {
 class AddressMap {
  public:
   virtual ~AddressMap() = default;
-  struct Advertised { std::string host; std::int32_t port; };
+  // `host` views storage owned by the map; it stays valid until the map's next
+  // advertised_for() call (the rewriter copies it into the frame at once).
+  struct Advertised { std::string_view host; std::int32_t port; };
   // The advertised address clients use for broker `node_id`.
   virtual Advertised advertised_for(std::int32_t node_id) = 0;
   // Reported for every broker endpoint found in a response, before rewriting:

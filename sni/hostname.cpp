@@ -1,6 +1,7 @@
 #include "sni/hostname.h"
 
 #include <array>
+#include <charconv>
 #include <limits>
 
 namespace kedge::sni {
@@ -201,8 +202,21 @@ std::string HostnameMapper::bootstrap_host(std::size_t cluster) const {
 }
 
 std::string HostnameMapper::broker_host(std::size_t cluster, std::int32_t node_id) const {
-  if (cluster >= clusters_.size() || node_id < 0) return {};
-  return host(clusters_[cluster], node_label(node_id));
+  std::string out;
+  broker_host_into(out, cluster, node_id);
+  return out;
+}
+
+void HostnameMapper::broker_host_into(std::string& out, std::size_t cluster, std::int32_t node_id) const {
+  out.clear();
+  if (cluster >= clusters_.size() || node_id < 0) return;
+  // The same name as host(naming, node_label(node_id)), assembled in place.
+  const ClusterNaming& naming = clusters_[cluster];
+  char digits[16];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, node_id);
+  out.append(kBrokerPrefix).append(digits, end);
+  if (naming.format == HostnameFormat::shared_suffix) out.append(1, '-').append(naming.name);
+  out.append(1, '.').append(naming.domain);
 }
 
 std::optional<HostnameFormat> parse_hostname_format(std::string_view text) {

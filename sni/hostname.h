@@ -56,6 +56,9 @@ class HostnameMapper {
   // negative (negative ids, e.g. FindCoordinator's -1, have no host name).
   std::string bootstrap_host(std::size_t cluster) const;
   std::string broker_host(std::size_t cluster, std::int32_t node_id) const;
+  // broker_host() into `out` (cleared first), reusing its capacity: the
+  // per-endpoint path of the response rewriter allocates nothing.
+  void broker_host_into(std::string& out, std::size_t cluster, std::int32_t node_id) const;
 
   const std::vector<ClusterNaming>& clusters() const { return clusters_; }
 

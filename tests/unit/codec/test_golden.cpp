@@ -96,10 +96,10 @@ TEST_CASE("golden vectors", "[golden]") {
     bool consistent = true;
     for (const auto& e : j.at("endpoints")) {
       const std::int32_t id = e.at("node_id").get<std::int32_t>();
-      AddressMap::Advertised real{e.at("host").get<std::string>(), e.at("port").get<std::int32_t>()};
-      for (auto& [known_id, adv] : identity.known)
-        if (known_id == id && (adv.host != real.host || adv.port != real.port)) consistent = false;
-      identity.known.push_back({id, real});
+      IdentityAddressMap::Known real{id, e.at("host").get<std::string>(), e.at("port").get<std::int32_t>()};
+      for (const auto& k : identity.known)
+        if (k.node_id == id && (k.host != real.host || k.port != real.port)) consistent = false;
+      identity.known.push_back(real);
     }
     if (!consistent) continue;  // one node id with two addresses: no identity map exists
     Bytes output;

@@ -168,8 +168,8 @@ TEST_CASE("malformed responses produce an error and write nothing of that frame"
   REQUIRE(h.feed(good) == Errc::ok);
   const std::size_t written = h.sink.bytes.size();
 
-  SECTION("truncated body (frame ends inside Topics)") {
-    Bytes body(good.begin() + 4, good.end() - 3);
+  SECTION("truncated body (frame ends inside Brokers)") {
+    Bytes body(good.begin() + 4, good.begin() + 4 + 4 + 4 + 4 + 2 + 3);  // corr, count, id, host "ab…
     h.expect(3, 1);
     CHECK(h.feed(Builder().raw(body).frame()) == Errc::malformed_response);
   }
@@ -209,6 +209,36 @@ TEST_CASE("malformed responses produce an error and write nothing of that frame"
     CHECK(h.feed(b.frame()) == Errc::malformed_response);
   }
   CHECK(h.sink.bytes.size() == written);
+}
+
+TEST_CASE("fields after the last rewritable one are not decoded: Metadata Topics pass byte for byte",
+          "[response][metadata]") {
+  // Brokers is the last top-level field of Metadata that holds an address, so
+  // ControllerId and Topics are copied as received, even bytes that would not
+  // parse as Topics (the client decodes them, exactly as without kedge). A
+  // frame that ends inside Brokers still fails (the previous test case).
+  const Bytes good = metadata_v1(kCorr, "10.0.0.1", 19092, "10.0.0.2", 19093);
+  const Bytes rewritten = metadata_v1(kCorr, "broker-1.kafka.example.com", 9092,
+                                      "broker-2.kafka.example.com", 9092);
+  const std::size_t brokers_end = 4 + 4 + 4 + (4 + 2 + 8 + 4 + 2) + (4 + 2 + 8 + 4 + 2 + 6);
+  const std::size_t rewritten_brokers_end = brokers_end + 2 * (26 - 8);
+  REQUIRE(good.size() > brokers_end);
+  const Bytes tails[] = {
+      {},                                          // frame ends right after Brokers
+      {0x00, 0x00, 0x00, 0x01, 0x7f, 0xff, 0xff},  // ControllerId, then a Topics count the frame cannot hold
+      Bytes(good.begin() + static_cast<std::ptrdiff_t>(brokers_end), good.end() - 3),  // truncated Topics
+  };
+  for (const Bytes& tail : tails) {
+    Bytes body(good.begin() + 4, good.begin() + static_cast<std::ptrdiff_t>(brokers_end));
+    body.insert(body.end(), tail.begin(), tail.end());
+    Harness h;
+    h.expect(3, 1);
+    REQUIRE(h.feed(Builder().raw(body).frame()) == Errc::ok);
+    Bytes expected(rewritten.begin() + 4, rewritten.begin() + static_cast<std::ptrdiff_t>(rewritten_brokers_end));
+    expected.insert(expected.end(), tail.begin(), tail.end());
+    CHECK(to_hex(h.sink.bytes) == to_hex(Builder().raw(expected).frame()));
+    CHECK(h.map.seen.size() == 2);
+  }
 }
 
 TEST_CASE("bytes after the last field are carried through, endpoints still rewritten", "[response]") {

@@ -16,7 +16,7 @@ namespace {
 IdentityAddressMap identity_from(const std::vector<BrokerEndpoint>& endpoints) {
   IdentityAddressMap map;
   for (const auto& e : endpoints)
-    if (e.node_id >= 0) map.known.push_back({e.node_id, {e.host, e.port}});
+    if (e.node_id >= 0) map.known.push_back({e.node_id, e.host, e.port});
   return map;
 }
 

@@ -57,8 +57,10 @@ struct TemplateAddressMap : AddressMap {
   std::int32_t port = 9092;
   std::vector<Seen> seen;
 
+  std::string host;  // what the last advertised_for() returned a view of
+
   Advertised advertised_for(std::int32_t node_id) override {
-    std::string host = host_template;
+    host = host_template;
     const auto at = host.find("{id}");
     if (at != std::string::npos) host.replace(at, 4, std::to_string(node_id));
     return {host, port};
@@ -66,17 +68,23 @@ struct TemplateAddressMap : AddressMap {
   void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,
                              std::string_view real_host, std::int32_t real_port,
                              const Advertised& adv) override {
-    seen.push_back({api_key, api_version, node_id, std::string(real_host), real_port, adv.host, adv.port});
+    seen.push_back({api_key, api_version, node_id, std::string(real_host), real_port, std::string(adv.host),
+                    adv.port});
   }
 };
 
 // Advertises each endpoint's own real address (learned from a previous walk).
 struct IdentityAddressMap : AddressMap {
-  std::vector<std::pair<std::int32_t, Advertised>> known;
+  struct Known {
+    std::int32_t node_id;
+    std::string host;
+    std::int32_t port;
+  };
+  std::vector<Known> known;
   std::size_t calls = 0;
   Advertised advertised_for(std::int32_t node_id) override {
-    for (auto& [id, adv] : known)
-      if (id == node_id) return adv;
+    for (const Known& k : known)
+      if (k.node_id == node_id) return {k.host, k.port};
     return {"unknown", -1};
   }
   void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view,

@@ -135,6 +135,15 @@ TEST_CASE("generated host names", "[sni][hostname]") {
     CHECK(m.bootstrap_host(0) == "bootstrap-blue.kafka.example.com");
     CHECK(m.broker_host(0, 7) == "broker-7-blue.kafka.example.com");
   }
+  SECTION("broker_host_into replaces what the buffer held") {
+    std::string buffer = "broker-2147483647-team-a-prod.shared.example.com";
+    mapper.broker_host_into(buffer, 0, 3);
+    CHECK(buffer == "broker-3.kafka.example.com");
+    mapper.broker_host_into(buffer, 2, 10);
+    CHECK(buffer == "broker-10-team-a-prod.shared.example.com");
+    mapper.broker_host_into(buffer, 0, -1);
+    CHECK(buffer.empty());
+  }
   SECTION("are empty for an unknown cluster or a negative node id") {
     CHECK(mapper.bootstrap_host(4).empty());
     CHECK(mapper.broker_host(4, 1).empty());
