@@ -162,7 +162,7 @@ struct Config {
   std::vector<VirtualClusterConfig> virtual_clusters;
   LogConfig log;
   Limits limits;
-  unsigned workers = 0;  // event-loop threads; 0 = one per CPU core
+  unsigned workers = 0;  // event-loop threads; 0 = one per usable CPU (gateway/cpu_budget.h)
   AdminConfig admin;
 };
 

@@ -5,6 +5,7 @@ add_library(kedge_gateway STATIC
   ${CMAKE_CURRENT_SOURCE_DIR}/server.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/snapshot.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/supervisor.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/cpu_budget.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/admin.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/check.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/commands.cpp

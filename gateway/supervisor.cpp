@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "gateway/connection.h"
+#include "gateway/cpu_budget.h"
 #include "gateway/log.h"
 
 namespace kedge {
@@ -39,10 +40,13 @@ void raise_descriptor_limit(std::size_t listening_sockets) {
   }
 }
 
+// "workers": 0 means one loop per CPU the process may use (cpu_budget.h).
 unsigned effective_workers(unsigned configured) {
   if (configured != 0) return configured;
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : cores;
+  const CpuBudget budget = usable_cpus();
+  log::info("workers: 0 (automatic): {} worker loop{}, {}", budget.usable, budget.usable == 1 ? "" : "s",
+            budget.describe());
+  return budget.usable;
 }
 
 }  // namespace
