@@ -65,22 +65,45 @@ std::optional<std::int32_t> parse_node_id(std::string_view digits) {
   return static_cast<std::int32_t>(value);
 }
 
+// The one rule for generated names: `<role>[-<cluster>].<domain>`, the
+// cluster name only in the shared_suffix format. Appends to `out`, so the
+// rewriter's per-endpoint path can reuse one buffer (broker_host_into).
+void append_first_label(std::string& out, const ClusterNaming& naming, std::string_view role_label) {
+  out.append(role_label);
+  if (naming.format == HostnameFormat::shared_suffix) out.append(1, '-').append(naming.name);
+}
+
+void append_host(std::string& out, const ClusterNaming& naming, std::string_view role_label) {
+  append_first_label(out, naming, role_label);
+  out.append(1, '.').append(naming.domain);
+}
+
 std::string first_label(const ClusterNaming& naming, std::string_view role_label) {
-  std::string label(role_label);
-  if (naming.format == HostnameFormat::shared_suffix) {
-    label += '-';
-    label += naming.name;
-  }
+  std::string label;
+  append_first_label(label, naming, role_label);
   return label;
 }
 
 std::string host(const ClusterNaming& naming, std::string_view role_label) {
-  return first_label(naming, role_label) + "." + naming.domain;
+  std::string name;
+  append_host(name, naming, role_label);
+  return name;
 }
 
-std::string node_label(std::int32_t node_id) {
-  return std::string(kBrokerPrefix) + std::to_string(node_id);
-}
+// "broker-<id>", formatted into `buffer` (no allocation).
+struct NodeLabel {
+  explicit NodeLabel(std::int32_t node_id) {
+    kBrokerPrefix.copy(buffer.data(), kBrokerPrefix.size());
+    const auto [end, ec] =
+        std::to_chars(buffer.data() + kBrokerPrefix.size(), buffer.data() + buffer.size(), node_id);
+    length = static_cast<std::size_t>(end - buffer.data());
+  }
+  std::string_view view() const { return {buffer.data(), length}; }
+  std::array<char, kBrokerPrefix.size() + 11> buffer{};  // the prefix and any int32 ("-2147483648")
+  std::size_t length = 0;
+};
+
+std::string node_label(std::int32_t node_id) { return std::string(NodeLabel(node_id).view()); }
 
 // Matches the first label of a host name (already lower-cased, domain already
 // matched) against one cluster's naming.
@@ -210,13 +233,7 @@ std::string HostnameMapper::broker_host(std::size_t cluster, std::int32_t node_i
 void HostnameMapper::broker_host_into(std::string& out, std::size_t cluster, std::int32_t node_id) const {
   out.clear();
   if (cluster >= clusters_.size() || node_id < 0) return;
-  // The same name as host(naming, node_label(node_id)), assembled in place.
-  const ClusterNaming& naming = clusters_[cluster];
-  char digits[16];
-  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, node_id);
-  out.append(kBrokerPrefix).append(digits, end);
-  if (naming.format == HostnameFormat::shared_suffix) out.append(1, '-').append(naming.name);
-  out.append(1, '.').append(naming.domain);
+  append_host(out, clusters_[cluster], NodeLabel(node_id).view());
 }
 
 std::optional<HostnameFormat> parse_hostname_format(std::string_view text) {
