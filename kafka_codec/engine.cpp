@@ -240,22 +240,31 @@ bool carries_rewrite(const Field& f) {
   return std::any_of(f.fields.begin(), f.fields.end(), carries_rewrite);
 }
 
-// Per response schema, which top-level fields carry a rewrite role. Computed
-// once (the tables are constant); read by every walk_body call.
-const std::vector<bool>& top_level_carries(const MessageSchema& s) {
-  static const std::vector<std::vector<bool>> table = [] {
-    std::vector<std::vector<bool>> t;
+// A top-level field that can hold something rewritten.
+struct CarryingField {
+  std::size_t index;  // position in MessageSchema::fields
+  const Field* field;
+};
+
+// Per response schema, its carrying top-level fields (usually one or two:
+// Metadata's Brokers; Produce's NodeEndpoints tag). Computed once, the tables
+// being constant, so walk_body only checks their versions.
+std::span<const CarryingField> carrying_fields(const MessageSchema& s) {
+  static const std::vector<std::vector<CarryingField>> table = [] {
+    std::vector<std::vector<CarryingField>> t;
     for (const MessageSchema& schema : schema::response_schemas()) {
-      std::vector<bool> carries;
-      for (const Field& f : schema.fields) carries.push_back(carries_rewrite(f));
-      t.push_back(std::move(carries));
+      std::vector<CarryingField> carrying;
+      for (std::size_t i = 0; i < schema.fields.size(); ++i)
+        if (carries_rewrite(schema.fields[i])) carrying.push_back({i, &schema.fields[i]});
+      t.push_back(std::move(carrying));
     }
     return t;
   }();
   const std::span<const MessageSchema> all = schema::response_schemas();
   const std::size_t index = static_cast<std::size_t>(&s - all.data());
-  static const std::vector<bool> none;
-  return index < table.size() ? table[index] : none;
+  // Every schema comes from response_schemas(); one that did not would have
+  // nothing to rewrite.
+  return index < table.size() ? std::span<const CarryingField>(table[index]) : std::span<const CarryingField>();
 }
 
 }  // namespace
@@ -272,14 +281,12 @@ bool walk_body(const MessageSchema& s, std::int16_t version, std::span<const std
   // trailing bytes. A tagged top-level field that carries one (Produce/Fetch
   // NodeEndpoints, KIP-951) lives in the final tag buffer: then the whole body
   // is walked.
-  const std::vector<bool>& carries = top_level_carries(s);
   std::size_t walk_fields = 0;
   bool tag_buffer_carries = false;
-  for (std::size_t i = 0; i < s.fields.size(); ++i) {
-    const Field& f = s.fields[i];
-    if (i >= carries.size() || !carries[i] || !f.versions.contains(version)) continue;
-    if (f.is_tagged()) tag_buffer_carries = true;
-    else walk_fields = i + 1;
+  for (const CarryingField& c : carrying_fields(s)) {
+    if (!c.field->versions.contains(version)) continue;
+    if (c.field->is_tagged()) tag_buffer_carries = true;
+    else walk_fields = c.index + 1;
   }
   const bool whole = tag_buffer_carries && s.flexible(version);
   if (!walker.walk_struct(whole ? s.fields : s.fields.first(walk_fields), r, whole)) return false;
