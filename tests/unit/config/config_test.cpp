@@ -109,7 +109,7 @@ TEST_CASE("optional keys take the documented defaults", "[config]") {
   CHECK(config.limits.certificate_check_interval_ms == 5'000u);
   CHECK(config.limits.fetch_buffer_bytes == 64u * 1024);
   CHECK(config.limits.resolve_cache_ms == 5'000u);
-  CHECK(config.workers == 0u);  // one worker loop per core
+  CHECK(config.workers == 0u);  // one worker loop per usable CPU
 
   SECTION("an empty log object keeps the default level") {
     document["log"] = json::object();
