@@ -109,7 +109,8 @@ class Route:
     TLS to bootstrap.<domain>), or with --direct straight to the mock (every client in dc beside it,
     plaintext to its 127.0.0.1 listeners) - the control that tells librdkafka's behaviour from kedge's."""
 
-    def __init__(self, bootstrap, client_args, producer_network="a", consumer_network="b"):
+    def __init__(self, name, bootstrap, client_args, producer_network="a", consumer_network="b"):
+        self.name = name  # "kedge" or "the mock directly", for check labels
         self.bootstrap = bootstrap
         self.client_args = client_args
         self.producer_network = producer_network
@@ -184,8 +185,7 @@ def producer(topo, prefix, route):
 
 def consumer(topo, prefix, route, timeout_ms=CLIENT_TIMEOUT_MS, debug=DEBUG, group=None):
     return client_popen(topo, route.consumer_network, route, "consume", "--group", group or f"group-{prefix}",
-                        "--expect",
-                        ROUND_MESSAGES, "--prefix", prefix, "--timeout-ms", timeout_ms, *debug,
+                        "--expect", ROUND_MESSAGES, "--prefix", prefix, "--timeout-ms", timeout_ms, *debug,
                         *CONSUMER_STATISTICS)
 
 
@@ -322,7 +322,7 @@ def main():
                 hosts.write("\n".join(lines) + "\n")
         if args.direct:
             bootstrap = ",".join(f"{host}:{port}" for host, port in cluster.broker_addresses)
-            route = Route(bootstrap, [], producer_network="dc", consumer_network="dc")
+            route = Route("the mock directly", bootstrap, [], producer_network="dc", consumer_network="dc")
             print(f"topology {topo.prefix} (logs {topo.log_dir}): mock rdk212 at {bootstrap}; --direct: "
                   "no kedge, clients in dc", flush=True)
         else:
@@ -331,7 +331,7 @@ def main():
                                                       [("alpha", "subdomain", cluster.bootstrap)],
                                                       DOMAIN, PORT, limits=limits)
             ca = certs["ca"]
-            route = Route(f"bootstrap.{DOMAIN}:{PORT}", tls_args(ca))
+            route = Route("kedge", f"bootstrap.{DOMAIN}:{PORT}", tls_args(ca))
             print(f"topology {topo.prefix} (logs {topo.log_dir}): mock rdk212 at {cluster.bootstrap}; "
                   f"kedge at {topo.gateway_ip('a')} (a), {topo.gateway_ip('b')} (b)", flush=True)
 
@@ -395,7 +395,7 @@ def main():
                           tail_consumed[1].strip())
             recovered = finish(topo, consumer(topo, "lmtail", route, group="group-lmtail-again"),
                                "lmtail-again-consume")
-            check_consumed(checks, "tail lmtail read again through kedge by a fresh group (after the trap)",
+            check_consumed(checks, f"tail lmtail read again through {route.name} by a fresh group (after the trap)",
                            recovered, commit_must_succeed=True)
             client_stderr.append(recovered[2])
         client_stderr += [tail_produced[2], tail_consumed[2]]
