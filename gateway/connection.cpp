@@ -525,11 +525,11 @@ void Connection::read_plaintext() {
 void Connection::forward_client_plaintext(const std::uint8_t* bytes, std::size_t n) {
   bytes_from_client_ += n;
   cluster_stats_->bytes_from_clients += n;
-  if (!in_flight_) in_flight_.emplace();
-  const std::size_t in_flight_before = in_flight_->size();
+  take_exchange();
+  const std::size_t in_flight_before = exchange_->requests.size();
   const std::uint64_t seen_before = requests_.requests_seen();
-  const kafka::Errc errc = requests_.feed({bytes, n}, *in_flight_);
-  responses_expected_ += in_flight_->size() - in_flight_before;
+  const kafka::Errc errc = requests_.feed({bytes, n}, exchange_->requests);
+  responses_expected_ += exchange_->requests.size() - in_flight_before;
   count_requests(in_flight_before, seen_before);
   if (errc == kafka::Errc::sasl_v0_unsupported) {
     // After a v0 handshake the SASL tokens travel unframed (KIP-43), which
@@ -852,16 +852,13 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
     return;
   }
   ClientSink sink(*this);
-  if (!in_flight_) in_flight_.emplace();
-  if (!responses_) {
-    responses_.emplace(server_.config().limits.max_frame_bytes, static_cast<kafka::AddressMap&>(*this),
-                       server_.config().limits.fetch_buffer_bytes);
-  }
-  const std::uint64_t responses_before = responses_->stats().responses;
-  const std::uint64_t rewritten_before = responses_->stats().rewritten;
-  const std::uint64_t stripped_before = responses_->stats().node_endpoints_stripped;
+  take_exchange();
+  kafka::ResponseProcessor& responses = exchange_->responses;
+  const std::uint64_t responses_before = responses.stats().responses;
+  const std::uint64_t rewritten_before = responses.stats().rewritten;
+  const std::uint64_t stripped_before = responses.stats().node_endpoints_stripped;
   const kafka::Errc errc =
-      responses_->feed({reinterpret_cast<const std::uint8_t*>(data), len}, *in_flight_, sink);
+      responses.feed({reinterpret_cast<const std::uint8_t*>(data), len}, exchange_->requests, sink);
   sink.finish();
   count_responses(responses_before, rewritten_before, stripped_before);
   bytes_to_client_ += sink.written;
@@ -889,7 +886,7 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
     return;
   }
   if (errc != kafka::Errc::ok) {
-    const kafka::RequestInfo& request = responses_->current_request();
+    const kafka::RequestInfo& request = responses.current_request();
     log::warn("conn {} ({} {} via {}): broker response to {} v{} (correlation id {}): {}; closing the connection "
               "pair",
               id_, cluster_->settings->config.name, target_label_, upstream_target_.to_string(),
@@ -901,17 +898,38 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
   release_idle_state();
 }
 
-// Every response owed has been forwarded whole: the codec objects hold no
-// partial frame, so they are freed (an idle connection keeps none of their
-// buffers) and made anew by the next request.
+void Connection::take_exchange() {
+  if (exchange_) return;
+  const Limits& limits = server_.config().limits;
+  auto& spare = server_.buffers().spare_in_flight;
+  if (spare.empty()) {
+    exchange_ = std::make_unique<InFlightState>(limits.max_frame_bytes, static_cast<kafka::AddressMap&>(*this),
+                                                limits.fetch_buffer_bytes);
+    return;
+  }
+  exchange_ = std::move(spare.back());
+  spare.pop_back();
+  exchange_->responses.reset(limits.max_frame_bytes, static_cast<kafka::AddressMap&>(*this),
+                             limits.fetch_buffer_bytes);
+}
+
+// Every response owed has been forwarded whole: the codec holds no partial
+// frame, so the connection's InFlightState goes back to the loop (an idle
+// connection keeps none of it) and the next request takes one again.
 void Connection::release_idle_state() {
-  if (state_ != State::forwarding || !responses_ || requests_in_flight()) return;
-  if (responses_->stats().responses != responses_expected_) return;  // a response is still streaming
-  responses_.reset();
-  in_flight_.reset();
+  if (state_ != State::forwarding || !exchange_ || requests_in_flight()) return;
+  if (exchange_->responses.stats().responses != responses_expected_) return;  // a response is still streaming
   responses_expected_ = 0;
-  std::vector<RequestTiming>().swap(timings_);
-  timings_head_ = 0;
+  std::unique_ptr<InFlightState> state = std::move(exchange_);
+  auto& spare = server_.buffers().spare_in_flight;
+  if (spare.size() >= LoopBuffers::kMaxSpareInFlight) return;  // freed here
+  state->timings.clear();
+  state->timings_head = 0;
+  if (state->timings.capacity() * sizeof(InFlightState::Timing) > LoopBuffers::kSpareKeepBytes) {
+    std::vector<InFlightState::Timing>().swap(state->timings);
+  }
+  state->responses.shrink(LoopBuffers::kSpareKeepBytes);
+  spare.push_back(std::move(state));
 }
 
 void Connection::send_to_upstream(const std::uint8_t* data, std::size_t len) {
@@ -1050,14 +1068,14 @@ void Connection::drain(std::uint32_t timeout_ms, DisconnectCause cause) {
     close_after_flush(cause);
     return;
   }
-  log::debug("conn {}: draining, {} requests in flight", id_, in_flight_->size());
+  log::debug("conn {}: draining, {} requests in flight", id_, exchange_ ? exchange_->requests.size() : 0);
   uv_timer_stop(&deadline_);
   uv_timer_start(
       &deadline_,
       [](uv_timer_t* timer) {
         auto* self = static_cast<Connection*>(timer->data);
         log::info("conn {}: {} requests still in flight at the drain timeout; closing", self->id_,
-                  self->in_flight_ ? self->in_flight_->size() : 0);
+                  self->exchange_ ? self->exchange_->requests.size() : 0);
         self->close(self->drain_cause_);
       },
       timeout_ms, 0);
@@ -1158,44 +1176,49 @@ void Connection::count_requests(std::size_t in_flight_before, std::uint64_t seen
   const std::uint64_t seen = requests_.requests_seen() - seen_before;
   if (seen == 0) return;
   ClusterStats& stats = *cluster_stats_;
-  const std::size_t queued = in_flight_->size() - in_flight_before;
+  InFlightState& exchange = *exchange_;
+  const std::size_t queued = exchange.requests.size() - in_flight_before;
   const std::uint64_t now = queued > 0 ? uv_hrtime() : 0;
-  for (std::size_t i = in_flight_before; i < in_flight_->size(); ++i) {
-    const std::size_t slot = api_slot(in_flight_->at(i).api_key);
+  for (std::size_t i = in_flight_before; i < exchange.requests.size(); ++i) {
+    const std::size_t slot = api_slot(exchange.requests.at(i).api_key);
     stats.apis[slot].requests++;
-    timings_.push_back(RequestTiming{static_cast<std::uint16_t>(slot), now});
+    exchange.timings.push_back(InFlightState::Timing{static_cast<std::uint16_t>(slot), now});
   }
   stats.apis[api_slot(0)].requests += seen - queued;
 }
 
 void Connection::count_responses(std::uint64_t responses_before, std::uint64_t rewritten_before,
                                  std::uint64_t stripped_before) {
-  const kafka::ResponseStats& codec = responses_->stats();
+  InFlightState& exchange = *exchange_;
+  const kafka::ResponseStats& codec = exchange.responses.stats();
   std::uint64_t completed = codec.responses - responses_before;
   if (completed == 0) return;
   ClusterStats& stats = *cluster_stats_;
   if (codec.node_endpoints_stripped != stripped_before) {
     log::debug("conn {}: {} v{} NodeEndpoints removed: kedge's names do not fit the streamed response's size "
                "(limits.fetch_buffer_bytes {}); the client refreshes Metadata instead",
-               id_, kafka::api_name(responses_->current_request().api_key), responses_->current_request().api_version,
+               id_, kafka::api_name(exchange.responses.current_request().api_key),
+               exchange.responses.current_request().api_version,
                server_.config().limits.fetch_buffer_bytes);
     stats.node_endpoints_removed += codec.node_endpoints_stripped - stripped_before;
   }
   stats.responses_rewritten += codec.rewritten - rewritten_before;
   const std::uint64_t now = uv_hrtime();
-  for (; completed > 0 && timings_head_ < timings_.size(); --completed) {
-    const RequestTiming timing = timings_[timings_head_++];
+  std::vector<InFlightState::Timing>& timings = exchange.timings;
+  std::size_t& head = exchange.timings_head;
+  for (; completed > 0 && head < timings.size(); --completed) {
+    const InFlightState::Timing timing = timings[head++];
     ApiStats& api = stats.apis[timing.api_slot];
     api.responses++;
     api.latency.observe((now - timing.started_ns) / 1000);
   }
   // Keep the FIFO short under steady pipelining: drop the consumed prefix.
-  if (timings_head_ == timings_.size()) {
-    timings_.clear();
-    timings_head_ = 0;
-  } else if (timings_head_ >= 64 && timings_head_ * 2 >= timings_.size()) {
-    timings_.erase(timings_.begin(), timings_.begin() + static_cast<std::ptrdiff_t>(timings_head_));
-    timings_head_ = 0;
+  if (head == timings.size()) {
+    timings.clear();
+    head = 0;
+  } else if (head >= 64 && head * 2 >= timings.size()) {
+    timings.erase(timings.begin(), timings.begin() + static_cast<std::ptrdiff_t>(head));
+    head = 0;
   }
 }
 

@@ -47,6 +47,29 @@ struct ClusterRuntime;
 struct ListenerSettings;
 struct Snapshot;
 
+// What a connection holds only while it has requests in flight: the response
+// codec, the FIFO of requests awaiting a response, and their timings. A
+// connection takes one with its first request and hands it back to its loop
+// when the last response owed is out (Connection::release_idle_state), so an
+// idle connection holds none, and the next burst on any connection of that
+// loop reuses it instead of allocating the processor, its buffers and the
+// FIFO again: a pipelining client drains and refills thousands of times a
+// second. LoopBuffers::spare_in_flight bounds how many are kept.
+struct InFlightState {
+  InFlightState(std::uint32_t max_frame_bytes, kafka::AddressMap& addresses, std::uint32_t fetch_buffer_bytes)
+      : responses(max_frame_bytes, addresses, fetch_buffer_bytes) {}
+  kafka::ResponseProcessor responses;
+  kafka::InFlightQueue requests;
+  // Per request in `requests`, in order: API slot and uv_hrtime() when its
+  // header was read (request latency histogram). timings[timings_head..] wait.
+  struct Timing {
+    std::uint16_t api_slot;
+    std::uint64_t started_ns;
+  };
+  std::vector<Timing> timings;
+  std::size_t timings_head = 0;
+};
+
 class Connection final : private kafka::AddressMap, private CiphertextPeer {
  public:
   Connection(Server& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id);
@@ -126,7 +149,8 @@ class Connection final : private kafka::AddressMap, private CiphertextPeer {
   std::size_t read_ciphertext(char* out, std::size_t capacity) override;
   void write_ciphertext(const char* data, std::size_t len) override;
   void hold_unread_ciphertext();
-  bool requests_in_flight() const { return in_flight_ && !in_flight_->empty(); }
+  bool requests_in_flight() const { return exchange_ && !exchange_->requests.empty(); }
+  void take_exchange();
   void release_idle_state();
 
   // kafka::AddressMap
@@ -188,11 +212,10 @@ class Connection final : private kafka::AddressMap, private CiphertextPeer {
   std::optional<std::int32_t> out_of_range_node_;  // port routing: a response named a broker with no pool port
 
   kafka::RequestTracker requests_;
-  // Created with the first request and released whenever the connection is
-  // idle (release_idle_state): an idle connection holds no codec buffers.
-  std::optional<kafka::InFlightQueue> in_flight_;
-  std::optional<kafka::ResponseProcessor> responses_;
-  std::uint64_t responses_expected_ = 0;  // responses owed by the broker to responses_
+  // Taken with the first request and handed back whenever the connection is
+  // idle (release_idle_state): an idle connection holds no codec state.
+  std::unique_ptr<InFlightState> exchange_;
+  std::uint64_t responses_expected_ = 0;  // responses owed by the broker to exchange_->responses
 
   std::size_t bootstrap_first_ = 0;     // index of the first bootstrap server tried
   std::size_t bootstrap_attempts_ = 0;
@@ -208,15 +231,6 @@ class Connection final : private kafka::AddressMap, private CiphertextPeer {
   bool draining_ = false;
   DisconnectCause drain_cause_ = DisconnectCause::shutdown;
 
-  // Requests awaiting their response, in the order of in_flight_: API slot
-  // and uv_hrtime() when the header was read (request latency histogram).
-  struct RequestTiming {
-    std::uint16_t api_slot;
-    std::uint64_t started_ns;
-  };
-  // FIFO: timings_[timings_head_..] are waiting; cleared when it runs empty.
-  std::vector<RequestTiming> timings_;
-  std::size_t timings_head_ = 0;
   std::uint64_t connect_started_ns_ = 0;
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes

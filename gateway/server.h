@@ -72,6 +72,8 @@ struct ClusterRuntime {
 // Buffers shared by every connection of the loop: data is processed
 // synchronously inside each callback, so one set suffices and idle
 // connections hold no read buffers.
+struct InFlightState;  // gateway/connection.h
+
 struct LoopBuffers {
   static constexpr std::size_t kSize = 64 * 1024;
   std::unique_ptr<char[]> socket_read{new char[kSize]};
@@ -95,6 +97,13 @@ struct LoopBuffers {
   // The broker host name Connection::advertised_for last built; the rewriter
   // copies it into the frame before asking for the next one.
   std::string advertised_host;
+  // Idle connections' InFlightState, kept for the next connection that needs
+  // one (Connection::take_exchange). At most kMaxSpareInFlight, each with
+  // codec buffers of at most kSpareKeepBytes: a bounded cost per loop, not per
+  // connection.
+  static constexpr std::size_t kMaxSpareInFlight = 32;
+  static constexpr std::size_t kSpareKeepBytes = 16 * 1024;
+  std::vector<std::unique_ptr<InFlightState>> spare_in_flight;
 };
 
 class Server {

@@ -53,6 +53,7 @@ class FetchResponseStream {
   std::size_t held_bytes() const { return tail_.size(); }
   // Frees the tail buffer if it grew past `keep_bytes`.
   void trim(std::size_t keep_bytes);
+  std::size_t capacity_bytes() const { return tail_.capacity(); }
 
  private:
   enum class Step : std::uint8_t {

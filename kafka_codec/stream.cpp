@@ -252,7 +252,7 @@ constexpr std::size_t kSyntheticFetchHeadBytes = 4 + 4 + 1 + 4 + 2 + 4 + 1;
 
 struct ResponseProcessor::Impl {
   Impl(std::uint32_t max, AddressMap& map, std::uint32_t fetch_buffer)
-      : max_frame_size(max), fetch_buffer_bytes(fetch_buffer), addresses(map) {}
+      : max_frame_size(max), fetch_buffer_bytes(fetch_buffer), addresses(&map) {}
 
   enum class Mode : std::uint8_t { prefix, streaming, buffering, fetch_streaming };
 
@@ -275,7 +275,7 @@ struct ResponseProcessor::Impl {
 
   std::uint32_t max_frame_size;
   std::uint32_t fetch_buffer_bytes;
-  AddressMap& addresses;
+  AddressMap* addresses;  // never null
   Mode mode = Mode::prefix;
   std::uint8_t prefix[8] = {};
   std::size_t prefix_len = 0;
@@ -346,7 +346,7 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
 
 // Rewrites one whole response frame (size prefix included) to `sink`.
 Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink) {
-  const Errc e = rewriter.process(whole, current, addresses);
+  const Errc e = rewriter.process(whole, current, *addresses);
   if (e != Errc::ok) return fail(e);
   if (rewriter.changed()) {
     sink.write(rewriter.output());
@@ -372,7 +372,7 @@ Errc ResponseProcessor::Impl::complete_fetch_stream(ByteSink& sink) {
   wire::put_i32(synthetic, 0);      // SessionId
   wire::put_uvarint(synthetic, 1);  // Responses: []
   synthetic.insert(synthetic.end(), tail.begin(), tail.end());
-  if (rewriter.process(synthetic, current, addresses) != Errc::ok) return fail(Errc::malformed_response);
+  if (rewriter.process(synthetic, current, *addresses) != Errc::ok) return fail(Errc::malformed_response);
   if (!rewriter.changed()) {
     sink.write(tail);
   } else {
@@ -482,6 +482,41 @@ ResponseProcessor::ResponseProcessor(std::uint32_t max_frame_size, AddressMap& a
                                      std::uint32_t fetch_buffer_bytes)
     : impl_(new Impl(max_frame_size, addresses, fetch_buffer_bytes)) {}
 ResponseProcessor::~ResponseProcessor() { delete impl_; }
+
+void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresses,
+                              std::uint32_t fetch_buffer_bytes) {
+  Impl& i = *impl_;
+  i.max_frame_size = max_frame_size;
+  i.fetch_buffer_bytes = fetch_buffer_bytes;
+  i.addresses = &addresses;
+  i.mode = Impl::Mode::prefix;
+  i.prefix_len = 0;
+  i.frame_left = 0;
+  i.current = RequestInfo{};
+  i.frame.clear();
+  i.synthetic.clear();
+  i.fitted.clear();
+  i.stats = ResponseStats{};
+  i.error = Errc::ok;
+}
+
+void ResponseProcessor::shrink(std::size_t keep_bytes) {
+  Impl& i = *impl_;
+  auto shrink_vector = [keep_bytes](std::vector<std::uint8_t>& v) {
+    if (v.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(v);
+  };
+  shrink_vector(i.frame);
+  shrink_vector(i.synthetic);
+  shrink_vector(i.fitted);
+  i.rewriter.trim(keep_bytes);
+  i.fetch_stream.trim(keep_bytes);
+}
+
+std::size_t ResponseProcessor::capacity_bytes() const {
+  const Impl& i = *impl_;
+  return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.rewriter.capacity_bytes() +
+         i.fetch_stream.capacity_bytes();
+}
 
 Errc ResponseProcessor::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight,
                              ByteSink& sink) {

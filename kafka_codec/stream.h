@@ -156,6 +156,16 @@ class ResponseProcessor {
   // The request whose response is being (or was last) processed: names the
   // API and version in error reports.
   const RequestInfo& current_request() const;
+  // Makes this processor as good as a new one built with these arguments, for
+  // reuse by another connection without allocating (the gateway recycles them,
+  // Connection::release_idle_state). Only between responses: when every
+  // response owed has been fed whole, or after an error.
+  void reset(std::uint32_t max_frame_size, AddressMap& addresses,
+             std::uint32_t fetch_buffer_bytes = kDefaultFetchBufferBytes);
+  // Frees every buffer whose capacity exceeds `keep_bytes` (a spare processor
+  // keeps only small ones); capacity_bytes() is what the buffers hold now.
+  void shrink(std::size_t keep_bytes);
+  std::size_t capacity_bytes() const;
   // Implementation detail: the codec team defines the private members.
   ~ResponseProcessor();
   ResponseProcessor(const ResponseProcessor&) = delete;

@@ -438,3 +438,68 @@ TEST_CASE("repeated NodeEndpoints tags each get their own size recomputed", "[re
         to_hex(build({{1, advertised + "1"}, {2, advertised + "2"}, {3, advertised + "3"}}, 9092)));
   CHECK(h.map.seen.size() == 3);
 }
+
+TEST_CASE("a reset processor is as good as a new one for another connection", "[response][reuse]") {
+  // given: a processor that rewrote one response for one connection's map
+  Harness h;
+  h.expect(3, 1);
+  REQUIRE(h.feed(metadata_v1(kCorr, "10.0.0.1", 19092, "10.0.0.2", 19093)) == Errc::ok);
+  REQUIRE(h.processor.stats().responses == 1);
+
+  SECTION("it rewrites with the new map and counts from zero") {
+    TemplateAddressMap other;
+    other.host_template = "b{id}.other.example";
+    other.port = 9093;
+    InFlightQueue inflight;
+    VectorSink sink;
+    h.processor.reset(kMax, other);
+    inflight.push({3, 1, 7});
+    REQUIRE(h.processor.feed(metadata_v1(7, "10.0.0.1", 19092, "10.0.0.2", 19093), inflight, sink) == Errc::ok);
+    CHECK(to_hex(sink.bytes) == to_hex(metadata_v1(7, "b1.other.example", 9093, "b2.other.example", 9093)));
+    CHECK(other.seen.size() == 2);
+    CHECK(h.map.seen.size() == 2);  // the first map saw only the first response
+    CHECK(h.processor.stats().responses == 1);
+    CHECK(h.processor.stats().rewritten == 1);
+  }
+  SECTION("an error is cleared and the new frame limit applies") {
+    h.expect(3, 1, kCorr + 1);
+    REQUIRE(h.feed(metadata_v1(kCorr, "10.0.0.1", 19092, "10.0.0.2", 19093)) == Errc::correlation_mismatch);
+    h.processor.reset(64, h.map);
+    InFlightQueue inflight;
+    VectorSink sink;
+    inflight.push({3, 1, kCorr});
+    CHECK(h.processor.feed(metadata_v1(kCorr, "10.0.0.1", 19092, "10.0.0.2", 19093), inflight, sink) ==
+          Errc::frame_too_large);
+    h.processor.reset(kMax, h.map);
+    inflight = InFlightQueue{};
+    inflight.push({3, 1, kCorr});
+    CHECK(h.processor.feed(metadata_v1(kCorr, "10.0.0.1", 19092, "10.0.0.2", 19093), inflight, sink) == Errc::ok);
+    CHECK(sink.bytes.size() > 0);
+  }
+}
+
+TEST_CASE("shrink frees the buffers a large response left behind", "[response][reuse][memory]") {
+  // given: a ~40 KB Metadata response assembled from two pieces and rewritten
+  // (below the 64 KiB a processor keeps between responses on its own)
+  Harness h;
+  Builder b;
+  b.i32(kCorr).i32(1).i32(1).str("10.0.0.1").i32(19092).i16(-1).i32(1);
+  b.i32(1000);
+  for (int i = 0; i < 1000; ++i) b.i16(0).str("topic-" + std::to_string(100000 + i)).i8(0).i32(0);
+  const Bytes frame = b.frame();
+  REQUIRE(frame.size() > 20000);
+  h.expect(3, 1);
+  REQUIRE(h.feed(Bytes(frame.begin(), frame.begin() + 100)) == Errc::ok);
+  REQUIRE(h.feed(Bytes(frame.begin() + 100, frame.end())) == Errc::ok);
+  REQUIRE(h.processor.stats().rewritten == 1);
+  REQUIRE(h.processor.capacity_bytes() >= 2 * frame.size());  // the assembled frame and its rewrite
+
+  // when
+  h.processor.shrink(16 * 1024);
+  // then: every buffer above 16 KiB is gone; the processor still works
+  CHECK(h.processor.capacity_bytes() < frame.size());
+  h.expect(3, 1);
+  h.sink.bytes.clear();
+  REQUIRE(h.feed(frame) == Errc::ok);
+  CHECK(h.sink.bytes.size() > frame.size());  // broker-1.kafka.example.com is longer than 10.0.0.1
+}
