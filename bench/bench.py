@@ -63,6 +63,22 @@ def pin(cpu):
     return ["taskset", "-c", str(cpu)] if os.cpu_count() and os.cpu_count() >= 2 else []
 
 
+# Where the mock broker runs (kload is on CPU 0 and the proxy on CPU 1 in both layouts):
+#   backend-shares-proxy-cpu (default): the mock shares CPU 1 with the proxy. Every cycle a proxy spends is a
+#     cycle the backend does not get, so throughput shows the proxy's cost; kload has CPU 0 to itself and is
+#     not the bottleneck.
+#   proxy-alone: the mock shares CPU 0 with kload and the proxy has CPU 1 to itself. Neither proxy is then the
+#     bottleneck (CPU 0 is), and throughput mostly shows how a proxy's wake-ups and record sizes load CPU 0.
+LAYOUTS = {"backend-shares-proxy-cpu": 1, "proxy-alone": 0}
+MOCK_CPU = 1
+
+
+def repin(pid, cpu):
+    """Moves every thread of a running process to one CPU."""
+    if os.cpu_count() and os.cpu_count() >= 2:
+        subprocess.run(["taskset", "-a", "-p", "-c", str(cpu), str(pid)], check=True, stdout=subprocess.DEVNULL)
+
+
 def start(argv, log_path, stdin=None, stdout=None):
     out = open(log_path, "wb")
     p = subprocess.Popen(argv, stdin=stdin, stdout=stdout or out, stderr=out)
@@ -154,7 +170,7 @@ def make_rsa_cert(work, bits):
 # ----------------------------------------------------------------------------------------------
 class Mock:
     def __init__(self, binary, work):
-        self.p = start(pin(0) + [binary, "--brokers", "1", "--topic",
+        self.p = start(pin(MOCK_CPU) + [binary, "--brokers", "1", "--topic",
                                  "bench-produce:1,bench-fetch:1,bench-fetch-big:1,bench-meta:1"],
                        os.path.join(work, "mock.log"), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         line = self.p.stdout.readline().decode().strip()
@@ -379,6 +395,15 @@ def run_scaling(args, kedge, kload, work, mock, certs, skipped):
         return scaling, {}
     cert_sets = {"ec": certs, "rsa2048": make_rsa_cert(work, 2048), "rsa4096": make_rsa_cert(work, 4096)}
     speed = rsa_speed()
+    repin(mock.p.pid, 0)  # this section's own layout: kedge may use both CPUs, kload and the mock stay on CPU 0
+    try:
+        scaling_rounds(args, kedge, kload, work, mock, cert_sets, skipped, scaling)
+    finally:
+        repin(mock.p.pid, MOCK_CPU)
+    return scaling, speed
+
+
+def scaling_rounds(args, kedge, kload, work, mock, cert_sets, skipped, scaling):
     for rnd in range(args.rounds):
         for workers in ((1, 2) if rnd % 2 == 0 else (2, 1)):
             for key, _title, wargs, metric, _unit, cert in SCALING:
@@ -396,7 +421,6 @@ def run_scaling(args, kedge, kload, work, mock, certs, skipped):
                     f"kload={r['cpu_kload_pct']:.0f} mock={r['cpu_mock_pct']:.0f} other={r['cpu_other_pct']:.0f} "
                     f"niced={r['cpu_niced_pct']:.0f}"
                     + (f" PROBLEM: {r.get('fatal')} errors={r.get('errors')} rc={r.get('rc')}" if bad else ""))
-    return scaling, speed
 
 
 # ----------------------------------------------------------------------------------------------
@@ -426,6 +450,20 @@ def machine_facts(kedge):
     }
 
 
+def pinning_text(layout):
+    if layout == "proxy-alone":
+        return """- **CPU pinning** (2 cores, `--layout proxy-alone`): the mock broker and kload share CPU 0
+  (`taskset -c 0`); the proxy under test has CPU 1 to itself (`taskset -c 1`). `direct` therefore leaves CPU 1
+  idle. Neither proxy is then the bottleneck: throughput is bound by CPU 0 (client + mock), and the proxy's
+  cost shows only in **proxy CPU %** (its utime+stime over the run): lower is better at equal throughput."""
+    return """- **CPU pinning** (2 cores, `--layout backend-shares-proxy-cpu`, the default): kload has CPU 0 to itself
+  (`taskset -c 0`); the proxy under test and the mock broker share CPU 1 (`taskset -c 1`), so every cycle the
+  proxy spends is one the broker does not get and throughput shows the proxy's cost. `direct` gives the mock
+  CPU 1 alone. kload's CPU % shows it is not the bottleneck; **proxy CPU %** is the proxy's utime+stime over
+  the run. (`--layout proxy-alone` puts the mock on CPU 0 with kload instead; see the notes for why the default
+  changed.)"""
+
+
 def summarize(values):
     values = [v for v in values if v is not None]
     if not values:
@@ -449,6 +487,8 @@ def main():
     ap.add_argument("--out", default=None,
                     help="report path (default docs/performance.md; with --only, partial.md in the work dir)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--layout", choices=sorted(LAYOUTS), default="backend-shares-proxy-cpu",
+                    help="which CPU the mock broker shares (see LAYOUTS)")
     ap.add_argument("--duration", type=float, default=4.0)
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--idle", default="1000,10000")
@@ -456,6 +496,8 @@ def main():
                     help="comma-separated parts to run: workload keys, idle, scaling, micro (a partial run "
                          "never writes docs/performance.md unless --out says so)")
     args = ap.parse_args()
+    global MOCK_CPU
+    MOCK_CPU = LAYOUTS[args.layout]
     only = set(filter(None, args.only.split(",")))
     unknown = only - {w[0] for w in WORKLOADS} - {"idle", "scaling", "micro"}
     if unknown:
@@ -700,10 +742,7 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
   Metadata). Produce v10 with one RecordBatch v2 (CRC-32C) per request, acks=1; Fetch v16 by topic id cycling
   through the batches present; Metadata v12; ApiVersions v2 (the mock's highest). Every response's error codes
   are checked; a run with any error is flagged in the log and counted below.
-- **CPU pinning** (2 cores): the mock broker and kload share CPU 0 (`taskset -c 0`); the proxy under test has
-  CPU 1 to itself (`taskset -c 1`). `direct` therefore leaves CPU 1 idle. When a proxy is not the bottleneck,
-  throughput is bound by CPU 0 (client + mock), and the proxy's cost shows in **proxy CPU %** (its utime+stime
-  over the run, on its own core): lower is better at equal throughput.
+{pinning_text(args.layout)}
   The `workers` 1 → 2 step is the exception: kedge gets both CPUs there (see its section).
 - **Numbers**: median of {args.rounds} runs, with min–max. Ratios are of medians. Latency: per-request
   send→response time in kload; "added p99" = path p99 − direct p99.
