@@ -61,8 +61,8 @@ struct ConnectRequest {
 
 // Delivers response bytes to the client as the ResponseProcessor emits them:
 // encrypted (SSL_write, whose records go to write_ciphertext) or, on a
-// plaintext listener, straight to the socket. Once a response named a broker
-// id outside the listener's port pool nothing more is delivered (see
+// plaintext listener, to the socket. Once a response named a broker id
+// outside the listener's port pool nothing more is delivered (see
 // advertised_for); what was staged before it still is (finish).
 //
 // The bytes of a burst are cut into full TLS records (16 KiB of plaintext,
@@ -73,7 +73,10 @@ struct ConnectRequest {
 // bytes of header and tag, one AEAD pass on each side and, for a client whose
 // OpenSSL reads from the socket itself (librdkafka, kload), two read calls.
 // Whole records are encrypted where they lie; only the pieces that do not
-// fill a record are copied into the loop's staging buffer.
+// fill a record are copied into the loop's staging buffer. Plaintext is staged
+// the same way, so a burst of small responses (each streamed as a prefix and
+// a body span) leaves in one write, not two per response; a span of 16 KiB or
+// more with nothing staged is written where it lies.
 struct Connection::ClientSink final : kafka::ByteSink {
   static constexpr std::size_t kRecord = LoopBuffers::kRecordSize;
   explicit ClientSink(Connection& connection)
@@ -81,14 +84,10 @@ struct Connection::ClientSink final : kafka::ByteSink {
   void write(std::span<const std::uint8_t> bytes) override {
     if (failed || bytes.empty() || c.out_of_range_node_ || c.state_ == State::closed) return;
     written += bytes.size();
-    if (c.ssl_ == nullptr) {
-      c.write_to(Side::client, reinterpret_cast<const char*>(bytes.data()), bytes.size());
-      return;
-    }
     while (!bytes.empty()) {
       if (staged_len == 0 && bytes.size() >= kRecord) {
-        const std::size_t whole = bytes.size() - bytes.size() % kRecord;
-        encrypt(bytes.data(), whole);
+        const std::size_t whole = c.ssl_ != nullptr ? bytes.size() - bytes.size() % kRecord : bytes.size();
+        deliver(bytes.data(), whole);
         bytes = bytes.subspan(whole);
         continue;
       }
@@ -99,14 +98,18 @@ struct Connection::ClientSink final : kafka::ByteSink {
       if (staged_len == kRecord) finish();
     }
   }
-  // Encrypts what is staged; call once the codec returned.
+  // Delivers what is staged; call once the codec returned.
   void finish() {
     const std::size_t n = staged_len;
     staged_len = 0;
-    if (n > 0) encrypt(reinterpret_cast<const std::uint8_t*>(staged), n);
+    if (n > 0) deliver(reinterpret_cast<const std::uint8_t*>(staged), n);
   }
-  void encrypt(const std::uint8_t* data, std::size_t n) {
+  void deliver(const std::uint8_t* data, std::size_t n) {
     if (failed || c.state_ == State::closed) return;
+    if (c.ssl_ == nullptr) {
+      c.write_to(Side::client, reinterpret_cast<const char*>(data), n);  // copies what the socket does not take
+      return;
+    }
     // write_ciphertext takes every record, so SSL_write either takes everything or fails.
     if (SSL_write(c.ssl_, data, static_cast<int>(n)) <= 0) failed = true;
   }
@@ -1240,9 +1243,13 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
     if (!out_of_range_node_) out_of_range_node_ = node_id;
     return Advertised{routing->advertised_host, 0};
   }
-  std::string& host = server_.buffers().advertised_host;
-  snapshot_->mapper.broker_host_into(host, target_.cluster, node_id);
-  return Advertised{host, static_cast<std::int32_t>(listener_->config.advertised_port)};
+  LoopBuffers& buffers = server_.buffers();
+  const LoopBuffers::AdvertisedKey key{snapshot_->generation, target_.cluster, node_id};
+  if (buffers.advertised_key != key) {
+    snapshot_->mapper.broker_host_into(buffers.advertised_host, target_.cluster, node_id);
+    buffers.advertised_key = key;
+  }
+  return Advertised{buffers.advertised_host, static_cast<std::int32_t>(listener_->config.advertised_port)};
 }
 
 void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,

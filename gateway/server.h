@@ -95,8 +95,17 @@ struct LoopBuffers {
   static constexpr std::size_t kRecordSize = 16 * 1024;  // TLS plaintext record limit (RFC 8446 §5.1)
   std::unique_ptr<char[]> response_plaintext{new char[kRecordSize]};
   // The broker host name Connection::advertised_for last built; the rewriter
-  // copies it into the frame before asking for the next one.
+  // copies it into the frame before asking for the next one. Built again only
+  // when the name asked for changes: a Metadata response per request from a
+  // pipelining client names the same brokers every time.
   std::string advertised_host;
+  struct AdvertisedKey {
+    std::uint64_t generation;  // Snapshot::generation whose HostnameMapper built it
+    std::size_t cluster;
+    std::int32_t node_id;
+    bool operator==(const AdvertisedKey&) const = default;
+  };
+  std::optional<AdvertisedKey> advertised_key;
   // Idle connections' InFlightState, kept for the next connection that needs
   // one (Connection::take_exchange). At most kMaxSpareInFlight, each with
   // codec buffers of at most kSpareKeepBytes: a bounded cost per loop, not per
