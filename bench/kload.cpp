@@ -542,7 +542,14 @@ void Loader::open(Conn& c) {
 }
 
 void Loader::close_conn(Conn& c) {
-  if (c.ssl) { SSL_free(c.ssl); c.ssl = nullptr; }
+  if (c.ssl) {
+    // close_notify first, as a TLS client closing cleanly does (librdkafka too). Freed without it, OpenSSL
+    // takes the connection for a failed one and marks its session, the one the last NewSessionTicket
+    // produced and --resume offers next, not resumable: "resumed" handshakes were then mostly full ones.
+    if (c.state == Conn::State::ready) SSL_shutdown(c.ssl);  // non-blocking: sends the alert, does not wait
+    SSL_free(c.ssl);
+    c.ssl = nullptr;
+  }
   if (c.fd >= 0) { epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr); ::close(c.fd); c.fd = -1; }
   c.state = Conn::State::closed;
 }
