@@ -158,8 +158,9 @@ class ResponseProcessor {
   const RequestInfo& current_request() const;
   // Makes this processor as good as a new one built with these arguments, for
   // reuse by another connection without allocating (the gateway recycles them,
-  // Connection::release_idle_state). Only between responses: when every
-  // response owed has been fed whole, or after an error.
+  // Connection::release_idle_state). Valid in any state, mid-frame or after an
+  // error: what it held is dropped (fuzz_response_stream checks that a reset
+  // processor and a new one produce the same bytes, errors and counts).
   void reset(std::uint32_t max_frame_size, AddressMap& addresses,
              std::uint32_t fetch_buffer_bytes = kDefaultFetchBufferBytes);
   // Frees every buffer whose capacity exceeds `keep_bytes` (a spare processor
