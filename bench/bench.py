@@ -473,8 +473,8 @@ def pinning_text(layout):
     return """- **CPU pinning** (2 cores, `--layout backend-shares-proxy-cpu`, the default): kload has CPU 0 to itself
   (`taskset -c 0`); the proxy under test and the mock broker share CPU 1 (`taskset -c 1`), so every cycle the
   proxy spends is one the broker does not get and throughput shows the proxy's cost. `direct` gives the mock
-  CPU 1 alone. kload stays below a full CPU 0 (42–65% for produce and fetch, 25–28% for Metadata, measured
-  by hand; see the notes); **proxy CPU %** is the proxy's utime+stime over the run. (`--layout proxy-alone` puts the mock on CPU 0 with kload instead; see the notes for why the default
+  CPU 1 alone. **kload CPU %** (its utime+stime over the run) shows whether the client set the rate; **proxy
+  CPU %** is the proxy's. (`--layout proxy-alone` puts the mock on CPU 0 with kload instead; see the notes for why the default
   changed.)"""
 
 
@@ -764,7 +764,8 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
     section held —, clamps ApiVersions) → mock.
   - `kedge-port` (plaintext port mode), when the build has it.
 - **TLS**: TLS 1.3, `{CIPHER}` forced by the client for every TLS path, one EC P-256 certificate
-  (tests/integration/make_certs.sh). The client does not verify the chain (not measured).
+  (tests/integration/make_certs.sh), and an RSA-2048 one for the RSA handshake workload (served by a second HAProxy
+  and a second kedge). The client does not verify the chain (not measured).
 - **Load generator**: bench/kload.cpp, one thread, epoll, speaks Kafka itself, pins broker 1 (never follows
   Metadata). Produce v10 with one RecordBatch v2 (CRC-32C) per request, acks=1; Fetch v16 by topic id cycling
   through the batches present; Metadata v12; ApiVersions v2 (the mock's highest). Every response's error codes
