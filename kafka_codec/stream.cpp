@@ -264,6 +264,8 @@ struct ResponseProcessor::Impl {
   Errc complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink);
   Errc complete_fetch_stream(ByteSink& sink);
   void finish_frame(bool more_in_flight);
+  // Frees every buffer whose capacity exceeds `keep_bytes`.
+  void trim(std::size_t keep_bytes);
 
   // Whether a response streams through FetchResponseStream: decided by its
   // size alone, so a client sees the same treatment however TCP split it.
@@ -393,11 +395,7 @@ Errc ResponseProcessor::Impl::complete_fetch_stream(ByteSink& sink) {
 // idle and large buffers are released.
 void ResponseProcessor::Impl::finish_frame(bool more_in_flight) {
   frame.clear();
-  if (!more_in_flight) {
-    if (frame.capacity() > kKeepBufferBytes) std::vector<std::uint8_t>().swap(frame);
-    rewriter.trim(kKeepBufferBytes);
-    fetch_stream.trim(kKeepBufferBytes);
-  }
+  if (!more_in_flight) trim(kKeepBufferBytes);
   mode = Mode::prefix;
   prefix_len = 0;
 }
@@ -500,17 +498,15 @@ void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresse
   i.error = Errc::ok;
 }
 
-void ResponseProcessor::shrink(std::size_t keep_bytes) {
-  Impl& i = *impl_;
-  auto shrink_vector = [keep_bytes](std::vector<std::uint8_t>& v) {
-    if (v.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(v);
-  };
-  shrink_vector(i.frame);
-  shrink_vector(i.synthetic);
-  shrink_vector(i.fitted);
-  i.rewriter.trim(keep_bytes);
-  i.fetch_stream.trim(keep_bytes);
+void ResponseProcessor::Impl::trim(std::size_t keep_bytes) {
+  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted}) {
+    if (v->capacity() > keep_bytes) std::vector<std::uint8_t>().swap(*v);
+  }
+  rewriter.trim(keep_bytes);
+  fetch_stream.trim(keep_bytes);
 }
+
+void ResponseProcessor::shrink(std::size_t keep_bytes) { impl_->trim(keep_bytes); }
 
 std::size_t ResponseProcessor::capacity_bytes() const {
   const Impl& i = *impl_;
