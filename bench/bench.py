@@ -351,6 +351,7 @@ def run_kload(kload, target, args, duration, warmup):
         result["proxy_cpu_pct"] = 100.0 * (cpu1 - cpu0) / (duration + warmup)
     # kload's own CPU (it is the only child run meanwhile): near 100% means the client, not the path, set the rate.
     kload_s = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
+    result["kload_cpu_s"] = kload_s
     result["kload_cpu_pct"] = 100.0 * kload_s / (duration + warmup)
     return result
 
@@ -378,13 +379,13 @@ def run_scaled(kload, target, args, duration, warmup, mock_pid):
     time (this machine has os.cpu_count() cores, so the total is 100 x that): kedge (and its busiest
     threads), kload (the waited-for child's rusage), the mock, and everything else on the machine."""
     kedge0, threads0, mock0 = cpu_seconds(target.pid), kedge_threads_cpu(target.pid), cpu_seconds(mock_pid)
-    kload0, busy0, wall0 = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy_seconds(), time.monotonic()
+    busy0, wall0 = machine_busy_seconds(), time.monotonic()
     r = run_kload(kload, target, args, duration, warmup)
     wall = time.monotonic() - wall0
-    kload1, busy1 = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy_seconds()
+    busy1 = machine_busy_seconds()
     kedge_s, mock_s = cpu_seconds(target.pid) - kedge0, cpu_seconds(mock_pid) - mock0
     threads1 = kedge_threads_cpu(target.pid)
-    kload_s = (kload1.ru_utime + kload1.ru_stime) - (kload0.ru_utime + kload0.ru_stime)
+    kload_s = r["kload_cpu_s"]  # run_kload's rusage of its one child
     pct = lambda seconds: 100.0 * seconds / wall  # noqa: E731
     r["cpu_kedge_pct"], r["cpu_kload_pct"], r["cpu_mock_pct"] = pct(kedge_s), pct(kload_s), pct(mock_s)
     r["cpu_other_pct"] = max(0.0, pct((busy1[0] - busy0[0]) - kedge_s - kload_s - mock_s))
