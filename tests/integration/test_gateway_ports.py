@@ -341,6 +341,11 @@ def scenario_upstream_mtls(topo, checks, kedge_binary):
                                  ready_port=29303)
     for broker in (1, 2, 3):
         mock.command_ok(f"hostport {broker} {names[broker]} {29200 + broker}")
+    # The mock elects each partition's leader at random among its replicas, so a broker may lead none of the six
+    # partitions (p = (2/3)^6 ~ 9%) and the server_name kedge, bootstrapped from broker 1 alone, would never dial it.
+    # Two partitions per broker make every per-broker SNI check below reachable.
+    for partition in range(6):
+        mock.command_ok(f"leader mtls {partition} {partition % 3 + 1}")
 
     client_cert = {"cert": pki["client_cert"], "key": pki["client_key"]}
 
