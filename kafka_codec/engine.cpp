@@ -358,6 +358,11 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
       !skip_tag_buffer(frame, body_begin, frame.size()))
     return Errc::malformed_response;
 
+  if (rewrite_from_memo(frame, body_begin, request, addresses)) return Errc::ok;
+  memo_.valid = false;
+  memo_.endpoints.clear();
+  memo_.advertised_hosts.clear();
+
   if (!walk_body(*s, walk_version, frame, body_begin, frame.size(), walk_)) {
     // An ApiVersions *error* reply grants no versions: the client retries at a
     // lower ApiVersions version and that reply is the one clamped. Some peers
@@ -379,6 +384,12 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
     addresses.on_endpoint_rewritten(request.api_key, request.api_version, e.node_id, e.host,
                                     e.port, adv);
     if (adv.host.size() > 0x7fff) return Errc::malformed_response;  // not encodable as STRING
+    if (e.host_end - body_begin <= kMemoMaxBytes) {  // past that, the frame is not remembered
+      // The host's bytes end where its encoding does.
+      memo_.endpoints.push_back({e.node_id, e.host_end - e.host.size() - body_begin, e.host.size(), e.port,
+                                 memo_.advertised_hosts.size(), adv.host.size(), adv.port});
+      memo_.advertised_hosts.append(adv.host);
+    }
     std::size_t off = arena_.size();
     wire::put_string(arena_, adv.host, e.host_compact);
     add_patch(frame, e.host_begin, e.host_end, off);
@@ -418,8 +429,11 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
   // Content patches never overlap and never straddle a tagged value, so the
   // delta inside any range is a prefix-sum difference over patches sorted by
   // position (linear overall, even for frames with thousands of endpoints).
-  std::sort(patches_.begin(), patches_.end(),
-            [](const Patch& a, const Patch& b) { return a.begin < b.begin; });
+  // Endpoint patches come in frame order already; ApiVersions' count patch
+  // is added after the entries it precedes.
+  const auto by_position = [](const Patch& a, const Patch& b) { return a.begin < b.begin; };
+  if (!std::is_sorted(patches_.begin(), patches_.end(), by_position))
+    std::sort(patches_.begin(), patches_.end(), by_position);
   const std::size_t content_patches = patches_.size();
   prefix_delta_.assign(content_patches + 1, 0);
   for (std::size_t i = 0; i < content_patches; ++i) {
@@ -462,23 +476,79 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
       static_cast<std::int64_t>(frame.size() - 4) + prefix_delta_[content_patches] + size_varint_delta;
   if (new_frame_size < 4 || new_frame_size > 0x7fffffff) return Errc::malformed_response;
 
-  std::sort(patches_.begin(), patches_.end(),
-            [](const Patch& a, const Patch& b) { return a.begin < b.begin; });
+  if (patches_.size() > content_patches) std::sort(patches_.begin(), patches_.end(), by_position);
+  out_.reserve(static_cast<std::size_t>(new_frame_size) + 4);
   wire::put_i32(out_, static_cast<std::int32_t>(new_frame_size));
   std::size_t cursor = 4;
   for (const Patch& p : patches_) {
-    out_.insert(out_.end(), frame.begin() + cursor, frame.begin() + p.begin);
-    out_.insert(out_.end(), arena_.begin() + p.arena_off, arena_.begin() + p.arena_off + p.arena_len);
+    out_.insert(out_.end(), frame.data() + cursor, frame.data() + p.begin);
+    out_.insert(out_.end(), arena_.data() + p.arena_off, arena_.data() + p.arena_off + p.arena_len);
     cursor = p.end;
   }
-  out_.insert(out_.end(), frame.begin() + cursor, frame.end());
+  out_.insert(out_.end(), frame.data() + cursor, frame.data() + frame.size());
+  // The size field was computed from the patch deltas; it must describe what was written.
+  if (out_.size() != static_cast<std::size_t>(new_frame_size) + 4) return Errc::malformed_response;
   changed_ = true;
+  remember(frame, body_begin, request);
   return Errc::ok;
+}
+
+void FrameRewriter::remember(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                             const RequestInfo& request) {
+  // Only a walk that ended early and patched nothing but its endpoints: the
+  // ApiVersions clamp depends on more than the bytes, and a tag size patch
+  // or a whole-body walk (KIP-951 NodeEndpoints) covers bytes that change
+  // with every response.
+  const std::size_t walk_end = frame.size() - walk_.trailing_bytes;
+  const std::size_t walked = walk_end - body_begin;
+  const std::size_t rewritten = walked + out_.size() - frame.size();  // all patches lie in the walked bytes
+  if (request.api_key == 18 || !walk_.tag_sizes.empty() || walk_.trailing_bytes == 0 ||
+      walked > kMemoMaxBytes || rewritten > kMemoMaxBytes)
+    return;
+  memo_.input.assign(frame.data() + body_begin, frame.data() + walk_end);
+  memo_.output.assign(out_.data() + body_begin, out_.data() + body_begin + rewritten);
+  memo_.api_key = request.api_key;
+  memo_.api_version = request.api_version;
+  memo_.valid = true;
+}
+
+bool FrameRewriter::rewrite_from_memo(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                      const RequestInfo& request, AddressMap& addresses) {
+  if (!memo_.valid || memo_.api_key != request.api_key || memo_.api_version != request.api_version) return false;
+  const std::size_t walked = memo_.input.size();
+  if (frame.size() - body_begin < walked ||
+      std::memcmp(frame.data() + body_begin, memo_.input.data(), walked) != 0)
+    return false;
+  const std::string_view hosts = memo_.advertised_hosts;
+  for (const MemoEndpoint& e : memo_.endpoints) {
+    const AddressMap::Advertised now = addresses.advertised_for(e.node_id);
+    if (now.port != e.advertised_port || now.host != hosts.substr(e.advertised_offset, e.advertised_size))
+      return false;
+  }
+  const std::int64_t new_frame_size = static_cast<std::int64_t>(frame.size() - 4 + memo_.output.size()) -
+                                      static_cast<std::int64_t>(walked);
+  if (new_frame_size > 0x7fffffff) return false;
+  const char* body = reinterpret_cast<const char*>(frame.data() + body_begin);
+  for (const MemoEndpoint& e : memo_.endpoints) {
+    addresses.on_endpoint_rewritten(request.api_key, request.api_version, e.node_id,
+                                    std::string_view(body + e.host_offset, e.host_size), e.port,
+                                    {hosts.substr(e.advertised_offset, e.advertised_size), e.advertised_port});
+  }
+  out_.clear();
+  out_.reserve(static_cast<std::size_t>(new_frame_size) + 4);
+  wire::put_i32(out_, static_cast<std::int32_t>(new_frame_size));
+  out_.insert(out_.end(), frame.data() + 4, frame.data() + body_begin);
+  out_.insert(out_.end(), memo_.output.begin(), memo_.output.end());
+  out_.insert(out_.end(), frame.data() + body_begin + walked, frame.data() + frame.size());
+  changed_ = true;
+  ++reused_rewrites_;
+  return true;
 }
 
 void FrameRewriter::trim(std::size_t keep_bytes) {
   if (out_.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(out_);
   if (arena_.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(arena_);
+  if (memo_capacity_bytes() > keep_bytes) memo_ = Memo{};
 }
 
 }  // namespace kedge::kafka

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -101,19 +102,57 @@ class FrameRewriter {
                AddressMap& addresses);
   bool changed() const { return changed_; }
   std::span<const std::uint8_t> output() const { return out_; }
-  // The walk of the last processed frame (valid until the next process()).
+  // The walk of the last frame that was walked (valid until the next
+  // process(); a frame rewritten from the memo below is not walked).
   const WalkResult& walk() const { return walk_; }
   // Frees buffers that grew past `keep_bytes` (idle connections hold no big buffers).
   void trim(std::size_t keep_bytes);
-  std::size_t capacity_bytes() const { return out_.capacity() + arena_.capacity(); }
+  std::size_t capacity_bytes() const { return out_.capacity() + arena_.capacity() + memo_capacity_bytes(); }
+
+  // Frames rewritten by reusing the previous rewrite (the memo below) instead of walking.
+  std::uint64_t reused_rewrites() const { return reused_rewrites_; }
+
+  // Walked bytes a rewrite is remembered for at most (about 200 Metadata brokers).
+  static constexpr std::size_t kMemoMaxBytes = 8 * 1024;
 
  private:
   struct Patch {
     std::size_t begin, end;           // replaced input range
     std::size_t arena_off, arena_len; // replacement bytes in arena_
   };
+  // The last rewrite of a frame whose walk stopped before the body's end
+  // (Metadata's walk ends after Brokers). The walk reads only the bytes it
+  // covers, so a later frame of the same api and version whose body starts
+  // with the same bytes walks identically; if the address map still
+  // advertises the same address for every endpoint in it, the rewritten
+  // bytes are the same too and are reused: the broker list is identical in
+  // every Metadata response a broker sends until the cluster changes.
+  struct MemoEndpoint {
+    std::int32_t node_id;
+    std::size_t host_offset, host_size;  // real host, in `input`
+    std::int32_t port;                   // real port
+    std::size_t advertised_offset, advertised_size;  // in `advertised_hosts`
+    std::int32_t advertised_port;
+  };
+  struct Memo {
+    bool valid = false;
+    std::int16_t api_key = -1, api_version = -1;
+    std::vector<std::uint8_t> input;   // body bytes the walk covered, as received
+    std::vector<std::uint8_t> output;  // the same bytes rewritten
+    std::vector<MemoEndpoint> endpoints;
+    std::string advertised_hosts;
+  };
   void add_patch(std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
                  std::size_t arena_off);
+  bool rewrite_from_memo(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                         const RequestInfo& request, AddressMap& addresses);
+  void remember(std::span<const std::uint8_t> frame, std::size_t body_begin, const RequestInfo& request);
+  std::size_t memo_capacity_bytes() const {
+    return memo_.input.capacity() + memo_.output.capacity() + memo_.endpoints.capacity() * sizeof(MemoEndpoint) +
+           memo_.advertised_hosts.capacity();
+  }
+  Memo memo_;
+  std::uint64_t reused_rewrites_ = 0;
 
   WalkResult walk_;
   std::vector<Patch> patches_;

@@ -43,7 +43,7 @@ class Reader {
   }
   bool read_u16(std::uint16_t& out) {
     std::uint64_t v = 0;
-    if (!read_be(2, v)) return false;
+    if (!read_be<2>(v)) return false;
     out = static_cast<std::uint16_t>(v);
     return true;
   }
@@ -55,13 +55,13 @@ class Reader {
   }
   bool read_i32(std::int32_t& out) {
     std::uint64_t v = 0;
-    if (!read_be(4, v)) return false;
+    if (!read_be<4>(v)) return false;
     out = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
     return true;
   }
   bool read_i64(std::int64_t& out) {
     std::uint64_t v = 0;
-    if (!read_be(8, v)) return false;
+    if (!read_be<8>(v)) return false;
     out = static_cast<std::int64_t>(v);
     return true;
   }
@@ -85,11 +85,13 @@ class Reader {
   }
 
  private:
-  bool read_be(int n, std::uint64_t& out) {
-    if (failed_ || remaining() < static_cast<std::size_t>(n)) return fail();
+  template <std::size_t N>
+  bool read_be(std::uint64_t& out) {
+    if (failed_ || remaining() < N) return fail();
+    const std::uint8_t* p = data_.data() + pos_;
     std::uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v = (v << 8) | data_[pos_ + i];
-    pos_ += n;
+    for (std::size_t i = 0; i < N; ++i) v = (v << 8) | p[i];
+    pos_ += N;
     out = v;
     return true;
   }
@@ -120,8 +122,11 @@ inline std::size_t uvarint_size(std::uint32_t v) {
   while (v >= 0x80) { v >>= 7; ++n; }
   return n;
 }
+// Inserted as bytes: inserting chars into a vector of uint8_t is an element-wise
+// converting copy, not a memcpy.
 inline void put_bytes(std::vector<std::uint8_t>& out, std::string_view s) {
-  out.insert(out.end(), s.begin(), s.end());
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  out.insert(out.end(), p, p + s.size());
 }
 // STRING (int16 length) or COMPACT_STRING (uvarint length+1); caller bounds s to 32767 bytes.
 inline void put_string(std::vector<std::uint8_t>& out, std::string_view s, bool compact) {

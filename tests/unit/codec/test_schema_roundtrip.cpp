@@ -6,6 +6,7 @@
 #include "kafka_codec/engine.h"
 #include "kafka_codec/sample.h"
 #include "kafka_codec/schema.h"
+#include "kafka_codec/wire.h"
 #include "test_support.h"
 
 using namespace kedge::kafka;
@@ -84,6 +85,59 @@ TEST_CASE("every schema version round-trips byte-exact", "[schema]") {
   // DescribeQuorum 0-2, DescribeCluster 0-2, ShareFetch 1-2, ShareAcknowledge 1-2
   CHECK(pairs == 11 + 15 + 14 + 7 + 5 + 3 + 3 + 2 + 2);
   CHECK(endpoints_seen > 0);
+}
+
+// FrameRewriter reuses its previous rewrite when the next frame's walked bytes
+// repeat (the memo): whatever it reuses, the output and the address-map calls
+// must be those of a new rewriter.
+TEST_CASE("a rewriter that reuses its last rewrite answers as a new one", "[schema][memo]") {
+  std::uint64_t reused = 0;
+  for (const schema::MessageSchema& s : schema::response_schemas()) {
+    for (std::int16_t v = s.valid.lo; v <= s.valid.hi; ++v) {
+      FrameRewriter reusing;
+      TemplateAddressMap reusing_map;
+      std::uint64_t repeats_rewritten = 0;  // second frames of a seed that were rewritten
+      std::vector<Bytes> frames;
+      for (std::uint32_t seed = 1; seed <= 6; ++seed) {
+        // Each seed twice, the second time with another correlation id, and
+        // the last one once more after the map changed its advertised port.
+        frames.push_back(build_sample_response(s, v, {seed, 0x11223344, true}));
+        frames.push_back(build_sample_response(s, v, {seed, 0x55667788, true}));
+      }
+      for (std::size_t i = 0; i < frames.size() + 1; ++i) {
+        const Bytes& frame = i < frames.size() ? frames[i] : frames.back();
+        if (i == frames.size()) reusing_map.port = 19092;
+        INFO(std::string(s.name) << " v" << v << " frame " << i);
+        const RequestInfo request{s.api_key, v, wire::get_i32(frame.data() + 4)};
+        FrameRewriter fresh;
+        TemplateAddressMap fresh_map;
+        fresh_map.port = reusing_map.port;
+        reusing_map.seen.clear();
+        const Errc expected = fresh.process(frame, request, fresh_map);
+        REQUIRE(reusing.process(frame, request, reusing_map) == expected);
+        if (expected != Errc::ok) continue;
+        REQUIRE(reusing.changed() == fresh.changed());
+        if (fresh.changed()) CHECK(to_hex(reusing.output()) == to_hex(fresh.output()));
+        if (i % 2 == 1 && i < frames.size() && fresh.changed()) ++repeats_rewritten;
+        REQUIRE(reusing_map.seen.size() == fresh_map.seen.size());
+        for (std::size_t e = 0; e < fresh_map.seen.size(); ++e) {
+          CHECK(reusing_map.seen[e].node_id == fresh_map.seen[e].node_id);
+          CHECK(reusing_map.seen[e].real_host == fresh_map.seen[e].real_host);
+          CHECK(reusing_map.seen[e].real_port == fresh_map.seen[e].real_port);
+          CHECK(reusing_map.seen[e].advertised_host == fresh_map.seen[e].advertised_host);
+          CHECK(reusing_map.seen[e].advertised_port == fresh_map.seen[e].advertised_port);
+        }
+      }
+      reused += reusing.reused_rewrites();
+      // Metadata's walk stops after Brokers: every repeated broker list is reused.
+      if (s.api_key == 3) {
+        INFO("Metadata v" << v);
+        CHECK(repeats_rewritten > 0);
+        CHECK(reusing.reused_rewrites() == repeats_rewritten);
+      }
+    }
+  }
+  CHECK(reused > 0);
 }
 
 TEST_CASE("the clamp never admits a version the schema cannot walk", "[schema][clamp]") {
