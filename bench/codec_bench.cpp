@@ -49,14 +49,14 @@ Bytes frame_of(const W& body) {
   return f.b;
 }
 
-Bytes metadata_v12(int brokers, int topics, int partitions_per_topic) {
+Bytes metadata_v12(int brokers, int topics, int partitions_per_topic, std::int32_t broker_port = 9092) {
   W w;
   w.i32(0);  // throttle
   w.uv(brokers + 1);
   for (int id = 1; id <= brokers; ++id) {
     w.i32(id);
     w.cstr("b-" + std::to_string(id) + ".kafka.internal.example.net");
-    w.i32(9092);
+    w.i32(broker_port);
     w.uv(0);  // rack: null
     w.tags();
   }
@@ -143,18 +143,22 @@ struct CountingSink : ByteSink {
   void write(std::span<const std::uint8_t> b) override { bytes += b.size(); }
 };
 
-// Feeds `frame` through one long-lived ResponseProcessor per benchmark, in 64 KiB slices.
+// Feeds `frames` in turn through one long-lived ResponseProcessor per benchmark, in 64 KiB slices.
 // state.range(0) = requests in flight when a response arrives: 1 = ping-pong (the connection is
 // idle after each response), 2 = a pipelining client (another response is already expected).
-void run_processor(benchmark::State& state, const Bytes& frame, std::int16_t api_key, std::int16_t version,
-                   bool expect_rewrite) {
+void run_processor(benchmark::State& state, std::span<const Bytes> frames, std::int16_t api_key,
+                   std::int16_t version, bool expect_rewrite) {
   Advertise map;
   ResponseProcessor processor(256u << 20, map);
   InFlightQueue inflight;
   CountingSink sink;
   for (std::int64_t extra = 1; extra < state.range(0); ++extra) inflight.push(RequestInfo{api_key, version, kCorrelation});
   constexpr std::size_t kSlice = 64 * 1024;
+  std::size_t next = 0, bytes = 0;
   for (auto _ : state) {
+    const Bytes& frame = frames[next];
+    next = (next + 1) % frames.size();
+    bytes += frame.size();
     inflight.push(RequestInfo{api_key, version, kCorrelation});
     for (std::size_t off = 0; off < frame.size(); off += kSlice) {
       const std::size_t n = std::min(kSlice, frame.size() - off);
@@ -171,8 +175,12 @@ void run_processor(benchmark::State& state, const Bytes& frame, std::int16_t api
     state.SkipWithError("unexpected rewrite outcome");
     return;
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(frame.size()) * state.iterations());
-  state.counters["frame_bytes"] = static_cast<double>(frame.size());
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  state.counters["frame_bytes"] = static_cast<double>(frames[0].size());
+}
+void run_processor(benchmark::State& state, const Bytes& frame, std::int16_t api_key, std::int16_t version,
+                   bool expect_rewrite) {
+  run_processor(state, std::span<const Bytes>(&frame, 1), api_key, version, expect_rewrite);
 }
 
 void BM_Metadata_v12_1000_brokers_10000_partitions(benchmark::State& state) {
@@ -186,6 +194,15 @@ void BM_Metadata_v12_3_brokers_1_partition(benchmark::State& state) {
   run_processor(state, frame, 3, 12, true);
 }
 BENCHMARK(BM_Metadata_v12_3_brokers_1_partition)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
+
+// The same, but every response's broker list differs from the previous one (ports alternate), so
+// the rewriter cannot reuse its last rewrite (FrameRewriter's memo) and walks every frame; the case
+// above, one broker list repeated, is what a broker sends until its cluster changes.
+void BM_Metadata_v12_3_brokers_1_partition_changing(benchmark::State& state) {
+  static const Bytes frames[] = {metadata_v12(3, 1, 1, 9092), metadata_v12(3, 1, 1, 9093)};
+  run_processor(state, frames, 3, 12, true);
+}
+BENCHMARK(BM_Metadata_v12_3_brokers_1_partition_changing)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
 
 void BM_Fetch_v16_1MiB_no_NodeEndpoints(benchmark::State& state) {
   static const Bytes frame = fetch_v16(1 << 20, false);
