@@ -126,6 +126,32 @@ def kedge_threads_cpu(pid):
     return out
 
 
+def context_switches(pid):
+    """(voluntary, involuntary) context switches summed over a process's threads: a voluntary one is the
+    thread going to sleep (epoll_wait with nothing ready), an involuntary one is the thread preempted."""
+    voluntary = involuntary = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        voluntary += int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches:"):
+                        involuntary += int(line.split()[1])
+        except OSError:
+            continue  # the thread ended between listdir and open
+    return voluntary, involuntary
+
+
+def set_policy(pid, policy):
+    """Scheduling policy of every thread of a process (os.SCHED_OTHER or os.SCHED_BATCH)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setscheduler(int(tid), policy, os.sched_param(0))
+        except OSError:
+            continue
+
+
 def autogroup_scheduling():
     """True when the kernel shares CPU fairly between sessions (sched_autogroup): then a niced process in
     another session does NOT yield to ours, its session still gets its fair share."""
@@ -438,6 +464,44 @@ def scaling_rounds(args, kedge, kload, work, mock, cert_sets, skipped, scaling):
                     + (f" PROBLEM: {r.get('fatal')} errors={r.get('errors')} rc={r.get('rc')}" if bad else ""))
 
 
+WAKEUP_POLICIES = (("SCHED_OTHER (default)", os.SCHED_OTHER), ("SCHED_BATCH", os.SCHED_BATCH))
+
+
+def run_wakeups(args, kload, proxies, mock):
+    """The Metadata workload with both proxies under the default policy and then under SCHED_BATCH (a waking
+    SCHED_BATCH thread does not preempt the running one, here the broker on the same CPU). Per run: rate,
+    proxy CPU per request, proxy sleeps and broker preemptions per request. {policy: {target: [result]}}."""
+    key, _title, wargs, _metric, _unit, _paths = next(w for w in WORKLOADS if w[0] == "metadata")
+    out = {}
+    try:
+        for label, policy in WAKEUP_POLICIES:
+            for t in proxies:
+                set_policy(t.pid, policy)
+            for rnd in range(args.rounds):
+                for t in proxies[rnd % len(proxies):] + proxies[:rnd % len(proxies)]:
+                    proxy0, mock0 = context_switches(t.pid), context_switches(mock.p.pid)
+                    cpu0 = cpu_seconds(t.pid)
+                    r = run_kload(kload, t, wargs, args.duration, args.warmup)
+                    cpu1 = cpu_seconds(t.pid)
+                    proxy1, mock1 = context_switches(t.pid), context_switches(mock.p.pid)
+                    # Counters span warm-up and measurement; so does this request count (the warm-up runs at
+                    # the measured rate), so ratios per request stay comparable between targets.
+                    requests = (r.get("requests_per_s") or 0) * (args.duration + args.warmup)
+                    if requests > 0:
+                        r["proxy_us_per_request"] = 1e6 * (cpu1 - cpu0) / requests
+                        r["proxy_sleeps_per_request"] = (proxy1[0] - proxy0[0]) / requests
+                        r["mock_preempted_per_request"] = (mock1[1] - mock0[1]) / requests
+                    out.setdefault(label, {}).setdefault(t.name, []).append(r)
+                    log(f"  wakeups {label:22s} {t.name:10s} req/s={r.get('requests_per_s')} "
+                        f"proxy_us/req={r.get('proxy_us_per_request', 0):.2f} "
+                        f"sleeps/req={r.get('proxy_sleeps_per_request', 0):.3f} "
+                        f"mock_preempted/req={r.get('mock_preempted_per_request', 0):.3f}")
+    finally:
+        for t in proxies:
+            set_policy(t.pid, os.SCHED_OTHER)
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 def machine_facts(kedge):
     cpu = "?"
@@ -514,10 +578,10 @@ def main():
     global MOCK_CPU
     MOCK_CPU = LAYOUTS[args.layout]
     only = set(filter(None, args.only.split(",")))
-    unknown = only - {w[0] for w in WORKLOADS} - {"idle", "scaling", "micro"}
+    unknown = only - {w[0] for w in WORKLOADS} - {"idle", "scaling", "micro", "wakeups"}
     if unknown:
         ap.error(f"--only: unknown part(s) {sorted(unknown)}; known: "
-                 f"{', '.join([w[0] for w in WORKLOADS] + ['idle', 'scaling', 'micro'])}")
+                 f"{', '.join([w[0] for w in WORKLOADS] + ['idle', 'scaling', 'micro', 'wakeups'])}")
 
     kedge = os.path.join(args.build, "gateway", "kedge")
     kload = os.path.join(args.build, "bench", "kload")
@@ -534,7 +598,7 @@ def main():
     skipped = []
     results = {}   # workload -> target -> [result per round]
     idle = {}      # n -> target -> [bytes per conn]
-    scaling, rsa_speeds = {}, {}
+    scaling, rsa_speeds, wakeups = {}, {}, {}
     started_at = time.time()
     try:
         mock = Mock(mock_bin, work)
@@ -607,6 +671,8 @@ def main():
                         # keep the object identity: targets list refers to t
                         t.proc = fresh.proc
                         t.port = fresh.port
+        if not only or "wakeups" in only:
+            wakeups = run_wakeups(args, kload, [haproxy, ksni], mock)
         if not only or "scaling" in only:
             scaling, rsa_speeds = run_scaling(args, kedge, kload, work, mock, certs, skipped)
     finally:
@@ -614,11 +680,12 @@ def main():
             stop(p)
     micro = run_micro(codec_bench) if not only or "micro" in only else {"skipped": "not run (--only)"}
     elapsed = time.time() - started_at
-    write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed)
+    write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed, wakeups)
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump({"results": results, "idle": {str(k): v for k, v in idle.items()},
                    "scaling": {k: {str(w): rs for w, rs in per.items()} for k, per in scaling.items()},
                    "rsa_speed": rsa_speeds,
+                   "wakeups": wakeups,
                    "micro": micro}, f, indent=1)
     log(f"raw results in {work}/results.json; report {args.out}; {elapsed:.0f} s")
     problems = sum(1 for w in list(results.values()) + list(scaling.values()) for rs in w.values() for r in rs
@@ -658,6 +725,38 @@ def run_micro(binary):
 
 
 # ----------------------------------------------------------------------------------------------
+def write_wakeups(L, wakeups):
+    """The Metadata workload under both scheduling policies: how much of a proxy's CPU is waking up."""
+    L.append("### Metadata: what waking up costs a proxy next to its broker\n")
+    L.append("""The Metadata workload again, both proxies first under the default policy and then with every thread
+switched to `SCHED_BATCH` (`sched_setscheduler`), interleaved, same rounds. In this layout the broker runs on
+the proxy's CPU. A default-policy proxy woken by the broker's write usually preempts the broker at once,
+handles the few responses written so far and sleeps again. A `SCHED_BATCH` thread that wakes does not preempt
+the running thread, so the broker finishes its burst first. *Sleeps* are the proxy's voluntary context
+switches and *broker preempted* the mock's involuntary ones, both per request. Not a setting either proxy is
+run with elsewhere in this report. It shows which share of each proxy's CPU per request is this back-and-forth,
+which a broker on another host does not cause.
+""")
+    L.append("| policy | path | req/s median | min–max | proxy µs CPU per request | proxy sleeps per request | "
+             "broker preempted per request |")
+    L.append("|---|---|---|---|---|---|---|")
+    for label, per in wakeups.items():
+        for t, rs in per.items():
+            rate = summarize([r.get("requests_per_s") for r in rs])
+            us = summarize([r.get("proxy_us_per_request") for r in rs])
+            sleeps = summarize([r.get("proxy_sleeps_per_request") for r in rs])
+            pre = summarize([r.get("mock_preempted_per_request") for r in rs])
+            if not rate:
+                continue
+            L.append(f"| {label} | {t} | {rate['median']:,.0f} | {rate['min']:,.0f}–{rate['max']:,.0f} | "
+                     f"{us['median']:.2f} | {sleeps['median']:.3f} | {pre['median']:.3f} |" if us and sleeps and pre
+                     else f"| {label} | {t} | {rate['median']:,.0f} | {rate['min']:,.0f}–{rate['max']:,.0f} | – | – | – |")
+        k, h = (summarize([r.get("requests_per_s") for r in per.get(n, [])]) for n in ("kedge-sni", "haproxy"))
+        if k and h:
+            L.append(f"| {label} | kedge/HAProxy | **{k['median'] / h['median']:.2f}×** | | | | |")
+    L.append("")
+
+
 def write_scaling(L, args, scaling, speed):
     """The workers 1 -> 2 section: throughput, ratio, and the CPU of every process per configuration."""
     cores = os.cpu_count() or 1
@@ -737,7 +836,7 @@ does not control, and in brackets niced processes (nice > 0, e.g. other builds){
         L.append("\n" + "; ".join(notes) + "\n" if notes else "")
 
 
-def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed):
+def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed, wakeups):
     L = []
     L.append("# kedge performance\n")
     L.append("Generated by `bash bench/run.sh` (bench/bench.py). Do not edit by hand: rerun the script. The last "
@@ -852,6 +951,8 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
                 else:
                     L.append(f"| {t} | {n:,} | failed: {ms[0].get('fatal', '?')[:120]} | |")
         L.append("")
+    if wakeups:
+        write_wakeups(L, wakeups)
     if scaling:
         write_scaling(L, args, scaling, rsa_speeds)
     L.append("### What this run could not measure\n")
