@@ -740,17 +740,15 @@ which a broker on another host does not cause.
     L.append("| policy | path | req/s median | min–max | proxy µs CPU per request | proxy sleeps per request | "
              "broker preempted per request |")
     L.append("|---|---|---|---|---|---|---|")
+    def cell(s, spec):
+        return format(s["median"], spec) if s else "–"
     for label, per in wakeups.items():
         for t, rs in per.items():
-            rate = summarize([r.get("requests_per_s") for r in rs])
-            us = summarize([r.get("proxy_us_per_request") for r in rs])
-            sleeps = summarize([r.get("proxy_sleeps_per_request") for r in rs])
-            pre = summarize([r.get("mock_preempted_per_request") for r in rs])
-            if not rate:
-                continue
-            L.append(f"| {label} | {t} | {rate['median']:,.0f} | {rate['min']:,.0f}–{rate['max']:,.0f} | "
-                     f"{us['median']:.2f} | {sleeps['median']:.3f} | {pre['median']:.3f} |" if us and sleeps and pre
-                     else f"| {label} | {t} | {rate['median']:,.0f} | {rate['min']:,.0f}–{rate['max']:,.0f} | – | – | – |")
+            rate, us, sleeps, pre = (summarize([r.get(k) for r in rs]) for k in (
+                "requests_per_s", "proxy_us_per_request", "proxy_sleeps_per_request", "mock_preempted_per_request"))
+            if rate:
+                L.append(f"| {label} | {t} | {rate['median']:,.0f} | {rate['min']:,.0f}–{rate['max']:,.0f} | "
+                         f"{cell(us, '.2f')} | {cell(sleeps, '.3f')} | {cell(pre, '.3f')} |")
         k, h = (summarize([r.get("requests_per_s") for r in per.get(n, [])]) for n in ("kedge-sni", "haproxy"))
         if k and h:
             L.append(f"| {label} | kedge/HAProxy | **{k['median'] / h['median']:.2f}×** | | | | |")
