@@ -374,6 +374,7 @@ def run_kload(kload, target, args, duration, warmup):
     result["rc"] = r.returncode
     if cpu0 is not None:
         # Whole-run CPU of the proxy (warm-up included) over the whole run's wall time.
+        result["proxy_cpu_s"] = cpu1 - cpu0
         result["proxy_cpu_pct"] = 100.0 * (cpu1 - cpu0) / (duration + warmup)
     # kload's own CPU (it is the only child run meanwhile): near 100% means the client, not the path, set the rate.
     kload_s = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
@@ -480,15 +481,13 @@ def run_wakeups(args, kload, proxies, mock):
             for rnd in range(args.rounds):
                 for t in proxies[rnd % len(proxies):] + proxies[:rnd % len(proxies)]:
                     proxy0, mock0 = context_switches(t.pid), context_switches(mock.p.pid)
-                    cpu0 = cpu_seconds(t.pid)
                     r = run_kload(kload, t, wargs, args.duration, args.warmup)
-                    cpu1 = cpu_seconds(t.pid)
                     proxy1, mock1 = context_switches(t.pid), context_switches(mock.p.pid)
                     # Counters span warm-up and measurement; so does this request count (the warm-up runs at
                     # the measured rate), so ratios per request stay comparable between targets.
                     requests = (r.get("requests_per_s") or 0) * (args.duration + args.warmup)
                     if requests > 0:
-                        r["proxy_us_per_request"] = 1e6 * (cpu1 - cpu0) / requests
+                        r["proxy_us_per_request"] = 1e6 * r["proxy_cpu_s"] / requests
                         r["proxy_sleeps_per_request"] = (proxy1[0] - proxy0[0]) / requests
                         r["mock_preempted_per_request"] = (mock1[1] - mock0[1]) / requests
                     out.setdefault(label, {}).setdefault(t.name, []).append(r)
