@@ -172,6 +172,13 @@ def machine_busy_seconds():
     return (user + system + irq + softirq + steal) / tick, nice / tick
 
 
+def stolen_seconds():
+    """CPU seconds the hypervisor ran something else while this VM's CPUs wanted to run (all CPUs, the
+    "steal" column of /proc/stat). It slows every path at random, so the report gives it per run."""
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def rsa_speed():
     """{"rsa2048": (signs/s, verifies/s), "rsa4096": (...)} from `openssl speed` on one core (CPU 1)."""
     r = subprocess.run(pin(1) + ["openssl", "speed", "-seconds", "1", "rsa2048", "rsa4096"],
@@ -364,7 +371,9 @@ def run_kload(kload, target, args, duration, warmup):
         argv += ["--tls", "--sni", SNI, "--ciphersuites", CIPHER]
     cpu0 = cpu_seconds(target.pid) if target.pid else None
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stolen0, wall0 = stolen_seconds(), time.monotonic()
     r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + warmup + 60)
+    stolen, wall = stolen_seconds() - stolen0, time.monotonic() - wall0
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu1 = cpu_seconds(target.pid) if target.pid else None
     try:
@@ -380,6 +389,7 @@ def run_kload(kload, target, args, duration, warmup):
     kload_s = (children1.ru_utime + children1.ru_stime) - (children0.ru_utime + children0.ru_stime)
     result["kload_cpu_s"] = kload_s
     result["kload_cpu_pct"] = 100.0 * kload_s / (duration + warmup)
+    result["steal_pct"] = 100.0 * stolen / (wall * (os.cpu_count() or 1))
     return result
 
 
@@ -598,7 +608,7 @@ def main():
     results = {}   # workload -> target -> [result per round]
     idle = {}      # n -> target -> [bytes per conn]
     scaling, rsa_speeds, wakeups = {}, {}, {}
-    started_at = time.time()
+    started_at, stolen_at_start = time.time(), stolen_seconds()
     try:
         mock = Mock(mock_bin, work)
         log(f"mock broker 1 at {mock.host}:{mock.port}")
@@ -679,6 +689,7 @@ def main():
             stop(p)
     micro = run_micro(codec_bench) if not only or "micro" in only else {"skipped": "not run (--only)"}
     elapsed = time.time() - started_at
+    facts["steal_pct"] = 100.0 * (stolen_seconds() - stolen_at_start) / (elapsed * (os.cpu_count() or 1))
     write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed, wakeups)
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump({"results": results, "idle": {str(k): v for k, v in idle.items()},
@@ -848,7 +859,8 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
     L.append(f"- run: {facts['date']}, {args.rounds} rounds, {args.duration:g} s measured per run after "
              f"{args.warmup:g} s warm-up, total {elapsed / 60:.1f} min; 1-min load average at start "
              f"{facts['load_start']}, at end {open('/proc/loadavg').read().split()[0]} (other processes on this "
-             f"machine widen the min–max ranges)\n")
+             f"machine widen the min–max ranges); CPU time taken by the hypervisor (steal) over the whole run: "
+             f"{facts['steal_pct']:.1f}% of all CPUs\n")
     L.append("## Method\n")
     L.append(f"""- **Paths** (same machine, same run, interleaved: each round runs every workload on every path, and the
   path that goes first rotates per round):
@@ -885,6 +897,12 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
         s = summarize([r.get(metric) for r in results.get(key, {}).get(target, [])
                        if not (r.get("fatal") or r.get("rc"))])
         return s
+
+    def per_round(key, metric):
+        """(kedge, HAProxy) pairs of one metric, one per round: both ran in that round, back to back."""
+        runs = results.get(key, {})
+        return [(k[metric], h[metric]) for k, h in zip(runs.get("kedge-sni", []), runs.get("haproxy", []))
+                if not any(r.get("fatal") or r.get("rc") for r in (k, h)) and k.get(metric) and h.get(metric)]
 
     L.append("## Results\n")
     summary_rows = []
@@ -933,6 +951,9 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
             per_k = kc["median"] / k["median"]
             per_h = hc["median"] / h["median"]
             ratios.append(f"proxy CPU per unit of work kedge/HAProxy = {per_k / per_h:.2f}×")
+        steal = summarize([r.get("steal_pct") for rs in results[key].values() for r in rs])
+        if steal:
+            ratios.append(f"hypervisor steal during these runs {steal['median']:.1f}% (max {steal['max']:.1f}%)")
         L.append("\n" + "; ".join(ratios) + "\n" if ratios else "")
         if k and h:
             summary_rows.append((key, metric, k["median"] / h["median"], unit))
@@ -975,6 +996,12 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
             L.append(f"| `{name}` | {m.get('real_time', 0):,.1f} {m.get('time_unit', '')} | {rng} | {tput} |")
         L.append("")
     L.append("## Targets\n")
+    L.append("The ratio is of the medians. \"rounds\" gives the lowest and highest ratio of one round's two runs, "
+             "which ran back to back.\n")
+    if facts["steal_pct"] >= 5:
+        L.append(f"**The hypervisor took {facts['steal_pct']:.0f}% of the CPUs' time during this run** (steal): "
+                 f"every path ran slower and less evenly than on a quiet host, so these ratios are noisier than "
+                 f"usual.\n")
     L.append("| target | measured | status |")
     L.append("|---|---|---|")
     for key, metric, ratio, unit in summary_rows:
@@ -984,12 +1011,17 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
             why = (f" (client-bound: kload at {min(k['median'] for k in kl):.0f}–{max(k['median'] for k in kl):.0f}% "
                    f"of CPU 0)" if client_bound else "")
             shown = f"{ratio:.3f}" if 0.995 <= ratio < 1.005 else f"{ratio:.2f}"  # no "1.00× NOT met"
-            L.append(f"| {key} kedge ≥ 1.0× HAProxy ({unit}) | {shown}× | "
+            rounds = [k / h for k, h in per_round(key, metric)]
+            spread = (f" (rounds {min(rounds):.2f}–{max(rounds):.2f}×, kedge ahead in {sum(r >= 1 for r in rounds)} "
+                      f"of {len(rounds)})" if rounds else "")
+            L.append(f"| {key} kedge ≥ 1.0× HAProxy ({unit}) | {shown}×{spread} | "
                      f"{'met' if ratio >= 1.0 else 'NOT met'}{why} |")
     if "ping" in results:
         k, h = med("ping", "kedge-sni", "lat_p99_us"), med("ping", "haproxy", "lat_p99_us")
         if k and h:
-            L.append(f"| ping p99 kedge ≤ HAProxy | {k['median']:.0f} µs vs {h['median']:.0f} µs | "
+            pairs = per_round("ping", "lat_p99_us")
+            lower = f" (kedge lower in {sum(a <= b for a, b in pairs)} of {len(pairs)} rounds)" if pairs else ""
+            L.append(f"| ping p99 kedge ≤ HAProxy | {k['median']:.0f} µs vs {h['median']:.0f} µs{lower} | "
                      f"{'met' if k['median'] <= h['median'] else 'NOT met'} |")
     for n, per in sorted(idle.items()):
         k = summarize([m.get("bytes_per_conn") for m in per.get("kedge-sni", [])])
