@@ -162,21 +162,25 @@ def autogroup_scheduling():
         return False
 
 
+def cpu_time_counters():
+    """The machine-wide CPU time counters of /proc/stat's first line, by name, in CPU seconds (all CPUs)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    return {name: t / os.sysconf("SC_CLK_TCK") for name, t in zip(names, ticks)}
+
+
 def machine_busy_seconds():
     """(CPU seconds all cores spent busy at nice <= 0: user+system+irq+softirq+steal, CPU seconds spent in
-    niced (nice > 0) processes), from /proc/stat."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    tick = os.sysconf("SC_CLK_TCK")
-    return (user + system + irq + softirq + steal) / tick, nice / tick
+    niced (nice > 0) processes)."""
+    c = cpu_time_counters()
+    return c["user"] + c["system"] + c["irq"] + c["softirq"] + c["steal"], c["nice"]
 
 
 def stolen_seconds():
-    """CPU seconds the hypervisor ran something else while this VM's CPUs wanted to run (all CPUs, the
-    "steal" column of /proc/stat). It slows every path at random, so the report gives it per run."""
-    with open("/proc/stat") as f:
-        return int(f.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds the hypervisor ran something else while this VM's CPUs wanted to run ("steal"). It slows
+    every path at random, so the report gives it per run."""
+    return cpu_time_counters()["steal"]
 
 
 def rsa_speed():
