@@ -493,7 +493,7 @@ def run_wakeups(args, kload, proxies, mock):
             for t in proxies:
                 set_policy(t.pid, policy)
             for rnd in range(args.rounds):
-                for t in proxies[rnd % len(proxies):] + proxies[:rnd % len(proxies)]:
+                for t in rotated(proxies, rnd):
                     proxy0, mock0 = context_switches(t.pid), context_switches(mock.p.pid)
                     r = run_kload(kload, t, wargs, args.duration, args.warmup)
                     proxy1, mock1 = context_switches(t.pid), context_switches(mock.p.pid)
@@ -554,6 +554,16 @@ def pinning_text(layout):
   CPU 1 alone. **kload CPU %** (its utime+stime over the run) shows whether the client set the rate; **proxy
   CPU %** is the proxy's. (`--layout proxy-alone` puts the mock on CPU 0 with kload instead; see the notes for why the default
   changed.)"""
+
+
+def completed(r):
+    """A run that produced figures: kload neither died nor exited non-zero (errors are counted separately)."""
+    return not (r.get("fatal") or r.get("rc"))
+
+
+def rotated(items, rnd):
+    """items with the one that goes first moved on by one per round, so no path always runs first."""
+    return items[rnd % len(items):] + items[:rnd % len(items)]
 
 
 def summarize(values):
@@ -657,7 +667,7 @@ def main():
                 raise SystemExit(f"kedge (SNI mode, RSA-2048 certificate) did not start: {why}")
             rsa_paths["kedge-sni"] = krsa
         for rnd in range(args.rounds if workloads or not only or "idle" in only else 0):
-            order = targets[rnd % len(targets):] + targets[:rnd % len(targets)]  # rotate who goes first
+            order = rotated(targets, rnd)
             log(f"round {rnd + 1}/{args.rounds}: order {[t.name for t in order]}")
             for key, _title, wargs, metric, unit, paths in workloads:
                 for t in order:
@@ -811,7 +821,7 @@ does not control, and in brackets niced processes (nice > 0, e.g. other builds){
         L.append("|---|---|---|---|---|---|---|---|")
         medians = {}
         for workers in sorted(per):
-            rs = [r for r in per[workers] if not (r.get("fatal") or r.get("rc"))]
+            rs = [r for r in per[workers] if completed(r)]
             s = summarize([r.get(metric) for r in rs])
             col = lambda name: summarize([r.get(name) for r in rs])  # noqa: E731
             kedge_cpu, kload_cpu, mock_cpu, other, niced = (col(c) for c in (
@@ -832,7 +842,7 @@ does not control, and in brackets niced processes (nice > 0, e.g. other builds){
         # Was the machine (rather than kedge) the limit? Compare what the benchmark's processes used with
         # what other processes left over.
         for workers in sorted(per):
-            rs = [r for r in per[workers] if not (r.get("fatal") or r.get("rc"))]
+            rs = [r for r in per[workers] if completed(r)]
             other = summarize([r.get("cpu_other_pct", 0) + (r.get("cpu_niced_pct", 0) if autogroup else 0)
                                for r in rs])
             ours = summarize([r.get("cpu_kedge_pct", 0) + r.get("cpu_kload_pct", 0) + r.get("cpu_mock_pct", 0)
@@ -899,14 +909,14 @@ def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro
 
     def med(key, target, metric):
         s = summarize([r.get(metric) for r in results.get(key, {}).get(target, [])
-                       if not (r.get("fatal") or r.get("rc"))])
+                       if completed(r)])
         return s
 
     def per_round(key, metric):
         """(kedge, HAProxy) pairs of one metric, one per round: both ran in that round, back to back."""
         runs = results.get(key, {})
         return [(k[metric], h[metric]) for k, h in zip(runs.get("kedge-sni", []), runs.get("haproxy", []))
-                if not any(r.get("fatal") or r.get("rc") for r in (k, h)) and k.get(metric) and h.get(metric)]
+                if completed(k) and completed(h) and k.get(metric) and h.get(metric)]
 
     L.append("## Results\n")
     summary_rows = []
