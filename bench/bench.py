@@ -606,7 +606,7 @@ def main():
         ap.error(f"--only: unknown part(s) {sorted(unknown)}; known: "
                  f"{', '.join([w[0] for w in WORKLOADS] + ['idle', 'scaling', 'micro', 'wakeups'])}")
 
-    kedge = os.path.join(args.build, "gateway", "kedge")
+    kedge = os.path.join(args.build, "kedge")
     kload = os.path.join(args.build, "bench", "kload")
     mock_bin = os.path.join(args.build, "tests", "integration", "mock_cluster_rdk212")
     codec_bench = os.path.join(args.build, "bench", "codec_bench")

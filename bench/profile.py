@@ -105,11 +105,11 @@ def main():
     ap.add_argument("--connections", type=int, default=200, help="idle workload only")
     ap.add_argument("--target", default="kedge", choices=["kedge", "haproxy"],
                     help="process to measure: kedge in SNI mode, or HAProxy as bench.py configures it")
-    ap.add_argument("--kedge", help="kedge binary to measure (default: BUILD/gateway/kedge), e.g. a saved baseline")
+    ap.add_argument("--kedge", help="kedge binary to measure (default: BUILD/kedge), e.g. a saved baseline")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (callgrind/perf output)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
-    kedge = os.path.abspath(args.kedge) if args.kedge else os.path.join(build, "gateway", "kedge")
+    kedge = os.path.abspath(args.kedge) if args.kedge else os.path.join(build, "kedge")
     kload = os.path.join(build, "bench", "kload")
     mock_bin = os.path.join(build, "tests", "integration", "mock_cluster_rdk212")
     work = tempfile.mkdtemp(prefix="kedge-profile-")

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "certs/tls_context.h"
-#include "gateway/log.h"
-#include "gateway/server.h"
+#include "common/log.h"
+#include "gateway/worker.h"
 #include "proxy/proxy_header.h"
 #include "sni/client_hello.h"
 
@@ -52,7 +52,7 @@ TlsFailure classify_tls_failure(unsigned long error) {
 
 struct ConnectRequest {
   uv_connect_t req{};
-  Server* server = nullptr;
+  Worker* server = nullptr;
   std::uint64_t connection_id = 0;
   uv_tcp_t* handle = nullptr;
 };
@@ -80,7 +80,7 @@ struct ConnectRequest {
 struct Connection::ClientSink final : kafka::ByteSink {
   static constexpr std::size_t kRecord = LoopBuffers::kRecordSize;
   explicit ClientSink(Connection& connection)
-      : c(connection), staged(connection.server_.buffers().response_plaintext.get()) {}
+      : c(connection), staged(connection.worker_.buffers().response_plaintext.get()) {}
   void write(std::span<const std::uint8_t> bytes) override {
     if (failed || bytes.empty() || c.out_of_range_node_ || c.state_ == State::closed) return;
     written += bytes.size();
@@ -128,8 +128,8 @@ struct Connection::WriteRequest {
   std::unique_ptr<char[]> bytes;
 };
 
-Connection::Connection(Server& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id)
-    : server_(server),
+Connection::Connection(Worker& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id)
+    : worker_(server),
       listener_(std::move(listener)),
       listener_stats_(&server.stats().listener(listener_->config.name)),
       id_(id),
@@ -141,7 +141,7 @@ Connection::~Connection() {
 }
 
 bool Connection::accept_from(uv_stream_t* server_stream, std::optional<std::int32_t> port_node_id) {
-  uv_loop_t* loop = server_.loop();
+  uv_loop_t* loop = worker_.loop();
   uv_tcp_init(loop, &client_);
   client_.data = this;
   uv_timer_init(loop, &deadline_);
@@ -167,14 +167,14 @@ bool Connection::accept_from(uv_stream_t* server_stream, std::optional<std::int3
           log::info("conn {} from {}: no {} within {} ms, closing", self->id_, self->client_address_,
                     self->ssl_ == nullptr && self->listener_->default_ctx == nullptr ? "broker connection"
                                                                                      : "TLS handshake",
-                    self->server_.config().limits.client_hello_timeout_ms);
+                    self->worker_.config().limits.client_hello_timeout_ms);
           if (self->state_ == State::handshaking && self->upstream_state_ == Upstream::connected) {
             self->count_tls_failure(TlsFailure::timeout);
           }
           self->close(DisconnectCause::hello_timeout);
         }
       },
-      server_.config().limits.client_hello_timeout_ms, 0);
+      worker_.config().limits.client_hello_timeout_ms, 0);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&client_), on_alloc, on_client_read);
   client_reading_ = true;
   if (port_routed() && !route_by_port(port_node_id)) return false;
@@ -187,8 +187,8 @@ bool Connection::accept_from(uv_stream_t* server_stream, std::optional<std::int3
 // Port routing: the port accepted on is the whole routing decision.
 bool Connection::route_by_port(std::optional<std::int32_t> port_node_id) {
   const PortRouting& routing = *listener_->config.port_routing;
-  snapshot_ = server_.snapshot();
-  const auto index = server_.cluster_index(routing.virtual_cluster);
+  snapshot_ = worker_.snapshot();
+  const auto index = worker_.cluster_index(routing.virtual_cluster);
   if (!index) {  // a reload removed the cluster while this listener's socket was still open
     log::warn("conn {} from {}: listener {} routes to virtual cluster {}, which is no longer configured; closing",
               id_, client_address_, listener_->config.name, routing.virtual_cluster);
@@ -203,8 +203,8 @@ bool Connection::route_by_port(std::optional<std::int32_t> port_node_id) {
     target_.role = sni::Bootstrap{};
     target_label_ = "bootstrap";
   }
-  cluster_ = server_.cluster(*index);
-  cluster_stats_ = &server_.stats().cluster(cluster_->settings->config.name);
+  cluster_ = worker_.cluster(*index);
+  cluster_stats_ = &worker_.stats().cluster(cluster_->settings->config.name);
   cluster_stats_->connections_active++;
   return true;
 }
@@ -222,7 +222,7 @@ bool Connection::port_routed() const { return listener_->config.port_routing.has
 
 void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(handle->data);
-  *buf = uv_buf_init(self->server_.buffers().socket_read.get(), LoopBuffers::kSize);
+  *buf = uv_buf_init(self->worker_.buffers().socket_read.get(), LoopBuffers::kSize);
 }
 
 // ---------------------------------------------------------------- client side
@@ -354,7 +354,7 @@ void Connection::handle_hello() {
     return;
   }
   sni_ = std::get<sni::Found>(result).name;
-  snapshot_ = server_.snapshot();
+  snapshot_ = worker_.snapshot();
   target_ = snapshot_->mapper.identify(sni_);
   if (std::holds_alternative<sni::NotRecognised>(target_.role)) {
     listener_stats_->sni_unrecognized++;
@@ -366,9 +366,9 @@ void Connection::handle_hello() {
   } else {
     target_label_ = "bootstrap";
   }
-  cluster_ = server_.cluster(target_.cluster);
+  cluster_ = worker_.cluster(target_.cluster);
   const ClusterSettings& cluster = *cluster_->settings;
-  cluster_stats_ = &server_.stats().cluster(cluster.config.name);
+  cluster_stats_ = &worker_.stats().cluster(cluster.config.name);
   cluster_stats_->connections_active++;
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
              target_label_);
@@ -456,7 +456,7 @@ void Connection::hold_unread_ciphertext() {
 // sent before this one's are added.
 void Connection::write_ciphertext(const char* data, std::size_t len) {
   if (state_ == State::closed) return;
-  LoopBuffers& buffers = server_.buffers();
+  LoopBuffers& buffers = worker_.buffers();
   if (buffers.ciphertext_owner != this && buffers.ciphertext_owner != nullptr) {
     buffers.ciphertext_owner->flush_tls_output();
   }
@@ -497,7 +497,7 @@ void Connection::drive_handshake() {
 // Decrypts every record received into one buffer and forwards it with one
 // write per socket read (or per full buffer), not one per TLS record.
 void Connection::read_plaintext() {
-  char* buffer = server_.buffers().plaintext.get();
+  char* buffer = worker_.buffers().plaintext.get();
   std::size_t used = 0;
   const auto forward = [&] {
     if (used > 0) forward_client_plaintext(reinterpret_cast<const std::uint8_t*>(buffer), used);
@@ -555,7 +555,7 @@ void Connection::forward_client_plaintext(const std::uint8_t* bytes, std::size_t
 }
 
 void Connection::flush_tls_output() {
-  LoopBuffers& buffers = server_.buffers();
+  LoopBuffers& buffers = worker_.buffers();
   if (buffers.ciphertext_owner != this) return;
   const std::size_t gathered = buffers.release_ciphertext();
   write_to(Side::client, buffers.ciphertext.get(), gathered);
@@ -593,7 +593,7 @@ void Connection::locate_upstream() {
   log::info("conn {}: broker {} of {} not known yet; asking the backend", id_, node_id,
             cluster.settings->config.name);
   cluster_stats_->discovery_requests++;
-  cluster.discovery->refresh([server = &server_, id = id_, node_id, runtime = cluster_](
+  cluster.discovery->refresh([server = &worker_, id = id_, node_id, runtime = cluster_](
                                  bool ok, const std::string& detail) {
     if (ok) {
       runtime->health.answered();
@@ -627,13 +627,13 @@ void Connection::connect_upstream(const HostPort& target) {
     connect_to(*address);
     return;
   }
-  if (auto address = server_.resolve_cache().find(target, uv_now(server_.loop()))) {
+  if (auto address = worker_.resolve_cache().find(target, uv_now(worker_.loop()))) {
     upstream_address_cached_ = true;
     connect_to(*address);
     return;
   }
-  resolve(server_.loop(), target,
-          [server = &server_, id = id_, target](int status, std::vector<sockaddr_storage> addresses) {
+  resolve(worker_.loop(), target,
+          [server = &worker_, id = id_, target](int status, std::vector<sockaddr_storage> addresses) {
             Connection* self = server->find_connection(id);
             if (self == nullptr || self->state_ == State::closed || self->state_ == State::flushing) return;
             if (status != 0) {
@@ -648,10 +648,10 @@ void Connection::connect_upstream(const HostPort& target) {
 void Connection::connect_to(const sockaddr_storage& address) {
   upstream_state_ = Upstream::connecting;
   upstream_ = new uv_tcp_t{};
-  uv_tcp_init(server_.loop(), upstream_);
+  uv_tcp_init(worker_.loop(), upstream_);
   upstream_->data = this;
   open_handles_++;
-  auto* request = new ConnectRequest{{}, &server_, id_, upstream_};
+  auto* request = new ConnectRequest{{}, &worker_, id_, upstream_};
   connect_started_ns_ = uv_hrtime();
   request->req.data = request;
   const int rc = uv_tcp_connect(&request->req, upstream_, reinterpret_cast<const sockaddr*>(&address),
@@ -669,7 +669,7 @@ void Connection::connect_to(const sockaddr_storage& address) {
   uv_timer_start(
       &connect_timer_,
       [](uv_timer_t* timer) { static_cast<Connection*>(timer->data)->upstream_failed("connect timed out"); },
-      server_.config().limits.upstream_connect_timeout_ms, 0);
+      worker_.config().limits.upstream_connect_timeout_ms, 0);
 }
 
 void Connection::on_upstream_connected(int status) {
@@ -735,7 +735,7 @@ void Connection::upstream_failed(const std::string& why, DisconnectCause cause) 
   const VirtualClusterConfig& cluster = cluster_->settings->config;
   log::warn("conn {} ({} {}): cannot connect to {}: {}", id_, cluster.name, target_label_,
             upstream_target_.to_string(), why);
-  if (upstream_address_cached_) server_.resolve_cache().forget(upstream_target_);
+  if (upstream_address_cached_) worker_.resolve_cache().forget(upstream_target_);
   cluster_stats_->upstream_connect_failures++;
   if (upstream_ != nullptr) {
     close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
@@ -789,7 +789,7 @@ void Connection::handle_upstream_bytes(const char* data, std::size_t len) {
     upstream_ready();
     if (state_ == State::closed || state_ == State::flushing) return;
   }
-  char* buffer = server_.buffers().upstream_plaintext.get();
+  char* buffer = worker_.buffers().upstream_plaintext.get();
   while (state_ != State::closed && state_ != State::flushing && upstream_tls_) {
     std::size_t n = 0;
     std::string error;
@@ -835,7 +835,7 @@ void Connection::upstream_tls_refused(const std::string& error) {
 
 void Connection::flush_upstream_tls_output() {
   if (!upstream_tls_ || upstream_ == nullptr) return;
-  LoopBuffers& buffers = server_.buffers();
+  LoopBuffers& buffers = worker_.buffers();
   if (buffers.ciphertext_owner != nullptr) buffers.ciphertext_owner->flush_tls_output();  // frees the buffer
   if (state_ == State::closed) return;
   char* buffer = buffers.ciphertext.get();
@@ -903,8 +903,8 @@ void Connection::process_upstream_plaintext(const char* data, std::size_t len) {
 
 void Connection::take_exchange() {
   if (exchange_) return;
-  const Limits& limits = server_.config().limits;
-  auto& spare = server_.buffers().spare_in_flight;
+  const Limits& limits = worker_.config().limits;
+  auto& spare = worker_.buffers().spare_in_flight;
   if (spare.empty()) {
     exchange_ = std::make_unique<InFlightState>(limits.max_frame_bytes, static_cast<kafka::AddressMap&>(*this),
                                                 limits.fetch_buffer_bytes);
@@ -924,7 +924,7 @@ void Connection::release_idle_state() {
   if (exchange_->responses.stats().responses != responses_expected_) return;  // a response is still streaming
   responses_expected_ = 0;
   std::unique_ptr<InFlightState> state = std::move(exchange_);
-  auto& spare = server_.buffers().spare_in_flight;
+  auto& spare = worker_.buffers().spare_in_flight;
   if (spare.size() >= LoopBuffers::kMaxSpareInFlight) return;  // freed here
   state->timings.clear();
   state->timings_head = 0;
@@ -1021,7 +1021,7 @@ void Connection::on_write_done(uv_write_t* req, int status) {
 // below half of it.
 void Connection::update_flow_control() {
   if (state_ == State::closed || state_ == State::flushing) return;
-  const std::size_t high = server_.config().limits.high_watermark_bytes;
+  const std::size_t high = worker_.config().limits.high_watermark_bytes;
   const std::size_t low = high / 2;
   const std::size_t toward_upstream = queued_to_upstream_;
   if (!client_reads_paused_ && toward_upstream > high) {
@@ -1147,7 +1147,7 @@ void Connection::close(DisconnectCause cause) {
   record.duration_ms = static_cast<std::uint64_t>(elapsed);
   record.cause = label(cause_);
   log::access(record);
-  LoopBuffers& buffers = server_.buffers();
+  LoopBuffers& buffers = worker_.buffers();
   if (buffers.ciphertext_owner == this) buffers.release_ciphertext();  // records for a closed socket: dropped
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (upstream_ != nullptr) close_handle(reinterpret_cast<uv_handle_t*>(upstream_));
@@ -1166,7 +1166,7 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
                               handle != reinterpret_cast<uv_handle_t*>(&self->connect_timer_);
   if (owned_upstream) delete reinterpret_cast<uv_tcp_t*>(handle);
   if (--self->open_handles_ == 0 && self->state_ == State::closed) {
-    self->server_.release_connection(self->id_);  // destroys *self
+    self->worker_.release_connection(self->id_);  // destroys *self
   }
 }
 
@@ -1202,7 +1202,7 @@ void Connection::count_responses(std::uint64_t responses_before, std::uint64_t r
                "(limits.fetch_buffer_bytes {}); the client refreshes Metadata instead",
                id_, kafka::api_name(exchange.responses.current_request().api_key),
                exchange.responses.current_request().api_version,
-               server_.config().limits.fetch_buffer_bytes);
+               worker_.config().limits.fetch_buffer_bytes);
     stats.node_endpoints_removed += codec.node_endpoints_stripped - stripped_before;
   }
   stats.responses_rewritten += codec.rewritten - rewritten_before;
@@ -1243,7 +1243,7 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
     if (!out_of_range_node_) out_of_range_node_ = node_id;
     return Advertised{routing->advertised_host, 0};
   }
-  LoopBuffers& buffers = server_.buffers();
+  LoopBuffers& buffers = worker_.buffers();
   const LoopBuffers::AdvertisedKey key{snapshot_->generation, target_.cluster, node_id};
   if (buffers.advertised_key != key) {
     snapshot_->mapper.broker_host_into(buffers.advertised_host, target_.cluster, node_id);
@@ -1255,7 +1255,7 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
 void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,
                                        std::string_view real_host, std::int32_t real_port,
                                        const Advertised& advertised) {
-  cluster_->registry.learn(node_id, real_host, real_port, LearnedFrom{api_key, api_version}, uv_now(server_.loop()));
+  cluster_->registry.learn(node_id, real_host, real_port, LearnedFrom{api_key, api_version}, uv_now(worker_.loop()));
   cluster_stats_->apis[api_slot(api_key)].endpoints_rewritten++;
   if (!log::enabled(LogLevel::debug)) return;  // keep the per-endpoint path free of formatting
   log::debug("rewrote {} v{} for {}: broker {} {}:{} -> {}:{}", api_name(api_key), api_version,

@@ -21,7 +21,7 @@
 // kedge), never like a broker that accepted TLS and then hung up.
 //
 // close(cause) is idempotent: it stops reads and timers, closes every handle
-// and the object is freed by Server::release_connection from the last close
+// and the object is freed by Worker::release_connection from the last close
 // callback, after libuv has run every pending write/connect callback.
 #include <openssl/ssl.h>
 #include <uv.h>
@@ -33,16 +33,16 @@
 #include <string>
 #include <vector>
 
-#include "gateway/config.h"
-#include "gateway/stats.h"
+#include "config/config.h"
+#include "admin/counters.h"
 #include "gateway/tls_bio.h"
-#include "gateway/upstream_tls.h"
+#include "upstream/tls.h"
 #include "kafka_codec/stream.h"
 #include "sni/hostname.h"
 
 namespace kedge {
 
-class Server;
+class Worker;
 struct ClusterRuntime;
 struct ListenerSettings;
 struct Snapshot;
@@ -72,7 +72,7 @@ struct InFlightState {
 
 class Connection final : private kafka::AddressMap, private CiphertextPeer {
  public:
-  Connection(Server& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id);
+  Connection(Worker& server, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -168,7 +168,7 @@ class Connection final : private kafka::AddressMap, private CiphertextPeer {
   void close_handle(uv_handle_t* handle);
   std::string describe_peer() const;
 
-  Server& server_;
+  Worker& worker_;
   const std::shared_ptr<const ListenerSettings> listener_;
   ListenerStats* const listener_stats_;  // this worker's counters for the listener (stable address)
   ClusterStats* cluster_stats_ = nullptr;  // set with cluster_ (then counted in its connections_active)

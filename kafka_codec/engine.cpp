@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kafka_codec/api.h"
 #include "kafka_codec/wire.h"
 
 namespace kedge::kafka {
@@ -307,18 +308,8 @@ bool skip_tag_buffer(std::span<const std::uint8_t> frame, std::size_t& pos, std:
 }
 
 bool response_needs_rewrite(std::int16_t api_key, std::int16_t api_version) {
-  switch (api_key) {
-    case 0: return api_version >= 10;   // Produce: NodeEndpoints tag (KIP-951)
-    case 1: return api_version >= 16;   // Fetch: NodeEndpoints tag (KIP-951)
-    case 3:                             // Metadata
-    case 10:                            // FindCoordinator
-    case 18:                            // ApiVersions (clamp)
-    case 60:                            // DescribeCluster
-    case 78:                            // ShareFetch
-    case 79: return true;               // ShareAcknowledge
-    case 55: return api_version >= 2;   // DescribeQuorum: Nodes (validated only)
-    default: return false;
-  }
+  const MessageSchema* s = schema::find_response_schema(api_key);
+  return s != nullptr && api_version >= s->walked_from;
 }
 
 void FrameRewriter::add_patch(std::span<const std::uint8_t> frame, std::size_t begin,
@@ -340,7 +331,7 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
   const schema::MessageSchema* s = schema::find_response_schema(request.api_key);
   if (s == nullptr || frame.size() < 8) return Errc::malformed_response;
   std::int16_t walk_version = request.api_version;
-  if (request.api_key == 18) {
+  if (is(request.api_key, ApiKey::api_versions)) {
     // ApiVersions is the one API a client sends before it knows the broker's
     // ranges, so it may be newer than this table (trunk v5, KIP-1242). A broker
     // that lacks it answers UNSUPPORTED_VERSION with a v0 body (KIP-511;
@@ -370,7 +361,7 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
     // that fits neither the request's layout nor v0; it carries no broker
     // address, so it is forwarded as received rather than failing the
     // connection (golden: api_versions.v3.librdkafka_mock_error35).
-    if (request.api_key == 18 && frame.size() >= 10 && wire::get_i16(frame.data() + 8) != 0) {
+    if (is(request.api_key, ApiKey::api_versions) && frame.size() >= 10 && wire::get_i16(frame.data() + 8) != 0) {
       patches_.clear();
       return Errc::ok;
     }
@@ -402,7 +393,7 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
   }
 
   // ApiVersions clamp: lower MaxVersion in place, drop removed keys.
-  if (request.api_key == 18) {
+  if (is(request.api_key, ApiKey::api_versions)) {
     std::uint32_t removed = 0;
     for (const ApiVersionEntryRef& a : walk_.api_entries) {
       const std::int16_t clamp = max_supported_version(a.api_key);
@@ -502,7 +493,7 @@ void FrameRewriter::remember(std::span<const std::uint8_t> frame, std::size_t bo
   const std::size_t walk_end = frame.size() - walk_.trailing_bytes;
   const std::size_t walked = walk_end - body_begin;
   const std::size_t rewritten = walked + out_.size() - frame.size();  // all patches lie in the walked bytes
-  if (request.api_key == 18 || !walk_.tag_sizes.empty() || walk_.trailing_bytes == 0 ||
+  if (is(request.api_key, ApiKey::api_versions) || !walk_.tag_sizes.empty() || walk_.trailing_bytes == 0 ||
       walked > kMemoMaxBytes || rewritten > kMemoMaxBytes)
     return;
   memo_.input.assign(frame.data() + body_begin, frame.data() + walk_end);

@@ -33,7 +33,7 @@ class FetchResponseStream {
   static constexpr std::int16_t kMinVersion = 16;
   static constexpr std::int16_t kMaxVersion = 18;
   static bool handles(std::int16_t api_key, std::int16_t api_version) {
-    return api_key == 1 && api_version >= kMinVersion && api_version <= kMaxVersion;
+    return is(api_key, ApiKey::fetch) && api_version >= kMinVersion && api_version <= kMaxVersion;
   }
 
   // Starts a response whose body (the bytes after the correlation id) is

@@ -12,13 +12,14 @@
 //     nullable versions with `.null_in(...)`; tagged fields with `.tagged(tag)`
 //     (their taggedVersions equal their versions in every message here).
 //  3. Mark NodeId/Host/Port of any new broker-endpoint struct with Role::node_id /
-//     host / port, then raise the clamp in clamp.cpp (max_supported_version) to
-//     the new version. The schema-derived round-trip test covers every version
+//     host / port. The ApiVersions clamp (max_supported_version) follows `valid`. The schema-derived round-trip test covers every version
 //     in `valid` automatically; add golden vectors for the new version.
 //  4. Keep request_flexible_from() in sync with `flexibleVersions` of *Request.json.
 #include "kafka_codec/schema.h"
 
 #include <array>
+
+#include "kafka_codec/api.h"
 
 namespace kedge::kafka::schema {
 namespace {
@@ -292,16 +293,24 @@ constexpr Field kDescribeQuorum[] = {
     array_of("Nodes", kQuorumNode).in(from(2)),
 };
 
+constexpr MessageSchema schema_of(ApiKey api, Versions valid, std::int16_t flexible_from,
+                                  std::span<const Field> fields, bool header_v0_always = false) {
+  return MessageSchema{key_of(api), api_name(key_of(api)), valid, flexible_from, fields, header_v0_always};
+}
+
+// walked_from: Produce and Fetch carry an address only in the KIP-951 NodeEndpoints tag (v10+ / v16+);
+// DescribeQuorum only validates its v2+ Nodes. Clamp: ApiVersions v5 (KIP-1242, trunk) carries the target
+// NodeId kedge remaps; DescribeQuorum v2 adds controller listeners kedge does not front.
 constexpr std::array kSchemas = {
-    MessageSchema{0, "Produce", range(3, 13), 9, kProduce},
-    MessageSchema{1, "Fetch", range(4, 18), 12, kFetch},
-    MessageSchema{3, "Metadata", range(0, 13), 9, kMetadata},
-    MessageSchema{10, "FindCoordinator", range(0, 6), 3, kFindCoordinator},
-    MessageSchema{18, "ApiVersions", range(0, 4), 3, kApiVersions, /*header_v0_always=*/true},
-    MessageSchema{55, "DescribeQuorum", range(0, 2), 0, kDescribeQuorum},
-    MessageSchema{60, "DescribeCluster", range(0, 2), 0, kDescribeCluster},
-    MessageSchema{78, "ShareFetch", range(1, 2), 0, kShareFetch},
-    MessageSchema{79, "ShareAcknowledge", range(1, 2), 0, kShareAcknowledge},
+    schema_of(ApiKey::produce, range(3, 13), 9, kProduce).walked_from_version(10),
+    schema_of(ApiKey::fetch, range(4, 18), 12, kFetch).walked_from_version(16),
+    schema_of(ApiKey::metadata, range(0, 13), 9, kMetadata),
+    schema_of(ApiKey::find_coordinator, range(0, 6), 3, kFindCoordinator),
+    schema_of(ApiKey::api_versions, range(0, 4), 3, kApiVersions, /*header_v0_always=*/true),
+    schema_of(ApiKey::describe_quorum, range(0, 2), 0, kDescribeQuorum).walked_from_version(2).clients_up_to(1),
+    schema_of(ApiKey::describe_cluster, range(0, 2), 0, kDescribeCluster),
+    schema_of(ApiKey::share_fetch, range(1, 2), 0, kShareFetch),
+    schema_of(ApiKey::share_acknowledge, range(1, 2), 0, kShareAcknowledge),
 };
 
 // flexibleVersions of msg/<Name>Request.json, keys 0..94 (4.3.1; keys 4-7 from 3.9.0,

@@ -82,8 +82,16 @@ struct MessageSchema {
   std::span<const Field> fields;
   // Response header v0 even in flexible versions (ApiVersions, KIP-511).
   bool header_v0_always = false;
+  // Responses from this version on are buffered and walked (response_needs_rewrite);
+  // older ones carry nothing kedge changes and stream through unwalked.
+  std::int16_t walked_from = 0;
+  // Highest version clients may negotiate (the ApiVersions clamp), when it is
+  // below valid.hi; max_supported_version() takes valid.hi otherwise.
+  std::int16_t client_max = kMaxVersion;
 
   constexpr bool flexible(std::int16_t v) const { return v >= flexible_from; }
+  constexpr MessageSchema walked_from_version(std::int16_t v) const { MessageSchema m = *this; m.walked_from = v; return m; }
+  constexpr MessageSchema clients_up_to(std::int16_t v) const { MessageSchema m = *this; m.client_max = v; return m; }
 };
 
 // Every response layout in the table, and lookup by api key (nullptr if absent).

@@ -3,29 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kafka_codec/api.h"
 #include "kafka_codec/engine.h"
 #include "kafka_codec/fetch_stream.h"
 #include "kafka_codec/schema.h"
 #include "kafka_codec/wire.h"
 
 namespace kedge::kafka {
-
-std::string_view api_name(std::int16_t api_key) {
-  switch (api_key) {
-    case 0: return "Produce";
-    case 1: return "Fetch";
-    case 3: return "Metadata";
-    case 10: return "FindCoordinator";
-    case 17: return "SaslHandshake";
-    case 18: return "ApiVersions";
-    case 36: return "SaslAuthenticate";
-    case 55: return "DescribeQuorum";
-    case 60: return "DescribeCluster";
-    case 78: return "ShareFetch";
-    case 79: return "ShareAcknowledge";
-    default: return "";
-  }
-}
 
 std::string_view to_string(Errc errc) {
   switch (errc) {
@@ -96,8 +80,8 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.correlation_id = wire::get_i32(acc_ + 4);
       ++requests_seen_;
       // KIP-43 v0: raw SASL tokens follow a successful handshake; kedge refuses it.
-      if (current_.api_key == 17 && current_.api_version == 0) return fail(Errc::sasl_v0_unsupported);
-      if (current_.api_key == 7 && current_.api_version == 0) return finish_header(inflight, true);
+      if (is(current_.api_key, ApiKey::sasl_handshake) && current_.api_version == 0) return fail(Errc::sasl_v0_unsupported);
+      if (is(current_.api_key, ApiKey::controlled_shutdown) && current_.api_version == 0) return finish_header(inflight, true);
       expect_fixed(Step::client_id_length, 2);
       return Errc::ok;
     }
@@ -478,8 +462,8 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
 
 ResponseProcessor::ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses,
                                      std::uint32_t fetch_buffer_bytes)
-    : impl_(new Impl(max_frame_size, addresses, fetch_buffer_bytes)) {}
-ResponseProcessor::~ResponseProcessor() { delete impl_; }
+    : impl_(std::make_unique<Impl>(max_frame_size, addresses, fetch_buffer_bytes)) {}
+ResponseProcessor::~ResponseProcessor() = default;
 
 void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresses,
                               std::uint32_t fetch_buffer_bytes) {

@@ -16,10 +16,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "kafka_codec/api.h"
 
 namespace kedge::kafka {
 
@@ -34,9 +37,6 @@ enum class Errc : std::uint8_t {
   sasl_v0_unsupported,    // SaslHandshake v0 (unframed tokens follow); refused
 };
 std::string_view to_string(Errc errc);
-
-// Name of the APIs kedge decodes ("Metadata", "Produce", ...); "" for any other key.
-std::string_view api_name(std::int16_t api_key);
 
 struct RequestInfo {
   std::int16_t api_key = 0;
@@ -174,7 +174,7 @@ class ResponseProcessor {
 
  private:
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Highest version of `api_key` that kedge lets a client negotiate (ApiVersions

@@ -39,7 +39,7 @@ def show(result, limit=12):
 def main():
     if os.geteuid() != 0:
         sys.exit("quickstart: run as root (it creates network namespaces)")
-    kedge_binary = os.path.join(build, "gateway", "kedge")
+    kedge_binary = os.path.join(build, "kedge")
     kclient = tool_path("kclient_rdk212")
     tls = lambda ca: ["-X", "security.protocol=SSL", "-X", f"ssl.ca.location={ca}",  # noqa: E731
                       "-X", "ssl.endpoint.identification.algorithm=https"]

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <limits>
 
+#include "common/ascii.h"
+
 namespace kedge::sni {
 namespace {
 
@@ -12,14 +14,6 @@ constexpr std::string_view kBrokerPrefix = "broker-";
 constexpr std::size_t kMaxLabelBytes = 63;   // RFC 1035 §2.3.4
 constexpr std::size_t kMaxNameBytes = 253;   // RFC 1035 §2.3.4, textual form without trailing dot
 constexpr std::size_t kMaxNodeIdDigits = 10;  // INT32_MAX = 2147483647
-
-std::string to_lower(std::string_view text) {
-  std::string lowered(text);
-  for (char& c : lowered) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lowered;
-}
 
 std::string_view strip_one_trailing_dot(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -162,8 +156,8 @@ bool any_recognised(const std::vector<ClusterNaming>& clusters,
 }  // namespace
 
 std::string HostnameMapper::add_cluster(ClusterNaming naming) {
-  naming.name = to_lower(naming.name);
-  naming.domain = to_lower(strip_one_trailing_dot(naming.domain));
+  naming.name = ascii::to_lower(naming.name);
+  naming.domain = ascii::to_lower(strip_one_trailing_dot(naming.domain));
 
   if (!is_dns_label(naming.name)) {
     return "virtual cluster name '" + naming.name +
@@ -214,7 +208,7 @@ std::string HostnameMapper::add_cluster(ClusterNaming naming) {
 }
 
 Target HostnameMapper::identify(std::string_view sni_host) const {
-  const std::string lowered = to_lower(strip_one_trailing_dot(sni_host));
+  const std::string lowered = ascii::to_lower(strip_one_trailing_dot(sni_host));
   if (lowered.size() > kMaxNameBytes) return {};
   return identify_in(clusters_, lowered);
 }

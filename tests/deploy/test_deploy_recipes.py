@@ -9,8 +9,10 @@
   systemd    `systemd-analyze verify` passes with no output on a copy of deploy/systemd/kedge.service whose
              /usr/local/bin/kedge is replaced by the built binary (verify requires ExecStart to exist).
   haproxy    `haproxy -c -f deploy/loadbalancer/haproxy.cfg` passes; every server line sends PROXY v2.
+  container  deploy/container/Dockerfile copies every source folder the top-level CMakeLists.txt adds (no
+             Docker engine runs here, so the build itself is not tried) and copies out build/kedge.
 
-Usage: test_deploy_recipes.py kustomize|systemd|haproxy REPO_ROOT KEDGE_BINARY
+Usage: test_deploy_recipes.py kustomize|systemd|haproxy|container REPO_ROOT KEDGE_BINARY
 """
 import json
 import os
@@ -119,9 +121,27 @@ def haproxy(root, kedge):
     return failures
 
 
+def container(root, kedge):
+    with open(os.path.join(root, "CMakeLists.txt")) as f:
+        cmake = f.read()
+    # Folders added unconditionally; bench/ and tests/ sit behind options the Dockerfile turns off.
+    unconditional = cmake.split("if(KEDGE_BUILD_BENCH)")[0]
+    folders = re.findall(r"^add_subdirectory\((\w+)\)", unconditional, re.M)
+    with open(os.path.join(root, "deploy", "container", "Dockerfile")) as f:
+        dockerfile = f.read()
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", dockerfile, re.M))
+    failures = check(folders and set(folders) <= copied, "Dockerfile copies every source folder CMakeLists.txt adds",
+                     f"missing {sorted(set(folders) - copied)}")
+    failures += check("-DKEDGE_BUILD_TESTS=OFF" in dockerfile and "-DKEDGE_BUILD_BENCH=OFF" in dockerfile,
+                      "Dockerfile builds without tests and benchmarks")
+    failures += check("/src/build/kedge " in dockerfile, "the runtime stage copies build/kedge")
+    return failures
+
+
 def main():
     mode, root, kedge = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
-    failures = {"kustomize": kustomize, "systemd": systemd, "haproxy": haproxy}[mode](root, kedge)
+    failures = {"kustomize": kustomize, "systemd": systemd, "haproxy": haproxy,
+                "container": container}[mode](root, kedge)
     print("ok" if failures == 0 else f"{failures} failed", flush=True)
     return 0 if failures == 0 else 1
 

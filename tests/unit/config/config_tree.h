@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/config.h"
+#include "config/config.h"
 #include "temp_dir.h"
 
 namespace kedge::config_testing {

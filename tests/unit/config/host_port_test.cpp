@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "gateway/config.h"
+#include "config/config.h"
 
 using kedge::HostPort;
 using kedge::parse_host_port;

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/config.h"
+#include "config/config.h"
 #include "config_tree.h"
 
 namespace fs = std::filesystem;

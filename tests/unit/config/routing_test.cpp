@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/config.h"
+#include "config/config.h"
 #include "config_tree.h"
 
 namespace fs = std::filesystem;

@@ -1,0 +1,211 @@
+#pragma once
+// Gateway counters, named once (style practice 20): the X-macros generate the
+// enums and the label values that gateway/metrics.cpp exposes. Touched only on
+// the loop thread, as plain integers in arrays indexed by listener, virtual
+// cluster and API key: no maps, no formatting on the data path. One LoopStats
+// per event loop; `merge` sums them when worker loops arrive.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kafka_codec/api.h"
+
+namespace kedge {
+
+// Why a connection pair ended. Feeds the access log and the counters.
+#define KEDGE_DISCONNECT_CAUSES(X)                                              \
+  X(client_closed, "client closed the connection")                              \
+  X(upstream_closed, "broker closed the connection")                            \
+  X(client_error, "client socket error")                                        \
+  X(upstream_error, "broker socket error")                                      \
+  X(hello_timeout, "no complete TLS ClientHello/handshake before the deadline") \
+  X(not_tls, "first bytes are not a TLS handshake")                             \
+  X(malformed_hello, "malformed TLS ClientHello")                               \
+  X(no_sni, "TLS ClientHello without server_name")                              \
+  X(unknown_sni, "server_name matches no virtual cluster")                      \
+  X(tls_handshake_failed, "TLS handshake failed")                               \
+  X(unknown_broker, "broker id not known to the backend")                       \
+  X(upstream_connect_failed, "could not connect to the backend")                \
+  X(upstream_tls_failed, "TLS handshake with the backend failed")               \
+  X(node_id_out_of_range, "broker id outside the listener's port pool")         \
+  X(frame_error, "Kafka framing or protocol error")                             \
+  X(config_changed, "a reload removed or changed its virtual cluster or listener") \
+  X(proxy_header_missing, "listener requires a PROXY header, none was sent")    \
+  X(proxy_header_malformed, "malformed PROXY protocol header")                  \
+  X(shutdown, "kedge is shutting down")
+
+enum class DisconnectCause : std::uint8_t {
+#define KEDGE_X(name, text) name,
+  KEDGE_DISCONNECT_CAUSES(KEDGE_X)
+#undef KEDGE_X
+};
+inline constexpr std::size_t kDisconnectCauseCount = 0
+#define KEDGE_X(name, text) +1
+    KEDGE_DISCONNECT_CAUSES(KEDGE_X)
+#undef KEDGE_X
+    ;
+
+constexpr std::string_view label(DisconnectCause cause) {
+  switch (cause) {
+#define KEDGE_X(name, text) case DisconnectCause::name: return #name;
+    KEDGE_DISCONNECT_CAUSES(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "unknown";
+}
+constexpr std::string_view describe(DisconnectCause cause) {
+  switch (cause) {
+#define KEDGE_X(name, text) case DisconnectCause::name: return text;
+    KEDGE_DISCONNECT_CAUSES(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "unknown";
+}
+
+// Why a TLS handshake failed (OpenSSL's first error, classified).
+#define KEDGE_TLS_FAILURE_REASONS(X)                                 \
+  X(no_shared_cipher, "no cipher suite in common")                   \
+  X(unsupported_protocol, "TLS version not offered or not allowed")  \
+  X(peer_alert, "the client sent an alert (e.g. unknown CA)")        \
+  X(timeout, "handshake not finished before the deadline")           \
+  X(other, "any other handshake error")
+
+enum class TlsFailure : std::uint8_t {
+#define KEDGE_X(name, text) name,
+  KEDGE_TLS_FAILURE_REASONS(KEDGE_X)
+#undef KEDGE_X
+};
+inline constexpr std::size_t kTlsFailureCount = 0
+#define KEDGE_X(name, text) +1
+    KEDGE_TLS_FAILURE_REASONS(KEDGE_X)
+#undef KEDGE_X
+    ;
+constexpr std::string_view label(TlsFailure reason) {
+  switch (reason) {
+#define KEDGE_X(name, text) case TlsFailure::name: return #name;
+    KEDGE_TLS_FAILURE_REASONS(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "unknown";
+}
+
+// What the first bytes of a connection on a PROXY-protocol listener were.
+#define KEDGE_PROXY_OUTCOMES(X) X(v1) X(v2) X(absent) X(malformed)
+enum class ProxyOutcome : std::uint8_t {
+#define KEDGE_X(name) name,
+  KEDGE_PROXY_OUTCOMES(KEDGE_X)
+#undef KEDGE_X
+};
+inline constexpr std::size_t kProxyOutcomeCount = 4;
+constexpr std::string_view label(ProxyOutcome outcome) {
+  switch (outcome) {
+#define KEDGE_X(name) case ProxyOutcome::name: return #name;
+    KEDGE_PROXY_OUTCOMES(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "unknown";
+}
+
+// Every Kafka API key of kafka_codec/api.h gets its own slot; any other key
+// (a newer broker's) shares the last slot, "other".
+inline constexpr std::size_t kApiSlots = kafka::kApiKeyCount + 1;
+inline constexpr std::size_t kOtherApiSlot = kApiSlots - 1;
+constexpr std::size_t api_slot(std::int16_t api_key) {
+  return api_key >= 0 && static_cast<std::size_t>(api_key) < kOtherApiSlot ? static_cast<std::size_t>(api_key)
+                                                                            : kOtherApiSlot;
+}
+constexpr std::string_view api_label(std::size_t slot) {
+  return slot < kOtherApiSlot ? kafka::api_name(static_cast<std::int16_t>(slot)) : std::string_view("other");
+}
+
+// A Prometheus histogram with fixed upper bounds in microseconds:
+// 0.5 ms .. 10 s. Counts are per bucket (not cumulative); exposition sums them.
+inline constexpr std::array<std::uint64_t, 14> kLatencyBoundsUs = {
+    500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
+    1'000'000, 2'500'000, 5'000'000, 10'000'000};
+struct Histogram {
+  std::array<std::uint64_t, kLatencyBoundsUs.size() + 1> buckets{};  // last: above every bound (+Inf)
+  std::uint64_t count = 0;
+  std::uint64_t sum_us = 0;
+  void observe(std::uint64_t micros) {
+    std::size_t i = 0;
+    while (i < kLatencyBoundsUs.size() && micros > kLatencyBoundsUs[i]) ++i;
+    ++buckets[i];
+    ++count;
+    sum_us += micros;
+  }
+  void merge(const Histogram& other) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += other.buckets[i];
+    count += other.count;
+    sum_us += other.sum_us;
+  }
+};
+
+struct ListenerStats {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_active = 0;
+  std::array<std::uint64_t, kDisconnectCauseCount> closed_by_cause{};
+  std::array<std::uint64_t, kTlsFailureCount> tls_handshake_failures{};
+  std::uint64_t sni_missing = 0;       // ClientHello without server_name
+  std::uint64_t sni_unrecognized = 0;  // server_name matches no virtual cluster
+  std::array<std::uint64_t, kProxyOutcomeCount> proxy_headers{};
+};
+
+struct ApiStats {
+  std::uint64_t requests = 0;            // every request, acks=0 Produce included
+  std::uint64_t responses = 0;           // responses forwarded to the client
+  std::uint64_t endpoints_rewritten = 0; // broker endpoints rewritten in its responses
+  Histogram latency;                     // request header read -> response handed to TLS
+};
+
+struct ClusterStats {
+  std::uint64_t connections_active = 0;  // routed to this virtual cluster, not yet closed
+  std::uint64_t bytes_from_clients = 0;  // plaintext Kafka bytes
+  std::uint64_t bytes_to_clients = 0;
+  std::uint64_t responses_rewritten = 0;  // responses whose bytes changed (any API)
+  // Streamed Fetch responses whose NodeEndpoints kedge removed because kedge's
+  // names did not fit the announced size (clients fall back to Metadata).
+  std::uint64_t node_endpoints_removed = 0;
+  std::uint64_t upstream_connects = 0;
+  std::uint64_t upstream_connect_failures = 0;
+  Histogram upstream_connect_latency;
+  std::uint64_t request_frame_errors = 0;
+  std::uint64_t response_frame_errors = 0;
+  std::uint64_t discovery_requests = 0;
+  std::array<ApiStats, kApiSlots> apis{};
+};
+
+struct LoopStats {
+  std::vector<ListenerStats> listeners;  // by listener index
+  std::vector<ClusterStats> clusters;    // by virtual cluster index
+  std::uint64_t reloads_succeeded = 0;   // set by the Supervisor (reloads are process-wide, not per loop)
+  std::uint64_t reloads_failed = 0;
+
+  LoopStats() = default;
+  LoopStats(std::size_t listener_count, std::size_t cluster_count)
+      : listeners(listener_count), clusters(cluster_count) {}
+  // Adds `other` (another loop's counters for the same configuration).
+  void merge(const LoopStats& other);
+};
+
+// One worker loop's counters, keyed by listener / virtual cluster name so they
+// survive reloads that add, remove or reorder entries. std::map nodes never
+// move, so connections keep plain pointers to their listener's and cluster's
+// counters. Written only on the worker's loop thread; read by collect() on
+// that same thread (the admin API asks each worker for a copy).
+struct WorkerStats {
+  std::map<std::string, ListenerStats, std::less<>> listeners;
+  std::map<std::string, ClusterStats, std::less<>> clusters;
+  ListenerStats& listener(const std::string& name) { return listeners[name]; }
+  ClusterStats& cluster(const std::string& name) { return clusters[name]; }
+  // The counters of the named listeners and clusters, in that order (zeros
+  // for names this loop has not counted anything for yet).
+  LoopStats aligned(const std::vector<std::string>& listener_names,
+                    const std::vector<std::string>& cluster_names) const;
+};
+
+}  // namespace kedge

@@ -1,0 +1,799 @@
+// `kedge check` (see check.h).
+#include "cli/doctor.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "upstream/sasl_client.h"
+#include "sni/hostname.h"
+
+namespace kedge::check {
+namespace {
+
+using nlohmann::json;
+
+std::string cluster_path(std::size_t index) { return fmt::format("virtual_clusters[{}]", index); }
+
+// ---------------------------------------------------------------------------
+// Blocking sockets with deadlines.
+
+class Socket {
+ public:
+  Socket() = default;
+  explicit Socket(int fd) : fd_(fd) {}
+  ~Socket() { if (fd_ >= 0) ::close(fd_); }
+  Socket(Socket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Socket& operator=(Socket&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string numeric_host(const sockaddr* address, socklen_t length) {
+  char host[NI_MAXHOST];
+  if (getnameinfo(address, length, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) return "?";
+  return host;
+}
+
+// Resolves host (any family); returns the numeric addresses or sets error.
+std::vector<std::string> resolve(const std::string& host, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &result);
+  std::vector<std::string> addresses;
+  if (rc != 0) {
+    error = gai_strerror(rc);
+    return addresses;
+  }
+  for (addrinfo* entry = result; entry != nullptr; entry = entry->ai_next) {
+    std::string text = numeric_host(entry->ai_addr, entry->ai_addrlen);
+    if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) addresses.push_back(text);
+  }
+  freeaddrinfo(result);
+  return addresses;
+}
+
+// Connects to host:port within timeout_ms per address tried; the returned
+// socket is blocking with SO_RCVTIMEO/SO_SNDTIMEO = timeout_ms.
+std::optional<Socket> connect_with_timeout(const std::string& host, std::uint16_t port, std::uint32_t timeout_ms,
+                                           std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &result); rc != 0) {
+    error = fmt::format("cannot resolve {}: {}", host, gai_strerror(rc));
+    return std::nullopt;
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(result, freeaddrinfo);
+  error.clear();
+  for (addrinfo* entry = result; entry != nullptr; entry = entry->ai_next) {
+    Socket socket(::socket(entry->ai_family, entry->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, entry->ai_protocol));
+    if (socket.fd() < 0) {
+      error = std::strerror(errno);
+      continue;
+    }
+    const std::string where = numeric_host(entry->ai_addr, entry->ai_addrlen);
+    int rc = ::connect(socket.fd(), entry->ai_addr, entry->ai_addrlen);
+    if (rc != 0 && errno != EINPROGRESS) {
+      error = fmt::format("{} ({})", std::strerror(errno), where);
+      continue;
+    }
+    if (rc != 0) {
+      pollfd waiter{socket.fd(), POLLOUT, 0};
+      rc = ::poll(&waiter, 1, static_cast<int>(timeout_ms));
+      if (rc == 0) {
+        error = fmt::format("no answer within {} ms ({}; a firewall dropping packets?)", timeout_ms, where);
+        continue;
+      }
+      int so_error = 0;
+      socklen_t length = sizeof so_error;
+      getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &so_error, &length);
+      if (rc < 0 || so_error != 0) {
+        error = fmt::format("{} ({})", std::strerror(rc < 0 ? errno : so_error), where);
+        continue;
+      }
+    }
+    const int flags = fcntl(socket.fd(), F_GETFL);
+    fcntl(socket.fd(), F_SETFL, flags & ~O_NONBLOCK);
+    timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
+    setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(socket.fd(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return socket;
+  }
+  if (error.empty()) error = "no address to connect to";
+  return std::nullopt;
+}
+
+bool read_exactly(int fd, std::uint8_t* out, std::size_t size, std::string& error) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::recv(fd, out + done, size - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = (errno == EAGAIN || errno == EWOULDBLOCK) ? "no Metadata response within the timeout (is this a Kafka "
+                                                          "listener without TLS/SASL?)"
+                                                        : std::strerror(errno);
+      return false;
+    }
+    if (n == 0) {
+      error = "connection closed before a complete Metadata response (a TLS or SASL-only listener?)";
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool write_all(int fd, const std::vector<std::uint8_t>& bytes, std::string& error) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// One response frame, its size bounded before allocating.
+bool read_frame(int fd, std::uint32_t max_frame_bytes, std::vector<std::uint8_t>& frame, std::string& error) {
+  frame.assign(4, 0);
+  if (!read_exactly(fd, frame.data(), 4, error)) return false;
+  const std::uint32_t size = (std::uint32_t{frame[0]} << 24) | (std::uint32_t{frame[1]} << 16) |
+                             (std::uint32_t{frame[2]} << 8) | frame[3];
+  if (size < 4 || size > max_frame_bytes) {
+    error = fmt::format("answer is not a Kafka response (frame size {}); is this a TLS listener or not Kafka?", size);
+    return false;
+  }
+  frame.resize(4 + size);
+  return read_exactly(fd, frame.data() + 4, size, error);
+}
+
+// backend.discovery.sasl over the blocking socket: the same SaslExchange as kedge's discovery.
+bool authenticate(int fd, const SaslCredentials& credentials, std::int32_t first_correlation_id,
+                  std::uint32_t max_frame_bytes, std::string& error) {
+  sasl::SaslExchange exchange(credentials, "kedge-check", first_correlation_id);
+  std::vector<std::uint8_t> request = exchange.start();
+  std::vector<std::uint8_t> response;
+  for (;;) {
+    if (!write_all(fd, request, error) || !read_frame(fd, max_frame_bytes, response, error)) {
+      error = "during SASL authentication: " + error;
+      return false;
+    }
+    sasl::SaslExchange::Step step = exchange.on_response(response);
+    switch (step.kind) {
+      case sasl::SaslExchange::Step::Kind::send: request = std::move(step.frame); continue;
+      case sasl::SaslExchange::Step::Kind::failed: error = std::move(step.error); return false;
+      case sasl::SaslExchange::Step::Kind::authenticated: return true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Host-name enumeration.
+
+// SNI listeners serve every virtual cluster under its own names (sni/hostname.h).
+// A port-routed listener would add its names here: `<advertised_host>` with
+// port broker_port_base + node id for its one virtual cluster, no certificate.
+void add_sni_listener_names(const Config& config, std::size_t listener_index, const sni::HostnameMapper& mapper,
+                            const KnownBrokers& brokers, std::vector<ClientName>& out) {
+  const ListenerConfig& listener = config.listeners[listener_index];
+  for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+    const VirtualClusterConfig& vc = config.virtual_clusters[c];
+    ClientName base;
+    base.port = listener.advertised_port;
+    base.listener = listener_index;
+    base.virtual_cluster = c;
+    if (vc.tls) {
+      base.certificate_path = cluster_path(c) + ".tls";
+      base.certificate = &*vc.tls;
+    } else {
+      base.certificate_path = fmt::format("listeners[{}].tls", listener_index);
+      base.certificate = &*listener.tls;  // SNI listeners always have TLS (config rule)
+    }
+    ClientName bootstrap = base;
+    bootstrap.host = mapper.bootstrap_host(c);
+    out.push_back(bootstrap);
+    if (c < brokers.size()) {
+      std::vector<std::int32_t> ids;
+      for (const auto& broker : brokers[c]) ids.push_back(broker.node_id);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      for (const std::int32_t id : ids) {
+        ClientName broker = base;
+        broker.role = ClientName::Role::broker;
+        broker.node_id = id;
+        broker.host = mapper.broker_host(c, id);
+        if (!broker.host.empty()) out.push_back(broker);
+      }
+    }
+  }
+}
+
+sni::HostnameMapper mapper_of(const Config& config) {
+  sni::HostnameMapper mapper;
+  for (const auto& vc : config.virtual_clusters) mapper.add_cluster({vc.name, vc.format, vc.domain});
+  return mapper;
+}
+
+// The domain a client name's wildcard record lives in: everything after its first label.
+std::string parent_domain(const std::string& host) {
+  const auto dot = host.find('.');
+  return dot == std::string::npos ? host : host.substr(dot + 1);
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string role_text(const ClientName& name) {
+  return name.role == ClientName::Role::bootstrap ? "bootstrap" : fmt::format("broker {}", name.node_id);
+}
+
+// ---------------------------------------------------------------------------
+// The checks. Each adds findings to the report.
+
+void probe_backends(const Config& config, const Options& options, Report& report, KnownBrokers& known) {
+  known.assign(config.virtual_clusters.size(), {});
+  for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+    const auto& vc = config.virtual_clusters[c];
+    std::vector<std::size_t> failed;
+    for (std::size_t s = 0; s < vc.backend.bootstrap_servers.size(); ++s) {
+      BackendProbe probe;
+      probe.virtual_cluster = c;
+      probe.server_index = s;
+      probe.server = vc.backend.bootstrap_servers[s];
+      probe.answered = fetch_brokers(probe.server, options.timeout_ms, config.limits.max_frame_bytes, probe.brokers,
+                                     probe.error, vc.backend.discovery_sasl ? &*vc.backend.discovery_sasl : nullptr);
+      if (probe.answered && known[c].empty()) known[c] = probe.brokers;
+      if (!probe.answered) failed.push_back(report.backends.size());
+      report.backends.push_back(std::move(probe));
+    }
+    const bool any_answered = failed.size() < vc.backend.bootstrap_servers.size();
+    for (const std::size_t index : failed) {
+      const BackendProbe& probe = report.backends[index];
+      const std::string json_path = fmt::format("{}.backend.bootstrap_servers[{}]", cluster_path(c), probe.server_index);
+      report.findings.push_back(
+          {any_answered ? Severity::warning : Severity::problem, probe.server.to_string(),
+           fmt::format("virtual cluster {}: bootstrap server {} ({}) did not answer Metadata: {}{}", vc.name,
+                       probe.server.to_string(), json_path, probe.error,
+                       any_answered ? "" : "; no bootstrap server of this cluster answered, so clients cannot "
+                                           "bootstrap and broker names are unknown"),
+           probe.error.find("SASL") != std::string::npos
+               ? fmt::format("correct {}.backend.discovery.sasl (mechanism enabled on the broker, user name, "
+                             "password file content) or the user's credentials on the broker",
+                             cluster_path(c))
+               : fmt::format("start the broker or correct {} (host:port of a PLAINTEXT/SASL_PLAINTEXT listener "
+                             "reachable from kedge's host; check firewalls and security groups)",
+                             json_path)});
+    }
+  }
+  // kedge connects to each broker's advertised address: it must be reachable from here.
+  std::set<std::pair<std::string, std::int32_t>> seen;
+  for (std::size_t c = 0; c < known.size(); ++c) {
+    for (const auto& broker : known[c]) {
+      if (!seen.insert({broker.host, broker.port}).second) continue;
+      BrokerProbe probe;
+      probe.endpoint = broker;
+      std::string error;
+      if (broker.port > 0 && broker.port <= 65535) {
+        auto socket = connect_with_timeout(broker.host, static_cast<std::uint16_t>(broker.port), options.timeout_ms,
+                                           error);
+        probe.reachable = socket.has_value();
+      } else {
+        error = fmt::format("port {} out of range", broker.port);
+      }
+      probe.error = error;
+      if (!probe.reachable) {
+        report.findings.push_back(
+            {Severity::problem, fmt::format("{}:{}", broker.host, broker.port),
+             fmt::format("virtual cluster {}: broker {} advertises {}:{}, which kedge cannot reach from here: {}; "
+                         "clients will time out or see connection errors on broker-{} names",
+                         config.virtual_clusters[c].name, broker.node_id, broker.host, broker.port, error,
+                         broker.node_id),
+             "start the broker, or set its advertised.listeners to an address kedge's host can resolve and "
+             "connect to (kedge uses the addresses the brokers advertise in Metadata)"});
+      }
+      report.brokers.push_back(std::move(probe));
+    }
+  }
+}
+
+void check_certificates(const Config& config, const Options& options, Report& report) {
+  const std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
+  const auto add = [&](std::string path, const TlsFiles& files) {
+    CertificateReport entry{std::move(path), certs::inspect_certificate(files.cert, files.key)};
+    const auto& info = entry.info;
+    const std::string& where = entry.config_path;
+    if (!info.load_error.empty()) {
+      report.findings.push_back({Severity::problem, where, fmt::format("{}: {}", where, info.load_error),
+                                 "point cert at a PEM certificate chain (leaf first) and key at its PEM private key"});
+    } else {
+      if (!info.key_matches) {
+        report.findings.push_back(
+            {Severity::problem, where,
+             fmt::format("{}: the private key {} does not belong to the certificate {} (subject {})", where,
+                         info.key_file.string(), info.cert_file.string(), info.subject),
+             fmt::format("set {}.key to the key the certificate was issued for, or reissue the certificate for "
+                         "this key",
+                         where)});
+      }
+      const double days_left = std::difftime(info.not_after, now) / 86400.0;
+      if (info.not_after <= now) {
+        report.findings.push_back(
+            {Severity::problem, where,
+             fmt::format("{}: certificate {} expired on {}; clients fail with 'certificate has expired'", where,
+                         info.cert_file.string(), certs::format_utc(info.not_after)),
+             "renew the certificate (same SANs) and restart kedge"});
+      } else if (days_left < options.expiry_warning_days) {
+        report.findings.push_back(
+            {Severity::warning, where,
+             fmt::format("{}: certificate {} expires on {} ({:.0f} days left)", where, info.cert_file.string(),
+                         certs::format_utc(info.not_after), days_left),
+             "renew it before then (same SANs) and restart kedge"});
+      }
+      if (info.not_before > now) {
+        report.findings.push_back(
+            {Severity::problem, where,
+             fmt::format("{}: certificate {} is not valid before {}", where, info.cert_file.string(),
+                         certs::format_utc(info.not_before)),
+             "check this host's clock, or wait until the certificate becomes valid"});
+      }
+    }
+    report.certificates.push_back(std::move(entry));
+  };
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    if (config.listeners[i].tls) add(fmt::format("listeners[{}].tls", i), *config.listeners[i].tls);
+  }
+  for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+    if (config.virtual_clusters[c].tls) add(cluster_path(c) + ".tls", *config.virtual_clusters[c].tls);
+  }
+
+  // Coverage: one finding per (certificate, virtual cluster) listing the names it misses.
+  std::map<std::pair<std::string, std::size_t>, std::vector<const ClientName*>> missing;
+  for (const auto& name : report.names) {
+    if (name.certificate == nullptr) continue;
+    const auto cert = std::find_if(report.certificates.begin(), report.certificates.end(),
+                                   [&](const CertificateReport& r) { return r.config_path == name.certificate_path; });
+    if (cert == report.certificates.end() || !cert->info.load_error.empty()) continue;
+    const bool covered = std::any_of(cert->info.dns_names.begin(), cert->info.dns_names.end(),
+                                     [&](const std::string& san) { return certs::dns_name_covers(san, name.host); });
+    if (!covered) missing[{name.certificate_path, name.virtual_cluster}].push_back(&name);
+  }
+  for (const auto& [key, names] : missing) {
+    // Named copies, not a structured binding: clang 14 cannot capture bindings in the lambda below.
+    const std::string& cert_path = key.first;
+    const std::size_t cluster = key.second;
+    const auto& vc = config.virtual_clusters[cluster];
+    const auto cert = std::find_if(report.certificates.begin(), report.certificates.end(),
+                                   [&](const CertificateReport& r) { return r.config_path == cert_path; });
+    std::vector<std::string> hosts;
+    for (const auto* name : names) {
+      if (std::find(hosts.begin(), hosts.end(), name->host) == hosts.end()) hosts.push_back(name->host);
+    }
+    std::string shallow_san;
+    for (const auto& san : cert->info.dns_names) {
+      if (certs::wildcard_too_shallow(san, hosts.front())) shallow_san = san;
+    }
+    const std::string sans = cert->info.dns_names.empty() ? "no DNS names" : join(cert->info.dns_names);
+    const std::string needed = "*." + parent_domain(hosts.front());
+    std::string message = fmt::format(
+        "virtual cluster {}: certificate {} ({}, SANs: {}) does not cover {}; TLS clients with hostname "
+        "verification fail with 'certificate verify failed' / 'No subject alternative DNS name matching'",
+        vc.name, cert->info.cert_file.string(), cert_path, sans, join(hosts));
+    std::string fix;
+    if (!shallow_san.empty()) {
+      message += fmt::format(" (a wildcard matches exactly one label, RFC 6125 §6.4.3: {} does not cover {})",
+                             shallow_san, hosts.front());
+      // shared_suffix keeps every name one label below the domain, which the existing wildcard covers.
+      const std::string wildcard_parent = shallow_san.substr(2);
+      const std::string example = fmt::format("broker-1-{}.{}", vc.name, wildcard_parent);
+      fix = fmt::format(
+          "set {}.hostnames to {{\"format\": \"shared_suffix\", \"domain\": \"{}\"}} so names become "
+          "bootstrap-{}.{} and {} (covered by {}), or reissue the certificate with SAN {}",
+          cluster_path(cluster), wildcard_parent, vc.name, wildcard_parent, example, shallow_san, needed);
+    } else {
+      fix = fmt::format("reissue the certificate with SAN {} (for a trial: kedge certs --config FILE --out DIR), "
+                        "or give {} its own \"tls\" with such a certificate",
+                        needed, cluster_path(cluster));
+    }
+    report.findings.push_back({Severity::problem, hosts.front(), std::move(message), std::move(fix)});
+  }
+}
+
+void check_dns(const Options& options, Report& report) {
+  if (!options.gateway_address.empty()) {
+    std::string error;
+    report.gateway_addresses = resolve(options.gateway_address, error);
+    if (report.gateway_addresses.empty()) {
+      report.findings.push_back({Severity::problem, options.gateway_address,
+                                 fmt::format("--gateway-address {} does not resolve: {}", options.gateway_address, error),
+                                 "pass the IP address (or resolvable name) clients should reach kedge at"});
+    }
+  }
+  std::vector<std::string> hosts;
+  for (const auto& name : report.names) {
+    if (std::find(hosts.begin(), hosts.end(), name.host) == hosts.end()) hosts.push_back(name.host);
+  }
+  // One finding per wildcard record, listing the names it affects.
+  std::map<std::string, std::vector<std::string>> unresolved, elsewhere;
+  std::map<std::string, std::string> first_error, first_addresses;
+  for (const auto& host : hosts) {
+    NameResolution resolution;
+    resolution.host = host;
+    if (options.resolve_names) {
+      resolution.addresses = resolve(host, resolution.error);
+      resolution.resolved = !resolution.addresses.empty();
+      const std::string record = "*." + parent_domain(host);
+      if (!resolution.resolved) {
+        unresolved[record].push_back(host);
+        first_error.emplace(record, resolution.error);
+      } else if (!report.gateway_addresses.empty()) {
+        const bool matches = std::any_of(resolution.addresses.begin(), resolution.addresses.end(), [&](const auto& a) {
+          return std::find(report.gateway_addresses.begin(), report.gateway_addresses.end(), a) !=
+                 report.gateway_addresses.end();
+        });
+        resolution.matches_gateway = matches;
+        if (!matches) {
+          elsewhere[record].push_back(host);
+          first_addresses.emplace(record, join(resolution.addresses));
+        }
+      }
+    }
+    report.resolutions.push_back(std::move(resolution));
+  }
+  const std::string target = options.gateway_address.empty() ? "<gateway-address>" : options.gateway_address;
+  for (const auto& [record, names] : unresolved) {
+    report.findings.push_back(
+        {Severity::problem, names.front(),
+         fmt::format("{} {} not resolve from this host ({}); clients print \"Failed to resolve '{}:...'\"",
+                     join(names), names.size() == 1 ? "does" : "do", first_error[record], names.front()),
+         fmt::format("add the wildcard record `{}. IN A {}` to the DNS zone every client network uses (see the zone "
+                     "snippet); if this host is not in a client network, run kedge check from one, or pass --no-dns",
+                     record, target)});
+  }
+  for (const auto& [record, names] : elsewhere) {
+    report.findings.push_back(
+        {Severity::problem, names.front(),
+         fmt::format("{} {} to {}, not to the gateway address {}{}; clients would connect elsewhere",
+                     join(names), names.size() == 1 ? "resolves" : "resolve", first_addresses[record],
+                     options.gateway_address,
+                     join(report.gateway_addresses) == options.gateway_address
+                         ? ""
+                         : " (" + join(report.gateway_addresses) + ")"),
+         fmt::format("point `{}.` at {} in the zone this host uses; look for a stale record or a more specific one "
+                     "(e.g. broker-1.<domain>) that overrides the wildcard",
+                     record, options.gateway_address)});
+  }
+}
+
+json endpoint_json(const kafka::BrokerEndpoint& broker) {
+  return {{"id", broker.node_id}, {"host", broker.host}, {"port", broker.port}};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32_t max_frame_bytes,
+                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error, const SaslCredentials* sasl) {
+  auto socket = connect_with_timeout(server.host, server.port, timeout_ms, error);
+  if (!socket) return false;
+  constexpr std::int32_t kCorrelationId = 0x6b636b31;  // "kck1"
+  if (sasl != nullptr && !authenticate(socket->fd(), *sasl, kCorrelationId + 1, max_frame_bytes, error)) return false;
+  if (!write_all(socket->fd(), kafka::encode_metadata_request(kCorrelationId, "kedge-check"), error)) return false;
+  // Bounded before allocating: a non-Kafka peer (e.g. TLS or HTTP) answers with arbitrary bytes.
+  std::vector<std::uint8_t> frame;
+  if (!read_frame(socket->fd(), max_frame_bytes, frame, error)) return false;
+  brokers.clear();
+  if (!kafka::decode_metadata_brokers(frame, kCorrelationId, brokers)) {
+    error = "malformed Metadata response";
+    return false;
+  }
+  return true;
+}
+
+// Port routing: one advertised host, the bootstrap port and broker N on
+// broker_port_base + N (docs/routing.md); ids outside the pool get no name.
+void add_port_listener_names(const Config& config, std::size_t listener_index, const KnownBrokers& brokers,
+                             std::vector<ClientName>& out) {
+  const ListenerConfig& listener = config.listeners[listener_index];
+  const PortRouting& routing = *listener.port_routing;
+  ClientName base;
+  base.host = routing.advertised_host;
+  base.listener = listener_index;
+  base.virtual_cluster = routing.cluster_index;
+  if (listener.tls) {
+    base.certificate_path = fmt::format("listeners[{}].tls", listener_index);
+    base.certificate = &*listener.tls;
+  }
+  ClientName bootstrap = base;
+  bootstrap.port = listener.bind.port;
+  out.push_back(bootstrap);
+  if (routing.cluster_index >= brokers.size()) return;
+  std::vector<std::int32_t> ids;
+  for (const auto& broker : brokers[routing.cluster_index]) ids.push_back(broker.node_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (const std::int32_t id : ids) {
+    const auto port = broker_port(routing, id);
+    if (!port) continue;
+    ClientName broker = base;
+    broker.role = ClientName::Role::broker;
+    broker.node_id = id;
+    broker.port = *port;
+    out.push_back(broker);
+  }
+}
+
+std::vector<ClientName> enumerate_client_names(const Config& config, const KnownBrokers& brokers) {
+  const sni::HostnameMapper mapper = mapper_of(config);
+  std::vector<ClientName> names;
+  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
+    if (config.listeners[l].port_routing) {
+      add_port_listener_names(config, l, brokers, names);
+    } else {
+      add_sni_listener_names(config, l, mapper, brokers, names);
+    }
+  }
+  return names;
+}
+
+std::vector<std::string> required_wildcards(const Config& config) {
+  // Both formats put every name exactly one label below the domain, so one
+  // wildcard per domain covers a virtual cluster's bootstrap and brokers.
+  std::vector<std::string> wildcards;
+  const sni::HostnameMapper mapper = mapper_of(config);
+  for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+    const std::string wildcard = "*." + parent_domain(mapper.bootstrap_host(c));
+    if (std::find(wildcards.begin(), wildcards.end(), wildcard) == wildcards.end()) wildcards.push_back(wildcard);
+  }
+  return wildcards;
+}
+
+int Report::exit_code() const {
+  const bool problems = std::any_of(findings.begin(), findings.end(),
+                                    [](const Finding& f) { return f.severity == Severity::problem; });
+  return problems ? kExitProblems : kExitOk;
+}
+
+Report run_check(const Config& config, const Options& options) {
+  Report report;
+  report.config_file = config.source.string();
+  report.options = options;
+  KnownBrokers known;
+  probe_backends(config, options, report, known);
+  report.names = enumerate_client_names(config, known);
+  report.wildcards = required_wildcards(config);
+  check_certificates(config, options, report);
+  check_dns(options, report);
+  return report;
+}
+
+std::string zone_snippet(const Report& report) {
+  std::string type = "A", value = "<gateway-address>";
+  const std::string& gateway = report.options.gateway_address;
+  if (!gateway.empty()) {
+    in6_addr v6{};
+    in_addr v4{};
+    if (inet_pton(AF_INET, gateway.c_str(), &v4) == 1) {
+      value = gateway;
+    } else if (inet_pton(AF_INET6, gateway.c_str(), &v6) == 1) {
+      type = "AAAA";
+      value = gateway;
+    } else {
+      type = "CNAME";  // e.g. a cloud load balancer's DNS name
+      value = gateway.back() == '.' ? gateway : gateway + ".";
+    }
+  }
+  std::string out = "; kedge: one wildcard record per domain, in the zone every client network resolves\n";
+  if (gateway.empty()) out += "; replace <gateway-address> with kedge's (or its load balancer's) address\n";
+  for (const auto& wildcard : report.wildcards) out += fmt::format("{}. 300 IN {} {}\n", wildcard, type, value);
+  return out;
+}
+
+std::string render_text(const Config& config, const Report& report) {
+  std::string out = fmt::format("kedge check {}\n", report.config_file);
+  out += fmt::format("configuration: valid ({} listener(s), {} virtual cluster(s))\n\n", config.listeners.size(),
+                     config.virtual_clusters.size());
+
+  out += "backends (Metadata from each bootstrap server)\n";
+  std::set<std::size_t> listed;  // clusters whose brokers are already printed
+  for (const auto& probe : report.backends) {
+    const auto& vc = config.virtual_clusters[probe.virtual_cluster];
+    if (probe.answered) {
+      out += fmt::format("  {:<12} {:<24} ok, {} broker(s)\n", vc.name, probe.server.to_string(), probe.brokers.size());
+      if (!listed.insert(probe.virtual_cluster).second) continue;
+      for (const auto& broker : probe.brokers) {
+        const auto reach = std::find_if(report.brokers.begin(), report.brokers.end(), [&](const BrokerProbe& b) {
+          return b.endpoint.host == broker.host && b.endpoint.port == broker.port;
+        });
+        const std::string state =
+            reach == report.brokers.end() ? "" : reach->reachable ? "reachable" : "UNREACHABLE: " + reach->error;
+        out += fmt::format("  {:<12}   broker {:<6} {}:{}  {}\n", "", broker.node_id, broker.host, broker.port, state);
+      }
+    } else {
+      out += fmt::format("  {:<12} {:<24} FAILED: {}\n", vc.name, probe.server.to_string(), probe.error);
+    }
+  }
+
+  out += "\nhost names clients use\n";
+  std::size_t last_listener = SIZE_MAX;
+  for (const auto& name : report.names) {
+    if (name.listener != last_listener) {
+      last_listener = name.listener;
+      const auto& listener = config.listeners[name.listener];
+      out += fmt::format("  listener {} (bind {}, advertised port {})\n", listener.name, listener.bind.to_string(),
+                         listener.advertised_port);
+    }
+    const auto resolution = std::find_if(report.resolutions.begin(), report.resolutions.end(),
+                                         [&](const NameResolution& r) { return r.host == name.host; });
+    std::string dns = "dns not checked";
+    if (resolution != report.resolutions.end() && report.options.resolve_names) {
+      dns = resolution->resolved ? "-> " + join(resolution->addresses) : "does not resolve";
+      if (resolution->matches_gateway) dns += *resolution->matches_gateway ? " (gateway)" : " (NOT the gateway)";
+    }
+    std::string cert;
+    if (name.certificate != nullptr) {
+      const auto entry = std::find_if(report.certificates.begin(), report.certificates.end(),
+                                      [&](const CertificateReport& r) { return r.config_path == name.certificate_path; });
+      const bool covered = entry != report.certificates.end() &&
+                           std::any_of(entry->info.dns_names.begin(), entry->info.dns_names.end(),
+                                       [&](const std::string& san) { return certs::dns_name_covers(san, name.host); });
+      cert = fmt::format("cert {} {}", name.certificate_path, covered ? "covers it" : "DOES NOT cover it");
+    }
+    out += fmt::format("    {:<10} {:<10} {}:{}  {}; {}\n", config.virtual_clusters[name.virtual_cluster].name,
+                       role_text(name), name.host, name.port, dns, cert);
+  }
+
+  out += "\nDNS records (BIND zone snippet)\n" + zone_snippet(report);
+  out += "\ncertificate SANs kedge needs\n";
+  for (const auto& wildcard : report.wildcards) out += "  DNS:" + wildcard + "\n";
+  out += "\ncertificates\n";
+  for (const auto& entry : report.certificates) {
+    const auto& info = entry.info;
+    if (!info.load_error.empty()) {
+      out += fmt::format("  {:<24} unreadable\n", entry.config_path);
+      continue;
+    }
+    out += fmt::format("  {:<24} {}: subject {}, SANs {}, valid until {}, key {}\n", entry.config_path,
+                       info.cert_file.string(), info.subject, join(info.dns_names), certs::format_utc(info.not_after),
+                       info.key_matches ? "matches" : "DOES NOT match");
+  }
+
+  std::size_t problems = 0, warnings = 0;
+  for (const auto& finding : report.findings) (finding.severity == Severity::problem ? problems : warnings)++;
+  if (!report.findings.empty()) {
+    out += "\nfindings\n";
+    for (const auto& finding : report.findings) {
+      out += fmt::format("  {} {}\n      fix: {}\n", finding.severity == Severity::problem ? "PROBLEM" : "WARNING",
+                         finding.message, finding.fix);
+    }
+  }
+  out += fmt::format("\nresult: {} problem(s), {} warning(s); exit {}\n", problems, warnings, report.exit_code());
+  return out;
+}
+
+json render_json(const Config& config, const Report& report) {
+  json out;
+  out["config"] = report.config_file;
+  out["exit_code"] = report.exit_code();
+  out["ok"] = report.exit_code() == kExitOk;
+  out["gateway_address"] = report.options.gateway_address.empty() ? json(nullptr) : json(report.options.gateway_address);
+  out["gateway_addresses"] = report.gateway_addresses;
+
+  json backends = json::array();
+  for (const auto& probe : report.backends) {
+    json brokers = json::array();
+    for (const auto& broker : probe.brokers) brokers.push_back(endpoint_json(broker));
+    backends.push_back({{"virtual_cluster", config.virtual_clusters[probe.virtual_cluster].name},
+                        {"server", probe.server.to_string()},
+                        {"ok", probe.answered},
+                        {"error", probe.answered ? json(nullptr) : json(probe.error)},
+                        {"brokers", brokers}});
+  }
+  out["backends"] = backends;
+
+  json brokers = json::array();
+  for (const auto& probe : report.brokers) {
+    json entry = endpoint_json(probe.endpoint);
+    entry["reachable"] = probe.reachable;
+    entry["error"] = probe.reachable ? json(nullptr) : json(probe.error);
+    brokers.push_back(entry);
+  }
+  out["broker_addresses"] = brokers;
+
+  json names = json::array();
+  for (const auto& name : report.names) {
+    json entry = {{"host", name.host},
+                  {"port", name.port},
+                  {"listener", config.listeners[name.listener].name},
+                  {"virtual_cluster", config.virtual_clusters[name.virtual_cluster].name},
+                  {"role", name.role == ClientName::Role::bootstrap ? "bootstrap" : "broker"},
+                  {"node_id", name.role == ClientName::Role::broker ? json(name.node_id) : json(nullptr)},
+                  {"certificate", name.certificate_path.empty() ? json(nullptr) : json(name.certificate_path)}};
+    const auto entry_cert = std::find_if(report.certificates.begin(), report.certificates.end(),
+                                         [&](const CertificateReport& r) { return r.config_path == name.certificate_path; });
+    entry["certificate_covers"] =
+        entry_cert == report.certificates.end()
+            ? json(nullptr)
+            : json(std::any_of(entry_cert->info.dns_names.begin(), entry_cert->info.dns_names.end(),
+                               [&](const std::string& san) { return certs::dns_name_covers(san, name.host); }));
+    const auto resolution = std::find_if(report.resolutions.begin(), report.resolutions.end(),
+                                         [&](const NameResolution& r) { return r.host == name.host; });
+    if (resolution != report.resolutions.end() && report.options.resolve_names) {
+      entry["resolves_to"] = resolution->addresses;
+      entry["resolve_error"] = resolution->resolved ? json(nullptr) : json(resolution->error);
+      entry["matches_gateway"] = resolution->matches_gateway ? json(*resolution->matches_gateway) : json(nullptr);
+    } else {
+      entry["resolves_to"] = nullptr;
+    }
+    names.push_back(entry);
+  }
+  out["names"] = names;
+
+  json records = json::array();
+  for (const auto& wildcard : report.wildcards) records.push_back(wildcard + ".");
+  out["dns"] = {{"wildcard_records", records}, {"zone_snippet", zone_snippet(report)}};
+  out["certificate_sans"] = report.wildcards;
+
+  json certificates = json::array();
+  for (const auto& entry : report.certificates) {
+    const auto& info = entry.info;
+    json item = {{"config_path", entry.config_path}, {"cert", info.cert_file.string()}, {"key", info.key_file.string()}};
+    if (!info.load_error.empty()) {
+      item["error"] = info.load_error;
+    } else {
+      item["subject"] = info.subject;
+      item["issuer"] = info.issuer;
+      item["dns_names"] = info.dns_names;
+      item["not_before"] = certs::format_utc(info.not_before);
+      item["not_after"] = certs::format_utc(info.not_after);
+      item["key_matches"] = info.key_matches;
+    }
+    certificates.push_back(item);
+  }
+  out["certificates"] = certificates;
+
+  json findings = json::array();
+  for (const auto& finding : report.findings) {
+    findings.push_back({{"severity", finding.severity == Severity::problem ? "problem" : "warning"},
+                        {"subject", finding.subject},
+                        {"message", finding.message},
+                        {"fix", finding.fix}});
+  }
+  out["findings"] = findings;
+  return out;
+}
+
+}  // namespace kedge::check

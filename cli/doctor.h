@@ -1,0 +1,148 @@
+#pragma once
+// `kedge check`: the setup doctor. From a valid configuration it works out
+// every host name a client will use, then checks, from where it runs, what
+// those names need: DNS records, certificate SANs (RFC 6125), certificate
+// expiry and key match, and reachability of every backend bootstrap server
+// and broker. Each finding states its fix. Configuration-time code: blocking
+// sockets with deadlines, no libuv loop, exceptions allowed.
+//
+// Exit codes (kExit*): 0 nothing to fix (warnings may be printed), 1 problems
+// found, 2 usage error or invalid configuration.
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "certs/inspect.h"
+#include "config/config.h"
+#include "kafka_codec/stream.h"
+
+namespace kedge::check {
+
+constexpr int kExitOk = 0;
+constexpr int kExitProblems = 1;
+constexpr int kExitUsage = 2;
+
+struct Options {
+  // The address clients must reach (kedge or the load balancer in front of
+  // it): an IP literal or a host name. Names are checked to resolve to it and
+  // it fills the zone snippet; without it the snippet has a placeholder.
+  std::string gateway_address;
+  bool resolve_names = true;              // --no-dns skips getaddrinfo of client names
+  std::uint32_t timeout_ms = 3000;        // per connect / per Metadata exchange
+  int expiry_warning_days = 30;
+  std::time_t now = 0;                    // 0: the current time
+};
+
+enum class Severity { problem, warning };
+
+// One thing to fix. `subject` names what it is about (a host name, a JSON
+// path, a server); `fix` says what to change.
+struct Finding {
+  Severity severity = Severity::problem;
+  std::string subject;
+  std::string message;
+  std::string fix;
+};
+
+// One host name (and port) a client connects to. Produced in one place,
+// enumerate_client_names(), which dispatches on the listener's kind.
+struct ClientName {
+  enum class Role { bootstrap, broker };
+  std::string host;
+  std::uint16_t port = 0;
+  std::size_t listener = 0;         // index into Config::listeners
+  std::size_t virtual_cluster = 0;  // index into Config::virtual_clusters
+  Role role = Role::bootstrap;
+  std::int32_t node_id = -1;        // brokers only
+  // TLS listeners: the JSON path of the certificate that serves this name
+  // ("virtual_clusters[1].tls" or "listeners[0].tls"); empty for plaintext.
+  std::string certificate_path;
+  const TlsFiles* certificate = nullptr;
+};
+
+// Brokers of each virtual cluster (same order as Config::virtual_clusters), as
+// read from backend Metadata; empty where no backend answered.
+using KnownBrokers = std::vector<std::vector<kafka::BrokerEndpoint>>;
+
+// Every (host, port) clients use, per listener and virtual cluster: bootstrap
+// first, then brokers in node-id order.
+std::vector<ClientName> enumerate_client_names(const Config& config, const KnownBrokers& brokers);
+
+// The DNS wildcard names (without trailing dot) that cover every client name,
+// one per domain, e.g. "*.kafka.example.com"; the same list is the set of
+// certificate SANs kedge needs (wildcards match exactly one label).
+std::vector<std::string> required_wildcards(const Config& config);
+
+struct BrokerProbe {
+  kafka::BrokerEndpoint endpoint;
+  bool reachable = false;
+  std::string error;
+};
+
+struct BackendProbe {
+  std::size_t virtual_cluster = 0;
+  std::size_t server_index = 0;
+  HostPort server;
+  bool answered = false;
+  std::string error;
+  std::vector<kafka::BrokerEndpoint> brokers;
+};
+
+struct NameResolution {
+  std::string host;
+  bool resolved = false;
+  std::string error;
+  std::vector<std::string> addresses;      // numeric, as getaddrinfo returned them
+  std::optional<bool> matches_gateway;     // set when a gateway address was given
+};
+
+struct CertificateReport {
+  std::string config_path;  // "listeners[0].tls"
+  certs::CertificateInfo info;
+};
+
+struct Report {
+  std::string config_file;
+  Options options;
+  std::vector<std::string> gateway_addresses;  // the gateway address, resolved
+  std::vector<BackendProbe> backends;
+  std::vector<BrokerProbe> brokers;            // every broker address kedge must reach (deduplicated)
+  std::vector<ClientName> names;
+  std::vector<NameResolution> resolutions;     // one per distinct host
+  std::vector<CertificateReport> certificates;
+  std::vector<std::string> wildcards;
+  std::vector<Finding> findings;
+
+  int exit_code() const;
+};
+
+// Runs every check. Does network I/O (bounded by options.timeout_ms per step).
+Report run_check(const Config& config, const Options& options);
+
+// BIND zone-file lines: one wildcard record per domain.
+std::string zone_snippet(const Report& report);
+std::string render_text(const Config& config, const Report& report);
+nlohmann::json render_json(const Config& config, const Report& report);
+
+// One Metadata exchange with a bootstrap server over a blocking socket
+// (connect and each read/write bounded by timeout_ms). Returns false and sets
+// `error` on failure. With `sasl` (backend.discovery.sasl) the connection
+// authenticates first, exactly as kedge's discovery does. Exposed for tests.
+bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32_t max_frame_bytes,
+                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error,
+                   const SaslCredentials* sasl = nullptr);
+
+}  // namespace kedge::check
+
+namespace kedge::check {
+
+// `kedge check ...` and `kedge certs ...`: `args` are the words after the
+// command. Return the process exit code (kExit*). Print to stdout/stderr.
+int check_command(const std::vector<std::string>& args);
+int certs_command(const std::vector<std::string>& args);
+
+}  // namespace kedge::check

@@ -1,0 +1,971 @@
+// Loads and validates kedge's JSON configuration (see config.h).
+//
+// Every schema error throws ConfigError whose message begins with the JSON
+// path of the offending value ("listeners[0].tls.cert: ..."), so a user can
+// find it without reading code. Errors in the JSON text itself carry
+// FILE:LINE:COLUMN instead, because there is no path yet.
+//
+// Validation is strict on purpose: unknown keys, duplicate keys and values of
+// the wrong JSON type are errors rather than silently ignored, so a typo such
+// as "advertized_port" cannot fall back to a default unnoticed.
+#include "config/config.h"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/ascii.h"
+
+namespace kedge {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr std::uint64_t kKiB = 1024;
+constexpr std::uint64_t kGiB = 1024 * 1024 * 1024;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw ConfigError(fmt::format("{}: {}", path.empty() ? "(top level)" : path, what));
+}
+
+std::string member_path(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : fmt::format("{}.{}", parent, key);
+}
+
+std::string element_path(const std::string& parent, std::size_t index) {
+  return fmt::format("{}[{}]", parent, index);
+}
+
+// A short rendering of a JSON value for messages: strings keep their quotes,
+// large objects/arrays are abbreviated.
+std::string describe(const json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  if (value.is_null()) return "null";
+  std::string text = value.dump();
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return fmt::format("{} {}", value.type_name(), text);
+}
+
+// ---------------------------------------------------------------------------
+// Duplicate-key detection. nlohmann::json keeps the last of duplicate keys
+// (RFC 8259 §4 leaves the behaviour open); a config with two "bind" keys is
+// almost certainly a mistake, so we reject it while parsing, tracking the
+// JSON path through the parser's event stream.
+
+class DuplicateKeyGuard {
+ public:
+  bool on_event(json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        frames_.push_back(Frame{false, 0, {}, {}});
+        break;
+      case json::parse_event_t::array_start:
+        frames_.push_back(Frame{true, 0, {}, {}});
+        break;
+      case json::parse_event_t::key: {
+        Frame& object = frames_.back();
+        std::string key = parsed.get<std::string>();
+        if (!object.seen_keys.insert(key).second) {
+          fail(container_path(), fmt::format("duplicate key \"{}\"", key));
+        }
+        object.key = std::move(key);
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        element_done();
+        break;
+      case json::parse_event_t::value:
+        element_done();
+        break;
+    }
+    return true;  // keep every value
+  }
+
+ private:
+  struct Frame {
+    bool is_array;
+    std::size_t index;  // arrays: index of the element being parsed
+    std::string key;    // objects: key of the member being parsed
+    std::set<std::string> seen_keys;
+  };
+
+  void element_done() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+  }
+
+  // Path of the innermost container (the one on top of the stack).
+  std::string container_path() const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+      const Frame& frame = frames_[i];
+      path = frame.is_array ? element_path(path, frame.index) : member_path(path, frame.key);
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+};
+
+json parse_json_text(const std::string& text, const fs::path& origin_file) {
+  DuplicateKeyGuard guard;
+  try {
+    return json::parse(
+        text, [&guard](int /*depth*/, json::parse_event_t event, json& parsed) {
+          return guard.on_event(event, parsed);
+        });
+  } catch (const json::parse_error& error) {
+    // error.byte is the 1-based offset of the last byte read; turn it into a
+    // line/column pair ourselves so the format does not depend on the
+    // library's message wording.
+    std::size_t line = 1, column = 1;
+    const std::size_t end = std::min<std::size_t>(error.byte == 0 ? 0 : error.byte - 1, text.size());
+    for (std::size_t i = 0; i < end; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    std::string_view reason = error.what();
+    // Strip "[json.exception.parse_error.101] parse error at line L, column C: ".
+    if (const auto pos = reason.find(": "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
+    throw ConfigError(
+        fmt::format("{}:{}:{}: invalid JSON: {}", origin_file.string(), line, column, reason));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Typed accessors. Each one names the path in its error.
+
+class ObjectReader {
+ public:
+  // `allowed` lists every key the object may contain; anything else is an error.
+  ObjectReader(const json& object, std::string path, std::initializer_list<std::string_view> allowed)
+      : object_(object), path_(std::move(path)) {
+    if (!object.is_object()) fail(path_, fmt::format("expected an object, got {}", describe(object)));
+    for (const auto& [key, value] : object.items()) {
+      bool known = false;
+      for (std::string_view candidate : allowed) known = known || candidate == key;
+      if (!known) {
+        std::string list;
+        for (std::string_view candidate : allowed) {
+          list += list.empty() ? "" : ", ";
+          list += candidate;
+        }
+        fail(member_path(path_, key), fmt::format("unknown key (allowed here: {})", list));
+      }
+    }
+  }
+
+  const std::string& path() const { return path_; }
+  std::string path_of(std::string_view key) const { return member_path(path_, key); }
+  bool has(std::string_view key) const { return object_.contains(key); }
+
+  const json& required(std::string_view key) const {
+    const auto it = object_.find(key);
+    if (it == object_.end()) fail(path_of(key), "missing (this key is required)");
+    return *it;
+  }
+
+  const json* optional(std::string_view key) const {
+    const auto it = object_.find(key);
+    return it == object_.end() ? nullptr : &*it;
+  }
+
+ private:
+  const json& object_;
+  std::string path_;
+};
+
+const std::string& expect_string(const json& value, const std::string& path) {
+  if (!value.is_string()) fail(path, fmt::format("expected a string, got {}", describe(value)));
+  return value.get_ref<const std::string&>();
+}
+
+const std::string& expect_non_empty_string(const json& value, const std::string& path) {
+  const std::string& text = expect_string(value, path);
+  if (text.empty()) fail(path, "must not be empty");
+  return text;
+}
+
+const json& expect_array(const json& value, const std::string& path) {
+  if (!value.is_array()) fail(path, fmt::format("expected an array, got {}", describe(value)));
+  return value;
+}
+
+std::uint64_t expect_integer(const json& value, const std::string& path, std::uint64_t min,
+                             std::uint64_t max) {
+  if (!value.is_number_integer()) {
+    fail(path, fmt::format("expected an integer, got {}", describe(value)));
+  }
+  if (value.is_number_unsigned()) {
+    const auto number = value.get<std::uint64_t>();
+    if (number < min || number > max) {
+      fail(path, fmt::format("{} is out of range ({}..{})", number, min, max));
+    }
+    return number;
+  }
+  const auto number = value.get<std::int64_t>();
+  if (number < 0 || static_cast<std::uint64_t>(number) < min || static_cast<std::uint64_t>(number) > max) {
+    fail(path, fmt::format("{} is out of range ({}..{})", number, min, max));
+  }
+  return static_cast<std::uint64_t>(number);
+}
+
+HostPort expect_host_port(const json& value, const std::string& path) {
+  const std::string& text = expect_string(value, path);
+  try {
+    return parse_host_port(text);
+  } catch (const std::invalid_argument& error) {
+    fail(path, error.what());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+// Resolves `text` against the config's folder and checks that the file can be
+// opened for reading. The PEM content is checked later by certs/ (this
+// library must not depend on OpenSSL).
+// False only while load_config_without_files runs (single-threaded, config time).
+bool g_require_files = true;
+
+fs::path expect_readable_file(const json& value, const std::string& path, const fs::path& base_dir) {
+  const std::string& text = expect_non_empty_string(value, path);
+  const fs::path given(text);
+  const fs::path resolved = (given.is_absolute() ? given : base_dir / given).lexically_normal();
+  if (!g_require_files) return resolved;
+  const std::string where = given.is_absolute()
+                                ? fmt::format("file \"{}\"", text)
+                                : fmt::format("file \"{}\" (resolved {})", text, resolved.string());
+  std::error_code ec;
+  const fs::file_status status = fs::status(resolved, ec);
+  if (!fs::exists(status)) fail(path, fmt::format("{} does not exist", where));
+  if (!fs::is_regular_file(status)) fail(path, fmt::format("{} is not a regular file", where));
+  std::FILE* file = std::fopen(resolved.c_str(), "rb");
+  if (file == nullptr) {
+    fail(path, fmt::format("{} cannot be read: {}", where, std::strerror(errno)));
+  }
+  std::fclose(file);
+  return resolved;
+}
+
+TlsFiles read_tls_files(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader tls(value, path, {"cert", "key"});
+  TlsFiles files;
+  files.cert = expect_readable_file(tls.required("cert"), tls.path_of("cert"), base_dir);
+  files.key = expect_readable_file(tls.required("key"), tls.path_of("key"), base_dir);
+  return files;
+}
+
+// ---------------------------------------------------------------------------
+// Sections
+
+// Listener names appear in logs and metric labels, so keep them to a simple
+// token.
+void check_listener_name(const std::string& name, const std::string& path) {
+  if (name.size() > 64) fail(path, fmt::format("\"{}\" is longer than 64 characters", name));
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) {
+      fail(path, fmt::format("\"{}\" may contain only letters, digits, '-', '_' and '.'", name));
+    }
+  }
+}
+
+// Two listeners cannot share a port if their addresses are equal or either is
+// a wildcard of the same family: Linux refuses to bind a specific address
+// while the wildcard on the same port listens.
+bool binds_overlap(const HostPort& a, const HostPort& b) {
+  if (a.port != b.port) return false;
+  // IPv6 listeners are bound IPV6_V6ONLY (server.cpp), so an IPv6 and an IPv4
+  // address never share a socket: "[::]:9092" beside "0.0.0.0:9092" is fine.
+  if ((a.host.find(':') != std::string::npos) != (b.host.find(':') != std::string::npos)) return false;
+  const auto is_wildcard = [](const std::string& host) { return host == "0.0.0.0" || host == "::"; };
+  if (is_wildcard(a.host) || is_wildcard(b.host)) return true;
+  return ascii::iequals(a.host, b.host);
+}
+
+ProxyProtocolMode read_proxy_protocol(const json& value, const std::string& path) {
+  const std::string& text = expect_string(value, path);
+  for (const auto mode : {ProxyProtocolMode::off, ProxyProtocolMode::optional, ProxyProtocolMode::required}) {
+    if (text == to_string(mode)) return mode;
+  }
+  fail(path, fmt::format("\"{}\" is not a PROXY protocol mode (expected off, optional or required)", text));
+}
+
+// listeners[].routing: {"mode": "sni"} (the default) or
+// {"mode": "port", "virtual_cluster", "advertised_host", "broker_port_base", "max_node_id"}.
+// The virtual cluster name is resolved once the clusters are read (resolve_port_routing).
+std::optional<PortRouting> read_routing(const json& value, const std::string& path, const HostPort& bind) {
+  if (!value.is_object()) fail(path, fmt::format("expected an object, got {}", describe(value)));
+  const auto mode_it = value.find("mode");
+  const std::string mode =
+      mode_it == value.end() ? std::string("sni") : expect_string(*mode_it, member_path(path, "mode"));
+  if (mode == "sni") {
+    const ObjectReader routing(value, path, {"mode"});
+    return std::nullopt;
+  }
+  if (mode != "port") {
+    fail(member_path(path, "mode"), fmt::format("\"{}\" is not a routing mode (expected \"sni\" or \"port\")", mode));
+  }
+  const ObjectReader routing(value, path,
+                             {"mode", "virtual_cluster", "advertised_host", "broker_port_base", "max_node_id"});
+  PortRouting port;
+  port.virtual_cluster =
+      expect_non_empty_string(routing.required("virtual_cluster"), routing.path_of("virtual_cluster"));
+  port.advertised_host =
+      expect_non_empty_string(routing.required("advertised_host"), routing.path_of("advertised_host"));
+  try {
+    // Reuse the host:port grammar so the advertised host is exactly what a client can dial.
+    const HostPort probe = parse_host_port(
+        (port.advertised_host.find(':') != std::string::npos ? "[" + port.advertised_host + "]"
+                                                             : port.advertised_host) + ":1");
+    port.advertised_host = probe.host;
+  } catch (const std::invalid_argument&) {
+    fail(routing.path_of("advertised_host"),
+         fmt::format("\"{}\" is not a host name or IP address", port.advertised_host));
+  }
+  port.broker_port_base = static_cast<std::uint16_t>(
+      expect_integer(routing.required("broker_port_base"), routing.path_of("broker_port_base"), 1, 65535));
+  port.max_node_id = static_cast<std::int32_t>(
+      expect_integer(routing.required("max_node_id"), routing.path_of("max_node_id"), 0, 65534));
+  const std::uint32_t last = std::uint32_t{port.broker_port_base} + static_cast<std::uint32_t>(port.max_node_id);
+  if (last > 65535) {
+    fail(routing.path(), fmt::format("broker ports {}..{} (broker_port_base + 0..max_node_id) exceed 65535",
+                                     port.broker_port_base, last));
+  }
+  if (bind.port >= port.broker_port_base && bind.port <= last) {
+    fail(routing.path(), fmt::format("broker ports {}..{} include the bootstrap port {} (bind)", port.broker_port_base,
+                                     last, bind.port));
+  }
+  return port;
+}
+
+// Every port a listener binds: the bind port and, in port mode, its broker pool.
+struct PortSpan {
+  std::uint32_t first = 0;
+  std::uint32_t last = 0;
+};
+std::vector<PortSpan> ports_of(const ListenerConfig& listener) {
+  std::vector<PortSpan> spans{{listener.bind.port, listener.bind.port}};
+  if (listener.port_routing) {
+    const PortRouting& routing = *listener.port_routing;
+    spans.push_back({routing.broker_port_base,
+                     std::uint32_t{routing.broker_port_base} + static_cast<std::uint32_t>(routing.max_node_id)});
+  }
+  return spans;
+}
+
+// Two listeners on overlapping addresses (equal, or either a wildcard) must
+// not share any port, broker pools included: kedge binds every pool port
+// eagerly, so an overlap would fail at startup anyway; here it names both.
+void check_port_pools(const std::vector<ListenerConfig>& listeners, const std::string& path) {
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      HostPort a = listeners[i].bind, b = listeners[j].bind;
+      a.port = b.port = 1;  // compare addresses only
+      if (!binds_overlap(a, b)) continue;
+      for (const PortSpan& mine : ports_of(listeners[i])) {
+        for (const PortSpan& theirs : ports_of(listeners[j])) {
+          if (mine.first <= theirs.last && theirs.first <= mine.last) {
+            const std::uint32_t clash = std::max(mine.first, theirs.first);
+            fail(element_path(path, i),
+                 fmt::format("port {} of listener \"{}\" is also used by listener \"{}\" ({}); ports in use: "
+                             "{}",
+                             clash, listeners[i].name, listeners[j].name, element_path(path, j),
+                             listeners[j].port_routing
+                                 ? fmt::format("{} (bootstrap) and {}..{} (brokers)", listeners[j].bind.port,
+                                               listeners[j].port_routing->broker_port_base,
+                                               std::uint32_t{listeners[j].port_routing->broker_port_base} +
+                                                   static_cast<std::uint32_t>(listeners[j].port_routing->max_node_id))
+                                 : fmt::format("{}", listeners[j].bind.port)));
+          }
+        }
+      }
+    }
+  }
+}
+
+std::vector<ListenerConfig> read_listeners(const json& value, const std::string& path,
+                                           const fs::path& base_dir) {
+  const json& array = expect_array(value, path);
+  if (array.empty()) fail(path, "at least one listener is required");
+  std::vector<ListenerConfig> listeners;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const ObjectReader entry(array[i], element_path(path, i),
+                             {"name", "bind", "advertised_port", "tls", "routing", "proxy_protocol"});
+    ListenerConfig listener;
+
+    listener.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
+    check_listener_name(listener.name, entry.path_of("name"));
+    for (std::size_t j = 0; j < listeners.size(); ++j) {
+      if (listeners[j].name == listener.name) {
+        fail(entry.path_of("name"),
+             fmt::format("\"{}\" is already used by {}", listener.name, element_path(path, j)));
+      }
+    }
+
+    listener.bind = expect_host_port(entry.required("bind"), entry.path_of("bind"));
+    for (std::size_t j = 0; j < listeners.size(); ++j) {
+      if (binds_overlap(listeners[j].bind, listener.bind)) {
+        fail(entry.path_of("bind"),
+             fmt::format("{} conflicts with {} of listener \"{}\" ({}.bind)", listener.bind.to_string(),
+                         listeners[j].bind.to_string(), listeners[j].name, element_path(path, j)));
+      }
+    }
+
+    listener.advertised_port = listener.bind.port;
+    if (const json* port = entry.optional("advertised_port")) {
+      listener.advertised_port =
+          static_cast<std::uint16_t>(expect_integer(*port, entry.path_of("advertised_port"), 1, 65535));
+    }
+
+    if (const json* routing = entry.optional("routing")) {
+      listener.port_routing = read_routing(*routing, entry.path_of("routing"), listener.bind);
+    }
+    if (listener.port_routing && entry.has("advertised_port")) {
+      fail(entry.path_of("advertised_port"),
+           "not used by a port-routed listener: broker N is advertised on routing.broker_port_base + N");
+    }
+    if (const json* tls = entry.optional("tls")) {
+      listener.tls = read_tls_files(*tls, entry.path_of("tls"), base_dir);
+    } else if (!listener.port_routing) {
+      // SNI routing reads the name from the TLS ClientHello: without TLS there is none.
+      fail(entry.path_of("tls"),
+           "missing (SNI routing needs TLS; a plaintext listener needs \"routing\": {\"mode\": \"port\", ...})");
+    }
+    if (const json* mode = entry.optional("proxy_protocol")) {
+      listener.proxy_protocol = read_proxy_protocol(*mode, entry.path_of("proxy_protocol"));
+    }
+    listeners.push_back(std::move(listener));
+  }
+  check_port_pools(listeners, path);
+  return listeners;
+}
+
+// A virtual-cluster name becomes a DNS label in shared_suffix host names
+// (bootstrap-<vc>.<domain>), so it follows RFC 1123 label syntax, lower case.
+// Checked here as well as in the HostnameMapper so the error names `.name`.
+void check_cluster_name(const std::string& name, const std::string& path) {
+  const auto invalid = [&](std::string_view why) {
+    fail(path, fmt::format("\"{}\" is not a valid virtual cluster name: {}", name, why));
+  };
+  if (name.size() > 63) invalid("longer than 63 characters");
+  for (const char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      invalid("use only lower-case letters, digits and '-'");
+    }
+  }
+  if (name.front() == '-' || name.back() == '-') invalid("must not start or end with '-'");
+}
+
+bool is_host_char(char c);
+
+// backend.tls: {"ca_file", "cert", "key", "server_name", "verify"}, all optional.
+UpstreamTlsConfig read_upstream_tls(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader tls(value, path, {"ca_file", "cert", "key", "server_name", "verify"});
+  UpstreamTlsConfig config;
+  if (const json* ca = tls.optional("ca_file")) {
+    config.ca_file = expect_readable_file(*ca, tls.path_of("ca_file"), base_dir);
+  }
+  if (tls.has("cert") != tls.has("key")) {
+    const std::string_view present = tls.has("cert") ? "cert" : "key";
+    const std::string_view absent = tls.has("cert") ? "key" : "cert";
+    fail(tls.path_of(absent), fmt::format("missing (a client certificate needs both cert and key; {} is set)", present));
+  }
+  if (tls.has("cert")) {
+    config.client_cert = TlsFiles{expect_readable_file(tls.required("cert"), tls.path_of("cert"), base_dir),
+                                  expect_readable_file(tls.required("key"), tls.path_of("key"), base_dir)};
+  }
+  if (const json* name = tls.optional("server_name")) {
+    const std::string& text = expect_non_empty_string(*name, tls.path_of("server_name"));
+    for (const char c : text) {
+      if (!is_host_char(c)) {
+        fail(tls.path_of("server_name"), fmt::format("\"{}\" is not a host name", text));
+      }
+    }
+    config.server_name = text;
+  }
+  if (const json* verify = tls.optional("verify")) {
+    if (!verify->is_boolean()) {
+      fail(tls.path_of("verify"), fmt::format("expected true or false, got {}", describe(*verify)));
+    }
+    config.verify = verify->get<bool>();
+  }
+  return config;
+}
+
+// backend.discovery.sasl: {"mechanism", "username", "password_file"}, all required.
+// The password is read now, so an unreadable or empty file fails load/reload
+// (and `kedge validate`) with this path; the error never quotes the content.
+SaslCredentials read_discovery_sasl(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader sasl(value, path, {"mechanism", "username", "password_file"});
+  SaslCredentials credentials;
+  const std::string& mechanism = expect_string(sasl.required("mechanism"), sasl.path_of("mechanism"));
+  bool known = false;
+  for (const SaslMechanism candidate : {SaslMechanism::plain, SaslMechanism::scram_sha_256, SaslMechanism::scram_sha_512}) {
+    if (mechanism == to_string(candidate)) {
+      credentials.mechanism = candidate;
+      known = true;
+    }
+  }
+  if (!known) {
+    fail(sasl.path_of("mechanism"),
+         fmt::format("\"{}\" is not a SASL mechanism kedge speaks (expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)",
+                     mechanism));
+  }
+  credentials.username = expect_non_empty_string(sasl.required("username"), sasl.path_of("username"));
+  for (const char c : credentials.username) {
+    // PLAIN separates fields with NUL (RFC 4616 §2); control characters are never a user name.
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      fail(sasl.path_of("username"), "contains a control character");
+    }
+  }
+  const std::string password_path = sasl.path_of("password_file");
+  credentials.password_file = expect_readable_file(sasl.required("password_file"), password_path, base_dir);
+  if (!g_require_files) return credentials;
+  std::ifstream stream(credentials.password_file, std::ios::binary);
+  std::ostringstream text;
+  if (stream) text << stream.rdbuf();
+  if (!stream || stream.bad()) {
+    fail(password_path, fmt::format("cannot read {}: {}", credentials.password_file.string(), std::strerror(errno)));
+  }
+  std::string password = text.str();
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  if (password.empty()) fail(password_path, fmt::format("password file {} is empty", credentials.password_file.string()));
+  if (password.size() > 4096) fail(password_path, "password is longer than 4096 bytes");
+  if (password.find('\0') != std::string::npos) fail(password_path, "password contains a NUL byte");
+  credentials.password = std::move(password);
+  return credentials;
+}
+
+// backend.discovery: {"mode": "metadata"} (default) or {"mode": "static", "pattern": "host-$(nodeId):port"},
+// either with an optional "sasl" object for kedge's own discovery connection.
+void read_discovery(const json& value, const std::string& path, BackendConfig& backend, const fs::path& base_dir) {
+  const ObjectReader discovery(value, path, {"mode", "pattern", "sasl"});
+  if (const json* sasl = discovery.optional("sasl")) {
+    backend.discovery_sasl = read_discovery_sasl(*sasl, discovery.path_of("sasl"), base_dir);
+  }
+  const std::string mode =
+      discovery.has("mode") ? expect_string(discovery.required("mode"), discovery.path_of("mode")) : "metadata";
+  if (mode == "metadata") {
+    if (discovery.has("pattern")) {
+      fail(discovery.path_of("pattern"), "only used with \"mode\": \"static\"");
+    }
+    backend.discovery = DiscoveryMode::metadata;
+    return;
+  }
+  if (mode != "static") {
+    fail(discovery.path_of("mode"),
+         fmt::format("\"{}\" is not a discovery mode (expected \"metadata\" or \"static\")", mode));
+  }
+  const std::string pattern_path = discovery.path_of("pattern");
+  const std::string& pattern = expect_non_empty_string(discovery.required("pattern"), pattern_path);
+  if (pattern.find(kNodeIdPlaceholder) == std::string::npos) {
+    fail(pattern_path, fmt::format("\"{}\" does not contain {}", pattern, kNodeIdPlaceholder));
+  }
+  // A test node address must parse (style practice 7: reject bad patterns at
+  // load time). Only id 0 is probed: a pattern may put the id in the port
+  // ("10.0.0.5:1910$(nodeId)"), where large ids legitimately leave 1..65535;
+  // such an id fails its connection with a log line naming the address.
+  std::string why;
+  if (!static_broker_address(pattern, 0, &why)) fail(pattern_path, fmt::format("with node id 0: {}", why));
+  backend.discovery = DiscoveryMode::static_pattern;
+  backend.pattern = pattern;
+}
+
+std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
+                                                        const fs::path& base_dir) {
+  const json& array = expect_array(value, path);
+  if (array.empty()) fail(path, "at least one virtual cluster is required");
+  std::vector<VirtualClusterConfig> clusters;
+  sni::HostnameMapper mapper;  // detects host-name collisions across clusters, in order
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const ObjectReader entry(array[i], element_path(path, i), {"name", "hostnames", "backend", "tls"});
+    VirtualClusterConfig cluster;
+
+    cluster.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
+    check_cluster_name(cluster.name, entry.path_of("name"));
+    for (std::size_t j = 0; j < clusters.size(); ++j) {
+      if (clusters[j].name == cluster.name) {
+        fail(entry.path_of("name"),
+             fmt::format("\"{}\" is already used by {}", cluster.name, element_path(path, j)));
+      }
+    }
+
+    const ObjectReader hostnames(entry.required("hostnames"), entry.path_of("hostnames"),
+                                 {"format", "domain"});
+    const std::string& format_text =
+        expect_string(hostnames.required("format"), hostnames.path_of("format"));
+    const auto format = sni::parse_hostname_format(format_text);
+    if (!format) {
+      fail(hostnames.path_of("format"),
+           fmt::format("\"{}\" is not a host-name format (expected \"{}\" or \"{}\")", format_text,
+                       sni::to_string(sni::HostnameFormat::subdomain),
+                       sni::to_string(sni::HostnameFormat::shared_suffix)));
+    }
+    cluster.format = *format;
+    cluster.domain = expect_non_empty_string(hostnames.required("domain"), hostnames.path_of("domain"));
+    if (std::string error = mapper.add_cluster({cluster.name, cluster.format, cluster.domain});
+        !error.empty()) {
+      fail(hostnames.path(), error);
+    }
+    cluster.domain = mapper.clusters().back().domain;  // the mapper's canonical form
+
+    const ObjectReader backend(entry.required("backend"), entry.path_of("backend"),
+                               {"bootstrap_servers", "tls", "discovery"});
+    const std::string servers_path = backend.path_of("bootstrap_servers");
+    const json& servers = expect_array(backend.required("bootstrap_servers"), servers_path);
+    if (servers.empty()) fail(servers_path, "at least one bootstrap server is required");
+    for (std::size_t s = 0; s < servers.size(); ++s) {
+      cluster.backend.bootstrap_servers.push_back(
+          expect_host_port(servers[s], element_path(servers_path, s)));
+    }
+    if (const json* tls = backend.optional("tls")) {
+      cluster.backend.tls = read_upstream_tls(*tls, backend.path_of("tls"), base_dir);
+    }
+    if (const json* discovery = backend.optional("discovery")) {
+      read_discovery(*discovery, backend.path_of("discovery"), cluster.backend, base_dir);
+    }
+
+    if (const json* tls = entry.optional("tls")) {
+      cluster.tls = read_tls_files(*tls, entry.path_of("tls"), base_dir);
+    }
+    clusters.push_back(std::move(cluster));
+  }
+  return clusters;
+}
+
+LogConfig read_log(const json& value, const std::string& path) {
+  const ObjectReader log(value, path, {"level", "format"});
+  LogConfig config;
+  if (const json* format = log.optional("format")) {
+    const std::string& text = expect_string(*format, log.path_of("format"));
+    if (text == "text") {
+      config.format = LogFormat::text;
+    } else if (text == "json") {
+      config.format = LogFormat::json;
+    } else {
+      fail(log.path_of("format"), fmt::format("\"{}\" is not a log format (expected text or json)", text));
+    }
+  }
+  if (const json* level = log.optional("level")) {
+    const std::string& text = expect_string(*level, log.path_of("level"));
+    if (const std::optional<LogLevel> parsed = parse_log_level(text)) {
+      config.level = *parsed;
+    } else {
+      fail(log.path_of("level"),
+           fmt::format("\"{}\" is not a log level (expected trace, debug, info, warn or error)", text));
+    }
+  }
+  return config;
+}
+
+Limits read_limits(const json& value, const std::string& path) {
+  const ObjectReader limits(value, path,
+                            {"max_frame_bytes", "client_hello_timeout_ms", "upstream_connect_timeout_ms",
+                             "high_watermark_bytes", "drain_timeout_ms", "certificate_check_interval_ms",
+                             "fetch_buffer_bytes", "resolve_cache_ms"});
+  // A zero timeout would fire on the next loop turn and reject every
+  // connection; an hour is far beyond any sane handshake or connect.
+  constexpr std::uint64_t kMaxTimeoutMs = 3'600'000;
+  Limits config;
+  const auto read = [&](std::string_view key, std::uint32_t& field, std::uint64_t min, std::uint64_t max) {
+    if (const json* number = limits.optional(key)) {
+      field = static_cast<std::uint32_t>(expect_integer(*number, limits.path_of(key), min, max));
+    }
+  };
+  read("max_frame_bytes", config.max_frame_bytes, kKiB, kGiB);
+  read("client_hello_timeout_ms", config.client_hello_timeout_ms, 1, kMaxTimeoutMs);
+  read("upstream_connect_timeout_ms", config.upstream_connect_timeout_ms, 1, kMaxTimeoutMs);
+  read("high_watermark_bytes", config.high_watermark_bytes, 16 * kKiB, kGiB);
+  read("drain_timeout_ms", config.drain_timeout_ms, 1, kMaxTimeoutMs);
+  read("certificate_check_interval_ms", config.certificate_check_interval_ms, 0, kMaxTimeoutMs);
+  read("fetch_buffer_bytes", config.fetch_buffer_bytes, 0, kGiB);
+  read("resolve_cache_ms", config.resolve_cache_ms, 0, kMaxTimeoutMs);
+  return config;
+}
+
+// "admin": {"enabled", "bind", "token_file", "readiness_probe_interval_ms"}.
+// The token is read here so a missing or empty token file fails `validate`.
+AdminConfig read_admin(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader admin(value, path, {"enabled", "bind", "token_file", "readiness_probe_interval_ms"});
+  AdminConfig config;
+  if (const json* enabled = admin.optional("enabled")) {
+    if (!enabled->is_boolean()) {
+      fail(admin.path_of("enabled"), fmt::format("expected true or false, got {}", describe(*enabled)));
+    }
+    config.enabled = enabled->get<bool>();
+  }
+  if (const json* bind = admin.optional("bind")) {
+    const std::string& text = expect_string(*bind, admin.path_of("bind"));
+    // Port 0 (any free port, logged at startup) is allowed here, unlike for
+    // Kafka listeners whose port is advertised to clients.
+    const bool any_port = text.size() > 2 && text.compare(text.size() - 2, 2, ":0") == 0;
+    config.bind = expect_host_port(any_port ? json(text.substr(0, text.size() - 1) + "1") : *bind,
+                                   admin.path_of("bind"));
+    if (any_port) config.bind.port = 0;
+  }
+  if (const json* token_file = admin.optional("token_file")) {
+    const std::string token_path = admin.path_of("token_file");
+    const fs::path file = expect_readable_file(*token_file, token_path, base_dir);
+    std::ifstream stream(file, std::ios::binary);
+    std::ostringstream text;
+    text << stream.rdbuf();
+    std::string token = text.str();
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!token.empty() && is_space(token.back())) token.pop_back();
+    std::size_t start = 0;
+    while (start < token.size() && is_space(token[start])) ++start;
+    token.erase(0, start);
+    if (token.empty()) fail(token_path, fmt::format("token file {} is empty", file.string()));
+    if (token.size() > 4096) fail(token_path, "token is longer than 4096 bytes");
+    for (const char c : token) {
+      // RFC 6750 §2.1 b64token characters, so the token fits an Authorization header.
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+      if (!ok) fail(token_path, "token contains characters outside RFC 6750 b64token (A-Z a-z 0-9 - . _ ~ + / =)");
+    }
+    config.token_file = file;
+    config.token = std::move(token);
+  }
+  if (const json* interval = admin.optional("readiness_probe_interval_ms")) {
+    config.readiness_probe_interval_ms = static_cast<std::uint32_t>(
+        expect_integer(*interval, admin.path_of("readiness_probe_interval_ms"), 100, 3'600'000));
+  }
+  if (!config.enabled && admin.has("bind")) {
+    // Harmless, but a bind next to enabled:false is almost certainly a mistake.
+    fail(admin.path_of("enabled"), "false, but admin.bind is set (remove one of them)");
+  }
+  return config;
+}
+
+// Port-routed listeners name their virtual cluster; resolved once both lists are read.
+void resolve_port_routing(Config& config) {
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    if (!config.listeners[i].port_routing) continue;
+    PortRouting& routing = *config.listeners[i].port_routing;
+    bool found = false;
+    std::string known;
+    for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+      known += known.empty() ? "" : ", ";
+      known += config.virtual_clusters[c].name;
+      if (config.virtual_clusters[c].name == routing.virtual_cluster) {
+        routing.cluster_index = c;
+        found = true;
+      }
+    }
+    if (!found) {
+      fail(fmt::format("listeners[{}].routing.virtual_cluster", i),
+           fmt::format("\"{}\" is not a virtual cluster (known: {})", routing.virtual_cluster, known));
+    }
+  }
+}
+
+bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+std::optional<std::uint16_t> broker_port(const PortRouting& routing, std::int32_t node_id) {
+  if (node_id < 0 || node_id > routing.max_node_id) return std::nullopt;
+  return static_cast<std::uint16_t>(std::uint32_t{routing.broker_port_base} + static_cast<std::uint32_t>(node_id));
+}
+
+std::optional<std::int32_t> node_for_port(const PortRouting& routing, std::uint16_t port) {
+  if (port < routing.broker_port_base) return std::nullopt;
+  const auto node_id = static_cast<std::int32_t>(port - routing.broker_port_base);
+  if (node_id > routing.max_node_id) return std::nullopt;
+  return node_id;
+}
+
+std::optional<HostPort> static_broker_address(const std::string& pattern, std::int32_t node_id,
+                                              std::string* error) {
+  std::string text = pattern;
+  const std::string id = std::to_string(node_id);
+  for (std::size_t pos = 0; (pos = text.find(kNodeIdPlaceholder, pos)) != std::string::npos; pos += id.size()) {
+    text.replace(pos, kNodeIdPlaceholder.size(), id);
+  }
+  try {
+    return parse_host_port(text);
+  } catch (const std::invalid_argument& invalid) {
+    if (error != nullptr) *error = invalid.what();
+    return std::nullopt;
+  }
+}
+
+std::string HostPort::to_string() const {
+  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+std::string_view to_string(SaslMechanism mechanism) {
+  switch (mechanism) {
+    case SaslMechanism::plain: return "PLAIN";
+    case SaslMechanism::scram_sha_256: return "SCRAM-SHA-256";
+    case SaslMechanism::scram_sha_512: return "SCRAM-SHA-512";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ProxyProtocolMode mode) {
+  switch (mode) {
+    case ProxyProtocolMode::off: return "off";
+    case ProxyProtocolMode::optional: return "optional";
+    case ProxyProtocolMode::required: return "required";
+  }
+  return "unknown";
+}
+
+// Grammar: HOST ":" PORT | "[" IPV6 "]" ":" PORT, where HOST is a DNS name or
+// an IPv4 literal, IPV6 an RFC 4291 §2.2 literal (optionally with a %zone), and
+// PORT a decimal 1..65535 (RFC 3986 §3.2.2/§3.2.3 authority syntax, without
+// userinfo).
+HostPort parse_host_port(const std::string& text) {
+  const auto not_host_port = [&]() {
+    return std::invalid_argument(
+        fmt::format("\"{}\" is not host:port (expected HOST:PORT or [IPv6]:PORT)", text));
+  };
+  HostPort result;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      throw not_host_port();
+    }
+    result.host = text.substr(1, close - 1);
+    port_text = std::string_view(text).substr(close + 2);
+    const std::string address = result.host.substr(0, result.host.find('%'));
+    in6_addr parsed{};
+    if (address.empty() || inet_pton(AF_INET6, address.c_str(), &parsed) != 1) {
+      throw std::invalid_argument(
+          fmt::format("\"{}\": \"{}\" is not an IPv6 address", text, result.host));
+    }
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw not_host_port();
+    result.host = text.substr(0, colon);
+    port_text = std::string_view(text).substr(colon + 1);
+    if (result.host.empty()) {
+      throw std::invalid_argument(fmt::format("\"{}\": host is empty (expected HOST:PORT)", text));
+    }
+    if (result.host.find(':') != std::string::npos) {
+      throw std::invalid_argument(
+          fmt::format("\"{}\": IPv6 addresses need brackets (expected [IPv6]:PORT)", text));
+    }
+    for (const char c : result.host) {
+      if (!is_host_char(c)) {
+        throw std::invalid_argument(
+            fmt::format("\"{}\": host \"{}\" contains characters not allowed in a host name", text,
+                        result.host));
+      }
+    }
+  }
+  if (port_text.empty() || port_text.size() > 5) throw not_host_port();
+  unsigned port = 0;
+  for (const char c : port_text) {
+    if (c < '0' || c > '9') throw not_host_port();
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port < 1 || port > 65535) {
+    throw std::invalid_argument(fmt::format("\"{}\": port {} is out of range (1..65535)", text, port));
+  }
+  result.port = static_cast<std::uint16_t>(port);
+  return result;
+}
+
+Config parse_config(const std::string& json_text, const fs::path& origin_file) {
+  const fs::path source = fs::absolute(origin_file).lexically_normal();
+  const fs::path base_dir = source.parent_path();
+  const json root = parse_json_text(json_text, origin_file);
+
+  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits", "admin", "workers"});
+  Config config;
+  config.source = source;
+  config.listeners = read_listeners(top.required("listeners"), "listeners", base_dir);
+  config.virtual_clusters =
+      read_virtual_clusters(top.required("virtual_clusters"), "virtual_clusters", base_dir);
+  resolve_port_routing(config);
+  if (const json* log = top.optional("log")) config.log = read_log(*log, "log");
+  if (const json* limits = top.optional("limits")) config.limits = read_limits(*limits, "limits");
+  if (const json* workers = top.optional("workers")) {
+    config.workers = static_cast<unsigned>(expect_integer(*workers, "workers", 0, 256));
+  }
+  if (const json* admin = top.optional("admin")) config.admin = read_admin(*admin, "admin", base_dir);
+  for (std::size_t i = 0; i < config.listeners.size() && config.admin.enabled; ++i) {
+    if (binds_overlap(config.listeners[i].bind, config.admin.bind)) {
+      fail("admin.bind",
+           fmt::format("{} conflicts with listener \"{}\" (listeners[{}].bind); set admin.bind",
+                       config.admin.bind.to_string(), config.listeners[i].name, i));
+    }
+  }
+  return config;
+}
+
+std::vector<fs::path> tls_files(const Config& config) {
+  std::vector<fs::path> files;
+  for (const auto& listener : config.listeners) {
+    if (!listener.tls) continue;
+    files.push_back(listener.tls->cert);
+    files.push_back(listener.tls->key);
+  }
+  for (const auto& vc : config.virtual_clusters) {
+    if (vc.tls) {
+      files.push_back(vc.tls->cert);
+      files.push_back(vc.tls->key);
+    }
+    if (vc.backend.tls) {
+      if (vc.backend.tls->ca_file) files.push_back(*vc.backend.tls->ca_file);
+      if (vc.backend.tls->client_cert) {
+        files.push_back(vc.backend.tls->client_cert->cert);
+        files.push_back(vc.backend.tls->client_cert->key);
+      }
+    }
+  }
+  return files;
+}
+
+Config load_config(const fs::path& file) {
+  std::ifstream stream(file, std::ios::binary);
+  if (!stream) {
+    throw ConfigError(fmt::format("{}: cannot open configuration file: {}", file.string(),
+                                  std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << stream.rdbuf();
+  if (stream.bad()) {
+    throw ConfigError(fmt::format("{}: cannot read configuration file", file.string()));
+  }
+  return parse_config(text.str(), file);
+}
+
+Config load_config_without_files(const fs::path& file) {
+  struct Restore {
+    ~Restore() { g_require_files = true; }
+  } restore;
+  g_require_files = false;
+  return load_config(file);
+}
+
+}  // namespace kedge

@@ -1,0 +1,183 @@
+#pragma once
+// kedge configuration: the JSON file is the user contract (README,
+// "Configuration reference"). Loading validates everything up front and throws
+// ConfigError naming the JSON path, e.g.
+//   virtual_clusters[1].backend.bootstrap_servers[0]: "10.0.1.5" is not host:port
+// Nothing here runs on the data path.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "sni/hostname.h"
+
+namespace kedge {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct HostPort {
+  std::string host;  // IPv6 literals without brackets
+  std::uint16_t port = 0;
+  std::string to_string() const;  // brackets IPv6 literals
+  bool operator==(const HostPort&) const = default;
+};
+
+struct TlsFiles {
+  std::filesystem::path cert;  // PEM chain, resolved against the config's folder
+  std::filesystem::path key;   // PEM private key
+  bool operator==(const TlsFiles&) const = default;
+};
+
+// PROXY protocol (HAProxy spec v1/v2) in front of the ClientHello.
+enum class ProxyProtocolMode {
+  off,       // bytes start with the ClientHello
+  optional,  // a header is used when its signature is present
+  required,  // a connection without a valid header is refused
+};
+std::string_view to_string(ProxyProtocolMode mode);
+
+// Port-per-broker routing (docs/routing.md): the listener's bind port is the
+// bootstrap port of one virtual cluster and broker N is served, and
+// advertised, on broker_port_base + N for 0 <= N <= max_node_id.
+struct PortRouting {
+  std::string virtual_cluster;        // name, as written in the config
+  std::size_t cluster_index = 0;      // index into Config::virtual_clusters
+  std::string advertised_host;        // host name written into rewritten responses
+  std::uint16_t broker_port_base = 0;
+  std::int32_t max_node_id = 0;       // broker_port_base + max_node_id <= 65535
+};
+
+struct ListenerConfig {
+  std::string name;
+  HostPort bind;
+  std::uint16_t advertised_port = 0;  // defaults to bind.port (SNI listeners only)
+  std::optional<TlsFiles> tls;        // the listener's default certificate; absent = plaintext (port mode only)
+  std::optional<PortRouting> port_routing;  // absent = SNI routing
+  ProxyProtocolMode proxy_protocol = ProxyProtocolMode::off;
+};
+
+// The port of broker `node_id` on a port-routed listener, or nullopt when the
+// id lies outside [0, max_node_id] (it then has no port: never guess one).
+std::optional<std::uint16_t> broker_port(const PortRouting& routing, std::int32_t node_id);
+// The inverse: which broker a pool port serves, or nullopt if it is not in the pool.
+std::optional<std::int32_t> node_for_port(const PortRouting& routing, std::uint16_t port);
+
+// TLS toward the brokers (backend.tls). Hostname verification is against the
+// broker's real host (or server_name when set), RFC 6125.
+struct UpstreamTlsConfig {
+  std::optional<std::filesystem::path> ca_file;  // absent = the system trust store
+  std::optional<TlsFiles> client_cert;           // mTLS: both cert and key, or neither
+  std::optional<std::string> server_name;        // overrides the SNI and the verified name
+  bool verify = true;                            // false = explicit opt-out (warned at startup)
+  bool operator==(const UpstreamTlsConfig&) const = default;
+};
+
+enum class DiscoveryMode { metadata, static_pattern };
+
+// SASL for kedge's OWN discovery connection (backend.discovery.sasl): the
+// Metadata requests kedge sends for readiness, `kedge check` and unknown
+// broker ids. Client connections never use it (their SASL passes through).
+enum class SaslMechanism { plain, scram_sha_256, scram_sha_512 };
+std::string_view to_string(SaslMechanism mechanism);  // "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"
+
+struct SaslCredentials {
+  SaslMechanism mechanism = SaslMechanism::plain;
+  std::string username;
+  std::filesystem::path password_file;  // resolved against the config's folder
+  // The file's content minus trailing CR/LF. A secret: never logged, never in
+  // /v1/state or `kedge check` output.
+  std::string password;
+};
+
+struct BackendConfig {
+  std::vector<HostPort> bootstrap_servers;  // at least one
+  std::optional<UpstreamTlsConfig> tls;     // absent = plaintext to the brokers
+  DiscoveryMode discovery = DiscoveryMode::metadata;
+  std::string pattern;                      // static mode: "b-$(nodeId).internal:9094"
+  std::optional<SaslCredentials> discovery_sasl;  // absent = discovery connects without SASL
+};
+
+// The placeholder a static discovery pattern must contain.
+inline constexpr std::string_view kNodeIdPlaceholder = "$(nodeId)";
+// Broker `node_id`'s real address under a static pattern (every placeholder
+// replaced by the decimal id), or nullopt with the reason in `error` when the
+// result is not host:port (e.g. the id pushes a port beyond 65535).
+std::optional<HostPort> static_broker_address(const std::string& pattern, std::int32_t node_id,
+                                              std::string* error = nullptr);
+
+struct VirtualClusterConfig {
+  std::string name;
+  sni::HostnameFormat format = sni::HostnameFormat::subdomain;
+  std::string domain;
+  BackendConfig backend;
+  std::optional<TlsFiles> tls;  // per-cluster certificate (else the listener's)
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::info;
+  LogFormat format = LogFormat::text;
+};
+
+// The admin HTTP API (gateway/admin.h): health, readiness, metrics, state.
+struct AdminConfig {
+  bool enabled = true;
+  HostPort bind{"127.0.0.1", 9644};   // port 0 picks a free port (logged at startup)
+  std::optional<std::filesystem::path> token_file;
+  std::string token;                   // the token file's content without surrounding whitespace
+  // Readiness needs recent evidence that each backend answers; without client
+  // traffic kedge asks each backend for Metadata this often.
+  std::uint32_t readiness_probe_interval_ms = 10'000;
+};
+
+struct Limits {
+  std::uint32_t max_frame_bytes = 100 * 1024 * 1024;  // Kafka's socket.request.max.bytes default
+  std::uint32_t client_hello_timeout_ms = 10'000;
+  std::uint32_t upstream_connect_timeout_ms = 10'000;
+  std::uint32_t high_watermark_bytes = 1024 * 1024;  // pause the opposite reader above this
+  // SIGTERM, or a reload that removes/changes a connection's virtual cluster:
+  // how long in-flight requests get to complete before the connection is cut.
+  std::uint32_t drain_timeout_ms = 30'000;
+  // How often certificate and key files are checked for replacement (0: never;
+  // SIGHUP still reloads them).
+  std::uint32_t certificate_check_interval_ms = 5'000;
+  // Fetch v16+ responses up to this size are held whole so their KIP-951
+  // NodeEndpoints are rewritten exactly; larger ones stream, holding only the
+  // final tag section (see kafka_codec/fetch_stream.h). 0: stream them all.
+  std::uint32_t fetch_buffer_bytes = 64 * 1024;
+  // How long a broker host name's resolved address is reused for new broker
+  // connections (0: resolve for every connection). A failed connect to a
+  // reused address forgets it, so a broker that moved is re-resolved at once.
+  std::uint32_t resolve_cache_ms = 5'000;
+};
+
+struct Config {
+  std::filesystem::path source;  // the file it was loaded from
+  std::vector<ListenerConfig> listeners;
+  std::vector<VirtualClusterConfig> virtual_clusters;
+  LogConfig log;
+  Limits limits;
+  unsigned workers = 0;  // event-loop threads; 0 = one per usable CPU (gateway/cpu_budget.h)
+  AdminConfig admin;
+};
+
+// Every certificate and key file the config references (for rotation checks).
+std::vector<std::filesystem::path> tls_files(const Config& config);
+
+// Parses and validates; resolves relative paths against the file's folder and
+// checks certificate/key files exist and are readable. Throws ConfigError.
+Config load_config(const std::filesystem::path& file);
+// Same, except that certificate and key files need not exist yet (their
+// paths are still resolved): for `kedge certs`, which creates them.
+Config load_config_without_files(const std::filesystem::path& file);
+// Same, from text already read (`origin` names the folder for relative paths).
+Config parse_config(const std::string& json_text, const std::filesystem::path& origin_file);
+
+HostPort parse_host_port(const std::string& text);  // throws std::invalid_argument
+
+}  // namespace kedge

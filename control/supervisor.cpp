@@ -1,0 +1,378 @@
+#include "control/supervisor.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "gateway/connection.h"
+#include "control/cpu_budget.h"
+#include "common/log.h"
+#include "common/version.h"
+
+namespace kedge {
+namespace {
+
+
+// How long the admin API waits for a worker's part before answering without
+// it. A worker answers within one loop turn; this only bounds a stuck one.
+constexpr auto kCollectTimeout = std::chrono::seconds(2);
+
+// Every worker binds every listener, and a port-routed listener binds
+// 1 + max_node_id + 1 sockets: make sure the descriptor limit leaves room for
+// them and for connections (soft limit -> hard limit).
+void raise_descriptor_limit(std::size_t listening_sockets) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur >= limit.rlim_max || limit.rlim_cur >= listening_sockets + 4096) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    log::info("raised the open-file limit from {} to {} for {} listening sockets", before, limit.rlim_cur,
+              listening_sockets);
+  }
+}
+
+// "workers": 0 means one loop per CPU the process may use (cpu_budget.h).
+unsigned effective_workers(unsigned configured) {
+  if (configured != 0) return configured;
+  const CpuBudget budget = usable_cpus();
+  log::info("workers: 0 (automatic): {} worker loop{}, {}", budget.usable, budget.usable == 1 ? "" : "s",
+            budget.describe());
+  return budget.usable;
+}
+
+}  // namespace
+
+Supervisor::Supervisor(Config config, bool keep_log_level)
+    : snapshot_(build_snapshot(std::move(config), 1)),
+      keep_log_level_(keep_log_level),
+      started_unix_ms_(unix_now_ms()) {
+  uv_loop_init(&loop_);
+  certificate_stamps_ = stamp(tls_files(snapshot_->config));
+}
+
+Supervisor::~Supervisor() {
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+  workers_.clear();
+  uv_loop_close(&loop_);
+}
+
+std::vector<Supervisor::FileStamp> Supervisor::stamp(const std::vector<std::filesystem::path>& files) {
+  std::vector<FileStamp> stamps;
+  stamps.reserve(files.size());
+  for (const auto& path : files) {
+    FileStamp entry;
+    entry.path = path;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0) {
+      entry.exists = true;
+      entry.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+      entry.size = static_cast<std::uint64_t>(info.st_size);
+      entry.inode = static_cast<std::uint64_t>(info.st_ino);
+    }
+    stamps.push_back(std::move(entry));
+  }
+  return stamps;
+}
+
+// Startup failed after workers were created: close what they bound (nothing
+// is connected yet) and let their loops end.
+void Supervisor::abandon_start() {
+  for (auto& worker : workers_) {
+    worker->begin_drain(0);
+    worker->run();
+  }
+}
+
+// (Re)arms the certificate-file check at the current snapshot's interval (0: off).
+void Supervisor::start_certificate_checks() {
+  uv_timer_stop(&certificate_timer_);
+  const std::uint32_t every = snapshot_->config.limits.certificate_check_interval_ms;
+  if (every == 0) return;
+  uv_timer_start(
+      &certificate_timer_, [](uv_timer_t* timer) { static_cast<Supervisor*>(timer->data)->check_certificates(); },
+      every, every);
+}
+
+int Supervisor::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  const unsigned count = effective_workers(snapshot_->config.workers);
+  std::size_t sockets = 0;
+  for (const auto& listener : snapshot_->config.listeners) {
+    sockets += 1 + (listener.port_routing ? static_cast<std::size_t>(listener.port_routing->max_node_id) + 1 : 0);
+  }
+  raise_descriptor_limit(sockets * count);
+  for (unsigned i = 0; i < count; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i, snapshot_));
+    if (std::string error = workers_.back()->bind_listeners(); !error.empty()) {
+      log::error("{}", error);
+      abandon_start();
+      return 1;
+    }
+  }
+  // Where clients bootstrap: the SNI name on the first SNI listener's port
+  // (port-routed listeners log their own bootstrap port when they bind).
+  const ListenerConfig* sni_listener = nullptr;
+  for (const auto& settings : snapshot_->listeners) {
+    if (!settings->config.port_routing) {
+      sni_listener = &settings->config;
+      break;
+    }
+  }
+  for (std::size_t index = 0; index < snapshot_->clusters.size(); ++index) {
+    const VirtualClusterConfig& cluster = snapshot_->clusters[index]->config;
+    std::string servers;
+    for (const auto& server : cluster.backend.bootstrap_servers) {
+      if (!servers.empty()) servers += ",";
+      servers += server.to_string();
+    }
+    if (sni_listener != nullptr) {
+      log::info("virtual cluster {}: clients bootstrap from {}:{}; backend {}", cluster.name,
+                snapshot_->mapper.bootstrap_host(index), sni_listener->advertised_port, servers);
+    } else {
+      log::info("virtual cluster {}: backend {}", cluster.name, servers);
+    }
+  }
+
+  if (snapshot_->config.admin.enabled) {
+    admin_ = std::make_unique<AdminServer>(&loop_, snapshot_->config.admin, *this);
+    if (const int rc = admin_->start(); rc != 0) {
+      log::error("admin: cannot listen on {}: {} (set admin.bind, or admin.enabled false)",
+                 snapshot_->config.admin.bind.to_string(), uv_strerror(rc));
+      admin_->stop();
+      uv_run(&loop_, UV_RUN_DEFAULT);
+      abandon_start();
+      return 1;
+    }
+    log::info("admin API on http://{} ({})", admin_->bound_address(),
+              snapshot_->config.admin.token.empty() ? "no token" : "bearer token required except /healthz, /readyz");
+  }
+  uv_async_init(&loop_, &worker_finished_,
+                [](uv_async_t* async) { static_cast<Supervisor*>(async->data)->on_worker_finished(); });
+  worker_finished_.data = this;
+  workers_running_ = workers_.size();
+  for (auto& worker : workers_) {
+    Worker* raw = worker.get();
+    threads_.emplace_back([this, raw] {
+      raw->run();
+      workers_running_.fetch_sub(1);
+      uv_async_send(&worker_finished_);
+    });
+  }
+
+  uv_signal_init(&loop_, &sigint_);
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_init(&loop_, &sighup_);
+  sigint_.data = sigterm_.data = sighup_.data = this;
+  auto on_stop_signal = [](uv_signal_t* handle, int signum) {
+    static_cast<Supervisor*>(handle->data)->begin_drain(signum == SIGINT ? "SIGINT" : "SIGTERM");
+  };
+  uv_signal_start(&sigint_, on_stop_signal, SIGINT);
+  uv_signal_start(&sigterm_, on_stop_signal, SIGTERM);
+  uv_signal_start(
+      &sighup_, [](uv_signal_t* handle, int) { static_cast<Supervisor*>(handle->data)->reload("SIGHUP"); }, SIGHUP);
+
+  uv_timer_init(&loop_, &certificate_timer_);
+  certificate_timer_.data = this;
+  start_certificate_checks();
+
+  log::info("kedge ready: {} worker loop{}", workers_.size(), workers_.size() == 1 ? "" : "s");
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  std::uint64_t served = 0;
+  for (const auto& worker : workers_) {
+    for (const auto& [name, counters] : worker->stats().listeners) served += counters.connections_accepted;
+  }
+  log::info("kedge stopped: {} connections served", served);
+  return 0;
+}
+
+ReloadOutcome Supervisor::reload(std::string_view trigger) {
+  ReloadOutcome outcome;
+  outcome.generation = snapshot_->generation;
+  if (draining()) {
+    outcome.error = "kedge is draining; reload refused";
+    return outcome;
+  }
+  const std::filesystem::path source = snapshot_->config.source;
+  std::shared_ptr<const Snapshot> next;
+  try {
+    next = build_snapshot(load_config(source), snapshot_->generation + 1);
+  } catch (const ConfigError& e) {
+    outcome.error = e.what();
+  } catch (const std::exception& e) {
+    outcome.error = e.what();
+  }
+  if (!next) {
+    reloads_failed_++;
+    log::error("reload ({}) rejected, still running configuration generation {}: {}", trigger,
+               snapshot_->generation, outcome.error);
+    return outcome;
+  }
+  if (next->config.workers != snapshot_->config.workers) {
+    log::warn("reload ({}): \"workers\" changed from {} to {}; the number of worker loops changes only on restart",
+              trigger, snapshot_->config.workers, next->config.workers);
+  }
+  if (!keep_log_level_) log::set_level(next->config.log.level);
+  log::set_format(next->config.log.format);
+  const AdminConfig& old_admin = snapshot_->config.admin;
+  const AdminConfig& new_admin = next->config.admin;
+  if (old_admin.enabled != new_admin.enabled || old_admin.bind != new_admin.bind ||
+      old_admin.token != new_admin.token) {
+    log::warn("reload ({}): \"admin\" changed; the admin listener keeps its settings until restart", trigger);
+  }
+  const bool interval_changed =
+      next->config.limits.certificate_check_interval_ms != snapshot_->config.limits.certificate_check_interval_ms;
+  snapshot_ = next;
+  certificate_stamps_ = stamp(tls_files(snapshot_->config));
+  if (interval_changed) start_certificate_checks();
+  for (auto& worker : workers_) {
+    Worker* raw = worker.get();
+    raw->post([raw, next] { raw->apply(next); });
+  }
+  reloads_succeeded_++;
+  outcome.ok = true;
+  outcome.generation = snapshot_->generation;
+  log::info("reload ({}): configuration generation {} from {} applied to new connections", trigger,
+            snapshot_->generation, source.string());
+  return outcome;
+}
+
+void Supervisor::check_certificates() {
+  std::vector<FileStamp> now = stamp(tls_files(snapshot_->config));
+  if (now == certificate_stamps_) return;
+  for (std::size_t i = 0; i < now.size() && i < certificate_stamps_.size(); ++i) {
+    if (!(now[i] == certificate_stamps_[i])) log::info("certificate file {} changed on disk", now[i].path.string());
+  }
+  // Remember what was seen even if the reload fails (e.g. the key is written a
+  // moment after the certificate): the next change triggers the next attempt.
+  certificate_stamps_ = std::move(now);
+  reload("certificate files changed");
+}
+
+void Supervisor::begin_drain(const char* why) {
+  if (draining()) {
+    if (forced_) return;
+    forced_ = true;
+    log::warn("{} during the drain: closing every connection now", why);
+    for (auto& worker : workers_) {
+      Worker* raw = worker.get();
+      raw->post([raw] { raw->begin_drain(0); });
+    }
+    return;
+  }
+  draining_ = true;
+  const std::uint32_t timeout = snapshot_->config.limits.drain_timeout_ms;
+  log::info("{}: draining (timeout {} ms); not ready, no longer accepting", why, timeout);
+  uv_timer_stop(&certificate_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sighup_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&certificate_timer_), nullptr);
+  // The admin API stays up during the drain (/readyz answers 503 "draining")
+  // and closes once every worker is done.
+  for (auto& worker : workers_) {
+    Worker* raw = worker.get();
+    raw->post([raw, timeout] { raw->begin_drain(timeout); });
+  }
+}
+
+void Supervisor::on_worker_finished() {
+  if (workers_running_.load() != 0) return;
+  auto close_if_open = [](uv_handle_t* handle) {
+    if (handle->loop != nullptr && !uv_is_closing(handle)) uv_close(handle, nullptr);
+  };
+  close_if_open(reinterpret_cast<uv_handle_t*>(&worker_finished_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&sighup_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&certificate_timer_));
+  if (admin_) admin_->stop();
+}
+
+AdminView::ReloadResult Supervisor::reload_config() {
+  const ReloadOutcome outcome = reload("POST /v1/reload");
+  return ReloadResult{outcome.ok, outcome.generation, outcome.error};
+}
+
+GatewaySnapshot Supervisor::snapshot() const {
+  struct Gather {
+    std::mutex mutex;
+    std::condition_variable done;
+    std::size_t pending = 0;
+    std::vector<std::optional<GatewaySnapshot>> parts;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->parts.resize(workers_.size());
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    Worker* worker = workers_[i].get();
+    {
+      std::lock_guard<std::mutex> lock(gather->mutex);
+      gather->pending++;
+    }
+    const bool posted = worker->post([gather, worker, i] {
+      GatewaySnapshot part = worker->collect();
+      std::lock_guard<std::mutex> lock(gather->mutex);
+      gather->parts[i] = std::move(part);
+      if (--gather->pending == 0) gather->done.notify_one();
+    });
+    if (!posted) {
+      std::lock_guard<std::mutex> lock(gather->mutex);
+      gather->pending--;
+    }
+  }
+  std::unique_lock<std::mutex> lock(gather->mutex);
+  gather->done.wait_for(lock, kCollectTimeout, [&] { return gather->pending == 0; });
+
+  GatewaySnapshot total;
+  total.version = std::string(kVersion);
+  total.now_unix_ms = unix_now_ms();
+  total.started_unix_ms = started_unix_ms_;
+  total.draining = draining();
+  bool first = true;
+  for (auto& part : gather->parts) {
+    if (!part) continue;
+    if (first) {
+      total.listeners = part->listeners;
+      total.clusters = part->clusters;
+      total.stats = part->stats;
+      first = false;
+      continue;
+    }
+    for (std::size_t l = 0; l < total.listeners.size() && l < part->listeners.size(); ++l) {
+      total.listeners[l].bound = total.listeners[l].bound && part->listeners[l].bound;
+    }
+    for (std::size_t c = 0; c < total.clusters.size() && c < part->clusters.size(); ++c) {
+      ClusterSnapshot& to = total.clusters[c];
+      to.health.merge(part->clusters[c].health);
+      std::map<std::int32_t, BrokerSnapshot> brokers;
+      for (auto& broker : to.brokers) brokers[broker.node_id] = broker;
+      for (const auto& broker : part->clusters[c].brokers) {
+        auto [it, inserted] = brokers.try_emplace(broker.node_id, broker);
+        if (!inserted && broker.learned_unix_ms > it->second.learned_unix_ms) it->second = broker;
+      }
+      to.brokers.clear();
+      for (auto& [id, broker] : brokers) to.brokers.push_back(std::move(broker));
+    }
+    total.stats.merge(part->stats);
+  }
+  if (first) {  // every worker has finished: the configured listeners are no longer bound
+    for (const auto& settings : snapshot_->listeners) {
+      const ListenerConfig& config = settings->config;
+      total.listeners.push_back(ListenerSnapshot{config.name, config.bind.to_string(), config.advertised_port,
+                                                 std::string(to_string(config.proxy_protocol)), false});
+    }
+  }
+  total.stats.reloads_succeeded = reloads_succeeded_;
+  total.stats.reloads_failed = reloads_failed_;
+  return total;
+}
+
+}  // namespace kedge

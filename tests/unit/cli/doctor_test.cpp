@@ -1,0 +1,161 @@
+// `kedge check` pieces that need no network namespace: host-name enumeration,
+// the wildcard/SAN list, certificate findings and an unreachable backend.
+// (Good setups, DNS and real brokers: tests/integration/test_check_netns.py.)
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "cert_fixture.h"
+#include "certs/dev_ca.h"
+#include "cli/doctor.h"
+
+using namespace kedge;
+using kedge::certs::testing::TempDir;
+
+namespace {
+
+// A loopback port nothing listens on: bound, then closed.
+std::uint16_t closed_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+Config config_with(const std::filesystem::path& dir, const std::string& clusters_json) {
+  const auto path = dir / "kedge.json";
+  std::ofstream(path) << R"({"listeners": [{"name": "hub", "bind": "0.0.0.0:9092", "advertised_port": 443,
+                              "tls": {"cert": "tls/server.pem", "key": "tls/server.key"}}],
+                            "virtual_clusters": )"
+                      << clusters_json << "}";
+  return load_config(path);
+}
+
+void make_certs(const std::filesystem::path& dir, std::vector<std::string> names, int days = 397, int backdate = 0) {
+  certs::DevCaOptions options;
+  options.out_dir = dir / "tls";
+  options.dns_names = std::move(names);
+  options.validity_days = days;
+  options.backdate_days = backdate;
+  certs::create_dev_ca(options);
+}
+
+// One virtual cluster "alpha" under `domain` whose backend is a closed loopback port.
+Config unreachable_cluster(const std::filesystem::path& dir, const std::string& domain) {
+  return config_with(dir, R"([
+      {"name": "alpha", "hostnames": {"format": "subdomain", "domain": ")" + domain + R"("},
+       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]}}])");
+}
+
+// `kedge check` without DNS lookups (names resolve only in the netns tests).
+check::Report run_offline_check(const Config& config) {
+  check::Options options;
+  options.resolve_names = false;
+  return check::run_check(config, options);
+}
+
+const check::Finding* find(const check::Report& report, const std::string& text) {
+  for (const auto& finding : report.findings) {
+    if (finding.message.find(text) != std::string::npos) return &finding;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("client names: bootstrap then brokers in id order, per listener and cluster", "[check]") {
+  TempDir tmp;
+  make_certs(tmp.path(), {"*.kafka.example.com"});
+  const Config config = config_with(tmp.path(), R"([
+      {"name": "alpha", "hostnames": {"format": "subdomain", "domain": "kafka.example.com"},
+       "backend": {"bootstrap_servers": ["10.0.0.5:9092"]}},
+      {"name": "beta", "hostnames": {"format": "shared_suffix", "domain": "kafka.example.com"},
+       "backend": {"bootstrap_servers": ["10.0.1.5:9092"]}}])");
+  const check::KnownBrokers brokers = {{{2, "10.0.0.6", 9092}, {1, "10.0.0.5", 9092}}, {{7, "b", 1}}};
+  const auto names = check::enumerate_client_names(config, brokers);
+  std::vector<std::string> hosts;
+  for (const auto& name : names) {
+    hosts.push_back(name.host + ":" + std::to_string(name.port));
+    CHECK(name.certificate_path == "listeners[0].tls");
+  }
+  CHECK(hosts == std::vector<std::string>{"bootstrap.kafka.example.com:443", "broker-1.kafka.example.com:443",
+                                          "broker-2.kafka.example.com:443", "bootstrap-beta.kafka.example.com:443",
+                                          "broker-7-beta.kafka.example.com:443"});
+  CHECK(check::required_wildcards(config) == std::vector<std::string>{"*.kafka.example.com"});
+}
+
+TEST_CASE("two-label names under a one-label wildcard: the fix is shared_suffix", "[check]") {
+  TempDir tmp;
+  make_certs(tmp.path(), {"*.example.com"});
+  const Config config = unreachable_cluster(tmp.path(), "alpha.example.com");
+  const check::Report report = run_offline_check(config);
+  const auto* finding = find(report, "does not cover bootstrap.alpha.example.com");
+  REQUIRE(finding != nullptr);
+  CHECK_THAT(finding->message, Catch::Contains("exactly one label"));
+  CHECK_THAT(finding->fix, Catch::Contains(R"("format": "shared_suffix", "domain": "example.com")"));
+  CHECK_THAT(finding->fix, Catch::Contains("broker-1-alpha.example.com"));
+  CHECK(check::required_wildcards(config) == std::vector<std::string>{"*.alpha.example.com"});
+  // The backend is down: reported with the JSON path to correct.
+  const auto* backend = find(report, "did not answer Metadata: Connection refused");
+  REQUIRE(backend != nullptr);
+  CHECK(backend->severity == check::Severity::problem);
+  CHECK_THAT(backend->fix, Catch::Contains("virtual_clusters[0].backend.bootstrap_servers[0]"));
+  CHECK(report.exit_code() == check::kExitProblems);
+  const auto json = check::render_json(config, report);
+  CHECK(json["exit_code"] == 1);
+  CHECK(json["names"][0]["certificate_covers"] == false);
+}
+
+TEST_CASE("expiry: expired is a problem, within 30 days a warning", "[check]") {
+  TempDir tmp;
+  SECTION("expired") {
+    make_certs(tmp.path(), {"*.kafka.example.com"}, 5, 10);
+  }
+  SECTION("expiring") {
+    make_certs(tmp.path(), {"*.kafka.example.com"}, 20, 0);
+  }
+  const Config config = unreachable_cluster(tmp.path(), "kafka.example.com");
+  const check::Report report = run_offline_check(config);
+  const auto* expired = find(report, "expired on");
+  const auto* expiring = find(report, "days left");
+  CHECK((expired != nullptr) != (expiring != nullptr));
+  if (expired != nullptr) CHECK(expired->severity == check::Severity::problem);
+  if (expiring != nullptr) CHECK(expiring->severity == check::Severity::warning);
+}
+
+TEST_CASE("a key that does not belong to the certificate is a problem naming both files", "[check]") {
+  TempDir tmp;
+  make_certs(tmp.path(), {"*.kafka.example.com"});
+  certs::DevCaOptions other;
+  other.out_dir = tmp.path() / "other";
+  other.dns_names = {"*.kafka.example.com"};
+  certs::create_dev_ca(other);
+  std::filesystem::remove(tmp.path() / "tls" / "server.key");
+  std::filesystem::copy_file(tmp.path() / "other" / "server.key", tmp.path() / "tls" / "server.key");
+  const Config config = unreachable_cluster(tmp.path(), "kafka.example.com");
+  const check::Report report = run_offline_check(config);
+  const auto* finding = find(report, "does not belong to the certificate");
+  REQUIRE(finding != nullptr);
+  CHECK_THAT(finding->fix, Catch::Contains("listeners[0].tls.key"));
+}
+
+TEST_CASE("zone snippet: one wildcard per domain, A or AAAA or CNAME by gateway address", "[check]") {
+  check::Report report;
+  report.wildcards = {"*.kafka.example.com", "*.kafka.example.org"};
+  CHECK_THAT(check::zone_snippet(report), Catch::Contains("*.kafka.example.com. 300 IN A <gateway-address>"));
+  report.options.gateway_address = "10.1.2.3";
+  CHECK_THAT(check::zone_snippet(report), Catch::Contains("*.kafka.example.org. 300 IN A 10.1.2.3"));
+  report.options.gateway_address = "2001:db8::1";
+  CHECK_THAT(check::zone_snippet(report), Catch::Contains("IN AAAA 2001:db8::1"));
+  report.options.gateway_address = "kedge-nlb.elb.amazonaws.com";
+  CHECK_THAT(check::zone_snippet(report), Catch::Contains("IN CNAME kedge-nlb.elb.amazonaws.com."));
+}

@@ -1,0 +1,111 @@
+#pragma once
+// The client side of Kafka SASL authentication for kedge's OWN discovery
+// connection (backend.discovery.sasl). Client connections never come here:
+// their SASL frames pass through untouched.
+//
+// Two layers, neither doing I/O (the caller moves frames, as with UpstreamTls):
+//   ScramClient   RFC 5802 client messages and the server-signature check, with
+//                 SHA-256 / SHA-512 (RFC 7677, Kafka KIP-84).
+//   SaslExchange  the Kafka frames around it (KIP-43, KIP-152):
+//                   ApiVersions v0 -> SaslHandshake v1 -> SaslAuthenticate v0..v2
+//                   (one round for PLAIN, two for SCRAM), then the caller's own
+//                   requests on the authenticated connection.
+// Nothing throws; failures are values whose text names the cause and, for a
+// refused authentication, carries the broker's error message. No password or
+// proof ever appears in an error text.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+
+namespace kedge::sasl {
+
+// A fresh client nonce: 24 bytes from RAND_bytes, base64 (32 printable chars,
+// none of them ',' as RFC 5802 §7 requires).
+std::string random_nonce();
+
+std::string base64_encode(std::string_view bytes);
+// Strict RFC 4648 §4 decoding; nullopt if `text` is not canonical base64.
+std::optional<std::string> base64_decode(std::string_view text);
+
+// RFC 5802 §5.1 saslname: ',' -> "=2C", '=' -> "=3D".
+std::string escape_username(std::string_view username);
+
+// One SCRAM conversation (RFC 5802 §3, §5). Kafka applies no SASLprep to the
+// password (ScramFormatter uses its UTF-8 bytes as they are); neither do we,
+// so a password that works with the Java client works here.
+class ScramClient {
+ public:
+  enum class Hash { sha256, sha512 };
+  // Iteration counts beyond this are refused: Kafka's own limit
+  // (ScramMechanism max 16384), and a bound on the CPU a hostile server can make us spend.
+  static constexpr std::uint32_t kMaxIterations = 16384;
+
+  ScramClient(Hash hash, std::string username, std::string password, std::string client_nonce);
+
+  // False when no nonce could be generated (RAND_bytes failed): do not start.
+  bool has_nonce() const { return !client_nonce_.empty(); }
+  // "n,,n=<user>,r=<nonce>" (no channel binding, no authzid).
+  std::string client_first() const;
+  // From server-first ("r=..,s=..,i=.."): "c=biws,r=<nonce>,p=<proof>", or
+  // nullopt with `error` when the server message is malformed or unsafe (its
+  // nonce does not extend ours, a mandatory extension, too many iterations).
+  std::optional<std::string> client_final(std::string_view server_first, std::string& error);
+  // server-final: "v=<ServerSignature>" must equal ours (constant-time), or
+  // "e=<error>" is reported. Only valid after client_final succeeded.
+  bool verify_server_final(std::string_view server_final, std::string& error) const;
+
+ private:
+  Hash hash_;
+  std::string username_;
+  std::string password_;
+  std::string client_nonce_;
+  std::string expected_server_signature_;  // raw bytes; set by client_final
+};
+
+// The frame sequence. Correlation ids count up from `first_correlation_id`;
+// every response must carry the id of the request it answers.
+class SaslExchange {
+ public:
+  struct Step {
+    enum class Kind { send, authenticated, failed };
+    Kind kind = Kind::failed;
+    std::vector<std::uint8_t> frame;  // send: the next request frame (size prefix included)
+    std::string error;                // failed: why, e.g. "SASL authentication failed: <broker message>"
+  };
+
+  // `nonce` empty = random_nonce() (tests pass RFC vectors' nonces).
+  SaslExchange(const SaslCredentials& credentials, std::string client_id, std::int32_t first_correlation_id,
+               std::string nonce = {});
+
+  // The first request (ApiVersions v0).
+  std::vector<std::uint8_t> start();
+  // One whole response frame, size prefix included (the caller bounds its size).
+  Step on_response(std::span<const std::uint8_t> frame);
+  // The version of SaslAuthenticate chosen from the broker's ApiVersions (-1 before).
+  std::int16_t authenticate_version() const { return authenticate_version_; }
+
+ private:
+  enum class Stage { idle, api_versions, handshake, authenticate_first, authenticate_final, done };
+  Step on_api_versions(std::span<const std::uint8_t> body);
+  Step on_handshake(std::span<const std::uint8_t> body);
+  Step on_authenticate(std::span<const std::uint8_t> body);
+  std::vector<std::uint8_t> request(std::int16_t api_key, std::int16_t version, bool flexible,
+                                    const std::vector<std::uint8_t>& body);
+  std::vector<std::uint8_t> authenticate_request(std::string_view auth_bytes);
+  static Step fail(std::string error);
+
+  SaslCredentials credentials_;
+  std::string client_id_;
+  std::int32_t next_correlation_id_;
+  std::int32_t expected_correlation_id_ = 0;
+  Stage stage_ = Stage::idle;
+  std::int16_t authenticate_version_ = -1;
+  std::optional<ScramClient> scram_;
+};
+
+}  // namespace kedge::sasl
