@@ -137,12 +137,3 @@ bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32
                    const SaslCredentials* sasl = nullptr);
 
 }  // namespace kedge::check
-
-namespace kedge::check {
-
-// `kedge check ...` and `kedge certs ...`: `args` are the words after the
-// command. Return the process exit code (kExit*). Print to stdout/stderr.
-int check_command(const std::vector<std::string>& args);
-int certs_command(const std::vector<std::string>& args);
-
-}  // namespace kedge::check
