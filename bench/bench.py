@@ -7,7 +7,9 @@ cipher suite (forced by the client) and one backend (the librdkafka 2.12 mock, p
   haproxy     kload -TLS-> HAProxy (mode tcp, ssl crt, use_backend by ssl_fc_sni) -> mock
   kedge-sni   kload -TLS-> kedge (SNI routing, rewriting) -> mock
   kedge-port  kload -> kedge port mode (plaintext), when this kedge build accepts the config
-and writes the Markdown report (docs/performance.md). Every number comes from a real run here.
+saves every figure of the run (and the facts of the machine and run) to results.json in its work directory, and
+renders the Markdown report (docs/performance.md) from that file alone. `bench.py --render RESULTS_JSON --out FILE`
+renders a saved run again without measuring anything. Every number in the report comes from a real run here.
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -542,20 +545,6 @@ def machine_facts(kedge):
     }
 
 
-def pinning_text(layout):
-    if layout == "proxy-alone":
-        return """- **CPU pinning** (2 cores, `--layout proxy-alone`): the mock broker and kload share CPU 0
-  (`taskset -c 0`); the proxy under test has CPU 1 to itself (`taskset -c 1`). `direct` therefore leaves CPU 1
-  idle. Neither proxy is then the bottleneck: throughput is bound by CPU 0 (client + mock), and the proxy's
-  cost shows only in **proxy CPU %** (its utime+stime over the run): lower is better at equal throughput."""
-    return """- **CPU pinning** (2 cores, `--layout backend-shares-proxy-cpu`, the default): kload has CPU 0 to itself
-  (`taskset -c 0`); the proxy under test and the mock broker share CPU 1 (`taskset -c 1`), so every cycle the
-  proxy spends is one the broker does not get and throughput shows the proxy's cost. `direct` gives the mock
-  CPU 1 alone. **kload CPU %** (its utime+stime over the run) shows whether the client set the rate; **proxy
-  CPU %** is the proxy's. (`--layout proxy-alone` puts the mock on CPU 0 with kload instead; see the notes for why the default
-  changed.)"""
-
-
 def completed(r):
     """A run that produced figures: kload neither died nor exited non-zero (errors are counted separately)."""
     return not (r.get("fatal") or r.get("rc"))
@@ -585,9 +574,14 @@ def fmt(x, unit):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--build", required=True)
+    ap.add_argument("--build", help="build directory with kedge, kload, the mock and codec_bench (measuring runs)")
     ap.add_argument("--out", default=None,
                     help="report path (default docs/performance.md; with --only, partial.md in the work dir)")
+    ap.add_argument("--render", metavar="RESULTS_JSON",
+                    help="measure nothing: render the report from a saved results.json into --out")
+    ap.add_argument("--facts-from", metavar="REPORT_MD",
+                    help="with --render, for a results.json saved before it held the run's facts (machine, "
+                         "commit, date, rounds): read them from the report that same run wrote")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--layout", choices=sorted(LAYOUTS), default="backend-shares-proxy-cpu",
                     help="which CPU the mock broker shares (see LAYOUTS)")
@@ -598,6 +592,24 @@ def main():
                     help="comma-separated parts to run: workload keys, idle, scaling, micro (a partial run "
                          "never writes docs/performance.md unless --out says so)")
     args = ap.parse_args()
+    if args.render:
+        if not args.out:
+            ap.error("--render needs --out")
+        with open(args.render) as f:
+            data = json.load(f)
+        if "run" not in data:
+            if not args.facts_from:
+                ap.error(f"{args.render} holds no run facts (saved before they were kept): add --facts-from "
+                         f"with the report that run wrote")
+            data["run"] = run_facts_from_report(args.facts_from)
+            data["run"]["facts_from"] = os.path.basename(args.facts_from)
+        render(data, args.out)
+        log(f"report {args.out} rendered from {args.render}")
+        return 0
+    if not args.build:
+        ap.error("--build is required to measure (or --render RESULTS_JSON to render a saved run)")
+    if args.facts_from:
+        ap.error("--facts-from goes with --render")
     global MOCK_CPU
     MOCK_CPU = LAYOUTS[args.layout]
     only = set(filter(None, args.only.split(",")))
@@ -703,18 +715,36 @@ def main():
             stop(p)
     micro = run_micro(codec_bench) if not only or "micro" in only else {"skipped": "not run (--only)"}
     elapsed = time.time() - started_at
-    facts["steal_pct"] = 100.0 * (stolen_seconds() - stolen_at_start) / (elapsed * (os.cpu_count() or 1))
-    write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed, wakeups)
-    with open(os.path.join(work, "results.json"), "w") as f:
-        json.dump({"results": results, "idle": {str(k): v for k, v in idle.items()},
-                   "scaling": {k: {str(w): rs for w, rs in per.items()} for k, per in scaling.items()},
-                   "rsa_speed": rsa_speeds,
-                   "wakeups": wakeups,
-                   "micro": micro}, f, indent=1)
-    log(f"raw results in {work}/results.json; report {args.out}; {elapsed:.0f} s")
+    steal_pct = 100.0 * (stolen_seconds() - stolen_at_start) / (elapsed * (os.cpu_count() or 1))
+    save_and_render(args, work, facts, skipped, elapsed, steal_pct,
+                    {"results": results, "idle": idle, "scaling": scaling, "rsa_speed": rsa_speeds,
+                     "wakeups": wakeups, "micro": micro})
     problems = sum(1 for w in list(results.values()) + list(scaling.values()) for rs in w.values() for r in rs
                    if r.get("fatal") or r.get("errors") or r.get("malformed"))
     return 1 if problems else 0
+
+
+def save_and_render(args, work, facts, skipped, elapsed, steal_pct, measured):
+    """Writes the run's figures and facts to WORK/results.json, then renders the report from that file, exactly
+    as `--render` would later. measured: results, idle ({n: ...}), scaling ({key: {workers: ...}}), rsa_speed,
+    wakeups, micro."""
+    run = dict(facts)
+    run.update({
+        "rounds": args.rounds, "duration_s": args.duration, "warmup_s": args.warmup, "layout": args.layout,
+        "only": args.only, "elapsed_s": elapsed, "load_end": open("/proc/loadavg").read().split()[0],
+        "steal_pct": steal_pct, "autogroup": autogroup_scheduling(), "skipped": skipped,
+        "workloads": [{"key": k, "title": t, "metric": m, "unit": u} for k, t, _a, m, u, _p in WORKLOADS],
+        "scaling_workloads": [{"key": k, "title": t, "metric": m, "unit": u} for k, t, _a, m, u, _c in SCALING],
+    })
+    data = dict(measured, run=run, idle={str(n): v for n, v in measured["idle"].items()},
+                scaling={k: {str(w): rs for w, rs in per.items()} for k, per in measured["scaling"].items()})
+    saved = os.path.join(work, "results.json")
+    with open(saved, "w") as f:
+        json.dump(data, f, indent=1)
+    with open(saved) as f:
+        render(json.load(f), args.out)
+    log(f"raw results in {saved}; report {args.out}; {elapsed:.0f} s "
+        f"(render again: bench/bench.py --render {saved} --out FILE)")
 
 
 def restart(t, work, mock, certs, kedge):
@@ -749,309 +779,561 @@ def run_micro(binary):
 
 
 # ----------------------------------------------------------------------------------------------
-def write_wakeups(L, wakeups):
-    """The Metadata workload under both scheduling policies: how much of a proxy's CPU is waking up."""
-    L.append("### Metadata: what waking up costs a proxy next to its broker\n")
-    L.append("""The Metadata workload again, both proxies first under the default policy and then with every thread
-switched to `SCHED_BATCH` (`sched_setscheduler`), interleaved, same rounds. In this layout the broker runs on
-the proxy's CPU. A default-policy proxy woken by the broker's write usually preempts the broker at once,
-handles the few responses written so far and sleeps again. A `SCHED_BATCH` thread that wakes does not preempt
-the running thread, so the broker finishes its burst first. *Sleeps* are the proxy's voluntary context
-switches and *broker preempted* the mock's involuntary ones, both per request. Not a setting either proxy is
-run with elsewhere in this report. It shows which share of each proxy's CPU per request is this back-and-forth,
-which a broker on another host does not cause.
-""")
-    L.append("| policy | path | req/s median | min–max | proxy µs CPU per request | proxy sleeps per request | "
-             "broker preempted per request |")
-    L.append("|---|---|---|---|---|---|---|")
-    def cell(s, spec):
-        return format(s["median"], spec) if s else "–"
-    for label, per in wakeups.items():
-        for t, rs in per.items():
-            rate, us, sleeps, pre = (summarize([r.get(k) for r in rs]) for k in (
-                "requests_per_s", "proxy_us_per_request", "proxy_sleeps_per_request", "mock_preempted_per_request"))
-            if rate:
-                L.append(f"| {label} | {t} | {rate['median']:,.0f} | {rate['min']:,.0f}–{rate['max']:,.0f} | "
-                         f"{cell(us, '.2f')} | {cell(sleeps, '.3f')} | {cell(pre, '.3f')} |")
-        k, h = (summarize([r.get("requests_per_s") for r in per.get(n, [])]) for n in ("kedge-sni", "haproxy"))
-        if k and h:
-            L.append(f"| {label} | kedge/HAProxy | **{k['median'] / h['median']:.2f}×** | | | | |")
-    L.append("")
+# The report. render() reads nothing but the saved results (the dict written to results.json), so every
+# figure in the report is one that run measured, and `--render` can redo the report of a past run.
+
+RATE_NOUN = {"MB/s": "MB", "req/s": "request", "handshakes/s": "handshake"}
+RATE_GROUP = {"MB/s": "Throughput, MB/s of record payload", "req/s": "Metadata, requests/s",
+              "handshakes/s": "TLS handshakes per second"}
+TARGET_KEYS = ("produce", "fetch", "fetch_big", "metadata", "hs_full", "hs_resumed", "hs_full_rsa")
+NOTES = "bench/performance_notes.md"
 
 
-def write_scaling(L, args, scaling, speed):
-    """The workers 1 -> 2 section: throughput, ratio, and the CPU of every process per configuration."""
-    cores = os.cpu_count() or 1
-    rsa_speed = (f" One core here (`openssl speed`, single-threaded): RSA-2048 {speed['rsa2048'][0]:,.0f} signs/s, "
-                 f"{speed['rsa2048'][1]:,.0f} verifies/s; RSA-4096 {speed['rsa4096'][0]:,.0f} signs/s, "
-                 f"{speed['rsa4096'][1]:,.0f} verifies/s."
-                 if "rsa2048" in speed and "rsa4096" in speed else "")
-    autogroup = autogroup_scheduling()
-    autogroup_note = (": the kernel here shares CPU fairly between sessions (`sched_autogroup_enabled` = 1), so "
-                      "niced work in another session still takes its session's share; a busy neighbour leaves "
-                      "this benchmark about one core" if autogroup else ", which yield CPU to these")
-    L.append("### kedge worker loops: `workers` 1 → 2\n")
-    L.append(f"""kedge runs `workers` event loops, each accepting on its own SO_REUSEPORT socket. To show what a second
-loop buys, these workloads are chosen so that **kedge** is the bottleneck, not kload or the mock:
-- **Full handshakes with an RSA certificate**: the server signs once per full handshake, the client only
-  verifies (cheap for RSA; the chain is not verified); the mock sees one accept and one ApiVersions per
-  connection. With RSA-2048 the client's share (key exchange, TCP connect/close, ticket handling) is still
-  comparable to kedge's, so kload on CPU 0 limits what a second kedge core can add; RSA-4096 makes kedge
-  clearly the bottleneck. Both are shown.{rsa_speed}
-- **TLS Produce over 16 connections**: many connections spread across both accept sockets; kedge decrypts,
-  frames and forwards; the mock appends. This one is shown to see where the CPU goes; whether kedge is its
-  bottleneck is read from the CPU columns.
+def run_facts_from_report(path):
+    """The run facts of a results.json saved before they were kept in it, read back from the "Machine and
+    versions" section (and the skipped list) of the Markdown report that the same run wrote."""
+    with open(path) as f:
+        text = f.read()
 
-**Pinning in this step** (differs from the rest of the report): kedge may run on **both CPUs**
-(`taskset -c 0,1`); kload and the mock stay on CPU 0 (`taskset -c 0`), so with 2 workers kedge's second loop
-shares CPU 0 with them. kedge is restarted for every run; the order of workers=1 / workers=2 alternates per
-round. CPU columns are utime+stime over the run's wall time in % of one core (this machine: {cores} cores =
-{100 * cores}%): kedge (all threads; its busiest threads in brackets), kload (its rusage), the mock broker, and
-**other** = every other process at normal priority on the machine (from /proc/stat), which this shared machine
-does not control, and in brackets niced processes (nice > 0, e.g. other builds){autogroup_note}.
-{args.rounds} run(s) per configuration; medians, min–max.
-""")
-    for key, title, _a, metric, unit, _cert in SCALING:
-        per = scaling.get(key)
-        if not per:
-            continue
-        L.append(f"#### {title}\n")
-        L.append(f"| workers | {unit} median | min–max | kedge CPU % (threads) | kload CPU % | mock CPU % | "
-                 f"other CPU % (niced) | errors |")
-        L.append("|---|---|---|---|---|---|---|---|")
-        medians = {}
-        for workers in sorted(per):
-            rs = [r for r in per[workers] if completed(r)]
-            s = summarize([r.get(metric) for r in rs])
-            col = lambda name: summarize([r.get(name) for r in rs])  # noqa: E731
-            kedge_cpu, kload_cpu, mock_cpu, other, niced = (col(c) for c in (
-                "cpu_kedge_pct", "cpu_kload_pct", "cpu_mock_pct", "cpu_other_pct", "cpu_niced_pct"))
-            # Busiest threads of the median-throughput run.
-            mid = sorted(rs, key=lambda r: r.get(metric) or 0)[len(rs) // 2] if rs else {}
-            threads = "/".join(f"{t:.0f}" for t in mid.get("cpu_kedge_threads_pct", [])[:workers + 1])
-            errs = sum(r.get("errors", 0) + r.get("malformed", 0) for r in per[workers])
-            fatals = [r.get("fatal") for r in per[workers] if r.get("fatal")]
-            medians[workers] = s and s["median"]
-            pc = lambda x: f"{x['median']:.0f}" if x else "–"  # noqa: E731
-            L.append(f"| {workers} | {fmt(s and s['median'], unit)} | {fmt(s and s['min'], unit)}–"
-                     f"{fmt(s and s['max'], unit)} | {pc(kedge_cpu)} ({threads}) | {pc(kload_cpu)} | "
-                     f"{pc(mock_cpu)} | {pc(other)} ({pc(niced)}) | {errs}{' (' + fatals[0] + ')' if fatals else ''} |")
-        notes = []
-        if medians.get(1) and medians.get(2):
-            notes.append(f"workers 2 / workers 1 = **{medians[2] / medians[1]:.2f}×**")
-        # Was the machine (rather than kedge) the limit? Compare what the benchmark's processes used with
-        # what other processes left over.
-        for workers in sorted(per):
-            rs = [r for r in per[workers] if completed(r)]
-            other = summarize([r.get("cpu_other_pct", 0) + (r.get("cpu_niced_pct", 0) if autogroup else 0)
-                               for r in rs])
-            ours = summarize([r.get("cpu_kedge_pct", 0) + r.get("cpu_kload_pct", 0) + r.get("cpu_mock_pct", 0)
-                              for r in rs])
-            if other and ours:
-                left = 100 * cores - other["median"]
-                notes.append(f"workers={workers}: other processes{'' if autogroup else ' (not niced)'} left "
-                             f"{left:.0f}% of {100 * cores}%, "
-                             f"kedge + kload "
-                             f"+ mock used {ours['median']:.0f}%"
-                             + (" (all of it: the machine, not kedge alone, was the limit)"
-                                if ours["median"] >= 0.9 * left else ""))
-        L.append("\n" + "; ".join(notes) + "\n" if notes else "")
+    def find(pattern):
+        m = re.search(pattern, text, re.M)
+        if not m:
+            raise SystemExit(f"{path}: not a report of the old format (no match for {pattern!r})")
+        return m
+    run = {}
+    m = find(r"^- CPU: (.*), (\d+) cores; RAM ([\d.]+) GiB; kernel (\S+)$")
+    run.update(cpu=m[1], cores=int(m[2]), mem_gib=float(m[3]), kernel=m[4])
+    m = find(r"^- (OpenSSL.*?); (HAProxy.*)$")
+    run.update(openssl=m[1], haproxy=m[2])
+    m = find(r"^- kedge (.*) at commit (.*?); backend:")
+    run.update(kedge=m[1], commit=m[2])
+    m = find(r"^- run: (.* UTC), (\d+) rounds, ([\d.]+) s measured per run after ([\d.]+) s warm-up, total "
+             r"([\d.]+) min; 1-min load average at start (\S+), at end (\S+) .*over the whole run: ([\d.]+)% of all")
+    run.update(date=m[1], rounds=int(m[2]), duration_s=float(m[3]), warmup_s=float(m[4]),
+               elapsed_s=60 * float(m[5]), load_start=m[6], load_end=m[7], steal_pct=float(m[8]))
+    run["layout"] = find(r"\(\d+ cores, `--layout ([\w-]+)`")[1]
+    partial = re.search(r"^\*\*Partial run\*\* \(`--only ([^`]*)`\)", text, re.M)
+    run["only"] = partial[1] if partial else ""
+    run["autogroup"] = "`sched_autogroup_enabled` = 1" in text
+    skipped = re.search(r"^### What this run could not measure\n\n((?:- .*\n)+)", text, re.M)
+    run["skipped"] = [line[2:] for line in (skipped[1].splitlines() if skipped else [])
+                      if line != "- nothing skipped"]
+    return run
 
 
-def write_report(args, facts, results, idle, scaling, rsa_speeds, skipped, micro, elapsed, wakeups):
-    L = []
-    L.append("# kedge performance\n")
-    L.append("Generated by `bash bench/run.sh` (bench/bench.py). Do not edit by hand: rerun the script. The last "
-             "section is copied from bench/performance_notes.md.\n")
-    if args.only:
-        L.append(f"**Partial run** (`--only {args.only}`): only those parts were measured.\n")
-    L.append("## Machine and versions\n")
-    L.append(f"- CPU: {facts['cpu']}, {facts['cores']} cores; RAM {facts['mem_gib']} GiB; kernel {facts['kernel']}")
-    L.append(f"- {facts['openssl']}; {facts['haproxy']}")
-    L.append(f"- kedge {facts['kedge']} at commit {facts['commit']}; backend: librdkafka 2.12.0 mock cluster "
-             f"(1 broker, tests/integration/mock_cluster.c)")
-    L.append(f"- run: {facts['date']}, {args.rounds} rounds, {args.duration:g} s measured per run after "
-             f"{args.warmup:g} s warm-up, total {elapsed / 60:.1f} min; 1-min load average at start "
-             f"{facts['load_start']}, at end {open('/proc/loadavg').read().split()[0]} (other processes on this "
-             f"machine widen the min–max ranges); CPU time taken by the hypervisor (steal) over the whole run: "
-             f"{facts['steal_pct']:.1f}% of all CPUs\n")
-    L.append("## Method\n")
-    L.append(f"""- **Paths** (same machine, same run, interleaved: each round runs every workload on every path, and the
-  path that goes first rotates per round):
-  - `direct`: kload → mock broker. **Plaintext**: the librdkafka mock has no TLS listener, so this is the floor
-    without any proxy and without TLS.
-  - `haproxy`: kload → HAProxy ({facts['haproxy'].split(' - ')[0]}, generated config: `mode tcp`, `bind ... ssl crt`
-    with the same certificate, `use_backend` by `ssl_fc_sni`, `nbthread 1`) → mock. HAProxy does not parse Kafka.
-  - `kedge-sni`: kload → kedge (TLS, SNI `{SNI}`, Kafka-aware: rewrites Metadata, walks Produce v10 /
-    Fetch v16 responses for KIP-951 NodeEndpoints — Fetch responses over 64 KiB stream with only their final tag
-    section held —, clamps ApiVersions) → mock.
-  - `kedge-port` (plaintext port mode), when the build has it.
-- **TLS**: TLS 1.3, `{CIPHER}` forced by the client for every TLS path, one EC P-256 certificate
-  (tests/integration/make_certs.sh), and an RSA-2048 one for the RSA handshake workload (served by a second HAProxy
-  and a second kedge). The client does not verify the chain (not measured).
-- **Load generator**: bench/kload.cpp, one thread, epoll, speaks Kafka itself, pins broker 1 (never follows
-  Metadata). Produce v10 with one RecordBatch v2 (CRC-32C) per request, acks=1; Fetch v16 by topic id cycling
-  through the batches present; Metadata v12; ApiVersions v2 (the mock's highest). Every response's error codes
-  are checked; a run with any error is flagged in the log and counted below.
-{pinning_text(args.layout)}
-  The `workers` 1 → 2 step is the exception: kedge gets both CPUs there (see its section).
-- **Numbers**: median of {args.rounds} runs, with min–max. Ratios are of medians. Latency: per-request
-  send→response time in kload; "added p99" = path p99 − direct p99.
-- **Idle memory**: fresh proxy process; N TLS connections each complete the handshake and one ApiVersions round
-  trip, then stay idle; (proxy RSS after − before) / N. Each client connection holds two proxy sockets (client
-  + broker); kernel socket buffers are not in RSS. `ulimit -n` is raised by run.sh.
-""")
-    targets_seen = []
-    for w in results.values():
-        for t in w:
-            if t not in targets_seen:
-                targets_seen.append(t)
+def workload_defs(run, saved_key, defined):
+    """(key, title, metric, unit) per workload as the run defined them (older results: as defined now)."""
+    if run.get(saved_key):
+        return [(w["key"], w["title"], w["metric"], w["unit"]) for w in run[saved_key]]
+    return [(w[0], w[1], w[3], w[4]) for w in defined]
 
-    def med(key, target, metric):
-        s = summarize([r.get(metric) for r in results.get(key, {}).get(target, [])
-                       if completed(r)])
-        return s
 
-    def per_round(key, metric):
+def value_stats(runs, value):
+    """summarize() of value(run) over runs; a run lacking a field (or with a zero rate) counts as missing."""
+    out = []
+    for r in runs:
+        try:
+            out.append(value(r))
+        except (KeyError, TypeError, ZeroDivisionError):
+            out.append(None)
+    return summarize(out)
+
+
+def cpu_per_unit(cpu_pct_field, metric, scale):
+    """CPU time per unit of work of one run (a field in % of one core over the run, over the run's rate),
+    times scale (1e3: ms, 1e6: µs)."""
+    return lambda r: r[cpu_pct_field] / 100.0 / r[metric] * scale
+
+
+def num(x, spec):
+    return "–" if x is None else format(x, spec)
+
+
+def prose(text, bullet=""):
+    """A paragraph (or, with bullet "- ", a list item) wrapped like the hand-written docs."""
+    return textwrap.fill(" ".join(text.split()), width=115, initial_indent=bullet,
+                         subsequent_indent=" " * len(bullet), break_long_words=False, break_on_hyphens=False)
+
+
+class Report:
+    def __init__(self, data):
+        self.data, self.run = data, data["run"]
+        self.results = data.get("results", {})
+        self.idle = sorted(((int(n), per) for n, per in data.get("idle", {}).items()), key=lambda x: x[0])
+        self.defs = workload_defs(self.run, "workloads", WORKLOADS)
+        self.metric = {key: metric for key, _t, metric, _u in self.defs}
+        self.unit = {key: unit for key, _t, _m, unit in self.defs}
+        self.paths = [p for p in ("direct", "haproxy", "kedge-sni", "kedge-port")
+                      if any(p in per for per in self.results.values())]
+        self.L = []
+
+    def runs(self, key, path):
+        return [r for r in self.results.get(key, {}).get(path, []) if completed(r)]
+
+    def med(self, key, path, metric):
+        return summarize([r.get(metric) for r in self.runs(key, path)])
+
+    def median_of(self, key, path, value):
+        s = value_stats(self.runs(key, path), value)
+        return s and s["median"]
+
+    def per_round(self, key, metric):
         """(kedge, HAProxy) pairs of one metric, one per round: both ran in that round, back to back."""
-        runs = results.get(key, {})
+        runs = self.results.get(key, {})
         return [(k[metric], h[metric]) for k, h in zip(runs.get("kedge-sni", []), runs.get("haproxy", []))
                 if completed(k) and completed(h) and k.get(metric) and h.get(metric)]
 
-    L.append("## Results\n")
-    summary_rows = []
-    for key, title, _a, metric, unit, _tls in WORKLOADS:
-        if key not in results:
-            continue
-        L.append(f"### {title}\n")
-        if key == "ping":
-            L.append("| path | p50 µs | p99 µs (min–max) | p99.9 µs | added p99 vs direct µs | errors |")
-            L.append("|---|---|---|---|---|---|")
-            d99 = med(key, "direct", "lat_p99_us")
-            for t in targets_seen:
-                if t not in results[key]:
-                    continue
-                p50, p99, p999 = (med(key, t, m) for m in ("lat_p50_us", "lat_p99_us", "lat_p999_us"))
-                errs = sum(r.get("errors", 0) + r.get("malformed", 0) for r in results[key][t])
-                added = (p99["median"] - d99["median"]) if (p99 and d99 and t != "direct") else None
-                L.append(f"| {t} | {fmt(p50 and p50['median'], 'us')} | {fmt(p99 and p99['median'], 'us')} "
-                         f"({fmt(p99 and p99['min'], 'us')}–{fmt(p99 and p99['max'], 'us')}) | "
-                         f"{fmt(p999 and p999['median'], 'us')} | {fmt(added, 'us') if added is not None else '–'} | {errs} |")
-            L.append("")
-            continue
-        L.append(f"| path | {unit} median | min–max | proxy CPU % | kload CPU % | p99 µs | errors |")
-        L.append("|---|---|---|---|---|---|---|")
-        for t in targets_seen:
-            if t not in results[key]:
+    @staticmethod
+    def spread(s, unit):
+        """The lowest–highest of a summarize() result, or one dash."""
+        return f"{fmt(s['min'], unit)}–{fmt(s['max'], unit)}" if s else "–"
+
+    def errors(self, key, path):
+        rs = self.results.get(key, {}).get(path, [])
+        fatals = [r.get("fatal") for r in rs if r.get("fatal")]
+        return f"{sum(r.get('errors', 0) + r.get('malformed', 0) for r in rs)}" + (f" ({fatals[0]})" if fatals else "")
+
+    def kload_range(self, key):
+        kl = [self.med(key, t, "kload_cpu_pct") for t in ("haproxy", "kedge-sni")]
+        return kl, all(k and k["median"] >= 95 for k in kl)
+
+    # -- sections ------------------------------------------------------------------------------
+    def header(self):
+        run, L = self.run, self.L
+        L.append("# kedge performance\n")
+        facts_from = (" (That results.json predates saved run facts: the machine, date and commit are read from the "
+                      "report the same run wrote.)" if run.get("facts_from") else "")
+        L.append(prose(
+            f"kedge against HAProxy and against no proxy on one {run['cores']}-core machine. **Figures from the run "
+            f"of {run['date']} at commit {run['commit']}, {run['rounds']} rounds**, rendered by bench/bench.py from "
+            f"that run's results.json (do not edit by hand; `bench/bench.py --render` renders a saved run again)."
+            f"{facts_from} The experiments behind the design: {NOTES}.") + "\n")
+        if run.get("only"):
+            L.append(f"**Partial run** (`--only {run['only']}`): only those parts were measured.\n")
+
+    def setup(self):
+        run, L = self.run, self.L
+        L.append("## Setup\n")
+        L.append(prose(f"**Machine**: {run['cpu']}, {run['cores']} cores, {run['mem_gib']} GiB RAM, kernel "
+                       f"{run['kernel']}; {run['openssl']}; {run['haproxy'].split(' - ')[0]}.", "- "))
+        L.append(prose(f"**This run**: {run['date']}, kedge {run['kedge'].removeprefix('kedge ')} at commit "
+                       f"{run['commit']}, {run['elapsed_s'] / 60:.1f} min; 1-min load average {run['load_start']} at "
+                       f"start, {run['load_end']} at end; hypervisor steal {run['steal_pct']:.1f}% of all CPU time.",
+                       "- "))
+        L.append(prose("""**Paths**, all in the same run. `direct`: kload → broker in plaintext (the mock broker has
+            no TLS listener): the floor, no proxy and no TLS. `haproxy`: TLS, `mode tcp`, `use_backend` by
+            `ssl_fc_sni`, `nbthread 1`; it does not parse Kafka. `kedge-sni`: TLS, routed by SNI, Kafka-aware
+            (rewrites Metadata, walks Produce v10 / Fetch v16 responses for KIP-951 NodeEndpoints, clamps
+            ApiVersions). `kedge-port`: kedge's plaintext port mode.""", "- "))
+        L.append(prose(f"""**Backend and client**: one librdkafka 2.12.0 mock broker
+            (tests/integration/mock_cluster.c). kload (bench/kload.cpp): one thread, epoll, speaks Kafka itself,
+            always to broker 1, checks every response's error codes (the errors column). TLS 1.3 with `{CIPHER}`
+            forced by the client, an EC P-256 certificate, the chain not verified; the RSA-2048 workload has its
+            own HAProxy and kedge with an RSA-2048 certificate.""", "- "))
+        if run["layout"] == "proxy-alone":
+            L.append(prose("""**CPUs** (`--layout proxy-alone`): kload and the broker share CPU 0, the proxy has CPU 1
+                to itself. CPU 0 then sets every rate, and a proxy's cost shows in its CPU % only.""", "- "))
+        else:
+            L.append(prose(f"""**CPUs** (`--layout backend-shares-proxy-cpu`, the default): kload alone on CPU 0; the
+                proxy under test and the broker share CPU 1, so every cycle the proxy spends is one the broker does
+                not get, and throughput shows the proxy's cost (`direct`: the broker alone on CPU 1). Why this
+                layout: {NOTES}, "Benchmark method".""", "- "))
+        L.append(prose(f"""**Rounds**: {run['rounds']}; each runs every workload on every path, the path that goes
+            first rotating per round; {run['duration_s']:g} s measured per run after {run['warmup_s']:g} s
+            warm-up. Tables give the median and, under "rounds", the lowest and highest run; ratios are of
+            medians. *proxy CPU %*, *kload CPU %*: the process's utime+stime over the run, in % of one core (kload
+            near 100%: the client set the rate). p99: per request, from send to response.""", "- "))
+        self.conditions()
+        L.append("- **Workloads** (the names used below):")
+        for key, title, _m, _u in self.defs:
+            if key in self.results:
+                L.append(f"  - `{key}`: {title}")
+        L.append("")
+
+    def targets(self):
+        """The targets and their status; the logic (thresholds, rounding, per-round counts) is the report's
+        contract: changing it changes what "met" means across reports."""
+        run, L = self.run, self.L
+        L.append("## Targets\n")
+        L.append(prose("The ratio is of the medians. \"rounds\" gives the lowest and highest ratio of one round's two "
+                       "runs, which ran back to back.") + "\n")
+        if run["steal_pct"] >= 5:
+            L.append(f"**The hypervisor took {run['steal_pct']:.0f}% of the CPUs' time during this run** (steal): "
+                     f"every path ran slower and less evenly than on a quiet host, so these ratios are noisier than "
+                     f"usual.\n")
+        L.append("| target | measured | status |")
+        L.append("|---|---|---|")
+        for key, _t, metric, unit in self.defs:
+            if key not in self.results or key not in TARGET_KEYS:
                 continue
-            s = med(key, t, metric)
-            cpu = med(key, t, "proxy_cpu_pct")
-            kcpu = med(key, t, "kload_cpu_pct")
-            p99 = med(key, t, "lat_p99_us")
-            errs = sum(r.get("errors", 0) + r.get("malformed", 0) for r in results[key][t])
-            fatals = [r.get("fatal") for r in results[key][t] if r.get("fatal")]
-            L.append(f"| {t} | {fmt(s and s['median'], unit)} | {fmt(s and s['min'], unit)}–{fmt(s and s['max'], unit)} | "
-                     f"{fmt(cpu and cpu['median'], '%') if cpu else '–'} | "
-                     f"{fmt(kcpu and kcpu['median'], '%') if kcpu else '–'} | {fmt(p99 and p99['median'], 'us')} | "
-                     f"{errs}{' (' + fatals[0] + ')' if fatals else ''} |")
-        ratios = []
-        k, h, d = med(key, "kedge-sni", metric), med(key, "haproxy", metric), med(key, "direct", metric)
-        if k and h:
-            ratios.append(f"kedge/HAProxy = **{k['median'] / h['median']:.2f}×**")
-        if k and d:
-            ratios.append(f"kedge/direct = {k['median'] / d['median']:.2f}×")
-        kc, hc = med(key, "kedge-sni", "proxy_cpu_pct"), med(key, "haproxy", "proxy_cpu_pct")
-        if kc and hc and hc["median"] > 0 and k and h:
-            per_k = kc["median"] / k["median"]
-            per_h = hc["median"] / h["median"]
-            ratios.append(f"proxy CPU per unit of work kedge/HAProxy = {per_k / per_h:.2f}×")
-        steal = summarize([r.get("steal_pct") for rs in results[key].values() for r in rs])
-        if steal:
-            ratios.append(f"hypervisor steal during these runs {steal['median']:.1f}% (max {steal['max']:.1f}%)")
-        L.append("\n" + "; ".join(ratios) + "\n" if ratios else "")
-        if k and h:
-            summary_rows.append((key, metric, k["median"] / h["median"], unit))
-    if idle:
-        L.append("### Resident memory per idle TLS connection (proxy RSS growth / N)\n")
-        L.append("| path | N | bytes/conn median | min–max |")
-        L.append("|---|---|---|---|")
-        for n, per in sorted(idle.items()):
-            for t, ms in per.items():
-                s = summarize([m.get("bytes_per_conn") for m in ms])
-                if s:
-                    L.append(f"| {t} | {n:,} | {s['median']:,.0f} | {s['min']:,.0f}–{s['max']:,.0f} |")
-                else:
-                    L.append(f"| {t} | {n:,} | failed: {ms[0].get('fatal', '?')[:120]} | |")
-        L.append("")
-    if wakeups:
-        write_wakeups(L, wakeups)
-    if scaling:
-        write_scaling(L, args, scaling, rsa_speeds)
-    L.append("### What this run could not measure\n")
-    if not skipped:
-        L.append("- nothing skipped")
-    for line in skipped:
-        L.append(f"- {line}")
-    L.append("")
-    L.append("## Rewrite micro-benchmark (kafka_codec, bench/codec_bench.cpp, Google Benchmark)\n")
-    if "skipped" in micro:
-        L.append(f"- skipped: {micro['skipped']}\n")
-    else:
-        L.append("Each case feeds the whole response through `ResponseProcessor::feed` in 64 KiB slices, as the "
-                 "gateway does; 3 repetitions.\n")
-        L.append("| case | median time per response | stddev | throughput |")
-        L.append("|---|---|---|---|")
-        for name, agg in micro.items():
-            m = agg.get("median") or {}
-            sd = agg.get("stddev")
-            bps = m.get("bytes_per_second")
-            rng = f"{sd['real_time']:,.2f}" if sd else "–"
-            tput = f"{bps / 1e9:.2f} GB/s" if bps else "–"
-            L.append(f"| `{name}` | {m.get('real_time', 0):,.1f} {m.get('time_unit', '')} | {rng} | {tput} |")
-        L.append("")
-    L.append("## Targets\n")
-    L.append("The ratio is of the medians. \"rounds\" gives the lowest and highest ratio of one round's two runs, "
-             "which ran back to back.\n")
-    if facts["steal_pct"] >= 5:
-        L.append(f"**The hypervisor took {facts['steal_pct']:.0f}% of the CPUs' time during this run** (steal): "
-                 f"every path ran slower and less evenly than on a quiet host, so these ratios are noisier than "
-                 f"usual.\n")
-    L.append("| target | measured | status |")
-    L.append("|---|---|---|")
-    for key, metric, ratio, unit in summary_rows:
-        if key in ("produce", "fetch", "fetch_big", "metadata", "hs_full", "hs_resumed", "hs_full_rsa"):
-            kl = [med(key, t, "kload_cpu_pct") for t in ("haproxy", "kedge-sni")]
-            client_bound = all(k and k["median"] >= 95 for k in kl)
+            k, h = self.med(key, "kedge-sni", metric), self.med(key, "haproxy", metric)
+            if not (k and h):
+                continue
+            ratio = k["median"] / h["median"]
+            kl, client_bound = self.kload_range(key)
             why = (f" (client-bound: kload at {min(k['median'] for k in kl):.0f}–{max(k['median'] for k in kl):.0f}% "
                    f"of CPU 0)" if client_bound else "")
             shown = f"{ratio:.3f}" if 0.995 <= ratio < 1.005 else f"{ratio:.2f}"  # no "1.00× NOT met"
-            rounds = [k / h for k, h in per_round(key, metric)]
+            rounds = [a / b for a, b in self.per_round(key, metric)]
             spread = (f" (rounds {min(rounds):.2f}–{max(rounds):.2f}×, kedge ahead in {sum(r >= 1 for r in rounds)} "
                       f"of {len(rounds)})" if rounds else "")
             L.append(f"| {key} kedge ≥ 1.0× HAProxy ({unit}) | {shown}×{spread} | "
                      f"{'met' if ratio >= 1.0 else 'NOT met'}{why} |")
-    if "ping" in results:
-        k, h = med("ping", "kedge-sni", "lat_p99_us"), med("ping", "haproxy", "lat_p99_us")
-        if k and h:
-            pairs = per_round("ping", "lat_p99_us")
-            lower = f" (kedge lower in {sum(a <= b for a, b in pairs)} of {len(pairs)} rounds)" if pairs else ""
-            L.append(f"| ping p99 kedge ≤ HAProxy | {k['median']:.0f} µs vs {h['median']:.0f} µs{lower} | "
-                     f"{'met' if k['median'] <= h['median'] else 'NOT met'} |")
-    for n, per in sorted(idle.items()):
-        k = summarize([m.get("bytes_per_conn") for m in per.get("kedge-sni", [])])
-        h = summarize([m.get("bytes_per_conn") for m in per.get("haproxy", [])])
-        if k and h:
-            L.append(f"| memory/idle conn kedge ≤ HAProxy (N={n:,}) | {k['median']:,.0f} B vs {h['median']:,.0f} B | "
-                     f"{'met' if k['median'] <= h['median'] else 'NOT met'} |")
-    L.append("")
-    # Hand-written explanations (not measured by this run) live beside the generator, so a rerun keeps them.
-    notes = os.path.join(HERE, "performance_notes.md")
-    if os.path.exists(notes):
-        with open(notes) as f:
-            L.append(f.read())
-    with open(args.out, "w") as f:
-        f.write("\n".join(L))
+        if "ping" in self.results:
+            k, h = self.med("ping", "kedge-sni", "lat_p99_us"), self.med("ping", "haproxy", "lat_p99_us")
+            if k and h:
+                pairs = self.per_round("ping", "lat_p99_us")
+                lower = f" (kedge lower in {sum(a <= b for a, b in pairs)} of {len(pairs)} rounds)" if pairs else ""
+                L.append(f"| ping p99 kedge ≤ HAProxy | {k['median']:.0f} µs vs {h['median']:.0f} µs{lower} | "
+                         f"{'met' if k['median'] <= h['median'] else 'NOT met'} |")
+        for n, per in self.idle:
+            k = summarize([m.get("bytes_per_conn") for m in per.get("kedge-sni", [])])
+            h = summarize([m.get("bytes_per_conn") for m in per.get("haproxy", [])])
+            if k and h:
+                L.append(f"| memory/idle conn kedge ≤ HAProxy (N={n:,}) | {k['median']:,.0f} B vs "
+                         f"{h['median']:,.0f} B | {'met' if k['median'] <= h['median'] else 'NOT met'} |")
+        L.append("")
+        throughput = [key for key in TARGET_KEYS if self.unit.get(key) == "MB/s" and self.both_proxies_ran(key)]
+        limits = [(", ".join(throughput), self.throughput_limit(throughput))] if throughput else []
+        limits += [(key, self.limit(key)) for key in list(TARGET_KEYS) + ["ping", "memory"] if key not in throughput]
+        limits = [(key, text) for key, text in limits if text]
+        if limits:
+            L.append("**What limits each row** (medians of this run):\n")
+            for key, text in limits:
+                L.append(prose(f"**{key}**: {text}", "- "))
+            L.append("")
 
+    # -- what limits each target row: mechanism in words, figures from this run -------------------
+    def both_proxies_ran(self, key):
+        return bool(self.runs(key, "kedge-sni") and self.runs(key, "haproxy"))
+
+    def limit(self, key):
+        """What limits one target row: the mechanism in words, the figures from this run."""
+        if key == "ping":
+            return self.ping_limit()
+        if key == "memory":
+            return self.memory_limit()
+        if not self.both_proxies_ran(key):
+            return ""
+        metric, unit = self.metric[key], self.unit[key]
+        if unit == "MB/s":
+            return self.throughput_limit([key])
+        noun = RATE_NOUN.get(unit, "unit")
+        scale, shown = (1e6, "µs") if unit == "req/s" else (1e3, "ms")
+        proxy, client = ({t: self.median_of(key, t, cpu_per_unit(field, metric, scale))
+                          for t in ("kedge-sni", "haproxy")} for field in ("proxy_cpu_pct", "kload_cpu_pct"))
+        kl, _client_bound = self.kload_range(key)
+        kload = f"{min(k['median'] for k in kl):.0f}–{max(k['median'] for k in kl):.0f}%" if all(kl) else "–"
+        cost = (f"per {noun} kedge used {num(proxy['kedge-sni'], '.2f')} {shown} of CPU and HAProxy "
+                f"{num(proxy['haproxy'], '.2f')} {shown}")
+        if self.run["layout"] == "proxy-alone":
+            return (f"CPU 0, shared by kload and the broker, sets the rate in this layout; the proxies' cost shows in "
+                    f"their CPU: {cost}.")
+        if key == "metadata":
+            return self.metadata_limit(cost)
+        # The side that spends more CPU per handshake, each on its own core, is the one that limits.
+        side = [c is not None and p is not None and c > p for c, p in
+                ((client["kedge-sni"], proxy["kedge-sni"]), (client["haproxy"], proxy["haproxy"]))]
+        lead = "The client's CPU" if all(side) else "The proxy's CPU" if not any(side) else \
+            "Both the client's and the proxy's CPU"
+        detail = {"hs_full": " (the client verifies the ECDSA signature, runs X25519 and decodes the certificate)",
+                  "hs_resumed": " (no certificate and no signature on either side)"}.get(key, "")
+        sign = self.data.get("rsa_speed", {}).get("rsa2048")
+        if key == "hs_full_rsa":
+            detail = " (the proxy signs once per handshake" + (
+                f"; one core here makes {sign[0]:,.0f} RSA-2048 signatures per second" if sign else "") + ")"
+        return (f"{lead}{detail}: per handshake kedge used {num(proxy['kedge-sni'], '.2f')} ms of CPU 1 and HAProxy "
+                f"{num(proxy['haproxy'], '.2f')} ms; kload used {num(client['kedge-sni'], '.2f')} ms of CPU 0 behind "
+                f"kedge and {num(client['haproxy'], '.2f')} ms behind HAProxy, running at {kload}.")
+
+    def throughput_limit(self, keys):
+        """One text for the MB/s rows: the same CPU limits them."""
+        per_mb = {t: " / ".join(num(self.median_of(key, t, cpu_per_unit("proxy_cpu_pct", self.metric[key], 1e3)),
+                                    ".2f") for key in keys) for t in ("kedge-sni", "haproxy")}
+        cost = (f"per MB kedge used {per_mb['kedge-sni']} ms of CPU and HAProxy {per_mb['haproxy']} ms "
+                f"({' / '.join(keys)})")
+        if self.run["layout"] == "proxy-alone":
+            return (f"CPU 0, shared by kload and the broker, sets the rate in this layout; the proxies' cost shows in "
+                    f"their CPU: {cost}.")
+        kl = [k["median"] for key in keys for k in self.kload_range(key)[0] if k]
+        bound = [key for key in keys if self.kload_range(key)[1]]
+        return (f"CPU 1, which the proxy shares with the broker: {cost}"
+                + (f", while kload ran at {min(kl):.0f}–{max(kl):.0f}% of CPU 0" if kl else "")
+                + (f" and set the rate of {', '.join(bound)}" if bound else "")
+                + ". Where the proxy's CPU goes: \"Gateway I/O path\" below.")
+
+    def metadata_limit(self, cost):
+        text = ("Wake-ups: the broker shares the proxy's CPU, and a proxy woken by the broker's write preempts it, "
+                "forwards the few responses written so far and sleeps again")
+        w = self.data.get("wakeups") or {}
+        other, batch = w.get("SCHED_OTHER (default)", {}), w.get("SCHED_BATCH", {})
+        def med(pol, t, f):
+            s = summarize([r.get(f) for r in pol.get(t, [])])
+            return s and s["median"]
+        if not (other and batch):
+            return f"{text}; {cost} (the SCHED_BATCH comparison was not run)."
+        rate = (med(batch, "kedge-sni", "requests_per_s") or 0) / (med(batch, "haproxy", "requests_per_s") or 1)
+        return (f"{text}. Under the default policy kedge slept "
+                f"{num(med(other, 'kedge-sni', 'proxy_sleeps_per_request'), '.3f')} times and used "
+                f"{num(med(other, 'kedge-sni', 'proxy_us_per_request'), '.2f')} µs of CPU per request (HAProxy "
+                f"{num(med(other, 'haproxy', 'proxy_sleeps_per_request'), '.3f')} and "
+                f"{num(med(other, 'haproxy', 'proxy_us_per_request'), '.2f')} µs); under `SCHED_BATCH`, which lets "
+                f"the broker finish its burst, {num(med(batch, 'kedge-sni', 'proxy_us_per_request'), '.2f')} against "
+                f"{num(med(batch, 'haproxy', 'proxy_us_per_request'), '.2f')} µs at {rate:.2f}× HAProxy's rate "
+                f"(\"Metadata wake-ups (SCHED_BATCH)\"; remedies tried and dropped: {NOTES}).")
+
+    def ping_limit(self):
+        d = self.med("ping", "direct", "lat_p99_us")
+        k, h = self.med("ping", "kedge-sni", "lat_p99_us"), self.med("ping", "haproxy", "lat_p99_us")
+        if not (d and k and h):
+            return ""
+        return ("Scheduling: with one request in flight every hop waits for the next process to wake, and a proxy "
+                "adds two loopback hops and a TLS record each way. Added p99 over direct: kedge "
+                f"{k['median'] - d['median']:.0f} µs, HAProxy {h['median'] - d['median']:.0f} µs.")
+
+    def memory_limit(self):
+        if not self.idle:
+            return ""
+        n, per = self.idle[-1]
+        sni, port = (summarize([m.get("bytes_per_conn") for m in per.get(t, [])]) for t in ("kedge-sni", "kedge-port"))
+        if not (sni and port):
+            return ""
+        return (f"The TLS session: without TLS (kedge-port) an idle connection costs kedge {port['median']:,.0f} B, so "
+                f"{sni['median'] - port['median']:,.0f} B of its {sni['median']:,.0f} B (N={n:,}) is the TLS "
+                f"connection's state. kedge holds no codec state on an idle connection and has OpenSSL release its "
+                f"record buffers (`SSL_MODE_RELEASE_BUFFERS`).")
+
+    def results_tables(self):
+        L = self.L
+        L.append("## Results\n")
+        units = []
+        for key, _t, _m, unit in self.defs:
+            if key in self.results and key != "ping" and unit not in units:
+                units.append(unit)
+        for unit in units:
+            keys = [key for key, _t, _m, u in self.defs if u == unit and key in self.results and key != "ping"]
+            L.append(f"### {RATE_GROUP.get(unit, unit)}\n")
+            with_direct = any("direct" in self.results[key] for key in keys)
+            L.append(f"| workload | path | {unit} median | rounds |{' × direct |' if with_direct else ''} "
+                     f"proxy CPU % | kload CPU % | p99 µs | errors |")
+            L.append("|---|---|---|---|" + ("---|" if with_direct else "") + "---|---|---|---|")
+            for key in keys:
+                metric, first = self.metric[key], True
+                d = self.med(key, "direct", metric)
+                for t in self.paths:
+                    if t not in self.results[key]:
+                        continue
+                    s, cpu, kcpu, p99 = (self.med(key, t, m) for m in (metric, "proxy_cpu_pct", "kload_cpu_pct",
+                                                                        "lat_p99_us"))
+                    vs_direct = (f" {s['median'] / d['median']:.2f} |" if s and d else " – |") if with_direct else ""
+                    L.append(f"| {'`' + key + '`' if first else ''} | {t} | {fmt(s and s['median'], unit)} | "
+                             f"{self.spread(s, unit)} |{vs_direct} "
+                             f"{fmt(cpu['median'], '%') if cpu else '–'} | "
+                             f"{fmt(kcpu['median'], '%') if kcpu else '–'} | "
+                             f"{fmt(p99 and p99['median'], 'us')} | {self.errors(key, t)} |")
+                    first = False
+            L.append("")
+        if "ping" in self.results:
+            L.append("### Latency: ApiVersions ping-pong, 1 connection, 1 request in flight\n")
+            L.append("| path | p50 µs | p99 µs | p99 rounds | p99.9 µs | added p99 vs direct µs | errors |")
+            L.append("|---|---|---|---|---|---|---|")
+            d99 = self.med("ping", "direct", "lat_p99_us")
+            for t in self.paths:
+                if t not in self.results["ping"]:
+                    continue
+                p50, p99, p999 = (self.med("ping", t, m) for m in ("lat_p50_us", "lat_p99_us", "lat_p999_us"))
+                added = (p99["median"] - d99["median"]) if (p99 and d99 and t != "direct") else None
+                L.append(f"| {t} | {fmt(p50 and p50['median'], 'us')} | {fmt(p99 and p99['median'], 'us')} | "
+                         f"{self.spread(p99, 'us')} | "
+                         f"{fmt(p999 and p999['median'], 'us')} | {fmt(added, 'us') if added is not None else '–'} | "
+                         f"{self.errors('ping', t)} |")
+            L.append("")
+
+    def idle_memory(self):
+        if not self.idle:
+            return
+        L = self.L
+        L.append("### Resident memory per idle TLS connection\n")
+        L.append(prose("A fresh proxy; N connections each complete the handshake and one ApiVersions round trip, then "
+                       "stay idle; (proxy RSS after − before) / N, in bytes. Each connection holds two proxy sockets "
+                       "(client and broker); kernel socket buffers are not in RSS.") + "\n")
+        L.append("| path | " + " | ".join(f"N = {n:,}: median | rounds" for n, _ in self.idle) + " |")
+        L.append("|---|" + "---|---|" * len(self.idle))
+        for t in self.paths:
+            cells = []
+            for _n, per in self.idle:
+                ms = per.get(t)
+                s = summarize([m.get("bytes_per_conn") for m in ms]) if ms else None
+                if s:
+                    cells.append(f"{s['median']:,.0f} | {s['min']:,.0f}–{s['max']:,.0f}")
+                elif ms:
+                    cells.append(f"failed: {ms[0].get('fatal', '?')[:80]} | ")
+                else:
+                    cells.append("– | –")
+            if any(t in per for _n, per in self.idle):
+                L.append(f"| {t} | " + " | ".join(cells) + " |")
+        L.append("")
+
+    def wakeups(self):
+        w = self.data.get("wakeups")
+        if not w:
+            return
+        L = self.L
+        L.append("### Metadata wake-ups (SCHED_BATCH)\n")
+        L.append(prose("""The `metadata` workload again, interleaved, under the default policy and with every
+            proxy thread under `SCHED_BATCH`, whose wake-ups do not preempt the broker running on the same CPU (used
+            nowhere else). The difference is the share of a proxy's CPU spent waking up beside its broker.
+            *Sleeps*: the proxy's voluntary context switches; *preempted*: the broker's involuntary ones.""")
+                 + "\n")
+        L.append("| policy | path | req/s median | rounds | proxy CPU µs per request | proxy sleeps per request | "
+                 "broker preempted per request |")
+        L.append("|---|---|---|---|---|---|---|")
+        for label, per in w.items():
+            for t, rs in per.items():
+                rate, us, sleeps, pre = (summarize([r.get(k) for r in rs]) for k in (
+                    "requests_per_s", "proxy_us_per_request", "proxy_sleeps_per_request",
+                    "mock_preempted_per_request"))
+                if rate:
+                    L.append(f"| {label} | {t} | {rate['median']:,.0f} | {rate['min']:,.0f}–{rate['max']:,.0f} | "
+                             f"{num(us and us['median'], '.2f')} | {num(sleeps and sleeps['median'], '.3f')} | "
+                             f"{num(pre and pre['median'], '.3f')} |")
+            k, h = (summarize([r.get("requests_per_s") for r in per.get(n, [])]) for n in ("kedge-sni", "haproxy"))
+            if k and h:
+                L.append(f"| {label} | kedge/HAProxy | **{k['median'] / h['median']:.2f}×** | | | | |")
+        L.append("")
+
+    def scaling(self):
+        scaling = self.data.get("scaling")
+        if not scaling:
+            return
+        L, run = self.L, self.run
+        cores = run["cores"]
+        speed = self.data.get("rsa_speed") or {}
+        L.append("### kedge worker loops: `workers` 1 → 2\n")
+        rsa = (f" One core here signs {speed['rsa2048'][0]:,.0f} RSA-2048 and {speed['rsa4096'][0]:,.0f} RSA-4096 "
+               f"per second (`openssl speed`)." if "rsa2048" in speed and "rsa4096" in speed else "")
+        L.append(prose(f"""Full handshakes with an RSA certificate (the server signs, the client only verifies: with
+            RSA-2048 the client's share is still comparable to kedge's, RSA-4096 is there to make kedge the
+            bottleneck) and TLS Produce over 16 connections.{rsa}
+            **Own layout**: kedge may use both CPUs, kload and the broker stay on CPU 0; kedge restarted per run.
+            CPU in % of one core ({cores} cores = {100 * cores}%), kedge's busiest threads in brackets; *other*:
+            the rest of the machine (niced). *Used of left*: kedge + kload + broker against what other processes
+            left{'' if run['autogroup'] else ' (niced ones yield)'}; *full*: 90% or more, the machine rather than
+            kedge alone was the limit.""") + "\n")
+        L.append("| workload | workers | rate median | rounds | kedge CPU % (threads) | kload CPU % | broker CPU % | "
+                 "other CPU % (niced) | used of left % | errors |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        ratios = []
+        for key, _title, metric, unit in workload_defs(run, "scaling_workloads", SCALING):
+            per = {int(w): rs for w, rs in scaling.get(key, {}).items()}
+            if not per:
+                continue
+            medians = {}
+            for workers in sorted(per):
+                rs = [r for r in per[workers] if completed(r)]
+                s = summarize([r.get(metric) for r in rs])
+                col = lambda name: summarize([r.get(name) for r in rs])  # noqa: E731
+                kedge_cpu, kload_cpu, mock_cpu, other, niced = (col(c) for c in (
+                    "cpu_kedge_pct", "cpu_kload_pct", "cpu_mock_pct", "cpu_other_pct", "cpu_niced_pct"))
+                # Busiest threads of the median-throughput run.
+                mid = sorted(rs, key=lambda r: r.get(metric) or 0)[len(rs) // 2] if rs else {}
+                threads = "/".join(f"{t:.0f}" for t in mid.get("cpu_kedge_threads_pct", [])[:workers + 1])
+                errs = sum(r.get("errors", 0) + r.get("malformed", 0) for r in per[workers])
+                fatals = [r.get("fatal") for r in per[workers] if r.get("fatal")]
+                medians[workers] = s and s["median"]
+                # Was the machine (rather than kedge) the limit? What the benchmark's processes used against what
+                # other processes left (niced ones count when the kernel shares CPU fairly between sessions).
+                others = summarize([r.get("cpu_other_pct", 0) + (r.get("cpu_niced_pct", 0) if run["autogroup"] else 0)
+                                    for r in rs])
+                ours = summarize([r.get("cpu_kedge_pct", 0) + r.get("cpu_kload_pct", 0) + r.get("cpu_mock_pct", 0)
+                                  for r in rs])
+                used = "–"
+                if others and ours:
+                    left = 100 * cores - others["median"]
+                    used = f"{ours['median']:.0f} of {left:.0f}" + (" **full**" if ours["median"] >= 0.9 * left else "")
+                pc = lambda x: f"{x['median']:.0f}" if x else "–"  # noqa: E731
+                L.append(f"| {'`' + key + '` (' + unit + ')' if workers == min(per) else ''} | {workers} | "
+                         f"{fmt(s and s['median'], unit)} | {self.spread(s, unit)} | {pc(kedge_cpu)} ({threads}) | "
+                         f"{pc(kload_cpu)} | {pc(mock_cpu)} | {pc(other)} ({pc(niced)}) | "
+                         f"{used} | {errs}{' (' + fatals[0] + ')' if fatals else ''} |")
+            if medians.get(1) and medians.get(2):
+                ratios.append(f"`{key}` **{medians[2] / medians[1]:.2f}×**")
+        L.append("")
+        if ratios:
+            L.append(prose("workers 2 / workers 1: " + ", ".join(ratios) + ".") + "\n")
+
+    def micro(self):
+        micro, L = self.data.get("micro") or {}, self.L
+        L.append("### Rewrite micro-benchmark (kafka_codec, bench/codec_bench.cpp)\n")
+        if "skipped" in micro or not micro:
+            L.append(f"Skipped: {micro.get('skipped', 'no figures')}.\n")
+            return
+        L.append(prose("CPU time per response fed through `ResponseProcessor::feed` in 64 KiB slices, as the gateway "
+                       "does; median of 3 repetitions. *in flight 1*: the connection is idle after each response; "
+                       "*2*: another response is already expected.") + "\n")
+        cases = {}
+        for name, agg in micro.items():
+            base, _, arg = name.partition("/in_flight:")
+            cases.setdefault(base.removeprefix("BM_"), {})[arg] = agg.get("median") or {}
+        L.append("| case | in flight 1 | in flight 2 | throughput (in flight 1) |")
+        L.append("|---|---|---|---|")
+
+        def t(m):
+            if not m or m.get("real_time") is None:
+                return "–"
+            x, unit = m["real_time"], m.get("time_unit", "").replace("us", "µs")
+            return f"{x:,.0f} {unit}" if x >= 100 else f"{x:.1f} {unit}" if x >= 10 else f"{x:.2f} {unit}"
+        for case, per in cases.items():
+            bps = per.get("1", {}).get("bytes_per_second")
+            L.append(f"| `{case}` | {t(per.get('1'))} | {t(per.get('2'))} | "
+                     f"{f'{bps / 1e9:,.1f} GB/s' if bps else '–'} |")
+        L.append("")
+
+    def io_path(self):
+        L = self.L
+        L.append("## Gateway I/O path\n")
+        L.append(prose(f"""What kedge does with each byte, which is what the throughput rows measure. Measurements,
+            profiles and the alternatives tried: {NOTES}, "Gateway I/O path" and "Codec".""") + "\n")
+        for item in (
+                """TLS goes through a buffer-less BIO (gateway/tls_bio.h): OpenSSL takes ciphertext straight from the
+                loop's socket read buffer, and the records it writes are gathered in the loop's 64 KiB send buffer and
+                leave with one write per burst.""",
+                """Response bytes leave in full 16 KiB TLS records whatever the codec's spans; requests leave for the
+                broker with one write per read burst; port mode stages plaintext the same way.""",
+                """A response to rewrite that is whole in one read is walked in place; Fetch v16+ responses larger
+                than `limits.fetch_buffer_bytes` stream, only the KIP-951 tag section held; Metadata is walked only as
+                far as Brokers, and a repeated broker list reuses its last rewrite.""",
+                """An idle connection holds no codec state (and OpenSSL no record buffers); a connection's in-flight
+                state goes back to a per-loop pool."""):
+            L.append(prose(item, "- "))
+        L.append("")
+
+    def conditions(self):
+        """Per-workload steal when there was any, and what the run could not measure (Setup list items)."""
+        L, run = self.L, self.run
+        steal = {key: summarize([r.get("steal_pct") for rs in self.results.get(key, {}).values() for r in rs])
+                 for key, _t, _m, _u in self.defs}
+        steal = {key: s for key, s in steal.items() if s}
+        if steal and max(s["max"] for s in steal.values()) >= 0.05:
+            L.append(prose("**Hypervisor steal** during each workload's runs, median (highest run): " + ", ".join(
+                f"{key} {s['median']:.1f}% ({s['max']:.1f}%)" for key, s in steal.items()) + ".", "- "))
+        if run["skipped"]:
+            L.append(prose("**Not measured**: " + "; ".join(run["skipped"]) + ".", "- "))
+
+
+def render(data, out):
+    r = Report(data)
+    r.header()
+    r.setup()
+    r.targets()
+    r.results_tables()
+    r.idle_memory()
+    r.wakeups()
+    r.scaling()
+    r.micro()
+    r.io_path()
+    with open(out, "w") as f:
+        f.write("\n".join(r.L))
 
 if __name__ == "__main__":
     try:
