@@ -30,6 +30,9 @@
 #include "config/config.h"
 #include "admin/model.h"
 #include "config/snapshot.h"
+#include "gateway/downstream_tls.h"
+#include "gateway/in_flight.h"
+#include "io/stream_socket.h"
 #include "admin/counters.h"
 
 namespace kedge {
@@ -74,25 +77,11 @@ struct ClusterRuntime {
 // Buffers shared by every connection of the loop: data is processed
 // synchronously inside each callback, so one set suffices and idle
 // connections hold no read buffers.
-struct InFlightState;  // gateway/connection.h
-
 struct LoopBuffers {
-  static constexpr std::size_t kSize = 64 * 1024;
-  std::unique_ptr<char[]> socket_read{new char[kSize]};
-  std::unique_ptr<char[]> plaintext{new char[kSize]};
-  std::unique_ptr<char[]> ciphertext{new char[kSize]};
-  // TLS records gathered for one client connection (Connection::write_ciphertext)
-  // until its flush_tls_output; nullptr when the buffer holds nothing.
-  Connection* ciphertext_owner = nullptr;
-  std::size_t ciphertext_len = 0;
-  // Empties the gathered records (the caller sends or drops them); returns how many bytes there were.
-  std::size_t release_ciphertext() {
-    const std::size_t gathered = ciphertext_len;
-    ciphertext_len = 0;
-    ciphertext_owner = nullptr;
-    return gathered;
-  }
-  std::unique_ptr<char[]> upstream_plaintext{new char[kSize]};  // decrypted broker bytes (backend.tls)
+  static constexpr std::size_t kSize = io::LoopScratch::kSize;
+  io::LoopScratch scratch;   // socket reads, TLS toward brokers (io/stream_socket.h, upstream/link.h)
+  std::unique_ptr<char[]> plaintext{new char[kSize]};  // decrypted client bytes (Connection::read_plaintext)
+  RecordGather records;      // TLS records for one client connection at a time (gateway/downstream_tls.h)
   // Response bytes staged until they fill a TLS record (Connection::ClientSink).
   static constexpr std::size_t kRecordSize = 16 * 1024;  // TLS plaintext record limit (RFC 8446 §5.1)
   std::unique_ptr<char[]> response_plaintext{new char[kRecordSize]};
@@ -108,13 +97,7 @@ struct LoopBuffers {
     bool operator==(const AdvertisedKey&) const = default;
   };
   std::optional<AdvertisedKey> advertised_key;
-  // Idle connections' InFlightState, kept for the next connection that needs
-  // one (Connection::take_exchange). At most kMaxSpareInFlight, each with
-  // codec buffers of at most kSpareKeepBytes: a bounded cost per loop, not per
-  // connection.
-  static constexpr std::size_t kMaxSpareInFlight = 32;
-  static constexpr std::size_t kSpareKeepBytes = 16 * 1024;
-  std::vector<std::unique_ptr<InFlightState>> spare_in_flight;
+  InFlightPool in_flight;    // idle connections' codec state (gateway/in_flight.h)
 };
 
 class Worker {

@@ -1,0 +1,132 @@
+#include "gateway/downstream_tls.h"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "certs/tls_context.h"
+
+namespace kedge {
+
+DownstreamTls::~DownstreamTls() {
+  if (gather_.owner == this) discard();
+  if (ssl_ != nullptr) SSL_free(ssl_);  // frees the ciphertext BIO
+}
+
+bool DownstreamTls::start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std::string& error) {
+  ssl_ = SSL_new(ctx);
+  BIO* bio = ssl_ != nullptr ? new_ciphertext_bio(*this) : nullptr;
+  if (bio == nullptr) {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    ssl_ = nullptr;
+    error = "cannot allocate TLS state: " + certs::drain_openssl_errors();
+    return false;
+  }
+  SSL_set_bio(ssl_, bio, bio);  // one BIO both ways: SSL_set_bio takes its single reference
+  SSL_set_accept_state(ssl_);
+  held_ = std::move(received);
+  held_read_ = 0;
+  return true;
+}
+
+// Serves the held bytes first (the ClientHello, or what arrived while the
+// broker was being connected), then the socket read in progress.
+std::size_t DownstreamTls::read_ciphertext(char* out, std::size_t capacity) {
+  std::size_t n = 0;
+  if (held_read_ < held_.size()) {
+    n = std::min(capacity, held_.size() - held_read_);
+    std::memcpy(out, held_.data() + held_read_, n);
+    held_read_ += n;
+    if (held_read_ == held_.size()) {
+      std::vector<std::uint8_t>().swap(held_);  // an established connection holds no buffer
+      held_read_ = 0;
+    }
+  }
+  if (n < capacity && input_len_ > 0) {
+    const std::size_t take = std::min(capacity - n, input_len_);
+    std::memcpy(out + n, input_, take);
+    input_ += take;
+    input_len_ -= take;
+    n += take;
+  }
+  return n;
+}
+
+void DownstreamTls::hold_unread() {
+  if (input_len_ > 0) held_.insert(held_.end(), input_, input_ + input_len_);
+  input_ = nullptr;
+  input_len_ = 0;
+}
+
+// A record that does not fit the gather buffer goes out at once, together
+// with what is gathered (one writev), so nothing is copied twice.
+void DownstreamTls::write_ciphertext(const char* data, std::size_t len) {
+  if (gather_.owner != this && gather_.owner != nullptr) gather_.owner->flush();
+  gather_.owner = this;
+  if (gather_.len + len <= RecordGather::kSize) {
+    std::memcpy(gather_.bytes.get() + gather_.len, data, len);
+    gather_.len += len;
+    return;
+  }
+  const std::size_t gathered = gather_.len;
+  gather_.len = 0;
+  gather_.owner = nullptr;
+  sink_.send_ciphertext(gather_.bytes.get(), gathered, data, len);
+}
+
+void DownstreamTls::flush() {
+  if (gather_.owner != this) return;
+  const std::size_t gathered = gather_.len;
+  gather_.len = 0;
+  gather_.owner = nullptr;
+  sink_.send_ciphertext(gather_.bytes.get(), gathered, nullptr, 0);
+}
+
+void DownstreamTls::discard() {
+  if (gather_.owner != this) return;
+  gather_.len = 0;
+  gather_.owner = nullptr;
+}
+
+DownstreamTls::Step DownstreamTls::handshake(std::string& error) {
+  const int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) return Step::done;
+  if (SSL_get_error(ssl_, rc) == SSL_ERROR_WANT_READ) return Step::want_more;
+  failure_code_ = ERR_peek_error();
+  error = certs::drain_openssl_errors();
+  return Step::failed;
+}
+
+DownstreamTls::Read DownstreamTls::read(char* buffer, std::size_t capacity, std::size_t& n, std::string& error) {
+  const int rc = SSL_read(ssl_, buffer, static_cast<int>(std::min<std::size_t>(capacity, INT_MAX)));
+  if (rc > 0) {
+    n = static_cast<std::size_t>(rc);
+    return Read::data;
+  }
+  const int err = SSL_get_error(ssl_, rc);
+  if (err == SSL_ERROR_WANT_READ) return Read::want_more;
+  if (err == SSL_ERROR_ZERO_RETURN) return Read::closed;  // close_notify from the client
+  error = certs::drain_openssl_errors();
+  return Read::failed;
+}
+
+// write_ciphertext takes every record, so SSL_write either takes everything or fails.
+bool DownstreamTls::write(const std::uint8_t* data, std::size_t len) {
+  return len == 0 || SSL_write(ssl_, data, static_cast<int>(std::min<std::size_t>(len, INT_MAX))) > 0;
+}
+
+void DownstreamTls::shutdown() {
+  if (ssl_ == nullptr) return;
+  SSL_shutdown(ssl_);  // best-effort close_notify
+  ERR_clear_error();
+  flush();
+}
+
+std::string DownstreamTls::describe() const {
+  if (ssl_ == nullptr) return "-";
+  return std::string(SSL_get_version(ssl_)) + " " + SSL_CIPHER_get_name(SSL_get_current_cipher(ssl_));
+}
+
+}  // namespace kedge

@@ -1,0 +1,103 @@
+#include "gateway/in_flight.h"
+
+#include <uv.h>
+
+namespace kedge {
+
+std::unique_ptr<InFlightState> InFlightPool::take(std::uint32_t max_frame_bytes, kafka::AddressMap& addresses,
+                                                  std::uint32_t fetch_buffer_bytes) {
+  if (spare_.empty()) return std::make_unique<InFlightState>(max_frame_bytes, addresses, fetch_buffer_bytes);
+  std::unique_ptr<InFlightState> state = std::move(spare_.back());
+  spare_.pop_back();
+  state->responses.reset(max_frame_bytes, addresses, fetch_buffer_bytes);
+  return state;
+}
+
+void InFlightPool::give(std::unique_ptr<InFlightState> state) {
+  if (spare_.size() >= kMaxSpare) return;  // freed here
+  state->timings.clear();
+  state->timings_head = 0;
+  if (state->timings.capacity() * sizeof(InFlightState::Timing) > kKeepBytes) {
+    std::vector<InFlightState::Timing>().swap(state->timings);
+  }
+  state->responses.shrink(kKeepBytes);
+  spare_.push_back(std::move(state));
+}
+
+InFlightState& InFlightTable::state() {
+  if (!state_) state_ = pool_.take(limits_.max_frame_bytes, addresses_, limits_.fetch_buffer_bytes);
+  return *state_;
+}
+
+const kafka::RequestInfo& InFlightTable::current_request() const {
+  static const kafka::RequestInfo none{};
+  return state_ ? state_->responses.current_request() : none;
+}
+
+// New in-flight entries are the requests that expect a response; the rest of
+// the requests the tracker saw are acks=0 Produce (the only request without a
+// response, kafka-protocol.md §2). One clock read per call, not per request.
+kafka::Errc InFlightTable::on_client_bytes(std::span<const std::uint8_t> bytes, ClusterStats& stats) {
+  InFlightState& s = state();
+  const std::size_t before = s.requests.size();
+  const std::uint64_t seen_before = tracker_.requests_seen();
+  const kafka::Errc errc = tracker_.feed(bytes, s.requests);
+  const std::size_t queued = s.requests.size() - before;
+  responses_expected_ += queued;
+  const std::uint64_t seen = tracker_.requests_seen() - seen_before;
+  if (seen == 0) return errc;
+  const std::uint64_t now = queued > 0 ? uv_hrtime() : 0;
+  for (std::size_t i = before; i < s.requests.size(); ++i) {
+    const std::size_t slot = api_slot(s.requests.at(i).api_key);
+    stats.apis[slot].requests++;
+    s.timings.push_back(InFlightState::Timing{static_cast<std::uint16_t>(slot), now});
+  }
+  stats.apis[api_slot(kafka::key_of(kafka::ApiKey::produce))].requests += seen - queued;
+  return errc;
+}
+
+InFlightTable::Progress InFlightTable::on_broker_bytes(std::span<const std::uint8_t> bytes, kafka::ByteSink& sink,
+                                                       ClusterStats& stats) {
+  InFlightState& s = state();
+  const kafka::ResponseStats& codec = s.responses.stats();
+  const std::uint64_t responses_before = codec.responses;
+  const std::uint64_t rewritten_before = codec.rewritten;
+  const std::uint64_t stripped_before = codec.node_endpoints_stripped;
+  Progress progress;
+  progress.errc = s.responses.feed(bytes, s.requests, sink);
+  progress.node_endpoints_removed = codec.node_endpoints_stripped - stripped_before;
+  stats.node_endpoints_removed += progress.node_endpoints_removed;
+  stats.responses_rewritten += codec.rewritten - rewritten_before;
+  std::uint64_t completed = codec.responses - responses_before;
+  if (completed == 0) return progress;
+  const std::uint64_t now = uv_hrtime();
+  std::vector<InFlightState::Timing>& timings = s.timings;
+  std::size_t& head = s.timings_head;
+  for (; completed > 0 && head < timings.size(); --completed) {
+    const InFlightState::Timing timing = timings[head++];
+    ApiStats& api = stats.apis[timing.api_slot];
+    api.responses++;
+    api.latency.observe((now - timing.started_ns) / 1000);
+  }
+  // Keep the FIFO short under steady pipelining: drop the consumed prefix.
+  if (head == timings.size()) {
+    timings.clear();
+    head = 0;
+  } else if (head >= 64 && head * 2 >= timings.size()) {
+    timings.erase(timings.begin(), timings.begin() + static_cast<std::ptrdiff_t>(head));
+    head = 0;
+  }
+  return progress;
+}
+
+// Every response owed has been forwarded whole: the codec holds no partial
+// frame, so the state goes back to the loop (an idle connection keeps none of
+// it) and the next request takes one again.
+void InFlightTable::release_if_idle() {
+  if (!state_ || !state_->requests.empty()) return;
+  if (state_->responses.stats().responses != responses_expected_) return;  // a response is still streaming
+  responses_expected_ = 0;
+  pool_.give(std::move(state_));
+}
+
+}  // namespace kedge
