@@ -1,7 +1,6 @@
 // Certificate inspection (see inspect.h).
 #include "certs/inspect.h"
 
-#include <cctype>
 #include <cstdio>
 #include <memory>
 
@@ -13,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "certs/tls_context.h"
+#include "common/ascii.h"
 
 namespace kedge::certs {
 namespace {
@@ -22,25 +22,9 @@ struct X509Deleter { void operator()(X509* cert) const { X509_free(cert); } };
 struct PkeyDeleter { void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); } };
 struct NamesDeleter { void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); } };
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view strip_trailing_dot(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   return name;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::string name_line(const X509_NAME* name) {
@@ -95,27 +79,19 @@ CertificateInfo inspect_certificate(const std::filesystem::path& cert_chain_pem,
       if (name->type != GEN_DNS) continue;
       const ASN1_IA5STRING* text = name->d.dNSName;
       info.dns_names.push_back(
-          lower(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+          ascii::to_lower(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
                                  static_cast<std::size_t>(ASN1_STRING_length(text)))));
     }
   }
+  info.leaf = std::shared_ptr<X509>(cert.release(), X509_free);
   ERR_clear_error();
   return info;
 }
 
-bool dns_name_covers(std::string_view san, std::string_view host) {
-  san = strip_trailing_dot(san);
-  host = strip_trailing_dot(host);
-  if (san.empty() || host.empty()) return false;
-  if (san.substr(0, 2) != "*.") {
-    return san.find('*') == std::string_view::npos && iequals(san, host);
-  }
-  const std::string_view parent = san.substr(2);
-  // "*.com" would cover a whole top-level domain: clients refuse it.
-  if (parent.find('.') == std::string_view::npos || parent.find('*') != std::string_view::npos) return false;
-  const auto first_dot = host.find('.');
-  if (first_dot == 0 || first_dot == std::string_view::npos) return false;
-  return iequals(host.substr(first_dot + 1), parent);
+bool certificate_covers(const CertificateInfo& info, std::string_view host) {
+  if (!info.leaf || host.empty()) return false;
+  return X509_check_host(info.leaf.get(), host.data(), host.size(),
+                         X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr) == 1;
 }
 
 bool wildcard_too_shallow(std::string_view san, std::string_view host) {
@@ -123,7 +99,7 @@ bool wildcard_too_shallow(std::string_view san, std::string_view host) {
   host = strip_trailing_dot(host);
   if (san.substr(0, 2) != "*.") return false;
   const std::string_view parent = san.substr(1);  // ".example.com"
-  if (host.size() <= parent.size() || !iequals(host.substr(host.size() - parent.size()), parent)) return false;
+  if (host.size() <= parent.size() || !ascii::iequals(host.substr(host.size() - parent.size()), parent)) return false;
   const std::string_view below = host.substr(0, host.size() - parent.size());  // "broker-1.alpha"
   return below.find('.') != std::string_view::npos;
 }

@@ -5,10 +5,13 @@
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <openssl/types.h>
 
 namespace kedge::certs {
 
@@ -23,6 +26,7 @@ struct CertificateInfo {
   std::time_t not_after = 0;
   bool key_matches = false;            // the private key belongs to the leaf certificate
   std::string load_error;              // non-empty: the files could not be parsed (the rest is empty)
+  std::shared_ptr<X509> leaf;          // the leaf certificate itself (null with load_error)
 };
 
 // Reads the first certificate of a PEM chain and the PEM private key. Never
@@ -31,14 +35,16 @@ struct CertificateInfo {
 CertificateInfo inspect_certificate(const std::filesystem::path& cert_chain_pem,
                                     const std::filesystem::path& private_key_pem);
 
-// RFC 6125 §6.4.3 as TLS clients apply it (OpenSSL X509_check_host with
-// X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, which librdkafka and Java follow):
-// case-insensitive; a SAN may carry a wildcard only as the complete left-most
-// label, and it matches exactly one label of `host`, so `*.example.com` covers
-// `a.example.com` but neither `example.com` nor `b.a.example.com`. A wildcard
-// needs at least two labels after it (`*.com` covers nothing). One trailing
-// dot on either side is ignored. Pure.
-bool dns_name_covers(std::string_view san, std::string_view host);
+// Whether TLS clients accept the certificate for `host`: OpenSSL's
+// X509_check_host on the leaf, as librdkafka calls it (and Java's checker
+// decides alike): subjectAltName dNSName entries only, never the subject CN
+// (X509_CHECK_FLAG_NEVER_CHECK_SUBJECT), and a wildcard only as the whole
+// left-most label matching exactly one label (RFC 6125 §6.4.3,
+// X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS): `*.example.com` covers
+// `a.example.com` but neither `example.com` nor `b.a.example.com`. A name
+// ending in a dot matches nothing, as with every client. False when the
+// certificate could not be loaded.
+bool certificate_covers(const CertificateInfo& info, std::string_view host);
 
 // True if `san` is a wildcard that fails to cover `host` only because `host`
 // has more labels below the wildcard's parent domain (e.g. `*.example.com` vs

@@ -381,14 +381,13 @@ void check_certificates(const Config& config, const Options& options, Report& re
 
   // Coverage: one finding per (certificate, virtual cluster) listing the names it misses.
   std::map<std::pair<std::string, std::size_t>, std::vector<const ClientName*>> missing;
-  for (const auto& name : report.names) {
+  for (auto& name : report.names) {
     if (name.certificate == nullptr) continue;
     const auto cert = std::find_if(report.certificates.begin(), report.certificates.end(),
                                    [&](const CertificateReport& r) { return r.config_path == name.certificate_path; });
     if (cert == report.certificates.end() || !cert->info.load_error.empty()) continue;
-    const bool covered = std::any_of(cert->info.dns_names.begin(), cert->info.dns_names.end(),
-                                     [&](const std::string& san) { return certs::dns_name_covers(san, name.host); });
-    if (!covered) missing[{name.certificate_path, name.virtual_cluster}].push_back(&name);
+    name.certificate_covers = certs::certificate_covers(cert->info, name.host);
+    if (!*name.certificate_covers) missing[{name.certificate_path, name.virtual_cluster}].push_back(&name);
   }
   for (const auto& [key, names] : missing) {
     // Named copies, not a structured binding: clang 14 cannot capture bindings in the lambda below.
@@ -665,12 +664,8 @@ std::string render_text(const Config& config, const Report& report) {
     }
     std::string cert;
     if (name.certificate != nullptr) {
-      const auto entry = std::find_if(report.certificates.begin(), report.certificates.end(),
-                                      [&](const CertificateReport& r) { return r.config_path == name.certificate_path; });
-      const bool covered = entry != report.certificates.end() &&
-                           std::any_of(entry->info.dns_names.begin(), entry->info.dns_names.end(),
-                                       [&](const std::string& san) { return certs::dns_name_covers(san, name.host); });
-      cert = fmt::format("cert {} {}", name.certificate_path, covered ? "covers it" : "DOES NOT cover it");
+      cert = fmt::format("cert {} {}", name.certificate_path,
+                         name.certificate_covers.value_or(false) ? "covers it" : "DOES NOT cover it");
     }
     out += fmt::format("    {:<10} {:<10} {}:{}  {}; {}\n", config.virtual_clusters[name.virtual_cluster].name,
                        role_text(name), name.host, name.port, dns, cert);
@@ -742,13 +737,7 @@ json render_json(const Config& config, const Report& report) {
                   {"role", name.role == ClientName::Role::bootstrap ? "bootstrap" : "broker"},
                   {"node_id", name.role == ClientName::Role::broker ? json(name.node_id) : json(nullptr)},
                   {"certificate", name.certificate_path.empty() ? json(nullptr) : json(name.certificate_path)}};
-    const auto entry_cert = std::find_if(report.certificates.begin(), report.certificates.end(),
-                                         [&](const CertificateReport& r) { return r.config_path == name.certificate_path; });
-    entry["certificate_covers"] =
-        entry_cert == report.certificates.end()
-            ? json(nullptr)
-            : json(std::any_of(entry_cert->info.dns_names.begin(), entry_cert->info.dns_names.end(),
-                               [&](const std::string& san) { return certs::dns_name_covers(san, name.host); }));
+    entry["certificate_covers"] = name.certificate_covers ? json(*name.certificate_covers) : json(nullptr);
     const auto resolution = std::find_if(report.resolutions.begin(), report.resolutions.end(),
                                          [&](const NameResolution& r) { return r.host == name.host; });
     if (resolution != report.resolutions.end() && report.options.resolve_names) {

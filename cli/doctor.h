@@ -62,6 +62,10 @@ struct ClientName {
   // ("virtual_clusters[1].tls" or "listeners[0].tls"); empty for plaintext.
   std::string certificate_path;
   const TlsFiles* certificate = nullptr;
+  // Whether that certificate covers `host` as clients check it
+  // (certs::certificate_covers); set by run_check, nullopt for plaintext names
+  // and certificates that could not be read.
+  std::optional<bool> certificate_covers;
 };
 
 // Brokers of each virtual cluster (same order as Config::virtual_clusters), as
