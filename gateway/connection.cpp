@@ -566,7 +566,7 @@ void Connection::forward_to_broker(const std::uint8_t* bytes, std::size_t n) {
     close(DisconnectCause::upstream_error);
     return;
   }
-  update_flow_control();
+  if (link_.queued_bytes() > 0) update_flow_control();  // only a queue can cross the high watermark
 }
 
 // Sends `data` then `more` to the client; a failure closes the connection.

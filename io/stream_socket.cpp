@@ -35,15 +35,18 @@ int StreamSocket::connect(const sockaddr* address) {
   uv_tcp_init(loop_, &tcp_);
   tcp_.data = this;
   state_ = State::open;
-  connect_req_.data = this;
-  const int rc = uv_tcp_connect(&connect_req_, &tcp_, address, on_connect_done);
+  connect_req_ = std::make_unique<uv_connect_t>();
+  connect_req_->data = this;
+  const int rc = uv_tcp_connect(connect_req_.get(), &tcp_, address, on_connect_done);
   connect_pending_ = rc == 0;
+  if (rc != 0) connect_req_.reset();
   return rc;
 }
 
 void StreamSocket::on_connect_done(uv_connect_t* req, int status) {
   auto* self = static_cast<StreamSocket*>(req->data);
   self->connect_pending_ = false;
+  self->connect_req_.reset();  // `req`: libuv is done with it
   if (self->state_ != State::open) {  // closed while connecting: libuv reports UV_ECANCELED
     self->maybe_closed();
     return;
@@ -179,21 +182,25 @@ void StreamSocket::maybe_closed() {
   handler_.on_socket_closed(*this);  // may free *this
 }
 
+std::string address_text(const sockaddr_storage& address) {
+  char ip[INET6_ADDRSTRLEN] = {0};
+  if (address.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    uv_ip6_name(in6, ip, sizeof ip);
+    return fmt::format("[{}]:{}", ip, ntohs(in6->sin6_port));
+  }
+  const auto* in4 = reinterpret_cast<const sockaddr_in*>(&address);
+  uv_ip4_name(in4, ip, sizeof ip);
+  return fmt::format("{}:{}", ip, ntohs(in4->sin_port));
+}
+
 std::string StreamSocket::peer_name() const {
   sockaddr_storage storage{};
   int len = sizeof storage;
   if (state_ != State::open || uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&storage), &len) != 0) {
     return "?";
   }
-  char ip[INET6_ADDRSTRLEN] = {0};
-  if (storage.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
-    uv_ip6_name(in6, ip, sizeof ip);
-    return fmt::format("[{}]:{}", ip, ntohs(in6->sin6_port));
-  }
-  const auto* in4 = reinterpret_cast<const sockaddr_in*>(&storage);
-  uv_ip4_name(in4, ip, sizeof ip);
-  return fmt::format("{}:{}", ip, ntohs(in4->sin_port));
+  return address_text(storage);
 }
 
 }  // namespace kedge::io

@@ -40,6 +40,9 @@ struct LoopScratch {
   std::unique_ptr<char[]> tls_ciphertext{new char[kSize]};
 };
 
+// "203.0.113.7:51234" / "[2001:db8::1]:9092" for an IPv4 or IPv6 socket address.
+std::string address_text(const sockaddr_storage& address);
+
 // Why a socket is not reading. Reading runs only while none is set.
 enum class PauseReason : std::uint8_t {
   backpressure = 1,  // the opposite side's queue is above the high watermark
@@ -113,7 +116,7 @@ class StreamSocket {
   LoopScratch& scratch_;
   Handler& handler_;
   uv_tcp_t tcp_{};
-  uv_connect_t connect_req_{};
+  std::unique_ptr<uv_connect_t> connect_req_;  // while connecting only: an accepted socket never needs one
   State state_ = State::idle;
   bool read_wanted_ = false;  // start_reading() was called
   bool reading_ = false;      // uv_read_start is in effect

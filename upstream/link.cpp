@@ -22,22 +22,6 @@ std::string LinkError::text() const {
 void Link::Handler::on_link_attempt_failed(const HostPort&, const LinkError&, bool) {}
 void Link::Handler::on_link_write_progress() {}
 
-namespace {
-
-std::string numeric_name(const sockaddr_storage& address) {
-  char ip[INET6_ADDRSTRLEN] = {0};
-  if (address.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
-    uv_ip6_name(in6, ip, sizeof ip);
-    return fmt::format("[{}]:{}", ip, ntohs(in6->sin6_port));
-  }
-  const auto* in4 = reinterpret_cast<const sockaddr_in*>(&address);
-  uv_ip4_name(in4, ip, sizeof ip);
-  return fmt::format("{}:{}", ip, ntohs(in4->sin_port));
-}
-
-}  // namespace
-
 Link::Link(uv_loop_t* loop, io::LoopScratch& scratch, ResolveCache* cache, Handler& handler)
     : loop_(loop), scratch_(scratch), cache_(cache), handler_(handler) {}
 
@@ -85,6 +69,7 @@ void Link::next_candidate() {
       },
       settings_.connect_timeout_ms, 0);
   const std::uint64_t attempt = ++resolutions_;
+  if (!self_) self_ = std::make_shared<Link*>(this);
   resolve(loop_, target_,
           [weak = std::weak_ptr<Link*>(self_), attempt, target = target_](int status,
                                                                           std::vector<sockaddr_storage> found) {
@@ -110,7 +95,7 @@ void Link::connect_address() {
   attempt_started_ns_ = uv_hrtime();
   const sockaddr_storage& address = addresses_[next_address_++];
   if (const int rc = socket_->connect(reinterpret_cast<const sockaddr*>(&address)); rc != 0) {
-    attempt_failed(LinkErrc::connect_failed, fmt::format("{} ({})", uv_strerror(rc), numeric_name(address)));
+    attempt_failed(LinkErrc::connect_failed, fmt::format("{} ({})", uv_strerror(rc), io::address_text(address)));
     return;
   }
   uv_timer_start(

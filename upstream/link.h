@@ -179,8 +179,9 @@ class Link final : private io::StreamSocket::Handler {
   bool timer_open_ = false;
   std::uint64_t resolutions_ = 0;  // getaddrinfo calls started; an answer must match the latest
   // Pending getaddrinfo callbacks hold a weak reference: a link freed before
-  // its resolution ends is not called back.
-  std::shared_ptr<Link*> self_ = std::make_shared<Link*>(this);
+  // its resolution ends is not called back. Made for the first name resolved
+  // (IP literals and cached names need none).
+  std::shared_ptr<Link*> self_;
 };
 
 }  // namespace kedge::upstream
