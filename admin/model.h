@@ -4,10 +4,12 @@
 // verdict. No libuv here, so unit tests check the output byte for byte.
 //
 // The admin listener reads gateway state only through AdminView::snapshot():
-// one copy taken on the loop thread per admin request. When worker loops
-// arrive, the snapshot sums their LoopStats (LoopStats::merge) and the
-// renderers stay unchanged.
+// one copy per admin request. The snapshot sums the worker loops' LoopStats
+// (LoopStats::merge); brokers and backend health come once from each virtual
+// cluster's shared state, not from the workers.
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,10 +43,27 @@ struct BackendHealth {
   std::uint64_t last_failure_unix_ms = 0;
   std::string last_error;
   bool reachable() const { return last_success_unix_ms != 0 && last_success_unix_ms >= last_failure_unix_ms; }
+};
+
+// The readiness evidence of one virtual cluster, recorded by every worker loop
+// (config/snapshot.h: BackendState) and read by the admin API and the
+// readiness probe. answered() runs for every bootstrap connection: one load
+// and, at most once per millisecond, one store; no lock, no read-modify-write.
+// failed() (rare) and read() hold a mutex only to copy the failure's time and
+// message, so the two always belong together. The latest call wins; two
+// loops racing within a millisecond may store their times out of order,
+// which the next evidence corrects.
+class SharedBackendHealth {
+ public:
   void answered();
   void failed(std::string why);
-  // The better-informed of two loops' evidence: the latest success and the latest failure.
-  void merge(const BackendHealth& other);
+  BackendHealth read() const;
+
+ private:
+  std::atomic<std::uint64_t> last_success_unix_ms_{0};
+  mutable std::mutex failure_mutex_;
+  std::uint64_t last_failure_unix_ms_ = 0;  // failure_mutex_
+  std::string last_error_;                  // failure_mutex_
 };
 
 struct ClusterSnapshot {

@@ -14,19 +14,32 @@ std::uint64_t unix_now_ms() {
   return static_cast<std::uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-void BackendHealth::answered() { last_success_unix_ms = unix_now_ms(); }
-
-void BackendHealth::failed(std::string why) {
-  last_failure_unix_ms = unix_now_ms();
-  last_error = std::move(why);
+void SharedBackendHealth::answered() {
+  const std::uint64_t now = unix_now_ms();
+  // Plain stores, last one wins (as the wall clock says, also after it was set
+  // back); skipped when this millisecond is already recorded, so loops that see
+  // many bootstrap connections do not keep writing the same cache line.
+  if (last_success_unix_ms_.load(std::memory_order_relaxed) != now) {
+    last_success_unix_ms_.store(now, std::memory_order_relaxed);
+  }
 }
 
-void BackendHealth::merge(const BackendHealth& other) {
-  last_success_unix_ms = std::max(last_success_unix_ms, other.last_success_unix_ms);
-  if (other.last_failure_unix_ms > last_failure_unix_ms) {
-    last_failure_unix_ms = other.last_failure_unix_ms;
-    last_error = other.last_error;
+void SharedBackendHealth::failed(std::string why) {
+  const std::uint64_t now = unix_now_ms();
+  std::lock_guard<std::mutex> lock(failure_mutex_);
+  last_failure_unix_ms_ = now;
+  last_error_ = std::move(why);
+}
+
+BackendHealth SharedBackendHealth::read() const {
+  BackendHealth health;
+  {
+    std::lock_guard<std::mutex> lock(failure_mutex_);
+    health.last_failure_unix_ms = last_failure_unix_ms_;
+    health.last_error = last_error_;
   }
+  health.last_success_unix_ms = last_success_unix_ms_.load(std::memory_order_relaxed);
+  return health;
 }
 
 LoopStats WorkerStats::aligned(const std::vector<std::string>& listener_names,

@@ -48,7 +48,7 @@ bool same_routing(const ListenerConfig& a, const ListenerConfig& b) {
          a.port_routing->advertised_host == b.port_routing->advertised_host;
 }
 
-std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t generation) {
+std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t generation, const Snapshot* previous) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
   for (std::size_t i = 0; i < config.virtual_clusters.size(); ++i) {
@@ -72,6 +72,15 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
                   vc.name);
       }
     }
+    if (previous != nullptr) {
+      for (const auto& before : previous->clusters) {
+        if (before->config.name == vc.name && same_backend(before->config.backend, vc.backend)) {
+          settings->backend_state = before->backend_state;
+          break;
+        }
+      }
+    }
+    if (!settings->backend_state) settings->backend_state = std::make_shared<BackendState>();
     snapshot->clusters.push_back(std::move(settings));
   }
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {

@@ -8,14 +8,18 @@
 // changes the names or certificates of a connection already running. SSL_CTX
 // is safe to share across threads for SSL_new (OpenSSL 3 locking), and sharing
 // one context per listener also shares its session-ticket keys, so a client
-// resumes its session on whichever worker accepts the next connection.
+// resumes its session on whichever worker accepts the next connection. The
+// exception to "immutable" is each cluster's BackendState, which is shared, not
+// copied, between generations (see below).
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "admin/model.h"
 #include "certs/tls_context.h"
 #include "config/config.h"
 #include "sni/hostname.h"
+#include "upstream/registry.h"
 
 namespace kedge {
 
@@ -25,10 +29,21 @@ struct ListenerSettings {
   certs::SslCtxPtr reject_ctx;   // answers any ClientHello with unrecognized_name
 };
 
+// What every worker loop knows about one virtual cluster's backend: the brokers
+// learned from any worker's traffic or discovery, and the readiness evidence.
+// The one mutable part of a snapshot, thread-safe by itself (upstream/registry.h,
+// admin/model.h). Carried from one generation to the next while the cluster
+// keeps its name and backend (same_backend), replaced when either changes.
+struct BackendState {
+  BrokerRegistry registry;
+  SharedBackendHealth health;
+};
+
 struct ClusterSettings {
   VirtualClusterConfig config;
   certs::SslCtxPtr ctx;           // per-cluster certificate, or null to use the listener's
   certs::SslCtxPtr upstream_ctx;  // backend.tls client context, or null for plaintext brokers
+  std::shared_ptr<BackendState> backend_state;  // never null
 };
 
 struct Snapshot {
@@ -41,7 +56,11 @@ struct Snapshot {
 
 // Builds every context and the mapper; throws ConfigError (naming the JSON
 // path, e.g. "listeners[0].tls: ...") if a certificate or host name is unusable.
-std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t generation);
+// A cluster of `previous` (the running generation, null at startup) with the
+// same name and same_backend hands its BackendState on; every other cluster
+// starts with an empty one.
+std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t generation,
+                                               const Snapshot* previous = nullptr);
 
 // True if two backends are the same (a connection on one may continue on the other).
 bool same_backend(const BackendConfig& a, const BackendConfig& b);

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
-#include <map>
 #include <mutex>
 #include <optional>
 
@@ -206,7 +205,7 @@ ReloadOutcome Supervisor::reload(std::string_view trigger) {
   const std::filesystem::path source = snapshot_->config.source;
   std::shared_ptr<const Snapshot> next;
   try {
-    next = build_snapshot(load_config(source), snapshot_->generation + 1);
+    next = build_snapshot(load_config(source), snapshot_->generation + 1, snapshot_.get());
   } catch (const ConfigError& e) {
     outcome.error = e.what();
   } catch (const std::exception& e) {
@@ -336,30 +335,20 @@ GatewaySnapshot Supervisor::snapshot() const {
   total.now_unix_ms = unix_now_ms();
   total.started_unix_ms = started_unix_ms_;
   total.draining = draining();
+  // Listeners and counters are per worker: summed. A reload's snapshot reached
+  // each worker before this request did (same task queue), so every part is
+  // aligned with snapshot_.
   bool first = true;
   for (auto& part : gather->parts) {
     if (!part) continue;
     if (first) {
       total.listeners = part->listeners;
-      total.clusters = part->clusters;
       total.stats = part->stats;
       first = false;
       continue;
     }
     for (std::size_t l = 0; l < total.listeners.size() && l < part->listeners.size(); ++l) {
       total.listeners[l].bound = total.listeners[l].bound && part->listeners[l].bound;
-    }
-    for (std::size_t c = 0; c < total.clusters.size() && c < part->clusters.size(); ++c) {
-      ClusterSnapshot& to = total.clusters[c];
-      to.health.merge(part->clusters[c].health);
-      std::map<std::int32_t, BrokerSnapshot> brokers;
-      for (auto& broker : to.brokers) brokers[broker.node_id] = broker;
-      for (const auto& broker : part->clusters[c].brokers) {
-        auto [it, inserted] = brokers.try_emplace(broker.node_id, broker);
-        if (!inserted && broker.learned_unix_ms > it->second.learned_unix_ms) it->second = broker;
-      }
-      to.brokers.clear();
-      for (auto& [id, broker] : brokers) to.brokers.push_back(std::move(broker));
     }
     total.stats.merge(part->stats);
   }
@@ -369,6 +358,26 @@ GatewaySnapshot Supervisor::snapshot() const {
       total.listeners.push_back(ListenerSnapshot{config.name, config.bind.to_string(), config.advertised_port,
                                                  std::string(to_string(config.proxy_protocol)), false});
     }
+  }
+  // Brokers and readiness evidence are shared by every worker: read once per cluster.
+  // learned_at_ms is a loop's uv_now (CLOCK_MONOTONIC ms): converted to wall time by its age.
+  const std::uint64_t monotonic_now_ms = uv_hrtime() / 1'000'000;
+  for (std::size_t index = 0; index < snapshot_->clusters.size(); ++index) {
+    const ClusterSettings& settings = *snapshot_->clusters[index];
+    const VirtualClusterConfig& config = settings.config;
+    ClusterSnapshot c;
+    c.name = config.name;
+    c.hostname_format = std::string(sni::to_string(config.format));
+    c.domain = config.domain;
+    c.bootstrap_host = snapshot_->mapper.bootstrap_host(index);
+    for (const auto& server : config.backend.bootstrap_servers) c.bootstrap_servers.push_back(server.to_string());
+    for (const auto& [id, broker] : *settings.backend_state->registry.brokers()) {
+      const std::uint64_t age = monotonic_now_ms >= broker.learned_at_ms ? monotonic_now_ms - broker.learned_at_ms : 0;
+      c.brokers.push_back(BrokerSnapshot{id, broker.address.to_string(), describe(broker.learned_from),
+                                         total.now_unix_ms >= age ? total.now_unix_ms - age : 0});
+    }
+    c.health = settings.backend_state->health.read();
+    total.clusters.push_back(std::move(c));
   }
   total.stats.reloads_succeeded = reloads_succeeded_;
   total.stats.reloads_failed = reloads_failed_;

@@ -67,9 +67,9 @@ Worker::Worker(std::size_t worker_index, std::shared_ptr<const Snapshot> snapsho
   drain_timer_.data = this;
   adopt_clusters(*snapshot_);
   // Readiness needs evidence that each backend answers: ask right away, then
-  // whenever no evidence arrived for a probe interval. The admin API merges the
-  // workers' evidence (latest success wins), so one worker probing is enough;
-  // N workers probing would multiply kedge's own load on every backend.
+  // whenever no evidence arrived for a probe interval. Every worker records its
+  // evidence in the cluster's shared BackendState, so one worker probing is
+  // enough; N workers probing would multiply kedge's own load on every backend.
   uv_timer_init(&loop_, &probe_timer_);
   probe_timer_.data = this;
   if (worker_index_ == 0) {
@@ -202,8 +202,8 @@ void Worker::adopt_clusters(const Snapshot& next) {
   for (const auto& settings : next.clusters) {
     std::shared_ptr<ClusterRuntime> runtime;
     for (auto& existing : clusters_) {
-      if (existing && existing->settings->config.name == settings->config.name &&
-          same_backend(existing->settings->config.backend, settings->config.backend)) {
+      // build_snapshot handed the BackendState on iff the name and backend stayed the same.
+      if (existing && existing->backend_state == settings->backend_state) {
         runtime = existing;
         existing = nullptr;  // taken
         // Discovery credentials are kedge's own: a change (e.g. a rotated password file) applies from the
@@ -213,7 +213,7 @@ void Worker::adopt_clusters(const Snapshot& next) {
       }
     }
     if (!runtime) {
-      runtime = std::make_shared<ClusterRuntime>();
+      runtime = std::make_shared<ClusterRuntime>(settings->backend_state);
       runtime->discovery =
           std::make_unique<Discovery>(&loop_, settings->config.name, settings->config.backend, runtime->registry,
                                       next.config.limits.max_frame_bytes,
@@ -388,8 +388,8 @@ void Worker::probe_backends() {
   const std::uint64_t now = unix_now_ms();
   const std::uint32_t interval = snapshot_->config.admin.readiness_probe_interval_ms;
   for (auto& cluster : clusters_) {
-    // Recent client traffic is evidence enough; probe only a quiet backend.
-    const BackendHealth& health = cluster->health;
+    // Recent client traffic (on any worker) is evidence enough; probe only a quiet backend.
+    const BackendHealth health = cluster->health.read();
     if (health.reachable() && now - health.last_success_unix_ms < interval) continue;
     stats_.cluster(cluster->settings->config.name).discovery_requests++;
     cluster->discovery->refresh([runtime = std::weak_ptr<ClusterRuntime>(cluster)](bool ok, const std::string& detail) {
@@ -414,7 +414,6 @@ std::optional<std::size_t> Worker::cluster_index(std::string_view name) const {
 GatewaySnapshot Worker::collect() const {
   GatewaySnapshot s;
   s.now_unix_ms = unix_now_ms();
-  const std::uint64_t loop_now = uv_now(const_cast<uv_loop_t*>(&loop_));
   std::vector<std::string> listener_names;
   for (const auto& settings : snapshot_->listeners) {
     const ListenerConfig& config = settings->config;
@@ -424,25 +423,7 @@ GatewaySnapshot Worker::collect() const {
                                            listeners_.count(config.name) != 0});
   }
   std::vector<std::string> cluster_names;
-  for (std::size_t index = 0; index < clusters_.size(); ++index) {
-    const ClusterRuntime& cluster = *clusters_[index];
-    const VirtualClusterConfig& config = cluster.settings->config;
-    cluster_names.push_back(config.name);
-    ClusterSnapshot c;
-    c.name = config.name;
-    c.hostname_format = std::string(sni::to_string(config.format));
-    c.domain = config.domain;
-    c.bootstrap_host = snapshot_->mapper.bootstrap_host(index);
-    for (const auto& server : config.backend.bootstrap_servers) c.bootstrap_servers.push_back(server.to_string());
-    for (const auto& [id, broker] : cluster.registry.brokers()) {
-      // learned_at_ms is loop time; convert to wall time by its age.
-      const std::uint64_t age = loop_now >= broker.learned_at_ms ? loop_now - broker.learned_at_ms : 0;
-      c.brokers.push_back(BrokerSnapshot{id, broker.address.to_string(), describe(broker.learned_from),
-                                         s.now_unix_ms - age});
-    }
-    c.health = cluster.health;
-    s.clusters.push_back(std::move(c));
-  }
+  for (const auto& settings : snapshot_->clusters) cluster_names.push_back(settings->config.name);
   s.stats = stats_.aligned(listener_names, cluster_names);
   return s;
 }

@@ -2,7 +2,7 @@
 // One worker: a libuv loop on its own thread, its listening sockets (bound with
 // SO_REUSEPORT, so every worker accepts on the same ports and the kernel
 // spreads connections), the connections it accepted and its per-virtual-cluster
-// backend state (learned brokers, discovery).
+// runtime (its handle on the cluster's shared broker registry, its discovery).
 //
 // Ownership: Worker owns its ListenerSockets, ClusterRuntimes and (through
 // `connections_`) every Connection. A Connection is erased only from its last
@@ -63,15 +63,22 @@ struct ListenerSocket {
   int open_handles = 0;  // freed when the last of its sockets has closed
 };
 
-// A virtual cluster's backend state on this worker. Kept across reloads while
-// the cluster keeps its name and backend, so learned brokers survive a reload.
+// A virtual cluster as this worker uses it. Learned brokers and readiness
+// evidence live in the cluster's BackendState, shared by every worker
+// (config/snapshot.h), so what one worker learns routes connections on all of
+// them; this worker keeps its Handle on the shared registry, its own discovery
+// client and bootstrap rotation. Kept across reloads while the snapshot hands
+// on the same BackendState (same name and backend).
 struct ClusterRuntime {
+  explicit ClusterRuntime(std::shared_ptr<BackendState> state)
+      : backend_state(std::move(state)), registry(backend_state->registry), health(backend_state->health) {}
+  std::shared_ptr<BackendState> backend_state;  // declared first: outlives `registry` and `health`
   std::shared_ptr<const ClusterSettings> settings;
-  BrokerRegistry registry;
-  std::unique_ptr<Discovery> discovery;
+  BrokerRegistry::Handle registry;  // this loop's access to backend_state->registry
+  SharedBackendHealth& health;      // readiness evidence (bootstrap connects, discovery), shared
+  std::unique_ptr<Discovery> discovery;  // writes through `registry`
   std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
   bool retired = false;            // removed or re-pointed by a reload
-  BackendHealth health;            // readiness evidence (bootstrap connects, discovery)
 };
 
 // Buffers shared by every connection of the loop: data is processed
@@ -130,9 +137,10 @@ class Worker {
   // Index of the named virtual cluster in the current snapshot.
   std::optional<std::size_t> cluster_index(std::string_view name) const;
   WorkerStats& stats() { return stats_; }
-  // This worker's part of what the admin API shows (listeners bound here,
-  // brokers learned here, counters of this loop), aligned with the current
-  // snapshot's listeners and clusters. Loop thread only.
+  // This worker's part of what the admin API shows: the listeners bound here
+  // and the counters of this loop, aligned with the current snapshot's
+  // listeners and clusters (`clusters` stays empty: brokers and health are
+  // read once from the shared BackendState). Loop thread only.
   GatewaySnapshot collect() const;
   LoopBuffers& buffers() { return buffers_; }
   ResolveCache& resolve_cache() { return resolve_cache_; }

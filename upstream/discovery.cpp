@@ -211,8 +211,9 @@ struct Discovery::Attempt {
   }
 };
 
-Discovery::Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend, BrokerRegistry& registry,
-                     std::uint32_t max_frame_bytes, std::uint32_t timeout_ms, SSL_CTX* upstream_tls)
+Discovery::Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend,
+                     BrokerRegistry::Handle& registry, std::uint32_t max_frame_bytes, std::uint32_t timeout_ms,
+                     SSL_CTX* upstream_tls)
     : loop_(loop),
       cluster_name_(std::move(cluster_name)),
       backend_(std::move(backend)),

@@ -18,15 +18,17 @@
 
 namespace kedge {
 
-// One discovery client per virtual cluster. Callers ask for a refresh and get
-// called back when it finished (successfully or not); concurrent requests
-// share one in-flight Metadata exchange.
+// One discovery client per virtual cluster and worker loop; what it learns goes
+// into the cluster's registry, shared by every worker. Callers ask for a
+// refresh and get called back when it finished (successfully or not);
+// concurrent requests share one in-flight Metadata exchange.
 class Discovery {
  public:
   using Done = std::function<void(bool ok, std::string detail)>;
   // `upstream_tls` (not owned, may be null) is the backend.tls client context:
   // discovery then speaks TLS exactly like broker connections do.
-  Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend, BrokerRegistry& registry,
+  // `registry` (the worker's handle on the cluster's shared registry) must outlive this object.
+  Discovery(uv_loop_t* loop, std::string cluster_name, BackendConfig backend, BrokerRegistry::Handle& registry,
             std::uint32_t max_frame_bytes, std::uint32_t timeout_ms, SSL_CTX* upstream_tls = nullptr);
   ~Discovery();
   Discovery(const Discovery&) = delete;
@@ -46,7 +48,7 @@ class Discovery {
   uv_loop_t* loop_;
   std::string cluster_name_;
   BackendConfig backend_;
-  BrokerRegistry& registry_;
+  BrokerRegistry::Handle& registry_;
   std::uint32_t max_frame_bytes_;
   std::uint32_t timeout_ms_;
   SSL_CTX* upstream_tls_ = nullptr;
