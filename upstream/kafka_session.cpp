@@ -33,7 +33,25 @@ std::span<const std::uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
+// Every occurrence of `secret` in `text` replaced by "***".
+std::string mask(std::string text, std::string_view secret) {
+  if (secret.empty()) return text;
+  for (std::size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+    text.replace(at, secret.size(), "***");
+  return text;
+}
+
 }  // namespace
+
+std::string KafkaSession::mask_password(std::string text) const {
+  if (!options_.sasl) return text;
+  const std::string& password = options_.sasl->password;
+  return mask(mask(std::move(text), password), sasl::printable(password));
+}
+
+std::string KafkaSession::broker_text(std::string_view text) const {
+  return mask_password(sasl::printable(mask_password(std::string(text))));
+}
 
 std::string_view label(SessionFailure failure) {
   switch (failure) {
@@ -249,7 +267,7 @@ void KafkaSession::on_sasl_handshake(std::span<const std::uint8_t> frame, std::s
   const std::string_view mechanism = to_string(options_.sasl->mechanism);
   if (answer.error_code != 0) {
     std::string enabled;
-    for (const std::string& m : answer.mechanisms) enabled += (enabled.empty() ? "" : ", ") + sasl::printable(m);
+    for (const std::string& m : answer.mechanisms) enabled += (enabled.empty() ? "" : ", ") + broker_text(m);
     fail(SessionFailure::sasl_handshake_failed,
          fmt::format("SaslHandshake for {} failed: {} (the broker enables: {})", mechanism,
                      describe_error(answer.error_code), enabled.empty() ? std::string("none") : enabled));
@@ -289,14 +307,14 @@ void KafkaSession::on_sasl_authenticate(std::span<const std::uint8_t> frame, std
     const bool has_message = answer.error_message && !answer.error_message->empty();
     fail(SessionFailure::sasl_authentication_failed,
          "SASL authentication failed: " +
-             (has_message ? sasl::printable(*answer.error_message) : describe_error(answer.error_code)));
+             (has_message ? broker_text(*answer.error_message) : describe_error(answer.error_code)));
     return;
   }
   if (scram_ && sasl_step_ == SaslStep::first) {
     std::string why;
     const std::optional<std::string> final_message = scram_->client_final(answer.auth_bytes, why);
     if (!final_message) {
-      fail(SessionFailure::sasl_authentication_failed, "SASL authentication failed: " + why);
+      fail(SessionFailure::sasl_authentication_failed, "SASL authentication failed: " + mask_password(why));
       return;
     }
     sasl_step_ = SaslStep::final;
@@ -310,7 +328,7 @@ void KafkaSession::on_sasl_authenticate(std::span<const std::uint8_t> frame, std
   if (scram_) {
     std::string why;
     if (!scram_->verify_server_final(answer.auth_bytes, why)) {
-      fail(SessionFailure::sasl_authentication_failed, "SASL authentication failed: " + why);
+      fail(SessionFailure::sasl_authentication_failed, "SASL authentication failed: " + mask_password(why));
       return;
     }
   }

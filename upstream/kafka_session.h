@@ -175,6 +175,10 @@ class KafkaSession {
   void become_ready(FeedResult& result);
   void fail(SessionFailure cause, std::string message);
   std::string frame_error_message(kafka::Errc errc) const;
+  // Texts for error messages with the configured password masked ("***"): a
+  // broker that echoes what it received must not put a secret into kedge's logs.
+  std::string mask_password(std::string text) const;
+  std::string broker_text(std::string_view broker_supplied) const;  // also made printable (sasl::printable)
 
   KafkaSessionOptions options_;
   State state_ = State::idle;

@@ -379,6 +379,11 @@ TEST_CASE("session: PLAIN over SaslAuthenticate v0, refused with error 58", "[se
     CHECK(r.error->message.find("s3cret-pw") == std::string::npos);
     CHECK_FALSE(session.on_eof().has_value());  // already failed: the close interrupts nothing new
   }
+  SECTION("a broker that echoes the password: masked") {
+    r = session.feed(answer(token, authenticate_body(0, 58, "bad password s3cret-pw for alice\x01", "")));
+    REQUIRE(r.error);
+    CHECK(r.error->message == "SASL authentication failed: bad password *** for alice?");
+  }
   SECTION("refused without a message: the error's name") {
     r = session.feed(answer(token, authenticate_body(0, 58, "", "")));
     REQUIRE(r.error);
