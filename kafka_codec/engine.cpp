@@ -118,6 +118,12 @@ class Walker {
   }
 
   bool walk_value(const Field& f, wire::Reader& r, StructState& st) {
+    if (f.role == Role::value && fixed_width(f.type) != 0) {
+      const std::size_t begin = r.pos();
+      if (!r.skip(fixed_width(f.type))) return false;
+      out_.values.push_back({f.name, f.type, false, begin, r.pos()});
+      return true;
+    }
     switch (f.type) {
       case Type::int8:
       case Type::boolean: return r.skip(1);
@@ -173,9 +179,14 @@ class Walker {
     const std::size_t begin = r.pos();
     std::int64_t len = 0;
     if (!read_length_prefix(r, 2, len)) return false;
-    if (len < 0) return len == -1 && f.nullable.contains(version_) && f.role != Role::host ? true : r.fail();
+    if (len < 0) {
+      if (len != -1 || !f.nullable.contains(version_) || f.role == Role::host) return r.fail();
+      if (f.role == Role::value) out_.values.push_back({f.name, f.type, true, r.pos(), r.pos()});
+      return true;
+    }
     const std::size_t data_begin = r.pos();
     if (!r.skip(static_cast<std::size_t>(len))) return false;  // bounded by the frame
+    if (f.role == Role::value) out_.values.push_back({f.name, f.type, false, data_begin, r.pos()});
     if (f.role == Role::host) {
       st.has_host = true;
       st.endpoint.host_begin = begin;
@@ -189,8 +200,15 @@ class Walker {
   bool walk_bytes(const Field& f, wire::Reader& r) {
     std::int64_t len = 0;
     if (!read_length_prefix(r, 4, len)) return false;
-    if (len < 0) return len == -1 && f.nullable.contains(version_) ? true : r.fail();
-    return r.skip(static_cast<std::size_t>(len));  // Records: skipped, never decoded
+    if (len < 0) {
+      if (len != -1 || !f.nullable.contains(version_)) return r.fail();
+      if (f.role == Role::value) out_.values.push_back({f.name, f.type, true, r.pos(), r.pos()});
+      return true;
+    }
+    const std::size_t data_begin = r.pos();
+    if (!r.skip(static_cast<std::size_t>(len))) return false;  // Records: skipped, never decoded
+    if (f.role == Role::value) out_.values.push_back({f.name, f.type, false, data_begin, r.pos()});
+    return true;
   }
 
   // TAG_BUFFER: count, then {tag, size, value}. Known tags are walked inside a
@@ -235,9 +253,10 @@ class Walker {
   WalkResult& out_;
 };
 
-// True if `f` or anything nested in it has a rewrite role, in any version.
+// True if `f` or anything nested in it has a rewrite role, in any version
+// (Role::value is read by kedge as a client, never rewritten).
 bool carries_rewrite(const Field& f) {
-  if (f.role != Role::none) return true;
+  if (f.role != Role::none && f.role != Role::value) return true;
   return std::any_of(f.fields.begin(), f.fields.end(), carries_rewrite);
 }
 
@@ -293,6 +312,23 @@ bool walk_body(const MessageSchema& s, std::int16_t version, std::span<const std
   if (!walker.walk_struct(whole ? s.fields : s.fields.first(walk_fields), r, whole)) return false;
   out.trailing_bytes = r.end() - r.pos();  // tolerated, see engine.h
   return true;
+}
+
+bool read_body(const MessageSchema& s, std::int16_t version, std::span<const std::uint8_t> frame,
+               std::size_t begin, std::size_t end, WalkResult& out) {
+  out.clear();
+  if (!s.valid.contains(version) || begin > end || end > frame.size()) return false;
+  wire::Reader r(frame, begin, end);
+  Walker walker(s, version, frame, out);
+  if (!walker.walk_struct(s.fields, r)) return false;
+  out.trailing_bytes = r.end() - r.pos();  // tolerated, see walk_body in engine.h
+  return true;
+}
+
+const ValueRef* find_value(const WalkResult& walk, std::string_view name) {
+  for (const ValueRef& v : walk.values)
+    if (v.name == name) return &v;
+  return nullptr;
 }
 
 bool skip_tag_buffer(std::span<const std::uint8_t> frame, std::size_t& pos, std::size_t end) {

@@ -55,8 +55,19 @@ struct TagSizeRef {
   std::size_t value_begin = 0, value_end = 0;  // the bytes it counts
 };
 
+// A field marked Role::value, as found: one per array element for an array.
+// [begin, end) holds the value's bytes, length prefix excluded (an INT16
+// ErrorCode is 2 bytes, a string its text); empty when `null`.
+struct ValueRef {
+  std::string_view name;  // the schema field's name ("ErrorCode", "AuthBytes")
+  schema::Type type = schema::Type::int32;
+  bool null = false;
+  std::size_t begin = 0, end = 0;
+};
+
 struct WalkResult {
   std::vector<EndpointRef> endpoints;
+  std::vector<ValueRef> values;  // Role::value fields, in wire order
   std::vector<ApiVersionEntryRef> api_entries;
   ApiKeyListRef api_key_list;
   std::vector<TagSizeRef> tag_sizes;  // post-order: inner tags before enclosing ones
@@ -64,6 +75,7 @@ struct WalkResult {
   void clear() {
     trailing_bytes = 0;
     endpoints.clear();
+    values.clear();
     api_entries.clear();
     api_key_list = {};
     tag_sizes.clear();
@@ -86,6 +98,20 @@ struct WalkResult {
 bool walk_body(const schema::MessageSchema& schema, std::int16_t version,
                std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
                WalkResult& out);
+
+// Walks the WHOLE body [begin, end) of `frame` as `schema` at `version`:
+// every field and the top-level tag buffer, for kedge reading a response it
+// asked for on its own connection (any table: response_schemas() or
+// client_response_schemas()). Same bounds and tolerance as walk_body (bytes
+// after the last field are counted in out.trailing_bytes); Role::value fields
+// are in out.values. Returns false if the body does not parse.
+bool read_body(const schema::MessageSchema& schema, std::int16_t version,
+               std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
+               WalkResult& out);
+
+// The first value named `name` in `walk` (a top-level field name of the
+// schema walked), or nullptr.
+const ValueRef* find_value(const WalkResult& walk, std::string_view name);
 
 // Skips a TAG_BUFFER (header v1/v2 tags); false if malformed.
 bool skip_tag_buffer(std::span<const std::uint8_t> frame, std::size_t& pos, std::size_t end);

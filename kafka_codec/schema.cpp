@@ -5,6 +5,9 @@
 // only where they carry endpoints; see ResponseProcessor). Field facts come from
 // /work/shared/kafka-protocol.md §1.2 and the JSON specs it cites.
 //
+// The client-only table (SaslHandshake, SaslAuthenticate: responses kedge reads on its
+// own upstream connections, never on the data path) follows the same release.
+//
 // How to update (a data change, never a new parser):
 //  1. Diff `msg/<Name>Response.json` between the release here and the new one.
 //  2. For a new version: widen MessageSchema::valid; add each new field at its
@@ -129,7 +132,7 @@ constexpr Field kFinalizedFeature[] = {
     scalar("MinVersionLevel", T::int16),
 };
 constexpr Field kApiVersions[] = {
-    scalar("ErrorCode", T::int16),
+    scalar("ErrorCode", T::int16).as(R::value),
     array_of("ApiKeys", kApiVersion).as(R::api_key_list),
     scalar("ThrottleTimeMs", T::int32).in(from(1)),
     array_of("SupportedFeatures", kSupportedFeature).in(from(3)).tagged(0),
@@ -313,6 +316,26 @@ constexpr std::array kSchemas = {
     schema_of(ApiKey::share_acknowledge, range(1, 2), 0, kShareAcknowledge),
 };
 
+// --- Responses kedge reads only as a client (client_response_schemas) --------
+// SaslHandshake (17): v0-1, never flexible. Error 33 UNSUPPORTED_SASL_MECHANISM
+// lists the enabled mechanisms.
+constexpr Field kSaslHandshake[] = {
+    scalar("ErrorCode", T::int16).as(R::value),
+    array_of("Mechanisms", T::string).as(R::value),
+};
+// SaslAuthenticate (36): v0-2, flexible 2+ (KIP-152, KIP-368 SessionLifetimeMs).
+constexpr Field kSaslAuthenticate[] = {
+    scalar("ErrorCode", T::int16).as(R::value),
+    scalar("ErrorMessage", T::string).null_in(kAll).as(R::value),
+    scalar("AuthBytes", T::bytes).as(R::value),
+    scalar("SessionLifetimeMs", T::int64).in(from(1)).as(R::value),
+};
+
+constexpr std::array kClientSchemas = {
+    schema_of(ApiKey::sasl_handshake, range(0, 1), kNeverFlexible, kSaslHandshake),
+    schema_of(ApiKey::sasl_authenticate, range(0, 2), 2, kSaslAuthenticate),
+};
+
 // flexibleVersions of msg/<Name>Request.json, keys 0..94 (4.3.1; keys 4-7 from 3.9.0,
 // retired in 4.0). -1 = "none" (SaslHandshake 17, OffsetDelete 47).
 constexpr std::int16_t kRequestFlexibleFrom[] = {
@@ -334,6 +357,15 @@ std::span<const MessageSchema> response_schemas() { return kSchemas; }
 
 const MessageSchema* find_response_schema(std::int16_t api_key) {
   for (const auto& s : kSchemas)
+    if (s.api_key == api_key) return &s;
+  return nullptr;
+}
+
+std::span<const MessageSchema> client_response_schemas() { return kClientSchemas; }
+
+const MessageSchema* find_client_response_schema(std::int16_t api_key) {
+  if (const MessageSchema* s = find_response_schema(api_key)) return s;
+  for (const auto& s : kClientSchemas)
     if (s.api_key == api_key) return &s;
   return nullptr;
 }

@@ -29,6 +29,9 @@ enum class Type : std::uint8_t {
   structure,
 };
 
+// First flexible version of a message that is never flexible.
+inline constexpr std::int16_t kNeverFlexible = kMaxVersion;
+
 // What the rewriter does with a field. Endpoint roles belong to one struct
 // (NodeId, Host, Port of a broker endpoint); ApiVersions roles mark the
 // entries of ApiVersionsResponse.ApiKeys that the clamp edits.
@@ -41,6 +44,9 @@ enum class Role : std::uint8_t {
   min_version,    // ApiVersions entry MinVersion
   max_version,    // ApiVersions entry MaxVersion (clamped in place)
   api_key_list,   // the ApiVersions ApiKeys array (entries may be removed)
+  value,          // read, never rewritten: a value kedge needs as a client of its own
+                  // connections (ApiVersions ErrorCode, SASL AuthBytes); recorded in
+                  // WalkResult::values (engine.h)
 };
 
 struct Field {
@@ -97,6 +103,15 @@ struct MessageSchema {
 // Every response layout in the table, and lookup by api key (nullptr if absent).
 std::span<const MessageSchema> response_schemas();
 const MessageSchema* find_response_schema(std::int16_t api_key);
+
+// Responses kedge reads only as a client of its own upstream connections
+// (SaslHandshake, SaslAuthenticate): layouts for read_body() (engine.h). They
+// are not in response_schemas(), so the data path never buffers, walks or
+// clamps them; a client's SASL passes through as opaque frames.
+std::span<const MessageSchema> client_response_schemas();
+// The layout of a response to `api_key` read as a client: response_schemas()
+// first (ApiVersions, Metadata, ...), then client_response_schemas(); nullptr if absent.
+const MessageSchema* find_client_response_schema(std::int16_t api_key);
 
 // First flexible request version per api key (kafka-protocol.md §3, 4.3.1 with
 // 3.9 for retired keys), or -1 if never flexible / unknown. Request header v2

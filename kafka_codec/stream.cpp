@@ -6,24 +6,11 @@
 #include "kafka_codec/api.h"
 #include "kafka_codec/engine.h"
 #include "kafka_codec/fetch_stream.h"
+#include "kafka_codec/frame.h"
 #include "kafka_codec/schema.h"
 #include "kafka_codec/wire.h"
 
 namespace kedge::kafka {
-
-std::string_view to_string(Errc errc) {
-  switch (errc) {
-    case Errc::ok: return "ok";
-    case Errc::frame_too_large: return "frame_too_large";
-    case Errc::negative_frame_size: return "negative_frame_size";
-    case Errc::malformed_request: return "malformed_request";
-    case Errc::malformed_response: return "malformed_response";
-    case Errc::correlation_mismatch: return "correlation_mismatch";
-    case Errc::unexpected_response: return "unexpected_response";
-    case Errc::sasl_v0_unsupported: return "sasl_v0_unsupported";
-  }
-  return "unknown";
-}
 
 // ---------------------------------------------------------------------------
 // RequestTracker
@@ -67,9 +54,7 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
   switch (step_) {
     case Step::size: {
       const std::int32_t size = wire::get_i32(acc_);
-      if (size < 0) return fail(Errc::negative_frame_size);
-      if (static_cast<std::uint32_t>(size) > max_frame_size_) return fail(Errc::frame_too_large);
-      if (size < 8) return fail(Errc::negative_frame_size);  // cannot hold a request header
+      if (Errc e = check_frame_size(size, max_frame_size_, kMinRequestFrameSize); e != Errc::ok) return fail(e);
       frame_left_ = static_cast<std::uint32_t>(size);
       expect_fixed(Step::fixed_header, 8);
       return Errc::ok;
@@ -277,9 +262,7 @@ struct ResponseProcessor::Impl {
 };
 
 Errc ResponseProcessor::Impl::check_size(std::int32_t size) {
-  if (size < 0) return fail(Errc::negative_frame_size);
-  if (static_cast<std::uint32_t>(size) > max_frame_size) return fail(Errc::frame_too_large);
-  if (size < 4) return fail(Errc::negative_frame_size);  // no room for a correlation id
+  if (Errc e = check_frame_size(size, max_frame_size, kMinResponseFrameSize); e != Errc::ok) return fail(e);
   return Errc::ok;
 }
 
@@ -516,40 +499,15 @@ const RequestInfo& ResponseProcessor::current_request() const { return impl_->cu
 const ResponseStats& ResponseProcessor::stats() const { return impl_->stats; }
 
 // ---------------------------------------------------------------------------
-// Discovery connection: Metadata v4 (header v1, non-flexible).
+// Discovery connection adapters (stream.h): client.h at Metadata v4.
 
-namespace {
-constexpr std::int16_t kDiscoveryMetadataVersion = 4;
-}
-
-std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id,
-                                                  std::string_view client_id) {
-  client_id = client_id.substr(0, 0x7fff);  // NULLABLE_STRING limit
-  std::vector<std::uint8_t> out;
-  wire::put_i32(out, 0);  // size, patched below
-  wire::put_i16(out, 3);  // Metadata
-  wire::put_i16(out, kDiscoveryMetadataVersion);
-  wire::put_i32(out, correlation_id);
-  wire::put_string(out, client_id, /*compact=*/false);
-  wire::put_i32(out, 0);  // Topics: empty array = no topics (null would mean all)
-  wire::put_i8(out, 0);   // AllowAutoTopicCreation = false (v4+)
-  const std::int32_t size = static_cast<std::int32_t>(out.size() - 4);
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(size) >> (24 - 8 * i));
-  return out;
+std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id, std::string_view client_id) {
+  return encode_metadata_request(kDiscoveryMetadataVersion, correlation_id, client_id);
 }
 
 bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int32_t correlation_id,
                              std::vector<BrokerEndpoint>& out) {
-  if (frame.size() < 8) return false;
-  const std::int32_t size = wire::get_i32(frame.data());
-  if (size < 4 || static_cast<std::size_t>(size) != frame.size() - 4) return false;
-  if (wire::get_i32(frame.data() + 4) != correlation_id) return false;
-  const schema::MessageSchema* s = schema::find_response_schema(3);
-  WalkResult walk;
-  if (s == nullptr || !walk_body(*s, kDiscoveryMetadataVersion, frame, 8, frame.size(), walk)) return false;
-  out.clear();
-  for (const EndpointRef& e : walk.endpoints) out.push_back({e.node_id, std::string(e.host), e.port});
-  return true;
+  return decode_metadata_brokers(frame, kDiscoveryMetadataVersion, correlation_id, out);
 }
 
 }  // namespace kedge::kafka

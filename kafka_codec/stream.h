@@ -23,20 +23,11 @@
 #include <vector>
 
 #include "kafka_codec/api.h"
+#include "kafka_codec/client.h"
+#include "kafka_codec/errc.h"
 
 namespace kedge::kafka {
 
-enum class Errc : std::uint8_t {
-  ok = 0,
-  frame_too_large,        // size prefix > configured maximum
-  negative_frame_size,    // size prefix < 0 (or too small to hold a header)
-  malformed_request,      // request header cannot be parsed
-  malformed_response,     // a response we must decode does not parse / has trailing bytes
-  correlation_mismatch,   // response correlation id != head of the in-flight FIFO
-  unexpected_response,    // response with nothing in flight
-  sasl_v0_unsupported,    // SaslHandshake v0 (unframed tokens follow); refused
-};
-std::string_view to_string(Errc errc);
 
 struct RequestInfo {
   std::int16_t api_key = 0;
@@ -183,16 +174,14 @@ class ResponseProcessor {
 std::int16_t max_supported_version(std::int16_t api_key);
 
 // --- kedge's own discovery connection -------------------------------------
-struct BrokerEndpoint {
-  std::int32_t node_id = -1;
-  std::string host;
-  std::int32_t port = -1;
-};
+// Adapters for Discovery (upstream/discovery.cpp) and `kedge check`
+// (cli/doctor.cpp) until they use the negotiating upstream session
+// (upstream/kafka_session.h): Metadata v4 without asking the broker, as before.
+// Both are the schema-driven functions of client.h at that version.
+inline constexpr std::int16_t kDiscoveryMetadataVersion = 4;
 
-// A complete Metadata request frame (size prefix included) asking for no
-// topics, at a version every broker supports (v1..v8, non-flexible).
-std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id,
-                                                  std::string_view client_id);
+// A complete Metadata v4 request frame (size prefix included) asking for no topics.
+std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id, std::string_view client_id);
 // Parses the response to encode_metadata_request. `frame` is the whole
 // response frame including its size prefix. Returns false if malformed.
 bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int32_t correlation_id,

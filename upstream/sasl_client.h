@@ -1,19 +1,19 @@
 #pragma once
-// The client side of Kafka SASL authentication for kedge's OWN discovery
-// connection (backend.discovery.sasl). Client connections never come here:
+// The client side of Kafka SASL authentication for kedge's OWN upstream
+// connections (backend.discovery.sasl). Client connections never come here:
 // their SASL frames pass through untouched.
 //
-// Two layers, neither doing I/O (the caller moves frames, as with UpstreamTls):
 //   ScramClient   RFC 5802 client messages and the server-signature check, with
-//                 SHA-256 / SHA-512 (RFC 7677, Kafka KIP-84).
-//   SaslExchange  the Kafka frames around it (KIP-43, KIP-152):
-//                   ApiVersions v0 -> SaslHandshake v1 -> SaslAuthenticate v0..v2
-//                   (one round for PLAIN, two for SCRAM), then the caller's own
-//                   requests on the authenticated connection.
+//                 SHA-256 / SHA-512 (RFC 7677, Kafka KIP-84). No I/O.
+//   SaslExchange  an adapter over KafkaSession (kafka_session.h), which runs the
+//                 Kafka frames around it (KIP-43, KIP-152):
+//                   ApiVersions -> SaslHandshake v1 -> SaslAuthenticate v0..v2
+//                   (one round for PLAIN, two for SCRAM).
 // Nothing throws; failures are values whose text names the cause and, for a
 // refused authentication, carries the broker's error message. No password or
 // proof ever appears in an error text.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,7 +22,15 @@
 
 #include "config/config.h"
 
+namespace kedge {
+class KafkaSession;
+}
+
 namespace kedge::sasl {
+
+// Printable text of a broker-supplied string for an error message: at most 512
+// bytes, control characters replaced by '?'.
+std::string printable(std::string_view text);
 
 // A fresh client nonce: 24 bytes from RAND_bytes, base64 (32 printable chars,
 // none of them ',' as RFC 5802 §7 requires).
@@ -67,8 +75,13 @@ class ScramClient {
   std::string expected_server_signature_;  // raw bytes; set by client_final
 };
 
-// The frame sequence. Correlation ids count up from `first_correlation_id`;
-// every response must carry the id of the request it answers.
+// The SASL part of KafkaSession (kafka_session.h) frame by frame, for the
+// callers that move whole frames themselves (Discovery, `kedge check`) until
+// they use the session directly. A thin adapter: the session runs ApiVersions
+// (v0 here, as these callers always sent), SaslHandshake v1 and
+// SaslAuthenticate v0..v2, with the framing of kafka_codec/sasl.h. Correlation
+// ids count up from `first_correlation_id`; every response must carry the id
+// of the request it answers.
 class SaslExchange {
  public:
   struct Step {
@@ -81,31 +94,19 @@ class SaslExchange {
   // `nonce` empty = random_nonce() (tests pass RFC vectors' nonces).
   SaslExchange(const SaslCredentials& credentials, std::string client_id, std::int32_t first_correlation_id,
                std::string nonce = {});
+  ~SaslExchange();
+  SaslExchange(const SaslExchange&) = delete;
+  SaslExchange& operator=(const SaslExchange&) = delete;
 
   // The first request (ApiVersions v0).
   std::vector<std::uint8_t> start();
   // One whole response frame, size prefix included (the caller bounds its size).
   Step on_response(std::span<const std::uint8_t> frame);
   // The version of SaslAuthenticate chosen from the broker's ApiVersions (-1 before).
-  std::int16_t authenticate_version() const { return authenticate_version_; }
+  std::int16_t authenticate_version() const;
 
  private:
-  enum class Stage { idle, api_versions, handshake, authenticate_first, authenticate_final, done };
-  Step on_api_versions(std::span<const std::uint8_t> body);
-  Step on_handshake(std::span<const std::uint8_t> body);
-  Step on_authenticate(std::span<const std::uint8_t> body);
-  std::vector<std::uint8_t> request(std::int16_t api_key, std::int16_t version, bool flexible,
-                                    const std::vector<std::uint8_t>& body);
-  std::vector<std::uint8_t> authenticate_request(std::string_view auth_bytes);
-  static Step fail(std::string error);
-
-  SaslCredentials credentials_;
-  std::string client_id_;
-  std::int32_t next_correlation_id_;
-  std::int32_t expected_correlation_id_ = 0;
-  Stage stage_ = Stage::idle;
-  std::int16_t authenticate_version_ = -1;
-  std::optional<ScramClient> scram_;
+  std::unique_ptr<KafkaSession> session_;
 };
 
 }  // namespace kedge::sasl

@@ -7,6 +7,9 @@ Input layouts (see the fuzz sources):
   fuzz_response_stream   n-1, n x {api key index, version}, chunk byte, stream of frames
   fuzz_fetch_stream      version byte (16 + b % 3), chunk byte, Fetch v16-18 frame body (no size prefix)
   fuzz_request_tracker   chunk byte + request stream (hand-built requests below)
+  fuzz_frame_assembler   chunk byte, max-size selector byte, stream of golden response frames
+  fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
+                         version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
   fuzz_proxy_header      tests/data/proxy_header/*.bin, alone and followed by a ClientHello prefix
 
@@ -39,6 +42,99 @@ def request(key, version, corr, client, body=b"", tags=None):
         header += bytes([len(tags)]) + b"".join(bytes([t, len(v)]) + v for t, v in tags)
     payload = header + body
     return struct.pack(">i", len(payload)) + payload
+
+
+def response(corr, body, header_tags=False):
+    payload = struct.pack(">i", corr) + (b"\x00" if header_tags else b"") + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def api_versions_body(version, ranges, error=0):
+    out = struct.pack(">h", error)
+    out += bytes([len(ranges) + 1]) if version >= 3 else struct.pack(">i", len(ranges))
+    for key, low, high in ranges:
+        out += struct.pack(">hhh", key, low, high) + (b"\x00" if version >= 3 else b"")
+    if version >= 1:
+        out += struct.pack(">i", 0)
+    if version >= 3:
+        out += b"\x00"
+    return out
+
+
+def metadata_body(version, brokers):
+    flexible = version >= 9
+    def string(text):
+        raw = text.encode()
+        return bytes([len(raw) + 1]) + raw if flexible else struct.pack(">h", len(raw)) + raw
+    out = struct.pack(">i", 0) if version >= 3 else b""
+    out += bytes([len(brokers) + 1]) if flexible else struct.pack(">i", len(brokers))
+    for node, host, port in brokers:
+        out += struct.pack(">i", node) + string(host) + struct.pack(">i", port)
+        if version >= 1:
+            out += b"\x00" if flexible else struct.pack(">h", -1)
+        if flexible:
+            out += b"\x00"
+    if version >= 2:
+        out += string("cluster")
+    if version >= 1:
+        out += struct.pack(">i", 1)
+    out += b"\x01" if flexible else struct.pack(">i", 0)
+    if 8 <= version <= 10:
+        out += struct.pack(">i", 0)
+    if flexible:
+        out += b"\x00"
+    return out
+
+
+def authenticate_body(version, error, message, auth):
+    flexible = version >= 2
+    if message is None:
+        out = struct.pack(">h", error) + (b"\x00" if flexible else struct.pack(">h", -1))
+    else:
+        raw = message.encode()
+        out = struct.pack(">h", error) + (bytes([len(raw) + 1]) if flexible else struct.pack(">h", len(raw))) + raw
+    out += bytes([len(auth) + 1]) if flexible else struct.pack(">i", len(auth))
+    out += auth
+    if version >= 1:
+        out += struct.pack(">q", 0)
+    if flexible:
+        out += b"\x00"
+    return out
+
+
+def session_transcripts():
+    """Broker answers to a KafkaSession (fuzz_kafka_session.cpp): header bytes, then frames."""
+    modern = [(18, 0, 4), (3, 0, 13), (17, 0, 1), (36, 0, 2)]
+    brokers = [(1, "b1.internal", 9092), (2, "b2.internal", 9093)]
+    seeds = []
+    # No SASL, ApiVersions v3, Metadata v12 and v9 (max version byte 12 / 9).
+    for metadata_max in (12, 9, 2):
+        seeds.append(bytes([3 << 2, 63, metadata_max]) + response(1, api_versions_body(3, modern)) +
+                     response(2, metadata_body(metadata_max, brokers), metadata_max >= 9) +
+                     response(3, metadata_body(metadata_max, brokers), metadata_max >= 9))
+    # UNSUPPORTED_VERSION: v0 layout listing 0..2, then a v2 answer (librdkafka 2.0.2's mock ranges).
+    seeds.append(bytes([3 << 2, 7, 12]) + response(1, api_versions_body(0, [(18, 0, 2)], 35)) +
+                 response(2, api_versions_body(2, [(18, 0, 2), (3, 0, 2)])) + response(3, metadata_body(2, brokers)))
+    # librdkafka's mock error-35 body, then v0.
+    seeds.append(bytes([3 << 2, 5, 12]) + response(1, bytes.fromhex("00230100120000000200000000")) +
+                 response(2, api_versions_body(0, [(18, 0, 2), (3, 0, 12)])) +
+                 response(3, metadata_body(12, brokers), True))
+    # PLAIN over SaslAuthenticate v2 and v0; refused with error 58.
+    for auth_version in (2, 0):
+        ranges = [(18, 0, 4), (3, 0, 13), (17, 0, 1), (36, 0, auth_version)]
+        handshake = struct.pack(">hi", 0, 1) + struct.pack(">h", 5) + b"PLAIN"
+        seeds.append(bytes([1 | 3 << 2, 63, 12]) + response(1, api_versions_body(3, ranges)) + response(2, handshake) +
+                     response(3, authenticate_body(auth_version, 0, None, b""), auth_version >= 2) +
+                     response(4, metadata_body(12, brokers), True))
+        seeds.append(bytes([1 | 3 << 2, 63, 12]) + response(1, api_versions_body(3, ranges)) + response(2, handshake) +
+                     response(3, authenticate_body(auth_version, 58, "Invalid credentials", b""), auth_version >= 2))
+    # SCRAM-SHA-256: server-first extending the fixed nonce "fuzznonce" (one iteration keeps runs fast).
+    handshake = struct.pack(">hi", 0, 1) + struct.pack(">h", 13) + b"SCRAM-SHA-256"
+    server_first = b"r=fuzznonceSERVER,s=c2FsdA==,i=1"
+    seeds.append(bytes([2 | 3 << 2, 63, 12]) + response(1, api_versions_body(3, modern)) + response(2, handshake) +
+                 response(3, authenticate_body(2, 0, None, server_first), True) +
+                 response(4, authenticate_body(2, 0, None, b"v=AAAA"), True))
+    return seeds
 
 
 def main():
@@ -75,6 +171,16 @@ def main():
         write(out, "fuzz_request_tracker", bytes([chunk]) + b"".join(requests))
     for r in requests:
         write(out, "fuzz_request_tracker", bytes([0]) + r)
+
+    # FrameAssembler: golden frames back to back, in small and large chunks, small and large maximum.
+    stream = b"".join(frame for _, _, frame in frames[:6])
+    for chunk, max_selector in ((0, 1), (5, 1), (63, 0)):
+        write(out, "fuzz_frame_assembler", bytes([chunk, max_selector]) + stream)
+    write(out, "fuzz_frame_assembler", bytes([3, 1]) + stream[:-3])  # ends mid-frame
+
+    # KafkaSession: scripted broker answers (see session_transcripts).
+    for seed in session_transcripts():
+        write(out, "fuzz_kafka_session", seed)
 
     for capture in sorted((ROOT / "tests" / "data" / "client_hello").glob("*.bin")):
         write(out, "fuzz_client_hello", capture.read_bytes())

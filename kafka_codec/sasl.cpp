@@ -1,0 +1,77 @@
+#include "kafka_codec/sasl.h"
+
+#include "kafka_codec/api.h"
+#include "kafka_codec/engine.h"
+#include "kafka_codec/wire.h"
+
+namespace kedge::kafka {
+namespace {
+
+// msg/SaslAuthenticateRequest.json: flexible from v2.
+bool authenticate_flexible(std::int16_t version) {
+  return version >= schema::request_flexible_from(key_of(ApiKey::sasl_authenticate));
+}
+
+std::string text_of(std::span<const std::uint8_t> frame, const ValueRef& v) {
+  return std::string(reinterpret_cast<const char*>(frame.data() + v.begin), v.end - v.begin);
+}
+
+// Walks a whole response body with its client schema; nullptr-safe lookups follow.
+bool read(ApiKey api, std::span<const std::uint8_t> frame, std::size_t body_begin, std::int16_t version,
+          WalkResult& walk) {
+  const schema::MessageSchema* s = schema::find_client_response_schema(key_of(api));
+  return s != nullptr && read_body(*s, version, frame, body_begin, frame.size(), walk);
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_sasl_handshake_request(std::string_view mechanism) {
+  std::vector<std::uint8_t> body;
+  wire::put_string(body, mechanism.substr(0, 0x7fff), /*compact=*/false);  // never flexible
+  return body;
+}
+
+std::vector<std::uint8_t> encode_sasl_authenticate_request(std::int16_t version,
+                                                           std::span<const std::uint8_t> auth_bytes) {
+  std::vector<std::uint8_t> body;
+  const bool flexible = authenticate_flexible(version);
+  if (flexible) wire::put_uvarint(body, static_cast<std::uint32_t>(auth_bytes.size()) + 1);  // COMPACT_BYTES
+  else wire::put_i32(body, static_cast<std::int32_t>(auth_bytes.size()));                   // BYTES
+  body.insert(body.end(), auth_bytes.begin(), auth_bytes.end());
+  if (flexible) wire::put_uvarint(body, 0);  // no tagged fields
+  return body;
+}
+
+bool decode_sasl_handshake_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                    std::int16_t version, SaslHandshakeAnswer& out) {
+  WalkResult walk;
+  if (!read(ApiKey::sasl_handshake, frame, body_begin, version, walk)) return false;
+  out = {};
+  for (const ValueRef& v : walk.values) {
+    if (v.name == "ErrorCode") out.error_code = wire::get_i16(frame.data() + v.begin);
+    else if (v.name == "Mechanisms") out.mechanisms.push_back(text_of(frame, v));
+  }
+  return true;
+}
+
+bool decode_sasl_authenticate_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                       std::int16_t version, SaslAuthenticateAnswer& out) {
+  WalkResult walk;
+  if (!read(ApiKey::sasl_authenticate, frame, body_begin, version, walk)) return false;
+  out = {};
+  for (const ValueRef& v : walk.values) {
+    if (v.name == "ErrorCode") {
+      out.error_code = wire::get_i16(frame.data() + v.begin);
+    } else if (v.name == "ErrorMessage") {
+      if (!v.null) out.error_message = text_of(frame, v);
+    } else if (v.name == "AuthBytes") {
+      out.auth_bytes = text_of(frame, v);
+    } else if (v.name == "SessionLifetimeMs") {
+      wire::Reader r(frame, v.begin, v.end);
+      r.read_i64(out.session_lifetime_ms);
+    }
+  }
+  return true;
+}
+
+}  // namespace kedge::kafka
