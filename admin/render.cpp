@@ -182,8 +182,9 @@ Readiness evaluate_readiness(const GatewaySnapshot& snapshot) {
   return {true, "ready"};
 }
 
-std::string render_metrics(const GatewaySnapshot& s) {
-  Exposition out;
+namespace {
+
+void render_process(Exposition& out, const GatewaySnapshot& s) {
   const LoopStats& stats = s.stats;
   out.family("kedge_build_info", "gauge", "kedge version; always 1.");
   out.sample("kedge_build_info", fmt::format("version=\"{}\"", escape(s.version)), 1);
@@ -194,8 +195,10 @@ std::string render_metrics(const GatewaySnapshot& s) {
   out.family("kedge_config_reloads_total", "counter", "Configuration reloads by result.");
   out.sample("kedge_config_reloads_total", "result=\"success\"", stats.reloads_succeeded);
   out.sample("kedge_config_reloads_total", "result=\"failure\"", stats.reloads_failed);
+}
 
-  // --- per listener
+void render_listeners(Exposition& out, const GatewaySnapshot& s) {
+  const LoopStats& stats = s.stats;
   const std::size_t listeners = std::min(s.listeners.size(), stats.listeners.size());
   out.family("kedge_listener_up", "gauge", "1 when the listener is bound.");
   for (std::size_t i = 0; i < listeners; ++i) {
@@ -243,8 +246,10 @@ std::string render_metrics(const GatewaySnapshot& s) {
                  stats.listeners[i].proxy_headers[o]);
     }
   }
+}
 
-  // --- per virtual cluster
+void render_clusters(Exposition& out, const GatewaySnapshot& s) {
+  const LoopStats& stats = s.stats;
   const std::size_t clusters = std::min(s.clusters.size(), stats.clusters.size());
   const auto per_cluster = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
     out.family(name, type, help);
@@ -287,8 +292,12 @@ std::string render_metrics(const GatewaySnapshot& s) {
     out.histogram("kedge_upstream_connect_duration_seconds", cluster_label(s, i),
                   stats.clusters[i].upstream_connect_latency);
   }
+}
 
-  // --- per virtual cluster and API (only APIs seen, to keep the page short)
+// Per virtual cluster and API: only APIs seen, to keep the page short.
+void render_apis(Exposition& out, const GatewaySnapshot& s) {
+  const LoopStats& stats = s.stats;
+  const std::size_t clusters = std::min(s.clusters.size(), stats.clusters.size());
   const auto per_api = [&](std::string_view name, std::string_view help, auto value) {
     out.family(name, "counter", help);
     for (std::size_t i = 0; i < clusters; ++i) {
@@ -315,6 +324,16 @@ std::string render_metrics(const GatewaySnapshot& s) {
                     api.latency);
     }
   }
+}
+
+}  // namespace
+
+std::string render_metrics(const GatewaySnapshot& s) {
+  Exposition out;
+  render_process(out, s);
+  render_listeners(out, s);
+  render_clusters(out, s);
+  render_apis(out, s);
   return out.take();
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kafka_codec/api.h"
+#include "kafka_codec/errors.h"
 #include "kafka_codec/wire.h"
 
 namespace kedge::kafka {
@@ -358,6 +359,24 @@ void FrameRewriter::add_patch(std::span<const std::uint8_t> frame, std::size_t b
   patches_.push_back({begin, end, arena_off, len});
 }
 
+// The layout a response to `request` is walked with, or -1 when the table has none.
+std::int16_t FrameRewriter::walk_version(const schema::MessageSchema& s, std::span<const std::uint8_t> frame,
+                                         const RequestInfo& request) {
+  std::int16_t version = request.api_version;
+  if (is(request.api_key, ApiKey::api_versions)) {
+    // ApiVersions is the one API a client sends before it knows the broker's
+    // ranges, so it may be newer than this table (trunk v5, KIP-1242). A broker
+    // that lacks it answers UNSUPPORTED_VERSION with a v0 body (KIP-511;
+    // RequestContext.parseRequest, ApiVersionsResponse.parse falls back to v0);
+    // one that has it is walked with the newest layout known here and must
+    // still consume exactly. The response header is v0 in every version.
+    if (version > s.valid.hi) version = s.valid.hi;
+    if (version > 0 && frame.size() >= 10 && wire::get_i16(frame.data() + 8) == code_of(ErrorCode::unsupported_version))
+      version = 0;
+  }
+  return s.valid.contains(version) ? version : -1;
+}
+
 Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestInfo& request,
                             AddressMap& addresses) {
   changed_ = false;
@@ -366,23 +385,12 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
   out_.clear();
   const schema::MessageSchema* s = schema::find_response_schema(request.api_key);
   if (s == nullptr || frame.size() < 8) return Errc::malformed_response;
-  std::int16_t walk_version = request.api_version;
-  if (is(request.api_key, ApiKey::api_versions)) {
-    // ApiVersions is the one API a client sends before it knows the broker's
-    // ranges, so it may be newer than this table (trunk v5, KIP-1242). A broker
-    // that lacks it answers UNSUPPORTED_VERSION with a v0 body (KIP-511;
-    // RequestContext.parseRequest, ApiVersionsResponse.parse falls back to v0);
-    // one that has it is walked with the newest layout known here and must
-    // still consume exactly. The response header is v0 in every version.
-    if (walk_version > s->valid.hi) walk_version = s->valid.hi;
-    if (walk_version > 0 && frame.size() >= 10 && wire::get_i16(frame.data() + 8) == 35) walk_version = 0;
-  }
-  if (!s->valid.contains(walk_version)) return Errc::malformed_response;
+  const std::int16_t version = walk_version(*s, frame, request);
+  if (version < 0) return Errc::malformed_response;
 
   // Response header: correlation id, then a tag buffer in header v1.
   std::size_t body_begin = 8;
-  if (s->flexible(walk_version) && !s->header_v0_always &&
-      !skip_tag_buffer(frame, body_begin, frame.size()))
+  if (s->flexible(version) && !s->header_v0_always && !skip_tag_buffer(frame, body_begin, frame.size()))
     return Errc::malformed_response;
 
   if (rewrite_from_memo(frame, body_begin, request, addresses)) return Errc::ok;
@@ -390,7 +398,7 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
   memo_.endpoints.clear();
   memo_.advertised_hosts.clear();
 
-  if (!walk_body(*s, walk_version, frame, body_begin, frame.size(), walk_)) {
+  if (!walk_body(*s, version, frame, body_begin, frame.size(), walk_)) {
     // An ApiVersions *error* reply grants no versions: the client retries at a
     // lower ApiVersions version and that reply is the one clamped. Some peers
     // (librdkafka's mock broker, both 2.0.2 and 2.12) send an error-35 body
@@ -403,8 +411,18 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
     }
     return Errc::malformed_response;
   }
+  if (Errc e = patch_endpoints(frame, body_begin, request, addresses); e != Errc::ok) return e;
+  if (is(request.api_key, ApiKey::api_versions)) patch_api_versions(frame);
+  if (patches_.empty()) return Errc::ok;
+  if (Errc e = assemble(frame); e != Errc::ok) return e;
+  changed_ = true;
+  remember(frame, body_begin, request);
+  return Errc::ok;
+}
 
-  // Endpoints: Host (length prefix re-encoded) and Port.
+// Endpoints: Host (length prefix re-encoded) and Port.
+Errc FrameRewriter::patch_endpoints(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                    const RequestInfo& request, AddressMap& addresses) {
   for (const EndpointRef& e : walk_.endpoints) {
     if (e.node_id < 0) continue;  // FindCoordinator error entry (Node.noNode())
     const AddressMap::Advertised adv = addresses.advertised_for(e.node_id);
@@ -427,32 +445,35 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
       add_patch(frame, e.port_begin, e.port_begin + (e.port_uint16 ? 2 : 4), off);
     }
   }
+  return Errc::ok;
+}
 
-  // ApiVersions clamp: lower MaxVersion in place, drop removed keys.
-  if (is(request.api_key, ApiKey::api_versions)) {
-    std::uint32_t removed = 0;
-    for (const ApiVersionEntryRef& a : walk_.api_entries) {
-      const std::int16_t clamp = max_supported_version(a.api_key);
-      if (clamp < 0 || a.min_version > clamp) {
-        patches_.push_back({a.begin, a.end, arena_.size(), 0});
-        ++removed;
-      } else if (a.max_version > clamp) {
-        const std::size_t off = arena_.size();
-        wire::put_i16(arena_, clamp);
-        add_patch(frame, a.max_version_pos, a.max_version_pos + 2, off);
-      }
-    }
-    const ApiKeyListRef& list = walk_.api_key_list;
-    if (removed > 0 && list.present) {
+// ApiVersions clamp: lower MaxVersion in place, drop removed keys.
+void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame) {
+  std::uint32_t removed = 0;
+  for (const ApiVersionEntryRef& a : walk_.api_entries) {
+    const std::int16_t clamp = max_supported_version(a.api_key);
+    if (clamp < 0 || a.min_version > clamp) {
+      patches_.push_back({a.begin, a.end, arena_.size(), 0});
+      ++removed;
+    } else if (a.max_version > clamp) {
       const std::size_t off = arena_.size();
-      if (list.compact) wire::put_uvarint(arena_, list.count - removed + 1);
-      else wire::put_i32(arena_, static_cast<std::int32_t>(list.count - removed));
-      add_patch(frame, list.count_begin, list.count_end, off);
+      wire::put_i16(arena_, clamp);
+      add_patch(frame, a.max_version_pos, a.max_version_pos + 2, off);
     }
   }
+  const ApiKeyListRef& list = walk_.api_key_list;
+  if (removed > 0 && list.present) {
+    const std::size_t off = arena_.size();
+    if (list.compact) wire::put_uvarint(arena_, list.count - removed + 1);
+    else wire::put_i32(arena_, static_cast<std::int32_t>(list.count - removed));
+    add_patch(frame, list.count_begin, list.count_end, off);
+  }
+}
 
-  if (patches_.empty()) return Errc::ok;
-
+// The output frame: the content patches, the tag sizes and frame size they
+// change, and the untouched bytes between them.
+Errc FrameRewriter::assemble(std::span<const std::uint8_t> frame) {
   // Content patches never overlap and never straddle a tagged value, so the
   // delta inside any range is a prefix-sum difference over patches sorted by
   // position (linear overall, even for frames with thousands of endpoints).
@@ -515,8 +536,6 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
   out_.insert(out_.end(), frame.data() + cursor, frame.data() + frame.size());
   // The size field was computed from the patch deltas; it must describe what was written.
   if (out_.size() != static_cast<std::size_t>(new_frame_size) + 4) return Errc::malformed_response;
-  changed_ = true;
-  remember(frame, body_begin, request);
   return Errc::ok;
 }
 

@@ -170,6 +170,12 @@ class FrameRewriter {
   };
   void add_patch(std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
                  std::size_t arena_off);
+  static std::int16_t walk_version(const schema::MessageSchema& s, std::span<const std::uint8_t> frame,
+                                   const RequestInfo& request);
+  Errc patch_endpoints(std::span<const std::uint8_t> frame, std::size_t body_begin, const RequestInfo& request,
+                       AddressMap& addresses);
+  void patch_api_versions(std::span<const std::uint8_t> frame);
+  Errc assemble(std::span<const std::uint8_t> frame);
   bool rewrite_from_memo(std::span<const std::uint8_t> frame, std::size_t body_begin,
                          const RequestInfo& request, AddressMap& addresses);
   void remember(std::span<const std::uint8_t> frame, std::size_t body_begin, const RequestInfo& request);
