@@ -103,6 +103,40 @@ void Supervisor::start_certificate_checks() {
 
 int Supervisor::run() {
   std::signal(SIGPIPE, SIG_IGN);
+  if (!start_workers()) return 1;
+  log_bootstrap_names();
+  if (!start_admin()) return 1;
+  uv_async_init(&loop_, &worker_finished_,
+                [](uv_async_t* async) { static_cast<Supervisor*>(async->data)->on_worker_finished(); });
+  worker_finished_.data = this;
+  workers_running_ = workers_.size();
+  for (auto& worker : workers_) {
+    Worker* raw = worker.get();
+    threads_.emplace_back([this, raw] {
+      raw->run();
+      workers_running_.fetch_sub(1);
+      uv_async_send(&worker_finished_);
+    });
+  }
+  watch_signals();
+  uv_timer_init(&loop_, &certificate_timer_);
+  certificate_timer_.data = this;
+  start_certificate_checks();
+
+  log::info("kedge ready: {} worker loop{}", workers_.size(), workers_.size() == 1 ? "" : "s");
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  std::uint64_t served = 0;
+  for (const auto& worker : workers_) {
+    for (const auto& [name, counters] : worker->stats().listeners) served += counters.connections_accepted;
+  }
+  log::info("kedge stopped: {} connections served", served);
+  return 0;
+}
+
+// One worker per usable CPU (or config.workers), each binding every listener.
+bool Supervisor::start_workers() {
   const unsigned count = effective_workers(snapshot_->config.workers);
   std::size_t sockets = 0;
   for (const auto& listener : snapshot_->config.listeners) {
@@ -114,11 +148,15 @@ int Supervisor::run() {
     if (std::string error = workers_.back()->bind_listeners(); !error.empty()) {
       log::error("{}", error);
       abandon_start();
-      return 1;
+      return false;
     }
   }
-  // Where clients bootstrap: the SNI name on the first SNI listener's port
-  // (port-routed listeners log their own bootstrap port when they bind).
+  return true;
+}
+
+// Where clients bootstrap: the SNI name on the first SNI listener's port
+// (port-routed listeners log their own bootstrap port when they bind).
+void Supervisor::log_bootstrap_names() const {
   const ListenerConfig* sni_listener = nullptr;
   for (const auto& settings : snapshot_->listeners) {
     if (!settings->config.port_routing) {
@@ -140,33 +178,25 @@ int Supervisor::run() {
       log::info("virtual cluster {}: backend {}", cluster.name, servers);
     }
   }
+}
 
-  if (snapshot_->config.admin.enabled) {
-    admin_ = std::make_unique<AdminServer>(&loop_, snapshot_->config.admin, *this);
-    if (const int rc = admin_->start(); rc != 0) {
-      log::error("admin: cannot listen on {}: {} (set admin.bind, or admin.enabled false)",
-                 snapshot_->config.admin.bind.to_string(), uv_strerror(rc));
-      admin_->stop();
-      uv_run(&loop_, UV_RUN_DEFAULT);
-      abandon_start();
-      return 1;
-    }
-    log::info("admin API on http://{} ({})", admin_->bound_address(),
-              snapshot_->config.admin.token.empty() ? "no token" : "bearer token required except /healthz, /readyz");
+bool Supervisor::start_admin() {
+  if (!snapshot_->config.admin.enabled) return true;
+  admin_ = std::make_unique<AdminServer>(&loop_, snapshot_->config.admin, *this);
+  if (const int rc = admin_->start(); rc != 0) {
+    log::error("admin: cannot listen on {}: {} (set admin.bind, or admin.enabled false)",
+               snapshot_->config.admin.bind.to_string(), uv_strerror(rc));
+    admin_->stop();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    abandon_start();
+    return false;
   }
-  uv_async_init(&loop_, &worker_finished_,
-                [](uv_async_t* async) { static_cast<Supervisor*>(async->data)->on_worker_finished(); });
-  worker_finished_.data = this;
-  workers_running_ = workers_.size();
-  for (auto& worker : workers_) {
-    Worker* raw = worker.get();
-    threads_.emplace_back([this, raw] {
-      raw->run();
-      workers_running_.fetch_sub(1);
-      uv_async_send(&worker_finished_);
-    });
-  }
+  log::info("admin API on http://{} ({})", admin_->bound_address(),
+            snapshot_->config.admin.token.empty() ? "no token" : "bearer token required except /healthz, /readyz");
+  return true;
+}
 
+void Supervisor::watch_signals() {
   uv_signal_init(&loop_, &sigint_);
   uv_signal_init(&loop_, &sigterm_);
   uv_signal_init(&loop_, &sighup_);
@@ -178,21 +208,6 @@ int Supervisor::run() {
   uv_signal_start(&sigterm_, on_stop_signal, SIGTERM);
   uv_signal_start(
       &sighup_, [](uv_signal_t* handle, int) { static_cast<Supervisor*>(handle->data)->reload("SIGHUP"); }, SIGHUP);
-
-  uv_timer_init(&loop_, &certificate_timer_);
-  certificate_timer_.data = this;
-  start_certificate_checks();
-
-  log::info("kedge ready: {} worker loop{}", workers_.size(), workers_.size() == 1 ? "" : "s");
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  for (auto& thread : threads_) thread.join();
-  threads_.clear();
-  std::uint64_t served = 0;
-  for (const auto& worker : workers_) {
-    for (const auto& [name, counters] : worker->stats().listeners) served += counters.connections_accepted;
-  }
-  log::info("kedge stopped: {} connections served", served);
-  return 0;
 }
 
 ReloadOutcome Supervisor::reload(std::string_view trigger) {
@@ -301,7 +316,9 @@ AdminView::ReloadResult Supervisor::reload_config() {
   return ReloadResult{outcome.ok, outcome.generation, outcome.error};
 }
 
-GatewaySnapshot Supervisor::snapshot() const {
+// Every worker's part, each taken on its own loop thread (a worker that has
+// finished draining, or does not answer within kCollectTimeout, gives none).
+std::vector<std::optional<GatewaySnapshot>> Supervisor::collect_workers() const {
   struct Gather {
     std::mutex mutex;
     std::condition_variable done;
@@ -329,7 +346,35 @@ GatewaySnapshot Supervisor::snapshot() const {
   }
   std::unique_lock<std::mutex> lock(gather->mutex);
   gather->done.wait_for(lock, kCollectTimeout, [&] { return gather->pending == 0; });
+  return gather->parts;
+}
 
+// Brokers and readiness evidence are shared by every worker: read once per cluster.
+// learned_at_ms is a loop's uv_now (CLOCK_MONOTONIC ms): converted to wall time by its age.
+std::vector<ClusterSnapshot> Supervisor::cluster_snapshots(std::uint64_t now_unix_ms) const {
+  std::vector<ClusterSnapshot> clusters;
+  const std::uint64_t monotonic_now_ms = uv_hrtime() / 1'000'000;
+  for (std::size_t index = 0; index < snapshot_->clusters.size(); ++index) {
+    const ClusterSettings& settings = *snapshot_->clusters[index];
+    const VirtualClusterConfig& config = settings.config;
+    ClusterSnapshot c;
+    c.name = config.name;
+    c.hostname_format = std::string(sni::to_string(config.format));
+    c.domain = config.domain;
+    c.bootstrap_host = snapshot_->mapper.bootstrap_host(index);
+    for (const auto& server : config.backend.bootstrap_servers) c.bootstrap_servers.push_back(server.to_string());
+    for (const auto& [id, broker] : *settings.backend_state->registry.brokers()) {
+      const std::uint64_t age = monotonic_now_ms >= broker.learned_at_ms ? monotonic_now_ms - broker.learned_at_ms : 0;
+      c.brokers.push_back(BrokerSnapshot{id, broker.address.to_string(), describe(broker.learned_from),
+                                         now_unix_ms >= age ? now_unix_ms - age : 0});
+    }
+    c.health = settings.backend_state->health.read();
+    clusters.push_back(std::move(c));
+  }
+  return clusters;
+}
+
+GatewaySnapshot Supervisor::snapshot() const {
   GatewaySnapshot total;
   total.version = std::string(kVersion);
   total.now_unix_ms = unix_now_ms();
@@ -339,7 +384,7 @@ GatewaySnapshot Supervisor::snapshot() const {
   // each worker before this request did (same task queue), so every part is
   // aligned with snapshot_.
   bool first = true;
-  for (auto& part : gather->parts) {
+  for (auto& part : collect_workers()) {
     if (!part) continue;
     if (first) {
       total.listeners = part->listeners;
@@ -359,26 +404,7 @@ GatewaySnapshot Supervisor::snapshot() const {
                                                  std::string(to_string(config.proxy_protocol)), false});
     }
   }
-  // Brokers and readiness evidence are shared by every worker: read once per cluster.
-  // learned_at_ms is a loop's uv_now (CLOCK_MONOTONIC ms): converted to wall time by its age.
-  const std::uint64_t monotonic_now_ms = uv_hrtime() / 1'000'000;
-  for (std::size_t index = 0; index < snapshot_->clusters.size(); ++index) {
-    const ClusterSettings& settings = *snapshot_->clusters[index];
-    const VirtualClusterConfig& config = settings.config;
-    ClusterSnapshot c;
-    c.name = config.name;
-    c.hostname_format = std::string(sni::to_string(config.format));
-    c.domain = config.domain;
-    c.bootstrap_host = snapshot_->mapper.bootstrap_host(index);
-    for (const auto& server : config.backend.bootstrap_servers) c.bootstrap_servers.push_back(server.to_string());
-    for (const auto& [id, broker] : *settings.backend_state->registry.brokers()) {
-      const std::uint64_t age = monotonic_now_ms >= broker.learned_at_ms ? monotonic_now_ms - broker.learned_at_ms : 0;
-      c.brokers.push_back(BrokerSnapshot{id, broker.address.to_string(), describe(broker.learned_from),
-                                         total.now_unix_ms >= age ? total.now_unix_ms - age : 0});
-    }
-    c.health = settings.backend_state->health.read();
-    total.clusters.push_back(std::move(c));
-  }
+  total.clusters = cluster_snapshots(total.now_unix_ms);
   total.stats.reloads_succeeded = reloads_succeeded_;
   total.stats.reloads_failed = reloads_failed_;
   return total;

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +80,12 @@ class Supervisor final : public AdminView {
   static std::vector<FileStamp> stamp(const std::vector<std::filesystem::path>& files);
   void check_certificates();
   void start_certificate_checks();
+  bool start_workers();  // false: a listener could not bind (logged; everything started is stopped)
+  void log_bootstrap_names() const;
+  bool start_admin();    // false: the admin listener could not bind (logged; everything started is stopped)
+  void watch_signals();
+  std::vector<std::optional<GatewaySnapshot>> collect_workers() const;
+  std::vector<ClusterSnapshot> cluster_snapshots(std::uint64_t now_unix_ms) const;
   void abandon_start();
   void begin_drain(const char* why);
   void on_worker_finished();
