@@ -146,6 +146,12 @@ json parse_json_text(const std::string& text, const fs::path& origin_file) {
     if (const auto pos = reason.find(": "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
     throw ConfigError(
         fmt::format("{}:{}:{}: invalid JSON: {}", origin_file.string(), line, column, reason));
+  } catch (const json::out_of_range& error) {
+    // A number the library cannot hold (e.g. 1e99999, error 406): the
+    // exception carries no position, so the file is named without one.
+    std::string_view reason = error.what();
+    if (const auto pos = reason.find("] "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
+    throw ConfigError(fmt::format("{}: invalid JSON: {}", origin_file.string(), reason));
   }
 }
 

@@ -426,6 +426,8 @@ TEST_CASE("errors in the JSON text report file, line and column", "[config][erro
       {"trailing comma", "{\"log\": {\"level\": \"info\",}}", "{file}:1:26: invalid JSON: "},
       {"empty file", "", "{file}:1:1: invalid JSON: "},
       {"comment", "{\n// listeners\n}", "{file}:2:1: invalid JSON: "},
+      // A number too large for a double: the library throws out_of_range (406), which has no position.
+      {"number overflow", "{\"workers\": 1e99999}", "{file}: invalid JSON: "},
   };
   for (const TextCase& c : cases) {
     INFO(c.what);
