@@ -118,6 +118,12 @@ nlohmann::json parse(std::string_view text, std::string_view origin) {
     std::string_view reason = error.what();
     if (const auto pos = reason.find(": "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
     throw FileError(fmt::format("{}:{}:{}: invalid JSON: {}", origin, line, column, reason));
+  } catch (const json::exception& error) {
+    // Not only parse_error: a number too large for a double ("1e99999") is out_of_range 406, thrown by the
+    // same parse call without a position.
+    std::string_view reason = error.what();
+    if (const auto pos = reason.find("] "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
+    throw FileError(fmt::format("{}: invalid JSON: {}", origin, reason));
   }
 }
 

@@ -30,7 +30,8 @@ namespace strict_json {
 std::string member_path(std::string_view parent, std::string_view key);
 
 // Parses `text`, refusing duplicate keys at any depth (RFC 8259 §4 leaves them open; nlohmann keeps the
-// last). Syntax errors become "<origin>:LINE:COLUMN: invalid JSON: ...".
+// last). Syntax errors become "<origin>:LINE:COLUMN: invalid JSON: ..."; a number beyond a double's range
+// (nlohmann's out_of_range 406, which has no position) "<origin>: invalid JSON: number overflow ...".
 nlohmann::json parse(std::string_view text, std::string_view origin);
 
 // An object read against the keys it may contain.

@@ -127,6 +127,7 @@ TEST_CASE("every users-file error names its JSON path", "[users_file]") {
   const std::vector<Case> cases{
       {load_error(""), "users.json:1:1: invalid JSON"},
       {load_error("[]"), "(top level): expected an object, got an array"},
+      {load_error("{\"version\": 1e99999}"), "users.json: invalid JSON: number overflow parsing '1e99999'"},
       {load_error("{\"version\": 1, \"version\": 1}"), "version: duplicate key"},
       {load_error(R"({"version": 1, "unknown_user_secret": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",)"
                   R"( "users": {"a": {}, "a": {}}})"),
