@@ -15,5 +15,6 @@ int run_command(std::span<const std::string_view> args);       // kedge run --co
 int validate_command(std::span<const std::string_view> args);  // kedge validate --config FILE
 int check_command(std::span<const std::string_view> args);     // kedge check --config FILE [...]
 int certs_command(std::span<const std::string_view> args);     // kedge certs --config FILE --out DIR [...]
+int users_command(std::span<const std::string_view> args);     // kedge users add|remove|list ... (cli/users.h)
 
 }  // namespace kedge::cli

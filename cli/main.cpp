@@ -21,6 +21,11 @@ Usage:
   kedge certs --config FILE --out DIR [--days N] [--key-type ecdsa-p256|rsa-2048]
                                                 create a development CA and a server certificate for the
                                                 configured names in DIR (never overwrites)
+  kedge users add NAME --file F [--mechanisms SCRAM-SHA-256,SCRAM-SHA-512] [--iterations N]
+                       [--password-file P]      add or replace a user of SASL termination; the password is
+                                                read from P or standard input, never from the command line
+  kedge users remove NAME --file F              remove a user
+  kedge users list --file F                     list users and their mechanisms (never keys)
   kedge --version                               print the version
   kedge --help                                  print this help
 
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
   if (command == "validate") return kedge::cli::validate_command(rest);
   if (command == "check") return kedge::cli::check_command(rest);
   if (command == "certs") return kedge::cli::certs_command(rest);
+  if (command == "users") return kedge::cli::users_command(rest);
   std::fprintf(stderr, "kedge: unknown command '%.*s'\n\n%.*s", static_cast<int>(command.size()), command.data(),
                static_cast<int>(kUsage.size()), kUsage.data());
   return kedge::cli::kExitUsage;

@@ -12,10 +12,15 @@ Input layouts (see the fuzz sources):
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
   fuzz_proxy_header      tests/data/proxy_header/*.bin, alone and followed by a ClientHello prefix
+  fuzz_scram_server      mode byte + SCRAM messages (RFC 7677's conversation and variants, see the source)
+  fuzz_sasl_plain        RFC 4616 messages
+  fuzz_users_file        users files (identity/users_file.h) holding RFC 7677's credentials
 
 Usage: /usr/bin/python3 tests/fuzz/seed_corpus.py <output folder>
 """
+import base64
 import hashlib
+import hmac
 import json
 import struct
 import sys
@@ -137,6 +142,57 @@ def session_transcripts():
     return seeds
 
 
+# RFC 7677 §3's SCRAM-SHA-256 example; the SHA-512 values are derived from the same inputs.
+SCRAM_SALT = "W22ZaJ0SNY7soEsUEjb6gQ=="
+SCRAM_CLIENT_NONCE = "rOprNGfwEbeRWgbNEkqO"
+SCRAM_SERVER_NONCE = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+
+
+def scram_keys(hash_name, password="pencil"):
+    salted = hashlib.pbkdf2_hmac(hash_name, password.encode(), base64.b64decode(SCRAM_SALT), 4096)
+    client_key = hmac.new(salted, b"Client Key", hash_name).digest()
+    return client_key, hashlib.new(hash_name, client_key).digest(), hmac.new(salted, b"Server Key", hash_name).digest()
+
+
+def scram_client_final(hash_name, gs2=b"n,,", nonce=None):
+    client_key, stored_key, _ = scram_keys(hash_name)
+    nonce = nonce or SCRAM_CLIENT_NONCE + SCRAM_SERVER_NONCE
+    bare = f"n=user,r={SCRAM_CLIENT_NONCE}"
+    server_first = f"r={SCRAM_CLIENT_NONCE}{SCRAM_SERVER_NONCE},s={SCRAM_SALT},i=4096"
+    without_proof = f"c={base64.b64encode(gs2).decode()},r={nonce}"
+    signature = hmac.new(stored_key, f"{bare},{server_first},{without_proof}".encode(), hash_name).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, signature))
+    return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
+
+
+def write_identity_seeds(out: Path):
+    first = f"n,,n=user,r={SCRAM_CLIENT_NONCE}".encode()
+    for mode, hash_name in ((1, "sha256"), (3, "sha512")):
+        write(out, "fuzz_scram_server", bytes([mode]) + scram_client_final(hash_name))
+        write(out, "fuzz_scram_server", bytes([mode & ~1]) + first + b"\0" + scram_client_final(hash_name))
+    doubled = SCRAM_CLIENT_NONCE + SCRAM_CLIENT_NONCE + SCRAM_SERVER_NONCE
+    write(out, "fuzz_scram_server", bytes([1]) + scram_client_final("sha256", nonce=doubled))
+    for message in (b"y,,n=user,r=abc", b"n,a=user,n=user,r=abc,x=ext", b"n,,n=us=2Cer=3D,r=abc",
+                    b"p=tls-unique,,n=user,r=abc", b"n,,m=x,n=user,r=abc", b"n,,n=user,r=abc,tokenauth=true"):
+        write(out, "fuzz_scram_server", bytes([0]) + message)
+    write(out, "fuzz_scram_server", bytes([1]) + b"c=biws,r=x,e=y,p=AAAA")
+
+    for message in (b"\0user\0pencil", b"user\0user\0pencil", b"\0user\0wrong", b"\0ghost\0pencil",
+                    b"x\0user\0pencil", b"\0\0", b"\0user"):
+        write(out, "fuzz_sasl_plain", message)
+
+    credentials = {}
+    for mechanism, hash_name in (("SCRAM-SHA-256", "sha256"), ("SCRAM-SHA-512", "sha512")):
+        _, stored_key, server_key = scram_keys(hash_name)
+        credentials[mechanism] = {"salt": SCRAM_SALT, "iterations": 4096,
+                                  "stored_key": base64.b64encode(stored_key).decode(),
+                                  "server_key": base64.b64encode(server_key).decode()}
+    users = {"version": 1, "unknown_user_secret": base64.b64encode(b"k" * 32).decode(),
+             "users": {"user": credentials, "a,b=c": {"SCRAM-SHA-256": credentials["SCRAM-SHA-256"]}}}
+    write(out, "fuzz_users_file", json.dumps(users, indent=2).encode())
+    write(out, "fuzz_users_file", json.dumps(users).encode())
+
+
 def main():
     out = Path(sys.argv[1])
     golden = sorted((ROOT / "tests" / "golden").glob("*.json"))
@@ -190,6 +246,7 @@ def main():
         write(out, "fuzz_proxy_header", capture.read_bytes())
         write(out, "fuzz_proxy_header", capture.read_bytes() + hello[:64])
     write(out, "fuzz_proxy_header", b"PROXY UNKNOWN\r\n")
+    write_identity_seeds(out)
     (out / "common").mkdir(parents=True, exist_ok=True)
     print(f"seed corpora from {len(golden)} golden vectors in {out}")
 
