@@ -31,6 +31,10 @@
 //   - A user-escaped "\$1" is a literal "$1" here; Kafka's escaping pass can turn it into a group reference.
 //   - Subjects longer than kMaxRuleSubjectBytes are refused before matching (libstdc++'s std::regex matcher
 //     recurses per character and would exhaust the stack on long input).
+// Cost: both engines backtrack and neither has a step limit; a pattern with k quantifiers can take O(n^k)
+// steps and nested ones ("(a*)*") exponential time, on the worker's event loop. The subject comes only
+// from a certificate the configured CA signed (mapping runs after chain verification), so the pattern is
+// the operator's to keep tame: anchored, with literal separators, as in Kafka's examples.
 //
 // The RFC 2253 subject is formatted as Java's X500Principal.getName() does, since rules are written
 // against that string: RDNs most specific first, ",", "+" inside a multi-valued RDN, no spaces; keywords

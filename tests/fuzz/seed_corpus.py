@@ -9,6 +9,7 @@ Input layouts (see the fuzz sources):
   fuzz_request_tracker   chunk byte + request stream (hand-built requests below)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
   fuzz_proxy_header      tests/data/proxy_header/*.bin, alone and followed by a ClientHello prefix
+  fuzz_jwt, fuzz_oauthbearer, fuzz_principal_rules   identity_seeds.py
 
 Usage: /usr/bin/python3 tests/fuzz/seed_corpus.py <output folder>
 """
@@ -17,6 +18,8 @@ import json
 import struct
 import sys
 from pathlib import Path
+
+import identity_seeds
 
 ROOT = Path(__file__).resolve().parents[2]
 # api key -> (target suffix, lowest version in kafka_codec/schema.cpp)
@@ -84,6 +87,7 @@ def main():
         write(out, "fuzz_proxy_header", capture.read_bytes())
         write(out, "fuzz_proxy_header", capture.read_bytes() + hello[:64])
     write(out, "fuzz_proxy_header", b"PROXY UNKNOWN\r\n")
+    identity_seeds.write_all(lambda target, data: write(out, target, data))
     (out / "common").mkdir(parents=True, exist_ok=True)
     print(f"seed corpora from {len(golden)} golden vectors in {out}")
 
