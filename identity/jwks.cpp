@@ -1,16 +1,16 @@
 #include "identity/jwks.h"
 
-#include <array>
-#include <fstream>
-#include <optional>
-#include <set>
-#include <sstream>
-
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+
+#include <array>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
 
 #include "identity/jwt_codec.h"
 #include "identity/principal.h"
@@ -120,8 +120,7 @@ std::shared_ptr<EVP_PKEY> p256_public_key(const std::string& x, const std::strin
   point += x;
   point += y;
   std::unique_ptr<OSSL_PARAM_BLD, ParamBuildFree> builder(OSSL_PARAM_BLD_new());
-  if (!builder ||
-      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
+  if (!builder || OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
     return nullptr;
   }
@@ -290,8 +289,8 @@ KeySet KeySet::parse(std::string_view json_text, std::string_view source_name) {
       ParsedKey parsed = parse_key((*keys)[i], i, source);
       if (parsed.usable) {
         if (!parsed.usable->kid.empty() && !kids.insert(parsed.usable->kid).second) {
-          throw JwksError(source + ": keys[" + std::to_string(i) + "].kid: \"" +
-                          printable_excerpt(parsed.usable->kid) + "\" is used by an earlier key");
+          throw JwksError(source + ": keys[" + std::to_string(i) + "].kid: \"" + printable_excerpt(parsed.usable->kid) +
+                          "\" is used by an earlier key");
         }
         set.keys_.push_back(std::move(*parsed.usable));
       } else {

@@ -18,6 +18,8 @@
 // A KeySet is immutable after loading and safe to share between worker threads (OpenSSL 3 EVP_PKEY objects
 // are reference-counted and only read during verification). Hot reload builds a new KeySet and swaps a
 // shared_ptr<const KeySet>.
+#include <openssl/types.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <memory>
@@ -25,8 +27,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <openssl/types.h>
 
 namespace kedge::identity {
 
@@ -41,12 +41,12 @@ class JwksError : public std::runtime_error {
 };
 
 struct VerificationKey {
-  std::size_t index = 0;          // position in the file's "keys" array, for messages
-  std::string kid;                // empty when the JWK has no "kid"
+  std::size_t index = 0;                         // position in the file's "keys" array, for messages
+  std::string kid;                               // empty when the JWK has no "kid"
   JwsAlgorithm algorithm = JwsAlgorithm::rs256;  // implied by kty (RSA -> RS256, EC P-256 -> ES256)
-  bool algorithm_pinned = false;  // the JWK carried "alg"
-  int bits = 0;                   // RSA modulus or EC field size
-  std::shared_ptr<EVP_PKEY> key;  // public key, never null
+  bool algorithm_pinned = false;                 // the JWK carried "alg"
+  int bits = 0;                                  // RSA modulus or EC field size
+  std::shared_ptr<EVP_PKEY> key;                 // public key, never null
 };
 
 struct UnusableKey {

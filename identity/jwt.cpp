@@ -1,13 +1,13 @@
 #include "identity/jwt.h"
 
-#include <cmath>
-#include <limits>
-#include <memory>
-
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
 
 #include "identity/jwt_codec.h"
 #include "identity/principal.h"
@@ -62,9 +62,9 @@ int verify_signature(const VerificationKey& key, std::string_view signing_input,
   if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key.key.get(), nullptr) != 1) {
     return -1;
   }
-  const int verdict = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                                       signature.size(), reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                       signing_input.size());
+  const int verdict =
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
   return verdict == 1 ? 1 : 0;
 }
 
@@ -97,8 +97,7 @@ std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
 
 std::string in_quotes(std::string_view text) { return "\"" + printable_excerpt(text) + "\""; }
 
-JwtResult check_claims(const json& claims, const VerificationKey& key, const JwtPolicy& policy,
-                       std::int64_t now) {
+JwtResult check_claims(const json& claims, const VerificationKey& key, const JwtPolicy& policy, std::int64_t now) {
   const std::int64_t skew = policy.clock_skew_seconds < 0 ? 0 : policy.clock_skew_seconds;
 
   const auto exp_member = claims.find("exp");
@@ -106,8 +105,8 @@ JwtResult check_claims(const json& claims, const VerificationKey& key, const Jwt
   const auto exp = numeric_date(*exp_member);
   if (!exp) return refuse(JwtRefusal::invalid_claim, "claim \"exp\" is not a NumericDate");
   if (now >= saturating_add(*exp, skew)) {
-    return refuse(JwtRefusal::expired, "token expired at " + std::to_string(*exp) + " (now " +
-                                           std::to_string(now) + ", skew " + std::to_string(skew) + "s)");
+    return refuse(JwtRefusal::expired, "token expired at " + std::to_string(*exp) + " (now " + std::to_string(now) +
+                                           ", skew " + std::to_string(skew) + "s)");
   }
   if (const auto nbf_member = claims.find("nbf"); nbf_member != claims.end()) {
     const auto nbf = numeric_date(*nbf_member);
@@ -173,8 +172,8 @@ JwtResult check_claims(const json& claims, const VerificationKey& key, const Jwt
   }
   const auto& principal = principal_member->get_ref<const std::string&>();
   if (const auto problem = principal_problem(principal)) {
-    return refuse(JwtRefusal::invalid_principal, "claim " + in_quotes(policy.principal_claim) + ": " +
-                                                     std::string(*problem));
+    return refuse(JwtRefusal::invalid_principal,
+                  "claim " + in_quotes(policy.principal_claim) + ": " + std::string(*problem));
   }
   return VerifiedJwt{principal, *exp, key.kid, key.algorithm};
 }
@@ -238,16 +237,18 @@ JwtResult verify(std::string_view token, const KeySet& keys, const JwtPolicy& po
                   "token has no \"kid\" and the key set holds " + std::to_string(keys.keys().size()) + " keys");
   }
   if (key->algorithm != algorithm) {
-    return refuse(JwtRefusal::key_algorithm_mismatch,
-                  "alg " + std::string(to_string(algorithm)) + " with the " +
-                      (key->algorithm == JwsAlgorithm::rs256 ? "RSA" : "EC P-256") + " key at keys[" +
-                      std::to_string(key->index) + "]");
+    return refuse(JwtRefusal::key_algorithm_mismatch, "alg " + std::string(to_string(algorithm)) + " with the " +
+                                                          (key->algorithm == JwsAlgorithm::rs256 ? "RSA" : "EC P-256") +
+                                                          " key at keys[" + std::to_string(key->index) + "]");
   }
 
   const std::string_view signing_input = token.substr(0, second_dot);
   switch (verify_signature(*key, signing_input, *signature)) {
     case 1: break;
-    case 0: return refuse(JwtRefusal::bad_signature, std::string(to_string(algorithm)) + " signature does not verify with keys[" + std::to_string(key->index) + "]");
+    case 0:
+      return refuse(JwtRefusal::bad_signature, std::string(to_string(algorithm)) +
+                                                   " signature does not verify with keys[" +
+                                                   std::to_string(key->index) + "]");
     default: return refuse(JwtRefusal::internal_error, "OpenSSL could not run the signature check");
   }
 
@@ -263,8 +264,7 @@ JwtResult verify(std::string_view token, const KeySet& keys, const JwtPolicy& po
 std::string_view label(JwtRefusal reason) noexcept {
   switch (reason) {
 #define KEDGE_JWT_REFUSAL_LABEL(name, text) \
-  case JwtRefusal::name:                    \
-    return text;
+  case JwtRefusal::name: return text;
     KEDGE_JWT_REFUSALS(KEDGE_JWT_REFUSAL_LABEL)
 #undef KEDGE_JWT_REFUSAL_LABEL
   }

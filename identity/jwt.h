@@ -44,22 +44,22 @@
 namespace kedge::identity {
 
 // Why a token was refused. One list (practice 20): the enum, the label for counters and log lines.
-#define KEDGE_JWT_REFUSALS(X)                                         \
-  X(token_too_large, "token_too_large")                               \
-  X(malformed_token, "malformed_token")                               \
-  X(unsupported_algorithm, "unsupported_algorithm")                   \
-  X(missing_key_id, "missing_key_id")                                 \
-  X(unknown_key_id, "unknown_key_id")                                 \
-  X(key_algorithm_mismatch, "key_algorithm_mismatch")                 \
-  X(bad_signature, "bad_signature")                                   \
-  X(missing_claim, "missing_claim")                                   \
-  X(invalid_claim, "invalid_claim")                                   \
-  X(expired, "expired")                                               \
-  X(not_yet_valid, "not_yet_valid")                                   \
-  X(issued_in_future, "issued_in_future")                             \
-  X(wrong_issuer, "wrong_issuer")                                     \
-  X(wrong_audience, "wrong_audience")                                 \
-  X(invalid_principal, "invalid_principal")                           \
+#define KEDGE_JWT_REFUSALS(X)                         \
+  X(token_too_large, "token_too_large")               \
+  X(malformed_token, "malformed_token")               \
+  X(unsupported_algorithm, "unsupported_algorithm")   \
+  X(missing_key_id, "missing_key_id")                 \
+  X(unknown_key_id, "unknown_key_id")                 \
+  X(key_algorithm_mismatch, "key_algorithm_mismatch") \
+  X(bad_signature, "bad_signature")                   \
+  X(missing_claim, "missing_claim")                   \
+  X(invalid_claim, "invalid_claim")                   \
+  X(expired, "expired")                               \
+  X(not_yet_valid, "not_yet_valid")                   \
+  X(issued_in_future, "issued_in_future")             \
+  X(wrong_issuer, "wrong_issuer")                     \
+  X(wrong_audience, "wrong_audience")                 \
+  X(invalid_principal, "invalid_principal")           \
   X(internal_error, "internal_error")
 
 enum class JwtRefusal : std::uint8_t {

@@ -91,8 +91,7 @@ std::optional<nlohmann::json> parse_json_object(std::string_view text, int max_d
           refused = true;
         }
         break;
-      default:
-        break;
+      default: break;
     }
     return true;
   };

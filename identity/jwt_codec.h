@@ -5,11 +5,10 @@
 // Both are nothrow except for std::bad_alloc; callers on the authentication path catch that at their
 // boundary (jwt.cpp, oauthbearer.cpp).
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace kedge::identity {
 

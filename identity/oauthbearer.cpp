@@ -134,7 +134,8 @@ OAuthBearerParseResult parse(std::string_view message) {
     }
     for (const char c : value) {
       if (!is_value_char(c)) {
-        return OAuthBearerMalformed{"extension \"" + std::string(key) + "\": value holds a byte outside VCHAR/SP/HTAB/CR/LF"};
+        return OAuthBearerMalformed{"extension \"" + std::string(key) +
+                                    "\": value holds a byte outside VCHAR/SP/HTAB/CR/LF"};
       }
     }
     if (response.extensions.size() == kMaxOAuthBearerExtensions) {
@@ -212,9 +213,7 @@ OAuthBearerServer::Step OAuthBearerServer::evaluate(std::string_view client_mess
   Step step;
   step.kind = Step::Kind::failed;
   switch (state_) {
-    case State::done:
-      step.error_message = "OAUTHBEARER exchange already finished";
-      return step;
+    case State::done: step.error_message = "OAUTHBEARER exchange already finished"; return step;
 
     case State::awaiting_error_acknowledgement:
       state_ = State::done;
@@ -227,8 +226,7 @@ OAuthBearerServer::Step OAuthBearerServer::evaluate(std::string_view client_mess
       }
       return step;
 
-    case State::awaiting_initial_response:
-      break;
+    case State::awaiting_initial_response: break;
   }
 
   auto parsed = parse_oauthbearer_initial_response(client_message);

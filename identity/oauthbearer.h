@@ -55,8 +55,8 @@ inline constexpr std::size_t kMaxOAuthBearerKeyBytes = 64;
 inline constexpr std::size_t kMaxOAuthBearerValueBytes = 1024;
 
 struct OAuthBearerInitialResponse {
-  std::string authorization_id;  // decoded gs2 authzid; empty when absent
-  std::string token;             // the b64token of "auth=Bearer <token>"
+  std::string authorization_id;                                 // decoded gs2 authzid; empty when absent
+  std::string token;                                            // the b64token of "auth=Bearer <token>"
   std::vector<std::pair<std::string, std::string>> extensions;  // in message order, "auth" excluded
 };
 
@@ -95,11 +95,11 @@ class OAuthBearerServer {
     };
     Kind kind = Kind::failed;
     std::string challenge;
-    std::string principal;               // authenticated
-    std::int64_t expires_at = 0;         // authenticated: the token's "exp" (Unix seconds), for KIP-368
-    std::string error_message;           // failed: what the client is told (no token, no claim values)
-    std::optional<JwtRefusal> refusal;   // challenge/failed after a token check: why, for counters
-    std::string log_detail;              // challenge/failed: the full reason for kedge's own log
+    std::string principal;              // authenticated
+    std::int64_t expires_at = 0;        // authenticated: the token's "exp" (Unix seconds), for KIP-368
+    std::string error_message;          // failed: what the client is told (no token, no claim values)
+    std::optional<JwtRefusal> refusal;  // challenge/failed after a token check: why, for counters
+    std::string log_detail;             // challenge/failed: the full reason for kedge's own log
   };
 
   explicit OAuthBearerServer(std::shared_ptr<const OAuthBearerSettings> settings) noexcept;

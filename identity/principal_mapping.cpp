@@ -1,12 +1,12 @@
 #include "identity/principal_mapping.h"
 
-#include <regex>
-
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include <regex>
 
 #include "identity/principal.h"
 
@@ -52,8 +52,7 @@ std::optional<std::string> read_rule_part(std::string_view rule, std::size_t& po
   return std::nullopt;
 }
 
-std::vector<ReplacementPiece> parse_replacement(std::string_view text, unsigned groups,
-                                                const std::string& where) {
+std::vector<ReplacementPiece> parse_replacement(std::string_view text, unsigned groups, const std::string& where) {
   std::vector<ReplacementPiece> pieces;
   auto literal = [&](char c) {
     if (pieces.empty() || pieces.back().group >= 0) pieces.push_back({});
@@ -71,8 +70,9 @@ std::vector<ReplacementPiece> parse_replacement(std::string_view text, unsigned 
       continue;
     }
     if (i + 1 >= text.size() || text[i + 1] < '0' || text[i + 1] > '9') {
-      throw PrincipalRuleError(where + ": \"$\" in the replacement must be followed by a group number "
-                                       "(named groups do not exist here; write \\$ for a dollar sign)");
+      throw PrincipalRuleError(where +
+                               ": \"$\" in the replacement must be followed by a group number "
+                               "(named groups do not exist here; write \\$ for a dollar sign)");
     }
     const unsigned first = static_cast<unsigned>(text[i + 1] - '0');
     if (first > groups) {
@@ -107,8 +107,9 @@ PrincipalRules::Rule parse_rule(std::string_view text, const std::string& positi
     return rule;
   }
   if (!text.starts_with("RULE:")) {
-    throw PrincipalRuleError(where + ": a rule is \"DEFAULT\" or \"RULE:pattern/replacement/\" with an optional "
-                                     "L or U at the end");
+    throw PrincipalRuleError(where +
+                             ": a rule is \"DEFAULT\" or \"RULE:pattern/replacement/\" with an optional "
+                             "L or U at the end");
   }
   std::size_t pos = 5;
   auto pattern = read_rule_part(text, pos);
@@ -121,14 +122,14 @@ PrincipalRules::Rule parse_rule(std::string_view text, const std::string& positi
     ++pos;
   }
   if (pos != text.size()) {
-    throw PrincipalRuleError(where + ": unexpected text after the rule: \"" +
-                             printable_excerpt(text.substr(pos), 40) + "\"");
+    throw PrincipalRuleError(where + ": unexpected text after the rule: \"" + printable_excerpt(text.substr(pos), 40) +
+                             "\"");
   }
   try {
     rule.pattern = std::regex(*pattern, std::regex::ECMAScript);
   } catch (const std::regex_error& error) {
-    throw PrincipalRuleError(where + ": the pattern is not a valid ECMAScript regular expression (" +
-                             error.what() + ")");
+    throw PrincipalRuleError(where + ": the pattern is not a valid ECMAScript regular expression (" + error.what() +
+                             ")");
   }
   rule.replacement = parse_replacement(*replacement, rule.pattern.mark_count(), where);
   rule.pattern_text = std::move(*pattern);
@@ -211,10 +212,8 @@ bool is_directory_string(int type) {
     case V_ASN1_IA5STRING:
     case V_ASN1_GENERALSTRING:
     case V_ASN1_BMPSTRING:
-    case V_ASN1_UTF8STRING:
-      return true;
-    default:
-      return false;
+    case V_ASN1_UTF8STRING: return true;
+    default: return false;
   }
 }
 
@@ -323,8 +322,8 @@ struct GeneralNamesFree {
 
 CertificatePrincipalResult first_san(const X509* certificate, int type, const char* type_name) {
   int critical = 0;
-  std::unique_ptr<GENERAL_NAMES, GeneralNamesFree> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(certificate, NID_subject_alt_name, &critical, nullptr)));
+  std::unique_ptr<GENERAL_NAMES, GeneralNamesFree> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, &critical, nullptr)));
   if (!names) {
     if (critical == -2) {
       return failure(CertificateRefusal::undecodable_name, "the certificate has several subjectAltName extensions");
@@ -337,8 +336,9 @@ CertificatePrincipalResult first_san(const X509* certificate, int type, const ch
     const auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(entry, &entry_type));
     if (entry_type != type || value == nullptr) continue;
     const auto* bytes = ASN1_STRING_get0_data(value);
-    return checked(std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(ASN1_STRING_length(value))),
-                   std::string("first ") + type_name + " SAN");
+    return checked(
+        std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(ASN1_STRING_length(value))),
+        std::string("first ") + type_name + " SAN");
   }
   return failure(CertificateRefusal::no_matching_san, std::string("the certificate has no ") + type_name + " SAN");
 }
@@ -357,7 +357,8 @@ PrincipalRules& PrincipalRules::operator=(const PrincipalRules&) = default;
 PrincipalRules PrincipalRules::parse(std::span<const std::string> rules) {
   PrincipalRules parsed;
   if (rules.empty()) throw PrincipalRuleError("no rules: write at least \"DEFAULT\"");
-  for (std::size_t i = 0; i < rules.size(); ++i) parsed.rules_.push_back(parse_rule(rules[i], "[" + std::to_string(i) + "]"));
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    parsed.rules_.push_back(parse_rule(rules[i], "[" + std::to_string(i) + "]"));
   return parsed;
 }
 
@@ -367,15 +368,16 @@ PrincipalRules PrincipalRules::parse_kafka(std::string_view rules) {
   while (!rules.empty() && static_cast<unsigned char>(rules.front()) <= 0x20) rules.remove_prefix(1);
   while (!rules.empty() && static_cast<unsigned char>(rules.back()) <= 0x20) rules.remove_suffix(1);
   // SslPrincipalMapper.RULE_SPLITTER, which uses no syntax that ECMAScript lacks.
-  static const std::regex splitter(
-      R"(\s*((DEFAULT)|RULE:((\\.|[^\\/])*)/((\\.|[^\\/])*)/([LU]?).*?|(.*?))\s*(,\s*|$))", std::regex::ECMAScript);
+  static const std::regex splitter(R"(\s*((DEFAULT)|RULE:((\\.|[^\\/])*)/((\\.|[^\\/])*)/([LU]?).*?|(.*?))\s*(,\s*|$))",
+                                   std::regex::ECMAScript);
   std::vector<std::string> entries;
   const std::string text(rules);
   for (std::sregex_iterator it(text.begin(), text.end(), splitter), end; it != end; ++it) {
     if ((*it)[1].length() > 0) entries.push_back((*it)[1].str());
   }
   PrincipalRules parsed;
-  for (std::size_t i = 0; i < entries.size(); ++i) parsed.rules_.push_back(parse_rule(entries[i], "rule " + std::to_string(i + 1)));
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    parsed.rules_.push_back(parse_rule(entries[i], "rule " + std::to_string(i + 1)));
   if (parsed.rules_.empty()) throw PrincipalRuleError("no rules: write at least \"DEFAULT\"");
   return parsed;
 }
@@ -470,8 +472,7 @@ std::optional<std::string> rfc2253_subject(const X509* certificate) noexcept {
 std::string_view label(CertificateRefusal reason) noexcept {
   switch (reason) {
 #define KEDGE_CERTIFICATE_REFUSAL_LABEL(name, text) \
-  case CertificateRefusal::name:                    \
-    return text;
+  case CertificateRefusal::name: return text;
     KEDGE_CERTIFICATE_REFUSALS(KEDGE_CERTIFICATE_REFUSAL_LABEL)
 #undef KEDGE_CERTIFICATE_REFUSAL_LABEL
   }

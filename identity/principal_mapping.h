@@ -45,6 +45,8 @@
 // Java decodes T61 and BMP string bytes as UTF-8 (mangling BMP), so such subjects differ.
 //
 // Loading (PrincipalRules::parse*) throws PrincipalRuleError naming the rule; map() is noexcept.
+#include <openssl/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -55,8 +57,6 @@
 #include <string_view>
 #include <variant>
 #include <vector>
-
-#include <openssl/types.h>
 
 namespace kedge::identity {
 

@@ -6,18 +6,18 @@
 // Bits 1-5 of the mode byte pick the clock and the policy. Traps when a refusal detail contains the token
 // or its signature (100 bytes or more: shorter texts can equal a piece of a fixed message), when a
 // verified principal is not a valid principal, or when the OpenSSL error queue is left dirty.
-#include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <string_view>
-
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
 
 #include "identity/jwks.h"
 #include "identity/jwt.h"

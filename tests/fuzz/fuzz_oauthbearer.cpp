@@ -54,8 +54,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* response = std::get_if<OAuthBearerInitialResponse>(&parsed)) {
     token = response->token;
     if (token.empty()) __builtin_trap();
-    std::string again = "n," + (response->authorization_id.empty() ? "" : "a=" + escape_saslname(response->authorization_id)) +
-                        ",\x01" "auth=Bearer " + token + "\x01";
+    std::string again = "n," +
+                        (response->authorization_id.empty() ? "" : "a=" + escape_saslname(response->authorization_id)) +
+                        ",\x01"
+                        "auth=Bearer " +
+                        token + "\x01";
     for (const auto& [key, value] : response->extensions) again += key + "=" + value + "\x01";
     again += "\x01";
     const auto reparsed = parse_oauthbearer_initial_response(again);
@@ -69,8 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   OAuthBearerServer server(settings());
   auto step = server.receive(message, 1'800'000'000);
   auto leaks = [&](const OAuthBearerServer::Step& s) {
-    return token.size() >= kLeakCheckMinLength && (s.error_message.find(token) != std::string::npos ||
-                                 s.log_detail.find(token) != std::string::npos);
+    return token.size() >= kLeakCheckMinLength &&
+           (s.error_message.find(token) != std::string::npos || s.log_detail.find(token) != std::string::npos);
   };
   if (leaks(step)) __builtin_trap();
   if (step.kind == OAuthBearerServer::Step::Kind::challenge) {

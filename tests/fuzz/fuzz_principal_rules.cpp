@@ -12,14 +12,14 @@
 // the trusted CA signs (principal_mapping.h), not a finding; so that one input never runs for minutes, a
 // rule is matched only when it holds at most 2 quantifier characters and the subject is at most 20 bytes
 // (mode 0), or the Kafka string holds at most 2 (mode 1, where parsing and splitting still see it all).
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <openssl/err.h>
-#include <openssl/x509.h>
 
 #include "identity/principal.h"
 #include "identity/principal_mapping.h"

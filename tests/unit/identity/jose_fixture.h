@@ -1,19 +1,19 @@
 #pragma once
 // Test helpers: RSA-2048 and P-256 keys generated per test run with OpenSSL, their public JWKs, and JWS
 // compact tokens signed with them (RS256: RSASSA-PKCS1-v1_5; ES256: ECDSA, DER converted to R || S).
-#include <cstdint>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "identity/jwt_codec.h"
 

@@ -1,13 +1,13 @@
 // JWKS loading: strict errors naming the file and JSON path, and keys this build cannot use reported
 // (for `kedge check`) instead of failing the load.
-#include <catch2/catch.hpp>
-
-#include <filesystem>
-#include <fstream>
+#include "identity/jwks.h"
 
 #include <openssl/err.h>
 
-#include "identity/jwks.h"
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
 #include "jose_fixture.h"
 
 using namespace kedge::identity;
@@ -39,9 +39,9 @@ std::string load_error(const std::string& text) {
 }  // namespace
 
 TEST_CASE("a JWKS with an RSA and a P-256 key loads both", "[jwks]") {
-  const KeySet set = KeySet::parse(jwks_text({public_jwk(rsa(), {{"use", "sig"}, {"alg", "RS256"}}),
-                                              public_jwk(ec(), {{"key_ops", {"verify"}}})}),
-                                   "jwks.json");
+  const KeySet set = KeySet::parse(
+      jwks_text({public_jwk(rsa(), {{"use", "sig"}, {"alg", "RS256"}}), public_jwk(ec(), {{"key_ops", {"verify"}}})}),
+      "jwks.json");
   REQUIRE(set.keys().size() == 2);
   CHECK(set.unusable().empty());
   CHECK(set.keys()[0].kid == "rsa-1");
@@ -76,7 +76,8 @@ TEST_CASE("load_file names the file", "[jwks]") {
     out << "{\"keys\": [";
   }
   CHECK_THROWS_WITH(KeySet::load_file(path), StartsWith(path.string() + ": not a JSON object"));
-  CHECK_THROWS_WITH(KeySet::load_file(dir / "absent.json"), StartsWith((dir / "absent.json").string() + ": cannot read"));
+  CHECK_THROWS_WITH(KeySet::load_file(dir / "absent.json"),
+                    StartsWith((dir / "absent.json").string() + ": cannot read"));
   std::filesystem::remove_all(dir);
 }
 
@@ -99,7 +100,8 @@ TEST_CASE("JWKS load errors name the JSON path", "[jwks]") {
   CHECK_THAT(load_error(R"({"keys": {}})"), StartsWith("jwks.json: keys: missing"));
   CHECK_THAT(load_error(R"({"keys": []})"), StartsWith("jwks.json: no usable key"));
   CHECK_THAT(load_error(R"({"keys": [7]})"), StartsWith("jwks.json: keys[0]: must be a JSON object"));
-  CHECK_THAT(load_error(jwks_text({good_ec, without(good_rsa, "kty")})), StartsWith("jwks.json: keys[1].kty: is missing"));
+  CHECK_THAT(load_error(jwks_text({good_ec, without(good_rsa, "kty")})),
+             StartsWith("jwks.json: keys[1].kty: is missing"));
   CHECK_THAT(load_error(jwks_text({without(good_rsa, "n")})), StartsWith("jwks.json: keys[0].n: is missing"));
   CHECK_THAT(load_error(jwks_text({with(good_rsa, "n", "abc+/")})),
              StartsWith("jwks.json: keys[0].n: is not base64url"));
@@ -128,22 +130,26 @@ TEST_CASE("JWKS load errors name the JSON path", "[jwks]") {
 }
 
 TEST_CASE("keys this build cannot use are reported, not fatal", "[jwks]") {
-  const json p384 = {{"kty", "EC"}, {"crv", "P-384"}, {"kid", "x"},
-                     {"x", base64url_encode(std::string(48, 'a'))}, {"y", base64url_encode(std::string(48, 'b'))}};
+  const json p384 = {{"kty", "EC"},
+                     {"crv", "P-384"},
+                     {"kid", "x"},
+                     {"x", base64url_encode(std::string(48, 'a'))},
+                     {"y", base64url_encode(std::string(48, 'b'))}};
   const json okp = {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url_encode(std::string(32, 'a'))}};
   const TestKey small = generate_rsa("small", 1024);
-  const KeySet set = KeySet::parse(
-      jwks_text({public_jwk(rsa()), public_jwk(generate_rsa("enc"), {{"use", "enc"}}),
-                 public_jwk(generate_rsa("rs512"), {{"alg", "RS512"}}), p384, okp, public_jwk(small),
-                 public_jwk(generate_p256("wrap"), {{"key_ops", {"wrapKey"}}})}),
-      "jwks.json");
+  const KeySet set =
+      KeySet::parse(jwks_text({public_jwk(rsa()), public_jwk(generate_rsa("enc"), {{"use", "enc"}}),
+                               public_jwk(generate_rsa("rs512"), {{"alg", "RS512"}}), p384, okp, public_jwk(small),
+                               public_jwk(generate_p256("wrap"), {{"key_ops", {"wrapKey"}}})}),
+                    "jwks.json");
   REQUIRE(set.keys().size() == 1);
   REQUIRE(set.unusable().size() == 6);
   CHECK(set.unusable()[0].describe() == "keys[1] (kid \"enc\"): use \"enc\" is not \"sig\"");
   CHECK(set.unusable()[1].describe() == "keys[2] (kid \"rs512\"): alg \"RS512\" is not supported (RSA keys: RS256)");
   CHECK(set.unusable()[2].describe() == "keys[3] (kid \"x\"): EC curve P-384 is not supported (ES256 needs P-256)");
   CHECK(set.unusable()[3].describe() == "keys[4]: kty \"OKP\" is not supported (RSA and EC only)");
-  CHECK_THAT(set.unusable()[4].describe(), StartsWith("keys[5] (kid \"small\"): RSA modulus of 1024 bits is too short"));
+  CHECK_THAT(set.unusable()[4].describe(),
+             StartsWith("keys[5] (kid \"small\"): RSA modulus of 1024 bits is too short"));
   CHECK(set.unusable()[5].describe() == "keys[6] (kid \"wrap\"): key_ops does not include \"verify\"");
 }
 

@@ -1,11 +1,12 @@
 // JWT verification against keys generated in the test: every broken part of a token is refused with its
 // own reason, and no refusal text carries the token.
-#include <catch2/catch.hpp>
+#include "identity/jwt.h"
 
 #include <openssl/err.h>
 
+#include <catch2/catch.hpp>
+
 #include "identity/jwks.h"
-#include "identity/jwt.h"
 #include "jose_fixture.h"
 
 using namespace kedge::identity;
@@ -28,7 +29,8 @@ const Keys& keys() {
 }
 
 json good_claims() {
-  return {{"sub", "alice"}, {"iss", "https://issuer.example"}, {"aud", "kedge"}, {"exp", kNow + 300},
+  return {{"sub", "alice"},   {"iss", "https://issuer.example"},
+          {"aud", "kedge"},   {"exp", kNow + 300},
           {"iat", kNow - 10}, {"nbf", kNow - 10}};
 }
 
@@ -106,8 +108,7 @@ TEST_CASE("signatures that do not verify are bad_signature", "[jwt]") {
     claims["sub"] = "admin";
     const auto first = token.find('.');
     const auto second = token.find('.', first + 1);
-    const std::string forged =
-        token.substr(0, first + 1) + base64url_encode(claims.dump()) + token.substr(second);
+    const std::string forged = token.substr(0, first + 1) + base64url_encode(claims.dump()) + token.substr(second);
     CHECK(reason_of(forged) == JwtRefusal::bad_signature);
   }
   SECTION("ES256 signature in DER form instead of R || S") {
@@ -131,15 +132,15 @@ TEST_CASE("signatures that do not verify are bad_signature", "[jwt]") {
 
 TEST_CASE("algorithms other than RS256 and ES256 are refused before any key is used", "[jwt]") {
   SECTION("alg none with an empty signature (RFC 7518 §3.6)") {
-    const std::string token = base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
-                              base64url_encode(good_claims().dump()) + ".";
+    const std::string token =
+        base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." + base64url_encode(good_claims().dump()) + ".";
     const auto failure = refusal(token);
     CHECK(failure.reason == JwtRefusal::unsupported_algorithm);
     CHECK(failure.detail.find("\"none\"") != std::string::npos);
   }
   SECTION("alg None, any case") {
-    const std::string token = base64url_encode(R"({"alg":"None","kid":"rsa-1"})") + "." +
-                              base64url_encode(good_claims().dump()) + ".";
+    const std::string token =
+        base64url_encode(R"({"alg":"None","kid":"rsa-1"})") + "." + base64url_encode(good_claims().dump()) + ".";
     CHECK(reason_of(token) == JwtRefusal::unsupported_algorithm);
   }
   SECTION("HS256 keyed with the RSA public key's text (algorithm confusion)") {
@@ -361,9 +362,7 @@ TEST_CASE("malformed tokens", "[jwt]") {
   SECTION("truncated in the middle of the payload") {
     CHECK(reason_of(good.substr(0, good.find('.') + 10)) == JwtRefusal::malformed_token);
   }
-  SECTION("padding is not base64url") {
-    CHECK(reason_of(good + "==") == JwtRefusal::malformed_token);
-  }
+  SECTION("padding is not base64url") { CHECK(reason_of(good + "==") == JwtRefusal::malformed_token); }
   SECTION("standard base64 characters") {
     std::string token = good;
     token[token.size() - 5] = '+';
@@ -402,14 +401,12 @@ TEST_CASE("malformed tokens", "[jwt]") {
   }
   SECTION("payload repeating sub, correctly signed") {
     const std::string payload = R"({"sub":"alice","sub":"admin","exp":1900000000})";
-    CHECK(reason_of(sign_texts(keys().rsa, default_header(keys().rsa).dump(), payload)) ==
-          JwtRefusal::malformed_token);
+    CHECK(reason_of(sign_texts(keys().rsa, default_header(keys().rsa).dump(), payload)) == JwtRefusal::malformed_token);
   }
   SECTION("payload nested too deep, correctly signed") {
-    const std::string payload = R"({"sub":"alice","exp":1900000000,"x":)" + std::string(40, '[') +
-                                std::string(40, ']') + "}";
-    CHECK(reason_of(sign_texts(keys().rsa, default_header(keys().rsa).dump(), payload)) ==
-          JwtRefusal::malformed_token);
+    const std::string payload =
+        R"({"sub":"alice","exp":1900000000,"x":)" + std::string(40, '[') + std::string(40, ']') + "}";
+    CHECK(reason_of(sign_texts(keys().rsa, default_header(keys().rsa).dump(), payload)) == JwtRefusal::malformed_token);
   }
   SECTION("two parts, four parts, empty") {
     CHECK(reason_of(good.substr(0, good.rfind('.'))) == JwtRefusal::malformed_token);

@@ -1,18 +1,18 @@
 // mTLS principals: Kafka's ssl.principal.mapping.rules against Kafka's own test table and documented
 // examples, the RFC 2253 subject as Java writes it, CN/SAN extraction from certificates built in memory;
 // principal -> virtual cluster binding.
-#include <catch2/catch.hpp>
-
-#include <memory>
-#include <string>
-#include <vector>
+#include "identity/principal.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "identity/principal.h"
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "identity/principal_binding.h"
 #include "identity/principal_mapping.h"
 
@@ -60,11 +60,11 @@ bool kafka_accepts(const std::string& text) {
 
 // Kafka's SslPrincipalMapperTest, case for case.
 TEST_CASE("Kafka's valid and invalid rules", "[principal][rules]") {
-  for (const char* valid : {"DEFAULT", "RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/",
-                            "RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/L, DEFAULT",
-                            "RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/",
-                            "RULE:^.*[Cc][Nn]=([a-zA-Z0-9.]*).*$/$1/L", "RULE:^cn=(.?),ou=(.?),dc=(.?),dc=(.?)$/$1@$2/U",
-                            "RULE:^CN=([^,ADEFLTU,]+)(,.*|$)/$1/", "RULE:^CN=([^,DEFAULT,]+)(,.*|$)/$1/"}) {
+  for (const char* valid :
+       {"DEFAULT", "RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/", "RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/L, DEFAULT",
+        "RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/", "RULE:^.*[Cc][Nn]=([a-zA-Z0-9.]*).*$/$1/L",
+        "RULE:^cn=(.?),ou=(.?),dc=(.?),dc=(.?)$/$1@$2/U", "RULE:^CN=([^,ADEFLTU,]+)(,.*|$)/$1/",
+        "RULE:^CN=([^,DEFAULT,]+)(,.*|$)/$1/"}) {
     CAPTURE(valid);
     CHECK(kafka_accepts(valid));
   }
@@ -124,7 +124,8 @@ TEST_CASE("Kafka's comma-with-whitespace case", "[principal][rules]") {
 }
 
 TEST_CASE("the rules in Kafka's documentation", "[principal][rules]") {
-  const auto mapper = rules({"RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/", "RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/L",
+  const auto mapper = rules({"RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/",
+                             "RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/L",
                              "RULE:^.*[Cc][Nn]=([a-zA-Z0-9.]*).*$/$1/L", "DEFAULT"});
   CHECK(mapped(mapper, "CN=serviceuser,OU=ServiceUsers,O=Unknown,L=Unknown,ST=Unknown,C=Unknown") == "serviceuser");
   CHECK(mapped(mapper, "CN=adminUser,OU=Admin,O=Unknown,L=Unknown,ST=Unknown,C=Unknown") == "adminuser@admin");
@@ -147,9 +148,7 @@ TEST_CASE("replacement semantics follow Java's replaceAll", "[principal][rules]"
     CHECK(mapped(rules({"RULE:CN=(.*?)/$1/"}), "CN=foo") == "foo");
     CHECK(mapped(rules({"RULE:x*/-/"}), "xx") == "--");  // Java: "xx".replaceAll("x*", "-") is "--"
   }
-  SECTION("an unmatched group adds nothing") {
-    CHECK(mapped(rules({"RULE:^CN=(x)?(.*)$/$1$2/"}), "CN=bob") == "bob");
-  }
+  SECTION("an unmatched group adds nothing") { CHECK(mapped(rules({"RULE:^CN=(x)?(.*)$/$1$2/"}), "CN=bob") == "bob"); }
   SECTION("L and U fold ASCII") {
     CHECK(mapped(rules({"RULE:^CN=(.*)$/$1/U"}), "CN=Bob-1") == "BOB-1");
     CHECK(mapped(rules({"RULE:^CN=(.*)$/$1/L"}), "CN=Bob-1") == "bob-1");
@@ -160,7 +159,8 @@ TEST_CASE("replacement semantics follow Java's replaceAll", "[principal][rules]"
 }
 
 TEST_CASE("rules refused at load time name the rule", "[principal][rules]") {
-  CHECK_THAT(rule_error({"DEFAULT", "RULE:^CN=(.*$/$1/"}), StartsWith("[1] (\"RULE:^CN=(.*$/$1/\"): the pattern is not a valid"));
+  CHECK_THAT(rule_error({"DEFAULT", "RULE:^CN=(.*$/$1/"}),
+             StartsWith("[1] (\"RULE:^CN=(.*$/$1/\"): the pattern is not a valid"));
   CHECK_THAT(rule_error({"RULE:^CN=.*$/$1/"}), Contains("refers to group $1 but the pattern has no capturing group"));
   CHECK_THAT(rule_error({"RULE:^CN=(.*)$/$/"}), Contains("must be followed by a group number"));
   CHECK_THAT(rule_error({"RULE:^CN=(?<n>.*)$/${n}/"}), Contains("the pattern is not a valid"));
@@ -237,19 +237,21 @@ std::string principal_of(const X509* cert, CertificatePrincipalSource source) {
 
 TEST_CASE("the RFC 2253 subject is written as Java's X500Principal.getName() writes it", "[principal][x509]") {
   SECTION("most specific RDN first, no spaces") {
-    const auto cert =
-        CertificateBuilder().subject("C", "US").subject("O", "Org").subject("OU", "ServiceUsers").subject("CN", "Duke").build();
+    const auto cert = CertificateBuilder()
+                          .subject("C", "US")
+                          .subject("O", "Org")
+                          .subject("OU", "ServiceUsers")
+                          .subject("CN", "Duke")
+                          .build();
     CHECK(rfc2253_subject(cert.get()) == "CN=Duke,OU=ServiceUsers,O=Org,C=US");
   }
   SECTION("special characters are escaped, leading and trailing spaces too") {
-    const auto cert = CertificateBuilder()
-                          .subject("O", " Acme, Inc. ")
-                          .subject("CN", "a+b=c<d>#e;\"f\\g")
-                          .build();
+    const auto cert = CertificateBuilder().subject("O", " Acme, Inc. ").subject("CN", "a+b=c<d>#e;\"f\\g").build();
     CHECK(rfc2253_subject(cert.get()) == R"(CN=a\+b\=c\<d\>\#e\;\"f\\g,O=\ Acme\, Inc.\ )");
   }
   SECTION("a multi-valued RDN is joined with +") {
-    const auto cert = CertificateBuilder().subject("O", "Org").subject("CN", "x").subject("UID", "42", MBSTRING_UTF8, -1).build();
+    const auto cert =
+        CertificateBuilder().subject("O", "Org").subject("CN", "x").subject("UID", "42", MBSTRING_UTF8, -1).build();
     CHECK(rfc2253_subject(cert.get()) == "CN=x+UID=42,O=Org");
   }
   SECTION("keywords Java lacks become OIDs with DER hex values") {

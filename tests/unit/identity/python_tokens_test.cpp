@@ -1,14 +1,13 @@
 // Tokens and JWKS made by another implementation (PyJWT over pyca/cryptography, make_python_tokens.py,
 // run at test time with fresh keys) verify, or are refused for the reason their case names.
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
-#include <unistd.h>
+#include <sstream>
 
 #include "identity/jwks.h"
 #include "identity/jwt.h"
@@ -30,8 +29,8 @@ std::string read(const std::filesystem::path& path) {
 
 TEST_CASE("PyJWT tokens against a PyJWT JWKS", "[jwt][python]") {
   const auto dir = std::filesystem::temp_directory_path() / ("kedge-pyjwt-" + std::to_string(::getpid()));
-  const std::string command = std::string("/usr/bin/python3 '") + KEDGE_IDENTITY_PY_TOKENS + "' '" + dir.string() +
-                              "' " + std::to_string(kNow);
+  const std::string command =
+      std::string("/usr/bin/python3 '") + KEDGE_IDENTITY_PY_TOKENS + "' '" + dir.string() + "' " + std::to_string(kNow);
   REQUIRE(std::system(command.c_str()) == 0);
   const KeySet keys = KeySet::load_file(dir / "jwks.json");
   const auto tokens = nlohmann::json::parse(read(dir / "tokens.json"));
