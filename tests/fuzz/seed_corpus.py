@@ -15,6 +15,7 @@ Input layouts (see the fuzz sources):
   fuzz_scram_server      mode byte + SCRAM messages (RFC 7677's conversation and variants, see the source)
   fuzz_sasl_plain        RFC 4616 messages
   fuzz_users_file        users files (identity/users_file.h) holding RFC 7677's credentials
+  fuzz_jwt, fuzz_oauthbearer, fuzz_principal_rules   identity_seeds.py
 
 Usage: /usr/bin/python3 tests/fuzz/seed_corpus.py <output folder>
 """
@@ -25,6 +26,8 @@ import json
 import struct
 import sys
 from pathlib import Path
+
+import identity_seeds
 
 ROOT = Path(__file__).resolve().parents[2]
 # api key -> (target suffix, lowest version in kafka_codec/schema.cpp)
@@ -247,6 +250,7 @@ def main():
         write(out, "fuzz_proxy_header", capture.read_bytes() + hello[:64])
     write(out, "fuzz_proxy_header", b"PROXY UNKNOWN\r\n")
     write_identity_seeds(out)
+    identity_seeds.write_all(lambda target, data: write(out, target, data))
     (out / "common").mkdir(parents=True, exist_ok=True)
     print(f"seed corpora from {len(golden)} golden vectors in {out}")
 
