@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <csignal>
 #include <map>
 #include <memory>
 #include <set>
@@ -131,7 +132,13 @@ std::string role_text(const ClientName& name) {
 // A loop of our own, closed once every handle on it has closed.
 class ProbeLoop {
  public:
-  ProbeLoop() { uv_loop_init(&loop_); }
+  ProbeLoop() {
+    // libuv writes with write(2): a broker that resets a connection must be an
+    // error value, not SIGPIPE ending `kedge check` (as `kedge run` does it:
+    // control/supervisor.cpp).
+    std::signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&loop_);
+  }
   ~ProbeLoop() {
     uv_run(&loop_, UV_RUN_DEFAULT);  // close callbacks still owed
     uv_loop_close(&loop_);
@@ -154,14 +161,7 @@ struct BackendTls {
   certs::SslCtxPtr context;
   std::string error;
   upstream::LinkSettings settings(std::uint32_t timeout_ms, const BackendConfig& backend) const {
-    upstream::LinkSettings link;
-    link.connect_timeout_ms = timeout_ms;
-    link.tls = context.get();
-    if (backend.tls) {
-      link.tls_server_name = backend.tls->server_name.value_or("");
-      link.tls_verify = backend.tls->verify;
-    }
-    return link;
+    return upstream::backend_link_settings(backend, context.get(), timeout_ms);
   }
 };
 

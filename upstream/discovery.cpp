@@ -66,20 +66,13 @@ void Discovery::start_attempt() {
   };
   client_ = std::make_unique<upstream::KafkaClient>(loop_, scratch_, cache_, std::move(callbacks));
 
-  upstream::LinkSettings link;
-  link.connect_timeout_ms = timeout_ms_;
-  link.tls = upstream_tls_.get();
-  if (backend_.tls) {
-    // Verified against the host discovery dials (backend.tls.server_name overrides).
-    link.tls_server_name = backend_.tls->server_name.value_or("");
-    link.tls_verify = backend_.tls->verify;
-  }
   KafkaSessionOptions session;
   session.client_id = "kedge-discovery";
   session.max_frame_bytes = max_frame_bytes_;
   session.sasl = backend_.discovery_sasl;
   log::debug("discovery for {}: asking {} for the broker list", cluster_name_, server_.to_string());
-  client_->connect({server_}, 0, link, std::move(session), timeout_ms_);
+  client_->connect({server_}, 0, upstream::backend_link_settings(backend_, upstream_tls_.get(), timeout_ms_),
+                   std::move(session), timeout_ms_);
 }
 
 void Discovery::on_ready() {

@@ -26,6 +26,17 @@ std::string KafkaClientError::text() const {
                      waiting_for.empty() ? std::string("the exchange did not finish") : waiting_for);
 }
 
+LinkSettings backend_link_settings(const BackendConfig& backend, SSL_CTX* tls, std::uint32_t connect_timeout_ms) {
+  LinkSettings link;
+  link.connect_timeout_ms = connect_timeout_ms;
+  link.tls = tls;
+  if (backend.tls) {
+    link.tls_server_name = backend.tls->server_name.value_or("");
+    link.tls_verify = backend.tls->verify;
+  }
+  return link;
+}
+
 KafkaClient::KafkaClient(uv_loop_t* loop, io::LoopScratch& scratch, ResolveCache* cache, Callbacks callbacks)
     : loop_(loop), callbacks_(std::move(callbacks)), link_(loop, scratch, cache, *this) {}
 

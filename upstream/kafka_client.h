@@ -75,6 +75,11 @@ struct KafkaClientError {
   std::string text() const;
 };
 
+// The link settings of kedge's own connections to a cluster's backend: a
+// connect timeout per address and backend.tls (`tls`: its client context, null
+// for plaintext; verified against the host dialled or backend.tls.server_name).
+LinkSettings backend_link_settings(const BackendConfig& backend, SSL_CTX* tls, std::uint32_t connect_timeout_ms);
+
 class KafkaClient final : private Link::Handler {
  public:
   // Each may be empty. They run on the loop thread, never inside the call

@@ -19,14 +19,12 @@ namespace {
 
 // Answers every connection: ApiVersions (v0..v2 Metadata), then Metadata listing
 // this broker as node 1; a connection that sends nothing (a reachability probe) just ends.
-ScriptedBroker::Script self_listing_broker(const std::uint16_t* port) {
-  return [port](BrokerConnection& c) {
-    const auto request = c.read_request();
-    if (!request) return;
-    if (request->api_key != 18) return c.note("expected ApiVersions first");
-    c.send(test::answer(*request, test::api_versions_body(request->version, loop_test::rdkafka_2_0_2_ranges())));
-    loop_test::answer_metadata(c, {{1, "127.0.0.1", *port}});
-  };
+void self_listing_broker(BrokerConnection& c) {
+  const auto request = c.read_request();
+  if (!request) return;
+  if (request->api_key != 18) return c.note("expected ApiVersions first");
+  c.send(test::answer(*request, test::api_versions_body(request->version, loop_test::rdkafka_2_0_2_ranges())));
+  loop_test::answer_metadata(c, {{1, "127.0.0.1", c.broker_port()}});
 }
 
 // One listener with make_certs.sh's certificate for kafka.example.com, one
@@ -53,9 +51,7 @@ check::Report offline_check(const Config& config) {
 
 TEST_CASE("kedge check lists the brokers of a Metadata v0..v2 backend", "[loop][check]") {
   certs::testing::CertTree tree;
-  std::uint16_t port = 0;
-  ScriptedBroker broker(self_listing_broker(&port));
-  port = broker.port();
+  ScriptedBroker broker(self_listing_broker);
   const Config config = config_for(tree, broker.address(), "");
   const check::Report report = offline_check(config);
   broker.stop();
@@ -70,11 +66,9 @@ TEST_CASE("kedge check lists the brokers of a Metadata v0..v2 backend", "[loop][
 }
 
 TEST_CASE("kedge check speaks backend.tls and verifies the brokers' certificates", "[loop][check][tls]") {
-  certs::testing::CertTree tree;
-  const certs::SslCtxPtr server = certs::make_server_context(tree / "server.pem", tree / "server.key");
-  std::uint16_t port = 0;
-  ScriptedBroker broker(self_listing_broker(&port), server.get());
-  port = broker.port();
+  loop_test::TlsBroker tls;
+  ScriptedBroker broker(self_listing_broker, tls.server.get());
+  const certs::testing::CertTree& tree = tls.tree;
 
   SECTION("the CA that signed them: Metadata over TLS, the broker reachable over TLS") {
     const Config config = config_for(

@@ -41,21 +41,9 @@ ScriptedBroker::Script listing_broker() {
   };
 }
 
-struct Fixture {
-  uv_loop_t loop{};
-  io::LoopScratch scratch;
+struct Fixture : loop_test::TestLoop {
   BrokerRegistry registry;
   BrokerRegistry::Handle handle{registry};
-  Fixture() { uv_loop_init(&loop); }
-  ~Fixture() { uv_loop_close(&loop); }
-  // Runs the loop until nothing is left to run; true when no handle is left
-  // open either (every client and link closed what it opened).
-  bool run() {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    std::size_t open = 0;
-    uv_walk(&loop, [](uv_handle_t*, void* count) { ++*static_cast<std::size_t*>(count); }, &open);
-    return open == 0;
-  }
 };
 
 }  // namespace
@@ -144,9 +132,9 @@ TEST_CASE("discovery cancel() and destruction with an exchange in flight", "[loo
 }
 
 TEST_CASE("discovery keeps the backend.tls context alive across a reload", "[loop][discovery][tls]") {
-  certs::testing::CertTree tree;
-  const certs::SslCtxPtr server = certs::make_server_context(tree / "server.pem", tree / "server.key");
-  ScriptedBroker broker(listing_broker(), server.get());
+  loop_test::TlsBroker tls;
+  ScriptedBroker broker(listing_broker(), tls.server.get());
+  const certs::testing::CertTree& tree = tls.tree;
   BackendConfig backend = backend_of({broker.address()});
   backend.tls = UpstreamTlsConfig{tree / "ca.pem", std::nullopt, std::string("b1.kafka.example.com"), true};
   const auto client_context = [&] {

@@ -43,15 +43,13 @@ struct ClientRun {
   std::optional<KafkaClientError> error;
   std::vector<std::string> attempts;  // "host:port: text" per failed attempt
   bool closed = false;
-  bool loop_closed = false;  // uv_loop_close succeeded: no handle left behind
+  bool loop_closed = false;  // the loop ran out of work with no handle left open
 };
 
 // Connects, asks Metadata once ready, closes after the answer or the failure.
 ClientRun run_client(std::vector<HostPort> candidates, upstream::LinkSettings link = {},
                      KafkaSessionOptions session = session_options(), std::uint32_t deadline_ms = 5000) {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  io::LoopScratch scratch;
+  loop_test::TestLoop loop;
   ClientRun run;
   std::unique_ptr<KafkaClient> client;
   KafkaClient::Callbacks callbacks;
@@ -79,30 +77,45 @@ ClientRun run_client(std::vector<HostPort> candidates, upstream::LinkSettings li
     run.attempts.push_back(target.to_string() + ": " + error.text());
   };
   callbacks.on_closed = [&] { run.closed = true; };
-  client = std::make_unique<KafkaClient>(&loop, scratch, nullptr, std::move(callbacks));
+  client = std::make_unique<KafkaClient>(&loop.loop, loop.scratch, nullptr, std::move(callbacks));
   client->connect(std::move(candidates), 0, link, std::move(session), deadline_ms);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  client.reset();
-  run.loop_closed = uv_loop_close(&loop) == 0;
+  run.loop_closed = loop.run();
   return run;
-}
-
-// ApiVersions as librdkafka 2.0.2's mock offers it, then one Metadata answer listing this broker as 1.
-ScriptedBroker::Script metadata_v2_broker(std::uint16_t* port) {
-  return [port](BrokerConnection& c) {
-    if (!loop_test::answer_api_versions(c, loop_test::rdkafka_2_0_2_ranges())) return;
-    loop_test::answer_metadata(c, {{1, "127.0.0.1", *port}, {2, "b2.internal", 9093}});
-  };
 }
 
 std::string text_of(const ClientRun& run) { return run.error ? run.error->text() : std::string("<no error>"); }
 
+// ApiVersions as librdkafka 2.0.2's mock offers it, then one Metadata answer listing this broker as 1.
+void metadata_v2_broker(BrokerConnection& c) {
+  if (!loop_test::answer_api_versions(c, loop_test::rdkafka_2_0_2_ranges())) return;
+  loop_test::answer_metadata(c, {{1, "127.0.0.1", c.broker_port()}, {2, "b2.internal", 9093}});
+}
+
+// A broker that refuses the first ApiVersions request (v3) with `refusal`, an
+// error-35 body, expects the retry at `retry_version`, then serves Metadata
+// v0..v`metadata_max` listing one broker; the client asks Metadata once ready.
+ClientRun run_api_versions_fallback(const Bytes& refusal, std::int16_t retry_version, int metadata_max) {
+  ScriptedBroker broker([&](BrokerConnection& c) {
+    const auto first = c.read_request();
+    if (!first || first->api_key != 18 || first->version != 3) return c.note("expected ApiVersions v3 first");
+    c.send(test::answer(first->correlation_id, refusal));
+    const auto retry = c.read_request();
+    if (!retry || retry->api_key != 18 || retry->version != retry_version) return c.note("unexpected retry");
+    c.send(test::answer(*retry, test::api_versions_body(retry_version, {{18, 0, 2}, {3, 0, metadata_max}})));
+    loop_test::answer_metadata(c, {{7, "b7", 9092}});
+  });
+  ClientRun run = run_client({broker.address()});
+  broker.stop();
+  INFO(text_of(run));
+  CHECK(broker.notes().empty());
+  CHECK(run.brokers.size() == 1);
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("Metadata at the highest version both sides support (librdkafka 2.0.2's v0..v2)", "[loop][client]") {
-  std::uint16_t port = 0;
-  ScriptedBroker broker(metadata_v2_broker(&port));
-  port = broker.port();
+  ScriptedBroker broker(metadata_v2_broker);
   const ClientRun run = run_client({broker.address()});
   broker.stop();
   INFO(text_of(run));
@@ -111,7 +124,7 @@ TEST_CASE("Metadata at the highest version both sides support (librdkafka 2.0.2'
   CHECK(run.api_versions_version == 3);
   CHECK(run.metadata_version == 2);
   REQUIRE(run.brokers.size() == 2);
-  CHECK(run.brokers[0].port == port);
+  CHECK(run.brokers[0].port == broker.port());
   CHECK(run.brokers[1].host == "b2.internal");
   CHECK(run.closed);
   CHECK(run.loop_closed);
@@ -120,43 +133,16 @@ TEST_CASE("Metadata at the highest version both sides support (librdkafka 2.0.2'
 
 TEST_CASE("ApiVersions UNSUPPORTED_VERSION falls back to what the v0-layout answer offers", "[loop][client]") {
   SECTION("error 35 listing ApiVersions 0..2: retry at v2") {
-    ScriptedBroker broker([](BrokerConnection& c) {
-      const auto first = c.read_request();
-      if (!first || first->api_key != 18 || first->version != 3) return c.note("expected ApiVersions v3 first");
-      c.send(test::answer(*first, test::api_versions_body(0, {{18, 0, 2}}, 35)));
-      const auto retry = c.read_request();
-      if (!retry || retry->api_key != 18 || retry->version != 2) return c.note("expected the retry at v2");
-      c.send(test::answer(*retry, test::api_versions_body(2, {{18, 0, 2}, {3, 0, 2}})));
-      loop_test::answer_metadata(c, {{7, "b7", 9092}});
-    });
-    const ClientRun run = run_client({broker.address()});
-    broker.stop();
-    INFO(text_of(run));
-    CHECK(broker.notes().empty());
+    const ClientRun run = run_api_versions_fallback(test::api_versions_body(0, {{18, 0, 2}}, 35), 2, 2);
     CHECK(run.api_versions_version == 2);
     CHECK(run.metadata_version == 2);
-    REQUIRE(run.brokers.size() == 1);
-    CHECK(run.brokers[0].node_id == 7);
   }
   SECTION("error 35 in a body neither layout fits (librdkafka's mock): retry at v0") {
-    ScriptedBroker broker([](BrokerConnection& c) {
-      const auto first = c.read_request();
-      if (!first) return c.note("no ApiVersions request");
-      Builder mock;  // golden api_versions.v3.librdkafka_mock_error35
-      mock.i16(35).i8(1).i16(18).i16(0).i16(2).i8(0).i32(0);
-      c.send(test::answer(first->correlation_id, mock.b));
-      const auto retry = c.read_request();
-      if (!retry || retry->version != 0) return c.note("expected the retry at v0");
-      c.send(test::answer(*retry, test::api_versions_body(0, {{18, 0, 2}, {3, 0, 1}})));
-      loop_test::answer_metadata(c, {{1, "b1", 9092}});
-    });
-    const ClientRun run = run_client({broker.address()});
-    broker.stop();
-    INFO(text_of(run));
-    CHECK(broker.notes().empty());
+    Builder mock;  // golden api_versions.v3.librdkafka_mock_error35
+    mock.i16(35).i8(1).i16(18).i16(0).i16(2).i8(0).i32(0);
+    const ClientRun run = run_api_versions_fallback(mock.b, 0, 1);
     CHECK(run.api_versions_version == 0);
     CHECK(run.metadata_version == 1);
-    CHECK(run.brokers.size() == 1);
   }
 }
 
@@ -222,30 +208,22 @@ TEST_CASE("SASL refused with error 58 and the broker's message", "[loop][client]
 }
 
 TEST_CASE("backend TLS, verified and refused", "[loop][client][tls]") {
-  certs::testing::CertTree tree;
-  const certs::SslCtxPtr server = certs::make_server_context(tree / "server.pem", tree / "server.key");
-  std::uint16_t port = 0;
-  ScriptedBroker broker(metadata_v2_broker(&port), server.get());
-  port = broker.port();
-  upstream::LinkSettings link;
-  link.tls_server_name = "b1.kafka.example.com";  // dialled as 127.0.0.1; the leaf covers *.kafka.example.com
-
-  SECTION("a certificate from the configured CA, for the name asked: Metadata over TLS") {
-    const certs::SslCtxPtr client = certs::make_client_context({tree / "ca.pem", std::nullopt, std::nullopt, true});
+  loop_test::TlsBroker tls;
+  ScriptedBroker broker(metadata_v2_broker, tls.server.get());
+  // Dialled as 127.0.0.1, verified as `name` against the CA file `ca` of make_certs.sh's tree.
+  const auto run_tls = [&](const char* ca, const std::string& name) {
+    const certs::SslCtxPtr client = certs::make_client_context({tls.tree / ca, std::nullopt, std::nullopt, true});
+    upstream::LinkSettings link;
     link.tls = client.get();
-    const ClientRun run = run_client({broker.address()}, link);
+    link.tls_server_name = name;
+    ClientRun run = run_client({broker.address()}, link);
     broker.stop();
     INFO(text_of(run));
-    CHECK_FALSE(run.error);
-    CHECK(run.metadata_version == 2);
-    CHECK(run.brokers.size() == 2);
-  }
-  SECTION("a server certificate from another CA") {
-    const certs::SslCtxPtr client =
-        certs::make_client_context({tree / "wrong-ca.pem", std::nullopt, std::nullopt, true});
-    link.tls = client.get();
-    const ClientRun run = run_client({broker.address()}, link);
-    broker.stop();
+    CHECK(run.loop_closed);
+    return run;
+  };
+  // kedge's side refused the broker's certificate: the link's error, the session never started.
+  const auto check_verify_failed = [](const ClientRun& run) {
     REQUIRE(run.error);
     REQUIRE(run.error->link());
     CHECK(run.error->link()->code == LinkErrc::tls_handshake_failed);
@@ -253,25 +231,26 @@ TEST_CASE("backend TLS, verified and refused", "[loop][client][tls]") {
     CHECK_THAT(run.error->text(), Catch::Contains("certificate verify failed"));
     CHECK_FALSE(run.ready);
     CHECK(run.attempts.size() == 1);
+  };
+
+  SECTION("a certificate from the configured CA, for the name asked: Metadata over TLS") {
+    const ClientRun run = run_tls("ca.pem", "b1.kafka.example.com");  // the leaf covers *.kafka.example.com
+    CHECK_FALSE(run.error);
+    CHECK(run.metadata_version == 2);
+    CHECK(run.brokers.size() == 2);
+  }
+  SECTION("a server certificate from another CA") {
+    check_verify_failed(run_tls("wrong-ca.pem", "b1.kafka.example.com"));
   }
   SECTION("a certificate for another name") {
-    const certs::SslCtxPtr client = certs::make_client_context({tree / "ca.pem", std::nullopt, std::nullopt, true});
-    link.tls = client.get();
-    link.tls_server_name = "broker.kafka.example.org";
-    const ClientRun run = run_client({broker.address()}, link);
-    broker.stop();
-    REQUIRE(run.error);
-    REQUIRE(run.error->link());
-    CHECK(run.error->link()->code == LinkErrc::tls_handshake_failed);
-    CHECK_THAT(run.error->text(), Catch::Contains("certificate verify failed"));
+    const ClientRun run = run_tls("ca.pem", "broker.kafka.example.org");
+    check_verify_failed(run);
     CHECK_THAT(run.error->text(), Catch::Contains("hostname mismatch") || Catch::Contains("Hostname mismatch"));
   }
 }
 
 TEST_CASE("a refused candidate, then the next one answers", "[loop][client]") {
-  std::uint16_t port = 0;
-  ScriptedBroker broker(metadata_v2_broker(&port));
-  port = broker.port();
+  ScriptedBroker broker(metadata_v2_broker);
   const HostPort refused{"127.0.0.1", loop_test::closed_port()};
   const ClientRun run = run_client({refused, broker.address()});
   broker.stop();
@@ -345,9 +324,7 @@ TEST_CASE("pipelined requests are answered in order, one callback each", "[loop]
     c.send(both);  // one write: both responses in one read
     c.wait_for_close();
   });
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  io::LoopScratch scratch;
+  loop_test::TestLoop loop;
   std::vector<std::string> answered;
   std::unique_ptr<KafkaClient> client;
   KafkaClient::Callbacks callbacks;
@@ -369,70 +346,57 @@ TEST_CASE("pipelined requests are answered in order, one callback each", "[loop]
     FAIL_CHECK(error.text());
     client->close();
   };
-  client = std::make_unique<KafkaClient>(&loop, scratch, nullptr, std::move(callbacks));
+  client = std::make_unique<KafkaClient>(&loop.loop, loop.scratch, nullptr, std::move(callbacks));
   client->connect({broker.address()}, 0, {}, session_options(), 5000);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  client.reset();
-  CHECK(uv_loop_close(&loop) == 0);
+  CHECK(loop.run());
   broker.stop();
   CHECK(answered == std::vector<std::string>{"v4 a", "v12 b"});
 }
 
 TEST_CASE("lifetime: close, dispose, no candidates, requests before ready", "[loop][client]") {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  io::LoopScratch scratch;
+  loop_test::TestLoop loop;
   std::vector<std::string> calls;
-  const auto recording = [&](std::unique_ptr<KafkaClient>* self) {
-    KafkaClient::Callbacks callbacks;
-    callbacks.on_ready = [&calls] { calls.push_back("ready"); };
-    callbacks.on_failed = [&calls, self](const KafkaClientError& error) {
-      calls.push_back("failed: " + error.text());
-      (*self)->close();
-    };
-    callbacks.on_attempt_failed = [&calls](const HostPort&, const upstream::LinkError&) { calls.push_back("attempt"); };
-    callbacks.on_closed = [&calls] { calls.push_back("closed"); };
-    return callbacks;
+  std::unique_ptr<KafkaClient> client;
+  // A client whose callbacks record what they were called with (closing on a failure).
+  KafkaClient::Callbacks callbacks;
+  callbacks.on_ready = [&] { calls.push_back("ready"); };
+  callbacks.on_failed = [&](const KafkaClientError& error) {
+    calls.push_back("failed: " + error.text());
+    client->close();
   };
+  callbacks.on_attempt_failed = [&](const HostPort&, const upstream::LinkError&) { calls.push_back("attempt"); };
+  callbacks.on_closed = [&] { calls.push_back("closed"); };
+  client = std::make_unique<KafkaClient>(&loop.loop, loop.scratch, nullptr, callbacks);
   ScriptedBroker broker([](BrokerConnection& c) { c.wait_for_close(); });
 
   SECTION("never connected: no callback, freed at once") {
-    std::unique_ptr<KafkaClient> client;
-    client = std::make_unique<KafkaClient>(&loop, scratch, nullptr, recording(&client));
     client->close();
     CHECK(client->state() == KafkaClient::State::closed);
     client.reset();
   }
   SECTION("closed right after connect(): only on_closed, after close() returned") {
-    std::unique_ptr<KafkaClient> client;
-    client = std::make_unique<KafkaClient>(&loop, scratch, nullptr, recording(&client));
     client->connect({broker.address()}, 0, {}, session_options(), 5000);
     const auto refused = client->request(kafka::ApiKey::metadata, 12, kafka::encode_metadata_request_no_topics, {});
     REQUIRE(refused);
     CHECK(refused->session()->cause == SessionFailure::not_ready);
     client->close();
     CHECK(calls.empty());
-    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(loop.run());
     CHECK(calls == std::vector<std::string>{"closed"});
     client.reset();
   }
   SECTION("disposed of while connecting: freed once closed, no callback at all") {
-    std::unique_ptr<KafkaClient> client;
-    client = std::make_unique<KafkaClient>(&loop, scratch, nullptr, recording(&client));
     client->connect({broker.address()}, 0, {}, session_options(), 5000);
-    uv_run(&loop, UV_RUN_NOWAIT);  // the link starts connecting
+    uv_run(&loop.loop, UV_RUN_NOWAIT);  // the link starts connecting
     KafkaClient::dispose(std::move(client));
-    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(loop.run());
     CHECK(calls.empty());
   }
   SECTION("no candidates: fails on the next loop turn, not inside connect()") {
-    std::unique_ptr<KafkaClient> client;
-    client = std::make_unique<KafkaClient>(&loop, scratch, nullptr, recording(&client));
     client->connect({}, 0, {}, session_options(), 5000);
     CHECK(calls.empty());
-    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(loop.run());
     CHECK(calls == std::vector<std::string>{"failed: cannot connect: no broker address to connect to", "closed"});
     client.reset();
   }
-  CHECK(uv_loop_close(&loop) == 0);
 }

@@ -18,8 +18,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -28,7 +30,10 @@
 #include <thread>
 #include <vector>
 
+#include "cert_fixture.h"
+#include "certs/tls_context.h"
 #include "config/config.h"
+#include "io/stream_socket.h"
 #include "kafka_codec/wire.h"
 #include "scripted_broker.h"
 
@@ -91,6 +96,8 @@ class BrokerConnection {
 
   // Records something the script did not expect (checked by the test).
   void note(std::string what);
+  // The broker's own port (for a Metadata answer that lists it).
+  std::uint16_t broker_port() const;
 
  private:
   long read_some(std::uint8_t* out, std::size_t capacity) {
@@ -119,6 +126,9 @@ class ScriptedBroker {
   // `tls` (may be null; not owned, outlives the broker): a server context,
   // e.g. certs::make_server_context over make_certs.sh's server.pem.
   explicit ScriptedBroker(Script script, SSL_CTX* tls = nullptr) : script_(std::move(script)), tls_(tls) {
+    // Like `kedge run` (control/supervisor.cpp): a write to a peer that closed
+    // (libuv's write(2), OpenSSL's on this socket) is an error value, not SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const int one = 1;
     setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -228,6 +238,7 @@ class ScriptedBroker {
 };
 
 inline void BrokerConnection::note(std::string what) { broker_.add_note(std::move(what)); }
+inline std::uint16_t BrokerConnection::broker_port() const { return broker_.port(); }
 
 // A loopback port nothing listens on: bound, then closed (connects are refused).
 inline std::uint16_t closed_port() {
@@ -241,6 +252,31 @@ inline std::uint16_t closed_port() {
   ::close(fd);
   return ntohs(address.sin_port);
 }
+
+// The test's own loop (a fresh one per test, style practice 18) and its scratch buffers.
+struct TestLoop {
+  uv_loop_t loop{};
+  io::LoopScratch scratch;
+  TestLoop() { uv_loop_init(&loop); }
+  ~TestLoop() { uv_loop_close(&loop); }
+  TestLoop(const TestLoop&) = delete;
+  TestLoop& operator=(const TestLoop&) = delete;
+  // Runs the loop until nothing is left to run; true when no handle is left
+  // open either (every client and link closed what it opened).
+  bool run() {
+    uv_run(&loop, UV_RUN_DEFAULT);
+    std::size_t open = 0;
+    uv_walk(&loop, [](uv_handle_t*, void* count) { ++*static_cast<std::size_t*>(count); }, &open);
+    return open == 0;
+  }
+};
+
+// make_certs.sh's tree (a CA, a leaf for *.kafka.example.com, an unrelated
+// CA) and a server context over the leaf, for a ScriptedBroker speaking TLS.
+struct TlsBroker {
+  certs::testing::CertTree tree;
+  certs::SslCtxPtr server = certs::make_server_context(tree / "server.pem", tree / "server.key");
+};
 
 // --- Scripts ------------------------------------------------------------------------------------------------
 
