@@ -124,7 +124,7 @@ class KafkaClient final : private Link::Handler {
   bool ready() const { return state_ == State::ready; }
   // The candidate being (or last) dialled; the broker once connected.
   const HostPort& broker() const { return link_.target(); }
-  // ApiVersions ranges, the chosen SaslAuthenticate version, ...
+  // After connect(): the ApiVersions ranges, the chosen SaslAuthenticate version, ...
   const KafkaSession& session() const { return *session_; }
   // "TLSv1.3 TLS_AES_128_GCM_SHA256" while connected over TLS, else "".
   std::string describe_tls() const { return link_.describe_tls(); }
