@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import Checks, KedgeProcess, closed_by_peer, free_port, make_certs, write_config  # noqa: E402
+from sasl_stage import compact_nullable_string, uvarint  # noqa: E402  (the fixture's wire helpers)
 
 DOMAIN = "kafka.example.com"
 
@@ -64,28 +65,13 @@ def metadata_v1_response(corr, brokers):
     return frame(struct.pack(">i", corr) + body)
 
 
-def uvarint(n):
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def compact_str(s):
-    if s is None:
-        return uvarint(0)
-    b = s.encode()
-    return uvarint(len(b) + 1) + b
-
-
 def metadata_v12_response(corr, brokers):
     """Metadata v12 (flexible: response header v1 with its tag buffer, compact types, tag buffers), no topics."""
     body = struct.pack(">i", 0) + uvarint(len(brokers) + 1)
     for node_id, host, port in brokers:
-        body += struct.pack(">i", node_id) + compact_str(host) + struct.pack(">i", port) + compact_str(None) + uvarint(0)
-    body += compact_str("fake-cluster") + struct.pack(">i", brokers[0][0]) + uvarint(1) + uvarint(0)
+        rack = compact_nullable_string(None)
+        body += struct.pack(">i", node_id) + compact_nullable_string(host) + struct.pack(">i", port) + rack + uvarint(0)
+    body += compact_nullable_string("fake-cluster") + struct.pack(">i", brokers[0][0]) + uvarint(1) + uvarint(0)
     return frame(struct.pack(">i", corr) + uvarint(0) + body)
 
 
