@@ -2,24 +2,23 @@
 #include "cli/doctor.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
+#include <uv.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
+#include <csignal>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
 
-#include "upstream/sasl_client.h"
+#include "certs/tls_context.h"
 #include "sni/hostname.h"
+#include "upstream/kafka_client.h"
+#include "upstream/link.h"
 
 namespace kedge::check {
 namespace {
@@ -29,23 +28,7 @@ using nlohmann::json;
 std::string cluster_path(std::size_t index) { return fmt::format("virtual_clusters[{}]", index); }
 
 // ---------------------------------------------------------------------------
-// Blocking sockets with deadlines.
-
-class Socket {
- public:
-  Socket() = default;
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() { if (fd_ >= 0) ::close(fd_); }
-  Socket(Socket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Socket& operator=(Socket&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
+// Name resolution for the DNS checks (getaddrinfo, as clients resolve).
 
 std::string numeric_host(const sockaddr* address, socklen_t length) {
   char host[NI_MAXHOST];
@@ -71,127 +54,6 @@ std::vector<std::string> resolve(const std::string& host, std::string& error) {
   }
   freeaddrinfo(result);
   return addresses;
-}
-
-// Connects to host:port within timeout_ms per address tried; the returned
-// socket is blocking with SO_RCVTIMEO/SO_SNDTIMEO = timeout_ms.
-std::optional<Socket> connect_with_timeout(const std::string& host, std::uint16_t port, std::uint32_t timeout_ms,
-                                           std::string& error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  const std::string service = std::to_string(port);
-  if (const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &result); rc != 0) {
-    error = fmt::format("cannot resolve {}: {}", host, gai_strerror(rc));
-    return std::nullopt;
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(result, freeaddrinfo);
-  error.clear();
-  for (addrinfo* entry = result; entry != nullptr; entry = entry->ai_next) {
-    Socket socket(::socket(entry->ai_family, entry->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, entry->ai_protocol));
-    if (socket.fd() < 0) {
-      error = std::strerror(errno);
-      continue;
-    }
-    const std::string where = numeric_host(entry->ai_addr, entry->ai_addrlen);
-    int rc = ::connect(socket.fd(), entry->ai_addr, entry->ai_addrlen);
-    if (rc != 0 && errno != EINPROGRESS) {
-      error = fmt::format("{} ({})", std::strerror(errno), where);
-      continue;
-    }
-    if (rc != 0) {
-      pollfd waiter{socket.fd(), POLLOUT, 0};
-      rc = ::poll(&waiter, 1, static_cast<int>(timeout_ms));
-      if (rc == 0) {
-        error = fmt::format("no answer within {} ms ({}; a firewall dropping packets?)", timeout_ms, where);
-        continue;
-      }
-      int so_error = 0;
-      socklen_t length = sizeof so_error;
-      getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &so_error, &length);
-      if (rc < 0 || so_error != 0) {
-        error = fmt::format("{} ({})", std::strerror(rc < 0 ? errno : so_error), where);
-        continue;
-      }
-    }
-    const int flags = fcntl(socket.fd(), F_GETFL);
-    fcntl(socket.fd(), F_SETFL, flags & ~O_NONBLOCK);
-    timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
-    setsockopt(socket.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(socket.fd(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return socket;
-  }
-  if (error.empty()) error = "no address to connect to";
-  return std::nullopt;
-}
-
-bool read_exactly(int fd, std::uint8_t* out, std::size_t size, std::string& error) {
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::recv(fd, out + done, size - done, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = (errno == EAGAIN || errno == EWOULDBLOCK) ? "no Metadata response within the timeout (is this a Kafka "
-                                                          "listener without TLS/SASL?)"
-                                                        : std::strerror(errno);
-      return false;
-    }
-    if (n == 0) {
-      error = "connection closed before a complete Metadata response (a TLS or SASL-only listener?)";
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-bool write_all(int fd, const std::vector<std::uint8_t>& bytes, std::string& error) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = std::strerror(errno);
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-// One response frame, its size bounded before allocating.
-bool read_frame(int fd, std::uint32_t max_frame_bytes, std::vector<std::uint8_t>& frame, std::string& error) {
-  frame.assign(4, 0);
-  if (!read_exactly(fd, frame.data(), 4, error)) return false;
-  const std::uint32_t size = (std::uint32_t{frame[0]} << 24) | (std::uint32_t{frame[1]} << 16) |
-                             (std::uint32_t{frame[2]} << 8) | frame[3];
-  if (size < 4 || size > max_frame_bytes) {
-    error = fmt::format("answer is not a Kafka response (frame size {}); is this a TLS listener or not Kafka?", size);
-    return false;
-  }
-  frame.resize(4 + size);
-  return read_exactly(fd, frame.data() + 4, size, error);
-}
-
-// backend.discovery.sasl over the blocking socket: the same SaslExchange as kedge's discovery.
-bool authenticate(int fd, const SaslCredentials& credentials, std::int32_t first_correlation_id,
-                  std::uint32_t max_frame_bytes, std::string& error) {
-  sasl::SaslExchange exchange(credentials, "kedge-check", first_correlation_id);
-  std::vector<std::uint8_t> request = exchange.start();
-  std::vector<std::uint8_t> response;
-  for (;;) {
-    if (!write_all(fd, request, error) || !read_frame(fd, max_frame_bytes, response, error)) {
-      error = "during SASL authentication: " + error;
-      return false;
-    }
-    sasl::SaslExchange::Step step = exchange.on_response(response);
-    switch (step.kind) {
-      case sasl::SaslExchange::Step::Kind::send: request = std::move(step.frame); continue;
-      case sasl::SaslExchange::Step::Kind::failed: error = std::move(step.error); return false;
-      case sasl::SaslExchange::Step::Kind::authenticated: return true;
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -261,71 +123,276 @@ std::string role_text(const ClientName& name) {
 }
 
 // ---------------------------------------------------------------------------
+// Network probes: kedge's own upstream client (upstream/kafka_client.h, the
+// Link alone for reachability) on a private libuv loop, exactly as discovery
+// talks to brokers: ApiVersions, backend.tls and backend.discovery.sasl,
+// Metadata at the highest version both sides support. Probes run
+// concurrently, each bounded by Options::timeout_ms.
+
+// A loop of our own, closed once every handle on it has closed.
+class ProbeLoop {
+ public:
+  ProbeLoop() {
+    // libuv writes with write(2): a broker that resets a connection must be an
+    // error value, not SIGPIPE ending `kedge check` (as `kedge run` does it:
+    // control/supervisor.cpp).
+    std::signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&loop_);
+  }
+  ~ProbeLoop() {
+    uv_run(&loop_, UV_RUN_DEFAULT);  // close callbacks still owed
+    uv_loop_close(&loop_);
+  }
+  ProbeLoop(const ProbeLoop&) = delete;
+  ProbeLoop& operator=(const ProbeLoop&) = delete;
+  uv_loop_t* loop() { return &loop_; }
+  io::LoopScratch& scratch() { return scratch_; }
+  // Until every probe has finished and closed.
+  void run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+
+ private:
+  uv_loop_t loop_{};
+  io::LoopScratch scratch_;
+};
+
+// What the Link's settings need from backend.tls for one cluster: the client
+// context (null: plaintext), or why it could not be built.
+struct BackendTls {
+  certs::SslCtxPtr context;
+  std::string error;
+  upstream::LinkSettings settings(std::uint32_t timeout_ms, const BackendConfig& backend) const {
+    return upstream::backend_link_settings(backend, context.get(), timeout_ms);
+  }
+};
+
+BackendTls backend_tls(const BackendConfig& backend) {
+  BackendTls out;
+  if (!backend.tls) return out;
+  const UpstreamTlsConfig& tls = *backend.tls;
+  try {
+    out.context = certs::make_client_context(certs::ClientTlsFiles{
+        tls.ca_file, tls.client_cert ? std::optional(tls.client_cert->cert) : std::nullopt,
+        tls.client_cert ? std::optional(tls.client_cert->key) : std::nullopt, tls.verify});
+  } catch (const certs::TlsSetupError& e) {
+    out.error = fmt::format("cannot set up backend.tls: {}", e.what());
+  }
+  return out;
+}
+
+std::string capitalized(std::string text) {
+  if (!text.empty() && text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 'a' + 'A');
+  return text;
+}
+
+// A connection that never came up, in the words the report has always used
+// (docs/troubleshooting.md): the system's reason first, then where, e.g.
+// "Connection refused (127.0.0.1:9092)".
+std::string connection_error_text(const upstream::LinkError& error, const HostPort& target,
+                                  std::uint32_t timeout_ms) {
+  switch (error.code) {
+    case upstream::LinkErrc::connect_failed:
+      return error.detail.find('(') != std::string::npos
+                 ? capitalized(error.detail)
+                 : fmt::format("{} ({})", capitalized(error.detail), target.to_string());
+    case upstream::LinkErrc::connect_timeout:
+      return fmt::format("no answer within {} ms ({}; a firewall dropping packets?)", timeout_ms, target.to_string());
+    case upstream::LinkErrc::resolve_failed:
+      return fmt::format("cannot resolve {}: {}", target.host, error.detail);
+    default:
+      return error.text();
+  }
+}
+
+std::string probe_error_text(const upstream::KafkaClientError& error, const HostPort& target,
+                             std::uint32_t timeout_ms) {
+  const upstream::LinkError* link = error.link();
+  if (link != nullptr && error.waiting_for.empty()) return connection_error_text(*link, target, timeout_ms);
+  return error.text();
+}
+
+// One Metadata exchange with a bootstrap server; `report` is filled in when it ends.
+struct MetadataProbe {
+  BackendProbe& report;
+  std::unique_ptr<upstream::KafkaClient> client;
+};
+
+void start_metadata_probe(ProbeLoop& loop, const Config& config, const Options& options, const BackendTls& tls,
+                          MetadataProbe& probe) {
+  const BackendConfig& backend = config.virtual_clusters[probe.report.virtual_cluster].backend;
+  upstream::KafkaClient::Callbacks callbacks;
+  callbacks.on_ready = [&probe] {
+    const auto failed = probe.client->request(
+        kafka::ApiKey::metadata, kafka::kMetadataRequestVersions.hi, kafka::encode_metadata_request_no_topics,
+        [&probe](const KafkaSession::Response& response) {
+          probe.report.answered = kafka::read_metadata_brokers(response.frame, response.body_begin,
+                                                               response.request.api_version, probe.report.brokers);
+          if (!probe.report.answered) {
+            probe.report.brokers.clear();
+            probe.report.error = fmt::format("malformed Metadata v{} response", response.request.api_version);
+          }
+          probe.client->close();
+        });
+    if (failed) {
+      probe.report.error = failed->text();
+      probe.client->close();
+    }
+  };
+  callbacks.on_failed = [&probe, timeout_ms = options.timeout_ms](const upstream::KafkaClientError& error) {
+    probe.report.error = probe_error_text(error, probe.client->broker(), timeout_ms);
+    probe.client->close();
+  };
+  probe.client = std::make_unique<upstream::KafkaClient>(loop.loop(), loop.scratch(), nullptr, std::move(callbacks));
+  KafkaSessionOptions session;
+  session.client_id = "kedge-check";
+  session.max_frame_bytes = config.limits.max_frame_bytes;
+  session.sasl = backend.discovery_sasl;
+  probe.client->connect({probe.report.server}, 0, tls.settings(options.timeout_ms, backend), std::move(session),
+                        options.timeout_ms);
+}
+
+// Connect (and the TLS handshake with backend.tls) to one advertised broker address.
+class ReachProbe final : private upstream::Link::Handler {
+ public:
+  ReachProbe(ProbeLoop& loop, BrokerProbe& report, std::uint32_t timeout_ms)
+      : report_(report), timeout_ms_(timeout_ms), link_(loop.loop(), loop.scratch(), nullptr, *this) {}
+  void start(const HostPort& target, const upstream::LinkSettings& settings) {
+    target_ = target;
+    link_.connect({target}, 0, settings);
+  }
+
+ private:
+  void on_link_up() override {
+    report_.reachable = true;
+    link_.close();
+  }
+  void on_link_data(const char*, std::size_t) override {}
+  void on_link_down(const upstream::LinkError& error) override {
+    report_.error = connection_error_text(error, target_, timeout_ms_);
+    link_.close();
+  }
+  void on_link_closed() override {}
+
+  BrokerProbe& report_;
+  std::uint32_t timeout_ms_;
+  HostPort target_;
+  upstream::Link link_;
+};
+
+// ---------------------------------------------------------------------------
 // The checks. Each adds findings to the report.
 
 void probe_backends(const Config& config, const Options& options, Report& report, KnownBrokers& known) {
   known.assign(config.virtual_clusters.size(), {});
+  std::vector<BackendTls> tls;
+  for (const auto& vc : config.virtual_clusters) tls.push_back(backend_tls(vc.backend));
   for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
-    const auto& vc = config.virtual_clusters[c];
-    std::vector<std::size_t> failed;
-    for (std::size_t s = 0; s < vc.backend.bootstrap_servers.size(); ++s) {
+    const auto& servers = config.virtual_clusters[c].backend.bootstrap_servers;
+    for (std::size_t s = 0; s < servers.size(); ++s) {
       BackendProbe probe;
       probe.virtual_cluster = c;
       probe.server_index = s;
-      probe.server = vc.backend.bootstrap_servers[s];
-      probe.answered = fetch_brokers(probe.server, options.timeout_ms, config.limits.max_frame_bytes, probe.brokers,
-                                     probe.error, vc.backend.discovery_sasl ? &*vc.backend.discovery_sasl : nullptr);
-      if (probe.answered && known[c].empty()) known[c] = probe.brokers;
-      if (!probe.answered) failed.push_back(report.backends.size());
+      probe.server = servers[s];
       report.backends.push_back(std::move(probe));
+    }
+  }
+  {
+    ProbeLoop loop;
+    std::vector<std::unique_ptr<MetadataProbe>> probes;  // freed after the loop ran: every client closed
+    for (BackendProbe& backend : report.backends) {
+      if (!tls[backend.virtual_cluster].error.empty()) {
+        backend.error = tls[backend.virtual_cluster].error;
+        continue;
+      }
+      probes.push_back(std::make_unique<MetadataProbe>(MetadataProbe{backend, nullptr}));
+      start_metadata_probe(loop, config, options, tls[backend.virtual_cluster], *probes.back());
+    }
+    loop.run();
+  }
+
+  for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+    const auto& vc = config.virtual_clusters[c];
+    std::vector<std::size_t> failed;
+    for (std::size_t index = 0; index < report.backends.size(); ++index) {
+      const BackendProbe& probe = report.backends[index];
+      if (probe.virtual_cluster != c) continue;
+      if (probe.answered && known[c].empty()) known[c] = probe.brokers;
+      if (!probe.answered) failed.push_back(index);
     }
     const bool any_answered = failed.size() < vc.backend.bootstrap_servers.size();
     for (const std::size_t index : failed) {
       const BackendProbe& probe = report.backends[index];
       const std::string json_path = fmt::format("{}.backend.bootstrap_servers[{}]", cluster_path(c), probe.server_index);
+      std::string fix;
+      if (probe.error.find("SASL") != std::string::npos) {
+        fix = fmt::format("correct {}.backend.discovery.sasl (mechanism enabled on the broker, user name, password "
+                          "file content) or the user's credentials on the broker",
+                          cluster_path(c));
+      } else if (probe.error.find("TLS") != std::string::npos) {
+        fix = fmt::format("correct {}.backend.tls (ca_file: the CA that signed the brokers' certificates; "
+                          "server_name: a name their certificates carry; client_cert when the brokers require one), "
+                          "or point {} at the brokers' TLS listener",
+                          cluster_path(c), json_path);
+      } else {
+        fix = fmt::format("start the broker or correct {} (host:port of a Kafka listener reachable from kedge's "
+                          "host, with backend.tls when it is a TLS listener; check firewalls and security groups)",
+                          json_path);
+      }
       report.findings.push_back(
           {any_answered ? Severity::warning : Severity::problem, probe.server.to_string(),
            fmt::format("virtual cluster {}: bootstrap server {} ({}) did not answer Metadata: {}{}", vc.name,
                        probe.server.to_string(), json_path, probe.error,
                        any_answered ? "" : "; no bootstrap server of this cluster answered, so clients cannot "
                                            "bootstrap and broker names are unknown"),
-           probe.error.find("SASL") != std::string::npos
-               ? fmt::format("correct {}.backend.discovery.sasl (mechanism enabled on the broker, user name, "
-                             "password file content) or the user's credentials on the broker",
-                             cluster_path(c))
-               : fmt::format("start the broker or correct {} (host:port of a PLAINTEXT/SASL_PLAINTEXT listener "
-                             "reachable from kedge's host; check firewalls and security groups)",
-                             json_path)});
+           std::move(fix)});
     }
   }
-  // kedge connects to each broker's advertised address: it must be reachable from here.
+
+  // kedge connects to each broker's advertised address (with backend.tls, and
+  // verifies it): it must be reachable from here.
   std::set<std::pair<std::string, std::int32_t>> seen;
+  std::vector<std::size_t> cluster_of;  // per report.brokers entry
   for (std::size_t c = 0; c < known.size(); ++c) {
     for (const auto& broker : known[c]) {
       if (!seen.insert({broker.host, broker.port}).second) continue;
       BrokerProbe probe;
       probe.endpoint = broker;
-      std::string error;
-      if (broker.port > 0 && broker.port <= 65535) {
-        auto socket = connect_with_timeout(broker.host, static_cast<std::uint16_t>(broker.port), options.timeout_ms,
-                                           error);
-        probe.reachable = socket.has_value();
-      } else {
-        error = fmt::format("port {} out of range", broker.port);
-      }
-      probe.error = error;
-      if (!probe.reachable) {
-        report.findings.push_back(
-            {Severity::problem, fmt::format("{}:{}", broker.host, broker.port),
-             fmt::format("virtual cluster {}: broker {} advertises {}:{}, which kedge cannot reach from here: {}; "
-                         "clients will time out or see connection errors on broker-{} names",
-                         config.virtual_clusters[c].name, broker.node_id, broker.host, broker.port, error,
-                         broker.node_id),
-             "start the broker, or set its advertised.listeners to an address kedge's host can resolve and "
-             "connect to (kedge uses the addresses the brokers advertise in Metadata)"});
-      }
       report.brokers.push_back(std::move(probe));
+      cluster_of.push_back(c);
     }
+  }
+  {
+    ProbeLoop loop;
+    std::vector<std::unique_ptr<ReachProbe>> probes;
+    for (std::size_t i = 0; i < report.brokers.size(); ++i) {
+      BrokerProbe& probe = report.brokers[i];
+      const kafka::BrokerEndpoint& broker = probe.endpoint;
+      if (broker.port <= 0 || broker.port > 65535) {
+        probe.error = fmt::format("port {} out of range", broker.port);
+        continue;
+      }
+      const BackendTls& cluster_tls = tls[cluster_of[i]];
+      if (!cluster_tls.error.empty()) {
+        probe.error = cluster_tls.error;
+        continue;
+      }
+      probes.push_back(std::make_unique<ReachProbe>(loop, probe, options.timeout_ms));
+      probes.back()->start(HostPort{broker.host, static_cast<std::uint16_t>(broker.port)},
+                           cluster_tls.settings(options.timeout_ms, config.virtual_clusters[cluster_of[i]].backend));
+    }
+    loop.run();
+  }
+  for (std::size_t i = 0; i < report.brokers.size(); ++i) {
+    const BrokerProbe& probe = report.brokers[i];
+    if (probe.reachable) continue;
+    const kafka::BrokerEndpoint& broker = probe.endpoint;
+    report.findings.push_back(
+        {Severity::problem, fmt::format("{}:{}", broker.host, broker.port),
+         fmt::format("virtual cluster {}: broker {} advertises {}:{}, which kedge cannot reach from here: {}; "
+                     "clients will time out or see connection errors on broker-{} names",
+                     config.virtual_clusters[cluster_of[i]].name, broker.node_id, broker.host, broker.port,
+                     probe.error, broker.node_id),
+         "start the broker, or set its advertised.listeners to an address kedge's host can resolve and "
+         "connect to (kedge uses the addresses the brokers advertise in Metadata)"});
   }
 }
 
@@ -503,24 +570,6 @@ json endpoint_json(const kafka::BrokerEndpoint& broker) {
 }  // namespace
 
 // ---------------------------------------------------------------------------
-
-bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32_t max_frame_bytes,
-                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error, const SaslCredentials* sasl) {
-  auto socket = connect_with_timeout(server.host, server.port, timeout_ms, error);
-  if (!socket) return false;
-  constexpr std::int32_t kCorrelationId = 0x6b636b31;  // "kck1"
-  if (sasl != nullptr && !authenticate(socket->fd(), *sasl, kCorrelationId + 1, max_frame_bytes, error)) return false;
-  if (!write_all(socket->fd(), kafka::encode_metadata_request(kCorrelationId, "kedge-check"), error)) return false;
-  // Bounded before allocating: a non-Kafka peer (e.g. TLS or HTTP) answers with arbitrary bytes.
-  std::vector<std::uint8_t> frame;
-  if (!read_frame(socket->fd(), max_frame_bytes, frame, error)) return false;
-  brokers.clear();
-  if (!kafka::decode_metadata_brokers(frame, kCorrelationId, brokers)) {
-    error = "malformed Metadata response";
-    return false;
-  }
-  return true;
-}
 
 // Port routing: one advertised host, the bootstrap port and broker N on
 // broker_port_base + N (docs/routing.md); ids outside the pool get no name.

@@ -3,8 +3,11 @@
 // every host name a client will use, then checks, from where it runs, what
 // those names need: DNS records, certificate SANs (RFC 6125), certificate
 // expiry and key match, and reachability of every backend bootstrap server
-// and broker. Each finding states its fix. Configuration-time code: blocking
-// sockets with deadlines, no libuv loop, exceptions allowed.
+// and broker. Each finding states its fix. Configuration-time code
+// (exceptions allowed), except the network probes: they talk to the backend
+// exactly as kedge's discovery does, through upstream::KafkaClient
+// (ApiVersions, backend.tls, backend.discovery.sasl, Metadata at the highest
+// version both sides support) on a private libuv loop, all at once.
 //
 // Exit codes (kExit*): 0 nothing to fix (warnings may be printed), 1 problems
 // found, 2 usage error or invalid configuration.
@@ -18,7 +21,7 @@
 
 #include "certs/inspect.h"
 #include "config/config.h"
-#include "kafka_codec/stream.h"
+#include "kafka_codec/client.h"
 
 namespace kedge::check {
 
@@ -32,7 +35,7 @@ struct Options {
   // it fills the zone snippet; without it the snippet has a placeholder.
   std::string gateway_address;
   bool resolve_names = true;              // --no-dns skips getaddrinfo of client names
-  std::uint32_t timeout_ms = 3000;        // per connect / per Metadata exchange
+  std::uint32_t timeout_ms = 3000;        // per probe: connect, TLS, SASL and Metadata together
   int expiry_warning_days = 30;
   std::time_t now = 0;                    // 0: the current time
 };
@@ -124,20 +127,13 @@ struct Report {
   int exit_code() const;
 };
 
-// Runs every check. Does network I/O (bounded by options.timeout_ms per step).
+// Runs every check. Does network I/O: the backend probes run concurrently, each
+// bounded by options.timeout_ms, then the broker reachability probes likewise.
 Report run_check(const Config& config, const Options& options);
 
 // BIND zone-file lines: one wildcard record per domain.
 std::string zone_snippet(const Report& report);
 std::string render_text(const Config& config, const Report& report);
 nlohmann::json render_json(const Config& config, const Report& report);
-
-// One Metadata exchange with a bootstrap server over a blocking socket
-// (connect and each read/write bounded by timeout_ms). Returns false and sets
-// `error` on failure. With `sasl` (backend.discovery.sasl) the connection
-// authenticates first, exactly as kedge's discovery does. Exposed for tests.
-bool fetch_brokers(const HostPort& server, std::uint32_t timeout_ms, std::uint32_t max_frame_bytes,
-                   std::vector<kafka::BrokerEndpoint>& brokers, std::string& error,
-                   const SaslCredentials* sasl = nullptr);
 
 }  // namespace kedge::check

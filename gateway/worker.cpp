@@ -209,14 +209,15 @@ void Worker::adopt_clusters(const Snapshot& next) {
         // Discovery credentials are kedge's own: a change (e.g. a rotated password file) applies from the
         // next discovery exchange and drains no client connection.
         runtime->discovery->set_credentials(settings->config.backend.discovery_sasl);
+        runtime->discovery->set_upstream_tls(settings->upstream_ctx.get());  // the old snapshot's may go
         break;
       }
     }
     if (!runtime) {
       runtime = std::make_shared<ClusterRuntime>(settings->backend_state);
       runtime->discovery =
-          std::make_unique<Discovery>(&loop_, settings->config.name, settings->config.backend, runtime->registry,
-                                      next.config.limits.max_frame_bytes,
+          std::make_unique<Discovery>(&loop_, buffers_.scratch, &resolve_cache_, settings->config.name,
+                                      settings->config.backend, runtime->registry, next.config.limits.max_frame_bytes,
                                       next.config.limits.upstream_connect_timeout_ms, settings->upstream_ctx.get());
     }
     runtime->settings = settings;  // new certificate / host names for new connections

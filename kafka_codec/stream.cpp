@@ -498,16 +498,4 @@ const RequestInfo& ResponseProcessor::current_request() const { return impl_->cu
 
 const ResponseStats& ResponseProcessor::stats() const { return impl_->stats; }
 
-// ---------------------------------------------------------------------------
-// Discovery connection adapters (stream.h): client.h at Metadata v4.
-
-std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id, std::string_view client_id) {
-  return encode_metadata_request(kDiscoveryMetadataVersion, correlation_id, client_id);
-}
-
-bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int32_t correlation_id,
-                             std::vector<BrokerEndpoint>& out) {
-  return decode_metadata_brokers(frame, kDiscoveryMetadataVersion, correlation_id, out);
-}
-
 }  // namespace kedge::kafka

@@ -173,18 +173,4 @@ class ResponseProcessor {
 // INT16_MAX if the key passes through unparsed and needs no clamp.
 std::int16_t max_supported_version(std::int16_t api_key);
 
-// --- kedge's own discovery connection -------------------------------------
-// Adapters for Discovery (upstream/discovery.cpp) and `kedge check`
-// (cli/doctor.cpp) until they use the negotiating upstream session
-// (upstream/kafka_session.h): Metadata v4 without asking the broker, as before.
-// Both are the schema-driven functions of client.h at that version.
-inline constexpr std::int16_t kDiscoveryMetadataVersion = 4;
-
-// A complete Metadata v4 request frame (size prefix included) asking for no topics.
-std::vector<std::uint8_t> encode_metadata_request(std::int32_t correlation_id, std::string_view client_id);
-// Parses the response to encode_metadata_request. `frame` is the whole
-// response frame including its size prefix. Returns false if malformed.
-bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int32_t correlation_id,
-                             std::vector<BrokerEndpoint>& out);
-
 }  // namespace kedge::kafka

@@ -363,12 +363,19 @@ std::optional<SessionError> KafkaSession::on_eof() {
     interrupted = SessionError{SessionFailure::connection_closed,
                                "the broker closed the connection during SASL authentication"};
   } else if (!in_flight_.empty()) {
+    // Ready: the broker accepted the handshake and then hung up on a request.
+    // Without SASL that is what a listener requiring authentication does to
+    // anything past ApiVersions and SaslHandshake (KIP-152).
     const kafka::RequestInfo& oldest = in_flight_.front().info;
+    const std::string request = fmt::format("{} v{}", api_label(oldest.api_key), oldest.api_version);
     interrupted = SessionError{
         SessionFailure::connection_closed,
-        fmt::format("the broker closed the connection with {} request{} unanswered (the oldest: {} v{})",
-                    in_flight_.size(), in_flight_.size() == 1 ? "" : "s", api_label(oldest.api_key),
-                    oldest.api_version)};
+        fmt::format("the broker answered ApiVersions{}, then closed the connection without answering {}{}",
+                    options_.sasl ? " and authenticated kedge" : "",
+                    in_flight_.size() == 1 ? request
+                                           : fmt::format("{} requests (the oldest: {})", in_flight_.size(), request),
+                    options_.sasl ? "" : " (a listener that requires SASL authentication? see "
+                                         "backend.discovery.sasl)")};
   }
   if (interrupted) fail(interrupted->cause, interrupted->message);
   else fail(SessionFailure::connection_closed, "the broker closed the connection");

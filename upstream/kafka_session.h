@@ -1,7 +1,8 @@
 #pragma once
 // kedge as a Kafka client on ONE broker connection, as a pure protocol state
-// machine: the upstream link (discovery, `kedge check`) owns the socket and
-// TLS, moves bytes, and asks this object what they mean and what to send.
+// machine: upstream::KafkaClient (kafka_client.h: discovery, `kedge check`)
+// owns the link (socket, TLS), moves bytes, and asks this object what they mean
+// and what to send.
 // No libuv, no sockets, no callbacks: every call returns values (outbound
 // bytes, responses, errors); nothing throws. OpenSSL is used only for SCRAM
 // (ScramClient, sasl_client.h).
@@ -151,6 +152,10 @@ class KafkaSession {
   State state() const { return state_; }
   const std::optional<SessionError>& error() const { return error_; }
   std::size_t in_flight() const { return in_flight_.size(); }
+  // The oldest request still unanswered (the handshake's own included), if any.
+  std::optional<kafka::RequestInfo> oldest_in_flight() const {
+    return in_flight_.empty() ? std::nullopt : std::optional<kafka::RequestInfo>(in_flight_.front().info);
+  }
   // The ApiVersions version the broker answered without error (-1 before).
   std::int16_t api_versions_version() const { return api_versions_version_; }
   // The SaslAuthenticate version chosen (-1 before the handshake, or without SASL).

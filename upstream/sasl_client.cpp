@@ -5,9 +5,9 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
-#include <fmt/format.h>
+#include <vector>
 
-#include "upstream/kafka_session.h"
+#include <fmt/format.h>
 
 namespace kedge::sasl {
 
@@ -219,43 +219,6 @@ bool ScramClient::verify_server_final(std::string_view server_final, std::string
     return false;
   }
   return true;
-}
-
-// ---------------------------------------------------------------------------
-// SaslExchange: KafkaSession one whole frame at a time.
-
-SaslExchange::SaslExchange(const SaslCredentials& credentials, std::string client_id,
-                           std::int32_t first_correlation_id, std::string nonce) {
-  KafkaSessionOptions options;
-  options.client_id = std::move(client_id);
-  options.max_frame_bytes = 0x7fffffff;  // the caller bounds each frame before handing it over
-  options.sasl = credentials;
-  options.first_correlation_id = first_correlation_id;
-  options.api_versions_version = 0;  // what these callers always sent: an empty body every broker answers
-  options.scram_nonce = std::move(nonce);
-  session_ = std::make_unique<KafkaSession>(std::move(options));
-}
-
-SaslExchange::~SaslExchange() = default;
-
-std::vector<std::uint8_t> SaslExchange::start() { return session_->start(); }
-
-std::int16_t SaslExchange::authenticate_version() const { return session_->authenticate_version(); }
-
-SaslExchange::Step SaslExchange::on_response(std::span<const std::uint8_t> frame) {
-  Step step;
-  KafkaSession::FeedResult result = session_->feed(frame);
-  if (result.error) {
-    step.error = std::move(result.error->message);
-  } else if (result.became_ready) {
-    step.kind = Step::Kind::authenticated;
-  } else if (!result.outbound.empty()) {
-    step.kind = Step::Kind::send;
-    step.frame = std::move(result.outbound);
-  } else {
-    step.error = "malformed response frame during SASL authentication";  // not one whole frame
-  }
-  return step;
 }
 
 }  // namespace kedge::sasl

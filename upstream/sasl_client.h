@@ -5,26 +5,16 @@
 //
 //   ScramClient   RFC 5802 client messages and the server-signature check, with
 //                 SHA-256 / SHA-512 (RFC 7677, Kafka KIP-84). No I/O.
-//   SaslExchange  an adapter over KafkaSession (kafka_session.h), which runs the
-//                 Kafka frames around it (KIP-43, KIP-152):
-//                   ApiVersions -> SaslHandshake v1 -> SaslAuthenticate v0..v2
-//                   (one round for PLAIN, two for SCRAM).
+// KafkaSession (kafka_session.h) runs the Kafka frames around it (KIP-43,
+// KIP-152): ApiVersions -> SaslHandshake v1 -> SaslAuthenticate v0..v2 (one
+// round for PLAIN, two for SCRAM).
 // Nothing throws; failures are values whose text names the cause and, for a
 // refused authentication, carries the broker's error message. No password or
 // proof ever appears in an error text.
 #include <cstdint>
-#include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
-
-#include "config/config.h"
-
-namespace kedge {
-class KafkaSession;
-}
 
 namespace kedge::sasl {
 
@@ -73,40 +63,6 @@ class ScramClient {
   std::string password_;
   std::string client_nonce_;
   std::string expected_server_signature_;  // raw bytes; set by client_final
-};
-
-// The SASL part of KafkaSession (kafka_session.h) frame by frame, for the
-// callers that move whole frames themselves (Discovery, `kedge check`) until
-// they use the session directly. A thin adapter: the session runs ApiVersions
-// (v0 here, as these callers always sent), SaslHandshake v1 and
-// SaslAuthenticate v0..v2, with the framing of kafka_codec/sasl.h. Correlation
-// ids count up from `first_correlation_id`; every response must carry the id
-// of the request it answers.
-class SaslExchange {
- public:
-  struct Step {
-    enum class Kind { send, authenticated, failed };
-    Kind kind = Kind::failed;
-    std::vector<std::uint8_t> frame;  // send: the next request frame (size prefix included)
-    std::string error;                // failed: why, e.g. "SASL authentication failed: <broker message>"
-  };
-
-  // `nonce` empty = random_nonce() (tests pass RFC vectors' nonces).
-  SaslExchange(const SaslCredentials& credentials, std::string client_id, std::int32_t first_correlation_id,
-               std::string nonce = {});
-  ~SaslExchange();
-  SaslExchange(const SaslExchange&) = delete;
-  SaslExchange& operator=(const SaslExchange&) = delete;
-
-  // The first request (ApiVersions v0).
-  std::vector<std::uint8_t> start();
-  // One whole response frame, size prefix included (the caller bounds its size).
-  Step on_response(std::span<const std::uint8_t> frame);
-  // The version of SaslAuthenticate chosen from the broker's ApiVersions (-1 before).
-  std::int16_t authenticate_version() const;
-
- private:
-  std::unique_ptr<KafkaSession> session_;
 };
 
 }  // namespace kedge::sasl

@@ -9,6 +9,11 @@
 
 namespace kedge {
 
+certs::SslCtxPtr share_context(SSL_CTX* ctx) {
+  if (ctx != nullptr) SSL_CTX_up_ref(ctx);
+  return certs::SslCtxPtr(ctx);
+}
+
 UpstreamTls::~UpstreamTls() {
   if (ssl_ != nullptr) SSL_free(ssl_);  // frees both BIOs
 }

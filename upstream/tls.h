@@ -1,8 +1,9 @@
 #pragma once
 // The client side of TLS toward a broker, over memory BIOs (the same shape as
 // the client-facing side in connection.cpp, style practice 15): the caller
-// owns the socket, feeds ciphertext in, and drains ciphertext out. Used by
-// Connection and by Discovery, so both speak the same upstream TLS.
+// owns the socket, feeds ciphertext in, and drains ciphertext out. Used by the
+// one broker link (link.h), so the data path, discovery and `kedge check`
+// speak the same upstream TLS.
 //
 // No libuv here and no callbacks: every call returns a value and leaves the
 // caller to move bytes; nothing throws.
@@ -12,7 +13,14 @@
 #include <cstdint>
 #include <string>
 
+#include "certs/tls_context.h"
+
 namespace kedge {
+
+// A reference of the caller's own on `ctx` (SSL_CTX_up_ref), released when the
+// pointer goes; null for null. For holders that may outlive the snapshot that
+// built the context (discovery across reloads, a client being closed).
+certs::SslCtxPtr share_context(SSL_CTX* ctx);
 
 class UpstreamTls {
  public:

@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import Checks, KedgeProcess, closed_by_peer, free_port, make_certs, write_config  # noqa: E402
+from sasl_stage import compact_nullable_string, uvarint  # noqa: E402  (the fixture's wire helpers)
 
 DOMAIN = "kafka.example.com"
 
@@ -64,12 +65,14 @@ def metadata_v1_response(corr, brokers):
     return frame(struct.pack(">i", corr) + body)
 
 
-def metadata_v4_response(corr, brokers):
-    body = struct.pack(">i", 0) + struct.pack(">i", len(brokers))
+def metadata_v12_response(corr, brokers):
+    """Metadata v12 (flexible: response header v1 with its tag buffer, compact types, tag buffers), no topics."""
+    body = struct.pack(">i", 0) + uvarint(len(brokers) + 1)
     for node_id, host, port in brokers:
-        body += struct.pack(">i", node_id) + kstr(host) + struct.pack(">i", port) + kstr(None)
-    body += kstr("fake-cluster") + struct.pack(">i", brokers[0][0]) + struct.pack(">i", 0)
-    return frame(struct.pack(">i", corr) + body)
+        rack = compact_nullable_string(None)
+        body += struct.pack(">i", node_id) + compact_nullable_string(host) + struct.pack(">i", port) + rack + uvarint(0)
+    body += compact_nullable_string("fake-cluster") + struct.pack(">i", brokers[0][0]) + uvarint(1) + uvarint(0)
+    return frame(struct.pack(">i", corr) + uvarint(0) + body)
 
 
 def parse_metadata_v1_brokers(payload):
@@ -92,10 +95,20 @@ def parse_metadata_v1_brokers(payload):
     return brokers
 
 
-def api_versions_v0_response(corr, entries):
-    body = struct.pack(">hi", 0, len(entries))
-    for key, lo, hi in entries:
-        body += struct.pack(">hhh", key, lo, hi)
+def api_versions_response(corr, version, entries):
+    """ApiVersions answered in the layout of the version asked (header v0 in every version, KIP-511): v0 error and
+    ranges, v1-2 add ThrottleTimeMs, v3+ compact arrays with tag buffers."""
+    if version >= 3:
+        body = struct.pack(">h", 0) + uvarint(len(entries) + 1)
+        for key, lo, hi in entries:
+            body += struct.pack(">hhh", key, lo, hi) + uvarint(0)
+        body += struct.pack(">i", 0) + uvarint(0)
+    else:
+        body = struct.pack(">hi", 0, len(entries))
+        for key, lo, hi in entries:
+            body += struct.pack(">hhh", key, lo, hi)
+        if version >= 1:
+            body += struct.pack(">i", 0)
     return frame(struct.pack(">i", corr) + body)
 
 
@@ -171,16 +184,16 @@ def main():
     side_broker_port = {}
 
     def handler(api_key, version, corr, conn):
-        if api_key == 18:  # ApiVersions v0: a broker that claims far newer versions
-            conn.sendall(api_versions_v0_response(corr, [(0, 0, 99), (1, 0, 99), (3, 0, 99), (10, 0, 99),
-                                                         (18, 0, 9), (52, 0, 2), (60, 0, 9), (19, 0, 7),
-                                                         (10000, 0, 5)]))
+        if api_key == 18:  # ApiVersions: a broker that claims far newer versions
+            conn.sendall(api_versions_response(corr, version, [(0, 0, 99), (1, 0, 99), (3, 0, 99), (10, 0, 99),
+                                                               (18, 0, 9), (52, 0, 2), (60, 0, 9), (19, 0, 7),
+                                                               (10000, 0, 5)]))
         elif api_key == 3 and version == 1:
             conn.sendall(metadata_v1_response(corr, [(1, "10.9.8.1", 9092), (2, "10.9.8.2", 9093),
                                                      (7, "127.0.0.1", side_broker_port.get("port", 1))]))
-        elif api_key == 3 and version == 4:  # kedge's own discovery request
-            conn.sendall(metadata_v4_response(corr, [(1, "10.9.8.1", 9092),
-                                                     (7, "127.0.0.1", side_broker_port["port"])]))
+        elif api_key == 3 and version == 12:  # kedge's own discovery: the newest Metadata both sides support
+            conn.sendall(metadata_v12_response(corr, [(1, "10.9.8.1", 9092),
+                                                      (7, "127.0.0.1", side_broker_port["port"])]))
         elif api_key == 17:  # SaslHandshake v1: PLAIN offered
             conn.sendall(frame(struct.pack(">i", corr) + struct.pack(">hi", 0, 1) + kstr("PLAIN")))
         elif api_key == 36:  # SaslAuthenticate v1: accept, echo a server token
@@ -211,7 +224,7 @@ def main():
 
     def side_handler(api_key, version, corr, conn):
         if api_key == 18:
-            conn.sendall(api_versions_v0_response(corr, [(3, 0, 12), (18, 0, 3)]))
+            conn.sendall(api_versions_response(corr, version, [(3, 0, 12), (18, 0, 3)]))
 
     side = FakeBroker(side_handler)
     side_broker_port["port"] = side.port

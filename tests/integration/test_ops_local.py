@@ -27,8 +27,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import (Checks, KedgeProcess, admin_address, closed_by_peer, free_port, make_certs,  # noqa: E402
                            wait_for_port, write_config)
-from test_gateway_local import (FakeBroker, api_versions_v0_response, metadata_v1_response,  # noqa: E402
-                                metadata_v4_response, read_frame, real_client_hello, request, tls_client)
+from test_gateway_local import (FakeBroker, api_versions_response, metadata_v1_response,  # noqa: E402
+                                metadata_v12_response, read_frame, real_client_hello, request, tls_client)
 
 DOMAIN = "kafka.example.com"
 TOKEN = "t0ken-for-ops-test"
@@ -116,11 +116,11 @@ def main():
 
     def handler(api_key, version, corr, conn):
         if api_key == 18:
-            conn.sendall(api_versions_v0_response(corr, [(3, 0, 12), (18, 0, 3)]))
+            conn.sendall(api_versions_response(corr, version, [(3, 0, 12), (18, 0, 3)]))
         elif api_key == 3 and version == 1:
             conn.sendall(metadata_v1_response(corr, BROKERS))
-        elif api_key == 3 and version == 4:  # kedge's own discovery (readiness probe)
-            conn.sendall(metadata_v4_response(corr, BROKERS))
+        elif api_key == 3 and version == 12:  # kedge's own discovery (readiness probe): the newest both support
+            conn.sendall(metadata_v12_response(corr, BROKERS))
 
     broker = FakeBroker(handler)
     direct_port, lb_port, haproxy_v2, haproxy_v1 = free_port(), free_port(), free_port(), free_port()

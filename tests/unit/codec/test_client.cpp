@@ -195,8 +195,6 @@ TEST_CASE("Metadata requests ask for no topics in every version 0..12", "[client
     REQUIRE(tracker.feed(frame, q) == Errc::ok);
     CHECK(q.front().api_version == v);
   }
-  // The adapter discovery and `kedge check` use is v4.
-  CHECK(encode_metadata_request(77, "kedge") == encode_metadata_request(4, 77, "kedge"));
 }
 
 TEST_CASE("Metadata brokers decode from sample responses of every version", "[client][metadata]") {

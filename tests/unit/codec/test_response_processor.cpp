@@ -385,8 +385,8 @@ TEST_CASE("large buffered frames are released after use", "[response][memory]") 
   CHECK(h.sink.bytes == frame);
 }
 
-TEST_CASE("discovery metadata request and broker decoding", "[discovery]") {
-  const Bytes request = encode_metadata_request(77, "kedge");
+TEST_CASE("Metadata v4 request asking for no topics and its broker list", "[discovery]") {
+  const Bytes request = encode_metadata_request(4, 77, "kedge");
   Builder expected;
   expected.i16(3).i16(4).i32(77).str("kedge").i32(0).i8(0);
   CHECK(request == expected.frame());
@@ -404,15 +404,15 @@ TEST_CASE("discovery metadata request and broker decoding", "[discovery]") {
   response.i32(6).str("b6.internal").i32(9093).str("r");
   response.str("cluster").i32(5).i32(0);
   std::vector<BrokerEndpoint> brokers;
-  REQUIRE(decode_metadata_brokers(response.frame(), 77, brokers));
+  REQUIRE(decode_metadata_brokers(response.frame(), 4, 77, brokers));
   REQUIRE(brokers.size() == 2);
   CHECK(brokers[0].node_id == 5);
   CHECK(brokers[0].host == "b5.internal");
   CHECK(brokers[1].port == 9093);
-  CHECK_FALSE(decode_metadata_brokers(response.frame(), 78, brokers));
+  CHECK_FALSE(decode_metadata_brokers(response.frame(), 4, 78, brokers));
   Bytes trailing = response.b;
   trailing.push_back(0);
-  CHECK(decode_metadata_brokers(Builder().raw(trailing).frame(), 77, brokers));  // tolerated, engine.h
+  CHECK(decode_metadata_brokers(Builder().raw(trailing).frame(), 4, 77, brokers));  // tolerated, engine.h
 }
 
 TEST_CASE("repeated NodeEndpoints tags each get their own size recomputed", "[response][produce]") {

@@ -221,10 +221,23 @@ TEST_CASE("session: framing limits and EOF", "[session][frame]") {
   SECTION("the broker closes with requests unanswered") {
     REQUIRE(session.feed(answer(versions, api_versions_body(3, modern_ranges()))).became_ready);
     REQUIRE(metadata_request(session));
+    CHECK(session.oldest_in_flight()->api_version == 12);
     REQUIRE(metadata_request(session));
     const auto eof = session.on_eof();
     REQUIRE(eof);
-    CHECK(eof->message == "the broker closed the connection with 2 requests unanswered (the oldest: Metadata v12)");
+    CHECK(eof->cause == SessionFailure::connection_closed);
+    CHECK(eof->message ==
+          "the broker answered ApiVersions, then closed the connection without answering 2 requests (the oldest: "
+          "Metadata v12) (a listener that requires SASL authentication? see backend.discovery.sasl)");
+  }
+  SECTION("the broker closes on the one request after ApiVersions (librdkafka 2.0.2's mock on Metadata v4)") {
+    REQUIRE(session.feed(answer(versions, api_versions_body(3, {{18, 0, 3}, {3, 0, 2}}))).became_ready);
+    REQUIRE(metadata_request(session).api_version == 2);
+    const auto eof = session.on_eof();
+    REQUIRE(eof);
+    CHECK(eof->message ==
+          "the broker answered ApiVersions, then closed the connection without answering Metadata v2 (a listener "
+          "that requires SASL authentication? see backend.discovery.sasl)");
   }
 }
 
@@ -336,6 +349,17 @@ TEST_CASE("session: SCRAM-SHA-256 with RFC 7677's vectors over SaslAuthenticate 
     CHECK(r.became_ready);
     CHECK(r.outbound.empty());
     REQUIRE(metadata_request(session));
+    const auto eof = session.on_eof();
+    REQUIRE(eof);
+    CHECK(eof->message ==
+          "the broker answered ApiVersions and authenticated kedge, then closed the connection without answering "
+          "Metadata v12");
+  }
+  SECTION("a SaslAuthenticate answer with another correlation id is refused") {
+    r = session.feed(answer(final_request.correlation_id + 7, authenticate_body(2, 0, "", kServerFinal), true));
+    REQUIRE(r.error);
+    CHECK(r.error->cause == SessionFailure::correlation_mismatch);
+    CHECK_FALSE(r.became_ready);
   }
   SECTION("a forged server signature") {
     std::string forged = kServerFinal;
