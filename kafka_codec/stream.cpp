@@ -56,6 +56,7 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       const std::int32_t size = wire::get_i32(acc_);
       if (Errc e = check_frame_size(size, max_frame_size_, kMinRequestFrameSize); e != Errc::ok) return fail(e);
       frame_left_ = static_cast<std::uint32_t>(size);
+      if (router_ != nullptr) std::memcpy(frame_head_, acc_, 4);
       expect_fixed(Step::fixed_header, 8);
       return Errc::ok;
     }
@@ -63,9 +64,16 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.api_key = wire::get_i16(acc_);
       current_.api_version = wire::get_i16(acc_ + 2);
       current_.correlation_id = wire::get_i32(acc_ + 4);
+      current_.local = false;
       ++requests_seen_;
       // KIP-43 v0: raw SASL tokens follow a successful handshake; kedge refuses it.
       if (is(current_.api_key, ApiKey::sasl_handshake) && current_.api_version == 0) return fail(Errc::sasl_v0_unsupported);
+      if (router_ != nullptr) {
+        std::memcpy(frame_head_ + 4, acc_, 8);
+        const bool capture = router_->route(current_) == RequestRouter::Route::capture;
+        route_ = capture ? FrameRoute::capture : FrameRoute::forward;
+        current_.local = capture;
+      }
       if (is(current_.api_key, ApiKey::controlled_shutdown) && current_.api_version == 0) return finish_header(inflight, true);
       expect_fixed(Step::client_id_length, 2);
       return Errc::ok;
@@ -124,75 +132,129 @@ Errc RequestTracker::on_varint(std::uint32_t value, InFlightQueue& inflight) {
   }
 }
 
-Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight) {
-  if (error_ != Errc::ok) return error_;
-  while (!bytes.empty()) {
-    switch (step_) {
-      case Step::body: {
-        const std::size_t n = std::min<std::size_t>(frame_left_, bytes.size());
-        frame_left_ -= static_cast<std::uint32_t>(n);
-        bytes = bytes.subspan(n);
-        if (frame_left_ == 0) expect_fixed(Step::size, 4);
-        continue;
-      }
-      case Step::skip: {
-        const std::size_t n = std::min<std::size_t>(skip_left_, bytes.size());
-        skip_left_ -= static_cast<std::uint32_t>(n);
-        frame_left_ -= static_cast<std::uint32_t>(n);  // skip_left_ <= frame_left_ by construction
-        bytes = bytes.subspan(n);
-        if (skip_left_ != 0) continue;
-        // Resume after the skipped bytes.
-        Errc e = Errc::ok;
-        if (after_skip_ == Step::client_id_length) {
-          e = after_client_id(inflight);
-        } else if (after_skip_ == Step::tag_size) {
-          if (--tags_left_ == 0) e = start_body_fields(inflight);
-          else expect_varint(Step::tag_number);
-        } else {
-          expect_fixed(Step::acks, 2);
-        }
-        if (e != Errc::ok) return e;
-        break;
-      }
-      case Step::tag_count:
-      case Step::tag_number:
-      case Step::tag_size:
-      case Step::transactional_id_compact_length: {
-        if (frame_left_ == 0) return fail(Errc::malformed_request);
-        const std::uint8_t b = bytes.front();
-        bytes = bytes.subspan(1);
-        --frame_left_;
-        if (varint_bytes_ == 4 && (b & 0xf0) != 0) return fail(Errc::malformed_request);
-        varint_value_ |= static_cast<std::uint32_t>(b & 0x7f) << (7 * varint_bytes_);
-        ++varint_bytes_;
-        if (b & 0x80) {
-          if (varint_bytes_ == 5) return fail(Errc::malformed_request);
-          continue;
-        }
-        if (Errc e = on_varint(varint_value_, inflight); e != Errc::ok) return e;
-        break;
-      }
-      default: {  // fixed-size steps: size, fixed_header, *_length, acks
-        const bool in_frame = step_ != Step::size;
-        if (in_frame && frame_left_ == 0) return fail(Errc::malformed_request);
-        std::size_t n = std::min<std::size_t>(need_ - acc_len_, bytes.size());
-        if (in_frame) n = std::min<std::size_t>(n, frame_left_);
-        std::memcpy(acc_ + acc_len_, bytes.data(), n);
-        acc_len_ = static_cast<std::uint8_t>(acc_len_ + n);
-        bytes = bytes.subspan(n);
-        if (in_frame) frame_left_ -= static_cast<std::uint32_t>(n);
-        if (acc_len_ < need_) continue;
-        if (Errc e = on_fixed(inflight); e != Errc::ok) return e;
-        break;
-      }
+// One step of the header parser: consumes some of `bytes` (at least one byte
+// unless it fails) and advances the state.
+Errc RequestTracker::consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight) {
+  switch (step_) {
+    case Step::body: {
+      const std::size_t n = std::min<std::size_t>(frame_left_, bytes.size());
+      frame_left_ -= static_cast<std::uint32_t>(n);
+      bytes = bytes.subspan(n);
+      if (frame_left_ == 0) end_frame();
+      return Errc::ok;
     }
-    // A header that ends exactly at the frame end leaves nothing to skip.
-    if (step_ == Step::body && frame_left_ == 0) expect_fixed(Step::size, 4);
+    case Step::skip: {
+      const std::size_t n = std::min<std::size_t>(skip_left_, bytes.size());
+      skip_left_ -= static_cast<std::uint32_t>(n);
+      frame_left_ -= static_cast<std::uint32_t>(n);  // skip_left_ <= frame_left_ by construction
+      bytes = bytes.subspan(n);
+      if (skip_left_ != 0) return Errc::ok;
+      // Resume after the skipped bytes.
+      Errc e = Errc::ok;
+      if (after_skip_ == Step::client_id_length) {
+        e = after_client_id(inflight);
+      } else if (after_skip_ == Step::tag_size) {
+        if (--tags_left_ == 0) e = start_body_fields(inflight);
+        else expect_varint(Step::tag_number);
+      } else {
+        expect_fixed(Step::acks, 2);
+      }
+      if (e != Errc::ok) return e;
+      break;
+    }
+    case Step::tag_count:
+    case Step::tag_number:
+    case Step::tag_size:
+    case Step::transactional_id_compact_length: {
+      if (frame_left_ == 0) return fail(Errc::malformed_request);
+      const std::uint8_t b = bytes.front();
+      bytes = bytes.subspan(1);
+      --frame_left_;
+      if (varint_bytes_ == 4 && (b & 0xf0) != 0) return fail(Errc::malformed_request);
+      varint_value_ |= static_cast<std::uint32_t>(b & 0x7f) << (7 * varint_bytes_);
+      ++varint_bytes_;
+      if (b & 0x80) {
+        if (varint_bytes_ == 5) return fail(Errc::malformed_request);
+        return Errc::ok;
+      }
+      if (Errc e = on_varint(varint_value_, inflight); e != Errc::ok) return e;
+      break;
+    }
+    default: {  // fixed-size steps: size, fixed_header, *_length, acks
+      const bool in_frame = step_ != Step::size;
+      if (in_frame && frame_left_ == 0) return fail(Errc::malformed_request);
+      std::size_t n = std::min<std::size_t>(need_ - acc_len_, bytes.size());
+      if (in_frame) n = std::min<std::size_t>(n, frame_left_);
+      std::memcpy(acc_ + acc_len_, bytes.data(), n);
+      acc_len_ = static_cast<std::uint8_t>(acc_len_ + n);
+      bytes = bytes.subspan(n);
+      if (in_frame) frame_left_ -= static_cast<std::uint32_t>(n);
+      if (acc_len_ < need_) return Errc::ok;
+      if (Errc e = on_fixed(inflight); e != Errc::ok) return e;
+      break;
+    }
   }
-  // Header steps that still wait for bytes must have frame bytes left to get them.
+  // A header that ends exactly at the frame end leaves nothing to skip.
+  if (step_ == Step::body && frame_left_ == 0) end_frame();
+  return Errc::ok;
+}
+
+// Header steps that still wait for bytes must have frame bytes left to get them.
+Errc RequestTracker::check_end() {
   if (step_ != Step::size && step_ != Step::body && step_ != Step::skip && frame_left_ == 0)
     return fail(Errc::malformed_request);
   return Errc::ok;
+}
+
+Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight) {
+  if (error_ != Errc::ok) return error_;
+  while (!bytes.empty()) {
+    if (Errc e = consume(bytes, inflight); e != Errc::ok) return e;
+  }
+  return check_end();
+}
+
+Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, RequestRouter& router,
+                          ByteSink& to_broker) {
+  if (error_ != Errc::ok) return error_;
+  router_ = &router;
+  // Forwarded bytes leave as ranges of `bytes`, cut only where a frame's head
+  // must be held (a new frame) or the input ends.
+  const std::uint8_t* forward_from = route_ == FrameRoute::forward ? bytes.data() : nullptr;
+  const auto flush = [&](const std::uint8_t* upto) {
+    if (forward_from != nullptr && upto > forward_from) {
+      to_broker.write({forward_from, static_cast<std::size_t>(upto - forward_from)});
+    }
+    forward_from = nullptr;
+  };
+  Errc result = Errc::ok;
+  while (!bytes.empty()) {
+    const FrameRoute route_before = route_;
+    const std::uint8_t* before = bytes.data();
+    frame_done_ = false;
+    if (result = consume(bytes, inflight); result != Errc::ok) break;
+    if (route_before == FrameRoute::capture) captured_.insert(captured_.end(), before, bytes.data());
+    if (route_before == FrameRoute::undecided && route_ == FrameRoute::forward) {
+      to_broker.write(frame_head_);
+      forward_from = bytes.data();
+    } else if (route_before == FrameRoute::undecided && route_ == FrameRoute::capture) {
+      captured_.assign(std::begin(frame_head_), std::end(frame_head_));
+    }
+    if (!frame_done_) continue;
+    if (route_ == FrameRoute::forward) {
+      flush(bytes.data());
+    } else if (route_ == FrameRoute::capture) {
+      router.on_captured(current_, captured_);
+      captured_.clear();
+    }
+    route_ = FrameRoute::undecided;
+  }
+  if (result == Errc::ok) {
+    if (route_ == FrameRoute::forward) flush(bytes.data());
+    result = check_end();
+  }
+  router_ = nullptr;
+  return result;
 }
 
 // ---------------------------------------------------------------------------
@@ -233,6 +295,11 @@ struct ResponseProcessor::Impl {
   Errc complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink);
   Errc complete_fetch_stream(ByteSink& sink);
   void finish_frame(bool more_in_flight);
+  // Writes the answers of local requests at the head of `inflight`; true
+  // while one at the head has no answer yet (broker bytes must wait).
+  bool deliver_answers(InFlightQueue& inflight, ByteSink& sink);
+  Errc answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, InFlightQueue& inflight,
+              ByteSink& sink);
   // Frees every buffer whose capacity exceeds `keep_bytes`.
   void trim(std::size_t keep_bytes);
 
@@ -257,6 +324,12 @@ struct ResponseProcessor::Impl {
   FetchResponseStream fetch_stream;
   std::vector<std::uint8_t> synthetic;  // complete_fetch_stream's frame around the held tail
   std::vector<std::uint8_t> fitted;     // the tail rewritten to its original length
+  struct Answer {
+    std::int32_t correlation_id;
+    std::vector<std::uint8_t> frame;
+  };
+  std::vector<Answer> answers;         // kedge's answers to local requests not yet at the head
+  std::vector<std::uint8_t> held;      // broker bytes waiting behind an unanswered local request
   ResponseStats stats;
   Errc error = Errc::ok;
 };
@@ -367,10 +440,48 @@ void ResponseProcessor::Impl::finish_frame(bool more_in_flight) {
   prefix_len = 0;
 }
 
+bool ResponseProcessor::Impl::deliver_answers(InFlightQueue& inflight, ByteSink& sink) {
+  while (!inflight.empty() && inflight.front().local) {
+    const std::int32_t id = inflight.front().correlation_id;
+    const auto it = std::find_if(answers.begin(), answers.end(), [id](const Answer& a) { return a.correlation_id == id; });
+    if (it == answers.end()) return true;
+    current = inflight.front();
+    inflight.pop();
+    sink.write(it->frame);
+    answers.erase(it);
+    ++stats.responses;
+  }
+  return false;
+}
+
+Errc ResponseProcessor::Impl::answer(std::int32_t correlation_id, std::vector<std::uint8_t> answer_frame,
+                                     InFlightQueue& inflight, ByteSink& sink) {
+  if (error != Errc::ok) return error;
+  bool pending = false;
+  for (std::size_t i = 0; i < inflight.size() && !pending; ++i) {
+    pending = inflight.at(i).local && inflight.at(i).correlation_id == correlation_id;
+  }
+  if (!pending) return fail(Errc::unexpected_response);
+  answers.push_back(Answer{correlation_id, std::move(answer_frame)});
+  if (mode != Mode::prefix || prefix_len != 0) return Errc::ok;  // a broker response is mid-frame
+  if (deliver_answers(inflight, sink)) return Errc::ok;
+  if (held.empty()) return Errc::ok;
+  std::vector<std::uint8_t> waiting;
+  waiting.swap(held);
+  return feed(waiting, inflight, sink);
+}
+
 Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight,
                                    ByteSink& sink) {
   if (error != Errc::ok) return error;
   while (!bytes.empty()) {
+    // Between frames, kedge's own answers go first when their requests are at the head.
+    if (mode == Mode::prefix && prefix_len == 0 && !inflight.empty() && inflight.front().local &&
+        deliver_answers(inflight, sink)) {
+      if (held.size() + bytes.size() > max_frame_size) return fail(Errc::frame_too_large);
+      held.insert(held.end(), bytes.begin(), bytes.end());
+      return Errc::ok;
+    }
     switch (mode) {
       case Mode::prefix: {
         // A response to rewrite that is whole in `bytes`: rewrite it where it lies.
@@ -440,7 +551,14 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
       }
     }
   }
+  // An answer that arrived while a broker response was mid-frame goes out once that response is complete.
+  if (mode == Mode::prefix && prefix_len == 0) deliver_answers(inflight, sink);
   return Errc::ok;
+}
+
+Errc ResponseProcessor::answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, InFlightQueue& inflight,
+                               ByteSink& sink) {
+  return impl_->answer(correlation_id, std::move(frame), inflight, sink);
 }
 
 ResponseProcessor::ResponseProcessor(std::uint32_t max_frame_size, AddressMap& addresses,
@@ -461,12 +579,14 @@ void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresse
   i.frame.clear();
   i.synthetic.clear();
   i.fitted.clear();
+  i.answers.clear();
+  i.held.clear();
   i.stats = ResponseStats{};
   i.error = Errc::ok;
 }
 
 void ResponseProcessor::Impl::trim(std::size_t keep_bytes) {
-  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted}) {
+  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held}) {
     if (v->capacity() > keep_bytes) std::vector<std::uint8_t>().swap(*v);
   }
   rewriter.trim(keep_bytes);
@@ -477,8 +597,10 @@ void ResponseProcessor::shrink(std::size_t keep_bytes) { impl_->trim(keep_bytes)
 
 std::size_t ResponseProcessor::capacity_bytes() const {
   const Impl& i = *impl_;
-  return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.rewriter.capacity_bytes() +
-         i.fetch_stream.capacity_bytes();
+  std::size_t answers = 0;
+  for (const auto& a : i.answers) answers += a.frame.capacity();
+  return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.held.capacity() + answers +
+         i.rewriter.capacity_bytes() + i.fetch_stream.capacity_bytes();
 }
 
 Errc ResponseProcessor::feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight,

@@ -33,6 +33,35 @@ struct RequestInfo {
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;
   std::int32_t correlation_id = 0;
+  // Answered by kedge (ResponseProcessor::answer), not by the broker: the
+  // request was captured (RequestRouter) and never forwarded.
+  bool local = false;
+};
+
+// Receives output bytes in order. Spans are valid only during the call.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual void write(std::span<const std::uint8_t> bytes) = 0;
+};
+
+// Decides, request by request, whether the broker or kedge answers: the
+// gateway implements it where kedge answers some requests itself (SASL
+// termination answers SaslHandshake and SaslAuthenticate). Called
+// synchronously from RequestTracker::feed on the loop thread.
+class RequestRouter {
+ public:
+  enum class Route : std::uint8_t {
+    forward,  // to the broker, byte for byte; the broker answers
+    capture,  // held until whole and handed to on_captured; never forwarded; kedge answers
+  };
+  virtual ~RequestRouter() = default;
+  // Once per request, as soon as its api key, version and correlation id are read.
+  virtual Route route(const RequestInfo& request) = 0;
+  // A captured request, whole (size prefix included); the span is valid only
+  // during the call. Its answer goes to ResponseProcessor::answer, now or
+  // later, in any order relative to other captured requests.
+  virtual void on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) = 0;
 };
 
 // FIFO of requests that expect a response (Produce acks=0 is never queued).
@@ -57,6 +86,14 @@ class RequestTracker {
   // entry to `inflight` per complete request header that expects a response.
   // On error the connection must be closed; the tracker stays in error.
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight);
+  // The same, for a connection where kedge answers some requests itself:
+  // `router` routes each request; the bytes of forwarded requests go to
+  // `to_broker` (in order, where they lie in `bytes` except the first 12 of a
+  // frame, which are held until its route is known), captured ones to
+  // router.on_captured and into `inflight` as local. A tracker is fed one way
+  // or the other for its whole life.
+  Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, RequestRouter& router,
+            ByteSink& to_broker);
   // Requests seen so far (including acks=0 produce).
   std::uint64_t requests_seen() const { return requests_seen_; }
 
@@ -73,6 +110,9 @@ class RequestTracker {
   Errc after_client_id(InFlightQueue& inflight);
   Errc start_body_fields(InFlightQueue& inflight);
   Errc finish_header(InFlightQueue& inflight, bool expects_response);
+  Errc consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight);
+  Errc check_end();
+  void end_frame() { expect_fixed(Step::size, 4); frame_done_ = true; }
   void expect_fixed(Step step, std::uint8_t bytes) { step_ = step; need_ = bytes; acc_len_ = 0; }
   void expect_varint(Step step) { step_ = step; varint_value_ = 0; varint_bytes_ = 0; }
   void skip_then(std::uint32_t n, Step next) { skip_left_ = n; after_skip_ = next; step_ = Step::skip; }
@@ -91,6 +131,15 @@ class RequestTracker {
   std::uint32_t tags_left_ = 0;
   RequestInfo current_;
   Errc error_ = Errc::ok;
+
+  // Routing (the second feed()): the frame's first 12 bytes (size and fixed
+  // header) until its route is known, and a captured frame until it is whole.
+  enum class FrameRoute : std::uint8_t { undecided, forward, capture };
+  RequestRouter* router_ = nullptr;  // set only during a routing feed()
+  FrameRoute route_ = FrameRoute::undecided;
+  bool frame_done_ = false;  // the step that just ran ended the current frame
+  std::uint8_t frame_head_[12] = {};
+  std::vector<std::uint8_t> captured_;
 };
 
 // Addresses a client of one virtual cluster must be given. Implemented by the
@@ -108,13 +157,6 @@ class AddressMap {
   virtual void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version,
                                      std::int32_t node_id, std::string_view real_host,
                                      std::int32_t real_port, const Advertised& advertised) = 0;
-};
-
-// Receives output bytes in order. Spans are valid only during the call.
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual void write(std::span<const std::uint8_t> bytes) = 0;
 };
 
 struct ResponseStats {
@@ -141,6 +183,14 @@ class ResponseProcessor {
   // address) when its structure turns out malformed. On error close the
   // connection pair: the client never receives a malformed or half-rewritten frame whole.
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, ByteSink& sink);
+  // kedge's own answer to the local (captured) request `correlation_id`: a
+  // whole response frame, written to `sink` when that request reaches the
+  // head of `inflight`, in order with the broker's responses. Broker bytes
+  // that arrive while an unanswered local request is at the head are held
+  // (at most max_frame_size bytes, else Errc::frame_too_large) and processed
+  // after it. Errc::unexpected_response if no such local request is in flight.
+  Errc answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, InFlightQueue& inflight,
+              ByteSink& sink);
   // Bytes held for a frame being assembled for rewrite (for memory accounting).
   std::size_t buffered_bytes() const;
   const ResponseStats& stats() const;

@@ -6,7 +6,7 @@ Input layouts (see the fuzz sources):
   fuzz_rewrite_<api>     version byte (index into the schema's version range) + frame body
   fuzz_response_stream   n-1, n x {api key index, version}, chunk byte, stream of frames
   fuzz_fetch_stream      version byte (16 + b % 3), chunk byte, Fetch v16-18 frame body (no size prefix)
-  fuzz_request_tracker   chunk byte + request stream (hand-built requests below)
+  fuzz_request_tracker   chunk byte + router selector byte + request stream (hand-built requests below)
   fuzz_frame_assembler   chunk byte, max-size selector byte, stream of golden response frames
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
@@ -227,9 +227,10 @@ def main():
         request(10, 2, 6, "g", struct.pack(">h", 1) + b"g\x00"),
     ]
     for chunk in (0, 2, 63):
-        write(out, "fuzz_request_tracker", bytes([chunk]) + b"".join(requests))
+        for selector in (0x80, 1, 2):  # capture nothing; key % 8 == 1 (SaslHandshake); == 2 (ApiVersions, FindCoordinator)
+            write(out, "fuzz_request_tracker", bytes([chunk, selector]) + b"".join(requests))
     for r in requests:
-        write(out, "fuzz_request_tracker", bytes([0]) + r)
+        write(out, "fuzz_request_tracker", bytes([0, 1]) + r)
 
     # FrameAssembler: golden frames back to back, in small and large chunks, small and large maximum.
     stream = b"".join(frame for _, _, frame in frames[:6])

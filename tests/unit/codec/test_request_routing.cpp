@@ -1,0 +1,182 @@
+// RequestTracker with a RequestRouter (kedge answers some requests itself) and
+// ResponseProcessor::answer (its answers in order with the broker's).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "kafka_codec/stream.h"
+#include "test_support.h"
+
+using namespace kedge::kafka;
+using namespace kedge::kafka::test;
+
+namespace {
+
+Builder header_v1(int key, int version, std::int32_t correlation, std::string_view client = "cli") {
+  Builder b;
+  b.i16(key).i16(version).i32(correlation).str(client);
+  return b;
+}
+
+Bytes concat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+struct Collect final : ByteSink {
+  void write(std::span<const std::uint8_t> bytes) override { out.insert(out.end(), bytes.begin(), bytes.end()); }
+  Bytes out;
+};
+
+// Captures SaslHandshake and SaslAuthenticate, forwards everything else.
+struct SaslRouter final : RequestRouter {
+  Route route(const RequestInfo& request) override {
+    routed.push_back(request.correlation_id);
+    return is(request.api_key, ApiKey::sasl_handshake) || is(request.api_key, ApiKey::sasl_authenticate)
+               ? Route::capture
+               : Route::forward;
+  }
+  void on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) override {
+    captured.emplace_back(request.correlation_id, Bytes(frame.begin(), frame.end()));
+  }
+  std::vector<std::int32_t> routed;
+  std::vector<std::pair<std::int32_t, Bytes>> captured;
+};
+
+// A response frame: size, correlation id, body.
+Bytes response(std::int32_t correlation, const Bytes& body) {
+  Builder b;
+  b.i32(correlation);
+  Bytes frame = b.frame();
+  frame.insert(frame.end(), body.begin(), body.end());
+  const std::uint32_t size = static_cast<std::uint32_t>(frame.size() - 4);
+  frame[0] = static_cast<std::uint8_t>(size >> 24);
+  frame[1] = static_cast<std::uint8_t>(size >> 16);
+  frame[2] = static_cast<std::uint8_t>(size >> 8);
+  frame[3] = static_cast<std::uint8_t>(size);
+  return frame;
+}
+
+struct NoAddresses final : AddressMap {
+  Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
+  void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
+                             const Advertised&) override {}
+};
+
+}  // namespace
+
+TEST_CASE("a routed request stream: forwarded frames byte for byte, captured frames whole, at every split",
+          "[request][routing]") {
+  // given: ApiVersions v0, SaslHandshake v1, SaslAuthenticate v2 (flexible header), Metadata v1, and a
+  // Produce acks=0 (forwarded, no response owed)
+  Builder api_versions = header_v1(18, 0, 1);
+  Builder handshake = header_v1(17, 1, 2);
+  handshake.str("PLAIN");
+  Builder authenticate = header_v1(36, 2, 3);
+  authenticate.uvarint(0).uvarint(8).i8('\0').i8('u').i8('\0').i8('p').i8('a').i8('s').i8('s').uvarint(0);
+  Builder metadata = header_v1(3, 1, 4);
+  metadata.i32(0);
+  Builder produce = header_v1(0, 3, 5);
+  produce.i16(-1).i16(0).i32(1000).i32(0);
+  const Bytes forwarded = concat({api_versions.frame(), metadata.frame(), produce.frame()});
+  const Bytes stream =
+      concat({api_versions.frame(), handshake.frame(), authenticate.frame(), metadata.frame(), produce.frame()});
+
+  for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+    INFO("chunk " << chunk);
+    RequestTracker tracker(1 << 20);
+    InFlightQueue q;
+    SaslRouter router;
+    Collect to_broker;
+    // when
+    for (std::size_t i = 0; i < stream.size(); i += chunk) {
+      const std::size_t n = std::min(chunk, stream.size() - i);
+      REQUIRE(tracker.feed(std::span<const std::uint8_t>(stream).subspan(i, n), q, router, to_broker) == Errc::ok);
+    }
+    // then
+    CHECK(to_broker.out == forwarded);
+    REQUIRE(router.captured.size() == 2);
+    CHECK(router.captured[0] == std::make_pair(2, handshake.frame()));
+    CHECK(router.captured[1] == std::make_pair(3, authenticate.frame()));
+    CHECK(router.routed == std::vector<std::int32_t>{1, 2, 3, 4, 5});
+    REQUIRE(q.size() == 4);  // acks=0 owes no response
+    const bool locals[] = {false, true, true, false};
+    for (int i = 0; i < 4; ++i) {
+      CHECK(q.at(i).correlation_id == i + 1);
+      CHECK(q.at(i).local == locals[i]);
+    }
+    CHECK(tracker.requests_seen() == 5);
+  }
+}
+
+TEST_CASE("kedge's answers leave in request order between the broker's responses", "[response][routing]") {
+  NoAddresses addresses;
+  const Bytes a = response(1, {0x00, 0x01});
+  const Bytes b = response(2, {0x00, 0x02, 0x02});
+  const Bytes c = response(3, {0x00, 0x03});
+  // The broker's requests are OffsetCommit v2: streamed, never decoded, so their bodies may be opaque.
+  SECTION("the answer comes after the broker's later response: that response waits") {
+    ResponseProcessor p(1 << 20, addresses);
+    InFlightQueue q;
+    q.push(RequestInfo{8, 2, 1, false});
+    q.push(RequestInfo{17, 1, 2, true});  // a local SaslHandshake
+    q.push(RequestInfo{8, 2, 3, false});
+    Collect client;
+    REQUIRE(p.feed(concat({a, c}), q, client) == Errc::ok);
+    CHECK(client.out == a);  // c waits behind the unanswered local request
+    REQUIRE(p.answer(2, b, q, client) == Errc::ok);
+    CHECK(client.out == concat({a, b, c}));
+    CHECK(q.empty());
+    CHECK(p.stats().responses == 3);
+  }
+  SECTION("the answer comes first: it waits for the broker's earlier response") {
+    ResponseProcessor p(1 << 20, addresses);
+    InFlightQueue q;
+    q.push(RequestInfo{8, 2, 1, false});
+    q.push(RequestInfo{17, 1, 2, true});
+    q.push(RequestInfo{8, 2, 3, false});
+    Collect client;
+    REQUIRE(p.answer(2, b, q, client) == Errc::ok);
+    CHECK(client.out.empty());
+    // split inside a's frame: the answer goes out right after a completes
+    REQUIRE(p.feed(std::span<const std::uint8_t>(a).first(5), q, client) == Errc::ok);
+    CHECK(client.out.size() <= 5);  // at most a's first bytes: the answer waits for the rest of a
+    CHECK(std::equal(client.out.begin(), client.out.end(), a.begin()));
+    REQUIRE(p.feed(std::span<const std::uint8_t>(a).subspan(5), q, client) == Errc::ok);
+    CHECK(client.out == concat({a, b}));
+    REQUIRE(p.feed(c, q, client) == Errc::ok);
+    CHECK(client.out == concat({a, b, c}));
+  }
+  SECTION("an answer to no local request in flight is an error") {
+    ResponseProcessor p(1 << 20, addresses);
+    InFlightQueue q;
+    q.push(RequestInfo{8, 2, 1, false});
+    Collect client;
+    CHECK(p.answer(1, b, q, client) == Errc::unexpected_response);  // not local
+    CHECK(p.answer(9, b, q, client) == Errc::unexpected_response);
+  }
+  SECTION("broker bytes held behind an unanswered local request are bounded") {
+    ResponseProcessor p(64, addresses);
+    InFlightQueue q;
+    q.push(RequestInfo{17, 1, 1, true});
+    q.push(RequestInfo{8, 2, 2, false});
+    Collect client;
+    CHECK(p.feed(Bytes(65, 0), q, client) == Errc::frame_too_large);
+  }
+  SECTION("reset forgets held bytes and answers") {
+    ResponseProcessor p(1 << 20, addresses);
+    InFlightQueue q;
+    q.push(RequestInfo{17, 1, 1, true});
+    q.push(RequestInfo{8, 2, 2, false});
+    Collect client;
+    REQUIRE(p.feed(response(2, {0}), q, client) == Errc::ok);
+    CHECK(p.capacity_bytes() > 0);
+    p.reset(1 << 20, addresses);
+    InFlightQueue fresh;
+    fresh.push(RequestInfo{8, 2, 7, false});
+    Collect after;
+    REQUIRE(p.feed(response(7, {1}), fresh, after) == Errc::ok);
+    CHECK(after.out == response(7, {1}));
+  }
+}
