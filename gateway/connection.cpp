@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "gateway/worker.h"
+#include "upstream/kafka_client.h"
 #include "proxy/proxy_header.h"
 #include "sni/client_hello.h"
 
@@ -685,18 +686,12 @@ void Connection::connect_broker(std::vector<HostPort> candidates, std::size_t fi
     close(DisconnectCause::upstream_connect_failed);
     return;
   }
+  // With backend.tls the client is answered only once the broker's
+  // certificate was verified, so a broker that fails verification looks to
+  // the client like one that cannot be reached.
   const ClusterSettings& cluster = *cluster_->settings;
-  upstream::LinkSettings settings;
-  settings.connect_timeout_ms = worker_.config().limits.upstream_connect_timeout_ms;
-  if (cluster.upstream_ctx) {
-    // backend.tls: the client is answered only once the broker's certificate
-    // was verified, so a broker that fails verification looks to the client
-    // like one that cannot be reached.
-    const UpstreamTlsConfig& tls = *cluster.config.backend.tls;
-    settings.tls = cluster.upstream_ctx.get();
-    settings.tls_server_name = tls.server_name.value_or("");
-    settings.tls_verify = tls.verify;
-  }
+  const upstream::LinkSettings settings = upstream::backend_link_settings(
+      cluster.config.backend, cluster.upstream_ctx.get(), worker_.config().limits.upstream_connect_timeout_ms);
   parts_open_++;  // the link reports its close from now on
   link_.connect(std::move(candidates), first, settings);
 }

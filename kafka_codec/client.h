@@ -110,13 +110,4 @@ bool decode_api_versions_response(std::span<const std::uint8_t> frame, std::size
 bool read_metadata_brokers(std::span<const std::uint8_t> frame, std::size_t body_begin, std::int16_t version,
                            std::vector<BrokerEndpoint>& out);
 
-// Discovery and `kedge check` in one call each: a complete Metadata request
-// frame asking for no topics at `version`, and the brokers of the whole
-// response frame (size prefix included) that must answer it with
-// `correlation_id`. False if the frame is not that response or is malformed.
-std::vector<std::uint8_t> encode_metadata_request(std::int16_t version, std::int32_t correlation_id,
-                                                  std::string_view client_id);
-bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int16_t version,
-                             std::int32_t correlation_id, std::vector<BrokerEndpoint>& out);
-
 }  // namespace kedge::kafka

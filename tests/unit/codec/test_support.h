@@ -6,7 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "kafka_codec/client.h"
 #include "kafka_codec/stream.h"
+#include "kafka_codec/wire.h"
 
 namespace kedge::kafka::test {
 
@@ -114,5 +116,25 @@ struct Builder {
     return f.b;
   }
 };
+
+// A complete Metadata request frame asking for no topics at `version` (client.h's pieces in one call).
+inline std::vector<std::uint8_t> encode_metadata_request(std::int16_t version, std::int32_t correlation_id,
+                                                         std::string_view client_id) {
+  return encode_request_frame(key_of(ApiKey::metadata), version, correlation_id, client_id,
+                              encode_metadata_request_no_topics(version));
+}
+
+// The brokers of a whole Metadata response frame (size prefix included) that must answer
+// `correlation_id`; false if the frame is not that response or is malformed.
+inline bool decode_metadata_brokers(std::span<const std::uint8_t> frame, std::int16_t version,
+                                    std::int32_t correlation_id, std::vector<BrokerEndpoint>& out) {
+  if (frame.size() < 8 || static_cast<std::int64_t>(wire::get_i32(frame.data())) !=
+                              static_cast<std::int64_t>(frame.size()) - 4)
+    return false;
+  std::int32_t answered = 0;
+  std::size_t body_begin = 0;
+  if (!read_response_header(frame, key_of(ApiKey::metadata), version, answered, body_begin)) return false;
+  return answered == correlation_id && read_metadata_brokers(frame, body_begin, version, out);
+}
 
 }  // namespace kedge::kafka::test
