@@ -69,10 +69,10 @@ KafkaSession::KafkaSession(KafkaSessionOptions options)
       next_correlation_id_(options_.first_correlation_id) {
   if (options_.software_version.empty()) options_.software_version = std::string(kVersion);
   if (options_.sasl && options_.sasl->mechanism != SaslMechanism::plain) {
-    const auto hash = options_.sasl->mechanism == SaslMechanism::scram_sha_256 ? sasl::ScramClient::Hash::sha256
-                                                                               : sasl::ScramClient::Hash::sha512;
+    const auto hash = options_.sasl->mechanism == SaslMechanism::scram_sha_256 ? scram::Hash::sha256
+                                                                               : scram::Hash::sha512;
     scram_.emplace(hash, options_.sasl->username, options_.sasl->password,
-                   options_.scram_nonce.empty() ? sasl::random_nonce() : options_.scram_nonce);
+                   options_.scram_nonce.empty() ? scram::random_nonce() : options_.scram_nonce);
   }
 }
 

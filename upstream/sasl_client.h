@@ -16,32 +16,26 @@
 #include <string>
 #include <string_view>
 
+#include "identity/scram.h"
+
 namespace kedge::sasl {
 
 // Printable text of a broker-supplied string for an error message: at most 512
 // bytes, control characters replaced by '?'.
 std::string printable(std::string_view text);
 
-// A fresh client nonce: 24 bytes from RAND_bytes, base64 (32 printable chars,
-// none of them ',' as RFC 5802 §7 requires).
-std::string random_nonce();
-
-std::string base64_encode(std::string_view bytes);
-// Strict RFC 4648 §4 decoding; nullopt if `text` is not canonical base64.
-std::optional<std::string> base64_decode(std::string_view text);
-
-// RFC 5802 §5.1 saslname: ',' -> "=2C", '=' -> "=3D".
-std::string escape_username(std::string_view username);
-
-// One SCRAM conversation (RFC 5802 §3, §5). Kafka applies no SASLprep to the
-// password (ScramFormatter uses its UTF-8 bytes as they are); neither do we,
-// so a password that works with the Java client works here.
+// One SCRAM conversation (RFC 5802 §3, §5), on the primitives kedge's SCRAM
+// server uses too (identity/scram.h: HMAC, Hi, base64, saslname, nonces).
+// Kafka applies no SASLprep to the password (ScramFormatter uses its UTF-8
+// bytes as they are); neither do we, so a password that works with the Java
+// client works here.
 class ScramClient {
  public:
-  enum class Hash { sha256, sha512 };
-  // Iteration counts beyond this are refused: Kafka's own limit
-  // (ScramMechanism max 16384), and a bound on the CPU a hostile server can make us spend.
-  static constexpr std::uint32_t kMaxIterations = 16384;
+  using Hash = scram::Hash;
+  // Iteration counts outside scram::kMinIterations..kMaxIterations are
+  // refused, as Kafka's Java client refuses them (ScramMechanism's bounds): a
+  // server offering fewer would weaken the proof, more would make kedge spend
+  // CPU at a hostile server's request.
 
   ScramClient(Hash hash, std::string username, std::string password, std::string client_nonce);
 

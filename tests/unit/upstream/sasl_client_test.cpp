@@ -56,9 +56,11 @@ TEST_CASE("SCRAM refuses unsafe server-first messages", "[sasl][scram]") {
   CHECK(refused("r=rOprNGfwEbeRWgbNEkqO,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096") ==
         "the SCRAM server nonce does not extend kedge's nonce");  // nothing added by the server
   CHECK(refused("r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=16385") ==
-        "the SCRAM iteration count \"16385\" is not in 1..16384");
+        "the SCRAM iteration count \"16385\" is not in 4096..16384");
   CHECK(refused("r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=0") ==
-        "the SCRAM iteration count \"0\" is not in 1..16384");
+        "the SCRAM iteration count \"0\" is not in 4096..16384");
+  CHECK(refused("r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095") ==
+        "the SCRAM iteration count \"4095\" is not in 4096..16384");  // Kafka's client floor
   CHECK(refused("r=rOprNGfwEbeRWgbNEkqOxyz,s=not base64!,i=4096") == "the SCRAM salt is not base64");
   CHECK(refused("m=ext,r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096") ==
         "the SCRAM server requires an extension kedge does not support");
@@ -66,15 +68,15 @@ TEST_CASE("SCRAM refuses unsafe server-first messages", "[sasl][scram]") {
   CHECK(refused("r=rOprNGfwEbeRWgbNEkqOxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096").find("<accepted>") == 0);
 }
 
-TEST_CASE("SCRAM helpers: saslname escaping, base64, random nonces", "[sasl][scram]") {
-  CHECK(kedge::sasl::escape_username("a,b=c") == "a=2Cb=3Dc");
-  CHECK(kedge::sasl::base64_encode("n,,") == "biws");
-  CHECK(kedge::sasl::base64_decode("biws") == std::optional<std::string>("n,,"));
-  CHECK(kedge::sasl::base64_decode("YQ==") == std::optional<std::string>("a"));
-  CHECK_FALSE(kedge::sasl::base64_decode("YQ=").has_value());
-  CHECK_FALSE(kedge::sasl::base64_decode("Y=Q=").has_value());
-  CHECK_FALSE(kedge::sasl::base64_decode(" biw").has_value());
-  const std::string a = kedge::sasl::random_nonce(), b = kedge::sasl::random_nonce();
+TEST_CASE("SCRAM helpers the client uses: saslname escaping, base64, random nonces", "[sasl][scram]") {
+  CHECK(kedge::scram::escape_saslname("a,b=c") == "a=2Cb=3Dc");
+  CHECK(kedge::scram::base64_encode("n,,") == "biws");
+  CHECK(kedge::scram::base64_decode("biws") == std::optional<std::string>("n,,"));
+  CHECK(kedge::scram::base64_decode("YQ==") == std::optional<std::string>("a"));
+  CHECK_FALSE(kedge::scram::base64_decode("YQ=").has_value());
+  CHECK_FALSE(kedge::scram::base64_decode("Y=Q=").has_value());
+  CHECK_FALSE(kedge::scram::base64_decode(" biw").has_value());
+  const std::string a = kedge::scram::random_nonce(), b = kedge::scram::random_nonce();
   CHECK(a.size() == 32);
   CHECK(a != b);
   CHECK(a.find(',') == std::string::npos);
