@@ -143,7 +143,7 @@ std::string mechanisms_text(const identity::UserCredentials& credentials, bool w
 std::optional<identity::UserStore> load(const std::string& path) {
   try {
     return identity::UserStore::load(path);
-  } catch (const identity::FileError& e) {
+  } catch (const FileError& e) {
     failure(e.what());
     return std::nullopt;
   }
@@ -153,7 +153,7 @@ int save(const identity::UserStore& users, const std::string& path) {
   try {
     users.save(path);
     return kExitOk;
-  } catch (const identity::FileError& e) {
+  } catch (const FileError& e) {
     return failure(e.what());
   }
 }
@@ -191,7 +191,7 @@ int add(std::string_view name, std::span<const std::string_view> words, std::FIL
   } else {
     try {
       users = identity::UserStore::create();
-    } catch (const identity::FileError& e) {
+    } catch (const FileError& e) {
       return failure(e.what());
     }
   }

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/ascii.h"
+#include "common/strict_json.h"
 
 namespace kedge {
 namespace {
@@ -35,202 +36,18 @@ namespace fs = std::filesystem;
 constexpr std::uint64_t kKiB = 1024;
 constexpr std::uint64_t kGiB = 1024 * 1024 * 1024;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw ConfigError(fmt::format("{}: {}", path.empty() ? "(top level)" : path, what));
-}
-
-std::string member_path(const std::string& parent, std::string_view key) {
-  return parent.empty() ? std::string(key) : fmt::format("{}.{}", parent, key);
-}
-
-std::string element_path(const std::string& parent, std::size_t index) {
-  return fmt::format("{}[{}]", parent, index);
-}
-
-// A short rendering of a JSON value for messages: strings keep their quotes,
-// large objects/arrays are abbreviated.
-std::string describe(const json& value) {
-  if (value.is_object()) return "an object";
-  if (value.is_array()) return "an array";
-  if (value.is_null()) return "null";
-  std::string text = value.dump();
-  if (text.size() > 80) text = text.substr(0, 77) + "...";
-  return fmt::format("{} {}", value.type_name(), text);
-}
-
-// ---------------------------------------------------------------------------
-// Duplicate-key detection. nlohmann::json keeps the last of duplicate keys
-// (RFC 8259 §4 leaves the behaviour open); a config with two "bind" keys is
-// almost certainly a mistake, so we reject it while parsing, tracking the
-// JSON path through the parser's event stream.
-
-class DuplicateKeyGuard {
- public:
-  bool on_event(json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        frames_.push_back(Frame{false, 0, {}, {}});
-        break;
-      case json::parse_event_t::array_start:
-        frames_.push_back(Frame{true, 0, {}, {}});
-        break;
-      case json::parse_event_t::key: {
-        Frame& object = frames_.back();
-        std::string key = parsed.get<std::string>();
-        if (!object.seen_keys.insert(key).second) {
-          fail(container_path(), fmt::format("duplicate key \"{}\"", key));
-        }
-        object.key = std::move(key);
-        break;
-      }
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        frames_.pop_back();
-        element_done();
-        break;
-      case json::parse_event_t::value:
-        element_done();
-        break;
-    }
-    return true;  // keep every value
-  }
-
- private:
-  struct Frame {
-    bool is_array;
-    std::size_t index;  // arrays: index of the element being parsed
-    std::string key;    // objects: key of the member being parsed
-    std::set<std::string> seen_keys;
-  };
-
-  void element_done() {
-    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
-  }
-
-  // Path of the innermost container (the one on top of the stack).
-  std::string container_path() const {
-    std::string path;
-    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
-      const Frame& frame = frames_[i];
-      path = frame.is_array ? element_path(path, frame.index) : member_path(path, frame.key);
-    }
-    return path;
-  }
-
-  std::vector<Frame> frames_;
-};
+using strict_json::describe;
+using strict_json::element_path;
+using strict_json::expect_array;
+using strict_json::expect_integer;
+using strict_json::expect_non_empty_string;
+using strict_json::expect_string;
+using strict_json::fail;
+using strict_json::member_path;
+using strict_json::ObjectReader;
 
 json parse_json_text(const std::string& text, const fs::path& origin_file) {
-  DuplicateKeyGuard guard;
-  try {
-    return json::parse(
-        text, [&guard](int /*depth*/, json::parse_event_t event, json& parsed) {
-          return guard.on_event(event, parsed);
-        });
-  } catch (const json::parse_error& error) {
-    // error.byte is the 1-based offset of the last byte read; turn it into a
-    // line/column pair ourselves so the format does not depend on the
-    // library's message wording.
-    std::size_t line = 1, column = 1;
-    const std::size_t end = std::min<std::size_t>(error.byte == 0 ? 0 : error.byte - 1, text.size());
-    for (std::size_t i = 0; i < end; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    std::string_view reason = error.what();
-    // Strip "[json.exception.parse_error.101] parse error at line L, column C: ".
-    if (const auto pos = reason.find(": "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
-    throw ConfigError(
-        fmt::format("{}:{}:{}: invalid JSON: {}", origin_file.string(), line, column, reason));
-  } catch (const json::out_of_range& error) {
-    // A number the library cannot hold (e.g. 1e99999, error 406): the
-    // exception carries no position, so the file is named without one.
-    std::string_view reason = error.what();
-    if (const auto pos = reason.find("] "); pos != std::string_view::npos) reason.remove_prefix(pos + 2);
-    throw ConfigError(fmt::format("{}: invalid JSON: {}", origin_file.string(), reason));
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Typed accessors. Each one names the path in its error.
-
-class ObjectReader {
- public:
-  // `allowed` lists every key the object may contain; anything else is an error.
-  ObjectReader(const json& object, std::string path, std::initializer_list<std::string_view> allowed)
-      : object_(object), path_(std::move(path)) {
-    if (!object.is_object()) fail(path_, fmt::format("expected an object, got {}", describe(object)));
-    for (const auto& [key, value] : object.items()) {
-      bool known = false;
-      for (std::string_view candidate : allowed) known = known || candidate == key;
-      if (!known) {
-        std::string list;
-        for (std::string_view candidate : allowed) {
-          list += list.empty() ? "" : ", ";
-          list += candidate;
-        }
-        fail(member_path(path_, key), fmt::format("unknown key (allowed here: {})", list));
-      }
-    }
-  }
-
-  const std::string& path() const { return path_; }
-  std::string path_of(std::string_view key) const { return member_path(path_, key); }
-  bool has(std::string_view key) const { return object_.contains(key); }
-
-  const json& required(std::string_view key) const {
-    const auto it = object_.find(key);
-    if (it == object_.end()) fail(path_of(key), "missing (this key is required)");
-    return *it;
-  }
-
-  const json* optional(std::string_view key) const {
-    const auto it = object_.find(key);
-    return it == object_.end() ? nullptr : &*it;
-  }
-
- private:
-  const json& object_;
-  std::string path_;
-};
-
-const std::string& expect_string(const json& value, const std::string& path) {
-  if (!value.is_string()) fail(path, fmt::format("expected a string, got {}", describe(value)));
-  return value.get_ref<const std::string&>();
-}
-
-const std::string& expect_non_empty_string(const json& value, const std::string& path) {
-  const std::string& text = expect_string(value, path);
-  if (text.empty()) fail(path, "must not be empty");
-  return text;
-}
-
-const json& expect_array(const json& value, const std::string& path) {
-  if (!value.is_array()) fail(path, fmt::format("expected an array, got {}", describe(value)));
-  return value;
-}
-
-std::uint64_t expect_integer(const json& value, const std::string& path, std::uint64_t min,
-                             std::uint64_t max) {
-  if (!value.is_number_integer()) {
-    fail(path, fmt::format("expected an integer, got {}", describe(value)));
-  }
-  if (value.is_number_unsigned()) {
-    const auto number = value.get<std::uint64_t>();
-    if (number < min || number > max) {
-      fail(path, fmt::format("{} is out of range ({}..{})", number, min, max));
-    }
-    return number;
-  }
-  const auto number = value.get<std::int64_t>();
-  if (number < 0 || static_cast<std::uint64_t>(number) < min || static_cast<std::uint64_t>(number) > max) {
-    fail(path, fmt::format("{} is out of range ({}..{})", number, min, max));
-  }
-  return static_cast<std::uint64_t>(number);
+  return strict_json::parse(text, origin_file.string());
 }
 
 HostPort expect_host_port(const json& value, const std::string& path) {

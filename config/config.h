@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/strict_json.h"
 #include "sni/hostname.h"
 
 namespace kedge {
 
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// A configuration kedge cannot use: the FileError of common/strict_json.h, so
+// a file the configuration refers to (users file, JWKS) fails the same way.
+using ConfigError = FileError;
 
 struct HostPort {
   std::string host;  // IPv6 literals without brackets

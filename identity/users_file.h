@@ -50,7 +50,7 @@
 #include <string_view>
 
 #include "identity/scram.h"
-#include "identity/strict_json.h"
+#include "common/strict_json.h"
 
 namespace kedge::identity {
 

@@ -1,16 +1,14 @@
-#include "identity/strict_json.h"
+#include "common/strict_json.h"
 
 #include <set>
 #include <vector>
 
 #include <fmt/format.h>
 
-namespace kedge::identity::strict_json {
+namespace kedge::strict_json {
 namespace {
 
 using nlohmann::json;
-
-std::string element_path(std::string_view parent, std::size_t index) { return fmt::format("{}[{}]", parent, index); }
 
 bool is_plain_key(std::string_view key) {
   if (key.empty()) return false;
@@ -21,7 +19,10 @@ bool is_plain_key(std::string_view key) {
   return true;
 }
 
-// A short rendering of a value for messages.
+}  // namespace
+
+std::string element_path(std::string_view parent, std::size_t index) { return fmt::format("{}[{}]", parent, index); }
+
 std::string describe(const json& value) {
   if (value.is_object()) return "an object";
   if (value.is_array()) return "an array";
@@ -30,6 +31,8 @@ std::string describe(const json& value) {
   if (text.size() > 80) text = text.substr(0, 77) + "...";
   return fmt::format("{} {}", value.type_name(), text);
 }
+
+namespace {
 
 // Tracks the JSON path through the parser's event stream and refuses a key seen twice in one object.
 class DuplicateKeyGuard {
@@ -45,9 +48,7 @@ class DuplicateKeyGuard {
       case json::parse_event_t::key: {
         Frame& object = frames_.back();
         std::string key = parsed.get<std::string>();
-        if (!object.seen_keys.insert(key).second) {
-          fail(member_path(container_path(), key), "duplicate key");
-        }
+        if (!object.seen_keys.insert(key).second) fail(container_path(), fmt::format("duplicate key \"{}\"", key));
         object.key = std::move(key);
         break;
       }
@@ -155,9 +156,25 @@ const json& expect_object(const json& value, std::string_view path) {
   return value;
 }
 
+const json* ObjectReader::optional(std::string_view key) const {
+  const auto it = object_.find(key);
+  return it == object_.end() ? nullptr : &*it;
+}
+
 const std::string& expect_string(const json& value, std::string_view path) {
   if (!value.is_string()) fail(path, fmt::format("expected a string, got {}", describe(value)));
   return value.get_ref<const std::string&>();
+}
+
+const std::string& expect_non_empty_string(const json& value, std::string_view path) {
+  const std::string& text = expect_string(value, path);
+  if (text.empty()) fail(path, "must not be empty");
+  return text;
+}
+
+const json& expect_array(const json& value, std::string_view path) {
+  if (!value.is_array()) fail(path, fmt::format("expected an array, got {}", describe(value)));
+  return value;
 }
 
 std::uint64_t expect_integer(const json& value, std::string_view path, std::uint64_t min, std::uint64_t max) {
@@ -174,4 +191,4 @@ std::uint64_t expect_integer(const json& value, std::string_view path, std::uint
   return static_cast<std::uint64_t>(number);
 }
 
-}  // namespace kedge::identity::strict_json
+}  // namespace kedge::strict_json
