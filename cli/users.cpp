@@ -215,33 +215,37 @@ int add(std::string_view name, std::span<const std::string_view> words, std::FIL
   return kExitOk;
 }
 
-int remove(std::string_view name, std::span<const std::string_view> words) {
+// The words of `remove` and `list`: exactly --file F.
+int file_argument(std::span<const std::string_view> words, std::string& path) {
   static constexpr OptionSpec kOptions[] = {{"--file", {}, true}};
   std::string error;
   const std::optional<Args> args = Args::parse(words, kOptions, error);
   if (!args) return usage(error);
-  const std::optional<std::string> path = args->value("--file");
-  if (!path) return usage("--file F is required");
-  std::optional<identity::UserStore> users = load(*path);
+  const std::optional<std::string> file = args->value("--file");
+  if (!file) return usage("--file F is required");
+  path = *file;
+  return kExitOk;
+}
+
+int remove(std::string_view name, std::span<const std::string_view> words) {
+  std::string path;
+  if (const int status = file_argument(words, path); status != kExitOk) return status;
+  std::optional<identity::UserStore> users = load(path);
   if (!users) return kExitFailure;
   if (!users->remove_user(name)) {
-    return failure("there is no user " + std::string(name) + " in " + *path + "; nothing changed");
+    return failure("there is no user " + std::string(name) + " in " + path + "; nothing changed");
   }
-  if (const int status = save(*users, *path); status != kExitOk) return status;
-  std::printf("removed user %.*s from %s\n", static_cast<int>(name.size()), name.data(), path->c_str());
+  if (const int status = save(*users, path); status != kExitOk) return status;
+  std::printf("removed user %.*s from %s\n", static_cast<int>(name.size()), name.data(), path.c_str());
   return kExitOk;
 }
 
 int list(std::span<const std::string_view> words) {
-  static constexpr OptionSpec kOptions[] = {{"--file", {}, true}};
-  std::string error;
-  const std::optional<Args> args = Args::parse(words, kOptions, error);
-  if (!args) return usage(error);
-  const std::optional<std::string> path = args->value("--file");
-  if (!path) return usage("--file F is required");
-  const std::optional<identity::UserStore> users = load(*path);
+  std::string path;
+  if (const int status = file_argument(words, path); status != kExitOk) return status;
+  const std::optional<identity::UserStore> users = load(path);
   if (!users) return kExitFailure;
-  if (users->users().empty()) std::printf("no users in %s\n", path->c_str());
+  if (users->users().empty()) std::printf("no users in %s\n", path.c_str());
   for (const auto& [name, credentials] : users->users()) {
     std::printf("%s\t%s\n", name.c_str(), mechanisms_text(credentials, true).c_str());
   }

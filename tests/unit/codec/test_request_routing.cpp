@@ -12,18 +12,6 @@ using namespace kedge::kafka::test;
 
 namespace {
 
-Builder header_v1(int key, int version, std::int32_t correlation, std::string_view client = "cli") {
-  Builder b;
-  b.i16(key).i16(version).i32(correlation).str(client);
-  return b;
-}
-
-Bytes concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
 struct Collect final : ByteSink {
   void write(std::span<const std::uint8_t> bytes) override { out.insert(out.end(), bytes.begin(), bytes.end()); }
   Bytes out;

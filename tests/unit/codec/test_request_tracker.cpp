@@ -9,24 +9,12 @@ using namespace kedge::kafka::test;
 namespace {
 
 // Request header v1: api_key, api_version, correlation_id, client_id.
-Builder header_v1(int key, int version, std::int32_t correlation, std::string_view client = "cli") {
-  Builder b;
-  b.i16(key).i16(version).i32(correlation).str(client);
-  return b;
-}
-
 Errc feed_in_chunks(RequestTracker& t, const Bytes& bytes, std::size_t chunk, InFlightQueue& q) {
   for (std::size_t i = 0; i < bytes.size(); i += chunk) {
     const std::size_t n = std::min(chunk, bytes.size() - i);
     if (Errc e = t.feed(std::span<const std::uint8_t>(bytes).subspan(i, n), q); e != Errc::ok) return e;
   }
   return Errc::ok;
-}
-
-Bytes concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
 }
 
 }  // namespace

@@ -11,12 +11,6 @@ namespace {
 constexpr std::int32_t kCorr = 0x11223344;
 constexpr std::uint32_t kMax = 1 << 20;
 
-Bytes concat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
 // Metadata v1 (non-flexible): Brokers, ControllerId, Topics.
 Bytes metadata_v1(std::int32_t corr, const std::string& host1, std::int32_t port1,
                   const std::string& host2, std::int32_t port2) {

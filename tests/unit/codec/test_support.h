@@ -2,6 +2,7 @@
 // Helpers shared by the codec tests: hex, a recording sink, a template AddressMap,
 // and small frame builders (independent of the engine's writer).
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +117,19 @@ struct Builder {
     return f.b;
   }
 };
+
+// A request header v1 (api_key, api_version, correlation_id, client_id); add header tags for v2.
+inline Builder header_v1(int key, int version, std::int32_t correlation, std::string_view client = "cli") {
+  Builder b;
+  b.i16(key).i16(version).i32(correlation).str(client);
+  return b;
+}
+
+inline Bytes concat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
 
 // A complete Metadata request frame asking for no topics at `version` (client.h's pieces in one call).
 inline std::vector<std::uint8_t> encode_metadata_request(std::int16_t version, std::int32_t correlation_id,

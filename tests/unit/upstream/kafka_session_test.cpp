@@ -6,6 +6,7 @@
 #include "kafka_codec/client.h"
 #include "scripted_broker.h"
 #include "upstream/kafka_session.h"
+#include "rfc7677.h"
 
 using kedge::KafkaSession;
 using kedge::KafkaSessionOptions;
@@ -13,15 +14,9 @@ using kedge::SessionFailure;
 using kedge::kafka::ApiKey;
 using namespace kedge::test;
 
-namespace {
+using namespace kedge::test::rfc7677;
 
-// RFC 7677 §3: SCRAM-SHA-256, user "user", password "pencil".
-constexpr const char* kClientNonce = "rOprNGfwEbeRWgbNEkqO";
-constexpr const char* kServerFirst =
-    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-constexpr const char* kClientFinal =
-    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
-constexpr const char* kServerFinal = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+namespace {
 
 kedge::SaslCredentials credentials(kedge::SaslMechanism mechanism, std::string user, std::string password) {
   kedge::SaslCredentials c;

@@ -8,20 +8,11 @@
 #include <vector>
 
 #include "upstream/sasl_client.h"
+#include "rfc7677.h"
 
 using kedge::sasl::ScramClient;
 
-namespace {
-
-// RFC 7677 §3: SCRAM-SHA-256, user "user", password "pencil".
-constexpr const char* kClientNonce = "rOprNGfwEbeRWgbNEkqO";
-constexpr const char* kServerFirst =
-    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-constexpr const char* kClientFinal =
-    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
-constexpr const char* kServerFinal = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
-
-}  // namespace
+using namespace kedge::test::rfc7677;
 
 TEST_CASE("SCRAM-SHA-256 client messages match RFC 7677 section 3", "[sasl][scram]") {
   ScramClient client(ScramClient::Hash::sha256, "user", "pencil", kClientNonce);
