@@ -12,6 +12,7 @@
 
 #include "identity/jwks.h"
 #include "identity/oauthbearer.h"
+#include "identity/scram.h"
 #include "identity_fuzz_keys.h"
 
 namespace {
@@ -31,20 +32,6 @@ std::shared_ptr<const OAuthBearerSettings> settings() {
   return shared;
 }
 
-std::string escape_saslname(const std::string& name) {
-  std::string out;
-  for (const char c : name) {
-    if (c == ',') {
-      out += "=2C";
-    } else if (c == '=') {
-      out += "=3D";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -54,11 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* response = std::get_if<OAuthBearerInitialResponse>(&parsed)) {
     token = response->token;
     if (token.empty()) __builtin_trap();
-    std::string again = "n," +
-                        (response->authorization_id.empty() ? "" : "a=" + escape_saslname(response->authorization_id)) +
-                        ",\x01"
-                        "auth=Bearer " +
-                        token + "\x01";
+    const std::string authzid =
+        response->authorization_id.empty() ? "" : "a=" + kedge::scram::escape_saslname(response->authorization_id);
+    std::string again = "n," + authzid + ",\x01" "auth=Bearer " + token + "\x01";  // split: \x01a would be one escape
     for (const auto& [key, value] : response->extensions) again += key + "=" + value + "\x01";
     again += "\x01";
     const auto reparsed = parse_oauthbearer_initial_response(again);

@@ -38,6 +38,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import admin_address, make_certs, write_config  # noqa: E402
+from sasl_stage import recv_frame  # noqa: E402
 from scenario_support import kedge_errors, print_kedge_warnings, run_scenario, scenario_topology, summary_exit_code  # noqa: E402,E501
 from test_topology_smoke import Checks  # noqa: E402
 from topology import call_in_netns  # noqa: E402
@@ -58,18 +59,10 @@ def kafka_request(api_key, api_version, correlation_id, body=b""):
 
 
 def read_frame(sock):
-    def exactly(count):
-        data = b""
-        while len(data) < count:
-            chunk = sock.recv(count - len(data))
-            if not chunk:
-                raise ConnectionError(f"closed after {len(data)} of {count} bytes")
-            data += chunk
-        return data
-    (size,) = struct.unpack(">i", exactly(4))
-    if not 0 < size <= 1 << 20:
-        raise ValueError(f"frame size {size}")
-    return exactly(size)
+    frame = recv_frame(sock, 1 << 20)
+    if not frame:
+        raise ConnectionError("kedge closed the connection instead of answering")
+    return frame
 
 
 def metadata_brokers(frame, correlation_id):
