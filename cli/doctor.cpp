@@ -281,10 +281,9 @@ class ReachProbe final : private upstream::Link::Handler {
 // ---------------------------------------------------------------------------
 // The checks. Each adds findings to the report.
 
-void probe_backends(const Config& config, const Options& options, Report& report, KnownBrokers& known) {
-  known.assign(config.virtual_clusters.size(), {});
-  std::vector<BackendTls> tls;
-  for (const auto& vc : config.virtual_clusters) tls.push_back(backend_tls(vc.backend));
+// Asks every bootstrap server of every cluster for Metadata, concurrently.
+void probe_bootstrap_servers(const Config& config, const Options& options, const std::vector<BackendTls>& tls,
+                             Report& report) {
   for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
     const auto& servers = config.virtual_clusters[c].backend.bootstrap_servers;
     for (std::size_t s = 0; s < servers.size(); ++s) {
@@ -309,6 +308,10 @@ void probe_backends(const Config& config, const Options& options, Report& report
     loop.run();
   }
 
+}
+
+// The brokers of each cluster (from its first answering server) and a finding per silent server.
+void report_bootstrap_servers(const Config& config, Report& report, KnownBrokers& known) {
   for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
     const auto& vc = config.virtual_clusters[c];
     std::vector<std::size_t> failed;
@@ -347,8 +350,12 @@ void probe_backends(const Config& config, const Options& options, Report& report
     }
   }
 
-  // kedge connects to each broker's advertised address (with backend.tls, and
-  // verifies it): it must be reachable from here.
+}
+
+// kedge connects to each broker's advertised address (with backend.tls, and
+// verifies it): it must be reachable from here.
+void probe_brokers(const Config& config, const Options& options, const std::vector<BackendTls>& tls,
+                   const KnownBrokers& known, Report& report) {
   std::set<std::pair<std::string, std::int32_t>> seen;
   std::vector<std::size_t> cluster_of;  // per report.brokers entry
   for (std::size_t c = 0; c < known.size(); ++c) {
@@ -396,57 +403,63 @@ void probe_backends(const Config& config, const Options& options, Report& report
   }
 }
 
-void check_certificates(const Config& config, const Options& options, Report& report) {
-  const std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
-  const auto add = [&](std::string path, const TlsFiles& files) {
-    CertificateReport entry{std::move(path), certs::inspect_certificate(files.cert, files.key)};
-    const auto& info = entry.info;
-    const std::string& where = entry.config_path;
-    if (!info.load_error.empty()) {
-      report.findings.push_back({Severity::problem, where, fmt::format("{}: {}", where, info.load_error),
-                                 "point cert at a PEM certificate chain (leaf first) and key at its PEM private key"});
-    } else {
-      if (!info.key_matches) {
-        report.findings.push_back(
-            {Severity::problem, where,
-             fmt::format("{}: the private key {} does not belong to the certificate {} (subject {})", where,
-                         info.key_file.string(), info.cert_file.string(), info.subject),
-             fmt::format("set {}.key to the key the certificate was issued for, or reissue the certificate for "
-                         "this key",
-                         where)});
-      }
-      const double days_left = std::difftime(info.not_after, now) / 86400.0;
-      if (info.not_after <= now) {
-        report.findings.push_back(
-            {Severity::problem, where,
-             fmt::format("{}: certificate {} expired on {}; clients fail with 'certificate has expired'", where,
-                         info.cert_file.string(), certs::format_utc(info.not_after)),
-             "renew the certificate (same SANs) and restart kedge"});
-      } else if (days_left < options.expiry_warning_days) {
-        report.findings.push_back(
-            {Severity::warning, where,
-             fmt::format("{}: certificate {} expires on {} ({:.0f} days left)", where, info.cert_file.string(),
-                         certs::format_utc(info.not_after), days_left),
-             "renew it before then (same SANs) and restart kedge"});
-      }
-      if (info.not_before > now) {
-        report.findings.push_back(
-            {Severity::problem, where,
-             fmt::format("{}: certificate {} is not valid before {}", where, info.cert_file.string(),
-                         certs::format_utc(info.not_before)),
-             "check this host's clock, or wait until the certificate becomes valid"});
-      }
-    }
-    report.certificates.push_back(std::move(entry));
-  };
-  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
-    if (config.listeners[i].tls) add(fmt::format("listeners[{}].tls", i), *config.listeners[i].tls);
-  }
-  for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
-    if (config.virtual_clusters[c].tls) add(cluster_path(c) + ".tls", *config.virtual_clusters[c].tls);
-  }
 
-  // Coverage: one finding per (certificate, virtual cluster) listing the names it misses.
+void probe_backends(const Config& config, const Options& options, Report& report, KnownBrokers& known) {
+  known.assign(config.virtual_clusters.size(), {});
+  std::vector<BackendTls> tls;
+  for (const auto& vc : config.virtual_clusters) tls.push_back(backend_tls(vc.backend));
+  probe_bootstrap_servers(config, options, tls, report);
+  report_bootstrap_servers(config, report, known);
+  probe_brokers(config, options, tls, known, report);
+}
+
+// The facts and findings of one configured certificate/key pair.
+void check_certificate(std::string path, const TlsFiles& files, const Options& options, std::time_t now,
+                       Report& report) {
+  CertificateReport entry{std::move(path), certs::inspect_certificate(files.cert, files.key)};
+  const auto& info = entry.info;
+  const std::string& where = entry.config_path;
+  if (!info.load_error.empty()) {
+    report.findings.push_back({Severity::problem, where, fmt::format("{}: {}", where, info.load_error),
+                               "point cert at a PEM certificate chain (leaf first) and key at its PEM private key"});
+  } else {
+    if (!info.key_matches) {
+      report.findings.push_back(
+          {Severity::problem, where,
+           fmt::format("{}: the private key {} does not belong to the certificate {} (subject {})", where,
+                       info.key_file.string(), info.cert_file.string(), info.subject),
+           fmt::format("set {}.key to the key the certificate was issued for, or reissue the certificate for "
+                       "this key",
+                       where)});
+    }
+    const double days_left = std::difftime(info.not_after, now) / 86400.0;
+    if (info.not_after <= now) {
+      report.findings.push_back(
+          {Severity::problem, where,
+           fmt::format("{}: certificate {} expired on {}; clients fail with 'certificate has expired'", where,
+                       info.cert_file.string(), certs::format_utc(info.not_after)),
+           "renew the certificate (same SANs) and restart kedge"});
+    } else if (days_left < options.expiry_warning_days) {
+      report.findings.push_back(
+          {Severity::warning, where,
+           fmt::format("{}: certificate {} expires on {} ({:.0f} days left)", where, info.cert_file.string(),
+                       certs::format_utc(info.not_after), days_left),
+           "renew it before then (same SANs) and restart kedge"});
+    }
+    if (info.not_before > now) {
+      report.findings.push_back(
+          {Severity::problem, where,
+           fmt::format("{}: certificate {} is not valid before {}", where, info.cert_file.string(),
+                       certs::format_utc(info.not_before)),
+           "check this host's clock, or wait until the certificate becomes valid"});
+    }
+  }
+  report.certificates.push_back(std::move(entry));
+}
+
+// Coverage: which client names each certificate misses (as clients check), one finding per (certificate,
+// virtual cluster) listing them.
+void check_coverage(const Config& config, Report& report) {
   std::map<std::pair<std::string, std::size_t>, std::vector<const ClientName*>> missing;
   for (auto& name : report.names) {
     if (name.certificate == nullptr) continue;
@@ -495,6 +508,21 @@ void check_certificates(const Config& config, const Options& options, Report& re
     }
     report.findings.push_back({Severity::problem, hosts.front(), std::move(message), std::move(fix)});
   }
+}
+
+void check_certificates(const Config& config, const Options& options, Report& report) {
+  const std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
+  for (std::size_t i = 0; i < config.listeners.size(); ++i) {
+    if (config.listeners[i].tls) {
+      check_certificate(fmt::format("listeners[{}].tls", i), *config.listeners[i].tls, options, now, report);
+    }
+  }
+  for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+    if (config.virtual_clusters[c].tls) {
+      check_certificate(cluster_path(c) + ".tls", *config.virtual_clusters[c].tls, options, now, report);
+    }
+  }
+  check_coverage(config, report);
 }
 
 void check_dns(const Options& options, Report& report) {
