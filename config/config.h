@@ -34,6 +34,57 @@ struct TlsFiles {
   bool operator==(const TlsFiles&) const = default;
 };
 
+// --- Client identity (docs/identity.md) ---------------------------------------
+// "authentication" on a listener (the default of the clusters it serves) or on
+// a virtual cluster (which overrides it). Passthrough, the default, leaves SASL
+// to the brokers; terminate makes kedge authenticate clients itself (SASL and/or
+// mTLS), bind the principal to the cluster's `principals`, and connect upstream
+// with the cluster's service credentials.
+enum class AuthenticationMode { passthrough, terminate };
+std::string_view to_string(AuthenticationMode mode);  // "passthrough" / "terminate"
+
+// SASL mechanisms kedge can terminate (what SaslHandshake offers).
+enum class TerminatedMechanism { plain, scram_sha_256, scram_sha_512, oauthbearer };
+std::string_view to_string(TerminatedMechanism mechanism);  // "PLAIN", ..., "OAUTHBEARER"
+
+struct OAuthBearerConfig {
+  std::filesystem::path jwks_file;       // JWKS (RFC 7517): the keys tokens are signed with; reloaded on change
+  std::optional<std::string> issuer;     // required "iss" when set
+  std::vector<std::string> audiences;    // "aud" must name one of them when not empty
+  std::uint32_t clock_skew_s = 30;       // tolerance on exp / nbf / iat
+  std::string principal_claim = "sub";   // the claim that names the principal
+};
+
+struct SaslTerminationConfig {
+  std::vector<TerminatedMechanism> mechanisms;      // offered in this order; at least one
+  std::optional<std::filesystem::path> users_file;  // PLAIN / SCRAM credentials (kedge users); reloaded on change
+  std::optional<OAuthBearerConfig> oauthbearer;     // required exactly when OAUTHBEARER is offered
+  // KIP-368: the session lifetime returned in SaslAuthenticate; a connection
+  // that has not re-authenticated when it ends is closed. 0: no limit.
+  std::uint64_t session_lifetime_ms = 0;
+};
+
+enum class ClientCertificates { required, optional };
+// Where an mTLS principal comes from (identity/principal_mapping.h).
+enum class CertificatePrincipalSource { subject_cn, san_dns, san_uri, san_email, rules };
+
+struct MtlsConfig {
+  ClientCertificates client_certificates = ClientCertificates::required;
+  std::filesystem::path ca_file;                   // the CAs client certificates must chain to; reloaded on change
+  std::optional<std::filesystem::path> crl_file;   // revoked client certificates (PEM CRLs); reloaded on change
+  CertificatePrincipalSource principal = CertificatePrincipalSource::subject_cn;
+  std::vector<std::string> principal_rules;        // source `rules`: Kafka's ssl.principal.mapping.rules entries
+};
+
+struct AuthenticationConfig {
+  AuthenticationMode mode = AuthenticationMode::passthrough;
+  std::optional<SaslTerminationConfig> sasl;  // terminate: SASL (the principal comes from SASL when set)
+  std::optional<MtlsConfig> mtls;             // terminate: client certificates (the principal, without SASL)
+  // A user removed from the users file: its connections close at once (true)
+  // or at their next re-authentication (false, the default).
+  bool close_removed_users = false;
+};
+
 // PROXY protocol (HAProxy spec v1/v2) in front of the ClientHello.
 enum class ProxyProtocolMode {
   off,       // bytes start with the ClientHello
@@ -60,6 +111,7 @@ struct ListenerConfig {
   std::optional<TlsFiles> tls;        // the listener's default certificate; absent = plaintext (port mode only)
   std::optional<PortRouting> port_routing;  // absent = SNI routing
   ProxyProtocolMode proxy_protocol = ProxyProtocolMode::off;
+  std::optional<AuthenticationConfig> authentication;  // the default of the clusters it serves
 };
 
 // The port of broker `node_id` on a port-routed listener, or nullopt when the
@@ -101,7 +153,15 @@ struct BackendConfig {
   DiscoveryMode discovery = DiscoveryMode::metadata;
   std::string pattern;                      // static mode: "b-$(nodeId).internal:9094"
   std::optional<SaslCredentials> discovery_sasl;  // absent = discovery connects without SASL
+  // backend.sasl: kedge's own (service) credentials toward the brokers. Used by
+  // discovery, and by every broker connection of a client whose authentication
+  // kedge terminates (the client's credentials never reach a broker). Exclusive
+  // with backend.discovery.sasl, its older, discovery-only spelling.
+  std::optional<SaslCredentials> sasl;
+  // The credentials discovery uses: backend.sasl, else backend.discovery.sasl.
+  const std::optional<SaslCredentials>& discovery_credentials() const { return sasl ? sasl : discovery_sasl; }
 };
+
 
 // The placeholder a static discovery pattern must contain.
 inline constexpr std::string_view kNodeIdPlaceholder = "$(nodeId)";
@@ -117,6 +177,11 @@ struct VirtualClusterConfig {
   std::string domain;
   BackendConfig backend;
   std::optional<TlsFiles> tls;  // per-cluster certificate (else the listener's)
+  std::optional<AuthenticationConfig> authentication;  // overrides the listener's
+  // Who may use this cluster when kedge authenticates clients: exact principal
+  // names, "prefix*" and "*" (identity/principal_binding.h). Required when
+  // authentication is terminated for the cluster.
+  std::vector<std::string> principals;
 };
 
 struct LogConfig {
@@ -154,7 +219,24 @@ struct Limits {
   // connections (0: resolve for every connection). A failed connect to a
   // reused address forgets it, so a broker that moved is re-resolved at once.
   std::uint32_t resolve_cache_ms = 5'000;
+  // Failed authentications per client address (identity/attempt_limiter.h):
+  // from delay_after failures in window_ms the next answer is delayed (by
+  // delay_step_ms per failure, at most max_delay_ms), from block_after the
+  // address is refused for block_ms. Other addresses are never affected.
+  struct AuthenticationFailures {
+    std::uint32_t delay_after = 5;
+    std::uint32_t block_after = 20;
+    std::uint32_t window_ms = 60'000;
+    std::uint32_t delay_step_ms = 500;
+    std::uint32_t max_delay_ms = 5'000;
+    std::uint32_t block_ms = 300'000;
+  } authentication_failures;
 };
+
+// The authentication that applies to a client of `cluster` on `listener`: the
+// cluster's, else the listener's, else passthrough.
+const AuthenticationConfig& effective_authentication(const ListenerConfig& listener,
+                                                     const VirtualClusterConfig& cluster);
 
 struct Config {
   std::filesystem::path source;  // the file it was loaded from
