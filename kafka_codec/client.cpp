@@ -97,6 +97,20 @@ bool read_response_header(std::span<const std::uint8_t> frame, std::int16_t api_
   return response_header_version(api_key, api_version) == 0 || skip_tag_buffer(frame, body_begin, frame.size());
 }
 
+bool read_request_header(std::span<const std::uint8_t> frame, std::int16_t& api_key, std::int16_t& api_version,
+                         std::int32_t& correlation_id, std::size_t& body_begin) {
+  wire::Reader r(frame);
+  std::int32_t size = 0;
+  std::int16_t client_id_length = 0;
+  if (!r.read_i32(size) || !r.read_i16(api_key) || !r.read_i16(api_version) || !r.read_i32(correlation_id) ||
+      !r.read_i16(client_id_length) || client_id_length < -1 ||
+      (client_id_length > 0 && !r.skip(static_cast<std::size_t>(client_id_length)))) {
+    return false;
+  }
+  body_begin = r.pos();
+  return request_header_version(api_key, api_version) < 2 || skip_tag_buffer(frame, body_begin, frame.size());
+}
+
 bool decode_api_versions_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
                                   std::int16_t version, ApiVersionsAnswer& out) {
   const schema::MessageSchema* s = schema::find_response_schema(key_of(ApiKey::api_versions));

@@ -81,6 +81,13 @@ std::vector<std::uint8_t> encode_metadata_request_no_topics(std::int16_t version
 bool read_response_header(std::span<const std::uint8_t> frame, std::int16_t api_key, std::int16_t api_version,
                           std::int32_t& correlation_id, std::size_t& body_begin);
 
+// The request header of a whole request frame (size prefix included, already
+// checked to equal frame.size() - 4): api key, version and correlation id,
+// and where the body begins (after client_id, and the header's tag buffer in
+// header v2). False if the header does not parse within the frame.
+bool read_request_header(std::span<const std::uint8_t> frame, std::int16_t& api_key, std::int16_t& api_version,
+                         std::int32_t& correlation_id, std::size_t& body_begin);
+
 // --- ApiVersions response ----------------------------------------------------
 struct ApiVersionRange {
   std::int16_t api_key = 0;

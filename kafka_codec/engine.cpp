@@ -412,7 +412,7 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
     return Errc::malformed_response;
   }
   if (Errc e = patch_endpoints(frame, body_begin, request, addresses); e != Errc::ok) return e;
-  if (is(request.api_key, ApiKey::api_versions)) patch_api_versions(frame);
+  if (is(request.api_key, ApiKey::api_versions)) patch_api_versions(frame, addresses);
   if (patches_.empty()) return Errc::ok;
   if (Errc e = assemble(frame); e != Errc::ok) return e;
   changed_ = true;
@@ -448,10 +448,23 @@ Errc FrameRewriter::patch_endpoints(std::span<const std::uint8_t> frame, std::si
   return Errc::ok;
 }
 
-// ApiVersions clamp: lower MaxVersion in place, drop removed keys.
-void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame) {
+// ApiVersions clamp: lower MaxVersion in place, drop removed keys; the APIs
+// kedge answers itself on this connection get its ranges, added when missing.
+void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, const AddressMap& addresses) {
+  const std::span<const AddressMap::LocalApi> local = addresses.local_apis();
+  std::vector<bool> listed(local.size(), false);
   std::uint32_t removed = 0;
   for (const ApiVersionEntryRef& a : walk_.api_entries) {
+    const auto own = std::find_if(local.begin(), local.end(),
+                                  [&](const AddressMap::LocalApi& l) { return l.api_key == a.api_key; });
+    if (own != local.end()) {
+      listed[static_cast<std::size_t>(own - local.begin())] = true;
+      const std::size_t off = arena_.size();
+      wire::put_i16(arena_, own->min_version);  // MinVersion sits just before MaxVersion
+      wire::put_i16(arena_, own->max_version);
+      add_patch(frame, a.max_version_pos - 2, a.max_version_pos + 2, off);
+      continue;
+    }
     const std::int16_t clamp = max_supported_version(a.api_key);
     if (clamp < 0 || a.min_version > clamp) {
       patches_.push_back({a.begin, a.end, arena_.size(), 0});
@@ -463,10 +476,24 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame) {
     }
   }
   const ApiKeyListRef& list = walk_.api_key_list;
-  if (removed > 0 && list.present) {
+  if (!list.present) return;
+  std::uint32_t added = 0;
+  const std::size_t append_at = walk_.api_entries.empty() ? list.count_end : walk_.api_entries.back().end;
+  const std::size_t append_off = arena_.size();
+  for (std::size_t i = 0; i < local.size(); ++i) {
+    if (listed[i]) continue;
+    wire::put_i16(arena_, local[i].api_key);
+    wire::put_i16(arena_, local[i].min_version);
+    wire::put_i16(arena_, local[i].max_version);
+    if (list.compact) wire::put_uvarint(arena_, 0);  // the entry's tag buffer (v3+)
+    ++added;
+  }
+  if (added > 0) patches_.push_back({append_at, append_at, append_off, arena_.size() - append_off});
+  if (removed > 0 || added > 0) {
+    const std::uint32_t count = list.count - removed + added;
     const std::size_t off = arena_.size();
-    if (list.compact) wire::put_uvarint(arena_, list.count - removed + 1);
-    else wire::put_i32(arena_, static_cast<std::int32_t>(list.count - removed));
+    if (list.compact) wire::put_uvarint(arena_, count + 1);
+    else wire::put_i32(arena_, static_cast<std::int32_t>(count));
     add_patch(frame, list.count_begin, list.count_end, off);
   }
 }

@@ -174,7 +174,7 @@ class FrameRewriter {
                                    const RequestInfo& request);
   Errc patch_endpoints(std::span<const std::uint8_t> frame, std::size_t body_begin, const RequestInfo& request,
                        AddressMap& addresses);
-  void patch_api_versions(std::span<const std::uint8_t> frame);
+  void patch_api_versions(std::span<const std::uint8_t> frame, const AddressMap& addresses);
   Errc assemble(std::span<const std::uint8_t> frame);
   bool rewrite_from_memo(std::span<const std::uint8_t> frame, std::size_t body_begin,
                          const RequestInfo& request, AddressMap& addresses);

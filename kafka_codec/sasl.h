@@ -1,8 +1,10 @@
 #pragma once
-// The Kafka framing of SASL for kedge's own upstream connections (KIP-43,
-// KIP-152; kafka-protocol.md §5): request bodies kedge sends and the responses
-// it reads, decoded by the schema engine from client_response_schemas()
-// (schema.cpp). The mechanisms themselves (PLAIN's token, SCRAM's RFC 5802
+// The Kafka framing of SASL (KIP-43, KIP-152; kafka-protocol.md §5), both ways:
+// for kedge's own upstream connections, the request bodies kedge sends and the
+// responses it reads (decoded by the schema engine from
+// client_response_schemas()); for clients whose authentication kedge
+// terminates, the requests it reads (request_schemas()) and the responses it
+// answers with. The mechanisms themselves (PLAIN's token, SCRAM's RFC 5802
 // messages) are not here: the tokens travel opaque in AuthBytes. Pure: no I/O,
 // no OpenSSL, no exceptions. Frame bodies with encode_request_frame (client.h).
 //
@@ -57,5 +59,28 @@ struct SaslAuthenticateAnswer {
 // False if it does not parse.
 bool decode_sasl_authenticate_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
                                        std::int16_t version, SaslAuthenticateAnswer& out);
+
+// --- The server side: kedge terminating a client's SASL (issue 17) ------------
+// Requests are read by the schema engine from request_schemas(); responses are
+// whole frames (size prefix and response header included) for the client.
+
+// The Mechanism of a SaslHandshake request (any version) whose body starts at
+// `body_begin` (read_request_header). False if it does not parse.
+bool decode_sasl_handshake_request(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                   std::int16_t version, std::string& mechanism);
+// The AuthBytes of a SaslAuthenticate request at `version`. False if it does not parse.
+bool decode_sasl_authenticate_request(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                      std::int16_t version, std::string& auth_bytes);
+
+// SaslHandshake response (header v0, never flexible): ErrorCode, Mechanisms.
+std::vector<std::uint8_t> encode_sasl_handshake_response(std::int32_t correlation_id, std::int16_t error_code,
+                                                         std::span<const std::string_view> mechanisms);
+// SaslAuthenticate response at `version` (header v1 and compact types from
+// v2): ErrorCode, ErrorMessage (nullopt: null), AuthBytes, SessionLifetimeMs (v1+).
+std::vector<std::uint8_t> encode_sasl_authenticate_response(std::int32_t correlation_id, std::int16_t version,
+                                                            std::int16_t error_code,
+                                                            std::optional<std::string_view> error_message,
+                                                            std::string_view auth_bytes,
+                                                            std::int64_t session_lifetime_ms);
 
 }  // namespace kedge::kafka

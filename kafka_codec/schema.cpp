@@ -336,6 +336,23 @@ constexpr std::array kClientSchemas = {
     schema_of(ApiKey::sasl_authenticate, range(0, 2), 2, kSaslAuthenticate),
 };
 
+// --- Requests kedge decodes (request_schemas) ---------------------------------
+// The requests kedge answers itself when it terminates client authentication
+// (issue 17); more rows here as kedge decodes more requests.
+// SaslHandshakeRequest (17): Mechanism STRING, v0-1, never flexible.
+constexpr Field kSaslHandshakeRequest[] = {
+    scalar("Mechanism", T::string).as(R::value),
+};
+// SaslAuthenticateRequest (36): AuthBytes BYTES, v0-2, flexible 2+.
+constexpr Field kSaslAuthenticateRequest[] = {
+    scalar("AuthBytes", T::bytes).as(R::value),
+};
+
+constexpr std::array kRequestSchemas = {
+    schema_of(ApiKey::sasl_handshake, range(0, 1), kNeverFlexible, kSaslHandshakeRequest),
+    schema_of(ApiKey::sasl_authenticate, range(0, 2), 2, kSaslAuthenticateRequest),
+};
+
 // flexibleVersions of msg/<Name>Request.json, keys 0..94 (4.3.1; keys 4-7 from 3.9.0,
 // retired in 4.0). -1 = "none" (SaslHandshake 17, OffsetDelete 47).
 constexpr std::int16_t kRequestFlexibleFrom[] = {
@@ -362,6 +379,14 @@ const MessageSchema* find_response_schema(std::int16_t api_key) {
 }
 
 std::span<const MessageSchema> client_response_schemas() { return kClientSchemas; }
+
+std::span<const MessageSchema> request_schemas() { return kRequestSchemas; }
+
+const MessageSchema* find_request_schema(std::int16_t api_key) {
+  for (const auto& s : kRequestSchemas)
+    if (s.api_key == api_key) return &s;
+  return nullptr;
+}
 
 const MessageSchema* find_client_response_schema(std::int16_t api_key) {
   if (const MessageSchema* s = find_response_schema(api_key)) return s;

@@ -113,6 +113,11 @@ std::span<const MessageSchema> client_response_schemas();
 // first (ApiVersions, Metadata, ...), then client_response_schemas(); nullptr if absent.
 const MessageSchema* find_client_response_schema(std::int16_t api_key);
 
+// Request layouts kedge decodes (the requests it answers itself), and lookup
+// by api key (nullptr if absent). Read with read_body after the request header.
+std::span<const MessageSchema> request_schemas();
+const MessageSchema* find_request_schema(std::int16_t api_key);
+
 // First flexible request version per api key (kafka-protocol.md §3, 4.3.1 with
 // 3.9 for retired keys), or -1 if never flexible / unknown. Request header v2
 // iff api_version >= this value.

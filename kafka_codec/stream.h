@@ -157,6 +157,12 @@ class AddressMap {
   virtual void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version,
                                      std::int32_t node_id, std::string_view real_host,
                                      std::int32_t real_port, const Advertised& advertised) = 0;
+  // APIs kedge itself answers on this connection (SASL termination: SaslHandshake
+  // and SaslAuthenticate), with the versions it answers: ApiVersions responses
+  // list exactly these ranges for them, added when the broker does not list the
+  // key. Empty by default.
+  struct LocalApi { std::int16_t api_key; std::int16_t min_version; std::int16_t max_version; };
+  virtual std::span<const LocalApi> local_apis() const { return {}; }
 };
 
 struct ResponseStats {

@@ -40,21 +40,6 @@ Bytes response(std::int32_t correlation_id, const Bytes& body, bool header_tags 
   return b.raw(body).frame();
 }
 
-nlohmann::json load(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
-std::vector<fs::path> golden_files(std::string_view prefix) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(fs::path(KEDGE_TEST_DATA_DIR) / "golden")) {
-    const std::string name = entry.path().filename().string();
-    if (entry.path().extension() == ".json" && name.rfind(prefix, 0) == 0) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 }  // namespace
 
 TEST_CASE("check_frame_size: one judgement for every reader", "[frame]") {

@@ -1,11 +1,16 @@
 #pragma once
 // Helpers shared by the codec tests: hex, a recording sink, a template AddressMap,
 // and small frame builders (independent of the engine's writer).
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "kafka_codec/client.h"
 #include "kafka_codec/stream.h"
@@ -117,6 +122,23 @@ struct Builder {
     return f.b;
   }
 };
+
+// A golden vector file (tests/golden/*.json), parsed.
+inline nlohmann::json load(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// The golden vector files whose name starts with `prefix`, sorted.
+inline std::vector<std::filesystem::path> golden_files(std::string_view prefix) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(KEDGE_TEST_DATA_DIR) / "golden")) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".json" && name.rfind(prefix, 0) == 0) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
 // A request header v1 (api_key, api_version, correlation_id, client_id); add header tags for v2.
 inline Builder header_v1(int key, int version, std::int32_t correlation, std::string_view client = "cli") {
