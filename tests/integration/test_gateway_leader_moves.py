@@ -228,7 +228,9 @@ def finish(topo, process, name):
     """Waits for a client until its own deadline plus CLIENT_EXIT_GRACE_S; one still running then has its thread
     stacks taken (kept as <name>-stacks in the log dir) and is killed. Keeps its stderr; returns a ClientRun."""
     try:
-        out, err = process.communicate(timeout=max(0.0, process.must_exit_by - time.monotonic()))
+        # At least a few seconds: a client that is already done (waited for later than its deadline, as the
+        # readback consumers are) still needs its pipes drained.
+        out, err = process.communicate(timeout=max(5.0, process.must_exit_by - time.monotonic()))
         run = ClientRun(process.returncode, out, err)
     except subprocess.TimeoutExpired:
         stacks = thread_stacks(process.pid)
@@ -420,8 +422,9 @@ UPSTREAM_CONNECTION = re.compile(r" conn (\d+) closed: .* sni=broker-(\d+)\." + 
 
 def misrouted_connections(log_lines, real):
     """kedge's `closed:` lines for connections that named broker-N (SNI) but were not sent to node N's real
-    address (`upstream=-` when the connect failed: then its `cannot connect to` line names the address).
-    Returns (number of broker-N connections, the misrouted ones)."""
+    address (`upstream=-` when the connect failed: then its `cannot connect to` line names the address; with
+    neither, the client left before kedge connected and nothing was routed). Returns (number of broker-N
+    connections kedge routed, the misrouted ones)."""
     refused = {}
     for line in log_lines:
         failed = re.search(r" conn (\d+) \(alpha broker \d+\): cannot connect to (\S+): ", line)
@@ -433,8 +436,10 @@ def misrouted_connections(log_lines, real):
         if not match:
             continue
         conn, broker, target, upstream = match.groups()
-        routed += 1
         address = refused.get(conn) if upstream == "-" else upstream
+        if address is None:
+            continue
+        routed += 1
         if target != f"broker {broker}" or address != real.get(int(broker)):
             misrouted.append(line.split(" INFO ")[-1])
     return routed, misrouted
