@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/ascii.h"
 #include "common/version.h"
 #include "kafka_codec/errors.h"
 #include "kafka_codec/sasl.h"
@@ -46,11 +47,11 @@ std::string mask(std::string text, std::string_view secret) {
 std::string KafkaSession::mask_password(std::string text) const {
   if (!options_.sasl) return text;
   const std::string& password = options_.sasl->password;
-  return mask(mask(std::move(text), password), sasl::printable(password));
+  return mask(mask(std::move(text), password), ascii::printable(password));
 }
 
 std::string KafkaSession::broker_text(std::string_view text) const {
-  return mask_password(sasl::printable(mask_password(std::string(text))));
+  return mask_password(ascii::printable(mask_password(std::string(text))));
 }
 
 std::string_view label(SessionFailure failure) {

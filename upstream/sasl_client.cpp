@@ -1,8 +1,10 @@
 #include "upstream/sasl_client.h"
 
+#include <fmt/format.h>
+
 #include <vector>
 
-#include <fmt/format.h>
+#include "common/ascii.h"
 
 namespace kedge::sasl {
 
@@ -28,14 +30,6 @@ std::optional<std::vector<Attribute>> split_attributes(std::string_view message)
 }
 
 }  // namespace
-
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text.substr(0, 512)) {
-    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // ScramClient (RFC 5802 §3; the derivations are identity/scram.h's):
@@ -87,7 +81,7 @@ std::optional<std::string> ScramClient::client_final(std::string_view server_fir
     iterations = iterations * 10 + static_cast<std::uint64_t>(c - '0');
   }
   if (iteration_text.empty() || iterations < scram::kMinIterations || iterations > scram::kMaxIterations) {
-    error = fmt::format("the SCRAM iteration count \"{}\" is not in {}..{}", printable(iteration_text),
+    error = fmt::format("the SCRAM iteration count \"{}\" is not in {}..{}", ascii::printable(iteration_text),
                         scram::kMinIterations, scram::kMaxIterations);
     return std::nullopt;
   }
@@ -120,7 +114,7 @@ bool ScramClient::verify_server_final(std::string_view server_final, std::string
   }
   const Attribute& first = attributes->front();
   if (first.name == 'e') {
-    error = "the SCRAM server reports " + printable(first.value);
+    error = "the SCRAM server reports " + ascii::printable(first.value);
     return false;
   }
   const auto signature = first.name == 'v' ? scram::base64_decode(first.value) : std::nullopt;

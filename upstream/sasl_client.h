@@ -20,10 +20,6 @@
 
 namespace kedge::sasl {
 
-// Printable text of a broker-supplied string for an error message: at most 512
-// bytes, control characters replaced by '?'.
-std::string printable(std::string_view text);
-
 // One SCRAM conversation (RFC 5802 §3, §5), on the primitives kedge's SCRAM
 // server uses too (identity/scram.h: HMAC, Hi, base64, saslname, nonces).
 // Kafka applies no SASLprep to the password (ScramFormatter uses its UTF-8

@@ -1,0 +1,321 @@
+#include "gateway/sasl_terminator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "common/ascii.h"
+#include "identity/plain.h"
+#include "kafka_codec/api.h"
+#include "kafka_codec/client.h"
+#include "kafka_codec/errors.h"
+#include "kafka_codec/sasl.h"
+
+namespace kedge {
+namespace {
+
+constexpr std::int16_t kSaslHandshake = kafka::key_of(kafka::ApiKey::sasl_handshake);
+constexpr std::int16_t kSaslAuthenticate = kafka::key_of(kafka::ApiKey::sasl_authenticate);
+constexpr std::int16_t kApiVersions = kafka::key_of(kafka::ApiKey::api_versions);
+
+// What SaslHandshake names a mechanism (Kafka's spelling, case-sensitive as in the broker).
+std::string_view mechanism_text(TerminatedMechanism mechanism) {
+  switch (mechanism) {
+    case TerminatedMechanism::plain: return "PLAIN";
+    case TerminatedMechanism::scram_sha_256: return "SCRAM-SHA-256";
+    case TerminatedMechanism::scram_sha_512: return "SCRAM-SHA-512";
+    case TerminatedMechanism::oauthbearer: return "OAUTHBEARER";
+  }
+  return "?";
+}
+
+scram::Hash scram_hash(TerminatedMechanism mechanism) {
+  return mechanism == TerminatedMechanism::scram_sha_512 ? scram::Hash::sha512
+                                                          : scram::Hash::sha256;
+}
+
+SaslOutcome outcome_of(identity::AuthErrc reason) {
+  switch (reason) {
+    case identity::AuthErrc::unknown_user:
+    case identity::AuthErrc::wrong_password: return SaslOutcome::invalid_credentials;
+    case identity::AuthErrc::no_resources: return SaslOutcome::internal;
+    case identity::AuthErrc::out_of_order: return SaslOutcome::illegal_state;
+    default: return SaslOutcome::malformed;
+  }
+}
+
+// Refusals of credentials (not of grammar) are what a password guesser produces.
+bool is_credential_refusal(identity::AuthErrc reason) {
+  return reason == identity::AuthErrc::unknown_user || reason == identity::AuthErrc::wrong_password;
+}
+
+}  // namespace
+
+std::string_view label(SaslOutcome outcome) {
+  switch (outcome) {
+#define KEDGE_X(id, text) \
+  case SaslOutcome::id:   \
+    return text;
+    KEDGE_SASL_OUTCOMES(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "?";
+}
+
+SaslTerminator::SaslTerminator(std::shared_ptr<const SaslTerminationSettings> settings)
+    : settings_(std::move(settings)) {}
+
+std::string_view SaslTerminator::mechanism_name() const {
+  return authenticated() && mechanism_ ? mechanism_text(*mechanism_) : std::string_view{};
+}
+
+SaslTerminator::Route SaslTerminator::route(std::int16_t api_key) const {
+  if (api_key == kSaslHandshake || api_key == kSaslAuthenticate) return Route::capture;
+  if (phase_ == Phase::failed) return Route::refuse;
+  if (!authenticated()) return api_key == kApiVersions ? Route::forward : Route::refuse;
+  // A re-authentication in progress does not stop other requests: the session
+  // is still valid until it expires (KIP-368), as on a broker.
+  return Route::forward;
+}
+
+SaslTerminator::Step SaslTerminator::on_request(const kafka::RequestInfo& request,
+                                                std::span<const std::uint8_t> frame, std::int64_t now_unix_ms) {
+  if (request.api_key == kSaslHandshake) return on_handshake(request, frame);
+  if (request.api_key == kSaslAuthenticate) return on_authenticate(request, frame, now_unix_ms);
+  return fail(request, SaslOutcome::illegal_state, "unexpected request during SASL authentication",
+              fmt::format("api key {} captured as SASL", request.api_key), false);
+}
+
+SaslTerminator::Step SaslTerminator::on_handshake(const kafka::RequestInfo& request,
+                                                  std::span<const std::uint8_t> frame) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body_begin = 0;
+  std::string mechanism;
+  if (!kafka::read_request_header(frame, api_key, version, correlation_id, body_begin) ||
+      !kafka::decode_sasl_handshake_request(frame, body_begin, version, mechanism)) {
+    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), SaslOutcome::malformed,
+                          "SaslHandshake request does not parse");
+  }
+  if (request.api_version == 0) {
+    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), SaslOutcome::illegal_state,
+                          "SaslHandshake v0 (unframed SASL tokens, KIP-43) is not supported; kedge offers v1");
+  }
+  const bool reauthenticating = phase_ == Phase::authenticated;
+  if (phase_ != Phase::unauthenticated && !reauthenticating) {
+    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), SaslOutcome::illegal_state,
+                          "SaslHandshake during an open SASL conversation");
+  }
+  if (next_settings_) settings_ = std::move(next_settings_);
+  const auto& offered = settings_->mechanisms;
+  const auto found = std::find_if(offered.begin(), offered.end(),
+                                  [&](TerminatedMechanism m) { return mechanism_text(m) == mechanism; });
+  if (found == offered.end() || (reauthenticating && *found != *mechanism_)) {
+    return fail_handshake(
+        request, kafka::code_of(kafka::ErrorCode::unsupported_sasl_mechanism), SaslOutcome::mechanism_not_enabled,
+        reauthenticating && found != offered.end()
+            ? fmt::format("re-authentication with {} after authenticating with {}", mechanism,
+                          mechanism_text(*mechanism_))
+            : fmt::format("mechanism {} is not enabled", ascii::printable(mechanism)));
+  }
+  mechanism_ = *found;
+  scram_.reset();
+  oauthbearer_.reset();
+  phase_ = Phase::handshaken;
+  std::vector<std::string_view> names;
+  for (const TerminatedMechanism m : offered) names.push_back(mechanism_text(m));
+  Reply reply;
+  reply.frame = kafka::encode_sasl_handshake_response(request.correlation_id, 0, names);
+  return reply;
+}
+
+SaslTerminator::Step SaslTerminator::on_authenticate(const kafka::RequestInfo& request,
+                                                     std::span<const std::uint8_t> frame, std::int64_t now_unix_ms) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body_begin = 0;
+  std::string message;
+  if (!kafka::read_request_header(frame, api_key, version, correlation_id, body_begin) ||
+      !kafka::decode_sasl_authenticate_request(frame, body_begin, version, message)) {
+    return fail(request, SaslOutcome::malformed, "malformed SaslAuthenticate request",
+                "SaslAuthenticate request does not parse", false);
+  }
+  if (phase_ != Phase::handshaken && phase_ != Phase::exchanging) {
+    return fail(request, SaslOutcome::illegal_state, "SaslAuthenticate without a SaslHandshake first",
+                "SaslAuthenticate outside a SASL conversation", false);
+  }
+  const std::string_view mechanism = mechanism_text(*mechanism_);
+  switch (*mechanism_) {
+    case TerminatedMechanism::plain: {
+      if (phase_ != Phase::handshaken) {
+        return fail(request, SaslOutcome::illegal_state, "PLAIN takes one SaslAuthenticate round",
+                    "a second PLAIN message", false);
+      }
+      const auto parsed = identity::parse_plain(message);
+      if (const auto* refused = std::get_if<identity::AuthErrc>(&parsed)) {
+        return fail(request, outcome_of(*refused), identity::client_message(*refused, mechanism),
+                    fmt::format("PLAIN message refused: {}", identity::describe(*refused)), false);
+      }
+      phase_ = Phase::exchanging;
+      return PlainCheck{request, std::move(message), settings_->users};
+    }
+    case TerminatedMechanism::scram_sha_256:
+    case TerminatedMechanism::scram_sha_512: {
+      if (phase_ == Phase::handshaken) {
+        scram_.emplace(scram_hash(*mechanism_));
+        phase_ = Phase::exchanging;
+        const identity::FirstStep step = scram_->on_client_first(message, *settings_->users);
+        if (const auto* refused = std::get_if<identity::Refused>(&step)) {
+          return fail(request, outcome_of(refused->reason), identity::client_message(refused->reason, mechanism),
+                      fmt::format("{} client-first refused: {}", mechanism, identity::describe(refused->reason)),
+                      false);
+        }
+        return challenge(request, std::get<identity::Challenge>(step).server_first);
+      }
+      const identity::FinalStep step = scram_->on_client_final(message);
+      if (const auto* refused = std::get_if<identity::Refused>(&step)) {
+        return fail(request, outcome_of(refused->reason), identity::client_message(refused->reason, mechanism),
+                    fmt::format("{} for user \"{}\": {}", mechanism, ascii::printable(scram_->claimed_user()),
+                                identity::describe(refused->reason)),
+                    is_credential_refusal(refused->reason));
+      }
+      const auto& done = std::get<identity::Authenticated>(step);
+      return succeed(request, done.principal, done.server_final, std::nullopt, now_unix_ms);
+    }
+    case TerminatedMechanism::oauthbearer: {
+      if (!oauthbearer_) oauthbearer_.emplace(settings_->oauthbearer);
+      phase_ = Phase::exchanging;
+      identity::OAuthBearerServer::Step step = oauthbearer_->receive(message, now_unix_ms / 1000);
+      using Kind = identity::OAuthBearerServer::Step::Kind;
+      switch (step.kind) {
+        case Kind::challenge: {
+          Reply reply = challenge(request, step.challenge);
+          reply.log_detail = std::move(step.log_detail);
+          return reply;
+        }
+        case Kind::authenticated:
+          return succeed(request, step.principal, {}, step.expires_at * 1000, now_unix_ms);
+        case Kind::failed:
+          return fail(request, step.refusal ? SaslOutcome::invalid_token : SaslOutcome::malformed,
+                      std::move(step.error_message), std::move(step.log_detail), step.refusal.has_value());
+      }
+      break;
+    }
+  }
+  return fail(request, SaslOutcome::internal, "internal error", "unknown mechanism", false);
+}
+
+SaslTerminator::Reply SaslTerminator::on_plain_checked(const kafka::RequestInfo& request,
+                                                       const identity::FinalStep& result, std::int64_t now_unix_ms) {
+  if (phase_ != Phase::exchanging || mechanism_ != TerminatedMechanism::plain) {
+    return fail(request, SaslOutcome::illegal_state, "internal error", "PLAIN result outside a PLAIN round", false);
+  }
+  if (const auto* refused = std::get_if<identity::Refused>(&result)) {
+    return fail(request, outcome_of(refused->reason), identity::client_message(refused->reason, "PLAIN"),
+                fmt::format("PLAIN: {}", identity::describe(refused->reason)),
+                is_credential_refusal(refused->reason));
+  }
+  return succeed(request, std::get<identity::Authenticated>(result).principal, {}, std::nullopt, now_unix_ms);
+}
+
+SaslTerminator::Reply SaslTerminator::refuse_rate_limited(const kafka::RequestInfo& request,
+                                                          std::int64_t retry_after_ms) {
+  return fail(request, SaslOutcome::rate_limited,
+              fmt::format("Too many failed authentications from this address; retry in {} s",
+                          (retry_after_ms + 999) / 1000),
+              "refused by the attempt limiter", false);
+}
+
+SaslTerminator::Reply SaslTerminator::challenge(const kafka::RequestInfo& request, std::string_view server_message) {
+  Reply reply;
+  reply.frame = kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, 0,
+                                                         std::nullopt, server_message, 0);
+  return reply;
+}
+
+SaslTerminator::Reply SaslTerminator::succeed(const kafka::RequestInfo& request, const std::string& principal,
+                                              std::string_view server_final,
+                                              std::optional<std::int64_t> credential_expires_at_ms,
+                                              std::int64_t now_unix_ms) {
+  if (!settings_->binding->binds(principal)) {
+    Reply reply = fail(request, SaslOutcome::principal_not_bound,
+                       fmt::format("Principal {} is not allowed on virtual cluster {}", principal,
+                                   settings_->cluster_name),
+                       fmt::format("principal \"{}\" authenticated with {} but is not bound to virtual cluster {}",
+                                   ascii::printable(principal), mechanism_text(*mechanism_), settings_->cluster_name),
+                       false);
+    return reply;
+  }
+  if (!principal_.empty() && principal != principal_) {
+    return fail(request, SaslOutcome::principal_changed,
+                "Cannot change principals during re-authentication",
+                fmt::format("re-authentication proved \"{}\", the session was \"{}\"", ascii::printable(principal),
+                            ascii::printable(principal_)),
+                false);
+  }
+  // KIP-368: the session lasts the configured lifetime, and never beyond the
+  // credential's own expiry (an OAUTHBEARER token's exp), as on a broker with
+  // connections.max.reauth.ms set. Without a configured lifetime there is no
+  // re-authentication and no expiry.
+  session_expires_at_ms_.reset();
+  std::int64_t lifetime_ms = 0;
+  if (settings_->session_lifetime_ms > 0) {
+    std::int64_t expires = now_unix_ms + static_cast<std::int64_t>(settings_->session_lifetime_ms);
+    if (credential_expires_at_ms) expires = std::min(expires, *credential_expires_at_ms);
+    session_expires_at_ms_ = expires;
+    lifetime_ms = std::max<std::int64_t>(expires - now_unix_ms, 1);
+  }
+  const bool first = principal_.empty();
+  principal_ = principal;
+  phase_ = Phase::authenticated;
+  scram_.reset();
+  oauthbearer_.reset();
+  Reply reply;
+  reply.frame = kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, 0,
+                                                         std::nullopt, server_final, lifetime_ms);
+  reply.authenticated = true;
+  reply.credential_checked = true;
+  reply.outcome = SaslOutcome::authenticated;
+  reply.log_detail = fmt::format("{} \"{}\" with {}{}", first ? "authenticated" : "re-authenticated",
+                                 ascii::printable(principal), mechanism_text(*mechanism_),
+                                 session_expires_at_ms_ ? fmt::format(", session {} ms", lifetime_ms) : "");
+  return reply;
+}
+
+SaslTerminator::Reply SaslTerminator::fail(const kafka::RequestInfo& request, SaslOutcome outcome,
+                                           std::string client_message, std::string log_detail,
+                                           bool credential_checked) {
+  phase_ = Phase::failed;
+  Reply reply;
+  const std::int16_t code = outcome == SaslOutcome::illegal_state
+                                ? kafka::code_of(kafka::ErrorCode::illegal_sasl_state)
+                                : kafka::code_of(kafka::ErrorCode::sasl_authentication_failed);
+  if (request.api_key == kSaslAuthenticate) {
+    reply.frame = kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, code,
+                                                           client_message, {}, 0);
+  } else {
+    const std::array<std::string_view, 0> none{};
+    reply.frame = kafka::encode_sasl_handshake_response(request.correlation_id, code, none);
+  }
+  reply.close_after = true;
+  reply.credential_checked = credential_checked;
+  reply.outcome = outcome;
+  reply.log_detail = std::move(log_detail);
+  return reply;
+}
+
+SaslTerminator::Reply SaslTerminator::fail_handshake(const kafka::RequestInfo& request, std::int16_t error_code,
+                                                     SaslOutcome outcome, std::string log_detail) {
+  phase_ = Phase::failed;
+  std::vector<std::string_view> names;
+  for (const TerminatedMechanism m : settings_->mechanisms) names.push_back(mechanism_text(m));
+  Reply reply;
+  reply.frame = kafka::encode_sasl_handshake_response(request.correlation_id, error_code, names);
+  reply.close_after = true;
+  reply.outcome = outcome;
+  reply.log_detail = std::move(log_detail);
+  return reply;
+}
+
+}  // namespace kedge

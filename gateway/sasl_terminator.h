@@ -1,0 +1,168 @@
+#pragma once
+// kedge answering a client's SASL itself (issue 17, authentication mode
+// "terminate"): the SaslHandshake and SaslAuthenticate conversation of ONE
+// client connection, as a state machine over the identity/ engines. No libuv,
+// no sockets: Connection captures the two request kinds (kafka::RequestRouter),
+// hands each whole frame here, and sends the reply frame back through
+// ResponseProcessor::answer, in order with the broker's responses.
+//
+//   unauthenticated --SaslHandshake(mechanism offered)--> handshaken
+//        ^   | anything but ApiVersions/SaslHandshake: refuse (the connection closes, as a broker closes it)
+//        |   v
+//   handshaken --SaslAuthenticate--> [PLAIN: one round | SCRAM: two rounds | OAUTHBEARER: one, or two when
+//        |                            the token is refused (RFC 7628 §3.2.3 error challenge)]
+//        |                              | success and the principal is bound to the cluster
+//        |                              v
+//        |                         authenticated --SaslHandshake(same mechanism)--> reauthenticating
+//        |                              ^   (KIP-368)                                   |
+//        |                              +------ success, same principal ----------------+
+//        +-- any failure: the reply carries SASL_AUTHENTICATION_FAILED (58) or ILLEGAL_SASL_STATE (34) /
+//            UNSUPPORTED_SASL_MECHANISM (33) and close_after; the connection answers and then closes.
+//
+// What a Kafka broker does is the reference (SaslServerAuthenticator): one
+// handshake per authentication, a mechanism not enabled is answered with 33
+// and the list of enabled ones, a failed authentication with 58 and a message,
+// then the connection is closed; re-authentication (KIP-368) must use the same
+// mechanism and prove the same principal.
+//
+// SaslHandshake v0 (KIP-43: unframed tokens follow) is not followed: kedge
+// lists SaslHandshake v1 only in its ApiVersions answers, so a client that
+// read them never sends v0; one that does is answered ILLEGAL_SASL_STATE and
+// the connection closes (docs/identity.md).
+//
+// PLAIN runs PBKDF2 (identity/plain.h), so on_request() hands it back as a
+// PlainCheck for the caller to run off the loop thread; on_plain_checked()
+// finishes the round. SCRAM and OAUTHBEARER are cheap and answered at once.
+//
+// No credential, token, proof or password hash is put into a reply's
+// log_detail or message.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/config.h"
+#include "identity/auth_result.h"
+#include "identity/oauthbearer.h"
+#include "identity/principal_binding.h"
+#include "identity/scram_server.h"
+#include "identity/users_file.h"
+#include "kafka_codec/stream.h"
+
+namespace kedge {
+
+// Everything one terminated connection authenticates against. Shared,
+// immutable; a reload builds new settings, and a connection takes the newest
+// at each (re-)authentication so a changed users file applies at once.
+struct SaslTerminationSettings {
+  std::vector<TerminatedMechanism> mechanisms;  // offered, in order; empty: SASL refused (mTLS-only)
+  std::shared_ptr<const identity::UserStore> users;                // PLAIN / SCRAM (null: none offered)
+  std::shared_ptr<const identity::OAuthBearerSettings> oauthbearer;  // OAUTHBEARER (null: not offered)
+  std::shared_ptr<const identity::PrincipalBinding> binding;        // the cluster's principals; never null
+  std::string cluster_name;                                         // for refusal messages
+  std::uint64_t session_lifetime_ms = 0;                            // KIP-368; 0: no re-authentication
+};
+
+// Why a reply ends the connection, for counters (a bounded label set) and logs.
+#define KEDGE_SASL_OUTCOMES(X)                                                                           \
+  X(authenticated, "authenticated")                                                                      \
+  X(invalid_credentials, "invalid_credentials")       /* unknown user or wrong password (one label) */ \
+  X(invalid_token, "invalid_token")                   /* OAUTHBEARER token refused */                  \
+  X(malformed, "malformed")                           /* a SASL message that does not parse */        \
+  X(mechanism_not_enabled, "mechanism_not_enabled")                                                      \
+  X(illegal_state, "illegal_state")                   /* a request out of order, SaslHandshake v0 */   \
+  X(principal_not_bound, "principal_not_bound")       /* authenticated, but not on this cluster */     \
+  X(principal_changed, "principal_changed")           /* re-authentication proved another principal */ \
+  X(rate_limited, "rate_limited")                     /* too many failures from the client's address */\
+  X(internal, "internal")
+
+enum class SaslOutcome : std::uint8_t {
+#define KEDGE_X(id, label) id,
+  KEDGE_SASL_OUTCOMES(KEDGE_X)
+#undef KEDGE_X
+};
+std::string_view label(SaslOutcome outcome);
+inline constexpr std::size_t kSaslOutcomeCount = 0
+#define KEDGE_X(id, label) +1
+    KEDGE_SASL_OUTCOMES(KEDGE_X)
+#undef KEDGE_X
+    ;
+
+class SaslTerminator {
+ public:
+  explicit SaslTerminator(std::shared_ptr<const SaslTerminationSettings> settings);
+
+  // What RequestRouter::route answers for a request, by API key.
+  enum class Route : std::uint8_t {
+    forward,  // to the broker (ApiVersions before authentication; everything after it)
+    capture,  // answered here: SaslHandshake, SaslAuthenticate
+    refuse,   // before authentication: the connection closes without forwarding it
+  };
+  Route route(std::int16_t api_key) const;
+
+  struct Reply {
+    std::vector<std::uint8_t> frame;  // the whole response frame for the client
+    bool close_after = false;         // a failure: send the frame, then close the connection
+    bool credential_checked = false;  // this round verified a credential (the attempt limiter counts failures)
+    bool authenticated = false;       // this reply completes an authentication or re-authentication
+    std::optional<SaslOutcome> outcome;  // set when the conversation ended (success or failure)
+    std::string log_detail;              // for kedge's log: what happened, never a secret
+  };
+  // A PLAIN message to verify with identity::verify_plain off the loop thread.
+  struct PlainCheck {
+    kafka::RequestInfo request;
+    std::string message;                                // the client's PLAIN message (holds the password)
+    std::shared_ptr<const identity::UserStore> users;  // what to check it against
+  };
+  using Step = std::variant<Reply, PlainCheck>;
+
+  // A captured request, whole (size prefix included). `now_unix_ms` is the
+  // wall clock (token expiry). A new `settings` (a reload) applies from the
+  // next SaslHandshake on.
+  Step on_request(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame, std::int64_t now_unix_ms);
+  // The result of a PlainCheck's verify_plain.
+  Reply on_plain_checked(const kafka::RequestInfo& request, const identity::FinalStep& result, std::int64_t now_unix_ms);
+  // The answer to `request` when the attempt limiter refuses the client's
+  // address: SASL_AUTHENTICATION_FAILED with a retry-later message, then close.
+  Reply refuse_rate_limited(const kafka::RequestInfo& request, std::int64_t retry_after_ms);
+
+  void update_settings(std::shared_ptr<const SaslTerminationSettings> settings) { next_settings_ = std::move(settings); }
+
+  bool authenticated() const { return !principal_.empty(); }
+  // True while a (re-)authentication conversation is open (handshake answered, not finished).
+  bool in_conversation() const { return phase_ == Phase::handshaken || phase_ == Phase::exchanging; }
+  // The authenticated principal; empty before the first success.
+  const std::string& principal() const { return principal_; }
+  // The mechanism of the last successful authentication ("SCRAM-SHA-256"), empty before.
+  std::string_view mechanism_name() const;
+  // KIP-368: when the session ends unless re-authenticated (wall clock, ms); nullopt: never.
+  std::optional<std::int64_t> session_expires_at_ms() const { return session_expires_at_ms_; }
+
+ private:
+  enum class Phase : std::uint8_t { unauthenticated, handshaken, exchanging, authenticated, failed };
+
+  Step on_handshake(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame);
+  Step on_authenticate(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+                       std::int64_t now_unix_ms);
+  Reply challenge(const kafka::RequestInfo& request, std::string_view server_message);
+  Reply succeed(const kafka::RequestInfo& request, const std::string& principal, std::string_view server_final,
+                std::optional<std::int64_t> credential_expires_at_ms, std::int64_t now_unix_ms);
+  Reply fail(const kafka::RequestInfo& request, SaslOutcome outcome, std::string client_message,
+             std::string log_detail, bool credential_checked);
+  Reply fail_handshake(const kafka::RequestInfo& request, std::int16_t error_code, SaslOutcome outcome,
+                       std::string log_detail);
+
+  std::shared_ptr<const SaslTerminationSettings> settings_;       // this conversation's
+  std::shared_ptr<const SaslTerminationSettings> next_settings_;  // from the next handshake on
+  Phase phase_ = Phase::unauthenticated;
+  std::optional<TerminatedMechanism> mechanism_;  // of the open conversation, then of the session
+  std::optional<identity::ScramServer> scram_;
+  std::optional<identity::OAuthBearerServer> oauthbearer_;
+  std::string principal_;
+  std::optional<std::int64_t> session_expires_at_ms_;
+};
+
+}  // namespace kedge

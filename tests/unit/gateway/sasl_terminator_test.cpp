@@ -1,0 +1,294 @@
+// SaslTerminator: the client side is real (kedge's SCRAM client, RFC 4616 PLAIN messages, tokens signed
+// with keys generated per run); frames go through the codec both ways, as on a connection.
+#include "gateway/sasl_terminator.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "identity/plain.h"
+#include "identity_fixture.h"
+#include "jose_fixture.h"
+#include "kafka_codec/client.h"
+#include "kafka_codec/sasl.h"
+#include "upstream/sasl_client.h"
+
+namespace kedge {
+namespace {
+
+using identity::testing::rfc_store;
+
+constexpr std::int64_t kNowMs = 1'800'000'000'000;  // 2027-01-15, a fixed wall clock
+
+std::shared_ptr<const SaslTerminationSettings> settings_for(std::vector<TerminatedMechanism> mechanisms,
+                                                            std::vector<std::string> principals = {"*"},
+                                                            std::uint64_t lifetime_ms = 0) {
+  auto s = std::make_shared<SaslTerminationSettings>();
+  s->mechanisms = std::move(mechanisms);
+  s->users = std::make_shared<const identity::UserStore>(rfc_store());
+  s->binding = std::make_shared<const identity::PrincipalBinding>(identity::PrincipalBinding::parse(principals));
+  s->cluster_name = "alpha";
+  s->session_lifetime_ms = lifetime_ms;
+  return s;
+}
+
+struct Request {
+  kafka::RequestInfo info;
+  std::vector<std::uint8_t> frame;
+};
+
+Request handshake(std::int32_t correlation_id, std::string_view mechanism, std::int16_t version = 1) {
+  return {{17, version, correlation_id, true},
+          kafka::encode_request_frame(17, version, correlation_id, "test",
+                                      kafka::encode_sasl_handshake_request(mechanism))};
+}
+
+Request authenticate(std::int32_t correlation_id, std::string_view bytes, std::int16_t version = 2) {
+  const std::span<const std::uint8_t> auth(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  return {{36, version, correlation_id, true},
+          kafka::encode_request_frame(36, version, correlation_id, "test",
+                                      kafka::encode_sasl_authenticate_request(version, auth))};
+}
+
+SaslTerminator::Reply reply_of(SaslTerminator::Step step) {
+  REQUIRE(std::holds_alternative<SaslTerminator::Reply>(step));
+  return std::get<SaslTerminator::Reply>(std::move(step));
+}
+
+kafka::SaslHandshakeAnswer handshake_answer(const SaslTerminator::Reply& reply, std::int32_t correlation_id) {
+  std::int32_t cid = -1;
+  std::size_t body = 0;
+  REQUIRE(kafka::read_response_header(reply.frame, 17, 1, cid, body));
+  CHECK(cid == correlation_id);
+  kafka::SaslHandshakeAnswer answer;
+  REQUIRE(kafka::decode_sasl_handshake_response(reply.frame, body, 1, answer));
+  return answer;
+}
+
+kafka::SaslAuthenticateAnswer authenticate_answer(const SaslTerminator::Reply& reply, std::int32_t correlation_id,
+                                                  std::int16_t version = 2) {
+  std::int32_t cid = -1;
+  std::size_t body = 0;
+  REQUIRE(kafka::read_response_header(reply.frame, 36, version, cid, body));
+  CHECK(cid == correlation_id);
+  kafka::SaslAuthenticateAnswer answer;
+  REQUIRE(kafka::decode_sasl_authenticate_response(reply.frame, body, version, answer));
+  return answer;
+}
+
+// A whole SCRAM conversation with kedge's SCRAM client; returns the last reply.
+SaslTerminator::Reply scram_login(SaslTerminator& server, scram::Hash hash, const std::string& user,
+                                  const std::string& password, std::int32_t first_cid = 1) {
+  const std::string mechanism(scram::mechanism_name(hash));
+  const auto hs = reply_of(server.on_request(handshake(first_cid, mechanism).info,
+                                             handshake(first_cid, mechanism).frame, kNowMs));
+  REQUIRE_FALSE(hs.close_after);
+  CHECK(handshake_answer(hs, first_cid).error_code == 0);
+  sasl::ScramClient client(hash, user, password, scram::random_nonce());
+  Request first = authenticate(first_cid + 1, client.client_first());
+  const auto challenge = reply_of(server.on_request(first.info, first.frame, kNowMs));
+  if (challenge.close_after) {
+    UNSCOPED_INFO("client-first refused: " << challenge.log_detail);
+    return challenge;
+  }
+  const auto server_first = authenticate_answer(challenge, first_cid + 1);
+  REQUIRE(server_first.error_code == 0);
+  std::string error;
+  const auto final_message = client.client_final(server_first.auth_bytes, error);
+  REQUIRE(final_message);
+  Request final_request = authenticate(first_cid + 2, *final_message);
+  auto done = reply_of(server.on_request(final_request.info, final_request.frame, kNowMs));
+  const auto answer = authenticate_answer(done, first_cid + 2);
+  if (answer.error_code == 0) CHECK(client.verify_server_final(answer.auth_bytes, error));
+  return done;
+}
+
+}  // namespace
+
+TEST_CASE("SCRAM-SHA-256 and -512 authenticate a stored user; the server's signature verifies", "[sasl]") {
+  for (const scram::Hash hash : scram::kHashes) {
+    SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_512, TerminatedMechanism::scram_sha_256}));
+    CHECK(server.route(3) == SaslTerminator::Route::refuse);  // Metadata before authentication
+    CHECK(server.route(18) == SaslTerminator::Route::forward);
+    CHECK(server.route(17) == SaslTerminator::Route::capture);
+    const auto done = scram_login(server, hash, "user", "pencil");
+    CHECK(done.authenticated);
+    CHECK_FALSE(done.close_after);
+    CHECK(done.outcome == SaslOutcome::authenticated);
+    CHECK(server.principal() == "user");
+    CHECK(server.mechanism_name() == scram::mechanism_name(hash));
+    CHECK(server.route(3) == SaslTerminator::Route::forward);
+    CHECK_FALSE(server.session_expires_at_ms());
+  }
+}
+
+TEST_CASE("a wrong password and an unknown user get Kafka's message and close the connection", "[sasl]") {
+  for (const std::string user : {"user", "nobody"}) {
+    SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256}));
+    const auto done = scram_login(server, scram::Hash::sha256, user, "wrong");
+    CHECK(done.close_after);
+    CHECK(done.credential_checked);
+    CHECK(done.outcome == SaslOutcome::invalid_credentials);
+    const auto answer = authenticate_answer(done, 3);
+    CHECK(answer.error_code == 58);
+    CHECK(answer.error_message ==
+          "Authentication failed during authentication due to invalid credentials with SASL mechanism "
+          "SCRAM-SHA-256");
+    CHECK(done.log_detail.find("wrong") == std::string::npos);  // the password is never logged
+    CHECK(server.route(3) == SaslTerminator::Route::refuse);
+  }
+}
+
+TEST_CASE("a mechanism that is not enabled is answered 33 with the enabled list, then closed", "[sasl]") {
+  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_512, TerminatedMechanism::plain}));
+  const Request hs = handshake(7, "SCRAM-SHA-256");
+  const auto reply = reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+  CHECK(reply.close_after);
+  CHECK(reply.outcome == SaslOutcome::mechanism_not_enabled);
+  const auto answer = handshake_answer(reply, 7);
+  CHECK(answer.error_code == 33);
+  CHECK(answer.mechanisms == std::vector<std::string>{"SCRAM-SHA-512", "PLAIN"});
+}
+
+TEST_CASE("SaslHandshake v0 and SaslAuthenticate before a handshake are illegal states", "[sasl]") {
+  SaslTerminator v0(settings_for({TerminatedMechanism::plain}));
+  const Request hs = handshake(1, "PLAIN", 0);
+  const auto reply = reply_of(v0.on_request(hs.info, hs.frame, kNowMs));
+  CHECK(reply.close_after);
+  CHECK(handshake_answer(reply, 1).error_code == 34);
+
+  SaslTerminator early(settings_for({TerminatedMechanism::plain}));
+  const Request auth = authenticate(1, std::string("\0user\0pencil", 12));
+  const auto refused = reply_of(early.on_request(auth.info, auth.frame, kNowMs));
+  CHECK(refused.close_after);
+  CHECK(authenticate_answer(refused, 1).error_code == 34);
+}
+
+TEST_CASE("PLAIN is verified off the terminator (PBKDF2) and then answered", "[sasl]") {
+  for (const auto& [password, ok] : std::vector<std::pair<std::string, bool>>{{"pencil", true}, {"pen", false}}) {
+    SaslTerminator server(settings_for({TerminatedMechanism::plain}));
+    const Request hs = handshake(1, "PLAIN");
+    CHECK(handshake_answer(reply_of(server.on_request(hs.info, hs.frame, kNowMs)), 1).error_code == 0);
+    const Request auth = authenticate(2, std::string("\0user\0", 6) + password, 1);
+    auto step = server.on_request(auth.info, auth.frame, kNowMs);
+    REQUIRE(std::holds_alternative<SaslTerminator::PlainCheck>(step));
+    const auto& check = std::get<SaslTerminator::PlainCheck>(step);
+    CHECK(check.request.correlation_id == 2);
+    const identity::FinalStep result = identity::authenticate_plain(check.message, *check.users);
+    const auto reply = server.on_plain_checked(check.request, result, kNowMs);
+    const auto answer = authenticate_answer(reply, 2, 1);
+    CHECK(reply.authenticated == ok);
+    CHECK(reply.close_after == !ok);
+    CHECK(answer.error_code == (ok ? 0 : 58));
+    if (!ok) CHECK(reply.credential_checked);
+  }
+}
+
+TEST_CASE("a malformed PLAIN message is refused without a credential check", "[sasl]") {
+  SaslTerminator server(settings_for({TerminatedMechanism::plain}));
+  const Request hs = handshake(1, "PLAIN");
+  reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+  const Request auth = authenticate(2, "no separators at all");
+  const auto reply = reply_of(server.on_request(auth.info, auth.frame, kNowMs));
+  CHECK(reply.close_after);
+  CHECK_FALSE(reply.credential_checked);
+  CHECK(reply.outcome == SaslOutcome::malformed);
+  CHECK(authenticate_answer(reply, 2).error_code == 58);
+}
+
+TEST_CASE("a principal not bound to the cluster is refused with a message naming both", "[sasl]") {
+  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256}, {"alice", "etl-*"}));
+  const auto done = scram_login(server, scram::Hash::sha256, "user", "pencil");
+  CHECK(done.close_after);
+  CHECK_FALSE(done.authenticated);
+  CHECK(done.outcome == SaslOutcome::principal_not_bound);
+  const auto answer = authenticate_answer(done, 3);
+  CHECK(answer.error_code == 58);
+  CHECK(answer.error_message == "Principal user is not allowed on virtual cluster alpha");
+  CHECK(server.principal().empty());
+}
+
+TEST_CASE("KIP-368: the session lifetime is answered, and re-authentication keeps mechanism and principal",
+          "[sasl]") {
+  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256, TerminatedMechanism::plain}, {"*"}, 2000));
+  const auto done = scram_login(server, scram::Hash::sha256, "user", "pencil");
+  CHECK(authenticate_answer(done, 3).session_lifetime_ms == 2000);
+  REQUIRE(server.session_expires_at_ms());
+  CHECK(*server.session_expires_at_ms() == kNowMs + 2000);
+
+  SECTION("same mechanism, same principal") {
+    const auto again = scram_login(server, scram::Hash::sha256, "user", "pencil", 10);
+    CHECK(again.authenticated);
+    CHECK(again.log_detail.find("re-authenticated") != std::string::npos);
+    CHECK(server.route(0) == SaslTerminator::Route::forward);
+  }
+  SECTION("another mechanism") {
+    const Request hs = handshake(10, "PLAIN");
+    const auto reply = reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+    CHECK(reply.close_after);
+    CHECK(handshake_answer(reply, 10).error_code == 33);
+  }
+  SECTION("a second handshake inside a conversation") {
+    const Request hs = handshake(10, "SCRAM-SHA-256");
+    reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+    const auto reply = reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+    CHECK(reply.close_after);
+    CHECK(handshake_answer(reply, 10).error_code == 34);
+  }
+}
+
+TEST_CASE("a reload's settings apply from the next handshake: a removed user fails re-authentication", "[sasl]") {
+  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256}, {"*"}, 2000));
+  REQUIRE(scram_login(server, scram::Hash::sha256, "user", "pencil").authenticated);
+  auto emptied = std::make_shared<SaslTerminationSettings>(*settings_for({TerminatedMechanism::scram_sha_256}));
+  auto store = rfc_store();
+  REQUIRE(store.remove_user("user"));
+  emptied->users = std::make_shared<const identity::UserStore>(store);
+  server.update_settings(emptied);
+  const auto again = scram_login(server, scram::Hash::sha256, "user", "pencil", 10);
+  CHECK(again.close_after);
+  CHECK(again.outcome == SaslOutcome::invalid_credentials);
+}
+
+TEST_CASE("OAUTHBEARER: a signed token authenticates; its expiry bounds the session", "[sasl]") {
+  using namespace identity::testing;
+  const TestKey key = generate_p256("k1");
+  auto oauth = std::make_shared<identity::OAuthBearerSettings>();
+  oauth->keys = std::make_shared<const identity::KeySet>(identity::KeySet::parse(jwks_text({public_jwk(key)}), "jwks"));
+  oauth->policy.audiences = {"kafka"};
+  auto settings = std::make_shared<SaslTerminationSettings>(
+      *settings_for({TerminatedMechanism::oauthbearer}, {"svc-*"}, 600'000));
+  settings->oauthbearer = oauth;
+  const std::int64_t now_s = kNowMs / 1000;
+  const auto login = [&](const json& claims) {
+    SaslTerminator server(settings);
+    const Request hs = handshake(1, "OAUTHBEARER");
+    reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+    const Request auth = authenticate(2, "n,,\x01" "auth=Bearer " + make_token(key, claims) + "\x01\x01");
+    return std::pair{reply_of(server.on_request(auth.info, auth.frame, kNowMs)), server.session_expires_at_ms()};
+  };
+  const auto [good, expires] = login({{"sub", "svc-etl"}, {"aud", "kafka"}, {"exp", now_s + 60}, {"iat", now_s}});
+  CHECK(good.authenticated);
+  REQUIRE(expires);
+  CHECK(*expires == (now_s + 60) * 1000);  // the token's exp, not the 600 s lifetime
+  CHECK(authenticate_answer(good, 2).session_lifetime_ms == 60'000);
+
+  const auto [wrong_audience, none] = login({{"sub", "svc-etl"}, {"aud", "other"}, {"exp", now_s + 60}});
+  CHECK_FALSE(wrong_audience.authenticated);
+  CHECK_FALSE(wrong_audience.close_after);  // RFC 7628 §3.2.3: an error challenge first, then the failure
+  CHECK(authenticate_answer(wrong_audience, 2).auth_bytes.find("invalid_token") != std::string::npos);
+}
+
+TEST_CASE("the attempt limiter's refusal is a SASL_AUTHENTICATION_FAILED that says when to retry", "[sasl]") {
+  SaslTerminator server(settings_for({TerminatedMechanism::plain}));
+  const Request auth = authenticate(4, std::string("\0user\0pencil", 12));
+  const auto reply = server.refuse_rate_limited(auth.info, 299'500);
+  CHECK(reply.close_after);
+  CHECK(reply.outcome == SaslOutcome::rate_limited);
+  const auto answer = authenticate_answer(reply, 4);
+  CHECK(answer.error_code == 58);
+  CHECK(answer.error_message == "Too many failed authentications from this address; retry in 300 s");
+}
+
+}  // namespace kedge
