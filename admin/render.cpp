@@ -82,6 +82,9 @@ void LoopStats::merge(const LoopStats& other) {
     to.request_frame_errors += from.request_frame_errors;
     to.response_frame_errors += from.response_frame_errors;
     to.discovery_requests += from.discovery_requests;
+    for (std::size_t m = 0; m < kAuthMechanismCount; ++m) {
+      for (std::size_t o = 0; o < kAuthOutcomeCount; ++o) to.authentications[m][o] += from.authentications[m][o];
+    }
     for (std::size_t a = 0; a < kApiSlots; ++a) {
       to.apis[a].requests += from.apis[a].requests;
       to.apis[a].responses += from.apis[a].responses;
@@ -286,6 +289,20 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
                stats.clusters[i].request_frame_errors);
     out.sample("kedge_frame_errors_total", cluster_label(s, i) + ",direction=\"response\"",
                stats.clusters[i].response_frame_errors);
+  }
+  out.family("kedge_authentications_total", "counter",
+             "Client authentications kedge terminated, by mechanism and outcome (only pairs seen).");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t m = 0; m < kAuthMechanismCount; ++m) {
+      for (std::size_t o = 0; o < kAuthOutcomeCount; ++o) {
+        const std::uint64_t n = stats.clusters[i].authentications[m][o];
+        if (n == 0) continue;
+        out.sample("kedge_authentications_total",
+                   fmt::format("{},mechanism=\"{}\",outcome=\"{}\"", cluster_label(s, i),
+                               label(static_cast<AuthMechanism>(m)), label(static_cast<AuthOutcome>(o))),
+                   n);
+      }
+    }
   }
   out.family("kedge_upstream_connect_duration_seconds", "histogram", "Time to establish a broker TCP connection.");
   for (std::size_t i = 0; i < clusters; ++i) {

@@ -3,10 +3,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
+#include "common/ascii.h"
 #include "common/log.h"
+#include "identity/plain.h"
 #include "gateway/worker.h"
 #include "upstream/kafka_client.h"
 #include "proxy/proxy_header.h"
@@ -286,10 +291,18 @@ void Connection::close(DisconnectCause cause) {
   record.bytes_out = bytes_to_client_;
   record.duration_ms = static_cast<std::uint64_t>(elapsed);
   record.cause = label(cause_);
+  record.principal = principal_;
   log::access(record);
   tls_.discard();  // records gathered for a socket being closed: dropped
   client_.close();
   link_.close();
+  if (sasl_) {
+    for (uv_timer_t* timer : {&auth_delay_timer_, &session_timer_}) {
+      uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* handle) {
+        static_cast<Connection*>(handle->data)->part_closed();
+      });
+    }
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), [](uv_handle_t* handle) {
     static_cast<Connection*>(handle->data)->part_closed();
   });
@@ -449,6 +462,7 @@ void Connection::read_hello() {
   cluster_stats_->connections_active++;
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
              target_label_);
+  start_client_authentication();
   // The handshake is answered only once the broker connection is up (connection.h).
   if (start_tls(cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get())) locate_broker();
 }
@@ -542,6 +556,38 @@ void Connection::read_plaintext() {
 void Connection::forward_to_broker(const std::uint8_t* bytes, std::size_t n) {
   bytes_from_client_ += n;
   cluster_stats_->bytes_from_clients += n;
+  if (sasl_) {
+    // Terminated authentication: each request is routed (SaslTerminator::route);
+    // forwarded bytes go out through BrokerSink, SASL requests to on_captured.
+    BrokerSink to_broker(*this);
+    const kafka::Errc errc = in_flight_.on_client_bytes({bytes, n}, *cluster_stats_, *this, to_broker);
+    if (ending()) return;
+    if (refused_request_) {
+      log::info("conn {} from {} ({} {}): {} v{} before authenticating (virtual cluster {} requires SASL "
+                "authentication by kedge); closing, as a broker does",
+                id_, client_address_, cluster_name(), target_label_, api_name(refused_request_->api_key),
+                refused_request_->api_version, cluster_name());
+      cluster_stats_->authentications[static_cast<std::size_t>(AuthMechanism::none)]
+                                     [static_cast<std::size_t>(AuthOutcome::illegal_state)]++;
+      close(DisconnectCause::authentication_required);
+      return;
+    }
+    if (errc != kafka::Errc::ok) {
+      log::warn("conn {} from {} ({} {}): client request stream error: {}; closing", id_, client_address_,
+                cluster_name(), target_label_, kafka::to_string(errc));
+      cluster_stats_->request_frame_errors++;
+      close(DisconnectCause::frame_error);
+      return;
+    }
+    if (to_broker.failed) {
+      log::warn("conn {}: sending to broker {} failed: {}", id_, link_.target().to_string(),
+                link_.tls() ? certs::drain_openssl_errors() : std::string("socket closed"));
+      close(DisconnectCause::upstream_error);
+      return;
+    }
+    if (link_.queued_bytes() > 0) update_flow_control();
+    return;
+  }
   const kafka::Errc errc = in_flight_.on_client_bytes({bytes, n}, *cluster_stats_);
   if (errc == kafka::Errc::sasl_v0_unsupported) {
     // After a v0 handshake the SASL tokens travel unframed (KIP-43), which
@@ -621,6 +667,7 @@ bool Connection::route_by_port(std::optional<std::int32_t> port_node_id) {
   cluster_ = worker_.cluster(*index);
   cluster_stats_ = &worker_.stats().cluster(cluster_name());
   cluster_stats_->connections_active++;
+  start_client_authentication();
   return true;
 }
 
@@ -711,12 +758,21 @@ void Connection::on_link_up() {
   if (bootstrap() && !link_.tls()) cluster_->health.answered();
   log::debug("conn {}: connected to {} ({} {}{}{})", id_, broker_address_, cluster_name(), target_label_,
              link_.tls() ? ", TLS " : "", link_.describe_tls());
-  if (tls_.started()) {
-    enter(State::handshaking);
-    drive_handshake();  // answers the ClientHello held since it was read
+  if (authentication_ && cluster_->settings->config.backend.sasl) {
+    start_service_session();  // after_broker_ready() once kedge itself is authenticated
     return;
   }
-  // Plaintext listener: forward what the client sent while the broker was located.
+  after_broker_ready();
+}
+
+// The broker connection is usable by the client: answer the ClientHello held
+// since it was read, or (plaintext listener) forward what the client sent.
+void Connection::after_broker_ready() {
+  if (tls_.started()) {
+    enter(State::handshaking);
+    drive_handshake();
+    return;
+  }
   enter(State::forwarding);
   uv_timer_stop(&deadline_);
   std::vector<std::uint8_t> held;
@@ -729,6 +785,10 @@ void Connection::on_link_data(const char* data, std::size_t len) {
   if (!broker_answered_) {
     broker_answered_ = true;
     if (bootstrap() && link_.tls()) cluster_->health.answered();
+  }
+  if (service_session_) {
+    on_service_session_bytes(data, len);
+    return;
   }
   on_broker_bytes(data, len);
 }
@@ -823,6 +883,292 @@ void Connection::on_broker_bytes(const char* data, std::size_t len) {
     return;
   }
   in_flight_.release_if_idle();
+}
+
+// ------------------------------------------------ client authentication
+// Authentication mode "terminate" (docs/identity.md): kedge answers the
+// client's SaslHandshake / SaslAuthenticate (SaslTerminator), the broker link
+// is authenticated with the cluster's service credentials, and no request but
+// ApiVersions reaches the broker before the client authenticated.
+
+// Forwarded client bytes during a routed feed. After a refusal (a request
+// before authentication) or a failed send nothing more is forwarded.
+struct Connection::BrokerSink final : kafka::ByteSink {
+  explicit BrokerSink(Connection& connection) : c(connection) {}
+  void write(std::span<const std::uint8_t> bytes) override {
+    if (failed || c.refused_request_ || c.ending()) return;
+    if (!c.link_.send(bytes.data(), bytes.size())) failed = true;
+  }
+  Connection& c;
+  bool failed = false;
+};
+
+// A PLAIN check on libuv's thread pool: PBKDF2 over the stored credential
+// (identity/plain.h) would otherwise hold the loop for milliseconds. The job
+// is one of the connection's parts, so the connection outlives it.
+struct Connection::PlainJob {
+  uv_work_t work{};
+  Connection* connection = nullptr;
+  SaslTerminator::PlainCheck check;
+  identity::FinalStep result = identity::Refused{identity::AuthErrc::no_resources, {}};
+};
+
+namespace {
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+AuthMechanism counted_mechanism(std::optional<TerminatedMechanism> mechanism) {
+  if (!mechanism) return AuthMechanism::none;
+  switch (*mechanism) {
+    case TerminatedMechanism::plain: return AuthMechanism::plain;
+    case TerminatedMechanism::scram_sha_256: return AuthMechanism::scram_sha_256;
+    case TerminatedMechanism::scram_sha_512: return AuthMechanism::scram_sha_512;
+    case TerminatedMechanism::oauthbearer: return AuthMechanism::oauthbearer;
+  }
+  return AuthMechanism::none;
+}
+
+}  // namespace
+
+void Connection::start_client_authentication() {
+  const auto& pairs = listener_->authentication;
+  if (target_.cluster >= pairs.size() || !pairs[target_.cluster]) return;  // passthrough
+  authentication_ = pairs[target_.cluster];
+  if (!authentication_->config.sasl) return;  // mTLS only: the principal comes from the certificate
+  sasl_ = std::make_unique<SaslTerminator>(authentication_, cluster_name());
+  for (uv_timer_t* timer : {&auth_delay_timer_, &session_timer_}) {
+    uv_timer_init(worker_.loop(), timer);
+    timer->data = this;
+    parts_open_++;
+  }
+}
+
+// The newest authentication of this connection's (listener, cluster) pair: a
+// re-authentication after a reload checks against the reloaded users file.
+// Falls back to the connection's own when the pair no longer terminates.
+std::shared_ptr<const ClientAuthentication> Connection::current_authentication() const {
+  const std::shared_ptr<const Snapshot>& now = worker_.snapshot();
+  const auto cluster = worker_.cluster_index(cluster_name());
+  if (!cluster) return authentication_;
+  for (const auto& listener : now->listeners) {
+    if (listener->config.name != listener_->config.name) continue;
+    if (*cluster < listener->authentication.size() && listener->authentication[*cluster] &&
+        listener->authentication[*cluster]->config.sasl) {
+      return listener->authentication[*cluster];
+    }
+  }
+  return authentication_;
+}
+
+kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request) {
+  if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
+  switch (sasl_->route(request.api_key)) {
+    case SaslTerminator::Route::forward: return Route::forward;
+    case SaslTerminator::Route::capture: return Route::capture;
+    case SaslTerminator::Route::refuse: break;
+  }
+  refused_request_ = request;
+  return Route::capture;
+}
+
+void Connection::on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) {
+  if (refused_request_ || ending()) return;
+  if (pending_sasl_ || plain_check_running_) {
+    // A client waits for each SASL answer before its next SASL request.
+    refused_request_ = request;
+    return;
+  }
+  process_sasl(request, std::vector<std::uint8_t>(frame.begin(), frame.end()));
+}
+
+void Connection::process_sasl(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame) {
+  if (request.api_key == kafka::key_of(kafka::ApiKey::sasl_handshake)) {
+    sasl_->update_settings(current_authentication());
+  } else {
+    // A blocked address is refused before any check. The limiter's delays
+    // apply to failure answers (finish_sasl): a guesser waits for each
+    // refusal, a client that authenticates is not slowed.
+    const auto decision =
+        snapshot_->attempt_limiter->admit(client_address_, std::chrono::steady_clock::now());
+    if (decision.verdict == identity::AttemptLimiter::Verdict::refuse) {
+      finish_sasl(request, sasl_->refuse_rate_limited(request, decision.wait.count()));
+      return;
+    }
+  }
+  SaslTerminator::Step step = sasl_->on_request(request, frame, wall_clock_ms());
+  OPENSSL_cleanse(frame.data(), frame.size());  // it may hold a PLAIN password or a token
+  if (auto* check = std::get_if<SaslTerminator::PlainCheck>(&step)) {
+    run_plain_check(std::move(*check));
+    return;
+  }
+  finish_sasl(request, std::get<SaslTerminator::Reply>(std::move(step)));
+}
+
+void Connection::on_auth_delay_over() {
+  if (ending() || !pending_sasl_) return;
+  PendingSasl pending = std::move(*pending_sasl_);
+  pending_sasl_.reset();
+  send_sasl_reply(pending.request, std::move(pending.reply));
+}
+
+void Connection::run_plain_check(SaslTerminator::PlainCheck check) {
+  auto job = std::make_unique<PlainJob>();
+  job->connection = this;
+  job->check = std::move(check);
+  job->work.data = job.get();
+  const kafka::RequestInfo request = job->check.request;
+  const int rc = uv_queue_work(
+      worker_.loop(), &job->work,
+      [](uv_work_t* work) {  // thread pool: touches only the job (the UserStore is immutable)
+        auto* j = static_cast<PlainJob*>(work->data);
+        j->result = identity::authenticate_plain(j->check.message, *j->check.users);
+        OPENSSL_cleanse(j->check.message.data(), j->check.message.size());
+      },
+      [](uv_work_t* work, int status) {  // loop thread
+        std::unique_ptr<PlainJob> j(static_cast<PlainJob*>(work->data));
+        Connection& c = *j->connection;
+        c.plain_check_running_ = false;
+        if (status == 0 && !c.ending()) c.on_plain_checked(j->check.request, std::move(j->result));
+        c.part_closed();
+      });
+  if (rc != 0) {
+    OPENSSL_cleanse(job->check.message.data(), job->check.message.size());
+    log::error("conn {}: cannot queue the PLAIN check: {}", id_, uv_strerror(rc));
+    on_plain_checked(request, identity::Refused{identity::AuthErrc::no_resources, {}});
+    return;
+  }
+  plain_check_running_ = true;
+  parts_open_++;
+  job.release();  // owned by the after-work callback
+}
+
+void Connection::on_plain_checked(const kafka::RequestInfo& request, identity::FinalStep result) {
+  finish_sasl(request, sasl_->on_plain_checked(request, result, wall_clock_ms()));
+}
+
+// Counts and logs the end of a conversation; a failure that verified a
+// credential is counted against the client's address, and the limiter may
+// hold its answer back (a guesser waits for each refusal).
+void Connection::finish_sasl(const kafka::RequestInfo& request, SaslTerminator::Reply reply) {
+  if (reply.outcome) {
+    cluster_stats_->authentications[static_cast<std::size_t>(counted_mechanism(sasl_->conversation_mechanism()))]
+                                   [static_cast<std::size_t>(*reply.outcome)]++;
+    if (reply.authenticated) {
+      log::info("conn {} from {} ({} {}): {}", id_, client_address_, cluster_name(), target_label_, reply.log_detail);
+    } else {
+      log::warn("conn {} from {} ({} {}): authentication refused ({}): {}", id_, client_address_, cluster_name(),
+                target_label_, label(*reply.outcome), reply.log_detail);
+    }
+  }
+  if (!reply.authenticated && reply.credential_checked) {
+    const auto decision =
+        snapshot_->attempt_limiter->record_failure(client_address_, std::chrono::steady_clock::now());
+    if (decision.verdict == identity::AttemptLimiter::Verdict::delay && decision.wait.count() > 0) {
+      pending_sasl_ = PendingSasl{request, std::move(reply)};
+      uv_timer_start(
+          &auth_delay_timer_, [](uv_timer_t* timer) { static_cast<Connection*>(timer->data)->on_auth_delay_over(); },
+          static_cast<std::uint64_t>(decision.wait.count()), 0);
+      return;
+    }
+  }
+  send_sasl_reply(request, std::move(reply));
+}
+
+void Connection::send_sasl_reply(const kafka::RequestInfo& request, SaslTerminator::Reply reply) {
+  if (ending()) return;
+  const bool close_after = reply.close_after;
+  const bool authenticated = reply.authenticated;
+  ClientSink sink(*this);
+  const kafka::Errc errc = in_flight_.answer(request.correlation_id, std::move(reply.frame), sink, *cluster_stats_);
+  sink.finish();
+  bytes_to_client_ += sink.written;
+  cluster_stats_->bytes_to_clients += sink.written;
+  tls_.flush();
+  if (ending()) return;
+  if (errc != kafka::Errc::ok || sink.failed) {
+    log::warn("conn {}: cannot answer {} (correlation id {}): {}; closing", id_, api_name(request.api_key),
+              request.correlation_id, sink.failed ? certs::drain_openssl_errors() : kafka::to_string(errc));
+    close(sink.failed ? DisconnectCause::client_error : DisconnectCause::frame_error);
+    return;
+  }
+  if (authenticated) {
+    principal_ = sasl_->principal();
+    arm_session_timer();
+  }
+  if (close_after) {
+    close_after_flush(DisconnectCause::authentication_failed);
+    return;
+  }
+  in_flight_.release_if_idle();
+}
+
+// KIP-368: the session ends at session_expires_at_ms unless the client
+// re-authenticated by then (which moves it). A re-authentication that started
+// in time is let finish.
+void Connection::arm_session_timer() {
+  uv_timer_stop(&session_timer_);
+  const auto expires = sasl_->session_expires_at_ms();
+  if (!expires) return;
+  const std::int64_t left = std::max<std::int64_t>(*expires - wall_clock_ms(), 0);
+  uv_timer_start(
+      &session_timer_, [](uv_timer_t* timer) { static_cast<Connection*>(timer->data)->on_session_timer(); },
+      static_cast<std::uint64_t>(left), 0);
+}
+
+void Connection::on_session_timer() {
+  if (ending()) return;
+  const auto expires = sasl_->session_expires_at_ms();
+  if (!expires) return;
+  const std::int64_t now = wall_clock_ms();
+  if (*expires > now) {  // re-authenticated meanwhile
+    arm_session_timer();
+    return;
+  }
+  if (sasl_->in_conversation() || plain_check_running_ || pending_sasl_) {
+    uv_timer_start(
+        &session_timer_, [](uv_timer_t* timer) { static_cast<Connection*>(timer->data)->on_session_timer(); },
+        1000, 0);
+    return;
+  }
+  log::info("conn {} from {} ({} {}): the session of \"{}\" ended {} ms ago without re-authentication (KIP-368); "
+            "closing",
+            id_, client_address_, cluster_name(), target_label_, ascii::printable(principal_), now - *expires);
+  close_after_flush(DisconnectCause::session_expired);
+}
+
+// kedge's own SASL on the broker link (backend.sasl, the cluster's service
+// credentials): ApiVersions, SaslHandshake, SaslAuthenticate, then the client
+// is answered. The client's credentials never reach a broker.
+void Connection::start_service_session() {
+  upstream::KafkaSessionOptions options;
+  options.sasl = cluster_->settings->config.backend.sasl;
+  options.max_frame_bytes = worker_.config().limits.max_frame_bytes;
+  service_session_ = std::make_unique<upstream::KafkaSession>(std::move(options));
+  const std::vector<std::uint8_t> first = service_session_->start();
+  if (!link_.send(first.data(), first.size()) && !ending()) close(DisconnectCause::upstream_error);
+}
+
+void Connection::on_service_session_bytes(const char* data, std::size_t len) {
+  upstream::KafkaSession::FeedResult result =
+      service_session_->feed({reinterpret_cast<const std::uint8_t*>(data), len});
+  if (result.error) {
+    log::warn("conn {} ({} {}): {}: kedge's service credentials (backend.sasl) were not accepted: {}; closing", id_,
+              cluster_name(), target_label_, broker_address_, result.error->message);
+    if (bootstrap()) cluster_->health.failed(fmt::format("{}: {}", broker_address_, result.error->message));
+    close(DisconnectCause::upstream_authentication_failed);
+    return;
+  }
+  if (!result.outbound.empty() && !link_.send(result.outbound.data(), result.outbound.size())) {
+    if (!ending()) close(DisconnectCause::upstream_error);
+    return;
+  }
+  if (!result.became_ready) return;
+  log::debug("conn {}: authenticated to {} as kedge's service principal", id_, broker_address_);
+  service_session_.reset();
+  after_broker_ready();
 }
 
 // ------------------------------------------------------------ kafka::AddressMap

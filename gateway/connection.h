@@ -6,6 +6,12 @@
 //   link_       the broker connection: resolve, connect, retry, backend TLS (upstream::Link)
 //   in_flight_  requests awaiting a response, and the codec (InFlightTable)
 //   flow_       the watermarks between the two sides' queues (FlowControl)
+//   sasl_       kedge answering the client's SASL, when its virtual cluster's
+//               authentication is "terminate" (SaslTerminator); then the
+//               broker link first authenticates with the cluster's service
+//               credentials (upstream::KafkaSession) before the ClientHello is
+//               answered, and only ApiVersions and SASL requests pass until the
+//               client authenticated (docs/identity.md)
 // and one state machine. enter() is the only writer of state_ and checks
 // every transition against the table below; an illegal one is logged and
 // closes the connection.
@@ -52,9 +58,11 @@
 #include "gateway/downstream_tls.h"
 #include "gateway/flow_control.h"
 #include "gateway/in_flight.h"
+#include "gateway/sasl_terminator.h"
 #include "io/stream_socket.h"
 #include "kafka_codec/stream.h"
 #include "sni/hostname.h"
+#include "upstream/kafka_session.h"
 #include "upstream/link.h"
 
 namespace kedge {
@@ -67,6 +75,7 @@ struct Snapshot;
 class Connection final : private kafka::AddressMap,
                          private io::StreamSocket::Handler,
                          private upstream::Link::Handler,
+                         private kafka::RequestRouter,
                          private CiphertextSink {
  public:
   Connection(Worker& worker, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id);
@@ -103,6 +112,8 @@ class Connection final : private kafka::AddressMap,
   bool ending() const { return state_ == State::flushing || state_ == State::closed; }
 
   struct ClientSink;
+  struct BrokerSink;
+  struct PlainJob;
 
   // client side
   void on_client_bytes(const char* data, std::size_t len);
@@ -121,6 +132,21 @@ class Connection final : private kafka::AddressMap,
   void locate_broker();
   void connect_broker(std::vector<HostPort> candidates, std::size_t first);
   void on_broker_bytes(const char* data, std::size_t len);
+
+  // client authentication (authentication mode "terminate")
+  void start_client_authentication();
+  void process_sasl(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame);
+  void run_plain_check(SaslTerminator::PlainCheck check);
+  void on_plain_checked(const kafka::RequestInfo& request, identity::FinalStep result);
+  void finish_sasl(const kafka::RequestInfo& request, SaslTerminator::Reply reply);
+  void send_sasl_reply(const kafka::RequestInfo& request, SaslTerminator::Reply reply);
+  void on_auth_delay_over();
+  void arm_session_timer();
+  void on_session_timer();
+  std::shared_ptr<const ClientAuthentication> current_authentication() const;
+  void start_service_session();
+  void on_service_session_bytes(const char* data, std::size_t len);
+  void after_broker_ready();
 
   // endings
   void close_after_flush(DisconnectCause cause);
@@ -143,6 +169,10 @@ class Connection final : private kafka::AddressMap,
   void on_link_down(const upstream::LinkError& error) override;
   void on_link_write_progress() override;
   void on_link_closed() override;
+
+  // kafka::RequestRouter (only while sasl_ is set)
+  Route route(const kafka::RequestInfo& request) override;
+  void on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) override;
 
   // CiphertextSink (records of tls_ for the client socket)
   void send_ciphertext(const char* first, std::size_t first_len, const char* second,
@@ -174,7 +204,8 @@ class Connection final : private kafka::AddressMap,
   InFlightTable in_flight_;
   FlowControl flow_;
   uv_timer_t deadline_{};  // hello + handshake deadline, then the drain's, then the flush's
-  int parts_open_ = 0;     // parts that will report their close: client socket, deadline, link once connecting
+  int parts_open_ = 0;     // parts that will report their close: client socket, deadline, link once connecting,
+                           // the two authentication timers with sasl_, a PLAIN check on the thread pool
 
   // Bytes received before they can be used: the PROXY header and ClientHello
   // while they are incomplete, and on a plaintext listener what the client
@@ -188,6 +219,22 @@ class Connection final : private kafka::AddressMap,
   std::string broker_address_;   // the broker connected to, for the access log; "" if never
   bool broker_answered_ = false;  // the broker sent data (evidence for readiness over TLS)
   std::optional<std::int32_t> out_of_range_node_;  // port routing: a response named a broker with no pool port
+
+  // Client authentication (null / empty in passthrough).
+  std::shared_ptr<const ClientAuthentication> authentication_;  // this connection's (listener, cluster) pair
+  std::unique_ptr<SaslTerminator> sasl_;
+  std::unique_ptr<upstream::KafkaSession> service_session_;  // kedge's own SASL on the broker link, until Ready
+  std::string principal_;  // authenticated by kedge; "" otherwise
+  // A failure answer the attempt limiter holds back (identity/attempt_limiter.h).
+  struct PendingSasl {
+    kafka::RequestInfo request;
+    SaslTerminator::Reply reply;
+  };
+  std::optional<PendingSasl> pending_sasl_;
+  bool plain_check_running_ = false;
+  std::optional<kafka::RequestInfo> refused_request_;  // a request before authentication: the pair closes
+  uv_timer_t auth_delay_timer_{};  // the attempt limiter's delays (initialized with sasl_)
+  uv_timer_t session_timer_{};     // KIP-368 session expiry (initialized with sasl_)
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_client_ = 0;

@@ -42,10 +42,26 @@ kafka::Errc InFlightTable::on_client_bytes(std::span<const std::uint8_t> bytes, 
   const std::size_t before = s.requests.size();
   const std::uint64_t seen_before = tracker_.requests_seen();
   const kafka::Errc errc = tracker_.feed(bytes, s.requests);
+  count_requests(s, before, seen_before, stats);
+  return errc;
+}
+
+kafka::Errc InFlightTable::on_client_bytes(std::span<const std::uint8_t> bytes, ClusterStats& stats,
+                                           kafka::RequestRouter& router, kafka::ByteSink& to_broker) {
+  InFlightState& s = state();
+  const std::size_t before = s.requests.size();
+  const std::uint64_t seen_before = tracker_.requests_seen();
+  const kafka::Errc errc = tracker_.feed(bytes, s.requests, router, to_broker);
+  count_requests(s, before, seen_before, stats);
+  return errc;
+}
+
+void InFlightTable::count_requests(InFlightState& s, std::size_t before, std::uint64_t seen_before,
+                                   ClusterStats& stats) {
   const std::size_t queued = s.requests.size() - before;
   responses_expected_ += queued;
   const std::uint64_t seen = tracker_.requests_seen() - seen_before;
-  if (seen == 0) return errc;
+  if (seen == 0) return;
   const std::uint64_t now = queued > 0 ? uv_hrtime() : 0;
   for (std::size_t i = before; i < s.requests.size(); ++i) {
     const std::size_t slot = api_slot(s.requests.at(i).api_key);
@@ -53,7 +69,6 @@ kafka::Errc InFlightTable::on_client_bytes(std::span<const std::uint8_t> bytes, 
     s.timings.push_back(InFlightState::Timing{static_cast<std::uint16_t>(slot), now});
   }
   stats.apis[api_slot(kafka::key_of(kafka::ApiKey::produce))].requests += seen - queued;
-  return errc;
 }
 
 InFlightTable::Progress InFlightTable::on_broker_bytes(std::span<const std::uint8_t> bytes, kafka::ByteSink& sink,
@@ -68,8 +83,22 @@ InFlightTable::Progress InFlightTable::on_broker_bytes(std::span<const std::uint
   progress.node_endpoints_removed = codec.node_endpoints_stripped - stripped_before;
   stats.node_endpoints_removed += progress.node_endpoints_removed;
   stats.responses_rewritten += codec.rewritten - rewritten_before;
-  std::uint64_t completed = codec.responses - responses_before;
-  if (completed == 0) return progress;
+  count_responses(s, responses_before, stats);
+  return progress;
+}
+
+kafka::Errc InFlightTable::answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, kafka::ByteSink& sink,
+                                  ClusterStats& stats) {
+  InFlightState& s = state();
+  const std::uint64_t responses_before = s.responses.stats().responses;
+  const kafka::Errc errc = s.responses.answer(correlation_id, std::move(frame), s.requests, sink);
+  count_responses(s, responses_before, stats);
+  return errc;
+}
+
+void InFlightTable::count_responses(InFlightState& s, std::uint64_t responses_before, ClusterStats& stats) {
+  std::uint64_t completed = s.responses.stats().responses - responses_before;
+  if (completed == 0) return;
   const std::uint64_t now = uv_hrtime();
   std::vector<InFlightState::Timing>& timings = s.timings;
   std::size_t& head = s.timings_head;
@@ -87,7 +116,6 @@ InFlightTable::Progress InFlightTable::on_broker_bytes(std::span<const std::uint
     timings.erase(timings.begin(), timings.begin() + static_cast<std::ptrdiff_t>(head));
     head = 0;
   }
-  return progress;
 }
 
 // Every response owed has been forwarded whole: the codec holds no partial

@@ -71,6 +71,12 @@ class InFlightTable {
   // and counts requests per API in `stats`. On an error the connection must
   // be closed (kafka::Errc::sasl_v0_unsupported: a SaslHandshake v0).
   kafka::Errc on_client_bytes(std::span<const std::uint8_t> bytes, ClusterStats& stats);
+  // The same on a connection where kedge answers some requests itself (SASL
+  // termination): `router` routes each request (RequestTracker's routing
+  // feed); forwarded bytes go to `to_broker`, captured requests to the router.
+  // A connection uses one overload or the other for its whole life.
+  kafka::Errc on_client_bytes(std::span<const std::uint8_t> bytes, ClusterStats& stats, kafka::RequestRouter& router,
+                              kafka::ByteSink& to_broker);
   // Broker bytes on their way to the client: writes what the client must
   // receive to `sink`, counts responses, rewrites and latencies in `stats`.
   struct Progress {
@@ -78,6 +84,11 @@ class InFlightTable {
     std::uint64_t node_endpoints_removed = 0;  // streamed Fetch responses whose NodeEndpoints did not fit
   };
   Progress on_broker_bytes(std::span<const std::uint8_t> bytes, kafka::ByteSink& sink, ClusterStats& stats);
+  // kedge's answer (a whole response frame) to the captured request
+  // `correlation_id`: written to `sink` when that request is the oldest owed a
+  // response, in order with the broker's responses (ResponseProcessor::answer).
+  kafka::Errc answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, kafka::ByteSink& sink,
+                     ClusterStats& stats);
 
   // True while a request awaits its response (a drain waits for these).
   bool requests_pending() const { return state_ && !state_->requests.empty(); }
@@ -89,6 +100,10 @@ class InFlightTable {
 
  private:
   InFlightState& state();
+  // Counts the requests the tracker saw since `seen_before` (queued from index `before`).
+  void count_requests(InFlightState& s, std::size_t before, std::uint64_t seen_before, ClusterStats& stats);
+  // Counts the responses completed since `responses_before` and their latencies.
+  void count_responses(InFlightState& s, std::uint64_t responses_before, ClusterStats& stats);
 
   InFlightPool& pool_;
   kafka::AddressMap& addresses_;

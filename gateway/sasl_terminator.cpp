@@ -35,13 +35,13 @@ scram::Hash scram_hash(TerminatedMechanism mechanism) {
                                                           : scram::Hash::sha256;
 }
 
-SaslOutcome outcome_of(identity::AuthErrc reason) {
+AuthOutcome outcome_of(identity::AuthErrc reason) {
   switch (reason) {
     case identity::AuthErrc::unknown_user:
-    case identity::AuthErrc::wrong_password: return SaslOutcome::invalid_credentials;
-    case identity::AuthErrc::no_resources: return SaslOutcome::internal;
-    case identity::AuthErrc::out_of_order: return SaslOutcome::illegal_state;
-    default: return SaslOutcome::malformed;
+    case identity::AuthErrc::wrong_password: return AuthOutcome::invalid_credentials;
+    case identity::AuthErrc::no_resources: return AuthOutcome::internal;
+    case identity::AuthErrc::out_of_order: return AuthOutcome::illegal_state;
+    default: return AuthOutcome::malformed;
   }
 }
 
@@ -51,17 +51,6 @@ bool is_credential_refusal(identity::AuthErrc reason) {
 }
 
 }  // namespace
-
-std::string_view label(SaslOutcome outcome) {
-  switch (outcome) {
-#define KEDGE_X(id, text) \
-  case SaslOutcome::id:   \
-    return text;
-    KEDGE_SASL_OUTCOMES(KEDGE_X)
-#undef KEDGE_X
-  }
-  return "?";
-}
 
 SaslTerminator::SaslTerminator(std::shared_ptr<const SaslTerminationSettings> settings)
     : settings_(std::move(settings)) {}
@@ -83,7 +72,7 @@ SaslTerminator::Step SaslTerminator::on_request(const kafka::RequestInfo& reques
                                                 std::span<const std::uint8_t> frame, std::int64_t now_unix_ms) {
   if (request.api_key == kSaslHandshake) return on_handshake(request, frame);
   if (request.api_key == kSaslAuthenticate) return on_authenticate(request, frame, now_unix_ms);
-  return fail(request, SaslOutcome::illegal_state, "unexpected request during SASL authentication",
+  return fail(request, AuthOutcome::illegal_state, "unexpected request during SASL authentication",
               fmt::format("api key {} captured as SASL", request.api_key), false);
 }
 
@@ -95,16 +84,16 @@ SaslTerminator::Step SaslTerminator::on_handshake(const kafka::RequestInfo& requ
   std::string mechanism;
   if (!kafka::read_request_header(frame, api_key, version, correlation_id, body_begin) ||
       !kafka::decode_sasl_handshake_request(frame, body_begin, version, mechanism)) {
-    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), SaslOutcome::malformed,
+    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::malformed,
                           "SaslHandshake request does not parse");
   }
   if (request.api_version == 0) {
-    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), SaslOutcome::illegal_state,
+    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::illegal_state,
                           "SaslHandshake v0 (unframed SASL tokens, KIP-43) is not supported; kedge offers v1");
   }
   const bool reauthenticating = phase_ == Phase::authenticated;
   if (phase_ != Phase::unauthenticated && !reauthenticating) {
-    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), SaslOutcome::illegal_state,
+    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::illegal_state,
                           "SaslHandshake during an open SASL conversation");
   }
   if (next_settings_) settings_ = std::move(next_settings_);
@@ -113,7 +102,7 @@ SaslTerminator::Step SaslTerminator::on_handshake(const kafka::RequestInfo& requ
                                   [&](TerminatedMechanism m) { return mechanism_text(m) == mechanism; });
   if (found == offered.end() || (reauthenticating && *found != *mechanism_)) {
     return fail_handshake(
-        request, kafka::code_of(kafka::ErrorCode::unsupported_sasl_mechanism), SaslOutcome::mechanism_not_enabled,
+        request, kafka::code_of(kafka::ErrorCode::unsupported_sasl_mechanism), AuthOutcome::mechanism_not_enabled,
         reauthenticating && found != offered.end()
             ? fmt::format("re-authentication with {} after authenticating with {}", mechanism,
                           mechanism_text(*mechanism_))
@@ -138,18 +127,18 @@ SaslTerminator::Step SaslTerminator::on_authenticate(const kafka::RequestInfo& r
   std::string message;
   if (!kafka::read_request_header(frame, api_key, version, correlation_id, body_begin) ||
       !kafka::decode_sasl_authenticate_request(frame, body_begin, version, message)) {
-    return fail(request, SaslOutcome::malformed, "malformed SaslAuthenticate request",
+    return fail(request, AuthOutcome::malformed, "malformed SaslAuthenticate request",
                 "SaslAuthenticate request does not parse", false);
   }
   if (phase_ != Phase::handshaken && phase_ != Phase::exchanging) {
-    return fail(request, SaslOutcome::illegal_state, "SaslAuthenticate without a SaslHandshake first",
+    return fail(request, AuthOutcome::illegal_state, "SaslAuthenticate without a SaslHandshake first",
                 "SaslAuthenticate outside a SASL conversation", false);
   }
   const std::string_view mechanism = mechanism_text(*mechanism_);
   switch (*mechanism_) {
     case TerminatedMechanism::plain: {
       if (phase_ != Phase::handshaken) {
-        return fail(request, SaslOutcome::illegal_state, "PLAIN takes one SaslAuthenticate round",
+        return fail(request, AuthOutcome::illegal_state, "PLAIN takes one SaslAuthenticate round",
                     "a second PLAIN message", false);
       }
       const auto parsed = identity::parse_plain(message);
@@ -197,19 +186,19 @@ SaslTerminator::Step SaslTerminator::on_authenticate(const kafka::RequestInfo& r
         case Kind::authenticated:
           return succeed(request, step.principal, {}, step.expires_at * 1000, now_unix_ms);
         case Kind::failed:
-          return fail(request, step.refusal ? SaslOutcome::invalid_token : SaslOutcome::malformed,
+          return fail(request, step.refusal ? AuthOutcome::invalid_token : AuthOutcome::malformed,
                       std::move(step.error_message), std::move(step.log_detail), step.refusal.has_value());
       }
       break;
     }
   }
-  return fail(request, SaslOutcome::internal, "internal error", "unknown mechanism", false);
+  return fail(request, AuthOutcome::internal, "internal error", "unknown mechanism", false);
 }
 
 SaslTerminator::Reply SaslTerminator::on_plain_checked(const kafka::RequestInfo& request,
                                                        const identity::FinalStep& result, std::int64_t now_unix_ms) {
   if (phase_ != Phase::exchanging || mechanism_ != TerminatedMechanism::plain) {
-    return fail(request, SaslOutcome::illegal_state, "internal error", "PLAIN result outside a PLAIN round", false);
+    return fail(request, AuthOutcome::illegal_state, "internal error", "PLAIN result outside a PLAIN round", false);
   }
   if (const auto* refused = std::get_if<identity::Refused>(&result)) {
     return fail(request, outcome_of(refused->reason), identity::client_message(refused->reason, "PLAIN"),
@@ -221,7 +210,7 @@ SaslTerminator::Reply SaslTerminator::on_plain_checked(const kafka::RequestInfo&
 
 SaslTerminator::Reply SaslTerminator::refuse_rate_limited(const kafka::RequestInfo& request,
                                                           std::int64_t retry_after_ms) {
-  return fail(request, SaslOutcome::rate_limited,
+  return fail(request, AuthOutcome::rate_limited,
               fmt::format("Too many failed authentications from this address; retry in {} s",
                           (retry_after_ms + 999) / 1000),
               "refused by the attempt limiter", false);
@@ -239,7 +228,7 @@ SaslTerminator::Reply SaslTerminator::succeed(const kafka::RequestInfo& request,
                                               std::optional<std::int64_t> credential_expires_at_ms,
                                               std::int64_t now_unix_ms) {
   if (!settings_->binding->binds(principal)) {
-    Reply reply = fail(request, SaslOutcome::principal_not_bound,
+    Reply reply = fail(request, AuthOutcome::principal_not_bound,
                        fmt::format("Principal {} is not allowed on virtual cluster {}", principal,
                                    settings_->cluster_name),
                        fmt::format("principal \"{}\" authenticated with {} but is not bound to virtual cluster {}",
@@ -248,7 +237,7 @@ SaslTerminator::Reply SaslTerminator::succeed(const kafka::RequestInfo& request,
     return reply;
   }
   if (!principal_.empty() && principal != principal_) {
-    return fail(request, SaslOutcome::principal_changed,
+    return fail(request, AuthOutcome::principal_changed,
                 "Cannot change principals during re-authentication",
                 fmt::format("re-authentication proved \"{}\", the session was \"{}\"", ascii::printable(principal),
                             ascii::printable(principal_)),
@@ -276,19 +265,19 @@ SaslTerminator::Reply SaslTerminator::succeed(const kafka::RequestInfo& request,
                                                          std::nullopt, server_final, lifetime_ms);
   reply.authenticated = true;
   reply.credential_checked = true;
-  reply.outcome = SaslOutcome::authenticated;
+  reply.outcome = AuthOutcome::authenticated;
   reply.log_detail = fmt::format("{} \"{}\" with {}{}", first ? "authenticated" : "re-authenticated",
                                  ascii::printable(principal), mechanism_text(*mechanism_),
                                  session_expires_at_ms_ ? fmt::format(", session {} ms", lifetime_ms) : "");
   return reply;
 }
 
-SaslTerminator::Reply SaslTerminator::fail(const kafka::RequestInfo& request, SaslOutcome outcome,
+SaslTerminator::Reply SaslTerminator::fail(const kafka::RequestInfo& request, AuthOutcome outcome,
                                            std::string client_message, std::string log_detail,
                                            bool credential_checked) {
   phase_ = Phase::failed;
   Reply reply;
-  const std::int16_t code = outcome == SaslOutcome::illegal_state
+  const std::int16_t code = outcome == AuthOutcome::illegal_state
                                 ? kafka::code_of(kafka::ErrorCode::illegal_sasl_state)
                                 : kafka::code_of(kafka::ErrorCode::sasl_authentication_failed);
   if (request.api_key == kSaslAuthenticate) {
@@ -306,7 +295,7 @@ SaslTerminator::Reply SaslTerminator::fail(const kafka::RequestInfo& request, Sa
 }
 
 SaslTerminator::Reply SaslTerminator::fail_handshake(const kafka::RequestInfo& request, std::int16_t error_code,
-                                                     SaslOutcome outcome, std::string log_detail) {
+                                                     AuthOutcome outcome, std::string log_detail) {
   phase_ = Phase::failed;
   std::vector<std::string_view> names;
   for (const TerminatedMechanism m : settings_->mechanisms) names.push_back(mechanism_text(m));

@@ -44,6 +44,7 @@
 #include <variant>
 #include <vector>
 
+#include "admin/counters.h"
 #include "config/config.h"
 #include "identity/auth_result.h"
 #include "identity/oauthbearer.h"
@@ -66,31 +67,6 @@ struct SaslTerminationSettings {
   std::uint64_t session_lifetime_ms = 0;                            // KIP-368; 0: no re-authentication
 };
 
-// Why a reply ends the connection, for counters (a bounded label set) and logs.
-#define KEDGE_SASL_OUTCOMES(X)                                                                           \
-  X(authenticated, "authenticated")                                                                      \
-  X(invalid_credentials, "invalid_credentials")       /* unknown user or wrong password (one label) */ \
-  X(invalid_token, "invalid_token")                   /* OAUTHBEARER token refused */                  \
-  X(malformed, "malformed")                           /* a SASL message that does not parse */        \
-  X(mechanism_not_enabled, "mechanism_not_enabled")                                                      \
-  X(illegal_state, "illegal_state")                   /* a request out of order, SaslHandshake v0 */   \
-  X(principal_not_bound, "principal_not_bound")       /* authenticated, but not on this cluster */     \
-  X(principal_changed, "principal_changed")           /* re-authentication proved another principal */ \
-  X(rate_limited, "rate_limited")                     /* too many failures from the client's address */\
-  X(internal, "internal")
-
-enum class SaslOutcome : std::uint8_t {
-#define KEDGE_X(id, label) id,
-  KEDGE_SASL_OUTCOMES(KEDGE_X)
-#undef KEDGE_X
-};
-std::string_view label(SaslOutcome outcome);
-inline constexpr std::size_t kSaslOutcomeCount = 0
-#define KEDGE_X(id, label) +1
-    KEDGE_SASL_OUTCOMES(KEDGE_X)
-#undef KEDGE_X
-    ;
-
 class SaslTerminator {
  public:
   explicit SaslTerminator(std::shared_ptr<const SaslTerminationSettings> settings);
@@ -108,7 +84,7 @@ class SaslTerminator {
     bool close_after = false;         // a failure: send the frame, then close the connection
     bool credential_checked = false;  // this round verified a credential (the attempt limiter counts failures)
     bool authenticated = false;       // this reply completes an authentication or re-authentication
-    std::optional<SaslOutcome> outcome;  // set when the conversation ended (success or failure)
+    std::optional<AuthOutcome> outcome;  // set when the conversation ended (success or failure)
     std::string log_detail;              // for kedge's log: what happened, never a secret
   };
   // A PLAIN message to verify with identity::verify_plain off the loop thread.
@@ -136,6 +112,8 @@ class SaslTerminator {
   bool in_conversation() const { return phase_ == Phase::handshaken || phase_ == Phase::exchanging; }
   // The authenticated principal; empty before the first success.
   const std::string& principal() const { return principal_; }
+  // The mechanism of the open conversation, else of the session; nullopt before a handshake chose one.
+  std::optional<TerminatedMechanism> conversation_mechanism() const { return mechanism_; }
   // The mechanism of the last successful authentication ("SCRAM-SHA-256"), empty before.
   std::string_view mechanism_name() const;
   // KIP-368: when the session ends unless re-authenticated (wall clock, ms); nullopt: never.
@@ -150,9 +128,9 @@ class SaslTerminator {
   Reply challenge(const kafka::RequestInfo& request, std::string_view server_message);
   Reply succeed(const kafka::RequestInfo& request, const std::string& principal, std::string_view server_final,
                 std::optional<std::int64_t> credential_expires_at_ms, std::int64_t now_unix_ms);
-  Reply fail(const kafka::RequestInfo& request, SaslOutcome outcome, std::string client_message,
+  Reply fail(const kafka::RequestInfo& request, AuthOutcome outcome, std::string client_message,
              std::string log_detail, bool credential_checked);
-  Reply fail_handshake(const kafka::RequestInfo& request, std::int16_t error_code, SaslOutcome outcome,
+  Reply fail_handshake(const kafka::RequestInfo& request, std::int16_t error_code, AuthOutcome outcome,
                        std::string log_detail);
 
   std::shared_ptr<const SaslTerminationSettings> settings_;       // this conversation's

@@ -115,7 +115,7 @@ TEST_CASE("SCRAM-SHA-256 and -512 authenticate a stored user; the server's signa
     const auto done = scram_login(server, hash, "user", "pencil");
     CHECK(done.authenticated);
     CHECK_FALSE(done.close_after);
-    CHECK(done.outcome == SaslOutcome::authenticated);
+    CHECK(done.outcome == AuthOutcome::authenticated);
     CHECK(server.principal() == "user");
     CHECK(server.mechanism_name() == scram::mechanism_name(hash));
     CHECK(server.route(3) == SaslTerminator::Route::forward);
@@ -129,7 +129,7 @@ TEST_CASE("a wrong password and an unknown user get Kafka's message and close th
     const auto done = scram_login(server, scram::Hash::sha256, user, "wrong");
     CHECK(done.close_after);
     CHECK(done.credential_checked);
-    CHECK(done.outcome == SaslOutcome::invalid_credentials);
+    CHECK(done.outcome == AuthOutcome::invalid_credentials);
     const auto answer = authenticate_answer(done, 3);
     CHECK(answer.error_code == 58);
     CHECK(answer.error_message ==
@@ -145,7 +145,7 @@ TEST_CASE("a mechanism that is not enabled is answered 33 with the enabled list,
   const Request hs = handshake(7, "SCRAM-SHA-256");
   const auto reply = reply_of(server.on_request(hs.info, hs.frame, kNowMs));
   CHECK(reply.close_after);
-  CHECK(reply.outcome == SaslOutcome::mechanism_not_enabled);
+  CHECK(reply.outcome == AuthOutcome::mechanism_not_enabled);
   const auto answer = handshake_answer(reply, 7);
   CHECK(answer.error_code == 33);
   CHECK(answer.mechanisms == std::vector<std::string>{"SCRAM-SHA-512", "PLAIN"});
@@ -193,7 +193,7 @@ TEST_CASE("a malformed PLAIN message is refused without a credential check", "[s
   const auto reply = reply_of(server.on_request(auth.info, auth.frame, kNowMs));
   CHECK(reply.close_after);
   CHECK_FALSE(reply.credential_checked);
-  CHECK(reply.outcome == SaslOutcome::malformed);
+  CHECK(reply.outcome == AuthOutcome::malformed);
   CHECK(authenticate_answer(reply, 2).error_code == 58);
 }
 
@@ -202,7 +202,7 @@ TEST_CASE("a principal not bound to the cluster is refused with a message naming
   const auto done = scram_login(server, scram::Hash::sha256, "user", "pencil");
   CHECK(done.close_after);
   CHECK_FALSE(done.authenticated);
-  CHECK(done.outcome == SaslOutcome::principal_not_bound);
+  CHECK(done.outcome == AuthOutcome::principal_not_bound);
   const auto answer = authenticate_answer(done, 3);
   CHECK(answer.error_code == 58);
   CHECK(answer.error_message == "Principal user is not allowed on virtual cluster alpha");
@@ -248,7 +248,7 @@ TEST_CASE("a reload's settings apply from the next handshake: a removed user fai
   server.update_settings(emptied);
   const auto again = scram_login(server, scram::Hash::sha256, "user", "pencil", 10);
   CHECK(again.close_after);
-  CHECK(again.outcome == SaslOutcome::invalid_credentials);
+  CHECK(again.outcome == AuthOutcome::invalid_credentials);
 }
 
 TEST_CASE("OAUTHBEARER: a signed token authenticates; its expiry bounds the session", "[sasl]") {
@@ -285,7 +285,7 @@ TEST_CASE("the attempt limiter's refusal is a SASL_AUTHENTICATION_FAILED that sa
   const Request auth = authenticate(4, std::string("\0user\0pencil", 12));
   const auto reply = server.refuse_rate_limited(auth.info, 299'500);
   CHECK(reply.close_after);
-  CHECK(reply.outcome == SaslOutcome::rate_limited);
+  CHECK(reply.outcome == AuthOutcome::rate_limited);
   const auto answer = authenticate_answer(reply, 4);
   CHECK(answer.error_code == 58);
   CHECK(answer.error_message == "Too many failed authentications from this address; retry in 300 s");
