@@ -37,6 +37,13 @@ identity::CertificatePrincipalSource identity_source(CertificatePrincipalSource 
   return identity::CertificatePrincipalSource::subject_cn;
 }
 
+// "<json path>: <file>: <why>"; the loaders name the file themselves for I/O
+// and syntax errors, not for a value at a JSON path inside it.
+[[noreturn]] void fail_file(const std::string& path, const std::filesystem::path& file, std::string_view why) {
+  if (why.starts_with(file.string())) throw ConfigError(fmt::format("{}: {}", path, why));
+  throw ConfigError(fmt::format("{}: {}: {}", path, file.string(), why));
+}
+
 // Users and JWKS files read for one generation, each once, by resolved path.
 class IdentityFiles {
  public:
@@ -46,7 +53,7 @@ class IdentityFiles {
       try {
         loaded = std::make_shared<const identity::UserStore>(identity::UserStore::load(file));
       } catch (const FileError& e) {
-        throw ConfigError(fmt::format("{}: {}", path, e.what()));
+        fail_file(path, file, e.what());
       }
     }
     return loaded;
@@ -57,7 +64,7 @@ class IdentityFiles {
       try {
         loaded = std::make_shared<const identity::KeySet>(identity::KeySet::load_file(file));
       } catch (const identity::JwksError& e) {
-        throw ConfigError(fmt::format("{}: {}", path, e.what()));
+        fail_file(path, file, e.what());
       }
     }
     return loaded;
