@@ -13,6 +13,7 @@
 #include "cli/doctor.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "config/snapshot.h"
 #include "control/supervisor.h"
 #include "sni/hostname.h"
 
@@ -27,9 +28,9 @@ int usage(std::string_view command, const std::string& problem) {
   return kExitUsage;
 }
 
-// Certificates are checked with OpenSSL here so `validate` catches the same
-// problems `run` would (the config loader itself stays free of OpenSSL).
-void check_certificates(const Config& config) {
+// Certificates, users files and JWKS files are read here so `validate` catches
+// the same problems `run` would (the config loader itself stays free of OpenSSL).
+void check_files(const Config& config) {
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     if (!config.listeners[i].tls) continue;  // a plaintext port-routed listener
     try {
@@ -58,13 +59,14 @@ void check_certificates(const Config& config) {
       throw ConfigError(fmt::format("virtual_clusters[{}].backend.tls: {}", i, e.what()));
     }
   }
+  (void)compile_client_authentication(config);
 }
 
 // The configuration of `run` and `validate`, certificates included; nullopt after printing why not.
 std::optional<Config> load_checked(const std::string& path) {
   try {
     Config config = load_config(path);
-    check_certificates(config);
+    check_files(config);
     return config;
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "kedge: invalid configuration %s:\n  %s\n", path.c_str(), e.what());

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -26,6 +27,9 @@
 
 #include "common/ascii.h"
 #include "common/strict_json.h"
+#include "identity/attempt_limiter.h"
+#include "identity/principal_binding.h"
+#include "identity/principal_mapping.h"
 
 namespace kedge {
 namespace {
@@ -94,6 +98,238 @@ TlsFiles read_tls_files(const json& value, const std::string& path, const fs::pa
   files.cert = expect_readable_file(tls.required("cert"), tls.path_of("cert"), base_dir);
   files.key = expect_readable_file(tls.required("key"), tls.path_of("key"), base_dir);
   return files;
+}
+
+// ---------------------------------------------------------------------------
+// Client authentication (docs/identity.md, "Configuration")
+
+// Identity engines report problems with an index suffix ("[2] (\"a*b\"): why")
+// for the caller to put after its JSON path, or as a plain sentence.
+[[noreturn]] void fail_with_suffix(const std::string& path, std::string_view message) {
+  if (!message.empty() && message.front() == '[') throw ConfigError(fmt::format("{}{}", path, message));
+  fail(path, message);
+}
+
+bool expect_bool(const json& value, const std::string& path) {
+  if (!value.is_boolean()) fail(path, fmt::format("expected true or false, got {}", describe(value)));
+  return value.get<bool>();
+}
+
+// A list of non-empty strings without repeats ("audiences").
+std::vector<std::string> read_distinct_strings(const json& value, const std::string& path) {
+  const json& array = expect_array(value, path);
+  std::vector<std::string> items;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const std::string& item = expect_non_empty_string(array[i], element_path(path, i));
+    for (std::size_t j = 0; j < items.size(); ++j) {
+      if (items[j] == item) {
+        fail(element_path(path, i), fmt::format("\"{}\" is already listed at {}", item, element_path(path, j)));
+      }
+    }
+    items.push_back(item);
+  }
+  return items;
+}
+
+// The longest KIP-368 session kedge accepts: 30 days.
+constexpr std::uint64_t kMaxSessionLifetimeMs = 30ull * 24 * 3'600'000;
+
+OAuthBearerConfig read_oauthbearer(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader reader(value, path, {"jwks_file", "issuer", "audiences", "clock_skew_s", "principal_claim"});
+  OAuthBearerConfig config;
+  config.jwks_file = expect_readable_file(reader.required("jwks_file"), reader.path_of("jwks_file"), base_dir);
+  if (const json* issuer = reader.optional("issuer")) {
+    config.issuer = expect_non_empty_string(*issuer, reader.path_of("issuer"));
+  }
+  if (const json* audiences = reader.optional("audiences")) {
+    config.audiences = read_distinct_strings(*audiences, reader.path_of("audiences"));
+    if (config.audiences.empty()) {
+      fail(reader.path_of("audiences"), "empty (leave the key out to accept any \"aud\")");
+    }
+  }
+  if (const json* skew = reader.optional("clock_skew_s")) {
+    config.clock_skew_s = static_cast<std::uint32_t>(expect_integer(*skew, reader.path_of("clock_skew_s"), 0, 3600));
+  }
+  if (const json* claim = reader.optional("principal_claim")) {
+    config.principal_claim = expect_non_empty_string(*claim, reader.path_of("principal_claim"));
+  }
+  return config;
+}
+
+SaslTerminationConfig read_sasl_termination(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader reader(value, path, {"mechanisms", "users_file", "session_lifetime_ms", "oauthbearer"});
+  SaslTerminationConfig config;
+  const std::string mechanisms_path = reader.path_of("mechanisms");
+  const json& mechanisms = expect_array(reader.required("mechanisms"), mechanisms_path);
+  if (mechanisms.empty()) fail(mechanisms_path, "at least one mechanism is required");
+  constexpr TerminatedMechanism kAll[] = {TerminatedMechanism::plain, TerminatedMechanism::scram_sha_256,
+                                          TerminatedMechanism::scram_sha_512, TerminatedMechanism::oauthbearer};
+  for (std::size_t i = 0; i < mechanisms.size(); ++i) {
+    const std::string at = element_path(mechanisms_path, i);
+    const std::string& name = expect_string(mechanisms[i], at);
+    const auto* known = std::find_if(std::begin(kAll), std::end(kAll),
+                                     [&](TerminatedMechanism m) { return to_string(m) == name; });
+    if (known == std::end(kAll)) {
+      fail(at, fmt::format("\"{}\" is not a SASL mechanism kedge terminates (expected PLAIN, SCRAM-SHA-256, "
+                           "SCRAM-SHA-512 or OAUTHBEARER)",
+                           name));
+    }
+    for (std::size_t j = 0; j < config.mechanisms.size(); ++j) {
+      if (config.mechanisms[j] == *known) {
+        fail(at, fmt::format("\"{}\" is already listed at {}", name, element_path(mechanisms_path, j)));
+      }
+    }
+    config.mechanisms.push_back(*known);
+  }
+
+  const std::string users_path = reader.path_of("users_file");
+  if (const json* users = reader.optional("users_file")) {
+    if (!config.offers_password_mechanism()) {
+      fail(users_path, "not used: none of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 is in mechanisms");
+    }
+    config.users_file = expect_readable_file(*users, users_path, base_dir);
+  } else if (config.offers_password_mechanism()) {
+    fail(users_path, "missing (PLAIN and SCRAM check passwords against a users file; create one with "
+                     "`kedge users add NAME --file FILE`)");
+  }
+
+  const std::string oauth_path = reader.path_of("oauthbearer");
+  if (const json* oauth = reader.optional("oauthbearer")) {
+    if (!config.offers(TerminatedMechanism::oauthbearer)) {
+      fail(oauth_path, "not used: OAUTHBEARER is not in mechanisms");
+    }
+    config.oauthbearer = read_oauthbearer(*oauth, oauth_path, base_dir);
+  } else if (config.offers(TerminatedMechanism::oauthbearer)) {
+    fail(oauth_path, "missing (OAUTHBEARER needs {\"jwks_file\": ...} to check tokens against)");
+  }
+
+  if (const json* lifetime = reader.optional("session_lifetime_ms")) {
+    const std::string at = reader.path_of("session_lifetime_ms");
+    config.session_lifetime_ms = expect_integer(*lifetime, at, 0, kMaxSessionLifetimeMs);
+    if (config.session_lifetime_ms != 0 && config.session_lifetime_ms < 1000) {
+      fail(at, fmt::format("{} is too short: 0 (no limit) or at least 1000 (clients re-authenticate before the "
+                           "session ends, KIP-368)",
+                           config.session_lifetime_ms));
+    }
+  }
+  return config;
+}
+
+MtlsConfig read_mtls(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader reader(value, path, {"client_certificates", "ca_file", "crl_file", "principal", "principal_rules"});
+  MtlsConfig config;
+  if (const json* mode = reader.optional("client_certificates")) {
+    const std::string& text = expect_string(*mode, reader.path_of("client_certificates"));
+    if (text == to_string(ClientCertificates::required)) {
+      config.client_certificates = ClientCertificates::required;
+    } else if (text == to_string(ClientCertificates::optional)) {
+      config.client_certificates = ClientCertificates::optional;
+    } else {
+      fail(reader.path_of("client_certificates"),
+           fmt::format("\"{}\" is not a client certificate mode (expected required or optional)", text));
+    }
+  }
+  config.ca_file = expect_readable_file(reader.required("ca_file"), reader.path_of("ca_file"), base_dir);
+  if (const json* crl = reader.optional("crl_file")) {
+    config.crl_file = expect_readable_file(*crl, reader.path_of("crl_file"), base_dir);
+  }
+  if (const json* source = reader.optional("principal")) {
+    const std::string& text = expect_string(*source, reader.path_of("principal"));
+    bool known = false;
+    for (const auto candidate : {CertificatePrincipalSource::subject_cn, CertificatePrincipalSource::san_dns,
+                                 CertificatePrincipalSource::san_uri, CertificatePrincipalSource::san_email,
+                                 CertificatePrincipalSource::rules}) {
+      if (text == to_string(candidate)) {
+        config.principal = candidate;
+        known = true;
+      }
+    }
+    if (!known) {
+      fail(reader.path_of("principal"),
+           fmt::format("\"{}\" is not a principal source (expected subject_cn, san_dns, san_uri, san_email or "
+                       "rules)",
+                       text));
+    }
+  }
+  const std::string rules_path = reader.path_of("principal_rules");
+  if (const json* rules = reader.optional("principal_rules")) {
+    if (config.principal != CertificatePrincipalSource::rules) {
+      fail(rules_path, "only used with \"principal\": \"rules\"");
+    }
+    const json& array = expect_array(*rules, rules_path);
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      config.principal_rules.push_back(expect_string(array[i], element_path(rules_path, i)));
+    }
+    try {
+      (void)identity::PrincipalRules::parse(config.principal_rules);
+    } catch (const identity::PrincipalRuleError& error) {
+      fail_with_suffix(rules_path, error.what());
+    }
+  } else if (config.principal == CertificatePrincipalSource::rules) {
+    fail(rules_path, "missing (\"principal\": \"rules\" maps the subject with Kafka-style rules, e.g. "
+                     "[\"RULE:^CN=([^,]+),.*$/$1/\", \"DEFAULT\"])");
+  }
+  return config;
+}
+
+// "authentication" of a listener or a virtual cluster.
+AuthenticationConfig read_authentication(const json& value, const std::string& path, const fs::path& base_dir) {
+  const ObjectReader reader(value, path, {"mode", "sasl", "mtls", "close_removed_users"});
+  AuthenticationConfig config;
+  const std::string& mode = expect_string(reader.required("mode"), reader.path_of("mode"));
+  if (mode == to_string(AuthenticationMode::passthrough)) {
+    config.mode = AuthenticationMode::passthrough;
+  } else if (mode == to_string(AuthenticationMode::terminate)) {
+    config.mode = AuthenticationMode::terminate;
+  } else {
+    fail(reader.path_of("mode"),
+         fmt::format("\"{}\" is not an authentication mode (expected passthrough or terminate)", mode));
+  }
+  if (config.mode == AuthenticationMode::passthrough) {
+    for (const std::string_view key : {"sasl", "mtls", "close_removed_users"}) {
+      if (reader.has(key)) {
+        fail(reader.path_of(key), "not used with \"mode\": \"passthrough\" (kedge leaves authentication to the "
+                                  "brokers; set \"mode\": \"terminate\" to authenticate clients at kedge)");
+      }
+    }
+    return config;
+  }
+  if (const json* sasl = reader.optional("sasl")) {
+    config.sasl = read_sasl_termination(*sasl, reader.path_of("sasl"), base_dir);
+  }
+  if (const json* mtls = reader.optional("mtls")) config.mtls = read_mtls(*mtls, reader.path_of("mtls"), base_dir);
+  if (!config.sasl && !config.mtls) {
+    fail(path, "\"mode\": \"terminate\" needs \"sasl\", \"mtls\" or both (how kedge authenticates clients)");
+  }
+  if (config.mtls && config.mtls->client_certificates == ClientCertificates::optional && !config.sasl) {
+    fail(reader.path_of("mtls") + ".client_certificates",
+         "\"optional\" needs \"sasl\" as well: without SASL a client without a certificate has no principal "
+         "(use \"required\", or add \"sasl\")");
+  }
+  if (const json* close = reader.optional("close_removed_users")) {
+    config.close_removed_users = expect_bool(*close, reader.path_of("close_removed_users"));
+    if (config.close_removed_users && !(config.sasl && config.sasl->users_file)) {
+      fail(reader.path_of("close_removed_users"), "only used with a users file (sasl.users_file)");
+    }
+  }
+  return config;
+}
+
+// virtual_clusters[].principals: validated with the binding that build_snapshot compiles.
+std::vector<std::string> read_principals(const json& value, const std::string& path) {
+  const json& array = expect_array(value, path);
+  if (array.empty()) {
+    fail(path, "empty (it would admit no one; list principals such as \"alice\" or \"etl-*\", or \"*\" for every "
+               "authenticated client)");
+  }
+  std::vector<std::string> principals;
+  for (std::size_t i = 0; i < array.size(); ++i) principals.push_back(expect_string(array[i], element_path(path, i)));
+  try {
+    (void)identity::PrincipalBinding::parse(principals);
+  } catch (const identity::PrincipalBindingError& error) {
+    fail_with_suffix(path, error.what());
+  }
+  return principals;
 }
 
 // ---------------------------------------------------------------------------
@@ -233,7 +469,7 @@ std::vector<ListenerConfig> read_listeners(const json& value, const std::string&
   std::vector<ListenerConfig> listeners;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const ObjectReader entry(array[i], element_path(path, i),
-                             {"name", "bind", "advertised_port", "tls", "routing", "proxy_protocol"});
+                             {"name", "bind", "advertised_port", "tls", "routing", "proxy_protocol", "authentication"});
     ListenerConfig listener;
 
     listener.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -276,6 +512,9 @@ std::vector<ListenerConfig> read_listeners(const json& value, const std::string&
     }
     if (const json* mode = entry.optional("proxy_protocol")) {
       listener.proxy_protocol = read_proxy_protocol(*mode, entry.path_of("proxy_protocol"));
+    }
+    if (const json* authentication = entry.optional("authentication")) {
+      listener.authentication = read_authentication(*authentication, entry.path_of("authentication"), base_dir);
     }
     listeners.push_back(std::move(listener));
   }
@@ -335,10 +574,10 @@ UpstreamTlsConfig read_upstream_tls(const json& value, const std::string& path, 
   return config;
 }
 
-// backend.discovery.sasl: {"mechanism", "username", "password_file"}, all required.
+// backend.sasl and backend.discovery.sasl: {"mechanism", "username", "password_file"}, all required.
 // The password is read now, so an unreadable or empty file fails load/reload
 // (and `kedge validate`) with this path; the error never quotes the content.
-SaslCredentials read_discovery_sasl(const json& value, const std::string& path, const fs::path& base_dir) {
+SaslCredentials read_sasl_credentials(const json& value, const std::string& path, const fs::path& base_dir) {
   const ObjectReader sasl(value, path, {"mechanism", "username", "password_file"});
   SaslCredentials credentials;
   const std::string& mechanism = expect_string(sasl.required("mechanism"), sasl.path_of("mechanism"));
@@ -384,7 +623,7 @@ SaslCredentials read_discovery_sasl(const json& value, const std::string& path, 
 void read_discovery(const json& value, const std::string& path, BackendConfig& backend, const fs::path& base_dir) {
   const ObjectReader discovery(value, path, {"mode", "pattern", "sasl"});
   if (const json* sasl = discovery.optional("sasl")) {
-    backend.discovery_sasl = read_discovery_sasl(*sasl, discovery.path_of("sasl"), base_dir);
+    backend.discovery_sasl = read_sasl_credentials(*sasl, discovery.path_of("sasl"), base_dir);
   }
   const std::string mode =
       discovery.has("mode") ? expect_string(discovery.required("mode"), discovery.path_of("mode")) : "metadata";
@@ -421,7 +660,8 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
   std::vector<VirtualClusterConfig> clusters;
   sni::HostnameMapper mapper;  // detects host-name collisions across clusters, in order
   for (std::size_t i = 0; i < array.size(); ++i) {
-    const ObjectReader entry(array[i], element_path(path, i), {"name", "hostnames", "backend", "tls"});
+    const ObjectReader entry(array[i], element_path(path, i),
+                             {"name", "hostnames", "backend", "tls", "authentication", "principals"});
     VirtualClusterConfig cluster;
 
     cluster.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -453,7 +693,7 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
     cluster.domain = mapper.clusters().back().domain;  // the mapper's canonical form
 
     const ObjectReader backend(entry.required("backend"), entry.path_of("backend"),
-                               {"bootstrap_servers", "tls", "discovery"});
+                               {"bootstrap_servers", "tls", "discovery", "sasl"});
     const std::string servers_path = backend.path_of("bootstrap_servers");
     const json& servers = expect_array(backend.required("bootstrap_servers"), servers_path);
     if (servers.empty()) fail(servers_path, "at least one bootstrap server is required");
@@ -467,9 +707,22 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
     if (const json* discovery = backend.optional("discovery")) {
       read_discovery(*discovery, backend.path_of("discovery"), cluster.backend, base_dir);
     }
+    if (const json* sasl = backend.optional("sasl")) {
+      if (cluster.backend.discovery_sasl) {
+        fail(backend.path_of("discovery") + ".sasl",
+             "set together with backend.sasl, which discovery uses as well (keep only backend.sasl)");
+      }
+      cluster.backend.sasl = read_sasl_credentials(*sasl, backend.path_of("sasl"), base_dir);
+    }
 
     if (const json* tls = entry.optional("tls")) {
       cluster.tls = read_tls_files(*tls, entry.path_of("tls"), base_dir);
+    }
+    if (const json* authentication = entry.optional("authentication")) {
+      cluster.authentication = read_authentication(*authentication, entry.path_of("authentication"), base_dir);
+    }
+    if (const json* principals = entry.optional("principals")) {
+      cluster.principals = read_principals(*principals, entry.path_of("principals"));
     }
     clusters.push_back(std::move(cluster));
   }
@@ -501,11 +754,40 @@ LogConfig read_log(const json& value, const std::string& path) {
   return config;
 }
 
+// limits.authentication_failures, within identity::AttemptLimiter's bounds
+// (1 <= delay_after <= block_after <= kMaxBlockAfter).
+Limits::AuthenticationFailures read_authentication_failures(const json& value, const std::string& path) {
+  const ObjectReader reader(value, path,
+                            {"delay_after", "block_after", "window_ms", "delay_step_ms", "max_delay_ms", "block_ms"});
+  constexpr std::uint64_t kDay = 86'400'000;
+  // A delayed answer holds the client's request; Kafka clients time out
+  // requests after 30 s by default, so a minute is already past any use.
+  constexpr std::uint64_t kMaxDelayMs = 60'000;
+  Limits::AuthenticationFailures config;
+  const auto read = [&](std::string_view key, std::uint32_t& field, std::uint64_t min, std::uint64_t max) {
+    if (const json* number = reader.optional(key)) {
+      field = static_cast<std::uint32_t>(expect_integer(*number, reader.path_of(key), min, max));
+    }
+  };
+  read("delay_after", config.delay_after, 1, identity::kMaxBlockAfter);
+  read("block_after", config.block_after, 1, identity::kMaxBlockAfter);
+  read("window_ms", config.window_ms, 1000, kDay);
+  read("delay_step_ms", config.delay_step_ms, 0, kMaxDelayMs);
+  read("max_delay_ms", config.max_delay_ms, 0, kMaxDelayMs);
+  read("block_ms", config.block_ms, 1000, kDay);
+  if (config.block_after < config.delay_after) {
+    fail(reader.path_of("block_after"),
+         fmt::format("{} is below delay_after ({}): an address is delayed first, then blocked", config.block_after,
+                     config.delay_after));
+  }
+  return config;
+}
+
 Limits read_limits(const json& value, const std::string& path) {
   const ObjectReader limits(value, path,
                             {"max_frame_bytes", "client_hello_timeout_ms", "upstream_connect_timeout_ms",
                              "high_watermark_bytes", "drain_timeout_ms", "certificate_check_interval_ms",
-                             "fetch_buffer_bytes", "resolve_cache_ms"});
+                             "fetch_buffer_bytes", "resolve_cache_ms", "authentication_failures"});
   // A zero timeout would fire on the next loop turn and reject every
   // connection; an hour is far beyond any sane handshake or connect.
   constexpr std::uint64_t kMaxTimeoutMs = 3'600'000;
@@ -523,6 +805,10 @@ Limits read_limits(const json& value, const std::string& path) {
   read("certificate_check_interval_ms", config.certificate_check_interval_ms, 0, kMaxTimeoutMs);
   read("fetch_buffer_bytes", config.fetch_buffer_bytes, 0, kGiB);
   read("resolve_cache_ms", config.resolve_cache_ms, 0, kMaxTimeoutMs);
+  if (const json* failures = limits.optional("authentication_failures")) {
+    config.authentication_failures =
+        read_authentication_failures(*failures, limits.path_of("authentication_failures"));
+  }
   return config;
 }
 
@@ -602,6 +888,35 @@ void resolve_port_routing(Config& config) {
   }
 }
 
+// Rules that need both lists: every (listener, cluster) pair a client can
+// reach whose effective authentication is terminate must have principals to
+// bind, and client certificates need a TLS listener.
+void check_authentication_scopes(const Config& config) {
+  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
+    const ListenerConfig& listener = config.listeners[l];
+    for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+      if (!routes_to(listener, c)) continue;
+      const VirtualClusterConfig& cluster = config.virtual_clusters[c];
+      const AuthenticationConfig& authentication = effective_authentication(listener, cluster);
+      if (authentication.mode != AuthenticationMode::terminate) continue;
+      const std::string source = authentication_path(config, l, c);
+      if (cluster.principals.empty()) {
+        fail(fmt::format("virtual_clusters[{}].principals", c),
+             fmt::format("missing: kedge authenticates clients of virtual cluster {} on listener {} ({}), so it "
+                         "must list who may use it, e.g. [\"alice\", \"etl-*\"] or [\"*\"] for every "
+                         "authenticated client",
+                         cluster.name, listener.name, source));
+      }
+      if (authentication.mtls && !listener.tls) {
+        fail(source + ".mtls",
+             fmt::format("listener {} (listeners[{}]) is plaintext, and client certificates need TLS (give the "
+                         "listener \"tls\", or authenticate with \"sasl\" only)",
+                         listener.name, l));
+      }
+    }
+  }
+}
+
 bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_';
@@ -650,6 +965,74 @@ std::string_view to_string(SaslMechanism mechanism) {
     case SaslMechanism::scram_sha_512: return "SCRAM-SHA-512";
   }
   return "unknown";
+}
+
+std::string_view to_string(AuthenticationMode mode) {
+  switch (mode) {
+    case AuthenticationMode::passthrough: return "passthrough";
+    case AuthenticationMode::terminate: return "terminate";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(TerminatedMechanism mechanism) {
+  switch (mechanism) {
+    case TerminatedMechanism::plain: return "PLAIN";
+    case TerminatedMechanism::scram_sha_256: return "SCRAM-SHA-256";
+    case TerminatedMechanism::scram_sha_512: return "SCRAM-SHA-512";
+    case TerminatedMechanism::oauthbearer: return "OAUTHBEARER";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ClientCertificates mode) {
+  switch (mode) {
+    case ClientCertificates::required: return "required";
+    case ClientCertificates::optional: return "optional";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(CertificatePrincipalSource source) {
+  switch (source) {
+    case CertificatePrincipalSource::subject_cn: return "subject_cn";
+    case CertificatePrincipalSource::san_dns: return "san_dns";
+    case CertificatePrincipalSource::san_uri: return "san_uri";
+    case CertificatePrincipalSource::san_email: return "san_email";
+    case CertificatePrincipalSource::rules: return "rules";
+  }
+  return "unknown";
+}
+
+bool SaslTerminationConfig::offers(TerminatedMechanism mechanism) const {
+  return std::find(mechanisms.begin(), mechanisms.end(), mechanism) != mechanisms.end();
+}
+
+bool SaslTerminationConfig::offers_password_mechanism() const {
+  return offers(TerminatedMechanism::plain) || offers(TerminatedMechanism::scram_sha_256) ||
+         offers(TerminatedMechanism::scram_sha_512);
+}
+
+const AuthenticationConfig& effective_authentication(const ListenerConfig& listener,
+                                                     const VirtualClusterConfig& cluster) {
+  static const AuthenticationConfig kPassthrough{};
+  if (cluster.authentication) return *cluster.authentication;
+  if (listener.authentication) return *listener.authentication;
+  return kPassthrough;
+}
+
+bool routes_to(const ListenerConfig& listener, std::size_t cluster_index) {
+  return !listener.port_routing || listener.port_routing->cluster_index == cluster_index;
+}
+
+std::string authentication_path(const Config& config, std::size_t listener_index, std::size_t cluster_index) {
+  if (config.virtual_clusters[cluster_index].authentication) {
+    return fmt::format("virtual_clusters[{}].authentication", cluster_index);
+  }
+  if (config.listeners[listener_index].authentication) {
+    return fmt::format("listeners[{}].authentication", listener_index);
+  }
+  return "";
 }
 
 std::string_view to_string(ProxyProtocolMode mode) {
@@ -730,6 +1113,7 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
   config.virtual_clusters =
       read_virtual_clusters(top.required("virtual_clusters"), "virtual_clusters", base_dir);
   resolve_port_routing(config);
+  check_authentication_scopes(config);
   if (const json* log = top.optional("log")) config.log = read_log(*log, "log");
   if (const json* limits = top.optional("limits")) config.limits = read_limits(*limits, "limits");
   if (const json* workers = top.optional("workers")) {
@@ -746,25 +1130,44 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
   return config;
 }
 
-std::vector<fs::path> tls_files(const Config& config) {
+std::vector<fs::path> watched_files(const Config& config) {
   std::vector<fs::path> files;
+  const auto add = [&files](const fs::path& file) {
+    if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(file);
+  };
+  const auto add_authentication = [&](const std::optional<AuthenticationConfig>& authentication) {
+    if (!authentication) return;
+    if (const auto& sasl = authentication->sasl) {
+      if (sasl->users_file) add(*sasl->users_file);
+      if (sasl->oauthbearer) add(sasl->oauthbearer->jwks_file);
+    }
+    if (const auto& mtls = authentication->mtls) {
+      add(mtls->ca_file);
+      if (mtls->crl_file) add(*mtls->crl_file);
+    }
+  };
   for (const auto& listener : config.listeners) {
-    if (!listener.tls) continue;
-    files.push_back(listener.tls->cert);
-    files.push_back(listener.tls->key);
+    if (listener.tls) {
+      add(listener.tls->cert);
+      add(listener.tls->key);
+    }
+    add_authentication(listener.authentication);
   }
   for (const auto& vc : config.virtual_clusters) {
     if (vc.tls) {
-      files.push_back(vc.tls->cert);
-      files.push_back(vc.tls->key);
+      add(vc.tls->cert);
+      add(vc.tls->key);
     }
     if (vc.backend.tls) {
-      if (vc.backend.tls->ca_file) files.push_back(*vc.backend.tls->ca_file);
+      if (vc.backend.tls->ca_file) add(*vc.backend.tls->ca_file);
       if (vc.backend.tls->client_cert) {
-        files.push_back(vc.backend.tls->client_cert->cert);
-        files.push_back(vc.backend.tls->client_cert->key);
+        add(vc.backend.tls->client_cert->cert);
+        add(vc.backend.tls->client_cert->key);
       }
     }
+    if (vc.backend.discovery_sasl) add(vc.backend.discovery_sasl->password_file);
+    if (vc.backend.sasl) add(vc.backend.sasl->password_file);
+    add_authentication(vc.authentication);
   }
   return files;
 }

@@ -53,6 +53,7 @@ struct OAuthBearerConfig {
   std::vector<std::string> audiences;    // "aud" must name one of them when not empty
   std::uint32_t clock_skew_s = 30;       // tolerance on exp / nbf / iat
   std::string principal_claim = "sub";   // the claim that names the principal
+  bool operator==(const OAuthBearerConfig&) const = default;
 };
 
 struct SaslTerminationConfig {
@@ -62,11 +63,17 @@ struct SaslTerminationConfig {
   // KIP-368: the session lifetime returned in SaslAuthenticate; a connection
   // that has not re-authenticated when it ends is closed. 0: no limit.
   std::uint64_t session_lifetime_ms = 0;
+  bool offers(TerminatedMechanism mechanism) const;
+  // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 is offered: they need the users file.
+  bool offers_password_mechanism() const;
+  bool operator==(const SaslTerminationConfig&) const = default;
 };
 
 enum class ClientCertificates { required, optional };
+std::string_view to_string(ClientCertificates mode);  // "required" / "optional"
 // Where an mTLS principal comes from (identity/principal_mapping.h).
 enum class CertificatePrincipalSource { subject_cn, san_dns, san_uri, san_email, rules };
+std::string_view to_string(CertificatePrincipalSource source);  // "subject_cn", ..., "rules"
 
 struct MtlsConfig {
   ClientCertificates client_certificates = ClientCertificates::required;
@@ -74,6 +81,7 @@ struct MtlsConfig {
   std::optional<std::filesystem::path> crl_file;   // revoked client certificates (PEM CRLs); reloaded on change
   CertificatePrincipalSource principal = CertificatePrincipalSource::subject_cn;
   std::vector<std::string> principal_rules;        // source `rules`: Kafka's ssl.principal.mapping.rules entries
+  bool operator==(const MtlsConfig&) const = default;
 };
 
 struct AuthenticationConfig {
@@ -83,6 +91,7 @@ struct AuthenticationConfig {
   // A user removed from the users file: its connections close at once (true)
   // or at their next re-authentication (false, the default).
   bool close_removed_users = false;
+  bool operator==(const AuthenticationConfig&) const = default;
 };
 
 // PROXY protocol (HAProxy spec v1/v2) in front of the ClientHello.
@@ -230,13 +239,19 @@ struct Limits {
     std::uint32_t delay_step_ms = 500;
     std::uint32_t max_delay_ms = 5'000;
     std::uint32_t block_ms = 300'000;
+    bool operator==(const AuthenticationFailures&) const = default;
   } authentication_failures;
 };
 
 // The authentication that applies to a client of `cluster` on `listener`: the
-// cluster's, else the listener's, else passthrough.
+// cluster's, else the listener's, else passthrough. (Only meaningful for a
+// pair where routes_to(listener, cluster index) holds.)
 const AuthenticationConfig& effective_authentication(const ListenerConfig& listener,
                                                      const VirtualClusterConfig& cluster);
+
+// Whether a client on `listener` can reach virtual cluster `cluster_index`: an
+// SNI listener serves every cluster, a port-routed one only its own.
+bool routes_to(const ListenerConfig& listener, std::size_t cluster_index);
 
 struct Config {
   std::filesystem::path source;  // the file it was loaded from
@@ -248,14 +263,25 @@ struct Config {
   AdminConfig admin;
 };
 
-// Every certificate and key file the config references (for rotation checks).
-std::vector<std::filesystem::path> tls_files(const Config& config);
+// Where the effective authentication of (listener, cluster) is configured, as a
+// JSON path: "virtual_clusters[C].authentication", "listeners[L].authentication",
+// or "" when neither sets one (passthrough by default).
+std::string authentication_path(const Config& config, std::size_t listener_index, std::size_t cluster_index);
+
+// Every file whose content a running kedge reads from the config's paths, so a
+// replacement on disk must reload it (the supervisor's file check): certificate
+// and key files, backend CA files, SASL password files, users files, JWKS files,
+// client CA bundles and CRLs. Each path once, in config order.
+std::vector<std::filesystem::path> watched_files(const Config& config);
 
 // Parses and validates; resolves relative paths against the file's folder and
-// checks certificate/key files exist and are readable. Throws ConfigError.
+// checks that certificate/key files, users files, JWKS files, CA bundles and
+// CRLs exist and are readable (their content is read by build_snapshot, which
+// needs OpenSSL). Throws ConfigError.
 Config load_config(const std::filesystem::path& file);
-// Same, except that certificate and key files need not exist yet (their
-// paths are still resolved): for `kedge certs`, which creates them.
+// Same, except that the files need not exist yet (their paths are still
+// resolved, and password files are not read): for `kedge certs`, which
+// creates certificates.
 Config load_config_without_files(const std::filesystem::path& file);
 // Same, from text already read (`origin` names the folder for relative paths).
 Config parse_config(const std::string& json_text, const std::filesystem::path& origin_file);

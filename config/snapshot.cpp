@@ -1,5 +1,8 @@
 #include "config/snapshot.h"
 
+#include <map>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "common/log.h"
@@ -23,7 +26,128 @@ certs::SslCtxPtr server_context(const TlsFiles& files, const std::string& path) 
   }
 }
 
+identity::CertificatePrincipalSource identity_source(CertificatePrincipalSource source) {
+  switch (source) {
+    case CertificatePrincipalSource::subject_cn: return identity::CertificatePrincipalSource::subject_cn;
+    case CertificatePrincipalSource::san_dns: return identity::CertificatePrincipalSource::san_dns;
+    case CertificatePrincipalSource::san_uri: return identity::CertificatePrincipalSource::san_uri;
+    case CertificatePrincipalSource::san_email: return identity::CertificatePrincipalSource::san_email;
+    case CertificatePrincipalSource::rules: return identity::CertificatePrincipalSource::subject_rules;
+  }
+  return identity::CertificatePrincipalSource::subject_cn;
+}
+
+// "<json path>: <file>: <why>"; the loaders name the file themselves for I/O
+// and syntax errors, not for a value at a JSON path inside it.
+[[noreturn]] void fail_file(const std::string& path, const std::filesystem::path& file, std::string_view why) {
+  if (why.starts_with(file.string())) throw ConfigError(fmt::format("{}: {}", path, why));
+  throw ConfigError(fmt::format("{}: {}: {}", path, file.string(), why));
+}
+
+// Users and JWKS files read for one generation, each once, by resolved path.
+class IdentityFiles {
+ public:
+  std::shared_ptr<const identity::UserStore> users(const std::filesystem::path& file, const std::string& path) {
+    auto& loaded = users_[file];
+    if (!loaded) {
+      try {
+        loaded = std::make_shared<const identity::UserStore>(identity::UserStore::load(file));
+      } catch (const FileError& e) {
+        fail_file(path, file, e.what());
+      }
+    }
+    return loaded;
+  }
+  std::shared_ptr<const identity::KeySet> jwks(const std::filesystem::path& file, const std::string& path) {
+    auto& loaded = jwks_[file];
+    if (!loaded) {
+      try {
+        loaded = std::make_shared<const identity::KeySet>(identity::KeySet::load_file(file));
+      } catch (const identity::JwksError& e) {
+        fail_file(path, file, e.what());
+      }
+    }
+    return loaded;
+  }
+
+ private:
+  std::map<std::filesystem::path, std::shared_ptr<const identity::UserStore>> users_;
+  std::map<std::filesystem::path, std::shared_ptr<const identity::KeySet>> jwks_;
+};
+
+// One pair's authentication; `path` is where it is configured.
+std::shared_ptr<const ClientAuthentication> compile_pair(const AuthenticationConfig& config, const std::string& path,
+                                                         const VirtualClusterConfig& cluster,
+                                                         std::size_t cluster_index, IdentityFiles& files) {
+  auto compiled = std::make_shared<ClientAuthentication>();
+  compiled->config = config;
+  compiled->config_path = path;
+  if (const auto& sasl = config.sasl) {
+    if (sasl->users_file) compiled->users = files.users(*sasl->users_file, path + ".sasl.users_file");
+    if (const auto& oauth = sasl->oauthbearer) {
+      compiled->jwks = files.jwks(oauth->jwks_file, path + ".sasl.oauthbearer.jwks_file");
+      identity::JwtPolicy policy;
+      policy.issuer = oauth->issuer;
+      policy.audiences = oauth->audiences;
+      policy.clock_skew_seconds = oauth->clock_skew_s;
+      policy.principal_claim = oauth->principal_claim;
+      compiled->oauthbearer =
+          std::make_shared<const identity::OAuthBearerSettings>(identity::OAuthBearerSettings{compiled->jwks, policy});
+    }
+  }
+  if (const auto& mtls = config.mtls) {
+    try {
+      compiled->certificate_principal =
+          mtls->principal == CertificatePrincipalSource::rules
+              ? std::make_shared<const identity::CertificatePrincipalMapper>(
+                    identity::PrincipalRules::parse(mtls->principal_rules))
+              : std::make_shared<const identity::CertificatePrincipalMapper>(identity_source(mtls->principal));
+    } catch (const identity::PrincipalRuleError& e) {  // a Config not made by load_config
+      throw ConfigError(fmt::format("{}.mtls.principal_rules: {}", path, e.what()));
+    }
+  }
+  try {
+    compiled->binding = identity::PrincipalBinding::parse(cluster.principals);
+  } catch (const identity::PrincipalBindingError& e) {  // a Config not made by load_config
+    throw ConfigError(fmt::format("virtual_clusters[{}].principals: {}", cluster_index, e.what()));
+  }
+  return compiled;
+}
+
 }  // namespace
+
+identity::AttemptLimiterPolicy attempt_limiter_policy(const Limits::AuthenticationFailures& limits) {
+  identity::AttemptLimiterPolicy policy;
+  policy.delay_after = limits.delay_after;
+  policy.block_after = limits.block_after;
+  policy.window = std::chrono::milliseconds(limits.window_ms);
+  policy.delay_step = std::chrono::milliseconds(limits.delay_step_ms);
+  policy.max_delay = std::chrono::milliseconds(limits.max_delay_ms);
+  policy.block = std::chrono::milliseconds(limits.block_ms);
+  return policy;
+}
+
+std::vector<std::vector<std::shared_ptr<const ClientAuthentication>>> compile_client_authentication(
+    const Config& config) {
+  IdentityFiles files;
+  // A cluster's own "authentication" compiles to one object whatever the listener.
+  std::map<std::pair<std::string, std::size_t>, std::shared_ptr<const ClientAuthentication>> by_source;
+  std::vector<std::vector<std::shared_ptr<const ClientAuthentication>>> table(config.listeners.size());
+  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
+    table[l].resize(config.virtual_clusters.size());
+    for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+      if (!routes_to(config.listeners[l], c)) continue;
+      const VirtualClusterConfig& cluster = config.virtual_clusters[c];
+      const AuthenticationConfig& authentication = effective_authentication(config.listeners[l], cluster);
+      if (authentication.mode != AuthenticationMode::terminate) continue;
+      const std::string path = authentication_path(config, l, c);
+      auto& compiled = by_source[{path, c}];
+      if (!compiled) compiled = compile_pair(authentication, path, cluster, c, files);
+      table[l][c] = compiled;
+    }
+  }
+  return table;
+}
 
 bool same_backend(const BackendConfig& a, const BackendConfig& b) {
   // Everything but discovery_sasl: kedge's own credentials apply from the next
@@ -83,9 +207,11 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
     if (!settings->backend_state) settings->backend_state = std::make_shared<BackendState>();
     snapshot->clusters.push_back(std::move(settings));
   }
+  auto authentication = compile_client_authentication(config);
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     auto settings = std::make_shared<ListenerSettings>();
     settings->config = config.listeners[i];
+    settings->authentication = std::move(authentication[i]);
     if (const auto& tls = settings->config.tls) {
       const std::string path = fmt::format("listeners[{}].tls", i);
       settings->default_ctx = server_context(*tls, path);
@@ -93,6 +219,13 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
       SSL_CTX_set_client_hello_cb(settings->reject_ctx.get(), refuse_client_hello, nullptr);
     }
     snapshot->listeners.push_back(std::move(settings));
+  }
+  if (previous != nullptr && previous->attempt_limiter &&
+      previous->config.limits.authentication_failures == config.limits.authentication_failures) {
+    snapshot->attempt_limiter = previous->attempt_limiter;
+  } else {
+    snapshot->attempt_limiter =
+        std::make_shared<identity::AttemptLimiter>(attempt_limiter_policy(config.limits.authentication_failures));
   }
   snapshot->config = std::move(config);
   return snapshot;

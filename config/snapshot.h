@@ -18,15 +18,46 @@
 #include "admin/model.h"
 #include "certs/tls_context.h"
 #include "config/config.h"
+#include "identity/attempt_limiter.h"
+#include "identity/jwks.h"
+#include "identity/oauthbearer.h"
+#include "identity/principal_binding.h"
+#include "identity/principal_mapping.h"
+#include "identity/users_file.h"
 #include "sni/hostname.h"
 #include "upstream/registry.h"
 
 namespace kedge {
 
+// The compiled authentication of one (listener, virtual cluster) pair whose
+// effective mode is terminate (effective_authentication): what the data path
+// needs to authenticate a client and bind its principal. Immutable; shared by
+// every worker and by every pair with the same source (a cluster's own
+// "authentication" is one object on every listener). A file named by several
+// pairs is loaded once per generation and its object shared.
+struct ClientAuthentication {
+  AuthenticationConfig config;
+  std::string config_path;  // where `config` is set: "virtual_clusters[1].authentication" or "listeners[0]..."
+  std::shared_ptr<const identity::UserStore> users;  // null unless sasl.users_file
+  std::shared_ptr<const identity::KeySet> jwks;      // null unless OAUTHBEARER is offered
+  // What identity::OAuthBearerServer takes: `jwks` plus the token policy
+  // (issuer, audiences, clock skew, principal claim). Null unless OAUTHBEARER.
+  std::shared_ptr<const identity::OAuthBearerSettings> oauthbearer;
+  // The principal of a verified client certificate (mtls.principal and
+  // principal_rules). Null unless mtls. The CA bundle and CRL themselves are
+  // certs/' business (the listener's TLS context).
+  std::shared_ptr<const identity::CertificatePrincipalMapper> certificate_principal;
+  identity::PrincipalBinding binding;  // from the cluster's principals
+};
+
 struct ListenerSettings {
   ListenerConfig config;
   certs::SslCtxPtr default_ctx;  // the listener's certificate (null: plaintext listener)
   certs::SslCtxPtr reject_ctx;   // answers any ClientHello with unrecognized_name
+  // Indexed like Snapshot::clusters: the authentication of that cluster's
+  // clients on this listener, or null for passthrough (and for a cluster this
+  // listener cannot route to, routes_to).
+  std::vector<std::shared_ptr<const ClientAuthentication>> authentication;
 };
 
 // What every worker loop knows about one virtual cluster's backend: the brokers
@@ -51,14 +82,32 @@ struct Snapshot {
   sni::HostnameMapper mapper;  // cluster indices equal `clusters` indices
   std::vector<std::shared_ptr<const ListenerSettings>> listeners;
   std::vector<std::shared_ptr<const ClusterSettings>> clusters;
+  // Failed authentications per client address (limits.authentication_failures),
+  // shared by every worker. Never null. Mutable by design (thread-safe by
+  // itself): carried from one generation to the next while the policy stays
+  // the same, so a reload does not forgive an attacker's failures.
+  std::shared_ptr<identity::AttemptLimiter> attempt_limiter;
   std::uint64_t generation = 0;  // 1 for the startup config, +1 per applied reload
 };
 
-// Builds every context and the mapper; throws ConfigError (naming the JSON
-// path, e.g. "listeners[0].tls: ...") if a certificate or host name is unusable.
+// The limiter policy of limits.authentication_failures.
+identity::AttemptLimiterPolicy attempt_limiter_policy(const Limits::AuthenticationFailures& limits);
+
+// The authentication of every (listener, cluster) pair, [listener][cluster],
+// as build_snapshot puts it in ListenerSettings::authentication. Reads the
+// users and JWKS files (each once); throws ConfigError naming the JSON path
+// ("virtual_clusters[0].authentication.sasl.users_file: ..."). `kedge validate`
+// calls it to check those files as `kedge run` would.
+std::vector<std::vector<std::shared_ptr<const ClientAuthentication>>> compile_client_authentication(
+    const Config& config);
+
+// Builds every context, the mapper and the client authentication; throws
+// ConfigError (naming the JSON path, e.g. "listeners[0].tls: ...") if a
+// certificate, users file, JWKS file or host name is unusable.
 // A cluster of `previous` (the running generation, null at startup) with the
 // same name and same_backend hands its BackendState on; every other cluster
-// starts with an empty one.
+// starts with an empty one. The attempt limiter of `previous` is handed on
+// when limits.authentication_failures is unchanged.
 std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t generation,
                                                const Snapshot* previous = nullptr);
 

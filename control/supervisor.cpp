@@ -53,7 +53,7 @@ Supervisor::Supervisor(Config config, bool keep_log_level)
       keep_log_level_(keep_log_level),
       started_unix_ms_(unix_now_ms()) {
   uv_loop_init(&loop_);
-  certificate_stamps_ = stamp(tls_files(snapshot_->config));
+  watched_stamps_ = stamp(watched_files(snapshot_->config));
 }
 
 Supervisor::~Supervisor() {
@@ -91,13 +91,13 @@ void Supervisor::abandon_start() {
   }
 }
 
-// (Re)arms the certificate-file check at the current snapshot's interval (0: off).
-void Supervisor::start_certificate_checks() {
-  uv_timer_stop(&certificate_timer_);
+// (Re)arms the watched-file check at the current snapshot's interval (0: off).
+void Supervisor::start_file_checks() {
+  uv_timer_stop(&file_check_timer_);
   const std::uint32_t every = snapshot_->config.limits.certificate_check_interval_ms;
   if (every == 0) return;
   uv_timer_start(
-      &certificate_timer_, [](uv_timer_t* timer) { static_cast<Supervisor*>(timer->data)->check_certificates(); },
+      &file_check_timer_, [](uv_timer_t* timer) { static_cast<Supervisor*>(timer->data)->check_watched_files(); },
       every, every);
 }
 
@@ -119,9 +119,9 @@ int Supervisor::run() {
     });
   }
   watch_signals();
-  uv_timer_init(&loop_, &certificate_timer_);
-  certificate_timer_.data = this;
-  start_certificate_checks();
+  uv_timer_init(&loop_, &file_check_timer_);
+  file_check_timer_.data = this;
+  start_file_checks();
 
   log::info("kedge ready: {} worker loop{}", workers_.size(), workers_.size() == 1 ? "" : "s");
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -247,8 +247,8 @@ ReloadOutcome Supervisor::reload(std::string_view trigger) {
   const bool interval_changed =
       next->config.limits.certificate_check_interval_ms != snapshot_->config.limits.certificate_check_interval_ms;
   snapshot_ = next;
-  certificate_stamps_ = stamp(tls_files(snapshot_->config));
-  if (interval_changed) start_certificate_checks();
+  watched_stamps_ = stamp(watched_files(snapshot_->config));
+  if (interval_changed) start_file_checks();
   for (auto& worker : workers_) {
     Worker* raw = worker.get();
     raw->post([raw, next] { raw->apply(next); });
@@ -261,16 +261,18 @@ ReloadOutcome Supervisor::reload(std::string_view trigger) {
   return outcome;
 }
 
-void Supervisor::check_certificates() {
-  std::vector<FileStamp> now = stamp(tls_files(snapshot_->config));
-  if (now == certificate_stamps_) return;
-  for (std::size_t i = 0; i < now.size() && i < certificate_stamps_.size(); ++i) {
-    if (!(now[i] == certificate_stamps_[i])) log::info("certificate file {} changed on disk", now[i].path.string());
+bool Supervisor::check_watched_files() {
+  std::vector<FileStamp> now = stamp(watched_files(snapshot_->config));
+  if (now == watched_stamps_) return false;
+  for (std::size_t i = 0; i < now.size() && i < watched_stamps_.size(); ++i) {
+    if (!(now[i] == watched_stamps_[i])) log::info("file {} changed on disk", now[i].path.string());
   }
   // Remember what was seen even if the reload fails (e.g. the key is written a
-  // moment after the certificate): the next change triggers the next attempt.
-  certificate_stamps_ = std::move(now);
-  reload("certificate files changed");
+  // moment after the certificate, or a users file is mid-edit): the next change
+  // triggers the next attempt, and until then the running generation stays.
+  watched_stamps_ = std::move(now);
+  reload("watched files changed");
+  return true;
 }
 
 void Supervisor::begin_drain(const char* why) {
@@ -287,9 +289,9 @@ void Supervisor::begin_drain(const char* why) {
   draining_ = true;
   const std::uint32_t timeout = snapshot_->config.limits.drain_timeout_ms;
   log::info("{}: draining (timeout {} ms); not ready, no longer accepting", why, timeout);
-  uv_timer_stop(&certificate_timer_);
+  uv_timer_stop(&file_check_timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&sighup_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&certificate_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&file_check_timer_), nullptr);
   // The admin API stays up during the drain (/readyz answers 503 "draining")
   // and closes once every worker is done.
   for (auto& worker : workers_) {
@@ -307,7 +309,7 @@ void Supervisor::on_worker_finished() {
   close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&sighup_));
-  close_if_open(reinterpret_cast<uv_handle_t*>(&certificate_timer_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&file_check_timer_));
   if (admin_) admin_->stop();
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The kedge process: N worker loops (gateway/server.h), each on its own thread,
 // and a control loop on the main thread that owns signals, reloads,
-// certificate-file checks and the graceful drain.
+// watched-file checks and the graceful drain.
 //
 //   SIGHUP / reload()         parse + validate the config file and build a new
 //                             Snapshot (TLS contexts included); on any error the
@@ -9,8 +9,11 @@
 //                             on success every worker adopts it (new connections
 //                             at once, old ones untouched unless their cluster
 //                             or listener was removed/changed).
-//   certificate check timer   a changed cert/key file (mtime, size, inode)
-//                             triggers the same reload.
+//   file check timer          a changed file of watched_files() (certificates,
+//                             keys, password files, users files, JWKS, client
+//                             CA bundles, CRLs; mtime, size, inode) triggers
+//                             the same reload, every
+//                             limits.certificate_check_interval_ms.
 //   SIGTERM / SIGINT          graceful drain: readiness false, listeners
 //                             closed, connections finish in-flight requests,
 //                             closed broker by broker, forced at
@@ -61,6 +64,9 @@ class Supervisor final : public AdminView {
   std::size_t worker_count() const { return workers_.size(); }
   std::uint64_t reloads_succeeded() const { return reloads_succeeded_; }
   std::uint64_t reloads_failed() const { return reloads_failed_; }
+  // Compares watched_files() with what was last seen and reloads when any
+  // differs (what the file check timer runs). True if a reload was attempted.
+  bool check_watched_files();
 
   // AdminView (control-loop thread): every worker hands over its part on its
   // own loop thread; the parts are summed here (a worker that has finished
@@ -78,8 +84,7 @@ class Supervisor final : public AdminView {
     bool operator==(const FileStamp&) const = default;
   };
   static std::vector<FileStamp> stamp(const std::vector<std::filesystem::path>& files);
-  void check_certificates();
-  void start_certificate_checks();
+  void start_file_checks();
   bool start_workers();  // false: a listener could not bind (logged; everything started is stopped)
   void log_bootstrap_names() const;
   bool start_admin();    // false: the admin listener could not bind (logged; everything started is stopped)
@@ -96,14 +101,14 @@ class Supervisor final : public AdminView {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_signal_t sighup_{};
-  uv_timer_t certificate_timer_{};
+  uv_timer_t file_check_timer_{};
   uv_async_t worker_finished_{};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> workers_running_{0};
   std::atomic<bool> draining_{false};
   bool forced_ = false;
-  std::vector<FileStamp> certificate_stamps_;
+  std::vector<FileStamp> watched_stamps_;
   std::unique_ptr<AdminServer> admin_;
   std::uint64_t started_unix_ms_ = 0;
   std::uint64_t reloads_succeeded_ = 0;

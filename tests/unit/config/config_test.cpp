@@ -218,15 +218,16 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
        "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, admin, workers)"},
       {"misspelt listener key", [](json& d) { d["listeners"][0]["advertized_port"] = 1; },
        "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls, routing, "
-       "proxy_protocol)"},
-      {"unknown backend key", [](json& d) { d["virtual_clusters"][1]["backend"]["sasl"] = true; },
-       "virtual_clusters[1].backend.sasl: unknown key (allowed here: bootstrap_servers, tls, discovery)"},
+       "proxy_protocol, authentication)"},
+      {"unknown backend key", [](json& d) { d["virtual_clusters"][1]["backend"]["sasl_mechanism"] = true; },
+       "virtual_clusters[1].backend.sasl_mechanism: unknown key (allowed here: bootstrap_servers, tls, discovery, "
+       "sasl)"},
       {"unknown tls key", [](json& d) { d["listeners"][0]["tls"]["ca"] = "x"; },
        "listeners[0].tls.ca: unknown key (allowed here: cert, key)"},
       {"unknown limits key", [](json& d) { d["limits"] = {{"max_frame_size", 1}}; },
        "limits.max_frame_size: unknown key (allowed here: max_frame_bytes, client_hello_timeout_ms, "
        "upstream_connect_timeout_ms, high_watermark_bytes, drain_timeout_ms, certificate_check_interval_ms, "
-       "fetch_buffer_bytes, resolve_cache_ms)"},
+       "fetch_buffer_bytes, resolve_cache_ms, authentication_failures)"},
       {"unknown log key", [](json& d) { d["log"]["style"] = "json"; },
        "log.style: unknown key (allowed here: level, format)"},
       {"unknown hostnames key", [](json& d) { d["virtual_clusters"][0]["hostnames"]["pattern"] = "x"; },
