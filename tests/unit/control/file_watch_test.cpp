@@ -12,6 +12,7 @@
 #include "config/snapshot.h"
 #include "config_tree.h"
 #include "control/supervisor.h"
+#include "crl_fixture.h"
 #include "identity_fixture.h"
 #include "jose_fixture.h"
 
@@ -31,8 +32,22 @@ struct Tree : kedge::config_testing::ConfigTree {
     kedge::certs::create_dev_ca(tls);
     write("identity/users.json", kedge::identity::testing::rfc_users_file_text());
     write("identity/jwks.json", jwks_text({public_jwk(generate_p256("k1"))}));
-    write("identity/clients-ca.pem", "placeholder CA bundle\n");
-    write("identity/clients.crl", "placeholder CRL\n");
+    std::filesystem::copy_file(dir / "tls/ca.pem", dir / "identity/clients-ca.pem");
+    new_crl(7);
+  }
+  // A CRL of the development CA due in `days`.
+  void new_crl(int days) const {
+    kedge::certs::testing::write_crl(dir / "tls/ca.pem", dir / "tls/ca.key", std::time(nullptr) + days * 86400, {7},
+                                     dir / "identity/clients.crl");
+  }
+  // Another CA's certificate as the client CA bundle.
+  void new_client_ca() const {
+    kedge::certs::DevCaOptions other;
+    other.out_dir = dir / "other-ca";
+    other.dns_names = {"*.example.com"};
+    kedge::certs::create_dev_ca(other);
+    std::filesystem::copy_file(dir / "other-ca/ca.pem", dir / "identity/clients-ca.pem",
+                               std::filesystem::copy_options::overwrite_existing);
   }
   json document() const {
     return json::parse(R"({
@@ -100,16 +115,16 @@ TEST_CASE("a changed identity file reloads; a bad one keeps the running generati
     CHECK(alpha(supervisor).oauthbearer->keys == alpha(supervisor).jwks);
   }
   SECTION("client CA bundle and CRL") {
-    tree.write("identity/clients-ca.pem", "a renewed placeholder CA bundle\n");
+    tree.new_client_ca();
     CHECK(supervisor.check_watched_files());
     CHECK(supervisor.config_snapshot()->generation == 2);
-    tree.write("identity/clients.crl", "a newer placeholder CRL\n");
+    tree.new_crl(14);
     CHECK(supervisor.check_watched_files());
     CHECK(supervisor.config_snapshot()->generation == 3);
   }
   SECTION("the attempt limiter is the same object after a file reload") {
     const auto limiter = supervisor.config_snapshot()->attempt_limiter;
-    tree.write("identity/clients.crl", "a newer placeholder CRL\n");
+    tree.new_crl(30);
     REQUIRE(supervisor.check_watched_files());
     CHECK(supervisor.config_snapshot()->attempt_limiter == limiter);
   }
