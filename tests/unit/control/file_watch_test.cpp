@@ -74,7 +74,7 @@ const kedge::ClientAuthentication& alpha(const kedge::Supervisor& supervisor) {
 
 }  // namespace
 
-TEST_CASE("a changed identity file reloads; a bad one keeps the running generation", "[supervisor][reload]") {
+TEST_CASE("a changed identity file reloads, and a bad one keeps the running generation", "[supervisor][reload]") {
   const Tree tree;
   kedge::Supervisor supervisor(tree.load(tree.document()), false);
   REQUIRE(supervisor.config_snapshot()->generation == 1);
