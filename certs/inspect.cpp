@@ -21,6 +21,7 @@ struct BioDeleter { void operator()(BIO* bio) const { BIO_free(bio); } };
 struct X509Deleter { void operator()(X509* cert) const { X509_free(cert); } };
 struct PkeyDeleter { void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); } };
 struct NamesDeleter { void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); } };
+struct CrlDeleter { void operator()(X509_CRL* crl) const { X509_CRL_free(crl); } };
 
 std::string_view strip_trailing_dot(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -84,6 +85,78 @@ CertificateInfo inspect_certificate(const std::filesystem::path& cert_chain_pem,
     }
   }
   info.leaf = std::shared_ptr<X509>(cert.release(), X509_free);
+  ERR_clear_error();
+  return info;
+}
+
+namespace {
+
+// PEM_read_bio_* at the end of a file leaves PEM_R_NO_START_LINE on the error
+// queue; anything else is a real error in the file.
+bool only_end_of_pem() {
+  const unsigned long error = ERR_peek_last_error();
+  const bool end = ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE;
+  if (end) ERR_clear_error();
+  return end;
+}
+
+}  // namespace
+
+CaBundleInfo inspect_ca_bundle(const std::filesystem::path& pem_file) {
+  CaBundleInfo info;
+  info.file = pem_file;
+  ERR_clear_error();
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_file(pem_file.c_str(), "r"));
+  if (!bio) {
+    info.load_error = "cannot open " + pem_file.string() + ": " + drain_openssl_errors();
+    return info;
+  }
+  while (std::unique_ptr<X509, X509Deleter> cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+    ++info.certificates;
+    if (X509_check_ca(cert.get()) == 0) ++info.not_ca;
+    const std::time_t not_after = to_time(X509_get0_notAfter(cert.get()));
+    if (info.certificates == 1 || not_after < info.earliest_not_after) {
+      info.earliest_not_after = not_after;
+      info.earliest_subject = name_line(X509_get_subject_name(cert.get()));
+    }
+  }
+  if (!only_end_of_pem()) {
+    info.load_error = "cannot read PEM certificate " + std::to_string(info.certificates + 1) + " of " +
+                      pem_file.string() + ": " + drain_openssl_errors();
+  } else if (info.certificates == 0) {
+    info.load_error = "no PEM certificate in " + pem_file.string();
+  }
+  ERR_clear_error();
+  return info;
+}
+
+CrlInfo inspect_crl_file(const std::filesystem::path& pem_file) {
+  CrlInfo info;
+  info.file = pem_file;
+  ERR_clear_error();
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new_file(pem_file.c_str(), "r"));
+  if (!bio) {
+    info.load_error = "cannot open " + pem_file.string() + ": " + drain_openssl_errors();
+    return info;
+  }
+  while (std::unique_ptr<X509_CRL, CrlDeleter> crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
+    ++info.crls;
+    const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+    if (revoked != nullptr) info.revoked += static_cast<std::size_t>(sk_X509_REVOKED_num(revoked));
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
+    if (next == nullptr) continue;
+    const std::time_t next_update = to_time(next);
+    if (!info.earliest_next_update || next_update < *info.earliest_next_update) {
+      info.earliest_next_update = next_update;
+      info.earliest_issuer = name_line(X509_CRL_get_issuer(crl.get()));
+    }
+  }
+  if (!only_end_of_pem()) {
+    info.load_error = "cannot read PEM CRL " + std::to_string(info.crls + 1) + " of " + pem_file.string() + ": " +
+                      drain_openssl_errors();
+  } else if (info.crls == 0) {
+    info.load_error = "no PEM CRL (-----BEGIN X509 CRL-----) in " + pem_file.string();
+  }
   ERR_clear_error();
   return info;
 }

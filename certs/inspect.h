@@ -51,6 +51,31 @@ bool certificate_covers(const CertificateInfo& info, std::string_view host);
 // `broker-1.alpha.example.com`): the case the shared_suffix format solves.
 bool wildcard_too_shallow(std::string_view san, std::string_view host);
 
+// What `kedge check` reports about a CA bundle clients' certificates must chain
+// to (authentication.mtls.ca_file): every PEM certificate in it.
+struct CaBundleInfo {
+  std::filesystem::path file;
+  std::size_t certificates = 0;
+  std::size_t not_ca = 0;               // certificates without basicConstraints CA:TRUE (cannot sign clients)
+  std::time_t earliest_not_after = 0;   // of all certificates (0 when there are none)
+  std::string earliest_subject;         // the certificate that expires first, RFC 2253
+  std::string load_error;               // non-empty: unreadable, not PEM, or no certificate in it
+};
+// Never throws for bad content (load_error instead).
+CaBundleInfo inspect_ca_bundle(const std::filesystem::path& pem_file);
+
+// What `kedge check` reports about a PEM file of CRLs (authentication.mtls.crl_file).
+struct CrlInfo {
+  std::filesystem::path file;
+  std::size_t crls = 0;
+  std::size_t revoked = 0;                        // entries over all CRLs
+  std::optional<std::time_t> earliest_next_update;  // nullopt when no CRL carries nextUpdate
+  std::string earliest_issuer;                    // issuer of that CRL, RFC 2253
+  std::string load_error;                         // non-empty: unreadable, not PEM, or no CRL in it
+};
+// Never throws for bad content (load_error instead).
+CrlInfo inspect_crl_file(const std::filesystem::path& pem_file);
+
 // Formats a time_t as "2025-01-31 12:00:00 UTC".
 std::string format_utc(std::time_t when);
 

@@ -16,6 +16,8 @@
 #include <fmt/format.h>
 
 #include "certs/tls_context.h"
+#include "identity/jwks.h"
+#include "identity/users_file.h"
 #include "sni/hostname.h"
 #include "upstream/kafka_client.h"
 #include "upstream/link.h"
@@ -525,6 +527,186 @@ void check_certificates(const Config& config, const Options& options, Report& re
   check_coverage(config, report);
 }
 
+// ---------------------------------------------------------------------------
+// Client authentication: what each listener and virtual cluster asks of
+// clients, and whether the files it names serve that. Counts, key ids and
+// algorithms only; never a credential.
+
+// How many users of `users` hold a credential `mechanism` can use.
+std::size_t users_for(const identity::UserStore& users, TerminatedMechanism mechanism) {
+  std::size_t count = 0;
+  for (const auto& [name, credentials] : users.users()) {
+    switch (mechanism) {
+      case TerminatedMechanism::plain: count += credentials.empty() ? 0 : 1; break;
+      case TerminatedMechanism::scram_sha_256: count += credentials[scram::Hash::sha256] ? 1 : 0; break;
+      case TerminatedMechanism::scram_sha_512: count += credentials[scram::Hash::sha512] ? 1 : 0; break;
+      case TerminatedMechanism::oauthbearer: break;
+    }
+  }
+  return count;
+}
+
+void check_users_file(const SaslTerminationConfig& sasl, AuthenticationFilesReport& files, Report& report) {
+  const std::string where = files.config_path + ".sasl.users_file";
+  const std::filesystem::path& file = *sasl.users_file;
+  try {
+    const identity::UserStore users = identity::UserStore::load(file);
+    files.users = users.users().size();
+    for (const auto mechanism : sasl.mechanisms) {
+      if (mechanism == TerminatedMechanism::oauthbearer) continue;
+      files.users_per_mechanism.emplace_back(mechanism, users_for(users, mechanism));
+    }
+  } catch (const FileError& e) {
+    files.users_error = e.what();
+    report.findings.push_back({Severity::problem, where, fmt::format("{}: {}", where, e.what()),
+                               fmt::format("repair or recreate it with `kedge users add NAME --file {}` (the file "
+                                           "holds only salted SCRAM credentials; docs/identity.md)",
+                                           file.string())});
+    return;
+  }
+  if (files.users == 0) {
+    report.findings.push_back(
+        {Severity::problem, where,
+         fmt::format("{}: {} has no users; every PLAIN and SCRAM client is refused", where, file.string()),
+         fmt::format("add the accounts clients use: `kedge users add NAME --file {}`", file.string())});
+    return;
+  }
+  for (const auto& [mechanism, count] : files.users_per_mechanism) {
+    if (count != 0) continue;
+    const std::string_view name = to_string(mechanism);
+    report.findings.push_back(
+        {Severity::warning, where,
+         fmt::format("{}: {} is offered but none of the {} user(s) in {} has a {} credential; clients choosing it "
+                     "fail with 'Authentication failed during authentication due to invalid credentials with SASL "
+                     "mechanism {}'",
+                     files.config_path + ".sasl.mechanisms", name, files.users, file.string(), name, name),
+         fmt::format("give the users who need it a {} credential: `kedge users add NAME --file {} --mechanisms {}` "
+                     "(add replaces the user's credentials, so list every mechanism it keeps, e.g. "
+                     "SCRAM-SHA-256,SCRAM-SHA-512), or drop {} from mechanisms",
+                     name, file.string(), name,
+                     name)});
+  }
+}
+
+void check_jwks_file(const OAuthBearerConfig& oauth, AuthenticationFilesReport& files, Report& report) {
+  const std::string where = files.config_path + ".sasl.oauthbearer.jwks_file";
+  try {
+    const identity::KeySet keys = identity::KeySet::load_file(oauth.jwks_file);
+    files.jwks_keys = keys.keys().size();
+    for (const auto& key : keys.keys()) {
+      const std::string algorithm(identity::to_string(key.algorithm));
+      if (std::find(files.jwks_algorithms.begin(), files.jwks_algorithms.end(), algorithm) ==
+          files.jwks_algorithms.end()) {
+        files.jwks_algorithms.push_back(algorithm);
+      }
+    }
+    for (const auto& unusable : keys.unusable()) {
+      files.jwks_unusable.push_back(unusable.describe());
+      report.findings.push_back(
+          {Severity::warning, where,
+           fmt::format("{}: {}: {} is ignored; tokens signed with it are refused (unknown_key_id)", where,
+                       oauth.jwks_file.string(), unusable.describe()),
+           "if your identity provider signs with this key, have it sign with RS256 (RSA 2048+) or ES256 (P-256), "
+           "which kedge verifies; otherwise remove the key from the file"});
+    }
+  } catch (const identity::JwksError& e) {
+    files.jwks_error = e.what();
+    report.findings.push_back(
+        {Severity::problem, where, fmt::format("{}: {}", where, e.what()),
+         "point jwks_file at your identity provider's public JWK Set (its jwks_uri document), with at least one "
+         "RS256 or ES256 key"});
+  }
+}
+
+void check_client_ca(const MtlsConfig& mtls, AuthenticationFilesReport& files, const Options& options,
+                     std::time_t now, Report& report) {
+  const std::string where = files.config_path + ".mtls.ca_file";
+  files.ca = certs::inspect_ca_bundle(mtls.ca_file);
+  const certs::CaBundleInfo& ca = *files.ca;
+  if (!ca.load_error.empty()) {
+    report.findings.push_back({Severity::problem, where, fmt::format("{}: {}", where, ca.load_error),
+                               "point ca_file at the PEM certificate(s) of the CA that issues client certificates"});
+  } else {
+    const double days_left = std::difftime(ca.earliest_not_after, now) / 86400.0;
+    if (ca.earliest_not_after <= now) {
+      report.findings.push_back(
+          {Severity::problem, where,
+           fmt::format("{}: CA certificate {} in {} expired on {}; client certificates issued under it are refused",
+                       where, ca.earliest_subject, ca.file.string(), certs::format_utc(ca.earliest_not_after)),
+           "replace it in the bundle with the CA's renewed certificate (kedge reloads the file on change)"});
+    } else if (days_left < options.expiry_warning_days) {
+      report.findings.push_back(
+          {Severity::warning, where,
+           fmt::format("{}: CA certificate {} in {} expires on {} ({:.0f} days left)", where, ca.earliest_subject,
+                       ca.file.string(), certs::format_utc(ca.earliest_not_after), days_left),
+           "add the CA's renewed certificate to the bundle before then (kedge reloads the file on change)"});
+    }
+    if (ca.not_ca != 0) {
+      report.findings.push_back(
+          {Severity::warning, where,
+           fmt::format("{}: {} of the {} certificate(s) in {} are not CA certificates (no basicConstraints CA:TRUE) "
+                       "and cannot vouch for a client certificate",
+                       where, ca.not_ca, ca.certificates, ca.file.string()),
+           "keep only the issuing CA certificates in ca_file (not client or server certificates)"});
+    }
+  }
+  if (!mtls.crl_file) return;
+  const std::string crl_where = files.config_path + ".mtls.crl_file";
+  files.crl = certs::inspect_crl_file(*mtls.crl_file);
+  const certs::CrlInfo& crl = *files.crl;
+  if (!crl.load_error.empty()) {
+    report.findings.push_back({Severity::problem, crl_where, fmt::format("{}: {}", crl_where, crl.load_error),
+                               "point crl_file at the PEM CRL(s) your CA publishes, or remove crl_file"});
+  } else if (crl.earliest_next_update && *crl.earliest_next_update <= now) {
+    report.findings.push_back(
+        {Severity::problem, crl_where,
+         fmt::format("{}: the CRL of {} in {} was due for replacement on {}; TLS refuses client certificates "
+                     "checked against an expired CRL ('CRL has expired')",
+                     crl_where, crl.earliest_issuer, crl.file.string(), certs::format_utc(*crl.earliest_next_update)),
+         "install the CA's current CRL (kedge reloads the file on change), and automate its refresh"});
+  }
+}
+
+void check_authentication(const Config& config, const Options& options, Report& report) {
+  const std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
+  std::map<std::string, std::size_t> files_of;  // config path -> index in report.authentication_files
+  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
+    const ListenerConfig& listener = config.listeners[l];
+    for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+      if (!routes_to(listener, c)) continue;
+      AuthenticationPair pair{l, c, authentication_path(config, l, c), std::nullopt};
+      const AuthenticationConfig& authentication = effective_authentication(listener, config.virtual_clusters[c]);
+      if (authentication.mode == AuthenticationMode::terminate) {
+        const auto known = files_of.find(pair.config_path);
+        if (known != files_of.end()) {
+          pair.files = known->second;
+        } else {
+          AuthenticationFilesReport files;
+          files.config_path = pair.config_path;
+          files.config = &authentication;
+          if (const auto& sasl = authentication.sasl) {
+            if (sasl->users_file) check_users_file(*sasl, files, report);
+            if (sasl->oauthbearer) check_jwks_file(*sasl->oauthbearer, files, report);
+          }
+          if (authentication.mtls) check_client_ca(*authentication.mtls, files, options, now, report);
+          pair.files = report.authentication_files.size();
+          files_of.emplace(pair.config_path, report.authentication_files.size());
+          report.authentication_files.push_back(std::move(files));
+        }
+        if (!listener.tls && authentication.sasl && authentication.sasl->offers(TerminatedMechanism::plain)) {
+          report.findings.push_back(
+              {Severity::warning, pair.config_path,
+               fmt::format("listener {} is plaintext and {} offers PLAIN: clients of virtual cluster {} send their "
+                           "passwords unencrypted",
+                           listener.name, pair.config_path, config.virtual_clusters[c].name),
+               "give the listener \"tls\", or offer only SCRAM-SHA-256/SCRAM-SHA-512 there"});
+        }
+      }
+      report.authentication.push_back(std::move(pair));
+    }
+  }
+}
+
 void check_dns(const Options& options, Report& report) {
   if (!options.gateway_address.empty()) {
     std::string error;
@@ -672,6 +854,7 @@ Report run_check(const Config& config, const Options& options) {
   report.names = enumerate_client_names(config, known);
   report.wildcards = required_wildcards(config);
   check_certificates(config, options, report);
+  check_authentication(config, options, report);
   check_dns(options, report);
   return report;
 }
@@ -697,6 +880,82 @@ std::string zone_snippet(const Report& report) {
   for (const auto& wildcard : report.wildcards) out += fmt::format("{}. 300 IN {} {}\n", wildcard, type, value);
   return out;
 }
+
+namespace {
+
+// "SASL SCRAM-SHA-256, PLAIN (session 3600000 ms); mTLS required, principal subject_cn"
+std::string authentication_summary(const AuthenticationConfig& authentication) {
+  std::vector<std::string> parts;
+  if (const auto& sasl = authentication.sasl) {
+    std::vector<std::string> names;
+    for (const auto mechanism : sasl->mechanisms) names.emplace_back(to_string(mechanism));
+    parts.push_back("SASL " + join(names) +
+                    (sasl->session_lifetime_ms != 0 ? fmt::format(" (session {} ms)", sasl->session_lifetime_ms) : ""));
+  }
+  if (const auto& mtls = authentication.mtls) {
+    parts.push_back(fmt::format("mTLS {}, principal {}", to_string(mtls->client_certificates), to_string(mtls->principal)));
+  }
+  return join(parts, "; ");
+}
+
+std::string days_from(std::time_t when, std::time_t now) {
+  return fmt::format("{:.0f} days", std::difftime(when, now) / 86400.0);
+}
+
+json authentication_files_json(const AuthenticationFilesReport& files, std::time_t now) {
+  json out = {{"config_path", files.config_path}};
+  const AuthenticationConfig& config = *files.config;
+  if (config.sasl && config.sasl->users_file) {
+    json users = {{"file", config.sasl->users_file->string()}};
+    if (!files.users_error.empty()) {
+      users["error"] = files.users_error;
+    } else {
+      users["users"] = files.users;
+      json per = json::object();
+      for (const auto& [mechanism, count] : files.users_per_mechanism) per[std::string(to_string(mechanism))] = count;
+      users["users_per_mechanism"] = per;
+    }
+    out["users_file"] = users;
+  }
+  if (config.sasl && config.sasl->oauthbearer) {
+    json jwks = {{"file", config.sasl->oauthbearer->jwks_file.string()}};
+    if (!files.jwks_error.empty()) {
+      jwks["error"] = files.jwks_error;
+    } else {
+      jwks["usable_keys"] = files.jwks_keys;
+      jwks["algorithms"] = files.jwks_algorithms;
+      jwks["ignored_keys"] = files.jwks_unusable;
+    }
+    out["jwks_file"] = jwks;
+  }
+  if (files.ca) {
+    json ca = {{"file", files.ca->file.string()}};
+    if (!files.ca->load_error.empty()) {
+      ca["error"] = files.ca->load_error;
+    } else {
+      ca["certificates"] = files.ca->certificates;
+      ca["earliest_expiry"] = certs::format_utc(files.ca->earliest_not_after);
+      ca["earliest_expiry_subject"] = files.ca->earliest_subject;
+      ca["days_left"] = static_cast<std::int64_t>(std::difftime(files.ca->earliest_not_after, now) / 86400.0);
+    }
+    out["ca_file"] = ca;
+  }
+  if (files.crl) {
+    json crl = {{"file", files.crl->file.string()}};
+    if (!files.crl->load_error.empty()) {
+      crl["error"] = files.crl->load_error;
+    } else {
+      crl["crls"] = files.crl->crls;
+      crl["revoked"] = files.crl->revoked;
+      crl["next_update"] =
+          files.crl->earliest_next_update ? json(certs::format_utc(*files.crl->earliest_next_update)) : json(nullptr);
+    }
+    out["crl_file"] = crl;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string render_text(const Config& config, const Report& report) {
   std::string out = fmt::format("kedge check {}\n", report.config_file);
@@ -761,6 +1020,78 @@ std::string render_text(const Config& config, const Report& report) {
     out += fmt::format("  {:<24} {}: subject {}, SANs {}, valid until {}, key {}\n", entry.config_path,
                        info.cert_file.string(), info.subject, join(info.dns_names), certs::format_utc(info.not_after),
                        info.key_matches ? "matches" : "DOES NOT match");
+  }
+
+  const std::time_t now = report.options.now != 0 ? report.options.now : std::time(nullptr);
+  out += "\nclient authentication\n";
+  std::size_t auth_listener = SIZE_MAX;
+  for (const auto& pair : report.authentication) {
+    if (pair.listener != auth_listener) {
+      auth_listener = pair.listener;
+      out += fmt::format("  listener {}\n", config.listeners[pair.listener].name);
+    }
+    const auto& vc = config.virtual_clusters[pair.virtual_cluster];
+    const AuthenticationConfig& authentication = effective_authentication(config.listeners[pair.listener], vc);
+    const std::string where = pair.config_path.empty() ? "default" : pair.config_path;
+    if (authentication.mode == AuthenticationMode::passthrough) {
+      out += fmt::format("    {:<12} passthrough ({}): the brokers authenticate clients\n", vc.name, where);
+      continue;
+    }
+    out += fmt::format("    {:<12} terminate ({}): {}; principals {}; upstream as {}\n", vc.name, where,
+                       authentication_summary(authentication), join(vc.principals),
+                       vc.backend.sasl ? fmt::format("{} {}", to_string(vc.backend.sasl->mechanism),
+                                                     vc.backend.sasl->username)
+                                       : std::string("(no backend.sasl)"));
+  }
+  for (const auto& files : report.authentication_files) {
+    out += fmt::format("  {}\n", files.config_path);
+    const AuthenticationConfig& config_of = *files.config;
+    if (config_of.sasl && config_of.sasl->users_file) {
+      std::string line = fmt::format("    users file {}: ", config_of.sasl->users_file->string());
+      if (!files.users_error.empty()) {
+        line += "UNUSABLE";
+      } else {
+        std::vector<std::string> per;
+        for (const auto& [mechanism, count] : files.users_per_mechanism) {
+          per.push_back(fmt::format("{} {}", to_string(mechanism), count));
+        }
+        line += fmt::format("{} user(s); with credentials for {}", files.users, join(per));
+      }
+      out += line + "\n";
+    }
+    if (config_of.sasl && config_of.sasl->oauthbearer) {
+      const OAuthBearerConfig& oauth = *config_of.sasl->oauthbearer;
+      std::string line = fmt::format("    JWKS {}: ", oauth.jwks_file.string());
+      if (!files.jwks_error.empty()) {
+        line += "UNUSABLE";
+      } else {
+        line += fmt::format("{} usable key(s) ({})", files.jwks_keys, join(files.jwks_algorithms));
+        if (!files.jwks_unusable.empty()) line += fmt::format(", {} ignored", files.jwks_unusable.size());
+      }
+      line += fmt::format("; issuer {}, audiences {}, principal claim {}", oauth.issuer.value_or("(any)"),
+                          oauth.audiences.empty() ? std::string("(any)") : join(oauth.audiences),
+                          oauth.principal_claim);
+      out += line + "\n";
+    }
+    if (files.ca) {
+      if (!files.ca->load_error.empty()) {
+        out += fmt::format("    client CA {}: UNUSABLE\n", files.ca->file.string());
+      } else {
+        out += fmt::format("    client CA {}: {} certificate(s), first expiry {} ({}, {})\n", files.ca->file.string(),
+                           files.ca->certificates, certs::format_utc(files.ca->earliest_not_after),
+                           days_from(files.ca->earliest_not_after, now), files.ca->earliest_subject);
+      }
+    }
+    if (files.crl) {
+      if (!files.crl->load_error.empty()) {
+        out += fmt::format("    CRL {}: UNUSABLE\n", files.crl->file.string());
+      } else {
+        out += fmt::format("    CRL {}: {} CRL(s), {} revoked, next update {}\n", files.crl->file.string(),
+                           files.crl->crls, files.crl->revoked,
+                           files.crl->earliest_next_update ? certs::format_utc(*files.crl->earliest_next_update)
+                                                           : std::string("(none given)"));
+      }
+    }
   }
 
   std::size_t problems = 0, warnings = 0;
@@ -850,6 +1181,35 @@ json render_json(const Config& config, const Report& report) {
     certificates.push_back(item);
   }
   out["certificates"] = certificates;
+
+  const std::time_t now = report.options.now != 0 ? report.options.now : std::time(nullptr);
+  json authentication = json::array();
+  for (const auto& pair : report.authentication) {
+    const auto& vc = config.virtual_clusters[pair.virtual_cluster];
+    const AuthenticationConfig& effective = effective_authentication(config.listeners[pair.listener], vc);
+    json entry = {{"listener", config.listeners[pair.listener].name},
+                  {"virtual_cluster", vc.name},
+                  {"mode", to_string(effective.mode)},
+                  {"config_path", pair.config_path.empty() ? json(nullptr) : json(pair.config_path)}};
+    if (effective.mode == AuthenticationMode::terminate) {
+      json mechanisms = json::array();
+      if (effective.sasl) {
+        for (const auto mechanism : effective.sasl->mechanisms) mechanisms.push_back(to_string(mechanism));
+        entry["session_lifetime_ms"] = effective.sasl->session_lifetime_ms;
+      }
+      entry["sasl_mechanisms"] = mechanisms;
+      entry["mtls"] = effective.mtls ? json{{"client_certificates", to_string(effective.mtls->client_certificates)},
+                                            {"principal", to_string(effective.mtls->principal)}}
+                                     : json(nullptr);
+      entry["principals"] = vc.principals;
+      entry["upstream_sasl"] = vc.backend.sasl ? json{{"mechanism", to_string(vc.backend.sasl->mechanism)},
+                                                      {"username", vc.backend.sasl->username}}
+                                               : json(nullptr);
+      entry["files"] = authentication_files_json(report.authentication_files[*pair.files], now);
+    }
+    authentication.push_back(entry);
+  }
+  out["authentication"] = authentication;
 
   json findings = json::array();
   for (const auto& finding : report.findings) {

@@ -2,8 +2,10 @@
 // `kedge check`: the setup doctor. From a valid configuration it works out
 // every host name a client will use, then checks, from where it runs, what
 // those names need: DNS records, certificate SANs (RFC 6125), certificate
-// expiry and key match, and reachability of every backend bootstrap server
-// and broker. Each finding states its fix. Configuration-time code
+// expiry and key match, reachability of every backend bootstrap server
+// and broker, and the client authentication of every listener and virtual
+// cluster (users file, JWKS keys, client CA bundle and CRL, principals).
+// Each finding states its fix. Configuration-time code
 // (exceptions allowed), except the network probes: they talk to the backend
 // exactly as kedge's discovery does, through upstream::KafkaClient
 // (ApiVersions, backend.tls, backend.discovery.sasl, Metadata at the highest
@@ -112,6 +114,38 @@ struct CertificateReport {
   certs::CertificateInfo info;
 };
 
+// The identity files of one place where a terminating authentication is
+// configured ("listeners[0].authentication" or "virtual_clusters[1].authentication"),
+// read once however many (listener, cluster) pairs use it. Counts and names
+// only: never a credential.
+struct AuthenticationFilesReport {
+  std::string config_path;
+  const AuthenticationConfig* config = nullptr;  // into the checked Config
+  // sasl.users_file
+  std::string users_error;                        // non-empty: unreadable or invalid
+  std::size_t users = 0;
+  // Per offered PLAIN/SCRAM mechanism, in offer order: how many users hold a
+  // credential it can use (PLAIN: any).
+  std::vector<std::pair<TerminatedMechanism, std::size_t>> users_per_mechanism;
+  // sasl.oauthbearer.jwks_file
+  std::string jwks_error;
+  std::size_t jwks_keys = 0;                      // usable keys
+  std::vector<std::string> jwks_algorithms;       // distinct, in key order: "RS256", "ES256"
+  std::vector<std::string> jwks_unusable;         // "keys[3] (kid \"x\"): why"
+  // mtls.ca_file / mtls.crl_file
+  std::optional<certs::CaBundleInfo> ca;
+  std::optional<certs::CrlInfo> crl;
+};
+
+// One (listener, virtual cluster) pair a client can reach (routes_to) and its
+// effective authentication.
+struct AuthenticationPair {
+  std::size_t listener = 0;
+  std::size_t virtual_cluster = 0;
+  std::string config_path;            // where it is set; "" = passthrough by default
+  std::optional<std::size_t> files;   // index into Report::authentication_files (terminate only)
+};
+
 struct Report {
   std::string config_file;
   Options options;
@@ -121,6 +155,8 @@ struct Report {
   std::vector<ClientName> names;
   std::vector<NameResolution> resolutions;     // one per distinct host
   std::vector<CertificateReport> certificates;
+  std::vector<AuthenticationPair> authentication;
+  std::vector<AuthenticationFilesReport> authentication_files;
   std::vector<std::string> wildcards;
   std::vector<Finding> findings;
 

@@ -150,8 +150,9 @@ std::vector<std::vector<std::shared_ptr<const ClientAuthentication>>> compile_cl
 }
 
 bool same_backend(const BackendConfig& a, const BackendConfig& b) {
-  // Everything but discovery_sasl: kedge's own credentials apply from the next
-  // discovery exchange and drain no client connection. A changed CA, client
+  // Everything but discovery_sasl and sasl: kedge's own credentials apply from
+  // the next discovery exchange (and the next broker connection of a client
+  // whose authentication kedge terminates) and drain no client connection. A changed CA, client
   // certificate or name is another trust decision: connections made under the
   // old one drain.
   return a.bootstrap_servers == b.bootstrap_servers && a.discovery == b.discovery && a.pattern == b.pattern &&
