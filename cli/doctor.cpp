@@ -247,7 +247,7 @@ void start_metadata_probe(ProbeLoop& loop, const Config& config, const Options& 
   KafkaSessionOptions session;
   session.client_id = "kedge-check";
   session.max_frame_bytes = config.limits.max_frame_bytes;
-  session.sasl = backend.discovery_sasl;
+  session.sasl = backend.discovery_credentials();
   probe.client->connect({probe.report.server}, 0, tls.settings(options.timeout_ms, backend), std::move(session),
                         options.timeout_ms);
 }

@@ -148,6 +148,18 @@ struct Connection::ClientSink final : kafka::ByteSink {
   std::size_t written = 0;
 };
 
+// Forwarded client bytes during a routed feed. After a refusal (a request
+// before authentication) or a failed send nothing more is forwarded.
+struct Connection::BrokerSink final : kafka::ByteSink {
+  explicit BrokerSink(Connection& connection) : c(connection) {}
+  void write(std::span<const std::uint8_t> bytes) override {
+    if (failed || c.refused_request_ || c.ending()) return;
+    if (!c.link_.send(bytes.data(), bytes.size())) failed = true;
+  }
+  Connection& c;
+  bool failed = false;
+};
+
 Connection::Connection(Worker& worker, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id)
     : worker_(worker),
       listener_(std::move(listener)),
@@ -562,6 +574,10 @@ void Connection::forward_to_broker(const std::uint8_t* bytes, std::size_t n) {
     BrokerSink to_broker(*this);
     const kafka::Errc errc = in_flight_.on_client_bytes({bytes, n}, *cluster_stats_, *this, to_broker);
     if (ending()) return;
+    if (refused_request_ && session_expired_) {
+      end_expired_session(fmt::format("{} v{}", api_name(refused_request_->api_key), refused_request_->api_version));
+      return;
+    }
     if (refused_request_) {
       log::info("conn {} from {} ({} {}): {} v{} before authenticating (virtual cluster {} requires SASL "
                 "authentication by kedge); closing, as a broker does",
@@ -795,6 +811,16 @@ void Connection::on_link_data(const char* data, std::size_t len) {
 
 void Connection::on_link_down(const upstream::LinkError& error) {
   if (ending()) return;
+  if (service_session_) {  // the broker went away during kedge's own authentication
+    const auto interrupted = service_session_->on_eof();
+    const std::string detail = interrupted ? interrupted->message : error.text();
+    log::warn("conn {} ({} {}): {}: the connection ended while kedge authenticated with its service credentials "
+              "(backend.sasl): {}; closing",
+              id_, cluster_name(), target_label_, broker_address_, detail);
+    if (bootstrap()) cluster_->health.failed(fmt::format("{}: {}", broker_address_, detail));
+    close(DisconnectCause::upstream_authentication_failed);
+    return;
+  }
   const bool established = !broker_address_.empty();
   if (!established) {
     // Every candidate failed: the backend is unreachable right now.
@@ -891,18 +917,6 @@ void Connection::on_broker_bytes(const char* data, std::size_t len) {
 // is authenticated with the cluster's service credentials, and no request but
 // ApiVersions reaches the broker before the client authenticated.
 
-// Forwarded client bytes during a routed feed. After a refusal (a request
-// before authentication) or a failed send nothing more is forwarded.
-struct Connection::BrokerSink final : kafka::ByteSink {
-  explicit BrokerSink(Connection& connection) : c(connection) {}
-  void write(std::span<const std::uint8_t> bytes) override {
-    if (failed || c.refused_request_ || c.ending()) return;
-    if (!c.link_.send(bytes.data(), bytes.size())) failed = true;
-  }
-  Connection& c;
-  bool failed = false;
-};
-
 // A PLAIN check on libuv's thread pool: PBKDF2 over the stored credential
 // (identity/plain.h) would otherwise hold the loop for milliseconds. The job
 // is one of the connection's parts, so the connection outlives it.
@@ -918,6 +932,17 @@ namespace {
 std::int64_t wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The attempt limiter's key: the client's IP without the port ("[v6]:port" /
+// "v4:port", io::address_text), so every connection from one address counts.
+std::string_view limiter_key(std::string_view address) {
+  if (!address.empty() && address.front() == '[') {
+    const std::size_t close = address.find(']');
+    return close == std::string_view::npos ? address : address.substr(1, close - 1);
+  }
+  const std::size_t colon = address.rfind(':');
+  return colon == std::string_view::npos ? address : address.substr(0, colon);
 }
 
 AuthMechanism counted_mechanism(std::optional<TerminatedMechanism> mechanism) {
@@ -965,6 +990,13 @@ std::shared_ptr<const ClientAuthentication> Connection::current_authentication()
 
 kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request) {
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
+  if (session_expired_ && !sasl_->in_conversation()) {
+    const auto key = request.api_key;
+    if (key != kafka::key_of(kafka::ApiKey::sasl_handshake) && key != kafka::key_of(kafka::ApiKey::sasl_authenticate)) {
+      refused_request_ = request;
+      return Route::capture;
+    }
+  }
   switch (sasl_->route(request.api_key)) {
     case SaslTerminator::Route::forward: return Route::forward;
     case SaslTerminator::Route::capture: return Route::capture;
@@ -992,7 +1024,7 @@ void Connection::process_sasl(const kafka::RequestInfo& request, std::vector<std
     // apply to failure answers (finish_sasl): a guesser waits for each
     // refusal, a client that authenticates is not slowed.
     const auto decision =
-        snapshot_->attempt_limiter->admit(client_address_, std::chrono::steady_clock::now());
+        snapshot_->attempt_limiter->admit(limiter_key(client_address_), std::chrono::steady_clock::now());
     if (decision.verdict == identity::AttemptLimiter::Verdict::refuse) {
       finish_sasl(request, sasl_->refuse_rate_limited(request, decision.wait.count()));
       return;
@@ -1065,7 +1097,7 @@ void Connection::finish_sasl(const kafka::RequestInfo& request, SaslTerminator::
   }
   if (!reply.authenticated && reply.credential_checked) {
     const auto decision =
-        snapshot_->attempt_limiter->record_failure(client_address_, std::chrono::steady_clock::now());
+        snapshot_->attempt_limiter->record_failure(limiter_key(client_address_), std::chrono::steady_clock::now());
     if (decision.verdict == identity::AttemptLimiter::Verdict::delay && decision.wait.count() > 0) {
       pending_sasl_ = PendingSasl{request, std::move(reply)};
       uv_timer_start(
@@ -1106,10 +1138,13 @@ void Connection::send_sasl_reply(const kafka::RequestInfo& request, SaslTerminat
 }
 
 // KIP-368: the session ends at session_expires_at_ms unless the client
-// re-authenticated by then (which moves it). A re-authentication that started
-// in time is let finish.
+// re-authenticated by then (which moves it). As on a broker, a request that
+// is already in flight is answered: an expired session closes the connection
+// at the client's next request other than SASL (route), or as soon as nothing
+// is in flight. A re-authentication that started in time is let finish.
 void Connection::arm_session_timer() {
   uv_timer_stop(&session_timer_);
+  session_expired_ = false;
   const auto expires = sasl_->session_expires_at_ms();
   if (!expires) return;
   const std::int64_t left = std::max<std::int64_t>(*expires - wall_clock_ms(), 0);
@@ -1127,15 +1162,22 @@ void Connection::on_session_timer() {
     arm_session_timer();
     return;
   }
-  if (sasl_->in_conversation() || plain_check_running_ || pending_sasl_) {
+  session_expired_ = true;
+  if (sasl_->in_conversation() || plain_check_running_ || pending_sasl_ || in_flight_.requests_pending()) {
     uv_timer_start(
         &session_timer_, [](uv_timer_t* timer) { static_cast<Connection*>(timer->data)->on_session_timer(); },
-        1000, 0);
+        250, 0);
     return;
   }
-  log::info("conn {} from {} ({} {}): the session of \"{}\" ended {} ms ago without re-authentication (KIP-368); "
-            "closing",
-            id_, client_address_, cluster_name(), target_label_, ascii::printable(principal_), now - *expires);
+  end_expired_session("");
+}
+
+void Connection::end_expired_session(std::string_view request) {
+  const auto expires = sasl_->session_expires_at_ms();
+  log::info("conn {} from {} ({} {}): the session of \"{}\" ended {} ms ago without re-authentication "
+            "(KIP-368){}; closing",
+            id_, client_address_, cluster_name(), target_label_, ascii::printable(principal_),
+            expires ? wall_clock_ms() - *expires : 0, request.empty() ? "" : fmt::format(", then {} arrived", request));
   close_after_flush(DisconnectCause::session_expired);
 }
 
@@ -1143,16 +1185,16 @@ void Connection::on_session_timer() {
 // credentials): ApiVersions, SaslHandshake, SaslAuthenticate, then the client
 // is answered. The client's credentials never reach a broker.
 void Connection::start_service_session() {
-  upstream::KafkaSessionOptions options;
+  KafkaSessionOptions options;
   options.sasl = cluster_->settings->config.backend.sasl;
   options.max_frame_bytes = worker_.config().limits.max_frame_bytes;
-  service_session_ = std::make_unique<upstream::KafkaSession>(std::move(options));
+  service_session_ = std::make_unique<KafkaSession>(std::move(options));
   const std::vector<std::uint8_t> first = service_session_->start();
   if (!link_.send(first.data(), first.size()) && !ending()) close(DisconnectCause::upstream_error);
 }
 
 void Connection::on_service_session_bytes(const char* data, std::size_t len) {
-  upstream::KafkaSession::FeedResult result =
+  KafkaSession::FeedResult result =
       service_session_->feed({reinterpret_cast<const std::uint8_t*>(data), len});
   if (result.error) {
     log::warn("conn {} ({} {}): {}: kedge's service credentials (backend.sasl) were not accepted: {}; closing", id_,
@@ -1192,6 +1234,14 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
     buffers.advertised_key = key;
   }
   return Advertised{buffers.advertised_host, static_cast<std::int32_t>(listener_->config.advertised_port)};
+}
+
+// With SASL terminated, the client's ApiVersions answer lists what kedge answers
+// for SaslHandshake / SaslAuthenticate, whatever the broker lists (kedge's own
+// link is already authenticated, and the broker's versions are not kedge's).
+std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
+  if (!sasl_) return {};
+  return SaslTerminator::kLocalApis;
 }
 
 void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,

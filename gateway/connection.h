@@ -9,7 +9,7 @@
 //   sasl_       kedge answering the client's SASL, when its virtual cluster's
 //               authentication is "terminate" (SaslTerminator); then the
 //               broker link first authenticates with the cluster's service
-//               credentials (upstream::KafkaSession) before the ClientHello is
+//               credentials (KafkaSession) before the ClientHello is
 //               answered, and only ApiVersions and SASL requests pass until the
 //               client authenticated (docs/identity.md)
 // and one state machine. enter() is the only writer of state_ and checks
@@ -143,6 +143,7 @@ class Connection final : private kafka::AddressMap,
   void on_auth_delay_over();
   void arm_session_timer();
   void on_session_timer();
+  void end_expired_session(std::string_view request);
   std::shared_ptr<const ClientAuthentication> current_authentication() const;
   void start_service_session();
   void on_service_session_bytes(const char* data, std::size_t len);
@@ -183,6 +184,7 @@ class Connection final : private kafka::AddressMap,
   void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,
                              std::string_view real_host, std::int32_t real_port,
                              const Advertised& advertised) override;
+  std::span<const LocalApi> local_apis() const override;
 
   bool bootstrap() const { return std::holds_alternative<sni::Bootstrap>(target_.role); }
   const std::string& cluster_name() const;
@@ -223,7 +225,7 @@ class Connection final : private kafka::AddressMap,
   // Client authentication (null / empty in passthrough).
   std::shared_ptr<const ClientAuthentication> authentication_;  // this connection's (listener, cluster) pair
   std::unique_ptr<SaslTerminator> sasl_;
-  std::unique_ptr<upstream::KafkaSession> service_session_;  // kedge's own SASL on the broker link, until Ready
+  std::unique_ptr<KafkaSession> service_session_;  // kedge's own SASL on the broker link, until Ready
   std::string principal_;  // authenticated by kedge; "" otherwise
   // A failure answer the attempt limiter holds back (identity/attempt_limiter.h).
   struct PendingSasl {
@@ -232,6 +234,7 @@ class Connection final : private kafka::AddressMap,
   };
   std::optional<PendingSasl> pending_sasl_;
   bool plain_check_running_ = false;
+  bool session_expired_ = false;  // KIP-368: past the session's end, not re-authenticated
   std::optional<kafka::RequestInfo> refused_request_;  // a request before authentication: the pair closes
   uv_timer_t auth_delay_timer_{};  // the attempt limiter's delays (initialized with sasl_)
   uv_timer_t session_timer_{};     // KIP-368 session expiry (initialized with sasl_)

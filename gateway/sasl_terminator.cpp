@@ -20,15 +20,7 @@ constexpr std::int16_t kSaslAuthenticate = kafka::key_of(kafka::ApiKey::sasl_aut
 constexpr std::int16_t kApiVersions = kafka::key_of(kafka::ApiKey::api_versions);
 
 // What SaslHandshake names a mechanism (Kafka's spelling, case-sensitive as in the broker).
-std::string_view mechanism_text(TerminatedMechanism mechanism) {
-  switch (mechanism) {
-    case TerminatedMechanism::plain: return "PLAIN";
-    case TerminatedMechanism::scram_sha_256: return "SCRAM-SHA-256";
-    case TerminatedMechanism::scram_sha_512: return "SCRAM-SHA-512";
-    case TerminatedMechanism::oauthbearer: return "OAUTHBEARER";
-  }
-  return "?";
-}
+std::string_view mechanism_text(TerminatedMechanism mechanism) { return to_string(mechanism); }
 
 scram::Hash scram_hash(TerminatedMechanism mechanism) {
   return mechanism == TerminatedMechanism::scram_sha_512 ? scram::Hash::sha512
@@ -52,8 +44,8 @@ bool is_credential_refusal(identity::AuthErrc reason) {
 
 }  // namespace
 
-SaslTerminator::SaslTerminator(std::shared_ptr<const SaslTerminationSettings> settings)
-    : settings_(std::move(settings)) {}
+SaslTerminator::SaslTerminator(std::shared_ptr<const ClientAuthentication> authentication, std::string cluster_name)
+    : settings_(std::move(authentication)), cluster_name_(std::move(cluster_name)) {}
 
 std::string_view SaslTerminator::mechanism_name() const {
   return authenticated() && mechanism_ ? mechanism_text(*mechanism_) : std::string_view{};
@@ -96,14 +88,15 @@ SaslTerminator::Step SaslTerminator::on_handshake(const kafka::RequestInfo& requ
     return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::illegal_state,
                           "SaslHandshake during an open SASL conversation");
   }
-  if (next_settings_) settings_ = std::move(next_settings_);
-  const auto& offered = settings_->mechanisms;
-  const auto found = std::find_if(offered.begin(), offered.end(),
+  if (next_settings_ && next_settings_->config.sasl) settings_ = std::move(next_settings_);
+  next_settings_.reset();
+  const auto& mechanisms = offered();
+  const auto found = std::find_if(mechanisms.begin(), mechanisms.end(),
                                   [&](TerminatedMechanism m) { return mechanism_text(m) == mechanism; });
-  if (found == offered.end() || (reauthenticating && *found != *mechanism_)) {
+  if (found == mechanisms.end() || (reauthenticating && *found != *mechanism_)) {
     return fail_handshake(
         request, kafka::code_of(kafka::ErrorCode::unsupported_sasl_mechanism), AuthOutcome::mechanism_not_enabled,
-        reauthenticating && found != offered.end()
+        reauthenticating && found != mechanisms.end()
             ? fmt::format("re-authentication with {} after authenticating with {}", mechanism,
                           mechanism_text(*mechanism_))
             : fmt::format("mechanism {} is not enabled", ascii::printable(mechanism)));
@@ -113,7 +106,7 @@ SaslTerminator::Step SaslTerminator::on_handshake(const kafka::RequestInfo& requ
   oauthbearer_.reset();
   phase_ = Phase::handshaken;
   std::vector<std::string_view> names;
-  for (const TerminatedMechanism m : offered) names.push_back(mechanism_text(m));
+  for (const TerminatedMechanism m : mechanisms) names.push_back(mechanism_text(m));
   Reply reply;
   reply.frame = kafka::encode_sasl_handshake_response(request.correlation_id, 0, names);
   return reply;
@@ -227,12 +220,12 @@ SaslTerminator::Reply SaslTerminator::succeed(const kafka::RequestInfo& request,
                                               std::string_view server_final,
                                               std::optional<std::int64_t> credential_expires_at_ms,
                                               std::int64_t now_unix_ms) {
-  if (!settings_->binding->binds(principal)) {
+  if (!settings_->binding.binds(principal)) {
     Reply reply = fail(request, AuthOutcome::principal_not_bound,
                        fmt::format("Principal {} is not allowed on virtual cluster {}", principal,
-                                   settings_->cluster_name),
+                                   cluster_name_),
                        fmt::format("principal \"{}\" authenticated with {} but is not bound to virtual cluster {}",
-                                   ascii::printable(principal), mechanism_text(*mechanism_), settings_->cluster_name),
+                                   ascii::printable(principal), mechanism_text(*mechanism_), cluster_name_),
                        false);
     return reply;
   }
@@ -249,8 +242,8 @@ SaslTerminator::Reply SaslTerminator::succeed(const kafka::RequestInfo& request,
   // re-authentication and no expiry.
   session_expires_at_ms_.reset();
   std::int64_t lifetime_ms = 0;
-  if (settings_->session_lifetime_ms > 0) {
-    std::int64_t expires = now_unix_ms + static_cast<std::int64_t>(settings_->session_lifetime_ms);
+  if (settings_->config.sasl->session_lifetime_ms > 0) {
+    std::int64_t expires = now_unix_ms + static_cast<std::int64_t>(settings_->config.sasl->session_lifetime_ms);
     if (credential_expires_at_ms) expires = std::min(expires, *credential_expires_at_ms);
     session_expires_at_ms_ = expires;
     lifetime_ms = std::max<std::int64_t>(expires - now_unix_ms, 1);
@@ -298,7 +291,7 @@ SaslTerminator::Reply SaslTerminator::fail_handshake(const kafka::RequestInfo& r
                                                      AuthOutcome outcome, std::string log_detail) {
   phase_ = Phase::failed;
   std::vector<std::string_view> names;
-  for (const TerminatedMechanism m : settings_->mechanisms) names.push_back(mechanism_text(m));
+  for (const TerminatedMechanism m : offered()) names.push_back(mechanism_text(m));
   Reply reply;
   reply.frame = kafka::encode_sasl_handshake_response(request.correlation_id, error_code, names);
   reply.close_after = true;

@@ -25,10 +25,11 @@
 // then the connection is closed; re-authentication (KIP-368) must use the same
 // mechanism and prove the same principal.
 //
-// SaslHandshake v0 (KIP-43: unframed tokens follow) is not followed: kedge
-// lists SaslHandshake v1 only in its ApiVersions answers, so a client that
-// read them never sends v0; one that does is answered ILLEGAL_SASL_STATE and
-// the connection closes (docs/identity.md).
+// SaslHandshake v0 (KIP-43: unframed tokens follow) is not followed: a client
+// that read kedge's ApiVersions answer sees SaslAuthenticate listed and uses
+// SaslHandshake v1 (KIP-152, every client since Kafka 1.0 and librdkafka
+// 0.11); one that sends v0 is answered ILLEGAL_SASL_STATE and the connection
+// closes (docs/identity.md).
 //
 // PLAIN runs PBKDF2 (identity/plain.h), so on_request() hands it back as a
 // PlainCheck for the caller to run off the loop thread; on_plain_checked()
@@ -46,6 +47,7 @@
 
 #include "admin/counters.h"
 #include "config/config.h"
+#include "config/snapshot.h"
 #include "identity/auth_result.h"
 #include "identity/oauthbearer.h"
 #include "identity/principal_binding.h"
@@ -55,21 +57,12 @@
 
 namespace kedge {
 
-// Everything one terminated connection authenticates against. Shared,
-// immutable; a reload builds new settings, and a connection takes the newest
-// at each (re-)authentication so a changed users file applies at once.
-struct SaslTerminationSettings {
-  std::vector<TerminatedMechanism> mechanisms;  // offered, in order; empty: SASL refused (mTLS-only)
-  std::shared_ptr<const identity::UserStore> users;                // PLAIN / SCRAM (null: none offered)
-  std::shared_ptr<const identity::OAuthBearerSettings> oauthbearer;  // OAUTHBEARER (null: not offered)
-  std::shared_ptr<const identity::PrincipalBinding> binding;        // the cluster's principals; never null
-  std::string cluster_name;                                         // for refusal messages
-  std::uint64_t session_lifetime_ms = 0;                            // KIP-368; 0: no re-authentication
-};
-
 class SaslTerminator {
  public:
-  explicit SaslTerminator(std::shared_ptr<const SaslTerminationSettings> settings);
+  // `authentication` has config.sasl set (the mechanisms offered, the users
+  // file, OAUTHBEARER's keys and policy, the session lifetime) and the
+  // binding of `cluster_name`'s principals.
+  SaslTerminator(std::shared_ptr<const ClientAuthentication> authentication, std::string cluster_name);
 
   // What RequestRouter::route answers for a request, by API key.
   enum class Route : std::uint8_t {
@@ -78,6 +71,13 @@ class SaslTerminator {
     refuse,   // before authentication: the connection closes without forwarding it
   };
   Route route(std::int16_t api_key) const;
+
+  // What kedge lists for the client's ApiVersions (kafka::AddressMap::local_apis):
+  // SaslHandshake 0..1, as every Kafka broker lists it (librdkafka before 2.x
+  // enables SASL only when v0 is listed: its SASL_HANDSHAKE feature depends on
+  // SaslHandshake v0), and SaslAuthenticate 0..2. Clients that list SaslAuthenticate
+  // use SaslHandshake v1 (KIP-152); a v0 handshake is refused (see above).
+  static constexpr kafka::AddressMap::LocalApi kLocalApis[] = {{17, 0, 1}, {36, 0, 2}};
 
   struct Reply {
     std::vector<std::uint8_t> frame;  // the whole response frame for the client
@@ -105,7 +105,10 @@ class SaslTerminator {
   // address: SASL_AUTHENTICATION_FAILED with a retry-later message, then close.
   Reply refuse_rate_limited(const kafka::RequestInfo& request, std::int64_t retry_after_ms);
 
-  void update_settings(std::shared_ptr<const SaslTerminationSettings> settings) { next_settings_ = std::move(settings); }
+  // A reload's authentication (a changed users file): applies from the next SaslHandshake on.
+  void update_settings(std::shared_ptr<const ClientAuthentication> authentication) {
+    next_settings_ = std::move(authentication);
+  }
 
   bool authenticated() const { return !principal_.empty(); }
   // True while a (re-)authentication conversation is open (handshake answered, not finished).
@@ -133,8 +136,11 @@ class SaslTerminator {
   Reply fail_handshake(const kafka::RequestInfo& request, std::int16_t error_code, AuthOutcome outcome,
                        std::string log_detail);
 
-  std::shared_ptr<const SaslTerminationSettings> settings_;       // this conversation's
-  std::shared_ptr<const SaslTerminationSettings> next_settings_;  // from the next handshake on
+  const std::vector<TerminatedMechanism>& offered() const { return settings_->config.sasl->mechanisms; }
+
+  std::shared_ptr<const ClientAuthentication> settings_;       // this conversation's
+  std::shared_ptr<const ClientAuthentication> next_settings_;  // from the next handshake on
+  std::string cluster_name_;
   Phase phase_ = Phase::unauthenticated;
   std::optional<TerminatedMechanism> mechanism_;  // of the open conversation, then of the session
   std::optional<identity::ScramServer> scram_;

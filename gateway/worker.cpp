@@ -208,7 +208,7 @@ void Worker::adopt_clusters(const Snapshot& next) {
         existing = nullptr;  // taken
         // Discovery credentials are kedge's own: a change (e.g. a rotated password file) applies from the
         // next discovery exchange and drains no client connection.
-        runtime->discovery->set_credentials(settings->config.backend.discovery_sasl);
+        runtime->discovery->set_credentials(settings->config.backend.discovery_credentials());
         runtime->discovery->set_upstream_tls(settings->upstream_ctx.get());  // the old snapshot's may go
         break;
       }

@@ -30,7 +30,9 @@ Discovery::Discovery(uv_loop_t* loop, io::LoopScratch& scratch, ResolveCache* ca
 
 Discovery::~Discovery() { upstream::KafkaClient::dispose(std::move(client_)); }
 
+// The credentials discovery uses from now on (BackendConfig::discovery_credentials() of a reload).
 void Discovery::set_credentials(std::optional<SaslCredentials> credentials) {
+  backend_.sasl.reset();
   backend_.discovery_sasl = std::move(credentials);
 }
 
@@ -69,16 +71,16 @@ void Discovery::start_attempt() {
   KafkaSessionOptions session;
   session.client_id = "kedge-discovery";
   session.max_frame_bytes = max_frame_bytes_;
-  session.sasl = backend_.discovery_sasl;
+  session.sasl = backend_.discovery_credentials();
   log::debug("discovery for {}: asking {} for the broker list", cluster_name_, server_.to_string());
   client_->connect({server_}, 0, upstream::backend_link_settings(backend_, upstream_tls_.get(), timeout_ms_),
                    std::move(session), timeout_ms_);
 }
 
 void Discovery::on_ready() {
-  if (backend_.discovery_sasl) {
+  if (backend_.discovery_credentials()) {
     log::debug("discovery for {}: authenticated to {} with SASL {}", cluster_name_, server_.to_string(),
-               to_string(backend_.discovery_sasl->mechanism));
+               to_string(backend_.discovery_credentials()->mechanism));
   }
   const auto failed = client_->request(
       kafka::ApiKey::metadata, kafka::kMetadataRequestVersions.hi, kafka::encode_metadata_request_no_topics,

@@ -21,16 +21,21 @@ using identity::testing::rfc_store;
 
 constexpr std::int64_t kNowMs = 1'800'000'000'000;  // 2027-01-15, a fixed wall clock
 
-std::shared_ptr<const SaslTerminationSettings> settings_for(std::vector<TerminatedMechanism> mechanisms,
-                                                            std::vector<std::string> principals = {"*"},
-                                                            std::uint64_t lifetime_ms = 0) {
-  auto s = std::make_shared<SaslTerminationSettings>();
-  s->mechanisms = std::move(mechanisms);
+std::shared_ptr<ClientAuthentication> settings_for(std::vector<TerminatedMechanism> mechanisms,
+                                                   std::vector<std::string> principals = {"*"},
+                                                   std::uint64_t lifetime_ms = 0) {
+  auto s = std::make_shared<ClientAuthentication>();
+  s->config.mode = AuthenticationMode::terminate;
+  s->config.sasl = SaslTerminationConfig{};
+  s->config.sasl->mechanisms = std::move(mechanisms);
+  s->config.sasl->session_lifetime_ms = lifetime_ms;
   s->users = std::make_shared<const identity::UserStore>(rfc_store());
-  s->binding = std::make_shared<const identity::PrincipalBinding>(identity::PrincipalBinding::parse(principals));
-  s->cluster_name = "alpha";
-  s->session_lifetime_ms = lifetime_ms;
+  s->binding = identity::PrincipalBinding::parse(principals);
   return s;
+}
+
+SaslTerminator terminator(std::shared_ptr<const ClientAuthentication> settings) {
+  return SaslTerminator(std::move(settings), "alpha");
 }
 
 struct Request {
@@ -108,7 +113,7 @@ SaslTerminator::Reply scram_login(SaslTerminator& server, scram::Hash hash, cons
 
 TEST_CASE("SCRAM-SHA-256 and -512 authenticate a stored user; the server's signature verifies", "[sasl]") {
   for (const scram::Hash hash : scram::kHashes) {
-    SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_512, TerminatedMechanism::scram_sha_256}));
+    SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_512, TerminatedMechanism::scram_sha_256}));
     CHECK(server.route(3) == SaslTerminator::Route::refuse);  // Metadata before authentication
     CHECK(server.route(18) == SaslTerminator::Route::forward);
     CHECK(server.route(17) == SaslTerminator::Route::capture);
@@ -125,7 +130,7 @@ TEST_CASE("SCRAM-SHA-256 and -512 authenticate a stored user; the server's signa
 
 TEST_CASE("a wrong password and an unknown user get Kafka's message and close the connection", "[sasl]") {
   for (const std::string user : {"user", "nobody"}) {
-    SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256}));
+    SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_256}));
     const auto done = scram_login(server, scram::Hash::sha256, user, "wrong");
     CHECK(done.close_after);
     CHECK(done.credential_checked);
@@ -141,7 +146,7 @@ TEST_CASE("a wrong password and an unknown user get Kafka's message and close th
 }
 
 TEST_CASE("a mechanism that is not enabled is answered 33 with the enabled list, then closed", "[sasl]") {
-  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_512, TerminatedMechanism::plain}));
+  SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_512, TerminatedMechanism::plain}));
   const Request hs = handshake(7, "SCRAM-SHA-256");
   const auto reply = reply_of(server.on_request(hs.info, hs.frame, kNowMs));
   CHECK(reply.close_after);
@@ -152,13 +157,13 @@ TEST_CASE("a mechanism that is not enabled is answered 33 with the enabled list,
 }
 
 TEST_CASE("SaslHandshake v0 and SaslAuthenticate before a handshake are illegal states", "[sasl]") {
-  SaslTerminator v0(settings_for({TerminatedMechanism::plain}));
+  SaslTerminator v0 = terminator(settings_for({TerminatedMechanism::plain}));
   const Request hs = handshake(1, "PLAIN", 0);
   const auto reply = reply_of(v0.on_request(hs.info, hs.frame, kNowMs));
   CHECK(reply.close_after);
   CHECK(handshake_answer(reply, 1).error_code == 34);
 
-  SaslTerminator early(settings_for({TerminatedMechanism::plain}));
+  SaslTerminator early = terminator(settings_for({TerminatedMechanism::plain}));
   const Request auth = authenticate(1, std::string("\0user\0pencil", 12));
   const auto refused = reply_of(early.on_request(auth.info, auth.frame, kNowMs));
   CHECK(refused.close_after);
@@ -167,7 +172,7 @@ TEST_CASE("SaslHandshake v0 and SaslAuthenticate before a handshake are illegal 
 
 TEST_CASE("PLAIN is verified off the terminator (PBKDF2) and then answered", "[sasl]") {
   for (const auto& [password, ok] : std::vector<std::pair<std::string, bool>>{{"pencil", true}, {"pen", false}}) {
-    SaslTerminator server(settings_for({TerminatedMechanism::plain}));
+    SaslTerminator server = terminator(settings_for({TerminatedMechanism::plain}));
     const Request hs = handshake(1, "PLAIN");
     CHECK(handshake_answer(reply_of(server.on_request(hs.info, hs.frame, kNowMs)), 1).error_code == 0);
     const Request auth = authenticate(2, std::string("\0user\0", 6) + password, 1);
@@ -186,7 +191,7 @@ TEST_CASE("PLAIN is verified off the terminator (PBKDF2) and then answered", "[s
 }
 
 TEST_CASE("a malformed PLAIN message is refused without a credential check", "[sasl]") {
-  SaslTerminator server(settings_for({TerminatedMechanism::plain}));
+  SaslTerminator server = terminator(settings_for({TerminatedMechanism::plain}));
   const Request hs = handshake(1, "PLAIN");
   reply_of(server.on_request(hs.info, hs.frame, kNowMs));
   const Request auth = authenticate(2, "no separators at all");
@@ -198,7 +203,7 @@ TEST_CASE("a malformed PLAIN message is refused without a credential check", "[s
 }
 
 TEST_CASE("a principal not bound to the cluster is refused with a message naming both", "[sasl]") {
-  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256}, {"alice", "etl-*"}));
+  SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_256}, {"alice", "etl-*"}));
   const auto done = scram_login(server, scram::Hash::sha256, "user", "pencil");
   CHECK(done.close_after);
   CHECK_FALSE(done.authenticated);
@@ -211,7 +216,7 @@ TEST_CASE("a principal not bound to the cluster is refused with a message naming
 
 TEST_CASE("KIP-368: the session lifetime is answered, and re-authentication keeps mechanism and principal",
           "[sasl]") {
-  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256, TerminatedMechanism::plain}, {"*"}, 2000));
+  SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_256, TerminatedMechanism::plain}, {"*"}, 2000));
   const auto done = scram_login(server, scram::Hash::sha256, "user", "pencil");
   CHECK(authenticate_answer(done, 3).session_lifetime_ms == 2000);
   REQUIRE(server.session_expires_at_ms());
@@ -239,9 +244,9 @@ TEST_CASE("KIP-368: the session lifetime is answered, and re-authentication keep
 }
 
 TEST_CASE("a reload's settings apply from the next handshake: a removed user fails re-authentication", "[sasl]") {
-  SaslTerminator server(settings_for({TerminatedMechanism::scram_sha_256}, {"*"}, 2000));
+  SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_256}, {"*"}, 2000));
   REQUIRE(scram_login(server, scram::Hash::sha256, "user", "pencil").authenticated);
-  auto emptied = std::make_shared<SaslTerminationSettings>(*settings_for({TerminatedMechanism::scram_sha_256}));
+  auto emptied = settings_for({TerminatedMechanism::scram_sha_256});
   auto store = rfc_store();
   REQUIRE(store.remove_user("user"));
   emptied->users = std::make_shared<const identity::UserStore>(store);
@@ -257,12 +262,11 @@ TEST_CASE("OAUTHBEARER: a signed token authenticates; its expiry bounds the sess
   auto oauth = std::make_shared<identity::OAuthBearerSettings>();
   oauth->keys = std::make_shared<const identity::KeySet>(identity::KeySet::parse(jwks_text({public_jwk(key)}), "jwks"));
   oauth->policy.audiences = {"kafka"};
-  auto settings = std::make_shared<SaslTerminationSettings>(
-      *settings_for({TerminatedMechanism::oauthbearer}, {"svc-*"}, 600'000));
+  auto settings = settings_for({TerminatedMechanism::oauthbearer}, {"svc-*"}, 600'000);
   settings->oauthbearer = oauth;
   const std::int64_t now_s = kNowMs / 1000;
   const auto login = [&](const json& claims) {
-    SaslTerminator server(settings);
+    SaslTerminator server = terminator(settings);
     const Request hs = handshake(1, "OAUTHBEARER");
     reply_of(server.on_request(hs.info, hs.frame, kNowMs));
     const Request auth = authenticate(2, "n,,\x01" "auth=Bearer " + make_token(key, claims) + "\x01\x01");
@@ -281,7 +285,7 @@ TEST_CASE("OAUTHBEARER: a signed token authenticates; its expiry bounds the sess
 }
 
 TEST_CASE("the attempt limiter's refusal is a SASL_AUTHENTICATION_FAILED that says when to retry", "[sasl]") {
-  SaslTerminator server(settings_for({TerminatedMechanism::plain}));
+  SaslTerminator server = terminator(settings_for({TerminatedMechanism::plain}));
   const Request auth = authenticate(4, std::string("\0user\0pencil", 12));
   const auto reply = server.refuse_rate_limited(auth.info, 299'500);
   CHECK(reply.close_after);
