@@ -111,7 +111,7 @@ SaslTerminator::Reply scram_login(SaslTerminator& server, scram::Hash hash, cons
 
 }  // namespace
 
-TEST_CASE("SCRAM-SHA-256 and -512 authenticate a stored user; the server's signature verifies", "[sasl]") {
+TEST_CASE("SCRAM-SHA-256 and -512 authenticate a stored user, the server's signature verifies", "[sasl]") {
   for (const scram::Hash hash : scram::kHashes) {
     SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_512, TerminatedMechanism::scram_sha_256}));
     CHECK(server.route(3) == SaslTerminator::Route::refuse);  // Metadata before authentication
@@ -256,7 +256,7 @@ TEST_CASE("a reload's settings apply from the next handshake: a removed user fai
   CHECK(again.outcome == AuthOutcome::invalid_credentials);
 }
 
-TEST_CASE("OAUTHBEARER: a signed token authenticates; its expiry bounds the session", "[sasl]") {
+TEST_CASE("OAUTHBEARER: a signed token authenticates, its expiry bounds the session", "[sasl]") {
   using namespace identity::testing;
   const TestKey key = generate_p256("k1");
   auto oauth = std::make_shared<identity::OAuthBearerSettings>();

@@ -55,7 +55,7 @@ bool plain_login(const identity::UserStore& store, const std::string& name, cons
 
 }  // namespace
 
-TEST_CASE("add from standard input creates the file; the password works and is not stored", "[users_command]") {
+TEST_CASE("add from standard input creates the file, the password works and is not stored", "[users_command]") {
   TempDir dir("kedge-users-test");
   const std::string file = (dir.path() / "users.json").string();
   // when
@@ -72,7 +72,7 @@ TEST_CASE("add from standard input creates the file; the password works and is n
   CHECK(store.serialize().find("correct horse") == std::string::npos);
 }
 
-TEST_CASE("add with a password file, one mechanism and more iterations; re-adding replaces", "[users_command]") {
+TEST_CASE("add with a password file, one mechanism and more iterations, re-adding replaces", "[users_command]") {
   TempDir dir("kedge-users-test");
   const std::string file = (dir.path() / "users.json").string();
   const std::string password_file = dir.write("pw", "first\r\n").string();
@@ -94,7 +94,7 @@ TEST_CASE("add with a password file, one mechanism and more iterations; re-addin
   CHECK_FALSE(plain_login(store, "bob", "first"));
 }
 
-TEST_CASE("list shows names and mechanisms, never salts or keys; remove removes", "[users_command]") {
+TEST_CASE("list shows names and mechanisms, never salts or keys, remove removes", "[users_command]") {
   TempDir dir("kedge-users-test");
   const std::string file = (dir.path() / "users.json").string();
   REQUIRE(users({"add", "alice", "--file", file}, "pw-a").exit_code == cli::kExitOk);

@@ -225,7 +225,7 @@ TEST_CASE("decoy credentials are deterministic per secret, name and mechanism, a
   CHECK_FALSE(users.any_user_has(scram::Hash::sha512));
 }
 
-TEST_CASE("set_user refuses invalid names and empty credentials; make_scram_credential bounds iterations",
+TEST_CASE("set_user refuses invalid names and empty credentials, make_scram_credential bounds iterations",
           "[users_file]") {
   UserStore users = UserStore::create();
   UserCredentials credentials;

@@ -51,7 +51,7 @@ void negotiate(KafkaSession& session, const std::vector<Range>& ranges = modern_
 
 }  // namespace
 
-TEST_CASE("session: ApiVersions v3 then Ready; requests at min(ours, theirs)", "[session]") {
+TEST_CASE("session: ApiVersions v3 then Ready, requests at min(ours, theirs)", "[session]") {
   KafkaSession session(options());
   CHECK(session.state() == KafkaSession::State::idle);
   const ParsedRequest versions = only_request(session.start());

@@ -22,7 +22,7 @@ constexpr LearnedFrom kMetadataV12{3, 12};
 
 }  // namespace
 
-TEST_CASE("a handle learns addresses and finds them; invalid ones are refused", "[registry]") {
+TEST_CASE("a handle learns addresses and finds them, invalid ones are refused", "[registry]") {
   BrokerRegistry registry;
   BrokerRegistry::Handle handle(registry);
 
