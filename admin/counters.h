@@ -39,6 +39,7 @@ namespace kedge {
   X(authentication_failed, "kedge refused the client's authentication")         \
   X(authentication_required, "a request other than ApiVersions/SASL before authenticating") \
   X(session_expired, "the SASL session ended without re-authentication (KIP-368)") \
+  X(user_removed, "the user was removed from the users file (close_removed_users)") \
   X(upstream_authentication_failed, "kedge's service credentials were refused by the broker") \
   X(shutdown, "kedge is shutting down")
 

@@ -988,6 +988,16 @@ std::shared_ptr<const ClientAuthentication> Connection::current_authentication()
   return authentication_;
 }
 
+bool Connection::user_removed() const {
+  if (!sasl_ || principal_.empty() || !sasl_->authenticated()) return false;
+  const auto mechanism = sasl_->conversation_mechanism();
+  if (!mechanism || *mechanism == TerminatedMechanism::oauthbearer) return false;
+  const std::shared_ptr<const ClientAuthentication> now = current_authentication();
+  if (!now->config.close_removed_users || !now->users) return false;
+  return now->users->find(principal_, scram::Hash::sha256) == nullptr &&
+         now->users->find(principal_, scram::Hash::sha512) == nullptr;
+}
+
 kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request) {
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
   if (session_expired_ && !sasl_->in_conversation()) {

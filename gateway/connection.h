@@ -101,6 +101,10 @@ class Connection final : private kafka::AddressMap,
   // Connections to the same broker of the same virtual cluster share a group
   // ("alpha/broker 3"); the drain closes one group at a time.
   std::string drain_group() const;
+  // After a reload: kedge authenticated this connection's principal with
+  // PLAIN/SCRAM, its authentication has close_removed_users, and the reloaded
+  // users file no longer holds the user (the worker then drains it).
+  bool user_removed() const;
 
  private:
   enum class State : std::uint8_t {

@@ -264,15 +264,29 @@ void Worker::apply(std::shared_ptr<const Snapshot> next) {
   // close; everything else continues untouched under its old snapshot.
   const std::uint32_t timeout = snapshot_->config.limits.drain_timeout_ms;
   std::vector<std::uint64_t> affected;
+  std::vector<std::uint64_t> removed_users;
   for (const auto& [id, connection] : connections_) {
     const auto* listener = connection->listener_settings();
     auto socket = listeners_.find(listener->config.name);
     const bool listener_gone = socket == listeners_.end() || socket->second->bind != listener->config.bind ||
                                !same_routing(socket->second->settings->config, listener->config);
-    if (listener_gone || connection->cluster_retired()) affected.push_back(id);
+    if (listener_gone || connection->cluster_retired()) {
+      affected.push_back(id);
+    } else if (connection->user_removed()) {
+      removed_users.push_back(id);
+    }
   }
   for (std::uint64_t id : affected) {
     if (Connection* connection = find_connection(id)) connection->drain(timeout, DisconnectCause::config_changed);
+  }
+  // authentication.close_removed_users: a user removed from the users file
+  // loses its open connections now (their in-flight requests still answered).
+  for (std::uint64_t id : removed_users) {
+    if (Connection* connection = find_connection(id)) connection->drain(timeout, DisconnectCause::user_removed);
+  }
+  if (!removed_users.empty()) {
+    log::info("worker {}: closing {} connections of users removed from the users file", worker_index_,
+              removed_users.size());
   }
   if (!affected.empty()) {
     log::info("worker {}: draining {} connections of removed or changed virtual clusters/listeners", worker_index_,

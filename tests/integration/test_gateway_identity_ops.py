@@ -17,6 +17,8 @@ Checks:
     (access log cause=session_expired);
   - `kedge users add` of a new user while a producer of another user runs: the new user authenticates without a
     restart (kedge reloads the file), the running producer delivers everything;
+  - `kedge users remove` on virtual cluster beta (close_removed_users): that user's open connection is closed
+    (access log cause=user_removed);
   - 200 wrong PLAIN passwords from network a: the first 5 answered at once, then each refusal slowed, then from
     the 20th the address is refused ("Too many failed authentications"); meanwhile a client on network b
     authenticates and reads metadata in normal time, every time;
@@ -42,7 +44,8 @@ DOMAIN = "kafka.example.com"
 PORT = 9092
 BOOTSTRAP = f"bootstrap-alpha.{DOMAIN}:{PORT}"
 SERVICE_USER, SERVICE_PASSWORD = "kedge-svc", "svc-pw-41d7aa02"
-USERS = {"steady": "pw-steady-1a2b", "tail": "pw-tail-3c4d", "honest": "pw-honest-5e6f", "victim": "pw-victim-7a8b"}
+USERS = {"steady": "pw-steady-1a2b", "tail": "pw-tail-3c4d", "honest": "pw-honest-5e6f", "victim": "pw-victim-7a8b",
+         "leaver": "pw-leaver-2e3f"}
 NEW_USER, NEW_PASSWORD = "late-joiner", "pw-late-9c0d"
 LIFETIME_MS = 2000
 RATE, SECONDS = 50, 20
@@ -80,8 +83,16 @@ def main():
                 "authentication": {"mode": "terminate",
                                    "sasl": {"mechanisms": ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"],
                                             "users_file": users_file, "session_lifetime_ms": LIFETIME_MS}},
-                "principals": ["*"]}],
-            "limits": {"authentication_failures": {"delay_after": 5, "block_after": 20, "window_ms": 60000,
+                "principals": ["*"]},
+                {"name": "beta", "hostnames": {"format": "shared_suffix", "domain": DOMAIN},
+                 "backend": {"bootstrap_servers": list(stages.values()),
+                             "sasl": {"mechanism": "SCRAM-SHA-512", "username": SERVICE_USER,
+                                      "password_file": service_password}},
+                 "authentication": {"mode": "terminate", "close_removed_users": True,
+                                    "sasl": {"mechanisms": ["PLAIN", "SCRAM-SHA-256"], "users_file": users_file}},
+                 "principals": ["*"]}],
+            "limits": {"certificate_check_interval_ms": 500,
+                       "authentication_failures": {"delay_after": 5, "block_after": 20, "window_ms": 60000,
                                                    "delay_step_ms": 100, "max_delay_ms": 1000,
                                                    "block_ms": 60000}},
             "log": {"level": "debug"},
@@ -103,6 +114,13 @@ def main():
         holder = popen_in(topo, "b", ["/usr/bin/python3", os.path.join(HERE, "sasl_attempts.py"), "--bootstrap",
                                       BOOTSTRAP, "--ca", ca, "--user", "tail", "--password-file", tail_password,
                                       "--count", "1", "--hold-ms", str(LIFETIME_MS * 4)])
+        # --- a user removed with close_removed_users (beta): its open connection closes -------------------
+        leaver_password = os.path.join(topo.log_dir, "leaver-password")
+        with open(leaver_password, "w") as secret:
+            secret.write(USERS["leaver"])
+        leaver = popen_in(topo, "b", ["/usr/bin/python3", os.path.join(HERE, "sasl_attempts.py"), "--bootstrap",
+                                      f"bootstrap-beta.{DOMAIN}:{PORT}", "--ca", ca, "--user", "leaver",
+                                      "--password-file", leaver_password, "--count", "1", "--hold-ms", "30000"])
         # --- the users file changes while the producer runs ------------------------------------------------
         time.sleep(4)
         users_add(kedge_binary, users_file, NEW_USER, NEW_PASSWORD)
@@ -117,6 +135,15 @@ def main():
                 time.sleep(0.5)
         checks.record(f"a user added to the users file while kedge runs authenticates without a restart",
                       joined, f"after {attempts} attempt(s), {time.monotonic() - started:.1f}s")
+
+        removed_at = time.monotonic()
+        result = subprocess.run([kedge_binary, "users", "remove", "leaver", "--file", users_file], text=True,
+                                capture_output=True)
+        code, out, err = finish(topo, leaver, "leaver", timeout=60)
+        held = re.search(r"held_ms=(\d+) closed=(\d)", out)
+        checks.record("close_removed_users: `kedge users remove` closes the user's open connection",
+                      result.returncode == 0 and held is not None and held.group(2) == "1" and
+                      time.monotonic() - removed_at < 15, f"{out.strip()[-120:]} {err.strip()[-200:]}")
 
         code, out, err = finish(topo, holder, "holder", timeout=60)
         held = re.search(r"attempt 1 ms=\d+ error=0 message=- held_ms=(\d+) closed=(\d)", out)
@@ -141,6 +168,9 @@ def main():
         expired = [line for line in kedge_log.splitlines() if "cause=session_expired" in line and 'principal="tail"' in line]
         checks.record("the access log closes the idle session as session_expired", len(expired) == 1,
                       f"{len(expired)} lines")
+        removed = [line for line in kedge_log.splitlines() if "cause=user_removed" in line and 'principal="leaver"' in line]
+        checks.record("the access log closes the removed user's connection as user_removed", len(removed) == 1,
+                      f"{len(removed)} lines")
 
         # --- brute force from network a, an honest client on network b ----------------------------------
         wrong = os.path.join(topo.log_dir, "wrong-password")
