@@ -124,7 +124,8 @@ void access(const AccessRecord& r) {
       r.target == "broker" ? fmt::format("broker {}", r.node) : std::string(or_dash(r.target)), or_dash(r.upstream),
       r.bytes_in, r.bytes_out, r.duration_ms, r.cause, r.listener, node, r.socket_peer);
   if (format() != LogFormat::json) {
-    write(LogLevel::info, message);
+    // Only where kedge authenticates clients: principal="<name>" (quoted: names may hold spaces).
+    write(LogLevel::info, r.principal.empty() ? message : fmt::format("{} principal=\"{}\"", message, r.principal));
     return;
   }
   std::string line = json_head(LogLevel::info, message);
@@ -159,6 +160,7 @@ void access(const AccessRecord& r) {
   number("bytes_out", r.bytes_out);
   number("duration_ms", r.duration_ms);
   field("cause", r.cause);
+  field("principal", r.principal);
   line += "}\n";
   write_line(line);
 }

@@ -60,6 +60,7 @@ struct AccessRecord {
   std::uint64_t bytes_out = 0;   // Kafka bytes to the client
   std::uint64_t duration_ms = 0;
   std::string_view cause;
+  std::string_view principal;    // authenticated by kedge (SASL or mTLS termination); "" otherwise
 };
 void access(const AccessRecord& record);
 
