@@ -41,6 +41,8 @@ namespace kedge {
   X(session_expired, "the SASL session ended without re-authentication (KIP-368)") \
   X(user_removed, "the user was removed from the users file (close_removed_users)") \
   X(upstream_authentication_failed, "kedge's service credentials were refused by the broker") \
+  X(client_certificate_refused, "client certificate missing, invalid or without a principal (mTLS)") \
+  X(principal_not_bound, "the client's principal is not bound to the virtual cluster") \
   X(shutdown, "kedge is shutting down")
 
 enum class DisconnectCause : std::uint8_t {
@@ -137,6 +139,7 @@ constexpr std::string_view label(AuthOutcome outcome) {
   X(unsupported_protocol, "TLS version not offered or not allowed")  \
   X(peer_alert, "the client sent an alert (e.g. unknown CA)")        \
   X(timeout, "handshake not finished before the deadline")           \
+  X(client_certificate, "mTLS refused the client's certificate or principal (see kedge_client_certificate_refusals_total)") \
   X(other, "any other handshake error")
 
 enum class TlsFailure : std::uint8_t {
@@ -153,6 +156,46 @@ constexpr std::string_view label(TlsFailure reason) {
   switch (reason) {
 #define KEDGE_X(name, text) case TlsFailure::name: return #name;
     KEDGE_TLS_FAILURE_REASONS(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "unknown";
+}
+
+// Why kedge refused a client certificate (mTLS, docs/identity.md). Counted per
+// virtual cluster; OpenSSL's verification error decides the first seven.
+#define KEDGE_CLIENT_CERTIFICATE_REFUSALS(X)                                                      \
+  X(missing, "no certificate, and the virtual cluster requires one")                            \
+  X(unknown_ca, "does not chain to a CA of the CA bundle")                                      \
+  X(expired, "expired")                                                                         \
+  X(not_yet_valid, "not valid yet")                                                             \
+  X(revoked, "revoked by a CRL of the CRL file")                                                \
+  X(crl_unusable, "a CRL needed to check the chain is missing, stale or not valid yet")         \
+  X(bad_certificate, "any other verification failure (signature, key usage, extensions, depth)") \
+  X(no_principal, "the configured principal source yields no valid principal")                  \
+  X(not_bound, "the principal is not bound to the virtual cluster")
+
+enum class ClientCertificateRefusal : std::uint8_t {
+#define KEDGE_X(name, text) name,
+  KEDGE_CLIENT_CERTIFICATE_REFUSALS(KEDGE_X)
+#undef KEDGE_X
+};
+inline constexpr std::size_t kClientCertificateRefusalCount = 0
+#define KEDGE_X(name, text) +1
+    KEDGE_CLIENT_CERTIFICATE_REFUSALS(KEDGE_X)
+#undef KEDGE_X
+    ;
+constexpr std::string_view label(ClientCertificateRefusal reason) {
+  switch (reason) {
+#define KEDGE_X(name, text) case ClientCertificateRefusal::name: return #name;
+    KEDGE_CLIENT_CERTIFICATE_REFUSALS(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "unknown";
+}
+constexpr std::string_view describe(ClientCertificateRefusal reason) {
+  switch (reason) {
+#define KEDGE_X(name, text) case ClientCertificateRefusal::name: return text;
+    KEDGE_CLIENT_CERTIFICATE_REFUSALS(KEDGE_X)
 #undef KEDGE_X
   }
   return "unknown";
@@ -241,6 +284,10 @@ struct ClusterStats {
   std::uint64_t request_frame_errors = 0;
   std::uint64_t response_frame_errors = 0;
   std::uint64_t discovery_requests = 0;
+  // mTLS: handshakes whose client certificate yielded a principal bound to
+  // the cluster, and refusals by reason.
+  std::uint64_t client_certificates_accepted = 0;
+  std::array<std::uint64_t, kClientCertificateRefusalCount> client_certificate_refusals{};
   std::array<ApiStats, kApiSlots> apis{};
   // [mechanism][outcome] of the authentications kedge terminated.
   std::array<std::array<std::uint64_t, kAuthOutcomeCount>, kAuthMechanismCount> authentications{};

@@ -85,6 +85,10 @@ void LoopStats::merge(const LoopStats& other) {
     for (std::size_t m = 0; m < kAuthMechanismCount; ++m) {
       for (std::size_t o = 0; o < kAuthOutcomeCount; ++o) to.authentications[m][o] += from.authentications[m][o];
     }
+    to.client_certificates_accepted += from.client_certificates_accepted;
+    for (std::size_t r = 0; r < kClientCertificateRefusalCount; ++r) {
+      to.client_certificate_refusals[r] += from.client_certificate_refusals[r];
+    }
     for (std::size_t a = 0; a < kApiSlots; ++a) {
       to.apis[a].requests += from.apis[a].requests;
       to.apis[a].responses += from.apis[a].responses;
@@ -302,6 +306,19 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
                                label(static_cast<AuthMechanism>(m)), label(static_cast<AuthOutcome>(o))),
                    n);
       }
+    }
+  }
+  per_cluster("kedge_client_certificates_accepted_total", "counter",
+              "mTLS handshakes whose client certificate gave a principal bound to the cluster.",
+              [&](std::size_t i) { return stats.clusters[i].client_certificates_accepted; });
+  out.family("kedge_client_certificate_refusals_total", "counter",
+             "mTLS client certificates refused, by reason (the TLS alert follows OpenSSL's verification error; "
+             "not_bound: access_denied on TLS 1.3).");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t r = 0; r < kClientCertificateRefusalCount; ++r) {
+      out.sample("kedge_client_certificate_refusals_total",
+                 fmt::format("{},reason=\"{}\"", cluster_label(s, i), label(static_cast<ClientCertificateRefusal>(r))),
+                 stats.clusters[i].client_certificate_refusals[r]);
     }
   }
   out.family("kedge_upstream_connect_duration_seconds", "histogram", "Time to establish a broker TCP connection.");

@@ -28,6 +28,8 @@ std::string_view strip_trailing_dot(std::string_view name) {
   return name;
 }
 
+}  // namespace
+
 std::string name_line(const X509_NAME* name) {
   std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "";
@@ -36,13 +38,11 @@ std::string name_line(const X509_NAME* name) {
   return size > 0 ? std::string(data, static_cast<std::size_t>(size)) : "";
 }
 
-std::time_t to_time(const ASN1_TIME* time) {
+std::time_t to_time_t(const ASN1_TIME* time) {
   struct tm parts {};
   if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) return 0;
   return timegm(&parts);
 }
-
-}  // namespace
 
 CertificateInfo inspect_certificate(const std::filesystem::path& cert_chain_pem,
                                     const std::filesystem::path& private_key_pem) {
@@ -68,8 +68,8 @@ CertificateInfo inspect_certificate(const std::filesystem::path& cert_chain_pem,
 
   info.subject = name_line(X509_get_subject_name(cert.get()));
   info.issuer = name_line(X509_get_issuer_name(cert.get()));
-  info.not_before = to_time(X509_get0_notBefore(cert.get()));
-  info.not_after = to_time(X509_get0_notAfter(cert.get()));
+  info.not_before = to_time_t(X509_get0_notBefore(cert.get()));
+  info.not_after = to_time_t(X509_get0_notAfter(cert.get()));
   info.key_matches = EVP_PKEY_eq(X509_get0_pubkey(cert.get()), key.get()) == 1;
 
   std::unique_ptr<GENERAL_NAMES, NamesDeleter> names(static_cast<GENERAL_NAMES*>(
@@ -114,7 +114,7 @@ CaBundleInfo inspect_ca_bundle(const std::filesystem::path& pem_file) {
   while (std::unique_ptr<X509, X509Deleter> cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
     ++info.certificates;
     if (X509_check_ca(cert.get()) == 0) ++info.not_ca;
-    const std::time_t not_after = to_time(X509_get0_notAfter(cert.get()));
+    const std::time_t not_after = to_time_t(X509_get0_notAfter(cert.get()));
     if (info.certificates == 1 || not_after < info.earliest_not_after) {
       info.earliest_not_after = not_after;
       info.earliest_subject = name_line(X509_get_subject_name(cert.get()));
@@ -145,7 +145,7 @@ CrlInfo inspect_crl_file(const std::filesystem::path& pem_file) {
     if (revoked != nullptr) info.revoked += static_cast<std::size_t>(sk_X509_REVOKED_num(revoked));
     const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
     if (next == nullptr) continue;
-    const std::time_t next_update = to_time(next);
+    const std::time_t next_update = to_time_t(next);
     if (!info.earliest_next_update || next_update < *info.earliest_next_update) {
       info.earliest_next_update = next_update;
       info.earliest_issuer = name_line(X509_CRL_get_issuer(crl.get()));

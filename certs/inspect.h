@@ -75,6 +75,10 @@ struct CrlInfo {
 };
 // Never throws for bad content (load_error instead).
 CrlInfo inspect_crl_file(const std::filesystem::path& pem_file);
+// A distinguished name in RFC 2253 one-line form ("CN=alice,O=Acme"); "" if OpenSSL cannot print it.
+std::string name_line(const X509_NAME* name);
+// An ASN.1 time as Unix seconds; 0 for null or an unreadable time.
+std::time_t to_time_t(const ASN1_TIME* time);
 
 // Formats a time_t as "2025-01-31 12:00:00 UTC".
 std::string format_utc(std::time_t when);

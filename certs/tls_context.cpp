@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
+
 namespace kedge::certs {
 namespace {
 
@@ -25,6 +27,23 @@ constexpr const char* kTls12CipherList =
 // Session resumption (tickets, RFC 5077 / RFC 8446 §4.6.1) is scoped to this
 // id context, so a session from another application's context is not reused.
 constexpr unsigned char kSessionIdContext[] = "kedge";
+
+// The extension type of the NewSessionTicket refusal hook (refuse_at_next_ticket):
+// in the private-use range and never sent, so no peer can be confused by it.
+constexpr unsigned int kTicketRefusalExtension = 0xffce;
+
+int ticket_refusal_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+int add_ticket_refusal(SSL* ssl, unsigned int, unsigned int, const unsigned char**, size_t*, X509*, size_t,
+                       int* alert, void*) {
+  const int refusal = ticket_refusal(ssl);
+  if (refusal == 0) return 0;  // nothing to add: the ticket goes out without the extension
+  *alert = refusal;
+  return -1;
+}
 
 [[noreturn]] void fail(const std::string& subject, const std::string& what = {}) {
   std::string reason = drain_openssl_errors();
@@ -91,6 +110,12 @@ SslCtxPtr make_server_context(const std::filesystem::path& cert_chain_pem,
     fail("SSL_CTX_set_session_id_context");
   }
 
+  if (ticket_refusal_index() < 0 ||
+      SSL_CTX_add_custom_ext(ctx.get(), kTicketRefusalExtension, SSL_EXT_TLS1_3_NEW_SESSION_TICKET,
+                             add_ticket_refusal, nullptr, nullptr, nullptr, nullptr) != 1) {
+    fail("SSL_CTX_add_custom_ext", "cannot register the NewSessionTicket refusal hook");
+  }
+
   const std::string cert_file = cert_chain_pem.string();
   const std::string key_file = private_key_pem.string();
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) fail(cert_file);
@@ -131,6 +156,14 @@ SslCtxPtr make_client_context(const ClientTlsFiles& files) {
     if (SSL_CTX_check_private_key(ctx.get()) != 1) fail(key_file, "does not match certificate " + cert_file);
   }
   return ctx;
+}
+
+void refuse_at_next_ticket(SSL* ssl, int alert) {
+  SSL_set_ex_data(ssl, ticket_refusal_index(), reinterpret_cast<void*>(static_cast<std::intptr_t>(alert)));
+}
+
+int ticket_refusal(const SSL* ssl) {
+  return static_cast<int>(reinterpret_cast<std::intptr_t>(SSL_get_ex_data(ssl, ticket_refusal_index())));
 }
 
 bool configure_client_session(SSL* ssl, const std::string& name, bool verify, std::string& error) {

@@ -26,6 +26,28 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 SslCtxPtr make_server_context(const std::filesystem::path& cert_chain_pem,
                               const std::filesystem::path& private_key_pem);
 
+// Refusing a TLS 1.3 client after its certificate was verified, with an alert
+// of kedge's choosing (mTLS: access_denied for a principal not bound to the
+// virtual cluster, issue 17). OpenSSL 3.0 lets an application pick the alert
+// only where a callback may set one, and no such callback runs at or after the
+// client's Certificate: a verify callback's refusal is translated by OpenSSL's
+// X509-error-to-alert table, which has no entry for access_denied
+// (X509_V_ERR_APPLICATION_VERIFICATION gives handshake_failure). The add
+// callback of a custom extension may: returning -1 aborts the handshake with
+// the alert it sets (SSL_CTX_add_custom_ext(3)), and a TLS 1.3 server builds
+// its NewSessionTickets (RFC 8446 §4.6.1) right after it verified the client's
+// Finished, before it reads application data. make_server_context registers
+// such an extension for the NewSessionTicket message; it never reaches the
+// wire (the callback adds nothing unless it aborts). This marks `ssl` so that
+// its next ticket aborts the session with `alert` (an SSL_AD_* value); 0
+// unmarks it. Tickets are also built after the handshake on demand
+// (SSL_new_session_ticket), which is how an established session is refused.
+// TLS 1.2 sends no extensions in its tickets: there the caller must refuse
+// otherwise. Loop thread of the connection only.
+void refuse_at_next_ticket(SSL* ssl, int alert);
+// The alert refuse_at_next_ticket set on `ssl` (0: none).
+int ticket_refusal(const SSL* ssl);
+
 // What a client context toward the brokers needs (backend.tls).
 struct ClientTlsFiles {
   std::optional<std::filesystem::path> ca_file;      // absent = the system trust store

@@ -3,8 +3,12 @@
 #include <map>
 #include <utility>
 
+#include <openssl/evp.h>
 #include <fmt/format.h>
 
+#include <ctime>
+
+#include "certs/inspect.h"
 #include "common/log.h"
 
 namespace kedge {
@@ -58,6 +62,30 @@ class IdentityFiles {
     }
     return loaded;
   }
+  // `path`: the JSON path of the mtls object. Warns about what loads but will
+  // refuse clients (an expired CA, a stale CRL).
+  std::shared_ptr<const certs::ClientCa> client_ca(const MtlsConfig& mtls, const std::string& path) {
+    auto& loaded = client_cas_[{mtls.ca_file, mtls.crl_file}];
+    if (loaded) return loaded;
+    certs::ClientCaResult result = certs::load_client_ca(mtls.ca_file, mtls.crl_file);
+    if (const auto* error = std::get_if<certs::ClientCaError>(&result)) {
+      const bool crl = mtls.crl_file && error->file == *mtls.crl_file;
+      throw ConfigError(fmt::format("{}.{}: {}", path, crl ? "crl_file" : "ca_file", error->message()));
+    }
+    loaded = std::make_shared<const certs::ClientCa>(std::get<certs::ClientCa>(std::move(result)));
+    const std::time_t now = std::time(nullptr);
+    const certs::ClientCaSummary& summary = loaded->summary;
+    if (summary.earliest_not_after != 0 && summary.earliest_not_after < now) {
+      log::warn("{}.ca_file: CA {} expired on {}: its client certificates no longer verify", path,
+                summary.earliest_subject, certs::format_utc(summary.earliest_not_after));
+    }
+    if (summary.earliest_next_update != 0 && summary.earliest_next_update < now) {
+      log::warn("{}.crl_file: the CRL of {} is stale since {}: OpenSSL refuses every client certificate of that "
+                "CA until the CRL is renewed",
+                path, summary.earliest_crl_issuer, certs::format_utc(summary.earliest_next_update));
+    }
+    return loaded;
+  }
   std::shared_ptr<const identity::KeySet> jwks(const std::filesystem::path& file, const std::string& path) {
     auto& loaded = jwks_[file];
     if (!loaded) {
@@ -73,12 +101,32 @@ class IdentityFiles {
  private:
   std::map<std::filesystem::path, std::shared_ptr<const identity::UserStore>> users_;
   std::map<std::filesystem::path, std::shared_ptr<const identity::KeySet>> jwks_;
+  std::map<std::pair<std::filesystem::path, std::optional<std::filesystem::path>>,
+           std::shared_ptr<const certs::ClientCa>>
+      client_cas_;
 };
+
+std::array<unsigned char, 32> session_id_context(std::uint64_t generation, const std::string& path,
+                                                 const std::string& cluster) {
+  std::string input = fmt::format("kedge mtls generation {}", generation);
+  input.push_back('\0');
+  input += path;
+  input.push_back('\0');
+  input += cluster;
+  std::array<unsigned char, 32> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(input.data(), input.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
+      size != digest.size()) {
+    throw ConfigError("cannot compute a TLS session-id context: " + certs::drain_openssl_errors());
+  }
+  return digest;
+}
 
 // One pair's authentication; `path` is where it is configured.
 std::shared_ptr<const ClientAuthentication> compile_pair(const AuthenticationConfig& config, const std::string& path,
                                                          const VirtualClusterConfig& cluster,
-                                                         std::size_t cluster_index, IdentityFiles& files) {
+                                                         std::size_t cluster_index, std::uint64_t generation,
+                                                         IdentityFiles& files) {
   auto compiled = std::make_shared<ClientAuthentication>();
   compiled->config = config;
   compiled->config_path = path;
@@ -105,6 +153,8 @@ std::shared_ptr<const ClientAuthentication> compile_pair(const AuthenticationCon
     } catch (const identity::PrincipalRuleError& e) {  // a Config not made by load_config
       throw ConfigError(fmt::format("{}.mtls.principal_rules: {}", path, e.what()));
     }
+    compiled->client_ca = files.client_ca(*mtls, path + ".mtls");
+    compiled->session_id_context = session_id_context(generation, path, cluster.name);
   }
   try {
     compiled->binding = identity::PrincipalBinding::parse(cluster.principals);
@@ -128,7 +178,7 @@ identity::AttemptLimiterPolicy attempt_limiter_policy(const Limits::Authenticati
 }
 
 std::vector<std::vector<std::shared_ptr<const ClientAuthentication>>> compile_client_authentication(
-    const Config& config) {
+    const Config& config, std::uint64_t generation) {
   IdentityFiles files;
   // A cluster's own "authentication" compiles to one object whatever the listener.
   std::map<std::pair<std::string, std::size_t>, std::shared_ptr<const ClientAuthentication>> by_source;
@@ -142,7 +192,7 @@ std::vector<std::vector<std::shared_ptr<const ClientAuthentication>>> compile_cl
       if (authentication.mode != AuthenticationMode::terminate) continue;
       const std::string path = authentication_path(config, l, c);
       auto& compiled = by_source[{path, c}];
-      if (!compiled) compiled = compile_pair(authentication, path, cluster, c, files);
+      if (!compiled) compiled = compile_pair(authentication, path, cluster, c, generation, files);
       table[l][c] = compiled;
     }
   }
@@ -208,7 +258,7 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
     if (!settings->backend_state) settings->backend_state = std::make_shared<BackendState>();
     snapshot->clusters.push_back(std::move(settings));
   }
-  auto authentication = compile_client_authentication(config);
+  auto authentication = compile_client_authentication(config, generation);
   for (std::size_t i = 0; i < config.listeners.size(); ++i) {
     auto settings = std::make_shared<ListenerSettings>();
     settings->config = config.listeners[i];

@@ -11,11 +11,13 @@
 // resumes its session on whichever worker accepts the next connection. The
 // exception to "immutable" is each cluster's BackendState, which is shared, not
 // copied, between generations (see below).
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "admin/model.h"
+#include "certs/client_ca.h"
 #include "certs/tls_context.h"
 #include "config/config.h"
 #include "identity/attempt_limiter.h"
@@ -44,9 +46,18 @@ struct ClientAuthentication {
   // (issuer, audiences, clock skew, principal claim). Null unless OAUTHBEARER.
   std::shared_ptr<const identity::OAuthBearerSettings> oauthbearer;
   // The principal of a verified client certificate (mtls.principal and
-  // principal_rules). Null unless mtls. The CA bundle and CRL themselves are
-  // certs/' business (the listener's TLS context).
+  // principal_rules). Null unless mtls.
   std::shared_ptr<const identity::CertificatePrincipalMapper> certificate_principal;
+  // mtls: the CA bundle and CRLs client certificates are verified against
+  // (certs/client_ca.h), set per connection on its TLS session
+  // (gateway/client_certificate.h). Null unless mtls.
+  std::shared_ptr<const certs::ClientCa> client_ca;
+  // mtls: the TLS session-id context of the sessions this authentication
+  // verified (SHA-256 of the generation, `config_path` and the cluster): a
+  // session resumes only where the same authentication of the same cluster
+  // and generation applies, never on another virtual cluster or after a
+  // reload (a new CA, CRL or principals).
+  std::array<unsigned char, 32> session_id_context{};
   identity::PrincipalBinding binding;  // from the cluster's principals
 };
 
@@ -95,15 +106,18 @@ identity::AttemptLimiterPolicy attempt_limiter_policy(const Limits::Authenticati
 
 // The authentication of every (listener, cluster) pair, [listener][cluster],
 // as build_snapshot puts it in ListenerSettings::authentication. Reads the
-// users and JWKS files (each once); throws ConfigError naming the JSON path
+// users and JWKS files and the client CA bundles and CRLs (each once); throws
+// ConfigError naming the JSON path
 // ("virtual_clusters[0].authentication.sasl.users_file: ..."). `kedge validate`
-// calls it to check those files as `kedge run` would.
+// calls it to check those files as `kedge run` would. `generation` goes into
+// the mTLS session-id contexts.
 std::vector<std::vector<std::shared_ptr<const ClientAuthentication>>> compile_client_authentication(
-    const Config& config);
+    const Config& config, std::uint64_t generation = 0);
 
 // Builds every context, the mapper and the client authentication; throws
 // ConfigError (naming the JSON path, e.g. "listeners[0].tls: ...") if a
-// certificate, users file, JWKS file or host name is unusable.
+// certificate, users file, JWKS file, client CA bundle, CRL or host name is
+// unusable.
 // A cluster of `previous` (the running generation, null at startup) with the
 // same name and same_backend hands its BackendState on; every other cluster
 // starts with an empty one. The attempt limiter of `previous` is handed on

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "identity/plain.h"
 #include "gateway/worker.h"
+#include "identity/principal.h"
 #include "upstream/kafka_client.h"
 #include "proxy/proxy_header.h"
 #include "sni/client_hello.h"
@@ -447,7 +448,7 @@ void Connection::read_hello() {
     const ClusterSettings& cluster = *cluster_->settings;
     log::debug("conn {} from {}: listener {} port -> virtual cluster {}, {}", id_, client_address_,
                listener_->config.name, cluster.config.name, target_label_);
-    if (start_tls(cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get())) locate_broker();
+    if (start_cluster_tls()) locate_broker();
     return;
   }
   if (std::holds_alternative<sni::NoSni>(result)) {
@@ -476,7 +477,7 @@ void Connection::read_hello() {
              target_label_);
   start_client_authentication();
   // The handshake is answered only once the broker connection is up (connection.h).
-  if (start_tls(cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get())) locate_broker();
+  if (start_cluster_tls()) locate_broker();
 }
 
 void Connection::reject_hello(DisconnectCause cause, std::string_view sni) {
@@ -497,10 +498,32 @@ void Connection::reject_hello(DisconnectCause cause, std::string_view sni) {
   close_after_flush(cause);
 }
 
+// The cluster's certificate (else the listener's) and, when the pair
+// authenticates clients by certificate, the check that asks for one. The
+// pair's authentication is read from the snapshot the cluster was routed
+// under: a reload between accept and ClientHello can leave listener_ a
+// generation behind, and cluster indices may differ between generations.
+bool Connection::start_cluster_tls() {
+  const ClusterSettings& cluster = *cluster_->settings;
+  SSL_CTX* ctx = cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get();
+  const auto routed = std::find_if(snapshot_->listeners.begin(), snapshot_->listeners.end(),
+                                   [&](const auto& l) { return l->config.name == listener_->config.name; });
+  if (routed == snapshot_->listeners.end()) {  // removed by a reload: this connection is being drained
+    log::info("conn {} from {}: listener {} is no longer configured; closing", id_, client_address_,
+              listener_->config.name);
+    close(DisconnectCause::config_changed);
+    return false;
+  }
+  const auto& pairs = (*routed)->authentication;
+  const auto& authentication = target_.cluster < pairs.size() ? pairs[target_.cluster] : nullptr;
+  if (authentication && authentication->config.mtls) client_check_.emplace(authentication, cluster.config.name);
+  return start_tls(ctx, client_check_ ? &*client_check_ : nullptr);
+}
+
 // Starts the TLS session over the held ClientHello.
-bool Connection::start_tls(SSL_CTX* ctx) {
+bool Connection::start_tls(SSL_CTX* ctx, ClientCertificateCheck* client_check) {
   std::string error;
-  if (!tls_.start(ctx, std::move(held_), error)) {
+  if (!tls_.start(ctx, std::move(held_), error, client_check)) {
     log::error("conn {}: {}", id_, error);
     close(DisconnectCause::tls_handshake_failed);
     return false;
@@ -513,6 +536,12 @@ void Connection::drive_handshake() {
   std::string error;
   switch (tls_.handshake(error)) {
     case DownstreamTls::Step::done:
+      if (client_check_ && client_check_->outcome().state == ClientCertificateOutcome::State::accepted) {
+        principal_ = client_check_->outcome().principal;
+        cluster_stats_->client_certificates_accepted++;
+        log::debug("conn {}: client certificate accepted: principal \"{}\" on {}", id_,
+                   identity::printable_excerpt(principal_, 200), cluster_name());
+      }
       enter(State::forwarding);
       uv_timer_stop(&deadline_);
       log::debug("conn {}: TLS established ({}) for {}", id_, tls_.describe(), sni_);
@@ -524,12 +553,32 @@ void Connection::drive_handshake() {
       tls_.flush();
       return;
     case DownstreamTls::Step::failed:
+      if (client_check_ && client_check_->outcome().state == ClientCertificateOutcome::State::refused) {
+        client_certificate_refused(client_check_->outcome());
+        return;
+      }
       listener_stats_->tls_handshake_failures[static_cast<std::size_t>(classify_tls_failure(tls_.failure_code()))]++;
       log::info("conn {} from {}: TLS handshake for {} failed: {}", id_, client_address_, sni_, error);
       tls_.flush();  // the alert, if OpenSSL produced one
       close_after_flush(DisconnectCause::tls_handshake_failed);
       return;
   }
+}
+
+// mTLS refused the client: the handshake failed (OpenSSL's alert, or
+// access_denied at the ticket) or an established session was ended before any
+// of its application data was read. Nothing reached the broker.
+void Connection::client_certificate_refused(const ClientCertificateOutcome& outcome) {
+  listener_stats_->tls_handshake_failures[static_cast<std::size_t>(TlsFailure::client_certificate)]++;
+  cluster_stats_->client_certificate_refusals[static_cast<std::size_t>(outcome.reason)]++;
+  const int alert = tls_.sent_alert();
+  log::info("conn {} from {}: client certificate refused for virtual cluster {} ({}): {}; TLS alert sent: {}", id_,
+            client_address_, cluster_name(), label(outcome.reason), outcome.detail,
+            alert >= 0 ? fmt::format("{} ({})", SSL_alert_desc_string_long(alert), alert)
+                       : std::string("none (TLS 1.2 session closed)"));
+  tls_.flush();  // the alert
+  close_after_flush(outcome.reason == ClientCertificateRefusal::not_bound ? DisconnectCause::principal_not_bound
+                                                                           : DisconnectCause::client_certificate_refused);
 }
 
 // Decrypts every record received into one buffer and forwards it with one

@@ -41,6 +41,12 @@
 // librdkafka take the broker for a pre-0.10 one ("Disconnected while
 // requesting ApiVersion") and stall reconnecting to it after an outage.
 //
+// With mTLS (the pair's authentication has `mtls`, client_certificate.h) the
+// handshake is done only once the client's certificate verified and its
+// principal is bound to the virtual cluster; a refusal goes from handshaking
+// to flushing (the alert) before any application data is read, so the broker
+// connection, open by then, never carries a byte of a refused client.
+//
 // Lifetime: close(cause) closes every part; the object is freed by
 // Worker::release_connection once the last part reported closed, after
 // libuv has run every pending write/connect callback (style practice 14).
@@ -55,6 +61,7 @@
 
 #include "admin/counters.h"
 #include "config/config.h"
+#include "gateway/client_certificate.h"
 #include "gateway/downstream_tls.h"
 #include "gateway/flow_control.h"
 #include "gateway/in_flight.h"
@@ -105,6 +112,8 @@ class Connection final : private kafka::AddressMap,
   // PLAIN/SCRAM, its authentication has close_removed_users, and the reloaded
   // users file no longer holds the user (the worker then drains it).
   bool user_removed() const;
+  // The authenticated principal ("" while none: passthrough, or not yet authenticated).
+  const std::string& principal() const { return principal_; }
 
  private:
   enum class State : std::uint8_t {
@@ -126,8 +135,10 @@ class Connection final : private kafka::AddressMap,
   void reject_hello(DisconnectCause cause, std::string_view sni);
   bool route_by_port(std::optional<std::int32_t> port_node_id);  // false: closed
   bool port_routed() const;
-  bool start_tls(SSL_CTX* ctx);  // false: closed
+  bool start_cluster_tls();  // the routed cluster's certificate and client authentication; false: closed
+  bool start_tls(SSL_CTX* ctx, ClientCertificateCheck* client_check = nullptr);  // false: closed
   void drive_handshake();
+  void client_certificate_refused(const ClientCertificateOutcome& outcome);
   void read_plaintext();
   void forward_to_broker(const std::uint8_t* bytes, std::size_t n);
   void send_to_client(const char* data, std::size_t len, const char* more = nullptr, std::size_t more_len = 0);
@@ -205,6 +216,9 @@ class Connection final : private kafka::AddressMap,
   DisconnectCause drain_cause_ = DisconnectCause::shutdown;
 
   io::StreamSocket client_;
+  // mTLS (the pair's authentication has `mtls`): declared before tls_, whose
+  // session points at it, so it is destroyed after it.
+  std::optional<ClientCertificateCheck> client_check_;
   DownstreamTls tls_;
   upstream::Link link_;
   InFlightTable in_flight_;
@@ -223,6 +237,9 @@ class Connection final : private kafka::AddressMap,
   sni::Target target_{};
   std::string target_label_;     // "bootstrap" or "broker 3"
   std::string broker_address_;   // the broker connected to, for the access log; "" if never
+  // Who the client is, once kedge authenticated it (mTLS certificate; SASL
+  // termination sets it too): access log, /v1/state. "" for passthrough.
+  std::string principal_;
   bool broker_answered_ = false;  // the broker sent data (evidence for readiness over TLS)
   std::optional<std::int32_t> out_of_range_node_;  // port routing: a response named a broker with no pool port
 
@@ -230,7 +247,6 @@ class Connection final : private kafka::AddressMap,
   std::shared_ptr<const ClientAuthentication> authentication_;  // this connection's (listener, cluster) pair
   std::unique_ptr<SaslTerminator> sasl_;
   std::unique_ptr<KafkaSession> service_session_;  // kedge's own SASL on the broker link, until Ready
-  std::string principal_;  // authenticated by kedge; "" otherwise
   // A failure answer the attempt limiter holds back (identity/attempt_limiter.h).
   struct PendingSasl {
     kafka::RequestInfo request;

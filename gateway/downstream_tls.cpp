@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "certs/tls_context.h"
+#include "gateway/client_certificate.h"
 
 namespace kedge {
 
@@ -15,7 +16,17 @@ DownstreamTls::~DownstreamTls() {
   if (ssl_ != nullptr) SSL_free(ssl_);  // frees the ciphertext BIO
 }
 
-bool DownstreamTls::start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std::string& error) {
+namespace {
+
+int session_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+}  // namespace
+
+bool DownstreamTls::start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std::string& error,
+                          ClientCertificateCheck* client_check) {
   ssl_ = SSL_new(ctx);
   BIO* bio = ssl_ != nullptr ? new_ciphertext_bio(*this) : nullptr;
   if (bio == nullptr) {
@@ -26,6 +37,17 @@ bool DownstreamTls::start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std:
   }
   SSL_set_bio(ssl_, bio, bio);  // one BIO both ways: SSL_set_bio takes its single reference
   SSL_set_accept_state(ssl_);
+  if (client_check != nullptr) {
+    if (session_index() < 0 || SSL_set_ex_data(ssl_, session_index(), this) != 1 ||
+        !client_check->install(ssl_, error)) {
+      if (error.empty()) error = "cannot set up the TLS session: " + certs::drain_openssl_errors();
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+      return false;
+    }
+    SSL_set_info_callback(ssl_, on_info);
+    client_check_ = client_check;
+  }
   held_ = std::move(received);
   held_read_ = 0;
   return true;
@@ -92,11 +114,38 @@ void DownstreamTls::discard() {
 
 DownstreamTls::Step DownstreamTls::handshake(std::string& error) {
   const int rc = SSL_do_handshake(ssl_);
-  if (rc == 1) return Step::done;
+  if (rc == 1) {
+    if (client_check_ == nullptr ||
+        client_check_->handshake_done(ssl_).state != ClientCertificateOutcome::State::refused) {
+      return Step::done;
+    }
+    // OpenSSL completed a session kedge refuses (client_certificate.h): no
+    // application data has been read from it.
+    error = client_check_->outcome().detail;
+    failure_code_ = 0;
+    refuse_established(client_check_->refusal_alert());
+    return Step::failed;
+  }
   if (SSL_get_error(ssl_, rc) == SSL_ERROR_WANT_READ) return Step::want_more;
   failure_code_ = ERR_peek_error();
   error = certs::drain_openssl_errors();
+  if (client_check_ != nullptr) client_check_->handshake_failed(failure_code_);
   return Step::failed;
+}
+
+bool DownstreamTls::refuse_established(int alert) {
+  if (SSL_version(ssl_) != TLS1_3_VERSION) return false;
+  certs::refuse_at_next_ticket(ssl_, alert);
+  const bool sent = SSL_new_session_ticket(ssl_) == 1 && SSL_do_handshake(ssl_) != 1;
+  ERR_clear_error();  // the ticket's construction failed on purpose
+  return sent;
+}
+
+void DownstreamTls::on_info(const SSL* ssl, int where, int ret) {
+  if ((where & SSL_CB_WRITE_ALERT) != SSL_CB_WRITE_ALERT) return;
+  if (auto* self = static_cast<DownstreamTls*>(SSL_get_ex_data(ssl, session_index()))) {
+    self->sent_alert_ = ret & 0xff;  // (level << 8) | description
+  }
 }
 
 DownstreamTls::Read DownstreamTls::read(char* buffer, std::size_t capacity, std::size_t& n, std::string& error) {

@@ -31,6 +31,7 @@ class CiphertextSink {
 };
 
 class DownstreamTls;
+class ClientCertificateCheck;
 
 // TLS records gathered for one connection of the loop at a time: another
 // connection's records are sent before this one's are added.
@@ -52,9 +53,14 @@ class DownstreamTls final : private CiphertextPeer {
   DownstreamTls& operator=(const DownstreamTls&) = delete;
 
   // Starts the server side with `ctx`; `received` (the ClientHello and
-  // whatever followed it) is what OpenSSL reads first. False + `error` when
-  // OpenSSL cannot allocate the session.
-  bool start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std::string& error);
+  // whatever followed it) is what OpenSSL reads first. With `client_check`
+  // (mTLS; owned by the caller, outliving this object) the session asks for
+  // and verifies the client's certificate, and handshake() is done only once
+  // the check accepted it (or found none where none is required); a refusal
+  // fails the handshake with the check's alert (gateway/client_certificate.h).
+  // False + `error` when OpenSSL cannot allocate or set up the session.
+  bool start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std::string& error,
+             ClientCertificateCheck* client_check = nullptr);
   bool started() const { return ssl_ != nullptr; }
 
   // One socket read: run `step` (handshake() and/or read()) with OpenSSL
@@ -74,6 +80,9 @@ class DownstreamTls final : private CiphertextPeer {
   Step handshake(std::string& error);
   // The first error OpenSSL queued for the failed handshake (for counters).
   unsigned long failure_code() const { return failure_code_; }
+  // The last alert this side sent (SSL_AD_*), -1 if none; recorded only for
+  // sessions with a client certificate check. What a refused client was told.
+  int sent_alert() const { return sent_alert_; }
   // Decrypts into `buffer`; `n` is set for Read::data.
   Read read(char* buffer, std::size_t capacity, std::size_t& n, std::string& error);
   // Encrypts (records go to the gather buffer / the sink). False on an OpenSSL error.
@@ -91,6 +100,11 @@ class DownstreamTls final : private CiphertextPeer {
   std::size_t read_ciphertext(char* out, std::size_t capacity) override;
   void write_ciphertext(const char* data, std::size_t len) override;
   void hold_unread();
+  // Ends an established TLS 1.3 session with `alert` through an on-demand
+  // NewSessionTicket (certs::refuse_at_next_ticket). False for TLS 1.2, which
+  // has no way to send it after the handshake.
+  bool refuse_established(int alert);
+  static void on_info(const SSL* ssl, int where, int ret);
 
   RecordGather& gather_;
   CiphertextSink& sink_;
@@ -100,6 +114,8 @@ class DownstreamTls final : private CiphertextPeer {
   const char* input_ = nullptr;  // the socket read being handed to OpenSSL (inside receive() only)
   std::size_t input_len_ = 0;
   unsigned long failure_code_ = 0;
+  ClientCertificateCheck* client_check_ = nullptr;
+  int sent_alert_ = -1;
 };
 
 }  // namespace kedge

@@ -152,3 +152,25 @@ TEST_CASE("admin routing: status codes and the bearer token", "[admin][routing]"
   CHECK(state.find("\"learned_from\": \"Metadata v12 response\"") != std::string::npos);
   CHECK(state.find("\"learned_at\": \"2023-11-14T22:14:10.000Z\"") != std::string::npos);
 }
+
+TEST_CASE("mTLS refusals are exposed per virtual cluster and reason", "[admin][metrics][mtls]") {
+  GatewaySnapshot s = sample();
+  ClusterStats& c = s.stats.clusters[0];
+  c.client_certificates_accepted = 7;
+  c.client_certificate_refusals[static_cast<std::size_t>(ClientCertificateRefusal::revoked)] = 2;
+  c.client_certificate_refusals[static_cast<std::size_t>(ClientCertificateRefusal::not_bound)] = 1;
+  s.stats.listeners[0].tls_handshake_failures[static_cast<std::size_t>(TlsFailure::client_certificate)] = 3;
+  s.stats.listeners[0].closed_by_cause[static_cast<std::size_t>(DisconnectCause::principal_not_bound)] = 1;
+  // merge sums them like every other counter
+  LoopStats other(1, 1);
+  other.clusters[0].client_certificate_refusals[static_cast<std::size_t>(ClientCertificateRefusal::revoked)] = 1;
+  s.stats.merge(other);
+  const std::string text = render_metrics(s);
+  CHECK(has_line(text, "# TYPE kedge_client_certificate_refusals_total counter"));
+  CHECK(has_line(text, "kedge_client_certificate_refusals_total{virtual_cluster=\"alpha\",reason=\"revoked\"} 3"));
+  CHECK(has_line(text, "kedge_client_certificate_refusals_total{virtual_cluster=\"alpha\",reason=\"not_bound\"} 1"));
+  CHECK(has_line(text, "kedge_client_certificate_refusals_total{virtual_cluster=\"alpha\",reason=\"missing\"} 0"));
+  CHECK(has_line(text, "kedge_client_certificates_accepted_total{virtual_cluster=\"alpha\"} 7"));
+  CHECK(has_line(text, "kedge_tls_handshake_failures_total{listener=\"public\",reason=\"client_certificate\"} 3"));
+  CHECK(has_line(text, "kedge_connections_closed_total{listener=\"public\",cause=\"principal_not_bound\"} 1"));
+}

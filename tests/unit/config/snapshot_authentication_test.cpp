@@ -16,6 +16,7 @@
 #include "config_tree.h"
 #include "identity_fixture.h"
 #include "jose_fixture.h"
+#include "test_pki.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -23,10 +24,12 @@ using nlohmann::json;
 namespace {
 
 // A TLS listener with a real certificate, a users file holding RFC 7677's "user", a second users file
-// holding "bob", a JWKS with one P-256 key, and placeholder CA/CRL files (their content is certs/' to
-// read, not the snapshot's).
+// holding "bob", a JWKS with one P-256 key, and a client CA with its CRL (certs/client_ca.h loads them).
 struct Tree : kedge::config_testing::ConfigTree {
-  Tree() : ConfigTree("kedge-auth-snapshot-test", {"identity/clients-ca.pem", "identity/clients.crl"}) {
+  Tree() : ConfigTree("kedge-auth-snapshot-test", {}) {
+    const kedge::certs::testing::Issued client_ca = kedge::certs::testing::make_root_ca("client CA");
+    write("identity/clients-ca.pem", kedge::certs::testing::pem(client_ca.cert.get()));
+    write("identity/clients.crl", kedge::certs::testing::pem(kedge::certs::testing::make_crl(client_ca, {}).get()));
     kedge::certs::DevCaOptions tls;
     tls.out_dir = dir / "tls";
     tls.dns_names = {"*.example.com"};
@@ -247,4 +250,42 @@ TEST_CASE("snapshot: users files are read again on every build", "[snapshot][aut
   CHECK(users->find("user", kedge::scram::Hash::sha256) == nullptr);
   // The running generation keeps what it loaded.
   CHECK(first->listeners[0]->authentication[0]->users->find("user", kedge::scram::Hash::sha256) != nullptr);
+}
+
+TEST_CASE("snapshot: mTLS compiles the CA bundle and CRL once, with a session-id context per source and generation",
+          "[snapshot][authentication][mtls]") {
+  const Tree tree;
+  json doc = document();
+  doc["listeners"][0]["authentication"] = json::parse(R"({"mode": "terminate",
+      "mtls": {"ca_file": "identity/clients-ca.pem", "crl_file": "identity/clients.crl"}})");
+  doc["virtual_clusters"][2]["authentication"] = doc["listeners"][0]["authentication"];
+  doc["listeners"][1]["tls"] = {{"cert", "tls/server.pem"}, {"key", "tls/server.key"}};
+  const auto first = build(tree, doc, 1);
+  const auto& alpha = first->listeners[0]->authentication[0];
+  const auto& gamma = first->listeners[0]->authentication[2];
+  REQUIRE(alpha != nullptr);
+  REQUIRE(gamma != nullptr);
+  REQUIRE(alpha->client_ca != nullptr);
+  CHECK(alpha->client_ca == gamma->client_ca);  // the same files: loaded once
+  CHECK(alpha->client_ca->summary.certificates == 1);
+  CHECK(alpha->client_ca->summary.crls == 1);
+  // Sessions of one cluster's authentication never resume on another's, nor in another generation.
+  CHECK(alpha->session_id_context != gamma->session_id_context);
+  const auto second = build(tree, doc, 2, first.get());
+  CHECK(second->listeners[0]->authentication[0]->session_id_context != alpha->session_id_context);
+  CHECK(build(tree, doc, 1)->listeners[0]->authentication[0]->session_id_context == alpha->session_id_context);
+
+  SECTION("an unusable CA bundle or CRL names its JSON path and file") {
+    const kedge::certs::testing::Issued other = kedge::certs::testing::make_root_ca("other CA");
+    tree.write("identity/clients.crl", kedge::certs::testing::pem(kedge::certs::testing::make_crl(other, {}).get()));
+    std::string error = kedge::config_testing::config_error_of([&] { build(tree, doc); });
+    CHECK(error.rfind("listeners[0].authentication.mtls.crl_file: " + (tree.dir / "identity/clients.crl").string() +
+                          ": CRL 1 (issuer CN=other CA) was issued by no CA of ",
+                      0) == 0);
+    tree.write("identity/clients-ca.pem", kedge::certs::testing::pem(other.key.get()));
+    error = kedge::config_testing::config_error_of([&] { build(tree, doc); });
+    CHECK(error == "listeners[0].authentication.mtls.ca_file: " + (tree.dir / "identity/clients-ca.pem").string() +
+                       ": PEM block 1 is a \"PRIVATE KEY\", not a \"CERTIFICATE\" (a private key does not belong "
+                       "in this file)");
+  }
 }

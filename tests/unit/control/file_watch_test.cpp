@@ -35,20 +35,24 @@ struct Tree : kedge::config_testing::ConfigTree {
     std::filesystem::copy_file(dir / "tls/ca.pem", dir / "identity/clients-ca.pem");
     new_crl(7);
   }
-  // A CRL of the development CA due in `days`.
+  // A CRL of the current client CA due in `days`.
   void new_crl(int days) const {
-    kedge::certs::testing::write_crl(dir / "tls/ca.pem", dir / "tls/ca.key", std::time(nullptr) + days * 86400, {7},
-                                     dir / "identity/clients.crl");
+    kedge::certs::testing::write_crl(dir / ca_dir / "ca.pem", dir / ca_dir / "ca.key", std::time(nullptr) + days * 86400,
+                                     {7}, dir / "identity/clients.crl");
   }
-  // Another CA's certificate as the client CA bundle.
-  void new_client_ca() const {
+  // A CA rotation: another CA replaces the client CA bundle, and its CRL the
+  // old CA's (kedge requires a CRL of every CA in the bundle when crl_file is set).
+  void new_client_ca() {
     kedge::certs::DevCaOptions other;
     other.out_dir = dir / "other-ca";
     other.dns_names = {"*.example.com"};
     kedge::certs::create_dev_ca(other);
     std::filesystem::copy_file(dir / "other-ca/ca.pem", dir / "identity/clients-ca.pem",
                                std::filesystem::copy_options::overwrite_existing);
+    ca_dir = "other-ca";
+    new_crl(7);
   }
+  std::string ca_dir = "tls";
   json document() const {
     return json::parse(R"({
       "listeners": [
@@ -75,7 +79,7 @@ const kedge::ClientAuthentication& alpha(const kedge::Supervisor& supervisor) {
 }  // namespace
 
 TEST_CASE("a changed identity file reloads, and a bad one keeps the running generation", "[supervisor][reload]") {
-  const Tree tree;
+  Tree tree;
   kedge::Supervisor supervisor(tree.load(tree.document()), false);
   REQUIRE(supervisor.config_snapshot()->generation == 1);
   CHECK_FALSE(supervisor.check_watched_files());
