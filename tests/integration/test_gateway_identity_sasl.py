@@ -90,6 +90,9 @@ def write_kedge_config(topo, certs, stages, users_file):
              "authentication": authentication, "principals": ["beta-user"]},
         ],
         "admin": {"bind": "127.0.0.1:0"},
+        # Every refusal below comes from the same two client addresses, and librdkafka retries each: the brute-force
+        # limiter (tested in test_gateway_identity_ops.py) would block them; here each refusal must be the first one.
+        "limits": {"authentication_failures": {"delay_after": 10000, "block_after": 10000}},
         "log": {"level": "debug"},
     }
     return write_config(os.path.join(topo.log_dir, "kedge.json"), config)
