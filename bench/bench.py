@@ -7,6 +7,10 @@ cipher suite (forced by the client) and one backend (the librdkafka 2.12 mock, p
   haproxy     kload -TLS-> HAProxy (mode tcp, ssl crt, use_backend by ssl_fc_sni) -> mock
   kedge-sni   kload -TLS-> kedge (SNI routing, rewriting) -> mock
   kedge-port  kload -> kedge port mode (plaintext), when this kedge build accepts the config
+and, for the client-identity workloads, instances of the same proxies that authenticate clients:
+  kedge-terminate          kedge terminating SASL (SCRAM-SHA-256, PLAIN) against a users file
+  haproxy, kedge-sni (mTLS) HAProxy (`verify required`) and kedge (authentication mtls) requiring a client
+                            certificate signed by the bench CA; their rows keep the plain paths' names
 saves every figure of the run (and the facts of the machine and run) to results.json in its work directory, and
 renders the Markdown report (docs/performance.md) from that file alone. `bench.py --render RESULTS_JSON --out FILE`
 renders a saved run again without measuring anything. Every number in the report comes from a real run here.
@@ -17,6 +21,7 @@ import os
 import resource
 import platform
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -207,6 +212,83 @@ def make_rsa_cert(work, bits):
     return {"cert": cert, "key": key}
 
 
+SASL_USER = "bench"
+
+
+def make_identity(kedge, work):
+    """What the client-identity paths need: a users file made by `kedge users add` (user SASL_USER,
+    SCRAM-SHA-256, 4096 iterations: RFC 7677's minimum and Kafka's default) with the password in a file
+    for kload, and a client certificate (EC P-256, CN=bench-client, clientAuth) signed by the bench CA."""
+    d = os.path.join(work, "identity")
+    os.makedirs(d, exist_ok=True)
+    password = os.path.join(d, "bench.password")
+    with open(os.open(password, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(secrets.token_urlsafe(24) + "\n")
+    users = os.path.join(d, "users.json")
+    r = subprocess.run([kedge, "users", "add", SASL_USER, "--file", users, "--mechanisms", "SCRAM-SHA-256",
+                        "--iterations", "4096", "--password-file", password], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"kedge users add failed: {(r.stdout + r.stderr).strip()}")
+    tls = os.path.join(work, "tls")
+    key, csr, cert, ext = (os.path.join(d, n) for n in ("client.key", "client.csr", "client.pem", "client.ext"))
+    with open(ext, "w") as f:
+        f.write("basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n"
+                "extendedKeyUsage = clientAuth\n")
+    for argv in (["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+                 ["openssl", "req", "-new", "-key", key, "-subj", "/CN=bench-client", "-out", csr],
+                 ["openssl", "x509", "-req", "-in", csr, "-CA", os.path.join(tls, "ca.pem"), "-CAkey",
+                  os.path.join(tls, "ca.key"), "-set_serial", "0x" + secrets.token_hex(15), "-sha256", "-days", "30",
+                  "-extfile", ext, "-out", cert]):
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return {"users_file": users, "password_file": password, "client_cert": cert, "client_key": key,
+            "ca_file": os.path.join(tls, "ca.pem")}
+
+
+def start_identity_paths(kedge, work, mock, certs, identity, wanted):
+    """The proxies of the client-identity workloads, for the path kinds in `wanted` ("sasl", "mtls"):
+    {"kedge-terminate": Target} and {"haproxy": Target, "kedge-sni": Target} requiring client certificates."""
+    sasl_paths, mtls_paths = {}, {}
+    if "sasl" in wanted:
+        terminate = {"mode": "terminate", "sasl": {"mechanisms": ["SCRAM-SHA-256", "PLAIN"],
+                                                   "users_file": identity["users_file"]}}
+        t, why = start_kedge(kedge, work, mock, certs, "sni", tag="-terminate", authentication=terminate)
+        if t is None:
+            raise SystemExit(f"kedge (SASL terminate) did not start: {why}")
+        t.name = "kedge-terminate"
+        t.kload_args = ["--sasl-user", SASL_USER, "--sasl-password-file", identity["password_file"]]
+        sasl_paths["kedge-terminate"] = t
+    if "mtls" in wanted:
+        client = ["--cert", identity["client_cert"], "--key", identity["client_key"]]
+        h = start_haproxy(work, mock, certs, tag="-mtls", client_ca=identity["ca_file"])
+        mtls = {"mode": "terminate", "mtls": {"client_certificates": "required", "ca_file": identity["ca_file"]}}
+        k, why = start_kedge(kedge, work, mock, certs, "sni", tag="-mtls", authentication=mtls)
+        if k is None:
+            raise SystemExit(f"kedge (mTLS required) did not start: {why}")
+        for t in (h, k):
+            t.kload_args = client
+        mtls_paths = {"haproxy": h, "kedge-sni": k}
+    return sasl_paths, mtls_paths
+
+
+def workload_paths(paths, order, rnd, ksni, variants):
+    """[(name in the results, Target, extra kload args)] of one workload in one round. `paths`: False = every
+    path, True = the TLS paths, "rsa2048" / "mtls" = the TLS paths' instances in `variants[paths]` (same
+    names), "sasl:MECH" = kedge-sni (passthrough: no SASL) and kedge-terminate authenticating with MECH, the
+    first of the two alternating per round."""
+    if isinstance(paths, str) and paths.startswith("sasl:"):
+        terminate = variants["sasl"]["kedge-terminate"]
+        pair = [("kedge-sni", ksni, []), ("kedge-terminate", terminate, ["--sasl", paths.split(":", 1)[1]])]
+        return [(name, t, t.kload_args + extra) for name, t, extra in rotated(pair, rnd)]
+    out = []
+    for t in order:
+        if paths and not t.tls:
+            continue
+        path = variants[paths].get(t.name) if paths in ("rsa2048", "mtls") else t
+        if path is not None:
+            out.append((t.name, path, path.kload_args))
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 class Mock:
     def __init__(self, binary, work):
@@ -225,13 +307,16 @@ class Target:
 
     def __init__(self, name, port, tls, proc=None, note=""):
         self.name, self.port, self.tls, self.proc, self.note = name, port, tls, proc, note
+        self.kload_args = []  # what kload needs on this path (a client certificate, SASL credentials)
 
     @property
     def pid(self):
         return self.proc.pid if self.proc else None
 
 
-def haproxy_config(work, port, mock, pem, tag=""):
+def haproxy_config(work, port, mock, pem, tag="", client_ca=None):
+    # HAProxy's mTLS: the handshake fails unless the client presents a certificate that chains to client_ca.
+    verify = f" verify required ca-file {client_ca}" if client_ca else ""
     cfg = f"""# generated by bench/bench.py
 global
     nbthread 1
@@ -246,7 +331,7 @@ defaults
     timeout server 300s
     maxconn {MAX_PROXY_CONNS}
 frontend kafka_tls
-    bind 127.0.0.1:{port} ssl crt {pem}
+    bind 127.0.0.1:{port} ssl crt {pem}{verify}
     tcp-request inspect-delay 5s
     use_backend broker_1 if {{ ssl_fc_sni -i {SNI} }}
     use_backend bootstrap if {{ ssl_fc_sni -i bootstrap.{DOMAIN} }}
@@ -261,13 +346,14 @@ backend bootstrap
     return path
 
 
-def start_haproxy(work, mock, certs, tag=""):
-    """`tag` keeps a second instance's files (e.g. one with another certificate) apart from the first's."""
+def start_haproxy(work, mock, certs, tag="", client_ca=None):
+    """`tag` keeps a second instance's files (e.g. one with another certificate) apart from the first's;
+    `client_ca`: require client certificates signed by it."""
     pem = os.path.join(work, f"haproxy{tag}.pem")
     with open(pem, "w") as f:
         f.write(open(certs["cert"]).read() + open(certs["key"]).read())
     port = free_port()
-    cfg = haproxy_config(work, port, mock, pem, tag)
+    cfg = haproxy_config(work, port, mock, pem, tag, client_ca)
     log_path = os.path.join(work, f"haproxy{tag}.log")
     p = start(pin(1) + ["haproxy", "-db", "-f", cfg], log_path)
     if not wait_port(port):
@@ -275,7 +361,10 @@ def start_haproxy(work, mock, certs, tag=""):
     return Target("haproxy", port, True, p)
 
 
-def kedge_config(port, mock, certs, mode, workers=None):
+def kedge_config(port, mock, certs, mode, workers=None, authentication=None):
+    """`authentication`: the virtual cluster's client authentication (docs/identity.md), which then admits
+    every authenticated principal; the backend stays the mock without SASL, so kedge needs no service
+    credentials upstream."""
     if mode == "sni":
         listener = {"name": "bench", "bind": f"127.0.0.1:{port}", "advertised_port": port,
                     "tls": {"cert": certs["cert"], "key": certs["key"]}}
@@ -297,6 +386,8 @@ def kedge_config(port, mock, certs, mode, workers=None):
     }
     if workers is not None:
         config["workers"] = workers
+    if authentication is not None:
+        config["virtual_clusters"][0].update(authentication=authentication, principals=["*"])
     return config
 
 
@@ -308,10 +399,10 @@ def kedge_validate(kedge, work, config, name):
     return path, r.returncode == 0, (r.stdout + r.stderr).strip()
 
 
-def start_kedge(kedge, work, mock, certs, mode, cpus="1", workers=None, tag=""):
+def start_kedge(kedge, work, mock, certs, mode, cpus="1", workers=None, tag="", authentication=None):
     port = free_port()
     name = f"kedge-{mode}" + (f"-w{workers}" if workers else "") + tag
-    path, ok, why = kedge_validate(kedge, work, kedge_config(port, mock, certs, mode, workers), name)
+    path, ok, why = kedge_validate(kedge, work, kedge_config(port, mock, certs, mode, workers, authentication), name)
     if not ok:
         return None, why
     prefix = ["taskset", "-c", cpus] if os.cpu_count() >= 2 else []
@@ -351,6 +442,21 @@ WORKLOADS = [
     # instances serve this certificate; the row keeps their names.
     ("hs_full_rsa", "Full TLS handshakes, RSA-2048 certificate (+1 ApiVersions round trip, close), 8 concurrent",
      ["--workload", "handshake", "--connections", "8"], "handshakes_per_s", "handshakes/s", "rsa2048"),
+    # Client identity (issue 17). A connection as an authenticating client opens it, against the same connection
+    # through passthrough kedge-sni without the SASL round trips: the ratio is what SASL termination costs.
+    ("sasl_scram", "Connections with SCRAM-SHA-256 (full TLS handshake, ApiVersions, SaslHandshake, client-first "
+     "and client-final SaslAuthenticate, 1 Metadata, close), 8 concurrent; kedge-sni: the same without SASL",
+     ["--workload", "session", "--topic", "bench-meta", "--connections", "8"], "sessions_per_s", "connections/s",
+     "sasl:SCRAM-SHA-256"),
+    ("sasl_plain", "Connections with PLAIN (full TLS handshake, ApiVersions, SaslHandshake, 1 SaslAuthenticate, "
+     "1 Metadata, close), 8 concurrent; kedge-sni: the same without SASL",
+     ["--workload", "session", "--topic", "bench-meta", "--connections", "8"], "sessions_per_s", "connections/s",
+     "sasl:PLAIN"),
+    # mTLS: separate HAProxy (`verify required ca-file`) and kedge (authentication mtls required) instances
+    # demand a client certificate signed by the bench CA; kload presents one. The rows keep the paths' names.
+    ("hs_full_mtls", "Full TLS handshakes with a client certificate required (EC P-256, signed by the bench CA; "
+     "+1 ApiVersions round trip, close), 8 concurrent",
+     ["--workload", "handshake", "--connections", "8"], "handshakes_per_s", "handshakes/s", "mtls"),
 ]
 
 # Worker-loop scaling (kedge "workers" 1 -> 2). Workloads where kedge, not the load generator or the mock,
@@ -372,6 +478,7 @@ SCALING_KEYS = {w[0] for w in SCALING}
 
 
 def run_kload(kload, target, args, duration, warmup):
+    """args: the workload's, then the path's (target.kload_args or more; the caller adds them)."""
     argv = pin(0) + [kload, "--host", "127.0.0.1", "--port", str(target.port), "--duration", str(duration),
                      "--warmup", str(warmup)] + args
     if target.tls:
@@ -671,6 +778,12 @@ def main():
         workloads = [w for w in WORKLOADS if not only or w[0] in only]
         # TLS paths with the RSA-2048 certificate, for the workloads that ask for it (same names in the report).
         rsa_paths = {}
+        # The client-identity paths, for the workloads that ask for them.
+        kinds = {"sasl" if str(w[5]).startswith("sasl:") else w[5] for w in workloads}
+        variants = {"rsa2048": rsa_paths, "mtls": {}, "sasl": {}}
+        if kinds & {"sasl", "mtls"}:
+            identity = make_identity(kedge, work)
+            variants["sasl"], variants["mtls"] = start_identity_paths(kedge, work, mock, certs, identity, kinds)
         if any(w[5] == "rsa2048" for w in workloads):
             rsa_certs = make_rsa_cert(work, 2048)
             rsa_paths["haproxy"] = start_haproxy(work, mock, rsa_certs, tag="-rsa2048")
@@ -682,16 +795,11 @@ def main():
             order = rotated(targets, rnd)
             log(f"round {rnd + 1}/{args.rounds}: order {[t.name for t in order]}")
             for key, _title, wargs, metric, unit, paths in workloads:
-                for t in order:
-                    if paths and not t.tls:
-                        continue
-                    path = rsa_paths.get(t.name) if paths == "rsa2048" else t
-                    if path is None:
-                        continue
-                    r = run_kload(kload, path, wargs, args.duration, args.warmup)
-                    results.setdefault(key, {}).setdefault(t.name, []).append(r)
+                for name, path, extra in workload_paths(paths, order, rnd, ksni, variants):
+                    r = run_kload(kload, path, wargs + extra, args.duration, args.warmup)
+                    results.setdefault(key, {}).setdefault(name, []).append(r)
                     bad = r.get("fatal") or r.get("errors") or r.get("malformed") or r.get("rc")
-                    log(f"  {key:10s} {t.name:10s} {metric}={r.get(metric)} p99={r.get('lat_p99_us')}us "
+                    log(f"  {key:10s} {name:10s} {metric}={r.get(metric)} p99={r.get('lat_p99_us')}us "
                         f"proxy_cpu={r.get('proxy_cpu_pct', 0):.0f}% kload_cpu={r.get('kload_cpu_pct', 0):.0f}% "
                         f"errors={r.get('errors')}"
                         + (f" PROBLEM: {r.get('fatal')} rc={r.get('rc')}" if bad else ""))
@@ -782,10 +890,14 @@ def run_micro(binary):
 # The report. render() reads nothing but the saved results (the dict written to results.json), so every
 # figure in the report is one that run measured, and `--render` can redo the report of a past run.
 
-RATE_NOUN = {"MB/s": "MB", "req/s": "request", "handshakes/s": "handshake"}
+RATE_NOUN = {"MB/s": "MB", "req/s": "request", "handshakes/s": "handshake", "connections/s": "connection"}
 RATE_GROUP = {"MB/s": "Throughput, MB/s of record payload", "req/s": "Metadata, requests/s",
-              "handshakes/s": "TLS handshakes per second"}
-TARGET_KEYS = ("produce", "fetch", "fetch_big", "metadata", "hs_full", "hs_resumed", "hs_full_rsa")
+              "handshakes/s": "TLS handshakes per second",
+              "connections/s": "Connections per second (TLS handshake, SASL, Metadata, close)"}
+# hs_full_mtls is a fair kedge/HAProxy comparison: both demand and verify the same client certificate against
+# the same CA. sasl_* are not (HAProxy does not speak Kafka SASL): kedge against itself, in the identity section.
+TARGET_KEYS = ("produce", "fetch", "fetch_big", "metadata", "hs_full", "hs_resumed", "hs_full_rsa", "hs_full_mtls")
+SASL_KEYS = ("sasl_scram", "sasl_plain")
 NOTES = "bench/performance_notes.md"
 
 
@@ -863,7 +975,7 @@ class Report:
         self.defs = workload_defs(self.run, "workloads", WORKLOADS)
         self.metric = {key: metric for key, _t, metric, _u in self.defs}
         self.unit = {key: unit for key, _t, _m, unit in self.defs}
-        self.paths = [p for p in ("direct", "haproxy", "kedge-sni", "kedge-port")
+        self.paths = [p for p in ("direct", "haproxy", "kedge-sni", "kedge-port", "kedge-terminate")
                       if any(p in per for per in self.results.values())]
         self.L = []
 
@@ -925,6 +1037,14 @@ class Report:
             `ssl_fc_sni`, `nbthread 1`; it does not parse Kafka. `kedge-sni`: TLS, routed by SNI, Kafka-aware
             (rewrites Metadata, walks Produce v10 / Fetch v16 responses for KIP-951 NodeEndpoints, clamps
             ApiVersions). `kedge-port`: kedge's plaintext port mode.""", "- "))
+        if any(key in self.results for key in SASL_KEYS + ("hs_full_mtls",)):
+            L.append(prose("""**Client identity paths** (own instances, on CPU 1 like the others).
+                `kedge-terminate`: kedge-sni's configuration plus `authentication` `terminate` on the virtual
+                cluster with SASL SCRAM-SHA-256 and PLAIN against a users file made by `kedge users add` at set-up
+                (one user, 4096 iterations) and `principals` `["*"]`; the backend is the same mock without SASL, so
+                kedge uses no service credentials. For `hs_full_mtls`, HAProxy with `verify required ca-file` on
+                its bind line and kedge with `authentication` `terminate`, `mtls` `required` and the bench CA as
+                `ca_file`; their rows keep the names haproxy and kedge-sni.""", "- "))
         L.append(prose(f"""**Backend and client**: one librdkafka 2.12.0 mock broker
             (tests/integration/mock_cluster.c). kload (bench/kload.cpp): one thread, epoll, speaks Kafka itself,
             always to broker 1, checks every response's error codes (the errors column). TLS 1.3 with `{CIPHER}`
@@ -1037,7 +1157,9 @@ class Report:
         lead = "The client's CPU" if all(side) else "The proxy's CPU" if not any(side) else \
             "Both the client's and the proxy's CPU"
         detail = {"hs_full": " (the client verifies the ECDSA signature, runs X25519 and decodes the certificate)",
-                  "hs_resumed": " (no certificate and no signature on either side)"}.get(key, "")
+                  "hs_resumed": " (no certificate and no signature on either side)",
+                  "hs_full_mtls": " (beyond `hs_full`, the client signs its CertificateVerify and the proxy decodes "
+                                  "the client's certificate and verifies its chain and signature)"}.get(key, "")
         sign = self.data.get("rsa_speed", {}).get("rsa2048")
         if key == "hs_full_rsa":
             detail = " (the proxy signs once per handshake" + (
@@ -1148,6 +1270,97 @@ class Report:
                          f"{fmt(p999 and p999['median'], 'us')} | {fmt(added, 'us') if added is not None else '–'} | "
                          f"{self.errors('ping', t)} |")
             L.append("")
+
+    def paired(self, key_a, path_a, key_b, path_b, metric):
+        """(a, b) values of one metric, one pair per round (both runs of that round completed)."""
+        a_runs, b_runs = (self.results.get(k, {}).get(p, []) for k, p in ((key_a, path_a), (key_b, path_b)))
+        return [(a[metric], b[metric]) for a, b in zip(a_runs, b_runs)
+                if completed(a) and completed(b) and a.get(metric) and b.get(metric)]
+
+    def ratio_text(self, key_a, path_a, key_b, path_b, metric):
+        """'**0.91×** (rounds 0.88–0.95×)': a's median over b's, and the per-round ratios' range."""
+        a, b = self.med(key_a, path_a, metric), self.med(key_b, path_b, metric)
+        if not (a and b):
+            return None
+        rounds = [x / y for x, y in self.paired(key_a, path_a, key_b, path_b, metric)]
+        spread = f" (rounds {min(rounds):.2f}–{max(rounds):.2f}×)" if rounds else ""
+        return f"**{a['median'] / b['median']:.2f}×**{spread}"
+
+    def identity_costs(self):
+        """What client identity costs: SASL termination against the same connection passed through, and full
+        handshakes with a client certificate against the same handshakes without."""
+        sasl = [key for key in SASL_KEYS if key in self.results]
+        mtls = "hs_full_mtls" in self.results and "hs_full" in self.results
+        if not (sasl or mtls):
+            return
+        L = self.L
+        L.append("### What client identity costs\n")
+        per_ms = lambda field, metric: cpu_per_unit(field, metric, 1e3)  # noqa: E731
+        if sasl:
+            L.append(prose("""Each connection is what an authenticating client does before its first real request:
+                full TLS 1.3 handshake, ApiVersions, the SASL exchange, one Metadata, close. kload's SCRAM client
+                (RFC 5802, on kedge's identity/scram.h primitives) checks the server's signature in server-final,
+                and every SaslAuthenticate must answer error code 0. `kedge-sni` runs the same connection without
+                the SASL requests (passthrough; the mock asks for no authentication). kload derives SaltedPassword
+                (PBKDF2, 4096 iterations) once per salt and reuses it, as real clients may not: a client that runs
+                PBKDF2 per connection spends that CPU itself, the gateway does not. kedge's SCRAM check is HMACs
+                over the stored keys; PLAIN runs PBKDF2 on kedge's thread pool (same CPU here). *connection p50 /
+                p99*: from connect() to the Metadata response.""") + "\n")
+            L.append("| workload | path | connections/s median | rounds | kedge CPU ms per connection | "
+                     "kload CPU ms per connection | connection p50 ms | connection p99 ms | errors |")
+            L.append("|---|---|---|---|---|---|---|---|---|")
+            for key in sasl:
+                metric, first = self.metric[key], True
+                for t in ("kedge-sni", "kedge-terminate"):
+                    if t not in self.results[key]:
+                        continue
+                    s = self.med(key, t, metric)
+                    p50, p99 = (self.med(key, t, m) for m in ("session_p50_us", "session_p99_us"))
+                    L.append(f"| {'`' + key + '`' if first else ''} | {t} | {fmt(s and s['median'], self.unit[key])} | "
+                             f"{self.spread(s, self.unit[key])} | "
+                             f"{num(self.median_of(key, t, per_ms('proxy_cpu_pct', metric)), '.3f')} | "
+                             f"{num(self.median_of(key, t, per_ms('kload_cpu_pct', metric)), '.3f')} | "
+                             f"{num(p50 and p50['median'] / 1e3, '.2f')} | {num(p99 and p99['median'] / 1e3, '.2f')} | "
+                             f"{self.errors(key, t)} |")
+                    first = False
+            L.append("")
+            lines = []
+            for key in sasl:
+                metric = self.metric[key]
+                ratio = self.ratio_text(key, "kedge-terminate", key, "kedge-sni", metric)
+                term, passed = (self.median_of(key, t, per_ms("proxy_cpu_pct", metric))
+                                for t in ("kedge-terminate", "kedge-sni"))
+                if ratio:
+                    extra = (f"; kedge's CPU per connection {term - passed:+.3f} ms"
+                             if term is not None and passed is not None else "")
+                    lines.append(prose(f"`{key}`: {ratio}{extra}.", "- "))
+            if lines:
+                L.append("Connections per second, terminate / passthrough (no target: kedge against itself):\n")
+                L.extend(lines)
+                L.append("")
+        if mtls:
+            L.append(prose("""Full handshakes per second with a client certificate required (`hs_full_mtls`) against the
+                same handshakes without (`hs_full`), each proxy against itself; kload's certificate is EC P-256,
+                signed by the bench CA, and kload fails a run in which a full handshake was not asked for it.
+                CPU in ms per handshake.""") + "\n")
+            L.append("| path | hs_full median | hs_full_mtls median | mTLS / without | proxy CPU ms without → with | "
+                     "kload CPU ms without → with | errors (mTLS) |")
+            L.append("|---|---|---|---|---|---|---|")
+            metric = self.metric["hs_full_mtls"]
+            for t in ("haproxy", "kedge-sni"):
+                plain, with_mtls = self.med("hs_full", t, metric), self.med("hs_full_mtls", t, metric)
+                if not with_mtls:
+                    continue
+                cpu = [num(self.median_of(k, t, per_ms(f, metric)), ".3f") for f in ("proxy_cpu_pct", "kload_cpu_pct")
+                       for k in ("hs_full", "hs_full_mtls")]
+                L.append(f"| {t} | {fmt(plain and plain['median'], 'handshakes/s')} | "
+                         f"{fmt(with_mtls['median'], 'handshakes/s')} | "
+                         f"{self.ratio_text('hs_full_mtls', t, 'hs_full', t, metric) or '–'} | {cpu[0]} → {cpu[1]} | "
+                         f"{cpu[2]} → {cpu[3]} | {self.errors('hs_full_mtls', t)} |")
+            both = self.ratio_text("hs_full_mtls", "kedge-sni", "hs_full_mtls", "haproxy", metric)
+            L.append("")
+            if both:
+                L.append(prose(f"kedge / HAProxy with mTLS: {both} (the Targets row).") + "\n")
 
     def idle_memory(self):
         if not self.idle:
@@ -1327,6 +1540,7 @@ def render(data, out):
     r.setup()
     r.targets()
     r.results_tables()
+    r.identity_costs()
     r.idle_memory()
     r.wakeups()
     r.scaling()

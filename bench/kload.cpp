@@ -20,6 +20,13 @@
 //              on each of --connections slots; --resume reuses TLS session tickets.
 //   idle       opens --connections connections (handshake + one ApiVersions each),
 //              prints "READY <n>" on stdout, holds them until stdin closes.
+//   session    what a client does to start: connect + TLS handshake, ApiVersions, with
+//              --sasl MECH the authentication (SaslHandshake v1, then SaslAuthenticate v2:
+//              one round for PLAIN, client-first / client-final for SCRAM, RFC 5802), one
+//              Metadata v12 for --topic, close; in a loop on each of --connections slots.
+//              Without --sasl the same minus the authentication (a passthrough path).
+// --cert/--key present a client certificate (mTLS); every full handshake must then have
+// been asked for it (a server that never asks is an error, not a faster mTLS).
 // Output: one JSON object on stdout (after READY for idle).
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -27,6 +34,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -43,12 +51,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "identity/scram.h"
 
 namespace {
 
@@ -146,7 +158,8 @@ struct Reader {
   }
 };
 
-constexpr std::int16_t kProduce = 0, kFetch = 1, kMetadata = 3, kApiVersions = 18;
+constexpr std::int16_t kProduce = 0, kFetch = 1, kMetadata = 3, kSaslHandshake = 17, kApiVersions = 18,
+                       kSaslAuthenticate = 36;
 
 // Request header v2 (flexible) or v1: api_key, api_version, correlation_id, client_id (int16 STRING)
 // [, tags]. The correlation id sits at frame offset 8; enqueue() overwrites it per request.
@@ -242,6 +255,27 @@ Bytes metadata_request(const std::string& topic) {
   return std::move(w.b);
 }
 
+// SaslHandshake v1 (KIP-152: the tokens follow in SaslAuthenticate), never flexible: Mechanism STRING.
+Bytes sasl_handshake_request(std::string_view mechanism) {
+  Writer w;
+  request_header(w, kSaslHandshake, 1, 0, /*flexible=*/false);
+  w.i16(static_cast<std::int16_t>(mechanism.size()));
+  w.raw(mechanism.data(), mechanism.size());
+  finish(w);
+  return std::move(w.b);
+}
+
+// SaslAuthenticate v2 (flexible, as the Java client sends it): AuthBytes COMPACT_BYTES, tags.
+Bytes sasl_authenticate_request(std::string_view auth_bytes) {
+  Writer w;
+  request_header(w, kSaslAuthenticate, 2, 0);
+  w.uvarint(auth_bytes.size() + 1);
+  w.raw(auth_bytes.data(), auth_bytes.size());
+  w.uvarint(0);
+  finish(w);
+  return std::move(w.b);
+}
+
 Bytes fetch_request(const std::array<std::uint8_t, 16>& topic_id, std::int32_t partition, std::int64_t offset,
                     std::int32_t max_bytes) {
   Writer w;
@@ -295,6 +329,32 @@ int check_produce(Reader& r) {
   r.i32();
   r.tags();
   return r.bad ? -1 : errors;
+}
+
+// SaslHandshake v1 response (header v0): ErrorCode INT16, Mechanisms [STRING].
+int check_sasl_handshake(Reader& r) {
+  std::int16_t err = r.i16();
+  for (std::int32_t n = r.i32(); n > 0 && !r.bad; --n) r.skip(static_cast<std::uint16_t>(r.i16()));
+  return r.bad ? -1 : (err != 0);
+}
+
+// SaslAuthenticate v2 response (header v1): ErrorCode, ErrorMessage COMPACT_NULLABLE_STRING, AuthBytes
+// COMPACT_BYTES, SessionLifetimeMs INT64, tags.
+struct SaslAuthenticateResult {
+  int errors = 0;
+  std::string message;     // the server's error message, when it refused
+  std::string auth_bytes;  // the mechanism's server message
+};
+SaslAuthenticateResult check_sasl_authenticate(Reader& r) {
+  SaslAuthenticateResult a;
+  r.tags();
+  a.errors = r.i16() != 0;
+  a.message = std::string(r.compact_string());
+  a.auth_bytes = std::string(r.compact_string());
+  r.i64();
+  r.tags();
+  if (r.bad) a.errors = -1;
+  return a;
 }
 
 struct MetadataResult {
@@ -400,6 +460,10 @@ struct Options {
   bool resume = false;
   int fetch_max_bytes = 64 << 20;
   int ramp = 128;  // idle: connections being set up at once
+  std::string sasl;           // session: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty = no authentication
+  std::string sasl_user;
+  std::string sasl_password;  // read from --sasl-password-file
+  std::string cert, key;      // client certificate chain and key (PEM), for mTLS
 };
 
 [[noreturn]] void die(const std::string& msg) {
@@ -433,8 +497,22 @@ Options parse(int argc, char** argv) {
     else if (a == "--resume") o.resume = true;
     else if (a == "--fetch-max-bytes") o.fetch_max_bytes = std::stoi(val());
     else if (a == "--ramp") o.ramp = std::stoi(val());
+    else if (a == "--sasl") o.sasl = val();
+    else if (a == "--sasl-user") o.sasl_user = val();
+    else if (a == "--sasl-password-file") {
+      const std::string path = val();
+      std::ifstream f(path);
+      if (!f || !std::getline(f, o.sasl_password)) die("cannot read --sasl-password-file " + path);
+    }
+    else if (a == "--cert") o.cert = val();
+    else if (a == "--key") o.key = val();
     else die("unknown option " + a);
   }
+  if (!o.sasl.empty() && o.sasl != "PLAIN" && !kedge::scram::hash_of_mechanism(o.sasl))
+    die("--sasl takes PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512");
+  if (!o.sasl.empty() && (o.sasl_user.empty() || o.sasl_password.empty()))
+    die("--sasl needs --sasl-user and --sasl-password-file");
+  if (o.cert.empty() != o.key.empty()) die("--cert and --key go together");
   if (o.port <= 0) die("--port is required");
   if (o.connections < 1 || o.pipeline < 1) die("--connections and --pipeline must be >= 1");
   return o;
@@ -445,8 +523,14 @@ struct Stats {
   std::uint64_t requests = 0, errors = 0, malformed = 0, bytes_sent = 0, bytes_received = 0;
   std::uint64_t payload_bytes = 0;  // record bytes produced or fetched
   std::uint64_t handshakes = 0, resumed = 0, connect_failures = 0;
+  std::uint64_t client_certificates_sent = 0;   // full handshakes in which the server asked for our certificate
+  std::uint64_t sessions = 0, authentications = 0;  // session workload: connections done, SASL successes
   std::vector<std::uint32_t> latency_us;
+  std::vector<std::uint32_t> session_us;  // session workload: connect() to the Metadata response
 };
+
+// The steps of the session workload, in order (authentication only with --sasl).
+enum class Step : std::uint8_t { api_versions, sasl_handshake, sasl_authenticate, metadata, done };
 
 struct Conn {
   int fd = -1;
@@ -460,6 +544,15 @@ struct Conn {
   std::size_t fetch_cursor = 0;  // index into the fetch plan
   int slot = 0;
   bool want_write = false;
+  bool certificate_requested = false;  // the server sent a CertificateRequest (mTLS)
+  // session workload
+  Step step = Step::api_versions;
+  Clock::time_point opened_at{};
+  int sasl_round = 0;             // SaslAuthenticate responses received
+  std::string sasl_message;       // the next SaslAuthenticate's AuthBytes
+  std::string client_first_bare;  // SCRAM: "n=<user>,r=<nonce>"
+  std::string client_nonce;
+  std::string server_signature;   // SCRAM: what server-final must prove (raw bytes)
 };
 
 class Loader {
@@ -472,6 +565,20 @@ class Loader {
       if (SSL_CTX_set_ciphersuites(ctx_, o_.ciphersuites.c_str()) != 1) die("bad --ciphersuites");
       SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);  // same cert everywhere; verification is not measured
       SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+      if (!o_.cert.empty()) {
+        if (SSL_CTX_use_certificate_chain_file(ctx_, o_.cert.c_str()) != 1 ||
+            SSL_CTX_use_PrivateKey_file(ctx_, o_.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(ctx_) != 1) {
+          die("cannot load the client certificate " + o_.cert + " / " + o_.key);
+        }
+        // A client's cert_cb runs when the server's CertificateRequest arrives (and only then): it marks
+        // the connection, so a handshake the server completed without asking is caught.
+        SSL_CTX_set_cert_cb(ctx_, [](SSL* ssl, void*) -> int {
+          auto* conn = static_cast<Conn*>(SSL_get_ex_data(ssl, conn_index()));
+          if (conn) conn->certificate_requested = true;
+          return 1;
+        }, nullptr);
+      }
       SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
       SSL_CTX_sess_set_new_cb(ctx_, [](SSL* ssl, SSL_SESSION* sess) -> int {
         auto* self = static_cast<Loader*>(SSL_get_app_data(ssl));
@@ -485,6 +592,12 @@ class Loader {
   int run();
 
  private:
+  static int conn_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+  }
+  bool on_sasl_response(Conn& c, std::int16_t key, Reader& r);
+  const kedge::scram::Keys* scram_keys(std::string_view salt, std::uint32_t iterations);
   void open(Conn& c);
   void close_conn(Conn& c);
   void on_event(Conn& c, std::uint32_t events);
@@ -507,7 +620,10 @@ class Loader {
   Stats st_;
   bool measuring_ = false;
   bool stop_ = false;
-  Bytes produce_frame_, api_frame_, metadata_frame_;
+  Bytes produce_frame_, api_frame_, metadata_frame_, sasl_handshake_frame_;
+  // SCRAM: the keys derived from SaltedPassword, per (salt, iterations). A real client may run PBKDF2 on
+  // every connection; kload derives them once so that its own CPU measures the connection, not Hi().
+  std::map<std::pair<std::string, std::uint32_t>, kedge::scram::Keys> scram_keys_;
   std::array<std::uint8_t, 16> topic_id_{};
   std::vector<std::int64_t> fetch_plan_;  // base offsets of the batches to cycle over
   int filled_ = 0;
@@ -517,6 +633,7 @@ class Loader {
 
 void Loader::open(Conn& c) {
   c = Conn{.slot = c.slot};
+  c.opened_at = Clock::now();
   c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c.fd < 0) die(std::string("socket: ") + std::strerror(errno));
   int one = 1;
@@ -566,6 +683,7 @@ void Loader::start_tls_or_ready(Conn& c) {
   if (ctx_) {
     c.ssl = SSL_new(ctx_);
     SSL_set_app_data(c.ssl, this);
+    SSL_set_ex_data(c.ssl, conn_index(), &c);
     SSL_set_fd(c.ssl, c.fd);
     if (!o_.sni.empty()) SSL_set_tlsext_host_name(c.ssl, o_.sni.c_str());
     if (o_.resume && session_) SSL_set_session(c.ssl, session_);
@@ -582,9 +700,15 @@ bool Loader::do_handshake(Conn& c) {
   if (rc == 1) {
     c.state = Conn::State::ready;
     c.want_write = false;
+    const bool reused = SSL_session_reused(c.ssl);
+    if (!o_.cert.empty() && !reused && !c.certificate_requested) {
+      fatal_ = "the server completed a full handshake without asking for the client certificate (no mTLS)";
+      return false;
+    }
     if (measuring_) {
       ++st_.handshakes;
-      if (SSL_session_reused(c.ssl)) ++st_.resumed;
+      if (reused) ++st_.resumed;
+      if (c.certificate_requested) ++st_.client_certificates_sent;
     }
     return true;
   }
@@ -659,6 +783,17 @@ void Loader::fill_pipeline(Conn& c) {
     if (c.inflight.empty() && c.next_correlation == 1) enqueue(c, kApiVersions, api_frame_);
     return;
   }
+  if (w == "session") {
+    if (!c.inflight.empty()) return;
+    switch (c.step) {
+      case Step::api_versions: enqueue(c, kApiVersions, api_frame_); break;
+      case Step::sasl_handshake: enqueue(c, kSaslHandshake, sasl_handshake_frame_); break;
+      case Step::sasl_authenticate: enqueue(c, kSaslAuthenticate, sasl_authenticate_request(c.sasl_message)); break;
+      case Step::metadata: enqueue(c, kMetadata, metadata_frame_); break;
+      case Step::done: break;
+    }
+    return;
+  }
   if (w == "fill" && filled_ >= o_.count) return;
   while (static_cast<int>(c.inflight.size()) < o_.pipeline) {
     if (w == "produce" || w == "fill") {
@@ -675,10 +810,118 @@ void Loader::fill_pipeline(Conn& c) {
   }
 }
 
+const kedge::scram::Keys* Loader::scram_keys(std::string_view salt, std::uint32_t iterations) {
+  auto key = std::make_pair(std::string(salt), iterations);
+  auto it = scram_keys_.find(key);
+  if (it == scram_keys_.end()) {
+    auto keys = kedge::scram::keys_from_password(*kedge::scram::hash_of_mechanism(o_.sasl), o_.sasl_password, salt,
+                                                 iterations);
+    if (!keys) return nullptr;
+    it = scram_keys_.emplace(std::move(key), std::move(*keys)).first;
+  }
+  return &it->second;
+}
+
+// The session workload's SASL steps: false (with fatal_ set) when the server refused or answered something a
+// client must not accept; the run then stops, since a refused authentication is not a measured connection.
+bool Loader::on_sasl_response(Conn& c, std::int16_t key, Reader& r) {
+  namespace scram = kedge::scram;
+  if (key == kSaslHandshake) {
+    const int errors = check_sasl_handshake(r);
+    if (errors != 0) {
+      fatal_ = errors < 0 ? "malformed SaslHandshake response" : "SaslHandshake refused " + o_.sasl;
+      return false;
+    }
+    if (o_.sasl == "PLAIN") {
+      // RFC 4616: [authzid] NUL authcid NUL passwd.
+      c.sasl_message = std::string(1, '\0') + o_.sasl_user + std::string(1, '\0') + o_.sasl_password;
+    } else {
+      c.client_nonce = scram::random_nonce();
+      if (c.client_nonce.empty()) { fatal_ = "RAND_bytes failed"; return false; }
+      c.client_first_bare = "n=" + scram::escape_saslname(o_.sasl_user) + ",r=" + c.client_nonce;
+      c.sasl_message = "n,," + c.client_first_bare;  // no channel binding, no authzid
+    }
+    c.step = Step::sasl_authenticate;
+    return true;
+  }
+  SaslAuthenticateResult a = check_sasl_authenticate(r);
+  ++c.sasl_round;
+  if (a.errors != 0) {
+    fatal_ = a.errors < 0 ? "malformed SaslAuthenticate response"
+                          : "SaslAuthenticate refused (round " + std::to_string(c.sasl_round) + "): " + a.message;
+    return false;
+  }
+  if (o_.sasl == "PLAIN" || c.sasl_round == 2) {
+    if (o_.sasl != "PLAIN") {
+      // server-final "v=<ServerSignature>" must prove the server holds ServerKey (RFC 5802 §3).
+      auto signature = a.auth_bytes.rfind("v=", 0) == 0 ? scram::base64_decode(std::string_view(a.auth_bytes).substr(2))
+                                                       : std::nullopt;
+      if (!signature || !scram::equal_secrets(*signature, c.server_signature)) {
+        fatal_ = "SCRAM server-final does not carry the expected server signature";
+        return false;
+      }
+    }
+    if (measuring_) ++st_.authentications;
+    c.step = Step::metadata;
+    return true;
+  }
+  // server-first "r=<nonce>,s=<salt>,i=<iterations>" (RFC 5802 §5.1, no extensions).
+  std::string_view server_first = a.auth_bytes, nonce, salt_b64, iterations_text;
+  for (std::string_view rest = server_first; !rest.empty();) {
+    const std::size_t comma = std::min(rest.find(','), rest.size());
+    const std::string_view item = rest.substr(0, comma);
+    if (item.rfind("r=", 0) == 0) nonce = item.substr(2);
+    else if (item.rfind("s=", 0) == 0) salt_b64 = item.substr(2);
+    else if (item.rfind("i=", 0) == 0) iterations_text = item.substr(2);
+    rest.remove_prefix(std::min(comma + 1, rest.size()));
+  }
+  const auto salt = scram::base64_decode(salt_b64);
+  std::uint32_t iterations = 0;
+  for (const char ch : iterations_text) {
+    const bool digit = ch >= '0' && ch <= '9';
+    iterations = digit && iterations <= scram::kMaxIterations ? iterations * 10 + static_cast<std::uint32_t>(ch - '0')
+                                                              : UINT32_MAX;
+  }
+  if (nonce.size() <= c.client_nonce.size() || nonce.substr(0, c.client_nonce.size()) != c.client_nonce || !salt ||
+      salt->empty() || iterations < scram::kMinIterations || iterations > scram::kMaxIterations) {
+    fatal_ = "SCRAM server-first is malformed or unsafe";
+    return false;
+  }
+  const scram::Hash hash = *scram::hash_of_mechanism(o_.sasl);
+  const scram::Keys* keys = scram_keys(*salt, iterations);
+  const std::string without_proof = "c=biws,r=" + std::string(nonce);  // biws = base64("n,,")
+  const std::string auth_message = c.client_first_bare + "," + std::string(server_first) + "," + without_proof;
+  const auto client_signature = keys ? scram::hmac(hash, keys->stored_key, auth_message) : std::nullopt;
+  const auto proof = client_signature ? scram::xor_bytes(keys->client_key, *client_signature) : std::nullopt;
+  const auto server_signature = proof ? scram::hmac(hash, keys->server_key, auth_message) : std::nullopt;
+  if (!server_signature) { fatal_ = "computing the SCRAM proof failed (OpenSSL)"; return false; }
+  c.server_signature = *server_signature;
+  c.sasl_message = without_proof + ",p=" + scram::base64_encode(*proof);
+  return true;
+}
+
 void Loader::on_response(Conn& c, std::int16_t key, Reader& r, Clock::time_point sent) {
   int errors = 0;
   std::uint64_t payload = 0;
-  switch (key) {
+  if (o_.workload == "session") {
+    // Every step's answer moves the connection on, warm-up or not.
+    if (key == kSaslHandshake || key == kSaslAuthenticate) {
+      if (!on_sasl_response(c, key, r)) { stop_ = true; if (measuring_) ++st_.errors; return; }
+    } else if (key == kApiVersions) {
+      errors = check_api_versions(r);
+      c.step = o_.sasl.empty() ? Step::metadata : Step::sasl_handshake;
+    } else if (key == kMetadata) {
+      MetadataResult m = check_metadata(r);
+      errors = m.errors == 0 && m.partitions == 0 ? 1 : m.errors;  // the topic must be there
+      c.step = Step::done;
+      if (measuring_ && errors == 0) {
+        ++st_.sessions;
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.opened_at).count();
+        st_.session_us.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(us, UINT32_MAX)));
+      }
+    }
+    if (errors != 0) c.step = Step::done;  // counted below; the connection is not carried on
+  } else switch (key) {
     case kProduce: errors = check_produce(r); payload = produce_frame_.size(); if (errors == 0) ++filled_; break;
     case kApiVersions: errors = check_api_versions(r); break;
     case kMetadata: errors = check_metadata(r).errors; break;
@@ -745,6 +988,11 @@ void Loader::on_event(Conn& c, std::uint32_t events) {
     parse_responses(c);
     fill_pipeline(c);
     if (!flush(c)) { fatal_ = "write failed"; close_conn(c); stop_ = true; return; }
+    if (o_.workload == "session" && c.inflight.empty() && c.step == Step::done) {
+      close_conn(c);
+      open(c);
+      return;
+    }
     if (o_.workload == "handshake" && c.inflight.empty() && c.next_correlation > 1) {
       // One round trip done: close and start over on the same slot.
       close_conn(c);
@@ -759,9 +1007,21 @@ void Loader::on_event(Conn& c, std::uint32_t events) {
   if (c.fd >= 0) update_interest(c);
 }
 
+// A JSON string's content: the fatal text may quote a server's error message.
+std::string json_escaped(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    if (ch == '"' || ch == '\\') { out += '\\'; out += ch; }
+    else if (static_cast<unsigned char>(ch) < 0x20) { char u[8]; std::snprintf(u, sizeof u, "\\u%04x", ch); out += u; }
+    else out += ch;
+  }
+  return out;
+}
+
 int Loader::run() {
   api_frame_ = api_versions_request();
   metadata_frame_ = metadata_request(o_.topic);
+  if (!o_.sasl.empty()) sasl_handshake_frame_ = sasl_handshake_request(o_.sasl);
   if (o_.workload == "produce" || o_.workload == "fill") {
     produce_frame_ = produce_request(o_.topic, o_.partition, record_batch(o_.records, o_.record_bytes));
   }
@@ -811,31 +1071,37 @@ int Loader::run() {
       if (c.fd < 0) continue;
       on_event(c, events[i].events);
     }
-    if (o_.workload == "handshake" && !stop_) {
+    if ((o_.workload == "handshake" || o_.workload == "session") && !stop_) {
       for (auto& c : conns_) if (c.state == Conn::State::closed && c.fd < 0) open(c);
     }
   }
   const double secs = std::chrono::duration<double>(Clock::now() - measure_start).count();
-  auto& lat = st_.latency_us;
-  std::sort(lat.begin(), lat.end());
-  auto pct = [&](double q) -> double {
-    if (lat.empty()) return 0;
-    std::size_t idx = std::min(lat.size() - 1, static_cast<std::size_t>(q * static_cast<double>(lat.size())));
-    return lat[idx];
+  auto percentile = [](std::vector<std::uint32_t>& v, double q) -> double {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    std::size_t idx = std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())));
+    return v[idx];
   };
+  auto pct = [&](double q) { return percentile(st_.latency_us, q); };
   std::printf(
       "{\"workload\":\"%s\",\"tls\":%s,\"connections\":%d,\"pipeline\":%d,\"seconds\":%.3f,"
       "\"requests\":%llu,\"errors\":%llu,\"malformed\":%llu,\"connect_failures\":%llu,"
       "\"requests_per_s\":%.1f,\"payload_MBps\":%.2f,\"wire_out_MBps\":%.2f,\"wire_in_MBps\":%.2f,"
       "\"handshakes\":%llu,\"resumed\":%llu,\"handshakes_per_s\":%.1f,"
+      "\"client_certificates_sent\":%llu,\"sessions\":%llu,\"sessions_per_s\":%.1f,\"authentications\":%llu,"
+      "\"session_p50_us\":%.0f,\"session_p99_us\":%.0f,"
       "\"lat_p50_us\":%.0f,\"lat_p99_us\":%.0f,\"lat_p999_us\":%.0f,\"fatal\":\"%s\"}\n",
       o_.workload.c_str(), o_.tls ? "true" : "false", o_.connections, o_.pipeline, secs,
       (unsigned long long)st_.requests, (unsigned long long)st_.errors, (unsigned long long)st_.malformed,
       (unsigned long long)st_.connect_failures, st_.requests / secs, st_.payload_bytes / secs / 1e6,
       st_.bytes_sent / secs / 1e6, st_.bytes_received / secs / 1e6, (unsigned long long)st_.handshakes,
-      (unsigned long long)st_.resumed, st_.handshakes / secs, pct(0.5), pct(0.99), pct(0.999), fatal_.c_str());
+      (unsigned long long)st_.resumed, st_.handshakes / secs, (unsigned long long)st_.client_certificates_sent,
+      (unsigned long long)st_.sessions, st_.sessions / secs, (unsigned long long)st_.authentications,
+      percentile(st_.session_us, 0.5), percentile(st_.session_us, 0.99), pct(0.5), pct(0.99), pct(0.999),
+      json_escaped(fatal_).c_str());
   for (auto& c : conns_) close_conn(c);
-  const bool ok = fatal_.empty() && st_.errors == 0 && st_.malformed == 0 && st_.requests > 0;
+  const bool ok = fatal_.empty() && st_.errors == 0 && st_.malformed == 0 && st_.requests > 0 &&
+                  (o_.workload != "session" || st_.sessions > 0);
   return ok ? 0 : 1;
 }
 
@@ -919,10 +1185,12 @@ int main(int argc, char** argv) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  static const char* kWorkloads[] = {"produce", "fill", "fetch", "metadata", "ping", "handshake", "idle"};
+  static const char* kWorkloads[] = {"produce", "fill", "fetch", "metadata", "ping", "handshake", "idle", "session"};
   if (std::none_of(std::begin(kWorkloads), std::end(kWorkloads), [&](const char* w) { return o.workload == w; }))
     die("unknown --workload " + o.workload);
   if (o.workload == "handshake" && !o.tls) die("--workload handshake needs --tls");
+  if (!o.sasl.empty() && o.workload != "session") die("--sasl goes with --workload session");
+  if (!o.cert.empty() && !o.tls) die("--cert needs --tls");
   Loader loader(std::move(o));
   return loader.run();
 }
