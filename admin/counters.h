@@ -289,6 +289,9 @@ struct ClusterStats {
   std::uint64_t client_certificates_accepted = 0;
   std::array<std::uint64_t, kClientCertificateRefusalCount> client_certificate_refusals{};
   std::array<ApiStats, kApiSlots> apis{};
+  // Open connections per principal kedge authenticated (SASL or mTLS), for
+  // /v1/state. Bounded by the open connections; not a metric label.
+  std::map<std::string, std::uint64_t, std::less<>> connections_by_principal;
   // [mechanism][outcome] of the authentications kedge terminated.
   std::array<std::array<std::uint64_t, kAuthOutcomeCount>, kAuthMechanismCount> authentications{};
 };

@@ -85,6 +85,7 @@ void LoopStats::merge(const LoopStats& other) {
     for (std::size_t m = 0; m < kAuthMechanismCount; ++m) {
       for (std::size_t o = 0; o < kAuthOutcomeCount; ++o) to.authentications[m][o] += from.authentications[m][o];
     }
+    for (const auto& [principal, count] : from.connections_by_principal) to.connections_by_principal[principal] += count;
     to.client_certificates_accepted += from.client_certificates_accepted;
     for (std::size_t r = 0; r < kClientCertificateRefusalCount; ++r) {
       to.client_certificate_refusals[r] += from.client_certificate_refusals[r];
@@ -415,7 +416,12 @@ std::string render_state(const GatewaySnapshot& s) {
                {"bootstrap", c.bootstrap_host},
                {"backend", std::move(backend)},
                {"brokers", std::move(brokers)}};
-    if (i < s.stats.clusters.size()) entry["connections_active"] = s.stats.clusters[i].connections_active;
+    if (i < s.stats.clusters.size()) {
+      entry["connections_active"] = s.stats.clusters[i].connections_active;
+      json principals = json::object();  // where kedge authenticates clients: open connections per principal
+      for (const auto& [principal, count] : s.stats.clusters[i].connections_by_principal) principals[principal] = count;
+      entry["connections_by_principal"] = std::move(principals);
+    }
     clusters.push_back(std::move(entry));
   }
   doc["virtual_clusters"] = std::move(clusters);

@@ -306,6 +306,7 @@ void Connection::close(DisconnectCause cause) {
   record.cause = label(cause_);
   record.principal = principal_;
   log::access(record);
+  set_principal({});
   tls_.discard();  // records gathered for a socket being closed: dropped
   client_.close();
   link_.close();
@@ -537,7 +538,7 @@ void Connection::drive_handshake() {
   switch (tls_.handshake(error)) {
     case DownstreamTls::Step::done:
       if (client_check_ && client_check_->outcome().state == ClientCertificateOutcome::State::accepted) {
-        principal_ = client_check_->outcome().principal;
+        set_principal(client_check_->outcome().principal);
         cluster_stats_->client_certificates_accepted++;
         log::debug("conn {}: client certificate accepted: principal \"{}\" on {}", id_,
                    identity::printable_excerpt(principal_, 200), cluster_name());
@@ -1037,6 +1038,17 @@ std::shared_ptr<const ClientAuthentication> Connection::current_authentication()
   return authentication_;
 }
 
+// Counts the connection under its principal in the cluster's counters (/v1/state).
+void Connection::set_principal(std::string principal) {
+  if (principal == principal_) return;
+  auto& by_principal = cluster_stats_->connections_by_principal;
+  if (!principal_.empty()) {
+    if (auto it = by_principal.find(principal_); it != by_principal.end() && --it->second == 0) by_principal.erase(it);
+  }
+  if (!principal.empty()) by_principal[principal]++;
+  principal_ = std::move(principal);
+}
+
 bool Connection::user_removed() const {
   if (!sasl_ || principal_.empty() || !sasl_->authenticated()) return false;
   const auto mechanism = sasl_->conversation_mechanism();
@@ -1186,7 +1198,7 @@ void Connection::send_sasl_reply(const kafka::RequestInfo& request, SaslTerminat
     return;
   }
   if (authenticated) {
-    principal_ = sasl_->principal();
+    set_principal(sasl_->principal());
     arm_session_timer();
   }
   if (close_after) {

@@ -160,6 +160,7 @@ class Connection final : private kafka::AddressMap,
   void on_session_timer();
   void end_expired_session(std::string_view request);
   std::shared_ptr<const ClientAuthentication> current_authentication() const;
+  void set_principal(std::string principal);
   void start_service_session();
   void on_service_session_bytes(const char* data, std::size_t len);
   void after_broker_ready();

@@ -26,6 +26,7 @@ Checks:
 
 Usage: test_gateway_identity_ops.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
 """
+import json
 import os
 import re
 import subprocess
@@ -33,7 +34,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kedge_harness import make_certs, write_config  # noqa: E402
+from kedge_harness import admin_address, make_certs, write_config  # noqa: E402
 from scenario_support import (client_consume_argv, client_produce_argv, consumed_once, finish,  # noqa: E402
                               kedge_errors, popen_in, produced_all, run_scenario, sasl_ssl_args,
                               scenario_topology, start_sasl_stages, summary_exit_code)
@@ -95,6 +96,7 @@ def main():
                        "authentication_failures": {"delay_after": 5, "block_after": 20, "window_ms": 60000,
                                                    "delay_step_ms": 100, "max_delay_ms": 1000,
                                                    "block_ms": 60000}},
+            "admin": {"bind": "127.0.0.1:0"},
             "log": {"level": "debug"},
         }
         config_path = write_config(os.path.join(topo.log_dir, "kedge.json"), config)
@@ -136,6 +138,15 @@ def main():
         checks.record(f"a user added to the users file while kedge runs authenticates without a restart",
                       joined, f"after {attempts} attempt(s), {time.monotonic() - started:.1f}s")
 
+        admin = admin_address(open(topo.log_path("kedge"), errors="replace").read())
+        state_text = topo.run_in("dc", ["curl", "-s", "-m", "5", f"http://{admin}/v1/state"], timeout=15).stdout
+        try:
+            beta = [c for c in json.loads(state_text)["virtual_clusters"] if c["name"] == "beta"][0]
+            by_principal = beta.get("connections_by_principal")
+        except (ValueError, KeyError, IndexError):
+            by_principal = None
+        checks.record("/v1/state counts the open connection under its principal", by_principal == {"leaver": 1},
+                      f"beta connections_by_principal {by_principal}")
         removed_at = time.monotonic()
         result = subprocess.run([kedge_binary, "users", "remove", "leaver", "--file", users_file], text=True,
                                 capture_output=True)
