@@ -37,6 +37,7 @@ def parse_args(argv):
         cmd.add_argument("--topic", required=name != "metadata")
         cmd.add_argument("--timeout-ms", type=int, default=30000)
         cmd.add_argument("-X", dest="properties", action="append", type=parse_property, default=[])
+        cmd.add_argument("--oauthbearer-token-file", default=None)
         if name != "metadata":
             cmd.add_argument("--prefix", required=True)
         if name == "produce":
@@ -57,7 +58,20 @@ def make_config(args, defaults=None):
               "error_cb": lambda err: log(f"client error {err.name()}: {err.str()}")}
     config.update(defaults or {})
     config.update(dict(args.properties))
+    if args.oauthbearer_token_file:
+        # OAUTHBEARER: the token is the file's content; the hour only schedules librdkafka's next refresh.
+        def oauth_cb(_config):
+            with open(args.oauthbearer_token_file) as token_file:
+                return token_file.read().strip(), time.time() + 3600
+        config["oauth_cb"] = oauth_cb
     return config
+
+
+def serve_oauth(client, args):
+    """OAUTHBEARER: confluent-kafka calls oauth_cb from poll(); poll once so the token is set before the first
+    request (list_topics would otherwise wait for one)."""
+    if args.oauthbearer_token_file:
+        client.poll(0)
 
 
 def message_text(prefix, index):
@@ -79,6 +93,7 @@ def partition_count(client, topic, timeout_ms):
 
 def run_produce(args):
     producer = confluent_kafka.Producer(make_config(args))
+    serve_oauth(producer, args)
     tally = {"delivered": 0, "failed": 0}
 
     def on_delivery(error, _message):
@@ -118,6 +133,7 @@ def run_produce(args):
 def run_consume(args):
     consumer = confluent_kafka.Consumer(make_config(args, {
         "group.id": args.group, "auto.offset.reset": "earliest", "enable.auto.commit": False}))
+    serve_oauth(consumer, args)
     consumer.subscribe([args.topic])
     seen = {}
     partitions_seen = set()
@@ -168,6 +184,7 @@ def run_consume(args):
 
 def run_metadata(args):
     producer = confluent_kafka.Producer(make_config(args))
+    serve_oauth(producer, args)
     try:
         metadata = producer.list_topics(topic=args.topic, timeout=args.timeout_ms / 1000.0)
     except confluent_kafka.KafkaException as error:
