@@ -575,7 +575,7 @@ void Connection::client_certificate_refused(const ClientCertificateOutcome& outc
   const int alert = tls_.sent_alert();
   log::info("conn {} from {}: client certificate refused for virtual cluster {} ({}): {}; TLS alert sent: {}", id_,
             client_address_, cluster_name(), label(outcome.reason), outcome.detail,
-            alert >= 0 ? fmt::format("{} ({})", SSL_alert_desc_string_long(alert), alert)
+            alert >= 0 ? fmt::format("{} ({})", tls_alert_name(alert), alert)
                        : std::string("none (TLS 1.2 session closed)"));
   tls_.flush();  // the alert
   close_after_flush(outcome.reason == ClientCertificateRefusal::not_bound ? DisconnectCause::principal_not_bound
