@@ -332,8 +332,14 @@ def main():
         checks.record("/metrics counts each refusal reason",
                       all(counted.get(key, 0) >= 1 for key in expected),
                       ", ".join(f"{c}/{r}={counted.get((c, r), 0)}" for c, r in expected))
-        accepted = re.search(r'kedge_client_certificates_accepted_total\{virtual_cluster="alpha"\} (\d+)', metrics)
-        checks.record("/metrics counts accepted client certificates on alpha",
+        unbound = re.search(r'kedge_authentications_total\{virtual_cluster="beta",mechanism="mTLS",'
+                            r'outcome="principal_not_bound"\} (\d+)', metrics)
+        checks.record("/metrics counts alice on beta as mechanism mTLS, outcome principal_not_bound",
+                      unbound is not None and int(unbound.group(1)) == counted.get(("beta", "not_bound")),
+                      unbound.group(0) if unbound else "no sample")
+        accepted = re.search(r'kedge_authentications_total\{virtual_cluster="alpha",mechanism="mTLS",'
+                             r'outcome="authenticated"\} (\d+)', metrics)
+        checks.record("/metrics counts accepted client certificates on alpha (mechanism mTLS, authenticated)",
                       accepted is not None and int(accepted.group(1)) >= 6,
                       accepted.group(0) if accepted else "no sample")
         errors = kedge_errors(kedge_log)
