@@ -284,9 +284,8 @@ struct ClusterStats {
   std::uint64_t request_frame_errors = 0;
   std::uint64_t response_frame_errors = 0;
   std::uint64_t discovery_requests = 0;
-  // mTLS: handshakes whose client certificate yielded a principal bound to
-  // the cluster, and refusals by reason.
-  std::uint64_t client_certificates_accepted = 0;
+  // mTLS refusals by reason; accepted certificates, and every refusal once
+  // more, are counted in `authentications` under mechanism mtls.
   std::array<std::uint64_t, kClientCertificateRefusalCount> client_certificate_refusals{};
   std::array<ApiStats, kApiSlots> apis{};
   // Open connections per principal kedge authenticated (SASL or mTLS), for

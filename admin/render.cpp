@@ -86,7 +86,6 @@ void LoopStats::merge(const LoopStats& other) {
       for (std::size_t o = 0; o < kAuthOutcomeCount; ++o) to.authentications[m][o] += from.authentications[m][o];
     }
     for (const auto& [principal, count] : from.connections_by_principal) to.connections_by_principal[principal] += count;
-    to.client_certificates_accepted += from.client_certificates_accepted;
     for (std::size_t r = 0; r < kClientCertificateRefusalCount; ++r) {
       to.client_certificate_refusals[r] += from.client_certificate_refusals[r];
     }
@@ -309,9 +308,6 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
       }
     }
   }
-  per_cluster("kedge_client_certificates_accepted_total", "counter",
-              "mTLS handshakes whose client certificate gave a principal bound to the cluster.",
-              [&](std::size_t i) { return stats.clusters[i].client_certificates_accepted; });
   out.family("kedge_client_certificate_refusals_total", "counter",
              "mTLS client certificates refused, by reason (the TLS alert follows OpenSSL's verification error; "
              "not_bound: access_denied on TLS 1.3).");

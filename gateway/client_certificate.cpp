@@ -101,6 +101,10 @@ int ClientCertificateCheck::verify(int preverify_ok, X509_STORE_CTX* store, SSL*
     return 0;
   }
   if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
+  if (!names_principal()) {
+    outcome_.state = ClientCertificateOutcome::State::verified;
+    return 1;
+  }
   judge(X509_STORE_CTX_get_current_cert(store));
   if (outcome_.state != ClientCertificateOutcome::State::refused) return 1;
   if (outcome_.reason == ClientCertificateRefusal::not_bound && SSL_version(ssl) == TLS1_3_VERSION) {
@@ -152,7 +156,7 @@ void ClientCertificateCheck::handshake_failed(unsigned long openssl_error) {
 
 const ClientCertificateOutcome& ClientCertificateCheck::handshake_done(SSL* ssl) {
   using State = ClientCertificateOutcome::State;
-  if (outcome_.state == State::refused || outcome_.state == State::accepted) {
+  if (outcome_.state == State::refused || outcome_.state == State::accepted || outcome_.state == State::verified) {
     // Verified in this handshake (a refusal here is one no ticket delivered).
     if (!SSL_session_reused(ssl)) return outcome_;
   }
@@ -172,9 +176,15 @@ const ClientCertificateOutcome& ClientCertificateCheck::handshake_done(SSL* ssl)
            fmt::format("{} (resumed session, subject {})", X509_verify_cert_error_string(result), subject_of(peer)));
     return outcome_;
   }
+  if (!names_principal()) {
+    outcome_.state = State::verified;
+    return outcome_;
+  }
   judge(peer);
   return outcome_;
 }
+
+bool ClientCertificateCheck::names_principal() const { return !authentication_->config.sasl.has_value(); }
 
 bool ClientCertificateCheck::required() const {
   return authentication_->config.mtls->client_certificates == ClientCertificates::required;

@@ -29,6 +29,10 @@
 // tickets carry no extensions: there the callback refuses with X509_V_ERR_APPLICATION_VERIFICATION, which
 // OpenSSL sends as handshake_failure, before the server's Finished.
 //
+// When the pair also terminates SASL, SASL names the principal (as a Kafka broker does for SASL_SSL with
+// client authentication): the certificate is verified (CA, validity, CRL) and then `verified`, with no
+// principal taken from it and no binding checked here; SaslTerminator binds the SASL principal.
+//
 // Resumed sessions verify nothing, so handshake_done() judges the session's certificate again. A session
 // resumes only on the pair and configuration generation that verified it (the pair's session-id context,
 // config/snapshot.h), so the judgement is the same as at verification; should it still refuse, TLS 1.3
@@ -50,6 +54,7 @@ struct ClientCertificateOutcome {
   enum class State : std::uint8_t {
     pending,   // not verified yet
     accepted,  // principal set
+    verified,  // the chain verified; the pair also terminates SASL, which names the principal
     absent,    // no certificate, and the pair makes it optional (the principal comes from SASL)
     refused,   // reason and detail set
   };
@@ -88,6 +93,8 @@ class ClientCertificateCheck {
   void judge(const X509* leaf);
   void refuse(ClientCertificateRefusal reason, std::string detail);
   bool required() const;
+  // The principal comes from the certificate (the pair terminates no SASL).
+  bool names_principal() const;
 
   std::shared_ptr<const ClientAuthentication> authentication_;
   std::string cluster_name_;

@@ -476,7 +476,7 @@ void Connection::read_hello() {
   cluster_stats_->connections_active++;
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
              target_label_);
-  start_client_authentication();
+  if (!start_client_authentication()) return;
   // The handshake is answered only once the broker connection is up (connection.h).
   if (start_cluster_tls()) locate_broker();
 }
@@ -500,24 +500,12 @@ void Connection::reject_hello(DisconnectCause cause, std::string_view sni) {
 }
 
 // The cluster's certificate (else the listener's) and, when the pair
-// authenticates clients by certificate, the check that asks for one. The
-// pair's authentication is read from the snapshot the cluster was routed
-// under: a reload between accept and ClientHello can leave listener_ a
-// generation behind, and cluster indices may differ between generations.
+// authenticates clients by certificate (authentication_, set by
+// start_client_authentication), the check that asks for one.
 bool Connection::start_cluster_tls() {
   const ClusterSettings& cluster = *cluster_->settings;
   SSL_CTX* ctx = cluster.ctx ? cluster.ctx.get() : listener_->default_ctx.get();
-  const auto routed = std::find_if(snapshot_->listeners.begin(), snapshot_->listeners.end(),
-                                   [&](const auto& l) { return l->config.name == listener_->config.name; });
-  if (routed == snapshot_->listeners.end()) {  // removed by a reload: this connection is being drained
-    log::info("conn {} from {}: listener {} is no longer configured; closing", id_, client_address_,
-              listener_->config.name);
-    close(DisconnectCause::config_changed);
-    return false;
-  }
-  const auto& pairs = (*routed)->authentication;
-  const auto& authentication = target_.cluster < pairs.size() ? pairs[target_.cluster] : nullptr;
-  if (authentication && authentication->config.mtls) client_check_.emplace(authentication, cluster.config.name);
+  if (authentication_ && authentication_->config.mtls) client_check_.emplace(authentication_, cluster.config.name);
   return start_tls(ctx, client_check_ ? &*client_check_ : nullptr);
 }
 
@@ -537,12 +525,7 @@ void Connection::drive_handshake() {
   std::string error;
   switch (tls_.handshake(error)) {
     case DownstreamTls::Step::done:
-      if (client_check_ && client_check_->outcome().state == ClientCertificateOutcome::State::accepted) {
-        set_principal(client_check_->outcome().principal);
-        cluster_stats_->client_certificates_accepted++;
-        log::debug("conn {}: client certificate accepted: principal \"{}\" on {}", id_,
-                   identity::printable_excerpt(principal_, 200), cluster_name());
-      }
+      if (client_check_) client_certificate_accepted(client_check_->outcome());
       enter(State::forwarding);
       uv_timer_stop(&deadline_);
       log::debug("conn {}: TLS established ({}) for {}", id_, tls_.describe(), sni_);
@@ -566,16 +549,40 @@ void Connection::drive_handshake() {
   }
 }
 
+// The handshake completed with the client certificate check satisfied: the
+// certificate gave a bound principal (accepted), verified where SASL names
+// the principal (verified), or was absent where it is optional.
+void Connection::client_certificate_accepted(const ClientCertificateOutcome& outcome) {
+  switch (outcome.state) {
+    case ClientCertificateOutcome::State::accepted:
+      set_principal(outcome.principal);
+      cluster_stats_->authentications[static_cast<std::size_t>(AuthMechanism::mtls)]
+                                     [static_cast<std::size_t>(AuthOutcome::authenticated)]++;
+      log::debug("conn {}: client certificate accepted: principal \"{}\" on {}", id_,
+                 identity::printable_excerpt(principal_, 200), cluster_name());
+      return;
+    case ClientCertificateOutcome::State::verified:
+      log::debug("conn {}: client certificate verified; SASL authenticates the principal on {}", id_,
+                 cluster_name());
+      return;
+    default:
+      return;
+  }
+}
+
 // mTLS refused the client: the handshake failed (OpenSSL's alert, or
 // access_denied at the ticket) or an established session was ended before any
 // of its application data was read. Nothing reached the broker.
 void Connection::client_certificate_refused(const ClientCertificateOutcome& outcome) {
   listener_stats_->tls_handshake_failures[static_cast<std::size_t>(TlsFailure::client_certificate)]++;
   cluster_stats_->client_certificate_refusals[static_cast<std::size_t>(outcome.reason)]++;
+  const AuthOutcome counted = outcome.reason == ClientCertificateRefusal::not_bound ? AuthOutcome::principal_not_bound
+                                                                                    : AuthOutcome::invalid_credentials;
+  cluster_stats_->authentications[static_cast<std::size_t>(AuthMechanism::mtls)][static_cast<std::size_t>(counted)]++;
   const int alert = tls_.sent_alert();
   log::info("conn {} from {}: client certificate refused for virtual cluster {} ({}): {}; TLS alert sent: {}", id_,
             client_address_, cluster_name(), label(outcome.reason), outcome.detail,
-            alert >= 0 ? fmt::format("{} ({})", SSL_alert_desc_string_long(alert), alert)
+            alert >= 0 ? fmt::format("{} ({})", tls_alert_name(alert), alert)
                        : std::string("none (TLS 1.2 session closed)"));
   tls_.flush();  // the alert
   close_after_flush(outcome.reason == ClientCertificateRefusal::not_bound ? DisconnectCause::principal_not_bound
@@ -733,8 +740,7 @@ bool Connection::route_by_port(std::optional<std::int32_t> port_node_id) {
   cluster_ = worker_.cluster(*index);
   cluster_stats_ = &worker_.stats().cluster(cluster_name());
   cluster_stats_->connections_active++;
-  start_client_authentication();
-  return true;
+  return start_client_authentication();
 }
 
 // ------------------------------------------------------------- broker side
@@ -1008,17 +1014,38 @@ AuthMechanism counted_mechanism(std::optional<TerminatedMechanism> mechanism) {
 
 }  // namespace
 
-void Connection::start_client_authentication() {
-  const auto& pairs = listener_->authentication;
-  if (target_.cluster >= pairs.size() || !pairs[target_.cluster]) return;  // passthrough
+// This connection's listener as the snapshot it was routed under has it: the
+// pair's authentication must come from there. listener_ is the generation the
+// connection was accepted under, which is older when a reload came between
+// accept and ClientHello, and cluster indices belong to one generation (an
+// older listener's entry for index N can be another cluster's, or
+// passthrough). Null when that generation no longer has the listener.
+const ListenerSettings* Connection::routed_listener() const {
+  for (const auto& listener : snapshot_->listeners) {
+    if (listener->config.name == listener_->config.name) return listener.get();
+  }
+  return nullptr;
+}
+
+bool Connection::start_client_authentication() {
+  const ListenerSettings* routed = routed_listener();
+  if (routed == nullptr) {  // a reload removed the listener: this connection is being drained
+    log::info("conn {} from {}: listener {} is no longer configured; closing", id_, client_address_,
+              listener_->config.name);
+    close(DisconnectCause::config_changed);
+    return false;
+  }
+  const auto& pairs = routed->authentication;
+  if (target_.cluster >= pairs.size() || !pairs[target_.cluster]) return true;  // passthrough
   authentication_ = pairs[target_.cluster];
-  if (!authentication_->config.sasl) return;  // mTLS only: the principal comes from the certificate
+  if (!authentication_->config.sasl) return true;  // mTLS only: the principal comes from the certificate
   sasl_ = std::make_unique<SaslTerminator>(authentication_, cluster_name());
   for (uv_timer_t* timer : {&auth_delay_timer_, &session_timer_}) {
     uv_timer_init(worker_.loop(), timer);
     timer->data = this;
     parts_open_++;
   }
+  return true;
 }
 
 // The newest authentication of this connection's (listener, cluster) pair: a

@@ -138,6 +138,7 @@ class Connection final : private kafka::AddressMap,
   bool start_cluster_tls();  // the routed cluster's certificate and client authentication; false: closed
   bool start_tls(SSL_CTX* ctx, ClientCertificateCheck* client_check = nullptr);  // false: closed
   void drive_handshake();
+  void client_certificate_accepted(const ClientCertificateOutcome& outcome);
   void client_certificate_refused(const ClientCertificateOutcome& outcome);
   void read_plaintext();
   void forward_to_broker(const std::uint8_t* bytes, std::size_t n);
@@ -149,7 +150,8 @@ class Connection final : private kafka::AddressMap,
   void on_broker_bytes(const char* data, std::size_t len);
 
   // client authentication (authentication mode "terminate")
-  void start_client_authentication();
+  bool start_client_authentication();  // false: closed
+  const ListenerSettings* routed_listener() const;
   void process_sasl(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame);
   void run_plain_check(SaslTerminator::PlainCheck check);
   void on_plain_checked(const kafka::RequestInfo& request, identity::FinalStep result);

@@ -25,6 +25,28 @@ int session_index() {
 
 }  // namespace
 
+std::string tls_alert_name(int alert) {
+  switch (alert) {
+    case SSL_AD_CLOSE_NOTIFY: return "close_notify";
+    case SSL_AD_UNEXPECTED_MESSAGE: return "unexpected_message";
+    case SSL_AD_HANDSHAKE_FAILURE: return "handshake_failure";
+    case SSL_AD_BAD_CERTIFICATE: return "bad_certificate";
+    case SSL_AD_UNSUPPORTED_CERTIFICATE: return "unsupported_certificate";
+    case SSL_AD_CERTIFICATE_REVOKED: return "certificate_revoked";
+    case SSL_AD_CERTIFICATE_EXPIRED: return "certificate_expired";
+    case SSL_AD_CERTIFICATE_UNKNOWN: return "certificate_unknown";
+    case SSL_AD_UNKNOWN_CA: return "unknown_ca";
+    case SSL_AD_ACCESS_DENIED: return "access_denied";
+    case SSL_AD_DECODE_ERROR: return "decode_error";
+    case SSL_AD_DECRYPT_ERROR: return "decrypt_error";
+    case SSL_AD_PROTOCOL_VERSION: return "protocol_version";
+    case SSL_AD_INTERNAL_ERROR: return "internal_error";
+    case SSL_AD_UNRECOGNIZED_NAME: return "unrecognized_name";
+    case SSL_AD_CERTIFICATE_REQUIRED: return "certificate_required";
+    default: return SSL_alert_desc_string_long(alert);
+  }
+}
+
 bool DownstreamTls::start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std::string& error,
                           ClientCertificateCheck* client_check) {
   ssl_ = SSL_new(ctx);

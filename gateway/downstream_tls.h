@@ -42,6 +42,10 @@ struct RecordGather {
   DownstreamTls* owner = nullptr;
 };
 
+// A TLS alert's RFC 8446 §6 name ("access_denied", "certificate_required"),
+// else OpenSSL's long description; for log lines.
+std::string tls_alert_name(int alert);
+
 class DownstreamTls final : private CiphertextPeer {
  public:
   enum class Step { done, want_more, failed };

@@ -156,7 +156,8 @@ TEST_CASE("admin routing: status codes and the bearer token", "[admin][routing]"
 TEST_CASE("mTLS refusals are exposed per virtual cluster and reason", "[admin][metrics][mtls]") {
   GatewaySnapshot s = sample();
   ClusterStats& c = s.stats.clusters[0];
-  c.client_certificates_accepted = 7;
+  c.authentications[static_cast<std::size_t>(AuthMechanism::mtls)][static_cast<std::size_t>(AuthOutcome::authenticated)] =
+      7;
   c.client_certificate_refusals[static_cast<std::size_t>(ClientCertificateRefusal::revoked)] = 2;
   c.client_certificate_refusals[static_cast<std::size_t>(ClientCertificateRefusal::not_bound)] = 1;
   s.stats.listeners[0].tls_handshake_failures[static_cast<std::size_t>(TlsFailure::client_certificate)] = 3;
@@ -170,7 +171,7 @@ TEST_CASE("mTLS refusals are exposed per virtual cluster and reason", "[admin][m
   CHECK(has_line(text, "kedge_client_certificate_refusals_total{virtual_cluster=\"alpha\",reason=\"revoked\"} 3"));
   CHECK(has_line(text, "kedge_client_certificate_refusals_total{virtual_cluster=\"alpha\",reason=\"not_bound\"} 1"));
   CHECK(has_line(text, "kedge_client_certificate_refusals_total{virtual_cluster=\"alpha\",reason=\"missing\"} 0"));
-  CHECK(has_line(text, "kedge_client_certificates_accepted_total{virtual_cluster=\"alpha\"} 7"));
+  CHECK(has_line(text, "kedge_authentications_total{virtual_cluster=\"alpha\",mechanism=\"mTLS\",outcome=\"authenticated\"} 7"));
   CHECK(has_line(text, "kedge_tls_handshake_failures_total{listener=\"public\",reason=\"client_certificate\"} 3"));
   CHECK(has_line(text, "kedge_connections_closed_total{listener=\"public\",cause=\"principal_not_bound\"} 1"));
 }

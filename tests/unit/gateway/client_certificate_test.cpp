@@ -27,7 +27,9 @@ namespace {
 //   alpha  principals alice, svc-*                    (the listener's authentication)
 //   beta   principals bob                             (same)
 //   gamma  passthrough (its own authentication overrides the listener's)
-//   delta  principals *, client certificates optional, principal from the first SAN dNSName
+//   delta  principals *, principal from the first SAN dNSName
+//   eps    principals bob, SASL (SCRAM-SHA-256) and optional client certificates: SASL names the principal
+// (The SASL half itself is tested in sasl_terminator_test.cpp and the identity integration tests.)
 struct Pki {
   config_testing::TempDir tmp{"kedge-gateway-test"};
   Issued server_ca = make_root_ca("server CA");
@@ -79,12 +81,16 @@ struct Pki {
       return vc;
     };
     c.virtual_clusters = {cluster("alpha", {"alice", "svc-*"}), cluster("beta", {"bob"}), cluster("gamma", {}),
-                          cluster("delta", {"*"})};
+                          cluster("delta", {"*"}), cluster("eps", {"bob"})};
     c.virtual_clusters[2].authentication = AuthenticationConfig{};
-    AuthenticationConfig optional_san = mtls;
-    optional_san.mtls->client_certificates = ClientCertificates::optional;
-    optional_san.mtls->principal = CertificatePrincipalSource::san_dns;
-    c.virtual_clusters[3].authentication = optional_san;
+    AuthenticationConfig by_san = mtls;
+    by_san.mtls->principal = CertificatePrincipalSource::san_dns;
+    c.virtual_clusters[3].authentication = by_san;
+    AuthenticationConfig with_sasl = mtls;
+    with_sasl.mtls->client_certificates = ClientCertificates::optional;
+    with_sasl.sasl = SaslTerminationConfig{};
+    with_sasl.sasl->mechanisms = {TerminatedMechanism::scram_sha_256};
+    c.virtual_clusters[4].authentication = with_sasl;
     return c;
   }
 };
@@ -339,15 +345,35 @@ TEST_CASE("a passthrough cluster on the same listener asks for no certificate", 
   }
 }
 
-TEST_CASE("optional client certificates, principal from a SAN", "[gateway][mtls]") {
-  SECTION("no certificate: absent, no principal (SASL authenticates)") {
-    const Run run = connect("delta", nullptr, TLS1_3_VERSION);
-    CHECK(run.server_step == DownstreamTls::Step::done);
-    CHECK(run.outcome.state == State::absent);
-    CHECK(run.server_read == "ping");
-    SSL_SESSION_free(run.session);
+TEST_CASE("with SASL on the pair: certificates optional, verified, the principal left to SASL", "[gateway][mtls]") {
+  for (const int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    CAPTURE(version);
+    SECTION("no certificate: absent") {
+      const Run run = connect("eps", nullptr, version);
+      CHECK(run.server_step == DownstreamTls::Step::done);
+      CHECK(run.outcome.state == State::absent);
+      CHECK(run.server_read == "ping");
+      SSL_SESSION_free(run.session);
+    }
+    SECTION("alice's certificate: verified, no principal taken from it, no binding checked here") {
+      const Run run = connect("eps", &pki().alice, version);
+      CHECK(run.server_step == DownstreamTls::Step::done);
+      CHECK(run.outcome.state == State::verified);
+      CHECK(run.outcome.principal.empty());
+      CHECK(run.server_read == "ping");
+      SSL_SESSION_free(run.session);
+    }
+    SECTION("a certificate that does not verify is still refused") {
+      const Run run = connect("eps", &pki().revoked, version);
+      refused_with(run, ClientCertificateRefusal::revoked, SSL_AD_CERTIFICATE_REVOKED,
+                   "sslv3 alert certificate revoked");
+      SSL_SESSION_free(run.session);
+    }
   }
-  SECTION("a certificate without a dNSName: refused, not treated as absent") {
+}
+
+TEST_CASE("principal from a SAN", "[gateway][mtls]") {
+  SECTION("a certificate without a dNSName: refused") {
     const Run run = connect("delta", &pki().alice, TLS1_3_VERSION);
     refused_with(run, ClientCertificateRefusal::no_principal, SSL_AD_BAD_CERTIFICATE, "sslv3 alert bad certificate");
     SSL_SESSION_free(run.session);
