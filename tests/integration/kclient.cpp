@@ -203,6 +203,7 @@ rd_kafka_conf_t* make_conf(const Options& options,
     if (!options.oauthbearer_token_file.empty()) {
         g_oauthbearer_token_file = options.oauthbearer_token_file;
         rd_kafka_conf_set_oauthbearer_token_refresh_cb(conf, refresh_oauthbearer_token);
+        rd_kafka_conf_enable_sasl_queue(conf, 1);  // so make_handle can move the callback to a background thread
     }
     return conf;
 }
