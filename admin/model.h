@@ -81,6 +81,7 @@ struct GatewaySnapshot {
   std::uint64_t now_unix_ms = 0;
   std::uint64_t started_unix_ms = 0;
   bool draining = false;         // set by the drain feature: makes /readyz answer 503
+  std::uint32_t principal_metric_limit = 0;  // admin.principal_metric_limit
   std::vector<ListenerSnapshot> listeners;
   std::vector<ClusterSnapshot> clusters;
   LoopStats stats;               // summed over every loop

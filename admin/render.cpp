@@ -318,6 +318,28 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
                  stats.clusters[i].client_certificate_refusals[r]);
     }
   }
+  if (s.principal_metric_limit > 0) {
+    out.family("kedge_principal_connections_active", "gauge",
+               "Open connections per authenticated principal: the admin.principal_metric_limit principals with the "
+               "most per virtual cluster, the rest as principal=\"other\".");
+    for (std::size_t i = 0; i < clusters; ++i) {
+      std::vector<std::pair<std::string_view, std::uint64_t>> ranked(stats.clusters[i].connections_by_principal.begin(),
+                                                                     stats.clusters[i].connections_by_principal.end());
+      std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      std::uint64_t other = 0;
+      for (std::size_t r = 0; r < ranked.size(); ++r) {
+        if (r >= s.principal_metric_limit) {
+          other += ranked[r].second;
+          continue;
+        }
+        out.sample("kedge_principal_connections_active",
+                   fmt::format("{},principal=\"{}\"", cluster_label(s, i), escape(ranked[r].first)), ranked[r].second);
+      }
+      if (other > 0) {
+        out.sample("kedge_principal_connections_active", cluster_label(s, i) + ",principal=\"other\"", other);
+      }
+    }
+  }
   out.family("kedge_upstream_connect_duration_seconds", "histogram", "Time to establish a broker TCP connection.");
   for (std::size_t i = 0; i < clusters; ++i) {
     out.histogram("kedge_upstream_connect_duration_seconds", cluster_label(s, i),

@@ -812,10 +812,11 @@ Limits read_limits(const json& value, const std::string& path) {
   return config;
 }
 
-// "admin": {"enabled", "bind", "token_file", "readiness_probe_interval_ms"}.
+// "admin": {"enabled", "bind", "token_file", "readiness_probe_interval_ms", "principal_metric_limit"}.
 // The token is read here so a missing or empty token file fails `validate`.
 AdminConfig read_admin(const json& value, const std::string& path, const fs::path& base_dir) {
-  const ObjectReader admin(value, path, {"enabled", "bind", "token_file", "readiness_probe_interval_ms"});
+  const ObjectReader admin(value, path,
+                           {"enabled", "bind", "token_file", "readiness_probe_interval_ms", "principal_metric_limit"});
   AdminConfig config;
   if (const json* enabled = admin.optional("enabled")) {
     if (!enabled->is_boolean()) {
@@ -858,6 +859,10 @@ AdminConfig read_admin(const json& value, const std::string& path, const fs::pat
   if (const json* interval = admin.optional("readiness_probe_interval_ms")) {
     config.readiness_probe_interval_ms = static_cast<std::uint32_t>(
         expect_integer(*interval, admin.path_of("readiness_probe_interval_ms"), 100, 3'600'000));
+  }
+  if (const json* limit = admin.optional("principal_metric_limit")) {
+    config.principal_metric_limit =
+        static_cast<std::uint32_t>(expect_integer(*limit, admin.path_of("principal_metric_limit"), 0, 1000));
   }
   if (!config.enabled && admin.has("bind")) {
     // Harmless, but a bind next to enabled:false is almost certainly a mistake.

@@ -207,6 +207,11 @@ struct AdminConfig {
   // Readiness needs recent evidence that each backend answers; without client
   // traffic kedge asks each backend for Metadata this often.
   std::uint32_t readiness_probe_interval_ms = 10'000;
+  // kedge_principal_connections_active{virtual_cluster, principal}: 0 = off
+  // (the default: principals are not metric labels); N = per virtual cluster
+  // the N principals with the most open connections, the rest summed as
+  // principal="other", so the series stay bounded whatever clients do.
+  std::uint32_t principal_metric_limit = 0;
 };
 
 struct Limits {

@@ -382,6 +382,7 @@ GatewaySnapshot Supervisor::snapshot() const {
   total.now_unix_ms = unix_now_ms();
   total.started_unix_ms = started_unix_ms_;
   total.draining = draining();
+  total.principal_metric_limit = snapshot_->config.admin.principal_metric_limit;
   // Listeners and counters are per worker: summed. A reload's snapshot reached
   // each worker before this request did (same task queue), so every part is
   // aligned with snapshot_.

@@ -175,3 +175,19 @@ TEST_CASE("mTLS refusals are exposed per virtual cluster and reason", "[admin][m
   CHECK(has_line(text, "kedge_tls_handshake_failures_total{listener=\"public\",reason=\"client_certificate\"} 3"));
   CHECK(has_line(text, "kedge_connections_closed_total{listener=\"public\",cause=\"principal_not_bound\"} 1"));
 }
+
+TEST_CASE("principals become labels only when asked, and only the busiest N", "[admin][metrics][identity]") {
+  GatewaySnapshot s = sample();
+  s.stats.clusters[0].connections_by_principal = {{"alice", 3}, {"bob", 1}, {"carol", 2}, {"dave", 1}};
+  LoopStats other(1, 1);  // a second worker's share of the same principals
+  other.clusters[0].connections_by_principal = {{"bob", 4}};
+  s.stats.merge(other);
+  CHECK(render_metrics(s).find("kedge_principal_connections_active") == std::string::npos);  // off by default
+
+  s.principal_metric_limit = 2;
+  const std::string text = render_metrics(s);
+  CHECK(has_line(text, "kedge_principal_connections_active{virtual_cluster=\"alpha\",principal=\"bob\"} 5"));
+  CHECK(has_line(text, "kedge_principal_connections_active{virtual_cluster=\"alpha\",principal=\"alice\"} 3"));
+  CHECK(has_line(text, "kedge_principal_connections_active{virtual_cluster=\"alpha\",principal=\"other\"} 3"));
+  CHECK(text.find("principal=\"carol\"") == std::string::npos);
+}

@@ -42,6 +42,7 @@ TEST_CASE("operations defaults: admin on 127.0.0.1:9644 without token, text logs
   CHECK(config.admin.token.empty());
   CHECK_FALSE(config.admin.token_file.has_value());
   CHECK(config.admin.readiness_probe_interval_ms == 10'000);
+  CHECK(config.admin.principal_metric_limit == 0);
   CHECK(config.log.format == kedge::LogFormat::text);
   CHECK(config.listeners[0].proxy_protocol == kedge::ProxyProtocolMode::off);
 }
@@ -50,7 +51,8 @@ TEST_CASE("operations keys are read", "[config][ops]") {
   const Tree tree;
   tree.write("secret/admin.token", "  s3cr3t-T0ken_~+/=\n");
   json document = base();
-  document["admin"] = {{"bind", "[::1]:0"}, {"token_file", "secret/admin.token"}, {"readiness_probe_interval_ms", 500}};
+  document["admin"] = {{"bind", "[::1]:0"}, {"token_file", "secret/admin.token"}, {"readiness_probe_interval_ms", 500},
+                       {"principal_metric_limit", 20}};
   document["log"] = {{"level", "debug"}, {"format", "json"}};
   document["listeners"][0]["proxy_protocol"] = "required";
   const kedge::Config config = tree.load(document);
@@ -59,6 +61,7 @@ TEST_CASE("operations keys are read", "[config][ops]") {
   CHECK(config.admin.token == "s3cr3t-T0ken_~+/=");
   CHECK(config.admin.token_file == tree.dir / "secret/admin.token");
   CHECK(config.admin.readiness_probe_interval_ms == 500);
+  CHECK(config.admin.principal_metric_limit == 20);
   CHECK(config.log.format == kedge::LogFormat::json);
   CHECK(config.listeners[0].proxy_protocol == kedge::ProxyProtocolMode::required);
 
@@ -80,7 +83,8 @@ TEST_CASE("operations key errors name the JSON path", "[config][ops][errors]") {
   };
   const std::vector<Case> cases = {
       {"unknown admin key", [](json& d) { d["admin"] = {{"port", 1}}; },
-       "admin.port: unknown key (allowed here: enabled, bind, token_file, readiness_probe_interval_ms)"},
+       "admin.port: unknown key (allowed here: enabled, bind, token_file, readiness_probe_interval_ms, "
+       "principal_metric_limit)"},
       {"admin not an object", [](json& d) { d["admin"] = true; }, "admin: expected an object, got boolean true"},
       {"enabled not a boolean", [](json& d) { d["admin"] = {{"enabled", "no"}}; },
        "admin.enabled: expected true or false, got string \"no\""},
@@ -97,6 +101,8 @@ TEST_CASE("operations key errors name the JSON path", "[config][ops][errors]") {
        "admin.token_file: token contains characters outside RFC 6750 b64token (A-Z a-z 0-9 - . _ ~ + / =)"},
       {"probe interval too small", [](json& d) { d["admin"] = {{"readiness_probe_interval_ms", 10}}; },
        "admin.readiness_probe_interval_ms: 10 is out of range (100..3600000)"},
+      {"principal metric limit too large", [](json& d) { d["admin"] = {{"principal_metric_limit", 1001}}; },
+       "admin.principal_metric_limit: 1001 is out of range (0..1000)"},
       {"unknown log format", [](json& d) { d["log"] = {{"format", "logfmt"}}; },
        "log.format: \"logfmt\" is not a log format (expected text or json)"},
       {"unknown proxy mode", [](json& d) { d["listeners"][0]["proxy_protocol"] = "v2"; },
