@@ -955,73 +955,9 @@ json authentication_files_json(const AuthenticationFilesReport& files, std::time
   return out;
 }
 
-}  // namespace
-
-std::string render_text(const Config& config, const Report& report) {
-  std::string out = fmt::format("kedge check {}\n", report.config_file);
-  out += fmt::format("configuration: valid ({} listener(s), {} virtual cluster(s))\n\n", config.listeners.size(),
-                     config.virtual_clusters.size());
-
-  out += "backends (Metadata from each bootstrap server)\n";
-  std::set<std::size_t> listed;  // clusters whose brokers are already printed
-  for (const auto& probe : report.backends) {
-    const auto& vc = config.virtual_clusters[probe.virtual_cluster];
-    if (probe.answered) {
-      out += fmt::format("  {:<12} {:<24} ok, {} broker(s)\n", vc.name, probe.server.to_string(), probe.brokers.size());
-      if (!listed.insert(probe.virtual_cluster).second) continue;
-      for (const auto& broker : probe.brokers) {
-        const auto reach = std::find_if(report.brokers.begin(), report.brokers.end(), [&](const BrokerProbe& b) {
-          return b.endpoint.host == broker.host && b.endpoint.port == broker.port;
-        });
-        const std::string state =
-            reach == report.brokers.end() ? "" : reach->reachable ? "reachable" : "UNREACHABLE: " + reach->error;
-        out += fmt::format("  {:<12}   broker {:<6} {}:{}  {}\n", "", broker.node_id, broker.host, broker.port, state);
-      }
-    } else {
-      out += fmt::format("  {:<12} {:<24} FAILED: {}\n", vc.name, probe.server.to_string(), probe.error);
-    }
-  }
-
-  out += "\nhost names clients use\n";
-  std::size_t last_listener = SIZE_MAX;
-  for (const auto& name : report.names) {
-    if (name.listener != last_listener) {
-      last_listener = name.listener;
-      const auto& listener = config.listeners[name.listener];
-      out += fmt::format("  listener {} (bind {}, advertised port {})\n", listener.name, listener.bind.to_string(),
-                         listener.advertised_port);
-    }
-    const auto resolution = std::find_if(report.resolutions.begin(), report.resolutions.end(),
-                                         [&](const NameResolution& r) { return r.host == name.host; });
-    std::string dns = "dns not checked";
-    if (resolution != report.resolutions.end() && report.options.resolve_names) {
-      dns = resolution->resolved ? "-> " + join(resolution->addresses) : "does not resolve";
-      if (resolution->matches_gateway) dns += *resolution->matches_gateway ? " (gateway)" : " (NOT the gateway)";
-    }
-    std::string cert;
-    if (name.certificate != nullptr) {
-      cert = fmt::format("cert {} {}", name.certificate_path,
-                         name.certificate_covers.value_or(false) ? "covers it" : "DOES NOT cover it");
-    }
-    out += fmt::format("    {:<10} {:<10} {}:{}  {}; {}\n", config.virtual_clusters[name.virtual_cluster].name,
-                       role_text(name), name.host, name.port, dns, cert);
-  }
-
-  out += "\nDNS records (BIND zone snippet)\n" + zone_snippet(report);
-  out += "\ncertificate SANs kedge needs\n";
-  for (const auto& wildcard : report.wildcards) out += "  DNS:" + wildcard + "\n";
-  out += "\ncertificates\n";
-  for (const auto& entry : report.certificates) {
-    const auto& info = entry.info;
-    if (!info.load_error.empty()) {
-      out += fmt::format("  {:<24} unreadable\n", entry.config_path);
-      continue;
-    }
-    out += fmt::format("  {:<24} {}: subject {}, SANs {}, valid until {}, key {}\n", entry.config_path,
-                       info.cert_file.string(), info.subject, join(info.dns_names), certs::format_utc(info.not_after),
-                       info.key_matches ? "matches" : "DOES NOT match");
-  }
-
+// The "client authentication" part of render_text: each (listener, cluster) pair's
+// effective authentication, then the files each setting reads.
+void render_authentication_text(const Config& config, const Report& report, std::string& out) {
   const std::time_t now = report.options.now != 0 ? report.options.now : std::time(nullptr);
   out += "\nclient authentication\n";
   std::size_t auth_listener = SIZE_MAX;
@@ -1093,6 +1029,108 @@ std::string render_text(const Config& config, const Report& report) {
       }
     }
   }
+}
+
+// The "authentication" array of render_json: one entry per (listener, cluster) pair.
+nlohmann::json authentication_json(const Config& config, const Report& report) {
+  const std::time_t now = report.options.now != 0 ? report.options.now : std::time(nullptr);
+  json authentication = json::array();
+  for (const auto& pair : report.authentication) {
+    const auto& vc = config.virtual_clusters[pair.virtual_cluster];
+    const AuthenticationConfig& effective = effective_authentication(config.listeners[pair.listener], vc);
+    json entry = {{"listener", config.listeners[pair.listener].name},
+                  {"virtual_cluster", vc.name},
+                  {"mode", to_string(effective.mode)},
+                  {"config_path", pair.config_path.empty() ? json(nullptr) : json(pair.config_path)}};
+    if (effective.mode == AuthenticationMode::terminate) {
+      json mechanisms = json::array();
+      if (effective.sasl) {
+        for (const auto mechanism : effective.sasl->mechanisms) mechanisms.push_back(to_string(mechanism));
+        entry["session_lifetime_ms"] = effective.sasl->session_lifetime_ms;
+      }
+      entry["sasl_mechanisms"] = mechanisms;
+      entry["mtls"] = effective.mtls ? json{{"client_certificates", to_string(effective.mtls->client_certificates)},
+                                            {"principal", to_string(effective.mtls->principal)}}
+                                     : json(nullptr);
+      entry["principals"] = vc.principals;
+      entry["upstream_sasl"] = vc.backend.sasl ? json{{"mechanism", to_string(vc.backend.sasl->mechanism)},
+                                                      {"username", vc.backend.sasl->username}}
+                                               : json(nullptr);
+      entry["files"] = authentication_files_json(report.authentication_files[*pair.files], now);
+    }
+    authentication.push_back(entry);
+  }
+  return authentication;
+}
+
+}  // namespace
+
+std::string render_text(const Config& config, const Report& report) {
+  std::string out = fmt::format("kedge check {}\n", report.config_file);
+  out += fmt::format("configuration: valid ({} listener(s), {} virtual cluster(s))\n\n", config.listeners.size(),
+                     config.virtual_clusters.size());
+
+  out += "backends (Metadata from each bootstrap server)\n";
+  std::set<std::size_t> listed;  // clusters whose brokers are already printed
+  for (const auto& probe : report.backends) {
+    const auto& vc = config.virtual_clusters[probe.virtual_cluster];
+    if (probe.answered) {
+      out += fmt::format("  {:<12} {:<24} ok, {} broker(s)\n", vc.name, probe.server.to_string(), probe.brokers.size());
+      if (!listed.insert(probe.virtual_cluster).second) continue;
+      for (const auto& broker : probe.brokers) {
+        const auto reach = std::find_if(report.brokers.begin(), report.brokers.end(), [&](const BrokerProbe& b) {
+          return b.endpoint.host == broker.host && b.endpoint.port == broker.port;
+        });
+        const std::string state =
+            reach == report.brokers.end() ? "" : reach->reachable ? "reachable" : "UNREACHABLE: " + reach->error;
+        out += fmt::format("  {:<12}   broker {:<6} {}:{}  {}\n", "", broker.node_id, broker.host, broker.port, state);
+      }
+    } else {
+      out += fmt::format("  {:<12} {:<24} FAILED: {}\n", vc.name, probe.server.to_string(), probe.error);
+    }
+  }
+
+  out += "\nhost names clients use\n";
+  std::size_t last_listener = SIZE_MAX;
+  for (const auto& name : report.names) {
+    if (name.listener != last_listener) {
+      last_listener = name.listener;
+      const auto& listener = config.listeners[name.listener];
+      out += fmt::format("  listener {} (bind {}, advertised port {})\n", listener.name, listener.bind.to_string(),
+                         listener.advertised_port);
+    }
+    const auto resolution = std::find_if(report.resolutions.begin(), report.resolutions.end(),
+                                         [&](const NameResolution& r) { return r.host == name.host; });
+    std::string dns = "dns not checked";
+    if (resolution != report.resolutions.end() && report.options.resolve_names) {
+      dns = resolution->resolved ? "-> " + join(resolution->addresses) : "does not resolve";
+      if (resolution->matches_gateway) dns += *resolution->matches_gateway ? " (gateway)" : " (NOT the gateway)";
+    }
+    std::string cert;
+    if (name.certificate != nullptr) {
+      cert = fmt::format("cert {} {}", name.certificate_path,
+                         name.certificate_covers.value_or(false) ? "covers it" : "DOES NOT cover it");
+    }
+    out += fmt::format("    {:<10} {:<10} {}:{}  {}; {}\n", config.virtual_clusters[name.virtual_cluster].name,
+                       role_text(name), name.host, name.port, dns, cert);
+  }
+
+  out += "\nDNS records (BIND zone snippet)\n" + zone_snippet(report);
+  out += "\ncertificate SANs kedge needs\n";
+  for (const auto& wildcard : report.wildcards) out += "  DNS:" + wildcard + "\n";
+  out += "\ncertificates\n";
+  for (const auto& entry : report.certificates) {
+    const auto& info = entry.info;
+    if (!info.load_error.empty()) {
+      out += fmt::format("  {:<24} unreadable\n", entry.config_path);
+      continue;
+    }
+    out += fmt::format("  {:<24} {}: subject {}, SANs {}, valid until {}, key {}\n", entry.config_path,
+                       info.cert_file.string(), info.subject, join(info.dns_names), certs::format_utc(info.not_after),
+                       info.key_matches ? "matches" : "DOES NOT match");
+  }
+
+  render_authentication_text(config, report, out);
 
   std::size_t problems = 0, warnings = 0;
   for (const auto& finding : report.findings) (finding.severity == Severity::problem ? problems : warnings)++;
@@ -1182,34 +1220,7 @@ json render_json(const Config& config, const Report& report) {
   }
   out["certificates"] = certificates;
 
-  const std::time_t now = report.options.now != 0 ? report.options.now : std::time(nullptr);
-  json authentication = json::array();
-  for (const auto& pair : report.authentication) {
-    const auto& vc = config.virtual_clusters[pair.virtual_cluster];
-    const AuthenticationConfig& effective = effective_authentication(config.listeners[pair.listener], vc);
-    json entry = {{"listener", config.listeners[pair.listener].name},
-                  {"virtual_cluster", vc.name},
-                  {"mode", to_string(effective.mode)},
-                  {"config_path", pair.config_path.empty() ? json(nullptr) : json(pair.config_path)}};
-    if (effective.mode == AuthenticationMode::terminate) {
-      json mechanisms = json::array();
-      if (effective.sasl) {
-        for (const auto mechanism : effective.sasl->mechanisms) mechanisms.push_back(to_string(mechanism));
-        entry["session_lifetime_ms"] = effective.sasl->session_lifetime_ms;
-      }
-      entry["sasl_mechanisms"] = mechanisms;
-      entry["mtls"] = effective.mtls ? json{{"client_certificates", to_string(effective.mtls->client_certificates)},
-                                            {"principal", to_string(effective.mtls->principal)}}
-                                     : json(nullptr);
-      entry["principals"] = vc.principals;
-      entry["upstream_sasl"] = vc.backend.sasl ? json{{"mechanism", to_string(vc.backend.sasl->mechanism)},
-                                                      {"username", vc.backend.sasl->username}}
-                                               : json(nullptr);
-      entry["files"] = authentication_files_json(report.authentication_files[*pair.files], now);
-    }
-    authentication.push_back(entry);
-  }
-  out["authentication"] = authentication;
+  out["authentication"] = authentication_json(config, report);
 
   json findings = json::array();
   for (const auto& finding : report.findings) {
