@@ -75,10 +75,8 @@ void add_sni_listener_names(const Config& config, std::size_t listener_index, co
     base.virtual_cluster = c;
     if (vc.tls) {
       base.certificate_path = cluster_path(c) + ".tls";
-      base.certificate = &*vc.tls;
     } else {
       base.certificate_path = fmt::format("listeners[{}].tls", listener_index);
-      base.certificate = &*listener.tls;  // SNI listeners always have TLS (config rule)
     }
     ClientName bootstrap = base;
     bootstrap.host = mapper.bootstrap_host(c);
@@ -464,7 +462,7 @@ void check_certificate(std::string path, const TlsFiles& files, const Options& o
 void check_coverage(const Config& config, Report& report) {
   std::map<std::pair<std::string, std::size_t>, std::vector<const ClientName*>> missing;
   for (auto& name : report.names) {
-    if (name.certificate == nullptr) continue;
+    if (name.certificate_path.empty()) continue;
     const auto cert = std::find_if(report.certificates.begin(), report.certificates.end(),
                                    [&](const CertificateReport& r) { return r.config_path == name.certificate_path; });
     if (cert == report.certificates.end() || !cert->info.load_error.empty()) continue;
@@ -683,7 +681,7 @@ void check_authentication(const Config& config, const Options& options, Report& 
         } else {
           AuthenticationFilesReport files;
           files.config_path = pair.config_path;
-          files.config = &authentication;
+          files.config = authentication;
           if (const auto& sasl = authentication.sasl) {
             if (sasl->users_file) check_users_file(*sasl, files, report);
             if (sasl->oauthbearer) check_jwks_file(*sasl->oauthbearer, files, report);
@@ -793,7 +791,6 @@ void add_port_listener_names(const Config& config, std::size_t listener_index, c
   base.virtual_cluster = routing.cluster_index;
   if (listener.tls) {
     base.certificate_path = fmt::format("listeners[{}].tls", listener_index);
-    base.certificate = &*listener.tls;
   }
   ClientName bootstrap = base;
   bootstrap.port = listener.bind.port;
@@ -904,7 +901,7 @@ std::string days_from(std::time_t when, std::time_t now) {
 
 json authentication_files_json(const AuthenticationFilesReport& files, std::time_t now) {
   json out = {{"config_path", files.config_path}};
-  const AuthenticationConfig& config = *files.config;
+  const AuthenticationConfig& config = files.config;
   if (config.sasl && config.sasl->users_file) {
     json users = {{"file", config.sasl->users_file->string()}};
     if (!files.users_error.empty()) {
@@ -981,7 +978,7 @@ void render_authentication_text(const Config& config, const Report& report, std:
   }
   for (const auto& files : report.authentication_files) {
     out += fmt::format("  {}\n", files.config_path);
-    const AuthenticationConfig& config_of = *files.config;
+    const AuthenticationConfig& config_of = files.config;
     if (config_of.sasl && config_of.sasl->users_file) {
       std::string line = fmt::format("    users file {}: ", config_of.sasl->users_file->string());
       if (!files.users_error.empty()) {
@@ -1107,7 +1104,7 @@ std::string render_text(const Config& config, const Report& report) {
       if (resolution->matches_gateway) dns += *resolution->matches_gateway ? " (gateway)" : " (NOT the gateway)";
     }
     std::string cert;
-    if (name.certificate != nullptr) {
+    if (!name.certificate_path.empty()) {
       cert = fmt::format("cert {} {}", name.certificate_path,
                          name.certificate_covers.value_or(false) ? "covers it" : "DOES NOT cover it");
     }

@@ -66,7 +66,6 @@ struct ClientName {
   // TLS listeners: the JSON path of the certificate that serves this name
   // ("virtual_clusters[1].tls" or "listeners[0].tls"); empty for plaintext.
   std::string certificate_path;
-  const TlsFiles* certificate = nullptr;
   // Whether that certificate covers `host` as clients check it
   // (certs::certificate_covers); set by run_check, nullopt for plaintext names
   // and certificates that could not be read.
@@ -120,7 +119,9 @@ struct CertificateReport {
 // only: never a credential.
 struct AuthenticationFilesReport {
   std::string config_path;
-  const AuthenticationConfig* config = nullptr;  // into the checked Config
+  // A copy, so that a report outlives the Config it was made from (it is
+  // rendered after the check, possibly against a reloaded Config).
+  AuthenticationConfig config;
   // sasl.users_file
   std::string users_error;                        // non-empty: unreadable or invalid
   std::size_t users = 0;
