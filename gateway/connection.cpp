@@ -1104,14 +1104,19 @@ kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request)
   return Route::capture;
 }
 
-void Connection::on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) {
-  if (refused_request_ || ending()) return;
+kafka::RequestRouter::NextFrame Connection::on_captured(const kafka::RequestInfo& request,
+                                                        std::span<const std::uint8_t> frame) {
+  if (refused_request_ || ending()) return NextFrame::request;
   if (pending_sasl_ || plain_check_running_) {
     // A client waits for each SASL answer before its next SASL request.
     refused_request_ = request;
-    return;
+    return NextFrame::request;
   }
   process_sasl(request, std::vector<std::uint8_t>(frame.begin(), frame.end()));
+  // After a SaslHandshake v0 the terminator knows, by its mechanism, whether
+  // the client's next frame is another unframed token (KIP-43).
+  return !refused_request_ && !ending() && sasl_->expects_unframed_token() ? NextFrame::unframed_sasl_token
+                                                                          : NextFrame::request;
 }
 
 void Connection::process_sasl(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame) {

@@ -191,7 +191,7 @@ class Connection final : private kafka::AddressMap,
 
   // kafka::RequestRouter (only while sasl_ is set)
   Route route(const kafka::RequestInfo& request) override;
-  void on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) override;
+  NextFrame on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) override;
 
   // CiphertextSink (records of tls_ for the client socket)
   void send_ciphertext(const char* first, std::size_t first_len, const char* second,

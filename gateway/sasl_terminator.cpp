@@ -62,6 +62,7 @@ SaslTerminator::Route SaslTerminator::route(std::int16_t api_key) const {
 
 SaslTerminator::Step SaslTerminator::on_request(const kafka::RequestInfo& request,
                                                 std::span<const std::uint8_t> frame, std::int64_t now_unix_ms) {
+  if (request.unframed_sasl_token) return on_unframed_token(request, frame, now_unix_ms);
   if (request.api_key == kSaslHandshake) return on_handshake(request, frame);
   if (request.api_key == kSaslAuthenticate) return on_authenticate(request, frame, now_unix_ms);
   return fail(request, AuthOutcome::illegal_state, "unexpected request during SASL authentication",
@@ -79,14 +80,15 @@ SaslTerminator::Step SaslTerminator::on_handshake(const kafka::RequestInfo& requ
     return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::malformed,
                           "SaslHandshake request does not parse");
   }
-  if (request.api_version == 0) {
-    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::illegal_state,
-                          "SaslHandshake v0 (unframed SASL tokens, KIP-43) is not supported; kedge offers v1");
-  }
   const bool reauthenticating = phase_ == Phase::authenticated;
   if (phase_ != Phase::unauthenticated && !reauthenticating) {
     return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::illegal_state,
                           "SaslHandshake during an open SASL conversation");
+  }
+  if (reauthenticating && request.api_version == 0) {
+    // KIP-368 re-authentication runs over SaslAuthenticate; a broker refuses it the same way.
+    return fail_handshake(request, kafka::code_of(kafka::ErrorCode::illegal_sasl_state), AuthOutcome::illegal_state,
+                          "re-authentication with SaslHandshake v0 (KIP-368 needs v1 and SaslAuthenticate)");
   }
   if (next_settings_ && next_settings_->config.sasl) settings_ = std::move(next_settings_);
   next_settings_.reset();
@@ -105,6 +107,7 @@ SaslTerminator::Step SaslTerminator::on_handshake(const kafka::RequestInfo& requ
   scram_.reset();
   oauthbearer_.reset();
   phase_ = Phase::handshaken;
+  unframed_ = request.api_version == 0;
   std::vector<std::string_view> names;
   for (const TerminatedMechanism m : mechanisms) names.push_back(mechanism_text(m));
   Reply reply;
@@ -127,6 +130,26 @@ SaslTerminator::Step SaslTerminator::on_authenticate(const kafka::RequestInfo& r
     return fail(request, AuthOutcome::illegal_state, "SaslAuthenticate without a SaslHandshake first",
                 "SaslAuthenticate outside a SASL conversation", false);
   }
+  if (unframed_) {
+    return fail(request, AuthOutcome::illegal_state, "SaslAuthenticate after a SaslHandshake v0",
+                "SaslAuthenticate after SaslHandshake v0 (unframed tokens expected, KIP-43)", false);
+  }
+  return exchange(request, std::move(message), now_unix_ms);
+}
+
+SaslTerminator::Step SaslTerminator::on_unframed_token(const kafka::RequestInfo& request,
+                                                       std::span<const std::uint8_t> frame, std::int64_t now_unix_ms) {
+  if (!expects_unframed_token() || frame.size() < 4) {
+    return fail(request, AuthOutcome::illegal_state, {}, "unframed SASL token outside a SaslHandshake v0 exchange",
+                false);
+  }
+  return exchange(request, std::string(frame.begin() + 4, frame.end()), now_unix_ms);
+}
+
+// One client message of the open conversation, whether it came in a
+// SaslAuthenticate request or as an unframed token (KIP-43).
+SaslTerminator::Step SaslTerminator::exchange(const kafka::RequestInfo& request, std::string message,
+                                              std::int64_t now_unix_ms) {
   const std::string_view mechanism = mechanism_text(*mechanism_);
   switch (*mechanism_) {
     case TerminatedMechanism::plain: {
@@ -140,6 +163,7 @@ SaslTerminator::Step SaslTerminator::on_authenticate(const kafka::RequestInfo& r
                     fmt::format("PLAIN message refused: {}", identity::describe(*refused)), false);
       }
       phase_ = Phase::exchanging;
+      plain_user_ = std::get<identity::PlainMessage>(parsed).authcid;  // a name, never the password
       return PlainCheck{request, std::move(message), settings_->users};
     }
     case TerminatedMechanism::scram_sha_256:
@@ -172,6 +196,11 @@ SaslTerminator::Step SaslTerminator::on_authenticate(const kafka::RequestInfo& r
       using Kind = identity::OAuthBearerServer::Step::Kind;
       switch (step.kind) {
         case Kind::challenge: {
+          if (unframed_) {
+            // Without SaslAuthenticate there is no room for RFC 7628's error
+            // challenge: a v0 broker closes the connection on a refused token.
+            return fail(request, AuthOutcome::invalid_token, {}, std::move(step.log_detail), true);
+          }
           Reply reply = challenge(request, step.challenge);
           reply.log_detail = std::move(step.log_detail);
           return reply;
@@ -195,7 +224,8 @@ SaslTerminator::Reply SaslTerminator::on_plain_checked(const kafka::RequestInfo&
   }
   if (const auto* refused = std::get_if<identity::Refused>(&result)) {
     return fail(request, outcome_of(refused->reason), identity::client_message(refused->reason, "PLAIN"),
-                fmt::format("PLAIN: {}", identity::describe(refused->reason)),
+                fmt::format("PLAIN for user \"{}\": {}", ascii::printable(plain_user_),
+                            identity::describe(refused->reason)),
                 is_credential_refusal(refused->reason));
   }
   return succeed(request, std::get<identity::Authenticated>(result).principal, {}, std::nullopt, now_unix_ms);
@@ -209,10 +239,17 @@ SaslTerminator::Reply SaslTerminator::refuse_rate_limited(const kafka::RequestIn
               "refused by the attempt limiter", false);
 }
 
+bool SaslTerminator::expects_unframed_token() const {
+  // PLAIN and OAUTHBEARER send one token; SCRAM sends client-first, then client-final (RFC 5802 §3).
+  return unframed_ && (phase_ == Phase::handshaken || (phase_ == Phase::exchanging && scram_.has_value()));
+}
+
 SaslTerminator::Reply SaslTerminator::challenge(const kafka::RequestInfo& request, std::string_view server_message) {
   Reply reply;
-  reply.frame = kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, 0,
-                                                         std::nullopt, server_message, 0);
+  reply.frame = request.unframed_sasl_token
+                    ? kafka::encode_unframed_sasl_token(server_message)
+                    : kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, 0,
+                                                               std::nullopt, server_message, 0);
   return reply;
 }
 
@@ -254,13 +291,20 @@ SaslTerminator::Reply SaslTerminator::succeed(const kafka::RequestInfo& request,
   scram_.reset();
   oauthbearer_.reset();
   Reply reply;
-  reply.frame = kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, 0,
-                                                         std::nullopt, server_final, lifetime_ms);
+  // KIP-43: a v0 exchange ends with the server's last token; PLAIN and
+  // OAUTHBEARER's is empty (00 00 00 00). The lifetime cannot be told over v0:
+  // the session still ends at expiry (KIP-368: clients without
+  // re-authentication are disconnected then).
+  reply.frame = request.unframed_sasl_token
+                    ? kafka::encode_unframed_sasl_token(server_final)
+                    : kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, 0,
+                                                               std::nullopt, server_final, lifetime_ms);
   reply.authenticated = true;
   reply.credential_checked = true;
   reply.outcome = AuthOutcome::authenticated;
-  reply.log_detail = fmt::format("{} \"{}\" with {}{}", first ? "authenticated" : "re-authenticated",
+  reply.log_detail = fmt::format("{} \"{}\" with {}{}{}", first ? "authenticated" : "re-authenticated",
                                  ascii::printable(principal), mechanism_text(*mechanism_),
+                                 unframed_ ? " (SaslHandshake v0, unframed tokens)" : "",
                                  session_expires_at_ms_ ? fmt::format(", session {} ms", lifetime_ms) : "");
   return reply;
 }
@@ -273,7 +317,9 @@ SaslTerminator::Reply SaslTerminator::fail(const kafka::RequestInfo& request, Au
   const std::int16_t code = outcome == AuthOutcome::illegal_state
                                 ? kafka::code_of(kafka::ErrorCode::illegal_sasl_state)
                                 : kafka::code_of(kafka::ErrorCode::sasl_authentication_failed);
-  if (request.api_key == kSaslAuthenticate) {
+  if (request.unframed_sasl_token) {
+    // KIP-43 has no error response: a broker closes the connection (kafka-protocol.md §5).
+  } else if (request.api_key == kSaslAuthenticate) {
     reply.frame = kafka::encode_sasl_authenticate_response(request.correlation_id, request.api_version, code,
                                                            client_message, {}, 0);
   } else {

@@ -25,11 +25,13 @@
 // then the connection is closed; re-authentication (KIP-368) must use the same
 // mechanism and prove the same principal.
 //
-// SaslHandshake v0 (KIP-43: unframed tokens follow) is not followed: a client
-// that read kedge's ApiVersions answer sees SaslAuthenticate listed and uses
-// SaslHandshake v1 (KIP-152, every client since Kafka 1.0 and librdkafka
-// 0.11); one that sends v0 is answered ILLEGAL_SASL_STATE and the connection
-// closes (docs/identity.md).
+// SaslHandshake v0 (KIP-43, clients such as kafka-python 2.0): the same
+// conversation, but the client's messages arrive as unframed tokens
+// (`int32 size | token`, RequestInfo::unframed_sasl_token) and the answers are
+// unframed tokens too; a failure is answered by closing the connection, as a
+// broker does, since v0 has no error response. expects_unframed_token() tells
+// the request tracker where the tokens end: the mechanism knows (PLAIN and
+// OAUTHBEARER one token, SCRAM two). Re-authentication needs v1 (KIP-368).
 //
 // PLAIN runs PBKDF2 (identity/plain.h), so on_request() hands it back as a
 // PlainCheck for the caller to run off the loop thread; on_plain_checked()
@@ -75,8 +77,8 @@ class SaslTerminator {
   // What kedge lists for the client's ApiVersions (kafka::AddressMap::local_apis):
   // SaslHandshake 0..1, as every Kafka broker lists it (librdkafka before 2.x
   // enables SASL only when v0 is listed: its SASL_HANDSHAKE feature depends on
-  // SaslHandshake v0), and SaslAuthenticate 0..2. Clients that list SaslAuthenticate
-  // use SaslHandshake v1 (KIP-152); a v0 handshake is refused (see above).
+  // SaslHandshake v0), and SaslAuthenticate 0..2. Clients that read SaslAuthenticate
+  // in the list use SaslHandshake v1 (KIP-152); older ones use v0 (see above).
   static constexpr kafka::AddressMap::LocalApi kLocalApis[] = {{17, 0, 1}, {36, 0, 2}};
 
   struct Reply {
@@ -111,6 +113,8 @@ class SaslTerminator {
   }
 
   bool authenticated() const { return !principal_.empty(); }
+  // After a SaslHandshake v0: the client's next frame is an unframed SASL token (KIP-43).
+  bool expects_unframed_token() const;
   // True while a (re-)authentication conversation is open (handshake answered, not finished).
   bool in_conversation() const { return phase_ == Phase::handshaken || phase_ == Phase::exchanging; }
   // The authenticated principal; empty before the first success.
@@ -128,6 +132,9 @@ class SaslTerminator {
   Step on_handshake(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame);
   Step on_authenticate(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                        std::int64_t now_unix_ms);
+  Step on_unframed_token(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+                         std::int64_t now_unix_ms);
+  Step exchange(const kafka::RequestInfo& request, std::string message, std::int64_t now_unix_ms);
   Reply challenge(const kafka::RequestInfo& request, std::string_view server_message);
   Reply succeed(const kafka::RequestInfo& request, const std::string& principal, std::string_view server_final,
                 std::optional<std::int64_t> credential_expires_at_ms, std::int64_t now_unix_ms);
@@ -143,8 +150,10 @@ class SaslTerminator {
   std::string cluster_name_;
   Phase phase_ = Phase::unauthenticated;
   std::optional<TerminatedMechanism> mechanism_;  // of the open conversation, then of the session
+  bool unframed_ = false;                         // the open conversation began with SaslHandshake v0
   std::optional<identity::ScramServer> scram_;
   std::optional<identity::OAuthBearerServer> oauthbearer_;
+  std::string plain_user_;  // the PLAIN round's authcid, for the log of a refusal
   std::string principal_;
   std::optional<std::int64_t> session_expires_at_ms_;
 };

@@ -124,6 +124,14 @@ std::vector<std::uint8_t> encode_sasl_handshake_response(std::int32_t correlatio
   return response_frame(correlation_id, /*header_v1=*/false, body);  // never flexible
 }
 
+std::vector<std::uint8_t> encode_unframed_sasl_token(std::string_view token) {
+  std::vector<std::uint8_t> out;
+  out.reserve(4 + token.size());
+  wire::put_i32(out, static_cast<std::int32_t>(token.size()));
+  out.insert(out.end(), token.begin(), token.end());
+  return out;
+}
+
 std::vector<std::uint8_t> encode_sasl_authenticate_response(std::int32_t correlation_id, std::int16_t version,
                                                             std::int16_t error_code,
                                                             std::optional<std::string_view> error_message,

@@ -82,5 +82,7 @@ std::vector<std::uint8_t> encode_sasl_authenticate_response(std::int32_t correla
                                                             std::optional<std::string_view> error_message,
                                                             std::string_view auth_bytes,
                                                             std::int64_t session_lifetime_ms);
+// A KIP-43 token after a SaslHandshake v0: `int32 size | token`, no header.
+std::vector<std::uint8_t> encode_unframed_sasl_token(std::string_view token);
 
 }  // namespace kedge::kafka

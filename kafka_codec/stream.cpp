@@ -50,13 +50,29 @@ Errc RequestTracker::start_body_fields(InFlightQueue& inflight) {
   return Errc::ok;
 }
 
+// KIP-43: after a SaslHandshake v0 the client sends `int32 size | token`
+// (kafka-protocol.md §5); the token may be empty. Bounded like any frame.
+Errc RequestTracker::start_sasl_token(std::int32_t size, InFlightQueue& inflight) {
+  if (Errc e = check_frame_size(size, max_frame_size_, 0); e != Errc::ok) return fail(e);
+  next_is_sasl_token_ = false;
+  frame_left_ = static_cast<std::uint32_t>(size);
+  current_ = RequestInfo{key_of(ApiKey::sasl_authenticate), 0, sasl_token_correlation_id_, true, true};
+  ++requests_seen_;
+  std::memcpy(frame_head_, acc_, 4);
+  frame_head_len_ = 4;
+  route_ = FrameRoute::capture;
+  return finish_header(inflight, true);
+}
+
 Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
   switch (step_) {
     case Step::size: {
       const std::int32_t size = wire::get_i32(acc_);
+      if (next_is_sasl_token_) return start_sasl_token(size, inflight);
       if (Errc e = check_frame_size(size, max_frame_size_, kMinRequestFrameSize); e != Errc::ok) return fail(e);
       frame_left_ = static_cast<std::uint32_t>(size);
       if (router_ != nullptr) std::memcpy(frame_head_, acc_, 4);
+      frame_head_len_ = 12;
       expect_fixed(Step::fixed_header, 8);
       return Errc::ok;
     }
@@ -66,8 +82,11 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.correlation_id = wire::get_i32(acc_ + 4);
       current_.local = false;
       ++requests_seen_;
-      // KIP-43 v0: raw SASL tokens follow a successful handshake; kedge refuses it.
-      if (is(current_.api_key, ApiKey::sasl_handshake) && current_.api_version == 0) return fail(Errc::sasl_v0_unsupported);
+      // KIP-43 v0: unframed SASL tokens follow a successful handshake. Only a
+      // router (kedge answering the SASL itself) knows where they end.
+      if (router_ == nullptr && is(current_.api_key, ApiKey::sasl_handshake) && current_.api_version == 0) {
+        return fail(Errc::sasl_v0_unsupported);
+      }
       if (router_ != nullptr) {
         std::memcpy(frame_head_ + 4, acc_, 8);
         const bool capture = router_->route(current_) == RequestRouter::Route::capture;
@@ -238,14 +257,16 @@ Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& in
       to_broker.write(frame_head_);
       forward_from = bytes.data();
     } else if (route_before == FrameRoute::undecided && route_ == FrameRoute::capture) {
-      captured_.assign(std::begin(frame_head_), std::end(frame_head_));
+      captured_.assign(frame_head_, frame_head_ + frame_head_len_);
     }
     if (!frame_done_) continue;
     if (route_ == FrameRoute::forward) {
       flush(bytes.data());
     } else if (route_ == FrameRoute::capture) {
-      router.on_captured(current_, captured_);
+      const RequestRouter::NextFrame next = router.on_captured(current_, captured_);
       captured_.clear();
+      next_is_sasl_token_ = next == RequestRouter::NextFrame::unframed_sasl_token;
+      sasl_token_correlation_id_ = current_.correlation_id;
     }
     route_ = FrameRoute::undecided;
   }

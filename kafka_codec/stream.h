@@ -36,6 +36,11 @@ struct RequestInfo {
   // Answered by kedge (ResponseProcessor::answer), not by the broker: the
   // request was captured (RequestRouter) and never forwarded.
   bool local = false;
+  // A KIP-43 SASL token after a SaslHandshake v0: a bare `int32 size | token`
+  // frame with no request header, answered by a bare token (or by closing).
+  // Such an entry carries api_key SaslAuthenticate (the role it plays),
+  // version 0 and the handshake's correlation id.
+  bool unframed_sasl_token = false;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -55,13 +60,21 @@ class RequestRouter {
     forward,  // to the broker, byte for byte; the broker answers
     capture,  // held until whole and handed to on_captured; never forwarded; kedge answers
   };
+  // What the client's next frame is, as the router knows after a captured one.
+  enum class NextFrame : std::uint8_t {
+    request,              // a Kafka request (header first)
+    unframed_sasl_token,  // a KIP-43 SASL token: after a SaslHandshake v0 the router accepted,
+                          // until the mechanism's exchange is over (kafka-protocol.md §5)
+  };
   virtual ~RequestRouter() = default;
-  // Once per request, as soon as its api key, version and correlation id are read.
+  // Once per request, as soon as its api key, version and correlation id are
+  // read. Not called for unframed SASL tokens: they are always captured.
   virtual Route route(const RequestInfo& request) = 0;
-  // A captured request, whole (size prefix included); the span is valid only
-  // during the call. Its answer goes to ResponseProcessor::answer, now or
-  // later, in any order relative to other captured requests.
-  virtual void on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) = 0;
+  // A captured request or unframed SASL token, whole (size prefix included);
+  // the span is valid only during the call. Its answer goes to
+  // ResponseProcessor::answer, now or later, in any order relative to other
+  // captured requests.
+  virtual NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) = 0;
 };
 
 // FIFO of requests that expect a response (Produce acks=0 is never queued).
@@ -84,13 +97,18 @@ class RequestTracker {
   explicit RequestTracker(std::uint32_t max_frame_size);
   // Consumes all of `bytes` (the caller forwards them unchanged). Appends one
   // entry to `inflight` per complete request header that expects a response.
-  // On error the connection must be closed; the tracker stays in error.
+  // On error the connection must be closed; the tracker stays in error
+  // (Errc::sasl_v0_unsupported: a SaslHandshake v0, whose unframed tokens a
+  // passthrough cannot delimit without knowing the broker's mechanism).
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight);
   // The same, for a connection where kedge answers some requests itself:
   // `router` routes each request; the bytes of forwarded requests go to
   // `to_broker` (in order, where they lie in `bytes` except the first 12 of a
   // frame, which are held until its route is known), captured ones to
-  // router.on_captured and into `inflight` as local. A tracker is fed one way
+  // router.on_captured and into `inflight` as local. A SaslHandshake v0 is
+  // routed like any request; when on_captured answers
+  // NextFrame::unframed_sasl_token, the next frame is read as a KIP-43 token
+  // (size 0..max_frame_size, no header) and captured. A tracker is fed one way
   // or the other for its whole life.
   Errc feed(std::span<const std::uint8_t> bytes, InFlightQueue& inflight, RequestRouter& router,
             ByteSink& to_broker);
@@ -106,6 +124,7 @@ class RequestTracker {
   };
   Errc fail(Errc e) { error_ = e; return e; }
   Errc on_fixed(InFlightQueue& inflight);   // acc_ holds need_ bytes of step_
+  Errc start_sasl_token(std::int32_t size, InFlightQueue& inflight);
   Errc on_varint(std::uint32_t value, InFlightQueue& inflight);
   Errc after_client_id(InFlightQueue& inflight);
   Errc start_body_fields(InFlightQueue& inflight);
@@ -138,7 +157,12 @@ class RequestTracker {
   RequestRouter* router_ = nullptr;  // set only during a routing feed()
   FrameRoute route_ = FrameRoute::undecided;
   bool frame_done_ = false;  // the step that just ran ended the current frame
+  // The next frame is an unframed SASL token, answered under this correlation
+  // id (the SaslHandshake v0's): set from on_captured's NextFrame.
+  bool next_is_sasl_token_ = false;
+  std::int32_t sasl_token_correlation_id_ = 0;
   std::uint8_t frame_head_[12] = {};
+  std::uint8_t frame_head_len_ = 12;  // 4 for an unframed SASL token (no header)
   std::vector<std::uint8_t> captured_;
 };
 

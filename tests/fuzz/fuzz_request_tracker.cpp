@@ -1,9 +1,12 @@
 // libFuzzer: RequestTracker over an arbitrary client byte stream, plain and routed.
 // Input: byte 0 = chunk size (1..64), byte 1 = which api keys the router captures (key % 8 == byte % 8, or
-// none when bit 7 is set), rest = the stream, fed chunk by chunk to both trackers.
-// Checks: errors are sticky and the same on both paths; both record the same requests (the routed one marks
-// captured ones local); what the routed path forwards and captures, in order, is the stream itself (a prefix
-// of it while a frame head or a captured frame is still incomplete).
+// none when bit 7 is set) and, in bits 4..6, how many KIP-43 unframed SASL tokens follow a captured
+// SaslHandshake v0; rest = the stream, fed chunk by chunk to both trackers.
+// Checks: errors are sticky and the same on both paths until the plain path refuses a SaslHandshake v0 (only
+// a router can delimit the tokens that follow; the routed path goes on alone); both record the same requests
+// (the routed one marks captured ones local, and tokens local and unframed); what the routed path forwards and
+// captures, in order, is the stream itself (a prefix of it while a frame head or a captured frame is still
+// incomplete).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -13,20 +16,28 @@
 
 namespace {
 
+using kedge::kafka::Errc;
 using kedge::kafka::RequestInfo;
 using kedge::kafka::RequestRouter;
 
 struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
   explicit Recorder(std::uint8_t selector) : selector(selector) {}
-  Route route(const RequestInfo& request) override {
-    const bool capture = (selector & 0x80) == 0 && (request.api_key & 7) == (selector & 7);
-    return capture ? Route::capture : Route::forward;
+  Route route(const RequestInfo& request) override { return captures(request) ? Route::capture : Route::forward; }
+  bool captures(const RequestInfo& request) const {
+    return (selector & 0x80) == 0 && (request.api_key & 7) == (selector & 7);
   }
-  void on_captured(const RequestInfo&, std::span<const std::uint8_t> frame) override {
+  NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) override {
     out.insert(out.end(), frame.begin(), frame.end());
+    if (request.unframed_sasl_token) {
+      if (tokens_left > 0) --tokens_left;
+    } else if (request.api_key == 17 && request.api_version == 0) {
+      tokens_left = (selector >> 4) & 7;
+    }
+    return tokens_left > 0 ? NextFrame::unframed_sasl_token : NextFrame::request;
   }
   void write(std::span<const std::uint8_t> bytes) override { out.insert(out.end(), bytes.begin(), bytes.end()); }
   std::uint8_t selector;
+  int tokens_left = 0;
   std::vector<std::uint8_t> out;
 };
 
@@ -39,33 +50,43 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kedge::kafka::RequestTracker plain(1 << 20), routed(1 << 20);
   kedge::kafka::InFlightQueue plain_inflight, routed_inflight;
   Recorder recorder(data[1]);
-  kedge::kafka::Errc error = kedge::kafka::Errc::ok;
+  Errc error = Errc::ok;
+  bool plain_stopped = false;  // the plain path refused a SaslHandshake v0
   std::size_t consumed = 0;
   for (std::size_t i = 0; i < stream.size(); i += chunk) {
     const auto piece = stream.subspan(i, std::min(chunk, stream.size() - i));
-    const auto e = plain.feed(piece, plain_inflight);
     const auto r = routed.feed(piece, routed_inflight, recorder, recorder);
-    if (e != r) __builtin_trap();
-    if (e != kedge::kafka::Errc::ok) {
-      // Errors are sticky.
-      if (plain.feed(stream.first(0), plain_inflight) != e) __builtin_trap();
-      if (routed.feed(stream.first(0), routed_inflight, recorder, recorder) != e) __builtin_trap();
-      error = e;
+    if (!plain_stopped) {
+      const auto e = plain.feed(piece, plain_inflight);
+      if (e == Errc::sasl_v0_unsupported) {
+        plain_stopped = true;
+      } else if (e != r) {
+        __builtin_trap();
+      }
+    }
+    if (r != Errc::ok) {
+      if (routed.feed(stream.first(0), routed_inflight, recorder, recorder) != r) __builtin_trap();  // sticky
+      error = r;
       break;
     }
     consumed = i + piece.size();
   }
   if (plain_inflight.size() > plain.requests_seen()) __builtin_trap();
-  if (plain_inflight.size() != routed_inflight.size()) __builtin_trap();
-  for (std::size_t i = 0; i < plain_inflight.size(); ++i) {
-    const RequestInfo& a = plain_inflight.at(i);
+  if (routed_inflight.size() > routed.requests_seen()) __builtin_trap();
+  if (!plain_stopped && plain_inflight.size() != routed_inflight.size()) __builtin_trap();
+  if (plain_inflight.size() > routed_inflight.size()) __builtin_trap();
+  for (std::size_t i = 0; i < routed_inflight.size(); ++i) {
     const RequestInfo& b = routed_inflight.at(i);
-    if (a.api_key != b.api_key || a.api_version != b.api_version || a.correlation_id != b.correlation_id) {
-      __builtin_trap();
+    if (i < plain_inflight.size()) {
+      const RequestInfo& a = plain_inflight.at(i);
+      if (a.api_key != b.api_key || a.api_version != b.api_version || a.correlation_id != b.correlation_id) {
+        __builtin_trap();
+      }
     }
-    if (b.local != (recorder.route(b) == RequestRouter::Route::capture)) __builtin_trap();
+    if (b.unframed_sasl_token && !b.local) __builtin_trap();
+    if (!b.unframed_sasl_token && b.local != recorder.captures(b)) __builtin_trap();
   }
-  if (error == kedge::kafka::Errc::ok) {
+  if (error == Errc::ok) {
     if (recorder.out.size() > consumed) __builtin_trap();
     for (std::size_t i = 0; i < recorder.out.size(); ++i) {
       if (recorder.out[i] != stream[i]) __builtin_trap();

@@ -2,8 +2,10 @@
 // frames (the request parsers of kafka_codec/sasl.h and the PLAIN / SCRAM / OAUTHBEARER engines behind it).
 //
 // Input: a sequence of requests, each
-//   kind (1 byte: even = SaslHandshake, odd = SaslAuthenticate), version (1 byte, taken mod 3),
-//   length (1 byte), then that many body bytes (fewer at the end of the input).
+//   kind (1 byte: even = SaslHandshake, odd = SaslAuthenticate, 3 mod 4 = an unframed KIP-43 token even
+//   when none is expected), version (1 byte, taken mod 3), length (1 byte), then that many body bytes (fewer
+//   at the end of the input). While the terminator expects an unframed token (after a SaslHandshake v0),
+//   every message is sent as one, as RequestTracker would hand it over.
 // A SaslHandshake's body is its mechanism string (so "PLAIN", "SCRAM-SHA-256"... are reachable); a
 // SaslAuthenticate's body is its auth bytes. Frames are built with the codec, so the terminator sees what a
 // client would send; PLAIN checks run inline (on a connection they run on the thread pool).
@@ -54,6 +56,18 @@ std::shared_ptr<const ClientAuthentication> authentication() {
 }
 
 void check_reply(const kafka::RequestInfo& request, const SaslTerminator::Reply& reply) {
+  if (request.unframed_sasl_token) {
+    // KIP-43: a bare token, or nothing and the connection closes.
+    if (reply.close_after) {
+      check(reply.frame.empty());
+      return;
+    }
+    check(reply.frame.size() >= 4);
+    const std::size_t token = (std::size_t{reply.frame[0]} << 24) | (std::size_t{reply.frame[1]} << 16) |
+                              (std::size_t{reply.frame[2]} << 8) | reply.frame[3];
+    check(token == reply.frame.size() - 4);
+    return;
+  }
   std::int32_t correlation_id = -1;
   std::size_t body = 0;
   check(kafka::read_response_header(reply.frame, request.api_key, request.api_version, correlation_id, body));
@@ -74,6 +88,7 @@ void check_reply(const kafka::RequestInfo& request, const SaslTerminator::Reply&
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   SaslTerminator terminator(authentication(), "alpha");
   std::int32_t correlation_id = 0;
+  std::int32_t handshake_correlation_id = 0;
   bool closed = false;
   std::size_t at = 0;
   while (at + 3 <= size && correlation_id < 16) {
@@ -84,13 +99,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (length > size - at) length = size - at;
     const std::span<const std::uint8_t> bytes(data + at, length);
     at += length;
-    const std::int16_t api_key = handshake ? 17 : 36;
-    const kafka::RequestInfo request{api_key, version, ++correlation_id, true};
-    const std::vector<std::uint8_t> body =
-        handshake ? kafka::encode_sasl_handshake_request(
-                        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))
-                  : kafka::encode_sasl_authenticate_request(version, bytes);
-    const std::vector<std::uint8_t> frame = kafka::encode_request_frame(api_key, version, correlation_id, "fuzz", body);
+    const bool unframed = terminator.expects_unframed_token() || data[at - 3 - length] % 4 == 3;
+    const std::int16_t api_key = handshake && !unframed ? 17 : 36;
+    ++correlation_id;
+    kafka::RequestInfo request{api_key, version, correlation_id, true};
+    std::vector<std::uint8_t> frame;
+    if (unframed) {
+      request = kafka::RequestInfo{36, 0, handshake_correlation_id, true, true};
+      frame = kafka::encode_unframed_sasl_token(std::string_view(reinterpret_cast<const char*>(bytes.data()),
+                                                                 bytes.size()));
+    } else {
+      if (handshake) handshake_correlation_id = correlation_id;
+      const std::vector<std::uint8_t> body =
+          handshake ? kafka::encode_sasl_handshake_request(
+                          std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))
+                    : kafka::encode_sasl_authenticate_request(version, bytes);
+      frame = kafka::encode_request_frame(api_key, version, correlation_id, "fuzz", body);
+    }
     SaslTerminator::Step step = terminator.on_request(request, frame, 1'800'000'000'000);
     SaslTerminator::Reply reply;
     if (auto* plain = std::get_if<SaslTerminator::PlainCheck>(&step)) {

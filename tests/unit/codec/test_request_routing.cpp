@@ -25,12 +25,27 @@ struct SaslRouter final : RequestRouter {
                ? Route::capture
                : Route::forward;
   }
-  void on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) override {
+  // After a SaslHandshake v0, `unframed_tokens` KIP-43 tokens follow (PLAIN 1, SCRAM 2).
+  NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) override {
     captured.emplace_back(request.correlation_id, Bytes(frame.begin(), frame.end()));
+    captured_info.push_back(request);
+    if (is(request.api_key, ApiKey::sasl_handshake) && request.api_version == 0) tokens_left = unframed_tokens;
+    else if (request.unframed_sasl_token) --tokens_left;
+    return tokens_left > 0 ? NextFrame::unframed_sasl_token : NextFrame::request;
   }
+  int unframed_tokens = 0;
+  int tokens_left = 0;
   std::vector<std::int32_t> routed;
   std::vector<std::pair<std::int32_t, Bytes>> captured;
+  std::vector<RequestInfo> captured_info;
 };
+
+// A KIP-43 token as a client sends it: int32 size, token bytes.
+Bytes unframed(std::string_view token) {
+  Builder b;
+  b.b.assign(token.begin(), token.end());
+  return b.frame();
+}
 
 // A response frame: size, correlation id, body.
 Bytes response(std::int32_t correlation, const Bytes& body) {
@@ -168,3 +183,68 @@ TEST_CASE("kedge's answers leave in request order between the broker's responses
     CHECK(after.out == response(7, {1}));
   }
 }
+
+TEST_CASE("SaslHandshake v0: the tokens that follow are captured whole without a header, at every split",
+          "[request][routing][sasl]") {
+  // given: ApiVersions, SaslHandshake v0 SCRAM, two unframed SCRAM tokens (their first bytes look like
+  // nothing in particular; one is empty), then Metadata, forwarded again
+  Builder api_versions = header_v1(18, 0, 1);
+  Builder handshake = header_v1(17, 0, 2);
+  handshake.str("SCRAM-SHA-256");
+  const Bytes client_first = unframed("n,,n=user,r=abc");
+  const Bytes client_final = unframed("");
+  Builder metadata = header_v1(3, 1, 3);
+  metadata.i32(0);
+  const Bytes stream = concat({api_versions.frame(), handshake.frame(), client_first, client_final, metadata.frame()});
+  const Bytes forwarded = concat({api_versions.frame(), metadata.frame()});
+
+  for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+    INFO("chunk " << chunk);
+    RequestTracker tracker(1 << 20);
+    InFlightQueue q;
+    SaslRouter router;
+    router.unframed_tokens = 2;
+    Collect to_broker;
+    // when
+    for (std::size_t i = 0; i < stream.size(); i += chunk) {
+      const std::size_t n = std::min(chunk, stream.size() - i);
+      REQUIRE(tracker.feed(std::span<const std::uint8_t>(stream).subspan(i, n), q, router, to_broker) == Errc::ok);
+    }
+    // then: the tokens reach the router whole (size prefix included), answered under the handshake's id
+    CHECK(to_broker.out == forwarded);
+    REQUIRE(router.captured.size() == 3);
+    CHECK(router.captured[1] == std::make_pair(2, client_first));
+    CHECK(router.captured[2] == std::make_pair(2, client_final));
+    CHECK(router.captured_info[1].unframed_sasl_token);
+    CHECK(router.captured_info[1].api_key == 36);
+    CHECK_FALSE(router.captured_info[0].unframed_sasl_token);
+    CHECK(router.routed == std::vector<std::int32_t>{1, 2, 3});  // tokens are never routed
+    REQUIRE(q.size() == 5);
+    const bool locals[] = {false, true, true, true, false};
+    for (int i = 0; i < 5; ++i) CHECK(q.at(i).local == locals[i]);
+    CHECK(tracker.requests_seen() == 5);
+  }
+}
+
+TEST_CASE("an unframed SASL token's size is bounded like a frame's", "[request][routing][sasl]") {
+  Builder handshake = header_v1(17, 0, 7);
+  handshake.str("PLAIN");
+  RequestTracker tracker(64);
+  InFlightQueue q;
+  SaslRouter router;
+  router.unframed_tokens = 1;
+  Collect to_broker;
+  REQUIRE(tracker.feed(handshake.frame(), q, router, to_broker) == Errc::ok);
+  SECTION("larger than the frame limit") {
+    CHECK(tracker.feed(unframed(std::string(65, 'x')), q, router, to_broker) == Errc::frame_too_large);
+  }
+  SECTION("negative") {
+    const Bytes negative = {0xff, 0xff, 0xff, 0xfe};
+    CHECK(tracker.feed(negative, q, router, to_broker) == Errc::negative_frame_size);
+  }
+  SECTION("at the limit") {
+    CHECK(tracker.feed(unframed(std::string(64, 'x')), q, router, to_broker) == Errc::ok);
+    CHECK(router.captured.size() == 2);
+  }
+}
+

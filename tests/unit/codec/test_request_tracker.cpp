@@ -147,7 +147,7 @@ TEST_CASE("request tracker rejects headers that overrun the frame", "[request]")
   CHECK(q.empty());
 }
 
-TEST_CASE("SaslHandshake v0 is refused, v1 is tracked", "[request][sasl]") {
+TEST_CASE("SaslHandshake v0 is refused on a passthrough stream, v1 is tracked", "[request][sasl]") {
   InFlightQueue q;
   RequestTracker tracker(1000);
   Builder v1 = header_v1(17, 1, 5);

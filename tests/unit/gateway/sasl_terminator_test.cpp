@@ -56,6 +56,11 @@ Request authenticate(std::int32_t correlation_id, std::string_view bytes, std::i
                                       kafka::encode_sasl_authenticate_request(version, auth))};
 }
 
+// A KIP-43 token after SaslHandshake v0 `handshake_cid`, as RequestTracker hands it over.
+Request unframed_token(std::int32_t handshake_cid, std::string_view token) {
+  return {{36, 0, handshake_cid, true, true}, kafka::encode_unframed_sasl_token(token)};
+}
+
 SaslTerminator::Reply reply_of(SaslTerminator::Step step) {
   REQUIRE(std::holds_alternative<SaslTerminator::Reply>(step));
   return std::get<SaslTerminator::Reply>(std::move(step));
@@ -80,6 +85,15 @@ kafka::SaslAuthenticateAnswer authenticate_answer(const SaslTerminator::Reply& r
   kafka::SaslAuthenticateAnswer answer;
   REQUIRE(kafka::decode_sasl_authenticate_response(reply.frame, body, version, answer));
   return answer;
+}
+
+// The token of an unframed reply: int32 size, then exactly that many bytes.
+std::string token_of(const SaslTerminator::Reply& reply) {
+  REQUIRE(reply.frame.size() >= 4);
+  const std::size_t size = (std::size_t{reply.frame[0]} << 24) | (std::size_t{reply.frame[1]} << 16) |
+                           (std::size_t{reply.frame[2]} << 8) | reply.frame[3];
+  REQUIRE(size == reply.frame.size() - 4);
+  return std::string(reply.frame.begin() + 4, reply.frame.end());
 }
 
 // A whole SCRAM conversation with kedge's SCRAM client; returns the last reply.
@@ -156,18 +170,93 @@ TEST_CASE("a mechanism that is not enabled is answered 33 with the enabled list,
   CHECK(answer.mechanisms == std::vector<std::string>{"SCRAM-SHA-512", "PLAIN"});
 }
 
-TEST_CASE("SaslHandshake v0 and SaslAuthenticate before a handshake are illegal states", "[sasl]") {
-  SaslTerminator v0 = terminator(settings_for({TerminatedMechanism::plain}));
-  const Request hs = handshake(1, "PLAIN", 0);
-  const auto reply = reply_of(v0.on_request(hs.info, hs.frame, kNowMs));
-  CHECK(reply.close_after);
-  CHECK(handshake_answer(reply, 1).error_code == 34);
-
+TEST_CASE("SaslAuthenticate before a handshake is an illegal state", "[sasl]") {
   SaslTerminator early = terminator(settings_for({TerminatedMechanism::plain}));
   const Request auth = authenticate(1, std::string("\0user\0pencil", 12));
   const auto refused = reply_of(early.on_request(auth.info, auth.frame, kNowMs));
   CHECK(refused.close_after);
   CHECK(authenticate_answer(refused, 1).error_code == 34);
+}
+
+TEST_CASE("SaslHandshake v0: SCRAM's two unframed tokens, answered with bare tokens (KIP-43)", "[sasl][v0]") {
+  for (const scram::Hash hash : scram::kHashes) {
+    const std::string mechanism(scram::mechanism_name(hash));
+    SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_256,
+                                                     TerminatedMechanism::scram_sha_512}));
+    const Request hs = handshake(5, mechanism, 0);
+    const auto hs_reply = reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+    CHECK(handshake_answer(hs_reply, 5).error_code == 0);
+    CHECK(server.expects_unframed_token());
+    sasl::ScramClient client(hash, "user", "pencil", scram::random_nonce());
+    const Request first = unframed_token(5, client.client_first());
+    const auto challenge = reply_of(server.on_request(first.info, first.frame, kNowMs));
+    REQUIRE_FALSE(challenge.close_after);
+    CHECK(server.expects_unframed_token());  // client-final follows
+    std::string error;
+    const auto final_message = client.client_final(token_of(challenge), error);
+    REQUIRE(final_message);
+    const Request final_request = unframed_token(5, *final_message);
+    const auto done = reply_of(server.on_request(final_request.info, final_request.frame, kNowMs));
+    CHECK(done.authenticated);
+    CHECK(client.verify_server_final(token_of(done), error));
+    CHECK_FALSE(server.expects_unframed_token());  // Kafka requests again
+    CHECK(server.route(3) == SaslTerminator::Route::forward);
+  }
+}
+
+TEST_CASE("SaslHandshake v0: PLAIN's token, its empty answer, and a failure that closes without an answer",
+          "[sasl][v0]") {
+  for (const auto& [password, ok] : std::vector<std::pair<std::string, bool>>{{"pencil", true}, {"pen", false}}) {
+    SaslTerminator server = terminator(settings_for({TerminatedMechanism::plain}));
+    const Request hs = handshake(1, "PLAIN", 0);
+    CHECK(handshake_answer(reply_of(server.on_request(hs.info, hs.frame, kNowMs)), 1).error_code == 0);
+    const Request token = unframed_token(1, std::string("\0user\0", 6) + password);
+    auto step = server.on_request(token.info, token.frame, kNowMs);
+    REQUIRE(std::holds_alternative<SaslTerminator::PlainCheck>(step));
+    CHECK_FALSE(server.expects_unframed_token());  // one token, whatever the check says
+    const auto& check = std::get<SaslTerminator::PlainCheck>(step);
+    const auto reply = server.on_plain_checked(check.request, identity::authenticate_plain(check.message, *check.users),
+                                               kNowMs);
+    CHECK(reply.authenticated == ok);
+    CHECK(reply.close_after == !ok);
+    if (ok) CHECK(reply.frame == std::vector<std::uint8_t>{0, 0, 0, 0});  // PlainSaslServer's empty token
+    if (!ok) CHECK(reply.frame.empty());                                    // no error response in v0
+    if (!ok) CHECK(reply.outcome == AuthOutcome::invalid_credentials);
+  }
+}
+
+TEST_CASE("SaslHandshake v0: a mechanism not enabled is still answered 33; re-authentication needs v1", "[sasl][v0]") {
+  SaslTerminator server = terminator(settings_for({TerminatedMechanism::scram_sha_256}));
+  const Request wrong = handshake(1, "PLAIN", 0);
+  const auto refused = reply_of(server.on_request(wrong.info, wrong.frame, kNowMs));
+  CHECK(handshake_answer(refused, 1).error_code == 33);
+  CHECK(refused.close_after);
+  CHECK_FALSE(server.expects_unframed_token());
+
+  SaslTerminator session = terminator(settings_for({TerminatedMechanism::scram_sha_256}));
+  REQUIRE(scram_login(session, scram::Hash::sha256, "user", "pencil").authenticated);
+  const Request again = handshake(9, "SCRAM-SHA-256", 0);
+  const auto reply = reply_of(session.on_request(again.info, again.frame, kNowMs));
+  CHECK(handshake_answer(reply, 9).error_code == 34);
+  CHECK(reply.close_after);
+}
+
+TEST_CASE("an unframed token outside a v0 exchange and SaslAuthenticate inside one are illegal states", "[sasl][v0]") {
+  SaslTerminator stray = terminator(settings_for({TerminatedMechanism::plain}));
+  const Request v1 = handshake(1, "PLAIN");
+  reply_of(stray.on_request(v1.info, v1.frame, kNowMs));
+  const Request token = unframed_token(1, std::string("\0user\0pencil", 12));
+  const auto refused = reply_of(stray.on_request(token.info, token.frame, kNowMs));
+  CHECK(refused.close_after);
+  CHECK(refused.outcome == AuthOutcome::illegal_state);
+
+  SaslTerminator mixed = terminator(settings_for({TerminatedMechanism::plain}));
+  const Request v0 = handshake(1, "PLAIN", 0);
+  reply_of(mixed.on_request(v0.info, v0.frame, kNowMs));
+  const Request auth = authenticate(2, std::string("\0user\0pencil", 12));
+  const auto illegal = reply_of(mixed.on_request(auth.info, auth.frame, kNowMs));
+  CHECK(illegal.close_after);
+  CHECK(authenticate_answer(illegal, 2).error_code == 34);
 }
 
 TEST_CASE("PLAIN is verified off the terminator (PBKDF2) and then answered", "[sasl]") {
@@ -282,6 +371,23 @@ TEST_CASE("OAUTHBEARER: a signed token authenticates, its expiry bounds the sess
   CHECK_FALSE(wrong_audience.authenticated);
   CHECK_FALSE(wrong_audience.close_after);  // RFC 7628 §3.2.3: an error challenge first, then the failure
   CHECK(authenticate_answer(wrong_audience, 2).auth_bytes.find("invalid_token") != std::string::npos);
+
+  // SaslHandshake v0: one token; a refused one closes without the error challenge (none fits KIP-43).
+  const auto login_v0 = [&](const json& claims) {
+    SaslTerminator server = terminator(settings);
+    const Request hs = handshake(1, "OAUTHBEARER", 0);
+    reply_of(server.on_request(hs.info, hs.frame, kNowMs));
+    const Request token = unframed_token(1, "n,,\x01" "auth=Bearer " + make_token(key, claims) + "\x01\x01");
+    return reply_of(server.on_request(token.info, token.frame, kNowMs));
+  };
+  const auto good_v0 = login_v0({{"sub", "svc-etl"}, {"aud", "kafka"}, {"exp", now_s + 60}});
+  CHECK(good_v0.authenticated);
+  CHECK(good_v0.frame == std::vector<std::uint8_t>{0, 0, 0, 0});
+  const auto refused_v0 = login_v0({{"sub", "svc-etl"}, {"aud", "other"}, {"exp", now_s + 60}});
+  CHECK_FALSE(refused_v0.authenticated);
+  CHECK(refused_v0.close_after);
+  CHECK(refused_v0.frame.empty());
+  CHECK(refused_v0.outcome == AuthOutcome::invalid_token);
 }
 
 TEST_CASE("the attempt limiter's refusal is a SASL_AUTHENTICATION_FAILED that says when to retry", "[sasl]") {
