@@ -118,71 +118,62 @@ bool same_name(const X509_NAME* a, const X509_NAME* b) { return X509_NAME_cmp(a,
 
 std::string ClientCaError::message() const { return file.string() + ": " + reason; }
 
-ClientCaResult load_client_ca(const std::filesystem::path& ca_file,
-                              const std::optional<std::filesystem::path>& crl_file) {
-  const auto failed = [](const std::filesystem::path& file, std::string reason) -> ClientCaResult {
-    ERR_clear_error();
-    return ClientCaError{file, std::move(reason)};
-  };
-  std::string error;
+namespace {
 
-  // --- ca_file
-  const auto ca_text = read_whole(ca_file, error);
-  if (!ca_text) return failed(ca_file, error);
-  const auto ca_blocks = pem_blocks(*ca_text, error);
-  if (!ca_blocks) return failed(ca_file, error);
-  if (ca_blocks->empty()) return failed(ca_file, "holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
+// A file kedge cannot use: the error, with OpenSSL's queue left empty.
+ClientCaError refuse(const std::filesystem::path& file, std::string reason) {
+  ERR_clear_error();
+  return ClientCaError{file, std::move(reason)};
+}
+
+// The CA certificates of `ca_file`, in file order (see client_ca.h for the rules).
+std::variant<std::vector<X509Ptr>, ClientCaError> read_ca_certificates(const std::filesystem::path& ca_file) {
+  std::string error;
+  const auto text = read_whole(ca_file, error);
+  if (!text) return refuse(ca_file, error);
+  const auto blocks = pem_blocks(*text, error);
+  if (!blocks) return refuse(ca_file, error);
+  if (blocks->empty()) return refuse(ca_file, "holds no PEM certificate (\"-----BEGIN CERTIFICATE-----\")");
   std::vector<X509Ptr> cas;
-  for (std::size_t i = 0; i < ca_blocks->size(); ++i) {
-    const PemBlock& block = (*ca_blocks)[i];
-    if (block.label != "CERTIFICATE") return failed(ca_file, wrong_block(i + 1, block.label, "CERTIFICATE"));
+  for (std::size_t i = 0; i < blocks->size(); ++i) {
+    const PemBlock& block = (*blocks)[i];
+    if (block.label != "CERTIFICATE") return refuse(ca_file, wrong_block(i + 1, block.label, "CERTIFICATE"));
     const unsigned char* p = block.der.data();
     X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(block.der.size())));
     if (!cert || p != block.der.data() + block.der.size()) {
-      return failed(ca_file, "certificate " + std::to_string(i + 1) + " is not valid DER: " +
+      return refuse(ca_file, "certificate " + std::to_string(i + 1) + " is not valid DER: " +
                                  (cert ? std::string("trailing bytes") : drain_openssl_errors()));
     }
     if (X509_check_ca(cert.get()) == 0) {
-      return failed(ca_file, "certificate " + std::to_string(i + 1) + " (" +
+      return refuse(ca_file, "certificate " + std::to_string(i + 1) + " (" +
                                  describe_name(X509_get_subject_name(cert.get())) +
                                  ") is not a CA certificate (no basicConstraints CA:TRUE, or keyUsage without "
                                  "keyCertSign): client certificates cannot chain to it");
     }
     cas.push_back(std::move(cert));
   }
+  return cas;
+}
 
-  ClientCa result;
-  result.store.reset(X509_STORE_new());
-  if (!result.store) return failed(ca_file, "cannot allocate a certificate store: " + drain_openssl_errors());
-  for (const X509Ptr& cert : cas) {
-    if (X509_STORE_add_cert(result.store.get(), cert.get()) != 1) {
-      return failed(ca_file, "cannot add " + describe_name(X509_get_subject_name(cert.get())) + ": " +
-                                 drain_openssl_errors());
-    }
-    const std::time_t not_after = to_time_t(X509_get0_notAfter(cert.get()));
-    if (result.summary.certificates == 0 || not_after < result.summary.earliest_not_after) {
-      result.summary.earliest_not_after = not_after;
-      result.summary.earliest_subject = describe_name(X509_get_subject_name(cert.get()));
-    }
-    ++result.summary.certificates;
-  }
-  if (!crl_file) return result;
-
-  // --- crl_file
-  const auto crl_text = read_whole(*crl_file, error);
-  if (!crl_text) return failed(*crl_file, error);
-  const auto crl_blocks = pem_blocks(*crl_text, error);
-  if (!crl_blocks) return failed(*crl_file, error);
-  if (crl_blocks->empty()) return failed(*crl_file, "holds no PEM CRL (\"-----BEGIN X509 CRL-----\")");
+// Adds every CRL of `crl_file` to `result`'s store: each must be signed by a CA of `cas`, and every CA of
+// `cas` must have one (client_ca.h says why). nullopt when all is well.
+std::optional<ClientCaError> add_crls(const std::filesystem::path& crl_file, const std::filesystem::path& ca_file,
+                                      const std::vector<X509Ptr>& cas, ClientCa& result) {
+  std::string error;
+  const auto text = read_whole(crl_file, error);
+  if (!text) return refuse(crl_file, error);
+  const auto blocks = pem_blocks(*text, error);
+  if (!blocks) return refuse(crl_file, error);
+  if (blocks->empty()) return refuse(crl_file, "holds no PEM CRL (\"-----BEGIN X509 CRL-----\")");
   std::vector<bool> ca_has_crl(cas.size(), false);
-  for (std::size_t i = 0; i < crl_blocks->size(); ++i) {
-    const PemBlock& block = (*crl_blocks)[i];
-    if (block.label != "X509 CRL") return failed(*crl_file, wrong_block(i + 1, block.label, "X509 CRL"));
+  for (std::size_t i = 0; i < blocks->size(); ++i) {
+    const PemBlock& block = (*blocks)[i];
+    if (block.label != "X509 CRL") return refuse(crl_file, wrong_block(i + 1, block.label, "X509 CRL"));
     const unsigned char* p = block.der.data();
     CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(block.der.size())));
     if (!crl || p != block.der.data() + block.der.size()) {
-      return failed(*crl_file, "CRL " + std::to_string(i + 1) + " is not valid DER: " +
-                                   (crl ? std::string("trailing bytes") : drain_openssl_errors()));
+      return refuse(crl_file, "CRL " + std::to_string(i + 1) + " is not valid DER: " +
+                                  (crl ? std::string("trailing bytes") : drain_openssl_errors()));
     }
     const X509_NAME* issuer = X509_CRL_get_issuer(crl.get());
     // The CA that signed it: same subject as the CRL's issuer and a key that
@@ -201,15 +192,15 @@ ClientCaResult load_client_ca(const std::filesystem::path& ca_file,
     ERR_clear_error();
     const std::string which = "CRL " + std::to_string(i + 1) + " (issuer " + describe_name(issuer) + ")";
     if (!named) {
-      return failed(*crl_file, which + " was issued by no CA of " + ca_file.string() +
-                                   " (an intermediate CA's CRL needs that intermediate in the CA file)");
+      return refuse(crl_file, which + " was issued by no CA of " + ca_file.string() +
+                                  " (an intermediate CA's CRL needs that intermediate in the CA file)");
     }
     if (!signed_by_ca) {
-      return failed(*crl_file, which + ": its signature does not verify with the key of the CA of that name in " +
-                                   ca_file.string());
+      return refuse(crl_file, which + ": its signature does not verify with the key of the CA of that name in " +
+                                  ca_file.string());
     }
     if (X509_STORE_add_crl(result.store.get(), crl.get()) != 1) {
-      return failed(*crl_file, "cannot add " + which + ": " + drain_openssl_errors());
+      return refuse(crl_file, "cannot add " + which + ": " + drain_openssl_errors());
     }
     if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get())) {
       const std::time_t next_update = to_time_t(next);
@@ -222,13 +213,41 @@ ClientCaResult load_client_ca(const std::filesystem::path& ca_file,
   }
   for (std::size_t c = 0; c < cas.size(); ++c) {
     if (ca_has_crl[c]) continue;
-    return failed(*crl_file,
+    return refuse(crl_file,
                   "holds no CRL of CA " + describe_name(X509_get_subject_name(cas[c].get())) + " (certificate " +
                       std::to_string(c + 1) + " of " + ca_file.string() +
                       "): with a CRL file kedge checks the revocation of every certificate in a client's chain, "
                       "and OpenSSL refuses the clients of a CA without a CRL; add that CA's CRL (an empty one "
                       "will do)");
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ClientCaResult load_client_ca(const std::filesystem::path& ca_file,
+                              const std::optional<std::filesystem::path>& crl_file) {
+  auto read = read_ca_certificates(ca_file);
+  if (auto* error = std::get_if<ClientCaError>(&read)) return std::move(*error);
+  const std::vector<X509Ptr>& cas = std::get<std::vector<X509Ptr>>(read);
+
+  ClientCa result;
+  result.store.reset(X509_STORE_new());
+  if (!result.store) return refuse(ca_file, "cannot allocate a certificate store: " + drain_openssl_errors());
+  for (const X509Ptr& cert : cas) {
+    if (X509_STORE_add_cert(result.store.get(), cert.get()) != 1) {
+      return refuse(ca_file, "cannot add " + describe_name(X509_get_subject_name(cert.get())) + ": " +
+                                 drain_openssl_errors());
+    }
+    const std::time_t not_after = to_time_t(X509_get0_notAfter(cert.get()));
+    if (result.summary.certificates == 0 || not_after < result.summary.earliest_not_after) {
+      result.summary.earliest_not_after = not_after;
+      result.summary.earliest_subject = describe_name(X509_get_subject_name(cert.get()));
+    }
+    ++result.summary.certificates;
+  }
+  if (!crl_file) return result;
+  if (auto error = add_crls(*crl_file, ca_file, cas, result)) return std::move(*error);
   X509_STORE_set_flags(result.store.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
   return result;
 }

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "certs/client_ca.h"
 #include "certs/tls_context.h"
 #include "identity/jwks.h"
 #include "identity/users_file.h"
@@ -616,6 +617,23 @@ void check_jwks_file(const OAuthBearerConfig& oauth, AuthenticationFilesReport& 
   }
 }
 
+// The rules kedge run applies (certs::load_client_ca: every certificate a CA, every CRL from a CA of the
+// bundle, a CRL for every CA when there is a CRL file), checked by running that loader: a file inspect_*
+// could read but kedge would refuse is a problem with the loader's own words.
+void check_client_ca_loads(const MtlsConfig& mtls, const AuthenticationFilesReport& files, Report& report) {
+  if (!files.ca || !files.ca->load_error.empty()) return;  // reported already
+  if (files.crl && !files.crl->load_error.empty()) return;
+  const certs::ClientCaResult loaded = certs::load_client_ca(mtls.ca_file, mtls.crl_file);
+  const auto* error = std::get_if<certs::ClientCaError>(&loaded);
+  if (error == nullptr) return;
+  const bool crl_at_fault = mtls.crl_file && error->file == *mtls.crl_file;
+  const std::string where = files.config_path + (crl_at_fault ? ".mtls.crl_file" : ".mtls.ca_file");
+  report.findings.push_back(
+      {Severity::problem, where, fmt::format("{}: {}; kedge run refuses this configuration", where, error->message()),
+       crl_at_fault ? "give crl_file one CRL from each CA of ca_file (an empty CRL will do), and no other"
+                    : "keep only the CA certificates that issue client certificates in ca_file"});
+}
+
 void check_client_ca(const MtlsConfig& mtls, AuthenticationFilesReport& files, const Options& options,
                      std::time_t now, Report& report) {
   const std::string where = files.config_path + ".mtls.ca_file";
@@ -638,14 +656,6 @@ void check_client_ca(const MtlsConfig& mtls, AuthenticationFilesReport& files, c
            fmt::format("{}: CA certificate {} in {} expires on {} ({:.0f} days left)", where, ca.earliest_subject,
                        ca.file.string(), certs::format_utc(ca.earliest_not_after), days_left),
            "add the CA's renewed certificate to the bundle before then (kedge reloads the file on change)"});
-    }
-    if (ca.not_ca != 0) {
-      report.findings.push_back(
-          {Severity::warning, where,
-           fmt::format("{}: {} of the {} certificate(s) in {} are not CA certificates (no basicConstraints CA:TRUE) "
-                       "and cannot vouch for a client certificate",
-                       where, ca.not_ca, ca.certificates, ca.file.string()),
-           "keep only the issuing CA certificates in ca_file (not client or server certificates)"});
     }
   }
   if (!mtls.crl_file) return;
@@ -686,7 +696,10 @@ void check_authentication(const Config& config, const Options& options, Report& 
             if (sasl->users_file) check_users_file(*sasl, files, report);
             if (sasl->oauthbearer) check_jwks_file(*sasl->oauthbearer, files, report);
           }
-          if (authentication.mtls) check_client_ca(*authentication.mtls, files, options, now, report);
+          if (authentication.mtls) {
+            check_client_ca(*authentication.mtls, files, options, now, report);
+            check_client_ca_loads(*authentication.mtls, files, report);
+          }
           pair.files = report.authentication_files.size();
           files_of.emplace(pair.config_path, report.authentication_files.size());
           report.authentication_files.push_back(std::move(files));

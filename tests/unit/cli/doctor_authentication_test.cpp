@@ -256,12 +256,38 @@ TEST_CASE("check authentication: CA expiry and an overdue CRL", "[check][authent
     REQUIRE(crl != nullptr);
     CHECK(crl->severity == check::Severity::problem);
   }
-  SECTION("a leaf certificate in the bundle: a warning") {
+}
+
+TEST_CASE("check authentication: what kedge run refuses in a CA bundle or CRL file is a problem in its words",
+          "[check][authentication]") {
+  const Setup setup;
+  const Config config = setup.load(setup.document());
+  SECTION("a leaf certificate in the bundle") {
     std::ofstream(setup.dir / "tls/ca.pem", std::ios::app) << certs::testing::read_file(setup.dir / "tls/server.pem");
     const check::Report report = offline_check(config);
-    const auto* finding = find(report, "1 of the 2 certificate(s)");
+    const auto* finding = find(report, "is not a CA certificate");
     REQUIRE(finding != nullptr);
-    CHECK(finding->severity == check::Severity::warning);
+    CHECK(finding->severity == check::Severity::problem);
+    CHECK(finding->subject == "listeners[0].authentication.mtls.ca_file");
+    CHECK_THAT(finding->message, Catch::Contains("kedge run refuses this configuration"));
+  }
+  SECTION("a second CA in the bundle without its CRL in the CRL file") {
+    certs::DevCaOptions other;
+    other.out_dir = setup.dir / "other";
+    other.dns_names = {"other.example.com"};
+    certs::create_dev_ca(other);
+    std::ofstream(setup.dir / "tls/ca.pem", std::ios::app) << certs::testing::read_file(setup.dir / "other/ca.pem");
+    const check::Report report = offline_check(config);
+    const auto* finding = find(report, "holds no CRL of CA");
+    REQUIRE(finding != nullptr);
+    CHECK(finding->severity == check::Severity::problem);
+    CHECK(finding->subject == "listeners[0].authentication.mtls.crl_file");
+    CHECK_THAT(finding->fix, Catch::Contains("one CRL from each CA of ca_file"));
+    CHECK(report.exit_code() != 0);
+  }
+  SECTION("the set-up as written loads: no such finding") {
+    const check::Report report = offline_check(config);
+    CHECK(find(report, "kedge run refuses this configuration") == nullptr);
   }
 }
 
