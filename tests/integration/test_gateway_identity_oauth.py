@@ -15,7 +15,8 @@ Checks:
   - kclient_rdk212 (RS256 token, svc-orders) and confluent-kafka (ES256 token, svc-billing) each produce N records
     and a group consumer reads each exactly once; kclient_rdk20 (RS256) reads metadata;
   - an expired token, a token for another audience, a token signed by a key not in the JWKS, and a token whose
-    principal is not bound to alpha are refused; the client prints kedge's reason;
+    principal is not bound to alpha are refused; the client prints kedge's reason; a good client producing at
+    the same time gets every delivery report;
   - the stages saw kedge-svc only; the access log names the token principals; kedge logged no errors and no token.
 
 Usage: test_gateway_identity_oauth.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
@@ -41,6 +42,7 @@ BOOTSTRAP = f"bootstrap-alpha.{DOMAIN}:{PORT}"
 ISSUER, AUDIENCE = "https://idp.test", "kafka"
 SERVICE_USER, SERVICE_PASSWORD = "kedge-svc", "svc-pw-0a9e4c11"
 MESSAGES = 200
+STEADY_MESSAGES = 200  # the concurrent good producer: 200 records at 20/s, during the refusals
 
 
 def jwk(public_key, kid, alg):
@@ -69,7 +71,7 @@ def main():
     ec_key = ec.generate_private_key(ec.SECP256R1())
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with scenario_topology() as topo:
-        cluster = topo.start_mock_cluster("rdk212", brokers=3, topics={"orders": 3, "billing": 3})
+        cluster = topo.start_mock_cluster("rdk212", brokers=3, topics={"orders": 3, "billing": 3, "steady": 3})
         stages = start_sasl_stages(topo, cluster, {SERVICE_USER: SERVICE_PASSWORD})
         certs = make_certs(os.path.join(topo.log_dir, "tls"), DOMAIN)
         ca = certs["ca"]
@@ -137,6 +139,11 @@ def main():
         checks.record("kclient_rdk20 (librdkafka 2.0.2) with an RS256 token: metadata", code == 0 and "metadata ok=1" in out,
                       err.strip()[-300:])
 
+        # A good client keeps producing while the refused ones come and go.
+        steady = popen_in(topo, "b", client_produce_argv(
+            "kclient_rdk212", BOOTSTRAP, "steady", STEADY_MESSAGES, "steady", "60000", "--rate", "20",
+            "-X", "acks=all", *oauth_args(ca, files["orders"])))
+        time.sleep(2)
         refusals = {"expired": "OAUTHBEARER token refused: expired",
                     "audience": "OAUTHBEARER token refused: wrong_audience",
                     "stranger": "OAUTHBEARER token refused: bad_signature",
@@ -149,6 +156,11 @@ def main():
             checks.record(f"a token that is {name}: refused, the client prints \"{expected}\"",
                           code != 0 and "metadata ok=1" not in out and any(expected in line for line in lines),
                           " | ".join(lines)[:300] or err.strip()[-300:])
+
+        steady_result = finish(topo, steady, "produce-steady", timeout=90)
+        ok, detail = produced_all(steady_result, STEADY_MESSAGES)
+        checks.record(f"a good client producing meanwhile got all {STEADY_MESSAGES} delivery reports", ok,
+                      detail or steady_result[2].strip()[-300:])
 
         stage_text = "".join(open(topo.log_path(f"sasl-stage-{broker}"), errors="replace").read() for broker in stages)
         checks.record("the stages saw kedge's service principal only",

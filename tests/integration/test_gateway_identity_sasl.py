@@ -18,6 +18,7 @@ Checks:
   - the stages saw only kedge-svc authenticate (never a client's user name), on every broker;
   - a wrong password and an unknown user, for each client x mechanism, are refused by kedge; the client prints
     Kafka's "Authentication failed during authentication due to invalid credentials with SASL mechanism <M>";
+    a good client (kclient-steady, SCRAM-SHA-512, network b) producing at 20/s meanwhile gets every delivery report;
   - beta-user on alpha is refused with a message naming the principal and the cluster; kclient-scram-sha-256
     on beta is refused; beta-user on beta reads metadata;
   - kedge's access log names each authenticated principal; /metrics counts authentications by mechanism and
@@ -49,6 +50,9 @@ SERVICE_USER, SERVICE_PASSWORD = "kedge-svc", "svc-pw-7c1e0b9a"
 USERS = {f"{client.split('_')[0]}-{mechanism.lower()}": f"pw-{client[:3]}-{mechanism[-3:]}-5e8f1d"
          for client, _ in CLIENTS for mechanism in MECHANISMS}
 USERS["beta-user"] = "pw-beta-90ab12"
+STEADY_USER = "kclient-steady"  # produces during the refusals
+USERS[STEADY_USER] = "pw-steady-3d0c44"
+STEADY_MESSAGES = 300
 AUTH_FAILED = "Authentication failed during authentication due to invalid credentials with SASL mechanism {}"
 
 
@@ -143,6 +147,7 @@ def main():
     kedge_binary = os.path.abspath(sys.argv[1])
     checks = Checks()
     topics = {topic_of(client, mechanism): PARTITIONS for client, _ in CLIENTS for mechanism in MECHANISMS}
+    topics["term-steady"] = PARTITIONS
     with scenario_topology() as topo:
         cluster = topo.start_mock_cluster("rdk212", brokers=3, topics=topics)
         stages = start_sasl_stages(topo, cluster, {SERVICE_USER: SERVICE_PASSWORD})
@@ -183,7 +188,13 @@ def main():
             checks.record(f"{label}: group consumer received each record exactly once", ok,
                           detail + ("" if ok else " " + outcome[2].strip()[-300:]))
 
-        # Refusals: a wrong password and an unknown user for every client x mechanism.
+        # Refusals: a wrong password and an unknown user for every client x mechanism, while a good client
+        # keeps producing.
+        steady = popen_in(topo, "b", client_produce_argv(
+            "kclient_rdk212", bootstrap("alpha"), "term-steady", STEADY_MESSAGES, "term-steady", "90000",
+            "--rate", "20", "-X", "acks=all",
+            *sasl_ssl_args(ca, "SCRAM-SHA-512", STEADY_USER, USERS[STEADY_USER])))
+        time.sleep(2)
         refusals = {}
         for client, network in CLIENTS:
             for mechanism in MECHANISMS:
@@ -199,6 +210,11 @@ def main():
             checks.record(f"{client} {mechanism} {kind}: refused by kedge; the client prints Kafka's message",
                           printed and "metadata ok=1" not in out and (client == "kcat" or code != 0),
                           f"exit {code}; " + auth_error_lines(err))
+
+        steady_result = finish(topo, steady, "produce-steady", timeout=120)
+        ok, detail = produced_all(steady_result, STEADY_MESSAGES)
+        checks.record(f"a good client producing meanwhile ({STEADY_USER}) got all {STEADY_MESSAGES} delivery reports",
+                      ok, detail or steady_result[2].strip()[-300:])
 
         # Principal binding: beta-user only on beta.
         bound = {
