@@ -81,6 +81,7 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.api_version = wire::get_i16(acc_ + 2);
       current_.correlation_id = wire::get_i32(acc_ + 4);
       current_.local = false;
+      current_.unframed_sasl_token = false;
       ++requests_seen_;
       // KIP-43 v0: unframed SASL tokens follow a successful handshake. Only a
       // router (kedge answering the SASL itself) knows where they end.

@@ -7,6 +7,7 @@ Input layouts (see the fuzz sources):
   fuzz_response_stream   n-1, n x {api key index, version}, chunk byte, stream of frames
   fuzz_fetch_stream      version byte (16 + b % 3), chunk byte, Fetch v16-18 frame body (no size prefix)
   fuzz_request_tracker   chunk byte + router selector byte + request stream (hand-built requests below)
+  fuzz_sasl_terminator   SaslHandshake v1/v0 then a PLAIN or SCRAM client message (see the source)
   fuzz_frame_assembler   chunk byte, max-size selector byte, stream of golden response frames
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
@@ -231,6 +232,23 @@ def main():
             write(out, "fuzz_request_tracker", bytes([chunk, selector]) + b"".join(requests))
     for r in requests:
         write(out, "fuzz_request_tracker", bytes([0, 1]) + r)
+    # SaslHandshake v0 captured (key % 8 == 1) and two unframed KIP-43 tokens after it (selector bits 4..6 = 2),
+    # one of them empty, then a Metadata request framed again.
+    v0_stream = (request(17, 0, 7, "s", struct.pack(">h", 13) + b"SCRAM-SHA-256")
+                 + struct.pack(">i", 15) + b"n,,n=user,r=abc" + struct.pack(">i", 0)
+                 + request(3, 12, 8, "c", b"\x01\x00\x00\x00", tags=[]))
+    for chunk in (0, 3, 63):
+        write(out, "fuzz_request_tracker", bytes([chunk, 0x21]) + v0_stream)
+
+    # SaslTerminator: a handshake (kind 0) at v1 and at v0, then a PLAIN message (kind 1, SaslAuthenticate v2, or
+    # the unframed token that follows a v0 handshake), and SCRAM's client-first.
+    def sasl_message(kind, version, body):
+        return bytes([kind, version, len(body)]) + body
+    plain = b"\x00user\x00pencil"
+    for version in (1, 0):
+        write(out, "fuzz_sasl_terminator", sasl_message(0, version, b"PLAIN") + sasl_message(1, 2, plain))
+        write(out, "fuzz_sasl_terminator",
+              sasl_message(0, version, b"SCRAM-SHA-256") + sasl_message(1, 2, b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO"))
 
     # FrameAssembler: golden frames back to back, in small and large chunks, small and large maximum.
     stream = b"".join(frame for _, _, frame in frames[:6])

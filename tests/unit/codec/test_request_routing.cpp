@@ -221,7 +221,11 @@ TEST_CASE("SaslHandshake v0: the tokens that follow are captured whole without a
     CHECK(router.routed == std::vector<std::int32_t>{1, 2, 3});  // tokens are never routed
     REQUIRE(q.size() == 5);
     const bool locals[] = {false, true, true, true, false};
-    for (int i = 0; i < 5; ++i) CHECK(q.at(i).local == locals[i]);
+    const bool tokens[] = {false, false, true, true, false};
+    for (int i = 0; i < 5; ++i) {
+      CHECK(q.at(i).local == locals[i]);
+      CHECK(q.at(i).unframed_sasl_token == tokens[i]);  // the request after the tokens is a request again
+    }
     CHECK(tracker.requests_seen() == 5);
   }
 }
