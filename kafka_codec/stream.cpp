@@ -154,7 +154,7 @@ Errc RequestTracker::on_varint(std::uint32_t value, InFlightQueue& inflight) {
 
 // One step of the header parser: consumes some of `bytes` (at least one byte
 // unless it fails) and advances the state.
-Errc RequestTracker::consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight) {
+inline Errc RequestTracker::consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight) {
   switch (step_) {
     case Step::body: {
       const std::size_t n = std::min<std::size_t>(frame_left_, bytes.size());

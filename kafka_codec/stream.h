@@ -129,7 +129,10 @@ class RequestTracker {
   Errc after_client_id(InFlightQueue& inflight);
   Errc start_body_fields(InFlightQueue& inflight);
   Errc finish_header(InFlightQueue& inflight, bool expects_response);
-  Errc consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight);
+  // Inlined into both feed()s: it runs several times per request, and as an
+  // out-of-line call (two callers) it cost ~100 instructions per Metadata
+  // request under callgrind (bench/performance_notes.md, "One upstream link").
+  [[gnu::always_inline]] inline Errc consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight);
   Errc check_end();
   void end_frame() { expect_fixed(Step::size, 4); frame_done_ = true; }
   void expect_fixed(Step step, std::uint8_t bytes) { step_ = step; need_ = bytes; acc_len_ = 0; }
