@@ -11,6 +11,8 @@
 
 #include "common/ascii.h"
 #include "common/log.h"
+#include "kafka_codec/errors.h"
+#include "kafka_codec/sasl.h"
 #include "identity/plain.h"
 #include "gateway/worker.h"
 #include "identity/principal.h"
@@ -625,8 +627,8 @@ void Connection::read_plaintext() {
 void Connection::forward_to_broker(const std::uint8_t* bytes, std::size_t n) {
   bytes_from_client_ += n;
   cluster_stats_->bytes_from_clients += n;
-  if (sasl_) {
-    // Terminated authentication: each request is routed (SaslTerminator::route);
+  if (routes_requests()) {
+    // Terminated authentication: each request is routed (route());
     // forwarded bytes go out through BrokerSink, SASL requests to on_captured.
     BrokerSink to_broker(*this);
     const kafka::Errc errc = in_flight_.on_client_bytes({bytes, n}, *cluster_stats_, *this, to_broker);
@@ -1038,7 +1040,10 @@ bool Connection::start_client_authentication() {
   const auto& pairs = routed->authentication;
   if (target_.cluster >= pairs.size() || !pairs[target_.cluster]) return true;  // passthrough
   authentication_ = pairs[target_.cluster];
-  if (!authentication_->config.sasl) return true;  // mTLS only: the principal comes from the certificate
+  if (!authentication_->config.sasl) {  // mTLS only: the principal comes from the certificate
+    certificate_only_ = true;
+    return true;
+  }
   sasl_ = std::make_unique<SaslTerminator>(authentication_, cluster_name());
   for (uv_timer_t* timer : {&auth_delay_timer_, &session_timer_}) {
     uv_timer_init(worker_.loop(), timer);
@@ -1088,6 +1093,12 @@ bool Connection::user_removed() const {
 
 kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request) {
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
+  if (!sasl_) {  // certificate only: SASL is answered here, everything else goes to the broker
+    return request.api_key == kafka::key_of(kafka::ApiKey::sasl_handshake) ||
+                   request.api_key == kafka::key_of(kafka::ApiKey::sasl_authenticate)
+               ? Route::capture
+               : Route::forward;
+  }
   if (session_expired_ && !sasl_->in_conversation()) {
     const auto key = request.api_key;
     if (key != kafka::key_of(kafka::ApiKey::sasl_handshake) && key != kafka::key_of(kafka::ApiKey::sasl_authenticate)) {
@@ -1107,6 +1118,10 @@ kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request)
 kafka::RequestRouter::NextFrame Connection::on_captured(const kafka::RequestInfo& request,
                                                         std::span<const std::uint8_t> frame) {
   if (refused_request_ || ending()) return NextFrame::request;
+  if (!sasl_) {
+    refuse_client_sasl(request);
+    return NextFrame::request;
+  }
   if (pending_sasl_ || plain_check_running_) {
     // A client waits for each SASL answer before its next SASL request.
     refused_request_ = request;
@@ -1240,6 +1255,33 @@ void Connection::send_sasl_reply(const kafka::RequestInfo& request, SaslTerminat
   in_flight_.release_if_idle();
 }
 
+// A client of a certificate-only cluster that also tries SASL is answered as
+// a broker answers a mechanism it does not enable: SaslHandshake error 33
+// with an empty list (SaslAuthenticate: 34, there is no conversation), then
+// the connection closes. Its SASL credentials never reach a broker, whose
+// connection kedge has already authenticated with its own.
+void Connection::refuse_client_sasl(const kafka::RequestInfo& request) {
+  SaslTerminator::Reply reply;
+  if (request.api_key == kafka::key_of(kafka::ApiKey::sasl_handshake)) {
+    reply.frame = kafka::encode_sasl_handshake_response(
+        request.correlation_id, kafka::code_of(kafka::ErrorCode::unsupported_sasl_mechanism), {});
+  } else {
+    reply.frame = kafka::encode_sasl_authenticate_response(
+        request.correlation_id, request.api_version, kafka::code_of(kafka::ErrorCode::illegal_sasl_state),
+        fmt::format("Virtual cluster {} authenticates clients by certificate (mTLS); SASL is not offered",
+                    cluster_name()),
+        {}, 0);
+  }
+  reply.close_after = true;
+  log::warn("conn {} from {} ({} {}): {} v{} from a client of virtual cluster {}, which authenticates by certificate "
+            "only (mTLS, no sasl); refused, closing (use security.protocol=SSL)",
+            id_, client_address_, cluster_name(), target_label_, api_name(request.api_key), request.api_version,
+            cluster_name());
+  cluster_stats_->authentications[static_cast<std::size_t>(AuthMechanism::none)]
+                                 [static_cast<std::size_t>(AuthOutcome::mechanism_not_enabled)]++;
+  send_sasl_reply(request, std::move(reply));
+}
+
 // KIP-368: the session ends at session_expires_at_ms unless the client
 // re-authenticated by then (which moves it). As on a broker, a request that
 // is already in flight is answered: an expired session closes the connection
@@ -1343,7 +1385,7 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
 // for SaslHandshake / SaslAuthenticate, whatever the broker lists (kedge's own
 // link is already authenticated, and the broker's versions are not kedge's).
 std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
-  if (!sasl_) return {};
+  if (!routes_requests()) return {};
   return SaslTerminator::kLocalApis;
 }
 

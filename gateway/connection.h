@@ -11,7 +11,10 @@
 //               broker link first authenticates with the cluster's service
 //               credentials (KafkaSession) before the ClientHello is
 //               answered, and only ApiVersions and SASL requests pass until the
-//               client authenticated (docs/identity.md)
+//               client authenticated (docs/identity.md). A cluster that
+//               authenticates by certificate only (mTLS, no "sasl") has no
+//               sasl_ but still routes requests: kedge answers a client's SASL
+//               itself, refusing it (refuse_client_sasl)
 // and one state machine. enter() is the only writer of state_ and checks
 // every transition against the table below; an illegal one is logged and
 // closes the connection.
@@ -157,6 +160,8 @@ class Connection final : private kafka::AddressMap,
   void on_plain_checked(const kafka::RequestInfo& request, identity::FinalStep result);
   void finish_sasl(const kafka::RequestInfo& request, SaslTerminator::Reply reply);
   void send_sasl_reply(const kafka::RequestInfo& request, SaslTerminator::Reply reply);
+  void refuse_client_sasl(const kafka::RequestInfo& request);
+  bool routes_requests() const { return sasl_ != nullptr || certificate_only_; }
   void on_auth_delay_over();
   void arm_session_timer();
   void on_session_timer();
@@ -259,6 +264,10 @@ class Connection final : private kafka::AddressMap,
   bool plain_check_running_ = false;
   bool session_expired_ = false;  // KIP-368: past the session's end, not re-authenticated
   std::optional<kafka::RequestInfo> refused_request_;  // a request before authentication: the pair closes
+  // mTLS without SASL: the client is authenticated by its certificate and
+  // kedge's link by the service credentials, so the client's SASL requests
+  // are answered by kedge (refused), never forwarded.
+  bool certificate_only_ = false;
   uv_timer_t auth_delay_timer_{};  // the attempt limiter's delays (initialized with sasl_)
   uv_timer_t session_timer_{};     // KIP-368 session expiry (initialized with sasl_)
 

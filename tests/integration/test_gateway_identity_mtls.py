@@ -22,6 +22,8 @@ Checks:
     certificate revoked, certificate required), and the test prints what each client printed;
   - alice (bound to alpha only) connecting by SNI to beta is refused with access_denied (TLS 1.3; s_client with
     -tls1_2 gets handshake_failure); the same alice on alpha works, and bob on beta reads metadata;
+  - alice with her certificate but configured for SASL PLAIN too is refused by kedge (SaslHandshake error 33, no
+    mechanism: alpha authenticates by certificate only), and kcat prints librdkafka's text;
   - a paced kclient_rdk212 producer with alice's certificate, running through alpha during all the refusals,
     gets every delivery report;
   - kedge counts each refusal reason (kedge_client_certificate_refusals_total) and closes those connections
@@ -119,6 +121,11 @@ extendedKeyUsage = clientAuth
     openssl("x509", "-req", "-in", "stranger.csr", "-CA", "other-ca.pem", "-CAkey", "other-ca.key",
             "-set_serial", "0x77", "-days", "30", "-out", "stranger.pem", cwd=directory)
     return lambda name: (os.path.join(directory, f"{name}.pem"), os.path.join(directory, f"{name}.key"))
+
+
+# What librdkafka prints when kedge refuses the SASL of a client of a certificate-only cluster (SaslHandshake
+# answered UNSUPPORTED_SASL_MECHANISM with no mechanism listed).
+SASL_REFUSED = "Unsupported SASL mechanism"
 
 
 def mtls_args(server_ca, identity=None):
@@ -284,6 +291,17 @@ def main():
                                                   *mtls_args(server_ca, identity(who))), timeout=40)
             checks.record(f"{label}: metadata through kedge", result.returncode == 0 and "metadata ok=1" in
                           result.stdout, f"exit {result.returncode}; {result.stderr.strip()[-300:]}")
+
+        # alice with her certificate, but configured for SASL too: kedge answers the SASL itself (the cluster
+        # authenticates by certificate only) and refuses it; nothing of it reaches a broker.
+        sasl_alice = [arg.replace("security.protocol=SSL", "security.protocol=SASL_SSL") for arg in alice] + [
+            "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=alice", "-X", "sasl.password=not-used-anywhere"]
+        kcat = topo.run_in("a", ["kcat", "-L", "-b", bootstrap("alpha"), "-m", "6", *sasl_alice], timeout=40)
+        kcat_lines = error_lines(kcat.stderr)
+        printed.append(("alice with her certificate and SASL PLAIN on alpha (certificate only)", kcat_lines, []))
+        checks.record(f"alice with SASL on top of her certificate: refused by kedge; kcat prints \"{SASL_REFUSED}\"",
+                      kcat.returncode != 0 and SASL_REFUSED in kcat.stderr and "brokers:" not in kcat.stdout,
+                      f"exit {kcat.returncode}; {' | '.join(kcat_lines)[:400]}")
 
         steady_result = finish(topo, steady, "produce-steady", timeout=90)
         ok, detail = produced_all(steady_result, STEADY_MESSAGES)
