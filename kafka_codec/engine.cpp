@@ -454,21 +454,38 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, cons
   const std::span<const AddressMap::LocalApi> local = addresses.local_apis();
   std::vector<bool> listed(local.size(), false);
   std::uint32_t removed = 0;
+  using Mode = AddressMap::LocalApi::Mode;
+  const auto remove = [&](const ApiVersionEntryRef& a) {
+    patches_.push_back({a.begin, a.end, arena_.size(), 0});
+    ++removed;
+  };
+  const auto set_range = [&](const ApiVersionEntryRef& a, std::int16_t min_version, std::int16_t max_version) {
+    const std::size_t off = arena_.size();
+    wire::put_i16(arena_, min_version);  // MinVersion sits just before MaxVersion
+    wire::put_i16(arena_, max_version);
+    add_patch(frame, a.max_version_pos - 2, a.max_version_pos + 2, off);
+  };
   for (const ApiVersionEntryRef& a : walk_.api_entries) {
     const auto own = std::find_if(local.begin(), local.end(),
                                   [&](const AddressMap::LocalApi& l) { return l.api_key == a.api_key; });
+    const std::int16_t clamp = max_supported_version(a.api_key);
     if (own != local.end()) {
       listed[static_cast<std::size_t>(own - local.begin())] = true;
-      const std::size_t off = arena_.size();
-      wire::put_i16(arena_, own->min_version);  // MinVersion sits just before MaxVersion
-      wire::put_i16(arena_, own->max_version);
-      add_patch(frame, a.max_version_pos - 2, a.max_version_pos + 2, off);
+      switch (own->mode) {
+        case Mode::answer: set_range(a, own->min_version, own->max_version); break;
+        case Mode::hide: remove(a); break;
+        case Mode::cap: {
+          const std::int16_t lo = std::max(a.min_version, own->min_version);
+          const std::int16_t hi = std::min({a.max_version, own->max_version, clamp});
+          if (lo > hi) remove(a);
+          else if (lo != a.min_version || hi != a.max_version) set_range(a, lo, hi);
+          break;
+        }
+      }
       continue;
     }
-    const std::int16_t clamp = max_supported_version(a.api_key);
     if (clamp < 0 || a.min_version > clamp) {
-      patches_.push_back({a.begin, a.end, arena_.size(), 0});
-      ++removed;
+      remove(a);
     } else if (a.max_version > clamp) {
       const std::size_t off = arena_.size();
       wire::put_i16(arena_, clamp);
@@ -481,7 +498,7 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, cons
   const std::size_t append_at = walk_.api_entries.empty() ? list.count_end : walk_.api_entries.back().end;
   const std::size_t append_off = arena_.size();
   for (std::size_t i = 0; i < local.size(); ++i) {
-    if (listed[i]) continue;
+    if (listed[i] || local[i].mode != Mode::answer) continue;
     wire::put_i16(arena_, local[i].api_key);
     wire::put_i16(arena_, local[i].min_version);
     wire::put_i16(arena_, local[i].max_version);

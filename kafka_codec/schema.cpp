@@ -337,8 +337,8 @@ constexpr std::array kClientSchemas = {
 };
 
 // --- Requests kedge decodes (request_schemas) ---------------------------------
-// The requests kedge answers itself when it terminates client authentication
-// (issue 17); more rows here as kedge decodes more requests.
+// The requests kedge answers itself: SASL when it terminates client
+// authentication (issue 17), and the requests a policy may refuse (issue 18).
 // SaslHandshakeRequest (17): Mechanism STRING, v0-1, never flexible.
 constexpr Field kSaslHandshakeRequest[] = {
     scalar("Mechanism", T::string).as(R::value),
@@ -348,9 +348,164 @@ constexpr Field kSaslAuthenticateRequest[] = {
     scalar("AuthBytes", T::bytes).as(R::value),
 };
 
+
+// Requests a policy may refuse (kafka_codec/refusal.h): the fields a refusal
+// names (Role::value) and everything before them. Ranges are the versions
+// kedge answers (refusable_versions); the response layouts are in refusal.cpp.
+// ProduceRequest (0): v3-13, flexible 9+; v13 names topics by id (KIP-516).
+constexpr Field kProducePartitionData[] = {
+    scalar("Index", T::int32).as(R::value),
+    scalar("Records", T::records).null_in(kAll),
+};
+constexpr Field kProduceTopicData[] = {
+    scalar("Name", T::string).in(range(0, 12)).as(R::value),
+    scalar("TopicId", T::uuid).in(from(13)).as(R::value),
+    array_of("PartitionData", kProducePartitionData),
+};
+constexpr Field kProduceRequest[] = {
+    scalar("TransactionalId", T::string).null_in(kAll).as(R::value),
+    scalar("Acks", T::int16).as(R::value),
+    scalar("TimeoutMs", T::int32),
+    array_of("TopicData", kProduceTopicData),
+};
+// CreateTopicsRequest (19): v2-7, flexible 5+.
+constexpr Field kCreatableReplicaAssignment[] = {
+    scalar("PartitionIndex", T::int32),
+    array_of("BrokerIds", T::int32),
+};
+constexpr Field kCreatableTopicConfig[] = {
+    scalar("Name", T::string),
+    scalar("Value", T::string).null_in(kAll),
+};
+constexpr Field kCreatableTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    scalar("NumPartitions", T::int32),
+    scalar("ReplicationFactor", T::int16),
+    array_of("Assignments", kCreatableReplicaAssignment),
+    array_of("Configs", kCreatableTopicConfig),
+};
+constexpr Field kCreateTopicsRequest[] = {
+    array_of("Topics", kCreatableTopic),
+    scalar("TimeoutMs", T::int32),
+    scalar("ValidateOnly", T::boolean).in(from(1)),
+};
+// DeleteTopicsRequest (20): v1-6, flexible 4+; v6 names topics by name or id.
+constexpr Field kDeleteTopicState[] = {
+    scalar("Name", T::string).null_in(kAll).as(R::value),
+    scalar("TopicId", T::uuid).as(R::value),
+};
+constexpr Field kDeleteTopicsRequest[] = {
+    array_of("Topics", kDeleteTopicState).in(from(6)),
+    array_of("TopicNames", T::string).in(range(0, 5)).as(R::value),
+    scalar("TimeoutMs", T::int32),
+};
+// DeleteRecordsRequest (21): v0-2, flexible 2+.
+constexpr Field kDeleteRecordsPartition[] = {
+    scalar("PartitionIndex", T::int32).as(R::value),
+    scalar("Offset", T::int64),
+};
+constexpr Field kDeleteRecordsTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("Partitions", kDeleteRecordsPartition),
+};
+constexpr Field kDeleteRecordsRequest[] = {
+    array_of("Topics", kDeleteRecordsTopic),
+    scalar("TimeoutMs", T::int32),
+};
+// InitProducerIdRequest (22): v0-5, flexible 2+.
+constexpr Field kInitProducerIdRequest[] = {
+    scalar("TransactionalId", T::string).null_in(kAll).as(R::value),
+    scalar("TransactionTimeoutMs", T::int32),
+    scalar("ProducerId", T::int64).in(from(3)),
+    scalar("ProducerEpoch", T::int16).in(from(3)),
+};
+// AlterConfigsRequest (33): v0-2, flexible 2+.
+constexpr Field kAlterableConfig[] = {
+    scalar("Name", T::string),
+    scalar("Value", T::string).null_in(kAll),
+};
+constexpr Field kAlterConfigsResource[] = {
+    scalar("ResourceType", T::int8).as(R::value),
+    scalar("ResourceName", T::string).as(R::value),
+    array_of("Configs", kAlterableConfig),
+};
+constexpr Field kAlterConfigsRequest[] = {
+    array_of("Resources", kAlterConfigsResource),
+    scalar("ValidateOnly", T::boolean),
+};
+// IncrementalAlterConfigsRequest (44): v0-1, flexible 1+.
+constexpr Field kIncrementalAlterableConfig[] = {
+    scalar("Name", T::string),
+    scalar("ConfigOperation", T::int8),
+    scalar("Value", T::string).null_in(kAll),
+};
+constexpr Field kIncrementalAlterConfigsResource[] = {
+    scalar("ResourceType", T::int8).as(R::value),
+    scalar("ResourceName", T::string).as(R::value),
+    array_of("Configs", kIncrementalAlterableConfig),
+};
+constexpr Field kIncrementalAlterConfigsRequest[] = {
+    array_of("Resources", kIncrementalAlterConfigsResource),
+    scalar("ValidateOnly", T::boolean),
+};
+// CreatePartitionsRequest (37): v0-3, flexible 2+.
+constexpr Field kCreatePartitionsAssignment[] = {
+    array_of("BrokerIds", T::int32),
+};
+constexpr Field kCreatePartitionsTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    scalar("Count", T::int32),
+    array_of("Assignments", kCreatePartitionsAssignment).null_in(kAll),
+};
+constexpr Field kCreatePartitionsRequest[] = {
+    array_of("Topics", kCreatePartitionsTopic),
+    scalar("TimeoutMs", T::int32),
+    scalar("ValidateOnly", T::boolean),
+};
+// DeleteGroupsRequest (42): v0-2, flexible 2+.
+constexpr Field kDeleteGroupsRequest[] = {
+    array_of("GroupsNames", T::string).as(R::value),
+};
+// OffsetDeleteRequest (47): v0, never flexible.
+constexpr Field kOffsetDeleteRequestPartition[] = {
+    scalar("PartitionIndex", T::int32).as(R::value),
+};
+constexpr Field kOffsetDeleteRequestTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("Partitions", kOffsetDeleteRequestPartition),
+};
+constexpr Field kOffsetDeleteRequest[] = {
+    scalar("GroupId", T::string).as(R::value),
+    array_of("Topics", kOffsetDeleteRequestTopic),
+};
+
+// MetadataRequest (3): v0-13, flexible 9+. Read for AllowAutoTopicCreation (v4+), which a read-only
+// policy turns off in place (turn_off_auto_topic_creation, refusal.h).
+constexpr Field kMetadataRequestTopic[] = {
+    scalar("TopicId", T::uuid).in(from(10)),
+    scalar("Name", T::string).null_in(from(10)),
+};
+constexpr Field kMetadataRequest[] = {
+    array_of("Topics", kMetadataRequestTopic).null_in(from(1)),
+    scalar("AllowAutoTopicCreation", T::boolean).in(from(4)).as(R::value),
+    scalar("IncludeClusterAuthorizedOperations", T::boolean).in(range(8, 10)),
+    scalar("IncludeTopicAuthorizedOperations", T::boolean).in(from(8)),
+};
+
 constexpr std::array kRequestSchemas = {
     schema_of(ApiKey::sasl_handshake, range(0, 1), kNeverFlexible, kSaslHandshakeRequest),
     schema_of(ApiKey::sasl_authenticate, range(0, 2), 2, kSaslAuthenticateRequest),
+    schema_of(ApiKey::produce, range(3, 13), 9, kProduceRequest),
+    schema_of(ApiKey::metadata, range(0, 13), 9, kMetadataRequest),
+    schema_of(ApiKey::create_topics, range(2, 7), 5, kCreateTopicsRequest),
+    schema_of(ApiKey::delete_topics, range(1, 6), 4, kDeleteTopicsRequest),
+    schema_of(ApiKey::delete_records, range(0, 2), 2, kDeleteRecordsRequest),
+    schema_of(ApiKey::init_producer_id, range(0, 5), 2, kInitProducerIdRequest),
+    schema_of(ApiKey::alter_configs, range(0, 2), 2, kAlterConfigsRequest),
+    schema_of(ApiKey::create_partitions, range(0, 3), 2, kCreatePartitionsRequest),
+    schema_of(ApiKey::delete_groups, range(0, 2), 2, kDeleteGroupsRequest),
+    schema_of(ApiKey::incremental_alter_configs, range(0, 1), 1, kIncrementalAlterConfigsRequest),
+    schema_of(ApiKey::offset_delete, range(0, 0), kNeverFlexible, kOffsetDeleteRequest),
 };
 
 // flexibleVersions of msg/<Name>Request.json, keys 0..94 (4.3.1; keys 4-7 from 3.9.0,

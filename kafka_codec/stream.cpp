@@ -90,9 +90,12 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       }
       if (router_ != nullptr) {
         std::memcpy(frame_head_ + 4, acc_, 8);
-        const bool capture = router_->route(current_) == RequestRouter::Route::capture;
-        route_ = capture ? FrameRoute::capture : FrameRoute::forward;
-        current_.local = capture;
+        switch (router_->route(current_)) {
+          case RequestRouter::Route::forward: route_ = FrameRoute::forward; break;
+          case RequestRouter::Route::capture: route_ = FrameRoute::capture; break;
+          case RequestRouter::Route::inspect: route_ = FrameRoute::inspect; break;
+        }
+        current_.local = route_ == FrameRoute::capture;
       }
       if (is(current_.api_key, ApiKey::controlled_shutdown) && current_.api_version == 0) return finish_header(inflight, true);
       expect_fixed(Step::client_id_length, 2);
@@ -253,16 +256,21 @@ Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& in
     const std::uint8_t* before = bytes.data();
     frame_done_ = false;
     if (result = consume(bytes, inflight); result != Errc::ok) break;
-    if (route_before == FrameRoute::capture) captured_.insert(captured_.end(), before, bytes.data());
+    const bool held_before = route_before == FrameRoute::capture || route_before == FrameRoute::inspect;
+    if (held_before) captured_.insert(captured_.end(), before, bytes.data());
     if (route_before == FrameRoute::undecided && route_ == FrameRoute::forward) {
       to_broker.write(frame_head_);
       forward_from = bytes.data();
-    } else if (route_before == FrameRoute::undecided && route_ == FrameRoute::capture) {
+    } else if (route_before == FrameRoute::undecided && route_ != FrameRoute::undecided) {
       captured_.assign(frame_head_, frame_head_ + frame_head_len_);
     }
     if (!frame_done_) continue;
     if (route_ == FrameRoute::forward) {
       flush(bytes.data());
+    } else if (route_ == FrameRoute::inspect) {
+      router.on_inspected(current_, captured_);
+      to_broker.write(captured_);
+      captured_.clear();
     } else if (route_ == FrameRoute::capture) {
       const RequestRouter::NextFrame next = router.on_captured(current_, captured_);
       captured_.clear();

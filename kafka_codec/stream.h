@@ -59,6 +59,8 @@ class RequestRouter {
   enum class Route : std::uint8_t {
     forward,  // to the broker, byte for byte; the broker answers
     capture,  // held until whole and handed to on_captured; never forwarded; kedge answers
+    inspect,  // held until whole and handed to on_inspected, which may change bytes in place;
+              // then forwarded; the broker answers
   };
   // What the client's next frame is, as the router knows after a captured one.
   enum class NextFrame : std::uint8_t {
@@ -75,6 +77,10 @@ class RequestRouter {
   // ResponseProcessor::answer, now or later, in any order relative to other
   // captured requests.
   virtual NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) = 0;
+  // An inspected request, whole (size prefix included), before it is
+  // forwarded: the router may rewrite bytes in place (never the size prefix or
+  // the header), e.g. a flag it turns off. The span is valid only during the call.
+  virtual void on_inspected(const RequestInfo& /*request*/, std::span<std::uint8_t> /*frame*/) {}
 };
 
 // FIFO of requests that expect a response (Produce acks=0 is never queued).
@@ -155,8 +161,8 @@ class RequestTracker {
   Errc error_ = Errc::ok;
 
   // Routing (the second feed()): the frame's first 12 bytes (size and fixed
-  // header) until its route is known, and a captured frame until it is whole.
-  enum class FrameRoute : std::uint8_t { undecided, forward, capture };
+  // header) until its route is known, and a captured or inspected frame until it is whole.
+  enum class FrameRoute : std::uint8_t { undecided, forward, capture, inspect };
   RequestRouter* router_ = nullptr;  // set only during a routing feed()
   FrameRoute route_ = FrameRoute::undecided;
   bool frame_done_ = false;  // the step that just ran ended the current frame
@@ -184,11 +190,26 @@ class AddressMap {
   virtual void on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version,
                                      std::int32_t node_id, std::string_view real_host,
                                      std::int32_t real_port, const Advertised& advertised) = 0;
-  // APIs kedge itself answers on this connection (SASL termination: SaslHandshake
-  // and SaslAuthenticate), with the versions it answers: ApiVersions responses
-  // list exactly these ranges for them, added when the broker does not list the
-  // key. Empty by default.
-  struct LocalApi { std::int16_t api_key; std::int16_t min_version; std::int16_t max_version; };
+  // What this connection's ApiVersions responses say of some APIs, whatever
+  // the broker lists. Empty by default.
+  struct LocalApi {
+    enum class Mode : std::uint8_t {
+      // kedge answers the API itself (SASL termination; a policy refusal):
+      // exactly this range, added when the broker does not list the key.
+      answer,
+      // The broker answers, but kedge may have to answer instead later (a
+      // policy may refuse it after a reload): the broker's range cut to this
+      // one (removed if they do not meet); nothing added.
+      cap,
+      // A policy refuses the API and kedge has no answer for it: removed, as a
+      // broker that does not offer an API (the range is ignored).
+      hide,
+    };
+    std::int16_t api_key;
+    std::int16_t min_version;
+    std::int16_t max_version;
+    Mode mode = Mode::answer;
+  };
   virtual std::span<const LocalApi> local_apis() const { return {}; }
 };
 

@@ -75,6 +75,9 @@ stage "integration tests" run_ctest build -L integration
 stage "golden vectors are reproducible" /usr/bin/python3 tests/golden/generate.py --check
 # kedge's rewrites equal expected_hex byte for byte (unit stage), so this checks kedge's output too.
 stage "golden vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/golden/tshark_check.py
+stage "refusal vectors are reproducible" /usr/bin/python3 tests/golden/refusals/generate_refusals.py --check
+# kedge's refusals equal expected_hex byte for byte (unit stage), so this checks kedge's answers too.
+stage "refusal vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/golden/refusals/tshark_refusals.py
 stage "sanitizer build (ASan+UBSan)" build_asan
 stage "unit+golden tests under ASan+UBSan" run_ctest build-asan -LE integration -j "$jobs"
 stage "fuzz build (libFuzzer)" build_fuzz

@@ -1,7 +1,8 @@
 // libFuzzer: RequestTracker over an arbitrary client byte stream, plain and routed.
 // Input: byte 0 = chunk size (1..64), byte 1 = which api keys the router captures (key % 8 == byte % 8, or
-// none when bit 7 is set) and, in bits 4..6, how many KIP-43 unframed SASL tokens follow a captured
-// SaslHandshake v0; rest = the stream, fed chunk by chunk to both trackers.
+// none when bit 7 is set), with bit 3 which it inspects (key % 8 == (byte % 8) ^ 4: held whole, then
+// forwarded), and, in bits 4..6, how many KIP-43 unframed SASL tokens follow a captured SaslHandshake v0;
+// rest = the stream, fed chunk by chunk to both trackers.
 // Checks: errors are sticky and the same on both paths until the plain path refuses a SaslHandshake v0 (only
 // a router can delimit the tokens that follow; the routed path goes on alone); both record the same requests
 // (the routed one marks captured ones local, and tokens local and unframed); what the routed path forwards and
@@ -22,10 +23,19 @@ using kedge::kafka::RequestRouter;
 
 struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
   explicit Recorder(std::uint8_t selector) : selector(selector) {}
-  Route route(const RequestInfo& request) override { return captures(request) ? Route::capture : Route::forward; }
+  Route route(const RequestInfo& request) override {
+    if (captures(request)) return Route::capture;
+    return inspects(request) ? Route::inspect : Route::forward;
+  }
   bool captures(const RequestInfo& request) const {
     return (selector & 0x80) == 0 && (request.api_key & 7) == (selector & 7);
   }
+  // Bit 3: the keys 4 apart from the captured ones are inspected (held whole, forwarded unchanged).
+  bool inspects(const RequestInfo& request) const {
+    return (selector & 0x88) == 0x08 && (request.api_key & 7) == ((selector & 7) ^ 4);
+  }
+  void on_inspected(const RequestInfo&, std::span<std::uint8_t> frame) override { inspected_bytes += frame.size(); }
+  std::size_t inspected_bytes = 0;
   NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) override {
     out.insert(out.end(), frame.begin(), frame.end());
     if (request.unframed_sasl_token) {

@@ -9,6 +9,7 @@ Input layouts (see the fuzz sources):
   fuzz_request_tracker   chunk byte + router selector byte + request stream (hand-built requests below)
   fuzz_sasl_terminator   SaslHandshake v1/v0 then a PLAIN or SCRAM client message (see the source)
   fuzz_frame_assembler   chunk byte, max-size selector byte, stream of golden response frames
+  fuzz_refusal           a request frame without its size prefix (tests/golden/refusals/*.json request_hex)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
@@ -228,7 +229,9 @@ def main():
         request(10, 2, 6, "g", struct.pack(">h", 1) + b"g\x00"),
     ]
     for chunk in (0, 2, 63):
-        for selector in (0x80, 1, 2):  # capture nothing; key % 8 == 1 (SaslHandshake); == 2 (ApiVersions, FindCoordinator)
+        # capture nothing; key % 8 == 1 (SaslHandshake); == 2 (ApiVersions, FindCoordinator); capture 2 and
+        # inspect 6 (none here) ; capture 7 and inspect 3 (Metadata)
+        for selector in (0x80, 1, 2, 0x0a, 0x0f):
             write(out, "fuzz_request_tracker", bytes([chunk, selector]) + b"".join(requests))
     for r in requests:
         write(out, "fuzz_request_tracker", bytes([0, 1]) + r)
@@ -255,6 +258,11 @@ def main():
     for chunk, max_selector in ((0, 1), (5, 1), (63, 0)):
         write(out, "fuzz_frame_assembler", bytes([chunk, max_selector]) + stream)
     write(out, "fuzz_frame_assembler", bytes([3, 1]) + stream[:-3])  # ends mid-frame
+
+    # Policy refusals: every refusable API and version, from the refusal golden vectors.
+    for path in sorted((ROOT / "tests" / "golden" / "refusals").glob("*.json")):
+        write(out, "fuzz_refusal", bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
+    write(out, "fuzz_refusal", request(0, 3, 3, "p", struct.pack(">hhi", -1, 1, 1000) + b"\x00\x00\x00\x00")[4:])
 
     # KafkaSession: scripted broker answers (see session_transcripts).
     for seed in session_transcripts():

@@ -113,6 +113,62 @@ TEST_CASE("a routed request stream: forwarded frames byte for byte, captured fra
   }
 }
 
+// Inspects Metadata (held whole, then forwarded with its last byte changed: a flag turned off in place),
+// captures SaslHandshake, forwards the rest.
+struct InspectingRouter final : RequestRouter {
+  Route route(const RequestInfo& request) override {
+    if (is(request.api_key, ApiKey::metadata)) return Route::inspect;
+    return is(request.api_key, ApiKey::sasl_handshake) ? Route::capture : Route::forward;
+  }
+  NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t>) override {
+    captured.push_back(request.correlation_id);
+    return NextFrame::request;
+  }
+  void on_inspected(const RequestInfo& request, std::span<std::uint8_t> frame) override {
+    inspected.emplace_back(request.correlation_id, Bytes(frame.begin(), frame.end()));
+    frame.back() = 0;
+  }
+  std::vector<std::int32_t> captured;
+  std::vector<std::pair<std::int32_t, Bytes>> inspected;
+};
+
+TEST_CASE("an inspected request is held whole, may change in place, then goes to the broker in order",
+          "[request][routing]") {
+  // given: ApiVersions v0, Metadata v4 (AllowAutoTopicCreation = 1, its last byte), SaslHandshake v1, Metadata v4
+  Builder api_versions = header_v1(18, 0, 1);
+  Builder metadata = header_v1(3, 4, 2);
+  metadata.i32(-1).i8(1);
+  Builder handshake = header_v1(17, 1, 3);
+  handshake.str("PLAIN");
+  Builder metadata_again = header_v1(3, 4, 4);
+  metadata_again.i32(-1).i8(1);
+  Bytes metadata_off = metadata.frame();
+  metadata_off.back() = 0;
+  Bytes metadata_again_off = metadata_again.frame();
+  metadata_again_off.back() = 0;
+  const Bytes forwarded = concat({api_versions.frame(), metadata_off, metadata_again_off});
+  const Bytes stream = concat({api_versions.frame(), metadata.frame(), handshake.frame(), metadata_again.frame()});
+  for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+    INFO("chunk " << chunk);
+    RequestTracker tracker(1 << 20);
+    InFlightQueue q;
+    InspectingRouter router;
+    Collect to_broker;
+    for (std::size_t i = 0; i < stream.size(); i += chunk) {
+      const std::size_t n = std::min(chunk, stream.size() - i);
+      REQUIRE(tracker.feed(std::span<const std::uint8_t>(stream).subspan(i, n), q, router, to_broker) == Errc::ok);
+    }
+    CHECK(to_broker.out == forwarded);
+    REQUIRE(router.inspected.size() == 2);
+    CHECK(router.inspected[0] == std::make_pair(2, metadata.frame()));  // handed over as the client sent it
+    CHECK(router.inspected[1] == std::make_pair(4, metadata_again.frame()));
+    CHECK(router.captured == std::vector<std::int32_t>{3});
+    REQUIRE(q.size() == 4);
+    const bool locals[] = {false, false, true, false};  // the broker answers inspected requests
+    for (int i = 0; i < 4; ++i) CHECK(q.at(i).local == locals[i]);
+  }
+}
+
 TEST_CASE("kedge's answers leave in request order between the broker's responses", "[response][routing]") {
   NoAddresses addresses;
   const Bytes a = response(1, {0x00, 0x01});

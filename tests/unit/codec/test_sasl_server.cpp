@@ -155,3 +155,62 @@ TEST_CASE("ApiVersions answers list the APIs kedge answers itself, added or repl
     CHECK(after.ranges.size() == clamped.ranges.size() + 2 - had);
   }
 }
+
+// A policy connection (docs/policy.md): an API kedge may refuse later is cut to the versions it can answer
+// (cap: never added), a refused one kedge answers is listed with its range (answer), and a refused one it
+// cannot answer is removed (hide).
+TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][api_versions]") {
+  struct PolicyApis final : AddressMap {
+    Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
+    void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
+                               const Advertised&) override {}
+    std::span<const LocalApi> local_apis() const override { return apis; }
+    std::vector<LocalApi> apis{
+        {0, 5, 7, LocalApi::Mode::cap},       // Produce: the broker's range cut to 5..7
+        {3, 20, 30, LocalApi::Mode::cap},     // Metadata: no overlap with any broker's range -> removed
+        {19, 2, 7, LocalApi::Mode::answer},   // CreateTopics: exactly 2..7, added if missing
+        {1, 0, -1, LocalApi::Mode::hide},     // Fetch: removed
+        {9999, 0, 3, LocalApi::Mode::cap},    // not listed by the broker: never added
+        {9998, 0, -1, LocalApi::Mode::hide},  // not listed: nothing to remove
+    };
+  } policy;
+  int checked = 0;
+  for (const std::filesystem::path& path : golden_files("api_versions.")) {
+    const nlohmann::json j = load(path);
+    const auto version = j.at("api_version").get<std::int16_t>();
+    const Bytes frame = from_hex(j.at("response_hex").get<std::string>());
+    INFO(path.filename().string());
+    ApiVersionsAnswer before;
+    REQUIRE(decode_api_versions_response(frame, 8, version, before));
+    if (before.error_code != 0) continue;
+    NoLocalApis plain;
+    const ApiVersionsAnswer clamped = rewritten_answer(frame, version, plain);
+    const ApiVersionsAnswer after = rewritten_answer(frame, version, policy);
+    const ApiVersionRange* produce_before = range_of(clamped, 0);
+    const ApiVersionRange* produce = range_of(after, 0);
+    if (produce_before != nullptr && std::max<std::int16_t>(produce_before->min_version, 5) <=
+                                         std::min<std::int16_t>(produce_before->max_version, 7)) {
+      REQUIRE(produce != nullptr);
+      CHECK(produce->min_version == std::max<std::int16_t>(produce_before->min_version, 5));
+      CHECK(produce->max_version == std::min<std::int16_t>(produce_before->max_version, 7));
+    } else {
+      CHECK(produce == nullptr);
+    }
+    CHECK(range_of(after, 3) == nullptr);
+    CHECK(range_of(after, 1) == nullptr);
+    CHECK(range_of(after, 9999) == nullptr);
+    const ApiVersionRange* create = range_of(after, 19);
+    REQUIRE(create != nullptr);
+    CHECK(create->min_version == 2);
+    CHECK(create->max_version == 7);
+    // Every other key is as the clamp alone leaves it.
+    for (const ApiVersionRange& r : clamped.ranges) {
+      if (r.api_key == 0 || r.api_key == 1 || r.api_key == 3 || r.api_key == 19) continue;
+      const ApiVersionRange* kept = range_of(after, r.api_key);
+      REQUIRE(kept != nullptr);
+      CHECK(kept->max_version == r.max_version);
+    }
+    ++checked;
+  }
+  CHECK(checked > 5);
+}

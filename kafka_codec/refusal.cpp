@@ -1,0 +1,350 @@
+// Refusal responses (refusal.h). Each response layout below follows
+// msg/<Name>Response.json of Kafka 4.3.1 over the versions in
+// refusable_versions(); a field's default is the spec's `default` (-1 for
+// offsets, epochs and counts) so a client reads a refused entry exactly as it
+// reads one a broker's authorizer refused. tests/unit/codec/test_refusal.cpp
+// decodes every version of every answer with an independent table
+// (and tshark where it knows the API).
+#include "kafka_codec/refusal.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kafka_codec/api.h"
+#include "kafka_codec/client.h"
+#include "kafka_codec/engine.h"
+#include "kafka_codec/errors.h"
+#include "kafka_codec/wire.h"
+
+namespace kedge::kafka {
+namespace {
+
+using schema::Type;
+
+// The refusable APIs, in key order.
+constexpr std::array<std::int16_t, 10> kRefusable = {
+    key_of(ApiKey::produce),          key_of(ApiKey::create_topics),  key_of(ApiKey::delete_topics),
+    key_of(ApiKey::delete_records),   key_of(ApiKey::init_producer_id), key_of(ApiKey::alter_configs),
+    key_of(ApiKey::create_partitions), key_of(ApiKey::delete_groups), key_of(ApiKey::incremental_alter_configs),
+    key_of(ApiKey::offset_delete),
+};
+
+// ConfigResource.Type (KIP-133): 2 topic, 4 broker, 8 broker logger, 16 client metrics, 32 group.
+constexpr std::int8_t kTopicResource = 2;
+constexpr std::int8_t kGroupResource = 32;
+
+// Writes one response body; every put_* follows the version's layout.
+class BodyWriter {
+ public:
+  BodyWriter(std::int16_t version, bool flexible) : version_(version), flexible_(flexible) {}
+  std::vector<std::uint8_t>& out() { return out_; }
+  bool flexible() const { return flexible_; }
+  std::int16_t version() const { return version_; }
+
+  void count(std::size_t n) {
+    if (flexible_) wire::put_uvarint(out_, static_cast<std::uint32_t>(n + 1));
+    else wire::put_i32(out_, static_cast<std::int32_t>(n));
+  }
+  void null_array() {
+    if (flexible_) wire::put_uvarint(out_, 0);
+    else wire::put_i32(out_, -1);
+  }
+  void string(std::string_view s) { wire::put_string(out_, s.substr(0, 0x7fff), flexible_); }
+  void nullable_string(std::optional<std::string_view> s) {
+    if (s) return string(*s);
+    if (flexible_) wire::put_uvarint(out_, 0);
+    else wire::put_i16(out_, -1);
+  }
+  void raw(std::string_view bytes) { wire::put_bytes(out_, bytes); }  // a UUID as read
+  void i8(std::int8_t v) { wire::put_i8(out_, v); }
+  void i16(std::int16_t v) { wire::put_i16(out_, v); }
+  void i32(std::int32_t v) { wire::put_i32(out_, v); }
+  void i64(std::int64_t v) { wire::put_i64(out_, v); }
+  void error(ErrorCode e) { wire::put_i16(out_, code_of(e)); }
+  void tags() {  // an empty tag buffer in flexible versions
+    if (flexible_) wire::put_uvarint(out_, 0);
+  }
+
+ private:
+  std::int16_t version_;
+  bool flexible_;
+  std::vector<std::uint8_t> out_;
+};
+
+// The Role::value fields of a request in wire order, read back by name.
+class Values {
+ public:
+  Values(std::span<const std::uint8_t> frame, const WalkResult& walk) : frame_(frame), walk_(walk) {}
+  std::span<const ValueRef> all() const { return walk_.values; }
+  std::string_view text(const ValueRef& v) const {
+    return {reinterpret_cast<const char*>(frame_.data() + v.begin), v.end - v.begin};
+  }
+  std::int32_t i32(const ValueRef& v) const { return wire::get_i32(frame_.data() + v.begin); }
+  std::int16_t i16(const ValueRef& v) const { return wire::get_i16(frame_.data() + v.begin); }
+  std::int8_t i8(const ValueRef& v) const { return static_cast<std::int8_t>(frame_[v.begin]); }
+
+ private:
+  std::span<const std::uint8_t> frame_;
+  const WalkResult& walk_;
+};
+
+// A topic (by name or id) and the partitions the request named under it.
+struct TopicEntry {
+  const ValueRef* topic = nullptr;
+  std::vector<std::int32_t> partitions;
+};
+// Groups the flat value list into topics: a `topic_field` value opens an
+// entry, each `partition_field` value after it belongs to that entry.
+std::vector<TopicEntry> topics_of(const Values& values, std::string_view topic_field,
+                                  std::string_view partition_field) {
+  std::vector<TopicEntry> topics;
+  for (const ValueRef& v : values.all()) {
+    if (v.name == topic_field) topics.push_back({&v, {}});
+    else if (v.name == partition_field && !topics.empty()) topics.back().partitions.push_back(values.i32(v));
+  }
+  return topics;
+}
+
+void write_topic(BodyWriter& w, const Values& values, const ValueRef& topic) {
+  if (topic.type == Type::uuid) w.raw(values.text(topic));
+  else w.string(values.text(topic));
+}
+
+// ProduceResponse v3-13 (flexible 9+; TopicId instead of Name from v13).
+void produce(BodyWriter& w, const Values& values, std::string_view message) {
+  const auto topics = topics_of(values, w.version() >= 13 ? "TopicId" : "Name", "Index");
+  w.count(topics.size());
+  for (const TopicEntry& t : topics) {
+    write_topic(w, values, *t.topic);
+    w.count(t.partitions.size());
+    for (const std::int32_t p : t.partitions) {
+      w.i32(p);
+      w.error(ErrorCode::topic_authorization_failed);
+      w.i64(-1);                          // BaseOffset
+      w.i64(-1);                          // LogAppendTimeMs (v2+)
+      if (w.version() >= 5) w.i64(-1);    // LogStartOffset
+      if (w.version() >= 8) {
+        w.count(0);                       // RecordErrors
+        w.nullable_string(message);       // ErrorMessage
+      }
+      w.tags();
+    }
+    w.tags();
+  }
+  w.i32(0);  // ThrottleTimeMs
+  w.tags();
+}
+
+// CreateTopicsResponse v2-7 (flexible 5+).
+void create_topics(BodyWriter& w, const Values& values, std::string_view message) {
+  w.i32(0);  // ThrottleTimeMs
+  w.count(values.all().size());
+  for (const ValueRef& name : values.all()) {
+    w.string(values.text(name));
+    if (w.version() >= 7) w.raw(std::string_view("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16));  // TopicId: zero
+    w.error(ErrorCode::topic_authorization_failed);
+    w.nullable_string(message);  // ErrorMessage (v1+)
+    if (w.version() >= 5) {
+      w.i32(-1);      // NumPartitions
+      w.i16(-1);      // ReplicationFactor
+      w.null_array(); // Configs
+    }
+    w.tags();
+  }
+  w.tags();
+}
+
+// DeleteTopicsResponse v1-6 (flexible 4+; v6 answers by name and id).
+void delete_topics(BodyWriter& w, const Values& values, std::string_view message) {
+  w.i32(0);  // ThrottleTimeMs
+  if (w.version() >= 6) {
+    // Values come in (Name, TopicId) pairs, one per requested topic.
+    const auto all = values.all();
+    w.count(all.size() / 2);
+    for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+      w.nullable_string(all[i].null ? std::nullopt : std::optional<std::string_view>(values.text(all[i])));
+      w.raw(values.text(all[i + 1]));
+      w.error(ErrorCode::topic_authorization_failed);
+      w.nullable_string(message);
+      w.tags();
+    }
+  } else {
+    w.count(values.all().size());
+    for (const ValueRef& name : values.all()) {
+      w.string(values.text(name));
+      w.error(ErrorCode::topic_authorization_failed);
+      if (w.version() >= 5) w.nullable_string(message);
+      w.tags();
+    }
+  }
+  w.tags();
+}
+
+// DeleteRecordsResponse v0-2 (flexible 2+).
+void delete_records(BodyWriter& w, const Values& values, std::string_view) {
+  w.i32(0);  // ThrottleTimeMs
+  const auto topics = topics_of(values, "Name", "PartitionIndex");
+  w.count(topics.size());
+  for (const TopicEntry& t : topics) {
+    write_topic(w, values, *t.topic);
+    w.count(t.partitions.size());
+    for (const std::int32_t p : t.partitions) {
+      w.i32(p);
+      w.i64(-1);  // LowWatermark
+      w.error(ErrorCode::topic_authorization_failed);
+      w.tags();
+    }
+    w.tags();
+  }
+  w.tags();
+}
+
+// InitProducerIdResponse v0-5 (flexible 2+): a transactional producer is
+// refused on its transactional id, an idempotent one on the cluster
+// (IdempotentWrite), as Kafka's authorizer does.
+void init_producer_id(BodyWriter& w, const Values& values, std::string_view) {
+  const bool transactional = !values.all().empty() && !values.all().front().null;
+  w.i32(0);  // ThrottleTimeMs
+  w.error(transactional ? ErrorCode::transactional_id_authorization_failed : ErrorCode::cluster_authorization_failed);
+  w.i64(-1);  // ProducerId
+  w.i16(-1);  // ProducerEpoch
+  w.tags();
+}
+
+// AlterConfigsResponse v0-2 (flexible 2+) and IncrementalAlterConfigsResponse
+// v0-1 (flexible 1+): the same layout. Values come in (type, name) pairs.
+void alter_configs(BodyWriter& w, const Values& values, std::string_view message) {
+  w.i32(0);  // ThrottleTimeMs
+  const auto all = values.all();
+  w.count(all.size() / 2);
+  for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+    const std::int8_t type = values.i8(all[i]);
+    w.error(type == kTopicResource   ? ErrorCode::topic_authorization_failed
+            : type == kGroupResource ? ErrorCode::group_authorization_failed
+                                     : ErrorCode::cluster_authorization_failed);
+    w.nullable_string(message);
+    w.i8(type);
+    w.string(values.text(all[i + 1]));
+    w.tags();
+  }
+  w.tags();
+}
+
+// CreatePartitionsResponse v0-3 (flexible 2+).
+void create_partitions(BodyWriter& w, const Values& values, std::string_view message) {
+  w.i32(0);  // ThrottleTimeMs
+  w.count(values.all().size());
+  for (const ValueRef& name : values.all()) {
+    w.string(values.text(name));
+    w.error(ErrorCode::topic_authorization_failed);
+    w.nullable_string(message);
+    w.tags();
+  }
+  w.tags();
+}
+
+// DeleteGroupsResponse v0-2 (flexible 2+).
+void delete_groups(BodyWriter& w, const Values& values, std::string_view) {
+  w.i32(0);  // ThrottleTimeMs
+  w.count(values.all().size());
+  for (const ValueRef& group : values.all()) {
+    w.string(values.text(group));
+    w.error(ErrorCode::group_authorization_failed);
+    w.tags();
+  }
+  w.tags();
+}
+
+// OffsetDeleteResponse v0 (never flexible): the group is refused as a whole
+// (top-level ErrorCode), as Kafka does when the group is not authorized; the
+// topics it named are listed with the same error.
+void offset_delete(BodyWriter& w, const Values& values, std::string_view) {
+  w.error(ErrorCode::group_authorization_failed);
+  w.i32(0);  // ThrottleTimeMs
+  const auto topics = topics_of(values, "Name", "PartitionIndex");
+  w.count(topics.size());
+  for (const TopicEntry& t : topics) {
+    write_topic(w, values, *t.topic);
+    w.count(t.partitions.size());
+    for (const std::int32_t p : t.partitions) {
+      w.i32(p);
+      w.error(ErrorCode::group_authorization_failed);
+    }
+  }
+}
+
+using Writer = void (*)(BodyWriter&, const Values&, std::string_view);
+
+Writer writer_for(std::int16_t api_key) {
+  switch (static_cast<ApiKey>(api_key)) {
+    case ApiKey::produce: return produce;
+    case ApiKey::create_topics: return create_topics;
+    case ApiKey::delete_topics: return delete_topics;
+    case ApiKey::delete_records: return delete_records;
+    case ApiKey::init_producer_id: return init_producer_id;
+    case ApiKey::alter_configs:
+    case ApiKey::incremental_alter_configs: return alter_configs;
+    case ApiKey::create_partitions: return create_partitions;
+    case ApiKey::delete_groups: return delete_groups;
+    case ApiKey::offset_delete: return offset_delete;
+    default: return nullptr;
+  }
+}
+
+// First flexible version of each refusable API's response (= its request's).
+bool response_flexible(std::int16_t api_key, std::int16_t version) {
+  const std::int16_t from = schema::request_flexible_from(api_key);
+  return from >= 0 && version >= from;
+}
+
+}  // namespace
+
+schema::Versions refusable_versions(std::int16_t api_key) {
+  if (writer_for(api_key) == nullptr) return schema::kNever;
+  const schema::MessageSchema* request = schema::find_request_schema(api_key);
+  return request != nullptr ? request->valid : schema::kNever;
+}
+
+std::span<const std::int16_t> refusable_apis() { return kRefusable; }
+
+Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
+                    std::vector<std::uint8_t>& out) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body_begin = 0;
+  if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) return Errc::malformed_request;
+  const Writer write = writer_for(api_key);
+  const schema::MessageSchema* request = schema::find_request_schema(api_key);
+  if (write == nullptr || request == nullptr || !request->valid.contains(version)) return Errc::malformed_request;
+  WalkResult walk;
+  if (!read_body(*request, version, frame, body_begin, frame.size(), walk)) return Errc::malformed_request;
+  const bool flexible = response_flexible(api_key, version);
+  BodyWriter body(version, flexible);
+  write(body, Values(frame, walk), message);
+  const std::size_t header = 4 + (flexible ? 1 : 0);  // correlation id, header v1 tag buffer
+  if (header + body.out().size() > max_frame_size) return Errc::frame_too_large;
+  wire::put_i32(out, static_cast<std::int32_t>(header + body.out().size()));
+  wire::put_i32(out, correlation_id);
+  if (flexible) wire::put_uvarint(out, 0);
+  out.insert(out.end(), body.out().begin(), body.out().end());
+  return Errc::ok;
+}
+
+bool turn_off_auto_topic_creation(std::span<std::uint8_t> frame) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body_begin = 0;
+  if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) return false;
+  const schema::MessageSchema* request = schema::find_request_schema(api_key);
+  if (!is(api_key, ApiKey::metadata) || request == nullptr || !request->valid.contains(version)) return false;
+  WalkResult walk;
+  if (!read_body(*request, version, frame, body_begin, frame.size(), walk)) return false;
+  const ValueRef* allow = find_value(walk, "AllowAutoTopicCreation");
+  if (allow == nullptr || frame[allow->begin] == 0) return false;
+  frame[allow->begin] = 0;
+  return true;
+}
+
+}  // namespace kedge::kafka

@@ -1,0 +1,58 @@
+#pragma once
+// Refusals kedge answers in the broker's place when a virtual cluster's policy
+// denies a request (issue 18; docs/policy.md). The answer is the response a
+// broker whose authorizer denied the same request would send: the API's own
+// response, in the exact version the client asked, naming every resource of
+// the request (topic, topic id, group, transactional id, config resource) with
+// the authorization error of its type:
+//   TOPIC_AUTHORIZATION_FAILED (29)             topics, topic ids, topic config resources
+//   GROUP_AUTHORIZATION_FAILED (30)             groups
+//   CLUSTER_AUTHORIZATION_FAILED (31)           the cluster (an idempotent InitProducerId,
+//                                               broker config resources)
+//   TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53)  transactional ids
+// and every other field at the value Kafka's own spec gives as its default
+// (offsets, epochs, counts -1; arrays empty; nullable fields null).
+//
+// Requests are read with the schema engine from request_schemas() (schema.cpp:
+// the fields kedge reads are Role::value); nothing else of them is decoded.
+// Pure: no I/O, no exceptions.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "kafka_codec/errc.h"
+#include "kafka_codec/schema.h"
+
+namespace kedge::kafka {
+
+// Versions of `api_key` kedge can refuse with a response of its own; an empty
+// range (contains() false for every version) for APIs it cannot. A policy
+// connection offers clients no other version of these APIs (ApiVersions), so
+// every request it may have to refuse has an answer.
+schema::Versions refusable_versions(std::int16_t api_key);
+
+// Every API with a non-empty refusable_versions(), in key order.
+std::span<const std::int16_t> refusable_apis();
+
+// The refusal of the whole request `frame` (size prefix included, size already
+// checked), appended to `out` as one response frame (size prefix, header,
+// body). `message` goes into the response's ErrorMessage fields where the
+// version has them. The answer is bounded by `max_frame_size` like any frame.
+// Errc::malformed_request when the request does not parse at its version, or
+// its api/version is not refusable; Errc::frame_too_large when the answer
+// would exceed the bound. Nothing is appended on error.
+Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
+                    std::vector<std::uint8_t>& out);
+
+// A read-only view must not let Metadata create topics (a broker with
+// auto.create.topics.enable creates a topic a client asks Metadata for, when
+// the request's AllowAutoTopicCreation is true, v4+). Sets that flag to false
+// in place in the whole request `frame`; the frame keeps its size. Returns
+// true if the flag was true and is now false; false when there was nothing to
+// change (v0-3, already false) or the request does not parse at its version
+// (the broker refuses it then).
+bool turn_off_auto_topic_creation(std::span<std::uint8_t> frame);
+
+}  // namespace kedge::kafka

@@ -1,0 +1,54 @@
+// libFuzzer: encode_refusal (kafka_codec/refusal.h), the answer kedge writes for a request a policy refuses.
+// Input: a request frame without its size prefix (header + body; the target prepends the size). Seeds: the
+// refusal golden vectors (tests/golden/refusals/), so every refusable API and version starts covered.
+// Invariants: on error nothing is appended; on success exactly one frame is appended, its size prefix
+// describes it, it is within the bound, and it carries the request's correlation id; a Produce refusal reads
+// back with the response table the data path walks (schema.cpp).
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kafka_codec/api.h"
+#include "kafka_codec/client.h"
+#include "kafka_codec/engine.h"
+#include "kafka_codec/refusal.h"
+#include "kafka_codec/schema.h"
+#include "kafka_codec/wire.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace kedge::kafka;
+  std::vector<std::uint8_t> frame;
+  wire::put_i32(frame, static_cast<std::int32_t>(size));
+  frame.insert(frame.end(), data, data + size);
+  // Two bounds: roomy, and one small enough that larger answers must fail cleanly.
+  for (const std::uint32_t max : {1u << 20, 64u}) {
+    std::vector<std::uint8_t> out = {0xab};  // bytes already there stay untouched
+    const Errc errc = encode_refusal(frame, "refused", max, out);
+    if (errc != Errc::ok) {
+      if (out.size() != 1 || out[0] != 0xab) __builtin_trap();
+      continue;
+    }
+    if (out.size() < 1 + 8 || out[0] != 0xab) __builtin_trap();
+    const std::span<const std::uint8_t> answer(out.data() + 1, out.size() - 1);
+    if (static_cast<std::size_t>(wire::get_i32(answer.data())) != answer.size() - 4) __builtin_trap();
+    if (answer.size() - 4 > max) __builtin_trap();
+    std::int16_t api_key = 0, version = 0;
+    std::int32_t correlation_id = 0;
+    std::size_t body_begin = 0;
+    if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) __builtin_trap();
+    if (wire::get_i32(answer.data() + 4) != correlation_id) __builtin_trap();
+    if (!refusable_versions(api_key).contains(version)) __builtin_trap();
+    if (is(api_key, ApiKey::produce)) {
+      const schema::MessageSchema* produce = schema::find_response_schema(api_key);
+      std::int32_t cid = 0;
+      std::size_t response_body = 0;
+      WalkResult walk;
+      if (produce == nullptr || !read_response_header(answer, api_key, version, cid, response_body) ||
+          !read_body(*produce, version, answer, response_body, answer.size(), walk) || walk.trailing_bytes != 0) {
+        __builtin_trap();
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,256 @@
+// Golden vectors for the policy refusals (kafka_codec/refusal.h). Every
+// tests/golden/refusals/*.json is one case written by
+// tests/golden/refusals/generate_refusals.py, an encoder independent of
+// kafka_codec/ (built from the Kafka message specs): a whole request frame
+// (request_hex) and the whole response frame a broker's authorizer would send
+// refusing it (expected_hex), with `message` in the ErrorMessage fields.
+// Adding a case means adding a file.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "kafka_codec/refusal.h"
+#include "test_support.h"
+
+using namespace kedge::kafka;
+using namespace kedge::kafka::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint32_t kRoomy = 64u << 20;
+
+struct RefusalCase {
+  std::string file;
+  std::int16_t api_key = 0;
+  std::int16_t api_version = 0;
+  std::string message;
+  Bytes request;
+  Bytes expected;
+};
+
+const std::vector<RefusalCase>& refusal_cases() {
+  static const std::vector<RefusalCase> cases = [] {
+    std::vector<RefusalCase> out;
+    const fs::path dir = fs::path(KEDGE_TEST_DATA_DIR) / "golden" / "refusals";
+    if (!fs::exists(dir)) return out;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() != ".json") continue;
+      std::ifstream in(entry.path());
+      const auto j = nlohmann::json::parse(in);
+      out.push_back({entry.path().filename().string(), j.at("api_key").get<std::int16_t>(),
+                     j.at("api_version").get<std::int16_t>(), j.at("message").get<std::string>(),
+                     from_hex(j.at("request_hex").get<std::string>()),
+                     from_hex(j.at("expected_hex").get<std::string>())});
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.file < b.file; });
+    return out;
+  }();
+  return cases;
+}
+
+// The APIs the refusal vectors are written for (generate_refusals.py APIS).
+constexpr std::int16_t kGoldenApis[] = {0, 19, 20, 21, 22, 33, 37, 42, 44, 47};
+
+// The first `length` bytes of `frame`, with the size prefix made to match:
+// a well-framed request whose body ends early.
+Bytes truncated(const Bytes& frame, std::size_t length) {
+  Bytes out(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length));
+  const std::uint32_t size = static_cast<std::uint32_t>(length - 4);
+  out[0] = static_cast<std::uint8_t>(size >> 24);
+  out[1] = static_cast<std::uint8_t>(size >> 16);
+  out[2] = static_cast<std::uint8_t>(size >> 8);
+  out[3] = static_cast<std::uint8_t>(size);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("refusal golden vectors", "[refusal][golden]") {
+  const auto& cases = refusal_cases();
+  REQUIRE_FALSE(cases.empty());
+  std::vector<std::string> mismatched;
+  for (const auto& c : cases) {
+    INFO(c.file);
+    Bytes out;
+    const Errc e = encode_refusal(c.request, c.message, kRoomy, out);
+    CHECK(to_string(e) == "ok");
+    const bool same = e == Errc::ok && out == c.expected;
+    CHECK(to_hex(out) == to_hex(c.expected));
+    if (!same) mismatched.push_back(c.file);
+
+    // The answer is appended: what `out` already holds stays in front of it.
+    Bytes appended{0xAA, 0xBB, 0xCC};
+    REQUIRE(encode_refusal(c.request, c.message, kRoomy, appended) == e);
+    CHECK(Bytes(appended.begin(), appended.begin() + 3) == Bytes{0xAA, 0xBB, 0xCC});
+    CHECK(Bytes(appended.begin() + 3, appended.end()) == out);
+  }
+  std::string list;
+  for (const auto& m : mismatched) list += m + "; ";
+  INFO(mismatched.size() << " of " << cases.size() << " cases differ: " << list);
+  REQUIRE(mismatched.empty());
+}
+
+TEST_CASE("refusal golden vectors cover every refusable (api, version)", "[refusal][coverage]") {
+  const auto& cases = refusal_cases();
+  std::set<std::pair<int, int>> covered;
+  for (const auto& c : cases) covered.insert({c.api_key, c.api_version});
+
+  std::set<std::int16_t> apis(std::begin(kGoldenApis), std::end(kGoldenApis));
+  for (const std::int16_t api : refusable_apis()) apis.insert(api);
+
+  std::string ranges, missing;
+  for (const std::int16_t api : apis) {
+    const auto v = refusable_versions(api);
+    ranges += std::to_string(api) + ":" + std::to_string(v.lo) + ".." + std::to_string(v.hi) + " ";
+    for (int version = v.lo; version <= v.hi; ++version)
+      if (!covered.count({api, version})) missing += std::to_string(api) + " v" + std::to_string(version) + "; ";
+  }
+  // And the other way round: a golden (api, version) kedge no longer refuses is a removed version.
+  std::string not_refusable;
+  for (const auto& [api, version] : covered)
+    if (!refusable_versions(static_cast<std::int16_t>(api)).contains(static_cast<std::int16_t>(version)))
+      not_refusable += std::to_string(api) + " v" + std::to_string(version) + "; ";
+
+  INFO("refusable_versions: " << ranges);
+  INFO("refusable but without a golden file: " << missing);
+  INFO("golden file but not refusable: " << not_refusable);
+  for (const std::int16_t api : kGoldenApis) {
+    INFO("api " << api);
+    CHECK(refusable_versions(api).lo <= refusable_versions(api).hi);  // each of the 10 is refusable at all
+  }
+  CHECK(missing.empty());
+  CHECK(not_refusable.empty());
+  // refusable_apis() is in key order and lists exactly the APIs with a non-empty range.
+  const auto listed = refusable_apis();
+  CHECK(std::is_sorted(listed.begin(), listed.end()));
+  for (const std::int16_t api : kGoldenApis) CHECK(std::find(listed.begin(), listed.end(), api) != listed.end());
+}
+
+TEST_CASE("refusal of a truncated request is malformed_request and appends nothing", "[refusal]") {
+  const auto& cases = refusal_cases();
+  REQUIRE_FALSE(cases.empty());
+  for (const auto& c : cases) {
+    const std::size_t n = c.request.size();
+    std::set<std::size_t> cuts{4, 5, 8, 11, 12, 13, n / 4, n / 2, 3 * n / 4, n - 2, n - 1};
+    for (const std::size_t cut : cuts) {
+      if (cut < 4 || cut >= n) continue;
+      INFO(c.file << " cut to " << cut << " of " << n << " bytes");
+      const Bytes frame = truncated(c.request, cut);
+      Bytes out{0x5A};
+      CHECK(to_string(encode_refusal(frame, c.message, kRoomy, out)) == "malformed_request");
+      CHECK(out == Bytes{0x5A});
+    }
+  }
+}
+
+TEST_CASE("refusal larger than max_frame_size is frame_too_large and appends nothing", "[refusal]") {
+  const auto& cases = refusal_cases();
+  REQUIRE_FALSE(cases.empty());
+  for (const auto& c : cases) {
+    INFO(c.file);
+    const auto payload = static_cast<std::uint32_t>(c.expected.size() - 4);  // the answer's size prefix
+    Bytes out{0x5A};
+    CHECK(to_string(encode_refusal(c.request, c.message, payload - 1, out)) == "frame_too_large");
+    CHECK(out == Bytes{0x5A});
+    Bytes tiny;
+    CHECK(to_string(encode_refusal(c.request, c.message, 0, tiny)) == "frame_too_large");
+    CHECK(tiny.empty());
+    // Exactly at the bound is allowed.
+    Bytes exact;
+    CHECK(to_string(encode_refusal(c.request, c.message, payload, exact)) == "ok");
+    CHECK(exact == c.expected);
+  }
+}
+
+TEST_CASE("refusal of a request kedge cannot refuse is malformed_request", "[refusal]") {
+  const auto& cases = refusal_cases();
+  REQUIRE_FALSE(cases.empty());
+  std::set<std::int16_t> done;
+  for (const auto& c : cases) {
+    if (!done.insert(c.api_key).second) continue;  // one request per api is enough
+    const auto range = refusable_versions(c.api_key);
+    for (const std::int16_t version : {static_cast<std::int16_t>(range.hi + 1), static_cast<std::int16_t>(range.lo - 1)}) {
+      if (version < 0) continue;
+      INFO(c.file << " with api_version " << version);
+      Bytes frame = c.request;
+      frame[6] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(version) >> 8);
+      frame[7] = static_cast<std::uint8_t>(version & 0xFF);
+      Bytes out;
+      CHECK(to_string(encode_refusal(frame, c.message, kRoomy, out)) == "malformed_request");
+      CHECK(out.empty());
+    }
+  }
+  // An api kedge never refuses (Metadata v12 with no topics), even with a well-formed body.
+  Bytes metadata = from_hex("0000001c" "0003000c11223344" "00046b636174" "00" "01" "00" "00" "00");
+  metadata[3] = static_cast<std::uint8_t>(metadata.size() - 4);
+  REQUIRE_FALSE(refusable_versions(3).contains(12));
+  Bytes out;
+  CHECK(to_string(encode_refusal(metadata, "no", kRoomy, out)) == "malformed_request");
+  CHECK(out.empty());
+}
+
+// A read-only policy turns Metadata's AllowAutoTopicCreation (v4+) off in place. The requests are built by
+// hand per version from MetadataRequest.json: Topics (nullable from v1; TopicId from v10, Name nullable from
+// v10), AllowAutoTopicCreation (4+), IncludeClusterAuthorizedOperations (8-10), IncludeTopicAuthorizedOperations
+// (8+); flexible (compact, tags, header v2) from v9.
+TEST_CASE("turn_off_auto_topic_creation clears only the flag, in every Metadata version", "[refusal][metadata]") {
+  for (int version = 0; version <= 13; ++version) {
+    for (const bool null_topics : {false, true}) {
+      if (null_topics && version == 0) continue;  // v0 has no null topic list
+      INFO("Metadata v" << version << (null_topics ? " (all topics)" : " (two topics)"));
+      const bool flexible = version >= 9;
+      Builder request = header_v1(3, version, 77);
+      if (flexible) request.uvarint(0);  // request header v2 tags
+      if (null_topics) {
+        if (flexible) request.uvarint(0);
+        else request.i32(-1);
+      } else {
+        if (flexible) request.uvarint(3);
+        else request.i32(2);
+        for (const std::string_view name : {"orders", "payments"}) {
+          if (version >= 10) request.i64(0x0102030405060708).i64(0x1112131415161718);  // TopicId
+          if (flexible) request.cstr(name).uvarint(0);
+          else request.str(name);
+        }
+      }
+      std::size_t flag_at = 0;
+      if (version >= 4) {
+        flag_at = request.b.size() + 4;  // + the size prefix frame() adds
+        request.i8(1);
+      }
+      if (version >= 8 && version <= 10) request.i8(1);
+      if (version >= 8) request.i8(1);
+      if (flexible) request.uvarint(0);
+      const Bytes original = request.frame();
+      Bytes frame = original;
+      const bool changed = turn_off_auto_topic_creation(frame);
+      if (version < 4) {
+        CHECK_FALSE(changed);
+        CHECK(frame == original);
+        continue;
+      }
+      REQUIRE(changed);
+      Bytes expected = original;
+      expected[flag_at] = 0;
+      CHECK(frame == expected);
+      CHECK_FALSE(turn_off_auto_topic_creation(frame));  // already off: nothing to change
+      CHECK(frame == expected);
+      // A request cut short does not parse: left as it is (the broker refuses it).
+      Bytes cut(original.begin(), original.end() - 1);
+      const std::uint32_t size = static_cast<std::uint32_t>(cut.size() - 4);
+      for (int i = 0; i < 4; ++i) cut[i] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
+      const Bytes cut_before = cut;
+      CHECK_FALSE(turn_off_auto_topic_creation(cut));
+      CHECK(cut == cut_before);
+    }
+  }
+  Bytes produce = header_v1(0, 3, 1).i16(-1).i16(1).i32(1000).i32(0).frame();
+  CHECK_FALSE(turn_off_auto_topic_creation(produce));
+}
