@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kafka_codec/api.h"
+#include "policy/policy.h"
 
 namespace kedge {
 
@@ -43,6 +44,7 @@ namespace kedge {
   X(upstream_authentication_failed, "kedge's service credentials were refused by the broker") \
   X(client_certificate_refused, "client certificate missing, invalid or without a principal (mTLS)") \
   X(principal_not_bound, "the client's principal is not bound to the virtual cluster") \
+  X(policy_refused, "the virtual cluster's policy refused a request kedge cannot answer (an API it hides, Produce acks=0)") \
   X(shutdown, "kedge is shutting down")
 
 enum class DisconnectCause : std::uint8_t {
@@ -268,6 +270,8 @@ struct ApiStats {
   std::uint64_t responses = 0;           // responses forwarded to the client
   std::uint64_t endpoints_rewritten = 0; // broker endpoints rewritten in its responses
   Histogram latency;                     // request header read -> response handed to TLS
+  // Requests the virtual cluster's policy refused, by policy::Refusal.
+  std::array<std::uint64_t, policy::kRefusalCount> refused{};
 };
 
 struct ClusterStats {

@@ -94,6 +94,7 @@ void LoopStats::merge(const LoopStats& other) {
       to.apis[a].responses += from.apis[a].responses;
       to.apis[a].endpoints_rewritten += from.apis[a].endpoints_rewritten;
       to.apis[a].latency.merge(from.apis[a].latency);
+      for (std::size_t r = 0; r < policy::kRefusalCount; ++r) to.apis[a].refused[r] += from.apis[a].refused[r];
     }
   }
   reloads_succeeded += other.reloads_succeeded;
@@ -304,6 +305,20 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
         out.sample("kedge_authentications_total",
                    fmt::format("{},mechanism=\"{}\",outcome=\"{}\"", cluster_label(s, i),
                                label(static_cast<AuthMechanism>(m)), label(static_cast<AuthOutcome>(o))),
+                   n);
+      }
+    }
+  }
+  out.family("kedge_policy_refusals_total", "counter",
+             "Requests a virtual cluster's policy refused, by API and reason (only pairs seen; docs/policy.md).");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t a = 0; a < kApiSlots; ++a) {
+      for (std::size_t r = 0; r < policy::kRefusalCount; ++r) {
+        const std::uint64_t n = stats.clusters[i].apis[a].refused[r];
+        if (n == 0) continue;
+        out.sample("kedge_policy_refusals_total",
+                   fmt::format("{},api=\"{}\",reason=\"{}\"", cluster_label(s, i), api_label(a),
+                               policy::to_string(static_cast<policy::Refusal>(r))),
                    n);
       }
     }

@@ -14,11 +14,15 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "certs/client_ca.h"
 #include "certs/tls_context.h"
 #include "identity/jwks.h"
 #include "identity/users_file.h"
+#include "kafka_codec/api.h"
+#include "kafka_codec/refusal.h"
+#include "policy/policy.h"
 #include "sni/hostname.h"
 #include "upstream/kafka_client.h"
 #include "upstream/link.h"
@@ -1075,6 +1079,42 @@ nlohmann::json authentication_json(const Config& config, const Report& report) {
 
 }  // namespace
 
+namespace {
+
+// Each virtual cluster's policy (docs/policy.md) and how kedge refuses what it refuses.
+void render_policies_text(const Config& config, std::string& out) {
+  out += "\npolicies\n";
+  for (const auto& vc : config.virtual_clusters) {
+    if (!vc.policy) {
+      out += fmt::format("  {:<12} none: requests are forwarded unexamined\n", vc.name);
+      continue;
+    }
+    const policy::ClusterPolicy& p = *vc.policy;
+    std::vector<std::string_view> listed;
+    for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
+      if (p.listed_apis.test(key)) listed.push_back(kafka::api_name(static_cast<std::int16_t>(key)));
+    }
+    std::string rules = p.read_only ? "read-only" : "";
+    if (p.api_mode != policy::ApiListMode::none) {
+      if (!rules.empty()) rules += "; ";
+      rules += fmt::format("APIs {}: {}", p.api_mode == policy::ApiListMode::allow ? "allowed" : "denied",
+                           listed.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(listed, ", ")));
+    }
+    if (rules.empty()) rules = "everything allowed (checked per request, so a reload applies to open connections)";
+    out += fmt::format("  {:<12} {}\n", vc.name, rules);
+    const policy::Summary summary = policy::summarize(p);
+    if (!summary.answered.empty()) {
+      out += fmt::format("  {:<12}   refused with an authorization error: {}\n", "", fmt::join(summary.answered, ", "));
+    }
+    if (!summary.hidden.empty()) {
+      out += fmt::format("  {:<12}   refused and removed from ApiVersions (a client that sends one anyway is "
+                         "disconnected): {}\n", "", fmt::join(summary.hidden, ", "));
+    }
+  }
+}
+
+}  // namespace
+
 std::string render_text(const Config& config, const Report& report) {
   std::string out = fmt::format("kedge check {}\n", report.config_file);
   out += fmt::format("configuration: valid ({} listener(s), {} virtual cluster(s))\n\n", config.listeners.size(),
@@ -1099,6 +1139,8 @@ std::string render_text(const Config& config, const Report& report) {
       out += fmt::format("  {:<12} {:<24} FAILED: {}\n", vc.name, probe.server.to_string(), probe.error);
     }
   }
+
+  render_policies_text(config, out);
 
   out += "\nhost names clients use\n";
   std::size_t last_listener = SIZE_MAX;
@@ -1211,6 +1253,25 @@ json render_json(const Config& config, const Report& report) {
   for (const auto& wildcard : report.wildcards) records.push_back(wildcard + ".");
   out["dns"] = {{"wildcard_records", records}, {"zone_snippet", zone_snippet(report)}};
   out["certificate_sans"] = report.wildcards;
+  json policies = json::array();
+  for (const auto& vc : config.virtual_clusters) {
+    json entry = {{"virtual_cluster", vc.name}, {"policy", nullptr}};
+    if (vc.policy) {
+      const policy::ClusterPolicy& p = *vc.policy;
+      json listed = json::array();
+      for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
+        if (p.listed_apis.test(key)) listed.push_back(kafka::api_name(static_cast<std::int16_t>(key)));
+      }
+      const policy::Summary summary = policy::summarize(p);
+      entry["policy"] = {{"read_only", p.read_only},
+                         {"apis", p.api_mode == policy::ApiListMode::none ? json(nullptr)
+                                  : json{{p.api_mode == policy::ApiListMode::allow ? "allow" : "deny", listed}}},
+                         {"refused_answered", summary.answered},
+                         {"refused_hidden", summary.hidden}};
+    }
+    policies.push_back(entry);
+  }
+  out["policies"] = policies;
 
   json certificates = json::array();
   for (const auto& entry : report.certificates) {

@@ -35,6 +35,8 @@ namespace {
 std::atomic<LogLevel> g_level{LogLevel::info};
 std::atomic<LogFormat> g_format{LogFormat::text};
 
+}  // namespace
+
 std::string timestamp() {
   using namespace std::chrono;
   const auto now = system_clock::now();
@@ -46,6 +48,8 @@ std::string timestamp() {
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   return fmt::format("{}.{:03d}Z", stamp, static_cast<int>(millis));
 }
+
+namespace {
 
 // JSON string escaping (RFC 8259 §7): quote, backslash, control characters.
 void append_json_string(std::string& out, std::string_view text) {

@@ -29,6 +29,8 @@ LogFormat format();
 LogLevel level();
 inline bool enabled(LogLevel at) { return static_cast<int>(at) >= static_cast<int>(level()); }
 void write(LogLevel at, std::string_view message);
+// Now in UTC with milliseconds, as every log line starts: 2026-12-04T14:30:00.123Z.
+std::string timestamp();
 
 template <typename... Args>
 void emit(LogLevel at, fmt::format_string<Args...> format, Args&&... args) {

@@ -653,6 +653,39 @@ void read_discovery(const json& value, const std::string& path, BackendConfig& b
   backend.pattern = pattern;
 }
 
+// virtual_clusters[].policy (docs/policy.md): read_only, and an API list that
+// either allows or denies APIs by their Kafka names.
+policy::ClusterPolicy read_policy(const json& value, const std::string& path) {
+  const ObjectReader reader(value, path, {"read_only", "apis"});
+  policy::ClusterPolicy result;
+  if (const json* read_only = reader.optional("read_only")) {
+    result.read_only = expect_bool(*read_only, reader.path_of("read_only"));
+  }
+  if (const json* apis = reader.optional("apis")) {
+    const ObjectReader lists(*apis, reader.path_of("apis"), {"allow", "deny"});
+    const json* allow = lists.optional("allow");
+    const json* deny = lists.optional("deny");
+    if (allow != nullptr && deny != nullptr) {
+      fail(lists.path(), "set \"allow\" or \"deny\", not both (an allow list denies every API it does not name)");
+    }
+    if (allow == nullptr && deny == nullptr) fail(lists.path(), "set \"allow\" or \"deny\"");
+    result.api_mode = allow != nullptr ? policy::ApiListMode::allow : policy::ApiListMode::deny;
+    const std::string list_path = lists.path_of(allow != nullptr ? "allow" : "deny");
+    const json& names = expect_array(allow != nullptr ? *allow : *deny, list_path);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string& name = expect_non_empty_string(names[i], element_path(list_path, i));
+      const std::optional<std::int16_t> key = policy::parse_api_name(name);
+      if (!key) {
+        fail(element_path(list_path, i),
+             fmt::format("\"{}\" is not a Kafka API name (as Kafka spells them: \"Produce\", \"CreateTopics\", ...)",
+                         name));
+      }
+      result.listed_apis.set(static_cast<std::size_t>(*key));
+    }
+  }
+  return result;
+}
+
 std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
                                                         const fs::path& base_dir) {
   const json& array = expect_array(value, path);
@@ -661,7 +694,7 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
   sni::HostnameMapper mapper;  // detects host-name collisions across clusters, in order
   for (std::size_t i = 0; i < array.size(); ++i) {
     const ObjectReader entry(array[i], element_path(path, i),
-                             {"name", "hostnames", "backend", "tls", "authentication", "principals"});
+                             {"name", "hostnames", "backend", "tls", "authentication", "principals", "policy"});
     VirtualClusterConfig cluster;
 
     cluster.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -723,6 +756,9 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
     }
     if (const json* principals = entry.optional("principals")) {
       cluster.principals = read_principals(*principals, entry.path_of("principals"));
+    }
+    if (const json* policy = entry.optional("policy")) {
+      cluster.policy = read_policy(*policy, entry.path_of("policy"));
     }
     clusters.push_back(std::move(cluster));
   }
@@ -1111,7 +1147,7 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
   const fs::path base_dir = source.parent_path();
   const json root = parse_json_text(json_text, origin_file);
 
-  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits", "admin", "workers"});
+  const ObjectReader top(root, "", {"listeners", "virtual_clusters", "log", "limits", "admin", "workers", "audit"});
   Config config;
   config.source = source;
   config.listeners = read_listeners(top.required("listeners"), "listeners", base_dir);
@@ -1125,6 +1161,11 @@ Config parse_config(const std::string& json_text, const fs::path& origin_file) {
     config.workers = static_cast<unsigned>(expect_integer(*workers, "workers", 0, 256));
   }
   if (const json* admin = top.optional("admin")) config.admin = read_admin(*admin, "admin", base_dir);
+  if (const json* audit = top.optional("audit")) {
+    const ObjectReader reader(*audit, "audit", {"file"});
+    const std::string& file = expect_non_empty_string(reader.required("file"), reader.path_of("file"));
+    config.audit = AuditConfig{file == "-" ? file : (base_dir / file).lexically_normal().string()};
+  }
   for (std::size_t i = 0; i < config.listeners.size() && config.admin.enabled; ++i) {
     if (binds_overlap(config.listeners[i].bind, config.admin.bind)) {
       fail("admin.bind",

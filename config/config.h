@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/strict_json.h"
+#include "policy/policy.h"
 #include "sni/hostname.h"
 
 namespace kedge {
@@ -191,6 +192,11 @@ struct VirtualClusterConfig {
   // names, "prefix*" and "*" (identity/principal_binding.h). Required when
   // authentication is terminated for the cluster.
   std::vector<std::string> principals;
+  // What the cluster's clients may do (docs/policy.md). Set (even empty) makes
+  // every connection of the cluster route requests through the policy, so a
+  // reload that changes it applies to the next request of open connections;
+  // a cluster without one forwards requests unexamined.
+  std::optional<policy::ClusterPolicy> policy;
 };
 
 struct LogConfig {
@@ -258,6 +264,12 @@ const AuthenticationConfig& effective_authentication(const ListenerConfig& liste
 // SNI listener serves every cluster, a port-routed one only its own.
 bool routes_to(const ListenerConfig& listener, std::size_t cluster_index);
 
+// The audit log (common/audit_log.h, docs/policy.md): where its JSON lines go.
+struct AuditConfig {
+  std::string file;  // an absolute path, or "-" for standard output
+  bool operator==(const AuditConfig&) const = default;
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was loaded from
   std::vector<ListenerConfig> listeners;
@@ -266,6 +278,7 @@ struct Config {
   Limits limits;
   unsigned workers = 0;  // event-loop threads; 0 = one per usable CPU (gateway/cpu_budget.h)
   AdminConfig admin;
+  std::optional<AuditConfig> audit;  // none: no audit log
 };
 
 // Where the effective authentication of (listener, cluster) is configured, as a

@@ -278,6 +278,20 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
     snapshot->attempt_limiter =
         std::make_shared<identity::AttemptLimiter>(attempt_limiter_policy(config.limits.authentication_failures));
   }
+  if (const auto& audit = config.audit) {
+    if (previous != nullptr && previous->audit_log && previous->audit_log->path() == audit->file) {
+      snapshot->audit_log = previous->audit_log;
+      if (std::string error = snapshot->audit_log->reopen(); !error.empty()) {
+        log::warn("audit log {}: cannot reopen ({}); still writing to the file opened before", audit->file, error);
+      }
+    } else {
+      try {
+        snapshot->audit_log = std::make_shared<AuditLog>(audit->file);
+      } catch (const std::runtime_error& error) {
+        throw ConfigError(fmt::format("audit.file: {}", error.what()));
+      }
+    }
+  }
   snapshot->config = std::move(config);
   return snapshot;
 }

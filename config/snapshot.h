@@ -19,6 +19,7 @@
 #include "admin/model.h"
 #include "certs/client_ca.h"
 #include "certs/tls_context.h"
+#include "common/audit_log.h"
 #include "config/config.h"
 #include "identity/attempt_limiter.h"
 #include "identity/jwks.h"
@@ -98,6 +99,9 @@ struct Snapshot {
   // itself): carried from one generation to the next while the policy stays
   // the same, so a reload does not forgive an attacker's failures.
   std::shared_ptr<identity::AttemptLimiter> attempt_limiter;
+  // The audit log (config.audit), or null. Carried from one generation to the
+  // next while its path stays the same, and reopened then (rotation).
+  std::shared_ptr<AuditLog> audit_log;
   std::uint64_t generation = 0;  // 1 for the startup config, +1 per applied reload
 };
 

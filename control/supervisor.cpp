@@ -200,7 +200,8 @@ void Supervisor::watch_signals() {
   uv_signal_init(&loop_, &sigint_);
   uv_signal_init(&loop_, &sigterm_);
   uv_signal_init(&loop_, &sighup_);
-  sigint_.data = sigterm_.data = sighup_.data = this;
+  uv_signal_init(&loop_, &sigusr1_);
+  sigint_.data = sigterm_.data = sighup_.data = sigusr1_.data = this;
   auto on_stop_signal = [](uv_signal_t* handle, int signum) {
     static_cast<Supervisor*>(handle->data)->begin_drain(signum == SIGINT ? "SIGINT" : "SIGTERM");
   };
@@ -208,6 +209,25 @@ void Supervisor::watch_signals() {
   uv_signal_start(&sigterm_, on_stop_signal, SIGTERM);
   uv_signal_start(
       &sighup_, [](uv_signal_t* handle, int) { static_cast<Supervisor*>(handle->data)->reload("SIGHUP"); }, SIGHUP);
+  uv_signal_start(
+      &sigusr1_, [](uv_signal_t* handle, int) { static_cast<Supervisor*>(handle->data)->reopen_audit_log(); },
+      SIGUSR1);
+}
+
+// SIGUSR1: the operator moved the audit log away (logrotate's copytruncate is
+// not needed); the next line goes to a new file at the configured path.
+void Supervisor::reopen_audit_log() {
+  const std::shared_ptr<AuditLog>& audit = snapshot_->audit_log;
+  if (!audit) {
+    log::info("SIGUSR1: no audit log is configured; nothing to reopen");
+    return;
+  }
+  if (std::string error = audit->reopen(); !error.empty()) {
+    log::warn("SIGUSR1: cannot reopen the audit log {} ({}); still writing to the file opened before", audit->path(),
+              error);
+    return;
+  }
+  log::info("SIGUSR1: audit log {} reopened", audit->path());
 }
 
 ReloadOutcome Supervisor::reload(std::string_view trigger) {
@@ -291,6 +311,7 @@ void Supervisor::begin_drain(const char* why) {
   log::info("{}: draining (timeout {} ms); not ready, no longer accepting", why, timeout);
   uv_timer_stop(&file_check_timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&sighup_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigusr1_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&file_check_timer_), nullptr);
   // The admin API stays up during the drain (/readyz answers 503 "draining")
   // and closes once every worker is done.
@@ -309,6 +330,7 @@ void Supervisor::on_worker_finished() {
   close_if_open(reinterpret_cast<uv_handle_t*>(&sigint_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&sigterm_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&sighup_));
+  close_if_open(reinterpret_cast<uv_handle_t*>(&sigusr1_));
   close_if_open(reinterpret_cast<uv_handle_t*>(&file_check_timer_));
   if (admin_) admin_->stop();
 }

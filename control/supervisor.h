@@ -89,6 +89,7 @@ class Supervisor final : public AdminView {
   void log_bootstrap_names() const;
   bool start_admin();    // false: the admin listener could not bind (logged; everything started is stopped)
   void watch_signals();
+  void reopen_audit_log();
   std::vector<std::optional<GatewaySnapshot>> collect_workers() const;
   std::vector<ClusterSnapshot> cluster_snapshots(std::uint64_t now_unix_ms) const;
   void abandon_start();
@@ -101,6 +102,7 @@ class Supervisor final : public AdminView {
   uv_signal_t sigint_{};
   uv_signal_t sigterm_{};
   uv_signal_t sighup_{};
+  uv_signal_t sigusr1_{};  // reopen the audit log (rotation)
   uv_timer_t file_check_timer_{};
   uv_async_t worker_finished_{};
   std::vector<std::unique_ptr<Worker>> workers_;

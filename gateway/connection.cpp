@@ -1,5 +1,6 @@
 #include "gateway/connection.h"
 
+#include <nlohmann/json.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -12,6 +13,7 @@
 #include "common/ascii.h"
 #include "common/log.h"
 #include "kafka_codec/errors.h"
+#include "kafka_codec/refusal.h"
 #include "kafka_codec/sasl.h"
 #include "identity/plain.h"
 #include "gateway/worker.h"
@@ -1030,6 +1032,7 @@ const ListenerSettings* Connection::routed_listener() const {
 }
 
 bool Connection::start_client_authentication() {
+  policy_routed_ = cluster_->settings->config.policy.has_value();
   const ListenerSettings* routed = routed_listener();
   if (routed == nullptr) {  // a reload removed the listener: this connection is being drained
     log::info("conn {} from {}: listener {} is no longer configured; closing", id_, client_address_,
@@ -1091,8 +1094,73 @@ bool Connection::user_removed() const {
          now->users->find(principal_, scram::Hash::sha512) == nullptr;
 }
 
+// Authentication first (a client that has not authenticated is refused
+// whatever the policy says), then the cluster's policy as it is now.
 kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request) {
+  policy_refusal_.reset();
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
+  if (route_for_authentication(request) == Route::capture) return Route::capture;
+  if (!policy_routed_) return Route::forward;
+  const policy::ClusterPolicy* policy = current_policy();
+  if (policy == nullptr) return Route::forward;
+  policy_refusal_ = policy::decide(*policy, request.api_key);
+  if (policy_refusal_) return Route::capture;
+  // A read-only view creates no topic through Metadata either (on_inspected).
+  if (policy->read_only && kafka::is(request.api_key, kafka::ApiKey::metadata) && request.api_version >= 4) {
+    return Route::inspect;
+  }
+  // Administrative operations are audited, allowed or not: read whole on their way.
+  if (worker_.snapshot()->audit_log && policy::administrative(policy::api_access(request.api_key).operation)) {
+    return Route::inspect;
+  }
+  return Route::forward;
+}
+
+void Connection::on_inspected(const kafka::RequestInfo& request, std::span<std::uint8_t> frame) {
+  if (kafka::is(request.api_key, kafka::ApiKey::metadata)) {
+    if (kafka::turn_off_auto_topic_creation(frame)) {
+      log::debug("conn {}: Metadata v{} (correlation id {}): AllowAutoTopicCreation turned off (virtual cluster {} "
+                 "is read-only)",
+                 id_, request.api_version, request.correlation_id, cluster_name());
+    }
+    return;
+  }
+  audit(request, frame, std::nullopt);
+}
+
+// One audit line (common/audit_log.h) for a refused request or an
+// administrative operation kedge forwarded ("allowed": the broker's own
+// authorizer may still refuse it).
+void Connection::audit(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+                       std::optional<policy::Refusal> refusal) {
+  const std::shared_ptr<AuditLog>& audit_log = worker_.snapshot()->audit_log;
+  if (!audit_log) return;
+  nlohmann::json resources = nlohmann::json::array();
+  for (const kafka::RequestResource& resource : kafka::request_resources(frame)) {
+    resources.push_back({{"type", resource.type}, {"name", resource.name}});
+  }
+  const policy::Access access = policy::api_access(request.api_key);
+  nlohmann::json line = {
+      {"time", log::timestamp()},
+      {"virtual_cluster", cluster_name()},
+      {"listener", listener_->config.name},
+      {"client", client_address_},
+      {"principal", principal_.empty() ? nlohmann::json(nullptr) : nlohmann::json(principal_)},
+      {"target", target_label_},
+      {"api", api_name(request.api_key)},
+      {"api_version", request.api_version},
+      {"correlation_id", request.correlation_id},
+      {"operation", policy::to_string(access.operation)},
+      {"resources", std::move(resources)},
+      {"outcome", refusal ? "denied" : "allowed"},
+      {"reason", refusal ? nlohmann::json(policy::to_string(*refusal)) : nlohmann::json(nullptr)},
+  };
+  // Names come from the wire: bytes that are not UTF-8 are replaced, never thrown on.
+  audit_log->append(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+kafka::RequestRouter::Route Connection::route_for_authentication(const kafka::RequestInfo& request) {
+  if (!sasl_ && !certificate_only_) return Route::forward;  // passthrough (a policy-only connection)
   if (!sasl_) {  // certificate only: SASL is answered here, everything else goes to the broker
     return request.api_key == kafka::key_of(kafka::ApiKey::sasl_handshake) ||
                    request.api_key == kafka::key_of(kafka::ApiKey::sasl_authenticate)
@@ -1118,6 +1186,12 @@ kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request)
 kafka::RequestRouter::NextFrame Connection::on_captured(const kafka::RequestInfo& request,
                                                         std::span<const std::uint8_t> frame) {
   if (refused_request_ || ending()) return NextFrame::request;
+  if (policy_refusal_) {
+    const policy::Refusal refusal = *policy_refusal_;
+    policy_refusal_.reset();
+    refuse_by_policy(request, frame, refusal);
+    return NextFrame::request;
+  }
   if (!sasl_) {
     refuse_client_sasl(request);
     return NextFrame::request;
@@ -1227,23 +1301,30 @@ void Connection::finish_sasl(const kafka::RequestInfo& request, SaslTerminator::
   send_sasl_reply(request, std::move(reply));
 }
 
-void Connection::send_sasl_reply(const kafka::RequestInfo& request, SaslTerminator::Reply reply) {
-  if (ending()) return;
-  const bool close_after = reply.close_after;
-  const bool authenticated = reply.authenticated;
+// kedge's own answer to a captured request, in order with the broker's
+// responses (ResponseProcessor::answer).
+bool Connection::send_local_answer(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame) {
   ClientSink sink(*this);
-  const kafka::Errc errc = in_flight_.answer(request.correlation_id, std::move(reply.frame), sink, *cluster_stats_);
+  const kafka::Errc errc = in_flight_.answer(request.correlation_id, std::move(frame), sink, *cluster_stats_);
   sink.finish();
   bytes_to_client_ += sink.written;
   cluster_stats_->bytes_to_clients += sink.written;
   tls_.flush();
-  if (ending()) return;
+  if (ending()) return false;
   if (errc != kafka::Errc::ok || sink.failed) {
     log::warn("conn {}: cannot answer {} (correlation id {}): {}; closing", id_, api_name(request.api_key),
               request.correlation_id, sink.failed ? certs::drain_openssl_errors() : kafka::to_string(errc));
     close(sink.failed ? DisconnectCause::client_error : DisconnectCause::frame_error);
-    return;
+    return false;
   }
+  return true;
+}
+
+void Connection::send_sasl_reply(const kafka::RequestInfo& request, SaslTerminator::Reply reply) {
+  if (ending()) return;
+  const bool close_after = reply.close_after;
+  const bool authenticated = reply.authenticated;
+  if (!send_local_answer(request, std::move(reply.frame))) return;
   if (authenticated) {
     set_principal(sasl_->principal());
     arm_session_timer();
@@ -1384,9 +1465,78 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
 // With SASL terminated, the client's ApiVersions answer lists what kedge answers
 // for SaslHandshake / SaslAuthenticate, whatever the broker lists (kedge's own
 // link is already authenticated, and the broker's versions are not kedge's).
+//
+// With a policy, the APIs kedge can refuse are offered only in the versions it
+// can answer (cap), and the ones the policy refuses now are answered by kedge
+// (added when the broker does not offer them, so a client gets the
+// authorization error rather than "not supported"); a refused API kedge has no
+// answer for is removed, as a broker that does not offer it.
 std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
   if (!routes_requests()) return {};
-  return SaslTerminator::kLocalApis;
+  if (!policy_routed_) return SaslTerminator::kLocalApis;
+  local_apis_.clear();
+  if (sasl_ || certificate_only_) {
+    local_apis_.assign(std::begin(SaslTerminator::kLocalApis), std::end(SaslTerminator::kLocalApis));
+  }
+  const policy::ClusterPolicy* policy = current_policy();
+  for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
+    const auto api_key = static_cast<std::int16_t>(key);
+    const bool refused = policy != nullptr && policy::decide(*policy, api_key).has_value();
+    const kafka::schema::Versions refusable = kafka::refusable_versions(api_key);
+    if (refusable.lo <= refusable.hi) {
+      local_apis_.push_back({api_key, refusable.lo, refusable.hi, refused ? LocalApi::Mode::answer : LocalApi::Mode::cap});
+    } else if (refused) {
+      local_apis_.push_back({api_key, 0, -1, LocalApi::Mode::hide});
+    }
+  }
+  return local_apis_;
+}
+
+const policy::ClusterPolicy* Connection::current_policy() const {
+  const auto& policy = cluster_->settings->config.policy;
+  return policy ? &*policy : nullptr;
+}
+
+// Counts and answers a request the policy refused: the API's own response with
+// its authorization error (kafka_codec/refusal.h). A request kedge has no
+// answer for (an API it hid from ApiVersions that the client sent anyway, a
+// Produce with acks=0) closes the connection, as a broker does.
+void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+                                  policy::Refusal refusal) {
+  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(refusal)]++;
+  audit(request, frame, refusal);
+  const std::string api = api_name(request.api_key);
+  const std::string message =
+      refusal == policy::Refusal::read_only
+          ? fmt::format("Virtual cluster {} is read-only: {} is not allowed", cluster_name(), api)
+          : fmt::format("{} is not allowed on virtual cluster {}", api, cluster_name());
+  const bool expects_answer = in_flight_.awaits_answer(request.correlation_id);
+  std::vector<std::uint8_t> answer;
+  const kafka::Errc errc =
+      !expects_answer ? kafka::Errc::ok
+      : kafka::refusable_versions(request.api_key).contains(request.api_version)
+          ? kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer)
+          : kafka::Errc::malformed_request;
+  if (!expects_answer || errc != kafka::Errc::ok) {
+    log::warn("conn {} from {} ({} {}): {} v{} refused by the policy of virtual cluster {} ({}), and kedge cannot "
+              "answer it ({}); closing, as a broker does",
+              id_, client_address_, cluster_name(), target_label_, api, request.api_version, cluster_name(),
+              policy::to_string(refusal),
+              !expects_answer ? "Produce with acks=0 expects no response"
+              : errc == kafka::Errc::malformed_request ? "an API or version kedge does not offer on this cluster"
+                                                       : kafka::to_string(errc));
+    close(DisconnectCause::policy_refused);
+    return;
+  }
+  if (policy_refusals_++ == 0) {
+    log::info("conn {} from {} ({} {}{}{}): {} v{} refused by policy ({}); answered with an authorization error. "
+              "Further refusals on this connection are logged at debug",
+              id_, client_address_, cluster_name(), target_label_, principal_.empty() ? "" : ", principal ",
+              principal_, api, request.api_version, policy::to_string(refusal));
+  } else {
+    log::debug("conn {}: {} v{} refused by policy ({})", id_, api, request.api_version, policy::to_string(refusal));
+  }
+  if (send_local_answer(request, std::move(answer))) in_flight_.release_if_idle();
 }
 
 void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_version, std::int32_t node_id,

@@ -71,6 +71,7 @@
 #include "gateway/sasl_terminator.h"
 #include "io/stream_socket.h"
 #include "kafka_codec/stream.h"
+#include "policy/policy.h"
 #include "sni/hostname.h"
 #include "upstream/kafka_session.h"
 #include "upstream/link.h"
@@ -161,7 +162,16 @@ class Connection final : private kafka::AddressMap,
   void finish_sasl(const kafka::RequestInfo& request, SaslTerminator::Reply reply);
   void send_sasl_reply(const kafka::RequestInfo& request, SaslTerminator::Reply reply);
   void refuse_client_sasl(const kafka::RequestInfo& request);
-  bool routes_requests() const { return sasl_ != nullptr || certificate_only_; }
+  bool routes_requests() const { return sasl_ != nullptr || certificate_only_ || policy_routed_; }
+  Route route_for_authentication(const kafka::RequestInfo& request);
+
+  // the virtual cluster's policy (docs/policy.md)
+  const policy::ClusterPolicy* current_policy() const;  // null: the cluster has none (now)
+  void refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+                        policy::Refusal refusal);
+  bool send_local_answer(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame);  // false: closed
+  void audit(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+             std::optional<policy::Refusal> refusal);
   void on_auth_delay_over();
   void arm_session_timer();
   void on_session_timer();
@@ -194,9 +204,10 @@ class Connection final : private kafka::AddressMap,
   void on_link_write_progress() override;
   void on_link_closed() override;
 
-  // kafka::RequestRouter (only while sasl_ is set)
+  // kafka::RequestRouter (while routes_requests())
   Route route(const kafka::RequestInfo& request) override;
   NextFrame on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) override;
+  void on_inspected(const kafka::RequestInfo& request, std::span<std::uint8_t> frame) override;
 
   // CiphertextSink (records of tls_ for the client socket)
   void send_ciphertext(const char* first, std::size_t first_len, const char* second,
@@ -254,6 +265,13 @@ class Connection final : private kafka::AddressMap,
   // Client authentication (null / empty in passthrough).
   std::shared_ptr<const ClientAuthentication> authentication_;  // this connection's (listener, cluster) pair
   std::unique_ptr<SaslTerminator> sasl_;
+  // The cluster had a policy when this connection was routed: every request
+  // is routed (route()) and checked against the cluster's policy as it is at
+  // that request, so a reload applies to the next one.
+  bool policy_routed_ = false;
+  std::optional<policy::Refusal> policy_refusal_;  // of the frame route() just captured
+  std::uint64_t policy_refusals_ = 0;              // on this connection (the first is logged at info)
+  mutable std::vector<LocalApi> local_apis_;       // what local_apis() returned last
   std::unique_ptr<KafkaSession> service_session_;  // kedge's own SASL on the broker link, until Ready
   // A failure answer the attempt limiter holds back (identity/attempt_limiter.h).
   struct PendingSasl {

@@ -87,6 +87,16 @@ InFlightTable::Progress InFlightTable::on_broker_bytes(std::span<const std::uint
   return progress;
 }
 
+bool InFlightTable::awaits_answer(std::int32_t correlation_id) const {
+  if (!state_) return false;
+  const kafka::InFlightQueue& requests = state_->requests;
+  for (std::size_t i = requests.size(); i-- > 0;) {
+    const kafka::RequestInfo& request = requests.at(i);
+    if (request.local && request.correlation_id == correlation_id) return true;
+  }
+  return false;
+}
+
 kafka::Errc InFlightTable::answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, kafka::ByteSink& sink,
                                   ClusterStats& stats) {
   InFlightState& s = state();

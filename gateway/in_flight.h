@@ -90,6 +90,9 @@ class InFlightTable {
   kafka::Errc answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, kafka::ByteSink& sink,
                      ClusterStats& stats);
 
+  // True if the captured request `correlation_id` is in flight, owed kedge's
+  // answer (false for one that expects no response: Produce with acks=0).
+  bool awaits_answer(std::int32_t correlation_id) const;
   // True while a request awaits its response (a drain waits for these).
   bool requests_pending() const { return state_ && !state_->requests.empty(); }
   std::size_t requests_in_flight() const { return state_ ? state_->requests.size() : 0; }

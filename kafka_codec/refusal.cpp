@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "kafka_codec/api.h"
 #include "kafka_codec/client.h"
@@ -330,6 +331,73 @@ Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view messag
   if (flexible) wire::put_uvarint(out, 0);
   out.insert(out.end(), body.out().begin(), body.out().end());
   return Errc::ok;
+}
+
+namespace {
+
+std::string_view config_resource_type(std::int8_t type) {
+  switch (type) {
+    case kTopicResource: return "topic";
+    case kGroupResource: return "group";
+    case 4: return "broker";
+    case 8: return "broker_logger";
+    case 16: return "client_metrics";
+    default: return "config_resource";
+  }
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    out.push_back(kDigits[(static_cast<unsigned char>(c) >> 4) & 0xf]);
+    out.push_back(kDigits[static_cast<unsigned char>(c) & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<RequestResource> request_resources(std::span<const std::uint8_t> frame) {
+  std::vector<RequestResource> resources;
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body_begin = 0;
+  if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) return resources;
+  const schema::MessageSchema* request = schema::find_request_schema(api_key);
+  if (writer_for(api_key) == nullptr || request == nullptr || !request->valid.contains(version)) return resources;
+  WalkResult walk;
+  if (!read_body(*request, version, frame, body_begin, frame.size(), walk)) return resources;
+  const Values values(frame, walk);
+  std::unordered_set<std::string> seen;  // type '\0' name: linear in the request, whatever it repeats
+  const auto add = [&](std::string_view type, std::string name) {
+    std::string key(type);
+    key.push_back('\0');
+    key += name;
+    if (seen.insert(std::move(key)).second) resources.push_back({type, std::move(name)});
+  };
+  const auto all = values.all();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const ValueRef& v = all[i];
+    if (v.null) continue;
+    const std::string_view name = v.name;
+    if (name == "Name" || name == "TopicNames") {
+      add("topic", std::string(values.text(v)));
+    } else if (name == "TopicId") {
+      // DeleteTopics v6 names a topic by name or by id: the id only when the name is null.
+      const bool named = i > 0 && all[i - 1].name == "Name" && !all[i - 1].null;
+      const std::string id = hex(values.text(v));
+      if (!named && id != std::string(32, '0')) add("topic_id", id);
+    } else if (name == "GroupsNames" || name == "GroupId") {
+      add("group", std::string(values.text(v)));
+    } else if (name == "TransactionalId") {
+      add("transactional_id", std::string(values.text(v)));
+    } else if (name == "ResourceName" && i > 0 && all[i - 1].name == "ResourceType") {
+      add(config_resource_type(values.i8(all[i - 1])), std::string(values.text(v)));
+    }
+  }
+  return resources;
 }
 
 bool turn_off_auto_topic_creation(std::span<std::uint8_t> frame) {

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -45,6 +46,21 @@ std::span<const std::int16_t> refusable_apis();
 // would exceed the bound. Nothing is appended on error.
 Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
                     std::vector<std::uint8_t>& out);
+
+// A resource a request names, for the audit log: `type` is "topic",
+// "topic_id" (32 hex digits), "group", "transactional_id", or a config
+// resource type ("broker", "broker_logger", "client_metrics", "config_resource"
+// for types kedge does not name). Names are as the client sent them (bytes,
+// not validated text).
+struct RequestResource {
+  std::string_view type;
+  std::string name;
+  bool operator==(const RequestResource&) const = default;
+};
+// The resources of a request of a refusable API (refusable_versions), in wire
+// order, each once; empty when the request is of another API or does not
+// parse. Bounded by the frame: at most one entry per name on the wire.
+std::vector<RequestResource> request_resources(std::span<const std::uint8_t> frame);
 
 // A read-only view must not let Metadata create topics (a broker with
 // auto.create.topics.enable creates a topic a client asks Metadata for, when

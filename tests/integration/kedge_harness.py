@@ -157,10 +157,13 @@ class Checks:
 
 
 def start_kedge_in_topology(topo, kedge_binary, clusters, domain="kafka.example.com", port=9092,
-                            log_level="debug", limits=None):
+                            log_level="debug", limits=None, cluster_options=None, top_level=None):
     """Starts kedge in the topology's dc namespace in front of `clusters`.
 
     clusters: [(name, format, bootstrap_servers_csv)], e.g. [("alpha", "subdomain", mock.bootstrap)].
+    cluster_options: optional {name: {key: value}}, extra keys merged into that cluster's virtual_clusters[]
+    entry (e.g. {"alpha": {"policy": {"read_only": True}}}).
+    top_level: optional {key: value} merged into the config's top level (e.g. {"audit": {"file": "audit.jsonl"}}).
     Writes a dev CA + wildcard certificate and the config into topo.log_dir; returns (process, certs).
     """
     certs = make_certs(os.path.join(topo.log_dir, "tls"), domain)
@@ -176,6 +179,9 @@ def start_kedge_in_topology(topo, kedge_binary, clusters, domain="kafka.example.
     }
     if limits:
         config["limits"] = dict(limits)
+    for entry in config["virtual_clusters"]:
+        entry.update((cluster_options or {}).get(entry["name"], {}))
+    config.update(top_level or {})
     config_path = write_config(os.path.join(topo.log_dir, "kedge.json"), config)
     process = topo.start_process("dc", [kedge_binary, "run", "--config", config_path], topo.log_path("kedge"),
                                  ready_port=port)

@@ -254,3 +254,48 @@ TEST_CASE("turn_off_auto_topic_creation clears only the flag, in every Metadata 
   Bytes produce = header_v1(0, 3, 1).i16(-1).i16(1).i32(1000).i32(0).frame();
   CHECK_FALSE(turn_off_auto_topic_creation(produce));
 }
+
+TEST_CASE("request_resources names what a request touches, each once", "[refusal][audit]") {
+  // Produce v3: TransactionalId "txn-1", topics orders (partitions 0, 1) and payments (0), orders again.
+  Builder produce = header_v1(0, 3, 9);
+  produce.str("txn-1").i16(-1).i32(1000).i32(3);
+  for (const std::string_view topic : {"orders", "payments", "orders"}) produce.str(topic).i32(1).i32(0).i32(-1);
+  CHECK(request_resources(produce.frame()) ==
+        std::vector<RequestResource>{{"transactional_id", "txn-1"}, {"topic", "orders"}, {"topic", "payments"}});
+  // DeleteTopics v6 (flexible): one topic by name (its id is zero), one by id only.
+  Builder delete_topics = header_v1(20, 6, 10);
+  delete_topics.uvarint(0).uvarint(3);
+  delete_topics.cstr("orders").i64(0).i64(0).uvarint(0);
+  delete_topics.uvarint(0).i64(0x0102030405060708).i64(0x090a0b0c0d0e0f10).uvarint(0);
+  delete_topics.i32(1000).uvarint(0);
+  CHECK(request_resources(delete_topics.frame()) ==
+        std::vector<RequestResource>{{"topic", "orders"}, {"topic_id", "0102030405060708090a0b0c0d0e0f10"}});
+  // IncrementalAlterConfigs v0: a topic, a broker, a group.
+  Builder alter = header_v1(44, 0, 11);
+  alter.i32(3);
+  for (const auto& [type, name] : std::vector<std::pair<int, std::string_view>>{{2, "orders"}, {4, "1"}, {32, "app"}}) {
+    alter.i8(type).str(name).i32(0);
+  }
+  alter.i8(0);
+  CHECK(request_resources(alter.frame()) ==
+        std::vector<RequestResource>{{"topic", "orders"}, {"broker", "1"}, {"group", "app"}});
+  // OffsetDelete v0: the group and its topics; InitProducerId with a null id names nothing.
+  Builder offset_delete = header_v1(47, 0, 12);
+  offset_delete.str("app").i32(1).str("orders").i32(1).i32(0);
+  CHECK(request_resources(offset_delete.frame()) ==
+        std::vector<RequestResource>{{"group", "app"}, {"topic", "orders"}});
+  Builder init = header_v1(22, 0, 13);
+  init.i16(-1).i32(60000);
+  CHECK(request_resources(init.frame()).empty());
+  // Another API, or a request cut short: nothing.
+  CHECK(request_resources(header_v1(3, 1, 14).i32(0).frame()).empty());
+  Bytes cut = produce.frame();
+  cut.resize(cut.size() - 3);
+  CHECK(request_resources(cut).empty());
+  // Every golden request reads (the golden cases hold every refusable API and version).
+  for (const RefusalCase& c : refusal_cases()) {
+    INFO(c.file);
+    const auto resources = request_resources(c.request);
+    for (const RequestResource& r : resources) CHECK(!r.type.empty());
+  }
+}

@@ -3,6 +3,10 @@
 // cluster keeps its name and backend (same_backend).
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -76,4 +80,38 @@ TEST_CASE("a cluster keeps its backend state across generations while its name a
     CHECK(fresh->clusters[0]->backend_state != first->clusters[0]->backend_state);
     CHECK(fresh->clusters[0]->backend_state->registry.brokers()->empty());
   }
+}
+
+TEST_CASE("the audit log is carried across generations while its path stays, and reopened", "[snapshot][audit]") {
+  char pattern[] = "/tmp/kedge-snapshot-audit-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  const std::string dir = pattern;
+  kedge::Config config = two_clusters();
+  config.audit = kedge::AuditConfig{dir + "/audit.jsonl"};
+  const auto first = kedge::build_snapshot(config, 1);
+  REQUIRE(first->audit_log != nullptr);
+  first->audit_log->append("one");
+  // A reload with the same path keeps the writer and reopens it: a file moved away is replaced.
+  REQUIRE(std::rename((dir + "/audit.jsonl").c_str(), (dir + "/audit.jsonl.1").c_str()) == 0);
+  const auto second = kedge::build_snapshot(config, 2, first.get());
+  CHECK(second->audit_log == first->audit_log);
+  second->audit_log->append("two");
+  CHECK(std::filesystem::file_size(dir + "/audit.jsonl") == 4);  // "two\n" in the new file
+  // Another path: a new writer; none configured: none.
+  kedge::Config moved = config;
+  moved.audit = kedge::AuditConfig{dir + "/other.jsonl"};
+  const auto third = kedge::build_snapshot(moved, 3, second.get());
+  CHECK(third->audit_log != second->audit_log);
+  CHECK(third->audit_log->path() == dir + "/other.jsonl");
+  CHECK(kedge::build_snapshot(two_clusters(), 4, third.get())->audit_log == nullptr);
+  // A path that cannot be opened fails the generation, naming the key.
+  kedge::Config broken = config;
+  broken.audit = kedge::AuditConfig{dir + "/missing/audit.jsonl"};
+  try {
+    (void)kedge::build_snapshot(broken, 5, third.get());
+    FAIL("no error");
+  } catch (const kedge::ConfigError& error) {
+    CHECK(std::string(error.what()).starts_with("audit.file: cannot open the audit log " + dir + "/missing/audit.jsonl"));
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -1,0 +1,203 @@
+#include "policy/policy.h"
+
+#include <array>
+
+#include "common/ascii.h"
+#include "kafka_codec/refusal.h"
+
+namespace kedge::policy {
+namespace {
+
+using kafka::ApiKey;
+using O = Operation;
+using R = Resource;
+
+struct Row {
+  ApiKey api;
+  Access access;
+};
+
+// Kafka's "Operations and Resources on Protocols" (docs/security, authorization
+// and ACLs), the first check of each API. Keys absent here are connection-level
+// (ApiVersions, SASL, telemetry) or unknown.
+constexpr Row kAccess[] = {
+    {ApiKey::produce, {R::topic, O::write}},
+    {ApiKey::fetch, {R::topic, O::read}},
+    {ApiKey::list_offsets, {R::topic, O::describe}},
+    {ApiKey::metadata, {R::topic, O::describe}},
+    {ApiKey::leader_and_isr, {R::cluster, O::cluster_action}},
+    {ApiKey::stop_replica, {R::cluster, O::cluster_action}},
+    {ApiKey::update_metadata, {R::cluster, O::cluster_action}},
+    {ApiKey::controlled_shutdown, {R::cluster, O::cluster_action}},
+    {ApiKey::offset_commit, {R::group, O::read}},
+    {ApiKey::offset_fetch, {R::group, O::describe}},
+    {ApiKey::find_coordinator, {R::group, O::describe}},
+    {ApiKey::join_group, {R::group, O::read}},
+    {ApiKey::heartbeat, {R::group, O::read}},
+    {ApiKey::leave_group, {R::group, O::read}},
+    {ApiKey::sync_group, {R::group, O::read}},
+    {ApiKey::describe_groups, {R::group, O::describe}},
+    {ApiKey::list_groups, {R::cluster, O::describe}},
+    {ApiKey::create_topics, {R::topic, O::create}},
+    {ApiKey::delete_topics, {R::topic, O::delete_}},
+    {ApiKey::delete_records, {R::topic, O::delete_}},
+    {ApiKey::init_producer_id, {R::transactional_id, O::write}},
+    {ApiKey::offset_for_leader_epoch, {R::topic, O::describe}},
+    {ApiKey::add_partitions_to_txn, {R::transactional_id, O::write}},
+    {ApiKey::add_offsets_to_txn, {R::transactional_id, O::write}},
+    {ApiKey::end_txn, {R::transactional_id, O::write}},
+    {ApiKey::write_txn_markers, {R::cluster, O::cluster_action}},
+    {ApiKey::txn_offset_commit, {R::transactional_id, O::write}},
+    {ApiKey::describe_acls, {R::cluster, O::describe}},
+    {ApiKey::create_acls, {R::cluster, O::alter}},
+    {ApiKey::delete_acls, {R::cluster, O::alter}},
+    {ApiKey::describe_configs, {R::topic, O::describe_configs}},
+    {ApiKey::alter_configs, {R::topic, O::alter_configs}},
+    {ApiKey::alter_replica_log_dirs, {R::cluster, O::alter}},
+    {ApiKey::describe_log_dirs, {R::cluster, O::describe}},
+    {ApiKey::create_partitions, {R::topic, O::alter}},
+    {ApiKey::create_delegation_token, {R::delegation_token, O::create}},
+    {ApiKey::renew_delegation_token, {R::delegation_token, O::alter}},
+    {ApiKey::expire_delegation_token, {R::delegation_token, O::alter}},
+    {ApiKey::describe_delegation_token, {R::delegation_token, O::describe}},
+    {ApiKey::delete_groups, {R::group, O::delete_}},
+    {ApiKey::elect_leaders, {R::cluster, O::alter}},
+    {ApiKey::incremental_alter_configs, {R::topic, O::alter_configs}},
+    {ApiKey::alter_partition_reassignments, {R::cluster, O::alter}},
+    {ApiKey::list_partition_reassignments, {R::cluster, O::describe}},
+    {ApiKey::offset_delete, {R::group, O::delete_}},
+    {ApiKey::describe_client_quotas, {R::cluster, O::describe_configs}},
+    {ApiKey::alter_client_quotas, {R::cluster, O::alter_configs}},
+    {ApiKey::describe_user_scram_credentials, {R::cluster, O::describe}},
+    {ApiKey::alter_user_scram_credentials, {R::cluster, O::alter}},
+    {ApiKey::vote, {R::cluster, O::cluster_action}},
+    {ApiKey::begin_quorum_epoch, {R::cluster, O::cluster_action}},
+    {ApiKey::end_quorum_epoch, {R::cluster, O::cluster_action}},
+    {ApiKey::describe_quorum, {R::cluster, O::describe}},
+    {ApiKey::alter_partition, {R::cluster, O::cluster_action}},
+    {ApiKey::update_features, {R::cluster, O::alter}},
+    {ApiKey::envelope, {R::cluster, O::cluster_action}},
+    {ApiKey::fetch_snapshot, {R::cluster, O::cluster_action}},
+    {ApiKey::describe_cluster, {R::cluster, O::describe}},
+    {ApiKey::describe_producers, {R::topic, O::read}},
+    {ApiKey::broker_registration, {R::cluster, O::cluster_action}},
+    {ApiKey::broker_heartbeat, {R::cluster, O::cluster_action}},
+    {ApiKey::unregister_broker, {R::cluster, O::alter}},
+    {ApiKey::describe_transactions, {R::transactional_id, O::describe}},
+    {ApiKey::list_transactions, {R::transactional_id, O::describe}},
+    {ApiKey::allocate_producer_ids, {R::cluster, O::cluster_action}},
+    {ApiKey::consumer_group_heartbeat, {R::group, O::read}},
+    {ApiKey::consumer_group_describe, {R::group, O::describe}},
+    {ApiKey::controller_registration, {R::cluster, O::cluster_action}},
+    {ApiKey::assign_replicas_to_dirs, {R::cluster, O::cluster_action}},
+    {ApiKey::list_config_resources, {R::cluster, O::describe_configs}},
+    {ApiKey::describe_topic_partitions, {R::topic, O::describe}},
+    {ApiKey::share_group_heartbeat, {R::group, O::read}},
+    {ApiKey::share_group_describe, {R::group, O::describe}},
+    {ApiKey::share_fetch, {R::group, O::read}},
+    {ApiKey::share_acknowledge, {R::group, O::read}},
+    {ApiKey::add_raft_voter, {R::cluster, O::alter}},
+    {ApiKey::remove_raft_voter, {R::cluster, O::alter}},
+    {ApiKey::update_raft_voter, {R::cluster, O::cluster_action}},
+    {ApiKey::initialize_share_group_state, {R::cluster, O::cluster_action}},
+    {ApiKey::read_share_group_state, {R::cluster, O::cluster_action}},
+    {ApiKey::write_share_group_state, {R::cluster, O::cluster_action}},
+    {ApiKey::delete_share_group_state, {R::cluster, O::cluster_action}},
+    {ApiKey::read_share_group_state_summary, {R::cluster, O::cluster_action}},
+    {ApiKey::streams_group_heartbeat, {R::group, O::read}},
+    {ApiKey::streams_group_describe, {R::group, O::describe}},
+    {ApiKey::describe_share_group_offsets, {R::group, O::describe}},
+    {ApiKey::alter_share_group_offsets, {R::group, O::read}},
+    {ApiKey::delete_share_group_offsets, {R::group, O::delete_}},
+    {ApiKey::streams_group_topology_description_update, {R::group, O::read}},
+    {ApiKey::unregister_controller, {R::cluster, O::alter}},
+};
+
+// One lookup table by key, built at compile time from the rows above.
+constexpr std::array<Access, kafka::kApiKeyCount> kByKey = [] {
+  std::array<Access, kafka::kApiKeyCount> table{};
+  for (const Row& row : kAccess) table[static_cast<std::size_t>(row.api)] = row.access;
+  return table;
+}();
+
+constexpr bool always_allowed(std::int16_t api_key) {
+  return kafka::is(api_key, ApiKey::api_versions) || kafka::is(api_key, ApiKey::sasl_handshake) ||
+         kafka::is(api_key, ApiKey::sasl_authenticate);
+}
+
+}  // namespace
+
+std::string_view to_string(Operation operation) {
+  switch (operation) {
+    case O::read: return "Read";
+    case O::write: return "Write";
+    case O::create: return "Create";
+    case O::delete_: return "Delete";
+    case O::alter: return "Alter";
+    case O::describe: return "Describe";
+    case O::describe_configs: return "DescribeConfigs";
+    case O::alter_configs: return "AlterConfigs";
+    case O::idempotent_write: return "IdempotentWrite";
+    case O::cluster_action: return "ClusterAction";
+    case O::none: return "none";
+  }
+  return "none";
+}
+
+std::string_view to_string(Resource resource) {
+  switch (resource) {
+    case R::topic: return "Topic";
+    case R::group: return "Group";
+    case R::transactional_id: return "TransactionalId";
+    case R::cluster: return "Cluster";
+    case R::delegation_token: return "DelegationToken";
+    case R::none: return "none";
+  }
+  return "none";
+}
+
+std::string_view to_string(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::read_only: return "read_only";
+    case Refusal::api_denied: return "api_denied";
+    case Refusal::api_not_allowed: return "api_not_allowed";
+  }
+  return "read_only";
+}
+
+Access api_access(std::int16_t api_key) {
+  if (api_key < 0 || static_cast<std::size_t>(api_key) >= kByKey.size()) return {};
+  return kByKey[static_cast<std::size_t>(api_key)];
+}
+
+std::optional<Refusal> decide(const ClusterPolicy& policy, std::int16_t api_key) {
+  if (always_allowed(api_key)) return std::nullopt;
+  const bool known = api_key >= 0 && static_cast<std::size_t>(api_key) < kafka::kApiKeyCount;
+  const bool listed = known && policy.listed_apis.test(static_cast<std::size_t>(api_key));
+  if (policy.api_mode == ApiListMode::allow && !listed) return Refusal::api_not_allowed;
+  if (policy.api_mode == ApiListMode::deny && listed) return Refusal::api_denied;
+  if (policy.read_only && changes_state(api_access(api_key).operation)) return Refusal::read_only;
+  return std::nullopt;
+}
+
+Summary summarize(const ClusterPolicy& policy) {
+  Summary summary;
+  for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
+    const auto api_key = static_cast<std::int16_t>(key);
+    if (!decide(policy, api_key)) continue;
+    const kafka::schema::Versions answerable = kafka::refusable_versions(api_key);
+    (answerable.lo <= answerable.hi ? summary.answered : summary.hidden).push_back(kafka::api_name(api_key));
+  }
+  return summary;
+}
+
+std::optional<std::int16_t> parse_api_name(std::string_view name) {
+  for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
+    const auto api_key = static_cast<std::int16_t>(key);
+    const std::string_view known = kafka::api_name(api_key);
+    if (!known.empty() && ascii::iequals(known, name)) return api_key;
+  }
+  return std::nullopt;
+}
+
+}  // namespace kedge::policy

@@ -1,0 +1,99 @@
+// virtual_clusters[].policy in the configuration file: read_only, apis.allow / apis.deny, and the errors.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "config_tree.h"
+
+using nlohmann::json;
+using kedge::config_testing::config_error_of;
+using kedge::config_testing::TempDir;
+
+namespace {
+
+json config_with_policy(const json& policy) {
+  json config = json::parse(R"({
+    "listeners": [{"name": "public", "bind": "0.0.0.0:9092", "advertised_port": 9092,
+                   "tls": {"cert": "c.pem", "key": "c.key"}}],
+    "virtual_clusters": [
+      {"name": "alpha", "hostnames": {"format": "subdomain", "domain": "kafka.example.com"},
+       "backend": {"bootstrap_servers": ["10.0.0.5:9092"]}}
+    ]
+  })");
+  if (!policy.is_null()) config["virtual_clusters"][0]["policy"] = policy;
+  return config;
+}
+
+struct Tree {
+  TempDir dir{"kedge-policy-config"};
+  Tree() {
+    dir.write("c.pem", "placeholder\n");
+    dir.write("c.key", "placeholder\n");
+  }
+  kedge::Config load(const json& config) const { return kedge::load_config(dir.write("kedge.json", config.dump())); }
+  std::string error(const json& config) const {
+    return config_error_of([&] { load(config); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a cluster without policy has none; an empty one allows everything", "[policy][config]") {
+  const Tree tree;
+  CHECK_FALSE(tree.load(config_with_policy(nullptr)).virtual_clusters[0].policy.has_value());
+  const auto empty = tree.load(config_with_policy(json::object())).virtual_clusters[0].policy;
+  REQUIRE(empty.has_value());
+  CHECK(*empty == kedge::policy::ClusterPolicy{});
+}
+
+TEST_CASE("read_only and the API lists load", "[policy][config]") {
+  const Tree tree;
+  const auto read_only = tree.load(config_with_policy({{"read_only", true}})).virtual_clusters[0].policy;
+  REQUIRE(read_only.has_value());
+  CHECK(read_only->read_only);
+  CHECK(read_only->api_mode == kedge::policy::ApiListMode::none);
+
+  const auto deny =
+      tree.load(config_with_policy({{"apis", {{"deny", {"CreateTopics", "deletetopics"}}}}})).virtual_clusters[0].policy;
+  REQUIRE(deny.has_value());
+  CHECK(deny->api_mode == kedge::policy::ApiListMode::deny);
+  CHECK(deny->listed_apis.test(19));
+  CHECK(deny->listed_apis.test(20));
+  CHECK(deny->listed_apis.count() == 2);
+
+  const auto allow = tree.load(config_with_policy({{"apis", {{"allow", {"Metadata", "Fetch"}}}}})).virtual_clusters[0].policy;
+  REQUIRE(allow.has_value());
+  CHECK(allow->api_mode == kedge::policy::ApiListMode::allow);
+  CHECK(allow->listed_apis.count() == 2);
+}
+
+TEST_CASE("policy errors name the field and the fix", "[policy][config]") {
+  const Tree tree;
+  CHECK(tree.error(config_with_policy({{"apis", {{"deny", {"Produce", "CreateTopic"}}}}})) ==
+        "virtual_clusters[0].policy.apis.deny[1]: \"CreateTopic\" is not a Kafka API name (as Kafka spells them: "
+        "\"Produce\", \"CreateTopics\", ...)");
+  CHECK(tree.error(config_with_policy({{"apis", {{"deny", {"Produce"}}, {"allow", {"Fetch"}}}}})) ==
+        "virtual_clusters[0].policy.apis: set \"allow\" or \"deny\", not both (an allow list denies every API it "
+        "does not name)");
+  CHECK(tree.error(config_with_policy({{"apis", json::object()}})) ==
+        "virtual_clusters[0].policy.apis: set \"allow\" or \"deny\"");
+  CHECK(tree.error(config_with_policy({{"read_only", "yes"}})).find("virtual_clusters[0].policy.read_only") == 0);
+  CHECK(tree.error(config_with_policy({{"readonly", true}})).find("virtual_clusters[0].policy") == 0);
+}
+
+TEST_CASE("audit.file resolves against the config's folder; \"-\" is standard output", "[policy][config][audit]") {
+  const Tree tree;
+  json config = config_with_policy(nullptr);
+  CHECK_FALSE(tree.load(config).audit.has_value());
+  config["audit"] = {{"file", "logs/audit.jsonl"}};
+  const auto audit = tree.load(config).audit;
+  REQUIRE(audit.has_value());
+  CHECK(audit->file == (tree.dir.path() / "logs" / "audit.jsonl").string());
+  config["audit"] = {{"file", "-"}};
+  CHECK(tree.load(config).audit->file == "-");
+  config["audit"] = {{"file", ""}};
+  CHECK(tree.error(config).find("audit.file") == 0);
+  config["audit"] = {{"path", "a.jsonl"}};
+  CHECK(tree.error(config).find("audit") == 0);
+}
