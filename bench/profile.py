@@ -33,9 +33,10 @@ WORKLOADS = {w[0]: w[2] for w in bench.WORKLOADS}
 WORKLOADS["idle"] = ["--workload", "idle", "--ramp", "4"]
 
 
-def start_kedge(kedge, work, mock, certs, wrapper):
+def start_kedge(kedge, work, mock, certs, wrapper, policy=None):
     port = bench.free_port()
-    path, ok, why = bench.kedge_validate(kedge, work, bench.kedge_config(port, mock, certs, "sni"), "kedge-profile")
+    path, ok, why = bench.kedge_validate(kedge, work, bench.kedge_config(port, mock, certs, "sni", policy=policy),
+                                         "kedge-profile")
     if not ok:
         raise SystemExit(f"kedge config rejected: {why}")
     p = bench.start(bench.pin(1) + wrapper + [kedge, "run", "--config", path], os.path.join(work, "kedge.log"))
@@ -107,6 +108,7 @@ def main():
                     help="process to measure: kedge in SNI mode, or HAProxy as bench.py configures it")
     ap.add_argument("--kedge", help="kedge binary to measure (default: BUILD/kedge), e.g. a saved baseline")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (callgrind/perf output)")
+    ap.add_argument("--policy", help="the virtual cluster's policy as JSON (docs/policy.md), e.g. '{}'")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     kedge = os.path.abspath(args.kedge) if args.kedge else os.path.join(build, "kedge")
@@ -132,7 +134,8 @@ def main():
         if args.target == "haproxy":
             target = start_haproxy(work, mock, certs, wrapper)
         else:
-            target = start_kedge(kedge, work, mock, certs, wrapper)
+            target = start_kedge(kedge, work, mock, certs, wrapper,
+                                 policy=json.loads(args.policy) if args.policy is not None else None)
         if args.mode == "callgrind":
             time.sleep(1.0)
             subprocess.run(["callgrind_control", "-z", str(target.pid)], check=True, capture_output=True)

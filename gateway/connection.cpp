@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 
@@ -155,13 +156,32 @@ struct Connection::ClientSink final : kafka::ByteSink {
 
 // Forwarded client bytes during a routed feed. After a refusal (a request
 // before authentication) or a failed send nothing more is forwarded.
+// The routed feed hands the broker's bytes over in pieces: a frame's 12-byte
+// head (held until its route was known), then the rest of the frame where it
+// lies in the client's bytes. Small pieces are gathered and leave with the
+// next piece in one write (writev, or one TLS flush), so a small request costs
+// one send as on the plain path, not two; finish() sends what is still held.
 struct Connection::BrokerSink final : kafka::ByteSink {
+  static constexpr std::size_t kGather = 256;
   explicit BrokerSink(Connection& connection) : c(connection) {}
   void write(std::span<const std::uint8_t> bytes) override {
     if (failed || c.refused_request_ || c.ending()) return;
-    if (!c.link_.send(bytes.data(), bytes.size())) failed = true;
+    if (bytes.size() <= kGather - held) {
+      std::memcpy(gathered.data() + held, bytes.data(), bytes.size());
+      held += bytes.size();
+      return;
+    }
+    if (!c.link_.send(gathered.data(), held, bytes.data(), bytes.size())) failed = true;
+    held = 0;
+  }
+  void finish() {
+    if (held == 0) return;
+    if (!failed && !c.refused_request_ && !c.ending() && !c.link_.send(gathered.data(), held)) failed = true;
+    held = 0;
   }
   Connection& c;
+  std::array<std::uint8_t, kGather> gathered;
+  std::size_t held = 0;
   bool failed = false;
 };
 
@@ -634,6 +654,7 @@ void Connection::forward_to_broker(const std::uint8_t* bytes, std::size_t n) {
     // forwarded bytes go out through BrokerSink, SASL requests to on_captured.
     BrokerSink to_broker(*this);
     const kafka::Errc errc = in_flight_.on_client_bytes({bytes, n}, *cluster_stats_, *this, to_broker);
+    to_broker.finish();
     if (ending()) return;
     if (refused_request_ && session_expired_) {
       end_expired_session(fmt::format("{} v{}", api_name(refused_request_->api_key), refused_request_->api_version));
@@ -1467,9 +1488,10 @@ kafka::AddressMap::Advertised Connection::advertised_for(std::int32_t node_id) {
 // link is already authenticated, and the broker's versions are not kedge's).
 //
 // With a policy, the APIs kedge can refuse are offered only in the versions it
-// can answer (cap), and the ones the policy refuses now are answered by kedge
-// (added when the broker does not offer them, so a client gets the
-// authorization error rather than "not supported"); a refused API kedge has no
+// can answer and the broker offers (cap), so whichever of the two answers after
+// a reload understands the version; the ones the policy refuses now are also
+// offered when the broker does not offer them (refuse), so a client gets the
+// authorization error rather than "not supported"; a refused API kedge has no
 // answer for is removed, as a broker that does not offer it.
 std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
   if (!routes_requests()) return {};
@@ -1484,7 +1506,7 @@ std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
     const bool refused = policy != nullptr && policy::decide(*policy, api_key).has_value();
     const kafka::schema::Versions refusable = kafka::refusable_versions(api_key);
     if (refusable.lo <= refusable.hi) {
-      local_apis_.push_back({api_key, refusable.lo, refusable.hi, refused ? LocalApi::Mode::answer : LocalApi::Mode::cap});
+      local_apis_.push_back({api_key, refusable.lo, refusable.hi, refused ? LocalApi::Mode::refuse : LocalApi::Mode::cap});
     } else if (refused) {
       local_apis_.push_back({api_key, 0, -1, LocalApi::Mode::hide});
     }

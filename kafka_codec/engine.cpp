@@ -474,7 +474,8 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, cons
       switch (own->mode) {
         case Mode::answer: set_range(a, own->min_version, own->max_version); break;
         case Mode::hide: remove(a); break;
-        case Mode::cap: {
+        case Mode::cap:
+        case Mode::refuse: {
           const std::int16_t lo = std::max(a.min_version, own->min_version);
           const std::int16_t hi = std::min({a.max_version, own->max_version, clamp});
           if (lo > hi) remove(a);
@@ -498,7 +499,7 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, cons
   const std::size_t append_at = walk_.api_entries.empty() ? list.count_end : walk_.api_entries.back().end;
   const std::size_t append_off = arena_.size();
   for (std::size_t i = 0; i < local.size(); ++i) {
-    if (listed[i] || local[i].mode != Mode::answer) continue;
+    if (listed[i] || (local[i].mode != Mode::answer && local[i].mode != Mode::refuse)) continue;
     wire::put_i16(arena_, local[i].api_key);
     wire::put_i16(arena_, local[i].min_version);
     wire::put_i16(arena_, local[i].max_version);

@@ -201,6 +201,10 @@ class AddressMap {
       // policy may refuse it after a reload): the broker's range cut to this
       // one (removed if they do not meet); nothing added.
       cap,
+      // kedge answers it now (a policy refuses it), the broker may later (a
+      // reload allows it again): cut like `cap` when the broker offers the
+      // API, offered with this range when it does not.
+      refuse,
       // A policy refuses the API and kedge has no answer for it: removed, as a
       // broker that does not offer an API (the range is ignored).
       hide,

@@ -244,10 +244,16 @@ void Link::on_socket_write_progress(io::StreamSocket& socket) {
   if (&socket == socket_.get() && state_ == State::up) handler_.on_link_write_progress();
 }
 
-bool Link::send(const std::uint8_t* data, std::size_t len) {
+bool Link::send(const std::uint8_t* data, std::size_t len) { return send(data, len, nullptr, 0); }
+
+bool Link::send(const std::uint8_t* data, std::size_t len, const std::uint8_t* more, std::size_t more_len) {
   if (state_ != State::up || !socket_) return false;
-  if (!tls_) return socket_->write(reinterpret_cast<const char*>(data), len) == 0;
-  if (!tls_->write(data, len)) return false;
+  if (!tls_) {
+    return socket_->write(reinterpret_cast<const char*>(data), len, reinterpret_cast<const char*>(more),
+                          more_len) == 0;
+  }
+  if (len > 0 && !tls_->write(data, len)) return false;
+  if (more_len > 0 && !tls_->write(more, more_len)) return false;
   flush_tls();
   return state_ == State::up;
 }

@@ -115,6 +115,8 @@ class Link final : private io::StreamSocket::Handler {
   // False when the bytes could not be handed to the socket; the link then
   // reports nothing more on its own, and the owner closes it.
   bool send(const std::uint8_t* data, std::size_t len);
+  // The same for two pieces in order, in one socket write (or one TLS flush).
+  bool send(const std::uint8_t* data, std::size_t len, const std::uint8_t* more, std::size_t more_len);
   // Queues a TLS close_notify (best effort; nothing for a plaintext link).
   void shutdown();
   void close();

@@ -169,6 +169,7 @@ TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][a
         {0, 5, 7, LocalApi::Mode::cap},       // Produce: the broker's range cut to 5..7
         {3, 20, 30, LocalApi::Mode::cap},     // Metadata: no overlap with any broker's range -> removed
         {19, 2, 7, LocalApi::Mode::answer},   // CreateTopics: exactly 2..7, added if missing
+        {20, 2, 4, LocalApi::Mode::refuse},   // DeleteTopics: cut to 2..4 if offered, else added as 2..4
         {1, 0, -1, LocalApi::Mode::hide},     // Fetch: removed
         {9999, 0, 3, LocalApi::Mode::cap},    // not listed by the broker: never added
         {9998, 0, -1, LocalApi::Mode::hide},  // not listed: nothing to remove
@@ -198,6 +199,20 @@ TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][a
     }
     CHECK(range_of(after, 3) == nullptr);
     CHECK(range_of(after, 1) == nullptr);
+    const ApiVersionRange* delete_before = range_of(clamped, 20);
+    const ApiVersionRange* delete_topics = range_of(after, 20);
+    if (delete_before == nullptr) {
+      REQUIRE(delete_topics != nullptr);
+      CHECK(delete_topics->min_version == 2);
+      CHECK(delete_topics->max_version == 4);
+    } else if (std::max<std::int16_t>(delete_before->min_version, 2) <=
+               std::min<std::int16_t>(delete_before->max_version, 4)) {
+      REQUIRE(delete_topics != nullptr);
+      CHECK(delete_topics->min_version == std::max<std::int16_t>(delete_before->min_version, 2));
+      CHECK(delete_topics->max_version == std::min<std::int16_t>(delete_before->max_version, 4));
+    } else {
+      CHECK(delete_topics == nullptr);
+    }
     CHECK(range_of(after, 9999) == nullptr);
     const ApiVersionRange* create = range_of(after, 19);
     REQUIRE(create != nullptr);
@@ -205,7 +220,7 @@ TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][a
     CHECK(create->max_version == 7);
     // Every other key is as the clamp alone leaves it.
     for (const ApiVersionRange& r : clamped.ranges) {
-      if (r.api_key == 0 || r.api_key == 1 || r.api_key == 3 || r.api_key == 19) continue;
+      if (r.api_key == 0 || r.api_key == 1 || r.api_key == 3 || r.api_key == 19 || r.api_key == 20) continue;
       const ApiVersionRange* kept = range_of(after, r.api_key);
       REQUIRE(kept != nullptr);
       CHECK(kept->max_version == r.max_version);

@@ -215,7 +215,7 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
   const std::vector<ErrorCase> cases = {
       // unknown keys
       {"unknown top-level key", [](json& d) { d["listener"] = json::array(); },
-       "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, admin, workers)"},
+       "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, admin, workers, audit)"},
       {"misspelt listener key", [](json& d) { d["listeners"][0]["advertized_port"] = 1; },
        "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls, routing, "
        "proxy_protocol, authentication)"},
