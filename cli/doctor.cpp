@@ -1101,7 +1101,11 @@ void render_policies_text(const Config& config, std::string& out) {
                            listed.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(listed, ", ")));
     }
     if (rules.empty()) rules = "everything allowed (checked per request, so a reload applies to open connections)";
+    rules += p.allow_unknown_apis ? "; APIs kedge does not know: allowed" : "; APIs kedge does not know: refused";
     out += fmt::format("  {:<12} {}\n", vc.name, rules);
+    for (const std::string& warning : policy::unreachable_rules(p)) {
+      out += fmt::format("  {:<12}   warning: {}\n", "", warning);
+    }
     const policy::Summary summary = policy::summarize(p);
     if (!summary.answered.empty()) {
       out += fmt::format("  {:<12}   refused with an authorization error: {}\n", "", fmt::join(summary.answered, ", "));
@@ -1266,8 +1270,10 @@ json render_json(const Config& config, const Report& report) {
       entry["policy"] = {{"read_only", p.read_only},
                          {"apis", p.api_mode == policy::ApiListMode::none ? json(nullptr)
                                   : json{{p.api_mode == policy::ApiListMode::allow ? "allow" : "deny", listed}}},
+                         {"unknown_apis", p.allow_unknown_apis ? "allow" : "deny"},
                          {"refused_answered", summary.answered},
-                         {"refused_hidden", summary.hidden}};
+                         {"refused_hidden", summary.hidden},
+                         {"warnings", policy::unreachable_rules(p)}};
     }
     policies.push_back(entry);
   }

@@ -656,10 +656,17 @@ void read_discovery(const json& value, const std::string& path, BackendConfig& b
 // virtual_clusters[].policy (docs/policy.md): read_only, and an API list that
 // either allows or denies APIs by their Kafka names.
 policy::ClusterPolicy read_policy(const json& value, const std::string& path) {
-  const ObjectReader reader(value, path, {"read_only", "apis"});
+  const ObjectReader reader(value, path, {"read_only", "apis", "unknown_apis"});
   policy::ClusterPolicy result;
   if (const json* read_only = reader.optional("read_only")) {
     result.read_only = expect_bool(*read_only, reader.path_of("read_only"));
+  }
+  if (const json* unknown = reader.optional("unknown_apis")) {
+    const std::string& mode = expect_string(*unknown, reader.path_of("unknown_apis"));
+    if (mode != "deny" && mode != "allow") {
+      fail(reader.path_of("unknown_apis"), fmt::format("\"{}\" is not \"deny\" or \"allow\"", mode));
+    }
+    result.allow_unknown_apis = mode == "allow";
   }
   if (const json* apis = reader.optional("apis")) {
     const ObjectReader lists(*apis, reader.path_of("apis"), {"allow", "deny"});

@@ -1514,6 +1514,14 @@ std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
   return local_apis_;
 }
 
+// A policy refuses APIs outside kedge's table unless it allows them: they are
+// not offered either (a client that sends one anyway is disconnected).
+bool Connection::offers_unknown_apis() const {
+  if (!policy_routed_) return true;
+  const policy::ClusterPolicy* policy = current_policy();
+  return policy == nullptr || policy->allow_unknown_apis;
+}
+
 const policy::ClusterPolicy* Connection::current_policy() const {
   const auto& policy = cluster_->settings->config.policy;
   return policy ? &*policy : nullptr;

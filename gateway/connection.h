@@ -219,6 +219,7 @@ class Connection final : private kafka::AddressMap,
                              std::string_view real_host, std::int32_t real_port,
                              const Advertised& advertised) override;
   std::span<const LocalApi> local_apis() const override;
+  bool offers_unknown_apis() const override;
 
   bool bootstrap() const { return std::holds_alternative<sni::Bootstrap>(target_.role); }
   const std::string& cluster_name() const;

@@ -469,6 +469,10 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, cons
     const auto own = std::find_if(local.begin(), local.end(),
                                   [&](const AddressMap::LocalApi& l) { return l.api_key == a.api_key; });
     const std::int16_t clamp = max_supported_version(a.api_key);
+    if (!addresses.offers_unknown_apis() && api_name(a.api_key).empty()) {
+      remove(a);
+      continue;
+    }
     if (own != local.end()) {
       listed[static_cast<std::size_t>(own - local.begin())] = true;
       switch (own->mode) {

@@ -215,6 +215,9 @@ class AddressMap {
     Mode mode = Mode::answer;
   };
   virtual std::span<const LocalApi> local_apis() const { return {}; }
+  // False: ApiVersions responses drop every key outside kedge's API table
+  // (api.h; a policy refuses APIs it cannot classify, docs/policy.md).
+  virtual bool offers_unknown_apis() const { return true; }
 };
 
 struct ResponseStats {

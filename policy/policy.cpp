@@ -161,6 +161,7 @@ std::string_view to_string(Refusal refusal) {
     case Refusal::read_only: return "read_only";
     case Refusal::api_denied: return "api_denied";
     case Refusal::api_not_allowed: return "api_not_allowed";
+    case Refusal::unknown_api: return "unknown_api";
   }
   return "read_only";
 }
@@ -172,7 +173,8 @@ Access api_access(std::int16_t api_key) {
 
 std::optional<Refusal> decide(const ClusterPolicy& policy, std::int16_t api_key) {
   if (always_allowed(api_key)) return std::nullopt;
-  const bool known = api_key >= 0 && static_cast<std::size_t>(api_key) < kafka::kApiKeyCount;
+  const bool known = !kafka::api_name(api_key).empty();
+  if (!known && !policy.allow_unknown_apis) return Refusal::unknown_api;
   const bool listed = known && policy.listed_apis.test(static_cast<std::size_t>(api_key));
   if (policy.api_mode == ApiListMode::allow && !listed) return Refusal::api_not_allowed;
   if (policy.api_mode == ApiListMode::deny && listed) return Refusal::api_denied;
@@ -189,6 +191,30 @@ Summary summarize(const ClusterPolicy& policy) {
     (answerable.lo <= answerable.hi ? summary.answered : summary.hidden).push_back(kafka::api_name(api_key));
   }
   return summary;
+}
+
+std::vector<std::string> unreachable_rules(const ClusterPolicy& policy) {
+  std::vector<std::string> found;
+  const char* list = policy.api_mode == ApiListMode::allow ? "apis.allow" : "apis.deny";
+  if (policy.api_mode == ApiListMode::allow && policy.listed_apis.none()) {
+    found.push_back("apis.allow is empty: every API but ApiVersions and SASL is refused");
+  }
+  for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
+    if (policy.api_mode == ApiListMode::none || !policy.listed_apis.test(key)) continue;
+    const auto api_key = static_cast<std::int16_t>(key);
+    const std::string name(kafka::api_name(api_key));
+    if (always_allowed(api_key)) {
+      if (policy.api_mode == ApiListMode::deny) {
+        found.push_back("apis.deny lists " + name + ", which is always allowed (it sets up the connection)");
+      }
+      continue;
+    }
+    if (policy.read_only && changes_state(api_access(api_key).operation)) {
+      found.push_back(std::string(list) + " lists " + name + ", which read_only refuses " +
+                      (policy.api_mode == ApiListMode::deny ? "anyway" : "whatever the list says"));
+    }
+  }
+  return found;
 }
 
 std::optional<std::int16_t> parse_api_name(std::string_view name) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -67,19 +68,23 @@ struct ClusterPolicy {
   bool read_only = false;
   ApiListMode api_mode = ApiListMode::none;
   std::bitset<kafka::kApiKeyCount> listed_apis;  // the allow or deny list, by api key
+  // An API outside kedge's table (a key newer than Kafka 4.3 and trunk's 93/94)
+  // cannot be classified: refused unless the operator allows such APIs.
+  bool allow_unknown_apis = false;
 
   bool operator==(const ClusterPolicy&) const = default;
 };
 
 // Why a request was refused (a metric label and a log word).
-enum class Refusal : std::uint8_t { read_only, api_denied, api_not_allowed };
-inline constexpr std::size_t kRefusalCount = 3;
+enum class Refusal : std::uint8_t { read_only, api_denied, api_not_allowed, unknown_api };
+inline constexpr std::size_t kRefusalCount = 4;
 std::string_view to_string(Refusal refusal);
 
 // nullopt: allowed. ApiVersions, SaslHandshake and SaslAuthenticate are always
 // allowed: they set up the connection, whatever the lists say. An API key
-// outside the table is refused by an allow list and allowed otherwise
-// (read_only cannot classify it; a broker that offers it gets it).
+// outside kedge's table is refused (unknown_api) unless allow_unknown_apis;
+// then an allow list still refuses it, and read_only lets it through (it
+// cannot classify it).
 std::optional<Refusal> decide(const ClusterPolicy& policy, std::int16_t api_key);
 
 // What a policy refuses, by the way kedge refuses it (for `kedge check` and
@@ -90,6 +95,12 @@ struct Summary {
   std::vector<std::string_view> hidden;
 };
 Summary summarize(const ClusterPolicy& policy);
+
+// Parts of a policy that can never take effect, in the operator's words (for
+// `kedge check`): an always-allowed API on the deny list, an API on a list
+// that read_only refuses anyway (deny: redundant; allow: shadowed), an empty
+// allow list.
+std::vector<std::string> unreachable_rules(const ClusterPolicy& policy);
 
 // The api key whose Kafka name is `name` (case-insensitive: "Produce",
 // "createtopics"), or nullopt.

@@ -13,6 +13,8 @@
 #include "certs/dev_ca.h"
 #include "cli/doctor.h"
 
+#include <nlohmann/json.hpp>
+
 using namespace kedge;
 using kedge::certs::testing::TempDir;
 
@@ -158,4 +160,33 @@ TEST_CASE("zone snippet: one wildcard per domain, A or AAAA or CNAME by gateway 
   CHECK_THAT(check::zone_snippet(report), Catch::Contains("IN AAAA 2001:db8::1"));
   report.options.gateway_address = "kedge-nlb.elb.amazonaws.com";
   CHECK_THAT(check::zone_snippet(report), Catch::Contains("IN CNAME kedge-nlb.elb.amazonaws.com."));
+}
+
+TEST_CASE("policies: each cluster's rules, how kedge refuses, and rules that can never take effect", "[check][policy]") {
+  TempDir dir;
+  make_certs(dir.path(), {"*.kafka.example.com"});
+  const Config config = config_with(dir.path(), R"([
+      {"name": "alpha", "hostnames": {"format": "shared_suffix", "domain": "kafka.example.com"},
+       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]},
+       "policy": {"read_only": true, "apis": {"deny": ["Produce", "ApiVersions"]}}},
+      {"name": "beta", "hostnames": {"format": "shared_suffix", "domain": "kafka.example.com"},
+       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]}}])");
+  const check::Report report = run_offline_check(config);
+  const std::string text = check::render_text(config, report);
+  CHECK_THAT(text, Catch::Contains("alpha        read-only; APIs denied: Produce, ApiVersions; APIs kedge does not know: "
+                                   "refused"));
+  CHECK_THAT(text, Catch::Contains("refused with an authorization error: Produce, CreateTopics, DeleteTopics"));
+  CHECK_THAT(text, Catch::Contains("refused and removed from ApiVersions"));
+  CHECK_THAT(text, Catch::Contains("warning: apis.deny lists Produce, which read_only refuses anyway"));
+  CHECK_THAT(text, Catch::Contains("warning: apis.deny lists ApiVersions, which is always allowed"));
+  CHECK_THAT(text, Catch::Contains("beta         none: requests are forwarded unexamined"));
+  const nlohmann::json json = check::render_json(config, report);
+  const auto& policies = json.at("policies");
+  REQUIRE(policies.size() == 2);
+  CHECK(policies[0].at("virtual_cluster") == "alpha");
+  CHECK(policies[0].at("policy").at("read_only") == true);
+  CHECK(policies[0].at("policy").at("apis").at("deny") == nlohmann::json::array({"Produce", "ApiVersions"}));
+  CHECK(policies[0].at("policy").at("unknown_apis") == "deny");
+  CHECK(policies[0].at("policy").at("warnings").size() == 2);
+  CHECK(policies[1].at("policy").is_null());
 }

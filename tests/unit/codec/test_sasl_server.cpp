@@ -229,3 +229,38 @@ TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][a
   }
   CHECK(checked > 5);
 }
+
+// A policy that refuses APIs outside kedge's table (docs/policy.md, unknown_apis) does not offer them.
+TEST_CASE("ApiVersions answers drop keys outside kedge's table when unknown APIs are refused", "[policy][api_versions]") {
+  struct NoUnknown final : AddressMap {
+    Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
+    void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
+                               const Advertised&) override {}
+    bool offers_unknown_apis() const override { return false; }
+  } strict;
+  int with_unknown = 0;
+  for (const std::filesystem::path& path : golden_files("api_versions.")) {
+    const nlohmann::json j = load(path);
+    const auto version = j.at("api_version").get<std::int16_t>();
+    const Bytes frame = from_hex(j.at("response_hex").get<std::string>());
+    INFO(path.filename().string());
+    ApiVersionsAnswer before;
+    REQUIRE(decode_api_versions_response(frame, 8, version, before));
+    if (before.error_code != 0) continue;
+    NoLocalApis plain;
+    const ApiVersionsAnswer clamped = rewritten_answer(frame, version, plain);
+    const ApiVersionsAnswer after = rewritten_answer(frame, version, strict);
+    std::size_t unknown = 0;
+    for (const ApiVersionRange& r : clamped.ranges) {
+      if (api_name(r.api_key).empty()) {
+        ++unknown;
+        CHECK(range_of(after, r.api_key) == nullptr);
+      } else {
+        CHECK(range_of(after, r.api_key) != nullptr);
+      }
+    }
+    CHECK(after.ranges.size() == clamped.ranges.size() - unknown);
+    if (unknown > 0) ++with_unknown;
+  }
+  CHECK(with_unknown > 0);  // the raft_and_proprietary cases list key 10000
+}

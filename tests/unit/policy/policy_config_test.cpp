@@ -97,3 +97,12 @@ TEST_CASE("audit.file resolves against the config's folder; \"-\" is standard ou
   config["audit"] = {{"path", "a.jsonl"}};
   CHECK(tree.error(config).find("audit") == 0);
 }
+
+TEST_CASE("unknown_apis is deny by default, or allow", "[policy][config]") {
+  const Tree tree;
+  CHECK_FALSE(tree.load(config_with_policy(json::object())).virtual_clusters[0].policy->allow_unknown_apis);
+  CHECK(tree.load(config_with_policy({{"unknown_apis", "allow"}})).virtual_clusters[0].policy->allow_unknown_apis);
+  CHECK_FALSE(tree.load(config_with_policy({{"unknown_apis", "deny"}})).virtual_clusters[0].policy->allow_unknown_apis);
+  CHECK(tree.error(config_with_policy({{"unknown_apis", "maybe"}})) ==
+        "virtual_clusters[0].policy.unknown_apis: \"maybe\" is not \"deny\" or \"allow\"");
+}

@@ -86,8 +86,13 @@ TEST_CASE("read_only refuses exactly the APIs whose operation changes state", "[
     INFO(kafka::api_name(key_of(api)));
     CHECK(policy::decide(policy, key_of(api)) == Refusal::read_only);
   }
-  // Keys outside the table are not classified by read_only.
-  CHECK_FALSE(policy::decide(policy, 1000).has_value());
+  // Keys outside the table cannot be classified: refused unless the policy allows unknown APIs; then
+  // read_only lets them through.
+  CHECK(policy::decide(policy, 1000) == Refusal::unknown_api);
+  CHECK(policy::decide(policy, -1) == Refusal::unknown_api);
+  ClusterPolicy lenient = policy;
+  lenient.allow_unknown_apis = true;
+  CHECK_FALSE(policy::decide(lenient, 1000).has_value());
 }
 
 TEST_CASE("an allow list refuses what it does not name; a deny list refuses what it names", "[policy]") {
@@ -96,12 +101,15 @@ TEST_CASE("an allow list refuses what it does not name; a deny list refuses what
   CHECK_FALSE(policy::decide(allow, key_of(ApiKey::fetch)).has_value());
   CHECK(policy::decide(allow, key_of(ApiKey::produce)) == Refusal::api_not_allowed);
   CHECK(policy::decide(allow, key_of(ApiKey::list_offsets)) == Refusal::api_not_allowed);
-  CHECK(policy::decide(allow, 1000) == Refusal::api_not_allowed);  // unknown keys too
+  CHECK(policy::decide(allow, 1000) == Refusal::unknown_api);
+  ClusterPolicy allow_lenient = allow;
+  allow_lenient.allow_unknown_apis = true;
+  CHECK(policy::decide(allow_lenient, 1000) == Refusal::api_not_allowed);  // an allow list still refuses it
 
   const ClusterPolicy deny = listing(ApiListMode::deny, {ApiKey::create_topics});
   CHECK(policy::decide(deny, key_of(ApiKey::create_topics)) == Refusal::api_denied);
   CHECK_FALSE(policy::decide(deny, key_of(ApiKey::produce)).has_value());
-  CHECK_FALSE(policy::decide(deny, 1000).has_value());
+  CHECK(policy::decide(deny, 1000) == Refusal::unknown_api);
 
   ClusterPolicy both = deny;
   both.read_only = true;
@@ -163,4 +171,22 @@ TEST_CASE("summarize splits what a policy refuses into answered and hidden APIs"
   CHECK(deny.hidden == std::vector<std::string_view>{"ListGroups"});
   CHECK(policy::summarize(ClusterPolicy{}).answered.empty());
   CHECK(policy::summarize(ClusterPolicy{}).hidden.empty());
+}
+
+TEST_CASE("unreachable_rules names list entries that can never take effect", "[policy]") {
+  CHECK(policy::unreachable_rules(ClusterPolicy{}).empty());
+  CHECK(policy::unreachable_rules(read_only()).empty());
+  CHECK(policy::unreachable_rules(listing(ApiListMode::deny, {ApiKey::create_topics})).empty());
+  CHECK(policy::unreachable_rules(listing(ApiListMode::deny, {ApiKey::api_versions, ApiKey::fetch})) ==
+        std::vector<std::string>{"apis.deny lists ApiVersions, which is always allowed (it sets up the connection)"});
+  ClusterPolicy redundant = listing(ApiListMode::deny, {ApiKey::produce, ApiKey::fetch});
+  redundant.read_only = true;
+  CHECK(policy::unreachable_rules(redundant) ==
+        std::vector<std::string>{"apis.deny lists Produce, which read_only refuses anyway"});
+  ClusterPolicy shadowed = listing(ApiListMode::allow, {ApiKey::metadata, ApiKey::produce});
+  shadowed.read_only = true;
+  CHECK(policy::unreachable_rules(shadowed) ==
+        std::vector<std::string>{"apis.allow lists Produce, which read_only refuses whatever the list says"});
+  CHECK(policy::unreachable_rules(listing(ApiListMode::allow, {})) ==
+        std::vector<std::string>{"apis.allow is empty: every API but ApiVersions and SASL is refused"});
 }
