@@ -29,6 +29,9 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      client address; a CreatePartitions request kedge let through on beta (sent raw over TLS: the mock does not
      implement it) recorded as allowed with its topic; no line for reads or allowed Produce; after the file is
      moved away and SIGUSR1 sent, the next line goes to a new file at the configured path;
+  6b. gamma (an allow list of a consumer's APIs): Produce refused ("Topic authorization failed"), a group
+     consumer reads and commits; EndTxn sent raw to read-only alpha (an API kedge hides there) closes the
+     connection without an answer;
   6. /metrics: kedge_policy_refusals_total{alpha,Produce,read_only} > 0 and {beta,CreateTopics,api_denied} >= 1;
      kedge logged the first refusal of a connection at info ("Produce vN refused by policy (read_only)");
   7. hot reload: a paced kclient_rdk212 producer runs on beta; the config is rewritten with beta read-only and
@@ -63,6 +66,9 @@ CLIENT = "kclient_rdk212"
 TIMEOUT_MS = "20000"
 ALPHA_POLICY = {"read_only": True}
 BETA_POLICY = {"apis": {"deny": ["CreateTopics", "DeleteTopics"]}}
+# A consumer's APIs only: Produce is refused as not allowed.
+GAMMA_POLICY = {"apis": {"allow": ["Metadata", "FindCoordinator", "JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup",
+                                   "OffsetFetch", "OffsetCommit", "ListOffsets", "Fetch", "OffsetForLeaderEpoch"]}}
 STEADY_RATE, STEADY_COUNT = 25, 300  # the hot-reload producer: 12 s of records
 AUTHZ_TEXT = "Topic authorization failed"
 
@@ -309,8 +315,10 @@ def main():
     with scenario_topology() as topo:
         mock = topo.start_mock_cluster("rdk212", brokers=3, topics={TOPIC: PARTITIONS})
         kedge, certs, config_path = start_kedge_in_topology(
-            topo, kedge_binary, [("alpha", "shared_suffix", mock.bootstrap), ("beta", "shared_suffix", mock.bootstrap)],
-            DOMAIN, PORT, cluster_options={"alpha": {"policy": ALPHA_POLICY}, "beta": {"policy": BETA_POLICY}},
+            topo, kedge_binary, [("alpha", "shared_suffix", mock.bootstrap), ("beta", "shared_suffix", mock.bootstrap),
+                                 ("gamma", "shared_suffix", mock.bootstrap)],
+            DOMAIN, PORT, cluster_options={"alpha": {"policy": ALPHA_POLICY}, "beta": {"policy": BETA_POLICY},
+                                           "gamma": {"policy": GAMMA_POLICY}},
             top_level={"audit": {"file": "audit.jsonl"}})
         audit_path = os.path.join(os.path.dirname(config_path), "audit.jsonl")
         ca = certs["ca"]
@@ -479,6 +487,40 @@ def main():
                       and os.path.getsize(audit_path + ".1") > 0,
                       f"new file: {len(rotated or [])} lines; reopen logged: "
                       f"{'reopened' in kedge.log_text()}")
+
+        # ---- 6b. an allow list; an API kedge hides, sent anyway -----------------------------------------------------
+        result, fields = produce(topo, "a", "gamma", ca, 5, "gamma")
+        printed = client_lines(result.stderr)
+        checks.record(f"gamma (allow list without Produce): {CLIENT} produce fails with \"{AUTHZ_TEXT}\"",
+                      result.returncode != 0 and fields.get("delivered") == "0"
+                      and any(AUTHZ_TEXT in line for line in printed),
+                      f"exit {result.returncode}; {result.stdout.strip()}; printed {printed}")
+        result = topo.run_in("a", client_argv(
+            CLIENT, "consume", "--bootstrap", bootstrap("gamma"), "--topic", TOPIC, "--group", "g-policy-gamma",
+            "--expect", N, "--prefix", "pol", "--timeout-ms", TIMEOUT_MS, *ssl_args(ca)), timeout=90)
+        fields = summary_fields(result.stdout, "consume")
+        checks.record(f"gamma: a group consumer reads the {N} records once each and commits (its APIs are listed)",
+                      result.returncode == 0 and fields.get("ok") == "1" and fields.get("unique") == str(N)
+                      and fields.get("duplicates") == "0" and fields.get("commit") == "ok",
+                      result.stdout.strip() or result.stderr.strip()[-400:])
+        # EndTxn v0 (key 26) on read-only alpha: refused, and kedge has no answer for it (it is not in alpha's
+        # ApiVersions answer), so it closes the connection as a broker does for an API it does not offer.
+        end_txn = "001a" + "0000" + "00000c1e" + "0004" + "72617732" + "0003" + "747831" + "0000000000000001" + "0000" + "00"
+        frame_hex = len(bytes.fromhex(end_txn)).to_bytes(4, "big").hex() + end_txn
+        mark = len(kedge.log_text())
+        raw, result = run_script(topo, "a", "raw_request", f"bootstrap-alpha.{DOMAIN}", str(PORT), ca,
+                                 f"bootstrap-alpha.{DOMAIN}", frame_hex)
+        closed = wait_for(lambda: [line.strip() for line in kedge.log_text()[mark:].splitlines()
+                                   if "EndTxn v0 refused by the policy" in line], 5)
+        checks.record("alpha: EndTxn sent anyway (hidden from ApiVersions) -> no answer, the connection is closed",
+                      bool(raw) and raw[0].get("response_hex") == "" and bool(closed)
+                      and "an API or version kedge does not offer" in closed[0],
+                      f"client got {raw[:1]}; kedge: {(closed or ['no log line'])[0][-200:]}")
+        text = metrics_text(topo, admin)
+        checks.record("/metrics: gamma Produce refused as api_not_allowed",
+                      metric(text, "kedge_policy_refusals_total", virtual_cluster="gamma", api="Produce",
+                             reason="api_not_allowed") > 0,
+                      "; ".join(line for line in metric_lines(text, "kedge_policy_refusals_total") if "gamma" in line))
 
         # ---- 6. metrics and log ------------------------------------------------------------------------------------
         text = metrics_text(topo, admin)
