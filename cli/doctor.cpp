@@ -20,8 +20,6 @@
 #include "certs/tls_context.h"
 #include "identity/jwks.h"
 #include "identity/users_file.h"
-#include "kafka_codec/api.h"
-#include "kafka_codec/refusal.h"
 #include "policy/policy.h"
 #include "sni/hostname.h"
 #include "upstream/kafka_client.h"
@@ -1090,10 +1088,7 @@ void render_policies_text(const Config& config, std::string& out) {
       continue;
     }
     const policy::ClusterPolicy& p = *vc.policy;
-    std::vector<std::string_view> listed;
-    for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
-      if (p.listed_apis.test(key)) listed.push_back(kafka::api_name(static_cast<std::int16_t>(key)));
-    }
+    const std::vector<std::string_view> listed = policy::listed_api_names(p);
     std::string rules = p.read_only ? "read-only" : "";
     if (p.api_mode != policy::ApiListMode::none) {
       if (!rules.empty()) rules += "; ";
@@ -1262,10 +1257,7 @@ json render_json(const Config& config, const Report& report) {
     json entry = {{"virtual_cluster", vc.name}, {"policy", nullptr}};
     if (vc.policy) {
       const policy::ClusterPolicy& p = *vc.policy;
-      json listed = json::array();
-      for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
-        if (p.listed_apis.test(key)) listed.push_back(kafka::api_name(static_cast<std::int16_t>(key)));
-      }
+      const json listed = policy::listed_api_names(p);
       const policy::Summary summary = policy::summarize(p);
       entry["policy"] = {{"read_only", p.read_only},
                          {"apis", p.api_mode == policy::ApiListMode::none ? json(nullptr)

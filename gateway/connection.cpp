@@ -156,7 +156,7 @@ struct Connection::ClientSink final : kafka::ByteSink {
 
 // Forwarded client bytes during a routed feed. After a refusal (a request
 // before authentication) or a failed send nothing more is forwarded.
-// The routed feed hands the broker's bytes over in pieces: a frame's 12-byte
+// The feed hands the broker's bytes over in pieces: a frame's 12-byte
 // head (held until its route was known), then the rest of the frame where it
 // lies in the client's bytes. Small pieces are gathered and leave with the
 // next piece in one write (writev, or one TLS flush), so a small request costs
@@ -1542,11 +1542,10 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
           : fmt::format("{} is not allowed on virtual cluster {}", api, cluster_name());
   const bool expects_answer = in_flight_.awaits_answer(request.correlation_id);
   std::vector<std::uint8_t> answer;
+  // encode_refusal answers malformed_request for an API or version it has no answer for.
   const kafka::Errc errc =
-      !expects_answer ? kafka::Errc::ok
-      : kafka::refusable_versions(request.api_key).contains(request.api_version)
-          ? kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer)
-          : kafka::Errc::malformed_request;
+      expects_answer ? kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer)
+                     : kafka::Errc::ok;
   if (!expects_answer || errc != kafka::Errc::ok) {
     log::warn("conn {} from {} ({} {}): {} v{} refused by the policy of virtual cluster {} ({}), and kedge cannot "
               "answer it ({}); closing, as a broker does",

@@ -113,27 +113,38 @@ void write_topic(BodyWriter& w, const Values& values, const ValueRef& topic) {
   else w.string(values.text(topic));
 }
 
-// ProduceResponse v3-13 (flexible 9+; TopicId instead of Name from v13).
-void produce(BodyWriter& w, const Values& values, std::string_view message) {
-  const auto topics = topics_of(values, w.version() >= 13 ? "TopicId" : "Name", "Index");
+// The topic -> partitions array every per-partition answer mirrors: each
+// topic as the request named it (name or id), each partition index, with
+// `partition_fields(p)` writing the rest of a partition entry.
+template <class PartitionFields>
+void write_topic_partitions(BodyWriter& w, const Values& values, std::string_view topic_field,
+                            std::string_view partition_field, PartitionFields partition_fields) {
+  const auto topics = topics_of(values, topic_field, partition_field);
   w.count(topics.size());
   for (const TopicEntry& t : topics) {
     write_topic(w, values, *t.topic);
     w.count(t.partitions.size());
     for (const std::int32_t p : t.partitions) {
       w.i32(p);
-      w.error(ErrorCode::topic_authorization_failed);
-      w.i64(-1);                          // BaseOffset
-      w.i64(-1);                          // LogAppendTimeMs (v2+)
-      if (w.version() >= 5) w.i64(-1);    // LogStartOffset
-      if (w.version() >= 8) {
-        w.count(0);                       // RecordErrors
-        w.nullable_string(message);       // ErrorMessage
-      }
+      partition_fields();
       w.tags();
     }
     w.tags();
   }
+}
+
+// ProduceResponse v3-13 (flexible 9+; TopicId instead of Name from v13).
+void produce(BodyWriter& w, const Values& values, std::string_view message) {
+  write_topic_partitions(w, values, w.version() >= 13 ? "TopicId" : "Name", "Index", [&] {
+    w.error(ErrorCode::topic_authorization_failed);
+    w.i64(-1);                          // BaseOffset
+    w.i64(-1);                          // LogAppendTimeMs (v2+)
+    if (w.version() >= 5) w.i64(-1);    // LogStartOffset
+    if (w.version() >= 8) {
+      w.count(0);                       // RecordErrors
+      w.nullable_string(message);       // ErrorMessage
+    }
+  });
   w.i32(0);  // ThrottleTimeMs
   w.tags();
 }
@@ -186,19 +197,10 @@ void delete_topics(BodyWriter& w, const Values& values, std::string_view message
 // DeleteRecordsResponse v0-2 (flexible 2+).
 void delete_records(BodyWriter& w, const Values& values, std::string_view) {
   w.i32(0);  // ThrottleTimeMs
-  const auto topics = topics_of(values, "Name", "PartitionIndex");
-  w.count(topics.size());
-  for (const TopicEntry& t : topics) {
-    write_topic(w, values, *t.topic);
-    w.count(t.partitions.size());
-    for (const std::int32_t p : t.partitions) {
-      w.i32(p);
-      w.i64(-1);  // LowWatermark
-      w.error(ErrorCode::topic_authorization_failed);
-      w.tags();
-    }
-    w.tags();
-  }
+  write_topic_partitions(w, values, "Name", "PartitionIndex", [&] {
+    w.i64(-1);  // LowWatermark
+    w.error(ErrorCode::topic_authorization_failed);
+  });
   w.tags();
 }
 
@@ -263,17 +265,8 @@ void delete_groups(BodyWriter& w, const Values& values, std::string_view) {
 // topics it named are listed with the same error.
 void offset_delete(BodyWriter& w, const Values& values, std::string_view) {
   w.error(ErrorCode::group_authorization_failed);
-  w.i32(0);  // ThrottleTimeMs
-  const auto topics = topics_of(values, "Name", "PartitionIndex");
-  w.count(topics.size());
-  for (const TopicEntry& t : topics) {
-    write_topic(w, values, *t.topic);
-    w.count(t.partitions.size());
-    for (const std::int32_t p : t.partitions) {
-      w.i32(p);
-      w.error(ErrorCode::group_authorization_failed);
-    }
-  }
+  w.i32(0);  // ThrottleTimeMs (never flexible: no tag buffers)
+  write_topic_partitions(w, values, "Name", "PartitionIndex", [&] { w.error(ErrorCode::group_authorization_failed); });
 }
 
 using Writer = void (*)(BodyWriter&, const Values&, std::string_view);
@@ -300,6 +293,23 @@ bool response_flexible(std::int16_t api_key, std::int16_t version) {
   return from >= 0 && version >= from;
 }
 
+// A request read by its table in request_schemas(): header and body walk.
+struct ReadRequest {
+  std::int16_t api_key = 0;
+  std::int16_t version = 0;
+  std::int32_t correlation_id = 0;
+  WalkResult walk;
+};
+// False if the header does not parse, kedge has no table for the api at that
+// version, or the body does not parse by it.
+bool read_request(std::span<const std::uint8_t> frame, ReadRequest& out) {
+  std::size_t body_begin = 0;
+  if (!read_request_header(frame, out.api_key, out.version, out.correlation_id, body_begin)) return false;
+  const schema::MessageSchema* request = schema::find_request_schema(out.api_key);
+  return request != nullptr && request->valid.contains(out.version) &&
+         read_body(*request, out.version, frame, body_begin, frame.size(), out.walk);
+}
+
 }  // namespace
 
 schema::Versions refusable_versions(std::int16_t api_key) {
@@ -312,22 +322,17 @@ std::span<const std::int16_t> refusable_apis() { return kRefusable; }
 
 Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
                     std::vector<std::uint8_t>& out) {
-  std::int16_t api_key = 0, version = 0;
-  std::int32_t correlation_id = 0;
-  std::size_t body_begin = 0;
-  if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) return Errc::malformed_request;
-  const Writer write = writer_for(api_key);
-  const schema::MessageSchema* request = schema::find_request_schema(api_key);
-  if (write == nullptr || request == nullptr || !request->valid.contains(version)) return Errc::malformed_request;
-  WalkResult walk;
-  if (!read_body(*request, version, frame, body_begin, frame.size(), walk)) return Errc::malformed_request;
-  const bool flexible = response_flexible(api_key, version);
-  BodyWriter body(version, flexible);
-  write(body, Values(frame, walk), message);
+  ReadRequest request;
+  if (!read_request(frame, request)) return Errc::malformed_request;
+  const Writer write = writer_for(request.api_key);
+  if (write == nullptr) return Errc::malformed_request;
+  const bool flexible = response_flexible(request.api_key, request.version);
+  BodyWriter body(request.version, flexible);
+  write(body, Values(frame, request.walk), message);
   const std::size_t header = 4 + (flexible ? 1 : 0);  // correlation id, header v1 tag buffer
   if (header + body.out().size() > max_frame_size) return Errc::frame_too_large;
   wire::put_i32(out, static_cast<std::int32_t>(header + body.out().size()));
-  wire::put_i32(out, correlation_id);
+  wire::put_i32(out, request.correlation_id);
   if (flexible) wire::put_uvarint(out, 0);
   out.insert(out.end(), body.out().begin(), body.out().end());
   return Errc::ok;
@@ -361,15 +366,9 @@ std::string hex(std::string_view bytes) {
 
 std::vector<RequestResource> request_resources(std::span<const std::uint8_t> frame) {
   std::vector<RequestResource> resources;
-  std::int16_t api_key = 0, version = 0;
-  std::int32_t correlation_id = 0;
-  std::size_t body_begin = 0;
-  if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) return resources;
-  const schema::MessageSchema* request = schema::find_request_schema(api_key);
-  if (writer_for(api_key) == nullptr || request == nullptr || !request->valid.contains(version)) return resources;
-  WalkResult walk;
-  if (!read_body(*request, version, frame, body_begin, frame.size(), walk)) return resources;
-  const Values values(frame, walk);
+  ReadRequest request;
+  if (!read_request(frame, request) || writer_for(request.api_key) == nullptr) return resources;
+  const Values values(frame, request.walk);
   std::unordered_set<std::string> seen;  // type '\0' name: linear in the request, whatever it repeats
   const auto add = [&](std::string_view type, std::string name) {
     std::string key(type);
@@ -401,15 +400,9 @@ std::vector<RequestResource> request_resources(std::span<const std::uint8_t> fra
 }
 
 bool turn_off_auto_topic_creation(std::span<std::uint8_t> frame) {
-  std::int16_t api_key = 0, version = 0;
-  std::int32_t correlation_id = 0;
-  std::size_t body_begin = 0;
-  if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) return false;
-  const schema::MessageSchema* request = schema::find_request_schema(api_key);
-  if (!is(api_key, ApiKey::metadata) || request == nullptr || !request->valid.contains(version)) return false;
-  WalkResult walk;
-  if (!read_body(*request, version, frame, body_begin, frame.size(), walk)) return false;
-  const ValueRef* allow = find_value(walk, "AllowAutoTopicCreation");
+  ReadRequest request;
+  if (!read_request(frame, request) || !is(request.api_key, ApiKey::metadata)) return false;
+  const ValueRef* allow = find_value(request.walk, "AllowAutoTopicCreation");
   if (allow == nullptr || frame[allow->begin] == 0) return false;
   frame[allow->begin] = 0;
   return true;

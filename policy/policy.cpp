@@ -182,6 +182,14 @@ std::optional<Refusal> decide(const ClusterPolicy& policy, std::int16_t api_key)
   return std::nullopt;
 }
 
+std::vector<std::string_view> listed_api_names(const ClusterPolicy& policy) {
+  std::vector<std::string_view> names;
+  for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {
+    if (policy.listed_apis.test(key)) names.push_back(kafka::api_name(static_cast<std::int16_t>(key)));
+  }
+  return names;
+}
+
 Summary summarize(const ClusterPolicy& policy) {
   Summary summary;
   for (std::size_t key = 0; key < kafka::kApiKeyCount; ++key) {

@@ -87,6 +87,9 @@ std::string_view to_string(Refusal refusal);
 // cannot classify it).
 std::optional<Refusal> decide(const ClusterPolicy& policy, std::int16_t api_key);
 
+// The Kafka names of the APIs on the policy's allow or deny list, in key order.
+std::vector<std::string_view> listed_api_names(const ClusterPolicy& policy);
+
 // What a policy refuses, by the way kedge refuses it (for `kedge check` and
 // the docs): APIs answered with the authorization error (refusal.h), and APIs
 // kedge has no answer for, which it removes from ApiVersions. Kafka API names.
