@@ -1088,52 +1088,66 @@ def is_generated_name(name):
     return name.endswith(".json") and not name.endswith(".handmade.json")
 
 
-def write_all(out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    written = set()
-    for case in all_cases():
-        path = os.path.join(out_dir, case.file_name)
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write(case.to_json())
-        written.add(case.file_name)
-    return written
+class CaseSet:
+    """One directory of generated case files: how to make its cases and how its messages name it. generate.py's
+    response vectors and refusals/generate_refusals.py's refusal vectors share the writing, checking and CLI below."""
+
+    def __init__(self, make_cases, default_dir, script, label, tmp_prefix):
+        self.make_cases = make_cases    # () -> [cases with .file_name and .to_json()]
+        self.default_dir = default_dir
+        self.script = script            # path from the repository root, for the "run ..." hint
+        self.label = label              # "golden vectors", "refusal vectors"
+        self.tmp_prefix = tmp_prefix
+
+    def write_all(self, out_dir):
+        os.makedirs(out_dir, exist_ok=True)
+        written = set()
+        for case in self.make_cases():
+            path = os.path.join(out_dir, case.file_name)
+            with open(path, "w", encoding="utf-8", newline="\n") as f:
+                f.write(case.to_json())
+            written.add(case.file_name)
+        return written
+
+    def check(self, golden_dir):
+        tool = os.path.basename(self.script)
+        with tempfile.TemporaryDirectory(prefix=self.tmp_prefix) as tmp:
+            expected_names = self.write_all(tmp)
+            present = {n for n in os.listdir(golden_dir) if is_generated_name(n)} if os.path.isdir(golden_dir) else set()
+            problems = ["missing: " + n for n in sorted(expected_names - present)]
+            problems += ["stale (not produced by %s): %s" % (tool, n) for n in sorted(present - expected_names)]
+            problems += ["differs: " + n for n in sorted(expected_names & present)
+                         if not filecmp.cmp(os.path.join(tmp, n), os.path.join(golden_dir, n), shallow=False)]
+        for p in problems:
+            print(p, file=sys.stderr)
+        if problems:
+            print("%s are out of date: run /usr/bin/python3 %s" % (self.label, self.script), file=sys.stderr)
+            return 1
+        print("%s up to date (%d files)" % (self.label, len(expected_names)))
+        return 0
+
+    def main(self, argv, description):
+        parser = argparse.ArgumentParser(description=description)
+        parser.add_argument("--check", action="store_true",
+                            help="regenerate into a temp dir and diff; exit 1 on difference")
+        parser.add_argument("--out", default=self.default_dir, help="output directory (default: this script's directory)")
+        args = parser.parse_args(argv)
+        if args.check:
+            return self.check(args.out)
+        stale = {n for n in os.listdir(args.out) if is_generated_name(n)} if os.path.isdir(args.out) else set()
+        written = self.write_all(args.out)
+        for name in sorted(stale - written):  # never delete: the directory is shared; --check flags these
+            print("warning: %s is not produced by %s (remove it if it is a retired case)"
+                  % (name, os.path.basename(self.script)), file=sys.stderr)
+        print("wrote %d case files to %s" % (len(written), args.out))
+        return 0
 
 
-def check(golden_dir):
-    with tempfile.TemporaryDirectory(prefix="kedge-golden-") as tmp:
-        expected_names = write_all(tmp)
-        present = {n for n in os.listdir(golden_dir) if is_generated_name(n)}
-        problems = []
-        for name in sorted(expected_names - present):
-            problems.append("missing: " + name)
-        for name in sorted(present - expected_names):
-            problems.append("stale (not produced by generate.py): " + name)
-        for name in sorted(expected_names & present):
-            if not filecmp.cmp(os.path.join(tmp, name), os.path.join(golden_dir, name), shallow=False):
-                problems.append("differs: " + name)
-    for p in problems:
-        print(p, file=sys.stderr)
-    if problems:
-        print("golden vectors are out of date: run /usr/bin/python3 tests/golden/generate.py", file=sys.stderr)
-        return 1
-    print("golden vectors up to date (%d files)" % len(expected_names))
-    return 0
+GOLDEN = CaseSet(lambda: all_cases(), GOLDEN_DIR, "tests/golden/generate.py", "golden vectors", "kedge-golden-")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="regenerate into a temp dir and diff; exit 1 on difference")
-    parser.add_argument("--out", default=GOLDEN_DIR, help="output directory (default: this script's directory)")
-    args = parser.parse_args(argv)
-    if args.check:
-        return check(args.out)
-    stale = {n for n in os.listdir(args.out) if is_generated_name(n)} if os.path.isdir(args.out) else set()
-    written = write_all(args.out)
-    for name in sorted(stale - written):  # never delete: the directory is shared; --check flags these
-        print("warning: %s is not produced by generate.py (remove it if it is a retired case)" % name,
-              file=sys.stderr)
-    print("wrote %d case files to %s" % (len(written), args.out))
-    return 0
+    return GOLDEN.main(argv, __doc__.split("\n\n")[0])
 
 
 if __name__ == "__main__":

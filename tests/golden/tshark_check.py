@@ -160,11 +160,16 @@ def clamp_api_list(entries):
     return out
 
 
-def run_tshark(pcap_path):
-    fields = ["frame.number", "kafka.api_key", "kafka.api_version", "kafka.node_id", "kafka.host", "kafka.port",
-              "kafka.api_versions.api_key", "kafka.api_versions.min_version", "kafka.api_versions.max_version",
-              "_ws.expert.message", "_ws.expert.severity", "_ws.malformed", "kafka.unsupported_api_version",
-              "kafka.unknown_api_key"]
+# What the dissector is asked for, per frame: endpoints and ApiVersions lists here; refusals/tshark_refusals.py
+# asks for error codes and messages instead.
+ENDPOINT_FIELDS = ["frame.number", "kafka.api_key", "kafka.api_version", "kafka.node_id", "kafka.host", "kafka.port",
+                   "kafka.api_versions.api_key", "kafka.api_versions.min_version", "kafka.api_versions.max_version",
+                   "_ws.expert.message", "_ws.expert.severity", "_ws.malformed", "kafka.unsupported_api_version",
+                   "kafka.unknown_api_key"]
+
+
+def run_tshark(pcap_path, fields=ENDPOINT_FIELDS):
+    """{frame number: tshark's JSON layers} of every frame in the pcap, with `fields` decoded."""
     cmd = ["tshark", "-n", "-r", pcap_path, "-d", "tcp.port==%d,kafka" % BROKER_PORT, "-T", "json"]
     for f in fields:
         cmd += ["-e", f]
@@ -200,12 +205,12 @@ def is_unknown_to_tshark(request_layer):
 TSHARK_QUIRKS = {1: {"Message set size does not match content"}}
 
 
-def frame_problems(layer, label, api_key, tolerated):
-    """Malformed Packet, any expert error, and any Malformed-group warning (they all add _ws.malformed)."""
+def frame_problems(layer, label, quirks, tolerated):
+    """Malformed Packet, any expert error, and any Malformed-group warning (they all add _ws.malformed), except
+    the expert messages in `quirks` (known dissector bugs for this frame's api), which are counted in `tolerated`."""
     problems = []
     if not layer:
         return ["%s frame missing from tshark output" % label]
-    quirks = TSHARK_QUIRKS.get(api_key, set())
     malformed_explained = False
     for message, severity in expert_messages(layer):
         if message in quirks:
@@ -275,8 +280,9 @@ def main(argv=None):
         if is_unknown_to_tshark(request_layer):
             status = "unknown to tshark %s" % version
         else:
-            problems = (frame_problems(request_layer, "request", case["api_key"], tolerated)
-                        + frame_problems(layer, "response", case["api_key"], tolerated))
+            quirks = TSHARK_QUIRKS.get(case["api_key"], set())
+            problems = (frame_problems(request_layer, "request", quirks, tolerated)
+                        + frame_problems(layer, "response", quirks, tolerated))
             if layer.get("kafka.api_key", [None])[0] != str(case["api_key"]):
                 problems.append("tshark did not match the response to its request (api_key %r)"
                                 % layer.get("kafka.api_key"))
@@ -320,12 +326,17 @@ def main(argv=None):
     api_names = {0: "Produce", 1: "Fetch", 3: "Metadata", 10: "FindCoordinator", 18: "ApiVersions",
                  55: "DescribeQuorum", 60: "DescribeCluster", 78: "ShareFetch", 79: "ShareAcknowledge"}
     print("tshark %s, %d files, %d frames checked" % (version, len(files), len(checks)))
-    print("%-22s %-4s %s" % ("api", "ver", "result (frames)"))
+    return print_report(version, table, tolerated, failures, api_names, "frames", "quirk", 22)
+
+
+def print_report(version, table, tolerated, failures, api_names, unit, tolerated_word, width):
+    """The per-(api, version) result table, the tolerated dissector bugs and the failures; the exit status."""
+    print("%-*s %-4s %s" % (width, "api", "ver", "result (%s)" % unit))
     for (api_key, ver), counter in sorted(table.items()):
         summary = ", ".join("%s x%d" % (s, n) for s, n in sorted(counter.items()))
-        print("%-22s v%-3d %s" % ("%s(%d)" % (api_names.get(api_key, "?"), api_key), ver, summary))
+        print("%-*s v%-3d %s" % (width, "%s(%d)" % (api_names.get(api_key, "?"), api_key), ver, summary))
     for message, count in sorted(tolerated.items()):
-        print("tolerated tshark %s quirk x%d: %s" % (version, count, message))
+        print("tolerated tshark %s %s x%d: %s" % (version, tolerated_word, count, message))
     for f in failures:
         print("FAIL " + f, file=sys.stderr)
     return 1 if failures else 0

@@ -24,19 +24,16 @@ Usage:
 Standard library only.
 """
 
-import argparse
-import filecmp
 import json
 import os
 import struct
 import sys
-import tempfile
 
 REFUSALS_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(REFUSALS_DIR))
 
-from generate import (  # noqa: E402  (tests/golden/generate.py: spec-driven primitive encoder)
-    UNKNOWN_TAGS, ArrayOf, EncodeContext, Field, Struct, Versions, enc_int16, enc_int32, enc_string, enc_tag_buffer,
+from generate import (  # noqa: E402  (tests/golden/generate.py: spec-driven primitive encoder, case-file CLI)
+    UNKNOWN_TAGS, ArrayOf, CaseSet, EncodeContext, Field, Struct, Versions, enc_int32, enc_string, enc_tag_buffer,
     encode_struct, record_batch)
 
 CORRELATION_ID = 0x11223344
@@ -758,52 +755,12 @@ def all_cases():
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def is_generated_name(name):
-    return name.endswith(".json") and not name.endswith(".handmade.json")
-
-
-def write_all(out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    written = set()
-    for case in all_cases():
-        with open(os.path.join(out_dir, case.file_name), "w", encoding="utf-8", newline="\n") as f:
-            f.write(case.to_json())
-        written.add(case.file_name)
-    return written
-
-
-def check(golden_dir):
-    with tempfile.TemporaryDirectory(prefix="kedge-refusals-") as tmp:
-        expected_names = write_all(tmp)
-        present = {n for n in os.listdir(golden_dir) if is_generated_name(n)} if os.path.isdir(golden_dir) else set()
-        problems = ["missing: " + n for n in sorted(expected_names - present)]
-        problems += ["stale (not produced by generate_refusals.py): " + n for n in sorted(present - expected_names)]
-        problems += ["differs: " + n for n in sorted(expected_names & present)
-                     if not filecmp.cmp(os.path.join(tmp, n), os.path.join(golden_dir, n), shallow=False)]
-    for p in problems:
-        print(p, file=sys.stderr)
-    if problems:
-        print("refusal vectors are out of date: run /usr/bin/python3 tests/golden/refusals/generate_refusals.py",
-              file=sys.stderr)
-        return 1
-    print("refusal vectors up to date (%d files)" % len(expected_names))
-    return 0
+REFUSALS = CaseSet(lambda: all_cases(), REFUSALS_DIR, "tests/golden/refusals/generate_refusals.py", "refusal vectors",
+                   "kedge-refusals-")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="regenerate into a temp dir and diff; exit 1 on difference")
-    parser.add_argument("--out", default=REFUSALS_DIR, help="output directory (default: this script's directory)")
-    args = parser.parse_args(argv)
-    if args.check:
-        return check(args.out)
-    stale = {n for n in os.listdir(args.out) if is_generated_name(n)} if os.path.isdir(args.out) else set()
-    written = write_all(args.out)
-    for name in sorted(stale - written):  # never delete; --check flags these
-        print("warning: %s is not produced by generate_refusals.py (remove it if it is a retired case)" % name,
-              file=sys.stderr)
-    print("wrote %d case files to %s" % (len(written), args.out))
-    return 0
+    return REFUSALS.main(argv, __doc__.split("\n\n")[0])
 
 
 if __name__ == "__main__":

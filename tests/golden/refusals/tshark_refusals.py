@@ -32,7 +32,6 @@ import copy
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -42,7 +41,7 @@ sys.path.insert(0, REFUSALS_DIR)
 
 import generate_refusals  # noqa: E402
 from tshark_check import (  # noqa: E402
-    BROKER_PORT, PI_ERROR, PcapWriter, expert_messages, is_unknown_to_tshark, tshark_version)
+    PcapWriter, frame_problems, is_unknown_to_tshark, print_report, run_tshark, tshark_version)
 
 # tshark 4.0 packet-kafka.c keeps a RECORDS length in an unsigned int, so a null Records (-1) in a Produce request
 # is reported as a message set whose size does not match; it resynchronises at the next field (see
@@ -88,31 +87,6 @@ FIELDS = ["frame.number", "kafka.api_key", "kafka.api_version", "kafka.error", "
           "kafka.unknown_api_key"]
 
 
-def run_tshark(pcap_path):
-    cmd = ["tshark", "-n", "-r", pcap_path, "-d", "tcp.port==%d,kafka" % BROKER_PORT, "-T", "json"]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {int(p["_source"]["layers"]["frame.number"][0]): p["_source"]["layers"] for p in json.loads(out)}
-
-
-def frame_problems(layer, label, api_key, tolerated):
-    if not layer:
-        return ["%s frame missing from tshark output" % label]
-    problems = []
-    quirks = TSHARK_QUIRKS.get((label, api_key), set())
-    explained = False
-    for message, severity in expert_messages(layer):
-        if message in quirks:
-            tolerated[message] += 1
-            explained = True
-        elif severity >= PI_ERROR or "alformed" in message or "does not end" in message or "Invalid" in message:
-            problems.append("%s: expert: %s" % (label, message))
-    if "_ws.malformed" in layer and not problems and not explained:
-        problems.append("%s: Malformed Packet" % label)
-    return problems
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", default=REFUSALS_DIR, help="directory holding the refusal case files")
@@ -154,17 +128,18 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="kedge-tshark-refusals-") as tmp:
         pcap_path = args.keep or os.path.join(tmp, "refusals.pcap")
         pcap.write(pcap_path)
-        layers = run_tshark(pcap_path)
+        layers = run_tshark(pcap_path, FIELDS)
 
     table = collections.OrderedDict()
     tolerated = collections.Counter()
     for name, doc, case, frame, simplified in checks:
         layer, request_layer = layers.get(frame, {}), layers.get(frame - 1, {})
         key = (doc["api_key"], doc["api_version"])
+        request_quirks = TSHARK_QUIRKS.get(("request", doc["api_key"]), set())
         if is_unknown_to_tshark(request_layer):
             status = "unknown to tshark %s" % version
         elif key in TSHARK_RESPONSE_BUGS:
-            problems = frame_problems(request_layer, "request", doc["api_key"], tolerated)
+            problems = frame_problems(request_layer, "request", request_quirks, tolerated)
             if problems:
                 failures.append("%s frame %d: %s" % (name, frame, "; ".join(problems)))
                 status = "FAIL"
@@ -172,8 +147,9 @@ def main(argv=None):
                 status = "request clean, answer not checked (tshark bug)"
                 tolerated[TSHARK_RESPONSE_BUGS[key]] += 1
         else:
-            problems = (frame_problems(request_layer, "request", doc["api_key"], tolerated)
-                        + frame_problems(layer, "response", doc["api_key"], tolerated))
+            problems = (frame_problems(request_layer, "request", request_quirks, tolerated)
+                        + frame_problems(layer, "response", TSHARK_QUIRKS.get(("response", doc["api_key"]), set()),
+                                         tolerated))
             if layer.get("kafka.api_key", [None])[0] != str(doc["api_key"]):
                 problems.append("tshark did not match the response to its request (api_key %r)"
                                 % layer.get("kafka.api_key"))
@@ -203,15 +179,7 @@ def main(argv=None):
 
     names = {api.key: api.name for api in generate_refusals.APIS}
     print("tshark %s, %d refusal files" % (version, len(files)))
-    print("%-28s %-4s %s" % ("api", "ver", "result (cases)"))
-    for (api_key, ver), counter in sorted(table.items()):
-        summary = ", ".join("%s x%d" % (s, n) for s, n in sorted(counter.items()))
-        print("%-28s v%-3d %s" % ("%s(%d)" % (names.get(api_key, "?"), api_key), ver, summary))
-    for message, count in sorted(tolerated.items()):
-        print("tolerated tshark %s bug x%d: %s" % (version, count, message))
-    for f in failures:
-        print("FAIL " + f, file=sys.stderr)
-    return 1 if failures else 0
+    return print_report(version, table, tolerated, failures, names, "cases", "bug", 28)
 
 
 if __name__ == "__main__":

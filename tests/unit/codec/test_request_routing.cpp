@@ -61,6 +61,15 @@ Bytes response(std::int32_t correlation, const Bytes& body) {
   return frame;
 }
 
+// Feeds `stream` to the routing tracker `chunk` bytes at a time; every piece must be accepted.
+void feed_in_chunks(RequestTracker& tracker, const Bytes& stream, std::size_t chunk, InFlightQueue& q,
+                    RequestRouter& router, ByteSink& to_broker) {
+  for (std::size_t i = 0; i < stream.size(); i += chunk) {
+    const std::size_t n = std::min(chunk, stream.size() - i);
+    REQUIRE(tracker.feed(std::span<const std::uint8_t>(stream).subspan(i, n), q, router, to_broker) == Errc::ok);
+  }
+}
+
 struct NoAddresses final : AddressMap {
   Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
   void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
@@ -93,10 +102,7 @@ TEST_CASE("a routed request stream: forwarded frames byte for byte, captured fra
     SaslRouter router;
     Collect to_broker;
     // when
-    for (std::size_t i = 0; i < stream.size(); i += chunk) {
-      const std::size_t n = std::min(chunk, stream.size() - i);
-      REQUIRE(tracker.feed(std::span<const std::uint8_t>(stream).subspan(i, n), q, router, to_broker) == Errc::ok);
-    }
+    feed_in_chunks(tracker, stream, chunk, q, router, to_broker);
     // then
     CHECK(to_broker.out == forwarded);
     REQUIRE(router.captured.size() == 2);
@@ -154,10 +160,7 @@ TEST_CASE("an inspected request is held whole, may change in place, then goes to
     InFlightQueue q;
     InspectingRouter router;
     Collect to_broker;
-    for (std::size_t i = 0; i < stream.size(); i += chunk) {
-      const std::size_t n = std::min(chunk, stream.size() - i);
-      REQUIRE(tracker.feed(std::span<const std::uint8_t>(stream).subspan(i, n), q, router, to_broker) == Errc::ok);
-    }
+    feed_in_chunks(tracker, stream, chunk, q, router, to_broker);
     CHECK(to_broker.out == forwarded);
     REQUIRE(router.inspected.size() == 2);
     CHECK(router.inspected[0] == std::make_pair(2, metadata.frame()));  // handed over as the client sent it
@@ -262,10 +265,7 @@ TEST_CASE("SaslHandshake v0: the tokens that follow are captured whole without a
     router.unframed_tokens = 2;
     Collect to_broker;
     // when
-    for (std::size_t i = 0; i < stream.size(); i += chunk) {
-      const std::size_t n = std::min(chunk, stream.size() - i);
-      REQUIRE(tracker.feed(std::span<const std::uint8_t>(stream).subspan(i, n), q, router, to_broker) == Errc::ok);
-    }
+    feed_in_chunks(tracker, stream, chunk, q, router, to_broker);
     // then: the tokens reach the router whole (size prefix included), answered under the handshake's id
     CHECK(to_broker.out == forwarded);
     REQUIRE(router.captured.size() == 3);

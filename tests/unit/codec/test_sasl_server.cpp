@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -22,18 +23,17 @@ namespace {
 
 Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
-struct LocalSasl final : AddressMap {
+// An address map for ApiVersions answers only (they carry no broker endpoint); the
+// tests below derive what a connection says of its APIs.
+struct NoLocalApis : AddressMap {
   Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
   void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
                              const Advertised&) override {}
-  std::span<const LocalApi> local_apis() const override { return apis; }
-  std::vector<LocalApi> apis{{17, 1, 1}, {36, 0, 2}};
 };
 
-struct NoLocalApis final : AddressMap {
-  Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
-  void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
-                             const Advertised&) override {}
+struct LocalSasl final : NoLocalApis {
+  std::span<const LocalApi> local_apis() const override { return apis; }
+  std::vector<LocalApi> apis{{17, 1, 1}, {36, 0, 2}};
 };
 
 ApiVersionsAnswer rewritten_answer(const Bytes& frame, std::int16_t version, AddressMap& map) {
@@ -49,6 +49,34 @@ const ApiVersionRange* range_of(const ApiVersionsAnswer& answer, std::int16_t ke
   const auto it = std::find_if(answer.ranges.begin(), answer.ranges.end(),
                                [key](const ApiVersionRange& r) { return r.api_key == key; });
   return it == answer.ranges.end() ? nullptr : &*it;
+}
+
+// Every golden ApiVersions response that lists APIs (error answers carry no list), with what the clamp
+// alone makes of it, under the golden file's name (INFO).
+void for_each_api_list(const std::function<void(std::int16_t version, const Bytes& frame,
+                                                const ApiVersionsAnswer& clamped)>& check) {
+  for (const std::filesystem::path& path : golden_files("api_versions.")) {
+    const nlohmann::json j = load(path);
+    const auto version = j.at("api_version").get<std::int16_t>();
+    const Bytes frame = from_hex(j.at("response_hex").get<std::string>());
+    INFO(path.filename().string());
+    ApiVersionsAnswer before;
+    REQUIRE(decode_api_versions_response(frame, 8, version, before));
+    if (before.error_code != 0) continue;
+    NoLocalApis plain;
+    check(version, frame, rewritten_answer(frame, version, plain));
+  }
+}
+
+// `answered` is the broker's range `broker` cut to [lo, hi], or absent when they do not meet.
+void check_cut_to(const ApiVersionRange* broker, const ApiVersionRange* answered, std::int16_t lo, std::int16_t hi) {
+  if (broker == nullptr || std::max(broker->min_version, lo) > std::min(broker->max_version, hi)) {
+    CHECK(answered == nullptr);
+    return;
+  }
+  REQUIRE(answered != nullptr);
+  CHECK(answered->min_version == std::max(broker->min_version, lo));
+  CHECK(answered->max_version == std::min(broker->max_version, hi));
 }
 
 }  // namespace
@@ -123,14 +151,7 @@ TEST_CASE("SaslHandshake and SaslAuthenticate responses read back in every versi
 
 TEST_CASE("ApiVersions answers list the APIs kedge answers itself, added or replaced", "[sasl][api_versions]") {
   LocalSasl local;
-  for (const std::filesystem::path& path : golden_files("api_versions.")) {
-    const nlohmann::json j = load(path);
-    const auto version = j.at("api_version").get<std::int16_t>();
-    const Bytes frame = from_hex(j.at("response_hex").get<std::string>());
-    INFO(path.filename().string());
-    ApiVersionsAnswer before;
-    REQUIRE(decode_api_versions_response(frame, 8, version, before));
-    if (before.error_code != 0) continue;  // error answers carry no list to extend
+  for_each_api_list([&](std::int16_t version, const Bytes& frame, const ApiVersionsAnswer& clamped) {
     const ApiVersionsAnswer after = rewritten_answer(frame, version, local);
     CHECK(after.error_code == 0);
     const ApiVersionRange* handshake = range_of(after, 17);
@@ -142,8 +163,6 @@ TEST_CASE("ApiVersions answers list the APIs kedge answers itself, added or repl
     CHECK(authenticate->min_version == 0);
     CHECK(authenticate->max_version == 2);
     // Every other key the broker listed is still there, clamped as without the local APIs.
-    NoLocalApis plain;
-    const ApiVersionsAnswer clamped = rewritten_answer(frame, version, plain);
     for (const ApiVersionRange& r : clamped.ranges) {
       if (r.api_key == 17 || r.api_key == 36) continue;
       const ApiVersionRange* kept = range_of(after, r.api_key);
@@ -153,17 +172,14 @@ TEST_CASE("ApiVersions answers list the APIs kedge answers itself, added or repl
     }
     const std::size_t had = (range_of(clamped, 17) ? 1 : 0) + (range_of(clamped, 36) ? 1 : 0);
     CHECK(after.ranges.size() == clamped.ranges.size() + 2 - had);
-  }
+  });
 }
 
 // A policy connection (docs/policy.md): an API kedge may refuse later is cut to the versions it can answer
 // (cap: never added), a refused one kedge answers is listed with its range (answer), and a refused one it
 // cannot answer is removed (hide).
 TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][api_versions]") {
-  struct PolicyApis final : AddressMap {
-    Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
-    void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
-                               const Advertised&) override {}
+  struct PolicyApis final : NoLocalApis {
     std::span<const LocalApi> local_apis() const override { return apis; }
     std::vector<LocalApi> apis{
         {0, 5, 7, LocalApi::Mode::cap},       // Produce: the broker's range cut to 5..7
@@ -176,42 +192,18 @@ TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][a
     };
   } policy;
   int checked = 0;
-  for (const std::filesystem::path& path : golden_files("api_versions.")) {
-    const nlohmann::json j = load(path);
-    const auto version = j.at("api_version").get<std::int16_t>();
-    const Bytes frame = from_hex(j.at("response_hex").get<std::string>());
-    INFO(path.filename().string());
-    ApiVersionsAnswer before;
-    REQUIRE(decode_api_versions_response(frame, 8, version, before));
-    if (before.error_code != 0) continue;
-    NoLocalApis plain;
-    const ApiVersionsAnswer clamped = rewritten_answer(frame, version, plain);
+  for_each_api_list([&](std::int16_t version, const Bytes& frame, const ApiVersionsAnswer& clamped) {
     const ApiVersionsAnswer after = rewritten_answer(frame, version, policy);
-    const ApiVersionRange* produce_before = range_of(clamped, 0);
-    const ApiVersionRange* produce = range_of(after, 0);
-    if (produce_before != nullptr && std::max<std::int16_t>(produce_before->min_version, 5) <=
-                                         std::min<std::int16_t>(produce_before->max_version, 7)) {
-      REQUIRE(produce != nullptr);
-      CHECK(produce->min_version == std::max<std::int16_t>(produce_before->min_version, 5));
-      CHECK(produce->max_version == std::min<std::int16_t>(produce_before->max_version, 7));
-    } else {
-      CHECK(produce == nullptr);
-    }
+    check_cut_to(range_of(clamped, 0), range_of(after, 0), 5, 7);  // Produce (cap)
     CHECK(range_of(after, 3) == nullptr);
     CHECK(range_of(after, 1) == nullptr);
-    const ApiVersionRange* delete_before = range_of(clamped, 20);
     const ApiVersionRange* delete_topics = range_of(after, 20);
-    if (delete_before == nullptr) {
+    if (range_of(clamped, 20) == nullptr) {  // refuse: added when the broker does not offer it
       REQUIRE(delete_topics != nullptr);
       CHECK(delete_topics->min_version == 2);
       CHECK(delete_topics->max_version == 4);
-    } else if (std::max<std::int16_t>(delete_before->min_version, 2) <=
-               std::min<std::int16_t>(delete_before->max_version, 4)) {
-      REQUIRE(delete_topics != nullptr);
-      CHECK(delete_topics->min_version == std::max<std::int16_t>(delete_before->min_version, 2));
-      CHECK(delete_topics->max_version == std::min<std::int16_t>(delete_before->max_version, 4));
     } else {
-      CHECK(delete_topics == nullptr);
+      check_cut_to(range_of(clamped, 20), delete_topics, 2, 4);
     }
     CHECK(range_of(after, 9999) == nullptr);
     const ApiVersionRange* create = range_of(after, 19);
@@ -226,29 +218,17 @@ TEST_CASE("ApiVersions answers cap, add and hide APIs for a policy", "[policy][a
       CHECK(kept->max_version == r.max_version);
     }
     ++checked;
-  }
+  });
   CHECK(checked > 5);
 }
 
 // A policy that refuses APIs outside kedge's table (docs/policy.md, unknown_apis) does not offer them.
 TEST_CASE("ApiVersions answers drop keys outside kedge's table when unknown APIs are refused", "[policy][api_versions]") {
-  struct NoUnknown final : AddressMap {
-    Advertised advertised_for(std::int32_t) override { return {"unused", 0}; }
-    void on_endpoint_rewritten(std::int16_t, std::int16_t, std::int32_t, std::string_view, std::int32_t,
-                               const Advertised&) override {}
+  struct NoUnknown final : NoLocalApis {
     bool offers_unknown_apis() const override { return false; }
   } strict;
   int with_unknown = 0;
-  for (const std::filesystem::path& path : golden_files("api_versions.")) {
-    const nlohmann::json j = load(path);
-    const auto version = j.at("api_version").get<std::int16_t>();
-    const Bytes frame = from_hex(j.at("response_hex").get<std::string>());
-    INFO(path.filename().string());
-    ApiVersionsAnswer before;
-    REQUIRE(decode_api_versions_response(frame, 8, version, before));
-    if (before.error_code != 0) continue;
-    NoLocalApis plain;
-    const ApiVersionsAnswer clamped = rewritten_answer(frame, version, plain);
+  for_each_api_list([&](std::int16_t version, const Bytes& frame, const ApiVersionsAnswer& clamped) {
     const ApiVersionsAnswer after = rewritten_answer(frame, version, strict);
     std::size_t unknown = 0;
     for (const ApiVersionRange& r : clamped.ranges) {
@@ -261,6 +241,6 @@ TEST_CASE("ApiVersions answers drop keys outside kedge's table when unknown APIs
     }
     CHECK(after.ranges.size() == clamped.ranges.size() - unknown);
     if (unknown > 0) ++with_unknown;
-  }
+  });
   CHECK(with_unknown > 0);  // the raft_and_proprietary cases list key 10000
 }
