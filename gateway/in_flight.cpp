@@ -46,13 +46,17 @@ kafka::Errc InFlightTable::on_client_bytes(std::span<const std::uint8_t> bytes, 
   return errc;
 }
 
+// The router may answer a captured request from inside the feed (answer()
+// below), which pops it from the queue: answer() first counts what the feed
+// queued so far, so every request is counted (and owed) once, popped or not.
 kafka::Errc InFlightTable::on_client_bytes(std::span<const std::uint8_t> bytes, ClusterStats& stats,
                                            kafka::RequestRouter& router, kafka::ByteSink& to_broker) {
   InFlightState& s = state();
-  const std::size_t before = s.requests.size();
-  const std::uint64_t seen_before = tracker_.requests_seen();
+  feed_ = Feed{s.requests.size(), tracker_.requests_seen()};
   const kafka::Errc errc = tracker_.feed(bytes, s.requests, router, to_broker);
-  count_requests(s, before, seen_before, stats);
+  const Feed feed = *feed_;
+  feed_.reset();
+  count_requests(s, feed.queued_before, feed.seen_before, stats);
   return errc;
 }
 
@@ -100,8 +104,13 @@ bool InFlightTable::awaits_answer(std::int32_t correlation_id) const {
 kafka::Errc InFlightTable::answer(std::int32_t correlation_id, std::vector<std::uint8_t> frame, kafka::ByteSink& sink,
                                   ClusterStats& stats) {
   InFlightState& s = state();
+  if (feed_) {  // answered from inside on_client_bytes: count the requests queued so far first
+    count_requests(s, feed_->queued_before, feed_->seen_before, stats);
+    feed_->seen_before = tracker_.requests_seen();
+  }
   const std::uint64_t responses_before = s.responses.stats().responses;
   const kafka::Errc errc = s.responses.answer(correlation_id, std::move(frame), s.requests, sink);
+  if (feed_) feed_->queued_before = s.requests.size();  // after what the answer popped
   count_responses(s, responses_before, stats);
   return errc;
 }

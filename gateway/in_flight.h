@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -114,6 +115,12 @@ class InFlightTable {
   kafka::RequestTracker tracker_;  // frame boundaries of the client's stream: lives as long as the connection
   std::unique_ptr<InFlightState> state_;
   std::uint64_t responses_expected_ = 0;  // responses owed by the broker to state_->responses
+  // During a routing on_client_bytes(): the queue size and requests seen not counted yet.
+  struct Feed {
+    std::size_t queued_before;
+    std::uint64_t seen_before;
+  };
+  std::optional<Feed> feed_;
 };
 
 }  // namespace kedge
