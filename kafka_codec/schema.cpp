@@ -163,7 +163,8 @@ constexpr Field kProduceTopic[] = {
 };
 constexpr Field kProduce[] = {
     array_of("Responses", kProduceTopic),
-    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    // Read to raise it for a throttled client (quotas, KIP-219; stream.cpp).
+    scalar("ThrottleTimeMs", T::int32).in(from(1)).as(Role::value),
     array_of("NodeEndpoints", kNodeEndpoint).in(from(10)).tagged(0),  // KIP-951
 };
 

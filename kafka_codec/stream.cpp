@@ -82,6 +82,9 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.correlation_id = wire::get_i32(acc_ + 4);
       current_.local = false;
       current_.unframed_sasl_token = false;
+      current_.frame_size = frame_left_ + 8;
+      current_.throttle_ms = 0;
+      current_.report_response = false;
       ++requests_seen_;
       // KIP-43 v0: unframed SASL tokens follow a successful handshake. Only a
       // router (kedge answering the SASL itself) knows where they end.
@@ -324,6 +327,9 @@ struct ResponseProcessor::Impl {
   Errc on_prefix(InFlightQueue& inflight, ByteSink& sink);
   Errc complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink);
   Errc complete_fetch_stream(ByteSink& sink);
+  Errc consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight, ByteSink& sink);
+  void start_throttle_patch(std::uint32_t body_bytes);
+  void throttle_produce(std::span<const std::uint8_t> response, ByteSink& sink);
   void finish_frame(bool more_in_flight);
   // Writes the answers of local requests at the head of `inflight`; true
   // while one at the head has no answer yet (broker bytes must wait).
@@ -360,6 +366,15 @@ struct ResponseProcessor::Impl {
   };
   std::vector<Answer> answers;         // kedge's answers to local requests not yet at the head
   std::vector<std::uint8_t> held;      // broker bytes waiting behind an unanswered local request
+  // A throttled Fetch response (RequestInfo::throttle_ms): the header tag
+  // buffer (flexible versions) and ThrottleTimeMs, the first bytes after the
+  // prefix, held until whole and raised to the throttle before they go on.
+  std::uint8_t throttle_head[5] = {};
+  std::uint8_t throttle_head_len = 0;
+  std::uint8_t throttle_head_need = 0;  // 0: no patch pending
+  bool throttle_head_flexible = false;
+  std::vector<std::uint8_t> throttled;  // a throttled Produce response, patched
+  WalkResult throttle_walk;
   ResponseStats stats;
   Errc error = Errc::ok;
 };
@@ -379,16 +394,34 @@ Errc ResponseProcessor::Impl::match_request(std::int32_t correlation_id, InFligh
   return Errc::ok;
 }
 
+namespace {
+// KIP-219 throttling reaches a client through ThrottleTimeMs: Fetch v1+ has
+// it first in the body (patched as it streams by); Produce has it after the
+// per-partition results, so a throttled Produce response is held whole (they
+// are small: no records).
+bool throttles_fetch_head(const RequestInfo& r) {
+  return r.throttle_ms > 0 && is(r.api_key, ApiKey::fetch) && r.api_version >= 1;
+}
+bool throttles_produce(const RequestInfo& r) {
+  if (r.throttle_ms <= 0 || !is(r.api_key, ApiKey::produce)) return false;
+  const schema::MessageSchema* s = schema::find_response_schema(r.api_key);
+  return s != nullptr && s->valid.contains(r.api_version);
+}
+}  // namespace
+
 Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink) {
   const std::int32_t size = wire::get_i32(prefix);
   if (Errc e = match_request(wire::get_i32(prefix + 4), inflight); e != Errc::ok) return e;
   frame_left = static_cast<std::uint32_t>(size) - 4;
-  if (response_needs_rewrite(current.api_key, current.api_version)) {
+  if (current.report_response) addresses->on_response_start(current, static_cast<std::uint32_t>(size) + 4);
+  const bool hold_produce = throttles_produce(current);
+  if (response_needs_rewrite(current.api_key, current.api_version) || hold_produce) {
     if (streams_fetch(current, frame_left)) {
       mode = Mode::fetch_streaming;
       sink.write(std::span<const std::uint8_t>(prefix, 8));
       stats.passthrough_bytes += 8;
       fetch_stream.begin(frame_left);
+      start_throttle_patch(frame_left);
       return Errc::ok;
     }
     mode = Mode::buffering;
@@ -403,6 +436,7 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
       finish_frame(!inflight.empty());
       return e;
     }
+    start_throttle_patch(frame_left);
     return Errc::ok;
   }
   mode = Mode::streaming;
@@ -412,19 +446,74 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
     ++stats.responses;
     mode = Mode::prefix;
     prefix_len = 0;
+    return Errc::ok;
   }
+  start_throttle_patch(frame_left);
   return Errc::ok;
+}
+
+// A throttled Fetch response: hold the header tag buffer (flexible versions,
+// one 0 byte from every broker) and ThrottleTimeMs. A frame too short for
+// them is left to fail where it is walked, or to the client.
+void ResponseProcessor::Impl::start_throttle_patch(std::uint32_t body_bytes) {
+  throttle_head_len = 0;
+  throttle_head_need = 0;
+  if (!throttles_fetch_head(current)) return;
+  throttle_head_flexible = current.api_version >= 12;
+  const std::uint8_t need = throttle_head_flexible ? 5 : 4;
+  if (body_bytes >= need) throttle_head_need = need;
+}
+
+namespace {
+// ThrottleTimeMs at `field` becomes max(its value, throttle_ms): a broker's
+// own quota may already throttle longer (clients wait the longest).
+void raise_throttle(std::uint8_t* field, std::int32_t throttle_ms) {
+  if (wire::get_i32(field) >= throttle_ms) return;
+  const auto v = static_cast<std::uint32_t>(throttle_ms);
+  field[0] = static_cast<std::uint8_t>(v >> 24);
+  field[1] = static_cast<std::uint8_t>(v >> 16);
+  field[2] = static_cast<std::uint8_t>(v >> 8);
+  field[3] = static_cast<std::uint8_t>(v);
+}
+}  // namespace
+
+// A throttled Produce response, whole: ThrottleTimeMs found by reading the
+// body with the response table. One that does not read is passed unchanged
+// (the rewriter already checked v10+; older ones are the client's to judge).
+void ResponseProcessor::Impl::throttle_produce(std::span<const std::uint8_t> response, ByteSink& sink) {
+  const schema::MessageSchema& s = *schema::find_response_schema(current.api_key);
+  std::size_t body = 8;
+  throttle_walk.clear();
+  if ((s.flexible(current.api_version) && !skip_tag_buffer(response, body, response.size())) ||
+      !read_body(s, current.api_version, response, body, response.size(), throttle_walk)) {
+    sink.write(response);
+    return;
+  }
+  const ValueRef* field = find_value(throttle_walk, "ThrottleTimeMs");
+  if (field == nullptr || field->end - field->begin != 4) {
+    sink.write(response);
+    return;
+  }
+  throttled.assign(response.begin(), response.end());
+  raise_throttle(throttled.data() + field->begin, current.throttle_ms);
+  sink.write(throttled);
 }
 
 // Rewrites one whole response frame (size prefix included) to `sink`.
 Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink) {
+  if (!response_needs_rewrite(current.api_key, current.api_version)) {  // held only to throttle
+    throttle_produce(whole, sink);
+    ++stats.responses;
+    return Errc::ok;
+  }
   const Errc e = rewriter.process(whole, current, *addresses);
   if (e != Errc::ok) return fail(e);
-  if (rewriter.changed()) {
-    sink.write(rewriter.output());
-    ++stats.rewritten;
+  const std::span<const std::uint8_t> out = rewriter.changed() ? rewriter.output() : whole;
+  if (rewriter.changed()) ++stats.rewritten;  // else the bytes as received, no re-encode
+  if (throttles_produce(current)) {
+    throttle_produce(out, sink);
   } else {
-    sink.write(whole);  // nothing to change: the bytes as received, no re-encode
+    sink.write(out);
   }
   ++stats.responses;
   return Errc::ok;
@@ -512,77 +601,103 @@ Errc ResponseProcessor::Impl::feed(std::span<const std::uint8_t> bytes, InFlight
       held.insert(held.end(), bytes.begin(), bytes.end());
       return Errc::ok;
     }
-    switch (mode) {
-      case Mode::prefix: {
-        // A response to rewrite that is whole in `bytes`: rewrite it where it lies.
-        if (prefix_len == 0 && bytes.size() >= 8 && !inflight.empty() &&
-            response_needs_rewrite(inflight.front().api_key, inflight.front().api_version)) {
-          const std::int32_t size = wire::get_i32(bytes.data());
-          if (Errc e = check_size(size); e != Errc::ok) return e;
-          if (bytes.size() - 4 >= static_cast<std::uint32_t>(size) &&
-              !streams_fetch(inflight.front(), static_cast<std::uint32_t>(size) - 4)) {
-            if (Errc e = match_request(wire::get_i32(bytes.data() + 4), inflight); e != Errc::ok) return e;
-            const std::size_t whole = 4 + static_cast<std::size_t>(size);
-            if (Errc e = complete_frame(bytes.first(whole), sink); e != Errc::ok) return e;
-            finish_frame(!inflight.empty());
-            bytes = bytes.subspan(whole);
-            break;
-          }
-        }
-        const std::size_t n = std::min(sizeof(prefix) - prefix_len, bytes.size());
-        std::memcpy(prefix + prefix_len, bytes.data(), n);
-        const std::size_t had = prefix_len;
-        prefix_len += n;
-        bytes = bytes.subspan(n);
-        if (had < 4 && prefix_len >= 4) {  // validate the size as soon as it is known
-          if (Errc e = check_size(wire::get_i32(prefix)); e != Errc::ok) return e;
-        }
-        if (prefix_len == sizeof(prefix)) {
-          if (Errc e = on_prefix(inflight, sink); e != Errc::ok) return e;
-        }
-        break;
+    if (throttle_head_need != 0 && mode != Mode::prefix) {
+      // A throttled Fetch response's head: held until whole, patched, then processed as received.
+      const std::size_t n = std::min<std::size_t>(throttle_head_need - throttle_head_len, bytes.size());
+      std::memcpy(throttle_head + throttle_head_len, bytes.data(), n);
+      throttle_head_len = static_cast<std::uint8_t>(throttle_head_len + n);
+      bytes = bytes.subspan(n);
+      if (throttle_head_len < throttle_head_need) continue;
+      std::span<const std::uint8_t> head(throttle_head, throttle_head_need);
+      throttle_head_need = 0;
+      // Flexible: header tags first; a non-empty tag buffer (no broker sends one) is passed unpatched.
+      if (!throttle_head_flexible) raise_throttle(throttle_head, current.throttle_ms);
+      else if (throttle_head[0] == 0) raise_throttle(throttle_head + 1, current.throttle_ms);
+      while (!head.empty()) {
+        if (Errc e = consume(head, inflight, sink); e != Errc::ok) return e;
       }
-      case Mode::streaming: {
-        const std::size_t n = std::min<std::size_t>(frame_left, bytes.size());
-        sink.write(bytes.first(n));
-        stats.passthrough_bytes += n;
-        frame_left -= static_cast<std::uint32_t>(n);
-        bytes = bytes.subspan(n);
-        if (frame_left == 0) {
-          ++stats.responses;
-          mode = Mode::prefix;
-          prefix_len = 0;
-        }
-        break;
-      }
-      case Mode::buffering: {
-        const std::size_t n = std::min<std::size_t>(frame_left, bytes.size());
-        frame.insert(frame.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
-        frame_left -= static_cast<std::uint32_t>(n);
-        bytes = bytes.subspan(n);
-        if (frame_left == 0) {
-          const Errc e = complete_frame(frame, sink);
-          finish_frame(!inflight.empty());
-          if (e != Errc::ok) return e;
-        }
-        break;
-      }
-      case Mode::fetch_streaming: {
-        const std::size_t offered = bytes.size();
-        const std::size_t held_before = fetch_stream.held_bytes();
-        if (Errc e = fetch_stream.feed(bytes, sink); e != Errc::ok) return fail(e);
-        stats.passthrough_bytes += (offered - bytes.size()) - (fetch_stream.held_bytes() - held_before);
-        if (fetch_stream.complete()) {
-          const Errc e = complete_fetch_stream(sink);
-          finish_frame(!inflight.empty());
-          if (e != Errc::ok) return e;
-        }
-        break;
-      }
+      continue;
     }
+    if (Errc e = consume(bytes, inflight, sink); e != Errc::ok) return e;
   }
   // An answer that arrived while a broker response was mid-frame goes out once that response is complete.
   if (mode == Mode::prefix && prefix_len == 0) deliver_answers(inflight, sink);
+  return Errc::ok;
+}
+
+// One step of feed(): consumes a prefix of `bytes` in the current mode.
+Errc ResponseProcessor::Impl::consume(std::span<const std::uint8_t>& bytes, InFlightQueue& inflight,
+                                      ByteSink& sink) {
+  switch (mode) {
+    case Mode::prefix: {
+      // A response to rewrite that is whole in `bytes`: rewrite it where it lies.
+      if (prefix_len == 0 && bytes.size() >= 8 && !inflight.empty() &&
+          response_needs_rewrite(inflight.front().api_key, inflight.front().api_version) &&
+          !throttles_fetch_head(inflight.front())) {
+        const std::int32_t size = wire::get_i32(bytes.data());
+        if (Errc e = check_size(size); e != Errc::ok) return e;
+        if (bytes.size() - 4 >= static_cast<std::uint32_t>(size) &&
+            !streams_fetch(inflight.front(), static_cast<std::uint32_t>(size) - 4)) {
+          if (Errc e = match_request(wire::get_i32(bytes.data() + 4), inflight); e != Errc::ok) return e;
+          const std::size_t whole = 4 + static_cast<std::size_t>(size);
+          if (current.report_response) addresses->on_response_start(current, static_cast<std::uint32_t>(whole));
+          if (Errc e = complete_frame(bytes.first(whole), sink); e != Errc::ok) return e;
+          finish_frame(!inflight.empty());
+          bytes = bytes.subspan(whole);
+          return Errc::ok;
+        }
+      }
+      const std::size_t n = std::min(sizeof(prefix) - prefix_len, bytes.size());
+      std::memcpy(prefix + prefix_len, bytes.data(), n);
+      const std::size_t had = prefix_len;
+      prefix_len += n;
+      bytes = bytes.subspan(n);
+      if (had < 4 && prefix_len >= 4) {  // validate the size as soon as it is known
+        if (Errc e = check_size(wire::get_i32(prefix)); e != Errc::ok) return e;
+      }
+      if (prefix_len == sizeof(prefix)) {
+        if (Errc e = on_prefix(inflight, sink); e != Errc::ok) return e;
+      }
+      break;
+    }
+    case Mode::streaming: {
+      const std::size_t n = std::min<std::size_t>(frame_left, bytes.size());
+      sink.write(bytes.first(n));
+      stats.passthrough_bytes += n;
+      frame_left -= static_cast<std::uint32_t>(n);
+      bytes = bytes.subspan(n);
+      if (frame_left == 0) {
+        ++stats.responses;
+        mode = Mode::prefix;
+        prefix_len = 0;
+      }
+      break;
+    }
+    case Mode::buffering: {
+      const std::size_t n = std::min<std::size_t>(frame_left, bytes.size());
+      frame.insert(frame.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+      frame_left -= static_cast<std::uint32_t>(n);
+      bytes = bytes.subspan(n);
+      if (frame_left == 0) {
+        const Errc e = complete_frame(frame, sink);
+        finish_frame(!inflight.empty());
+        if (e != Errc::ok) return e;
+      }
+      break;
+    }
+    case Mode::fetch_streaming: {
+      const std::size_t offered = bytes.size();
+      const std::size_t held_before = fetch_stream.held_bytes();
+      if (Errc e = fetch_stream.feed(bytes, sink); e != Errc::ok) return fail(e);
+      stats.passthrough_bytes += (offered - bytes.size()) - (fetch_stream.held_bytes() - held_before);
+      if (fetch_stream.complete()) {
+        const Errc e = complete_fetch_stream(sink);
+        finish_frame(!inflight.empty());
+        if (e != Errc::ok) return e;
+      }
+      break;
+    }
+  }
   return Errc::ok;
 }
 
@@ -611,12 +726,15 @@ void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresse
   i.fitted.clear();
   i.answers.clear();
   i.held.clear();
+  i.throttle_head_len = 0;
+  i.throttle_head_need = 0;
+  i.throttled.clear();
   i.stats = ResponseStats{};
   i.error = Errc::ok;
 }
 
 void ResponseProcessor::Impl::trim(std::size_t keep_bytes) {
-  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held}) {
+  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled}) {
     if (v->capacity() > keep_bytes) std::vector<std::uint8_t>().swap(*v);
   }
   rewriter.trim(keep_bytes);
@@ -629,7 +747,8 @@ std::size_t ResponseProcessor::capacity_bytes() const {
   const Impl& i = *impl_;
   std::size_t answers = 0;
   for (const auto& a : i.answers) answers += a.frame.capacity();
-  return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.held.capacity() + answers +
+  return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.held.capacity() +
+         i.throttled.capacity() + answers +
          i.rewriter.capacity_bytes() + i.fetch_stream.capacity_bytes();
 }
 
@@ -639,10 +758,11 @@ Errc ResponseProcessor::feed(std::span<const std::uint8_t> bytes, InFlightQueue&
 }
 
 std::size_t ResponseProcessor::buffered_bytes() const {
+  const std::size_t throttle_head = impl_->throttle_head_need != 0 ? impl_->throttle_head_len : 0;
   switch (impl_->mode) {
-    case Impl::Mode::buffering: return impl_->frame.size();
-    case Impl::Mode::fetch_streaming: return impl_->fetch_stream.held_bytes();
-    default: return impl_->prefix_len;
+    case Impl::Mode::buffering: return impl_->frame.size() + throttle_head;
+    case Impl::Mode::fetch_streaming: return impl_->fetch_stream.held_bytes() + throttle_head;
+    default: return impl_->prefix_len + throttle_head;
   }
 }
 

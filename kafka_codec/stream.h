@@ -41,6 +41,16 @@ struct RequestInfo {
   // Such an entry carries api_key SaslAuthenticate (the role it plays),
   // version 0 and the handshake's correlation id.
   bool unframed_sasl_token = false;
+  // The frame's size (after its 4-byte size prefix), as announced.
+  std::uint32_t frame_size = 0;
+  // Set by a RequestRouter that throttles the client (quotas, KIP-219): the
+  // response's ThrottleTimeMs becomes at least this (ResponseProcessor);
+  // Produce v3+ and Fetch v1+ carry the field, other APIs pass unchanged.
+  std::int32_t throttle_ms = 0;
+  // Set by a RequestRouter that wants to know when the response starts
+  // (quotas: count fetched bytes, mute a throttled client as its response
+  // goes out): the processor calls AddressMap::on_response_start.
+  bool report_response = false;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -69,9 +79,11 @@ class RequestRouter {
                           // until the mechanism's exchange is over (kafka-protocol.md §5)
   };
   virtual ~RequestRouter() = default;
-  // Once per request, as soon as its api key, version and correlation id are
-  // read. Not called for unframed SASL tokens: they are always captured.
-  virtual Route route(const RequestInfo& request) = 0;
+  // Once per request, as soon as its api key, version, correlation id and
+  // frame size are read. Not called for unframed SASL tokens: they are always
+  // captured. The router may set `throttle_ms` and `report_response`; the
+  // request is queued in flight as it leaves this call.
+  virtual Route route(RequestInfo& request) = 0;
   // A captured request or unframed SASL token, whole (size prefix included);
   // the span is valid only during the call. Its answer goes to
   // ResponseProcessor::answer, now or later, in any order relative to other
@@ -218,6 +230,10 @@ class AddressMap {
   // False: ApiVersions responses drop every key outside kedge's API table
   // (api.h; a policy refuses APIs it cannot classify, docs/policy.md).
   virtual bool offers_unknown_apis() const { return true; }
+  // The response to a request whose router set `report_response` starts: its
+  // frame size (size prefix included) is known, nothing of it was written to
+  // the sink yet. Not called for other requests.
+  virtual void on_response_start(const RequestInfo& /*request*/, std::uint32_t /*frame_bytes*/) {}
 };
 
 struct ResponseStats {

@@ -23,7 +23,7 @@ using kedge::kafka::RequestRouter;
 
 struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
   explicit Recorder(std::uint8_t selector) : selector(selector) {}
-  Route route(const RequestInfo& request) override {
+  Route route(RequestInfo& request) override {
     if (captures(request)) return Route::capture;
     return inspects(request) ? Route::inspect : Route::forward;
   }

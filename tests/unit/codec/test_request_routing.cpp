@@ -19,7 +19,7 @@ struct Collect final : ByteSink {
 
 // Captures SaslHandshake and SaslAuthenticate, forwards everything else.
 struct SaslRouter final : RequestRouter {
-  Route route(const RequestInfo& request) override {
+  Route route(RequestInfo& request) override {
     routed.push_back(request.correlation_id);
     return is(request.api_key, ApiKey::sasl_handshake) || is(request.api_key, ApiKey::sasl_authenticate)
                ? Route::capture
@@ -122,7 +122,7 @@ TEST_CASE("a routed request stream: forwarded frames byte for byte, captured fra
 // Inspects Metadata (held whole, then forwarded with its last byte changed: a flag turned off in place),
 // captures SaslHandshake, forwards the rest.
 struct InspectingRouter final : RequestRouter {
-  Route route(const RequestInfo& request) override {
+  Route route(RequestInfo& request) override {
     if (is(request.api_key, ApiKey::metadata)) return Route::inspect;
     return is(request.api_key, ApiKey::sasl_handshake) ? Route::capture : Route::forward;
   }
