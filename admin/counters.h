@@ -45,6 +45,7 @@ namespace kedge {
   X(client_certificate_refused, "client certificate missing, invalid or without a principal (mTLS)") \
   X(principal_not_bound, "the client's principal is not bound to the virtual cluster") \
   X(policy_refused, "the virtual cluster's policy refused a request kedge cannot answer (an API it hides, Produce acks=0)") \
+  X(connection_quota, "the client address is over the virtual cluster's connection count or rate quota") \
   X(shutdown, "kedge is shutting down")
 
 enum class DisconnectCause : std::uint8_t {
@@ -265,6 +266,13 @@ struct ListenerStats {
   std::array<std::uint64_t, kProxyOutcomeCount> proxy_headers{};
 };
 
+// The quota a throttle comes from (a metric label).
+enum class QuotaKind : std::uint8_t { produce_bytes, fetch_bytes };
+inline constexpr std::size_t kQuotaKindCount = 2;
+constexpr std::string_view label(QuotaKind kind) {
+  return kind == QuotaKind::produce_bytes ? "produce_bytes" : "fetch_bytes";
+}
+
 struct ApiStats {
   std::uint64_t requests = 0;            // every request, acks=0 Produce included
   std::uint64_t responses = 0;           // responses forwarded to the client
@@ -292,6 +300,10 @@ struct ClusterStats {
   // more, are counted in `authentications` under mechanism mtls.
   std::array<std::uint64_t, kClientCertificateRefusalCount> client_certificate_refusals{};
   std::array<ApiStats, kApiSlots> apis{};
+  // Quotas (policy/quota.h): requests whose client had to wait, and the waits
+  // their responses carried (ThrottleTimeMs), by QuotaKind.
+  std::array<std::uint64_t, kQuotaKindCount> throttled_requests{};
+  std::array<std::uint64_t, kQuotaKindCount> throttle_ms{};
   // Open connections per principal kedge authenticated (SASL or mTLS), for
   // /v1/state. Bounded by the open connections; not a metric label.
   std::map<std::string, std::uint64_t, std::less<>> connections_by_principal;

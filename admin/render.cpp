@@ -89,6 +89,10 @@ void LoopStats::merge(const LoopStats& other) {
     for (std::size_t r = 0; r < kClientCertificateRefusalCount; ++r) {
       to.client_certificate_refusals[r] += from.client_certificate_refusals[r];
     }
+    for (std::size_t q = 0; q < kQuotaKindCount; ++q) {
+      to.throttled_requests[q] += from.throttled_requests[q];
+      to.throttle_ms[q] += from.throttle_ms[q];
+    }
     for (std::size_t a = 0; a < kApiSlots; ++a) {
       to.apis[a].requests += from.apis[a].requests;
       to.apis[a].responses += from.apis[a].responses;
@@ -134,6 +138,9 @@ class Exposition {
     } else {
       fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, labels, value);
     }
+  }
+  void sample_real(std::string_view name, std::string_view labels, double value) {
+    fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, labels, value);
   }
   void histogram(std::string_view name, std::string_view labels, const Histogram& h) {
     const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
@@ -321,6 +328,27 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
                                policy::to_string(static_cast<policy::Refusal>(r))),
                    n);
       }
+    }
+  }
+  out.family("kedge_quota_throttled_requests_total", "counter",
+             "Requests whose client was over a quota and was throttled (KIP-219), by quota (docs/policy.md).");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t q = 0; q < kQuotaKindCount; ++q) {
+      const std::uint64_t n = stats.clusters[i].throttled_requests[q];
+      if (n == 0) continue;
+      out.sample("kedge_quota_throttled_requests_total",
+                 fmt::format("{},quota=\"{}\"", cluster_label(s, i), label(static_cast<QuotaKind>(q))), n);
+    }
+  }
+  out.family("kedge_quota_throttle_seconds_total", "counter",
+             "Throttle time kedge gave clients over a quota (the ThrottleTimeMs of their responses), by quota.");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t q = 0; q < kQuotaKindCount; ++q) {
+      const std::uint64_t ms = stats.clusters[i].throttle_ms[q];
+      if (ms == 0) continue;
+      out.sample_real("kedge_quota_throttle_seconds_total",
+                 fmt::format("{},quota=\"{}\"", cluster_label(s, i), label(static_cast<QuotaKind>(q))),
+                 static_cast<double>(ms) / 1000.0);
     }
   }
   out.family("kedge_client_certificate_refusals_total", "counter",

@@ -361,10 +361,10 @@ def start_haproxy(work, mock, certs, tag="", client_ca=None):
     return Target("haproxy", port, True, p)
 
 
-def kedge_config(port, mock, certs, mode, workers=None, authentication=None, policy=None):
+def kedge_config(port, mock, certs, mode, workers=None, authentication=None, policy=None, quotas=None):
     """`authentication`: the virtual cluster's client authentication (docs/identity.md), which then admits
     every authenticated principal; the backend stays the mock without SASL, so kedge needs no service
-    credentials upstream. `policy`: the virtual cluster's policy (docs/policy.md)."""
+    credentials upstream. `policy`, `quotas`: the virtual cluster's policy and quotas (docs/policy.md)."""
     if mode == "sni":
         listener = {"name": "bench", "bind": f"127.0.0.1:{port}", "advertised_port": port,
                     "tls": {"cert": certs["cert"], "key": certs["key"]}}
@@ -390,6 +390,8 @@ def kedge_config(port, mock, certs, mode, workers=None, authentication=None, pol
         config["virtual_clusters"][0].update(authentication=authentication, principals=["*"])
     if policy is not None:
         config["virtual_clusters"][0]["policy"] = policy
+    if quotas is not None:
+        config["virtual_clusters"][0]["quotas"] = quotas
     return config
 
 

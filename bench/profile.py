@@ -33,9 +33,10 @@ WORKLOADS = {w[0]: w[2] for w in bench.WORKLOADS}
 WORKLOADS["idle"] = ["--workload", "idle", "--ramp", "4"]
 
 
-def start_kedge(kedge, work, mock, certs, wrapper, policy=None):
+def start_kedge(kedge, work, mock, certs, wrapper, policy=None, quotas=None):
     port = bench.free_port()
-    path, ok, why = bench.kedge_validate(kedge, work, bench.kedge_config(port, mock, certs, "sni", policy=policy),
+    path, ok, why = bench.kedge_validate(kedge, work,
+                                         bench.kedge_config(port, mock, certs, "sni", policy=policy, quotas=quotas),
                                          "kedge-profile")
     if not ok:
         raise SystemExit(f"kedge config rejected: {why}")
@@ -109,6 +110,8 @@ def main():
     ap.add_argument("--kedge", help="kedge binary to measure (default: BUILD/kedge), e.g. a saved baseline")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (callgrind/perf output)")
     ap.add_argument("--policy", help="the virtual cluster's policy as JSON (docs/policy.md), e.g. '{}'")
+    ap.add_argument("--quotas", help="the virtual cluster's quotas as JSON (docs/policy.md), e.g. "
+                                     "'{\"produce_bytes_per_second\": 1099511627776}'")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     kedge = os.path.abspath(args.kedge) if args.kedge else os.path.join(build, "kedge")
@@ -135,7 +138,8 @@ def main():
             target = start_haproxy(work, mock, certs, wrapper)
         else:
             target = start_kedge(kedge, work, mock, certs, wrapper,
-                                 policy=json.loads(args.policy) if args.policy is not None else None)
+                                 policy=json.loads(args.policy) if args.policy is not None else None,
+                                 quotas=json.loads(args.quotas) if args.quotas is not None else None)
         if args.mode == "callgrind":
             time.sleep(1.0)
             subprocess.run(["callgrind_control", "-z", str(target.pid)], check=True, capture_output=True)

@@ -1079,12 +1079,48 @@ nlohmann::json authentication_json(const Config& config, const Report& report) {
 
 namespace {
 
+std::string rate_text(const std::optional<std::uint64_t>& bytes_per_second) {
+  if (!bytes_per_second) return "unlimited";
+  const std::uint64_t v = *bytes_per_second;
+  if (v % (1024 * 1024) == 0) return fmt::format("{} MiB/s", v / (1024 * 1024));
+  if (v % 1024 == 0) return fmt::format("{} KiB/s", v / 1024);
+  return fmt::format("{} B/s", v);
+}
+
+std::string limits_text(const policy::QuotaLimits& limits) {
+  return fmt::format("produce {}, fetch {}", rate_text(limits.produce_bytes_per_second),
+                     rate_text(limits.fetch_bytes_per_second));
+}
+
+json limits_json(const policy::QuotaLimits& limits) {
+  const auto rate = [](const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"produce_bytes_per_second", rate(limits.produce_bytes_per_second)},
+          {"fetch_bytes_per_second", rate(limits.fetch_bytes_per_second)}};
+}
+
+// The cluster's quotas (docs/policy.md "Quotas"), one line per client class.
+void render_quotas_text(const VirtualClusterConfig& vc, std::string& out) {
+  if (!vc.quotas) return;
+  out += fmt::format("  {:<12}   quotas, each client (principal, else address): {}\n", "",
+                     limits_text(vc.quotas->each_client));
+  for (const auto& [principal, limits] : vc.quotas->principals) {
+    out += fmt::format("  {:<12}   quotas, principal {}: {}\n", "", principal, limits_text(limits));
+  }
+  const auto count = [](const std::optional<std::uint32_t>& v) { return v ? std::to_string(*v) : "unlimited"; };
+  if (vc.quotas->connections_per_address || vc.quotas->connections_per_address_per_second) {
+    out += fmt::format("  {:<12}   quotas, connections per client address: {} open, {} new per second\n", "",
+                       count(vc.quotas->connections_per_address), count(vc.quotas->connections_per_address_per_second));
+  }
+}
+
 // Each virtual cluster's policy (docs/policy.md) and how kedge refuses what it refuses.
 void render_policies_text(const Config& config, std::string& out) {
   out += "\npolicies\n";
   for (const auto& vc : config.virtual_clusters) {
     if (!vc.policy) {
-      out += fmt::format("  {:<12} none: requests are forwarded unexamined\n", vc.name);
+      out += fmt::format("  {:<12} {}\n", vc.name,
+                         vc.quotas ? "no API rules: every request allowed" : "none: requests are forwarded unexamined");
+      render_quotas_text(vc, out);
       continue;
     }
     const policy::ClusterPolicy& p = *vc.policy;
@@ -1109,6 +1145,7 @@ void render_policies_text(const Config& config, std::string& out) {
       out += fmt::format("  {:<12}   refused and removed from ApiVersions (a client that sends one anyway is "
                          "disconnected): {}\n", "", fmt::join(summary.hidden, ", "));
     }
+    render_quotas_text(vc, out);
   }
 }
 
@@ -1254,7 +1291,16 @@ json render_json(const Config& config, const Report& report) {
   out["certificate_sans"] = report.wildcards;
   json policies = json::array();
   for (const auto& vc : config.virtual_clusters) {
-    json entry = {{"virtual_cluster", vc.name}, {"policy", nullptr}};
+    json entry = {{"virtual_cluster", vc.name}, {"policy", nullptr}, {"quotas", nullptr}};
+    if (vc.quotas) {
+      json principals = json::object();
+      for (const auto& [principal, limits] : vc.quotas->principals) principals[principal] = limits_json(limits);
+      const auto count = [](const std::optional<std::uint32_t>& v) { return v ? json(*v) : json(nullptr); };
+      entry["quotas"] = {{"each_client", limits_json(vc.quotas->each_client)},
+                         {"principals", principals},
+                         {"connections_per_address", count(vc.quotas->connections_per_address)},
+                         {"connections_per_address_per_second", count(vc.quotas->connections_per_address_per_second)}};
+    }
     if (vc.policy) {
       const policy::ClusterPolicy& p = *vc.policy;
       const json listed = policy::listed_api_names(p);

@@ -693,6 +693,54 @@ policy::ClusterPolicy read_policy(const json& value, const std::string& path) {
   return result;
 }
 
+// One set of quota rates. `base` gives the fields the object does not name;
+// a field set to null is unlimited (only where a base can be overridden).
+policy::QuotaLimits read_quota_limits(const ObjectReader& reader, const policy::QuotaLimits& base, bool nullable) {
+  // Below 1 KiB/s every request would wait the longest throttle; above 1 TiB/s is no limit.
+  constexpr std::uint64_t kMinRate = 1024;
+  constexpr std::uint64_t kMaxRate = std::uint64_t{1} << 40;
+  policy::QuotaLimits limits = base;
+  const auto read = [&](std::string_view key, std::optional<std::uint64_t>& field) {
+    const json* value = reader.optional(key);
+    if (value == nullptr) return;
+    if (value->is_null() && nullable) {
+      field.reset();
+      return;
+    }
+    field = expect_integer(*value, reader.path_of(key), kMinRate, kMaxRate);
+  };
+  read("produce_bytes_per_second", limits.produce_bytes_per_second);
+  read("fetch_bytes_per_second", limits.fetch_bytes_per_second);
+  return limits;
+}
+
+policy::QuotaConfig read_quotas(const json& value, const std::string& path) {
+  const ObjectReader reader(value, path, {"produce_bytes_per_second", "fetch_bytes_per_second", "principals",
+                                         "connections_per_address", "connections_per_address_per_second"});
+  policy::QuotaConfig config;
+  config.each_client = read_quota_limits(reader, {}, /*nullable=*/false);
+  constexpr std::uint64_t kMaxConnections = 1'000'000;
+  if (const json* open = reader.optional("connections_per_address")) {
+    config.connections_per_address =
+        static_cast<std::uint32_t>(expect_integer(*open, reader.path_of("connections_per_address"), 1, kMaxConnections));
+  }
+  if (const json* rate = reader.optional("connections_per_address_per_second")) {
+    config.connections_per_address_per_second = static_cast<std::uint32_t>(
+        expect_integer(*rate, reader.path_of("connections_per_address_per_second"), 1, kMaxConnections));
+  }
+  if (const json* principals = reader.optional("principals")) {
+    const std::string at = reader.path_of("principals");
+    if (!principals->is_object()) fail(at, "expected an object of principal name -> rates");
+    for (const auto& [name, rates] : principals->items()) {
+      const std::string entry_path = fmt::format("{}.{}", at, name);
+      if (name.empty()) fail(entry_path, "a principal name cannot be empty");
+      const ObjectReader entry(rates, entry_path, {"produce_bytes_per_second", "fetch_bytes_per_second"});
+      config.principals.emplace(name, read_quota_limits(entry, config.each_client, /*nullable=*/true));
+    }
+  }
+  return config;
+}
+
 std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
                                                         const fs::path& base_dir) {
   const json& array = expect_array(value, path);
@@ -701,7 +749,7 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
   sni::HostnameMapper mapper;  // detects host-name collisions across clusters, in order
   for (std::size_t i = 0; i < array.size(); ++i) {
     const ObjectReader entry(array[i], element_path(path, i),
-                             {"name", "hostnames", "backend", "tls", "authentication", "principals", "policy"});
+                             {"name", "hostnames", "backend", "tls", "authentication", "principals", "policy", "quotas"});
     VirtualClusterConfig cluster;
 
     cluster.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -766,6 +814,9 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
     }
     if (const json* policy = entry.optional("policy")) {
       cluster.policy = read_policy(*policy, entry.path_of("policy"));
+    }
+    if (const json* quotas = entry.optional("quotas")) {
+      cluster.quotas = read_quotas(*quotas, entry.path_of("quotas"));
     }
     clusters.push_back(std::move(cluster));
   }

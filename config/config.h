@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/strict_json.h"
 #include "policy/policy.h"
+#include "policy/quota.h"
 #include "sni/hostname.h"
 
 namespace kedge {
@@ -197,6 +198,10 @@ struct VirtualClusterConfig {
   // reload that changes it applies to the next request of open connections;
   // a cluster without one forwards requests unexamined.
   std::optional<policy::ClusterPolicy> policy;
+  // Produce/fetch byte rates per client (policy/quota.h, docs/policy.md).
+  // Like `policy`: set makes every connection route its requests, so a reload
+  // that changes the rates applies to the next request.
+  std::optional<policy::QuotaConfig> quotas;
 };
 
 struct LogConfig {

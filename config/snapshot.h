@@ -80,6 +80,10 @@ struct ListenerSettings {
 struct BackendState {
   BrokerRegistry registry;
   SharedBackendHealth health;
+  // What each client of the cluster owes its quotas (policy/quota.h): kept
+  // with the backend across reloads, so a reload does not forgive a debt.
+  policy::QuotaBook quotas;
+  policy::ConnectionBook connections;  // open and new connections per client address
 };
 
 struct ClusterSettings {

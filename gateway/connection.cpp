@@ -309,6 +309,9 @@ void Connection::close(DisconnectCause cause) {
   stats.connections_active--;
   stats.closed_by_cause[static_cast<std::size_t>(cause_)]++;
   if (cluster_stats_ != nullptr) cluster_stats_->connections_active--;
+  if (!admitted_address_.empty()) {
+    cluster_->backend_state->connections.release(admitted_address_, std::chrono::steady_clock::now());
+  }
   const auto elapsed =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
   log::AccessRecord record;
@@ -340,6 +343,11 @@ void Connection::close(DisconnectCause cause) {
         static_cast<Connection*>(handle->data)->part_closed();
       });
     }
+  }
+  if (quota_timer_open_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&quota_timer_), [](uv_handle_t* handle) {
+      static_cast<Connection*>(handle->data)->part_closed();
+    });
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), [](uv_handle_t* handle) {
     static_cast<Connection*>(handle->data)->part_closed();
@@ -500,7 +508,7 @@ void Connection::read_hello() {
   cluster_stats_->connections_active++;
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
              target_label_);
-  if (!start_client_authentication()) return;
+  if (!admit_connection() || !start_client_authentication()) return;
   // The handshake is answered only once the broker connection is up (connection.h).
   if (start_cluster_tls()) locate_broker();
 }
@@ -765,7 +773,7 @@ bool Connection::route_by_port(std::optional<std::int32_t> port_node_id) {
   cluster_ = worker_.cluster(*index);
   cluster_stats_ = &worker_.stats().cluster(cluster_name());
   cluster_stats_->connections_active++;
-  return start_client_authentication();
+  return admit_connection() && start_client_authentication();
 }
 
 // ------------------------------------------------------------- broker side
@@ -1053,7 +1061,14 @@ const ListenerSettings* Connection::routed_listener() const {
 }
 
 bool Connection::start_client_authentication() {
-  policy_routed_ = cluster_->settings->config.policy.has_value();
+  const VirtualClusterConfig& cluster = cluster_->settings->config;
+  policy_routed_ = cluster.policy.has_value() || cluster.quotas.has_value();
+  if (cluster.quotas) {
+    uv_timer_init(worker_.loop(), &quota_timer_);
+    quota_timer_.data = this;
+    quota_timer_open_ = true;
+    parts_open_++;
+  }
   const ListenerSettings* routed = routed_listener();
   if (routed == nullptr) {  // a reload removed the listener: this connection is being drained
     log::info("conn {} from {}: listener {} is no longer configured; closing", id_, client_address_,
@@ -1103,6 +1118,7 @@ void Connection::set_principal(std::string principal) {
   }
   if (!principal.empty()) by_principal[principal]++;
   principal_ = std::move(principal);
+  quota_account_.reset();  // the principal's account from now on
 }
 
 bool Connection::user_removed() const {
@@ -1117,15 +1133,18 @@ bool Connection::user_removed() const {
 
 // Authentication first (a client that has not authenticated is refused
 // whatever the policy says), then the cluster's policy as it is now.
-kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request) {
+kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
   policy_refusal_.reset();
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
   if (route_for_authentication(request) == Route::capture) return Route::capture;
   if (!policy_routed_) return Route::forward;
   const policy::ClusterPolicy* policy = current_policy();
+  if (policy != nullptr) {
+    policy_refusal_ = policy::decide(*policy, request.api_key);
+    if (policy_refusal_) return Route::capture;
+  }
+  apply_quotas(request);  // what the broker serves counts against the client's quotas
   if (policy == nullptr) return Route::forward;
-  policy_refusal_ = policy::decide(*policy, request.api_key);
-  if (policy_refusal_) return Route::capture;
   // A read-only view creates no topic through Metadata either (on_inspected).
   if (policy->read_only && kafka::is(request.api_key, kafka::ApiKey::metadata) && request.api_version >= 4) {
     return Route::inspect;
@@ -1135,6 +1154,103 @@ kafka::RequestRouter::Route Connection::route(const kafka::RequestInfo& request)
     return Route::inspect;
   }
   return Route::forward;
+}
+
+// Quotas as Kafka brokers enforce them (KIP-219): a request is always served;
+// Produce bytes are charged as the request is read, Fetch bytes as the
+// response is (on_response_start), so a Fetch waits for what earlier ones
+// fetched. A client over its quota gets a response whose ThrottleTimeMs says
+// how long to wait (the processor patches it), and its connection is not read
+// for that long from the moment the response starts (the broker mutes the
+// channel as it sends it), so a client that ignores the field is held back
+// too. A client that sends while it still owes (acks=0 Produce has no
+// response; a Fetch pays for earlier responses) is muted at once.
+void Connection::apply_quotas(kafka::RequestInfo& request) {
+  const std::optional<policy::QuotaConfig>& quotas = cluster_->settings->config.quotas;
+  if (!quotas) return;
+  const bool produce = kafka::is(request.api_key, kafka::ApiKey::produce);
+  if (!produce && !kafka::is(request.api_key, kafka::ApiKey::fetch)) return;
+  const policy::QuotaLimits& limits = quotas->limits_for(principal_);
+  const auto now = std::chrono::steady_clock::now();
+  std::uint32_t owed_ms = 0;  // before this request
+  std::uint32_t wait_ms = 0;  // what its response carries
+  QuotaKind kind = QuotaKind::produce_bytes;
+  if (produce) {
+    if (!limits.produce_bytes_per_second) return;
+    const std::uint64_t rate = *limits.produce_bytes_per_second;
+    owed_ms = quota_account().produce.owed_ms(rate, now);
+    wait_ms = quota_account().produce.charge(request.frame_size + 4, rate, now);
+  } else {
+    if (!limits.fetch_bytes_per_second) return;
+    kind = QuotaKind::fetch_bytes;
+    request.report_response = true;  // its bytes are charged then
+    owed_ms = wait_ms = quota_account().fetch.owed_ms(*limits.fetch_bytes_per_second, now);
+  }
+  if (owed_ms > 0) throttle_client(owed_ms);
+  if (wait_ms == 0) return;
+  request.throttle_ms = static_cast<std::int32_t>(wait_ms);
+  request.report_response = true;
+  cluster_stats_->throttled_requests[static_cast<std::size_t>(kind)]++;
+  cluster_stats_->throttle_ms[static_cast<std::size_t>(kind)] += wait_ms;
+  log::trace("conn {}: {} v{} (correlation id {}): over the {} quota; throttled {} ms", id_,
+             api_name(request.api_key), request.api_version, request.correlation_id, label(kind), wait_ms);
+}
+
+void Connection::on_response_start(const kafka::RequestInfo& request, std::uint32_t frame_bytes) {
+  if (request.throttle_ms > 0) throttle_client(static_cast<std::uint32_t>(request.throttle_ms));
+  if (!kafka::is(request.api_key, kafka::ApiKey::fetch)) return;
+  const std::optional<policy::QuotaConfig>& quotas = cluster_->settings->config.quotas;
+  if (!quotas) return;  // removed by a reload since the request
+  const std::optional<std::uint64_t>& rate = quotas->limits_for(principal_).fetch_bytes_per_second;
+  if (rate) quota_account().fetch.charge(frame_bytes, *rate, std::chrono::steady_clock::now());
+}
+
+policy::ClientAccount& Connection::quota_account() {
+  if (!quota_account_) {
+    const std::string client =
+        principal_.empty() ? fmt::format("address:{}", limiter_key(client_address_)) : principal_;
+    quota_account_ = cluster_->backend_state->quotas.account(client, std::chrono::steady_clock::now());
+  }
+  return *quota_account_;
+}
+
+// Kafka's max.connections.per.ip and KIP-612's per-IP connection rate, per
+// virtual cluster: an address over either is closed before the TLS handshake
+// (a broker closes such connections too; the client's reconnect backoff
+// spaces its retries).
+bool Connection::admit_connection() {
+  const std::optional<policy::QuotaConfig>& quotas = cluster_->settings->config.quotas;
+  if (!quotas || (!quotas->connections_per_address && !quotas->connections_per_address_per_second)) return true;
+  const std::string_view address = limiter_key(client_address_);
+  const auto admission = cluster_->backend_state->connections.admit(
+      address, quotas->connections_per_address, quotas->connections_per_address_per_second,
+      std::chrono::steady_clock::now());
+  if (admission == policy::ConnectionBook::Admission::admitted) {
+    admitted_address_ = address;
+    return true;
+  }
+  log::info("conn {} from {}: over virtual cluster {}'s connection quota ({}: {}); closing", id_, client_address_,
+            cluster_name(), policy::to_string(admission),
+            admission == policy::ConnectionBook::Admission::too_many
+                ? fmt::format("{} open from this address", *quotas->connections_per_address)
+                : fmt::format("more than {} new per second", *quotas->connections_per_address_per_second));
+  close(DisconnectCause::connection_quota);
+  return false;
+}
+
+// Mutes the client for `throttle_ms`, or longer if an earlier throttle ends later.
+void Connection::throttle_client(std::uint32_t throttle_ms) {
+  if (!quota_timer_open_ || ending()) return;
+  if (client_.paused(io::PauseReason::throttled) && uv_timer_get_due_in(&quota_timer_) >= throttle_ms) return;
+  client_.pause(io::PauseReason::throttled);
+  uv_timer_start(
+      &quota_timer_, [](uv_timer_t* timer) { static_cast<Connection*>(timer->data)->on_throttle_over(); },
+      throttle_ms, 0);
+}
+
+void Connection::on_throttle_over() {
+  if (ending()) return;
+  client_.resume(io::PauseReason::throttled);
 }
 
 void Connection::on_inspected(const kafka::RequestInfo& request, std::span<std::uint8_t> frame) {

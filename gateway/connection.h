@@ -172,6 +172,12 @@ class Connection final : private kafka::AddressMap,
   bool send_local_answer(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame);  // false: closed
   void audit(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
              std::optional<policy::Refusal> refusal);
+  // quotas (policy/quota.h): charge the request, set its throttle, mute the client
+  void apply_quotas(kafka::RequestInfo& request);
+  policy::ClientAccount& quota_account();
+  void throttle_client(std::uint32_t throttle_ms);
+  bool admit_connection();  // the cluster's per-address connection quotas; false: closed
+  void on_throttle_over();
   void on_auth_delay_over();
   void arm_session_timer();
   void on_session_timer();
@@ -205,7 +211,7 @@ class Connection final : private kafka::AddressMap,
   void on_link_closed() override;
 
   // kafka::RequestRouter (while routes_requests())
-  Route route(const kafka::RequestInfo& request) override;
+  Route route(kafka::RequestInfo& request) override;
   NextFrame on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) override;
   void on_inspected(const kafka::RequestInfo& request, std::span<std::uint8_t> frame) override;
 
@@ -220,6 +226,7 @@ class Connection final : private kafka::AddressMap,
                              const Advertised& advertised) override;
   std::span<const LocalApi> local_apis() const override;
   bool offers_unknown_apis() const override;
+  void on_response_start(const kafka::RequestInfo& request, std::uint32_t frame_bytes) override;
 
   bool bootstrap() const { return std::holds_alternative<sni::Bootstrap>(target_.role); }
   const std::string& cluster_name() const;
@@ -245,7 +252,8 @@ class Connection final : private kafka::AddressMap,
   FlowControl flow_;
   uv_timer_t deadline_{};  // hello + handshake deadline, then the drain's, then the flush's
   int parts_open_ = 0;     // parts that will report their close: client socket, deadline, link once connecting,
-                           // the two authentication timers with sasl_, a PLAIN check on the thread pool
+                           // the two authentication timers with sasl_, the quota timer, a PLAIN check on the
+                           // thread pool
 
   // Bytes received before they can be used: the PROXY header and ClientHello
   // while they are incomplete, and on a plaintext listener what the client
@@ -273,6 +281,13 @@ class Connection final : private kafka::AddressMap,
   std::optional<policy::Refusal> policy_refusal_;  // of the frame route() just captured
   std::uint64_t policy_refusals_ = 0;              // on this connection (the first is logged at info)
   mutable std::vector<LocalApi> local_apis_;       // what local_apis() returned last
+  // Quotas: the account this connection's client draws on (its principal's,
+  // else its address's; made at the first request that needs it, again once
+  // a principal is known) and the timer that ends a throttle.
+  std::shared_ptr<policy::ClientAccount> quota_account_;
+  bool quota_timer_open_ = false;
+  std::string admitted_address_;  // counted open in the cluster's ConnectionBook under this key ("" if not)
+  uv_timer_t quota_timer_{};
   std::unique_ptr<KafkaSession> service_session_;  // kedge's own SASL on the broker link, until Ready
   // A failure answer the attempt limiter holds back (identity/attempt_limiter.h).
   struct PendingSasl {

@@ -49,6 +49,7 @@ enum class PauseReason : std::uint8_t {
   draining = 2,      // no new requests: the connection finishes what is in flight
   held = 4,          // the owner holds bytes until a later state (e.g. the broker is being connected)
   closing = 8,       // the connection is flushing its last writes
+  throttled = 16,    // the client is over a quota: not read until its throttle time passed (KIP-219)
 };
 
 class StreamSocket {

@@ -234,7 +234,14 @@ def main():
         "listeners": [{"name": "local", "bind": f"127.0.0.1:{port}", "advertised_port": 443,
                        "tls": {"cert": certs["cert"], "key": certs["key"]}}],
         "virtual_clusters": [{"name": "alpha", "hostnames": {"format": "subdomain", "domain": DOMAIN},
-                              "backend": {"bootstrap_servers": [f"127.0.0.1:{broker.port}"]}}],
+                              "backend": {"bootstrap_servers": [f"127.0.0.1:{broker.port}"]}},
+                             # connection quotas per client address (docs/policy.md "Quotas")
+                             {"name": "capped", "hostnames": {"format": "shared_suffix", "domain": DOMAIN},
+                              "backend": {"bootstrap_servers": [f"127.0.0.1:{broker.port}"]},
+                              "quotas": {"connections_per_address": 2}},
+                             {"name": "paced", "hostnames": {"format": "shared_suffix", "domain": DOMAIN},
+                              "backend": {"bootstrap_servers": [f"127.0.0.1:{broker.port}"]},
+                              "quotas": {"connections_per_address_per_second": 3}}],
         "log": {"level": "debug"},
         "limits": {"client_hello_timeout_ms": 1000, "high_watermark_bytes": 1048576},
     }
@@ -375,6 +382,48 @@ def main():
         time.sleep(0.2)
         checks.check("unknown broker id: clear log line",
                      "asks for broker 99 but virtual cluster alpha has brokers" in kedge.log())
+
+        # Connection quotas: a third open connection from one address is closed before the handshake; closing
+        # one makes room. Past 3 new connections in a second the next is closed; a second later one is admitted.
+        def api_versions_answered(sni):
+            try:
+                sock = tls_client(port, certs["ca"], sni)
+                sock.settimeout(5)
+                sock.sendall(request(18, 0, 3))
+                read_frame(sock)
+                return sock
+            except (OSError, ssl.SSLError):
+                return None
+
+        capped = f"bootstrap-capped.{DOMAIN}"
+        first, second = api_versions_answered(capped), api_versions_answered(capped)
+        third = api_versions_answered(capped)
+        checks.check("connection quota: two connections from one address are served", first and second)
+        checks.check("connection quota: a third is closed before the TLS handshake", third is None)
+        if first:
+            first.close()
+        time.sleep(0.3)
+        fourth = api_versions_answered(capped)
+        checks.check("connection quota: after one closed, a new connection is served", fourth is not None)
+        for sock in (second, third, fourth):
+            if sock:
+                sock.close()
+        paced = f"bootstrap-paced.{DOMAIN}"
+        burst = [api_versions_answered(paced) for _ in range(4)]
+        checks.check("connection rate: 3 new connections in a second are served, the 4th is closed",
+                     all(burst[:3]) and burst[3] is None, str([sock is not None for sock in burst]))
+        for sock in burst:
+            if sock:
+                sock.close()
+        time.sleep(0.5)
+        later = api_versions_answered(paced)
+        checks.check("connection rate: one more is served once the rate allows it", later is not None)
+        if later:
+            later.close()
+        log = kedge.log()
+        checks.check("connection quotas are logged with the reason",
+                     "over virtual cluster capped's connection quota (too_many: 2 open from this address)" in log and
+                     "over virtual cluster paced's connection quota (too_fast: more than 3 new per second)" in log)
 
         # Backpressure: a client that does not read stops kedge reading the broker.
         slow = tls_client(port, certs["ca"], f"bootstrap.{DOMAIN}")

@@ -190,3 +190,26 @@ TEST_CASE("policies: each cluster's rules, how kedge refuses, and rules that can
   CHECK(policies[0].at("policy").at("warnings").size() == 2);
   CHECK(policies[1].at("policy").is_null());
 }
+
+TEST_CASE("quotas: each cluster's rates for every client and per principal", "[check][policy][quota]") {
+  TempDir dir;
+  make_certs(dir.path(), {"*.kafka.example.com"});
+  const Config config = config_with(dir.path(), R"([
+      {"name": "alpha", "hostnames": {"format": "shared_suffix", "domain": "kafka.example.com"},
+       "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]},
+       "quotas": {"produce_bytes_per_second": 1048576, "fetch_bytes_per_second": 3000,
+                  "principals": {"etl": {"produce_bytes_per_second": null}}, "connections_per_address": 50}}])");
+  const check::Report report = run_offline_check(config);
+  const std::string text = check::render_text(config, report);
+  CHECK_THAT(text, Catch::Contains("alpha        no API rules: every request allowed"));
+  CHECK_THAT(text, Catch::Contains("quotas, each client (principal, else address): produce 1 MiB/s, fetch 3000 B/s"));
+  CHECK_THAT(text, Catch::Contains("quotas, principal etl: produce unlimited, fetch 3000 B/s"));
+  CHECK_THAT(text, Catch::Contains("quotas, connections per client address: 50 open, unlimited new per second"));
+  const nlohmann::json json = check::render_json(config, report);
+  const auto& quotas = json.at("policies").at(0).at("quotas");
+  CHECK(quotas.at("each_client").at("produce_bytes_per_second") == 1048576);
+  CHECK(quotas.at("principals").at("etl").at("produce_bytes_per_second").is_null());
+  CHECK(quotas.at("principals").at("etl").at("fetch_bytes_per_second") == 3000);
+  CHECK(quotas.at("connections_per_address") == 50);
+  CHECK(quotas.at("connections_per_address_per_second").is_null());
+}
