@@ -77,7 +77,10 @@ std::shared_ptr<ClientAccount> QuotaBook::account(std::string_view client, RateA
   const std::lock_guard lock(mutex_);
   const std::string key(client);
   if (const auto it = accounts_.find(key); it != accounts_.end()) return it->second;
-  if (accounts_.size() >= kPruneAbove) prune(now);
+  if (accounts_.size() >= prune_at_) {
+    prune(now);
+    prune_at_ = std::max(kPruneAbove, 2 * accounts_.size());
+  }
   auto made = std::make_shared<ClientAccount>();
   accounts_.emplace(key, made);
   return made;
@@ -109,8 +112,9 @@ ConnectionBook::Admission ConnectionBook::admit(std::string_view address, std::o
   const std::lock_guard lock(mutex_);
   auto it = entries_.find(std::string(address));
   if (it == entries_.end()) {
-    if (entries_.size() >= kPruneAbove) {  // forget addresses with nothing open and a rested rate
+    if (entries_.size() >= prune_at_) {  // forget addresses with nothing open and a rested rate
       std::erase_if(entries_, [now](auto& e) { return e.second->open == 0 && e.second->opened.rested(now); });
+      prune_at_ = std::max(kPruneAbove, 2 * entries_.size());
     }
     it = entries_.emplace(std::string(address), std::make_unique<Entry>()).first;
   }

@@ -96,8 +96,9 @@ class QuotaBook {
  public:
   // The account of `client` (a principal, or "address:<ip>"), made on first
   // use. Held by the connections using it; an account no connection holds
-  // and that owes nothing is forgotten when the book grows (at most
-  // kPruneAbove accounts are kept unpruned).
+  // and that owes nothing is forgotten when the book grows: at kPruneAbove
+  // accounts, then each time it doubled since the last pass (so a book of
+  // many live clients is not scanned for every new one).
   std::shared_ptr<ClientAccount> account(std::string_view client, RateAccount::Clock::time_point now);
   std::size_t size() const;
   static constexpr std::size_t kPruneAbove = 1024;
@@ -106,6 +107,7 @@ class QuotaBook {
   void prune(RateAccount::Clock::time_point now);  // with mutex_ held
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<ClientAccount>> accounts_;
+  std::size_t prune_at_ = kPruneAbove;
 };
 
 // Connections per client address to one virtual cluster. Thread-safe.
@@ -120,7 +122,7 @@ class ConnectionBook {
   void release(std::string_view address, RateAccount::Clock::time_point now);
   std::uint32_t open(std::string_view address) const;
   std::size_t size() const;
-  static constexpr std::size_t kPruneAbove = 1024;
+  static constexpr std::size_t kPruneAbove = 1024;  // then at each doubling, as QuotaBook
 
  private:
   struct Entry {
@@ -129,6 +131,7 @@ class ConnectionBook {
   };
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+  std::size_t prune_at_ = kPruneAbove;
 };
 
 std::string_view to_string(ConnectionBook::Admission admission);

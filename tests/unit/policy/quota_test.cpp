@@ -91,6 +91,18 @@ TEST_CASE("the book forgets accounts nobody holds and that owe nothing, keeps th
   CHECK(again->produce.owed_ms(kMiB, t0 + 1s) == 1000);
 }
 
+TEST_CASE("a book of many live clients is scanned at each doubling, not for every new client", "[quota]") {
+  QuotaBook book;
+  std::vector<std::shared_ptr<ClientAccount>> live;
+  for (std::size_t i = 0; i < 3 * QuotaBook::kPruneAbove; ++i) live.push_back(book.account(std::to_string(i), t0));
+  CHECK(book.size() == 3 * QuotaBook::kPruneAbove);  // nothing prunable: all held
+  live.resize(QuotaBook::kPruneAbove);  // two thirds let go
+  for (std::size_t i = 0; book.size() > QuotaBook::kPruneAbove + 1 && i < 2 * QuotaBook::kPruneAbove; ++i) {
+    book.account("new-" + std::to_string(i), t0);
+  }
+  CHECK(book.size() <= QuotaBook::kPruneAbove + 1);  // the next pass (at 4096) forgot the released ones
+}
+
 namespace {
 json config_with_quotas(const json& quotas) {
   json config = json::parse(R"({
