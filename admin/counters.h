@@ -267,10 +267,15 @@ struct ListenerStats {
 };
 
 // The quota a throttle comes from (a metric label).
-enum class QuotaKind : std::uint8_t { produce_bytes, fetch_bytes };
-inline constexpr std::size_t kQuotaKindCount = 2;
+enum class QuotaKind : std::uint8_t { produce_bytes, fetch_bytes, requests };
+inline constexpr std::size_t kQuotaKindCount = 3;
 constexpr std::string_view label(QuotaKind kind) {
-  return kind == QuotaKind::produce_bytes ? "produce_bytes" : "fetch_bytes";
+  switch (kind) {
+    case QuotaKind::produce_bytes: return "produce_bytes";
+    case QuotaKind::fetch_bytes: return "fetch_bytes";
+    case QuotaKind::requests: return "requests";
+  }
+  return "requests";
 }
 
 struct ApiStats {

@@ -1088,14 +1088,16 @@ std::string rate_text(const std::optional<std::uint64_t>& bytes_per_second) {
 }
 
 std::string limits_text(const policy::QuotaLimits& limits) {
-  return fmt::format("produce {}, fetch {}", rate_text(limits.produce_bytes_per_second),
-                     rate_text(limits.fetch_bytes_per_second));
+  return fmt::format("produce {}, fetch {}, requests {}", rate_text(limits.produce_bytes_per_second),
+                     rate_text(limits.fetch_bytes_per_second),
+                     limits.requests_per_second ? fmt::format("{}/s", *limits.requests_per_second) : "unlimited");
 }
 
 json limits_json(const policy::QuotaLimits& limits) {
   const auto rate = [](const std::optional<std::uint64_t>& v) { return v ? json(*v) : json(nullptr); };
   return {{"produce_bytes_per_second", rate(limits.produce_bytes_per_second)},
-          {"fetch_bytes_per_second", rate(limits.fetch_bytes_per_second)}};
+          {"fetch_bytes_per_second", rate(limits.fetch_bytes_per_second)},
+          {"requests_per_second", rate(limits.requests_per_second)}};
 }
 
 // The cluster's quotas (docs/policy.md "Quotas"), one line per client class.

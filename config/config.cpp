@@ -700,22 +700,26 @@ policy::QuotaLimits read_quota_limits(const ObjectReader& reader, const policy::
   constexpr std::uint64_t kMinRate = 1024;
   constexpr std::uint64_t kMaxRate = std::uint64_t{1} << 40;
   policy::QuotaLimits limits = base;
-  const auto read = [&](std::string_view key, std::optional<std::uint64_t>& field) {
+  constexpr std::uint64_t kMaxRequestRate = 10'000'000;
+  const auto read = [&](std::string_view key, std::optional<std::uint64_t>& field, std::uint64_t min,
+                        std::uint64_t max) {
     const json* value = reader.optional(key);
     if (value == nullptr) return;
     if (value->is_null() && nullable) {
       field.reset();
       return;
     }
-    field = expect_integer(*value, reader.path_of(key), kMinRate, kMaxRate);
+    field = expect_integer(*value, reader.path_of(key), min, max);
   };
-  read("produce_bytes_per_second", limits.produce_bytes_per_second);
-  read("fetch_bytes_per_second", limits.fetch_bytes_per_second);
+  read("produce_bytes_per_second", limits.produce_bytes_per_second, kMinRate, kMaxRate);
+  read("fetch_bytes_per_second", limits.fetch_bytes_per_second, kMinRate, kMaxRate);
+  read("requests_per_second", limits.requests_per_second, 1, kMaxRequestRate);
   return limits;
 }
 
 policy::QuotaConfig read_quotas(const json& value, const std::string& path) {
-  const ObjectReader reader(value, path, {"produce_bytes_per_second", "fetch_bytes_per_second", "principals",
+  const ObjectReader reader(value, path, {"produce_bytes_per_second", "fetch_bytes_per_second", "requests_per_second",
+                                         "principals",
                                          "connections_per_address", "connections_per_address_per_second"});
   policy::QuotaConfig config;
   config.each_client = read_quota_limits(reader, {}, /*nullable=*/false);
@@ -734,7 +738,8 @@ policy::QuotaConfig read_quotas(const json& value, const std::string& path) {
     for (const auto& [name, rates] : principals->items()) {
       const std::string entry_path = fmt::format("{}.{}", at, name);
       if (name.empty()) fail(entry_path, "a principal name cannot be empty");
-      const ObjectReader entry(rates, entry_path, {"produce_bytes_per_second", "fetch_bytes_per_second"});
+      const ObjectReader entry(rates, entry_path,
+                               {"produce_bytes_per_second", "fetch_bytes_per_second", "requests_per_second"});
       config.principals.emplace(name, read_quota_limits(entry, config.each_client, /*nullable=*/true));
     }
   }

@@ -1157,9 +1157,9 @@ kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
 }
 
 // Quotas as Kafka brokers enforce them (KIP-219): a request is always served;
-// Produce bytes are charged as the request is read, Fetch bytes as the
-// response is (on_response_start), so a Fetch waits for what earlier ones
-// fetched. A client over its quota gets a response whose ThrottleTimeMs says
+// Produce bytes and every request (the request rate) are charged as the
+// request is read, Fetch bytes as the response is (on_response_start), so a
+// Fetch waits for what earlier ones fetched. A client over its quota gets a response whose ThrottleTimeMs says
 // how long to wait (the processor patches it), and its connection is not read
 // for that long from the moment the response starts (the broker mutes the
 // channel as it sends it), so a client that ignores the field is held back
@@ -1168,32 +1168,42 @@ kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
 void Connection::apply_quotas(kafka::RequestInfo& request) {
   const std::optional<policy::QuotaConfig>& quotas = cluster_->settings->config.quotas;
   if (!quotas) return;
-  const bool produce = kafka::is(request.api_key, kafka::ApiKey::produce);
-  if (!produce && !kafka::is(request.api_key, kafka::ApiKey::fetch)) return;
   const policy::QuotaLimits& limits = quotas->limits_for(principal_);
+  const std::optional<std::uint64_t>& produce_rate =
+      kafka::is(request.api_key, kafka::ApiKey::produce) ? limits.produce_bytes_per_second : std::nullopt;
+  const std::optional<std::uint64_t>& fetch_rate =
+      kafka::is(request.api_key, kafka::ApiKey::fetch) ? limits.fetch_bytes_per_second : std::nullopt;
+  if (!produce_rate && !fetch_rate && !limits.requests_per_second) return;
   const auto now = std::chrono::steady_clock::now();
+  policy::ClientAccount& account = quota_account();
   std::uint32_t owed_ms = 0;  // before this request
-  std::uint32_t wait_ms = 0;  // what its response carries
-  QuotaKind kind = QuotaKind::produce_bytes;
-  if (produce) {
-    if (!limits.produce_bytes_per_second) return;
-    const std::uint64_t rate = *limits.produce_bytes_per_second;
-    owed_ms = quota_account().produce.owed_ms(rate, now);
-    wait_ms = quota_account().produce.charge(request.frame_size + 4, rate, now);
-  } else {
-    if (!limits.fetch_bytes_per_second) return;
-    kind = QuotaKind::fetch_bytes;
+  std::uint32_t wait_ms = 0;  // what its response carries: the longest of the quotas it is over
+  const auto throttled = [&](QuotaKind kind, std::uint32_t ms) {
+    if (ms == 0) return;
+    cluster_stats_->throttled_requests[static_cast<std::size_t>(kind)]++;
+    cluster_stats_->throttle_ms[static_cast<std::size_t>(kind)] += ms;
+    wait_ms = std::max(wait_ms, ms);
+    log::trace("conn {}: {} v{} (correlation id {}): over the {} quota; throttled {} ms", id_,
+               api_name(request.api_key), request.api_version, request.correlation_id, label(kind), ms);
+  };
+  if (produce_rate) {
+    owed_ms = std::max(owed_ms, account.produce.owed_ms(*produce_rate, now));
+    throttled(QuotaKind::produce_bytes, account.produce.charge(request.frame_size + 4, *produce_rate, now));
+  }
+  if (fetch_rate) {
     request.report_response = true;  // its bytes are charged then
-    owed_ms = wait_ms = quota_account().fetch.owed_ms(*limits.fetch_bytes_per_second, now);
+    const std::uint32_t owed = account.fetch.owed_ms(*fetch_rate, now);
+    owed_ms = std::max(owed_ms, owed);
+    throttled(QuotaKind::fetch_bytes, owed);
+  }
+  if (limits.requests_per_second) {
+    owed_ms = std::max(owed_ms, account.requests.owed_ms(*limits.requests_per_second, now));
+    throttled(QuotaKind::requests, account.requests.charge(1, *limits.requests_per_second, now));
   }
   if (owed_ms > 0) throttle_client(owed_ms);
   if (wait_ms == 0) return;
   request.throttle_ms = static_cast<std::int32_t>(wait_ms);
   request.report_response = true;
-  cluster_stats_->throttled_requests[static_cast<std::size_t>(kind)]++;
-  cluster_stats_->throttle_ms[static_cast<std::size_t>(kind)] += wait_ms;
-  log::trace("conn {}: {} v{} (correlation id {}): over the {} quota; throttled {} ms", id_,
-             api_name(request.api_key), request.api_version, request.correlation_id, label(kind), wait_ms);
 }
 
 void Connection::on_response_start(const kafka::RequestInfo& request, std::uint32_t frame_bytes) {

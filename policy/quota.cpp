@@ -93,7 +93,7 @@ void QuotaBook::prune(RateAccount::Clock::time_point now) {
   for (auto it = accounts_.begin(); it != accounts_.end();) {
     ClientAccount& account = *it->second;
     const bool unused = it->second.use_count() == 1;
-    if (unused && !account.produce.owes(now) && !account.fetch.owes(now)) {
+    if (unused && !account.produce.owes(now) && !account.fetch.owes(now) && !account.requests.owes(now)) {
       it = accounts_.erase(it);
     } else {
       ++it;

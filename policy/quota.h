@@ -24,12 +24,14 @@
 
 namespace kedge::policy {
 
-// Bytes per second; nullopt: unlimited.
+// Per second; nullopt: unlimited.
 struct QuotaLimits {
   std::optional<std::uint64_t> produce_bytes_per_second;
   std::optional<std::uint64_t> fetch_bytes_per_second;
+  // Requests of any API kedge forwards (Kafka's request quota is a share of
+  // broker thread time, which a gateway cannot see; a rate is what it can).
+  std::optional<std::uint64_t> requests_per_second;
 
-  bool limits_anything() const { return produce_bytes_per_second || fetch_bytes_per_second; }
   bool operator==(const QuotaLimits&) const = default;
 };
 
@@ -89,6 +91,7 @@ class RateAccount {
 struct ClientAccount {
   RateAccount produce;
   RateAccount fetch;
+  RateAccount requests;
 };
 
 // The accounts of one virtual cluster's clients. Thread-safe.

@@ -238,7 +238,7 @@ def main():
                              # connection quotas per client address (docs/policy.md "Quotas")
                              {"name": "capped", "hostnames": {"format": "shared_suffix", "domain": DOMAIN},
                               "backend": {"bootstrap_servers": [f"127.0.0.1:{broker.port}"]},
-                              "quotas": {"connections_per_address": 2}},
+                              "quotas": {"connections_per_address": 2, "requests_per_second": 10}},
                              {"name": "paced", "hostnames": {"format": "shared_suffix", "domain": DOMAIN},
                               "backend": {"bootstrap_servers": [f"127.0.0.1:{broker.port}"]},
                               "quotas": {"connections_per_address_per_second": 3}}],
@@ -405,6 +405,24 @@ def main():
         time.sleep(0.3)
         fourth = api_versions_answered(capped)
         checks.check("connection quota: after one closed, a new connection is served", fourth is not None)
+        # Request rate (10/s after a second's burst): 30 ApiVersions one after the other take about 2 s, every one
+        # answered (the connection is not read while its client owes); without a quota they take a few ms.
+        def sequential_api_versions(sock, count):
+            started = time.time()
+            answered = 0
+            for corr in range(100, 100 + count):
+                sock.sendall(request(18, 0, corr))
+                answered += struct.unpack_from(">i", read_frame(sock), 0)[0] == corr
+            return answered, time.time() - started
+
+        paced_answers, paced_seconds = sequential_api_versions(second, 30) if second else (0, 0.0)
+        free = tls_client(port, certs["ca"], f"bootstrap.{DOMAIN}")
+        free_answers, free_seconds = sequential_api_versions(free, 30)
+        free.close()
+        checks.check("request rate quota: 30 requests at 10/s take 1.5-6 s, every one answered; unlimited < 1 s",
+                     paced_answers == 30 and 1.5 <= paced_seconds <= 6 and free_answers == 30 and free_seconds < 1,
+                     f"capped: {paced_answers} answered in {paced_seconds:.2f} s; alpha: {free_answers} in "
+                     f"{free_seconds:.2f} s")
         for sock in (second, third, fourth):
             if sock:
                 sock.close()

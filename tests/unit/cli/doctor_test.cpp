@@ -198,18 +198,21 @@ TEST_CASE("quotas: each cluster's rates for every client and per principal", "[c
       {"name": "alpha", "hostnames": {"format": "shared_suffix", "domain": "kafka.example.com"},
        "backend": {"bootstrap_servers": ["127.0.0.1:)" + std::to_string(closed_port()) + R"("]},
        "quotas": {"produce_bytes_per_second": 1048576, "fetch_bytes_per_second": 3000,
-                  "principals": {"etl": {"produce_bytes_per_second": null}}, "connections_per_address": 50}}])");
+                  "principals": {"etl": {"produce_bytes_per_second": null, "requests_per_second": 50}},
+                  "connections_per_address": 50}}])");
   const check::Report report = run_offline_check(config);
   const std::string text = check::render_text(config, report);
   CHECK_THAT(text, Catch::Contains("alpha        no API rules: every request allowed"));
   CHECK_THAT(text, Catch::Contains("quotas, each client (principal, else address): produce 1 MiB/s, fetch 3000 B/s"));
-  CHECK_THAT(text, Catch::Contains("quotas, principal etl: produce unlimited, fetch 3000 B/s"));
+  CHECK_THAT(text, Catch::Contains("quotas, principal etl: produce unlimited, fetch 3000 B/s, requests 50/s"));
   CHECK_THAT(text, Catch::Contains("quotas, connections per client address: 50 open, unlimited new per second"));
   const nlohmann::json json = check::render_json(config, report);
   const auto& quotas = json.at("policies").at(0).at("quotas");
   CHECK(quotas.at("each_client").at("produce_bytes_per_second") == 1048576);
   CHECK(quotas.at("principals").at("etl").at("produce_bytes_per_second").is_null());
   CHECK(quotas.at("principals").at("etl").at("fetch_bytes_per_second") == 3000);
+  CHECK(quotas.at("principals").at("etl").at("requests_per_second") == 50);
+  CHECK(quotas.at("each_client").at("requests_per_second").is_null());
   CHECK(quotas.at("connections_per_address") == 50);
   CHECK(quotas.at("connections_per_address_per_second").is_null());
 }

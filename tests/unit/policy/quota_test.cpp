@@ -136,7 +136,7 @@ TEST_CASE("quotas in the config: rates for each client, overrides by principal, 
   const kedge::Config config = tree.load(config_with_quotas(json::parse(R"({
       "produce_bytes_per_second": 1048576, "fetch_bytes_per_second": 4194304,
       "principals": {"etl": {"produce_bytes_per_second": null}, "slow": {"fetch_bytes_per_second": 2048}},
-      "connections_per_address": 20, "connections_per_address_per_second": 5})")));
+      "connections_per_address": 20, "connections_per_address_per_second": 5, "requests_per_second": 100})")));
   const auto& quotas = config.virtual_clusters[0].quotas;
   REQUIRE(quotas.has_value());
   CHECK(quotas->each_client.produce_bytes_per_second == 1048576u);
@@ -147,6 +147,7 @@ TEST_CASE("quotas in the config: rates for each client, overrides by principal, 
   CHECK(quotas->limits_for("slow").fetch_bytes_per_second == 2048u);
   CHECK(quotas->limits_for("slow").produce_bytes_per_second == 1048576u);
   CHECK(quotas->connections_per_address == 20u);
+  CHECK(quotas->limits_for("etl").requests_per_second == 100u);
   CHECK(quotas->connections_per_address_per_second == 5u);
 }
 
@@ -160,6 +161,8 @@ TEST_CASE("quota config errors name the field", "[quota][config]") {
              Catch::Contains("bytes_per_second"));
   CHECK_THAT(tree.error(config_with_quotas(json::parse(R"({"principals": {"x": {"requests": 3}}})"))),
              Catch::Contains("virtual_clusters[0].quotas.principals.x"));
+  CHECK_THAT(tree.error(config_with_quotas(json::parse(R"({"requests_per_second": 0})"))),
+             Catch::Contains("virtual_clusters[0].quotas.requests_per_second"));
   CHECK_THAT(tree.error(config_with_quotas(json::parse(R"({"connections_per_address": 0})"))),
              Catch::Contains("virtual_clusters[0].quotas.connections_per_address"));
   CHECK_THAT(tree.error(config_with_quotas(json::parse(R"({"principals": ["x"]})"))),
