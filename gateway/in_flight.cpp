@@ -57,6 +57,7 @@ kafka::Errc InFlightTable::on_client_bytes(std::span<const std::uint8_t> bytes, 
   const Feed feed = *feed_;
   feed_.reset();
   count_requests(s, feed.queued_before, feed.seen_before, stats);
+  release_if_idle();  // the feed may have held only requests kedge answered
   return errc;
 }
 
@@ -141,7 +142,9 @@ void InFlightTable::count_responses(InFlightState& s, std::uint64_t responses_be
 // frame, so the state goes back to the loop (an idle connection keeps none of
 // it) and the next request takes one again.
 void InFlightTable::release_if_idle() {
-  if (!state_ || !state_->requests.empty()) return;
+  // Never from inside a routing feed (a local answer's caller): the tracker is
+  // still queueing into this state, and the feed's counts are not settled.
+  if (feed_ || !state_ || !state_->requests.empty()) return;
   if (state_->responses.stats().responses != responses_expected_) return;  // a response is still streaming
   responses_expected_ = 0;
   pool_.give(std::move(state_));

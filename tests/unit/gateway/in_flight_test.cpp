@@ -44,7 +44,8 @@ Bytes request(std::int16_t key, std::int16_t version, std::int32_t correlation_i
 }
 
 // Captures SaslHandshake and answers it at once, from inside the feed, as
-// SASL termination and policy refusals do; forwards the rest.
+// SASL termination and policy refusals do (then asks the table to release
+// its state if idle, as Connection::send_sasl_reply does); forwards the rest.
 struct AnsweringRouter : kafka::RequestRouter {
   InFlightTable* table = nullptr;
   ClusterStats* stats = nullptr;
@@ -59,6 +60,7 @@ struct AnsweringRouter : kafka::RequestRouter {
     kafka::wire::put_i16(answer, 0);
     kafka::wire::put_i32(answer, 0);  // mechanisms []
     REQUIRE(table->answer(request.correlation_id, std::move(answer), to_client, *stats) == kafka::Errc::ok);
+    table->release_if_idle();  // as Connection::send_sasl_reply does: must not release mid-feed
     return NextFrame::request;
   }
 };
@@ -84,6 +86,7 @@ TEST_CASE("a request answered inside the feed is owed like any other: a later re
   CHECK(router.to_client.bytes.size() == 14);  // the handshake answer went out
   CHECK(to_broker.bytes == list_offsets);
   CHECK(table.requests_in_flight() == 1);
+  CHECK(pool.spare() == 0);
 
   // The broker's ListOffsets response (streamed through), in two reads.
   Bytes response;
