@@ -1135,7 +1135,13 @@ void render_policies_text(const Config& config, std::string& out) {
     }
     if (rules.empty()) rules = "everything allowed (checked per request, so a reload applies to open connections)";
     rules += p.allow_unknown_apis ? "; APIs kedge does not know: allowed" : "; APIs kedge does not know: refused";
+    if (p.acls) {
+      rules += fmt::format("; ACLs: {} rule(s), anything no rule allows is refused", p.acls->rules().size());
+    }
     out += fmt::format("  {:<12} {}\n", vc.name, rules);
+    if (p.acls) {
+      for (const std::string& line : p.acls->describe()) out += fmt::format("  {:<12}   {}\n", "", line);
+    }
     for (const std::string& warning : policy::unreachable_rules(p)) {
       out += fmt::format("  {:<12}   warning: {}\n", "", warning);
     }
@@ -1313,6 +1319,7 @@ json render_json(const Config& config, const Report& report) {
                          {"unknown_apis", p.allow_unknown_apis ? "allow" : "deny"},
                          {"refused_answered", summary.answered},
                          {"refused_hidden", summary.hidden},
+                         {"acls", p.acls ? json(p.acls->describe()) : json(nullptr)},
                          {"warnings", policy::unreachable_rules(p)}};
     }
     policies.push_back(entry);

@@ -653,11 +653,106 @@ void read_discovery(const json& value, const std::string& path, BackendConfig& b
   backend.pattern = pattern;
 }
 
+// One name pattern of an ACL rule: "*", "prefix*" or an exact name.
+policy::NamePattern read_name_pattern(const json& value, const std::string& path) {
+  const std::string& text = expect_non_empty_string(value, path);
+  if (text.find('*') != std::string::npos && text.find('*') != text.size() - 1) {
+    fail(path, fmt::format("\"{}\": \"*\" may only end a pattern (\"*\" alone, or \"prefix*\")", text));
+  }
+  return policy::NamePattern::parse(text);
+}
+
+std::vector<policy::NamePattern> read_name_patterns(const json& value, const std::string& path) {
+  const json& list = expect_array(value, path);
+  if (list.empty()) fail(path, "is empty: a rule that names nothing never applies");
+  std::vector<policy::NamePattern> patterns;
+  for (std::size_t i = 0; i < list.size(); ++i) patterns.push_back(read_name_pattern(list[i], element_path(path, i)));
+  return patterns;
+}
+
+// virtual_clusters[].policy.acls (docs/policy.md "ACLs"): Kafka-style rules,
+// each {"allow"|"deny": [operations], one of "topics"/"groups"/
+// "transactional_ids" (name patterns) or "cluster": true, optional
+// "principals" (patterns; default "*") and "client_addresses" (IPs, CIDRs)}.
+policy::AclSet read_acls(const json& value, const std::string& path) {
+  const json& list = expect_array(value, path);
+  std::vector<policy::AclRule> rules;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string rule_path = element_path(path, i);
+    const ObjectReader reader(list[i], rule_path,
+                              {"allow", "deny", "topics", "groups", "transactional_ids", "cluster", "principals",
+                               "client_addresses"});
+    policy::AclRule rule;
+    const json* allow = reader.optional("allow");
+    const json* deny = reader.optional("deny");
+    if ((allow == nullptr) == (deny == nullptr)) fail(rule_path, "set \"allow\" or \"deny\" (a list of operations), not both");
+    rule.permission = allow != nullptr ? policy::Permission::allow : policy::Permission::deny;
+    const std::string operations_path = reader.path_of(allow != nullptr ? "allow" : "deny");
+    const json& operations = expect_array(allow != nullptr ? *allow : *deny, operations_path);
+    if (operations.empty()) fail(operations_path, "is empty: name operations (\"Read\", \"Write\", ..., or \"All\")");
+    for (std::size_t j = 0; j < operations.size(); ++j) {
+      const std::string& name = expect_non_empty_string(operations[j], element_path(operations_path, j));
+      const std::optional<policy::OperationSet> operation = policy::parse_operation(name);
+      if (!operation) {
+        fail(element_path(operations_path, j),
+             fmt::format("\"{}\" is not a Kafka ACL operation (Read, Write, Create, Delete, Alter, Describe, "
+                         "DescribeConfigs, AlterConfigs, IdempotentWrite, All)", name));
+      }
+      rule.operations |= *operation;
+    }
+    int resources = 0;
+    const auto resource = [&](std::string_view key, policy::Resource type) {
+      const json* names = reader.optional(key);
+      if (names == nullptr) return;
+      ++resources;
+      rule.resource = type;
+      rule.names = read_name_patterns(*names, reader.path_of(key));
+    };
+    resource("topics", policy::Resource::topic);
+    resource("groups", policy::Resource::group);
+    resource("transactional_ids", policy::Resource::transactional_id);
+    if (const json* cluster = reader.optional("cluster")) {
+      if (!expect_bool(*cluster, reader.path_of("cluster"))) fail(reader.path_of("cluster"), "only true is meaningful");
+      ++resources;
+      rule.resource = policy::Resource::cluster;
+      rule.names = {policy::NamePattern{}};
+    }
+    if (resources != 1) {
+      fail(rule_path, "name one resource: \"topics\", \"groups\", \"transactional_ids\" or \"cluster\": true");
+    }
+    const policy::OperationSet supported = policy::supported_operations(rule.resource);
+    if ((rule.operations & policy::kAllOperations) != policy::kAllOperations && (rule.operations & ~supported) != 0) {
+      fail(operations_path, fmt::format("{} does not apply to this resource (it takes {})",
+                                        policy::operation_names(rule.operations & ~supported),
+                                        policy::operation_names(supported)));
+    }
+    rule.principals = reader.has("principals") ? read_name_patterns(reader.required("principals"), reader.path_of("principals"))
+                                               : std::vector<policy::NamePattern>{policy::NamePattern{}};
+    if (const json* addresses = reader.optional("client_addresses")) {
+      const std::string addresses_path = reader.path_of("client_addresses");
+      const json& ranges = expect_array(*addresses, addresses_path);
+      if (ranges.empty()) fail(addresses_path, "is empty: a rule for no address never applies (omit it for any)");
+      for (std::size_t j = 0; j < ranges.size(); ++j) {
+        const std::string& text = expect_non_empty_string(ranges[j], element_path(addresses_path, j));
+        const std::optional<policy::AddressRange> range = policy::AddressRange::parse(text);
+        if (!range) {
+          fail(element_path(addresses_path, j),
+               fmt::format("\"{}\" is not an IP address or network (\"10.0.0.0/8\", \"2001:db8::/32\")", text));
+        }
+        rule.addresses.push_back(*range);
+      }
+    }
+    rules.push_back(std::move(rule));
+  }
+  return policy::AclSet(std::move(rules));
+}
+
 // virtual_clusters[].policy (docs/policy.md): read_only, and an API list that
 // either allows or denies APIs by their Kafka names.
 policy::ClusterPolicy read_policy(const json& value, const std::string& path) {
-  const ObjectReader reader(value, path, {"read_only", "apis", "unknown_apis"});
+  const ObjectReader reader(value, path, {"read_only", "apis", "unknown_apis", "acls"});
   policy::ClusterPolicy result;
+  if (const json* acls = reader.optional("acls")) result.acls = read_acls(*acls, reader.path_of("acls"));
   if (const json* read_only = reader.optional("read_only")) {
     result.read_only = expect_bool(*read_only, reader.path_of("read_only"));
   }

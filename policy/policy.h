@@ -17,19 +17,12 @@
 #include <vector>
 
 #include "kafka_codec/api.h"
+#include "kafka_codec/schema.h"
+#include "policy/acl.h"
+#include "policy/vocabulary.h"
 
 namespace kedge::policy {
 
-// Kafka ACL vocabulary (org.apache.kafka.common.acl.AclOperation, ResourceType).
-enum class Operation : std::uint8_t {
-  read, write, create, delete_, alter, describe, describe_configs, alter_configs, idempotent_write,
-  cluster_action,  // broker-to-broker and controller APIs
-  none,            // connection-level: ApiVersions, SASL, client telemetry
-};
-enum class Resource : std::uint8_t { topic, group, transactional_id, cluster, delegation_token, none };
-
-std::string_view to_string(Operation operation);
-std::string_view to_string(Resource resource);
 
 // The resource and operation Kafka's authorizer checks first for an API (for
 // APIs that check several, such as Produce: Write on each topic, also Write on
@@ -71,21 +64,52 @@ struct ClusterPolicy {
   // An API outside kedge's table (a key newer than Kafka 4.3 and trunk's 93/94)
   // cannot be classified: refused unless the operator allows such APIs.
   bool allow_unknown_apis = false;
+  // Per-resource rules (acl.h). Set, even empty, makes every resource a
+  // request names need an allowing rule (Kafka's default once an authorizer
+  // is configured); APIs whose resources kedge does not read are refused
+  // (acl_coverage()).
+  std::optional<AclSet> acls;
 
   bool operator==(const ClusterPolicy&) const = default;
 };
 
 // Why a request was refused (a metric label and a log word).
-enum class Refusal : std::uint8_t { read_only, api_denied, api_not_allowed, unknown_api };
-inline constexpr std::size_t kRefusalCount = 4;
+// resource_denied: an ACL (acl.h) does not let the client at a resource the
+// request names; acl_unchecked: the cluster has ACLs and kedge does not read
+// this API's resources, so it cannot tell (refused, as an unknown API is).
+enum class Refusal : std::uint8_t { read_only, api_denied, api_not_allowed, unknown_api, resource_denied, acl_unchecked };
+inline constexpr std::size_t kRefusalCount = 6;
 std::string_view to_string(Refusal refusal);
 
 // nullopt: allowed. ApiVersions, SaslHandshake and SaslAuthenticate are always
-// allowed: they set up the connection, whatever the lists say. An API key
+// allowed: they set up the connection, whatever the lists say. With ACLs, an
+// API kedge cannot decide (acl_decidable) is refused (acl_unchecked); the
+// others are decided per resource by the caller (acl.h). An API key
 // outside kedge's table is refused (unknown_api) unless allow_unknown_apis;
 // then an allow list still refuses it, and read_only lets it through (it
 // cannot classify it).
 std::optional<Refusal> decide(const ClusterPolicy& policy, std::int16_t api_key);
+
+// ACLs (acl.h) on a request: what it needs on each resource it names.
+// `resource_type` is a kafka::RequestResource type ("topic", "group",
+// "transactional_id", a config resource type); nullopt when kedge cannot tell
+// (a topic id, a share-group key, an unknown config resource): denied.
+struct ResourceCheck {
+  Resource resource;
+  Operation operation;
+};
+std::optional<ResourceCheck> resource_check(std::int16_t api_key, std::string_view resource_type);
+
+// Versions of `api_key` whose resources kedge reads for ACLs (the request
+// tables of kafka_codec/schema.cpp; Produce stops at v12, before topic ids);
+// empty when it reads none. APIs on the cluster resource, and connection-level
+// ones, need no reading.
+kafka::schema::Versions acl_readable_versions(std::int16_t api_key);
+
+// True when a policy with ACLs can decide this API: connection-level, on the
+// cluster, or readable (acl_readable_versions). The others are refused
+// (Refusal::acl_unchecked) on a cluster with ACLs.
+bool acl_decidable(std::int16_t api_key);
 
 // The Kafka names of the APIs on the policy's allow or deny list, in key order.
 std::vector<std::string_view> listed_api_names(const ClusterPolicy& policy);
@@ -102,7 +126,7 @@ Summary summarize(const ClusterPolicy& policy);
 // Parts of a policy that can never take effect, in the operator's words (for
 // `kedge check`): an always-allowed API on the deny list, an API on a list
 // that read_only refuses anyway (deny: redundant; allow: shadowed), an empty
-// allow list.
+// allow list; ACL rules that never apply or are shadowed (AclSet::unreachable).
 std::vector<std::string> unreachable_rules(const ClusterPolicy& policy);
 
 // The api key whose Kafka name is `name` (case-insensitive: "Produce",

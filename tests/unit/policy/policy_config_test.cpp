@@ -106,3 +106,53 @@ TEST_CASE("unknown_apis is deny by default, or allow", "[policy][config]") {
   CHECK(tree.error(config_with_policy({{"unknown_apis", "maybe"}})) ==
         "virtual_clusters[0].policy.unknown_apis: \"maybe\" is not \"deny\" or \"allow\"");
 }
+
+TEST_CASE("policy.acls load as Kafka-style rules", "[policy][config][acl]") {
+  const Tree tree;
+  const auto policy = tree.load(config_with_policy({{"acls", json::parse(R"([
+      {"allow": ["Read", "describe"], "topics": ["orders", "logs-*"]},
+      {"deny": ["All"], "topics": ["*"], "principals": ["mallory", "guest-*"], "client_addresses": ["10.0.0.0/8", "::1"]},
+      {"allow": ["IdempotentWrite"], "cluster": true, "principals": ["svc"]},
+      {"allow": ["Read"], "groups": ["app-*"]},
+      {"allow": ["Write"], "transactional_ids": ["tx-*"]}
+  ])")}})).virtual_clusters[0].policy;
+  REQUIRE(policy.has_value());
+  REQUIRE(policy->acls.has_value());
+  const auto& rules = policy->acls->rules();
+  REQUIRE(rules.size() == 5);
+  using namespace kedge::policy;
+  CHECK(rules[0].permission == Permission::allow);
+  CHECK(rules[0].operations == (bit(Operation::read) | bit(Operation::describe)));
+  CHECK(rules[0].resource == Resource::topic);
+  CHECK(rules[0].names == std::vector<NamePattern>{NamePattern::parse("orders"), NamePattern::parse("logs-*")});
+  CHECK(rules[0].principals == std::vector<NamePattern>{NamePattern{}});
+  CHECK(rules[0].addresses.empty());
+  CHECK(rules[1].permission == Permission::deny);
+  CHECK(rules[1].operations == kAllOperations);
+  CHECK(rules[1].addresses.size() == 2);
+  CHECK(rules[2].resource == Resource::cluster);
+  CHECK(rules[3].resource == Resource::group);
+  CHECK(rules[4].resource == Resource::transactional_id);
+  // An empty list is a policy that refuses every resource.
+  const auto empty = tree.load(config_with_policy({{"acls", json::array()}})).virtual_clusters[0].policy;
+  REQUIRE(empty->acls.has_value());
+  CHECK(empty->acls->rules().empty());
+}
+
+TEST_CASE("policy.acls errors name the rule and what is wrong", "[policy][config][acl]") {
+  const Tree tree;
+  const auto error = [&](const char* rules) { return tree.error(config_with_policy({{"acls", json::parse(rules)}})); };
+  CHECK_THAT(error(R"([{"topics": ["t"]}])"), Catch::Contains("acls[0]") && Catch::Contains("set \"allow\" or \"deny\""));
+  CHECK_THAT(error(R"([{"allow": ["Read"], "deny": ["Write"], "topics": ["t"]}])"), Catch::Contains("not both"));
+  CHECK_THAT(error(R"([{"allow": ["Reed"], "topics": ["t"]}])"),
+             Catch::Contains("acls[0].allow[0]") && Catch::Contains("\"Reed\" is not a Kafka ACL operation"));
+  CHECK_THAT(error(R"([{"allow": ["Read"]}])"), Catch::Contains("name one resource"));
+  CHECK_THAT(error(R"([{"allow": ["Read"], "topics": ["t"], "groups": ["g"]}])"), Catch::Contains("name one resource"));
+  CHECK_THAT(error(R"([{"allow": ["Write"], "groups": ["g"]}])"),
+             Catch::Contains("Write does not apply to this resource"));
+  CHECK_THAT(error(R"([{"allow": ["Read"], "topics": ["a*b"]}])"), Catch::Contains("may only end a pattern"));
+  CHECK_THAT(error(R"([{"allow": ["Read"], "topics": []}])"), Catch::Contains("is empty"));
+  CHECK_THAT(error(R"([{"allow": ["Read"], "topics": ["t"], "client_addresses": ["10.0.0.0/40"]}])"),
+             Catch::Contains("acls[0].client_addresses[0]") && Catch::Contains("not an IP address or network"));
+  CHECK_THAT(error(R"([{"allow": ["Read"], "topics": ["t"], "hosts": ["x"]}])"), Catch::Contains("hosts"));
+}
