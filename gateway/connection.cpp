@@ -1119,6 +1119,7 @@ void Connection::set_principal(std::string principal) {
   if (!principal.empty()) by_principal[principal]++;
   principal_ = std::move(principal);
   quota_account_.reset();  // the principal's account from now on
+  acl_memo_ = {};          // ACL answers were for the previous principal
 }
 
 bool Connection::user_removed() const {
@@ -1145,6 +1146,25 @@ kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
   }
   apply_quotas(request);  // what the broker serves counts against the client's quotas
   if (policy == nullptr) return Route::forward;
+  if (policy->acls) {
+    // ACLs: an API on the cluster is decided now; one on topics, groups or
+    // transactional ids once its request is whole (on_inspected).
+    const policy::Access access = policy::api_access(request.api_key);
+    if (access.resource == policy::Resource::cluster) {
+      if (!policy->acls->authorizes(acl_subject(), policy::Resource::cluster, {}, access.operation)) {
+        policy_refusal_ = policy::Refusal::resource_denied;
+        policy_refusal_detail_ = fmt::format("Cluster ({})", policy::to_string(access.operation));
+        policy_refusal_resource_ = policy::Resource::cluster;
+        return Route::capture;
+      }
+    } else if (access.resource != policy::Resource::none) {
+      if (!policy::acl_readable_versions(request.api_key).contains(request.api_version)) {
+        policy_refusal_ = policy::Refusal::acl_unchecked;  // a version ApiVersions did not offer
+        return Route::capture;
+      }
+      return Route::inspect;
+    }
+  }
   // A read-only view creates no topic through Metadata either (on_inspected).
   if (policy->read_only && kafka::is(request.api_key, kafka::ApiKey::metadata) && request.api_version >= 4) {
     return Route::inspect;
@@ -1263,16 +1283,131 @@ void Connection::on_throttle_over() {
   client_.resume(io::PauseReason::throttled);
 }
 
-void Connection::on_inspected(const kafka::RequestInfo& request, std::span<std::uint8_t> frame) {
-  if (kafka::is(request.api_key, kafka::ApiKey::metadata)) {
-    if (kafka::turn_off_auto_topic_creation(frame)) {
+kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& request, std::span<std::uint8_t> frame) {
+  const policy::ClusterPolicy* policy = current_policy();  // as it is now: a reload may have come mid-request
+  const bool metadata = kafka::is(request.api_key, kafka::ApiKey::metadata);
+  if (policy != nullptr && policy->acls) {
+    if (metadata) {
+      filter_metadata(request, frame, *policy->acls);
+    } else if (std::optional<AclRefusal> refused = acl_refusal(request, frame, *policy->acls)) {
+      policy_refusal_ = policy::Refusal::resource_denied;
+      policy_refusal_detail_ = std::move(refused->detail);
+      policy_refusal_resource_ = refused->resource;
+      return Inspection::answer;  // on_captured answers it
+    }
+  }
+  if (metadata) {
+    if (policy != nullptr && policy->read_only && kafka::turn_off_auto_topic_creation(frame)) {
       log::debug("conn {}: Metadata v{} (correlation id {}): AllowAutoTopicCreation turned off (virtual cluster {} "
                  "is read-only)",
                  id_, request.api_version, request.correlation_id, cluster_name());
     }
-    return;
+    return Inspection::forward;
   }
-  audit(request, frame, std::nullopt);
+  if (policy::administrative(policy::api_access(request.api_key).operation)) audit(request, frame, std::nullopt);
+  return Inspection::forward;
+}
+
+// A Produce naming one topic the client may write (and its transactional id,
+// if any) streams to the broker once that is read: its records are never held.
+// Anything else (several topics, a refusal) waits to be whole (on_inspected).
+kafka::RequestRouter::Prefix Connection::on_inspect_prefix(const kafka::RequestInfo& request,
+                                                           std::span<const std::uint8_t> held) {
+  if (!kafka::is(request.api_key, kafka::ApiKey::produce)) return Prefix::wait;
+  const policy::ClusterPolicy* policy = current_policy();
+  if (policy == nullptr || !policy->acls) return Prefix::wait;
+  const std::optional<kafka::ProducePrefix> produce = kafka::read_produce_prefix(held);
+  if (!produce) return Prefix::wait;
+  if (produce->transactional_id && !acl_allows(*policy->acls, policy::Resource::transactional_id,
+                                              *produce->transactional_id, policy::Operation::write)) {
+    return Prefix::wait;
+  }
+  return acl_allows(*policy->acls, policy::Resource::topic, produce->topic, policy::Operation::write) ? Prefix::forward
+                                                                                                     : Prefix::wait;
+}
+
+bool Connection::acl_allows(const policy::AclSet& acls, policy::Resource resource, std::string_view name,
+                            policy::Operation operation) {
+  const std::shared_ptr<const ClusterSettings>& settings = cluster_->settings;
+  for (const AclMemo& memo : acl_memo_) {
+    if (memo.settings == settings && memo.resource == resource && memo.operation == operation && memo.name == name) {
+      return memo.allowed;
+    }
+  }
+  const bool allowed = acls.authorizes(acl_subject(), resource, name, operation);
+  AclMemo& slot = acl_memo_[acl_memo_next_++ % acl_memo_.size()];
+  slot.settings = settings;
+  slot.resource = resource;
+  slot.operation = operation;
+  slot.name.assign(name);
+  slot.allowed = allowed;
+  return allowed;
+}
+
+policy::Subject Connection::acl_subject() {
+  if (!acl_address_) acl_address_ = policy::parse_address(limiter_key(client_address_));
+  return policy::Subject{principal_, *acl_address_};
+}
+
+std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::RequestInfo& request,
+                                                   std::span<const std::uint8_t> frame, const policy::AclSet& acls) {
+  const std::optional<std::vector<kafka::RequestResource>> resources = kafka::read_request_resources(frame);
+  if (!resources) {
+    return AclRefusal{policy::api_access(request.api_key).resource,
+                      fmt::format("{} v{} that kedge cannot read", api_name(request.api_key), request.api_version)};
+  }
+  const policy::Subject subject = acl_subject();
+  // An idempotent producer (no transactional id) needs IdempotentWrite on the cluster, or Write on a topic.
+  if (kafka::is(request.api_key, kafka::ApiKey::init_producer_id) && resources->empty() &&
+      !acls.authorizes_idempotent_write(subject)) {
+    return AclRefusal{policy::Resource::cluster, "Cluster (IdempotentWrite)"};
+  }
+  for (const kafka::RequestResource& resource : *resources) {
+    const std::optional<policy::ResourceCheck> check = policy::resource_check(request.api_key, resource.type);
+    if (!check) {
+      return AclRefusal{policy::api_access(request.api_key).resource,
+                        fmt::format("{} {} (kedge cannot name it)", resource.type, resource.name)};
+    }
+    bool allowed = acl_allows(acls, check->resource, resource.name, check->operation);
+    // Kafka: CreateTopics needs Create on the topic or on the cluster.
+    if (!allowed && check->operation == policy::Operation::create) {
+      allowed = acls.authorizes(subject, policy::Resource::cluster, {}, policy::Operation::create);
+    }
+    if (!allowed) {
+      return AclRefusal{check->resource, fmt::format("{} {} ({})", policy::to_string(check->resource), resource.name,
+                                                     policy::to_string(check->operation))};
+    }
+  }
+  return std::nullopt;
+}
+
+// Kafka's Metadata under an authorizer: a listing leaves out topics the client
+// may not Describe, a topic asked by name gets TOPIC_AUTHORIZATION_FAILED
+// (the response processor filters, asking describable()); and the broker
+// creates a topic only for a client allowed to Create it (topic or cluster).
+void Connection::filter_metadata(kafka::RequestInfo& request, std::span<std::uint8_t> frame,
+                                 const policy::AclSet& acls) {
+  request.filter_topics = kafka::metadata_requests_all_topics(frame) ? kafka::RequestInfo::TopicFiltering::listing
+                          : kafka::metadata_requests_topic_ids(frame)
+                              ? kafka::RequestInfo::TopicFiltering::named_by_id
+                              : kafka::RequestInfo::TopicFiltering::named;
+  const policy::Subject subject = acl_subject();
+  if (acls.authorizes(subject, policy::Resource::cluster, {}, policy::Operation::create)) return;
+  const std::optional<std::vector<kafka::RequestResource>> topics = kafka::read_request_resources(frame);
+  const bool may_create = topics && std::all_of(topics->begin(), topics->end(), [&](const kafka::RequestResource& t) {
+    return acls.authorizes(subject, policy::Resource::topic, t.name, policy::Operation::create);
+  });
+  if (!may_create && kafka::turn_off_auto_topic_creation(frame)) {
+    log::debug("conn {}: Metadata v{} (correlation id {}): AllowAutoTopicCreation turned off (no Create on a topic "
+               "it names)",
+               id_, request.api_version, request.correlation_id);
+  }
+}
+
+bool Connection::describable(std::string_view topic) {
+  const policy::ClusterPolicy* policy = current_policy();
+  if (policy == nullptr || !policy->acls) return true;
+  return policy->acls->authorizes(acl_subject(), policy::Resource::topic, topic, policy::Operation::describe);
 }
 
 // One audit line (common/audit_log.h) for a refused request or an
@@ -1631,10 +1766,17 @@ std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
     const auto api_key = static_cast<std::int16_t>(key);
     const bool refused = policy != nullptr && policy::decide(*policy, api_key).has_value();
     const kafka::schema::Versions refusable = kafka::refusable_versions(api_key);
+    // With ACLs, only the versions whose resources kedge reads (Produce up to v12).
+    const bool acls = policy != nullptr && policy->acls;
+    const kafka::schema::Versions readable =
+        acls ? policy::acl_readable_versions(api_key) : kafka::schema::kNever;
     if (refusable.lo <= refusable.hi) {
-      local_apis_.push_back({api_key, refusable.lo, refusable.hi, refused ? LocalApi::Mode::refuse : LocalApi::Mode::cap});
+      const std::int16_t hi = readable.lo <= readable.hi ? std::min(refusable.hi, readable.hi) : refusable.hi;
+      local_apis_.push_back({api_key, refusable.lo, hi, refused ? LocalApi::Mode::refuse : LocalApi::Mode::cap});
     } else if (refused) {
       local_apis_.push_back({api_key, 0, -1, LocalApi::Mode::hide});
+    } else if (readable.lo <= readable.hi) {
+      local_apis_.push_back({api_key, readable.lo, readable.hi, LocalApi::Mode::cap});
     }
   }
   return local_apis_;
@@ -1662,10 +1804,31 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
   cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(refusal)]++;
   audit(request, frame, refusal);
   const std::string api = api_name(request.api_key);
-  const std::string message =
-      refusal == policy::Refusal::read_only
-          ? fmt::format("Virtual cluster {} is read-only: {} is not allowed", cluster_name(), api)
-          : fmt::format("{} is not allowed on virtual cluster {}", api, cluster_name());
+  std::string message;
+  switch (refusal) {
+    case policy::Refusal::read_only:
+      message = fmt::format("Virtual cluster {} is read-only: {} is not allowed", cluster_name(), api);
+      break;
+    case policy::Refusal::resource_denied: {
+      // Kafka's own text for the error first: clients print the ErrorMessage when there is one (librdkafka's
+      // FindCoordinator), so the familiar words stay and kedge's reason follows.
+      const std::string_view kafka_text = policy_refusal_resource_ == policy::Resource::group ? "Group authorization failed."
+                                          : policy_refusal_resource_ == policy::Resource::transactional_id
+                                              ? "Transactional Id authorization failed."
+                                          : policy_refusal_resource_ == policy::Resource::cluster
+                                              ? "Cluster authorization failed."
+                                              : "Topic authorization failed.";
+      message = fmt::format("{} {} on {} is not allowed on virtual cluster {}", kafka_text, api, policy_refusal_detail_,
+                            cluster_name());
+      break;
+    }
+    case policy::Refusal::acl_unchecked:
+      message = fmt::format("{} v{} is not allowed on virtual cluster {}: kedge cannot check its resources against "
+                            "the cluster's ACLs",
+                            api, request.api_version, cluster_name());
+      break;
+    default: message = fmt::format("{} is not allowed on virtual cluster {}", api, cluster_name());
+  }
   const bool expects_answer = in_flight_.awaits_answer(request.correlation_id);
   std::vector<std::uint8_t> answer;
   // encode_refusal answers malformed_request for an API or version it has no answer for.

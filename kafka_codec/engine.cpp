@@ -90,6 +90,17 @@ class Walker {
     if (f.role == Role::api_key_list) {
       out_.api_key_list = {true, flexible_, count_begin, r.pos(), static_cast<std::uint32_t>(count)};
     }
+    if (f.role == Role::element_list) {
+      ElementListRef list{f.name, flexible_, count_begin, r.pos(), {}};
+      list.elements.reserve(static_cast<std::size_t>(count));  // bounded above by the frame
+      for (std::int64_t i = 0; i < count; ++i) {
+        const std::size_t element_begin = r.pos();
+        if (!walk_value(f, r, st)) return false;
+        list.elements.emplace_back(element_begin, r.pos());
+      }
+      out_.lists.push_back(std::move(list));
+      return true;
+    }
     // Arrays of fixed-size scalars nothing rewrites (replica lists, partition
     // indexes, offsets) are skipped in one bounded step instead of element by
     // element: Metadata's replica/ISR lists are most of a large response.
@@ -257,7 +268,7 @@ class Walker {
 // True if `f` or anything nested in it has a rewrite role, in any version
 // (Role::value is read by kedge as a client, never rewritten).
 bool carries_rewrite(const Field& f) {
-  if (f.role != Role::none && f.role != Role::value) return true;
+  if (f.role != Role::none && f.role != Role::value && f.role != Role::element_list) return true;
   return std::any_of(f.fields.begin(), f.fields.end(), carries_rewrite);
 }
 
@@ -323,6 +334,17 @@ bool read_body(const MessageSchema& s, std::int16_t version, std::span<const std
   Walker walker(s, version, frame, out);
   if (!walker.walk_struct(s.fields, r)) return false;
   out.trailing_bytes = r.end() - r.pos();  // tolerated, see walk_body in engine.h
+  return true;
+}
+
+bool read_leading(const MessageSchema& s, std::int16_t version, std::span<const std::uint8_t> frame,
+                  std::size_t begin, std::size_t end, WalkResult& out) {
+  out.clear();
+  if (!s.valid.contains(version) || begin > end || end > frame.size()) return false;
+  wire::Reader r(frame, begin, end);
+  Walker walker(s, version, frame, out);
+  if (!walker.walk_struct(s.fields, r, /*with_tag_buffer=*/false)) return false;
+  out.trailing_bytes = r.end() - r.pos();
   return true;
 }
 

@@ -65,8 +65,17 @@ struct ValueRef {
   std::size_t begin = 0, end = 0;
 };
 
+// An array marked Role::element_list: its count prefix and each element.
+struct ElementListRef {
+  std::string_view name;  // the schema field's name ("Topics")
+  bool compact = false;   // COMPACT_ARRAY (uvarint N+1) vs int32 count
+  std::size_t count_begin = 0, count_end = 0;
+  std::vector<std::pair<std::size_t, std::size_t>> elements;  // [begin, end) of each element
+};
+
 struct WalkResult {
   std::vector<EndpointRef> endpoints;
+  std::vector<ElementListRef> lists;  // Role::element_list arrays, in wire order
   std::vector<ValueRef> values;  // Role::value fields, in wire order
   std::vector<ApiVersionEntryRef> api_entries;
   ApiKeyListRef api_key_list;
@@ -75,6 +84,7 @@ struct WalkResult {
   void clear() {
     trailing_bytes = 0;
     endpoints.clear();
+    lists.clear();
     values.clear();
     api_entries.clear();
     api_key_list = {};
@@ -108,6 +118,15 @@ bool walk_body(const schema::MessageSchema& schema, std::int16_t version,
 bool read_body(const schema::MessageSchema& schema, std::int16_t version,
                std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
                WalkResult& out);
+
+// Walks only the fields `schema` lists at `version`, from `begin`: the
+// leading fields of a request (MessageSchema::leading_fields_only) up to the
+// last one a policy reads. What follows them (later fields, the top-level tag
+// buffer) is not read. Nested structs are walked whole, tag buffers included.
+// Same bounds as walk_body; false if a listed field does not parse.
+bool read_leading(const schema::MessageSchema& schema, std::int16_t version,
+                  std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
+                  WalkResult& out);
 
 // The first value named `name` in `walk` (a top-level field name of the
 // schema walked), or nullptr.

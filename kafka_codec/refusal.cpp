@@ -25,8 +25,9 @@ namespace {
 using schema::Type;
 
 // The refusable APIs, in key order.
-constexpr std::array<std::int16_t, 10> kRefusable = {
-    key_of(ApiKey::produce),          key_of(ApiKey::create_topics),  key_of(ApiKey::delete_topics),
+constexpr std::array<std::int16_t, 11> kRefusable = {
+    key_of(ApiKey::produce),          key_of(ApiKey::find_coordinator), key_of(ApiKey::create_topics),
+    key_of(ApiKey::delete_topics),
     key_of(ApiKey::delete_records),   key_of(ApiKey::init_producer_id), key_of(ApiKey::alter_configs),
     key_of(ApiKey::create_partitions), key_of(ApiKey::delete_groups), key_of(ApiKey::incremental_alter_configs),
     key_of(ApiKey::offset_delete),
@@ -269,11 +270,50 @@ void offset_delete(BodyWriter& w, const Values& values, std::string_view) {
   write_topic_partitions(w, values, "Name", "PartitionIndex", [&] { w.error(ErrorCode::group_authorization_failed); });
 }
 
+// FindCoordinatorResponse v0-6 (flexible 3+; v4+ batches keys, KIP-699):
+// each key refused with the error of its type (a group, or a transactional
+// id: KeyType 1) and no coordinator (node -1, host "", port -1), as Kafka
+// answers an unauthorized key.
+void find_coordinator(BodyWriter& w, const Values& values, std::string_view message) {
+  const ValueRef* key_type = nullptr;
+  std::vector<const ValueRef*> keys;
+  for (const ValueRef& v : values.all()) {
+    if (v.name == "KeyType") key_type = &v;
+    else keys.push_back(&v);
+  }
+  // KeyType 1: a transactional id; 2: a share-group key (KIP-932), which Kafka authorizes as ClusterAction.
+  const std::int8_t type = key_type != nullptr ? values.i8(*key_type) : 0;
+  const ErrorCode error = type == 1   ? ErrorCode::transactional_id_authorization_failed
+                          : type == 2 ? ErrorCode::cluster_authorization_failed
+                                      : ErrorCode::group_authorization_failed;
+  if (w.version() >= 1) w.i32(0);  // ThrottleTimeMs
+  if (w.version() <= 3) {
+    w.error(error);
+    if (w.version() >= 1) w.nullable_string(message);
+    w.i32(-1);     // NodeId
+    w.string("");  // Host
+    w.i32(-1);     // Port
+  } else {
+    w.count(keys.size());
+    for (const ValueRef* key : keys) {
+      w.string(values.text(*key));
+      w.i32(-1);     // NodeId
+      w.string("");  // Host
+      w.i32(-1);     // Port
+      w.error(error);
+      w.nullable_string(message);
+      w.tags();
+    }
+  }
+  w.tags();
+}
+
 using Writer = void (*)(BodyWriter&, const Values&, std::string_view);
 
 Writer writer_for(std::int16_t api_key) {
   switch (static_cast<ApiKey>(api_key)) {
     case ApiKey::produce: return produce;
+    case ApiKey::find_coordinator: return find_coordinator;
     case ApiKey::create_topics: return create_topics;
     case ApiKey::delete_topics: return delete_topics;
     case ApiKey::delete_records: return delete_records;
@@ -306,14 +346,15 @@ bool read_request(std::span<const std::uint8_t> frame, ReadRequest& out) {
   std::size_t body_begin = 0;
   if (!read_request_header(frame, out.api_key, out.version, out.correlation_id, body_begin)) return false;
   const schema::MessageSchema* request = schema::find_request_schema(out.api_key);
-  return request != nullptr && request->valid.contains(out.version) &&
-         read_body(*request, out.version, frame, body_begin, frame.size(), out.walk);
+  if (request == nullptr || !request->valid.contains(out.version)) return false;
+  return request->leading_fields_only ? read_leading(*request, out.version, frame, body_begin, frame.size(), out.walk)
+                                      : read_body(*request, out.version, frame, body_begin, frame.size(), out.walk);
 }
 
 }  // namespace
 
 schema::Versions refusable_versions(std::int16_t api_key) {
-  if (writer_for(api_key) == nullptr) return schema::kNever;
+  if (writer_for(api_key) == nullptr) return schema::kNever;  // every refusable table is whole
   const schema::MessageSchema* request = schema::find_request_schema(api_key);
   return request != nullptr ? request->valid : schema::kNever;
 }
@@ -365,9 +406,92 @@ std::string hex(std::string_view bytes) {
 }  // namespace
 
 std::vector<RequestResource> request_resources(std::span<const std::uint8_t> frame) {
+  std::optional<std::vector<RequestResource>> resources = read_request_resources(frame);
+  return resources ? std::move(*resources) : std::vector<RequestResource>{};
+}
+
+std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> prefix) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body = 0;
+  if (!read_request_header(prefix, api_key, version, correlation_id, body) || !is(api_key, ApiKey::produce) ||
+      version < 3 || version > 12) {
+    return std::nullopt;
+  }
+  const bool compact = version >= schema::request_flexible_from(api_key);
+  wire::Reader r(prefix, body, prefix.size());
+  // A string: int16 length (-1 null) or uvarint length + 1 (0 null); false if it does not fit yet.
+  const auto read_string = [&](std::optional<std::string_view>& out) {
+    std::int64_t length = 0;
+    if (compact) {
+      std::uint32_t n = 0;
+      if (!r.read_uvarint(n)) return false;
+      length = static_cast<std::int64_t>(n) - 1;
+    } else {
+      std::int16_t n = 0;
+      if (!r.read_i16(n)) return false;
+      length = n;
+    }
+    if (length < -1) return false;
+    if (length == -1) {
+      out.reset();
+      return true;
+    }
+    const std::size_t begin = r.pos();
+    if (!r.skip(static_cast<std::size_t>(length))) return false;
+    out = std::string_view(reinterpret_cast<const char*>(prefix.data() + begin), static_cast<std::size_t>(length));
+    return true;
+  };
+  ProducePrefix out;
+  std::int16_t acks = 0;
+  std::int32_t timeout = 0;
+  if (!read_string(out.transactional_id) || !r.read_i16(acks) || !r.read_i32(timeout)) return std::nullopt;
+  std::int64_t topics = 0;
+  if (compact) {
+    std::uint32_t n = 0;
+    if (!r.read_uvarint(n)) return std::nullopt;
+    topics = static_cast<std::int64_t>(n) - 1;
+  } else {
+    std::int32_t n = 0;
+    if (!r.read_i32(n)) return std::nullopt;
+    topics = n;
+  }
+  std::optional<std::string_view> topic;
+  if (topics != 1 || !read_string(topic) || !topic) return std::nullopt;
+  out.topic = *topic;
+  return out;
+}
+
+bool metadata_requests_all_topics(std::span<const std::uint8_t> frame) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body = 0;
+  if (!read_request_header(frame, api_key, version, correlation_id, body) || !is(api_key, ApiKey::metadata)) {
+    return false;
+  }
+  wire::Reader r(frame, body, frame.size());
+  if (version >= 9) {  // COMPACT_ARRAY: 0 is null
+    std::uint32_t count = 0;
+    return r.read_uvarint(count) && count == 0;
+  }
+  std::int32_t count = 0;
+  if (!r.read_i32(count)) return false;
+  return (count == -1 && version >= 1) || (version == 0 && count == 0);
+}
+
+bool metadata_requests_topic_ids(std::span<const std::uint8_t> frame) {
+  ReadRequest request;
+  if (!read_request(frame, request) || !is(request.api_key, ApiKey::metadata) || request.version < 12) return false;
+  for (const ValueRef& v : request.walk.values) {
+    if (v.name == "Name" && v.null) return true;
+  }
+  return false;
+}
+
+std::optional<std::vector<RequestResource>> read_request_resources(std::span<const std::uint8_t> frame) {
   std::vector<RequestResource> resources;
   ReadRequest request;
-  if (!read_request(frame, request) || writer_for(request.api_key) == nullptr) return resources;
+  if (!read_request(frame, request)) return std::nullopt;
   const Values values(frame, request.walk);
   std::unordered_set<std::string> seen;  // type '\0' name: linear in the request, whatever it repeats
   const auto add = [&](std::string_view type, std::string name) {
@@ -381,16 +505,22 @@ std::vector<RequestResource> request_resources(std::span<const std::uint8_t> fra
     const ValueRef& v = all[i];
     if (v.null) continue;
     const std::string_view name = v.name;
-    if (name == "Name" || name == "TopicNames") {
+    if (name == "Name" || name == "TopicNames" || name == "Topic" || name == "SubscribedTopicNames") {
       add("topic", std::string(values.text(v)));
     } else if (name == "TopicId") {
       // DeleteTopics v6 names a topic by name or by id: the id only when the name is null.
       const bool named = i > 0 && all[i - 1].name == "Name" && !all[i - 1].null;
       const std::string id = hex(values.text(v));
       if (!named && id != std::string(32, '0')) add("topic_id", id);
-    } else if (name == "GroupsNames" || name == "GroupId") {
+    } else if (name == "GroupsNames" || name == "GroupId" || name == "Groups") {
       add("group", std::string(values.text(v)));
-    } else if (name == "TransactionalId") {
+    } else if (name == "Key" || name == "CoordinatorKeys") {
+      // FindCoordinator: KeyType 0 group, 1 transactional id, 2 share group
+      // ("group:topicId:partition", KIP-932); v0 has no KeyType (a group).
+      const ValueRef* key_type = find_value(request.walk, "KeyType");
+      const std::int8_t type = key_type != nullptr ? values.i8(*key_type) : 0;
+      add(type == 0 ? "group" : type == 1 ? "transactional_id" : "share_group_key", std::string(values.text(v)));
+    } else if (name == "TransactionalId" || name == "V3AndBelowTransactionalId") {
       add("transactional_id", std::string(values.text(v)));
     } else if (name == "ResourceName" && i > 0 && all[i - 1].name == "ResourceType") {
       add(config_resource_type(values.i8(all[i - 1])), std::string(values.text(v)));

@@ -18,6 +18,7 @@
 // Pure: no I/O, no exceptions.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,10 +58,35 @@ struct RequestResource {
   std::string name;
   bool operator==(const RequestResource&) const = default;
 };
-// The resources of a request of a refusable API (refusable_versions), in wire
-// order, each once; empty when the request is of another API or does not
-// parse. Bounded by the frame: at most one entry per name on the wire.
+// The resources a request names, for the APIs and versions of
+// request_schemas() (the refusable ones, and those a policy's ACLs read), in
+// wire order, each once. FindCoordinator keys are "group",
+// "transactional_id" or "share_group_key" by their KeyType. nullopt when the
+// request's API or version has no table, or it does not parse by it. Bounded
+// by the frame: at most one entry per name on the wire.
+std::optional<std::vector<RequestResource>> read_request_resources(std::span<const std::uint8_t> frame);
+// The same for the audit log: empty when read_request_resources has nothing.
 std::vector<RequestResource> request_resources(std::span<const std::uint8_t> frame);
+
+// The start of a Produce request (v3-12) while its records are still
+// arriving: its transactional id (nullopt when null) and its topic, when the
+// request names exactly one topic (a producer's request to one broker for
+// one topic's partitions: the common case). nullopt when `prefix` is too
+// short to tell, names several topics, is of another API or version, or does
+// not parse. Views into `prefix`.
+struct ProducePrefix {
+  std::optional<std::string_view> transactional_id;
+  std::string_view topic;
+};
+std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> prefix);
+
+// True when a whole Metadata request `frame` asks for every topic: a null
+// Topics array (v1+), or an empty one in v0. False otherwise, and for a
+// frame that is not a Metadata request.
+bool metadata_requests_all_topics(std::span<const std::uint8_t> frame);
+// True when a whole Metadata request `frame` (v12+) asks for a topic by id
+// (a null Name); false otherwise, and when it does not parse.
+bool metadata_requests_topic_ids(std::span<const std::uint8_t> frame);
 
 // A read-only view must not let Metadata create topics (a broker with
 // auto.create.topics.enable creates a topic a client asks Metadata for, when

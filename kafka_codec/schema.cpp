@@ -61,7 +61,7 @@ constexpr Field kMetadataPartition[] = {
 };
 constexpr Field kMetadataTopic[] = {
     scalar("ErrorCode", T::int16),
-    scalar("Name", T::string).null_in(from(12)),
+    scalar("Name", T::string).null_in(from(12)).as(R::value),
     scalar("TopicId", T::uuid).in(from(10)),
     scalar("IsInternal", T::boolean).in(from(1)),
     array_of("Partitions", kMetadataPartition),
@@ -72,7 +72,7 @@ constexpr Field kMetadata[] = {
     array_of("Brokers", kMetadataBroker),
     scalar("ClusterId", T::string).in(from(2)).null_in(from(2)),
     scalar("ControllerId", T::int32).in(from(1)),
-    array_of("Topics", kMetadataTopic),
+    array_of("Topics", kMetadataTopic).as(R::element_list),  // filtered by a policy's ACLs (topic_filter.h)
     scalar("ClusterAuthorizedOperations", T::int32).in(range(8, 10)),
     scalar("ErrorCode", T::int16).in(from(13)),  // KIP-1102
 };
@@ -484,13 +484,194 @@ constexpr Field kOffsetDeleteRequest[] = {
 // policy turns off in place (turn_off_auto_topic_creation, refusal.h).
 constexpr Field kMetadataRequestTopic[] = {
     scalar("TopicId", T::uuid).in(from(10)),
-    scalar("Name", T::string).null_in(from(10)),
+    scalar("Name", T::string).null_in(from(10)).as(R::value),
 };
 constexpr Field kMetadataRequest[] = {
     array_of("Topics", kMetadataRequestTopic).null_in(from(1)),
     scalar("AllowAutoTopicCreation", T::boolean).in(from(4)).as(R::value),
     scalar("IncludeClusterAuthorizedOperations", T::boolean).in(range(8, 10)),
     scalar("IncludeTopicAuthorizedOperations", T::boolean).in(from(8)),
+};
+
+
+// Requests a policy's ACLs read (acl.h): the leading fields up to the last
+// resource name (Role::value), read with read_leading(); nothing after them
+// is decoded. Ranges are the versions kedge reads (a cluster with ACLs offers
+// clients no other: ApiVersions is capped). Fetch stops at v12 and names
+// topics, not ids (v13+, KIP-516).
+// FetchRequest (1): v0-12, flexible 12+.
+constexpr Field kFetchRequestPartition[] = {
+    scalar("Partition", T::int32),
+    scalar("CurrentLeaderEpoch", T::int32).in(from(9)),
+    scalar("FetchOffset", T::int64),
+    scalar("LastFetchedEpoch", T::int32).in(from(12)),
+    scalar("LogStartOffset", T::int64).in(from(5)),
+    scalar("PartitionMaxBytes", T::int32),
+};
+constexpr Field kFetchRequestTopic[] = {
+    scalar("Topic", T::string).as(R::value),
+    array_of("Partitions", kFetchRequestPartition),
+};
+constexpr Field kFetchRequest[] = {
+    scalar("ReplicaId", T::int32),
+    scalar("MaxWaitMs", T::int32),
+    scalar("MinBytes", T::int32),
+    scalar("MaxBytes", T::int32).in(from(3)),
+    scalar("IsolationLevel", T::int8).in(from(4)),
+    scalar("SessionId", T::int32).in(from(7)),
+    scalar("SessionEpoch", T::int32).in(from(7)),
+    array_of("Topics", kFetchRequestTopic),
+};
+// ListOffsetsRequest (2): v0-10, flexible 6+.
+constexpr Field kListOffsetsPartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("CurrentLeaderEpoch", T::int32).in(from(4)),
+    scalar("Timestamp", T::int64),
+    scalar("MaxNumOffsets", T::int32).in(range(0, 0)),
+};
+constexpr Field kListOffsetsTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("Partitions", kListOffsetsPartition),
+};
+constexpr Field kListOffsetsRequest[] = {
+    scalar("ReplicaId", T::int32),
+    scalar("IsolationLevel", T::int8).in(from(2)),
+    array_of("Topics", kListOffsetsTopic),
+};
+// OffsetCommitRequest (8): v0-9, flexible 8+.
+constexpr Field kOffsetCommitPartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("CommittedOffset", T::int64),
+    scalar("CommittedLeaderEpoch", T::int32).in(from(6)),
+    scalar("CommitTimestamp", T::int64).in(range(1, 1)),
+    scalar("CommittedMetadata", T::string).null_in(kAll),
+};
+constexpr Field kOffsetCommitTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("Partitions", kOffsetCommitPartition),
+};
+constexpr Field kOffsetCommitRequest[] = {
+    scalar("GroupId", T::string).as(R::value),
+    scalar("GenerationIdOrMemberEpoch", T::int32).in(from(1)),
+    scalar("MemberId", T::string).in(from(1)),
+    scalar("GroupInstanceId", T::string).in(from(7)).null_in(from(7)),
+    scalar("RetentionTimeMs", T::int64).in(range(2, 4)),
+    array_of("Topics", kOffsetCommitTopic),
+};
+// OffsetFetchRequest (9): v0-9, flexible 6+; v8+ batches groups.
+constexpr Field kOffsetFetchTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("PartitionIndexes", T::int32),
+};
+constexpr Field kOffsetFetchGroup[] = {
+    scalar("GroupId", T::string).as(R::value),
+    scalar("MemberId", T::string).in(from(9)).null_in(from(9)),
+    scalar("MemberEpoch", T::int32).in(from(9)),
+    array_of("Topics", kOffsetFetchTopic).null_in(kAll),
+};
+constexpr Field kOffsetFetchRequest[] = {
+    scalar("GroupId", T::string).in(range(0, 7)).as(R::value),
+    array_of("Topics", kOffsetFetchTopic).in(range(0, 7)).null_in(range(2, 7)),
+    array_of("Groups", kOffsetFetchGroup).in(from(8)),
+};
+// FindCoordinatorRequest (10): v0-6, flexible 3+ (whole: kedge answers it, refusal.cpp).
+constexpr Field kFindCoordinatorRequest[] = {
+    scalar("Key", T::string).in(range(0, 3)).as(R::value),
+    scalar("KeyType", T::int8).in(from(1)).as(R::value),
+    array_of("CoordinatorKeys", T::string).in(from(4)).as(R::value),
+};
+// JoinGroup (11) v0-9, Heartbeat (12) v0-4, LeaveGroup (13) v0-5, SyncGroup (14) v0-5: GroupId first.
+constexpr Field kGroupIdFirst[] = {
+    scalar("GroupId", T::string).as(R::value),
+};
+// DescribeGroupsRequest (15): v0-5, flexible 5+.
+constexpr Field kDescribeGroupsRequest[] = {
+    array_of("Groups", T::string).as(R::value),
+};
+// OffsetForLeaderEpochRequest (23): v0-4, flexible 4+.
+constexpr Field kOffsetForLeaderPartition[] = {
+    scalar("Partition", T::int32),
+    scalar("CurrentLeaderEpoch", T::int32).in(from(2)),
+    scalar("LeaderEpoch", T::int32),
+};
+constexpr Field kOffsetForLeaderTopic[] = {
+    scalar("Topic", T::string).as(R::value),
+    array_of("Partitions", kOffsetForLeaderPartition),
+};
+constexpr Field kOffsetForLeaderEpochRequest[] = {
+    scalar("ReplicaId", T::int32).in(from(3)),
+    array_of("Topics", kOffsetForLeaderTopic),
+};
+// AddPartitionsToTxnRequest (24): v0-5, flexible 3+; v4+ batches transactions (KIP-890).
+constexpr Field kAddPartitionsToTxnTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("Partitions", T::int32),
+};
+constexpr Field kAddPartitionsToTxnTransaction[] = {
+    scalar("TransactionalId", T::string).as(R::value),
+    scalar("ProducerId", T::int64),
+    scalar("ProducerEpoch", T::int16),
+    scalar("VerifyOnly", T::boolean),
+    array_of("Topics", kAddPartitionsToTxnTopic),
+};
+constexpr Field kAddPartitionsToTxnRequest[] = {
+    array_of("Transactions", kAddPartitionsToTxnTransaction).in(from(4)),
+    scalar("V3AndBelowTransactionalId", T::string).in(range(0, 3)).as(R::value),
+    scalar("V3AndBelowProducerId", T::int64).in(range(0, 3)),
+    scalar("V3AndBelowProducerEpoch", T::int16).in(range(0, 3)),
+    array_of("V3AndBelowTopics", kAddPartitionsToTxnTopic).in(range(0, 3)),
+};
+// AddOffsetsToTxnRequest (25): v0-4, flexible 3+.
+constexpr Field kAddOffsetsToTxnRequest[] = {
+    scalar("TransactionalId", T::string).as(R::value),
+    scalar("ProducerId", T::int64),
+    scalar("ProducerEpoch", T::int16),
+    scalar("GroupId", T::string).as(R::value),
+};
+// EndTxnRequest (26): v0-5, flexible 3+.
+constexpr Field kTransactionalIdFirst[] = {
+    scalar("TransactionalId", T::string).as(R::value),
+};
+// TxnOffsetCommitRequest (28): v0-4, flexible 3+.
+constexpr Field kTxnOffsetCommitPartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("CommittedOffset", T::int64),
+    scalar("CommittedLeaderEpoch", T::int32).in(from(2)),
+    scalar("CommittedMetadata", T::string).null_in(kAll),
+};
+constexpr Field kTxnOffsetCommitTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("Partitions", kTxnOffsetCommitPartition),
+};
+constexpr Field kTxnOffsetCommitRequest[] = {
+    scalar("TransactionalId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value),
+    scalar("ProducerId", T::int64),
+    scalar("ProducerEpoch", T::int16),
+    scalar("GenerationId", T::int32).in(from(3)),
+    scalar("MemberId", T::string).in(from(3)),
+    scalar("GroupInstanceId", T::string).in(from(3)).null_in(from(3)),
+    array_of("Topics", kTxnOffsetCommitTopic),
+};
+// DescribeConfigsRequest (32): v0-4, flexible 4+.
+constexpr Field kDescribeConfigsResource[] = {
+    scalar("ResourceType", T::int8).as(R::value),
+    scalar("ResourceName", T::string).as(R::value),
+    array_of("ConfigurationKeys", T::string).null_in(kAll),
+};
+constexpr Field kDescribeConfigsRequest[] = {
+    array_of("Resources", kDescribeConfigsResource),
+};
+// ConsumerGroupHeartbeatRequest (68): v0-1, flexible 0+ (KIP-848). Kafka 4.0+ also authorizes
+// Describe on the subscribed topics (KAFKA-18813).
+constexpr Field kConsumerGroupHeartbeatRequest[] = {
+    scalar("GroupId", T::string).as(R::value),
+    scalar("MemberId", T::string),
+    scalar("MemberEpoch", T::int32),
+    scalar("InstanceId", T::string).null_in(kAll),
+    scalar("RackId", T::string).null_in(kAll),
+    scalar("RebalanceTimeoutMs", T::int32),
+    array_of("SubscribedTopicNames", T::string).null_in(kAll).as(R::value),
 };
 
 constexpr std::array kRequestSchemas = {
@@ -507,6 +688,23 @@ constexpr std::array kRequestSchemas = {
     schema_of(ApiKey::delete_groups, range(0, 2), 2, kDeleteGroupsRequest),
     schema_of(ApiKey::incremental_alter_configs, range(0, 1), 1, kIncrementalAlterConfigsRequest),
     schema_of(ApiKey::offset_delete, range(0, 0), kNeverFlexible, kOffsetDeleteRequest),
+    schema_of(ApiKey::find_coordinator, range(0, 6), 3, kFindCoordinatorRequest),
+    schema_of(ApiKey::fetch, range(0, 12), 12, kFetchRequest).leading_only(),
+    schema_of(ApiKey::list_offsets, range(0, 10), 6, kListOffsetsRequest).leading_only(),
+    schema_of(ApiKey::offset_commit, range(0, 9), 8, kOffsetCommitRequest).leading_only(),
+    schema_of(ApiKey::offset_fetch, range(0, 9), 6, kOffsetFetchRequest).leading_only(),
+    schema_of(ApiKey::join_group, range(0, 9), 6, kGroupIdFirst).leading_only(),
+    schema_of(ApiKey::heartbeat, range(0, 4), 4, kGroupIdFirst).leading_only(),
+    schema_of(ApiKey::leave_group, range(0, 5), 4, kGroupIdFirst).leading_only(),
+    schema_of(ApiKey::sync_group, range(0, 5), 4, kGroupIdFirst).leading_only(),
+    schema_of(ApiKey::describe_groups, range(0, 5), 5, kDescribeGroupsRequest).leading_only(),
+    schema_of(ApiKey::offset_for_leader_epoch, range(0, 4), 4, kOffsetForLeaderEpochRequest).leading_only(),
+    schema_of(ApiKey::add_partitions_to_txn, range(0, 5), 3, kAddPartitionsToTxnRequest).leading_only(),
+    schema_of(ApiKey::add_offsets_to_txn, range(0, 4), 3, kAddOffsetsToTxnRequest).leading_only(),
+    schema_of(ApiKey::end_txn, range(0, 5), 3, kTransactionalIdFirst).leading_only(),
+    schema_of(ApiKey::txn_offset_commit, range(0, 4), 3, kTxnOffsetCommitRequest).leading_only(),
+    schema_of(ApiKey::describe_configs, range(0, 4), 4, kDescribeConfigsRequest).leading_only(),
+    schema_of(ApiKey::consumer_group_heartbeat, range(0, 1), 0, kConsumerGroupHeartbeatRequest).leading_only(),
 };
 
 // flexibleVersions of msg/<Name>Request.json, keys 0..94 (4.3.1; keys 4-7 from 3.9.0,

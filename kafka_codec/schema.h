@@ -47,6 +47,9 @@ enum class Role : std::uint8_t {
   value,          // read, never rewritten: a value kedge needs as a client of its own
                   // connections (ApiVersions ErrorCode, SASL AuthBytes); recorded in
                   // WalkResult::values (engine.h)
+  element_list,   // an array whose elements kedge may drop or replace (a policy filtering
+                  // Metadata topics): its count prefix and each element's byte range are
+                  // recorded in WalkResult::lists; never walked by the address rewrite
 };
 
 struct Field {
@@ -95,9 +98,15 @@ struct MessageSchema {
   // below valid.hi; max_supported_version() takes valid.hi otherwise.
   std::int16_t client_max = kMaxVersion;
 
+  // Request tables only: the table lists the leading fields a policy reads
+  // (a group id, the topics), not the whole request; read with read_leading()
+  // (engine.h), never re-encoded or answered from.
+  bool leading_fields_only = false;
+
   constexpr bool flexible(std::int16_t v) const { return v >= flexible_from; }
   constexpr MessageSchema walked_from_version(std::int16_t v) const { MessageSchema m = *this; m.walked_from = v; return m; }
   constexpr MessageSchema clients_up_to(std::int16_t v) const { MessageSchema m = *this; m.client_max = v; return m; }
+  constexpr MessageSchema leading_only() const { MessageSchema m = *this; m.leading_fields_only = true; return m; }
 };
 
 // Every response layout in the table, and lookup by api key (nullptr if absent).

@@ -26,6 +26,7 @@ RequestTracker::RequestTracker(std::uint32_t max_frame_size) : max_frame_size_(m
 
 Errc RequestTracker::finish_header(InFlightQueue& inflight, bool expects_response) {
   if (expects_response) inflight.push(current_);
+  current_queued_ = expects_response;
   step_ = Step::body;
   return Errc::ok;
 }
@@ -85,6 +86,8 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.frame_size = frame_left_ + 8;
       current_.throttle_ms = 0;
       current_.report_response = false;
+      current_.filter_topics = RequestInfo::TopicFiltering::none;
+      current_queued_ = false;
       ++requests_seen_;
       // KIP-43 v0: unframed SASL tokens follow a successful handshake. Only a
       // router (kedge answering the SASL itself) knows where they end.
@@ -258,7 +261,23 @@ Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& in
     const FrameRoute route_before = route_;
     const std::uint8_t* before = bytes.data();
     frame_done_ = false;
-    if (result = consume(bytes, inflight); result != Errc::ok) break;
+    // An inspected body the router may still let stream: read at most the
+    // prefix it is asked about, so the rest is not held (on_inspect_prefix).
+    std::span<const std::uint8_t> rest;
+    if (prefix_pending_ && step_ == Step::body) {
+      if (prefix_body_begin_ == 0) prefix_body_begin_ = captured_.size();
+      const std::size_t body_held = captured_.size() - prefix_body_begin_;
+      const std::size_t room = RequestRouter::kInspectPrefixBytes - std::min(body_held, RequestRouter::kInspectPrefixBytes);
+      if (room == 0) {
+        prefix_pending_ = false;  // no decision from the prefix: held whole
+      } else if (bytes.size() > room) {
+        rest = bytes.subspan(room);
+        bytes = bytes.first(room);
+      }
+    }
+    result = consume(bytes, inflight);
+    if (!rest.empty()) bytes = std::span<const std::uint8_t>(bytes.data(), bytes.size() + rest.size());
+    if (result != Errc::ok) break;
     const bool held_before = route_before == FrameRoute::capture || route_before == FrameRoute::inspect;
     if (held_before) captured_.insert(captured_.end(), before, bytes.data());
     if (route_before == FrameRoute::undecided && route_ == FrameRoute::forward) {
@@ -266,15 +285,34 @@ Errc RequestTracker::feed(std::span<const std::uint8_t> bytes, InFlightQueue& in
       forward_from = bytes.data();
     } else if (route_before == FrameRoute::undecided && route_ != FrameRoute::undecided) {
       captured_.assign(frame_head_, frame_head_ + frame_head_len_);
+      prefix_pending_ = route_ == FrameRoute::inspect;
+      prefix_body_begin_ = 0;
     }
+    if (prefix_pending_ && !frame_done_ && step_ == Step::body && route_ == FrameRoute::inspect &&
+        router.on_inspect_prefix(current_, captured_) == RequestRouter::Prefix::forward) {
+      prefix_pending_ = false;
+      to_broker.write(captured_);
+      captured_.clear();
+      route_ = FrameRoute::forward;
+      forward_from = bytes.data();
+      continue;
+    }
+    if (frame_done_) prefix_pending_ = false;
     if (!frame_done_) continue;
     if (route_ == FrameRoute::forward) {
       flush(bytes.data());
     } else if (route_ == FrameRoute::inspect) {
-      router.on_inspected(current_, captured_);
-      to_broker.write(captured_);
-      captured_.clear();
-    } else if (route_ == FrameRoute::capture) {
+      const RequestRouter::Inspection inspection = router.on_inspected(current_, captured_);
+      if (inspection == RequestRouter::Inspection::answer) current_.local = true;
+      if (current_queued_) inflight.back() = current_;
+      if (inspection == RequestRouter::Inspection::forward) {
+        to_broker.write(captured_);
+        captured_.clear();
+      } else {
+        route_ = FrameRoute::capture;  // answered like a captured request
+      }
+    }
+    if (route_ == FrameRoute::capture) {
       const RequestRouter::NextFrame next = router.on_captured(current_, captured_);
       captured_.clear();
       next_is_sasl_token_ = next == RequestRouter::NextFrame::unframed_sasl_token;
@@ -374,6 +412,7 @@ struct ResponseProcessor::Impl {
   std::uint8_t throttle_head_need = 0;  // 0: no patch pending
   bool throttle_head_flexible = false;
   std::vector<std::uint8_t> throttled;  // a throttled Produce response, patched
+  std::vector<std::uint8_t> filtered_topics;  // a Metadata response without the topics a policy hides
   WalkResult throttle_walk;
   ResponseStats stats;
   Errc error = Errc::ok;
@@ -508,8 +547,22 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
   }
   const Errc e = rewriter.process(whole, current, *addresses);
   if (e != Errc::ok) return fail(e);
-  const std::span<const std::uint8_t> out = rewriter.changed() ? rewriter.output() : whole;
-  if (rewriter.changed()) ++stats.rewritten;  // else the bytes as received, no re-encode
+  std::span<const std::uint8_t> out = rewriter.changed() ? rewriter.output() : whole;
+  bool changed = rewriter.changed();
+  if (current.filter_topics != RequestInfo::TopicFiltering::none && is(current.api_key, ApiKey::metadata)) {
+    bool filtered = false;
+    const TopicsAsked asked = current.filter_topics == RequestInfo::TopicFiltering::listing ? TopicsAsked::all
+                              : current.filter_topics == RequestInfo::TopicFiltering::named_by_id
+                                  ? TopicsAsked::by_id
+                                  : TopicsAsked::by_name;
+    const Errc f = filter_metadata_topics(out, current.api_version, asked, *addresses, filtered_topics, filtered);
+    if (f != Errc::ok) return fail(f);
+    if (filtered) {
+      out = filtered_topics;
+      changed = true;
+    }
+  }
+  if (changed) ++stats.rewritten;  // else the bytes as received, no re-encode
   if (throttles_produce(current)) {
     throttle_produce(out, sink);
   } else {
@@ -729,12 +782,13 @@ void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresse
   i.throttle_head_len = 0;
   i.throttle_head_need = 0;
   i.throttled.clear();
+  i.filtered_topics.clear();
   i.stats = ResponseStats{};
   i.error = Errc::ok;
 }
 
 void ResponseProcessor::Impl::trim(std::size_t keep_bytes) {
-  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled}) {
+  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled, &filtered_topics}) {
     if (v->capacity() > keep_bytes) std::vector<std::uint8_t>().swap(*v);
   }
   rewriter.trim(keep_bytes);
@@ -748,7 +802,7 @@ std::size_t ResponseProcessor::capacity_bytes() const {
   std::size_t answers = 0;
   for (const auto& a : i.answers) answers += a.frame.capacity();
   return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.held.capacity() +
-         i.throttled.capacity() + answers +
+         i.throttled.capacity() + i.filtered_topics.capacity() + answers +
          i.rewriter.capacity_bytes() + i.fetch_stream.capacity_bytes();
 }
 

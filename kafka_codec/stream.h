@@ -25,6 +25,7 @@
 #include "kafka_codec/api.h"
 #include "kafka_codec/client.h"
 #include "kafka_codec/errc.h"
+#include "kafka_codec/topic_filter.h"
 
 namespace kedge::kafka {
 
@@ -51,6 +52,12 @@ struct RequestInfo {
   // (quotas: count fetched bytes, mute a throttled client as its response
   // goes out): the processor calls AddressMap::on_response_start.
   bool report_response = false;
+  // Set by a RequestRouter whose policy has ACLs, on a Metadata request: the
+  // response's topics go through AddressMap::describable (topic_filter.h),
+  // left out of a listing (all topics asked) or refused where they were
+  // asked for (by name, or by id: topic_filter.h).
+  enum class TopicFiltering : std::uint8_t { none, listing, named, named_by_id };
+  TopicFiltering filter_topics = TopicFiltering::none;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -89,16 +96,41 @@ class RequestRouter {
   // ResponseProcessor::answer, now or later, in any order relative to other
   // captured requests.
   virtual NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) = 0;
-  // An inspected request, whole (size prefix included), before it is
-  // forwarded: the router may rewrite bytes in place (never the size prefix or
-  // the header), e.g. a flag it turns off. The span is valid only during the call.
-  virtual void on_inspected(const RequestInfo& /*request*/, std::span<std::uint8_t> /*frame*/) {}
+  // What becomes of an inspected request.
+  enum class Inspection : std::uint8_t {
+    forward,  // to the broker, as on_inspected left its bytes
+    answer,   // kedge answers it: never forwarded, handed to on_captured as a captured request
+  };
+  // An inspected request, whole (size prefix included), once read: the
+  // router may rewrite bytes in place (never the size prefix or the header),
+  // e.g. a flag it turns off, and may change `request`'s response handling
+  // (filter_topics, report_response) before it is forwarded. The span is
+  // valid only during the call.
+  virtual Inspection on_inspected(RequestInfo& /*request*/, std::span<std::uint8_t> /*frame*/) {
+    return Inspection::forward;
+  }
+  // An inspected request whose body is still arriving: `held` is what was
+  // read of it so far (size prefix and header included, and at most
+  // kInspectPrefixBytes past the fields the tracker reads itself: the header,
+  // Produce's TransactionalId and Acks). `forward` sends it and streams the rest of
+  // the frame to the broker unheld, like a forwarded request (on_inspected is
+  // then not called); `wait` holds on, and is asked again as more arrives,
+  // until the frame is whole or the prefix limit is reached. A router that
+  // can decide from the start of a request (a Produce naming one topic)
+  // saves holding and copying its records.
+  enum class Prefix : std::uint8_t { wait, forward };
+  static constexpr std::size_t kInspectPrefixBytes = 512;
+  virtual Prefix on_inspect_prefix(const RequestInfo& /*request*/, std::span<const std::uint8_t> /*held*/) {
+    return Prefix::wait;
+  }
 };
 
 // FIFO of requests that expect a response (Produce acks=0 is never queued).
 class InFlightQueue {
  public:
   void push(const RequestInfo& info) { queue_.push_back(info); }
+  // The newest entry; !empty(). The tracker updates it once an inspected request is whole.
+  RequestInfo& back() { return queue_.back(); }
   bool empty() const { return queue_.empty(); }
   std::size_t size() const { return queue_.size(); }
   const RequestInfo& front() const { return queue_.front(); }
@@ -184,12 +216,15 @@ class RequestTracker {
   std::int32_t sasl_token_correlation_id_ = 0;
   std::uint8_t frame_head_[12] = {};
   std::uint8_t frame_head_len_ = 12;  // 4 for an unframed SASL token (no header)
+  bool current_queued_ = false;       // the current frame's request is the newest in-flight entry
+  bool prefix_pending_ = false;       // an inspected frame whose router may still let it stream (on_inspect_prefix)
+  std::size_t prefix_body_begin_ = 0; // captured_ size when its body started
   std::vector<std::uint8_t> captured_;
 };
 
 // Addresses a client of one virtual cluster must be given. Implemented by the
 // gateway; called synchronously from ResponseProcessor::feed on the loop thread.
-class AddressMap {
+class AddressMap : public TopicFilter {
  public:
   virtual ~AddressMap() = default;
   // `host` views storage owned by the map; it stays valid until the map's next
@@ -234,6 +269,9 @@ class AddressMap {
   // frame size (size prefix included) is known, nothing of it was written to
   // the sink yet. Not called for other requests.
   virtual void on_response_start(const RequestInfo& /*request*/, std::uint32_t /*frame_bytes*/) {}
+  // Metadata responses to requests with filter_topics set: whether the
+  // client may see a topic. Every topic by default.
+  bool describable(std::string_view /*topic*/) override { return true; }
 };
 
 struct ResponseStats {

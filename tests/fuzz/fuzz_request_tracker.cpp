@@ -1,5 +1,7 @@
 // libFuzzer: RequestTracker over an arbitrary client byte stream, plain and routed.
-// Input: byte 0 = chunk size (1..64), byte 1 = which api keys the router captures (key % 8 == byte % 8, or
+// Input: byte 0 = chunk size (1..64, bits 0..5), with bit 6 set the router answers inspected requests whose
+// correlation id is odd itself (Inspection::answer), with bit 7 it lets an inspected frame stream once 20
+// bytes of it are held (on_inspect_prefix); byte 1 = which api keys the router captures (key % 8 == byte % 8, or
 // none when bit 7 is set), with bit 3 which it inspects (key % 8 == (byte % 8) ^ 4: held whole, then
 // forwarded), and, in bits 4..6, how many KIP-43 unframed SASL tokens follow a captured SaslHandshake v0;
 // rest = the stream, fed chunk by chunk to both trackers.
@@ -22,7 +24,7 @@ using kedge::kafka::RequestInfo;
 using kedge::kafka::RequestRouter;
 
 struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
-  explicit Recorder(std::uint8_t selector) : selector(selector) {}
+  Recorder(std::uint8_t selector, std::uint8_t behaviour) : selector(selector), behaviour(behaviour) {}
   Route route(RequestInfo& request) override {
     if (captures(request)) return Route::capture;
     return inspects(request) ? Route::inspect : Route::forward;
@@ -34,7 +36,14 @@ struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
   bool inspects(const RequestInfo& request) const {
     return (selector & 0x88) == 0x08 && (request.api_key & 7) == ((selector & 7) ^ 4);
   }
-  void on_inspected(const RequestInfo&, std::span<std::uint8_t> frame) override { inspected_bytes += frame.size(); }
+  bool answers(const RequestInfo& request) const { return (behaviour & 0x40) != 0 && (request.correlation_id & 1) != 0; }
+  Inspection on_inspected(RequestInfo& request, std::span<std::uint8_t> frame) override {
+    inspected_bytes += frame.size();
+    return answers(request) ? Inspection::answer : Inspection::forward;
+  }
+  Prefix on_inspect_prefix(const RequestInfo&, std::span<const std::uint8_t> held) override {
+    return (behaviour & 0x80) != 0 && held.size() >= 20 ? Prefix::forward : Prefix::wait;
+  }
   std::size_t inspected_bytes = 0;
   NextFrame on_captured(const RequestInfo& request, std::span<const std::uint8_t> frame) override {
     out.insert(out.end(), frame.begin(), frame.end());
@@ -47,6 +56,7 @@ struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
   }
   void write(std::span<const std::uint8_t> bytes) override { out.insert(out.end(), bytes.begin(), bytes.end()); }
   std::uint8_t selector;
+  std::uint8_t behaviour;
   int tokens_left = 0;
   std::vector<std::uint8_t> out;
 };
@@ -59,7 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::uint8_t> stream(data + 2, size - 2);
   kedge::kafka::RequestTracker plain(1 << 20), routed(1 << 20);
   kedge::kafka::InFlightQueue plain_inflight, routed_inflight;
-  Recorder recorder(data[1]);
+  Recorder recorder(data[1], data[0]);
   Errc error = Errc::ok;
   bool plain_stopped = false;  // the plain path refused a SaslHandshake v0
   std::size_t consumed = 0;
@@ -94,7 +104,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     if (b.unframed_sasl_token && !b.local) __builtin_trap();
-    if (!b.unframed_sasl_token && b.local != recorder.captures(b)) __builtin_trap();
+    // Local: captured, or inspected and answered (unless it streamed from its prefix first).
+    if (!b.unframed_sasl_token && b.local && !recorder.captures(b) && !(recorder.inspects(b) && recorder.answers(b))) {
+      __builtin_trap();
+    }
+    if (!b.unframed_sasl_token && !b.local && recorder.captures(b)) __builtin_trap();
+    // (The last entry may be a frame still arriving, not yet decided.)
+    if ((recorder.behaviour & 0x80) == 0 && i + 1 < routed_inflight.size() && !b.unframed_sasl_token &&
+        recorder.inspects(b) && b.local != recorder.answers(b)) {
+      __builtin_trap();
+    }
   }
   if (error == Errc::ok) {
     if (recorder.out.size() > consumed) __builtin_trap();

@@ -10,6 +10,8 @@ Input layouts (see the fuzz sources):
   fuzz_sasl_terminator   SaslHandshake v1/v0 then a PLAIN or SCRAM client message (see the source)
   fuzz_frame_assembler   chunk byte, max-size selector byte, stream of golden response frames
   fuzz_refusal           a request frame without its size prefix (tests/golden/refusals/*.json request_hex)
+  fuzz_policy_read       mode 0 + a request frame without its size prefix (tests/golden/requests/*.json), or
+                         mode 1, Metadata version, filter byte + a response without it (tests/golden/topic_filter/)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
@@ -263,6 +265,16 @@ def main():
     for path in sorted((ROOT / "tests" / "golden" / "refusals").glob("*.json")):
         write(out, "fuzz_refusal", bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
     write(out, "fuzz_refusal", request(0, 3, 3, "p", struct.pack(">hhi", -1, 1, 1000) + b"\x00\x00\x00\x00")[4:])
+
+    # What a policy's ACLs read: requests (mode 0) from the request resource vectors, and Metadata responses
+    # (mode 1, version, filter byte: listing bit + deny seed) from the topic filter vectors.
+    for path in sorted((ROOT / "tests" / "golden" / "requests").glob("*.json")):
+        write(out, "fuzz_policy_read", b"\x00" + bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
+    for path in sorted((ROOT / "tests" / "golden" / "topic_filter").glob("*.json")):
+        doc = json.loads(path.read_text())
+        response = bytes.fromhex(doc["response_hex"])[4:]
+        for filter_byte in (0x01, 0x00, 0x07, 0xfe):
+            write(out, "fuzz_policy_read", bytes([1, doc["api_version"], filter_byte]) + response)
 
     # KafkaSession: scripted broker answers (see session_transcripts).
     for seed in session_transcripts():

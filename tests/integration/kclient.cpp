@@ -3,7 +3,7 @@
 // Built once per librdkafka version (kclient_rdk20, kclient_rdk212) so the same assertions run
 // against the old and the new client. pyclient.py implements the same interface and output.
 //
-//   produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS] [--rate PER_S] [-X k=v ...]
+//   produce  --bootstrap B --topic T[,T2...] --count N --prefix P [--timeout-ms MS] [--rate PER_S] [-X k=v ...]
 //   consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]
 //            [--linger-ms MS] [-X k=v ...]
 //   metadata --bootstrap B [--topic T] [--timeout-ms MS] [-X k=v ...]
@@ -12,6 +12,13 @@
 //
 // Output contract (stdout; diagnostics go to stderr):
 //   produce:  `produce ok=<0|1> delivered=<n> failed=<n> expected=<N> partitions=<p>`
+//             With several topics (--topic T1,T2: ONE producer writes the N records to each topic, message i to
+//             every topic in turn), first one line per topic:
+//             `produce-topic topic=<t> delivered=<n> failed=<n> expected=<N> partitions=<p> errors=<NAME:n,...|none>`
+//             (errors: the delivery reports' error names, `enqueue:<NAME>` for records rd_kafka_producev refused
+//             at once), then the `produce` line over all topics (expected=<N * topics>, partitions summed). A topic
+//             whose Metadata fails is produced to anyway (unassigned partition), so librdkafka itself decides each
+//             record's fate: refused by producev (a topic it knows to be unauthorized) or in a delivery report.
 //   consume:  `consume ok=<0|1> unique=<n> duplicates=<n> bad=<n> foreign=<n> expected=<N>
 //              partitions=<p> commit=<ok|error-name> redelivered=<n>` (redelivered: duplicates read at the
 //              same partition/offset as their first copy; the others were written to the log twice)
@@ -64,7 +71,7 @@ std::string g_oauthbearer_token_file;  // read by the token refresh callback
 [[noreturn]] void usage(const std::string& reason) {
     std::fprintf(stderr,
                  "kclient: %s\n"
-                 "usage: kclient produce  --bootstrap B --topic T --count N --prefix P [--timeout-ms MS]"
+                 "usage: kclient produce  --bootstrap B --topic T[,T2...] --count N --prefix P [--timeout-ms MS]"
                  " [--rate PER_S] [-X k=v]...\n"
                  "       kclient consume  --bootstrap B --topic T --group G --expect N --prefix P [--timeout-ms MS]"
                  " [--linger-ms MS] [-X k=v]...\n"
@@ -161,19 +168,40 @@ void log_error(rd_kafka_t*, int err, const char* reason, void*) {
                  reason);
 }
 
+struct TopicTally {
+    long delivered = 0;
+    long failed = 0;
+    std::map<std::string, long> errors;  // error name -> delivery reports
+};
+
 struct DeliveryTally {
     long delivered = 0;
     long failed = 0;
+    bool per_topic = false;  // several topics: count per topic, name the topic in failure lines
+    std::map<std::string, TopicTally> topics;
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
     auto* tally = static_cast<DeliveryTally*>(opaque);
+    TopicTally* topic = nullptr;
+    if (tally->per_topic)
+        topic = &tally->topics[message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : ""];
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         tally->delivered++;
+        if (topic != nullptr)
+            topic->delivered++;
     } else {
         tally->failed++;
-        if (tally->failed <= 5)
-            std::fprintf(stderr, "kclient: delivery failed: %s\n", rd_kafka_err2str(message->err));
+        if (topic == nullptr) {
+            if (tally->failed <= 5)
+                std::fprintf(stderr, "kclient: delivery failed: %s\n", rd_kafka_err2str(message->err));
+        } else {
+            topic->failed++;
+            topic->errors[rd_kafka_err2name(message->err)]++;
+            if (topic->failed <= 5)
+                std::fprintf(stderr, "kclient: delivery failed: %s (topic %s)\n", rd_kafka_err2str(message->err),
+                             rd_kafka_topic_name(message->rkt));
+        }
     }
 }
 
@@ -249,7 +277,104 @@ std::optional<int> partition_count(rd_kafka_t* handle, const std::string& topic_
     return result;
 }
 
+std::vector<std::string> split_topics(const std::string& list) {
+    std::vector<std::string> topics;
+    std::size_t begin = 0;
+    for (;;) {
+        const std::size_t comma = list.find(',', begin);
+        const std::string name = list.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+        if (name.empty())
+            usage("--topic: empty topic name in " + list);
+        topics.push_back(name);
+        if (comma == std::string::npos)
+            return topics;
+        begin = comma + 1;
+    }
+}
+
+// produce to several topics from ONE producer handle (see the output contract above).
+int run_produce_topics(const Options& options, const std::vector<std::string>& topics) {
+    DeliveryTally tally;
+    tally.per_topic = true;
+    rd_kafka_conf_t* conf = make_conf(options);
+    if (conf == nullptr)
+        return 2;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, &tally);
+    rd_kafka_t* handle = make_handle(RD_KAFKA_PRODUCER, conf);
+    if (handle == nullptr)
+        return 2;
+
+    std::vector<std::optional<int>> partitions;
+    for (const std::string& topic : topics) {
+        partitions.push_back(partition_count(handle, topic, options.timeout_ms));
+        tally.topics[topic];  // listed even when nothing is reported
+    }
+    long enqueue_failures = 0;
+    const auto started = std::chrono::steady_clock::now();
+    for (long i = 0; i < options.count; i++) {
+        if (options.rate_per_s > 0) {
+            const auto due = started + std::chrono::microseconds(i * 1000000 / options.rate_per_s);
+            for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now())
+                rd_kafka_poll(handle, static_cast<int>(
+                                          std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
+        }
+        std::string text = message_text(options.prefix, i);
+        for (std::size_t t = 0; t < topics.size(); t++) {
+            const int32_t partition =
+                partitions[t] ? static_cast<int32_t>(i % *partitions[t]) : RD_KAFKA_PARTITION_UA;
+            for (;;) {
+                rd_kafka_resp_err_t err = rd_kafka_producev(
+                    handle, RD_KAFKA_V_TOPIC(topics[t].c_str()), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(text.data(), text.size()),
+                    RD_KAFKA_V_VALUE(text.data(), text.size()), RD_KAFKA_V_END);
+                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                    rd_kafka_poll(handle, 100);
+                    continue;
+                }
+                if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    // librdkafka refuses at once a record for a topic it knows to be in error (e.g. Metadata
+                    // said TOPIC_AUTHORIZATION_FAILED): counted as a failure with the prefix "enqueue:".
+                    TopicTally& topic = tally.topics[topics[t]];
+                    topic.failed++;
+                    long& refused = topic.errors[std::string("enqueue:") + rd_kafka_err2name(err)];
+                    if (++refused <= 5)
+                        std::fprintf(stderr, "kclient: producev (topic %s): %s\n", topics[t].c_str(),
+                                     rd_kafka_err2str(err));
+                    enqueue_failures++;
+                }
+                break;
+            }
+        }
+        rd_kafka_poll(handle, 0);
+    }
+    rd_kafka_resp_err_t flush_err = rd_kafka_flush(handle, options.timeout_ms);
+    if (flush_err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        std::fprintf(stderr, "kclient: flush: %s (%d still queued)\n", rd_kafka_err2str(flush_err),
+                     rd_kafka_outq_len(handle));
+    rd_kafka_destroy(handle);
+
+    int partition_sum = 0;
+    for (std::size_t t = 0; t < topics.size(); t++) {
+        const TopicTally& topic = tally.topics[topics[t]];
+        std::string errors;
+        for (const auto& [name, times] : topic.errors)
+            errors += (errors.empty() ? "" : ",") + name + ":" + std::to_string(times);
+        std::printf("produce-topic topic=%s delivered=%ld failed=%ld expected=%ld partitions=%d errors=%s\n",
+                    topics[t].c_str(), topic.delivered, topic.failed, options.count, partitions[t].value_or(0),
+                    errors.empty() ? "none" : errors.c_str());
+        partition_sum += partitions[t].value_or(0);
+    }
+    const long expected = options.count * static_cast<long>(topics.size());
+    const bool ok = enqueue_failures == 0 && tally.failed == 0 && tally.delivered == expected;
+    std::printf("produce ok=%d delivered=%ld failed=%ld expected=%ld partitions=%d\n", ok ? 1 : 0, tally.delivered,
+                tally.failed + enqueue_failures, expected, partition_sum);
+    return ok ? 0 : 1;
+}
+
 int run_produce(const Options& options) {
+    if (options.topic.find(',') != std::string::npos)
+        return run_produce_topics(options, split_topics(options.topic));
     DeliveryTally tally;
     rd_kafka_conf_t* conf = make_conf(options);
     if (conf == nullptr)
@@ -387,7 +512,8 @@ int run_consume(const Options& options) {
             continue;
         }
         if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            std::fprintf(stderr, "kclient: consume error: %s\n", rd_kafka_message_errstr(message));
+            std::fprintf(stderr, "kclient: consume error %s: %s\n", rd_kafka_err2name(message->err),
+                         rd_kafka_message_errstr(message));
             rd_kafka_message_destroy(message);
             continue;
         }

@@ -12,9 +12,10 @@ the request and response schemas, the header encoder and the refusal rules are w
 
 Refusal rules (the authorizer's error per resource type):
   TOPIC_AUTHORIZATION_FAILED (29)            topics, topic ids, topic config resources (ResourceType 2)
-  GROUP_AUTHORIZATION_FAILED (30)            groups, group config resources (ResourceType 32)
+  GROUP_AUTHORIZATION_FAILED (30)            groups, group config resources (ResourceType 32), FindCoordinator keys
+                                             of KeyType 0 (and v0, which has no KeyType)
   CLUSTER_AUTHORIZATION_FAILED (31)          idempotent InitProducerId (null TransactionalId), other config resources
-  TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53) InitProducerId with a TransactionalId
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53) InitProducerId with a TransactionalId, FindCoordinator keys of KeyType 1
 Every other field takes its spec default: offsets, counts and epochs -1, arrays empty, nullable fields null, ids zero.
 
 Usage:
@@ -230,6 +231,23 @@ OFFSET_DELETE_RESPONSE = Struct("OffsetDeleteResponse", [
     ]))),
 ])
 
+# FindCoordinatorRequest.json: validVersions 0-6, flexibleVersions 3+. Key 0-3, KeyType 1+ (int8, default 0: a
+# group), CoordinatorKeys 4+ (KIP-699 batching).
+FIND_COORDINATOR_REQUEST = Struct("FindCoordinatorRequest", [
+    Field("Key", "string", "0-3"), Field("KeyType", "int8", "1+"), Field("CoordinatorKeys", ArrayOf("string"), "4+"),
+])
+# FindCoordinatorResponse.json: ThrottleTimeMs 1+; v0-3 one answer at the top level (ErrorCode, ErrorMessage 1-3
+# nullable 1-3, NodeId, Host, Port); v4+ Coordinators[] {Key, NodeId, Host, Port, ErrorCode, ErrorMessage nullable}.
+FIND_COORDINATOR_RESPONSE = Struct("FindCoordinatorResponse", [
+    Field("ThrottleTimeMs", "int32", "1+"),
+    Field("ErrorCode", "int16", "0-3"), Field("ErrorMessage", "string", "1-3", nullable="1-3"),
+    Field("NodeId", "int32", "0-3"), Field("Host", "string", "0-3"), Field("Port", "int32", "0-3"),
+    Field("Coordinators", ArrayOf(Struct("Coordinator", [
+        Field("Key", "string"), Field("NodeId", "int32"), Field("Host", "string"), Field("Port", "int32"),
+        Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+    ])), "4+"),
+])
+
 
 class Api:
     def __init__(self, key, name, file_name, versions, flexible, request, response, refuse):
@@ -331,7 +349,22 @@ def refuse_offset_delete(req, version, message):
     } for t in req["Topics"]]}
 
 
+def refuse_find_coordinator(req, version, message):
+    # KafkaApis.getCoordinator: an unauthorized group key (KeyType 0) is GROUP_AUTHORIZATION_FAILED, a
+    # transactional id (KeyType 1) TRANSACTIONAL_ID_AUTHORIZATION_FAILED; either way Node.noNode() (-1, "", -1).
+    error = TRANSACTIONAL_ID_AUTHORIZATION_FAILED if version >= 1 and req["KeyType"] == 1 else GROUP_AUTHORIZATION_FAILED
+    out = {"ThrottleTimeMs": 0, "ErrorCode": error, "ErrorMessage": message, "NodeId": -1, "Host": "", "Port": -1}
+    if version >= 4:
+        out["Coordinators"] = [{"Key": key, "NodeId": -1, "Host": "", "Port": -1, "ErrorCode": error,
+                                "ErrorMessage": message} for key in req["CoordinatorKeys"]]
+    else:
+        out["Coordinators"] = []
+    return out
+
+
 PRODUCE = Api(0, "Produce", "produce", (3, 13), "9+", PRODUCE_REQUEST, PRODUCE_RESPONSE, refuse_produce)
+FIND_COORDINATOR = Api(10, "FindCoordinator", "find_coordinator", (0, 6), "3+", FIND_COORDINATOR_REQUEST,
+                       FIND_COORDINATOR_RESPONSE, refuse_find_coordinator)
 CREATE_TOPICS = Api(19, "CreateTopics", "create_topics", (2, 7), "5+", CREATE_TOPICS_REQUEST,
                     CREATE_TOPICS_RESPONSE, refuse_create_topics)
 DELETE_TOPICS = Api(20, "DeleteTopics", "delete_topics", (1, 6), "4+", DELETE_TOPICS_REQUEST,
@@ -351,7 +384,7 @@ INCREMENTAL_ALTER_CONFIGS = Api(44, "IncrementalAlterConfigs", "incremental_alte
 OFFSET_DELETE = Api(47, "OffsetDelete", "offset_delete", (0, 0), "none", OFFSET_DELETE_REQUEST,
                     OFFSET_DELETE_RESPONSE, refuse_offset_delete)
 
-APIS = [PRODUCE, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS, INIT_PRODUCER_ID, ALTER_CONFIGS, CREATE_PARTITIONS,
+APIS = [PRODUCE, FIND_COORDINATOR, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS, INIT_PRODUCER_ID, ALTER_CONFIGS, CREATE_PARTITIONS,
         DELETE_GROUPS, INCREMENTAL_ALTER_CONFIGS, OFFSET_DELETE]
 APIS_BY_KEY = {api.key: api for api in APIS}
 
@@ -734,8 +767,52 @@ def offset_delete_cases():
     ]
 
 
+def find_coordinator_request(version, keys, key_type=0, tags=False):
+    """v0-3 send one Key (keys[0]); v4+ send every key in CoordinatorKeys. KeyType from v1."""
+    body = {"Key": keys[0] if version <= 3 else None, "KeyType": key_type,
+            "CoordinatorKeys": list(keys) if version >= 4 else None}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def find_coordinator_cases():
+    cases = []
+    groups = ["billing-consumers", "analytics-\u00fcnic\u00f6de", "audit"]
+    txns = ["checkout-tx", "payments-tx"]
+    for v in range(0, 7):
+        batched = v >= 4
+        what = "keys" if batched else "key"
+        cases.append(Case(FIND_COORDINATOR, v, None, "FindCoordinator v%d, group %s %s: GROUP_AUTHORIZATION_FAILED "
+                          "for each, no coordinator" % (v, what, ", ".join(groups if batched else groups[:1])),
+                          find_coordinator_request(v, groups if batched else groups[:1])))
+        cases.append(Case(FIND_COORDINATOR, v, "long_name", "FindCoordinator v%d, %s" % (v, (
+                          "3 group keys, the middle one 190 bytes" if batched else "a 190-byte group key")),
+                          find_coordinator_request(v, ["billing", LONG_GROUP, "x"] if batched else [LONG_GROUP])))
+        if v >= 1:
+            cases.append(Case(FIND_COORDINATOR, v, "transaction", "FindCoordinator v%d, KeyType 1 (transaction), %s: "
+                              "TRANSACTIONAL_ID_AUTHORIZATION_FAILED" % (v, "keys " + ", ".join(txns) if batched
+                                                                          else "key checkout-tx"),
+                              find_coordinator_request(v, txns if batched else txns[:1], key_type=1)))
+        if batched:
+            cases.append(Case(FIND_COORDINATOR, v, "empty", "FindCoordinator v%d with no CoordinatorKeys" % v,
+                              find_coordinator_request(v, [])))
+            cases.append(Case(FIND_COORDINATOR, v, "transaction_long_name", "FindCoordinator v%d, KeyType 1, a "
+                              "190-byte transactional id between two short ones" % v,
+                              find_coordinator_request(v, ["checkout-tx", LONG_GROUP, ""], key_type=1)))
+        else:
+            cases.append(Case(FIND_COORDINATOR, v, "empty_key", "FindCoordinator v%d with an empty key" % v,
+                              find_coordinator_request(v, [""])))
+        if v in FIND_COORDINATOR.flexible:
+            cases.append(Case(FIND_COORDINATOR, v, "unknown_tags", "FindCoordinator v%d with unknown tags in the "
+                              "request header and body" % v,
+                              find_coordinator_request(v, groups if batched else groups[:1], tags=True),
+                              header_tags=header_tags_for(True)))
+    cases.append(Case(FIND_COORDINATOR, 0, "null_client_id", "FindCoordinator v0 with a null client_id",
+                      find_coordinator_request(0, ["billing-consumers"]), client_id=None))
+    return cases
+
+
 def all_cases():
-    cases = (produce_cases() + create_topics_cases() + delete_topics_cases() + delete_records_cases()
+    cases = (produce_cases() + find_coordinator_cases() + create_topics_cases() + delete_topics_cases() + delete_records_cases()
              + init_producer_id_cases() + alter_configs_cases(ALTER_CONFIGS) + create_partitions_cases()
              + delete_groups_cases() + alter_configs_cases(INCREMENTAL_ALTER_CONFIGS) + offset_delete_cases())
     names = [c.file_name for c in cases]

@@ -2,8 +2,12 @@
 // ResponseProcessor::answer (its answers in order with the broker's).
 #include <catch2/catch.hpp>
 
-#include <algorithm>
+#include <set>
 
+#include <algorithm>
+#include <optional>
+
+#include "kafka_codec/refusal.h"
 #include "kafka_codec/stream.h"
 #include "test_support.h"
 
@@ -130,10 +134,13 @@ struct InspectingRouter final : RequestRouter {
     captured.push_back(request.correlation_id);
     return NextFrame::request;
   }
-  void on_inspected(const RequestInfo& request, std::span<std::uint8_t> frame) override {
+  Inspection on_inspected(RequestInfo& request, std::span<std::uint8_t> frame) override {
     inspected.emplace_back(request.correlation_id, Bytes(frame.begin(), frame.end()));
     frame.back() = 0;
+    request.filter_topics = RequestInfo::TopicFiltering::listing;
+    return answer_correlation_ids.count(request.correlation_id) != 0 ? Inspection::answer : Inspection::forward;
   }
+  std::set<std::int32_t> answer_correlation_ids;  // inspected requests kedge answers itself
   std::vector<std::int32_t> captured;
   std::vector<std::pair<std::int32_t, Bytes>> inspected;
 };
@@ -169,6 +176,39 @@ TEST_CASE("an inspected request is held whole, may change in place, then goes to
     REQUIRE(q.size() == 4);
     const bool locals[] = {false, false, true, false};  // the broker answers inspected requests
     for (int i = 0; i < 4; ++i) CHECK(q.at(i).local == locals[i]);
+    // What the router set on an inspected request reaches its in-flight entry.
+    CHECK(q.at(1).filter_topics == RequestInfo::TopicFiltering::listing);
+    CHECK(q.at(0).filter_topics == RequestInfo::TopicFiltering::none);
+  }
+}
+
+TEST_CASE("an inspected request the router answers is never forwarded and is answered locally, in order",
+          "[request][routing]") {
+  // given: Metadata v4 (corr 1, forwarded), Metadata v4 (corr 2, answered by kedge), ApiVersions v0 (corr 3)
+  Builder first = header_v1(3, 4, 1);
+  first.i32(-1).i8(1);
+  Builder second = header_v1(3, 4, 2);
+  second.i32(-1).i8(1);
+  const Builder api_versions = header_v1(18, 0, 3);
+  Bytes first_off = first.frame();
+  first_off.back() = 0;
+  const Bytes stream = concat({first.frame(), second.frame(), api_versions.frame()});
+  for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
+    INFO("chunk " << chunk);
+    RequestTracker tracker(1 << 20);
+    InFlightQueue q;
+    InspectingRouter router;
+    router.answer_correlation_ids = {2};
+    Collect to_broker;
+    feed_in_chunks(tracker, stream, chunk, q, router, to_broker);
+    CHECK(to_broker.out == concat({first_off, api_versions.frame()}));
+    REQUIRE(router.inspected.size() == 2);
+    CHECK(router.captured == std::vector<std::int32_t>{2});  // handed to on_captured to be answered
+    REQUIRE(q.size() == 3);
+    CHECK_FALSE(q.at(0).local);
+    CHECK(q.at(1).local);
+    CHECK(q.at(1).correlation_id == 2);
+    CHECK_FALSE(q.at(2).local);
   }
 }
 
@@ -308,3 +348,105 @@ TEST_CASE("an unframed SASL token's size is bounded like a frame's", "[request][
   }
 }
 
+
+namespace {
+
+// Produce v9 (flexible; request header v2): `topics` topics, each with one partition of `record_bytes` bytes.
+Bytes produce_v9(std::int32_t correlation, const std::vector<std::string>& topics, std::size_t record_bytes,
+                 std::optional<std::string> transactional_id = std::nullopt) {
+  Builder b = header_v1(0, 9, correlation);
+  b.uvarint(0);  // header tags
+  if (transactional_id) b.cstr(*transactional_id);
+  else b.uvarint(0);
+  b.i16(1).i32(30000).uvarint(static_cast<std::uint32_t>(topics.size() + 1));
+  for (const std::string& topic : topics) {
+    b.cstr(topic).uvarint(2).i32(0).uvarint(static_cast<std::uint32_t>(record_bytes + 1));
+    b.b.insert(b.b.end(), record_bytes, 0x5a);
+    b.uvarint(0).uvarint(0);
+  }
+  b.uvarint(0);
+  return b.frame();
+}
+
+// Inspects every Produce; lets one stream once read_produce_prefix names its single topic "streamed".
+struct PrefixRouter final : RequestRouter {
+  Route route(RequestInfo&) override { return Route::inspect; }
+  NextFrame on_captured(const RequestInfo&, std::span<const std::uint8_t>) override { return NextFrame::request; }
+  Inspection on_inspected(RequestInfo& request, std::span<std::uint8_t>) override {
+    whole.push_back(request.correlation_id);
+    return Inspection::forward;
+  }
+  Prefix on_inspect_prefix(const RequestInfo& request, std::span<const std::uint8_t> held) override {
+    ++asked;
+    max_held = std::max(max_held, held.size());
+    const auto produce = read_produce_prefix(held);
+    if (!produce || produce->topic != "streamed") return Prefix::wait;
+    streamed.push_back(request.correlation_id);
+    return Prefix::forward;
+  }
+  std::vector<std::int32_t> whole, streamed;
+  std::size_t asked = 0, max_held = 0;
+};
+
+}  // namespace
+
+TEST_CASE("an inspected request the router lets stream from its prefix goes out unchanged and is never held whole",
+          "[request][routing]") {
+  // given: a large Produce the router streams, one it holds (another topic), one with two topics (held), and a
+  // small one whose body ends before the prefix limit (whole before any prefix decision)
+  const Bytes streamed = produce_v9(1, {"streamed"}, 20000);
+  const Bytes held = produce_v9(2, {"other"}, 3000);
+  const Bytes two = produce_v9(3, {"streamed", "other"}, 1000);
+  const Bytes small = produce_v9(4, {"streamed"}, 10);
+  const Bytes stream = concat({streamed, held, two, small});
+  for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{4096}, stream.size()}) {
+    INFO("chunk " << chunk);
+    RequestTracker tracker(1 << 20);
+    InFlightQueue q;
+    PrefixRouter router;
+    Collect to_broker;
+    feed_in_chunks(tracker, stream, chunk, q, router, to_broker);
+    CHECK(to_broker.out == stream);  // byte for byte, in order
+    // The small one streams when it arrives in parts, and is handed over whole when it is whole at once.
+    const bool small_whole = std::count(router.whole.begin(), router.whole.end(), 4) == 1;
+    CHECK(router.streamed == (small_whole ? std::vector<std::int32_t>{1} : std::vector<std::int32_t>{1, 4}));
+    CHECK(router.whole == (small_whole ? std::vector<std::int32_t>{2, 3, 4} : std::vector<std::int32_t>{2, 3}));
+    // asked about at most kInspectPrefixBytes past what the tracker reads itself: size, header (client id,
+    // tags), and Produce's TransactionalId (null: 1 byte) and Acks
+    CHECK(router.max_held <= 4 + 8 + 2 + 3 + 1 + 1 + 2 + RequestRouter::kInspectPrefixBytes);
+    REQUIRE(q.size() == 4);
+    for (int i = 0; i < 4; ++i) CHECK_FALSE(q.at(i).local);
+  }
+}
+
+TEST_CASE("read_produce_prefix names the one topic and transactional id of a Produce's start", "[request][acl]") {
+  const Bytes frame = produce_v9(1, {"orders"}, 100, std::string("tx-1"));
+  std::optional<ProducePrefix> found;
+  std::size_t first = 0;
+  for (std::size_t n = 0; n <= frame.size(); ++n) {
+    found = read_produce_prefix(std::span<const std::uint8_t>(frame).first(n));
+    if (found && first == 0) first = n;
+  }
+  REQUIRE(found);
+  CHECK(found->topic == "orders");
+  CHECK(found->transactional_id == std::optional<std::string_view>("tx-1"));
+  // Known as soon as the name is whole, not before.
+  const Bytes head = produce_v9(1, {"orders"}, 0, std::string("tx-1"));
+  CHECK(first == head.size() - (1 + 4 + 1 + 1 + 1 + 1));  // before partitions count, index, records, tags
+  CHECK_FALSE(read_produce_prefix(produce_v9(1, {"a", "b"}, 10)));  // two topics: not from a prefix
+  CHECK_FALSE(read_produce_prefix(produce_v9(1, {}, 10)));
+  const auto no_tx = read_produce_prefix(produce_v9(1, {"orders"}, 10));
+  REQUIRE(no_tx);
+  CHECK_FALSE(no_tx->transactional_id);
+  // Produce v3 (classic strings, header v1): read too.
+  Builder v3 = header_v1(0, 3, 9);
+  v3.i16(-1).i16(1).i32(1000).i32(1).str("legacy").i32(1).i32(0).i32(0);
+  const Bytes legacy_frame = v3.frame();  // the prefix's views point into it
+  const auto legacy = read_produce_prefix(legacy_frame);
+  REQUIRE(legacy);
+  CHECK(legacy->topic == "legacy");
+  // Another API, or Produce v13 (topic ids): nothing.
+  Builder metadata = header_v1(3, 4, 2);
+  metadata.i32(-1).i8(1);
+  CHECK_FALSE(read_produce_prefix(metadata.frame()));
+}

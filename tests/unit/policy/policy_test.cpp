@@ -151,7 +151,10 @@ TEST_CASE("every API a read-only view refuses is either answered by kedge or one
     const auto versions = kafka::refusable_versions(key_of(api));
     CHECK(versions.lo <= versions.hi);
   }
-  CHECK(kafka::refusable_apis().size() == 10);
+  // Plus FindCoordinator, which no read-only view refuses: ACLs refuse it per group or transactional id.
+  CHECK(policy::decide(policy, key_of(ApiKey::find_coordinator)) == std::nullopt);
+  CHECK(kafka::refusable_versions(key_of(ApiKey::find_coordinator)).hi == 6);
+  CHECK(kafka::refusable_apis().size() == 11);
 }
 
 TEST_CASE("summarize splits what a policy refuses into answered and hidden APIs", "[policy]") {

@@ -1,0 +1,43 @@
+#pragma once
+// Metadata responses on a virtual cluster with ACLs (issue 18; policy/acl.h):
+// Kafka's broker leaves out of a Metadata listing (all topics asked) every
+// topic the client may not Describe, and answers a topic asked by name with
+// TOPIC_AUTHORIZATION_FAILED and nothing else of it. kedge does the same to
+// the broker's response, which it cannot ask to do so (the broker sees
+// kedge's identity, or the client's unauthorized one under passthrough).
+// Pure: no I/O, no exceptions.
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "kafka_codec/errc.h"
+
+namespace kedge::kafka {
+
+class TopicFilter {
+ public:
+  virtual ~TopicFilter() = default;
+  // True if the client may see topic `name` (Describe).
+  virtual bool describable(std::string_view name) = 0;
+};
+
+// How the Metadata request asked for its topics.
+enum class TopicsAsked : std::uint8_t {
+  all,      // null Topics (v1+), or v0's empty array: a listing
+  by_name,  // named them
+  by_id,    // v12+, by topic id (a null Name): Kafka does not reveal the name of a topic refused by id
+};
+
+// `frame` is one whole Metadata response (size prefix included) of `version`.
+// Topics the filter refuses are removed from a listing (TopicsAsked::all);
+// asked for, they are replaced by the entry Kafka writes: ErrorCode 29, the
+// name and a zero TopicId (by name) or a null name and the topic's id (by id,
+// v12+), IsInternal false, no partitions, TopicAuthorizedOperations INT32_MIN.
+// A topic with a null name (v12+, an unknown topic id) is left as the broker
+// sent it. `changed` false: nothing was refused, `out` is untouched.
+// Errc::malformed_response if the frame does not parse.
+Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicsAsked asked,
+                            TopicFilter& filter, std::vector<std::uint8_t>& out, bool& changed);
+
+}  // namespace kedge::kafka

@@ -1,0 +1,123 @@
+// libFuzzer: what a policy's ACLs read of the client's traffic: read_request_resources, request_resources,
+// metadata_requests_all_topics and read_produce_prefix (kafka_codec/refusal.h) on requests, filter_metadata_topics
+// (kafka_codec/topic_filter.h) on Metadata responses.
+// Input: a mode byte, then
+//   mode even: a request frame without its size prefix (header + body; the target prepends the size);
+//   mode odd:  a version byte (Metadata v0-13: b % 14; (b / 14) odd: the topics were asked by id), a filter byte (bit 0: listing; the other bits pick which
+//              names the filter denies), then a Metadata response frame without its size prefix.
+// Seeds: tests/golden/requests/ and tests/golden/topic_filter/ (tests/fuzz/seed_corpus.py).
+// Invariants: resources have a known type, appear once each and are no more numerous than the frame's bytes;
+// request_resources is the same list (or empty); a filtered response is one whole frame whose size prefix
+// describes it, it filters again without error (a listing has nothing left to refuse; named entries are refused
+// again, to the same bytes); when nothing is refused, the output is untouched.
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kafka_codec/refusal.h"
+#include "kafka_codec/topic_filter.h"
+#include "kafka_codec/wire.h"
+
+namespace {
+
+using namespace kedge::kafka;
+
+bool known_type(std::string_view t) {
+  for (const std::string_view k : {"topic", "topic_id", "group", "transactional_id", "share_group_key", "broker",
+                                   "broker_logger", "client_metrics", "config_resource"}) {
+    if (t == k) return true;
+  }
+  return false;
+}
+
+bool inside(std::span<const std::uint8_t> frame, std::string_view v) {
+  const auto* begin = reinterpret_cast<const char*>(frame.data());
+  return v.empty() || (v.data() >= begin && v.data() + v.size() <= begin + frame.size());
+}
+
+void requests(std::span<const std::uint8_t> frame) {
+  // A Produce's start (refusal.h read_produce_prefix): its views lie inside the bytes it was given.
+  if (const auto prefix = read_produce_prefix(frame)) {
+    if (!inside(frame, prefix->topic)) __builtin_trap();
+    if (prefix->transactional_id && !inside(frame, *prefix->transactional_id)) __builtin_trap();
+  }
+  const auto resources = read_request_resources(frame);
+  const auto listed = request_resources(frame);
+  (void)metadata_requests_all_topics(frame);
+  if (!resources) {
+    if (!listed.empty()) __builtin_trap();
+    return;
+  }
+  if (listed != *resources) __builtin_trap();
+  if (resources->size() > frame.size()) __builtin_trap();
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const RequestResource& r : *resources) {
+    if (!known_type(r.type)) __builtin_trap();
+    if (r.name.size() > frame.size()) __builtin_trap();
+    if (!seen.emplace(std::string(r.type), r.name).second) __builtin_trap();
+  }
+}
+
+struct SeededFilter final : TopicFilter {
+  explicit SeededFilter(std::uint8_t s) : seed(s) {}
+  bool describable(std::string_view name) override {
+    if (seed == 0) return true;
+    if (seed == 0x7f) return false;
+    unsigned h = static_cast<unsigned>(name.size());
+    for (const char c : name) h = h * 31 + static_cast<unsigned char>(c);
+    return (h % 7) >= (seed % 7);
+  }
+  std::uint8_t seed;
+};
+
+void metadata_response(std::int16_t version, TopicsAsked asked, std::uint8_t seed, std::span<const std::uint8_t> frame) {
+  const bool listing = asked == TopicsAsked::all;
+  SeededFilter filter(seed);
+  std::vector<std::uint8_t> out = {0xab};
+  bool changed = true;
+  const Errc e = filter_metadata_topics(frame, version, asked, filter, out, changed);
+  if (e != Errc::ok || !changed) {
+    if (changed || out.size() != 1 || out[0] != 0xab) __builtin_trap();
+    return;
+  }
+  if (out.size() < 8 || static_cast<std::size_t>(wire::get_i32(out.data())) != out.size() - 4) __builtin_trap();
+  if (listing && out.size() > frame.size()) __builtin_trap();  // a listing only removes topics
+  SeededFilter again(seed);
+  std::vector<std::uint8_t> second = {0xcd};
+  bool changed_again = true;
+  if (filter_metadata_topics(out, version, asked, again, second, changed_again) != Errc::ok) __builtin_trap();
+  if (listing && (changed_again || second != std::vector<std::uint8_t>{0xcd})) __builtin_trap();
+  if (!listing && changed_again && second != out) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  const std::uint8_t mode = data[0];
+  if ((mode & 1) == 0) {
+    std::vector<std::uint8_t> frame;
+    wire::put_i32(frame, static_cast<std::int32_t>(size - 1));
+    frame.insert(frame.end(), data + 1, data + size);
+    requests(frame);
+    // The same bytes without a size prefix that matches: never read past the span.
+    requests(std::span<const std::uint8_t>(frame.data(), frame.size() / 2));
+    return 0;
+  }
+  if (size < 3) return 0;
+  const auto version = static_cast<std::int16_t>(data[1] % 14);
+  const bool listing = (data[2] & 1) != 0;
+  const bool by_id = (data[1] / 14) % 2 == 1;  // the request named its topics by id (v12+)
+  const TopicsAsked asked = listing ? TopicsAsked::all : by_id ? TopicsAsked::by_id : TopicsAsked::by_name;
+  const auto seed = static_cast<std::uint8_t>(data[2] >> 1);
+  std::vector<std::uint8_t> frame;
+  wire::put_i32(frame, static_cast<std::int32_t>(size - 3));
+  frame.insert(frame.end(), data + 3, data + size);
+  metadata_response(version, asked, seed, frame);
+  return 0;
+}
