@@ -156,32 +156,66 @@ struct Connection::ClientSink final : kafka::ByteSink {
 
 // Forwarded client bytes during a routed feed. After a refusal (a request
 // before authentication) or a failed send nothing more is forwarded.
-// The feed hands the broker's bytes over in pieces: a frame's 12-byte
-// head (held until its route was known), then the rest of the frame where it
-// lies in the client's bytes. Small pieces are gathered and leave with the
-// next piece in one write (writev, or one TLS flush), so a small request costs
-// one send as on the plain path, not two; finish() sends what is still held.
+// The feed hands the broker's bytes over in pieces: a frame's 12-byte head
+// (held until its route was known), then the rest of the frame where it lies
+// in the client's bytes, and whole inspected frames. The pieces of one feed
+// leave in one write (writev, or one TLS flush), as the plain path sends a
+// read at once: pieces inside the client's bytes are referenced (they outlive
+// the feed), small ones elsewhere are copied, and only a large piece from
+// elsewhere (an inspected frame, valid only during its call) or a full piece
+// list sends early. finish() sends what is pending.
 struct Connection::BrokerSink final : kafka::ByteSink {
-  static constexpr std::size_t kGather = 256;
-  explicit BrokerSink(Connection& connection) : c(connection) {}
+  // Pieces copied rather than sent at once: frame heads, and the prefix of a Produce that streams once its
+  // topic is known (RequestRouter::kInspectPrefixBytes past a header with a short client id).
+  static constexpr std::size_t kCopyBytes = 1024;
+  static constexpr std::size_t kMaxPieces = 64;   // well under IOV_MAX
+  BrokerSink(Connection& connection, std::span<const std::uint8_t> input) : c(connection), input(input) {}
   void write(std::span<const std::uint8_t> bytes) override {
-    if (failed || c.refused_request_ || c.ending()) return;
-    if (bytes.size() <= kGather - held) {
-      std::memcpy(gathered.data() + held, bytes.data(), bytes.size());
-      held += bytes.size();
+    if (failed || c.refused_request_ || c.ending() || bytes.empty()) return;
+    const bool in_input = bytes.data() >= input.data() && bytes.data() + bytes.size() <= input.data() + input.size();
+    if (in_input) {
+      Piece& last = pieces[count > 0 ? count - 1 : 0];
+      if (count > 0 && !last.copied && last.data + last.len == bytes.data()) {
+        last.len += bytes.size();  // continues the previous piece
+      } else {
+        add({bytes.data(), bytes.size(), false});
+      }
+    } else if (bytes.size() <= kCopyBytes && copied_len + bytes.size() <= copies.size()) {
+      std::memcpy(copies.data() + copied_len, bytes.data(), bytes.size());
+      add({copies.data() + copied_len, bytes.size(), true});
+      copied_len += bytes.size();
+    } else {
+      add({bytes.data(), bytes.size(), false});
+      finish();  // it is valid only during this call
       return;
     }
-    if (!c.link_.send(gathered.data(), held, bytes.data(), bytes.size())) failed = true;
-    held = 0;
+    if (count == kMaxPieces || copied_len + kCopyBytes > copies.size()) finish();
   }
   void finish() {
-    if (held == 0) return;
-    if (!failed && !c.refused_request_ && !c.ending() && !c.link_.send(gathered.data(), held)) failed = true;
-    held = 0;
+    if (count == 0) return;
+    std::array<uv_buf_t, kMaxPieces> bufs;
+    for (std::size_t i = 0; i < count; ++i) {
+      bufs[i] = uv_buf_init(reinterpret_cast<char*>(const_cast<std::uint8_t*>(pieces[i].data)),
+                            static_cast<unsigned>(pieces[i].len));
+    }
+    if (!failed && !c.refused_request_ && !c.ending() && !c.link_.send(std::span<const uv_buf_t>(bufs.data(), count))) {
+      failed = true;
+    }
+    count = 0;
+    copied_len = 0;
   }
+  struct Piece {
+    const std::uint8_t* data;
+    std::size_t len;
+    bool copied;
+  };
+  void add(Piece piece) { pieces[count++] = piece; }
   Connection& c;
-  std::array<std::uint8_t, kGather> gathered;
-  std::size_t held = 0;
+  const std::span<const std::uint8_t> input;
+  std::array<Piece, kMaxPieces> pieces;
+  std::size_t count = 0;
+  std::array<std::uint8_t, 16 * 1024> copies;
+  std::size_t copied_len = 0;
   bool failed = false;
 };
 
@@ -660,7 +694,7 @@ void Connection::forward_to_broker(const std::uint8_t* bytes, std::size_t n) {
   if (routes_requests()) {
     // Terminated authentication: each request is routed (route());
     // forwarded bytes go out through BrokerSink, SASL requests to on_captured.
-    BrokerSink to_broker(*this);
+    BrokerSink to_broker(*this, {bytes, n});
     const kafka::Errc errc = in_flight_.on_client_bytes({bytes, n}, *cluster_stats_, *this, to_broker);
     to_broker.finish();
     if (ending()) return;

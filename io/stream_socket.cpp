@@ -102,16 +102,20 @@ void StreamSocket::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
 }
 
 int StreamSocket::write(const char* data, std::size_t len, const char* more, std::size_t more_len) {
-  const std::size_t total = len + more_len;
+  const uv_buf_t pieces[2] = {uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len)),
+                              uv_buf_init(const_cast<char*>(more), static_cast<unsigned>(more_len))};
+  return write(std::span<const uv_buf_t>(pieces, more_len > 0 ? 2 : 1));
+}
+
+int StreamSocket::write(std::span<const uv_buf_t> pieces) {
+  std::size_t total = 0;
+  for (const uv_buf_t& piece : pieces) total += piece.len;
   if (state_ != State::open || total == 0) return 0;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   std::size_t written = 0;
   if (queued_ == 0) {
     // Fast path: the socket usually takes everything; no copy, no request.
-    uv_buf_t bufs[2] = {uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len)),
-                        uv_buf_init(const_cast<char*>(more), static_cast<unsigned>(more_len))};
-    const bool both = len > 0 && more_len > 0;
-    const int rc = uv_try_write(stream, len > 0 ? bufs : bufs + 1, both ? 2 : 1);
+    const int rc = uv_try_write(stream, pieces.data(), static_cast<unsigned>(pieces.size()));
     if (rc >= 0) {
       written = static_cast<std::size_t>(rc);
     } else if (rc != UV_EAGAIN) {
@@ -123,11 +127,16 @@ int StreamSocket::write(const char* data, std::size_t len, const char* more, std
   request->socket = this;
   request->size = total - written;
   request->bytes.reset(new char[request->size]);
-  if (written < len) {
-    std::memcpy(request->bytes.get(), data + written, len - written);
-    if (more_len > 0) std::memcpy(request->bytes.get() + (len - written), more, more_len);
-  } else {
-    std::memcpy(request->bytes.get(), more + (written - len), total - written);
+  // What the socket did not take: the pieces from byte `written` on, in order.
+  std::size_t skip = written, at = 0;
+  for (const uv_buf_t& piece : pieces) {
+    if (skip >= piece.len) {
+      skip -= piece.len;
+      continue;
+    }
+    std::memcpy(request->bytes.get() + at, piece.base + skip, piece.len - skip);
+    at += piece.len - skip;
+    skip = 0;
   }
   request->req.data = request;
   uv_buf_t buf = uv_buf_init(request->bytes.get(), static_cast<unsigned>(request->size));

@@ -258,6 +258,16 @@ bool Link::send(const std::uint8_t* data, std::size_t len, const std::uint8_t* m
   return state_ == State::up;
 }
 
+bool Link::send(std::span<const uv_buf_t> pieces) {
+  if (state_ != State::up || !socket_) return false;
+  if (!tls_) return socket_->write(pieces) == 0;
+  for (const uv_buf_t& piece : pieces) {
+    if (piece.len > 0 && !tls_->write(reinterpret_cast<const std::uint8_t*>(piece.base), piece.len)) return false;
+  }
+  flush_tls();
+  return state_ == State::up;
+}
+
 // Hands what OpenSSL produced for the broker to the socket.
 void Link::flush_tls() {
   char* buffer = scratch_.tls_ciphertext.get();

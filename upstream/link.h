@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,6 +118,8 @@ class Link final : private io::StreamSocket::Handler {
   bool send(const std::uint8_t* data, std::size_t len);
   // The same for two pieces in order, in one socket write (or one TLS flush).
   bool send(const std::uint8_t* data, std::size_t len, const std::uint8_t* more, std::size_t more_len);
+  // The same for any number of pieces in order.
+  bool send(std::span<const uv_buf_t> pieces);
   // Queues a TLS close_notify (best effort; nothing for a plaintext link).
   void shutdown();
   void close();
