@@ -361,6 +361,26 @@ def start_haproxy(work, mock, certs, tag="", client_ca=None):
     return Target("haproxy", port, True, p)
 
 
+def acl_policy(rules=100):
+    """A virtual-cluster policy with `rules` ACL rules (docs/policy.md "ACLs") that lets kload do everything it
+    does: decoys for other teams' topics, groups and principals first, the rule that matches the bench topics
+    last, so every decision scans the whole list (the worst case)."""
+    acls = []
+    for i in range(rules - 2):
+        kind = i % 4
+        if kind == 0:
+            acls.append({"allow": ["Read", "Write"], "topics": [f"team-{i:03}-*"], "principals": [f"svc-{i:03}"]})
+        elif kind == 1:
+            acls.append({"deny": ["Write"], "topics": [f"archive-{i:03}"], "client_addresses": ["10.0.0.0/8"]})
+        elif kind == 2:
+            acls.append({"allow": ["Read"], "groups": [f"team-{i:03}-*"]})
+        else:
+            acls.append({"deny": ["All"], "topics": [f"secret-{i:03}-*"], "principals": ["*"]})
+    acls.append({"deny": ["Delete"], "topics": ["bench-*"]})
+    acls.append({"allow": ["Read", "Write"], "topics": ["bench-*"]})
+    return {"acls": acls}
+
+
 def kedge_config(port, mock, certs, mode, workers=None, authentication=None, policy=None, quotas=None):
     """`authentication`: the virtual cluster's client authentication (docs/identity.md), which then admits
     every authenticated principal; the backend stays the mock without SASL, so kedge needs no service

@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "kafka_codec/engine.h"
+#include "kafka_codec/refusal.h"
 #include "kafka_codec/stream.h"
+#include "policy/acl.h"
+#include "policy/policy.h"
 
 namespace {
 
@@ -242,6 +245,167 @@ void BM_Fetch_v11_1MiB_streamed_floor(benchmark::State& state) {
   run_processor(state, frame, 1, 11, false);
 }
 BENCHMARK(BM_Fetch_v11_1MiB_streamed_floor)->Unit(benchmark::kMicrosecond)->ArgName("in_flight")->Arg(1)->Arg(2);
+
+// --- A policy's ACLs on the request path (issue 18) --------------------------------------------
+// Per request on a cluster with ACLs the gateway reads the request's resource names
+// (read_request_resources) and asks the rules about each (AclSet::authorizes); these measure
+// both on the requests of bench/policy_pair.py's workloads, against the 100 rules of
+// bench.acl_policy (the matching rule last: every decision scans them all).
+
+// Request header v2: api key, version, correlation id, client id (int16 STRING), tags.
+W request_head(std::int16_t api, std::int16_t version) {
+  W w;
+  w.i16(api);
+  w.i16(version);
+  w.i32(kCorrelation);
+  w.i16(5);
+  for (const char c : std::string("bench")) w.b.push_back(static_cast<std::uint8_t>(c));
+  w.tags();
+  return w;
+}
+
+Bytes request_frame(const W& w) {
+  W f;
+  f.i32(static_cast<std::int32_t>(w.b.size()));
+  f.b.insert(f.b.end(), w.b.begin(), w.b.end());
+  return f.b;
+}
+
+// Produce v10 (flexible): 1 topic, 1 partition, a 16 KiB record blob (as kload sends it).
+Bytes produce_v10_request() {
+  W w = request_head(0, 10);
+  w.uv(0);        // transactional id: null
+  w.i16(1);       // acks
+  w.i32(30000);   // timeout
+  w.uv(2);
+  w.cstr("bench-produce");
+  w.uv(2);
+  w.i32(0);
+  const std::size_t records = 16 * 1024 + 61;
+  w.uv(records + 1);
+  w.b.insert(w.b.end(), records, 0x5a);
+  w.tags();
+  w.tags();
+  w.tags();
+  return request_frame(w);
+}
+
+// Fetch v12 (flexible, topics by name): 1 topic, 1 partition.
+Bytes fetch_v12_request() {
+  W w = request_head(1, 12);
+  w.i32(-1);  // replica id
+  w.i32(0);   // max wait
+  w.i32(1);   // min bytes
+  w.i32(1 << 20);
+  w.i8(0);
+  w.i32(0);
+  w.i32(-1);
+  w.uv(2);
+  w.cstr("bench-fetch");
+  w.uv(2);
+  w.i32(0);
+  w.i32(-1);
+  w.i64(0);
+  w.i32(-1);
+  w.i64(-1);
+  w.i32(1 << 20);
+  w.tags();
+  w.tags();
+  w.uv(1);       // forgotten topics
+  w.cstr("");    // rack
+  w.tags();
+  return request_frame(w);
+}
+
+kedge::policy::AclSet bench_acls(int rules) {
+  using namespace kedge::policy;
+  std::vector<AclRule> acls;
+  for (int i = 0; i < rules - 2; ++i) {
+    AclRule r;
+    const std::string n = std::to_string(1000 + i).substr(1);
+    switch (i % 4) {
+      case 0:
+        r.operations = bit(Operation::read) | bit(Operation::write);
+        r.names = {NamePattern::parse("team-" + n + "-*")};
+        r.principals = {NamePattern::parse("svc-" + n)};
+        break;
+      case 1:
+        r.permission = Permission::deny;
+        r.operations = bit(Operation::write);
+        r.names = {NamePattern::parse("archive-" + n)};
+        r.principals = {NamePattern{}};
+        r.addresses = {*AddressRange::parse("10.0.0.0/8")};
+        break;
+      case 2:
+        r.resource = Resource::group;
+        r.operations = bit(Operation::read);
+        r.names = {NamePattern::parse("team-" + n + "-*")};
+        r.principals = {NamePattern{}};
+        break;
+      default:
+        r.permission = Permission::deny;
+        r.operations = kAllOperations;
+        r.names = {NamePattern::parse("secret-" + n + "-*")};
+        r.principals = {NamePattern{}};
+    }
+    acls.push_back(r);
+  }
+  AclRule deny_delete;
+  deny_delete.permission = Permission::deny;
+  deny_delete.operations = bit(Operation::delete_);
+  deny_delete.names = {NamePattern::parse("bench-*")};
+  deny_delete.principals = {NamePattern{}};
+  acls.push_back(deny_delete);
+  AclRule allow;
+  allow.operations = bit(Operation::read) | bit(Operation::write);
+  allow.names = {NamePattern::parse("bench-*")};
+  allow.principals = {NamePattern{}};
+  acls.push_back(allow);
+  return AclSet(std::move(acls));
+}
+
+void run_decision(benchmark::State& state, const Bytes& request, kedge::policy::Operation operation) {
+  const kedge::policy::AclSet acls = bench_acls(100);
+  const kedge::policy::Subject subject{"", kedge::policy::parse_address("127.0.0.1")};
+  for (auto _ : state) {
+    const auto resources = kedge::kafka::read_request_resources(request);
+    bool allowed = resources.has_value();
+    for (const auto& r : *resources) {
+      allowed = allowed && acls.authorizes(subject, kedge::policy::Resource::topic, r.name, operation);
+    }
+    if (!allowed) state.SkipWithError("refused");
+    benchmark::DoNotOptimize(allowed);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Acl_decode_only_Produce_v10_16KiB(benchmark::State& state) {
+  const Bytes request = produce_v10_request();
+  for (auto _ : state) benchmark::DoNotOptimize(kedge::kafka::read_request_resources(request));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Acl_decode_only_Produce_v10_16KiB)->Unit(benchmark::kNanosecond);
+
+void BM_Acl_decode_and_decide_Produce_v10_16KiB_100_rules(benchmark::State& state) {
+  run_decision(state, produce_v10_request(), kedge::policy::Operation::write);
+}
+BENCHMARK(BM_Acl_decode_and_decide_Produce_v10_16KiB_100_rules)->Unit(benchmark::kNanosecond);
+
+void BM_Acl_decode_and_decide_Fetch_v12_100_rules(benchmark::State& state) {
+  run_decision(state, fetch_v12_request(), kedge::policy::Operation::read);
+}
+BENCHMARK(BM_Acl_decode_and_decide_Fetch_v12_100_rules)->Unit(benchmark::kNanosecond);
+
+void BM_Acl_decide_only_100_rules(benchmark::State& state) {
+  const kedge::policy::AclSet acls = bench_acls(100);
+  const kedge::policy::Subject subject{"", kedge::policy::parse_address("127.0.0.1")};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(acls.authorizes(subject, kedge::policy::Resource::topic, "bench-produce",
+                                             kedge::policy::Operation::write));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Acl_decide_only_100_rules)->Unit(benchmark::kNanosecond);
 
 }  // namespace
 

@@ -11,7 +11,7 @@
 //   produce    Produce v10 (flexible), one RecordBatch v2 per request (CRC-32C),
 //              --records records of --record-bytes each; acks=1.
 //   fill       like produce, one connection, exactly --count batches, then exits.
-//   fetch      Fetch v16 by topic id from the batches present in the partition
+//   fetch      Fetch v16 by topic id (--fetch-version 12: by name) from the batches present in the partition
 //              (scanned once at start), cycling through them forever; every
 //              response must carry the batch asked for.
 //   metadata   Metadata v12 for --topic (kedge rewrites it; HAProxy passes it).
@@ -276,10 +276,13 @@ Bytes sasl_authenticate_request(std::string_view auth_bytes) {
   return std::move(w.b);
 }
 
-Bytes fetch_request(const std::array<std::uint8_t, 16>& topic_id, std::int32_t partition, std::int64_t offset,
-                    std::int32_t max_bytes) {
+// Fetch v16 names the topic by id (KIP-516); v12 (--fetch-version 12, what kedge offers on a cluster with ACLs)
+// by name, with ReplicaId first (moved to a tag in v15).
+Bytes fetch_request(int version, const std::array<std::uint8_t, 16>& topic_id, const std::string& topic,
+                    std::int32_t partition, std::int64_t offset, std::int32_t max_bytes) {
   Writer w;
-  request_header(w, kFetch, 16, 0);
+  request_header(w, kFetch, static_cast<std::int16_t>(version), 0);
+  if (version < 15) w.i32(-1);  // replica_id: a consumer
   w.i32(0);          // max_wait_ms
   w.i32(1);          // min_bytes
   w.i32(max_bytes);  // max_bytes
@@ -287,7 +290,8 @@ Bytes fetch_request(const std::array<std::uint8_t, 16>& topic_id, std::int32_t p
   w.i32(0);          // session_id
   w.i32(-1);         // session_epoch: no fetch session
   w.uvarint(2);      // topics: 1
-  w.raw(topic_id.data(), topic_id.size());
+  if (version >= 13) w.raw(topic_id.data(), topic_id.size());
+  else w.compact_string(topic);
   w.uvarint(2);      // partitions: 1
   w.i32(partition);
   w.i32(-1);         // current_leader_epoch
@@ -397,14 +401,15 @@ struct FetchResult {
   std::int64_t first_base_offset = -1, next_offset = -1;  // of the returned records
   std::size_t record_bytes = 0;
 };
-FetchResult check_fetch(Reader& r) {
+FetchResult check_fetch(Reader& r, int version) {
   FetchResult f;
   r.tags();
   r.i32();
   f.errors += r.i16() != 0;
   r.i32();
   for (std::uint64_t t = r.array_count(); t > 0 && !r.bad; --t) {
-    r.skip(16);
+    if (version >= 13) r.skip(16);
+    else r.skip_compact();
     for (std::uint64_t p = r.array_count(); p > 0 && !r.bad; --p) {
       r.i32();
       f.errors += r.i16() != 0;
@@ -458,6 +463,7 @@ struct Options {
   int record_bytes = 1024;
   int count = 0;  // fill: batches
   bool resume = false;
+  int fetch_version = 16;  // 12: topics by name (a kedge cluster with ACLs offers Fetch up to v12)
   int fetch_max_bytes = 64 << 20;
   int ramp = 128;  // idle: connections being set up at once
   std::string sasl;           // session: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty = no authentication
@@ -496,6 +502,10 @@ Options parse(int argc, char** argv) {
     else if (a == "--count") o.count = std::stoi(val());
     else if (a == "--resume") o.resume = true;
     else if (a == "--fetch-max-bytes") o.fetch_max_bytes = std::stoi(val());
+    else if (a == "--fetch-version") {
+      o.fetch_version = std::stoi(val());
+      if (o.fetch_version != 12 && o.fetch_version != 16) die("--fetch-version: 12 or 16");
+    }
     else if (a == "--ramp") o.ramp = std::stoi(val());
     else if (a == "--sasl") o.sasl = val();
     else if (a == "--sasl-user") o.sasl_user = val();
@@ -801,7 +811,7 @@ void Loader::fill_pipeline(Conn& c) {
       enqueue(c, kProduce, produce_frame_);
     } else if (w == "fetch") {
       std::int64_t off = fetch_plan_[c.fetch_cursor++ % fetch_plan_.size()];
-      enqueue(c, kFetch, fetch_request(topic_id_, o_.partition, off, o_.fetch_max_bytes));
+      enqueue(c, kFetch, fetch_request(o_.fetch_version, topic_id_, o_.topic, o_.partition, off, o_.fetch_max_bytes));
     } else if (w == "metadata") {
       enqueue(c, kMetadata, metadata_frame_);
     } else {
@@ -926,7 +936,7 @@ void Loader::on_response(Conn& c, std::int16_t key, Reader& r, Clock::time_point
     case kApiVersions: errors = check_api_versions(r); break;
     case kMetadata: errors = check_metadata(r).errors; break;
     case kFetch: {
-      FetchResult f = check_fetch(r);
+      FetchResult f = check_fetch(r, o_.fetch_version);
       errors = f.errors;
       std::int64_t asked = fetch_plan_.empty() ? -1 : fetch_plan_[(c.fetch_cursor - c.inflight.size() - 1) % fetch_plan_.size()];
       if (errors == 0 && (f.record_bytes == 0 || f.first_base_offset != asked)) errors = 1;  // not the batch asked for
@@ -1155,9 +1165,9 @@ void Loader::prepare() {
   // Scan the partition: one batch per Fetch (the mock returns one message set per partition).
   std::int64_t offset = 0;
   for (int guard = 0; guard < 100000; ++guard) {
-    if (!exchange(kFetch, fetch_request(topic_id_, o_.partition, offset, o_.fetch_max_bytes), resp)) return;
+    if (!exchange(kFetch, fetch_request(o_.fetch_version, topic_id_, o_.topic, o_.partition, offset, o_.fetch_max_bytes), resp)) return;
     Reader fr{resp.data() + 4, resp.size() - 4};
-    FetchResult f = check_fetch(fr);
+    FetchResult f = check_fetch(fr, o_.fetch_version);
     if (f.errors == -1) { fatal_ = "setup: malformed Fetch response"; return; }
     if (f.errors > 0 && offset == 0 && f.log_start > 0) { offset = f.log_start; continue; }  // log trimmed
     if (f.errors > 0) { fatal_ = "setup: Fetch error"; return; }

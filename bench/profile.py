@@ -59,9 +59,11 @@ def start_haproxy(work, mock, certs, wrapper):
     return bench.Target("haproxy", port, True, p)
 
 
-def kload_argv(kload, target, workload, duration, connections):
+def kload_argv(kload, target, workload, duration, connections, fetch_version=None):
     argv = bench.pin(0) + [kload, "--host", "127.0.0.1", "--port", str(target.port), "--tls", "--sni", bench.SNI,
                            "--ciphersuites", bench.CIPHER] + WORKLOADS[workload]
+    if fetch_version is not None and workload.startswith("fetch"):
+        argv += ["--fetch-version", str(fetch_version)]
     if workload == "idle":
         argv += ["--connections", str(connections)]
     else:
@@ -69,9 +71,9 @@ def kload_argv(kload, target, workload, duration, connections):
     return argv
 
 
-def run_load(kload, target, workload, duration, connections):
+def run_load(kload, target, workload, duration, connections, fetch_version=None):
     """Runs kload to completion; returns (payload bytes or connection count, kload's JSON)."""
-    argv = kload_argv(kload, target, workload, duration, connections)
+    argv = kload_argv(kload, target, workload, duration, connections, fetch_version)
     if workload == "idle":
         p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = p.stdout.readline().strip()
@@ -112,7 +114,15 @@ def main():
     ap.add_argument("--policy", help="the virtual cluster's policy as JSON (docs/policy.md), e.g. '{}'")
     ap.add_argument("--quotas", help="the virtual cluster's quotas as JSON (docs/policy.md), e.g. "
                                      "'{\"produce_bytes_per_second\": 1099511627776}'")
+    ap.add_argument("--acls", type=int, metavar="N",
+                    help="the virtual cluster's policy: bench.acl_policy(N), N ACL rules (the matching one last)")
+    ap.add_argument("--fetch-version", type=int, choices=[12, 16],
+                    help="Fetch version kload sends (12: by topic name, what a cluster with ACLs offers)")
     args = ap.parse_args()
+    if args.acls is not None:
+        if args.policy is not None:
+            ap.error("--acls and --policy are exclusive")
+        args.policy = json.dumps(bench.acl_policy(args.acls))
     build = os.path.abspath(args.build)
     kedge = os.path.abspath(args.kedge) if args.kedge else os.path.join(build, "kedge")
     kload = os.path.join(build, "bench", "kload")
@@ -150,7 +160,8 @@ def main():
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             bench.STARTED.append(perf)
             time.sleep(0.5)
-        idle_proc, units, result = run_load(kload, target, args.workload, args.duration, args.connections)
+        idle_proc, units, result = run_load(kload, target, args.workload, args.duration, args.connections,
+                                            args.fetch_version)
         out = {"target": args.target, "workload": args.workload, "mode": args.mode}
         if idle_proc is not None:
             time.sleep(0.5)

@@ -490,11 +490,25 @@ bool metadata_requests_topic_ids(std::span<const std::uint8_t> frame) {
 
 std::optional<std::vector<RequestResource>> read_request_resources(std::span<const std::uint8_t> frame) {
   std::vector<RequestResource> resources;
-  ReadRequest request;
+  // Called per request on a cluster with ACLs: the walk's buffers are reused
+  // (one reader per loop thread), and a few resources are deduplicated by a
+  // scan rather than a hash set.
+  thread_local ReadRequest request;
   if (!read_request(frame, request)) return std::nullopt;
   const Values values(frame, request.walk);
-  std::unordered_set<std::string> seen;  // type '\0' name: linear in the request, whatever it repeats
+  constexpr std::size_t kScanUpTo = 16;
+  std::unordered_set<std::string> seen;  // type '\0' name, once there are more: linear in the request
   const auto add = [&](std::string_view type, std::string name) {
+    if (resources.size() < kScanUpTo) {
+      for (const RequestResource& r : resources) {
+        if (r.type == type && r.name == name) return;
+      }
+      resources.push_back({type, std::move(name)});
+      if (resources.size() == kScanUpTo) {
+        for (const RequestResource& r : resources) seen.insert(std::string(r.type) + '\0' + r.name);
+      }
+      return;
+    }
     std::string key(type);
     key.push_back('\0');
     key += name;

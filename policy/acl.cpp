@@ -226,6 +226,7 @@ bool AclSet::authorizes(const Subject& subject, Resource resource, std::string_v
   const OperationSet wanted = bit(operation);
   bool allowed = false;
   for (const AclRule& rule : rules_) {
+    if (rule.resource != resource) continue;
     const bool relevant = rule.permission == Permission::deny ? (rule.operations & wanted) != 0
                                                                : (implied_by_allow(rule.operations) & wanted) != 0;
     if (!relevant || !applies(rule, subject, resource, name)) continue;
