@@ -1187,8 +1187,7 @@ kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
     if (access.resource == policy::Resource::cluster) {
       if (!policy->acls->authorizes(acl_subject(), policy::Resource::cluster, {}, access.operation)) {
         policy_refusal_ = policy::Refusal::resource_denied;
-        policy_refusal_detail_ = fmt::format("Cluster ({})", policy::to_string(access.operation));
-        policy_refusal_resource_ = policy::Resource::cluster;
+        acl_refused_ = {policy::Resource::cluster, fmt::format("Cluster ({})", policy::to_string(access.operation))};
         return Route::capture;
       }
     } else if (access.resource != policy::Resource::none) {
@@ -1325,8 +1324,7 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
       filter_metadata(request, frame, *policy->acls);
     } else if (std::optional<AclRefusal> refused = acl_refusal(request, frame, *policy->acls)) {
       policy_refusal_ = policy::Refusal::resource_denied;
-      policy_refusal_detail_ = std::move(refused->detail);
-      policy_refusal_resource_ = refused->resource;
+      acl_refused_ = std::move(*refused);
       return Inspection::answer;  // on_captured answers it
     }
   }
@@ -1421,10 +1419,7 @@ std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::Reque
 // creates a topic only for a client allowed to Create it (topic or cluster).
 void Connection::filter_metadata(kafka::RequestInfo& request, std::span<std::uint8_t> frame,
                                  const policy::AclSet& acls) {
-  request.filter_topics = kafka::metadata_requests_all_topics(frame) ? kafka::RequestInfo::TopicFiltering::listing
-                          : kafka::metadata_requests_topic_ids(frame)
-                              ? kafka::RequestInfo::TopicFiltering::named_by_id
-                              : kafka::RequestInfo::TopicFiltering::named;
+  request.filter_topics = kafka::metadata_topics_asked(frame);
   const policy::Subject subject = acl_subject();
   if (acls.authorizes(subject, policy::Resource::cluster, {}, policy::Operation::create)) return;
   const std::optional<std::vector<kafka::RequestResource>> topics = kafka::read_request_resources(frame);
@@ -1846,13 +1841,13 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
     case policy::Refusal::resource_denied: {
       // Kafka's own text for the error first: clients print the ErrorMessage when there is one (librdkafka's
       // FindCoordinator), so the familiar words stay and kedge's reason follows.
-      const std::string_view kafka_text = policy_refusal_resource_ == policy::Resource::group ? "Group authorization failed."
-                                          : policy_refusal_resource_ == policy::Resource::transactional_id
+      const std::string_view kafka_text = acl_refused_.resource == policy::Resource::group ? "Group authorization failed."
+                                          : acl_refused_.resource == policy::Resource::transactional_id
                                               ? "Transactional Id authorization failed."
-                                          : policy_refusal_resource_ == policy::Resource::cluster
+                                          : acl_refused_.resource == policy::Resource::cluster
                                               ? "Cluster authorization failed."
                                               : "Topic authorization failed.";
-      message = fmt::format("{} {} on {} is not allowed on virtual cluster {}", kafka_text, api, policy_refusal_detail_,
+      message = fmt::format("{} {} on {} is not allowed on virtual cluster {}", kafka_text, api, acl_refused_.detail,
                             cluster_name());
       break;
     }

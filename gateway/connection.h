@@ -300,8 +300,7 @@ class Connection final : private kafka::AddressMap,
   // that request, so a reload applies to the next one.
   bool policy_routed_ = false;
   std::optional<policy::Refusal> policy_refusal_;  // of the frame route() just captured
-  std::string policy_refusal_detail_;              // what an ACL refused ("Topic orders (Write)")
-  policy::Resource policy_refusal_resource_ = policy::Resource::none;  // and its type
+  AclRefusal acl_refused_{policy::Resource::none, {}};  // with resource_denied: what an ACL refused
   // The client address as ACL rules compare it (parsed at the first check).
   std::optional<std::optional<std::array<std::uint8_t, 16>>> acl_address_;
   struct AclMemo {

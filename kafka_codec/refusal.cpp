@@ -479,13 +479,16 @@ bool metadata_requests_all_topics(std::span<const std::uint8_t> frame) {
   return (count == -1 && version >= 1) || (version == 0 && count == 0);
 }
 
-bool metadata_requests_topic_ids(std::span<const std::uint8_t> frame) {
+TopicsAsked metadata_topics_asked(std::span<const std::uint8_t> frame) {
+  if (metadata_requests_all_topics(frame)) return TopicsAsked::all;
   ReadRequest request;
-  if (!read_request(frame, request) || !is(request.api_key, ApiKey::metadata) || request.version < 12) return false;
-  for (const ValueRef& v : request.walk.values) {
-    if (v.name == "Name" && v.null) return true;
+  if (!read_request(frame, request) || !is(request.api_key, ApiKey::metadata) || request.version < 12) {
+    return TopicsAsked::by_name;
   }
-  return false;
+  for (const ValueRef& v : request.walk.values) {
+    if (v.name == "Name" && v.null) return TopicsAsked::by_id;
+  }
+  return TopicsAsked::by_name;
 }
 
 std::optional<std::vector<RequestResource>> read_request_resources(std::span<const std::uint8_t> frame) {

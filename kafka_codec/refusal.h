@@ -26,6 +26,7 @@
 
 #include "kafka_codec/errc.h"
 #include "kafka_codec/schema.h"
+#include "kafka_codec/topic_filter.h"
 
 namespace kedge::kafka {
 
@@ -84,9 +85,10 @@ std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> p
 // Topics array (v1+), or an empty one in v0. False otherwise, and for a
 // frame that is not a Metadata request.
 bool metadata_requests_all_topics(std::span<const std::uint8_t> frame);
-// True when a whole Metadata request `frame` (v12+) asks for a topic by id
-// (a null Name); false otherwise, and when it does not parse.
-bool metadata_requests_topic_ids(std::span<const std::uint8_t> frame);
+// How a whole Metadata request `frame` asks for its topics: all of them
+// (metadata_requests_all_topics), by id when it names one by id (v12+, a
+// null Name), else by name (also when it does not parse: the broker refuses it).
+TopicsAsked metadata_topics_asked(std::span<const std::uint8_t> frame);
 
 // A read-only view must not let Metadata create topics (a broker with
 // auto.create.topics.enable creates a topic a client asks Metadata for, when

@@ -86,7 +86,7 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.frame_size = frame_left_ + 8;
       current_.throttle_ms = 0;
       current_.report_response = false;
-      current_.filter_topics = RequestInfo::TopicFiltering::none;
+      current_.filter_topics.reset();
       current_queued_ = false;
       ++requests_seen_;
       // KIP-43 v0: unframed SASL tokens follow a successful handshake. Only a
@@ -549,13 +549,10 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
   if (e != Errc::ok) return fail(e);
   std::span<const std::uint8_t> out = rewriter.changed() ? rewriter.output() : whole;
   bool changed = rewriter.changed();
-  if (current.filter_topics != RequestInfo::TopicFiltering::none && is(current.api_key, ApiKey::metadata)) {
+  if (current.filter_topics && is(current.api_key, ApiKey::metadata)) {
     bool filtered = false;
-    const TopicsAsked asked = current.filter_topics == RequestInfo::TopicFiltering::listing ? TopicsAsked::all
-                              : current.filter_topics == RequestInfo::TopicFiltering::named_by_id
-                                  ? TopicsAsked::by_id
-                                  : TopicsAsked::by_name;
-    const Errc f = filter_metadata_topics(out, current.api_version, asked, *addresses, filtered_topics, filtered);
+    const Errc f =
+        filter_metadata_topics(out, current.api_version, *current.filter_topics, *addresses, filtered_topics, filtered);
     if (f != Errc::ok) return fail(f);
     if (filtered) {
       out = filtered_topics;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,8 +57,7 @@ struct RequestInfo {
   // response's topics go through AddressMap::describable (topic_filter.h),
   // left out of a listing (all topics asked) or refused where they were
   // asked for (by name, or by id: topic_filter.h).
-  enum class TopicFiltering : std::uint8_t { none, listing, named, named_by_id };
-  TopicFiltering filter_topics = TopicFiltering::none;
+  std::optional<TopicsAsked> filter_topics;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.

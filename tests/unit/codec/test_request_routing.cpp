@@ -137,7 +137,7 @@ struct InspectingRouter final : RequestRouter {
   Inspection on_inspected(RequestInfo& request, std::span<std::uint8_t> frame) override {
     inspected.emplace_back(request.correlation_id, Bytes(frame.begin(), frame.end()));
     frame.back() = 0;
-    request.filter_topics = RequestInfo::TopicFiltering::listing;
+    request.filter_topics = TopicsAsked::all;
     return answer_correlation_ids.count(request.correlation_id) != 0 ? Inspection::answer : Inspection::forward;
   }
   std::set<std::int32_t> answer_correlation_ids;  // inspected requests kedge answers itself
@@ -177,8 +177,8 @@ TEST_CASE("an inspected request is held whole, may change in place, then goes to
     const bool locals[] = {false, false, true, false};  // the broker answers inspected requests
     for (int i = 0; i < 4; ++i) CHECK(q.at(i).local == locals[i]);
     // What the router set on an inspected request reaches its in-flight entry.
-    CHECK(q.at(1).filter_topics == RequestInfo::TopicFiltering::listing);
-    CHECK(q.at(0).filter_topics == RequestInfo::TopicFiltering::none);
+    CHECK(q.at(1).filter_topics == TopicsAsked::all);
+    CHECK_FALSE(q.at(0).filter_topics.has_value());
   }
 }
 
