@@ -58,18 +58,6 @@ const std::vector<RefusalCase>& refusal_cases() {
 // The APIs the refusal vectors are written for (generate_refusals.py APIS).
 constexpr std::int16_t kGoldenApis[] = {0, 10, 19, 20, 21, 22, 33, 37, 42, 44, 47};
 
-// The first `length` bytes of `frame`, with the size prefix made to match:
-// a well-framed request whose body ends early.
-Bytes truncated(const Bytes& frame, std::size_t length) {
-  Bytes out(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length));
-  const std::uint32_t size = static_cast<std::uint32_t>(length - 4);
-  out[0] = static_cast<std::uint8_t>(size >> 24);
-  out[1] = static_cast<std::uint8_t>(size >> 16);
-  out[2] = static_cast<std::uint8_t>(size >> 8);
-  out[3] = static_cast<std::uint8_t>(size);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("refusal golden vectors", "[refusal][golden]") {

@@ -87,15 +87,6 @@ std::string show(const std::optional<Resources>& r) {
   return s + "]";
 }
 
-// The first `length` bytes of `frame`, with the size prefix made to match.
-Bytes truncated(const Bytes& frame, std::size_t length) {
-  Bytes out(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length));
-  if (length < 4) return out;
-  const auto size = static_cast<std::uint32_t>(length - 4);
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
-  return out;
-}
-
 // The APIs a policy's ACLs read (generate_requests.py APIS): the tables of
 // schema.cpp "Requests a policy's ACLs read", FindCoordinator and Metadata.
 constexpr std::int16_t kPolicyReadApis[] = {1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 68};

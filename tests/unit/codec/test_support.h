@@ -147,6 +147,16 @@ inline Builder header_v1(int key, int version, std::int32_t correlation, std::st
   return b;
 }
 
+// The first `length` bytes of `frame`, with the size prefix made to match (when
+// there is room for one): a well-framed message whose body ends early.
+inline Bytes truncated(const Bytes& frame, std::size_t length) {
+  Bytes out(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length));
+  if (length < 4) return out;
+  const auto size = static_cast<std::uint32_t>(length - 4);
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
+  return out;
+}
+
 inline Bytes concat(std::initializer_list<Bytes> parts) {
   Bytes out;
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());

@@ -78,14 +78,6 @@ struct DenySet final : TopicFilter {
   std::vector<std::string> asked;
 };
 
-Bytes truncated(const Bytes& frame, std::size_t length) {
-  Bytes out(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length));
-  if (length < 4) return out;
-  const auto size = static_cast<std::uint32_t>(length - 4);
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("topic filter golden vectors", "[topic_filter][golden]") {
