@@ -2,9 +2,11 @@
 test_gateway_two_kedges.py, test_gateway_restart.py): client argv builders, SASL stages in the dc namespace,
 and checks over client output. Everything here starts or inspects real processes; nothing stands in for one.
 """
+import json
 import os
 import re
 import subprocess
+import time
 
 from test_topology_smoke import client_argv, summary_fields
 from topology import TopologyError
@@ -221,3 +223,62 @@ def run_scenario(main, doc):
         print("kclient_rdk212 / mock_cluster_rdk212 not built")
         sys.exit(1)
     sys.exit(main())
+
+
+# --- kedge's admin endpoint, its log, and clients' JSON output --------------------------------------------------
+
+def metrics_text(topo, admin):
+    """kedge's /metrics, read from the dc namespace."""
+    return topo.run_in("dc", ["curl", "-s", "-m", "5", f"http://{admin}/metrics"], timeout=15).stdout
+
+
+def metric(text, name, **labels):
+    """Value of the first sample of `name` carrying every label=value in `labels` (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{key}="{value}"' in line for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def metric_lines(text, *names):
+    """The samples of any of `names`."""
+    return [line for line in text.splitlines() if any(line.startswith(name + "{") for name in names)]
+
+
+def wait_for(predicate, timeout, interval=0.1):
+    """predicate()'s first truthy value within `timeout` seconds, else its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def connections_from(log_text, address):
+    """Connection ids kedge accepted from `address` (its debug line `conn N from ADDRESS:PORT: SNI ...`)."""
+    return re.findall(rf"conn (\d+) from {re.escape(address)}:\d+: SNI", log_text)
+
+
+def client_lines(text, limit=4, pattern=r"delivery failed|ERROR|error|FAIL|failed|authoriz"):
+    """The distinct lines a user reads when a client fails (librdkafka timestamps dropped so repeats collapse)."""
+    unique = []
+    for line in text.splitlines():
+        if not re.search(pattern, line, re.IGNORECASE):
+            continue
+        line = re.sub(r"^%\d\|\d+\.\d+\|", "%", line.strip())
+        if line not in unique:
+            unique.append(line)
+    return unique[:limit]
+
+
+def run_json_script(topo, ns, script, *args, timeout=90):
+    """(parsed JSON lines, CompletedProcess) of the Python `script` run in namespace `ns` with `args`."""
+    result = topo.run_in(ns, ["/usr/bin/python3", "-c", script, *[str(arg) for arg in args]], timeout=timeout)
+    lines = []
+    for line in result.stdout.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            pass
+    return lines, result

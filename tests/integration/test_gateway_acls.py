@@ -65,11 +65,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import admin_address, start_kedge_in_topology, write_config  # noqa: E402
-from scenario_support import (finish, kedge_errors, popen_in, run_scenario, sasl_ssl_args,  # noqa: E402
-                              scenario_topology, summary_exit_code)
+from scenario_support import (client_lines, connections_from, finish, kedge_errors, metric,  # noqa: E402
+                              metric_lines, metrics_text, popen_in, run_json_script, run_scenario, sasl_ssl_args,
+                              scenario_topology, summary_exit_code, wait_for)
 from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
 from topology import tool_path  # noqa: E402
 
+# What kclient prints when a client fails, its producev and consume errors included (scenario_support.client_lines).
+CLIENT_ERRORS = r"delivery failed|producev|consume error|ERROR|error|FAIL|failed|authoriz"
 DOMAIN = "kafka.example.com"
 PORT = 9092
 CLUSTER = "acme"
@@ -249,14 +252,7 @@ def broker_name(broker_id):
 
 def run_script(topo, ns, *args, timeout=90):
     """(parsed JSON lines, CompletedProcess) of CLIENT_SCRIPT run in namespace `ns`."""
-    result = topo.run_in(ns, ["/usr/bin/python3", "-c", CLIENT_SCRIPT, *[str(arg) for arg in args]], timeout=timeout)
-    lines = []
-    for line in result.stdout.splitlines():
-        try:
-            lines.append(json.loads(line))
-        except ValueError:
-            pass
-    return lines, result
+    return run_json_script(topo, ns, CLIENT_SCRIPT, *args, timeout=timeout)
 
 
 def stored(topo, mock, topic):
@@ -267,46 +263,16 @@ def stored(topo, mock, topic):
     return None, (result.stdout + result.stderr).strip()[-400:]
 
 
-def client_lines(text, limit=4, pattern=r"delivery failed|producev|consume error|ERROR|error|FAIL|failed|authoriz"):
-    """The distinct lines a user reads when a client fails (librdkafka timestamps dropped so repeats collapse)."""
-    unique = []
-    for line in text.splitlines():
-        if not re.search(pattern, line, re.IGNORECASE):
-            continue
-        line = re.sub(r"^%\d\|\d+\.\d+\|", "%", line.strip())
-        if line not in unique:
-            unique.append(line)
-    return unique[:limit]
 
 
-def metrics_text(topo, admin):
-    return topo.run_in("dc", ["curl", "-s", "-m", "5", f"http://{admin}/metrics"], timeout=15).stdout
 
 
-def metric(text, name, **labels):
-    """Value of the first sample of `name` carrying every label=value in `labels` (0 when absent)."""
-    for line in text.splitlines():
-        if line.startswith(name + "{") and all(f'{key}="{value}"' in line for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
-def metric_lines(text, name):
-    return [line for line in text.splitlines() if line.startswith(name + "{")]
 
 
-def wait_for(predicate, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
-def connections_from(log_text, address):
-    """Connection ids kedge accepted from `address` (its debug line `conn N from ADDRESS:PORT: SNI ...`)."""
-    return re.findall(rf"conn (\d+) from {re.escape(address)}:\d+: SNI", log_text)
 
 
 def make_users_file(kedge_binary, path):
@@ -394,7 +360,7 @@ def main():
         per_topic = {line.split()[1].split("=", 1)[1]: dict(item.split("=", 1) for item in line.split()[1:])
                      for line in result.stdout.splitlines() if line.startswith("produce-topic ")}
         app, denied = per_topic.get("logs-app", {}), per_topic.get(DENIED_TOPIC, {})
-        printed = client_lines(result.stderr)
+        printed = client_lines(result.stderr, pattern=CLIENT_ERRORS)
         app_stored, app_detail = stored(topo, mock, "logs-app")
         checks.record(f"one {CLIENT} producer (carol), logs-app: all {N} records delivered, the mock stores exactly {N}",
                       app.get("delivered") == str(N) and app.get("failed") == "0" and app_stored == N,
@@ -424,7 +390,7 @@ def main():
             "--expect", N, "--prefix", "mix", "--timeout-ms", TIMEOUT_MS, *auth("carol")))
         code, out, err = finish(topo, denied_consumer, "consume-denied-group", timeout=60)
         fields = summary_fields(out, "consume")
-        printed = client_lines(err, limit=3)
+        printed = client_lines(err, limit=3, pattern=CLIENT_ERRORS)
         group_errors = [line for line in printed if "consume error GROUP_AUTHORIZATION_FAILED" in line]
         checks.record(f"{CLIENT} consumer in group {DENIED_GROUP} (no rule): GROUP_AUTHORIZATION_FAILED, reads nothing",
                       code != 0 and fields.get("unique") == "0" and bool(group_errors),
@@ -453,7 +419,7 @@ def main():
         for user, network, why in (("bob", "a", "deny rule for bob (deny wins over his allow)"),
                                    ("alice", "b", f"{topo.client_ip('b')} is outside {network_a}")):
             result, fields = produce(network, user, "orders", 20, f"{user}-{network}")
-            printed = client_lines(result.stderr)
+            printed = client_lines(result.stderr, pattern=CLIENT_ERRORS)
             checks.record(f"{user} from network {network} ({why}): every delivery fails with \"{TOPIC_AUTHZ}\"",
                           result.returncode != 0 and fields.get("delivered") == "0" and fields.get("failed") == "20"
                           and any(TOPIC_AUTHZ in line for line in printed),
@@ -497,7 +463,7 @@ def main():
 
         code, out, err = finish(topo, steady, "steady-logs-hot", timeout=60)
         fields = summary_fields(out, "produce")
-        printed = client_lines(err)
+        printed = client_lines(err, pattern=CLIENT_ERRORS)
         delivered, failed = int(fields.get("delivered", -1)), int(fields.get("failed", -1))
         checks.record(f"after the reload the running producer's deliveries fail with \"{TOPIC_AUTHZ}\"",
                       bool(refused) and code != 0 and 0 < delivered < STEADY_COUNT
@@ -530,7 +496,7 @@ def main():
                       "; ".join(f"{name}: kedge v{k}, mock v{b}" for name, (k, b) in capped.items()))
         result = topo.run_in("a", [kcat, "-C", "-b", bootstrap(), "-t", DENIED_TOPIC, "-p", "0", "-o", "beginning",
                                    "-e", "-f", "%k\n", *auth("carol")], timeout=60)
-        printed = client_lines(result.stderr + result.stdout, limit=3)
+        printed = client_lines(result.stderr + result.stdout, limit=3, pattern=CLIENT_ERRORS)
         checks.record(f"kcat -C -t {DENIED_TOPIC} -p 0 (forced partition): stops at \"{TOPIC_AUTHZ}\", no record",
                       result.returncode != 0 and not [l for l in result.stdout.splitlines() if l.startswith("sec-")]
                       and any(TOPIC_AUTHZ in line for line in printed),

@@ -52,8 +52,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import admin_address, start_kedge_in_topology, write_config  # noqa: E402
-from scenario_support import (finish, kedge_errors, popen_in, run_scenario, scenario_topology,  # noqa: E402
-                              ssl_args, summary_exit_code)
+from scenario_support import (client_lines, connections_from, finish, kedge_errors, metric,  # noqa: E402
+                              metric_lines, metrics_text, popen_in, run_json_script, run_scenario, scenario_topology,
+                              ssl_args, summary_exit_code, wait_for)
 from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
 from topology import tool_path  # noqa: E402
 
@@ -218,14 +219,7 @@ def bootstrap(cluster):
 
 def run_script(topo, ns, *args):
     """(parsed JSON lines, CompletedProcess) of CLIENT_SCRIPT run in namespace `ns`."""
-    result = topo.run_in(ns, ["/usr/bin/python3", "-c", CLIENT_SCRIPT, *args], timeout=90)
-    lines = []
-    for line in result.stdout.splitlines():
-        try:
-            lines.append(json.loads(line))
-        except ValueError:
-            pass
-    return lines, result
+    return run_json_script(topo, ns, CLIENT_SCRIPT, *args)
 
 
 def librdkafka212():
@@ -243,48 +237,16 @@ def stored(topo, mock):
     return None, (result.stdout + result.stderr).strip()[-400:]
 
 
-def client_lines(text, limit=4, pattern=r"delivery failed|ERROR|error|FAIL|failed|authoriz"):
-    """The distinct lines a user reads when a client fails (librdkafka timestamps dropped so repeats collapse)."""
-    unique = []
-    for line in text.splitlines():
-        if not re.search(pattern, line, re.IGNORECASE):
-            continue
-        line = re.sub(r"^%\d\|\d+\.\d+\|", "%", line.strip())
-        if line not in unique:
-            unique.append(line)
-    return unique[:limit]
 
 
-def metrics_text(topo, admin):
-    return topo.run_in("dc", ["curl", "-s", "-m", "5", f"http://{admin}/metrics"], timeout=15).stdout
 
 
-def metric(text, name, **labels):
-    """Value of the first sample of `name` carrying every label=value in `labels` (0 when absent)."""
-    for line in text.splitlines():
-        if not line.startswith(name + "{"):
-            continue
-        if all(f'{key}="{value}"' in line for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
-def metric_lines(text, name):
-    return [line for line in text.splitlines() if line.startswith(name + "{")]
 
 
-def wait_for(predicate, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
-def connections_from(log_text, address):
-    """Connection ids kedge accepted from `address` (its debug line `conn N from ADDRESS:PORT: SNI ...`)."""
-    return re.findall(rf"conn (\d+) from {re.escape(address)}:\d+: SNI", log_text)
 
 
 def produce(topo, network, cluster, ca, count, prefix, *extra):

@@ -44,8 +44,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import admin_address, start_kedge_in_topology  # noqa: E402
-from scenario_support import (finish, kedge_errors, popen_in, run_scenario, scenario_topology,  # noqa: E402
-                              summary_exit_code)
+from scenario_support import (finish, kedge_errors, metric, metric_lines, metrics_text, popen_in,  # noqa: E402
+                              run_scenario, scenario_topology, summary_exit_code)
 from test_topology_smoke import Checks  # noqa: E402
 
 DOMAIN = "kafka.example.com"
@@ -254,20 +254,10 @@ def make_users_file(kedge_binary, path):
             raise RuntimeError(f"kedge users add {user}: {result.stderr}")
 
 
-def metrics_text(topo, admin):
-    return topo.run_in("dc", ["curl", "-s", "-m", "5", f"http://{admin}/metrics"], timeout=15).stdout
 
 
-def metric(text, name, **labels):
-    """Value of the first sample of `name` carrying every label=value in `labels` (0 when absent)."""
-    for line in text.splitlines():
-        if line.startswith(name + "{") and all(f'{key}="{value}"' in line for key, value in labels.items()):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
-def metric_lines(text, *names):
-    return [line for line in text.splitlines() if any(line.startswith(name + "{") for name in names)]
 
 
 def mib(value):

@@ -39,7 +39,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import admin_address, make_certs, write_config  # noqa: E402
 from sasl_stage import recv_frame  # noqa: E402
-from scenario_support import kedge_errors, print_kedge_warnings, run_scenario, scenario_topology, summary_exit_code  # noqa: E402,E501
+from scenario_support import (kedge_errors, print_kedge_warnings, run_scenario, scenario_topology,  # noqa: E402
+                              summary_exit_code, wait_for)
 from test_topology_smoke import Checks  # noqa: E402
 from topology import call_in_netns  # noqa: E402
 
@@ -141,13 +142,6 @@ def discovery_requests(topo, admin):
     return None
 
 
-def wait_for(predicate, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 ACCESS_BROKER = re.compile(r"conn (\d+) closed: .* target=broker (\d+) ")
