@@ -292,6 +292,36 @@ std::vector<std::string> split_topics(const std::string& list) {
     }
 }
 
+// Paced producing (--rate): record i is due at started + i/rate; delivery reports are served while waiting.
+void wait_until_due(rd_kafka_t* handle, std::chrono::steady_clock::time_point started, long i, long rate_per_s) {
+    if (rate_per_s <= 0)
+        return;
+    const auto due = started + std::chrono::microseconds(i * 1000000 / rate_per_s);
+    for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now())
+        rd_kafka_poll(handle, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
+}
+
+// Enqueues one record keyed and valued `text`, waiting while librdkafka's queue is full; the enqueue error otherwise.
+rd_kafka_resp_err_t enqueue_record(rd_kafka_t* handle, const std::string& topic, int32_t partition,
+                                   std::string text) {  // RD_KAFKA_V_KEY/VALUE of librdkafka 2.0 take void*
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            handle, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(text.data(), text.size()),
+            RD_KAFKA_V_VALUE(text.data(), text.size()), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return err;
+        rd_kafka_poll(handle, 100);
+    }
+}
+
+void flush_producer(rd_kafka_t* handle, int timeout_ms) {
+    rd_kafka_resp_err_t flush_err = rd_kafka_flush(handle, timeout_ms);
+    if (flush_err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        std::fprintf(stderr, "kclient: flush: %s (%d still queued)\n", rd_kafka_err2str(flush_err),
+                     rd_kafka_outq_len(handle));
+}
+
 // produce to several topics from ONE producer handle (see the output contract above).
 int run_produce_topics(const Options& options, const std::vector<std::string>& topics) {
     DeliveryTally tally;
@@ -313,45 +343,27 @@ int run_produce_topics(const Options& options, const std::vector<std::string>& t
     long enqueue_failures = 0;
     const auto started = std::chrono::steady_clock::now();
     for (long i = 0; i < options.count; i++) {
-        if (options.rate_per_s > 0) {
-            const auto due = started + std::chrono::microseconds(i * 1000000 / options.rate_per_s);
-            for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now())
-                rd_kafka_poll(handle, static_cast<int>(
-                                          std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
-        }
+        wait_until_due(handle, started, i, options.rate_per_s);
         std::string text = message_text(options.prefix, i);
         for (std::size_t t = 0; t < topics.size(); t++) {
             const int32_t partition =
                 partitions[t] ? static_cast<int32_t>(i % *partitions[t]) : RD_KAFKA_PARTITION_UA;
-            for (;;) {
-                rd_kafka_resp_err_t err = rd_kafka_producev(
-                    handle, RD_KAFKA_V_TOPIC(topics[t].c_str()), RD_KAFKA_V_PARTITION(partition),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(text.data(), text.size()),
-                    RD_KAFKA_V_VALUE(text.data(), text.size()), RD_KAFKA_V_END);
-                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                    rd_kafka_poll(handle, 100);
-                    continue;
-                }
-                if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    // librdkafka refuses at once a record for a topic it knows to be in error (e.g. Metadata
-                    // said TOPIC_AUTHORIZATION_FAILED): counted as a failure with the prefix "enqueue:".
-                    TopicTally& topic = tally.topics[topics[t]];
-                    topic.failed++;
-                    long& refused = topic.errors[std::string("enqueue:") + rd_kafka_err2name(err)];
-                    if (++refused <= 5)
-                        std::fprintf(stderr, "kclient: producev (topic %s): %s\n", topics[t].c_str(),
-                                     rd_kafka_err2str(err));
-                    enqueue_failures++;
-                }
-                break;
+            const rd_kafka_resp_err_t err = enqueue_record(handle, topics[t], partition, text);
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                // librdkafka refuses at once a record for a topic it knows to be in error (e.g. Metadata
+                // said TOPIC_AUTHORIZATION_FAILED): counted as a failure with the prefix "enqueue:".
+                TopicTally& topic = tally.topics[topics[t]];
+                topic.failed++;
+                long& refused = topic.errors[std::string("enqueue:") + rd_kafka_err2name(err)];
+                if (++refused <= 5)
+                    std::fprintf(stderr, "kclient: producev (topic %s): %s\n", topics[t].c_str(),
+                                 rd_kafka_err2str(err));
+                enqueue_failures++;
             }
         }
         rd_kafka_poll(handle, 0);
     }
-    rd_kafka_resp_err_t flush_err = rd_kafka_flush(handle, options.timeout_ms);
-    if (flush_err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        std::fprintf(stderr, "kclient: flush: %s (%d still queued)\n", rd_kafka_err2str(flush_err),
-                     rd_kafka_outq_len(handle));
+    flush_producer(handle, options.timeout_ms);
     rd_kafka_destroy(handle);
 
     int partition_sum = 0;
@@ -390,37 +402,17 @@ int run_produce(const Options& options) {
     if (partitions) {
         const auto started = std::chrono::steady_clock::now();
         for (long i = 0; i < options.count; i++) {
-            if (options.rate_per_s > 0) {
-                // Message i is due at started + i/rate; serve delivery reports while waiting.
-                const auto due = started + std::chrono::microseconds(i * 1000000 / options.rate_per_s);
-                for (auto now = std::chrono::steady_clock::now(); now < due; now = std::chrono::steady_clock::now())
-                    rd_kafka_poll(handle, static_cast<int>(
-                                              std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count()));
-            }
-            std::string text = message_text(options.prefix, i);
-            for (;;) {
-                rd_kafka_resp_err_t err = rd_kafka_producev(
-                    handle, RD_KAFKA_V_TOPIC(options.topic.c_str()),
-                    RD_KAFKA_V_PARTITION(static_cast<int32_t>(i % *partitions)),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_KEY(text.data(), text.size()), RD_KAFKA_V_VALUE(text.data(), text.size()),
-                    RD_KAFKA_V_END);
-                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                    rd_kafka_poll(handle, 100);
-                    continue;
-                }
-                if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    std::fprintf(stderr, "kclient: producev: %s\n", rd_kafka_err2str(err));
-                    enqueue_failures++;
-                }
-                break;
+            wait_until_due(handle, started, i, options.rate_per_s);
+            const rd_kafka_resp_err_t err = enqueue_record(handle, options.topic,
+                                                           static_cast<int32_t>(i % *partitions),
+                                                           message_text(options.prefix, i));
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                std::fprintf(stderr, "kclient: producev: %s\n", rd_kafka_err2str(err));
+                enqueue_failures++;
             }
             rd_kafka_poll(handle, 0);
         }
-        rd_kafka_resp_err_t flush_err = rd_kafka_flush(handle, options.timeout_ms);
-        if (flush_err != RD_KAFKA_RESP_ERR_NO_ERROR)
-            std::fprintf(stderr, "kclient: flush: %s (%d still queued)\n", rd_kafka_err2str(flush_err),
-                         rd_kafka_outq_len(handle));
+        flush_producer(handle, options.timeout_ms);
     }
     rd_kafka_destroy(handle);
 
