@@ -98,6 +98,24 @@ std::vector<ReplacementPiece> parse_replacement(std::string_view text, unsigned 
   return pieces;
 }
 
+// True if `pattern` holds a number of more than 9 digits right after "{" (a repeat count) or "\\" (a
+// back-reference); escaped characters ("\\{", "\\\\") are skipped.
+bool has_oversized_regex_number(std::string_view pattern) {
+  const auto digits_from = [&](std::size_t i) {
+    std::size_t n = 0;
+    while (i + n < pattern.size() && pattern[i + n] >= '0' && pattern[i + n] <= '9') ++n;
+    return n;
+  };
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '{' && digits_from(i + 1) > 9) return true;
+    if (pattern[i] == '\\') {
+      if (digits_from(i + 1) > 9) return true;
+      ++i;  // the escaped character
+    }
+  }
+  return false;
+}
+
 PrincipalRules::Rule parse_rule(std::string_view text, const std::string& position) {
   const std::string where = position + " (\"" + printable_excerpt(text, 80) + "\")";
   if (text.size() > kMaxRuleBytes) throw PrincipalRuleError(where + ": longer than 1024 bytes");
@@ -124,6 +142,11 @@ PrincipalRules::Rule parse_rule(std::string_view text, const std::string& positi
   if (pos != text.size()) {
     throw PrincipalRuleError(where + ": unexpected text after the rule: \"" + printable_excerpt(text.substr(pos), 40) +
                              "\"");
+  }
+  // libstdc++'s regex compiler reads a repeat count ({n}) or a back-reference (\n) into a long without a bound
+  // (signed overflow, undefined behaviour: fuzz_principal_rules): numbers past 9 digits are refused here.
+  if (has_oversized_regex_number(*pattern)) {
+    throw PrincipalRuleError(where + ": the pattern has a repeat count or back-reference longer than 9 digits");
   }
   try {
     rule.pattern = std::regex(*pattern, std::regex::ECMAScript);

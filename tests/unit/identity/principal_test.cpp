@@ -164,6 +164,10 @@ TEST_CASE("rules refused at load time name the rule", "[principal][rules]") {
   CHECK_THAT(rule_error({"RULE:^CN=.*$/$1/"}), Contains("refers to group $1 but the pattern has no capturing group"));
   CHECK_THAT(rule_error({"RULE:^CN=(.*)$/$/"}), Contains("must be followed by a group number"));
   CHECK_THAT(rule_error({"RULE:^CN=(?<n>.*)$/${n}/"}), Contains("the pattern is not a valid"));
+  // Numbers libstdc++'s regex compiler would overflow on (fuzz_principal_rules): refused before it sees them.
+  CHECK_THAT(rule_error({"RULE:^(CN)=x{77777777777777777777}$/$1/"}), Contains("longer than 9 digits"));
+  CHECK_THAT(rule_error({"RULE:^(CN)=\\77777777777777777777$/$1/"}), Contains("longer than 9 digits"));
+  CHECK(kafka_accepts("RULE:^(CN)=x{3}\\{12345678901\\}$/$1/"));  // an escaped brace is a literal
   CHECK_THAT(rule_error({R"(RULE:^CN=(.*)$/$1\/)"}), Contains("expected RULE:pattern/replacement/"));
   CHECK_THAT(rule_error({"RULE:^CN=(.*)$/$1/X"}), Contains("unexpected text after the rule: \"X\""));
   CHECK_THAT(rule_error({" DEFAULT"}), Contains("a rule is \"DEFAULT\" or"));
