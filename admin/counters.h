@@ -285,6 +285,9 @@ struct ApiStats {
   Histogram latency;                     // request header read -> response handed to TLS
   // Requests the virtual cluster's policy refused, by policy::Refusal.
   std::array<std::uint64_t, policy::kRefusalCount> refused{};
+  // Of the resource_denied ones, requests split: the allowed topics forwarded,
+  // the refused ones answered by kedge (kafka_codec/split.h).
+  std::uint64_t split = 0;
 };
 
 struct ClusterStats {

@@ -99,6 +99,7 @@ void LoopStats::merge(const LoopStats& other) {
       to.apis[a].endpoints_rewritten += from.apis[a].endpoints_rewritten;
       to.apis[a].latency.merge(from.apis[a].latency);
       for (std::size_t r = 0; r < policy::kRefusalCount; ++r) to.apis[a].refused[r] += from.apis[a].refused[r];
+      to.apis[a].split += from.apis[a].split;
     }
   }
   reloads_succeeded += other.reloads_succeeded;
@@ -328,6 +329,16 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
                                policy::to_string(static_cast<policy::Refusal>(r))),
                    n);
       }
+    }
+  }
+  out.family("kedge_policy_split_requests_total", "counter",
+             "Requests whose topics a policy's ACLs allowed only in part: the allowed ones forwarded, the refused "
+             "ones answered by kedge in the same response (also counted in kedge_policy_refusals_total).");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t a = 0; a < kApiSlots; ++a) {
+      const std::uint64_t n = stats.clusters[i].apis[a].split;
+      if (n == 0) continue;
+      out.sample("kedge_policy_split_requests_total", fmt::format("{},api=\"{}\"", cluster_label(s, i), api_label(a)), n);
     }
   }
   out.family("kedge_quota_throttled_requests_total", "counter",

@@ -27,6 +27,7 @@
 #include "identity/principal_binding.h"
 #include "identity/principal_mapping.h"
 #include "identity/users_file.h"
+#include "policy/topic_ids.h"
 #include "sni/hostname.h"
 #include "upstream/registry.h"
 
@@ -84,6 +85,8 @@ struct BackendState {
   // with the backend across reloads, so a reload does not forgive a debt.
   policy::QuotaBook quotas;
   policy::ConnectionBook connections;  // open and new connections per client address
+  // Topic ids the backend's Metadata named, for ACLs on Fetch v13+ / Produce v13 (policy/topic_ids.h).
+  policy::TopicIdBook topic_ids;
 };
 
 struct ClusterSettings {

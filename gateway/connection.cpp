@@ -10,12 +10,14 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <fmt/ranges.h>
 
 #include "common/ascii.h"
 #include "common/log.h"
 #include "kafka_codec/errors.h"
 #include "kafka_codec/refusal.h"
 #include "kafka_codec/sasl.h"
+#include "kafka_codec/split.h"
 #include "identity/plain.h"
 #include "gateway/worker.h"
 #include "identity/principal.h"
@@ -1185,6 +1187,16 @@ kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
     // transactional ids once its request is whole (on_inspected).
     const policy::Access access = policy::api_access(request.api_key);
     if (access.resource == policy::Resource::cluster) {
+      // ListGroups without Describe on the cluster: Kafka lists only the groups the client may Describe.
+      if (kafka::is(request.api_key, kafka::ApiKey::list_groups) &&
+          !policy->acls->authorizes(acl_subject(), policy::Resource::cluster, {}, access.operation)) {
+        if (!policy::acl_readable_versions(request.api_key).contains(request.api_version)) {
+          policy_refusal_ = policy::Refusal::acl_unchecked;  // a version ApiVersions did not offer
+          return Route::capture;
+        }
+        request.filter_groups = true;
+        return Route::forward;
+      }
       if (!policy->acls->authorizes(acl_subject(), policy::Resource::cluster, {}, access.operation)) {
         policy_refusal_ = policy::Refusal::resource_denied;
         acl_refused_ = {policy::Resource::cluster, fmt::format("Cluster ({})", policy::to_string(access.operation))};
@@ -1316,13 +1328,17 @@ void Connection::on_throttle_over() {
   client_.resume(io::PauseReason::throttled);
 }
 
-kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& request, std::span<std::uint8_t> frame) {
+kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& request,
+                                                          std::vector<std::uint8_t>& frame) {
   const policy::ClusterPolicy* policy = current_policy();  // as it is now: a reload may have come mid-request
   const bool metadata = kafka::is(request.api_key, kafka::ApiKey::metadata);
   if (policy != nullptr && policy->acls) {
     if (metadata) {
       filter_metadata(request, frame, *policy->acls);
     } else if (std::optional<AclRefusal> refused = acl_refusal(request, frame, *policy->acls)) {
+      if (refused->resource == policy::Resource::topic && split_by_acls(request, frame, *policy->acls)) {
+        return Inspection::forward;
+      }
       policy_refusal_ = policy::Refusal::resource_denied;
       acl_refused_ = std::move(*refused);
       return Inspection::answer;  // on_captured answers it
@@ -1413,6 +1429,57 @@ std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::Reque
   return std::nullopt;
 }
 
+// A producer batches every partition a broker leads into one Produce, a
+// consumer fetches all of its partitions on a broker in one Fetch: when the
+// client may use some of those topics and not others, the allowed ones go to
+// the broker and kedge answers the others in the same response (split.h), as
+// a broker's authorizer answers partition by partition. acks=0 has no
+// response to carry the refusals: refused whole (the connection closes, as a
+// broker closes it on an acks=0 error).
+bool Connection::split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                               const policy::AclSet& acls) {
+  if (!kafka::splittable(request.api_key, request.api_version) || !request.expects_response) {
+    return false;
+  }
+  const std::optional<policy::ResourceCheck> check = policy::resource_check(request.api_key, "topic");
+  if (!check) return false;
+  class Verdict final : public kafka::TopicVerdict {
+   public:
+    Verdict(Connection& connection, const policy::AclSet& acls, const kafka::RequestInfo& request,
+            policy::Operation operation)
+        : connection_(connection), acls_(acls), request_(request), operation_(operation) {}
+    bool allowed(std::string_view topic) override {
+      return connection_.acl_allows(acls_, policy::Resource::topic, topic, operation_);
+    }
+    std::string refusal_message(std::string_view topic) override {
+      return connection_.refusal_message(
+          request_, policy::Refusal::resource_denied,
+          AclRefusal{policy::Resource::topic, fmt::format("Topic {} ({})", topic, policy::to_string(operation_))});
+    }
+
+   private:
+    Connection& connection_;
+    const policy::AclSet& acls_;
+    const kafka::RequestInfo& request_;
+    policy::Operation operation_;
+  } verdict(*this, acls, request, check->operation);
+  std::vector<std::uint8_t> forwarded;
+  auto answer = std::make_shared<kafka::SplitAnswer>();
+  if (kafka::split_request(frame, verdict, forwarded, *answer) != kafka::SplitResult::split) return false;
+  std::vector<std::string> refused;
+  refused.reserve(answer->refused.size());
+  for (const kafka::SplitAnswer::Refused& r : answer->refused) refused.push_back(r.topic);
+  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(policy::Refusal::resource_denied)]++;
+  cluster_stats_->apis[api_slot(request.api_key)].split++;
+  audit(request, frame, policy::Refusal::resource_denied, refused);
+  log::debug("conn {}: {} v{} (correlation id {}): {} of its topics refused ({}: {}), the rest forwarded", id_,
+             api_name(request.api_key), request.api_version, request.correlation_id, refused.size(),
+             policy::to_string(check->operation), fmt::join(refused, ", "));
+  frame = std::move(forwarded);
+  request.split = std::move(answer);
+  return true;
+}
+
 // Kafka's Metadata under an authorizer: a listing leaves out topics the client
 // may not Describe, a topic asked by name gets TOPIC_AUTHORIZATION_FAILED
 // (the response processor filters, asking describable()); and the broker
@@ -1439,16 +1506,30 @@ bool Connection::describable(std::string_view topic) {
   return policy->acls->authorizes(acl_subject(), policy::Resource::topic, topic, policy::Operation::describe);
 }
 
+void Connection::learn_topic_id(std::string_view id, std::string_view name) {
+  cluster_->backend_state->topic_ids.learn(id, name);
+}
+
+bool Connection::group_describable(std::string_view group_id) {
+  const policy::ClusterPolicy* policy = current_policy();
+  if (policy == nullptr || !policy->acls) return true;
+  return policy->acls->authorizes(acl_subject(), policy::Resource::group, group_id, policy::Operation::describe);
+}
+
 // One audit line (common/audit_log.h) for a refused request or an
 // administrative operation kedge forwarded ("allowed": the broker's own
 // authorizer may still refuse it).
 void Connection::audit(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
-                       std::optional<policy::Refusal> refusal) {
+                       std::optional<policy::Refusal> refusal, std::span<const std::string> refused_topics) {
   const std::shared_ptr<AuditLog>& audit_log = worker_.snapshot()->audit_log;
   if (!audit_log) return;
   nlohmann::json resources = nlohmann::json::array();
-  for (const kafka::RequestResource& resource : kafka::request_resources(frame)) {
-    resources.push_back({{"type", resource.type}, {"name", resource.name}});
+  if (!refused_topics.empty()) {
+    for (const std::string& topic : refused_topics) resources.push_back({{"type", "topic"}, {"name", topic}});
+  } else {
+    for (const kafka::RequestResource& resource : kafka::request_resources(frame)) {
+      resources.push_back({{"type", resource.type}, {"name", resource.name}});
+    }
   }
   const policy::Access access = policy::api_access(request.api_key);
   nlohmann::json line = {
@@ -1466,6 +1547,8 @@ void Connection::audit(const kafka::RequestInfo& request, std::span<const std::u
       {"outcome", refusal ? "denied" : "allowed"},
       {"reason", refusal ? nlohmann::json(policy::to_string(*refusal)) : nlohmann::json(nullptr)},
   };
+  // A split request: the resources are its refused part; the rest went to the broker.
+  if (!refused_topics.empty()) line["split"] = true;
   // Names come from the wire: bytes that are not UTF-8 are replaced, never thrown on.
   audit_log->append(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
@@ -1828,10 +1911,8 @@ const policy::ClusterPolicy* Connection::current_policy() const {
 // its authorization error (kafka_codec/refusal.h). A request kedge has no
 // answer for (an API it hid from ApiVersions that the client sent anyway, a
 // Produce with acks=0) closes the connection, as a broker does.
-void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
-                                  policy::Refusal refusal) {
-  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(refusal)]++;
-  audit(request, frame, refusal);
+std::string Connection::refusal_message(const kafka::RequestInfo& request, policy::Refusal refusal,
+                                        const AclRefusal& acl_refused) const {
   const std::string api = api_name(request.api_key);
   std::string message;
   switch (refusal) {
@@ -1841,13 +1922,13 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
     case policy::Refusal::resource_denied: {
       // Kafka's own text for the error first: clients print the ErrorMessage when there is one (librdkafka's
       // FindCoordinator), so the familiar words stay and kedge's reason follows.
-      const std::string_view kafka_text = acl_refused_.resource == policy::Resource::group ? "Group authorization failed."
-                                          : acl_refused_.resource == policy::Resource::transactional_id
+      const std::string_view kafka_text = acl_refused.resource == policy::Resource::group ? "Group authorization failed."
+                                          : acl_refused.resource == policy::Resource::transactional_id
                                               ? "Transactional Id authorization failed."
-                                          : acl_refused_.resource == policy::Resource::cluster
+                                          : acl_refused.resource == policy::Resource::cluster
                                               ? "Cluster authorization failed."
                                               : "Topic authorization failed.";
-      message = fmt::format("{} {} on {} is not allowed on virtual cluster {}", kafka_text, api, acl_refused_.detail,
+      message = fmt::format("{} {} on {} is not allowed on virtual cluster {}", kafka_text, api, acl_refused.detail,
                             cluster_name());
       break;
     }
@@ -1858,6 +1939,15 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
       break;
     default: message = fmt::format("{} is not allowed on virtual cluster {}", api, cluster_name());
   }
+  return message;
+}
+
+void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+                                  policy::Refusal refusal) {
+  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(refusal)]++;
+  audit(request, frame, refusal);
+  const std::string api = api_name(request.api_key);
+  const std::string message = refusal_message(request, refusal, acl_refused_);
   const bool expects_answer = in_flight_.awaits_answer(request.correlation_id);
   std::vector<std::uint8_t> answer;
   // encode_refusal answers malformed_request for an API or version it has no answer for.

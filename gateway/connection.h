@@ -171,8 +171,10 @@ class Connection final : private kafka::AddressMap,
   void refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                         policy::Refusal refusal);
   bool send_local_answer(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame);  // false: closed
+  // One audit line; `refused_topics` (a split request) names the refused part
+  // instead of every resource of `frame`.
   void audit(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
-             std::optional<policy::Refusal> refusal);
+             std::optional<policy::Refusal> refusal, std::span<const std::string> refused_topics = {});
   // quotas (policy/quota.h): charge the request, set its throttle, mute the client
   void apply_quotas(kafka::RequestInfo& request);
   policy::ClientAccount& quota_account();
@@ -214,7 +216,7 @@ class Connection final : private kafka::AddressMap,
   // kafka::RequestRouter (while routes_requests())
   Route route(kafka::RequestInfo& request) override;
   NextFrame on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) override;
-  Inspection on_inspected(kafka::RequestInfo& request, std::span<std::uint8_t> frame) override;
+  Inspection on_inspected(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame) override;
   Prefix on_inspect_prefix(const kafka::RequestInfo& request, std::span<const std::uint8_t> held) override;
   // ACLs (policy/acl.h) on a whole request: the first resource refused, as
   // "Topic orders (Write)" and its type, or nullopt when every resource is allowed.
@@ -224,6 +226,14 @@ class Connection final : private kafka::AddressMap,
   };
   std::optional<AclRefusal> acl_refusal(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                                         const policy::AclSet& acls);
+  // A Produce or Fetch (split.h) whose refused topics are all it refuses: the
+  // allowed part replaces `frame` and the refused part rides on `request`.
+  // False when it cannot be split (every topic refused, acks=0, unreadable).
+  bool split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame, const policy::AclSet& acls);
+  // The ErrorMessage of a refusal: Kafka's own words for the error, then kedge's reason.
+  std::string refusal_message(const kafka::RequestInfo& request, policy::Refusal refusal,
+                              const AclRefusal& acl_refused) const;
+
   // Metadata with ACLs: how the response's topics are filtered, and whether
   // the broker may still create the topics it names (AllowAutoTopicCreation).
   void filter_metadata(kafka::RequestInfo& request, std::span<std::uint8_t> frame, const policy::AclSet& acls);
@@ -248,6 +258,8 @@ class Connection final : private kafka::AddressMap,
   bool offers_unknown_apis() const override;
   void on_response_start(const kafka::RequestInfo& request, std::uint32_t frame_bytes) override;
   bool describable(std::string_view topic) override;
+  bool group_describable(std::string_view group_id) override;
+  void learn_topic_id(std::string_view id, std::string_view name) override;
 
   bool bootstrap() const { return std::holds_alternative<sni::Bootstrap>(target_.role); }
   const std::string& cluster_name() const;

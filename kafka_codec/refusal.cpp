@@ -7,6 +7,8 @@
 // (and tshark where it knows the API).
 #include "kafka_codec/refusal.h"
 
+#include "kafka_codec/refusal_writer.h"
+
 #include <array>
 #include <optional>
 #include <string>
@@ -22,7 +24,7 @@
 namespace kedge::kafka {
 namespace {
 
-using schema::Type;
+using namespace refusal;
 
 // The refusable APIs, in key order.
 constexpr std::array<std::int16_t, 11> kRefusable = {
@@ -33,119 +35,10 @@ constexpr std::array<std::int16_t, 11> kRefusable = {
     key_of(ApiKey::offset_delete),
 };
 
-// ConfigResource.Type (KIP-133): 2 topic, 4 broker, 8 broker logger, 16 client metrics, 32 group.
-constexpr std::int8_t kTopicResource = 2;
-constexpr std::int8_t kGroupResource = 32;
-
-// Writes one response body; every put_* follows the version's layout.
-class BodyWriter {
- public:
-  BodyWriter(std::int16_t version, bool flexible) : version_(version), flexible_(flexible) {}
-  std::vector<std::uint8_t>& out() { return out_; }
-  bool flexible() const { return flexible_; }
-  std::int16_t version() const { return version_; }
-
-  void count(std::size_t n) {
-    if (flexible_) wire::put_uvarint(out_, static_cast<std::uint32_t>(n + 1));
-    else wire::put_i32(out_, static_cast<std::int32_t>(n));
-  }
-  void null_array() {
-    if (flexible_) wire::put_uvarint(out_, 0);
-    else wire::put_i32(out_, -1);
-  }
-  void string(std::string_view s) { wire::put_string(out_, s.substr(0, 0x7fff), flexible_); }
-  void nullable_string(std::optional<std::string_view> s) {
-    if (s) return string(*s);
-    if (flexible_) wire::put_uvarint(out_, 0);
-    else wire::put_i16(out_, -1);
-  }
-  void raw(std::string_view bytes) { wire::put_bytes(out_, bytes); }  // a UUID as read
-  void i8(std::int8_t v) { wire::put_i8(out_, v); }
-  void i16(std::int16_t v) { wire::put_i16(out_, v); }
-  void i32(std::int32_t v) { wire::put_i32(out_, v); }
-  void i64(std::int64_t v) { wire::put_i64(out_, v); }
-  void error(ErrorCode e) { wire::put_i16(out_, code_of(e)); }
-  void tags() {  // an empty tag buffer in flexible versions
-    if (flexible_) wire::put_uvarint(out_, 0);
-  }
-
- private:
-  std::int16_t version_;
-  bool flexible_;
-  std::vector<std::uint8_t> out_;
-};
-
-// The Role::value fields of a request in wire order, read back by name.
-class Values {
- public:
-  Values(std::span<const std::uint8_t> frame, const WalkResult& walk) : frame_(frame), walk_(walk) {}
-  std::span<const ValueRef> all() const { return walk_.values; }
-  std::string_view text(const ValueRef& v) const {
-    return {reinterpret_cast<const char*>(frame_.data() + v.begin), v.end - v.begin};
-  }
-  std::int32_t i32(const ValueRef& v) const { return wire::get_i32(frame_.data() + v.begin); }
-  std::int16_t i16(const ValueRef& v) const { return wire::get_i16(frame_.data() + v.begin); }
-  std::int8_t i8(const ValueRef& v) const { return static_cast<std::int8_t>(frame_[v.begin]); }
-
- private:
-  std::span<const std::uint8_t> frame_;
-  const WalkResult& walk_;
-};
-
-// A topic (by name or id) and the partitions the request named under it.
-struct TopicEntry {
-  const ValueRef* topic = nullptr;
-  std::vector<std::int32_t> partitions;
-};
-// Groups the flat value list into topics: a `topic_field` value opens an
-// entry, each `partition_field` value after it belongs to that entry.
-std::vector<TopicEntry> topics_of(const Values& values, std::string_view topic_field,
-                                  std::string_view partition_field) {
-  std::vector<TopicEntry> topics;
-  for (const ValueRef& v : values.all()) {
-    if (v.name == topic_field) topics.push_back({&v, {}});
-    else if (v.name == partition_field && !topics.empty()) topics.back().partitions.push_back(values.i32(v));
-  }
-  return topics;
-}
-
-void write_topic(BodyWriter& w, const Values& values, const ValueRef& topic) {
-  if (topic.type == Type::uuid) w.raw(values.text(topic));
-  else w.string(values.text(topic));
-}
-
-// The topic -> partitions array every per-partition answer mirrors: each
-// topic as the request named it (name or id), each partition index, with
-// `partition_fields(p)` writing the rest of a partition entry.
-template <class PartitionFields>
-void write_topic_partitions(BodyWriter& w, const Values& values, std::string_view topic_field,
-                            std::string_view partition_field, PartitionFields partition_fields) {
-  const auto topics = topics_of(values, topic_field, partition_field);
-  w.count(topics.size());
-  for (const TopicEntry& t : topics) {
-    write_topic(w, values, *t.topic);
-    w.count(t.partitions.size());
-    for (const std::int32_t p : t.partitions) {
-      w.i32(p);
-      partition_fields();
-      w.tags();
-    }
-    w.tags();
-  }
-}
-
 // ProduceResponse v3-13 (flexible 9+; TopicId instead of Name from v13).
 void produce(BodyWriter& w, const Values& values, std::string_view message) {
-  write_topic_partitions(w, values, w.version() >= 13 ? "TopicId" : "Name", "Index", [&] {
-    w.error(ErrorCode::topic_authorization_failed);
-    w.i64(-1);                          // BaseOffset
-    w.i64(-1);                          // LogAppendTimeMs (v2+)
-    if (w.version() >= 5) w.i64(-1);    // LogStartOffset
-    if (w.version() >= 8) {
-      w.count(0);                       // RecordErrors
-      w.nullable_string(message);       // ErrorMessage
-    }
-  });
+  write_topic_partitions(w, values, w.version() >= 13 ? "TopicId" : "Name", "Index",
+                         [&] { write_refused_produce_partition_fields(w, message); });
   w.i32(0);  // ThrottleTimeMs
   w.tags();
 }
@@ -308,9 +201,9 @@ void find_coordinator(BodyWriter& w, const Values& values, std::string_view mess
   w.tags();
 }
 
-using Writer = void (*)(BodyWriter&, const Values&, std::string_view);
-
-Writer writer_for(std::int16_t api_key) {
+// The API-level refusals (kRefusable): a policy that refuses one of these
+// APIs whole answers it in every version of its request table.
+Writer api_writer_for(std::int16_t api_key) {
   switch (static_cast<ApiKey>(api_key)) {
     case ApiKey::produce: return produce;
     case ApiKey::find_coordinator: return find_coordinator;
@@ -325,6 +218,14 @@ Writer writer_for(std::int16_t api_key) {
     case ApiKey::offset_delete: return offset_delete;
     default: return nullptr;
   }
+}
+
+// Every refusal kedge can answer: the API-level ones, then those only a
+// policy's ACLs reach (a request naming a topic, group or transactional id
+// the client may not use).
+Writer writer_for(std::int16_t api_key) {
+  if (const Writer w = api_writer_for(api_key)) return w;
+  return acl_writer_for(api_key);
 }
 
 // First flexible version of each refusable API's response (= its request's).
@@ -354,12 +255,18 @@ bool read_request(std::span<const std::uint8_t> frame, ReadRequest& out) {
 }  // namespace
 
 schema::Versions refusable_versions(std::int16_t api_key) {
-  if (writer_for(api_key) == nullptr) return schema::kNever;  // every refusable table is whole
+  if (api_writer_for(api_key) == nullptr) return schema::kNever;  // every refusable table is whole
   const schema::MessageSchema* request = schema::find_request_schema(api_key);
   return request != nullptr ? request->valid : schema::kNever;
 }
 
 std::span<const std::int16_t> refusable_apis() { return kRefusable; }
+
+schema::Versions acl_answerable_versions(std::int16_t api_key) {
+  if (writer_for(api_key) == nullptr) return schema::kNever;
+  const schema::MessageSchema* request = schema::find_request_schema(api_key);
+  return request != nullptr ? request->valid : schema::kNever;
+}
 
 Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
                     std::vector<std::uint8_t>& out) {

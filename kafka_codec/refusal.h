@@ -39,6 +39,14 @@ schema::Versions refusable_versions(std::int16_t api_key);
 // Every API with a non-empty refusable_versions(), in key order.
 std::span<const std::int16_t> refusable_apis();
 
+// Versions of `api_key` kedge answers when a policy's ACLs refuse a request
+// for a resource it names: refusable_versions(), and the APIs only ACLs reach
+// (Fetch, ListOffsets, the group, offset and transaction APIs, ...). These
+// are not offered in fewer versions for them: a cluster with ACLs reads them
+// only in acl_readable_versions() (policy.h), within this range; a cluster
+// whose policy has no ACLs never refuses them by resource.
+schema::Versions acl_answerable_versions(std::int16_t api_key);
+
 // The refusal of the whole request `frame` (size prefix included, size already
 // checked), appended to `out` as one response frame (size prefix, header,
 // body). `message` goes into the response's ErrorMessage fields where the
@@ -46,6 +54,10 @@ std::span<const std::int16_t> refusable_apis();
 // Errc::malformed_request when the request does not parse at its version, or
 // its api/version is not refusable; Errc::frame_too_large when the answer
 // would exceed the bound. Nothing is appended on error.
+// For the ACL-only APIs (request tables marked leading_only in schema.cpp)
+// only the request's leading fields are read: a request whose later fields
+// (or top-level tag buffer) are cut short or malformed is answered as the
+// whole request would be, since the answer names nothing after them.
 Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
                     std::vector<std::uint8_t>& out);
 

@@ -207,6 +207,35 @@ constexpr Field kFetch[] = {
     array_of("NodeEndpoints", kNodeEndpoint).in(from(16)).tagged(0),  // KIP-951
 };
 
+// Produce and Fetch as split requests' responses are merged (split.h): the
+// same layouts, their Responses an element list. Fetch v0-3 is the table
+// above without the fields added later.
+constexpr Field kProduceSplit[] = {
+    array_of("Responses", kProduceTopic).as(R::element_list),
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    array_of("NodeEndpoints", kNodeEndpoint).in(from(10)).tagged(0),
+};
+constexpr Field kFetchSplit[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    scalar("ErrorCode", T::int16).in(from(7)).as(R::value),
+    scalar("SessionId", T::int32).in(from(7)),
+    array_of("Responses", kFetchTopic).as(R::element_list),
+    array_of("NodeEndpoints", kNodeEndpoint).in(from(16)).tagged(0),
+};
+
+// ListGroups (16): v0-5, flexible 3+; filtered by a policy's ACLs (Describe on each group).
+constexpr Field kListedGroup[] = {
+    scalar("GroupId", T::string).as(R::value),
+    scalar("ProtocolType", T::string),
+    scalar("GroupState", T::string).in(from(4)),
+    scalar("GroupType", T::string).in(from(5)),
+};
+constexpr Field kListGroups[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    scalar("ErrorCode", T::int16),
+    array_of("Groups", kListedGroup).as(R::element_list),
+};
+
 // --- ShareFetch (78): v1-2, flexible 0+ (v0 early access, removed in 4.1) ----
 constexpr Field kAcquiredRecords[] = {
     scalar("FirstOffset", T::int64),
@@ -367,7 +396,7 @@ constexpr Field kProduceRequest[] = {
     scalar("TransactionalId", T::string).null_in(kAll).as(R::value),
     scalar("Acks", T::int16).as(R::value),
     scalar("TimeoutMs", T::int32),
-    array_of("TopicData", kProduceTopicData),
+    array_of("TopicData", kProduceTopicData).as(R::element_list),  // split by a policy's ACLs (split.h)
 };
 // CreateTopicsRequest (19): v2-7, flexible 5+.
 constexpr Field kCreatableReplicaAssignment[] = {
@@ -495,13 +524,14 @@ constexpr Field kMetadataRequest[] = {
 
 
 // Requests a policy's ACLs read (acl.h): the leading fields up to the last
-// resource name (Role::value), read with read_leading(); nothing after them
+// resource name (Role::value), read with read_leading() (Fetch, which kedge
+// splits, is read whole: split.h); nothing after them
 // is decoded. Ranges are the versions kedge reads (a cluster with ACLs offers
 // clients no other: ApiVersions is capped). Fetch stops at v12 and names
 // topics, not ids (v13+, KIP-516).
 // FetchRequest (1): v0-12, flexible 12+.
 constexpr Field kFetchRequestPartition[] = {
-    scalar("Partition", T::int32),
+    scalar("Partition", T::int32).as(R::value),
     scalar("CurrentLeaderEpoch", T::int32).in(from(9)),
     scalar("FetchOffset", T::int64),
     scalar("LastFetchedEpoch", T::int32).in(from(12)),
@@ -512,6 +542,10 @@ constexpr Field kFetchRequestTopic[] = {
     scalar("Topic", T::string).as(R::value),
     array_of("Partitions", kFetchRequestPartition),
 };
+constexpr Field kFetchForgottenTopic[] = {
+    scalar("Topic", T::string),
+    array_of("Partitions", T::int32),
+};
 constexpr Field kFetchRequest[] = {
     scalar("ReplicaId", T::int32),
     scalar("MaxWaitMs", T::int32),
@@ -520,11 +554,15 @@ constexpr Field kFetchRequest[] = {
     scalar("IsolationLevel", T::int8).in(from(4)),
     scalar("SessionId", T::int32).in(from(7)),
     scalar("SessionEpoch", T::int32).in(from(7)),
-    array_of("Topics", kFetchRequestTopic),
+    array_of("Topics", kFetchRequestTopic).as(R::element_list),  // split by a policy's ACLs (split.h)
+    // Read so a Fetch cut short is refused whole rather than split (split.h "does not parse"); the
+    // forgotten topics leave the fetch session and need no ACL (Kafka authorizes only Topics).
+    array_of("ForgottenTopicsData", kFetchForgottenTopic).in(from(7)),
+    scalar("RackId", T::string).in(from(11)),
 };
 // ListOffsetsRequest (2): v0-10, flexible 6+.
 constexpr Field kListOffsetsPartition[] = {
-    scalar("PartitionIndex", T::int32),
+    scalar("PartitionIndex", T::int32).as(R::value),  // named in a refusal (refusal_acl.cpp)
     scalar("CurrentLeaderEpoch", T::int32).in(from(4)),
     scalar("Timestamp", T::int64),
     scalar("MaxNumOffsets", T::int32).in(range(0, 0)),
@@ -540,7 +578,7 @@ constexpr Field kListOffsetsRequest[] = {
 };
 // OffsetCommitRequest (8): v0-9, flexible 8+.
 constexpr Field kOffsetCommitPartition[] = {
-    scalar("PartitionIndex", T::int32),
+    scalar("PartitionIndex", T::int32).as(R::value),  // named in a refusal (refusal_acl.cpp)
     scalar("CommittedOffset", T::int64),
     scalar("CommittedLeaderEpoch", T::int32).in(from(6)),
     scalar("CommitTimestamp", T::int64).in(range(1, 1)),
@@ -561,7 +599,7 @@ constexpr Field kOffsetCommitRequest[] = {
 // OffsetFetchRequest (9): v0-9, flexible 6+; v8+ batches groups.
 constexpr Field kOffsetFetchTopic[] = {
     scalar("Name", T::string).as(R::value),
-    array_of("PartitionIndexes", T::int32),
+    array_of("PartitionIndexes", T::int32).as(R::value),  // named in a v0-1 refusal (refusal_acl.cpp)
 };
 constexpr Field kOffsetFetchGroup[] = {
     scalar("GroupId", T::string).as(R::value),
@@ -590,7 +628,7 @@ constexpr Field kDescribeGroupsRequest[] = {
 };
 // OffsetForLeaderEpochRequest (23): v0-4, flexible 4+.
 constexpr Field kOffsetForLeaderPartition[] = {
-    scalar("Partition", T::int32),
+    scalar("Partition", T::int32).as(R::value),  // named in a refusal (refusal_acl.cpp)
     scalar("CurrentLeaderEpoch", T::int32).in(from(2)),
     scalar("LeaderEpoch", T::int32),
 };
@@ -605,7 +643,7 @@ constexpr Field kOffsetForLeaderEpochRequest[] = {
 // AddPartitionsToTxnRequest (24): v0-5, flexible 3+; v4+ batches transactions (KIP-890).
 constexpr Field kAddPartitionsToTxnTopic[] = {
     scalar("Name", T::string).as(R::value),
-    array_of("Partitions", T::int32),
+    array_of("Partitions", T::int32).as(R::value),  // named in a refusal (refusal_acl.cpp)
 };
 constexpr Field kAddPartitionsToTxnTransaction[] = {
     scalar("TransactionalId", T::string).as(R::value),
@@ -634,7 +672,7 @@ constexpr Field kTransactionalIdFirst[] = {
 };
 // TxnOffsetCommitRequest (28): v0-4, flexible 3+.
 constexpr Field kTxnOffsetCommitPartition[] = {
-    scalar("PartitionIndex", T::int32),
+    scalar("PartitionIndex", T::int32).as(R::value),  // named in a refusal (refusal_acl.cpp)
     scalar("CommittedOffset", T::int64),
     scalar("CommittedLeaderEpoch", T::int32).in(from(2)),
     scalar("CommittedMetadata", T::string).null_in(kAll),
@@ -674,6 +712,12 @@ constexpr Field kConsumerGroupHeartbeatRequest[] = {
     array_of("SubscribedTopicNames", T::string).null_in(kAll).as(R::value),
 };
 
+constexpr std::array kPolicyResponseSchemas = {
+    schema_of(ApiKey::produce, range(3, 12), 9, kProduceSplit),
+    schema_of(ApiKey::fetch, range(0, 12), 12, kFetchSplit),
+    schema_of(ApiKey::list_groups, range(0, 5), 3, kListGroups),
+};
+
 constexpr std::array kRequestSchemas = {
     schema_of(ApiKey::sasl_handshake, range(0, 1), kNeverFlexible, kSaslHandshakeRequest),
     schema_of(ApiKey::sasl_authenticate, range(0, 2), 2, kSaslAuthenticateRequest),
@@ -689,7 +733,7 @@ constexpr std::array kRequestSchemas = {
     schema_of(ApiKey::incremental_alter_configs, range(0, 1), 1, kIncrementalAlterConfigsRequest),
     schema_of(ApiKey::offset_delete, range(0, 0), kNeverFlexible, kOffsetDeleteRequest),
     schema_of(ApiKey::find_coordinator, range(0, 6), 3, kFindCoordinatorRequest),
-    schema_of(ApiKey::fetch, range(0, 12), 12, kFetchRequest).leading_only(),
+    schema_of(ApiKey::fetch, range(0, 12), 12, kFetchRequest),
     schema_of(ApiKey::list_offsets, range(0, 10), 6, kListOffsetsRequest).leading_only(),
     schema_of(ApiKey::offset_commit, range(0, 9), 8, kOffsetCommitRequest).leading_only(),
     schema_of(ApiKey::offset_fetch, range(0, 9), 6, kOffsetFetchRequest).leading_only(),
@@ -745,6 +789,12 @@ const MessageSchema* find_request_schema(std::int16_t api_key) {
 const MessageSchema* find_client_response_schema(std::int16_t api_key) {
   if (const MessageSchema* s = find_response_schema(api_key)) return s;
   for (const auto& s : kClientSchemas)
+    if (s.api_key == api_key) return &s;
+  return nullptr;
+}
+
+const MessageSchema* find_policy_response_schema(std::int16_t api_key) {
+  for (const auto& s : kPolicyResponseSchemas)
     if (s.api_key == api_key) return &s;
   return nullptr;
 }

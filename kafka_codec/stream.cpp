@@ -25,6 +25,7 @@ namespace kedge::kafka {
 RequestTracker::RequestTracker(std::uint32_t max_frame_size) : max_frame_size_(max_frame_size) {}
 
 Errc RequestTracker::finish_header(InFlightQueue& inflight, bool expects_response) {
+  current_.expects_response = expects_response;
   if (expects_response) inflight.push(current_);
   current_queued_ = expects_response;
   step_ = Step::body;
@@ -87,6 +88,9 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.throttle_ms = 0;
       current_.report_response = false;
       current_.filter_topics.reset();
+      current_.split.reset();
+      current_.filter_groups = false;
+      current_.expects_response = true;  // until Produce's Acks says otherwise
       current_queued_ = false;
       ++requests_seen_;
       // KIP-43 v0: unframed SASL tokens follow a successful handshake. Only a
@@ -382,7 +386,7 @@ struct ResponseProcessor::Impl {
   // Leader-change answers, the ones that carry NodeEndpoints, are mostly small
   // (partitions in error hold no records) and so are rewritten exactly.
   bool streams_fetch(const RequestInfo& r, std::uint32_t body_bytes) const {
-    return FetchResponseStream::handles(r.api_key, r.api_version) && body_bytes > fetch_buffer_bytes;
+    return FetchResponseStream::handles(r.api_key, r.api_version) && body_bytes > fetch_buffer_bytes && !r.split;
   }
 
   std::uint32_t max_frame_size;
@@ -413,6 +417,7 @@ struct ResponseProcessor::Impl {
   bool throttle_head_flexible = false;
   std::vector<std::uint8_t> throttled;  // a throttled Produce response, patched
   std::vector<std::uint8_t> filtered_topics;  // a Metadata response without the topics a policy hides
+  std::vector<std::uint8_t> merged;           // a split request's response with kedge's part merged in
   WalkResult throttle_walk;
   ResponseStats stats;
   Errc error = Errc::ok;
@@ -441,6 +446,11 @@ namespace {
 bool throttles_fetch_head(const RequestInfo& r) {
   return r.throttle_ms > 0 && is(r.api_key, ApiKey::fetch) && r.api_version >= 1;
 }
+// Responses held whole for what a policy changes in them (besides addresses):
+// a split request's merge, a filtered ListGroups.
+bool policy_rewrites(const RequestInfo& r) {
+  return r.split != nullptr || (r.filter_groups && is(r.api_key, ApiKey::list_groups));
+}
 bool throttles_produce(const RequestInfo& r) {
   if (r.throttle_ms <= 0 || !is(r.api_key, ApiKey::produce)) return false;
   const schema::MessageSchema* s = schema::find_response_schema(r.api_key);
@@ -454,7 +464,7 @@ Errc ResponseProcessor::Impl::on_prefix(InFlightQueue& inflight, ByteSink& sink)
   frame_left = static_cast<std::uint32_t>(size) - 4;
   if (current.report_response) addresses->on_response_start(current, static_cast<std::uint32_t>(size) + 4);
   const bool hold_produce = throttles_produce(current);
-  if (response_needs_rewrite(current.api_key, current.api_version) || hold_produce) {
+  if (response_needs_rewrite(current.api_key, current.api_version) || hold_produce || policy_rewrites(current)) {
     if (streams_fetch(current, frame_left)) {
       mode = Mode::fetch_streaming;
       sink.write(std::span<const std::uint8_t>(prefix, 8));
@@ -538,17 +548,20 @@ void ResponseProcessor::Impl::throttle_produce(std::span<const std::uint8_t> res
   sink.write(throttled);
 }
 
-// Rewrites one whole response frame (size prefix included) to `sink`.
+// Rewrites one whole response frame (size prefix included) to `sink`: its
+// addresses, the topics a policy hides (Metadata), kedge's part of a split
+// request, then the throttle.
 Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole, ByteSink& sink) {
-  if (!response_needs_rewrite(current.api_key, current.api_version)) {  // held only to throttle
-    throttle_produce(whole, sink);
-    ++stats.responses;
-    return Errc::ok;
+  std::span<const std::uint8_t> out = whole;
+  bool changed = false;
+  if (response_needs_rewrite(current.api_key, current.api_version)) {
+    const Errc e = rewriter.process(whole, current, *addresses);
+    if (e != Errc::ok) return fail(e);
+    if (rewriter.changed()) {
+      out = rewriter.output();
+      changed = true;
+    }
   }
-  const Errc e = rewriter.process(whole, current, *addresses);
-  if (e != Errc::ok) return fail(e);
-  std::span<const std::uint8_t> out = rewriter.changed() ? rewriter.output() : whole;
-  bool changed = rewriter.changed();
   if (current.filter_topics && is(current.api_key, ApiKey::metadata)) {
     bool filtered = false;
     const Errc f =
@@ -558,6 +571,21 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
       out = filtered_topics;
       changed = true;
     }
+  }
+  if (current.filter_groups && is(current.api_key, ApiKey::list_groups)) {
+    bool filtered = false;
+    const Errc f = filter_list_groups(out, current.api_version, *addresses, filtered_topics, filtered);
+    if (f != Errc::ok) return fail(f);
+    if (filtered) {
+      out = filtered_topics;
+      changed = true;
+    }
+  }
+  if (current.split) {
+    const Errc m = merge_split_response(out, *current.split, max_frame_size, merged);
+    if (m != Errc::ok) return fail(m);
+    out = merged;
+    changed = true;
   }
   if (changed) ++stats.rewritten;  // else the bytes as received, no re-encode
   if (throttles_produce(current)) {
@@ -682,7 +710,8 @@ Errc ResponseProcessor::Impl::consume(std::span<const std::uint8_t>& bytes, InFl
     case Mode::prefix: {
       // A response to rewrite that is whole in `bytes`: rewrite it where it lies.
       if (prefix_len == 0 && bytes.size() >= 8 && !inflight.empty() &&
-          response_needs_rewrite(inflight.front().api_key, inflight.front().api_version) &&
+          (response_needs_rewrite(inflight.front().api_key, inflight.front().api_version) ||
+           policy_rewrites(inflight.front())) &&
           !throttles_fetch_head(inflight.front())) {
         const std::int32_t size = wire::get_i32(bytes.data());
         if (Errc e = check_size(size); e != Errc::ok) return e;
@@ -780,12 +809,13 @@ void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresse
   i.throttle_head_need = 0;
   i.throttled.clear();
   i.filtered_topics.clear();
+  i.merged.clear();
   i.stats = ResponseStats{};
   i.error = Errc::ok;
 }
 
 void ResponseProcessor::Impl::trim(std::size_t keep_bytes) {
-  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled, &filtered_topics}) {
+  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled, &filtered_topics, &merged}) {
     if (v->capacity() > keep_bytes) std::vector<std::uint8_t>().swap(*v);
   }
   rewriter.trim(keep_bytes);
@@ -799,7 +829,7 @@ std::size_t ResponseProcessor::capacity_bytes() const {
   std::size_t answers = 0;
   for (const auto& a : i.answers) answers += a.frame.capacity();
   return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.held.capacity() +
-         i.throttled.capacity() + i.filtered_topics.capacity() + answers +
+         i.throttled.capacity() + i.filtered_topics.capacity() + i.merged.capacity() + answers +
          i.rewriter.capacity_bytes() + i.fetch_stream.capacity_bytes();
 }
 

@@ -26,6 +26,7 @@
 #include "kafka_codec/api.h"
 #include "kafka_codec/client.h"
 #include "kafka_codec/errc.h"
+#include "kafka_codec/split.h"
 #include "kafka_codec/topic_filter.h"
 
 namespace kedge::kafka {
@@ -43,6 +44,9 @@ struct RequestInfo {
   // Such an entry carries api_key SaslAuthenticate (the role it plays),
   // version 0 and the handshake's correlation id.
   bool unframed_sasl_token = false;
+  // False for a Produce with acks=0: no response comes, and none is queued
+  // in flight (known once the header and Produce's Acks are read).
+  bool expects_response = true;
   // The frame's size (after its 4-byte size prefix), as announced.
   std::uint32_t frame_size = 0;
   // Set by a RequestRouter that throttles the client (quotas, KIP-219): the
@@ -58,6 +62,14 @@ struct RequestInfo {
   // left out of a listing (all topics asked) or refused where they were
   // asked for (by name, or by id: topic_filter.h).
   std::optional<TopicsAsked> filter_topics;
+  // Set by a RequestRouter that forwarded only the allowed part of a request
+  // (split.h): the response is held whole and the refused topics' entries
+  // are merged into it.
+  std::shared_ptr<const SplitAnswer> split;
+  // Set by a RequestRouter whose policy has ACLs, on a ListGroups request of
+  // a client without Describe on the cluster: the response keeps only the
+  // groups AddressMap::group_describable allows (topic_filter.h).
+  bool filter_groups = false;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -102,11 +114,12 @@ class RequestRouter {
     answer,   // kedge answers it: never forwarded, handed to on_captured as a captured request
   };
   // An inspected request, whole (size prefix included), once read: the
-  // router may rewrite bytes in place (never the size prefix or the header),
-  // e.g. a flag it turns off, and may change `request`'s response handling
-  // (filter_topics, report_response) before it is forwarded. The span is
-  // valid only during the call.
-  virtual Inspection on_inspected(RequestInfo& /*request*/, std::span<std::uint8_t> /*frame*/) {
+  // router may rewrite its bytes (a flag it turns off) or replace the frame
+  // (the allowed part of a split request: split.h), keeping the header and a
+  // size prefix equal to the frame's size - 4, and may change `request`'s
+  // response handling (filter_topics, report_response, split) before it is
+  // forwarded. The frame is valid only during the call.
+  virtual Inspection on_inspected(RequestInfo& /*request*/, std::vector<std::uint8_t>& /*frame*/) {
     return Inspection::forward;
   }
   // An inspected request whose body is still arriving: `held` is what was
@@ -224,7 +237,7 @@ class RequestTracker {
 
 // Addresses a client of one virtual cluster must be given. Implemented by the
 // gateway; called synchronously from ResponseProcessor::feed on the loop thread.
-class AddressMap : public TopicFilter {
+class AddressMap : public TopicFilter, public GroupFilter {
  public:
   virtual ~AddressMap() = default;
   // `host` views storage owned by the map; it stays valid until the map's next
@@ -272,6 +285,9 @@ class AddressMap : public TopicFilter {
   // Metadata responses to requests with filter_topics set: whether the
   // client may see a topic. Every topic by default.
   bool describable(std::string_view /*topic*/) override { return true; }
+  // ListGroups responses to requests with filter_groups set: whether the
+  // client may see a group. Every group by default.
+  bool group_describable(std::string_view /*group_id*/) override { return true; }
 };
 
 struct ResponseStats {

@@ -1,6 +1,7 @@
 #include "kafka_codec/topic_filter.h"
 
 #include "kafka_codec/api.h"
+#include "kafka_codec/client.h"
 #include "kafka_codec/engine.h"
 #include "kafka_codec/errors.h"
 #include "kafka_codec/schema.h"
@@ -36,6 +37,11 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
   std::vector<bool> keep(names.size(), true);
   std::size_t kept = 0;
   for (std::size_t i = 0; i < names.size(); ++i) {
+    if (version >= 10 && !names[i]->null) {
+      // TopicId follows the name (bounded: the element walked whole).
+      filter.learn_topic_id(
+          std::string_view(reinterpret_cast<const char*>(frame.data() + names[i]->end), 16), text(*names[i]));
+    }
     keep[i] = names[i]->null || filter.describable(text(*names[i]));
     if (keep[i]) ++kept;
     else changed = true;
@@ -72,6 +78,53 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
     if (version >= 8) wire::put_i32(out, INT32_MIN);   // TopicAuthorizedOperations: not asked
     if (flexible) wire::put_uvarint(out, 0);           // tags
   }
+  out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(list_end), frame.end());
+  const std::uint32_t size = static_cast<std::uint32_t>(out.size() - 4);
+  out[0] = static_cast<std::uint8_t>(size >> 24);
+  out[1] = static_cast<std::uint8_t>(size >> 16);
+  out[2] = static_cast<std::uint8_t>(size >> 8);
+  out[3] = static_cast<std::uint8_t>(size);
+  return Errc::ok;
+}
+
+Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t version, GroupFilter& filter,
+                        std::vector<std::uint8_t>& out, bool& changed) {
+  changed = false;
+  const schema::MessageSchema* s = schema::find_policy_response_schema(key_of(ApiKey::list_groups));
+  if (!s->valid.contains(version)) return Errc::malformed_response;
+  std::int32_t correlation_id = 0;
+  std::size_t body = 0;
+  if (!read_response_header(frame, key_of(ApiKey::list_groups), version, correlation_id, body)) {
+    return Errc::malformed_response;
+  }
+  WalkResult walk;
+  if (!read_body(*s, version, frame, body, frame.size(), walk) || walk.lists.size() != 1) {
+    return Errc::malformed_response;
+  }
+  const ElementListRef& groups = walk.lists.front();
+  if (walk.values.size() != groups.elements.size()) return Errc::malformed_response;  // one GroupId each
+  std::vector<bool> keep(groups.elements.size(), true);
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < keep.size(); ++i) {
+    const ValueRef& id = walk.values[i];
+    keep[i] = filter.group_describable(
+        std::string_view(reinterpret_cast<const char*>(frame.data() + id.begin), id.end - id.begin));
+    if (keep[i]) ++kept;
+  }
+  if (kept == keep.size()) return Errc::ok;
+  changed = true;
+  out.clear();
+  out.reserve(frame.size());
+  out.insert(out.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(groups.count_begin));
+  if (groups.compact) wire::put_uvarint(out, static_cast<std::uint32_t>(kept + 1));
+  else wire::put_i32(out, static_cast<std::int32_t>(kept));
+  for (std::size_t i = 0; i < keep.size(); ++i) {
+    if (!keep[i]) continue;
+    const auto [begin, end] = groups.elements[i];
+    out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(begin),
+               frame.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  const std::size_t list_end = groups.elements.empty() ? groups.count_end : groups.elements.back().second;
   out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(list_end), frame.end());
   const std::uint32_t size = static_cast<std::uint32_t>(out.size() - 4);
   out[0] = static_cast<std::uint8_t>(size >> 24);

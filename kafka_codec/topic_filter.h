@@ -1,5 +1,5 @@
 #pragma once
-// Metadata responses on a virtual cluster with ACLs (issue 18; policy/acl.h):
+// Metadata and ListGroups responses on a virtual cluster with ACLs (issue 18; policy/acl.h):
 // Kafka's broker leaves out of a Metadata listing (all topics asked) every
 // topic the client may not Describe, and answers a topic asked by name with
 // TOPIC_AUTHORIZATION_FAILED and nothing else of it. kedge does the same to
@@ -20,6 +20,18 @@ class TopicFilter {
   virtual ~TopicFilter() = default;
   // True if the client may see topic `name` (Describe).
   virtual bool describable(std::string_view name) = 0;
+  // The broker's response names topic `name` with id `id` (16 bytes, v10+;
+  // zero for a topic without one): called for every named topic of a
+  // filtered response, before it is filtered, so ids can be resolved later
+  // (Fetch v13+ names topics by id only; policy/topic_ids.h).
+  virtual void learn_topic_id(std::string_view /*id*/, std::string_view /*name*/) {}
+};
+
+class GroupFilter {
+ public:
+  virtual ~GroupFilter() = default;
+  // True if the client may see consumer group `group_id` (Describe).
+  virtual bool group_describable(std::string_view group_id) = 0;
 };
 
 // How the Metadata request asked for its topics.
@@ -39,5 +51,13 @@ enum class TopicsAsked : std::uint8_t {
 // Errc::malformed_response if the frame does not parse.
 Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicsAsked asked,
                             TopicFilter& filter, std::vector<std::uint8_t>& out, bool& changed);
+
+// `frame` is one whole ListGroups response (size prefix included) of
+// `version` (0-5). Kafka answers a client without Describe on the cluster
+// with only the groups it may Describe (KafkaApis handleListGroupsRequest):
+// the groups the filter refuses are removed. `changed` false: none was,
+// `out` is untouched. Errc::malformed_response if the frame does not parse.
+Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t version, GroupFilter& filter,
+                        std::vector<std::uint8_t>& out, bool& changed);
 
 }  // namespace kedge::kafka

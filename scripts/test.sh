@@ -78,12 +78,19 @@ stage "golden vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests
 stage "refusal vectors are reproducible" /usr/bin/python3 tests/golden/refusals/generate_refusals.py --check
 # kedge's refusals equal expected_hex byte for byte (unit stage), so this checks kedge's answers too.
 stage "refusal vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/golden/refusals/tshark_refusals.py
-stage "request and topic-filter vectors are reproducible" bash -c \
+stage "split vectors are reproducible" /usr/bin/python3 tests/golden/split/generate_split.py --check
+# split_request and merge_split_response equal forwarded_hex / merged_hex byte for byte (unit stage), so this checks
+# kedge's forwarded requests and merged responses too.
+stage "split vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/golden/split/tshark_split.py
+stage "request, topic- and group-filter vectors are reproducible" bash -c \
   '/usr/bin/python3 tests/golden/requests/generate_requests.py --check &&
-   /usr/bin/python3 tests/golden/topic_filter/generate_topic_filter.py --check'
-# read_request_resources and filter_metadata_topics equal the vectors (unit stage); tshark decodes them independently.
-stage "request and topic-filter vectors decode in tshark's Kafka dissector" bash -c \
-  '/usr/bin/python3 tests/golden/requests/tshark_requests.py && /usr/bin/python3 tests/golden/topic_filter/tshark_topic_filter.py'
+   /usr/bin/python3 tests/golden/topic_filter/generate_topic_filter.py --check &&
+   /usr/bin/python3 tests/golden/group_filter/generate_group_filter.py --check'
+# read_request_resources, filter_metadata_topics and filter_list_groups equal the vectors (unit stage); tshark
+# decodes them independently.
+stage "request, topic- and group-filter vectors decode in tshark's Kafka dissector" bash -c \
+  '/usr/bin/python3 tests/golden/requests/tshark_requests.py && /usr/bin/python3 tests/golden/topic_filter/tshark_topic_filter.py &&
+   /usr/bin/python3 tests/golden/group_filter/tshark_group_filter.py'
 stage "sanitizer build (ASan+UBSan)" build_asan
 stage "unit+golden tests under ASan+UBSan" run_ctest build-asan -LE integration -j "$jobs"
 stage "fuzz build (libFuzzer)" build_fuzz

@@ -1,11 +1,13 @@
 // libFuzzer: what a policy's ACLs read of the client's traffic: read_request_resources, request_resources,
 // metadata_requests_all_topics and read_produce_prefix (kafka_codec/refusal.h) on requests, filter_metadata_topics
-// (kafka_codec/topic_filter.h) on Metadata responses.
+// and filter_list_groups (kafka_codec/topic_filter.h) on Metadata and ListGroups responses.
 // Input: a mode byte, then
 //   mode even: a request frame without its size prefix (header + body; the target prepends the size);
-//   mode odd:  a version byte (Metadata v0-13: b % 14; (b / 14) odd: the topics were asked by id), a filter byte (bit 0: listing; the other bits pick which
-//              names the filter denies), then a Metadata response frame without its size prefix.
-// Seeds: tests/golden/requests/ and tests/golden/topic_filter/ (tests/fuzz/seed_corpus.py).
+//   mode & 3 == 1: a version byte (Metadata v0-13: b % 14; (b / 14) odd: the topics were asked by id), a filter byte (bit 0: listing; the other bits pick which
+//              names the filter denies), then a Metadata response frame without its size prefix;
+//   mode & 3 == 3: a version byte (ListGroups v0-5: b % 6), a filter byte (which group ids the filter denies),
+//              then a ListGroups response frame without its size prefix.
+// Seeds: tests/golden/requests/, tests/golden/topic_filter/ and tests/golden/group_filter/ (tests/fuzz/seed_corpus.py).
 // Invariants: resources have a known type, appear once each and are no more numerous than the frame's bytes;
 // request_resources is the same list (or empty); a filtered response is one whole frame whose size prefix
 // describes it, it filters again without error (a listing has nothing left to refuse; named entries are refused
@@ -95,6 +97,31 @@ void metadata_response(std::int16_t version, TopicsAsked asked, std::uint8_t see
   if (!listing && changed_again && second != out) __builtin_trap();
 }
 
+struct SeededGroups final : GroupFilter {
+  explicit SeededGroups(std::uint8_t s) : names(s) {}
+  bool group_describable(std::string_view id) override { return names.describable(id); }
+  SeededFilter names;
+};
+
+// A filtered listing is one whole frame no larger than the broker's, and filters again to nothing more.
+void list_groups_response(std::int16_t version, std::uint8_t seed, std::span<const std::uint8_t> frame) {
+  SeededGroups filter(seed);
+  std::vector<std::uint8_t> out = {0xab};
+  bool changed = true;
+  const Errc e = filter_list_groups(frame, version, filter, out, changed);
+  if (e != Errc::ok || !changed) {
+    if (changed || out.size() != 1 || out[0] != 0xab) __builtin_trap();
+    return;
+  }
+  if (out.size() < 8 || static_cast<std::size_t>(wire::get_i32(out.data())) != out.size() - 4) __builtin_trap();
+  if (out.size() > frame.size()) __builtin_trap();
+  SeededGroups again(seed);
+  std::vector<std::uint8_t> second = {0xcd};
+  bool changed_again = true;
+  if (filter_list_groups(out, version, again, second, changed_again) != Errc::ok) __builtin_trap();
+  if (changed_again || second != std::vector<std::uint8_t>{0xcd}) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -110,6 +137,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   if (size < 3) return 0;
+  if ((mode & 3) == 3) {
+    std::vector<std::uint8_t> frame;
+    wire::put_i32(frame, static_cast<std::int32_t>(size - 3));
+    frame.insert(frame.end(), data + 3, data + size);
+    list_groups_response(static_cast<std::int16_t>(data[1] % 6), data[2], frame);
+    return 0;
+  }
   const auto version = static_cast<std::int16_t>(data[1] % 14);
   const bool listing = (data[2] & 1) != 0;
   const bool by_id = (data[1] / 14) % 2 == 1;  // the request named its topics by id (v12+)

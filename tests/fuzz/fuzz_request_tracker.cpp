@@ -37,7 +37,7 @@ struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
     return (selector & 0x88) == 0x08 && (request.api_key & 7) == ((selector & 7) ^ 4);
   }
   bool answers(const RequestInfo& request) const { return (behaviour & 0x40) != 0 && (request.correlation_id & 1) != 0; }
-  Inspection on_inspected(RequestInfo& request, std::span<std::uint8_t> frame) override {
+  Inspection on_inspected(RequestInfo& request, std::vector<std::uint8_t>& frame) override {
     inspected_bytes += frame.size();
     return answers(request) ? Inspection::answer : Inspection::forward;
   }

@@ -42,9 +42,10 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
   6. kedge's ApiVersions answer offers Produce and Fetch up to v12 (the mock's own answer as the reference);
      kcat -C -t secret -p 0 (a forced partition): librdkafka stops at the Metadata error ("Topic authorization
      failed") and never fetches; a raw Fetch v4 for secret (SASL PLAIN as carol, sent to the partition's leader)
-     gets no answer: kedge closes the connection (cause=policy_refused, its warn quoted) and not one byte comes
-     back; controls: the same raw Fetch for logs-app through kedge, and for secret straight at the mock in dc,
-     return records;
+     is answered by kedge with ErrorCode 29 (TOPIC_AUTHORIZATION_FAILED) for the partition and no records, and
+     the connection stays usable: an ApiVersions request on it next is answered (docs/policy.md: Fetch refusals
+     are answered, no longer closed); controls: the same raw Fetch for logs-app through kedge, and for secret
+     straight at the mock in dc, return records;
   7. /metrics: kedge_policy_refusals_total{virtual_cluster="acme",...,reason="resource_denied"} for Produce,
      FindCoordinator and Fetch; the audit log has the denied lines naming the resource (topic orders with principal
      bob, group rogue-readers, topic secret); kedge still running, no errors in its log.
@@ -112,7 +113,8 @@ RELOAD_RULE = {"deny": ["Write"], "topics": [STEADY_TOPIC]}
 #       list_topics(topic=TOPIC) -> {"op": "listing", ...}, {"op": "named", ...}
 #   raw_fetch HOST PORT CA SNI USER PASSWORD TOPIC PARTITION
 #       one TLS connection (SNI), SaslHandshake v1 + SaslAuthenticate v1 (PLAIN), then Fetch v4 of TOPIC/PARTITION
-#       from offset 0; CA "-": plaintext without SASL (straight at the mock). Reports what came back.
+#       from offset 0; CA "-": plaintext without SASL (straight at the mock). Reports what came back, then sends
+#       ApiVersions v0 on the same connection and reports its answer ("next"): is the connection still usable?
 #   api_versions HOST PORT CA SNI   ApiVersions v0 (CA "-": plaintext) -> {"versions": {"0": [min, max], ...}}
 CLIENT_SCRIPT = r"""
 import json, socket, ssl, struct, sys
@@ -211,10 +213,17 @@ def raw_fetch(host, port, ca, server_name, user, password, topic, partition):
         out["outcome"] = why
     else:
         out["outcome"] = "answered"
+        out["answer_correlation_id"] = struct.unpack_from(">i", response, 4)[0]
         try:
             out["partitions"] = parse_fetch_v4(response)
         except struct.error as error:
             out["parse_error"] = str(error)
+        sock.sendall(frame(18, 0, 4, b""))
+        response, received, why = read_frame(sock)
+        out["next"] = {"request": "ApiVersions v0", "outcome": why or "answered", "received_bytes": len(received)}
+        if response is not None:
+            out["next"].update(correlation_id=struct.unpack_from(">i", response, 4)[0],
+                               error_code=struct.unpack_from(">h", response, 8)[0])
     sock.close()
     print(json.dumps(out), flush=True)
 
@@ -531,19 +540,28 @@ def main():
         outcome = outcome[0] if outcome else {}
         local = outcome.get("local", "?")
 
-        def closing_lines():
+        def refusal_lines():
             return [line.strip() for line in kedge.log_text()[mark:].splitlines()
-                    if ("Fetch v4 refused by the policy" in line) or (f"client={local} " in line and " closed:" in line)]
-        wait_for(lambda: any("cause=" in line for line in closing_lines()), 5)  # the access-log line of the close
-        lines = closing_lines()
-        checks.record(f"raw Fetch v4 of {DENIED_TOPIC} through kedge (authenticated as carol): the connection is "
-                      "closed, not one byte comes back",
-                      outcome.get("auth_error") == 0 and outcome.get("outcome", "").startswith("closed")
-                      and outcome.get("received_bytes") == 0 and not outcome.get("topic_name_in_answer"),
+                    if "Fetch v4 refused by" in line or (f"client={local} " in line and " closed:" in line)]
+        wait_for(lambda: any("Fetch v4 refused by" in line for line in refusal_lines()), 5)
+        lines = refusal_lines()
+        answered = outcome.get("partitions") or []
+        following = outcome.get("next") or {}
+        checks.record(f"raw Fetch v4 of {DENIED_TOPIC} through kedge (authenticated as carol): answered with ErrorCode "
+                      "29 (TOPIC_AUTHORIZATION_FAILED) for the partition, no records",
+                      outcome.get("auth_error") == 0 and outcome.get("outcome") == "answered"
+                      and outcome.get("answer_correlation_id") == 3 and not outcome.get("parse_error")
+                      and [(p["topic"], p["partition"], p["error"], p["records_bytes"]) for p in answered]
+                      == [(DENIED_TOPIC, 0, 29, 0)],
                       json.dumps(outcome) if outcome else (result.stdout + result.stderr).strip()[-400:])
-        checks.record("kedge closed it for the policy: cause=policy_refused, resource_denied",
-                      any("cause=policy_refused" in line for line in lines)
-                      and any("Fetch v4 refused by the policy" in line and "(resource_denied)" in line for line in lines)
+        checks.record("... and the connection stays usable: ApiVersions v0 sent on it next is answered",
+                      following.get("outcome") == "answered" and following.get("correlation_id") == 4
+                      and following.get("error_code") == 0,
+                      json.dumps(following) if following else "nothing sent: the Fetch got no answer")
+        checks.record("kedge answered it for the policy (resource_denied, counted) and did not close the connection",
+                      any("Fetch v4 refused by policy (resource_denied); answered with an authorization error" in line
+                          for line in lines)
+                      and not any("cause=policy_refused" in line for line in lines)
                       and refusals("Fetch") > fetch_refusals_before,
                       " | ".join(line[-260:] for line in lines) or "no log line")
 

@@ -11,12 +11,18 @@ Only the primitive encoder (Struct / Field / ArrayOf / encode_struct, record_bat
 the request and response schemas, the header encoder and the refusal rules are written here.
 
 Refusal rules (the authorizer's error per resource type):
-  TOPIC_AUTHORIZATION_FAILED (29)            topics, topic ids, topic config resources (ResourceType 2)
+  TOPIC_AUTHORIZATION_FAILED (29)            topics, topic ids, topic config resources (ResourceType 2); the
+                                             partitions of Fetch, ListOffsets, OffsetForLeaderEpoch
   GROUP_AUTHORIZATION_FAILED (30)            groups, group config resources (ResourceType 32), FindCoordinator keys
-                                             of KeyType 0 (and v0, which has no KeyType)
+                                             of KeyType 0 (and v0, which has no KeyType); the group APIs (JoinGroup,
+                                             Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ConsumerGroupHeartbeat,
+                                             OffsetCommit, OffsetFetch)
   CLUSTER_AUTHORIZATION_FAILED (31)          idempotent InitProducerId (null TransactionalId), other config resources
-  TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53) InitProducerId with a TransactionalId, FindCoordinator keys of KeyType 1
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53) InitProducerId with a TransactionalId, FindCoordinator keys of KeyType 1;
+                                             AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit
 Every other field takes its spec default: offsets, counts and epochs -1, arrays empty, nullable fields null, ids zero.
+The APIs only a policy's ACLs refuse (ACL_APIS, kafka_codec/refusal_acl.cpp) answer with the error Kafka's KafkaApis
+gives when the resource it authorizes first is denied (see each refuse_* below).
 
 Usage:
   /usr/bin/python3 tests/golden/refusals/generate_refusals.py            # (re)write every case file
@@ -250,7 +256,7 @@ FIND_COORDINATOR_RESPONSE = Struct("FindCoordinatorResponse", [
 
 
 class Api:
-    def __init__(self, key, name, file_name, versions, flexible, request, response, refuse):
+    def __init__(self, key, name, file_name, versions, flexible, request, response, refuse, message=None):
         self.key = key
         self.name = name            # as in the message text and the Kafka spec
         self.file_name = file_name  # <file_name>.v<N>[.<variant>].json
@@ -259,10 +265,11 @@ class Api:
         self.request = request
         self.response = response
         self.refuse = refuse        # (request dict, version, message) -> response dict
+        self._message = message     # ErrorMessage text; message_for(name) when None
 
     @property
     def message(self):
-        return message_for(self.name)
+        return self._message if self._message is not None else message_for(self.name)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -384,8 +391,540 @@ INCREMENTAL_ALTER_CONFIGS = Api(44, "IncrementalAlterConfigs", "incremental_alte
 OFFSET_DELETE = Api(47, "OffsetDelete", "offset_delete", (0, 0), "none", OFFSET_DELETE_REQUEST,
                     OFFSET_DELETE_RESPONSE, refuse_offset_delete)
 
-APIS = [PRODUCE, FIND_COORDINATOR, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS, INIT_PRODUCER_ID, ALTER_CONFIGS, CREATE_PARTITIONS,
-        DELETE_GROUPS, INCREMENTAL_ALTER_CONFIGS, OFFSET_DELETE]
+# ---------------------------------------------------------------------------------------------------------------------
+# APIs only a policy's ACLs refuse (kafka_codec/refusal_acl.cpp): a request naming a topic, group or transactional id
+# the client may not use. Request schemas are whole (every field of every version, so the requests are what a client
+# sends); response schemas list every field, tagged ones none (no refusal sets one). BYTES is encoded as "records":
+# the two share a layout (int32 length, or uvarint length + 1 in flexible versions; -1 / 0 = null).
+# ---------------------------------------------------------------------------------------------------------------------
+
+BYTES = "records"
+
+# FetchRequest.json: validVersions 0-17, flexibleVersions 12+; kedge reads 0-12 (v13+ names topics by TopicId,
+# KIP-516). ClusterId (tag 0, 12+) and ReplicaState (tag 1, 15+) are tagged; Topic 0-12, ForgottenTopicsData 7+,
+# RackId 11+.
+FETCH_REQUEST = Struct("FetchRequest", [
+    Field("ClusterId", "string", "12+", nullable="12+", tag=0),
+    Field("ReplicaId", "int32", "0-14"), Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"),
+    Field("MaxBytes", "int32", "3+"), Field("IsolationLevel", "int8", "4+"),
+    Field("SessionId", "int32", "7+"), Field("SessionEpoch", "int32", "7+"),
+    Field("Topics", ArrayOf(Struct("FetchTopic", [
+        Field("Topic", "string", "0-12"),
+        Field("Partitions", ArrayOf(Struct("FetchPartition", [
+            Field("Partition", "int32"), Field("CurrentLeaderEpoch", "int32", "9+"), Field("FetchOffset", "int64"),
+            Field("LastFetchedEpoch", "int32", "12+"), Field("LogStartOffset", "int64", "5+"),
+            Field("PartitionMaxBytes", "int32")]))),
+    ]))),
+    Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
+        Field("Topic", "string", "7-12"), Field("Partitions", ArrayOf("int32"))])), "7+"),
+    Field("RackId", "string", "11+"),
+])
+# FetchResponse.json: ThrottleTimeMs 1+, ErrorCode/SessionId 7+; per partition LastStableOffset 4+, LogStartOffset 5+,
+# AbortedTransactions 4+ (nullable 4+), PreferredReadReplica 11+, Records (nullable; empty here, not null). The tagged
+# DivergingEpoch / CurrentLeader / SnapshotId (12+) stay at their defaults (omitted).
+FETCH_RESPONSE = Struct("FetchResponse", [
+    Field("ThrottleTimeMs", "int32", "1+"), Field("ErrorCode", "int16", "7+"), Field("SessionId", "int32", "7+"),
+    Field("Responses", ArrayOf(Struct("FetchableTopicResponse", [
+        Field("Topic", "string", "0-12"),
+        Field("Partitions", ArrayOf(Struct("PartitionData", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("HighWatermark", "int64"),
+            Field("LastStableOffset", "int64", "4+"), Field("LogStartOffset", "int64", "5+"),
+            Field("AbortedTransactions", ArrayOf(Struct("AbortedTransaction", [
+                Field("ProducerId", "int64"), Field("FirstOffset", "int64")])), "4+", nullable="4+"),
+            Field("PreferredReadReplica", "int32", "11+"),
+            Field("Records", "records", nullable="0+"),
+        ]))),
+    ]))),
+])
+
+# ListOffsetsRequest.json: validVersions 0-10, flexibleVersions 6+. IsolationLevel 2+, CurrentLeaderEpoch 4+,
+# MaxNumOffsets 0 only, TimeoutMs 10+ (after Topics).
+LIST_OFFSETS_REQUEST = Struct("ListOffsetsRequest", [
+    Field("ReplicaId", "int32"), Field("IsolationLevel", "int8", "2+"),
+    Field("Topics", ArrayOf(Struct("ListOffsetsTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("ListOffsetsPartition", [
+            Field("PartitionIndex", "int32"), Field("CurrentLeaderEpoch", "int32", "4+"), Field("Timestamp", "int64"),
+            Field("MaxNumOffsets", "int32", "0")]))),
+    ]))),
+    Field("TimeoutMs", "int32", "10+"),
+])
+# ListOffsetsResponse.json: ThrottleTimeMs 2+; OldStyleOffsets []int64 v0 only, Timestamp/Offset 1+ (default -1),
+# LeaderEpoch 4+ (default -1).
+LIST_OFFSETS_RESPONSE = Struct("ListOffsetsResponse", [
+    Field("ThrottleTimeMs", "int32", "2+"),
+    Field("Topics", ArrayOf(Struct("ListOffsetsTopicResponse", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("ListOffsetsPartitionResponse", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"),
+            Field("OldStyleOffsets", ArrayOf("int64"), "0"),
+            Field("Timestamp", "int64", "1+"), Field("Offset", "int64", "1+"), Field("LeaderEpoch", "int32", "4+"),
+        ]))),
+    ]))),
+])
+
+# OffsetCommitRequest.json: validVersions 0-9, flexibleVersions 8+. GenerationIdOrMemberEpoch/MemberId 1+,
+# GroupInstanceId 7+ (nullable), RetentionTimeMs 2-4; CommittedLeaderEpoch 6+, CommitTimestamp v1 only,
+# CommittedMetadata nullable.
+OFFSET_COMMIT_REQUEST = Struct("OffsetCommitRequest", [
+    Field("GroupId", "string"), Field("GenerationIdOrMemberEpoch", "int32", "1+"), Field("MemberId", "string", "1+"),
+    Field("GroupInstanceId", "string", "7+", nullable="7+"), Field("RetentionTimeMs", "int64", "2-4"),
+    Field("Topics", ArrayOf(Struct("OffsetCommitRequestTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetCommitRequestPartition", [
+            Field("PartitionIndex", "int32"), Field("CommittedOffset", "int64"),
+            Field("CommittedLeaderEpoch", "int32", "6+"), Field("CommitTimestamp", "int64", "1"),
+            Field("CommittedMetadata", "string", nullable="0+")]))),
+    ]))),
+])
+# OffsetCommitResponse.json: ThrottleTimeMs 3+.
+OFFSET_COMMIT_RESPONSE = Struct("OffsetCommitResponse", [
+    Field("ThrottleTimeMs", "int32", "3+"),
+    Field("Topics", ArrayOf(Struct("OffsetCommitResponseTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetCommitResponsePartition", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16")]))),
+    ]))),
+])
+
+# OffsetFetchRequest.json: validVersions 0-9, flexibleVersions 6+. GroupId/Topics 0-7 (Topics nullable 2-7: all
+# topics), Groups 8+ (KIP-709) with MemberId (nullable)/MemberEpoch 9+ and Topics nullable 8+, RequireStable 7+.
+OFFSET_FETCH_TOPIC = Struct("OffsetFetchRequestTopic", [
+    Field("Name", "string"), Field("PartitionIndexes", ArrayOf("int32"))])
+OFFSET_FETCH_REQUEST = Struct("OffsetFetchRequest", [
+    Field("GroupId", "string", "0-7"),
+    Field("Topics", ArrayOf(OFFSET_FETCH_TOPIC), "0-7", nullable="2-7"),
+    Field("Groups", ArrayOf(Struct("OffsetFetchRequestGroup", [
+        Field("GroupId", "string"), Field("MemberId", "string", "9+", nullable="9+"),
+        Field("MemberEpoch", "int32", "9+"), Field("Topics", ArrayOf(OFFSET_FETCH_TOPIC), nullable="8+")])), "8+"),
+    Field("RequireStable", "bool", "7+"),
+])
+# OffsetFetchResponse.json: ThrottleTimeMs 3+; Topics 0-7 (CommittedLeaderEpoch 5-7, Metadata nullable), top-level
+# ErrorCode 2-7; Groups 8+ with their own Topics and a group-level ErrorCode after them.
+OFFSET_FETCH_RESPONSE = Struct("OffsetFetchResponse", [
+    Field("ThrottleTimeMs", "int32", "3+"),
+    Field("Topics", ArrayOf(Struct("OffsetFetchResponseTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetFetchResponsePartition", [
+            Field("PartitionIndex", "int32"), Field("CommittedOffset", "int64"),
+            Field("CommittedLeaderEpoch", "int32", "5-7"), Field("Metadata", "string", nullable="0-7"),
+            Field("ErrorCode", "int16")]))),
+    ])), "0-7"),
+    Field("ErrorCode", "int16", "2-7"),
+    Field("Groups", ArrayOf(Struct("OffsetFetchResponseGroup", [
+        Field("GroupId", "string"),
+        Field("Topics", ArrayOf(Struct("OffsetFetchResponseTopics", [
+            Field("Name", "string"),
+            Field("Partitions", ArrayOf(Struct("OffsetFetchResponsePartitions", [
+                Field("PartitionIndex", "int32"), Field("CommittedOffset", "int64"),
+                Field("CommittedLeaderEpoch", "int32"), Field("Metadata", "string", nullable="8+"),
+                Field("ErrorCode", "int16")]))),
+        ]))),
+        Field("ErrorCode", "int16"),
+    ])), "8+"),
+])
+
+# JoinGroupRequest.json: validVersions 0-9, flexibleVersions 6+. RebalanceTimeoutMs 1+, GroupInstanceId 5+
+# (nullable), Protocols []{Name, Metadata bytes}, Reason 8+ (nullable).
+JOIN_GROUP_REQUEST = Struct("JoinGroupRequest", [
+    Field("GroupId", "string"), Field("SessionTimeoutMs", "int32"), Field("RebalanceTimeoutMs", "int32", "1+"),
+    Field("MemberId", "string"), Field("GroupInstanceId", "string", "5+", nullable="5+"),
+    Field("ProtocolType", "string"),
+    Field("Protocols", ArrayOf(Struct("JoinGroupRequestProtocol", [
+        Field("Name", "string"), Field("Metadata", BYTES)]))),
+    Field("Reason", "string", "8+", nullable="8+"),
+])
+# JoinGroupResponse.json: ThrottleTimeMs 2+, ProtocolType 7+ (nullable 7+), ProtocolName nullable 7+, SkipAssignment 9+.
+JOIN_GROUP_RESPONSE = Struct("JoinGroupResponse", [
+    Field("ThrottleTimeMs", "int32", "2+"), Field("ErrorCode", "int16"), Field("GenerationId", "int32"),
+    Field("ProtocolType", "string", "7+", nullable="7+"), Field("ProtocolName", "string", nullable="7+"),
+    Field("Leader", "string"), Field("SkipAssignment", "bool", "9+"), Field("MemberId", "string"),
+    Field("Members", ArrayOf(Struct("JoinGroupResponseMember", [
+        Field("MemberId", "string"), Field("GroupInstanceId", "string", "5+", nullable="5+"),
+        Field("Metadata", BYTES)]))),
+])
+
+# HeartbeatRequest.json / HeartbeatResponse.json: validVersions 0-4, flexibleVersions 4+. GroupInstanceId 3+
+# (nullable); ThrottleTimeMs 1+.
+HEARTBEAT_REQUEST = Struct("HeartbeatRequest", [
+    Field("GroupId", "string"), Field("GenerationId", "int32"), Field("MemberId", "string"),
+    Field("GroupInstanceId", "string", "3+", nullable="3+"),
+])
+HEARTBEAT_RESPONSE = Struct("HeartbeatResponse", [Field("ThrottleTimeMs", "int32", "1+"), Field("ErrorCode", "int16")])
+
+# LeaveGroupRequest.json / LeaveGroupResponse.json: validVersions 0-5, flexibleVersions 4+. MemberId 0-2, Members 3+
+# (batched, KIP-345) with Reason 5+ (KIP-800); ThrottleTimeMs 1+, Members 3+.
+LEAVE_GROUP_REQUEST = Struct("LeaveGroupRequest", [
+    Field("GroupId", "string"), Field("MemberId", "string", "0-2"),
+    Field("Members", ArrayOf(Struct("MemberIdentity", [
+        Field("MemberId", "string"), Field("GroupInstanceId", "string", nullable="3+"),
+        Field("Reason", "string", "5+", nullable="5+")])), "3+"),
+])
+LEAVE_GROUP_RESPONSE = Struct("LeaveGroupResponse", [
+    Field("ThrottleTimeMs", "int32", "1+"), Field("ErrorCode", "int16"),
+    Field("Members", ArrayOf(Struct("MemberResponse", [
+        Field("MemberId", "string"), Field("GroupInstanceId", "string", nullable="3+"),
+        Field("ErrorCode", "int16")])), "3+"),
+])
+
+# SyncGroupRequest.json / SyncGroupResponse.json: validVersions 0-5, flexibleVersions 4+. GroupInstanceId 3+,
+# ProtocolType/ProtocolName 5+ (nullable, KIP-559); ThrottleTimeMs 1+, Assignment bytes.
+SYNC_GROUP_REQUEST = Struct("SyncGroupRequest", [
+    Field("GroupId", "string"), Field("GenerationId", "int32"), Field("MemberId", "string"),
+    Field("GroupInstanceId", "string", "3+", nullable="3+"),
+    Field("ProtocolType", "string", "5+", nullable="5+"), Field("ProtocolName", "string", "5+", nullable="5+"),
+    Field("Assignments", ArrayOf(Struct("SyncGroupRequestAssignment", [
+        Field("MemberId", "string"), Field("Assignment", BYTES)]))),
+])
+SYNC_GROUP_RESPONSE = Struct("SyncGroupResponse", [
+    Field("ThrottleTimeMs", "int32", "1+"), Field("ErrorCode", "int16"),
+    Field("ProtocolType", "string", "5+", nullable="5+"), Field("ProtocolName", "string", "5+", nullable="5+"),
+    Field("Assignment", BYTES),
+])
+
+# DescribeGroupsRequest.json / DescribeGroupsResponse.json: validVersions 0-5, flexibleVersions 5+.
+# IncludeAuthorizedOperations 3+; ThrottleTimeMs 1+, member GroupInstanceId 4+, AuthorizedOperations 3+
+# (default INT32_MIN: not requested / omitted).
+DESCRIBE_GROUPS_REQUEST = Struct("DescribeGroupsRequest", [
+    Field("Groups", ArrayOf("string")), Field("IncludeAuthorizedOperations", "bool", "3+")])
+DESCRIBE_GROUPS_RESPONSE = Struct("DescribeGroupsResponse", [
+    Field("ThrottleTimeMs", "int32", "1+"),
+    Field("Groups", ArrayOf(Struct("DescribedGroup", [
+        Field("ErrorCode", "int16"), Field("GroupId", "string"), Field("GroupState", "string"),
+        Field("ProtocolType", "string"), Field("ProtocolData", "string"),
+        Field("Members", ArrayOf(Struct("DescribedGroupMember", [
+            Field("MemberId", "string"), Field("GroupInstanceId", "string", "4+", nullable="4+"),
+            Field("ClientId", "string"), Field("ClientHost", "string"), Field("MemberMetadata", BYTES),
+            Field("MemberAssignment", BYTES)]))),
+        Field("AuthorizedOperations", "int32", "3+"),
+    ]))),
+])
+
+# OffsetForLeaderEpochRequest.json / OffsetForLeaderEpochResponse.json: validVersions 0-4, flexibleVersions 4+.
+# ReplicaId 3+, CurrentLeaderEpoch 2+; ThrottleTimeMs 2+, ErrorCode before Partition, LeaderEpoch 1+.
+OFFSET_FOR_LEADER_EPOCH_REQUEST = Struct("OffsetForLeaderEpochRequest", [
+    Field("ReplicaId", "int32", "3+"),
+    Field("Topics", ArrayOf(Struct("OffsetForLeaderTopic", [
+        Field("Topic", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetForLeaderPartition", [
+            Field("Partition", "int32"), Field("CurrentLeaderEpoch", "int32", "2+"),
+            Field("LeaderEpoch", "int32")]))),
+    ]))),
+])
+OFFSET_FOR_LEADER_EPOCH_RESPONSE = Struct("OffsetForLeaderEpochResponse", [
+    Field("ThrottleTimeMs", "int32", "2+"),
+    Field("Topics", ArrayOf(Struct("OffsetForLeaderTopicResult", [
+        Field("Topic", "string"),
+        Field("Partitions", ArrayOf(Struct("EpochEndOffset", [
+            Field("ErrorCode", "int16"), Field("Partition", "int32"), Field("LeaderEpoch", "int32", "1+"),
+            Field("EndOffset", "int64")]))),
+    ]))),
+])
+
+# AddPartitionsToTxnRequest.json / AddPartitionsToTxnResponse.json: validVersions 0-5, flexibleVersions 3+. v0-3
+# one transaction (V3AndBelow*), v4+ Transactions[] (KIP-890). Response: ThrottleTimeMs, ErrorCode 4+,
+# ResultsByTransaction 4+, ResultsByTopicV3AndBelow 0-3; partitions carry PartitionErrorCode.
+ADD_PARTITIONS_TO_TXN_TOPIC = Struct("AddPartitionsToTxnTopic", [
+    Field("Name", "string"), Field("Partitions", ArrayOf("int32"))])
+ADD_PARTITIONS_TO_TXN_REQUEST = Struct("AddPartitionsToTxnRequest", [
+    Field("Transactions", ArrayOf(Struct("AddPartitionsToTxnTransaction", [
+        Field("TransactionalId", "string"), Field("ProducerId", "int64"), Field("ProducerEpoch", "int16"),
+        Field("VerifyOnly", "bool"), Field("Topics", ArrayOf(ADD_PARTITIONS_TO_TXN_TOPIC))])), "4+"),
+    Field("V3AndBelowTransactionalId", "string", "0-3"), Field("V3AndBelowProducerId", "int64", "0-3"),
+    Field("V3AndBelowProducerEpoch", "int16", "0-3"),
+    Field("V3AndBelowTopics", ArrayOf(ADD_PARTITIONS_TO_TXN_TOPIC), "0-3"),
+])
+ADD_PARTITIONS_TO_TXN_TOPIC_RESULT = Struct("AddPartitionsToTxnTopicResult", [
+    Field("Name", "string"),
+    Field("ResultsByPartition", ArrayOf(Struct("AddPartitionsToTxnPartitionResult", [
+        Field("PartitionIndex", "int32"), Field("PartitionErrorCode", "int16")]))),
+])
+ADD_PARTITIONS_TO_TXN_RESPONSE = Struct("AddPartitionsToTxnResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16", "4+"),
+    Field("ResultsByTransaction", ArrayOf(Struct("AddPartitionsToTxnResult", [
+        Field("TransactionalId", "string"),
+        Field("TopicResults", ArrayOf(ADD_PARTITIONS_TO_TXN_TOPIC_RESULT))])), "4+"),
+    Field("ResultsByTopicV3AndBelow", ArrayOf(ADD_PARTITIONS_TO_TXN_TOPIC_RESULT), "0-3"),
+])
+
+# AddOffsetsToTxnRequest.json / AddOffsetsToTxnResponse.json: validVersions 0-4, flexibleVersions 3+.
+ADD_OFFSETS_TO_TXN_REQUEST = Struct("AddOffsetsToTxnRequest", [
+    Field("TransactionalId", "string"), Field("ProducerId", "int64"), Field("ProducerEpoch", "int16"),
+    Field("GroupId", "string")])
+ADD_OFFSETS_TO_TXN_RESPONSE = Struct("AddOffsetsToTxnResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16")])
+
+# EndTxnRequest.json / EndTxnResponse.json: validVersions 0-5, flexibleVersions 3+. Response ProducerId/ProducerEpoch
+# 5+ (default -1, KIP-890).
+END_TXN_REQUEST = Struct("EndTxnRequest", [
+    Field("TransactionalId", "string"), Field("ProducerId", "int64"), Field("ProducerEpoch", "int16"),
+    Field("Committed", "bool")])
+END_TXN_RESPONSE = Struct("EndTxnResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16"), Field("ProducerId", "int64", "5+"),
+    Field("ProducerEpoch", "int16", "5+")])
+
+# TxnOffsetCommitRequest.json / TxnOffsetCommitResponse.json: validVersions 0-4, flexibleVersions 3+.
+# GenerationId/MemberId/GroupInstanceId 3+ (KIP-447), CommittedLeaderEpoch 2+.
+TXN_OFFSET_COMMIT_REQUEST = Struct("TxnOffsetCommitRequest", [
+    Field("TransactionalId", "string"), Field("GroupId", "string"), Field("ProducerId", "int64"),
+    Field("ProducerEpoch", "int16"), Field("GenerationId", "int32", "3+"), Field("MemberId", "string", "3+"),
+    Field("GroupInstanceId", "string", "3+", nullable="3+"),
+    Field("Topics", ArrayOf(Struct("TxnOffsetCommitRequestTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("TxnOffsetCommitRequestPartition", [
+            Field("PartitionIndex", "int32"), Field("CommittedOffset", "int64"),
+            Field("CommittedLeaderEpoch", "int32", "2+"), Field("CommittedMetadata", "string", nullable="0+")]))),
+    ]))),
+])
+TXN_OFFSET_COMMIT_RESPONSE = Struct("TxnOffsetCommitResponse", [
+    Field("ThrottleTimeMs", "int32"),
+    Field("Topics", ArrayOf(Struct("TxnOffsetCommitResponseTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("TxnOffsetCommitResponsePartition", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16")]))),
+    ]))),
+])
+
+# DescribeConfigsRequest.json / DescribeConfigsResponse.json: validVersions 0-4, flexibleVersions 4+.
+# ConfigurationKeys nullable (null: every key), IncludeSynonyms 1+, IncludeDocumentation 3+. Response configs:
+# IsDefault v0, ConfigSource/Synonyms 1+, ConfigType/Documentation 3+ (empty in a refusal).
+DESCRIBE_CONFIGS_REQUEST = Struct("DescribeConfigsRequest", [
+    Field("Resources", ArrayOf(Struct("DescribeConfigsResource", [
+        Field("ResourceType", "int8"), Field("ResourceName", "string"),
+        Field("ConfigurationKeys", ArrayOf("string"), nullable="0+")]))),
+    Field("IncludeSynonyms", "bool", "1+"), Field("IncludeDocumentation", "bool", "3+"),
+])
+DESCRIBE_CONFIGS_RESPONSE = Struct("DescribeConfigsResponse", [
+    Field("ThrottleTimeMs", "int32"),
+    Field("Results", ArrayOf(Struct("DescribeConfigsResult", [
+        Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+        Field("ResourceType", "int8"), Field("ResourceName", "string"),
+        Field("Configs", ArrayOf(Struct("DescribeConfigsResourceResult", [
+            Field("Name", "string"), Field("Value", "string", nullable="0+"), Field("ReadOnly", "bool"),
+            Field("IsDefault", "bool", "0"), Field("ConfigSource", "int8", "1+"), Field("IsSensitive", "bool"),
+            Field("Synonyms", ArrayOf(Struct("DescribeConfigsSynonym", [
+                Field("Name", "string"), Field("Value", "string", nullable="0+"), Field("Source", "int8")])), "1+"),
+            Field("ConfigType", "int8", "3+"), Field("Documentation", "string", "3+", nullable="0+"),
+        ]))),
+    ]))),
+])
+
+# ConsumerGroupHeartbeatRequest.json / ConsumerGroupHeartbeatResponse.json (KIP-848): validVersions 0-1,
+# flexibleVersions 0+. SubscribedTopicRegex 1+ (KIP-848 regex). Response Assignment is a nullable struct (INT8 -1 null).
+CGH_TOPIC_PARTITIONS = Struct("TopicPartitions", [Field("TopicId", "uuid"), Field("Partitions", ArrayOf("int32"))])
+CONSUMER_GROUP_HEARTBEAT_REQUEST = Struct("ConsumerGroupHeartbeatRequest", [
+    Field("GroupId", "string"), Field("MemberId", "string"), Field("MemberEpoch", "int32"),
+    Field("InstanceId", "string", nullable="0+"), Field("RackId", "string", nullable="0+"),
+    Field("RebalanceTimeoutMs", "int32"), Field("SubscribedTopicNames", ArrayOf("string"), nullable="0+"),
+    Field("SubscribedTopicRegex", "string", "1+", nullable="1+"), Field("ServerAssignor", "string", nullable="0+"),
+    Field("TopicPartitions", ArrayOf(CGH_TOPIC_PARTITIONS), nullable="0+"),
+])
+CONSUMER_GROUP_HEARTBEAT_RESPONSE = Struct("ConsumerGroupHeartbeatResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+    Field("MemberId", "string", nullable="0+"), Field("MemberEpoch", "int32"), Field("HeartbeatIntervalMs", "int32"),
+    Field("Assignment", Struct("Assignment", [Field("TopicPartitions", ArrayOf(CGH_TOPIC_PARTITIONS))]),
+          nullable="0+"),
+])
+
+
+# Refusal rules of the ACL-only APIs. The encoder sees the request, not which resource the policy refused, so each
+# API answers with the error KafkaApis gives when the resource it authorizes first is denied.
+
+
+def refuse_fetch(req, version, message):
+    # FetchResponse.partitionResponse(partition, TOPIC_AUTHORIZATION_FAILED): no watermarks (-1), no aborted
+    # transactions (null), no preferred replica (-1), empty Records; no top-level error and no session (SessionId 0).
+    return {"ThrottleTimeMs": 0, "ErrorCode": 0, "SessionId": 0, "Responses": [{
+        "Topic": t["Topic"],
+        "Partitions": [{
+            "PartitionIndex": p["Partition"], "ErrorCode": TOPIC_AUTHORIZATION_FAILED, "HighWatermark": -1,
+            "LastStableOffset": -1, "LogStartOffset": -1, "AbortedTransactions": None, "PreferredReadReplica": -1,
+            "Records": b"",
+        } for p in t["Partitions"]],
+    } for t in req["Topics"]]}
+
+
+def refuse_list_offsets(req, version, message):
+    # ListOffsetsRequest.getErrorResponse: v0 OldStyleOffsets [], v1+ Timestamp/Offset -1; LeaderEpoch default -1.
+    return {"ThrottleTimeMs": 0, "Topics": [{
+        "Name": t["Name"],
+        "Partitions": [{"PartitionIndex": p["PartitionIndex"], "ErrorCode": TOPIC_AUTHORIZATION_FAILED,
+                        "OldStyleOffsets": [], "Timestamp": -1, "Offset": -1, "LeaderEpoch": -1}
+                       for p in t["Partitions"]],
+    } for t in req["Topics"]]}
+
+
+def partitions_with_error(topics, partition_key, error):
+    return [{"Name": t["Name"], "Partitions": [{"PartitionIndex": p[partition_key], "ErrorCode": error}
+                                               for p in t["Partitions"]]} for t in topics]
+
+
+def refuse_offset_commit(req, version, message):
+    # KafkaApis.handleOffsetCommitRequest: the group is authorized first; denied, every partition carries
+    # GROUP_AUTHORIZATION_FAILED (OffsetCommitRequest.getErrorResponse).
+    return {"ThrottleTimeMs": 0,
+            "Topics": partitions_with_error(req["Topics"], "PartitionIndex", GROUP_AUTHORIZATION_FAILED)}
+
+
+def refuse_offset_fetch(req, version, message):
+    # OffsetFetchRequest.getErrorResponse(GROUP_AUTHORIZATION_FAILED): v0-1 (no top-level error) every requested
+    # partition with the error, CommittedOffset -1 (INVALID_OFFSET) and Metadata "" (NO_METADATA); v2-7 the top-level
+    # ErrorCode and no topics; v8+ every group with its ErrorCode and no topics.
+    out = {"ThrottleTimeMs": 0, "Topics": [], "ErrorCode": GROUP_AUTHORIZATION_FAILED, "Groups": []}
+    if version <= 1:
+        out["Topics"] = [{"Name": t["Name"], "Partitions": [{
+            "PartitionIndex": p, "CommittedOffset": -1, "CommittedLeaderEpoch": -1, "Metadata": "",
+            "ErrorCode": GROUP_AUTHORIZATION_FAILED} for p in t["PartitionIndexes"]]} for t in req["Topics"]]
+    if version >= 8:
+        out["Groups"] = [{"GroupId": g["GroupId"], "Topics": [], "ErrorCode": GROUP_AUTHORIZATION_FAILED}
+                         for g in req["Groups"]]
+    return out
+
+
+def refuse_join_group(req, version, message):
+    # JoinGroupRequest.getErrorResponse: GenerationId -1 (UNKNOWN_GENERATION_ID), ProtocolName "" before v7 and null
+    # from v7, Leader/MemberId "" (UNKNOWN_MEMBER_ID), no members; ProtocolType (7+) null, SkipAssignment (9+) false.
+    return {"ThrottleTimeMs": 0, "ErrorCode": GROUP_AUTHORIZATION_FAILED, "GenerationId": -1, "ProtocolType": None,
+            "ProtocolName": None if version >= 7 else "", "Leader": "", "SkipAssignment": False, "MemberId": "",
+            "Members": []}
+
+
+def refuse_heartbeat(req, version, message):
+    return {"ThrottleTimeMs": 0, "ErrorCode": GROUP_AUTHORIZATION_FAILED}
+
+
+def refuse_leave_group(req, version, message):
+    # LeaveGroupRequest.getErrorResponse: the top-level error only, no member results (v3+).
+    return {"ThrottleTimeMs": 0, "ErrorCode": GROUP_AUTHORIZATION_FAILED, "Members": []}
+
+
+def refuse_sync_group(req, version, message):
+    # SyncGroupRequest.getErrorResponse: Assignment new byte[0]; ProtocolType/ProtocolName (5+) null.
+    return {"ThrottleTimeMs": 0, "ErrorCode": GROUP_AUTHORIZATION_FAILED, "ProtocolType": None, "ProtocolName": None,
+            "Assignment": b""}
+
+
+def refuse_describe_groups(req, version, message):
+    # DescribeGroupsResponse.groupError: GroupState/ProtocolType/ProtocolData "", no members, AuthorizedOperations
+    # omitted (Integer.MIN_VALUE).
+    return {"ThrottleTimeMs": 0, "Groups": [{
+        "ErrorCode": GROUP_AUTHORIZATION_FAILED, "GroupId": g, "GroupState": "", "ProtocolType": "",
+        "ProtocolData": "", "Members": [], "AuthorizedOperations": -2147483648} for g in req["Groups"]]}
+
+
+def refuse_offset_for_leader_epoch(req, version, message):
+    # OffsetsForLeaderEpochRequest.getErrorResponse: LeaderEpoch -1 (UNDEFINED_EPOCH), EndOffset -1.
+    return {"ThrottleTimeMs": 0, "Topics": [{
+        "Topic": t["Topic"],
+        "Partitions": [{"ErrorCode": TOPIC_AUTHORIZATION_FAILED, "Partition": p["Partition"], "LeaderEpoch": -1,
+                        "EndOffset": -1} for p in t["Partitions"]],
+    } for t in req["Topics"]]}
+
+
+def txn_topic_results(topics):
+    return [{"Name": t["Name"], "ResultsByPartition": [
+        {"PartitionIndex": p, "PartitionErrorCode": TRANSACTIONAL_ID_AUTHORIZATION_FAILED} for p in t["Partitions"]]}
+        for t in topics]
+
+
+def refuse_add_partitions_to_txn(req, version, message):
+    # The transactional id is authorized before the topics (errorResponseForTransaction): every partition
+    # TRANSACTIONAL_ID_AUTHORIZATION_FAILED. v4+ answers per transaction with a top-level ErrorCode of NONE.
+    # (Kafka reserves v4+ for brokers and answers a denied ClusterAction with a top-level
+    # CLUSTER_AUTHORIZATION_FAILED instead; kedge reads these by their transactional ids.)
+    if version <= 3:
+        return {"ThrottleTimeMs": 0, "ErrorCode": 0, "ResultsByTransaction": [],
+                "ResultsByTopicV3AndBelow": txn_topic_results(req["V3AndBelowTopics"])}
+    return {"ThrottleTimeMs": 0, "ErrorCode": 0, "ResultsByTopicV3AndBelow": [], "ResultsByTransaction": [
+        {"TransactionalId": t["TransactionalId"], "TopicResults": txn_topic_results(t["Topics"])}
+        for t in req["Transactions"]]}
+
+
+def refuse_add_offsets_to_txn(req, version, message):
+    # KafkaApis.handleAddOffsetsToTxnRequest checks Write on the transactional id before Read on the group.
+    return {"ThrottleTimeMs": 0, "ErrorCode": TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
+
+
+def refuse_end_txn(req, version, message):
+    return {"ThrottleTimeMs": 0, "ErrorCode": TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "ProducerId": -1,
+            "ProducerEpoch": -1}
+
+
+def refuse_txn_offset_commit(req, version, message):
+    # KafkaApis.handleTxnOffsetCommitRequest checks Write on the transactional id first, then Read on the group;
+    # a denial is answered on every partition (TxnOffsetCommitRequest.getErrorResponse). The transactional id's
+    # error is used (the encoder, like kedge, does not know which of the two was denied).
+    return {"ThrottleTimeMs": 0,
+            "Topics": partitions_with_error(req["Topics"], "PartitionIndex", TRANSACTIONAL_ID_AUTHORIZATION_FAILED)}
+
+
+def refuse_describe_configs(req, version, message):
+    return {"ThrottleTimeMs": 0, "Results": [{
+        "ErrorCode": config_resource_error(r["ResourceType"]), "ErrorMessage": message,
+        "ResourceType": r["ResourceType"], "ResourceName": r["ResourceName"], "Configs": [],
+    } for r in req["Resources"]]}
+
+
+def refuse_consumer_group_heartbeat(req, version, message):
+    # ConsumerGroupHeartbeatRequest.getErrorResponse sets only the error: MemberId null (default), MemberEpoch and
+    # HeartbeatIntervalMs 0 (no spec default), Assignment null (default). ErrorMessage carries `message`.
+    return {"ThrottleTimeMs": 0, "ErrorCode": GROUP_AUTHORIZATION_FAILED, "ErrorMessage": message, "MemberId": None,
+            "MemberEpoch": 0, "HeartbeatIntervalMs": 0, "Assignment": None}
+
+
+def acl_message_for(api_name, what):
+    """The text kedge writes for a resource an ACL denies (gateway/connection.cpp refuse_by_policy)."""
+    return "%s authorization failed. %s is not allowed on virtual cluster alpha" % (what, api_name)
+
+
+def acl_api(key, name, file_name, versions, flexible, request, response, refuse, what):
+    return Api(key, name, file_name, versions, flexible, request, response, refuse, acl_message_for(name, what))
+
+
+FETCH = acl_api(1, "Fetch", "fetch", (0, 12), "12+", FETCH_REQUEST, FETCH_RESPONSE, refuse_fetch, "Topic")
+LIST_OFFSETS = acl_api(2, "ListOffsets", "list_offsets", (0, 10), "6+", LIST_OFFSETS_REQUEST, LIST_OFFSETS_RESPONSE,
+                       refuse_list_offsets, "Topic")
+OFFSET_COMMIT = acl_api(8, "OffsetCommit", "offset_commit", (0, 9), "8+", OFFSET_COMMIT_REQUEST,
+                        OFFSET_COMMIT_RESPONSE, refuse_offset_commit, "Group")
+OFFSET_FETCH = acl_api(9, "OffsetFetch", "offset_fetch", (0, 9), "6+", OFFSET_FETCH_REQUEST, OFFSET_FETCH_RESPONSE,
+                       refuse_offset_fetch, "Group")
+JOIN_GROUP = acl_api(11, "JoinGroup", "join_group", (0, 9), "6+", JOIN_GROUP_REQUEST, JOIN_GROUP_RESPONSE,
+                     refuse_join_group, "Group")
+HEARTBEAT = acl_api(12, "Heartbeat", "heartbeat", (0, 4), "4+", HEARTBEAT_REQUEST, HEARTBEAT_RESPONSE,
+                    refuse_heartbeat, "Group")
+LEAVE_GROUP = acl_api(13, "LeaveGroup", "leave_group", (0, 5), "4+", LEAVE_GROUP_REQUEST, LEAVE_GROUP_RESPONSE,
+                      refuse_leave_group, "Group")
+SYNC_GROUP = acl_api(14, "SyncGroup", "sync_group", (0, 5), "4+", SYNC_GROUP_REQUEST, SYNC_GROUP_RESPONSE,
+                     refuse_sync_group, "Group")
+DESCRIBE_GROUPS = acl_api(15, "DescribeGroups", "describe_groups", (0, 5), "5+", DESCRIBE_GROUPS_REQUEST,
+                          DESCRIBE_GROUPS_RESPONSE, refuse_describe_groups, "Group")
+OFFSET_FOR_LEADER_EPOCH = acl_api(23, "OffsetForLeaderEpoch", "offset_for_leader_epoch", (0, 4), "4+",
+                                  OFFSET_FOR_LEADER_EPOCH_REQUEST, OFFSET_FOR_LEADER_EPOCH_RESPONSE,
+                                  refuse_offset_for_leader_epoch, "Topic")
+ADD_PARTITIONS_TO_TXN = acl_api(24, "AddPartitionsToTxn", "add_partitions_to_txn", (0, 5), "3+",
+                                ADD_PARTITIONS_TO_TXN_REQUEST, ADD_PARTITIONS_TO_TXN_RESPONSE,
+                                refuse_add_partitions_to_txn, "Transactional Id")
+ADD_OFFSETS_TO_TXN = acl_api(25, "AddOffsetsToTxn", "add_offsets_to_txn", (0, 4), "3+", ADD_OFFSETS_TO_TXN_REQUEST,
+                             ADD_OFFSETS_TO_TXN_RESPONSE, refuse_add_offsets_to_txn, "Transactional Id")
+END_TXN = acl_api(26, "EndTxn", "end_txn", (0, 5), "3+", END_TXN_REQUEST, END_TXN_RESPONSE, refuse_end_txn,
+                  "Transactional Id")
+TXN_OFFSET_COMMIT = acl_api(28, "TxnOffsetCommit", "txn_offset_commit", (0, 4), "3+", TXN_OFFSET_COMMIT_REQUEST,
+                            TXN_OFFSET_COMMIT_RESPONSE, refuse_txn_offset_commit, "Transactional Id")
+DESCRIBE_CONFIGS = acl_api(32, "DescribeConfigs", "describe_configs", (0, 4), "4+", DESCRIBE_CONFIGS_REQUEST,
+                           DESCRIBE_CONFIGS_RESPONSE, refuse_describe_configs, "Topic")
+CONSUMER_GROUP_HEARTBEAT = acl_api(68, "ConsumerGroupHeartbeat", "consumer_group_heartbeat", (0, 1), "0+",
+                                   CONSUMER_GROUP_HEARTBEAT_REQUEST, CONSUMER_GROUP_HEARTBEAT_RESPONSE,
+                                   refuse_consumer_group_heartbeat, "Group")
+
+ACL_APIS = [FETCH, LIST_OFFSETS, OFFSET_COMMIT, OFFSET_FETCH, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP,
+            DESCRIBE_GROUPS, OFFSET_FOR_LEADER_EPOCH, ADD_PARTITIONS_TO_TXN, ADD_OFFSETS_TO_TXN, END_TXN,
+            TXN_OFFSET_COMMIT, DESCRIBE_CONFIGS, CONSUMER_GROUP_HEARTBEAT]
+
+
+# The API-level refusals (refusal.cpp: a policy refusing the whole API), then the ACL-only ones.
+API_LEVEL_APIS = [PRODUCE, FIND_COORDINATOR, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS, INIT_PRODUCER_ID,
+                  ALTER_CONFIGS, CREATE_PARTITIONS, DELETE_GROUPS, INCREMENTAL_ALTER_CONFIGS, OFFSET_DELETE]
+APIS = API_LEVEL_APIS + ACL_APIS
 APIS_BY_KEY = {api.key: api for api in APIS}
 
 
@@ -454,7 +993,7 @@ class Case:
             for f in struct_def.fields:
                 if self.version not in f.versions:
                     continue
-                if f.name == "ErrorCode":
+                if f.name in ("ErrorCode", "PartitionErrorCode"):
                     codes.append(value[f.name])
                 elif isinstance(f.type, ArrayOf) and isinstance(f.type.elem, Struct) and value[f.name] is not None:
                     for elem in value[f.name]:
@@ -811,10 +1350,445 @@ def find_coordinator_cases():
     return cases
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# Cases of the ACL-only APIs
+# ---------------------------------------------------------------------------------------------------------------------
+
+TWO_TOPICS = [("orders", [3, 0]), ("payments", [7, 1])]
+TWO_GROUPS = ["billing-consumers", "analytics-\u00fcnic\u00f6de"]
+
+
+def standard_cases(api, make, plain, empty=None, long_name=None, tag_what="the body"):
+    """A plain case per version, `empty` / `long_name` variants where given, and `unknown_tags` in every flexible
+    version. make(version, arg, tags) -> logical request; plain/empty/long_name are (description, arg)."""
+    cases = []
+    lo, hi = api.versions
+    for v in range(lo, hi + 1):
+        cases.append(Case(api, v, None, "%s v%d, %s" % (api.name, v, plain[0]), make(v, plain[1], False)))
+        if empty is not None:
+            cases.append(Case(api, v, "empty", "%s v%d, %s" % (api.name, v, empty[0]), make(v, empty[1], False)))
+        if long_name is not None:
+            cases.append(Case(api, v, "long_name", "%s v%d, %s" % (api.name, v, long_name[0]),
+                              make(v, long_name[1], False)))
+        if v in api.flexible:
+            cases.append(Case(api, v, "unknown_tags", "%s v%d with unknown tags in the request header and %s"
+                              % (api.name, v, tag_what), make(v, plain[1], True),
+                              header_tags=header_tags_for(True)))
+    return cases
+
+
+def fetch_request(version, topics, tags=False, session=(0, -1), forgotten=(), cluster_id=None):
+    out = []
+    for name, partitions in topics:
+        parts = [{"Partition": p, "CurrentLeaderEpoch": 5, "FetchOffset": 1000 * (p + 1), "LastFetchedEpoch": 4,
+                  "LogStartOffset": -1, "PartitionMaxBytes": 1048576} for p in partitions]
+        if tags:
+            parts = [with_tags(p, [UNKNOWN_TAG_WIDE]) for p in parts]
+        t = {"Topic": name, "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_SMALL]) if tags else t)
+    forgotten_topics = [{"Topic": name, "Partitions": list(parts)} for name, parts in forgotten]
+    if tags:
+        forgotten_topics = [with_tags(f, [UNKNOWN_TAG_EMPTY]) for f in forgotten_topics]
+    body = {"ClusterId": cluster_id, "ReplicaId": -1, "MaxWaitMs": 500, "MinBytes": 1, "MaxBytes": 52428800,
+            "IsolationLevel": 1, "SessionId": session[0], "SessionEpoch": session[1], "Topics": out,
+            "ForgottenTopicsData": forgotten_topics, "RackId": "eu-west-1a"}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def fetch_cases():
+    cases = standard_cases(
+        FETCH, lambda v, topics, tags: fetch_request(v, topics, tags),
+        ("2 topics x 2 partitions (out of order): TOPIC_AUTHORIZATION_FAILED for each", TWO_TOPICS),
+        empty=("an incremental fetch naming no topics", []),
+        long_name=("a 200-byte topic name and a topic with no partitions", [(LONG_TOPIC, [0, 1]), ("audit", [])]),
+        tag_what="the body, topics, partitions and forgotten topics")
+    for v in range(7, 13):
+        cases.append(Case(FETCH, v, "incremental", "Fetch v%d in session 4711 epoch 3 with a forgotten topic: the "
+                          "answer carries no session (SessionId 0)" % v,
+                          fetch_request(v, TWO_TOPICS[:1], session=(4711, 3), forgotten=[("payments", [7, 1])])))
+    cases.append(Case(FETCH, 12, "cluster_id", "Fetch v12 with the tagged ClusterId (tag 0) kedge does not read",
+                      fetch_request(12, TWO_TOPICS, cluster_id="kedge-cluster-1")))
+    cases.append(Case(FETCH, 4, "null_client_id", "Fetch v4 with a null client_id",
+                      fetch_request(4, TWO_TOPICS), client_id=None))
+    return cases
+
+
+def list_offsets_request(version, topics, tags=False):
+    out = []
+    for name, partitions in topics:
+        parts = [{"PartitionIndex": p, "CurrentLeaderEpoch": 7, "Timestamp": -1 if p % 2 else -2, "MaxNumOffsets": 1}
+                 for p in partitions]
+        if tags:
+            parts = [with_tags(p, [UNKNOWN_TAG_EMPTY]) for p in parts]
+        t = {"Name": name, "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_WIDE]) if tags else t)
+    body = {"ReplicaId": -1, "IsolationLevel": 1, "Topics": out, "TimeoutMs": 30000}
+    return with_tags(body, [UNKNOWN_TAG_SMALL]) if tags else body
+
+
+def list_offsets_cases():
+    return standard_cases(
+        LIST_OFFSETS, list_offsets_request, ("2 topics x 2 partitions, latest and earliest", TWO_TOPICS),
+        empty=("no topics", []), long_name=("a 200-byte topic name", [(LONG_TOPIC, [0]), ("payments", [2])]),
+        tag_what="the body, topics and partitions")
+
+
+def offset_commit_request(version, args, tags=False, instance_id=None):
+    group, topics = args
+    out = []
+    for name, partitions in topics:
+        parts = [{"PartitionIndex": p, "CommittedOffset": 4200 + p, "CommittedLeaderEpoch": 3, "CommitTimestamp": -1,
+                  "CommittedMetadata": None if p % 2 else "checkpoint-%d" % p} for p in partitions]
+        if tags:
+            parts = [with_tags(p, [UNKNOWN_TAG_SMALL]) for p in parts]
+        t = {"Name": name, "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_EMPTY]) if tags else t)
+    body = {"GroupId": group, "GenerationIdOrMemberEpoch": 12, "MemberId": "consumer-1-5f0c", "GroupInstanceId":
+            instance_id, "RetentionTimeMs": -1, "Topics": out}
+    return with_tags(body, [UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def offset_commit_cases():
+    cases = standard_cases(
+        OFFSET_COMMIT, offset_commit_request,
+        ("group 'billing-consumers', 2 topics x 2 partitions (one null metadata): GROUP_AUTHORIZATION_FAILED for "
+         "each partition", ("billing-consumers", TWO_TOPICS)),
+        empty=("no topics", ("billing-consumers", [])),
+        long_name=("a 190-byte group id and a 200-byte topic name", (LONG_GROUP, [(LONG_TOPIC, [0, 1])])),
+        tag_what="the body, topics and partitions")
+    for v in range(7, 10):
+        cases.append(Case(OFFSET_COMMIT, v, "static_member", "OffsetCommit v%d from a static member "
+                          "(GroupInstanceId 'host-7')" % v,
+                          offset_commit_request(v, ("billing-consumers", TWO_TOPICS), instance_id="host-7")))
+    return cases
+
+
+def offset_fetch_request(version, args, tags=False):
+    """args: [(group, topics or None)]; v0-7 send the first group only (topics None: all topics, v2+)."""
+    def topic_list(topics):
+        if topics is None:
+            return None
+        out = [{"Name": name, "PartitionIndexes": list(parts)} for name, parts in topics]
+        return [with_tags(t, [UNKNOWN_TAG_SMALL]) for t in out] if tags else out
+    body = {"RequireStable": True}
+    if version <= 7:
+        group, topics = args[0]
+        body.update({"GroupId": group, "Topics": topic_list(topics), "Groups": None})
+    else:
+        groups = [{"GroupId": g, "MemberId": None if i else "consumer-1-5f0c", "MemberEpoch": -1 if i else 14,
+                   "Topics": topic_list(topics)} for i, (g, topics) in enumerate(args)]
+        if tags:
+            groups = [with_tags(g, [UNKNOWN_TAG_WIDE]) for g in groups]
+        body.update({"GroupId": None, "Topics": None, "Groups": groups})
+    return with_tags(body, [UNKNOWN_TAG_EMPTY, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def offset_fetch_cases():
+    cases = []
+    for v in range(0, 10):
+        batched = v >= 8
+        plain = [("billing-consumers", TWO_TOPICS), ("audit-readers", None)] if batched else \
+            [("billing-consumers", TWO_TOPICS)]
+        cases.append(Case(OFFSET_FETCH, v, None, "OffsetFetch v%d, %s: GROUP_AUTHORIZATION_FAILED %s" % (
+            v, "2 groups (one asking for every topic)" if batched else "group 'billing-consumers', 2 topics x 2 "
+            "partitions", "for each group" if batched else ("at the top level" if v >= 2 else "on each partition")),
+            offset_fetch_request(v, plain)))
+        cases.append(Case(OFFSET_FETCH, v, "empty", "OffsetFetch v%d with %s" % (v, "no groups" if batched else
+                          "no topics"), offset_fetch_request(v, [] if batched else [("billing-consumers", [])])))
+        cases.append(Case(OFFSET_FETCH, v, "long_name", "OffsetFetch v%d, a 190-byte group id and a 200-byte topic "
+                          "name" % v, offset_fetch_request(v, [(LONG_GROUP, [(LONG_TOPIC, [0, 1])])])))
+        if 2 <= v <= 7:
+            cases.append(Case(OFFSET_FETCH, v, "all_topics", "OffsetFetch v%d with a null Topics array (every "
+                              "topic)" % v, offset_fetch_request(v, [("billing-consumers", None)])))
+        if v in OFFSET_FETCH.flexible:
+            cases.append(Case(OFFSET_FETCH, v, "unknown_tags", "OffsetFetch v%d with unknown tags in the request "
+                              "header, body, %stopics" % (v, "groups and " if batched else ""),
+                              offset_fetch_request(v, plain, tags=True), header_tags=header_tags_for(True)))
+    return cases
+
+
+def join_group_request(version, args, tags=False):
+    group, instance_id = args
+    protocols = [{"Name": "cooperative-sticky", "Metadata": b"\x00\x03\x00\x00\x00\x01\x00\x06orders"},
+                 {"Name": "range", "Metadata": b"\x00\x01\x00\x00\x00\x00"}]
+    if tags:
+        protocols = [with_tags(p, [UNKNOWN_TAG_SMALL]) for p in protocols]
+    body = {"GroupId": group, "SessionTimeoutMs": 45000, "RebalanceTimeoutMs": 300000, "MemberId": "",
+            "GroupInstanceId": instance_id, "ProtocolType": "consumer", "Protocols": protocols,
+            "Reason": "rebalance failed due to MemberIdRequiredException"}
+    return with_tags(body, [UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def join_group_cases():
+    cases = standard_cases(
+        JOIN_GROUP, join_group_request, ("group 'billing-consumers', 2 protocols: GROUP_AUTHORIZATION_FAILED",
+                                         ("billing-consumers", None)),
+        long_name=("a 190-byte group id", (LONG_GROUP, None)), tag_what="the body and protocols")
+    for v in range(5, 10):
+        cases.append(Case(JOIN_GROUP, v, "static_member", "JoinGroup v%d from a static member (GroupInstanceId "
+                          "'host-7')" % v, join_group_request(v, ("billing-consumers", "host-7"))))
+    return cases
+
+
+def heartbeat_request(version, args, tags=False):
+    group, instance_id = args
+    body = {"GroupId": group, "GenerationId": 12, "MemberId": "consumer-1-5f0c", "GroupInstanceId": instance_id}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def heartbeat_cases():
+    cases = standard_cases(HEARTBEAT, heartbeat_request, ("group 'billing-consumers': GROUP_AUTHORIZATION_FAILED",
+                                                          ("billing-consumers", None)),
+                           long_name=("a 190-byte group id", (LONG_GROUP, None)))
+    for v in range(3, 5):
+        cases.append(Case(HEARTBEAT, v, "static_member", "Heartbeat v%d from a static member" % v,
+                          heartbeat_request(v, ("billing-consumers", "host-7"))))
+    return cases
+
+
+def leave_group_request(version, args, tags=False):
+    group, members = args
+    entries = [{"MemberId": m, "GroupInstanceId": i, "Reason": "the consumer is being closed" if i else None}
+               for m, i in members]
+    if tags:
+        entries = [with_tags(e, [UNKNOWN_TAG_EMPTY]) for e in entries]
+    body = {"GroupId": group, "MemberId": members[0][0] if members else "", "Members": entries}
+    return with_tags(body, [UNKNOWN_TAG_SMALL]) if tags else body
+
+
+def leave_group_cases():
+    two = [("consumer-1-5f0c", None), ("", "host-7")]
+    cases = standard_cases(
+        LEAVE_GROUP, leave_group_request, ("group 'billing-consumers', members 'consumer-1-5f0c' and static "
+                                           "'host-7' (v3+): GROUP_AUTHORIZATION_FAILED", ("billing-consumers", two)),
+        long_name=("a 190-byte group id", (LONG_GROUP, two[:1])), tag_what="the body and members")
+    for v in range(3, 6):
+        cases.append(Case(LEAVE_GROUP, v, "empty", "LeaveGroup v%d with no members" % v,
+                          leave_group_request(v, ("billing-consumers", []))))
+    return cases
+
+
+def sync_group_request(version, args, tags=False):
+    group, assignments = args
+    entries = [{"MemberId": m, "Assignment": a} for m, a in assignments]
+    if tags:
+        entries = [with_tags(e, [UNKNOWN_TAG_WIDE]) for e in entries]
+    body = {"GroupId": group, "GenerationId": 12, "MemberId": "consumer-1-5f0c", "GroupInstanceId": None,
+            "ProtocolType": "consumer", "ProtocolName": "range", "Assignments": entries}
+    return with_tags(body, [UNKNOWN_TAG_SMALL]) if tags else body
+
+
+def sync_group_cases():
+    leader = [("consumer-1-5f0c", b"\x00\x01\x00\x00\x00\x01\x00\x06orders\x00\x00\x00\x01\x00\x00\x00\x03"),
+              ("consumer-2-9a1d", b"")]
+    return standard_cases(
+        SYNC_GROUP, sync_group_request, ("the leader of 'billing-consumers' with 2 assignments: "
+                                         "GROUP_AUTHORIZATION_FAILED, empty Assignment", ("billing-consumers", leader)),
+        empty=("a follower (no assignments)", ("billing-consumers", [])),
+        long_name=("a 190-byte group id", (LONG_GROUP, leader[:1])), tag_what="the body and assignments")
+
+
+def describe_groups_request(version, groups, tags=False):
+    body = {"Groups": list(groups), "IncludeAuthorizedOperations": True}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def describe_groups_cases():
+    return standard_cases(
+        DESCRIBE_GROUPS, describe_groups_request, ("2 groups (one with non-ASCII UTF-8): GROUP_AUTHORIZATION_FAILED "
+                                                   "for each", TWO_GROUPS),
+        empty=("no groups", []), long_name=("a 190-byte group id", [LONG_GROUP, "billing-consumers"]))
+
+
+def offset_for_leader_epoch_request(version, topics, tags=False):
+    out = []
+    for name, partitions in topics:
+        parts = [{"Partition": p, "CurrentLeaderEpoch": 9, "LeaderEpoch": 8} for p in partitions]
+        if tags:
+            parts = [with_tags(p, [UNKNOWN_TAG_SMALL]) for p in parts]
+        t = {"Topic": name, "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_WIDE]) if tags else t)
+    body = {"ReplicaId": -1, "Topics": out}
+    return with_tags(body, [UNKNOWN_TAG_EMPTY]) if tags else body
+
+
+def offset_for_leader_epoch_cases():
+    return standard_cases(
+        OFFSET_FOR_LEADER_EPOCH, offset_for_leader_epoch_request,
+        ("2 topics x 2 partitions: TOPIC_AUTHORIZATION_FAILED, epoch and end offset -1", TWO_TOPICS),
+        empty=("no topics", []), long_name=("a 200-byte topic name", [(LONG_TOPIC, [0, 1])]),
+        tag_what="the body, topics and partitions")
+
+
+def add_partitions_to_txn_request(version, transactions, tags=False, verify_only=False):
+    """transactions: [(transactional id, topics)]; v0-3 send the first one only."""
+    def topic_list(topics):
+        out = [{"Name": name, "Partitions": list(parts)} for name, parts in topics]
+        return [with_tags(t, [UNKNOWN_TAG_SMALL]) for t in out] if tags else out
+    if version <= 3:
+        txn, topics = transactions[0]
+        body = {"Transactions": None, "V3AndBelowTransactionalId": txn, "V3AndBelowProducerId": 4711,
+                "V3AndBelowProducerEpoch": 2, "V3AndBelowTopics": topic_list(topics)}
+    else:
+        entries = [{"TransactionalId": txn, "ProducerId": 4711 + i, "ProducerEpoch": 2, "VerifyOnly": verify_only,
+                    "Topics": topic_list(topics)} for i, (txn, topics) in enumerate(transactions)]
+        if tags:
+            entries = [with_tags(e, [UNKNOWN_TAG_WIDE]) for e in entries]
+        body = {"Transactions": entries, "V3AndBelowTransactionalId": None, "V3AndBelowProducerId": None,
+                "V3AndBelowProducerEpoch": None, "V3AndBelowTopics": None}
+    return with_tags(body, [UNKNOWN_TAG_EMPTY]) if tags else body
+
+
+def add_partitions_to_txn_cases():
+    cases = []
+    two = [("checkout-tx", TWO_TOPICS), ("payments-tx", [("ledger", [0])])]
+    for v in range(0, 6):
+        batched = v >= 4
+        cases.append(Case(ADD_PARTITIONS_TO_TXN, v, None, "AddPartitionsToTxn v%d, %s: "
+                          "TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition" % (
+                              v, "2 transactions (2 topics, 1 topic)" if batched else
+                              "transaction 'checkout-tx', 2 topics x 2 partitions"),
+                          add_partitions_to_txn_request(v, two)))
+        cases.append(Case(ADD_PARTITIONS_TO_TXN, v, "empty", "AddPartitionsToTxn v%d with %s" % (
+            v, "no transactions" if batched else "no topics"),
+            add_partitions_to_txn_request(v, [] if batched else [("checkout-tx", [])])))
+        cases.append(Case(ADD_PARTITIONS_TO_TXN, v, "long_name", "AddPartitionsToTxn v%d, a 190-byte transactional "
+                          "id and a 200-byte topic name" % v,
+                          add_partitions_to_txn_request(v, [(LONG_GROUP, [(LONG_TOPIC, [0, 1]), ("audit", [])])])))
+        if batched:
+            cases.append(Case(ADD_PARTITIONS_TO_TXN, v, "verify_only", "AddPartitionsToTxn v%d, VerifyOnly "
+                              "transactions" % v, add_partitions_to_txn_request(v, two, verify_only=True)))
+        if v in ADD_PARTITIONS_TO_TXN.flexible:
+            cases.append(Case(ADD_PARTITIONS_TO_TXN, v, "unknown_tags", "AddPartitionsToTxn v%d with unknown tags in "
+                              "the request header, body, %stopics" % (v, "transactions and " if batched else ""),
+                              add_partitions_to_txn_request(v, two, tags=True), header_tags=header_tags_for(True)))
+    return cases
+
+
+def add_offsets_to_txn_request(version, args, tags=False):
+    txn, group = args
+    body = {"TransactionalId": txn, "ProducerId": 4711, "ProducerEpoch": 2, "GroupId": group}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def add_offsets_to_txn_cases():
+    return standard_cases(
+        ADD_OFFSETS_TO_TXN, add_offsets_to_txn_request,
+        ("transaction 'checkout-tx', group 'billing-consumers': TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+         ("checkout-tx", "billing-consumers")),
+        long_name=("a 190-byte transactional id and group id", (LONG_GROUP, LONG_GROUP)))
+
+
+def end_txn_request(version, args, tags=False):
+    txn, committed = args
+    body = {"TransactionalId": txn, "ProducerId": 4711, "ProducerEpoch": 2, "Committed": committed}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def end_txn_cases():
+    cases = standard_cases(
+        END_TXN, end_txn_request, ("commit of 'checkout-tx': TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+                                   ("checkout-tx", True)),
+        long_name=("a 190-byte transactional id", (LONG_GROUP, True)))
+    for v in range(0, 6):
+        cases.append(Case(END_TXN, v, "abort", "EndTxn v%d, abort of 'checkout-tx'" % v,
+                          end_txn_request(v, ("checkout-tx", False))))
+    return cases
+
+
+def txn_offset_commit_request(version, args, tags=False):
+    txn, group, topics = args
+    out = []
+    for name, partitions in topics:
+        parts = [{"PartitionIndex": p, "CommittedOffset": 4200 + p, "CommittedLeaderEpoch": 3,
+                  "CommittedMetadata": None if p % 2 else ""} for p in partitions]
+        if tags:
+            parts = [with_tags(p, [UNKNOWN_TAG_WIDE]) for p in parts]
+        t = {"Name": name, "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_EMPTY]) if tags else t)
+    body = {"TransactionalId": txn, "GroupId": group, "ProducerId": 4711, "ProducerEpoch": 2, "GenerationId": 12,
+            "MemberId": "consumer-1-5f0c", "GroupInstanceId": None, "Topics": out}
+    return with_tags(body, [UNKNOWN_TAG_SMALL]) if tags else body
+
+
+def txn_offset_commit_cases():
+    return standard_cases(
+        TXN_OFFSET_COMMIT, txn_offset_commit_request,
+        ("transaction 'checkout-tx', group 'billing-consumers', 2 topics x 2 partitions: "
+         "TRANSACTIONAL_ID_AUTHORIZATION_FAILED for each", ("checkout-tx", "billing-consumers", TWO_TOPICS)),
+        empty=("no topics", ("checkout-tx", "billing-consumers", [])),
+        long_name=("a 190-byte transactional id and group id, a 200-byte topic name",
+                   (LONG_GROUP, LONG_GROUP, [(LONG_TOPIC, [0])])),
+        tag_what="the body, topics and partitions")
+
+
+def describe_configs_request(version, resources, tags=False):
+    out = []
+    for i, (rtype, rname) in enumerate(resources):
+        r = {"ResourceType": rtype, "ResourceName": rname,
+             "ConfigurationKeys": None if i % 2 else ["retention.ms", "cleanup.policy"]}
+        out.append(with_tags(r, [UNKNOWN_TAG_WIDE]) if tags else r)
+    body = {"Resources": out, "IncludeSynonyms": True, "IncludeDocumentation": False}
+    return with_tags(body, [UNKNOWN_TAG_SMALL]) if tags else body
+
+
+def describe_configs_cases():
+    cases = standard_cases(
+        DESCRIBE_CONFIGS, describe_configs_request,
+        ("a topic resource (29) with 2 keys and a broker resource (31) with every key", [(2, "orders"), (4, "1")]),
+        empty=("no resources", []),
+        long_name=("a 200-byte topic resource name and a group resource (30)", [(2, LONG_TOPIC), (32, "billing")]),
+        tag_what="the body and resources")
+    for v in range(0, 5):
+        cases.append(Case(DESCRIBE_CONFIGS, v, "resource_types", "DescribeConfigs v%d, resource types topic 2 (29), "
+                          "broker 4, broker logger 8, client metrics 16 (31), group 32 (30), the default broker "
+                          "(empty name), unknown type 0 (31)" % v,
+                          describe_configs_request(v, ALL_RESOURCE_TYPES)))
+    return cases
+
+
+def consumer_group_heartbeat_request(version, args, tags=False):
+    group, topics = args
+    assigned = [{"TopicId": TOPIC_ID_ORDERS, "Partitions": [0, 3]}]
+    if tags:
+        assigned = [with_tags(a, [UNKNOWN_TAG_SMALL]) for a in assigned]
+    body = {"GroupId": group, "MemberId": "Zk3mQ9bXT8GkYv1Q2w3e4r", "MemberEpoch": 0 if topics is not None else 7,
+            "InstanceId": None, "RackId": "eu-west-1a", "RebalanceTimeoutMs": 300000, "SubscribedTopicNames": topics,
+            "SubscribedTopicRegex": None, "ServerAssignor": "uniform",
+            "TopicPartitions": assigned if topics is not None else None}
+    return with_tags(body, [UNKNOWN_TAG_WIDE, UNKNOWN_TAG_EMPTY]) if tags else body
+
+
+def consumer_group_heartbeat_cases():
+    cases = standard_cases(
+        CONSUMER_GROUP_HEARTBEAT, consumer_group_heartbeat_request,
+        ("group 'billing-consumers' subscribing to 2 topics: GROUP_AUTHORIZATION_FAILED, ErrorMessage",
+         ("billing-consumers", ["orders", "payments"])),
+        long_name=("a 190-byte group id and a 200-byte topic name", (LONG_GROUP, [LONG_TOPIC])),
+        tag_what="the body and owned partitions")
+    for v in range(0, 2):
+        cases.append(Case(CONSUMER_GROUP_HEARTBEAT, v, "unchanged", "ConsumerGroupHeartbeat v%d, a steady-state "
+                          "heartbeat (null subscription and owned partitions)" % v,
+                          consumer_group_heartbeat_request(v, ("billing-consumers", None))))
+    regex = dict(consumer_group_heartbeat_request(1, ("billing-consumers", [])), SubscribedTopicRegex="orders\\..*")
+    cases.append(Case(CONSUMER_GROUP_HEARTBEAT, 1, "regex", "ConsumerGroupHeartbeat v1 subscribing by regex "
+                      "(SubscribedTopicRegex, KIP-848)", regex))
+    return cases
+
+
+def acl_cases():
+    return (fetch_cases() + list_offsets_cases() + offset_commit_cases() + offset_fetch_cases() + join_group_cases()
+            + heartbeat_cases() + leave_group_cases() + sync_group_cases() + describe_groups_cases()
+            + offset_for_leader_epoch_cases() + add_partitions_to_txn_cases() + add_offsets_to_txn_cases()
+            + end_txn_cases() + txn_offset_commit_cases() + describe_configs_cases()
+            + consumer_group_heartbeat_cases())
+
+
 def all_cases():
     cases = (produce_cases() + find_coordinator_cases() + create_topics_cases() + delete_topics_cases() + delete_records_cases()
              + init_producer_id_cases() + alter_configs_cases(ALTER_CONFIGS) + create_partitions_cases()
-             + delete_groups_cases() + alter_configs_cases(INCREMENTAL_ALTER_CONFIGS) + offset_delete_cases())
+             + delete_groups_cases() + alter_configs_cases(INCREMENTAL_ALTER_CONFIGS) + offset_delete_cases()
+             + acl_cases())
     names = [c.file_name for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -299,7 +299,7 @@ class Api:
         self.whole = whole            # kedge reads the whole request (its refusal tables), not only its leading fields
 
 
-FETCH_API = Api(1, "Fetch", "fetch", (0, 12), "12+", FETCH)
+FETCH_API = Api(1, "Fetch", "fetch", (0, 12), "12+", FETCH, whole=True)  # split whole (split.h)
 LIST_OFFSETS_API = Api(2, "ListOffsets", "list_offsets", (0, 10), "6+", LIST_OFFSETS)
 METADATA_API = Api(3, "Metadata", "metadata", (0, 13), "9+", METADATA, whole=True)
 OFFSET_COMMIT_API = Api(8, "OffsetCommit", "offset_commit", (0, 9), "8+", OFFSET_COMMIT)

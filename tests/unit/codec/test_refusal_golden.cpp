@@ -15,7 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kafka_codec/api.h"
 #include "kafka_codec/refusal.h"
+#include "kafka_codec/schema.h"
 #include "test_support.h"
 
 using namespace kedge::kafka;
@@ -55,8 +57,17 @@ const std::vector<RefusalCase>& refusal_cases() {
   return cases;
 }
 
-// The APIs the refusal vectors are written for (generate_refusals.py APIS).
+// The APIs the refusal vectors are written for (generate_refusals.py APIS): the API-level refusals
+// (API_LEVEL_APIS), then those only a policy's ACLs reach (ACL_APIS).
 constexpr std::int16_t kGoldenApis[] = {0, 10, 19, 20, 21, 22, 33, 37, 42, 44, 47};
+constexpr std::int16_t kAclGoldenApis[] = {1, 2, 8, 9, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 68};
+
+// True when kedge reads only the leading fields of `api_key`'s requests
+// (schema.h MessageSchema::leading_fields_only: the ACL-only APIs).
+bool reads_leading_fields_only(std::int16_t api_key) {
+  const schema::MessageSchema* table = schema::find_request_schema(api_key);
+  return table != nullptr && table->leading_fields_only;
+}
 
 }  // namespace
 
@@ -100,10 +111,12 @@ TEST_CASE("refusal golden vectors cover every refusable (api, version)", "[refus
     for (int version = v.lo; version <= v.hi; ++version)
       if (!covered.count({api, version})) missing += std::to_string(api) + " v" + std::to_string(version) + "; ";
   }
-  // And the other way round: a golden (api, version) kedge no longer refuses is a removed version.
+  // And the other way round: a golden (api, version) of these APIs kedge no longer refuses is a removed version.
+  // (The ACL-only APIs' files are checked against acl_answerable_versions() below.)
   std::string not_refusable;
   for (const auto& [api, version] : covered)
-    if (!refusable_versions(static_cast<std::int16_t>(api)).contains(static_cast<std::int16_t>(version)))
+    if (apis.count(static_cast<std::int16_t>(api)) &&
+        !refusable_versions(static_cast<std::int16_t>(api)).contains(static_cast<std::int16_t>(version)))
       not_refusable += std::to_string(api) + " v" + std::to_string(version) + "; ";
 
   INFO("refusable_versions: " << ranges);
@@ -121,21 +134,82 @@ TEST_CASE("refusal golden vectors cover every refusable (api, version)", "[refus
   for (const std::int16_t api : kGoldenApis) CHECK(std::find(listed.begin(), listed.end(), api) != listed.end());
 }
 
+TEST_CASE("refusal golden vectors cover every ACL-answerable (api, version)", "[refusal][coverage]") {
+  const auto& cases = refusal_cases();
+  std::set<std::pair<int, int>> covered;
+  for (const auto& c : cases) covered.insert({c.api_key, c.api_version});
+
+  // Every API with a writer, every version of acl_answerable_versions(), has a golden file.
+  std::string ranges, missing;
+  std::set<std::int16_t> answerable;
+  for (std::size_t key = 0; key < kApiKeyCount; ++key) {
+    const auto api = static_cast<std::int16_t>(key);
+    const auto v = acl_answerable_versions(api);
+    if (v.lo > v.hi) continue;
+    answerable.insert(api);
+    ranges += std::to_string(api) + ":" + std::to_string(v.lo) + ".." + std::to_string(v.hi) + " ";
+    for (int version = v.lo; version <= v.hi; ++version)
+      if (!covered.count({api, version})) missing += std::to_string(api) + " v" + std::to_string(version) + "; ";
+  }
+  // And every golden file is of an answerable (api, version).
+  std::string not_answerable;
+  for (const auto& [api, version] : covered)
+    if (!acl_answerable_versions(static_cast<std::int16_t>(api)).contains(static_cast<std::int16_t>(version)))
+      not_answerable += std::to_string(api) + " v" + std::to_string(version) + "; ";
+  INFO("acl_answerable_versions: " << ranges);
+  INFO("answerable but without a golden file: " << missing);
+  INFO("golden file but not answerable: " << not_answerable);
+  CHECK(missing.empty());
+  CHECK(not_answerable.empty());
+
+  // The answerable APIs are exactly the API-level ones and the ACL-only ones of the vectors.
+  std::set<std::int16_t> expected(std::begin(kGoldenApis), std::end(kGoldenApis));
+  expected.insert(std::begin(kAclGoldenApis), std::end(kAclGoldenApis));
+  CHECK(answerable == expected);
+  // Every table a policy's ACLs read (leading_only) has an answer in each of its versions: a refused
+  // request of these APIs is answered, never closed.
+  for (const schema::MessageSchema& table : schema::request_schemas()) {
+    if (!table.leading_fields_only) continue;
+    INFO("request table " << table.name << " (" << table.api_key << ")");
+    const auto v = acl_answerable_versions(table.api_key);
+    CHECK(v.lo == table.valid.lo);
+    CHECK(v.hi == table.valid.hi);
+    CHECK_FALSE(refusable_versions(table.api_key).contains(table.valid.lo));  // ACL-only, not API-level
+  }
+}
+
+// A request cut short (size prefix adjusted) is malformed_request, appending nothing. For the ACL-only APIs kedge
+// reads only a request's leading fields (schema.h leading_fields_only): a cut after them (in later fields, or the
+// top-level tag buffer) leaves every field the answer names, so such a request is answered exactly as the whole one.
 TEST_CASE("refusal of a truncated request is malformed_request and appends nothing", "[refusal]") {
   const auto& cases = refusal_cases();
   REQUIRE_FALSE(cases.empty());
+  std::size_t answered_leading = 0, refused_leading = 0;
   for (const auto& c : cases) {
     const std::size_t n = c.request.size();
+    const bool leading_only = reads_leading_fields_only(c.api_key);
     std::set<std::size_t> cuts{4, 5, 8, 11, 12, 13, n / 4, n / 2, 3 * n / 4, n - 2, n - 1};
     for (const std::size_t cut : cuts) {
       if (cut < 4 || cut >= n) continue;
       INFO(c.file << " cut to " << cut << " of " << n << " bytes");
       const Bytes frame = truncated(c.request, cut);
       Bytes out{0x5A};
-      CHECK(to_string(encode_refusal(frame, c.message, kRoomy, out)) == "malformed_request");
+      const Errc e = encode_refusal(frame, c.message, kRoomy, out);
+      if (leading_only && e == Errc::ok) {
+        ++answered_leading;
+        Bytes expected{0x5A};
+        expected.insert(expected.end(), c.expected.begin(), c.expected.end());
+        CHECK(out == expected);
+        continue;
+      }
+      refused_leading += leading_only ? 1 : 0;
+      CHECK(to_string(e) == "malformed_request");
       CHECK(out == Bytes{0x5A});
     }
   }
+  // Both kinds of cut occur (the header cuts always fail).
+  CHECK(answered_leading > 0);
+  CHECK(refused_leading > 0);
 }
 
 TEST_CASE("refusal larger than max_frame_size is frame_too_large and appends nothing", "[refusal]") {
@@ -163,7 +237,7 @@ TEST_CASE("refusal of a request kedge cannot refuse is malformed_request", "[ref
   std::set<std::int16_t> done;
   for (const auto& c : cases) {
     if (!done.insert(c.api_key).second) continue;  // one request per api is enough
-    const auto range = refusable_versions(c.api_key);
+    const auto range = acl_answerable_versions(c.api_key);  // refusable_versions() for the API-level ones
     for (const std::int16_t version : {static_cast<std::int16_t>(range.hi + 1), static_cast<std::int16_t>(range.lo - 1)}) {
       if (version < 0) continue;
       INFO(c.file << " with api_version " << version);
@@ -179,6 +253,7 @@ TEST_CASE("refusal of a request kedge cannot refuse is malformed_request", "[ref
   Bytes metadata = from_hex("0000001c" "0003000c11223344" "00046b636174" "00" "01" "00" "00" "00");
   metadata[3] = static_cast<std::uint8_t>(metadata.size() - 4);
   REQUIRE_FALSE(refusable_versions(3).contains(12));
+  REQUIRE_FALSE(acl_answerable_versions(3).contains(12));
   Bytes out;
   CHECK(to_string(encode_refusal(metadata, "no", kRoomy, out)) == "malformed_request");
   CHECK(out.empty());

@@ -134,7 +134,7 @@ struct InspectingRouter final : RequestRouter {
     captured.push_back(request.correlation_id);
     return NextFrame::request;
   }
-  Inspection on_inspected(RequestInfo& request, std::span<std::uint8_t> frame) override {
+  Inspection on_inspected(RequestInfo& request, std::vector<std::uint8_t>& frame) override {
     inspected.emplace_back(request.correlation_id, Bytes(frame.begin(), frame.end()));
     frame.back() = 0;
     request.filter_topics = TopicsAsked::all;
@@ -372,7 +372,7 @@ Bytes produce_v9(std::int32_t correlation, const std::vector<std::string>& topic
 struct PrefixRouter final : RequestRouter {
   Route route(RequestInfo&) override { return Route::inspect; }
   NextFrame on_captured(const RequestInfo&, std::span<const std::uint8_t>) override { return NextFrame::request; }
-  Inspection on_inspected(RequestInfo& request, std::span<std::uint8_t>) override {
+  Inspection on_inspected(RequestInfo& request, std::vector<std::uint8_t>&) override {
     whole.push_back(request.correlation_id);
     return Inspection::forward;
   }

@@ -1,0 +1,85 @@
+#pragma once
+// Requests a policy allows only in part (issue 18; docs/policy.md "Requests
+// that mix allowed and refused topics"). A Java producer batches the
+// partitions of every topic a broker leads into one Produce request, and a
+// consumer fetches all of its partitions on a broker in one Fetch: when the
+// client may write (read) some of those topics and not others, refusing the
+// whole request would fail the allowed records too. Instead kedge forwards
+// the request without the refused topics, answers those itself with the
+// API's authorization error, and merges that answer into the broker's
+// response, so the client receives one response naming every topic it asked
+// for, in its request order (a broker answers in request order; a client
+// matches entries by name either way).
+//
+// Split: Produce v3-12 (TopicData) and Fetch v0-12 (Topics): the versions a
+// cluster with ACLs offers (policy::acl_readable_versions). Everything else
+// of the request (transactional id, acks, session, forgotten topics, records
+// of allowed topics, tags) is forwarded byte for byte.
+// Pure: no I/O, no exceptions.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kafka_codec/errc.h"
+
+namespace kedge::kafka {
+
+// Whether the client may use a topic for the request being split (Write for
+// Produce, Read for Fetch).
+class TopicVerdict {
+ public:
+  virtual ~TopicVerdict() = default;
+  virtual bool allowed(std::string_view topic) = 0;
+  // The ErrorMessage of a refused topic's entries (Produce v8+); asked once
+  // per refused topic entry.
+  virtual std::string refusal_message(std::string_view topic) = 0;
+};
+
+// kedge's part of the response to a split request: each refused topic's
+// response entry, encoded in the request's version, and its position among
+// the topics of the client's request.
+struct SplitAnswer {
+  std::int16_t api_key = 0;
+  std::int16_t api_version = 0;
+  struct Refused {
+    std::uint32_t position;  // index of the topic in the client's request
+    std::size_t begin, end;  // its encoded response entry in `entries`
+    std::string topic;
+  };
+  std::vector<Refused> refused;  // in position order
+  std::vector<std::uint8_t> entries;
+};
+
+// True for the APIs and versions split_request splits.
+bool splittable(std::int16_t api_key, std::int16_t api_version);
+
+enum class SplitResult : std::uint8_t {
+  unreadable,   // not splittable, or the request does not parse: decide it whole
+  all_allowed,  // nothing to split: forward the request as it is
+  none_allowed, // every topic refused: refuse the request whole
+  split,        // `forwarded` and `answer` hold the two parts
+};
+
+// Splits the whole request `frame` (size prefix included, size checked) by
+// `verdict`, asked once per topic entry. On SplitResult::split, `forwarded`
+// is the request without the refused topic entries (same header, size prefix
+// fixed) and `answer` holds their refusals, each with the verdict's
+// refusal_message as ErrorMessage where the version has one (Produce v8+).
+// Otherwise both are left empty.
+SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& verdict,
+                          std::vector<std::uint8_t>& forwarded, SplitAnswer& answer);
+
+// The broker's whole response `frame` to the forwarded part of a split
+// request, with `answer`'s entries inserted at their positions (the broker's
+// entries fill the others, in order), written to `out` (replaced). A Fetch
+// response with a top-level error (v7+, e.g. a fetch session error) is copied
+// unchanged: the client retries the whole request. Errc::malformed_response
+// if the frame does not parse as the response to answer's API and version;
+// Errc::frame_too_large if the merged frame would exceed `max_frame_size`.
+Errc merge_split_response(std::span<const std::uint8_t> frame, const SplitAnswer& answer,
+                          std::uint32_t max_frame_size, std::vector<std::uint8_t>& out);
+
+}  // namespace kedge::kafka

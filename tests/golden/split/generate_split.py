@@ -1,0 +1,653 @@
+#!/usr/bin/python3
+"""Golden vectors for kedge's split requests (kafka_codec/split.h: split_request, merge_split_response).
+
+When a policy's ACLs allow only some topics of a Produce (v3-12) or Fetch (v0-12) request, kedge forwards the request
+without the refused topic elements and answers those itself, inside the broker's response. Each case here is one whole
+request frame a client sends (request_hex) naming several topics (request_topics, in order), the topics the policy
+refuses (refused_topics, sorted; the request need not name them all), and, when the request is split:
+  * forwarded_hex: the request the broker must receive (the refused topic elements left out, nothing else changed);
+  * refused: each refused topic's position in the client's request and its response entry (entry_hex, encoded in the
+    request's version: every partition TOPIC_AUTHORIZATION_FAILED, see the rules below);
+  * broker_response_hex: a plausible broker answer to forwarded_hex;
+  * merged_hex: the response the client must receive.
+topics_end is the offset in request_hex just past the topic array (the fields after it are forwarded as they are).
+Every frame is encoded here from scratch, from logical messages, with the layouts of the Apache Kafka message specs
+(clients/src/main/resources/common/message/{Produce,Fetch}{Request,Response}.json, summarised next to each schema
+below): forwarded_hex is the logical request without the refused topics re-encoded, merged_hex the logical merge
+re-encoded, so every count, length and size prefix is computed independently of kafka_codec/ (never patched). Only the
+primitive encoder (Struct / Field / ArrayOf / encode_struct, record_batch) is shared with ../generate.py.
+
+Refused entries (what a broker's authorizer answers for a topic it refuses, KafkaApis handleProduceRequest /
+handleFetchRequest):
+  Produce partition  Index, ErrorCode 29, BaseOffset -1, LogAppendTimeMs -1, LogStartOffset -1 (v5+),
+                     RecordErrors [] and ErrorMessage = message_prefix + topic name (v8+), no tagged fields
+  Fetch partition    PartitionIndex, ErrorCode 29, HighWatermark -1, LastStableOffset -1 (v4+), LogStartOffset -1
+                     (v5+), AbortedTransactions null (v4+), PreferredReadReplica -1 (v11+), Records empty (length 0,
+                     not null), no tagged fields
+  each partition of the request's topic element, in request order; flexible versions end every struct with an empty
+  tag buffer.
+Merge: the refused entries take their positions in the client's request; the broker's entries fill the other
+positions in the order received; when the broker answers fewer topics than it was asked, the positions left empty are
+dropped (the refused entries after them move up); entries beyond the request's count are appended. A Fetch response
+with a non-zero top-level ErrorCode (v7+, a fetch session error) is the merged response unchanged.
+result is "all_allowed" (nothing refused, or no topics) or "none_allowed" (every topic refused) when the request is
+not split; those cases hold no other frame.
+
+Usage:
+  /usr/bin/python3 tests/golden/split/generate_split.py            # (re)write every case file
+  /usr/bin/python3 tests/golden/split/generate_split.py --check    # regenerate into a temp dir and diff
+  /usr/bin/python3 tests/golden/split/generate_split.py --out DIR  # write into DIR instead
+Standard library only.
+"""
+
+import copy
+import json
+import os
+import struct
+import sys
+import zlib
+
+SPLIT_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(SPLIT_DIR))
+
+from generate import (  # noqa: E402  (tests/golden/generate.py: spec-driven primitive encoder, case-file CLI)
+    UNKNOWN_TAGS, ArrayOf, CaseSet, EncodeContext, Field, Struct, Versions, enc_bytes, enc_int8, enc_int32, enc_int64,
+    enc_string, enc_tag_buffer, encode_struct, record_batch)
+
+CORRELATION_ID = 0x11223344
+CLIENT_ID = "kedge-split-golden"
+# The ErrorMessage of a refused Produce partition (v8+) is MESSAGE_PREFIX + the topic's name: the C++ test's verdict
+# answers refusal_message(topic) with the same text.
+MESSAGE_PREFIX = "Topic authorization failed: policy alpha does not allow this principal on topic "
+
+TOPIC_AUTHORIZATION_FAILED = 29
+NOT_LEADER_OR_FOLLOWER = 6
+INVALID_RECORD = 87
+FETCH_SESSION_ID_NOT_FOUND = 70
+
+# 200 bytes: a compact string length (n + 1) needs a 2-byte unsigned varint (and so does the ErrorMessage naming it).
+LONG_ALLOWED = ("orders.eu-west-1.retail.checkout.v2." + "a" * 200)[:200]
+LONG_REFUSED = ("payments.eu-west-1.retail.ledger.v7." + "r" * 200)[:200]
+
+# Raw unknown tags a client or broker newer than kedge may put in any tag buffer: kedge must carry them through.
+UNKNOWN_TAG_SMALL = (3, bytes.fromhex("0b6b656467652d74657374"))  # compact string "kedge-test"
+UNKNOWN_TAG_WIDE = (130, bytes(range(200)))                       # tag and size both need a 2-byte varint
+UNKNOWN_TAG_EMPTY = (7, b"")
+UNKNOWN_TAG_TOP = (42, bytes.fromhex("deadbeef"))
+
+BROKER_2 = {"NodeId": 2, "Host": "kafka-2.internal.corp", "Port": 9092, "Rack": "use1-az3"}
+BROKER_1 = {"NodeId": 1, "Host": "10.0.0.6", "Port": 9093, "Rack": None}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Schemas (Apache Kafka clients/src/main/resources/common/message/*.json). Fields absent at a version are skipped.
+# ---------------------------------------------------------------------------------------------------------------------
+
+LEADER_ID_AND_EPOCH = Struct("LeaderIdAndEpoch", [Field("LeaderId", "int32"), Field("LeaderEpoch", "int32")])
+NODE_ENDPOINT = Struct("NodeEndpoint", [
+    Field("NodeId", "int32"), Field("Host", "string"), Field("Port", "int32"), Field("Rack", "string", nullable="0+")])
+
+# ProduceRequest.json: validVersions 3-13 in Kafka 4.x (0-2 removed, KIP-896), flexibleVersions 9+; v12 has v11's
+# layout (KIP-890); TopicData[].Name 0-12 (v13 names topics by id, never split).
+PRODUCE_REQUEST = Struct("ProduceRequest", [
+    Field("TransactionalId", "string", "3+", nullable="3+"),
+    Field("Acks", "int16"), Field("TimeoutMs", "int32"),
+    Field("TopicData", ArrayOf(Struct("TopicProduceData", [
+        Field("Name", "string"),
+        Field("PartitionData", ArrayOf(Struct("PartitionProduceData", [
+            Field("Index", "int32"), Field("Records", "records", nullable="0+")]))),
+    ]))),
+])
+# ProduceResponse.json: LogAppendTimeMs 2+, LogStartOffset 5+, RecordErrors/ErrorMessage 8+, CurrentLeader tag 0 of a
+# partition (10+), ThrottleTimeMs 1+ after Responses, NodeEndpoints tag 0 at the top level (10+, KIP-951).
+PRODUCE_TOPIC_RESPONSE = Struct("TopicProduceResponse", [
+    Field("Name", "string"),
+    Field("PartitionResponses", ArrayOf(Struct("PartitionProduceResponse", [
+        Field("Index", "int32"), Field("ErrorCode", "int16"), Field("BaseOffset", "int64"),
+        Field("LogAppendTimeMs", "int64", "2+"), Field("LogStartOffset", "int64", "5+"),
+        Field("RecordErrors", ArrayOf(Struct("BatchIndexAndErrorMessage", [
+            Field("BatchIndex", "int32"), Field("BatchIndexErrorMessage", "string", nullable="8+")])), "8+"),
+        Field("ErrorMessage", "string", "8+", nullable="8+"),
+        Field("CurrentLeader", LEADER_ID_AND_EPOCH, "10+", tag=0),
+    ]))),
+])
+PRODUCE_RESPONSE = Struct("ProduceResponse", [
+    Field("Responses", ArrayOf(PRODUCE_TOPIC_RESPONSE)),
+    Field("ThrottleTimeMs", "int32", "1+"),
+    Field("NodeEndpoints", ArrayOf(NODE_ENDPOINT), "10+", tag=0),
+])
+
+# FetchRequest.json: validVersions 4-17 in Kafka 4.x (0-3 removed, KIP-896; kedge still splits them), flexible 12+.
+# ClusterId tag 0 (12+, nullable); ReplicaId 0-14; MaxBytes 3+; IsolationLevel 4+; SessionId/SessionEpoch 7+;
+# Topics[].Topic 0-12; CurrentLeaderEpoch 9+, LastFetchedEpoch 12+, LogStartOffset 5+; ForgottenTopicsData 7+;
+# RackId 11+.
+FETCH_REQUEST = Struct("FetchRequest", [
+    Field("ClusterId", "string", "12+", nullable="12+", tag=0),
+    Field("ReplicaId", "int32", "0-14"),
+    Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"), Field("MaxBytes", "int32", "3+"),
+    Field("IsolationLevel", "int8", "4+"), Field("SessionId", "int32", "7+"), Field("SessionEpoch", "int32", "7+"),
+    Field("Topics", ArrayOf(Struct("FetchTopic", [
+        Field("Topic", "string"),
+        Field("Partitions", ArrayOf(Struct("FetchPartition", [
+            Field("Partition", "int32"), Field("CurrentLeaderEpoch", "int32", "9+"), Field("FetchOffset", "int64"),
+            Field("LastFetchedEpoch", "int32", "12+"), Field("LogStartOffset", "int64", "5+"),
+            Field("PartitionMaxBytes", "int32")]))),
+    ]))),
+    Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
+        Field("Topic", "string"), Field("Partitions", ArrayOf("int32"))])), "7+"),
+    Field("RackId", "string", "11+"),
+])
+# FetchResponse.json: ThrottleTimeMs 1+; ErrorCode, SessionId 7+; per partition LastStableOffset 4+, LogStartOffset
+# 5+, AbortedTransactions 4+ (nullable), PreferredReadReplica 11+, Records (nullable), tags DivergingEpoch 0,
+# CurrentLeader 1, SnapshotId 2 (12+).
+FETCH_TOPIC_RESPONSE = Struct("FetchableTopicResponse", [
+    Field("Topic", "string"),
+    Field("Partitions", ArrayOf(Struct("PartitionData", [
+        Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("HighWatermark", "int64"),
+        Field("LastStableOffset", "int64", "4+"), Field("LogStartOffset", "int64", "5+"),
+        Field("AbortedTransactions", ArrayOf(Struct("AbortedTransaction", [
+            Field("ProducerId", "int64"), Field("FirstOffset", "int64")])), "4+", nullable="4+"),
+        Field("PreferredReadReplica", "int32", "11+"),
+        Field("Records", "records", nullable="0+"),
+        Field("DivergingEpoch", Struct("EpochEndOffset", [
+            Field("Epoch", "int32"), Field("EndOffset", "int64")]), "12+", tag=0),
+        Field("CurrentLeader", LEADER_ID_AND_EPOCH, "12+", tag=1),
+        Field("SnapshotId", Struct("SnapshotId", [Field("EndOffset", "int64"), Field("Epoch", "int32")]), "12+",
+              tag=2),
+    ]))),
+])
+FETCH_RESPONSE = Struct("FetchResponse", [
+    Field("ThrottleTimeMs", "int32", "1+"), Field("ErrorCode", "int16", "7+"), Field("SessionId", "int32", "7+"),
+    Field("Responses", ArrayOf(FETCH_TOPIC_RESPONSE)),
+])
+
+
+class Api:
+    def __init__(self, key, name, file_name, versions, flexible, request, response, topic_response, names):
+        self.key = key
+        self.name = name
+        self.file_name = file_name  # <file_name>.v<N>.<variant>.json
+        self.versions = versions    # (lo, hi) split by kedge
+        self.flexible = Versions(flexible)
+        self.request = request
+        self.response = response
+        self.topic_response = topic_response
+        # Field names: request topic array, its name, its partition array, the partition index; the same in the
+        # response topic entry.
+        (self.topics, self.topic, self.partitions, self.index,
+         self.response_topic, self.response_partitions, self.response_index) = names
+
+
+PRODUCE = Api(0, "Produce", "produce", (3, 12), "9+", PRODUCE_REQUEST, PRODUCE_RESPONSE, PRODUCE_TOPIC_RESPONSE,
+              ("TopicData", "Name", "PartitionData", "Index", "Name", "PartitionResponses", "Index"))
+FETCH = Api(1, "Fetch", "fetch", (0, 12), "12+", FETCH_REQUEST, FETCH_RESPONSE, FETCH_TOPIC_RESPONSE,
+            ("Topics", "Topic", "Partitions", "Partition", "Topic", "Partitions", "PartitionIndex"))
+APIS = [PRODUCE, FETCH]
+
+
+def message_for(topic):
+    return MESSAGE_PREFIX + topic
+
+
+def refused_partition(api, index, topic):
+    if api is PRODUCE:
+        return {"Index": index, "ErrorCode": TOPIC_AUTHORIZATION_FAILED, "BaseOffset": -1, "LogAppendTimeMs": -1,
+                "LogStartOffset": -1, "RecordErrors": [], "ErrorMessage": message_for(topic)}
+    return {"PartitionIndex": index, "ErrorCode": TOPIC_AUTHORIZATION_FAILED, "HighWatermark": -1,
+            "LastStableOffset": -1, "LogStartOffset": -1, "AbortedTransactions": None, "PreferredReadReplica": -1,
+            "Records": b""}
+
+
+def refused_entry(api, topic_element):
+    name = topic_element[api.topic]
+    return {api.response_topic: name, api.response_partitions: [
+        refused_partition(api, p[api.index], name) for p in topic_element[api.partitions]]}
+
+
+def merge(broker_entries, refused, request_count):
+    """refused: [(position, entry)]. Refused entries take their request positions, the broker's entries fill the
+    others in order; positions the broker left empty are dropped, broker entries beyond them appended."""
+    slots = [None] * request_count
+    for position, entry in refused:
+        slots[position] = ("refused", entry)
+    broker = list(broker_entries)
+    for i in range(request_count):
+        if slots[i] is None and broker:
+            slots[i] = ("broker", broker.pop(0))
+    return [s[1] for s in slots if s is not None] + broker
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Frames
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def request_frame(api, version, body, header_tags=()):
+    """Request header v1 (api_key, api_version, correlation_id, int16 client_id), v2 adds a tag buffer in flexible
+    versions (RequestHeader.json: ClientId keeps "flexibleVersions": "none"), then the body."""
+    flexible = version in api.flexible
+    header = struct.pack(">hhi", api.key, version, CORRELATION_ID) + enc_string(CLIENT_ID, False)
+    if flexible:
+        header += enc_tag_buffer(list(header_tags))
+    elif header_tags:
+        raise ValueError("header tags in a non-flexible version")
+    payload = header + encode_struct(api.request, body, EncodeContext(version, flexible))
+    return enc_int32(len(payload)) + payload
+
+
+def response_frame(api, version, body, header_tags=()):
+    """Response header v0 (correlation id), v1 adds a tag buffer in flexible versions (ResponseHeader.json)."""
+    flexible = version in api.flexible
+    header = enc_int32(CORRELATION_ID)
+    if flexible:
+        header += enc_tag_buffer(list(header_tags))
+    elif header_tags:
+        raise ValueError("header tags in a non-flexible version")
+    payload = header + encode_struct(api.response, body, EncodeContext(version, flexible))
+    return enc_int32(len(payload)) + payload
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Record data
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def produce_batch(base_timestamp, small=False):
+    """A record batch v2 (Produce v3+ requires magic 2)."""
+    if small:
+        return record_batch(0, base_timestamp, [(0, None, b"x", [])])
+    return record_batch(0, base_timestamp, [
+        (0, b"order-1001", b'{"id":1001,"amount":25.5}', [("trace-id", b"4bf92f3577b34da6")]),
+        (4, b"order-1002", b'{"id":1002,"amount":7}', []),
+    ])
+
+
+def legacy_message_set(base_offset, magic, timestamp, records):
+    """A message set of magic 0 or 1 messages, uncompressed (the records a broker sends a Fetch v0-3 consumer): offset
+    int64, size int32, then CRC-32 (IEEE) over magic..value, magic, attributes, timestamp (magic 1), key, value."""
+    out = bytearray()
+    for i, (key, value) in enumerate(records):
+        body = enc_int8(magic) + enc_int8(0) + (enc_int64(timestamp + i) if magic == 1 else b"")
+        body += enc_bytes(key, False) + enc_bytes(value, False)
+        message = struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF) + body
+        out += enc_int64(base_offset + i) + enc_int32(len(message)) + message
+    return bytes(out)
+
+
+def fetch_records(version, base_offset, base_timestamp):
+    """What a broker returns at base_offset: a record batch v2 from Fetch v4, messages of magic 1 for v2-3, of magic 0
+    for v0-1 (the format each version's consumer reads)."""
+    if version >= 4:
+        return record_batch(base_offset, base_timestamp, [
+            (0, b"order-1001", b'{"id":1001,"amount":25.5}', [("trace-id", b"4bf92f3577b34da6")]),
+            (3, b"order-1002", b'{"id":1002,"amount":7}', []),
+            (5, None, b"tombstone-less value", [("origin", None)]),
+        ], partition_leader_epoch=12)
+    return legacy_message_set(base_offset, 1 if version >= 2 else 0, base_timestamp,
+                              [(b"order-1001", b'{"id":1001}'), (None, b"no key")])
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Logical requests
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def with_tags(value, tags):
+    out = dict(value)
+    out[UNKNOWN_TAGS] = list(tags)
+    return out
+
+
+def produce_request(version, topics, tags=False, transactional_id=None, small=False):
+    """topics: [(name, [partition index])]."""
+    data = []
+    for ti, (name, partitions) in enumerate(topics):
+        parts = []
+        for index in partitions:
+            p = {"Index": index, "Records": produce_batch(1767225600000 + 1000 * ti + index, small)}
+            parts.append(with_tags(p, [UNKNOWN_TAG_WIDE]) if tags else p)
+        t = {"Name": name, "PartitionData": parts}
+        data.append(with_tags(t, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_EMPTY]) if tags else t)
+    body = {"TransactionalId": transactional_id, "Acks": -1, "TimeoutMs": 30000, "TopicData": data}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def fetch_request(version, topics, tags=False):
+    """topics: [(name, [partition index])]. From v7 an incremental fetch of session 0x1A2B3C4D (epoch 7) that forgets
+    partitions of a refused and an allowed topic (ForgottenTopicsData, forwarded as it is); from v11 a rack."""
+    out = []
+    for name, partitions in topics:
+        parts = []
+        for index in partitions:
+            p = {"Partition": index, "CurrentLeaderEpoch": 12, "FetchOffset": 1000 + 10 * index, "LastFetchedEpoch": 11,
+                 "LogStartOffset": -1, "PartitionMaxBytes": 1048576}
+            parts.append(with_tags(p, [UNKNOWN_TAG_WIDE]) if tags else p)
+        t = {"Topic": name, "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_SMALL]) if tags else t)
+    forgotten = [{"Topic": "audit", "Partitions": [3]}, {"Topic": "orders", "Partitions": [5, 6]}]
+    if tags:
+        forgotten = [with_tags(f, [UNKNOWN_TAG_EMPTY]) for f in forgotten]
+    body = {"ClusterId": "q1Sh-9_ISia_zwGINzRvyQ" if tags else None, "ReplicaId": -1, "MaxWaitMs": 500,
+            "MinBytes": 1, "MaxBytes": 52428800, "IsolationLevel": 1, "SessionId": 0x1A2B3C4D, "SessionEpoch": 7,
+            "Topics": out, "ForgottenTopicsData": forgotten, "RackId": "use1-az1"}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def make_request(api, version, topics, tags=False, transactional_id=None, small=False):
+    if api is PRODUCE:
+        return produce_request(version, topics, tags, transactional_id, small)
+    return fetch_request(version, topics, tags)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Broker responses to the forwarded request
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def produce_response(version, forwarded, tags=False):
+    """Offsets for every partition asked; from v8 the last partition of the last topic rejects a record
+    (INVALID_RECORD with RecordErrors and an ErrorMessage); from v10 the second partition of the first topic is
+    NOT_LEADER_OR_FOLLOWER with a CurrentLeader tag, and the top-level NodeEndpoints tag names that leader."""
+    responses = []
+    topics = forwarded["TopicData"]
+    moved = False
+    for ti, t in enumerate(topics):
+        parts = []
+        for pi, p in enumerate(t["PartitionData"]):
+            index = p["Index"]
+            part = {"Index": index, "ErrorCode": 0, "BaseOffset": 48213 + 1000 * ti + 100 * index,
+                    "LogAppendTimeMs": -1, "LogStartOffset": 1200 * index, "RecordErrors": [], "ErrorMessage": None}
+            if version >= 8 and ti == len(topics) - 1 and pi == len(t["PartitionData"]) - 1:
+                part.update(ErrorCode=INVALID_RECORD, BaseOffset=-1, LogStartOffset=-1,
+                            RecordErrors=[{"BatchIndex": 1, "BatchIndexErrorMessage": "Compacted topic cannot accept "
+                                           "null key"}, {"BatchIndex": 4, "BatchIndexErrorMessage": None}],
+                            ErrorMessage="One or more records have been rejected")
+            elif version >= 10 and ti == 0 and pi == 1:
+                part.update(ErrorCode=NOT_LEADER_OR_FOLLOWER, BaseOffset=-1, LogStartOffset=-1,
+                            ErrorMessage="This server is not the leader for that topic-partition.",
+                            CurrentLeader={"LeaderId": 2, "LeaderEpoch": 16})
+                moved = True
+            if tags and pi == 0:
+                part = with_tags(part, [UNKNOWN_TAG_WIDE])
+            parts.append(part)
+        entry = {"Name": t["Name"], "PartitionResponses": parts}
+        responses.append(with_tags(entry, [UNKNOWN_TAG_SMALL]) if tags else entry)
+    body = {"Responses": responses, "ThrottleTimeMs": 0}
+    if moved:
+        body["NodeEndpoints"] = [dict(BROKER_2)]
+    return with_tags(body, [UNKNOWN_TAG_TOP]) if tags else body
+
+
+def fetch_response(version, forwarded, tags=False):
+    """Records for the first partition of each topic (the data at its FetchOffset), empty records for the others; from
+    v4 aborted transactions on the first topic's first partition (an empty list on its second, null elsewhere); from
+    v11 a preferred read replica on the second partition of the first topic; from v12 that partition is
+    NOT_LEADER_OR_FOLLOWER with a CurrentLeader tag and the last partition has a DivergingEpoch tag."""
+    responses = []
+    topics = forwarded["Topics"]
+    for ti, t in enumerate(topics):
+        parts = []
+        for pi, p in enumerate(t["Partitions"]):
+            index, offset = p["Partition"], p["FetchOffset"]
+            part = {"PartitionIndex": index, "ErrorCode": 0, "HighWatermark": offset + 3,
+                    "LastStableOffset": offset + 3, "LogStartOffset": 0,
+                    "AbortedTransactions": None, "PreferredReadReplica": -1,
+                    "Records": fetch_records(version, offset, 1767225600000 + 1000 * ti + index) if pi == 0 else b""}
+            if ti == 0 and pi == 0:
+                part["AbortedTransactions"] = [{"ProducerId": 4001, "FirstOffset": offset - 10},
+                                               {"ProducerId": 4007, "FirstOffset": offset - 5}]
+                part["LastStableOffset"] = offset - 10
+            if ti == 0 and pi == 1:
+                part["AbortedTransactions"] = []
+                if version >= 11:
+                    part["PreferredReadReplica"] = 1
+                if version >= 12:
+                    part.update(ErrorCode=NOT_LEADER_OR_FOLLOWER, HighWatermark=-1, LastStableOffset=-1,
+                                LogStartOffset=-1, PreferredReadReplica=-1,
+                                CurrentLeader={"LeaderId": 2, "LeaderEpoch": 16})
+            if version >= 12 and ti == len(topics) - 1 and pi == len(t["Partitions"]) - 1 and pi > 0:
+                part["DivergingEpoch"] = {"Epoch": 11, "EndOffset": offset - 1}
+            if tags and pi == 0:
+                part = with_tags(part, [UNKNOWN_TAG_WIDE])
+            parts.append(part)
+        entry = {"Topic": t["Topic"], "Partitions": parts}
+        responses.append(with_tags(entry, [UNKNOWN_TAG_SMALL]) if tags else entry)
+    body = {"ThrottleTimeMs": 0, "ErrorCode": 0, "SessionId": 0x1A2B3C4D, "Responses": responses}
+    return with_tags(body, [UNKNOWN_TAG_TOP]) if tags else body
+
+
+def broker_response(api, version, forwarded, tags=False):
+    if api is PRODUCE:
+        return produce_response(version, forwarded, tags)
+    return fetch_response(version, forwarded, tags)
+
+
+def drop_last_response(response):
+    out = copy.copy(response)
+    out["Responses"] = response["Responses"][:-1]
+    return out
+
+
+def no_responses(response):
+    out = copy.copy(response)
+    out["Responses"] = []
+    out.pop("NodeEndpoints", None)
+    return out
+
+
+def session_error(response):
+    """FetchResponse.of(FETCH_SESSION_ID_NOT_FOUND, throttle, INVALID_SESSION_ID, no topics): the client resets its
+    session and retries the whole request."""
+    return {"ThrottleTimeMs": 0, "ErrorCode": FETCH_SESSION_ID_NOT_FOUND, "SessionId": 0, "Responses": []}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+class Case:
+    def __init__(self, api, version, variant, description, request, refused, tags=False, broker_edit=None,
+                 top_level_error=False):
+        self.api = api
+        self.version = version
+        self.variant = variant
+        self.description = description
+        self.request = request
+        self.refused = set(refused)       # topic names the policy refuses
+        self.tags = tags                  # unknown tags in the request header and the broker's response header
+        self.broker_edit = broker_edit    # logical broker response -> the one this case's broker sends
+        self.top_level_error = top_level_error
+
+    @property
+    def file_name(self):
+        return "%s.v%d.%s.json" % (self.api.file_name, self.version, self.variant)
+
+    def header_tags(self):
+        return [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE] if self.tags else []
+
+    def topics(self):
+        return self.request[self.api.topics]
+
+    def result(self):
+        refused = [t for t in self.topics() if t[self.api.topic] in self.refused]
+        if not refused:
+            return "all_allowed"
+        if len(refused) == len(self.topics()):
+            return "none_allowed"
+        return "split"
+
+    def forwarded(self):
+        body = dict(self.request)
+        body[self.api.topics] = [t for t in self.topics() if t[self.api.topic] not in self.refused]
+        return body
+
+    def refused_entries(self):
+        return [(i, refused_entry(self.api, t)) for i, t in enumerate(self.topics())
+                if t[self.api.topic] in self.refused]
+
+    def broker(self):
+        response = broker_response(self.api, self.version, self.forwarded(), self.tags)
+        return self.broker_edit(response) if self.broker_edit else response
+
+    def merged(self):
+        broker = self.broker()
+        if self.top_level_error:
+            assert self.api is FETCH and self.version >= 7 and broker["ErrorCode"] != 0
+            return broker
+        out = dict(broker)
+        out["Responses"] = merge(broker["Responses"], self.refused_entries(), len(self.topics()))
+        return out
+
+    def response_header_tags(self):
+        return [UNKNOWN_TAG_EMPTY] if self.tags else []
+
+    def frames(self):
+        """(request, forwarded, broker response, merged response); the last three None unless split."""
+        request = request_frame(self.api, self.version, self.request, self.header_tags())
+        if self.result() != "split":
+            return request, None, None, None
+        forwarded = request_frame(self.api, self.version, self.forwarded(), self.header_tags())
+        broker = response_frame(self.api, self.version, self.broker(), self.response_header_tags())
+        merged = response_frame(self.api, self.version, self.merged(), self.response_header_tags())
+        for frame in (request, forwarded, broker, merged):
+            assert struct.unpack(">i", frame[:4])[0] == len(frame) - 4
+        assert len(forwarded) < len(request)
+        if self.top_level_error:
+            assert merged == broker
+        return request, forwarded, broker, merged
+
+    def topics_end(self):
+        """The offset in request_hex just past the topic array: what follows it (Fetch v7+ ForgottenTopicsData,
+        RackId; the top-level tag buffer of flexible versions) encoded alone and measured from the end."""
+        fields = self.api.request.fields
+        after = [f for f in fields[[f.name for f in fields].index(self.api.topics) + 1:] if f.tag is None]
+        tail = Struct("After" + self.api.topics, after + [f for f in fields if f.tag is not None])
+        value = {k: v for k, v in self.request.items() if k in {f.name for f in tail.fields} | {UNKNOWN_TAGS}}
+        request = request_frame(self.api, self.version, self.request, self.header_tags())
+        return len(request) - len(encode_struct(tail, value, EncodeContext(self.version,
+                                                                           self.version in self.api.flexible)))
+
+    def entry_bytes(self, entry):
+        return encode_struct(self.api.topic_response, entry,
+                             EncodeContext(self.version, self.version in self.api.flexible))
+
+    def partition_errors(self, which):
+        """[(topic, partition, error code)] of the merged response ("merged") or the client's forwarded request
+        ("forwarded": topic and partition only, error None), in wire order, for the tshark cross-check."""
+        api = self.api
+        if which == "forwarded":
+            return [(t[api.topic], p[api.index], None) for t in self.forwarded()[api.topics] for p in t[api.partitions]]
+        return [(t[api.response_topic], p[api.response_index], p["ErrorCode"])
+                for t in self.merged()["Responses"] for p in t[api.response_partitions]]
+
+    def error_messages(self):
+        """Every partition ErrorMessage of the merged response (Produce v8+; None when null), in wire order."""
+        if self.api is not PRODUCE or self.version < 8:
+            return []
+        return [p["ErrorMessage"] for t in self.merged()["Responses"] for p in t["PartitionResponses"]]
+
+    def to_json(self):
+        request, forwarded, broker, merged = self.frames()
+        doc = {
+            "api_key": self.api.key,
+            "api_version": self.version,
+            "description": self.description,
+            "message_prefix": MESSAGE_PREFIX,
+            "request_topics": [t[self.api.topic] for t in self.topics()],
+            "refused_topics": sorted(self.refused),
+            "request_hex": request.hex(),
+            "topics_end": self.topics_end(),
+            "result": self.result(),
+        }
+        if forwarded is not None:
+            doc["forwarded_hex"] = forwarded.hex()
+            doc["refused"] = [{"position": position, "topic": entry[self.api.response_topic],
+                               "entry_hex": self.entry_bytes(entry).hex()}
+                              for position, entry in self.refused_entries()]
+            doc["broker_response_hex"] = broker.hex()
+            doc["merged_hex"] = merged.hex()
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+THREE = [("orders", [3, 0]), ("audit", [1, 2]), ("payments", [7])]
+SIX = [("orders", [0, 1]), ("audit", [0]), ("payments", [2, 5, 1]), ("billing", [0]), ("clicks", [4, 3]),
+       ("secrets", [0])]
+SIX_REFUSED = {"orders", "payments", "billing", "secrets"}  # positions 0, 2, 3 and 5
+
+
+def many_topics(count):
+    return [("topic-%03d" % i, [i % 4]) for i in range(count)]
+
+
+def cases_for(api):
+    cases = []
+    lo, hi = api.versions
+    for v in range(lo, hi + 1):
+        flexible = v in api.flexible
+        txn = "checkout-tx" if api is PRODUCE else None
+        session = " (an incremental fetch: session, epoch, ForgottenTopicsData%s)" % (", RackId" if v >= 11 else "") \
+            if api is FETCH and v >= 7 else ""
+
+        def add(variant, description, topics, refused, tags=False, broker_edit=None, top_level_error=False,
+                small=False, transactional_id=txn):
+            request = make_request(api, v, topics, tags, transactional_id, small)
+            cases.append(Case(api, v, variant, "%s v%d: %s" % (api.name, v, description), request, refused, tags,
+                              broker_edit, top_level_error))
+
+        add("middle", "orders (2 partitions), audit (2) refused, payments (1)%s" % session, THREE, {"audit"})
+        add("first", "the first of 3 topics refused%s" % session, THREE, {"orders"})
+        add("last", "the last of 3 topics refused%s" % session, THREE, {"payments"}, transactional_id=None)
+        add("several", "6 topics, those at positions 0, 2, 3 and 5 refused (first, two in a row, last), several "
+            "partitions each", SIX, SIX_REFUSED, transactional_id=None)
+        add("long_name", "200-byte topic names (compact lengths of 2 varint bytes), the second refused",
+            [(LONG_ALLOWED, [0, 1]), (LONG_REFUSED, [0, 2]), ("payments", [1])], {LONG_REFUSED})
+        add("fewer_responses", "audit refused; the broker answers orders only (payments missing): the refused entry "
+            "follows it", THREE, {"audit"}, broker_edit=drop_last_response)
+        add("no_responses", "orders refused; the broker answers no topic: the refused entry is the only one",
+            THREE, {"orders"}, broker_edit=no_responses)
+        add("all_allowed", "nothing refused (the policy refuses a topic the request does not name)", THREE,
+            {"secrets"})
+        add("none_allowed", "every topic refused", THREE, {"orders", "audit", "payments"})
+        add("empty", "no topics: nothing to split", [], {"orders"})
+        if flexible:
+            add("unknown_tags", "unknown tags in the request header, body, topics and partitions%s, and in the "
+                "broker's response header, body, topics and partitions; audit refused"
+                % (", ClusterId tag 0, tags on ForgottenTopicsData" if api is FETCH else ""), THREE, {"audit"},
+                tags=True)
+        if flexible or v == lo or (api is FETCH and v == 4):
+            add("many_topics", "130 topics, every third refused (44): the compact count of the request (131) takes "
+                "2 varint bytes, the forwarded one (87) 1, the merged one 2 again" if flexible else
+                "130 topics, every third refused (44)",
+                many_topics(130), {"topic-%03d" % i for i in range(0, 130, 3)}, small=True)
+        if api is FETCH and v >= 7:
+            add("top_level_error", "audit refused; the broker answers FETCH_SESSION_ID_NOT_FOUND (70) at the top "
+                "level with no topics: the client receives it unchanged", THREE, {"audit"},
+                broker_edit=session_error, top_level_error=True)
+    return cases
+
+
+def all_cases():
+    cases = cases_for(PRODUCE) + cases_for(FETCH)
+    names = [c.file_name for c in cases]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError("duplicate case files: %s" % duplicates)
+    for api in APIS:  # every version kedge splits has a split case
+        lo, hi = api.versions
+        missing = [v for v in range(lo, hi + 1)
+                   if not any(c.api is api and c.version == v and c.result() == "split" for c in cases)]
+        if missing:
+            raise ValueError("%s: no split case for versions %s" % (api.name, missing))
+    return sorted(cases, key=lambda c: c.file_name)
+
+
+SPLIT = CaseSet(lambda: all_cases(), SPLIT_DIR, "tests/golden/split/generate_split.py", "split vectors",
+                "kedge-split-")
+
+
+def main(argv=None):
+    return SPLIT.main(argv, __doc__.split("\n\n")[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
