@@ -276,7 +276,7 @@ Bytes sasl_authenticate_request(std::string_view auth_bytes) {
   return std::move(w.b);
 }
 
-// Fetch v16 names the topic by id (KIP-516); v12 (--fetch-version 12, what kedge offers on a cluster with ACLs)
+// Fetch v16 names the topic by id (KIP-516); v12 (--fetch-version 12)
 // by name, with ReplicaId first (moved to a tag in v15).
 Bytes fetch_request(int version, const std::array<std::uint8_t, 16>& topic_id, const std::string& topic,
                     std::int32_t partition, std::int64_t offset, std::int32_t max_bytes) {
@@ -463,7 +463,7 @@ struct Options {
   int record_bytes = 1024;
   int count = 0;  // fill: batches
   bool resume = false;
-  int fetch_version = 16;  // 12: topics by name (a kedge cluster with ACLs offers Fetch up to v12)
+  int fetch_version = 16;  // 12: topics by name
   int fetch_max_bytes = 64 << 20;
   int ramp = 128;  // idle: connections being set up at once
   std::string sasl;           // session: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty = no authentication

@@ -3,11 +3,12 @@
 
 Two kedge instances on the same mock broker, same certificate, same CPU (1), interleaved round by round with the
 order alternating: `plain` (no policy) and `acls` (bench.acl_policy: 100 rules, the matching one last, so each
-decision scans them all). kload drives Produce v10 and Fetch v12 (by topic name: what a cluster with ACLs offers;
-both instances get the same requests) through each. Prints each round's MB/s and the acls/plain ratio per round,
+decision scans them all). kload drives Produce v10 and Fetch v16 (by topic id, resolved through the Metadata kedge
+saw: what librdkafka 2.12 sends; --fetch-version 12 fetches by name) through each; both instances get the same
+requests. Prints each round's MB/s and the acls/plain ratio per round,
 then the median ratio and its range; JSON on the last line.
 
-  /usr/bin/python3 bench/policy_pair.py --build build [--rounds 5] [--duration 4] [--rules 100]
+  /usr/bin/python3 bench/policy_pair.py --build build [--rounds 5] [--duration 4] [--rules 100] [--fetch-version 16]
 
 A ratio whose per-round range straddles 1.0 is a tie on this shared 2-core machine.
 """
@@ -26,7 +27,7 @@ WORKLOADS = {
     "produce": ["--workload", "produce", "--topic", "bench-produce", "--connections", "4", "--pipeline", "8",
                 "--records", "16", "--record-bytes", "1024"],
     "fetch": ["--workload", "fetch", "--topic", "bench-fetch", "--connections", "4", "--pipeline", "8",
-              "--fetch-version", "12"],
+              "--fetch-version", "16"],
 }
 
 
@@ -60,9 +61,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=float, default=4.0)
     ap.add_argument("--rules", type=int, default=100)
+    ap.add_argument("--fetch-version", type=int, choices=(12, 16), default=16,
+                    help="16: by topic id (kedge resolves it), 12: by name")
     ap.add_argument("--policy", help="the second instance's policy as JSON instead of the ACLs (e.g. '{}': the "
                                      "cost of routing requests at all)")
     args = ap.parse_args()
+    WORKLOADS["fetch"][-1] = str(args.fetch_version)
     build = os.path.abspath(args.build)
     kedge, kload = os.path.join(build, "kedge"), os.path.join(build, "bench", "kload")
     work = tempfile.mkdtemp(prefix="kedge-policy-pair-")

@@ -1172,6 +1172,7 @@ bool Connection::user_removed() const {
 // whatever the policy says), then the cluster's policy as it is now.
 kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
   policy_refusal_.reset();
+  prepared_refusal_.reset();
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
   if (route_for_authentication(request) == Route::capture) return Route::capture;
   if (!policy_routed_) return Route::forward;
@@ -1335,13 +1336,20 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
   if (policy != nullptr && policy->acls) {
     if (metadata) {
       filter_metadata(request, frame, *policy->acls);
-    } else if (std::optional<AclRefusal> refused = acl_refusal(request, frame, *policy->acls)) {
-      if (refused->resource == policy::Resource::topic && split_by_acls(request, frame, *policy->acls)) {
-        return Inspection::forward;
+    } else {
+      // Produce and Fetch are decided topic by topic (split_by_acls) once a
+      // Produce's transactional id is allowed; the rest (and what cannot be
+      // split) by their resources.
+      std::optional<AclRefusal> refused = transactional_id_refusal(request, frame, *policy->acls);
+      const AclSplit split = refused ? AclSplit::not_split : split_by_acls(request, frame, *policy->acls);
+      if (split == AclSplit::allowed || split == AclSplit::forwarded) return Inspection::forward;
+      if (split == AclSplit::answered) refused = acl_refused_;
+      if (split == AclSplit::not_split && !refused) refused = acl_refusal(request, frame, *policy->acls);
+      if (refused) {
+        policy_refusal_ = policy::Refusal::resource_denied;
+        acl_refused_ = std::move(*refused);
+        return Inspection::answer;  // on_captured answers it
       }
-      policy_refusal_ = policy::Refusal::resource_denied;
-      acl_refused_ = std::move(*refused);
-      return Inspection::answer;  // on_captured answers it
     }
   }
   if (metadata) {
@@ -1397,6 +1405,25 @@ policy::Subject Connection::acl_subject() {
   return policy::Subject{principal_, *acl_address_};
 }
 
+namespace {
+// 32 hex digits (a topic id as read_request_resources names it) as its 16 bytes; empty if not hex.
+std::string bytes_of_hex(std::string_view hex) {
+  const auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  if (hex.size() % 2 != 0) return out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return {};
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+}  // namespace
+
 std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::RequestInfo& request,
                                                    std::span<const std::uint8_t> frame, const policy::AclSet& acls) {
   const std::optional<std::vector<kafka::RequestResource>> resources = kafka::read_request_resources(frame);
@@ -1411,18 +1438,30 @@ std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::Reque
     return AclRefusal{policy::Resource::cluster, "Cluster (IdempotentWrite)"};
   }
   for (const kafka::RequestResource& resource : *resources) {
-    const std::optional<policy::ResourceCheck> check = policy::resource_check(request.api_key, resource.type);
+    std::string_view type = resource.type;
+    std::string name = resource.name;
+    if (type == "topic_id") {
+      // Ids (Fetch v13+, Produce v13, DeleteTopics v6) are named through the backend's Metadata.
+      std::optional<std::string> known = cluster_->backend_state->topic_ids.name_of(bytes_of_hex(resource.name));
+      if (!known) {
+        return AclRefusal{policy::Resource::topic,
+                          fmt::format("topic id {} (not in the Metadata kedge has seen)", resource.name)};
+      }
+      type = "topic";
+      name = std::move(*known);
+    }
+    const std::optional<policy::ResourceCheck> check = policy::resource_check(request.api_key, type);
     if (!check) {
       return AclRefusal{policy::api_access(request.api_key).resource,
-                        fmt::format("{} {} (kedge cannot name it)", resource.type, resource.name)};
+                        fmt::format("{} {} (kedge cannot name it)", type, name)};
     }
-    bool allowed = acl_allows(acls, check->resource, resource.name, check->operation);
+    bool allowed = acl_allows(acls, check->resource, name, check->operation);
     // Kafka: CreateTopics needs Create on the topic or on the cluster.
     if (!allowed && check->operation == policy::Operation::create) {
       allowed = acls.authorizes(subject, policy::Resource::cluster, {}, policy::Operation::create);
     }
     if (!allowed) {
-      return AclRefusal{check->resource, fmt::format("{} {} ({})", policy::to_string(check->resource), resource.name,
+      return AclRefusal{check->resource, fmt::format("{} {} ({})", policy::to_string(check->resource), name,
                                                      policy::to_string(check->operation))};
     }
   }
@@ -1433,42 +1472,75 @@ std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::Reque
 // consumer fetches all of its partitions on a broker in one Fetch: when the
 // client may use some of those topics and not others, the allowed ones go to
 // the broker and kedge answers the others in the same response (split.h), as
-// a broker's authorizer answers partition by partition. acks=0 has no
-// response to carry the refusals: refused whole (the connection closes, as a
-// broker closes it on an acks=0 error).
-bool Connection::split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
-                               const policy::AclSet& acls) {
+// a broker's authorizer answers partition by partition. Topic ids (Produce
+// v13, Fetch v13+) are named through the backend's Metadata (topic_ids.h); an
+// id kedge has not seen gets UNKNOWN_TOPIC_ID, and the client refreshes its
+// Metadata (through kedge) and retries. acks=0 has no response to carry the
+// refusals: refused whole (the connection closes, as a broker closes it on an
+// acks=0 error).
+Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                                               const policy::AclSet& acls) {
   if (!kafka::splittable(request.api_key, request.api_version) || !request.expects_response) {
-    return false;
+    return AclSplit::not_split;
   }
   const std::optional<policy::ResourceCheck> check = policy::resource_check(request.api_key, "topic");
-  if (!check) return false;
+  if (!check) return AclSplit::not_split;
   class Verdict final : public kafka::TopicVerdict {
    public:
     Verdict(Connection& connection, const policy::AclSet& acls, const kafka::RequestInfo& request,
             policy::Operation operation)
         : connection_(connection), acls_(acls), request_(request), operation_(operation) {}
-    bool allowed(std::string_view topic) override {
-      return connection_.acl_allows(acls_, policy::Resource::topic, topic, operation_);
+    kafka::ErrorCode verdict(std::string_view topic, bool by_id) override {
+      if (!by_id) return allowed(topic) ? kafka::ErrorCode::none : kafka::ErrorCode::topic_authorization_failed;
+      const std::optional<std::string> name = connection_.cluster_->backend_state->topic_ids.name_of(topic);
+      if (!name) return kafka::ErrorCode::unknown_topic_id;
+      return allowed(*name) ? kafka::ErrorCode::none : kafka::ErrorCode::topic_authorization_failed;
     }
-    std::string refusal_message(std::string_view topic) override {
+    std::string refusal_message(std::string_view topic, bool by_id, kafka::ErrorCode error) override {
+      const std::string named = connection_.topic_label(topic, by_id);
+      if (error == kafka::ErrorCode::unknown_topic_id) {
+        return fmt::format("This server does not host this topic ID. kedge has not seen topic id {} in the Metadata "
+                           "of virtual cluster {}",
+                           named, connection_.cluster_name());
+      }
       return connection_.refusal_message(
           request_, policy::Refusal::resource_denied,
-          AclRefusal{policy::Resource::topic, fmt::format("Topic {} ({})", topic, policy::to_string(operation_))});
+          AclRefusal{policy::Resource::topic, fmt::format("Topic {} ({})", named, policy::to_string(operation_))});
     }
 
    private:
+    bool allowed(std::string_view name) {
+      return connection_.acl_allows(acls_, policy::Resource::topic, name, operation_);
+    }
     Connection& connection_;
     const policy::AclSet& acls_;
     const kafka::RequestInfo& request_;
     policy::Operation operation_;
   } verdict(*this, acls, request, check->operation);
   std::vector<std::uint8_t> forwarded;
-  auto answer = std::make_shared<kafka::SplitAnswer>();
-  if (kafka::split_request(frame, verdict, forwarded, *answer) != kafka::SplitResult::split) return false;
+  kafka::SplitAnswer& answer = split_scratch_;
+  const kafka::SplitResult result = kafka::split_request(frame, verdict, forwarded, answer);
+  if (result == kafka::SplitResult::all_allowed) return AclSplit::allowed;
+  if (result == kafka::SplitResult::unreadable) return AclSplit::not_split;
+  const kafka::SplitAnswer::Refused& first = answer.refused.front();
+  acl_refused_ = AclRefusal{policy::Resource::topic,
+                            first.error == kafka::ErrorCode::unknown_topic_id
+                                ? fmt::format("topic id {} (not in the Metadata kedge has seen)",
+                                              topic_label(first.topic, answer.by_id))
+                                : fmt::format("Topic {} ({})", topic_label(first.topic, answer.by_id),
+                                              policy::to_string(check->operation))};
+  if (result == kafka::SplitResult::none_allowed) {
+    // kedge answers it whole, from the same entries (on_captured sends it).
+    prepared_refusal_.emplace();
+    if (kafka::encode_split_refusal(answer, request.correlation_id, snapshot_->config.limits.max_frame_bytes,
+                                    *prepared_refusal_) != kafka::Errc::ok) {
+      prepared_refusal_->clear();  // refuse_by_policy closes: no answer fits
+    }
+    return AclSplit::answered;
+  }
   std::vector<std::string> refused;
-  refused.reserve(answer->refused.size());
-  for (const kafka::SplitAnswer::Refused& r : answer->refused) refused.push_back(r.topic);
+  refused.reserve(answer.refused.size());
+  for (const kafka::SplitAnswer::Refused& r : answer.refused) refused.push_back(topic_label(r.topic, answer.by_id));
   cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(policy::Refusal::resource_denied)]++;
   cluster_stats_->apis[api_slot(request.api_key)].split++;
   audit(request, frame, policy::Refusal::resource_denied, refused);
@@ -1476,8 +1548,33 @@ bool Connection::split_by_acls(kafka::RequestInfo& request, std::vector<std::uin
              api_name(request.api_key), request.api_version, request.correlation_id, refused.size(),
              policy::to_string(check->operation), fmt::join(refused, ", "));
   frame = std::move(forwarded);
-  request.split = std::move(answer);
-  return true;
+  request.split = std::make_shared<const kafka::SplitAnswer>(std::move(answer));
+  return AclSplit::forwarded;
+}
+
+// A Produce's transactional id needs Write (Kafka authorizes it before the
+// topics); nullopt when it has none or it is allowed, and for other APIs.
+std::optional<Connection::AclRefusal> Connection::transactional_id_refusal(const kafka::RequestInfo& request,
+                                                                           std::span<const std::uint8_t> frame,
+                                                                           const policy::AclSet& acls) {
+  if (!kafka::is(request.api_key, kafka::ApiKey::produce)) return std::nullopt;
+  const std::optional<kafka::ProduceTransaction> transaction = kafka::read_produce_transactional_id(frame);
+  if (!transaction || !transaction->id) return std::nullopt;  // one that does not parse is refused as a whole
+  if (acl_allows(acls, policy::Resource::transactional_id, *transaction->id, policy::Operation::write)) {
+    return std::nullopt;
+  }
+  return AclRefusal{policy::Resource::transactional_id, fmt::format("TransactionalId {} (Write)", *transaction->id)};
+}
+
+// A topic as a log, audit line or message names it: its name, or for an id
+// (16 bytes) the name kedge learned for it, else the id in hex.
+std::string Connection::topic_label(std::string_view topic, bool by_id) const {
+  if (!by_id) return std::string(topic);
+  if (std::optional<std::string> name = cluster_->backend_state->topic_ids.name_of(topic)) return std::move(*name);
+  std::string hex;
+  hex.reserve(32);
+  for (const char c : topic) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+  return hex;
 }
 
 // Kafka's Metadata under an authorizer: a listing leaves out topics the client
@@ -1950,10 +2047,16 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
   const std::string message = refusal_message(request, refusal, acl_refused_);
   const bool expects_answer = in_flight_.awaits_answer(request.correlation_id);
   std::vector<std::uint8_t> answer;
-  // encode_refusal answers malformed_request for an API or version it has no answer for.
-  const kafka::Errc errc =
-      expects_answer ? kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer)
-                     : kafka::Errc::ok;
+  kafka::Errc errc = kafka::Errc::ok;
+  if (!expects_answer) {
+  } else if (prepared_refusal_) {  // a Produce or Fetch decided topic by topic (split_by_acls)
+    if (prepared_refusal_->empty()) errc = kafka::Errc::frame_too_large;
+    answer = std::move(*prepared_refusal_);
+  } else {
+    // encode_refusal answers malformed_request for an API or version it has no answer for.
+    errc = kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer);
+  }
+  prepared_refusal_.reset();
   if (!expects_answer || errc != kafka::Errc::ok) {
     log::warn("conn {} from {} ({} {}): {} v{} refused by the policy of virtual cluster {} ({}), and kedge cannot "
               "answer it ({}); closing, as a broker does",

@@ -226,10 +226,17 @@ class Connection final : private kafka::AddressMap,
   };
   std::optional<AclRefusal> acl_refusal(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                                         const policy::AclSet& acls);
-  // A Produce or Fetch (split.h) whose refused topics are all it refuses: the
-  // allowed part replaces `frame` and the refused part rides on `request`.
-  // False when it cannot be split (every topic refused, acks=0, unreadable).
-  bool split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame, const policy::AclSet& acls);
+  // A Produce or Fetch (split.h) decided topic by topic: `allowed` when every
+  // topic is; `forwarded` when some are (the allowed part replaces `frame`,
+  // the refused part rides on `request`); `answered` when none is
+  // (acl_refused_ names the first, prepared_refusal_ holds the answer, or is
+  // empty when it does not fit: the pair closes); `not_split` when it cannot
+  // be (another API, acks=0, unreadable): decided by acl_refusal.
+  enum class AclSplit : std::uint8_t { allowed, forwarded, answered, not_split };
+  AclSplit split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame, const policy::AclSet& acls);
+  std::string topic_label(std::string_view topic, bool by_id) const;
+  std::optional<AclRefusal> transactional_id_refusal(const kafka::RequestInfo& request,
+                                                     std::span<const std::uint8_t> frame, const policy::AclSet& acls);
   // The ErrorMessage of a refusal: Kafka's own words for the error, then kedge's reason.
   std::string refusal_message(const kafka::RequestInfo& request, policy::Refusal refusal,
                               const AclRefusal& acl_refused) const;
@@ -313,6 +320,9 @@ class Connection final : private kafka::AddressMap,
   bool policy_routed_ = false;
   std::optional<policy::Refusal> policy_refusal_;  // of the frame route() just captured
   AclRefusal acl_refused_{policy::Resource::none, {}};  // with resource_denied: what an ACL refused
+  // A Produce/Fetch answered whole from its split (split_by_acls); empty when the answer would not fit.
+  std::optional<std::vector<std::uint8_t>> prepared_refusal_;
+  kafka::SplitAnswer split_scratch_;            // split_by_acls's answer, reused until a split keeps it
   // The client address as ACL rules compare it (parsed at the first check).
   std::optional<std::optional<std::array<std::uint8_t, 16>>> acl_address_;
   struct AclMemo {

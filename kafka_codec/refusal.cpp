@@ -369,6 +369,33 @@ std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> p
   return out;
 }
 
+std::optional<ProduceTransaction> read_produce_transactional_id(std::span<const std::uint8_t> prefix) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body = 0;
+  if (!read_request_header(prefix, api_key, version, correlation_id, body) || !is(api_key, ApiKey::produce) ||
+      version < 3 || version > 13) {
+    return std::nullopt;
+  }
+  wire::Reader r(prefix, body, prefix.size());
+  std::int64_t length = 0;
+  if (version >= schema::request_flexible_from(api_key)) {
+    std::uint32_t n = 0;
+    if (!r.read_uvarint(n)) return std::nullopt;
+    length = static_cast<std::int64_t>(n) - 1;
+  } else {
+    std::int16_t n = 0;
+    if (!r.read_i16(n)) return std::nullopt;
+    length = n;
+  }
+  if (length < -1) return std::nullopt;
+  if (length == -1) return ProduceTransaction{};
+  const std::size_t begin = r.pos();
+  if (!r.skip(static_cast<std::size_t>(length))) return std::nullopt;
+  return ProduceTransaction{
+      std::string_view(reinterpret_cast<const char*>(prefix.data() + begin), static_cast<std::size_t>(length))};
+}
+
 bool metadata_requests_all_topics(std::span<const std::uint8_t> frame) {
   std::int16_t api_key = 0, version = 0;
   std::int32_t correlation_id = 0;

@@ -41,7 +41,8 @@ std::span<const std::int16_t> refusable_apis();
 
 // Versions of `api_key` kedge answers when a policy's ACLs refuse a request
 // for a resource it names: refusable_versions(), and the APIs only ACLs reach
-// (Fetch, ListOffsets, the group, offset and transaction APIs, ...). These
+// (ListOffsets, the group, offset and transaction APIs, ...; Produce and Fetch
+// are decided topic by topic and answered through split.h). These
 // are not offered in fewer versions for them: a cluster with ACLs reads them
 // only in acl_readable_versions() (policy.h), within this range; a cluster
 // whose policy has no ACLs never refuses them by resource.
@@ -92,6 +93,14 @@ struct ProducePrefix {
   std::string_view topic;
 };
 std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> prefix);
+// The TransactionalId of a Produce v3-13 request (whole, or its start):
+// `id` nullopt when it is null (a producer outside a transaction). nullopt
+// when `prefix` is too short to tell, is of another API or version, or does
+// not parse. A view into `prefix`.
+struct ProduceTransaction {
+  std::optional<std::string_view> id;
+};
+std::optional<ProduceTransaction> read_produce_transactional_id(std::span<const std::uint8_t> prefix);
 
 // True when a whole Metadata request `frame` asks for every topic: a null
 // Topics array (v1+), or an empty one in v0. False otherwise, and for a

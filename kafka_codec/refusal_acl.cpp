@@ -7,6 +7,9 @@
 // nullable fields null). tests/golden/refusals/ holds an independent encoder's
 // answer for every version.
 //
+// Produce and Fetch are not here: a policy decides them topic by topic and
+// answers their refused topics itself (split.h), whole or in part.
+//
 // A writer sees the request, not which of its resources the policy refused,
 // so each API has one rule: the error Kafka's KafkaApis answers when the
 // resource it authorizes first is denied (the group of a group API, the
@@ -28,19 +31,6 @@ namespace {
 void empty_bytes(BodyWriter& w) {
   if (w.flexible()) wire::put_uvarint(w.out(), 1);
   else w.i32(0);
-}
-
-// FetchResponse v0-12 (flexible 12+; v13+ names topics by id, which kedge
-// does not read under ACLs): every partition TOPIC_AUTHORIZATION_FAILED, no
-// session (SessionId 0: the client starts a new one with its next full fetch).
-void fetch(BodyWriter& w, const Values& values, std::string_view) {
-  if (w.version() >= 1) w.i32(0);  // ThrottleTimeMs
-  if (w.version() >= 7) {
-    w.error(ErrorCode::none);  // ErrorCode
-    w.i32(0);                  // SessionId
-  }
-  write_topic_partitions(w, values, "Topic", "Partition", [&] { write_refused_fetch_partition_fields(w); });
-  w.tags();
 }
 
 // ListOffsetsResponse v0-10 (flexible 6+): every partition
@@ -333,7 +323,6 @@ void consumer_group_heartbeat(BodyWriter& w, const Values&, std::string_view mes
 
 Writer acl_writer_for(std::int16_t api_key) {
   switch (static_cast<ApiKey>(api_key)) {
-    case ApiKey::fetch: return fetch;
     case ApiKey::list_offsets: return list_offsets;
     case ApiKey::offset_commit: return offset_commit;
     case ApiKey::offset_fetch: return offset_fetch;

@@ -119,11 +119,13 @@ void write_topic_partitions(BodyWriter& w, const Values& values, std::string_vie
   }
 }
 
-// A refused partition of a ProduceResponse v3-12 after its Index (Kafka's
-// PartitionResponse(error, errorMessage)): TOPIC_AUTHORIZATION_FAILED, no
-// offsets, `message` as ErrorMessage (v8+).
-inline void write_refused_produce_partition_fields(BodyWriter& w, std::string_view message) {
-  w.error(ErrorCode::topic_authorization_failed);
+// A refused partition of a ProduceResponse v3-13 after its Index (Kafka's
+// PartitionResponse(error, errorMessage)): `error` (TOPIC_AUTHORIZATION_FAILED,
+// or UNKNOWN_TOPIC_ID for an id kedge cannot name), no offsets, `message` as
+// ErrorMessage (v8+).
+inline void write_refused_produce_partition_fields(BodyWriter& w, std::string_view message,
+                                                   ErrorCode error = ErrorCode::topic_authorization_failed) {
+  w.error(error);
   w.i64(-1);                          // BaseOffset
   w.i64(-1);                          // LogAppendTimeMs (v2+)
   if (w.version() >= 5) w.i64(-1);    // LogStartOffset
@@ -133,12 +135,12 @@ inline void write_refused_produce_partition_fields(BodyWriter& w, std::string_vi
   }
 }
 
-// A refused partition of a FetchResponse v0-12 after its PartitionIndex
-// (Kafka's FetchResponse.partitionResponse(partition, error)):
-// TOPIC_AUTHORIZATION_FAILED, no watermarks, no aborted transactions, no
-// preferred replica, empty Records.
-inline void write_refused_fetch_partition_fields(BodyWriter& w) {
-  w.error(ErrorCode::topic_authorization_failed);
+// A refused partition of a FetchResponse v0-17 after its PartitionIndex
+// (Kafka's FetchResponse.partitionResponse(partition, error)): `error`, no
+// watermarks, no aborted transactions, no preferred replica, empty Records.
+inline void write_refused_fetch_partition_fields(BodyWriter& w,
+                                                 ErrorCode error = ErrorCode::topic_authorization_failed) {
+  w.error(error);
   w.i64(-1);                          // HighWatermark
   if (w.version() >= 4) w.i64(-1);    // LastStableOffset
   if (w.version() >= 5) w.i64(-1);    // LogStartOffset

@@ -527,9 +527,10 @@ constexpr Field kMetadataRequest[] = {
 // resource name (Role::value), read with read_leading() (Fetch, which kedge
 // splits, is read whole: split.h); nothing after them
 // is decoded. Ranges are the versions kedge reads (a cluster with ACLs offers
-// clients no other: ApiVersions is capped). Fetch stops at v12 and names
-// topics, not ids (v13+, KIP-516).
-// FetchRequest (1): v0-12, flexible 12+.
+// clients no other: ApiVersions is capped). Topic ids (Fetch v13+, Produce
+// v13, KIP-516) are resolved to names through the Metadata kedge has seen
+// (policy/topic_ids.h).
+// FetchRequest (1): v0-17, flexible 12+ (v18, Kafka 4.3, is not read yet).
 constexpr Field kFetchRequestPartition[] = {
     scalar("Partition", T::int32).as(R::value),
     scalar("CurrentLeaderEpoch", T::int32).in(from(9)),
@@ -539,15 +540,17 @@ constexpr Field kFetchRequestPartition[] = {
     scalar("PartitionMaxBytes", T::int32),
 };
 constexpr Field kFetchRequestTopic[] = {
-    scalar("Topic", T::string).as(R::value),
+    scalar("Topic", T::string).in(range(0, 12)).as(R::value),
+    scalar("TopicId", T::uuid).in(from(13)).as(R::value),  // resolved through the Metadata kedge saw (topic_ids.h)
     array_of("Partitions", kFetchRequestPartition),
 };
 constexpr Field kFetchForgottenTopic[] = {
-    scalar("Topic", T::string),
+    scalar("Topic", T::string).in(range(0, 12)),
+    scalar("TopicId", T::uuid).in(from(13)),
     array_of("Partitions", T::int32),
 };
 constexpr Field kFetchRequest[] = {
-    scalar("ReplicaId", T::int32),
+    scalar("ReplicaId", T::int32).in(range(0, 14)),  // v15+: the ReplicaState tag (brokers only)
     scalar("MaxWaitMs", T::int32),
     scalar("MinBytes", T::int32),
     scalar("MaxBytes", T::int32).in(from(3)),
@@ -713,8 +716,8 @@ constexpr Field kConsumerGroupHeartbeatRequest[] = {
 };
 
 constexpr std::array kPolicyResponseSchemas = {
-    schema_of(ApiKey::produce, range(3, 12), 9, kProduceSplit),
-    schema_of(ApiKey::fetch, range(0, 12), 12, kFetchSplit),
+    schema_of(ApiKey::produce, range(3, 13), 9, kProduceSplit),
+    schema_of(ApiKey::fetch, range(0, 17), 12, kFetchSplit),
     schema_of(ApiKey::list_groups, range(0, 5), 3, kListGroups),
 };
 
@@ -733,7 +736,7 @@ constexpr std::array kRequestSchemas = {
     schema_of(ApiKey::incremental_alter_configs, range(0, 1), 1, kIncrementalAlterConfigsRequest),
     schema_of(ApiKey::offset_delete, range(0, 0), kNeverFlexible, kOffsetDeleteRequest),
     schema_of(ApiKey::find_coordinator, range(0, 6), 3, kFindCoordinatorRequest),
-    schema_of(ApiKey::fetch, range(0, 12), 12, kFetchRequest),
+    schema_of(ApiKey::fetch, range(0, 17), 12, kFetchRequest),
     schema_of(ApiKey::list_offsets, range(0, 10), 6, kListOffsetsRequest).leading_only(),
     schema_of(ApiKey::offset_commit, range(0, 9), 8, kOffsetCommitRequest).leading_only(),
     schema_of(ApiKey::offset_fetch, range(0, 9), 6, kOffsetFetchRequest).leading_only(),
@@ -780,10 +783,17 @@ std::span<const MessageSchema> client_response_schemas() { return kClientSchemas
 
 std::span<const MessageSchema> request_schemas() { return kRequestSchemas; }
 
+// Looked up for every request a policy inspects: indexed by api key, not scanned.
 const MessageSchema* find_request_schema(std::int16_t api_key) {
-  for (const auto& s : kRequestSchemas)
-    if (s.api_key == api_key) return &s;
-  return nullptr;
+  static const auto by_key = [] {
+    std::array<const MessageSchema*, kApiKeyCount> table{};
+    for (const auto& s : kRequestSchemas) {
+      if (s.api_key >= 0 && static_cast<std::size_t>(s.api_key) < table.size()) table[static_cast<std::size_t>(s.api_key)] = &s;
+    }
+    return table;
+  }();
+  if (api_key < 0 || static_cast<std::size_t>(api_key) >= by_key.size()) return nullptr;
+  return by_key[static_cast<std::size_t>(api_key)];
 }
 
 const MessageSchema* find_client_response_schema(std::int16_t api_key) {

@@ -127,8 +127,8 @@ const MessageSchema* find_client_response_schema(std::int16_t api_key);
 std::span<const MessageSchema> request_schemas();
 const MessageSchema* find_request_schema(std::int16_t api_key);
 
-// Responses a policy's ACLs change, read whole with read_body: Produce v3-12
-// and Fetch v0-12 as split requests' responses are merged (split.h), their
+// Responses a policy's ACLs change, read whole with read_body: Produce v3-13
+// and Fetch v0-17 as split requests' responses are merged (split.h), their
 // Responses marked Role::element_list; ListGroups v0-5 as it is filtered
 // (topic_filter.h), its Groups an element list. nullptr for other APIs.
 const MessageSchema* find_policy_response_schema(std::int16_t api_key);

@@ -21,7 +21,10 @@ struct TopicFields {
   std::string_view topic;
   std::string_view partition;
 };
-TopicFields topic_fields(std::int16_t api_key) {
+// Produce v13 and Fetch v13+ name topics by id (KIP-516).
+bool names_by_id(std::int16_t version) { return version >= 13; }
+TopicFields topic_fields(std::int16_t api_key, std::int16_t version) {
+  if (names_by_id(version)) return {"TopicId", is(api_key, ApiKey::produce) ? "Index" : "Partition"};
   if (is(api_key, ApiKey::produce)) return {"Name", "Index"};
   return {"Topic", "Partition"};
 }
@@ -47,8 +50,8 @@ void set_size_prefix(std::vector<std::uint8_t>& frame) {
 }  // namespace
 
 bool splittable(std::int16_t api_key, std::int16_t api_version) {
-  if (is(api_key, ApiKey::produce)) return api_version >= 3 && api_version <= 12;
-  if (is(api_key, ApiKey::fetch)) return api_version >= 0 && api_version <= 12;
+  if (is(api_key, ApiKey::produce)) return api_version >= 3 && api_version <= 13;
+  if (is(api_key, ApiKey::fetch)) return api_version >= 0 && api_version <= 17;
   return false;
 }
 
@@ -69,65 +72,80 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
                                                  : read_body(*request, version, frame, body, frame.size(), walk);
   if (!read || walk.lists.size() != 1) return SplitResult::unreadable;
   const ElementListRef& topics = walk.lists.front();
-  const TopicFields fields = topic_fields(api_key);
+  const TopicFields fields = topic_fields(api_key, version);
+  const bool by_id = names_by_id(version);
 
-  // Each element's topic and partitions: the values inside its byte range, in wire order.
+  // Each element's topic, and the values inside its byte range (its partition
+  // indexes follow the topic in wire order). Called for every Produce and
+  // Fetch of a cluster with ACLs: nothing is allocated once the buffers grew.
   struct Element {
     const ValueRef* topic = nullptr;
-    std::vector<std::int32_t> partitions;
-    bool allowed = true;
+    std::size_t values_begin = 0, values_end = 0;  // indexes into walk.values
+    ErrorCode error = ErrorCode::none;
   };
-  std::vector<Element> elements(topics.elements.size());
+  thread_local std::vector<Element> elements;
+  elements.assign(topics.elements.size(), Element{});
   std::size_t next = 0;
-  for (const ValueRef& v : walk.values) {
+  for (std::size_t i = 0; i < walk.values.size(); ++i) {
+    const ValueRef& v = walk.values[i];
     while (next < topics.elements.size() && v.begin >= topics.elements[next].second) ++next;
     if (next == topics.elements.size()) break;
     if (v.begin < topics.elements[next].first) continue;  // before the list (TransactionalId, Acks)
-    if (v.name == fields.topic && elements[next].topic == nullptr) elements[next].topic = &v;
-    else if (v.name == fields.partition) elements[next].partitions.push_back(wire::get_i32(frame.data() + v.begin));
+    Element& e = elements[next];
+    if (e.values_end == 0) e.values_begin = i;
+    e.values_end = i + 1;
+    if (v.name == fields.topic && e.topic == nullptr) e.topic = &v;
   }
+  const auto topic_of = [&](const Element& e) {
+    return std::string_view(reinterpret_cast<const char*>(frame.data() + e.topic->begin), e.topic->end - e.topic->begin);
+  };
   std::size_t refused = 0;
   for (Element& e : elements) {
     if (e.topic == nullptr) return SplitResult::unreadable;
-    e.allowed = verdict.allowed(std::string_view(reinterpret_cast<const char*>(frame.data() + e.topic->begin),
-                                                 e.topic->end - e.topic->begin));
-    if (!e.allowed) ++refused;
+    e.error = verdict.verdict(topic_of(e), by_id);
+    if (e.error != ErrorCode::none) ++refused;
   }
   if (refused == 0) return SplitResult::all_allowed;
-  if (refused == elements.size()) return SplitResult::none_allowed;
+  const bool none_allowed = refused == elements.size();
 
-  forwarded.reserve(frame.size());
-  append(forwarded, frame, 0, topics.count_begin);
-  put_count(forwarded, topics.compact, elements.size() - refused);
-  const std::size_t list_end = topics.elements.back().second;
   answer.api_key = api_key;
   answer.api_version = version;
+  answer.by_id = by_id;
   refusal::BodyWriter entries(version, version >= schema::request_flexible_from(api_key));
   const bool produce = is(api_key, ApiKey::produce);
+  if (!none_allowed) {
+    forwarded.reserve(frame.size());
+    append(forwarded, frame, 0, topics.count_begin);
+    put_count(forwarded, topics.compact, elements.size() - refused);
+  }
   for (std::size_t i = 0; i < elements.size(); ++i) {
     const Element& e = elements[i];
-    if (e.allowed) {
+    if (e.error == ErrorCode::none) {
       append(forwarded, frame, topics.elements[i].first, topics.elements[i].second);
       continue;
     }
-    const std::string_view topic(reinterpret_cast<const char*>(frame.data() + e.topic->begin),
-                                 e.topic->end - e.topic->begin);
-    const std::string message = produce && version >= 8 ? verdict.refusal_message(topic) : std::string();
+    const std::string_view topic = topic_of(e);
+    const std::string message = produce && version >= 8 ? verdict.refusal_message(topic, by_id, e.error) : std::string();
     const std::size_t begin = entries.out().size();
-    entries.string(topic);
-    entries.count(e.partitions.size());
-    for (const std::int32_t partition : e.partitions) {
-      entries.i32(partition);
-      if (produce) refusal::write_refused_produce_partition_fields(entries, message);
-      else refusal::write_refused_fetch_partition_fields(entries);
+    if (by_id) entries.raw(topic);
+    else entries.string(topic);
+    std::size_t partitions = 0;
+    for (std::size_t v = e.values_begin; v < e.values_end; ++v) partitions += walk.values[v].name == fields.partition;
+    entries.count(partitions);
+    for (std::size_t v = e.values_begin; v < e.values_end; ++v) {
+      if (walk.values[v].name != fields.partition) continue;
+      entries.i32(wire::get_i32(frame.data() + walk.values[v].begin));
+      if (produce) refusal::write_refused_produce_partition_fields(entries, message, e.error);
+      else refusal::write_refused_fetch_partition_fields(entries, e.error);
       entries.tags();
     }
     entries.tags();
-    answer.refused.push_back({static_cast<std::uint32_t>(i), begin, entries.out().size(), std::string(topic)});
+    answer.refused.push_back({static_cast<std::uint32_t>(i), begin, entries.out().size(), std::string(topic), e.error});
   }
-  append(forwarded, frame, list_end, frame.size());
-  set_size_prefix(forwarded);
   answer.entries = std::move(entries.out());
+  if (none_allowed) return SplitResult::none_allowed;
+  append(forwarded, frame, topics.elements.back().second, frame.size());
+  set_size_prefix(forwarded);
   return SplitResult::split;
 }
 
@@ -176,6 +194,32 @@ Errc merge_split_response(std::span<const std::uint8_t> frame, const SplitAnswer
   }
   set_size_prefix(out);
   return Errc::ok;
+}
+
+Errc encode_split_refusal(const SplitAnswer& answer, std::int32_t correlation_id, std::uint32_t max_frame_size,
+                          std::vector<std::uint8_t>& out) {
+  out.clear();
+  // The broker's answer had it been forwarded with no topics: merging every
+  // refused entry into it gives the whole response, in request order.
+  const bool flexible = answer.api_version >= schema::request_flexible_from(answer.api_key);
+  std::vector<std::uint8_t> empty;
+  wire::put_i32(empty, 0);  // size, set below
+  wire::put_i32(empty, correlation_id);
+  if (flexible) wire::put_uvarint(empty, 0);  // response header v1 tags
+  if (is(answer.api_key, ApiKey::produce)) {
+    put_count(empty, flexible, 0);  // Responses
+    wire::put_i32(empty, 0);        // ThrottleTimeMs
+  } else {
+    if (answer.api_version >= 1) wire::put_i32(empty, 0);  // ThrottleTimeMs
+    if (answer.api_version >= 7) {
+      wire::put_i16(empty, 0);  // ErrorCode
+      wire::put_i32(empty, 0);  // SessionId: none
+    }
+    put_count(empty, flexible, 0);  // Responses
+  }
+  if (flexible) wire::put_uvarint(empty, 0);  // tags
+  set_size_prefix(empty);
+  return merge_split_response(empty, answer, max_frame_size, out);
 }
 
 }  // namespace kedge::kafka

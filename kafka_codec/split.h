@@ -11,7 +11,7 @@
 // for, in its request order (a broker answers in request order; a client
 // matches entries by name either way).
 //
-// Split: Produce v3-12 (TopicData) and Fetch v0-12 (Topics): the versions a
+// Split: Produce v3-13 (TopicData) and Fetch v0-17 (Topics): the versions a
 // cluster with ACLs offers (policy::acl_readable_versions). Everything else
 // of the request (transactional id, acks, session, forgotten topics, records
 // of allowed topics, tags) is forwarded byte for byte.
@@ -24,18 +24,23 @@
 #include <vector>
 
 #include "kafka_codec/errc.h"
+#include "kafka_codec/errors.h"
 
 namespace kedge::kafka {
 
-// Whether the client may use a topic for the request being split (Write for
-// Produce, Read for Fetch).
+// Whether a client may use a topic for the request being split (Write for
+// Produce, Read for Fetch). `topic` is the topic's name, or its 16-byte id
+// when `by_id` (Produce v13, Fetch v13+ name topics by id only, KIP-516).
 class TopicVerdict {
  public:
   virtual ~TopicVerdict() = default;
-  virtual bool allowed(std::string_view topic) = 0;
+  // ErrorCode::none when the client may use the topic; otherwise the error its
+  // entries carry: TOPIC_AUTHORIZATION_FAILED, or UNKNOWN_TOPIC_ID for an id
+  // the policy cannot name (the client refreshes its Metadata and retries).
+  virtual ErrorCode verdict(std::string_view topic, bool by_id) = 0;
   // The ErrorMessage of a refused topic's entries (Produce v8+); asked once
   // per refused topic entry.
-  virtual std::string refusal_message(std::string_view topic) = 0;
+  virtual std::string refusal_message(std::string_view topic, bool by_id, ErrorCode error) = 0;
 };
 
 // kedge's part of the response to a split request: each refused topic's
@@ -44,10 +49,12 @@ class TopicVerdict {
 struct SplitAnswer {
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;
+  bool by_id = false;  // topics are named by id (Produce v13, Fetch v13+)
   struct Refused {
     std::uint32_t position;  // index of the topic in the client's request
     std::size_t begin, end;  // its encoded response entry in `entries`
-    std::string topic;
+    std::string topic;       // name, or the 16-byte id when by_id
+    ErrorCode error;
   };
   std::vector<Refused> refused;  // in position order
   std::vector<std::uint8_t> entries;
@@ -59,15 +66,16 @@ bool splittable(std::int16_t api_key, std::int16_t api_version);
 enum class SplitResult : std::uint8_t {
   unreadable,   // not splittable, or the request does not parse: decide it whole
   all_allowed,  // nothing to split: forward the request as it is
-  none_allowed, // every topic refused: refuse the request whole
+  none_allowed, // every topic refused: kedge answers it whole (encode_split_refusal)
   split,        // `forwarded` and `answer` hold the two parts
 };
 
 // Splits the whole request `frame` (size prefix included, size checked) by
 // `verdict`, asked once per topic entry. On SplitResult::split, `forwarded`
 // is the request without the refused topic entries (same header, size prefix
-// fixed) and `answer` holds their refusals, each with the verdict's
-// refusal_message as ErrorMessage where the version has one (Produce v8+).
+// fixed) and `answer` holds their refusals, each with the verdict's error and
+// refusal_message as ErrorMessage where the version has one (Produce v8+). On
+// none_allowed `answer` holds every topic's refusal and `forwarded` is empty.
 // Otherwise both are left empty.
 SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& verdict,
                           std::vector<std::uint8_t>& forwarded, SplitAnswer& answer);
@@ -81,5 +89,13 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
 // Errc::frame_too_large if the merged frame would exceed `max_frame_size`.
 Errc merge_split_response(std::span<const std::uint8_t> frame, const SplitAnswer& answer,
                           std::uint32_t max_frame_size, std::vector<std::uint8_t>& out);
+
+// kedge's whole answer to a request none of whose topics is allowed
+// (SplitResult::none_allowed): the response to `correlation_id` naming only
+// `answer`'s entries, every other field at its default (ThrottleTimeMs 0; a
+// Fetch's ErrorCode 0 and SessionId 0: no fetch session), written to `out`
+// (replaced). Errc::frame_too_large past `max_frame_size`, `out` empty then.
+Errc encode_split_refusal(const SplitAnswer& answer, std::int32_t correlation_id, std::uint32_t max_frame_size,
+                          std::vector<std::uint8_t>& out);
 
 }  // namespace kedge::kafka

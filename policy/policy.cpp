@@ -231,8 +231,6 @@ kafka::schema::Versions acl_readable_versions(std::int16_t api_key) {
   if (request == nullptr || kafka::is(api_key, ApiKey::sasl_handshake) || kafka::is(api_key, ApiKey::sasl_authenticate)) {
     return kafka::schema::kNever;
   }
-  // Produce v13 names topics by id (KIP-516), which kedge does not resolve yet.
-  if (kafka::is(api_key, ApiKey::produce)) return {request->valid.lo, 12};
   return request->valid;
 }
 

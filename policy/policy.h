@@ -101,7 +101,7 @@ struct ResourceCheck {
 std::optional<ResourceCheck> resource_check(std::int16_t api_key, std::string_view resource_type);
 
 // Versions of `api_key` whose resources kedge reads for ACLs (the request
-// tables of kafka_codec/schema.cpp; Produce stops at v12, before topic ids);
+// tables of kafka_codec/schema.cpp; topic ids resolved by policy/topic_ids.h);
 // empty when it reads none. APIs on the cluster resource, and connection-level
 // ones, need no reading.
 kafka::schema::Versions acl_readable_versions(std::int16_t api_key);

@@ -1,10 +1,12 @@
 // libFuzzer: encode_refusal (kafka_codec/refusal.h), the answer kedge writes for a request a policy refuses.
 // Input: a request frame without its size prefix (header + body; the target prepends the size). Seeds: the
 // refusal golden vectors (tests/golden/refusals/), so every answerable API and version (acl_answerable_versions:
-// the API-level refusals and the ACL-only ones) starts covered.
+// the API-level refusals and the ACL-only ones) starts covered, and Fetch's, which encode_refusal must not answer
+// (a policy decides Fetch topic by topic, split.h; fuzz_split covers that answer).
 // Invariants: on error nothing is appended; on success exactly one frame is appended, its size prefix
-// describes it, it is within the bound, and it carries the request's correlation id; a Produce refusal reads
-// back with the response table the data path walks (schema.cpp).
+// describes it, it is within the bound, and it carries the request's correlation id; only answerable versions
+// are answered (never a Fetch); a Produce refusal reads back with the response table the data path walks
+// (schema.cpp).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -39,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t body_begin = 0;
     if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) __builtin_trap();
     if (wire::get_i32(answer.data() + 4) != correlation_id) __builtin_trap();
-    // Answered only in the versions kedge offers: the API-level refusals and the ACL-only ones (Fetch, ...).
-    if (!acl_answerable_versions(api_key).contains(version)) __builtin_trap();
+    // Answered only in the versions kedge offers: the API-level refusals and the ACL-only ones (not Fetch).
+    if (!acl_answerable_versions(api_key).contains(version) || is(api_key, ApiKey::fetch)) __builtin_trap();
     if (is(api_key, ApiKey::produce)) {
       const schema::MessageSchema* produce = schema::find_response_schema(api_key);
       std::int32_t cid = 0;

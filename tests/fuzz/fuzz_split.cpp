@@ -1,15 +1,25 @@
-// libFuzzer: split_request and merge_split_response (kafka_codec/split.h), the requests a policy's ACLs allow in
-// part (Produce v3-12, Fetch v0-12) and the merge of kedge's refusals into the broker's response.
-// Input: a verdict byte (bit i % 8 set: the i-th topic element the verdict is asked about is refused), a 2-byte
-// big-endian request length L, L bytes of a request frame without its size prefix (header + body; the target
-// prepends the size; fewer if the input ends), then the rest as a response frame without its size prefix.
+// libFuzzer: split_request, merge_split_response and encode_split_refusal (kafka_codec/split.h), the requests a
+// policy's ACLs allow in part or not at all (Produce v3-13, Fetch v0-17) and kedge's answers to them.
+// Input: a verdict byte (bit i % 8 set: the i-th topic element the verdict is asked about is refused), an error
+// byte (bit i % 8 set: that refused element is an id the policy cannot name, UNKNOWN_TOPIC_ID, where topics are
+// named by id (Produce v13, Fetch v13+); TOPIC_AUTHORIZATION_FAILED otherwise), a 2-byte big-endian request length
+// L, L bytes of a request frame without its size prefix (header + body; the target prepends the size; fewer if the
+// input ends), then the rest as a response frame without its size prefix.
 // Seeds: the split golden vectors (tests/golden/split/, tests/fuzz/seed_corpus.py): every splittable API and
-// version, with the case's broker response after the request.
+// version, with the case's refused and unknown positions as the two bytes and its broker response after the request.
 // Invariants:
-//   * not split: both outputs empty;
+//   * the verdict is asked about topics the way the request's version names them (16-byte ids from v13, names
+//     before), and asked for a message only about a topic it refused, with the error it gave;
+//   * unreadable or all_allowed: both outputs empty;
+//   * none_allowed: nothing forwarded; the answer names every topic, in position order, each entry starting with
+//     the topic as the version writes it and carrying the verdict's error; encode_split_refusal gives exactly the
+//     response to the request's correlation id holding those entries and every other field at its default (its
+//     size prefix describes it; merging nothing more into it gives it back), or frame_too_large past a small bound
+//     with `out` empty;
 //   * split: the forwarded frame's size prefix describes it, it is smaller than the request and has its header,
 //     and it splits again as all_allowed; the refused entries are in position order, within the topics asked,
-//     and tile `entries`; the complementary verdict splits the same request into the other topics' entries;
+//     tile `entries` and carry the verdict's errors; the complementary verdict splits the same request into the
+//     other topics' entries;
 //   * merged into a response built from those complementary entries (a broker answering the forwarded request
 //     with entries of the right topics and partitions, header and trailing fields per version), the merge is
 //     exactly the client's topics in request order, each from its side;
@@ -32,23 +42,41 @@ namespace {
 
 using namespace kedge::kafka;
 
-// Refuses the n-th topic element asked about when bit n % 8 of `mask` is set (split_request asks once per
-// element, in request order).
+// Refuses the n-th topic element asked about when bit n % 8 of `refused` is set (split_request asks once per
+// element, in request order), with UNKNOWN_TOPIC_ID when topics are named by id and bit n % 8 of `unknown` is set.
+// Records each answer and traps on a question asked the wrong way.
 class MaskVerdict final : public TopicVerdict {
  public:
-  explicit MaskVerdict(std::uint8_t mask) : mask_(mask) {}
-  bool allowed(std::string_view) override { return ((mask_ >> (asked++ % 8)) & 1) == 0; }
-  std::string refusal_message(std::string_view topic) override { return "refused: " + std::string(topic); }
-  std::size_t asked = 0;
+  MaskVerdict(std::uint8_t refused, std::uint8_t unknown, bool by_id) : refused_(refused), unknown_(unknown), by_id_(by_id) {}
+  ErrorCode verdict(std::string_view topic, bool by_id) override {
+    if (by_id != by_id_ || (by_id && topic.size() != 16)) __builtin_trap();
+    const std::size_t n = errors.size() % 8;
+    ErrorCode error = ErrorCode::none;
+    if ((refused_ >> n) & 1) error = by_id && ((unknown_ >> n) & 1) ? ErrorCode::unknown_topic_id : ErrorCode::topic_authorization_failed;
+    errors.push_back(error);
+    topics.emplace_back(topic);
+    return error;
+  }
+  std::string refusal_message(std::string_view topic, bool by_id, ErrorCode error) override {
+    if (by_id != by_id_ || error == ErrorCode::none) __builtin_trap();
+    // Asked about a topic it refused, with the error it gave.
+    bool asked = false;
+    for (std::size_t i = 0; i < topics.size(); ++i) asked = asked || (topics[i] == topic && errors[i] == error);
+    if (!asked) __builtin_trap();
+    return "refused: " + std::string(topic);
+  }
+  std::vector<ErrorCode> errors;   // per element asked about, in request order
+  std::vector<std::string> topics;
 
  private:
-  std::uint8_t mask_;
+  std::uint8_t refused_, unknown_;
+  bool by_id_;
 };
 
 class AllowAll final : public TopicVerdict {
  public:
-  bool allowed(std::string_view) override { return true; }
-  std::string refusal_message(std::string_view) override { __builtin_trap(); }  // nothing is refused
+  ErrorCode verdict(std::string_view, bool) override { return ErrorCode::none; }
+  std::string refusal_message(std::string_view, bool, ErrorCode) override { __builtin_trap(); }  // nothing is refused
 };
 
 void set_size_prefix(std::vector<std::uint8_t>& frame) {
@@ -56,16 +84,19 @@ void set_size_prefix(std::vector<std::uint8_t>& frame) {
   for (int i = 0; i < 4; ++i) frame[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
 }
 
+bool flexible(std::int16_t api_key, std::int16_t version) { return api_key == 0 ? version >= 9 : version >= 12; }
+
 // A whole response frame to `answer`'s api and version holding `topic_entries` (count + entries) between the
-// fields each version has before and after its Responses array (ProduceResponse.json, FetchResponse.json).
+// fields each version has before and after its Responses array, at their defaults (ProduceResponse.json,
+// FetchResponse.json): what a broker answering those entries, or kedge answering a request whole, sends.
 std::vector<std::uint8_t> response_with(const SplitAnswer& answer, std::int32_t correlation_id,
                                         std::span<const std::uint8_t> topic_entries, std::size_t count) {
   const bool produce = answer.api_key == 0;
   const std::int16_t v = answer.api_version;
-  const bool flexible = produce ? v >= 9 : v >= 12;
+  const bool flex = flexible(answer.api_key, v);
   std::vector<std::uint8_t> out(4, 0);
   wire::put_i32(out, correlation_id);
-  if (flexible) wire::put_uvarint(out, 0);  // response header v1 tags
+  if (flex) wire::put_uvarint(out, 0);  // response header v1 tags
   if (!produce) {
     if (v >= 1) wire::put_i32(out, 0);  // ThrottleTimeMs
     if (v >= 7) {
@@ -73,23 +104,47 @@ std::vector<std::uint8_t> response_with(const SplitAnswer& answer, std::int32_t 
       wire::put_i32(out, 0);  // SessionId
     }
   }
-  if (flexible) wire::put_uvarint(out, static_cast<std::uint32_t>(count + 1));
+  if (flex) wire::put_uvarint(out, static_cast<std::uint32_t>(count + 1));
   else wire::put_i32(out, static_cast<std::int32_t>(count));
   out.insert(out.end(), topic_entries.begin(), topic_entries.end());
   if (produce) wire::put_i32(out, 0);  // ThrottleTimeMs
-  if (flexible) wire::put_uvarint(out, 0);
+  if (flex) wire::put_uvarint(out, 0);
   set_size_prefix(out);
   return out;
 }
 
-void check_refused(const SplitAnswer& answer, std::size_t topics) {
-  if (answer.refused.empty()) __builtin_trap();
+// The refused entries are in position order within `topics`, tile `entries`, and each starts with its topic as
+// the version writes it (16 raw bytes by id, else a string) and, when it has partitions, carries the verdict's
+// error in the first.
+void check_refused(const SplitAnswer& answer, std::size_t topics, const std::vector<ErrorCode>& errors) {
+  if (answer.refused.empty() || answer.by_id != (answer.api_version >= 13)) __builtin_trap();
+  const bool flex = flexible(answer.api_key, answer.api_version);
   std::size_t at = 0;
   for (std::size_t i = 0; i < answer.refused.size(); ++i) {
     const SplitAnswer::Refused& r = answer.refused[i];
     if (r.position >= topics || (i > 0 && r.position <= answer.refused[i - 1].position)) __builtin_trap();
     if (r.begin != at || r.end <= r.begin) __builtin_trap();
+    if (r.position >= errors.size() || r.error != errors[r.position] || r.error == ErrorCode::none) __builtin_trap();
     at = r.end;
+    std::vector<std::uint8_t> topic;
+    if (answer.by_id) {
+      if (r.topic.size() != 16) __builtin_trap();
+      wire::put_bytes(topic, r.topic);
+    } else {
+      wire::put_string(topic, r.topic, flex);
+    }
+    const std::span<const std::uint8_t> entry(answer.entries.data() + r.begin, r.end - r.begin);
+    if (entry.size() < topic.size() || !std::equal(topic.begin(), topic.end(), entry.begin())) __builtin_trap();
+    wire::Reader reader(entry, topic.size(), entry.size());
+    std::uint32_t count = 0;
+    std::int32_t count32 = 0;
+    if (flex ? !reader.read_uvarint(count) : !reader.read_i32(count32)) __builtin_trap();
+    const std::int64_t partitions = flex ? std::int64_t{count} - 1 : count32;
+    if (partitions < 0) __builtin_trap();
+    if (partitions == 0) continue;
+    std::int32_t index = 0;
+    std::int16_t error = 0;
+    if (!reader.read_i32(index) || !reader.read_i16(error) || error != code_of(r.error)) __builtin_trap();
   }
   if (at != answer.entries.size()) __builtin_trap();
 }
@@ -114,41 +169,73 @@ bool merge_checked(std::span<const std::uint8_t> response, const SplitAnswer& an
   SplitAnswer nothing;
   nothing.api_key = answer.api_key;
   nothing.api_version = answer.api_version;
+  nothing.by_id = answer.by_id;
   std::vector<std::uint8_t> again;
   if (merge_split_response(out, nothing, max, again) != Errc::ok || again != out) __builtin_trap();
   return true;
 }
 
+// kedge's whole answer to a request none of whose topics is allowed.
+void check_whole_answer(const SplitAnswer& answer, std::int32_t correlation_id, std::size_t topics) {
+  const std::vector<std::uint8_t> expected = response_with(answer, correlation_id, answer.entries, topics);
+  std::vector<std::uint8_t> out = {0xab};
+  if (encode_split_refusal(answer, correlation_id, 1u << 24, out) != Errc::ok || out != expected) __builtin_trap();
+  // It reads as the response it is: merging nothing more into it gives it back.
+  SplitAnswer nothing;
+  nothing.api_key = answer.api_key;
+  nothing.api_version = answer.api_version;
+  nothing.by_id = answer.by_id;
+  std::vector<std::uint8_t> again;
+  if (merge_split_response(out, nothing, 1u << 24, again) != Errc::ok || again != out) __builtin_trap();
+  // Under a bound larger answers exceed.
+  constexpr std::uint32_t kSmall = 256;
+  std::vector<std::uint8_t> small = {0xab};
+  const Errc e = encode_split_refusal(answer, correlation_id, kSmall, small);
+  if (expected.size() - 4 > kSmall ? (e != Errc::frame_too_large || !small.empty()) : (e != Errc::ok || small != expected)) {
+    __builtin_trap();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 3) return 0;
+  if (size < 4) return 0;
   const std::uint8_t mask = data[0];
-  const std::size_t request_size = std::min<std::size_t>((std::size_t{data[1]} << 8) | data[2], size - 3);
+  const std::uint8_t unknown = data[1];
+  const std::size_t request_size = std::min<std::size_t>((std::size_t{data[2]} << 8) | data[3], size - 4);
   std::vector<std::uint8_t> request;
   wire::put_i32(request, static_cast<std::int32_t>(request_size));
-  request.insert(request.end(), data + 3, data + 3 + request_size);
+  request.insert(request.end(), data + 4, data + 4 + request_size);
   std::vector<std::uint8_t> response;
-  wire::put_i32(response, static_cast<std::int32_t>(size - 3 - request_size));
-  response.insert(response.end(), data + 3 + request_size, data + size);
+  wire::put_i32(response, static_cast<std::int32_t>(size - 4 - request_size));
+  response.insert(response.end(), data + 4 + request_size, data + size);
 
-  MaskVerdict verdict(mask);
+  // The version the header claims: the verdict checks the way topics are named by it (Produce v13, Fetch v13+).
+  const std::int16_t version = request.size() >= 8 ? wire::get_i16(request.data() + 6) : 0;
+  MaskVerdict verdict(mask, unknown, version >= 13);
   std::vector<std::uint8_t> forwarded = {0xab};
   SplitAnswer answer;
   answer.entries = {0xab};
   const SplitResult result = split_request(request, verdict, forwarded, answer);
-  if (result != SplitResult::split) {
+  const std::size_t topics = verdict.errors.size();
+  if (result == SplitResult::unreadable || result == SplitResult::all_allowed) {
     if (!forwarded.empty() || !answer.refused.empty() || !answer.entries.empty()) __builtin_trap();
     return 0;
   }
-  const std::size_t topics = verdict.asked;
-  if (!splittable(answer.api_key, answer.api_version)) __builtin_trap();
+  if (!splittable(answer.api_key, answer.api_version) || answer.api_version != version) __builtin_trap();
+  const std::int32_t correlation_id = wire::get_i32(request.data() + 8);
+  check_refused(answer, topics, verdict.errors);
+  if (result == SplitResult::none_allowed) {
+    if (!forwarded.empty() || answer.refused.size() != topics) __builtin_trap();
+    check_whole_answer(answer, correlation_id, topics);
+    return 0;
+  }
+  if (result != SplitResult::split) __builtin_trap();
   if (forwarded.size() < 12 || forwarded.size() >= request.size()) __builtin_trap();
   if (static_cast<std::size_t>(static_cast<std::uint32_t>(wire::get_i32(forwarded.data()))) != forwarded.size() - 4) {
     __builtin_trap();
   }
   if (!std::equal(forwarded.begin() + 4, forwarded.begin() + 12, request.begin() + 4)) __builtin_trap();  // header
-  check_refused(answer, topics);
   {
     AllowAll all;
     std::vector<std::uint8_t> again;
@@ -157,13 +244,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // The complementary verdict refuses exactly the topics the first one allowed: its entries stand for the broker's.
-  MaskVerdict complement(static_cast<std::uint8_t>(~mask));
+  MaskVerdict complement(static_cast<std::uint8_t>(~mask), unknown, version >= 13);
   std::vector<std::uint8_t> complement_forwarded;
   SplitAnswer broker;
   if (split_request(request, complement, complement_forwarded, broker) != SplitResult::split) __builtin_trap();
-  check_refused(broker, topics);
+  check_refused(broker, topics, complement.errors);
   if (answer.refused.size() + broker.refused.size() != topics) __builtin_trap();
-  const std::int32_t correlation_id = wire::get_i32(request.data() + 8);
   const std::vector<std::uint8_t> broker_response =
       response_with(answer, correlation_id, broker.entries, broker.refused.size());
   std::vector<std::uint8_t> in_order;  // every topic's entry, in request position order

@@ -10,8 +10,9 @@ Input layouts (see the fuzz sources):
   fuzz_sasl_terminator   SaslHandshake v1/v0 then a PLAIN or SCRAM client message (see the source)
   fuzz_frame_assembler   chunk byte, max-size selector byte, stream of golden response frames
   fuzz_refusal           a request frame without its size prefix (tests/golden/refusals/*.json request_hex)
-  fuzz_split             verdict byte (bit i % 8: the i-th topic refused), 2-byte request length, a request frame
-                         and a broker response, both without their size prefix (tests/golden/split/*.json)
+  fuzz_split             verdict byte (bit i % 8: the i-th topic refused), error byte (bit i % 8: that topic's id
+                         unknown, by-id versions), 2-byte request length, a request frame and a broker response,
+                         both without their size prefix (tests/golden/split/*.json)
   fuzz_policy_read       mode 0 + a request frame without its size prefix (tests/golden/requests/*.json), or
                          mode 1, Metadata version, filter byte + a response without it (tests/golden/topic_filter/),
                          or mode 3, ListGroups version, filter byte + a response (tests/golden/group_filter/)
@@ -269,20 +270,25 @@ def main():
         write(out, "fuzz_refusal", bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
     write(out, "fuzz_refusal", request(0, 3, 3, "p", struct.pack(">hhi", -1, 1, 1000) + b"\x00\x00\x00\x00")[4:])
 
-    # Requests allowed in part: each split vector's request with its refused positions as the verdict byte (those
-    # past 8 topics wrap), then its broker response; the vectors that are not split, with no response.
+    # Requests allowed in part or not at all: each split vector's request with its refused positions as the verdict
+    # byte and its unknown ids' positions as the error byte (those past 8 topics wrap), then its broker response;
+    # the vectors that are not split, with no response.
     for path in sorted((ROOT / "tests" / "golden" / "split").glob("*.json")):
         doc = json.loads(path.read_text())
-        refused = set(doc["refused_topics"])
-        mask = 0
+        unknown = set(doc["unknown_topic_ids"])
+        refused = set(doc["refused_topics"]) | unknown
+        mask = errors = 0
         for i, topic in enumerate(doc["request_topics"][:8]):
             if topic in refused:
                 mask |= 1 << i
+            if topic in unknown:
+                errors |= 1 << i
         request_body = bytes.fromhex(doc["request_hex"])[4:]
         if len(request_body) > 0xFFFF:
             continue
         response_body = bytes.fromhex(doc["broker_response_hex"])[4:] if "broker_response_hex" in doc else b""
-        write(out, "fuzz_split", bytes([mask]) + struct.pack(">H", len(request_body)) + request_body + response_body)
+        write(out, "fuzz_split", bytes([mask, errors]) + struct.pack(">H", len(request_body)) + request_body
+              + response_body)
 
     # What a policy's ACLs read: requests (mode 0) from the request resource vectors, and Metadata responses
     # (mode 1, version, filter byte: listing bit + deny seed) from the topic filter vectors.

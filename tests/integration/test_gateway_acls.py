@@ -39,7 +39,8 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      {"deny": ["Write"], "topics": ["logs-hot"]} and SIGHUP'd; its next deliveries fail with "Topic authorization
      failed" on the connections it already had (no new connection from its address, kedge_connections_accepted_total
      unchanged); the mock holds exactly what was delivered;
-  6. kedge's ApiVersions answer offers Produce and Fetch up to v12 (the mock's own answer as the reference);
+  6. kedge's ApiVersions answer offers Produce up to v13 and Fetch up to v17, the versions whose resources it reads
+     (topic ids resolved through the Metadata it has seen), within the mock's own answer;
      kcat -C -t secret -p 0 (a forced partition): librdkafka stops at the Metadata error ("Topic authorization
      failed") and never fetches; a raw Fetch v4 for secret (SASL PLAIN as carol, sent to the partition's leader)
      is answered by kedge with ErrorCode 29 (TOPIC_AUTHORIZATION_FAILED) for the partition and no records, and
@@ -490,7 +491,8 @@ def main():
                       f"{detail}; the producer's delivered={delivered}")
 
         # ---- 6. a Fetch of the denied topic ----------------------------------------------------------------------
-        # kedge offers only the versions whose resources it reads (Produce <= 12, Fetch <= 12: v13 names topic ids).
+        # kedge offers only the versions whose resources it reads (Produce <= 13, Fetch <= 17; topic ids are named
+        # through the Metadata kedge has seen), so the librdkafka 2.12 clients above fetched by topic id (v13+).
         through, _ = run_script(topo, "a", "api_versions", f"bootstrap-{CLUSTER}.{DOMAIN}", PORT, ca,
                                 f"bootstrap-{CLUSTER}.{DOMAIN}")
         straight, _ = run_script(topo, "dc", "api_versions", *mock.broker_addresses[0], "-", "-")
@@ -498,10 +500,12 @@ def main():
         backend = (straight[0] if straight else {}).get("versions", {})
         capped = {name: (offered.get(key, [None, None])[1], backend.get(key, [None, None])[1])
                   for name, key in (("Produce", "0"), ("Fetch", "1"))}
-        checks.record("kedge's ApiVersions answer offers Produce and Fetch up to v12 only (what kedge reads), the "
-                      "mock's own up to its maximum",
-                      all(kedge_max is not None and backend_max is not None and kedge_max == min(12, backend_max)
-                          for kedge_max, backend_max in capped.values()),
+        reads = {"Produce": 13, "Fetch": 17}
+        checks.record("kedge's ApiVersions answer offers Produce up to v13 and Fetch up to v17 (what kedge reads), "
+                      "within the mock's own maximum",
+                      all(kedge_max is not None and backend_max is not None and kedge_max == min(reads[name], backend_max)
+                          for name, (kedge_max, backend_max) in capped.items())
+                      and capped["Fetch"][0] is not None and capped["Fetch"][0] >= 13,
                       "; ".join(f"{name}: kedge v{k}, mock v{b}" for name, (k, b) in capped.items()))
         result = topo.run_in("a", [kcat, "-C", "-b", bootstrap(), "-t", DENIED_TOPIC, "-p", "0", "-o", "beginning",
                                    "-e", "-f", "%k\n", *auth("carol")], timeout=60)

@@ -465,16 +465,28 @@ def main():
                       result.returncode == 0 and fields.get("ok") == "1" and fields.get("unique") == str(N)
                       and fields.get("duplicates") == "0" and fields.get("commit") == "ok",
                       result.stdout.strip() or result.stderr.strip()[-400:])
-        # EndTxn v0 (key 26) on read-only alpha: refused, and kedge has no answer for it (it is not in alpha's
-        # ApiVersions answer), so it closes the connection as a broker does for an API it does not offer.
+        # EndTxn v0 (key 26) on read-only alpha: refused and hidden from alpha's ApiVersions answer; a client that
+        # sends it anyway gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53), the answer kedge gives an ACL refusal.
         end_txn = "001a" + "0000" + "00000c1e" + "0004" + "72617732" + "0003" + "747831" + "0000000000000001" + "0000" + "00"
         frame_hex = len(bytes.fromhex(end_txn)).to_bytes(4, "big").hex() + end_txn
+        raw, result = run_script(topo, "a", "raw_request", f"bootstrap-alpha.{DOMAIN}", str(PORT), ca,
+                                 f"bootstrap-alpha.{DOMAIN}", frame_hex)
+        # size 10, correlation id 0xc1e, ThrottleTimeMs 0, ErrorCode 53
+        checks.record("alpha: EndTxn sent anyway (hidden from ApiVersions) -> answered with "
+                      "TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53)",
+                      bool(raw) and raw[0].get("response_hex") == "0000000a00000c1e000000000035",
+                      f"client got {raw[:1]}")
+        # CreateAcls v0 (key 30, an empty Creations array) on read-only alpha: refused, and kedge has no answer for
+        # it (not in alpha's ApiVersions answer), so it closes the connection as a broker does for an API it does
+        # not offer.
+        create_acls = "001e" + "0000" + "00000c1f" + "0004" + "72617732" + "00000000"
+        frame_hex = len(bytes.fromhex(create_acls)).to_bytes(4, "big").hex() + create_acls
         mark = len(kedge.log_text())
         raw, result = run_script(topo, "a", "raw_request", f"bootstrap-alpha.{DOMAIN}", str(PORT), ca,
                                  f"bootstrap-alpha.{DOMAIN}", frame_hex)
         closed = wait_for(lambda: [line.strip() for line in kedge.log_text()[mark:].splitlines()
-                                   if "EndTxn v0 refused by the policy" in line], 5)
-        checks.record("alpha: EndTxn sent anyway (hidden from ApiVersions) -> no answer, the connection is closed",
+                                   if "CreateAcls v0 refused by the policy" in line], 5)
+        checks.record("alpha: CreateAcls sent anyway (hidden from ApiVersions) -> no answer, the connection is closed",
                       bool(raw) and raw[0].get("response_hex") == "" and bool(closed)
                       and "an API or version kedge does not offer" in closed[0],
                       f"client got {raw[:1]}; kedge: {(closed or ['no log line'])[0][-200:]}")

@@ -23,6 +23,10 @@ Refusal rules (the authorizer's error per resource type):
 Every other field takes its spec default: offsets, counts and epochs -1, arrays empty, nullable fields null, ids zero.
 The APIs only a policy's ACLs refuse (ACL_APIS, kafka_codec/refusal_acl.cpp) answer with the error Kafka's KafkaApis
 gives when the resource it authorizes first is denied (see each refuse_* below).
+Fetch (SPLIT_APIS) has no such writer: a policy decides it topic by topic (kafka_codec/split.h), and when it refuses
+every topic kedge's whole answer is encode_split_refusal's, which the C++ test checks against these vectors (as it
+does for Produce v3-13, whose vectors encode_refusal answers too). Fetch v13+ names topics by TopicId (KIP-516): the
+answer's entries carry the ids, every partition TOPIC_AUTHORIZATION_FAILED.
 
 Usage:
   /usr/bin/python3 tests/golden/refusals/generate_refusals.py            # (re)write every case file
@@ -400,32 +404,37 @@ OFFSET_DELETE = Api(47, "OffsetDelete", "offset_delete", (0, 0), "none", OFFSET_
 
 BYTES = "records"
 
-# FetchRequest.json: validVersions 0-17, flexibleVersions 12+; kedge reads 0-12 (v13+ names topics by TopicId,
-# KIP-516). ClusterId (tag 0, 12+) and ReplicaState (tag 1, 15+) are tagged; Topic 0-12, ForgottenTopicsData 7+,
-# RackId 11+.
+# FetchRequest.json: validVersions 0-17, flexibleVersions 12+; v13+ names topics (and forgotten topics) by TopicId
+# (KIP-516). ClusterId (tag 0, 12+) and ReplicaState (tag 1, 15+: ReplicaId, ReplicaEpoch) are tagged; ReplicaId 0-14;
+# Topic 0-12, TopicId 13+; a partition's ReplicaDirectoryId tag 0 (17+); ForgottenTopicsData 7+; RackId 11+.
 FETCH_REQUEST = Struct("FetchRequest", [
     Field("ClusterId", "string", "12+", nullable="12+", tag=0),
-    Field("ReplicaId", "int32", "0-14"), Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"),
+    Field("ReplicaId", "int32", "0-14"),
+    Field("ReplicaState", Struct("ReplicaState", [Field("ReplicaId", "int32"), Field("ReplicaEpoch", "int64")]),
+          "15+", tag=1),
+    Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"),
     Field("MaxBytes", "int32", "3+"), Field("IsolationLevel", "int8", "4+"),
     Field("SessionId", "int32", "7+"), Field("SessionEpoch", "int32", "7+"),
     Field("Topics", ArrayOf(Struct("FetchTopic", [
-        Field("Topic", "string", "0-12"),
+        Field("Topic", "string", "0-12"), Field("TopicId", "uuid", "13+"),
         Field("Partitions", ArrayOf(Struct("FetchPartition", [
             Field("Partition", "int32"), Field("CurrentLeaderEpoch", "int32", "9+"), Field("FetchOffset", "int64"),
             Field("LastFetchedEpoch", "int32", "12+"), Field("LogStartOffset", "int64", "5+"),
-            Field("PartitionMaxBytes", "int32")]))),
+            Field("PartitionMaxBytes", "int32"), Field("ReplicaDirectoryId", "uuid", "17+", tag=0)]))),
     ]))),
     Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
-        Field("Topic", "string", "7-12"), Field("Partitions", ArrayOf("int32"))])), "7+"),
+        Field("Topic", "string", "7-12"), Field("TopicId", "uuid", "13+"), Field("Partitions", ArrayOf("int32"))])),
+        "7+"),
     Field("RackId", "string", "11+"),
 ])
-# FetchResponse.json: ThrottleTimeMs 1+, ErrorCode/SessionId 7+; per partition LastStableOffset 4+, LogStartOffset 5+,
-# AbortedTransactions 4+ (nullable 4+), PreferredReadReplica 11+, Records (nullable; empty here, not null). The tagged
-# DivergingEpoch / CurrentLeader / SnapshotId (12+) stay at their defaults (omitted).
+# FetchResponse.json: ThrottleTimeMs 1+, ErrorCode/SessionId 7+; Topic 0-12, TopicId 13+; per partition
+# LastStableOffset 4+, LogStartOffset 5+, AbortedTransactions 4+ (nullable 4+), PreferredReadReplica 11+, Records
+# (nullable; empty here, not null). The tagged DivergingEpoch / CurrentLeader / SnapshotId (12+) and NodeEndpoints
+# (16+) stay at their defaults (omitted).
 FETCH_RESPONSE = Struct("FetchResponse", [
     Field("ThrottleTimeMs", "int32", "1+"), Field("ErrorCode", "int16", "7+"), Field("SessionId", "int32", "7+"),
     Field("Responses", ArrayOf(Struct("FetchableTopicResponse", [
-        Field("Topic", "string", "0-12"),
+        Field("Topic", "string", "0-12"), Field("TopicId", "uuid", "13+"),
         Field("Partitions", ArrayOf(Struct("PartitionData", [
             Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("HighWatermark", "int64"),
             Field("LastStableOffset", "int64", "4+"), Field("LogStartOffset", "int64", "5+"),
@@ -735,7 +744,7 @@ def refuse_fetch(req, version, message):
     # FetchResponse.partitionResponse(partition, TOPIC_AUTHORIZATION_FAILED): no watermarks (-1), no aborted
     # transactions (null), no preferred replica (-1), empty Records; no top-level error and no session (SessionId 0).
     return {"ThrottleTimeMs": 0, "ErrorCode": 0, "SessionId": 0, "Responses": [{
-        "Topic": t["Topic"],
+        "Topic": t["Topic"], "TopicId": t["TopicId"],
         "Partitions": [{
             "PartitionIndex": p["Partition"], "ErrorCode": TOPIC_AUTHORIZATION_FAILED, "HighWatermark": -1,
             "LastStableOffset": -1, "LogStartOffset": -1, "AbortedTransactions": None, "PreferredReadReplica": -1,
@@ -881,7 +890,8 @@ def acl_api(key, name, file_name, versions, flexible, request, response, refuse,
     return Api(key, name, file_name, versions, flexible, request, response, refuse, acl_message_for(name, what))
 
 
-FETCH = acl_api(1, "Fetch", "fetch", (0, 12), "12+", FETCH_REQUEST, FETCH_RESPONSE, refuse_fetch, "Topic")
+# Answered whole through split.h (encode_split_refusal) when every topic is refused.
+FETCH = acl_api(1, "Fetch", "fetch", (0, 17), "12+", FETCH_REQUEST, FETCH_RESPONSE, refuse_fetch, "Topic")
 LIST_OFFSETS = acl_api(2, "ListOffsets", "list_offsets", (0, 10), "6+", LIST_OFFSETS_REQUEST, LIST_OFFSETS_RESPONSE,
                        refuse_list_offsets, "Topic")
 OFFSET_COMMIT = acl_api(8, "OffsetCommit", "offset_commit", (0, 9), "8+", OFFSET_COMMIT_REQUEST,
@@ -916,15 +926,17 @@ CONSUMER_GROUP_HEARTBEAT = acl_api(68, "ConsumerGroupHeartbeat", "consumer_group
                                    CONSUMER_GROUP_HEARTBEAT_REQUEST, CONSUMER_GROUP_HEARTBEAT_RESPONSE,
                                    refuse_consumer_group_heartbeat, "Group")
 
-ACL_APIS = [FETCH, LIST_OFFSETS, OFFSET_COMMIT, OFFSET_FETCH, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP,
+SPLIT_APIS = [FETCH]
+ACL_APIS = [LIST_OFFSETS, OFFSET_COMMIT, OFFSET_FETCH, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP,
             DESCRIBE_GROUPS, OFFSET_FOR_LEADER_EPOCH, ADD_PARTITIONS_TO_TXN, ADD_OFFSETS_TO_TXN, END_TXN,
             TXN_OFFSET_COMMIT, DESCRIBE_CONFIGS, CONSUMER_GROUP_HEARTBEAT]
 
 
-# The API-level refusals (refusal.cpp: a policy refusing the whole API), then the ACL-only ones.
+# The API-level refusals (refusal.cpp: a policy refusing the whole API), the APIs answered whole through split.h,
+# then the ACL-only ones.
 API_LEVEL_APIS = [PRODUCE, FIND_COORDINATOR, CREATE_TOPICS, DELETE_TOPICS, DELETE_RECORDS, INIT_PRODUCER_ID,
                   ALTER_CONFIGS, CREATE_PARTITIONS, DELETE_GROUPS, INCREMENTAL_ALTER_CONFIGS, OFFSET_DELETE]
-APIS = API_LEVEL_APIS + ACL_APIS
+APIS = API_LEVEL_APIS + SPLIT_APIS + ACL_APIS
 APIS_BY_KEY = {api.key: api for api in APIS}
 
 
@@ -1377,37 +1389,67 @@ def standard_cases(api, make, plain, empty=None, long_name=None, tag_what="the b
     return cases
 
 
-def fetch_request(version, topics, tags=False, session=(0, -1), forgotten=(), cluster_id=None):
+# The TopicId of each topic a Fetch names (v13+ name topics by id only).
+FETCH_TOPIC_IDS = {"orders": TOPIC_ID_ORDERS, "payments": TOPIC_ID_PAYMENTS,
+                   "audit": "a1d17c0ffee04b1d8e5f00112233aa01", LONG_TOPIC: "4c0e9e8f7d6c5b4a39281706f5e4d3c2"}
+# A follower's ReplicaState (v15+ tag 1) and directory id (v17+ partition tag 0): brokers send them; kedge reads
+# neither.
+FETCH_REPLICA_STATE = {"ReplicaId": 3, "ReplicaEpoch": 42}
+FETCH_REPLICA_DIRECTORY_ID = "7b1f3c5e9a2d4f6081a3c5e7092b4d6f"
+
+
+def fetch_request(version, topics, tags=False, session=(0, -1), forgotten=(), cluster_id=None, replica=False):
     out = []
     for name, partitions in topics:
         parts = [{"Partition": p, "CurrentLeaderEpoch": 5, "FetchOffset": 1000 * (p + 1), "LastFetchedEpoch": 4,
                   "LogStartOffset": -1, "PartitionMaxBytes": 1048576} for p in partitions]
         if tags:
             parts = [with_tags(p, [UNKNOWN_TAG_WIDE]) for p in parts]
-        t = {"Topic": name, "Partitions": parts}
+        if replica and version >= 17:
+            parts = [dict(p, ReplicaDirectoryId=FETCH_REPLICA_DIRECTORY_ID) for p in parts]
+        t = {"Topic": name, "TopicId": FETCH_TOPIC_IDS[name], "Partitions": parts}
         out.append(with_tags(t, [UNKNOWN_TAG_SMALL]) if tags else t)
-    forgotten_topics = [{"Topic": name, "Partitions": list(parts)} for name, parts in forgotten]
+    forgotten_topics = [{"Topic": name, "TopicId": FETCH_TOPIC_IDS[name], "Partitions": list(parts)}
+                        for name, parts in forgotten]
     if tags:
         forgotten_topics = [with_tags(f, [UNKNOWN_TAG_EMPTY]) for f in forgotten_topics]
-    body = {"ClusterId": cluster_id, "ReplicaId": -1, "MaxWaitMs": 500, "MinBytes": 1, "MaxBytes": 52428800,
+    body = {"ClusterId": cluster_id, "ReplicaId": -1, "ReplicaState": dict(FETCH_REPLICA_STATE) if replica else None,
+            "MaxWaitMs": 500, "MinBytes": 1, "MaxBytes": 52428800,
             "IsolationLevel": 1, "SessionId": session[0], "SessionEpoch": session[1], "Topics": out,
             "ForgottenTopicsData": forgotten_topics, "RackId": "eu-west-1a"}
     return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
 
 
 def fetch_cases():
-    cases = standard_cases(
-        FETCH, lambda v, topics, tags: fetch_request(v, topics, tags),
-        ("2 topics x 2 partitions (out of order): TOPIC_AUTHORIZATION_FAILED for each", TWO_TOPICS),
-        empty=("an incremental fetch naming no topics", []),
-        long_name=("a 200-byte topic name and a topic with no partitions", [(LONG_TOPIC, [0, 1]), ("audit", [])]),
-        tag_what="the body, topics, partitions and forgotten topics")
-    for v in range(7, 13):
-        cases.append(Case(FETCH, v, "incremental", "Fetch v%d in session 4711 epoch 3 with a forgotten topic: the "
-                          "answer carries no session (SessionId 0)" % v,
-                          fetch_request(v, TWO_TOPICS[:1], session=(4711, 3), forgotten=[("payments", [7, 1])])))
-    cases.append(Case(FETCH, 12, "cluster_id", "Fetch v12 with the tagged ClusterId (tag 0) kedge does not read",
-                      fetch_request(12, TWO_TOPICS, cluster_id="kedge-cluster-1")))
+    cases = []
+    lo, hi = FETCH.versions
+    for v in range(lo, hi + 1):
+        by = " by TopicId" if v >= 13 else ""
+        cases.append(Case(FETCH, v, None, "Fetch v%d, 2 topics%s x 2 partitions (out of order): "
+                          "TOPIC_AUTHORIZATION_FAILED for each" % (v, by), fetch_request(v, TWO_TOPICS)))
+        cases.append(Case(FETCH, v, "empty", "Fetch v%d, an incremental fetch naming no topics" % v,
+                          fetch_request(v, [])))
+        if v < 13:
+            cases.append(Case(FETCH, v, "long_name", "Fetch v%d, a 200-byte topic name and a topic with no "
+                              "partitions" % v, fetch_request(v, [(LONG_TOPIC, [0, 1]), ("audit", [])])))
+        else:  # by id, a topic's name is on no wire
+            cases.append(Case(FETCH, v, "no_partitions", "Fetch v%d, 2 topics by TopicId, the second with no "
+                              "partitions" % v, fetch_request(v, [(LONG_TOPIC, [0, 1]), ("audit", [])])))
+        if v in FETCH.flexible:
+            cases.append(Case(FETCH, v, "unknown_tags", "Fetch v%d with unknown tags in the request header and the "
+                              "body, topics, partitions and forgotten topics" % v,
+                              fetch_request(v, TWO_TOPICS, True), header_tags=header_tags_for(True)))
+        if v >= 7:
+            cases.append(Case(FETCH, v, "incremental", "Fetch v%d in session 4711 epoch 3 with a forgotten topic%s: "
+                              "the answer carries no session (SessionId 0)" % (v, by),
+                              fetch_request(v, TWO_TOPICS[:1], session=(4711, 3), forgotten=[("payments", [7, 1])])))
+        if v in (12, 17):
+            cases.append(Case(FETCH, v, "cluster_id", "Fetch v%d with the tagged ClusterId (tag 0) kedge does not "
+                              "read" % v, fetch_request(v, TWO_TOPICS, cluster_id="kedge-cluster-1")))
+        if v in (15, 17):
+            cases.append(Case(FETCH, v, "replica_state", "Fetch v%d with a follower's ReplicaState tag (1)%s, which "
+                              "kedge does not read" % (v, " and ReplicaDirectoryId partition tags (0)" if v >= 17
+                                                       else ""), fetch_request(v, TWO_TOPICS, replica=True)))
     cases.append(Case(FETCH, 4, "null_client_id", "Fetch v4 with a null client_id",
                       fetch_request(4, TWO_TOPICS), client_id=None))
     return cases

@@ -9,6 +9,8 @@ decodes both, and for each case this fails on:
   * decoded error codes (kafka.error, wire order) that differ from the ones generate_refusals.py put in the answer;
   * a decoded ErrorMessage (kafka.error_message) that is not the case's message.
 A request whose api key or version tshark flags as unknown is reported as "unknown to tshark <version>", not failed.
+Fetch's expected_hex is kedge's whole answer through split.h (encode_split_refusal), not encode_refusal's; it is
+checked the same way (tshark 4.0 knows Fetch v0-11, not the by-id versions v13-17).
 
 Bugs of the tshark 4.0 Kafka dissector (packet-kafka.c), worked around and reported, never counted as failures:
   * request side (the dissector throws or misparses, so it cannot match the answer to the request): a null

@@ -20,7 +20,11 @@ reader. Only the primitive encoder (Struct / Field / ArrayOf / encode_struct / e
 
 Resource rules: the fields whose spec "entityType" is topicName, groupId or transactionalId, as Kafka's authorizer
 reads them (KafkaApis), with these exceptions and additions:
-  * Fetch ForgottenTopicsData[].Topic is not a resource (Kafka never authorizes a forgotten topic);
+  * Fetch v13+ Topics[].TopicId is a "topic_id" resource, named by its 32 lowercase hex digits (KIP-516: Kafka
+    authorizes the topic the id names; kedge names it through the Metadata it has seen, policy/topic_ids.h); the
+    all-zero id names no topic and is not a resource;
+  * Fetch ForgottenTopicsData[].Topic (v7-12) and .TopicId (v13+) are not resources (Kafka never authorizes a
+    forgotten topic);
   * ConsumerGroupHeartbeat SubscribedTopicNames are topics (Kafka 4.0+ authorizes Describe on them, KAFKA-18813);
   * Metadata Topics[] with a null Name (v10+, a topic asked by id) names nothing;
   * FindCoordinator keys are "group" (KeyType 0, and v0, which has no KeyType), "transactional_id" (KeyType 1) or
@@ -36,6 +40,7 @@ Standard library only.
 """
 
 import copy
+import hashlib
 import json
 import os
 import struct
@@ -95,18 +100,21 @@ def txn(field):
 # ---------------------------------------------------------------------------------------------------------------------
 
 # FetchRequest.json: validVersions 0-17, flexibleVersions 12+. ClusterId tag 0 (12+, nullable); ReplicaId 0-14;
-# ReplicaState tag 1 (15+, not encoded here); Topics[].Topic 0-12 (TopicId 13+); ForgottenTopicsData 7+; RackId 11+.
+# ReplicaState tag 1 (15+: ReplicaId, ReplicaEpoch); Topics[].Topic 0-12, TopicId 13+; a partition's
+# ReplicaDirectoryId tag 0 (17+); ForgottenTopicsData 7+ (Topic 7-12, TopicId 13+); RackId 11+.
 FETCH = Struct("FetchRequest", [
     Field("ClusterId", "string", "12+", nullable="12+", tag=0),
     Field("ReplicaId", "int32", "0-14"),
+    Field("ReplicaState", Struct("ReplicaState", [Field("ReplicaId", "int32"), Field("ReplicaEpoch", "int64")]),
+          "15+", tag=1),
     Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"), Field("MaxBytes", "int32", "3+"),
     Field("IsolationLevel", "int8", "4+"), Field("SessionId", "int32", "7+"), Field("SessionEpoch", "int32", "7+"),
     Field("Topics", ArrayOf(Struct("FetchTopic", [
-        topic(Field("Topic", "string", "0-12")), Field("TopicId", "uuid", "13+"),
+        topic(Field("Topic", "string", "0-12")), resource(Field("TopicId", "uuid", "13+"), "topic_id"),
         Field("Partitions", ArrayOf(Struct("FetchPartition", [
             Field("Partition", "int32"), Field("CurrentLeaderEpoch", "int32", "9+"), Field("FetchOffset", "int64"),
             Field("LastFetchedEpoch", "int32", "12+"), Field("LogStartOffset", "int64", "5+"),
-            Field("PartitionMaxBytes", "int32")]))),
+            Field("PartitionMaxBytes", "int32"), Field("ReplicaDirectoryId", "uuid", "17+", tag=0)]))),
     ]))),
     Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
         Field("Topic", "string", "7-12"), Field("TopicId", "uuid", "13+"), Field("Partitions", ArrayOf("int32"))])),
@@ -299,7 +307,7 @@ class Api:
         self.whole = whole            # kedge reads the whole request (its refusal tables), not only its leading fields
 
 
-FETCH_API = Api(1, "Fetch", "fetch", (0, 12), "12+", FETCH, whole=True)  # split whole (split.h)
+FETCH_API = Api(1, "Fetch", "fetch", (0, 17), "12+", FETCH, whole=True)  # split whole (split.h)
 LIST_OFFSETS_API = Api(2, "ListOffsets", "list_offsets", (0, 10), "6+", LIST_OFFSETS)
 METADATA_API = Api(3, "Metadata", "metadata", (0, 13), "9+", METADATA, whole=True)
 OFFSET_COMMIT_API = Api(8, "OffsetCommit", "offset_commit", (0, 9), "8+", OFFSET_COMMIT)
@@ -337,6 +345,8 @@ def expected_resources(struct_def, value, version):
 
     def add(kind, name):
         if name is None or (kind, name) in seen:
+            return
+        if kind == "topic_id" and name == ZERO_UUID:  # no id: names no topic
             return
         seen.add((kind, name))
         out.append({"type": kind, "name": name})
@@ -470,14 +480,29 @@ class Case:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def fetch_body(v, topics, forgotten=(), cluster_id=None):
+def fetch_topic_id(name):
+    """The TopicId of topic `name` in the Fetch requests (v13+): orders and payments have fixed ids, the others one
+    derived from the name, so a topic named twice has the same id twice."""
+    fixed = {"orders": TOPIC_ID_ORDERS, "payments": TOPIC_ID_PAYMENTS, "": ZERO_UUID}
+    if name in fixed:
+        return fixed[name]
+    return hashlib.sha256(("kedge-request-golden topic " + name).encode("utf-8")).hexdigest()[:32]
+
+
+def fetch_body(v, topics, forgotten=(), cluster_id=None, replica=False):
+    """topics, forgotten: names (v13+ send their ids, fetch_topic_id; the name "" stands for the all-zero id).
+    replica: a follower's ReplicaState tag (v15+) and ReplicaDirectoryId partition tags (v17+)."""
     return {
-        "ClusterId": cluster_id, "ReplicaId": -1, "MaxWaitMs": 500, "MinBytes": 1, "MaxBytes": 52428800,
+        "ClusterId": cluster_id, "ReplicaId": -1,
+        "ReplicaState": {"ReplicaId": 3, "ReplicaEpoch": 42} if replica else None,
+        "MaxWaitMs": 500, "MinBytes": 1, "MaxBytes": 52428800,
         "IsolationLevel": 1, "SessionId": 0, "SessionEpoch": -1,
-        "Topics": [{"Topic": t, "TopicId": TOPIC_ID_ORDERS, "Partitions": [
-            {"Partition": p, "CurrentLeaderEpoch": 7, "FetchOffset": 1000 * p, "LastFetchedEpoch": -1,
-             "LogStartOffset": -1, "PartitionMaxBytes": 1048576} for p in (2, 0)]} for t in topics],
-        "ForgottenTopicsData": [{"Topic": t, "TopicId": TOPIC_ID_PAYMENTS, "Partitions": [1, 4]} for t in forgotten],
+        "Topics": [{"Topic": t, "TopicId": fetch_topic_id(t), "Partitions": [
+            dict({"Partition": p, "CurrentLeaderEpoch": 7, "FetchOffset": 1000 * p, "LastFetchedEpoch": -1,
+                  "LogStartOffset": -1, "PartitionMaxBytes": 1048576},
+                 **({"ReplicaDirectoryId": "7b1f3c5e9a2d4f6081a3c5e7092b4d6f"} if replica else {}))
+            for p in (2, 0)]} for t in topics],
+        "ForgottenTopicsData": [{"Topic": t, "TopicId": fetch_topic_id(t), "Partitions": [1, 4]} for t in forgotten],
         "RackId": "eu-west-1a",
     }
 
@@ -626,21 +651,31 @@ def fetch_cases():
                     fetch_body(v, ["orders", "payments", "orders"]))]
         if v >= 7:
             out.append(Case(FETCH_API, v, "forgotten", "Fetch v%d, incremental session: no topics, two forgotten "
-                            "topics (not resources: Kafka never authorizes them)" % v,
+                            "topics%s (not resources: Kafka never authorizes them)" % (v, " by id" if v >= 13 else ""),
                             fetch_body(v, [], forgotten=["secret", "payments"])))
         if v >= 12:
-            out.append(Case(FETCH_API, v, "cluster_id", "Fetch v%d with the ClusterId tag (0) set, and unknown "
-                            "tags" % v, with_tags(fetch_body(v, TOPICS, cluster_id="kafka-cluster-1"),
-                                                  [UNKNOWN_TAG_WIDE])))
+            replica = v >= 15
+            out.append(Case(FETCH_API, v, "cluster_id", "Fetch v%d with the ClusterId tag (0) set%s, and unknown "
+                            "tags" % (v, "" if not replica else ", a follower's ReplicaState tag (1)%s" % (
+                                " and ReplicaDirectoryId partition tags (0)" if v >= 17 else "")),
+                            with_tags(fetch_body(v, TOPICS, cluster_id="kafka-cluster-1", replica=replica),
+                                      [UNKNOWN_TAG_WIDE])))
+        if v == 13:
+            out.append(Case(FETCH_API, v, "zero_topic_id", "Fetch v13, orders and the all-zero TopicId (no id): "
+                            "the zero id names no topic", fetch_body(v, ["orders", ""])))
         if v == 4:
             out.append(Case(FETCH_API, v, "no_topics", "Fetch v4 with no topics", fetch_body(v, [])))
         return out
-    cases = standard_cases(FETCH_API, lambda v: ("topics %s, forgotten audit (v7+)" % ", ".join(TOPICS),
-                                                 fetch_body(v, TOPICS, forgotten=["audit"])),
-                           lambda v: ("a 200-byte topic name", fetch_body(v, ["orders", LONG_TOPIC])), extra)
-    # Fetch v13 names topics by id (KIP-516): kedge reads Fetch only to v12, so it must not claim to have read it.
-    cases.append(Case(FETCH_API, 13, None, "Fetch v13 (topics by id): beyond kedge's table, not read",
-                      fetch_body(13, ["orders"]), readable=False))
+    # v13+ name topics by TopicId (KIP-516): the resources are the ids ("topic_id", 32 hex digits); a long name is
+    # on no wire then, so long_name is a long name's id there.
+    cases = standard_cases(FETCH_API, lambda v: ("topics %s%s, forgotten audit (v7+)" % (
+                               ", ".join(TOPICS), " by id" if v >= 13 else ""),
+                               fetch_body(v, TOPICS, forgotten=["audit"])),
+                           lambda v: ("a 200-byte topic name" if v < 13 else "orders and the id of a 200-byte topic "
+                                      "name", fetch_body(v, ["orders", LONG_TOPIC])), extra)
+    # Fetch v18 (Kafka 4.3): beyond kedge's table (the body here is v17's layout), so it must not claim to read it.
+    cases.append(Case(FETCH_API, 18, None, "Fetch v18: beyond kedge's table, not read (v17's layout)",
+                      fetch_body(18, ["orders"]), readable=False))
     return cases
 
 

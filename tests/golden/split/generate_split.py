@@ -1,37 +1,47 @@
 #!/usr/bin/python3
-"""Golden vectors for kedge's split requests (kafka_codec/split.h: split_request, merge_split_response).
+"""Golden vectors for kedge's split requests (kafka_codec/split.h: split_request, merge_split_response,
+encode_split_refusal).
 
-When a policy's ACLs allow only some topics of a Produce (v3-12) or Fetch (v0-12) request, kedge forwards the request
-without the refused topic elements and answers those itself, inside the broker's response. Each case here is one whole
-request frame a client sends (request_hex) naming several topics (request_topics, in order), the topics the policy
-refuses (refused_topics, sorted; the request need not name them all), and, when the request is split:
-  * forwarded_hex: the request the broker must receive (the refused topic elements left out, nothing else changed);
-  * refused: each refused topic's position in the client's request and its response entry (entry_hex, encoded in the
-    request's version: every partition TOPIC_AUTHORIZATION_FAILED, see the rules below);
-  * broker_response_hex: a plausible broker answer to forwarded_hex;
-  * merged_hex: the response the client must receive.
+When a policy's ACLs allow only some topics of a Produce (v3-13) or Fetch (v0-17) request, kedge forwards the request
+without the refused topic elements and answers those itself, inside the broker's response; when it allows none, kedge
+answers the whole request itself. Produce v13 and Fetch v13+ name topics by TopicId only (KIP-516): kedge names an id
+through the Metadata it has seen, and answers an id it cannot name with UNKNOWN_TOPIC_ID (100) instead of
+TOPIC_AUTHORIZATION_FAILED (29). Each case here is one whole request frame a client sends (request_hex) naming several
+topics (request_topics, in order: names, or for by-id versions (by_id) the ids as 32 lowercase hex digits), what the
+policy refuses (refused_topics: error 29; unknown_topic_ids: ids it cannot name, error 100, by-id versions only; both
+sorted, and the request need not name them all), and:
+  * when the request is split (result "split"):
+      forwarded_hex: the request the broker must receive (the refused topic elements left out, nothing else changed);
+      refused: each refused topic's position in the client's request, its name or hex id, its error and its response
+        entry (entry_hex, encoded in the request's version, see the rules below);
+      broker_response_hex: a plausible broker answer to forwarded_hex;
+      merged_hex: the response the client must receive;
+  * when every topic is refused (result "none_allowed"): refused as above, and expected_refusal_hex, kedge's whole
+    answer (the response to the request's correlation id naming only the refused entries, every other field at its
+    default: ThrottleTimeMs 0; Fetch v7+ ErrorCode 0 and SessionId 0, no fetch session; no tagged field).
 topics_end is the offset in request_hex just past the topic array (the fields after it are forwarded as they are).
 Every frame is encoded here from scratch, from logical messages, with the layouts of the Apache Kafka message specs
 (clients/src/main/resources/common/message/{Produce,Fetch}{Request,Response}.json, summarised next to each schema
 below): forwarded_hex is the logical request without the refused topics re-encoded, merged_hex the logical merge
-re-encoded, so every count, length and size prefix is computed independently of kafka_codec/ (never patched). Only the
-primitive encoder (Struct / Field / ArrayOf / encode_struct, record_batch) is shared with ../generate.py.
+re-encoded, expected_refusal_hex the logical refusal encoded, so every count, length and size prefix is computed
+independently of kafka_codec/ (never patched). Only the primitive encoder (Struct / Field / ArrayOf / encode_struct,
+record_batch) is shared with ../generate.py.
 
 Refused entries (what a broker's authorizer answers for a topic it refuses, KafkaApis handleProduceRequest /
-handleFetchRequest):
-  Produce partition  Index, ErrorCode 29, BaseOffset -1, LogAppendTimeMs -1, LogStartOffset -1 (v5+),
-                     RecordErrors [] and ErrorMessage = message_prefix + topic name (v8+), no tagged fields
-  Fetch partition    PartitionIndex, ErrorCode 29, HighWatermark -1, LastStableOffset -1 (v4+), LogStartOffset -1
-                     (v5+), AbortedTransactions null (v4+), PreferredReadReplica -1 (v11+), Records empty (length 0,
-                     not null), no tagged fields
+handleFetchRequest; the topic's Name, or its TopicId in by-id versions, then its partitions):
+  Produce partition  Index, ErrorCode (29, or 100 for an unknown id), BaseOffset -1, LogAppendTimeMs -1,
+                     LogStartOffset -1 (v5+), RecordErrors [] and ErrorMessage (v8+): message_prefix + the topic's
+                     name or hex id for 29, unknown_topic_id_message_prefix + the hex id for 100; no tagged fields
+  Fetch partition    PartitionIndex, ErrorCode (29 or 100), HighWatermark -1, LastStableOffset -1 (v4+),
+                     LogStartOffset -1 (v5+), AbortedTransactions null (v4+), PreferredReadReplica -1 (v11+), Records
+                     empty (length 0, not null), no tagged fields
   each partition of the request's topic element, in request order; flexible versions end every struct with an empty
   tag buffer.
 Merge: the refused entries take their positions in the client's request; the broker's entries fill the other
 positions in the order received; when the broker answers fewer topics than it was asked, the positions left empty are
 dropped (the refused entries after them move up); entries beyond the request's count are appended. A Fetch response
 with a non-zero top-level ErrorCode (v7+, a fetch session error) is the merged response unchanged.
-result is "all_allowed" (nothing refused, or no topics) or "none_allowed" (every topic refused) when the request is
-not split; those cases hold no other frame.
+result is "all_allowed" (nothing refused, or no topics) when nothing is refused; those cases hold no other frame.
 
 Usage:
   /usr/bin/python3 tests/golden/split/generate_split.py            # (re)write every case file
@@ -41,6 +51,7 @@ Standard library only.
 """
 
 import copy
+import hashlib
 import json
 import os
 import struct
@@ -59,8 +70,12 @@ CLIENT_ID = "kedge-split-golden"
 # The ErrorMessage of a refused Produce partition (v8+) is MESSAGE_PREFIX + the topic's name: the C++ test's verdict
 # answers refusal_message(topic) with the same text.
 MESSAGE_PREFIX = "Topic authorization failed: policy alpha does not allow this principal on topic "
+# The ErrorMessage of a partition of an id the policy cannot name (UNKNOWN_TOPIC_ID, Produce v13) is this prefix + the
+# id's 32 hex digits.
+UNKNOWN_TOPIC_ID_MESSAGE_PREFIX = "This server does not host this topic ID. kedge has not seen topic id "
 
 TOPIC_AUTHORIZATION_FAILED = 29
+UNKNOWN_TOPIC_ID = 100
 NOT_LEADER_OR_FOLLOWER = 6
 INVALID_RECORD = 87
 FETCH_SESSION_ID_NOT_FOUND = 70
@@ -78,6 +93,21 @@ UNKNOWN_TAG_TOP = (42, bytes.fromhex("deadbeef"))
 BROKER_2 = {"NodeId": 2, "Host": "kafka-2.internal.corp", "Port": 9092, "Rack": "use1-az3"}
 BROKER_1 = {"NodeId": 1, "Host": "10.0.0.6", "Port": 9093, "Rack": None}
 
+# Produce v13 and Fetch v13+ name topics by TopicId only (KIP-516).
+BY_ID_FROM = 13
+# A follower's ReplicaState (FetchRequest v15+ tag 1) and directory id (v17+ partition tag 0): brokers send them, a
+# client newer than kedge might; kedge forwards them as they are.
+REPLICA_STATE = {"ReplicaId": 3, "ReplicaEpoch": 42}
+REPLICA_DIRECTORY_ID = "7b1f3c5e9a2d4f6081a3c5e7092b4d6f"
+
+
+def topic_id(name):
+    """The 16-byte TopicId (as 32 hex digits) the cluster gave topic `name`: the first 16 bytes of a SHA-256 of the
+    name, so every case names a topic by the same id (never the all-zero id, which names no topic)."""
+    digest = hashlib.sha256(("kedge-split-golden topic " + name).encode("utf-8")).hexdigest()[:32]
+    assert digest != "0" * 32
+    return digest
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Schemas (Apache Kafka clients/src/main/resources/common/message/*.json). Fields absent at a version are skipped.
 # ---------------------------------------------------------------------------------------------------------------------
@@ -87,20 +117,21 @@ NODE_ENDPOINT = Struct("NodeEndpoint", [
     Field("NodeId", "int32"), Field("Host", "string"), Field("Port", "int32"), Field("Rack", "string", nullable="0+")])
 
 # ProduceRequest.json: validVersions 3-13 in Kafka 4.x (0-2 removed, KIP-896), flexibleVersions 9+; v12 has v11's
-# layout (KIP-890); TopicData[].Name 0-12 (v13 names topics by id, never split).
+# layout (KIP-890); TopicData[].Name 0-12, TopicId 13+ (v13's only change, KIP-516).
 PRODUCE_REQUEST = Struct("ProduceRequest", [
     Field("TransactionalId", "string", "3+", nullable="3+"),
     Field("Acks", "int16"), Field("TimeoutMs", "int32"),
     Field("TopicData", ArrayOf(Struct("TopicProduceData", [
-        Field("Name", "string"),
+        Field("Name", "string", "0-12"), Field("TopicId", "uuid", "13+"),
         Field("PartitionData", ArrayOf(Struct("PartitionProduceData", [
             Field("Index", "int32"), Field("Records", "records", nullable="0+")]))),
     ]))),
 ])
 # ProduceResponse.json: LogAppendTimeMs 2+, LogStartOffset 5+, RecordErrors/ErrorMessage 8+, CurrentLeader tag 0 of a
-# partition (10+), ThrottleTimeMs 1+ after Responses, NodeEndpoints tag 0 at the top level (10+, KIP-951).
+# partition (10+), ThrottleTimeMs 1+ after Responses, NodeEndpoints tag 0 at the top level (10+, KIP-951); Name 0-12,
+# TopicId 13+.
 PRODUCE_TOPIC_RESPONSE = Struct("TopicProduceResponse", [
-    Field("Name", "string"),
+    Field("Name", "string", "0-12"), Field("TopicId", "uuid", "13+"),
     Field("PartitionResponses", ArrayOf(Struct("PartitionProduceResponse", [
         Field("Index", "int32"), Field("ErrorCode", "int16"), Field("BaseOffset", "int64"),
         Field("LogAppendTimeMs", "int64", "2+"), Field("LogStartOffset", "int64", "5+"),
@@ -116,31 +147,36 @@ PRODUCE_RESPONSE = Struct("ProduceResponse", [
     Field("NodeEndpoints", ArrayOf(NODE_ENDPOINT), "10+", tag=0),
 ])
 
-# FetchRequest.json: validVersions 4-17 in Kafka 4.x (0-3 removed, KIP-896; kedge still splits them), flexible 12+.
-# ClusterId tag 0 (12+, nullable); ReplicaId 0-14; MaxBytes 3+; IsolationLevel 4+; SessionId/SessionEpoch 7+;
-# Topics[].Topic 0-12; CurrentLeaderEpoch 9+, LastFetchedEpoch 12+, LogStartOffset 5+; ForgottenTopicsData 7+;
-# RackId 11+.
+# FetchRequest.json: validVersions 4-17 in Kafka 4.0 (0-3 removed, KIP-896; kedge still splits them), flexible 12+.
+# ClusterId tag 0 (12+, nullable); ReplicaId 0-14, then the ReplicaState tag 1 (15+: ReplicaId, ReplicaEpoch); MaxBytes
+# 3+; IsolationLevel 4+; SessionId/SessionEpoch 7+; Topics[].Topic 0-12, TopicId 13+; CurrentLeaderEpoch 9+,
+# LastFetchedEpoch 12+, LogStartOffset 5+, ReplicaDirectoryId tag 0 of a partition (17+); ForgottenTopicsData 7+
+# (Topic 7-12, TopicId 13+); RackId 11+.
 FETCH_REQUEST = Struct("FetchRequest", [
     Field("ClusterId", "string", "12+", nullable="12+", tag=0),
     Field("ReplicaId", "int32", "0-14"),
+    Field("ReplicaState", Struct("ReplicaState", [Field("ReplicaId", "int32"), Field("ReplicaEpoch", "int64")]),
+          "15+", tag=1),
     Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"), Field("MaxBytes", "int32", "3+"),
     Field("IsolationLevel", "int8", "4+"), Field("SessionId", "int32", "7+"), Field("SessionEpoch", "int32", "7+"),
     Field("Topics", ArrayOf(Struct("FetchTopic", [
-        Field("Topic", "string"),
+        Field("Topic", "string", "0-12"), Field("TopicId", "uuid", "13+"),
         Field("Partitions", ArrayOf(Struct("FetchPartition", [
             Field("Partition", "int32"), Field("CurrentLeaderEpoch", "int32", "9+"), Field("FetchOffset", "int64"),
             Field("LastFetchedEpoch", "int32", "12+"), Field("LogStartOffset", "int64", "5+"),
-            Field("PartitionMaxBytes", "int32")]))),
+            Field("PartitionMaxBytes", "int32"), Field("ReplicaDirectoryId", "uuid", "17+", tag=0)]))),
     ]))),
     Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
-        Field("Topic", "string"), Field("Partitions", ArrayOf("int32"))])), "7+"),
+        Field("Topic", "string", "7-12"), Field("TopicId", "uuid", "13+"), Field("Partitions", ArrayOf("int32"))])),
+        "7+"),
     Field("RackId", "string", "11+"),
 ])
-# FetchResponse.json: ThrottleTimeMs 1+; ErrorCode, SessionId 7+; per partition LastStableOffset 4+, LogStartOffset
-# 5+, AbortedTransactions 4+ (nullable), PreferredReadReplica 11+, Records (nullable), tags DivergingEpoch 0,
-# CurrentLeader 1, SnapshotId 2 (12+).
+# FetchResponse.json: ThrottleTimeMs 1+; ErrorCode, SessionId 7+; Responses[].Topic 0-12, TopicId 13+; per partition
+# LastStableOffset 4+, LogStartOffset 5+, AbortedTransactions 4+ (nullable), PreferredReadReplica 11+, Records
+# (nullable), tags DivergingEpoch 0, CurrentLeader 1, SnapshotId 2 (12+); NodeEndpoints tag 0 at the top level (16+,
+# KIP-951).
 FETCH_TOPIC_RESPONSE = Struct("FetchableTopicResponse", [
-    Field("Topic", "string"),
+    Field("Topic", "string", "0-12"), Field("TopicId", "uuid", "13+"),
     Field("Partitions", ArrayOf(Struct("PartitionData", [
         Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("HighWatermark", "int64"),
         Field("LastStableOffset", "int64", "4+"), Field("LogStartOffset", "int64", "5+"),
@@ -158,6 +194,7 @@ FETCH_TOPIC_RESPONSE = Struct("FetchableTopicResponse", [
 FETCH_RESPONSE = Struct("FetchResponse", [
     Field("ThrottleTimeMs", "int32", "1+"), Field("ErrorCode", "int16", "7+"), Field("SessionId", "int32", "7+"),
     Field("Responses", ArrayOf(FETCH_TOPIC_RESPONSE)),
+    Field("NodeEndpoints", ArrayOf(NODE_ENDPOINT), "16+", tag=0),
 ])
 
 
@@ -172,35 +209,53 @@ class Api:
         self.response = response
         self.topic_response = topic_response
         # Field names: request topic array, its name, its partition array, the partition index; the same in the
-        # response topic entry.
+        # response topic entry. Logical topic elements and entries carry both the name and the TopicId field
+        # (the encoder writes the one the version has): cases identify topics by name.
         (self.topics, self.topic, self.partitions, self.index,
          self.response_topic, self.response_partitions, self.response_index) = names
 
+    def by_id(self, version):
+        """Produce v13 and Fetch v13+ name topics by TopicId only."""
+        return version >= BY_ID_FROM
 
-PRODUCE = Api(0, "Produce", "produce", (3, 12), "9+", PRODUCE_REQUEST, PRODUCE_RESPONSE, PRODUCE_TOPIC_RESPONSE,
+
+PRODUCE = Api(0, "Produce", "produce", (3, 13), "9+", PRODUCE_REQUEST, PRODUCE_RESPONSE, PRODUCE_TOPIC_RESPONSE,
               ("TopicData", "Name", "PartitionData", "Index", "Name", "PartitionResponses", "Index"))
-FETCH = Api(1, "Fetch", "fetch", (0, 12), "12+", FETCH_REQUEST, FETCH_RESPONSE, FETCH_TOPIC_RESPONSE,
+FETCH = Api(1, "Fetch", "fetch", (0, 17), "12+", FETCH_REQUEST, FETCH_RESPONSE, FETCH_TOPIC_RESPONSE,
             ("Topics", "Topic", "Partitions", "Partition", "Topic", "Partitions", "PartitionIndex"))
 APIS = [PRODUCE, FETCH]
 
 
-def message_for(topic):
-    return MESSAGE_PREFIX + topic
+def label(api, version, name):
+    """How a case file and the verdict name topic `name`: its name, or its id's 32 hex digits in by-id versions."""
+    return topic_id(name) if api.by_id(version) else name
 
 
-def refused_partition(api, index, topic):
+def message_for(topic_label, error):
+    """The ErrorMessage (Produce v8+) of a refused topic's partitions: the C++ test's verdict answers
+    refusal_message(topic, by_id, error) with the same text."""
+    if error == UNKNOWN_TOPIC_ID:
+        return UNKNOWN_TOPIC_ID_MESSAGE_PREFIX + topic_label
+    assert error == TOPIC_AUTHORIZATION_FAILED
+    return MESSAGE_PREFIX + topic_label
+
+
+def refused_partition(api, index, message, error):
     if api is PRODUCE:
-        return {"Index": index, "ErrorCode": TOPIC_AUTHORIZATION_FAILED, "BaseOffset": -1, "LogAppendTimeMs": -1,
-                "LogStartOffset": -1, "RecordErrors": [], "ErrorMessage": message_for(topic)}
-    return {"PartitionIndex": index, "ErrorCode": TOPIC_AUTHORIZATION_FAILED, "HighWatermark": -1,
+        return {"Index": index, "ErrorCode": error, "BaseOffset": -1, "LogAppendTimeMs": -1,
+                "LogStartOffset": -1, "RecordErrors": [], "ErrorMessage": message}
+    return {"PartitionIndex": index, "ErrorCode": error, "HighWatermark": -1,
             "LastStableOffset": -1, "LogStartOffset": -1, "AbortedTransactions": None, "PreferredReadReplica": -1,
             "Records": b""}
 
 
-def refused_entry(api, topic_element):
+def refused_entry(api, version, topic_element, error):
+    """The response entry of a refused topic element: its name and id (the version's field is written), every
+    partition with `error`."""
     name = topic_element[api.topic]
-    return {api.response_topic: name, api.response_partitions: [
-        refused_partition(api, p[api.index], name) for p in topic_element[api.partitions]]}
+    message = message_for(label(api, version, name), error)
+    return {api.response_topic: name, "TopicId": topic_element["TopicId"], api.response_partitions: [
+        refused_partition(api, p[api.index], message, error) for p in topic_element[api.partitions]]}
 
 
 def merge(broker_entries, refused, request_count):
@@ -305,7 +360,7 @@ def produce_request(version, topics, tags=False, transactional_id=None, small=Fa
         for index in partitions:
             p = {"Index": index, "Records": produce_batch(1767225600000 + 1000 * ti + index, small)}
             parts.append(with_tags(p, [UNKNOWN_TAG_WIDE]) if tags else p)
-        t = {"Name": name, "PartitionData": parts}
+        t = {"Name": name, "TopicId": topic_id(name), "PartitionData": parts}
         data.append(with_tags(t, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_EMPTY]) if tags else t)
     body = {"TransactionalId": transactional_id, "Acks": -1, "TimeoutMs": 30000, "TopicData": data}
     return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
@@ -313,20 +368,28 @@ def produce_request(version, topics, tags=False, transactional_id=None, small=Fa
 
 def fetch_request(version, topics, tags=False):
     """topics: [(name, [partition index])]. From v7 an incremental fetch of session 0x1A2B3C4D (epoch 7) that forgets
-    partitions of a refused and an allowed topic (ForgottenTopicsData, forwarded as it is); from v11 a rack."""
+    partitions of a refused and an allowed topic (ForgottenTopicsData, by TopicId from v13, forwarded as it is); from
+    v11 a rack. With tags, besides the unknown tags: the ClusterId tag (v12+), a follower's ReplicaState tag (v15+) and
+    ReplicaDirectoryId partition tag (v17+)."""
     out = []
     for name, partitions in topics:
         parts = []
         for index in partitions:
             p = {"Partition": index, "CurrentLeaderEpoch": 12, "FetchOffset": 1000 + 10 * index, "LastFetchedEpoch": 11,
                  "LogStartOffset": -1, "PartitionMaxBytes": 1048576}
-            parts.append(with_tags(p, [UNKNOWN_TAG_WIDE]) if tags else p)
-        t = {"Topic": name, "Partitions": parts}
+            if tags:
+                p = with_tags(p, [UNKNOWN_TAG_WIDE])
+                if version >= 17:
+                    p["ReplicaDirectoryId"] = REPLICA_DIRECTORY_ID
+            parts.append(p)
+        t = {"Topic": name, "TopicId": topic_id(name), "Partitions": parts}
         out.append(with_tags(t, [UNKNOWN_TAG_SMALL]) if tags else t)
-    forgotten = [{"Topic": "audit", "Partitions": [3]}, {"Topic": "orders", "Partitions": [5, 6]}]
+    forgotten = [{"Topic": "audit", "TopicId": topic_id("audit"), "Partitions": [3]},
+                 {"Topic": "orders", "TopicId": topic_id("orders"), "Partitions": [5, 6]}]
     if tags:
         forgotten = [with_tags(f, [UNKNOWN_TAG_EMPTY]) for f in forgotten]
-    body = {"ClusterId": "q1Sh-9_ISia_zwGINzRvyQ" if tags else None, "ReplicaId": -1, "MaxWaitMs": 500,
+    body = {"ClusterId": "q1Sh-9_ISia_zwGINzRvyQ" if tags else None, "ReplicaId": -1,
+            "ReplicaState": dict(REPLICA_STATE) if tags else None, "MaxWaitMs": 500,
             "MinBytes": 1, "MaxBytes": 52428800, "IsolationLevel": 1, "SessionId": 0x1A2B3C4D, "SessionEpoch": 7,
             "Topics": out, "ForgottenTopicsData": forgotten, "RackId": "use1-az1"}
     return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
@@ -369,7 +432,7 @@ def produce_response(version, forwarded, tags=False):
             if tags and pi == 0:
                 part = with_tags(part, [UNKNOWN_TAG_WIDE])
             parts.append(part)
-        entry = {"Name": t["Name"], "PartitionResponses": parts}
+        entry = {"Name": t["Name"], "TopicId": t["TopicId"], "PartitionResponses": parts}
         responses.append(with_tags(entry, [UNKNOWN_TAG_SMALL]) if tags else entry)
     body = {"Responses": responses, "ThrottleTimeMs": 0}
     if moved:
@@ -381,8 +444,10 @@ def fetch_response(version, forwarded, tags=False):
     """Records for the first partition of each topic (the data at its FetchOffset), empty records for the others; from
     v4 aborted transactions on the first topic's first partition (an empty list on its second, null elsewhere); from
     v11 a preferred read replica on the second partition of the first topic; from v12 that partition is
-    NOT_LEADER_OR_FOLLOWER with a CurrentLeader tag and the last partition has a DivergingEpoch tag."""
+    NOT_LEADER_OR_FOLLOWER with a CurrentLeader tag (from v16 the top-level NodeEndpoints tag names that leader) and
+    the last partition has a DivergingEpoch tag."""
     responses = []
+    moved = False
     topics = forwarded["Topics"]
     for ti, t in enumerate(topics):
         parts = []
@@ -404,14 +469,17 @@ def fetch_response(version, forwarded, tags=False):
                     part.update(ErrorCode=NOT_LEADER_OR_FOLLOWER, HighWatermark=-1, LastStableOffset=-1,
                                 LogStartOffset=-1, PreferredReadReplica=-1,
                                 CurrentLeader={"LeaderId": 2, "LeaderEpoch": 16})
+                    moved = True
             if version >= 12 and ti == len(topics) - 1 and pi == len(t["Partitions"]) - 1 and pi > 0:
                 part["DivergingEpoch"] = {"Epoch": 11, "EndOffset": offset - 1}
             if tags and pi == 0:
                 part = with_tags(part, [UNKNOWN_TAG_WIDE])
             parts.append(part)
-        entry = {"Topic": t["Topic"], "Partitions": parts}
+        entry = {"Topic": t["Topic"], "TopicId": t["TopicId"], "Partitions": parts}
         responses.append(with_tags(entry, [UNKNOWN_TAG_SMALL]) if tags else entry)
     body = {"ThrottleTimeMs": 0, "ErrorCode": 0, "SessionId": 0x1A2B3C4D, "Responses": responses}
+    if moved and version >= 16:
+        body["NodeEndpoints"] = [dict(BROKER_2)]
     return with_tags(body, [UNKNOWN_TAG_TOP]) if tags else body
 
 
@@ -446,21 +514,33 @@ def session_error(response):
 
 
 class Case:
-    def __init__(self, api, version, variant, description, request, refused, tags=False, broker_edit=None,
-                 top_level_error=False):
+    def __init__(self, api, version, variant, description, request, refused, unknown=(), tags=False,
+                 broker_edit=None, top_level_error=False):
         self.api = api
         self.version = version
         self.variant = variant
         self.description = description
         self.request = request
-        self.refused = set(refused)       # topic names the policy refuses
+        self.refused = set(refused)       # topic names the policy refuses (TOPIC_AUTHORIZATION_FAILED)
+        self.unknown = set(unknown)       # topic names whose ids the policy cannot name (UNKNOWN_TOPIC_ID)
         self.tags = tags                  # unknown tags in the request header and the broker's response header
         self.broker_edit = broker_edit    # logical broker response -> the one this case's broker sends
         self.top_level_error = top_level_error
+        if self.unknown and not api.by_id(version):
+            raise ValueError("%s: an unknown id in a version that names topics" % self.file_name)
+        if self.unknown & self.refused:
+            raise ValueError("%s: a topic both refused and unknown" % self.file_name)
 
     @property
     def file_name(self):
         return "%s.v%d.%s.json" % (self.api.file_name, self.version, self.variant)
+
+    @property
+    def by_id(self):
+        return self.api.by_id(self.version)
+
+    def label(self, name):
+        return label(self.api, self.version, name)
 
     def header_tags(self):
         return [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE] if self.tags else []
@@ -468,8 +548,16 @@ class Case:
     def topics(self):
         return self.request[self.api.topics]
 
+    def error_of(self, name):
+        """The error the policy gives topic `name`: None (allowed), 29 or 100."""
+        if name in self.unknown:
+            return UNKNOWN_TOPIC_ID
+        if name in self.refused:
+            return TOPIC_AUTHORIZATION_FAILED
+        return None
+
     def result(self):
-        refused = [t for t in self.topics() if t[self.api.topic] in self.refused]
+        refused = [t for t in self.topics() if self.error_of(t[self.api.topic]) is not None]
         if not refused:
             return "all_allowed"
         if len(refused) == len(self.topics()):
@@ -478,12 +566,17 @@ class Case:
 
     def forwarded(self):
         body = dict(self.request)
-        body[self.api.topics] = [t for t in self.topics() if t[self.api.topic] not in self.refused]
+        body[self.api.topics] = [t for t in self.topics() if self.error_of(t[self.api.topic]) is None]
         return body
 
     def refused_entries(self):
-        return [(i, refused_entry(self.api, t)) for i, t in enumerate(self.topics())
-                if t[self.api.topic] in self.refused]
+        """[(position, entry, error)] of every refused topic element, in request order."""
+        out = []
+        for i, t in enumerate(self.topics()):
+            error = self.error_of(t[self.api.topic])
+            if error is not None:
+                out.append((i, refused_entry(self.api, self.version, t, error), error))
+        return out
 
     def broker(self):
         response = broker_response(self.api, self.version, self.forwarded(), self.tags)
@@ -495,8 +588,17 @@ class Case:
             assert self.api is FETCH and self.version >= 7 and broker["ErrorCode"] != 0
             return broker
         out = dict(broker)
-        out["Responses"] = merge(broker["Responses"], self.refused_entries(), len(self.topics()))
+        out["Responses"] = merge(broker["Responses"], [(p, e) for p, e, _ in self.refused_entries()],
+                                 len(self.topics()))
         return out
+
+    def refusal(self):
+        """kedge's whole answer when every topic is refused: the response naming only the refused entries, in request
+        order; ThrottleTimeMs 0, a Fetch's top-level ErrorCode 0 and SessionId 0 (no fetch session); no tags."""
+        entries = [e for _, e, _ in self.refused_entries()]
+        if self.api is PRODUCE:
+            return {"Responses": entries, "ThrottleTimeMs": 0}
+        return {"ThrottleTimeMs": 0, "ErrorCode": 0, "SessionId": 0, "Responses": entries}
 
     def response_header_tags(self):
         return [UNKNOWN_TAG_EMPTY] if self.tags else []
@@ -516,6 +618,13 @@ class Case:
             assert merged == broker
         return request, forwarded, broker, merged
 
+    def refusal_frame(self):
+        """kedge's whole answer (none_allowed cases only): to the request's correlation id, no header tags."""
+        assert self.result() == "none_allowed"
+        frame = response_frame(self.api, self.version, self.refusal())
+        assert struct.unpack(">i", frame[:4])[0] == len(frame) - 4
+        return frame
+
     def topics_end(self):
         """The offset in request_hex just past the topic array: what follows it (Fetch v7+ ForgottenTopicsData,
         RackId; the top-level tag buffer of flexible versions) encoded alone and measured from the end."""
@@ -531,20 +640,28 @@ class Case:
         return encode_struct(self.api.topic_response, entry,
                              EncodeContext(self.version, self.version in self.api.flexible))
 
+    def response_topics(self, response):
+        """The topics of a logical response's entries, in wire order, as the case file names them."""
+        return [self.label(t[self.api.response_topic]) for t in response["Responses"]]
+
     def partition_errors(self, which):
-        """[(topic, partition, error code)] of the merged response ("merged") or the client's forwarded request
-        ("forwarded": topic and partition only, error None), in wire order, for the tshark cross-check."""
+        """[(topic, partition, error code)] of the merged response ("merged"), kedge's whole answer ("refusal") or
+        the client's forwarded request ("forwarded": topic and partition only, error None), in wire order, for the
+        tshark cross-check. Topics are names (the case's labels are ids in by-id versions)."""
         api = self.api
         if which == "forwarded":
             return [(t[api.topic], p[api.index], None) for t in self.forwarded()[api.topics] for p in t[api.partitions]]
+        response = self.refusal() if which == "refusal" else self.merged()
         return [(t[api.response_topic], p[api.response_index], p["ErrorCode"])
-                for t in self.merged()["Responses"] for p in t[api.response_partitions]]
+                for t in response["Responses"] for p in t[api.response_partitions]]
 
-    def error_messages(self):
-        """Every partition ErrorMessage of the merged response (Produce v8+; None when null), in wire order."""
+    def error_messages(self, which="merged"):
+        """Every partition ErrorMessage of the merged response or kedge's whole answer (Produce v8+; None when
+        null), in wire order."""
         if self.api is not PRODUCE or self.version < 8:
             return []
-        return [p["ErrorMessage"] for t in self.merged()["Responses"] for p in t["PartitionResponses"]]
+        response = self.refusal() if which == "refusal" else self.merged()
+        return [p["ErrorMessage"] for t in response["Responses"] for p in t["PartitionResponses"]]
 
     def to_json(self):
         request, forwarded, broker, merged = self.frames()
@@ -552,20 +669,26 @@ class Case:
             "api_key": self.api.key,
             "api_version": self.version,
             "description": self.description,
+            "by_id": self.by_id,
             "message_prefix": MESSAGE_PREFIX,
-            "request_topics": [t[self.api.topic] for t in self.topics()],
-            "refused_topics": sorted(self.refused),
+            "unknown_topic_id_message_prefix": UNKNOWN_TOPIC_ID_MESSAGE_PREFIX,
+            "request_topics": [self.label(t[self.api.topic]) for t in self.topics()],
+            "refused_topics": sorted(self.label(n) for n in self.refused),
+            "unknown_topic_ids": sorted(self.label(n) for n in self.unknown),
             "request_hex": request.hex(),
             "topics_end": self.topics_end(),
             "result": self.result(),
         }
+        if self.result() in ("split", "none_allowed"):
+            doc["refused"] = [{"position": position, "topic": self.label(entry[self.api.response_topic]),
+                               "error": error, "entry_hex": self.entry_bytes(entry).hex()}
+                              for position, entry, error in self.refused_entries()]
         if forwarded is not None:
             doc["forwarded_hex"] = forwarded.hex()
-            doc["refused"] = [{"position": position, "topic": entry[self.api.response_topic],
-                               "entry_hex": self.entry_bytes(entry).hex()}
-                              for position, entry in self.refused_entries()]
             doc["broker_response_hex"] = broker.hex()
             doc["merged_hex"] = merged.hex()
+        if self.result() == "none_allowed":
+            doc["expected_refusal_hex"] = self.refusal_frame().hex()
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -584,41 +707,72 @@ def cases_for(api):
     lo, hi = api.versions
     for v in range(lo, hi + 1):
         flexible = v in api.flexible
+        by_id = api.by_id(v)
         txn = "checkout-tx" if api is PRODUCE else None
-        session = " (an incremental fetch: session, epoch, ForgottenTopicsData%s)" % (", RackId" if v >= 11 else "") \
-            if api is FETCH and v >= 7 else ""
+        session = " (an incremental fetch: session, epoch, ForgottenTopicsData%s%s)" % (
+            " by TopicId" if by_id else "", ", RackId" if v >= 11 else "") if api is FETCH and v >= 7 else ""
+        named = " (named by TopicId)" if by_id else ""
 
-        def add(variant, description, topics, refused, tags=False, broker_edit=None, top_level_error=False,
-                small=False, transactional_id=txn):
+        def add(variant, description, topics, refused, unknown=(), tags=False, broker_edit=None,
+                top_level_error=False, small=False, transactional_id=txn):
             request = make_request(api, v, topics, tags, transactional_id, small)
-            cases.append(Case(api, v, variant, "%s v%d: %s" % (api.name, v, description), request, refused, tags,
-                              broker_edit, top_level_error))
+            cases.append(Case(api, v, variant, "%s v%d: %s" % (api.name, v, description), request, refused, unknown,
+                              tags, broker_edit, top_level_error))
 
-        add("middle", "orders (2 partitions), audit (2) refused, payments (1)%s" % session, THREE, {"audit"})
+        add("middle", "orders (2 partitions), audit (2) refused, payments (1)%s%s" % (named, session), THREE,
+            {"audit"})
         add("first", "the first of 3 topics refused%s" % session, THREE, {"orders"})
         add("last", "the last of 3 topics refused%s" % session, THREE, {"payments"}, transactional_id=None)
         add("several", "6 topics, those at positions 0, 2, 3 and 5 refused (first, two in a row, last), several "
             "partitions each", SIX, SIX_REFUSED, transactional_id=None)
-        add("long_name", "200-byte topic names (compact lengths of 2 varint bytes), the second refused",
-            [(LONG_ALLOWED, [0, 1]), (LONG_REFUSED, [0, 2]), ("payments", [1])], {LONG_REFUSED})
+        if not by_id:  # by id, a topic's name is on no wire
+            add("long_name", "200-byte topic names (compact lengths of 2 varint bytes), the second refused",
+                [(LONG_ALLOWED, [0, 1]), (LONG_REFUSED, [0, 2]), ("payments", [1])], {LONG_REFUSED})
         add("fewer_responses", "audit refused; the broker answers orders only (payments missing): the refused entry "
             "follows it", THREE, {"audit"}, broker_edit=drop_last_response)
         add("no_responses", "orders refused; the broker answers no topic: the refused entry is the only one",
             THREE, {"orders"}, broker_edit=no_responses)
-        add("all_allowed", "nothing refused (the policy refuses a topic the request does not name)", THREE,
-            {"secrets"})
-        add("none_allowed", "every topic refused", THREE, {"orders", "audit", "payments"})
+        if by_id:
+            add("all_allowed", "nothing refused (the policy refuses a topic the request does not name, and cannot "
+                "name an id the request does not hold)", THREE, {"secrets"}, unknown={"ghost"})
+        else:
+            add("all_allowed", "nothing refused (the policy refuses a topic the request does not name)", THREE,
+                {"secrets"})
+        add("none_allowed", "every topic refused: kedge answers the whole request", THREE,
+            {"orders", "audit", "payments"})
         add("empty", "no topics: nothing to split", [], {"orders"})
+        if by_id:
+            add("unknown_ids", "6 topics by id: orders and secrets refused (29), payments and billing unknown to the "
+                "policy (UNKNOWN_TOPIC_ID, 100), audit and clicks allowed", SIX, {"orders", "secrets"},
+                unknown={"payments", "billing"}, transactional_id=None)
+            add("unknown_only", "audit's id unknown to the policy (UNKNOWN_TOPIC_ID, 100), orders and payments "
+                "allowed", THREE, set(), unknown={"audit"})
+            add("none_allowed_unknown", "every topic refused, orders (29) and the unknown ids of audit and payments "
+                "(100): kedge answers the whole request", THREE, {"orders"}, unknown={"audit", "payments"})
         if flexible:
+            extra = ""
+            if api is FETCH:
+                extra = ", ClusterId tag 0, tags on ForgottenTopicsData"
+                if v >= 15:
+                    extra += ", a follower's ReplicaState tag 1"
+                if v >= 17:
+                    extra += ", ReplicaDirectoryId tag 0 on every partition"
             add("unknown_tags", "unknown tags in the request header, body, topics and partitions%s, and in the "
-                "broker's response header, body, topics and partitions; audit refused"
-                % (", ClusterId tag 0, tags on ForgottenTopicsData" if api is FETCH else ""), THREE, {"audit"},
+                "broker's response header, body, topics and partitions; audit refused" % extra, THREE, {"audit"},
                 tags=True)
         if flexible or v == lo or (api is FETCH and v == 4):
-            add("many_topics", "130 topics, every third refused (44): the compact count of the request (131) takes "
-                "2 varint bytes, the forwarded one (87) 1, the merged one 2 again" if flexible else
-                "130 topics, every third refused (44)",
-                many_topics(130), {"topic-%03d" % i for i in range(0, 130, 3)}, small=True)
+            every_third = {"topic-%03d" % i for i in range(0, 130, 3)}
+            unknown = {"topic-%03d" % i for i in range(0, 130, 6)} if by_id else set()
+            add("many_topics", ("130 topics, every third refused (44%s)" % (
+                ": 22 refused (29), 22 unknown ids (100)" if by_id else "")) + (
+                ": the compact count of the request (131) takes 2 varint bytes, the forwarded one (87) 1, the merged "
+                "one 2 again" if flexible else ""),
+                many_topics(130), every_third - unknown, unknown=unknown, small=True)
+            add("none_allowed_many", "130 topics, every one refused%s: kedge answers the whole request%s" % (
+                " (every sixth an unknown id, 100)" if by_id else "",
+                ", its compact count (131) of 2 varint bytes" if flexible else ""),
+                many_topics(130), {"topic-%03d" % i for i in range(130) if not (by_id and i % 6 == 0)},
+                unknown={"topic-%03d" % i for i in range(0, 130, 6)} if by_id else set(), small=True)
         if api is FETCH and v >= 7:
             add("top_level_error", "audit refused; the broker answers FETCH_SESSION_ID_NOT_FOUND (70) at the top "
                 "level with no topics: the client receives it unchanged", THREE, {"audit"},
@@ -632,12 +786,21 @@ def all_cases():
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError("duplicate case files: %s" % duplicates)
-    for api in APIS:  # every version kedge splits has a split case
+    for api in APIS:  # every version kedge splits has a split case and a case it answers whole
         lo, hi = api.versions
-        missing = [v for v in range(lo, hi + 1)
-                   if not any(c.api is api and c.version == v and c.result() == "split" for c in cases)]
-        if missing:
-            raise ValueError("%s: no split case for versions %s" % (api.name, missing))
+        for result in ("split", "none_allowed"):
+            missing = [v for v in range(lo, hi + 1)
+                       if not any(c.api is api and c.version == v and c.result() == result for c in cases)]
+            if missing:
+                raise ValueError("%s: no %s case for versions %s" % (api.name, result, missing))
+    by_id = [c for c in cases if c.by_id]  # by-id versions answer both errors, split and whole
+    for result in ("split", "none_allowed"):
+        for error in (TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID):
+            for api in APIS:
+                for v in range(BY_ID_FROM, api.versions[1] + 1):
+                    if not any(c.api is api and c.version == v and c.result() == result and
+                               any(e == error for _, _, e in c.refused_entries()) for c in by_id):
+                        raise ValueError("%s v%d: no %s case with error %d" % (api.name, v, result, error))
     return sorted(cases, key=lambda c: c.file_name)
 
 

@@ -3,20 +3,23 @@
 
 Each split case becomes two TCP conversations to port 9092 in a pcap (the pcap writer of ../tshark_check.py): what
 the client sees (its request_hex, then merged_hex) and what the broker sees (forwarded_hex, then broker_response_hex).
-`tshark -d tcp.port==9092,kafka` decodes all four frames, and for each case this fails on:
+Each none_allowed case becomes one: the client's request_hex, then kedge's whole answer (expected_refusal_hex).
+`tshark -d tcp.port==9092,kafka` decodes every frame, and for each case this fails on:
   * a Malformed Packet, an expert error or a Malformed-group warning in any of them;
   * a response tshark did not match to its request (wrong api key);
   * topic names (kafka.topic_name, wire order) that differ from the generator's: every topic of the client's request,
-    the allowed ones in the forwarded request, the merged response's topics in the client's request order, the
-    broker's topics in its response;
+    the allowed ones in the forwarded request, the merged response's (or kedge's whole answer's) topics in the client's
+    request order, the broker's topics in its response (by-id versions name no topic: nothing is expected);
   * partition indexes (kafka.partition_id) or error codes (kafka.error, wire order; Fetch v7+ starts with the top-level
-    ErrorCode) of the merged response that differ from the generator's: 29 for every refused partition;
-  * Produce v8+ ErrorMessages (kafka.error_message, null ones included) of the merged response other than the
-    generator's (each refused partition's message names its topic);
+    ErrorCode) of the merged response or kedge's whole answer that differ from the generator's: 29 for every refused
+    partition (100 for an id the policy cannot name);
+  * Produce v8+ ErrorMessages (kafka.error_message, null ones included) of the merged response or the whole answer
+    other than the generator's (each refused partition's message names its topic);
   * Fetch v7+ session id, session epoch and forgotten topics (kafka.fetch_session_id, kafka.fetch_session_epoch,
     kafka.forgotten_topic_name) of the forwarded request that differ from the client's request.
-A request whose api key or version tshark flags as unknown is reported as "unknown to tshark <version>", not failed.
-Cases that are not split (all_allowed, none_allowed) carry no frame of kedge's and are not put in the pcap.
+A request whose api key or version tshark flags as unknown is reported as "unknown to tshark <version>", not failed
+(tshark 4.0 knows Produce v3-8 and Fetch v0-11: none of the by-id versions, Produce v13 and Fetch v13-17).
+Cases with nothing refused (all_allowed) carry no frame of kedge's and are not put in the pcap.
 A bug of the tshark 4.0 Kafka dissector is worked around and counted, never failed: it cannot read the legacy message
 sets of Fetch v0-3 responses (see LEGACY_RECORDS below), so those cases are decoded with empty Records.
 It also checks that every file is what generate_split.py produces now (run it with --check for the details).
@@ -82,14 +85,21 @@ def decoded(layer, field, convert=str):
     return [convert(x) for x in layer.get(field, [])]
 
 
-def response_topics(response):
-    return [t[k] for t in response["Responses"] for k in ("Name", "Topic") if k in t]
+def wire_topics(case, names):
+    """The topic names tshark should decode: none in by-id versions (the wire holds ids only)."""
+    return [] if case.by_id else list(names)
 
 
-def expected_errors(case):
-    """Error codes of the merged response in wire order: Fetch v7+ top-level ErrorCode, then every partition's."""
-    top = [case.merged()["ErrorCode"]] if case.api is generate_split.FETCH and case.version >= 7 else []
-    return top + [e for _, _, e in case.partition_errors("merged")]
+def response_topics(case, response):
+    return wire_topics(case, [t[case.api.response_topic] for t in response["Responses"]])
+
+
+def expected_errors(case, which):
+    """Error codes of the merged response or kedge's whole answer ("refusal") in wire order: Fetch v7+ top-level
+    ErrorCode, then every partition's."""
+    response = case.refusal() if which == "refusal" else case.merged()
+    top = [response["ErrorCode"]] if case.api is generate_split.FETCH and case.version >= 7 else []
+    return top + [e for _, _, e in case.partition_errors(which)]
 
 
 def compare(problems, what, got, want):
@@ -104,42 +114,69 @@ def compare(problems, what, got, want):
 
 CHECKS = ["request topics", "forwarded topics", "merged topics", "broker topics", "partitions", "error codes",
           "error messages", "session", "forgotten topics"]
+# The checks of a none_allowed case: the client's request and kedge's whole answer.
+WHOLE_CHECKS = ["request topics", "answer topics", "partitions", "error codes", "error messages"]
+
+
+def check_frames(problems, case, layers, tolerated):
+    """Frame problems, and responses tshark did not match to their request. layers: [(layer, label, is response)]."""
+    for layer, label, response in layers:
+        problems += frame_problems(layer, label, set(), tolerated)
+        if response and layer.get("kafka.api_key", [None])[0] != str(case.api.key):
+            problems.append("tshark did not match the %s to its request (api_key %r)"
+                            % (label, layer.get("kafka.api_key")))
+
+
+def check_response(problems, compared, case, layer, which, label):
+    """Topics, partitions, error codes and Produce v8+ messages of the merged response or kedge's whole answer."""
+    response = case.refusal() if which == "refusal" else case.merged()
+    if compare(problems, "%s topics" % label, decoded(layer, "kafka.topic_name"), response_topics(case, response)):
+        compared.append("answer topics" if which == "refusal" else "merged topics")
+    if compare(problems, "%s partitions" % label, decoded(layer, "kafka.partition_id", int),
+               [p for _, p, _ in case.partition_errors(which)]):
+        compared.append("partitions")
+    if compare(problems, "%s error codes" % label, decoded(layer, "kafka.error", int), expected_errors(case, which)):
+        compared.append("error codes")
+    messages = [TSHARK_NULL if m is None else m for m in case.error_messages(which)]
+    if messages and compare(problems, "%s error messages" % label, decoded(layer, "kafka.error_message"), messages):
+        compared.append("error messages")
+
+
+def check_whole(case, layers, frames, tolerated):
+    """Problems of one none_allowed case (the client's request, kedge's whole answer), and what was compared."""
+    client_request, answer = (layers.get(f, {}) for f in frames)
+    problems = []
+    check_frames(problems, case, [(client_request, "request", False), (answer, "kedge's whole answer", True)],
+                 tolerated)
+    compared = []
+    if compare(problems, "request topics", decoded(client_request, "kafka.topic_name"),
+               wire_topics(case, [t[case.api.topic] for t in case.topics()])):
+        compared.append("request topics")
+    check_response(problems, compared, case, answer, "refusal", "whole answer")
+    return problems, compared
 
 
 def check_case(case, layers, frames, tolerated):
     """Problems of one split case, and what was compared."""
     client_request, merged, forwarded, broker = (layers.get(f, {}) for f in frames)
     problems = []
-    for layer, label in ((client_request, "request"), (merged, "merged response"), (forwarded, "forwarded request"),
-                         (broker, "broker response")):
-        problems += frame_problems(layer, label, set(), tolerated)
-    for layer, label in ((merged, "merged response"), (broker, "broker response")):
-        if layer.get("kafka.api_key", [None])[0] != str(case.api.key):
-            problems.append("tshark did not match the %s to its request (api_key %r)"
-                            % (label, layer.get("kafka.api_key")))
+    check_frames(problems, case, [(client_request, "request", False), (merged, "merged response", True),
+                                  (forwarded, "forwarded request", False), (broker, "broker response", True)],
+                 tolerated)
     compared = []
     api = case.api
     if compare(problems, "request topics", decoded(client_request, "kafka.topic_name"),
-               [t[api.topic] for t in case.topics()]):
+               wire_topics(case, [t[api.topic] for t in case.topics()])):
         compared.append("request topics")
     if compare(problems, "forwarded topics", decoded(forwarded, "kafka.topic_name"),
-               [t[api.topic] for t in case.forwarded()[api.topics]]):
+               wire_topics(case, [t[api.topic] for t in case.forwarded()[api.topics]])):
         compared.append("forwarded topics")
-    if compare(problems, "merged topics", decoded(merged, "kafka.topic_name"), response_topics(case.merged())):
-        compared.append("merged topics")
-    if compare(problems, "broker topics", decoded(broker, "kafka.topic_name"), response_topics(case.broker())):
+    if compare(problems, "broker topics", decoded(broker, "kafka.topic_name"), response_topics(case, case.broker())):
         compared.append("broker topics")
-    if compare(problems, "merged partitions", decoded(merged, "kafka.partition_id", int),
-               [p for _, p, _ in case.partition_errors("merged")]):
-        compared.append("partitions")
-    if compare(problems, "merged error codes", decoded(merged, "kafka.error", int), expected_errors(case)):
-        compared.append("error codes")
-    messages = [TSHARK_NULL if m is None else m for m in case.error_messages()]
-    if messages and compare(problems, "merged error messages", decoded(merged, "kafka.error_message"), messages):
-        compared.append("error messages")
+    check_response(problems, compared, case, merged, "merged", "merged")
     if api is generate_split.FETCH and case.version >= 7:
         session = [case.request["SessionId"]], [case.request["SessionEpoch"]]
-        forgotten = [f["Topic"] for f in case.request["ForgottenTopicsData"]]
+        forgotten = wire_topics(case, [f["Topic"] for f in case.request["ForgottenTopicsData"]])
         got_session = (decoded(forwarded, "kafka.fetch_session_id", int),
                        decoded(forwarded, "kafka.fetch_session_epoch", int))
         if got_session[0] or got_session[1]:
@@ -163,7 +200,9 @@ def main(argv=None):
     files = sorted(glob.glob(os.path.join(args.dir, "*.json")))
     failures = []
     pcap = PcapWriter()
-    checks = []  # (name, case as sent, simplified, (client request, merged, forwarded, broker response) frame numbers)
+    # (name, case as sent, simplified, frame numbers): (client request, merged, forwarded, broker response) of a split
+    # case, (client request, kedge's whole answer) of a none_allowed one.
+    checks = []
     port = 20000
     not_split = 0
     for path in files:
@@ -176,6 +215,12 @@ def main(argv=None):
             continue
         if doc != json.loads(case.to_json()):
             failures.append("%s: differs from generate_split.py output (run it)" % name)
+            continue
+        if doc["result"] == "none_allowed":
+            not_split += 1
+            answer_frame = pcap.conversation(port, case.frames()[0], case.refusal_frame())
+            port += 1
+            checks.append((name, case, False, (answer_frame - 1, answer_frame)))
             continue
         if doc["result"] != "split":
             not_split += 1
@@ -196,18 +241,22 @@ def main(argv=None):
     table = collections.OrderedDict()
     tolerated = collections.Counter()
     coverage = collections.Counter()
+    whole_coverage = collections.Counter()
     for name, case, simplified, frames in checks:
         key = (case.api.key, case.version)
+        whole = len(frames) == 2
         if is_unknown_to_tshark(layers.get(frames[0], {})):
             status = "unknown to tshark %s" % version
         else:
-            problems, compared = check_case(case, layers, frames, tolerated)
+            check = check_whole if whole else check_case
+            problems, compared = check(case, layers, frames, tolerated)
             if problems:
                 failures.append("%s: %s" % (name, "; ".join(problems)))
                 status = "FAIL"
             else:
-                status = "decoded clean, %d of %d checks compared" % (len(compared), len(CHECKS))
-                coverage.update(compared)
+                status = "%s decoded clean, %d of %d checks compared" % (
+                    "whole answer" if whole else "split", len(compared), len(WHOLE_CHECKS if whole else CHECKS))
+                (whole_coverage if whole else coverage).update(compared)
                 if simplified:
                     status += " [records emptied]"
                     tolerated[LEGACY_RECORDS_QUIRK] += 1
@@ -216,9 +265,13 @@ def main(argv=None):
             print("%-45s %s" % (name, status))
 
     names = {api.key: api.name for api in generate_split.APIS}
-    print("tshark %s, %d split files (%d split cases, %d not split)" % (version, len(files), len(checks), not_split))
+    split_cases = sum(1 for c in checks if len(c[3]) == 4)
+    print("tshark %s, %d split files (%d split cases, %d not split: %d answered whole)"
+          % (version, len(files), split_cases, not_split, len(checks) - split_cases))
     for what in CHECKS:  # a check compares nothing where tshark decodes no such field (or the case has none)
-        print("  %-20s compared in %d cases" % (what, coverage[what]))
+        print("  split %-20s compared in %d cases" % (what, coverage[what]))
+    for what in WHOLE_CHECKS:
+        print("  whole %-20s compared in %d cases" % (what, whole_coverage[what]))
     return print_report(version, table, tolerated, failures, names, "cases", "bug", 14)
 
 

@@ -4,6 +4,10 @@
 // kafka_codec/ (built from the Kafka message specs): a whole request frame
 // (request_hex) and the whole response frame a broker's authorizer would send
 // refusing it (expected_hex), with `message` in the ErrorMessage fields.
+// Fetch has no writer of encode_refusal: a policy decides it topic by topic
+// (split.h), and its vectors are kedge's whole answer through that path
+// (split_request refusing every topic, then encode_split_refusal); Produce
+// v3-13's vectors are checked on both paths, which must agree.
 // Adding a case means adding a file.
 #include <catch2/catch.hpp>
 
@@ -18,6 +22,8 @@
 #include "kafka_codec/api.h"
 #include "kafka_codec/refusal.h"
 #include "kafka_codec/schema.h"
+#include "kafka_codec/split.h"
+#include "kafka_codec/wire.h"
 #include "test_support.h"
 
 using namespace kedge::kafka;
@@ -58,9 +64,65 @@ const std::vector<RefusalCase>& refusal_cases() {
 }
 
 // The APIs the refusal vectors are written for (generate_refusals.py APIS): the API-level refusals
-// (API_LEVEL_APIS), then those only a policy's ACLs reach (ACL_APIS).
+// (API_LEVEL_APIS), those answered whole through split.h only (SPLIT_APIS), then those only a policy's ACLs
+// reach (ACL_APIS).
 constexpr std::int16_t kGoldenApis[] = {0, 10, 19, 20, 21, 22, 33, 37, 42, 44, 47};
-constexpr std::int16_t kAclGoldenApis[] = {1, 2, 8, 9, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 68};
+constexpr std::int16_t kSplitGoldenApis[] = {1};
+constexpr std::int16_t kAclGoldenApis[] = {2, 8, 9, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 68};
+
+// True for a vector encode_refusal does not answer: Fetch, answered whole through split.h.
+bool split_answered_only(const RefusalCase& c) {
+  return std::find(std::begin(kSplitGoldenApis), std::end(kSplitGoldenApis), c.api_key) != std::end(kSplitGoldenApis);
+}
+
+// A policy refusing every topic of a Produce or Fetch (TOPIC_AUTHORIZATION_FAILED), the case's message as each
+// refused topic's ErrorMessage. Counts what split_request asks, and how often it asks about a topic the wrong
+// way (by name in a by-id version, Produce v13 and Fetch v13+, or the other way round).
+class RefuseAll final : public TopicVerdict {
+ public:
+  RefuseAll(std::string message, std::int16_t version) : message_(std::move(message)), by_id_(version >= 13) {}
+  ErrorCode verdict(std::string_view topic, bool by_id) override {
+    ++verdict_calls;
+    if (by_id != by_id_ || (by_id && topic.size() != 16)) ++wrong_kind;
+    return ErrorCode::topic_authorization_failed;
+  }
+  std::string refusal_message(std::string_view, bool by_id, ErrorCode error) override {
+    if (by_id != by_id_ || error != ErrorCode::topic_authorization_failed) ++wrong_kind;
+    return message_;
+  }
+  std::size_t verdict_calls = 0;
+  std::size_t wrong_kind = 0;
+
+ private:
+  std::string message_;
+  bool by_id_;
+};
+
+// kedge's whole answer to a Produce or Fetch refusal vector through the split path: split_request refusing every
+// topic, then encode_split_refusal to the request's correlation id under `max`. A request naming no topic has
+// nothing to split (all_allowed: the gateway forwards it); its answer is encode_split_refusal of an answer with
+// no entries, the empty response. Sets `topics` to the number of topic elements the verdict was asked about.
+Errc split_path_answer(const RefusalCase& c, std::uint32_t max, Bytes& out, std::size_t& topics) {
+  RefuseAll verdict(c.message, c.api_version);
+  Bytes forwarded{0xAA};
+  SplitAnswer answer;
+  const SplitResult r = split_request(c.request, verdict, forwarded, answer);
+  topics = verdict.verdict_calls;
+  CHECK(verdict.wrong_kind == 0);
+  CHECK(forwarded.empty());
+  if (verdict.verdict_calls == 0) {
+    CHECK(r == SplitResult::all_allowed);
+    CHECK(answer.refused.empty());
+    CHECK(answer.entries.empty());
+    answer.api_key = c.api_key;
+    answer.api_version = c.api_version;
+    answer.by_id = c.api_version >= 13;
+  } else {
+    CHECK(r == SplitResult::none_allowed);
+    CHECK(answer.refused.size() == verdict.verdict_calls);
+  }
+  return encode_split_refusal(answer, wire::get_i32(c.request.data() + 8), max, out);
+}
 
 // True when kedge reads only the leading fields of `api_key`'s requests
 // (schema.h MessageSchema::leading_fields_only: the ACL-only APIs).
@@ -79,6 +141,13 @@ TEST_CASE("refusal golden vectors", "[refusal][golden]") {
     INFO(c.file);
     Bytes out;
     const Errc e = encode_refusal(c.request, c.message, kRoomy, out);
+    if (split_answered_only(c)) {
+      // No writer: encode_refusal answers nothing (the split path below does).
+      CHECK(to_string(e) == "malformed_request");
+      CHECK(out.empty());
+      if (e != Errc::malformed_request || !out.empty()) mismatched.push_back(c.file);
+      continue;
+    }
     CHECK(to_string(e) == "ok");
     const bool same = e == Errc::ok && out == c.expected;
     CHECK(to_hex(out) == to_hex(c.expected));
@@ -151,21 +220,28 @@ TEST_CASE("refusal golden vectors cover every ACL-answerable (api, version)", "[
     for (int version = v.lo; version <= v.hi; ++version)
       if (!covered.count({api, version})) missing += std::to_string(api) + " v" + std::to_string(version) + "; ";
   }
-  // And every golden file is of an answerable (api, version).
+  // And every golden file is of an answerable (api, version), but Fetch's (answered through split.h: below).
   std::string not_answerable;
-  for (const auto& [api, version] : covered)
-    if (!acl_answerable_versions(static_cast<std::int16_t>(api)).contains(static_cast<std::int16_t>(version)))
-      not_answerable += std::to_string(api) + " v" + std::to_string(version) + "; ";
+  for (const auto& c : cases) {
+    if (split_answered_only(c) || acl_answerable_versions(c.api_key).contains(c.api_version)) continue;
+    not_answerable += c.file + "; ";
+  }
   INFO("acl_answerable_versions: " << ranges);
   INFO("answerable but without a golden file: " << missing);
   INFO("golden file but not answerable: " << not_answerable);
   CHECK(missing.empty());
   CHECK(not_answerable.empty());
 
-  // The answerable APIs are exactly the API-level ones and the ACL-only ones of the vectors.
+  // The answerable APIs are exactly the API-level ones and the ACL-only ones of the vectors: not Fetch, which a
+  // policy decides topic by topic (split.h) and encode_refusal never answers.
   std::set<std::int16_t> expected(std::begin(kGoldenApis), std::end(kGoldenApis));
   expected.insert(std::begin(kAclGoldenApis), std::end(kAclGoldenApis));
   CHECK(answerable == expected);
+  for (const std::int16_t api : kSplitGoldenApis) {
+    INFO("api " << api);
+    CHECK(acl_answerable_versions(api).lo > acl_answerable_versions(api).hi);
+    CHECK(refusable_versions(api).lo > refusable_versions(api).hi);
+  }
   // Every table a policy's ACLs read (leading_only) has an answer in each of its versions: a refused
   // request of these APIs is answered, never closed.
   for (const schema::MessageSchema& table : schema::request_schemas()) {
@@ -186,6 +262,7 @@ TEST_CASE("refusal of a truncated request is malformed_request and appends nothi
   REQUIRE_FALSE(cases.empty());
   std::size_t answered_leading = 0, refused_leading = 0;
   for (const auto& c : cases) {
+    if (split_answered_only(c)) continue;  // never answered by encode_refusal; split.h's truncations: test_split_golden
     const std::size_t n = c.request.size();
     const bool leading_only = reads_leading_fields_only(c.api_key);
     std::set<std::size_t> cuts{4, 5, 8, 11, 12, 13, n / 4, n / 2, 3 * n / 4, n - 2, n - 1};
@@ -216,6 +293,7 @@ TEST_CASE("refusal larger than max_frame_size is frame_too_large and appends not
   const auto& cases = refusal_cases();
   REQUIRE_FALSE(cases.empty());
   for (const auto& c : cases) {
+    if (split_answered_only(c)) continue;  // the split path's bound: the next test case
     INFO(c.file);
     const auto payload = static_cast<std::uint32_t>(c.expected.size() - 4);  // the answer's size prefix
     Bytes out{0x5A};
@@ -231,11 +309,98 @@ TEST_CASE("refusal larger than max_frame_size is frame_too_large and appends not
   }
 }
 
+// Produce v3-13 and Fetch v0-17 under ACLs are decided topic by topic (split.h): a request whose every topic is
+// refused is answered whole by encode_split_refusal. Its answer is the one a broker's authorizer gives, so the
+// refusal vectors hold it: Fetch's only through this path, Produce's through encode_refusal too (a read-only
+// policy), and the two paths give the same bytes.
+TEST_CASE("Produce and Fetch refusal vectors are kedge's whole answer through the split path", "[refusal][split]") {
+  const auto& cases = refusal_cases();
+  std::vector<std::string> mismatched;
+  std::set<std::pair<int, int>> covered;
+  std::size_t empty = 0, both_paths = 0;
+  for (const auto& c : cases) {
+    if (!splittable(c.api_key, c.api_version)) continue;
+    INFO(c.file);
+    covered.insert({c.api_key, c.api_version});
+    Bytes out{0x5A};  // replaced
+    std::size_t topics = 0;
+    const Errc e = split_path_answer(c, kRoomy, out, topics);
+    CHECK(to_string(e) == "ok");
+    CHECK(to_hex(out) == to_hex(c.expected));
+    // The vectors naming no topic are exactly the "empty" ones.
+    const bool named_empty = c.file.find(".empty.") != std::string::npos;
+    CHECK(named_empty == (topics == 0));
+    empty += topics == 0 ? 1 : 0;
+    bool same = e == Errc::ok && out == c.expected && named_empty == (topics == 0);
+    if (!split_answered_only(c)) {
+      Bytes refusal;
+      REQUIRE(encode_refusal(c.request, c.message, kRoomy, refusal) == Errc::ok);
+      CHECK(to_hex(refusal) == to_hex(out));
+      same = same && refusal == out;
+      ++both_paths;
+    }
+    // Under a bound one byte short of the answer's size prefix: frame_too_large, nothing written.
+    const auto payload = static_cast<std::uint32_t>(c.expected.size() - 4);
+    Bytes small{0x5A};
+    CHECK(to_string(split_path_answer(c, payload - 1, small, topics)) == "frame_too_large");
+    CHECK(small.empty());
+    Bytes exact;
+    CHECK(to_string(split_path_answer(c, payload, exact, topics)) == "ok");
+    CHECK(exact == c.expected);
+    if (!same) mismatched.push_back(c.file);
+  }
+  std::string list;
+  for (const auto& m : mismatched) list += m + "; ";
+  INFO(mismatched.size() << " cases differ: " << list);
+  CHECK(mismatched.empty());
+  CHECK(empty > 0);
+  CHECK(both_paths > 0);
+  // Every Fetch vector is splittable: none is left to encode_refusal.
+  for (const auto& c : cases) {
+    if (split_answered_only(c)) CHECK(splittable(c.api_key, c.api_version));
+  }
+}
+
+// A whole answer for every (api, version) kedge splits, from each independent encoder: the refusal vectors above
+// (generate_refusals.py) and the none_allowed split vectors (generate_split.py, test_split_golden.cpp).
+TEST_CASE("whole answers of Produce and Fetch cover every splittable (api, version)", "[refusal][split][coverage]") {
+  std::set<std::pair<int, int>> refusal_covered, split_covered;
+  for (const auto& c : refusal_cases()) {
+    if (c.file.find(".empty.") == std::string::npos) refusal_covered.insert({c.api_key, c.api_version});
+  }
+  std::size_t split_files = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(KEDGE_TEST_DATA_DIR) / "golden" / "split")) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    const auto j = nlohmann::json::parse(in);
+    ++split_files;
+    if (j.at("result").get<std::string>() == "none_allowed" && j.contains("expected_refusal_hex")) {
+      split_covered.insert({j.at("api_key").get<int>(), j.at("api_version").get<int>()});
+    }
+  }
+  REQUIRE(split_files > 0);
+  std::string missing;
+  int splittable_versions = 0;
+  for (int api = 0; api < static_cast<int>(kApiKeyCount); ++api) {
+    for (int version = 0; version <= 30; ++version) {
+      if (!splittable(static_cast<std::int16_t>(api), static_cast<std::int16_t>(version))) continue;
+      ++splittable_versions;
+      const std::string at = std::to_string(api) + " v" + std::to_string(version);
+      if (!refusal_covered.count({api, version})) missing += at + " (refusal vectors); ";
+      if (!split_covered.count({api, version})) missing += at + " (split none_allowed vectors); ";
+    }
+  }
+  INFO("splittable but without a whole answer naming topics: " << missing);
+  CHECK(splittable_versions == 11 + 18);  // Produce v3-13, Fetch v0-17
+  CHECK(missing.empty());
+}
+
 TEST_CASE("refusal of a request kedge cannot refuse is malformed_request", "[refusal]") {
   const auto& cases = refusal_cases();
   REQUIRE_FALSE(cases.empty());
   std::set<std::int16_t> done;
   for (const auto& c : cases) {
+    if (split_answered_only(c)) continue;  // no version of it is answered (the first test case)
     if (!done.insert(c.api_key).second) continue;  // one request per api is enough
     const auto range = acl_answerable_versions(c.api_key);  // refusable_versions() for the API-level ones
     for (const std::int16_t version : {static_cast<std::int16_t>(range.hi + 1), static_cast<std::int16_t>(range.lo - 1)}) {

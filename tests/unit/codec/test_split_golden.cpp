@@ -2,23 +2,30 @@
 // tests/golden/split/*.json is one case written by
 // tests/golden/split/generate_split.py, an encoder independent of
 // kafka_codec/ (built from the Kafka message specs): a whole client request
-// (request_hex) naming several topics, the topics the policy refuses, and when
-// the request is split, the request the broker must receive (forwarded_hex),
-// each refused topic's position and response entry, a broker's answer to the
-// forwarded request (broker_response_hex) and the response the client must
-// receive (merged_hex). Adding a case means adding a file.
+// (request_hex) naming several topics (by name, or by TopicId in Produce v13
+// and Fetch v13+: by_id), what the policy refuses (refused_topics, error 29)
+// and the ids it cannot name (unknown_topic_ids, error 100), each refused
+// topic's position, error and response entry, and when the request is split,
+// the request the broker must receive (forwarded_hex), a broker's answer to it
+// (broker_response_hex) and the response the client must receive
+// (merged_hex); when every topic is refused, kedge's whole answer
+// (expected_refusal_hex, encode_split_refusal). Adding a case means adding a
+// file.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "kafka_codec/split.h"
+#include "kafka_codec/wire.h"
 #include "test_support.h"
 
 using namespace kedge::kafka;
@@ -31,7 +38,8 @@ constexpr std::uint32_t kRoomy = 64u << 20;
 
 struct RefusedEntry {
   std::uint32_t position = 0;
-  std::string topic;
+  std::string topic;  // name, or the id's 32 hex digits (by_id)
+  std::int16_t error = 0;
   Bytes entry;
 };
 
@@ -39,17 +47,25 @@ struct SplitCase {
   std::string file;
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;
+  bool by_id = false;
   std::string message_prefix;
+  std::string unknown_message_prefix;
   std::vector<std::string> request_topics;
-  std::set<std::string> refused_topics;
+  std::set<std::string> refused_topics;     // TOPIC_AUTHORIZATION_FAILED
+  std::set<std::string> unknown_topic_ids;  // UNKNOWN_TOPIC_ID
   std::string result;
   Bytes request;
   std::size_t topics_end = 0;  // offset in `request` just past the topic array
+  // When result is "split" or "none_allowed":
+  std::vector<RefusedEntry> refused;
   // Only when result == "split":
   Bytes forwarded;
-  std::vector<RefusedEntry> refused;
   Bytes broker_response;
   Bytes merged;
+  // Only when result == "none_allowed":
+  Bytes expected_refusal;
+
+  std::int32_t correlation_id() const { return wire::get_i32(request.data() + 8); }
 };
 
 const std::vector<SplitCase>& split_cases() {
@@ -64,21 +80,27 @@ const std::vector<SplitCase>& split_cases() {
       c.file = entry.path().filename().string();
       c.api_key = j.at("api_key").get<std::int16_t>();
       c.api_version = j.at("api_version").get<std::int16_t>();
+      c.by_id = j.at("by_id").get<bool>();
       c.message_prefix = j.at("message_prefix").get<std::string>();
+      c.unknown_message_prefix = j.at("unknown_topic_id_message_prefix").get<std::string>();
       c.request_topics = j.at("request_topics").get<std::vector<std::string>>();
       for (const auto& t : j.at("refused_topics")) c.refused_topics.insert(t.get<std::string>());
+      for (const auto& t : j.at("unknown_topic_ids")) c.unknown_topic_ids.insert(t.get<std::string>());
       c.result = j.at("result").get<std::string>();
       c.request = from_hex(j.at("request_hex").get<std::string>());
       c.topics_end = j.at("topics_end").get<std::size_t>();
-      if (c.result == "split") {
-        c.forwarded = from_hex(j.at("forwarded_hex").get<std::string>());
+      if (c.result == "split" || c.result == "none_allowed") {
         for (const auto& r : j.at("refused")) {
           c.refused.push_back({r.at("position").get<std::uint32_t>(), r.at("topic").get<std::string>(),
-                               from_hex(r.at("entry_hex").get<std::string>())});
+                               r.at("error").get<std::int16_t>(), from_hex(r.at("entry_hex").get<std::string>())});
         }
+      }
+      if (c.result == "split") {
+        c.forwarded = from_hex(j.at("forwarded_hex").get<std::string>());
         c.broker_response = from_hex(j.at("broker_response_hex").get<std::string>());
         c.merged = from_hex(j.at("merged_hex").get<std::string>());
       }
+      if (c.result == "none_allowed") c.expected_refusal = from_hex(j.at("expected_refusal_hex").get<std::string>());
       out.push_back(std::move(c));
     }
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.file < b.file; });
@@ -87,25 +109,42 @@ const std::vector<SplitCase>& split_cases() {
   return cases;
 }
 
-// The case's policy: refuses exactly refused_topics; the message for topic T is message_prefix + T
-// (generate_split.py message_for). Counts what split_request asks.
+std::string hex_of(std::string_view bytes) {
+  return to_hex(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+
+// The case's policy: refuses refused_topics (TOPIC_AUTHORIZATION_FAILED) and cannot name unknown_topic_ids
+// (UNKNOWN_TOPIC_ID), topics named as the case names them (a 16-byte id as its 32 hex digits). The message of a
+// refused topic is its error's prefix + that label (generate_split.py message_for). Counts what split_request
+// asks, and how often it asks about a topic the wrong way (by name in a by-id version or the other way round, or
+// for a message with an error the verdict did not give).
 class SetVerdict final : public TopicVerdict {
  public:
-  SetVerdict(const std::set<std::string>& refused, std::string prefix) : refused_(refused), prefix_(std::move(prefix)) {}
-  bool allowed(std::string_view topic) override {
-    ++allowed_calls;
-    return refused_.count(std::string(topic)) == 0;
+  explicit SetVerdict(const SplitCase& c) : c_(c) {}
+  ErrorCode verdict(std::string_view topic, bool by_id) override {
+    ++verdict_calls;
+    if (by_id != c_.by_id || (by_id && topic.size() != 16)) ++wrong_kind;
+    return error_of(label(topic, by_id));
   }
-  std::string refusal_message(std::string_view topic) override {
+  std::string refusal_message(std::string_view topic, bool by_id, ErrorCode error) override {
     ++message_calls;
-    return prefix_ + std::string(topic);
+    if (by_id != c_.by_id) ++wrong_kind;
+    const std::string named = label(topic, by_id);
+    if (error == ErrorCode::none || error != error_of(named)) ++wrong_kind;
+    return (error == ErrorCode::unknown_topic_id ? c_.unknown_message_prefix : c_.message_prefix) + named;
   }
-  std::size_t allowed_calls = 0;
+  std::size_t verdict_calls = 0;
   std::size_t message_calls = 0;
+  std::size_t wrong_kind = 0;
 
  private:
-  const std::set<std::string>& refused_;
-  std::string prefix_;
+  static std::string label(std::string_view topic, bool by_id) { return by_id ? hex_of(topic) : std::string(topic); }
+  ErrorCode error_of(const std::string& named) const {
+    if (c_.unknown_topic_ids.count(named)) return ErrorCode::unknown_topic_id;
+    if (c_.refused_topics.count(named)) return ErrorCode::topic_authorization_failed;
+    return ErrorCode::none;
+  }
+  const SplitCase& c_;
 };
 
 std::string result_name(SplitResult r) {
@@ -123,6 +162,35 @@ bool answer_empty(const SplitAnswer& a) { return a.refused.empty() && a.entries.
 // A Fetch whose broker answered with a top-level error (v7+) is copied unchanged: merged == broker response.
 bool copied_unchanged(const SplitCase& c) { return c.result == "split" && c.merged == c.broker_response; }
 
+// Checks `answer` (split_request's, on split or none_allowed) against the case's refused entries; true if equal.
+bool check_answer(const SplitCase& c, const SplitAnswer& answer) {
+  CHECK(answer.api_key == c.api_key);
+  CHECK(answer.api_version == c.api_version);
+  CHECK(answer.by_id == c.by_id);
+  REQUIRE(answer.refused.size() == c.refused.size());
+  bool same = answer.api_key == c.api_key && answer.api_version == c.api_version && answer.by_id == c.by_id;
+  for (std::size_t i = 0; i < c.refused.size(); ++i) {
+    INFO("refused entry " << i << " (" << c.refused[i].topic << ")");
+    const SplitAnswer::Refused& got = answer.refused[i];
+    const std::string topic = c.by_id ? hex_of(got.topic) : got.topic;
+    CHECK(got.position == c.refused[i].position);
+    CHECK(topic == c.refused[i].topic);
+    CHECK(code_of(got.error) == c.refused[i].error);
+    REQUIRE(got.begin <= got.end);
+    REQUIRE(got.end <= answer.entries.size());
+    const auto entry = std::span(answer.entries).subspan(got.begin, got.end - got.begin);
+    CHECK(to_hex(entry) == to_hex(c.refused[i].entry));
+    same = same && got.position == c.refused[i].position && topic == c.refused[i].topic &&
+           code_of(got.error) == c.refused[i].error && to_hex(entry) == to_hex(c.refused[i].entry);
+  }
+  // The entries tile `entries`, in position order.
+  for (std::size_t i = 0; i < answer.refused.size(); ++i) {
+    CHECK(answer.refused[i].begin == (i == 0 ? 0 : answer.refused[i - 1].end));
+  }
+  CHECK((answer.refused.empty() ? 0 : answer.refused.back().end) == answer.entries.size());
+  return same;
+}
+
 }  // namespace
 
 TEST_CASE("split golden vectors", "[split][golden]") {
@@ -131,17 +199,21 @@ TEST_CASE("split golden vectors", "[split][golden]") {
   std::vector<std::string> mismatched;
   for (const auto& c : cases) {
     INFO(c.file);
-    SetVerdict verdict(c.refused_topics, c.message_prefix);
+    SetVerdict verdict(c);
     Bytes forwarded{0xAA, 0xBB};  // replaced, not appended to
     SplitAnswer answer;
     answer.entries = {0x01};
-    answer.refused.push_back({9, 0, 1, "stale"});
+    answer.refused.push_back({9, 0, 1, "stale", ErrorCode::none});
     const SplitResult r = split_request(c.request, verdict, forwarded, answer);
     CHECK(result_name(r) == c.result);
-    // The verdict is asked once per topic element of the request.
-    CHECK(verdict.allowed_calls == c.request_topics.size());
-    bool same = result_name(r) == c.result;
-    if (c.result != "split") {
+    // The verdict is asked once per topic element of the request, the way the version names topics.
+    CHECK(verdict.verdict_calls == c.request_topics.size());
+    CHECK(verdict.wrong_kind == 0);
+    bool same = result_name(r) == c.result && verdict.wrong_kind == 0;
+    // ErrorMessage exists from Produce v8: asked once per refused topic element there.
+    if (c.api_key == 0 && c.api_version >= 8) CHECK(verdict.message_calls == c.refused.size());
+    else CHECK(verdict.message_calls <= c.refused.size());
+    if (c.result == "all_allowed") {
       CHECK(forwarded.empty());
       CHECK(answer_empty(answer));
       CHECK(verdict.message_calls == 0);
@@ -149,22 +221,27 @@ TEST_CASE("split golden vectors", "[split][golden]") {
       if (!same) mismatched.push_back(c.file);
       continue;
     }
-    CHECK(to_hex(forwarded) == to_hex(c.forwarded));
-    CHECK(answer.api_key == c.api_key);
-    CHECK(answer.api_version == c.api_version);
-    // ErrorMessage exists from Produce v8: asked once per refused topic element there.
-    if (c.api_key == 0 && c.api_version >= 8) CHECK(verdict.message_calls == c.refused.size());
-    else CHECK(verdict.message_calls <= c.refused.size());
-    REQUIRE(answer.refused.size() == c.refused.size());
-    for (std::size_t i = 0; i < c.refused.size(); ++i) {
-      INFO("refused entry " << i << " (" << c.refused[i].topic << ")");
-      const SplitAnswer::Refused& got = answer.refused[i];
-      CHECK(got.position == c.refused[i].position);
-      CHECK(got.topic == c.refused[i].topic);
-      REQUIRE(got.begin <= got.end);
-      REQUIRE(got.end <= answer.entries.size());
-      CHECK(to_hex(std::span(answer.entries).subspan(got.begin, got.end - got.begin)) == to_hex(c.refused[i].entry));
+    if (c.result == "none_allowed") {
+      // Nothing goes to the broker; the answer names every topic, and kedge answers the request whole.
+      CHECK(forwarded.empty());
+      same = check_answer(c, answer) && same && forwarded.empty();
+      Bytes refusal{0x5A, 0x5B};  // replaced
+      const Errc e = encode_split_refusal(answer, c.correlation_id(), kRoomy, refusal);
+      CHECK(to_string(e) == "ok");
+      CHECK(to_hex(refusal) == to_hex(c.expected_refusal));
+      same = same && e == Errc::ok && refusal == c.expected_refusal;
+      // The correlation id is the one given: only its 4 bytes change.
+      Bytes other;
+      REQUIRE(encode_split_refusal(answer, 0x7EADBEEF, kRoomy, other) == Errc::ok);
+      REQUIRE(other.size() == c.expected_refusal.size());
+      CHECK(wire::get_i32(other.data() + 4) == 0x7EADBEEF);
+      CHECK(Bytes(other.begin() + 8, other.end()) == Bytes(c.expected_refusal.begin() + 8, c.expected_refusal.end()));
+      CHECK(Bytes(other.begin(), other.begin() + 4) == Bytes(c.expected_refusal.begin(), c.expected_refusal.begin() + 4));
+      if (!same) mismatched.push_back(c.file);
+      continue;
     }
+    CHECK(to_hex(forwarded) == to_hex(c.forwarded));
+    same = check_answer(c, answer) && same;
     Bytes merged{0x5A};  // replaced
     const Errc e = merge_split_response(c.broker_response, answer, kRoomy, merged);
     CHECK(to_string(e) == "ok");
@@ -172,7 +249,7 @@ TEST_CASE("split golden vectors", "[split][golden]") {
     same = same && forwarded == c.forwarded && e == Errc::ok && merged == c.merged;
 
     // The forwarded request names only allowed topics: split again by the same policy, nothing is refused.
-    SetVerdict again(c.refused_topics, c.message_prefix);
+    SetVerdict again(c);
     Bytes forwarded_again;
     SplitAnswer answer_again;
     CHECK(result_name(split_request(c.forwarded, again, forwarded_again, answer_again)) == "all_allowed");
@@ -187,10 +264,18 @@ TEST_CASE("split golden vectors", "[split][golden]") {
 
 TEST_CASE("split golden vectors cover every splittable (api, version)", "[split][coverage]") {
   const auto& cases = split_cases();
-  std::set<std::pair<int, int>> split_covered, covered;
+  // Per (api, version): the results it has cases for, and for by-id versions the errors of those results.
+  std::set<std::pair<int, int>> covered;
+  std::map<std::pair<int, int>, std::set<std::string>> results;
+  std::map<std::pair<int, int>, std::set<std::pair<std::string, int>>> errors;
   for (const auto& c : cases) {
-    covered.insert({c.api_key, c.api_version});
-    if (c.result == "split") split_covered.insert({c.api_key, c.api_version});
+    const std::pair<int, int> key{c.api_key, c.api_version};
+    covered.insert(key);
+    results[key].insert(c.result);
+    for (const auto& r : c.refused) errors[key].insert({c.result, r.error});
+    // Topics are named by id exactly from Produce v13 and Fetch v13.
+    CHECK(c.by_id == (c.api_version >= 13));
+    if (!c.by_id) CHECK(c.unknown_topic_ids.empty());
   }
   std::string missing;
   int splittable_versions = 0;
@@ -198,16 +283,26 @@ TEST_CASE("split golden vectors cover every splittable (api, version)", "[split]
     for (int version = 0; version <= 30; ++version) {
       if (!splittable(static_cast<std::int16_t>(api), static_cast<std::int16_t>(version))) continue;
       ++splittable_versions;
-      if (!split_covered.count({api, version})) missing += std::to_string(api) + " v" + std::to_string(version) + "; ";
+      const std::pair<int, int> key{api, version};
+      const std::string at = std::to_string(api) + " v" + std::to_string(version);
+      for (const std::string result : {"split", "none_allowed", "all_allowed"}) {
+        if (!results[key].count(result)) missing += at + " " + result + "; ";
+      }
+      if (version < 13) continue;
+      for (const std::string result : {"split", "none_allowed"}) {
+        for (const int error : {29, 100}) {
+          if (!errors[key].count({result, error})) missing += at + " " + result + " error " + std::to_string(error) + "; ";
+        }
+      }
     }
   }
   std::string not_splittable;
   for (const auto& [api, version] : covered)
     if (!splittable(static_cast<std::int16_t>(api), static_cast<std::int16_t>(version)))
       not_splittable += std::to_string(api) + " v" + std::to_string(version) + "; ";
-  INFO("splittable but without a split case: " << missing);
+  INFO("splittable but without a case: " << missing);
   INFO("golden file but not splittable: " << not_splittable);
-  CHECK(splittable_versions == 10 + 13);  // Produce v3-12, Fetch v0-12 (split.h)
+  CHECK(splittable_versions == 11 + 18);  // Produce v3-13, Fetch v0-17 (split.h)
   CHECK(missing.empty());
   CHECK(not_splittable.empty());
 }
@@ -219,7 +314,7 @@ namespace {
 void split_truncations(const SplitCase& c, std::size_t from, std::size_t to, std::vector<std::string>& failed) {
   for (std::size_t cut = from; cut < to; ++cut) {
     const Bytes frame = truncated(c.request, cut);
-    SetVerdict verdict(c.refused_topics, c.message_prefix);
+    SetVerdict verdict(c);
     Bytes forwarded{0xAA};
     SplitAnswer answer;
     answer.entries = {0x01};
@@ -258,7 +353,8 @@ TEST_CASE("split of a truncated request is unreadable and leaves both outputs em
 }
 
 // The Fetch request table (schema.cpp) reads the whole request, ForgottenTopicsData (v7+), RackId (v11+) and
-// the tag buffer (v12) included, so a request cut after its topic array does not parse and is not split.
+// the tag buffer (v12+, with ClusterId and ReplicaState) included, so a request cut after its topic array does not
+// parse and is not split.
 TEST_CASE("split of a Fetch v7+ request cut after its topic array is unreadable", "[split]") {
   const auto& cases = split_cases();
   std::vector<std::string> failed;
@@ -282,7 +378,7 @@ TEST_CASE("merge of a truncated broker response is malformed_response and leaves
   std::size_t checked = 0;
   for (const auto& c : cases) {
     if (c.result != "split") continue;
-    SetVerdict verdict(c.refused_topics, c.message_prefix);
+    SetVerdict verdict(c);
     Bytes forwarded;
     SplitAnswer answer;
     REQUIRE(split_request(c.request, verdict, forwarded, answer) == SplitResult::split);
@@ -312,7 +408,7 @@ TEST_CASE("merge larger than max_frame_size is frame_too_large and leaves out em
     // was read under: nothing is merged into it.
     if (c.result != "split" || copied_unchanged(c)) continue;
     INFO(c.file);
-    SetVerdict verdict(c.refused_topics, c.message_prefix);
+    SetVerdict verdict(c);
     Bytes forwarded;
     SplitAnswer answer;
     REQUIRE(split_request(c.request, verdict, forwarded, answer) == SplitResult::split);
@@ -328,39 +424,66 @@ TEST_CASE("merge larger than max_frame_size is frame_too_large and leaves out em
   CHECK(checked > 0);
 }
 
+TEST_CASE("a whole answer larger than max_frame_size is frame_too_large and leaves out empty", "[split]") {
+  const auto& cases = split_cases();
+  std::size_t checked = 0;
+  for (const auto& c : cases) {
+    if (c.result != "none_allowed") continue;
+    INFO(c.file);
+    SetVerdict verdict(c);
+    Bytes forwarded;
+    SplitAnswer answer;
+    REQUIRE(split_request(c.request, verdict, forwarded, answer) == SplitResult::none_allowed);
+    const auto payload = static_cast<std::uint32_t>(c.expected_refusal.size() - 4);  // its size prefix
+    Bytes out{0x5A};
+    CHECK(to_string(encode_split_refusal(answer, c.correlation_id(), payload - 1, out)) == "frame_too_large");
+    CHECK(out.empty());
+    Bytes tiny{0x5A};
+    CHECK(to_string(encode_split_refusal(answer, c.correlation_id(), 0, tiny)) == "frame_too_large");
+    CHECK(tiny.empty());
+    Bytes exact;
+    CHECK(to_string(encode_split_refusal(answer, c.correlation_id(), payload, exact)) == "ok");
+    CHECK(exact == c.expected_refusal);
+    ++checked;
+  }
+  CHECK(checked > 0);
+}
+
 TEST_CASE("split leaves requests it does not split whole", "[split]") {
   const auto& cases = split_cases();
   REQUIRE_FALSE(cases.empty());
-  std::set<std::pair<int, bool>> done;
+  std::set<std::tuple<int, bool, bool>> done;
   for (const auto& c : cases) {
     const bool flexible = c.api_version >= (c.api_key == 0 ? 9 : 12);
-    if (c.result != "split" || !done.insert({c.api_key, flexible}).second) continue;
+    if (c.result != "split" || !done.insert({c.api_key, flexible, c.by_id}).second) continue;
     INFO(c.file);
-    // The same request at a version kedge does not split (Produce v13 names topics by id; Fetch v13 too;
-    // Produce v0-2 are gone), or under another api key.
-    for (const int version : {c.api_key == 0 ? 2 : -1, 13, 14}) {
+    // The same request at a version kedge does not split: Produce v0-2 are gone, v14 and Fetch v18 (Kafka 4.3)
+    // are not read; or under another api key.
+    for (const int version : {c.api_key == 0 ? 2 : -1, c.api_key == 0 ? 14 : 18}) {
       if (version < 0) continue;
       INFO("as version " << version);
       REQUIRE_FALSE(splittable(c.api_key, static_cast<std::int16_t>(version)));
       Bytes frame = c.request;
       frame[6] = 0;
       frame[7] = static_cast<std::uint8_t>(version);
-      SetVerdict verdict(c.refused_topics, c.message_prefix);
+      SetVerdict verdict(c);
       Bytes forwarded;
       SplitAnswer answer;
       CHECK(result_name(split_request(frame, verdict, forwarded, answer)) == "unreadable");
       CHECK(forwarded.empty());
       CHECK(answer_empty(answer));
-      CHECK(verdict.allowed_calls == 0);
+      CHECK(verdict.verdict_calls == 0);
     }
     Bytes other = c.request;
     other[5] = 2;  // ListOffsets
-    SetVerdict verdict(c.refused_topics, c.message_prefix);
+    SetVerdict verdict(c);
     Bytes forwarded;
     SplitAnswer answer;
     CHECK(result_name(split_request(other, verdict, forwarded, answer)) == "unreadable");
+    CHECK(verdict.verdict_calls == 0);
   }
-  CHECK(done.size() == 4);  // Produce and Fetch, each non-flexible and flexible
+  // Produce and Fetch, each non-flexible, flexible by name and flexible by id.
+  CHECK(done.size() == 6);
 }
 
 TEST_CASE("merge reads the broker response as the answer's api and version", "[split]") {
@@ -369,7 +492,7 @@ TEST_CASE("merge reads the broker response as the answer's api and version", "[s
   for (const auto& c : cases) {
     if (c.result != "split" || copied_unchanged(c)) continue;
     INFO(c.file);
-    SetVerdict verdict(c.refused_topics, c.message_prefix);
+    SetVerdict verdict(c);
     Bytes forwarded;
     SplitAnswer answer;
     REQUIRE(split_request(c.request, verdict, forwarded, answer) == SplitResult::split);
@@ -378,6 +501,11 @@ TEST_CASE("merge reads the broker response as the answer's api and version", "[s
     SplitAnswer wrong_api = answer;
     wrong_api.api_key = 3;
     CHECK(to_string(merge_split_response(c.broker_response, wrong_api, kRoomy, out)) == "malformed_response");
+    CHECK(out.empty());
+    // An answer for a version kedge does not split (Fetch v18, Produce v14).
+    SplitAnswer wrong_version = answer;
+    wrong_version.api_version = c.api_key == 0 ? 14 : 18;
+    CHECK(to_string(merge_split_response(c.broker_response, wrong_version, kRoomy, out)) == "malformed_response");
     CHECK(out.empty());
     // A response cut in its header's size prefix.
     CHECK(to_string(merge_split_response(std::span(c.broker_response).first(3), answer, kRoomy, out)) ==
