@@ -1346,7 +1346,8 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
       if (split == AclSplit::answered) refused = acl_refused_;
       if (split == AclSplit::not_split && !refused) refused = acl_refusal(request, frame, *policy->acls);
       if (refused) {
-        policy_refusal_ = policy::Refusal::resource_denied;
+        policy_refusal_ = split == AclSplit::answered && only_unknown_ids_ ? policy::Refusal::unknown_topic_id
+                                                                          : policy::Refusal::resource_denied;
         acl_refused_ = std::move(*refused);
         return Inspection::answer;  // on_captured answers it
       }
@@ -1523,6 +1524,9 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
   if (result == kafka::SplitResult::all_allowed) return AclSplit::allowed;
   if (result == kafka::SplitResult::unreadable) return AclSplit::not_split;
   const kafka::SplitAnswer::Refused& first = answer.refused.front();
+  only_unknown_ids_ = std::all_of(answer.refused.begin(), answer.refused.end(), [](const kafka::SplitAnswer::Refused& r) {
+    return r.error == kafka::ErrorCode::unknown_topic_id;
+  });
   acl_refused_ = AclRefusal{policy::Resource::topic,
                             first.error == kafka::ErrorCode::unknown_topic_id
                                 ? fmt::format("topic id {} (not in the Metadata kedge has seen)",
@@ -1538,15 +1542,20 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
     }
     return AclSplit::answered;
   }
-  std::vector<std::string> refused;
+  std::vector<kafka::RequestResource> refused;  // as the audit log names them
+  std::vector<std::string> labels;
   refused.reserve(answer.refused.size());
-  for (const kafka::SplitAnswer::Refused& r : answer.refused) refused.push_back(topic_label(r.topic, answer.by_id));
-  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(policy::Refusal::resource_denied)]++;
+  for (const kafka::SplitAnswer::Refused& r : answer.refused) {
+    labels.push_back(topic_label(r.topic, answer.by_id));
+    refused.push_back({r.error == kafka::ErrorCode::unknown_topic_id ? "topic_id" : "topic", labels.back()});
+  }
+  const policy::Refusal reason = only_unknown_ids_ ? policy::Refusal::unknown_topic_id : policy::Refusal::resource_denied;
+  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(reason)]++;
   cluster_stats_->apis[api_slot(request.api_key)].split++;
-  audit(request, frame, policy::Refusal::resource_denied, refused);
+  if (reason == policy::Refusal::resource_denied) audit(request, frame, reason, refused);
   log::debug("conn {}: {} v{} (correlation id {}): {} of its topics refused ({}: {}), the rest forwarded", id_,
-             api_name(request.api_key), request.api_version, request.correlation_id, refused.size(),
-             policy::to_string(check->operation), fmt::join(refused, ", "));
+             api_name(request.api_key), request.api_version, request.correlation_id, labels.size(),
+             policy::to_string(check->operation), fmt::join(labels, ", "));
   frame = std::move(forwarded);
   request.split = std::make_shared<const kafka::SplitAnswer>(std::move(answer));
   return AclSplit::forwarded;
@@ -1617,16 +1626,24 @@ bool Connection::group_describable(std::string_view group_id) {
 // administrative operation kedge forwarded ("allowed": the broker's own
 // authorizer may still refuse it).
 void Connection::audit(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
-                       std::optional<policy::Refusal> refusal, std::span<const std::string> refused_topics) {
+                       std::optional<policy::Refusal> refusal, std::span<const kafka::RequestResource> split_refused) {
   const std::shared_ptr<AuditLog>& audit_log = worker_.snapshot()->audit_log;
   if (!audit_log) return;
   nlohmann::json resources = nlohmann::json::array();
-  if (!refused_topics.empty()) {
-    for (const std::string& topic : refused_topics) resources.push_back({{"type", "topic"}, {"name", topic}});
-  } else {
-    for (const kafka::RequestResource& resource : kafka::request_resources(frame)) {
-      resources.push_back({{"type", resource.type}, {"name", resource.name}});
+  const auto add = [&](const kafka::RequestResource& resource) {
+    // A topic named by id is recorded by name when kedge knows it (the rules are written on names).
+    if (resource.type == "topic_id") {
+      if (std::optional<std::string> name = cluster_->backend_state->topic_ids.name_of(bytes_of_hex(resource.name))) {
+        resources.push_back({{"type", "topic"}, {"name", std::move(*name)}, {"topic_id", resource.name}});
+        return;
+      }
     }
+    resources.push_back({{"type", resource.type}, {"name", resource.name}});
+  };
+  if (!split_refused.empty()) {
+    for (const kafka::RequestResource& resource : split_refused) add(resource);
+  } else {
+    for (const kafka::RequestResource& resource : kafka::request_resources(frame)) add(resource);
   }
   const policy::Access access = policy::api_access(request.api_key);
   nlohmann::json line = {
@@ -1645,7 +1662,7 @@ void Connection::audit(const kafka::RequestInfo& request, std::span<const std::u
       {"reason", refusal ? nlohmann::json(policy::to_string(*refusal)) : nlohmann::json(nullptr)},
   };
   // A split request: the resources are its refused part; the rest went to the broker.
-  if (!refused_topics.empty()) line["split"] = true;
+  if (!split_refused.empty()) line["split"] = true;
   // Names come from the wire: bytes that are not UTF-8 are replaced, never thrown on.
   audit_log->append(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
@@ -1975,7 +1992,7 @@ std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
     const auto api_key = static_cast<std::int16_t>(key);
     const bool refused = policy != nullptr && policy::decide(*policy, api_key).has_value();
     const kafka::schema::Versions refusable = kafka::refusable_versions(api_key);
-    // With ACLs, only the versions whose resources kedge reads (Produce up to v12).
+    // With ACLs, only the versions whose resources kedge reads (Produce up to v13, Fetch up to v17).
     const bool acls = policy != nullptr && policy->acls;
     const kafka::schema::Versions readable =
         acls ? policy::acl_readable_versions(api_key) : kafka::schema::kNever;
@@ -2042,7 +2059,7 @@ std::string Connection::refusal_message(const kafka::RequestInfo& request, polic
 void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                                   policy::Refusal refusal) {
   cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(refusal)]++;
-  audit(request, frame, refusal);
+  if (refusal != policy::Refusal::unknown_topic_id) audit(request, frame, refusal);
   const std::string api = api_name(request.api_key);
   const std::string message = refusal_message(request, refusal, acl_refused_);
   const bool expects_answer = in_flight_.awaits_answer(request.correlation_id);
@@ -2068,7 +2085,11 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
     close(DisconnectCause::policy_refused);
     return;
   }
-  if (policy_refusals_++ == 0) {
+  if (refusal == policy::Refusal::unknown_topic_id) {
+    // Not a denial: the client learns the ids from a fresh Metadata (through kedge) and retries.
+    log::debug("conn {}: {} v{} names only topic ids kedge has not seen yet; answered UNKNOWN_TOPIC_ID", id_, api,
+               request.api_version);
+  } else if (policy_refusals_++ == 0) {
     log::info("conn {} from {} ({} {}{}{}): {} v{} refused by policy ({}); answered with an authorization error. "
               "Further refusals on this connection are logged at debug",
               id_, client_address_, cluster_name(), target_label_, principal_.empty() ? "" : ", principal ",

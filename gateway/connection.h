@@ -71,6 +71,7 @@
 #include "gateway/in_flight.h"
 #include "gateway/sasl_terminator.h"
 #include "io/stream_socket.h"
+#include "kafka_codec/refusal.h"
 #include "kafka_codec/stream.h"
 #include "policy/policy.h"
 #include "sni/hostname.h"
@@ -171,10 +172,10 @@ class Connection final : private kafka::AddressMap,
   void refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                         policy::Refusal refusal);
   bool send_local_answer(const kafka::RequestInfo& request, std::vector<std::uint8_t> frame);  // false: closed
-  // One audit line; `refused_topics` (a split request) names the refused part
+  // One audit line; `split_refused` (a split request) names the refused part
   // instead of every resource of `frame`.
   void audit(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
-             std::optional<policy::Refusal> refusal, std::span<const std::string> refused_topics = {});
+             std::optional<policy::Refusal> refusal, std::span<const kafka::RequestResource> split_refused = {});
   // quotas (policy/quota.h): charge the request, set its throttle, mute the client
   void apply_quotas(kafka::RequestInfo& request);
   policy::ClientAccount& quota_account();
@@ -323,6 +324,7 @@ class Connection final : private kafka::AddressMap,
   // A Produce/Fetch answered whole from its split (split_by_acls); empty when the answer would not fit.
   std::optional<std::vector<std::uint8_t>> prepared_refusal_;
   kafka::SplitAnswer split_scratch_;            // split_by_acls's answer, reused until a split keeps it
+  bool only_unknown_ids_ = false;               // every topic split_by_acls refused was an id kedge has not seen
   // The client address as ACL rules compare it (parsed at the first check).
   std::optional<std::optional<std::array<std::uint8_t, 16>>> acl_address_;
   struct AclMemo {

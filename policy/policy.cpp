@@ -164,6 +164,7 @@ std::string_view to_string(Refusal refusal) {
     case Refusal::unknown_api: return "unknown_api";
     case Refusal::resource_denied: return "resource_denied";
     case Refusal::acl_unchecked: return "acl_unchecked";
+    case Refusal::unknown_topic_id: return "unknown_topic_id";
   }
   return "read_only";
 }

@@ -76,9 +76,14 @@ struct ClusterPolicy {
 // Why a request was refused (a metric label and a log word).
 // resource_denied: an ACL (acl.h) does not let the client at a resource the
 // request names; acl_unchecked: the cluster has ACLs and kedge does not read
-// this API's resources, so it cannot tell (refused, as an unknown API is).
-enum class Refusal : std::uint8_t { read_only, api_denied, api_not_allowed, unknown_api, resource_denied, acl_unchecked };
-inline constexpr std::size_t kRefusalCount = 6;
+// this API's resources, so it cannot tell (refused, as an unknown API is);
+// unknown_topic_id: every topic a Produce or Fetch names is an id kedge has not
+// seen in the backend's Metadata (answered UNKNOWN_TOPIC_ID: the client
+// refreshes its Metadata and retries; counted, not audited: nothing was denied).
+enum class Refusal : std::uint8_t {
+  read_only, api_denied, api_not_allowed, unknown_api, resource_denied, acl_unchecked, unknown_topic_id,
+};
+inline constexpr std::size_t kRefusalCount = 7;
 std::string_view to_string(Refusal refusal);
 
 // nullopt: allowed. ApiVersions, SaslHandshake and SaslAuthenticate are always

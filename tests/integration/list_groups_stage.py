@@ -1,0 +1,352 @@
+#!/usr/bin/python3
+"""TEST FIXTURE: a relay in front of ONE librdkafka mock broker that also answers ListGroups.
+
+The librdkafka 2.12 mock implements no ListGroups (rd_kafka_mock_api_handlers has no entry for key 16: it logs
+"unsupported ListGroupsRequest" and closes the connection) and does not offer it in ApiVersions, so kedge's
+ListGroups filtering (docs/policy.md "ACLs") is tested against this stage instead. It listens on a plaintext TCP
+port and, per connection, relays every request to the mock broker over its own upstream connection and every
+response back, byte for byte, in request order (requests are pipelined, as to a broker), except:
+
+  ApiVersions  the mock's answer is patched to offer ListGroups (key 16) v0-4, the versions implemented here
+               (entry added or replaced; an answer carrying an error is returned unchanged);
+  ListGroups   answered by the stage, in the request's version, with ErrorCode 0 and the groups this broker
+               coordinates: every group id named by a JoinGroup or OffsetCommit relayed through this stage (a
+               consumer sends both to its group's coordinator only), ProtocolType "consumer", and from v4
+               GroupState "Empty" (the stage does not follow membership; the test lists groups after their
+               consumers closed). A v4 StatesFilter that does not name Empty lists nothing.
+
+A Produce with acks=0 has no response; it is relayed and no response is awaited for it. The first request of each
+API and version on a connection is logged (`conn N from ADDR: first Fetch v16`), so a test can tell which versions
+its clients' requests reached the broker in (through kedge, which forwards them in the client's version). One stage
+per mock broker; the test makes the mock advertise the stage's address (mock_cluster `hostport ID HOST PORT`), so
+every connection to that broker, kedge's included, goes through its stage. Python 3 stdlib only.
+
+Command line:  list_groups_stage.py --listen HOST:PORT --upstream HOST:PORT [--name TAG] [--metadata-delay-file F]
+  --metadata-delay-file F: while F exists and holds a number of milliseconds, each Metadata response is held that
+  long before it is relayed (a broker slow to answer Metadata; the responses after it on that connection wait too).
+Logs on stderr: the first request of each API version per connection, each ListGroups answer, each group first
+seen, connection errors.
+"""
+import argparse
+import queue
+import socket
+import struct
+import sys
+import threading
+import time
+
+API_PRODUCE, API_METADATA, API_OFFSET_COMMIT, API_JOIN_GROUP, API_LIST_GROUPS, API_API_VERSIONS = 0, 3, 8, 11, 16, 18
+API_NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
+             10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
+             16: "ListGroups", 18: "ApiVersions", 22: "InitProducerId"}
+LIST_GROUPS_VERSIONS = (0, 4)
+MAX_FRAME = 64 << 20
+
+
+class ProtocolError(Exception):
+    pass
+
+
+class Reader:
+    def __init__(self, data, offset=0):
+        self.data, self.offset = data, offset
+
+    def take(self, count):
+        if count < 0 or self.offset + count > len(self.data):
+            raise ProtocolError(f"truncated frame (need {count} bytes at {self.offset}, have {len(self.data)})")
+        chunk = self.data[self.offset:self.offset + count]
+        self.offset += count
+        return chunk
+
+    def int16(self):
+        return struct.unpack(">h", self.take(2))[0]
+
+    def int32(self):
+        return struct.unpack(">i", self.take(4))[0]
+
+    def uvarint(self):
+        value = shift = 0
+        while True:
+            byte = self.take(1)[0]
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return value
+            shift += 7
+            if shift > 28:
+                raise ProtocolError("varint too long")
+
+    def string(self):  # int16 length, -1 = null
+        length = self.int16()
+        return None if length < 0 else self.take(length).decode()
+
+    def compact_string(self):  # uvarint length + 1, 0 = null
+        length = self.uvarint() - 1
+        return None if length < 0 else self.take(length).decode()
+
+    def skip_tagged_fields(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.take(self.uvarint())
+
+
+def uvarint(value):
+    out = bytearray()
+    while True:
+        if value < 0x80:
+            out.append(value)
+            return bytes(out)
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+
+
+def string16(text):
+    raw = text.encode()
+    return struct.pack(">h", len(raw)) + raw
+
+
+def compact_string(text):
+    raw = text.encode()
+    return uvarint(len(raw) + 1) + raw
+
+
+def flexible_request(api_key, api_version):
+    """Whether the request (header v2) and its body are flexible, for the APIs this stage reads."""
+    return {API_PRODUCE: 9, API_OFFSET_COMMIT: 8, API_JOIN_GROUP: 6, API_LIST_GROUPS: 3,
+            API_API_VERSIONS: 3}.get(api_key, 1 << 15) <= api_version
+
+
+def parse_request(payload):
+    """(api_key, api_version, correlation_id, Reader at the body)."""
+    reader = Reader(payload)
+    api_key, api_version, correlation_id = reader.int16(), reader.int16(), reader.int32()
+    reader.string()  # client_id: int16 length even in header v2
+    if flexible_request(api_key, api_version):
+        reader.skip_tagged_fields()
+    return api_key, api_version, correlation_id, reader
+
+
+def produce_expects_response(api_version, body):
+    flexible = flexible_request(API_PRODUCE, api_version)
+    if api_version >= 3:
+        body.compact_string() if flexible else body.string()  # TransactionalId
+    return body.int16() != 0  # Acks
+
+
+def patch_api_versions(response, api_version):
+    """The ApiVersions response (correlation id + body; header v0 in every version) offering ListGroups."""
+    reader = Reader(response)
+    correlation = reader.take(4)
+    if reader.int16() != 0:
+        return response
+    flexible = api_version >= 3
+    count = reader.uvarint() - 1 if flexible else reader.int32()
+    if count < 0 or count > 10000:
+        raise ProtocolError(f"ApiVersions response with {count} entries")
+    entries = []
+    for _ in range(count):
+        key, low, high = reader.int16(), reader.int16(), reader.int16()
+        tags = b""
+        if flexible:
+            start = reader.offset
+            reader.skip_tagged_fields()
+            tags = response[start:reader.offset]
+        if key != API_LIST_GROUPS:
+            entries.append((key, low, high, tags))
+    entries.append((API_LIST_GROUPS, *LIST_GROUPS_VERSIONS, uvarint(0) if flexible else b""))
+    tail = response[reader.offset:]  # ThrottleTimeMs (v1+), the body's tagged fields (v3+)
+    out = bytearray(correlation + struct.pack(">h", 0))
+    out += uvarint(len(entries) + 1) if flexible else struct.pack(">i", len(entries))
+    for key, low, high, tags in entries:
+        out += struct.pack(">hhh", key, low, high) + tags
+    return bytes(out + tail)
+
+
+def list_groups_response(correlation_id, api_version, body, groups):
+    """ListGroupsResponse v0-4 (header v1 from v3) listing `groups` with ProtocolType consumer."""
+    flexible = api_version >= 3
+    states = None
+    if api_version >= 4:
+        states = [body.compact_string() for _ in range(max(body.uvarint() - 1, 0))]
+    listed = [group for group in groups if not states or "Empty" in states]
+    out = bytearray(struct.pack(">i", correlation_id))
+    if flexible:
+        out += uvarint(0)  # response header v1: no tagged fields
+    if api_version >= 1:
+        out += struct.pack(">i", 0)  # ThrottleTimeMs
+    out += struct.pack(">h", 0)  # ErrorCode
+    out += uvarint(len(listed) + 1) if flexible else struct.pack(">i", len(listed))
+    for group in listed:
+        out += (compact_string(group) + compact_string("consumer")) if flexible else (string16(group)
+                                                                                      + string16("consumer"))
+        if api_version >= 4:
+            out += compact_string("Empty")
+        if flexible:
+            out += uvarint(0)
+    if flexible:
+        out += uvarint(0)
+    return struct.pack(">i", len(out)) + bytes(out), listed
+
+
+def recv_exact(sock, count):
+    chunks, remaining = [], count
+    while remaining:
+        chunk = sock.recv(min(remaining, 1 << 16))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv_frame(sock):
+    head = recv_exact(sock, 4)
+    if head is None:
+        return None
+    length = struct.unpack(">i", head)[0]
+    if length < 0 or length > MAX_FRAME:
+        raise ProtocolError(f"frame length {length}")
+    payload = recv_exact(sock, length)
+    if payload is None:
+        raise ProtocolError("EOF inside a frame")
+    return payload
+
+
+def log(tag, text):
+    print(f"list_groups_stage[{tag}]: {text}", file=sys.stderr, flush=True)
+
+
+class Stage:
+    def __init__(self, name, listen, upstream, metadata_delay_file=None):
+        self.name, self.upstream, self.metadata_delay_file = name, upstream, metadata_delay_file
+        self.groups = []  # group ids coordinated here, in the order first seen
+        self.lock = threading.Lock()
+        self.listener = socket.create_server(listen)
+        self.listener.listen(64)
+
+    def note_group(self, group):
+        with self.lock:
+            if group and group not in self.groups:
+                self.groups.append(group)
+                log(self.name, f"group {group} coordinated here")
+
+    def serve_forever(self):
+        number = 0
+        while True:
+            client, peer = self.listener.accept()
+            number += 1
+            threading.Thread(target=self.session, args=(client, f"conn {number} from {peer[0]}:{peer[1]}"),
+                             daemon=True).start()
+
+    def session(self, client, tag):
+        pending = queue.Queue()  # per request with a response, in order: ("relay", version) or ("local", bytes)
+        try:
+            upstream = socket.create_connection(self.upstream, timeout=10)
+            upstream.settimeout(None)
+        except OSError as error:
+            log(self.name, f"{tag}: upstream {error}; closing")
+            client.close()
+            return
+        answers = threading.Thread(target=self.answer, args=(client, upstream, pending, tag), daemon=True)
+        answers.start()
+        seen = set()
+        try:
+            while True:
+                payload = recv_frame(client)
+                if payload is None:
+                    break
+                api_key, api_version, correlation_id, body = parse_request(payload)
+                if (api_key, api_version) not in seen:
+                    seen.add((api_key, api_version))
+                    log(self.name, f"{tag}: first {API_NAMES.get(api_key, f'ApiKey {api_key}')} v{api_version}")
+                if api_key == API_LIST_GROUPS:
+                    if not LIST_GROUPS_VERSIONS[0] <= api_version <= LIST_GROUPS_VERSIONS[1]:
+                        raise ProtocolError(f"ListGroups v{api_version} not offered")
+                    with self.lock:
+                        groups = list(self.groups)
+                    response, listed = list_groups_response(correlation_id, api_version, body, groups)
+                    log(self.name, f"{tag}: ListGroups v{api_version} answered with {listed}")
+                    pending.put(("local", response))
+                    continue
+                if api_key in (API_OFFSET_COMMIT, API_JOIN_GROUP):
+                    self.note_group(body.compact_string() if flexible_request(api_key, api_version)
+                                    else body.string())
+                expects = api_key != API_PRODUCE or produce_expects_response(api_version, body)
+                if expects:
+                    pending.put(("relay", api_key, api_version))
+                upstream.sendall(struct.pack(">i", len(payload)) + payload)
+        except (OSError, ProtocolError) as error:
+            log(self.name, f"{tag}: {error}; closing")
+        finally:
+            pending.put(None)
+            try:
+                upstream.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            answers.join(timeout=30)
+            for sock in (client, upstream):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def metadata_delay_ms(self):
+        try:
+            with open(self.metadata_delay_file) as delay:
+                return max(int(delay.read().strip() or 0), 0)
+        except (OSError, ValueError):
+            return 0
+
+    def answer(self, client, upstream, pending, tag):
+        try:
+            while True:
+                item = pending.get()
+                if item is None:
+                    return
+                if item[0] == "local":
+                    client.sendall(item[1])
+                    continue
+                payload = recv_frame(upstream)
+                if payload is None:
+                    return
+                if item[1] == API_API_VERSIONS:
+                    payload = patch_api_versions(payload, item[2])
+                elif item[1] == API_METADATA and self.metadata_delay_file:
+                    delay_ms = self.metadata_delay_ms()
+                    if delay_ms:
+                        log(self.name, f"{tag}: Metadata v{item[2]} response held {delay_ms} ms")
+                        time.sleep(delay_ms / 1000)
+                client.sendall(struct.pack(">i", len(payload)) + payload)
+        except (OSError, ProtocolError) as error:
+            log(self.name, f"{tag}: answers: {error}")
+        finally:
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def parse_hostport(text):
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected HOST:PORT")
+    return host, int(port)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="list_groups_stage", description="TEST FIXTURE: ListGroups relay")
+    parser.add_argument("--listen", type=parse_hostport, required=True)
+    parser.add_argument("--upstream", type=parse_hostport, required=True)
+    parser.add_argument("--name", default="stage")
+    parser.add_argument("--metadata-delay-file")
+    args = parser.parse_args(argv)
+    stage = Stage(args.name, args.listen, args.upstream, args.metadata_delay_file)
+    host, port = stage.listener.getsockname()[:2]
+    log(args.name, f"listening on {host}:{port} -> {args.upstream[0]}:{args.upstream[1]}")
+    try:
+        stage.serve_forever()
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
