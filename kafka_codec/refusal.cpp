@@ -114,18 +114,7 @@ void init_producer_id(BodyWriter& w, const Values& values, std::string_view) {
 // v0-1 (flexible 1+): the same layout. Values come in (type, name) pairs.
 void alter_configs(BodyWriter& w, const Values& values, std::string_view message) {
   w.i32(0);  // ThrottleTimeMs
-  const auto all = values.all();
-  w.count(all.size() / 2);
-  for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
-    const std::int8_t type = values.i8(all[i]);
-    w.error(type == kTopicResource   ? ErrorCode::topic_authorization_failed
-            : type == kGroupResource ? ErrorCode::group_authorization_failed
-                                     : ErrorCode::cluster_authorization_failed);
-    w.nullable_string(message);
-    w.i8(type);
-    w.string(values.text(all[i + 1]));
-    w.tags();
-  }
+  write_config_resources(w, values, message, [] {});
   w.tags();
 }
 
@@ -317,37 +306,56 @@ std::vector<RequestResource> request_resources(std::span<const std::uint8_t> fra
   return resources ? std::move(*resources) : std::vector<RequestResource>{};
 }
 
-std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> prefix) {
+namespace {
+// A nullable STRING (int16 length, -1 null) or COMPACT_STRING (uvarint length
+// + 1, 0 null) at the reader's position, as a view into its frame; false if
+// it does not fit (yet) or its length is malformed.
+bool read_nullable_string(wire::Reader& r, std::span<const std::uint8_t> frame, bool compact,
+                          std::optional<std::string_view>& out) {
+  std::int64_t length = 0;
+  if (compact) {
+    std::uint32_t n = 0;
+    if (!r.read_uvarint(n)) return false;
+    length = static_cast<std::int64_t>(n) - 1;
+  } else {
+    std::int16_t n = 0;
+    if (!r.read_i16(n)) return false;
+    length = n;
+  }
+  if (length < -1) return false;
+  if (length == -1) {
+    out.reset();
+    return true;
+  }
+  const std::size_t begin = r.pos();
+  if (!r.skip(static_cast<std::size_t>(length))) return false;
+  out = std::string_view(reinterpret_cast<const char*>(frame.data() + begin), static_cast<std::size_t>(length));
+  return true;
+}
+
+// `r` at the body of a Produce v3..max_version request in `prefix`, and
+// whether its strings are compact; false for anything else or a header that
+// does not parse.
+bool open_produce_body(std::span<const std::uint8_t> prefix, std::int16_t max_version, wire::Reader& r, bool& compact) {
   std::int16_t api_key = 0, version = 0;
   std::int32_t correlation_id = 0;
   std::size_t body = 0;
   if (!read_request_header(prefix, api_key, version, correlation_id, body) || !is(api_key, ApiKey::produce) ||
-      version < 3 || version > 12) {
-    return std::nullopt;
+      version < 3 || version > max_version) {
+    return false;
   }
-  const bool compact = version >= schema::request_flexible_from(api_key);
-  wire::Reader r(prefix, body, prefix.size());
-  // A string: int16 length (-1 null) or uvarint length + 1 (0 null); false if it does not fit yet.
+  compact = version >= schema::request_flexible_from(api_key);
+  r = wire::Reader(prefix, body, prefix.size());
+  return true;
+}
+}  // namespace
+
+std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> prefix) {
+  wire::Reader r(prefix);
+  bool compact = false;
+  if (!open_produce_body(prefix, 12, r, compact)) return std::nullopt;
   const auto read_string = [&](std::optional<std::string_view>& out) {
-    std::int64_t length = 0;
-    if (compact) {
-      std::uint32_t n = 0;
-      if (!r.read_uvarint(n)) return false;
-      length = static_cast<std::int64_t>(n) - 1;
-    } else {
-      std::int16_t n = 0;
-      if (!r.read_i16(n)) return false;
-      length = n;
-    }
-    if (length < -1) return false;
-    if (length == -1) {
-      out.reset();
-      return true;
-    }
-    const std::size_t begin = r.pos();
-    if (!r.skip(static_cast<std::size_t>(length))) return false;
-    out = std::string_view(reinterpret_cast<const char*>(prefix.data() + begin), static_cast<std::size_t>(length));
-    return true;
+    return read_nullable_string(r, prefix, compact, out);
   };
   ProducePrefix out;
   std::int16_t acks = 0;
@@ -370,30 +378,11 @@ std::optional<ProducePrefix> read_produce_prefix(std::span<const std::uint8_t> p
 }
 
 std::optional<ProduceTransaction> read_produce_transactional_id(std::span<const std::uint8_t> prefix) {
-  std::int16_t api_key = 0, version = 0;
-  std::int32_t correlation_id = 0;
-  std::size_t body = 0;
-  if (!read_request_header(prefix, api_key, version, correlation_id, body) || !is(api_key, ApiKey::produce) ||
-      version < 3 || version > 13) {
-    return std::nullopt;
-  }
-  wire::Reader r(prefix, body, prefix.size());
-  std::int64_t length = 0;
-  if (version >= schema::request_flexible_from(api_key)) {
-    std::uint32_t n = 0;
-    if (!r.read_uvarint(n)) return std::nullopt;
-    length = static_cast<std::int64_t>(n) - 1;
-  } else {
-    std::int16_t n = 0;
-    if (!r.read_i16(n)) return std::nullopt;
-    length = n;
-  }
-  if (length < -1) return std::nullopt;
-  if (length == -1) return ProduceTransaction{};
-  const std::size_t begin = r.pos();
-  if (!r.skip(static_cast<std::size_t>(length))) return std::nullopt;
-  return ProduceTransaction{
-      std::string_view(reinterpret_cast<const char*>(prefix.data() + begin), static_cast<std::size_t>(length))};
+  wire::Reader r(prefix);
+  bool compact = false;
+  ProduceTransaction out;
+  if (!open_produce_body(prefix, 13, r, compact) || !read_nullable_string(r, prefix, compact, out.id)) return std::nullopt;
+  return out;
 }
 
 bool metadata_requests_all_topics(std::span<const std::uint8_t> frame) {

@@ -288,19 +288,7 @@ void txn_offset_commit(BodyWriter& w, const Values& values, std::string_view) {
 // come in (ResourceType, ResourceName) pairs.
 void describe_configs(BodyWriter& w, const Values& values, std::string_view message) {
   w.i32(0);  // ThrottleTimeMs
-  const auto all = values.all();
-  w.count(all.size() / 2);
-  for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
-    const std::int8_t type = values.i8(all[i]);
-    w.error(type == kTopicResource   ? ErrorCode::topic_authorization_failed
-            : type == kGroupResource ? ErrorCode::group_authorization_failed
-                                     : ErrorCode::cluster_authorization_failed);
-    w.nullable_string(message);         // ErrorMessage
-    w.i8(type);                         // ResourceType
-    w.string(values.text(all[i + 1]));  // ResourceName
-    w.count(0);                         // Configs
-    w.tags();
-  }
+  write_config_resources(w, values, message, [&] { w.count(0); });  // Configs
   w.tags();
 }
 

@@ -150,6 +150,34 @@ inline void write_refused_fetch_partition_fields(BodyWriter& w,
   else w.i32(0);
 }
 
+// The authorization error of a refused config resource, by its ResourceType
+// (KafkaApis.configsAuthorizationApiError): topic 29, group 30, a broker and
+// the other types 31.
+inline ErrorCode config_resource_error(std::int8_t type) {
+  return type == kTopicResource   ? ErrorCode::topic_authorization_failed
+         : type == kGroupResource ? ErrorCode::group_authorization_failed
+                                  : ErrorCode::cluster_authorization_failed;
+}
+
+// AlterConfigs, IncrementalAlterConfigs and DescribeConfigs answer each
+// (ResourceType, ResourceName) value pair of the request with one entry:
+// the error of its type, `message` as ErrorMessage, the type and name, then
+// what `rest()` writes (DescribeConfigs: no Configs), and a tag buffer.
+template <class Rest>
+void write_config_resources(BodyWriter& w, const Values& values, std::string_view message, Rest rest) {
+  const auto all = values.all();
+  w.count(all.size() / 2);
+  for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
+    const std::int8_t type = values.i8(all[i]);
+    w.error(config_resource_error(type));
+    w.nullable_string(message);         // ErrorMessage
+    w.i8(type);                         // ResourceType
+    w.string(values.text(all[i + 1]));  // ResourceName
+    rest();
+    w.tags();
+  }
+}
+
 // Writes the body of a refusal of the request `values` were read from.
 using Writer = void (*)(BodyWriter&, const Values&, std::string_view message);
 

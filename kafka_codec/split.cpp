@@ -39,14 +39,6 @@ void append(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> frame,
              frame.begin() + static_cast<std::ptrdiff_t>(end));
 }
 
-void set_size_prefix(std::vector<std::uint8_t>& frame) {
-  const auto size = static_cast<std::uint32_t>(frame.size() - 4);
-  frame[0] = static_cast<std::uint8_t>(size >> 24);
-  frame[1] = static_cast<std::uint8_t>(size >> 16);
-  frame[2] = static_cast<std::uint8_t>(size >> 8);
-  frame[3] = static_cast<std::uint8_t>(size);
-}
-
 }  // namespace
 
 bool splittable(std::int16_t api_key, std::int16_t api_version) {
@@ -145,7 +137,7 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
   answer.entries = std::move(entries.out());
   if (none_allowed) return SplitResult::none_allowed;
   append(forwarded, frame, topics.elements.back().second, frame.size());
-  set_size_prefix(forwarded);
+  wire::set_size_prefix(forwarded);
   return SplitResult::split;
 }
 
@@ -192,7 +184,7 @@ Errc merge_split_response(std::span<const std::uint8_t> frame, const SplitAnswer
     out.clear();
     return Errc::frame_too_large;
   }
-  set_size_prefix(out);
+  wire::set_size_prefix(out);
   return Errc::ok;
 }
 
@@ -218,7 +210,7 @@ Errc encode_split_refusal(const SplitAnswer& answer, std::int32_t correlation_id
     put_count(empty, flexible, 0);  // Responses
   }
   if (flexible) wire::put_uvarint(empty, 0);  // tags
-  set_size_prefix(empty);
+  wire::set_size_prefix(empty);
   return merge_split_response(empty, answer, max_frame_size, out);
 }
 

@@ -79,11 +79,7 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
     if (flexible) wire::put_uvarint(out, 0);           // tags
   }
   out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(list_end), frame.end());
-  const std::uint32_t size = static_cast<std::uint32_t>(out.size() - 4);
-  out[0] = static_cast<std::uint8_t>(size >> 24);
-  out[1] = static_cast<std::uint8_t>(size >> 16);
-  out[2] = static_cast<std::uint8_t>(size >> 8);
-  out[3] = static_cast<std::uint8_t>(size);
+  wire::set_size_prefix(out);
   return Errc::ok;
 }
 
@@ -126,11 +122,7 @@ Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t versio
   }
   const std::size_t list_end = groups.elements.empty() ? groups.count_end : groups.elements.back().second;
   out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(list_end), frame.end());
-  const std::uint32_t size = static_cast<std::uint32_t>(out.size() - 4);
-  out[0] = static_cast<std::uint8_t>(size >> 24);
-  out[1] = static_cast<std::uint8_t>(size >> 16);
-  out[2] = static_cast<std::uint8_t>(size >> 8);
-  out[3] = static_cast<std::uint8_t>(size);
+  wire::set_size_prefix(out);
   return Errc::ok;
 }
 

@@ -110,6 +110,12 @@ inline void put_i16(std::vector<std::uint8_t>& out, std::int16_t v) { put_be(out
 inline void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) { put_be(out, v, 2); }
 inline void put_i32(std::vector<std::uint8_t>& out, std::int32_t v) { put_be(out, static_cast<std::uint32_t>(v), 4); }
 inline void put_i64(std::vector<std::uint8_t>& out, std::int64_t v) { put_be(out, static_cast<std::uint64_t>(v), 8); }
+// Sets the 4-byte size prefix of a whole frame built in `frame` (size prefix
+// included) to the bytes after it.
+inline void set_size_prefix(std::vector<std::uint8_t>& frame) {
+  const auto size = static_cast<std::uint32_t>(frame.size() - 4);
+  for (int i = 0; i < 4; ++i) frame[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
+}
 inline void put_uvarint(std::vector<std::uint8_t>& out, std::uint32_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<std::uint8_t>(v | 0x80));
