@@ -1337,10 +1337,11 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
     if (metadata) {
       filter_metadata(request, frame, *policy->acls);
     } else {
-      // Produce and Fetch are decided topic by topic (split_by_acls) once a
-      // Produce's transactional id is allowed; the rest (and what cannot be
-      // split) by their resources.
-      std::optional<AclRefusal> refused = transactional_id_refusal(request, frame, *policy->acls);
+      // Produce, Fetch, the share APIs and DescribeProducers are decided topic
+      // by topic (split_by_acls) once a Produce's transactional id or a share
+      // request's group is allowed; the rest (and what cannot be split) by
+      // their resources.
+      std::optional<AclRefusal> refused = owner_refusal(request, frame, *policy->acls);
       const AclSplit split = refused ? AclSplit::not_split : split_by_acls(request, frame, *policy->acls);
       if (split == AclSplit::allowed || split == AclSplit::forwarded) return Inspection::forward;
       if (split == AclSplit::answered) refused = acl_refused_;
@@ -1407,6 +1408,17 @@ policy::Subject Connection::acl_subject() {
 }
 
 namespace {
+// The kind of resource an ACL refused, as a refusal's answer names it (refusal.h).
+kafka::RefusedResource refused_kind(policy::Resource resource) {
+  switch (resource) {
+    case policy::Resource::topic: return kafka::RefusedResource::topic;
+    case policy::Resource::group: return kafka::RefusedResource::group;
+    case policy::Resource::transactional_id: return kafka::RefusedResource::transactional_id;
+    case policy::Resource::cluster: return kafka::RefusedResource::cluster;
+    default: return kafka::RefusedResource::unspecified;
+  }
+}
+
 // 32 hex digits (a topic id as read_request_resources names it) as its 16 bytes; empty if not hex.
 std::string bytes_of_hex(std::string_view hex) {
   const auto digit = [](char c) -> int {
@@ -1561,11 +1573,24 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
   return AclSplit::forwarded;
 }
 
-// A Produce's transactional id needs Write (Kafka authorizes it before the
-// topics); nullopt when it has none or it is allowed, and for other APIs.
-std::optional<Connection::AclRefusal> Connection::transactional_id_refusal(const kafka::RequestInfo& request,
-                                                                           std::span<const std::uint8_t> frame,
-                                                                           const policy::AclSet& acls) {
+// A Produce's transactional id needs Write, a ShareFetch's or
+// ShareAcknowledge's group Read (Kafka authorizes them before the topics);
+// nullopt when the request has none or it is allowed, and for other APIs.
+std::optional<Connection::AclRefusal> Connection::owner_refusal(const kafka::RequestInfo& request,
+                                                                std::span<const std::uint8_t> frame,
+                                                                const policy::AclSet& acls) {
+  if (kafka::is(request.api_key, kafka::ApiKey::share_fetch) ||
+      kafka::is(request.api_key, kafka::ApiKey::share_acknowledge)) {
+    // KIP-932: Read on the share group first.
+    const std::optional<std::vector<kafka::RequestResource>> resources = kafka::read_request_resources(frame);
+    if (!resources) return std::nullopt;  // one that does not parse is refused as a whole
+    for (const kafka::RequestResource& resource : *resources) {
+      if (resource.type != "group") continue;
+      if (acl_allows(acls, policy::Resource::group, resource.name, policy::Operation::read)) return std::nullopt;
+      return AclRefusal{policy::Resource::group, fmt::format("Group {} (Read)", resource.name)};
+    }
+    return std::nullopt;
+  }
   if (!kafka::is(request.api_key, kafka::ApiKey::produce)) return std::nullopt;
   const std::optional<kafka::ProduceTransaction> transaction = kafka::read_produce_transactional_id(frame);
   if (!transaction || !transaction->id) return std::nullopt;  // one that does not parse is refused as a whole
@@ -2071,7 +2096,9 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
     answer = std::move(*prepared_refusal_);
   } else {
     // encode_refusal answers malformed_request for an API or version it has no answer for.
-    errc = kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer);
+    errc = kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer,
+                                 refusal == policy::Refusal::resource_denied ? refused_kind(acl_refused_.resource)
+                                                                             : kafka::RefusedResource::unspecified);
   }
   prepared_refusal_.reset();
   if (!expects_answer || errc != kafka::Errc::ok) {

@@ -227,7 +227,8 @@ class Connection final : private kafka::AddressMap,
   };
   std::optional<AclRefusal> acl_refusal(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                                         const policy::AclSet& acls);
-  // A Produce or Fetch (split.h) decided topic by topic: `allowed` when every
+  // A Produce, Fetch, ShareFetch, ShareAcknowledge or DescribeProducers
+  // (split.h) decided topic by topic: `allowed` when every
   // topic is; `forwarded` when some are (the allowed part replaces `frame`,
   // the refused part rides on `request`); `answered` when none is
   // (acl_refused_ names the first, prepared_refusal_ holds the answer, or is
@@ -236,8 +237,11 @@ class Connection final : private kafka::AddressMap,
   enum class AclSplit : std::uint8_t { allowed, forwarded, answered, not_split };
   AclSplit split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame, const policy::AclSet& acls);
   std::string topic_label(std::string_view topic, bool by_id) const;
-  std::optional<AclRefusal> transactional_id_refusal(const kafka::RequestInfo& request,
-                                                     std::span<const std::uint8_t> frame, const policy::AclSet& acls);
+  // What a request split by topic (split_by_acls) names before its topics: a
+  // Produce's transactional id (Write), a ShareFetch's or ShareAcknowledge's
+  // group (Read). Refused: the whole request is (Kafka checks it first).
+  std::optional<AclRefusal> owner_refusal(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
+                                          const policy::AclSet& acls);
   // The ErrorMessage of a refusal: Kafka's own words for the error, then kedge's reason.
   std::string refusal_message(const kafka::RequestInfo& request, policy::Refusal refusal,
                               const AclRefusal& acl_refused) const;

@@ -36,22 +36,22 @@ constexpr std::array<std::int16_t, 11> kRefusable = {
 };
 
 // ProduceResponse v3-13 (flexible 9+; TopicId instead of Name from v13).
-void produce(BodyWriter& w, const Values& values, std::string_view message) {
+void produce(BodyWriter& w, const Values& values, const Answer& answer) {
   write_topic_partitions(w, values, w.version() >= 13 ? "TopicId" : "Name", "Index",
-                         [&] { write_refused_produce_partition_fields(w, message); });
+                         [&] { write_refused_produce_partition_fields(w, answer.message); });
   w.i32(0);  // ThrottleTimeMs
   w.tags();
 }
 
 // CreateTopicsResponse v2-7 (flexible 5+).
-void create_topics(BodyWriter& w, const Values& values, std::string_view message) {
+void create_topics(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
   w.count(values.all().size());
   for (const ValueRef& name : values.all()) {
     w.string(values.text(name));
     if (w.version() >= 7) w.raw(std::string_view("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16));  // TopicId: zero
     w.error(ErrorCode::topic_authorization_failed);
-    w.nullable_string(message);  // ErrorMessage (v1+)
+    w.nullable_string(answer.message);  // ErrorMessage (v1+)
     if (w.version() >= 5) {
       w.i32(-1);      // NumPartitions
       w.i16(-1);      // ReplicationFactor
@@ -63,7 +63,7 @@ void create_topics(BodyWriter& w, const Values& values, std::string_view message
 }
 
 // DeleteTopicsResponse v1-6 (flexible 4+; v6 answers by name and id).
-void delete_topics(BodyWriter& w, const Values& values, std::string_view message) {
+void delete_topics(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
   if (w.version() >= 6) {
     // Values come in (Name, TopicId) pairs, one per requested topic.
@@ -73,7 +73,7 @@ void delete_topics(BodyWriter& w, const Values& values, std::string_view message
       w.nullable_string(all[i].null ? std::nullopt : std::optional<std::string_view>(values.text(all[i])));
       w.raw(values.text(all[i + 1]));
       w.error(ErrorCode::topic_authorization_failed);
-      w.nullable_string(message);
+      w.nullable_string(answer.message);
       w.tags();
     }
   } else {
@@ -81,7 +81,7 @@ void delete_topics(BodyWriter& w, const Values& values, std::string_view message
     for (const ValueRef& name : values.all()) {
       w.string(values.text(name));
       w.error(ErrorCode::topic_authorization_failed);
-      if (w.version() >= 5) w.nullable_string(message);
+      if (w.version() >= 5) w.nullable_string(answer.message);
       w.tags();
     }
   }
@@ -89,7 +89,7 @@ void delete_topics(BodyWriter& w, const Values& values, std::string_view message
 }
 
 // DeleteRecordsResponse v0-2 (flexible 2+).
-void delete_records(BodyWriter& w, const Values& values, std::string_view) {
+void delete_records(BodyWriter& w, const Values& values, const Answer&) {
   w.i32(0);  // ThrottleTimeMs
   write_topic_partitions(w, values, "Name", "PartitionIndex", [&] {
     w.i64(-1);  // LowWatermark
@@ -101,7 +101,7 @@ void delete_records(BodyWriter& w, const Values& values, std::string_view) {
 // InitProducerIdResponse v0-5 (flexible 2+): a transactional producer is
 // refused on its transactional id, an idempotent one on the cluster
 // (IdempotentWrite), as Kafka's authorizer does.
-void init_producer_id(BodyWriter& w, const Values& values, std::string_view) {
+void init_producer_id(BodyWriter& w, const Values& values, const Answer&) {
   const bool transactional = !values.all().empty() && !values.all().front().null;
   w.i32(0);  // ThrottleTimeMs
   w.error(transactional ? ErrorCode::transactional_id_authorization_failed : ErrorCode::cluster_authorization_failed);
@@ -112,27 +112,27 @@ void init_producer_id(BodyWriter& w, const Values& values, std::string_view) {
 
 // AlterConfigsResponse v0-2 (flexible 2+) and IncrementalAlterConfigsResponse
 // v0-1 (flexible 1+): the same layout. Values come in (type, name) pairs.
-void alter_configs(BodyWriter& w, const Values& values, std::string_view message) {
+void alter_configs(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
-  write_config_resources(w, values, message, [] {});
+  write_config_resources(w, values, answer.message, [] {});
   w.tags();
 }
 
 // CreatePartitionsResponse v0-3 (flexible 2+).
-void create_partitions(BodyWriter& w, const Values& values, std::string_view message) {
+void create_partitions(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
   w.count(values.all().size());
   for (const ValueRef& name : values.all()) {
     w.string(values.text(name));
     w.error(ErrorCode::topic_authorization_failed);
-    w.nullable_string(message);
+    w.nullable_string(answer.message);
     w.tags();
   }
   w.tags();
 }
 
 // DeleteGroupsResponse v0-2 (flexible 2+).
-void delete_groups(BodyWriter& w, const Values& values, std::string_view) {
+void delete_groups(BodyWriter& w, const Values& values, const Answer&) {
   w.i32(0);  // ThrottleTimeMs
   w.count(values.all().size());
   for (const ValueRef& group : values.all()) {
@@ -146,7 +146,7 @@ void delete_groups(BodyWriter& w, const Values& values, std::string_view) {
 // OffsetDeleteResponse v0 (never flexible): the group is refused as a whole
 // (top-level ErrorCode), as Kafka does when the group is not authorized; the
 // topics it named are listed with the same error.
-void offset_delete(BodyWriter& w, const Values& values, std::string_view) {
+void offset_delete(BodyWriter& w, const Values& values, const Answer&) {
   w.error(ErrorCode::group_authorization_failed);
   w.i32(0);  // ThrottleTimeMs (never flexible: no tag buffers)
   write_topic_partitions(w, values, "Name", "PartitionIndex", [&] { w.error(ErrorCode::group_authorization_failed); });
@@ -156,7 +156,7 @@ void offset_delete(BodyWriter& w, const Values& values, std::string_view) {
 // each key refused with the error of its type (a group, or a transactional
 // id: KeyType 1) and no coordinator (node -1, host "", port -1), as Kafka
 // answers an unauthorized key.
-void find_coordinator(BodyWriter& w, const Values& values, std::string_view message) {
+void find_coordinator(BodyWriter& w, const Values& values, const Answer& answer) {
   const ValueRef* key_type = nullptr;
   std::vector<const ValueRef*> keys;
   for (const ValueRef& v : values.all()) {
@@ -171,7 +171,7 @@ void find_coordinator(BodyWriter& w, const Values& values, std::string_view mess
   if (w.version() >= 1) w.i32(0);  // ThrottleTimeMs
   if (w.version() <= 3) {
     w.error(error);
-    if (w.version() >= 1) w.nullable_string(message);
+    if (w.version() >= 1) w.nullable_string(answer.message);
     w.i32(-1);     // NodeId
     w.string("");  // Host
     w.i32(-1);     // Port
@@ -183,7 +183,7 @@ void find_coordinator(BodyWriter& w, const Values& values, std::string_view mess
       w.string("");  // Host
       w.i32(-1);     // Port
       w.error(error);
-      w.nullable_string(message);
+      w.nullable_string(answer.message);
       w.tags();
     }
   }
@@ -258,14 +258,14 @@ schema::Versions acl_answerable_versions(std::int16_t api_key) {
 }
 
 Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
-                    std::vector<std::uint8_t>& out) {
+                    std::vector<std::uint8_t>& out, RefusedResource refused) {
   ReadRequest request;
   if (!read_request(frame, request)) return Errc::malformed_request;
   const Writer write = writer_for(request.api_key);
   if (write == nullptr) return Errc::malformed_request;
   const bool flexible = response_flexible(request.api_key, request.version);
   BodyWriter body(request.version, flexible);
-  write(body, Values(frame, request.walk), message);
+  write(body, Values(frame, request.walk), Answer{message, refused});
   const std::size_t header = 4 + (flexible ? 1 : 0);  // correlation id, header v1 tag buffer
   if (header + body.out().size() > max_frame_size) return Errc::frame_too_large;
   wire::put_i32(out, static_cast<std::int32_t>(header + body.out().size()));

@@ -48,10 +48,21 @@ std::span<const std::int16_t> refusable_apis();
 // whose policy has no ACLs never refuses them by resource.
 schema::Versions acl_answerable_versions(std::int16_t api_key);
 
+// The kind of resource a policy's ACLs refused in a request, when it was one
+// (a read-only view or an API list refuses the API: unspecified). A request
+// that names several kinds is answered as Kafka's authorizer answers the
+// first it denies: OffsetCommit with an allowed group and a refused topic
+// gets TOPIC_AUTHORIZATION_FAILED on its partitions, TxnOffsetCommit with a
+// refused group GROUP_AUTHORIZATION_FAILED. unspecified answers with the error
+// of the resource Kafka checks first (the group of a group API, the
+// transactional id of a transaction API).
+enum class RefusedResource : std::uint8_t { unspecified, topic, group, transactional_id, cluster };
+
 // The refusal of the whole request `frame` (size prefix included, size already
 // checked), appended to `out` as one response frame (size prefix, header,
 // body). `message` goes into the response's ErrorMessage fields where the
-// version has them. The answer is bounded by `max_frame_size` like any frame.
+// version has them; `refused` picks the error where the API names several
+// kinds of resource. The answer is bounded by `max_frame_size` like any frame.
 // Errc::malformed_request when the request does not parse at its version, or
 // its api/version is not refusable; Errc::frame_too_large when the answer
 // would exceed the bound. Nothing is appended on error.
@@ -60,7 +71,7 @@ schema::Versions acl_answerable_versions(std::int16_t api_key);
 // (or top-level tag buffer) are cut short or malformed is answered as the
 // whole request would be, since the answer names nothing after them.
 Errc encode_refusal(std::span<const std::uint8_t> frame, std::string_view message, std::uint32_t max_frame_size,
-                    std::vector<std::uint8_t>& out);
+                    std::vector<std::uint8_t>& out, RefusedResource refused = RefusedResource::unspecified);
 
 // A resource a request names, for the audit log: `type` is "topic",
 // "topic_id" (32 hex digits), "group", "transactional_id", or a config

@@ -10,11 +10,13 @@
 // Produce and Fetch are not here: a policy decides them topic by topic and
 // answers their refused topics itself (split.h), whole or in part.
 //
-// A writer sees the request, not which of its resources the policy refused,
-// so each API has one rule: the error Kafka's KafkaApis answers when the
-// resource it authorizes first is denied (the group of a group API, the
-// transactional id of a transaction API, each topic of a topic API). The
-// request's partitions are the request tables' Role::value partition fields.
+// A writer sees the request and the kind of resource the policy refused
+// (Answer::refused): an API that names several kinds answers with the error
+// of the refused one, as Kafka's KafkaApis does; unspecified (an API refused
+// whole) answers with the error of the resource Kafka authorizes first (the
+// group of a group API, the transactional id of a transaction API, each topic
+// of a topic API). The request's partitions are the request tables'
+// Role::value partition fields.
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -37,7 +39,7 @@ void empty_bytes(BodyWriter& w) {
 // TOPIC_AUTHORIZATION_FAILED with no offset (ListOffsetsRequest.getErrorResponse,
 // KafkaApis.buildErrorResponse): OldStyleOffsets [] (v0), Timestamp and
 // Offset -1 (v1+), LeaderEpoch -1 (v4+).
-void list_offsets(BodyWriter& w, const Values& values, std::string_view) {
+void list_offsets(BodyWriter& w, const Values& values, const Answer&) {
   if (w.version() >= 2) w.i32(0);  // ThrottleTimeMs
   write_topic_partitions(w, values, "Name", "PartitionIndex", [&] {
     w.error(ErrorCode::topic_authorization_failed);
@@ -53,44 +55,75 @@ void list_offsets(BodyWriter& w, const Values& values, std::string_view) {
 }
 
 // OffsetCommitResponse v0-9 (flexible 8+): every partition
-// GROUP_AUTHORIZATION_FAILED. Kafka authorizes the group first and, when it is
-// denied, answers every partition with the group's error
-// (OffsetCommitRequest.getErrorResponse); a denied topic alone would be
-// TOPIC_AUTHORIZATION_FAILED on its partitions, which the writer cannot tell
-// apart, so the group's error stands for both.
-void offset_commit(BodyWriter& w, const Values& values, std::string_view) {
+// GROUP_AUTHORIZATION_FAILED when the group is refused (Kafka authorizes it
+// first: OffsetCommitRequest.getErrorResponse), TOPIC_AUTHORIZATION_FAILED
+// when a topic is.
+void offset_commit(BodyWriter& w, const Values& values, const Answer& answer) {
   if (w.version() >= 3) w.i32(0);  // ThrottleTimeMs
-  write_topic_partitions(w, values, "Name", "PartitionIndex", [&] { w.error(ErrorCode::group_authorization_failed); });
+  const ErrorCode error = answer.error_or(ErrorCode::group_authorization_failed, {RefusedResource::topic});
+  write_topic_partitions(w, values, "Name", "PartitionIndex", [&] { w.error(error); });
   w.tags();
 }
 
-// OffsetFetchResponse v0-9 (flexible 6+), the group refused
-// (OffsetFetchRequest.getErrorResponse, KafkaApis.handleOffsetFetchRequest):
+// Entries that own topics, in request order: each `owner_field` value (a
+// group id, a transactional id) opens one, the topic names and their
+// partitions after it belong to it (OffsetFetch v8+, AddPartitionsToTxn v4+).
+struct OwnerEntry {
+  const ValueRef* id = nullptr;
+  std::vector<TopicEntry> topics;
+};
+std::vector<OwnerEntry> owners_of(const Values& values, std::string_view owner_field, std::string_view topic_field,
+                                  std::string_view partition_field) {
+  std::vector<OwnerEntry> owners;
+  for (const ValueRef& v : values.all()) {
+    if (v.name == owner_field) {
+      owners.push_back({&v, {}});
+    } else if (owners.empty()) {
+      continue;
+    } else if (v.name == topic_field) {
+      owners.back().topics.push_back({&v, {}});
+    } else if (v.name == partition_field && !owners.back().topics.empty()) {
+      owners.back().topics.back().partitions.push_back(values.i32(v));
+    }
+  }
+  return owners;
+}
+
+
+// OffsetFetchResponse v0-9 (flexible 6+) (OffsetFetchRequest.getErrorResponse,
+// KafkaApis.handleOffsetFetchRequest). The group refused:
 //  - v0-1 have no top-level error: every requested partition carries
 //    GROUP_AUTHORIZATION_FAILED, CommittedOffset -1, Metadata "" (NO_METADATA);
 //  - v2-7: top-level ErrorCode GROUP_AUTHORIZATION_FAILED, Topics [];
 //  - v8+ (batched, KIP-709): every group with its ErrorCode, Topics [].
-void offset_fetch(BodyWriter& w, const Values& values, std::string_view) {
+// A topic refused (Describe): every requested partition carries
+// TOPIC_AUTHORIZATION_FAILED (Kafka's UNAUTHORIZED_PARTITION: offset and
+// leader epoch -1, Metadata ""), and the group errors are NONE.
+void offset_fetch(BodyWriter& w, const Values& values, const Answer& answer) {
   if (w.version() >= 3) w.i32(0);  // ThrottleTimeMs
+  const ErrorCode error = answer.error_or(ErrorCode::group_authorization_failed, {RefusedResource::topic});
+  const bool by_partition = error == ErrorCode::topic_authorization_failed;
+  const auto partition_fields = [&] {
+    w.i64(-1);                        // CommittedOffset
+    if (w.version() >= 5) w.i32(-1);  // CommittedLeaderEpoch
+    w.string("");                     // Metadata
+    w.error(error);
+  };
   if (w.version() <= 1) {
     // Never flexible: write_topic_partitions writes no tag buffers here.
-    write_topic_partitions(w, values, "Name", "PartitionIndexes", [&] {
-      w.i64(-1);     // CommittedOffset
-      w.string("");  // Metadata
-      w.error(ErrorCode::group_authorization_failed);
-    });
+    write_topic_partitions(w, values, "Name", "PartitionIndexes", partition_fields);
   } else if (w.version() <= 7) {
-    w.count(0);  // Topics
-    w.error(ErrorCode::group_authorization_failed);
+    if (by_partition) write_topic_partitions(w, values, "Name", "PartitionIndexes", partition_fields);
+    else w.count(0);  // Topics
+    w.error(by_partition ? ErrorCode::none : error);
   } else {
-    std::size_t groups = 0;
-    for (const ValueRef& v : values.all()) groups += v.name == "GroupId" ? 1 : 0;
-    w.count(groups);
-    for (const ValueRef& v : values.all()) {
-      if (v.name != "GroupId") continue;
-      w.string(values.text(v));
-      w.count(0);  // Topics
-      w.error(ErrorCode::group_authorization_failed);
+    const std::vector<OwnerEntry> groups = owners_of(values, "GroupId", "Name", "PartitionIndexes");
+    w.count(groups.size());
+    for (const OwnerEntry& group : groups) {
+      w.string(values.text(*group.id));
+      if (by_partition) write_topics(w, values, group.topics, partition_fields);
+      else w.count(0);  // Topics
+      w.error(by_partition ? ErrorCode::none : error);
       w.tags();
     }
   }
@@ -101,7 +134,7 @@ void offset_fetch(BodyWriter& w, const Values& values, std::string_view) {
 // GROUP_AUTHORIZATION_FAILED, GenerationId -1, ProtocolType null (v7+),
 // ProtocolName "" (null from v7, where it is nullable), Leader "",
 // SkipAssignment false (v9), MemberId "", no members.
-void join_group(BodyWriter& w, const Values&, std::string_view) {
+void join_group(BodyWriter& w, const Values&, const Answer&) {
   if (w.version() >= 2) w.i32(0);  // ThrottleTimeMs
   w.error(ErrorCode::group_authorization_failed);
   w.i32(-1);  // GenerationId
@@ -119,7 +152,7 @@ void join_group(BodyWriter& w, const Values&, std::string_view) {
 }
 
 // HeartbeatResponse v0-4 (flexible 4+): GROUP_AUTHORIZATION_FAILED.
-void heartbeat(BodyWriter& w, const Values&, std::string_view) {
+void heartbeat(BodyWriter& w, const Values&, const Answer&) {
   if (w.version() >= 1) w.i32(0);  // ThrottleTimeMs
   w.error(ErrorCode::group_authorization_failed);
   w.tags();
@@ -127,7 +160,7 @@ void heartbeat(BodyWriter& w, const Values&, std::string_view) {
 
 // LeaveGroupResponse v0-5 (flexible 4+): GROUP_AUTHORIZATION_FAILED, no
 // member results (v3+), as LeaveGroupRequest.getErrorResponse.
-void leave_group(BodyWriter& w, const Values&, std::string_view) {
+void leave_group(BodyWriter& w, const Values&, const Answer&) {
   if (w.version() >= 1) w.i32(0);  // ThrottleTimeMs
   w.error(ErrorCode::group_authorization_failed);
   if (w.version() >= 3) w.count(0);  // Members
@@ -137,7 +170,7 @@ void leave_group(BodyWriter& w, const Values&, std::string_view) {
 // SyncGroupResponse v0-5 (flexible 4+): GROUP_AUTHORIZATION_FAILED,
 // ProtocolType/ProtocolName null (v5+), an empty Assignment
 // (SyncGroupRequest.getErrorResponse: new byte[0]).
-void sync_group(BodyWriter& w, const Values&, std::string_view) {
+void sync_group(BodyWriter& w, const Values&, const Answer&) {
   if (w.version() >= 1) w.i32(0);  // ThrottleTimeMs
   w.error(ErrorCode::group_authorization_failed);
   if (w.version() >= 5) {
@@ -152,7 +185,7 @@ void sync_group(BodyWriter& w, const Values&, std::string_view) {
 // GROUP_AUTHORIZATION_FAILED (DescribeGroupsResponse.groupError): GroupState,
 // ProtocolType, ProtocolData "", no members, AuthorizedOperations omitted
 // (INT32_MIN, v3+).
-void describe_groups(BodyWriter& w, const Values& values, std::string_view) {
+void describe_groups(BodyWriter& w, const Values& values, const Answer&) {
   if (w.version() >= 1) w.i32(0);  // ThrottleTimeMs
   w.count(values.all().size());
   for (const ValueRef& group : values.all()) {
@@ -172,7 +205,7 @@ void describe_groups(BodyWriter& w, const Values& values, std::string_view) {
 // TOPIC_AUTHORIZATION_FAILED, LeaderEpoch -1 (v1+), EndOffset -1
 // (OffsetsForLeaderEpochRequest.getErrorResponse). ErrorCode comes before
 // Partition in this layout.
-void offset_for_leader_epoch(BodyWriter& w, const Values& values, std::string_view) {
+void offset_for_leader_epoch(BodyWriter& w, const Values& values, const Answer&) {
   if (w.version() >= 2) w.i32(0);  // ThrottleTimeMs
   const auto topics = topics_of(values, "Topic", "Partition");
   w.count(topics.size());
@@ -191,57 +224,31 @@ void offset_for_leader_epoch(BodyWriter& w, const Values& values, std::string_vi
   w.tags();
 }
 
-// The transactions of an AddPartitionsToTxn v4+ request: a TransactionalId
-// value opens one, the topic Names and their Partitions after it belong to it.
-struct TransactionEntry {
-  const ValueRef* id = nullptr;
-  std::vector<TopicEntry> topics;
-};
-
 // AddPartitionsToTxnResponse v0-5 (flexible 3+): every partition
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED (Kafka authorizes Write on the
-// transactional id before the topics: errorResponseForTransaction).
+// transactional id before the topics: errorResponseForTransaction), or
+// TOPIC_AUTHORIZATION_FAILED when a topic was refused.
 //  - v0-3: ResultsByTopicV3AndBelow, one result per requested partition;
 //  - v4+ (KIP-890, batched by transaction): top-level ErrorCode NONE and one
 //    ResultsByTransaction entry per transaction, each naming its partitions.
 //    Kafka reserves v4+ for brokers (ClusterAction, answered with a top-level
 //    CLUSTER_AUTHORIZATION_FAILED); kedge reads these requests by their
 //    transactional ids like the client versions, and answers by them.
-void add_partitions_to_txn(BodyWriter& w, const Values& values, std::string_view) {
+void add_partitions_to_txn(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
-  const auto partition_fields = [&] { w.error(ErrorCode::transactional_id_authorization_failed); };
+  const ErrorCode error = answer.error_or(ErrorCode::transactional_id_authorization_failed, {RefusedResource::topic});
+  const auto partition_fields = [&] { w.error(error); };
   if (w.version() <= 3) {
     write_topic_partitions(w, values, "Name", "Partitions", partition_fields);
     w.tags();
     return;
   }
-  std::vector<TransactionEntry> transactions;
-  for (const ValueRef& v : values.all()) {
-    if (v.name == "TransactionalId") {
-      transactions.push_back({&v, {}});
-    } else if (transactions.empty()) {
-      continue;
-    } else if (v.name == "Name") {
-      transactions.back().topics.push_back({&v, {}});
-    } else if (v.name == "Partitions" && !transactions.back().topics.empty()) {
-      transactions.back().topics.back().partitions.push_back(values.i32(v));
-    }
-  }
+  const std::vector<OwnerEntry> transactions = owners_of(values, "TransactionalId", "Name", "Partitions");
   w.error(ErrorCode::none);  // ErrorCode
   w.count(transactions.size());
-  for (const TransactionEntry& txn : transactions) {
+  for (const OwnerEntry& txn : transactions) {
     w.string(values.text(*txn.id));
-    w.count(txn.topics.size());  // TopicResults
-    for (const TopicEntry& t : txn.topics) {
-      w.string(values.text(*t.topic));
-      w.count(t.partitions.size());  // ResultsByPartition
-      for (const std::int32_t p : t.partitions) {
-        w.i32(p);
-        partition_fields();
-        w.tags();
-      }
-      w.tags();
-    }
+    write_topics(w, values, txn.topics, partition_fields);  // TopicResults, ResultsByPartition
     w.tags();
   }
   w.tags();
@@ -249,16 +256,16 @@ void add_partitions_to_txn(BodyWriter& w, const Values& values, std::string_view
 
 // AddOffsetsToTxnResponse v0-4 (flexible 3+): TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 // the error KafkaApis answers first (Write on the transactional id is checked
-// before Read on the group).
-void add_offsets_to_txn(BodyWriter& w, const Values&, std::string_view) {
+// before Read on the group), or GROUP_AUTHORIZATION_FAILED for a refused group.
+void add_offsets_to_txn(BodyWriter& w, const Values&, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
-  w.error(ErrorCode::transactional_id_authorization_failed);
+  w.error(answer.error_or(ErrorCode::transactional_id_authorization_failed, {RefusedResource::group}));
   w.tags();
 }
 
 // EndTxnResponse v0-5 (flexible 3+): TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 // ProducerId and ProducerEpoch -1 (v5+, KIP-890).
-void end_txn(BodyWriter& w, const Values&, std::string_view) {
+void end_txn(BodyWriter& w, const Values&, const Answer&) {
   w.i32(0);  // ThrottleTimeMs
   w.error(ErrorCode::transactional_id_authorization_failed);
   if (w.version() >= 5) {
@@ -268,17 +275,16 @@ void end_txn(BodyWriter& w, const Values&, std::string_view) {
   w.tags();
 }
 
-// TxnOffsetCommitResponse v0-4 (flexible 3+): every partition
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED. Kafka authorizes Write on the
-// transactional id first, then Read on the group, then the topics, and answers
-// a denied transactional id or group on every partition
-// (TxnOffsetCommitRequest.getErrorResponse); the writer cannot tell which was
-// refused and answers with the first check's error, which a producer treats as
-// fatal as it does the group's.
-void txn_offset_commit(BodyWriter& w, const Values& values, std::string_view) {
+// TxnOffsetCommitResponse v0-4 (flexible 3+): every partition with the
+// error of what was refused. Kafka authorizes Write on the transactional id
+// first, then Read on the group, then the topics, and answers a denied
+// transactional id or group on every partition
+// (TxnOffsetCommitRequest.getErrorResponse): 53, 30 or 29.
+void txn_offset_commit(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
-  write_topic_partitions(w, values, "Name", "PartitionIndex",
-                         [&] { w.error(ErrorCode::transactional_id_authorization_failed); });
+  const ErrorCode error = answer.error_or(ErrorCode::transactional_id_authorization_failed,
+                                          {RefusedResource::group, RefusedResource::topic});
+  write_topic_partitions(w, values, "Name", "PartitionIndex", [&] { w.error(error); });
   w.tags();
 }
 
@@ -286,24 +292,55 @@ void txn_offset_commit(BodyWriter& w, const Values& values, std::string_view) {
 // of its type (KafkaApis.configsAuthorizationApiError: topic 29, group 30,
 // broker and the others 31), `message` as ErrorMessage, no configs. Values
 // come in (ResourceType, ResourceName) pairs.
-void describe_configs(BodyWriter& w, const Values& values, std::string_view message) {
+void describe_configs(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
-  write_config_resources(w, values, message, [&] { w.count(0); });  // Configs
+  write_config_resources(w, values, answer.message, [&] { w.count(0); });  // Configs
   w.tags();
 }
 
-// ConsumerGroupHeartbeatResponse v0-1 (flexible 0+): GROUP_AUTHORIZATION_FAILED
-// with `message`; the rest as ConsumerGroupHeartbeatRequest.getErrorResponse
-// leaves it: MemberId null, MemberEpoch 0 and HeartbeatIntervalMs 0 (the spec
-// gives them no default), Assignment null.
-void consumer_group_heartbeat(BodyWriter& w, const Values&, std::string_view message) {
+// ConsumerGroupHeartbeatResponse v0-1 and ShareGroupHeartbeatResponse v1
+// (flexible 0+, the same layout): GROUP_AUTHORIZATION_FAILED, or
+// TOPIC_AUTHORIZATION_FAILED when a subscribed topic was refused (Describe,
+// KAFKA-18813), with `message`; the rest as
+// <Api>Request.getErrorResponse leaves it: MemberId null, MemberEpoch 0 and
+// HeartbeatIntervalMs 0 (the spec gives them no default), Assignment null.
+void group_heartbeat(BodyWriter& w, const Values&, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
-  w.error(ErrorCode::group_authorization_failed);
-  w.nullable_string(message);       // ErrorMessage
+  w.error(answer.error_or(ErrorCode::group_authorization_failed, {RefusedResource::topic}));
+  w.nullable_string(answer.message);       // ErrorMessage
   w.nullable_string(std::nullopt);  // MemberId
   w.i32(0);                         // MemberEpoch
   w.i32(0);                         // HeartbeatIntervalMs
   w.i8(-1);                         // Assignment: a null struct
+  w.tags();
+}
+
+// ShareFetchResponse v1-2 and ShareAcknowledgeResponse v1-2 (flexible 0+),
+// refused whole (<Api>Request.getErrorResponse): the top-level
+// GROUP_AUTHORIZATION_FAILED (Kafka authorizes Read on the group first), or
+// TOPIC_AUTHORIZATION_FAILED for a request kedge could not split by topic,
+// `message`, no topics, no endpoints. Topics refused one by one are answered
+// per partition through split.h.
+void share_answer(BodyWriter& w, const Answer& answer, bool lock_timeout) {
+  w.i32(0);  // ThrottleTimeMs
+  w.error(answer.error_or(ErrorCode::group_authorization_failed, {RefusedResource::topic}));
+  w.nullable_string(answer.message);  // ErrorMessage
+  if (lock_timeout) w.i32(0);         // AcquisitionLockTimeoutMs
+  w.count(0);                         // Responses
+  w.count(0);                         // NodeEndpoints
+  w.tags();
+}
+void share_fetch(BodyWriter& w, const Values&, const Answer& answer) { share_answer(w, answer, true); }
+void share_acknowledge(BodyWriter& w, const Values&, const Answer& answer) {
+  share_answer(w, answer, w.version() >= 2);
+}
+
+// DescribeProducersResponse v0 (flexible 0+): every partition
+// TOPIC_AUTHORIZATION_FAILED with `message`, no producers.
+void describe_producers(BodyWriter& w, const Values& values, const Answer& answer) {
+  w.i32(0);  // ThrottleTimeMs
+  write_topic_partitions(w, values, "Name", "PartitionIndexes",
+                         [&] { write_refused_describe_producers_partition_fields(w, answer.message); });
   w.tags();
 }
 
@@ -325,7 +362,11 @@ Writer acl_writer_for(std::int16_t api_key) {
     case ApiKey::end_txn: return end_txn;
     case ApiKey::txn_offset_commit: return txn_offset_commit;
     case ApiKey::describe_configs: return describe_configs;
-    case ApiKey::consumer_group_heartbeat: return consumer_group_heartbeat;
+    case ApiKey::consumer_group_heartbeat:
+    case ApiKey::share_group_heartbeat: return group_heartbeat;
+    case ApiKey::share_fetch: return share_fetch;
+    case ApiKey::share_acknowledge: return share_acknowledge;
+    case ApiKey::describe_producers: return describe_producers;
     default: return nullptr;
   }
 }

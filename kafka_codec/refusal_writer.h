@@ -5,6 +5,7 @@
 // request tables) are what it names.
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "kafka_codec/engine.h"
 #include "kafka_codec/errors.h"
+#include "kafka_codec/refusal.h"
 #include "kafka_codec/wire.h"
 
 namespace kedge::kafka::refusal {
@@ -103,9 +105,8 @@ inline void write_topic(BodyWriter& w, const Values& values, const ValueRef& top
 // topic as the request named it (name or id), each partition index, with
 // `partition_fields(p)` writing the rest of a partition entry.
 template <class PartitionFields>
-void write_topic_partitions(BodyWriter& w, const Values& values, std::string_view topic_field,
-                            std::string_view partition_field, PartitionFields partition_fields) {
-  const auto topics = topics_of(values, topic_field, partition_field);
+void write_topics(BodyWriter& w, const Values& values, const std::vector<TopicEntry>& topics,
+                  PartitionFields partition_fields) {
   w.count(topics.size());
   for (const TopicEntry& t : topics) {
     write_topic(w, values, *t.topic);
@@ -117,6 +118,11 @@ void write_topic_partitions(BodyWriter& w, const Values& values, std::string_vie
     }
     w.tags();
   }
+}
+template <class PartitionFields>
+void write_topic_partitions(BodyWriter& w, const Values& values, std::string_view topic_field,
+                            std::string_view partition_field, PartitionFields partition_fields) {
+  write_topics(w, values, topics_of(values, topic_field, partition_field), partition_fields);
 }
 
 // A refused partition of a ProduceResponse v3-13 after its Index (Kafka's
@@ -150,6 +156,49 @@ inline void write_refused_fetch_partition_fields(BodyWriter& w,
   else w.i32(0);
 }
 
+// A refused partition of a DescribeProducersResponse v0 after its
+// PartitionIndex (KafkaApis.handleDescribeProducersRequest): `error`,
+// `message` as ErrorMessage, no active producers.
+inline void write_refused_describe_producers_partition_fields(BodyWriter& w, std::string_view message,
+                                                              ErrorCode error = ErrorCode::topic_authorization_failed) {
+  w.error(error);
+  w.nullable_string(message);  // ErrorMessage
+  w.count(0);                  // ActiveProducers
+}
+
+// CurrentLeader of a refused share partition: the leader is not kedge's to
+// tell, so "unknown" as the spec words it (-1; clients read it only with
+// NOT_LEADER_OR_FOLLOWER).
+inline void write_unknown_leader(BodyWriter& w) {
+  w.i32(-1);  // LeaderId
+  w.i32(-1);  // LeaderEpoch
+  w.tags();
+}
+
+// A refused partition of a ShareFetchResponse v1-2 after its PartitionIndex
+// (KIP-932; KafkaApis answers a topic it does not authorize partition by
+// partition, its piggybacked acknowledgements too): `error` and `message`;
+// the same as the acknowledge error when the request carried acknowledgement
+// batches for the partition (`acknowledged`), else none; no records
+// (empty, not null: v1+ Records is not nullable), none acquired.
+inline void write_refused_share_fetch_partition_fields(BodyWriter& w, std::string_view message, ErrorCode error,
+                                                       bool acknowledged) {
+  w.error(error);
+  w.nullable_string(message);                                             // ErrorMessage
+  w.error(acknowledged ? error : ErrorCode::none);                        // AcknowledgeErrorCode
+  w.nullable_string(acknowledged ? std::optional(message) : std::nullopt);  // AcknowledgeErrorMessage
+  write_unknown_leader(w);                                                // CurrentLeader
+  wire::put_uvarint(w.out(), 1);                                          // Records: empty
+  w.count(0);                                                             // AcquiredRecords
+}
+
+// A refused partition of a ShareAcknowledgeResponse v1-2 after its PartitionIndex.
+inline void write_refused_share_acknowledge_partition_fields(BodyWriter& w, std::string_view message, ErrorCode error) {
+  w.error(error);
+  w.nullable_string(message);  // ErrorMessage
+  write_unknown_leader(w);     // CurrentLeader
+}
+
 // The authorization error of a refused config resource, by its ResourceType
 // (KafkaApis.configsAuthorizationApiError): topic 29, group 30, a broker and
 // the other types 31.
@@ -178,8 +227,32 @@ void write_config_resources(BodyWriter& w, const Values& values, std::string_vie
   }
 }
 
+// What a refusal says besides the request's own names: the text of its
+// ErrorMessage fields, and the kind of resource refused (refusal.h).
+struct Answer {
+  std::string_view message;
+  RefusedResource refused = RefusedResource::unspecified;
+
+  // The authorization error of `refused`, or `fallback` (the error of the
+  // resource the API checks first) when it is unspecified or a kind the API
+  // does not name.
+  ErrorCode error_or(ErrorCode fallback, std::initializer_list<RefusedResource> named) const {
+    for (const RefusedResource kind : named) {
+      if (kind != refused) continue;
+      switch (kind) {
+        case RefusedResource::topic: return ErrorCode::topic_authorization_failed;
+        case RefusedResource::group: return ErrorCode::group_authorization_failed;
+        case RefusedResource::transactional_id: return ErrorCode::transactional_id_authorization_failed;
+        case RefusedResource::cluster: return ErrorCode::cluster_authorization_failed;
+        case RefusedResource::unspecified: break;
+      }
+    }
+    return fallback;
+  }
+};
+
 // Writes the body of a refusal of the request `values` were read from.
-using Writer = void (*)(BodyWriter&, const Values&, std::string_view message);
+using Writer = void (*)(BodyWriter&, const Values&, const Answer&);
 
 // Writers for the APIs a policy's ACLs refuse beyond the API-level ones of
 // refusal.cpp (refusal_acl.cpp), or nullptr.

@@ -714,11 +714,113 @@ constexpr Field kConsumerGroupHeartbeatRequest[] = {
     scalar("RebalanceTimeoutMs", T::int32),
     array_of("SubscribedTopicNames", T::string).null_in(kAll).as(R::value),
 };
+// DescribeProducersRequest (61): v0, flexible 0+; split by a policy's ACLs (split.h).
+constexpr Field kDescribeProducersTopic[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("PartitionIndexes", T::int32).as(R::value),  // named in a refused topic's answer
+};
+constexpr Field kDescribeProducersRequest[] = {
+    array_of("Topics", kDescribeProducersTopic).as(R::element_list),
+};
+// ShareGroupHeartbeatRequest (76): v1, flexible 0+ (KIP-932; v0 was early access, removed in 4.1).
+// Kafka authorizes Read on the group, then Describe on the subscribed topics.
+constexpr Field kShareGroupHeartbeatRequest[] = {
+    scalar("GroupId", T::string).as(R::value),
+    scalar("MemberId", T::string),
+    scalar("MemberEpoch", T::int32),
+    scalar("RackId", T::string).null_in(kAll),
+    array_of("SubscribedTopicNames", T::string).null_in(kAll).as(R::value),
+};
+// ShareFetchRequest (78) v1-2 and ShareAcknowledgeRequest (79) v1-2, flexible 0+ (KIP-932): Read on
+// the group, then Read on each topic (by id, named through the Metadata kedge has seen). Their Topics
+// are split by a policy's ACLs (split.h); a refused partition's piggybacked acknowledgements fail with
+// it, so each batch is counted (FirstOffset).
+constexpr Field kAcknowledgementBatch[] = {
+    scalar("FirstOffset", T::int64).as(R::value),
+    scalar("LastOffset", T::int64),
+    array_of("AcknowledgeTypes", T::int8),
+};
+constexpr Field kSharePartition[] = {
+    scalar("PartitionIndex", T::int32).as(R::value),
+    array_of("AcknowledgementBatches", kAcknowledgementBatch),
+};
+constexpr Field kShareTopic[] = {
+    scalar("TopicId", T::uuid).as(R::value),
+    array_of("Partitions", kSharePartition),
+};
+constexpr Field kShareForgottenTopic[] = {
+    scalar("TopicId", T::uuid),
+    array_of("Partitions", T::int32),
+};
+constexpr Field kShareFetchRequest[] = {
+    scalar("GroupId", T::string).null_in(kAll).as(R::value),
+    scalar("MemberId", T::string).null_in(kAll),
+    scalar("ShareSessionEpoch", T::int32),
+    scalar("MaxWaitMs", T::int32),
+    scalar("MinBytes", T::int32),
+    scalar("MaxBytes", T::int32),
+    scalar("MaxRecords", T::int32).in(from(1)),
+    scalar("BatchSize", T::int32).in(from(1)),
+    scalar("ShareAcquireMode", T::int8).in(from(2)),
+    array_of("Topics", kShareTopic).as(R::element_list),
+    array_of("ForgottenTopicsData", kShareForgottenTopic),  // leave the share session: no ACL
+};
+constexpr Field kShareAcknowledgeRequest[] = {
+    scalar("GroupId", T::string).null_in(kAll).as(R::value),
+    scalar("MemberId", T::string).null_in(kAll),
+    scalar("ShareSessionEpoch", T::int32),
+    scalar("IsRenewAck", T::boolean).in(from(2)),
+    array_of("Topics", kShareTopic).as(R::element_list),
+};
+
+// The responses of split share requests and DescribeProducers (split.h): the
+// layouts above, their topic arrays an element list.
+constexpr Field kShareFetchSplit[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16).as(R::value),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("AcquisitionLockTimeoutMs", T::int32).in(from(1)),
+    array_of("Responses", kShareFetchTopic).as(R::element_list),
+    array_of("NodeEndpoints", kNodeEndpoint),
+};
+constexpr Field kShareAcknowledgeSplit[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16).as(R::value),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("AcquisitionLockTimeoutMs", T::int32).in(from(2)),
+    array_of("Responses", kShareAcknowledgeTopic).as(R::element_list),
+    array_of("NodeEndpoints", kNodeEndpoint),
+};
+constexpr Field kProducerState[] = {
+    scalar("ProducerId", T::int64),
+    scalar("ProducerEpoch", T::int32),
+    scalar("LastSequence", T::int32),
+    scalar("LastTimestamp", T::int64),
+    scalar("CoordinatorEpoch", T::int32),
+    scalar("CurrentTxnStartOffset", T::int64),
+};
+constexpr Field kDescribeProducersPartition[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    array_of("ActiveProducers", kProducerState),
+};
+constexpr Field kDescribeProducersTopicResponse[] = {
+    scalar("Name", T::string),
+    array_of("Partitions", kDescribeProducersPartition),
+};
+constexpr Field kDescribeProducersSplit[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Topics", kDescribeProducersTopicResponse).as(R::element_list),
+};
 
 constexpr std::array kPolicyResponseSchemas = {
     schema_of(ApiKey::produce, range(3, 13), 9, kProduceSplit),
     schema_of(ApiKey::fetch, range(0, 17), 12, kFetchSplit),
     schema_of(ApiKey::list_groups, range(0, 5), 3, kListGroups),
+    schema_of(ApiKey::describe_producers, range(0, 0), 0, kDescribeProducersSplit),
+    schema_of(ApiKey::share_fetch, range(1, 2), 0, kShareFetchSplit),
+    schema_of(ApiKey::share_acknowledge, range(1, 2), 0, kShareAcknowledgeSplit),
 };
 
 constexpr std::array kRequestSchemas = {
@@ -752,6 +854,10 @@ constexpr std::array kRequestSchemas = {
     schema_of(ApiKey::txn_offset_commit, range(0, 4), 3, kTxnOffsetCommitRequest).leading_only(),
     schema_of(ApiKey::describe_configs, range(0, 4), 4, kDescribeConfigsRequest).leading_only(),
     schema_of(ApiKey::consumer_group_heartbeat, range(0, 1), 0, kConsumerGroupHeartbeatRequest).leading_only(),
+    schema_of(ApiKey::describe_producers, range(0, 0), 0, kDescribeProducersRequest),
+    schema_of(ApiKey::share_group_heartbeat, range(1, 1), 0, kShareGroupHeartbeatRequest).leading_only(),
+    schema_of(ApiKey::share_fetch, range(1, 2), 0, kShareFetchRequest),
+    schema_of(ApiKey::share_acknowledge, range(1, 2), 0, kShareAcknowledgeRequest),
 };
 
 // flexibleVersions of msg/<Name>Request.json, keys 0..94 (4.3.1; keys 4-7 from 3.9.0,

@@ -21,12 +21,38 @@ struct TopicFields {
   std::string_view topic;
   std::string_view partition;
 };
-// Produce v13 and Fetch v13+ name topics by id (KIP-516).
-bool names_by_id(std::int16_t version) { return version >= 13; }
+bool is_share(std::int16_t api_key) {
+  return is(api_key, ApiKey::share_fetch) || is(api_key, ApiKey::share_acknowledge);
+}
+// Produce v13 and Fetch v13+ name topics by id (KIP-516), the share APIs always (KIP-932).
+bool names_by_id(std::int16_t api_key, std::int16_t version) { return is_share(api_key) || version >= 13; }
 TopicFields topic_fields(std::int16_t api_key, std::int16_t version) {
-  if (names_by_id(version)) return {"TopicId", is(api_key, ApiKey::produce) ? "Index" : "Partition"};
+  if (is_share(api_key)) return {"TopicId", "PartitionIndex"};
+  if (is(api_key, ApiKey::describe_producers)) return {"Name", "PartitionIndexes"};
+  if (names_by_id(api_key, version)) return {"TopicId", is(api_key, ApiKey::produce) ? "Index" : "Partition"};
   if (is(api_key, ApiKey::produce)) return {"Name", "Index"};
   return {"Topic", "Partition"};
+}
+// Whether a refused entry carries the verdict's message: every version with
+// an ErrorMessage per partition (Produce v8+, the share APIs, DescribeProducers).
+bool carries_message(std::int16_t api_key, std::int16_t version) {
+  if (is(api_key, ApiKey::produce)) return version >= 8;
+  return !is(api_key, ApiKey::fetch);
+}
+
+// The rest of a refused partition's response entry after its index, in the
+// request's API and version. `acknowledged`: a ShareFetch partition carried
+// acknowledgement batches, which fail with it.
+void write_refused_partition(refusal::BodyWriter& w, std::int16_t api_key, std::string_view message, ErrorCode error,
+                             bool acknowledged) {
+  switch (static_cast<ApiKey>(api_key)) {
+    case ApiKey::produce: return refusal::write_refused_produce_partition_fields(w, message, error);
+    case ApiKey::fetch: return refusal::write_refused_fetch_partition_fields(w, error);
+    case ApiKey::share_fetch:
+      return refusal::write_refused_share_fetch_partition_fields(w, message, error, acknowledged);
+    case ApiKey::share_acknowledge: return refusal::write_refused_share_acknowledge_partition_fields(w, message, error);
+    default: return refusal::write_refused_describe_producers_partition_fields(w, message, error);
+  }
 }
 
 void put_count(std::vector<std::uint8_t>& out, bool compact, std::size_t n) {
@@ -44,6 +70,8 @@ void append(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> frame,
 bool splittable(std::int16_t api_key, std::int16_t api_version) {
   if (is(api_key, ApiKey::produce)) return api_version >= 3 && api_version <= 13;
   if (is(api_key, ApiKey::fetch)) return api_version >= 0 && api_version <= 17;
+  if (is_share(api_key)) return api_version >= 1 && api_version <= 2;
+  if (is(api_key, ApiKey::describe_producers)) return api_version == 0;
   return false;
 }
 
@@ -65,7 +93,7 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
   if (!read || walk.lists.size() != 1) return SplitResult::unreadable;
   const ElementListRef& topics = walk.lists.front();
   const TopicFields fields = topic_fields(api_key, version);
-  const bool by_id = names_by_id(version);
+  const bool by_id = names_by_id(api_key, version);
 
   // Each element's topic, and the values inside its byte range (its partition
   // indexes follow the topic in wire order). Called for every Produce and
@@ -104,7 +132,7 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
   answer.api_version = version;
   answer.by_id = by_id;
   refusal::BodyWriter entries(version, version >= schema::request_flexible_from(api_key));
-  const bool produce = is(api_key, ApiKey::produce);
+  const bool messages = carries_message(api_key, version);
   if (!none_allowed) {
     forwarded.reserve(frame.size());
     append(forwarded, frame, 0, topics.count_begin);
@@ -117,7 +145,7 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
       continue;
     }
     const std::string_view topic = topic_of(e);
-    const std::string message = produce && version >= 8 ? verdict.refusal_message(topic, by_id, e.error) : std::string();
+    const std::string message = messages ? verdict.refusal_message(topic, by_id, e.error) : std::string();
     const std::size_t begin = entries.out().size();
     if (by_id) entries.raw(topic);
     else entries.string(topic);
@@ -127,8 +155,9 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
     for (std::size_t v = e.values_begin; v < e.values_end; ++v) {
       if (walk.values[v].name != fields.partition) continue;
       entries.i32(wire::get_i32(frame.data() + walk.values[v].begin));
-      if (produce) refusal::write_refused_produce_partition_fields(entries, message, e.error);
-      else refusal::write_refused_fetch_partition_fields(entries, e.error);
+      // A ShareFetch partition's acknowledgement batches (FirstOffset values) follow its index.
+      const bool acknowledged = v + 1 < e.values_end && walk.values[v + 1].name == "FirstOffset";
+      write_refused_partition(entries, api_key, message, e.error, acknowledged);
       entries.tags();
     }
     entries.tags();
@@ -201,6 +230,18 @@ Errc encode_split_refusal(const SplitAnswer& answer, std::int32_t correlation_id
   if (is(answer.api_key, ApiKey::produce)) {
     put_count(empty, flexible, 0);  // Responses
     wire::put_i32(empty, 0);        // ThrottleTimeMs
+  } else if (is_share(answer.api_key)) {
+    wire::put_i32(empty, 0);      // ThrottleTimeMs
+    wire::put_i16(empty, 0);      // ErrorCode
+    wire::put_uvarint(empty, 0);  // ErrorMessage: null
+    if (is(answer.api_key, ApiKey::share_fetch) || answer.api_version >= 2) {
+      wire::put_i32(empty, 0);  // AcquisitionLockTimeoutMs
+    }
+    put_count(empty, true, 0);  // Responses
+    put_count(empty, true, 0);  // NodeEndpoints
+  } else if (is(answer.api_key, ApiKey::describe_producers)) {
+    wire::put_i32(empty, 0);    // ThrottleTimeMs
+    put_count(empty, true, 0);  // Topics
   } else {
     if (answer.api_version >= 1) wire::put_i32(empty, 0);  // ThrottleTimeMs
     if (answer.api_version >= 7) {

@@ -11,10 +11,13 @@
 // for, in its request order (a broker answers in request order; a client
 // matches entries by name either way).
 //
-// Split: Produce v3-13 (TopicData) and Fetch v0-17 (Topics): the versions a
-// cluster with ACLs offers (policy::acl_readable_versions). Everything else
-// of the request (transactional id, acks, session, forgotten topics, records
-// of allowed topics, tags) is forwarded byte for byte.
+// Split: Produce v3-13 (TopicData), Fetch v0-17 (Topics), ShareFetch v1-2
+// and ShareAcknowledge v1-2 (Topics, KIP-932: a share consumer fetches and
+// acknowledges every partition a broker leads in one request) and
+// DescribeProducers v0 (Topics): the versions a cluster with ACLs offers
+// (policy::acl_readable_versions). Everything else of the request
+// (transactional id, acks, group, session, forgotten topics, records of
+// allowed topics, tags) is forwarded byte for byte.
 // Pure: no I/O, no exceptions.
 #include <cstddef>
 #include <cstdint>
@@ -29,8 +32,9 @@
 namespace kedge::kafka {
 
 // Whether a client may use a topic for the request being split (Write for
-// Produce, Read for Fetch). `topic` is the topic's name, or its 16-byte id
-// when `by_id` (Produce v13, Fetch v13+ name topics by id only, KIP-516).
+// Produce, Read for the others). `topic` is the topic's name, or its 16-byte
+// id when `by_id` (Produce v13, Fetch v13+ and the share APIs name topics by
+// id only, KIP-516).
 class TopicVerdict {
  public:
   virtual ~TopicVerdict() = default;
@@ -38,8 +42,8 @@ class TopicVerdict {
   // entries carry: TOPIC_AUTHORIZATION_FAILED, or UNKNOWN_TOPIC_ID for an id
   // the policy cannot name (the client refreshes its Metadata and retries).
   virtual ErrorCode verdict(std::string_view topic, bool by_id) = 0;
-  // The ErrorMessage of a refused topic's entries (Produce v8+); asked once
-  // per refused topic entry.
+  // The ErrorMessage of a refused topic's entries (Produce v8+, the share
+  // APIs, DescribeProducers); asked once per refused topic entry.
   virtual std::string refusal_message(std::string_view topic, bool by_id, ErrorCode error) = 0;
 };
 
@@ -49,7 +53,7 @@ class TopicVerdict {
 struct SplitAnswer {
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;
-  bool by_id = false;  // topics are named by id (Produce v13, Fetch v13+)
+  bool by_id = false;  // topics are named by id (Produce v13, Fetch v13+, the share APIs)
   struct Refused {
     std::uint32_t position;  // index of the topic in the client's request
     std::size_t begin, end;  // its encoded response entry in `entries`
@@ -74,7 +78,9 @@ enum class SplitResult : std::uint8_t {
 // `verdict`, asked once per topic entry. On SplitResult::split, `forwarded`
 // is the request without the refused topic entries (same header, size prefix
 // fixed) and `answer` holds their refusals, each with the verdict's error and
-// refusal_message as ErrorMessage where the version has one (Produce v8+). On
+// refusal_message as ErrorMessage where the version has one (Produce v8+, the
+// share APIs, DescribeProducers; a ShareFetch partition's piggybacked
+// acknowledgements fail with it: AcknowledgeErrorCode). On
 // none_allowed `answer` holds every topic's refusal and `forwarded` is empty.
 // Otherwise both are left empty.
 SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& verdict,
@@ -84,7 +90,8 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
 // request, with `answer`'s entries inserted at their positions (the broker's
 // entries fill the others, in order), written to `out` (replaced). A Fetch
 // response with a top-level error (v7+, e.g. a fetch session error) is copied
-// unchanged: the client retries the whole request. Errc::malformed_response
+// unchanged, and so is a ShareFetch or ShareAcknowledge response with one
+// (a share session error): the client retries the whole request. Errc::malformed_response
 // if the frame does not parse as the response to answer's API and version;
 // Errc::frame_too_large if the merged frame would exceed `max_frame_size`.
 Errc merge_split_response(std::span<const std::uint8_t> frame, const SplitAnswer& answer,
@@ -93,7 +100,9 @@ Errc merge_split_response(std::span<const std::uint8_t> frame, const SplitAnswer
 // kedge's whole answer to a request none of whose topics is allowed
 // (SplitResult::none_allowed): the response to `correlation_id` naming only
 // `answer`'s entries, every other field at its default (ThrottleTimeMs 0; a
-// Fetch's ErrorCode 0 and SessionId 0: no fetch session), written to `out`
+// Fetch's ErrorCode 0 and SessionId 0: no fetch session; a share response's
+// ErrorCode 0, ErrorMessage null, AcquisitionLockTimeoutMs 0, no
+// NodeEndpoints), written to `out`
 // (replaced). Errc::frame_too_large past `max_frame_size`, `out` empty then.
 Errc encode_split_refusal(const SplitAnswer& answer, std::int32_t correlation_id, std::uint32_t max_frame_size,
                           std::vector<std::uint8_t>& out);

@@ -195,7 +195,10 @@ std::optional<ResourceCheck> resource_check(std::int16_t api_key, std::string_vi
       case ApiKey::txn_offset_commit:
       case ApiKey::offset_delete: return ResourceCheck{R::topic, O::read};
       case ApiKey::offset_fetch:
-      case ApiKey::consumer_group_heartbeat: return ResourceCheck{R::topic, O::describe};
+      case ApiKey::consumer_group_heartbeat:
+      case ApiKey::share_group_heartbeat: return ResourceCheck{R::topic, O::describe};
+      case ApiKey::share_fetch:
+      case ApiKey::share_acknowledge: return ResourceCheck{R::topic, O::read};
       case ApiKey::add_partitions_to_txn: return ResourceCheck{R::topic, O::write};
       default:
         if (access.resource != R::topic) return std::nullopt;

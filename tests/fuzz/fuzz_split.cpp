@@ -1,5 +1,6 @@
 // libFuzzer: split_request, merge_split_response and encode_split_refusal (kafka_codec/split.h), the requests a
-// policy's ACLs allow in part or not at all (Produce v3-13, Fetch v0-17) and kedge's answers to them.
+// policy's ACLs allow in part or not at all (Produce v3-13, Fetch v0-17, ShareFetch and ShareAcknowledge v1-2,
+// DescribeProducers v0) and kedge's answers to them.
 // Input: a verdict byte (bit i % 8 set: the i-th topic element the verdict is asked about is refused), an error
 // byte (bit i % 8 set: that refused element is an id the policy cannot name, UNKNOWN_TOPIC_ID, where topics are
 // named by id (Produce v13, Fetch v13+); TOPIC_AUTHORIZATION_FAILED otherwise), a 2-byte big-endian request length
@@ -84,11 +85,20 @@ void set_size_prefix(std::vector<std::uint8_t>& frame) {
   for (int i = 0; i < 4; ++i) frame[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
 }
 
-bool flexible(std::int16_t api_key, std::int16_t version) { return api_key == 0 ? version >= 9 : version >= 12; }
+// Produce (0), Fetch (1), DescribeProducers (61), ShareFetch (78), ShareAcknowledge (79).
+bool is_share(std::int16_t api_key) { return api_key == 78 || api_key == 79; }
+bool flexible(std::int16_t api_key, std::int16_t version) {
+  if (api_key == 0) return version >= 9;
+  if (api_key == 1) return version >= 12;
+  return true;  // DescribeProducers and the share APIs: every version
+}
+// Topics named by id: Produce v13, Fetch v13+, the share APIs (KIP-516, KIP-932).
+bool names_by_id(std::int16_t api_key, std::int16_t version) { return is_share(api_key) || version >= 13; }
 
 // A whole response frame to `answer`'s api and version holding `topic_entries` (count + entries) between the
 // fields each version has before and after its Responses array, at their defaults (ProduceResponse.json,
-// FetchResponse.json): what a broker answering those entries, or kedge answering a request whole, sends.
+// FetchResponse.json, ShareFetchResponse.json, ShareAcknowledgeResponse.json, DescribeProducersResponse.json):
+// what a broker answering those entries, or kedge answering a request whole, sends.
 std::vector<std::uint8_t> response_with(const SplitAnswer& answer, std::int32_t correlation_id,
                                         std::span<const std::uint8_t> topic_entries, std::size_t count) {
   const bool produce = answer.api_key == 0;
@@ -97,7 +107,15 @@ std::vector<std::uint8_t> response_with(const SplitAnswer& answer, std::int32_t 
   std::vector<std::uint8_t> out(4, 0);
   wire::put_i32(out, correlation_id);
   if (flex) wire::put_uvarint(out, 0);  // response header v1 tags
-  if (!produce) {
+  const bool share = is_share(answer.api_key);
+  if (share) {
+    wire::put_i32(out, 0);    // ThrottleTimeMs
+    wire::put_i16(out, 0);    // ErrorCode
+    wire::put_uvarint(out, 0);  // ErrorMessage: null
+    if (answer.api_key == 78 || v >= 2) wire::put_i32(out, 0);  // AcquisitionLockTimeoutMs
+  } else if (answer.api_key == 61) {
+    wire::put_i32(out, 0);  // ThrottleTimeMs
+  } else if (!produce) {
     if (v >= 1) wire::put_i32(out, 0);  // ThrottleTimeMs
     if (v >= 7) {
       wire::put_i16(out, 0);  // ErrorCode
@@ -108,6 +126,7 @@ std::vector<std::uint8_t> response_with(const SplitAnswer& answer, std::int32_t 
   else wire::put_i32(out, static_cast<std::int32_t>(count));
   out.insert(out.end(), topic_entries.begin(), topic_entries.end());
   if (produce) wire::put_i32(out, 0);  // ThrottleTimeMs
+  if (share) wire::put_uvarint(out, 1);  // NodeEndpoints: none
   if (flex) wire::put_uvarint(out, 0);
   set_size_prefix(out);
   return out;
@@ -117,7 +136,7 @@ std::vector<std::uint8_t> response_with(const SplitAnswer& answer, std::int32_t 
 // the version writes it (16 raw bytes by id, else a string) and, when it has partitions, carries the verdict's
 // error in the first.
 void check_refused(const SplitAnswer& answer, std::size_t topics, const std::vector<ErrorCode>& errors) {
-  if (answer.refused.empty() || answer.by_id != (answer.api_version >= 13)) __builtin_trap();
+  if (answer.refused.empty() || answer.by_id != names_by_id(answer.api_key, answer.api_version)) __builtin_trap();
   const bool flex = flexible(answer.api_key, answer.api_version);
   std::size_t at = 0;
   for (std::size_t i = 0; i < answer.refused.size(); ++i) {
@@ -210,9 +229,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   wire::put_i32(response, static_cast<std::int32_t>(size - 4 - request_size));
   response.insert(response.end(), data + 4 + request_size, data + size);
 
-  // The version the header claims: the verdict checks the way topics are named by it (Produce v13, Fetch v13+).
+  // The api and version the header claims: the verdict checks the way topics are named by them (Produce v13,
+  // Fetch v13+, the share APIs by id).
+  const std::int16_t api_key = request.size() >= 6 ? wire::get_i16(request.data() + 4) : 0;
   const std::int16_t version = request.size() >= 8 ? wire::get_i16(request.data() + 6) : 0;
-  MaskVerdict verdict(mask, unknown, version >= 13);
+  const bool by_id = names_by_id(api_key, version);
+  MaskVerdict verdict(mask, unknown, by_id);
   std::vector<std::uint8_t> forwarded = {0xab};
   SplitAnswer answer;
   answer.entries = {0xab};
@@ -244,7 +266,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // The complementary verdict refuses exactly the topics the first one allowed: its entries stand for the broker's.
-  MaskVerdict complement(static_cast<std::uint8_t>(~mask), unknown, version >= 13);
+  MaskVerdict complement(static_cast<std::uint8_t>(~mask), unknown, by_id);
   std::vector<std::uint8_t> complement_forwarded;
   SplitAnswer broker;
   if (split_request(request, complement, complement_forwarded, broker) != SplitResult::split) __builtin_trap();

@@ -22,7 +22,12 @@ Refusal rules (the authorizer's error per resource type):
                                              AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit
 Every other field takes its spec default: offsets, counts and epochs -1, arrays empty, nullable fields null, ids zero.
 The APIs only a policy's ACLs refuse (ACL_APIS, kafka_codec/refusal_acl.cpp) answer with the error Kafka's KafkaApis
-gives when the resource it authorizes first is denied (see each refuse_* below).
+gives when the resource it authorizes first is denied (see each refuse_* below). A case may also name the kind of
+resource the policy refused (the JSON's optional "refused": topic, group, transactional_id or cluster; encode_refusal's
+RefusedResource): the APIs whose answer depends on it (Api.refused_rules: OffsetCommit, OffsetFetch, TxnOffsetCommit,
+AddOffsetsToTxn, AddPartitionsToTxn, ConsumerGroupHeartbeat and the share APIs) answer with that kind's error; every
+other API and kind as unspecified. Files without "refused" are unspecified.
+DescribeProducers, ShareGroupHeartbeat, ShareFetch and ShareAcknowledge (KIP-932) follow the Kafka 4.3.1 specs.
 Fetch (SPLIT_APIS) has no such writer: a policy decides it topic by topic (kafka_codec/split.h), and when it refuses
 every topic kedge's whole answer is encode_split_refusal's, which the C++ test checks against these vectors (as it
 does for Produce v3-13, whose vectors encode_refusal answers too). Fetch v13+ names topics by TopicId (KIP-516): the
@@ -259,8 +264,14 @@ FIND_COORDINATOR_RESPONSE = Struct("FindCoordinatorResponse", [
 ])
 
 
+# The kinds of resource a case may name as the one the policy refused (the JSON's optional "refused"; absent:
+# unspecified, the answer of the resource Kafka authorizes first).
+REFUSED_KINDS = ("topic", "group", "transactional_id", "cluster")
+
+
 class Api:
-    def __init__(self, key, name, file_name, versions, flexible, request, response, refuse, message=None):
+    def __init__(self, key, name, file_name, versions, flexible, request, response, refuse, message=None,
+                 refused_rules=None):
         self.key = key
         self.name = name            # as in the message text and the Kafka spec
         self.file_name = file_name  # <file_name>.v<N>[.<variant>].json
@@ -270,10 +281,21 @@ class Api:
         self.response = response
         self.refuse = refuse        # (request dict, version, message) -> response dict
         self._message = message     # ErrorMessage text; message_for(name) when None
+        # refused kind -> a refuse function answering that kind; a kind not listed is answered as unspecified.
+        self.refused_rules = dict(refused_rules or {})
+        assert set(self.refused_rules) <= set(REFUSED_KINDS), name
 
     @property
     def message(self):
         return self._message if self._message is not None else message_for(self.name)
+
+    def refuse_for(self, refused):
+        """The refuse function for `refused` (None: unspecified)."""
+        if refused is None:
+            return self.refuse
+        if refused not in REFUSED_KINDS:
+            raise ValueError("unknown refused kind %r" % refused)
+        return self.refused_rules.get(refused, self.refuse)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -830,22 +852,22 @@ def refuse_offset_for_leader_epoch(req, version, message):
     } for t in req["Topics"]]}
 
 
-def txn_topic_results(topics):
+def txn_topic_results(topics, error=TRANSACTIONAL_ID_AUTHORIZATION_FAILED):
     return [{"Name": t["Name"], "ResultsByPartition": [
-        {"PartitionIndex": p, "PartitionErrorCode": TRANSACTIONAL_ID_AUTHORIZATION_FAILED} for p in t["Partitions"]]}
+        {"PartitionIndex": p, "PartitionErrorCode": error} for p in t["Partitions"]]}
         for t in topics]
 
 
-def refuse_add_partitions_to_txn(req, version, message):
+def refuse_add_partitions_to_txn(req, version, message, error=TRANSACTIONAL_ID_AUTHORIZATION_FAILED):
     # The transactional id is authorized before the topics (errorResponseForTransaction): every partition
     # TRANSACTIONAL_ID_AUTHORIZATION_FAILED. v4+ answers per transaction with a top-level ErrorCode of NONE.
     # (Kafka reserves v4+ for brokers and answers a denied ClusterAction with a top-level
     # CLUSTER_AUTHORIZATION_FAILED instead; kedge reads these by their transactional ids.)
     if version <= 3:
         return {"ThrottleTimeMs": 0, "ErrorCode": 0, "ResultsByTransaction": [],
-                "ResultsByTopicV3AndBelow": txn_topic_results(req["V3AndBelowTopics"])}
+                "ResultsByTopicV3AndBelow": txn_topic_results(req["V3AndBelowTopics"], error)}
     return {"ThrottleTimeMs": 0, "ErrorCode": 0, "ResultsByTopicV3AndBelow": [], "ResultsByTransaction": [
-        {"TransactionalId": t["TransactionalId"], "TopicResults": txn_topic_results(t["Topics"])}
+        {"TransactionalId": t["TransactionalId"], "TopicResults": txn_topic_results(t["Topics"], error)}
         for t in req["Transactions"]]}
 
 
@@ -881,13 +903,202 @@ def refuse_consumer_group_heartbeat(req, version, message):
             "MemberEpoch": 0, "HeartbeatIntervalMs": 0, "Assignment": None}
 
 
+# Answers when the policy says which kind of resource it refused ("refused" in the JSON, encode_refusal's
+# RefusedResource): the error Kafka's KafkaApis gives when that resource is denied (the one it authorizes first being
+# allowed). Every kind an API does not list here is answered as unspecified (the functions above).
+
+
+def refuse_offset_commit_topic(req, version, message):
+    # KafkaApis.handleOffsetCommitRequest: the group allowed, each unauthorized topic's partitions carry
+    # TOPIC_AUTHORIZATION_FAILED.
+    return {"ThrottleTimeMs": 0,
+            "Topics": partitions_with_error(req["Topics"], "PartitionIndex", TOPIC_AUTHORIZATION_FAILED)}
+
+
+def offset_fetch_topics_refused(topics):
+    """Every requested topic (None: none requested) with every requested partition: no offset (-1), no leader epoch
+    (-1), Metadata "" and TOPIC_AUTHORIZATION_FAILED."""
+    return [{"Name": t["Name"], "Partitions": [{
+        "PartitionIndex": p, "CommittedOffset": -1, "CommittedLeaderEpoch": -1, "Metadata": "",
+        "ErrorCode": TOPIC_AUTHORIZATION_FAILED} for p in t["PartitionIndexes"]]} for t in topics or []]
+
+
+def refuse_offset_fetch_topic(req, version, message):
+    # KafkaApis.handleOffsetFetchRequest: the group allowed, an unauthorized topic's partitions carry
+    # TOPIC_AUTHORIZATION_FAILED and no offset; the group itself has no error (top-level 0 in v2-7, each group's 0 in
+    # v8+; a group asking for every topic (null Topics) gets Topics []).
+    out = {"ThrottleTimeMs": 0, "Topics": [], "ErrorCode": 0, "Groups": []}
+    if version <= 7:
+        out["Topics"] = offset_fetch_topics_refused(req["Topics"])
+    else:
+        out["Groups"] = [{"GroupId": g["GroupId"], "Topics": offset_fetch_topics_refused(g["Topics"]), "ErrorCode": 0}
+                         for g in req["Groups"]]
+    return out
+
+
+def refuse_txn_offset_commit_group(req, version, message):
+    return {"ThrottleTimeMs": 0,
+            "Topics": partitions_with_error(req["Topics"], "PartitionIndex", GROUP_AUTHORIZATION_FAILED)}
+
+
+def refuse_txn_offset_commit_topic(req, version, message):
+    return {"ThrottleTimeMs": 0,
+            "Topics": partitions_with_error(req["Topics"], "PartitionIndex", TOPIC_AUTHORIZATION_FAILED)}
+
+
+def refuse_add_offsets_to_txn_group(req, version, message):
+    return {"ThrottleTimeMs": 0, "ErrorCode": GROUP_AUTHORIZATION_FAILED}
+
+
+def refuse_add_partitions_to_txn_topic(req, version, message):
+    # The transactional id allowed, each unauthorized topic's partitions TOPIC_AUTHORIZATION_FAILED (v4+: per
+    # transaction, top-level ErrorCode 0, as unspecified).
+    return refuse_add_partitions_to_txn(req, version, message, TOPIC_AUTHORIZATION_FAILED)
+
+
+def refuse_consumer_group_heartbeat_topic(req, version, message):
+    # Kafka 4.0+ (KAFKA-18813): the group allowed, a subscribed topic denied Describe: TOPIC_AUTHORIZATION_FAILED.
+    return dict(refuse_consumer_group_heartbeat(req, version, message), ErrorCode=TOPIC_AUTHORIZATION_FAILED)
+
+
+# The share group APIs (KIP-932) and DescribeProducers, Kafka 4.3.1 (clients/src/main/resources/common/message/
+# <Api>Request.json / <Api>Response.json of that release). Every version flexible (compact types, tag buffers, request
+# header v2, response header v1).
+
+# ShareGroupHeartbeatRequest.json: validVersions 1 (v0, early access in 4.0, removed in 4.1).
+SHARE_GROUP_HEARTBEAT_REQUEST = Struct("ShareGroupHeartbeatRequest", [
+    Field("GroupId", "string"), Field("MemberId", "string"), Field("MemberEpoch", "int32"),
+    Field("RackId", "string", nullable="0+"), Field("SubscribedTopicNames", ArrayOf("string"), nullable="0+"),
+])
+# ShareGroupHeartbeatResponse.json: Assignment is a nullable struct (INT8 -1 null) of TopicPartitions.
+SHARE_GROUP_HEARTBEAT_RESPONSE = Struct("ShareGroupHeartbeatResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+    Field("MemberId", "string", nullable="0+"), Field("MemberEpoch", "int32"), Field("HeartbeatIntervalMs", "int32"),
+    Field("Assignment", Struct("Assignment", [Field("TopicPartitions", ArrayOf(CGH_TOPIC_PARTITIONS))]),
+          nullable="0+"),
+])
+
+ACKNOWLEDGEMENT_BATCH = Struct("AcknowledgementBatch", [
+    Field("FirstOffset", "int64"), Field("LastOffset", "int64"), Field("AcknowledgeTypes", ArrayOf("int8"))])
+# ShareFetchRequest.json: validVersions 1-2. MaxRecords/BatchSize 1+, ShareAcquireMode 2+ (KIP-1206),
+# PartitionMaxBytes v0 only.
+SHARE_FETCH_REQUEST = Struct("ShareFetchRequest", [
+    Field("GroupId", "string", nullable="0+"), Field("MemberId", "string", nullable="0+"),
+    Field("ShareSessionEpoch", "int32"), Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"),
+    Field("MaxBytes", "int32"), Field("MaxRecords", "int32", "1+"), Field("BatchSize", "int32", "1+"),
+    Field("ShareAcquireMode", "int8", "2+"),
+    Field("Topics", ArrayOf(Struct("FetchTopic", [
+        Field("TopicId", "uuid"),
+        Field("Partitions", ArrayOf(Struct("FetchPartition", [
+            Field("PartitionIndex", "int32"), Field("PartitionMaxBytes", "int32", "0"),
+            Field("AcknowledgementBatches", ArrayOf(ACKNOWLEDGEMENT_BATCH))]))),
+    ]))),
+    Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
+        Field("TopicId", "uuid"), Field("Partitions", ArrayOf("int32"))]))),
+])
+SHARE_NODE_ENDPOINT = Struct("NodeEndpoint", [
+    Field("NodeId", "int32"), Field("Host", "string"), Field("Port", "int32"), Field("Rack", "string", nullable="0+")])
+SHARE_LEADER = Struct("LeaderIdAndEpoch", [Field("LeaderId", "int32"), Field("LeaderEpoch", "int32")])
+# ShareFetchResponse.json: validVersions 1-2; a whole refusal has no Responses and no NodeEndpoints.
+SHARE_FETCH_RESPONSE = Struct("ShareFetchResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+    Field("AcquisitionLockTimeoutMs", "int32"),
+    Field("Responses", ArrayOf(Struct("ShareFetchableTopicResponse", [
+        Field("TopicId", "uuid"),
+        Field("Partitions", ArrayOf(Struct("PartitionData", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"),
+            Field("ErrorMessage", "string", nullable="0+"), Field("AcknowledgeErrorCode", "int16"),
+            Field("AcknowledgeErrorMessage", "string", nullable="0+"), Field("CurrentLeader", SHARE_LEADER),
+            Field("Records", "records", nullable="0+"),
+            Field("AcquiredRecords", ArrayOf(Struct("AcquiredRecords", [
+                Field("FirstOffset", "int64"), Field("LastOffset", "int64"), Field("DeliveryCount", "int16")]))),
+        ]))),
+    ]))),
+    Field("NodeEndpoints", ArrayOf(SHARE_NODE_ENDPOINT)),
+])
+# ShareAcknowledgeRequest.json: validVersions 1-2. IsRenewAck 2+ (KIP-1222).
+SHARE_ACKNOWLEDGE_REQUEST = Struct("ShareAcknowledgeRequest", [
+    Field("GroupId", "string", nullable="0+"), Field("MemberId", "string", nullable="0+"),
+    Field("ShareSessionEpoch", "int32"), Field("IsRenewAck", "bool", "2+"),
+    Field("Topics", ArrayOf(Struct("AcknowledgeTopic", [
+        Field("TopicId", "uuid"),
+        Field("Partitions", ArrayOf(Struct("AcknowledgePartition", [
+            Field("PartitionIndex", "int32"), Field("AcknowledgementBatches", ArrayOf(ACKNOWLEDGEMENT_BATCH))]))),
+    ]))),
+])
+# ShareAcknowledgeResponse.json: validVersions 1-2; AcquisitionLockTimeoutMs 2+.
+SHARE_ACKNOWLEDGE_RESPONSE = Struct("ShareAcknowledgeResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+    Field("AcquisitionLockTimeoutMs", "int32", "2+"),
+    Field("Responses", ArrayOf(Struct("ShareAcknowledgeTopicResponse", [
+        Field("TopicId", "uuid"),
+        Field("Partitions", ArrayOf(Struct("PartitionData", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"),
+            Field("ErrorMessage", "string", nullable="0+"), Field("CurrentLeader", SHARE_LEADER)]))),
+    ]))),
+    Field("NodeEndpoints", ArrayOf(SHARE_NODE_ENDPOINT)),
+])
+# DescribeProducersRequest.json / DescribeProducersResponse.json: validVersions 0, flexibleVersions 0+.
+DESCRIBE_PRODUCERS_REQUEST = Struct("DescribeProducersRequest", [
+    Field("Topics", ArrayOf(Struct("TopicRequest", [
+        Field("Name", "string"), Field("PartitionIndexes", ArrayOf("int32"))]))),
+])
+DESCRIBE_PRODUCERS_RESPONSE = Struct("DescribeProducersResponse", [
+    Field("ThrottleTimeMs", "int32"),
+    Field("Topics", ArrayOf(Struct("TopicResponse", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("PartitionResponse", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"),
+            Field("ErrorMessage", "string", nullable="0+"),
+            Field("ActiveProducers", ArrayOf(Struct("ProducerState", [
+                Field("ProducerId", "int64"), Field("ProducerEpoch", "int32"), Field("LastSequence", "int32"),
+                Field("LastTimestamp", "int64"), Field("CoordinatorEpoch", "int32"),
+                Field("CurrentTxnStartOffset", "int64")]))),
+        ]))),
+    ]))),
+])
+
+
+def refuse_share_group_heartbeat(req, version, message, error=GROUP_AUTHORIZATION_FAILED):
+    # ShareGroupHeartbeatRequest.getErrorResponse sets the error only: MemberId null (default), MemberEpoch and
+    # HeartbeatIntervalMs 0 (no spec default), Assignment null (default); ErrorMessage carries `message`.
+    return {"ThrottleTimeMs": 0, "ErrorCode": error, "ErrorMessage": message, "MemberId": None, "MemberEpoch": 0,
+            "HeartbeatIntervalMs": 0, "Assignment": None}
+
+
+def refuse_share_group_heartbeat_topic(req, version, message):
+    return refuse_share_group_heartbeat(req, version, message, TOPIC_AUTHORIZATION_FAILED)
+
+
+def refuse_share_request(req, version, message, error=GROUP_AUTHORIZATION_FAILED):
+    # ShareFetch / ShareAcknowledge denied whole: the top-level error and message, no lock timeout (0; ShareAcknowledge
+    # has the field from v2), no topic and no node endpoint.
+    return {"ThrottleTimeMs": 0, "ErrorCode": error, "ErrorMessage": message, "AcquisitionLockTimeoutMs": 0,
+            "Responses": [], "NodeEndpoints": []}
+
+
+def refuse_share_request_topic(req, version, message):
+    return refuse_share_request(req, version, message, TOPIC_AUTHORIZATION_FAILED)
+
+
+def refuse_describe_producers(req, version, message):
+    # KafkaApis.handleDescribeProducersRequest: an unauthorized topic's partitions carry TOPIC_AUTHORIZATION_FAILED
+    # with the message and no producer.
+    return {"ThrottleTimeMs": 0, "Topics": [{
+        "Name": t["Name"],
+        "Partitions": [{"PartitionIndex": p, "ErrorCode": TOPIC_AUTHORIZATION_FAILED, "ErrorMessage": message,
+                        "ActiveProducers": []} for p in t["PartitionIndexes"]],
+    } for t in req["Topics"]]}
+
+
 def acl_message_for(api_name, what):
     """The text kedge writes for a resource an ACL denies (gateway/connection.cpp refuse_by_policy)."""
     return "%s authorization failed. %s is not allowed on virtual cluster alpha" % (what, api_name)
 
 
-def acl_api(key, name, file_name, versions, flexible, request, response, refuse, what):
-    return Api(key, name, file_name, versions, flexible, request, response, refuse, acl_message_for(name, what))
+def acl_api(key, name, file_name, versions, flexible, request, response, refuse, what, refused_rules=None):
+    return Api(key, name, file_name, versions, flexible, request, response, refuse, acl_message_for(name, what),
+               refused_rules)
 
 
 # Answered whole through split.h (encode_split_refusal) when every topic is refused.
@@ -895,9 +1106,10 @@ FETCH = acl_api(1, "Fetch", "fetch", (0, 17), "12+", FETCH_REQUEST, FETCH_RESPON
 LIST_OFFSETS = acl_api(2, "ListOffsets", "list_offsets", (0, 10), "6+", LIST_OFFSETS_REQUEST, LIST_OFFSETS_RESPONSE,
                        refuse_list_offsets, "Topic")
 OFFSET_COMMIT = acl_api(8, "OffsetCommit", "offset_commit", (0, 9), "8+", OFFSET_COMMIT_REQUEST,
-                        OFFSET_COMMIT_RESPONSE, refuse_offset_commit, "Group")
+                        OFFSET_COMMIT_RESPONSE, refuse_offset_commit, "Group",
+                        {"topic": refuse_offset_commit_topic})
 OFFSET_FETCH = acl_api(9, "OffsetFetch", "offset_fetch", (0, 9), "6+", OFFSET_FETCH_REQUEST, OFFSET_FETCH_RESPONSE,
-                       refuse_offset_fetch, "Group")
+                       refuse_offset_fetch, "Group", {"topic": refuse_offset_fetch_topic})
 JOIN_GROUP = acl_api(11, "JoinGroup", "join_group", (0, 9), "6+", JOIN_GROUP_REQUEST, JOIN_GROUP_RESPONSE,
                      refuse_join_group, "Group")
 HEARTBEAT = acl_api(12, "Heartbeat", "heartbeat", (0, 4), "4+", HEARTBEAT_REQUEST, HEARTBEAT_RESPONSE,
@@ -913,23 +1125,38 @@ OFFSET_FOR_LEADER_EPOCH = acl_api(23, "OffsetForLeaderEpoch", "offset_for_leader
                                   refuse_offset_for_leader_epoch, "Topic")
 ADD_PARTITIONS_TO_TXN = acl_api(24, "AddPartitionsToTxn", "add_partitions_to_txn", (0, 5), "3+",
                                 ADD_PARTITIONS_TO_TXN_REQUEST, ADD_PARTITIONS_TO_TXN_RESPONSE,
-                                refuse_add_partitions_to_txn, "Transactional Id")
+                                refuse_add_partitions_to_txn, "Transactional Id",
+                                {"topic": refuse_add_partitions_to_txn_topic})
 ADD_OFFSETS_TO_TXN = acl_api(25, "AddOffsetsToTxn", "add_offsets_to_txn", (0, 4), "3+", ADD_OFFSETS_TO_TXN_REQUEST,
-                             ADD_OFFSETS_TO_TXN_RESPONSE, refuse_add_offsets_to_txn, "Transactional Id")
+                             ADD_OFFSETS_TO_TXN_RESPONSE, refuse_add_offsets_to_txn, "Transactional Id",
+                             {"group": refuse_add_offsets_to_txn_group})
 END_TXN = acl_api(26, "EndTxn", "end_txn", (0, 5), "3+", END_TXN_REQUEST, END_TXN_RESPONSE, refuse_end_txn,
                   "Transactional Id")
 TXN_OFFSET_COMMIT = acl_api(28, "TxnOffsetCommit", "txn_offset_commit", (0, 4), "3+", TXN_OFFSET_COMMIT_REQUEST,
-                            TXN_OFFSET_COMMIT_RESPONSE, refuse_txn_offset_commit, "Transactional Id")
+                            TXN_OFFSET_COMMIT_RESPONSE, refuse_txn_offset_commit, "Transactional Id",
+                            {"group": refuse_txn_offset_commit_group, "topic": refuse_txn_offset_commit_topic})
 DESCRIBE_CONFIGS = acl_api(32, "DescribeConfigs", "describe_configs", (0, 4), "4+", DESCRIBE_CONFIGS_REQUEST,
                            DESCRIBE_CONFIGS_RESPONSE, refuse_describe_configs, "Topic")
 CONSUMER_GROUP_HEARTBEAT = acl_api(68, "ConsumerGroupHeartbeat", "consumer_group_heartbeat", (0, 1), "0+",
                                    CONSUMER_GROUP_HEARTBEAT_REQUEST, CONSUMER_GROUP_HEARTBEAT_RESPONSE,
-                                   refuse_consumer_group_heartbeat, "Group")
+                                   refuse_consumer_group_heartbeat, "Group",
+                                   {"topic": refuse_consumer_group_heartbeat_topic})
+DESCRIBE_PRODUCERS = acl_api(61, "DescribeProducers", "describe_producers", (0, 0), "0+", DESCRIBE_PRODUCERS_REQUEST,
+                             DESCRIBE_PRODUCERS_RESPONSE, refuse_describe_producers, "Topic")
+SHARE_GROUP_HEARTBEAT = acl_api(76, "ShareGroupHeartbeat", "share_group_heartbeat", (1, 1), "0+",
+                                SHARE_GROUP_HEARTBEAT_REQUEST, SHARE_GROUP_HEARTBEAT_RESPONSE,
+                                refuse_share_group_heartbeat, "Group", {"topic": refuse_share_group_heartbeat_topic})
+SHARE_FETCH = acl_api(78, "ShareFetch", "share_fetch", (1, 2), "0+", SHARE_FETCH_REQUEST, SHARE_FETCH_RESPONSE,
+                      refuse_share_request, "Group", {"topic": refuse_share_request_topic})
+SHARE_ACKNOWLEDGE = acl_api(79, "ShareAcknowledge", "share_acknowledge", (1, 2), "0+", SHARE_ACKNOWLEDGE_REQUEST,
+                            SHARE_ACKNOWLEDGE_RESPONSE, refuse_share_request, "Group",
+                            {"topic": refuse_share_request_topic})
 
 SPLIT_APIS = [FETCH]
 ACL_APIS = [LIST_OFFSETS, OFFSET_COMMIT, OFFSET_FETCH, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP,
             DESCRIBE_GROUPS, OFFSET_FOR_LEADER_EPOCH, ADD_PARTITIONS_TO_TXN, ADD_OFFSETS_TO_TXN, END_TXN,
-            TXN_OFFSET_COMMIT, DESCRIBE_CONFIGS, CONSUMER_GROUP_HEARTBEAT]
+            TXN_OFFSET_COMMIT, DESCRIBE_CONFIGS, CONSUMER_GROUP_HEARTBEAT, DESCRIBE_PRODUCERS, SHARE_GROUP_HEARTBEAT,
+            SHARE_FETCH, SHARE_ACKNOWLEDGE]
 
 
 # The API-level refusals (refusal.cpp: a policy refusing the whole API), the APIs answered whole through split.h,
@@ -967,7 +1194,8 @@ def response_frame(api, version, body):
 
 
 class Case:
-    def __init__(self, api, version, variant, description, request, client_id=CLIENT_ID, header_tags=()):
+    def __init__(self, api, version, variant, description, request, client_id=CLIENT_ID, header_tags=(),
+                 refused=None, message=None):
         self.api = api
         self.version = version
         self.variant = variant
@@ -975,6 +1203,10 @@ class Case:
         self.request = request
         self.client_id = client_id
         self.header_tags = header_tags
+        self.refused = refused      # None (absent from the JSON: unspecified) or one of REFUSED_KINDS
+        self._message = message     # the API's message when None
+        if refused is not None and refused not in REFUSED_KINDS:
+            raise ValueError("unknown refused kind %r" % refused)
 
     @property
     def file_name(self):
@@ -983,10 +1215,15 @@ class Case:
 
     @property
     def message(self):
-        return self.api.message
+        return self._message if self._message is not None else self.api.message
+
+    def refuse(self, request):
+        """The logical refusal of `request` (this case's or a variant of it) at this case's version, message and
+        refused kind."""
+        return self.api.refuse_for(self.refused)(request, self.version, self.message)
 
     def response(self):
-        return self.api.refuse(self.request, self.version, self.message)
+        return self.refuse(self.request)
 
     def frames(self):
         request = request_frame(self.api, self.version, self.request, self.client_id, self.header_tags)
@@ -1020,9 +1257,13 @@ class Case:
             "api_version": self.version,
             "description": self.description,
             "message": self.message,
+        }
+        if self.refused is not None:  # absent: unspecified (every file written before "refused" existed)
+            doc["refused"] = self.refused
+        doc.update({
             "request_hex": request.hex(),
             "expected_hex": expected.hex(),
-        }
+        })
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -1818,12 +2059,224 @@ def consumer_group_heartbeat_cases():
     return cases
 
 
+# The share group APIs (KIP-932) and DescribeProducers.
+
+SHARE_MEMBER_ID = "Zk3mQ9bXT8GkYv1Q2w3e4r"
+# A partition the consumer has records of carries acknowledgement batches (Accept; then Accept, Gap, Release).
+SHARE_ACK_BATCHES = [{"FirstOffset": 100, "LastOffset": 104, "AcknowledgeTypes": [1]},
+                     {"FirstOffset": 105, "LastOffset": 107, "AcknowledgeTypes": [1, 0, 2]}]
+
+
+def describe_producers_request(version, topics, tags=False):
+    out = [{"Name": name, "PartitionIndexes": list(parts)} for name, parts in topics]
+    if tags:
+        out = [with_tags(t, [UNKNOWN_TAG_WIDE]) for t in out]
+    body = {"Topics": out}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_EMPTY]) if tags else body
+
+
+def describe_producers_cases():
+    return standard_cases(
+        DESCRIBE_PRODUCERS, describe_producers_request,
+        ("2 topics x 2 partitions: TOPIC_AUTHORIZATION_FAILED and ErrorMessage on each partition", TWO_TOPICS),
+        empty=("no topics", []), long_name=("a 200-byte topic name and a topic with no partitions",
+                                            [(LONG_TOPIC, [0, 1]), ("audit", [])]),
+        tag_what="the body and topics")
+
+
+def share_group_heartbeat_request(version, args, tags=False):
+    """args: (group, subscribed topics or None: a steady-state heartbeat with a null RackId)."""
+    group, topics = args
+    body = {"GroupId": group, "MemberId": SHARE_MEMBER_ID, "MemberEpoch": 0 if topics is not None else 7,
+            "RackId": "eu-west-1a" if topics is not None else None, "SubscribedTopicNames": topics}
+    return with_tags(body, [UNKNOWN_TAG_WIDE, UNKNOWN_TAG_EMPTY]) if tags else body
+
+
+def share_group_heartbeat_cases():
+    plain = ("billing-consumers", ["orders", "payments"])
+    cases = standard_cases(
+        SHARE_GROUP_HEARTBEAT, share_group_heartbeat_request,
+        ("share group 'billing-consumers' subscribing to 2 topics: GROUP_AUTHORIZATION_FAILED, ErrorMessage", plain),
+        long_name=("a 190-byte group id and a 200-byte topic name", (LONG_GROUP, [LONG_TOPIC])))
+    cases.append(Case(SHARE_GROUP_HEARTBEAT, 1, "unchanged", "ShareGroupHeartbeat v1, a steady-state heartbeat (null "
+                      "RackId and SubscribedTopicNames)",
+                      share_group_heartbeat_request(1, ("billing-consumers", None))))
+    return cases
+
+
+def share_partitions(partitions, acks, with_max_bytes, tags):
+    """The partitions of a ShareFetch / ShareAcknowledge topic: the first with acknowledgement batches (when
+    `acks`), the others none."""
+    out = []
+    for i, p in enumerate(partitions):
+        batches = [dict(b, AcknowledgeTypes=list(b["AcknowledgeTypes"])) for b in SHARE_ACK_BATCHES] \
+            if acks and i == 0 else []
+        if tags:
+            batches = [with_tags(b, [UNKNOWN_TAG_EMPTY]) for b in batches]
+        part = {"PartitionIndex": p, "AcknowledgementBatches": batches}
+        if with_max_bytes:
+            part["PartitionMaxBytes"] = 1048576  # v0 only: on no wire here
+        out.append(with_tags(part, [UNKNOWN_TAG_SMALL]) if tags else part)
+    return out
+
+
+def share_fetch_request(version, args, tags=False):
+    """args: (group or None, topics [(name, partitions)], forgotten [(name, partitions)])."""
+    group, topics, forgotten = args
+    out = [{"TopicId": FETCH_TOPIC_IDS[name], "Partitions": share_partitions(parts, True, True, tags)}
+           for name, parts in topics]
+    if tags:
+        out = [with_tags(t, [UNKNOWN_TAG_WIDE]) for t in out]
+    gone = [{"TopicId": FETCH_TOPIC_IDS[name], "Partitions": list(parts)} for name, parts in forgotten]
+    if tags:
+        gone = [with_tags(f, [UNKNOWN_TAG_SMALL]) for f in gone]
+    body = {"GroupId": group, "MemberId": SHARE_MEMBER_ID if group is not None else None, "ShareSessionEpoch": 3,
+            "MaxWaitMs": 500, "MinBytes": 1, "MaxBytes": 52428800, "MaxRecords": 500, "BatchSize": 500,
+            "ShareAcquireMode": 1, "Topics": out, "ForgottenTopicsData": gone}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def share_acknowledge_request(version, args, tags=False):
+    """args: (group or None, topics [(name, partitions)]); the first partition of each topic has acknowledgement
+    batches, the others none."""
+    group, topics = args
+    out = [{"TopicId": FETCH_TOPIC_IDS[name], "Partitions": share_partitions(parts, True, False, tags)}
+           for name, parts in topics]
+    if tags:
+        out = [with_tags(t, [UNKNOWN_TAG_WIDE]) for t in out]
+    body = {"GroupId": group, "MemberId": SHARE_MEMBER_ID if group is not None else None, "ShareSessionEpoch": 4,
+            "IsRenewAck": False, "Topics": out}
+    return with_tags(body, [UNKNOWN_TAG_EMPTY, UNKNOWN_TAG_SMALL]) if tags else body
+
+
+def share_refused_topic_cases(api, make, plain, null_group):
+    """refused "topic" variants of a ShareFetch / ShareAcknowledge: TOPIC_AUTHORIZATION_FAILED at the top level."""
+    cases = []
+    lo, hi = api.versions
+    for v in range(lo, hi + 1):
+        cases.append(Case(api, v, "refused_topic", "%s v%d, 2 topics by id; refused topic: "
+                          "TOPIC_AUTHORIZATION_FAILED and ErrorMessage at the top level, no topics" % (api.name, v),
+                          make(v, plain, False), refused="topic", message=acl_message_for(api.name, "Topic")))
+        cases.append(Case(api, v, "null_group_refused_topic", "%s v%d with a null GroupId and MemberId, 2 topics "
+                          "by id; refused topic: TOPIC_AUTHORIZATION_FAILED at the top level" % (api.name, v),
+                          make(v, null_group, False), refused="topic",
+                          message=acl_message_for(api.name, "Topic")))
+    return cases
+
+
+def share_fetch_cases():
+    plain = ("billing-consumers", TWO_TOPICS, [("audit", [0])])
+    null_group = (None, TWO_TOPICS, [])
+    cases = standard_cases(
+        SHARE_FETCH, share_fetch_request,
+        ("share group 'billing-consumers', 2 topics by id x 2 partitions (the first with acknowledgement batches), "
+         "a forgotten topic: GROUP_AUTHORIZATION_FAILED and ErrorMessage at the top level, no topics", plain),
+        empty=("no topics, a forgotten topic", ("billing-consumers", [], [("payments", [7, 1])])),
+        long_name=("a 190-byte group id", (LONG_GROUP, [(LONG_TOPIC, [0])], [])),
+        tag_what="the body, topics, partitions, acknowledgement batches and forgotten topics")
+    for v in range(1, 3):
+        cases.append(Case(SHARE_FETCH, v, "null_group", "ShareFetch v%d with a null GroupId and MemberId" % v,
+                          share_fetch_request(v, null_group)))
+    return cases + share_refused_topic_cases(SHARE_FETCH, share_fetch_request, plain, null_group)
+
+
+def share_acknowledge_cases():
+    plain = ("billing-consumers", TWO_TOPICS)
+    null_group = (None, TWO_TOPICS)
+    cases = standard_cases(
+        SHARE_ACKNOWLEDGE, share_acknowledge_request,
+        ("share group 'billing-consumers', 2 topics by id x 2 partitions (the first with acknowledgement batches): "
+         "GROUP_AUTHORIZATION_FAILED and ErrorMessage at the top level, no topics", plain),
+        empty=("no topics", ("billing-consumers", [])),
+        long_name=("a 190-byte group id", (LONG_GROUP, [(LONG_TOPIC, [0])])),
+        tag_what="the body, topics, partitions and acknowledgement batches")
+    for v in range(1, 3):
+        cases.append(Case(SHARE_ACKNOWLEDGE, v, "null_group", "ShareAcknowledge v%d with a null GroupId and MemberId"
+                          % v, share_acknowledge_request(v, null_group)))
+    renew = share_acknowledge_request(2, plain)
+    renew["IsRenewAck"] = True
+    for t in renew["Topics"]:
+        for part in t["Partitions"]:
+            part["AcknowledgementBatches"] = [dict(b, AcknowledgeTypes=[4]) for b in part["AcknowledgementBatches"]]
+    cases.append(Case(SHARE_ACKNOWLEDGE, 2, "renew", "ShareAcknowledge v2 renewing acquisition locks (IsRenewAck, "
+                      "AcknowledgeType 4)", renew))
+    return cases + share_refused_topic_cases(SHARE_ACKNOWLEDGE, share_acknowledge_request, plain, null_group)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Cases that name the refused resource ("refused"): the rules of the APIs that answer each kind differently, and, for
+# the other APIs and kinds, that the answer is the unspecified one
+# ---------------------------------------------------------------------------------------------------------------------
+
+REFUSED_WHAT = {"topic": "Topic", "group": "Group", "transactional_id": "Transactional Id", "cluster": "Cluster"}
+
+
+# What each refused rule answers, for the descriptions.
+REFUSED_ANSWERS = {
+    ("OffsetCommit", "topic"): "TOPIC_AUTHORIZATION_FAILED on each partition",
+    ("OffsetFetch", "topic"): "no group error; every requested partition TOPIC_AUTHORIZATION_FAILED, no offset",
+    ("TxnOffsetCommit", "group"): "GROUP_AUTHORIZATION_FAILED on each partition",
+    ("TxnOffsetCommit", "topic"): "TOPIC_AUTHORIZATION_FAILED on each partition",
+    ("AddOffsetsToTxn", "group"): "GROUP_AUTHORIZATION_FAILED",
+    ("AddPartitionsToTxn", "topic"): "TOPIC_AUTHORIZATION_FAILED on each partition",
+    ("ConsumerGroupHeartbeat", "topic"): "TOPIC_AUTHORIZATION_FAILED, ErrorMessage",
+    ("ShareGroupHeartbeat", "topic"): "TOPIC_AUTHORIZATION_FAILED, ErrorMessage",
+}
+
+
+def refused_case(base, kind):
+    """`base` (a Case) with `kind` refused: the variant refused_<kind> (or <base variant>_refused_<kind>), the message
+    naming that kind."""
+    suffix = "refused_" + kind
+    name = suffix if base.variant is None else base.variant + "_" + suffix
+    answer = REFUSED_ANSWERS.get((base.api.name, kind), "answered as unspecified")
+    assert (kind in base.api.refused_rules) == ((base.api.name, kind) in REFUSED_ANSWERS), (base.api.name, kind)
+    text = "%s; refused %s: %s" % (base.description.split(": ")[0], kind, answer)
+    return Case(base.api, base.version, name, text, base.request, base.client_id, base.header_tags, refused=kind,
+                message=acl_message_for(base.api.name, REFUSED_WHAT[kind]))
+
+
+def refused_cases(plain_cases):
+    """plain_cases: every case without "refused"; the refused variants are made of some of them."""
+    by_name = {c.file_name: c for c in plain_cases}
+
+    def base(api, version, variant=None):
+        return by_name["%s.v%d%s.json" % (api.file_name, version, "" if variant is None else "." + variant)]
+
+    cases = []
+    # Spec rows (the error of the refused kind), every version; the kinds each request names.
+    rows = [(OFFSET_COMMIT, ("topic", "group")), (OFFSET_FETCH, ("topic", "group")),
+            (TXN_OFFSET_COMMIT, ("group", "topic", "transactional_id")),
+            (ADD_OFFSETS_TO_TXN, ("group", "transactional_id")),
+            (ADD_PARTITIONS_TO_TXN, ("topic", "transactional_id")),
+            (CONSUMER_GROUP_HEARTBEAT, ("topic", "group")),
+            (SHARE_GROUP_HEARTBEAT, ("group", "topic"))]
+    for api, kinds in rows:
+        lo, hi = api.versions
+        for v in range(lo, hi + 1):
+            for kind in kinds:
+                cases.append(refused_case(base(api, v), kind))
+    for v in range(2, 8):  # OffsetFetch v2-7 asking for every topic (null Topics): no topic to name
+        cases.append(refused_case(base(OFFSET_FETCH, v, "all_topics"), "topic"))
+    # Every other API, and the kinds the rows above do not list: as unspecified.
+    for api, version, variant, kind in [
+            (LIST_OFFSETS, 10, None, "topic"), (HEARTBEAT, 4, None, "topic"), (JOIN_GROUP, 9, None, "group"),
+            (END_TXN, 5, None, "transactional_id"), (DESCRIBE_CONFIGS, 4, "resource_types", "cluster"),
+            (DESCRIBE_CONFIGS, 4, "resource_types", "topic"), (INIT_PRODUCER_ID, 5, "idempotent", "cluster"),
+            (INIT_PRODUCER_ID, 5, None, "transactional_id"), (FIND_COORDINATOR, 6, None, "group"),
+            (DELETE_TOPICS, 6, None, "topic"), (PRODUCE, 9, None, "topic"), (DESCRIBE_PRODUCERS, 0, None, "topic"),
+            (OFFSET_COMMIT, 9, None, "cluster"), (TXN_OFFSET_COMMIT, 4, None, "cluster")]:
+        cases.append(refused_case(base(api, version, variant), kind))
+    return cases
+
+
 def acl_cases():
     return (fetch_cases() + list_offsets_cases() + offset_commit_cases() + offset_fetch_cases() + join_group_cases()
             + heartbeat_cases() + leave_group_cases() + sync_group_cases() + describe_groups_cases()
             + offset_for_leader_epoch_cases() + add_partitions_to_txn_cases() + add_offsets_to_txn_cases()
             + end_txn_cases() + txn_offset_commit_cases() + describe_configs_cases()
-            + consumer_group_heartbeat_cases())
+            + consumer_group_heartbeat_cases() + describe_producers_cases() + share_group_heartbeat_cases()
+            + share_fetch_cases() + share_acknowledge_cases())
 
 
 def all_cases():
@@ -1831,6 +2284,7 @@ def all_cases():
              + init_producer_id_cases() + alter_configs_cases(ALTER_CONFIGS) + create_partitions_cases()
              + delete_groups_cases() + alter_configs_cases(INCREMENTAL_ALTER_CONFIGS) + offset_delete_cases()
              + acl_cases())
+    cases += refused_cases(cases)
     names = [c.file_name for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -133,7 +133,7 @@ def main(argv=None):
             wire_request = generate_refusals.request_frame(case.api, case.version, safe_body, case.client_id,
                                                            case.header_tags)
             safe_answer = generate_refusals.response_frame(
-                case.api, case.version, case.api.refuse(safe_body, case.version, case.message))
+                case.api, case.version, case.refuse(safe_body))
             if safe_answer != expected:
                 failures.append("%s: the tshark-safe request does not have the same refusal" % name)
                 continue

@@ -13,10 +13,11 @@ Each case is one whole request frame a client sends (request_hex) and what kedge
                   shorter prefix must give nullopt, every longer one the same resources. null with resources null.
 
 The requests are encoded here from the Apache Kafka message specs (clients/src/main/resources/common/message/
-<Api>Request.json, 3.9; Metadata v13 is v12's layout, KIP-1102 bumps it for the response only), summarised next to
-each schema below. This file never looks at kafka_codec/: it is an independent encoder, so it cross-checks the C++
-reader. Only the primitive encoder (Struct / Field / ArrayOf / encode_struct / encode_value) is shared with
-../generate.py; the schemas, the header encoder and the resource rules are written here.
+<Api>Request.json, 3.9; Metadata v13 is v12's layout, KIP-1102 bumps it for the response only; DescribeProducers and
+the share group APIs from 4.3.1), summarised next to each schema below. This file never looks at kafka_codec/: it
+is an independent encoder, so it cross-checks the C++ reader. Only the primitive encoder (Struct / Field / ArrayOf /
+encode_struct / encode_value) is shared with ../generate.py; the schemas, the header encoder and the resource rules
+are written here.
 
 Resource rules: the fields whose spec "entityType" is topicName, groupId or transactionalId, as Kafka's authorizer
 reads them (KafkaApis), with these exceptions and additions:
@@ -25,7 +26,10 @@ reads them (KafkaApis), with these exceptions and additions:
     all-zero id names no topic and is not a resource;
   * Fetch ForgottenTopicsData[].Topic (v7-12) and .TopicId (v13+) are not resources (Kafka never authorizes a
     forgotten topic);
-  * ConsumerGroupHeartbeat SubscribedTopicNames are topics (Kafka 4.0+ authorizes Describe on them, KAFKA-18813);
+  * ShareFetch (v1-2) and ShareAcknowledge (v1-2) Topics[].TopicId are "topic_id" resources like Fetch's; ShareFetch
+    ForgottenTopicsData names nothing; their nullable GroupId names no group when null;
+  * ConsumerGroupHeartbeat and ShareGroupHeartbeat SubscribedTopicNames are topics (Kafka 4.0+ authorizes Describe on
+    them, KAFKA-18813);
   * Metadata Topics[] with a null Name (v10+, a topic asked by id) names nothing;
   * FindCoordinator keys are "group" (KeyType 0, and v0, which has no KeyType), "transactional_id" (KeyType 1) or
     "share_group_key" (KeyType 2, KIP-932);
@@ -285,6 +289,59 @@ CONSUMER_GROUP_HEARTBEAT = Struct("ConsumerGroupHeartbeatRequest", [
 ])
 
 
+# Kafka 4.3.1 (clients/src/main/resources/common/message/<Api>Request.json of that release): the share group APIs
+# (KIP-932; v0 was early access in 4.0 and removed in 4.1) and DescribeProducers. All flexible in every version.
+
+# DescribeProducersRequest.json: validVersions 0, flexibleVersions 0+. Kafka authorizes Read on each topic.
+DESCRIBE_PRODUCERS = Struct("DescribeProducersRequest", [
+    Field("Topics", ArrayOf(Struct("TopicRequest", [
+        topic(Field("Name", "string")), Field("PartitionIndexes", ArrayOf("int32"))]))),
+])
+
+# ShareGroupHeartbeatRequest.json: validVersions 1 (4.1+), flexibleVersions 0+. Kafka authorizes Read on the group,
+# then Describe on each subscribed topic (SubscribedTopicNames carries entityType topicName).
+SHARE_GROUP_HEARTBEAT = Struct("ShareGroupHeartbeatRequest", [
+    group(Field("GroupId", "string")), Field("MemberId", "string"), Field("MemberEpoch", "int32"),
+    Field("RackId", "string", nullable="0+"),
+    topic(Field("SubscribedTopicNames", ArrayOf("string"), nullable="0+")),
+])
+
+# The AcknowledgementBatch of ShareFetchRequest.json and ShareAcknowledgeRequest.json.
+ACKNOWLEDGEMENT_BATCH = Struct("AcknowledgementBatch", [
+    Field("FirstOffset", "int64"), Field("LastOffset", "int64"), Field("AcknowledgeTypes", ArrayOf("int8"))])
+
+# ShareFetchRequest.json: validVersions 1-2, flexibleVersions 0+. GroupId nullable (entityType groupId), MemberId
+# nullable; MaxRecords / BatchSize 1+; ShareAcquireMode int8 2+ (KIP-1206); PartitionMaxBytes v0 only (not on any
+# version read here). Topics[].TopicId is a "topic_id" resource (Kafka authorizes Read on the topic it names);
+# ForgottenTopicsData names no resource (never authorized).
+SHARE_FETCH = Struct("ShareFetchRequest", [
+    group(Field("GroupId", "string", nullable="0+")), Field("MemberId", "string", nullable="0+"),
+    Field("ShareSessionEpoch", "int32"), Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"),
+    Field("MaxBytes", "int32"), Field("MaxRecords", "int32", "1+"), Field("BatchSize", "int32", "1+"),
+    Field("ShareAcquireMode", "int8", "2+"),
+    Field("Topics", ArrayOf(Struct("FetchTopic", [
+        resource(Field("TopicId", "uuid"), "topic_id"),
+        Field("Partitions", ArrayOf(Struct("FetchPartition", [
+            Field("PartitionIndex", "int32"), Field("PartitionMaxBytes", "int32", "0"),
+            Field("AcknowledgementBatches", ArrayOf(ACKNOWLEDGEMENT_BATCH))]))),
+    ]))),
+    Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
+        Field("TopicId", "uuid"), Field("Partitions", ArrayOf("int32"))]))),
+])
+
+# ShareAcknowledgeRequest.json: validVersions 1-2, flexibleVersions 0+. GroupId / MemberId nullable; IsRenewAck bool
+# 2+ (KIP-1222). Topics[].TopicId is a "topic_id" resource.
+SHARE_ACKNOWLEDGE = Struct("ShareAcknowledgeRequest", [
+    group(Field("GroupId", "string", nullable="0+")), Field("MemberId", "string", nullable="0+"),
+    Field("ShareSessionEpoch", "int32"), Field("IsRenewAck", "bool", "2+"),
+    Field("Topics", ArrayOf(Struct("AcknowledgeTopic", [
+        resource(Field("TopicId", "uuid"), "topic_id"),
+        Field("Partitions", ArrayOf(Struct("AcknowledgePartition", [
+            Field("PartitionIndex", "int32"), Field("AcknowledgementBatches", ArrayOf(ACKNOWLEDGEMENT_BATCH))]))),
+    ]))),
+])
+
+
 # MetadataRequest.json: validVersions 0-12 (4.x: 0-13, v13 the same layout), flexibleVersions 9+. Topics nullable
 # 1+; TopicId 10+; Name nullable 10+; AllowAutoTopicCreation 4+; IncludeClusterAuthorizedOperations 8-10;
 # IncludeTopicAuthorizedOperations 8+.
@@ -328,11 +385,20 @@ TXN_OFFSET_COMMIT_API = Api(28, "TxnOffsetCommit", "txn_offset_commit", (0, 4), 
 DESCRIBE_CONFIGS_API = Api(32, "DescribeConfigs", "describe_configs", (0, 4), "4+", DESCRIBE_CONFIGS)
 CONSUMER_GROUP_HEARTBEAT_API = Api(68, "ConsumerGroupHeartbeat", "consumer_group_heartbeat", (0, 1), "0+",
                                    CONSUMER_GROUP_HEARTBEAT)
+# DescribeProducers, ShareFetch and ShareAcknowledge are split topic by topic (kafka_codec/split.h) like Fetch, so
+# kedge reads them whole; ShareGroupHeartbeat only up to its resources, like ConsumerGroupHeartbeat.
+DESCRIBE_PRODUCERS_API = Api(61, "DescribeProducers", "describe_producers", (0, 0), "0+", DESCRIBE_PRODUCERS,
+                             whole=True)
+SHARE_GROUP_HEARTBEAT_API = Api(76, "ShareGroupHeartbeat", "share_group_heartbeat", (1, 1), "0+",
+                                SHARE_GROUP_HEARTBEAT)
+SHARE_FETCH_API = Api(78, "ShareFetch", "share_fetch", (1, 2), "0+", SHARE_FETCH, whole=True)
+SHARE_ACKNOWLEDGE_API = Api(79, "ShareAcknowledge", "share_acknowledge", (1, 2), "0+", SHARE_ACKNOWLEDGE, whole=True)
 
 APIS = [FETCH_API, LIST_OFFSETS_API, METADATA_API, OFFSET_COMMIT_API, OFFSET_FETCH_API, FIND_COORDINATOR_API,
         JOIN_GROUP_API, HEARTBEAT_API, LEAVE_GROUP_API, SYNC_GROUP_API, DESCRIBE_GROUPS_API,
         OFFSET_FOR_LEADER_EPOCH_API, ADD_PARTITIONS_TO_TXN_API, ADD_OFFSETS_TO_TXN_API, END_TXN_API,
-        TXN_OFFSET_COMMIT_API, DESCRIBE_CONFIGS_API, CONSUMER_GROUP_HEARTBEAT_API]
+        TXN_OFFSET_COMMIT_API, DESCRIBE_CONFIGS_API, CONSUMER_GROUP_HEARTBEAT_API, DESCRIBE_PRODUCERS_API,
+        SHARE_GROUP_HEARTBEAT_API, SHARE_FETCH_API, SHARE_ACKNOWLEDGE_API]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -611,6 +677,56 @@ def consumer_group_heartbeat_body(v, group_id, subscribed=("orders", "payments")
             "SubscribedTopicRegex": None, "ServerAssignor": "uniform",
             "TopicPartitions": [{"TopicId": TOPIC_ID_ORDERS, "Partitions": [0, 1]}]}
 
+SHARE_MEMBER_ID = "Zk3mQ9bXT8GkYv1Q2w3e4r"
+# Two acknowledgement batches (Accept; then Accept, Gap, Release) for a partition whose records the consumer has
+# handled; a partition without them is only fetched.
+ACK_BATCHES = [{"FirstOffset": 100, "LastOffset": 104, "AcknowledgeTypes": [1]},
+               {"FirstOffset": 105, "LastOffset": 107, "AcknowledgeTypes": [1, 0, 2]}]
+
+
+def describe_producers_body(v, topics):
+    return {"Topics": [{"Name": t, "PartitionIndexes": [0, 3] if i % 2 == 0 else [5]} for i, t in enumerate(topics)]}
+
+
+def share_group_heartbeat_body(v, group_id, subscribed=("orders", "payments")):
+    """subscribed None: a steady-state heartbeat (null SubscribedTopicNames and RackId, epoch 7)."""
+    joining = subscribed is not None
+    return {"GroupId": group_id, "MemberId": SHARE_MEMBER_ID, "MemberEpoch": 0 if joining else 7,
+            "RackId": "eu-west-1a" if joining else None,
+            "SubscribedTopicNames": list(subscribed) if joining else None}
+
+
+def share_partitions(acks, with_max_bytes):
+    """Partitions 2 (with acknowledgement batches when `acks`) and 0 (none)."""
+    out = []
+    for p in (2, 0):
+        part = {"PartitionIndex": p, "AcknowledgementBatches": copy.deepcopy(ACK_BATCHES) if acks and p == 2 else []}
+        if with_max_bytes:
+            part["PartitionMaxBytes"] = 1048576
+        out.append(part)
+    return out
+
+
+def share_fetch_body(v, group_id, topics, forgotten=(), acks=True, member_id=SHARE_MEMBER_ID, epoch=3):
+    """topics, forgotten: names, sent as their ids (fetch_topic_id)."""
+    return {"GroupId": group_id, "MemberId": member_id, "ShareSessionEpoch": epoch, "MaxWaitMs": 500, "MinBytes": 1,
+            "MaxBytes": 52428800, "MaxRecords": 500, "BatchSize": 500, "ShareAcquireMode": 0,
+            "Topics": [{"TopicId": fetch_topic_id(t), "Partitions": share_partitions(acks, True)} for t in topics],
+            "ForgottenTopicsData": [{"TopicId": fetch_topic_id(t), "Partitions": [1, 4]} for t in forgotten]}
+
+
+def share_acknowledge_body(v, group_id, topics, member_id=SHARE_MEMBER_ID, renew=False):
+    """Each topic's partition 2 carries acknowledgement batches, partition 0 none (an empty array)."""
+    body = {"GroupId": group_id, "MemberId": member_id, "ShareSessionEpoch": 4, "IsRenewAck": renew,
+            "Topics": [{"TopicId": fetch_topic_id(t), "Partitions": share_partitions(True, False)} for t in topics]}
+    if renew:  # AcknowledgeType 4: Renew (KIP-1222)
+        for t in body["Topics"]:
+            for p in t["Partitions"]:
+                for b in p["AcknowledgementBatches"]:
+                    b["AcknowledgeTypes"] = [4]
+    return body
+
+
 
 def metadata_body(v, topics, auto_create=True):
     """topics: None = null (all topics), else [(name or None, topic id)]."""
@@ -843,6 +959,83 @@ def consumer_group_heartbeat_cases():
         lambda v: ("a 190-byte group id, null SubscribedTopicNames",
                    consumer_group_heartbeat_body(v, LONG_GROUP, subscribed=None)))
 
+def describe_producers_cases():
+    return standard_cases(
+        DESCRIBE_PRODUCERS_API, lambda v: ("topics %s" % ", ".join(TOPICS), describe_producers_body(v, TOPICS)),
+        lambda v: ("a 200-byte topic name and orders", describe_producers_body(v, [LONG_TOPIC, "orders"])),
+        lambda v: [Case(DESCRIBE_PRODUCERS_API, v, "empty", "DescribeProducers v%d with no topics" % v,
+                        describe_producers_body(v, [])),
+                   Case(DESCRIBE_PRODUCERS_API, v, "repeated", "DescribeProducers v%d, orders twice and payments: "
+                        "each resource once" % v, describe_producers_body(v, ["orders", "payments", "orders"]))])
+
+
+def share_group_heartbeat_cases():
+    api = SHARE_GROUP_HEARTBEAT_API
+    return standard_cases(
+        api, lambda v: ("share group billing-consumers subscribing to orders, payments",
+                        share_group_heartbeat_body(v, "billing-consumers")),
+        lambda v: ("a 190-byte group id subscribing to a 200-byte topic and a topic named like the group",
+                   share_group_heartbeat_body(v, LONG_GROUP, [LONG_TOPIC, LONG_GROUP])),
+        lambda v: [Case(api, v, "unchanged", "ShareGroupHeartbeat v%d, a steady-state heartbeat: null RackId and "
+                        "null SubscribedTopicNames (the group only)" % v,
+                        share_group_heartbeat_body(v, "billing-consumers", None)),
+                   Case(api, v, "empty", "ShareGroupHeartbeat v%d subscribing to no topic (an empty array)" % v,
+                        share_group_heartbeat_body(v, "billing-consumers", [])),
+                   Case(api, v, "repeated", "ShareGroupHeartbeat v%d, group %s subscribing to orders, %s, orders: "
+                        "each resource once" % (v, GROUPS[1], TOPICS[2]),
+                        share_group_heartbeat_body(v, GROUPS[1], ["orders", TOPICS[2], "orders"]))])
+
+
+def share_fetch_cases():
+    api = SHARE_FETCH_API
+
+    def extra(v):
+        return [
+            Case(api, v, "null_group", "ShareFetch v%d with a null GroupId and MemberId: the topic ids only" % v,
+                 share_fetch_body(v, None, ["orders", "payments"], member_id=None)),
+            Case(api, v, "forgotten", "ShareFetch v%d, no topics, two forgotten topics (not resources: the group "
+                 "only)" % v, share_fetch_body(v, "billing-consumers", [], forgotten=["secret", "payments"])),
+            Case(api, v, "no_acks", "ShareFetch v%d opening a share session (epoch 0): orders and payments, no "
+                 "acknowledgement batches" % v,
+                 share_fetch_body(v, "billing-consumers", ["orders", "payments"], acks=False, epoch=0)),
+            Case(api, v, "repeated", "ShareFetch v%d, orders twice and payments: each resource once" % v,
+                 share_fetch_body(v, "billing-consumers", ["orders", "payments", "orders"])),
+        ]
+    return standard_cases(
+        api, lambda v: ("share group billing-consumers, topics %s by id (partition 2 of each with acknowledgement "
+                        "batches, partition 0 without), forgotten topic secret (not a resource)" % ", ".join(TOPICS),
+                        share_fetch_body(v, "billing-consumers", TOPICS, forgotten=["secret"])),
+        lambda v: ("a 190-byte group id, orders and the id of a 200-byte topic name",
+                   share_fetch_body(v, LONG_GROUP, ["orders", LONG_TOPIC])),
+        extra)
+
+
+def share_acknowledge_cases():
+    api = SHARE_ACKNOWLEDGE_API
+
+    def extra(v):
+        out = [
+            Case(api, v, "null_group", "ShareAcknowledge v%d with a null GroupId and MemberId: the topic ids only"
+                 % v, share_acknowledge_body(v, None, ["orders", "payments"], member_id=None)),
+            Case(api, v, "empty", "ShareAcknowledge v%d with no topics (the group only)" % v,
+                 share_acknowledge_body(v, "billing-consumers", [])),
+            Case(api, v, "repeated", "ShareAcknowledge v%d, payments twice and orders: each resource once" % v,
+                 share_acknowledge_body(v, "billing-consumers", ["payments", "orders", "payments"])),
+        ]
+        if v >= 2:
+            out.append(Case(api, v, "renew", "ShareAcknowledge v%d renewing acquisition locks (IsRenewAck, "
+                            "AcknowledgeType 4)" % v,
+                            share_acknowledge_body(v, "billing-consumers", ["orders"], renew=True)))
+        return out
+    return standard_cases(
+        api, lambda v: ("share group billing-consumers, topics %s by id (partition 2 of each with acknowledgement "
+                        "batches, partition 0 with none)" % ", ".join(TOPICS),
+                        share_acknowledge_body(v, "billing-consumers", TOPICS)),
+        lambda v: ("a 190-byte group id, orders and the id of a 200-byte topic name",
+                   share_acknowledge_body(v, LONG_GROUP, ["orders", LONG_TOPIC])),
+        extra)
+
+
 
 def metadata_cases():
     def extra(v):
@@ -899,7 +1092,8 @@ def all_cases():
              + group_first_cases(SYNC_GROUP_API, sync_group_body) + describe_groups_cases()
              + offset_for_leader_epoch_cases() + add_partitions_to_txn_cases() + add_offsets_to_txn_cases()
              + end_txn_cases() + txn_offset_commit_cases() + describe_configs_cases()
-             + consumer_group_heartbeat_cases())
+             + consumer_group_heartbeat_cases() + describe_producers_cases() + share_group_heartbeat_cases()
+             + share_fetch_cases() + share_acknowledge_cases())
     cases = [HandCase(c.api, c.version, c.variant, c.description, None, readable=False, all_topics=c.all_topics)
              if c.body is None else c for c in cases]
     names = [c.file_name for c in cases]

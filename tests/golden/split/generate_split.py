@@ -2,10 +2,11 @@
 """Golden vectors for kedge's split requests (kafka_codec/split.h: split_request, merge_split_response,
 encode_split_refusal).
 
-When a policy's ACLs allow only some topics of a Produce (v3-13) or Fetch (v0-17) request, kedge forwards the request
-without the refused topic elements and answers those itself, inside the broker's response; when it allows none, kedge
-answers the whole request itself. Produce v13 and Fetch v13+ name topics by TopicId only (KIP-516): kedge names an id
-through the Metadata it has seen, and answers an id it cannot name with UNKNOWN_TOPIC_ID (100) instead of
+When a policy's ACLs allow only some topics of a Produce (v3-13), Fetch (v0-17), ShareFetch (v1-2), ShareAcknowledge
+(v1-2) or DescribeProducers (v0) request, kedge forwards the request without the refused topic elements and answers
+those itself, inside the broker's response; when it allows none, kedge answers the whole request itself. Produce v13,
+Fetch v13+, ShareFetch and ShareAcknowledge name topics by TopicId only (KIP-516): kedge names an id through the
+Metadata it has seen, and answers an id it cannot name with UNKNOWN_TOPIC_ID (100) instead of
 TOPIC_AUTHORIZATION_FAILED (29). Each case here is one whole request frame a client sends (request_hex) naming several
 topics (request_topics, in order: names, or for by-id versions (by_id) the ids as 32 lowercase hex digits), what the
 policy refuses (refused_topics: error 29; unknown_topic_ids: ids it cannot name, error 100, by-id versions only; both
@@ -18,11 +19,13 @@ sorted, and the request need not name them all), and:
       merged_hex: the response the client must receive;
   * when every topic is refused (result "none_allowed"): refused as above, and expected_refusal_hex, kedge's whole
     answer (the response to the request's correlation id naming only the refused entries, every other field at its
-    default: ThrottleTimeMs 0; Fetch v7+ ErrorCode 0 and SessionId 0, no fetch session; no tagged field).
+    default: ThrottleTimeMs 0; Fetch v7+ ErrorCode 0 and SessionId 0, no fetch session; ShareFetch and
+    ShareAcknowledge ErrorCode 0, ErrorMessage null, AcquisitionLockTimeoutMs 0 (ShareFetch v1+, ShareAcknowledge
+    v2+), NodeEndpoints []; no tagged field).
 topics_end is the offset in request_hex just past the topic array (the fields after it are forwarded as they are).
 Every frame is encoded here from scratch, from logical messages, with the layouts of the Apache Kafka message specs
-(clients/src/main/resources/common/message/{Produce,Fetch}{Request,Response}.json, summarised next to each schema
-below): forwarded_hex is the logical request without the refused topics re-encoded, merged_hex the logical merge
+(clients/src/main/resources/common/message/{Produce,Fetch,ShareFetch,ShareAcknowledge,DescribeProducers}
+{Request,Response}.json of Kafka 4.3, summarised next to each schema below): forwarded_hex is the logical request without the refused topics re-encoded, merged_hex the logical merge
 re-encoded, expected_refusal_hex the logical refusal encoded, so every count, length and size prefix is computed
 independently of kafka_codec/ (never patched). Only the primitive encoder (Struct / Field / ArrayOf / encode_struct,
 record_batch) is shared with ../generate.py.
@@ -35,12 +38,23 @@ handleFetchRequest; the topic's Name, or its TopicId in by-id versions, then its
   Fetch partition    PartitionIndex, ErrorCode (29 or 100), HighWatermark -1, LastStableOffset -1 (v4+),
                      LogStartOffset -1 (v5+), AbortedTransactions null (v4+), PreferredReadReplica -1 (v11+), Records
                      empty (length 0, not null), no tagged fields
+  ShareFetch         PartitionIndex, ErrorCode (29 or 100), ErrorMessage (the message, as for Produce),
+    partition        AcknowledgeErrorCode (the error if the request's partition carried at least one
+                     AcknowledgementBatches entry, else 0), AcknowledgeErrorMessage (the message if it did, else null),
+                     CurrentLeader { LeaderId -1, LeaderEpoch -1 }, Records empty (length 0, not null),
+                     AcquiredRecords []
+  ShareAcknowledge   PartitionIndex, ErrorCode (29 or 100), ErrorMessage, CurrentLeader { -1, -1 }
+    partition
+  DescribeProducers  PartitionIndex, ErrorCode 29, ErrorMessage, ActiveProducers [] (the topic by Name)
+    partition
   each partition of the request's topic element, in request order; flexible versions end every struct with an empty
   tag buffer.
 Merge: the refused entries take their positions in the client's request; the broker's entries fill the other
 positions in the order received; when the broker answers fewer topics than it was asked, the positions left empty are
-dropped (the refused entries after them move up); entries beyond the request's count are appended. A Fetch response
-with a non-zero top-level ErrorCode (v7+, a fetch session error) is the merged response unchanged.
+dropped (the refused entries after them move up); entries beyond the request's count are appended. A Fetch (v7+, a
+fetch session error), ShareFetch or ShareAcknowledge (a share session error) response with a non-zero top-level
+ErrorCode is the merged response unchanged. Whatever follows the topic array of a response (a share API's
+NodeEndpoints, its tags) is the broker's.
 result is "all_allowed" (nothing refused, or no topics) when nothing is refused; those cases hold no other frame.
 
 Usage:
@@ -79,6 +93,9 @@ UNKNOWN_TOPIC_ID = 100
 NOT_LEADER_OR_FOLLOWER = 6
 INVALID_RECORD = 87
 FETCH_SESSION_ID_NOT_FOUND = 70
+INVALID_RECORD_STATE = 121
+SHARE_SESSION_NOT_FOUND = 122
+INVALID_SHARE_SESSION_EPOCH = 123
 
 # 200 bytes: a compact string length (n + 1) needs a 2-byte unsigned varint (and so does the ErrorMessage naming it).
 LONG_ALLOWED = ("orders.eu-west-1.retail.checkout.v2." + "a" * 200)[:200]
@@ -198,8 +215,108 @@ FETCH_RESPONSE = Struct("FetchResponse", [
 ])
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# Share groups (KIP-932) and DescribeProducers (Kafka 4.3 message specs). Every version is flexible (flexibleVersions
+# "0+": compact strings and arrays, a tag buffer ending every struct, request header v2, response header v1). ShareFetch
+# and ShareAcknowledge name topics by TopicId only; kedge splits their versions 1-2 (v0, KIP-932 early access, was
+# removed in Kafka 4.1). DescribeProducers v0 names topics by Name. The "Name" field of the share topic structs below
+# exists in no version (Versions "none": never encoded): it lets a logical topic element carry the name the case
+# identifies it by, as Produce v13 and Fetch v13+ elements carry the Name/Topic field of their older versions.
+# ---------------------------------------------------------------------------------------------------------------------
+
+SHARE_TOPIC_NAME = Field("Name", "string", "none")
+# AcknowledgementBatch of ShareFetchRequest.json and ShareAcknowledgeRequest.json: AcknowledgeTypes 0 Gap, 1 Accept,
+# 2 Release, 3 Reject, 4 Renew (v2+, KIP-1222): one type for the whole batch, or one per offset.
+ACKNOWLEDGEMENT_BATCH = Struct("AcknowledgementBatch", [
+    Field("FirstOffset", "int64"), Field("LastOffset", "int64"), Field("AcknowledgeTypes", ArrayOf("int8"))])
+# ShareFetchRequest.json (apiKey 78): GroupId and MemberId nullable; MaxRecords, BatchSize 1+; ShareAcquireMode 2+
+# (KIP-1206); Topics[ TopicId, Partitions[ PartitionIndex, PartitionMaxBytes (v0 only), AcknowledgementBatches ] ];
+# ForgottenTopicsData[ TopicId, Partitions []int32 ] after the topics.
+SHARE_FETCH_REQUEST = Struct("ShareFetchRequest", [
+    Field("GroupId", "string", nullable="0+"), Field("MemberId", "string", nullable="0+"),
+    Field("ShareSessionEpoch", "int32"), Field("MaxWaitMs", "int32"), Field("MinBytes", "int32"),
+    Field("MaxBytes", "int32"), Field("MaxRecords", "int32", "1+"), Field("BatchSize", "int32", "1+"),
+    Field("ShareAcquireMode", "int8", "2+"),
+    Field("Topics", ArrayOf(Struct("FetchTopic", [
+        SHARE_TOPIC_NAME, Field("TopicId", "uuid"),
+        Field("Partitions", ArrayOf(Struct("FetchPartition", [
+            Field("PartitionIndex", "int32"), Field("PartitionMaxBytes", "int32", "0"),
+            Field("AcknowledgementBatches", ArrayOf(ACKNOWLEDGEMENT_BATCH))]))),
+    ]))),
+    Field("ForgottenTopicsData", ArrayOf(Struct("ForgottenTopic", [
+        SHARE_TOPIC_NAME, Field("TopicId", "uuid"), Field("Partitions", ArrayOf("int32"))]))),
+])
+# ShareFetchResponse.json: AcquisitionLockTimeoutMs 1+; per partition ErrorCode/ErrorMessage (the fetch) and
+# AcknowledgeErrorCode/AcknowledgeErrorMessage (the acknowledgements the request carried), CurrentLeader (a struct,
+# not a tag), Records (nullable in v0 only), AcquiredRecords; NodeEndpoints (a regular field, after Responses).
+SHARE_FETCH_TOPIC_RESPONSE = Struct("ShareFetchableTopicResponse", [
+    SHARE_TOPIC_NAME, Field("TopicId", "uuid"),
+    Field("Partitions", ArrayOf(Struct("PartitionData", [
+        Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+        Field("AcknowledgeErrorCode", "int16"), Field("AcknowledgeErrorMessage", "string", nullable="0+"),
+        Field("CurrentLeader", LEADER_ID_AND_EPOCH),
+        Field("Records", "records", nullable="0"),
+        Field("AcquiredRecords", ArrayOf(Struct("AcquiredRecords", [
+            Field("FirstOffset", "int64"), Field("LastOffset", "int64"), Field("DeliveryCount", "int16")]))),
+    ]))),
+])
+SHARE_FETCH_RESPONSE = Struct("ShareFetchResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+    Field("AcquisitionLockTimeoutMs", "int32", "1+"),
+    Field("Responses", ArrayOf(SHARE_FETCH_TOPIC_RESPONSE)),
+    Field("NodeEndpoints", ArrayOf(NODE_ENDPOINT)),
+])
+# ShareAcknowledgeRequest.json (apiKey 79): IsRenewAck 2+ (KIP-1222); Topics[ TopicId, Partitions[ PartitionIndex,
+# AcknowledgementBatches ] ]; nothing after the topics but the tag buffer.
+SHARE_ACKNOWLEDGE_REQUEST = Struct("ShareAcknowledgeRequest", [
+    Field("GroupId", "string", nullable="0+"), Field("MemberId", "string", nullable="0+"),
+    Field("ShareSessionEpoch", "int32"), Field("IsRenewAck", "bool", "2+"),
+    Field("Topics", ArrayOf(Struct("AcknowledgeTopic", [
+        SHARE_TOPIC_NAME, Field("TopicId", "uuid"),
+        Field("Partitions", ArrayOf(Struct("AcknowledgePartition", [
+            Field("PartitionIndex", "int32"), Field("AcknowledgementBatches", ArrayOf(ACKNOWLEDGEMENT_BATCH))]))),
+    ]))),
+])
+# ShareAcknowledgeResponse.json: AcquisitionLockTimeoutMs 2+ only; per partition ErrorCode, ErrorMessage,
+# CurrentLeader; NodeEndpoints after Responses.
+SHARE_ACKNOWLEDGE_TOPIC_RESPONSE = Struct("ShareAcknowledgeTopicResponse", [
+    SHARE_TOPIC_NAME, Field("TopicId", "uuid"),
+    Field("Partitions", ArrayOf(Struct("PartitionData", [
+        Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+        Field("CurrentLeader", LEADER_ID_AND_EPOCH)]))),
+])
+SHARE_ACKNOWLEDGE_RESPONSE = Struct("ShareAcknowledgeResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+    Field("AcquisitionLockTimeoutMs", "int32", "2+"),
+    Field("Responses", ArrayOf(SHARE_ACKNOWLEDGE_TOPIC_RESPONSE)),
+    Field("NodeEndpoints", ArrayOf(NODE_ENDPOINT)),
+])
+# DescribeProducersRequest.json (apiKey 61, v0 only): Topics[ Name, PartitionIndexes []int32 ].
+DESCRIBE_PRODUCERS_REQUEST = Struct("DescribeProducersRequest", [
+    Field("Topics", ArrayOf(Struct("TopicRequest", [Field("Name", "string"), Field("PartitionIndexes",
+                                                                                     ArrayOf("int32"))]))),
+])
+# DescribeProducersResponse.json: ThrottleTimeMs, Topics[ Name, Partitions[ PartitionIndex, ErrorCode, ErrorMessage
+# (nullable), ActiveProducers[ ProducerId, ProducerEpoch int32, LastSequence, LastTimestamp, CoordinatorEpoch,
+# CurrentTxnStartOffset ] ] ]; no top-level ErrorCode.
+DESCRIBE_PRODUCERS_TOPIC_RESPONSE = Struct("TopicResponse", [
+    Field("Name", "string"),
+    Field("Partitions", ArrayOf(Struct("PartitionResponse", [
+        Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+"),
+        Field("ActiveProducers", ArrayOf(Struct("ProducerState", [
+            Field("ProducerId", "int64"), Field("ProducerEpoch", "int32"), Field("LastSequence", "int32"),
+            Field("LastTimestamp", "int64"), Field("CoordinatorEpoch", "int32"),
+            Field("CurrentTxnStartOffset", "int64")]))),
+    ]))),
+])
+DESCRIBE_PRODUCERS_RESPONSE = Struct("DescribeProducersResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("Topics", ArrayOf(DESCRIBE_PRODUCERS_TOPIC_RESPONSE)),
+])
+
+
 class Api:
-    def __init__(self, key, name, file_name, versions, flexible, request, response, topic_response, names):
+    def __init__(self, key, name, file_name, versions, flexible, request, response, topic_response, names,
+                 by_id_from=BY_ID_FROM, responses="Responses"):
         self.key = key
         self.name = name
         self.file_name = file_name  # <file_name>.v<N>.<variant>.json
@@ -211,19 +328,40 @@ class Api:
         # Field names: request topic array, its name, its partition array, the partition index; the same in the
         # response topic entry. Logical topic elements and entries carry both the name and the TopicId field
         # (the encoder writes the one the version has): cases identify topics by name.
+        # index None: the request's partition array holds the indexes themselves (DescribeProducers PartitionIndexes).
         (self.topics, self.topic, self.partitions, self.index,
          self.response_topic, self.response_partitions, self.response_index) = names
+        self.by_id_from = by_id_from  # first version naming topics by TopicId only; None: never
+        self.responses = responses    # the response's topic array
 
     def by_id(self, version):
-        """Produce v13 and Fetch v13+ name topics by TopicId only."""
-        return version >= BY_ID_FROM
+        """Produce v13, Fetch v13+, ShareFetch and ShareAcknowledge name topics by TopicId only."""
+        return self.by_id_from is not None and version >= self.by_id_from
+
+    def partition_indexes(self, topic_element):
+        """The partition indexes of a request topic element, in request order."""
+        parts = topic_element[self.partitions]
+        return list(parts) if self.index is None else [p[self.index] for p in parts]
 
 
 PRODUCE = Api(0, "Produce", "produce", (3, 13), "9+", PRODUCE_REQUEST, PRODUCE_RESPONSE, PRODUCE_TOPIC_RESPONSE,
               ("TopicData", "Name", "PartitionData", "Index", "Name", "PartitionResponses", "Index"))
 FETCH = Api(1, "Fetch", "fetch", (0, 17), "12+", FETCH_REQUEST, FETCH_RESPONSE, FETCH_TOPIC_RESPONSE,
             ("Topics", "Topic", "Partitions", "Partition", "Topic", "Partitions", "PartitionIndex"))
-APIS = [PRODUCE, FETCH]
+SHARE_FETCH = Api(78, "ShareFetch", "share_fetch", (1, 2), "0+", SHARE_FETCH_REQUEST, SHARE_FETCH_RESPONSE,
+                  SHARE_FETCH_TOPIC_RESPONSE,
+                  ("Topics", "Name", "Partitions", "PartitionIndex", "Name", "Partitions", "PartitionIndex"),
+                  by_id_from=0)
+SHARE_ACKNOWLEDGE = Api(79, "ShareAcknowledge", "share_acknowledge", (1, 2), "0+", SHARE_ACKNOWLEDGE_REQUEST,
+                        SHARE_ACKNOWLEDGE_RESPONSE, SHARE_ACKNOWLEDGE_TOPIC_RESPONSE,
+                        ("Topics", "Name", "Partitions", "PartitionIndex", "Name", "Partitions", "PartitionIndex"),
+                        by_id_from=0)
+DESCRIBE_PRODUCERS = Api(61, "DescribeProducers", "describe_producers", (0, 0), "0+", DESCRIBE_PRODUCERS_REQUEST,
+                         DESCRIBE_PRODUCERS_RESPONSE, DESCRIBE_PRODUCERS_TOPIC_RESPONSE,
+                         ("Topics", "Name", "PartitionIndexes", None, "Name", "Partitions", "PartitionIndex"),
+                         by_id_from=None, responses="Topics")
+SHARE_APIS = [SHARE_FETCH, SHARE_ACKNOWLEDGE]
+APIS = [PRODUCE, FETCH, SHARE_FETCH, SHARE_ACKNOWLEDGE, DESCRIBE_PRODUCERS]
 
 
 def label(api, version, name):
@@ -240,10 +378,21 @@ def message_for(topic_label, error):
     return MESSAGE_PREFIX + topic_label
 
 
-def refused_partition(api, index, message, error):
+def refused_partition(api, index, message, error, acknowledged=False):
+    """acknowledged (ShareFetch): the request's partition carried at least one AcknowledgementBatches entry."""
     if api is PRODUCE:
         return {"Index": index, "ErrorCode": error, "BaseOffset": -1, "LogAppendTimeMs": -1,
                 "LogStartOffset": -1, "RecordErrors": [], "ErrorMessage": message}
+    if api is SHARE_FETCH:
+        return {"PartitionIndex": index, "ErrorCode": error, "ErrorMessage": message,
+                "AcknowledgeErrorCode": error if acknowledged else 0,
+                "AcknowledgeErrorMessage": message if acknowledged else None,
+                "CurrentLeader": {"LeaderId": -1, "LeaderEpoch": -1}, "Records": b"", "AcquiredRecords": []}
+    if api is SHARE_ACKNOWLEDGE:
+        return {"PartitionIndex": index, "ErrorCode": error, "ErrorMessage": message,
+                "CurrentLeader": {"LeaderId": -1, "LeaderEpoch": -1}}
+    if api is DESCRIBE_PRODUCERS:
+        return {"PartitionIndex": index, "ErrorCode": error, "ErrorMessage": message, "ActiveProducers": []}
     return {"PartitionIndex": index, "ErrorCode": error, "HighWatermark": -1,
             "LastStableOffset": -1, "LogStartOffset": -1, "AbortedTransactions": None, "PreferredReadReplica": -1,
             "Records": b""}
@@ -254,6 +403,13 @@ def refused_entry(api, version, topic_element, error):
     partition with `error`."""
     name = topic_element[api.topic]
     message = message_for(label(api, version, name), error)
+    if api is DESCRIBE_PRODUCERS:  # names topics, has no TopicId
+        return {"Name": name, "Partitions": [refused_partition(api, index, message, error)
+                                             for index in api.partition_indexes(topic_element)]}
+    if api in SHARE_APIS:
+        return {"Name": name, "TopicId": topic_element["TopicId"], "Partitions": [
+            refused_partition(api, p["PartitionIndex"], message, error, len(p["AcknowledgementBatches"]) > 0)
+            for p in topic_element["Partitions"]]}
     return {api.response_topic: name, "TopicId": topic_element["TopicId"], api.response_partitions: [
         refused_partition(api, p[api.index], message, error) for p in topic_element[api.partitions]]}
 
@@ -395,9 +551,88 @@ def fetch_request(version, topics, tags=False):
     return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
 
 
-def make_request(api, version, topics, tags=False, transactional_id=None, small=False):
+SHARE_GROUP = "share-analytics"
+SHARE_MEMBER = "Jd4w0c2vTUy8fV7k3HqB9A"  # a share consumer's member id (a UUID it made itself, base64)
+
+
+def acknowledgement_batches(index, topic_position, partition_position):
+    """The AcknowledgementBatches of a share request partition: the records acquired by the previous fetch,
+    accepted as a whole batch, then per offset (accept, gap, reject, release)."""
+    first = 2000 + 100 * index
+    batches = [{"FirstOffset": first, "LastOffset": first + 2, "AcknowledgeTypes": [1]}]
+    if (topic_position + partition_position) % 3 != 2:
+        batches.append({"FirstOffset": first + 3, "LastOffset": first + 6, "AcknowledgeTypes": [1, 0, 3, 2]})
+    return batches
+
+
+def share_fetch_request(version, topics, tags=False, group=SHARE_GROUP):
+    """topics: [(name, [partition index])], by TopicId. A share session past its first request (epoch 5): the
+    partitions at even (topic position + partition position) acknowledge what the previous fetch acquired
+    (AcknowledgementBatches), the others carry none; ForgottenTopicsData forgets partitions of audit and orders (a
+    refused topic in most cases; forwarded as it is). v2: ShareAcquireMode 0 (batch-optimized; 1, record-limit, with
+    tags). With tags, unknown tags in the body, topics, partitions, acknowledgement batches and forgotten topics."""
+    out = []
+    for ti, (name, partitions) in enumerate(topics):
+        parts = []
+        for pi, index in enumerate(partitions):
+            batches = acknowledgement_batches(index, ti, pi) if (ti + pi) % 2 == 0 else []
+            if tags:
+                batches = [with_tags(b, [UNKNOWN_TAG_SMALL]) for b in batches]
+            p = {"PartitionIndex": index, "AcknowledgementBatches": batches}
+            parts.append(with_tags(p, [UNKNOWN_TAG_WIDE]) if tags else p)
+        t = {"Name": name, "TopicId": topic_id(name), "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_SMALL]) if tags else t)
+    forgotten = [{"Name": "audit", "TopicId": topic_id("audit"), "Partitions": [4]},
+                 {"Name": "orders", "TopicId": topic_id("orders"), "Partitions": [5, 6]}]
+    if tags:
+        forgotten = [with_tags(f, [UNKNOWN_TAG_EMPTY]) for f in forgotten]
+    body = {"GroupId": group, "MemberId": SHARE_MEMBER, "ShareSessionEpoch": 5, "MaxWaitMs": 500, "MinBytes": 1,
+            "MaxBytes": 52428800, "MaxRecords": 500, "BatchSize": 500, "ShareAcquireMode": 1 if tags else 0,
+            "Topics": out, "ForgottenTopicsData": forgotten}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def share_acknowledge_request(version, topics, tags=False, group=SHARE_GROUP):
+    """topics: [(name, [partition index])], by TopicId. Every partition acknowledges one or two batches (a
+    ShareAcknowledge exists to acknowledge), in share session epoch 6. v2: IsRenewAck false (true, with Renew
+    acknowledgements, with tags). With tags, unknown tags in the body, topics, partitions and batches."""
+    out = []
+    for ti, (name, partitions) in enumerate(topics):
+        parts = []
+        for pi, index in enumerate(partitions):
+            batches = acknowledgement_batches(index, ti, pi)
+            if tags:
+                batches = [with_tags(dict(b, AcknowledgeTypes=[4] * len(b["AcknowledgeTypes"])), [UNKNOWN_TAG_SMALL])
+                           for b in batches]
+            p = {"PartitionIndex": index, "AcknowledgementBatches": batches}
+            parts.append(with_tags(p, [UNKNOWN_TAG_WIDE]) if tags else p)
+        t = {"Name": name, "TopicId": topic_id(name), "Partitions": parts}
+        out.append(with_tags(t, [UNKNOWN_TAG_SMALL]) if tags else t)
+    body = {"GroupId": group, "MemberId": SHARE_MEMBER, "ShareSessionEpoch": 6, "IsRenewAck": bool(tags),
+            "Topics": out}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def describe_producers_request(version, topics, tags=False):
+    """topics: [(name, [partition index])] (what kafka-transactions.sh describe-producers asks). With tags, unknown
+    tags in the body and topics (the partitions are plain int32s)."""
+    out = []
+    for name, partitions in topics:
+        t = {"Name": name, "PartitionIndexes": list(partitions)}
+        out.append(with_tags(t, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_EMPTY]) if tags else t)
+    body = {"Topics": out}
+    return with_tags(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]) if tags else body
+
+
+def make_request(api, version, topics, tags=False, transactional_id=None, small=False, group=SHARE_GROUP):
     if api is PRODUCE:
         return produce_request(version, topics, tags, transactional_id, small)
+    if api is SHARE_FETCH:
+        return share_fetch_request(version, topics, tags, group)
+    if api is SHARE_ACKNOWLEDGE:
+        return share_acknowledge_request(version, topics, tags, group)
+    if api is DESCRIBE_PRODUCERS:
+        return describe_producers_request(version, topics, tags)
     return fetch_request(version, topics, tags)
 
 
@@ -483,22 +718,145 @@ def fetch_response(version, forwarded, tags=False):
     return with_tags(body, [UNKNOWN_TAG_TOP]) if tags else body
 
 
+NOT_LEADER_MESSAGE = "This server is not the leader for that topic-partition."
+INVALID_RECORD_STATE_MESSAGE = "The record state is invalid. The acknowledgement of delivery could not be completed."
+
+
+def share_fetch_response(version, forwarded, tags=False):
+    """The first partition of each topic returns a record batch and the records acquired from it, the others
+    nothing; the second partition of the first topic is NOT_LEADER_OR_FOLLOWER with its CurrentLeader (the
+    NodeEndpoints after Responses name that leader, node 2; its acknowledgements, if any, failed with the same error);
+    the acknowledgements of the last topic's last partition are INVALID_RECORD_STATE; every other acknowledgement
+    succeeded (AcknowledgeErrorCode 0). With tags, unknown tags in the body, topics, partitions, CurrentLeader,
+    acquired records and node endpoints."""
+    responses = []
+    moved = False
+    topics = forwarded["Topics"]
+    for ti, t in enumerate(topics):
+        parts = []
+        for pi, p in enumerate(t["Partitions"]):
+            index = p["PartitionIndex"]
+            acknowledged = len(p["AcknowledgementBatches"]) > 0
+            offset = 2010 + 100 * index
+            leader = {"LeaderId": 1, "LeaderEpoch": 12}
+            acquired = [{"FirstOffset": offset, "LastOffset": offset + 5, "DeliveryCount": 1}]
+            if tags:
+                leader = with_tags(leader, [UNKNOWN_TAG_EMPTY])
+                acquired = [with_tags(a, [UNKNOWN_TAG_SMALL]) for a in acquired]
+            part = {"PartitionIndex": index, "ErrorCode": 0, "ErrorMessage": None, "AcknowledgeErrorCode": 0,
+                    "AcknowledgeErrorMessage": None, "CurrentLeader": leader,
+                    "Records": fetch_records(4, offset, 1767225600000 + 1000 * ti + index) if pi == 0 else b"",
+                    "AcquiredRecords": acquired if pi == 0 else []}
+            if ti == 0 and pi == 1:
+                part.update(ErrorCode=NOT_LEADER_OR_FOLLOWER, ErrorMessage=NOT_LEADER_MESSAGE,
+                            CurrentLeader={"LeaderId": 2, "LeaderEpoch": 16})
+                if acknowledged:
+                    part.update(AcknowledgeErrorCode=NOT_LEADER_OR_FOLLOWER, AcknowledgeErrorMessage=NOT_LEADER_MESSAGE)
+                moved = True
+            elif acknowledged and ti == len(topics) - 1 and pi == len(t["Partitions"]) - 1:
+                part.update(AcknowledgeErrorCode=INVALID_RECORD_STATE, AcknowledgeErrorMessage=INVALID_RECORD_STATE_MESSAGE)
+            if tags and pi == 0:
+                part = with_tags(part, [UNKNOWN_TAG_WIDE])
+            parts.append(part)
+        entry = {"Name": t["Name"], "TopicId": t["TopicId"], "Partitions": parts}
+        responses.append(with_tags(entry, [UNKNOWN_TAG_SMALL]) if tags else entry)
+    endpoints = [dict(BROKER_2)] if moved else []
+    if tags:
+        endpoints = [with_tags(e, [UNKNOWN_TAG_EMPTY]) for e in endpoints + [dict(BROKER_1)]]
+    body = {"ThrottleTimeMs": 0, "ErrorCode": 0, "ErrorMessage": None, "AcquisitionLockTimeoutMs": 30000,
+            "Responses": responses, "NodeEndpoints": endpoints}
+    return with_tags(body, [UNKNOWN_TAG_TOP]) if tags else body
+
+
+def share_acknowledge_response(version, forwarded, tags=False):
+    """Every acknowledgement succeeded but the second partition of the first topic's (NOT_LEADER_OR_FOLLOWER, with
+    its CurrentLeader; the NodeEndpoints after Responses name that leader) and the last topic's last partition's
+    (INVALID_RECORD_STATE). AcquisitionLockTimeoutMs from v2. With tags, unknown tags in the body, topics,
+    partitions, CurrentLeader and node endpoints."""
+    responses = []
+    moved = False
+    topics = forwarded["Topics"]
+    for ti, t in enumerate(topics):
+        parts = []
+        for pi, p in enumerate(t["Partitions"]):
+            leader = {"LeaderId": 1, "LeaderEpoch": 12}
+            part = {"PartitionIndex": p["PartitionIndex"], "ErrorCode": 0, "ErrorMessage": None,
+                    "CurrentLeader": with_tags(leader, [UNKNOWN_TAG_EMPTY]) if tags else leader}
+            if ti == 0 and pi == 1:
+                part.update(ErrorCode=NOT_LEADER_OR_FOLLOWER, ErrorMessage=NOT_LEADER_MESSAGE,
+                            CurrentLeader={"LeaderId": 2, "LeaderEpoch": 16})
+                moved = True
+            elif ti == len(topics) - 1 and pi == len(t["Partitions"]) - 1:
+                part.update(ErrorCode=INVALID_RECORD_STATE, ErrorMessage=INVALID_RECORD_STATE_MESSAGE)
+            if tags and pi == 0:
+                part = with_tags(part, [UNKNOWN_TAG_WIDE])
+            parts.append(part)
+        entry = {"Name": t["Name"], "TopicId": t["TopicId"], "Partitions": parts}
+        responses.append(with_tags(entry, [UNKNOWN_TAG_SMALL]) if tags else entry)
+    endpoints = [dict(BROKER_2)] if moved else []
+    if tags:
+        endpoints = [with_tags(e, [UNKNOWN_TAG_EMPTY]) for e in endpoints + [dict(BROKER_1)]]
+    body = {"ThrottleTimeMs": 0, "ErrorCode": 0, "ErrorMessage": None, "AcquisitionLockTimeoutMs": 30000,
+            "Responses": responses, "NodeEndpoints": endpoints}
+    return with_tags(body, [UNKNOWN_TAG_TOP]) if tags else body
+
+
+def describe_producers_response(version, forwarded, tags=False):
+    """The first partition of each topic has two active producers (a transactional one inside a transaction, an
+    idempotent one), the others none; the second partition of the first topic is NOT_LEADER_OR_FOLLOWER with an
+    ErrorMessage. With tags, unknown tags in the body, topics, partitions and producer states."""
+    responses = []
+    for ti, t in enumerate(forwarded["Topics"]):
+        parts = []
+        for pi, index in enumerate(t["PartitionIndexes"]):
+            producers = []
+            if pi == 0:
+                producers = [{"ProducerId": 4001 + ti, "ProducerEpoch": 3, "LastSequence": 41,
+                              "LastTimestamp": 1767225600123 + index, "CoordinatorEpoch": 7,
+                              "CurrentTxnStartOffset": 48000 + 100 * index},
+                             {"ProducerId": 9100 + ti, "ProducerEpoch": 0, "LastSequence": 1337,
+                              "LastTimestamp": 1767225599000 + index, "CoordinatorEpoch": -1,
+                              "CurrentTxnStartOffset": -1}]
+                if tags:
+                    producers = [with_tags(producers[0], [UNKNOWN_TAG_SMALL]), producers[1]]
+            part = {"PartitionIndex": index, "ErrorCode": 0, "ErrorMessage": None, "ActiveProducers": producers}
+            if ti == 0 and pi == 1:
+                part.update(ErrorCode=NOT_LEADER_OR_FOLLOWER, ErrorMessage=NOT_LEADER_MESSAGE)
+            if tags and pi == 0:
+                part = with_tags(part, [UNKNOWN_TAG_WIDE])
+            parts.append(part)
+        entry = {"Name": t["Name"], "Partitions": parts}
+        responses.append(with_tags(entry, [UNKNOWN_TAG_SMALL]) if tags else entry)
+    body = {"ThrottleTimeMs": 0, "Topics": responses}
+    return with_tags(body, [UNKNOWN_TAG_TOP]) if tags else body
+
+
 def broker_response(api, version, forwarded, tags=False):
     if api is PRODUCE:
         return produce_response(version, forwarded, tags)
+    if api is SHARE_FETCH:
+        return share_fetch_response(version, forwarded, tags)
+    if api is SHARE_ACKNOWLEDGE:
+        return share_acknowledge_response(version, forwarded, tags)
+    if api is DESCRIBE_PRODUCERS:
+        return describe_producers_response(version, forwarded, tags)
     return fetch_response(version, forwarded, tags)
 
 
 def drop_last_response(response):
     out = copy.copy(response)
-    out["Responses"] = response["Responses"][:-1]
+    key = "Topics" if "Topics" in response else "Responses"  # DescribeProducers: Topics
+    out[key] = response[key][:-1]
     return out
 
 
 def no_responses(response):
     out = copy.copy(response)
-    out["Responses"] = []
-    out.pop("NodeEndpoints", None)
+    out["Topics" if "Topics" in response else "Responses"] = []
+    if isinstance(out.get("NodeEndpoints"), list) and "AcquisitionLockTimeoutMs" in out:  # share APIs: a field
+        out["NodeEndpoints"] = []
+    else:
+        out.pop("NodeEndpoints", None)
     return out
 
 
@@ -506,6 +864,20 @@ def session_error(response):
     """FetchResponse.of(FETCH_SESSION_ID_NOT_FOUND, throttle, INVALID_SESSION_ID, no topics): the client resets its
     session and retries the whole request."""
     return {"ThrottleTimeMs": 0, "ErrorCode": FETCH_SESSION_ID_NOT_FOUND, "SessionId": 0, "Responses": []}
+
+
+def share_session_not_found(response):
+    """A ShareFetch the broker answers with a top-level SHARE_SESSION_NOT_FOUND and its message, no topics: the
+    consumer opens a new share session and retries."""
+    return {"ThrottleTimeMs": 0, "ErrorCode": SHARE_SESSION_NOT_FOUND,
+            "ErrorMessage": "The share session was not found.", "AcquisitionLockTimeoutMs": 0, "Responses": [],
+            "NodeEndpoints": []}
+
+
+def invalid_share_session_epoch(response):
+    """A ShareAcknowledge the broker answers with a top-level INVALID_SHARE_SESSION_EPOCH, no message, no topics."""
+    return {"ThrottleTimeMs": 0, "ErrorCode": INVALID_SHARE_SESSION_EPOCH, "ErrorMessage": None,
+            "AcquisitionLockTimeoutMs": 0, "Responses": [], "NodeEndpoints": []}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -585,19 +957,26 @@ class Case:
     def merged(self):
         broker = self.broker()
         if self.top_level_error:
-            assert self.api is FETCH and self.version >= 7 and broker["ErrorCode"] != 0
+            assert (self.api is FETCH and self.version >= 7 or self.api in SHARE_APIS) and broker["ErrorCode"] != 0
             return broker
         out = dict(broker)
-        out["Responses"] = merge(broker["Responses"], [(p, e) for p, e, _ in self.refused_entries()],
-                                 len(self.topics()))
+        out[self.api.responses] = merge(broker[self.api.responses], [(p, e) for p, e, _ in self.refused_entries()],
+                                        len(self.topics()))
         return out
 
     def refusal(self):
         """kedge's whole answer when every topic is refused: the response naming only the refused entries, in request
-        order; ThrottleTimeMs 0, a Fetch's top-level ErrorCode 0 and SessionId 0 (no fetch session); no tags."""
+        order; ThrottleTimeMs 0, a Fetch's top-level ErrorCode 0 and SessionId 0 (no fetch session); a share API's
+        ErrorCode 0, ErrorMessage null, AcquisitionLockTimeoutMs 0 (where the version has it), NodeEndpoints []; no
+        tags."""
         entries = [e for _, e, _ in self.refused_entries()]
         if self.api is PRODUCE:
             return {"Responses": entries, "ThrottleTimeMs": 0}
+        if self.api in SHARE_APIS:  # AcquisitionLockTimeoutMs: ShareFetch v1+, ShareAcknowledge v2+
+            return {"ThrottleTimeMs": 0, "ErrorCode": 0, "ErrorMessage": None, "AcquisitionLockTimeoutMs": 0,
+                    "Responses": entries, "NodeEndpoints": []}
+        if self.api is DESCRIBE_PRODUCERS:
+            return {"ThrottleTimeMs": 0, "Topics": entries}
         return {"ThrottleTimeMs": 0, "ErrorCode": 0, "SessionId": 0, "Responses": entries}
 
     def response_header_tags(self):
@@ -642,7 +1021,7 @@ class Case:
 
     def response_topics(self, response):
         """The topics of a logical response's entries, in wire order, as the case file names them."""
-        return [self.label(t[self.api.response_topic]) for t in response["Responses"]]
+        return [self.label(t[self.api.response_topic]) for t in response[self.api.responses]]
 
     def partition_errors(self, which):
         """[(topic, partition, error code)] of the merged response ("merged"), kedge's whole answer ("refusal") or
@@ -650,18 +1029,19 @@ class Case:
         tshark cross-check. Topics are names (the case's labels are ids in by-id versions)."""
         api = self.api
         if which == "forwarded":
-            return [(t[api.topic], p[api.index], None) for t in self.forwarded()[api.topics] for p in t[api.partitions]]
+            return [(t[api.topic], index, None) for t in self.forwarded()[api.topics]
+                    for index in api.partition_indexes(t)]
         response = self.refusal() if which == "refusal" else self.merged()
         return [(t[api.response_topic], p[api.response_index], p["ErrorCode"])
-                for t in response["Responses"] for p in t[api.response_partitions]]
+                for t in response[api.responses] for p in t[api.response_partitions]]
 
     def error_messages(self, which="merged"):
-        """Every partition ErrorMessage of the merged response or kedge's whole answer (Produce v8+; None when
-        null), in wire order."""
-        if self.api is not PRODUCE or self.version < 8:
+        """Every partition ErrorMessage of the merged response or kedge's whole answer (Produce v8+, the share APIs,
+        DescribeProducers; None when null), in wire order."""
+        if self.api is FETCH or self.api is PRODUCE and self.version < 8:
             return []
         response = self.refusal() if which == "refusal" else self.merged()
-        return [p["ErrorMessage"] for t in response["Responses"] for p in t["PartitionResponses"]]
+        return [p["ErrorMessage"] for t in response[self.api.responses] for p in t[self.api.response_partitions]]
 
     def to_json(self):
         request, forwarded, broker, merged = self.frames()
@@ -780,15 +1160,107 @@ def cases_for(api):
     return cases
 
 
+def cases_for_share_or_producers(api):
+    """ShareFetch v1-2 and ShareAcknowledge v1-2 (by TopicId: errors 29 and 100), DescribeProducers v0 (by name: 29
+    only)."""
+    cases = []
+    lo, hi = api.versions
+    share = api in SHARE_APIS
+    for v in range(lo, hi + 1):
+        by_id = api.by_id(v)
+        named = " (named by TopicId)" if by_id else ""
+        if api is SHARE_FETCH:
+            acks = ("; orders 3, audit 2 and payments 7 acknowledge records (AcknowledgementBatches), orders 0 and "
+                    "audit 1 do not (a refused partition's AcknowledgeErrorCode is its error only when it "
+                    "acknowledges); ForgottenTopicsData forwarded as it is")
+        elif api is SHARE_ACKNOWLEDGE:
+            acks = "; every partition acknowledges one or two batches"
+        else:
+            acks = ""
+
+        def add(variant, description, topics, refused, unknown=(), tags=False, broker_edit=None,
+                top_level_error=False, group=SHARE_GROUP):
+            request = make_request(api, v, topics, tags, group=group)
+            cases.append(Case(api, v, variant, "%s v%d: %s" % (api.name, v, description), request, refused, unknown,
+                              tags, broker_edit, top_level_error))
+
+        add("middle", "orders (2 partitions), audit (2) refused, payments (1)%s%s; the broker's NodeEndpoints "
+            "(after Responses) name the leader of orders 0" % (named, acks), THREE, {"audit"})
+        add("first", "the first of 3 topics refused", THREE, {"orders"})
+        add("last", "the last of 3 topics refused", THREE, {"payments"})
+        add("several", "6 topics, those at positions 0, 2, 3 and 5 refused (first, two in a row, last), several "
+            "partitions each", SIX, SIX_REFUSED)
+        if not by_id:
+            add("long_name", "200-byte topic names (compact lengths of 2 varint bytes), the second refused",
+                [(LONG_ALLOWED, [0, 1]), (LONG_REFUSED, [0, 2]), ("payments", [1])], {LONG_REFUSED})
+        add("fewer_responses", "audit refused; the broker answers orders only (payments missing): the refused entry "
+            "follows it", THREE, {"audit"}, broker_edit=drop_last_response)
+        add("no_responses", "orders refused; the broker answers no topic: the refused entry is the only one",
+            THREE, {"orders"}, broker_edit=no_responses)
+        if by_id:
+            add("all_allowed", "nothing refused (the policy refuses a topic the request does not name, and cannot "
+                "name an id the request does not hold)", THREE, {"secrets"}, unknown={"ghost"})
+        else:
+            add("all_allowed", "nothing refused (the policy refuses a topic the request does not name)", THREE,
+                {"secrets"})
+        add("none_allowed", "every topic refused: kedge answers the whole request", THREE,
+            {"orders", "audit", "payments"})
+        add("empty", "no topics: nothing to split", [], {"orders"})
+        if by_id:
+            add("unknown_ids", "6 topics by id: orders and secrets refused (29), payments and billing unknown to the "
+                "policy (UNKNOWN_TOPIC_ID, 100), audit and clicks allowed", SIX, {"orders", "secrets"},
+                unknown={"payments", "billing"})
+            add("unknown_only", "audit's id unknown to the policy (UNKNOWN_TOPIC_ID, 100), orders and payments "
+                "allowed", THREE, set(), unknown={"audit"})
+            add("none_allowed_unknown", "every topic refused, orders (29) and the unknown ids of audit and payments "
+                "(100): kedge answers the whole request", THREE, {"orders"}, unknown={"audit", "payments"})
+        extra = ""
+        if api is SHARE_FETCH:
+            extra = ", acknowledgement batches and forgotten topics (ShareAcquireMode 1 in v2)"
+        elif api is SHARE_ACKNOWLEDGE:
+            extra = " and acknowledgement batches (v2: IsRenewAck true, Renew acknowledgements)"
+        response_extra = ", CurrentLeader and NodeEndpoints (nodes 2 and 1)" if share else " and producer states"
+        add("unknown_tags", "unknown tags in the request header, body, topics and partitions%s, and in the broker's "
+            "response header, body, topics, partitions%s; audit refused" % (
+                extra if share else " (topics only: the partitions are int32s)", response_extra),
+            THREE, {"audit"}, tags=True)
+        every_third = {"topic-%03d" % i for i in range(0, 130, 3)}
+        unknown = {"topic-%03d" % i for i in range(0, 130, 6)} if by_id else set()
+        add("many_topics", "130 topics, every third refused (44%s): the compact count of the request (131) takes 2 "
+            "varint bytes, the forwarded one (87) 1, the merged one 2 again" % (
+                ": 22 refused (29), 22 unknown ids (100)" if by_id else ""),
+            many_topics(130), every_third - unknown, unknown=unknown)
+        add("none_allowed_many", "130 topics, every one refused%s: kedge answers the whole request, its compact "
+            "count (131) of 2 varint bytes" % (" (every sixth an unknown id, 100)" if by_id else ""),
+            many_topics(130), {"topic-%03d" % i for i in range(130) if not (by_id and i % 6 == 0)},
+            unknown={"topic-%03d" % i for i in range(0, 130, 6)} if by_id else set())
+        if share:
+            add("null_group", "GroupId null (the wire allows it; kedge names no group and forwards it as it is), "
+                "audit refused", THREE, {"audit"}, group=None)
+            add("none_allowed_null_group", "GroupId null, every topic refused: kedge answers the whole request",
+                THREE, {"orders", "audit", "payments"}, group=None)
+            if api is SHARE_FETCH:
+                add("top_level_error", "audit refused; the broker answers SHARE_SESSION_NOT_FOUND (122) at the top "
+                    "level, with its ErrorMessage and no topics: the client receives it unchanged", THREE, {"audit"},
+                    broker_edit=share_session_not_found, top_level_error=True)
+            else:
+                add("top_level_error", "audit refused; the broker answers INVALID_SHARE_SESSION_EPOCH (123) at the "
+                    "top level, no ErrorMessage, no topics: the client receives it unchanged", THREE, {"audit"},
+                    broker_edit=invalid_share_session_epoch, top_level_error=True)
+    return cases
+
+
 def all_cases():
     cases = cases_for(PRODUCE) + cases_for(FETCH)
+    for api in (SHARE_FETCH, SHARE_ACKNOWLEDGE, DESCRIBE_PRODUCERS):
+        cases += cases_for_share_or_producers(api)
     names = [c.file_name for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError("duplicate case files: %s" % duplicates)
     for api in APIS:  # every version kedge splits has a split case and a case it answers whole
         lo, hi = api.versions
-        for result in ("split", "none_allowed"):
+        for result in ("split", "none_allowed", "all_allowed"):
             missing = [v for v in range(lo, hi + 1)
                        if not any(c.api is api and c.version == v and c.result() == result for c in cases)]
             if missing:
@@ -797,10 +1269,20 @@ def all_cases():
     for result in ("split", "none_allowed"):
         for error in (TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID):
             for api in APIS:
-                for v in range(BY_ID_FROM, api.versions[1] + 1):
+                for v in [v for v in range(api.versions[0], api.versions[1] + 1) if api.by_id(v)]:
                     if not any(c.api is api and c.version == v and c.result() == result and
                                any(e == error for _, _, e in c.refused_entries()) for c in by_id):
                         raise ValueError("%s v%d: no %s case with error %d" % (api.name, v, result, error))
+    # ShareFetch: refused partitions that acknowledge (AcknowledgeErrorCode = the error, the message) and partitions
+    # that do not (0, null), split and whole, in every version.
+    for v in range(SHARE_FETCH.versions[0], SHARE_FETCH.versions[1] + 1):
+        for result in ("split", "none_allowed"):
+            seen = {(p["AcknowledgeErrorCode"] != 0, p["AcknowledgeErrorMessage"] is not None)
+                    for c in cases if c.api is SHARE_FETCH and c.version == v and c.result() == result
+                    for _, e, _ in c.refused_entries() for p in e["Partitions"]}
+            if seen != {(True, True), (False, False)}:
+                raise ValueError("ShareFetch v%d %s: refused partitions with and without acknowledgements: %s"
+                                 % (v, result, sorted(seen)))
     return sorted(cases, key=lambda c: c.file_name)
 
 

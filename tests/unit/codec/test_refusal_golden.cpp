@@ -3,7 +3,10 @@
 // tests/golden/refusals/generate_refusals.py, an encoder independent of
 // kafka_codec/ (built from the Kafka message specs): a whole request frame
 // (request_hex) and the whole response frame a broker's authorizer would send
-// refusing it (expected_hex), with `message` in the ErrorMessage fields.
+// refusing it (expected_hex), with `message` in the ErrorMessage fields, and
+// optionally the kind of resource the policy refused (`refused`: "topic",
+// "group", "transactional_id", "cluster"; absent = unspecified), passed as
+// encode_refusal's RefusedResource.
 // Fetch has no writer of encode_refusal: a policy decides it topic by topic
 // (split.h), and its vectors are kedge's whole answer through that path
 // (split_request refusing every topic, then encode_split_refusal); Produce
@@ -14,8 +17,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -39,9 +44,21 @@ struct RefusalCase {
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;
   std::string message;
+  RefusedResource refused = RefusedResource::unspecified;
   Bytes request;
   Bytes expected;
 };
+
+// The JSON's optional "refused" (absent: unspecified).
+RefusedResource refused_resource(const std::string& file, const nlohmann::json& j) {
+  if (!j.contains("refused")) return RefusedResource::unspecified;
+  const auto kind = j.at("refused").get<std::string>();
+  if (kind == "topic") return RefusedResource::topic;
+  if (kind == "group") return RefusedResource::group;
+  if (kind == "transactional_id") return RefusedResource::transactional_id;
+  if (kind == "cluster") return RefusedResource::cluster;
+  throw std::runtime_error(file + ": unknown \"refused\": " + kind);
+}
 
 const std::vector<RefusalCase>& refusal_cases() {
   static const std::vector<RefusalCase> cases = [] {
@@ -52,8 +69,9 @@ const std::vector<RefusalCase>& refusal_cases() {
       if (entry.path().extension() != ".json") continue;
       std::ifstream in(entry.path());
       const auto j = nlohmann::json::parse(in);
-      out.push_back({entry.path().filename().string(), j.at("api_key").get<std::int16_t>(),
-                     j.at("api_version").get<std::int16_t>(), j.at("message").get<std::string>(),
+      const std::string file = entry.path().filename().string();
+      out.push_back({file, j.at("api_key").get<std::int16_t>(), j.at("api_version").get<std::int16_t>(),
+                     j.at("message").get<std::string>(), refused_resource(file, j),
                      from_hex(j.at("request_hex").get<std::string>()),
                      from_hex(j.at("expected_hex").get<std::string>())});
     }
@@ -68,19 +86,31 @@ const std::vector<RefusalCase>& refusal_cases() {
 // reach (ACL_APIS).
 constexpr std::int16_t kGoldenApis[] = {0, 10, 19, 20, 21, 22, 33, 37, 42, 44, 47};
 constexpr std::int16_t kSplitGoldenApis[] = {1};
-constexpr std::int16_t kAclGoldenApis[] = {2, 8, 9, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 68};
+constexpr std::int16_t kAclGoldenApis[] = {2, 8, 9, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 61, 68, 76, 78, 79};
+// The splittable APIs whose refusal vectors are also kedge's whole answer through split.h (encode_split_refusal
+// of an answer refusing every topic): Produce, Fetch, DescribeProducers. ShareFetch and ShareAcknowledge are
+// splittable too, but encode_refusal refuses them whole (a top-level error, no topics) while the split path
+// answers every refused topic with ErrorCode 0 at the top level: their whole split answers are the split vectors'.
+constexpr std::int16_t kSplitWholeAnswerApis[] = {0, 1, 61};
+
+bool whole_answer_through_split(std::int16_t api_key) {
+  return std::find(std::begin(kSplitWholeAnswerApis), std::end(kSplitWholeAnswerApis), api_key) !=
+         std::end(kSplitWholeAnswerApis);
+}
 
 // True for a vector encode_refusal does not answer: Fetch, answered whole through split.h.
 bool split_answered_only(const RefusalCase& c) {
   return std::find(std::begin(kSplitGoldenApis), std::end(kSplitGoldenApis), c.api_key) != std::end(kSplitGoldenApis);
 }
 
-// A policy refusing every topic of a Produce or Fetch (TOPIC_AUTHORIZATION_FAILED), the case's message as each
-// refused topic's ErrorMessage. Counts what split_request asks, and how often it asks about a topic the wrong
-// way (by name in a by-id version, Produce v13 and Fetch v13+, or the other way round).
+// A policy refusing every topic of a Produce, Fetch or DescribeProducers (TOPIC_AUTHORIZATION_FAILED), the
+// case's message as each refused topic's ErrorMessage. Counts what split_request asks, and how often it asks
+// about a topic the wrong way (by name in a by-id version, Produce v13 and Fetch v13+, or the other way round;
+// DescribeProducers names topics by name).
 class RefuseAll final : public TopicVerdict {
  public:
-  RefuseAll(std::string message, std::int16_t version) : message_(std::move(message)), by_id_(version >= 13) {}
+  RefuseAll(std::string message, std::int16_t api_key, std::int16_t version)
+      : message_(std::move(message)), by_id_((api_key == 0 || api_key == 1) && version >= 13) {}
   ErrorCode verdict(std::string_view topic, bool by_id) override {
     ++verdict_calls;
     if (by_id != by_id_ || (by_id && topic.size() != 16)) ++wrong_kind;
@@ -103,7 +133,7 @@ class RefuseAll final : public TopicVerdict {
 // nothing to split (all_allowed: the gateway forwards it); its answer is encode_split_refusal of an answer with
 // no entries, the empty response. Sets `topics` to the number of topic elements the verdict was asked about.
 Errc split_path_answer(const RefusalCase& c, std::uint32_t max, Bytes& out, std::size_t& topics) {
-  RefuseAll verdict(c.message, c.api_version);
+  RefuseAll verdict(c.message, c.api_key, c.api_version);
   Bytes forwarded{0xAA};
   SplitAnswer answer;
   const SplitResult r = split_request(c.request, verdict, forwarded, answer);
@@ -116,7 +146,7 @@ Errc split_path_answer(const RefusalCase& c, std::uint32_t max, Bytes& out, std:
     CHECK(answer.entries.empty());
     answer.api_key = c.api_key;
     answer.api_version = c.api_version;
-    answer.by_id = c.api_version >= 13;
+    answer.by_id = (c.api_key == 0 || c.api_key == 1) && c.api_version >= 13;
   } else {
     CHECK(r == SplitResult::none_allowed);
     CHECK(answer.refused.size() == verdict.verdict_calls);
@@ -140,7 +170,7 @@ TEST_CASE("refusal golden vectors", "[refusal][golden]") {
   for (const auto& c : cases) {
     INFO(c.file);
     Bytes out;
-    const Errc e = encode_refusal(c.request, c.message, kRoomy, out);
+    const Errc e = encode_refusal(c.request, c.message, kRoomy, out, c.refused);
     if (split_answered_only(c)) {
       // No writer: encode_refusal answers nothing (the split path below does).
       CHECK(to_string(e) == "malformed_request");
@@ -155,7 +185,7 @@ TEST_CASE("refusal golden vectors", "[refusal][golden]") {
 
     // The answer is appended: what `out` already holds stays in front of it.
     Bytes appended{0xAA, 0xBB, 0xCC};
-    REQUIRE(encode_refusal(c.request, c.message, kRoomy, appended) == e);
+    REQUIRE(encode_refusal(c.request, c.message, kRoomy, appended, c.refused) == e);
     CHECK(Bytes(appended.begin(), appended.begin() + 3) == Bytes{0xAA, 0xBB, 0xCC});
     CHECK(Bytes(appended.begin() + 3, appended.end()) == out);
   }
@@ -271,7 +301,7 @@ TEST_CASE("refusal of a truncated request is malformed_request and appends nothi
       INFO(c.file << " cut to " << cut << " of " << n << " bytes");
       const Bytes frame = truncated(c.request, cut);
       Bytes out{0x5A};
-      const Errc e = encode_refusal(frame, c.message, kRoomy, out);
+      const Errc e = encode_refusal(frame, c.message, kRoomy, out, c.refused);
       if (leading_only && e == Errc::ok) {
         ++answered_leading;
         Bytes expected{0x5A};
@@ -297,29 +327,31 @@ TEST_CASE("refusal larger than max_frame_size is frame_too_large and appends not
     INFO(c.file);
     const auto payload = static_cast<std::uint32_t>(c.expected.size() - 4);  // the answer's size prefix
     Bytes out{0x5A};
-    CHECK(to_string(encode_refusal(c.request, c.message, payload - 1, out)) == "frame_too_large");
+    CHECK(to_string(encode_refusal(c.request, c.message, payload - 1, out, c.refused)) == "frame_too_large");
     CHECK(out == Bytes{0x5A});
     Bytes tiny;
-    CHECK(to_string(encode_refusal(c.request, c.message, 0, tiny)) == "frame_too_large");
+    CHECK(to_string(encode_refusal(c.request, c.message, 0, tiny, c.refused)) == "frame_too_large");
     CHECK(tiny.empty());
     // Exactly at the bound is allowed.
     Bytes exact;
-    CHECK(to_string(encode_refusal(c.request, c.message, payload, exact)) == "ok");
+    CHECK(to_string(encode_refusal(c.request, c.message, payload, exact, c.refused)) == "ok");
     CHECK(exact == c.expected);
   }
 }
 
-// Produce v3-13 and Fetch v0-17 under ACLs are decided topic by topic (split.h): a request whose every topic is
-// refused is answered whole by encode_split_refusal. Its answer is the one a broker's authorizer gives, so the
-// refusal vectors hold it: Fetch's only through this path, Produce's through encode_refusal too (a read-only
-// policy), and the two paths give the same bytes.
-TEST_CASE("Produce and Fetch refusal vectors are kedge's whole answer through the split path", "[refusal][split]") {
+// Produce v3-13, Fetch v0-17 and DescribeProducers v0 under ACLs are decided topic by topic (split.h): a request
+// whose every topic is refused is answered whole by encode_split_refusal. Its answer is the one a broker's
+// authorizer gives, so the refusal vectors hold it: Fetch's only through this path, Produce's and
+// DescribeProducers' through encode_refusal too, and the two paths give the same bytes. (ShareFetch and
+// ShareAcknowledge are split too, but their encode_refusal answer is another one: kSplitWholeAnswerApis.)
+TEST_CASE("Produce, Fetch and DescribeProducers refusal vectors are kedge's whole answer through the split path",
+          "[refusal][split]") {
   const auto& cases = refusal_cases();
   std::vector<std::string> mismatched;
   std::set<std::pair<int, int>> covered;
   std::size_t empty = 0, both_paths = 0;
   for (const auto& c : cases) {
-    if (!splittable(c.api_key, c.api_version)) continue;
+    if (!splittable(c.api_key, c.api_version) || !whole_answer_through_split(c.api_key)) continue;
     INFO(c.file);
     covered.insert({c.api_key, c.api_version});
     Bytes out{0x5A};  // replaced
@@ -334,7 +366,7 @@ TEST_CASE("Produce and Fetch refusal vectors are kedge's whole answer through th
     bool same = e == Errc::ok && out == c.expected && named_empty == (topics == 0);
     if (!split_answered_only(c)) {
       Bytes refusal;
-      REQUIRE(encode_refusal(c.request, c.message, kRoomy, refusal) == Errc::ok);
+      REQUIRE(encode_refusal(c.request, c.message, kRoomy, refusal, c.refused) == Errc::ok);
       CHECK(to_hex(refusal) == to_hex(out));
       same = same && refusal == out;
       ++both_paths;
@@ -362,8 +394,9 @@ TEST_CASE("Produce and Fetch refusal vectors are kedge's whole answer through th
 }
 
 // A whole answer for every (api, version) kedge splits, from each independent encoder: the refusal vectors above
-// (generate_refusals.py) and the none_allowed split vectors (generate_split.py, test_split_golden.cpp).
-TEST_CASE("whole answers of Produce and Fetch cover every splittable (api, version)", "[refusal][split][coverage]") {
+// (generate_refusals.py; for the APIs of kSplitWholeAnswerApis) and the none_allowed split vectors
+// (generate_split.py, test_split_golden.cpp).
+TEST_CASE("whole answers of the split APIs cover every splittable (api, version)", "[refusal][split][coverage]") {
   std::set<std::pair<int, int>> refusal_covered, split_covered;
   for (const auto& c : refusal_cases()) {
     if (c.file.find(".empty.") == std::string::npos) refusal_covered.insert({c.api_key, c.api_version});
@@ -386,12 +419,14 @@ TEST_CASE("whole answers of Produce and Fetch cover every splittable (api, versi
       if (!splittable(static_cast<std::int16_t>(api), static_cast<std::int16_t>(version))) continue;
       ++splittable_versions;
       const std::string at = std::to_string(api) + " v" + std::to_string(version);
-      if (!refusal_covered.count({api, version})) missing += at + " (refusal vectors); ";
+      if (whole_answer_through_split(static_cast<std::int16_t>(api)) && !refusal_covered.count({api, version}))
+        missing += at + " (refusal vectors); ";
       if (!split_covered.count({api, version})) missing += at + " (split none_allowed vectors); ";
     }
   }
   INFO("splittable but without a whole answer naming topics: " << missing);
-  CHECK(splittable_versions == 11 + 18);  // Produce v3-13, Fetch v0-17
+  // Produce v3-13, Fetch v0-17, DescribeProducers v0, ShareFetch v1-2, ShareAcknowledge v1-2.
+  CHECK(splittable_versions == 11 + 18 + 1 + 2 + 2);
   CHECK(missing.empty());
 }
 
@@ -410,7 +445,7 @@ TEST_CASE("refusal of a request kedge cannot refuse is malformed_request", "[ref
       frame[6] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(version) >> 8);
       frame[7] = static_cast<std::uint8_t>(version & 0xFF);
       Bytes out;
-      CHECK(to_string(encode_refusal(frame, c.message, kRoomy, out)) == "malformed_request");
+      CHECK(to_string(encode_refusal(frame, c.message, kRoomy, out, c.refused)) == "malformed_request");
       CHECK(out.empty());
     }
   }

@@ -89,7 +89,7 @@ std::string show(const std::optional<Resources>& r) {
 
 // The APIs a policy's ACLs read (generate_requests.py APIS): the tables of
 // schema.cpp "Requests a policy's ACLs read", FindCoordinator and Metadata.
-constexpr std::int16_t kPolicyReadApis[] = {1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 68};
+constexpr std::int16_t kPolicyReadApis[] = {1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 23, 24, 25, 26, 28, 32, 61, 68, 76, 78, 79};
 
 }  // namespace
 

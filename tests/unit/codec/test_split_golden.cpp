@@ -2,8 +2,10 @@
 // tests/golden/split/*.json is one case written by
 // tests/golden/split/generate_split.py, an encoder independent of
 // kafka_codec/ (built from the Kafka message specs): a whole client request
-// (request_hex) naming several topics (by name, or by TopicId in Produce v13
-// and Fetch v13+: by_id), what the policy refuses (refused_topics, error 29)
+// (request_hex: Produce, Fetch, ShareFetch, ShareAcknowledge or
+// DescribeProducers) naming several topics (by name, or by TopicId in Produce
+// v13, Fetch v13+, ShareFetch and ShareAcknowledge: by_id), what the policy
+// refuses (refused_topics, error 29)
 // and the ids it cannot name (unknown_topic_ids, error 100), each refused
 // topic's position, error and response entry, and when the request is split,
 // the request the broker must receive (forwarded_hex), a broker's answer to it
@@ -35,6 +37,45 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint32_t kRoomy = 64u << 20;
+
+constexpr int kProduce = 0, kFetch = 1, kDescribeProducers = 61, kShareFetch = 78, kShareAcknowledge = 79;
+
+// The spec of the split vectors (tests/golden/split/README.md), independent of split.cpp:
+// whether the version names topics by TopicId only (Produce v13, Fetch v13+, the share APIs every version)...
+bool names_by_id(int api, int version) {
+  if (api == kShareFetch || api == kShareAcknowledge) return true;
+  if (api == kProduce || api == kFetch) return version >= 13;
+  return false;
+}
+// ... whether its refused entries carry an ErrorMessage, so the verdict's message is asked once per refused topic
+// (Produce v8+; the share APIs and DescribeProducers in every version)...
+bool has_error_message(int api, int version) {
+  return (api == kProduce && version >= 8) || api == kShareFetch || api == kShareAcknowledge ||
+         api == kDescribeProducers;
+}
+// ... whether it is flexible ...
+bool is_flexible(int api, int version) {
+  if (api == kProduce) return version >= 9;
+  if (api == kFetch) return version >= 12;
+  return true;  // the share APIs and DescribeProducers: flexibleVersions "0+"
+}
+// ... versions of the same API kedge does not split: Produce v0-2 are gone, Produce v14 and Fetch v18 (Kafka 4.3)
+// are not read; ShareFetch and ShareAcknowledge v0 (KIP-932 early access, removed in Kafka 4.1) and v3, and
+// DescribeProducers v1, do not exist ...
+std::vector<int> unsplit_versions(int api) {
+  switch (api) {
+    case kProduce: return {2, 14};
+    case kFetch: return {18};
+    case kShareFetch:
+    case kShareAcknowledge: return {0, 3};
+    case kDescribeProducers: return {1};
+  }
+  return {};
+}
+// ... and whether fields follow its topic array (Fetch v7+: ForgottenTopicsData, RackId from v11, tags from v12;
+// ShareFetch: ForgottenTopicsData and tags). Every other splittable request ends with its topic array (and a tag
+// buffer when flexible).
+bool fields_after_topics(int api, int version) { return (api == kFetch && version >= 7) || api == kShareFetch; }
 
 struct RefusedEntry {
   std::uint32_t position = 0;
@@ -159,7 +200,8 @@ std::string result_name(SplitResult r) {
 
 bool answer_empty(const SplitAnswer& a) { return a.refused.empty() && a.entries.empty(); }
 
-// A Fetch whose broker answered with a top-level error (v7+) is copied unchanged: merged == broker response.
+// A Fetch (v7+), ShareFetch or ShareAcknowledge whose broker answered with a top-level error is copied unchanged:
+// merged == broker response.
 bool copied_unchanged(const SplitCase& c) { return c.result == "split" && c.merged == c.broker_response; }
 
 // Checks `answer` (split_request's, on split or none_allowed) against the case's refused entries; true if equal.
@@ -210,8 +252,9 @@ TEST_CASE("split golden vectors", "[split][golden]") {
     CHECK(verdict.verdict_calls == c.request_topics.size());
     CHECK(verdict.wrong_kind == 0);
     bool same = result_name(r) == c.result && verdict.wrong_kind == 0;
-    // ErrorMessage exists from Produce v8: asked once per refused topic element there.
-    if (c.api_key == 0 && c.api_version >= 8) CHECK(verdict.message_calls == c.refused.size());
+    // ErrorMessage exists from Produce v8, and in every version of the share APIs and DescribeProducers: asked once
+    // per refused topic element there.
+    if (has_error_message(c.api_key, c.api_version)) CHECK(verdict.message_calls == c.refused.size());
     else CHECK(verdict.message_calls <= c.refused.size());
     if (c.result == "all_allowed") {
       CHECK(forwarded.empty());
@@ -273,8 +316,8 @@ TEST_CASE("split golden vectors cover every splittable (api, version)", "[split]
     covered.insert(key);
     results[key].insert(c.result);
     for (const auto& r : c.refused) errors[key].insert({c.result, r.error});
-    // Topics are named by id exactly from Produce v13 and Fetch v13.
-    CHECK(c.by_id == (c.api_version >= 13));
+    // Topics are named by id exactly from Produce v13 and Fetch v13, and in the share APIs.
+    CHECK(c.by_id == names_by_id(c.api_key, c.api_version));
     if (!c.by_id) CHECK(c.unknown_topic_ids.empty());
   }
   std::string missing;
@@ -288,7 +331,7 @@ TEST_CASE("split golden vectors cover every splittable (api, version)", "[split]
       for (const std::string result : {"split", "none_allowed", "all_allowed"}) {
         if (!results[key].count(result)) missing += at + " " + result + "; ";
       }
-      if (version < 13) continue;
+      if (!names_by_id(api, version)) continue;
       for (const std::string result : {"split", "none_allowed"}) {
         for (const int error : {29, 100}) {
           if (!errors[key].count({result, error})) missing += at + " " + result + " error " + std::to_string(error) + "; ";
@@ -302,7 +345,8 @@ TEST_CASE("split golden vectors cover every splittable (api, version)", "[split]
       not_splittable += std::to_string(api) + " v" + std::to_string(version) + "; ";
   INFO("splittable but without a case: " << missing);
   INFO("golden file but not splittable: " << not_splittable);
-  CHECK(splittable_versions == 11 + 18);  // Produce v3-13, Fetch v0-17 (split.h)
+  // Produce v3-13, Fetch v0-17, ShareFetch v1-2, ShareAcknowledge v1-2, DescribeProducers v0 (split.h)
+  CHECK(splittable_versions == 11 + 18 + 2 + 2 + 1);
   CHECK(missing.empty());
   CHECK(not_splittable.empty());
 }
@@ -327,8 +371,7 @@ void split_truncations(const SplitCase& c, std::size_t from, std::size_t to, std
   }
 }
 
-// Fetch v7+ has fields after its topic array (ForgottenTopicsData, RackId from v11, tags from v12).
-bool fields_after_topics(const SplitCase& c) { return c.api_key == 1 && c.api_version >= 7; }
+bool fields_after_topics(const SplitCase& c) { return fields_after_topics(c.api_key, c.api_version); }
 
 }  // namespace
 
@@ -339,8 +382,9 @@ TEST_CASE("split of a truncated request is unreadable and leaves both outputs em
   std::size_t cuts = 0;
   for (const auto& c : cases) {
     REQUIRE(c.topics_end <= c.request.size());
-    // Every cut of Produce (its request ends with the topic array and, when flexible, the tag buffer) and of
-    // Fetch v0-6; Fetch v7+ up to the end of its topic array (the rest: the next test case).
+    // Every cut of Produce, ShareAcknowledge and DescribeProducers (their requests end with the topic array and,
+    // when flexible, the tag buffer) and of Fetch v0-6; Fetch v7+ and ShareFetch up to the end of their topic array
+    // (the rest: the next test case).
     const std::size_t to = fields_after_topics(c) ? c.topics_end : c.request.size();
     split_truncations(c, 0, to, failed);
     cuts += to;
@@ -353,9 +397,9 @@ TEST_CASE("split of a truncated request is unreadable and leaves both outputs em
 }
 
 // The Fetch request table (schema.cpp) reads the whole request, ForgottenTopicsData (v7+), RackId (v11+) and
-// the tag buffer (v12+, with ClusterId and ReplicaState) included, so a request cut after its topic array does not
-// parse and is not split.
-TEST_CASE("split of a Fetch v7+ request cut after its topic array is unreadable", "[split]") {
+// the tag buffer (v12+, with ClusterId and ReplicaState) included, and so does the ShareFetch one
+// (ForgottenTopicsData, the tag buffer), so a request cut after its topic array does not parse and is not split.
+TEST_CASE("split of a Fetch v7+ or ShareFetch request cut after its topic array is unreadable", "[split]") {
   const auto& cases = split_cases();
   std::vector<std::string> failed;
   std::size_t checked = 0;
@@ -367,7 +411,8 @@ TEST_CASE("split of a Fetch v7+ request cut after its topic array is unreadable"
   }
   std::string list;
   for (const auto& f : failed) list += f + "\n";
-  INFO(failed.size() << " of " << checked << " Fetch v7+ cases split a request cut after its topics:\n" << list);
+  INFO(failed.size() << " of " << checked << " Fetch v7+ and ShareFetch cases split a request cut after its topics:\n"
+                      << list);
   CHECK(checked > 0);
   CHECK(failed.empty());
 }
@@ -454,13 +499,12 @@ TEST_CASE("split leaves requests it does not split whole", "[split]") {
   REQUIRE_FALSE(cases.empty());
   std::set<std::tuple<int, bool, bool>> done;
   for (const auto& c : cases) {
-    const bool flexible = c.api_version >= (c.api_key == 0 ? 9 : 12);
-    if (c.result != "split" || !done.insert({c.api_key, flexible, c.by_id}).second) continue;
+    if (c.result != "split" || !done.insert({c.api_key, is_flexible(c.api_key, c.api_version), c.by_id}).second) continue;
     INFO(c.file);
-    // The same request at a version kedge does not split: Produce v0-2 are gone, v14 and Fetch v18 (Kafka 4.3)
-    // are not read; or under another api key.
-    for (const int version : {c.api_key == 0 ? 2 : -1, c.api_key == 0 ? 14 : 18}) {
-      if (version < 0) continue;
+    // The same request at a version kedge does not split (unsplit_versions), or under another api key.
+    const std::vector<int> versions = unsplit_versions(c.api_key);
+    REQUIRE_FALSE(versions.empty());
+    for (const int version : versions) {
       INFO("as version " << version);
       REQUIRE_FALSE(splittable(c.api_key, static_cast<std::int16_t>(version)));
       Bytes frame = c.request;
@@ -482,8 +526,9 @@ TEST_CASE("split leaves requests it does not split whole", "[split]") {
     CHECK(result_name(split_request(other, verdict, forwarded, answer)) == "unreadable");
     CHECK(verdict.verdict_calls == 0);
   }
-  // Produce and Fetch, each non-flexible, flexible by name and flexible by id.
-  CHECK(done.size() == 6);
+  // Produce and Fetch, each non-flexible, flexible by name and flexible by id; ShareFetch and ShareAcknowledge
+  // (flexible by id); DescribeProducers (flexible by name).
+  CHECK(done.size() == 6 + 3);
 }
 
 TEST_CASE("merge reads the broker response as the answer's api and version", "[split]") {
@@ -502,11 +547,15 @@ TEST_CASE("merge reads the broker response as the answer's api and version", "[s
     wrong_api.api_key = 3;
     CHECK(to_string(merge_split_response(c.broker_response, wrong_api, kRoomy, out)) == "malformed_response");
     CHECK(out.empty());
-    // An answer for a version kedge does not split (Fetch v18, Produce v14).
-    SplitAnswer wrong_version = answer;
-    wrong_version.api_version = c.api_key == 0 ? 14 : 18;
-    CHECK(to_string(merge_split_response(c.broker_response, wrong_version, kRoomy, out)) == "malformed_response");
-    CHECK(out.empty());
+    // An answer for a version kedge does not split (Produce v2 and v14, Fetch v18, ShareFetch and
+    // ShareAcknowledge v0 and v3, DescribeProducers v1).
+    for (const int version : unsplit_versions(c.api_key)) {
+      INFO("as version " << version);
+      SplitAnswer wrong_version = answer;
+      wrong_version.api_version = static_cast<std::int16_t>(version);
+      CHECK(to_string(merge_split_response(c.broker_response, wrong_version, kRoomy, out)) == "malformed_response");
+      CHECK(out.empty());
+    }
     // A response cut in its header's size prefix.
     CHECK(to_string(merge_split_response(std::span(c.broker_response).first(3), answer, kRoomy, out)) ==
           "malformed_response");

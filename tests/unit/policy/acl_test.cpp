@@ -169,6 +169,11 @@ TEST_CASE("each API names what it needs on each resource type", "[policy][acl]")
   CHECK_FALSE(check(ApiKey::delete_topics, "topic_id"));  // kedge does not resolve topic ids yet
   CHECK_FALSE(check(ApiKey::find_coordinator, "share_group_key"));
   CHECK_FALSE(check(ApiKey::fetch, "group"));
+  CHECK(is(check(ApiKey::share_fetch, "group"), Resource::group, Operation::read));
+  CHECK(is(check(ApiKey::share_fetch, "topic"), Resource::topic, Operation::read));
+  CHECK(is(check(ApiKey::share_acknowledge, "topic"), Resource::topic, Operation::read));
+  CHECK(is(check(ApiKey::share_group_heartbeat, "topic"), Resource::topic, Operation::describe));
+  CHECK(is(check(ApiKey::describe_producers, "topic"), Resource::topic, Operation::read));
 }
 
 TEST_CASE("with ACLs, an API kedge cannot read the resources of is refused", "[policy][acl]") {
@@ -181,8 +186,16 @@ TEST_CASE("with ACLs, an API kedge cannot read the resources of is refused", "[p
   CHECK_FALSE(decide(policy, key_of(ApiKey::metadata)));
   CHECK_FALSE(decide(policy, key_of(ApiKey::describe_cluster)));  // the cluster: decided per request
   CHECK_FALSE(decide(policy, key_of(ApiKey::api_versions)));
-  CHECK(decide(policy, key_of(ApiKey::describe_producers)) == Refusal::acl_unchecked);
-  CHECK(decide(policy, key_of(ApiKey::share_fetch)) == Refusal::acl_unchecked);
+  CHECK(decide(policy, key_of(ApiKey::describe_transactions)) == Refusal::acl_unchecked);
+  CHECK(decide(policy, key_of(ApiKey::consumer_group_describe)) == Refusal::acl_unchecked);
+  // The share APIs (KIP-932) and DescribeProducers are read: by group, then topic by topic (split.h).
+  CHECK_FALSE(decide(policy, key_of(ApiKey::share_group_heartbeat)));
+  CHECK_FALSE(decide(policy, key_of(ApiKey::share_fetch)));
+  CHECK_FALSE(decide(policy, key_of(ApiKey::share_acknowledge)));
+  CHECK_FALSE(decide(policy, key_of(ApiKey::describe_producers)));
+  CHECK(acl_readable_versions(key_of(ApiKey::share_fetch)).lo == 1);
+  CHECK(acl_readable_versions(key_of(ApiKey::share_fetch)).hi == 2);
+  CHECK(acl_readable_versions(key_of(ApiKey::share_group_heartbeat)).hi == 1);
   // Topic ids (Produce v13, Fetch v13+) are named through the Metadata kedge has seen (policy/topic_ids.h).
   CHECK(acl_readable_versions(key_of(ApiKey::produce)).hi == 13);
   CHECK(acl_readable_versions(key_of(ApiKey::fetch)).hi == 17);
