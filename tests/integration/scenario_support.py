@@ -8,6 +8,7 @@ import re
 import subprocess
 import time
 
+from kedge_harness import admin_address, start_kedge_in_topology
 from test_topology_smoke import client_argv, summary_fields
 from topology import TopologyError
 
@@ -282,3 +283,299 @@ def run_json_script(topo, ns, script, *args, timeout=90):
         except ValueError:
             pass
     return lines, result
+
+
+# --- Virtual clusters with ACLs behind kedge's SASL termination, raw Kafka requests (test_gateway_acl_*.py) -----
+
+ACL_DOMAIN = "kafka.example.com"
+
+
+def make_users_file(kedge_binary, path, users):
+    """kedge's users file at `path` (`kedge users add`, SCRAM-SHA-256 credentials, PLAIN checks them too)."""
+    for user, password in users.items():
+        result = subprocess.run([kedge_binary, "users", "add", user, "--file", path, "--mechanisms", "SCRAM-SHA-256"],
+                                input=password, text=True, capture_output=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"kedge users add {user}: {result.stderr}")
+
+
+class AclKedge:
+    """kedge in dc in front of one backend as virtual cluster `cluster` (shared_suffix names), terminating SASL
+    `mechanism` for `users`, with `acls` as the cluster's policy and an audit log (audit.jsonl beside the config)."""
+
+    def __init__(self, topo, kedge_binary, backend, users, acls, cluster="acme", domain=ACL_DOMAIN, port=9092,
+                 mechanism="PLAIN"):
+        self.topo, self.users, self.cluster, self.domain, self.port = topo, dict(users), cluster, domain, port
+        self.mechanism = mechanism
+        users_file = os.path.join(topo.log_dir, "users.json")
+        make_users_file(kedge_binary, users_file, users)
+        authentication = {"mode": "terminate", "sasl": {"mechanisms": [mechanism], "users_file": users_file}}
+        self.process, certs, self.config_path = start_kedge_in_topology(
+            topo, kedge_binary, [(cluster, "shared_suffix", backend)], domain, port,
+            cluster_options={cluster: {"authentication": authentication, "principals": sorted(users),
+                                       "policy": {"acls": acls}}},
+            top_level={"audit": {"file": "audit.jsonl"}})
+        self.ca = certs["ca"]
+        self.audit_path = os.path.join(os.path.dirname(self.config_path), "audit.jsonl")
+        self.admin = admin_address(self.process.log_text())
+
+    def bootstrap(self):
+        return f"bootstrap-{self.cluster}.{self.domain}:{self.port}"
+
+    def broker_name(self, broker_id):
+        return f"broker-{broker_id}-{self.cluster}.{self.domain}"
+
+    def sasl_args(self, user):
+        """librdkafka -X arguments for SASL_SSL as `user`."""
+        return sasl_ssl_args(self.ca, self.mechanism, user, self.users[user])
+
+    def metrics(self):
+        return metrics_text(self.topo, self.admin)
+
+    def refusals(self, api, reason="resource_denied", text=None):
+        """kedge_policy_refusals_total of this cluster for `api` and `reason`."""
+        return metric(text if text is not None else self.metrics(), "kedge_policy_refusals_total",
+                      virtual_cluster=self.cluster, api=api, reason=reason)
+
+    def audit_lines(self):
+        """The audit log's lines, parsed (an empty list while it does not exist)."""
+        try:
+            with open(self.audit_path) as handle:
+                return [json.loads(line) for line in handle if line.strip()]
+        except (OSError, ValueError):
+            return []
+
+    def raw(self, ns, script, host, user, steps, port=None):
+        """One raw connection from namespace `ns` (script: RAW_KAFKA + the test's handlers, see RAW_KAFKA): TLS with
+        SNI `host`, SASL PLAIN as `user` (None: no SASL), then `steps`. Returns (head, answers, detail): the
+        connection's JSON line, one JSON object per step ({} for a step that got none) and the script's output tail."""
+        return raw_session(self.topo, ns, script, host, port or self.port, self.ca, host, user,
+                           self.users.get(user, "-"), steps)
+
+
+def raw_session(topo, ns, script, host, port, ca, server_name, user, password, steps):
+    """RAW_KAFKA's `session` in namespace `ns`; ca None: plaintext without SASL (straight at a mock broker)."""
+    args = (ca, server_name, user or "-", password if user else "-") if ca else ("-", "-", "-", "-")
+    lines, result = run_json_script(topo, ns, script, "session", host, port, *args, json.dumps(steps))
+    head = lines[0] if lines else {}
+    answers = lines[1:] + [{}] * (len(steps) - len(lines) + 1)
+    return head, answers, (result.stdout + result.stderr).strip()[-600:]
+
+
+# The wire-level half of a raw client, run with /usr/bin/python3 -c in a namespace: a test's script is
+# RAW_KAFKA + its own request handlers + a dispatch line, e.g.
+#     SCRIPT = RAW_KAFKA + r'''
+#     def my_body(step): ...
+#     def my_parse(r, step): ...
+#     HANDLERS["my"] = (API_KEY, lambda version: FLEXIBLE, my_body, my_parse)
+#     {"session": session}[sys.argv[1]](*sys.argv[2:])
+#     '''
+# `session HOST PORT CA SNI USER PASSWORD STEPS_JSON` opens one connection (CA "-": plaintext; else TLS with SNI, and
+# with USER not "-" SaslHandshake v1 + SaslAuthenticate v1 PLAIN), prints {"op": "connect", ...}, then sends each
+# step, a JSON object {KIND: VERSION, ...} with KIND a key of HANDLERS, and prints one JSON line per step: the step,
+# its correlation id, "outcome" ("answered", "closed", "timeout"), "answer_correlation_id", what the handler's parse
+# returned, "trailing_bytes" (bytes after what it parsed) or "parse_error". A handler is (api key, flexible(version),
+# body(step) -> bytes, parse(Reader positioned after the response header, step) -> dict). Built in: api_versions
+# (v0-2: the librdkafka mock answers v3 with UNSUPPORTED_VERSION), metadata (v12: every topic's name, id, error and
+# partition count).
+RAW_KAFKA = r'''
+import json, socket, ssl, struct, sys
+
+def string(text):
+    data = text.encode()
+    return struct.pack(">h", len(data)) + data
+
+def uvarint(n):
+    out = b""
+    while True:
+        byte = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([byte | 0x80])
+        else:
+            return out + bytes([byte])
+
+def compact_string(text):
+    if text is None:
+        return uvarint(0)
+    data = text.encode()
+    return uvarint(len(data) + 1) + data
+
+def compact_array(items, encode):
+    if items is None:
+        return uvarint(0)
+    return uvarint(len(items) + 1) + b"".join(encode(item) for item in items)
+
+def frame(api_key, version, correlation, body, flexible=False, client_id="kedge-raw"):
+    message = struct.pack(">hhi", api_key, version, correlation) + string(client_id)
+    if flexible:
+        message += b"\0"  # request header v2: no tagged fields
+    message += body
+    return struct.pack(">i", len(message)) + message
+
+def read_frame(sock):
+    """(frame, bytes received, None), or (None, bytes received so far, why) when the peer closes or goes silent."""
+    received = b""
+    try:
+        while len(received) < 4 or len(received) < 4 + struct.unpack(">i", received[:4])[0]:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None, received, "closed"
+            received += chunk
+    except (socket.timeout, TimeoutError):
+        return None, received, "timeout"
+    except (ssl.SSLError, ConnectionError) as error:
+        return None, received, f"closed ({error})"
+    return received, received, None
+
+class Reader:
+    def __init__(self, data, pos):
+        self.data, self.pos = data, pos
+    def take(self, fmt):
+        values = struct.unpack_from(fmt, self.data, self.pos)
+        self.pos += struct.calcsize(fmt)
+        return values if len(values) > 1 else values[0]
+    def uvarint(self):
+        shift = value = 0
+        while True:
+            byte = self.data[self.pos]; self.pos += 1
+            value |= (byte & 0x7f) << shift
+            if not byte & 0x80:
+                return value
+            shift += 7
+    def string(self):
+        length = self.take(">h")
+        text = self.data[self.pos:self.pos + max(length, 0)].decode(); self.pos += max(length, 0)
+        return text if length >= 0 else None
+    def compact_string(self):
+        length = self.uvarint() - 1
+        if length > len(self.data) - self.pos:
+            raise ValueError("string past the end of the frame")
+        text = self.data[self.pos:self.pos + max(length, 0)].decode(); self.pos += max(length, 0)
+        return text if length >= 0 else None
+    def compact_bytes(self):
+        length = self.uvarint() - 1
+        if length > len(self.data) - self.pos:
+            raise ValueError("bytes past the end of the frame")
+        return self.raw(length) if length >= 0 else None
+    def compact_array(self, element):
+        count = self.uvarint() - 1
+        return None if count < 0 else [element(self) for _ in range(count)]
+    def uuid(self):
+        return self.raw(16).hex()
+    def tags(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()  # tag
+            size = self.uvarint()
+            self.raw(size)
+    def raw(self, size):
+        if size > len(self.data) - self.pos:
+            raise ValueError("field past the end of the frame")
+        chunk = self.data[self.pos:self.pos + size]; self.pos += size
+        return chunk
+
+def api_versions_body(step):
+    if step["api_versions"] >= 3:
+        return compact_string("kedge-raw") + compact_string("1") + b"\0"
+    return b""
+
+def api_versions_parse(r, step):
+    # ApiVersionsResponse (header v0 in every version): ErrorCode, ApiKeys [ApiKey, Min, Max]
+    version = step["api_versions"]
+    out = {"error_code": r.take(">h")}
+    count = r.uvarint() - 1 if version >= 3 else r.take(">i")
+    versions = {}
+    for _ in range(max(count, 0)):
+        key, low, high = r.take(">hhh")
+        if version >= 3:
+            r.tags()
+        versions[str(key)] = [low, high]
+    out["versions"] = versions
+    if version >= 1:
+        r.take(">i")  # ThrottleTimeMs
+    if version >= 3:
+        r.tags()
+    return out
+
+def metadata_body(step):
+    # MetadataRequest v12: Topics null (all), AllowAutoTopicCreation false, IncludeTopicAuthorizedOperations false
+    return uvarint(0) + b"\0\0\0"
+
+def metadata_parse(r, step):
+    # MetadataResponse v12
+    r.take(">i")  # ThrottleTimeMs
+    brokers = []
+    for _ in range(r.uvarint() - 1):
+        node = r.take(">i"); host = r.compact_string(); port = r.take(">i"); r.compact_string(); r.tags()
+        brokers.append([node, f"{host}:{port}"])
+    r.compact_string()  # ClusterId
+    r.take(">i")  # ControllerId
+    topics = []
+    for _ in range(r.uvarint() - 1):
+        error = r.take(">h"); name = r.compact_string(); topic_id = r.uuid(); r.take(">b")
+        partitions = 0
+        for _ in range(r.uvarint() - 1):
+            r.take(">hiii")  # ErrorCode, PartitionIndex, LeaderId, LeaderEpoch
+            for _ in range(3):  # ReplicaNodes, IsrNodes, OfflineReplicas
+                nodes = r.uvarint() - 1
+                r.raw(4 * max(nodes, 0))
+            r.tags()
+            partitions += 1
+        r.take(">i")  # TopicAuthorizedOperations
+        r.tags()
+        topics.append({"topic": name, "id": topic_id, "error": error, "partitions": partitions})
+    r.tags()
+    return {"brokers": brokers, "topics": topics}
+
+# kind -> (api key, flexible(version), body(step), parse(Reader after the response header, step))
+HANDLERS = {
+    "api_versions": (18, lambda version: version >= 3, api_versions_body, api_versions_parse),
+    "metadata": (3, lambda version: version >= 9, metadata_body, metadata_parse),
+}
+
+def connect(host, port, ca, server_name, user, password):
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    head = {"op": "connect", "local": "%s:%d" % sock.getsockname()[:2]}
+    if ca != "-":
+        sock = ssl.create_default_context(cafile=ca).wrap_socket(sock, server_hostname=server_name)
+        if user != "-":
+            sock.sendall(frame(17, 1, 1, string("PLAIN")))
+            response, _, why = read_frame(sock)
+            head["handshake_error"] = struct.unpack_from(">h", response, 8)[0] if response else why
+            token = b"\0" + user.encode() + b"\0" + password.encode()
+            sock.sendall(frame(36, 1, 2, struct.pack(">i", len(token)) + token))
+            response, _, why = read_frame(sock)
+            head["auth_error"] = struct.unpack_from(">h", response, 8)[0] if response else why
+    return sock, head
+
+def session(host, port, ca, server_name, user, password, steps):
+    sock, head = connect(host, port, ca, server_name, user, password)
+    print(json.dumps(head), flush=True)
+    sock.settimeout(8)
+    correlation = 10
+    for step in json.loads(steps):
+        correlation += 1
+        kind = next(key for key in step if key in HANDLERS)
+        api_key, flexible, body, parse = HANDLERS[kind]
+        version = step[kind]
+        out = {"step": step, "correlation_id": correlation}
+        sock.sendall(frame(api_key, version, correlation, body(step), flexible(version)))
+        response, received, why = read_frame(sock)
+        out["received_bytes"] = len(received)
+        if response is None:
+            out["outcome"] = why
+            print(json.dumps(out), flush=True)
+            break
+        out["outcome"] = "answered"
+        out["answer_correlation_id"] = struct.unpack_from(">i", response, 4)[0]
+        r = Reader(response, 8)
+        try:
+            if flexible(version) and api_key != 18:
+                r.tags()  # response header v1
+            out.update(parse(r, step))
+            out["trailing_bytes"] = len(response) - r.pos
+        except (struct.error, IndexError, UnicodeDecodeError, ValueError) as error:
+            out["parse_error"] = f"{type(error).__name__}: {error}"
+        print(json.dumps(out), flush=True)
+    sock.close()
+'''
