@@ -1337,18 +1337,26 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
     if (metadata) {
       filter_metadata(request, frame, *policy->acls);
     } else {
-      // Produce, Fetch, the share APIs and DescribeProducers are decided topic
-      // by topic (split_by_acls) once a Produce's transactional id or a share
-      // request's group is allowed; the rest (and what cannot be split) by
-      // their resources.
+      // The APIs that name topics in a list (Produce, Fetch, the share APIs,
+      // OffsetCommit, CreateTopics, ...: split.h) are decided topic by topic
+      // (split_by_acls) once what owns the topics is allowed (a Produce's
+      // transactional id, a group: owner_refusal); the rest, and what cannot
+      // be split, by their resources.
       std::optional<AclRefusal> refused = owner_refusal(request, frame, *policy->acls);
-      const AclSplit split = refused ? AclSplit::not_split : split_by_acls(request, frame, *policy->acls);
-      if (split == AclSplit::allowed || split == AclSplit::forwarded) return Inspection::forward;
-      if (split == AclSplit::answered) refused = acl_refused_;
-      if (split == AclSplit::not_split && !refused) refused = acl_refusal(request, frame, *policy->acls);
+      using Outcome = AclSplit::Outcome;
+      AclSplit split = refused ? AclSplit{Outcome::not_split} : split_by_acls(request, frame, *policy->acls);
+      if (split.outcome == Outcome::allowed || split.outcome == Outcome::forwarded) {
+        // What goes to the broker of an administrative request (CreateTopics, DeleteTopics, ...) is audited as
+        // allowed; a split's refused part was audited as denied.
+        if (policy::administrative(policy::api_access(request.api_key).operation)) audit(request, frame, std::nullopt);
+        return Inspection::forward;
+      }
+      if (split.outcome == Outcome::answered) refused = std::move(split.refused);
+      if (split.outcome == Outcome::not_split && !refused) refused = acl_refusal(request, frame, *policy->acls);
       if (refused) {
-        policy_refusal_ = split == AclSplit::answered && only_unknown_ids_ ? policy::Refusal::unknown_topic_id
-                                                                          : policy::Refusal::resource_denied;
+        policy_refusal_ = split.outcome == Outcome::answered && split.unknown_ids_only
+                              ? policy::Refusal::unknown_topic_id
+                              : policy::Refusal::resource_denied;
         acl_refused_ = std::move(*refused);
         return Inspection::answer;  // on_captured answers it
       }
@@ -1438,7 +1446,8 @@ std::string bytes_of_hex(std::string_view hex) {
 }  // namespace
 
 std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::RequestInfo& request,
-                                                   std::span<const std::uint8_t> frame, const policy::AclSet& acls) {
+                                                              std::span<const std::uint8_t> frame,
+                                                              const policy::AclSet& acls, ResourceScope scope) {
   const std::optional<std::vector<kafka::RequestResource>> resources = kafka::read_request_resources(frame);
   if (!resources) {
     return AclRefusal{policy::api_access(request.api_key).resource,
@@ -1453,6 +1462,7 @@ std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::Reque
   for (const kafka::RequestResource& resource : *resources) {
     std::string_view type = resource.type;
     std::string name = resource.name;
+    if (scope == ResourceScope::owners && (type == "topic" || type == "topic_id")) continue;
     if (type == "topic_id") {
       // Ids (Fetch v13+, Produce v13, DeleteTopics v6) are named through the backend's Metadata.
       std::optional<std::string> known = cluster_->backend_state->topic_ids.name_of(bytes_of_hex(resource.name));
@@ -1494,10 +1504,10 @@ std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::Reque
 Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
                                                const policy::AclSet& acls) {
   if (!kafka::splittable(request.api_key, request.api_version) || !request.expects_response) {
-    return AclSplit::not_split;
+    return AclSplit{AclSplit::Outcome::not_split};
   }
   const std::optional<policy::ResourceCheck> check = policy::resource_check(request.api_key, "topic");
-  if (!check) return AclSplit::not_split;
+  if (!check) return AclSplit{AclSplit::Outcome::not_split};
   class Verdict final : public kafka::TopicVerdict {
    public:
     Verdict(Connection& connection, const policy::AclSet& acls, const kafka::RequestInfo& request,
@@ -1523,7 +1533,10 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
 
    private:
     bool allowed(std::string_view name) {
-      return connection_.acl_allows(acls_, policy::Resource::topic, name, operation_);
+      if (connection_.acl_allows(acls_, policy::Resource::topic, name, operation_)) return true;
+      // Kafka: CreateTopics needs Create on the topic or on the cluster.
+      return operation_ == policy::Operation::create &&
+             connection_.acl_allows(acls_, policy::Resource::cluster, {}, policy::Operation::create);
     }
     Connection& connection_;
     const policy::AclSet& acls_;
@@ -1533,26 +1546,26 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
   std::vector<std::uint8_t> forwarded;
   kafka::SplitAnswer& answer = split_scratch_;
   const kafka::SplitResult result = kafka::split_request(frame, verdict, forwarded, answer);
-  if (result == kafka::SplitResult::all_allowed) return AclSplit::allowed;
-  if (result == kafka::SplitResult::unreadable) return AclSplit::not_split;
-  const kafka::SplitAnswer::Refused& first = answer.refused.front();
-  only_unknown_ids_ = std::all_of(answer.refused.begin(), answer.refused.end(), [](const kafka::SplitAnswer::Refused& r) {
-    return r.error == kafka::ErrorCode::unknown_topic_id;
-  });
-  acl_refused_ = AclRefusal{policy::Resource::topic,
-                            first.error == kafka::ErrorCode::unknown_topic_id
-                                ? fmt::format("topic id {} (not in the Metadata kedge has seen)",
-                                              topic_label(first.topic, answer.by_id))
-                                : fmt::format("Topic {} ({})", topic_label(first.topic, answer.by_id),
-                                              policy::to_string(check->operation))};
+  if (result == kafka::SplitResult::all_allowed) return AclSplit{AclSplit::Outcome::allowed};
+  if (result == kafka::SplitResult::unreadable) return AclSplit{AclSplit::Outcome::not_split};
+  const bool unknown_ids_only =
+      std::all_of(answer.refused.begin(), answer.refused.end(),
+                  [](const kafka::SplitAnswer::Refused& r) { return r.error == kafka::ErrorCode::unknown_topic_id; });
   if (result == kafka::SplitResult::none_allowed) {
+    const kafka::SplitAnswer::Refused& first = answer.refused.front();
+    AclRefusal first_refused{policy::Resource::topic,
+                             first.error == kafka::ErrorCode::unknown_topic_id
+                                 ? fmt::format("topic id {} (not in the Metadata kedge has seen)",
+                                               topic_label(first.topic, answer.by_id))
+                                 : fmt::format("Topic {} ({})", topic_label(first.topic, answer.by_id),
+                                               policy::to_string(check->operation))};
     // kedge answers it whole, from the same entries (on_captured sends it).
     prepared_refusal_.emplace();
     if (kafka::encode_split_refusal(answer, request.correlation_id, snapshot_->config.limits.max_frame_bytes,
                                     *prepared_refusal_) != kafka::Errc::ok) {
       prepared_refusal_->clear();  // refuse_by_policy closes: no answer fits
     }
-    return AclSplit::answered;
+    return AclSplit{AclSplit::Outcome::answered, std::move(first_refused), unknown_ids_only};
   }
   std::vector<kafka::RequestResource> refused;  // as the audit log names them
   std::vector<std::string> labels;
@@ -1561,7 +1574,7 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
     labels.push_back(topic_label(r.topic, answer.by_id));
     refused.push_back({r.error == kafka::ErrorCode::unknown_topic_id ? "topic_id" : "topic", labels.back()});
   }
-  const policy::Refusal reason = only_unknown_ids_ ? policy::Refusal::unknown_topic_id : policy::Refusal::resource_denied;
+  const policy::Refusal reason = unknown_ids_only ? policy::Refusal::unknown_topic_id : policy::Refusal::resource_denied;
   cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(reason)]++;
   cluster_stats_->apis[api_slot(request.api_key)].split++;
   if (reason == policy::Refusal::resource_denied) audit(request, frame, reason, refused);
@@ -1570,28 +1583,25 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
              policy::to_string(check->operation), fmt::join(labels, ", "));
   frame = std::move(forwarded);
   request.split = std::make_shared<const kafka::SplitAnswer>(std::move(answer));
-  return AclSplit::forwarded;
+  return AclSplit{AclSplit::Outcome::forwarded};
 }
 
-// A Produce's transactional id needs Write, a ShareFetch's or
-// ShareAcknowledge's group Read (Kafka authorizes them before the topics);
-// nullopt when the request has none or it is allowed, and for other APIs.
+// A Produce's transactional id needs Write, the group of a ShareFetch,
+// ShareAcknowledge or OffsetCommit Read, a TxnOffsetCommit's both (Kafka
+// authorizes them before the topics); nullopt when the request has none or
+// they are allowed, and for other APIs.
 std::optional<Connection::AclRefusal> Connection::owner_refusal(const kafka::RequestInfo& request,
                                                                 std::span<const std::uint8_t> frame,
                                                                 const policy::AclSet& acls) {
-  if (kafka::is(request.api_key, kafka::ApiKey::share_fetch) ||
-      kafka::is(request.api_key, kafka::ApiKey::share_acknowledge)) {
-    // KIP-932: Read on the share group first.
-    const std::optional<std::vector<kafka::RequestResource>> resources = kafka::read_request_resources(frame);
-    if (!resources) return std::nullopt;  // one that does not parse is refused as a whole
-    for (const kafka::RequestResource& resource : *resources) {
-      if (resource.type != "group") continue;
-      if (acl_allows(acls, policy::Resource::group, resource.name, policy::Operation::read)) return std::nullopt;
-      return AclRefusal{policy::Resource::group, fmt::format("Group {} (Read)", resource.name)};
-    }
-    return std::nullopt;
+  switch (static_cast<kafka::ApiKey>(request.api_key)) {
+    case kafka::ApiKey::share_fetch:
+    case kafka::ApiKey::share_acknowledge:  // KIP-932: Read on the share group first
+    case kafka::ApiKey::offset_commit:      // Read on the group
+    case kafka::ApiKey::txn_offset_commit:  // Write on the transactional id, then Read on the group
+      return acl_refusal(request, frame, acls, ResourceScope::owners);
+    case kafka::ApiKey::produce: break;
+    default: return std::nullopt;
   }
-  if (!kafka::is(request.api_key, kafka::ApiKey::produce)) return std::nullopt;
   const std::optional<kafka::ProduceTransaction> transaction = kafka::read_produce_transactional_id(frame);
   if (!transaction || !transaction->id) return std::nullopt;  // one that does not parse is refused as a whole
   if (acl_allows(acls, policy::Resource::transactional_id, *transaction->id, policy::Operation::write)) {

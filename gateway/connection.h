@@ -225,21 +225,30 @@ class Connection final : private kafka::AddressMap,
     policy::Resource resource;
     std::string detail;
   };
+  // The first resource of the request the ACLs refuse, in wire order (the
+  // order Kafka authorizes them in); `owners`: only what owns the topics (a
+  // group, a transactional id), for requests split topic by topic.
+  enum class ResourceScope : std::uint8_t { all, owners };
   std::optional<AclRefusal> acl_refusal(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
-                                        const policy::AclSet& acls);
-  // A Produce, Fetch, ShareFetch, ShareAcknowledge or DescribeProducers
-  // (split.h) decided topic by topic: `allowed` when every
-  // topic is; `forwarded` when some are (the allowed part replaces `frame`,
-  // the refused part rides on `request`); `answered` when none is
-  // (acl_refused_ names the first, prepared_refusal_ holds the answer, or is
-  // empty when it does not fit: the pair closes); `not_split` when it cannot
-  // be (another API, acks=0, unreadable): decided by acl_refusal.
-  enum class AclSplit : std::uint8_t { allowed, forwarded, answered, not_split };
+                                        const policy::AclSet& acls, ResourceScope scope = ResourceScope::all);
+  // A request of a splittable API (split.h) decided topic by topic: `allowed`
+  // when every topic is; `forwarded` when some are (the allowed part replaces
+  // `frame`, the refused part rides on `request`); `answered` when none is
+  // (`refused` names the first, prepared_refusal_ holds the answer, or is
+  // empty when it does not fit: the pair closes; `unknown_ids_only` when every
+  // topic was an id kedge has not seen); `not_split` when it cannot be
+  // (another API, acks=0, unreadable): decided by acl_refusal.
+  struct AclSplit {
+    enum class Outcome : std::uint8_t { allowed, forwarded, answered, not_split } outcome;
+    std::optional<AclRefusal> refused = {};
+    bool unknown_ids_only = false;
+  };
   AclSplit split_by_acls(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame, const policy::AclSet& acls);
   std::string topic_label(std::string_view topic, bool by_id) const;
   // What a request split by topic (split_by_acls) names before its topics: a
-  // Produce's transactional id (Write), a ShareFetch's or ShareAcknowledge's
-  // group (Read). Refused: the whole request is (Kafka checks it first).
+  // Produce's transactional id (Write), the group of a ShareFetch,
+  // ShareAcknowledge or OffsetCommit (Read), a TxnOffsetCommit's transactional
+  // id and group. Refused: the whole request is (Kafka checks it first).
   std::optional<AclRefusal> owner_refusal(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                                           const policy::AclSet& acls);
   // The ErrorMessage of a refusal: Kafka's own words for the error, then kedge's reason.
@@ -328,7 +337,6 @@ class Connection final : private kafka::AddressMap,
   // A Produce/Fetch answered whole from its split (split_by_acls); empty when the answer would not fit.
   std::optional<std::vector<std::uint8_t>> prepared_refusal_;
   kafka::SplitAnswer split_scratch_;            // split_by_acls's answer, reused until a split keeps it
-  bool only_unknown_ids_ = false;               // every topic split_by_acls refused was an id kedge has not seen
   // The client address as ACL rules compare it (parsed at the first check).
   std::optional<std::optional<std::array<std::uint8_t, 16>>> acl_address_;
   struct AclMemo {

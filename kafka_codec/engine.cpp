@@ -93,9 +93,11 @@ class Walker {
     if (f.role == Role::element_list) {
       ElementListRef list{f.name, flexible_, count_begin, r.pos(), {}};
       list.elements.reserve(static_cast<std::size_t>(count));  // bounded above by the frame
+      // A list of scalars (DeleteTopics v1-5 TopicNames) records each element as a value too.
+      const Field element = f.type == Type::structure ? f : f.as(Role::value);
       for (std::int64_t i = 0; i < count; ++i) {
         const std::size_t element_begin = r.pos();
-        if (!walk_value(f, r, st)) return false;
+        if (!walk_value(element, r, st)) return false;
         list.elements.emplace_back(element_begin, r.pos());
       }
       out_.lists.push_back(std::move(list));

@@ -209,13 +209,14 @@ Writer api_writer_for(std::int16_t api_key) {
   }
 }
 
-// Every refusal kedge can answer: the API-level ones, then those only a
-// policy's ACLs reach (a request naming a topic, group or transactional id
-// the client may not use).
-Writer writer_for(std::int16_t api_key) {
+}  // namespace
+
+Writer refusal::writer_for(std::int16_t api_key) {
   if (const Writer w = api_writer_for(api_key)) return w;
   return acl_writer_for(api_key);
 }
+
+namespace {
 
 // First flexible version of each refusable API's response (= its request's).
 bool response_flexible(std::int16_t api_key, std::int16_t version) {

@@ -62,11 +62,14 @@ class BodyWriter {
   std::vector<std::uint8_t> out_;
 };
 
-// The Role::value fields of a request in wire order, read back by name.
+// The Role::value fields of a request in wire order (or of one element of
+// it: split.h answers a refused topic element from its values alone), read
+// back by name.
 class Values {
  public:
-  Values(std::span<const std::uint8_t> frame, const WalkResult& walk) : frame_(frame), walk_(walk) {}
-  std::span<const ValueRef> all() const { return walk_.values; }
+  Values(std::span<const std::uint8_t> frame, const WalkResult& walk) : frame_(frame), values_(walk.values) {}
+  Values(std::span<const std::uint8_t> frame, std::span<const ValueRef> values) : frame_(frame), values_(values) {}
+  std::span<const ValueRef> all() const { return values_; }
   std::string_view text(const ValueRef& v) const {
     return {reinterpret_cast<const char*>(frame_.data() + v.begin), v.end - v.begin};
   }
@@ -76,7 +79,7 @@ class Values {
 
  private:
   std::span<const std::uint8_t> frame_;
-  const WalkResult& walk_;
+  std::span<const ValueRef> values_;
 };
 
 // A topic (by name or id) and the partitions the request named under it.
@@ -257,5 +260,8 @@ using Writer = void (*)(BodyWriter&, const Values&, const Answer&);
 // Writers for the APIs a policy's ACLs refuse beyond the API-level ones of
 // refusal.cpp (refusal_acl.cpp), or nullptr.
 Writer acl_writer_for(std::int16_t api_key);
+// Every refusal kedge can answer: the API-level ones (refusal.cpp), then
+// those only a policy's ACLs reach; nullptr for an API without one.
+Writer writer_for(std::int16_t api_key);
 
 }  // namespace kedge::kafka::refusal

@@ -415,7 +415,7 @@ constexpr Field kCreatableTopic[] = {
     array_of("Configs", kCreatableTopicConfig),
 };
 constexpr Field kCreateTopicsRequest[] = {
-    array_of("Topics", kCreatableTopic),
+    array_of("Topics", kCreatableTopic).as(R::element_list),  // split by a policy's ACLs (split.h)
     scalar("TimeoutMs", T::int32),
     scalar("ValidateOnly", T::boolean).in(from(1)),
 };
@@ -425,8 +425,8 @@ constexpr Field kDeleteTopicState[] = {
     scalar("TopicId", T::uuid).as(R::value),
 };
 constexpr Field kDeleteTopicsRequest[] = {
-    array_of("Topics", kDeleteTopicState).in(from(6)),
-    array_of("TopicNames", T::string).in(range(0, 5)).as(R::value),
+    array_of("Topics", kDeleteTopicState).in(from(6)).as(R::element_list),  // split by name (split.h)
+    array_of("TopicNames", T::string).in(range(0, 5)).as(R::element_list),
     scalar("TimeoutMs", T::int32),
 };
 // DeleteRecordsRequest (21): v0-2, flexible 2+.
@@ -439,7 +439,7 @@ constexpr Field kDeleteRecordsTopic[] = {
     array_of("Partitions", kDeleteRecordsPartition),
 };
 constexpr Field kDeleteRecordsRequest[] = {
-    array_of("Topics", kDeleteRecordsTopic),
+    array_of("Topics", kDeleteRecordsTopic).as(R::element_list),
     scalar("TimeoutMs", T::int32),
 };
 // InitProducerIdRequest (22): v0-5, flexible 2+.
@@ -488,7 +488,7 @@ constexpr Field kCreatePartitionsTopic[] = {
     array_of("Assignments", kCreatePartitionsAssignment).null_in(kAll),
 };
 constexpr Field kCreatePartitionsRequest[] = {
-    array_of("Topics", kCreatePartitionsTopic),
+    array_of("Topics", kCreatePartitionsTopic).as(R::element_list),
     scalar("TimeoutMs", T::int32),
     scalar("ValidateOnly", T::boolean),
 };
@@ -577,7 +577,7 @@ constexpr Field kListOffsetsTopic[] = {
 constexpr Field kListOffsetsRequest[] = {
     scalar("ReplicaId", T::int32),
     scalar("IsolationLevel", T::int8).in(from(2)),
-    array_of("Topics", kListOffsetsTopic),
+    array_of("Topics", kListOffsetsTopic).as(R::element_list),
 };
 // OffsetCommitRequest (8): v0-9, flexible 8+.
 constexpr Field kOffsetCommitPartition[] = {
@@ -597,7 +597,7 @@ constexpr Field kOffsetCommitRequest[] = {
     scalar("MemberId", T::string).in(from(1)),
     scalar("GroupInstanceId", T::string).in(from(7)).null_in(from(7)),
     scalar("RetentionTimeMs", T::int64).in(range(2, 4)),
-    array_of("Topics", kOffsetCommitTopic),
+    array_of("Topics", kOffsetCommitTopic).as(R::element_list),
 };
 // OffsetFetchRequest (9): v0-9, flexible 6+; v8+ batches groups.
 constexpr Field kOffsetFetchTopic[] = {
@@ -641,7 +641,7 @@ constexpr Field kOffsetForLeaderTopic[] = {
 };
 constexpr Field kOffsetForLeaderEpochRequest[] = {
     scalar("ReplicaId", T::int32).in(from(3)),
-    array_of("Topics", kOffsetForLeaderTopic),
+    array_of("Topics", kOffsetForLeaderTopic).as(R::element_list),
 };
 // AddPartitionsToTxnRequest (24): v0-5, flexible 3+; v4+ batches transactions (KIP-890).
 constexpr Field kAddPartitionsToTxnTopic[] = {
@@ -692,7 +692,7 @@ constexpr Field kTxnOffsetCommitRequest[] = {
     scalar("GenerationId", T::int32).in(from(3)),
     scalar("MemberId", T::string).in(from(3)),
     scalar("GroupInstanceId", T::string).in(from(3)).null_in(from(3)),
-    array_of("Topics", kTxnOffsetCommitTopic),
+    array_of("Topics", kTxnOffsetCommitTopic).as(R::element_list),
 };
 // DescribeConfigsRequest (32): v0-4, flexible 4+.
 constexpr Field kDescribeConfigsResource[] = {
@@ -809,6 +809,109 @@ constexpr Field kDescribeProducersTopicResponse[] = {
     scalar("Name", T::string),
     array_of("Partitions", kDescribeProducersPartition),
 };
+// ListOffsets (2) v0-10, OffsetCommit (8) v0-9, OffsetForLeaderEpoch (23)
+// v0-4, DeleteRecords (21) v0-2, TxnOffsetCommit (28) v0-4, CreateTopics (19)
+// v2-7, DeleteTopics (20) v1-6 and CreatePartitions (37) v0-3 as split
+// requests' responses are merged (split.h): their topic arrays element lists.
+constexpr Field kListOffsetsPartitionResult[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("ErrorCode", T::int16),
+    array_of("OldStyleOffsets", T::int64).in(range(0, 0)),
+    scalar("Timestamp", T::int64).in(from(1)),
+    scalar("Offset", T::int64).in(from(1)),
+    scalar("LeaderEpoch", T::int32).in(from(4)),
+};
+constexpr Field kListOffsetsTopicResult[] = {
+    scalar("Name", T::string),
+    array_of("Partitions", kListOffsetsPartitionResult),
+};
+constexpr Field kListOffsetsSplit[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(2)),
+    array_of("Topics", kListOffsetsTopicResult).as(R::element_list),
+};
+constexpr Field kPartitionErrorResult[] = {  // OffsetCommit, TxnOffsetCommit
+    scalar("PartitionIndex", T::int32),
+    scalar("ErrorCode", T::int16),
+};
+constexpr Field kPartitionErrorTopicResult[] = {
+    scalar("Name", T::string),
+    array_of("Partitions", kPartitionErrorResult),
+};
+constexpr Field kOffsetCommitSplit[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(3)),
+    array_of("Topics", kPartitionErrorTopicResult).as(R::element_list),
+};
+constexpr Field kTxnOffsetCommitSplit[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Topics", kPartitionErrorTopicResult).as(R::element_list),
+};
+constexpr Field kEpochEndOffsetResult[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("Partition", T::int32),
+    scalar("LeaderEpoch", T::int32).in(from(1)),
+    scalar("EndOffset", T::int64),
+};
+constexpr Field kOffsetForLeaderTopicResult[] = {
+    scalar("Topic", T::string),
+    array_of("Partitions", kEpochEndOffsetResult),
+};
+constexpr Field kOffsetForLeaderEpochSplit[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(2)),
+    array_of("Topics", kOffsetForLeaderTopicResult).as(R::element_list),
+};
+constexpr Field kDeleteRecordsPartitionResult[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("LowWatermark", T::int64),
+    scalar("ErrorCode", T::int16),
+};
+constexpr Field kDeleteRecordsTopicResult[] = {
+    scalar("Name", T::string),
+    array_of("Partitions", kDeleteRecordsPartitionResult),
+};
+constexpr Field kDeleteRecordsSplit[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Topics", kDeleteRecordsTopicResult).as(R::element_list),
+};
+constexpr Field kCreatableTopicConfigs[] = {
+    scalar("Name", T::string),
+    scalar("Value", T::string).null_in(kAll),
+    scalar("ReadOnly", T::boolean),
+    scalar("ConfigSource", T::int8),
+    scalar("IsSensitive", T::boolean),
+};
+constexpr Field kCreatableTopicResult[] = {
+    scalar("Name", T::string),
+    scalar("TopicId", T::uuid).in(from(7)),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).in(from(1)).null_in(kAll),
+    scalar("TopicConfigErrorCode", T::int16).in(from(5)).tagged(0),
+    scalar("NumPartitions", T::int32).in(from(5)),
+    scalar("ReplicationFactor", T::int16).in(from(5)),
+    array_of("Configs", kCreatableTopicConfigs).in(from(5)).null_in(from(5)),
+};
+constexpr Field kCreateTopicsSplit[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(2)),
+    array_of("Topics", kCreatableTopicResult).as(R::element_list),
+};
+constexpr Field kDeletableTopicResult[] = {
+    scalar("Name", T::string).null_in(from(6)),
+    scalar("TopicId", T::uuid).in(from(6)),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).in(from(5)).null_in(from(5)),
+};
+constexpr Field kDeleteTopicsSplit[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    array_of("Responses", kDeletableTopicResult).as(R::element_list),
+};
+constexpr Field kCreatePartitionsTopicResult[] = {
+    scalar("Name", T::string),
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+};
+constexpr Field kCreatePartitionsSplit[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Results", kCreatePartitionsTopicResult).as(R::element_list),
+};
 constexpr Field kDescribeProducersSplit[] = {
     scalar("ThrottleTimeMs", T::int32),
     array_of("Topics", kDescribeProducersTopicResponse).as(R::element_list),
@@ -821,6 +924,14 @@ constexpr std::array kPolicyResponseSchemas = {
     schema_of(ApiKey::describe_producers, range(0, 0), 0, kDescribeProducersSplit),
     schema_of(ApiKey::share_fetch, range(1, 2), 0, kShareFetchSplit),
     schema_of(ApiKey::share_acknowledge, range(1, 2), 0, kShareAcknowledgeSplit),
+    schema_of(ApiKey::list_offsets, range(0, 10), 6, kListOffsetsSplit),
+    schema_of(ApiKey::offset_commit, range(0, 9), 8, kOffsetCommitSplit),
+    schema_of(ApiKey::offset_for_leader_epoch, range(0, 4), 4, kOffsetForLeaderEpochSplit),
+    schema_of(ApiKey::delete_records, range(0, 2), 2, kDeleteRecordsSplit),
+    schema_of(ApiKey::txn_offset_commit, range(0, 4), 3, kTxnOffsetCommitSplit),
+    schema_of(ApiKey::create_topics, range(2, 7), 5, kCreateTopicsSplit),
+    schema_of(ApiKey::delete_topics, range(1, 6), 4, kDeleteTopicsSplit),
+    schema_of(ApiKey::create_partitions, range(0, 3), 2, kCreatePartitionsSplit),
 };
 
 constexpr std::array kRequestSchemas = {

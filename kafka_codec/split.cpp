@@ -26,8 +26,27 @@ bool is_share(std::int16_t api_key) {
 }
 // Produce v13 and Fetch v13+ name topics by id (KIP-516), the share APIs always (KIP-932).
 bool names_by_id(std::int16_t api_key, std::int16_t version) { return is_share(api_key) || version >= 13; }
+// The APIs whose refused topic elements are answered by their whole-refusal
+// writer (refusal_writer.h) given that element's values alone: each topic
+// entry of their responses depends only on the request's topic element.
+bool answered_by_writer(std::int16_t api_key) {
+  switch (static_cast<ApiKey>(api_key)) {
+    case ApiKey::list_offsets:
+    case ApiKey::offset_commit:
+    case ApiKey::offset_for_leader_epoch:
+    case ApiKey::delete_records:
+    case ApiKey::txn_offset_commit:
+    case ApiKey::create_topics:
+    case ApiKey::delete_topics:
+    case ApiKey::create_partitions: return true;
+    default: return false;
+  }
+}
 TopicFields topic_fields(std::int16_t api_key, std::int16_t version) {
   if (is_share(api_key)) return {"TopicId", "PartitionIndex"};
+  if (is(api_key, ApiKey::offset_for_leader_epoch)) return {"Topic", "Partition"};
+  if (is(api_key, ApiKey::delete_topics)) return {version >= 6 ? "Name" : "TopicNames", {}};
+  if (answered_by_writer(api_key)) return {"Name", "PartitionIndex"};
   if (is(api_key, ApiKey::describe_producers)) return {"Name", "PartitionIndexes"};
   if (names_by_id(api_key, version)) return {"TopicId", is(api_key, ApiKey::produce) ? "Index" : "Partition"};
   if (is(api_key, ApiKey::produce)) return {"Name", "Index"};
@@ -72,7 +91,12 @@ bool splittable(std::int16_t api_key, std::int16_t api_version) {
   if (is(api_key, ApiKey::fetch)) return api_version >= 0 && api_version <= 17;
   if (is_share(api_key)) return api_version >= 1 && api_version <= 2;
   if (is(api_key, ApiKey::describe_producers)) return api_version == 0;
-  return false;
+  if (!answered_by_writer(api_key)) return false;
+  // The versions of both the request table and the merged response's.
+  const schema::MessageSchema* request = schema::find_request_schema(api_key);
+  const schema::MessageSchema* response = schema::find_policy_response_schema(api_key);
+  return request != nullptr && response != nullptr && request->valid.contains(api_version) &&
+         response->valid.contains(api_version);
 }
 
 SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& verdict,
@@ -121,7 +145,8 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
   };
   std::size_t refused = 0;
   for (Element& e : elements) {
-    if (e.topic == nullptr) return SplitResult::unreadable;
+    // A null name (DeleteTopics v6 naming a topic by id) is decided whole (acl_refusal).
+    if (e.topic == nullptr || e.topic->null) return SplitResult::unreadable;
     e.error = verdict.verdict(topic_of(e), by_id);
     if (e.error != ErrorCode::none) ++refused;
   }
@@ -131,7 +156,10 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
   answer.api_key = api_key;
   answer.api_version = version;
   answer.by_id = by_id;
-  refusal::BodyWriter entries(version, version >= schema::request_flexible_from(api_key));
+  const bool flexible = version >= schema::request_flexible_from(api_key);
+  refusal::BodyWriter entries(version, flexible);
+  const refusal::Writer writer = answered_by_writer(api_key) ? refusal::writer_for(api_key) : nullptr;
+  const schema::MessageSchema* response = writer != nullptr ? schema::find_policy_response_schema(api_key) : nullptr;
   const bool messages = carries_message(api_key, version);
   if (!none_allowed) {
     forwarded.reserve(frame.size());
@@ -147,6 +175,22 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
     const std::string_view topic = topic_of(e);
     const std::string message = messages ? verdict.refusal_message(topic, by_id, e.error) : std::string();
     const std::size_t begin = entries.out().size();
+    if (writer != nullptr) {
+      // The writer's whole refusal of a request naming only this element: its one topic entry.
+      refusal::BodyWriter one(version, flexible);
+      writer(one, refusal::Values(frame, std::span<const ValueRef>(walk.values).subspan(e.values_begin, e.values_end - e.values_begin)),
+             refusal::Answer{message, RefusedResource::topic});
+      thread_local WalkResult written;
+      written.clear();
+      if (!read_body(*response, version, one.out(), 0, one.out().size(), written) || written.lists.size() != 1 ||
+          written.lists.front().elements.size() != 1) {
+        return SplitResult::unreadable;  // the writer and the response table disagree: answered whole
+      }
+      const auto [entry_begin, entry_end] = written.lists.front().elements.front();
+      append(entries.out(), one.out(), entry_begin, entry_end);
+      answer.refused.push_back({static_cast<std::uint32_t>(i), begin, entries.out().size(), std::string(topic), e.error});
+      continue;
+    }
     if (by_id) entries.raw(topic);
     else entries.string(topic);
     std::size_t partitions = 0;
@@ -239,9 +283,13 @@ Errc encode_split_refusal(const SplitAnswer& answer, std::int32_t correlation_id
     }
     put_count(empty, true, 0);  // Responses
     put_count(empty, true, 0);  // NodeEndpoints
-  } else if (is(answer.api_key, ApiKey::describe_producers)) {
-    wire::put_i32(empty, 0);    // ThrottleTimeMs
-    put_count(empty, true, 0);  // Topics
+  } else if (const refusal::Writer writer = refusal::writer_for(answer.api_key); writer != nullptr) {
+    // The whole refusal of the request without its topics: every field but the topics at its default.
+    refusal::BodyWriter body(answer.api_version, flexible);
+    writer(body, refusal::Values({}, std::span<const ValueRef>()), refusal::Answer{});
+    empty.insert(empty.end(), body.out().begin(), body.out().end());  // with its tag buffer
+    wire::set_size_prefix(empty);
+    return merge_split_response(empty, answer, max_frame_size, out);
   } else {
     if (answer.api_version >= 1) wire::put_i32(empty, 0);  // ThrottleTimeMs
     if (answer.api_version >= 7) {

@@ -14,10 +14,14 @@
 // Split: Produce v3-13 (TopicData), Fetch v0-17 (Topics), ShareFetch v1-2
 // and ShareAcknowledge v1-2 (Topics, KIP-932: a share consumer fetches and
 // acknowledges every partition a broker leads in one request) and
-// DescribeProducers v0 (Topics): the versions a cluster with ACLs offers
+// DescribeProducers v0 (Topics), and by topic name ListOffsets v0-10,
+// OffsetCommit v0-9, OffsetForLeaderEpoch v0-4, DeleteRecords v0-2,
+// TxnOffsetCommit v0-4, CreateTopics v2-7, DeleteTopics v1-6 and
+// CreatePartitions v0-3 (a refused topic's entry is the one its whole refusal
+// gives it, refusal.h): the versions a cluster with ACLs offers
 // (policy::acl_readable_versions). Everything else of the request
 // (transactional id, acks, group, session, forgotten topics, records of
-// allowed topics, tags) is forwarded byte for byte.
+// allowed topics, timeouts, tags) is forwarded byte for byte.
 // Pure: no I/O, no exceptions.
 #include <cstddef>
 #include <cstdint>
@@ -43,7 +47,9 @@ class TopicVerdict {
   // the policy cannot name (the client refreshes its Metadata and retries).
   virtual ErrorCode verdict(std::string_view topic, bool by_id) = 0;
   // The ErrorMessage of a refused topic's entries (Produce v8+, the share
-  // APIs, DescribeProducers); asked once per refused topic entry.
+  // APIs, DescribeProducers, CreateTopics, DeleteTopics v5+,
+  // CreatePartitions); asked once per refused topic entry of every API but
+  // Fetch (APIs without the field ignore it).
   virtual std::string refusal_message(std::string_view topic, bool by_id, ErrorCode error) = 0;
 };
 

@@ -416,7 +416,7 @@ struct ResponseProcessor::Impl {
   std::uint8_t throttle_head_need = 0;  // 0: no patch pending
   bool throttle_head_flexible = false;
   std::vector<std::uint8_t> throttled;  // a throttled Produce response, patched
-  std::vector<std::uint8_t> filtered_topics;  // a Metadata response without the topics a policy hides
+  std::vector<std::uint8_t> filtered_frame;  // a Metadata or ListGroups response without what a policy hides
   std::vector<std::uint8_t> merged;           // a split request's response with kedge's part merged in
   WalkResult throttle_walk;
   ResponseStats stats;
@@ -565,19 +565,19 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
   if (current.filter_topics && is(current.api_key, ApiKey::metadata)) {
     bool filtered = false;
     const Errc f =
-        filter_metadata_topics(out, current.api_version, *current.filter_topics, *addresses, filtered_topics, filtered);
+        filter_metadata_topics(out, current.api_version, *current.filter_topics, *addresses, filtered_frame, filtered);
     if (f != Errc::ok) return fail(f);
     if (filtered) {
-      out = filtered_topics;
+      out = filtered_frame;
       changed = true;
     }
   }
   if (current.filter_groups && is(current.api_key, ApiKey::list_groups)) {
     bool filtered = false;
-    const Errc f = filter_list_groups(out, current.api_version, *addresses, filtered_topics, filtered);
+    const Errc f = filter_list_groups(out, current.api_version, *addresses, filtered_frame, filtered);
     if (f != Errc::ok) return fail(f);
     if (filtered) {
-      out = filtered_topics;
+      out = filtered_frame;
       changed = true;
     }
   }
@@ -808,14 +808,14 @@ void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresse
   i.throttle_head_len = 0;
   i.throttle_head_need = 0;
   i.throttled.clear();
-  i.filtered_topics.clear();
+  i.filtered_frame.clear();
   i.merged.clear();
   i.stats = ResponseStats{};
   i.error = Errc::ok;
 }
 
 void ResponseProcessor::Impl::trim(std::size_t keep_bytes) {
-  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled, &filtered_topics, &merged}) {
+  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled, &filtered_frame, &merged}) {
     if (v->capacity() > keep_bytes) std::vector<std::uint8_t>().swap(*v);
   }
   rewriter.trim(keep_bytes);
@@ -829,7 +829,7 @@ std::size_t ResponseProcessor::capacity_bytes() const {
   std::size_t answers = 0;
   for (const auto& a : i.answers) answers += a.frame.capacity();
   return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.held.capacity() +
-         i.throttled.capacity() + i.filtered_topics.capacity() + i.merged.capacity() + answers +
+         i.throttled.capacity() + i.filtered_frame.capacity() + i.merged.capacity() + answers +
          i.rewriter.capacity_bytes() + i.fetch_stream.capacity_bytes();
 }
 

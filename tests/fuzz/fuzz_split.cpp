@@ -1,6 +1,7 @@
 // libFuzzer: split_request, merge_split_response and encode_split_refusal (kafka_codec/split.h), the requests a
 // policy's ACLs allow in part or not at all (Produce v3-13, Fetch v0-17, ShareFetch and ShareAcknowledge v1-2,
-// DescribeProducers v0) and kedge's answers to them.
+// DescribeProducers v0, and by name ListOffsets, OffsetCommit, OffsetForLeaderEpoch, DeleteRecords, TxnOffsetCommit,
+// CreateTopics, DeleteTopics and CreatePartitions in their request tables' versions) and kedge's answers to them.
 // Input: a verdict byte (bit i % 8 set: the i-th topic element the verdict is asked about is refused), an error
 // byte (bit i % 8 set: that refused element is an id the policy cannot name, UNKNOWN_TOPIC_ID, where topics are
 // named by id (Produce v13, Fetch v13+); TOPIC_AUTHORIZATION_FAILED otherwise), a 2-byte big-endian request length
@@ -85,15 +86,40 @@ void set_size_prefix(std::vector<std::uint8_t>& frame) {
   for (int i = 0; i < 4; ++i) frame[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
 }
 
-// Produce (0), Fetch (1), DescribeProducers (61), ShareFetch (78), ShareAcknowledge (79).
+// Produce (0), Fetch (1), DescribeProducers (61), ShareFetch (78), ShareAcknowledge (79); by name: ListOffsets (2),
+// OffsetCommit (8), CreateTopics (19), DeleteTopics (20), DeleteRecords (21), OffsetForLeaderEpoch (23),
+// TxnOffsetCommit (28), CreatePartitions (37).
 bool is_share(std::int16_t api_key) { return api_key == 78 || api_key == 79; }
 bool flexible(std::int16_t api_key, std::int16_t version) {
-  if (api_key == 0) return version >= 9;
-  if (api_key == 1) return version >= 12;
-  return true;  // DescribeProducers and the share APIs: every version
+  switch (api_key) {
+    case 0: return version >= 9;
+    case 1: return version >= 12;
+    case 2: return version >= 6;
+    case 8: return version >= 8;
+    case 19: return version >= 5;
+    case 20:
+    case 23: return version >= 4;
+    case 21:
+    case 37: return version >= 2;
+    case 28: return version >= 3;
+    default: return true;  // DescribeProducers and the share APIs: every version
+  }
 }
-// Topics named by id: Produce v13, Fetch v13+, the share APIs (KIP-516, KIP-932).
-bool names_by_id(std::int16_t api_key, std::int16_t version) { return is_share(api_key) || version >= 13; }
+// Topics named by id: Produce v13, Fetch v13+, the share APIs (KIP-516, KIP-932); the others by name.
+bool names_by_id(std::int16_t api_key, std::int16_t version) {
+  return is_share(api_key) || ((api_key == 0 || api_key == 1) && version >= 13);
+}
+// ThrottleTimeMs before the topic array, in the versions that have it (every API here but Produce, which has it after).
+bool throttle_first(std::int16_t api_key, std::int16_t v) {
+  switch (api_key) {
+    case 1: return v >= 1;
+    case 2:
+    case 23: return v >= 2;
+    case 8: return v >= 3;
+    case 20: return v >= 1;
+    default: return api_key != 0;
+  }
+}
 
 // A whole response frame to `answer`'s api and version holding `topic_entries` (count + entries) between the
 // fields each version has before and after its Responses array, at their defaults (ProduceResponse.json,
@@ -113,9 +139,9 @@ std::vector<std::uint8_t> response_with(const SplitAnswer& answer, std::int32_t 
     wire::put_i16(out, 0);    // ErrorCode
     wire::put_uvarint(out, 0);  // ErrorMessage: null
     if (answer.api_key == 78 || v >= 2) wire::put_i32(out, 0);  // AcquisitionLockTimeoutMs
-  } else if (answer.api_key == 61) {
-    wire::put_i32(out, 0);  // ThrottleTimeMs
-  } else if (!produce) {
+  } else if (answer.api_key != 1) {
+    if (throttle_first(answer.api_key, v)) wire::put_i32(out, 0);  // ThrottleTimeMs
+  } else {
     if (v >= 1) wire::put_i32(out, 0);  // ThrottleTimeMs
     if (v >= 7) {
       wire::put_i16(out, 0);  // ErrorCode
@@ -155,6 +181,15 @@ void check_refused(const SplitAnswer& answer, std::size_t topics, const std::vec
     const std::span<const std::uint8_t> entry(answer.entries.data() + r.begin, r.end - r.begin);
     if (entry.size() < topic.size() || !std::equal(topic.begin(), topic.end(), entry.begin())) __builtin_trap();
     wire::Reader reader(entry, topic.size(), entry.size());
+    std::int16_t error = 0;
+    // Per-topic answers: the error follows the name (CreateTopics v7 and DeleteTopics v6: and a topic id).
+    if (answer.api_key == 19 || answer.api_key == 20 || answer.api_key == 37) {
+      if ((answer.api_key == 19 && answer.api_version >= 7) || (answer.api_key == 20 && answer.api_version >= 6)) {
+        if (!reader.skip(16)) __builtin_trap();
+      }
+      if (!reader.read_i16(error) || error != code_of(r.error)) __builtin_trap();
+      continue;
+    }
     std::uint32_t count = 0;
     std::int32_t count32 = 0;
     if (flex ? !reader.read_uvarint(count) : !reader.read_i32(count32)) __builtin_trap();
@@ -162,8 +197,12 @@ void check_refused(const SplitAnswer& answer, std::size_t topics, const std::vec
     if (partitions < 0) __builtin_trap();
     if (partitions == 0) continue;
     std::int32_t index = 0;
-    std::int16_t error = 0;
-    if (!reader.read_i32(index) || !reader.read_i16(error) || error != code_of(r.error)) __builtin_trap();
+    std::int64_t low_watermark = 0;
+    const bool read = answer.api_key == 23   ? reader.read_i16(error) && reader.read_i32(index)  // error first
+                      : answer.api_key == 21 ? reader.read_i32(index) && reader.read_i64(low_watermark) &&
+                                                   reader.read_i16(error)
+                                             : reader.read_i32(index) && reader.read_i16(error);
+    if (!read || error != code_of(r.error)) __builtin_trap();
   }
   if (at != answer.entries.size()) __builtin_trap();
 }

@@ -3,8 +3,11 @@
 encode_split_refusal).
 
 When a policy's ACLs allow only some topics of a Produce (v3-13), Fetch (v0-17), ShareFetch (v1-2), ShareAcknowledge
-(v1-2) or DescribeProducers (v0) request, kedge forwards the request without the refused topic elements and answers
-those itself, inside the broker's response; when it allows none, kedge answers the whole request itself. Produce v13,
+(v1-2) or DescribeProducers (v0) request, or (by topic name, share-spec section 5) of a ListOffsets (v0-10),
+OffsetCommit (v0-9), OffsetForLeaderEpoch (v0-4), DeleteRecords (v0-2), TxnOffsetCommit (v0-4), CreateTopics (v2-7),
+DeleteTopics (v1-6) or CreatePartitions (v0-3) request, kedge forwards the request without the refused topic
+elements and answers those itself, inside the broker's response; when it allows none, kedge answers the whole request
+itself. Produce v13,
 Fetch v13+, ShareFetch and ShareAcknowledge name topics by TopicId only (KIP-516): kedge names an id through the
 Metadata it has seen, and answers an id it cannot name with UNKNOWN_TOPIC_ID (100) instead of
 TOPIC_AUTHORIZATION_FAILED (29). Each case here is one whole request frame a client sends (request_hex) naming several
@@ -21,10 +24,15 @@ sorted, and the request need not name them all), and:
     answer (the response to the request's correlation id naming only the refused entries, every other field at its
     default: ThrottleTimeMs 0; Fetch v7+ ErrorCode 0 and SessionId 0, no fetch session; ShareFetch and
     ShareAcknowledge ErrorCode 0, ErrorMessage null, AcquisitionLockTimeoutMs 0 (ShareFetch v1+, ShareAcknowledge
-    v2+), NodeEndpoints []; no tagged field).
+    v2+), NodeEndpoints []; the APIs split by name (no top-level ErrorCode) ThrottleTimeMs 0 where the version has it;
+    no tagged field);
+  * when kedge must not split the request (result "unreadable": a DeleteTopics v6 element naming its topic by TopicId
+    only, its Name null (JSON null in request_topics), in a request split by name): nothing else; kedge decides the
+    request whole (split_request leaves both its outputs empty).
 topics_end is the offset in request_hex just past the topic array (the fields after it are forwarded as they are).
 Every frame is encoded here from scratch, from logical messages, with the layouts of the Apache Kafka message specs
-(clients/src/main/resources/common/message/{Produce,Fetch,ShareFetch,ShareAcknowledge,DescribeProducers}
+(clients/src/main/resources/common/message/{Produce,Fetch,ShareFetch,ShareAcknowledge,DescribeProducers,ListOffsets,
+OffsetCommit,OffsetForLeaderEpoch,DeleteRecords,TxnOffsetCommit,CreateTopics,DeleteTopics,CreatePartitions}
 {Request,Response}.json of Kafka 4.3, summarised next to each schema below): forwarded_hex is the logical request without the refused topics re-encoded, merged_hex the logical merge
 re-encoded, expected_refusal_hex the logical refusal encoded, so every count, length and size prefix is computed
 independently of kafka_codec/ (never patched). Only the primitive encoder (Struct / Field / ArrayOf / encode_struct,
@@ -49,12 +57,27 @@ handleFetchRequest; the topic's Name, or its TopicId in by-id versions, then its
     partition
   each partition of the request's topic element, in request order; flexible versions end every struct with an empty
   tag buffer.
+The APIs split by name refuse with 29 only; a refused entry is the topic's entry of a broker's authorizer answer
+refusing that topic (kedge's whole refusal with refused = "topic"):
+  ListOffsets        Name, Partitions: PartitionIndex, ErrorCode, OldStyleOffsets [] (v0) | Timestamp -1, Offset -1
+                     (v1+), LeaderEpoch -1 (v4+)
+  OffsetCommit,      Name, Partitions: PartitionIndex, ErrorCode
+  TxnOffsetCommit
+  OffsetForLeader-   Topic, Partitions: ErrorCode, Partition, LeaderEpoch -1 (v1+), EndOffset -1
+  Epoch
+  DeleteRecords      Name, Partitions: PartitionIndex, LowWatermark -1, ErrorCode
+  CreateTopics       Name, TopicId zero (v7), ErrorCode, ErrorMessage, NumPartitions -1 and ReplicationFactor -1 (v5+),
+                     Configs null (v5+), no TopicConfigErrorCode
+  DeleteTopics       Name, TopicId as requested (v6), ErrorCode, ErrorMessage (v5+)
+  CreatePartitions   Name, ErrorCode, ErrorMessage
+  (the ErrorMessage: message_prefix + the topic's name).
 Merge: the refused entries take their positions in the client's request; the broker's entries fill the other
 positions in the order received; when the broker answers fewer topics than it was asked, the positions left empty are
 dropped (the refused entries after them move up); entries beyond the request's count are appended. A Fetch (v7+, a
 fetch session error), ShareFetch or ShareAcknowledge (a share session error) response with a non-zero top-level
 ErrorCode is the merged response unchanged. Whatever follows the topic array of a response (a share API's
-NodeEndpoints, its tags) is the broker's.
+NodeEndpoints, its tags) is the broker's, and so is every byte of a broker entry (CreateTopics' tagged
+TopicConfigErrorCode included).
 result is "all_allowed" (nothing refused, or no topics) when nothing is refused; those cases hold no other frame.
 
 Usage:
@@ -338,8 +361,19 @@ class Api:
         """Produce v13, Fetch v13+, ShareFetch and ShareAcknowledge name topics by TopicId only."""
         return self.by_id_from is not None and version >= self.by_id_from
 
+    def topics_field(self, version):
+        """The request's topic array at `version`."""
+        return self.topics
+
+    def topic_name(self, topic_element):
+        """The name a logical request topic element carries (None: a DeleteTopics v6 element by id)."""
+        return topic_element[self.topic]
+
     def partition_indexes(self, topic_element):
-        """The partition indexes of a request topic element, in request order."""
+        """The partition indexes of a request topic element, in request order ([] for the APIs whose topic elements
+        have no partitions: CreateTopics, DeleteTopics, CreatePartitions)."""
+        if self.partitions is None:
+            return []
         parts = topic_element[self.partitions]
         return list(parts) if self.index is None else [p[self.index] for p in parts]
 
@@ -401,8 +435,10 @@ def refused_partition(api, index, message, error, acknowledged=False):
 def refused_entry(api, version, topic_element, error):
     """The response entry of a refused topic element: its name and id (the version's field is written), every
     partition with `error`."""
-    name = topic_element[api.topic]
+    name = api.topic_name(topic_element)
     message = message_for(label(api, version, name), error)
+    if isinstance(api, NamedApi):
+        return api.refused_entry(version, topic_element, error, message)
     if api is DESCRIBE_PRODUCERS:  # names topics, has no TopicId
         return {"Name": name, "Partitions": [refused_partition(api, index, message, error)
                                              for index in api.partition_indexes(topic_element)]}
@@ -625,6 +661,8 @@ def describe_producers_request(version, topics, tags=False):
 
 
 def make_request(api, version, topics, tags=False, transactional_id=None, small=False, group=SHARE_GROUP):
+    if isinstance(api, NamedApi):
+        return api.make_request(version, topics, tags)
     if api is PRODUCE:
         return produce_request(version, topics, tags, transactional_id, small)
     if api is SHARE_FETCH:
@@ -832,6 +870,8 @@ def describe_producers_response(version, forwarded, tags=False):
 
 
 def broker_response(api, version, forwarded, tags=False):
+    if isinstance(api, NamedApi):
+        return api.broker_response(version, forwarded, tags)
     if api is PRODUCE:
         return produce_response(version, forwarded, tags)
     if api is SHARE_FETCH:
@@ -843,16 +883,23 @@ def broker_response(api, version, forwarded, tags=False):
     return fetch_response(version, forwarded, tags)
 
 
+def response_array(response):
+    """The topic array of a logical response: Responses (Produce, Fetch, the share APIs, DeleteTopics), Topics
+    (DescribeProducers, ListOffsets, OffsetCommit, OffsetForLeaderEpoch, DeleteRecords, TxnOffsetCommit,
+    CreateTopics) or Results (CreatePartitions)."""
+    return "Topics" if "Topics" in response else "Results" if "Results" in response else "Responses"
+
+
 def drop_last_response(response):
     out = copy.copy(response)
-    key = "Topics" if "Topics" in response else "Responses"  # DescribeProducers: Topics
+    key = response_array(response)
     out[key] = response[key][:-1]
     return out
 
 
 def no_responses(response):
     out = copy.copy(response)
-    out["Topics" if "Topics" in response else "Responses"] = []
+    out[response_array(response)] = []
     if isinstance(out.get("NodeEndpoints"), list) and "AcquisitionLockTimeoutMs" in out:  # share APIs: a field
         out["NodeEndpoints"] = []
     else:
@@ -878,6 +925,572 @@ def invalid_share_session_epoch(response):
     """A ShareAcknowledge the broker answers with a top-level INVALID_SHARE_SESSION_EPOCH, no message, no topics."""
     return {"ThrottleTimeMs": 0, "ErrorCode": INVALID_SHARE_SESSION_EPOCH, "ErrorMessage": None,
             "AcquisitionLockTimeoutMs": 0, "Responses": [], "NodeEndpoints": []}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The topic-list APIs split by topic NAME (share-spec section 5): ListOffsets v0-10, OffsetCommit v0-9,
+# OffsetForLeaderEpoch v0-4, DeleteRecords v0-2, TxnOffsetCommit v0-4, CreateTopics v2-7, DeleteTopics v1-6 and
+# CreatePartitions v0-3, in every version of kedge's request tables. Never by id: a DeleteTopics v6 element naming its
+# topic by TopicId only (Name null) makes the request one kedge does not split ("unreadable": it decides it whole).
+# A refused element's entry is the one topic entry of a broker's authorizer answer refusing that topic (the entry
+# of kedge's whole refusal with refused = "topic"): ErrorCode 29, every other field at its spec default, the verdict's
+# message as ErrorMessage where the response version has one (CreateTopics v1+, DeleteTopics v5+, CreatePartitions).
+# These responses have no top-level ErrorCode: kedge's whole answer is ThrottleTimeMs 0 (where the version has it)
+# and the refused entries, no tags. Schemas from the Apache Kafka 4.3 message specs
+# (clients/src/main/resources/common/message/<Api>Request.json / <Api>Response.json).
+# ---------------------------------------------------------------------------------------------------------------------
+
+ZERO_UUID = "0" * 32
+
+# ListOffsetsRequest.json: kedge reads v0-10 (Kafka 4.x offers 1-11), flexibleVersions 6+. IsolationLevel 2+;
+# per partition CurrentLeaderEpoch 4+, Timestamp, MaxNumOffsets v0 only; TimeoutMs 10+ after the topics.
+LIST_OFFSETS_REQUEST = Struct("ListOffsetsRequest", [
+    Field("ReplicaId", "int32"), Field("IsolationLevel", "int8", "2+"),
+    Field("Topics", ArrayOf(Struct("ListOffsetsTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("ListOffsetsPartition", [
+            Field("PartitionIndex", "int32"), Field("CurrentLeaderEpoch", "int32", "4+"), Field("Timestamp", "int64"),
+            Field("MaxNumOffsets", "int32", "0")]))),
+    ]))),
+    Field("TimeoutMs", "int32", "10+"),
+])
+# ListOffsetsResponse.json: ThrottleTimeMs 2+; per partition OldStyleOffsets []int64 (v0 only), Timestamp and Offset
+# 1+ (default -1), LeaderEpoch 4+ (default -1). No top-level ErrorCode.
+LIST_OFFSETS_TOPIC_RESPONSE = Struct("ListOffsetsTopicResponse", [
+    Field("Name", "string"),
+    Field("Partitions", ArrayOf(Struct("ListOffsetsPartitionResponse", [
+        Field("PartitionIndex", "int32"), Field("ErrorCode", "int16"), Field("OldStyleOffsets", ArrayOf("int64"), "0"),
+        Field("Timestamp", "int64", "1+"), Field("Offset", "int64", "1+"), Field("LeaderEpoch", "int32", "4+")]))),
+])
+LIST_OFFSETS_RESPONSE = Struct("ListOffsetsResponse", [
+    Field("ThrottleTimeMs", "int32", "2+"), Field("Topics", ArrayOf(LIST_OFFSETS_TOPIC_RESPONSE))])
+
+# OffsetCommitRequest.json: kedge reads v0-9 (v10 names topics by id, KIP-848), flexibleVersions 8+.
+# GenerationIdOrMemberEpoch and MemberId 1+, GroupInstanceId 7+ (nullable), RetentionTimeMs 2-4; per partition
+# CommittedLeaderEpoch 6+, CommitTimestamp v1 only, CommittedMetadata (nullable).
+OFFSET_COMMIT_REQUEST = Struct("OffsetCommitRequest", [
+    Field("GroupId", "string"), Field("GenerationIdOrMemberEpoch", "int32", "1+"), Field("MemberId", "string", "1+"),
+    Field("GroupInstanceId", "string", "7+", nullable="7+"), Field("RetentionTimeMs", "int64", "2-4"),
+    Field("Topics", ArrayOf(Struct("OffsetCommitRequestTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetCommitRequestPartition", [
+            Field("PartitionIndex", "int32"), Field("CommittedOffset", "int64"),
+            Field("CommittedLeaderEpoch", "int32", "6+"), Field("CommitTimestamp", "int64", "1"),
+            Field("CommittedMetadata", "string", nullable="0+")]))),
+    ]))),
+])
+# OffsetCommitResponse.json: ThrottleTimeMs 3+; Topics[ Name, Partitions[ PartitionIndex, ErrorCode ] ].
+OFFSET_COMMIT_TOPIC_RESPONSE = Struct("OffsetCommitResponseTopic", [
+    Field("Name", "string"),
+    Field("Partitions", ArrayOf(Struct("OffsetCommitResponsePartition", [
+        Field("PartitionIndex", "int32"), Field("ErrorCode", "int16")]))),
+])
+OFFSET_COMMIT_RESPONSE = Struct("OffsetCommitResponse", [
+    Field("ThrottleTimeMs", "int32", "3+"), Field("Topics", ArrayOf(OFFSET_COMMIT_TOPIC_RESPONSE))])
+
+# OffsetForLeaderEpochRequest.json: v0-4 (Kafka 4.x offers 2-4), flexibleVersions 4+. ReplicaId 3+; Topics[ Topic,
+# Partitions[ Partition, CurrentLeaderEpoch 2+, LeaderEpoch ] ].
+OFFSET_FOR_LEADER_EPOCH_REQUEST = Struct("OffsetForLeaderEpochRequest", [
+    Field("ReplicaId", "int32", "3+"),
+    Field("Topics", ArrayOf(Struct("OffsetForLeaderTopic", [
+        Field("Topic", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetForLeaderPartition", [
+            Field("Partition", "int32"), Field("CurrentLeaderEpoch", "int32", "2+"), Field("LeaderEpoch", "int32")]))),
+    ]))),
+])
+# OffsetForLeaderEpochResponse.json: ThrottleTimeMs 2+; per partition ErrorCode before Partition, LeaderEpoch 1+
+# (default -1), EndOffset (default -1).
+OFFSET_FOR_LEADER_EPOCH_TOPIC_RESPONSE = Struct("OffsetForLeaderTopicResult", [
+    Field("Topic", "string"),
+    Field("Partitions", ArrayOf(Struct("EpochEndOffset", [
+        Field("ErrorCode", "int16"), Field("Partition", "int32"), Field("LeaderEpoch", "int32", "1+"),
+        Field("EndOffset", "int64")]))),
+])
+OFFSET_FOR_LEADER_EPOCH_RESPONSE = Struct("OffsetForLeaderEpochResponse", [
+    Field("ThrottleTimeMs", "int32", "2+"), Field("Topics", ArrayOf(OFFSET_FOR_LEADER_EPOCH_TOPIC_RESPONSE))])
+
+# DeleteRecordsRequest.json: v0-2, flexibleVersions 2+. Topics[ Name, Partitions[ PartitionIndex, Offset ] ],
+# TimeoutMs after the topics.
+DELETE_RECORDS_REQUEST = Struct("DeleteRecordsRequest", [
+    Field("Topics", ArrayOf(Struct("DeleteRecordsTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("DeleteRecordsPartition", [
+            Field("PartitionIndex", "int32"), Field("Offset", "int64")]))),
+    ]))),
+    Field("TimeoutMs", "int32"),
+])
+# DeleteRecordsResponse.json: ThrottleTimeMs; per partition PartitionIndex, LowWatermark, ErrorCode.
+DELETE_RECORDS_TOPIC_RESPONSE = Struct("DeleteRecordsTopicResult", [
+    Field("Name", "string"),
+    Field("Partitions", ArrayOf(Struct("DeleteRecordsPartitionResult", [
+        Field("PartitionIndex", "int32"), Field("LowWatermark", "int64"), Field("ErrorCode", "int16")]))),
+])
+DELETE_RECORDS_RESPONSE = Struct("DeleteRecordsResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("Topics", ArrayOf(DELETE_RECORDS_TOPIC_RESPONSE))])
+
+# TxnOffsetCommitRequest.json: kedge reads v0-4 (Kafka 4.x offers 0-5), flexibleVersions 3+. GenerationId,
+# MemberId, GroupInstanceId (nullable) 3+; per partition CommittedLeaderEpoch 2+, CommittedMetadata (nullable).
+TXN_OFFSET_COMMIT_REQUEST = Struct("TxnOffsetCommitRequest", [
+    Field("TransactionalId", "string"), Field("GroupId", "string"), Field("ProducerId", "int64"),
+    Field("ProducerEpoch", "int16"), Field("GenerationId", "int32", "3+"), Field("MemberId", "string", "3+"),
+    Field("GroupInstanceId", "string", "3+", nullable="3+"),
+    Field("Topics", ArrayOf(Struct("TxnOffsetCommitRequestTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("TxnOffsetCommitRequestPartition", [
+            Field("PartitionIndex", "int32"), Field("CommittedOffset", "int64"),
+            Field("CommittedLeaderEpoch", "int32", "2+"), Field("CommittedMetadata", "string", nullable="0+")]))),
+    ]))),
+])
+# TxnOffsetCommitResponse.json: ThrottleTimeMs; Topics[ Name, Partitions[ PartitionIndex, ErrorCode ] ].
+TXN_OFFSET_COMMIT_TOPIC_RESPONSE = Struct("TxnOffsetCommitResponseTopic", [
+    Field("Name", "string"),
+    Field("Partitions", ArrayOf(Struct("TxnOffsetCommitResponsePartition", [
+        Field("PartitionIndex", "int32"), Field("ErrorCode", "int16")]))),
+])
+TXN_OFFSET_COMMIT_RESPONSE = Struct("TxnOffsetCommitResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("Topics", ArrayOf(TXN_OFFSET_COMMIT_TOPIC_RESPONSE))])
+
+# CreateTopicsRequest.json: v2-7 (0-1 removed in Kafka 4.0), flexibleVersions 5+. Topics[ Name, NumPartitions,
+# ReplicationFactor, Assignments[ PartitionIndex, BrokerIds []int32 ], Configs[ Name, Value (nullable) ] ],
+# TimeoutMs and ValidateOnly (1+) after the topics.
+CREATE_TOPICS_REQUEST = Struct("CreateTopicsRequest", [
+    Field("Topics", ArrayOf(Struct("CreatableTopic", [
+        Field("Name", "string"), Field("NumPartitions", "int32"), Field("ReplicationFactor", "int16"),
+        Field("Assignments", ArrayOf(Struct("CreatableReplicaAssignment", [
+            Field("PartitionIndex", "int32"), Field("BrokerIds", ArrayOf("int32"))]))),
+        Field("Configs", ArrayOf(Struct("CreatableTopicConfig", [
+            Field("Name", "string"), Field("Value", "string", nullable="0+")]))),
+    ]))),
+    Field("TimeoutMs", "int32"), Field("ValidateOnly", "bool", "1+"),
+])
+# CreateTopicsResponse.json: ThrottleTimeMs 2+; per topic Name, TopicId 7+, ErrorCode, ErrorMessage 1+ (nullable),
+# TopicConfigErrorCode (tag 0, 5+: the configs could not be described, e.g. no DescribeConfigs on the topic),
+# NumPartitions and ReplicationFactor 5+ (default -1), Configs 5+ (nullable: Name, Value nullable, ReadOnly,
+# ConfigSource, IsSensitive).
+CREATE_TOPICS_TOPIC_RESPONSE = Struct("CreatableTopicResult", [
+    Field("Name", "string"), Field("TopicId", "uuid", "7+"), Field("ErrorCode", "int16"),
+    Field("ErrorMessage", "string", "1+", nullable="0+"),
+    Field("TopicConfigErrorCode", "int16", "5+", tag=0),
+    Field("NumPartitions", "int32", "5+"), Field("ReplicationFactor", "int16", "5+"),
+    Field("Configs", ArrayOf(Struct("CreatableTopicConfigs", [
+        Field("Name", "string"), Field("Value", "string", nullable="0+"), Field("ReadOnly", "bool"),
+        Field("ConfigSource", "int8"), Field("IsSensitive", "bool")])), "5+", nullable="5+"),
+])
+CREATE_TOPICS_RESPONSE = Struct("CreateTopicsResponse", [
+    Field("ThrottleTimeMs", "int32", "2+"), Field("Topics", ArrayOf(CREATE_TOPICS_TOPIC_RESPONSE))])
+
+# DeleteTopicsRequest.json: v1-6 (0 removed in Kafka 4.0), flexibleVersions 4+. v1-5: TopicNames []string; v6:
+# Topics[ Name (nullable: by id), TopicId ] (KIP-516). TimeoutMs after them.
+DELETE_TOPICS_REQUEST = Struct("DeleteTopicsRequest", [
+    Field("Topics", ArrayOf(Struct("DeleteTopicState", [
+        Field("Name", "string", nullable="6+"), Field("TopicId", "uuid")])), "6+"),
+    Field("TopicNames", ArrayOf("string"), "0-5"),
+    Field("TimeoutMs", "int32"),
+])
+# DeleteTopicsResponse.json: ThrottleTimeMs 1+; Responses[ Name (nullable 6+), TopicId 6+, ErrorCode, ErrorMessage
+# 5+ (nullable) ].
+DELETE_TOPICS_TOPIC_RESPONSE = Struct("DeletableTopicResult", [
+    Field("Name", "string", nullable="6+"), Field("TopicId", "uuid", "6+"), Field("ErrorCode", "int16"),
+    Field("ErrorMessage", "string", "5+", nullable="5+"),
+])
+DELETE_TOPICS_RESPONSE = Struct("DeleteTopicsResponse", [
+    Field("ThrottleTimeMs", "int32", "1+"), Field("Responses", ArrayOf(DELETE_TOPICS_TOPIC_RESPONSE))])
+
+# CreatePartitionsRequest.json: v0-3, flexibleVersions 2+. Topics[ Name, Count, Assignments (nullable)[ BrokerIds
+# []int32 ] ], TimeoutMs and ValidateOnly after the topics.
+CREATE_PARTITIONS_REQUEST = Struct("CreatePartitionsRequest", [
+    Field("Topics", ArrayOf(Struct("CreatePartitionsTopic", [
+        Field("Name", "string"), Field("Count", "int32"),
+        Field("Assignments", ArrayOf(Struct("CreatePartitionsAssignment", [Field("BrokerIds", ArrayOf("int32"))])),
+              nullable="0+"),
+    ]))),
+    Field("TimeoutMs", "int32"), Field("ValidateOnly", "bool"),
+])
+# CreatePartitionsResponse.json: ThrottleTimeMs; Results[ Name, ErrorCode, ErrorMessage (nullable) ].
+CREATE_PARTITIONS_TOPIC_RESPONSE = Struct("CreatePartitionsTopicResult", [
+    Field("Name", "string"), Field("ErrorCode", "int16"), Field("ErrorMessage", "string", nullable="0+")])
+CREATE_PARTITIONS_RESPONSE = Struct("CreatePartitionsResponse", [
+    Field("ThrottleTimeMs", "int32"), Field("Results", ArrayOf(CREATE_PARTITIONS_TOPIC_RESPONSE))])
+
+
+class NamedApi(Api):
+    """A topic-list API split by topic name (section 5). message: the versions whose refused entry carries an
+    ErrorMessage. make / broker / refused: the logical request, broker response and refused entry builders."""
+
+    def __init__(self, key, name, file_name, versions, flexible, request, response, topic_response, names,
+                 responses, message, make, broker, refused):
+        super().__init__(key, name, file_name, versions, flexible, request, response, topic_response, names,
+                         by_id_from=None, responses=responses)
+        self.message = Versions(message)
+        self._make, self._broker, self._refused = make, broker, refused
+
+    def has_message(self, version):
+        return version in self.message
+
+    def make_request(self, version, topics, tags):
+        return self._make(version, topics, tags)
+
+    def broker_response(self, version, forwarded, tags):
+        return self._broker(version, forwarded, tags)
+
+    def refused_entry(self, version, topic_element, error, message):
+        return self._refused(version, topic_element, error, message if self.has_message(version) else None)
+
+
+class DeleteTopicsApi(NamedApi):
+    """DeleteTopics v1-5 list bare names (TopicNames), v6 elements { Name (nullable), TopicId }."""
+
+    def topics_field(self, version):
+        return "Topics" if version >= 6 else "TopicNames"
+
+    def topic_name(self, topic_element):
+        return topic_element if isinstance(topic_element, str) else topic_element["Name"]
+
+
+# Errors of the broker responses below.
+OFFSET_OUT_OF_RANGE = 1
+UNKNOWN_TOPIC_OR_PARTITION = 3
+OFFSET_METADATA_TOO_LARGE = 12
+TOPIC_ALREADY_EXISTS = 36
+INVALID_PARTITIONS = 37
+FENCED_LEADER_EPOCH = 74
+UNKNOWN_TOPIC_OR_PARTITION_MESSAGE = "This server does not host this topic-partition."
+
+CONSUMER_GROUP = "checkout-consumers"
+CONSUMER_MEMBER = "consumer-checkout-1-5c3b9e2a-8d4f-4b1e-9a7c-2f6e1d0b3a58"
+TRANSACTIONAL_ID = "checkout-tx"
+
+
+def tagged(value, tags, on=True):
+    return with_tags(value, tags) if on else value
+
+
+def request_topic_specs(topics):
+    """topics: [(name, [partition index])] or, for DeleteTopics v6, (name, [], TopicId hex) with name None for an
+    element by id: [(position, name, partitions, topic id or None)]."""
+    return [(ti, spec[0], list(spec[1]), spec[2] if len(spec) > 2 else None) for ti, spec in enumerate(topics)]
+
+
+def partitioned_topics(topics, tags, partition):
+    """Request topic elements { Name, Partitions } of the partitioned APIs; partition(ti, pi, index) -> element."""
+    out = []
+    for ti, name, partitions, _ in request_topic_specs(topics):
+        parts = [tagged(partition(ti, pi, index), [UNKNOWN_TAG_WIDE], tags) for pi, index in enumerate(partitions)]
+        out.append(tagged({"Name": name, "Partitions": parts}, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_EMPTY], tags))
+    return out
+
+
+def body_with_tags(body, tags):
+    return tagged(body, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE], tags)
+
+
+# Logical requests. A partition's values derive from its topic position ti, its position pi and its index.
+
+def list_offsets_request(version, topics, tags):
+    """A consumer resetting its positions: the latest offset (-1) of even partitions, the earliest (-2) of odd ones,
+    the first partition of the first topic by time (a timestamp); read_committed from v2."""
+    def partition(ti, pi, index):
+        timestamp = 1767225600000 if ti == 0 and pi == 0 else (-1 if index % 2 == 0 else -2)
+        return {"PartitionIndex": index, "CurrentLeaderEpoch": 12, "Timestamp": timestamp, "MaxNumOffsets": 1}
+    return body_with_tags({"ReplicaId": -1, "IsolationLevel": 1, "Topics": partitioned_topics(topics, tags, partition),
+                           "TimeoutMs": 30000}, tags)
+
+
+def offset_commit_request(version, topics, tags):
+    """A consumer group member committing positions (a static member, GroupInstanceId, with tags)."""
+    def partition(ti, pi, index):
+        return {"PartitionIndex": index, "CommittedOffset": 48213 + 1000 * ti + 10 * index, "CommittedLeaderEpoch": 12,
+                "CommitTimestamp": -1, "CommittedMetadata": "" if pi == 0 else None}
+    return body_with_tags({"GroupId": CONSUMER_GROUP, "GenerationIdOrMemberEpoch": 17, "MemberId": CONSUMER_MEMBER,
+                           "GroupInstanceId": "checkout-1" if tags else None, "RetentionTimeMs": -1,
+                           "Topics": partitioned_topics(topics, tags, partition)}, tags)
+
+
+def offset_for_leader_epoch_request(version, topics, tags):
+    """A consumer validating its positions after a leader change (ReplicaId -1: a consumer)."""
+    def partition(ti, pi, index):
+        return {"Partition": index, "CurrentLeaderEpoch": 12, "LeaderEpoch": 11}
+    out = []
+    for ti, name, partitions, _ in request_topic_specs(topics):
+        parts = [tagged(partition(ti, pi, index), [UNKNOWN_TAG_WIDE], tags) for pi, index in enumerate(partitions)]
+        out.append(tagged({"Topic": name, "Partitions": parts}, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_EMPTY], tags))
+    return body_with_tags({"ReplicaId": -1, "Topics": out}, tags)
+
+
+def delete_records_request(version, topics, tags):
+    """kafka-delete-records.sh: delete every record before an offset of each partition."""
+    def partition(ti, pi, index):
+        return {"PartitionIndex": index, "Offset": 1000 + 100 * index + ti}
+    return body_with_tags({"Topics": partitioned_topics(topics, tags, partition), "TimeoutMs": 30000}, tags)
+
+
+def txn_offset_commit_request(version, topics, tags):
+    """A transactional producer committing its consumer's positions (read-process-write), group metadata from v3."""
+    def partition(ti, pi, index):
+        return {"PartitionIndex": index, "CommittedOffset": 7001 + 1000 * ti + 10 * index, "CommittedLeaderEpoch": 12,
+                "CommittedMetadata": "" if pi == 0 else None}
+    return body_with_tags({"TransactionalId": TRANSACTIONAL_ID, "GroupId": CONSUMER_GROUP, "ProducerId": 4001,
+                           "ProducerEpoch": 3, "GenerationId": 17, "MemberId": CONSUMER_MEMBER,
+                           "GroupInstanceId": "checkout-1" if tags else None,
+                           "Topics": partitioned_topics(topics, tags, partition)}, tags)
+
+
+def create_topics_request(version, topics, tags):
+    """kafka-topics.sh --create: the topic at position 1 (mod 3) with explicit replica assignments (NumPartitions and
+    ReplicationFactor -1), the others with a partition count and replication factor; configs, one with a null Value.
+    The partitions of a topic spec give its assignments' partition indexes (and so its partition count)."""
+    out = []
+    for ti, name, partitions, _ in request_topic_specs(topics):
+        if ti % 3 == 1:
+            assignments = [tagged({"PartitionIndex": index, "BrokerIds": [1 + (index + k) % 3 for k in range(3)]},
+                                  [UNKNOWN_TAG_SMALL], tags) for index in partitions]
+            element = {"Name": name, "NumPartitions": -1, "ReplicationFactor": -1, "Assignments": assignments,
+                       "Configs": [tagged({"Name": "retention.ms", "Value": "604800000"}, [UNKNOWN_TAG_EMPTY], tags)]}
+        else:
+            element = {"Name": name, "NumPartitions": 3 * max(1, len(partitions)), "ReplicationFactor": 3,
+                       "Assignments": [],
+                       "Configs": [tagged({"Name": "cleanup.policy", "Value": "compact"}, [UNKNOWN_TAG_EMPTY], tags),
+                                   {"Name": "min.insync.replicas", "Value": None}]}
+        out.append(tagged(element, [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE], tags))
+    return body_with_tags({"Topics": out, "TimeoutMs": 30000, "ValidateOnly": bool(tags)}, tags)
+
+
+def delete_topics_request(version, topics, tags):
+    """kafka-topics.sh --delete: v1-5 bare names; v6 { Name, TopicId } elements, by name with the zero id (what the
+    admin client sends), or (a spec's third item) with an id: by id alone when the name is None."""
+    specs = request_topic_specs(topics)
+    if version < 6:
+        assert all(name is not None and topic is None for _, name, _, topic in specs)
+        return body_with_tags({"TopicNames": [name for _, name, _, _ in specs], "TimeoutMs": 30000}, tags)
+    out = [tagged({"Name": name, "TopicId": topic if topic is not None else ZERO_UUID}, [UNKNOWN_TAG_SMALL], tags)
+           for _, name, _, topic in specs]
+    return body_with_tags({"Topics": out, "TimeoutMs": 30000}, tags)
+
+
+def create_partitions_request(version, topics, tags):
+    """kafka-topics.sh --alter --partitions: even positions let the controller place the new partitions (Assignments
+    null), odd ones assign a broker list per new partition (one per partition of the topic spec)."""
+    out = []
+    for ti, name, partitions, _ in request_topic_specs(topics):
+        assignments = None
+        if ti % 2 == 1:
+            assignments = [tagged({"BrokerIds": [1 + index % 3, 1 + (index + 1) % 3]}, [UNKNOWN_TAG_SMALL], tags)
+                           for index in partitions]
+        out.append(tagged({"Name": name, "Count": 6 + ti, "Assignments": assignments},
+                          [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_EMPTY], tags))
+    return body_with_tags({"Topics": out, "TimeoutMs": 30000, "ValidateOnly": False}, tags)
+
+
+# Broker responses to the forwarded request (its topics in order; ti their position in it).
+
+def broker_topics(forwarded, tags, name_field, entry):
+    """entry(ti, element, last) -> the broker's topic entry (or its partitions' list)."""
+    topics = forwarded[name_field]
+    return [tagged(entry(ti, t, ti == len(topics) - 1), [UNKNOWN_TAG_SMALL], tags) for ti, t in enumerate(topics)]
+
+
+def broker_partitions(element, partitions_field, tags, make):
+    parts = element[partitions_field]
+    return [tagged(make(pi, p, pi == len(parts) - 1), [UNKNOWN_TAG_WIDE], tags and pi == 0)
+            for pi, p in enumerate(parts)]
+
+
+def list_offsets_response(version, forwarded, tags):
+    """The offset asked for each partition (v0: OldStyleOffsets), the timestamp found for a query by time (-1 for
+    latest/earliest), the leader epoch from v4; the second partition of the first topic NOT_LEADER_OR_FOLLOWER."""
+    def topic(ti, t, last):
+        def partition(pi, p, last_partition):
+            index = p["PartitionIndex"]
+            offset = 52000 + 1000 * ti + 100 * index
+            part = {"PartitionIndex": index, "ErrorCode": 0, "OldStyleOffsets": [offset],
+                    "Timestamp": p["Timestamp"] + 17 if p["Timestamp"] >= 0 else -1, "Offset": offset,
+                    "LeaderEpoch": 12}
+            if ti == 0 and pi == 1:
+                part.update(ErrorCode=NOT_LEADER_OR_FOLLOWER, OldStyleOffsets=[], Timestamp=-1, Offset=-1,
+                            LeaderEpoch=-1)
+            return part
+        return {"Name": t["Name"], "Partitions": broker_partitions(t, "Partitions", tags, partition)}
+    return tagged({"ThrottleTimeMs": 0, "Topics": broker_topics(forwarded, tags, "Topics", topic)}, [UNKNOWN_TAG_TOP],
+                  tags)
+
+
+def offset_commit_response(version, forwarded, tags, throttle=0):
+    """Every offset committed but the last partition of the last topic's (OFFSET_METADATA_TOO_LARGE) when it is not
+    the topic's only partition."""
+    def topic(ti, t, last):
+        def partition(pi, p, last_partition):
+            error = OFFSET_METADATA_TOO_LARGE if last and last_partition and pi > 0 else 0
+            return {"PartitionIndex": p["PartitionIndex"], "ErrorCode": error}
+        return {"Name": t["Name"], "Partitions": broker_partitions(t, "Partitions", tags, partition)}
+    return tagged({"ThrottleTimeMs": throttle, "Topics": broker_topics(forwarded, tags, "Topics", topic)},
+                  [UNKNOWN_TAG_TOP], tags)
+
+
+def offset_for_leader_epoch_response(version, forwarded, tags):
+    """The end offset of the epoch asked; the second partition of the first topic FENCED_LEADER_EPOCH."""
+    def topic(ti, t, last):
+        def partition(pi, p, last_partition):
+            index = p["Partition"]
+            part = {"ErrorCode": 0, "Partition": index, "LeaderEpoch": p["LeaderEpoch"],
+                    "EndOffset": 61000 + 1000 * ti + 100 * index}
+            if ti == 0 and pi == 1:
+                part.update(ErrorCode=FENCED_LEADER_EPOCH, LeaderEpoch=-1, EndOffset=-1)
+            return part
+        return {"Topic": t["Topic"], "Partitions": broker_partitions(t, "Partitions", tags, partition)}
+    return tagged({"ThrottleTimeMs": 0, "Topics": broker_topics(forwarded, tags, "Topics", topic)}, [UNKNOWN_TAG_TOP],
+                  tags)
+
+
+def delete_records_response(version, forwarded, tags):
+    """The new low watermark of each partition (the offset asked); the second partition of the first topic
+    OFFSET_OUT_OF_RANGE (LowWatermark -1)."""
+    def topic(ti, t, last):
+        def partition(pi, p, last_partition):
+            part = {"PartitionIndex": p["PartitionIndex"], "LowWatermark": p["Offset"], "ErrorCode": 0}
+            if ti == 0 and pi == 1:
+                part.update(LowWatermark=-1, ErrorCode=OFFSET_OUT_OF_RANGE)
+            return part
+        return {"Name": t["Name"], "Partitions": broker_partitions(t, "Partitions", tags, partition)}
+    return tagged({"ThrottleTimeMs": 0, "Topics": broker_topics(forwarded, tags, "Topics", topic)}, [UNKNOWN_TAG_TOP],
+                  tags)
+
+
+def txn_offset_commit_response(version, forwarded, tags):
+    """Every offset added to the transaction but the second partition of the first topic's
+    (UNKNOWN_TOPIC_OR_PARTITION)."""
+    def topic(ti, t, last):
+        def partition(pi, p, last_partition):
+            return {"PartitionIndex": p["PartitionIndex"],
+                    "ErrorCode": UNKNOWN_TOPIC_OR_PARTITION if ti == 0 and pi == 1 else 0}
+        return {"Name": t["Name"], "Partitions": broker_partitions(t, "Partitions", tags, partition)}
+    return tagged({"ThrottleTimeMs": 0, "Topics": broker_topics(forwarded, tags, "Topics", topic)}, [UNKNOWN_TAG_TOP],
+                  tags)
+
+
+def create_topics_response(version, forwarded, tags):
+    """By the topic's position ti in the forwarded request, mod 3: 0 created, its configs not returned (the principal
+    may not describe them: Configs null and, from v5, the tagged TopicConfigErrorCode TOPIC_AUTHORIZATION_FAILED);
+    1 created with its configs (v5+); 2 TOPIC_ALREADY_EXISTS with its ErrorMessage. A created topic carries its
+    TopicId (v7), partition count and replication factor (v5+)."""
+    def topic(ti, t, last):
+        name = t["Name"]
+        partitions = t["NumPartitions"] if t["NumPartitions"] > 0 else len(t["Assignments"])
+        replication = t["ReplicationFactor"] if t["ReplicationFactor"] > 0 else 3
+        entry = {"Name": name, "TopicId": topic_id(name), "ErrorCode": 0, "ErrorMessage": None,
+                 "NumPartitions": partitions, "ReplicationFactor": replication, "Configs": None}
+        if ti % 3 == 0:
+            entry["TopicConfigErrorCode"] = TOPIC_AUTHORIZATION_FAILED
+        elif ti % 3 == 1:
+            configs = [{"Name": "cleanup.policy", "Value": "compact", "ReadOnly": False, "ConfigSource": 1,
+                        "IsSensitive": False},
+                       {"Name": "segment.bytes", "Value": "1073741824", "ReadOnly": False, "ConfigSource": 5,
+                        "IsSensitive": False},
+                       {"Name": "sasl.jaas.config", "Value": None, "ReadOnly": True, "ConfigSource": 4,
+                        "IsSensitive": True}]
+            entry["Configs"] = [tagged(configs[0], [UNKNOWN_TAG_EMPTY], tags)] + configs[1:]
+        else:
+            entry.update(TopicId=ZERO_UUID, ErrorCode=TOPIC_ALREADY_EXISTS,
+                         ErrorMessage="Topic '%s' already exists." % name, NumPartitions=-1, ReplicationFactor=-1)
+        return entry
+    return tagged({"ThrottleTimeMs": 0, "Topics": broker_topics(forwarded, tags, "Topics", topic)}, [UNKNOWN_TAG_TOP],
+                  tags)
+
+
+def delete_topics_response(version, forwarded, tags):
+    """Every topic deleted (v6: with its TopicId), but the last one's when the broker was asked for more than one
+    (UNKNOWN_TOPIC_OR_PARTITION, its ErrorMessage from v5, the zero id)."""
+    names = forwarded["Topics"] if version >= 6 else forwarded["TopicNames"]
+    entries = []
+    for ti, element in enumerate(names):
+        name = element["Name"] if version >= 6 else element
+        entry = {"Name": name, "TopicId": topic_id(name), "ErrorCode": 0, "ErrorMessage": None}
+        if ti == len(names) - 1 and ti > 0:
+            entry.update(TopicId=ZERO_UUID, ErrorCode=UNKNOWN_TOPIC_OR_PARTITION,
+                         ErrorMessage=UNKNOWN_TOPIC_OR_PARTITION_MESSAGE)
+        entries.append(tagged(entry, [UNKNOWN_TAG_SMALL], tags))
+    return tagged({"ThrottleTimeMs": 0, "Responses": entries}, [UNKNOWN_TAG_TOP], tags)
+
+
+def create_partitions_response(version, forwarded, tags):
+    """Every partition count raised but the second topic's (INVALID_PARTITIONS, with its ErrorMessage)."""
+    def topic(ti, t, last):
+        entry = {"Name": t["Name"], "ErrorCode": 0, "ErrorMessage": None}
+        if ti == 1:
+            entry.update(ErrorCode=INVALID_PARTITIONS, ErrorMessage="Topic currently has %d partitions, which is "
+                         "higher than the requested %d." % (t["Count"] + 2, t["Count"]))
+        return entry
+    return tagged({"ThrottleTimeMs": 0, "Results": broker_topics(forwarded, tags, "Topics", topic)},
+                  [UNKNOWN_TAG_TOP], tags)
+
+
+# Refused entries (a broker's authorizer answer for a topic it refuses, KafkaApis / ControllerApis): ErrorCode 29,
+# every other field at its spec default; `message` is None where the version has no ErrorMessage.
+
+def refused_partitioned(name_field, index_field, partition):
+    def refused(version, element, error, message):
+        return {name_field: element[name_field],
+                "Partitions": [partition(p[index_field], error) for p in element["Partitions"]]}
+    return refused
+
+
+refused_list_offsets = refused_partitioned("Name", "PartitionIndex", lambda index, error: {
+    "PartitionIndex": index, "ErrorCode": error, "OldStyleOffsets": [], "Timestamp": -1, "Offset": -1,
+    "LeaderEpoch": -1})
+refused_offset_commit = refused_partitioned("Name", "PartitionIndex", lambda index, error: {
+    "PartitionIndex": index, "ErrorCode": error})
+refused_offset_for_leader_epoch = refused_partitioned("Topic", "Partition", lambda index, error: {
+    "ErrorCode": error, "Partition": index, "LeaderEpoch": -1, "EndOffset": -1})
+refused_delete_records = refused_partitioned("Name", "PartitionIndex", lambda index, error: {
+    "PartitionIndex": index, "LowWatermark": -1, "ErrorCode": error})
+
+
+def refused_create_topics(version, element, error, message):
+    return {"Name": element["Name"], "TopicId": ZERO_UUID, "ErrorCode": error, "ErrorMessage": message,
+            "NumPartitions": -1, "ReplicationFactor": -1, "Configs": None}
+
+
+def refused_delete_topics(version, element, error, message):
+    if version < 6:
+        return {"Name": element, "ErrorCode": error, "ErrorMessage": message}
+    return {"Name": element["Name"], "TopicId": element["TopicId"], "ErrorCode": error, "ErrorMessage": message}
+
+
+def refused_create_partitions(version, element, error, message):
+    return {"Name": element["Name"], "ErrorCode": error, "ErrorMessage": message}
+
+
+PARTITIONED = ("Topics", "Name", "Partitions", "PartitionIndex", "Name", "Partitions", "PartitionIndex")
+TOPIC_LEVEL = ("Topics", "Name", None, None, "Name", None, None)
+LIST_OFFSETS = NamedApi(2, "ListOffsets", "list_offsets", (0, 10), "6+", LIST_OFFSETS_REQUEST, LIST_OFFSETS_RESPONSE,
+                        LIST_OFFSETS_TOPIC_RESPONSE, PARTITIONED, "Topics", "none", list_offsets_request,
+                        list_offsets_response, refused_list_offsets)
+OFFSET_COMMIT = NamedApi(8, "OffsetCommit", "offset_commit", (0, 9), "8+", OFFSET_COMMIT_REQUEST,
+                         OFFSET_COMMIT_RESPONSE, OFFSET_COMMIT_TOPIC_RESPONSE, PARTITIONED, "Topics", "none",
+                         offset_commit_request, offset_commit_response, refused_offset_commit)
+OFFSET_FOR_LEADER_EPOCH = NamedApi(23, "OffsetForLeaderEpoch", "offset_for_leader_epoch", (0, 4), "4+",
+                                   OFFSET_FOR_LEADER_EPOCH_REQUEST, OFFSET_FOR_LEADER_EPOCH_RESPONSE,
+                                   OFFSET_FOR_LEADER_EPOCH_TOPIC_RESPONSE,
+                                   ("Topics", "Topic", "Partitions", "Partition", "Topic", "Partitions", "Partition"),
+                                   "Topics", "none", offset_for_leader_epoch_request,
+                                   offset_for_leader_epoch_response, refused_offset_for_leader_epoch)
+DELETE_RECORDS = NamedApi(21, "DeleteRecords", "delete_records", (0, 2), "2+", DELETE_RECORDS_REQUEST,
+                          DELETE_RECORDS_RESPONSE, DELETE_RECORDS_TOPIC_RESPONSE, PARTITIONED, "Topics", "none",
+                          delete_records_request, delete_records_response, refused_delete_records)
+TXN_OFFSET_COMMIT = NamedApi(28, "TxnOffsetCommit", "txn_offset_commit", (0, 4), "3+", TXN_OFFSET_COMMIT_REQUEST,
+                             TXN_OFFSET_COMMIT_RESPONSE, TXN_OFFSET_COMMIT_TOPIC_RESPONSE, PARTITIONED, "Topics",
+                             "none", txn_offset_commit_request, txn_offset_commit_response, refused_offset_commit)
+CREATE_TOPICS = NamedApi(19, "CreateTopics", "create_topics", (2, 7), "5+", CREATE_TOPICS_REQUEST,
+                         CREATE_TOPICS_RESPONSE, CREATE_TOPICS_TOPIC_RESPONSE, TOPIC_LEVEL, "Topics", "1+",
+                         create_topics_request, create_topics_response, refused_create_topics)
+DELETE_TOPICS = DeleteTopicsApi(20, "DeleteTopics", "delete_topics", (1, 6), "4+", DELETE_TOPICS_REQUEST,
+                                DELETE_TOPICS_RESPONSE, DELETE_TOPICS_TOPIC_RESPONSE, TOPIC_LEVEL, "Responses", "5+",
+                                delete_topics_request, delete_topics_response, refused_delete_topics)
+CREATE_PARTITIONS = NamedApi(37, "CreatePartitions", "create_partitions", (0, 3), "2+", CREATE_PARTITIONS_REQUEST,
+                             CREATE_PARTITIONS_RESPONSE, CREATE_PARTITIONS_TOPIC_RESPONSE, TOPIC_LEVEL, "Results",
+                             "0+", create_partitions_request, create_partitions_response, refused_create_partitions)
+NAMED_APIS = [LIST_OFFSETS, OFFSET_COMMIT, OFFSET_FOR_LEADER_EPOCH, DELETE_RECORDS, TXN_OFFSET_COMMIT, CREATE_TOPICS,
+              DELETE_TOPICS, CREATE_PARTITIONS]
+APIS = APIS + NAMED_APIS
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -917,8 +1530,16 @@ class Case:
     def header_tags(self):
         return [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE] if self.tags else []
 
+    @property
+    def topics_field(self):
+        return self.api.topics_field(self.version)
+
     def topics(self):
-        return self.request[self.api.topics]
+        return self.request[self.topics_field]
+
+    def names(self):
+        """The name of every topic element of the request, in order (None: a DeleteTopics v6 element by id)."""
+        return [self.api.topic_name(t) for t in self.topics()]
 
     def error_of(self, name):
         """The error the policy gives topic `name`: None (allowed), 29 or 100."""
@@ -929,7 +1550,9 @@ class Case:
         return None
 
     def result(self):
-        refused = [t for t in self.topics() if self.error_of(t[self.api.topic]) is not None]
+        if any(name is None for name in self.names()):
+            return "unreadable"  # a topic by id in a request split by name: kedge decides it whole, never splits it
+        refused = [n for n in self.names() if self.error_of(n) is not None]
         if not refused:
             return "all_allowed"
         if len(refused) == len(self.topics()):
@@ -938,14 +1561,14 @@ class Case:
 
     def forwarded(self):
         body = dict(self.request)
-        body[self.api.topics] = [t for t in self.topics() if self.error_of(t[self.api.topic]) is None]
+        body[self.topics_field] = [t for t in self.topics() if self.error_of(self.api.topic_name(t)) is None]
         return body
 
     def refused_entries(self):
         """[(position, entry, error)] of every refused topic element, in request order."""
         out = []
         for i, t in enumerate(self.topics()):
-            error = self.error_of(t[self.api.topic])
+            error = self.error_of(self.api.topic_name(t))
             if error is not None:
                 out.append((i, refused_entry(self.api, self.version, t, error), error))
         return out
@@ -977,6 +1600,8 @@ class Case:
                     "Responses": entries, "NodeEndpoints": []}
         if self.api is DESCRIBE_PRODUCERS:
             return {"ThrottleTimeMs": 0, "Topics": entries}
+        if isinstance(self.api, NamedApi):  # no top-level ErrorCode: ThrottleTimeMs (where the version has it) 0
+            return {"ThrottleTimeMs": 0, self.api.responses: entries}
         return {"ThrottleTimeMs": 0, "ErrorCode": 0, "SessionId": 0, "Responses": entries}
 
     def response_header_tags(self):
@@ -1008,8 +1633,8 @@ class Case:
         """The offset in request_hex just past the topic array: what follows it (Fetch v7+ ForgottenTopicsData,
         RackId; the top-level tag buffer of flexible versions) encoded alone and measured from the end."""
         fields = self.api.request.fields
-        after = [f for f in fields[[f.name for f in fields].index(self.api.topics) + 1:] if f.tag is None]
-        tail = Struct("After" + self.api.topics, after + [f for f in fields if f.tag is not None])
+        after = [f for f in fields[[f.name for f in fields].index(self.topics_field) + 1:] if f.tag is None]
+        tail = Struct("After" + self.topics_field, after + [f for f in fields if f.tag is not None])
         value = {k: v for k, v in self.request.items() if k in {f.name for f in tail.fields} | {UNKNOWN_TAGS}}
         request = request_frame(self.api, self.version, self.request, self.header_tags())
         return len(request) - len(encode_struct(tail, value, EncodeContext(self.version,
@@ -1029,18 +1654,25 @@ class Case:
         tshark cross-check. Topics are names (the case's labels are ids in by-id versions)."""
         api = self.api
         if which == "forwarded":
-            return [(t[api.topic], index, None) for t in self.forwarded()[api.topics]
+            return [(api.topic_name(t), index, None) for t in self.forwarded()[self.topics_field]
                     for index in api.partition_indexes(t)]
         response = self.refusal() if which == "refusal" else self.merged()
+        if api.response_partitions is None:  # CreateTopics, DeleteTopics, CreatePartitions: one error per topic
+            return [(t[api.response_topic], None, t["ErrorCode"]) for t in response[api.responses]]
         return [(t[api.response_topic], p[api.response_index], p["ErrorCode"])
                 for t in response[api.responses] for p in t[api.response_partitions]]
 
     def error_messages(self, which="merged"):
         """Every partition ErrorMessage of the merged response or kedge's whole answer (Produce v8+, the share APIs,
-        DescribeProducers; None when null), in wire order."""
+        DescribeProducers; None when null), in wire order; every topic ErrorMessage of the topic-level APIs
+        (CreateTopics, DeleteTopics v5+, CreatePartitions)."""
         if self.api is FETCH or self.api is PRODUCE and self.version < 8:
             return []
+        if isinstance(self.api, NamedApi) and not self.api.has_message(self.version):
+            return []
         response = self.refusal() if which == "refusal" else self.merged()
+        if self.api.response_partitions is None:
+            return [t["ErrorMessage"] for t in response[self.api.responses]]
         return [p["ErrorMessage"] for t in response[self.api.responses] for p in t[self.api.response_partitions]]
 
     def to_json(self):
@@ -1052,7 +1684,7 @@ class Case:
             "by_id": self.by_id,
             "message_prefix": MESSAGE_PREFIX,
             "unknown_topic_id_message_prefix": UNKNOWN_TOPIC_ID_MESSAGE_PREFIX,
-            "request_topics": [self.label(t[self.api.topic]) for t in self.topics()],
+            "request_topics": [None if n is None else self.label(n) for n in self.names()],
             "refused_topics": sorted(self.label(n) for n in self.refused),
             "unknown_topic_ids": sorted(self.label(n) for n in self.unknown),
             "request_hex": request.hex(),
@@ -1250,10 +1882,74 @@ def cases_for_share_or_producers(api):
     return cases
 
 
+def cases_for_named(api):
+    """ListOffsets, OffsetCommit, OffsetForLeaderEpoch, DeleteRecords, TxnOffsetCommit, CreateTopics, DeleteTopics and
+    CreatePartitions in every version kedge splits (by name: error 29 only)."""
+    cases = []
+    lo, hi = api.versions
+    every_third = {"topic-%03d" % i for i in range(0, 130, 3)}
+    for v in range(lo, hi + 1):
+        flexible = v in api.flexible
+
+        def add(variant, description, topics, refused, tags=False, broker_edit=None):
+            request = make_request(api, v, topics, tags)
+            cases.append(Case(api, v, variant, "%s v%d: %s" % (api.name, v, description), request, refused, (), tags,
+                              broker_edit))
+
+        shape = "" if api.partitions is None else " (2 partitions)"
+        add("middle", "orders%s, audit%s refused, payments%s" % (shape, shape, " (1 partition)" if shape else ""),
+            THREE, {"audit"})
+        add("first", "the first of 3 topics refused", THREE, {"orders"})
+        add("last", "the last of 3 topics refused", THREE, {"payments"})
+        add("several", "6 topics, those at positions 0, 2, 3 and 5 refused (first, two in a row, last)%s" % (
+            "" if api.partitions is None else ", several partitions each"), SIX, SIX_REFUSED)
+        add("long_name", "200-byte topic names (%s), the second refused" % (
+            "compact lengths of 2 varint bytes" if flexible else "int16 lengths"),
+            [(LONG_ALLOWED, [0, 1]), (LONG_REFUSED, [0, 2]), ("payments", [1])], {LONG_REFUSED})
+        add("fewer_responses", "audit refused; the broker answers orders only (payments missing): the refused entry "
+            "follows it", THREE, {"audit"}, broker_edit=drop_last_response)
+        add("no_responses", "orders refused; the broker answers no topic: the refused entry is the only one", THREE,
+            {"orders"}, broker_edit=no_responses)
+        add("all_allowed", "nothing refused (the policy refuses a topic the request does not name)", THREE,
+            {"secrets"})
+        add("none_allowed", "every topic refused: kedge answers the whole request", THREE,
+            {"orders", "audit", "payments"})
+        add("empty", "no topics: nothing to split", [], {"orders"})
+        if flexible:
+            add("unknown_tags", "unknown tags in the request header, body, topics%s, and in the broker's response "
+                "header, body, topics%s; audit refused" % (
+                    {CREATE_TOPICS: ", assignments and configs", CREATE_PARTITIONS: " and assignments",
+                     DELETE_TOPICS: "" if v >= 6 else " (none: v%d names topics by bare strings)" % v}.get(
+                        api, " and partitions"),
+                    {CREATE_TOPICS: " and configs, besides the tagged TopicConfigErrorCode",
+                     DELETE_TOPICS: "", CREATE_PARTITIONS: ""}.get(api, " and partitions")),
+                THREE, {"audit"}, tags=True)
+        count = ("its compact count (131) takes 2 varint bytes, the forwarded one (87) 1, the merged one 2 again"
+                 if flexible else "int32 counts (130, 86, 130)")
+        add("many_topics", "130 topics, every third refused (44): %s" % count, many_topics(130), every_third)
+        add("none_allowed_many", "130 topics, every one refused: kedge answers the whole request, %s" % (
+            "its compact count (131) of 2 varint bytes" if flexible else "an int32 count of 130"),
+            many_topics(130), {"topic-%03d" % i for i in range(130)})
+        if api is DELETE_TOPICS and v >= 6:
+            audit_by_id = (None, [], topic_id("audit"))
+            add("topic_id", "orders by name, audit by TopicId only (Name null), payments by name and refused: a "
+                "topic by id is no name to decide by, so kedge does not split the request (unreadable: decided "
+                "whole)", [("orders", []), audit_by_id, ("payments", [])], {"payments"})
+            add("topic_id_none_allowed", "orders and payments by name, both refused, then audit by TopicId only "
+                "(Name null): not split either (unreadable), though every named topic is refused",
+                [("orders", []), ("payments", []), audit_by_id], {"orders", "payments"})
+            add("name_and_id", "audit named with its TopicId too (Kafka answers such an element INVALID_REQUEST) and "
+                "refused: its entry echoes the TopicId as requested; orders and payments by name",
+                [("orders", []), ("audit", [], topic_id("audit")), ("payments", [])], {"audit"})
+    return cases
+
+
 def all_cases():
     cases = cases_for(PRODUCE) + cases_for(FETCH)
     for api in (SHARE_FETCH, SHARE_ACKNOWLEDGE, DESCRIBE_PRODUCERS):
         cases += cases_for_share_or_producers(api)
+    for api in NAMED_APIS:
+        cases += cases_for_named(api)
     names = [c.file_name for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -1283,6 +1979,23 @@ def all_cases():
             if seen != {(True, True), (False, False)}:
                 raise ValueError("ShareFetch v%d %s: refused partitions with and without acknowledgements: %s"
                                  % (v, result, sorted(seen)))
+    # Section 5: a DeleteTopics v6 element by id (Name null) is never split; every CreateTopics v5+ version merges a
+    # broker entry carrying the tagged TopicConfigErrorCode; many topics grow every count past one varint byte.
+    if not any(c.api is DELETE_TOPICS and c.version == 6 and c.result() == "unreadable" for c in cases):
+        raise ValueError("DeleteTopics v6: no case naming a topic by id")
+    for c in cases:
+        if c.result() == "unreadable" and not (c.api is DELETE_TOPICS and c.version >= 6 and None in c.names()):
+            raise ValueError("%s: unreadable" % c.file_name)
+    for v in range(5, CREATE_TOPICS.versions[1] + 1):
+        if not any(c.api is CREATE_TOPICS and c.version == v and c.result() == "split" and
+                   any(t.get("TopicConfigErrorCode") for t in c.merged()["Topics"]) for c in cases):
+            raise ValueError("CreateTopics v%d: no merged TopicConfigErrorCode" % v)
+    for api in NAMED_APIS:
+        for v in range(api.versions[0], api.versions[1] + 1):
+            for result in ("split", "none_allowed"):
+                if not any(c.api is api and c.version == v and c.result() == result and len(c.topics()) > 127
+                           for c in cases):
+                    raise ValueError("%s v%d: no %s case of more than 127 topics" % (api.name, v, result))
     return sorted(cases, key=lambda c: c.file_name)
 
 

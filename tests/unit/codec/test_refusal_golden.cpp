@@ -10,7 +10,11 @@
 // Fetch has no writer of encode_refusal: a policy decides it topic by topic
 // (split.h), and its vectors are kedge's whole answer through that path
 // (split_request refusing every topic, then encode_split_refusal); Produce
-// v3-13's vectors are checked on both paths, which must agree.
+// v3-13's vectors are checked on both paths, which must agree. The APIs split
+// by topic name (share-spec section 5: ListOffsets, OffsetCommit,
+// OffsetForLeaderEpoch, DeleteRecords, TxnOffsetCommit, CreateTopics,
+// DeleteTopics, CreatePartitions) answer a request refusing every topic with
+// encode_refusal's answer refusing its topics (RefusedResource::topic).
 // Adding a case means adding a file.
 #include <catch2/catch.hpp>
 
@@ -92,11 +96,22 @@ constexpr std::int16_t kAclGoldenApis[] = {2, 8, 9, 11, 12, 13, 14, 15, 23, 24, 
 // splittable too, but encode_refusal refuses them whole (a top-level error, no topics) while the split path
 // answers every refused topic with ErrorCode 0 at the top level: their whole split answers are the split vectors'.
 constexpr std::int16_t kSplitWholeAnswerApis[] = {0, 1, 61};
+// The APIs split by topic name (share-spec section 5): kedge's whole split answer (every topic refused) is
+// encode_refusal's with RefusedResource::topic, the per-topic messages being the same. ListOffsets, CreateTopics,
+// DeleteTopics, DeleteRecords, OffsetForLeaderEpoch and CreatePartitions name no resource but topics: every kind of
+// refusal answers as the topic one (kTopicOnlyApis), so all their vectors are that answer. OffsetCommit (group first)
+// and TxnOffsetCommit (transactional id, then group) answer 30 / 53 unspecified: only their "refused": "topic"
+// vectors are.
+constexpr std::int16_t kSplitByNameApis[] = {2, 8, 19, 20, 21, 23, 28, 37};
+constexpr std::int16_t kTopicOnlyApis[] = {2, 19, 20, 21, 23, 37};
 
-bool whole_answer_through_split(std::int16_t api_key) {
-  return std::find(std::begin(kSplitWholeAnswerApis), std::end(kSplitWholeAnswerApis), api_key) !=
-         std::end(kSplitWholeAnswerApis);
+template <std::size_t N>
+bool listed(const std::int16_t (&apis)[N], std::int16_t api_key) {
+  return std::find(std::begin(apis), std::end(apis), api_key) != std::end(apis);
 }
+
+bool whole_answer_through_split(std::int16_t api_key) { return listed(kSplitWholeAnswerApis, api_key); }
+bool split_by_name(std::int16_t api_key) { return listed(kSplitByNameApis, api_key); }
 
 // True for a vector encode_refusal does not answer: Fetch, answered whole through split.h.
 bool split_answered_only(const RefusalCase& c) {
@@ -152,6 +167,20 @@ Errc split_path_answer(const RefusalCase& c, std::uint32_t max, Bytes& out, std:
     CHECK(answer.refused.size() == verdict.verdict_calls);
   }
   return encode_split_refusal(answer, wire::get_i32(c.request.data() + 8), max, out);
+}
+
+// A vector of an API split by name whose expected answer is the one refusing its topics: every vector of the
+// topic-only APIs, the "refused": "topic" ones of OffsetCommit and TxnOffsetCommit.
+bool answered_as_topics(const RefusalCase& c) {
+  return split_by_name(c.api_key) && (listed(kTopicOnlyApis, c.api_key) || c.refused == RefusedResource::topic);
+}
+
+// A request naming a topic by id only (a DeleteTopics v6 element whose Name is null): kedge splits by name, so it
+// does not split it (split_request: unreadable) and encode_refusal answers it whole.
+bool names_a_topic_by_id(const RefusalCase& c) {
+  for (const RequestResource& r : request_resources(c.request))
+    if (r.type == "topic_id") return true;
+  return false;
 }
 
 // True when kedge reads only the leading fields of `api_key`'s requests
@@ -344,41 +373,75 @@ TEST_CASE("refusal larger than max_frame_size is frame_too_large and appends not
 // authorizer gives, so the refusal vectors hold it: Fetch's only through this path, Produce's and
 // DescribeProducers' through encode_refusal too, and the two paths give the same bytes. (ShareFetch and
 // ShareAcknowledge are split too, but their encode_refusal answer is another one: kSplitWholeAnswerApis.)
-TEST_CASE("Produce, Fetch and DescribeProducers refusal vectors are kedge's whole answer through the split path",
-          "[refusal][split]") {
+// The APIs split by name (kSplitByNameApis, share-spec section 5) are answered whole through the split path with
+// encode_refusal's answer refusing their topics (RefusedResource::topic, the same message for every topic): checked
+// on every vector, and against the vector's expected answer where that is the one refusing the topics
+// (answered_as_topics). A vector naming a topic by id only (DeleteTopics v6) is not split at all.
+TEST_CASE("refusal vectors of the split APIs are kedge's whole answer through the split path", "[refusal][split]") {
   const auto& cases = refusal_cases();
   std::vector<std::string> mismatched;
-  std::set<std::pair<int, int>> covered;
-  std::size_t empty = 0, both_paths = 0;
+  std::set<int> by_name_apis;
+  std::size_t empty = 0, both_paths = 0, by_name_expected = 0, by_name_other = 0, by_id = 0;
   for (const auto& c : cases) {
-    if (!splittable(c.api_key, c.api_version) || !whole_answer_through_split(c.api_key)) continue;
+    if (!splittable(c.api_key, c.api_version)) continue;
+    const bool by_name = split_by_name(c.api_key);
+    if (!whole_answer_through_split(c.api_key) && !by_name) continue;
     INFO(c.file);
-    covered.insert({c.api_key, c.api_version});
+    if (by_name && names_a_topic_by_id(c)) {
+      RefuseAll verdict(c.message, c.api_key, c.api_version);
+      Bytes forwarded{0xAA};
+      SplitAnswer answer;
+      answer.entries = {0x01};
+      const SplitResult r = split_request(c.request, verdict, forwarded, answer);
+      CHECK(r == SplitResult::unreadable);
+      CHECK(forwarded.empty());
+      CHECK(answer.refused.empty());
+      CHECK(answer.entries.empty());
+      if (r != SplitResult::unreadable || !forwarded.empty() || !answer.entries.empty()) mismatched.push_back(c.file);
+      ++by_id;
+      continue;
+    }
     Bytes out{0x5A};  // replaced
     std::size_t topics = 0;
     const Errc e = split_path_answer(c, kRoomy, out, topics);
     CHECK(to_string(e) == "ok");
-    CHECK(to_hex(out) == to_hex(c.expected));
     // The vectors naming no topic are exactly the "empty" ones.
     const bool named_empty = c.file.find(".empty.") != std::string::npos;
     CHECK(named_empty == (topics == 0));
     empty += topics == 0 ? 1 : 0;
-    bool same = e == Errc::ok && out == c.expected && named_empty == (topics == 0);
-    if (!split_answered_only(c)) {
+    bool same = e == Errc::ok && named_empty == (topics == 0);
+    if (by_name) {
+      by_name_apis.insert(c.api_key);
       Bytes refusal;
-      REQUIRE(encode_refusal(c.request, c.message, kRoomy, refusal, c.refused) == Errc::ok);
-      CHECK(to_hex(refusal) == to_hex(out));
-      same = same && refusal == out;
-      ++both_paths;
+      REQUIRE(encode_refusal(c.request, c.message, kRoomy, refusal, RefusedResource::topic) == Errc::ok);
+      CHECK(to_hex(out) == to_hex(refusal));
+      same = same && out == refusal;
+      if (answered_as_topics(c)) {
+        CHECK(to_hex(out) == to_hex(c.expected));
+        same = same && out == c.expected;
+        ++by_name_expected;
+      } else {
+        ++by_name_other;  // OffsetCommit / TxnOffsetCommit refusing their group or transactional id
+      }
+    } else {
+      CHECK(to_hex(out) == to_hex(c.expected));
+      same = same && out == c.expected;
+      if (!split_answered_only(c)) {
+        Bytes refusal;
+        REQUIRE(encode_refusal(c.request, c.message, kRoomy, refusal, c.refused) == Errc::ok);
+        CHECK(to_hex(refusal) == to_hex(out));
+        same = same && refusal == out;
+        ++both_paths;
+      }
     }
     // Under a bound one byte short of the answer's size prefix: frame_too_large, nothing written.
-    const auto payload = static_cast<std::uint32_t>(c.expected.size() - 4);
+    const auto payload = static_cast<std::uint32_t>(out.size() - 4);
     Bytes small{0x5A};
     CHECK(to_string(split_path_answer(c, payload - 1, small, topics)) == "frame_too_large");
     CHECK(small.empty());
     Bytes exact;
     CHECK(to_string(split_path_answer(c, payload, exact, topics)) == "ok");
-    CHECK(exact == c.expected);
+    CHECK(exact == out);
     if (!same) mismatched.push_back(c.file);
   }
   std::string list;
@@ -387,6 +450,10 @@ TEST_CASE("Produce, Fetch and DescribeProducers refusal vectors are kedge's whol
   CHECK(mismatched.empty());
   CHECK(empty > 0);
   CHECK(both_paths > 0);
+  CHECK(by_name_apis == std::set<int>(std::begin(kSplitByNameApis), std::end(kSplitByNameApis)));
+  CHECK(by_name_expected > 0);
+  CHECK(by_name_other > 0);
+  CHECK(by_id > 0);
   // Every Fetch vector is splittable: none is left to encode_refusal.
   for (const auto& c : cases) {
     if (split_answered_only(c)) CHECK(splittable(c.api_key, c.api_version));
@@ -394,12 +461,14 @@ TEST_CASE("Produce, Fetch and DescribeProducers refusal vectors are kedge's whol
 }
 
 // A whole answer for every (api, version) kedge splits, from each independent encoder: the refusal vectors above
-// (generate_refusals.py; for the APIs of kSplitWholeAnswerApis) and the none_allowed split vectors
-// (generate_split.py, test_split_golden.cpp).
+// (generate_refusals.py; for the APIs of kSplitWholeAnswerApis, and those of kSplitByNameApis whose vector is the
+// answer refusing the topics) and the none_allowed split vectors (generate_split.py, test_split_golden.cpp).
 TEST_CASE("whole answers of the split APIs cover every splittable (api, version)", "[refusal][split][coverage]") {
   std::set<std::pair<int, int>> refusal_covered, split_covered;
   for (const auto& c : refusal_cases()) {
-    if (c.file.find(".empty.") == std::string::npos) refusal_covered.insert({c.api_key, c.api_version});
+    if (c.file.find(".empty.") != std::string::npos) continue;
+    if (whole_answer_through_split(c.api_key) || (answered_as_topics(c) && !names_a_topic_by_id(c)))
+      refusal_covered.insert({c.api_key, c.api_version});
   }
   std::size_t split_files = 0;
   for (const auto& entry : fs::directory_iterator(fs::path(KEDGE_TEST_DATA_DIR) / "golden" / "split")) {
@@ -419,14 +488,17 @@ TEST_CASE("whole answers of the split APIs cover every splittable (api, version)
       if (!splittable(static_cast<std::int16_t>(api), static_cast<std::int16_t>(version))) continue;
       ++splittable_versions;
       const std::string at = std::to_string(api) + " v" + std::to_string(version);
-      if (whole_answer_through_split(static_cast<std::int16_t>(api)) && !refusal_covered.count({api, version}))
+      const auto key = static_cast<std::int16_t>(api);
+      if ((whole_answer_through_split(key) || split_by_name(key)) && !refusal_covered.count({api, version}))
         missing += at + " (refusal vectors); ";
       if (!split_covered.count({api, version})) missing += at + " (split none_allowed vectors); ";
     }
   }
   INFO("splittable but without a whole answer naming topics: " << missing);
-  // Produce v3-13, Fetch v0-17, DescribeProducers v0, ShareFetch v1-2, ShareAcknowledge v1-2.
-  CHECK(splittable_versions == 11 + 18 + 1 + 2 + 2);
+  // Produce v3-13, Fetch v0-17, DescribeProducers v0, ShareFetch v1-2, ShareAcknowledge v1-2; by name (section 5):
+  // ListOffsets v0-10, OffsetCommit v0-9, OffsetForLeaderEpoch v0-4, DeleteRecords v0-2, TxnOffsetCommit v0-4,
+  // CreateTopics v2-7, DeleteTopics v1-6, CreatePartitions v0-3.
+  CHECK(splittable_versions == 11 + 18 + 1 + 2 + 2 + 11 + 10 + 5 + 3 + 5 + 6 + 6 + 4);
   CHECK(missing.empty());
 }
 

@@ -2,8 +2,10 @@
 // tests/golden/split/*.json is one case written by
 // tests/golden/split/generate_split.py, an encoder independent of
 // kafka_codec/ (built from the Kafka message specs): a whole client request
-// (request_hex: Produce, Fetch, ShareFetch, ShareAcknowledge or
-// DescribeProducers) naming several topics (by name, or by TopicId in Produce
+// (request_hex: Produce, Fetch, ShareFetch, ShareAcknowledge,
+// DescribeProducers, ListOffsets, OffsetCommit, OffsetForLeaderEpoch,
+// DeleteRecords, TxnOffsetCommit, CreateTopics, DeleteTopics or
+// CreatePartitions) naming several topics (by name, or by TopicId in Produce
 // v13, Fetch v13+, ShareFetch and ShareAcknowledge: by_id), what the policy
 // refuses (refused_topics, error 29)
 // and the ids it cannot name (unknown_topic_ids, error 100), each refused
@@ -11,8 +13,10 @@
 // the request the broker must receive (forwarded_hex), a broker's answer to it
 // (broker_response_hex) and the response the client must receive
 // (merged_hex); when every topic is refused, kedge's whole answer
-// (expected_refusal_hex, encode_split_refusal). Adding a case means adding a
-// file.
+// (expected_refusal_hex, encode_split_refusal). A request kedge must not split
+// (result "unreadable": a DeleteTopics v6 topic named by id only, its Name
+// null, in a request split by name) is decided whole. Adding a case means
+// adding a file.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -26,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kafka_codec/schema.h"
 #include "kafka_codec/split.h"
 #include "kafka_codec/wire.h"
 #include "test_support.h"
@@ -39,6 +44,9 @@ namespace {
 constexpr std::uint32_t kRoomy = 64u << 20;
 
 constexpr int kProduce = 0, kFetch = 1, kDescribeProducers = 61, kShareFetch = 78, kShareAcknowledge = 79;
+// Split by topic name (share-spec section 5).
+constexpr int kListOffsets = 2, kOffsetCommit = 8, kCreateTopics = 19, kDeleteTopics = 20, kDeleteRecords = 21,
+              kOffsetForLeaderEpoch = 23, kTxnOffsetCommit = 28, kCreatePartitions = 37;
 
 // The spec of the split vectors (tests/golden/split/README.md), independent of split.cpp:
 // whether the version names topics by TopicId only (Produce v13, Fetch v13+, the share APIs every version)...
@@ -48,20 +56,34 @@ bool names_by_id(int api, int version) {
   return false;
 }
 // ... whether its refused entries carry an ErrorMessage, so the verdict's message is asked once per refused topic
-// (Produce v8+; the share APIs and DescribeProducers in every version)...
+// (Produce v8+; the share APIs and DescribeProducers in every version; CreateTopics v1+, DeleteTopics v5+ and
+// CreatePartitions, whose topic entries have one; the other APIs split by name have none)...
 bool has_error_message(int api, int version) {
   return (api == kProduce && version >= 8) || api == kShareFetch || api == kShareAcknowledge ||
-         api == kDescribeProducers;
+         api == kDescribeProducers || (api == kCreateTopics && version >= 1) ||
+         (api == kDeleteTopics && version >= 5) || api == kCreatePartitions;
 }
 // ... whether it is flexible ...
 bool is_flexible(int api, int version) {
-  if (api == kProduce) return version >= 9;
-  if (api == kFetch) return version >= 12;
+  switch (api) {
+    case kProduce: return version >= 9;
+    case kFetch: return version >= 12;
+    case kListOffsets: return version >= 6;
+    case kOffsetCommit: return version >= 8;
+    case kCreateTopics: return version >= 5;
+    case kDeleteTopics: return version >= 4;
+    case kDeleteRecords: return version >= 2;
+    case kOffsetForLeaderEpoch: return version >= 4;
+    case kTxnOffsetCommit: return version >= 3;
+    case kCreatePartitions: return version >= 2;
+  }
   return true;  // the share APIs and DescribeProducers: flexibleVersions "0+"
 }
 // ... versions of the same API kedge does not split: Produce v0-2 are gone, Produce v14 and Fetch v18 (Kafka 4.3)
 // are not read; ShareFetch and ShareAcknowledge v0 (KIP-932 early access, removed in Kafka 4.1) and v3, and
-// DescribeProducers v1, do not exist ...
+// DescribeProducers v1, do not exist; ListOffsets v11, OffsetCommit v10 (topics by id, KIP-848) and TxnOffsetCommit v5
+// (Kafka 4.x) are not read, CreateTopics v0-1 and DeleteTopics v0 are gone (KIP-896), OffsetForLeaderEpoch v5,
+// DeleteRecords v3, CreateTopics v8, DeleteTopics v7 and CreatePartitions v4 do not exist ...
 std::vector<int> unsplit_versions(int api) {
   switch (api) {
     case kProduce: return {2, 14};
@@ -69,13 +91,25 @@ std::vector<int> unsplit_versions(int api) {
     case kShareFetch:
     case kShareAcknowledge: return {0, 3};
     case kDescribeProducers: return {1};
+    case kListOffsets: return {11};
+    case kOffsetCommit: return {10};
+    case kOffsetForLeaderEpoch: return {5};
+    case kDeleteRecords: return {3};
+    case kTxnOffsetCommit: return {5};
+    case kCreateTopics: return {1, 8};
+    case kDeleteTopics: return {0, 7};
+    case kCreatePartitions: return {4};
   }
   return {};
 }
 // ... and whether fields follow its topic array (Fetch v7+: ForgottenTopicsData, RackId from v11, tags from v12;
-// ShareFetch: ForgottenTopicsData and tags). Every other splittable request ends with its topic array (and a tag
-// buffer when flexible).
-bool fields_after_topics(int api, int version) { return (api == kFetch && version >= 7) || api == kShareFetch; }
+// ShareFetch: ForgottenTopicsData and tags; ListOffsets v10: TimeoutMs; DeleteRecords, DeleteTopics: TimeoutMs;
+// CreateTopics, CreatePartitions: TimeoutMs, ValidateOnly). Every other splittable request ends with its topic array
+// (and a tag buffer when flexible).
+bool fields_after_topics(int api, int version) {
+  return (api == kFetch && version >= 7) || api == kShareFetch || (api == kListOffsets && version >= 10) ||
+         api == kDeleteRecords || api == kDeleteTopics || api == kCreateTopics || api == kCreatePartitions;
+}
 
 struct RefusedEntry {
   std::uint32_t position = 0;
@@ -91,7 +125,8 @@ struct SplitCase {
   bool by_id = false;
   std::string message_prefix;
   std::string unknown_message_prefix;
-  std::vector<std::string> request_topics;
+  std::vector<std::string> request_topics;  // "" for an element naming its topic by id only (null_names)
+  std::size_t null_names = 0;               // DeleteTopics v6 elements whose Name is null (JSON null)
   std::set<std::string> refused_topics;     // TOPIC_AUTHORIZATION_FAILED
   std::set<std::string> unknown_topic_ids;  // UNKNOWN_TOPIC_ID
   std::string result;
@@ -124,7 +159,10 @@ const std::vector<SplitCase>& split_cases() {
       c.by_id = j.at("by_id").get<bool>();
       c.message_prefix = j.at("message_prefix").get<std::string>();
       c.unknown_message_prefix = j.at("unknown_topic_id_message_prefix").get<std::string>();
-      c.request_topics = j.at("request_topics").get<std::vector<std::string>>();
+      for (const auto& t : j.at("request_topics")) {
+        c.request_topics.push_back(t.is_null() ? std::string() : t.get<std::string>());
+        c.null_names += t.is_null() ? 1 : 0;
+      }
       for (const auto& t : j.at("refused_topics")) c.refused_topics.insert(t.get<std::string>());
       for (const auto& t : j.at("unknown_topic_ids")) c.unknown_topic_ids.insert(t.get<std::string>());
       c.result = j.at("result").get<std::string>();
@@ -248,10 +286,24 @@ TEST_CASE("split golden vectors", "[split][golden]") {
     answer.refused.push_back({9, 0, 1, "stale", ErrorCode::none});
     const SplitResult r = split_request(c.request, verdict, forwarded, answer);
     CHECK(result_name(r) == c.result);
-    // The verdict is asked once per topic element of the request, the way the version names topics.
-    CHECK(verdict.verdict_calls == c.request_topics.size());
     CHECK(verdict.wrong_kind == 0);
     bool same = result_name(r) == c.result && verdict.wrong_kind == 0;
+    if (c.result == "unreadable") {
+      // A topic named by id in a request split by name: not split, decided whole. Both outputs are left empty and
+      // no message is asked; the verdict may have been asked about the topics named before it, never more.
+      CHECK(c.null_names > 0);
+      CHECK(forwarded.empty());
+      CHECK(answer_empty(answer));
+      CHECK(verdict.message_calls == 0);
+      CHECK(verdict.verdict_calls <= c.request_topics.size() - c.null_names);
+      same = same && forwarded.empty() && answer_empty(answer) && verdict.message_calls == 0;
+      if (!same) mismatched.push_back(c.file);
+      continue;
+    }
+    CHECK(c.null_names == 0);
+    // The verdict is asked once per topic element of the request, the way the version names topics.
+    CHECK(verdict.verdict_calls == c.request_topics.size());
+    same = same && verdict.verdict_calls == c.request_topics.size();
     // ErrorMessage exists from Produce v8, and in every version of the share APIs and DescribeProducers: asked once
     // per refused topic element there.
     if (has_error_message(c.api_key, c.api_version)) CHECK(verdict.message_calls == c.refused.size());
@@ -319,7 +371,12 @@ TEST_CASE("split golden vectors cover every splittable (api, version)", "[split]
     // Topics are named by id exactly from Produce v13 and Fetch v13, and in the share APIs.
     CHECK(c.by_id == names_by_id(c.api_key, c.api_version));
     if (!c.by_id) CHECK(c.unknown_topic_ids.empty());
+    // Only a DeleteTopics v6 element may name its topic by id alone (Name null), and such a request is never split.
+    INFO(c.file);
+    CHECK((c.null_names > 0) == (c.result == "unreadable"));
+    if (c.null_names > 0) CHECK((c.api_key == kDeleteTopics && c.api_version >= 6));
   }
+  CHECK(results[{kDeleteTopics, 6}].count("unreadable") == 1);
   std::string missing;
   int splittable_versions = 0;
   for (int api = 0; api <= 100; ++api) {
@@ -345,8 +402,10 @@ TEST_CASE("split golden vectors cover every splittable (api, version)", "[split]
       not_splittable += std::to_string(api) + " v" + std::to_string(version) + "; ";
   INFO("splittable but without a case: " << missing);
   INFO("golden file but not splittable: " << not_splittable);
-  // Produce v3-13, Fetch v0-17, ShareFetch v1-2, ShareAcknowledge v1-2, DescribeProducers v0 (split.h)
-  CHECK(splittable_versions == 11 + 18 + 2 + 2 + 1);
+  // Produce v3-13, Fetch v0-17, ShareFetch v1-2, ShareAcknowledge v1-2, DescribeProducers v0 (split.h); by name
+  // (share-spec section 5): ListOffsets v0-10, OffsetCommit v0-9, OffsetForLeaderEpoch v0-4, DeleteRecords v0-2,
+  // TxnOffsetCommit v0-4, CreateTopics v2-7, DeleteTopics v1-6, CreatePartitions v0-3.
+  CHECK(splittable_versions == 11 + 18 + 2 + 2 + 1 + 11 + 10 + 5 + 3 + 5 + 6 + 6 + 4);
   CHECK(missing.empty());
   CHECK(not_splittable.empty());
 }
@@ -373,6 +432,14 @@ void split_truncations(const SplitCase& c, std::size_t from, std::size_t to, std
 
 bool fields_after_topics(const SplitCase& c) { return fields_after_topics(c.api_key, c.api_version); }
 
+// Whether kedge's request table of the case's API lists only the request's leading fields (schema.h
+// leading_fields_only: the ACL-only APIs; of the split ones ListOffsets, OffsetCommit, OffsetForLeaderEpoch and
+// TxnOffsetCommit, whose tables end with the topic array). The others are read whole.
+bool read_by_leading_fields(const SplitCase& c) {
+  const schema::MessageSchema* table = schema::find_request_schema(c.api_key);
+  return table != nullptr && table->leading_fields_only;
+}
+
 }  // namespace
 
 TEST_CASE("split of a truncated request is unreadable and leaves both outputs empty", "[split]") {
@@ -382,10 +449,11 @@ TEST_CASE("split of a truncated request is unreadable and leaves both outputs em
   std::size_t cuts = 0;
   for (const auto& c : cases) {
     REQUIRE(c.topics_end <= c.request.size());
-    // Every cut of Produce, ShareAcknowledge and DescribeProducers (their requests end with the topic array and,
-    // when flexible, the tag buffer) and of Fetch v0-6; Fetch v7+ and ShareFetch up to the end of their topic array
-    // (the rest: the next test case).
-    const std::size_t to = fields_after_topics(c) ? c.topics_end : c.request.size();
+    // Every cut of the requests read whole that end with their topic array (and, when flexible, the tag buffer):
+    // Produce, Fetch v0-6, ShareAcknowledge, DescribeProducers. The others up to the end of their topic array: the
+    // next test cases cut them after it.
+    const std::size_t to =
+        fields_after_topics(c) || read_by_leading_fields(c) ? c.topics_end : c.request.size();
     split_truncations(c, 0, to, failed);
     cuts += to;
   }
@@ -397,23 +465,87 @@ TEST_CASE("split of a truncated request is unreadable and leaves both outputs em
 }
 
 // The Fetch request table (schema.cpp) reads the whole request, ForgottenTopicsData (v7+), RackId (v11+) and
-// the tag buffer (v12+, with ClusterId and ReplicaState) included, and so does the ShareFetch one
-// (ForgottenTopicsData, the tag buffer), so a request cut after its topic array does not parse and is not split.
-TEST_CASE("split of a Fetch v7+ or ShareFetch request cut after its topic array is unreadable", "[split]") {
+// the tag buffer (v12+, with ClusterId and ReplicaState) included, and so do the ShareFetch one (ForgottenTopicsData,
+// the tag buffer) and the DeleteRecords, CreateTopics, DeleteTopics and CreatePartitions ones (TimeoutMs,
+// ValidateOnly, the tag buffer), so a request cut after its topic array does not parse and is not split.
+TEST_CASE("split of a request read whole cut after its topic array is unreadable", "[split]") {
   const auto& cases = split_cases();
   std::vector<std::string> failed;
+  std::set<int> apis;
   std::size_t checked = 0;
   for (const auto& c : cases) {
-    if (!fields_after_topics(c)) continue;
+    if (!fields_after_topics(c) || read_by_leading_fields(c)) continue;
     REQUIRE(c.topics_end < c.request.size());
     split_truncations(c, c.topics_end, c.request.size(), failed);
+    apis.insert(c.api_key);
     ++checked;
   }
   std::string list;
   for (const auto& f : failed) list += f + "\n";
-  INFO(failed.size() << " of " << checked << " Fetch v7+ and ShareFetch cases split a request cut after its topics:\n"
-                      << list);
+  INFO(failed.size() << " of " << checked << " cases split a request cut after its topics:\n" << list);
   CHECK(checked > 0);
+  CHECK(apis == std::set<int>{kFetch, kCreateTopics, kDeleteTopics, kDeleteRecords, kCreatePartitions, kShareFetch});
+  CHECK(failed.empty());
+}
+
+// ListOffsets, OffsetCommit, OffsetForLeaderEpoch and TxnOffsetCommit are ACL-only APIs: kedge reads only their
+// leading fields, up to the end of the topic array (schema.h leading_fields_only), and a request cut after them
+// (ListOffsets v10's TimeoutMs, the top-level tag buffer of flexible versions) names every topic the whole one
+// does. Such a cut is unreadable, or split exactly as the whole request: the same result and refused entries, and
+// the forwarded request is the whole one's cut by as many bytes (the broker refuses it). encode_refusal answers such
+// a request as the whole one too (test_refusal_golden.cpp).
+TEST_CASE("split of a request read by its leading fields cut after its topic array is unreadable or as the whole",
+          "[split]") {
+  const auto& cases = split_cases();
+  std::vector<std::string> failed;
+  std::set<int> apis;
+  std::size_t checked = 0, as_whole = 0;
+  for (const auto& c : cases) {
+    if (!read_by_leading_fields(c)) continue;
+    apis.insert(c.api_key);
+    SetVerdict whole_verdict(c);
+    Bytes whole_forwarded;
+    SplitAnswer whole;
+    const SplitResult whole_result = split_request(c.request, whole_verdict, whole_forwarded, whole);
+    REQUIRE(result_name(whole_result) == c.result);
+    for (std::size_t cut = c.topics_end; cut < c.request.size(); ++cut) {
+      ++checked;
+      SetVerdict verdict(c);
+      Bytes forwarded{0xAA};
+      SplitAnswer answer;
+      answer.entries = {0x01};
+      const SplitResult r = split_request(truncated(c.request, cut), verdict, forwarded, answer);
+      bool same = true;
+      if (r == SplitResult::unreadable) {
+        same = forwarded.empty() && answer_empty(answer);
+      } else {
+        ++as_whole;
+        const std::size_t shorter = c.request.size() - cut;
+        const Bytes expected_forwarded =
+            whole_forwarded.empty() ? Bytes{} : truncated(whole_forwarded, whole_forwarded.size() - shorter);
+        same = r == whole_result && forwarded == expected_forwarded && answer.entries == whole.entries &&
+               answer.refused.size() == whole.refused.size() && answer.api_key == whole.api_key &&
+               answer.api_version == whole.api_version && answer.by_id == whole.by_id;
+        for (std::size_t i = 0; same && i < whole.refused.size(); ++i) {
+          const auto& a = answer.refused[i];
+          const auto& b = whole.refused[i];
+          same = a.position == b.position && a.begin == b.begin && a.end == b.end && a.topic == b.topic &&
+                 a.error == b.error;
+        }
+      }
+      if (!same) {
+        failed.push_back(c.file + " cut to " + std::to_string(cut) + " of " + std::to_string(c.request.size()) +
+                         " (topic array ends at " + std::to_string(c.topics_end) + "): " + result_name(r));
+        break;
+      }
+    }
+  }
+  std::string list;
+  for (const auto& f : failed) list += f + "\n";
+  INFO(failed.size() << " cases split a request cut after its topics otherwise than the whole one:\n" << list);
+  INFO(as_whole << " of " << checked << " cuts split as the whole request");
+  CHECK(checked > 0);
+  CHECK(apis == std::set<int>{kListOffsets, kOffsetCommit, kOffsetForLeaderEpoch, kTxnOffsetCommit});
   CHECK(failed.empty());
 }
 
@@ -519,7 +651,8 @@ TEST_CASE("split leaves requests it does not split whole", "[split]") {
       CHECK(verdict.verdict_calls == 0);
     }
     Bytes other = c.request;
-    other[5] = 2;  // ListOffsets
+    other[4] = 0;
+    other[5] = 3;  // Metadata
     SetVerdict verdict(c);
     Bytes forwarded;
     SplitAnswer answer;
@@ -527,8 +660,8 @@ TEST_CASE("split leaves requests it does not split whole", "[split]") {
     CHECK(verdict.verdict_calls == 0);
   }
   // Produce and Fetch, each non-flexible, flexible by name and flexible by id; ShareFetch and ShareAcknowledge
-  // (flexible by id); DescribeProducers (flexible by name).
-  CHECK(done.size() == 6 + 3);
+  // (flexible by id); DescribeProducers (flexible by name); the 8 APIs split by name, non-flexible and flexible.
+  CHECK(done.size() == 6 + 3 + 8 * 2);
 }
 
 TEST_CASE("merge reads the broker response as the answer's api and version", "[split]") {
@@ -547,8 +680,8 @@ TEST_CASE("merge reads the broker response as the answer's api and version", "[s
     wrong_api.api_key = 3;
     CHECK(to_string(merge_split_response(c.broker_response, wrong_api, kRoomy, out)) == "malformed_response");
     CHECK(out.empty());
-    // An answer for a version kedge does not split (Produce v2 and v14, Fetch v18, ShareFetch and
-    // ShareAcknowledge v0 and v3, DescribeProducers v1).
+    // An answer for a version kedge does not split (unsplit_versions: Produce v2 and v14, Fetch v18, ShareFetch
+    // and ShareAcknowledge v0 and v3, DescribeProducers v1, ListOffsets v11, ...).
     for (const int version : unsplit_versions(c.api_key)) {
       INFO("as version " << version);
       SplitAnswer wrong_version = answer;
