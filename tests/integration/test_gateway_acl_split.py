@@ -1,24 +1,32 @@
 #!/usr/bin/python3
 """Requests that mix allowed and refused topics are split (issue 18, docs/policy.md "Requests that mix allowed and
 refused topics", kafka_codec/split.h): the allowed topics go to the broker, kedge answers the refused ones with
-TOPIC_AUTHORIZATION_FAILED (29) in the same response. Real clients over real TLS through the real kedge.
+TOPIC_AUTHORIZATION_FAILED (29) in the same response, in request order. Produce and Fetch from real clients and raw
+requests; the offset APIs (OffsetCommit from a real client, ListOffsets, OffsetForLeaderEpoch and OffsetCommit raw).
+Real clients over real TLS through the real kedge.
 
-    <prefix>-dc   a 3-broker librdkafka 2.12 mock with "orders", "audit" and "ledger", 3 partitions each, partition p
-                  of every topic led by broker p+1 (so each broker leads a partition of every topic and a client's
-                  request to it names all three); "orders" and "ledger" get 30 records each straight at the mock
-                  (kclient_rdk212 in dc, prefix "pre"). kedge on :9092, one virtual cluster, acme
+    <prefix>-dc   a 3-broker librdkafka 2.12 mock with "orders", "audit", "ledger" and "secret", 3 partitions each,
+                  partition p of every topic led by broker p+1 (so each broker leads a partition of every topic and a
+                  client's request to it names them all); "orders" and "ledger" get 30 records each straight at the
+                  mock (kclient_rdk212 in dc, prefix "pre"). kedge on :9092, one virtual cluster, acme
                   (bootstrap-acme.<domain>), terminating SASL PLAIN (alice), an audit log, and
                     "acls": [
                       {"allow": ["Write", "Read"], "topics": ["orders"], "principals": ["alice"]},
                       {"allow": ["Describe"], "topics": ["audit", "ledger"], "principals": ["alice"]},
                       {"allow": ["Read"], "groups": ["split-*"], "principals": ["alice"]}]
                   so alice sees audit and ledger in Metadata (her client mixes them into its requests) but may not
-                  Write audit nor Read ledger.
+                  Write audit nor Read ledger (Produce, Fetch, OffsetCommit), and may do nothing on secret (not even
+                  Describe: ListOffsets, OffsetForLeaderEpoch). The mock implements ListOffsets v0-7, OffsetCommit
+                  v0-9 and OffsetForLeaderEpoch v2 only, and none of CreateTopics/DeleteTopics/DeleteRecords/
+                  CreatePartitions, so those splits are not run end to end here (tests/golden/split covers their bytes).
     <prefix>-a    kafkapy_client.py (kafka-python 2.0.2: batches every ready partition of a broker, across topics,
                   into ONE ProduceRequest and fetches all of a broker's partitions in one FetchRequest),
-                  kclient_rdk212 (librdkafka 2.12) and raw Kafka requests over TLS (python ssl), all as alice
+                  kclient_rdk212 (librdkafka 2.12), python3-confluent-kafka (librdkafka 2.0.2) and raw Kafka requests
+                  over TLS (python ssl), all as alice: check 3's Fetches with this file's CLIENT_SCRIPT, checks 5-8
+                  with OFFSETS_SCRIPT (scenario_support.RAW_KAFKA plus the offset APIs, CreateTopics and
+                  confluent-kafka commits)
 
-Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passed, M failed`):
+Checks (one PASS/FAIL line each, quoting what the clients printed and the decoded answers, then `N passed, M failed`):
   1. Produce split: ONE kafka-python KafkaProducer (acks=all, retries=0, linger_ms=100) sends N records alternating
      orders/audit, in 3 waves: every orders future succeeds (N/2 distinct offsets), every audit future fails with
      TopicAuthorizationFailedError (its text quoted); the mock (in dc, not through kedge) stores exactly N/2 more in
@@ -42,10 +50,38 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      order; the two mixed Fetches add 2 to the Fetch split counter, the two whole refusals do not.
   4. A librdkafka 2.12 client (kclient_rdk212, alice) produces 30 records to orders and a group consumer (split-rdk)
      reads them exactly once and commits, through the same kedge; no request of theirs is split or refused.
-  5. The audit log has one `"split": true` line per split request (as many as the split counters) naming only the
-     refused topic (audit for Produce, ledger for Fetch, principal alice); /metrics counts them as resource_denied
-     refusals too; kedge still runs and logged no errors and no warnings.
-They run in the order setup, 2, 1, 4, 3, 5 (the consumer of 2 reads orders before 1 and 4 write more to it).
+  5. OffsetCommit split from a real client: a confluent-kafka Consumer (librdkafka 2.0.2, group split-committers, no
+     subscription, debug=protocol) commits orders 0 and ledger 0 at 7 in ONE commit(offsets=[...],
+     asynchronous=False): librdkafka sends one OffsetCommitRequest (its protocol log) and kedge splits it
+     (kedge_policy_split_requests_total{api="OffsetCommit"} +1, resource_denied +1); the call reports
+     TOPIC_AUTHORIZATION_FAILED (librdkafka returns the failed partition's error for a partial failure, so
+     confluent-kafka raises KafkaException; its text quoted); committed() through kedge reads orders 0 at 7 and
+     nothing for ledger, and straight at the mock (dc) the group holds orders 0 at 7 and nothing for ledger.
+  On ONE raw connection as alice to broker-1 (the leader of every partition 0), against a control connection straight
+  at mock broker 1 (plaintext, dc) asking the same of orders and secret:
+  6. ListOffsets v5 and flexible v7 (Timestamp -1) naming [orders 0, secret 0], then [secret 0, orders 0]: both
+     topics back in request order, orders exactly the mock's own entry (its end offset, > 0), secret ErrorCode 29
+     with Timestamp -1, Offset -1, LeaderEpoch -1; ListOffsets v7 of [secret 0, 1] alone: answered whole by kedge, 29
+     for each; ApiVersions v0 on the connection next is answered.
+  7. OffsetForLeaderEpoch v2 (the only version the mock implements; ErrorCode comes before Partition in its entries)
+     naming [orders 0, secret 0] and [secret 0, orders 0] with the leader epoch of orders 0's records (the mock's
+     ListOffsets v7 of the earliest offset): orders exactly the mock's entry (EndOffset > 0), secret 29, LeaderEpoch
+     -1, EndOffset -1, request order kept; ApiVersions v0 answered next.
+  8. OffsetCommit v8 (flexible), group split-raw (allowed), [orders 0 at 11, ledger 0 at 11] and [ledger 1 at 12,
+     orders 1 at 12]: orders 0, ledger 29, in request order; group rogue-committers (no rule) with [orders 0, ledger
+     0] at 13: refused whole, every partition GROUP_AUTHORIZATION_FAILED (30), as the group is checked first; straight
+     at the mock (confluent-kafka committed()) split-raw holds orders 0 at 11 and 1 at 12 and nothing for ledger,
+     rogue-committers nothing. CreateTopics v5 naming only refused topics ([fresh-topic, secret]; alice may Create
+     nothing): answered whole by kedge, each topic 29 with the ErrorMessage, NumPartitions/ReplicationFactor -1,
+     Configs null; ApiVersions v0 answered last. /metrics grew by exactly: split ListOffsets 4, OffsetForLeaderEpoch
+     2, OffsetCommit 2 (the whole refusals not), resource_denied ListOffsets 5, OffsetForLeaderEpoch 2, OffsetCommit
+     3, CreateTopics 1.
+  9. The audit log has one `"split": true` line per split request (as many as the split counters) naming only the
+     refused topic (audit for Produce, ledger for Fetch and OffsetCommit, secret for ListOffsets and
+     OffsetForLeaderEpoch; principal alice); /metrics counts them as resource_denied refusals too; kedge still runs
+     and logged no errors and no warnings.
+They run in the order setup, 2, 1, 4, 3, 5, 6-8 (one connection), 9 (the consumer of 2 reads orders before 1 and 4
+write more to it; 5-8 commit and list offsets of what 1-4 left).
 
 Usage: test_gateway_acl_split.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
 """
@@ -57,16 +93,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import admin_address, start_kedge_in_topology  # noqa: E402
-from scenario_support import (client_lines, finish, kedge_errors, metric, metric_lines, metrics_text,  # noqa: E402
-                              popen_in, run_json_script, run_scenario, sasl_ssl_args, scenario_topology,
-                              summary_exit_code)
+from scenario_support import (RAW_KAFKA, client_lines, finish, kedge_errors, metric, metric_lines,  # noqa: E402
+                              metrics_text, popen_in, raw_session, run_json_script, run_scenario, sasl_ssl_args,
+                              scenario_topology, summary_exit_code)
 from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
 
 DOMAIN = "kafka.example.com"
 PORT = 9092
 CLUSTER = "acme"
 PARTITIONS = 3
-TOPICS = {"orders": PARTITIONS, "audit": PARTITIONS, "ledger": PARTITIONS}
+TOPICS = {"orders": PARTITIONS, "audit": PARTITIONS, "ledger": PARTITIONS, "secret": PARTITIONS}
 PRE = 30          # records written straight to the mock in orders and in ledger (prefix "pre")
 N = 90            # kafka-python's mixed producer: N/2 to orders, N/2 to audit
 WAVES = 3
@@ -77,6 +113,10 @@ RDK = "kclient_rdk212"
 KAFKAPY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafkapy_client.py")
 TIMEOUT_MS = "20000"
 AUTHZ_CLASS = "TopicAuthorizationFailedError"
+COMMIT_GROUP, RAW_GROUP, DENIED_GROUP = "split-committers", "split-raw", "rogue-committers"
+TOPIC_TEXT = "Topic authorization failed."
+# The APIs whose split and refusal counters the checks follow (kedge_policy_*_total{api}).
+APIS = ("Produce", "Fetch", "OffsetCommit", "ListOffsets", "OffsetForLeaderEpoch", "CreateTopics")
 ACLS = [
     {"allow": ["Write", "Read"], "topics": ["orders"], "principals": ["alice"]},
     {"allow": ["Describe"], "topics": ["audit", "ledger"], "principals": ["alice"]},
@@ -318,6 +358,250 @@ def raw(host, port, ca, server_name, user, password, steps):
 {"watermarks": watermarks, "raw": raw}[sys.argv[1]](*sys.argv[2:])
 """
 
+# RAW_KAFKA (scenario_support.py) plus the requests of checks 5-8, and confluent-kafka commits:
+#   session HOST PORT CA SNI USER PASSWORD STEPS_JSON   (RAW_KAFKA) with these steps besides api_versions/metadata:
+#     {"list_offsets": V, "topics": [[TOPIC, [[PARTITION, TIMESTAMP], ...]], ...]}        (CurrentLeaderEpoch -1)
+#     {"offset_for_leader_epoch": V, "topics": [[TOPIC, [[PARTITION, LEADER_EPOCH], ...]], ...]}
+#                                                                                         (CurrentLeaderEpoch -1)
+#     {"offset_commit": V, "group": G, "topics": [[TOPIC, [[PARTITION, OFFSET], ...]], ...]}
+#         (generation -1, member "", no instance id, CommittedLeaderEpoch -1, metadata "": a commit outside a group
+#          generation, which the mock stores)
+#     {"create_topics": V, "topics": [NAME, ...]}   (1 partition, replication factor 1, no assignments, no configs)
+#   ck_commit BOOTSTRAP CA USER PASSWORD GROUP TOPIC:PARTITION:OFFSET,...
+#       python3-confluent-kafka Consumer (SASL_SSL PLAIN, group GROUP, no subscription, debug=protocol): ONE
+#       commit(offsets=[...], asynchronous=False) of all of them, then committed() of the same partitions; one JSON
+#       line (librdkafka's protocol log goes to stderr).
+#   ck_committed BOOTSTRAP GROUP TOPIC:PARTITION,...   (plaintext, straight at the mock) committed() of each
+OFFSETS_SCRIPT = RAW_KAFKA + r'''
+def text(value, flexible):
+    if flexible:
+        return compact_string(value)
+    return struct.pack(">h", -1) if value is None else string(value)
+
+def array(items, encode, flexible):
+    if flexible:
+        return compact_array(items, encode)
+    return struct.pack(">i", len(items)) + b"".join(encode(item) for item in items)
+
+def read_text(r, flexible):
+    return r.compact_string() if flexible else r.string()
+
+def read_array(r, element, flexible):
+    if flexible:
+        return r.compact_array(element)
+    count = r.take(">i")
+    return None if count < 0 else [element(r) for _ in range(count)]
+
+def tags(flexible):
+    return b"\0" if flexible else b""
+
+def topics_of(step, partition, flexible):
+    topic = lambda t: text(t[0], flexible) + array(t[1], partition, flexible) + tags(flexible)
+    return array(step["topics"], topic, flexible)
+
+def parse_topics(r, partition, flexible):
+    def topic(r):
+        entry = {"topic": read_text(r, flexible), "partitions": read_array(r, partition, flexible)}
+        if flexible:
+            r.tags()
+        return entry
+    return read_array(r, topic, flexible)
+
+def list_offsets_body(step):
+    # ListOffsetsRequest: ReplicaId, IsolationLevel (v2+), Topics [Name, Partitions [PartitionIndex,
+    # CurrentLeaderEpoch (v4+), Timestamp (v1+), MaxNumOffsets (v0)]], TimeoutMs (v10+)
+    version = step["list_offsets"]; flexible = version >= 6
+    def partition(p):
+        out = struct.pack(">i", p[0])
+        if version >= 4:
+            out += struct.pack(">i", -1)
+        out += struct.pack(">q", p[1])
+        if version == 0:
+            out += struct.pack(">i", 1)
+        return out + tags(flexible)
+    body = struct.pack(">i", -1) + (struct.pack(">b", 0) if version >= 2 else b"")
+    body += topics_of(step, partition, flexible)
+    if version >= 10:
+        body += struct.pack(">i", 5000)
+    return body + tags(flexible)
+
+def list_offsets_parse(r, step):
+    version = step["list_offsets"]; flexible = version >= 6
+    out = {"throttle_ms": r.take(">i")} if version >= 2 else {}
+    def partition(r):
+        entry = {"partition": r.take(">i"), "error": r.take(">h")}
+        if version == 0:
+            entry["old_style_offsets"] = read_array(r, lambda r: r.take(">q"), False)
+        else:
+            entry["timestamp"], entry["offset"] = r.take(">qq")
+        if version >= 4:
+            entry["leader_epoch"] = r.take(">i")
+        if flexible:
+            r.tags()
+        return entry
+    out["topics"] = parse_topics(r, partition, flexible)
+    if flexible:
+        r.tags()
+    return out
+
+def offset_for_leader_epoch_body(step):
+    # OffsetForLeaderEpochRequest: ReplicaId (v3+), Topics [Topic, Partitions [Partition, CurrentLeaderEpoch (v2+),
+    # LeaderEpoch]]
+    version = step["offset_for_leader_epoch"]; flexible = version >= 4
+    def partition(p):
+        return (struct.pack(">i", p[0]) + (struct.pack(">i", -1) if version >= 2 else b"")
+                + struct.pack(">i", p[1]) + tags(flexible))
+    body = struct.pack(">i", -1) if version >= 3 else b""
+    return body + topics_of(step, partition, flexible) + tags(flexible)
+
+def offset_for_leader_epoch_parse(r, step):
+    # OffsetForLeaderEpochResponse: ThrottleTimeMs (v2+), Topics [Topic, Partitions [ErrorCode, Partition,
+    # LeaderEpoch (v1+), EndOffset]]: ErrorCode BEFORE Partition
+    version = step["offset_for_leader_epoch"]; flexible = version >= 4
+    out = {"throttle_ms": r.take(">i")} if version >= 2 else {}
+    def partition(r):
+        entry = {"error": r.take(">h"), "partition": r.take(">i")}
+        if version >= 1:
+            entry["leader_epoch"] = r.take(">i")
+        entry["end_offset"] = r.take(">q")
+        if flexible:
+            r.tags()
+        return entry
+    out["topics"] = parse_topics(r, partition, flexible)
+    if flexible:
+        r.tags()
+    return out
+
+def offset_commit_body(step):
+    # OffsetCommitRequest: GroupId, GenerationIdOrMemberEpoch (v1+), MemberId (v1+), GroupInstanceId (v7+),
+    # RetentionTimeMs (v2-4), Topics [Name, Partitions [PartitionIndex, CommittedOffset, CommittedLeaderEpoch (v6+),
+    # CommitTimestamp (v1), CommittedMetadata]]
+    version = step["offset_commit"]; flexible = version >= 8
+    body = text(step["group"], flexible)
+    if version >= 1:
+        body += struct.pack(">i", -1) + text("", flexible)
+    if version >= 7:
+        body += text(None, flexible)
+    if 2 <= version <= 4:
+        body += struct.pack(">q", -1)
+    def partition(p):
+        out = struct.pack(">iq", p[0], p[1])
+        if version >= 6:
+            out += struct.pack(">i", -1)
+        if version == 1:
+            out += struct.pack(">q", -1)
+        return out + text("", flexible) + tags(flexible)
+    return body + topics_of(step, partition, flexible) + tags(flexible)
+
+def offset_commit_parse(r, step):
+    version = step["offset_commit"]; flexible = version >= 8
+    out = {"throttle_ms": r.take(">i")} if version >= 3 else {}
+    def partition(r):
+        entry = {"partition": r.take(">i"), "error": r.take(">h")}
+        if flexible:
+            r.tags()
+        return entry
+    out["topics"] = parse_topics(r, partition, flexible)
+    if flexible:
+        r.tags()
+    return out
+
+def create_topics_body(step):
+    # CreateTopicsRequest: Topics [Name, NumPartitions, ReplicationFactor, Assignments [], Configs []], TimeoutMs,
+    # ValidateOnly (v1+)
+    version = step["create_topics"]; flexible = version >= 5
+    topic = lambda name: (text(name, flexible) + struct.pack(">ih", 1, 1) + array([], None, flexible)
+                          + array([], None, flexible) + tags(flexible))
+    body = array(step["topics"], topic, flexible) + struct.pack(">i", 5000)
+    if version >= 1:
+        body += struct.pack(">b", 0)
+    return body + tags(flexible)
+
+def create_topics_parse(r, step):
+    # CreateTopicsResponse: ThrottleTimeMs (v2+), Topics [Name, TopicId (v7+), ErrorCode, ErrorMessage (v1+),
+    # TopicConfigErrorCode (tagged, v5+), NumPartitions (v5+), ReplicationFactor (v5+), Configs (v5+, nullable)]
+    version = step["create_topics"]; flexible = version >= 5
+    out = {"throttle_ms": r.take(">i")} if version >= 2 else {}
+    def config(r):
+        entry = (r.compact_string(), r.compact_string(), r.take(">bbb"))
+        r.tags()
+        return entry
+    def topic(r):
+        entry = {"topic": read_text(r, flexible)}
+        if version >= 7:
+            entry["topic_id"] = r.uuid()
+        entry["error"] = r.take(">h")
+        if version >= 1:
+            entry["message"] = read_text(r, flexible)
+        if version >= 5:
+            entry["num_partitions"], entry["replication_factor"] = r.take(">ih")
+            configs = r.compact_array(config)
+            entry["configs"] = None if configs is None else len(configs)
+        if flexible:
+            r.tags()
+        return entry
+    out["topics"] = read_array(r, topic, flexible)
+    if flexible:
+        r.tags()
+    return out
+
+HANDLERS.update({
+    "list_offsets": (2, lambda version: version >= 6, list_offsets_body, list_offsets_parse),
+    "offset_for_leader_epoch": (23, lambda version: version >= 4, offset_for_leader_epoch_body,
+                                offset_for_leader_epoch_parse),
+    "offset_commit": (8, lambda version: version >= 8, offset_commit_body, offset_commit_parse),
+    "create_topics": (19, lambda version: version >= 5, create_topics_body, create_topics_parse),
+})
+
+def ck_error(error):
+    return {"code": error.code(), "name": error.name(), "str": str(error)}
+
+def ck_partitions(text, with_offset):
+    from confluent_kafka import TopicPartition
+    out = []
+    for item in text.split(","):
+        fields = item.split(":")
+        out.append(TopicPartition(fields[0], int(fields[1]), int(fields[2])) if with_offset
+                   else TopicPartition(fields[0], int(fields[1])))
+    return out
+
+def ck_list(partitions):
+    return [[tp.topic, tp.partition, tp.offset, ck_error(tp.error) if tp.error else None] for tp in partitions]
+
+def ck_commit(bootstrap, ca, user, password, group, offsets):
+    import confluent_kafka
+    from confluent_kafka import TopicPartition
+    wanted = ck_partitions(offsets, True)
+    out = {"op": "ck_commit", "client": f"confluent-kafka {confluent_kafka.version()[0]}, librdkafka "
+                                         f"{confluent_kafka.libversion()[0]}", "asked": ck_list(wanted)}
+    consumer = confluent_kafka.Consumer({
+        "bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False, "debug": "protocol",
+        "security.protocol": "SASL_SSL", "ssl.ca.location": ca, "ssl.endpoint.identification.algorithm": "https",
+        "sasl.mechanisms": "PLAIN", "sasl.username": user, "sasl.password": password})
+    try:
+        out["returned"] = ck_list(consumer.commit(offsets=wanted, asynchronous=False))
+    except confluent_kafka.KafkaException as error:
+        out["raised"] = ck_error(error.args[0])
+        out["exception"] = repr(error)
+    try:
+        out["committed"] = ck_list(consumer.committed([TopicPartition(tp.topic, tp.partition) for tp in wanted],
+                                                      timeout=15))
+    except confluent_kafka.KafkaException as error:
+        out["committed_error"] = ck_error(error.args[0])
+    consumer.close()
+    print(json.dumps(out), flush=True)
+
+def ck_committed(bootstrap, group, partitions):
+    import confluent_kafka
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                                         "enable.auto.commit": False})
+    back = consumer.committed(ck_partitions(partitions, False), timeout=15)
+    print(json.dumps({"op": "ck_committed", "group": group, "committed": ck_list(back)}), flush=True)
+    consumer.close()
+
+{"session": session, "ck_commit": ck_commit, "ck_committed": ck_committed}[sys.argv[1]](*sys.argv[2:])
+'''
+
 
 def bootstrap():
     return f"bootstrap-{CLUSTER}.{DOMAIN}:{PORT}"
@@ -389,10 +673,15 @@ def main():
             text = metrics_text(topo, admin)
             return {
                 "split": {api: metric(text, "kedge_policy_split_requests_total", virtual_cluster=CLUSTER, api=api)
-                          for api in ("Produce", "Fetch")},
+                          for api in APIS},
                 "refused": {api: metric(text, "kedge_policy_refusals_total", virtual_cluster=CLUSTER, api=api,
-                                        reason="resource_denied") for api in ("Produce", "Fetch")},
+                                        reason="resource_denied") for api in APIS},
             }
+
+        def grown(before, after):
+            """{kind: {api: delta}} of the APIs whose counters moved."""
+            return {kind: {api: after[kind][api] - before[kind][api] for api in APIS
+                           if after[kind][api] != before[kind][api]} for kind in ("split", "refused")}
 
         # Setup: records in orders and ledger, written straight at the mock (in dc).
         direct = topo.run_in("dc", client_argv(RDK, "produce", "--bootstrap", mock.bootstrap, "--topic",
@@ -510,7 +799,7 @@ def main():
                       + ("" if consumed.returncode == 0 and produced.returncode == 0 else
                          f"; printed {client_lines(produced.stderr + consumed.stderr)}"))
         checks.record("... and none of its requests was split or refused", after == before,
-                      f"before {before}, after {after}")
+                      f"counters that moved: {grown(before, after)} (split/resource_denied of {', '.join(APIS)})")
 
         # ---- 3. raw Fetch v4 and v12 over TLS ---------------------------------------------------------------------
         def raw(ns, host, port, tls, steps):
@@ -604,34 +893,250 @@ def main():
                       f"resource_denied {split_before['refused']['Fetch']:.0f} -> "
                       f"{split_after['refused']['Fetch']:.0f}")
 
-        # ---- 5. audit log, metrics, kedge ----------------------------------------------------------------------------
         def audit_lines():
             try:
                 with open(audit_path) as handle:
                     return [json.loads(line) for line in handle if line.strip()]
             except (OSError, ValueError):
                 return []
+
+        # ---- 5. OffsetCommit split from a real client: one confluent-kafka commit of orders and ledger ------------
+        # librdkafka sends every partition of a commit() in one OffsetCommitRequest to the coordinator; kedge sends
+        # orders on and answers ledger itself. librdkafka (rd_kafka_handle_OffsetCommit) sets each partition's error
+        # and returns the last failed partition's error for the call, so confluent-kafka raises.
+        before, audit_before = counters(), len(audit_lines())
+        lines, result = run_json_script(topo, "a", OFFSETS_SCRIPT, "ck_commit", bootstrap(), ca, "alice",
+                                        USERS["alice"], COMMIT_GROUP, "orders:0:7,ledger:0:7")
+        after = counters()
+        with open(topo.log_path("client-ck-commit"), "w") as saved:
+            saved.write(result.stderr)
+        outcome = lines[0] if lines else {}
+        sent = [line.split("]: ", 1)[-1] for line in result.stderr.splitlines() if "Sent OffsetCommitRequest" in line]
+        moved = grown(before, after)
+        checks.record(f"confluent-kafka commit(offsets=[orders 0 at 7, ledger 0 at 7], asynchronous=False), group "
+                      f"{COMMIT_GROUP}: ONE OffsetCommitRequest sent (librdkafka's protocol log) and kedge split it: "
+                      "kedge_policy_split_requests_total{api=\"OffsetCommit\"} +1, resource_denied +1, nothing else",
+                      len(sent) == 1 and moved == {"split": {"OffsetCommit": 1}, "refused": {"OffsetCommit": 1}},
+                      f"{outcome.get('client')}: {' | '.join(sent) or 'no OffsetCommitRequest in its log'}; "
+                      f"counters that moved: {moved}")
+        raised = outcome.get("raised") or {}
+        returned = {p[0]: p for p in outcome.get("returned") or []}
+        per_partition = (returned.get("orders", [None] * 4)[3] is None
+                         and (returned.get("ledger", [None] * 4)[3] or {}).get("code") == 29)
+        checks.record("... the call reports TOPIC_AUTHORIZATION_FAILED for ledger (KafkaException or per partition)",
+                      (raised.get("code") == 29 and raised.get("name") == "TOPIC_AUTHORIZATION_FAILED"
+                       and TOPIC_TEXT.rstrip(".") in (raised.get("str") or "")) or per_partition,
+                      (outcome.get("exception") or f"returned {json.dumps(outcome.get('returned'))}") if outcome
+                      else (result.stdout + result.stderr).strip()[-500:])
+        committed = {p[0]: p for p in outcome.get("committed") or []}
+        checks.record("... and orders was stored: committed() through kedge reads orders 0 at 7, nothing for ledger",
+                      committed.get("orders", [None] * 4)[2:] == [7, None]
+                      and committed.get("ledger", [None, None, 0])[2] < 0,
+                      f"committed() {json.dumps(outcome.get('committed') or outcome.get('committed_error'))}")
+        lines, result = run_json_script(topo, "dc", OFFSETS_SCRIPT, "ck_committed", mock.bootstrap, COMMIT_GROUP,
+                                        "orders:0,ledger:0")
+        at_broker = {p[0]: p[2] for p in (lines[0] if lines else {}).get("committed", [])}
+        checks.record(f"... straight at the mock (dc): group {COMMIT_GROUP} holds orders 0 at 7 and nothing for ledger",
+                      at_broker.get("orders") == 7 and at_broker.get("ledger", 0) < 0,
+                      json.dumps(lines[0]) if lines else (result.stdout + result.stderr).strip()[-400:])
+        commit_audit = [a for a in audit_lines()[audit_before:] if a.get("api") == "OffsetCommit"]
+        names = [sorted(r.get("name") for r in a.get("resources", []) if r.get("type") == "topic")
+                 for a in commit_audit]
+        checks.record("... the audit log has one \"split\": true OffsetCommit line for it, naming ledger (not orders)",
+                      len(commit_audit) == 1 and commit_audit[0].get("split") is True and names == [["ledger"]]
+                      and commit_audit[0].get("principal") == "alice" and commit_audit[0].get("outcome") == "denied",
+                      " | ".join(json.dumps({k: a.get(k) for k in ("api", "api_version", "operation", "outcome",
+                                                                     "reason", "resources", "split")})
+                                 for a in commit_audit) or "no OffsetCommit line")
+
+        # ---- 6.-8. raw ListOffsets, OffsetForLeaderEpoch, OffsetCommit, CreateTopics over TLS ----------------------
+        def at_mock(steps):
+            """Steps straight at mock broker 1 (plaintext, in dc)."""
+            return raw_session(topo, "dc", OFFSETS_SCRIPT, *mock.broker_addresses[0], None, None, None, None, steps)
+
+        def entries(step):
+            """[(topic, partition entry), ...] in response order."""
+            return [(t["topic"], p) for t in step.get("topics") or [] for p in t.get("partitions") or []]
+
+        def answered(step):
+            return (step.get("outcome") == "answered"
+                    and step.get("answer_correlation_id") == step.get("correlation_id")
+                    and "parse_error" not in step and step.get("trailing_bytes") == 0)
+
+        def brief(step):
+            if not step:
+                return "no answer"
+            if step.get("outcome") != "answered" or "parse_error" in step:
+                return f"{step.get('outcome')} after {step.get('received_bytes')} bytes {step.get('parse_error', '')}"
+            shown = entries(step) if "partitions" in (step.get("topics") or [{}])[0] else [
+                (t.get("topic"), {k: v for k, v in t.items() if k != "topic"}) for t in step.get("topics") or []]
+            return (" | ".join(f"{topic} {json.dumps(entry)}" for topic, entry in shown)
+                    + ("" if step.get("trailing_bytes") == 0 else f"; {step.get('trailing_bytes')} bytes after it"))
+
+        def probe_ok(step):
+            return answered(step) and step.get("error_code") == 0 and bool(step.get("versions"))
+
+        def list_offsets(version, order):
+            return {"list_offsets": version, "topics": [[name, [[0, -1]]] for name in order]}
+
+        # The leader epoch of orders 0's records: the mock's ListOffsets v7 of the earliest offset (its msgset's epoch).
+        _, first, detail = at_mock([{"list_offsets": 7, "topics": [["orders", [[0, -2]]]]}])
+        epoch = dict(entries(first[0])).get("orders", {}).get("leader_epoch", -1)
+
+        def leader_epochs(order):
+            return {"offset_for_leader_epoch": 2, "topics": [[name, [[0, epoch]]] for name in order]}
+
+        _, control, detail = at_mock([list_offsets(5, ["orders", "secret"]), list_offsets(7, ["orders", "secret"]),
+                                      leader_epochs(["orders", "secret"])])
+        reference = {"list_offsets 5": dict(entries(control[0])).get("orders"),
+                     "list_offsets 7": dict(entries(control[1])).get("orders"),
+                     "offset_for_leader_epoch 2": dict(entries(control[2])).get("orders")}
+        checks.record(f"control: straight at mock broker 1, ListOffsets v5/v7 (latest) and OffsetForLeaderEpoch v2 "
+                      f"(epoch {epoch}, the earliest record's) of [orders 0, secret 0] answer both, error 0; orders' "
+                      "end offset > 0",
+                      epoch >= 0 and all(answered(step) and [t for t, _ in entries(step)] == ["orders", "secret"]
+                                         and all(p["error"] == 0 for _, p in entries(step)) for step in control[:3])
+                      and all(entry and entry.get("offset", entry.get("end_offset", 0)) > 0
+                              for entry in reference.values()),
+                      " || ".join(f"v{step.get('step', {}).get('list_offsets', 2)} {brief(step)}"
+                                  for step in control[:3]) + ("" if control[0] else f"; {detail}"))
+
+        refused_offsets = {"partition": 0, "error": 29, "timestamp": -1, "offset": -1, "leader_epoch": -1}
+        refused_epoch = {"error": 29, "partition": 0, "leader_epoch": -1, "end_offset": -1}
+        steps = [
+            list_offsets(5, ["orders", "secret"]),                                                     # 0
+            list_offsets(5, ["secret", "orders"]),                                                     # 1
+            list_offsets(7, ["orders", "secret"]),                                                     # 2
+            list_offsets(7, ["secret", "orders"]),                                                     # 3
+            {"list_offsets": 7, "topics": [["secret", [[0, -1], [1, -1]]]]},                           # 4
+            {"api_versions": 0},                                                                       # 5
+            leader_epochs(["orders", "secret"]),                                                       # 6
+            leader_epochs(["secret", "orders"]),                                                       # 7
+            {"api_versions": 0},                                                                       # 8
+            {"offset_commit": 8, "group": RAW_GROUP, "topics": [["orders", [[0, 11]]], ["ledger", [[0, 11]]]]},     # 9
+            {"offset_commit": 8, "group": RAW_GROUP, "topics": [["ledger", [[1, 12]]], ["orders", [[1, 12]]]]},     # 10
+            {"offset_commit": 8, "group": DENIED_GROUP, "topics": [["orders", [[0, 13]]], ["ledger", [[0, 13]]]]},  # 11
+            {"create_topics": 5, "topics": ["fresh-topic", "secret"]},                                 # 12
+            {"api_versions": 0},                                                                       # 13
+        ]
+        before, audit_before = counters(), len(audit_lines())
+        head, answers, detail = raw_session(topo, "a", OFFSETS_SCRIPT, broker_name(1), PORT, ca, broker_name(1),
+                                            "alice", USERS["alice"], steps)
+        after = counters()
+
+        # 6. ListOffsets
+        for index in range(4):
+            step, version = answers[index], steps[index]["list_offsets"]
+            order = [t[0] for t in steps[index]["topics"]]
+            mine = dict(entries(step))
+            mock_entry = reference[f"list_offsets {version}"] or {}
+            checks.record(f"raw ListOffsets v{version} [{order[0]} 0, {order[1]} 0] through kedge (alice, broker-1): "
+                          "both back in request order, orders exactly the mock's own entry, secret 29 with "
+                          "Timestamp -1, Offset -1, LeaderEpoch -1",
+                          head.get("auth_error") == 0 and answered(step) and [t for t, _ in entries(step)] == order
+                          and mine.get("orders") == mock_entry and mine.get("secret") == refused_offsets,
+                          f"{brief(step)}; the mock's orders: {json.dumps(mock_entry)}"
+                          + ("" if step else f"; SASL {head}; {detail}"))
+        step = answers[4]
+        checks.record("raw ListOffsets v7 of [secret 0, 1] alone: answered whole by kedge, 29 for each",
+                      answered(step) and entries(step) == [("secret", refused_offsets),
+                                                           ("secret", dict(refused_offsets, partition=1))],
+                      brief(step))
+        checks.record("... the connection stays usable: ApiVersions v0 on it is answered", probe_ok(answers[5]),
+                      f"error {answers[5].get('error_code')}, {len(answers[5].get('versions') or {})} keys")
+
+        # 7. OffsetForLeaderEpoch
+        mock_entry = reference["offset_for_leader_epoch 2"] or {}
+        for index in (6, 7):
+            step = answers[index]
+            order = [t[0] for t in steps[index]["topics"]]
+            mine = dict(entries(step))
+            checks.record(f"raw OffsetForLeaderEpoch v2 [{order[0]} 0, {order[1]} 0] (epoch {epoch}) through kedge: "
+                          "request order kept, orders exactly the mock's entry, secret ErrorCode 29 (before "
+                          "Partition), LeaderEpoch -1, EndOffset -1",
+                          answered(step) and [t for t, _ in entries(step)] == order
+                          and mine.get("orders") == mock_entry and mine.get("secret") == refused_epoch,
+                          f"{brief(step)}; the mock's orders: {json.dumps(mock_entry)}")
+        checks.record("... ApiVersions v0 on the connection next is answered", probe_ok(answers[8]),
+                      f"error {answers[8].get('error_code')}, {len(answers[8].get('versions') or {})} keys")
+
+        # 8. OffsetCommit v8, CreateTopics v5
+        for index, expected in ((9, [("orders", 0, 0), ("ledger", 0, 29)]),
+                                (10, [("ledger", 1, 29), ("orders", 1, 0)])):
+            step = answers[index]
+            checks.record(f"raw OffsetCommit v8, group {RAW_GROUP} (allowed), ["
+                          + ", ".join(f"{t} {p} at {steps[index]['topics'][i][1][0][1]}"
+                                      for i, (t, p, _) in enumerate(expected))
+                          + "]: orders 0 (committed), ledger 29, in request order",
+                          answered(step) and [(t, p["partition"], p["error"]) for t, p in entries(step)] == expected,
+                          brief(step))
+        step = answers[11]
+        checks.record(f"raw OffsetCommit v8, group {DENIED_GROUP} (no rule), [orders 0, ledger 0]: refused whole, "
+                      "every partition GROUP_AUTHORIZATION_FAILED (30): the group is checked before the topics",
+                      answered(step) and [(t, p["partition"], p["error"]) for t, p in entries(step)]
+                      == [("orders", 0, 30), ("ledger", 0, 30)],
+                      brief(step))
+        lines, result = run_json_script(topo, "dc", OFFSETS_SCRIPT, "ck_committed", mock.bootstrap, RAW_GROUP,
+                                        "orders:0,orders:1,ledger:0,ledger:1")
+        raw_back = {(p[0], p[1]): p[2] for p in (lines[0] if lines else {}).get("committed", [])}
+        lines2, result2 = run_json_script(topo, "dc", OFFSETS_SCRIPT, "ck_committed", mock.bootstrap, DENIED_GROUP,
+                                          "orders:0,ledger:0")
+        denied_back = {(p[0], p[1]): p[2] for p in (lines2[0] if lines2 else {}).get("committed", [])}
+        checks.record(f"... straight at the mock (dc): {RAW_GROUP} holds orders 0 at 11 and 1 at 12, nothing for "
+                      f"ledger; {DENIED_GROUP} holds nothing",
+                      raw_back.get(("orders", 0)) == 11 and raw_back.get(("orders", 1)) == 12
+                      and raw_back.get(("ledger", 0), 0) < 0 and raw_back.get(("ledger", 1), 0) < 0
+                      and len(denied_back) == 2 and all(offset < 0 for offset in denied_back.values()),
+                      " | ".join(json.dumps(found[0]) if found else (res.stdout + res.stderr).strip()[-300:]
+                                 for found, res in ((lines, result), (lines2, result2))))
+        step = answers[12]
+        created = step.get("topics") or []
+        checks.record("raw CreateTopics v5 naming only refused topics [fresh-topic, secret] (alice may Create "
+                      "nothing): answered whole by kedge, each topic 29 with the ErrorMessage, NumPartitions and "
+                      "ReplicationFactor -1, Configs null",
+                      answered(step) and [t.get("topic") for t in created] == ["fresh-topic", "secret"]
+                      and all(t.get("error") == 29 and (t.get("message") or "").startswith(TOPIC_TEXT)
+                              and "CreateTopics" in t["message"] and t["topic"] in t["message"]
+                              and (t.get("num_partitions"), t.get("replication_factor"), t.get("configs"))
+                              == (-1, -1, None) for t in created),
+                      brief(step))
+        checks.record("... and the connection is still usable after all of them: ApiVersions v0 answered",
+                      probe_ok(answers[13]),
+                      f"error {answers[13].get('error_code')}, {len(answers[13].get('versions') or {})} keys"
+                      + ("" if answers[13] else f"; {detail}"))
+        moved = grown(before, after)
+        wanted = {"split": {"ListOffsets": 4, "OffsetForLeaderEpoch": 2, "OffsetCommit": 2},
+                  "refused": {"ListOffsets": 5, "OffsetForLeaderEpoch": 2, "OffsetCommit": 3, "CreateTopics": 1}}
+        checks.record("/metrics after the raw connection: kedge_policy_split_requests_total ListOffsets +4, "
+                      "OffsetForLeaderEpoch +2, OffsetCommit +2 (the whole refusals not split); resource_denied "
+                      "ListOffsets +5, OffsetForLeaderEpoch +2, OffsetCommit +3, CreateTopics +1",
+                      moved == wanted, f"counters that moved: {moved}")
+
+        # ---- 9. audit log, metrics, kedge ----------------------------------------------------------------------------
         final = counters()
         lines = audit_lines()
         split_lines = [a for a in lines if a.get("split") is True]
-        by_api = {api: [a for a in split_lines if a.get("api") == api] for api in ("Produce", "Fetch")}
-        refused_topic = {"Produce": "audit", "Fetch": "ledger"}
+        refused_topic = {"Produce": "audit", "Fetch": "ledger", "OffsetCommit": "ledger", "ListOffsets": "secret",
+                         "OffsetForLeaderEpoch": "secret"}
+        by_api = {api: [a for a in split_lines if a.get("api") == api] for api in refused_topic}
         shape_ok = all(a.get("resources") == [{"type": "topic", "name": refused_topic[api]}]
                        and a.get("outcome") == "denied" and a.get("reason") == "resource_denied"
                        and a.get("principal") == "alice" and a.get("virtual_cluster") == CLUSTER
                        for api, found in by_api.items() for a in found)
         checks.record("audit log: one \"split\": true line per split request, naming only the refused topic (audit "
-                      "for Produce, ledger for Fetch)",
+                      "for Produce, ledger for Fetch and OffsetCommit, secret for ListOffsets and "
+                      "OffsetForLeaderEpoch)",
                       shape_ok and all(len(by_api[api]) == final["split"][api] > 0 for api in by_api)
                       and len(split_lines) == sum(len(found) for found in by_api.values()),
-                      f"{len(lines)} lines; split lines Produce {len(by_api['Produce'])}, Fetch {len(by_api['Fetch'])} "
-                      f"(metrics {final['split']}); e.g. " + " | ".join(
+                      f"{len(lines)} lines; split lines " + ", ".join(f"{api} {len(found)}"
+                                                                      for api, found in by_api.items())
+                      + f" (metrics {final['split']}); e.g. " + " | ".join(
                           json.dumps(found[0]) for found in by_api.values() if found))
         text = metrics_text(topo, admin)
-        checks.record("/metrics: kedge_policy_split_requests_total for Produce and Fetch, counted in "
+        checks.record("/metrics: kedge_policy_split_requests_total for " + ", ".join(refused_topic) + ", counted in "
                       "kedge_policy_refusals_total{reason=\"resource_denied\"} too",
                       all(final["split"][api] > 0 and final["refused"][api] >= final["split"][api]
-                          for api in ("Produce", "Fetch")),
+                          for api in refused_topic),
                       "; ".join(metric_lines(text, "kedge_policy_split_requests_total") + [
                           line for line in metric_lines(text, "kedge_policy_refusals_total")
                           if 'reason="resource_denied"' in line]))
