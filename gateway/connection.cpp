@@ -1360,6 +1360,8 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
         acl_refused_ = std::move(*refused);
         return Inspection::answer;  // on_captured answers it
       }
+      // Kafka lists a group's committed offsets only for topics the client may Describe.
+      if (kafka::is(request.api_key, kafka::ApiKey::offset_fetch)) request.filter_offset_topics = true;
     }
   }
   if (metadata) {

@@ -912,6 +912,30 @@ constexpr Field kCreatePartitionsSplit[] = {
     scalar("ThrottleTimeMs", T::int32),
     array_of("Results", kCreatePartitionsTopicResult).as(R::element_list),
 };
+// OffsetFetch (9): v0-9, flexible 6+; filtered by a policy's ACLs (Describe on
+// each topic, topic_filter.h): v0-7 name topics at the top level, v8+ in each group.
+constexpr Field kOffsetFetchPartitionResult[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("CommittedOffset", T::int64),
+    scalar("CommittedLeaderEpoch", T::int32).in(from(5)),
+    scalar("Metadata", T::string).null_in(kAll),
+    scalar("ErrorCode", T::int16),
+};
+constexpr Field kOffsetFetchTopicResult[] = {
+    scalar("Name", T::string).as(R::value),
+    array_of("Partitions", kOffsetFetchPartitionResult),
+};
+constexpr Field kOffsetFetchGroupResult[] = {
+    scalar("GroupId", T::string),
+    array_of("Topics", kOffsetFetchTopicResult).as(R::element_list),
+    scalar("ErrorCode", T::int16),
+};
+constexpr Field kOffsetFetchFiltered[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(3)),
+    array_of("Topics", kOffsetFetchTopicResult).in(range(0, 7)).as(R::element_list),
+    scalar("ErrorCode", T::int16).in(range(2, 7)),
+    array_of("Groups", kOffsetFetchGroupResult).in(from(8)),
+};
 constexpr Field kDescribeProducersSplit[] = {
     scalar("ThrottleTimeMs", T::int32),
     array_of("Topics", kDescribeProducersTopicResponse).as(R::element_list),
@@ -921,6 +945,7 @@ constexpr std::array kPolicyResponseSchemas = {
     schema_of(ApiKey::produce, range(3, 13), 9, kProduceSplit),
     schema_of(ApiKey::fetch, range(0, 17), 12, kFetchSplit),
     schema_of(ApiKey::list_groups, range(0, 5), 3, kListGroups),
+    schema_of(ApiKey::offset_fetch, range(0, 9), 6, kOffsetFetchFiltered),
     schema_of(ApiKey::describe_producers, range(0, 0), 0, kDescribeProducersSplit),
     schema_of(ApiKey::share_fetch, range(1, 2), 0, kShareFetchSplit),
     schema_of(ApiKey::share_acknowledge, range(1, 2), 0, kShareAcknowledgeSplit),

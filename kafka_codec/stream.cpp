@@ -90,6 +90,7 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.filter_topics.reset();
       current_.split.reset();
       current_.filter_groups = false;
+      current_.filter_offset_topics = false;
       current_.expects_response = true;  // until Produce's Acks says otherwise
       current_queued_ = false;
       ++requests_seen_;
@@ -447,9 +448,10 @@ bool throttles_fetch_head(const RequestInfo& r) {
   return r.throttle_ms > 0 && is(r.api_key, ApiKey::fetch) && r.api_version >= 1;
 }
 // Responses held whole for what a policy changes in them (besides addresses):
-// a split request's merge, a filtered ListGroups.
+// a split request's merge, a filtered ListGroups or OffsetFetch.
 bool policy_rewrites(const RequestInfo& r) {
-  return r.split != nullptr || (r.filter_groups && is(r.api_key, ApiKey::list_groups));
+  return r.split != nullptr || (r.filter_groups && is(r.api_key, ApiKey::list_groups)) ||
+         (r.filter_offset_topics && is(r.api_key, ApiKey::offset_fetch));
 }
 bool throttles_produce(const RequestInfo& r) {
   if (r.throttle_ms <= 0 || !is(r.api_key, ApiKey::produce)) return false;
@@ -575,6 +577,15 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
   if (current.filter_groups && is(current.api_key, ApiKey::list_groups)) {
     bool filtered = false;
     const Errc f = filter_list_groups(out, current.api_version, *addresses, filtered_frame, filtered);
+    if (f != Errc::ok) return fail(f);
+    if (filtered) {
+      out = filtered_frame;
+      changed = true;
+    }
+  }
+  if (current.filter_offset_topics && is(current.api_key, ApiKey::offset_fetch)) {
+    bool filtered = false;
+    const Errc f = filter_offset_fetch_topics(out, current.api_version, *addresses, filtered_frame, filtered);
     if (f != Errc::ok) return fail(f);
     if (filtered) {
       out = filtered_frame;

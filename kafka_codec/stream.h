@@ -70,6 +70,10 @@ struct RequestInfo {
   // a client without Describe on the cluster: the response keeps only the
   // groups AddressMap::group_describable allows (topic_filter.h).
   bool filter_groups = false;
+  // Set by a RequestRouter whose policy has ACLs, on an OffsetFetch request:
+  // the response keeps only the topics AddressMap::describable allows
+  // (filter_offset_fetch_topics, topic_filter.h).
+  bool filter_offset_topics = false;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -282,8 +286,9 @@ class AddressMap : public TopicFilter, public GroupFilter {
   // frame size (size prefix included) is known, nothing of it was written to
   // the sink yet. Not called for other requests.
   virtual void on_response_start(const RequestInfo& /*request*/, std::uint32_t /*frame_bytes*/) {}
-  // Metadata responses to requests with filter_topics set: whether the
-  // client may see a topic. Every topic by default.
+  // Metadata and OffsetFetch responses to requests with filter_topics or
+  // filter_offset_topics set: whether the client may see a topic. Every
+  // topic by default.
   bool describable(std::string_view /*topic*/) override { return true; }
   // ListGroups responses to requests with filter_groups set: whether the
   // client may see a group. Every group by default.

@@ -83,46 +83,88 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
   return Errc::ok;
 }
 
+namespace {
+
+// `frame` with only the elements of its element lists that `keep` marks
+// (one flag per element, the lists' elements in walk order), each list's
+// count re-encoded; everything between the lists byte for byte. The lists
+// are disjoint and in frame order (nested lists sit in different elements of
+// their parent, which is not itself a list). The size prefix is set.
+void copy_kept_elements(std::span<const std::uint8_t> frame, const std::vector<ElementListRef>& lists,
+                        const std::vector<bool>& keep, std::vector<std::uint8_t>& out) {
+  out.clear();
+  out.reserve(frame.size());
+  std::size_t at = 0;    // next byte of `frame` to copy
+  std::size_t flag = 0;  // next element's flag
+  const auto copy = [&](std::size_t begin, std::size_t end) {
+    out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(begin),
+               frame.begin() + static_cast<std::ptrdiff_t>(end));
+  };
+  for (const ElementListRef& list : lists) {
+    copy(at, list.count_begin);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < list.elements.size(); ++i) kept += keep[flag + i] ? 1 : 0;
+    if (list.compact) wire::put_uvarint(out, static_cast<std::uint32_t>(kept + 1));
+    else wire::put_i32(out, static_cast<std::int32_t>(kept));
+    for (const auto& [begin, end] : list.elements) {
+      if (keep[flag++]) copy(begin, end);
+    }
+    at = list.elements.empty() ? list.count_end : list.elements.back().second;
+  }
+  copy(at, frame.size());
+  wire::set_size_prefix(out);
+}
+
+// The whole response `frame` of `api_key` read with its policy response table.
+bool read_policy_response(std::span<const std::uint8_t> frame, std::int16_t api_key, std::int16_t version,
+                          WalkResult& walk) {
+  const schema::MessageSchema* s = schema::find_policy_response_schema(api_key);
+  if (s == nullptr || !s->valid.contains(version)) return false;
+  std::int32_t correlation_id = 0;
+  std::size_t body = 0;
+  return read_response_header(frame, api_key, version, correlation_id, body) &&
+         read_body(*s, version, frame, body, frame.size(), walk);
+}
+
+std::string_view text_of(std::span<const std::uint8_t> frame, const ValueRef& v) {
+  return {reinterpret_cast<const char*>(frame.data() + v.begin), v.end - v.begin};
+}
+
+}  // namespace
+
+Errc filter_offset_fetch_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicFilter& filter,
+                                std::vector<std::uint8_t>& out, bool& changed) {
+  changed = false;
+  WalkResult walk;
+  if (!read_policy_response(frame, key_of(ApiKey::offset_fetch), version, walk)) return Errc::malformed_response;
+  // One Name per topic element, in walk order (nothing else is a value).
+  std::size_t elements = 0;
+  for (const ElementListRef& list : walk.lists) elements += list.elements.size();
+  if (walk.values.size() != elements) return Errc::malformed_response;
+  std::vector<bool> keep(elements, true);
+  for (std::size_t i = 0; i < elements; ++i) {
+    keep[i] = filter.describable(text_of(frame, walk.values[i]));
+    changed = changed || !keep[i];
+  }
+  if (changed) copy_kept_elements(frame, walk.lists, keep, out);
+  return Errc::ok;
+}
+
 Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t version, GroupFilter& filter,
                         std::vector<std::uint8_t>& out, bool& changed) {
   changed = false;
-  const schema::MessageSchema* s = schema::find_policy_response_schema(key_of(ApiKey::list_groups));
-  if (!s->valid.contains(version)) return Errc::malformed_response;
-  std::int32_t correlation_id = 0;
-  std::size_t body = 0;
-  if (!read_response_header(frame, key_of(ApiKey::list_groups), version, correlation_id, body)) {
-    return Errc::malformed_response;
-  }
   WalkResult walk;
-  if (!read_body(*s, version, frame, body, frame.size(), walk) || walk.lists.size() != 1) {
+  if (!read_policy_response(frame, key_of(ApiKey::list_groups), version, walk) || walk.lists.size() != 1) {
     return Errc::malformed_response;
   }
   const ElementListRef& groups = walk.lists.front();
   if (walk.values.size() != groups.elements.size()) return Errc::malformed_response;  // one GroupId each
   std::vector<bool> keep(groups.elements.size(), true);
-  std::size_t kept = 0;
   for (std::size_t i = 0; i < keep.size(); ++i) {
-    const ValueRef& id = walk.values[i];
-    keep[i] = filter.group_describable(
-        std::string_view(reinterpret_cast<const char*>(frame.data() + id.begin), id.end - id.begin));
-    if (keep[i]) ++kept;
+    keep[i] = filter.group_describable(text_of(frame, walk.values[i]));
+    changed = changed || !keep[i];
   }
-  if (kept == keep.size()) return Errc::ok;
-  changed = true;
-  out.clear();
-  out.reserve(frame.size());
-  out.insert(out.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(groups.count_begin));
-  if (groups.compact) wire::put_uvarint(out, static_cast<std::uint32_t>(kept + 1));
-  else wire::put_i32(out, static_cast<std::int32_t>(kept));
-  for (std::size_t i = 0; i < keep.size(); ++i) {
-    if (!keep[i]) continue;
-    const auto [begin, end] = groups.elements[i];
-    out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(begin),
-               frame.begin() + static_cast<std::ptrdiff_t>(end));
-  }
-  const std::size_t list_end = groups.elements.empty() ? groups.count_end : groups.elements.back().second;
-  out.insert(out.end(), frame.begin() + static_cast<std::ptrdiff_t>(list_end), frame.end());
-  wire::set_size_prefix(out);
+  if (changed) copy_kept_elements(frame, walk.lists, keep, out);
   return Errc::ok;
 }
 

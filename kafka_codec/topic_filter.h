@@ -60,4 +60,15 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
 Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t version, GroupFilter& filter,
                         std::vector<std::uint8_t>& out, bool& changed);
 
+// `frame` is one whole OffsetFetch response (size prefix included) of
+// `version` (0-9). Kafka leaves out of a group's committed offsets every
+// topic the client may not Describe when it asked for all of them (null
+// Topics, v2+; KafkaApis fetchAllOffsetsForGroup); a request naming such a
+// topic is refused before it reaches the broker, so every topic the filter
+// refuses is removed (v0-7 from Topics, v8+ from each group's Topics).
+// `changed` false: none was, `out` is untouched. Errc::malformed_response if
+// the frame does not parse.
+Errc filter_offset_fetch_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicFilter& filter,
+                                std::vector<std::uint8_t>& out, bool& changed);
+
 }  // namespace kedge::kafka

@@ -85,12 +85,14 @@ stage "split vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/
 stage "request, topic- and group-filter vectors are reproducible" bash -c \
   '/usr/bin/python3 tests/golden/requests/generate_requests.py --check &&
    /usr/bin/python3 tests/golden/topic_filter/generate_topic_filter.py --check &&
-   /usr/bin/python3 tests/golden/group_filter/generate_group_filter.py --check'
-# read_request_resources, filter_metadata_topics and filter_list_groups equal the vectors (unit stage); tshark
-# decodes them independently.
+   /usr/bin/python3 tests/golden/group_filter/generate_group_filter.py --check &&
+   /usr/bin/python3 tests/golden/offset_filter/generate_offset_filter.py --check'
+# read_request_resources, filter_metadata_topics, filter_list_groups and filter_offset_fetch_topics equal the vectors
+# (unit stage); tshark decodes them independently.
 stage "request, topic- and group-filter vectors decode in tshark's Kafka dissector" bash -c \
   '/usr/bin/python3 tests/golden/requests/tshark_requests.py && /usr/bin/python3 tests/golden/topic_filter/tshark_topic_filter.py &&
-   /usr/bin/python3 tests/golden/group_filter/tshark_group_filter.py'
+   /usr/bin/python3 tests/golden/group_filter/tshark_group_filter.py &&
+   /usr/bin/python3 tests/golden/offset_filter/tshark_offset_filter.py'
 stage "sanitizer build (ASan+UBSan)" build_asan
 stage "unit+golden tests under ASan+UBSan" run_ctest build-asan -LE integration -j "$jobs"
 stage "fuzz build (libFuzzer)" build_fuzz

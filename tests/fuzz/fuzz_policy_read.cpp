@@ -1,17 +1,22 @@
 // libFuzzer: what a policy's ACLs read of the client's traffic: read_request_resources, request_resources,
-// metadata_requests_all_topics and read_produce_prefix (kafka_codec/refusal.h) on requests, filter_metadata_topics
-// and filter_list_groups (kafka_codec/topic_filter.h) on Metadata and ListGroups responses.
+// metadata_requests_all_topics and read_produce_prefix (kafka_codec/refusal.h) on requests, filter_metadata_topics,
+// filter_list_groups and filter_offset_fetch_topics (kafka_codec/topic_filter.h) on Metadata, ListGroups and
+// OffsetFetch responses.
 // Input: a mode byte, then
 //   mode even: a request frame without its size prefix (header + body; the target prepends the size);
 //   mode & 3 == 1: a version byte (Metadata v0-13: b % 14; (b / 14) odd: the topics were asked by id), a filter byte (bit 0: listing; the other bits pick which
 //              names the filter denies), then a Metadata response frame without its size prefix;
-//   mode & 3 == 3: a version byte (ListGroups v0-5: b % 6), a filter byte (which group ids the filter denies),
-//              then a ListGroups response frame without its size prefix.
-// Seeds: tests/golden/requests/, tests/golden/topic_filter/ and tests/golden/group_filter/ (tests/fuzz/seed_corpus.py).
+//   mode & 7 == 3: a version byte (ListGroups v0-5: b % 6), a filter byte (which group ids the filter denies),
+//              then a ListGroups response frame without its size prefix;
+//   mode & 7 == 7: a version byte (OffsetFetch v0-9: b % 10), a filter byte (which topic names the filter denies),
+//              then an OffsetFetch response frame without its size prefix.
+// Seeds: tests/golden/requests/, tests/golden/topic_filter/, tests/golden/group_filter/ and
+// tests/golden/offset_filter/ (tests/fuzz/seed_corpus.py).
 // Invariants: resources have a known type, appear once each and are no more numerous than the frame's bytes;
 // request_resources is the same list (or empty); a filtered response is one whole frame whose size prefix
 // describes it, it filters again without error (a listing has nothing left to refuse; named entries are refused
-// again, to the same bytes); when nothing is refused, the output is untouched.
+// again, to the same bytes); when nothing is refused, the output is untouched. A filtered OffsetFetch response is
+// moreover no larger than the broker's, and a filter allowing every topic leaves it unchanged.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -122,6 +127,35 @@ void list_groups_response(std::int16_t version, std::uint8_t seed, std::span<con
   if (changed_again || second != std::vector<std::uint8_t>{0xcd}) __builtin_trap();
 }
 
+// A filtered OffsetFetch response is one whole frame no larger than the broker's, filters again to nothing more,
+// and a filter allowing every topic changes nothing (and touches no output).
+void offset_fetch_response(std::int16_t version, std::uint8_t seed, std::span<const std::uint8_t> frame) {
+  SeededFilter allow_all(0);
+  std::vector<std::uint8_t> untouched = {0xef};
+  bool changed_all = true;
+  const Errc parsed = filter_offset_fetch_topics(frame, version, allow_all, untouched, changed_all);
+  if (changed_all || untouched != std::vector<std::uint8_t>{0xef}) __builtin_trap();
+  SeededFilter filter(seed);
+  std::vector<std::uint8_t> out = {0xab};
+  bool changed = true;
+  const Errc e = filter_offset_fetch_topics(frame, version, filter, out, changed);
+  if (e != parsed) __builtin_trap();  // whether the frame parses does not depend on the filter
+  if (e != Errc::ok || !changed) {
+    if (changed || out.size() != 1 || out[0] != 0xab) __builtin_trap();
+    return;
+  }
+  if (out.size() < 8 || static_cast<std::size_t>(wire::get_i32(out.data())) != out.size() - 4) __builtin_trap();
+  if (out.size() >= frame.size()) __builtin_trap();  // at least one topic (a name, a partition count) went
+  SeededFilter again(seed);
+  std::vector<std::uint8_t> second = {0xcd};
+  bool changed_again = true;
+  if (filter_offset_fetch_topics(out, version, again, second, changed_again) != Errc::ok) __builtin_trap();
+  if (changed_again || second != std::vector<std::uint8_t>{0xcd}) __builtin_trap();
+  SeededFilter all_again(0);
+  if (filter_offset_fetch_topics(out, version, all_again, second, changed_again) != Errc::ok) __builtin_trap();
+  if (changed_again || second != std::vector<std::uint8_t>{0xcd}) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -141,7 +175,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint8_t> frame;
     wire::put_i32(frame, static_cast<std::int32_t>(size - 3));
     frame.insert(frame.end(), data + 3, data + size);
-    list_groups_response(static_cast<std::int16_t>(data[1] % 6), data[2], frame);
+    if ((mode & 7) == 7) offset_fetch_response(static_cast<std::int16_t>(data[1] % 10), data[2], frame);
+    else list_groups_response(static_cast<std::int16_t>(data[1] % 6), data[2], frame);
     return 0;
   }
   const auto version = static_cast<std::int16_t>(data[1] % 14);

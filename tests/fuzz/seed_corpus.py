@@ -15,7 +15,8 @@ Input layouts (see the fuzz sources):
                          both without their size prefix (tests/golden/split/*.json)
   fuzz_policy_read       mode 0 + a request frame without its size prefix (tests/golden/requests/*.json), or
                          mode 1, Metadata version, filter byte + a response without it (tests/golden/topic_filter/),
-                         or mode 3, ListGroups version, filter byte + a response (tests/golden/group_filter/)
+                         or mode 3, ListGroups version, filter byte + a response (tests/golden/group_filter/),
+                         or mode 7, OffsetFetch version, filter byte + a response (tests/golden/offset_filter/)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
@@ -305,6 +306,12 @@ def main():
         response = bytes.fromhex(doc["response_hex"])[4:]
         for filter_byte in (0x00, 0x03, 0x7f):
             write(out, "fuzz_policy_read", bytes([3, doc["api_version"], filter_byte]) + response)
+    # OffsetFetch responses (mode 7, version, deny seed) from the offset filter vectors.
+    for path in sorted((ROOT / "tests" / "golden" / "offset_filter").glob("*.json")):
+        doc = json.loads(path.read_text())
+        response = bytes.fromhex(doc["response_hex"])[4:]
+        for filter_byte in (0x00, 0x03, 0x7f):
+            write(out, "fuzz_policy_read", bytes([7, doc["api_version"], filter_byte]) + response)
 
     # KafkaSession: scripted broker answers (see session_transcripts).
     for seed in session_transcripts():
