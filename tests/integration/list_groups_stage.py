@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TEST FIXTURE: a relay in front of ONE librdkafka mock broker that also answers ListGroups.
+"""TEST FIXTURE: a relay in front of ONE librdkafka mock broker that also answers ListGroups and OffsetFetch.
 
 The librdkafka 2.12 mock implements no ListGroups (rd_kafka_mock_api_handlers has no entry for key 16: it logs
 "unsupported ListGroupsRequest" and closes the connection) and does not offer it in ApiVersions, so kedge's
@@ -7,13 +7,21 @@ ListGroups filtering (docs/policy.md "ACLs") is tested against this stage instea
 port and, per connection, relays every request to the mock broker over its own upstream connection and every
 response back, byte for byte, in request order (requests are pipelined, as to a broker), except:
 
-  ApiVersions  the mock's answer is patched to offer ListGroups (key 16) v0-4, the versions implemented here
-               (entry added or replaced; an answer carrying an error is returned unchanged);
+  ApiVersions  the mock's answer is patched to offer ListGroups (key 16) v0-4 and OffsetFetch (key 9) v0-9, the
+               versions implemented here (entries added or replaced; an answer carrying an error is returned
+               unchanged);
   ListGroups   answered by the stage, in the request's version, with ErrorCode 0 and the groups this broker
                coordinates: every group id named by a JoinGroup or OffsetCommit relayed through this stage (a
                consumer sends both to its group's coordinator only), ProtocolType "consumer", and from v4
                GroupState "Empty" (the stage does not follow membership; the test lists groups after their
                consumers closed). A v4 StatesFilter that does not name Empty lists nothing.
+  OffsetFetch  the 2.12 mock implements v0-6 and answers null Topics ("all of the group's committed offsets", v2+)
+               with a null topic list; a Kafka broker answers them with every partition the group committed
+               (KafkaApis fetchAllOffsetsForGroup). So v7-9 (v8+: Groups) and any request with null Topics are
+               answered by the stage, in the request's version, from what the mock answers on a connection of the
+               stage's own to the same broker: Metadata v1 (all topics, for null Topics), then OffsetFetch v5 naming
+               the topics; a null-Topics answer keeps the partitions with a committed offset (>= 0, error 0) and the
+               topics with any. v0-6 naming topics are relayed.
 
 A Produce with acks=0 has no response; it is relayed and no response is awaited for it. The first request of each
 API and version on a connection is logged (`conn N from ADDR: first Fetch v16`), so a test can tell which versions
@@ -24,8 +32,8 @@ every connection to that broker, kedge's included, goes through its stage. Pytho
 Command line:  list_groups_stage.py --listen HOST:PORT --upstream HOST:PORT [--name TAG] [--metadata-delay-file F]
   --metadata-delay-file F: while F exists and holds a number of milliseconds, each Metadata response is held that
   long before it is relayed (a broker slow to answer Metadata; the responses after it on that connection wait too).
-Logs on stderr: the first request of each API version per connection, each ListGroups answer, each group first
-seen, connection errors.
+Logs on stderr: the first request of each API version per connection, each ListGroups and OffsetFetch answer, each
+group first seen, connection errors.
 """
 import argparse
 import queue
@@ -36,10 +44,13 @@ import threading
 import time
 
 API_PRODUCE, API_METADATA, API_OFFSET_COMMIT, API_JOIN_GROUP, API_LIST_GROUPS, API_API_VERSIONS = 0, 3, 8, 11, 16, 18
+API_OFFSET_FETCH = 9
 API_NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
              10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
              16: "ListGroups", 18: "ApiVersions", 22: "InitProducerId"}
 LIST_GROUPS_VERSIONS = (0, 4)
+OFFSET_FETCH_VERSIONS = (0, 9)
+MOCK_OFFSET_FETCH_MAX = 6  # what the librdkafka 2.12 mock implements
 MAX_FRAME = 64 << 20
 
 
@@ -63,6 +74,9 @@ class Reader:
 
     def int32(self):
         return struct.unpack(">i", self.take(4))[0]
+
+    def int64(self):
+        return struct.unpack(">q", self.take(8))[0]
 
     def uvarint(self):
         value = shift = 0
@@ -105,13 +119,19 @@ def string16(text):
 
 
 def compact_string(text):
+    if text is None:
+        return uvarint(0)
     raw = text.encode()
     return uvarint(len(raw) + 1) + raw
 
 
+def nullable_string16(text):
+    return struct.pack(">h", -1) if text is None else string16(text)
+
+
 def flexible_request(api_key, api_version):
     """Whether the request (header v2) and its body are flexible, for the APIs this stage reads."""
-    return {API_PRODUCE: 9, API_OFFSET_COMMIT: 8, API_JOIN_GROUP: 6, API_LIST_GROUPS: 3,
+    return {API_PRODUCE: 9, API_OFFSET_COMMIT: 8, API_OFFSET_FETCH: 6, API_JOIN_GROUP: 6, API_LIST_GROUPS: 3,
             API_API_VERSIONS: 3}.get(api_key, 1 << 15) <= api_version
 
 
@@ -133,7 +153,8 @@ def produce_expects_response(api_version, body):
 
 
 def patch_api_versions(response, api_version):
-    """The ApiVersions response (correlation id + body; header v0 in every version) offering ListGroups."""
+    """The ApiVersions response (correlation id + body; header v0 in every version) offering ListGroups and
+    OffsetFetch in the versions implemented here."""
     reader = Reader(response)
     correlation = reader.take(4)
     if reader.int16() != 0:
@@ -150,9 +171,10 @@ def patch_api_versions(response, api_version):
             start = reader.offset
             reader.skip_tagged_fields()
             tags = response[start:reader.offset]
-        if key != API_LIST_GROUPS:
+        if key not in (API_LIST_GROUPS, API_OFFSET_FETCH):
             entries.append((key, low, high, tags))
     entries.append((API_LIST_GROUPS, *LIST_GROUPS_VERSIONS, uvarint(0) if flexible else b""))
+    entries.append((API_OFFSET_FETCH, *OFFSET_FETCH_VERSIONS, uvarint(0) if flexible else b""))
     tail = response[reader.offset:]  # ThrottleTimeMs (v1+), the body's tagged fields (v3+)
     out = bytearray(correlation + struct.pack(">h", 0))
     out += uvarint(len(entries) + 1) if flexible else struct.pack(">i", len(entries))
@@ -185,6 +207,141 @@ def list_groups_response(correlation_id, api_version, body, groups):
     if flexible:
         out += uvarint(0)
     return struct.pack(">i", len(out)) + bytes(out), listed
+
+
+def parse_offset_fetch_request(api_version, body):
+    """[(group id, None (all of its committed offsets) or [(topic, [partition, ...]), ...])] of an OffsetFetch
+    request v0-9 (v8+: Groups; v9 adds MemberId and MemberEpoch, not checked here)."""
+    flexible = flexible_request(API_OFFSET_FETCH, api_version)
+
+    def read_string():
+        return body.compact_string() if flexible else body.string()
+
+    def read_count():
+        return body.uvarint() - 1 if flexible else body.int32()
+
+    def read_topics():
+        count = read_count()
+        if count < 0:
+            return None
+        topics = []
+        for _ in range(count):
+            name = read_string()
+            partitions = [body.int32() for _ in range(max(read_count(), 0))]
+            if flexible:
+                body.skip_tagged_fields()
+            topics.append((name, partitions))
+        return topics
+
+    if api_version <= 7:
+        group = read_string()
+        return [(group, read_topics())]
+    groups = []
+    for _ in range(max(read_count(), 0)):
+        group = read_string()
+        if api_version >= 9:
+            read_string()  # MemberId
+            body.int32()  # MemberEpoch
+        groups.append((group, read_topics()))
+        body.skip_tagged_fields()
+    return groups
+
+
+def exchange(sock, api_key, api_version, correlation_id, body):
+    """One non-flexible request to the mock on `sock`; the response's body (a Reader after the correlation id)."""
+    message = struct.pack(">hhi", api_key, api_version, correlation_id) + string16("list-groups-stage") + body
+    sock.sendall(struct.pack(">i", len(message)) + message)
+    payload = recv_frame(sock)
+    if payload is None:
+        raise ProtocolError(f"the mock closed the connection instead of answering ApiKey {api_key} v{api_version}")
+    reader = Reader(payload)
+    if reader.int32() != correlation_id:
+        raise ProtocolError("the mock answered out of order")
+    return reader
+
+
+def mock_topics(sock):
+    """{topic: [partition, ...]} of every topic the mock has (Metadata v1, all topics)."""
+    reader = exchange(sock, API_METADATA, 1, 1, struct.pack(">i", -1))
+    for _ in range(reader.int32()):  # Brokers: NodeId, Host, Port, Rack
+        reader.int32(); reader.string(); reader.int32(); reader.string()
+    reader.int32()  # ControllerId
+    topics = {}
+    for _ in range(reader.int32()):
+        error, name = reader.int16(), reader.string()
+        reader.take(1)  # IsInternal
+        partitions = []
+        for _ in range(reader.int32()):
+            reader.int16()  # ErrorCode
+            partitions.append(reader.int32())
+            reader.int32()  # LeaderId
+            for _ in range(2):  # Replicas, Isr
+                reader.take(4 * max(reader.int32(), 0))
+        if error == 0:
+            topics[name] = sorted(partitions)
+    return topics
+
+
+def mock_committed(sock, group, topics):
+    """(group error, [(topic, [(partition, offset, leader epoch, metadata, error), ...]), ...]) as the mock answers
+    OffsetFetch v5 naming `topics`."""
+    body = string16(group) + struct.pack(">i", len(topics))
+    for name, partitions in topics:
+        body += string16(name) + struct.pack(">i", len(partitions))
+        body += b"".join(struct.pack(">i", partition) for partition in partitions)
+    reader = exchange(sock, API_OFFSET_FETCH, 5, 2, body)
+    reader.int32()  # ThrottleTimeMs
+    answered = []
+    for _ in range(max(reader.int32(), 0)):
+        name = reader.string()
+        partitions = []
+        for _ in range(max(reader.int32(), 0)):
+            index, offset, epoch = reader.int32(), reader.int64(), reader.int32()
+            metadata = reader.string()
+            partitions.append((index, offset, epoch, metadata, reader.int16()))
+        answered.append((name, partitions))
+    return reader.int16(), answered
+
+
+def offset_fetch_response(correlation_id, api_version, results):
+    """OffsetFetchResponse v0-9 (header v1 from v6) for `results`: [(group, error, topics as mock_committed)]."""
+    flexible = flexible_request(API_OFFSET_FETCH, api_version)
+
+    def count(items):
+        return uvarint(len(items) + 1) if flexible else struct.pack(">i", len(items))
+
+    def text(value):
+        return compact_string(value) if flexible else nullable_string16(value)
+
+    def tags():
+        return uvarint(0) if flexible else b""
+
+    def topics_bytes(topics):
+        out = bytearray(count(topics))
+        for name, partitions in topics:
+            out += text(name) + count(partitions)
+            for index, offset, epoch, metadata, error in partitions:
+                out += struct.pack(">iq", index, offset)
+                if api_version >= 5:
+                    out += struct.pack(">i", epoch)
+                out += text(metadata) + struct.pack(">h", error) + tags()
+            out += tags()
+        return bytes(out)
+
+    out = bytearray(struct.pack(">i", correlation_id)) + tags()  # response header v1 from v6
+    if api_version >= 3:
+        out += struct.pack(">i", 0)  # ThrottleTimeMs
+    if api_version <= 7:
+        group, error, topics = results[0]
+        out += topics_bytes(topics)
+        if api_version >= 2:
+            out += struct.pack(">h", error)
+    else:
+        out += count(results)
+        for group, error, topics in results:
+            out += text(group) + topics_bytes(topics) + struct.pack(">h", error) + tags()
+    out += tags()
+    return struct.pack(">i", len(out)) + bytes(out)
 
 
 def recv_exact(sock, count):
@@ -267,6 +424,13 @@ class Stage:
                     log(self.name, f"{tag}: ListGroups v{api_version} answered with {listed}")
                     pending.put(("local", response))
                     continue
+                if api_key == API_OFFSET_FETCH:
+                    if not OFFSET_FETCH_VERSIONS[0] <= api_version <= OFFSET_FETCH_VERSIONS[1]:
+                        raise ProtocolError(f"OffsetFetch v{api_version} not offered")
+                    groups = parse_offset_fetch_request(api_version, body)
+                    if api_version > MOCK_OFFSET_FETCH_MAX or any(topics is None for _, topics in groups):
+                        pending.put(("local", self.offset_fetch(correlation_id, api_version, groups, tag)))
+                        continue
                 if api_key in (API_OFFSET_COMMIT, API_JOIN_GROUP):
                     self.note_group(body.compact_string() if flexible_request(api_key, api_version)
                                     else body.string())
@@ -288,6 +452,28 @@ class Stage:
                     sock.close()
                 except OSError:
                     pass
+
+    def offset_fetch(self, correlation_id, api_version, groups, tag):
+        """The OffsetFetch response to `groups` (parse_offset_fetch_request), from what the mock answers on a
+        connection of the stage's own."""
+        with socket.create_connection(self.upstream, timeout=10) as sock:
+            results, everything = [], None
+            for group, topics in groups:
+                named = topics
+                if topics is None:
+                    everything = mock_topics(sock) if everything is None else everything
+                    named = sorted(everything.items())
+                error, answered = mock_committed(sock, group, named) if named else (0, [])
+                if topics is None:
+                    answered = [(name, kept) for name, partitions in answered
+                                if (kept := [p for p in partitions if p[1] >= 0 and p[4] == 0])]
+                results.append((group, error, answered))
+        log(self.name, f"{tag}: OffsetFetch v{api_version} answered: " + "; ".join(
+            f"{group} ({'all' if topics is None else 'named'}) error {error}: "
+            + (", ".join(f"{name} {[(p[0], p[1], p[4]) for p in partitions]}" for name, partitions in answered)
+               or "no topics")
+            for (group, topics), (_, error, answered) in zip(groups, results)))
+        return offset_fetch_response(correlation_id, api_version, results)
 
     def metadata_delay_ms(self):
         try:
@@ -333,7 +519,8 @@ def parse_hostport(text):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(prog="list_groups_stage", description="TEST FIXTURE: ListGroups relay")
+    parser = argparse.ArgumentParser(prog="list_groups_stage",
+                                     description="TEST FIXTURE: ListGroups and OffsetFetch relay")
     parser.add_argument("--listen", type=parse_hostport, required=True)
     parser.add_argument("--upstream", type=parse_hostport, required=True)
     parser.add_argument("--name", default="stage")

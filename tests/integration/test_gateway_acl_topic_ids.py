@@ -1,17 +1,22 @@
 #!/usr/bin/python3
-"""Topic ids (KIP-516) and ListGroups on a virtual cluster with ACLs (issue 18, docs/policy.md "ACLs": "Topic ids",
-"ListGroups"). Fetch v13+ names topics by 16-byte id only; kedge names them through the Metadata responses it
+"""Topic ids (KIP-516), ListGroups and OffsetFetch on a virtual cluster with ACLs (issue 18, docs/policy.md "ACLs":
+"Topic ids", "ListGroups", "OffsetFetch"). Fetch v13+ names topics by 16-byte id only; kedge names them through the Metadata responses it
 filtered on that backend (policy/topic_ids.h) and decides by name: an id it has not seen gets UNKNOWN_TOPIC_ID (100),
 an id of a topic the client may not Read gets TOPIC_AUTHORIZATION_FAILED (29), a mixed request is split
-(kafka_codec/split.h). Real clients over real TLS through the real kedge.
+(kafka_codec/split.h). A group's committed offsets asked for all topics (OffsetFetch with null Topics) list only the
+topics the client may Describe (Kafka's fetchAllOffsetsForGroup); naming one it may not Describe gets 29. Real clients
+over real TLS through the real kedge.
 
-    <prefix>-dc   a 3-broker librdkafka 2.12 mock with "orders", "ledger" and "stream", 3 partitions each, partition p
-                  of every topic led by broker p+1; orders and ledger get 30 records each straight at the mock. In
-                  front of each mock broker a list_groups_stage.py (TEST FIXTURE, 127.0.0.1:2910<id>; the mock
-                  advertises it): the 2.12 mock implements no ListGroups, so the stage answers it with the groups
-                  whose JoinGroup/OffsetCommit went through it and relays everything else byte for byte; it also logs
-                  the first request of each API version per connection (what reached the broker). Group coordinators
-                  pinned: app-readers on broker 1, secret-readers on broker 2.
+    <prefix>-dc   a 3-broker librdkafka 2.12 mock with "orders", "ledger", "stream" and "vault", 3 partitions each,
+                  partition p of every topic led by broker p+1; orders and ledger get 30 records each straight at the
+                  mock; no ACL rule names vault. In front of each mock broker a list_groups_stage.py (TEST FIXTURE,
+                  127.0.0.1:2910<id>; the mock advertises it): the 2.12 mock implements no ListGroups, so the stage
+                  answers it with the groups whose JoinGroup/OffsetCommit went through it; the mock implements
+                  OffsetFetch v0-6 only and answers null Topics with a null list, so the stage offers OffsetFetch v0-9
+                  and answers v7-9 and null Topics as a Kafka broker does, from the mock's own committed offsets; it
+                  relays everything else byte for byte and logs the first request of each API version per connection
+                  (what reached the broker) and each OffsetFetch it answered. Group coordinators pinned: app-readers
+                  on broker 1, secret-readers on broker 2, app-audit on broker 3.
                   kedge on :9092, virtual cluster acme (bootstrap-acme.<domain>), backend = the stages, terminating
                   SASL PLAIN (alice, ops), and
                     "acls": [
@@ -21,7 +26,7 @@ an id of a topic the client may not Read gets TOPIC_AUTHORIZATION_FAILED (29), a
                       {"allow": ["Describe"], "cluster": true, "principals": ["ops"]},
                       {"allow": ["Read"], "topics": ["*"], "principals": ["ops"]},
                       {"allow": ["Read"], "groups": ["*"], "principals": ["ops"]}]
-                  alice: no Describe on the cluster, Describe (through Read) on groups app-* only.
+                  alice: no Describe on the cluster, Describe (through Read) on groups app-* only, nothing on vault.
     <prefix>-a    kclient_rdk212 (librdkafka 2.12), kafka-python 2.0.2 (KafkaAdminClient) and raw Kafka requests over
                   TLS (python ssl, SASL PLAIN)
 
@@ -31,7 +36,7 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      records exactly once and commits, and librdkafka's own protocol log shows every FetchRequest it sent as v16 (and
      v16 responses); the stages saw kedge's Fetch requests in v16 only (what reached the broker).
   b. raw requests over TLS as alice to broker-1 (leader of every partition 0), one connection: Metadata v12 lists
-     orders, ledger and stream with the mock's own topic ids; Fetch v13 by orders' id returns its records (error 0,
+     orders, ledger and stream with the mock's own topic ids (not vault); Fetch v13 by orders' id returns its records (error 0,
      the same records, byte for byte, as the mock returns for the same request); Fetch v13 by ledger's id (Describe,
      no Read) gets 29 for each partition and no records; a random id gets 100; Fetch v16 [orders, ledger, random]
      and Fetch v13 [random, ledger, orders] each come back as ONE response in request order with 0/29/100 and the
@@ -44,6 +49,15 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      through kedge: alice sees app-readers and not secret-readers, ops (Describe on the cluster) sees both; raw
      ListGroups v4 through kedge to broker-2 (secret-readers' coordinator): alice gets an empty list (error 0), ops
      gets secret-readers.
+  f. OffsetFetch: a raw OffsetCommit v2 of group app-audit (no member) straight at the mock (dc, plaintext, broker 3's
+     own listener) stores orders [3, 6, 9] and vault [2, 4, 8], read back there by OffsetFetch v1 naming both (the
+     mock's own answer to null Topics is shown: a null list). kafka-python KafkaAdminClient.list_consumer_group_offsets
+     ("app-audit") (OffsetFetch v3, null Topics) through kedge as alice returns orders' three offsets and no vault,
+     while the broker's answer to kedge (the stage's log) carried vault; controls: the same call straight at the
+     brokers (the stages, dc, plaintext) and through kedge as ops list both. Raw OffsetFetch over TLS as alice to
+     broker-3: v7 with null Topics, v8 and v9 with Groups [app-audit, null Topics] list orders with its offsets and
+     not vault (the same requests straight at broker 3's stage list both); v7 naming vault [0, 1, 2] gets 29 on every
+     partition from kedge (no request naming vault reached the broker), v7 naming orders its offsets.
   c. kedge restarted with a running consumer: a paced kclient_rdk212 producer writes 720 records to stream straight at
      the mock (dc, 60/s) while a kclient_rdk212 group consumer (alice, app-stream, -X debug=fetch,topic,metadata,
      reconnect.backoff.max.ms=200) reads them through kedge; once it reads, 4 s in, kedge gets SIGTERM (exit 0) and a
@@ -57,7 +71,7 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      not to the new kedge) gets 100; after a Metadata v12 on the same connection the same Fetch returns the mock's
      records byte for byte.
   e. every stopped kedge exited 0; the last kedge still runs; no kedge process logged errors.
-They run in the order setup, a, b, d, c, e.
+They run in the order setup, a, b, d, f, c, e.
 
 Usage: test_gateway_acl_topic_ids.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
 """
@@ -82,7 +96,9 @@ DOMAIN = "kafka.example.com"
 PORT = 9092
 CLUSTER = "acme"
 PARTITIONS = 3
-TOPICS = {"orders": PARTITIONS, "ledger": PARTITIONS, "stream": PARTITIONS}
+HIDDEN = "vault"              # no ACL rule names it: alice may not Describe it, ops may (Read on every topic)
+TOPICS = {"orders": PARTITIONS, "ledger": PARTITIONS, "stream": PARTITIONS, HIDDEN: PARTITIONS}
+ALICE_TOPICS = ("orders", "ledger", "stream")   # what alice may Describe
 PRE = 30                      # records written straight to the mock in orders and in ledger (prefix "pre")
 STREAM_COUNT, STREAM_RATE = 720, 60   # the restart scenario: 12 s of records
 RESTART_AT, DOWN_SECONDS = 4.0, 1.0
@@ -93,7 +109,9 @@ RDK = "kclient_rdk212"
 TIMEOUT_MS = "20000"
 STAGE = os.path.join(HERE, "list_groups_stage.py")
 STAGE_BASE_PORT = 29100       # below Linux's ephemeral range, so never taken by a mock broker's listener
-COORDINATORS = {"app-readers": 1, "secret-readers": 2}
+COORDINATORS = {"app-readers": 1, "secret-readers": 2, "app-audit": 3}
+AUDIT_GROUP = "app-audit"     # f.: offsets committed straight at the mock; alice may Describe it (Read on app-*)
+AUDIT_OFFSETS = {"orders": [3, 6, 9], HIDDEN: [2, 4, 8]}   # committed per partition
 ACLS = [
     {"allow": ["Read"], "topics": ["orders", "stream"], "principals": ["alice"]},
     {"allow": ["Describe"], "topics": ["ledger"], "principals": ["alice"]},
@@ -111,9 +129,15 @@ FETCH_MAX_READ, PRODUCE_MAX_READ = 17, 13  # what kedge reads on a cluster with 
 #       {"api_versions": 0}; {"metadata": 12} (every topic: name, id, partitions' leaders);
 #       {"fetch": 13..16, "topics": [[TOPIC_ID_HEX, [PARTITION, ...]], ...]} (every partition from offset 0; per
 #       partition error, high watermark, records count/bytes and a SHA-256 of the records bytes);
-#       {"list_groups": VERSION}; {"offset_fetch": GROUP, "topic": T, "partitions": [...]} (OffsetFetch v1)
+#       {"list_groups": VERSION}; {"offset_fetch": GROUP, "topic": T, "partitions": [...]} (OffsetFetch v1);
+#       {"offset_fetch_v": 0..9, "group": G, "topics": null | [[T, [P, ...]], ...]} (null: all of G's offsets, v2+;
+#       v8+ as one element of Groups; per topic [partition, committed offset, error]);
+#       {"offset_commit": 2, "group": G, "offsets": [[T, P, OFFSET], ...]} (a simple commit: generation -1, no member)
 #   kp_list_groups BOOTSTRAP CA USER PASSWORD
 #       kafka-python KafkaAdminClient (SASL_SSL PLAIN) list_consumer_groups()
+#   kp_group_offsets BOOTSTRAP CA USER PASSWORD GROUP
+#       kafka-python KafkaAdminClient list_consumer_group_offsets(GROUP) (OffsetFetch with null Topics; CA "-":
+#       plaintext, no SASL)
 CLIENT_SCRIPT = r"""
 import hashlib, json, socket, ssl, struct, sys
 
@@ -313,6 +337,96 @@ def parse_offset_fetch(data):
         topics.append({"topic": name, "partitions": partitions})
     return {"topics": topics}
 
+def offset_commit_body(step):
+    # OffsetCommitRequest v2: GroupId, GenerationId -1, MemberId "", RetentionTimeMs -1 (a simple commit, no member),
+    # Topics [Name, Partitions [PartitionIndex, CommittedOffset, Metadata]]
+    by_topic = {}
+    for topic, partition, offset in step["offsets"]:
+        by_topic.setdefault(topic, []).append((partition, offset))
+    body = string(step["group"]) + struct.pack(">i", -1) + string("") + struct.pack(">q", -1)
+    body += struct.pack(">i", len(by_topic))
+    for topic, entries in by_topic.items():
+        body += string(topic) + struct.pack(">i", len(entries))
+        body += b"".join(struct.pack(">iq", partition, offset) + string("") for partition, offset in entries)
+    return body
+
+def parse_offset_commit(data):
+    # OffsetCommitResponse v2: Topics [Name, Partitions [PartitionIndex, ErrorCode]]
+    r = Reader(data, 8)
+    topics = []
+    for _ in range(r.take(">i")):
+        name = r.string()
+        topics.append({"topic": name, "partitions": [list(r.take(">ih")) for _ in range(r.take(">i"))]})
+    return {"topics": topics}
+
+def offset_fetch_v_body(step):
+    # OffsetFetchRequest v0-9 for one group: Topics null (all of its committed offsets, v2+) or [[NAME, [P, ...]]];
+    # v7+ RequireStable false; v8+ in Groups (v9: MemberId null, MemberEpoch -1); flexible from v6
+    version, topics = step["offset_fetch_v"], step["topics"]
+    flexible = version >= 6
+    text = compact_string if flexible else string
+    count = (lambda n: uvarint(n + 1)) if flexible else (lambda n: struct.pack(">i", n))
+    tags = b"\0" if flexible else b""
+    if topics is None:
+        listed = uvarint(0) if flexible else struct.pack(">i", -1)
+    else:
+        listed = count(len(topics)) + b"".join(
+            text(name) + count(len(partitions)) + b"".join(struct.pack(">i", p) for p in partitions) + tags
+            for name, partitions in topics)
+    if version <= 7:
+        body = text(step["group"]) + listed
+    else:
+        member = uvarint(0) + struct.pack(">i", -1) if version >= 9 else b""
+        body = uvarint(2) + text(step["group"]) + member + listed + tags
+    if version >= 7:
+        body += b"\0"  # RequireStable
+    return body + tags
+
+def parse_offset_fetch_v(data, version):
+    # OffsetFetchResponse v0-9 -> {"groups": [{"group", "error", "topics": [{"topic", "partitions": [[P, OFFSET,
+    # ERROR]]}] or None}]} (v0-7: one entry, group None; error None before v2)
+    flexible = version >= 6
+    r = Reader(data, 8)
+    if flexible:
+        r.tags()
+    text = r.compact_string if flexible else r.string
+    count = (lambda: r.uvarint() - 1) if flexible else (lambda: r.take(">i"))
+    if version >= 3:
+        r.take(">i")  # ThrottleTimeMs
+    def topics():
+        n = count()
+        if n < 0:
+            return None
+        out = []
+        for _ in range(n):
+            name = text()
+            partitions = []
+            for _ in range(count()):
+                index, offset = r.take(">iq")
+                if version >= 5:
+                    r.take(">i")  # CommittedLeaderEpoch
+                text()  # Metadata
+                partitions.append([index, offset, r.take(">h")])
+                if flexible:
+                    r.tags()
+            if flexible:
+                r.tags()
+            out.append({"topic": name, "partitions": partitions})
+        return out
+    groups = []
+    if version <= 7:
+        listed = topics()
+        groups.append({"group": None, "topics": listed, "error": r.take(">h") if version >= 2 else None})
+    else:
+        for _ in range(count()):
+            group = text()
+            listed = topics()
+            groups.append({"group": group, "topics": listed, "error": r.take(">h")})
+            r.tags()
+    if flexible:
+        r.tags()
+    return {"groups": groups, "trailing_bytes": len(data) - r.pos}
+
 def parse_api_versions(data):
     error, count = struct.unpack_from(">hi", data, 8)
     versions = {}
@@ -351,6 +465,11 @@ def session(host, port, ca, server_name, user, password, steps):
         elif "offset_fetch" in step:
             sock.sendall(frame(9, 1, correlation, offset_fetch_body(step["offset_fetch"], step["topic"],
                                                                      step["partitions"])))
+        elif "offset_fetch_v" in step:
+            sock.sendall(frame(9, step["offset_fetch_v"], correlation, offset_fetch_v_body(step),
+                               step["offset_fetch_v"] >= 6))
+        elif "offset_commit" in step:
+            sock.sendall(frame(8, 2, correlation, offset_commit_body(step)))
         else:
             sock.sendall(frame(18, 0, correlation, b""))
         response, received, why = read_frame(sock)
@@ -370,6 +489,10 @@ def session(host, port, ca, server_name, user, password, steps):
                 out.update(parse_list_groups(response, step["list_groups"]))
             elif "offset_fetch" in step:
                 out.update(parse_offset_fetch(response))
+            elif "offset_fetch_v" in step:
+                out.update(parse_offset_fetch_v(response, step["offset_fetch_v"]))
+            elif "offset_commit" in step:
+                out.update(parse_offset_commit(response))
             else:
                 out.update(parse_api_versions(response))
         except (struct.error, IndexError, UnicodeDecodeError, ValueError) as error:
@@ -392,7 +515,29 @@ def kp_list_groups(bootstrap, ca, user, password):
         out["error"] = f"{type(error).__name__}: {error}"
     print(json.dumps(out), flush=True)
 
-{"session": session, "kp_list_groups": kp_list_groups}[sys.argv[1]](*sys.argv[2:])
+def kp_group_offsets(bootstrap, ca, user, password, group):
+    # CA "-": plaintext, no SASL (straight at the brokers in dc)
+    import kafka
+    from kafka.protocol.commit import OffsetFetchRequest
+    out = {"op": "kp_group_offsets", "user": user, "group": group, "kafka_python": kafka.__version__}
+    security = {"security_protocol": "PLAINTEXT"} if ca == "-" else {
+        "security_protocol": "SASL_SSL", "ssl_cafile": ca, "ssl_check_hostname": True, "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": user, "sasl_plain_password": password}
+    try:
+        admin = kafka.KafkaAdminClient(bootstrap_servers=bootstrap, client_id="kedge-group-offsets",
+                                       request_timeout_ms=15000, api_version_auto_timeout_ms=10000, **security)
+        offsets = admin.list_consumer_group_offsets(group)
+        out["returned"] = repr(dict(sorted(offsets.items())))
+        out["offsets"] = sorted([tp.topic, tp.partition, meta.offset] for tp, meta in offsets.items())
+        out["offered_offset_fetch"] = (admin._client.get_api_versions() or {}).get(9)
+        out["offset_fetch_version"] = admin._matching_api_version(OffsetFetchRequest)
+        admin.close()
+    except Exception as error:
+        out["error"] = f"{type(error).__name__}: {error}"
+    print(json.dumps(out), flush=True)
+
+{"session": session, "kp_list_groups": kp_list_groups, "kp_group_offsets": kp_group_offsets}[sys.argv[1]](
+    *sys.argv[2:])
 """
 
 
@@ -536,6 +681,7 @@ def main():
         mock_ids = {t["topic"]: t["id"] for t in at_mock[0].get("topics", [])}
         leaders = {t["topic"]: t["leaders"] for t in at_mock[0].get("topics", [])}
         names = {topic_id: topic for topic, topic_id in mock_ids.items()}
+        alice_ids = {topic: topic_id for topic, topic_id in mock_ids.items() if topic in ALICE_TOPICS}
         checks.record(f"setup: {PRE} records each in orders and ledger straight at the mock; partition p of every "
                       "topic led by broker p+1, topic ids from the mock's Metadata v12",
                       direct.returncode == 0
@@ -621,8 +767,8 @@ def main():
         meta, allowed, denied, unknown, mixed16, mixed13 = answers[:6]
         through_ids = {t["topic"]: t["id"] for t in meta.get("topics", [])}
         checks.record("raw over TLS (alice, broker-1): Metadata v12 through kedge lists orders, ledger and stream with "
-                      "the mock's topic ids",
-                      head.get("auth_error") == 0 and through_ids == mock_ids
+                      f"the mock's topic ids (not {HIDDEN}: no Describe)",
+                      head.get("auth_error") == 0 and through_ids == alice_ids
                       and all(t["error"] == 0 for t in meta.get("topics", [])),
                       f"{through_ids}" + ("" if through_ids else f"; {head}; {detail}"))
         mine = partition_of(allowed, orders_id)
@@ -696,6 +842,133 @@ def main():
                       "list (error 0), ops gets secret-readers",
                       raw_lists == {"alice": (0, []), "ops": (0, ["secret-readers"])},
                       "; ".join(f"{user}: error {code}, groups {groups}" for user, (code, groups) in raw_lists.items()))
+
+        # ---- f. OffsetFetch lists only the topics the client may Describe ----------------------------------------
+        audit_broker = COORDINATORS[AUDIT_GROUP]
+        audit_mock = mock.broker_addresses[audit_broker - 1]   # the coordinator's own listener, not its stage
+        committed_offsets = [[topic, partition, offset] for topic, offsets in AUDIT_OFFSETS.items()
+                             for partition, offset in enumerate(offsets)]
+        expected = {topic: [[p, offset, 0] for p, offset in enumerate(offsets)]
+                    for topic, offsets in AUDIT_OFFSETS.items()}
+        visible_expected = {topic: entries for topic, entries in expected.items() if topic != HIDDEN}
+        every_partition = [[topic, list(range(PARTITIONS))] for topic in AUDIT_OFFSETS]
+        _, straight, detail = raw("dc", *audit_mock, None, [
+            {"offset_commit": 2, "group": AUDIT_GROUP, "offsets": committed_offsets},
+            {"offset_fetch_v": 1, "group": AUDIT_GROUP, "topics": every_partition},
+            {"offset_fetch_v": 3, "group": AUDIT_GROUP, "topics": None}], tls=False)
+        commit_errors = {t["topic"]: [e for _, e in t["partitions"]] for t in straight[0].get("topics", [])}
+
+        def offsets_by_topic(group_entry):
+            return {t["topic"]: t["partitions"] for t in (group_entry or {}).get("topics") or []}
+
+        def only_group(step):
+            groups = step.get("groups") or [{}]
+            return groups[0] if len(groups) == 1 else {"several": groups}
+
+        fetched_at_mock = offsets_by_topic(only_group(straight[1]))
+        checks.record(f"straight at the mock (dc, plaintext, broker {audit_broker}'s own listener): a raw OffsetCommit "
+                      f"v2 of group {AUDIT_GROUP} for orders and {HIDDEN} is stored (error 0); OffsetFetch v1 naming "
+                      "both returns the committed offsets",
+                      commit_errors == {topic: [0] * PARTITIONS for topic in AUDIT_OFFSETS}
+                      and fetched_at_mock == expected,
+                      f"commit errors {commit_errors}; OffsetFetch v1 {fetched_at_mock}; (the mock itself answers "
+                      f"OffsetFetch v3 with null Topics with topics={json.dumps(only_group(straight[2]).get('topics'))}"
+                      f": the stages answer that, see list_groups_stage.py)" + ("" if commit_errors else f"; {detail}"))
+
+        def kp_offsets(ns, bootstrap_address, user):
+            """kafka-python list_consumer_group_offsets(AUDIT_GROUP); user None: plaintext straight at the brokers."""
+            args = (ca, user, USERS[user]) if user else ("-", "-", "-")
+            lines, result = run_json_script(topo, ns, CLIENT_SCRIPT, "kp_group_offsets", bootstrap_address, *args,
+                                            AUDIT_GROUP)
+            return lines[0] if lines else {"error": (result.stdout + result.stderr).strip()[-400:]}
+
+        def kp_expected(topics):
+            return sorted([topic, p, offset] for topic in topics for p, offset in enumerate(AUDIT_OFFSETS[topic]))
+
+        def show_kp(got):
+            if "error" in got:
+                return got["error"]
+            return (f"returned {got.get('returned')} (OffsetFetch v{got.get('offset_fetch_version')}, offered "
+                    f"{got.get('offered_offset_fetch')})")
+
+        fetch_refusals_before = metric(metrics_text(topo, admin()), "kedge_policy_refusals_total",
+                                       virtual_cluster=CLUSTER, api="OffsetFetch", reason="resource_denied")
+        marks = stage_marks()
+        kp_alice = kp_offsets("a", bootstrap(), "alice")
+        kp_through_stage = stage_text_since(marks)
+        checks.record(f"kafka-python KafkaAdminClient.list_consumer_group_offsets({AUDIT_GROUP!r}) through kedge as "
+                      f"alice (OffsetFetch, null Topics): orders' committed offsets, not {HIDDEN}'s",
+                      "error" not in kp_alice and kp_alice.get("offset_fetch_version", 0) >= 2
+                      and kp_alice.get("offsets") == kp_expected(["orders"]),
+                      show_kp(kp_alice))
+        answered_to_kedge = re.findall(r"OffsetFetch v\d+ answered: .*", kp_through_stage)
+        checks.record(f"... and the broker's answer to kedge's relayed request (the stage's log) did carry {HIDDEN}: "
+                      "kedge left it out",
+                      any(AUDIT_GROUP in line and f"{HIDDEN} " in line for line in answered_to_kedge),
+                      " | ".join(answered_to_kedge) or "no OffsetFetch answered by the stages")
+        stage_bootstrap = f"127.0.0.1:{STAGE_BASE_PORT + 1}"
+        kp_straight = kp_offsets("dc", stage_bootstrap, None)
+        kp_ops = kp_offsets("a", bootstrap(), "ops")
+        checks.record(f"controls: the same call straight at the brokers (dc, plaintext, bootstrap {stage_bootstrap}) "
+                      f"and through kedge as ops (Read on every topic) list orders and {HIDDEN}",
+                      "error" not in kp_straight and kp_straight.get("offsets") == kp_expected(AUDIT_OFFSETS)
+                      and "error" not in kp_ops and kp_ops.get("offsets") == kp_expected(AUDIT_OFFSETS),
+                      f"brokers: {show_kp(kp_straight)}; ops through kedge: {show_kp(kp_ops)}")
+
+        null_steps = [{"offset_fetch_v": version, "group": AUDIT_GROUP, "topics": None} for version in (7, 8, 9)]
+        named_steps = [{"offset_fetch_v": 7, "group": AUDIT_GROUP, "topics": [[HIDDEN, list(range(PARTITIONS))]]},
+                       {"offset_fetch_v": 7, "group": AUDIT_GROUP, "topics": [["orders", list(range(PARTITIONS))]]}]
+        marks = stage_marks()
+        head, answers, detail = raw("a", broker_name(audit_broker), PORT, "alice", null_steps + named_steps)
+        named_at_broker = [line for line in re.findall(r"OffsetFetch v\d+ answered: .*", stage_text_since(marks))
+                           if "(named)" in line]
+        _, reference, reference_detail = raw("dc", "127.0.0.1", STAGE_BASE_PORT + audit_broker, None, null_steps,
+                                             tls=False)
+        fetch_refusals_after = metric(metrics_text(topo, admin()), "kedge_policy_refusals_total",
+                                      virtual_cluster=CLUSTER, api="OffsetFetch", reason="resource_denied")
+
+        def show_offset_fetch(step):
+            if not step:
+                return "no answer"
+            if step.get("outcome") != "answered" or "parse_error" in step:
+                return f"{step.get('outcome')} {step.get('parse_error', '')} after {step.get('received_bytes')} bytes"
+            return "; ".join(f"{'group ' + g['group'] + ' ' if g.get('group') else ''}error {g.get('error')} topics "
+                             f"{offsets_by_topic(g) if g.get('topics') is not None else None}"
+                             for g in step.get("groups", []))
+
+        def answered_as(step, version, want):
+            group = only_group(step)
+            return (step.get("answer_correlation_id") == step.get("correlation_id") and step.get("trailing_bytes") == 0
+                    and group.get("error") == 0 and offsets_by_topic(group) == want
+                    and (version < 8 or group.get("group") == AUDIT_GROUP))
+
+        checks.record(f"control: straight at broker {audit_broker} (its stage, dc, plaintext) raw OffsetFetch v7 "
+                      f"(null Topics), v8 and v9 (Groups [{AUDIT_GROUP}, null Topics]) list orders and {HIDDEN}",
+                      all(answered_as(step, version, expected) for step, version in zip(reference, (7, 8, 9))),
+                      " | ".join(f"v{v}: {show_offset_fetch(step)}" for step, v in zip(reference, (7, 8, 9)))
+                      + ("" if reference[0] else f"; {reference_detail}"))
+        checks.record(f"raw OffsetFetch through kedge as alice (broker-{audit_broker}): v7 with null Topics, v8 and v9 "
+                      f"with Groups [{AUDIT_GROUP}, null Topics] list orders with its committed offsets and not "
+                      f"{HIDDEN}",
+                      head.get("auth_error") == 0
+                      and all(answered_as(step, version, visible_expected)
+                              for step, version in zip(answers, (7, 8, 9))),
+                      " | ".join(f"v{v}: {show_offset_fetch(step)}" for step, v in zip(answers, (7, 8, 9)))
+                      + ("" if answers[0] else f"; {head}; {detail}"))
+        hidden_named, orders_named = answers[3], answers[4]
+        checks.record(f"... OffsetFetch v7 naming {HIDDEN} [0, 1, 2]: TOPIC_AUTHORIZATION_FAILED (29) on every "
+                      "partition, answered by kedge (the broker saw only the one naming orders); naming orders: its "
+                      "committed offsets",
+                      only_group(hidden_named).get("error") == 0 and hidden_named.get("trailing_bytes") == 0
+                      and [(t["topic"], [e for _, _, e in t["partitions"]], [p for p, _, _ in t["partitions"]])
+                           for t in only_group(hidden_named).get("topics") or []]
+                      == [(HIDDEN, [29] * PARTITIONS, list(range(PARTITIONS)))]
+                      and answered_as(orders_named, 7, visible_expected)
+                      and len(named_at_broker) == 1 and HIDDEN not in named_at_broker[0],
+                      f"{HIDDEN}: {show_offset_fetch(hidden_named)}; orders: {show_offset_fetch(orders_named)}; "
+                      f"named requests the broker answered: {named_at_broker}; "
+                      f"kedge_policy_refusals_total{{api=\"OffsetFetch\",reason=\"resource_denied\"}} "
+                      f"{fetch_refusals_before:.0f} -> {fetch_refusals_after:.0f}")
 
         # ---- c. kedge restarted under a running consumer -----------------------------------------------------------
         # Whether the reconnecting consumer's first Fetch by id reaches the new kedge before a Metadata response has
@@ -827,7 +1100,7 @@ def main():
         mine = partition_of(again, orders_id)
         checks.record("... after a Metadata v12 on the same connection the same Fetch returns the mock's records "
                       "byte for byte",
-                      {t["topic"]: t["id"] for t in meta.get("topics", [])} == mock_ids
+                      {t["topic"]: t["id"] for t in meta.get("topics", [])} == alice_ids
                       and errors_of(again) == [(orders_id, [0])] and same_records(mine, ref16),
                       f"{show_fetch(again, names)}; kedge {describe_records(mine)}; mock {describe_records(ref16)}")
 
