@@ -1352,7 +1352,11 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
         return Inspection::forward;
       }
       if (split.outcome == Outcome::answered) refused = std::move(split.refused);
-      if (split.outcome == Outcome::not_split && !refused) refused = acl_refusal(request, frame, *policy->acls);
+      // OffsetFetch: the group here; its topics in the response, as Kafka answers them (filter_offset_fetch_topics).
+      const bool offset_fetch = kafka::is(request.api_key, kafka::ApiKey::offset_fetch);
+      if (split.outcome == Outcome::not_split && !refused) {
+        refused = acl_refusal(request, frame, *policy->acls, offset_fetch ? ResourceScope::owners : ResourceScope::all);
+      }
       if (refused) {
         policy_refusal_ = split.outcome == Outcome::answered && split.unknown_ids_only
                               ? policy::Refusal::unknown_topic_id
@@ -1360,8 +1364,7 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
         acl_refused_ = std::move(*refused);
         return Inspection::answer;  // on_captured answers it
       }
-      // Kafka lists a group's committed offsets only for topics the client may Describe.
-      if (kafka::is(request.api_key, kafka::ApiKey::offset_fetch)) request.filter_offset_topics = true;
+      if (offset_fetch) request.filter_topics = kafka::offset_fetch_topics_asked(frame);
     }
   }
   if (metadata) {

@@ -915,7 +915,7 @@ constexpr Field kCreatePartitionsSplit[] = {
 // OffsetFetch (9): v0-9, flexible 6+; filtered by a policy's ACLs (Describe on
 // each topic, topic_filter.h): v0-7 name topics at the top level, v8+ in each group.
 constexpr Field kOffsetFetchPartitionResult[] = {
-    scalar("PartitionIndex", T::int32),
+    scalar("PartitionIndex", T::int32).as(R::value),  // named in a refused topic's entry
     scalar("CommittedOffset", T::int64),
     scalar("CommittedLeaderEpoch", T::int32).in(from(5)),
     scalar("Metadata", T::string).null_in(kAll),

@@ -90,7 +90,6 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.filter_topics.reset();
       current_.split.reset();
       current_.filter_groups = false;
-      current_.filter_offset_topics = false;
       current_.expects_response = true;  // until Produce's Acks says otherwise
       current_queued_ = false;
       ++requests_seen_;
@@ -451,7 +450,7 @@ bool throttles_fetch_head(const RequestInfo& r) {
 // a split request's merge, a filtered ListGroups or OffsetFetch.
 bool policy_rewrites(const RequestInfo& r) {
   return r.split != nullptr || (r.filter_groups && is(r.api_key, ApiKey::list_groups)) ||
-         (r.filter_offset_topics && is(r.api_key, ApiKey::offset_fetch));
+         (r.filter_topics && is(r.api_key, ApiKey::offset_fetch));
 }
 bool throttles_produce(const RequestInfo& r) {
   if (r.throttle_ms <= 0 || !is(r.api_key, ApiKey::produce)) return false;
@@ -583,9 +582,10 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
       changed = true;
     }
   }
-  if (current.filter_offset_topics && is(current.api_key, ApiKey::offset_fetch)) {
+  if (current.filter_topics && is(current.api_key, ApiKey::offset_fetch)) {
     bool filtered = false;
-    const Errc f = filter_offset_fetch_topics(out, current.api_version, *addresses, filtered_frame, filtered);
+    const Errc f = filter_offset_fetch_topics(out, current.api_version, *current.filter_topics, *addresses,
+                                              filtered_frame, filtered);
     if (f != Errc::ok) return fail(f);
     if (filtered) {
       out = filtered_frame;

@@ -57,10 +57,10 @@ struct RequestInfo {
   // (quotas: count fetched bytes, mute a throttled client as its response
   // goes out): the processor calls AddressMap::on_response_start.
   bool report_response = false;
-  // Set by a RequestRouter whose policy has ACLs, on a Metadata request: the
-  // response's topics go through AddressMap::describable (topic_filter.h),
-  // left out of a listing (all topics asked) or refused where they were
-  // asked for (by name, or by id: topic_filter.h).
+  // Set by a RequestRouter whose policy has ACLs, on a Metadata or
+  // OffsetFetch request: the response's topics go through
+  // AddressMap::describable (topic_filter.h), left out of a listing (all
+  // topics asked) or refused where they were asked for (by name, or by id).
   std::optional<TopicsAsked> filter_topics;
   // Set by a RequestRouter that forwarded only the allowed part of a request
   // (split.h): the response is held whole and the refused topics' entries
@@ -70,10 +70,6 @@ struct RequestInfo {
   // a client without Describe on the cluster: the response keeps only the
   // groups AddressMap::group_describable allows (topic_filter.h).
   bool filter_groups = false;
-  // Set by a RequestRouter whose policy has ACLs, on an OffsetFetch request:
-  // the response keeps only the topics AddressMap::describable allows
-  // (filter_offset_fetch_topics, topic_filter.h).
-  bool filter_offset_topics = false;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -286,9 +282,8 @@ class AddressMap : public TopicFilter, public GroupFilter {
   // frame size (size prefix included) is known, nothing of it was written to
   // the sink yet. Not called for other requests.
   virtual void on_response_start(const RequestInfo& /*request*/, std::uint32_t /*frame_bytes*/) {}
-  // Metadata and OffsetFetch responses to requests with filter_topics or
-  // filter_offset_topics set: whether the client may see a topic. Every
-  // topic by default.
+  // Metadata and OffsetFetch responses to requests with filter_topics set:
+  // whether the client may see a topic. Every topic by default.
   bool describable(std::string_view /*topic*/) override { return true; }
   // ListGroups responses to requests with filter_groups set: whether the
   // client may see a group. Every group by default.

@@ -85,13 +85,20 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
 
 namespace {
 
-// `frame` with only the elements of its element lists that `keep` marks
-// (one flag per element, the lists' elements in walk order), each list's
-// count re-encoded; everything between the lists byte for byte. The lists
-// are disjoint and in frame order (nested lists sit in different elements of
+// What becomes of one element of an element list: kept as it is, left out,
+// or replaced by other bytes.
+struct ElementEdit {
+  bool keep = true;
+  std::span<const std::uint8_t> replacement;  // written instead when kept and not empty
+};
+
+// `frame` with its element lists' elements edited by `edits` (one per
+// element, the lists' elements in walk order), each list's count
+// re-encoded; everything between the lists byte for byte. The lists are
+// disjoint and in frame order (nested lists sit in different elements of
 // their parent, which is not itself a list). The size prefix is set.
-void copy_kept_elements(std::span<const std::uint8_t> frame, const std::vector<ElementListRef>& lists,
-                        const std::vector<bool>& keep, std::vector<std::uint8_t>& out) {
+void copy_edited_elements(std::span<const std::uint8_t> frame, const std::vector<ElementListRef>& lists,
+                          const std::vector<ElementEdit>& edits, std::vector<std::uint8_t>& out) {
   out.clear();
   out.reserve(frame.size());
   std::size_t at = 0;    // next byte of `frame` to copy
@@ -103,11 +110,14 @@ void copy_kept_elements(std::span<const std::uint8_t> frame, const std::vector<E
   for (const ElementListRef& list : lists) {
     copy(at, list.count_begin);
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < list.elements.size(); ++i) kept += keep[flag + i] ? 1 : 0;
+    for (std::size_t i = 0; i < list.elements.size(); ++i) kept += edits[flag + i].keep ? 1 : 0;
     if (list.compact) wire::put_uvarint(out, static_cast<std::uint32_t>(kept + 1));
     else wire::put_i32(out, static_cast<std::int32_t>(kept));
     for (const auto& [begin, end] : list.elements) {
-      if (keep[flag++]) copy(begin, end);
+      const ElementEdit& edit = edits[flag++];
+      if (!edit.keep) continue;
+      if (edit.replacement.empty()) copy(begin, end);
+      else out.insert(out.end(), edit.replacement.begin(), edit.replacement.end());
     }
     at = list.elements.empty() ? list.count_end : list.elements.back().second;
   }
@@ -132,21 +142,55 @@ std::string_view text_of(std::span<const std::uint8_t> frame, const ValueRef& v)
 
 }  // namespace
 
-Errc filter_offset_fetch_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicFilter& filter,
-                                std::vector<std::uint8_t>& out, bool& changed) {
+Errc filter_offset_fetch_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicsAsked asked,
+                                TopicFilter& filter, std::vector<std::uint8_t>& out, bool& changed) {
   changed = false;
   WalkResult walk;
   if (!read_policy_response(frame, key_of(ApiKey::offset_fetch), version, walk)) return Errc::malformed_response;
-  // One Name per topic element, in walk order (nothing else is a value).
+  // Each topic element's Name, then its partitions' PartitionIndex values, in walk order.
+  std::vector<std::size_t> names;  // index in walk.values of each element's Name
+  for (std::size_t i = 0; i < walk.values.size(); ++i) {
+    if (walk.values[i].name == "Name") names.push_back(i);
+  }
   std::size_t elements = 0;
   for (const ElementListRef& list : walk.lists) elements += list.elements.size();
-  if (walk.values.size() != elements) return Errc::malformed_response;
-  std::vector<bool> keep(elements, true);
+  if (names.size() != elements) return Errc::malformed_response;
+  std::vector<ElementEdit> edits(elements);
+  std::vector<std::size_t> refused;  // elements answered with TOPIC_AUTHORIZATION_FAILED
   for (std::size_t i = 0; i < elements; ++i) {
-    keep[i] = filter.describable(text_of(frame, walk.values[i]));
-    changed = changed || !keep[i];
+    if (filter.describable(text_of(frame, walk.values[names[i]]))) continue;
+    changed = true;
+    if (asked == TopicsAsked::by_name) refused.push_back(i);
+    else edits[i].keep = false;
   }
-  if (changed) copy_kept_elements(frame, walk.lists, keep, out);
+  if (!changed) return Errc::ok;
+  // Kafka's UNAUTHORIZED_PARTITION for every partition the broker answered.
+  const bool flexible = version >= schema::find_policy_response_schema(key_of(ApiKey::offset_fetch))->flexible_from;
+  std::vector<std::uint8_t> entries;
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  for (const std::size_t i : refused) {
+    const std::size_t begin = entries.size();
+    const std::size_t partitions_end = i + 1 < names.size() ? names[i + 1] : walk.values.size();
+    wire::put_string(entries, text_of(frame, walk.values[names[i]]), flexible);
+    const std::size_t partitions = partitions_end - names[i] - 1;
+    if (flexible) wire::put_uvarint(entries, static_cast<std::uint32_t>(partitions + 1));
+    else wire::put_i32(entries, static_cast<std::int32_t>(partitions));
+    for (std::size_t v = names[i] + 1; v < partitions_end; ++v) {
+      wire::put_i32(entries, wire::get_i32(frame.data() + walk.values[v].begin));  // PartitionIndex
+      wire::put_i64(entries, -1);                                                   // CommittedOffset
+      if (version >= 5) wire::put_i32(entries, -1);                                 // CommittedLeaderEpoch
+      wire::put_string(entries, "", flexible);                                      // Metadata
+      wire::put_i16(entries, code_of(ErrorCode::topic_authorization_failed));
+      if (flexible) wire::put_uvarint(entries, 0);
+    }
+    if (flexible) wire::put_uvarint(entries, 0);
+    ranges.emplace_back(begin, entries.size());
+  }
+  for (std::size_t r = 0; r < refused.size(); ++r) {
+    edits[refused[r]].replacement =
+        std::span<const std::uint8_t>(entries).subspan(ranges[r].first, ranges[r].second - ranges[r].first);
+  }
+  copy_edited_elements(frame, walk.lists, edits, out);
   return Errc::ok;
 }
 
@@ -159,12 +203,12 @@ Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t versio
   }
   const ElementListRef& groups = walk.lists.front();
   if (walk.values.size() != groups.elements.size()) return Errc::malformed_response;  // one GroupId each
-  std::vector<bool> keep(groups.elements.size(), true);
-  for (std::size_t i = 0; i < keep.size(); ++i) {
-    keep[i] = filter.group_describable(text_of(frame, walk.values[i]));
-    changed = changed || !keep[i];
+  std::vector<ElementEdit> edits(groups.elements.size());
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    edits[i].keep = filter.group_describable(text_of(frame, walk.values[i]));
+    changed = changed || !edits[i].keep;
   }
-  if (changed) copy_kept_elements(frame, walk.lists, keep, out);
+  if (changed) copy_edited_elements(frame, walk.lists, edits, out);
   return Errc::ok;
 }
 

@@ -61,14 +61,18 @@ Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t versio
                         std::vector<std::uint8_t>& out, bool& changed);
 
 // `frame` is one whole OffsetFetch response (size prefix included) of
-// `version` (0-9). Kafka leaves out of a group's committed offsets every
-// topic the client may not Describe when it asked for all of them (null
-// Topics, v2+; KafkaApis fetchAllOffsetsForGroup); a request naming such a
-// topic is refused before it reaches the broker, so every topic the filter
-// refuses is removed (v0-7 from Topics, v8+ from each group's Topics).
-// `changed` false: none was, `out` is untouched. Errc::malformed_response if
-// the frame does not parse.
-Errc filter_offset_fetch_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicFilter& filter,
-                                std::vector<std::uint8_t>& out, bool& changed);
+// `version` (0-9), to a request that asked for its topics as `asked`
+// (offset_fetch_topics_asked, refusal.h). Kafka (KafkaApis
+// handleOffsetFetchRequest) answers a topic the client may not Describe:
+//  - asked all (null Topics): by leaving it out of the group's offsets
+//    (fetchAllOffsetsForGroup), so its name is not revealed;
+//  - asked by name: with every partition TOPIC_AUTHORIZATION_FAILED,
+//    CommittedOffset and CommittedLeaderEpoch -1, Metadata "" (its
+//    UNAUTHORIZED_PARTITION), the other topics answered as the broker did.
+// v0-7 name topics at the top level, v8+ in each group. `changed` false:
+// nothing was refused, `out` is untouched. Errc::malformed_response if the
+// frame does not parse.
+Errc filter_offset_fetch_topics(std::span<const std::uint8_t> frame, std::int16_t version, TopicsAsked asked,
+                                TopicFilter& filter, std::vector<std::uint8_t>& out, bool& changed);
 
 }  // namespace kedge::kafka

@@ -13,10 +13,12 @@ Input layouts (see the fuzz sources):
   fuzz_split             verdict byte (bit i % 8: the i-th topic refused), error byte (bit i % 8: that topic's id
                          unknown, by-id versions), 2-byte request length, a request frame and a broker response,
                          both without their size prefix (tests/golden/split/*.json)
-  fuzz_policy_read       mode 0 + a request frame without its size prefix (tests/golden/requests/*.json), or
+  fuzz_policy_read       mode 0 + a request frame without its size prefix (tests/golden/requests/*.json and the
+                         OffsetFetch requests of tests/golden/offset_filter/*.json), or
                          mode 1, Metadata version, filter byte + a response without it (tests/golden/topic_filter/),
                          or mode 3, ListGroups version, filter byte + a response (tests/golden/group_filter/),
-                         or mode 7, OffsetFetch version, filter byte + a response (tests/golden/offset_filter/)
+                         or mode 7, OffsetFetch version, filter byte (bit 7: asked by name) + a response
+                         (tests/golden/offset_filter/)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
@@ -295,6 +297,9 @@ def main():
     # (mode 1, version, filter byte: listing bit + deny seed) from the topic filter vectors.
     for path in sorted((ROOT / "tests" / "golden" / "requests").glob("*.json")):
         write(out, "fuzz_policy_read", b"\x00" + bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
+    # The OffsetFetch requests the offset filter vectors answer (asked all, by name, and mixed v8+ groups).
+    for path in sorted((ROOT / "tests" / "golden" / "offset_filter").glob("*.json")):
+        write(out, "fuzz_policy_read", b"\x00" + bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
     for path in sorted((ROOT / "tests" / "golden" / "topic_filter").glob("*.json")):
         doc = json.loads(path.read_text())
         response = bytes.fromhex(doc["response_hex"])[4:]
@@ -306,12 +311,14 @@ def main():
         response = bytes.fromhex(doc["response_hex"])[4:]
         for filter_byte in (0x00, 0x03, 0x7f):
             write(out, "fuzz_policy_read", bytes([3, doc["api_version"], filter_byte]) + response)
-    # OffsetFetch responses (mode 7, version, deny seed) from the offset filter vectors.
+    # OffsetFetch responses (mode 7, version, filter byte: bit 7 asked by name + deny seed) from the offset filter
+    # vectors, each asked the way its vector was and the other way.
     for path in sorted((ROOT / "tests" / "golden" / "offset_filter").glob("*.json")):
         doc = json.loads(path.read_text())
         response = bytes.fromhex(doc["response_hex"])[4:]
-        for filter_byte in (0x00, 0x03, 0x7f):
-            write(out, "fuzz_policy_read", bytes([7, doc["api_version"], filter_byte]) + response)
+        for asked_bit in (0x00, 0x80):
+            for seed in (0x00, 0x03, 0x7f):
+                write(out, "fuzz_policy_read", bytes([7, doc["api_version"], asked_bit | seed]) + response)
 
     # KafkaSession: scripted broker answers (see session_transcripts).
     for seed in session_transcripts():

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """Cross-check the offset filter vectors (tests/golden/offset_filter/*.json) with Wireshark's Kafka dissector (tshark).
 
-Each case's frames (response_hex, and the filtered frame when something is denied) each become one TCP
-conversation to port 9092 in a pcap (the pcap writer of ../tshark_check.py), answering an OffsetFetch request of
-the case's version that asks for all of group payments-app's offsets (encoded below from OffsetFetchRequest.json:
-v0-1 an empty Topics, v2-7 a null Topics, v8+ one group with null Topics; MemberId null and MemberEpoch -1 v9+,
-RequireStable false v7+). `tshark -d tcp.port==9092,kafka` decodes them, and this fails on:
+Each case's frames (response_hex, and the filtered frame when something is denied: the denied topics left out
+when the request asked all, answered TOPIC_AUTHORIZATION_FAILED when it asked by name) each become one TCP
+conversation to port 9092 in a pcap (the pcap writer of ../tshark_check.py), answering the case's OffsetFetch
+request (request_hex). That request is encoded a second time below, by hand from OffsetFetchRequest.json (asked all:
+v0-1 an empty Topics, v2-7 a null Topics, v8+ null Topics per group; asked by name: the topics and partition
+indexes the case names; MemberId null and MemberEpoch -1 v9+, RequireStable false v7+), and must equal request_hex.
+`tshark -d tcp.port==9092,kafka` decodes them, and this fails on:
   * a Malformed Packet, an expert error or a Malformed-group warning in the request or the response;
   * a response tshark did not match to its request;
+  * decoded request topic names and partition indexes (v0-7) that differ from the ones the case names;
   * decoded topic names (kafka.topic_name), partition ids, committed offsets, committed leader epochs (v5+) or
     metadata (a null one shown as "[ Null ]") that differ, in wire order, from the frame's logical message;
   * decoded error codes (kafka.error: every partition's, then the top-level one, v2+) or throttle time (v3+) that
@@ -23,6 +26,7 @@ Standard library only; needs tshark on PATH.
 
 import argparse
 import collections
+import json
 import os
 import struct
 import sys
@@ -43,29 +47,50 @@ FIELDS = ["frame.number", "kafka.api_key", "kafka.api_version", "kafka.topic_nam
           "kafka.tagged_field_tag", "_ws.expert.message", "_ws.expert.severity", "_ws.malformed",
           "kafka.unsupported_api_version", "kafka.unknown_api_key"]
 OFFSET_FETCH = 9
-GROUP_ID = b"payments-app"
 
 
-def offset_fetch_request(version, correlation_id):
-    """OffsetFetchRequest asking for all of GROUP_ID's offsets; header v1 (v2 from v6: then a tag buffer)."""
+def offset_fetch_request(version, correlation_id, groups):
+    """OffsetFetchRequest for `groups` ([(group id, None: all of its offsets, or [(topic, [partition indexes])])]);
+    header v1 (v2 from v6: then a tag buffer)."""
     flexible = version >= generate_offset_filter.FLEXIBLE_FROM
     client_id = b"kedge-golden"
     header = struct.pack(">hhih", OFFSET_FETCH, version, correlation_id, len(client_id)) + client_id
 
-    def string(raw):
-        return (bytes([len(raw) + 1]) if flexible else struct.pack(">h", len(raw))) + raw
+    def uvarint(n):
+        out = b""
+        while n >= 0x80:
+            out += bytes([n & 0x7F | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    def string(text):
+        raw = text.encode("utf-8")
+        return (uvarint(len(raw) + 1) if flexible else struct.pack(">h", len(raw))) + raw
+
+    def count(n):  # None: null
+        if flexible:
+            return uvarint(0 if n is None else n + 1)
+        return struct.pack(">i", -1 if n is None else n)
+
+    def topics(named):
+        if named is None:
+            return count(None if version >= 2 else 0)  # null; before v2 Topics is not nullable: []
+        out = count(len(named))
+        for name, indexes in named:
+            out += string(name) + count(len(indexes)) + b"".join(struct.pack(">i", i) for i in indexes)
+            out += b"\x00" if flexible else b""      # the topic's tag buffer
+        return out
 
     if version < 8:
-        body = string(GROUP_ID)
-        if version < 2:
-            body += struct.pack(">i", 0)              # Topics: [] (not nullable before v2)
-        else:
-            body += b"\x00" if flexible else struct.pack(">i", -1)  # Topics: null, all of the group's
+        (group_id, named), = groups
+        body = string(group_id) + topics(named)
     else:
-        body = b"\x02" + string(GROUP_ID)             # Groups: one
-        if version >= 9:
-            body += b"\x00" + struct.pack(">i", -1)   # MemberId null, MemberEpoch -1
-        body += b"\x00" + b"\x00"                     # Topics null, the group's tag buffer
+        body = count(len(groups))
+        for group_id, named in groups:
+            body += string(group_id)
+            if version >= 9:
+                body += b"\x00" + struct.pack(">i", -1)   # MemberId null, MemberEpoch -1
+            body += topics(named) + b"\x00"             # the group's tag buffer
     if version >= 7:
         body += b"\x00"                               # RequireStable false
     if flexible:
@@ -73,6 +98,16 @@ def offset_fetch_request(version, correlation_id):
         body += b"\x00"
     payload = header + body
     return struct.pack(">i", len(payload)) + payload
+
+
+def request_view(groups):
+    """What tshark must show of the request: the named topics and partition indexes, in wire order."""
+    view = collections.OrderedDict((("kafka.topic_name", []), ("kafka.partition_id", [])))
+    for _, named in groups:
+        for name, indexes in named or []:
+            view["kafka.topic_name"].append(name)
+            view["kafka.partition_id"] += [str(i) for i in indexes]
+    return view
 
 
 def tag_numbers(value):
@@ -120,18 +155,24 @@ def main(argv=None):
     for case in generate_offset_filter.all_cases():
         path = os.path.join(FILTER_DIR, case.file_name)
         with open(path, encoding="utf-8") as f:
-            if f.read() != case.to_json():
+            text = f.read()
+            if text != case.to_json():
                 failures.append("%s: differs from generate_offset_filter.py output (run it)" % case.file_name)
                 continue
-        request = offset_fetch_request(case.version, generate_offset_filter.CORRELATION_ID)
+        request = offset_fetch_request(case.version, generate_offset_filter.CORRELATION_ID, case.request)
+        if request.hex() != json.loads(text)["request_hex"]:
+            failures.append("%s: request_hex differs from the request encoded here" % case.file_name)
+            continue
         frames = [("response", case.body)]
         if case.changed:
-            frames.append(("filtered", generate_offset_filter.filtered(case.body, set(case.denied))))
+            frames.append(("filtered %s" % case.asked,
+                           generate_offset_filter.filtered(case.body, set(case.denied), case.asked)))
         for label, body in frames:
             response = generate_offset_filter.response_frame(case.version, body, case.header_tags)
             frame = pcap.conversation(port, request, response)
             port += 1
-            checks.append(("%s %s" % (case.file_name, label), case.version, body, case.header_tags, frame))
+            checks.append(("%s %s" % (case.file_name, label), case.version, body, case.header_tags, frame,
+                           case.request))
 
     version = tshark_version()
     with tempfile.TemporaryDirectory(prefix="kedge-tshark-offset-filter-") as tmp:
@@ -141,7 +182,7 @@ def main(argv=None):
 
     table = collections.OrderedDict()
     tolerated = collections.Counter()
-    for name, api_version, body, header_tags, frame in checks:
+    for name, api_version, body, header_tags, frame, groups in checks:
         layer, request_layer = layers.get(frame, {}), layers.get(frame - 1, {})
         if is_unknown_to_tshark(request_layer):
             status = "unknown to tshark %s" % version
@@ -150,6 +191,10 @@ def main(argv=None):
                         + frame_problems(layer, "response", set(), tolerated))
             if layer.get("kafka.api_key", [None])[0] != str(OFFSET_FETCH):
                 problems.append("tshark did not match the response to its request")
+            for field, want in request_view(groups).items():
+                got = request_layer.get(field, [])
+                if got != want:
+                    problems.append("request %s: tshark %r, golden %r" % (field, got[:8], want[:8]))
             for field, want in decoded_view(api_version, body, header_tags).items():
                 got = layer.get(field, [])
                 if got != want:
