@@ -82,8 +82,11 @@ class Walker {
     std::int64_t count = 0;
     if (!read_length_prefix(r, 4, count)) return false;
     if (count < 0) {
-      // Null array: -1 (classic) or 0 (compact); any other negative is malformed.
-      return count == -1 && f.nullable.contains(version_) ? true : r.fail();
+      // Null array: -1 (classic) or 0 (compact); any other negative is malformed. A null
+      // Role::value array is recorded as a null value (an OffsetFetch group asking all topics).
+      if (count != -1 || !f.nullable.contains(version_)) return r.fail();
+      if (f.role == Role::value) out_.values.push_back({f.name, f.type, true, r.pos(), r.pos()});
+      return true;
     }
     // Every element occupies at least one byte: bound the loop by the frame.
     if (static_cast<std::uint64_t>(count) > r.remaining()) return r.fail();

@@ -473,21 +473,13 @@ std::optional<std::vector<RequestResource>> read_request_resources(std::span<con
 TopicsAsked offset_fetch_topics_asked(std::span<const std::uint8_t> frame) {
   ReadRequest request;
   if (!read_request(frame, request) || !is(request.api_key, ApiKey::offset_fetch)) return TopicsAsked::all;
-  // Values in wire order: v0-7 GroupId, then the topic Names (and their
-  // PartitionIndexes); v8+ each GroupId followed by its topics' values.
-  std::size_t groups = 0, groups_naming = 0;
+  // A null Topics (v2-7 at the top level, v8+ in a group) is a null "Topics" value; an empty one names no topic.
   bool names = false;
   for (const ValueRef& v : request.walk.values) {
-    if (v.name == "GroupId") {
-      groups_naming += names ? 1 : 0;
-      ++groups;
-      names = false;
-    } else if (v.name == "Name") {
-      names = true;
-    }
+    if (v.name == "Topics" && v.null) return TopicsAsked::all;
+    names = names || v.name == "Name";
   }
-  groups_naming += names ? 1 : 0;
-  return groups > 0 && groups_naming == groups ? TopicsAsked::by_name : TopicsAsked::all;
+  return names ? TopicsAsked::by_name : TopicsAsked::all;
 }
 
 bool turn_off_auto_topic_creation(std::span<std::uint8_t> frame) {

@@ -121,12 +121,13 @@ bool metadata_requests_all_topics(std::span<const std::uint8_t> frame);
 // (metadata_requests_all_topics), by id when it names one by id (v12+, a
 // null Name), else by name (also when it does not parse: the broker refuses it).
 TopicsAsked metadata_topics_asked(std::span<const std::uint8_t> frame);
-// How a whole OffsetFetch request `frame` asks for a group's topics: by name
-// when it names topics for every group it asks about (v0-7: its Topics; v8+:
-// each group's), else all (a null Topics: the group's every committed
-// offset; also when it does not parse). A v8+ request that names topics for
-// some groups and asks all for others counts as all: its answer then leaves
-// a refused topic out rather than naming it.
+// How a whole OffsetFetch request `frame` asks for a group's topics: all when
+// some group's Topics is null (v2-7 at the top level, v8+ per group: the
+// group's every committed offset), when it names no topic at all, and when
+// it does not parse; else by name (a v8+ group with an empty Topics beside
+// groups naming theirs does not change that). A v8+ request that names
+// topics for some groups and asks all for others counts as all: its answer
+// then leaves a refused topic out rather than naming it.
 TopicsAsked offset_fetch_topics_asked(std::span<const std::uint8_t> frame);
 
 // A read-only view must not let Metadata create topics (a broker with

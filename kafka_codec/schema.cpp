@@ -608,11 +608,11 @@ constexpr Field kOffsetFetchGroup[] = {
     scalar("GroupId", T::string).as(R::value),
     scalar("MemberId", T::string).in(from(9)).null_in(from(9)),
     scalar("MemberEpoch", T::int32).in(from(9)),
-    array_of("Topics", kOffsetFetchTopic).null_in(kAll),
+    array_of("Topics", kOffsetFetchTopic).null_in(kAll).as(R::value),  // null: all (offset_fetch_topics_asked)
 };
 constexpr Field kOffsetFetchRequest[] = {
     scalar("GroupId", T::string).in(range(0, 7)).as(R::value),
-    array_of("Topics", kOffsetFetchTopic).in(range(0, 7)).null_in(range(2, 7)),
+    array_of("Topics", kOffsetFetchTopic).in(range(0, 7)).null_in(range(2, 7)).as(R::value),
     array_of("Groups", kOffsetFetchGroup).in(from(8)),
 };
 // FindCoordinatorRequest (10): v0-6, flexible 3+ (whole: kedge answers it, refusal.cpp).

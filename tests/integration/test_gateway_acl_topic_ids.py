@@ -3,9 +3,10 @@
 "Topic ids", "ListGroups", "OffsetFetch"). Fetch v13+ names topics by 16-byte id only; kedge names them through the Metadata responses it
 filtered on that backend (policy/topic_ids.h) and decides by name: an id it has not seen gets UNKNOWN_TOPIC_ID (100),
 an id of a topic the client may not Read gets TOPIC_AUTHORIZATION_FAILED (29), a mixed request is split
-(kafka_codec/split.h). A group's committed offsets asked for all topics (OffsetFetch with null Topics) list only the
-topics the client may Describe (Kafka's fetchAllOffsetsForGroup); naming one it may not Describe gets 29. Real clients
-over real TLS through the real kedge.
+(kafka_codec/split.h). OffsetFetch goes to the broker once its group is allowed and kedge rewrites the answer as Kafka
+does: a group's committed offsets asked for all topics (null Topics) list only the topics the client may Describe
+(Kafka's fetchAllOffsetsForGroup); a topic it names but may not Describe gets 29 on every partition (offset and leader
+epoch -1, Metadata ""), the other topics keep the broker's offsets. Real clients over real TLS through the real kedge.
 
     <prefix>-dc   a 3-broker librdkafka 2.12 mock with "orders", "ledger", "stream" and "vault", 3 partitions each,
                   partition p of every topic led by broker p+1; orders and ledger get 30 records each straight at the
@@ -56,8 +57,18 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      while the broker's answer to kedge (the stage's log) carried vault; controls: the same call straight at the
      brokers (the stages, dc, plaintext) and through kedge as ops list both. Raw OffsetFetch over TLS as alice to
      broker-3: v7 with null Topics, v8 and v9 with Groups [app-audit, null Topics] list orders with its offsets and
-     not vault (the same requests straight at broker 3's stage list both); v7 naming vault [0, 1, 2] gets 29 on every
-     partition from kedge (no request naming vault reached the broker), v7 naming orders its offsets.
+     not vault (the same requests straight at broker 3's stage list both). v7 naming vault [0, 1, 2], on a connection
+     of its own, reaches the broker (the stage's log: it answered vault's offsets) and comes back with 29 on every
+     partition, CommittedOffset -1, CommittedLeaderEpoch -1, Metadata ""; it is no policy refusal:
+     kedge_policy_refusals_total{api="OffsetFetch",reason="resource_denied"} and kedge_policy_split_requests_total
+     {api="OffsetFetch"} stay put, kedge_responses_rewritten_total grows by 1. v7 naming orders gets its offsets; v7
+     [orders, vault], v8 [vault, orders] and v9 [orders, vault] come back in request order with orders [3, 6, 9]
+     (error 0) and vault 29 / -1 / -1 / "" on every partition (the same requests straight at the stage: both topics'
+     offsets, in request order); v8 with Groups [app-audit naming orders and vault, app-audit null Topics] is answered
+     the listing way, orders only in both groups; every one of them reached the broker. confluent-kafka
+     Consumer(group app-audit).committed([orders [0], vault [0]]) (OffsetFetch v7 naming both) through kedge as alice
+     reports orders [0] offset 3 and vault [0] TOPIC_AUTHORIZATION_FAILED ("Broker: Topic authorization failed");
+     straight at the brokers orders 3 and vault 2.
   c. kedge restarted with a running consumer: a paced kclient_rdk212 producer writes 720 records to stream straight at
      the mock (dc, 60/s) while a kclient_rdk212 group consumer (alice, app-stream, -X debug=fetch,topic,metadata,
      reconnect.backoff.max.ms=200) reads them through kedge; once it reads, 4 s in, kedge gets SIGTERM (exit 0) and a
@@ -131,13 +142,19 @@ FETCH_MAX_READ, PRODUCE_MAX_READ = 17, 13  # what kedge reads on a cluster with 
 #       partition error, high watermark, records count/bytes and a SHA-256 of the records bytes);
 #       {"list_groups": VERSION}; {"offset_fetch": GROUP, "topic": T, "partitions": [...]} (OffsetFetch v1);
 #       {"offset_fetch_v": 0..9, "group": G, "topics": null | [[T, [P, ...]], ...]} (null: all of G's offsets, v2+;
-#       v8+ as one element of Groups; per topic [partition, committed offset, error]);
+#       v8+ as one element of Groups; per topic [partition, committed offset, error], and its partitions'
+#       "epochs" (v5+) and "metadata"); v8+ also {"offset_fetch_v": 8|9, "groups": [[G, null | [[T, [P, ...]]]], ...]}
+#       (several elements of Groups);
 #       {"offset_commit": 2, "group": G, "offsets": [[T, P, OFFSET], ...]} (a simple commit: generation -1, no member)
 #   kp_list_groups BOOTSTRAP CA USER PASSWORD
 #       kafka-python KafkaAdminClient (SASL_SSL PLAIN) list_consumer_groups()
 #   kp_group_offsets BOOTSTRAP CA USER PASSWORD GROUP
 #       kafka-python KafkaAdminClient list_consumer_group_offsets(GROUP) (OffsetFetch with null Topics; CA "-":
 #       plaintext, no SASL)
+#   ck_committed BOOTSTRAP CA USER PASSWORD GROUP PARTITIONS_JSON
+#       confluent-kafka Consumer (group GROUP, SASL_SSL PLAIN; CA "-": plaintext, no SASL) committed([TopicPartition(T,
+#       P), ...]) for PARTITIONS_JSON [[T, P], ...] (an OffsetFetch naming those partitions): per partition [topic,
+#       partition, offset, error or null], or the KafkaException it raised
 CLIENT_SCRIPT = r"""
 import hashlib, json, socket, ssl, struct, sys
 
@@ -362,29 +379,32 @@ def parse_offset_commit(data):
 def offset_fetch_v_body(step):
     # OffsetFetchRequest v0-9 for one group: Topics null (all of its committed offsets, v2+) or [[NAME, [P, ...]]];
     # v7+ RequireStable false; v8+ in Groups (v9: MemberId null, MemberEpoch -1); flexible from v6
-    version, topics = step["offset_fetch_v"], step["topics"]
+    version = step["offset_fetch_v"]
+    groups = step["groups"] if "groups" in step else [[step["group"], step["topics"]]]
     flexible = version >= 6
     text = compact_string if flexible else string
     count = (lambda n: uvarint(n + 1)) if flexible else (lambda n: struct.pack(">i", n))
     tags = b"\0" if flexible else b""
-    if topics is None:
-        listed = uvarint(0) if flexible else struct.pack(">i", -1)
-    else:
-        listed = count(len(topics)) + b"".join(
+    def listed(topics):
+        if topics is None:
+            return uvarint(0) if flexible else struct.pack(">i", -1)
+        return count(len(topics)) + b"".join(
             text(name) + count(len(partitions)) + b"".join(struct.pack(">i", p) for p in partitions) + tags
             for name, partitions in topics)
     if version <= 7:
-        body = text(step["group"]) + listed
+        group, topics = groups[0]
+        body = text(group) + listed(topics)
     else:
         member = uvarint(0) + struct.pack(">i", -1) if version >= 9 else b""
-        body = uvarint(2) + text(step["group"]) + member + listed + tags
+        body = count(len(groups)) + b"".join(text(group) + member + listed(topics) + tags for group, topics in groups)
     if version >= 7:
         body += b"\0"  # RequireStable
     return body + tags
 
 def parse_offset_fetch_v(data, version):
     # OffsetFetchResponse v0-9 -> {"groups": [{"group", "error", "topics": [{"topic", "partitions": [[P, OFFSET,
-    # ERROR]]}] or None}]} (v0-7: one entry, group None; error None before v2)
+    # ERROR]], "epochs": [CommittedLeaderEpoch (v5+)], "metadata": [Metadata]}] or None}]} (v0-7: one entry, group
+    # None; error None before v2)
     flexible = version >= 6
     r = Reader(data, 8)
     if flexible:
@@ -400,18 +420,18 @@ def parse_offset_fetch_v(data, version):
         out = []
         for _ in range(n):
             name = text()
-            partitions = []
+            partitions, epochs, metadata = [], [], []
             for _ in range(count()):
                 index, offset = r.take(">iq")
                 if version >= 5:
-                    r.take(">i")  # CommittedLeaderEpoch
-                text()  # Metadata
+                    epochs.append(r.take(">i"))  # CommittedLeaderEpoch
+                metadata.append(text())
                 partitions.append([index, offset, r.take(">h")])
                 if flexible:
                     r.tags()
             if flexible:
                 r.tags()
-            out.append({"topic": name, "partitions": partitions})
+            out.append({"topic": name, "partitions": partitions, "epochs": epochs, "metadata": metadata})
         return out
     groups = []
     if version <= 7:
@@ -536,8 +556,29 @@ def kp_group_offsets(bootstrap, ca, user, password, group):
         out["error"] = f"{type(error).__name__}: {error}"
     print(json.dumps(out), flush=True)
 
-{"session": session, "kp_list_groups": kp_list_groups, "kp_group_offsets": kp_group_offsets}[sys.argv[1]](
-    *sys.argv[2:])
+def ck_committed(bootstrap, ca, user, password, group, partitions):
+    # CA "-": plaintext, no SASL (straight at the brokers in dc)
+    import confluent_kafka
+    from confluent_kafka import TopicPartition
+    out = {"op": "ck_committed", "user": user, "group": group, "client": f"confluent-kafka "
+           f"{confluent_kafka.version()[0]}, librdkafka {confluent_kafka.libversion()[0]}"}
+    security = {"security.protocol": "PLAINTEXT"} if ca == "-" else {
+        "security.protocol": "SASL_SSL", "ssl.ca.location": ca, "ssl.endpoint.identification.algorithm": "https",
+        "sasl.mechanisms": "PLAIN", "sasl.username": user, "sasl.password": password}
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                                         "enable.auto.commit": False, **security})
+    try:
+        back = consumer.committed([TopicPartition(t, p) for t, p in json.loads(partitions)], timeout=15)
+        out["committed"] = [[tp.topic, tp.partition, tp.offset,
+                             {"code": tp.error.code(), "name": tp.error.name(), "str": tp.error.str()}
+                             if tp.error else None] for tp in back]
+    except confluent_kafka.KafkaException as error:
+        out["error"] = f"KafkaException: {error.args[0]}"
+    consumer.close()
+    print(json.dumps(out), flush=True)
+
+{"session": session, "kp_list_groups": kp_list_groups, "kp_group_offsets": kp_group_offsets,
+ "ck_committed": ck_committed}[sys.argv[1]](*sys.argv[2:])
 """
 
 
@@ -843,7 +884,7 @@ def main():
                       raw_lists == {"alice": (0, []), "ops": (0, ["secret-readers"])},
                       "; ".join(f"{user}: error {code}, groups {groups}" for user, (code, groups) in raw_lists.items()))
 
-        # ---- f. OffsetFetch lists only the topics the client may Describe ----------------------------------------
+        # ---- f. OffsetFetch: topics the client may not Describe left out of a listing, 29 where named ------------
         audit_broker = COORDINATORS[AUDIT_GROUP]
         audit_mock = mock.broker_addresses[audit_broker - 1]   # the coordinator's own listener, not its stage
         committed_offsets = [[topic, partition, offset] for topic, offsets in AUDIT_OFFSETS.items()
@@ -891,8 +932,6 @@ def main():
             return (f"returned {got.get('returned')} (OffsetFetch v{got.get('offset_fetch_version')}, offered "
                     f"{got.get('offered_offset_fetch')})")
 
-        fetch_refusals_before = metric(metrics_text(topo, admin()), "kedge_policy_refusals_total",
-                                       virtual_cluster=CLUSTER, api="OffsetFetch", reason="resource_denied")
         marks = stage_marks()
         kp_alice = kp_offsets("a", bootstrap(), "alice")
         kp_through_stage = stage_text_since(marks)
@@ -916,16 +955,9 @@ def main():
                       f"brokers: {show_kp(kp_straight)}; ops through kedge: {show_kp(kp_ops)}")
 
         null_steps = [{"offset_fetch_v": version, "group": AUDIT_GROUP, "topics": None} for version in (7, 8, 9)]
-        named_steps = [{"offset_fetch_v": 7, "group": AUDIT_GROUP, "topics": [[HIDDEN, list(range(PARTITIONS))]]},
-                       {"offset_fetch_v": 7, "group": AUDIT_GROUP, "topics": [["orders", list(range(PARTITIONS))]]}]
-        marks = stage_marks()
-        head, answers, detail = raw("a", broker_name(audit_broker), PORT, "alice", null_steps + named_steps)
-        named_at_broker = [line for line in re.findall(r"OffsetFetch v\d+ answered: .*", stage_text_since(marks))
-                           if "(named)" in line]
+        head, answers, detail = raw("a", broker_name(audit_broker), PORT, "alice", null_steps)
         _, reference, reference_detail = raw("dc", "127.0.0.1", STAGE_BASE_PORT + audit_broker, None, null_steps,
                                              tls=False)
-        fetch_refusals_after = metric(metrics_text(topo, admin()), "kedge_policy_refusals_total",
-                                      virtual_cluster=CLUSTER, api="OffsetFetch", reason="resource_denied")
 
         def show_offset_fetch(step):
             if not step:
@@ -955,20 +987,157 @@ def main():
                               for step, version in zip(answers, (7, 8, 9))),
                       " | ".join(f"v{v}: {show_offset_fetch(step)}" for step, v in zip(answers, (7, 8, 9)))
                       + ("" if answers[0] else f"; {head}; {detail}"))
-        hidden_named, orders_named = answers[3], answers[4]
-        checks.record(f"... OffsetFetch v7 naming {HIDDEN} [0, 1, 2]: TOPIC_AUTHORIZATION_FAILED (29) on every "
-                      "partition, answered by kedge (the broker saw only the one naming orders); naming orders: its "
-                      "committed offsets",
-                      only_group(hidden_named).get("error") == 0 and hidden_named.get("trailing_bytes") == 0
-                      and [(t["topic"], [e for _, _, e in t["partitions"]], [p for p, _, _ in t["partitions"]])
-                           for t in only_group(hidden_named).get("topics") or []]
-                      == [(HIDDEN, [29] * PARTITIONS, list(range(PARTITIONS)))]
-                      and answered_as(orders_named, 7, visible_expected)
-                      and len(named_at_broker) == 1 and HIDDEN not in named_at_broker[0],
-                      f"{HIDDEN}: {show_offset_fetch(hidden_named)}; orders: {show_offset_fetch(orders_named)}; "
-                      f"named requests the broker answered: {named_at_broker}; "
-                      f"kedge_policy_refusals_total{{api=\"OffsetFetch\",reason=\"resource_denied\"}} "
-                      f"{fetch_refusals_before:.0f} -> {fetch_refusals_after:.0f}")
+
+        # Naming a topic alice may not Describe: the request goes to the broker and kedge answers that topic as Kafka
+        # does (KafkaApis handleOffsetFetchRequest: UNAUTHORIZED_PARTITION on each partition asked), the other topics
+        # as the broker did, in the broker's (= the request's) order.
+        every = list(range(PARTITIONS))
+        refused_entries = [[p, -1, 29] for p in every]   # [partition, CommittedOffset, ErrorCode]
+
+        def named_answer(step):
+            """'topic [[partition, offset, error], ...]' per topic in answer order; the hidden topic's leader epochs
+            and Metadata too."""
+            if not step or step.get("outcome") != "answered" or "parse_error" in step:
+                return show_offset_fetch(step)
+            return "; ".join(
+                f"{'group ' + g['group'] + ' ' if g.get('group') else ''}error {g.get('error')}: " + (" | ".join(
+                    f"{t['topic']} {t['partitions']}"
+                    + (f" epochs {t['epochs']} metadata {t['metadata']}" if t["topic"] == HIDDEN else "")
+                    for t in g.get("topics") or []) or "no topics")
+                for g in step.get("groups", []))
+
+        def named_as_kafka(step, version, order):
+            """One group, error 0, the topics in `order`: orders with its committed offsets, the hidden one 29 on
+            every partition with offset and leader epoch -1 and Metadata ''."""
+            group = only_group(step)
+            topics = group.get("topics") or []
+            hidden = [t for t in topics if t["topic"] == HIDDEN]
+            return (step.get("answer_correlation_id") == step.get("correlation_id") and step.get("trailing_bytes") == 0
+                    and group.get("error") == 0 and (version < 8 or group.get("group") == AUDIT_GROUP)
+                    and [(t["topic"], t["partitions"]) for t in topics]
+                    == [(t, refused_entries if t == HIDDEN else visible_expected[t]) for t in order]
+                    and all(t["epochs"] == [-1] * PARTITIONS and t["metadata"] == [""] * PARTITIONS for t in hidden))
+
+        def policy_counters():
+            text = metrics_text(topo, admin())
+            return {"refused": metric(text, "kedge_policy_refusals_total", virtual_cluster=CLUSTER, api="OffsetFetch",
+                                      reason="resource_denied"),
+                    "split": metric(text, "kedge_policy_split_requests_total", virtual_cluster=CLUSTER,
+                                    api="OffsetFetch"),
+                    "rewritten": metric(text, "kedge_responses_rewritten_total", virtual_cluster=CLUSTER),
+                    "requests": metric(text, "kedge_requests_total", virtual_cluster=CLUSTER, api="OffsetFetch")}
+
+        def named_lines(text):
+            return [line.split(": ", 1)[-1] for line in re.findall(r"OffsetFetch v\d+ answered: .*", text)
+                    if "(named)" in line]
+
+        # v7 naming only the hidden topic, on a connection of its own (so the counters move for it alone)
+        hidden_step = [{"offset_fetch_v": 7, "group": AUDIT_GROUP, "topics": [[HIDDEN, every]]}]
+        counted_before, marks = policy_counters(), stage_marks()
+        hidden_head, hidden_answers, hidden_detail = raw("a", broker_name(audit_broker), PORT, "alice", hidden_step)
+        hidden_at_broker = named_lines(stage_text_since(marks))
+        counted_after = policy_counters()
+        hidden_named = hidden_answers[0]
+        checks.record(f"raw OffsetFetch v7 naming {HIDDEN} [0, 1, 2] through kedge as alice: it reached the broker "
+                      f"(the stage answered it with {HIDDEN}'s committed offsets) and every partition comes back "
+                      "TOPIC_AUTHORIZATION_FAILED (29), offset -1, leader epoch -1, Metadata ''",
+                      hidden_head.get("auth_error") == 0 and named_as_kafka(hidden_named, 7, [HIDDEN])
+                      and len(hidden_at_broker) == 1
+                      and f"{HIDDEN} {[(p, o, 0) for p, o in enumerate(AUDIT_OFFSETS[HIDDEN])]}" in hidden_at_broker[0],
+                      f"kedge answered: {named_answer(hidden_named)}; the broker (stage) answered kedge: "
+                      f"{hidden_at_broker}" + ("" if hidden_named else f"; {hidden_head}; {hidden_detail}"))
+        delta = {key: counted_after[key] - counted_before[key] for key in counted_before}
+        checks.record("... it is no policy refusal: kedge_policy_refusals_total{api=\"OffsetFetch\","
+                      "reason=\"resource_denied\"} and kedge_policy_split_requests_total{api=\"OffsetFetch\"} do not "
+                      "move; kedge_responses_rewritten_total grows by 1 (kedge rewrote the broker's answer)",
+                      delta["refused"] == 0 and delta["split"] == 0 and delta["rewritten"] == 1
+                      and delta["requests"] == 1,
+                      "; ".join(f"{name} {counted_before[key]:.0f} -> {counted_after[key]:.0f}" for key, name in (
+                          ("refused", "refusals_total{api=\"OffsetFetch\",reason=\"resource_denied\"}"),
+                          ("split", "split_requests_total{api=\"OffsetFetch\"}"),
+                          ("rewritten", f"responses_rewritten_total{{virtual_cluster=\"{CLUSTER}\"}}"),
+                          ("requests", "requests_total{api=\"OffsetFetch\"}"))))
+
+        # orders alone, then orders and the hidden topic in one request (v7; v8 with the hidden one first; v9), then
+        # a v8 request asking one group by name and one for all its topics (answered the listing way)
+        orders_vault = [["orders", every], [HIDDEN, every]]
+        both_named = [(7, ["orders", HIDDEN]), (8, [HIDDEN, "orders"]), (9, ["orders", HIDDEN])]
+        named_steps = ([{"offset_fetch_v": 7, "group": AUDIT_GROUP, "topics": [["orders", every]]}]
+                       + [{"offset_fetch_v": version, "group": AUDIT_GROUP,
+                           "topics": [[topic, every] for topic in order]} for version, order in both_named]
+                       + [{"offset_fetch_v": 8, "groups": [[AUDIT_GROUP, orders_vault], [AUDIT_GROUP, None]]}])
+        marks = stage_marks()
+        head, answers, detail = raw("a", broker_name(audit_broker), PORT, "alice", named_steps)
+        named_at_broker = named_lines(stage_text_since(marks))
+        _, reference, reference_detail = raw("dc", "127.0.0.1", STAGE_BASE_PORT + audit_broker, None, named_steps,
+                                             tls=False)
+        orders_named, mixed = answers[0], answers[len(both_named) + 1]
+        checks.record(f"control: straight at broker {audit_broker} (its stage) the same OffsetFetch v7/v8/v9 naming "
+                      f"orders and {HIDDEN} return both topics' committed offsets in request order",
+                      all(step.get("trailing_bytes") == 0 and [(t["topic"], t["partitions"]) for t in
+                                                               only_group(step).get("topics") or []]
+                          == [(t, expected[t]) for t in order] for step, (_, order) in zip(reference[1:], both_named)),
+                      " | ".join(f"v{v}: {named_answer(step)}" for step, (v, _) in zip(reference[1:], both_named))
+                      + ("" if reference[0] else f"; {reference_detail}"))
+        checks.record("raw OffsetFetch v7 naming orders through kedge as alice: its committed offsets",
+                      head.get("auth_error") == 0 and answered_as(orders_named, 7, visible_expected),
+                      show_offset_fetch(orders_named) + ("" if orders_named else f"; {head}; {detail}"))
+        for (version, order), step in zip(both_named, answers[1:]):
+            checks.record(f"raw OffsetFetch v{version} naming [{', '.join(order)}] through kedge as alice: one answer "
+                          f"in request order, orders {AUDIT_OFFSETS['orders']} (error 0), {HIDDEN} 29 on every "
+                          "partition with offset -1, leader epoch -1, Metadata ''",
+                          named_as_kafka(step, version, order), named_answer(step))
+        mixed_groups = mixed.get("groups") or []
+        checks.record(f"raw OffsetFetch v8 with Groups [{AUDIT_GROUP} naming orders and {HIDDEN}, {AUDIT_GROUP} null "
+                      f"Topics] through kedge as alice: answered the listing way, both groups orders only (no "
+                      f"{HIDDEN})",
+                      mixed.get("answer_correlation_id") == mixed.get("correlation_id")
+                      and mixed.get("trailing_bytes") == 0 and len(mixed_groups) == 2
+                      and all(g.get("group") == AUDIT_GROUP and g.get("error") == 0
+                              and offsets_by_topic(g) == visible_expected for g in mixed_groups),
+                      f"kedge: {named_answer(mixed)}; the broker (stage) answered straight: "
+                      f"{named_answer(reference[len(both_named) + 1])}")
+        checks.record(f"... every one of these {len(named_steps)} requests reached the broker (the stage answered "
+                      f"each; those naming {HIDDEN} with its committed offsets)",
+                      len(named_at_broker) == len(named_steps)
+                      and sum(f"{HIDDEN} [(0, 2, 0)" in line for line in named_at_broker) == len(both_named) + 1,
+                      " | ".join(named_at_broker) or "no OffsetFetch answered by the stages")
+
+        # confluent-kafka (librdkafka) Consumer.committed() naming partition 0 of orders and of the hidden topic
+        committed_partitions = json.dumps([["orders", 0], [HIDDEN, 0]])
+
+        def ck_committed(ns, bootstrap_address, user):
+            args = (ca, user, USERS[user]) if user else ("-", "-", "-")
+            lines, result = run_json_script(topo, ns, CLIENT_SCRIPT, "ck_committed", bootstrap_address, *args,
+                                            AUDIT_GROUP, committed_partitions)
+            return lines[0] if lines else {"error": (result.stdout + result.stderr).strip()[-400:]}
+
+        def show_ck(got):
+            if "error" in got:
+                return f"{got.get('client', '')} raised {got['error']}"
+            return f"{got.get('client')}: committed() -> " + "; ".join(
+                f"{topic} [{partition}] offset {offset}" + (f" error {error['name']} ({error['code']}): "
+                                                            f"{error['str']}" if error else " no error")
+                for topic, partition, offset, error in got.get("committed", []))
+
+        marks = stage_marks()
+        ck_alice = ck_committed("a", bootstrap(), "alice")
+        ck_versions = sorted(set(re.findall(r"first OffsetFetch v\d+", stage_text_since(marks))))
+        ck_straight = ck_committed("dc", stage_bootstrap, None)
+        alice_committed = {topic: (offset, error) for topic, _, offset, error in ck_alice.get("committed", [])}
+        checks.record(f"control: confluent-kafka Consumer(group {AUDIT_GROUP}).committed([orders [0], {HIDDEN} [0]]) "
+                      f"straight at the brokers (dc, plaintext, bootstrap {stage_bootstrap}): orders 3, {HIDDEN} 2",
+                      "error" not in ck_straight
+                      and ck_straight.get("committed") == [["orders", 0, AUDIT_OFFSETS["orders"][0], None],
+                                                           [HIDDEN, 0, AUDIT_OFFSETS[HIDDEN][0], None]],
+                      show_ck(ck_straight))
+        checks.record(f"confluent-kafka Consumer(group {AUDIT_GROUP}).committed([orders [0], {HIDDEN} [0]]) through "
+                      f"kedge as alice: orders 3 (no error), {HIDDEN} TOPIC_AUTHORIZATION_FAILED",
+                      "error" not in ck_alice and sorted(alice_committed) == sorted(["orders", HIDDEN])
+                      and alice_committed["orders"] == (AUDIT_OFFSETS["orders"][0], None)
+                      and (alice_committed[HIDDEN][1] or {}).get("name") == "TOPIC_AUTHORIZATION_FAILED"
+                      and (alice_committed[HIDDEN][1] or {}).get("code") == 29 and alice_committed[HIDDEN][0] < 0,
+                      f"{show_ck(ck_alice)}; OffsetFetch at the broker: {ck_versions}")
 
         # ---- c. kedge restarted under a running consumer -----------------------------------------------------------
         # Whether the reconnecting consumer's first Fetch by id reaches the new kedge before a Metadata response has

@@ -286,6 +286,11 @@ TEST_CASE("offset_fetch_topics_asked: by name when every group names its topics"
       CHECK(offset_fetch_topics_asked(
                 offset_fetch_request(v, {{"app", two}, {"analytics", std::nullopt}, {"billing", two}})) ==
             TopicsAsked::all);
+      // An empty Topics (not null) names no topic but asks for none either: the other group's names decide.
+      CHECK(offset_fetch_topics_asked(offset_fetch_request(v, {{"app", two}, {"analytics", Names{}}})) ==
+            TopicsAsked::by_name);
+      CHECK(offset_fetch_topics_asked(offset_fetch_request(v, {{"app", Names{}}, {"analytics", Names{}}})) ==
+            TopicsAsked::all);
       // A group id that looks like a topic name is not one.
       CHECK(offset_fetch_topics_asked(offset_fetch_request(v, {{"orders", std::nullopt}})) == TopicsAsked::all);
     }
