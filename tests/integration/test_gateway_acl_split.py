@@ -92,10 +92,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kedge_harness import admin_address, start_kedge_in_topology  # noqa: E402
-from scenario_support import (RAW_KAFKA, client_lines, finish, kedge_errors, metric, metric_lines,  # noqa: E402
-                              metrics_text, popen_in, raw_session, run_json_script, run_scenario, sasl_ssl_args,
-                              scenario_topology, summary_exit_code)
+from scenario_support import (RAW_KAFKA, AclKedge, client_lines, finish, kedge_errors, metric,  # noqa: E402
+                              metric_lines, metrics_text, popen_in, raw_session, run_json_script, run_scenario,
+                              sasl_ssl_args, scenario_topology, summary_exit_code)
 from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
 
 DOMAIN = "kafka.example.com"
@@ -129,9 +128,7 @@ ACLS = [
 #       one connection (TLS with SNI + SaslHandshake v1/SaslAuthenticate v1 PLAIN; CA "-": plaintext, no SASL) and
 #       the steps on it in order, each {"fetch": VERSION, "topics": [[TOPIC, [PARTITION, ...]], ...]},
 #       {"api_versions": 0} or {"metadata": 1, "topics": [...]}; one JSON line per step with what came back.
-CLIENT_SCRIPT = r"""
-import json, socket, ssl, struct, sys
-
+CLIENT_SCRIPT = RAW_KAFKA + r"""
 def watermarks(bootstrap, topic, partitions):
     import confluent_kafka
     consumer = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": "kedge-split-watermarks"})
@@ -139,76 +136,6 @@ def watermarks(bootstrap, topic, partitions):
             for p in range(int(partitions))]
     consumer.close()
     print(json.dumps({"topic": topic, "high": high, "sum": sum(high)}), flush=True)
-
-def string(text):
-    data = text.encode()
-    return struct.pack(">h", len(data)) + data
-
-def uvarint(n):
-    out = b""
-    while True:
-        byte = n & 0x7f
-        n >>= 7
-        if n:
-            out += bytes([byte | 0x80])
-        else:
-            return out + bytes([byte])
-
-def compact_string(text):
-    data = text.encode()
-    return uvarint(len(data) + 1) + data
-
-def frame(api_key, version, correlation, body, flexible=False):
-    message = struct.pack(">hhi", api_key, version, correlation) + string("kedge-split-raw")
-    if flexible:
-        message += b"\0"  # request header v2: no tagged fields
-    message += body
-    return struct.pack(">i", len(message)) + message
-
-def read_frame(sock):
-    received = b""
-    try:
-        while len(received) < 4 or len(received) < 4 + struct.unpack(">i", received[:4])[0]:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return None, received, "closed"
-            received += chunk
-    except (socket.timeout, TimeoutError):
-        return None, received, "timeout"
-    except (ssl.SSLError, ConnectionError) as error:
-        return None, received, f"closed ({error})"
-    return received, received, None
-
-class Reader:
-    def __init__(self, data, pos):
-        self.data, self.pos = data, pos
-    def take(self, fmt):
-        values = struct.unpack_from(fmt, self.data, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return values if len(values) > 1 else values[0]
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            byte = self.data[self.pos]; self.pos += 1
-            value |= (byte & 0x7f) << shift
-            if not byte & 0x80:
-                return value
-            shift += 7
-    def string(self):
-        length = self.take(">h")
-        text = self.data[self.pos:self.pos + max(length, 0)].decode(); self.pos += max(length, 0)
-        return text
-    def compact_string(self):
-        length = self.uvarint() - 1
-        text = self.data[self.pos:self.pos + max(length, 0)].decode(); self.pos += max(length, 0)
-        return text
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.pos += self.uvarint()
-    def raw(self, size):
-        chunk = self.data[self.pos:self.pos + size]; self.pos += size
-        return chunk
 
 def batch_records(records):
     # Sum of the RecordBatches' record counts (v2 batches: count at byte 57 of each batch).
@@ -292,18 +219,7 @@ def fetch_body(version, topics):
     return body
 
 def raw(host, port, ca, server_name, user, password, steps):
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    local = "%s:%d" % sock.getsockname()[:2]
-    head = {"op": "connect", "local": local}
-    if ca != "-":
-        sock = ssl.create_default_context(cafile=ca).wrap_socket(sock, server_hostname=server_name)
-        sock.sendall(frame(17, 1, 1, string("PLAIN")))
-        response, _, why = read_frame(sock)
-        head["handshake_error"] = struct.unpack_from(">h", response, 8)[0] if response else why
-        token = b"\0" + user.encode() + b"\0" + password.encode()
-        sock.sendall(frame(36, 1, 2, struct.pack(">i", len(token)) + token))
-        response, _, why = read_frame(sock)
-        head["auth_error"] = struct.unpack_from(">h", response, 8)[0] if response else why
+    sock, head = connect(host, port, ca, server_name, user, password)
     print(json.dumps(head), flush=True)
     sock.settimeout(8)
     correlation = 10
@@ -350,7 +266,7 @@ def raw(host, port, ca, server_name, user, password, steps):
                             nodes = r.take(">i")
                             r.pos += 4 * nodes
                 out["trailing_bytes"] = len(response) - r.pos
-        except (struct.error, IndexError, UnicodeDecodeError) as error:
+        except (struct.error, IndexError, UnicodeDecodeError, ValueError) as error:
             out["parse_error"] = str(error)
         print(json.dumps(out), flush=True)
     sock.close()
@@ -611,14 +527,6 @@ def broker_name(broker_id):
     return f"broker-{broker_id}-{CLUSTER}.{DOMAIN}"
 
 
-def make_users_file(kedge_binary, path):
-    for user, password in USERS.items():
-        result = subprocess.run([kedge_binary, "users", "add", user, "--file", path, "--mechanisms", "SCRAM-SHA-256"],
-                                input=password, text=True, capture_output=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"kedge users add {user}: {result.stderr}")
-
-
 def kafkapy(subcommand, ca, *args):
     return ["/usr/bin/python3", KAFKAPY, subcommand, "--bootstrap", bootstrap(), "--ca", ca,
             "--mechanism", MECHANISM, "--username", "alice", "--password", USERS["alice"], *args]
@@ -647,17 +555,9 @@ def main():
         for topic in TOPICS:
             for partition in range(PARTITIONS):
                 mock.command_ok(f"leader {topic} {partition} {partition + 1}")
-        users_file = os.path.join(topo.log_dir, "users.json")
-        make_users_file(kedge_binary, users_file)
-        authentication = {"mode": "terminate", "sasl": {"mechanisms": [MECHANISM], "users_file": users_file}}
-        kedge, certs, config_path = start_kedge_in_topology(
-            topo, kedge_binary, [(CLUSTER, "shared_suffix", mock.bootstrap)], DOMAIN, PORT,
-            cluster_options={CLUSTER: {"authentication": authentication, "principals": sorted(USERS),
-                                       "policy": {"acls": ACLS}}},
-            top_level={"audit": {"file": "audit.jsonl"}})
-        audit_path = os.path.join(os.path.dirname(config_path), "audit.jsonl")
-        ca = certs["ca"]
-        admin = admin_address(kedge.log_text())
+        acl = AclKedge(topo, kedge_binary, mock.bootstrap, USERS, ACLS, cluster=CLUSTER, domain=DOMAIN, port=PORT,
+                       mechanism=MECHANISM)
+        kedge, ca, admin = acl.process, acl.ca, acl.admin
         print(f"topology {topo.prefix} (logs {topo.log_dir}); mock rdk212 {mock.bootstrap}; acls {json.dumps(ACLS)}",
               flush=True)
 
@@ -893,12 +793,7 @@ def main():
                       f"resource_denied {split_before['refused']['Fetch']:.0f} -> "
                       f"{split_after['refused']['Fetch']:.0f}")
 
-        def audit_lines():
-            try:
-                with open(audit_path) as handle:
-                    return [json.loads(line) for line in handle if line.strip()]
-            except (OSError, ValueError):
-                return []
+        audit_lines = acl.audit_lines
 
         # ---- 5. OffsetCommit split from a real client: one confluent-kafka commit of orders and ledger ------------
         # librdkafka sends every partition of a commit() in one OffsetCommitRequest to the coordinator; kedge sends

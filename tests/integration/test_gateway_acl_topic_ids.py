@@ -97,9 +97,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import admin_address, start_kedge_in_topology  # noqa: E402
-from scenario_support import (client_lines, finish, kedge_errors, metric, metrics_text, popen_in,  # noqa: E402
-                              print_kedge_warnings, run_json_script, run_scenario, sasl_ssl_args, scenario_topology,
-                              summary_exit_code, wait_for)
+from scenario_support import (RAW_KAFKA, client_lines, finish, kedge_errors, make_users_file, metric,  # noqa: E402
+                              metrics_text, popen_in, print_kedge_warnings, raw_session, run_json_script, run_scenario,
+                              sasl_ssl_args, scenario_topology, summary_exit_code, wait_for)
 from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -155,79 +155,8 @@ FETCH_MAX_READ, PRODUCE_MAX_READ = 17, 13  # what kedge reads on a cluster with 
 #       confluent-kafka Consumer (group GROUP, SASL_SSL PLAIN; CA "-": plaintext, no SASL) committed([TopicPartition(T,
 #       P), ...]) for PARTITIONS_JSON [[T, P], ...] (an OffsetFetch naming those partitions): per partition [topic,
 #       partition, offset, error or null], or the KafkaException it raised
-CLIENT_SCRIPT = r"""
-import hashlib, json, socket, ssl, struct, sys
-
-def string(text):
-    data = text.encode()
-    return struct.pack(">h", len(data)) + data
-
-def uvarint(n):
-    out = b""
-    while True:
-        byte = n & 0x7f
-        n >>= 7
-        if n:
-            out += bytes([byte | 0x80])
-        else:
-            return out + bytes([byte])
-
-def compact_string(text):
-    data = text.encode()
-    return uvarint(len(data) + 1) + data
-
-def frame(api_key, version, correlation, body, flexible=False):
-    message = struct.pack(">hhi", api_key, version, correlation) + string("kedge-topic-ids-raw")
-    if flexible:
-        message += b"\0"  # request header v2: no tagged fields
-    message += body
-    return struct.pack(">i", len(message)) + message
-
-def read_frame(sock):
-    received = b""
-    try:
-        while len(received) < 4 or len(received) < 4 + struct.unpack(">i", received[:4])[0]:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return None, received, "closed"
-            received += chunk
-    except (socket.timeout, TimeoutError):
-        return None, received, "timeout"
-    except (ssl.SSLError, ConnectionError) as error:
-        return None, received, f"closed ({error})"
-    return received, received, None
-
-class Reader:
-    def __init__(self, data, pos):
-        self.data, self.pos = data, pos
-    def take(self, fmt):
-        values = struct.unpack_from(fmt, self.data, self.pos)
-        self.pos += struct.calcsize(fmt)
-        return values if len(values) > 1 else values[0]
-    def uvarint(self):
-        shift = value = 0
-        while True:
-            byte = self.data[self.pos]; self.pos += 1
-            value |= (byte & 0x7f) << shift
-            if not byte & 0x80:
-                return value
-            shift += 7
-    def string(self):
-        length = self.take(">h")
-        text = self.data[self.pos:self.pos + max(length, 0)].decode(); self.pos += max(length, 0)
-        return text if length >= 0 else None
-    def compact_string(self):
-        length = self.uvarint() - 1
-        text = self.data[self.pos:self.pos + max(length, 0)].decode(); self.pos += max(length, 0)
-        return text if length >= 0 else None
-    def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            size = self.uvarint()
-            self.pos += size
-    def raw(self, size):
-        chunk = self.data[self.pos:self.pos + size]; self.pos += size
-        return chunk
+CLIENT_SCRIPT = RAW_KAFKA + r"""
+import hashlib
 
 def batch_records(records):
     # Sum of the RecordBatches' record counts (v2 batches: count at byte 57 of each batch).
@@ -456,18 +385,7 @@ def parse_api_versions(data):
     return {"error_code": error, "versions": versions}
 
 def session(host, port, ca, server_name, user, password, steps):
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    head = {"op": "connect", "local": "%s:%d" % sock.getsockname()[:2]}
-    if ca != "-":
-        sock = ssl.create_default_context(cafile=ca).wrap_socket(sock, server_hostname=server_name)
-        if user != "-":
-            sock.sendall(frame(17, 1, 1, string("PLAIN")))
-            response, _, why = read_frame(sock)
-            head["handshake_error"] = struct.unpack_from(">h", response, 8)[0] if response else why
-            token = b"\0" + user.encode() + b"\0" + password.encode()
-            sock.sendall(frame(36, 1, 2, struct.pack(">i", len(token)) + token))
-            response, _, why = read_frame(sock)
-            head["auth_error"] = struct.unpack_from(">h", response, 8)[0] if response else why
+    sock, head = connect(host, port, ca, server_name, user, password)
     print(json.dumps(head), flush=True)
     sock.settimeout(8)
     correlation = 10
@@ -590,14 +508,6 @@ def broker_name(broker_id):
     return f"broker-{broker_id}-{CLUSTER}.{DOMAIN}"
 
 
-def make_users_file(kedge_binary, path):
-    for user, password in USERS.items():
-        result = subprocess.run([kedge_binary, "users", "add", user, "--file", path, "--mechanisms", "SCRAM-SHA-256"],
-                                input=password, text=True, capture_output=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"kedge users add {user}: {result.stderr}")
-
-
 def partition_of(step, topic_id, partition=0):
     for topic in step.get("topics", []):
         if topic.get("id") == topic_id:
@@ -664,7 +574,7 @@ def main():
         for group, broker in COORDINATORS.items():
             mock.command_ok(f"coordinator group {group} {broker}")
         users_file = os.path.join(topo.log_dir, "users.json")
-        make_users_file(kedge_binary, users_file)
+        make_users_file(kedge_binary, users_file, USERS)
         authentication = {"mode": "terminate", "sasl": {"mechanisms": [MECHANISM], "users_file": users_file}}
         kedge, certs, config_path = start_kedge_in_topology(
             topo, kedge_binary, [(CLUSTER, "shared_suffix", ",".join(stages))], DOMAIN, PORT,
@@ -692,11 +602,8 @@ def main():
 
         def raw(ns, host, port, user, steps, tls=True):
             """One raw connection: TLS (SNI = host) + SASL PLAIN as `user` (None: none); tls=False: plaintext."""
-            args = (ca, host, user or "-", USERS.get(user, "-")) if tls else ("-", "-", "-", "-")
-            lines, result = run_json_script(topo, ns, CLIENT_SCRIPT, "session", host, port, *args, json.dumps(steps))
-            head = lines[0] if lines else {}
-            answers = lines[1:] + [{}] * (len(steps) - len(lines) + 1)
-            return head, answers, (result.stdout + result.stderr).strip()[-600:]
+            return raw_session(topo, ns, CLIENT_SCRIPT, host, port, ca if tls else None, host, user,
+                               USERS.get(user, "-"), steps)
 
         def stage_marks():
             """How much each stage has logged so far (stage_text_since gives what it logged after)."""

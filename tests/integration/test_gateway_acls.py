@@ -61,15 +61,14 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kedge_harness import admin_address, start_kedge_in_topology, write_config  # noqa: E402
-from scenario_support import (client_lines, connections_from, finish, kedge_errors, metric,  # noqa: E402
-                              metric_lines, metrics_text, popen_in, run_json_script, run_scenario, sasl_ssl_args,
-                              scenario_topology, summary_exit_code, wait_for)
+from kedge_harness import write_config  # noqa: E402
+from scenario_support import (RAW_KAFKA, AclKedge, client_lines, connections_from, finish, kedge_errors,  # noqa: E402
+                              metric, metric_lines, metrics_text, popen_in, run_json_script, run_scenario,
+                              sasl_ssl_args, scenario_topology, summary_exit_code, wait_for)
 from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
 from topology import tool_path  # noqa: E402
 
@@ -117,9 +116,7 @@ RELOAD_RULE = {"deny": ["Write"], "topics": [STEADY_TOPIC]}
 #       from offset 0; CA "-": plaintext without SASL (straight at the mock). Reports what came back, then sends
 #       ApiVersions v0 on the same connection and reports its answer ("next"): is the connection still usable?
 #   api_versions HOST PORT CA SNI   ApiVersions v0 (CA "-": plaintext) -> {"versions": {"0": [min, max], ...}}
-CLIENT_SCRIPT = r"""
-import json, socket, ssl, struct, sys
-
+CLIENT_SCRIPT = RAW_KAFKA + r"""
 def watermarks(bootstrap, topic, partitions):
     import confluent_kafka
     consumer = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": "kedge-acl-watermarks"})
@@ -145,29 +142,6 @@ def ck_metadata(bootstrap, ca, user, password, mechanism, topic):
                       "partitions": len(entry.partitions) if entry is not None else None,
                       "code": error.code() if error else 0, "name": error.name() if error else None,
                       "str": str(error) if error else None}), flush=True)
-
-def string(text):
-    data = text.encode()
-    return struct.pack(">h", len(data)) + data
-
-def frame(api_key, version, correlation, body):
-    message = struct.pack(">hhi", api_key, version, correlation) + string("kedge-acl-raw") + body
-    return struct.pack(">i", len(message)) + message
-
-def read_frame(sock):
-    # One response frame, or (None, bytes received so far, why) when the peer closes or goes silent.
-    received = b""
-    try:
-        while len(received) < 4 or len(received) < 4 + struct.unpack(">i", received[:4])[0]:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return None, received, "closed"
-            received += chunk
-    except (socket.timeout, TimeoutError):
-        return None, received, "timeout"
-    except (ssl.SSLError, ConnectionError) as error:
-        return None, received, f"closed ({error})"
-    return received, received, None
 
 def parse_fetch_v4(data):
     # FetchResponse v4: ThrottleTimeMs, [Topic, [Partition, ErrorCode, HighWatermark, LastStableOffset,
@@ -285,32 +259,16 @@ def stored(topo, mock, topic):
 
 
 
-def make_users_file(kedge_binary, path):
-    for user, password in USERS.items():
-        result = subprocess.run([kedge_binary, "users", "add", user, "--file", path, "--mechanisms", "SCRAM-SHA-256"],
-                                input=password, text=True, capture_output=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"kedge users add {user}: {result.stderr}")
-
-
 def main():
     kedge_binary = os.path.abspath(sys.argv[1])
     checks = Checks()
     started = time.monotonic()
     with scenario_topology() as topo:
         mock = topo.start_mock_cluster("rdk212", brokers=3, topics=TOPICS)
-        users_file = os.path.join(topo.log_dir, "users.json")
-        make_users_file(kedge_binary, users_file)
         network_a = f"10.{topo.subnet}.1.0/24"  # topo.client_ip("a")'s /24; network b's clients are outside it
-        authentication = {"mode": "terminate", "sasl": {"mechanisms": [MECHANISM], "users_file": users_file}}
-        kedge, certs, config_path = start_kedge_in_topology(
-            topo, kedge_binary, [(CLUSTER, "shared_suffix", mock.bootstrap)], DOMAIN, PORT,
-            cluster_options={CLUSTER: {"authentication": authentication, "principals": sorted(USERS),
-                                       "policy": {"acls": acls(network_a)}}},
-            top_level={"audit": {"file": "audit.jsonl"}})
-        audit_path = os.path.join(os.path.dirname(config_path), "audit.jsonl")
-        ca = certs["ca"]
-        admin = admin_address(kedge.log_text())
+        acl = AclKedge(topo, kedge_binary, mock.bootstrap, USERS, acls(network_a), cluster=CLUSTER, domain=DOMAIN,
+                       port=PORT, mechanism=MECHANISM)
+        kedge, ca, admin, config_path = acl.process, acl.ca, acl.admin, acl.config_path
         print(f"topology {topo.prefix} (logs {topo.log_dir}); mock rdk212 {mock.bootstrap}; client a "
               f"{topo.client_ip('a')}, b {topo.client_ip('b')}; acls {json.dumps(acls(network_a))}", flush=True)
 
@@ -577,13 +535,7 @@ def main():
         checks.record("/metrics: kedge_policy_refusals_total{reason=\"resource_denied\"} for Produce, FindCoordinator "
                       "and Fetch", all(value > 0 for value in counted.values()), "; ".join(samples) or "no sample")
 
-        def audit_lines():
-            try:
-                with open(audit_path) as handle:
-                    return [json.loads(line) for line in handle if line.strip()]
-            except (OSError, ValueError):
-                return []
-        lines = audit_lines()
+        lines = acl.audit_lines()
         denied = [a for a in lines if a.get("outcome") == "denied" and a.get("virtual_cluster") == CLUSTER]
 
         def find(api, resource, **want):
