@@ -198,11 +198,15 @@ class Walker {
     if (!read_length_prefix(r, 2, len)) return false;
     if (len < 0) {
       if (len != -1 || !f.nullable.contains(version_) || f.role == Role::host) return r.fail();
+      if (f.names != schema::NameKind::none)
+        out_.names.push_back({f.names, true, flexible_, begin, r.pos(), r.pos(), out_.values.size()});
       if (f.role == Role::value) out_.values.push_back({f.name, f.type, true, r.pos(), r.pos()});
       return true;
     }
     const std::size_t data_begin = r.pos();
     if (!r.skip(static_cast<std::size_t>(len))) return false;  // bounded by the frame
+    if (f.names != schema::NameKind::none)
+      out_.names.push_back({f.names, false, flexible_, begin, data_begin, r.pos(), out_.values.size()});
     if (f.role == Role::value) out_.values.push_back({f.name, f.type, false, data_begin, r.pos()});
     if (f.role == Role::host) {
       st.has_host = true;
@@ -252,10 +256,11 @@ class Walker {
       if (known != nullptr) {
         const std::size_t endpoints_before = out_.endpoints.size();
         const std::size_t entries_before = out_.api_entries.size();
+        const std::size_t names_before = out_.names.size();
         wire::Reader value(frame_, value_begin, value_begin + size);
         if (!walk_field(*known, value, st) || value.pos() != value.end()) return r.fail();
         if (out_.endpoints.size() != endpoints_before || out_.api_entries.size() != entries_before ||
-            st.has_host) {
+            out_.names.size() != names_before || st.has_host) {
           out_.tag_sizes.push_back({size_begin, value_begin, value_begin, value_begin + size});
         }
       }
@@ -376,8 +381,8 @@ bool response_needs_rewrite(std::int16_t api_key, std::int16_t api_version) {
   return s != nullptr && api_version >= s->walked_from;
 }
 
-void FrameRewriter::add_patch(std::span<const std::uint8_t> frame, std::size_t begin,
-                              std::size_t end, std::size_t arena_off) {
+void FramePatcher::replace(std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
+                           std::size_t arena_off) {
   const std::size_t len = arena_.size() - arena_off;
   if (len == end - begin && std::memcmp(frame.data() + begin, arena_.data() + arena_off, len) == 0) {
     arena_.resize(arena_off);  // identical bytes: not a change
@@ -407,8 +412,7 @@ std::int16_t FrameRewriter::walk_version(const schema::MessageSchema& s, std::sp
 Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestInfo& request,
                             AddressMap& addresses) {
   changed_ = false;
-  patches_.clear();
-  arena_.clear();
+  patcher_.clear();
   out_.clear();
   const schema::MessageSchema* s = schema::find_response_schema(request.api_key);
   if (s == nullptr || frame.size() < 8) return Errc::malformed_response;
@@ -433,15 +437,15 @@ Errc FrameRewriter::process(std::span<const std::uint8_t> frame, const RequestIn
     // address, so it is forwarded as received rather than failing the
     // connection (golden: api_versions.v3.librdkafka_mock_error35).
     if (is(request.api_key, ApiKey::api_versions) && frame.size() >= 10 && wire::get_i16(frame.data() + 8) != 0) {
-      patches_.clear();
+      patcher_.clear();
       return Errc::ok;
     }
     return Errc::malformed_response;
   }
   if (Errc e = patch_endpoints(frame, body_begin, request, addresses); e != Errc::ok) return e;
   if (is(request.api_key, ApiKey::api_versions)) patch_api_versions(frame, addresses);
-  if (patches_.empty()) return Errc::ok;
-  if (Errc e = assemble(frame); e != Errc::ok) return e;
+  if (patcher_.empty()) return Errc::ok;
+  if (Errc e = patcher_.assemble(frame, walk_.tag_sizes, out_); e != Errc::ok) return e;
   changed_ = true;
   remember(frame, body_begin, request);
   return Errc::ok;
@@ -462,14 +466,15 @@ Errc FrameRewriter::patch_endpoints(std::span<const std::uint8_t> frame, std::si
                                  memo_.advertised_hosts.size(), adv.host.size(), adv.port});
       memo_.advertised_hosts.append(adv.host);
     }
-    std::size_t off = arena_.size();
-    wire::put_string(arena_, adv.host, e.host_compact);
-    add_patch(frame, e.host_begin, e.host_end, off);
+    std::vector<std::uint8_t>& arena = patcher_.arena();
+    std::size_t off = arena.size();
+    wire::put_string(arena, adv.host, e.host_compact);
+    patcher_.replace(frame, e.host_begin, e.host_end, off);
     if (e.has_port) {
-      off = arena_.size();
-      if (e.port_uint16) wire::put_u16(arena_, static_cast<std::uint16_t>(adv.port));
-      else wire::put_i32(arena_, adv.port);
-      add_patch(frame, e.port_begin, e.port_begin + (e.port_uint16 ? 2 : 4), off);
+      off = arena.size();
+      if (e.port_uint16) wire::put_u16(arena, static_cast<std::uint16_t>(adv.port));
+      else wire::put_i32(arena, adv.port);
+      patcher_.replace(frame, e.port_begin, e.port_begin + (e.port_uint16 ? 2 : 4), off);
     }
   }
   return Errc::ok;
@@ -482,15 +487,16 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, cons
   std::vector<bool> listed(local.size(), false);
   std::uint32_t removed = 0;
   using Mode = AddressMap::LocalApi::Mode;
+  std::vector<std::uint8_t>& arena = patcher_.arena();
   const auto remove = [&](const ApiVersionEntryRef& a) {
-    patches_.push_back({a.begin, a.end, arena_.size(), 0});
+    patcher_.replace_always(a.begin, a.end, arena.size(), 0);
     ++removed;
   };
   const auto set_range = [&](const ApiVersionEntryRef& a, std::int16_t min_version, std::int16_t max_version) {
-    const std::size_t off = arena_.size();
-    wire::put_i16(arena_, min_version);  // MinVersion sits just before MaxVersion
-    wire::put_i16(arena_, max_version);
-    add_patch(frame, a.max_version_pos - 2, a.max_version_pos + 2, off);
+    const std::size_t off = arena.size();
+    wire::put_i16(arena, min_version);  // MinVersion sits just before MaxVersion
+    wire::put_i16(arena, max_version);
+    patcher_.replace(frame, a.max_version_pos - 2, a.max_version_pos + 2, off);
   };
   for (const ApiVersionEntryRef& a : walk_.api_entries) {
     const auto own = std::find_if(local.begin(), local.end(),
@@ -519,41 +525,42 @@ void FrameRewriter::patch_api_versions(std::span<const std::uint8_t> frame, cons
     if (clamp < 0 || a.min_version > clamp) {
       remove(a);
     } else if (a.max_version > clamp) {
-      const std::size_t off = arena_.size();
-      wire::put_i16(arena_, clamp);
-      add_patch(frame, a.max_version_pos, a.max_version_pos + 2, off);
+      const std::size_t off = arena.size();
+      wire::put_i16(arena, clamp);
+      patcher_.replace(frame, a.max_version_pos, a.max_version_pos + 2, off);
     }
   }
   const ApiKeyListRef& list = walk_.api_key_list;
   if (!list.present) return;
   std::uint32_t added = 0;
   const std::size_t append_at = walk_.api_entries.empty() ? list.count_end : walk_.api_entries.back().end;
-  const std::size_t append_off = arena_.size();
+  const std::size_t append_off = arena.size();
   for (std::size_t i = 0; i < local.size(); ++i) {
     if (listed[i] || (local[i].mode != Mode::answer && local[i].mode != Mode::refuse)) continue;
-    wire::put_i16(arena_, local[i].api_key);
-    wire::put_i16(arena_, local[i].min_version);
-    wire::put_i16(arena_, local[i].max_version);
-    if (list.compact) wire::put_uvarint(arena_, 0);  // the entry's tag buffer (v3+)
+    wire::put_i16(arena, local[i].api_key);
+    wire::put_i16(arena, local[i].min_version);
+    wire::put_i16(arena, local[i].max_version);
+    if (list.compact) wire::put_uvarint(arena, 0);  // the entry's tag buffer (v3+)
     ++added;
   }
-  if (added > 0) patches_.push_back({append_at, append_at, append_off, arena_.size() - append_off});
+  if (added > 0) patcher_.replace_always(append_at, append_at, append_off, arena.size() - append_off);
   if (removed > 0 || added > 0) {
     const std::uint32_t count = list.count - removed + added;
-    const std::size_t off = arena_.size();
-    if (list.compact) wire::put_uvarint(arena_, count + 1);
-    else wire::put_i32(arena_, static_cast<std::int32_t>(count));
-    add_patch(frame, list.count_begin, list.count_end, off);
+    const std::size_t off = arena.size();
+    if (list.compact) wire::put_uvarint(arena, count + 1);
+    else wire::put_i32(arena, static_cast<std::int32_t>(count));
+    patcher_.replace(frame, list.count_begin, list.count_end, off);
   }
 }
 
 // The output frame: the content patches, the tag sizes and frame size they
 // change, and the untouched bytes between them.
-Errc FrameRewriter::assemble(std::span<const std::uint8_t> frame) {
+Errc FramePatcher::assemble(std::span<const std::uint8_t> frame, std::span<const TagSizeRef> tags,
+                              std::vector<std::uint8_t>& out) {
   // Content patches never overlap and never straddle a tagged value, so the
   // delta inside any range is a prefix-sum difference over patches sorted by
   // position (linear overall, even for frames with thousands of endpoints).
-  // Endpoint patches come in frame order already; ApiVersions' count patch
+  // Patches usually come in frame order already; ApiVersions' count patch
   // is added after the entries it precedes.
   const auto by_position = [](const Patch& a, const Patch& b) { return a.begin < b.begin; };
   if (!std::is_sorted(patches_.begin(), patches_.end(), by_position))
@@ -578,7 +585,6 @@ Errc FrameRewriter::assemble(std::span<const std::uint8_t> frame) {
   // Enclosing tag sizes. walk_.tag_sizes is in post-order, so the tags nested
   // in tag i are exactly the contiguous run just before it; their size varints
   // lie inside tag i's value and count towards its new size.
-  const std::vector<TagSizeRef>& tags = walk_.tag_sizes;
   tag_delta_.assign(tags.size(), 0);
   std::int64_t size_varint_delta = 0;
   for (std::size_t i = 0; i < tags.size(); ++i) {
@@ -601,17 +607,18 @@ Errc FrameRewriter::assemble(std::span<const std::uint8_t> frame) {
   if (new_frame_size < 4 || new_frame_size > 0x7fffffff) return Errc::malformed_response;
 
   if (patches_.size() > content_patches) std::sort(patches_.begin(), patches_.end(), by_position);
-  out_.reserve(static_cast<std::size_t>(new_frame_size) + 4);
-  wire::put_i32(out_, static_cast<std::int32_t>(new_frame_size));
+  out.clear();
+  out.reserve(static_cast<std::size_t>(new_frame_size) + 4);
+  wire::put_i32(out, static_cast<std::int32_t>(new_frame_size));
   std::size_t cursor = 4;
   for (const Patch& p : patches_) {
-    out_.insert(out_.end(), frame.data() + cursor, frame.data() + p.begin);
-    out_.insert(out_.end(), arena_.data() + p.arena_off, arena_.data() + p.arena_off + p.arena_len);
+    out.insert(out.end(), frame.data() + cursor, frame.data() + p.begin);
+    out.insert(out.end(), arena_.data() + p.arena_off, arena_.data() + p.arena_off + p.arena_len);
     cursor = p.end;
   }
-  out_.insert(out_.end(), frame.data() + cursor, frame.data() + frame.size());
+  out.insert(out.end(), frame.data() + cursor, frame.data() + frame.size());
   // The size field was computed from the patch deltas; it must describe what was written.
-  if (out_.size() != static_cast<std::size_t>(new_frame_size) + 4) return Errc::malformed_response;
+  if (out.size() != static_cast<std::size_t>(new_frame_size) + 4) return Errc::malformed_response;
   return Errc::ok;
 }
 
@@ -669,7 +676,7 @@ bool FrameRewriter::rewrite_from_memo(std::span<const std::uint8_t> frame, std::
 
 void FrameRewriter::trim(std::size_t keep_bytes) {
   if (out_.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(out_);
-  if (arena_.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(arena_);
+  patcher_.trim(keep_bytes);
   if (memo_capacity_bytes() > keep_bytes) memo_ = Memo{};
 }
 

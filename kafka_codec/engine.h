@@ -73,8 +73,22 @@ struct ElementListRef {
   std::vector<std::pair<std::size_t, std::size_t>> elements;  // [begin, end) of each element
 };
 
+// A string marked with a NameKind (schema.h), as found: one per array element
+// for an array of strings. [begin, end) is the whole encoding (length prefix
+// included); the text starts at text_begin. `values_before` is how many
+// ValueRefs were recorded before it (the ResourceType a config_resource name
+// follows is values[values_before - 1]).
+struct NameRef {
+  schema::NameKind kind = schema::NameKind::none;
+  bool null = false;
+  bool compact = false;  // COMPACT_STRING (flexible) vs int16-length STRING
+  std::size_t begin = 0, text_begin = 0, end = 0;
+  std::size_t values_before = 0;
+};
+
 struct WalkResult {
   std::vector<EndpointRef> endpoints;
+  std::vector<NameRef> names;  // NameKind-marked strings, in wire order
   std::vector<ElementListRef> lists;  // Role::element_list arrays, in wire order
   std::vector<ValueRef> values;  // Role::value fields, in wire order
   std::vector<ApiVersionEntryRef> api_entries;
@@ -84,6 +98,7 @@ struct WalkResult {
   void clear() {
     trailing_bytes = 0;
     endpoints.clear();
+    names.clear();
     lists.clear();
     values.clear();
     api_entries.clear();
@@ -135,6 +150,43 @@ const ValueRef* find_value(const WalkResult& walk, std::string_view name);
 // Skips a TAG_BUFFER (header v1/v2 tags); false if malformed.
 bool skip_tag_buffer(std::span<const std::uint8_t> frame, std::size_t& pos, std::size_t end);
 
+// Byte-range replacements on one frame, assembled into a new frame whose
+// enclosing tag sizes (KIP-482) and size prefix follow the changed lengths.
+// Replacements never overlap and never straddle a tagged value.
+class FramePatcher {
+ public:
+  void clear() { patches_.clear(); arena_.clear(); }
+  // Replacement bytes are appended here, then handed to replace().
+  std::vector<std::uint8_t>& arena() { return arena_; }
+  // [begin, end) of `frame` becomes the arena's bytes from `arena_off` to its
+  // end; identical bytes are not a change (dropped from the arena).
+  void replace(std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end, std::size_t arena_off);
+  // [begin, end) becomes arena bytes [arena_off, arena_off + len), even if
+  // identical (an insertion when begin == end, a removal when len == 0).
+  void replace_always(std::size_t begin, std::size_t end, std::size_t arena_off, std::size_t len) {
+    patches_.push_back({begin, end, arena_off, len});
+  }
+  bool empty() const { return patches_.empty(); }
+  // `out` becomes the whole new frame. `tags` are the tag sizes that enclose
+  // replaced bytes (WalkResult::tag_sizes, post-order). malformed_response if a
+  // size no longer fits its field.
+  Errc assemble(std::span<const std::uint8_t> frame, std::span<const TagSizeRef> tags, std::vector<std::uint8_t>& out);
+  std::size_t capacity_bytes() const { return arena_.capacity() + patches_.capacity() * sizeof(Patch); }
+  void trim(std::size_t keep_bytes) {
+    if (arena_.capacity() > keep_bytes) std::vector<std::uint8_t>().swap(arena_);
+  }
+
+ private:
+  struct Patch {
+    std::size_t begin, end;           // replaced input range
+    std::size_t arena_off, arena_len; // replacement bytes in arena_
+  };
+  std::vector<Patch> patches_;
+  std::vector<std::uint8_t> arena_;
+  std::vector<std::int64_t> prefix_delta_;  // prefix sums of content patch deltas
+  std::vector<std::int64_t> tag_delta_;     // size-varint growth per tag size
+};
+
 // Rewrites one complete response frame. Reuses its buffers across frames.
 class FrameRewriter {
  public:
@@ -152,7 +204,7 @@ class FrameRewriter {
   const WalkResult& walk() const { return walk_; }
   // Frees buffers that grew past `keep_bytes` (idle connections hold no big buffers).
   void trim(std::size_t keep_bytes);
-  std::size_t capacity_bytes() const { return out_.capacity() + arena_.capacity() + memo_capacity_bytes(); }
+  std::size_t capacity_bytes() const { return out_.capacity() + patcher_.capacity_bytes() + memo_capacity_bytes(); }
 
   // Frames rewritten by reusing the previous rewrite (the memo below) instead of walking.
   std::uint64_t reused_rewrites() const { return reused_rewrites_; }
@@ -161,10 +213,6 @@ class FrameRewriter {
   static constexpr std::size_t kMemoMaxBytes = 8 * 1024;
 
  private:
-  struct Patch {
-    std::size_t begin, end;           // replaced input range
-    std::size_t arena_off, arena_len; // replacement bytes in arena_
-  };
   // The last rewrite of a frame whose walk stopped before the body's end
   // (Metadata's walk ends after Brokers). The walk reads only the bytes it
   // covers, so a later frame of the same api and version whose body starts
@@ -187,14 +235,11 @@ class FrameRewriter {
     std::vector<MemoEndpoint> endpoints;
     std::string advertised_hosts;
   };
-  void add_patch(std::span<const std::uint8_t> frame, std::size_t begin, std::size_t end,
-                 std::size_t arena_off);
   static std::int16_t walk_version(const schema::MessageSchema& s, std::span<const std::uint8_t> frame,
                                    const RequestInfo& request);
   Errc patch_endpoints(std::span<const std::uint8_t> frame, std::size_t body_begin, const RequestInfo& request,
                        AddressMap& addresses);
   void patch_api_versions(std::span<const std::uint8_t> frame, const AddressMap& addresses);
-  Errc assemble(std::span<const std::uint8_t> frame);
   bool rewrite_from_memo(std::span<const std::uint8_t> frame, std::size_t body_begin,
                          const RequestInfo& request, AddressMap& addresses);
   void remember(std::span<const std::uint8_t> frame, std::size_t body_begin, const RequestInfo& request);
@@ -206,11 +251,8 @@ class FrameRewriter {
   std::uint64_t reused_rewrites_ = 0;
 
   WalkResult walk_;
-  std::vector<Patch> patches_;
-  std::vector<std::uint8_t> arena_;
+  FramePatcher patcher_;
   std::vector<std::uint8_t> out_;
-  std::vector<std::int64_t> prefix_delta_;  // prefix sums of content patch deltas
-  std::vector<std::int64_t> tag_delta_;     // size-varint growth per walk_.tag_sizes entry
   bool changed_ = false;
 };
 

@@ -38,7 +38,7 @@ constexpr std::array<std::int16_t, 11> kRefusable = {
 // ProduceResponse v3-13 (flexible 9+; TopicId instead of Name from v13).
 void produce(BodyWriter& w, const Values& values, const Answer& answer) {
   write_topic_partitions(w, values, w.version() >= 13 ? "TopicId" : "Name", "Index",
-                         [&] { write_refused_produce_partition_fields(w, answer.message); });
+                         [&] { write_refused_produce_partition_fields(w, answer.message, answer.topic_error()); });
   w.i32(0);  // ThrottleTimeMs
   w.tags();
 }
@@ -50,7 +50,7 @@ void create_topics(BodyWriter& w, const Values& values, const Answer& answer) {
   for (const ValueRef& name : values.all()) {
     w.string(values.text(name));
     if (w.version() >= 7) w.raw(std::string_view("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16));  // TopicId: zero
-    w.error(ErrorCode::topic_authorization_failed);
+    w.error(answer.topic_error());
     w.nullable_string(answer.message);  // ErrorMessage (v1+)
     if (w.version() >= 5) {
       w.i32(-1);      // NumPartitions
@@ -72,7 +72,7 @@ void delete_topics(BodyWriter& w, const Values& values, const Answer& answer) {
     for (std::size_t i = 0; i + 1 < all.size(); i += 2) {
       w.nullable_string(all[i].null ? std::nullopt : std::optional<std::string_view>(values.text(all[i])));
       w.raw(values.text(all[i + 1]));
-      w.error(ErrorCode::topic_authorization_failed);
+      w.error(answer.topic_error());
       w.nullable_string(answer.message);
       w.tags();
     }
@@ -80,7 +80,7 @@ void delete_topics(BodyWriter& w, const Values& values, const Answer& answer) {
     w.count(values.all().size());
     for (const ValueRef& name : values.all()) {
       w.string(values.text(name));
-      w.error(ErrorCode::topic_authorization_failed);
+      w.error(answer.topic_error());
       if (w.version() >= 5) w.nullable_string(answer.message);
       w.tags();
     }
@@ -89,11 +89,11 @@ void delete_topics(BodyWriter& w, const Values& values, const Answer& answer) {
 }
 
 // DeleteRecordsResponse v0-2 (flexible 2+).
-void delete_records(BodyWriter& w, const Values& values, const Answer&) {
+void delete_records(BodyWriter& w, const Values& values, const Answer& answer) {
   w.i32(0);  // ThrottleTimeMs
   write_topic_partitions(w, values, "Name", "PartitionIndex", [&] {
     w.i64(-1);  // LowWatermark
-    w.error(ErrorCode::topic_authorization_failed);
+    w.error(answer.topic_error());
   });
   w.tags();
 }
@@ -124,7 +124,7 @@ void create_partitions(BodyWriter& w, const Values& values, const Answer& answer
   w.count(values.all().size());
   for (const ValueRef& name : values.all()) {
     w.string(values.text(name));
-    w.error(ErrorCode::topic_authorization_failed);
+    w.error(answer.topic_error());
     w.nullable_string(answer.message);
     w.tags();
   }

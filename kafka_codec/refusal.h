@@ -56,7 +56,10 @@ schema::Versions acl_answerable_versions(std::int16_t api_key);
 // refused group GROUP_AUTHORIZATION_FAILED. unspecified answers with the error
 // of the resource Kafka checks first (the group of a group API, the
 // transactional id of a transaction API).
-enum class RefusedResource : std::uint8_t { unspecified, topic, group, transactional_id, cluster };
+// invalid_topic is not an authorization refusal: a namespace (rename.h) would
+// make a topic name longer than Kafka allows, and the topics are answered
+// INVALID_TOPIC_EXCEPTION (17), as a broker answers an illegal name.
+enum class RefusedResource : std::uint8_t { unspecified, topic, group, transactional_id, cluster, invalid_topic };
 
 // The refusal of the whole request `frame` (size prefix included, size already
 // checked), appended to `out` as one response frame (size prefix, header,

@@ -39,10 +39,10 @@ void empty_bytes(BodyWriter& w) {
 // TOPIC_AUTHORIZATION_FAILED with no offset (ListOffsetsRequest.getErrorResponse,
 // KafkaApis.buildErrorResponse): OldStyleOffsets [] (v0), Timestamp and
 // Offset -1 (v1+), LeaderEpoch -1 (v4+).
-void list_offsets(BodyWriter& w, const Values& values, const Answer&) {
+void list_offsets(BodyWriter& w, const Values& values, const Answer& answer) {
   if (w.version() >= 2) w.i32(0);  // ThrottleTimeMs
   write_topic_partitions(w, values, "Name", "PartitionIndex", [&] {
-    w.error(ErrorCode::topic_authorization_failed);
+    w.error(answer.topic_error());
     if (w.version() == 0) {
       w.count(0);  // OldStyleOffsets
     } else {
@@ -102,7 +102,7 @@ std::vector<OwnerEntry> owners_of(const Values& values, std::string_view owner_f
 void offset_fetch(BodyWriter& w, const Values& values, const Answer& answer) {
   if (w.version() >= 3) w.i32(0);  // ThrottleTimeMs
   const ErrorCode error = answer.error_or(ErrorCode::group_authorization_failed, {RefusedResource::topic});
-  const bool by_partition = error == ErrorCode::topic_authorization_failed;
+  const bool by_partition = error == answer.topic_error();
   const auto partition_fields = [&] {
     w.i64(-1);                        // CommittedOffset
     if (w.version() >= 5) w.i32(-1);  // CommittedLeaderEpoch
@@ -205,7 +205,7 @@ void describe_groups(BodyWriter& w, const Values& values, const Answer&) {
 // TOPIC_AUTHORIZATION_FAILED, LeaderEpoch -1 (v1+), EndOffset -1
 // (OffsetsForLeaderEpochRequest.getErrorResponse). ErrorCode comes before
 // Partition in this layout.
-void offset_for_leader_epoch(BodyWriter& w, const Values& values, const Answer&) {
+void offset_for_leader_epoch(BodyWriter& w, const Values& values, const Answer& answer) {
   if (w.version() >= 2) w.i32(0);  // ThrottleTimeMs
   const auto topics = topics_of(values, "Topic", "Partition");
   w.count(topics.size());
@@ -213,7 +213,7 @@ void offset_for_leader_epoch(BodyWriter& w, const Values& values, const Answer&)
     w.string(values.text(*t.topic));
     w.count(t.partitions.size());
     for (const std::int32_t p : t.partitions) {
-      w.error(ErrorCode::topic_authorization_failed);
+      w.error(answer.topic_error());
       w.i32(p);
       if (w.version() >= 1) w.i32(-1);  // LeaderEpoch
       w.i64(-1);                        // EndOffset

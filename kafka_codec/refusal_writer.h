@@ -236,18 +236,27 @@ struct Answer {
   std::string_view message;
   RefusedResource refused = RefusedResource::unspecified;
 
+  // What a refused topic's entries carry: the authorization error, or
+  // INVALID_TOPIC_EXCEPTION for a name a namespace cannot prefix.
+  ErrorCode topic_error() const {
+    return refused == RefusedResource::invalid_topic ? ErrorCode::invalid_topic_exception
+                                                      : ErrorCode::topic_authorization_failed;
+  }
+
   // The authorization error of `refused`, or `fallback` (the error of the
   // resource the API checks first) when it is unspecified or a kind the API
   // does not name.
   ErrorCode error_or(ErrorCode fallback, std::initializer_list<RefusedResource> named) const {
     for (const RefusedResource kind : named) {
+      if (refused == RefusedResource::invalid_topic && kind == RefusedResource::topic) return topic_error();
       if (kind != refused) continue;
       switch (kind) {
         case RefusedResource::topic: return ErrorCode::topic_authorization_failed;
         case RefusedResource::group: return ErrorCode::group_authorization_failed;
         case RefusedResource::transactional_id: return ErrorCode::transactional_id_authorization_failed;
         case RefusedResource::cluster: return ErrorCode::cluster_authorization_failed;
-        case RefusedResource::unspecified: break;
+        case RefusedResource::unspecified:
+        case RefusedResource::invalid_topic: break;
       }
     }
     return fallback;

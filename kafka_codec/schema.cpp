@@ -20,6 +20,7 @@
 //  4. Keep request_flexible_from() in sync with `flexibleVersions` of *Request.json.
 #include "kafka_codec/schema.h"
 
+#include <algorithm>
 #include <array>
 
 #include "kafka_codec/api.h"
@@ -29,6 +30,7 @@ namespace {
 
 using T = Type;
 using R = Role;
+using N = NameKind;
 
 // --- shared structs ---------------------------------------------------------
 // NodeEndpoint of Produce v10+/Fetch v16+ (KIP-951), ShareFetch, ShareAcknowledge.
@@ -61,7 +63,7 @@ constexpr Field kMetadataPartition[] = {
 };
 constexpr Field kMetadataTopic[] = {
     scalar("ErrorCode", T::int16),
-    scalar("Name", T::string).null_in(from(12)).as(R::value),
+    scalar("Name", T::string).null_in(from(12)).as(R::value).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(10)),
     scalar("IsInternal", T::boolean).in(from(1)),
     array_of("Partitions", kMetadataPartition),
@@ -79,7 +81,7 @@ constexpr Field kMetadata[] = {
 
 // --- FindCoordinator (10): v0-6, flexible 3+ ---------------------------------
 constexpr Field kCoordinator[] = {
-    scalar("Key", T::string),
+    scalar("Key", T::string).naming(N::coordinator_key),
     scalar("NodeId", T::int32).as(R::node_id),
     scalar("Host", T::string).as(R::host),
     scalar("Port", T::int32).as(R::port),
@@ -157,7 +159,7 @@ constexpr Field kProducePartition[] = {
     struct_of("CurrentLeader", kLeaderIdAndEpoch).in(from(10)).tagged(0),
 };
 constexpr Field kProduceTopic[] = {
-    scalar("Name", T::string).in(range(0, 12)),
+    scalar("Name", T::string).in(range(0, 12)).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(13)),
     array_of("PartitionResponses", kProducePartition),
 };
@@ -195,7 +197,7 @@ constexpr Field kFetchPartition[] = {
     scalar("Records", T::records).null_in(kAll),
 };
 constexpr Field kFetchTopic[] = {
-    scalar("Topic", T::string).in(range(0, 12)),
+    scalar("Topic", T::string).in(range(0, 12)).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(13)),
     array_of("Partitions", kFetchPartition),
 };
@@ -225,7 +227,7 @@ constexpr Field kFetchSplit[] = {
 
 // ListGroups (16): v0-5, flexible 3+; filtered by a policy's ACLs (Describe on each group).
 constexpr Field kListedGroup[] = {
-    scalar("GroupId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
     scalar("ProtocolType", T::string),
     scalar("GroupState", T::string).in(from(4)),
     scalar("GroupType", T::string).in(from(5)),
@@ -388,12 +390,12 @@ constexpr Field kProducePartitionData[] = {
     scalar("Records", T::records).null_in(kAll),
 };
 constexpr Field kProduceTopicData[] = {
-    scalar("Name", T::string).in(range(0, 12)).as(R::value),
+    scalar("Name", T::string).in(range(0, 12)).as(R::value).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(13)).as(R::value),
     array_of("PartitionData", kProducePartitionData),
 };
 constexpr Field kProduceRequest[] = {
-    scalar("TransactionalId", T::string).null_in(kAll).as(R::value),
+    scalar("TransactionalId", T::string).null_in(kAll).as(R::value).naming(N::transactional_id),
     scalar("Acks", T::int16).as(R::value),
     scalar("TimeoutMs", T::int32),
     array_of("TopicData", kProduceTopicData).as(R::element_list),  // split by a policy's ACLs (split.h)
@@ -408,7 +410,7 @@ constexpr Field kCreatableTopicConfig[] = {
     scalar("Value", T::string).null_in(kAll),
 };
 constexpr Field kCreatableTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     scalar("NumPartitions", T::int32),
     scalar("ReplicationFactor", T::int16),
     array_of("Assignments", kCreatableReplicaAssignment),
@@ -421,12 +423,12 @@ constexpr Field kCreateTopicsRequest[] = {
 };
 // DeleteTopicsRequest (20): v1-6, flexible 4+; v6 names topics by name or id.
 constexpr Field kDeleteTopicState[] = {
-    scalar("Name", T::string).null_in(kAll).as(R::value),
+    scalar("Name", T::string).null_in(kAll).as(R::value).naming(N::topic),
     scalar("TopicId", T::uuid).as(R::value),
 };
 constexpr Field kDeleteTopicsRequest[] = {
     array_of("Topics", kDeleteTopicState).in(from(6)).as(R::element_list),  // split by name (split.h)
-    array_of("TopicNames", T::string).in(range(0, 5)).as(R::element_list),
+    array_of("TopicNames", T::string).in(range(0, 5)).as(R::element_list).naming(N::topic),
     scalar("TimeoutMs", T::int32),
 };
 // DeleteRecordsRequest (21): v0-2, flexible 2+.
@@ -435,7 +437,7 @@ constexpr Field kDeleteRecordsPartition[] = {
     scalar("Offset", T::int64),
 };
 constexpr Field kDeleteRecordsTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", kDeleteRecordsPartition),
 };
 constexpr Field kDeleteRecordsRequest[] = {
@@ -444,7 +446,7 @@ constexpr Field kDeleteRecordsRequest[] = {
 };
 // InitProducerIdRequest (22): v0-5, flexible 2+.
 constexpr Field kInitProducerIdRequest[] = {
-    scalar("TransactionalId", T::string).null_in(kAll).as(R::value),
+    scalar("TransactionalId", T::string).null_in(kAll).as(R::value).naming(N::transactional_id),
     scalar("TransactionTimeoutMs", T::int32),
     scalar("ProducerId", T::int64).in(from(3)),
     scalar("ProducerEpoch", T::int16).in(from(3)),
@@ -456,7 +458,7 @@ constexpr Field kAlterableConfig[] = {
 };
 constexpr Field kAlterConfigsResource[] = {
     scalar("ResourceType", T::int8).as(R::value),
-    scalar("ResourceName", T::string).as(R::value),
+    scalar("ResourceName", T::string).as(R::value).naming(N::config_resource),
     array_of("Configs", kAlterableConfig),
 };
 constexpr Field kAlterConfigsRequest[] = {
@@ -471,7 +473,7 @@ constexpr Field kIncrementalAlterableConfig[] = {
 };
 constexpr Field kIncrementalAlterConfigsResource[] = {
     scalar("ResourceType", T::int8).as(R::value),
-    scalar("ResourceName", T::string).as(R::value),
+    scalar("ResourceName", T::string).as(R::value).naming(N::config_resource),
     array_of("Configs", kIncrementalAlterableConfig),
 };
 constexpr Field kIncrementalAlterConfigsRequest[] = {
@@ -483,7 +485,7 @@ constexpr Field kCreatePartitionsAssignment[] = {
     array_of("BrokerIds", T::int32),
 };
 constexpr Field kCreatePartitionsTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     scalar("Count", T::int32),
     array_of("Assignments", kCreatePartitionsAssignment).null_in(kAll),
 };
@@ -494,18 +496,18 @@ constexpr Field kCreatePartitionsRequest[] = {
 };
 // DeleteGroupsRequest (42): v0-2, flexible 2+.
 constexpr Field kDeleteGroupsRequest[] = {
-    array_of("GroupsNames", T::string).as(R::value),
+    array_of("GroupsNames", T::string).as(R::value).naming(N::group),
 };
 // OffsetDeleteRequest (47): v0, never flexible.
 constexpr Field kOffsetDeleteRequestPartition[] = {
     scalar("PartitionIndex", T::int32).as(R::value),
 };
 constexpr Field kOffsetDeleteRequestTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", kOffsetDeleteRequestPartition),
 };
 constexpr Field kOffsetDeleteRequest[] = {
-    scalar("GroupId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
     array_of("Topics", kOffsetDeleteRequestTopic),
 };
 
@@ -513,7 +515,7 @@ constexpr Field kOffsetDeleteRequest[] = {
 // policy turns off in place (turn_off_auto_topic_creation, refusal.h).
 constexpr Field kMetadataRequestTopic[] = {
     scalar("TopicId", T::uuid).in(from(10)),
-    scalar("Name", T::string).null_in(from(10)).as(R::value),
+    scalar("Name", T::string).null_in(from(10)).as(R::value).naming(N::topic),
 };
 constexpr Field kMetadataRequest[] = {
     array_of("Topics", kMetadataRequestTopic).null_in(from(1)),
@@ -540,12 +542,12 @@ constexpr Field kFetchRequestPartition[] = {
     scalar("PartitionMaxBytes", T::int32),
 };
 constexpr Field kFetchRequestTopic[] = {
-    scalar("Topic", T::string).in(range(0, 12)).as(R::value),
+    scalar("Topic", T::string).in(range(0, 12)).as(R::value).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(13)).as(R::value),  // resolved through the Metadata kedge saw (topic_ids.h)
     array_of("Partitions", kFetchRequestPartition),
 };
 constexpr Field kFetchForgottenTopic[] = {
-    scalar("Topic", T::string).in(range(0, 12)),
+    scalar("Topic", T::string).in(range(0, 12)).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(13)),
     array_of("Partitions", T::int32),
 };
@@ -571,7 +573,7 @@ constexpr Field kListOffsetsPartition[] = {
     scalar("MaxNumOffsets", T::int32).in(range(0, 0)),
 };
 constexpr Field kListOffsetsTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", kListOffsetsPartition),
 };
 constexpr Field kListOffsetsRequest[] = {
@@ -588,11 +590,11 @@ constexpr Field kOffsetCommitPartition[] = {
     scalar("CommittedMetadata", T::string).null_in(kAll),
 };
 constexpr Field kOffsetCommitTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", kOffsetCommitPartition),
 };
 constexpr Field kOffsetCommitRequest[] = {
-    scalar("GroupId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
     scalar("GenerationIdOrMemberEpoch", T::int32).in(from(1)),
     scalar("MemberId", T::string).in(from(1)),
     scalar("GroupInstanceId", T::string).in(from(7)).null_in(from(7)),
@@ -601,33 +603,33 @@ constexpr Field kOffsetCommitRequest[] = {
 };
 // OffsetFetchRequest (9): v0-9, flexible 6+; v8+ batches groups.
 constexpr Field kOffsetFetchTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("PartitionIndexes", T::int32).as(R::value),  // named in a v0-1 refusal (refusal_acl.cpp)
 };
 constexpr Field kOffsetFetchGroup[] = {
-    scalar("GroupId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
     scalar("MemberId", T::string).in(from(9)).null_in(from(9)),
     scalar("MemberEpoch", T::int32).in(from(9)),
     array_of("Topics", kOffsetFetchTopic).null_in(kAll).as(R::value),  // null: all (offset_fetch_topics_asked)
 };
 constexpr Field kOffsetFetchRequest[] = {
-    scalar("GroupId", T::string).in(range(0, 7)).as(R::value),
+    scalar("GroupId", T::string).in(range(0, 7)).as(R::value).naming(N::group),
     array_of("Topics", kOffsetFetchTopic).in(range(0, 7)).null_in(range(2, 7)).as(R::value),
     array_of("Groups", kOffsetFetchGroup).in(from(8)),
 };
 // FindCoordinatorRequest (10): v0-6, flexible 3+ (whole: kedge answers it, refusal.cpp).
 constexpr Field kFindCoordinatorRequest[] = {
-    scalar("Key", T::string).in(range(0, 3)).as(R::value),
+    scalar("Key", T::string).in(range(0, 3)).as(R::value).naming(N::coordinator_key),
     scalar("KeyType", T::int8).in(from(1)).as(R::value),
-    array_of("CoordinatorKeys", T::string).in(from(4)).as(R::value),
+    array_of("CoordinatorKeys", T::string).in(from(4)).as(R::value).naming(N::coordinator_key),
 };
 // JoinGroup (11) v0-9, Heartbeat (12) v0-4, LeaveGroup (13) v0-5, SyncGroup (14) v0-5: GroupId first.
 constexpr Field kGroupIdFirst[] = {
-    scalar("GroupId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
 };
 // DescribeGroupsRequest (15): v0-5, flexible 5+.
 constexpr Field kDescribeGroupsRequest[] = {
-    array_of("Groups", T::string).as(R::value),
+    array_of("Groups", T::string).as(R::value).naming(N::group),
 };
 // OffsetForLeaderEpochRequest (23): v0-4, flexible 4+.
 constexpr Field kOffsetForLeaderPartition[] = {
@@ -636,7 +638,7 @@ constexpr Field kOffsetForLeaderPartition[] = {
     scalar("LeaderEpoch", T::int32),
 };
 constexpr Field kOffsetForLeaderTopic[] = {
-    scalar("Topic", T::string).as(R::value),
+    scalar("Topic", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", kOffsetForLeaderPartition),
 };
 constexpr Field kOffsetForLeaderEpochRequest[] = {
@@ -645,11 +647,11 @@ constexpr Field kOffsetForLeaderEpochRequest[] = {
 };
 // AddPartitionsToTxnRequest (24): v0-5, flexible 3+; v4+ batches transactions (KIP-890).
 constexpr Field kAddPartitionsToTxnTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", T::int32).as(R::value),  // named in a refusal (refusal_acl.cpp)
 };
 constexpr Field kAddPartitionsToTxnTransaction[] = {
-    scalar("TransactionalId", T::string).as(R::value),
+    scalar("TransactionalId", T::string).as(R::value).naming(N::transactional_id),
     scalar("ProducerId", T::int64),
     scalar("ProducerEpoch", T::int16),
     scalar("VerifyOnly", T::boolean),
@@ -657,21 +659,21 @@ constexpr Field kAddPartitionsToTxnTransaction[] = {
 };
 constexpr Field kAddPartitionsToTxnRequest[] = {
     array_of("Transactions", kAddPartitionsToTxnTransaction).in(from(4)),
-    scalar("V3AndBelowTransactionalId", T::string).in(range(0, 3)).as(R::value),
+    scalar("V3AndBelowTransactionalId", T::string).in(range(0, 3)).as(R::value).naming(N::transactional_id),
     scalar("V3AndBelowProducerId", T::int64).in(range(0, 3)),
     scalar("V3AndBelowProducerEpoch", T::int16).in(range(0, 3)),
     array_of("V3AndBelowTopics", kAddPartitionsToTxnTopic).in(range(0, 3)),
 };
 // AddOffsetsToTxnRequest (25): v0-4, flexible 3+.
 constexpr Field kAddOffsetsToTxnRequest[] = {
-    scalar("TransactionalId", T::string).as(R::value),
+    scalar("TransactionalId", T::string).as(R::value).naming(N::transactional_id),
     scalar("ProducerId", T::int64),
     scalar("ProducerEpoch", T::int16),
-    scalar("GroupId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
 };
 // EndTxnRequest (26): v0-5, flexible 3+.
 constexpr Field kTransactionalIdFirst[] = {
-    scalar("TransactionalId", T::string).as(R::value),
+    scalar("TransactionalId", T::string).as(R::value).naming(N::transactional_id),
 };
 // TxnOffsetCommitRequest (28): v0-4, flexible 3+.
 constexpr Field kTxnOffsetCommitPartition[] = {
@@ -681,12 +683,12 @@ constexpr Field kTxnOffsetCommitPartition[] = {
     scalar("CommittedMetadata", T::string).null_in(kAll),
 };
 constexpr Field kTxnOffsetCommitTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", kTxnOffsetCommitPartition),
 };
 constexpr Field kTxnOffsetCommitRequest[] = {
-    scalar("TransactionalId", T::string).as(R::value),
-    scalar("GroupId", T::string).as(R::value),
+    scalar("TransactionalId", T::string).as(R::value).naming(N::transactional_id),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
     scalar("ProducerId", T::int64),
     scalar("ProducerEpoch", T::int16),
     scalar("GenerationId", T::int32).in(from(3)),
@@ -697,7 +699,7 @@ constexpr Field kTxnOffsetCommitRequest[] = {
 // DescribeConfigsRequest (32): v0-4, flexible 4+.
 constexpr Field kDescribeConfigsResource[] = {
     scalar("ResourceType", T::int8).as(R::value),
-    scalar("ResourceName", T::string).as(R::value),
+    scalar("ResourceName", T::string).as(R::value).naming(N::config_resource),
     array_of("ConfigurationKeys", T::string).null_in(kAll),
 };
 constexpr Field kDescribeConfigsRequest[] = {
@@ -716,7 +718,7 @@ constexpr Field kConsumerGroupHeartbeatRequest[] = {
 };
 // DescribeProducersRequest (61): v0, flexible 0+; split by a policy's ACLs (split.h).
 constexpr Field kDescribeProducersTopic[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("PartitionIndexes", T::int32).as(R::value),  // named in a refused topic's answer
 };
 constexpr Field kDescribeProducersRequest[] = {
@@ -806,7 +808,7 @@ constexpr Field kDescribeProducersPartition[] = {
     array_of("ActiveProducers", kProducerState),
 };
 constexpr Field kDescribeProducersTopicResponse[] = {
-    scalar("Name", T::string),
+    scalar("Name", T::string).naming(N::topic),
     array_of("Partitions", kDescribeProducersPartition),
 };
 // ListOffsets (2) v0-10, OffsetCommit (8) v0-9, OffsetForLeaderEpoch (23)
@@ -822,7 +824,7 @@ constexpr Field kListOffsetsPartitionResult[] = {
     scalar("LeaderEpoch", T::int32).in(from(4)),
 };
 constexpr Field kListOffsetsTopicResult[] = {
-    scalar("Name", T::string),
+    scalar("Name", T::string).naming(N::topic),
     array_of("Partitions", kListOffsetsPartitionResult),
 };
 constexpr Field kListOffsetsSplit[] = {
@@ -834,7 +836,7 @@ constexpr Field kPartitionErrorResult[] = {  // OffsetCommit, TxnOffsetCommit
     scalar("ErrorCode", T::int16),
 };
 constexpr Field kPartitionErrorTopicResult[] = {
-    scalar("Name", T::string),
+    scalar("Name", T::string).naming(N::topic),
     array_of("Partitions", kPartitionErrorResult),
 };
 constexpr Field kOffsetCommitSplit[] = {
@@ -852,7 +854,7 @@ constexpr Field kEpochEndOffsetResult[] = {
     scalar("EndOffset", T::int64),
 };
 constexpr Field kOffsetForLeaderTopicResult[] = {
-    scalar("Topic", T::string),
+    scalar("Topic", T::string).naming(N::topic),
     array_of("Partitions", kEpochEndOffsetResult),
 };
 constexpr Field kOffsetForLeaderEpochSplit[] = {
@@ -865,7 +867,7 @@ constexpr Field kDeleteRecordsPartitionResult[] = {
     scalar("ErrorCode", T::int16),
 };
 constexpr Field kDeleteRecordsTopicResult[] = {
-    scalar("Name", T::string),
+    scalar("Name", T::string).naming(N::topic),
     array_of("Partitions", kDeleteRecordsPartitionResult),
 };
 constexpr Field kDeleteRecordsSplit[] = {
@@ -880,7 +882,7 @@ constexpr Field kCreatableTopicConfigs[] = {
     scalar("IsSensitive", T::boolean),
 };
 constexpr Field kCreatableTopicResult[] = {
-    scalar("Name", T::string),
+    scalar("Name", T::string).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(7)),
     scalar("ErrorCode", T::int16),
     scalar("ErrorMessage", T::string).in(from(1)).null_in(kAll),
@@ -894,7 +896,7 @@ constexpr Field kCreateTopicsSplit[] = {
     array_of("Topics", kCreatableTopicResult).as(R::element_list),
 };
 constexpr Field kDeletableTopicResult[] = {
-    scalar("Name", T::string).null_in(from(6)),
+    scalar("Name", T::string).null_in(from(6)).naming(N::topic),
     scalar("TopicId", T::uuid).in(from(6)),
     scalar("ErrorCode", T::int16),
     scalar("ErrorMessage", T::string).in(from(5)).null_in(from(5)),
@@ -904,7 +906,7 @@ constexpr Field kDeleteTopicsSplit[] = {
     array_of("Responses", kDeletableTopicResult).as(R::element_list),
 };
 constexpr Field kCreatePartitionsTopicResult[] = {
-    scalar("Name", T::string),
+    scalar("Name", T::string).naming(N::topic),
     scalar("ErrorCode", T::int16),
     scalar("ErrorMessage", T::string).null_in(kAll),
 };
@@ -922,11 +924,11 @@ constexpr Field kOffsetFetchPartitionResult[] = {
     scalar("ErrorCode", T::int16),
 };
 constexpr Field kOffsetFetchTopicResult[] = {
-    scalar("Name", T::string).as(R::value),
+    scalar("Name", T::string).as(R::value).naming(N::topic),
     array_of("Partitions", kOffsetFetchPartitionResult),
 };
 constexpr Field kOffsetFetchGroupResult[] = {
-    scalar("GroupId", T::string),
+    scalar("GroupId", T::string).naming(N::group),
     array_of("Topics", kOffsetFetchTopicResult).as(R::element_list),
     scalar("ErrorCode", T::int16),
 };
@@ -957,6 +959,120 @@ constexpr std::array kPolicyResponseSchemas = {
     schema_of(ApiKey::create_topics, range(2, 7), 5, kCreateTopicsSplit),
     schema_of(ApiKey::delete_topics, range(1, 6), 4, kDeleteTopicsSplit),
     schema_of(ApiKey::create_partitions, range(0, 3), 2, kCreatePartitionsSplit),
+};
+
+// Responses a namespace renames (kafka_codec/rename.h) that no other table
+// walks whole: their name fields marked, read with read_body. Ranges: Kafka
+// 4.3.1's, entityType topicName / groupId / transactionalId in the specs.
+// DescribeGroups (15): v0-5, flexible 5+ (member metadata and assignments are
+// the client's opaque bytes: their topic names are the client's own).
+constexpr Field kDescribedGroupMember[] = {
+    scalar("MemberId", T::string),
+    scalar("GroupInstanceId", T::string).in(from(4)).null_in(from(4)),
+    scalar("ClientId", T::string),
+    scalar("ClientHost", T::string),
+    scalar("MemberMetadata", T::bytes),
+    scalar("MemberAssignment", T::bytes),
+};
+constexpr Field kDescribedGroup[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("GroupId", T::string).naming(N::group),
+    scalar("GroupState", T::string),
+    scalar("ProtocolType", T::string),
+    scalar("ProtocolData", T::string),
+    array_of("Members", kDescribedGroupMember),
+    scalar("AuthorizedOperations", T::int32).in(from(3)),
+};
+constexpr Field kDescribeGroupsResponse[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    array_of("Groups", kDescribedGroup),
+};
+// AddPartitionsToTxn (24): v0-5, flexible 3+; v4+ batches transactions (KIP-890).
+constexpr Field kAddPartitionsToTxnPartitionResult[] = {
+    scalar("PartitionIndex", T::int32),
+    scalar("PartitionErrorCode", T::int16),
+};
+constexpr Field kAddPartitionsToTxnTopicResult[] = {
+    scalar("Name", T::string).naming(N::topic),
+    array_of("ResultsByPartition", kAddPartitionsToTxnPartitionResult),
+};
+constexpr Field kAddPartitionsToTxnResult[] = {
+    scalar("TransactionalId", T::string).naming(N::transactional_id),
+    array_of("TopicResults", kAddPartitionsToTxnTopicResult),
+};
+constexpr Field kAddPartitionsToTxnResponse[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16).in(from(4)),
+    array_of("ResultsByTransaction", kAddPartitionsToTxnResult).in(from(4)),
+    array_of("ResultsByTopicV3AndBelow", kAddPartitionsToTxnTopicResult).in(range(0, 3)),
+};
+// DescribeConfigs (32): v0-4, flexible 4+. ResourceName is a topic or a group by ResourceType.
+constexpr Field kDescribeConfigsSynonym[] = {
+    scalar("Name", T::string),
+    scalar("Value", T::string).null_in(kAll),
+    scalar("Source", T::int8),
+};
+constexpr Field kDescribeConfigsResourceResult[] = {
+    scalar("Name", T::string),
+    scalar("Value", T::string).null_in(kAll),
+    scalar("ReadOnly", T::boolean),
+    scalar("IsDefault", T::boolean).in(range(0, 0)),
+    scalar("ConfigSource", T::int8).in(from(1)),
+    scalar("IsSensitive", T::boolean),
+    array_of("Synonyms", kDescribeConfigsSynonym).in(from(1)),
+    scalar("ConfigType", T::int8).in(from(3)),
+    scalar("Documentation", T::string).in(from(3)).null_in(kAll),
+};
+constexpr Field kDescribeConfigsResult[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("ResourceType", T::int8).as(R::value),
+    scalar("ResourceName", T::string).naming(N::config_resource),
+    array_of("Configs", kDescribeConfigsResourceResult),
+};
+constexpr Field kDescribeConfigsResponse[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Results", kDescribeConfigsResult),
+};
+// AlterConfigs (33) v0-2, flexible 2+; IncrementalAlterConfigs (44) v0-1, flexible 1+.
+constexpr Field kAlterConfigsResourceResponse[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("ResourceType", T::int8).as(R::value),
+    scalar("ResourceName", T::string).naming(N::config_resource),
+};
+constexpr Field kAlterConfigsResponse[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Responses", kAlterConfigsResourceResponse),
+};
+// DeleteGroups (42): v0-2, flexible 2+.
+constexpr Field kDeletableGroupResult[] = {
+    scalar("GroupId", T::string).naming(N::group),
+    scalar("ErrorCode", T::int16),
+};
+constexpr Field kDeleteGroupsResponse[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Results", kDeletableGroupResult),
+};
+// OffsetDelete (47): v0, never flexible.
+constexpr Field kOffsetDeleteResponseTopic[] = {
+    scalar("Name", T::string).naming(N::topic),
+    array_of("Partitions", kPartitionErrorResult),
+};
+constexpr Field kOffsetDeleteResponse[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Topics", kOffsetDeleteResponseTopic),
+};
+
+constexpr std::array kRenameResponseSchemas = {
+    schema_of(ApiKey::describe_groups, range(0, 5), 5, kDescribeGroupsResponse),
+    schema_of(ApiKey::add_partitions_to_txn, range(0, 5), 3, kAddPartitionsToTxnResponse),
+    schema_of(ApiKey::describe_configs, range(0, 4), 4, kDescribeConfigsResponse),
+    schema_of(ApiKey::alter_configs, range(0, 2), 2, kAlterConfigsResponse),
+    schema_of(ApiKey::incremental_alter_configs, range(0, 1), 1, kAlterConfigsResponse),
+    schema_of(ApiKey::delete_groups, range(0, 2), 2, kDeleteGroupsResponse),
+    schema_of(ApiKey::offset_delete, range(0, 0), kNeverFlexible, kOffsetDeleteResponse),
 };
 
 constexpr std::array kRequestSchemas = {
@@ -1048,6 +1164,26 @@ const MessageSchema* find_client_response_schema(std::int16_t api_key) {
 const MessageSchema* find_policy_response_schema(std::int16_t api_key) {
   for (const auto& s : kPolicyResponseSchemas)
     if (s.api_key == api_key) return &s;
+  return nullptr;
+}
+
+const MessageSchema* find_rename_request_schema(std::int16_t api_key) {
+  const MessageSchema* s = find_request_schema(api_key);
+  if (s == nullptr) return nullptr;
+  const auto named = [](const auto& self, std::span<const Field> fields) -> bool {
+    return std::any_of(fields.begin(), fields.end(),
+                       [&](const Field& f) { return f.names != NameKind::none || self(self, f.fields); });
+  };
+  return named(named, s->fields) ? s : nullptr;
+}
+
+// The rename tables first, then the policy tables (whole layouts of split and
+// filtered responses), then the address tables (Metadata, FindCoordinator).
+const MessageSchema* find_rename_response_schema(std::int16_t api_key) {
+  for (const auto& s : kRenameResponseSchemas)
+    if (s.api_key == api_key) return &s;
+  if (const MessageSchema* s = find_policy_response_schema(api_key)) return s;
+  if (is(api_key, ApiKey::metadata) || is(api_key, ApiKey::find_coordinator)) return find_response_schema(api_key);
   return nullptr;
 }
 

@@ -52,6 +52,18 @@ enum class Role : std::uint8_t {
                   // recorded in WalkResult::lists; never walked by the address rewrite
 };
 
+// The names a namespace (kafka_codec/rename.h) prefixes in requests and
+// strips from responses. Independent of Role: a topic name a policy reads
+// (Role::value) is also renamed.
+enum class NameKind : std::uint8_t {
+  none,
+  topic,
+  group,             // a consumer or share group id
+  transactional_id,
+  coordinator_key,   // FindCoordinator Key / CoordinatorKeys: a group or a transactional id by KeyType
+  config_resource,   // a config ResourceName: a topic or a group by the ResourceType just before it
+};
+
 struct Field {
   std::string_view name;
   Type type = Type::int32;
@@ -61,11 +73,13 @@ struct Field {
   std::int32_t tag = -1;          // >= 0: tagged field (taggedVersions == versions)
   Role role = Role::none;
   std::span<const Field> fields;  // members when type == structure
+  NameKind names = NameKind::none;  // a string (or array of strings) a namespace renames
 
   constexpr Field in(Versions v) const { Field f = *this; f.versions = v; return f; }
   constexpr Field null_in(Versions v) const { Field f = *this; f.nullable = v; return f; }
   constexpr Field tagged(std::int32_t t) const { Field f = *this; f.tag = t; return f; }
   constexpr Field as(Role r) const { Field f = *this; f.role = r; return f; }
+  constexpr Field naming(NameKind k) const { Field f = *this; f.names = k; return f; }
   constexpr bool is_tagged() const { return tag >= 0; }
 };
 
@@ -132,6 +146,13 @@ const MessageSchema* find_request_schema(std::int16_t api_key);
 // Responses marked Role::element_list; ListGroups v0-5 as it is filtered
 // (topic_filter.h), its Groups an element list. nullptr for other APIs.
 const MessageSchema* find_policy_response_schema(std::int16_t api_key);
+
+// Layouts a namespace renames (kafka_codec/rename.h), by api key; nullptr if
+// the API carries no name in that direction. Requests: the request tables
+// above (read whole or up to their last listed field). Responses: whole
+// layouts whose name fields are marked (NameKind).
+const MessageSchema* find_rename_request_schema(std::int16_t api_key);
+const MessageSchema* find_rename_response_schema(std::int16_t api_key);
 
 // First flexible request version per api key (kafka-protocol.md §3, 4.3.1 with
 // 3.9 for retired keys), or -1 if never flexible / unknown. Request header v2

@@ -90,6 +90,8 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.filter_topics.reset();
       current_.split.reset();
       current_.filter_groups = false;
+      current_.strip_names = false;
+      current_.coordinator_key_type = -1;
       current_.expects_response = true;  // until Produce's Acks says otherwise
       current_queued_ = false;
       ++requests_seen_;
@@ -417,6 +419,7 @@ struct ResponseProcessor::Impl {
   bool throttle_head_flexible = false;
   std::vector<std::uint8_t> throttled;  // a throttled Produce response, patched
   std::vector<std::uint8_t> filtered_frame;  // a Metadata or ListGroups response without what a policy hides
+  std::vector<std::uint8_t> stripped_frame;  // a response with its namespace's prefixes taken off (rename.h)
   std::vector<std::uint8_t> merged;           // a split request's response with kedge's part merged in
   WalkResult throttle_walk;
   ResponseStats stats;
@@ -447,9 +450,9 @@ bool throttles_fetch_head(const RequestInfo& r) {
   return r.throttle_ms > 0 && is(r.api_key, ApiKey::fetch) && r.api_version >= 1;
 }
 // Responses held whole for what a policy changes in them (besides addresses):
-// a split request's merge, a filtered ListGroups or OffsetFetch.
+// a split request's merge, a filtered ListGroups or OffsetFetch, a namespace's names.
 bool policy_rewrites(const RequestInfo& r) {
-  return r.split != nullptr || (r.filter_groups && is(r.api_key, ApiKey::list_groups)) ||
+  return r.split != nullptr || r.strip_names || (r.filter_groups && is(r.api_key, ApiKey::list_groups)) ||
          (r.filter_topics && is(r.api_key, ApiKey::offset_fetch));
 }
 bool throttles_produce(const RequestInfo& r) {
@@ -590,6 +593,21 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
     if (filtered) {
       out = filtered_frame;
       changed = true;
+    }
+  }
+  // A namespace's prefixes come off after the filters (which drop what lies
+  // outside it, by the backend's names) and before a split's refused part is
+  // merged in (named as the client named it).
+  if (current.strip_names) {
+    if (const NamePrefixes* prefixes = addresses->name_prefixes()) {
+      bool stripped = false;
+      const Errc e = strip_response_names(out, current.api_key, current.api_version, current.coordinator_key_type,
+                                          *prefixes, stripped_frame, stripped);
+      if (e != Errc::ok) return fail(e);
+      if (stripped) {
+        out = stripped_frame;
+        changed = true;
+      }
     }
   }
   if (current.split) {
@@ -820,13 +838,14 @@ void ResponseProcessor::reset(std::uint32_t max_frame_size, AddressMap& addresse
   i.throttle_head_need = 0;
   i.throttled.clear();
   i.filtered_frame.clear();
+  i.stripped_frame.clear();
   i.merged.clear();
   i.stats = ResponseStats{};
   i.error = Errc::ok;
 }
 
 void ResponseProcessor::Impl::trim(std::size_t keep_bytes) {
-  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled, &filtered_frame, &merged}) {
+  for (std::vector<std::uint8_t>* v : {&frame, &synthetic, &fitted, &held, &throttled, &filtered_frame, &stripped_frame, &merged}) {
     if (v->capacity() > keep_bytes) std::vector<std::uint8_t>().swap(*v);
   }
   rewriter.trim(keep_bytes);
@@ -840,7 +859,8 @@ std::size_t ResponseProcessor::capacity_bytes() const {
   std::size_t answers = 0;
   for (const auto& a : i.answers) answers += a.frame.capacity();
   return i.frame.capacity() + i.synthetic.capacity() + i.fitted.capacity() + i.held.capacity() +
-         i.throttled.capacity() + i.filtered_frame.capacity() + i.merged.capacity() + answers +
+         i.throttled.capacity() + i.filtered_frame.capacity() + i.stripped_frame.capacity() + i.merged.capacity() +
+         answers +
          i.rewriter.capacity_bytes() + i.fetch_stream.capacity_bytes();
 }
 

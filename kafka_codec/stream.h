@@ -26,6 +26,7 @@
 #include "kafka_codec/api.h"
 #include "kafka_codec/client.h"
 #include "kafka_codec/errc.h"
+#include "kafka_codec/rename.h"
 #include "kafka_codec/split.h"
 #include "kafka_codec/topic_filter.h"
 
@@ -70,6 +71,12 @@ struct RequestInfo {
   // a client without Describe on the cluster: the response keeps only the
   // groups AddressMap::group_describable allows (topic_filter.h).
   bool filter_groups = false;
+  // Set by a RequestRouter whose cluster has a namespace (rename.h), when the
+  // response names topics, groups or transactional ids: their prefixes
+  // (AddressMap::name_prefixes) are taken off. coordinator_key_type: a
+  // FindCoordinator's KeyType, which its response's keys are.
+  bool strip_names = false;
+  std::int8_t coordinator_key_type = -1;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -288,6 +295,8 @@ class AddressMap : public TopicFilter, public GroupFilter {
   // ListGroups responses to requests with filter_groups set: whether the
   // client may see a group. Every group by default.
   bool group_describable(std::string_view /*group_id*/) override { return true; }
+  // The namespace of responses to requests with strip_names set; nullptr: none.
+  virtual const NamePrefixes* name_prefixes() const { return nullptr; }
 };
 
 struct ResponseStats {

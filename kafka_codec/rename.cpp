@@ -1,0 +1,193 @@
+#include "kafka_codec/rename.h"
+
+#include <algorithm>
+
+#include "kafka_codec/api.h"
+#include "kafka_codec/client.h"
+#include "kafka_codec/engine.h"
+#include "kafka_codec/wire.h"
+
+namespace kedge::kafka {
+namespace {
+
+using schema::NameKind;
+
+// Config resource types (KIP-133, KIP-848's group configs) whose names a namespace renames.
+constexpr std::int8_t kTopicResource = 2;
+constexpr std::int8_t kGroupResource = 32;
+
+bool names_in(std::span<const schema::Field> fields, std::int16_t version) {
+  return std::any_of(fields.begin(), fields.end(), [&](const schema::Field& f) {
+    return f.versions.contains(version) && (f.names != NameKind::none || names_in(f.fields, version));
+  });
+}
+
+// The kind a marked name has in this message: coordinator keys by the
+// request's KeyType, config resources by the ResourceType just before them.
+NameKind resolve(const NameRef& name, const WalkResult& walk, std::span<const std::uint8_t> frame,
+                 std::int8_t coordinator_key_type) {
+  switch (name.kind) {
+    case NameKind::coordinator_key:
+      // A share-group key is "groupId:topicId:partition" (KIP-932): the group leads it.
+      return coordinator_key_type == static_cast<std::int8_t>(CoordinatorKeyType::transaction)
+                 ? NameKind::transactional_id
+                 : NameKind::group;
+    case NameKind::config_resource: {
+      if (name.values_before == 0) return NameKind::none;
+      const ValueRef& type = walk.values[name.values_before - 1];
+      if (type.name != "ResourceType" || type.end - type.begin != 1) return NameKind::none;
+      const auto resource = static_cast<std::int8_t>(frame[type.begin]);
+      return resource == kTopicResource ? NameKind::topic : resource == kGroupResource ? NameKind::group : NameKind::none;
+    }
+    default: return name.kind;
+  }
+}
+
+std::string_view text_of(std::span<const std::uint8_t> frame, const NameRef& name) {
+  return {reinterpret_cast<const char*>(frame.data() + name.text_begin), name.end - name.text_begin};
+}
+
+// One FindCoordinator request's KeyType (v0: groups only).
+std::int8_t key_type_of(const WalkResult& walk, std::span<const std::uint8_t> frame) {
+  const ValueRef* key_type = find_value(walk, "KeyType");
+  if (key_type == nullptr || key_type->end - key_type->begin != 1) return 0;
+  return static_cast<std::int8_t>(frame[key_type->begin]);
+}
+
+}  // namespace
+
+std::string_view prefix_of(const NamePrefixes& prefixes, NameKind kind) {
+  switch (kind) {
+    case NameKind::topic: return prefixes.topic;
+    case NameKind::group: return prefixes.group;
+    case NameKind::transactional_id: return prefixes.transactional_id;
+    default: return {};
+  }
+}
+
+bool names_nothing(std::int16_t api_key) {
+  for (const ApiKey api : {ApiKey::api_versions, ApiKey::sasl_handshake, ApiKey::sasl_authenticate,
+                           ApiKey::describe_cluster, ApiKey::get_telemetry_subscriptions, ApiKey::push_telemetry}) {
+    if (is(api_key, api)) return true;
+  }
+  return false;
+}
+
+schema::Versions renamed_versions(std::int16_t api_key) {
+  const schema::MessageSchema* request = schema::find_rename_request_schema(api_key);
+  const schema::MessageSchema* response = schema::find_rename_response_schema(api_key);
+  // ListGroups asks with no name (its filters are states and types) and lists groups.
+  if (request == nullptr) return is(api_key, ApiKey::list_groups) && response != nullptr ? response->valid : schema::kNever;
+  schema::Versions versions = request->valid;
+  if (response == nullptr) {
+    // No name comes back in any version we know of (JoinGroup, InitProducerId, EndTxn, ...).
+    return versions;
+  }
+  // Versions whose response names something must be readable with the response table.
+  std::int16_t lo = versions.lo, hi = versions.hi;
+  while (lo <= hi && !response->valid.contains(lo)) ++lo;
+  while (hi >= lo && !response->valid.contains(hi)) --hi;
+  return {lo, hi};
+}
+
+RenameResult rename_message(std::span<const std::uint8_t> frame, const schema::MessageSchema& s, std::int16_t version,
+                           std::size_t body_begin, std::int8_t coordinator_key_type, const NamePrefixes& prefixes,
+                           RenameDirection direction, std::vector<std::uint8_t>& out) {
+  RenameResult result;
+  // One walk and one patch set per loop thread: called for every named request and response of a namespace.
+  thread_local WalkResult walk;
+  thread_local FramePatcher patcher;
+  const bool read = s.leading_fields_only ? read_leading(s, version, frame, body_begin, frame.size(), walk)
+                                          : read_body(s, version, frame, body_begin, frame.size(), walk);
+  if (!read) {
+    result.outcome = RenameResult::Outcome::malformed;
+    return result;
+  }
+  if (coordinator_key_type < 0 && is(s.api_key, ApiKey::find_coordinator)) coordinator_key_type = key_type_of(walk, frame);
+  result.coordinator_key_type = coordinator_key_type;
+  patcher.clear();
+  for (const NameRef& name : walk.names) {
+    if (name.null) continue;
+    const NameKind kind = resolve(name, walk, frame, coordinator_key_type);
+    const std::string_view prefix = prefix_of(prefixes, kind);
+    if (prefix.empty()) continue;
+    const std::string_view text = text_of(frame, name);
+    std::vector<std::uint8_t>& arena = patcher.arena();
+    const std::size_t off = arena.size();
+    if (direction == RenameDirection::strip) {
+      // A name without the prefix is not the namespace's: left as it is.
+      if (text.size() < prefix.size() || text.substr(0, prefix.size()) != prefix) continue;
+      wire::put_string(arena, text.substr(prefix.size()), name.compact);
+    } else {
+      const std::size_t renamed = prefix.size() + text.size();
+      // Metadata asks; the broker answers a name it cannot have as unknown or invalid (and strip gives it back).
+      const bool asks_only = is(s.api_key, ApiKey::metadata);
+      if ((kind == NameKind::topic && renamed > kMaxTopicNameLength && !asks_only) || renamed > 0x7fff) {
+        result.outcome = RenameResult::Outcome::name_too_long;
+        result.name.assign(text);
+        return result;
+      }
+      if (name.compact) wire::put_uvarint(arena, static_cast<std::uint32_t>(renamed + 1));
+      else wire::put_i16(arena, static_cast<std::int16_t>(renamed));
+      arena.insert(arena.end(), prefix.begin(), prefix.end());
+      arena.insert(arena.end(), text.begin(), text.end());
+    }
+    patcher.replace_always(name.begin, name.end, off, arena.size() - off);
+  }
+  if (patcher.empty()) return result;
+  if (patcher.assemble(frame, walk.tag_sizes, out) != Errc::ok) {
+    result.outcome = RenameResult::Outcome::malformed;
+    return result;
+  }
+  result.outcome = RenameResult::Outcome::renamed;
+  return result;
+}
+
+RenameResult prefix_request_names(std::span<const std::uint8_t> frame, const NamePrefixes& prefixes,
+                                  std::vector<std::uint8_t>& out) {
+  RenameResult result;
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body_begin = 0;
+  if (!read_request_header(frame, api_key, version, correlation_id, body_begin)) {
+    result.outcome = RenameResult::Outcome::malformed;
+    return result;
+  }
+  if (names_nothing(api_key)) return result;
+  const schema::MessageSchema* s = schema::find_rename_request_schema(api_key);
+  if (s == nullptr || !renamed_versions(api_key).contains(version)) {
+    result.outcome = RenameResult::Outcome::malformed;
+    return result;
+  }
+  return rename_message(frame, *s, version, body_begin, -1, prefixes, RenameDirection::prefix, out);
+}
+
+bool request_names_anything(std::int16_t api_key, std::int16_t version) {
+  const schema::MessageSchema* s = schema::find_rename_request_schema(api_key);
+  return s != nullptr && names_in(s->fields, version);
+}
+
+bool response_names_anything(std::int16_t api_key, std::int16_t version) {
+  const schema::MessageSchema* s = schema::find_rename_response_schema(api_key);
+  return s != nullptr && s->valid.contains(version) && names_in(s->fields, version);
+}
+
+Errc strip_response_names(std::span<const std::uint8_t> frame, std::int16_t api_key, std::int16_t version,
+                          std::int8_t coordinator_key_type, const NamePrefixes& prefixes,
+                          std::vector<std::uint8_t>& out, bool& changed) {
+  changed = false;
+  const schema::MessageSchema* s = schema::find_rename_response_schema(api_key);
+  if (s == nullptr) return Errc::ok;
+  if (!s->valid.contains(version)) return Errc::malformed_response;
+  std::int32_t correlation_id = 0;
+  std::size_t body_begin = 0;
+  if (!read_response_header(frame, api_key, version, correlation_id, body_begin)) return Errc::malformed_response;
+  // A FindCoordinator response's keys are the request's kind; -1 (unknown) reads them as groups.
+  const RenameResult result = rename_message(frame, *s, version, body_begin, std::max<std::int8_t>(coordinator_key_type, 0),
+                                             prefixes, RenameDirection::strip, out);
+  if (result.outcome == RenameResult::Outcome::malformed) return Errc::malformed_response;
+  changed = result.outcome == RenameResult::Outcome::renamed;
+  return Errc::ok;
+}
+
+}  // namespace kedge::kafka

@@ -1,0 +1,103 @@
+#pragma once
+// Namespaces (issue 20; docs/namespaces.md): many virtual clusters on one
+// backend, each seeing only its own topics, consumer groups and transactional
+// ids. The backend names are the client's names behind a prefix per kind
+// ("team-a." for topics, ...): kedge adds the prefix to every name a request
+// carries and takes it off every name a response carries. Where the names
+// are is data: the NameKind marks of the request and response tables
+// (kafka_codec/schema.cpp, from the `entityType` of Kafka's message specs);
+// the bytes around a name are copied as they are, Records included.
+//
+// Listings (a Metadata or OffsetFetch for all topics, ListGroups) also name
+// what lies outside the namespace: those entries are dropped by the topic
+// and group filters (topic_filter.h) before the names are stripped.
+//
+// Pure: no I/O, no exceptions on the data path.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kafka_codec/errc.h"
+#include "kafka_codec/schema.h"
+
+namespace kedge::kafka {
+
+// The prefixes of one namespace; an empty one leaves that kind of name as it is.
+struct NamePrefixes {
+  std::string topic;
+  std::string group;
+  std::string transactional_id;
+  bool operator==(const NamePrefixes&) const = default;
+  bool empty() const { return topic.empty() && group.empty() && transactional_id.empty(); }
+};
+
+// Kafka's longest legal topic name (Topic.MAX_NAME_LENGTH): a prefixed name
+// longer than this is refused, never truncated.
+inline constexpr std::size_t kMaxTopicNameLength = 249;
+
+// FindCoordinator's KeyType (KIP-98, KIP-932): what its keys name.
+enum class CoordinatorKeyType : std::int8_t { group = 0, transaction = 1, share = 2 };
+
+// Versions of `api_key` whose names kedge renames in both directions: the
+// request table's versions, cut to the response table's where the response
+// names something. Empty for an API with no table. APIs that name nothing
+// (no_names()) need no renaming.
+schema::Versions renamed_versions(std::int16_t api_key);
+
+// APIs whose requests and responses carry no topic, group or transactional id
+// a namespace must rename or hide: connection set-up (ApiVersions, SASL),
+// DescribeCluster, client telemetry (KIP-714). They pass through a namespace.
+bool names_nothing(std::int16_t api_key);
+
+// Whether a request / response of (api_key, version) carries any name at all:
+// Fetch v13+ and Produce v13 name topics by id only, so they need no rename
+// and stream through as they are.
+bool request_names_anything(std::int16_t api_key, std::int16_t version);
+bool response_names_anything(std::int16_t api_key, std::int16_t version);
+
+struct RenameResult {
+  enum class Outcome : std::uint8_t {
+    unchanged,      // no name to rename (all prefixes empty, or no names in it)
+    renamed,        // `out` holds the renamed frame
+    name_too_long,  // a topic name over kMaxTopicNameLength once prefixed (except in Metadata, which
+                    // only asks: the broker answers it as a name it does not have): `name` is the client's
+    malformed,      // not a message kedge renames (unknown version, does not parse)
+  };
+  Outcome outcome = Outcome::unchanged;
+  std::string name;
+  // FindCoordinator: the KeyType of its keys, for the response's (-1 otherwise).
+  std::int8_t coordinator_key_type = -1;
+};
+
+// `frame` is one whole request (size prefix included, equal to its size - 4):
+// every name gets its kind's prefix.
+RenameResult prefix_request_names(std::span<const std::uint8_t> frame, const NamePrefixes& prefixes,
+                                  std::vector<std::uint8_t>& out);
+
+// `frame` is one whole response (size prefix included) to (api_key, version);
+// `coordinator_key_type` is RequestRename's for a FindCoordinator. Names that
+// carry their prefix lose it; a name without it is left as it is (a listing's
+// foreign entries were dropped before: topic_filter.h). `changed` false:
+// `out` is untouched. Errc::malformed_response if the frame does not parse.
+Errc strip_response_names(std::span<const std::uint8_t> frame, std::int16_t api_key, std::int16_t version,
+                          std::int8_t coordinator_key_type, const NamePrefixes& prefixes,
+                          std::vector<std::uint8_t>& out, bool& changed);
+
+// The core of both: the names of `frame`'s body (from `body_begin`, walked as
+// `schema` at `version`) prefixed or stripped. `coordinator_key_type` -1: read
+// from the message (a FindCoordinator request). Exposed for the round-trip
+// property (tests/unit/codec/test_rename.cpp): prefix then strip gives the
+// original bytes, for every table and version.
+enum class RenameDirection : std::uint8_t { prefix, strip };
+RenameResult rename_message(std::span<const std::uint8_t> frame, const schema::MessageSchema& schema,
+                            std::int16_t version, std::size_t body_begin, std::int8_t coordinator_key_type,
+                            const NamePrefixes& prefixes, RenameDirection direction, std::vector<std::uint8_t>& out);
+
+// The prefix `prefixes` gives a name of `kind` (resolved: topic, group,
+// transactional_id), or an empty view.
+std::string_view prefix_of(const NamePrefixes& prefixes, schema::NameKind kind);
+
+}  // namespace kedge::kafka
