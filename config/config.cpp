@@ -841,6 +841,52 @@ policy::QuotaConfig read_quotas(const json& value, const std::string& path) {
   return config;
 }
 
+// virtual_clusters[].namespace (docs/namespaces.md): "prefix" for all three
+// kinds of name, or "topics" / "groups" / "transactional_ids" one by one.
+// A topic prefix is made of Kafka's legal topic characters and leaves room
+// for a name; group and transactional id prefixes are printable ASCII.
+kafka::NamePrefixes read_namespace(const json& value, const std::string& path) {
+  const ObjectReader reader(value, path, {"prefix", "topics", "groups", "transactional_ids"});
+  kafka::NamePrefixes prefixes;
+  const auto legal_topic_text = [](std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+             c == '-';
+    });
+  };
+  const auto printable = [](std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  };
+  const auto read = [&](std::string_view key, bool topic) -> std::string {
+    const json* item = reader.optional(key);
+    if (item == nullptr) return {};
+    const std::string& text = expect_non_empty_string(*item, reader.path_of(key));
+    if (topic && !legal_topic_text(text)) {
+      fail(reader.path_of(key), fmt::format("\"{}\" has characters a topic name cannot have (legal: a-z A-Z 0-9 . _ -)", text));
+    }
+    if (topic && text.size() >= kafka::kMaxTopicNameLength) {
+      fail(reader.path_of(key), fmt::format("{} characters leave no room for a topic name (Kafka's limit is {})",
+                                            text.size(), kafka::kMaxTopicNameLength));
+    }
+    if (!printable(text)) fail(reader.path_of(key), "must be printable ASCII without spaces");
+    if (text.size() > 1024) fail(reader.path_of(key), "longer than 1024 characters");
+    return text;
+  };
+  if (reader.optional("prefix") != nullptr) {
+    for (const std::string_view key : {"topics", "groups", "transactional_ids"}) {
+      if (reader.optional(key) != nullptr) fail(reader.path_of(key), "set together with \"prefix\" (use one or the other)");
+    }
+    const std::string prefix = read("prefix", true);
+    prefixes = {prefix, prefix, prefix};
+  } else {
+    prefixes.topic = read("topics", true);
+    prefixes.group = read("groups", false);
+    prefixes.transactional_id = read("transactional_ids", false);
+  }
+  if (prefixes.topic.empty()) fail(path, "needs a topic prefix (\"prefix\" or \"topics\")");
+  return prefixes;
+}
+
 std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
                                                         const fs::path& base_dir) {
   const json& array = expect_array(value, path);
@@ -849,7 +895,8 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
   sni::HostnameMapper mapper;  // detects host-name collisions across clusters, in order
   for (std::size_t i = 0; i < array.size(); ++i) {
     const ObjectReader entry(array[i], element_path(path, i),
-                             {"name", "hostnames", "backend", "tls", "authentication", "principals", "policy", "quotas"});
+                             {"name", "hostnames", "backend", "tls", "authentication", "principals", "policy", "quotas",
+                              "namespace"});
     VirtualClusterConfig cluster;
 
     cluster.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -917,6 +964,22 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
     }
     if (const json* quotas = entry.optional("quotas")) {
       cluster.quotas = read_quotas(*quotas, entry.path_of("quotas"));
+    }
+    if (const json* name_space = entry.optional("namespace")) {
+      cluster.name_prefixes = read_namespace(*name_space, entry.path_of("namespace"));
+      // Namespaces on one backend must not nest: a prefix that starts another
+      // would show one tenant the other's topics (under a longer name).
+      for (std::size_t j = 0; j < clusters.size(); ++j) {
+        const VirtualClusterConfig& other = clusters[j];
+        if (!other.name_prefixes || other.backend.bootstrap_servers != cluster.backend.bootstrap_servers) continue;
+        const std::string& a = cluster.name_prefixes->topic;
+        const std::string& b = other.name_prefixes->topic;
+        if (a.starts_with(b) || b.starts_with(a)) {
+          fail(entry.path_of("namespace"),
+               fmt::format("topic prefix \"{}\" overlaps \"{}\" of {} on the same backend (namespaces must not nest)",
+                           a, b, element_path(path, j)));
+        }
+      }
     }
     clusters.push_back(std::move(cluster));
   }

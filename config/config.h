@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/strict_json.h"
+#include "kafka_codec/rename.h"
 #include "policy/policy.h"
 #include "policy/quota.h"
 #include "sni/hostname.h"
@@ -202,6 +203,12 @@ struct VirtualClusterConfig {
   // Like `policy`: set makes every connection route its requests, so a reload
   // that changes the rates applies to the next request.
   std::optional<policy::QuotaConfig> quotas;
+  // Namespace (kafka_codec/rename.h, docs/namespaces.md): the backend prefixes
+  // of the cluster's topics, consumer groups and transactional ids. Clients
+  // see and use the names without them; what lies outside is invisible. A
+  // reload that changes it drains the cluster's connections (their names
+  // would change meaning under them).
+  std::optional<kafka::NamePrefixes> name_prefixes;
 };
 
 struct LogConfig {

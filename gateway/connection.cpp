@@ -1098,7 +1098,7 @@ const ListenerSettings* Connection::routed_listener() const {
 
 bool Connection::start_client_authentication() {
   const VirtualClusterConfig& cluster = cluster_->settings->config;
-  policy_routed_ = cluster.policy.has_value() || cluster.quotas.has_value();
+  policy_routed_ = cluster.policy.has_value() || cluster.quotas.has_value() || cluster.name_prefixes.has_value();
   if (cluster.quotas) {
     uv_timer_init(worker_.loop(), &quota_timer_);
     quota_timer_.data = this;
@@ -1168,9 +1168,27 @@ bool Connection::user_removed() const {
          now->users->find(principal_, scram::Hash::sha512) == nullptr;
 }
 
+// The policy first (it decides on the names the client sees); a namespace
+// then holds every request that names something, to rename it once whole
+// (on_inspected), and refuses the APIs and versions it does not rename (not
+// offered in ApiVersions either). Fetch v13+ names topics by id only: it
+// streams through as without a namespace.
+kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
+  const Route route = route_by_policy(request);
+  const kafka::NamePrefixes* prefixes = name_prefixes();
+  if (route == Route::capture || prefixes == nullptr || kafka::names_nothing(request.api_key)) return route;
+  if (!kafka::renamed_versions(request.api_key).contains(request.api_version)) {
+    policy_refusal_ = policy::Refusal::outside_namespace;
+    return Route::capture;
+  }
+  request.strip_names = kafka::response_names_anything(request.api_key, request.api_version);
+  if (kafka::is(request.api_key, kafka::ApiKey::list_groups)) request.filter_groups = true;  // only the namespace's
+  return kafka::request_names_anything(request.api_key, request.api_version) ? Route::inspect : route;
+}
+
 // Authentication first (a client that has not authenticated is refused
 // whatever the policy says), then the cluster's policy as it is now.
-kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
+kafka::RequestRouter::Route Connection::route_by_policy(kafka::RequestInfo& request) {
   policy_refusal_.reset();
   prepared_refusal_.reset();
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
@@ -1331,6 +1349,43 @@ void Connection::on_throttle_over() {
 
 kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& request,
                                                           std::vector<std::uint8_t>& frame) {
+  const Inspection inspection = inspect_by_policy(request, frame);
+  const kafka::NamePrefixes* prefixes = name_prefixes();
+  if (inspection != Inspection::forward || prefixes == nullptr) return inspection;
+  return rename_names(request, frame, *prefixes);
+}
+
+kafka::RequestRouter::Inspection Connection::rename_names(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                                                          const kafka::NamePrefixes& prefixes) {
+  // Listings name what lies outside the namespace: the response processor
+  // drops it (describable(), group_describable()) before stripping the rest.
+  if (!request.filter_topics) {
+    if (kafka::is(request.api_key, kafka::ApiKey::metadata)) request.filter_topics = kafka::metadata_topics_asked(frame);
+    if (kafka::is(request.api_key, kafka::ApiKey::offset_fetch)) {
+      request.filter_topics = kafka::offset_fetch_topics_asked(frame);
+    }
+  }
+  const kafka::RenameResult renamed = kafka::prefix_request_names(frame, prefixes, renamed_frame_);
+  using Outcome = kafka::RenameResult::Outcome;
+  switch (renamed.outcome) {
+    case Outcome::renamed:
+      frame.swap(renamed_frame_);
+      break;
+    case Outcome::unchanged: break;
+    case Outcome::name_too_long:
+      policy_refusal_ = policy::Refusal::invalid_topic_name;
+      acl_refused_ = {policy::Resource::topic, renamed.name};
+      return Inspection::answer;
+    case Outcome::malformed:
+      policy_refusal_ = policy::Refusal::outside_namespace;
+      return Inspection::answer;
+  }
+  request.coordinator_key_type = renamed.coordinator_key_type;
+  return Inspection::forward;
+}
+
+kafka::RequestRouter::Inspection Connection::inspect_by_policy(kafka::RequestInfo& request,
+                                                               std::vector<std::uint8_t>& frame) {
   const policy::ClusterPolicy* policy = current_policy();  // as it is now: a reload may have come mid-request
   const bool metadata = kafka::is(request.api_key, kafka::ApiKey::metadata);
   if (policy != nullptr && policy->acls) {
@@ -1384,7 +1439,7 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
 // Anything else (several topics, a refusal) waits to be whole (on_inspected).
 kafka::RequestRouter::Prefix Connection::on_inspect_prefix(const kafka::RequestInfo& request,
                                                            std::span<const std::uint8_t> held) {
-  if (!kafka::is(request.api_key, kafka::ApiKey::produce)) return Prefix::wait;
+  if (!kafka::is(request.api_key, kafka::ApiKey::produce) || name_prefixes() != nullptr) return Prefix::wait;
   const policy::ClusterPolicy* policy = current_policy();
   if (policy == nullptr || !policy->acls) return Prefix::wait;
   const std::optional<kafka::ProducePrefix> produce = kafka::read_produce_prefix(held);
@@ -1646,20 +1701,53 @@ void Connection::filter_metadata(kafka::RequestInfo& request, std::span<std::uin
   }
 }
 
+namespace {
+// `name` without the namespace's `prefix`, or nullopt when it lies outside the namespace.
+std::optional<std::string_view> inside(std::string_view name, std::string_view prefix) {
+  if (!name.starts_with(prefix)) return std::nullopt;
+  return name.substr(prefix.size());
+}
+}  // namespace
+
+// Called with the broker's names (a namespace's prefixes still on them): what
+// lies outside the namespace is never seen; ACLs decide on the client's names.
 bool Connection::describable(std::string_view topic) {
+  if (const kafka::NamePrefixes* prefixes = name_prefixes()) {
+    const std::optional<std::string_view> own = inside(topic, prefixes->topic);
+    if (!own) return false;
+    topic = *own;
+  }
   const policy::ClusterPolicy* policy = current_policy();
   if (policy == nullptr || !policy->acls) return true;
   return policy->acls->authorizes(acl_subject(), policy::Resource::topic, topic, policy::Operation::describe);
 }
 
+// The id book holds the names clients use: a topic outside the namespace is
+// not learned, so its id stays unknown to the cluster's clients.
 void Connection::learn_topic_id(std::string_view id, std::string_view name) {
+  if (const kafka::NamePrefixes* prefixes = name_prefixes()) {
+    const std::optional<std::string_view> own = inside(name, prefixes->topic);
+    if (!own) return;
+    name = *own;
+  }
   cluster_->backend_state->topic_ids.learn(id, name);
 }
 
 bool Connection::group_describable(std::string_view group_id) {
+  if (const kafka::NamePrefixes* prefixes = name_prefixes()) {
+    const std::optional<std::string_view> own = inside(group_id, prefixes->group);
+    if (!own) return false;
+    group_id = *own;
+  }
   const policy::ClusterPolicy* policy = current_policy();
   if (policy == nullptr || !policy->acls) return true;
   return policy->acls->authorizes(acl_subject(), policy::Resource::group, group_id, policy::Operation::describe);
+}
+
+const kafka::NamePrefixes* Connection::name_prefixes() const {
+  if (!cluster_) return nullptr;
+  const std::optional<kafka::NamePrefixes>& prefixes = cluster_->settings->config.name_prefixes;
+  return prefixes ? &*prefixes : nullptr;
 }
 
 // One audit line (common/audit_log.h) for a refused request or an
@@ -2034,11 +2122,22 @@ std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
     const kafka::schema::Versions refusable = kafka::refusable_versions(api_key);
     // With ACLs, only the versions whose resources kedge reads (Produce up to v13, Fetch up to v17).
     const bool acls = policy != nullptr && policy->acls;
-    const kafka::schema::Versions readable =
-        acls ? policy::acl_readable_versions(api_key) : kafka::schema::kNever;
+    kafka::schema::Versions readable = acls ? policy::acl_readable_versions(api_key) : kafka::schema::kNever;
+    // With a namespace, only the versions kedge renames (kafka_codec/rename.h); an API it cannot rename is not offered.
+    if (name_prefixes() != nullptr && !kafka::names_nothing(api_key)) {
+      const kafka::schema::Versions renamed = kafka::renamed_versions(api_key);
+      readable = readable.lo <= readable.hi
+                     ? kafka::schema::Versions{std::max(readable.lo, renamed.lo), std::min(readable.hi, renamed.hi)}
+                     : renamed;
+      if (readable.lo > readable.hi) {
+        local_apis_.push_back({api_key, 0, -1, LocalApi::Mode::hide});
+        continue;
+      }
+    }
     if (refusable.lo <= refusable.hi) {
+      const std::int16_t lo = readable.lo <= readable.hi ? std::max(refusable.lo, readable.lo) : refusable.lo;
       const std::int16_t hi = readable.lo <= readable.hi ? std::min(refusable.hi, readable.hi) : refusable.hi;
-      local_apis_.push_back({api_key, refusable.lo, hi, refused ? LocalApi::Mode::refuse : LocalApi::Mode::cap});
+      local_apis_.push_back({api_key, lo, hi, refused ? LocalApi::Mode::refuse : LocalApi::Mode::cap});
     } else if (refused) {
       local_apis_.push_back({api_key, 0, -1, LocalApi::Mode::hide});
     } else if (readable.lo <= readable.hi) {
@@ -2052,6 +2151,7 @@ std::span<const kafka::AddressMap::LocalApi> Connection::local_apis() const {
 // not offered either (a client that sends one anyway is disconnected).
 bool Connection::offers_unknown_apis() const {
   if (!policy_routed_) return true;
+  if (name_prefixes() != nullptr) return false;  // an API kedge does not know, it cannot rename
   const policy::ClusterPolicy* policy = current_policy();
   return policy == nullptr || policy->allow_unknown_apis;
 }
@@ -2091,6 +2191,20 @@ std::string Connection::refusal_message(const kafka::RequestInfo& request, polic
                             "the cluster's ACLs",
                             api, request.api_version, cluster_name());
       break;
+    case policy::Refusal::outside_namespace:
+      message = fmt::format("{} v{} is not available on virtual cluster {}: its namespace renames only the APIs and "
+                            "versions kedge reads",
+                            api, request.api_version, cluster_name());
+      break;
+    case policy::Refusal::invalid_topic_name: {
+      const kafka::NamePrefixes* prefixes = name_prefixes();
+      message = fmt::format("Topic name \"{}\" is illegal on virtual cluster {}: with its namespace it would be "
+                            "{} characters, more than Kafka's limit of {}",
+                            acl_refused.detail, cluster_name(),
+                            acl_refused.detail.size() + (prefixes != nullptr ? prefixes->topic.size() : 0),
+                            kafka::kMaxTopicNameLength);
+      break;
+    }
     default: message = fmt::format("{} is not allowed on virtual cluster {}", api, cluster_name());
   }
   return message;
@@ -2099,7 +2213,9 @@ std::string Connection::refusal_message(const kafka::RequestInfo& request, polic
 void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame,
                                   policy::Refusal refusal) {
   cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(refusal)]++;
-  if (refusal != policy::Refusal::unknown_topic_id) audit(request, frame, refusal);
+  if (refusal != policy::Refusal::unknown_topic_id && refusal != policy::Refusal::invalid_topic_name) {
+    audit(request, frame, refusal);
+  }
   const std::string api = api_name(request.api_key);
   const std::string message = refusal_message(request, refusal, acl_refused_);
   const bool expects_answer = in_flight_.awaits_answer(request.correlation_id);
@@ -2112,8 +2228,9 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
   } else {
     // encode_refusal answers malformed_request for an API or version it has no answer for.
     errc = kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer,
-                                 refusal == policy::Refusal::resource_denied ? refused_kind(acl_refused_.resource)
-                                                                             : kafka::RefusedResource::unspecified);
+                                 refusal == policy::Refusal::resource_denied      ? refused_kind(acl_refused_.resource)
+                                 : refusal == policy::Refusal::invalid_topic_name ? kafka::RefusedResource::invalid_topic
+                                                                                  : kafka::RefusedResource::unspecified);
   }
   prepared_refusal_.reset();
   if (!expects_answer || errc != kafka::Errc::ok) {

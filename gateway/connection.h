@@ -218,6 +218,15 @@ class Connection final : private kafka::AddressMap,
   Route route(kafka::RequestInfo& request) override;
   NextFrame on_captured(const kafka::RequestInfo& request, std::span<const std::uint8_t> frame) override;
   Inspection on_inspected(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame) override;
+  // route() and on_inspected() as the policy decides them; a namespace then
+  // renames what they forward (rename_names).
+  Route route_by_policy(kafka::RequestInfo& request);
+  Inspection inspect_by_policy(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame);
+  // A namespace (kafka_codec/rename.h) on a request the policy lets through:
+  // its names prefixed in `frame`, its response marked to be stripped, and
+  // the listings among them filtered to the namespace (describable()).
+  Inspection rename_names(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                          const kafka::NamePrefixes& prefixes);
   Prefix on_inspect_prefix(const kafka::RequestInfo& request, std::span<const std::uint8_t> held) override;
   // ACLs (policy/acl.h) on a whole request: the first resource refused, as
   // "Topic orders (Write)" and its type, or nullopt when every resource is allowed.
@@ -281,6 +290,7 @@ class Connection final : private kafka::AddressMap,
   bool describable(std::string_view topic) override;
   bool group_describable(std::string_view group_id) override;
   void learn_topic_id(std::string_view id, std::string_view name) override;
+  const kafka::NamePrefixes* name_prefixes() const override;
 
   bool bootstrap() const { return std::holds_alternative<sni::Bootstrap>(target_.role); }
   const std::string& cluster_name() const;
@@ -336,6 +346,7 @@ class Connection final : private kafka::AddressMap,
   AclRefusal acl_refused_{policy::Resource::none, {}};  // with resource_denied: what an ACL refused
   // A Produce/Fetch answered whole from its split (split_by_acls); empty when the answer would not fit.
   std::optional<std::vector<std::uint8_t>> prepared_refusal_;
+  std::vector<std::uint8_t> renamed_frame_;  // a request with its namespace's prefixes (rename_names)
   kafka::SplitAnswer split_scratch_;            // split_by_acls's answer, reused until a split keeps it
   // The client address as ACL rules compare it (parsed at the first check).
   std::optional<std::optional<std::array<std::uint8_t, 16>>> acl_address_;

@@ -165,6 +165,8 @@ std::string_view to_string(Refusal refusal) {
     case Refusal::resource_denied: return "resource_denied";
     case Refusal::acl_unchecked: return "acl_unchecked";
     case Refusal::unknown_topic_id: return "unknown_topic_id";
+    case Refusal::outside_namespace: return "outside_namespace";
+    case Refusal::invalid_topic_name: return "invalid_topic_name";
   }
   return "read_only";
 }

@@ -80,10 +80,15 @@ struct ClusterPolicy {
 // unknown_topic_id: every topic a Produce or Fetch names is an id kedge has not
 // seen in the backend's Metadata (answered UNKNOWN_TOPIC_ID: the client
 // refreshes its Metadata and retries; counted, not audited: nothing was denied).
+// outside_namespace: the cluster has a namespace (kafka_codec/rename.h) and
+// kedge does not rename this API or version (hidden from ApiVersions);
+// invalid_topic_name: a topic name too long for Kafka once prefixed
+// (answered INVALID_TOPIC_EXCEPTION).
 enum class Refusal : std::uint8_t {
   read_only, api_denied, api_not_allowed, unknown_api, resource_denied, acl_unchecked, unknown_topic_id,
+  outside_namespace, invalid_topic_name,
 };
-inline constexpr std::size_t kRefusalCount = 7;
+inline constexpr std::size_t kRefusalCount = 9;
 std::string_view to_string(Refusal refusal);
 
 // nullopt: allowed. ApiVersions, SaslHandshake and SaslAuthenticate are always
