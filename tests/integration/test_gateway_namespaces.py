@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""Namespaces (issue 20, docs/namespaces.md): two tenants on one backend, each seeing only its own names.
+
+    <prefix>-dc   a 3-broker librdkafka 2.12 mock with one topic outside every namespace ("plain"), a
+                  list_groups_stage.py (TEST FIXTURE) in front of each broker (the 2.12 mock implements no
+                  ListGroups; the stage answers it with the groups it saw join or commit), and kedge on
+                  :9092 with two virtual clusters on that backend, same listener, same time:
+                    team-a  (bootstrap-team-a.<domain>)  "namespace": {"prefix": "team-a."}
+                    team-b  (bootstrap-team-b.<domain>)  "namespace": {"prefix": "team-b."}
+    <prefix>-a    the clients: kclient_rdk212 (librdkafka 2.12), python3-confluent-kafka (librdkafka 2.0.2),
+                  kafka-python, kcat
+
+Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passed, M failed`):
+  1. each tenant produces to "orders" with librdkafka 2.12 (the mock creates the topic on the producer's
+     Metadata, as a broker with auto-creation does): every record delivered;
+  2. each tenant consumes "orders" in a group named "app" (kclient_rdk212): exactly its own records, none of the
+     other tenant's (foreign=0), offsets committed;
+  3. the backend, read straight from the brokers (confluent-kafka, not through kedge): topics team-a.orders and
+     team-b.orders; groups team-a.app and team-b.app; each group's committed offsets sum to its tenant's count;
+  4. each tenant's view through kedge: Metadata lists "orders" only (not "plain", not the other tenant's;
+     confluent-kafka), ListGroups "app" only and the offsets of everything "app" committed name "orders" only
+     (kafka-python), the committed offsets of "app" on "orders" sum to its own count (confluent-kafka);
+  5. team-a asks by name for "team-b.orders": the topic does not exist (UNKNOWN_TOPIC_OR_PART);
+  6. kcat (librdkafka 2.0.2) through team-b: -L lists "orders" only; -C reads team-b's records only;
+  7. a transactional producer (confluent-kafka) commits through team-a (FindCoordinator, InitProducerId,
+     AddPartitionsToTxn, EndTxn renamed), and a read_committed consumer of team-a reads the committed records;
+  8. kedge still running, no errors in its log.
+
+Usage: test_gateway_namespaces.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kedge_harness import start_kedge_in_topology  # noqa: E402
+from scenario_support import (client_lines, kedge_errors, run_json_script, run_scenario,  # noqa: E402
+                              scenario_topology, ssl_args, summary_exit_code)
+from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
+from topology import tool_path  # noqa: E402
+
+DOMAIN = "kafka.example.com"
+PORT = 9092
+TOPIC = "orders"
+GROUP = "app"
+COUNTS = {"team-a": 40, "team-b": 30}
+CLIENT = "kclient_rdk212"
+STAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "list_groups_stage.py")
+STAGE_BASE_PORT = 29200  # below Linux's ephemeral range, so never taken by a mock broker's listener
+TIMEOUT_MS = "20000"
+
+# Runs with /usr/bin/python3 (python3-confluent-kafka) in a namespace; prints one JSON object.
+#   view BOOTSTRAP CA|- GROUP TOPIC       topics (confluent-kafka Metadata), groups (kafka-python ListGroups), the
+#                                         topics and offsets of everything GROUP committed (kafka-python OffsetFetch,
+#                                         null Topics), committed offsets of GROUP on TOPIC (confluent-kafka, by name)
+#   lookup BOOTSTRAP CA TOPIC             Metadata for TOPIC by name: its error name, or "none"
+#   txn BOOTSTRAP CA TOPIC TXID COUNT     a transactional producer: init, begin, COUNT records, commit
+#   read BOOTSTRAP CA TOPIC GROUP EXPECT  a read_committed consumer: the keys it reads
+CLIENT_SCRIPT = r"""
+import json, sys, time
+import confluent_kafka
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+def config(bootstrap, ca, **extra):
+    settings = {"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000}
+    if ca != "-":
+        settings.update({"security.protocol": "SSL", "ssl.ca.location": ca,
+                         "ssl.endpoint.identification.algorithm": "https"})
+    settings.update(extra)
+    return settings
+
+def view(bootstrap, ca, group, topic):
+    import kafka  # kafka-python: ListGroups and OffsetFetch for all of a group's topics (null Topics)
+    admin = AdminClient(config(bootstrap, ca))
+    metadata = admin.list_topics(timeout=15)
+    security = {"security_protocol": "SSL", "ssl_cafile": ca, "ssl_check_hostname": True} if ca != "-" else {}
+    python_admin = kafka.KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="kedge-namespaces",
+                                          request_timeout_ms=15000, api_version_auto_timeout_ms=10000, **security)
+    groups = sorted(g[0] for g in python_admin.list_consumer_groups())
+    all_offsets = python_admin.list_consumer_group_offsets(group)
+    python_admin.close()
+    out = {"topics": sorted(metadata.topics), "groups": groups, "committed": None,
+           "group_offsets": sorted({tp.topic for tp in all_offsets}),
+           "group_offsets_sum": sum(max(o.offset, 0) for o in all_offsets.values())}
+    if topic in metadata.topics:
+        consumer = Consumer(config(bootstrap, ca, **{"group.id": group, "enable.auto.commit": False}))
+        partitions = [TopicPartition(topic, p) for p in metadata.topics[topic].partitions]
+        committed = consumer.committed(partitions, timeout=15)
+        out["committed"] = sum(max(tp.offset, 0) for tp in committed)
+        consumer.close()
+    print(json.dumps(out))
+
+def lookup(bootstrap, ca, topic):
+    producer = Producer(config(bootstrap, ca, **{"allow.auto.create.topics": False}))
+    metadata = producer.list_topics(topic=topic, timeout=15)
+    found = metadata.topics.get(topic)
+    print(json.dumps({"topic": topic, "listed": sorted(metadata.topics),
+                      "error": found.error.name() if found is not None and found.error else "none"}))
+
+def txn(bootstrap, ca, topic, txid, count):
+    producer = Producer(config(bootstrap, ca, **{"transactional.id": txid}))
+    try:
+        producer.init_transactions(30)
+        producer.begin_transaction()
+        for i in range(int(count)):
+            key = f"tx-{i}"
+            producer.produce(topic, key=key, value=key)
+        producer.commit_transaction(30)
+        print(json.dumps({"ok": True, "count": int(count)}))
+    except confluent_kafka.KafkaException as error:
+        print(json.dumps({"ok": False, "error": str(error)}))
+
+def read(bootstrap, ca, topic, group, expect):
+    consumer = Consumer(config(bootstrap, ca, **{"group.id": group, "auto.offset.reset": "earliest",
+                                                 "isolation.level": "read_committed"}))
+    consumer.subscribe([topic])
+    keys, deadline = [], time.monotonic() + 30
+    while len(keys) < int(expect) and time.monotonic() < deadline:
+        message = consumer.poll(1.0)
+        if message is None or message.error():
+            continue
+        keys.append(message.key().decode())
+    time.sleep(2)  # anything beyond what was expected would arrive now
+    while True:
+        message = consumer.poll(0.5)
+        if message is None:
+            break
+        if not message.error():
+            keys.append(message.key().decode())
+    consumer.close()
+    print(json.dumps({"keys": keys}))
+
+mode, args = sys.argv[1], sys.argv[2:]
+{"view": view, "lookup": lookup, "txn": txn, "read": read}[mode](*args)
+"""
+
+
+def bootstrap(cluster):
+    return f"bootstrap-{cluster}.{DOMAIN}:{PORT}"
+
+
+def script(topo, ns, *args):
+    lines, result = run_json_script(topo, ns, CLIENT_SCRIPT, *args, timeout=120)
+    return (lines[0] if lines else {}), (result.stdout + result.stderr).strip()[-600:]
+
+
+def main():
+    kedge_binary = os.path.abspath(sys.argv[1])
+    checks = Checks()
+    with scenario_topology() as topo:
+        mock = topo.start_mock_cluster("rdk212", brokers=3, topics={"plain": 2})
+        # The 2.12 mock implements no ListGroups: a list_groups_stage.py (TEST FIXTURE) in front of each broker
+        # answers it with the groups whose JoinGroup/OffsetCommit it relayed; the mock advertises the stages.
+        stages = []
+        for broker, (host, port) in enumerate(mock.broker_addresses, start=1):
+            listen = STAGE_BASE_PORT + broker
+            topo.start_process("dc", ["/usr/bin/python3", STAGE, "--listen", f"127.0.0.1:{listen}", "--upstream",
+                                      f"{host}:{port}", "--name", f"broker-{broker}"],
+                               topo.log_path(f"list-groups-stage-{broker}"), ready_port=listen)
+            mock.command_ok(f"hostport {broker} 127.0.0.1 {listen}")
+            stages.append(f"127.0.0.1:{listen}")
+        backend = ",".join(stages)
+        kedge, certs, _ = start_kedge_in_topology(
+            topo, kedge_binary, [(tenant, "shared_suffix", backend) for tenant in COUNTS], DOMAIN, PORT,
+            cluster_options={tenant: {"namespace": {"prefix": f"{tenant}."}} for tenant in COUNTS})
+        ca = certs["ca"]
+        print(f"topology {topo.prefix} (logs {topo.log_dir}); mock rdk212 {mock.bootstrap}; "
+              f"namespaces {', '.join(f'{t} -> {t}.' for t in COUNTS)}", flush=True)
+
+        # ---- 1./2. each tenant produces and consumes "orders" in group "app" -------------------------------------
+        for tenant, count in COUNTS.items():
+            result = topo.run_in("a", client_argv(
+                CLIENT, "produce", "--bootstrap", bootstrap(tenant), "--topic", TOPIC, "--count", count,
+                "--prefix", tenant, "--timeout-ms", TIMEOUT_MS, *ssl_args(ca)), timeout=90)
+            fields = summary_fields(result.stdout, "produce")
+            checks.record(f"{tenant}: {CLIENT} produces {count} records to \"{TOPIC}\"",
+                          result.returncode == 0 and fields.get("delivered") == str(count),
+                          result.stdout.strip() or client_lines(result.stderr))
+        for tenant, count in COUNTS.items():
+            result = topo.run_in("a", client_argv(
+                CLIENT, "consume", "--bootstrap", bootstrap(tenant), "--topic", TOPIC, "--group", GROUP,
+                "--expect", count, "--prefix", tenant, "--timeout-ms", "30000", *ssl_args(ca)), timeout=90)
+            fields = summary_fields(result.stdout, "consume")
+            checks.record(f"{tenant}: {CLIENT} consumes exactly its {count} records in group \"{GROUP}\", none of "
+                          "the other tenant's, and commits",
+                          result.returncode == 0 and fields.get("ok") == "1" and fields.get("foreign") == "0"
+                          and fields.get("commit") == "ok",
+                          result.stdout.strip() or client_lines(result.stderr))
+
+        # ---- 3. the backend holds both tenants' names, prefixed ---------------------------------------------------
+        for tenant, count in COUNTS.items():
+            view, detail = script(topo, "dc", "view", backend, "-", f"{tenant}.{GROUP}", f"{tenant}.{TOPIC}")
+            checks.record(f"backend (straight at the brokers): topic {tenant}.{TOPIC}, group {tenant}.{GROUP} with "
+                          f"{count} committed",
+                          f"{tenant}.{TOPIC}" in view.get("topics", []) and f"{tenant}.{GROUP}" in view.get("groups", [])
+                          and view.get("committed") == count and view.get("group_offsets") == [f"{tenant}.{TOPIC}"],
+                          view or detail)
+
+        # ---- 4. each tenant sees only its own, without the prefix -------------------------------------------------
+        for tenant, count in COUNTS.items():
+            view, detail = script(topo, "a", "view", bootstrap(tenant), ca, GROUP, TOPIC)
+            checks.record(f"{tenant} through kedge: topics {[TOPIC]}, groups {[GROUP]}, {count} committed (by name and "
+                          "in the group's listing)",
+                          view.get("topics") == [TOPIC] and view.get("groups") == [GROUP]
+                          and view.get("committed") == count and view.get("group_offsets") == [TOPIC]
+                          and view.get("group_offsets_sum") == count, view or detail)
+
+        # ---- 5. the other tenant's backend name does not exist ----------------------------------------------------
+        answer, detail = script(topo, "a", "lookup", bootstrap("team-a"), ca, "team-b.orders")
+        checks.record("team-a asks for \"team-b.orders\" by name: the topic does not exist",
+                      answer.get("error") == "UNKNOWN_TOPIC_OR_PART", answer or detail)
+
+        # ---- 6. kcat through team-b -------------------------------------------------------------------------------
+        kcat = tool_path("kcat") or "/usr/bin/kcat"
+        listing = topo.run_in("a", [kcat, "-L", "-b", bootstrap("team-b"), *ssl_args(ca)], timeout=60)
+        listed = [line.split('"')[1] for line in listing.stdout.splitlines() if line.strip().startswith("topic \"")]
+        checks.record("team-b: kcat -L lists only \"orders\"", listing.returncode == 0 and listed == [TOPIC],
+                      listed or listing.stderr.strip()[-300:])
+        read = topo.run_in("a", [kcat, "-C", "-b", bootstrap("team-b"), "-t", TOPIC, "-o", "beginning", "-e",
+                                 "-f", "%k\\n", *ssl_args(ca)], timeout=60)
+        keys = [line for line in read.stdout.splitlines() if line]
+        checks.record(f"team-b: kcat -C reads its {COUNTS['team-b']} records, none of team-a's",
+                      len(keys) == COUNTS["team-b"] and all(key.startswith("team-b") for key in keys),
+                      f"{len(keys)} keys, foreign {[k for k in keys if not k.startswith('team-b')][:3]}; "
+                      f"{read.stderr.strip()[-200:]}")
+
+        # ---- 7. a transactional producer through team-a -----------------------------------------------------------
+        outcome, detail = script(topo, "a", "txn", bootstrap("team-a"), ca, TOPIC, "billing", 12)
+        checks.record("team-a: a confluent-kafka transactional producer (transactional.id \"billing\") commits 12 "
+                      "records", outcome.get("ok") is True, outcome or detail)
+        answer, detail = script(topo, "a", "read", bootstrap("team-a"), ca, TOPIC, "audit", COUNTS["team-a"] + 12)
+        keys = answer.get("keys", [])
+        checks.record(f"team-a: a read_committed consumer reads {COUNTS['team-a']} + 12 records, all team-a's",
+                      len(keys) == COUNTS["team-a"] + 12
+                      and all(k.startswith("team-a") or k.startswith("tx-") for k in keys)
+                      and sum(k.startswith("tx-") for k in keys) == 12,
+                      f"{len(keys)} keys; {answer or detail}")
+
+        # ---- 8. kedge healthy -------------------------------------------------------------------------------------
+        checks.record("kedge still running", kedge.alive())
+        errors = kedge_errors(kedge.log_text())
+        checks.record("kedge logged no errors", not errors, "; ".join(errors[:3]))
+    return summary_exit_code(checks)
+
+
+if __name__ == "__main__":
+    run_scenario(main, __doc__)
