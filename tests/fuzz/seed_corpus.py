@@ -19,6 +19,9 @@ Input layouts (see the fuzz sources):
                          or mode 3, ListGroups version, filter byte + a response (tests/golden/group_filter/),
                          or mode 7, OffsetFetch version, filter byte (bit 7: asked by name) + a response
                          (tests/golden/offset_filter/)
+  fuzz_rename            mode 0 + a request frame without its size prefix (tests/golden/rename/ requests, the refusal
+                         vectors' requests), or mode 1, api key, version (int16 each), coordinator key type byte + a
+                         response without it (tests/golden/rename/ responses)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
@@ -272,6 +275,20 @@ def main():
     for path in sorted((ROOT / "tests" / "golden" / "refusals").glob("*.json")):
         write(out, "fuzz_refusal", bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
     write(out, "fuzz_refusal", request(0, 3, 3, "p", struct.pack(">hhi", -1, 1, 1000) + b"\x00\x00\x00\x00")[4:])
+
+    # A namespace's rename path: the rename vectors (requests mode 0; responses mode 1 with api, version, key
+    # type), and every request a policy reads (the refusal vectors), whose names are renamed too.
+    for path in sorted((ROOT / "tests" / "golden" / "rename").glob("*.json")):
+        doc = json.loads(path.read_text())
+        body = bytes.fromhex(doc["input"])[4:]
+        if doc["direction"] == "request":
+            write(out, "fuzz_rename", b"\x00" + body)
+        else:
+            key_type = doc.get("coordinator_key_type", -1)
+            write(out, "fuzz_rename", b"\x01" + struct.pack(">hhb", doc["api_key"], doc["version"],
+                                                              -1 if key_type is None else key_type) + body)
+    for path in sorted((ROOT / "tests" / "golden" / "refusals").glob("*.json")):
+        write(out, "fuzz_rename", b"\x00" + bytes.fromhex(json.loads(path.read_text())["request_hex"])[4:])
 
     # Requests allowed in part or not at all: each split vector's request with its refused positions as the verdict
     # byte and its unknown ids' positions as the error byte (those past 8 topics wrap), then its broker response;
