@@ -223,12 +223,20 @@ void start_metadata_probe(ProbeLoop& loop, const Config& config, const Options& 
                           MetadataProbe& probe) {
   const BackendConfig& backend = config.virtual_clusters[probe.report.virtual_cluster].backend;
   upstream::KafkaClient::Callbacks callbacks;
-  callbacks.on_ready = [&probe] {
+  // A namespaced cluster's probe asks for every topic: `kedge check` shows the backend topics the namespace covers.
+  const bool namespaced = config.virtual_clusters[probe.report.virtual_cluster].name_prefixes.has_value();
+  callbacks.on_ready = [&probe, namespaced] {
     const auto failed = probe.client->request(
-        kafka::ApiKey::metadata, kafka::kMetadataRequestVersions.hi, kafka::encode_metadata_request_no_topics,
-        [&probe](const KafkaSession::Response& response) {
+        kafka::ApiKey::metadata, kafka::kMetadataRequestVersions.hi,
+        namespaced ? kafka::encode_metadata_request_all_topics : kafka::encode_metadata_request_no_topics,
+        [&probe, namespaced](const KafkaSession::Response& response) {
           probe.report.answered = kafka::read_metadata_brokers(response.frame, response.body_begin,
                                                                response.request.api_version, probe.report.brokers);
+          if (probe.report.answered && namespaced) {
+            probe.report.topics.emplace();
+            probe.report.answered = kafka::read_metadata_topic_names(response.frame, response.body_begin,
+                                                                     response.request.api_version, *probe.report.topics);
+          }
           if (!probe.report.answered) {
             probe.report.brokers.clear();
             probe.report.error = fmt::format("malformed Metadata v{} response", response.request.api_version);
@@ -1157,6 +1165,46 @@ void render_policies_text(const Config& config, std::string& out) {
   }
 }
 
+// The backend topics a namespaced cluster's probe listed that its prefix covers (nullopt: no probe answered).
+std::optional<std::vector<std::string>> covered_topics(const Config& config, const Report& report, std::size_t index) {
+  const VirtualClusterConfig& vc = config.virtual_clusters[index];
+  for (const auto& probe : report.backends) {
+    if (probe.virtual_cluster != index || !probe.answered || !probe.topics) continue;
+    std::vector<std::string> covered;
+    for (const std::string& topic : *probe.topics) {
+      if (topic.starts_with(vc.name_prefixes->topic)) covered.push_back(topic);
+    }
+    std::sort(covered.begin(), covered.end());
+    return covered;
+  }
+  return std::nullopt;
+}
+
+// Each namespace (docs/namespaces.md): its prefixes and the backend topics they cover now.
+void render_namespaces_text(const Config& config, const Report& report, std::string& out) {
+  bool any = false;
+  for (std::size_t i = 0; i < config.virtual_clusters.size(); ++i) {
+    const VirtualClusterConfig& vc = config.virtual_clusters[i];
+    if (!vc.name_prefixes) continue;
+    if (!any) out += "\nnamespaces (clients use the names without the prefix; nothing outside is visible)\n";
+    any = true;
+    const kafka::NamePrefixes& p = *vc.name_prefixes;
+    const auto shown = [](const std::string& prefix) { return prefix.empty() ? std::string("(none)") : "\"" + prefix + "\""; };
+    out += fmt::format("  {:<12} topics {}, groups {}, transactional ids {}\n", vc.name, shown(p.topic), shown(p.group),
+                       shown(p.transactional_id));
+    const std::optional<std::vector<std::string>> covered = covered_topics(config, report, i);
+    if (!covered) {
+      out += fmt::format("  {:<12}   backend topics covered: unknown (no bootstrap server answered)\n", "");
+    } else if (covered->empty()) {
+      out += fmt::format("  {:<12}   backend topics covered: none yet\n", "");
+    } else {
+      for (const std::string& topic : *covered) {
+        out += fmt::format("  {:<12}   {} (clients see {})\n", "", topic, topic.substr(p.topic.size()));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string render_text(const Config& config, const Report& report) {
@@ -1185,6 +1233,7 @@ std::string render_text(const Config& config, const Report& report) {
   }
 
   render_policies_text(config, out);
+  render_namespaces_text(config, report, out);
 
   out += "\nhost names clients use\n";
   std::size_t last_listener = SIZE_MAX;
@@ -1325,6 +1374,18 @@ json render_json(const Config& config, const Report& report) {
     policies.push_back(entry);
   }
   out["policies"] = policies;
+  json namespaces = json::array();
+  for (std::size_t i = 0; i < config.virtual_clusters.size(); ++i) {
+    const VirtualClusterConfig& vc = config.virtual_clusters[i];
+    if (!vc.name_prefixes) continue;
+    const std::optional<std::vector<std::string>> covered = covered_topics(config, report, i);
+    namespaces.push_back({{"virtual_cluster", vc.name},
+                          {"topic_prefix", vc.name_prefixes->topic},
+                          {"group_prefix", vc.name_prefixes->group},
+                          {"transactional_id_prefix", vc.name_prefixes->transactional_id},
+                          {"backend_topics", covered ? json(*covered) : json(nullptr)}});
+  }
+  out["namespaces"] = namespaces;
 
   json certificates = json::array();
   for (const auto& entry : report.certificates) {

@@ -98,6 +98,8 @@ struct BackendProbe {
   bool answered = false;
   std::string error;
   std::vector<kafka::BrokerEndpoint> brokers;
+  // With a namespace (virtual_clusters[].namespace): every topic the backend listed, for the names it covers.
+  std::optional<std::vector<std::string>> topics;
 };
 
 struct NameResolution {

@@ -75,18 +75,30 @@ std::vector<std::uint8_t> encode_api_versions_request(std::int16_t version, std:
   return body;
 }
 
-std::vector<std::uint8_t> encode_metadata_request_no_topics(std::int16_t version) {
+namespace {
+std::vector<std::uint8_t> encode_metadata_request(std::int16_t version, bool all_topics) {
   const bool flexible = flexible_request(key_of(ApiKey::metadata), version);
   std::vector<std::uint8_t> body;
-  // Topics: the empty array (not null, which asks for all topics from v1; v0 has no null, see client.h).
+  // Topics: the empty array (not null, which asks for all topics from v1; v0 has no null, see client.h),
+  // or null for all topics (v1+; v0's empty array already means all).
   static_assert(!kTopicsNullable.contains(0));
-  if (flexible) wire::put_uvarint(body, 1);  // COMPACT_ARRAY: N + 1
-  else wire::put_i32(body, 0);
+  const bool null_topics = all_topics && version >= 1;
+  if (flexible) wire::put_uvarint(body, null_topics ? 0 : 1);  // COMPACT_ARRAY: N + 1, 0 = null
+  else wire::put_i32(body, null_topics ? -1 : 0);
   if (kAllowAutoTopicCreation.contains(version)) wire::put_i8(body, 0);
   if (kIncludeClusterAuthorizedOperations.contains(version)) wire::put_i8(body, 0);
   if (kIncludeTopicAuthorizedOperations.contains(version)) wire::put_i8(body, 0);
   if (flexible) wire::put_uvarint(body, 0);  // no tagged fields
   return body;
+}
+}  // namespace
+
+std::vector<std::uint8_t> encode_metadata_request_no_topics(std::int16_t version) {
+  return encode_metadata_request(version, false);
+}
+
+std::vector<std::uint8_t> encode_metadata_request_all_topics(std::int16_t version) {
+  return encode_metadata_request(version, true);
 }
 
 bool read_response_header(std::span<const std::uint8_t> frame, std::int16_t api_key, std::int16_t api_version,
@@ -146,6 +158,18 @@ bool decode_api_versions_response(std::span<const std::uint8_t> frame, std::size
   if (!read_as_asked) return false;
   out = std::move(as_asked);
   out.ranges.clear();  // an error-35 body in neither layout lists nothing usable
+  return true;
+}
+
+bool read_metadata_topic_names(std::span<const std::uint8_t> frame, std::size_t body_begin, std::int16_t version,
+                               std::vector<std::string>& out) {
+  const schema::MessageSchema* s = schema::find_response_schema(key_of(ApiKey::metadata));
+  WalkResult walk;
+  if (s == nullptr || !read_body(*s, version, frame, body_begin, frame.size(), walk)) return false;
+  out.clear();
+  for (const NameRef& name : walk.names) {
+    if (!name.null) out.emplace_back(reinterpret_cast<const char*>(frame.data() + name.text_begin), name.end - name.text_begin);
+  }
   return true;
 }
 

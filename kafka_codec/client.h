@@ -73,6 +73,8 @@ std::string client_software_field(std::string_view text);
 // limits.max_frame_bytes. Every broker that answers ApiVersions (0.10+) offers
 // Metadata v1, so v0 is chosen only for a broker that lists nothing else.
 std::vector<std::uint8_t> encode_metadata_request_no_topics(std::int16_t version);
+// The same asking for every topic (null Topics from v1; v0's empty array), AllowAutoTopicCreation false.
+std::vector<std::uint8_t> encode_metadata_request_all_topics(std::int16_t version);
 
 // The response header of a whole frame (size prefix included, already checked
 // to equal frame.size() - 4) to a request (api_key, api_version): the
@@ -116,5 +118,8 @@ bool decode_api_versions_response(std::span<const std::uint8_t> frame, std::size
 // Brokers are read (engine.h walk_body): Topics are never decoded.
 bool read_metadata_brokers(std::span<const std::uint8_t> frame, std::size_t body_begin, std::int16_t version,
                            std::vector<BrokerEndpoint>& out);
+// The topic names of a whole Metadata response body at `version`, in wire order (null names left out).
+bool read_metadata_topic_names(std::span<const std::uint8_t> frame, std::size_t body_begin, std::int16_t version,
+                               std::vector<std::string>& out);
 
 }  // namespace kedge::kafka

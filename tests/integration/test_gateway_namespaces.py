@@ -17,6 +17,8 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      other tenant's (foreign=0), offsets committed;
   3. the backend, read straight from the brokers (confluent-kafka, not through kedge): topics team-a.orders and
      team-b.orders; groups team-a.app and team-b.app; each group's committed offsets sum to its tenant's count;
+  3b. `kedge check --json` lists, per namespace, the backend topics it covers (team-a: [team-a.orders], team-b:
+     [team-b.orders]); the text output names each one with the name clients see;
   4. each tenant's view through kedge: Metadata lists "orders" only (not "plain", not the other tenant's;
      confluent-kafka), ListGroups "app" only and the offsets of everything "app" committed name "orders" only
      (kafka-python), the committed offsets of "app" on "orders" sum to its own count (confluent-kafka);
@@ -28,6 +30,7 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
 
 Usage: test_gateway_namespaces.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
 """
+import json
 import os
 import sys
 
@@ -160,7 +163,7 @@ def main():
             mock.command_ok(f"hostport {broker} 127.0.0.1 {listen}")
             stages.append(f"127.0.0.1:{listen}")
         backend = ",".join(stages)
-        kedge, certs, _ = start_kedge_in_topology(
+        kedge, certs, config_path = start_kedge_in_topology(
             topo, kedge_binary, [(tenant, "shared_suffix", backend) for tenant in COUNTS], DOMAIN, PORT,
             cluster_options={tenant: {"namespace": {"prefix": f"{tenant}."}} for tenant in COUNTS})
         ca = certs["ca"]
@@ -195,6 +198,21 @@ def main():
                           f"{tenant}.{TOPIC}" in view.get("topics", []) and f"{tenant}.{GROUP}" in view.get("groups", [])
                           and view.get("committed") == count and view.get("group_offsets") == [f"{tenant}.{TOPIC}"],
                           view or detail)
+
+        # ---- 3b. kedge check shows what each namespace covers on the backend -------------------------------------
+        result = topo.run_in("dc", [kedge_binary, "check", "--config", config_path, "--json"], timeout=60)
+        try:
+            covered = {entry["virtual_cluster"]: entry["backend_topics"]
+                       for entry in json.loads(result.stdout).get("namespaces", [])}
+        except ValueError:
+            covered = {}
+        text = topo.run_in("dc", [kedge_binary, "check", "--config", config_path], timeout=60).stdout
+        lines = [line.strip() for line in text.splitlines() if "clients see" in line]
+        checks.record("kedge check: team-a covers [team-a.orders], team-b [team-b.orders] (\"plain\" in neither); the "
+                      "text names what clients see",
+                      covered == {"team-a": ["team-a.orders"], "team-b": ["team-b.orders"]}
+                      and "team-a.orders (clients see orders)" in lines,
+                      f"{covered}; {lines}; {result.stderr.strip()[-200:]}")
 
         # ---- 4. each tenant sees only its own, without the prefix -------------------------------------------------
         for tenant, count in COUNTS.items():
