@@ -1436,20 +1436,28 @@ kafka::RequestRouter::Inspection Connection::inspect_by_policy(kafka::RequestInf
 
 // A Produce naming one topic the client may write (and its transactional id,
 // if any) streams to the broker once that is read: its records are never held.
+// A namespace renames those names in the start it holds (prefix_produce_names).
 // Anything else (several topics, a refusal) waits to be whole (on_inspected).
 kafka::RequestRouter::Prefix Connection::on_inspect_prefix(const kafka::RequestInfo& request,
-                                                           std::span<const std::uint8_t> held) {
-  if (!kafka::is(request.api_key, kafka::ApiKey::produce) || name_prefixes() != nullptr) return Prefix::wait;
+                                                           std::vector<std::uint8_t>& held) {
+  if (!kafka::is(request.api_key, kafka::ApiKey::produce)) return Prefix::wait;
   const policy::ClusterPolicy* policy = current_policy();
-  if (policy == nullptr || !policy->acls) return Prefix::wait;
-  const std::optional<kafka::ProducePrefix> produce = kafka::read_produce_prefix(held);
-  if (!produce) return Prefix::wait;
-  if (produce->transactional_id && !acl_allows(*policy->acls, policy::Resource::transactional_id,
-                                              *produce->transactional_id, policy::Operation::write)) {
-    return Prefix::wait;
+  const bool acls = policy != nullptr && policy->acls;
+  const kafka::NamePrefixes* prefixes = name_prefixes();
+  if (!acls && prefixes == nullptr) return Prefix::wait;
+  if (acls) {
+    const std::optional<kafka::ProducePrefix> produce = kafka::read_produce_prefix(held);
+    if (!produce) return Prefix::wait;
+    if (produce->transactional_id && !acl_allows(*policy->acls, policy::Resource::transactional_id,
+                                                *produce->transactional_id, policy::Operation::write)) {
+      return Prefix::wait;
+    }
+    if (!acl_allows(*policy->acls, policy::Resource::topic, produce->topic, policy::Operation::write)) {
+      return Prefix::wait;
+    }
   }
-  return acl_allows(*policy->acls, policy::Resource::topic, produce->topic, policy::Operation::write) ? Prefix::forward
-                                                                                                     : Prefix::wait;
+  if (prefixes != nullptr && !kafka::prefix_produce_names(held, *prefixes)) return Prefix::wait;
+  return Prefix::forward;
 }
 
 bool Connection::acl_allows(const policy::AclSet& acls, policy::Resource resource, std::string_view name,

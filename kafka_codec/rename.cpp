@@ -1,6 +1,7 @@
 #include "kafka_codec/rename.h"
 
 #include <algorithm>
+#include <array>
 
 #include "kafka_codec/api.h"
 #include "kafka_codec/client.h"
@@ -73,7 +74,8 @@ bool names_nothing(std::int16_t api_key) {
   return false;
 }
 
-schema::Versions renamed_versions(std::int16_t api_key) {
+namespace {
+schema::Versions compute_renamed_versions(std::int16_t api_key) {
   const schema::MessageSchema* request = schema::find_rename_request_schema(api_key);
   const schema::MessageSchema* response = schema::find_rename_response_schema(api_key);
   // ListGroups asks with no name (its filters are states and types) and lists groups.
@@ -89,6 +91,7 @@ schema::Versions renamed_versions(std::int16_t api_key) {
   while (hi >= lo && !response->valid.contains(hi)) --hi;
   return {lo, hi};
 }
+}  // namespace
 
 RenameResult rename_message(std::span<const std::uint8_t> frame, const schema::MessageSchema& s, std::int16_t version,
                            std::size_t body_begin, std::int8_t coordinator_key_type, const NamePrefixes& prefixes,
@@ -154,22 +157,152 @@ RenameResult prefix_request_names(std::span<const std::uint8_t> frame, const Nam
     return result;
   }
   if (names_nothing(api_key)) return result;
-  const schema::MessageSchema* s = schema::find_rename_request_schema(api_key);
-  if (s == nullptr || !renamed_versions(api_key).contains(version)) {
+  if (!renamed_versions(api_key).contains(version)) {
     result.outcome = RenameResult::Outcome::malformed;
     return result;
   }
+  const schema::MessageSchema* s = schema::find_rename_request_schema(api_key);
+  if (s == nullptr) return result;  // ListGroups: a request with no name, a response that lists them
   return rename_message(frame, *s, version, body_begin, -1, prefixes, RenameDirection::prefix, out);
 }
 
+namespace {
+// Asked for every request of a namespaced cluster: computed once from the tables, per api key and version.
+struct ApiRename {
+  schema::Versions renamed = schema::kNever;
+  std::uint64_t request_named = 0;   // bit v: the request of version v carries a name
+  std::uint64_t response_named = 0;  // bit v: its response does
+};
+constexpr std::int16_t kMaxTrackedVersion = 63;
+
+const ApiRename& api_rename(std::int16_t api_key) {
+  static const std::array<ApiRename, kApiKeyCount> table = [] {
+    std::array<ApiRename, kApiKeyCount> t{};
+    for (std::size_t key = 0; key < t.size(); ++key) {
+      const auto api = static_cast<std::int16_t>(key);
+      t[key].renamed = compute_renamed_versions(api);
+      const schema::MessageSchema* request = schema::find_rename_request_schema(api);
+      const schema::MessageSchema* response = schema::find_rename_response_schema(api);
+      for (std::int16_t v = 0; v <= kMaxTrackedVersion; ++v) {
+        if (request != nullptr && names_in(request->fields, v)) t[key].request_named |= std::uint64_t{1} << v;
+        if (response != nullptr && response->valid.contains(v) && names_in(response->fields, v)) {
+          t[key].response_named |= std::uint64_t{1} << v;
+        }
+      }
+    }
+    return t;
+  }();
+  static const ApiRename none;
+  if (api_key < 0 || static_cast<std::size_t>(api_key) >= table.size()) return none;
+  return table[static_cast<std::size_t>(api_key)];
+}
+}  // namespace
+
+schema::Versions renamed_versions(std::int16_t api_key) { return api_rename(api_key).renamed; }
+
 bool request_names_anything(std::int16_t api_key, std::int16_t version) {
-  const schema::MessageSchema* s = schema::find_rename_request_schema(api_key);
-  return s != nullptr && names_in(s->fields, version);
+  return version >= 0 && version <= kMaxTrackedVersion && (api_rename(api_key).request_named >> version & 1) != 0;
 }
 
 bool response_names_anything(std::int16_t api_key, std::int16_t version) {
-  const schema::MessageSchema* s = schema::find_rename_response_schema(api_key);
-  return s != nullptr && s->valid.contains(version) && names_in(s->fields, version);
+  return version >= 0 && version <= kMaxTrackedVersion && (api_rename(api_key).response_named >> version & 1) != 0;
+}
+
+bool prefix_produce_names(std::vector<std::uint8_t>& held, const NamePrefixes& prefixes) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body = 0;
+  if (held.size() < 4 || !read_request_header(held, api_key, version, correlation_id, body) ||
+      !is(api_key, ApiKey::produce) || version < 3 || version > 13) {
+    return false;
+  }
+  const bool compact = version >= schema::request_flexible_from(api_key);
+  wire::Reader r(held, body, held.size());
+  // A nullable string at the reader: [begin, end) of its encoding and its text; false if not all held yet.
+  struct Text {
+    std::size_t begin = 0, end = 0;
+    bool null = false;
+    std::string_view text;
+  };
+  const auto read_text = [&](Text& out) {
+    out.begin = r.pos();
+    std::int64_t length = 0;
+    if (compact) {
+      std::uint32_t n = 0;
+      if (!r.read_uvarint(n)) return false;
+      length = static_cast<std::int64_t>(n) - 1;
+    } else {
+      std::int16_t n = 0;
+      if (!r.read_i16(n)) return false;
+      length = n;
+    }
+    if (length < -1) return false;
+    out.null = length == -1;
+    const std::size_t text_begin = r.pos();
+    if (!out.null && !r.skip(static_cast<std::size_t>(length))) return false;
+    out.end = r.pos();
+    out.text = {reinterpret_cast<const char*>(held.data() + text_begin), out.end - text_begin};
+    return true;
+  };
+  Text transactional_id, topic;
+  if (!read_text(transactional_id)) return false;
+  const std::size_t after_transactional_id = r.pos();
+  bool has_topic = false;
+  if (version <= 12) {  // v13 names its topics by id: nothing more to rename
+    std::int16_t acks = 0;
+    std::int32_t timeout = 0;
+    std::int64_t topics = 0;
+    if (!r.read_i16(acks) || !r.read_i32(timeout)) return false;
+    if (compact) {
+      std::uint32_t n = 0;
+      if (!r.read_uvarint(n)) return false;
+      topics = static_cast<std::int64_t>(n) - 1;
+    } else {
+      std::int32_t n = 0;
+      if (!r.read_i32(n)) return false;
+      topics = n;
+    }
+    if (topics != 1 || !read_text(topic) || topic.null) return false;
+    if (!prefixes.topic.empty() && prefixes.topic.size() + topic.text.size() > kMaxTopicNameLength) return false;
+    has_topic = true;
+  }
+  // Every Produce of a namespaced cluster passes here: the buffer is swapped with `held`, so the two reuse
+  // each other's capacity instead of allocating.
+  thread_local std::vector<std::uint8_t> out;
+  out.clear();
+  out.reserve(held.size() + prefixes.topic.size() + prefixes.transactional_id.size() + 8);
+  const auto put_prefixed = [&](const Text& t, std::string_view prefix) {
+    if (t.null || prefix.empty()) {
+      out.insert(out.end(), held.begin() + static_cast<std::ptrdiff_t>(t.begin), held.begin() + static_cast<std::ptrdiff_t>(t.end));
+      return;
+    }
+    const std::size_t length = prefix.size() + t.text.size();
+    if (compact) wire::put_uvarint(out, static_cast<std::uint32_t>(length + 1));
+    else wire::put_i16(out, static_cast<std::int16_t>(length));
+    out.insert(out.end(), prefix.begin(), prefix.end());
+    out.insert(out.end(), t.text.begin(), t.text.end());
+  };
+  if (prefixes.transactional_id.size() + transactional_id.text.size() > 0x7fff) return false;
+  out.insert(out.end(), held.begin(), held.begin() + static_cast<std::ptrdiff_t>(transactional_id.begin));
+  put_prefixed(transactional_id, prefixes.transactional_id);
+  if (has_topic) {
+    out.insert(out.end(), held.begin() + static_cast<std::ptrdiff_t>(after_transactional_id),
+               held.begin() + static_cast<std::ptrdiff_t>(topic.begin));
+    put_prefixed(topic, prefixes.topic);
+    out.insert(out.end(), held.begin() + static_cast<std::ptrdiff_t>(topic.end), held.end());
+  } else {
+    out.insert(out.end(), held.begin() + static_cast<std::ptrdiff_t>(after_transactional_id), held.end());
+  }
+  const std::int64_t size = static_cast<std::int64_t>(wire::get_i32(held.data())) +
+                            static_cast<std::int64_t>(out.size()) - static_cast<std::int64_t>(held.size());
+  if (size < 0 || size > 0x7fffffff) return false;
+  const auto v = static_cast<std::uint32_t>(size);
+  out[0] = static_cast<std::uint8_t>(v >> 24);
+  out[1] = static_cast<std::uint8_t>(v >> 16);
+  out[2] = static_cast<std::uint8_t>(v >> 8);
+  out[3] = static_cast<std::uint8_t>(v);
+  held.swap(out);
+  return true;
 }
 
 Errc strip_response_names(std::span<const std::uint8_t> frame, std::int16_t api_key, std::int16_t version,

@@ -77,6 +77,16 @@ struct RenameResult {
 RenameResult prefix_request_names(std::span<const std::uint8_t> frame, const NamePrefixes& prefixes,
                                   std::vector<std::uint8_t>& out);
 
+// The start of a Produce request (v3-13; size prefix, header and as much of
+// the body as arrived), renamed in place so the rest of the frame can stream
+// to the broker unheld: its TransactionalId and, v3-12, its one topic's name
+// get their prefixes and the size prefix grows by what they add. False, and
+// `held` untouched, when that cannot be told yet (the name not all there),
+// or not done from the start (several topics, a name too long once
+// prefixed): the request is then held whole and renamed by
+// prefix_request_names. The records that follow are never held or copied.
+bool prefix_produce_names(std::vector<std::uint8_t>& held, const NamePrefixes& prefixes);
+
 // `frame` is one whole response (size prefix included) to (api_key, version);
 // `coordinator_key_type` is RequestRename's for a FindCoordinator. Names that
 // carry their prefix lose it; a name without it is left as it is (a listing's

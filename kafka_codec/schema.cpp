@@ -727,11 +727,11 @@ constexpr Field kDescribeProducersRequest[] = {
 // ShareGroupHeartbeatRequest (76): v1, flexible 0+ (KIP-932; v0 was early access, removed in 4.1).
 // Kafka authorizes Read on the group, then Describe on the subscribed topics.
 constexpr Field kShareGroupHeartbeatRequest[] = {
-    scalar("GroupId", T::string).as(R::value),
+    scalar("GroupId", T::string).as(R::value).naming(N::group),
     scalar("MemberId", T::string),
     scalar("MemberEpoch", T::int32),
     scalar("RackId", T::string).null_in(kAll),
-    array_of("SubscribedTopicNames", T::string).null_in(kAll).as(R::value),
+    array_of("SubscribedTopicNames", T::string).null_in(kAll).as(R::value).naming(N::topic),
 };
 // ShareFetchRequest (78) v1-2 and ShareAcknowledgeRequest (79) v1-2, flexible 0+ (KIP-932): Read on
 // the group, then Read on each topic (by id, named through the Metadata kedge has seen). Their Topics
@@ -755,7 +755,7 @@ constexpr Field kShareForgottenTopic[] = {
     array_of("Partitions", T::int32),
 };
 constexpr Field kShareFetchRequest[] = {
-    scalar("GroupId", T::string).null_in(kAll).as(R::value),
+    scalar("GroupId", T::string).null_in(kAll).as(R::value).naming(N::group),
     scalar("MemberId", T::string).null_in(kAll),
     scalar("ShareSessionEpoch", T::int32),
     scalar("MaxWaitMs", T::int32),
@@ -768,7 +768,7 @@ constexpr Field kShareFetchRequest[] = {
     array_of("ForgottenTopicsData", kShareForgottenTopic),  // leave the share session: no ACL
 };
 constexpr Field kShareAcknowledgeRequest[] = {
-    scalar("GroupId", T::string).null_in(kAll).as(R::value),
+    scalar("GroupId", T::string).null_in(kAll).as(R::value).naming(N::group),
     scalar("MemberId", T::string).null_in(kAll),
     scalar("ShareSessionEpoch", T::int32),
     scalar("IsRenewAck", T::boolean).in(from(2)),

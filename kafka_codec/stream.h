@@ -132,15 +132,18 @@ class RequestRouter {
   // An inspected request whose body is still arriving: `held` is what was
   // read of it so far (size prefix and header included, and at most
   // kInspectPrefixBytes past the fields the tracker reads itself: the header,
-  // Produce's TransactionalId and Acks). `forward` sends it and streams the rest of
-  // the frame to the broker unheld, like a forwarded request (on_inspected is
-  // then not called); `wait` holds on, and is asked again as more arrives,
-  // until the frame is whole or the prefix limit is reached. A router that
-  // can decide from the start of a request (a Produce naming one topic)
-  // saves holding and copying its records.
+  // Produce's TransactionalId and Acks). `forward` sends `held` as the router
+  // leaves it and streams the rest of the frame to the broker unheld, like a
+  // forwarded request (on_inspected is then not called); the router may
+  // rewrite the held bytes first (a namespace renames a Produce's names),
+  // keeping a size prefix that counts the rewritten start plus the rest still
+  // to come. `wait` leaves `held` as it was and holds on, and is asked again as
+  // more arrives, until the frame is whole or the prefix limit is reached. A
+  // router that can decide from the start of a request (a Produce naming one
+  // topic) saves holding and copying its records.
   enum class Prefix : std::uint8_t { wait, forward };
   static constexpr std::size_t kInspectPrefixBytes = 512;
-  virtual Prefix on_inspect_prefix(const RequestInfo& /*request*/, std::span<const std::uint8_t> /*held*/) {
+  virtual Prefix on_inspect_prefix(const RequestInfo& /*request*/, std::vector<std::uint8_t>& /*held*/) {
     return Prefix::wait;
   }
 };

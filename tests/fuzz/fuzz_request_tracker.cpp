@@ -41,7 +41,7 @@ struct Recorder final : RequestRouter, kedge::kafka::ByteSink {
     inspected_bytes += frame.size();
     return answers(request) ? Inspection::answer : Inspection::forward;
   }
-  Prefix on_inspect_prefix(const RequestInfo&, std::span<const std::uint8_t> held) override {
+  Prefix on_inspect_prefix(const RequestInfo&, std::vector<std::uint8_t>& held) override {
     return (behaviour & 0x80) != 0 && held.size() >= 20 ? Prefix::forward : Prefix::wait;
   }
   std::size_t inspected_bytes = 0;

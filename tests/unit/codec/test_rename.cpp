@@ -106,3 +106,74 @@ TEST_CASE("names a version does not carry are not renamed: Fetch v13+ and Produc
   CHECK_FALSE(names_nothing(key_of(ApiKey::describe_acls)));
   CHECK(renamed_versions(key_of(ApiKey::describe_acls)).hi < renamed_versions(key_of(ApiKey::describe_acls)).lo);
 }
+
+namespace {
+// ProduceRequest v`version` with one topic `topic` (one partition, `records` as its Records), `txn` (null: none).
+Bytes produce_request(std::int16_t version, const char* txn, std::string_view topic, std::string_view records) {
+  const bool flexible = version >= 9;
+  Bytes body;
+  const auto string = [&](std::string_view s) { wire::put_string(body, s, flexible); };
+  if (txn == nullptr) {
+    if (flexible) wire::put_uvarint(body, 0);
+    else wire::put_i16(body, -1);
+  } else {
+    string(txn);
+  }
+  wire::put_i16(body, -1);    // Acks
+  wire::put_i32(body, 30000); // TimeoutMs
+  if (flexible) wire::put_uvarint(body, 2); else wire::put_i32(body, 1);  // one topic
+  if (version <= 12) string(topic);
+  else body.insert(body.end(), 16, 0x5a);  // TopicId
+  if (flexible) wire::put_uvarint(body, 2); else wire::put_i32(body, 1);  // one partition
+  wire::put_i32(body, 0);
+  if (flexible) wire::put_uvarint(body, static_cast<std::uint32_t>(records.size() + 1));
+  else wire::put_i32(body, static_cast<std::int32_t>(records.size()));
+  body.insert(body.end(), records.begin(), records.end());
+  if (flexible) { wire::put_uvarint(body, 0); wire::put_uvarint(body, 0); wire::put_uvarint(body, 0); }
+  Bytes frame;
+  wire::put_i32(frame, 0);
+  wire::put_i16(frame, 0);
+  wire::put_i16(frame, version);
+  wire::put_i32(frame, 77);
+  wire::put_string(frame, "producer", false);
+  if (flexible) wire::put_uvarint(frame, 0);
+  frame.insert(frame.end(), body.begin(), body.end());
+  const auto size = static_cast<std::uint32_t>(frame.size() - 4);
+  frame[0] = static_cast<std::uint8_t>(size >> 24); frame[1] = static_cast<std::uint8_t>(size >> 16);
+  frame[2] = static_cast<std::uint8_t>(size >> 8); frame[3] = static_cast<std::uint8_t>(size);
+  return frame;
+}
+}  // namespace
+
+TEST_CASE("a Produce renamed from its start, the records streamed, equals the whole request renamed", "[rename]") {
+  const std::string records(300, 'r');
+  for (const std::int16_t version : {3, 8, 9, 12, 13}) {
+    for (const char* txn : {static_cast<const char*>(nullptr), "billing"}) {
+      INFO("Produce v" << version << (txn ? " transactional" : ""));
+      const Bytes frame = produce_request(version, txn, "orders", records);
+      Bytes whole;
+      const RenameResult renamed = prefix_request_names(frame, kPrefixes, whole);
+      REQUIRE(renamed.outcome == (txn == nullptr && version == 13 ? RenameResult::Outcome::unchanged
+                                                                   : RenameResult::Outcome::renamed));
+      if (renamed.outcome == RenameResult::Outcome::unchanged) whole = frame;
+      std::size_t first_cut = 0;
+      for (std::size_t cut = 1; cut < frame.size(); ++cut) {
+        Bytes held(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(cut));
+        const Bytes before = held;
+        if (!prefix_produce_names(held, kPrefixes)) {
+          REQUIRE(held == before);  // untouched when it cannot tell yet
+          continue;
+        }
+        if (first_cut == 0) first_cut = cut;
+        held.insert(held.end(), frame.begin() + static_cast<std::ptrdiff_t>(cut), frame.end());
+        REQUIRE(held == whole);
+      }
+      CHECK(first_cut > 0);
+      CHECK(first_cut < frame.size() - records.size());  // decided before the records
+    }
+  }
+  // Several topics, or a topic too long once prefixed: the whole request decides.
+  Bytes too_long = produce_request(9, nullptr, std::string(243, 't'), records);
+  too_long.resize(too_long.size() - records.size());
+  CHECK_FALSE(prefix_produce_names(too_long, kPrefixes));
+}

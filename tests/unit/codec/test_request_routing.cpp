@@ -376,7 +376,7 @@ struct PrefixRouter final : RequestRouter {
     whole.push_back(request.correlation_id);
     return Inspection::forward;
   }
-  Prefix on_inspect_prefix(const RequestInfo& request, std::span<const std::uint8_t> held) override {
+  Prefix on_inspect_prefix(const RequestInfo& request, std::vector<std::uint8_t>& held) override {
     ++asked;
     max_held = std::max(max_held, held.size());
     const auto produce = read_produce_prefix(held);
