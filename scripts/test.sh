@@ -82,11 +82,12 @@ stage "split vectors are reproducible" /usr/bin/python3 tests/golden/split/gener
 # split_request and merge_split_response equal forwarded_hex / merged_hex byte for byte (unit stage), so this checks
 # kedge's forwarded requests and merged responses too.
 stage "split vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/golden/split/tshark_split.py
-stage "request, topic- and group-filter vectors are reproducible" bash -c \
+stage "request, topic- and group-filter and rename vectors are reproducible" bash -c \
   '/usr/bin/python3 tests/golden/requests/generate_requests.py --check &&
    /usr/bin/python3 tests/golden/topic_filter/generate_topic_filter.py --check &&
    /usr/bin/python3 tests/golden/group_filter/generate_group_filter.py --check &&
-   /usr/bin/python3 tests/golden/offset_filter/generate_offset_filter.py --check'
+   /usr/bin/python3 tests/golden/offset_filter/generate_offset_filter.py --check &&
+   /usr/bin/python3 tests/golden/rename/generate_rename.py --check'
 # read_request_resources, filter_metadata_topics, filter_list_groups and filter_offset_fetch_topics equal the vectors
 # (unit stage); tshark decodes them independently.
 stage "request, topic- and group-filter vectors decode in tshark's Kafka dissector" bash -c \
