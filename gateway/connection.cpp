@@ -1183,7 +1183,39 @@ kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
   }
   request.strip_names = kafka::response_names_anything(request.api_key, request.api_version);
   if (kafka::is(request.api_key, kafka::ApiKey::list_groups)) request.filter_groups = true;  // only the namespace's
-  return kafka::request_names_anything(request.api_key, request.api_version) ? Route::inspect : route;
+  if (kafka::request_names_anything(request.api_key, request.api_version)) return Route::inspect;
+  // Topics named by id: each id must be one of the namespace's (checked_ids_in_namespace). With ACLs the
+  // policy already does (route_by_policy inspects them).
+  if (kafka::names_topics_by_id(request.api_key, request.api_version)) return Route::inspect;
+  return route;
+}
+
+namespace {
+// A namespace's id check without ACLs: every topic allowed, so only an id outside the id book is refused.
+const policy::AclSet& allow_every_topic() {
+  static const policy::AclSet acls({policy::AclRule{policy::Permission::allow, policy::kAllOperations,
+                                                    policy::Resource::topic, {policy::NamePattern::parse("*")},
+                                                    {policy::NamePattern::parse("*")}, {}}});
+  return acls;
+}
+}  // namespace
+
+// A topic id names one backend topic whatever the namespace: an id the
+// cluster's id book does not hold (it learns only the namespace's topics,
+// learn_topic_id) is answered UNKNOWN_TOPIC_ID, as a broker answers an id it
+// does not host, and the rest of the request goes on (split_by_acls with
+// every topic allowed). A cluster with ACLs checked them already.
+kafka::RequestRouter::Inspection Connection::checked_ids_in_namespace(kafka::RequestInfo& request,
+                                                                      std::vector<std::uint8_t>& frame) {
+  const policy::ClusterPolicy* policy = current_policy();
+  if ((policy != nullptr && policy->acls) || !kafka::names_topics_by_id(request.api_key, request.api_version)) {
+    return Inspection::forward;
+  }
+  AclSplit split = split_by_acls(request, frame, allow_every_topic());
+  if (split.outcome != AclSplit::Outcome::answered) return Inspection::forward;
+  policy_refusal_ = policy::Refusal::unknown_topic_id;
+  if (split.refused) acl_refused_ = std::move(*split.refused);
+  return Inspection::answer;
 }
 
 // Authentication first (a client that has not authenticated is refused
@@ -1352,6 +1384,7 @@ kafka::RequestRouter::Inspection Connection::on_inspected(kafka::RequestInfo& re
   const Inspection inspection = inspect_by_policy(request, frame);
   const kafka::NamePrefixes* prefixes = name_prefixes();
   if (inspection != Inspection::forward || prefixes == nullptr) return inspection;
+  if (checked_ids_in_namespace(request, frame) == Inspection::answer) return Inspection::answer;
   return rename_names(request, frame, *prefixes);
 }
 
@@ -1456,7 +1489,11 @@ kafka::RequestRouter::Prefix Connection::on_inspect_prefix(const kafka::RequestI
       return Prefix::wait;
     }
   }
-  if (prefixes != nullptr && !kafka::prefix_produce_names(held, *prefixes)) return Prefix::wait;
+  if (prefixes != nullptr) {
+    // v13 names its topics by id: without ACLs, checked once whole (checked_ids_in_namespace).
+    if (!acls && kafka::names_topics_by_id(request.api_key, request.api_version)) return Prefix::wait;
+    if (!kafka::prefix_produce_names(held, *prefixes)) return Prefix::wait;
+  }
   return Prefix::forward;
 }
 

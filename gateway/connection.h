@@ -227,6 +227,7 @@ class Connection final : private kafka::AddressMap,
   // the listings among them filtered to the namespace (describable()).
   Inspection rename_names(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
                           const kafka::NamePrefixes& prefixes);
+  Inspection checked_ids_in_namespace(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame);
   Prefix on_inspect_prefix(const kafka::RequestInfo& request, std::vector<std::uint8_t>& held) override;
   // ACLs (policy/acl.h) on a whole request: the first resource refused, as
   // "Topic orders (Write)" and its type, or nullopt when every resource is allowed.

@@ -200,6 +200,11 @@ const ApiRename& api_rename(std::int16_t api_key) {
 
 schema::Versions renamed_versions(std::int16_t api_key) { return api_rename(api_key).renamed; }
 
+bool names_topics_by_id(std::int16_t api_key, std::int16_t version) {
+  return (is(api_key, ApiKey::fetch) && version >= 13) || (is(api_key, ApiKey::produce) && version >= 13) ||
+         is(api_key, ApiKey::share_fetch) || is(api_key, ApiKey::share_acknowledge);
+}
+
 bool request_names_anything(std::int16_t api_key, std::int16_t version) {
   return version >= 0 && version <= kMaxTrackedVersion && (api_rename(api_key).request_named >> version & 1) != 0;
 }

@@ -58,6 +58,11 @@ bool names_nothing(std::int16_t api_key);
 bool request_names_anything(std::int16_t api_key, std::int16_t version);
 bool response_names_anything(std::int16_t api_key, std::int16_t version);
 
+// Whether a request of (api_key, version) names topics by id (Fetch v13+,
+// Produce v13, ShareFetch, ShareAcknowledge): a namespace checks those ids
+// against the topics it holds (the gateway's id book).
+bool names_topics_by_id(std::int16_t api_key, std::int16_t version);
+
 struct RenameResult {
   enum class Outcome : std::uint8_t {
     unchanged,      // no name to rename (all prefixes empty, or no names in it)

@@ -23,6 +23,10 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
      confluent-kafka), ListGroups "app" only and the offsets of everything "app" committed name "orders" only
      (kafka-python), the committed offsets of "app" on "orders" sum to its own count (confluent-kafka);
   5. team-a asks by name for "team-b.orders": the topic does not exist (UNKNOWN_TOPIC_OR_PART);
+  5b. raw requests over TLS to team-a's broker 1: Metadata v12 lists "orders" with the backend id of team-a.orders;
+     a Fetch v13 naming team-a.orders' id and team-b.orders' id (read straight from the brokers) reads the first and
+     gets UNKNOWN_TOPIC_ID (100) for the other: a topic id outside the namespace is not served (control: the same
+     Fetch straight at the broker serves it);
   6. kcat (librdkafka 2.0.2) through team-b: -L lists "orders" only; -C reads team-b's records only;
   7. a transactional producer (confluent-kafka) commits through team-a (FindCoordinator, InitProducerId,
      AddPartitionsToTxn, EndTxn renamed), and a read_committed consumer of team-a reads the committed records;
@@ -36,8 +40,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
-from scenario_support import (client_lines, kedge_errors, run_json_script, run_scenario,  # noqa: E402
-                              scenario_topology, ssl_args, summary_exit_code)
+from scenario_support import (RAW_KAFKA, client_lines, kedge_errors, raw_session, run_json_script,  # noqa: E402
+                              run_scenario, scenario_topology, ssl_args, summary_exit_code)
 from test_topology_smoke import Checks, client_argv, summary_fields  # noqa: E402
 from topology import tool_path  # noqa: E402
 
@@ -138,6 +142,45 @@ mode, args = sys.argv[1], sys.argv[2:]
 """
 
 
+# Raw requests (scenario_support.RAW_KAFKA) plus a Fetch v13 by topic id: {"fetch": 13, "topics": [[ID_HEX, [P]]]}
+# -> per topic id its partitions' error codes and record bytes.
+RAW_SCRIPT = RAW_KAFKA + r"""
+def fetch_body(step):
+    body = struct.pack(">iiiibii", -1, 500, 1, 1048576, 0, 0, -1)  # ReplicaId .. SessionId, SessionEpoch
+    body += uvarint(len(step["topics"]) + 1)
+    for topic_id, partitions in step["topics"]:
+        body += bytes.fromhex(topic_id) + uvarint(len(partitions) + 1)
+        for partition in partitions:
+            body += struct.pack(">iiqiqi", partition, -1, 0, -1, -1, 1048576) + b"\0"
+        body += b"\0"
+    return body + uvarint(1) + compact_string("") + b"\0"
+
+def fetch_parse(r, step):
+    r.take(">i")  # ThrottleTimeMs
+    error, _session = r.take(">hi")
+    topics = []
+    for _ in range(r.uvarint() - 1):
+        topic_id = r.uuid()
+        partitions = []
+        for _ in range(r.uvarint() - 1):
+            partition, perror, _high, _lso, _start = r.take(">ihqqq")
+            for _ in range(max(r.uvarint() - 1, 0)):
+                r.take(">qq"); r.tags()
+            r.take(">i")
+            size = r.uvarint() - 1
+            r.raw(max(size, 0))
+            r.tags()
+            partitions.append({"partition": partition, "error": perror, "record_bytes": max(size, 0)})
+        r.tags()
+        topics.append({"id": topic_id, "partitions": partitions})
+    r.tags()
+    return {"error": error, "topics": topics}
+
+HANDLERS["fetch"] = (1, lambda version: True, fetch_body, fetch_parse)
+{"session": session}[sys.argv[1]](*sys.argv[2:])
+"""
+
+
 def bootstrap(cluster):
     return f"bootstrap-{cluster}.{DOMAIN}:{PORT}"
 
@@ -227,6 +270,29 @@ def main():
         answer, detail = script(topo, "a", "lookup", bootstrap("team-a"), ca, "team-b.orders")
         checks.record("team-a asks for \"team-b.orders\" by name: the topic does not exist",
                       answer.get("error") == "UNKNOWN_TOPIC_OR_PART", answer or detail)
+
+        # ---- 5b. a topic id outside the namespace is unknown -------------------------------------------------------
+        _, backend_meta, detail = raw_session(topo, "dc", RAW_SCRIPT, "127.0.0.1", STAGE_BASE_PORT + 1, None, "-", None,
+                                              None, [{"metadata": 12}])
+        ids = {t["topic"]: t["id"] for t in backend_meta[0].get("topics", [])}
+        host = f"broker-1-team-a.{DOMAIN}"
+        _, answers, detail = raw_session(topo, "a", RAW_SCRIPT, host, PORT, ca, host, None, None,
+                                         [{"metadata": 12},
+                                          {"fetch": 13, "topics": [[ids.get("team-a.orders", "00" * 16), [0]],
+                                                                   [ids.get("team-b.orders", "00" * 16), [0]]]}])
+        # Control: straight at broker 1 (its stage, plaintext) the same id is served.
+        _, direct, _ = raw_session(topo, "dc", RAW_SCRIPT, "127.0.0.1", STAGE_BASE_PORT + 1, None, "-", None, None,
+                                   [{"fetch": 13, "topics": [[ids.get("team-b.orders", "00" * 16), [0]]]}])
+        direct_errors = [p["error"] for t in direct[0].get("topics", []) for p in t["partitions"]]
+        seen = {t["topic"]: t["id"] for t in answers[0].get("topics", [])}
+        by_id = {t["id"]: [p["error"] for p in t["partitions"]] for t in answers[1].get("topics", [])}
+        checks.record("team-a: raw Metadata v12 shows orders with the backend's id of team-a.orders; a raw Fetch v13 by "
+                      "id reads team-a.orders and gets UNKNOWN_TOPIC_ID (100) for team-b.orders' id",
+                      seen == {"orders": ids.get("team-a.orders")} and ids.get("team-b.orders") is not None
+                      and by_id.get(ids.get("team-a.orders")) in ([0], [6]) and by_id.get(ids.get("team-b.orders")) == [100]
+                      and direct_errors in ([0], [6]),
+                      f"backend ids {ids}; team-a sees {seen}; fetch {answers[1] or detail}; straight at the broker "
+                      f"team-b.orders' id -> {direct_errors}")
 
         # ---- 6. kcat through team-b -------------------------------------------------------------------------------
         kcat = tool_path("kcat") or "/usr/bin/kcat"
