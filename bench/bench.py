@@ -301,6 +301,14 @@ class Mock:
         self.host, port = line.split()[1].split(",")[0].rsplit(":", 1)
         self.port = int(port)
 
+    def create_topic(self, name, partitions=1):
+        """A topic beside the four above (mock_cluster's `topic` command)."""
+        self.p.stdin.write(f"topic {name} {partitions}\n".encode())
+        self.p.stdin.flush()
+        answer = self.p.stdout.readline().decode().strip()
+        if not answer.startswith("ok"):
+            raise SystemExit(f"mock cluster: topic {name}: {answer!r}")
+
 
 class Target:
     """One path from kload to the broker."""
@@ -381,10 +389,12 @@ def acl_policy(rules=100):
     return {"acls": acls}
 
 
-def kedge_config(port, mock, certs, mode, workers=None, authentication=None, policy=None, quotas=None):
+def kedge_config(port, mock, certs, mode, workers=None, authentication=None, policy=None, quotas=None,
+                 namespace=None):
     """`authentication`: the virtual cluster's client authentication (docs/identity.md), which then admits
     every authenticated principal; the backend stays the mock without SASL, so kedge needs no service
-    credentials upstream. `policy`, `quotas`: the virtual cluster's policy and quotas (docs/policy.md)."""
+    credentials upstream. `policy`, `quotas`: the virtual cluster's policy and quotas (docs/policy.md).
+    `namespace`: its namespace (docs/namespaces.md)."""
     if mode == "sni":
         listener = {"name": "bench", "bind": f"127.0.0.1:{port}", "advertised_port": port,
                     "tls": {"cert": certs["cert"], "key": certs["key"]}}
@@ -412,6 +422,8 @@ def kedge_config(port, mock, certs, mode, workers=None, authentication=None, pol
         config["virtual_clusters"][0]["policy"] = policy
     if quotas is not None:
         config["virtual_clusters"][0]["quotas"] = quotas
+    if namespace is not None:
+        config["virtual_clusters"][0]["namespace"] = namespace
     return config
 
 

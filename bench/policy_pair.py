@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""What a policy with ACLs costs in throughput (docs/policy.md "Cost", issue 18's benchmark).
+"""What a policy with ACLs, or a namespace, costs in throughput (docs/policy.md "Cost", issue 18's benchmark;
+docs/namespaces.md "Cost", issue 20's with --namespace).
 
 Two kedge instances on the same mock broker, same certificate, same CPU (1), interleaved round by round with the
 order alternating: `plain` (no policy) and `acls` (bench.acl_policy: 100 rules, the matching one last, so each
@@ -9,6 +10,9 @@ requests. Prints each round's MB/s and the acls/plain ratio per round,
 then the median ratio and its range; JSON on the last line.
 
   /usr/bin/python3 bench/policy_pair.py --build build [--rounds 5] [--duration 4] [--rules 100] [--fetch-version 16]
+  /usr/bin/python3 bench/policy_pair.py --build build --namespace team-a.   (the second instance has a namespace
+      instead of ACLs: its clients' bench-produce / bench-fetch are the backend's team-a.bench-produce / -fetch,
+      both filled alike)
 
 A ratio whose per-round range straddles 1.0 is a tie on this shared 2-core machine.
 """
@@ -31,9 +35,10 @@ WORKLOADS = {
 }
 
 
-def start_kedge(kedge, work, mock, certs, name, policy):
+def start_kedge(kedge, work, mock, certs, name, policy, namespace=None):
     port = bench.free_port()
-    path, ok, why = bench.kedge_validate(kedge, work, bench.kedge_config(port, mock, certs, "sni", policy=policy), name)
+    config = bench.kedge_config(port, mock, certs, "sni", policy=policy, namespace=namespace)
+    path, ok, why = bench.kedge_validate(kedge, work, config, name)
     if not ok:
         raise SystemExit(f"{name}: kedge config rejected: {why}")
     p = bench.start(bench.pin(1) + [kedge, "run", "--config", path], os.path.join(work, f"{name}.log"))
@@ -65,6 +70,7 @@ def main():
                     help="16: by topic id (kedge resolves it), 12: by name")
     ap.add_argument("--policy", help="the second instance's policy as JSON instead of the ACLs (e.g. '{}': the "
                                      "cost of routing requests at all)")
+    ap.add_argument("--namespace", help="the second instance has this namespace prefix (and no policy unless --policy)")
     args = ap.parse_args()
     WORKLOADS["fetch"][-1] = str(args.fetch_version)
     build = os.path.abspath(args.build)
@@ -73,30 +79,40 @@ def main():
     subprocess.run(["bash", os.path.join(bench.ROOT, "tests", "integration", "make_certs.sh"),
                     os.path.join(work, "tls"), bench.DOMAIN], check=True, stdout=subprocess.DEVNULL)
     certs = {"cert": os.path.join(work, "tls", "server.pem"), "key": os.path.join(work, "tls", "server.key")}
-    out = {"rules": args.rules, "rounds": args.rounds, "duration_s": args.duration, "workloads": {}}
+    second = "namespace" if args.namespace else "acls"
+    out = {"second": second, "rules": None if args.namespace else args.rules, "namespace": args.namespace,
+           "rounds": args.rounds, "duration_s": args.duration, "workloads": {}}
     try:
         mock = bench.Mock(os.path.join(build, "tests", "integration", "mock_cluster_rdk212"), work)
-        subprocess.run([kload, "--port", str(mock.port), "--workload", "fill", "--topic", "bench-fetch", "--count",
-                        "200", "--records", "16", "--record-bytes", "1024"], check=True, capture_output=True)
+        if args.namespace:  # the namespaced instance's clients produce to and fetch from these
+            for topic in ("bench-produce", "bench-fetch"):
+                mock.create_topic(args.namespace + topic)
+        for topic in ["bench-fetch"] + ([args.namespace + "bench-fetch"] if args.namespace else []):
+            subprocess.run([kload, "--port", str(mock.port), "--workload", "fill", "--topic", topic, "--count",
+                            "200", "--records", "16", "--record-bytes", "1024"], check=True, capture_output=True)
         plain = start_kedge(kedge, work, mock, certs, "plain", None)
-        policy = json.loads(args.policy) if args.policy is not None else bench.acl_policy(args.rules)
-        acls = start_kedge(kedge, work, mock, certs, "acls", policy)
+        if args.namespace:
+            policy = json.loads(args.policy) if args.policy is not None else None
+            acls = start_kedge(kedge, work, mock, certs, second, policy, {"prefix": args.namespace})
+        else:
+            policy = json.loads(args.policy) if args.policy is not None else bench.acl_policy(args.rules)
+            acls = start_kedge(kedge, work, mock, certs, second, policy)
         for workload in WORKLOADS:
             rows = []
             for i in range(args.rounds):
                 order = [plain, acls] if i % 2 == 0 else [acls, plain]
                 mbps = {t.name: run(kload, t, workload, args.duration) for t in order}
-                rows.append({"plain": mbps["plain"], "acls": mbps["acls"], "ratio": mbps["acls"] / mbps["plain"]})
-                print(f"{workload} round {i + 1}: plain {mbps['plain']:.1f} MB/s, acls {mbps['acls']:.1f} MB/s, "
+                rows.append({"plain": mbps["plain"], second: mbps[second], "ratio": mbps[second] / mbps["plain"]})
+                print(f"{workload} round {i + 1}: plain {mbps['plain']:.1f} MB/s, {second} {mbps[second]:.1f} MB/s, "
                       f"ratio {rows[-1]['ratio']:.3f}", flush=True)
             ratios = [r["ratio"] for r in rows]
             out["workloads"][workload] = {
                 "rounds": rows, "ratio_median": statistics.median(ratios), "ratio_min": min(ratios),
                 "ratio_max": max(ratios),
                 "plain_median_MBps": statistics.median(r["plain"] for r in rows),
-                "acls_median_MBps": statistics.median(r["acls"] for r in rows)}
+                f"{second}_median_MBps": statistics.median(r[second] for r in rows)}
             w = out["workloads"][workload]
-            print(f"{workload}: acls/plain median {w['ratio_median']:.3f} (range {w['ratio_min']:.3f}-"
+            print(f"{workload}: {second}/plain median {w['ratio_median']:.3f} (range {w['ratio_min']:.3f}-"
                   f"{w['ratio_max']:.3f})", flush=True)
         print(json.dumps(out))
     finally:

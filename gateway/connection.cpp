@@ -1211,6 +1211,9 @@ kafka::RequestRouter::Inspection Connection::checked_ids_in_namespace(kafka::Req
   if ((policy != nullptr && policy->acls) || !kafka::names_topics_by_id(request.api_key, request.api_version)) {
     return Inspection::forward;
   }
+  // Usually every id is known: checked in one read of the request, no split.
+  const policy::TopicIdBook& book = cluster_->backend_state->topic_ids;
+  if (kafka::every_topic_id(frame, [&book](std::string_view id) { return book.knows(id); })) return Inspection::forward;
   AclSplit split = split_by_acls(request, frame, allow_every_topic());
   if (split.outcome != AclSplit::Outcome::answered) return Inspection::forward;
   policy_refusal_ = policy::Refusal::unknown_topic_id;

@@ -200,6 +200,23 @@ const ApiRename& api_rename(std::int16_t api_key) {
 
 schema::Versions renamed_versions(std::int16_t api_key) { return api_rename(api_key).renamed; }
 
+bool every_topic_id(std::span<const std::uint8_t> frame, const std::function<bool(std::string_view)>& known) {
+  std::int16_t api_key = 0, version = 0;
+  std::int32_t correlation_id = 0;
+  std::size_t body = 0;
+  if (!read_request_header(frame, api_key, version, correlation_id, body)) return false;
+  const schema::MessageSchema* s = schema::find_request_schema(api_key);
+  thread_local WalkResult walk;
+  if (s == nullptr || !(s->leading_fields_only ? read_leading(*s, version, frame, body, frame.size(), walk)
+                                               : read_body(*s, version, frame, body, frame.size(), walk))) {
+    return false;
+  }
+  return std::all_of(walk.values.begin(), walk.values.end(), [&](const ValueRef& v) {
+    return v.name != "TopicId" || v.null ||
+           known({reinterpret_cast<const char*>(frame.data() + v.begin), v.end - v.begin});
+  });
+}
+
 bool names_topics_by_id(std::int16_t api_key, std::int16_t version) {
   return (is(api_key, ApiKey::fetch) && version >= 13) || (is(api_key, ApiKey::produce) && version >= 13) ||
          is(api_key, ApiKey::share_fetch) || is(api_key, ApiKey::share_acknowledge);

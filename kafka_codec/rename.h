@@ -15,6 +15,7 @@
 // Pure: no I/O, no exceptions on the data path.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +63,10 @@ bool response_names_anything(std::int16_t api_key, std::int16_t version);
 // Produce v13, ShareFetch, ShareAcknowledge): a namespace checks those ids
 // against the topics it holds (the gateway's id book).
 bool names_topics_by_id(std::int16_t api_key, std::int16_t version);
+// True when `known` holds for every topic id the whole request `frame` names
+// (16 bytes each; a request table's TopicId values); false as soon as one
+// does not, or when the request does not read.
+bool every_topic_id(std::span<const std::uint8_t> frame, const std::function<bool(std::string_view)>& known);
 
 struct RenameResult {
   enum class Outcome : std::uint8_t {

@@ -52,6 +52,13 @@ std::optional<std::string> TopicIdBook::name_of(std::string_view id_bytes) const
   return it->second;
 }
 
+bool TopicIdBook::knows(std::string_view id_bytes) const {
+  const std::optional<Id> id = parse_id(id_bytes);
+  if (!id) return false;
+  std::shared_lock lock(mutex_);
+  return names_.find(*id) != names_.end();
+}
+
 std::size_t TopicIdBook::size() const {
   std::shared_lock lock(mutex_);
   return names_.size();

@@ -30,6 +30,8 @@ class TopicIdBook {
   void learn(std::string_view id, std::string_view name);
   // The name of `id` (16 bytes), or nullopt when the book has not seen it.
   std::optional<std::string> name_of(std::string_view id) const;
+  // Whether the book has seen `id` (16 bytes): name_of without copying the name.
+  bool knows(std::string_view id) const;
   std::size_t size() const;
   // Ids forgotten because the book was full (for tests and metrics).
   std::uint64_t restarts() const;
