@@ -1186,12 +1186,14 @@ void render_namespaces_text(const Config& config, const Report& report, std::str
   for (std::size_t i = 0; i < config.virtual_clusters.size(); ++i) {
     const VirtualClusterConfig& vc = config.virtual_clusters[i];
     if (!vc.name_prefixes) continue;
-    if (!any) out += "\nnamespaces (clients use the names without the prefix; nothing outside is visible)\n";
+    if (!any) out += "\nnamespaces (nothing outside a namespace is visible to its clients)\n";
     any = true;
     const kafka::NamePrefixes& p = *vc.name_prefixes;
     const auto shown = [](const std::string& prefix) { return prefix.empty() ? std::string("(none)") : "\"" + prefix + "\""; };
-    out += fmt::format("  {:<12} topics {}, groups {}, transactional ids {}\n", vc.name, shown(p.topic), shown(p.group),
-                       shown(p.transactional_id));
+    out += fmt::format("  {:<12} topics {}, groups {}, transactional ids {} ({})\n", vc.name, shown(p.topic),
+                       shown(p.group), shown(p.transactional_id),
+                       vc.namespace_visible ? "visible: clients use the prefixed names"
+                                            : "hidden: clients use the names without the prefix");
     const std::optional<std::vector<std::string>> covered = covered_topics(config, report, i);
     if (!covered) {
       out += fmt::format("  {:<12}   backend topics covered: unknown (no bootstrap server answered)\n", "");
@@ -1199,7 +1201,8 @@ void render_namespaces_text(const Config& config, const Report& report, std::str
       out += fmt::format("  {:<12}   backend topics covered: none yet\n", "");
     } else {
       for (const std::string& topic : *covered) {
-        out += fmt::format("  {:<12}   {} (clients see {})\n", "", topic, topic.substr(p.topic.size()));
+        out += fmt::format("  {:<12}   {} (clients see {})\n", "", topic,
+                           vc.namespace_visible ? topic : topic.substr(p.topic.size()));
       }
     }
   }
@@ -1380,6 +1383,7 @@ json render_json(const Config& config, const Report& report) {
     if (!vc.name_prefixes) continue;
     const std::optional<std::vector<std::string>> covered = covered_topics(config, report, i);
     namespaces.push_back({{"virtual_cluster", vc.name},
+                          {"visible", vc.namespace_visible},
                           {"topic_prefix", vc.name_prefixes->topic},
                           {"group_prefix", vc.name_prefixes->group},
                           {"transactional_id_prefix", vc.name_prefixes->transactional_id},

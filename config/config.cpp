@@ -846,7 +846,7 @@ policy::QuotaConfig read_quotas(const json& value, const std::string& path) {
 // A topic prefix is made of Kafka's legal topic characters and leaves room
 // for a name; group and transactional id prefixes are printable ASCII.
 kafka::NamePrefixes read_namespace(const json& value, const std::string& path) {
-  const ObjectReader reader(value, path, {"prefix", "topics", "groups", "transactional_ids"});
+  const ObjectReader reader(value, path, {"prefix", "topics", "groups", "transactional_ids", "visible"});
   kafka::NamePrefixes prefixes;
   const auto legal_topic_text = [](std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](char c) {
@@ -885,6 +885,36 @@ kafka::NamePrefixes read_namespace(const json& value, const std::string& path) {
   }
   if (prefixes.topic.empty()) fail(path, "needs a topic prefix (\"prefix\" or \"topics\")");
   return prefixes;
+}
+
+// A visible namespace confines the cluster's ACLs to its prefixes; a cluster
+// without ACLs gets rules allowing everything inside the namespace (and, on
+// the cluster, only what changes no other tenant's data: Describe,
+// DescribeConfigs, IdempotentWrite), so the ACL machinery refuses and hides
+// every name outside it.
+void confine_to_namespace(VirtualClusterConfig& cluster) {
+  if (!cluster.policy) cluster.policy.emplace();
+  if (!cluster.policy->acls) {
+    using policy::AclRule;
+    using policy::NamePattern;
+    using policy::Operation;
+    using policy::Permission;
+    using policy::Resource;
+    const std::vector<NamePattern> any{NamePattern::parse("*")};
+    std::vector<AclRule> rules;
+    for (const Resource resource : {Resource::topic, Resource::group, Resource::transactional_id}) {
+      rules.push_back({Permission::allow, policy::supported_operations(resource), resource, any,
+                       any, {}});
+    }
+    rules.push_back({Permission::allow,
+                     static_cast<policy::OperationSet>(policy::bit(Operation::describe) |
+                                                       policy::bit(Operation::describe_configs) |
+                                                       policy::bit(Operation::idempotent_write)),
+                     Resource::cluster, any, any, {}});
+    cluster.policy->acls = policy::AclSet(std::move(rules));
+  }
+  const kafka::NamePrefixes& prefixes = *cluster.name_prefixes;
+  cluster.policy->acls->confine({prefixes.topic, prefixes.group, prefixes.transactional_id});
 }
 
 std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
@@ -967,6 +997,10 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
     }
     if (const json* name_space = entry.optional("namespace")) {
       cluster.name_prefixes = read_namespace(*name_space, entry.path_of("namespace"));
+      if (name_space->contains("visible")) {
+        cluster.namespace_visible = expect_bool(name_space->at("visible"), entry.path_of("namespace") + ".visible");
+      }
+      if (cluster.namespace_visible) confine_to_namespace(cluster);
       // Namespaces on one backend must not nest: a prefix that starts another
       // would show one tenant the other's topics (under a longer name).
       for (std::size_t j = 0; j < clusters.size(); ++j) {

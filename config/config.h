@@ -209,6 +209,12 @@ struct VirtualClusterConfig {
   // reload that changes it drains the cluster's connections (their names
   // would change meaning under them).
   std::optional<kafka::NamePrefixes> name_prefixes;
+  // A visible namespace ("visible": true): clients use the backend names,
+  // prefixes included, and kedge renames nothing; the prefixes confine the
+  // policy's ACLs instead (policy::NameConfinement; ACLs allowing everything
+  // in the namespace when the operator wrote none), so a name outside them
+  // is refused and listings show only the namespace's names.
+  bool namespace_visible = false;
 };
 
 struct LogConfig {

@@ -250,7 +250,8 @@ std::shared_ptr<const Snapshot> build_snapshot(Config config, std::uint64_t gene
     if (previous != nullptr) {
       for (const auto& before : previous->clusters) {
         if (before->config.name == vc.name && same_backend(before->config.backend, vc.backend) &&
-            before->config.name_prefixes == vc.name_prefixes) {
+            before->config.name_prefixes == vc.name_prefixes &&
+            before->config.namespace_visible == vc.namespace_visible) {
           settings->backend_state = before->backend_state;
           break;
         }

@@ -1242,8 +1242,10 @@ kafka::RequestRouter::Route Connection::route_by_policy(kafka::RequestInfo& requ
     const policy::Access access = policy::api_access(request.api_key);
     if (access.resource == policy::Resource::cluster) {
       // ListGroups without Describe on the cluster: Kafka lists only the groups the client may Describe.
+      // A visible namespace lists only its own groups, whatever the cluster rules.
       if (kafka::is(request.api_key, kafka::ApiKey::list_groups) &&
-          !policy->acls->authorizes(acl_subject(), policy::Resource::cluster, {}, access.operation)) {
+          (policy->acls->confined() ||
+           !policy->acls->authorizes(acl_subject(), policy::Resource::cluster, {}, access.operation))) {
         if (!policy::acl_readable_versions(request.api_key).contains(request.api_version)) {
           policy_refusal_ = policy::Refusal::acl_unchecked;  // a version ApiVersions did not offer
           return Route::capture;
@@ -1587,9 +1589,9 @@ std::optional<Connection::AclRefusal> Connection::acl_refusal(const kafka::Reque
                         fmt::format("{} {} (kedge cannot name it)", type, name)};
     }
     bool allowed = acl_allows(acls, check->resource, name, check->operation);
-    // Kafka: CreateTopics needs Create on the topic or on the cluster.
+    // Kafka: CreateTopics needs Create on the topic or on the cluster (within a visible namespace).
     if (!allowed && check->operation == policy::Operation::create) {
-      allowed = acls.authorizes(subject, policy::Resource::cluster, {}, policy::Operation::create);
+      allowed = acls.authorizes_topic_creation(subject, name);
     }
     if (!allowed) {
       return AclRefusal{check->resource, fmt::format("{} {} ({})", policy::to_string(check->resource), name,
@@ -1642,8 +1644,8 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
    private:
     bool allowed(std::string_view name) {
       if (connection_.acl_allows(acls_, policy::Resource::topic, name, operation_)) return true;
-      // Kafka: CreateTopics needs Create on the topic or on the cluster.
-      return operation_ == policy::Operation::create &&
+      // Kafka: CreateTopics needs Create on the topic or on the cluster (within a visible namespace).
+      return operation_ == policy::Operation::create && acls_.within(policy::Resource::topic, name) &&
              connection_.acl_allows(acls_, policy::Resource::cluster, {}, policy::Operation::create);
     }
     Connection& connection_;
@@ -1737,10 +1739,10 @@ void Connection::filter_metadata(kafka::RequestInfo& request, std::span<std::uin
                                  const policy::AclSet& acls) {
   request.filter_topics = kafka::metadata_topics_asked(frame);
   const policy::Subject subject = acl_subject();
-  if (acls.authorizes(subject, policy::Resource::cluster, {}, policy::Operation::create)) return;
+  if (!acls.confined() && acls.authorizes(subject, policy::Resource::cluster, {}, policy::Operation::create)) return;
   const std::optional<std::vector<kafka::RequestResource>> topics = kafka::read_request_resources(frame);
   const bool may_create = topics && std::all_of(topics->begin(), topics->end(), [&](const kafka::RequestResource& t) {
-    return acls.authorizes(subject, policy::Resource::topic, t.name, policy::Operation::create);
+    return acls.authorizes_topic_creation(subject, t.name);
   });
   if (!may_create && kafka::turn_off_auto_topic_creation(frame)) {
     log::debug("conn {}: Metadata v{} (correlation id {}): AllowAutoTopicCreation turned off (no Create on a topic "
@@ -1794,8 +1796,9 @@ bool Connection::group_describable(std::string_view group_id) {
 
 const kafka::NamePrefixes* Connection::name_prefixes() const {
   if (!cluster_) return nullptr;
-  const std::optional<kafka::NamePrefixes>& prefixes = cluster_->settings->config.name_prefixes;
-  return prefixes ? &*prefixes : nullptr;
+  const VirtualClusterConfig& config = cluster_->settings->config;
+  // A visible namespace renames nothing: its ACLs are confined instead (confine_to_namespace).
+  return config.name_prefixes && !config.namespace_visible ? &*config.name_prefixes : nullptr;
 }
 
 // One audit line (common/audit_log.h) for a refused request or an

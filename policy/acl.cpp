@@ -82,6 +82,25 @@ std::string describe_rule(std::size_t index, const AclRule& rule) {
   return line;
 }
 
+// Whether `pattern` can match some name that starts with `prefix`.
+bool reaches_into(const NamePattern& pattern, std::string_view prefix) {
+  switch (pattern.kind) {
+    case NamePattern::Kind::any: return true;
+    case NamePattern::Kind::exact: return pattern.text.starts_with(prefix);
+    case NamePattern::Kind::prefix: return pattern.text.starts_with(prefix) || prefix.starts_with(pattern.text);
+  }
+  return true;
+}
+
+std::string_view confinement_of(const NameConfinement& confinement, Resource resource) {
+  switch (resource) {
+    case Resource::topic: return confinement.topic;
+    case Resource::group: return confinement.group;
+    case Resource::transactional_id: return confinement.transactional_id;
+    default: return {};
+  }
+}
+
 }  // namespace
 
 NamePattern NamePattern::parse(std::string_view pattern) {
@@ -222,7 +241,17 @@ OperationSet supported_operations(Resource resource) {
   return 0;
 }
 
+bool AclSet::within(Resource resource, std::string_view name) const {
+  switch (resource) {
+    case Resource::topic: return name.starts_with(confinement_.topic);
+    case Resource::group: return name.starts_with(confinement_.group);
+    case Resource::transactional_id: return name.starts_with(confinement_.transactional_id);
+    default: return true;
+  }
+}
+
 bool AclSet::authorizes(const Subject& subject, Resource resource, std::string_view name, Operation operation) const {
+  if (!within(resource, name)) return false;
   const OperationSet wanted = bit(operation);
   bool allowed = false;
   for (const AclRule& rule : rules_) {
@@ -248,6 +277,11 @@ bool AclSet::authorizes_idempotent_write(const Subject& subject) const {
   return false;
 }
 
+bool AclSet::authorizes_topic_creation(const Subject& subject, std::string_view topic) const {
+  return authorizes(subject, Resource::topic, topic, Operation::create) ||
+         (within(Resource::topic, topic) && authorizes(subject, Resource::cluster, {}, Operation::create));
+}
+
 std::vector<std::string> AclSet::unreachable() const {
   std::vector<std::string> found;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
@@ -256,6 +290,14 @@ std::vector<std::string> AclSet::unreachable() const {
     if ((rule.operations & supported) == 0) {
       found.push_back(describe_rule(i, rule) + ": none of these operations applies to " +
                       std::string(resource_key(rule.resource)));
+      continue;
+    }
+    const std::string_view confined_to = confinement_of(confinement_, rule.resource);
+    if (!confined_to.empty() && std::none_of(rule.names.begin(), rule.names.end(), [&](const NamePattern& p) {
+          return reaches_into(p, confined_to);
+        })) {
+      found.push_back(describe_rule(i, rule) + ": names nothing that starts with the namespace's prefix \"" +
+                      std::string(confined_to) + "\"");
       continue;
     }
     if (rule.permission != Permission::allow) continue;
@@ -277,6 +319,12 @@ std::vector<std::string> AclSet::unreachable() const {
 std::vector<std::string> AclSet::describe() const {
   std::vector<std::string> lines;
   for (std::size_t i = 0; i < rules_.size(); ++i) lines.push_back(describe_rule(i, rules_[i]));
+  for (const Resource resource : {Resource::topic, Resource::group, Resource::transactional_id}) {
+    const std::string_view prefix = confinement_of(confinement_, resource);
+    if (prefix.empty()) continue;
+    lines.push_back("namespace: only " + std::string(resource_key(resource)) + " that start with \"" +
+                    std::string(prefix) + "\"");
+  }
   return lines;
 }
 

@@ -80,6 +80,17 @@ struct AclRule {
 
 // Who is asking: the principal kedge authenticated (empty when it did not:
 // passthrough; only "*" matches it) and the client's address.
+// A visible namespace (docs/namespaces.md) confines a cluster's rules to its
+// backend prefixes: a topic, group or transactional id outside them is never
+// authorized, whatever a rule allows (an empty prefix confines nothing).
+struct NameConfinement {
+  std::string topic;
+  std::string group;
+  std::string transactional_id;
+  bool empty() const { return topic.empty() && group.empty() && transactional_id.empty(); }
+  bool operator==(const NameConfinement&) const = default;
+};
+
 struct Subject {
   std::string_view principal;
   std::optional<std::array<std::uint8_t, 16>> address;
@@ -91,11 +102,20 @@ class AclSet {
   explicit AclSet(std::vector<AclRule> rules) : rules_(std::move(rules)) {}
   const std::vector<AclRule>& rules() const { return rules_; }
 
+  void confine(NameConfinement confinement) { confinement_ = std::move(confinement); }
+  const NameConfinement& confinement() const { return confinement_; }
+  bool confined() const { return !confinement_.empty(); }
+  // False when `name` of `resource` lies outside the confinement (never for the cluster).
+  bool within(Resource resource, std::string_view name) const;
+
   // Kafka's rule: some allow matches (directly or by implication) and no deny does.
   bool authorizes(const Subject& subject, Resource resource, std::string_view name, Operation operation) const;
   // Kafka 2.8+ (KIP-679): an idempotent producer needs IdempotentWrite on the
   // cluster, or Write on any topic.
   bool authorizes_idempotent_write(const Subject& subject) const;
+  // Kafka's CreateTopics and auto-creation rule: Create on the topic, or on
+  // the cluster for a topic within the confinement.
+  bool authorizes_topic_creation(const Subject& subject, std::string_view topic) const;
 
   // Rules that can never take effect, in the operator's words (`kedge check`):
   // an allow rule every match of which a deny rule refuses (shadowed), a rule
@@ -108,6 +128,7 @@ class AclSet {
 
  private:
   std::vector<AclRule> rules_;
+  NameConfinement confinement_;
 };
 
 // Operations Kafka defines for each resource type (AclEntry.supportedOperations).

@@ -226,3 +226,48 @@ TEST_CASE("kedge check finds rules that never take effect", "[policy][acl]") {
   });
   CHECK(partial.unreachable().empty());
 }
+
+TEST_CASE("a visible namespace confines every rule to its prefixes", "[policy][acl][namespace]") {
+  AclSet acls({rule(Permission::allow, kAllOperations, Resource::topic, {"*"}),
+               rule(Permission::allow, kAllOperations, Resource::group, {"*"}),
+               rule(Permission::allow, bit(Operation::create) | bit(Operation::describe), Resource::cluster, {})});
+  CHECK(acls.authorizes(who("alice"), Resource::topic, "orders", Operation::write));
+  CHECK(acls.authorizes_topic_creation(who("alice"), "orders"));
+  acls.confine({"team-a.", "team-a.", ""});
+  CHECK(acls.confined());
+  CHECK(acls.authorizes(who("alice"), Resource::topic, "team-a.orders", Operation::write));
+  CHECK_FALSE(acls.authorizes(who("alice"), Resource::topic, "orders", Operation::write));
+  CHECK_FALSE(acls.authorizes(who("alice"), Resource::topic, "team-b.orders", Operation::describe));
+  CHECK_FALSE(acls.authorizes(who("alice"), Resource::group, "app", Operation::read));
+  CHECK(acls.authorizes(who("alice"), Resource::group, "team-a.app", Operation::read));
+  // An empty prefix confines nothing; the cluster is never confined.
+  CHECK(acls.within(Resource::transactional_id, "billing"));
+  CHECK(acls.authorizes(who("alice"), Resource::cluster, {}, Operation::describe));
+  // Create on the cluster creates topics only inside the namespace.
+  CHECK(acls.authorizes_topic_creation(who("alice"), "team-a.new"));
+  CHECK_FALSE(acls.authorizes_topic_creation(who("alice"), "new"));
+  // A deny still wins inside it.
+  AclSet with_deny({rule(Permission::allow, kAllOperations, Resource::topic, {"*"}),
+                    rule(Permission::deny, bit(Operation::write), Resource::topic, {"team-a.audit"})});
+  with_deny.confine({"team-a.", "", ""});
+  CHECK_FALSE(with_deny.authorizes(who("alice"), Resource::topic, "team-a.audit", Operation::write));
+  CHECK(with_deny.authorizes(who("alice"), Resource::topic, "team-a.audit", Operation::read));
+}
+
+TEST_CASE("kedge check: rules that name nothing inside a visible namespace never take effect", "[policy][acl][namespace]") {
+  AclSet acls({rule(Permission::allow, bit(Operation::read), Resource::topic, {"team-a.orders"}),
+               rule(Permission::allow, bit(Operation::read), Resource::topic, {"orders", "team-b.*"}),
+               rule(Permission::allow, bit(Operation::read), Resource::topic, {"team-*"}),
+               rule(Permission::allow, bit(Operation::read), Resource::group, {"app"})});
+  acls.confine({"team-a.", "team-a.", "team-a."});
+  const std::vector<std::string> found = acls.unreachable();
+  REQUIRE(found.size() == 2);
+  CHECK(found[0] == "acls[1]: allow Read on topics orders, team-b.* to *: names nothing that starts with the "
+                    "namespace's prefix \"team-a.\"");
+  CHECK(found[1] == "acls[3]: allow Read on groups app to *: names nothing that starts with the namespace's prefix "
+                    "\"team-a.\"");
+  const std::vector<std::string> lines = acls.describe();
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[4] == "namespace: only topics that start with \"team-a.\"");
+  CHECK(lines[6] == "namespace: only transactional_ids that start with \"team-a.\"");
+}

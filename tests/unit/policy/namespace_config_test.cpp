@@ -81,3 +81,47 @@ TEST_CASE("namespace: what cannot work is refused with the path and the reason",
   // ... on another backend they are independent.
   CHECK_NOTHROW(tree.load(config_with({{"prefix", "team."}}, {{"prefix", "team.b."}}, "10.0.0.9:9092")));
 }
+
+TEST_CASE("namespace: visible prefixes confine the cluster's ACLs instead of renaming", "[config][namespace]") {
+  const Tree tree;
+  const kedge::Config hidden = tree.load(config_with({{"prefix", "team-a."}}));
+  CHECK_FALSE(hidden.virtual_clusters[0].namespace_visible);
+  CHECK_FALSE(hidden.virtual_clusters[0].policy.has_value());
+
+  // Without a policy: ACLs allowing everything inside the namespace, and on the cluster only what touches no
+  // other tenant (no Create, Alter or AlterConfigs there).
+  const kedge::Config visible = tree.load(config_with({{"prefix", "team-a."}, {"visible", true}}));
+  const kedge::VirtualClusterConfig& vc = visible.virtual_clusters[0];
+  CHECK(vc.namespace_visible);
+  REQUIRE(vc.policy.has_value());
+  REQUIRE(vc.policy->acls.has_value());
+  const kedge::policy::AclSet& acls = *vc.policy->acls;
+  CHECK(acls.confinement() == kedge::policy::NameConfinement{"team-a.", "team-a.", "team-a."});
+  using kedge::policy::Operation;
+  using kedge::policy::Resource;
+  const kedge::policy::Subject anyone{"", std::nullopt};
+  CHECK(acls.authorizes(anyone, Resource::topic, "team-a.orders", Operation::write));
+  CHECK(acls.authorizes(anyone, Resource::group, "team-a.app", Operation::read));
+  CHECK(acls.authorizes(anyone, Resource::transactional_id, "team-a.billing", Operation::write));
+  CHECK_FALSE(acls.authorizes(anyone, Resource::topic, "orders", Operation::describe));
+  CHECK_FALSE(acls.authorizes(anyone, Resource::topic, "team-b.orders", Operation::read));
+  CHECK(acls.authorizes(anyone, Resource::cluster, {}, Operation::describe));
+  CHECK(acls.authorizes(anyone, Resource::cluster, {}, Operation::idempotent_write));
+  CHECK_FALSE(acls.authorizes(anyone, Resource::cluster, {}, Operation::create));
+  CHECK_FALSE(acls.authorizes(anyone, Resource::cluster, {}, Operation::alter));
+  CHECK_FALSE(acls.authorizes(anyone, Resource::cluster, {}, Operation::alter_configs));
+  CHECK(acls.unreachable().empty());
+
+  // The operator's own ACLs are kept and confined.
+  json with_policy = config_with({{"prefix", "team-a."}, {"visible", true}});
+  with_policy["virtual_clusters"][0]["policy"] =
+      json::parse(R"({"acls": [{"allow": ["Read"], "topics": ["team-a.orders", "orders"]}]})");
+  const kedge::Config confined = tree.load(with_policy);
+  const kedge::policy::AclSet& own = *confined.virtual_clusters[0].policy->acls;
+  CHECK(own.rules().size() == 1);
+  CHECK(own.authorizes(anyone, Resource::topic, "team-a.orders", Operation::read));
+  CHECK_FALSE(own.authorizes(anyone, Resource::topic, "orders", Operation::read));
+
+  CHECK(tree.error(config_with({{"prefix", "team-a."}, {"visible", "yes"}})) ==
+        "virtual_clusters[0].namespace.visible: expected true or false, got string \"yes\"");
+}
