@@ -1170,9 +1170,11 @@ bool Connection::user_removed() const {
 
 // The policy first (it decides on the names the client sees); a namespace
 // then holds every request that names something, to rename it once whole
-// (on_inspected), and refuses the APIs and versions it does not rename (not
-// offered in ApiVersions either). Fetch v13+ names topics by id only: it
-// streams through as without a namespace.
+// (on_inspected; a Produce in its start: on_inspect_prefix), and refuses the
+// APIs and versions it does not rename (not offered in ApiVersions either).
+// Requests naming topics by id only (Fetch v13+, Produce v13) are held too,
+// to check their ids against the namespace's (checked_ids_in_namespace),
+// and forwarded unchanged; their responses stream.
 kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
   const Route route = route_by_policy(request);
   const kafka::NamePrefixes* prefixes = name_prefixes();

@@ -10,7 +10,7 @@
 
 using nlohmann::json;
 using kedge::config_testing::config_error_of;
-using kedge::config_testing::TempDir;
+using kedge::config_testing::ConfigTree;
 
 namespace {
 
@@ -32,22 +32,11 @@ json config_with(const json& a, const json& b = nullptr, const std::string& b_ba
   return config;
 }
 
-struct Tree {
-  TempDir dir{"kedge-namespace-config"};
-  Tree() {
-    dir.write("c.pem", "placeholder\n");
-    dir.write("c.key", "placeholder\n");
-  }
-  kedge::Config load(const json& config) const { return kedge::load_config(dir.write("kedge.json", config.dump())); }
-  std::string error(const json& config) const {
-    return config_error_of([&] { load(config); });
-  }
-};
 
 }  // namespace
 
 TEST_CASE("namespace: one prefix for every kind of name, or one per kind", "[config][namespace]") {
-  const Tree tree;
+  const ConfigTree tree("kedge-namespace-config", {"c.pem", "c.key"});
   const kedge::Config none = tree.load(config_with(nullptr));
   CHECK_FALSE(none.virtual_clusters[0].name_prefixes.has_value());
 
@@ -61,21 +50,21 @@ TEST_CASE("namespace: one prefix for every kind of name, or one per kind", "[con
 }
 
 TEST_CASE("namespace: what cannot work is refused with the path and the reason", "[config][namespace]") {
-  const Tree tree;
-  CHECK(tree.error(config_with({{"prefix", "team a."}})) ==
+  const ConfigTree tree("kedge-namespace-config", {"c.pem", "c.key"});
+  CHECK(tree.error_of(config_with({{"prefix", "team a."}})) ==
         "virtual_clusters[0].namespace.prefix: \"team a.\" has characters a topic name cannot have (legal: a-z A-Z "
         "0-9 . _ -)");
-  CHECK(tree.error(config_with({{"prefix", std::string(249, 'x')}})) ==
+  CHECK(tree.error_of(config_with({{"prefix", std::string(249, 'x')}})) ==
         "virtual_clusters[0].namespace.prefix: 249 characters leave no room for a topic name (Kafka's limit is 249)");
-  CHECK(tree.error(config_with({{"groups", "g."}})) ==
+  CHECK(tree.error_of(config_with({{"groups", "g."}})) ==
         "virtual_clusters[0].namespace: needs a topic prefix (\"prefix\" or \"topics\")");
-  CHECK(tree.error(config_with({{"prefix", "a."}, {"topics", "b."}})) ==
+  CHECK(tree.error_of(config_with({{"prefix", "a."}, {"topics", "b."}})) ==
         "virtual_clusters[0].namespace.topics: set together with \"prefix\" (use one or the other)");
-  CHECK(tree.error(config_with({{"topics", "t."}, {"groups", "g roup"}})) ==
+  CHECK(tree.error_of(config_with({{"topics", "t."}, {"groups", "g roup"}})) ==
         "virtual_clusters[0].namespace.groups: must be printable ASCII without spaces");
-  CHECK(tree.error(config_with({{"prefix", "team."}, {"pre", "x"}})).find("virtual_clusters[0].namespace") == 0);
+  CHECK(tree.error_of(config_with({{"prefix", "team."}, {"pre", "x"}})).find("virtual_clusters[0].namespace") == 0);
   // Nested prefixes on one backend would show one tenant the other's topics.
-  CHECK(tree.error(config_with({{"prefix", "team."}}, {{"prefix", "team.b."}})) ==
+  CHECK(tree.error_of(config_with({{"prefix", "team."}}, {{"prefix", "team.b."}})) ==
         "virtual_clusters[1].namespace: topic prefix \"team.b.\" overlaps \"team.\" of virtual_clusters[0] on the same "
         "backend (namespaces must not nest)");
   // ... on another backend they are independent.
@@ -83,7 +72,7 @@ TEST_CASE("namespace: what cannot work is refused with the path and the reason",
 }
 
 TEST_CASE("namespace: visible prefixes confine the cluster's ACLs instead of renaming", "[config][namespace]") {
-  const Tree tree;
+  const ConfigTree tree("kedge-namespace-config", {"c.pem", "c.key"});
   const kedge::Config hidden = tree.load(config_with({{"prefix", "team-a."}}));
   CHECK_FALSE(hidden.virtual_clusters[0].namespace_visible);
   CHECK_FALSE(hidden.virtual_clusters[0].policy.has_value());
@@ -122,6 +111,6 @@ TEST_CASE("namespace: visible prefixes confine the cluster's ACLs instead of ren
   CHECK(own.authorizes(anyone, Resource::topic, "team-a.orders", Operation::read));
   CHECK_FALSE(own.authorizes(anyone, Resource::topic, "orders", Operation::read));
 
-  CHECK(tree.error(config_with({{"prefix", "team-a."}, {"visible", "yes"}})) ==
+  CHECK(tree.error_of(config_with({{"prefix", "team-a."}, {"visible", "yes"}})) ==
         "virtual_clusters[0].namespace.visible: expected true or false, got string \"yes\"");
 }

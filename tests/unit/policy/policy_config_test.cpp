@@ -8,7 +8,7 @@
 
 using nlohmann::json;
 using kedge::config_testing::config_error_of;
-using kedge::config_testing::TempDir;
+using kedge::config_testing::ConfigTree;
 
 namespace {
 
@@ -25,22 +25,11 @@ json config_with_policy(const json& policy) {
   return config;
 }
 
-struct Tree {
-  TempDir dir{"kedge-policy-config"};
-  Tree() {
-    dir.write("c.pem", "placeholder\n");
-    dir.write("c.key", "placeholder\n");
-  }
-  kedge::Config load(const json& config) const { return kedge::load_config(dir.write("kedge.json", config.dump())); }
-  std::string error(const json& config) const {
-    return config_error_of([&] { load(config); });
-  }
-};
 
 }  // namespace
 
 TEST_CASE("a cluster without policy has none; an empty one allows everything", "[policy][config]") {
-  const Tree tree;
+  const ConfigTree tree("kedge-policy-config", {"c.pem", "c.key"});
   CHECK_FALSE(tree.load(config_with_policy(nullptr)).virtual_clusters[0].policy.has_value());
   const auto empty = tree.load(config_with_policy(json::object())).virtual_clusters[0].policy;
   REQUIRE(empty.has_value());
@@ -48,7 +37,7 @@ TEST_CASE("a cluster without policy has none; an empty one allows everything", "
 }
 
 TEST_CASE("read_only and the API lists load", "[policy][config]") {
-  const Tree tree;
+  const ConfigTree tree("kedge-policy-config", {"c.pem", "c.key"});
   const auto read_only = tree.load(config_with_policy({{"read_only", true}})).virtual_clusters[0].policy;
   REQUIRE(read_only.has_value());
   CHECK(read_only->read_only);
@@ -69,46 +58,46 @@ TEST_CASE("read_only and the API lists load", "[policy][config]") {
 }
 
 TEST_CASE("policy errors name the field and the fix", "[policy][config]") {
-  const Tree tree;
-  CHECK(tree.error(config_with_policy({{"apis", {{"deny", {"Produce", "CreateTopic"}}}}})) ==
+  const ConfigTree tree("kedge-policy-config", {"c.pem", "c.key"});
+  CHECK(tree.error_of(config_with_policy({{"apis", {{"deny", {"Produce", "CreateTopic"}}}}})) ==
         "virtual_clusters[0].policy.apis.deny[1]: \"CreateTopic\" is not a Kafka API name (as Kafka spells them: "
         "\"Produce\", \"CreateTopics\", ...)");
-  CHECK(tree.error(config_with_policy({{"apis", {{"deny", {"Produce"}}, {"allow", {"Fetch"}}}}})) ==
+  CHECK(tree.error_of(config_with_policy({{"apis", {{"deny", {"Produce"}}, {"allow", {"Fetch"}}}}})) ==
         "virtual_clusters[0].policy.apis: set \"allow\" or \"deny\", not both (an allow list denies every API it "
         "does not name)");
-  CHECK(tree.error(config_with_policy({{"apis", json::object()}})) ==
+  CHECK(tree.error_of(config_with_policy({{"apis", json::object()}})) ==
         "virtual_clusters[0].policy.apis: set \"allow\" or \"deny\"");
-  CHECK(tree.error(config_with_policy({{"read_only", "yes"}})).find("virtual_clusters[0].policy.read_only") == 0);
-  CHECK(tree.error(config_with_policy({{"readonly", true}})).find("virtual_clusters[0].policy") == 0);
+  CHECK(tree.error_of(config_with_policy({{"read_only", "yes"}})).find("virtual_clusters[0].policy.read_only") == 0);
+  CHECK(tree.error_of(config_with_policy({{"readonly", true}})).find("virtual_clusters[0].policy") == 0);
 }
 
 TEST_CASE("audit.file resolves against the config's folder; \"-\" is standard output", "[policy][config][audit]") {
-  const Tree tree;
+  const ConfigTree tree("kedge-policy-config", {"c.pem", "c.key"});
   json config = config_with_policy(nullptr);
   CHECK_FALSE(tree.load(config).audit.has_value());
   config["audit"] = {{"file", "logs/audit.jsonl"}};
   const auto audit = tree.load(config).audit;
   REQUIRE(audit.has_value());
-  CHECK(audit->file == (tree.dir.path() / "logs" / "audit.jsonl").string());
+  CHECK(audit->file == (tree.dir / "logs" / "audit.jsonl").string());
   config["audit"] = {{"file", "-"}};
   CHECK(tree.load(config).audit->file == "-");
   config["audit"] = {{"file", ""}};
-  CHECK(tree.error(config).find("audit.file") == 0);
+  CHECK(tree.error_of(config).find("audit.file") == 0);
   config["audit"] = {{"path", "a.jsonl"}};
-  CHECK(tree.error(config).find("audit") == 0);
+  CHECK(tree.error_of(config).find("audit") == 0);
 }
 
 TEST_CASE("unknown_apis is deny by default, or allow", "[policy][config]") {
-  const Tree tree;
+  const ConfigTree tree("kedge-policy-config", {"c.pem", "c.key"});
   CHECK_FALSE(tree.load(config_with_policy(json::object())).virtual_clusters[0].policy->allow_unknown_apis);
   CHECK(tree.load(config_with_policy({{"unknown_apis", "allow"}})).virtual_clusters[0].policy->allow_unknown_apis);
   CHECK_FALSE(tree.load(config_with_policy({{"unknown_apis", "deny"}})).virtual_clusters[0].policy->allow_unknown_apis);
-  CHECK(tree.error(config_with_policy({{"unknown_apis", "maybe"}})) ==
+  CHECK(tree.error_of(config_with_policy({{"unknown_apis", "maybe"}})) ==
         "virtual_clusters[0].policy.unknown_apis: \"maybe\" is not \"deny\" or \"allow\"");
 }
 
 TEST_CASE("policy.acls load as Kafka-style rules", "[policy][config][acl]") {
-  const Tree tree;
+  const ConfigTree tree("kedge-policy-config", {"c.pem", "c.key"});
   const auto policy = tree.load(config_with_policy({{"acls", json::parse(R"([
       {"allow": ["Read", "describe"], "topics": ["orders", "logs-*"]},
       {"deny": ["All"], "topics": ["*"], "principals": ["mallory", "guest-*"], "client_addresses": ["10.0.0.0/8", "::1"]},
@@ -140,8 +129,8 @@ TEST_CASE("policy.acls load as Kafka-style rules", "[policy][config][acl]") {
 }
 
 TEST_CASE("policy.acls errors name the rule and what is wrong", "[policy][config][acl]") {
-  const Tree tree;
-  const auto error = [&](const char* rules) { return tree.error(config_with_policy({{"acls", json::parse(rules)}})); };
+  const ConfigTree tree("kedge-policy-config", {"c.pem", "c.key"});
+  const auto error = [&](const char* rules) { return tree.error_of(config_with_policy({{"acls", json::parse(rules)}})); };
   CHECK_THAT(error(R"([{"topics": ["t"]}])"), Catch::Contains("acls[0]") && Catch::Contains("set \"allow\" or \"deny\""));
   CHECK_THAT(error(R"([{"allow": ["Read"], "deny": ["Write"], "topics": ["t"]}])"), Catch::Contains("not both"));
   CHECK_THAT(error(R"([{"allow": ["Reed"], "topics": ["t"]}])"),
