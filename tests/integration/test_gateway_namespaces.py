@@ -30,6 +30,10 @@ Checks (one PASS/FAIL line each, quoting what the clients printed, then `N passe
   6. kcat (librdkafka 2.0.2) through team-b: -L lists "orders" only; -C reads team-b's records only;
   7. a transactional producer (confluent-kafka) commits through team-a (FindCoordinator, InitProducerId,
      AddPartitionsToTxn, EndTxn renamed), and a read_committed consumer of team-a reads the committed records;
+  7b. a third virtual cluster, team-v, has a visible namespace ("team-v.", "visible": true): its clients produce to
+     and consume "team-v.orders" in group "team-v.app" (kclient_rdk212); its Metadata, ListGroups and committed
+     offsets show only those prefixed names; "orders" and "team-a.orders" by name get TOPIC_AUTHORIZATION_FAILED
+     (the prefixes confine its ACLs); kedge check shows it as visible, clients seeing the backend names;
   8. kedge still running, no errors in its log.
 
 Usage: test_gateway_namespaces.py KEDGE_BINARY   (root; tools via KEDGE_* env from ctest or KEDGE_BUILD_DIR)
@@ -50,6 +54,8 @@ PORT = 9092
 TOPIC = "orders"
 GROUP = "app"
 COUNTS = {"team-a": 40, "team-b": 30}
+VISIBLE = "team-v"  # a visible namespace: clients use "team-v.orders" and only names with that prefix
+VISIBLE_COUNT = 20
 CLIENT = "kclient_rdk212"
 STAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "list_groups_stage.py")
 STAGE_BASE_PORT = 29200  # below Linux's ephemeral range, so never taken by a mock broker's listener
@@ -206,9 +212,11 @@ def main():
             mock.command_ok(f"hostport {broker} 127.0.0.1 {listen}")
             stages.append(f"127.0.0.1:{listen}")
         backend = ",".join(stages)
+        options = {tenant: {"namespace": {"prefix": f"{tenant}."}} for tenant in COUNTS}
+        options[VISIBLE] = {"namespace": {"prefix": f"{VISIBLE}.", "visible": True}}
         kedge, certs, config_path = start_kedge_in_topology(
-            topo, kedge_binary, [(tenant, "shared_suffix", backend) for tenant in COUNTS], DOMAIN, PORT,
-            cluster_options={tenant: {"namespace": {"prefix": f"{tenant}."}} for tenant in COUNTS})
+            topo, kedge_binary, [(tenant, "shared_suffix", backend) for tenant in options], DOMAIN, PORT,
+            cluster_options=options)
         ca = certs["ca"]
         print(f"topology {topo.prefix} (logs {topo.log_dir}); mock rdk212 {mock.bootstrap}; "
               f"namespaces {', '.join(f'{t} -> {t}.' for t in COUNTS)}", flush=True)
@@ -253,7 +261,7 @@ def main():
         lines = [line.strip() for line in text.splitlines() if "clients see" in line]
         checks.record("kedge check: team-a covers [team-a.orders], team-b [team-b.orders] (\"plain\" in neither); the "
                       "text names what clients see",
-                      covered == {"team-a": ["team-a.orders"], "team-b": ["team-b.orders"]}
+                      covered == {"team-a": ["team-a.orders"], "team-b": ["team-b.orders"], VISIBLE: []}
                       and "team-a.orders (clients see orders)" in lines,
                       f"{covered}; {lines}; {result.stderr.strip()[-200:]}")
 
@@ -319,6 +327,46 @@ def main():
                       and all(k.startswith("team-a") or k.startswith("tx-") for k in keys)
                       and sum(k.startswith("tx-") for k in keys) == 12,
                       f"{len(keys)} keys; {answer or detail}")
+
+        # ---- 7b. a visible namespace: the prefixed names, and only those ---------------------------------------------
+        own_topic, own_group = f"{VISIBLE}.{TOPIC}", f"{VISIBLE}.{GROUP}"
+        result = topo.run_in("a", client_argv(
+            CLIENT, "produce", "--bootstrap", bootstrap(VISIBLE), "--topic", own_topic, "--count", VISIBLE_COUNT,
+            "--prefix", VISIBLE, "--timeout-ms", TIMEOUT_MS, *ssl_args(ca)), timeout=90)
+        fields = summary_fields(result.stdout, "produce")
+        checks.record(f"{VISIBLE} (visible): {CLIENT} produces {VISIBLE_COUNT} records to \"{own_topic}\"",
+                      result.returncode == 0 and fields.get("delivered") == str(VISIBLE_COUNT),
+                      result.stdout.strip() or client_lines(result.stderr))
+        result = topo.run_in("a", client_argv(
+            CLIENT, "consume", "--bootstrap", bootstrap(VISIBLE), "--topic", own_topic, "--group", own_group,
+            "--expect", VISIBLE_COUNT, "--prefix", VISIBLE, "--timeout-ms", "30000", *ssl_args(ca)), timeout=90)
+        fields = summary_fields(result.stdout, "consume")
+        checks.record(f"{VISIBLE} (visible): {CLIENT} consumes exactly its {VISIBLE_COUNT} records in group "
+                      f"\"{own_group}\" and commits",
+                      result.returncode == 0 and fields.get("ok") == "1" and fields.get("foreign") == "0"
+                      and fields.get("commit") == "ok", result.stdout.strip() or client_lines(result.stderr))
+        view, detail = script(topo, "a", "view", bootstrap(VISIBLE), ca, own_group, own_topic)
+        checks.record(f"{VISIBLE} (visible) through kedge: topics {[own_topic]}, groups {[own_group]}, "
+                      f"{VISIBLE_COUNT} committed (by name and in the group's listing)",
+                      view.get("topics") == [own_topic] and view.get("groups") == [own_group]
+                      and view.get("committed") == VISIBLE_COUNT and view.get("group_offsets") == [own_topic],
+                      view or detail)
+        refused = {}
+        for name in (TOPIC, "team-a.orders"):
+            answer, detail = script(topo, "a", "lookup", bootstrap(VISIBLE), ca, name)
+            refused[name] = answer.get("error") or detail
+        checks.record(f"{VISIBLE} (visible): \"{TOPIC}\" and \"team-a.orders\" by name get TOPIC_AUTHORIZATION_FAILED",
+                      set(refused.values()) == {"TOPIC_AUTHORIZATION_FAILED"}, refused)
+        result = topo.run_in("dc", [kedge_binary, "check", "--config", config_path, "--json"], timeout=60)
+        try:
+            entry = next(e for e in json.loads(result.stdout).get("namespaces", []) if e["virtual_cluster"] == VISIBLE)
+        except (ValueError, StopIteration):
+            entry = {}
+        text = topo.run_in("dc", [kedge_binary, "check", "--config", config_path], timeout=60).stdout
+        checks.record(f"kedge check: {VISIBLE} is visible and covers [{own_topic}], which clients see as it is",
+                      entry.get("visible") is True and entry.get("backend_topics") == [own_topic]
+                      and f"{own_topic} (clients see {own_topic})" in text,
+                      f"{entry}; {[line.strip() for line in text.splitlines() if VISIBLE in line]}")
 
         # ---- 8. kedge healthy -------------------------------------------------------------------------------------
         checks.record("kedge still running", kedge.alive())
