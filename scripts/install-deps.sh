@@ -10,7 +10,7 @@ DEBS=(
   librdkafka-dev kcat python3-confluent-kafka python3-kafka
   iproute2 dnsmasq-base procps psmisc curl
   clang libclang-rt-14-dev
-  python3 python3-yaml python3-jwt python3-cryptography
+  python3 python3-yaml python3-jwt python3-cryptography python3-websockets
 )
 # kubectl (for `kubectl kustomize deploy/kubernetes` in the deploy tests): Debian's kubernetes-client, unless a
 # kubectl is already installed (another kubectl package owns /usr/bin/kubectl and would conflict).

@@ -82,6 +82,9 @@ stage "split vectors are reproducible" /usr/bin/python3 tests/golden/split/gener
 # split_request and merge_split_response equal forwarded_hex / merged_hex byte for byte (unit stage), so this checks
 # kedge's forwarded requests and merged responses too.
 stage "split vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/golden/split/tshark_split.py
+# web/'s assembler gives these vectors' events and close codes, its writer their frames byte for byte (unit stage);
+# python3-websockets serialized every frame and, where it judges, decided the outcome.
+stage "websocket vectors are reproducible" /usr/bin/python3 tests/golden/websocket/generate_websocket.py --check
 stage "request, topic- and group-filter and rename vectors are reproducible" bash -c \
   '/usr/bin/python3 tests/golden/requests/generate_requests.py --check &&
    /usr/bin/python3 tests/golden/topic_filter/generate_topic_filter.py --check &&
