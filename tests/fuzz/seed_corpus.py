@@ -22,6 +22,8 @@ Input layouts (see the fuzz sources):
   fuzz_rename            mode 0 + a request frame without its size prefix (tests/golden/rename/ requests, the refusal
                          vectors' requests), or mode 1, api key, version (int16 each), coordinator key type byte + a
                          response without it (tests/golden/rename/ responses)
+  fuzz_websocket         piece size byte, message limit selector byte, a client's WebSocket stream
+                         (tests/golden/websocket/parse.*.json)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
@@ -336,6 +338,18 @@ def main():
         for asked_bit in (0x00, 0x80):
             for seed in (0x00, 0x03, 0x7f):
                 write(out, "fuzz_policy_read", bytes([7, doc["api_version"], asked_bit | seed]) + response)
+
+    # WebSocket client streams (tests/golden/websocket/parse.*.json) with their message limit (kMaxima in
+    # fuzz_websocket.cpp: 0, 16, 125, 4096, 1 MiB), fed in pieces of 1, 7 and 64 bytes.
+    websocket_maxima = [0, 16, 125, 4096, 1 << 20]
+    for path in sorted((ROOT / "tests" / "golden" / "websocket").glob("parse.*.json")):
+        doc = json.loads(path.read_text())
+        stream = bytes.fromhex(doc["input_hex"])
+        if len(stream) > 8192:
+            continue
+        selector = websocket_maxima.index(doc["max_message_bytes"])
+        for piece in (0, 6, 63):
+            write(out, "fuzz_websocket", bytes([piece, selector]) + stream)
 
     # KafkaSession: scripted broker answers (see session_transcripts).
     for seed in session_transcripts():

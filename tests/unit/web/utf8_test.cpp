@@ -1,7 +1,8 @@
 // web/utf8.h against a table of valid and invalid sequences (RFC 3629 §4, the
 // edges Markus Kuhn's UTF-8 stress test probes), every split of each, the byte
 // at which an invalid text fails, and an exhaustive comparison with a decoder
-// written from the code point definition instead of byte ranges.
+// written from the code point definition instead of byte ranges
+// (reference_utf8_valid in web_test_support.h).
 #include <catch2/catch.hpp>
 
 #include <optional>
@@ -75,39 +76,6 @@ const std::vector<Sample>& samples() {
   return table;
 }
 
-// Decodes one code point from its definition: how many bytes the lead byte
-// says, the bits they carry, then the value judged (shortest form, not a
-// surrogate, not past U+10FFFF). Nothing shared with the validator's ranges.
-std::optional<std::size_t> reference_sequence_length(std::span<const std::uint8_t> bytes) {
-  const std::uint8_t lead = bytes[0];
-  std::size_t length;
-  std::uint32_t value;
-  if (lead < 0x80) return 1;
-  if ((lead & 0xE0) == 0xC0) { length = 2; value = lead & 0x1F; }
-  else if ((lead & 0xF0) == 0xE0) { length = 3; value = lead & 0x0F; }
-  else if ((lead & 0xF8) == 0xF0) { length = 4; value = lead & 0x07; }
-  else return std::nullopt;
-  if (bytes.size() < length) return std::nullopt;
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((bytes[i] & 0xC0) != 0x80) return std::nullopt;
-    value = (value << 6) | (bytes[i] & 0x3F);
-  }
-  const std::uint32_t shortest = value < 0x80 ? 1 : value < 0x800 ? 2 : value < 0x10000 ? 3 : 4;
-  if (shortest != length) return std::nullopt;
-  if (value >= 0xD800 && value <= 0xDFFF) return std::nullopt;
-  if (value > 0x10FFFF) return std::nullopt;
-  return length;
-}
-
-bool reference_valid(std::span<const std::uint8_t> bytes) {
-  while (!bytes.empty()) {
-    const auto length = reference_sequence_length(bytes);
-    if (!length) return false;
-    bytes = bytes.subspan(*length);
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("UTF-8 table: whole, split at every point, byte by byte", "[web][utf8]") {
@@ -115,7 +83,7 @@ TEST_CASE("UTF-8 table: whole, split at every point, byte by byte", "[web][utf8]
     const Bytes bytes = from_hex(sample.hex);
     INFO(sample.what << " (" << sample.hex << ")");
     CHECK(is_valid_utf8(bytes) == (sample.verdict == Verdict::valid));
-    CHECK(reference_valid(bytes) == (sample.verdict == Verdict::valid));
+    CHECK(reference_utf8_valid(bytes) == (sample.verdict == Verdict::valid));
     for (std::size_t cut = 0; cut <= bytes.size(); ++cut) {
       Utf8Validator validator;
       const bool first = validator.feed(std::span(bytes).first(cut));
@@ -167,10 +135,10 @@ TEST_CASE("UTF-8 validator equals the reference decoder: every 1- and 2-byte str
   std::size_t mismatches = 0;
   for (int a = 0; a < 256; ++a) {
     const Bytes one{static_cast<std::uint8_t>(a)};
-    if (is_valid_utf8(one) != reference_valid(one)) ++mismatches;
+    if (is_valid_utf8(one) != reference_utf8_valid(one)) ++mismatches;
     for (int b = 0; b < 256; ++b) {
       const Bytes two{static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b)};
-      if (is_valid_utf8(two) != reference_valid(two)) ++mismatches;
+      if (is_valid_utf8(two) != reference_utf8_valid(two)) ++mismatches;
     }
   }
   // Every lead from C0 up, every second byte, tails at the continuation range's edges and just outside.
@@ -179,10 +147,10 @@ TEST_CASE("UTF-8 validator equals the reference decoder: every 1- and 2-byte str
     for (int second = 0; second < 256; ++second) {
       for (const std::uint8_t third : tails) {
         const Bytes three{static_cast<std::uint8_t>(lead), static_cast<std::uint8_t>(second), third};
-        if (is_valid_utf8(three) != reference_valid(three)) ++mismatches;
+        if (is_valid_utf8(three) != reference_utf8_valid(three)) ++mismatches;
         for (const std::uint8_t fourth : tails) {
           const Bytes four{static_cast<std::uint8_t>(lead), static_cast<std::uint8_t>(second), third, fourth};
-          if (is_valid_utf8(four) != reference_valid(four)) ++mismatches;
+          if (is_valid_utf8(four) != reference_utf8_valid(four)) ++mismatches;
         }
       }
     }

@@ -1,11 +1,13 @@
 #pragma once
 // Helpers shared by the web/ tests and fuzz_websocket: client frames built by
 // hand (independent of web/frame_writer.h: own header layout, own masking
-// loop), hex, and a recorder that runs MessageAssembler over a stream cut into
-// pieces and writes every event as one line of text, so tests compare data.
+// loop), hex, a reference UTF-8 decoder, and a recorder that runs
+// MessageAssembler over a stream cut into pieces and writes every event as one
+// line of text, so tests compare data.
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -119,6 +121,39 @@ inline Bytes as_client_frame(std::span<const std::uint8_t> server_frame, std::ar
   for (std::size_t i = header; i < server_frame.size(); ++i)
     out.push_back(static_cast<std::uint8_t>(server_frame[i] ^ key[(i - header) % 4]));
   return out;
+}
+
+// Decodes one code point from its definition: how many bytes the lead byte
+// says, the bits they carry, then the value judged (shortest form, not a
+// surrogate, not past U+10FFFF). Nothing shared with the validator's ranges.
+inline std::optional<std::size_t> reference_sequence_length(std::span<const std::uint8_t> bytes) {
+  const std::uint8_t lead = bytes[0];
+  std::size_t length;
+  std::uint32_t value;
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) { length = 2; value = lead & 0x1F; }
+  else if ((lead & 0xF0) == 0xE0) { length = 3; value = lead & 0x0F; }
+  else if ((lead & 0xF8) == 0xF0) { length = 4; value = lead & 0x07; }
+  else return std::nullopt;
+  if (bytes.size() < length) return std::nullopt;
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((bytes[i] & 0xC0) != 0x80) return std::nullopt;
+    value = (value << 6) | (bytes[i] & 0x3F);
+  }
+  const std::uint32_t shortest = value < 0x80 ? 1 : value < 0x800 ? 2 : value < 0x10000 ? 3 : 4;
+  if (shortest != length) return std::nullopt;
+  if (value >= 0xD800 && value <= 0xDFFF) return std::nullopt;
+  if (value > 0x10FFFF) return std::nullopt;
+  return length;
+}
+
+inline bool reference_utf8_valid(std::span<const std::uint8_t> bytes) {
+  while (!bytes.empty()) {
+    const auto length = reference_sequence_length(bytes);
+    if (!length) return false;
+    bytes = bytes.subspan(*length);
+  }
+  return true;
 }
 
 // One event as a line of text: "text 48656c6c6f", "binary ", "ping 00",
