@@ -23,6 +23,19 @@ response back, byte for byte, in request order (requests are pipelined, as to a 
                the topics; a null-Topics answer keeps the partitions with a committed offset (>= 0, error 0) and the
                topics with any. v0-6 naming topics are relayed.
 
+With --create-topics (the librdkafka mocks implement no CreateTopics and do not offer it), also:
+
+  CreateTopics v2-4 offered in the ApiVersions answer and answered by the stage, in the request's version, as a
+               broker with a CreateTopics API would: per topic, TOPIC_ALREADY_EXISTS (36) when the mock already has
+               it, else (unless ValidateOnly) the stage makes the mock create it, with the mock's default partition
+               count (the request's NumPartitions, assignments and configs are not applied), by asking for it in a
+               Metadata v4 with AllowAutoTopicCreation on a connection of its own, and answers 0 once the mock lists
+               it. Each topic's name (and length) and outcome is logged (`CreateTopics v4: created NAME (N chars)`),
+               so a test can tell which names reached the backend.
+  Metadata     (with --controller-id ID) every response v1+ names broker ID as the controller: the librdkafka mocks
+               answer ControllerId 0, no broker, and an admin client (librdkafka's CreateTopics) waits for a
+               controller until it times out.
+
 A Produce with acks=0 has no response; it is relayed and no response is awaited for it. The first request of each
 API and version on a connection is logged (`conn N from ADDR: first Fetch v16`), so a test can tell which versions
 its clients' requests reached the broker in (through kedge, which forwards them in the client's version). One stage
@@ -30,6 +43,7 @@ per mock broker; the test makes the mock advertise the stage's address (mock_clu
 every connection to that broker, kedge's included, goes through its stage. Python 3 stdlib only.
 
 Command line:  list_groups_stage.py --listen HOST:PORT --upstream HOST:PORT [--name TAG] [--metadata-delay-file F]
+                                   [--create-topics] [--controller-id ID]
   --metadata-delay-file F: while F exists and holds a number of milliseconds, each Metadata response is held that
   long before it is relayed (a broker slow to answer Metadata; the responses after it on that connection wait too).
 Logs on stderr: the first request of each API version per connection, each ListGroups and OffsetFetch answer, each
@@ -45,11 +59,13 @@ import time
 
 API_PRODUCE, API_METADATA, API_OFFSET_COMMIT, API_JOIN_GROUP, API_LIST_GROUPS, API_API_VERSIONS = 0, 3, 8, 11, 16, 18
 API_OFFSET_FETCH = 9
+API_CREATE_TOPICS = 19
 API_NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
              10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
-             16: "ListGroups", 18: "ApiVersions", 22: "InitProducerId"}
+             16: "ListGroups", 18: "ApiVersions", 19: "CreateTopics", 22: "InitProducerId"}
 LIST_GROUPS_VERSIONS = (0, 4)
 OFFSET_FETCH_VERSIONS = (0, 9)
+CREATE_TOPICS_VERSIONS = (2, 4)  # --create-topics: the non-flexible versions from the first with ThrottleTimeMs
 MOCK_OFFSET_FETCH_MAX = 6  # what the librdkafka 2.12 mock implements
 MAX_FRAME = 64 << 20
 
@@ -132,7 +148,7 @@ def nullable_string16(text):
 def flexible_request(api_key, api_version):
     """Whether the request (header v2) and its body are flexible, for the APIs this stage reads."""
     return {API_PRODUCE: 9, API_OFFSET_COMMIT: 8, API_OFFSET_FETCH: 6, API_JOIN_GROUP: 6, API_LIST_GROUPS: 3,
-            API_API_VERSIONS: 3}.get(api_key, 1 << 15) <= api_version
+            API_API_VERSIONS: 3, API_CREATE_TOPICS: 5}.get(api_key, 1 << 15) <= api_version
 
 
 def parse_request(payload):
@@ -152,9 +168,9 @@ def produce_expects_response(api_version, body):
     return body.int16() != 0  # Acks
 
 
-def patch_api_versions(response, api_version):
+def patch_api_versions(response, api_version, create_topics=False):
     """The ApiVersions response (correlation id + body; header v0 in every version) offering ListGroups and
-    OffsetFetch in the versions implemented here."""
+    OffsetFetch (and with create_topics, CreateTopics) in the versions implemented here."""
     reader = Reader(response)
     correlation = reader.take(4)
     if reader.int16() != 0:
@@ -171,16 +187,44 @@ def patch_api_versions(response, api_version):
             start = reader.offset
             reader.skip_tagged_fields()
             tags = response[start:reader.offset]
-        if key not in (API_LIST_GROUPS, API_OFFSET_FETCH):
+        if key not in (API_LIST_GROUPS, API_OFFSET_FETCH) and not (create_topics and key == API_CREATE_TOPICS):
             entries.append((key, low, high, tags))
     entries.append((API_LIST_GROUPS, *LIST_GROUPS_VERSIONS, uvarint(0) if flexible else b""))
     entries.append((API_OFFSET_FETCH, *OFFSET_FETCH_VERSIONS, uvarint(0) if flexible else b""))
+    if create_topics:
+        entries.append((API_CREATE_TOPICS, *CREATE_TOPICS_VERSIONS, uvarint(0) if flexible else b""))
     tail = response[reader.offset:]  # ThrottleTimeMs (v1+), the body's tagged fields (v3+)
     out = bytearray(correlation + struct.pack(">h", 0))
     out += uvarint(len(entries) + 1) if flexible else struct.pack(">i", len(entries))
     for key, low, high, tags in entries:
         out += struct.pack(">hhh", key, low, high) + tags
     return bytes(out + tail)
+
+
+def patch_metadata_controller(response, api_version, controller_id):
+    """The Metadata response (correlation id + body) v1+ with ControllerId replaced by `controller_id`."""
+    if api_version < 1:
+        return response
+    flexible = api_version >= 9
+    reader = Reader(response)
+    reader.take(4)  # correlation id
+    if flexible:
+        reader.skip_tagged_fields()  # response header v1
+    if api_version >= 3:
+        reader.int32()  # ThrottleTimeMs
+    read_string = reader.compact_string if flexible else reader.string
+    for _ in range(max(reader.uvarint() - 1 if flexible else reader.int32(), 0)):
+        reader.int32()  # NodeId
+        read_string()  # Host
+        reader.int32()  # Port
+        read_string()  # Rack
+        if flexible:
+            reader.skip_tagged_fields()
+    if api_version >= 2:
+        read_string()  # ClusterId
+    at = reader.offset
+    reader.int32()  # ControllerId
+    return response[:at] + struct.pack(">i", controller_id) + response[at + 4:]
 
 
 def list_groups_response(correlation_id, api_version, body, groups):
@@ -344,6 +388,32 @@ def offset_fetch_response(correlation_id, api_version, results):
     return struct.pack(">i", len(out)) + bytes(out)
 
 
+def parse_create_topics_request(body):
+    """([topic name, ...], validate_only) of a CreateTopics request v2-4 (non-flexible)."""
+    names = []
+    for _ in range(max(body.int32(), 0)):
+        names.append(body.string())
+        body.int32()  # NumPartitions
+        body.int16()  # ReplicationFactor
+        for _ in range(max(body.int32(), 0)):  # Assignments: PartitionIndex, BrokerIds
+            body.int32()
+            body.take(4 * max(body.int32(), 0))
+        for _ in range(max(body.int32(), 0)):  # Configs: Name, Value
+            body.string()
+            body.string()
+    body.int32()  # TimeoutMs
+    return names, body.take(1) != b"\0"
+
+
+def create_topics_response(correlation_id, results):
+    """CreateTopicsResponse v2-4 (header v0) for `results`: [(name, error code, error message or None)]."""
+    out = bytearray(struct.pack(">ii", correlation_id, 0))  # correlation id, ThrottleTimeMs
+    out += struct.pack(">i", len(results))
+    for name, error, message in results:
+        out += string16(name) + struct.pack(">h", error) + nullable_string16(message)
+    return struct.pack(">i", len(out)) + bytes(out)
+
+
 def recv_exact(sock, count):
     chunks, remaining = [], count
     while remaining:
@@ -373,8 +443,9 @@ def log(tag, text):
 
 
 class Stage:
-    def __init__(self, name, listen, upstream, metadata_delay_file=None):
+    def __init__(self, name, listen, upstream, metadata_delay_file=None, create_topics=False, controller_id=None):
         self.name, self.upstream, self.metadata_delay_file = name, upstream, metadata_delay_file
+        self.create_topics_enabled, self.controller_id = create_topics, controller_id
         self.groups = []  # group ids coordinated here, in the order first seen
         self.lock = threading.Lock()
         self.listener = socket.create_server(listen)
@@ -431,6 +502,13 @@ class Stage:
                     if api_version > MOCK_OFFSET_FETCH_MAX or any(topics is None for _, topics in groups):
                         pending.put(("local", self.offset_fetch(correlation_id, api_version, groups, tag)))
                         continue
+                if api_key == API_CREATE_TOPICS and self.create_topics_enabled:
+                    if not CREATE_TOPICS_VERSIONS[0] <= api_version <= CREATE_TOPICS_VERSIONS[1]:
+                        raise ProtocolError(f"CreateTopics v{api_version} not offered")
+                    names, validate_only = parse_create_topics_request(body)
+                    pending.put(("local", self.create_topics(correlation_id, api_version, names, validate_only,
+                                                             tag)))
+                    continue
                 if api_key in (API_OFFSET_COMMIT, API_JOIN_GROUP):
                     self.note_group(body.compact_string() if flexible_request(api_key, api_version)
                                     else body.string())
@@ -475,6 +553,29 @@ class Stage:
             for (group, topics), (_, error, answered) in zip(groups, results)))
         return offset_fetch_response(correlation_id, api_version, results)
 
+    def create_topics(self, correlation_id, api_version, names, validate_only, tag):
+        """The CreateTopics response to `names`: each created on the mock (Metadata v4 auto-creation on a connection
+        of the stage's own) unless it exists already or validate_only."""
+        results = []
+        with socket.create_connection(self.upstream, timeout=10) as sock:
+            existing = mock_topics(sock)
+            for number, name in enumerate(names, start=3):
+                if name in existing:
+                    results.append((name, 36, f"Topic '{name}' already exists."))
+                    outcome = "exists already"
+                elif validate_only:
+                    results.append((name, 0, None))
+                    outcome = "validated"
+                else:
+                    # Metadata v4: Topics [Name], AllowAutoTopicCreation true
+                    exchange(sock, API_METADATA, 4, number, struct.pack(">i", 1) + string16(name) + b"\1")
+                    created = name in mock_topics(sock)
+                    results.append((name, 0, None) if created else
+                                   (name, -1, f"the mock did not create {name}"))  # UNKNOWN_SERVER_ERROR
+                    outcome = "created" if created else "NOT created by the mock"
+                log(self.name, f"{tag}: CreateTopics v{api_version}: {outcome} {name} ({len(name)} chars)")
+        return create_topics_response(correlation_id, results)
+
     def metadata_delay_ms(self):
         try:
             with open(self.metadata_delay_file) as delay:
@@ -495,8 +596,10 @@ class Stage:
                 if payload is None:
                     return
                 if item[1] == API_API_VERSIONS:
-                    payload = patch_api_versions(payload, item[2])
-                elif item[1] == API_METADATA and self.metadata_delay_file:
+                    payload = patch_api_versions(payload, item[2], self.create_topics_enabled)
+                elif item[1] == API_METADATA and self.controller_id is not None:
+                    payload = patch_metadata_controller(payload, item[2], self.controller_id)
+                if item[1] == API_METADATA and self.metadata_delay_file:
                     delay_ms = self.metadata_delay_ms()
                     if delay_ms:
                         log(self.name, f"{tag}: Metadata v{item[2]} response held {delay_ms} ms")
@@ -525,8 +628,13 @@ def main(argv):
     parser.add_argument("--upstream", type=parse_hostport, required=True)
     parser.add_argument("--name", default="stage")
     parser.add_argument("--metadata-delay-file")
+    parser.add_argument("--create-topics", action="store_true",
+                        help="offer CreateTopics v2-4 and answer it (creating topics on the mock)")
+    parser.add_argument("--controller-id", type=int,
+                        help="broker id every Metadata response names as the controller (the mock answers 0)")
     args = parser.parse_args(argv)
-    stage = Stage(args.name, args.listen, args.upstream, args.metadata_delay_file)
+    stage = Stage(args.name, args.listen, args.upstream, args.metadata_delay_file, args.create_topics,
+                  args.controller_id)
     host, port = stage.listener.getsockname()[:2]
     log(args.name, f"listening on {host}:{port} -> {args.upstream[0]}:{args.upstream[1]}")
     try:
