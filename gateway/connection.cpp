@@ -1405,8 +1405,14 @@ kafka::RequestRouter::Inspection Connection::rename_names(kafka::RequestInfo& re
       request.filter_topics = kafka::offset_fetch_topics_asked(frame);
     }
   }
-  const kafka::RenameResult renamed = kafka::prefix_request_names(frame, prefixes, renamed_frame_);
+  kafka::RenameResult renamed = kafka::prefix_request_names(frame, prefixes, renamed_frame_);
   using Outcome = kafka::RenameResult::Outcome;
+  // A request naming topics in a list (CreateTopics, Produce, ...) loses only
+  // the names too long once prefixed, each answered INVALID_TOPIC_EXCEPTION,
+  // as a broker answers an illegal name topic by topic.
+  if (renamed.outcome == Outcome::name_too_long && split_long_names(request, frame, prefixes)) {
+    renamed = kafka::prefix_request_names(frame, prefixes, renamed_frame_);
+  }
   switch (renamed.outcome) {
     case Outcome::renamed:
       frame.swap(renamed_frame_);
@@ -1422,6 +1428,54 @@ kafka::RequestRouter::Inspection Connection::rename_names(kafka::RequestInfo& re
   }
   request.coordinator_key_type = renamed.coordinator_key_type;
   return Inspection::forward;
+}
+
+// Splits off the topics whose names a namespace would make longer than
+// Kafka allows (split.h, as split_by_acls does for refused topics): true when
+// `frame` is now the rest, to be renamed and forwarded; false when the
+// request cannot be split (not a topic list, acks=0, already split by ACLs)
+// or names nothing else: it is answered whole.
+bool Connection::split_long_names(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                                  const kafka::NamePrefixes& prefixes) {
+  if (!kafka::splittable(request.api_key, request.api_version) || !request.expects_response || request.split) {
+    return false;
+  }
+  class TooLong final : public kafka::TopicVerdict {
+   public:
+    TooLong(Connection& connection, const kafka::RequestInfo& request, std::size_t prefix_size)
+        : connection_(connection), request_(request), prefix_size_(prefix_size) {}
+    kafka::ErrorCode verdict(std::string_view topic, bool by_id) override {
+      return !by_id && topic.size() + prefix_size_ > kafka::kMaxTopicNameLength ? kafka::ErrorCode::invalid_topic_exception
+                                                                                : kafka::ErrorCode::none;
+    }
+    std::string refusal_message(std::string_view topic, bool, kafka::ErrorCode) override {
+      return connection_.refusal_message(request_, policy::Refusal::invalid_topic_name,
+                                         AclRefusal{policy::Resource::topic, std::string(topic)});
+    }
+
+   private:
+    Connection& connection_;
+    const kafka::RequestInfo& request_;
+    std::size_t prefix_size_;
+  } verdict(*this, request, prefixes.topic.size());
+  std::vector<std::uint8_t> forwarded;
+  kafka::SplitAnswer& answer = split_scratch_;
+  if (kafka::split_request(frame, verdict, forwarded, answer) != kafka::SplitResult::split) return false;
+  log::debug("conn {}: {} v{} (correlation id {}): {} of its topic names too long once prefixed (answered "
+             "INVALID_TOPIC_EXCEPTION), the rest forwarded",
+             id_, api_name(request.api_key), request.api_version, request.correlation_id, answer.refused.size());
+  forward_split(request, frame, std::move(forwarded), policy::Refusal::invalid_topic_name);
+  return true;
+}
+
+// The allowed part of a split request goes to the broker; the refused
+// topics' entries (split_scratch_) are merged into its response.
+void Connection::forward_split(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                               std::vector<std::uint8_t>&& forwarded, policy::Refusal reason) {
+  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(reason)]++;
+  cluster_stats_->apis[api_slot(request.api_key)].split++;
+  frame = std::move(forwarded);
+  request.split = std::make_shared<const kafka::SplitAnswer>(std::move(split_scratch_));
 }
 
 kafka::RequestRouter::Inspection Connection::inspect_by_policy(kafka::RequestInfo& request,
@@ -1687,14 +1741,11 @@ Connection::AclSplit Connection::split_by_acls(kafka::RequestInfo& request, std:
     refused.push_back({r.error == kafka::ErrorCode::unknown_topic_id ? "topic_id" : "topic", labels.back()});
   }
   const policy::Refusal reason = unknown_ids_only ? policy::Refusal::unknown_topic_id : policy::Refusal::resource_denied;
-  cluster_stats_->apis[api_slot(request.api_key)].refused[static_cast<std::size_t>(reason)]++;
-  cluster_stats_->apis[api_slot(request.api_key)].split++;
   if (reason == policy::Refusal::resource_denied) audit(request, frame, reason, refused);
   log::debug("conn {}: {} v{} (correlation id {}): {} of its topics refused ({}: {}), the rest forwarded", id_,
              api_name(request.api_key), request.api_version, request.correlation_id, labels.size(),
              policy::to_string(check->operation), fmt::join(labels, ", "));
-  frame = std::move(forwarded);
-  request.split = std::make_shared<const kafka::SplitAnswer>(std::move(answer));
+  forward_split(request, frame, std::move(forwarded), reason);
   return AclSplit{AclSplit::Outcome::forwarded};
 }
 
@@ -2302,10 +2353,11 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
     log::debug("conn {}: {} v{} names only topic ids kedge has not seen yet; answered UNKNOWN_TOPIC_ID", id_, api,
                request.api_version);
   } else if (policy_refusals_++ == 0) {
-    log::info("conn {} from {} ({} {}{}{}): {} v{} refused by policy ({}); answered with an authorization error. "
-              "Further refusals on this connection are logged at debug",
+    log::info("conn {} from {} ({} {}{}{}): {} v{} refused ({}); answered with {}. Further refusals on this "
+              "connection are logged at debug",
               id_, client_address_, cluster_name(), target_label_, principal_.empty() ? "" : ", principal ",
-              principal_, api, request.api_version, policy::to_string(refusal));
+              principal_, api, request.api_version, policy::to_string(refusal),
+              refusal == policy::Refusal::invalid_topic_name ? "INVALID_TOPIC_EXCEPTION" : "an authorization error");
   } else {
     log::debug("conn {}: {} v{} refused by policy ({})", id_, api, request.api_version, policy::to_string(refusal));
   }

@@ -227,6 +227,10 @@ class Connection final : private kafka::AddressMap,
   // the listings among them filtered to the namespace (describable()).
   Inspection rename_names(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
                           const kafka::NamePrefixes& prefixes);
+  bool split_long_names(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                        const kafka::NamePrefixes& prefixes);
+  void forward_split(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame,
+                     std::vector<std::uint8_t>&& forwarded, policy::Refusal reason);
   Inspection checked_ids_in_namespace(kafka::RequestInfo& request, std::vector<std::uint8_t>& frame);
   Prefix on_inspect_prefix(const kafka::RequestInfo& request, std::vector<std::uint8_t>& held) override;
   // ACLs (policy/acl.h) on a whole request: the first resource refused, as

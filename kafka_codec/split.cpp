@@ -179,7 +179,8 @@ SplitResult split_request(std::span<const std::uint8_t> frame, TopicVerdict& ver
       // The writer's whole refusal of a request naming only this element: its one topic entry.
       refusal::BodyWriter one(version, flexible);
       writer(one, refusal::Values(frame, std::span<const ValueRef>(walk.values).subspan(e.values_begin, e.values_end - e.values_begin)),
-             refusal::Answer{message, RefusedResource::topic});
+             refusal::Answer{message, e.error == ErrorCode::invalid_topic_exception ? RefusedResource::invalid_topic
+                                                                                   : RefusedResource::topic});
       thread_local WalkResult written;
       written.clear();
       if (!read_body(*response, version, one.out(), 0, one.out().size(), written) || written.lists.size() != 1 ||

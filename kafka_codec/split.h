@@ -43,8 +43,9 @@ class TopicVerdict {
  public:
   virtual ~TopicVerdict() = default;
   // ErrorCode::none when the client may use the topic; otherwise the error its
-  // entries carry: TOPIC_AUTHORIZATION_FAILED, or UNKNOWN_TOPIC_ID for an id
-  // the policy cannot name (the client refreshes its Metadata and retries).
+  // entries carry: TOPIC_AUTHORIZATION_FAILED, UNKNOWN_TOPIC_ID for an id
+  // the policy cannot name (the client refreshes its Metadata and retries), or
+  // INVALID_TOPIC_EXCEPTION for a name a namespace would make too long.
   virtual ErrorCode verdict(std::string_view topic, bool by_id) = 0;
   // The ErrorMessage of a refused topic's entries (Produce v8+, the share
   // APIs, DescribeProducers, CreateTopics, DeleteTopics v5+,

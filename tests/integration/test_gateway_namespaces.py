@@ -448,6 +448,28 @@ def check_create_topics(topo, checks, kedge, ca, backend, mock):
                   f"kedge_policy_refusals_total{{team-a,CreateTopics,invalid_topic_name}} {refused_before:.0f} -> "
                   f"{refused_after:.0f}")
 
+    # One CreateTopics naming a name that fits and one that does not: only the second is refused, topic by topic.
+    fits, too_long = "h" * len(FITS), "i" * len(TOO_LONG)
+    reached = stage_creates()
+    mixed, detail = script(topo, "a", "create", bootstrap("team-a"), ca, f"{fits},{too_long}")
+    results = mixed.get("results") or {}
+    after, _ = script(topo, "dc", "topics", backend, "-")
+    refused_mixed = metric(metrics_text(topo, admin), "kedge_policy_refusals_total", virtual_cluster="team-a",
+                           api="CreateTopics", reason="invalid_topic_name")
+    new_creates = stage_creates()[len(reached):]
+    checks.record(f"team-a: one create_topics naming a {len(fits)}- and a {len(too_long)}-character name: the first "
+                  "is created (the stage's CreateTopics names only it), the second gets INVALID_TOPIC_EXCEPTION (17) "
+                  "with kedge's message (refusals invalid_topic_name +1)",
+                  results.get(fits, "missing") is None and (results.get(too_long) or {}).get("code") == 17
+                  and new_creates == [f"v4: created team-a.{fits} (249 chars)"]
+                  and f"team-a.{fits}" in after.get("topics", []) and f"team-a.{too_long}" not in after.get("topics", [])
+                  and f"Topic name \"{too_long}\" is illegal" in (results.get(too_long) or {}).get("str", "")
+                  and refused_mixed - refused_after == 1,
+                  f"{mixed.get('client')}: h...({len(fits)}) -> {results.get(fits, detail)}; i...({len(too_long)}) -> "
+                  f"{((results.get(too_long) or {}).get('str') or '').replace(too_long, 'i...')[:120]}; stage: "
+                  f"{[r.replace(fits, 'h...') for r in new_creates]}; refusals {refused_after:.0f} -> {refused_mixed:.0f}; "
+                  f"{(results.get(too_long) or {}).get('code')}")
+
 
 def check_visible_namespace(topo, checks, ca, config_path, kedge_binary, version):
     """7b: a visible namespace: the prefixed names, and only those."""

@@ -697,3 +697,50 @@ TEST_CASE("merge reads the broker response as the answer's api and version", "[s
   }
   CHECK(checked > 0);
 }
+
+// A namespace splits off the topic names too long once prefixed (gateway split_long_names): their entries carry
+// the verdict's INVALID_TOPIC_EXCEPTION (17), not an authorization error, in every API with a whole-refusal writer.
+TEST_CASE("split entries carry the verdict's INVALID_TOPIC_EXCEPTION", "[split]") {
+  class TooLong final : public TopicVerdict {
+   public:
+    explicit TooLong(std::set<std::string> refused) : refused_(std::move(refused)) {}
+    ErrorCode verdict(std::string_view topic, bool) override {
+      return refused_.count(std::string(topic)) ? ErrorCode::invalid_topic_exception : ErrorCode::none;
+    }
+    std::string refusal_message(std::string_view topic, bool, ErrorCode) override {
+      return "too long: " + std::string(topic);
+    }
+
+   private:
+    std::set<std::string> refused_;
+  };
+  std::size_t checked = 0;
+  for (const auto& c : split_cases()) {
+    if (c.result != "split" || c.by_id || c.api_key != static_cast<std::int16_t>(ApiKey::create_topics)) continue;
+    TooLong verdict(c.refused_topics);
+    Bytes forwarded;
+    SplitAnswer answer;
+    REQUIRE(split_request(c.request, verdict, forwarded, answer) == SplitResult::split);
+    REQUIRE(answer.refused.size() == c.refused_topics.size());
+    for (const SplitAnswer::Refused& r : answer.refused) {
+      INFO(c.file << " " << r.topic);
+      CHECK(r.error == ErrorCode::invalid_topic_exception);
+      // CreatableTopicResult: Name (v2-4: INT16-length string; v5+: compact string), TopicId (v7+), ErrorCode.
+      const std::uint8_t* entry = answer.entries.data() + r.begin;
+      const bool flexible = c.api_version >= 5;
+      std::size_t name_end = 0;
+      if (flexible) {
+        std::size_t length = 0, shift = 0, i = 0;
+        for (; entry[i] & 0x80; ++i, shift += 7) length |= std::size_t(entry[i] & 0x7f) << shift;
+        length |= std::size_t(entry[i]) << shift;
+        name_end = i + 1 + (length - 1);
+      } else {
+        name_end = 2 + static_cast<std::size_t>(wire::get_i16(entry));
+      }
+      CHECK(std::string_view(reinterpret_cast<const char*>(entry) + name_end - r.topic.size(), r.topic.size()) == r.topic);
+      CHECK(wire::get_i16(entry + name_end + (c.api_version >= 7 ? 16 : 0)) == 17);
+      ++checked;
+    }
+  }
+  CHECK(checked >= 6);
+}
