@@ -13,6 +13,8 @@ then the median ratio and its range; JSON on the last line.
   /usr/bin/python3 bench/policy_pair.py --build build --namespace team-a.   (the second instance has a namespace
       instead of ACLs: its clients' bench-produce / bench-fetch are the backend's team-a.bench-produce / -fetch,
       both filled alike)
+  /usr/bin/python3 bench/policy_pair.py --build build --namespace team-a. --visible   (a visible namespace: its
+      clients use team-a.bench-produce / -fetch themselves, and its confined ACLs decide every request)
 
 A ratio whose per-round range straddles 1.0 is a tie on this shared 2-core machine.
 """
@@ -47,10 +49,12 @@ def start_kedge(kedge, work, mock, certs, name, policy, namespace=None):
     return bench.Target(name, port, True, p)
 
 
-def run(kload, target, workload, duration):
+def run(kload, target, workload, duration, topic_prefix=""):
     argv = bench.pin(0) + [kload, "--host", "127.0.0.1", "--port", str(target.port), "--tls", "--sni", bench.SNI,
                            "--ciphersuites", bench.CIPHER, "--duration", str(duration), "--warmup", "0.5"]
-    argv += WORKLOADS[workload]
+    args = list(WORKLOADS[workload])
+    args[args.index("--topic") + 1] = topic_prefix + args[args.index("--topic") + 1]
+    argv += args
     r = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 120)
     if not r.stdout.strip():
         raise SystemExit(f"{target.name} {workload}: kload printed nothing (exit {r.returncode}): {r.stderr[-400:]}")
@@ -71,6 +75,7 @@ def main():
     ap.add_argument("--policy", help="the second instance's policy as JSON instead of the ACLs (e.g. '{}': the "
                                      "cost of routing requests at all)")
     ap.add_argument("--namespace", help="the second instance has this namespace prefix (and no policy unless --policy)")
+    ap.add_argument("--visible", action="store_true", help="with --namespace: a visible one (clients use the prefix)")
     args = ap.parse_args()
     WORKLOADS["fetch"][-1] = str(args.fetch_version)
     build = os.path.abspath(args.build)
@@ -81,6 +86,7 @@ def main():
     certs = {"cert": os.path.join(work, "tls", "server.pem"), "key": os.path.join(work, "tls", "server.key")}
     second = "namespace" if args.namespace else "acls"
     out = {"second": second, "rules": None if args.namespace else args.rules, "namespace": args.namespace,
+           "visible": args.visible,
            "rounds": args.rounds, "duration_s": args.duration, "workloads": {}}
     try:
         mock = bench.Mock(os.path.join(build, "tests", "integration", "mock_cluster_rdk212"), work)
@@ -93,7 +99,8 @@ def main():
         plain = start_kedge(kedge, work, mock, certs, "plain", None)
         if args.namespace:
             policy = json.loads(args.policy) if args.policy is not None else None
-            acls = start_kedge(kedge, work, mock, certs, second, policy, {"prefix": args.namespace})
+            namespace = {"prefix": args.namespace, **({"visible": True} if args.visible else {})}
+            acls = start_kedge(kedge, work, mock, certs, second, policy, namespace)
         else:
             policy = json.loads(args.policy) if args.policy is not None else bench.acl_policy(args.rules)
             acls = start_kedge(kedge, work, mock, certs, second, policy)
@@ -101,7 +108,8 @@ def main():
             rows = []
             for i in range(args.rounds):
                 order = [plain, acls] if i % 2 == 0 else [acls, plain]
-                mbps = {t.name: run(kload, t, workload, args.duration) for t in order}
+                prefix = {second: args.namespace} if args.visible else {}
+                mbps = {t.name: run(kload, t, workload, args.duration, prefix.get(t.name, "")) for t in order}
                 rows.append({"plain": mbps["plain"], second: mbps[second], "ratio": mbps[second] / mbps["plain"]})
                 print(f"{workload} round {i + 1}: plain {mbps['plain']:.1f} MB/s, {second} {mbps[second]:.1f} MB/s, "
                       f"ratio {rows[-1]['ratio']:.3f}", flush=True)
