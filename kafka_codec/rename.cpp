@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <string>
 
 #include "kafka_codec/api.h"
 #include "kafka_codec/client.h"
@@ -23,6 +25,15 @@ bool names_in(std::span<const schema::Field> fields, std::int16_t version) {
   });
 }
 
+// The ResourceType just before a config ResourceName, if it was read.
+std::optional<std::int8_t> resource_type_of(const NameRef& name, const WalkResult& walk,
+                                            std::span<const std::uint8_t> frame) {
+  if (name.values_before == 0) return std::nullopt;
+  const ValueRef& type = walk.values[name.values_before - 1];
+  if (type.name != "ResourceType" || type.end - type.begin != 1) return std::nullopt;
+  return static_cast<std::int8_t>(frame[type.begin]);
+}
+
 // The kind a marked name has in this message: coordinator keys by the
 // request's KeyType, config resources by the ResourceType just before them.
 NameKind resolve(const NameRef& name, const WalkResult& walk, std::span<const std::uint8_t> frame,
@@ -33,15 +44,28 @@ NameKind resolve(const NameRef& name, const WalkResult& walk, std::span<const st
       return coordinator_key_type == static_cast<std::int8_t>(CoordinatorKeyType::transaction)
                  ? NameKind::transactional_id
                  : NameKind::group;
-    case NameKind::config_resource: {
-      if (name.values_before == 0) return NameKind::none;
-      const ValueRef& type = walk.values[name.values_before - 1];
-      if (type.name != "ResourceType" || type.end - type.begin != 1) return NameKind::none;
-      const auto resource = static_cast<std::int8_t>(frame[type.begin]);
-      return resource == kTopicResource ? NameKind::topic : resource == kGroupResource ? NameKind::group : NameKind::none;
+    case NameKind::config_resource:
+    case NameKind::altered_config_resource: {
+      const std::optional<std::int8_t> resource = resource_type_of(name, walk, frame);
+      if (!resource) return NameKind::none;
+      return *resource == kTopicResource ? NameKind::topic : *resource == kGroupResource ? NameKind::group : NameKind::none;
     }
     default: return name.kind;
   }
+}
+
+// A config resource a namespace does not alter, as a refusal names it: "broker 1", `broker ""` for the
+// cluster-wide broker default (ConfigResource.Type: 4 broker, 8 broker logger, 16 client metrics).
+std::string foreign_resource(std::optional<std::int8_t> type, std::string_view name) {
+  std::string out = !type              ? std::string("config resource")
+                    : *type == 4       ? std::string("broker")
+                    : *type == 8       ? std::string("broker_logger")
+                    : *type == 16      ? std::string("client_metrics")
+                                       : "config resource type " + std::to_string(*type);
+  out += ' ';
+  if (name.empty()) out += "\"\"";
+  else out.append(name);
+  return out;
 }
 
 std::string_view text_of(std::span<const std::uint8_t> frame, const NameRef& name) {
@@ -112,6 +136,13 @@ RenameResult rename_message(std::span<const std::uint8_t> frame, const schema::M
   for (const NameRef& name : walk.names) {
     if (name.null) continue;
     const NameKind kind = resolve(name, walk, frame, coordinator_key_type);
+    if (kind == NameKind::none && name.kind == NameKind::altered_config_resource &&
+        direction == RenameDirection::prefix) {
+      // Not a topic's or a group's config: a broker's (or another resource of the shared cluster).
+      result.outcome = RenameResult::Outcome::foreign_resource;
+      result.name = foreign_resource(resource_type_of(name, walk, frame), text_of(frame, name));
+      return result;
+    }
     const std::string_view prefix = prefix_of(prefixes, kind);
     if (prefix.empty()) continue;
     const std::string_view text = text_of(frame, name);

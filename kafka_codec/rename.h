@@ -74,6 +74,12 @@ struct RenameResult {
     renamed,        // `out` holds the renamed frame
     name_too_long,  // a topic name over kMaxTopicNameLength once prefixed (except in Metadata, which
                     // only asks: the broker answers it as a name it does not have): `name` is the client's
+    // An AlterConfigs / IncrementalAlterConfigs request alters a config resource that is neither a topic
+    // nor a group (a broker, a broker logger, client metrics, ...): the shared cluster's, never one
+    // namespace's. `name` describes the first one ("broker 1", "broker_logger 3", `broker ""` for the
+    // cluster-wide broker default); the request is refused whole. DescribeConfigs of such a resource only reads
+    // and stays allowed.
+    foreign_resource,
     malformed,      // not a message kedge renames (unknown version, does not parse)
   };
   Outcome outcome = Outcome::unchanged;

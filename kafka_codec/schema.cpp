@@ -458,7 +458,7 @@ constexpr Field kAlterableConfig[] = {
 };
 constexpr Field kAlterConfigsResource[] = {
     scalar("ResourceType", T::int8).as(R::value),
-    scalar("ResourceName", T::string).as(R::value).naming(N::config_resource),
+    scalar("ResourceName", T::string).as(R::value).naming(N::altered_config_resource),
     array_of("Configs", kAlterableConfig),
 };
 constexpr Field kAlterConfigsRequest[] = {
@@ -473,7 +473,7 @@ constexpr Field kIncrementalAlterableConfig[] = {
 };
 constexpr Field kIncrementalAlterConfigsResource[] = {
     scalar("ResourceType", T::int8).as(R::value),
-    scalar("ResourceName", T::string).as(R::value).naming(N::config_resource),
+    scalar("ResourceName", T::string).as(R::value).naming(N::altered_config_resource),
     array_of("Configs", kIncrementalAlterableConfig),
 };
 constexpr Field kIncrementalAlterConfigsRequest[] = {

@@ -62,6 +62,10 @@ enum class NameKind : std::uint8_t {
   transactional_id,
   coordinator_key,   // FindCoordinator Key / CoordinatorKeys: a group or a transactional id by KeyType
   config_resource,   // a config ResourceName: a topic or a group by the ResourceType just before it
+  // A config ResourceName an AlterConfigs / IncrementalAlterConfigs request alters: a topic or a group as
+  // config_resource; any other resource (a broker, a broker logger, client metrics) is the shared
+  // cluster's, and a namespace refuses the request (RenameResult::Outcome::foreign_resource).
+  altered_config_resource,
 };
 
 struct Field {

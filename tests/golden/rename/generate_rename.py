@@ -5,18 +5,20 @@ prefix_request_names, strip_response_names).
 
 Which fields are names is decided here from Apache Kafka's JSON message specs, independently of kafka_codec/: a
 field is renamed when its spec says `"entityType": "topicName" | "groupId" | "transactionalId"` (T, G, X below),
-plus two rules of the namespace design that no entityType expresses:
+plus the rules of the namespace design that no entityType expresses:
   * FindCoordinator Key (v0-3) and CoordinatorKeys (v4+), and the response's Coordinators[].Key, name what the
     request's KeyType says: 0 a group, 1 a transactional id, 2 a share group ("groupId:topicId:partition", so the
     group prefix leads the whole key); v0 has no KeyType and asks for groups (K below);
   * a config ResourceName (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, requests and responses) is a
-    topic when the ResourceType of its resource is 2, a group when it is 32, and not a name otherwise (R below).
+    topic when the ResourceType of its resource is 2, a group when it is 32, and not a name otherwise (R below); an
+    AlterConfigs / IncrementalAlterConfigs request altering any other resource (a broker, the broker default "", a
+    broker logger, client metrics) alters the shared cluster and is refused, "foreign_resource" (RA below).
 Everything else, opaque bytes included (Records, group protocol metadata and assignments, config names and values,
 error messages), is copied. A null name stays null. Prefixes: topics "team-a.", groups "grp-a.", transactional ids
 "txn-a." (distinct, so a name renamed as the wrong kind shows).
 
 Requests: the client's names get the prefix. A topic name longer than 249 (Kafka's Topic.MAX_NAME_LENGTH) once
-prefixed is refused ("name_too_long", the first such name in wire order is "refused_name") except in Metadata,
+prefixed is refused ("name_too_long", the first name refused in wire order is "refused_name") except in Metadata,
 which only asks (the broker answers such a name as unknown); any name longer than 32767 bytes once prefixed cannot
 be encoded as a Kafka string and is refused too. A request with no name to rename is "unchanged".
 Responses: the backend's names lose the prefix; a name without it is left as it is; a name equal to the prefix
@@ -39,8 +41,9 @@ taken as topic names, or a share group in a namespace would subscribe to the bac
 
 Each case file: {"api_key", "version", "direction": "request"|"response", "coordinator_key_type" (FindCoordinator),
 "input": hex of the whole frame, "expected": hex of the renamed frame or null, "outcome" (requests: "renamed",
-"unchanged", "name_too_long"), "refused_name" (name_too_long), "names": the client-side names in wire order (a
-request's names before the prefix, a response's after the strip; nulls left out), "note"}.
+"unchanged", "name_too_long", "foreign_resource"), "refused_name" (refusals: the name as the client wrote it, a
+resource as "broker 1"), "names": the client-side names in wire order (a request's names before the prefix, a
+response's after the strip; nulls left out), "note"}.
 File names: <api>.v<N>.<request|response>[.<variant>].json.
 
 Usage:
@@ -72,11 +75,14 @@ G = "group"             # "entityType": "groupId"
 X = "transactional_id"  # "entityType": "transactionalId"
 K = "coordinator_key"   # FindCoordinator keys: by KeyType (0 group, 1 transactional id, 2 share group)
 R = "config_resource"   # config ResourceName: by ResourceType (2 topic, 32 group, else not a name)
+RA = "altered_config_resource"  # an altered config ResourceName: 2 topic, 32 group, anything else refused
 
 PREFIXES = {T: "team-a.", G: "grp-a.", X: "txn-a."}
 MAX_TOPIC_NAME = 249     # org.apache.kafka.common.internals.Topic.MAX_NAME_LENGTH
 MAX_STRING_BYTES = 0x7FFF  # Kafka strings (compact ones too) are at most Short.MAX_VALUE bytes
 TOPIC_RESOURCE, GROUP_RESOURCE = 2, 32
+# ConfigResource.Type names of the resources a namespace does not alter.
+RESOURCE_TYPE_NAMES = {4: "broker", 8: "broker_logger", 16: "client_metrics"}
 
 _NO_DEFAULT = object()
 
@@ -412,7 +418,7 @@ DESCRIBE_CONFIGS_REQUEST = S('DescribeConfigsRequest', [
 ALTER_CONFIGS_REQUEST = S('AlterConfigsRequest', [
     F('Resources', A(S('AlterConfigsResource', [
         F('ResourceType', 'int8', '0+'),
-        F('ResourceName', 'string', '0+', entity=R),
+        F('ResourceName', 'string', '0+', entity=RA),
         F('Configs', A(S('AlterableConfig', [
             F('Name', 'string', '0+'),
             F('Value', 'string', '0+', nullable='0+'),
@@ -443,7 +449,7 @@ DELETE_GROUPS_REQUEST = S('DeleteGroupsRequest', [
 INCREMENTAL_ALTER_CONFIGS_REQUEST = S('IncrementalAlterConfigsRequest', [
     F('Resources', A(S('AlterConfigsResource', [
         F('ResourceType', 'int8', '0+'),
-        F('ResourceName', 'string', '0+', entity=R),
+        F('ResourceName', 'string', '0+', entity=RA),
         F('Configs', A(S('AlterableConfig', [
             F('Name', 'string', '0+'),
             F('ConfigOperation', 'int8', '0+'),
@@ -1055,10 +1061,27 @@ def fill_value(ftype, value, version, flexible):
     return value
 
 
-class NameTooLong(Exception):
+class Refused(Exception):
+    """A request kedge refuses instead of renaming: `outcome` and the `name` the refusal reports."""
+    outcome = None
+
     def __init__(self, name):
         super().__init__(name)
         self.name = name
+
+
+class NameTooLong(Refused):
+    outcome = "name_too_long"
+
+
+class ForeignResource(Refused):
+    """An AlterConfigs / IncrementalAlterConfigs resource that is neither a topic nor a group."""
+    outcome = "foreign_resource"
+
+
+def foreign_resource_name(resource_type, name):
+    kind = RESOURCE_TYPE_NAMES.get(resource_type, "config resource type %d" % resource_type)
+    return "%s %s" % (kind, name if name else '""')
 
 
 class Renamer:
@@ -1073,9 +1096,13 @@ class Renamer:
     def kind_of(self, entity, struct_value):
         if entity == K:
             return X if self.key_type == 1 else G
-        if entity == R:
+        if entity in (R, RA):
             resource = struct_value.get("ResourceType")
-            return T if resource == TOPIC_RESOURCE else G if resource == GROUP_RESOURCE else None
+            if resource in (TOPIC_RESOURCE, GROUP_RESOURCE):
+                return T if resource == TOPIC_RESOURCE else G
+            if entity == RA and self.direction == "request":  # a broker's configs are the shared cluster's
+                raise ForeignResource(foreign_resource_name(resource, struct_value.get("ResourceName")))
+            return None
         return entity
 
     def name(self, kind, text):
@@ -1179,14 +1206,12 @@ class Case:
             try:
                 renamed = request_frame(api, v, renamer.struct(api.request, body, v), self.header_tags,
                                         self.client_id)
-            except NameTooLong as e:
-                renamed, refused = None, e.name
+            except Refused as e:
+                renamed, refused, outcome = None, e.name, e.outcome
                 names = Renamer("collect", key_type)  # every name of the request, as the client sent it
                 names.struct(api.request, body, v)
                 renamer.names = names.names
-            if refused is not None:
-                outcome = "name_too_long"
-            else:
+            if refused is None:
                 outcome = "unchanged" if renamed == frame else "renamed"
             expected = renamed if outcome == "renamed" else None
         else:
@@ -1207,7 +1232,7 @@ class Case:
         doc["expected"] = None if expected is None else expected.hex()
         if outcome is not None:
             doc["outcome"] = outcome
-        if self.direction == "request" and outcome == "name_too_long":
+        if self.direction == "request" and refused is not None:
             doc["refused_name"] = refused
         doc["names"] = renamer.names
         doc["note"] = self.note
@@ -1471,18 +1496,31 @@ def rq_describe_configs(v, n):
             "IncludeSynonyms": True, "IncludeDocumentation": True}
 
 
-def rq_alter_configs(v, n):
+def altered_resources(n):
+    """(ResourceType, ResourceName) a tenant may alter: its topics (2) and groups (32)."""
+    return [(TOPIC_RESOURCE, t) for t in n.topics] + [(GROUP_RESOURCE, g) for g in n.groups]
+
+
+# Resources of the shared cluster a namespace refuses to alter (foreign_resource): a broker, the cluster-wide
+# broker default (""), a broker logger, client metrics, an unknown type.
+FOREIGN_RESOURCES = {"broker": [(TOPIC_RESOURCE, "orders"), (4, "1")], "broker_default": [(4, "")],
+                     "broker_logger": [(8, "3"), (4, "1")],
+                     "client_metrics": [(GROUP_RESOURCE, "checkout-app"), (16, "orders-metrics")],
+                     "unknown_type": [(0, "team-a.orders")]}
+
+
+def rq_alter_configs(v, n, resources=None):
     return {"Resources": [{"ResourceType": rt, "ResourceName": rn,
                            "Configs": [{"Name": "retention.ms", "Value": "86400000"},
                                        {"Name": "orders", "Value": None}]}
-                          for rt, rn in config_resources(n)], "ValidateOnly": True}
+                          for rt, rn in (resources or altered_resources(n))], "ValidateOnly": True}
 
 
-def rq_incremental_alter_configs(v, n):
+def rq_incremental_alter_configs(v, n, resources=None):
     return {"Resources": [{"ResourceType": rt, "ResourceName": rn,
                            "Configs": [{"Name": "retention.ms", "ConfigOperation": 0, "Value": "86400000"},
                                        {"Name": "orders", "ConfigOperation": 1, "Value": None}]}
-                          for rt, rn in config_resources(n)], "ValidateOnly": False}
+                          for rt, rn in (resources or altered_resources(n))], "ValidateOnly": False}
 
 
 def rq_create_partitions(v, n):
@@ -1980,6 +2018,15 @@ def all_cases():
     req("init_producer_id", 5, "unicode_txn", "a non-ASCII transactional id", names=UNICODE_NAMES)
     req("end_txn", 0, "longest_txn", "a transactional id of 32761 bytes is 32767 once prefixed: renamed",
         names=Names(["orders"], ["checkout-app"], ["x" * (MAX_STRING_BYTES - 6)]))
+
+    # --- config resources a namespace does not alter -------------------------------------------------------------
+    for stem, versions in (("alter_configs", (0, 2)), ("incremental_alter_configs", (0, 1))):
+        for v in versions:
+            for variant, resources in FOREIGN_RESOURCES.items():
+                req(stem, v, variant, "a resource that is neither a topic nor a group is the shared cluster's: the "
+                    "request is refused (foreign_resource), the first such resource named", resources=resources)
+    req("describe_configs", 4, "brokers_only", "DescribeConfigs only reads: a broker's configs stay readable, "
+        "nothing to rename", names=Names([], [], []))
 
     # --- share groups ------------------------------------------------------------------------------------------------
     for v in (1, 2):

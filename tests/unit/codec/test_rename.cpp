@@ -1,8 +1,9 @@
 // Namespaces (kafka_codec/rename.h): for every request and response table a
 // namespace renames, in every version, names prefixed then stripped give the
 // original bytes; every prefixed name carries its kind's prefix; the bytes
-// around the names are unchanged. The golden vectors (tests/golden/rename)
-// check the encodings against independent encoders.
+// around the names are unchanged; altering a broker's configs is refused. The
+// golden vectors (tests/golden/rename) check the encodings against
+// independent encoders.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -52,6 +53,8 @@ std::size_t round_trip(const schema::MessageSchema& s, schema::Versions versions
       const RenameResult up = rename_message(frame, s, v, body, 1, kPrefixes, RenameDirection::prefix, prefixed);
       REQUIRE(up.outcome != RenameResult::Outcome::malformed);
       REQUIRE(up.outcome != RenameResult::Outcome::name_too_long);  // sample names are short
+      // A sample's ResourceType is random: altering anything but a topic's or a group's config is refused.
+      if (up.outcome == RenameResult::Outcome::foreign_resource) continue;
       if (up.outcome == RenameResult::Outcome::unchanged) continue;
       ++renamed;
       REQUIRE(wire::get_i32(prefixed.data()) == static_cast<std::int32_t>(prefixed.size() - 4));
@@ -176,4 +179,81 @@ TEST_CASE("a Produce renamed from its start, the records streamed, equals the wh
   Bytes too_long = produce_request(9, nullptr, std::string(243, 't'), records);
   too_long.resize(too_long.size() - records.size());
   CHECK_FALSE(prefix_produce_names(too_long, kPrefixes));
+}
+
+namespace {
+// A flexible request frame: header v2 (client id "cli", no tags), then `body`.
+Bytes flexible_request(int api_key, int version, const Builder& body) {
+  Builder b = header_v1(api_key, version, 7);
+  b.uvarint(0);
+  b.raw(body.b);
+  return b.frame();
+}
+
+struct ConfigResource {
+  int type;
+  const char* name;
+};
+// AlterConfigsRequest v0 (non-flexible) altering "retention.ms" of each resource.
+Bytes alter_configs_request(std::initializer_list<ConfigResource> resources) {
+  Builder b = header_v1(33, 0, 7);
+  b.i32(static_cast<std::int32_t>(resources.size()));
+  for (const ConfigResource& r : resources) b.i8(r.type).str(r.name).i32(1).str("retention.ms").str("1000");
+  b.i8(0);
+  return b.frame();
+}
+// IncrementalAlterConfigsRequest v1 (flexible).
+Bytes incremental_alter_configs_request(std::initializer_list<ConfigResource> resources) {
+  Builder body;
+  body.uvarint(static_cast<std::uint32_t>(resources.size() + 1));
+  for (const ConfigResource& r : resources) {
+    body.i8(r.type).cstr(r.name).uvarint(2).cstr("retention.ms").i8(0).cstr("1000").uvarint(0).uvarint(0);
+  }
+  body.i8(0).uvarint(0);
+  return flexible_request(44, 1, body);
+}
+// DescribeConfigsRequest v0: every key of each resource.
+Bytes describe_configs_request(std::initializer_list<ConfigResource> resources) {
+  Builder b = header_v1(32, 0, 7);
+  b.i32(static_cast<std::int32_t>(resources.size()));
+  for (const ConfigResource& r : resources) b.i8(r.type).str(r.name).i32(-1);
+  return b.frame();
+}
+}  // namespace
+
+TEST_CASE("AlterConfigs of a resource outside topics and groups is refused in a namespace", "[rename]") {
+  struct Case {
+    std::initializer_list<ConfigResource> resources;
+    const char* refused;  // nullptr: renamed
+  };
+  const Case cases[] = {
+      {{{2, "orders"}, {32, "app"}}, nullptr},
+      {{{2, "orders"}, {4, "1"}}, "broker 1"},
+      {{{4, ""}}, "broker \"\""},  // the cluster-wide broker default
+      {{{8, "3"}, {4, "1"}}, "broker_logger 3"},
+      {{{32, "app"}, {16, "orders-metrics"}}, "client_metrics orders-metrics"},
+      {{{0, "x"}}, "config resource type 0 x"},
+  };
+  for (const Case& c : cases) {
+    for (const bool incremental : {false, true}) {
+      INFO((c.refused ? c.refused : "renamed") << (incremental ? " (incremental)" : ""));
+      const Bytes frame =
+          incremental ? incremental_alter_configs_request(c.resources) : alter_configs_request(c.resources);
+      Bytes out{0x5a};
+      const RenameResult r = prefix_request_names(frame, kPrefixes, out);
+      if (c.refused == nullptr) {
+        CHECK(r.outcome == RenameResult::Outcome::renamed);
+        continue;
+      }
+      CHECK(r.outcome == RenameResult::Outcome::foreign_resource);
+      CHECK(r.name == c.refused);
+      CHECK(out == Bytes{0x5a});
+    }
+  }
+  // DescribeConfigs only reads: a broker's configs name nothing of a tenant's, and stay readable.
+  Bytes out;
+  const RenameResult r = prefix_request_names(describe_configs_request({{4, "1"}, {2, "orders"}}), kPrefixes, out);
+  CHECK(r.outcome == RenameResult::Outcome::renamed);
+  CHECK(prefix_request_names(describe_configs_request({{4, "1"}}), kPrefixes, out).outcome ==
+        RenameResult::Outcome::unchanged);
 }

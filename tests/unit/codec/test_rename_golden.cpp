@@ -82,6 +82,7 @@ std::string outcome_name(RenameResult::Outcome o) {
     case RenameResult::Outcome::unchanged: return "unchanged";
     case RenameResult::Outcome::renamed: return "renamed";
     case RenameResult::Outcome::name_too_long: return "name_too_long";
+    case RenameResult::Outcome::foreign_resource: return "foreign_resource";
     case RenameResult::Outcome::malformed: return "malformed";
   }
   return "?";
@@ -98,7 +99,7 @@ std::vector<std::string> names_in(const Bytes& frame, const schema::MessageSchem
   std::vector<std::string> out;
   for (const NameRef& name : walk.names) {
     if (name.null) continue;
-    if (name.kind == schema::NameKind::config_resource) {
+    if (name.kind == schema::NameKind::config_resource || name.kind == schema::NameKind::altered_config_resource) {
       REQUIRE(name.values_before > 0);
       const ValueRef& type = walk.values[name.values_before - 1];
       REQUIRE(type.name == "ResourceType");
@@ -141,6 +142,7 @@ TEST_CASE("rename golden vectors: requests get their prefixes", "[rename][golden
   REQUIRE(cases.size() >= 500);
   std::size_t requests = 0, renamed = 0, round_trips = 0, disagreements = 0;
   std::set<std::int16_t> disagreeing;
+  std::map<std::string, std::size_t> refused;
   for (const auto& c : cases) {
     if (!c.request) continue;
     ++requests;
@@ -164,9 +166,12 @@ TEST_CASE("rename golden vectors: requests get their prefixes", "[rename][golden
     CHECK(renamed_versions(c.api_key).contains(c.version));
     if (!c.names.empty()) CHECK(request_names_anything(c.api_key, c.version));
     if (!request_names_anything(c.api_key, c.version)) CHECK(c.outcome == "unchanged");
-    if (c.outcome == "name_too_long") {
+    if (c.outcome == "name_too_long" || c.outcome == "foreign_resource") {
+      ++refused[c.outcome];
       CHECK(result.name == c.refused_name);
-      CHECK(std::find(c.names.begin(), c.names.end(), c.refused_name) != c.names.end());
+      // A name too long is one of the client's names; a foreign resource is no name of its.
+      const bool named = std::find(c.names.begin(), c.names.end(), c.refused_name) != c.names.end();
+      CHECK(named == (c.outcome != "foreign_resource"));
     }
     if (c.outcome != "renamed") {
       CHECK_FALSE(c.expected.has_value());
@@ -196,6 +201,9 @@ TEST_CASE("rename golden vectors: requests get their prefixes", "[rename][golden
   CHECK(requests >= 300);
   CHECK(renamed >= 250);
   CHECK(round_trips == renamed);
+  // Every refusal is exercised.
+  CHECK(refused["name_too_long"] >= 5);
+  CHECK(refused["foreign_resource"] >= 20);
   // Each pinned API has vectors (and each of them disagrees: checked above).
   CHECK(disagreeing.size() == known_request_disagreements().size());
   if (disagreements > 0) WARN(disagreements << " request vectors disagree with kedge (known_request_disagreements)");
@@ -263,7 +271,8 @@ TEST_CASE("rename golden vectors cover every API and version kedge renames", "[r
         "produce.v13.request.transactional.json", "produce.v10.response.node_endpoints.json",
         "fetch.v16.response.node_endpoints.json", "find_coordinator.v4.response.transaction.json",
         "find_coordinator.v6.request.share.json", "heartbeat.v0.request.too_long_group.json",
-        "metadata.v12.request.header_tags.json", "describe_configs.v4.response.json"}) {
+        "metadata.v12.request.header_tags.json", "describe_configs.v4.response.json",
+        "alter_configs.v2.request.broker.json", "incremental_alter_configs.v1.request.broker_default.json"}) {
     INFO(file);
     CHECK(files.count(file) == 1);
   }
