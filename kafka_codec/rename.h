@@ -8,9 +8,10 @@
 // (kafka_codec/schema.cpp, from the `entityType` of Kafka's message specs);
 // the bytes around a name are copied as they are, Records included.
 //
-// Listings (a Metadata or OffsetFetch for all topics, ListGroups) also name
-// what lies outside the namespace: those entries are dropped by the topic
-// and group filters (topic_filter.h) before the names are stripped.
+// Listings (a Metadata or OffsetFetch for all topics, ListGroups,
+// ListTransactions) also name what lies outside the namespace: those entries
+// are dropped by the topic, group and transaction filters (topic_filter.h)
+// before the names are stripped.
 //
 // Pure: no I/O, no exceptions on the data path.
 #include <cstddef>

@@ -238,6 +238,20 @@ constexpr Field kListGroups[] = {
     array_of("Groups", kListedGroup).as(R::element_list),
 };
 
+// ListTransactions (66): v0-2, flexible 0+ (KIP-664; v1 and v2 change only the request). A namespace lists
+// only its own transactions (filter_list_transactions, topic_filter.h): TransactionStates an element list.
+constexpr Field kListedTransaction[] = {
+    scalar("TransactionalId", T::string).as(R::value).naming(N::transactional_id),
+    scalar("ProducerId", T::int64),
+    scalar("TransactionState", T::string),
+};
+constexpr Field kListTransactions[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16),
+    array_of("UnknownStateFilters", T::string),
+    array_of("TransactionStates", kListedTransaction).as(R::element_list),
+};
+
 // --- ShareFetch (78): v1-2, flexible 0+ (v0 early access, removed in 4.1) ----
 constexpr Field kAcquiredRecords[] = {
     scalar("FirstOffset", T::int64),
@@ -959,6 +973,7 @@ constexpr std::array kPolicyResponseSchemas = {
     schema_of(ApiKey::create_topics, range(2, 7), 5, kCreateTopicsSplit),
     schema_of(ApiKey::delete_topics, range(1, 6), 4, kDeleteTopicsSplit),
     schema_of(ApiKey::create_partitions, range(0, 3), 2, kCreatePartitionsSplit),
+    schema_of(ApiKey::list_transactions, range(0, 2), 0, kListTransactions),
 };
 
 // Responses a namespace renames (kafka_codec/rename.h) that no other table

@@ -148,7 +148,9 @@ const MessageSchema* find_request_schema(std::int16_t api_key);
 // Responses a policy's ACLs change, read whole with read_body: Produce v3-13
 // and Fetch v0-17 as split requests' responses are merged (split.h), their
 // Responses marked Role::element_list; ListGroups v0-5 as it is filtered
-// (topic_filter.h), its Groups an element list. nullptr for other APIs.
+// (topic_filter.h), its Groups an element list; ListTransactions v0-2 as a
+// namespace filters it, its TransactionStates an element list. nullptr for
+// other APIs.
 const MessageSchema* find_policy_response_schema(std::int16_t api_key);
 
 // Layouts a namespace renames (kafka_codec/rename.h), by api key; nullptr if

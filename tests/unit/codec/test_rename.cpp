@@ -1,9 +1,10 @@
 // Namespaces (kafka_codec/rename.h): for every request and response table a
 // namespace renames, in every version, names prefixed then stripped give the
 // original bytes; every prefixed name carries its kind's prefix; the bytes
-// around the names are unchanged; altering a broker's configs is refused. The
-// golden vectors (tests/golden/rename) check the encodings against
-// independent encoders.
+// around the names are unchanged; altering a broker's configs is refused; a
+// ListTransactions lists only the namespace's transactions. The golden
+// vectors (tests/golden/rename) check the encodings against independent
+// encoders.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -256,4 +257,78 @@ TEST_CASE("AlterConfigs of a resource outside topics and groups is refused in a 
   CHECK(r.outcome == RenameResult::Outcome::renamed);
   CHECK(prefix_request_names(describe_configs_request({{4, "1"}}), kPrefixes, out).outcome ==
         RenameResult::Outcome::unchanged);
+}
+
+// --- ListTransactions: a namespace lists only its own transactions ------------------------------------------------
+
+namespace {
+// ListTransactionsResponse v`version` (v0-2 share one layout) listing `ids`, each Ongoing, with a producer id
+// of its own (1000 + its last character).
+Bytes list_transactions_response(int version, std::initializer_list<const char*> ids, int correlation_id = 7) {
+  (void)version;
+  Builder b;
+  b.i32(correlation_id).uvarint(0).i32(0).i16(0).uvarint(2).cstr("Bogus");
+  b.uvarint(static_cast<std::uint32_t>(ids.size() + 1));
+  for (const std::string_view id : ids) b.cstr(id).i64(1000 + (id.empty() ? 0 : id.back())).cstr("Ongoing").uvarint(0);
+  b.uvarint(0);
+  return b.frame();
+}
+
+struct NamespaceMap : TemplateAddressMap {
+  NamePrefixes prefixes{"team-a.", "grp-a.", "txn-a."};
+  const NamePrefixes* name_prefixes() const override { return &prefixes; }
+};
+}  // namespace
+
+TEST_CASE("filter_list_transactions keeps only the transactions behind the prefix", "[rename][filter]") {
+  for (const int v : {0, 1, 2}) {
+    INFO("v" << v);
+    const Bytes mixed = list_transactions_response(v, {"txn-a.x", "billing", "txn-b.y", "txn-a.", "txn-a"});
+    Bytes out{0x5a};
+    bool changed = false;
+    REQUIRE(filter_list_transactions(mixed, static_cast<std::int16_t>(v), "txn-a.", out, changed) == Errc::ok);
+    REQUIRE(changed);
+    CHECK(out == list_transactions_response(v, {"txn-a.x", "txn-a."}));
+    // Nothing foreign, or a namespace that does not rename transactional ids: nothing changes.
+    out = {0x5a};
+    const Bytes own = list_transactions_response(v, {"txn-a.x"});
+    REQUIRE(filter_list_transactions(own, static_cast<std::int16_t>(v), "txn-a.", out, changed) == Errc::ok);
+    CHECK_FALSE(changed);
+    REQUIRE(filter_list_transactions(mixed, static_cast<std::int16_t>(v), "", out, changed) == Errc::ok);
+    CHECK_FALSE(changed);
+    CHECK(out == Bytes{0x5a});
+    // All foreign: an empty listing.
+    REQUIRE(filter_list_transactions(list_transactions_response(v, {"a", "b"}), static_cast<std::int16_t>(v),
+                                     "txn-a.", out, changed) == Errc::ok);
+    CHECK(changed);
+    CHECK(out == list_transactions_response(v, {}));
+  }
+  Bytes out;
+  bool changed = false;
+  const Bytes whole = list_transactions_response(0, {"txn-a.x"});
+  CHECK(filter_list_transactions(truncated(whole, whole.size() - 3), 0, "txn-a.", out, changed) ==
+        Errc::malformed_response);
+  CHECK(filter_list_transactions(whole, 3, "txn-a.", out, changed) == Errc::malformed_response);
+}
+
+TEST_CASE("the response processor drops foreign transactions before stripping the rest", "[rename][filter]") {
+  for (const bool filter : {true, false}) {
+    INFO((filter ? "filter_transactional_ids" : "strip only"));
+    NamespaceMap map;
+    InFlightQueue inflight;
+    VectorSink sink;
+    ResponseProcessor processor(1 << 20, map);
+    RequestInfo request;
+    request.api_key = key_of(ApiKey::list_transactions);
+    request.api_version = 1;
+    request.correlation_id = 7;
+    request.strip_names = true;
+    request.filter_transactional_ids = filter;
+    inflight.push(request);
+    REQUIRE(processor.feed(list_transactions_response(1, {"txn-a.x", "billing", "txn-a.y"}), inflight, sink) ==
+            Errc::ok);
+    CHECK(sink.bytes == (filter ? list_transactions_response(1, {"x", "y"})
+                                : list_transactions_response(1, {"x", "billing", "y"})));
+    CHECK(inflight.empty());
+  }
 }
