@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <string>
 
 #include "kafka_codec/api.h"
 #include "kafka_codec/client.h"
@@ -23,6 +25,15 @@ bool names_in(std::span<const schema::Field> fields, std::int16_t version) {
   });
 }
 
+// The ResourceType just before a config ResourceName, if it was read.
+std::optional<std::int8_t> resource_type_of(const NameRef& name, const WalkResult& walk,
+                                            std::span<const std::uint8_t> frame) {
+  if (name.values_before == 0) return std::nullopt;
+  const ValueRef& type = walk.values[name.values_before - 1];
+  if (type.name != "ResourceType" || type.end - type.begin != 1) return std::nullopt;
+  return static_cast<std::int8_t>(frame[type.begin]);
+}
+
 // The kind a marked name has in this message: coordinator keys by the
 // request's KeyType, config resources by the ResourceType just before them.
 NameKind resolve(const NameRef& name, const WalkResult& walk, std::span<const std::uint8_t> frame,
@@ -33,15 +44,35 @@ NameKind resolve(const NameRef& name, const WalkResult& walk, std::span<const st
       return coordinator_key_type == static_cast<std::int8_t>(CoordinatorKeyType::transaction)
                  ? NameKind::transactional_id
                  : NameKind::group;
-    case NameKind::config_resource: {
-      if (name.values_before == 0) return NameKind::none;
-      const ValueRef& type = walk.values[name.values_before - 1];
-      if (type.name != "ResourceType" || type.end - type.begin != 1) return NameKind::none;
-      const auto resource = static_cast<std::int8_t>(frame[type.begin]);
-      return resource == kTopicResource ? NameKind::topic : resource == kGroupResource ? NameKind::group : NameKind::none;
+    case NameKind::config_resource:
+    case NameKind::altered_config_resource: {
+      const std::optional<std::int8_t> resource = resource_type_of(name, walk, frame);
+      if (!resource) return NameKind::none;
+      return *resource == kTopicResource ? NameKind::topic : *resource == kGroupResource ? NameKind::group : NameKind::none;
     }
     default: return name.kind;
   }
+}
+
+// The kind of names a regex matches.
+NameKind matched_by(NameKind regex) {
+  return regex == NameKind::topic_regex ? NameKind::topic
+         : regex == NameKind::transactional_id_regex ? NameKind::transactional_id
+                                                     : NameKind::none;
+}
+
+// A config resource a namespace does not alter, as a refusal names it: "broker 1", `broker ""` for the
+// cluster-wide broker default (ConfigResource.Type: 4 broker, 8 broker logger, 16 client metrics).
+std::string foreign_resource(std::optional<std::int8_t> type, std::string_view name) {
+  std::string out = !type              ? std::string("config resource")
+                    : *type == 4       ? std::string("broker")
+                    : *type == 8       ? std::string("broker_logger")
+                    : *type == 16      ? std::string("client_metrics")
+                                       : "config resource type " + std::to_string(*type);
+  out += ' ';
+  if (name.empty()) out += "\"\"";
+  else out.append(name);
+  return out;
 }
 
 std::string_view text_of(std::span<const std::uint8_t> frame, const NameRef& name) {
@@ -64,6 +95,226 @@ std::string_view prefix_of(const NamePrefixes& prefixes, NameKind kind) {
     case NameKind::transactional_id: return prefixes.transactional_id;
     default: return {};
   }
+}
+
+namespace {
+
+// What kedge writes for a client's `^` at a leading position (confine_regex): an empty group, which holds
+// wherever that `^` held on the client's name.
+constexpr std::string_view kLeadingAnchor = "(?:)";
+
+// RE2's POSIX classes, as "[:name:]" names them inside a character class (RE2J CharGroup.POSIX_GROUPS).
+bool posix_class(std::string_view name) {
+  if (!name.empty() && name.front() == '^') name.remove_prefix(1);
+  for (const std::string_view known : {"alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower",
+                                       "print", "punct", "space", "upper", "word", "xdigit"}) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
+// The escape RE2 reads from the "\" at `at` as one unit: its end, or npos when it does not end. "\x{...}",
+// "\p{...}" and "\P{...}" run to their "}" (RE2J refuses anything but hex digits or a class name inside).
+std::size_t escape_end(std::string_view re, std::size_t at) {
+  if (at + 1 >= re.size()) return std::string_view::npos;
+  const char e = re[at + 1];
+  if ((e == 'x' || e == 'p' || e == 'P') && at + 2 < re.size() && re[at + 2] == '{') {
+    const std::size_t close = re.find('}', at + 3);
+    return close == std::string_view::npos ? close : close + 1;
+  }
+  return at + 2;
+}
+
+// The character class opening at `at` ("["), read as RE2J's Parser.parseClass reads it: the index just
+// past its closing "]", or npos if it does not close or names a [:class:] RE2 does not have (an error to
+// RE2J as well). A "]" right after "[" or "[^" is a member; "[:" runs to the first ":]" as a POSIX
+// class, and is a plain "[" when there is none.
+std::size_t class_end(std::string_view re, std::size_t at) {
+  constexpr std::size_t npos = std::string_view::npos;
+  std::size_t i = at + 1;
+  if (i < re.size() && re[i] == '^') ++i;
+  bool first = true;
+  while (i < re.size()) {
+    const char c = re[i];
+    if (c == ']' && !first) return i + 1;
+    first = false;
+    if (c == '[' && i + 1 < re.size() && re[i + 1] == ':') {
+      const std::size_t close = re.find(":]", i + 1);
+      if (close != npos) {
+        if (close < i + 2 || !posix_class(re.substr(i + 2, close - i - 2))) return npos;
+        i = close + 2;
+        continue;
+      }
+    }
+    if (c == '\\') {
+      i = escape_end(re, i);
+      if (i == npos) return npos;
+      continue;
+    }
+    ++i;
+  }
+  return npos;
+}
+
+// A regex read once as RE2 reads it, for confine_regex: whether it is one balanced expression, and where
+// its leading positions hold a `^` or kedge's `(?:)`.
+struct RegexScan {
+  std::vector<std::size_t> carets;   // offsets of `^` at leading positions
+  std::vector<std::size_t> anchors;  // offsets of kLeadingAnchor at leading positions
+  struct Group {
+    bool leading_at_open;  // the group opened at a leading position (a "|" returns to it)
+    bool leading;          // nothing that may consume a character lies before this point
+    bool consumed;         // something in the group may consume characters
+  };
+  std::vector<Group> groups;
+};
+
+// False when `re` is not one balanced expression: a ")" that would close kedge's group, a group left
+// open, a class, \Q quote or escape that does not end (each would take in kedge's ")"), or a "(?"
+// construct RE2 does not have. A position is leading while only group openings, flag groups ("(?i)"),
+// "|" back to a leading group start, anchors and repetitions lie before it; anything that may consume a
+// character (a literal, ".", a class, an escape, a quote, "{", a group holding one) ends it. One pass;
+// the group stack is at most |re| deep.
+bool scan_regex(std::string_view re, RegexScan& scan) {
+  constexpr std::size_t npos = std::string_view::npos;
+  scan.carets.clear();
+  scan.anchors.clear();
+  scan.groups.assign(1, RegexScan::Group{true, true, false});
+  const auto consume = [&] {
+    scan.groups.back().leading = false;
+    scan.groups.back().consumed = true;
+  };
+  std::size_t i = 0;
+  while (i < re.size()) {
+    switch (re[i]) {
+      case '\\': {
+        if (i + 1 < re.size() && re[i + 1] == 'Q') {  // \Q...\E: literal up to the first \E (RE2J)
+          const std::size_t end = re.find("\\E", i + 2);
+          if (end == npos) return false;
+          consume();
+          i = end + 2;
+          break;
+        }
+        const bool empty_width = i + 1 < re.size() && std::string_view("AzbB").find(re[i + 1]) != npos;
+        i = escape_end(re, i);
+        if (i == npos) return false;
+        if (!empty_width) consume();
+        break;
+      }
+      case '[':
+        i = class_end(re, i);
+        if (i == npos) return false;
+        consume();
+        break;
+      case '(': {
+        if (scan.groups.back().leading && re.compare(i, kLeadingAnchor.size(), kLeadingAnchor) == 0) {
+          scan.anchors.push_back(i);
+          i += kLeadingAnchor.size();
+          break;
+        }
+        std::size_t j = i + 1;
+        if (j < re.size() && re[j] == '?') {
+          ++j;
+          if (re.compare(j, 2, "P<") == 0 || re.compare(j, 1, "<") == 0) {  // a named group: its name to ">"
+            j = re.find('>', j);
+            if (j == npos) return false;
+            ++j;
+          } else {
+            while (j < re.size() && std::string_view("imsU-").find(re[j]) != npos) ++j;
+            if (j >= re.size()) return false;
+            if (re[j] == ')') {  // "(?flags)": flags for the rest of the group, no group of its own
+              i = j + 1;
+              break;
+            }
+            if (re[j] != ':') return false;
+            ++j;
+          }
+        }
+        const bool leading = scan.groups.back().leading;
+        scan.groups.push_back({leading, leading, false});
+        i = j;
+        break;
+      }
+      case ')': {
+        if (scan.groups.size() == 1) return false;  // it would close kedge's group
+        const bool consumed = scan.groups.back().consumed;
+        scan.groups.pop_back();
+        if (consumed) consume();
+        ++i;
+        break;
+      }
+      case '|':
+        scan.groups.back().leading = scan.groups.back().leading_at_open;
+        ++i;
+        break;
+      case '^':
+        if (scan.groups.back().leading) scan.carets.push_back(i);
+        ++i;
+        break;
+      case '$':
+      case '*':
+      case '+':
+      case '?': ++i; break;  // an anchor or a repetition: nothing new consumed
+      default:  // a literal (any byte of a UTF-8 character), ".", "{"
+        consume();
+        ++i;
+        break;
+    }
+  }
+  return scan.groups.size() == 1;
+}
+
+// `text` as an RE2 literal: every ASCII character but A-Z a-z 0-9 _ escaped (RE2 reads "\" before any
+// other ASCII character as that character); the bytes of UTF-8 characters as they are.
+void append_escaped(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    const bool word = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_';
+    if (b < 0x80 && !word) out.push_back('\\');
+    out.push_back(c);
+  }
+}
+
+}  // namespace
+
+bool confine_regex(std::string_view regex, std::string_view prefix, std::string& out) {
+  thread_local RegexScan scan;
+  if (regex.empty() || !scan_regex(regex, scan) || !scan.anchors.empty()) return false;
+  out.clear();
+  append_escaped(out, prefix);
+  out += "(?:";
+  std::size_t at = 0;
+  for (const std::size_t caret : scan.carets) {
+    out.append(regex.substr(at, caret - at));
+    out.append(kLeadingAnchor);
+    at = caret + 1;
+  }
+  out.append(regex.substr(at));
+  out.push_back(')');
+  return true;
+}
+
+bool unconfine_regex(std::string_view confined, std::string_view prefix, std::string& out) {
+  thread_local std::string head;
+  head.clear();
+  append_escaped(head, prefix);
+  head += "(?:";
+  if (confined.size() <= head.size() || confined.substr(0, head.size()) != head || confined.back() != ')') {
+    return false;
+  }
+  const std::string_view inner = confined.substr(head.size(), confined.size() - head.size() - 1);
+  thread_local RegexScan scan;
+  // confine_regex writes a balanced, non-empty expression with no leading `^`: anything else is not its output.
+  if (inner.empty() || !scan_regex(inner, scan) || !scan.carets.empty()) return false;
+  out.clear();
+  std::size_t at = 0;
+  for (const std::size_t anchor : scan.anchors) {
+    out.append(inner.substr(at, anchor - at));
+    out.push_back('^');
+    at = anchor + kLeadingAnchor.size();
+  }
+  out.append(inner.substr(at));
+  return true;
 }
 
 bool names_nothing(std::int16_t api_key) {
@@ -112,12 +363,33 @@ RenameResult rename_message(std::span<const std::uint8_t> frame, const schema::M
   for (const NameRef& name : walk.names) {
     if (name.null) continue;
     const NameKind kind = resolve(name, walk, frame, coordinator_key_type);
-    const std::string_view prefix = prefix_of(prefixes, kind);
+    if (kind == NameKind::none && name.kind == NameKind::altered_config_resource &&
+        direction == RenameDirection::prefix) {
+      // Not a topic's or a group's config: a broker's (or another resource of the shared cluster).
+      result.outcome = RenameResult::Outcome::foreign_resource;
+      result.name = foreign_resource(resource_type_of(name, walk, frame), text_of(frame, name));
+      return result;
+    }
+    const bool regex = matched_by(kind) != NameKind::none;
+    const std::string_view prefix = prefix_of(prefixes, regex ? matched_by(kind) : kind);
     if (prefix.empty()) continue;
     const std::string_view text = text_of(frame, name);
     std::vector<std::uint8_t>& arena = patcher.arena();
     const std::size_t off = arena.size();
-    if (direction == RenameDirection::strip) {
+    if (regex) {
+      // "" keeps the broker's meaning (KIP-848: no regex; KIP-1152: every transaction, which the
+      // response filter keeps to the namespace's).
+      if (text.empty()) continue;
+      thread_local std::string rewritten;
+      if (direction == RenameDirection::strip) {
+        if (!unconfine_regex(text, prefix, rewritten)) continue;  // not one kedge confined: left as it is
+      } else if (!confine_regex(text, prefix, rewritten) || rewritten.size() > 0x7fff) {
+        result.outcome = RenameResult::Outcome::unconfinable_regex;
+        result.name.assign(text);
+        return result;
+      }
+      wire::put_string(arena, rewritten, name.compact);
+    } else if (direction == RenameDirection::strip) {
       // A name without the prefix is not the namespace's: left as it is.
       if (text.size() < prefix.size() || text.substr(0, prefix.size()) != prefix) continue;
       wire::put_string(arena, text.substr(prefix.size()), name.compact);

@@ -8,9 +8,11 @@
 // (kafka_codec/schema.cpp, from the `entityType` of Kafka's message specs);
 // the bytes around a name are copied as they are, Records included.
 //
-// Listings (a Metadata or OffsetFetch for all topics, ListGroups) also name
-// what lies outside the namespace: those entries are dropped by the topic
-// and group filters (topic_filter.h) before the names are stripped.
+// Listings (a Metadata or OffsetFetch for all topics, ListGroups,
+// ListTransactions) also name what lies outside the namespace: those entries
+// are dropped by the topic, group and transaction filters (topic_filter.h)
+// before the names are stripped. Regular expressions the broker matches
+// against backend names are confined to the namespace (confine_regex).
 //
 // Pure: no I/O, no exceptions on the data path.
 #include <cstddef>
@@ -61,7 +63,11 @@ bool response_names_anything(std::int16_t api_key, std::int16_t version);
 
 // Whether a request of (api_key, version) names topics by id (Fetch v13+,
 // Produce v13, ShareFetch, ShareAcknowledge): a namespace checks those ids
-// against the topics it holds (the gateway's id book).
+// against the topics it holds (the gateway's id book). Not
+// ConsumerGroupHeartbeat: its TopicPartitions are the partitions the
+// coordinator assigned the member (KIP-848), reported back; they read no data
+// and change nothing outside the member's own group. Responses naming topic
+// ids (its Assignment) need no check: the ids the client then uses are.
 bool names_topics_by_id(std::int16_t api_key, std::int16_t version);
 // True when `known` holds for every topic id the whole request `frame` names
 // (16 bytes each; a request table's TopicId values); false as soon as one
@@ -74,6 +80,16 @@ struct RenameResult {
     renamed,        // `out` holds the renamed frame
     name_too_long,  // a topic name over kMaxTopicNameLength once prefixed (except in Metadata, which
                     // only asks: the broker answers it as a name it does not have): `name` is the client's
+    // An AlterConfigs / IncrementalAlterConfigs request alters a config resource that is neither a topic
+    // nor a group (a broker, a broker logger, client metrics, ...): the shared cluster's, never one
+    // namespace's. `name` describes the first one ("broker 1", "broker_logger 3", `broker ""` for the
+    // cluster-wide broker default); the request is refused whole. DescribeConfigs of such a resource only reads
+    // and stays allowed.
+    foreign_resource,
+    // A topic or transactional id regex (SubscribedTopicRegex, TransactionalIdPattern) that confine_regex
+    // cannot confine to the namespace (not one balanced RE2 expression, `(?:)` where kedge writes a
+    // client's leading `^`, over a Kafka string's 32767 bytes once confined): `name` is the client's regex.
+    unconfinable_regex,
     malformed,      // not a message kedge renames (unknown version, does not parse)
   };
   Outcome outcome = Outcome::unchanged;
@@ -119,5 +135,31 @@ RenameResult rename_message(std::span<const std::uint8_t> frame, const schema::M
 // The prefix `prefixes` gives a name of `kind` (resolved: topic, group,
 // transactional_id), or an empty view.
 std::string_view prefix_of(const NamePrefixes& prefixes, schema::NameKind kind);
+
+// Regular expressions in a namespace. The broker full-matches them with RE2J against backend names:
+// KIP-848's SubscribedTopicRegex against topic names (group coordinator, GroupMetadataManager
+// refreshRegularExpressions: Pattern.compile(regex), regex.matcher(topicName).matches()) and KIP-1152's
+// TransactionalIdPattern against transactional ids (TransactionStateManager listTransactionStates:
+// pattern.matcher(transactionalId).matches()). A client's regex R is confined to the names behind
+// `prefix` as
+//     <prefix, every ASCII character but A-Z a-z 0-9 _ escaped by "\"> (?: R' )
+// which full-matches exactly the prefixed names whose client-side part R full-matches:
+//  - R must be one balanced RE2 expression, read as RE2 reads it (escapes, \Q...\E quotes, character
+//    classes with their [:name:] classes, flag groups and named groups): its parentheses close within
+//    it, so the final ")" closes kedge's group and no "|" of R reaches outside it. R ending inside a
+//    class, a \Q quote or after a lone "\" is refused too (RE2J would read kedge's ")" into it);
+//  - R' is R with every `^` at a leading position (nothing before it in its group and the groups around
+//    it but group openings, flag groups, "|" and other anchors) written `(?:)`: there the client's name
+//    starts and `^` holds (librdkafka sends its regexes as "(^a)|(^b)"), where after the prefix it would
+//    not. R holding `(?:)` at a leading position is refused: the strip could not tell it from kedge's.
+// A `^` elsewhere and `\A` never match after the prefix (R matches no more than on the client's name);
+// `\b` and `\B` at the start see the prefix's last character, as on the client's name when the prefix
+// ends in a non-word character ("team-a."). Bounded: one pass over R, no recursion. False (`out`
+// unspecified) when R cannot be confined, and for "": no regex to confine (KIP-848 reads it as "no
+// regex", KIP-1152 as "every transaction"; the rename leaves it, and null, as they are).
+bool confine_regex(std::string_view regex, std::string_view prefix, std::string& out);
+// The exact inverse: true, with `out` = R, only when `confined` is confine_regex(R, prefix)'s output
+// for some R; false otherwise (a regex kedge did not write is left as it is).
+bool unconfine_regex(std::string_view confined, std::string_view prefix, std::string& out);
 
 }  // namespace kedge::kafka

@@ -238,6 +238,20 @@ constexpr Field kListGroups[] = {
     array_of("Groups", kListedGroup).as(R::element_list),
 };
 
+// ListTransactions (66): v0-2, flexible 0+ (KIP-664; v1 and v2 change only the request). A namespace lists
+// only its own transactions (filter_list_transactions, topic_filter.h): TransactionStates an element list.
+constexpr Field kListedTransaction[] = {
+    scalar("TransactionalId", T::string).as(R::value).naming(N::transactional_id),
+    scalar("ProducerId", T::int64),
+    scalar("TransactionState", T::string),
+};
+constexpr Field kListTransactions[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    scalar("ErrorCode", T::int16),
+    array_of("UnknownStateFilters", T::string),
+    array_of("TransactionStates", kListedTransaction).as(R::element_list),
+};
+
 // --- ShareFetch (78): v1-2, flexible 0+ (v0 early access, removed in 4.1) ----
 constexpr Field kAcquiredRecords[] = {
     scalar("FirstOffset", T::int64),
@@ -458,7 +472,7 @@ constexpr Field kAlterableConfig[] = {
 };
 constexpr Field kAlterConfigsResource[] = {
     scalar("ResourceType", T::int8).as(R::value),
-    scalar("ResourceName", T::string).as(R::value).naming(N::config_resource),
+    scalar("ResourceName", T::string).as(R::value).naming(N::altered_config_resource),
     array_of("Configs", kAlterableConfig),
 };
 constexpr Field kAlterConfigsRequest[] = {
@@ -473,7 +487,7 @@ constexpr Field kIncrementalAlterableConfig[] = {
 };
 constexpr Field kIncrementalAlterConfigsResource[] = {
     scalar("ResourceType", T::int8).as(R::value),
-    scalar("ResourceName", T::string).as(R::value).naming(N::config_resource),
+    scalar("ResourceName", T::string).as(R::value).naming(N::altered_config_resource),
     array_of("Configs", kIncrementalAlterableConfig),
 };
 constexpr Field kIncrementalAlterConfigsRequest[] = {
@@ -706,7 +720,7 @@ constexpr Field kDescribeConfigsRequest[] = {
     array_of("Resources", kDescribeConfigsResource),
 };
 // ConsumerGroupHeartbeatRequest (68): v0-1, flexible 0+ (KIP-848). Kafka 4.0+ also authorizes
-// Describe on the subscribed topics (KAFKA-18813).
+// Describe on the subscribed topics (KAFKA-18813). A namespace reads it whole (kConsumerGroupHeartbeatRenamed).
 constexpr Field kConsumerGroupHeartbeatRequest[] = {
     scalar("GroupId", T::string).as(R::value),
     scalar("MemberId", T::string),
@@ -959,6 +973,7 @@ constexpr std::array kPolicyResponseSchemas = {
     schema_of(ApiKey::create_topics, range(2, 7), 5, kCreateTopicsSplit),
     schema_of(ApiKey::delete_topics, range(1, 6), 4, kDeleteTopicsSplit),
     schema_of(ApiKey::create_partitions, range(0, 3), 2, kCreatePartitionsSplit),
+    schema_of(ApiKey::list_transactions, range(0, 2), 0, kListTransactions),
 };
 
 // Responses a namespace renames (kafka_codec/rename.h) that no other table
@@ -1065,6 +1080,63 @@ constexpr Field kOffsetDeleteResponse[] = {
     array_of("Topics", kOffsetDeleteResponseTopic),
 };
 
+// DescribeTransactions (65): v0, flexible 0+ (KIP-664).
+constexpr Field kDescribedTransactionTopic[] = {
+    scalar("Topic", T::string).naming(N::topic),
+    array_of("Partitions", T::int32),
+};
+constexpr Field kDescribedTransaction[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("TransactionalId", T::string).naming(N::transactional_id),
+    scalar("TransactionState", T::string),
+    scalar("TransactionTimeoutMs", T::int32),
+    scalar("TransactionStartTimeMs", T::int64),
+    scalar("ProducerId", T::int64),
+    scalar("ProducerEpoch", T::int16),
+    array_of("Topics", kDescribedTransactionTopic),
+};
+constexpr Field kDescribeTransactionsResponse[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("TransactionStates", kDescribedTransaction),
+};
+// ConsumerGroupDescribe (69): v0-1, flexible 0+ (KIP-848); v1 adds Members[].MemberType (KIP-1099).
+constexpr Field kConsumerGroupTopicPartitions[] = {
+    scalar("TopicId", T::uuid),
+    scalar("TopicName", T::string).naming(N::topic),
+    array_of("Partitions", T::int32),
+};
+constexpr Field kConsumerGroupAssignment[] = {
+    array_of("TopicPartitions", kConsumerGroupTopicPartitions),
+};
+constexpr Field kConsumerGroupMember[] = {
+    scalar("MemberId", T::string),
+    scalar("InstanceId", T::string).null_in(kAll),
+    scalar("RackId", T::string).null_in(kAll),
+    scalar("MemberEpoch", T::int32),
+    scalar("ClientId", T::string),
+    scalar("ClientHost", T::string),
+    array_of("SubscribedTopicNames", T::string).naming(N::topic),
+    scalar("SubscribedTopicRegex", T::string).null_in(kAll).naming(N::topic_regex),
+    struct_of("Assignment", kConsumerGroupAssignment),
+    struct_of("TargetAssignment", kConsumerGroupAssignment),
+    scalar("MemberType", T::int8).in(from(1)),
+};
+constexpr Field kConsumerGroupDescribed[] = {
+    scalar("ErrorCode", T::int16),
+    scalar("ErrorMessage", T::string).null_in(kAll),
+    scalar("GroupId", T::string).naming(N::group),
+    scalar("GroupState", T::string),
+    scalar("GroupEpoch", T::int32),
+    scalar("AssignmentEpoch", T::int32),
+    scalar("AssignorName", T::string),
+    array_of("Members", kConsumerGroupMember),
+    scalar("AuthorizedOperations", T::int32),
+};
+constexpr Field kConsumerGroupDescribeResponse[] = {
+    scalar("ThrottleTimeMs", T::int32),
+    array_of("Groups", kConsumerGroupDescribed),
+};
+
 constexpr std::array kRenameResponseSchemas = {
     schema_of(ApiKey::describe_groups, range(0, 5), 5, kDescribeGroupsResponse),
     schema_of(ApiKey::add_partitions_to_txn, range(0, 5), 3, kAddPartitionsToTxnResponse),
@@ -1073,6 +1145,56 @@ constexpr std::array kRenameResponseSchemas = {
     schema_of(ApiKey::incremental_alter_configs, range(0, 1), 1, kAlterConfigsResponse),
     schema_of(ApiKey::delete_groups, range(0, 2), 2, kDeleteGroupsResponse),
     schema_of(ApiKey::offset_delete, range(0, 0), kNeverFlexible, kOffsetDeleteResponse),
+    schema_of(ApiKey::describe_transactions, range(0, 0), 0, kDescribeTransactionsResponse),
+    schema_of(ApiKey::consumer_group_describe, range(0, 1), 0, kConsumerGroupDescribeResponse),
+};
+
+// Requests a namespace renames that no policy reads (in request_schemas(), a policy's ACLs would decide on
+// them), or reads past what a policy reads: whole layouts, their names marked. Ranges: Kafka 4.3.1's.
+// DescribeTransactionsRequest (65): v0, flexible 0+ (KIP-664).
+constexpr Field kDescribeTransactionsRequest[] = {
+    array_of("TransactionalIds", T::string).naming(N::transactional_id),
+};
+// ListTransactionsRequest (66): v0-2, flexible 0+ (KIP-664); v1 adds DurationFilter (KIP-994), v2
+// TransactionalIdPattern (KIP-1152: null or "" lists every transaction, which the response filter then
+// keeps to the namespace's).
+constexpr Field kListTransactionsRequest[] = {
+    array_of("StateFilters", T::string),
+    array_of("ProducerIdFilters", T::int64),
+    scalar("DurationFilter", T::int64).in(from(1)),
+    scalar("TransactionalIdPattern", T::string).in(from(2)).null_in(from(2)).naming(N::transactional_id_regex),
+};
+// ConsumerGroupHeartbeatRequest (68): v0-1, flexible 0+ (KIP-848), whole: v1's SubscribedTopicRegex
+// follows the fields a policy reads (kConsumerGroupHeartbeatRequest). TopicPartitions are the partitions the
+// member owns, by topic id: what the coordinator assigned it (they read nothing; rename.h names_topics_by_id).
+constexpr Field kConsumerGroupHeartbeatTopicPartitions[] = {
+    scalar("TopicId", T::uuid),
+    array_of("Partitions", T::int32),
+};
+constexpr Field kConsumerGroupHeartbeatRenamed[] = {
+    scalar("GroupId", T::string).naming(N::group),
+    scalar("MemberId", T::string),
+    scalar("MemberEpoch", T::int32),
+    scalar("InstanceId", T::string).null_in(kAll),
+    scalar("RackId", T::string).null_in(kAll),
+    scalar("RebalanceTimeoutMs", T::int32),
+    array_of("SubscribedTopicNames", T::string).null_in(kAll).naming(N::topic),
+    // Null: unchanged since the last heartbeat; "": no regex (GroupMetadataManager, isNotEmpty).
+    scalar("SubscribedTopicRegex", T::string).in(from(1)).null_in(from(1)).naming(N::topic_regex),
+    scalar("ServerAssignor", T::string).null_in(kAll),
+    array_of("TopicPartitions", kConsumerGroupHeartbeatTopicPartitions).null_in(kAll),
+};
+// ConsumerGroupDescribeRequest (69): v0-1, flexible 0+ (KIP-848; v1 changes only the response).
+constexpr Field kConsumerGroupDescribeRequest[] = {
+    array_of("GroupIds", T::string).naming(N::group),
+    scalar("IncludeAuthorizedOperations", T::boolean),
+};
+
+constexpr std::array kRenameRequestSchemas = {
+    schema_of(ApiKey::describe_transactions, range(0, 0), 0, kDescribeTransactionsRequest),
+    schema_of(ApiKey::list_transactions, range(0, 2), 0, kListTransactionsRequest),
+    schema_of(ApiKey::consumer_group_heartbeat, range(0, 1), 0, kConsumerGroupHeartbeatRenamed),
+    schema_of(ApiKey::consumer_group_describe, range(0, 1), 0, kConsumerGroupDescribeRequest),
 };
 
 constexpr std::array kRequestSchemas = {
@@ -1167,7 +1289,10 @@ const MessageSchema* find_policy_response_schema(std::int16_t api_key) {
   return nullptr;
 }
 
+// The rename-only request tables first, then the request tables a policy reads (when they name something).
 const MessageSchema* find_rename_request_schema(std::int16_t api_key) {
+  for (const auto& s : kRenameRequestSchemas)
+    if (s.api_key == api_key) return &s;
   const MessageSchema* s = find_request_schema(api_key);
   if (s == nullptr) return nullptr;
   const auto named = [](const auto& self, std::span<const Field> fields) -> bool {

@@ -62,6 +62,14 @@ enum class NameKind : std::uint8_t {
   transactional_id,
   coordinator_key,   // FindCoordinator Key / CoordinatorKeys: a group or a transactional id by KeyType
   config_resource,   // a config ResourceName: a topic or a group by the ResourceType just before it
+  // A config ResourceName an AlterConfigs / IncrementalAlterConfigs request alters: a topic or a group as
+  // config_resource; any other resource (a broker, a broker logger, client metrics) is the shared
+  // cluster's, and a namespace refuses the request (RenameResult::Outcome::foreign_resource).
+  altered_config_resource,
+  // Regular expressions the broker full-matches against backend names (RE2J): confined to the
+  // namespace's names by its topic / transactional id prefix (rename.h, confine_regex).
+  topic_regex,             // KIP-848 SubscribedTopicRegex
+  transactional_id_regex,  // KIP-1152 TransactionalIdPattern
 };
 
 struct Field {
@@ -144,13 +152,18 @@ const MessageSchema* find_request_schema(std::int16_t api_key);
 // Responses a policy's ACLs change, read whole with read_body: Produce v3-13
 // and Fetch v0-17 as split requests' responses are merged (split.h), their
 // Responses marked Role::element_list; ListGroups v0-5 as it is filtered
-// (topic_filter.h), its Groups an element list. nullptr for other APIs.
+// (topic_filter.h), its Groups an element list; ListTransactions v0-2 as a
+// namespace filters it, its TransactionStates an element list. nullptr for
+// other APIs.
 const MessageSchema* find_policy_response_schema(std::int16_t api_key);
 
 // Layouts a namespace renames (kafka_codec/rename.h), by api key; nullptr if
 // the API carries no name in that direction. Requests: the request tables
-// above (read whole or up to their last listed field). Responses: whole
-// layouts whose name fields are marked (NameKind).
+// above (read whole or up to their last listed field), and whole layouts of
+// requests no policy reads (DescribeTransactions, ListTransactions,
+// ConsumerGroupDescribe) or a namespace reads past what a policy reads
+// (ConsumerGroupHeartbeat). Responses: whole layouts whose name fields are
+// marked (NameKind).
 const MessageSchema* find_rename_request_schema(std::int16_t api_key);
 const MessageSchema* find_rename_response_schema(std::int16_t api_key);
 

@@ -92,6 +92,7 @@ Errc RequestTracker::on_fixed(InFlightQueue& inflight) {
       current_.filter_groups = false;
       current_.strip_names = false;
       current_.coordinator_key_type = -1;
+      current_.filter_transactional_ids = false;
       current_.expects_response = true;  // until Produce's Acks says otherwise
       current_queued_ = false;
       ++requests_seen_;
@@ -450,10 +451,11 @@ bool throttles_fetch_head(const RequestInfo& r) {
   return r.throttle_ms > 0 && is(r.api_key, ApiKey::fetch) && r.api_version >= 1;
 }
 // Responses held whole for what a policy changes in them (besides addresses):
-// a split request's merge, a filtered ListGroups or OffsetFetch, a namespace's names.
+// a split request's merge, a filtered ListGroups, OffsetFetch or ListTransactions, a namespace's names.
 bool policy_rewrites(const RequestInfo& r) {
   return r.split != nullptr || r.strip_names || (r.filter_groups && is(r.api_key, ApiKey::list_groups)) ||
-         (r.filter_topics && is(r.api_key, ApiKey::offset_fetch));
+         (r.filter_topics && is(r.api_key, ApiKey::offset_fetch)) ||
+         (r.filter_transactional_ids && is(r.api_key, ApiKey::list_transactions));
 }
 bool throttles_produce(const RequestInfo& r) {
   if (r.throttle_ms <= 0 || !is(r.api_key, ApiKey::produce)) return false;
@@ -593,6 +595,20 @@ Errc ResponseProcessor::Impl::complete_frame(std::span<const std::uint8_t> whole
     if (filtered) {
       out = filtered_frame;
       changed = true;
+    }
+  }
+  // A namespace lists only its own transactions (ListTransactions is filtered by no other policy, so
+  // filtered_frame holds nothing `out` still refers to).
+  if (current.filter_transactional_ids && is(current.api_key, ApiKey::list_transactions)) {
+    if (const NamePrefixes* prefixes = addresses->name_prefixes()) {
+      bool filtered = false;
+      const Errc f =
+          filter_list_transactions(out, current.api_version, prefixes->transactional_id, filtered_frame, filtered);
+      if (f != Errc::ok) return fail(f);
+      if (filtered) {
+        out = filtered_frame;
+        changed = true;
+      }
     }
   }
   // A namespace's prefixes come off after the filters (which drop what lies

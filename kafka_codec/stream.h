@@ -77,6 +77,13 @@ struct RequestInfo {
   // FindCoordinator's KeyType, which its response's keys are.
   bool strip_names = false;
   std::int8_t coordinator_key_type = -1;
+  // Set by a RequestRouter whose cluster has a namespace, on a ListTransactions
+  // request: the response keeps only the transactions whose TransactionalId
+  // carries the namespace's transactional id prefix (AddressMap::name_prefixes;
+  // filter_list_transactions, topic_filter.h), before strip_names takes it off.
+  // The broker lists every transaction of the backend to a ListTransactions
+  // v0-1 (and v2 without a TransactionalIdPattern).
+  bool filter_transactional_ids = false;
 };
 
 // Receives output bytes in order. Spans are valid only during the call.
@@ -298,7 +305,8 @@ class AddressMap : public TopicFilter, public GroupFilter {
   // ListGroups responses to requests with filter_groups set: whether the
   // client may see a group. Every group by default.
   bool group_describable(std::string_view /*group_id*/) override { return true; }
-  // The namespace of responses to requests with strip_names set; nullptr: none.
+  // The namespace of responses to requests with strip_names or
+  // filter_transactional_ids set; nullptr: none.
   virtual const NamePrefixes* name_prefixes() const { return nullptr; }
 };
 

@@ -212,4 +212,25 @@ Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t versio
   return Errc::ok;
 }
 
+Errc filter_list_transactions(std::span<const std::uint8_t> frame, std::int16_t version,
+                              std::string_view transactional_id_prefix, std::vector<std::uint8_t>& out,
+                              bool& changed) {
+  changed = false;
+  WalkResult walk;
+  if (!read_policy_response(frame, key_of(ApiKey::list_transactions), version, walk) || walk.lists.size() != 1) {
+    return Errc::malformed_response;
+  }
+  const ElementListRef& transactions = walk.lists.front();
+  // One TransactionalId each (nothing else in the body is a value).
+  if (walk.values.size() != transactions.elements.size()) return Errc::malformed_response;
+  if (transactional_id_prefix.empty()) return Errc::ok;
+  std::vector<ElementEdit> edits(transactions.elements.size());
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    edits[i].keep = text_of(frame, walk.values[i]).starts_with(transactional_id_prefix);
+    changed = changed || !edits[i].keep;
+  }
+  if (changed) copy_edited_elements(frame, walk.lists, edits, out);
+  return Errc::ok;
+}
+
 }  // namespace kedge::kafka

@@ -5,6 +5,7 @@
 // TOPIC_AUTHORIZATION_FAILED and nothing else of it. kedge does the same to
 // the broker's response, which it cannot ask to do so (the broker sees
 // kedge's identity, or the client's unauthorized one under passthrough).
+// A namespace (rename.h) keeps listings to its own names the same way.
 // Pure: no I/O, no exceptions.
 #include <cstdint>
 #include <span>
@@ -59,6 +60,18 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
 // `out` is untouched. Errc::malformed_response if the frame does not parse.
 Errc filter_list_groups(std::span<const std::uint8_t> frame, std::int16_t version, GroupFilter& filter,
                         std::vector<std::uint8_t>& out, bool& changed);
+
+// `frame` is one whole ListTransactions response (size prefix included) of
+// `version` (0-2). A namespace lists only its own transactions: the entries
+// whose TransactionalId does not start with `transactional_id_prefix` are
+// removed (the broker lists every transactional id of the backend to a
+// ListTransactions v0-1, or v2 with no pattern); an empty prefix keeps every
+// entry (the namespace does not rename transactional ids). `changed` false:
+// none was removed, `out` is untouched. Errc::malformed_response if the frame
+// does not parse.
+Errc filter_list_transactions(std::span<const std::uint8_t> frame, std::int16_t version,
+                              std::string_view transactional_id_prefix, std::vector<std::uint8_t>& out,
+                              bool& changed);
 
 // `frame` is one whole OffsetFetch response (size prefix included) of
 // `version` (0-9), to a request that asked for its topics as `asked`

@@ -5,18 +5,27 @@ prefix_request_names, strip_response_names).
 
 Which fields are names is decided here from Apache Kafka's JSON message specs, independently of kafka_codec/: a
 field is renamed when its spec says `"entityType": "topicName" | "groupId" | "transactionalId"` (T, G, X below),
-plus two rules of the namespace design that no entityType expresses:
+plus the rules of the namespace design that no entityType expresses:
   * FindCoordinator Key (v0-3) and CoordinatorKeys (v4+), and the response's Coordinators[].Key, name what the
     request's KeyType says: 0 a group, 1 a transactional id, 2 a share group ("groupId:topicId:partition", so the
     group prefix leads the whole key); v0 has no KeyType and asks for groups (K below);
   * a config ResourceName (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, requests and responses) is a
-    topic when the ResourceType of its resource is 2, a group when it is 32, and not a name otherwise (R below).
+    topic when the ResourceType of its resource is 2, a group when it is 32, and not a name otherwise (R below); an
+    AlterConfigs / IncrementalAlterConfigs request altering any other resource (a broker, the broker default "", a
+    broker logger, client metrics) alters the shared cluster and is refused, "foreign_resource" (RA below);
+  * the regexes the broker full-matches against backend names with RE2J (KIP-848 SubscribedTopicRegex of
+    ConsumerGroupHeartbeat v1 and ConsumerGroupDescribe, over topics, TR; KIP-1152 TransactionalIdPattern of
+    ListTransactions v2, over transactional ids, XR) are confined to the namespace, `<prefix escaped>(?:R')` (see
+    confine below), refused when they cannot be ("unconfinable_regex"); null and "" stay as they are; a response's
+    regex loses exactly kedge's wrapper;
+  * a ListTransactions response marked "filter_transactional_ids" lists only the transactions whose TransactionalId
+    carries the transactional id prefix (the response processor's filter_list_transactions), then loses the prefix.
 Everything else, opaque bytes included (Records, group protocol metadata and assignments, config names and values,
 error messages), is copied. A null name stays null. Prefixes: topics "team-a.", groups "grp-a.", transactional ids
 "txn-a." (distinct, so a name renamed as the wrong kind shows).
 
 Requests: the client's names get the prefix. A topic name longer than 249 (Kafka's Topic.MAX_NAME_LENGTH) once
-prefixed is refused ("name_too_long", the first such name in wire order is "refused_name") except in Metadata,
+prefixed is refused ("name_too_long", the first name refused in wire order is "refused_name") except in Metadata,
 which only asks (the broker answers such a name as unknown); any name longer than 32767 bytes once prefixed cannot
 be encoded as a Kafka string and is refused too. A request with no name to rename is "unchanged".
 Responses: the backend's names lose the prefix; a name without it is left as it is; a name equal to the prefix
@@ -33,14 +42,16 @@ Layouts: transcribed from the specs of the Apache Kafka mirror at /work/.mirror/
 that mirror predates are added by hand from the 4.3.1 release (marked "4.3.1" / "4.1+" / "4.2+" below):
 Produce v12-13 (v13 names topics by id, KIP-516), Metadata v13 (top-level ErrorCode, KIP-1102), ShareGroupHeartbeat
 v1, ShareFetch / ShareAcknowledge v1-2 (requests; the responses are ../generate.py's SHARE_FETCH /
-SHARE_ACKNOWLEDGE). ShareGroupHeartbeatRequest.SubscribedTopicNames has no entityType in the spec (its siblings
+SHARE_ACKNOWLEDGE), ListTransactions v2 (TransactionalIdPattern), ConsumerGroupDescribe v1 (MemberType). ShareGroupHeartbeatRequest.SubscribedTopicNames has no entityType in the spec (its siblings
 ConsumerGroupHeartbeatRequest.SubscribedTopicNames and ShareGroupDescribeResponse...SubscribedTopicNames do): it is
 taken as topic names, or a share group in a namespace would subscribe to the backend's unprefixed topics.
 
 Each case file: {"api_key", "version", "direction": "request"|"response", "coordinator_key_type" (FindCoordinator),
 "input": hex of the whole frame, "expected": hex of the renamed frame or null, "outcome" (requests: "renamed",
-"unchanged", "name_too_long"), "refused_name" (name_too_long), "names": the client-side names in wire order (a
-request's names before the prefix, a response's after the strip; nulls left out), "note"}.
+"unchanged", "name_too_long", "unconfinable_regex", "foreign_resource"), "refused_name" (refusals: the name or regex
+as the client wrote it, a resource as "broker 1"), "filter_transactional_ids" (ListTransactions responses), "names":
+the client-side names in wire order (a request's names before the prefix, a response's after the strip; nulls left
+out), "note"}.
 File names: <api>.v<N>.<request|response>[.<variant>].json.
 
 Usage:
@@ -72,11 +83,228 @@ G = "group"             # "entityType": "groupId"
 X = "transactional_id"  # "entityType": "transactionalId"
 K = "coordinator_key"   # FindCoordinator keys: by KeyType (0 group, 1 transactional id, 2 share group)
 R = "config_resource"   # config ResourceName: by ResourceType (2 topic, 32 group, else not a name)
+RA = "altered_config_resource"  # an altered config ResourceName: 2 topic, 32 group, anything else refused
+TR = "topic_regex"              # KIP-848 SubscribedTopicRegex: a regex over topic names
+XR = "transactional_id_regex"   # KIP-1152 TransactionalIdPattern: a regex over transactional ids
 
 PREFIXES = {T: "team-a.", G: "grp-a.", X: "txn-a."}
+REGEX_OF = {TR: T, XR: X}  # the kind of names a regex kind matches
 MAX_TOPIC_NAME = 249     # org.apache.kafka.common.internals.Topic.MAX_NAME_LENGTH
 MAX_STRING_BYTES = 0x7FFF  # Kafka strings (compact ones too) are at most Short.MAX_VALUE bytes
 TOPIC_RESOURCE, GROUP_RESOURCE = 2, 32
+# ConfigResource.Type names of the resources a namespace does not alter.
+RESOURCE_TYPE_NAMES = {4: "broker", 8: "broker_logger", 16: "client_metrics"}
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Regexes: the broker full-matches them with RE2J against backend names (GroupMetadataManager
+# refreshRegularExpressions; TransactionStateManager listTransactionStates: matcher(...).matches()). A client's regex
+# R is sent as <prefix escaped>(?:R'), R' being R with each `^` at a leading position written "(?:)"; R must parse
+# as one RE2 expression whose parentheses close within it, and holds no "(?:)" at a leading position. This is a
+# recursive-descent reading of RE2's syntax (kedge's is a one-pass scanner), so the two are written apart.
+# ---------------------------------------------------------------------------------------------------------------------
+
+LEADING_ANCHOR = "(?:)"
+POSIX_CLASSES = {"alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space",
+                 "upper", "word", "xdigit"}
+
+
+class RegexError(Exception):
+    pass
+
+
+class _RegexParser:
+    """RE2's syntax as far as confinement needs it: atoms (consuming or not), groups, alternation. Offsets are
+    into the UTF-8 bytes (kedge works on bytes; every metacharacter is ASCII)."""
+
+    def __init__(self, text):
+        self.s = text.encode("utf-8")
+        self.i = 0
+
+    def peek(self, n=1):
+        return self.s[self.i:self.i + n]
+
+    def parse(self):
+        alt = self.alternation()
+        if self.i != len(self.s):  # a ")" closing nothing of R's: it would close kedge's group
+            raise RegexError("unbalanced ')' at %d" % self.i)
+        return alt
+
+    def alternation(self):
+        branches = [self.sequence()]
+        while self.peek() == b"|":
+            self.i += 1
+            branches.append(self.sequence())
+        return ("alt", branches)
+
+    def sequence(self):
+        items = []
+        while self.i < len(self.s) and self.peek() not in (b"|", b")"):
+            items.append(self.item())
+        return items
+
+    def until(self, token, start):
+        end = self.s.find(token, start)
+        if end < 0:
+            raise RegexError("%r does not end" % self.s[self.i:])
+        return end + len(token)
+
+    def item(self):
+        at, c = self.i, self.peek()
+        if c == b"\\":
+            nxt = self.s[at + 1:at + 2]
+            if not nxt:
+                raise RegexError("trailing backslash")
+            if nxt == b"Q":  # \Q...\E: everything up to the first \E is literal
+                self.i = self.until(b"\\E", at + 2)
+                return ("atom", at, True)
+            if nxt in (b"x", b"p", b"P") and self.s[at + 2:at + 3] == b"{":
+                self.i = self.until(b"}", at + 3)
+                return ("atom", at, True)
+            self.i = at + 2
+            return ("atom", at, nxt not in (b"A", b"z", b"b", b"B"))  # \A \z \b \B consume nothing
+        if c == b"[":
+            self.i = self.character_class(at)
+            return ("atom", at, True)
+        if c == b"(":
+            return self.group(at)
+        if c == b"^":
+            self.i += 1
+            return ("caret", at)
+        self.i += 1
+        return ("atom", at, c not in (b"$", b"*", b"+", b"?"))  # "$" and repetitions consume nothing new
+
+    def character_class(self, at):
+        i = at + 1
+        if self.s[i:i + 1] == b"^":
+            i += 1
+        member = True  # a "]" right after "[" or "[^" is a member
+        while i < len(self.s):
+            c = self.s[i:i + 1]
+            if c == b"]" and not member:
+                return i + 1
+            member = False
+            if self.s[i:i + 2] == b"[:":
+                close = self.s.find(b":]", i + 1)
+                if close >= 0:  # RE2J takes "[:" to the first ":]" as a POSIX class, or fails
+                    name = self.s[i + 2:close].decode("utf-8", "replace") if close >= i + 2 else ""
+                    if (name[1:] if name.startswith("^") else name) not in POSIX_CLASSES:
+                        raise RegexError("unknown class %r" % self.s[i:close + 2])
+                    i = close + 2
+                    continue
+            if c == b"\\":
+                nxt = self.s[i + 1:i + 2]
+                if not nxt:
+                    raise RegexError("trailing backslash in class")
+                if nxt in (b"x", b"p", b"P") and self.s[i + 2:i + 3] == b"{":
+                    close = self.s.find(b"}", i + 3)
+                    if close < 0:
+                        raise RegexError("escape does not end")
+                    i = close + 1
+                    continue
+                i += 2
+                continue
+            i += 1
+        raise RegexError("class does not end")
+
+    def group(self, at):
+        if self.s[at:at + 4] == LEADING_ANCHOR.encode():
+            self.i = at + 4
+            return ("group", at, "(?:", ("alt", [[]]))
+        i = at + 1
+        opener = "("
+        if self.s[i:i + 1] == b"?":
+            i += 1
+            if self.s[i:i + 2] == b"P<" or self.s[i:i + 1] == b"<":
+                i = self.s.find(b">", i)
+                if i < 0:
+                    raise RegexError("group name does not end")
+                i += 1
+                opener = "named"
+            else:
+                while self.s[i:i + 1] and self.s[i:i + 1] in b"imsU-":
+                    i += 1
+                if self.s[i:i + 1] == b")":  # flags for the rest of the enclosing group
+                    self.i = i + 1
+                    return ("flags", at)
+                if self.s[i:i + 1] != b":":
+                    raise RegexError("unknown (? construct")
+                i += 1
+                opener = self.s[at:i].decode()
+        self.i = i
+        inner = self.alternation()
+        if self.peek() != b")":
+            raise RegexError("group does not close")
+        self.i += 1
+        return ("group", at, opener, inner)
+
+
+def _leading_marks(alt, leading, carets, anchors):
+    """Collects the offsets of `^` and of "(?:)" at leading positions; True when the alternation may consume."""
+    consumes = False
+    for branch in alt[1]:
+        here = leading
+        for item in branch:
+            if item[0] == "caret":
+                if here:
+                    carets.append(item[1])
+            elif item[0] == "flags":
+                pass
+            elif item[0] == "group":
+                if item[2] == "(?:" and item[3] == ("alt", [[]]) and here:
+                    anchors.append(item[1])
+                elif _leading_marks(item[3], here, carets, anchors):
+                    here, consumes = False, True
+            elif item[2]:  # a consuming atom
+                here, consumes = False, True
+    return consumes
+
+
+def _marks(text):
+    carets, anchors = [], []
+    _leading_marks(_RegexParser(text).parse(), True, carets, anchors)
+    return carets, anchors
+
+
+def escape_literal(text):
+    return "".join("\\" + c if ord(c) < 0x80 and not (c.isascii() and (c.isalnum() or c == "_")) else c
+                   for c in text)
+
+
+def confine(regex, prefix):
+    """The regex kedge sends for a client's `regex`, or None when it refuses it (unconfinable_regex)."""
+    try:
+        carets, anchors = _marks(regex)
+    except RegexError:
+        return None
+    if anchors:
+        return None
+    raw = regex.encode("utf-8")
+    out, at = b"", 0
+    for caret in carets:
+        out += raw[at:caret] + LEADING_ANCHOR.encode()
+        at = caret + 1
+    confined = escape_literal(prefix) + "(?:" + (out + raw[at:]).decode("utf-8") + ")"
+    return None if len(confined.encode("utf-8")) > MAX_STRING_BYTES else confined
+
+
+def unconfine(text, prefix):
+    """A confined regex's client form, or None when `text` is not one kedge wrote (left as it is)."""
+    head = escape_literal(prefix) + "(?:"
+    if not text.startswith(head) or not text.endswith(")") or len(text) == len(head) + 1:
+        return None
+    inner = text[len(head):-1]
+    try:
+        carets, anchors = _marks(inner)
+    except RegexError:
+        return None
+    if carets:
+        return None
+    raw = inner.encode("utf-8")
+    out, at = b"", 0
+    for anchor in anchors:
+        out += raw[at:anchor] + b"^"
+        at = anchor + len(LEADING_ANCHOR)
+    return (out + raw[at:]).decode("utf-8")
 
 _NO_DEFAULT = object()
 
@@ -412,7 +640,7 @@ DESCRIBE_CONFIGS_REQUEST = S('DescribeConfigsRequest', [
 ALTER_CONFIGS_REQUEST = S('AlterConfigsRequest', [
     F('Resources', A(S('AlterConfigsResource', [
         F('ResourceType', 'int8', '0+'),
-        F('ResourceName', 'string', '0+', entity=R),
+        F('ResourceName', 'string', '0+', entity=RA),
         F('Configs', A(S('AlterableConfig', [
             F('Name', 'string', '0+'),
             F('Value', 'string', '0+', nullable='0+'),
@@ -443,7 +671,7 @@ DELETE_GROUPS_REQUEST = S('DeleteGroupsRequest', [
 INCREMENTAL_ALTER_CONFIGS_REQUEST = S('IncrementalAlterConfigsRequest', [
     F('Resources', A(S('AlterConfigsResource', [
         F('ResourceType', 'int8', '0+'),
-        F('ResourceName', 'string', '0+', entity=R),
+        F('ResourceName', 'string', '0+', entity=RA),
         F('Configs', A(S('AlterableConfig', [
             F('Name', 'string', '0+'),
             F('ConfigOperation', 'int8', '0+'),
@@ -481,12 +709,31 @@ CONSUMER_GROUP_HEARTBEAT_REQUEST = S('ConsumerGroupHeartbeatRequest', [
     F('RackId', 'string', '0+', nullable='0+', default=None),
     F('RebalanceTimeoutMs', 'int32', '0+', default=-1),
     F('SubscribedTopicNames', A('string'), '0+', nullable='0+', entity=T),
-    F('SubscribedTopicRegex', 'string', '1+', nullable='1+', default=None),
+    F('SubscribedTopicRegex', 'string', '1+', nullable='1+', entity=TR, default=None),  # no entityType: TR, above
     F('ServerAssignor', 'string', '0+', nullable='0+', default=None),
     F('TopicPartitions', A(S('TopicPartitions', [
         F('TopicId', 'uuid', '0+'),
         F('Partitions', A('int32'), '0+'),
     ])), '0+', nullable='0+'),
+])
+
+# DescribeTransactionsRequest.json: apiKey 65, validVersions 0, flexibleVersions 0+
+DESCRIBE_TRANSACTIONS_REQUEST = S('DescribeTransactionsRequest', [
+    F('TransactionalIds', A('string'), '0+', entity=X),
+])
+
+# ListTransactionsRequest.json: apiKey 66, validVersions 0-1, flexibleVersions 0+
+LIST_TRANSACTIONS_REQUEST = S('ListTransactionsRequest', [
+    F('StateFilters', A('string'), '0+'),
+    F('ProducerIdFilters', A('int64'), '0+'),
+    F('DurationFilter', 'int64', '1+', default=-1),
+    F('TransactionalIdPattern', 'string', '2+', nullable='2+', entity=XR, default=None),  # 4.3.1 (KIP-1152): XR
+])
+
+# ConsumerGroupDescribeRequest.json: apiKey 69, validVersions 0, flexibleVersions 0+ (4.3.1: 0-1, the same)
+CONSUMER_GROUP_DESCRIBE_REQUEST = S('ConsumerGroupDescribeRequest', [
+    F('GroupIds', A('string'), '0+', entity=G),
+    F('IncludeAuthorizedOperations', 'bool', '0+'),
 ])
 
 # ShareGroupHeartbeatRequest.json: apiKey 76, validVersions 0, flexibleVersions 0+
@@ -1004,6 +1251,72 @@ CONSUMER_GROUP_HEARTBEAT_RESPONSE = S('ConsumerGroupHeartbeatResponse', [
     ]), '0+', nullable='0+'),
 ])
 
+# DescribeTransactionsResponse.json: apiKey 65, validVersions 0, flexibleVersions 0+
+DESCRIBE_TRANSACTIONS_RESPONSE = S('DescribeTransactionsResponse', [
+    F('ThrottleTimeMs', 'int32', '0+'),
+    F('TransactionStates', A(S('TransactionState', [
+        F('ErrorCode', 'int16', '0+'),
+        F('TransactionalId', 'string', '0+', entity=X),
+        F('TransactionState', 'string', '0+'),
+        F('TransactionTimeoutMs', 'int32', '0+'),
+        F('TransactionStartTimeMs', 'int64', '0+'),
+        F('ProducerId', 'int64', '0+'),
+        F('ProducerEpoch', 'int16', '0+'),
+        F('Topics', A(S('TopicData', [
+            F('Topic', 'string', '0+', entity=T),
+            F('Partitions', A('int32'), '0+'),
+        ])), '0+'),
+    ])), '0+'),
+])
+
+# ListTransactionsResponse.json: apiKey 66, validVersions 0-1, flexibleVersions 0+ (4.3.1: 0-2, v2 the same)
+LIST_TRANSACTIONS_RESPONSE = S('ListTransactionsResponse', [
+    F('ThrottleTimeMs', 'int32', '0+'),
+    F('ErrorCode', 'int16', '0+'),
+    F('UnknownStateFilters', A('string'), '0+'),
+    F('TransactionStates', A(S('TransactionState', [
+        F('TransactionalId', 'string', '0+', entity=X),
+        F('ProducerId', 'int64', '0+'),
+        F('TransactionState', 'string', '0+'),
+    ])), '0+'),
+])
+
+# ConsumerGroupDescribeResponse.json: apiKey 69, validVersions 0, flexibleVersions 0+; 4.3.1's v1 adds
+# Members[].MemberType (KIP-1099). SubscribedTopicRegex has no entityType: TR, above.
+CONSUMER_GROUP_ASSIGNMENT = S('Assignment', [
+    F('TopicPartitions', A(S('TopicPartitions', [
+        F('TopicId', 'uuid', '0+'),
+        F('TopicName', 'string', '0+', entity=T),
+        F('Partitions', A('int32'), '0+'),
+    ])), '0+'),
+])
+CONSUMER_GROUP_DESCRIBE_RESPONSE = S('ConsumerGroupDescribeResponse', [
+    F('ThrottleTimeMs', 'int32', '0+'),
+    F('Groups', A(S('DescribedGroup', [
+        F('ErrorCode', 'int16', '0+'),
+        F('ErrorMessage', 'string', '0+', nullable='0+', default=None),
+        F('GroupId', 'string', '0+', entity=G),
+        F('GroupState', 'string', '0+'),
+        F('GroupEpoch', 'int32', '0+'),
+        F('AssignmentEpoch', 'int32', '0+'),
+        F('AssignorName', 'string', '0+'),
+        F('Members', A(S('Member', [
+            F('MemberId', 'string', '0+'),
+            F('InstanceId', 'string', '0+', nullable='0+', default=None),
+            F('RackId', 'string', '0+', nullable='0+', default=None),
+            F('MemberEpoch', 'int32', '0+'),
+            F('ClientId', 'string', '0+'),
+            F('ClientHost', 'string', '0+'),
+            F('SubscribedTopicNames', A('string'), '0+', entity=T),
+            F('SubscribedTopicRegex', 'string', '0+', nullable='0+', entity=TR, default=None),
+            F('Assignment', CONSUMER_GROUP_ASSIGNMENT, '0+'),
+            F('TargetAssignment', CONSUMER_GROUP_ASSIGNMENT, '0+'),
+            F('MemberType', 'int8', '1+', default=-1),  # 4.3.1
+        ])), '0+'),
+        F('AuthorizedOperations', 'int32', '0+', default=-2147483648),
+    ])), '0+'),
+])
+
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Logical messages: defaults, renaming, encoding
@@ -1055,10 +1368,31 @@ def fill_value(ftype, value, version, flexible):
     return value
 
 
-class NameTooLong(Exception):
+class Refused(Exception):
+    """A request kedge refuses instead of renaming: `outcome` and the `name` the refusal reports."""
+    outcome = None
+
     def __init__(self, name):
         super().__init__(name)
         self.name = name
+
+
+class NameTooLong(Refused):
+    outcome = "name_too_long"
+
+
+class ForeignResource(Refused):
+    """An AlterConfigs / IncrementalAlterConfigs resource that is neither a topic nor a group."""
+    outcome = "foreign_resource"
+
+
+class UnconfinableRegex(Refused):
+    outcome = "unconfinable_regex"
+
+
+def foreign_resource_name(resource_type, name):
+    kind = RESOURCE_TYPE_NAMES.get(resource_type, "config resource type %d" % resource_type)
+    return "%s %s" % (kind, name if name else '""')
 
 
 class Renamer:
@@ -1073,14 +1407,20 @@ class Renamer:
     def kind_of(self, entity, struct_value):
         if entity == K:
             return X if self.key_type == 1 else G
-        if entity == R:
+        if entity in (R, RA):
             resource = struct_value.get("ResourceType")
-            return T if resource == TOPIC_RESOURCE else G if resource == GROUP_RESOURCE else None
+            if resource in (TOPIC_RESOURCE, GROUP_RESOURCE):
+                return T if resource == TOPIC_RESOURCE else G
+            if entity == RA and self.direction == "request":  # a broker's configs are the shared cluster's
+                raise ForeignResource(foreign_resource_name(resource, struct_value.get("ResourceName")))
+            return None
         return entity
 
     def name(self, kind, text):
         if text is None:
             return None
+        if kind in REGEX_OF:
+            return self.regex(PREFIXES[REGEX_OF[kind]], text)
         prefix = PREFIXES[kind]
         if self.direction == "collect":
             self.names.append(text)
@@ -1093,6 +1433,24 @@ class Renamer:
                 raise NameTooLong(text)
             return renamed
         stripped = text[len(prefix):] if text.startswith(prefix) else text
+        self.names.append(stripped)
+        return stripped
+
+    def regex(self, prefix, text):
+        """"" keeps the broker's meaning (no regex; every transaction) and is left as it is."""
+        if self.direction == "collect":
+            self.names.append(text)
+            return text
+        if self.direction == "request":
+            self.names.append(text)
+            if text == "":
+                return text
+            confined = confine(text, prefix)
+            if confined is None:
+                raise UnconfinableRegex(text)
+            return confined
+        client = unconfine(text, prefix) if text else None
+        stripped = text if client is None else client
         self.names.append(stripped)
         return stripped
 
@@ -1149,7 +1507,7 @@ def response_frame(api, version, body, header_tags=()):
 
 class Case:
     def __init__(self, api, version, direction, variant, note, message, key_type=None, header_tags=(),
-                 client_id=CLIENT_ID):
+                 client_id=CLIENT_ID, filter_transactional_ids=False):
         self.api = api
         self.version = version
         self.direction = direction
@@ -1159,6 +1517,8 @@ class Case:
         self.key_type = key_type
         self.header_tags = header_tags
         self.client_id = client_id
+        # ListTransactions responses: the namespace's transactions only (the gateway's filter_transactional_ids).
+        self.filter_transactional_ids = filter_transactional_ids
 
     @property
     def file_name(self):
@@ -1179,14 +1539,12 @@ class Case:
             try:
                 renamed = request_frame(api, v, renamer.struct(api.request, body, v), self.header_tags,
                                         self.client_id)
-            except NameTooLong as e:
-                renamed, refused = None, e.name
+            except Refused as e:
+                renamed, refused, outcome = None, e.name, e.outcome
                 names = Renamer("collect", key_type)  # every name of the request, as the client sent it
                 names.struct(api.request, body, v)
                 renamer.names = names.names
-            if refused is not None:
-                outcome = "name_too_long"
-            else:
+            if refused is None:
                 outcome = "unchanged" if renamed == frame else "renamed"
             expected = renamed if outcome == "renamed" else None
         else:
@@ -1194,6 +1552,9 @@ class Case:
             key_type = self.key_type
             frame = response_frame(api, v, body, self.header_tags)
             renamer = Renamer("response", key_type)
+            if self.filter_transactional_ids:  # only what carries the transactional id prefix is listed
+                body = dict(body, TransactionStates=[t for t in body["TransactionStates"]
+                                                     if t["TransactionalId"].startswith(PREFIXES[X])])
             stripped = response_frame(api, v, renamer.struct(api.response, body, v), self.header_tags)
             expected = None if stripped == frame else stripped
             outcome = None
@@ -1207,8 +1568,10 @@ class Case:
         doc["expected"] = None if expected is None else expected.hex()
         if outcome is not None:
             doc["outcome"] = outcome
-        if self.direction == "request" and outcome == "name_too_long":
+        if self.direction == "request" and refused is not None:
             doc["refused_name"] = refused
+        if self.filter_transactional_ids:
+            doc["filter_transactional_ids"] = True
         doc["names"] = renamer.names
         doc["note"] = self.note
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -1471,18 +1834,31 @@ def rq_describe_configs(v, n):
             "IncludeSynonyms": True, "IncludeDocumentation": True}
 
 
-def rq_alter_configs(v, n):
+def altered_resources(n):
+    """(ResourceType, ResourceName) a tenant may alter: its topics (2) and groups (32)."""
+    return [(TOPIC_RESOURCE, t) for t in n.topics] + [(GROUP_RESOURCE, g) for g in n.groups]
+
+
+# Resources of the shared cluster a namespace refuses to alter (foreign_resource): a broker, the cluster-wide
+# broker default (""), a broker logger, client metrics, an unknown type.
+FOREIGN_RESOURCES = {"broker": [(TOPIC_RESOURCE, "orders"), (4, "1")], "broker_default": [(4, "")],
+                     "broker_logger": [(8, "3"), (4, "1")],
+                     "client_metrics": [(GROUP_RESOURCE, "checkout-app"), (16, "orders-metrics")],
+                     "unknown_type": [(0, "team-a.orders")]}
+
+
+def rq_alter_configs(v, n, resources=None):
     return {"Resources": [{"ResourceType": rt, "ResourceName": rn,
                            "Configs": [{"Name": "retention.ms", "Value": "86400000"},
                                        {"Name": "orders", "Value": None}]}
-                          for rt, rn in config_resources(n)], "ValidateOnly": True}
+                          for rt, rn in (resources or altered_resources(n))], "ValidateOnly": True}
 
 
-def rq_incremental_alter_configs(v, n):
+def rq_incremental_alter_configs(v, n, resources=None):
     return {"Resources": [{"ResourceType": rt, "ResourceName": rn,
                            "Configs": [{"Name": "retention.ms", "ConfigOperation": 0, "Value": "86400000"},
                                        {"Name": "orders", "ConfigOperation": 1, "Value": None}]}
-                          for rt, rn in config_resources(n)], "ValidateOnly": False}
+                          for rt, rn in (resources or altered_resources(n))], "ValidateOnly": False}
 
 
 def rq_create_partitions(v, n):
@@ -1503,10 +1879,30 @@ def rq_describe_producers(v, n):
     return {"Topics": [{"Name": t, "PartitionIndexes": [0, 1]} for t in n.topics]}
 
 
-def rq_consumer_group_heartbeat(v, n):
+def regex_of(names):
+    """The regex librdkafka subscribes with for "^name.*" subscriptions (rd_kafka_topic_partition_list_combine_regexes
+    joins them as "(^a)|(^b)"), "" when there is none (its "no regex")."""
+    return "|".join("(^%s.*)" % escape_literal(name) for name in names if name)
+
+
+def rq_consumer_group_heartbeat(v, n, regex=_NO_DEFAULT):
     return {"GroupId": n.groups[0], "MemberId": "", "MemberEpoch": 0, "InstanceId": None, "RackId": "rack-1",
-            "RebalanceTimeoutMs": 300000, "SubscribedTopicNames": n.topics, "SubscribedTopicRegex": None,
-            "ServerAssignor": "uniform", "TopicPartitions": []}
+            "RebalanceTimeoutMs": 300000, "SubscribedTopicNames": n.topics,
+            "SubscribedTopicRegex": regex_of(n.topics) if regex is _NO_DEFAULT else regex,
+            "ServerAssignor": "uniform", "TopicPartitions": [{"TopicId": TOPIC_IDS[3], "Partitions": [0, 2]}]}
+
+
+def rq_describe_transactions(v, n):
+    return {"TransactionalIds": n.txns}
+
+
+def rq_list_transactions(v, n, pattern=_NO_DEFAULT):
+    return {"StateFilters": ["Ongoing", "PrepareCommit"], "ProducerIdFilters": [1000, 1001], "DurationFilter": 60000,
+            "TransactionalIdPattern": regex_of(n.txns) if pattern is _NO_DEFAULT else pattern}
+
+
+def rq_consumer_group_describe(v, n):
+    return {"GroupIds": n.groups, "IncludeAuthorizedOperations": True}
 
 
 def rq_share_group_heartbeat(v, n):
@@ -1733,6 +2129,43 @@ def rs_consumer_group_heartbeat(v, n):
             "Assignment": {"TopicPartitions": [{"TopicId": TOPIC_IDS[1], "Partitions": [0, 1]}]}}
 
 
+def rs_describe_transactions(v, n):
+    return {"ThrottleTimeMs": 0, "TransactionStates": [
+        {"ErrorCode": 0, "TransactionalId": x, "TransactionState": "Ongoing", "TransactionTimeoutMs": 60000,
+         "TransactionStartTimeMs": 1700000000000, "ProducerId": 1000 + i, "ProducerEpoch": 2,
+         "Topics": [{"Topic": t, "Partitions": [0, i]} for t in n.topics]} for i, x in enumerate(n.txns)]}
+
+
+def rs_list_transactions(v, n):
+    return {"ThrottleTimeMs": 0, "ErrorCode": 0, "UnknownStateFilters": ["Bogus"],
+            "TransactionStates": [{"TransactionalId": x, "ProducerId": 1000 + i,
+                                   "TransactionState": "Ongoing" if i % 2 == 0 else "CompleteCommit"}
+                                  for i, x in enumerate(n.txns)]}
+
+
+def client_side(name, kind):
+    prefix = PREFIXES[kind]
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+def rs_consumer_group_describe(v, n, regexes=None):
+    """The first group described with one member per regex (by default what kedge sent for the client's regex
+    over the topics, and a member with none), the others not found."""
+    if regexes is None:
+        regexes = [confine(regex_of([client_side(t, T) for t in n.topics]), PREFIXES[T]) or "", None]
+    assignment = {"TopicPartitions": [{"TopicId": TOPIC_IDS[i], "TopicName": t, "Partitions": [0, i]}
+                                      for i, t in enumerate(n.topics)]}
+    members = [{"MemberId": "member-%d" % i, "InstanceId": None, "RackId": "rack-1" if i == 0 else None,
+                "MemberEpoch": 5, "ClientId": "rdkafka", "ClientHost": "/10.0.0.%d" % (i + 1),
+                "SubscribedTopicNames": n.topics, "SubscribedTopicRegex": regex, "Assignment": assignment,
+                "TargetAssignment": assignment, "MemberType": 1} for i, regex in enumerate(regexes)]
+    return {"ThrottleTimeMs": 0, "Groups": [
+        {"ErrorCode": 0 if i == 0 else 69, "ErrorMessage": None if i == 0 else "Group %s not found." % g,
+         "GroupId": g, "GroupState": "Stable" if i == 0 else "Dead", "GroupEpoch": 5, "AssignmentEpoch": 5,
+         "AssignorName": "uniform", "Members": members if i == 0 else [], "AuthorizedOperations": 3576}
+        for i, g in enumerate(n.groups)]}
+
+
 def rs_share_fetch(v, n):
     return {"ThrottleTimeMs": 0, "ErrorCode": 0, "ErrorMessage": None, "AcquisitionLockTimeoutMs": 30000,
             "Responses": [{"TopicId": TOPIC_IDS[1], "Partitions": [
@@ -1810,8 +2243,14 @@ APIS = [
      rq_offset_delete, rs_offset_delete),
     (Api(61, "describe_producers", DESCRIBE_PRODUCERS_REQUEST, DESCRIBE_PRODUCERS_RESPONSE, 0, [0], [0]),
      rq_describe_producers, rs_describe_producers),
+    (Api(65, "describe_transactions", DESCRIBE_TRANSACTIONS_REQUEST, DESCRIBE_TRANSACTIONS_RESPONSE, 0, [0], [0]),
+     rq_describe_transactions, rs_describe_transactions),
+    (Api(66, "list_transactions", LIST_TRANSACTIONS_REQUEST, LIST_TRANSACTIONS_RESPONSE, 0, vr(0, 2), vr(0, 2)),
+     rq_list_transactions, rs_list_transactions),
     (Api(68, "consumer_group_heartbeat", CONSUMER_GROUP_HEARTBEAT_REQUEST, CONSUMER_GROUP_HEARTBEAT_RESPONSE, 0,
          vr(0, 1), vr(0, 1)), rq_consumer_group_heartbeat, rs_consumer_group_heartbeat),
+    (Api(69, "consumer_group_describe", CONSUMER_GROUP_DESCRIBE_REQUEST, CONSUMER_GROUP_DESCRIBE_RESPONSE, 0,
+         vr(0, 1), vr(0, 1)), rq_consumer_group_describe, rs_consumer_group_describe),
     (Api(76, "share_group_heartbeat", SHARE_GROUP_HEARTBEAT_REQUEST, None, 0, [1], []), rq_share_group_heartbeat, None),
     (Api(78, "share_fetch", SHARE_FETCH_REQUEST, SHARE_FETCH, 0, vr(1, 2), vr(1, 2)), rq_share_fetch, rs_share_fetch),
     (Api(79, "share_acknowledge", SHARE_ACKNOWLEDGE_REQUEST, SHARE_ACKNOWLEDGE, 0, vr(1, 2), vr(1, 2)),
@@ -1830,6 +2269,7 @@ def edges(api, versions):
 
 
 def all_cases():
+    check_regex_semantics()
     cases = []
 
     def req(stem, v, variant, note, names=CLIENT_NAMES, **kw):
@@ -1840,14 +2280,15 @@ def all_cases():
             message = with_unknown_tags(api.request, message)
         cases.append(Case(api, v, "request", variant, note, message, **kw))
 
-    def resp(stem, v, variant, note, names=BACKEND_NAMES, key_type=None, tags=False, **opts):
+    def resp(stem, v, variant, note, names=BACKEND_NAMES, key_type=None, tags=False, filtered=False, **opts):
         api, _, rs = API[stem]
         if api.key == 10:
             opts["key_type"] = key_type
         message = rs(v, names, **opts)
         if tags:
             message = with_unknown_tags(api.response, message)
-        cases.append(Case(api, v, "response", variant, note, message, key_type=key_type))
+        cases.append(Case(api, v, "response", variant, note, message, key_type=key_type,
+                          filter_transactional_ids=filtered))
 
     # --- every API, every version: the plain request and response --------------------------------------------------
     for api, rq, rs in APIS:
@@ -1981,6 +2422,37 @@ def all_cases():
     req("end_txn", 0, "longest_txn", "a transactional id of 32761 bytes is 32767 once prefixed: renamed",
         names=Names(["orders"], ["checkout-app"], ["x" * (MAX_STRING_BYTES - 6)]))
 
+    # --- config resources a namespace does not alter -------------------------------------------------------------
+    for stem, versions in (("alter_configs", (0, 2)), ("incremental_alter_configs", (0, 1))):
+        for v in versions:
+            for variant, resources in FOREIGN_RESOURCES.items():
+                req(stem, v, variant, "a resource that is neither a topic nor a group is the shared cluster's: the "
+                    "request is refused (foreign_resource), the first such resource named", resources=resources)
+    req("describe_configs", 4, "brokers_only", "DescribeConfigs only reads: a broker's configs stay readable, "
+        "nothing to rename", names=Names([], [], []))
+
+    # --- regexes (KIP-848 SubscribedTopicRegex, KIP-1152 TransactionalIdPattern) ----------------------------------
+    for variant, regex, note in REGEX_REQUESTS:
+        req("consumer_group_heartbeat", 1, variant, note, regex=regex)
+    req("consumer_group_heartbeat", 1, "longest_regex", "a regex of 32754 bytes is 32767 once confined: renamed",
+        regex="a" * (MAX_STRING_BYTES - 13))
+    req("consumer_group_heartbeat", 1, "too_long_regex", "a regex of 32755 bytes is 32768 once confined, more than "
+        "a Kafka string holds: refused (unconfinable_regex)", regex="a" * (MAX_STRING_BYTES - 12))
+    for variant, pattern, note in PATTERN_REQUESTS:
+        req("list_transactions", 2, variant, note, pattern=pattern)
+    for v in (0, 1):
+        for variant, regexes, note in REGEX_RESPONSES:
+            resp("consumer_group_describe", v, variant, note, regexes=regexes)
+
+    # --- ListTransactions: a namespace lists only its own transactions --------------------------------------------
+    for v in (0, 1, 2):
+        resp("list_transactions", v, "filtered", "filter_transactional_ids: the transactions without the "
+             "transactional id prefix are dropped, the others stripped", filtered=True, names=LISTED_TRANSACTIONS)
+        resp("list_transactions", v, "filtered_own", "filter_transactional_ids, every transaction the namespace's: "
+             "only stripped", filtered=True)
+        resp("list_transactions", v, "filtered_foreign", "filter_transactional_ids, no transaction the namespace's: "
+             "an empty listing", filtered=True, names=UNPREFIXED_NAMES)
+
     # --- share groups ------------------------------------------------------------------------------------------------
     for v in (1, 2):
         req("share_fetch", v, "null_group", "a null GroupId: no name", group=False)
@@ -1991,6 +2463,70 @@ def all_cases():
     if duplicates:
         raise ValueError("duplicate case files: %s" % duplicates)
     return sorted(cases, key=lambda c: c.file_name)
+
+
+# ConsumerGroupHeartbeat v1 requests: (variant, SubscribedTopicRegex, note). Confined as `<escaped "team-a.">(?:R')`.
+REGEX_REQUESTS = [
+    ("null_regex", None, "a null regex (unchanged since the last heartbeat) stays null"),
+    ("empty_regex", "", "\"\" (no regex, KIP-848) stays \"\""),
+    ("java_regex", "orders-(eu|us)\\..*", "a regex without anchors: wrapped whole"),
+    ("flags", "(?i)^orders|(?s:^payments.*)", "flag groups and groups opening at a leading position: their `^` is "
+     "written (?:)"),
+    ("inner_anchor", "orders^x|a*^b", "a `^` after something (even something that may match empty) is left: it "
+     "matches nothing after the prefix"),
+    ("literal_parens", "[()|]+|orders\\(eu\\)|\\Q)|(.*\\E|[]a)]", "parentheses RE2 reads as literals (a class, "
+     "escapes, a \\Q quote, \"]\" first in a class) stay inside kedge's group"),
+    ("posix_class", "[[:alpha:]]+-[[:^digit:]]|\\p{Greek}\\x{2d}(?P<rest>.*)", "POSIX and Unicode classes, escapes "
+     "with braces, a named group"),
+    ("injection", ".*)|(.*", "a regex closing kedge's group (\"|(.*\" would match every topic): refused"),
+    ("unbalanced", "(orders", "a group left open: refused"),
+    ("open_quote", "\\Qorders", "a \\Q quote to the end would quote kedge's \")\": refused"),
+    ("open_class", "[orders", "a class left open: refused"),
+    ("trailing_backslash", "orders\\", "a lone \"\\\" would escape kedge's \")\": refused"),
+    ("anchor_collision", "(?:)orders|^x", "\"(?:)\" at a leading position, what kedge writes for `^`: refused"),
+    ("lookahead", "(?=orders).*", "a construct RE2 does not have: refused"),
+]
+# ListTransactions v2 requests: (variant, TransactionalIdPattern, note).
+PATTERN_REQUESTS = [
+    ("null_pattern", None, "a null pattern lists every transaction (KIP-1152): left, the response is filtered"),
+    ("empty_pattern", "", "\"\" lists every transaction too: left"),
+    ("anchored", "^checkout-txn-[0-9]+$", "confined by the transactional id prefix"),
+    ("injection", "x)|(.*", "a pattern closing kedge's group: refused"),
+]
+# ConsumerGroupDescribe responses: (variant, the members' SubscribedTopicRegex, note).
+REGEX_RESPONSES = [
+    ("regex_anchors", [confine("(^orders.*)|(^payments)", "team-a."), confine("(?i)^x|y", "team-a."),
+                       confine("a(?:)b", "team-a.")], "kedge's (?:) for a leading `^` becomes `^` again"),
+    ("regex_foreign", ["legacy-.*", "team\\-b\\.(?:.*)", "team\\-a\\.(?:^orders)", "team\\-a\\.(?:a)|(b)",
+                       "team\\-a\\.(?:)", "team-a.(?:x)", "", None],
+     "regexes kedge did not write are left as they are: no wrapper, another prefix's, a leading `^` inside, not one "
+     "group, an empty one, an unescaped prefix"),
+]
+# ListTransactions responses for filter_transactional_ids: the namespace's, another's, none, the prefix alone, the
+# prefix without its dot.
+LISTED_TRANSACTIONS = Names([], [], ["txn-a.checkout-txn-1", "checkout-txn-9", "txn-b.billing", "txn-a.",
+                                     "txn-a", "txn-a.checkout-txn-2"])
+
+
+def check_regex_semantics():
+    """Python's re full-matches these regexes as RE2 does: the confined regex matches a backend name iff the name
+    carries the prefix and the client's regex matches the rest (a `^` after something that may match empty
+    aside: it never matches after the prefix, so the confined regex matches less)."""
+    import re
+    exact = ["orders.*", "(^orders.*)|(^payments)", "^orders$", "a|^b", "^^a", "(orders|payments)-[0-9]+",
+             "[()|]+|orders\\(eu\\)", "orders-(eu|us)\\..*", "x(?:)y", regex_of(CLIENT_NAMES.topics)]
+    narrowed = ["orders^x|a*^b", "(a)?^b"]
+    names = ["orders", "orders-eu", "orders-eu.1", "payments", "payments-7", "a", "b", "ab", "xy", "()|",
+             "orders(eu)", "", "team-a.orders", "x.y"]
+    for regex in exact + narrowed:
+        confined = confine(regex, "team-a.")
+        for name in names:
+            for before in ("team-a.", "", "team-b.", "team-a", "team-aX", "xteam-a."):
+                backend = before + name
+                allowed = backend.startswith("team-a.") and re.fullmatch(regex, backend[len("team-a."):]) is not None
+                matched = re.fullmatch(confined, backend) is not None
+                if matched and not allowed or (regex in exact and matched != allowed):
+                    raise AssertionError("confined %r (%r) on %r: %s" % (regex, confined, backend, matched))
 
 
 RENAME = CaseSet(lambda: all_cases(), RENAME_DIR, "tests/golden/rename/generate_rename.py", "rename vectors",

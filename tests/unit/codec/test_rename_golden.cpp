@@ -3,10 +3,12 @@
 // tests/golden/rename/generate_rename.py, an encoder independent of
 // kafka_codec/ that decides which fields are names from the `entityType` of
 // Kafka's JSON message specs (plus FindCoordinator keys by KeyType and config
-// ResourceNames by ResourceType). A request's names get the prefixes
-// (prefix_request_names: outcome and bytes), a response's lose them
-// (strip_response_names: changed and bytes); "expected" null means the frame
-// is left as it is. A renamed request stripped again (rename_message,
+// ResourceNames by ResourceType, regexes confined to the namespace). A
+// request's names get the prefixes (prefix_request_names: outcome, refused
+// name and bytes), a response's lose them (strip_response_names: changed and
+// bytes; a ListTransactions marked filter_transactional_ids goes through
+// filter_list_transactions first); "expected" null means the frame is left as
+// it is. A renamed request stripped again (rename_message,
 // RenameDirection::strip) gives the client's bytes back, and the names kedge
 // finds in a frame are the vector's names, in wire order.
 #include <catch2/catch.hpp>
@@ -26,6 +28,7 @@
 #include "kafka_codec/engine.h"
 #include "kafka_codec/rename.h"
 #include "kafka_codec/schema.h"
+#include "kafka_codec/topic_filter.h"
 #include "test_support.h"
 
 using namespace kedge::kafka;
@@ -46,6 +49,7 @@ struct RenameCase {
   std::optional<Bytes> expected;
   std::string outcome;  // requests
   std::string refused_name;
+  bool filter_transactional_ids = false;  // ListTransactions responses
   std::vector<std::string> names;
 };
 
@@ -68,6 +72,7 @@ const std::vector<RenameCase>& rename_cases() {
       if (!j.at("expected").is_null()) c.expected = from_hex(j.at("expected").get<std::string>());
       if (c.request) c.outcome = j.at("outcome").get<std::string>();
       if (j.contains("refused_name")) c.refused_name = j.at("refused_name").get<std::string>();
+      c.filter_transactional_ids = j.value("filter_transactional_ids", false);
       for (const auto& name : j.at("names")) c.names.push_back(name.get<std::string>());
       out.push_back(std::move(c));
     }
@@ -82,6 +87,8 @@ std::string outcome_name(RenameResult::Outcome o) {
     case RenameResult::Outcome::unchanged: return "unchanged";
     case RenameResult::Outcome::renamed: return "renamed";
     case RenameResult::Outcome::name_too_long: return "name_too_long";
+    case RenameResult::Outcome::foreign_resource: return "foreign_resource";
+    case RenameResult::Outcome::unconfinable_regex: return "unconfinable_regex";
     case RenameResult::Outcome::malformed: return "malformed";
   }
   return "?";
@@ -98,7 +105,7 @@ std::vector<std::string> names_in(const Bytes& frame, const schema::MessageSchem
   std::vector<std::string> out;
   for (const NameRef& name : walk.names) {
     if (name.null) continue;
-    if (name.kind == schema::NameKind::config_resource) {
+    if (name.kind == schema::NameKind::config_resource || name.kind == schema::NameKind::altered_config_resource) {
       REQUIRE(name.values_before > 0);
       const ValueRef& type = walk.values[name.values_before - 1];
       REQUIRE(type.name == "ResourceType");
@@ -118,55 +125,31 @@ std::size_t request_body(const Bytes& frame) {
   return body;
 }
 
-// APIs kedge refuses on a namespaced cluster on purpose (docs/namespaces.md): their vectors follow the specs'
-// entityType, and kedge answers malformed (the gateway then refuses the request, outside_namespace) instead.
-struct Disagreement {
-  std::string outcome;  // what prefix_request_names returns
-  const char* why;
-};
-const std::map<std::int16_t, Disagreement>& known_request_disagreements() {
-  static const std::map<std::int16_t, Disagreement> known = {
-      // v1's SubscribedTopicRegex (no entityType) is matched by the broker against backend names: renaming the
-      // GroupId and SubscribedTopicNames alone would let a regex reach other tenants' topics, so the API is not
-      // offered (clients use the classic group protocol).
-      {68, {"malformed", "ConsumerGroupHeartbeat v0-1: not offered in a namespace (topic regex)"}},
-  };
-  return known;
-}
-
 }  // namespace
 
 TEST_CASE("rename golden vectors: requests get their prefixes", "[rename][golden]") {
   const auto& cases = rename_cases();
   REQUIRE(cases.size() >= 500);
-  std::size_t requests = 0, renamed = 0, round_trips = 0, disagreements = 0;
-  std::set<std::int16_t> disagreeing;
+  std::size_t requests = 0, renamed = 0, round_trips = 0;
+  std::map<std::string, std::size_t> refused;
   for (const auto& c : cases) {
     if (!c.request) continue;
     ++requests;
     INFO(c.file);
     Bytes out{0x5A};
     const RenameResult result = prefix_request_names(c.input, kPrefixes, out);
-    const auto known = known_request_disagreements().find(c.api_key);
-    if (known != known_request_disagreements().end()) {
-      INFO("known disagreement: " << known->second.why);
-      ++disagreements;
-      disagreeing.insert(c.api_key);
-      // Still kedge's answer; when it changes, the vector decides (remove the entry).
-      CHECK(outcome_name(result.outcome) == known->second.outcome);
-      CHECK(outcome_name(result.outcome) != c.outcome);
-      CHECK(out == Bytes{0x5A});
-      continue;
-    }
     CHECK(outcome_name(result.outcome) == c.outcome);
     if (outcome_name(result.outcome) != c.outcome) continue;
     if (c.api_key == 10) CHECK(result.coordinator_key_type == c.coordinator_key_type);
     CHECK(renamed_versions(c.api_key).contains(c.version));
     if (!c.names.empty()) CHECK(request_names_anything(c.api_key, c.version));
     if (!request_names_anything(c.api_key, c.version)) CHECK(c.outcome == "unchanged");
-    if (c.outcome == "name_too_long") {
+    if (c.outcome == "name_too_long" || c.outcome == "unconfinable_regex" || c.outcome == "foreign_resource") {
+      ++refused[c.outcome];
       CHECK(result.name == c.refused_name);
-      CHECK(std::find(c.names.begin(), c.names.end(), c.refused_name) != c.names.end());
+      // A name too long or a regex is one of the client's names; a foreign resource is no name of its.
+      const bool named = std::find(c.names.begin(), c.names.end(), c.refused_name) != c.names.end();
+      CHECK(named == (c.outcome != "foreign_resource"));
     }
     if (c.outcome != "renamed") {
       CHECK_FALSE(c.expected.has_value());
@@ -196,23 +179,37 @@ TEST_CASE("rename golden vectors: requests get their prefixes", "[rename][golden
   CHECK(requests >= 300);
   CHECK(renamed >= 250);
   CHECK(round_trips == renamed);
-  // Each pinned API has vectors (and each of them disagrees: checked above).
-  CHECK(disagreeing.size() == known_request_disagreements().size());
-  if (disagreements > 0) WARN(disagreements << " request vectors disagree with kedge (known_request_disagreements)");
+  // Every refusal is exercised.
+  CHECK(refused["name_too_long"] >= 5);
+  CHECK(refused["unconfinable_regex"] >= 9);
+  CHECK(refused["foreign_resource"] >= 20);
 }
 
 TEST_CASE("rename golden vectors: responses lose their prefixes", "[rename][golden]") {
   const auto& cases = rename_cases();
   REQUIRE_FALSE(cases.empty());
-  std::size_t responses = 0, changed_count = 0;
+  std::size_t responses = 0, changed_count = 0, filtered_count = 0;
   for (const auto& c : cases) {
     if (c.request) continue;
     ++responses;
     INFO(c.file);
     Bytes out{0x5A};
     bool changed = !c.expected.has_value();  // the opposite of what it must report
-    REQUIRE(to_string(strip_response_names(c.input, c.api_key, c.version, c.coordinator_key_type, kPrefixes, out,
+    // A namespace's ListTransactions: the foreign transactions dropped first (the processor's order).
+    Bytes filtered{0x5A};
+    bool dropped = false;
+    if (c.filter_transactional_ids) {
+      ++filtered_count;
+      REQUIRE(c.api_key == key_of(ApiKey::list_transactions));
+      REQUIRE(to_string(filter_list_transactions(c.input, c.version, kPrefixes.transactional_id, filtered,
+                                                 dropped)) == "ok");
+      if (!dropped) CHECK(filtered == Bytes{0x5A});  // untouched
+    }
+    const Bytes& listed = dropped ? filtered : c.input;
+    REQUIRE(to_string(strip_response_names(listed, c.api_key, c.version, c.coordinator_key_type, kPrefixes, out,
                                            changed)) == "ok");
+    if (dropped && !changed) out = filtered;
+    changed = changed || dropped;
     CHECK(changed == c.expected.has_value());
     if (!response_names_anything(c.api_key, c.version)) CHECK_FALSE(c.expected.has_value());
     if (c.expected) {
@@ -235,6 +232,7 @@ TEST_CASE("rename golden vectors: responses lose their prefixes", "[rename][gold
   }
   CHECK(responses >= 250);
   CHECK(changed_count >= 150);
+  CHECK(filtered_count == 9);
 }
 
 TEST_CASE("rename golden vectors cover every API and version kedge renames", "[rename][golden][coverage]") {
@@ -263,7 +261,11 @@ TEST_CASE("rename golden vectors cover every API and version kedge renames", "[r
         "produce.v13.request.transactional.json", "produce.v10.response.node_endpoints.json",
         "fetch.v16.response.node_endpoints.json", "find_coordinator.v4.response.transaction.json",
         "find_coordinator.v6.request.share.json", "heartbeat.v0.request.too_long_group.json",
-        "metadata.v12.request.header_tags.json", "describe_configs.v4.response.json"}) {
+        "metadata.v12.request.header_tags.json", "describe_configs.v4.response.json",
+        "consumer_group_heartbeat.v1.request.injection.json", "consumer_group_heartbeat.v1.request.json",
+        "list_transactions.v2.request.anchored.json", "list_transactions.v2.response.filtered.json",
+        "consumer_group_describe.v1.response.regex_anchors.json", "alter_configs.v2.request.broker.json",
+        "incremental_alter_configs.v1.request.broker_default.json", "describe_transactions.v0.response.json"}) {
     INFO(file);
     CHECK(files.count(file) == 1);
   }
