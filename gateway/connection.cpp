@@ -1184,7 +1184,9 @@ kafka::RequestRouter::Route Connection::route(kafka::RequestInfo& request) {
     return Route::capture;
   }
   request.strip_names = kafka::response_names_anything(request.api_key, request.api_version);
-  if (kafka::is(request.api_key, kafka::ApiKey::list_groups)) request.filter_groups = true;  // only the namespace's
+  // Listings keep to the namespace's own groups and transactions.
+  if (kafka::is(request.api_key, kafka::ApiKey::list_groups)) request.filter_groups = true;
+  if (kafka::is(request.api_key, kafka::ApiKey::list_transactions)) request.filter_transactional_ids = true;
   if (kafka::request_names_anything(request.api_key, request.api_version)) return Route::inspect;
   // Topics named by id: each id must be one of the namespace's (checked_ids_in_namespace). With ACLs the
   // policy already does (route_by_policy inspects them).
@@ -1228,6 +1230,7 @@ kafka::RequestRouter::Inspection Connection::checked_ids_in_namespace(kafka::Req
 kafka::RequestRouter::Route Connection::route_by_policy(kafka::RequestInfo& request) {
   policy_refusal_.reset();
   prepared_refusal_.reset();
+  acl_refused_ = {policy::Resource::none, {}};
   if (refused_request_) return Route::capture;  // the pair is closing; nothing more is forwarded
   if (route_for_authentication(request) == Route::capture) return Route::capture;
   if (!policy_routed_) return Route::forward;
@@ -1421,6 +1424,14 @@ kafka::RequestRouter::Inspection Connection::rename_names(kafka::RequestInfo& re
     case Outcome::name_too_long:
       policy_refusal_ = policy::Refusal::invalid_topic_name;
       acl_refused_ = {policy::Resource::topic, renamed.name};
+      return Inspection::answer;
+    case Outcome::foreign_resource:  // the shared cluster's configs, not the namespace's
+      policy_refusal_ = policy::Refusal::outside_namespace;
+      acl_refused_ = {policy::Resource::cluster, renamed.name};
+      return Inspection::answer;
+    case Outcome::unconfinable_regex:
+      policy_refusal_ = policy::Refusal::invalid_regex;
+      acl_refused_ = {policy::Resource::none, renamed.name};
       return Inspection::answer;
     case Outcome::malformed:
       policy_refusal_ = policy::Refusal::outside_namespace;
@@ -2296,9 +2307,18 @@ std::string Connection::refusal_message(const kafka::RequestInfo& request, polic
                             api, request.api_version, cluster_name());
       break;
     case policy::Refusal::outside_namespace:
-      message = fmt::format("{} v{} is not available on virtual cluster {}: its namespace renames only the APIs and "
-                            "versions kedge reads",
-                            api, request.api_version, cluster_name());
+      message = acl_refused.resource == policy::Resource::cluster
+                    ? fmt::format("Cluster authorization failed. {} on {} is not allowed on virtual cluster {}: its "
+                                  "namespace alters only its own topics' and groups' configs",
+                                  api, acl_refused.detail, cluster_name())
+                    : fmt::format("{} v{} is not available on virtual cluster {}: its namespace renames only the APIs "
+                                  "and versions kedge reads",
+                                  api, request.api_version, cluster_name());
+      break;
+    case policy::Refusal::invalid_regex:
+      message = fmt::format("Invalid regular expression \"{}\" on virtual cluster {}: kedge cannot confine it to the "
+                            "namespace (it must be one balanced RE2 expression: docs/namespaces.md)",
+                            acl_refused.detail, cluster_name());
       break;
     case policy::Refusal::invalid_topic_name: {
       const kafka::NamePrefixes* prefixes = name_prefixes();
@@ -2332,8 +2352,12 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
   } else {
     // encode_refusal answers malformed_request for an API or version it has no answer for.
     errc = kafka::encode_refusal(frame, message, snapshot_->config.limits.max_frame_bytes, answer,
-                                 refusal == policy::Refusal::resource_denied      ? refused_kind(acl_refused_.resource)
+                                 refusal == policy::Refusal::resource_denied ||
+                                         (refusal == policy::Refusal::outside_namespace &&
+                                          acl_refused_.resource == policy::Resource::cluster)
+                                     ? refused_kind(acl_refused_.resource)
                                  : refusal == policy::Refusal::invalid_topic_name ? kafka::RefusedResource::invalid_topic
+                                 : refusal == policy::Refusal::invalid_regex      ? kafka::RefusedResource::invalid_regex
                                                                                   : kafka::RefusedResource::unspecified);
   }
   prepared_refusal_.reset();
@@ -2357,7 +2381,9 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
               "connection are logged at debug",
               id_, client_address_, cluster_name(), target_label_, principal_.empty() ? "" : ", principal ",
               principal_, api, request.api_version, policy::to_string(refusal),
-              refusal == policy::Refusal::invalid_topic_name ? "INVALID_TOPIC_EXCEPTION" : "an authorization error");
+              refusal == policy::Refusal::invalid_topic_name ? "INVALID_TOPIC_EXCEPTION"
+              : refusal == policy::Refusal::invalid_regex    ? "INVALID_REGULAR_EXPRESSION"
+                                                             : "an authorization error");
   } else {
     log::debug("conn {}: {} v{} refused by policy ({})", id_, api, request.api_version, policy::to_string(refusal));
   }

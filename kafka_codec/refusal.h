@@ -59,7 +59,10 @@ schema::Versions acl_answerable_versions(std::int16_t api_key);
 // invalid_topic is not an authorization refusal: a namespace (rename.h) would
 // make a topic name longer than Kafka allows, and the topics are answered
 // INVALID_TOPIC_EXCEPTION (17), as a broker answers an illegal name.
-enum class RefusedResource : std::uint8_t { unspecified, topic, group, transactional_id, cluster, invalid_topic };
+enum class RefusedResource : std::uint8_t {
+  unspecified, topic, group, transactional_id, cluster, invalid_topic,
+  invalid_regex,  // a regex a namespace cannot confine: INVALID_REGULAR_EXPRESSION where the answer has one error
+};
 
 // The refusal of the whole request `frame` (size prefix included, size already
 // checked), appended to `out` as one response frame (size prefix, header,

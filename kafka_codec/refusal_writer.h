@@ -247,6 +247,7 @@ struct Answer {
   // resource the API checks first) when it is unspecified or a kind the API
   // does not name.
   ErrorCode error_or(ErrorCode fallback, std::initializer_list<RefusedResource> named) const {
+    if (refused == RefusedResource::invalid_regex) return ErrorCode::invalid_regular_expression;
     for (const RefusedResource kind : named) {
       if (refused == RefusedResource::invalid_topic && kind == RefusedResource::topic) return topic_error();
       if (kind != refused) continue;
@@ -256,7 +257,8 @@ struct Answer {
         case RefusedResource::transactional_id: return ErrorCode::transactional_id_authorization_failed;
         case RefusedResource::cluster: return ErrorCode::cluster_authorization_failed;
         case RefusedResource::unspecified:
-        case RefusedResource::invalid_topic: break;
+        case RefusedResource::invalid_topic:
+        case RefusedResource::invalid_regex: break;
       }
     }
     return fallback;

@@ -167,6 +167,7 @@ std::string_view to_string(Refusal refusal) {
     case Refusal::unknown_topic_id: return "unknown_topic_id";
     case Refusal::outside_namespace: return "outside_namespace";
     case Refusal::invalid_topic_name: return "invalid_topic_name";
+    case Refusal::invalid_regex: return "invalid_regex";
   }
   return "read_only";
 }

@@ -83,12 +83,14 @@ struct ClusterPolicy {
 // outside_namespace: the cluster has a namespace (kafka_codec/rename.h) and
 // kedge does not rename this API or version (hidden from ApiVersions);
 // invalid_topic_name: a topic name too long for Kafka once prefixed
-// (answered INVALID_TOPIC_EXCEPTION).
+// (answered INVALID_TOPIC_EXCEPTION); invalid_regex: a regular expression a
+// namespace cannot confine to its names (kafka::confine_regex; answered
+// INVALID_REGULAR_EXPRESSION).
 enum class Refusal : std::uint8_t {
   read_only, api_denied, api_not_allowed, unknown_api, resource_denied, acl_unchecked, unknown_topic_id,
-  outside_namespace, invalid_topic_name,
+  outside_namespace, invalid_topic_name, invalid_regex,
 };
-inline constexpr std::size_t kRefusalCount = 9;
+inline constexpr std::size_t kRefusalCount = 10;
 std::string_view to_string(Refusal refusal);
 
 // nullopt: allowed. ApiVersions, SaslHandshake and SaslAuthenticate are always

@@ -24,6 +24,8 @@ a SKIP line says which part it cannot run and why):
      Metadata, as a broker with auto-creation does): every record delivered;
   2. each tenant consumes "orders" in a group named "app" (kclient_rdk212): exactly its own records, none of the
      other tenant's (foreign=0), offsets committed;
+  2b. (2.12) team-a consumes "orders" with group.protocol=consumer (KIP-848: ConsumerGroupHeartbeat renamed) in group
+     "app848": exactly its records, committed under team-a.app848 at the backend;
   3. the backend, read straight from the brokers (confluent-kafka, not through kedge): topics team-a.orders and
      team-b.orders; groups team-a.app and team-b.app; each group's committed offsets sum to its tenant's count
      (2.0.2: no ListGroups; the committed offsets of team-X.app on team-X.orders are its count, those of an
@@ -41,6 +43,8 @@ a SKIP line says which part it cannot run and why):
      team-a.orders; a Fetch v13 naming team-a.orders' id and team-b.orders' id (read straight from the brokers) reads
      the first and gets UNKNOWN_TOPIC_ID (100) for the other: a topic id outside the namespace is not served
      (control: the same Fetch straight at the broker serves it);
+  5c. a raw AlterConfigs of broker 1 through team-a: CLUSTER_AUTHORIZATION_FAILED (31) with kedge's message (a
+     namespace alters only its own topics' and groups' configs), the connection goes on;
   6. kcat (librdkafka 2.0.2) through team-b: -L lists "orders" only; -C reads team-b's records only;
   7. a transactional producer (confluent-kafka) commits through team-a (FindCoordinator, InitProducerId,
      AddPartitionsToTxn, EndTxn renamed), and a read_committed consumer of team-a reads the committed records;
@@ -263,6 +267,23 @@ def fetch_parse(r, step):
     return {"error": error, "topics": topics}
 
 HANDLERS["fetch"] = (1, lambda version: True, fetch_body, fetch_parse)
+
+def alter_configs_body(step):  # AlterConfigs v0: one resource (type, name) with one config
+    body = struct.pack(">i", 1) + struct.pack(">b", step["type"]) + string(step["name"])
+    return body + struct.pack(">i", 1) + string("log.retention.ms") + string("1") + b"\0"  # ValidateOnly false
+
+def alter_configs_parse(r, step):
+    r.take(">i")  # ThrottleTimeMs
+    out = []
+    for _ in range(r.take(">i")):
+        error = r.take(">h")
+        message = r.string()
+        rtype = r.take(">b")
+        name = r.string()
+        out.append({"error": error, "message": message, "type": rtype, "name": name})
+    return {"resources": out}
+
+HANDLERS["alter_configs"] = (33, lambda version: False, alter_configs_body, alter_configs_parse)
 {"session": session}[sys.argv[1]](*sys.argv[2:])
 """
 
@@ -471,6 +492,25 @@ def check_create_topics(topo, checks, kedge, ca, backend, mock):
                   f"{(results.get(too_long) or {}).get('code')}")
 
 
+def check_consumer_protocol(topo, checks, ca, backend):
+    """2b: team-a consumes with group.protocol=consumer (KIP-848): ConsumerGroupHeartbeat's group id and subscribed
+    topic names are prefixed, its assignment names topics by id (the namespace's), and the offsets land under the
+    prefixed group at the backend."""
+    group = "app848"
+    result = topo.run_in("a", client_argv(
+        CLIENT, "consume", "--bootstrap", bootstrap("team-a"), "--topic", TOPIC, "--group", group,
+        "--expect", COUNTS["team-a"], "--prefix", "team-a", "--timeout-ms", "40000", "-X", "group.protocol=consumer",
+        *ssl_args(ca)), timeout=90)
+    fields = summary_fields(result.stdout, "consume")
+    checks.record(f"team-a: {CLIENT} with group.protocol=consumer (KIP-848) consumes exactly its "
+                  f"{COUNTS['team-a']} records in group \"{group}\" and commits",
+                  result.returncode == 0 and fields.get("ok") == "1" and fields.get("foreign") == "0"
+                  and fields.get("commit") == "ok", result.stdout.strip() or client_lines(result.stderr))
+    view, detail = script(topo, "dc", "view", backend, "-", f"team-a.{group}", f"team-a.{TOPIC}")
+    checks.record(f"backend: the KIP-848 group is team-a.{group}, {COUNTS['team-a']} committed on team-a.{TOPIC}",
+                  view.get("committed") == COUNTS["team-a"], view or detail)
+
+
 def check_visible_namespace(topo, checks, ca, config_path, kedge_binary, version):
     """7b: a visible namespace: the prefixed names, and only those."""
     own_topic, own_group = f"{VISIBLE}.{TOPIC}", f"{VISIBLE}.{GROUP}"
@@ -572,6 +612,13 @@ def main():
                           and fields.get("commit") == "ok",
                           result.stdout.strip() or client_lines(result.stderr))
 
+        # ---- 2b. KIP-848: the consumer group protocol through a namespace (ConsumerGroupHeartbeat renamed) ---------
+        if version == "rdk212":
+            check_consumer_protocol(topo, checks, ca, backend)
+        else:
+            checks.skip("KIP-848 consumer group protocol through a namespace", "the 2.0.2 mock has no "
+                        "ConsumerGroupHeartbeat (runs against the 2.12 mock)")
+
         # ---- 3. the backend holds both tenants' names, prefixed ---------------------------------------------------
         for tenant, count in COUNTS.items():
             if version == "rdk212":
@@ -617,9 +664,10 @@ def main():
         for tenant, count in COUNTS.items():
             if version == "rdk212":
                 view, detail = script(topo, "a", "view", bootstrap(tenant), ca, GROUP, TOPIC)
-                checks.record(f"{tenant} through kedge: topics {[TOPIC]}, groups {[GROUP]}, {count} committed (by name "
+                groups = [GROUP, "app848"] if tenant == "team-a" else [GROUP]  # app848: the KIP-848 group of 2b
+                checks.record(f"{tenant} through kedge: topics {[TOPIC]}, groups {groups}, {count} committed (by name "
                               "and in the group's listing)",
-                              view.get("topics") == [TOPIC] and view.get("groups") == [GROUP]
+                              view.get("topics") == [TOPIC] and view.get("groups") == groups
                               and view.get("committed") == count and view.get("group_offsets") == [TOPIC]
                               and view.get("group_offsets_sum") == count, view or detail)
                 continue
@@ -672,6 +720,18 @@ def main():
         else:
             checks.skip("topic ids outside the namespace (raw Metadata v12, Fetch v13)",
                         "the 2.0.2 mock has no topic ids: it offers Metadata v0-2 and Fetch v0-11")
+
+        # ---- 5c. a namespace alters no broker config (the shared cluster's) ----------------------------------------
+        host = f"broker-1-team-a.{DOMAIN}"
+        _, answers, detail = raw_session(topo, "a", RAW_SCRIPT, host, PORT, ca, host, None, None,
+                                         [{"alter_configs": 0, "type": 4, "name": "1"}, {"api_versions": 0}])
+        resources = answers[0].get("resources") or [{}]
+        checks.record("team-a: a raw AlterConfigs of broker 1's config is answered by kedge with "
+                      "CLUSTER_AUTHORIZATION_FAILED (31) and a message; the connection goes on (ApiVersions answered)",
+                      resources[0].get("error") == 31 and resources[0].get("type") == 4 and resources[0].get("name") == "1"
+                      and "alters only its own topics' and groups' configs" in (resources[0].get("message") or "")
+                      and answers[1].get("outcome") == "answered",
+                      f"{answers[0] or detail}; then {answers[1].get('outcome')}")
 
         # ---- 6. kcat through team-b -------------------------------------------------------------------------------
         kcat = tool_path("kcat") or "/usr/bin/kcat"
