@@ -8,6 +8,8 @@
 #include <array>
 #include <climits>
 
+#include "common/base64.h"
+
 namespace kedge::scram {
 namespace {
 
@@ -15,17 +17,8 @@ const EVP_MD* md_of(Hash hash) { return hash == Hash::sha256 ? EVP_sha256() : EV
 
 const unsigned char* bytes_of(std::string_view text) { return reinterpret_cast<const unsigned char*>(text.data()); }
 
-constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// Value of a base64 alphabet character, or -1.
-constexpr int sextet(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+using base64::kAlphabet;
+using base64::sextet;
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 
 
 #include "common/ascii.h"
+#include "common/base64.h"
 
 namespace kedge::web {
 namespace {
@@ -41,24 +42,15 @@ Occurrences find_field(std::span<const HeaderField> headers, std::string_view na
   return found;
 }
 
-constexpr int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 bool is_websocket_key(std::string_view value) {
   // 16 bytes = 128 bits = 21 characters of 6 bits + 2 bits in a 22nd, then "==".
   if (value.size() != 24 || value[22] != '=' || value[23] != '=') return false;
   for (std::size_t i = 0; i < 22; ++i) {
-    if (base64_value(value[i]) < 0) return false;
+    if (base64::sextet(value[i]) < 0) return false;
   }
-  return (base64_value(value[21]) & 0x0F) == 0;
+  return (base64::sextet(value[21]) & 0x0F) == 0;
 }
 
 UpgradeCheck check_upgrade_request(std::span<const HeaderField> headers) {
