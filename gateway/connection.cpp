@@ -1836,6 +1836,14 @@ bool Connection::describable(std::string_view topic) {
   return policy->acls->authorizes(acl_subject(), policy::Resource::topic, topic, policy::Operation::describe);
 }
 
+// An id outside the namespace names a topic the cluster does not have: as a
+// broker answers an id it does not host. Inside it, refused by the ACLs.
+kafka::ErrorCode Connection::refused_by_id_error(std::string_view topic) {
+  const kafka::NamePrefixes* prefixes = name_prefixes();
+  if (prefixes != nullptr && !topic.starts_with(prefixes->topic)) return kafka::ErrorCode::unknown_topic_id;
+  return kafka::ErrorCode::topic_authorization_failed;
+}
+
 // The id book holds the names clients use: a topic outside the namespace is
 // not learned, so its id stays unknown to the cluster's clients.
 void Connection::learn_topic_id(std::string_view id, std::string_view name) {

@@ -293,6 +293,7 @@ class Connection final : private kafka::AddressMap,
   bool offers_unknown_apis() const override;
   void on_response_start(const kafka::RequestInfo& request, std::uint32_t frame_bytes) override;
   bool describable(std::string_view topic) override;
+  kafka::ErrorCode refused_by_id_error(std::string_view topic) override;
   bool group_describable(std::string_view group_id) override;
   void learn_topic_id(std::string_view id, std::string_view name) override;
   const kafka::NamePrefixes* name_prefixes() const override;

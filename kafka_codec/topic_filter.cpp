@@ -62,7 +62,8 @@ Errc filter_metadata_topics(std::span<const std::uint8_t> frame, std::int16_t ve
       continue;
     }
     if (listing) continue;
-    wire::put_i16(out, code_of(ErrorCode::topic_authorization_failed));
+    wire::put_i16(out, code_of(by_id ? filter.refused_by_id_error(text(*names[i]))
+                                     : ErrorCode::topic_authorization_failed));
     if (by_id) {
       wire::put_uvarint(out, 0);  // Name: null
       // TopicId: the broker's, right after the name (bounded: the element walked whole).

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kafka_codec/errc.h"
+#include "kafka_codec/errors.h"
 
 namespace kedge::kafka {
 
@@ -21,6 +22,11 @@ class TopicFilter {
   virtual ~TopicFilter() = default;
   // True if the client may see topic `name` (Describe).
   virtual bool describable(std::string_view name) = 0;
+  // The error a Metadata answer carries for a topic asked by id that the
+  // filter refused: TOPIC_AUTHORIZATION_FAILED, as Kafka answers an id the
+  // client may not Describe; a namespace answers an id outside it as a
+  // broker answers an id it does not host (UNKNOWN_TOPIC_ID).
+  virtual ErrorCode refused_by_id_error(std::string_view /*name*/) { return ErrorCode::topic_authorization_failed; }
   // The broker's response names topic `name` with id `id` (16 bytes, v10+;
   // zero for a topic without one): called for every named topic of a
   // filtered response, before it is filtered, so ids can be resolved later

@@ -498,8 +498,12 @@ def api_versions_parse(r, step):
     return out
 
 def metadata_body(step):
-    # MetadataRequest v12: Topics null (all), AllowAutoTopicCreation false, IncludeTopicAuthorizedOperations false
-    return uvarint(0) + b"\0\0\0"
+    # MetadataRequest v12: Topics null (all), or by id ({"ids": [HEX, ...]}: TopicId, Name null), then
+    # AllowAutoTopicCreation false, IncludeTopicAuthorizedOperations false
+    ids = step.get("ids")
+    topics = uvarint(0) if ids is None else uvarint(len(ids) + 1) + b"".join(
+        bytes.fromhex(topic_id) + uvarint(0) + b"\0" for topic_id in ids)
+    return topics + b"\0\0\0"
 
 def metadata_parse(r, step):
     # MetadataResponse v12

@@ -42,7 +42,8 @@ a SKIP line says which part it cannot run and why):
   5b. (2.12) raw requests over TLS to team-a's broker 1: Metadata v12 lists "orders" with the backend id of
      team-a.orders; a Fetch v13 naming team-a.orders' id and team-b.orders' id (read straight from the brokers) reads
      the first and gets UNKNOWN_TOPIC_ID (100) for the other: a topic id outside the namespace is not served
-     (control: the same Fetch straight at the broker serves it);
+     (control: the same Fetch straight at the broker serves it); a Metadata v12 by those two ids names the first
+     "orders" and answers the other UNKNOWN_TOPIC_ID (100) without its name;
   5c. a raw AlterConfigs of broker 1 through team-a: CLUSTER_AUTHORIZATION_FAILED (31) with kedge's message (a
      namespace alters only its own topics' and groups' configs), the connection goes on;
   6. kcat (librdkafka 2.0.2) through team-b: -L lists "orders" only; -C reads team-b's records only;
@@ -703,13 +704,20 @@ def main():
             _, answers, detail = raw_session(topo, "a", RAW_SCRIPT, host, PORT, ca, host, None, None,
                                              [{"metadata": 12},
                                               {"fetch": 13, "topics": [[ids.get("team-a.orders", "00" * 16), [0]],
-                                                                       [ids.get("team-b.orders", "00" * 16), [0]]]}])
+                                                                       [ids.get("team-b.orders", "00" * 16), [0]]]},
+                                              {"metadata": 12, "ids": [ids.get("team-a.orders", "00" * 16),
+                                                                       ids.get("team-b.orders", "00" * 16)]}])
             # Control: straight at broker 1 (its stage, plaintext) the same id is served.
             _, direct, _ = raw_session(topo, "dc", RAW_SCRIPT, "127.0.0.1", STAGE_BASE_PORT + 1, None, "-", None, None,
                                        [{"fetch": 13, "topics": [[ids.get("team-b.orders", "00" * 16), [0]]]}])
             direct_errors = [p["error"] for t in direct[0].get("topics", []) for p in t["partitions"]]
             seen = {t["topic"]: t["id"] for t in answers[0].get("topics", [])}
             by_id = {t["id"]: [p["error"] for p in t["partitions"]] for t in answers[1].get("topics", [])}
+            by_id_meta = {t["id"]: [t["topic"], t["error"]] for t in answers[2].get("topics", [])}
+            checks.record("team-a: raw Metadata v12 by id: team-a.orders' id is \"orders\"; team-b.orders' id gets "
+                          "UNKNOWN_TOPIC_ID (100) and no name",
+                          by_id_meta == {ids.get("team-a.orders"): ["orders", 0], ids.get("team-b.orders"): [None, 100]},
+                          answers[2] or detail)
             checks.record("team-a: raw Metadata v12 shows orders with the backend's id of team-a.orders; a raw Fetch v13 "
                           "by id reads team-a.orders and gets UNKNOWN_TOPIC_ID (100) for team-b.orders' id",
                           seen == {"orders": ids.get("team-a.orders")} and ids.get("team-b.orders") is not None
