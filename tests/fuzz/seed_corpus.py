@@ -9,6 +9,7 @@ Input layouts (see the fuzz sources):
   fuzz_request_tracker   chunk byte + router selector byte + request stream (hand-built requests below)
   fuzz_sasl_terminator   SaslHandshake v1/v0 then a PLAIN or SCRAM client message (see the source)
   fuzz_frame_assembler   chunk byte, max-size selector byte, stream of golden response frames
+  fuzz_records           mode byte (bit 0: 4 KiB cap, else 1 MiB; bit 1: CRCs rewritten) + a RECORDS blob (tests/golden/records/*.json)
   fuzz_refusal           a request frame without its size prefix (tests/golden/refusals/*.json request_hex)
   fuzz_split             verdict byte (bit i % 8: the i-th topic refused), error byte (bit i % 8: that topic's id
                          unknown, by-id versions), 2-byte request length, a request frame and a broker response,
@@ -350,6 +351,12 @@ def main():
         selector = websocket_maxima.index(doc["max_message_bytes"])
         for piece in (0, 6, 63):
             write(out, "fuzz_websocket", bytes([piece, selector]) + stream)
+
+    # Record batches written by librdkafka, every codec, under both caps.
+    for path in sorted((ROOT / "tests" / "golden" / "records").glob("*.json")):
+        blob = bytes.fromhex(json.loads(path.read_text())["records_hex"])
+        for mode in (0, 1, 2, 3):
+            write(out, "fuzz_records", bytes([mode]) + blob)
 
     # KafkaSession: scripted broker answers (see session_transcripts).
     for seed in session_transcripts():
