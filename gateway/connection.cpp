@@ -2385,10 +2385,13 @@ void Connection::refuse_by_policy(const kafka::RequestInfo& request, std::span<c
     log::debug("conn {}: {} v{} names only topic ids kedge has not seen yet; answered UNKNOWN_TOPIC_ID", id_, api,
                request.api_version);
   } else if (policy_refusals_++ == 0) {
-    log::info("conn {} from {} ({} {}{}{}): {} v{} refused ({}); answered with {}. Further refusals on this "
+    const bool by_namespace = refusal == policy::Refusal::outside_namespace ||
+                              refusal == policy::Refusal::invalid_topic_name || refusal == policy::Refusal::invalid_regex;
+    log::info("conn {} from {} ({} {}{}{}): {} v{} refused by {} ({}); answered with {}. Further refusals on this "
               "connection are logged at debug",
               id_, client_address_, cluster_name(), target_label_, principal_.empty() ? "" : ", principal ",
-              principal_, api, request.api_version, policy::to_string(refusal),
+              principal_, api, request.api_version, by_namespace ? "its namespace" : "policy",
+              policy::to_string(refusal),
               refusal == policy::Refusal::invalid_topic_name ? "INVALID_TOPIC_EXCEPTION"
               : refusal == policy::Refusal::invalid_regex    ? "INVALID_REGULAR_EXPRESSION"
                                                              : "an authorization error");
