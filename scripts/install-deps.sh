@@ -8,6 +8,7 @@ DEBS=(
   build-essential cmake pkg-config ninja-build
   libssl-dev openssl libuv1-dev node-llhttp nlohmann-json3-dev libfmt-dev catch2
   zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev
+  libprotobuf-dev protobuf-compiler python3-protobuf
   librdkafka-dev kcat python3-confluent-kafka python3-kafka
   iproute2 dnsmasq-base procps psmisc curl
   clang libclang-rt-14-dev
