@@ -37,6 +37,27 @@ int ticket_refusal_index() {
   return index;
 }
 
+int http_alpn_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// RFC 7301 §3.2: the server picks one protocol the client offered, or sends
+// no ALPN extension at all (NOACK). Kafka clients offer none; a connection the
+// gateway serves as HTTP (allow_http_alpn) selects http/1.1 when offered, and
+// every other one answers without ALPN, as before.
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  if (SSL_get_ex_data(ssl, http_alpn_index()) == nullptr) return SSL_TLSEXT_ERR_NOACK;
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
 int add_ticket_refusal(SSL* ssl, unsigned int, unsigned int, const unsigned char**, size_t*, X509*, size_t,
                        int* alert, void*) {
   const int refusal = ticket_refusal(ssl);
@@ -116,6 +137,8 @@ SslCtxPtr make_server_context(const std::filesystem::path& cert_chain_pem,
     fail("SSL_CTX_add_custom_ext", "cannot register the NewSessionTicket refusal hook");
   }
 
+  SSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
+
   const std::string cert_file = cert_chain_pem.string();
   const std::string key_file = private_key_pem.string();
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1) fail(cert_file);
@@ -186,6 +209,18 @@ bool configure_client_session(SSL* ssl, const std::string& name, bool verify, st
     return false;
   }
   return true;
+}
+
+void allow_http_alpn(SSL* ssl) {
+  static int marker = 1;
+  if (http_alpn_index() >= 0) SSL_set_ex_data(ssl, http_alpn_index(), &marker);
+}
+
+std::string selected_alpn(const SSL* ssl) {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl, &data, &len);
+  return data != nullptr ? std::string(reinterpret_cast<const char*>(data), len) : std::string();
 }
 
 }  // namespace kedge::certs

@@ -48,6 +48,13 @@ void refuse_at_next_ticket(SSL* ssl, int alert);
 // The alert refuse_at_next_ticket set on `ssl` (0: none).
 int ticket_refusal(const SSL* ssl);
 
+// Lets `ssl` (a session of a server context made here) select ALPN "http/1.1"
+// when the client offers it (RFC 7301): the gateway calls it for a connection
+// it serves as HTTP (docs/http.md). Every other session answers without ALPN.
+void allow_http_alpn(SSL* ssl);
+// The protocol ALPN selected ("" when none).
+std::string selected_alpn(const SSL* ssl);
+
 // What a client context toward the brokers needs (backend.tls).
 struct ClientTlsFiles {
   std::optional<std::filesystem::path> ca_file;      // absent = the system trust store

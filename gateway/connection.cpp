@@ -22,6 +22,7 @@
 #include "gateway/worker.h"
 #include "identity/principal.h"
 #include "upstream/kafka_client.h"
+#include "upstream/tls.h"
 #include "proxy/proxy_header.h"
 #include "sni/client_hello.h"
 
@@ -75,7 +76,8 @@ bool Connection::allowed(State from, State to) {
   if (to == State::closed) return from != State::closed;
   switch (from) {
     case State::reading_proxy_header: return to == State::reading_hello || to == State::connecting;
-    case State::reading_hello: return to == State::connecting || to == State::flushing;
+    case State::reading_hello:  // handshaking: the HTTP front, which needs no broker link
+      return to == State::connecting || to == State::handshaking || to == State::flushing;
     case State::connecting: return to == State::handshaking || to == State::forwarding;
     case State::handshaking: return to == State::forwarding || to == State::flushing;
     case State::forwarding: return to == State::draining || to == State::flushing;
@@ -297,6 +299,11 @@ void Connection::drain(std::uint32_t timeout_ms, DisconnectCause cause) {
     close(cause);
     return;
   }
+  if (http_) {  // a WebSocket gets Close 1001; HTTP ends after its current answer
+    drain_cause_ = cause;
+    http_->drain();
+    return;
+  }
   enter(State::draining);
   drain_cause_ = cause;
   client_.pause(io::PauseReason::draining);  // no new requests: the client's next one would race the close
@@ -359,7 +366,7 @@ void Connection::close(DisconnectCause cause) {
   if (!target_label_.empty()) {
     record.virtual_cluster = cluster_name();
     const auto* node = std::get_if<sni::Node>(&target_.role);
-    record.target = node != nullptr ? "broker" : "bootstrap";
+    record.target = http_mode_ ? "http" : node != nullptr ? "broker" : "bootstrap";
     record.node = node != nullptr ? node->id : -1;
   }
   record.upstream = broker_address_;
@@ -417,6 +424,7 @@ void Connection::on_socket_write_failed(io::StreamSocket&, int status) {
 }
 
 void Connection::on_socket_write_progress(io::StreamSocket&) {
+  if (http_ && !ending()) http_->on_write_progress();
   update_flow_control();
   maybe_finish_flush();
 }
@@ -525,15 +533,20 @@ void Connection::read_hello() {
     reject_hello(DisconnectCause::no_sni, {});
     return;
   }
-  sni_ = std::get<sni::Found>(result).name;
+  const auto& hello = std::get<sni::Found>(result);
+  sni_ = hello.name;
   snapshot_ = worker_.snapshot();
   target_ = snapshot_->mapper.identify(sni_);
-  if (std::holds_alternative<sni::NotRecognised>(target_.role)) {
+  http_mode_ = !std::holds_alternative<sni::NotRecognised>(target_.role) && http_wanted(hello);
+  if (std::holds_alternative<sni::NotRecognised>(target_.role) ||
+      (std::holds_alternative<sni::Http>(target_.role) && !http_mode_)) {  // an HTTP name with the front off
     listener_stats_->sni_unrecognized++;
     reject_hello(DisconnectCause::unknown_sni, sni_);
     return;
   }
-  if (const auto* node = std::get_if<sni::Node>(&target_.role)) {
+  if (http_mode_) {
+    target_label_ = "http";
+  } else if (const auto* node = std::get_if<sni::Node>(&target_.role)) {
     target_label_ = fmt::format("broker {}", node->id);
   } else {
     target_label_ = "bootstrap";
@@ -545,6 +558,10 @@ void Connection::read_hello() {
   log::debug("conn {} from {}: SNI {} -> virtual cluster {}, {}", id_, client_address_, sni_, cluster.config.name,
              target_label_);
   if (!admit_connection() || !start_client_authentication()) return;
+  if (http_mode_) {
+    start_http();
+    return;
+  }
   // The handshake is answered only once the broker connection is up (connection.h).
   if (start_cluster_tls()) locate_broker();
 }
@@ -596,9 +613,23 @@ void Connection::drive_handshake() {
       if (client_check_) client_certificate_accepted(client_check_->outcome());
       enter(State::forwarding);
       uv_timer_stop(&deadline_);
-      log::debug("conn {}: TLS established ({}) for {}", id_, tls_.describe(), sni_);
+      log::debug("conn {}: TLS established ({}) for {}{}", id_, tls_.describe(), sni_, http_mode_ ? " (HTTP)" : "");
       tls_.flush();
       if (state_ == State::closed) return;
+      if (http_mode_) {
+        HttpFront::Settings settings;
+        settings.connection_id = id_;
+        settings.client_address = client_address_;
+        settings.cluster_name = cluster_name();
+        settings.config = cluster_->settings->config.http;
+        if (sasl_) {
+          settings.identity_refusal = fmt::format(
+              "virtual cluster {} authenticates its clients with SASL; HTTP clients cannot authenticate to it yet "
+              "(use a client certificate, or a listener that passes authentication through)",
+              cluster_name());
+        }
+        http_ = std::make_unique<HttpFront>(*this, std::move(settings));
+      }
       read_plaintext();
       return;
     case DownstreamTls::Step::want_more:
@@ -693,6 +724,10 @@ void Connection::read_plaintext() {
 void Connection::forward_to_broker(const std::uint8_t* bytes, std::size_t n) {
   bytes_from_client_ += n;
   cluster_stats_->bytes_from_clients += n;
+  if (http_) {
+    http_->on_bytes(bytes, n);
+    return;
+  }
   if (routes_requests()) {
     // Terminated authentication: each request is routed (route());
     // forwarded bytes go out through BrokerSink, SASL requests to on_captured.
@@ -2409,6 +2444,121 @@ void Connection::on_endpoint_rewritten(std::int16_t api_key, std::int16_t api_ve
   if (!log::enabled(LogLevel::debug)) return;  // keep the per-endpoint path free of formatting
   log::debug("rewrote {} v{} for {}: broker {} {}:{} -> {}:{}", api_name(api_key), api_version, cluster_name(),
              node_id, real_host, real_port, advertised.host, advertised.port);
+}
+
+// ------------------------------------------------------------ HTTP front
+
+// HTTP when the front is on for this listener and the SNI's cluster, and the
+// client asked for it: the cluster's HTTP name, or ALPN http/1.1 (Kafka
+// clients offer no ALPN, so they are never taken for HTTP).
+bool Connection::http_wanted(const sni::Found& hello) const {
+  if (!listener_->config.http_enabled || target_.cluster >= snapshot_->clusters.size()) return false;
+  if (!snapshot_->clusters[target_.cluster]->config.http.enabled) return false;
+  if (std::holds_alternative<sni::Http>(target_.role)) return true;
+  return std::find(hello.alpn.begin(), hello.alpn.end(), "http/1.1") != hello.alpn.end();
+}
+
+// TLS is answered at once: the HTTP front talks to the brokers through the
+// worker's LeaderPool, per command, not through a link of its own.
+void Connection::start_http() {
+  if (!start_cluster_tls()) return;
+  tls_.allow_http_alpn();
+  enter(State::handshaking);
+  drive_handshake();
+}
+
+void Connection::http_send(std::span<const std::uint8_t> plaintext) {
+  if (ending() || !tls_.started()) return;
+  bytes_to_client_ += plaintext.size();
+  if (!tls_.write(plaintext.data(), plaintext.size())) {
+    close(DisconnectCause::client_error);
+    return;
+  }
+  tls_.flush();
+}
+
+void Connection::http_close(bool after_flush) {
+  const DisconnectCause cause = state_ == State::forwarding && drain_cause_ != DisconnectCause::shutdown
+                                    ? DisconnectCause::client_closed
+                                    : drain_cause_;
+  if (after_flush) {
+    close_after_flush(cause);
+  } else {
+    close(cause);
+  }
+}
+
+std::size_t Connection::http_queued_bytes() const { return client_.queued_bytes(); }
+
+void Connection::http_pause_reading(bool paused) {
+  if (ending()) return;
+  if (paused) {
+    client_.pause(io::PauseReason::backpressure);
+  } else {
+    client_.resume(io::PauseReason::backpressure);
+  }
+}
+
+upstream::LeaderPool* Connection::http_leader_pool() {
+  if (!cluster_ || cluster_->retired) return nullptr;
+  // Passthrough: kedge holds no identity of the client's, so it reads as an
+  // anonymous client would (no SASL); a backend that requires SASL refuses it.
+  // Terminated authentication: kedge's service credentials, as its broker
+  // links use once the client authenticated.
+  const bool service = authentication_ != nullptr;
+  std::unique_ptr<upstream::LeaderPool>& pool = cluster_->leader_pools[service ? 1 : 0];
+  if (!pool) {
+    const ClusterSettings& cluster = *cluster_->settings;
+    upstream::LeaderPool::Settings settings;
+    settings.cluster_name = cluster.config.name;
+    settings.backend = cluster.config.backend;
+    settings.upstream_tls = share_context(cluster.upstream_ctx.get());
+    if (service) settings.credentials = cluster.config.backend.sasl;
+    settings.connect_timeout_ms = worker_.config().limits.upstream_connect_timeout_ms;
+    settings.max_frame_bytes = worker_.config().limits.max_frame_bytes;
+    pool = std::make_unique<upstream::LeaderPool>(worker_.loop(), worker_.buffers().scratch, &worker_.resolve_cache(),
+                                                  cluster_->registry, std::move(settings));
+  }
+  return pool.get();
+}
+
+// The checks a Kafka request on `topic` would pass (route_by_policy): the
+// policy's API lists, then the ACLs (Fetch needs Read on the topic,
+// ListOffsets Describe: Kafka's "Operations and Resources on Protocols").
+std::optional<HttpFront::Host::Refusal> Connection::http_authorize(std::int16_t api_key, std::string_view topic) {
+  const VirtualClusterConfig& config = cluster_->settings->config;
+  if (config.name_prefixes && !config.namespace_visible &&
+      config.name_prefixes->topic.size() + topic.size() > kafka::kMaxTopicNameLength) {
+    return Refusal{kafka::code_of(kafka::ErrorCode::invalid_topic_exception),
+                   fmt::format("topic name {} is too long for this virtual cluster's namespace", topic)};
+  }
+  const policy::ClusterPolicy* policy = current_policy();
+  if (policy == nullptr) return std::nullopt;
+  if (const auto refused = policy::decide(*policy, api_key)) {
+    if (*refused != policy::Refusal::acl_unchecked) {
+      policy_refusals_++;
+      return Refusal{kafka::code_of(kafka::ErrorCode::cluster_authorization_failed),
+                     fmt::format("{} is refused by the policy of virtual cluster {} ({})", kafka::api_name(api_key),
+                                 cluster_name(), policy::to_string(*refused))};
+    }
+  }
+  if (policy->acls) {
+    const policy::Operation operation =
+        api_key == kafka::code_of(kafka::ApiKey::fetch) ? policy::Operation::read : policy::Operation::describe;
+    if (!acl_allows(*policy->acls, policy::Resource::topic, topic, operation)) {
+      policy_refusals_++;
+      return Refusal{kafka::code_of(kafka::ErrorCode::topic_authorization_failed),
+                     fmt::format("Topic {} ({}) is refused by the ACLs of virtual cluster {}", topic,
+                                 operation == policy::Operation::read ? "Read" : "Describe", cluster_name())};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Connection::http_backend_topic(std::string_view topic) {
+  const VirtualClusterConfig& config = cluster_->settings->config;
+  if (config.name_prefixes && !config.namespace_visible) return config.name_prefixes->topic + std::string(topic);
+  return std::string(topic);
 }
 
 }  // namespace kedge

@@ -68,6 +68,7 @@
 #include "gateway/client_certificate.h"
 #include "gateway/downstream_tls.h"
 #include "gateway/flow_control.h"
+#include "gateway/http_front.h"
 #include "gateway/in_flight.h"
 #include "gateway/sasl_terminator.h"
 #include "io/stream_socket.h"
@@ -89,7 +90,8 @@ class Connection final : private kafka::AddressMap,
                          private io::StreamSocket::Handler,
                          private upstream::Link::Handler,
                          private kafka::RequestRouter,
-                         private CiphertextSink {
+                         private CiphertextSink,
+                         private HttpFront::Host {
  public:
   Connection(Worker& worker, std::shared_ptr<const ListenerSettings> listener, std::uint64_t id);
   ~Connection() override;
@@ -280,6 +282,20 @@ class Connection final : private kafka::AddressMap,
   bool acl_allows(const policy::AclSet& acls, policy::Resource resource, std::string_view name,
                   policy::Operation operation);
 
+  // The HTTP front (docs/http.md): the ClientHello chose HTTP (the cluster's
+  // HTTP host name, or ALPN http/1.1 offered on any of its names). No broker
+  // link: TLS is answered at once and the decrypted bytes go to http_.
+  bool http_wanted(const sni::Found& hello) const;
+  void start_http();
+  // HttpFront::Host
+  void http_send(std::span<const std::uint8_t> plaintext) override;
+  void http_close(bool after_flush) override;
+  std::size_t http_queued_bytes() const override;
+  void http_pause_reading(bool paused) override;
+  upstream::LeaderPool* http_leader_pool() override;
+  std::optional<HttpFront::Host::Refusal> http_authorize(std::int16_t api_key, std::string_view topic) override;
+  std::string http_backend_topic(std::string_view topic) override;
+
   // CiphertextSink (records of tls_ for the client socket)
   void send_ciphertext(const char* first, std::size_t first_len, const char* second,
                        std::size_t second_len) override;
@@ -390,6 +406,9 @@ class Connection final : private kafka::AddressMap,
   bool certificate_only_ = false;
   uv_timer_t auth_delay_timer_{};  // the attempt limiter's delays (initialized with sasl_)
   uv_timer_t session_timer_{};     // KIP-368 session expiry (initialized with sasl_)
+
+  bool http_mode_ = false;         // the ClientHello chose HTTP (start_http)
+  std::unique_ptr<HttpFront> http_;  // once TLS is up in HTTP mode
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_client_ = 0;

@@ -75,6 +75,10 @@ bool DownstreamTls::start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std:
   return true;
 }
 
+void DownstreamTls::allow_http_alpn() {
+  if (ssl_ != nullptr) certs::allow_http_alpn(ssl_);
+}
+
 // Serves the held bytes first (the ClientHello, or what arrived while the
 // broker was being connected), then the socket read in progress.
 std::size_t DownstreamTls::read_ciphertext(char* out, std::size_t capacity) {

@@ -66,6 +66,8 @@ class DownstreamTls final : private CiphertextPeer {
   bool start(SSL_CTX* ctx, std::vector<std::uint8_t> received, std::string& error,
              ClientCertificateCheck* client_check = nullptr);
   bool started() const { return ssl_ != nullptr; }
+  // After start(): the session may select ALPN http/1.1 (certs::allow_http_alpn).
+  void allow_http_alpn();
 
   // One socket read: run `step` (handshake() and/or read()) with OpenSSL
   // reading `data` in place; what it leaves unread is held for later.

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "upstream/discovery.h"
+#include "upstream/leader_pool.h"
 #include "upstream/registry.h"
 #include "upstream/resolve.h"
 #include "config/config.h"
@@ -77,6 +79,9 @@ struct ClusterRuntime {
   BrokerRegistry::Handle registry;  // this loop's access to backend_state->registry
   SharedBackendHealth& health;      // readiness evidence (bootstrap connects, discovery), shared
   std::unique_ptr<Discovery> discovery;  // writes through `registry`
+  // The HTTP front's Kafka clients (docs/http.md): [0] anonymous (passthrough
+  // pairs), [1] with backend.sasl (terminating pairs). Made on first use.
+  std::array<std::unique_ptr<upstream::LeaderPool>, 2> leader_pools;
   std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
   bool retired = false;            // removed or re-pointed by a reload
 };

@@ -131,7 +131,7 @@ void KafkaClient::on_link_data(const char* data, std::size_t len) {
   KafkaSession::FeedResult result =
       session_->feed(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), len));
   if (!send(result.outbound)) return;
-  for (const KafkaSession::Response& response : result.responses) {
+  for (KafkaSession::Response& response : result.responses) {
     // The session matched the response to its oldest request, which is ours.
     if (pending_.empty() || pending_.front().request.correlation_id != response.request.correlation_id) {
       fail(SessionError{SessionFailure::correlation_mismatch,

@@ -90,7 +90,8 @@ class KafkaClient final : private Link::Handler {
     std::function<void(const HostPort&, const LinkError&)> on_attempt_failed;  // before the next candidate
     std::function<void()> on_closed;                             // the owner may free the client
   };
-  using ResponseCallback = std::function<void(const KafkaSession::Response&)>;
+  // The response is the callee's to take apart (its frame may be moved out).
+  using ResponseCallback = std::function<void(KafkaSession::Response&)>;
   enum class State : std::uint8_t { idle, connecting, handshaking, ready, failed, closing, closed };
 
   // `scratch` and `cache` (may be null) are the loop's and outlive the client.

@@ -1,0 +1,167 @@
+#pragma once
+// The HTTP/1.1 front of a client connection (issue 19; docs/http.md): what a
+// Connection runs instead of forwarding Kafka bytes once the ClientHello chose
+// HTTP (ALPN http/1.1, or the cluster's HTTP host name). It reads the
+// decrypted bytes, parses requests with llhttp, upgrades the WebSocket path to
+// RFC 6455 and serves the APISIX pub-sub commands (binary protobuf messages)
+// and their JSON form (text messages) from the virtual cluster's partition
+// leaders through the worker's LeaderPool.
+//
+//   http ──GET <websocket_path> + valid upgrade──▶ websocket ──Close──▶ closing
+//     │  (other requests: answered, keep-alive)        │ violation: Close with its code
+//     └── malformed request: 400 and close             └─▶ closing
+//
+// Commands are answered as their Kafka answers arrive (each reply echoes the
+// command's sequence). Backpressure: at most kMaxCommandsInFlight commands are
+// served at once and, while the connection's write queue is above
+// kHighWatermarkBytes, no new command is read and no subscription fetches
+// more: the client's reads are paused (the Host's pause_reading) until it drains.
+//
+// Every command passes the virtual cluster's policy (API lists, ACLs with the
+// connection's subject) and namespace (hidden: names are prefixed) through the
+// Host, exactly as a Kafka request would.
+//
+// Errors are values; nothing throws across llhttp's callbacks.
+#include <llhttp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "upstream/leader_pool.h"
+#include "web/message.h"
+#include "web/pubsub_codec.h"
+
+namespace kedge {
+
+class HttpFront {
+ public:
+  // What the connection carrying the front does for it.
+  class Host {
+   public:
+    virtual ~Host() = default;
+    virtual void http_send(std::span<const std::uint8_t> plaintext) = 0;  // to the client, in order
+    virtual void http_close(bool after_flush) = 0;                         // the front is done
+    virtual std::size_t http_queued_bytes() const = 0;                     // not yet taken by the socket
+    virtual void http_pause_reading(bool paused) = 0;
+    virtual upstream::LeaderPool* http_leader_pool() = 0;                  // null: the cluster is gone
+    // The cluster's policy on `api_key` over `topic` (the client's name):
+    // nullopt when allowed, else the Kafka error code and message.
+    struct Refusal {
+      std::int16_t kafka_error = 0;
+      std::string message;
+    };
+    virtual std::optional<Refusal> http_authorize(std::int16_t api_key, std::string_view topic) = 0;
+    // The backend's name of the client's topic (a hidden namespace prefixes it).
+    virtual std::string http_backend_topic(std::string_view topic) = 0;
+  };
+
+  struct Settings {
+    std::uint64_t connection_id = 0;
+    std::string client_address;
+    std::string cluster_name;
+    HttpFrontConfig config;
+    // Set: the client cannot authenticate over HTTP to this cluster; every
+    // request is answered 401 with this message (and the connection closed).
+    std::string identity_refusal;
+  };
+
+  static constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+  static constexpr std::size_t kMaxHeaderFields = 100;
+  static constexpr std::size_t kMaxRequestBodyBytes = 64 * 1024;  // bodies of non-upgrade requests
+  static constexpr std::size_t kMaxCommandsInFlight = 32;
+  static constexpr std::size_t kHighWatermarkBytes = 1 << 20;
+  static constexpr std::int32_t kPullFetchMaxWaitMs = 100;  // APISIX's fetch: lua-resty-kafka's default max_wait_time
+
+  HttpFront(Host& host, Settings settings);
+  ~HttpFront();
+  HttpFront(const HttpFront&) = delete;
+  HttpFront& operator=(const HttpFront&) = delete;
+
+  void on_bytes(const std::uint8_t* data, std::size_t len);  // decrypted client bytes
+  void on_write_progress();                                  // the client's queue shrank
+  // kedge is going away (drain): a WebSocket gets Close 1001, HTTP is closed after the current answer.
+  void drain();
+  bool websocket() const { return mode_ == Mode::websocket; }
+
+  // For the access log and metrics.
+  std::uint64_t requests() const { return requests_; }
+  std::uint64_t messages_in() const { return messages_in_; }
+  std::uint64_t messages_out() const { return messages_out_; }
+
+ private:
+  enum class Mode : std::uint8_t { http, websocket, closing };
+  struct Header {
+    std::string name;
+    std::string value;
+  };
+  struct Subscription;
+
+  // HTTP
+  static int on_url(llhttp_t* parser, const char* at, std::size_t length);
+  static int on_header_field(llhttp_t* parser, const char* at, std::size_t length);
+  static int on_header_value(llhttp_t* parser, const char* at, std::size_t length);
+  static int on_headers_complete(llhttp_t* parser);
+  static int on_body(llhttp_t* parser, const char* at, std::size_t length);
+  static int on_message_complete(llhttp_t* parser);
+  void feed_http(const std::uint8_t* data, std::size_t len);
+  void serve_request();
+  void upgrade();
+  void answer(int status, std::string_view content_type, std::string_view body, bool close = false,
+              std::string_view extra_headers = {});
+  void answer_error(int status, int error_code, std::string_view message, bool close = false);
+
+  // WebSocket
+  void feed_websocket(std::span<const std::uint8_t> bytes);
+  void on_message(const web::DataMessage& message);
+  void execute(web::pubsub::Command command, bool binary);
+  void send_frame(std::vector<std::uint8_t> frame);
+  void reply_error(std::int64_t sequence, bool binary, std::int16_t code, std::string_view message);
+  void close_websocket(std::uint16_t code, std::string_view reason);
+  void command_done();
+  void fetch_for(std::int64_t sequence, bool binary, web::pubsub::PayloadEncoding encoding, std::string topic,
+                 std::int32_t partition, std::int64_t offset);
+  // subscribe (JSON only)
+  void subscribe(std::int64_t sequence, web::pubsub::Subscribe request, web::pubsub::PayloadEncoding encoding);
+  void start_subscription(std::int64_t sequence, std::string topic, std::int32_t partition, std::int64_t offset,
+                          web::pubsub::PayloadEncoding encoding);
+  void poll(std::uint64_t subscription_id);
+  void poll_all();
+  bool congested() const;
+  void regulate();
+
+  Host& host_;
+  Settings settings_;
+  Mode mode_ = Mode::http;
+  // Guards callbacks of operations started on the pool: they find it expired once this front is gone.
+  std::shared_ptr<HttpFront*> alive_;
+
+  llhttp_t parser_{};
+  llhttp_settings_t parser_settings_{};
+  std::string url_;
+  std::vector<Header> headers_;
+  std::size_t header_bytes_ = 0;
+  std::string body_;
+  bool last_was_value_ = false;
+  bool request_failed_ = false;  // a limit was crossed inside a callback: answered, parser stopped
+
+  std::optional<web::MessageAssembler> assembler_;
+  std::size_t commands_in_flight_ = 0;
+  bool reading_paused_ = false;
+  bool close_sent_ = false;
+
+  std::map<std::uint64_t, std::unique_ptr<Subscription>> subscriptions_;
+  std::uint64_t next_subscription_ = 1;
+
+  std::uint64_t requests_ = 0;
+  std::uint64_t messages_in_ = 0;
+  std::uint64_t messages_out_ = 0;
+};
+
+}  // namespace kedge
