@@ -57,4 +57,30 @@ bool is_valid_utf8(std::span<const std::uint8_t> bytes) {
   return validator.feed(bytes) && validator.complete();
 }
 
+std::string replace_invalid_utf8(std::string_view text, std::string_view replacement) {
+  if (is_valid_utf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + replacement.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    // A valid sequence is valid on its own and none of its proper prefixes is: the first n (1..4) bytes from i
+    // that are valid are exactly one character.
+    std::size_t taken = 0;
+    for (std::size_t n = 1; n <= 4 && i + n <= text.size(); ++n) {
+      if (is_valid_utf8(text.substr(i, n))) {
+        taken = n;
+        break;
+      }
+    }
+    if (taken == 0) {
+      out.append(replacement);
+      ++i;
+    } else {
+      out.append(text.substr(i, taken));
+      i += taken;
+    }
+  }
+  return out;
+}
+
 }  // namespace kedge::web

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace kedge::web {
@@ -46,5 +47,9 @@ bool is_valid_utf8(std::span<const std::uint8_t> bytes);
 inline bool is_valid_utf8(std::string_view text) {
   return is_valid_utf8(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
+
+// `text` with every byte that does not belong to a valid UTF-8 sequence replaced by `replacement` (one per byte),
+// for text that must go out as UTF-8 (protobuf `string`, JSON) but came from elsewhere.
+std::string replace_invalid_utf8(std::string_view text, std::string_view replacement);
 
 }  // namespace kedge::web

@@ -25,6 +25,8 @@ Input layouts (see the fuzz sources):
                          response without it (tests/golden/rename/ responses)
   fuzz_websocket         piece size byte, message limit selector byte, a client's WebSocket stream
                          (tests/golden/websocket/parse.*.json)
+  fuzz_pubsub_binary     a binary WebSocket message as is (tests/golden/pubsub/request.*.json request_hex)
+  fuzz_json_command      a text WebSocket message as is (tests/golden/pubsub/json.*.json input / input_hex)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
@@ -351,6 +353,15 @@ def main():
         selector = websocket_maxima.index(doc["max_message_bytes"])
         for piece in (0, 6, 63):
             write(out, "fuzz_websocket", bytes([piece, selector]) + stream)
+
+    # Kafka over WebSocket: the pub-sub vectors' binary requests and JSON commands, as they are.
+    for path in sorted((ROOT / "tests" / "golden" / "pubsub").glob("request.*.json")):
+        write(out, "fuzz_pubsub_binary", bytes.fromhex(json.loads(path.read_text())["request_hex"]))
+    for path in sorted((ROOT / "tests" / "golden" / "pubsub").glob("json.*.json")):
+        doc = json.loads(path.read_text())
+        text = doc["input"].encode() if "input" in doc else bytes.fromhex(doc["input_hex"])
+        if len(text) <= 8192:
+            write(out, "fuzz_json_command", text)
 
     # Record batches written by librdkafka, every codec, under both caps.
     for path in sorted((ROOT / "tests" / "golden" / "records").glob("*.json")):
