@@ -362,7 +362,7 @@ def main():
 
     # The data client's answers: Metadata(topics), ListOffsets, Fetch, Produce at every version kedge sends.
     data_client = {3: (0, 1), 2: (1, 1), 1: (2, 4), 0: (3, 3)}  # api key: (selector, lowest version sent)
-    for path in sorted((ROOT / "tests" / "golden" / "data_client").glob("*_response.*.json")):
+    for path in sorted((ROOT / "tests" / "golden" / "data_client").rglob("*_response.*.json")):  # captures/ too
         case = json.loads(path.read_text())
         selector, lowest = data_client[case["api_key"]]
         frame = bytes.fromhex(case["response_hex"])
