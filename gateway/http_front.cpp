@@ -12,6 +12,7 @@
 #include "records/records.h"
 #include "web/frame_writer.h"
 #include "web/handshake.h"
+#include "web/json_command.h"
 
 namespace kedge {
 
@@ -95,6 +96,40 @@ bool records_from(std::span<const std::uint8_t> blob, std::int64_t from, std::si
     if (record.offset >= from) out.push_back(std::move(record));
   }
   return true;
+}
+
+// Views of decoded records for the reply encoders (headers go to JSON only).
+struct RecordViews {
+  std::vector<pubsub::RecordView> records;
+  std::vector<pubsub::HeaderView> headers;
+};
+RecordViews views_of(const std::vector<records::Record>& decoded) {
+  RecordViews views;
+  std::size_t header_count = 0;
+  for (const auto& record : decoded) header_count += record.headers.size();
+  views.headers.reserve(header_count);  // never reallocated below: the spans stay valid
+  views.records.reserve(decoded.size());
+  for (const auto& record : decoded) {
+    pubsub::RecordView view;
+    view.offset = record.offset;
+    view.timestamp = record.timestamp;
+    if (record.key) view.key = std::string_view(*record.key);
+    if (record.value) view.value = std::string_view(*record.value);
+    const std::size_t first = views.headers.size();
+    for (const auto& header : record.headers) {
+      views.headers.push_back({header.key, header.value ? std::optional<std::string_view>(*header.value)
+                                                        : std::nullopt});
+    }
+    view.headers = std::span<const pubsub::HeaderView>(views.headers.data() + first, record.headers.size());
+    views.records.push_back(view);
+  }
+  return views;
+}
+
+std::string subscribed_reply(std::int64_t sequence, std::string_view topic, std::int32_t partition,
+                             std::int64_t offset) {
+  const pubsub::SubscribedPartition one{topic, partition, offset};
+  return pubsub::encode_json_subscribed(sequence, std::span<const pubsub::SubscribedPartition>(&one, 1));
 }
 
 std::vector<std::uint8_t> frame_binary(const std::vector<std::uint8_t>& payload) {
@@ -510,11 +545,12 @@ void HttpFront::fetch_for(std::int64_t sequence, bool binary, pubsub::PayloadEnc
                   front.reply_error(sequence, binary, kUnknownServerError, error);
                   return;
                 }
+                const RecordViews views = views_of(records);
                 if (binary) {
-                  front.send_frame(frame_binary(pubsub::encode_binary_fetch(sequence, records)));
+                  front.send_frame(frame_binary(pubsub::encode_binary_fetch(sequence, views.records)));
                 } else {
                   front.send_frame(
-                      frame_text(pubsub::encode_json_fetch(sequence, topic, partition, records, encoding)));
+                      frame_text(pubsub::encode_json_fetch(sequence, topic, partition, views.records, encoding)));
                 }
               });
 }
@@ -575,7 +611,7 @@ void HttpFront::start_subscription(std::int64_t sequence, std::string topic, std
   if (offset >= 0) {
     subscription->offset = offset;
     subscriptions_.emplace(id, std::move(subscription));
-    send_frame(frame_text(pubsub::encode_json_subscribed(sequence, topic, partition, offset)));
+    send_frame(frame_text(subscribed_reply(sequence, topic, partition, offset)));
     poll(id);
     return;
   }
@@ -599,7 +635,7 @@ void HttpFront::start_subscription(std::int64_t sequence, std::string topic, std
           return;
         }
         s.offset = answer->offset;
-        front.send_frame(frame_text(pubsub::encode_json_subscribed(s.sequence, s.topic, s.partition, s.offset)));
+        front.send_frame(frame_text(subscribed_reply(s.sequence, s.topic, s.partition, s.offset)));
         front.poll(id);
       });
 }
@@ -646,8 +682,9 @@ void HttpFront::poll(std::uint64_t subscription_id) {
         }
         if (!records.empty()) {
           sub.offset = records.back().offset + 1;
+          const RecordViews views = views_of(records);
           front.send_frame(frame_text(
-              pubsub::encode_json_fetch(sub.sequence, sub.topic, sub.partition, records, sub.encoding)));
+              pubsub::encode_json_fetch(sub.sequence, sub.topic, sub.partition, views.records, sub.encoding)));
         } else if (fetched->answer.records.size() > 0) {
           // Only control records or records before the offset (a compacted or transactional log): step past them.
           records::DecodedRecords decoded = records::decode_records(fetched->answer.records);

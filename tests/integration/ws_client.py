@@ -88,7 +88,8 @@ async def exchange(ws, pb, sequence, **command):
         message = getattr(request, field)
         message.SetInParent()
         for name, value in values.items():
-            setattr(message, name, value)
+            # kedge's .proto declares topic as bytes (the same wire bytes as APISIX's string)
+            setattr(message, name, value.encode() if name == "topic" and isinstance(value, str) else value)
     await ws.send(request.SerializeToString())
     response = pb.PubSubResp()
     response.ParseFromString(await ws.recv())
