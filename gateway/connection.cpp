@@ -528,7 +528,7 @@ void Connection::read_hello() {
   sni_ = std::get<sni::Found>(result).name;
   snapshot_ = worker_.snapshot();
   target_ = snapshot_->mapper.identify(sni_);
-  if (std::holds_alternative<sni::NotRecognised>(target_.role)) {
+  if (std::holds_alternative<sni::NotRecognised>(target_.role) || std::holds_alternative<sni::Http>(target_.role)) {  // HTTP front: issue 19
     listener_stats_->sni_unrecognized++;
     reject_hello(DisconnectCause::unknown_sni, sni_);
     return;
