@@ -97,6 +97,14 @@ void add_sni_listener_names(const Config& config, std::size_t listener_index, co
         if (!broker.host.empty()) out.push_back(broker);
       }
     }
+    // The HTTP front's name sits one label below the domain like the others,
+    // so the same wildcard record and certificate serve it.
+    if (http_front_enabled(listener, vc)) {
+      ClientName http = base;
+      http.role = ClientName::Role::http;
+      http.host = mapper.http_host(c);
+      out.push_back(http);
+    }
   }
 }
 
@@ -121,8 +129,22 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
+// "bootstrap", "broker" or "http", as --json spells the role.
+std::string_view role_name(ClientName::Role role) {
+  switch (role) {
+    case ClientName::Role::bootstrap:
+      return "bootstrap";
+    case ClientName::Role::broker:
+      return "broker";
+    case ClientName::Role::http:
+      return "http";
+  }
+  return "unknown";
+}
+
 std::string role_text(const ClientName& name) {
-  return name.role == ClientName::Role::bootstrap ? "bootstrap" : fmt::format("broker {}", name.node_id);
+  if (name.role == ClientName::Role::broker) return fmt::format("broker {}", name.node_id);
+  return std::string(role_name(name.role));
 }
 
 // ---------------------------------------------------------------------------
@@ -847,9 +869,21 @@ std::vector<ClientName> enumerate_client_names(const Config& config, const Known
   return names;
 }
 
+std::string http_front_off_reason(const Config& config, std::size_t listener_index, std::size_t cluster_index) {
+  const ListenerConfig& listener = config.listeners[listener_index];
+  if (listener.port_routing) {
+    return fmt::format("listeners[{}] routes by port; the front needs SNI routing", listener_index);
+  }
+  if (!listener.http_enabled) return fmt::format("listeners[{}].http.enabled is false", listener_index);
+  if (!config.virtual_clusters[cluster_index].http.enabled) {
+    return fmt::format("{}.http.enabled is false", cluster_path(cluster_index));
+  }
+  return {};
+}
+
 std::vector<std::string> required_wildcards(const Config& config) {
   // Both formats put every name exactly one label below the domain, so one
-  // wildcard per domain covers a virtual cluster's bootstrap and brokers.
+  // wildcard per domain covers a virtual cluster's bootstrap, brokers and HTTP name.
   std::vector<std::string> wildcards;
   const sni::HostnameMapper mapper = mapper_of(config);
   for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
@@ -1240,7 +1274,22 @@ std::string render_text(const Config& config, const Report& report) {
 
   out += "\nhost names clients use\n";
   std::size_t last_listener = SIZE_MAX;
+  // After each (listener, cluster) group: the HTTP front's state when it is off
+  // (when on, its name is one of the group's names).
+  std::optional<std::pair<std::size_t, std::size_t>> group;
+  const auto close_group = [&] {
+    if (!group) return;
+    const std::string off = http_front_off_reason(config, group->first, group->second);
+    if (!off.empty()) {
+      out += fmt::format("    {:<10} {:<10} HTTP front: off ({})\n", config.virtual_clusters[group->second].name,
+                         "http", off);
+    }
+  };
   for (const auto& name : report.names) {
+    if (!group || group->first != name.listener || group->second != name.virtual_cluster) {
+      close_group();
+      group = std::pair{name.listener, name.virtual_cluster};
+    }
     if (name.listener != last_listener) {
       last_listener = name.listener;
       const auto& listener = config.listeners[name.listener];
@@ -1259,9 +1308,14 @@ std::string render_text(const Config& config, const Report& report) {
       cert = fmt::format("cert {} {}", name.certificate_path,
                          name.certificate_covers.value_or(false) ? "covers it" : "DOES NOT cover it");
     }
+    if (name.role == ClientName::Role::http) {
+      cert += fmt::format("; WebSocket wss://{}:{}{}", name.host, name.port,
+                          config.virtual_clusters[name.virtual_cluster].http.websocket_path);
+    }
     out += fmt::format("    {:<10} {:<10} {}:{}  {}; {}\n", config.virtual_clusters[name.virtual_cluster].name,
                        role_text(name), name.host, name.port, dns, cert);
   }
+  close_group();
 
   out += "\nDNS records (BIND zone snippet)\n" + zone_snippet(report);
   out += "\ncertificate SANs kedge needs\n";
@@ -1328,7 +1382,7 @@ json render_json(const Config& config, const Report& report) {
                   {"port", name.port},
                   {"listener", config.listeners[name.listener].name},
                   {"virtual_cluster", config.virtual_clusters[name.virtual_cluster].name},
-                  {"role", name.role == ClientName::Role::bootstrap ? "bootstrap" : "broker"},
+                  {"role", role_name(name.role)},
                   {"node_id", name.role == ClientName::Role::broker ? json(name.node_id) : json(nullptr)},
                   {"certificate", name.certificate_path.empty() ? json(nullptr) : json(name.certificate_path)}};
     entry["certificate_covers"] = name.certificate_covers ? json(*name.certificate_covers) : json(nullptr);
@@ -1344,6 +1398,28 @@ json render_json(const Config& config, const Report& report) {
     names.push_back(entry);
   }
   out["names"] = names;
+
+  // Every (listener, cluster) pair a client can reach: whether it gets the HTTP/WebSocket front.
+  json http_front = json::array();
+  const sni::HostnameMapper mapper = mapper_of(config);
+  for (std::size_t l = 0; l < config.listeners.size(); ++l) {
+    const ListenerConfig& listener = config.listeners[l];
+    for (std::size_t c = 0; c < config.virtual_clusters.size(); ++c) {
+      if (!routes_to(listener, c)) continue;
+      const std::string off = http_front_off_reason(config, l, c);
+      const std::string host = mapper.http_host(c);
+      json entry = {{"listener", listener.name},
+                    {"virtual_cluster", config.virtual_clusters[c].name},
+                    {"enabled", off.empty()},
+                    {"host", off.empty() ? json(host) : json(nullptr)},
+                    {"websocket_url", off.empty() ? json(fmt::format("wss://{}:{}{}", host, listener.advertised_port,
+                                                                      config.virtual_clusters[c].http.websocket_path))
+                                                  : json(nullptr)},
+                    {"off_reason", off.empty() ? json(nullptr) : json(off)}};
+      http_front.push_back(std::move(entry));
+    }
+  }
+  out["http_front"] = http_front;
 
   json records = json::array();
   for (const auto& wildcard : report.wildcards) records.push_back(wildcard + ".");

@@ -56,7 +56,9 @@ struct Finding {
 // One host name (and port) a client connects to. Produced in one place,
 // enumerate_client_names(), which dispatches on the listener's kind.
 struct ClientName {
-  enum class Role { bootstrap, broker };
+  // http: the virtual cluster's HTTP/WebSocket front (sni::HostnameMapper::http_host),
+  // listed only where http_front_enabled(listener, cluster).
+  enum class Role { bootstrap, broker, http };
   std::string host;
   std::uint16_t port = 0;
   std::size_t listener = 0;         // index into Config::listeners
@@ -77,8 +79,14 @@ struct ClientName {
 using KnownBrokers = std::vector<std::vector<kafka::BrokerEndpoint>>;
 
 // Every (host, port) clients use, per listener and virtual cluster: bootstrap
-// first, then brokers in node-id order.
+// first, then brokers in node-id order, then the HTTP front's name when the
+// front is on for that pair (SNI listeners only).
 std::vector<ClientName> enumerate_client_names(const Config& config, const KnownBrokers& brokers);
+
+// Why clients of `cluster_index` on `listener_index` get no HTTP/WebSocket
+// front, naming the setting ("virtual_clusters[0].http.enabled is false"), or
+// "" when they do (http_front_enabled).
+std::string http_front_off_reason(const Config& config, std::size_t listener_index, std::size_t cluster_index);
 
 // The DNS wildcard names (without trailing dot) that cover every client name,
 // one per domain, e.g. "*.kafka.example.com"; the same list is the set of

@@ -469,7 +469,8 @@ std::vector<ListenerConfig> read_listeners(const json& value, const std::string&
   std::vector<ListenerConfig> listeners;
   for (std::size_t i = 0; i < array.size(); ++i) {
     const ObjectReader entry(array[i], element_path(path, i),
-                             {"name", "bind", "advertised_port", "tls", "routing", "proxy_protocol", "authentication"});
+                             {"name", "bind", "advertised_port", "tls", "routing", "proxy_protocol", "authentication",
+                              "http"});
     ListenerConfig listener;
 
     listener.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -515,6 +516,20 @@ std::vector<ListenerConfig> read_listeners(const json& value, const std::string&
     }
     if (const json* authentication = entry.optional("authentication")) {
       listener.authentication = read_authentication(*authentication, entry.path_of("authentication"), base_dir);
+    }
+    listener.http_enabled = !listener.port_routing;
+    if (const json* http = entry.optional("http")) {
+      const ObjectReader reader(*http, entry.path_of("http"), {"enabled"});
+      if (const json* enabled = reader.optional("enabled")) {
+        const bool on = expect_bool(*enabled, reader.path_of("enabled"));
+        if (on && listener.port_routing) {
+          fail(reader.path_of("enabled"),
+               "a port-routed listener has no HTTP front: the front is chosen by the TLS ClientHello's SNI name or "
+               "ALPN, and a port-routed listener's ports stand for Kafka brokers (serve HTTP on an SNI listener, "
+               "or remove \"http\")");
+        }
+        listener.http_enabled = on;
+      }
     }
     listeners.push_back(std::move(listener));
   }
@@ -917,6 +932,125 @@ void confine_to_namespace(VirtualClusterConfig& cluster) {
   cluster.policy->acls->confine({prefixes.topic, prefixes.group, prefixes.transactional_id});
 }
 
+// An Origin as browsers serialise it (RFC 6454 §6.2): "http" or "https",
+// "://", a lower-case host name, IPv4 address or bracketed IPv6 address, and
+// a port only when it is not the scheme's default. Returns why not, or "".
+std::string origin_problem(std::string_view origin) {
+  std::string_view rest = origin;
+  std::string_view default_port;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+    default_port = "443";
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+    default_port = "80";
+  } else {
+    return "not an origin: expected http:// or https://, then the host (as a browser sends it, e.g. "
+           "\"https://app.example.com\")";
+  }
+  if (rest.empty()) return "has no host";
+  std::string_view host = rest;
+  std::string_view port;
+  if (rest.front() == '[') {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos) return "has an unclosed '[' in its host";
+    host = rest.substr(0, close + 1);
+    if (host.size() == 2) return "has no host";
+    const std::string_view after = rest.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return "has something other than a port after the host";
+    if (!after.empty()) port = after.substr(1);
+    for (const char c : host.substr(1, host.size() - 2)) {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.')) {
+        return "has an IPv6 host that is not lower-case hex, ':' and '.'";
+      }
+    }
+  } else {
+    const std::size_t colon = rest.find(':');
+    if (colon != std::string_view::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+      if (port.empty()) return "has an empty port";
+    }
+    if (host.empty()) return "has no host";
+    for (const char c : host) {
+      if (c >= 'A' && c <= 'Z') return "has upper-case letters (browsers send the host in lower case)";
+      if (c == '/') return "has a path (an origin is scheme://host[:port] only, no '/')";
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) {
+        return "has a character a host name cannot have";
+      }
+    }
+  }
+  if (!port.empty() || rest.size() > host.size()) {
+    if (port.empty()) return "has an empty port";
+    if (port.find('/') != std::string_view::npos) return "has a path (an origin is scheme://host[:port] only, no '/')";
+    if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        port.front() == '0' || port.size() > 5 || std::stoul(std::string(port)) > 65535) {
+      return "has a port that is not a number 1..65535 without leading zeros";
+    }
+    if (port == default_port) {
+      return fmt::format("names the scheme's default port {} (browsers leave it out, so it would never match)",
+                         default_port);
+    }
+  }
+  return {};
+}
+
+// virtual_clusters[].http: the cluster's HTTP/WebSocket front (HttpFrontConfig).
+HttpFrontConfig read_http_front(const json& value, const std::string& path) {
+  const ObjectReader reader(value, path,
+                            {"enabled", "websocket_path", "max_message_bytes", "fetch_max_bytes", "fetch_max_wait_ms",
+                             "allowed_origins"});
+  // A WebSocket message or a Fetch response below 1 KiB holds hardly a record;
+  // above 64 MiB one client could hold that much of kedge's memory.
+  constexpr std::uint64_t kMinBytes = kKiB;
+  constexpr std::uint64_t kMaxBytes = 64 * kKiB * kKiB;
+  constexpr std::size_t kMaxPathBytes = 255;
+  HttpFrontConfig config;
+  if (const json* enabled = reader.optional("enabled")) {
+    config.enabled = expect_bool(*enabled, reader.path_of("enabled"));
+  }
+  if (const json* ws_path = reader.optional("websocket_path")) {
+    const std::string at = reader.path_of("websocket_path");
+    const std::string& text = expect_string(*ws_path, at);
+    if (text.empty() || text.front() != '/') fail(at, fmt::format("\"{}\" does not start with '/'", text));
+    if (text.size() > kMaxPathBytes) fail(at, fmt::format("longer than {} bytes", kMaxPathBytes));
+    for (const char c : text) {
+      if (c == '?' || c == '#') {
+        fail(at, fmt::format("\"{}\" holds '{}': the path is matched without a query or fragment", text, c));
+      }
+      if (c <= 0x20 || c >= 0x7f) {
+        fail(at, fmt::format("\"{}\" holds a space, a control character or non-ASCII (a request path is "
+                             "visible ASCII; percent-encode the rest)",
+                             text));
+      }
+    }
+    config.websocket_path = text;
+  }
+  const auto read = [&](std::string_view key, std::uint32_t& field, std::uint64_t min, std::uint64_t max) {
+    if (const json* number = reader.optional(key)) {
+      field = static_cast<std::uint32_t>(expect_integer(*number, reader.path_of(key), min, max));
+    }
+  };
+  read("max_message_bytes", config.max_message_bytes, kMinBytes, kMaxBytes);
+  read("fetch_max_bytes", config.fetch_max_bytes, kMinBytes, kMaxBytes);
+  read("fetch_max_wait_ms", config.fetch_max_wait_ms, 0, 30'000);
+  if (const json* origins = reader.optional("allowed_origins")) {
+    const std::string at = reader.path_of("allowed_origins");
+    config.allowed_origins = read_distinct_strings(*origins, at);
+    for (std::size_t i = 0; i < config.allowed_origins.size(); ++i) {
+      const std::string& origin = config.allowed_origins[i];
+      if (origin == "null") {
+        fail(element_path(at, i), "\"null\" is the origin of every sandboxed or file:// page, not one site "
+                                  "(list the sites' origins, e.g. \"https://app.example.com\")");
+      }
+      if (const std::string why = origin_problem(origin); !why.empty()) {
+        fail(element_path(at, i), fmt::format("\"{}\" {}", origin, why));
+      }
+    }
+  }
+  return config;
+}
+
 std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const std::string& path,
                                                         const fs::path& base_dir) {
   const json& array = expect_array(value, path);
@@ -926,7 +1060,7 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
   for (std::size_t i = 0; i < array.size(); ++i) {
     const ObjectReader entry(array[i], element_path(path, i),
                              {"name", "hostnames", "backend", "tls", "authentication", "principals", "policy", "quotas",
-                              "namespace"});
+                              "namespace", "http"});
     VirtualClusterConfig cluster;
 
     cluster.name = expect_non_empty_string(entry.required("name"), entry.path_of("name"));
@@ -1015,6 +1149,7 @@ std::vector<VirtualClusterConfig> read_virtual_clusters(const json& value, const
         }
       }
     }
+    if (const json* http = entry.optional("http")) cluster.http = read_http_front(*http, entry.path_of("http"));
     clusters.push_back(std::move(cluster));
   }
   return clusters;
@@ -1315,6 +1450,10 @@ const AuthenticationConfig& effective_authentication(const ListenerConfig& liste
   if (cluster.authentication) return *cluster.authentication;
   if (listener.authentication) return *listener.authentication;
   return kPassthrough;
+}
+
+bool http_front_enabled(const ListenerConfig& listener, const VirtualClusterConfig& cluster) {
+  return listener.http_enabled && !listener.port_routing && cluster.http.enabled;
 }
 
 bool routes_to(const ListenerConfig& listener, std::size_t cluster_index) {

@@ -124,6 +124,12 @@ struct ListenerConfig {
   std::optional<PortRouting> port_routing;  // absent = SNI routing
   ProxyProtocolMode proxy_protocol = ProxyProtocolMode::off;
   std::optional<AuthenticationConfig> authentication;  // the default of the clusters it serves
+  // "http": {"enabled"}: whether the listener serves the HTTP/WebSocket front
+  // of its virtual clusters (HttpFrontConfig) beside Kafka. The front is chosen
+  // from the TLS ClientHello (SNI name or ALPN), so it exists on SNI-routed
+  // listeners only: true by default there, always false on a port-routed
+  // listener (setting it true there is a configuration error).
+  bool http_enabled = true;
 };
 
 // The port of broker `node_id` on a port-routed listener, or nullopt when the
@@ -183,6 +189,35 @@ inline constexpr std::string_view kNodeIdPlaceholder = "$(nodeId)";
 std::optional<HostPort> static_broker_address(const std::string& pattern, std::int32_t node_id,
                                               std::string* error = nullptr);
 
+// A virtual cluster's HTTP/1.1 + WebSocket front (issue 19), on the same TLS
+// port as Kafka: a connection whose ClientHello offers ALPN "http/1.1" on any
+// of the cluster's names, or whose SNI is its HTTP name (http.<domain> /
+// http-<vc>.<domain>, sni::HostnameMapper::http_host), is served as HTTP/1.1.
+// Kafka clients offer no ALPN, so they are never affected. Served only where
+// the listener's front is on too (http_front_enabled).
+struct HttpFrontConfig {
+  bool enabled = true;
+  // The request path of the WebSocket upgrade (RFC 6455 §4.1), compared
+  // exactly: starts with '/', at most 255 bytes of visible ASCII, no '?' or
+  // '#' (a query or fragment is never part of the match).
+  std::string websocket_path = "/kafka";
+  // The largest message a client may send over the WebSocket, after
+  // reassembling fragments (a larger one is closed with 1009, RFC 6455 §7.4.1).
+  // 1 KiB .. 64 MiB.
+  std::uint32_t max_message_bytes = 1024 * 1024;
+  // The Fetch requests the front sends for a WebSocket consumer: at most this
+  // many bytes per response (Kafka's fetch.max.bytes), 1 KiB .. 64 MiB ...
+  std::uint32_t fetch_max_bytes = 1024 * 1024;
+  // ... and at most this long a wait for data (Kafka's fetch.max.wait.ms), 0 .. 30000.
+  std::uint32_t fetch_max_wait_ms = 500;
+  // The Origin values (RFC 6454 serialisation, "https://app.example.com",
+  // what browsers send, RFC 6455 §10.2) a WebSocket upgrade may carry: an
+  // upgrade whose Origin is not listed is refused. Empty: any origin. A request
+  // without Origin (not a browser) is not affected.
+  std::vector<std::string> allowed_origins;
+  bool operator==(const HttpFrontConfig&) const = default;
+};
+
 struct VirtualClusterConfig {
   std::string name;
   sni::HostnameFormat format = sni::HostnameFormat::subdomain;
@@ -215,6 +250,8 @@ struct VirtualClusterConfig {
   // in the namespace when the operator wrote none), so a name outside them
   // is refused and listings show only the namespace's names.
   bool namespace_visible = false;
+  // "http": the cluster's HTTP/WebSocket front (on by default).
+  HttpFrontConfig http;
 };
 
 struct LogConfig {
@@ -281,6 +318,10 @@ const AuthenticationConfig& effective_authentication(const ListenerConfig& liste
 // Whether a client on `listener` can reach virtual cluster `cluster_index`: an
 // SNI listener serves every cluster, a port-routed one only its own.
 bool routes_to(const ListenerConfig& listener, std::size_t cluster_index);
+
+// Whether clients of `cluster` on `listener` get the HTTP/WebSocket front:
+// both have it on (a port-routed listener never has: ListenerConfig::http_enabled).
+bool http_front_enabled(const ListenerConfig& listener, const VirtualClusterConfig& cluster);
 
 // The audit log (common/audit_log.h, docs/policy.md): where its JSON lines go.
 struct AuditConfig {

@@ -628,7 +628,7 @@ void Connection::drive_handshake() {
               "(use a client certificate, or a listener that passes authentication through)",
               cluster_name());
         }
-        http_ = std::make_unique<HttpFront>(*this, std::move(settings));
+        http_ = std::make_unique<HttpFront>(static_cast<HttpFront::Host&>(*this), std::move(settings));
       }
       read_plaintext();
       return;
@@ -2544,7 +2544,7 @@ std::optional<HttpFront::Host::Refusal> Connection::http_authorize(std::int16_t 
   }
   if (policy->acls) {
     const policy::Operation operation =
-        api_key == kafka::code_of(kafka::ApiKey::fetch) ? policy::Operation::read : policy::Operation::describe;
+        api_key == kafka::key_of(kafka::ApiKey::fetch) ? policy::Operation::read : policy::Operation::describe;
     if (!acl_allows(*policy->acls, policy::Resource::topic, topic, operation)) {
       policy_refusals_++;
       return Refusal{kafka::code_of(kafka::ErrorCode::topic_authorization_failed),

@@ -75,6 +75,7 @@
 #include "kafka_codec/refusal.h"
 #include "kafka_codec/stream.h"
 #include "policy/policy.h"
+#include "sni/client_hello.h"
 #include "sni/hostname.h"
 #include "upstream/kafka_session.h"
 #include "upstream/link.h"

@@ -471,7 +471,7 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
             send_frame(frame_text(pubsub::encode_json_pong(sequence, body.state)));
           }
         } else if constexpr (std::is_same_v<T, pubsub::ListOffset>) {
-          if (auto refusal = host_.http_authorize(kafka::code_of(kafka::ApiKey::list_offsets), body.topic)) {
+          if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::list_offsets), body.topic)) {
             reply_error(sequence, binary, refusal->kafka_error, refusal->message);
             return;
           }
@@ -498,7 +498,7 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
                               }
                             });
         } else if constexpr (std::is_same_v<T, pubsub::Fetch>) {
-          if (auto refusal = host_.http_authorize(kafka::code_of(kafka::ApiKey::fetch), body.topic)) {
+          if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::fetch), body.topic)) {
             reply_error(sequence, binary, refusal->kafka_error, refusal->message);
             return;
           }
@@ -568,7 +568,7 @@ void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubs
     return;
   }
   for (const auto& start : request.partitions) {
-    if (auto refusal = host_.http_authorize(kafka::code_of(kafka::ApiKey::fetch), start.topic)) {
+    if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::fetch), start.topic)) {
       reply_error(sequence, false, refusal->kafka_error, refusal->message);
       return;
     }

@@ -115,7 +115,8 @@ class HttpFront {
   void upgrade();
   void answer(int status, std::string_view content_type, std::string_view body, bool close = false,
               std::string_view extra_headers = {});
-  void answer_error(int status, int error_code, std::string_view message, bool close = false);
+  void answer_error(int status, int error_code, std::string_view message, bool close = false,
+                    std::string_view extra_headers = {});
 
   // WebSocket
   void feed_websocket(std::span<const std::uint8_t> bytes);

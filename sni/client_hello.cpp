@@ -24,6 +24,11 @@
 //   struct { ServerName server_name_list<1..2^16-1> } ServerNameList;
 //   struct { NameType name_type; select (name_type) { case host_name(0): HostName; } }
 //   opaque HostName<1..2^16-1>;  // ASCII, no trailing dot, one name per name_type
+// RFC 7301 §3.1 (application_layer_protocol_negotiation(16) extension_data):
+//   opaque ProtocolName<1..2^8-1>;
+//   struct { ProtocolName protocol_name_list<2..2^16-1> } ProtocolNameList;
+//   "Empty strings MUST NOT be included"; names are opaque bytes, in the
+//   client's order of preference.
 //
 // Two passes over the caller's bytes, neither of which copies the message:
 //  1. scan_records: record and handshake headers, until the whole ClientHello
@@ -45,6 +50,7 @@ constexpr std::size_t kMaxSessionIdBytes = 32;
 constexpr std::uint16_t kExtensionServerName = 0;
 constexpr std::uint8_t kNameTypeHostName = 0;
 constexpr std::size_t kMaxHostNameBytes = 255;  // RFC 6066 §3; OpenSSL TLSEXT_MAXLEN_host_name
+constexpr std::uint16_t kExtensionAlpn = 16;     // RFC 7301 §3.1
 
 Malformed malformed(std::string_view reason) { return Malformed{reason}; }
 
@@ -256,6 +262,41 @@ std::variant<std::string, Malformed> read_server_name_list(FragmentCursor& curso
   return name;
 }
 
+// Parses one ProtocolNameList (RFC 7301 §3.1) occupying [cursor.offset(), end).
+// Every name is checked before the next is read, and the count is capped
+// before a name is stored, so a hostile list allocates at most
+// kMaxAlpnProtocols strings of at most 255 bytes.
+std::variant<std::vector<std::string>, Malformed> read_protocol_name_list(FragmentCursor& cursor,
+                                                                          std::size_t end) {
+  std::size_t list_length = 0;
+  if (end - cursor.offset() < 2 || !cursor.read_u16(list_length)) {
+    return malformed("ALPN protocol list length truncated");
+  }
+  if (list_length != end - cursor.offset()) {
+    return malformed("ALPN protocol list length does not match the extension");
+  }
+  if (list_length == 0) return malformed("empty ALPN protocol list");
+
+  std::vector<std::string> protocols;
+  while (cursor.offset() < end) {
+    std::uint8_t name_length = 0;
+    if (!cursor.read_u8(name_length)) return malformed("ALPN protocol name truncated");
+    if (name_length == 0) return malformed("empty ALPN protocol name");
+    if (name_length > end - cursor.offset()) return malformed("ALPN protocol name longer than its list");
+    static_assert(kMaxAlpnProtocols == 64, "the reason below names the cap");
+    if (protocols.size() == kMaxAlpnProtocols) return malformed("ALPN list holds more than 64 protocols");
+    std::string name;
+    name.reserve(name_length);  // bounded above by 255
+    for (std::size_t i = 0; i < name_length; ++i) {
+      std::uint8_t c = 0;
+      if (!cursor.read_u8(c)) return malformed("ALPN protocol name truncated");
+      name.push_back(static_cast<char>(c));
+    }
+    protocols.push_back(std::move(name));
+  }
+  return protocols;
+}
+
 // Pass 2: the ClientHello body. Consumes the message exactly.
 HelloResult walk_client_hello(std::span<const std::uint8_t> stream,
                               const MessageLocation& location) {
@@ -311,6 +352,7 @@ HelloResult walk_client_hello(std::span<const std::uint8_t> stream,
   }
 
   std::optional<std::string> host_name;
+  std::optional<std::vector<std::string>> alpn;
   while (left() > 0) {
     std::size_t extension_type = 0;
     std::size_t extension_length = 0;
@@ -318,6 +360,14 @@ HelloResult walk_client_hello(std::span<const std::uint8_t> stream,
       return malformed("extension header truncated");
     }
     if (extension_length > left()) return malformed("extension overruns the extensions block");
+    if (extension_type == kExtensionAlpn) {
+      // RFC 8446 §4.2, as for server_name: OpenSSL refuses a second one too.
+      if (alpn) return malformed("duplicate ALPN extension");
+      auto parsed = read_protocol_name_list(cursor, cursor.offset() + extension_length);
+      if (auto* error = std::get_if<Malformed>(&parsed)) return *error;
+      alpn = std::move(std::get<std::vector<std::string>>(parsed));
+      continue;
+    }
     if (extension_type != kExtensionServerName) {
       if (!cursor.skip(extension_length)) return malformed("extension truncated");
       continue;
@@ -329,11 +379,16 @@ HelloResult walk_client_hello(std::span<const std::uint8_t> stream,
     if (auto* error = std::get_if<Malformed>(&parsed)) return *error;
     host_name = std::move(std::get<std::string>(parsed));
   }
-  if (host_name) return Found{std::move(*host_name)};
+  if (host_name) return Found{std::move(*host_name), alpn ? std::move(*alpn) : std::vector<std::string>{}};
   return NoSni{};
 }
 
 }  // namespace
+
+bool offers_protocol(const Found& hello, std::string_view protocol) {
+  if (protocol.empty()) return false;
+  return std::find(hello.alpn.begin(), hello.alpn.end(), protocol) != hello.alpn.end();
+}
 
 HelloResult parse_client_hello(std::span<const std::uint8_t> bytes, std::size_t max_bytes) {
   ScanResult scanned = scan_records(bytes, max_bytes);

@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::string_view kBootstrapLabel = "bootstrap";
 constexpr std::string_view kBrokerPrefix = "broker-";
+constexpr std::string_view kHttpLabel = "http";
 constexpr std::size_t kMaxLabelBytes = 63;   // RFC 1035 §2.3.4
 constexpr std::size_t kMaxNameBytes = 253;   // RFC 1035 §2.3.4, textual form without trailing dot
 constexpr std::size_t kMaxNodeIdDigits = 10;  // INT32_MAX = 2147483647
@@ -105,18 +106,20 @@ Role match_first_label(const ClusterNaming& naming, std::string_view label) {
   std::string_view rest = label;
   if (naming.format == HostnameFormat::subdomain) {
     if (rest == kBootstrapLabel) return Bootstrap{};
+    if (rest == kHttpLabel) return Http{};
     if (!rest.starts_with(kBrokerPrefix)) return NotRecognised{};
     rest.remove_prefix(kBrokerPrefix.size());
     if (auto id = parse_node_id(rest)) return Node{*id};
     return NotRecognised{};
   }
-  // shared_suffix: bootstrap-<vc> | broker-<id>-<vc>. The id is digits only,
+  // shared_suffix: bootstrap-<vc> | http-<vc> | broker-<id>-<vc>. The id is digits only,
   // so the first '-' after "broker-" ends it and whatever follows, dashes
   // included, must be the whole virtual cluster name.
   const std::string vc_suffix = "-" + naming.name;
   if (!rest.ends_with(vc_suffix)) return NotRecognised{};
   rest.remove_suffix(vc_suffix.size());
   if (rest == kBootstrapLabel) return Bootstrap{};
+  if (rest == kHttpLabel) return Http{};
   if (!rest.starts_with(kBrokerPrefix)) return NotRecognised{};
   rest.remove_prefix(kBrokerPrefix.size());
   if (auto id = parse_node_id(rest)) return Node{*id};
@@ -138,15 +141,15 @@ Target identify_in(const std::vector<ClusterNaming>& clusters, std::string_view 
 }
 
 // Host names that stand for every shape a cluster generates: the bootstrap,
-// the smallest ids, and the longest id.
-std::array<std::string, 4> sample_hosts(const ClusterNaming& naming) {
-  return {host(naming, kBootstrapLabel), host(naming, node_label(0)),
+// the HTTP front, the smallest ids, and the longest id.
+using SampleHosts = std::array<std::string, 5>;
+SampleHosts sample_hosts(const ClusterNaming& naming) {
+  return {host(naming, kBootstrapLabel), host(naming, kHttpLabel), host(naming, node_label(0)),
           host(naming, node_label(1)),
           host(naming, node_label(std::numeric_limits<std::int32_t>::max()))};
 }
 
-bool any_recognised(const std::vector<ClusterNaming>& clusters,
-                    const std::array<std::string, 4>& hosts) {
+bool any_recognised(const std::vector<ClusterNaming>& clusters, const SampleHosts& hosts) {
   for (const std::string& h : hosts) {
     if (!std::holds_alternative<NotRecognised>(identify_in(clusters, h).role)) return true;
   }
@@ -175,7 +178,8 @@ std::string HostnameMapper::add_cluster(ClusterNaming naming) {
   if (first_label(naming, node_label(std::numeric_limits<std::int32_t>::max())).size() >
           kMaxLabelBytes ||
       first_label(naming, kBootstrapLabel).size() > kMaxLabelBytes ||
-      longest_broker.size() > kMaxNameBytes) {
+      first_label(naming, kHttpLabel).size() > kMaxLabelBytes ||
+      longest_broker.size() > kMaxNameBytes || host(naming, kHttpLabel).size() > kMaxNameBytes) {
     return "host names of virtual cluster '" + naming.name + "' would exceed DNS limits (e.g. '" +
            longest_broker + "')";
   }
@@ -216,6 +220,11 @@ Target HostnameMapper::identify(std::string_view sni_host) const {
 std::string HostnameMapper::bootstrap_host(std::size_t cluster) const {
   if (cluster >= clusters_.size()) return {};
   return host(clusters_[cluster], kBootstrapLabel);
+}
+
+std::string HostnameMapper::http_host(std::size_t cluster) const {
+  if (cluster >= clusters_.size()) return {};
+  return host(clusters_[cluster], kHttpLabel);
 }
 
 std::string HostnameMapper::broker_host(std::size_t cluster, std::int32_t node_id) const {

@@ -2,11 +2,14 @@
 // Maps an SNI host name to (virtual cluster, role) and back.
 //
 // Two naming formats per virtual cluster (the user contract, see README):
-//   subdomain      bootstrap.<domain>        broker-<id>.<domain>
-//   shared_suffix  bootstrap-<vc>.<domain>   broker-<id>-<vc>.<domain>
+//   subdomain      bootstrap.<domain>        broker-<id>.<domain>        http.<domain>
+//   shared_suffix  bootstrap-<vc>.<domain>   broker-<id>-<vc>.<domain>   http-<vc>.<domain>
 // shared_suffix keeps every name one label below <domain>, so one
 // `*.<domain>` certificate covers all virtual clusters (wildcards match
-// exactly one label, RFC 6125 §6.4.3).
+// exactly one label, RFC 6125 §6.4.3). The http name is the cluster's
+// HTTP/WebSocket front (issue 19); it is part of the naming whether or not
+// the front is enabled (config decides that), so turning it on never changes
+// which names collide.
 // Matching is case-insensitive and tolerates one trailing dot; <id> is a
 // decimal node id without sign or leading zeros ("0" itself is allowed), in
 // the int32 range.
@@ -24,8 +27,9 @@ enum class HostnameFormat { subdomain, shared_suffix };
 
 struct Bootstrap { friend bool operator==(Bootstrap, Bootstrap) = default; };
 struct Node { std::int32_t id; friend bool operator==(Node, Node) = default; };
+struct Http { friend bool operator==(Http, Http) = default; };  // the HTTP/WebSocket front
 struct NotRecognised { friend bool operator==(NotRecognised, NotRecognised) = default; };
-using Role = std::variant<Bootstrap, Node, NotRecognised>;
+using Role = std::variant<Bootstrap, Node, Http, NotRecognised>;
 
 struct Target {
   std::size_t cluster = 0;  // index passed to add_cluster order; meaningless if NotRecognised
@@ -55,6 +59,9 @@ class HostnameMapper {
   // Lower-case host names. Empty if `cluster` is out of range or `node_id` is
   // negative (negative ids, e.g. FindCoordinator's -1, have no host name).
   std::string bootstrap_host(std::size_t cluster) const;
+  // http.<domain> / http-<vc>.<domain>: the name whose SNI selects the
+  // cluster's HTTP/WebSocket front. Empty if `cluster` is out of range.
+  std::string http_host(std::size_t cluster) const;
   std::string broker_host(std::size_t cluster, std::int32_t node_id) const;
   // broker_host() into `out` (cleared first), reusing its capacity: the
   // per-endpoint path of the response rewriter allocates nothing.

@@ -4,6 +4,8 @@
 // Beyond "no crash, no sanitizer report" it traps on broken contracts:
 //  - a Found name is non-empty, at most 255 bytes, [a-z0-9._-] only, with no
 //    empty label and no trailing dot;
+//  - a Found ALPN list holds at most kMaxAlpnProtocols names of 1..255 bytes,
+//    and offers_protocol agrees with it;
 //  - NeedMore is only returned while fewer than max_bytes have arrived;
 //  - verdicts are stable: once a prefix has a verdict, the whole input has the
 //    same one (the gateway acts on the first verdict it sees);
@@ -29,7 +31,8 @@ void check(bool ok) {
 bool same_verdict(const HelloResult& a, const HelloResult& b) {
   if (a.index() != b.index()) return false;
   if (const auto* found = std::get_if<kedge::sni::Found>(&a)) {
-    return found->name == std::get<kedge::sni::Found>(b).name;
+    const auto& other = std::get<kedge::sni::Found>(b);
+    return found->name == other.name && found->alpn == other.alpn;
   }
   if (const auto* malformed = std::get_if<kedge::sni::Malformed>(&a)) {
     return malformed->reason == std::get<kedge::sni::Malformed>(b).reason;
@@ -45,6 +48,15 @@ bool valid_found_name(const std::string& name) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool valid_alpn(const kedge::sni::Found& found) {
+  if (found.alpn.size() > kedge::sni::kMaxAlpnProtocols) return false;
+  for (const std::string& protocol : found.alpn) {
+    if (protocol.empty() || protocol.size() > 255) return false;
+    if (!kedge::sni::offers_protocol(found, protocol)) return false;
+  }
+  return !kedge::sni::offers_protocol(found, "");
 }
 
 const kedge::sni::HostnameMapper& mapper() {
@@ -65,6 +77,8 @@ void check_identify(const std::string& name, bool exact) {
   std::string generated;
   if (std::holds_alternative<kedge::sni::Bootstrap>(target.role)) {
     generated = mapper().bootstrap_host(target.cluster);
+  } else if (std::holds_alternative<kedge::sni::Http>(target.role)) {
+    generated = mapper().http_host(target.cluster);
   } else if (const auto* node = std::get_if<kedge::sni::Node>(&target.role)) {
     check(node->id >= 0);
     generated = mapper().broker_host(target.cluster, node->id);
@@ -89,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const HelloResult whole = kedge::sni::parse_client_hello(input, max_bytes);
     if (const auto* found = std::get_if<kedge::sni::Found>(&whole)) {
       check(valid_found_name(found->name));
+      check(valid_alpn(*found));
       check_identify(found->name, /*exact=*/true);
     }
     if (std::holds_alternative<kedge::sni::NeedMore>(whole)) check(size < max_bytes);

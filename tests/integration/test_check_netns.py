@@ -11,7 +11,8 @@ Checks (one PASS/FAIL line each, then `N passed, M failed`):
     existing file and changes nothing;
   - kedge starts with those files and kcat produces and consumes through it with hostname verification on
     (ssl.endpoint.identification.algorithm=https, ssl.ca.location=ca.pem);
-  - good setup: kedge check exits 0 and lists the 3 brokers (text and --json, names covered, DNS = gateway);
+  - good setup: kedge check exits 0 and lists the 3 brokers and the HTTP front's name (text and --json, names
+    covered, DNS = gateway);
   - wrong certificate SAN (kcat fails with 'certificate verify failed'; check exits 1 naming the SAN to add);
   - names resolving elsewhere (--gateway-address another address): exit 1, the record to fix;
   - backend down: exit 1, the JSON path of the bootstrap server;
@@ -135,10 +136,17 @@ def main():
         want = sorted(enumerate([f"{h}:{p}" for h, p in mock.broker_addresses], start=1))
         checks.record("good setup: --json lists the backend's brokers (id, host:port)", brokers == want, str(brokers))
         names = {n["host"]: n for n in report["names"]}
-        checks.record("good setup: every name is covered and resolves to the gateway",
-                      set(names) == {f"bootstrap.{DOMAIN}"} | {f"broker-{i}.{DOMAIN}" for i in (1, 2, 3)} and
+        checks.record("good setup: every name (the HTTP front's too) is covered and resolves to the gateway",
+                      set(names) == {f"bootstrap.{DOMAIN}", f"http.{DOMAIN}"} |
+                      {f"broker-{i}.{DOMAIN}" for i in (1, 2, 3)} and names[f"http.{DOMAIN}"]["role"] == "http" and
                       all(n["certificate_covers"] and n["matches_gateway"] for n in names.values()),
                       json.dumps(report["names"])[:400])
+        checks.record("good setup: the HTTP front is on, its WebSocket URL listed (text and --json)",
+                      report["http_front"] == [{"listener": "hub", "virtual_cluster": "alpha", "enabled": True,
+                                                "host": f"http.{DOMAIN}",
+                                                "websocket_url": f"wss://http.{DOMAIN}:{PORT}/kafka",
+                                                "off_reason": None}]
+                      and f"wss://http.{DOMAIN}:{PORT}/kafka" in text.stdout, json.dumps(report["http_front"]))
         checks.record("good setup: one wildcard record and SAN", report["dns"]["wildcard_records"] == [f"*.{DOMAIN}."]
                       and report["certificate_sans"] == [f"*.{DOMAIN}"] and report["exit_code"] == 0
                       and f"*.{DOMAIN}. 300 IN A {gateway_a}" in report["dns"]["zone_snippet"], report["dns"])

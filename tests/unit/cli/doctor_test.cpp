@@ -74,7 +74,7 @@ const check::Finding* find(const check::Report& report, const std::string& text)
 
 }  // namespace
 
-TEST_CASE("client names: bootstrap then brokers in id order, per listener and cluster", "[check]") {
+TEST_CASE("client names: bootstrap, brokers in id order, then the HTTP name, per listener and cluster", "[check]") {
   TempDir tmp;
   make_certs(tmp.path(), {"*.kafka.example.com"});
   const Config config = config_with(tmp.path(), R"([
@@ -90,9 +90,126 @@ TEST_CASE("client names: bootstrap then brokers in id order, per listener and cl
     CHECK(name.certificate_path == "listeners[0].tls");
   }
   CHECK(hosts == std::vector<std::string>{"bootstrap.kafka.example.com:443", "broker-1.kafka.example.com:443",
-                                          "broker-2.kafka.example.com:443", "bootstrap-beta.kafka.example.com:443",
-                                          "broker-7-beta.kafka.example.com:443"});
+                                          "broker-2.kafka.example.com:443", "http.kafka.example.com:443",
+                                          "bootstrap-beta.kafka.example.com:443",
+                                          "broker-7-beta.kafka.example.com:443",
+                                          "http-beta.kafka.example.com:443"});
+  CHECK(names[3].role == check::ClientName::Role::http);
+  CHECK(names[6].role == check::ClientName::Role::http);
   CHECK(check::required_wildcards(config) == std::vector<std::string>{"*.kafka.example.com"});
+}
+
+namespace {
+
+// One SNI listener and one port-routed listener (both onto "alpha"), with
+// `listener_http` / `alpha_http` as their "http" objects when not null.
+Config http_front_config(const std::filesystem::path& dir, const nlohmann::json& listener_http,
+                         const nlohmann::json& alpha_http) {
+  nlohmann::json document = nlohmann::json::parse(R"({
+      "listeners": [
+        {"name": "hub", "bind": "0.0.0.0:9092", "advertised_port": 443,
+         "tls": {"cert": "tls/server.pem", "key": "tls/server.key"}},
+        {"name": "ports", "bind": "0.0.0.0:19092",
+         "routing": {"mode": "port", "virtual_cluster": "alpha", "advertised_host": "kafka.internal.example",
+                     "broker_port_base": 19100, "max_node_id": 9}}],
+      "virtual_clusters": [
+        {"name": "alpha", "hostnames": {"format": "subdomain", "domain": "kafka.example.com"},
+         "backend": {"bootstrap_servers": ["10.0.0.5:9092"]}},
+        {"name": "beta", "hostnames": {"format": "shared_suffix", "domain": "kafka.example.com"},
+         "backend": {"bootstrap_servers": ["10.0.1.5:9092"]}}]})");
+  if (!listener_http.is_null()) document["listeners"][0]["http"] = listener_http;
+  if (!alpha_http.is_null()) document["virtual_clusters"][0]["http"] = alpha_http;
+  const auto path = dir / "kedge.json";
+  std::ofstream(path) << document.dump(2);
+  return load_config(path);
+}
+
+std::vector<std::string> http_hosts(const std::vector<check::ClientName>& names) {
+  std::vector<std::string> hosts;
+  for (const auto& name : names) {
+    if (name.role == check::ClientName::Role::http) hosts.push_back(name.host);
+  }
+  return hosts;
+}
+
+}  // namespace
+
+TEST_CASE("the HTTP name is listed where the front is on, and 'HTTP front: off' where it is not", "[check][http]") {
+  TempDir tmp;
+  make_certs(tmp.path(), {"*.kafka.example.com"});
+  const check::KnownBrokers no_brokers;
+  check::Options options;
+  options.resolve_names = false;
+  check::Report report;  // rendered without probing: names only
+  report.options = options;
+
+  SECTION("on by default on the SNI listener, never on the port-routed one") {
+    const Config config = http_front_config(tmp.path(), nullptr, nullptr);
+    report.names = check::enumerate_client_names(config, no_brokers);
+    CHECK(http_hosts(report.names) == std::vector<std::string>{"http.kafka.example.com", "http-beta.kafka.example.com"});
+    CHECK(check::http_front_off_reason(config, 0, 0).empty());
+    CHECK(check::http_front_off_reason(config, 1, 0) == "listeners[1] routes by port; the front needs SNI routing");
+    const std::string text = check::render_text(config, report);
+    CHECK_THAT(text, Catch::Contains("http.kafka.example.com:443"));
+    CHECK_THAT(text, Catch::Contains("WebSocket wss://http.kafka.example.com:443/kafka"));
+    CHECK_THAT(text, Catch::Contains("WebSocket wss://http-beta.kafka.example.com:443/kafka"));
+    CHECK_THAT(text, Catch::Contains("http       HTTP front: off (listeners[1] routes by port; the front needs SNI "
+                                     "routing)"));
+    const auto json = check::render_json(config, report);
+    REQUIRE(json["http_front"].size() == 3);
+    CHECK(json["http_front"][0] == nlohmann::json{{"listener", "hub"},
+                                                  {"virtual_cluster", "alpha"},
+                                                  {"enabled", true},
+                                                  {"host", "http.kafka.example.com"},
+                                                  {"websocket_url", "wss://http.kafka.example.com:443/kafka"},
+                                                  {"off_reason", nullptr}});
+    CHECK(json["http_front"][2]["listener"] == "ports");
+    CHECK(json["http_front"][2]["enabled"] == false);
+    CHECK(json["http_front"][2]["host"] == nullptr);
+    CHECK(json["names"][1]["role"] == "http");
+    CHECK(json["names"][1]["node_id"] == nullptr);
+  }
+  SECTION("off for one virtual cluster") {
+    const Config config = http_front_config(tmp.path(), nullptr, {{"enabled", false}, {"websocket_path", "/ws"}});
+    report.names = check::enumerate_client_names(config, no_brokers);
+    CHECK(http_hosts(report.names) == std::vector<std::string>{"http-beta.kafka.example.com"});
+    const std::string text = check::render_text(config, report);
+    CHECK_THAT(text, Catch::Contains("alpha      http       HTTP front: off (virtual_clusters[0].http.enabled is "
+                                     "false)"));
+    CHECK_THAT(text, !Catch::Contains("http.kafka.example.com"));
+    const auto json = check::render_json(config, report);
+    CHECK(json["http_front"][0]["enabled"] == false);
+    CHECK(json["http_front"][0]["off_reason"] == "virtual_clusters[0].http.enabled is false");
+    CHECK(json["http_front"][1]["enabled"] == true);
+  }
+  SECTION("off for the whole listener") {
+    const Config config = http_front_config(tmp.path(), {{"enabled", false}}, {{"websocket_path", "/ws"}});
+    report.names = check::enumerate_client_names(config, no_brokers);
+    CHECK(http_hosts(report.names).empty());
+    const std::string text = check::render_text(config, report);
+    CHECK_THAT(text, Catch::Contains("alpha      http       HTTP front: off (listeners[0].http.enabled is false)"));
+    CHECK_THAT(text, Catch::Contains("beta       http       HTTP front: off (listeners[0].http.enabled is false)"));
+  }
+  SECTION("the configured WebSocket path is shown") {
+    const Config config = http_front_config(tmp.path(), nullptr, {{"websocket_path", "/ws"}});
+    report.names = check::enumerate_client_names(config, no_brokers);
+    CHECK_THAT(check::render_text(config, report), Catch::Contains("WebSocket wss://http.kafka.example.com:443/ws"));
+  }
+}
+
+TEST_CASE("a certificate that covers the Kafka names but not the HTTP name is a problem naming it", "[check][http]") {
+  TempDir tmp;
+  make_certs(tmp.path(), {"bootstrap.kafka.example.com"});
+  const Config config = unreachable_cluster(tmp.path(), "kafka.example.com");
+  const check::Report report = run_offline_check(config);
+  const auto* finding = find(report, "does not cover http.kafka.example.com");
+  REQUIRE(finding != nullptr);
+  CHECK_THAT(finding->fix, Catch::Contains("SAN *.kafka.example.com"));
+  const auto json = check::render_json(config, report);
+  REQUIRE(json["names"].size() == 2);
+  CHECK(json["names"][0]["certificate_covers"] == true);   // bootstrap
+  CHECK(json["names"][1]["role"] == "http");
+  CHECK(json["names"][1]["certificate_covers"] == false);
 }
 
 TEST_CASE("two-label names under a one-label wildcard: the fix is shared_suffix", "[check]") {

@@ -218,7 +218,7 @@ TEST_CASE("schema errors name the exact JSON path", "[config][errors]") {
        "listener: unknown key (allowed here: listeners, virtual_clusters, log, limits, admin, workers, audit)"},
       {"misspelt listener key", [](json& d) { d["listeners"][0]["advertized_port"] = 1; },
        "listeners[0].advertized_port: unknown key (allowed here: name, bind, advertised_port, tls, routing, "
-       "proxy_protocol, authentication)"},
+       "proxy_protocol, authentication, http)"},
       {"unknown backend key", [](json& d) { d["virtual_clusters"][1]["backend"]["sasl_mechanism"] = true; },
        "virtual_clusters[1].backend.sasl_mechanism: unknown key (allowed here: bootstrap_servers, tls, discovery, "
        "sasl)"},

@@ -281,3 +281,127 @@ TEST_CASE("a maximal ClientHello over many records stays within the cap", "[sni]
     CHECK(parse(stream, stream.size()) == "found:broker-2147483647.kafka.example.com");
   }
 }
+
+namespace {
+
+// A hello with SNI "a.example.com" and an ALPN extension whose data is `data` verbatim.
+Bytes stream_with_alpn_data(const Bytes& data) {
+  HelloSpec spec = with_sni("a.example.com");
+  spec.extensions.push_back({16, data});
+  return hello_stream(spec);
+}
+
+std::vector<std::string> numbered_protocols(std::size_t count) {
+  std::vector<std::string> protocols;
+  for (std::size_t i = 0; i < count; ++i) protocols.push_back("p" + std::to_string(i));
+  return protocols;
+}
+
+}  // namespace
+
+TEST_CASE("ALPN protocols are reported in the client's order (RFC 7301 §3.1)", "[sni][body][alpn]") {
+  SECTION("after server_name") {
+    HelloSpec spec = with_sni("http.kafka.example.com");
+    spec.extensions.push_back(alpn_extension({"h2", "http/1.1"}));
+    CHECK(parse(hello_stream(spec)) == "found:http.kafka.example.com alpn:h2,http/1.1");
+  }
+  SECTION("before server_name") {
+    HelloSpec spec = with_sni("bootstrap.kafka.example.com");
+    spec.extensions.insert(spec.extensions.begin(), alpn_extension({"http/1.1"}));
+    CHECK(parse(hello_stream(spec)) == "found:bootstrap.kafka.example.com alpn:http/1.1");
+  }
+  SECTION("no ALPN extension: an empty list (what Kafka clients send)") {
+    const HelloResult result = parse_client_hello(hello_stream(with_sni("a.example.com")));
+    REQUIRE(std::holds_alternative<Found>(result));
+    CHECK(std::get<Found>(result).alpn.empty());
+  }
+  SECTION("ALPN without server_name is still no_sni") {
+    HelloSpec spec;
+    spec.extensions.push_back(alpn_extension({"http/1.1"}));
+    CHECK(parse(hello_stream(spec)) == "no_sni");
+  }
+  SECTION("names are opaque bytes, kept as sent (no case folding, NUL and 0xff allowed)") {
+    const std::string odd("\x00\xff", 2);
+    HelloSpec spec = with_sni("a.example.com");
+    spec.extensions.push_back(alpn_extension({"HTTP/1.1", odd}));
+    const HelloResult result = parse_client_hello(hello_stream(spec));
+    REQUIRE(std::holds_alternative<Found>(result));
+    CHECK(std::get<Found>(result).alpn == std::vector<std::string>{"HTTP/1.1", odd});
+    CHECK(describe(result) == "found:a.example.com alpn:HTTP/1.1,\\x00\\xff");
+  }
+  SECTION("a 255-byte name and the largest accepted list") {
+    HelloSpec spec = with_sni("a.example.com");
+    std::vector<std::string> protocols = numbered_protocols(kMaxAlpnProtocols - 1);
+    protocols.push_back(std::string(255, 'x'));
+    spec.extensions.push_back(alpn_extension(protocols));
+    const HelloResult result = parse_client_hello(hello_stream(spec));
+    REQUIRE(std::holds_alternative<Found>(result));
+    CHECK(std::get<Found>(result).alpn == protocols);
+  }
+  SECTION("every prefix of a hello with ALPN needs more bytes") {
+    HelloSpec spec = with_sni("a.example.com");
+    spec.extensions.push_back(alpn_extension({"h2", "http/1.1"}));
+    const Bytes stream = frame_records(handshake(1, encode_body(spec)), 7);
+    for (std::size_t n = 0; n < stream.size(); ++n) {
+      CHECK(parse(Bytes(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(n))) == "need_more");
+    }
+    CHECK(parse(stream) == "found:a.example.com alpn:h2,http/1.1");
+  }
+}
+
+TEST_CASE("ALPN extension structure: malformed lists are refused with a reason", "[sni][body][alpn]") {
+  struct Case {
+    const char* what;
+    Bytes data;
+    std::string expected;
+  };
+  const std::vector<Case> cases{
+      {"empty extension_data", {}, "malformed:ALPN protocol list length truncated"},
+      {"one byte of list length", {0x00}, "malformed:ALPN protocol list length truncated"},
+      {"empty list", {0x00, 0x00}, "malformed:empty ALPN protocol list"},
+      {"list length past the extension", {0x00, 0x05, 0x02, 'h', '2'},
+       "malformed:ALPN protocol list length does not match the extension"},
+      {"list length short of the extension", {0x00, 0x02, 0x02, 'h', '2'},
+       "malformed:ALPN protocol list length does not match the extension"},
+      {"an empty name alone", {0x00, 0x01, 0x00}, "malformed:empty ALPN protocol name"},
+      {"an empty name after a good one", {0x00, 0x04, 0x02, 'h', '2', 0x00}, "malformed:empty ALPN protocol name"},
+      {"a name longer than its list", {0x00, 0x03, 0x05, 'h', '2'},
+       "malformed:ALPN protocol name longer than its list"},
+      {"a name running past the list into nothing", {0x00, 0x01, 0xff},
+       "malformed:ALPN protocol name longer than its list"},
+  };
+  for (const auto& c : cases) {
+    DYNAMIC_SECTION(c.what) { CHECK_THAT(parse(stream_with_alpn_data(c.data)), Verdict(c.expected)); }
+  }
+  SECTION("an ALPN length past the extensions block") {
+    const Bytes block = Writer{}.raw(encode_extensions({sni_extension("a.b")})).u16(16).u16(40).raw(alpn_data({"h2"})).out;
+    CHECK_THAT(parse(stream_with_extensions_block(block)), Verdict("malformed:extension overruns"));
+  }
+  SECTION("two ALPN extensions (RFC 8446 §4.2)") {
+    HelloSpec spec = with_sni("a.example.com");
+    spec.extensions.push_back(alpn_extension({"h2"}));
+    spec.extensions.push_back(alpn_extension({"http/1.1"}));
+    CHECK(parse(hello_stream(spec)) == "malformed:duplicate ALPN extension");
+  }
+  SECTION("more protocols than the cap") {
+    HelloSpec spec = with_sni("a.example.com");
+    spec.extensions.push_back(alpn_extension(numbered_protocols(kMaxAlpnProtocols + 1)));
+    CHECK(parse(hello_stream(spec)) == "malformed:ALPN list holds more than 64 protocols");
+  }
+  SECTION("a malformed ALPN list refuses even a hello without server_name") {
+    HelloSpec spec;
+    spec.extensions.push_back({16, {0x00, 0x00}});
+    CHECK(parse(hello_stream(spec)) == "malformed:empty ALPN protocol list");
+  }
+}
+
+TEST_CASE("offers_protocol compares ALPN names byte for byte", "[sni][body][alpn]") {
+  const Found hello{"http.kafka.example.com", {"h2", "http/1.1"}};
+  CHECK(offers_protocol(hello, "http/1.1"));
+  CHECK(offers_protocol(hello, "h2"));
+  CHECK_FALSE(offers_protocol(hello, "HTTP/1.1"));
+  CHECK_FALSE(offers_protocol(hello, "http/1."));
+  CHECK_FALSE(offers_protocol(hello, "http/1.1 "));
+  CHECK_FALSE(offers_protocol(hello, ""));
+  CHECK_FALSE(offers_protocol(Found{"a.example.com", {}}, "http/1.1"));
+}

@@ -4,6 +4,7 @@
 // capped.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
 
 #include "tests/unit/sni/tls_bytes.h"
@@ -70,9 +71,30 @@ TEST_CASE("a capture that OpenSSL itself split over two records is reassembled",
   REQUIRE(it->bytes[0] == 22);
   REQUIRE(((it->bytes[3] << 8) | it->bytes[4]) == 512);
   REQUIRE(it->bytes.size() > 5 + 512 + 5);
-  CHECK(parse(it->bytes) == "found:broker-7-beta.kafka.example.com");
+  CHECK(parse(it->bytes) == it->expected);
+  CHECK_THAT(it->expected, Catch::StartsWith("found:broker-7-beta.kafka.example.com alpn:kafka-proto-00,"));
   // and cutting exactly at the record boundary or inside the second header waits
   for (std::size_t n = 5 + 512; n <= 5 + 512 + 5; ++n) CHECK(parse(prefix(it->bytes, n)) == "need_more");
+}
+
+TEST_CASE("ALPN offers from real clients: browsers' http/1.1, never from Kafka clients", "[sni][capture][alpn]") {
+  std::map<std::string, HelloResult> results;
+  for (const auto& capture : load_captures()) results.emplace(capture.file, parse_client_hello(capture.bytes));
+  const auto found = [&](const std::string& file) -> const Found& {
+    REQUIRE(results.count(file) == 1);
+    REQUIRE(std::holds_alternative<Found>(results.at(file)));
+    return std::get<Found>(results.at(file));
+  };
+  // curl offers h2 first; openssl and Python as told on the command line.
+  CHECK(found("curl-alpn.bin").alpn == std::vector<std::string>{"h2", "http/1.1"});
+  CHECK(offers_protocol(found("curl-alpn.bin"), "http/1.1"));
+  CHECK(offers_protocol(found("openssl-alpn-http11-h2.bin"), "http/1.1"));
+  CHECK(offers_protocol(found("python-ssl-alpn.bin"), "http/1.1"));
+  CHECK_FALSE(offers_protocol(found("python-ssl-alpn.bin"), "h2"));
+  // Kafka clients (librdkafka) and default TLS clients send no ALPN extension.
+  CHECK(found("kcat-librdkafka.bin").alpn.empty());
+  CHECK(found("python-ssl.bin").alpn.empty());
+  CHECK(found("openssl-fragmented-512.bin").alpn.size() == 40);
 }
 
 TEST_CASE("a real ClientHello re-fragmented into many records is reassembled", "[sni][capture]") {
@@ -255,6 +277,12 @@ TEST_CASE("single-byte corruption of real ClientHellos never breaks the result c
                                    c == '.' || c == '_';
                           });
           if (!ok) FAIL("bad name '" << name << "' from " << capture.file << " byte " << at);
+          const auto& alpn = found->alpn;
+          const bool alpn_ok = alpn.size() <= kMaxAlpnProtocols &&
+                               std::all_of(alpn.begin(), alpn.end(), [](const std::string& protocol) {
+                                 return !protocol.empty() && protocol.size() <= 255;
+                               });
+          if (!alpn_ok) FAIL("bad ALPN list from " << capture.file << " byte " << at);
         }
         if (std::holds_alternative<NeedMore>(result) && stream.size() >= cap) {
           FAIL("NeedMore at the cap from " << capture.file << " byte " << at);

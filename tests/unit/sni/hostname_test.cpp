@@ -12,10 +12,11 @@ namespace {
 
 constexpr std::int32_t kMaxId = std::numeric_limits<std::int32_t>::max();
 
-// "not_recognised", "0:bootstrap" or "2:node 5", so failures read as data.
+// "not_recognised", "0:bootstrap", "1:http" or "2:node 5", so failures read as data.
 std::string describe(const Target& target) {
   if (std::holds_alternative<NotRecognised>(target.role)) return "not_recognised";
   if (std::holds_alternative<Bootstrap>(target.role)) return std::to_string(target.cluster) + ":bootstrap";
+  if (std::holds_alternative<Http>(target.role)) return std::to_string(target.cluster) + ":http";
   return std::to_string(target.cluster) + ":node " + std::to_string(std::get<Node>(target.role).id);
 }
 
@@ -96,6 +97,25 @@ TEST_CASE("identify maps host names to cluster and role", "[sni][hostname]") {
       {"bootstrap-gamma.kafka.example.com", "3:bootstrap"},
       {"broker-7-gamma.kafka.example.com", "3:node 7"},
       {"broker-7-alpha.kafka.example.com", "not_recognised"},  // alpha is a subdomain cluster
+      // the HTTP front's name, in both formats
+      {"http.kafka.example.com", "0:http"},
+      {"HTTP.Kafka.Example.COM.", "0:http"},
+      {"http-beta.shared.example.com", "1:http"},
+      {"Http-Beta.shared.example.com.", "1:http"},
+      {"http-team-a-prod.shared.example.com", "2:http"},
+      {"http-gamma.kafka.example.com", "3:http"},
+      {"http-alpha.kafka.example.com", "not_recognised"},  // alpha is a subdomain cluster
+      {"http.shared.example.com", "not_recognised"},       // no subdomain cluster there
+      {"http.alpha.kafka.example.com", "not_recognised"},  // extra label
+      {"http.kafka.example.com..", "not_recognised"},
+      {"https.kafka.example.com", "not_recognised"},
+      {"www.kafka.example.com", "not_recognised"},
+      {"http-.shared.example.com", "not_recognised"},
+      {"http--beta.shared.example.com", "not_recognised"},
+      {"http-beta-.shared.example.com", "not_recognised"},
+      {"http-5-beta.shared.example.com", "not_recognised"},
+      {"http-team-a.shared.example.com", "not_recognised"},
+      {"http-prod.shared.example.com", "not_recognised"},
   };
   for (const auto& [host, expected] : cases) {
     DYNAMIC_SECTION("'" << host << "'") { CHECK(describe(mapper.identify(host)) == expected); }
@@ -109,6 +129,9 @@ TEST_CASE("generated host names identify back to their cluster and node", "[sni]
       const std::string bootstrap = mapper.bootstrap_host(cluster);
       CHECK(describe(mapper.identify(bootstrap)) == std::to_string(cluster) + ":bootstrap");
       CHECK(describe(mapper.identify(upper(bootstrap) + ".")) == std::to_string(cluster) + ":bootstrap");
+      const std::string http = mapper.http_host(cluster);
+      CHECK(describe(mapper.identify(http)) == std::to_string(cluster) + ":http");
+      CHECK(describe(mapper.identify(upper(http) + ".")) == std::to_string(cluster) + ":http");
       for (std::int32_t id : {0, 1, 9, 10, 42, 1000, 65536, kMaxId - 1, kMaxId}) {
         const std::string broker = mapper.broker_host(cluster, id);
         const std::string expected = std::to_string(cluster) + ":node " + std::to_string(id);
@@ -126,6 +149,9 @@ TEST_CASE("generated host names", "[sni][hostname]") {
   CHECK(mapper.bootstrap_host(2) == "bootstrap-team-a-prod.shared.example.com");
   CHECK(mapper.broker_host(2, 3) == "broker-3-team-a-prod.shared.example.com");
   CHECK(mapper.broker_host(1, kMaxId) == "broker-2147483647-beta.shared.example.com");
+  CHECK(mapper.http_host(0) == "http.kafka.example.com");
+  CHECK(mapper.http_host(1) == "http-beta.shared.example.com");
+  CHECK(mapper.http_host(2) == "http-team-a-prod.shared.example.com");
 
   SECTION("are lower-case even when configured in upper case") {
     HostnameMapper m;
@@ -134,6 +160,7 @@ TEST_CASE("generated host names", "[sni][hostname]") {
     CHECK(m.clusters()[0].domain == "kafka.example.com");
     CHECK(m.bootstrap_host(0) == "bootstrap-blue.kafka.example.com");
     CHECK(m.broker_host(0, 7) == "broker-7-blue.kafka.example.com");
+    CHECK(m.http_host(0) == "http-blue.kafka.example.com");
   }
   SECTION("broker_host_into replaces what the buffer held") {
     std::string buffer = "broker-2147483647-team-a-prod.shared.example.com";
@@ -146,6 +173,7 @@ TEST_CASE("generated host names", "[sni][hostname]") {
   }
   SECTION("are empty for an unknown cluster or a negative node id") {
     CHECK(mapper.bootstrap_host(4).empty());
+    CHECK(mapper.http_host(4).empty());
     CHECK(mapper.broker_host(4, 1).empty());
     CHECK(mapper.broker_host(0, -1).empty());
   }
@@ -155,7 +183,8 @@ TEST_CASE("generated host names", "[sni][hostname]") {
     // but one certificate per cluster domain.
     for (std::size_t cluster : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
       const std::string& domain = mapper.clusters()[cluster].domain;
-      for (const std::string& host : {mapper.bootstrap_host(cluster), mapper.broker_host(cluster, 12)}) {
+      for (const std::string& host :
+           {mapper.bootstrap_host(cluster), mapper.broker_host(cluster, 12), mapper.http_host(cluster)}) {
         const auto dot = host.find('.');
         CHECK(host.substr(dot + 1) == domain);
       }
@@ -252,6 +281,15 @@ TEST_CASE("add_cluster detects host name collisions", "[sni][hostname]") {
       {"a subdomain cluster one level below another",
        {"a", HostnameFormat::subdomain, "kafka.example.com"},
        {"b", HostnameFormat::subdomain, "alpha.kafka.example.com"}, false},
+      {"a shared_suffix cluster whose name ends like another's http name",
+       {"b", HostnameFormat::shared_suffix, "kafka.example.com"},
+       {"http-b", HostnameFormat::shared_suffix, "kafka.example.com"}, false},
+      {"a shared_suffix cluster named http beside a subdomain cluster",
+       {"a", HostnameFormat::subdomain, "kafka.example.com"},
+       {"http", HostnameFormat::shared_suffix, "kafka.example.com"}, false},
+      {"a subdomain cluster under another's http name",
+       {"a", HostnameFormat::subdomain, "kafka.example.com"},
+       {"b", HostnameFormat::subdomain, "http.kafka.example.com"}, false},
   };
   for (const auto& c : cases) {
     DYNAMIC_SECTION(c.what) {
@@ -270,6 +308,7 @@ TEST_CASE("add_cluster detects host name collisions", "[sni][hostname]") {
                 std::to_string(cluster) + ":bootstrap");
           CHECK(describe(mapper.identify(mapper.broker_host(cluster, 1))) ==
                 std::to_string(cluster) + ":node 1");
+          CHECK(describe(mapper.identify(mapper.http_host(cluster))) == std::to_string(cluster) + ":http");
         }
       }
     }

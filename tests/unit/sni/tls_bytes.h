@@ -35,7 +35,7 @@ inline Bytes read_binary(const std::filesystem::path& path) {
 struct Capture {
   std::string file;
   Bytes bytes;
-  std::string expected;  // "found:<name>" or "no_sni", from expected.tsv
+  std::string expected;  // "found:<name>[ alpn:<p1>,<p2>...]" or "no_sni", from expected.tsv
 };
 
 inline std::vector<Capture> load_captures() {
@@ -111,6 +111,15 @@ inline Bytes server_name_data(std::string_view name) {
 
 inline Extension sni_extension(std::string_view name) { return {0, server_name_data(name)}; }
 
+// RFC 7301 §3.1 ProtocolNameList (extension 16) with these names, as given.
+inline Bytes alpn_data(const std::vector<std::string>& protocols) {
+  Writer list;
+  for (const auto& protocol : protocols) list.u8(static_cast<std::uint32_t>(protocol.size())).raw(protocol);
+  return Writer{}.u16(static_cast<std::uint32_t>(list.out.size())).raw(list.out).out;
+}
+
+inline Extension alpn_extension(const std::vector<std::string>& protocols) { return {16, alpn_data(protocols)}; }
+
 // A plausible TLS 1.3 ClientHello, field by field (RFC 8446 §4.1.2).
 struct HelloSpec {
   std::uint16_t legacy_version = 0x0303;
@@ -157,12 +166,35 @@ inline Bytes hello_stream_with_sni(std::string_view name) {
   return hello_stream(spec);
 }
 
+// "h2,http/1.1"; bytes outside printable ASCII as \xHH.
+inline std::string describe_protocols(const std::vector<std::string>& protocols) {
+  std::string out;
+  for (const auto& protocol : protocols) {
+    if (!out.empty()) out += ',';
+    for (const char c : protocol) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte > 0x20 && byte < 0x7f) {
+        out += c;
+      } else {
+        constexpr char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0xf];
+      }
+    }
+  }
+  return out;
+}
+
 // One-line rendering of a verdict, in the vocabulary of expected.tsv, so a
-// failing CHECK prints what the parser actually said.
+// failing CHECK prints what the parser actually said. A Found with ALPN
+// protocols appends " alpn:<protocols>".
 inline std::string describe(const HelloResult& result) {
   struct Visitor {
     std::string operator()(const NeedMore&) const { return "need_more"; }
-    std::string operator()(const Found& f) const { return "found:" + f.name; }
+    std::string operator()(const Found& f) const {
+      return "found:" + f.name + (f.alpn.empty() ? "" : " alpn:" + describe_protocols(f.alpn));
+    }
     std::string operator()(const NoSni&) const { return "no_sni"; }
     std::string operator()(const NotTls&) const { return "not_tls"; }
     std::string operator()(const Malformed& m) const { return "malformed:" + std::string(m.reason); }
