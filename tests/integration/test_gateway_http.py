@@ -16,7 +16,7 @@ Checks (one PASS/FAIL line each, then `N passed, M failed`):
      timestamp equal to what the producer's delivery reports said; each response echoes its sequence;
   2. the same through the other signal: ALPN http/1.1 offered on bootstrap.<domain> (a Kafka name);
   3. errors are ErrorResp values with Kafka's codes and the sequence echoed, and the connection goes on: an unknown
-     topic (3), a partition the topic lacks (3), an offset past the end (1 OFFSET_OUT_OF_RANGE), a message that is
+     topic (3; not with the 2.0.2 mock, whose Metadata v0-2 creates it), a partition the topic lacks (3), an offset past the end (1 OFFSET_OUT_OF_RANGE), a message that is
      not protobuf (42 INVALID_REQUEST), then a ping's state comes back and a ListOffset still answers;
   4. the JSON form (text messages): list_offset then fetch with base64 payloads returns the produced values;
   5. policy applies: through beta, a fetch of ws-none answers, a fetch of "secret" gets TOPIC_AUTHORIZATION_FAILED (29);
@@ -95,6 +95,11 @@ def main():
         expected = {"unknown_topic": (21, 3), "missing_partition": (22, 3), "offset_out_of_range": (23, 1),
                     "malformed_protobuf": (0, 42)}
         for case, (sequence, code) in expected.items():
+            if case == "unknown_topic" and MOCK_VERSION == "rdk20":
+                checks.skip("unknown_topic: ErrorResp code 3", "the 2.0.2 mock offers Metadata v0-2 only, which has no "
+                            "AllowAutoTopicCreation: it creates the topic kedge asks about, as an auto-creating broker "
+                            "would (docs/http.md)")
+                continue
             got = cases.get(case, {})
             checks.record(f"{case}: ErrorResp code {code}, sequence {sequence} echoed, a message saying why",
                           got.get("kind") == "error_resp" and got.get("code") == code
@@ -110,8 +115,10 @@ def main():
         lines, detail = ws_client(topo, "roundtrip", bootstrap, url, ca, "ws-json", "none", 5)
         lines, detail = ws_client(topo, "json", url, ca, "ws-json", 5)
         line = lines[-1] if lines else {}
-        checks.record("JSON text messages: list_offset then fetch (base64) return the 5 records produced",
-                      line.get("count") == 5 and line.get("sequence") == 2, json.dumps(line) if line else detail)
+        checks.record("JSON text messages: list_offset then fetch (base64) return the 5 records produced, byte-exact "
+                      "(null keys as null)",
+                      line.get("count") == 5 and line.get("matches") == 5 and line.get("sequence") == 2,
+                      json.dumps(line) if line else detail)
 
         # ---- 5. policy through beta -----------------------------------------------------------------------------
         lines, detail = ws_client(topo, "errors", f"wss://http-beta.{DOMAIN}:{PORT}/kafka", ca, "secret")
