@@ -1421,6 +1421,8 @@ void Connection::throttle_client(std::uint32_t throttle_ms) {
 
 void Connection::on_throttle_over() {
   if (ending()) return;
+  if (http_) http_->on_throttle_over();
+  if (ending()) return;
   client_.resume(io::PauseReason::throttled);
 }
 
@@ -2534,22 +2536,30 @@ std::optional<HttpFront::Host::Refusal> Connection::http_authorize(std::int16_t 
   }
   const policy::ClusterPolicy* policy = current_policy();
   if (policy == nullptr) return std::nullopt;
+  // Produce, Fetch and ListOffsets answer an authorization refusal per topic
+  // with TOPIC_AUTHORIZATION_FAILED; so does the front, whatever refused.
+  const std::int16_t refused_code = kafka::code_of(kafka::ErrorCode::topic_authorization_failed);
   if (const auto refused = policy::decide(*policy, api_key)) {
     if (*refused != policy::Refusal::acl_unchecked) {
       policy_refusals_++;
-      return Refusal{kafka::code_of(kafka::ErrorCode::cluster_authorization_failed),
-                     fmt::format("{} is refused by the policy of virtual cluster {} ({})", kafka::api_name(api_key),
-                                 cluster_name(), policy::to_string(*refused))};
+      if (*refused == policy::Refusal::read_only) {
+        return Refusal{refused_code, fmt::format("Virtual cluster {} is read-only: {} is not allowed", cluster_name(),
+                                                 kafka::api_name(api_key))};
+      }
+      return Refusal{refused_code, fmt::format("{} is refused by the policy of virtual cluster {} ({})",
+                                               kafka::api_name(api_key), cluster_name(), policy::to_string(*refused))};
     }
   }
   if (policy->acls) {
-    const policy::Operation operation =
-        api_key == kafka::key_of(kafka::ApiKey::fetch) ? policy::Operation::read : policy::Operation::describe;
+    const policy::Operation operation = kafka::is(api_key, kafka::ApiKey::fetch)     ? policy::Operation::read
+                                        : kafka::is(api_key, kafka::ApiKey::produce) ? policy::Operation::write
+                                                                                     : policy::Operation::describe;
     if (!acl_allows(*policy->acls, policy::Resource::topic, topic, operation)) {
       policy_refusals_++;
-      return Refusal{kafka::code_of(kafka::ErrorCode::topic_authorization_failed),
-                     fmt::format("Topic {} ({}) is refused by the ACLs of virtual cluster {}", topic,
-                                 operation == policy::Operation::read ? "Read" : "Describe", cluster_name())};
+      return Refusal{refused_code, fmt::format("Topic authorization failed. {} on topic {} ({}) is not allowed on "
+                                               "virtual cluster {}",
+                                               kafka::api_name(api_key), topic, policy::to_string(operation),
+                                               cluster_name())};
     }
   }
   return std::nullopt;
@@ -2559,6 +2569,41 @@ std::string Connection::http_backend_topic(std::string_view topic) {
   const VirtualClusterConfig& config = cluster_->settings->config;
   if (config.name_prefixes && !config.namespace_visible) return config.name_prefixes->topic + std::string(topic);
   return std::string(topic);
+}
+
+std::optional<std::string> Connection::http_client_topic(std::string_view backend_topic) {
+  const VirtualClusterConfig& config = cluster_->settings->config;
+  if (!config.name_prefixes || config.namespace_visible) return std::string(backend_topic);
+  const std::string& prefix = config.name_prefixes->topic;
+  if (backend_topic.substr(0, prefix.size()) != prefix) return std::nullopt;
+  return std::string(backend_topic.substr(prefix.size()));
+}
+
+// A REST produce is charged like a Produce request: its bytes on the produce
+// quota, one request on the request rate. HTTP has no throttle field, so the
+// write itself waits until what the client owes is paid back (the front runs
+// it from on_throttle_over), and the connection is not read meanwhile: a
+// client is slowed whether it reuses its connection or opens a new one.
+std::uint32_t Connection::http_charge_produce(std::uint64_t bytes) {
+  const std::optional<policy::QuotaConfig>& quotas = cluster_->settings->config.quotas;
+  if (!quotas || ending() || !quota_timer_open_) return 0;
+  const policy::QuotaLimits& limits = quotas->limits_for(principal_);
+  const auto now = std::chrono::steady_clock::now();
+  policy::ClientAccount& account = quota_account();
+  std::uint32_t wait_ms = 0;
+  if (limits.produce_bytes_per_second) {
+    const std::uint32_t ms = account.produce.charge(bytes, *limits.produce_bytes_per_second, now);
+    if (ms > 0) {
+      cluster_stats_->throttled_requests[static_cast<std::size_t>(QuotaKind::produce_bytes)]++;
+      cluster_stats_->throttle_ms[static_cast<std::size_t>(QuotaKind::produce_bytes)] += ms;
+    }
+    wait_ms = std::max(wait_ms, ms);
+  }
+  if (limits.requests_per_second) {
+    wait_ms = std::max(wait_ms, account.requests.charge(1, *limits.requests_per_second, now));
+  }
+  if (wait_ms > 0) throttle_client(wait_ms);
+  return wait_ms;
 }
 
 }  // namespace kedge

@@ -296,6 +296,8 @@ class Connection final : private kafka::AddressMap,
   upstream::LeaderPool* http_leader_pool() override;
   std::optional<HttpFront::Host::Refusal> http_authorize(std::int16_t api_key, std::string_view topic) override;
   std::string http_backend_topic(std::string_view topic) override;
+  std::optional<std::string> http_client_topic(std::string_view backend_topic) override;
+  std::uint32_t http_charge_produce(std::uint64_t bytes) override;
 
   // CiphertextSink (records of tls_ for the client socket)
   void send_ciphertext(const char* first, std::size_t first_len, const char* second,

@@ -174,6 +174,10 @@ HttpFront::~HttpFront() { *alive_ = nullptr; }
 void HttpFront::on_bytes(const std::uint8_t* data, std::size_t len) {
   switch (mode_) {
     case Mode::http:
+      if (awaiting_answer_) {  // bytes already read when reading was paused
+        pending_input_.append(reinterpret_cast<const char*>(data), len);
+        return;
+      }
       feed_http(data, len);
       return;
     case Mode::websocket:
@@ -189,7 +193,7 @@ void HttpFront::on_bytes(const std::uint8_t* data, std::size_t len) {
 int HttpFront::on_url(llhttp_t* parser, const char* at, std::size_t length) {
   auto* self = static_cast<HttpFront*>(parser->data);
   self->header_bytes_ += length;
-  if (self->header_bytes_ > kMaxHeaderBytes) return -1;
+  if (self->header_bytes_ > kMaxHeaderBytes) return self->over_limit(Limit::headers);
   self->url_.append(at, length);
   return 0;
 }
@@ -197,9 +201,9 @@ int HttpFront::on_url(llhttp_t* parser, const char* at, std::size_t length) {
 int HttpFront::on_header_field(llhttp_t* parser, const char* at, std::size_t length) {
   auto* self = static_cast<HttpFront*>(parser->data);
   self->header_bytes_ += length;
-  if (self->header_bytes_ > kMaxHeaderBytes) return -1;
+  if (self->header_bytes_ > kMaxHeaderBytes) return self->over_limit(Limit::headers);
   if (self->last_was_value_ || self->headers_.empty()) {
-    if (self->headers_.size() == kMaxHeaderFields) return -1;
+    if (self->headers_.size() == kMaxHeaderFields) return self->over_limit(Limit::headers);
     self->headers_.emplace_back();
   }
   self->headers_.back().name.append(at, length);
@@ -210,7 +214,8 @@ int HttpFront::on_header_field(llhttp_t* parser, const char* at, std::size_t len
 int HttpFront::on_header_value(llhttp_t* parser, const char* at, std::size_t length) {
   auto* self = static_cast<HttpFront*>(parser->data);
   self->header_bytes_ += length;
-  if (self->header_bytes_ > kMaxHeaderBytes || self->headers_.empty()) return -1;
+  if (self->header_bytes_ > kMaxHeaderBytes) return self->over_limit(Limit::headers);
+  if (self->headers_.empty()) return -1;
   self->headers_.back().value.append(at, length);
   self->last_was_value_ = true;
   return 0;
@@ -223,7 +228,7 @@ int HttpFront::on_headers_complete(llhttp_t* parser) {
 
 int HttpFront::on_body(llhttp_t* parser, const char* at, std::size_t length) {
   auto* self = static_cast<HttpFront*>(parser->data);
-  if (self->body_.size() + length > kMaxRequestBodyBytes) return -1;
+  if (self->body_.size() + length > self->settings_.config.max_message_bytes) return self->over_limit(Limit::body);
   self->body_.append(at, length);
   return 0;
 }
@@ -257,14 +262,19 @@ void HttpFront::feed_http(const std::uint8_t* data, std::size_t len) {
         feed_websocket({reinterpret_cast<const std::uint8_t*>(at), static_cast<std::size_t>(end - at)});
         return;
       }
+      if (awaiting_answer_) {
+        pending_input_.append(at, static_cast<std::size_t>(end - at));
+        return;
+      }
       continue;
     }
-    // A malformed request, or a limit crossed in a callback (the callback returned -1).
-    const bool too_large = rc == HPE_CB_URL_COMPLETE || rc == HPE_USER || header_bytes_ > kMaxHeaderBytes ||
-                           headers_.size() >= kMaxHeaderFields;
-    if (body_.size() >= kMaxRequestBodyBytes) {
-      answer_error(413, 41300, fmt::format("request bodies are limited to {} bytes", kMaxRequestBodyBytes), true);
-    } else if (too_large) {
+    // A malformed request, or a limit crossed in a callback (over_limit).
+    if (limit_hit_ == Limit::body) {
+      answer_error(413, 41300,
+                   fmt::format("request bodies are limited to {} bytes (http.max_message_bytes)",
+                               settings_.config.max_message_bytes),
+                   true);
+    } else if (limit_hit_ == Limit::headers) {
       answer_error(431, 43100,
                    fmt::format("request headers are limited to {} bytes and {} fields", kMaxHeaderBytes,
                                kMaxHeaderFields),
@@ -296,8 +306,18 @@ void HttpFront::serve_request() {
     upgrade();
     return;
   }
+  request_content_type_.clear();
+  request_accept_.clear();
+  for (const Header& header : headers_) {
+    if (ascii::iequals(header.name, "content-type")) request_content_type_ = header.value;
+    if (ascii::iequals(header.name, "accept")) request_accept_ = header.value;
+  }
+  request_body_ = std::move(body_);
+  const std::string_view query =
+      url_.find('?') == std::string::npos ? std::string_view() : std::string_view(url_).substr(url_.find('?') + 1);
+  if (serve_rest(method, path, query)) return;
   answer_error(404, 40400,
-               fmt::format("no such endpoint: {} {} (the WebSocket endpoint is {})", method, path,
+               fmt::format("no such endpoint: {} {} (the WebSocket endpoint is {}; REST: docs/http.md)", method, path,
                            settings_.config.websocket_path));
 }
 
@@ -351,6 +371,14 @@ void HttpFront::answer(int status, std::string_view content_type, std::string_vi
   if (!keep_alive) {
     mode_ = Mode::closing;
     host_.http_close(true);
+    return;
+  }
+  if (awaiting_answer_) {
+    awaiting_answer_ = false;
+    regulate();
+    std::string pending = std::move(pending_input_);
+    pending_input_.clear();
+    if (!pending.empty()) feed_http(reinterpret_cast<const std::uint8_t*>(pending.data()), pending.size());
   }
 }
 
@@ -709,7 +737,7 @@ void HttpFront::on_write_progress() {
 }
 
 void HttpFront::regulate() {
-  const bool pause = congested() || commands_in_flight_ >= kMaxCommandsInFlight;
+  const bool pause = congested() || commands_in_flight_ >= kMaxCommandsInFlight || awaiting_answer_;
   if (pause != reading_paused_) {
     reading_paused_ = pause;
     host_.http_pause_reading(pause);

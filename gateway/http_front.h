@@ -25,6 +25,7 @@
 #include <llhttp.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -60,6 +61,13 @@ class HttpFront {
     virtual std::optional<Refusal> http_authorize(std::int16_t api_key, std::string_view topic) = 0;
     // The backend's name of the client's topic (a hidden namespace prefixes it).
     virtual std::string http_backend_topic(std::string_view topic) = 0;
+    // The client's name of a backend topic; nullopt when a hidden namespace hides it.
+    virtual std::optional<std::string> http_client_topic(std::string_view backend_topic) = 0;
+    // Charges produced bytes to the client's quota account (docs/policy.md
+    // "Quotas"): the milliseconds the client must wait, 0 when it is within
+    // its quota. While it waits the connection is not read, and the front's
+    // on_throttle_over() runs when the wait is over.
+    virtual std::uint32_t http_charge_produce(std::uint64_t bytes) = 0;
   };
 
   struct Settings {
@@ -74,7 +82,7 @@ class HttpFront {
 
   static constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
   static constexpr std::size_t kMaxHeaderFields = 100;
-  static constexpr std::size_t kMaxRequestBodyBytes = 64 * 1024;  // bodies of non-upgrade requests
+  // Request bodies (a REST produce) are bounded by the cluster's http.max_message_bytes.
   static constexpr std::size_t kMaxCommandsInFlight = 32;
   static constexpr std::size_t kHighWatermarkBytes = 1 << 20;
   static constexpr std::int32_t kPullFetchMaxWaitMs = 100;  // APISIX's fetch: lua-resty-kafka's default max_wait_time
@@ -88,6 +96,8 @@ class HttpFront {
   void on_write_progress();                                  // the client's queue shrank
   // kedge is going away (drain): a WebSocket gets Close 1001, HTTP is closed after the current answer.
   void drain();
+  // The quota wait http_charge_produce asked for is over: the held produce goes on.
+  void on_throttle_over();
   bool websocket() const { return mode_ == Mode::websocket; }
 
   // For the access log and metrics.
@@ -102,6 +112,7 @@ class HttpFront {
     std::string value;
   };
   struct Subscription;
+  struct RestProduce;
 
   // HTTP
   static int on_url(llhttp_t* parser, const char* at, std::size_t length);
@@ -117,6 +128,20 @@ class HttpFront {
               std::string_view extra_headers = {});
   void answer_error(int status, int error_code, std::string_view message, bool close = false,
                     std::string_view extra_headers = {});
+
+  // REST (http_rest.cpp)
+  bool serve_rest(std::string_view method, std::string_view path, std::string_view query);
+  bool rest_method_not_allowed(std::string_view allowed);
+  upstream::LeaderPool* rest_pool();
+  void rest_fail(const upstream::PoolFailure& failure, std::string_view topic);
+  bool rest_refused(std::int16_t api_key, std::string_view topic);
+  void rest_list_topics();
+  void rest_describe_topic(const std::string& topic, std::optional<std::int32_t> partition, bool partitions_only);
+  void rest_offsets(const std::string& topic, std::int32_t partition);
+  void rest_records(const std::string& topic, std::int32_t partition, std::int64_t offset, std::int32_t max_bytes);
+  void rest_produce(const std::string& topic, std::optional<std::int32_t> partition);
+  void rest_resolve_partitions(const std::string& topic, const std::shared_ptr<RestProduce>& produce);
+  void rest_write(const std::shared_ptr<RestProduce>& produce);
 
   // WebSocket
   void feed_websocket(std::span<const std::uint8_t> bytes);
@@ -150,7 +175,22 @@ class HttpFront {
   std::size_t header_bytes_ = 0;
   std::string body_;
   bool last_was_value_ = false;
-  bool request_failed_ = false;  // a limit was crossed inside a callback: answered, parser stopped
+  enum class Limit : std::uint8_t { none, headers, body };
+  Limit limit_hit_ = Limit::none;  // which limit a callback stopped the parser at
+  int over_limit(Limit limit) {
+    limit_hit_ = limit;
+    return -1;
+  }
+  // The request being served (REST reads them after the parser moved on).
+  std::string request_content_type_;
+  std::string request_accept_;
+  std::string request_body_;
+  // A REST answer is on its way: later pipelined requests wait (HTTP/1.1
+  // answers in order) in pending_input_, and the socket is not read.
+  bool awaiting_answer_ = false;
+  std::string pending_input_;
+  std::uint32_t next_partition_ = 0;
+  std::function<void()> after_throttle_;  // a produce held by the client's quota  // round robin for records without key or partition
 
   std::optional<web::MessageAssembler> assembler_;
   std::size_t commands_in_flight_ = 0;

@@ -37,7 +37,7 @@ std::string kafka_error_text(std::int16_t error) {
 }  // namespace
 
 struct LeaderPool::Operation {
-  enum class Kind : std::uint8_t { list_offset, fetch, metadata } kind = Kind::metadata;
+  enum class Kind : std::uint8_t { list_offset, fetch, metadata, produce, all_topics } kind = Kind::metadata;
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t position = 0;  // list_offset: the timestamp; fetch: the offset
@@ -46,6 +46,9 @@ struct LeaderPool::Operation {
   ListOffsetDone list_done;
   FetchDone fetch_done;
   MetadataDone metadata_done;
+  ProduceDone produce_done;
+  TopicsDone topics_done;
+  std::vector<std::uint8_t> records;  // produce
   std::uint64_t deadline_ms = 0;
   std::uint64_t retry_at_ms = 0;  // 0: not waiting to retry
   int attempts = 0;
@@ -111,6 +114,24 @@ void LeaderPool::topic_metadata(std::string topic, MetadataDone done) {
   start(std::move(operation));
 }
 
+void LeaderPool::produce(std::string topic, std::int32_t partition, std::vector<std::uint8_t> records,
+                         ProduceDone done) {
+  auto operation = std::make_unique<Operation>();
+  operation->kind = Operation::Kind::produce;
+  operation->topic = std::move(topic);
+  operation->partition = partition;
+  operation->records = std::move(records);
+  operation->produce_done = std::move(done);
+  start(std::move(operation));
+}
+
+void LeaderPool::list_topics(TopicsDone done) {
+  auto operation = std::make_unique<Operation>();
+  operation->kind = Operation::Kind::all_topics;
+  operation->topics_done = std::move(done);
+  start(std::move(operation));
+}
+
 // Every operation starts on the next timer tick, so no callback ever runs
 // inside the call that started it.
 std::uint64_t LeaderPool::start(std::unique_ptr<Operation> operation) {
@@ -168,6 +189,10 @@ void LeaderPool::run(std::uint64_t id) {
   if (it == operations_.end()) return;
   Operation& operation = *it->second;
   operation.attempts++;
+  if (operation.kind == Operation::Kind::all_topics) {
+    list_all_topics(id);
+    return;
+  }
   TopicEntry& entry = topics_[operation.topic];
   const std::uint64_t now = uv_now(loop_);
   if (!entry.leaders || now - entry.fetched_at_ms > settings_.metadata_max_age_ms) {
@@ -239,14 +264,47 @@ void LeaderPool::finish(std::uint64_t id, std::optional<PoolFailure> failure) {
     case Operation::Kind::metadata:
       if (operation->metadata_done) operation->metadata_done(&why, nullptr);
       return;
+    case Operation::Kind::produce:
+      if (operation->produce_done) operation->produce_done(&why, nullptr);
+      return;
+    case Operation::Kind::all_topics:
+      if (operation->topics_done) operation->topics_done(&why, nullptr);
+      return;
   }
+}
+
+// Metadata for every topic on the bootstrap client (answers are not cached:
+// a listing should show topics created a moment ago).
+void LeaderPool::list_all_topics(std::uint64_t id) {
+  ensure_bootstrap();
+  if (!bootstrap_ready_) {
+    all_topics_waiting_.push_back(id);
+    return;
+  }
+  const auto failed = bootstrap_->request(
+      kafka::ApiKey::metadata, kafka::kMetadataTopicsRequestVersions.hi, kafka::encode_metadata_request_all_topics,
+      [this, id](KafkaSession::Response& response) {
+        kafka::MetadataAnswer answer;
+        if (!kafka::decode_metadata_response(response.frame, response.body_begin, response.request.api_version,
+                                             answer)) {
+          finish(id, PoolFailure{0, fmt::format("malformed Metadata v{} response", response.request.api_version)});
+          return;
+        }
+        auto op = operations_.find(id);
+        if (op == operations_.end()) return;
+        auto done = std::move(op->second->topics_done);
+        operations_.erase(op);
+        if (done) done(nullptr, &answer.topics);
+      },
+      kafka::kMetadataTopicsRequestVersions.lo);
+  if (failed) retry(id, PoolFailure{0, failed->text()});
 }
 
 void LeaderPool::retry(std::uint64_t id, PoolFailure why) {
   auto it = operations_.find(id);
   if (it == operations_.end()) return;
   Operation& operation = *it->second;
-  forget_leaders(operation.topic);
+  if (!operation.topic.empty()) forget_leaders(operation.topic);
   if (operation.attempts >= kMaxAttempts) {
     why.message = fmt::format("{} (after {} attempts)", why.message, operation.attempts);
     finish(id, std::move(why));
@@ -368,6 +426,9 @@ void LeaderPool::on_bootstrap_ready() {
     topics_[topic].asking = false;
     ask_metadata(topic);
   }
+  std::vector<std::uint64_t> listings = std::move(all_topics_waiting_);
+  all_topics_waiting_.clear();
+  for (const std::uint64_t id : listings) list_all_topics(id);
 }
 
 void LeaderPool::on_bootstrap_failed(const KafkaClientError& error) {
@@ -380,6 +441,11 @@ void LeaderPool::on_bootstrap_failed(const KafkaClientError& error) {
     if (entry.asking) asking.push_back(topic);
   }
   metadata_queue_.clear();
+  std::vector<std::uint64_t> listings = std::move(all_topics_waiting_);
+  all_topics_waiting_.clear();
+  for (const std::uint64_t id : listings) {
+    retry(id, PoolFailure{0, fmt::format("the bootstrap servers of {}: {}", settings_.cluster_name, error.text())});
+  }
   for (const std::string& topic : asking) {
     on_metadata(topic, PoolFailure{0, fmt::format("the bootstrap servers of {}: {}", settings_.cluster_name,
                                                   error.text())},
@@ -485,6 +551,34 @@ void LeaderPool::send_on(BrokerClient& broker, std::uint64_t id) {
       if (done) done(nullptr, &answer);
       return;
     }
+    if (answered_op.kind == Operation::Kind::produce) {
+      kafka::ProduceAnswer answer;
+      if (!kafka::decode_produce_response(response.frame, response.body_begin, version, answer)) {
+        finish(id, PoolFailure{0, fmt::format("malformed Produce v{} response from broker {}", version, node_id)});
+        return;
+      }
+      const kafka::ProducePartitionAnswer* mine = nullptr;
+      for (const auto& p : answer.partitions) {
+        if (p.partition == answered_op.partition && p.topic == answered_op.topic) mine = &p;
+      }
+      if (mine == nullptr) {
+        finish(id, PoolFailure{0, fmt::format("the Produce answer of broker {} does not list {}-{}", node_id,
+                                              answered_op.topic, answered_op.partition)});
+        return;
+      }
+      if (mine->error_code != 0 && leader_changed(mine->error_code)) {
+        retry(id, PoolFailure{mine->error_code, fmt::format("{}-{} at broker {}: {}", answered_op.topic,
+                                                            answered_op.partition, node_id,
+                                                            kafka_error_text(mine->error_code))});
+        return;
+      }
+      // Written, or refused for good (the answer carries the error for the caller to report per record).
+      const kafka::ProducePartitionAnswer written = *mine;
+      auto done = std::move(answered_op.produce_done);
+      operations_.erase(op);
+      if (done) done(nullptr, &written);
+      return;
+    }
     // Fetch: the frame is kept alive with the records that point into it.
     auto frame = std::make_shared<std::vector<std::uint8_t>>(std::move(response.frame));
     kafka::FetchAnswer answer;
@@ -528,6 +622,21 @@ void LeaderPool::send_on(BrokerClient& broker, std::uint64_t id) {
                                                     kafka::IsolationLevel::read_uncommitted);
         },
         std::move(answered), kafka::kListOffsetsRequestVersions.lo);
+  } else if (operation.kind == Operation::Kind::produce) {
+    // The records stay with the operation (a retry sends them again); the encoder copies them into the frame.
+    const std::vector<std::uint8_t>* records = &operation.records;
+    kafka::ProducePartitionRequest partition;
+    partition.topic = operation.topic;
+    partition.partition = operation.partition;
+    partition.records = *records;
+    const auto timeout_ms = static_cast<std::int32_t>(settings_.request_timeout_ms);
+    failed = broker.client->request(
+        kafka::ApiKey::produce, kafka::kProduceRequestVersions.hi,
+        [partition, timeout_ms](std::int16_t version) {
+          return kafka::encode_produce_request(version, -1, timeout_ms,
+                                               std::span<const kafka::ProducePartitionRequest>(&partition, 1));
+        },
+        std::move(answered), kafka::kProduceRequestVersions.lo);
   } else {
     kafka::FetchRequestParams params;
     params.max_wait_ms = operation.max_wait_ms;

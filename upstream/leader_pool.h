@@ -99,6 +99,18 @@ class LeaderPool {
   using MetadataDone = std::function<void(const PoolFailure*, const kafka::TopicLeaders*)>;
   void topic_metadata(std::string topic, MetadataDone done);
 
+  // Writes `records` (one or more encoded record batches) to the partition's
+  // leader with acks=all. A retriable error (a leader move) retries the write:
+  // batches without a producer id may then be stored twice if the first write
+  // reached the log before its answer was lost (at-least-once, as a
+  // non-idempotent Kafka producer).
+  using ProduceDone = std::function<void(const PoolFailure*, const kafka::ProducePartitionAnswer*)>;
+  void produce(std::string topic, std::int32_t partition, std::vector<std::uint8_t> records, ProduceDone done);
+
+  // Every topic of the cluster with its partitions (Metadata for all topics, never cached).
+  using TopicsDone = std::function<void(const PoolFailure*, const std::vector<kafka::TopicLeaders>*)>;
+  void list_topics(TopicsDone done);
+
   // Operations started and not yet answered, and broker clients open (metrics, tests).
   std::size_t operations_pending() const { return operations_.size(); }
   std::size_t clients_open() const { return brokers_.size() + (bootstrap_ ? 1 : 0); }
@@ -119,6 +131,7 @@ class LeaderPool {
   void ask_metadata(const std::string& topic);
   void on_metadata(const std::string& topic, std::optional<PoolFailure> failure, const kafka::MetadataAnswer* answer);
   void ensure_bootstrap();
+  void list_all_topics(std::uint64_t id);
   void on_bootstrap_ready();
   void on_bootstrap_failed(const KafkaClientError& error);
   BrokerClient& broker_client(std::int32_t node_id, const HostPort& address);
@@ -151,6 +164,7 @@ class LeaderPool {
   bool bootstrap_ready_ = false;
   std::size_t next_bootstrap_ = 0;
   std::vector<std::string> metadata_queue_;  // topics to ask once bootstrap_ is ready
+  std::vector<std::uint64_t> all_topics_waiting_;  // list_topics operations waiting for bootstrap_
   // One timer: retries due and operation deadlines, on a 50 ms tick while
   // anything is pending. Heap-allocated: it closes after the pool is gone.
   uv_timer_t* timer_ = nullptr;

@@ -20,11 +20,17 @@ Checks (one PASS/FAIL line each, then `N passed, M failed`):
      not protobuf (42 INVALID_REQUEST), then a ping's state comes back and a ListOffset still answers;
   4. the JSON form (text messages): list_offset then fetch with base64 payloads returns the produced values;
   5. policy applies: through beta, a fetch of ws-none answers, a fetch of "secret" gets TOPIC_AUTHORIZATION_FAILED (29);
+  R. REST (curl; Confluent REST Proxy v2 shapes): JSON and binary records produced with curl are consumed byte-exact
+     by librdkafka; keyed records land on murmur2's partition; librdkafka's records are read back over REST from an
+     offset; topic listing, partitions and offsets; a read-only cluster (gamma) answers a produce 403 with the Kafka
+     error; a produce quota (delta) slows a curl producer against the same posts through an unlimited cluster;
   6. kedge's access log names the HTTP connections (target "http") and kedge logged no error.
 """
+import base64
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kedge_harness import start_kedge_in_topology  # noqa: E402
@@ -38,6 +44,9 @@ CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 COUNT = 300
 WS_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ws_client.py")
 MOCK_VERSION = sys.argv[2] if len(sys.argv) > 2 else "rdk212"
+QUOTA_BYTES_PER_SECOND = 20_000
+QUOTA_RECORD_BYTES = 20_000
+QUOTA_POSTS = 4
 
 
 def ws_client(topo, *args, timeout=180):
@@ -52,6 +61,140 @@ def ws_client(topo, *args, timeout=180):
     return lines, detail
 
 
+def curl(topo, *args, timeout=60):
+    """(HTTP status, parsed JSON body or text, seconds) of one curl run in namespace a."""
+    started = time.monotonic()
+    result = topo.run_in("a", ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", *args], timeout=timeout)
+    elapsed = time.monotonic() - started
+    body, _, status = result.stdout.rpartition("\n")
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = body or result.stderr.strip()
+    return (int(status) if status.isdigit() else 0), parsed, elapsed
+
+
+def check_rest(topo, checks, ca, bootstrap):
+    base = f"https://http.{DOMAIN}:{PORT}"
+    json_type = "Content-Type: application/vnd.kafka.json.v2+json"
+    binary_type = "Content-Type: application/vnd.kafka.binary.v2+json"
+
+    # R1. curl produces JSON records; librdkafka reads them back byte-exact (JSON text as written, member order kept)
+    records = [{"key": "k1", "value": {"b": 1, "a": [1, 2, "x"], "n": None}}, {"value": "plain"},
+               {"key": {"id": 7}, "value": None}, {"key": "k4", "value": 12.5}]
+    status, body, _ = curl(topo, "--cacert", ca, "-H", json_type, "-d", json.dumps({"records": records}),
+                           f"{base}/topics/rest-json")
+    offsets = body.get("offsets", []) if isinstance(body, dict) else []
+    checks.record("REST POST /topics/rest-json (json.v2) with curl: 200, offsets 0-3 without errors",
+                  status == 200 and [o.get("offset") for o in offsets] == [0, 1, 2, 3]
+                  and all(o.get("error_code") is None for o in offsets), f"{status} {body}")
+    lines, detail = ws_client(topo, "consume", bootstrap, ca, "rest-json", len(records))
+    got = lines[-1].get("records", []) if lines else []
+    expected = [(None if "key" not in r or r["key"] is None else json.dumps(r["key"], separators=(",", ":")).encode().hex(),
+                 None if r.get("value") is None else json.dumps(r["value"], separators=(",", ":")).encode().hex())
+                for r in records]
+    checks.record("librdkafka (confluent-kafka) consumes the JSON records byte-exact (JSON text, null as null)",
+                  [(g["key"], g["value"]) for g in got] == expected, f"{got} != {expected}" if got else detail)
+
+    # R2. binary records (base64) to an explicit partition; librdkafka reads the bytes back
+    payloads = [bytes(range(256)), b"", bytes([0xff, 0x00, 0x80]) * 100]
+    records = [{"key": base64.b64encode(b"bin-key-%d" % i).decode(), "value": base64.b64encode(p).decode()}
+               for i, p in enumerate(payloads)]
+    status, body, _ = curl(topo, "--cacert", ca, "-H", binary_type, "-d", json.dumps({"records": records}),
+                           f"{base}/topics/rest-bin/partitions/0")
+    checks.record("REST POST /topics/rest-bin/partitions/0 (binary.v2): 200, offsets 0-2",
+                  status == 200 and [o.get("offset") for o in body.get("offsets", [])] == [0, 1, 2],
+                  f"{status} {body}")
+    lines, detail = ws_client(topo, "consume", bootstrap, ca, "rest-bin", len(payloads))
+    got = lines[-1].get("records", []) if lines else []
+    checks.record("librdkafka consumes the binary records byte-exact",
+                  [(g["key"], g["value"]) for g in got] == [((b"bin-key-%d" % i).hex(), p.hex())
+                                                            for i, p in enumerate(payloads)],
+                  f"{got}" if got else detail)
+
+    # R3. keyed records without a partition land where Kafka's default partitioner (murmur2) puts them
+    status, body, _ = curl(topo, "--cacert", ca, "-H", json_type, "-d",
+                           json.dumps({"records": [{"key": f"user-{i}", "value": i} for i in range(12)]}),
+                           f"{base}/topics/rest-keyed")
+    partitions = [o.get("partition") for o in body.get("offsets", [])] if isinstance(body, dict) else []
+    expected = [murmur2_partition(json.dumps(f"user-{i}").encode(), 3) for i in range(12)]
+    checks.record("keyed records without a partition go where Kafka's default partitioner puts them (murmur2)",
+                  status == 200 and partitions == expected, f"{status} {partitions} != {expected}")
+
+    # R4. records produced by librdkafka, read back over REST from an offset
+    lines, detail = ws_client(topo, "rest-read", base, ca, "ws-none", "none", 100)
+    line = lines[-1] if lines else {}
+    checks.record("GET /topics/ws-none/partitions/0/records?offset=100 (binary): librdkafka's records from offset 100, "
+                  "byte-exact with timestamps",
+                  line.get("first") == 100 and line.get("count", 0) > 0 and line.get("mismatches") == [],
+                  json.dumps(line) if line else detail)
+
+    # R5. listings and offsets
+    status, topics, _ = curl(topo, "--cacert", ca, f"{base}/topics")
+    status2, offsets, _ = curl(topo, "--cacert", ca, f"{base}/topics/ws-none/partitions/0/offsets")
+    status3, partitions, _ = curl(topo, "--cacert", ca, f"{base}/topics/rest-keyed/partitions")
+    status4, missing, _ = curl(topo, "--cacert", ca, f"{base}/topics/no-such-topic/partitions/0/offsets")
+    checks.record("GET /topics lists the topics; /offsets gives beginning 0 and end 300; /partitions lists 3 with "
+                  "leaders; an unknown topic is 404 with error_code 40401",
+                  status == 200 and {"ws-none", "rest-json", "rest-keyed"} <= set(topics if isinstance(topics, list) else [])
+                  and status2 == 200 and offsets == {"beginning_offset": 0, "end_offset": 300}
+                  and status3 == 200 and [p.get("partition") for p in partitions] == [0, 1, 2]
+                  and all(p.get("leader", -1) >= 1 for p in partitions)
+                  and (status4 == 404 and missing.get("error_code") == 40401 or MOCK_VERSION == "rdk20"),
+                  f"{status} {topics}; {status2} {offsets}; {status3} {partitions}; {status4} {missing}")
+
+    # R6. a read-only virtual cluster refuses REST produce with 403 and the Kafka error
+    status, body, _ = curl(topo, "--cacert", ca, "-H", json_type, "-d", json.dumps({"records": [{"value": 1}]}),
+                           f"https://http-gamma.{DOMAIN}:{PORT}/topics/rest-json")
+    checks.record("read-only gamma: REST produce is 403 with error_code 40301 naming TOPIC_AUTHORIZATION_FAILED",
+                  status == 403 and isinstance(body, dict) and body.get("error_code") == 40301
+                  and "TOPIC_AUTHORIZATION_FAILED" in body.get("message", ""), f"{status} {body}")
+
+    # R7. a quota slows an HTTP producer: QUOTA_POSTS posts of QUOTA_RECORD_BYTES each, one curl per post
+    value = "x" * QUOTA_RECORD_BYTES
+    payload = json.dumps({"records": [{"value": value}]})
+
+    def timed_posts(host):
+        started = time.monotonic()
+        statuses = [curl(topo, "--cacert", ca, "-H", json_type, "-d", payload, f"https://{host}/topics/rest-quota")[0]
+                    for _ in range(QUOTA_POSTS)]
+        return statuses, time.monotonic() - started
+
+    free_statuses, free_seconds = timed_posts(f"http.{DOMAIN}:{PORT}")
+    quota_statuses, quota_seconds = timed_posts(f"http-delta.{DOMAIN}:{PORT}")
+    owed = (QUOTA_POSTS - 1) * QUOTA_RECORD_BYTES / QUOTA_BYTES_PER_SECOND
+    checks.record(f"a produce quota ({QUOTA_BYTES_PER_SECOND} B/s) slows an HTTP producer: {QUOTA_POSTS} posts of "
+                  f"{QUOTA_RECORD_BYTES} B take >= {owed * 0.7:.1f} s through delta, all 200",
+                  all(s == 200 for s in quota_statuses + free_statuses) and quota_seconds >= owed * 0.7
+                  and quota_seconds > free_seconds + owed * 0.5,
+                  f"delta {quota_seconds:.2f} s {quota_statuses}; unlimited alpha {free_seconds:.2f} s {free_statuses}")
+
+
+def murmur2_partition(key, partitions):
+    """Kafka's default partitioner for a keyed record (Utils.murmur2, toPositive), written from its definition."""
+    m, r = 0x5bd1e995, 24
+    h = (0x9747b28c ^ len(key)) & 0xffffffff
+    for i in range(0, len(key) // 4 * 4, 4):
+        k = int.from_bytes(key[i:i + 4], "little")
+        k = (k * m) & 0xffffffff
+        k ^= k >> r
+        k = (k * m) & 0xffffffff
+        h = (h * m) & 0xffffffff
+        h ^= k
+    tail = key[len(key) // 4 * 4:]
+    if len(tail) >= 3:
+        h ^= tail[2] << 16
+    if len(tail) >= 2:
+        h ^= tail[1] << 8
+    if len(tail) >= 1:
+        h ^= tail[0]
+        h = (h * m) & 0xffffffff
+    h ^= h >> 13
+    h = (h * m) & 0xffffffff
+    h ^= h >> 15
+    return (h & 0x7fffffff) % partitions
+
+
 def main():
     kedge_binary = os.path.abspath(sys.argv[1])
     checks = Checks()
@@ -60,11 +203,15 @@ def main():
         return 1
     with scenario_topology() as topo:
         topics = {f"ws-{codec}": 1 for codec in CODECS}
-        topics.update({"ws-alpn": 1, "ws-json": 1, "secret": 1})
+        topics.update({"ws-alpn": 1, "ws-json": 1, "secret": 1, "rest-json": 1, "rest-bin": 1, "rest-keyed": 3,
+                       "rest-quota": 1})
         mock = topo.start_mock_cluster(MOCK_VERSION, brokers=3, topics=topics)
-        options = {"beta": {"policy": {"acls": [{"allow": ["Read", "Describe", "Write"], "topics": ["ws-none"]}]}}}
+        options = {"beta": {"policy": {"acls": [{"allow": ["Read", "Describe", "Write"], "topics": ["ws-none"]}]}},
+                   "gamma": {"policy": {"read_only": True}},
+                   "delta": {"quotas": {"produce_bytes_per_second": QUOTA_BYTES_PER_SECOND}}}
         kedge, certs, _ = start_kedge_in_topology(
-            topo, kedge_binary, [("alpha", "subdomain", mock.bootstrap), ("beta", "shared_suffix", mock.bootstrap)],
+            topo, kedge_binary, [("alpha", "subdomain", mock.bootstrap)]
+            + [(name, "shared_suffix", mock.bootstrap) for name in ("beta", "gamma", "delta")],
             DOMAIN, PORT, cluster_options=options)
         ca = certs["ca"]
         bootstrap = f"bootstrap.{DOMAIN}:{PORT}"
@@ -126,6 +273,8 @@ def main():
         denied = cases.get("after_errors", {})
         checks.record("beta's ACLs: ListOffsets of \"secret\" over the WebSocket gets TOPIC_AUTHORIZATION_FAILED (29)",
                       denied.get("kind") == "error_resp" and denied.get("code") == 29, json.dumps(denied) or detail)
+
+        check_rest(topo, checks, ca, bootstrap)
 
         # ---- 6. logs ------------------------------------------------------------------------------------------------
         kedge.stop()

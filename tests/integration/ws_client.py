@@ -31,6 +31,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -209,6 +210,44 @@ async def json_fetch(url, ca, topic, expect):
                           "sequence": fetched.get("sequence")}), flush=True)
 
 
+def consume(bootstrap, ca, topic, count):
+    """confluent-kafka (librdkafka) reads `count` records of partition 0 from the beginning; prints them as hex."""
+    from confluent_kafka import Consumer, TopicPartition
+    consumer = Consumer({"bootstrap.servers": bootstrap, "security.protocol": "SSL", "ssl.ca.location": ca,
+                         "group.id": f"rest-check-{topic}", "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    got = []
+    deadline = time.time() + 30
+    while len(got) < count and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is None or message.error():
+            continue
+        got.append({"offset": message.offset(), "key": None if message.key() is None else message.key().hex(),
+                    "value": None if message.value() is None else message.value().hex()})
+    consumer.close()
+    print(json.dumps({"records": got}), flush=True)
+
+
+def rest_read(base, ca, topic, codec, offset):
+    """GET the records of partition 0 from `offset` (binary format) and compare them with what roundtrip
+    produced for `codec` (record i at offset i)."""
+    import urllib.request
+    request = urllib.request.Request(f"{base}/topics/{topic}/partitions/0/records?offset={offset}",
+                                     headers={"Accept": "application/vnd.kafka.binary.v2+json"})
+    with urllib.request.urlopen(request, context=tls_context(ca), timeout=30) as response:
+        records = json.loads(response.read())
+    mismatches = []
+    for record in records:
+        i = record["offset"]
+        key, value = record_bytes(codec, i)
+        got_key = None if record["key"] is None else base64.b64decode(record["key"])
+        got_value = None if record["value"] is None else base64.b64decode(record["value"])
+        if (got_key, got_value, record["timestamp"]) != (key, value, record_timestamp(i)):
+            mismatches.append(i)
+    print(json.dumps({"count": len(records), "first": records[0]["offset"] if records else None,
+                      "mismatches": mismatches[:5]}), flush=True)
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "roundtrip":
@@ -216,6 +255,12 @@ def main():
         asyncio.run(roundtrip(bootstrap, url, ca, topic, codec, int(count), len(args) > 6 and args[6] == "alpn"))
     elif command == "errors":
         asyncio.run(errors(*args[:3]))
+    elif command == "consume":
+        bootstrap, ca, topic, count = args[:4]
+        consume(bootstrap, ca, topic, int(count))
+    elif command == "rest-read":
+        base, ca, topic, codec, offset = args[:5]
+        rest_read(base, ca, topic, codec, int(offset))
     elif command == "json":
         url, ca, topic, expect = args[:4]
         asyncio.run(json_fetch(url, ca, topic, int(expect)))

@@ -1,0 +1,663 @@
+// The REST half of the HTTP front (docs/http.md "REST"): the shapes the
+// Confluent REST Proxy v2 and the Strimzi bridge share, stateless (no
+// consumer instances), so replicas behind a load balancer need no stickiness.
+//
+//   GET  /topics                                    ["orders", ...]
+//   GET  /topics/{t}                                {"name","partitions":[{"partition","leader"}]}
+//   GET  /topics/{t}/partitions                     [{"partition","leader"}]
+//   GET  /topics/{t}/partitions/{p}                 {"partition","leader"}
+//   GET  /topics/{t}/partitions/{p}/offsets         {"beginning_offset","end_offset"}
+//   GET  /topics/{t}/partitions/{p}/records?offset=N[&max_bytes=M]
+//                                                   [{"topic","key","value","partition","offset","timestamp"}]
+//   POST /topics/{t}  and  /topics/{t}/partitions/{p}
+//        {"records":[{"key","value","partition"?}]} -> {"offsets":[{"partition","offset","error_code","error"}],
+//                                                       "key_schema_id":null,"value_schema_id":null}
+//
+// Embedded formats (Content-Type of a produce, Accept of a records read):
+// application/vnd.kafka.json.v2+json (keys and values are JSON documents,
+// stored as their JSON text) and application/vnd.kafka.binary.v2+json (base64).
+// Errors: {"error_code": <status * 100 + n>, "message"} (40401 topic not found,
+// 40402 partition not found, 40301 refused by policy, 42201 invalid record, ...).
+//
+// nlohmann::json is used with its non-throwing parser and type checks before
+// every access; the one try/catch guards dump() of a value that is not valid
+// UTF-8 (kept inside this file: nothing throws out of the front).
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "common/ascii.h"
+#include "common/log.h"
+#include "gateway/http_front.h"
+#include "kafka_codec/api.h"
+#include "kafka_codec/errors.h"
+#include "records/records.h"
+#include "web/pubsub_codec.h"
+
+namespace kedge {
+
+namespace {
+
+// ordered_json: a JSON key or value is stored with its members in the order the client wrote them.
+using Json = nlohmann::ordered_json;
+
+constexpr std::string_view kJsonV2 = "application/vnd.kafka.json.v2+json";
+constexpr std::string_view kBinaryV2 = "application/vnd.kafka.binary.v2+json";
+constexpr std::string_view kV2 = "application/vnd.kafka.v2+json";
+constexpr std::size_t kMaxProduceRecords = 10'000;
+
+enum class EmbeddedFormat : std::uint8_t { json, binary };
+
+std::optional<EmbeddedFormat> format_of(std::string_view media_type) {
+  // Parameters (charset) are ignored; types compare case-insensitively (RFC 9110 §8.3.1).
+  const std::string_view type = media_type.substr(0, media_type.find(';'));
+  std::string_view trimmed = type;
+  while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+  if (ascii::iequals(trimmed, kJsonV2)) return EmbeddedFormat::json;
+  if (ascii::iequals(trimmed, kBinaryV2)) return EmbeddedFormat::binary;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> to_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return segments;
+}
+
+std::optional<std::string_view> query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const std::uint32_t n = (static_cast<std::uint8_t>(bytes[i]) << 16) | (static_cast<std::uint8_t>(bytes[i + 1]) << 8) |
+                            static_cast<std::uint8_t>(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    std::uint32_t n = static_cast<std::uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// RFC 4648 §4 with padding; false on any other character or a bad length.
+bool base64_decode(std::string_view text, std::string& out) {
+  if (text.size() % 4 != 0) return false;
+  out.clear();
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int j = 0; j < 4; j++) {
+      const char c = text[i + j];
+      if (c == '=' && i + 4 == text.size() && j >= 2) {
+        v[j] = 0;
+        pad++;
+        continue;
+      }
+      if (pad > 0) return false;
+      if (c >= 'A' && c <= 'Z') v[j] = c - 'A';
+      else if (c >= 'a' && c <= 'z') v[j] = c - 'a' + 26;
+      else if (c >= '0' && c <= '9') v[j] = c - '0' + 52;
+      else if (c == '+') v[j] = 62;
+      else if (c == '/') v[j] = 63;
+      else return false;
+    }
+    const std::uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    out += static_cast<char>((n >> 16) & 0xff);
+    if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+    if (pad < 1) out += static_cast<char>(n & 0xff);
+  }
+  return true;
+}
+
+// Kafka's default partitioner for keyed records (the Java client's murmur2,
+// Utils.murmur2 / toPositive), so a key lands on the partition Kafka clients
+// put it on.
+std::int32_t murmur2(std::string_view key) {
+  const std::uint32_t seed = 0x9747b28c;
+  const std::uint32_t m = 0x5bd1e995;
+  const int r = 24;
+  const auto length = static_cast<std::uint32_t>(key.size());
+  std::uint32_t h = seed ^ length;
+  const auto* data = reinterpret_cast<const std::uint8_t*>(key.data());
+  const std::uint32_t length4 = length / 4;
+  for (std::uint32_t i = 0; i < length4; i++) {
+    const std::uint32_t i4 = i * 4;
+    std::uint32_t k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (static_cast<std::uint32_t>(data[i4 + 3]) << 24);
+    k *= m;
+    k ^= k >> r;
+    k *= m;
+    h *= m;
+    h ^= k;
+  }
+  switch (length % 4) {
+    case 3: h ^= static_cast<std::uint32_t>(data[(length & ~3u) + 2]) << 16; [[fallthrough]];
+    case 2: h ^= static_cast<std::uint32_t>(data[(length & ~3u) + 1]) << 8; [[fallthrough]];
+    case 1:
+      h ^= data[length & ~3u];
+      h *= m;
+  }
+  h ^= h >> 13;
+  h *= m;
+  h ^= h >> 15;
+  return static_cast<std::int32_t>(h & 0x7fffffff);
+}
+
+Json partition_json(const kafka::PartitionLeader& partition) {
+  return Json{{"partition", partition.partition}, {"leader", partition.leader_id}};
+}
+
+std::string kafka_error_name(std::int16_t code) { return std::string(kafka::error_name(code)); }
+
+}  // namespace
+
+// One produce request: its records, grouped per partition as they are written.
+struct HttpFront::RestProduce {
+  std::string topic;                      // the client's name
+  std::vector<records::Record> records;   // in request order
+  std::vector<std::int32_t> partition_of; // per record, once known (-1: not yet)
+  std::vector<std::int64_t> offset_of;
+  std::vector<std::int16_t> error_of;
+  std::vector<std::string> message_of;
+  std::size_t partitions_pending = 0;
+};
+
+// Returns false when no REST endpoint matches (the caller answers 404).
+bool HttpFront::serve_rest(std::string_view method, std::string_view path, std::string_view query) {
+  const std::vector<std::string_view> segments = split_path(path);
+  if (segments.empty() || segments[0] != "topics") return false;
+  const bool get = method == "GET";
+  const bool post = method == "POST";
+  if (segments.size() == 1) {
+    if (!get) return rest_method_not_allowed("GET");
+    rest_list_topics();
+    return true;
+  }
+  const std::string topic(segments[1]);
+  if (const auto problem = web::pubsub::topic_name_problem(topic)) {
+    answer_error(400, 40002, *problem);
+    return true;
+  }
+  if (segments.size() == 2) {
+    if (post) {
+      rest_produce(topic, std::nullopt);
+      return true;
+    }
+    if (!get) return rest_method_not_allowed("GET, POST");
+    rest_describe_topic(topic, std::nullopt, false);
+    return true;
+  }
+  if (segments[2] != "partitions") return false;
+  if (segments.size() == 3) {
+    if (!get) return rest_method_not_allowed("GET");
+    rest_describe_topic(topic, std::nullopt, true);
+    return true;
+  }
+  const auto partition = to_int(segments[3]);
+  if (!partition || *partition < 0 || *partition > INT32_MAX) {
+    answer_error(400, 40003, fmt::format("partition {} is not a partition number", segments[3]));
+    return true;
+  }
+  const auto p = static_cast<std::int32_t>(*partition);
+  if (segments.size() == 4) {
+    if (post) {
+      rest_produce(topic, p);
+      return true;
+    }
+    if (!get) return rest_method_not_allowed("GET, POST");
+    rest_describe_topic(topic, p, true);
+    return true;
+  }
+  if (segments.size() == 5 && segments[4] == "offsets") {
+    if (!get) return rest_method_not_allowed("GET");
+    rest_offsets(topic, p);
+    return true;
+  }
+  if (segments.size() == 5 && segments[4] == "records") {
+    if (!get) return rest_method_not_allowed("GET");
+    const auto offset_text = query_value(query, "offset");
+    const auto offset = offset_text ? to_int(*offset_text) : std::optional<std::int64_t>(0);
+    if (!offset || *offset < 0) {
+      answer_error(400, 40004, "offset must be an offset (a number >= 0)");
+      return true;
+    }
+    std::int64_t max_bytes = settings_.config.fetch_max_bytes;
+    if (const auto text = query_value(query, "max_bytes")) {
+      const auto asked = to_int(*text);
+      if (!asked || *asked < 1) {
+        answer_error(400, 40005, "max_bytes must be a number >= 1");
+        return true;
+      }
+      max_bytes = std::min<std::int64_t>(*asked, settings_.config.fetch_max_bytes);
+    }
+    rest_records(topic, p, *offset, static_cast<std::int32_t>(max_bytes));
+    return true;
+  }
+  return false;
+}
+
+bool HttpFront::rest_method_not_allowed(std::string_view allowed) {
+  answer_error(405, 40501, fmt::format("method not allowed here (allowed: {})", allowed), false,
+               fmt::format("Allow: {}\r\n", allowed));
+  return true;
+}
+
+// An answer to come: the next pipelined request waits for it (HTTP/1.1 answers in order).
+upstream::LeaderPool* HttpFront::rest_pool() {
+  upstream::LeaderPool* pool = host_.http_leader_pool();
+  if (pool == nullptr) {
+    answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
+    return nullptr;
+  }
+  awaiting_answer_ = true;
+  regulate();
+  return pool;
+}
+
+void HttpFront::rest_fail(const upstream::PoolFailure& failure, std::string_view topic) {
+  if (failure.kafka_error == 3) {
+    answer_error(404, 40401, failure.message);
+  } else if (failure.kafka_error == 29 || failure.kafka_error == 31) {
+    answer_error(403, 40301, failure.message);
+  } else if (failure.kafka_error == 1) {
+    answer_error(416, 41601, failure.message);
+  } else if (failure.kafka_error != 0) {
+    answer_error(500, 50002, fmt::format("{}: {} ({})", topic, failure.message, kafka_error_name(failure.kafka_error)));
+  } else {
+    answer_error(503, 50302, failure.message);
+  }
+}
+
+bool HttpFront::rest_refused(std::int16_t api_key, std::string_view topic) {
+  if (auto refusal = host_.http_authorize(api_key, topic)) {
+    answer_error(403, 40301, fmt::format("{} ({})", refusal->message, kafka_error_name(refusal->kafka_error)));
+    return true;
+  }
+  return false;
+}
+
+void HttpFront::rest_list_topics() {
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  std::weak_ptr<HttpFront*> alive = alive_;
+  pool->list_topics([alive](const upstream::PoolFailure* failure, const std::vector<kafka::TopicLeaders>* topics) {
+    auto self = alive.lock();
+    if (!self || *self == nullptr) return;
+    HttpFront& front = **self;
+    if (failure != nullptr) {
+      front.rest_fail(*failure, "");
+      return;
+    }
+    Json names = Json::array();
+    for (const auto& topic : *topics) {
+      if (topic.error_code != 0) continue;
+      const std::optional<std::string> visible = front.host_.http_client_topic(topic.name);
+      if (!visible) continue;
+      if (front.host_.http_authorize(kafka::key_of(kafka::ApiKey::metadata), *visible)) continue;
+      names.push_back(*visible);
+    }
+    front.answer(200, kV2, names.dump());
+  });
+}
+
+void HttpFront::rest_describe_topic(const std::string& topic, std::optional<std::int32_t> partition,
+                                    bool partitions_only) {
+  if (rest_refused(kafka::key_of(kafka::ApiKey::metadata), topic)) return;
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  std::weak_ptr<HttpFront*> alive = alive_;
+  pool->topic_metadata(host_.http_backend_topic(topic), [alive, topic, partition, partitions_only](
+                                                            const upstream::PoolFailure* failure,
+                                                            const kafka::TopicLeaders* leaders) {
+    auto self = alive.lock();
+    if (!self || *self == nullptr) return;
+    HttpFront& front = **self;
+    if (failure != nullptr) {
+      front.rest_fail(*failure, topic);
+      return;
+    }
+    if (partition) {
+      for (const auto& p : leaders->partitions) {
+        if (p.partition == *partition) {
+          front.answer(200, kV2, partition_json(p).dump());
+          return;
+        }
+      }
+      front.answer_error(404, 40402, fmt::format("topic {} has no partition {}", topic, *partition));
+      return;
+    }
+    Json partitions = Json::array();
+    for (const auto& p : leaders->partitions) partitions.push_back(partition_json(p));
+    if (partitions_only) {
+      front.answer(200, kV2, partitions.dump());
+      return;
+    }
+    front.answer(200, kV2, Json{{"name", topic}, {"partitions", partitions}}.dump());
+  });
+}
+
+void HttpFront::rest_offsets(const std::string& topic, std::int32_t partition) {
+  if (rest_refused(kafka::key_of(kafka::ApiKey::list_offsets), topic)) return;
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  std::weak_ptr<HttpFront*> alive = alive_;
+  const std::string backend = host_.http_backend_topic(topic);
+  pool->list_offset(backend, partition, -2, [alive, topic, backend, partition](
+                                                const upstream::PoolFailure* failure,
+                                                const kafka::ListOffsetsAnswer* earliest) {
+    auto self = alive.lock();
+    if (!self || *self == nullptr) return;
+    HttpFront& front = **self;
+    if (failure != nullptr) {
+      front.rest_fail(*failure, topic);
+      return;
+    }
+    upstream::LeaderPool* pool = front.host_.http_leader_pool();
+    if (pool == nullptr) {
+      front.answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
+      return;
+    }
+    const std::int64_t beginning = earliest->offset;
+    pool->list_offset(backend, partition, -1, [alive, topic, beginning](const upstream::PoolFailure* failure,
+                                                                        const kafka::ListOffsetsAnswer* latest) {
+      auto self = alive.lock();
+      if (!self || *self == nullptr) return;
+      HttpFront& front = **self;
+      if (failure != nullptr) {
+        front.rest_fail(*failure, topic);
+        return;
+      }
+      front.answer(200, kV2, Json{{"beginning_offset", beginning}, {"end_offset", latest->offset}}.dump());
+    });
+  });
+}
+
+void HttpFront::rest_records(const std::string& topic, std::int32_t partition, std::int64_t offset,
+                             std::int32_t max_bytes) {
+  const std::optional<EmbeddedFormat> format = format_of(request_accept_);
+  if (!request_accept_.empty() && request_accept_ != "*/*" && !format) {
+    answer_error(406, 40601, fmt::format("records are served as {} or {}", kBinaryV2, kJsonV2));
+    return;
+  }
+  if (rest_refused(kafka::key_of(kafka::ApiKey::fetch), topic)) return;
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  std::weak_ptr<HttpFront*> alive = alive_;
+  const EmbeddedFormat as = format.value_or(EmbeddedFormat::binary);
+  pool->fetch(host_.http_backend_topic(topic), partition, offset, max_bytes, 0,
+              [alive, topic, partition, offset, as](const upstream::PoolFailure* failure,
+                                                    const upstream::LeaderPool::Fetched* fetched) {
+                auto self = alive.lock();
+                if (!self || *self == nullptr) return;
+                HttpFront& front = **self;
+                if (failure != nullptr) {
+                  front.rest_fail(*failure, topic);
+                  return;
+                }
+                records::DecodeLimits limits;
+                limits.max_decompressed_bytes = front.settings_.config.max_message_bytes;
+                const records::DecodedRecords decoded = records::decode_records(fetched->answer.records, limits);
+                if (decoded.errc != records::Errc::ok && decoded.batches.empty()) {
+                  front.answer_error(500, 50003, fmt::format("the records of {}-{} could not be read ({})", topic,
+                                                             partition, records::to_string(decoded.errc)));
+                  return;
+                }
+                Json out = Json::array();
+                for (const records::Record& record : records::consumer_records(decoded.batches)) {
+                  if (record.offset < offset) continue;
+                  Json entry{{"topic", topic}, {"partition", partition}, {"offset", record.offset},
+                             {"timestamp", record.timestamp}};
+                  const auto embed = [&](const std::optional<std::string>& bytes, const char* name) -> bool {
+                    if (!bytes) {
+                      entry[name] = nullptr;
+                      return true;
+                    }
+                    if (as == EmbeddedFormat::binary) {
+                      entry[name] = base64_encode(*bytes);
+                      return true;
+                    }
+                    Json parsed = Json::parse(*bytes, nullptr, false);
+                    if (parsed.is_discarded()) return false;
+                    entry[name] = std::move(parsed);
+                    return true;
+                  };
+                  if (!embed(record.key, "key") || !embed(record.value, "value")) {
+                    front.answer_error(406, 40602,
+                                       fmt::format("the record at offset {} of {}-{} is not JSON; ask for {}",
+                                                   record.offset, topic, partition, kBinaryV2));
+                    return;
+                  }
+                  out.push_back(std::move(entry));
+                }
+                std::string body;
+                try {
+                  body = out.dump(-1, ' ', false, Json::error_handler_t::replace);
+                } catch (const std::exception& error) {  // dump() of invalid UTF-8 with replace does not throw
+                  front.answer_error(500, 50004, error.what());
+                  return;
+                }
+                front.answer(200, as == EmbeddedFormat::json ? kJsonV2 : kBinaryV2, body);
+              });
+}
+
+// POST /topics/{t}[/partitions/{p}]: every record is validated before any is written.
+void HttpFront::rest_produce(const std::string& topic, std::optional<std::int32_t> partition) {
+  const std::optional<EmbeddedFormat> format = format_of(request_content_type_);
+  if (!format) {
+    answer_error(415, 41501, fmt::format("Content-Type must be {} or {}", kJsonV2, kBinaryV2));
+    return;
+  }
+  if (rest_refused(kafka::key_of(kafka::ApiKey::produce), topic)) return;
+  const Json body = Json::parse(request_body_, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("records") || !body["records"].is_array()) {
+    answer_error(422, 42201, "the body must be a JSON object with a \"records\" array");
+    return;
+  }
+  const Json& list = body["records"];
+  if (list.empty() || list.size() > kMaxProduceRecords) {
+    answer_error(422, 42202, fmt::format("records must hold 1 to {} records", kMaxProduceRecords));
+    return;
+  }
+  auto produce = std::make_shared<RestProduce>();
+  produce->topic = topic;
+  const std::size_t n = list.size();
+  produce->partition_of.assign(n, partition.value_or(-1));
+  produce->offset_of.assign(n, -1);
+  produce->error_of.assign(n, 0);
+  produce->message_of.assign(n, {});
+  const auto now = std::chrono::system_clock::now();
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::uint64_t bytes = 0;
+  for (std::size_t i = 0; i < n; i++) {
+    const Json& entry = list[i];
+    if (!entry.is_object()) {
+      answer_error(422, 42203, fmt::format("records[{}] is not an object", i));
+      return;
+    }
+    records::Record record;
+    record.timestamp = now_ms;
+    for (const char* field : {"key", "value"}) {
+      if (!entry.contains(field) || entry[field].is_null()) continue;
+      std::string bytes_of;
+      if (*format == EmbeddedFormat::binary) {
+        if (!entry[field].is_string() || !base64_decode(entry[field].get_ref<const std::string&>(), bytes_of)) {
+          answer_error(422, 42204, fmt::format("records[{}].{} is not base64", i, field));
+          return;
+        }
+      } else {
+        bytes_of = entry[field].dump(-1, ' ', false, Json::error_handler_t::replace);
+      }
+      (std::string_view(field) == "key" ? record.key : record.value) = std::move(bytes_of);
+    }
+    if (entry.contains("partition")) {
+      if (!entry["partition"].is_number_integer() || entry["partition"].get<std::int64_t>() < 0 ||
+          entry["partition"].get<std::int64_t>() > INT32_MAX) {
+        answer_error(422, 42205, fmt::format("records[{}].partition is not a partition number", i));
+        return;
+      }
+      if (partition && entry["partition"].get<std::int64_t>() != *partition) {
+        answer_error(422, 42206, fmt::format("records[{}].partition differs from the partition in the path", i));
+        return;
+      }
+      produce->partition_of[i] = static_cast<std::int32_t>(entry["partition"].get<std::int64_t>());
+    }
+    bytes += (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
+    produce->records.push_back(std::move(record));
+  }
+  const std::uint32_t wait_ms = host_.http_charge_produce(bytes);
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  if (wait_ms > 0) {
+    log::debug("conn {}: REST produce of {} bytes over the quota; held {} ms", settings_.connection_id, bytes, wait_ms);
+    after_throttle_ = [this, topic, produce] { rest_resolve_partitions(topic, produce); };
+    return;
+  }
+  rest_resolve_partitions(topic, produce);
+}
+
+void HttpFront::on_throttle_over() {
+  if (!after_throttle_) return;
+  auto resume = std::move(after_throttle_);
+  after_throttle_ = nullptr;
+  resume();
+}
+
+// Partitions for records that name none: the topic's partition count first.
+void HttpFront::rest_resolve_partitions(const std::string& topic, const std::shared_ptr<RestProduce>& produce) {
+  upstream::LeaderPool* pool = host_.http_leader_pool();
+  if (pool == nullptr) {
+    answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
+    return;
+  }
+  std::weak_ptr<HttpFront*> alive = alive_;
+  pool->topic_metadata(host_.http_backend_topic(topic), [alive, produce](const upstream::PoolFailure* failure,
+                                                                         const kafka::TopicLeaders* leaders) {
+    auto self = alive.lock();
+    if (!self || *self == nullptr) return;
+    HttpFront& front = **self;
+    if (failure != nullptr) {
+      front.rest_fail(*failure, produce->topic);
+      return;
+    }
+    const auto count = static_cast<std::int32_t>(leaders->partitions.size());
+    if (count == 0) {
+      front.answer_error(404, 40401, fmt::format("topic {} has no partitions", produce->topic));
+      return;
+    }
+    for (std::size_t i = 0; i < produce->records.size(); i++) {
+      std::int32_t& p = produce->partition_of[i];
+      if (p >= count) {
+        front.answer_error(404, 40402, fmt::format("topic {} has no partition {}", produce->topic, p));
+        return;
+      }
+      if (p >= 0) continue;
+      const auto& key = produce->records[i].key;
+      p = key ? murmur2(*key) % count : static_cast<std::int32_t>(front.next_partition_++ % static_cast<std::uint32_t>(count));
+    }
+    front.rest_write(produce);
+  });
+}
+
+// One batch per partition, written in parallel; the answer once every partition answered.
+void HttpFront::rest_write(const std::shared_ptr<RestProduce>& produce) {
+  upstream::LeaderPool* pool = host_.http_leader_pool();
+  if (pool == nullptr) {
+    answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
+    return;
+  }
+  std::map<std::int32_t, std::vector<std::size_t>> by_partition;
+  for (std::size_t i = 0; i < produce->records.size(); i++) by_partition[produce->partition_of[i]].push_back(i);
+  produce->partitions_pending = by_partition.size();
+  std::weak_ptr<HttpFront*> alive = alive_;
+  for (auto& [partition, indices] : by_partition) {
+    std::vector<records::Record> batch_records;
+    batch_records.reserve(indices.size());
+    for (const std::size_t i : indices) batch_records.push_back(produce->records[i]);
+    std::vector<std::uint8_t> batch;
+    const records::Errc errc = records::encode_batch(batch_records, records::EncodeOptions{}, batch);
+    if (errc != records::Errc::ok) {
+      answer_error(500, 50005, fmt::format("cannot encode the records ({})", records::to_string(errc)));
+      return;
+    }
+    pool->produce(host_.http_backend_topic(produce->topic), partition, std::move(batch),
+                  [alive, produce, indices](const upstream::PoolFailure* failure,
+                                            const kafka::ProducePartitionAnswer* written) {
+                    auto self = alive.lock();
+                    if (!self || *self == nullptr) return;
+                    HttpFront& front = **self;
+                    for (std::size_t n = 0; n < indices.size(); n++) {
+                      const std::size_t i = indices[n];
+                      if (failure != nullptr) {
+                        produce->error_of[i] = failure->kafka_error != 0 ? failure->kafka_error : std::int16_t{-1};
+                        produce->message_of[i] = failure->message;
+                      } else if (written->error_code != 0) {
+                        produce->error_of[i] = written->error_code;
+                        produce->message_of[i] = written->error_message.empty()
+                                                     ? kafka_error_name(written->error_code)
+                                                     : written->error_message;
+                      } else {
+                        produce->offset_of[i] = written->base_offset + static_cast<std::int64_t>(n);
+                      }
+                    }
+                    if (--produce->partitions_pending > 0) return;
+                    Json offsets = Json::array();
+                    for (std::size_t i = 0; i < produce->records.size(); i++) {
+                      Json entry{{"partition", produce->partition_of[i]}};
+                      if (produce->error_of[i] == 0) {
+                        entry["offset"] = produce->offset_of[i];
+                        entry["error_code"] = nullptr;
+                        entry["error"] = nullptr;
+                      } else {
+                        entry["offset"] = nullptr;
+                        entry["error_code"] = produce->error_of[i];
+                        entry["error"] = produce->message_of[i];
+                      }
+                      offsets.push_back(std::move(entry));
+                    }
+                    front.answer(200, kV2,
+                                 Json{{"offsets", offsets}, {"key_schema_id", nullptr}, {"value_schema_id", nullptr}}
+                                     .dump(-1, ' ', false, Json::error_handler_t::replace));
+                  });
+  }
+}
+
+}  // namespace kedge
