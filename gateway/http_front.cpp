@@ -541,8 +541,11 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
           subscriptions_.clear();
           send_frame(frame_text(pubsub::encode_json_unsubscribed(sequence)));
         } else if constexpr (std::is_same_v<T, pubsub::Produce>) {
-          reply_error(sequence, binary, kInvalidRequest,
-                      "produce over the WebSocket is not served by this kedge version");
+          if (binary) {
+            reply_error(sequence, binary, kInvalidRequest, "produce is a JSON command");
+            return;
+          }
+          ws_produce(sequence, std::move(body));
         }
       },
       command.body);

@@ -142,6 +142,7 @@ class HttpFront {
   void rest_produce(const std::string& topic, std::optional<std::int32_t> partition);
   void rest_resolve_partitions(const std::string& topic, const std::shared_ptr<RestProduce>& produce);
   void rest_write(const std::shared_ptr<RestProduce>& produce);
+  void ws_produce(std::int64_t sequence, web::pubsub::Produce request);
 
   // WebSocket
   void feed_websocket(std::span<const std::uint8_t> bytes);

@@ -33,6 +33,8 @@
 #include "kafka_codec/api.h"
 #include "kafka_codec/errors.h"
 #include "records/records.h"
+#include "web/frame_writer.h"
+#include "web/json_command.h"
 #include "web/pubsub_codec.h"
 
 namespace kedge {
@@ -181,6 +183,12 @@ std::int32_t murmur2(std::string_view key) {
   return static_cast<std::int32_t>(h & 0x7fffffff);
 }
 
+std::vector<std::uint8_t> frame_text(const std::string& payload) {
+  std::vector<std::uint8_t> frame;
+  web::append_text(frame, payload);
+  return frame;
+}
+
 Json partition_json(const kafka::PartitionLeader& partition) {
   return Json{{"partition", partition.partition}, {"leader", partition.leader_id}};
 }
@@ -189,7 +197,8 @@ std::string kafka_error_name(std::int16_t code) { return std::string(kafka::erro
 
 }  // namespace
 
-// One produce request: its records, grouped per partition as they are written.
+// One produce (a REST POST or a WebSocket produce command): its records,
+// grouped per partition as they are written, and how it ends.
 struct HttpFront::RestProduce {
   std::string topic;                      // the client's name
   std::vector<records::Record> records;   // in request order
@@ -198,6 +207,11 @@ struct HttpFront::RestProduce {
   std::vector<std::int16_t> error_of;
   std::vector<std::string> message_of;
   std::size_t partitions_pending = 0;
+  // Every partition answered (per-record outcomes above).
+  std::function<void(HttpFront&, RestProduce&)> on_done;
+  // The whole produce failed before a write: an HTTP status, the REST error
+  // code and the Kafka error code (0 when not Kafka's) with a message.
+  std::function<void(HttpFront&, int, int, std::int16_t, const std::string&)> on_fail;
 };
 
 // Returns false when no REST endpoint matches (the caller answers 404).
@@ -498,6 +512,30 @@ void HttpFront::rest_produce(const std::string& topic, std::optional<std::int32_
   }
   auto produce = std::make_shared<RestProduce>();
   produce->topic = topic;
+  produce->on_fail = [](HttpFront& front, int status, int error_code, std::int16_t kafka_error,
+                        const std::string& message) {
+    front.answer_error(status, error_code,
+                       kafka_error > 0 ? fmt::format("{} ({})", message, kafka_error_name(kafka_error)) : message);
+  };
+  produce->on_done = [](HttpFront& front, RestProduce& done) {
+    Json offsets = Json::array();
+    for (std::size_t i = 0; i < done.records.size(); i++) {
+      Json entry{{"partition", done.partition_of[i]}};
+      if (done.error_of[i] == 0) {
+        entry["offset"] = done.offset_of[i];
+        entry["error_code"] = nullptr;
+        entry["error"] = nullptr;
+      } else {
+        entry["offset"] = nullptr;
+        entry["error_code"] = done.error_of[i];
+        entry["error"] = done.message_of[i];
+      }
+      offsets.push_back(std::move(entry));
+    }
+    front.answer(200, kV2,
+                 Json{{"offsets", offsets}, {"key_schema_id", nullptr}, {"value_schema_id", nullptr}}.dump(
+                     -1, ' ', false, Json::error_handler_t::replace));
+  };
   const std::size_t n = list.size();
   produce->partition_of.assign(n, partition.value_or(-1));
   produce->offset_of.assign(n, -1);
@@ -554,6 +592,64 @@ void HttpFront::rest_produce(const std::string& topic, std::optional<std::int32_
   rest_resolve_partitions(topic, produce);
 }
 
+// The JSON produce command over the WebSocket: the same pipeline as a REST
+// produce (partitioning, one batch per partition, quotas), answered with a
+// "produce" reply carrying per-record offsets or errors.
+void HttpFront::ws_produce(std::int64_t sequence, web::pubsub::Produce request) {
+  if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::produce), request.topic)) {
+    reply_error(sequence, false, refusal->kafka_error, refusal->message);
+    return;
+  }
+  auto produce = std::make_shared<RestProduce>();
+  produce->topic = request.topic;
+  const std::size_t n = request.records.size();
+  produce->partition_of.assign(n, request.partition.value_or(-1));
+  produce->offset_of.assign(n, -1);
+  produce->error_of.assign(n, 0);
+  produce->message_of.assign(n, {});
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  std::uint64_t bytes = 0;
+  for (auto& in : request.records) {
+    records::Record record;
+    record.timestamp = now_ms;
+    record.key = std::move(in.key);
+    record.value = std::move(in.value);
+    for (auto& [key, value] : in.headers) record.headers.push_back({std::move(key), std::move(value)});
+    bytes += (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
+    produce->records.push_back(std::move(record));
+  }
+  produce->on_fail = [sequence](HttpFront& front, int, int, std::int16_t kafka_error, const std::string& message) {
+    front.command_done();
+    front.reply_error(sequence, false, kafka_error != 0 ? kafka_error : std::int16_t{-1}, message);
+  };
+  produce->on_done = [sequence](HttpFront& front, RestProduce& done) {
+    front.command_done();
+    std::vector<web::pubsub::ProduceOutcome> outcomes(done.records.size());
+    for (std::size_t i = 0; i < done.records.size(); i++) {
+      outcomes[i].partition = done.partition_of[i];
+      outcomes[i].offset = done.offset_of[i];
+      outcomes[i].error_code = done.error_of[i];
+      outcomes[i].error = done.message_of[i];
+    }
+    front.send_frame(frame_text(web::pubsub::encode_json_produce_result(sequence, done.topic, outcomes)));
+  };
+  if (host_.http_leader_pool() == nullptr) {
+    reply_error(sequence, false, -1, "the virtual cluster is no longer served by this kedge");
+    return;
+  }
+  commands_in_flight_++;
+  regulate();
+  const std::uint32_t wait_ms = host_.http_charge_produce(bytes);
+  if (wait_ms > 0) {
+    const std::string topic = produce->topic;
+    after_throttle_ = [this, topic, produce] { rest_resolve_partitions(topic, produce); };
+    return;
+  }
+  rest_resolve_partitions(produce->topic, produce);
+}
+
 void HttpFront::on_throttle_over() {
   if (!after_throttle_) return;
   auto resume = std::move(after_throttle_);
@@ -565,7 +661,7 @@ void HttpFront::on_throttle_over() {
 void HttpFront::rest_resolve_partitions(const std::string& topic, const std::shared_ptr<RestProduce>& produce) {
   upstream::LeaderPool* pool = host_.http_leader_pool();
   if (pool == nullptr) {
-    answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
+    produce->on_fail(*this, 503, 50301, -1, "the virtual cluster is no longer served by this kedge");
     return;
   }
   std::weak_ptr<HttpFront*> alive = alive_;
@@ -575,18 +671,19 @@ void HttpFront::rest_resolve_partitions(const std::string& topic, const std::sha
     if (!self || *self == nullptr) return;
     HttpFront& front = **self;
     if (failure != nullptr) {
-      front.rest_fail(*failure, produce->topic);
+      const int status = failure->kafka_error == 3 ? 404 : failure->kafka_error == 29 ? 403 : 503;
+      produce->on_fail(front, status, status * 100 + 1, failure->kafka_error, failure->message);
       return;
     }
     const auto count = static_cast<std::int32_t>(leaders->partitions.size());
     if (count == 0) {
-      front.answer_error(404, 40401, fmt::format("topic {} has no partitions", produce->topic));
+      produce->on_fail(front, 404, 40401, 3, fmt::format("topic {} has no partitions", produce->topic));
       return;
     }
     for (std::size_t i = 0; i < produce->records.size(); i++) {
       std::int32_t& p = produce->partition_of[i];
       if (p >= count) {
-        front.answer_error(404, 40402, fmt::format("topic {} has no partition {}", produce->topic, p));
+        produce->on_fail(front, 404, 40402, 3, fmt::format("topic {} has no partition {}", produce->topic, p));
         return;
       }
       if (p >= 0) continue;
@@ -601,7 +698,7 @@ void HttpFront::rest_resolve_partitions(const std::string& topic, const std::sha
 void HttpFront::rest_write(const std::shared_ptr<RestProduce>& produce) {
   upstream::LeaderPool* pool = host_.http_leader_pool();
   if (pool == nullptr) {
-    answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
+    produce->on_fail(*this, 503, 50301, -1, "the virtual cluster is no longer served by this kedge");
     return;
   }
   std::map<std::int32_t, std::vector<std::size_t>> by_partition;
@@ -615,7 +712,7 @@ void HttpFront::rest_write(const std::shared_ptr<RestProduce>& produce) {
     std::vector<std::uint8_t> batch;
     const records::Errc errc = records::encode_batch(batch_records, records::EncodeOptions{}, batch);
     if (errc != records::Errc::ok) {
-      answer_error(500, 50005, fmt::format("cannot encode the records ({})", records::to_string(errc)));
+      produce->on_fail(*this, 500, 50005, -1, fmt::format("cannot encode the records ({})", records::to_string(errc)));
       return;
     }
     pool->produce(host_.http_backend_topic(produce->topic), partition, std::move(batch),
@@ -639,23 +736,7 @@ void HttpFront::rest_write(const std::shared_ptr<RestProduce>& produce) {
                       }
                     }
                     if (--produce->partitions_pending > 0) return;
-                    Json offsets = Json::array();
-                    for (std::size_t i = 0; i < produce->records.size(); i++) {
-                      Json entry{{"partition", produce->partition_of[i]}};
-                      if (produce->error_of[i] == 0) {
-                        entry["offset"] = produce->offset_of[i];
-                        entry["error_code"] = nullptr;
-                        entry["error"] = nullptr;
-                      } else {
-                        entry["offset"] = nullptr;
-                        entry["error_code"] = produce->error_of[i];
-                        entry["error"] = produce->message_of[i];
-                      }
-                      offsets.push_back(std::move(entry));
-                    }
-                    front.answer(200, kV2,
-                                 Json{{"offsets", offsets}, {"key_schema_id", nullptr}, {"value_schema_id", nullptr}}
-                                     .dump(-1, ' ', false, Json::error_handler_t::replace));
+                    produce->on_done(front, *produce);
                   });
   }
 }

@@ -18,7 +18,8 @@ Checks (one PASS/FAIL line each, then `N passed, M failed`):
   3. errors are ErrorResp values with Kafka's codes and the sequence echoed, and the connection goes on: an unknown
      topic (3; not with the 2.0.2 mock, whose Metadata v0-2 creates it), a partition the topic lacks (3), an offset past the end (1 OFFSET_OUT_OF_RANGE), a message that is
      not protobuf (42 INVALID_REQUEST), then a ping's state comes back and a ListOffset still answers;
-  4. the JSON form (text messages): list_offset then fetch with base64 payloads returns the produced values;
+  4. the JSON form (text messages): list_offset then fetch with base64 payloads returns the produced values; the
+     JSON produce command (utf8 and base64 records) answers per-record offsets and librdkafka reads them byte-exact;
   5. policy applies: through beta, a fetch of ws-none answers, a fetch of "secret" gets TOPIC_AUTHORIZATION_FAILED (29);
   R. REST (curl; Confluent REST Proxy v2 shapes): JSON and binary records produced with curl are consumed byte-exact
      by librdkafka; keyed records land on murmur2's partition; librdkafka's records are read back over REST from an
@@ -204,7 +205,7 @@ def main():
     with scenario_topology() as topo:
         topics = {f"ws-{codec}": 1 for codec in CODECS}
         topics.update({"ws-alpn": 1, "ws-json": 1, "secret": 1, "rest-json": 1, "rest-bin": 1, "rest-keyed": 3,
-                       "rest-quota": 1})
+                       "rest-quota": 1, "ws-produce": 1})
         mock = topo.start_mock_cluster(MOCK_VERSION, brokers=3, topics=topics)
         options = {"beta": {"policy": {"acls": [{"allow": ["Read", "Describe", "Write"], "topics": ["ws-none"]}]}},
                    "gamma": {"policy": {"read_only": True}},
@@ -266,6 +267,23 @@ def main():
                       "(null keys as null)",
                       line.get("count") == 5 and line.get("matches") == 5 and line.get("sequence") == 2,
                       json.dumps(line) if line else detail)
+
+        # ---- 4b. JSON produce over the WebSocket, read back by librdkafka --------------------------------------------
+        lines, detail = ws_client(topo, "json-produce", url, ca, "ws-produce")
+        line = lines[-1] if lines else {}
+        first, second = line.get("first", {}), line.get("second", {})
+        checks.record("JSON produce over the WebSocket: per-record offsets 0-2 then 3-4 (sequence echoed, no errors)",
+                      first.get("type") == "produce" and first.get("sequence") == 41
+                      and [o.get("offset") for o in first.get("offsets", [])] == [0, 1, 2]
+                      and second.get("sequence") == 42 and [o.get("offset") for o in second.get("offsets", [])] == [3, 4]
+                      and all(o.get("error_code") == 0 for o in first.get("offsets", []) + second.get("offsets", [])),
+                      json.dumps(line) if line else detail)
+        lines, detail = ws_client(topo, "consume", bootstrap, ca, "ws-produce", 5)
+        got = [(g["key"], g["value"]) for g in (lines[-1].get("records", []) if lines else [])]
+        expected = [(b"k-1".hex(), "hello ✓".encode().hex()), (None, b"no key".hex()), (b"k-3".hex(), b"with headers".hex()),
+                    (b"\x00\xff".hex(), bytes(range(256)).hex()), (None, "")]
+        checks.record("librdkafka consumes the WebSocket-produced records byte-exact", got == expected,
+                      f"{got} != {expected}" if got else detail)
 
         # ---- 5. policy through beta -----------------------------------------------------------------------------
         lines, detail = ws_client(topo, "errors", f"wss://http-beta.{DOMAIN}:{PORT}/kafka", ca, "secret")

@@ -248,6 +248,22 @@ def rest_read(base, ca, topic, codec, offset):
                       "mismatches": mismatches[:5]}), flush=True)
 
 
+async def json_produce(url, ca, topic):
+    """The JSON produce command: three records (text, a null key, headers) in utf8, then two binary ones in base64."""
+    import websockets
+    async with websockets.connect(url, ssl=tls_context(ca), max_size=None, compression=None) as ws:
+        await ws.send(json.dumps({"sequence": 41, "cmd": "produce", "topic": topic, "partition": 0, "records": [
+            {"key": "k-1", "value": "hello ✓"}, {"key": None, "value": "no key"},
+            {"key": "k-3", "value": "with headers", "headers": [{"key": "h", "value": "v"}]}]}))
+        first = json.loads(await ws.recv())
+        await ws.send(json.dumps({"sequence": 42, "cmd": "produce", "topic": topic, "partition": 0, "encoding": "base64",
+                                  "records": [{"key": base64.b64encode(b"\x00\xff").decode(),
+                                               "value": base64.b64encode(bytes(range(256))).decode()},
+                                              {"value": base64.b64encode(b"").decode()}]}))
+        second = json.loads(await ws.recv())
+        print(json.dumps({"first": first, "second": second}), flush=True)
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "roundtrip":
@@ -261,6 +277,8 @@ def main():
     elif command == "rest-read":
         base, ca, topic, codec, offset = args[:5]
         rest_read(base, ca, topic, codec, int(offset))
+    elif command == "json-produce":
+        asyncio.run(json_produce(*args[:3]))
     elif command == "json":
         url, ca, topic, expect = args[:4]
         asyncio.run(json_fetch(url, ca, topic, int(expect)))
