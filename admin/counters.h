@@ -278,6 +278,46 @@ constexpr std::string_view label(QuotaKind kind) {
   return "requests";
 }
 
+// What a WebSocket message asked for (a metric label, docs/http.md).
+#define KEDGE_WS_COMMANDS(X) \
+  X(ping, "ping")            \
+  X(list_offset, "list_offset") \
+  X(fetch, "fetch")          \
+  X(subscribe, "subscribe")  \
+  X(unsubscribe, "unsubscribe") \
+  X(produce, "produce")      \
+  X(invalid, "invalid") /* a message kedge could not read as a command */
+enum class WsCommand : std::uint8_t {
+#define KEDGE_X(id, text) id,
+  KEDGE_WS_COMMANDS(KEDGE_X)
+#undef KEDGE_X
+};
+inline constexpr std::size_t kWsCommandCount = 0
+#define KEDGE_X(id, text) +1
+    KEDGE_WS_COMMANDS(KEDGE_X)
+#undef KEDGE_X
+    ;
+constexpr std::string_view label(WsCommand command) {
+  switch (command) {
+#define KEDGE_X(id, text) case WsCommand::id: return text;
+    KEDGE_WS_COMMANDS(KEDGE_X)
+#undef KEDGE_X
+  }
+  return "invalid";
+}
+
+// The HTTP/WebSocket front of one virtual cluster (docs/http.md).
+struct HttpStats {
+  std::array<std::uint64_t, 5> responses_by_class{};  // HTTP answers by status class: [0] 1xx (101) .. [4] 5xx
+  std::uint64_t websockets_opened = 0;
+  std::uint64_t websockets_active = 0;
+  std::uint64_t subscriptions_active = 0;               // partitions streamed to WebSocket clients
+  std::array<std::uint64_t, kWsCommandCount> commands{};       // WebSocket commands received
+  std::array<std::uint64_t, kWsCommandCount> command_errors{};  // ... answered with an error
+  std::uint64_t records_sent = 0;      // records delivered to HTTP clients (fetch, subscribe, REST reads)
+  std::uint64_t records_produced = 0;  // records written for HTTP clients (REST and WebSocket produce)
+};
+
 struct ApiStats {
   std::uint64_t requests = 0;            // every request, acks=0 Produce included
   std::uint64_t responses = 0;           // responses forwarded to the client
@@ -317,6 +357,7 @@ struct ClusterStats {
   std::map<std::string, std::uint64_t, std::less<>> connections_by_principal;
   // [mechanism][outcome] of the authentications kedge terminated.
   std::array<std::array<std::uint64_t, kAuthOutcomeCount>, kAuthMechanismCount> authentications{};
+  HttpStats http;
 };
 
 struct LoopStats {

@@ -93,6 +93,18 @@ void LoopStats::merge(const LoopStats& other) {
       to.throttled_requests[q] += from.throttled_requests[q];
       to.throttle_ms[q] += from.throttle_ms[q];
     }
+    for (std::size_t c = 0; c < to.http.responses_by_class.size(); ++c) {
+      to.http.responses_by_class[c] += from.http.responses_by_class[c];
+    }
+    to.http.websockets_opened += from.http.websockets_opened;
+    to.http.websockets_active += from.http.websockets_active;
+    to.http.subscriptions_active += from.http.subscriptions_active;
+    for (std::size_t c = 0; c < kWsCommandCount; ++c) {
+      to.http.commands[c] += from.http.commands[c];
+      to.http.command_errors[c] += from.http.command_errors[c];
+    }
+    to.http.records_sent += from.http.records_sent;
+    to.http.records_produced += from.http.records_produced;
     for (std::size_t a = 0; a < kApiSlots; ++a) {
       to.apis[a].requests += from.apis[a].requests;
       to.apis[a].responses += from.apis[a].responses;
@@ -341,6 +353,46 @@ void render_clusters(Exposition& out, const GatewaySnapshot& s) {
       out.sample("kedge_policy_split_requests_total", fmt::format("{},api=\"{}\"", cluster_label(s, i), api_label(a)), n);
     }
   }
+  out.family("kedge_http_responses_total", "counter",
+             "HTTP answers of the HTTP/WebSocket front (docs/http.md), by status class (101: WebSocket upgrades).");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t c = 0; c < 5; ++c) {
+      const std::uint64_t n = stats.clusters[i].http.responses_by_class[c];
+      if (n == 0) continue;
+      out.sample("kedge_http_responses_total", fmt::format("{},code=\"{}xx\"", cluster_label(s, i), c + 1), n);
+    }
+  }
+  per_cluster("kedge_websockets_opened_total", "counter", "WebSocket connections opened (upgrades accepted).",
+              [&](std::size_t i) { return stats.clusters[i].http.websockets_opened; });
+  per_cluster("kedge_websockets_active", "gauge", "WebSocket connections open now.",
+              [&](std::size_t i) { return stats.clusters[i].http.websockets_active; });
+  per_cluster("kedge_websocket_subscriptions_active", "gauge", "Partitions streamed to WebSocket subscribers now.",
+              [&](std::size_t i) { return stats.clusters[i].http.subscriptions_active; });
+  out.family("kedge_websocket_commands_total", "counter", "WebSocket commands received, by command.");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t c = 0; c < kWsCommandCount; ++c) {
+      const std::uint64_t n = stats.clusters[i].http.commands[c];
+      if (n == 0) continue;
+      out.sample("kedge_websocket_commands_total",
+                 fmt::format("{},command=\"{}\"", cluster_label(s, i), label(static_cast<WsCommand>(c))), n);
+    }
+  }
+  out.family("kedge_websocket_command_errors_total", "counter",
+             "WebSocket commands answered with an error (ErrorResp / type error), by command.");
+  for (std::size_t i = 0; i < clusters; ++i) {
+    for (std::size_t c = 0; c < kWsCommandCount; ++c) {
+      const std::uint64_t n = stats.clusters[i].http.command_errors[c];
+      if (n == 0) continue;
+      out.sample("kedge_websocket_command_errors_total",
+                 fmt::format("{},command=\"{}\"", cluster_label(s, i), label(static_cast<WsCommand>(c))), n);
+    }
+  }
+  per_cluster("kedge_http_records_sent_total", "counter",
+              "Records delivered to HTTP and WebSocket clients (fetch, subscribe, REST reads).",
+              [&](std::size_t i) { return stats.clusters[i].http.records_sent; });
+  per_cluster("kedge_http_records_produced_total", "counter",
+              "Records written to Kafka for HTTP and WebSocket clients (REST and WebSocket produce).",
+              [&](std::size_t i) { return stats.clusters[i].http.records_produced; });
   out.family("kedge_quota_throttled_requests_total", "counter",
              "Requests whose client was over a quota and was throttled (KIP-219), by quota (docs/policy.md).");
   for (std::size_t i = 0; i < clusters; ++i) {

@@ -622,6 +622,7 @@ void Connection::drive_handshake() {
         settings.client_address = client_address_;
         settings.cluster_name = cluster_name();
         settings.config = cluster_->settings->config.http;
+        settings.stats = &cluster_stats_->http;
         if (sasl_) {
           settings.identity_refusal = fmt::format(
               "virtual cluster {} authenticates its clients with SASL; HTTP clients cannot authenticate to it yet "

@@ -169,7 +169,11 @@ HttpFront::HttpFront(Host& host, Settings settings)
   parser_.data = this;
 }
 
-HttpFront::~HttpFront() { *alive_ = nullptr; }
+HttpFront::~HttpFront() {
+  *alive_ = nullptr;
+  settings_.stats->subscriptions_active -= subscriptions_.size();
+  if (websocket_counted_) settings_.stats->websockets_active--;
+}
 
 void HttpFront::on_bytes(const std::uint8_t* data, std::size_t len) {
   switch (mode_) {
@@ -353,6 +357,10 @@ void HttpFront::upgrade() {
       accept);
   host_.http_send({reinterpret_cast<const std::uint8_t*>(response.data()), response.size()});
   mode_ = Mode::websocket;
+  settings_.stats->responses_by_class[0]++;
+  settings_.stats->websockets_opened++;
+  settings_.stats->websockets_active++;
+  websocket_counted_ = true;
   assembler_.emplace(settings_.config.max_message_bytes);
   log::debug("conn {} from {}: WebSocket open on {} for virtual cluster {}", settings_.connection_id,
              settings_.client_address, settings_.config.websocket_path, settings_.cluster_name);
@@ -361,6 +369,7 @@ void HttpFront::upgrade() {
 void HttpFront::answer(int status, std::string_view content_type, std::string_view body, bool close,
                        std::string_view extra_headers) {
   const bool keep_alive = !close && llhttp_should_keep_alive(&parser_) != 0;
+  if (status >= 100 && status < 600) settings_.stats->responses_by_class[static_cast<std::size_t>(status / 100 - 1)]++;
   const std::string head =
       fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}{}\r\n", status,
                   status_text(status), content_type, body.size(), extra_headers,
@@ -466,13 +475,32 @@ void HttpFront::on_message(const web::DataMessage& message) {
   std::variant<pubsub::Command, pubsub::CommandError> decoded =
       binary ? pubsub::decode_binary_command(message.payload) : pubsub::decode_json_command(message.text());
   if (const auto* error = std::get_if<pubsub::CommandError>(&decoded)) {
-    reply_error(error->sequence, binary, kInvalidRequest, error->message);
+    settings_.stats->commands[static_cast<std::size_t>(WsCommand::invalid)]++;
+    reply_error(error->sequence, binary, kInvalidRequest, error->message, WsCommand::invalid);
     return;
   }
+  settings_.stats->commands[static_cast<std::size_t>(command_kind(std::get<pubsub::Command>(decoded).body))]++;
   execute(std::move(std::get<pubsub::Command>(decoded)), binary);
 }
 
-void HttpFront::reply_error(std::int64_t sequence, bool binary, std::int16_t code, std::string_view message) {
+WsCommand HttpFront::command_kind(const pubsub::Body& body) {
+  return std::visit(
+      [](const auto& command) {
+        using T = std::decay_t<decltype(command)>;
+        if constexpr (std::is_same_v<T, pubsub::Ping>) return WsCommand::ping;
+        if constexpr (std::is_same_v<T, pubsub::ListOffset>) return WsCommand::list_offset;
+        if constexpr (std::is_same_v<T, pubsub::Fetch>) return WsCommand::fetch;
+        if constexpr (std::is_same_v<T, pubsub::Subscribe>) return WsCommand::subscribe;
+        if constexpr (std::is_same_v<T, pubsub::Unsubscribe>) return WsCommand::unsubscribe;
+        if constexpr (std::is_same_v<T, pubsub::Produce>) return WsCommand::produce;
+        return WsCommand::invalid;
+      },
+      body);
+}
+
+void HttpFront::reply_error(std::int64_t sequence, bool binary, std::int16_t code, std::string_view message,
+                            WsCommand command) {
+  settings_.stats->command_errors[static_cast<std::size_t>(command)]++;
   if (binary) {
     send_frame(frame_binary(pubsub::encode_binary_error(sequence, code, std::string(message))));
   } else {
@@ -484,14 +512,14 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
   const std::int64_t sequence = command.sequence;
   upstream::LeaderPool* pool = host_.http_leader_pool();
   if (pool == nullptr) {
-    reply_error(sequence, binary, kUnknownServerError, "the virtual cluster is no longer served by this kedge");
+    reply_error(sequence, binary, kUnknownServerError, "the virtual cluster is no longer served by this kedge", WsCommand::invalid);
     return;
   }
   std::visit(
       [&](auto& body) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, pubsub::Empty>) {
-          reply_error(sequence, binary, kInvalidRequest, "empty command");
+          reply_error(sequence, binary, kInvalidRequest, "empty command", WsCommand::invalid);
         } else if constexpr (std::is_same_v<T, pubsub::Ping>) {
           if (binary) {
             send_frame(frame_binary(pubsub::encode_binary_pong(sequence, body.state)));
@@ -500,7 +528,7 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
           }
         } else if constexpr (std::is_same_v<T, pubsub::ListOffset>) {
           if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::list_offsets), body.topic)) {
-            reply_error(sequence, binary, refusal->kafka_error, refusal->message);
+            reply_error(sequence, binary, refusal->kafka_error, refusal->message, WsCommand::list_offset);
             return;
           }
           commands_in_flight_++;
@@ -514,7 +542,7 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
                               HttpFront& front = **self;
                               front.command_done();
                               if (failure != nullptr) {
-                                front.reply_error(sequence, binary, failure_code(*failure), failure->message);
+                                front.reply_error(sequence, binary, failure_code(*failure), failure->message, WsCommand::list_offset);
                                 return;
                               }
                               if (binary) {
@@ -527,22 +555,23 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
                             });
         } else if constexpr (std::is_same_v<T, pubsub::Fetch>) {
           if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::fetch), body.topic)) {
-            reply_error(sequence, binary, refusal->kafka_error, refusal->message);
+            reply_error(sequence, binary, refusal->kafka_error, refusal->message, WsCommand::fetch);
             return;
           }
           fetch_for(sequence, binary, command.encoding, body.topic, body.partition, body.offset);
         } else if constexpr (std::is_same_v<T, pubsub::Subscribe>) {
           if (binary) {
-            reply_error(sequence, binary, kInvalidRequest, "subscribe is a JSON command");
+            reply_error(sequence, binary, kInvalidRequest, "subscribe is a JSON command", WsCommand::subscribe);
             return;
           }
           subscribe(sequence, std::move(body), command.encoding);
         } else if constexpr (std::is_same_v<T, pubsub::Unsubscribe>) {
+          settings_.stats->subscriptions_active -= subscriptions_.size();
           subscriptions_.clear();
           send_frame(frame_text(pubsub::encode_json_unsubscribed(sequence)));
         } else if constexpr (std::is_same_v<T, pubsub::Produce>) {
           if (binary) {
-            reply_error(sequence, binary, kInvalidRequest, "produce is a JSON command");
+            reply_error(sequence, binary, kInvalidRequest, "produce is a JSON command", WsCommand::produce);
             return;
           }
           ws_produce(sequence, std::move(body));
@@ -566,16 +595,17 @@ void HttpFront::fetch_for(std::int64_t sequence, bool binary, pubsub::PayloadEnc
                 HttpFront& front = **self;
                 front.command_done();
                 if (failure != nullptr) {
-                  front.reply_error(sequence, binary, failure_code(*failure), failure->message);
+                  front.reply_error(sequence, binary, failure_code(*failure), failure->message, WsCommand::fetch);
                   return;
                 }
                 std::vector<records::Record> records;
                 std::string error;
                 if (!records_from(fetched->answer.records, offset, front.settings_.config.max_message_bytes,
                                   records, error)) {
-                  front.reply_error(sequence, binary, kUnknownServerError, error);
+                  front.reply_error(sequence, binary, kUnknownServerError, error, WsCommand::fetch);
                   return;
                 }
+                front.settings_.stats->records_sent += records.size();
                 const RecordViews views = views_of(records);
                 if (binary) {
                   front.send_frame(frame_binary(pubsub::encode_binary_fetch(sequence, views.records)));
@@ -595,12 +625,12 @@ void HttpFront::command_done() {
 
 void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubsub::PayloadEncoding encoding) {
   if (request.partitions.empty()) {
-    reply_error(sequence, false, kInvalidRequest, "subscribe names no partition");
+    reply_error(sequence, false, kInvalidRequest, "subscribe names no partition", WsCommand::subscribe);
     return;
   }
   for (const auto& start : request.partitions) {
     if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::fetch), start.topic)) {
-      reply_error(sequence, false, refusal->kafka_error, refusal->message);
+      reply_error(sequence, false, refusal->kafka_error, refusal->message, WsCommand::subscribe);
       return;
     }
   }
@@ -621,7 +651,7 @@ void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubs
                            HttpFront& front = **self;
                            front.command_done();
                            if (failure != nullptr) {
-                             front.reply_error(sequence, false, failure_code(*failure), failure->message);
+                             front.reply_error(sequence, false, failure_code(*failure), failure->message, WsCommand::subscribe);
                              return;
                            }
                            for (const auto& partition : leaders->partitions) {
@@ -642,6 +672,7 @@ void HttpFront::start_subscription(std::int64_t sequence, std::string topic, std
   if (offset >= 0) {
     subscription->offset = offset;
     subscriptions_.emplace(id, std::move(subscription));
+    settings_.stats->subscriptions_active++;
     send_frame(frame_text(subscribed_reply(sequence, topic, partition, offset)));
     poll(id);
     return;
@@ -649,6 +680,7 @@ void HttpFront::start_subscription(std::int64_t sequence, std::string topic, std
   // -1 latest, -2 earliest: the position first.
   subscription->polling = true;
   subscriptions_.emplace(id, std::move(subscription));
+  settings_.stats->subscriptions_active++;
   std::weak_ptr<HttpFront*> alive = alive_;
   host_.http_leader_pool()->list_offset(
       host_.http_backend_topic(topic), partition, offset,
@@ -661,8 +693,9 @@ void HttpFront::start_subscription(std::int64_t sequence, std::string topic, std
         Subscription& s = *it->second;
         s.polling = false;
         if (failure != nullptr) {
-          front.reply_error(s.sequence, false, failure_code(*failure), failure->message);
+          front.reply_error(s.sequence, false, failure_code(*failure), failure->message, WsCommand::subscribe);
           front.subscriptions_.erase(it);
+          front.settings_.stats->subscriptions_active--;
           return;
         }
         s.offset = answer->offset;
@@ -699,20 +732,23 @@ void HttpFront::poll(std::uint64_t subscription_id) {
         if (failure != nullptr) {
           // A Kafka refusal ends the subscription (OFFSET_OUT_OF_RANGE, an ACL); kedge's own
           // failures (the cluster unreachable within the request timeout) too: the client decides.
-          front.reply_error(sub.sequence, false, failure_code(*failure), failure->message);
+          front.reply_error(sub.sequence, false, failure_code(*failure), failure->message, WsCommand::subscribe);
           front.subscriptions_.erase(found);
+          front.settings_.stats->subscriptions_active--;
           return;
         }
         std::vector<records::Record> records;
         std::string error;
         if (!records_from(fetched->answer.records, sub.offset, front.settings_.config.max_message_bytes, records,
                           error)) {
-          front.reply_error(sub.sequence, false, kUnknownServerError, error);
+          front.reply_error(sub.sequence, false, kUnknownServerError, error, WsCommand::subscribe);
           front.subscriptions_.erase(found);
+          front.settings_.stats->subscriptions_active--;
           return;
         }
         if (!records.empty()) {
           sub.offset = records.back().offset + 1;
+          front.settings_.stats->records_sent += records.size();
           const RecordViews views = views_of(records);
           front.send_frame(frame_text(
               pubsub::encode_json_fetch(sub.sequence, sub.topic, sub.partition, views.records, sub.encoding)));

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/counters.h"
 #include "config/config.h"
 #include "upstream/leader_pool.h"
 #include "web/message.h"
@@ -75,6 +76,7 @@ class HttpFront {
     std::string client_address;
     std::string cluster_name;
     HttpFrontConfig config;
+    HttpStats* stats = nullptr;  // the worker's counters of the cluster (never null; stable address)
     // Set: the client cannot authenticate over HTTP to this cluster; every
     // request is answered 401 with this message (and the connection closed).
     std::string identity_refusal;
@@ -149,7 +151,9 @@ class HttpFront {
   void on_message(const web::DataMessage& message);
   void execute(web::pubsub::Command command, bool binary);
   void send_frame(std::vector<std::uint8_t> frame);
-  void reply_error(std::int64_t sequence, bool binary, std::int16_t code, std::string_view message);
+  void reply_error(std::int64_t sequence, bool binary, std::int16_t code, std::string_view message,
+                   WsCommand command = WsCommand::invalid);
+  static WsCommand command_kind(const web::pubsub::Body& body);
   void close_websocket(std::uint16_t code, std::string_view reason);
   void command_done();
   void fetch_for(std::int64_t sequence, bool binary, web::pubsub::PayloadEncoding encoding, std::string topic,
@@ -197,6 +201,7 @@ class HttpFront {
   std::size_t commands_in_flight_ = 0;
   bool reading_paused_ = false;
   bool close_sent_ = false;
+  bool websocket_counted_ = false;  // in stats->websockets_active
 
   std::map<std::uint64_t, std::unique_ptr<Subscription>> subscriptions_;
   std::uint64_t next_subscription_ = 1;

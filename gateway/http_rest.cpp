@@ -481,6 +481,7 @@ void HttpFront::rest_records(const std::string& topic, std::int32_t partition, s
                   }
                   out.push_back(std::move(entry));
                 }
+                front.settings_.stats->records_sent += out.size();
                 std::string body;
                 try {
                   body = out.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -597,7 +598,7 @@ void HttpFront::rest_produce(const std::string& topic, std::optional<std::int32_
 // "produce" reply carrying per-record offsets or errors.
 void HttpFront::ws_produce(std::int64_t sequence, web::pubsub::Produce request) {
   if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::produce), request.topic)) {
-    reply_error(sequence, false, refusal->kafka_error, refusal->message);
+    reply_error(sequence, false, refusal->kafka_error, refusal->message, WsCommand::produce);
     return;
   }
   auto produce = std::make_shared<RestProduce>();
@@ -622,7 +623,7 @@ void HttpFront::ws_produce(std::int64_t sequence, web::pubsub::Produce request) 
   }
   produce->on_fail = [sequence](HttpFront& front, int, int, std::int16_t kafka_error, const std::string& message) {
     front.command_done();
-    front.reply_error(sequence, false, kafka_error != 0 ? kafka_error : std::int16_t{-1}, message);
+    front.reply_error(sequence, false, kafka_error != 0 ? kafka_error : std::int16_t{-1}, message, WsCommand::produce);
   };
   produce->on_done = [sequence](HttpFront& front, RestProduce& done) {
     front.command_done();
@@ -636,7 +637,7 @@ void HttpFront::ws_produce(std::int64_t sequence, web::pubsub::Produce request) 
     front.send_frame(frame_text(web::pubsub::encode_json_produce_result(sequence, done.topic, outcomes)));
   };
   if (host_.http_leader_pool() == nullptr) {
-    reply_error(sequence, false, -1, "the virtual cluster is no longer served by this kedge");
+    reply_error(sequence, false, -1, "the virtual cluster is no longer served by this kedge", WsCommand::produce);
     return;
   }
   commands_in_flight_++;
@@ -734,6 +735,9 @@ void HttpFront::rest_write(const std::shared_ptr<RestProduce>& produce) {
                       } else {
                         produce->offset_of[i] = written->base_offset + static_cast<std::int64_t>(n);
                       }
+                    }
+                    if (failure == nullptr && written->error_code == 0) {
+                      front.settings_.stats->records_produced += indices.size();
                     }
                     if (--produce->partitions_pending > 0) return;
                     produce->on_done(front, *produce);
