@@ -1,6 +1,7 @@
 #include "kafka_codec/data_client.h"
 
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 #include "kafka_codec/api.h"
@@ -23,6 +24,7 @@ using T = schema::Type;
 // ---------------------------------------------------------------------------
 // Response layouts kedge reads as a data client, as data (style practice 1),
 // from Apache Kafka 4.3.1's msg/{Metadata,ListOffsets,Fetch,Produce}Response.json
+// and msg/{FindCoordinator,OffsetCommit,OffsetFetch}Response.json
 // (kafka-protocol.md §1.2 for the field order). They differ from the rewrite
 // tables in schema.cpp only in their roles: every field an answer reports is
 // Role::value, so read_body (engine.h) lists it in WalkResult::values in wire
@@ -149,6 +151,65 @@ constexpr Field kProduce[] = {
     array_of("NodeEndpoints", kNodeEndpoint).in(from(10)).tagged(0),
 };
 
+// FindCoordinatorResponse (10), flexible 3+. v0-3: one answer at the top level; v4+: one per key asked.
+// Host and Port are plain values here: kedge dials them itself, nothing is rewritten.
+constexpr Field kCoordinator[] = {
+    scalar("Key", T::string).as(V),
+    scalar("NodeId", T::int32).as(V),
+    scalar("Host", T::string).as(V),
+    scalar("Port", T::int32).as(V),
+    scalar("ErrorCode", T::int16).as(V),
+    scalar("ErrorMessage", T::string).null_in(schema::kAll).as(V),
+};
+constexpr Field kFindCoordinator[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(1)),
+    scalar("ErrorCode", T::int16).in(range(0, 3)).as(V),
+    scalar("ErrorMessage", T::string).in(range(1, 3)).null_in(range(1, 3)).as(V),
+    scalar("NodeId", T::int32).in(range(0, 3)).as(V),
+    scalar("Host", T::string).in(range(0, 3)).as(V),
+    scalar("Port", T::int32).in(range(0, 3)).as(V),
+    array_of("Coordinators", kCoordinator).in(from(4)),
+};
+
+// OffsetCommitResponse (8), flexible 8+.
+constexpr Field kOffsetCommitPartition[] = {
+    scalar("PartitionIndex", T::int32).as(V),
+    scalar("ErrorCode", T::int16).as(V),
+};
+constexpr Field kOffsetCommitTopic[] = {
+    scalar("Name", T::string).as(V),
+    array_of("Partitions", kOffsetCommitPartition),
+};
+constexpr Field kOffsetCommit[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(3)).as(V),
+    array_of("Topics", kOffsetCommitTopic),
+};
+
+// OffsetFetchResponse (9), flexible 6+. v0-7 answer one group at the top level, v8+ in Groups; a partition has
+// the same fields in both (CommittedLeaderEpoch 5-7 and 8+, Metadata nullable in all).
+constexpr Field kOffsetFetchPartition[] = {
+    scalar("PartitionIndex", T::int32).as(V),
+    scalar("CommittedOffset", T::int64).as(V),
+    scalar("CommittedLeaderEpoch", T::int32).in(from(5)).as(V),
+    scalar("Metadata", T::string).null_in(schema::kAll).as(V),
+    scalar("ErrorCode", T::int16).as(V),
+};
+constexpr Field kOffsetFetchTopic[] = {
+    scalar("Name", T::string).as(V),
+    array_of("Partitions", kOffsetFetchPartition),
+};
+constexpr Field kOffsetFetchGroup[] = {
+    scalar("GroupId", T::string).as(V),
+    array_of("Topics", kOffsetFetchTopic),
+    scalar("ErrorCode", T::int16).as(V),
+};
+constexpr Field kOffsetFetch[] = {
+    scalar("ThrottleTimeMs", T::int32).in(from(3)).as(V),
+    array_of("Topics", kOffsetFetchTopic).in(range(0, 7)),
+    scalar("ErrorCode", T::int16).in(range(2, 7)).as(V),
+    array_of("Groups", kOffsetFetchGroup).in(from(8)),
+};
+
 constexpr MessageSchema layout(ApiKey api, schema::Versions valid, std::int16_t flexible_from,
                                std::span<const Field> fields) {
   return MessageSchema{key_of(api), api_name(key_of(api)), valid, flexible_from, fields};
@@ -158,6 +219,11 @@ constexpr MessageSchema kListOffsetsLayout =
     layout(ApiKey::list_offsets, kListOffsetsRequestVersions, 6, kListOffsets);
 constexpr MessageSchema kFetchLayout = layout(ApiKey::fetch, kFetchRequestVersions, 12, kFetch);
 constexpr MessageSchema kProduceLayout = layout(ApiKey::produce, kProduceRequestVersions, 9, kProduce);
+constexpr MessageSchema kFindCoordinatorLayout =
+    layout(ApiKey::find_coordinator, kFindCoordinatorRequestVersions, 3, kFindCoordinator);
+constexpr MessageSchema kOffsetCommitLayout =
+    layout(ApiKey::offset_commit, kOffsetCommitRequestVersions, 8, kOffsetCommit);
+constexpr MessageSchema kOffsetFetchLayout = layout(ApiKey::offset_fetch, kOffsetFetchRequestVersions, 6, kOffsetFetch);
 
 // The Role::value list of one walk, read front to back. A field absent at the
 // walked version is simply not in the list, so take() of it leaves the
@@ -188,6 +254,14 @@ class ValueCursor {
     if (!at(name)) return false;
     const ValueRef& v = values_[next_++];
     out.assign(reinterpret_cast<const char*>(frame_.data() + v.begin), v.end - v.begin);
+    return true;
+  }
+  // A nullable string: null reads as nullopt.
+  bool take(std::string_view name, std::optional<std::string>& out) {
+    if (!at(name)) return false;
+    const ValueRef& v = values_[next_++];
+    if (v.null) out.reset();
+    else out.emplace(reinterpret_cast<const char*>(frame_.data() + v.begin), v.end - v.begin);
     return true;
   }
   // Bytes or records as a view into the frame; null reads as empty.
@@ -236,6 +310,14 @@ class BodyWriter {
   void null_string() {
     if (flexible_) wire::put_uvarint(out_, 0);
     else wire::put_i16(out_, -1);
+  }
+  void nullable_string(const std::optional<std::string>& s) {
+    if (s) string(*s);
+    else null_string();
+  }
+  void null_array() {
+    if (flexible_) wire::put_uvarint(out_, 0);
+    else wire::put_i32(out_, -1);
   }
   void array(std::size_t count) {
     if (count > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max() - 1)) ok_ = false;
@@ -290,6 +372,19 @@ constexpr schema::Versions kFetchLeaderEpoch = from(9);
 constexpr schema::Versions kFetchLastFetchedEpoch = from(12);
 constexpr schema::Versions kFetchLogStartOffset = from(5);
 constexpr schema::Versions kFetchRackId = from(11);
+// msg/FindCoordinatorRequest.json.
+constexpr schema::Versions kFindCoordinatorKey = range(0, 3);
+constexpr schema::Versions kFindCoordinatorKeyType = from(1);
+constexpr schema::Versions kFindCoordinatorKeys = from(4);  // CoordinatorKeys (KIP-699)
+// msg/OffsetCommitRequest.json.
+constexpr schema::Versions kOffsetCommitGroupInstanceId = from(7);
+constexpr schema::Versions kOffsetCommitRetentionTime = range(2, 4);
+constexpr schema::Versions kOffsetCommitLeaderEpoch = from(6);
+// msg/OffsetFetchRequest.json.
+constexpr schema::Versions kOffsetFetchNullTopics = from(2);  // null Topics: all (2-7 top level, 8+ per group)
+constexpr schema::Versions kOffsetFetchRequireStable = from(7);
+constexpr schema::Versions kOffsetFetchGroups = from(8);
+constexpr schema::Versions kOffsetFetchMember = from(9);  // MemberId, MemberEpoch (KIP-848)
 
 }  // namespace
 
@@ -499,6 +594,173 @@ bool decode_produce_response(std::span<const std::uint8_t> frame, std::size_t bo
   }
   c.take("ThrottleTimeMs", out.throttle_time_ms);  // v1+
   return c.done();
+}
+
+std::vector<std::uint8_t> encode_find_coordinator_request(std::int16_t version, std::string_view group) {
+  if (!kFindCoordinatorRequestVersions.contains(version)) return {};
+  BodyWriter w(ApiKey::find_coordinator, version);
+  if (kFindCoordinatorKey.contains(version)) w.string(group);
+  if (kFindCoordinatorKeyType.contains(version)) w.i8(0);  // KeyType: GROUP
+  if (kFindCoordinatorKeys.contains(version)) {
+    w.array(1);
+    w.string(group);
+  }
+  w.tags();
+  return w.take();
+}
+
+bool decode_find_coordinator_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                      std::int16_t version, std::string_view group, CoordinatorAnswer& out) {
+  WalkResult walk;
+  if (!read(kFindCoordinatorLayout, version, frame, body_begin, walk)) return false;
+  ValueCursor c(walk, frame);
+  if (!kFindCoordinatorKeys.contains(version)) {
+    out = CoordinatorAnswer{};
+    if (!c.take("ErrorCode", out.error_code)) return false;
+    c.take("ErrorMessage", out.error_message);  // v1+
+    return c.take("NodeId", out.node_id) && c.take("Host", out.host) && c.take("Port", out.port) && c.done();
+  }
+  bool found = false;
+  std::string key;
+  while (c.at("Key")) {
+    CoordinatorAnswer entry;
+    c.take("Key", key);
+    if (!c.take("NodeId", entry.node_id) || !c.take("Host", entry.host) || !c.take("Port", entry.port) ||
+        !c.take("ErrorCode", entry.error_code) || !c.take("ErrorMessage", entry.error_message)) {
+      return false;
+    }
+    if (!found && key == group) {
+      out = std::move(entry);
+      found = true;
+    }
+  }
+  return found && c.done();
+}
+
+std::vector<std::uint8_t> encode_offset_commit_request(std::int16_t version, std::string_view group,
+                                                       std::span<const OffsetToCommit> offsets) {
+  if (!kOffsetCommitRequestVersions.contains(version)) return {};
+  BodyWriter w(ApiKey::offset_commit, version);
+  w.string(group);
+  w.i32(-1);     // GenerationIdOrMemberEpoch (v1+): not a member
+  w.string("");  // MemberId (v1+)
+  if (kOffsetCommitGroupInstanceId.contains(version)) w.null_string();
+  if (kOffsetCommitRetentionTime.contains(version)) w.i64(-1);  // the broker's retention
+  const auto groups = group_by_topic(offsets);
+  w.array(groups.size());
+  for (const auto& topic : groups) {
+    w.string(offsets[topic.front()].topic);
+    w.array(topic.size());
+    for (const std::size_t i : topic) {
+      const OffsetToCommit& o = offsets[i];
+      w.i32(o.partition);
+      w.i64(o.offset);
+      if (kOffsetCommitLeaderEpoch.contains(version)) w.i32(o.leader_epoch);
+      w.nullable_string(o.metadata);
+      w.tags();
+    }
+    w.tags();
+  }
+  w.tags();
+  return w.take();
+}
+
+bool decode_offset_commit_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                   std::int16_t version, OffsetCommitAnswer& out) {
+  WalkResult walk;
+  if (!read(kOffsetCommitLayout, version, frame, body_begin, walk)) return false;
+  out = OffsetCommitAnswer{};
+  ValueCursor c(walk, frame);
+  c.take("ThrottleTimeMs", out.throttle_time_ms);  // v3+
+  std::string topic;
+  while (c.at("Name")) {
+    c.take("Name", topic);
+    while (c.at("PartitionIndex")) {
+      PartitionError& p = out.partitions.emplace_back();
+      p.topic = topic;
+      c.take("PartitionIndex", p.partition);
+      if (!c.take("ErrorCode", p.error_code)) return false;
+    }
+  }
+  return c.done();
+}
+
+std::vector<std::uint8_t> encode_offset_fetch_request(std::int16_t version, std::string_view group,
+                                                      std::span<const TopicPartition> partitions, bool all_topics) {
+  if (!kOffsetFetchRequestVersions.contains(version)) return {};
+  if (all_topics && (!partitions.empty() || !kOffsetFetchNullTopics.contains(version))) return {};
+  BodyWriter w(ApiKey::offset_fetch, version);
+  const bool batched = kOffsetFetchGroups.contains(version);
+  if (batched) w.array(1);  // Groups
+  w.string(group);
+  if (batched && kOffsetFetchMember.contains(version)) {
+    w.null_string();  // MemberId: not a member
+    w.i32(-1);        // MemberEpoch
+  }
+  if (all_topics) {
+    w.null_array();
+  } else {
+    const auto groups = group_by_topic(partitions);
+    w.array(groups.size());
+    for (const auto& topic : groups) {
+      w.string(partitions[topic.front()].topic);
+      w.array(topic.size());  // PartitionIndexes
+      for (const std::size_t i : topic) w.i32(partitions[i].partition);
+      w.tags();
+    }
+  }
+  if (batched) w.tags();  // the group
+  if (kOffsetFetchRequireStable.contains(version)) w.i8(0);
+  w.tags();
+  return w.take();
+}
+
+namespace {
+
+// The Topics of one OffsetFetch answer (v0-7 top level, v8+ a group's), appended to `out`.
+bool take_committed_offsets(ValueCursor& c, std::vector<CommittedOffset>& out) {
+  std::string topic;
+  while (c.at("Name")) {
+    c.take("Name", topic);
+    while (c.at("PartitionIndex")) {
+      CommittedOffset& p = out.emplace_back();
+      p.topic = topic;
+      c.take("PartitionIndex", p.partition);
+      if (!c.take("CommittedOffset", p.offset)) return false;
+      c.take("CommittedLeaderEpoch", p.leader_epoch);  // v5+
+      if (!c.take("Metadata", p.metadata) || !c.take("ErrorCode", p.error_code)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool decode_offset_fetch_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                  std::int16_t version, std::string_view group, OffsetFetchAnswer& out) {
+  WalkResult walk;
+  if (!read(kOffsetFetchLayout, version, frame, body_begin, walk)) return false;
+  ValueCursor c(walk, frame);
+  std::int32_t throttle = 0;
+  c.take("ThrottleTimeMs", throttle);  // v3+
+  if (!kOffsetFetchGroups.contains(version)) {
+    out = OffsetFetchAnswer{};
+    if (!take_committed_offsets(c, out.offsets)) return false;
+    c.take("ErrorCode", out.error_code);  // v2+
+    return c.done();
+  }
+  bool found = false;
+  std::string id;
+  while (c.at("GroupId")) {
+    OffsetFetchAnswer entry;
+    c.take("GroupId", id);
+    if (!take_committed_offsets(c, entry.offsets) || !c.take("ErrorCode", entry.error_code)) return false;
+    if (!found && id == group) {
+      out = std::move(entry);
+      found = true;
+    }
+  }
+  return found && c.done();
 }
 
 }  // namespace kedge::kafka

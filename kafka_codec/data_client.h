@@ -1,18 +1,23 @@
 #pragma once
 // kedge as a Kafka client of partition leaders (the HTTP/WebSocket front,
 // issue 19): the data requests kedge itself sends (Metadata for named topics,
-// ListOffsets, Fetch, Produce) and the answers it reads from their responses.
+// ListOffsets, Fetch, Produce) and the answers it reads from their responses;
+// and the consumer-group offsets its REST API commits and reads in Kafka
+// itself (FindCoordinator for a group, OffsetCommit, OffsetFetch), stateless:
+// kedge commits as no member of the group.
 // Pure: no I/O, no exceptions; errors are values (an empty request, a false
-// decode). Topics are named, never by id: Fetch v13+ and Produce v13 carry
-// topic ids and are not sent.
+// decode). Topics are named, never by id: Fetch v13+, Produce v13,
+// OffsetCommit v10 and OffsetFetch v10 carry topic ids and are not sent.
 //
 // Requests: each encoder returns the request BODY at `version` (frame it with
 // encode_request_frame, client.h, which picks request header v1 or v2 from
 // the API's first flexible version: Metadata 9, ListOffsets 6, Fetch 12,
-// Produce 9). An EMPTY vector means the arguments cannot be encoded: a
-// version outside the range below, a name longer than a STRING holds (32767
-// bytes; Kafka topic names are at most 249), Produce acks other than -1 or 1,
-// a Records blob longer than INT32_MAX. A valid body is never empty.
+// Produce 9, FindCoordinator 3, OffsetCommit 8, OffsetFetch 6). An EMPTY
+// vector means the arguments cannot be encoded: a version outside the range
+// below, a name or metadata string longer than a STRING holds (32767 bytes;
+// Kafka topic names are at most 249), Produce acks other than -1 or 1, a
+// Records blob longer than INT32_MAX, OffsetFetch for all topics below v2 or
+// together with named partitions. A valid body is never empty.
 //
 // Responses: each decoder reads the body [body_begin, frame.size()) of a
 // whole response frame (read_response_header, client.h, gives body_begin) at
@@ -26,6 +31,7 @@
 // long as the caller keeps the frame.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,6 +52,13 @@ inline constexpr schema::Versions kListOffsetsRequestVersions = schema::range(1,
 inline constexpr schema::Versions kFetchRequestVersions = schema::range(4, 12);
 // msg/ProduceRequest.json v3-12 (v3: TransactionalId and record batches v2; v13 topic ids).
 inline constexpr schema::Versions kProduceRequestVersions = schema::range(3, 12);
+// msg/FindCoordinatorRequest.json v0-6: every version finds a group's coordinator (KeyType 0 from v1; v0 knows only
+// groups). v0-3 carry Key, v4+ the batched CoordinatorKeys (KIP-699); v5 and v6 change only errors and key types.
+inline constexpr schema::Versions kFindCoordinatorRequestVersions = schema::range(0, 6);
+// msg/OffsetCommitRequest.json v2-9: Kafka 4.x accepts v2+ (KIP-896); v10 (Kafka 4.1) names topics by id.
+inline constexpr schema::Versions kOffsetCommitRequestVersions = schema::range(2, 9);
+// msg/OffsetFetchRequest.json v1-9: v0 read ZooKeeper and is gone in 4.x; v10 (Kafka 4.1) names topics by id.
+inline constexpr schema::Versions kOffsetFetchRequestVersions = schema::range(1, 9);
 
 // --- Metadata for named topics ------------------------------------------------
 // Topics = `topics` (TopicId zero from v10), AllowAutoTopicCreation false (v4+),
@@ -178,5 +191,80 @@ struct ProduceAnswer {
 // A Produce response at `version` in kProduceRequestVersions.
 bool decode_produce_response(std::span<const std::uint8_t> frame, std::size_t body_begin, std::int16_t version,
                              ProduceAnswer& out);
+
+// --- FindCoordinator for a consumer group -------------------------------------
+// KeyType 0 (group; v1+). v0-3: Key = `group`; v4+: CoordinatorKeys = [`group`].
+std::vector<std::uint8_t> encode_find_coordinator_request(std::int16_t version, std::string_view group);
+
+struct CoordinatorAnswer {
+  std::int16_t error_code = 0;
+  std::string error_message;  // v1+; empty for null
+  std::int32_t node_id = -1;  // -1, "" and -1 with an error (Node.noNode())
+  std::string host;
+  std::int32_t port = -1;
+};
+// A FindCoordinator response at `version` in kFindCoordinatorRequestVersions. v4+: the Coordinators entry whose
+// Key is `group` (false if there is none); v0-3 answer for the one key asked and ignore `group`.
+bool decode_find_coordinator_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                      std::int16_t version, std::string_view group, CoordinatorAnswer& out);
+
+// --- OffsetCommit (a simple commit, as no member of the group) -----------------
+struct OffsetToCommit {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int32_t leader_epoch = -1;       // CommittedLeaderEpoch, sent from v6
+  std::optional<std::string> metadata;  // CommittedMetadata; nullopt is null
+};
+// GroupId `group`, GenerationIdOrMemberEpoch -1, MemberId "", GroupInstanceId null (v7+), RetentionTimeMs -1
+// (v2-4: the broker's offsets.retention.minutes). Partitions are grouped into one Topics entry per topic as in
+// encode_fetch_request. A group with active members may refuse such a commit per partition (UNKNOWN_MEMBER_ID,
+// ILLEGAL_GENERATION): the errors are in the answer.
+std::vector<std::uint8_t> encode_offset_commit_request(std::int16_t version, std::string_view group,
+                                                       std::span<const OffsetToCommit> offsets);
+
+struct PartitionError {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int16_t error_code = 0;
+};
+struct OffsetCommitAnswer {
+  std::int32_t throttle_time_ms = 0;     // 0 before v3
+  std::vector<PartitionError> partitions;  // every partition of every topic, in wire order
+};
+// An OffsetCommit response at `version` in kOffsetCommitRequestVersions.
+bool decode_offset_commit_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                   std::int16_t version, OffsetCommitAnswer& out);
+
+// --- OffsetFetch for one group ----------------------------------------------------
+// OffsetFetch asks for partitions, not topics (OffsetFetchRequestTopic.PartitionIndexes: the broker answers only
+// the partitions listed), so a request names topic-partitions.
+struct TopicPartition {
+  std::string topic;
+  std::int32_t partition = 0;
+};
+// v1-7: GroupId and Topics; v8+: Groups = [{GroupId, MemberId null and MemberEpoch -1 (v9+), Topics}].
+// RequireStable false (v7+). Partitions are grouped into one Topics entry per topic as in encode_fetch_request.
+// `all_topics` with no `partitions` sends null Topics: every offset the group has committed (v2+); `all_topics`
+// below v2 or with partitions cannot be encoded.
+std::vector<std::uint8_t> encode_offset_fetch_request(std::int16_t version, std::string_view group,
+                                                      std::span<const TopicPartition> partitions, bool all_topics);
+
+struct CommittedOffset {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;             // -1: nothing committed
+  std::int32_t leader_epoch = -1;       // -1 before v5
+  std::optional<std::string> metadata;  // nullopt for null
+  std::int16_t error_code = 0;
+};
+struct OffsetFetchAnswer {
+  std::int16_t error_code = 0;  // top-level (v2-7) or the group's (v8+); 0 at v1
+  std::vector<CommittedOffset> offsets;  // every partition of every topic, in wire order
+};
+// An OffsetFetch response at `version` in kOffsetFetchRequestVersions. v8+: the Groups entry whose GroupId is
+// `group` (false if there is none); v1-7 answer for the one group asked and ignore `group`.
+bool decode_offset_fetch_response(std::span<const std::uint8_t> frame, std::size_t body_begin,
+                                  std::int16_t version, std::string_view group, OffsetFetchAnswer& out);
 
 }  // namespace kedge::kafka

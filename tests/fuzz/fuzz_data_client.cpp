@@ -1,15 +1,19 @@
 // libFuzzer: kedge's data-client decoders (kafka_codec/data_client.h) on
-// arbitrary responses. Input: byte 0 selects the API (bits 0-1: Metadata,
-// ListOffsets, Fetch, Produce) and the version within the range kedge sends
-// (bits 2-7, modulo the range's size); the rest is the frame body (response
-// header + message) without the int32 size prefix.
+// arbitrary responses. Input: byte 0 selects the API (bits 0-2, modulo 7:
+// Metadata, ListOffsets, Fetch, Produce, FindCoordinator, OffsetCommit,
+// OffsetFetch) and the version within the range kedge sends (bits 3-7, modulo
+// the range's size); the rest is the frame body (response header + message)
+// without the int32 size prefix.
 // Invariants: no decoder reads outside the frame (ASan) or trusts a wire
 // count (a count larger than the frame must fail, not allocate); every span an
 // answer holds lies inside the frame; decoding is deterministic; a version
-// outside the range is refused; Metadata topic names read back encode again.
+// outside the range is refused; Metadata topic names read back encode again;
+// the group offsets read back can be committed again, and their partitions
+// fetched again.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kafka_codec/api.h"
@@ -20,6 +24,9 @@
 namespace {
 
 using namespace kedge::kafka;
+
+// The group and key the fuzzed answers are asked for (the seeds' group).
+constexpr std::string_view kGroup = "rest-bridge.orders-consumers";
 
 void check_inside(std::span<const std::uint8_t> frame, std::span<const std::uint8_t> view) {
   if (view.empty()) return;
@@ -63,13 +70,52 @@ bool decode(int api, std::int16_t version, std::span<const std::uint8_t> frame, 
       if (records > frame.size()) __builtin_trap();
       return true;
     }
-    default: {
+    case 3: {
       ProduceAnswer a;
       if (!decode_produce_response(frame, body_begin, version, a)) return false;
       for (const ProducePartitionAnswer& p : a.partitions) {
         summary += p.topic + std::to_string(p.partition) + p.error_message + ":" +
                    std::to_string(p.record_errors.size()) + ";";
       }
+      return true;
+    }
+    case 4: {
+      CoordinatorAnswer a;
+      if (!decode_find_coordinator_response(frame, body_begin, version, kGroup, a)) return false;
+      summary += std::to_string(a.error_code) + a.error_message + std::to_string(a.node_id) + a.host + ":" +
+                 std::to_string(a.port);
+      return true;
+    }
+    case 5: {
+      OffsetCommitAnswer a;
+      if (!decode_offset_commit_response(frame, body_begin, version, a)) return false;
+      summary += std::to_string(a.throttle_time_ms) + ";";
+      for (const PartitionError& p : a.partitions) {
+        summary += p.topic + std::to_string(p.partition) + ":" + std::to_string(p.error_code) + ";";
+      }
+      if (a.partitions.size() > frame.size()) __builtin_trap();
+      return true;
+    }
+    default: {
+      OffsetFetchAnswer a;
+      if (!decode_offset_fetch_response(frame, body_begin, version, kGroup, a)) return false;
+      summary += std::to_string(a.error_code) + ";";
+      std::vector<OffsetToCommit> commit;
+      std::vector<TopicPartition> partitions;
+      bool too_long = false;
+      for (const CommittedOffset& o : a.offsets) {
+        summary += o.topic + std::to_string(o.partition) + "@" + std::to_string(o.offset) + "/" +
+                   std::to_string(o.leader_epoch) + (o.metadata ? "m" + *o.metadata : "-") + ";";
+        commit.push_back({o.topic, o.partition, o.offset, o.leader_epoch, o.metadata});
+        partitions.push_back({o.topic, o.partition});
+        too_long = too_long || o.topic.size() > 0x7fff || (o.metadata && o.metadata->size() > 0x7fff);
+      }
+      // What was read can be committed again at the same version (OffsetCommit v2-9 holds it) and asked for again.
+      const std::int16_t commit_version = version < 2 ? 2 : version;
+      if (encode_offset_commit_request(commit_version, kGroup, commit).empty() != too_long) __builtin_trap();
+      bool topic_too_long = false;
+      for (const TopicPartition& p : partitions) topic_too_long = topic_too_long || p.topic.size() > 0x7fff;
+      if (encode_offset_fetch_request(version, kGroup, partitions, false).empty() != topic_too_long) __builtin_trap();
       return true;
     }
   }
@@ -79,12 +125,16 @@ bool decode(int api, std::int16_t version, std::span<const std::uint8_t> frame, 
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  static constexpr ApiKey kApis[] = {ApiKey::metadata, ApiKey::list_offsets, ApiKey::fetch, ApiKey::produce};
-  static constexpr schema::Versions kRanges[] = {kMetadataTopicsRequestVersions, kListOffsetsRequestVersions,
-                                                 kFetchRequestVersions, kProduceRequestVersions};
-  const int api = data[0] & 3;
+  static constexpr ApiKey kApis[] = {ApiKey::metadata,         ApiKey::list_offsets,  ApiKey::fetch,
+                                     ApiKey::produce,          ApiKey::find_coordinator, ApiKey::offset_commit,
+                                     ApiKey::offset_fetch};
+  static constexpr schema::Versions kRanges[] = {
+      kMetadataTopicsRequestVersions,  kListOffsetsRequestVersions, kFetchRequestVersions,
+      kProduceRequestVersions,         kFindCoordinatorRequestVersions, kOffsetCommitRequestVersions,
+      kOffsetFetchRequestVersions};
+  const int api = (data[0] & 7) % 7;
   const int span = kRanges[api].hi - kRanges[api].lo + 1;
-  const auto version = static_cast<std::int16_t>(kRanges[api].lo + (data[0] >> 2) % span);
+  const auto version = static_cast<std::int16_t>(kRanges[api].lo + (data[0] >> 3) % span);
 
   // The frame in its own allocation, exactly sized: a read past it is an ASan error.
   std::vector<std::uint8_t> frame;

@@ -29,8 +29,9 @@ Input layouts (see the fuzz sources):
   fuzz_json_command      a text WebSocket message as is (tests/golden/pubsub/json.*.json input / input_hex)
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
-  fuzz_data_client       selector byte (bits 0-1: Metadata, ListOffsets, Fetch, Produce; bits 2-7: version - lowest
-                         sent) + a response without its size prefix (tests/golden/data_client/*_response.*.json)
+  fuzz_data_client       selector byte (bits 0-2: Metadata, ListOffsets, Fetch, Produce, FindCoordinator, OffsetCommit,
+                         OffsetFetch; bits 3-7: version - lowest sent) + a response without its size prefix
+                         (tests/golden/data_client/*_response.*.json)
   fuzz_client_hello      tests/data/client_hello/*.bin as they are
   fuzz_proxy_header      tests/data/proxy_header/*.bin, alone and followed by a ClientHello prefix
   fuzz_scram_server      mode byte + SCRAM messages (RFC 7677's conversation and variants, see the source)
@@ -371,13 +372,14 @@ def main():
         for mode in (0, 1, 2, 3):
             write(out, "fuzz_records", bytes([mode]) + blob)
 
-    # The data client's answers: Metadata(topics), ListOffsets, Fetch, Produce at every version kedge sends.
-    data_client = {3: (0, 1), 2: (1, 1), 1: (2, 4), 0: (3, 3)}  # api key: (selector, lowest version sent)
+    # The data client's answers: Metadata(topics), ListOffsets, Fetch, Produce, FindCoordinator, OffsetCommit and
+    # OffsetFetch at every version kedge sends.
+    data_client = {3: (0, 1), 2: (1, 1), 1: (2, 4), 0: (3, 3), 10: (4, 0), 8: (5, 2), 9: (6, 1)}  # key: (selector, lowest)
     for path in sorted((ROOT / "tests" / "golden" / "data_client").rglob("*_response.*.json")):  # captures/ too
         case = json.loads(path.read_text())
         selector, lowest = data_client[case["api_key"]]
         frame = bytes.fromhex(case["response_hex"])
-        write(out, "fuzz_data_client", bytes([selector | (case["api_version"] - lowest) << 2]) + frame[4:])
+        write(out, "fuzz_data_client", bytes([selector | (case["api_version"] - lowest) << 3]) + frame[4:])
 
     # KafkaSession: scripted broker answers (see session_transcripts).
     for seed in session_transcripts():

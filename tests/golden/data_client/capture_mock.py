@@ -3,7 +3,9 @@
 
 Starts tests/integration/mock_cluster (one broker, topic `orders` with 2 partitions), asks ApiVersions v0 for the
 ranges the mock serves, then, at every version both the mock and kedge support (data_client.h ranges): Metadata for
-`orders`, Produce of one record batch to orders-0, then ListOffsets (latest) and Fetch (from offset 0) of orders-0.
+`orders`, Produce of one record batch to orders-0, then ListOffsets (latest) and Fetch (from offset 0) of orders-0;
+then, for the group GROUP: FindCoordinator, OffsetCommit of orders-0 (as no member, one commit per version), and
+OffsetFetch of orders-0 (the last commit) and orders-1 (nothing committed).
 The requests are encoded by generate_data_client.py's encoder, never by kafka_codec. Each exchange is written to
 captures/<api>_response.v<N>.<library>.json with the response frame and the facts the capture knows independently of
 any decoder (`expected`, compared as a subset: fields the mock chooses freely, such as leader epochs, are left out).
@@ -22,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from generate_data_client import (  # noqa: E402
-    APIS, CLIENT_ID, FETCH_REQUEST, LIST_OFFSETS_REQUEST, METADATA_REQUEST, PRODUCE_REQUEST, ZERO_UUID,
+    APIS, CLIENT_ID, FETCH_REQUEST, FIND_COORDINATOR_REQUEST, GROUP, LIST_OFFSETS_REQUEST, METADATA_REQUEST,
+    OFFSET_COMMIT_REQUEST, OFFSET_FETCH_REQUEST, PRODUCE_REQUEST, ZERO_UUID,
     EncodeContext, encode_struct, flexible, group_by_topic, record_batch)
 from generate import enc_int16, enc_int32, enc_string, enc_tag_buffer  # noqa: E402
 
@@ -168,6 +171,39 @@ def main(argv):
                  # The broker assigns each batch's base offset and leader epoch (bytes 0-7, 12-15); from the magic
                  # byte on (CRC-32C covers bytes 21..) the first batch is the one produced.
                  "first_batch_from_magic_hex": BATCH[16:].hex()}]}, what=" (orders-0 from offset 0)")
+
+        for v in versions("find_coordinator"):
+            message = {"Key": GROUP, "KeyType": 0, "CoordinatorKeys": [GROUP]}
+            request, frame = conn.exchange(10, v, body("find_coordinator", v, FIND_COORDINATOR_REQUEST, message),
+                                           flexible("find_coordinator", v))
+            save("find_coordinator", v, request, frame, {"found": True, "error_code": 0, "node_id": 1, "host": host,
+                                                         "port": int(port)},
+                 query={"group": GROUP}, what=" (group %s)" % GROUP)
+
+        committed = None
+        for v in versions("offset_commit"):
+            committed = (100 + v, "rest:v%d" % v)
+            message = {"GroupId": GROUP, "GenerationIdOrMemberEpoch": -1, "MemberId": "", "GroupInstanceId": None,
+                       "RetentionTimeMs": -1, "Topics": [{"Name": "orders", "Partitions": [
+                           {"PartitionIndex": 0, "CommittedOffset": committed[0], "CommittedLeaderEpoch": -1,
+                            "CommitTimestamp": -1, "CommittedMetadata": committed[1]}]}]}
+            request, frame = conn.exchange(8, v, body("offset_commit", v, OFFSET_COMMIT_REQUEST, message),
+                                           flexible("offset_commit", v))
+            save("offset_commit", v, request, frame, {"partitions": [
+                {"topic": "orders", "partition": 0, "error_code": 0}]},
+                what=" (orders-0 at %d, metadata %r, as no member)" % committed)
+
+        for v in versions("offset_fetch") if committed else []:
+            topics = [{"Name": "orders", "PartitionIndexes": [0, 1]}]
+            message = {"GroupId": GROUP, "Topics": topics, "RequireStable": False,
+                       "Groups": [{"GroupId": GROUP, "MemberId": None, "MemberEpoch": -1, "Topics": topics}]}
+            request, frame = conn.exchange(9, v, body("offset_fetch", v, OFFSET_FETCH_REQUEST, message),
+                                           flexible("offset_fetch", v))
+            save("offset_fetch", v, request, frame, {"found": True, "error_code": 0, "offsets": [
+                {"topic": "orders", "partition": 0, "offset": committed[0], "metadata": committed[1],
+                 "error_code": 0},
+                {"topic": "orders", "partition": 1, "offset": -1, "error_code": 0}]},
+                query={"group": GROUP}, what=" (orders-0 committed, orders-1 not)")
     finally:
         try:
             proc.stdin.write("quit\n")

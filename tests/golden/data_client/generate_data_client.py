@@ -3,16 +3,18 @@
 leaders and the responses it reads, for every version kedge sends.
 
 An independent encoder: the request layouts below were written from Apache Kafka's message specs
-(clients/src/main/resources/common/message/{Metadata,ListOffsets,Fetch,Produce}Request.json and
-ListOffsetsResponse.json; Produce v12 has the body of v11, Kafka 4.0) and the response layouts of Metadata, Fetch and
-Produce are generate.py's (written from kafka-protocol.md). Nothing here is taken from kafka_codec/.
+(clients/src/main/resources/common/message/{Metadata,ListOffsets,Fetch,Produce,FindCoordinator,OffsetCommit,
+OffsetFetch}Request.json and {ListOffsets,OffsetCommit,OffsetFetch}Response.json; Produce v12 has the body of v11,
+Kafka 4.0) and the response layouts of Metadata, Fetch, Produce and FindCoordinator are generate.py's (written from
+kafka-protocol.md). Nothing here is taken from kafka_codec/.
 
 Two kinds of case file, one JSON object each:
   request:  {"kind": "request", "api_key", "api_version", "description", "client_id", "correlation_id",
              "params" (the arguments of the C++ encoder), "body_hex", "frame_hex"}
   response: {"kind": "response", "api_key", "api_version", "description", "response_hex" (whole frame, size prefix
-             included, response header v1 from the API's first flexible version), "query" (ListOffsets only:
-             {"topic", "partition"}), "expected" (the decoded answer, fields absent at the version at their defaults)}
+             included, response header v1 from the API's first flexible version), "query" (ListOffsets:
+             {"topic", "partition"}; FindCoordinator, OffsetFetch: {"group"}), "expected" (the decoded answer, fields
+             absent at the version at their defaults; "found": false when the entry asked for is not there)}
 
 Usage:
   /usr/bin/python3 tests/golden/data_client/generate_data_client.py            # (re)write every case file
@@ -28,7 +30,7 @@ DATA_CLIENT_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(DATA_CLIENT_DIR))
 
 from generate import (  # noqa: E402  (tests/golden/generate.py: primitive encoder, response schemas, case-file CLI)
-    FETCH, METADATA, PRODUCE, UNKNOWN_TAGS, ArrayOf, CaseSet, EncodeContext, Field, Struct, Versions, enc_int16,
+    FETCH, FIND_COORDINATOR_BATCHED, FIND_COORDINATOR_SINGLE, METADATA, PRODUCE, UNKNOWN_TAGS, ArrayOf, CaseSet, EncodeContext, Field, Struct, Versions, enc_int16,
     enc_int32, enc_string, enc_tag_buffer, encode_struct, record_batch)
 
 CORRELATION_ID = 0x0A0B0C0D
@@ -42,6 +44,11 @@ APIS = {
     "list_offsets": (2, range(1, 11), 6),
     "fetch": (1, range(4, 13), 12),
     "produce": (0, range(3, 13), 9),
+    # Consumer-group offsets for the REST API. FindCoordinator: validVersions 0-6, every version can name a group.
+    # OffsetCommit 2-9 and OffsetFetch 1-9: Kafka 4.x's lowest versions (KIP-896) up to the last by topic name.
+    "find_coordinator": (10, range(0, 7), 3),
+    "offset_commit": (8, range(2, 10), 8),
+    "offset_fetch": (9, range(1, 10), 6),
 }
 
 # Raw unknown tags a broker newer than kedge may send in any tag buffer: the decoders must skip them.
@@ -98,6 +105,75 @@ PRODUCE_REQUEST = Struct("ProduceRequest", [
         Field("PartitionData", ArrayOf(Struct("PartitionProduceData", [
             Field("Index", "int32"), Field("Records", "records", nullable="0+")]))),
     ]))),
+])
+
+FIND_COORDINATOR_REQUEST = Struct("FindCoordinatorRequest", [
+    Field("Key", "string", "0-3"),
+    Field("KeyType", "int8", "1+"),
+    Field("CoordinatorKeys", ArrayOf("string"), "4+"),
+])
+
+OFFSET_COMMIT_REQUEST = Struct("OffsetCommitRequest", [
+    Field("GroupId", "string"),
+    Field("GenerationIdOrMemberEpoch", "int32", "1+"),
+    Field("MemberId", "string", "1+"),
+    Field("GroupInstanceId", "string", "7+", nullable="7+"),
+    Field("RetentionTimeMs", "int64", "2-4"),
+    Field("Topics", ArrayOf(Struct("OffsetCommitRequestTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetCommitRequestPartition", [
+            Field("PartitionIndex", "int32"), Field("CommittedOffset", "int64"),
+            Field("CommittedLeaderEpoch", "int32", "6+"), Field("CommitTimestamp", "int64", "1"),
+            Field("CommittedMetadata", "string", nullable="0+")]))),
+    ]))),
+])
+
+OFFSET_FETCH_REQUEST = Struct("OffsetFetchRequest", [
+    Field("GroupId", "string", "0-7"),
+    Field("Topics", ArrayOf(Struct("OffsetFetchRequestTopic", [
+        Field("Name", "string", "0-7"), Field("PartitionIndexes", ArrayOf("int32"), "0-7")])),
+        "0-7", nullable="2-7"),
+    Field("Groups", ArrayOf(Struct("OffsetFetchRequestGroup", [
+        Field("GroupId", "string", "8+"),
+        Field("MemberId", "string", "9+", nullable="9+"),
+        Field("MemberEpoch", "int32", "9+"),
+        Field("Topics", ArrayOf(Struct("OffsetFetchRequestTopics", [
+            Field("Name", "string", "8+"), Field("PartitionIndexes", ArrayOf("int32"), "8+")])),
+            "8+", nullable="8+"),
+    ])), "8+"),
+    Field("RequireStable", "bool", "7+"),
+])
+
+OFFSET_COMMIT_RESPONSE = Struct("OffsetCommitResponse", [
+    Field("ThrottleTimeMs", "int32", "3+"),
+    Field("Topics", ArrayOf(Struct("OffsetCommitResponseTopic", [
+        Field("Name", "string"),
+        Field("Partitions", ArrayOf(Struct("OffsetCommitResponsePartition", [
+            Field("PartitionIndex", "int32"), Field("ErrorCode", "int16")]))),
+    ]))),
+])
+
+OFFSET_FETCH_RESPONSE = Struct("OffsetFetchResponse", [
+    Field("ThrottleTimeMs", "int32", "3+"),
+    Field("Topics", ArrayOf(Struct("OffsetFetchResponseTopic", [
+        Field("Name", "string", "0-7"),
+        Field("Partitions", ArrayOf(Struct("OffsetFetchResponsePartition", [
+            Field("PartitionIndex", "int32", "0-7"), Field("CommittedOffset", "int64", "0-7"),
+            Field("CommittedLeaderEpoch", "int32", "5-7"), Field("Metadata", "string", "0-7", nullable="0-7"),
+            Field("ErrorCode", "int16", "0-7")])), "0-7"),
+    ])), "0-7"),
+    Field("ErrorCode", "int16", "2-7"),
+    Field("Groups", ArrayOf(Struct("OffsetFetchResponseGroup", [
+        Field("GroupId", "string", "8+"),
+        Field("Topics", ArrayOf(Struct("OffsetFetchResponseTopics", [
+            Field("Name", "string", "8+"),
+            Field("Partitions", ArrayOf(Struct("OffsetFetchResponsePartitions", [
+                Field("PartitionIndex", "int32", "8+"), Field("CommittedOffset", "int64", "8+"),
+                Field("CommittedLeaderEpoch", "int32", "8+"), Field("Metadata", "string", "8+", nullable="8+"),
+                Field("ErrorCode", "int16", "8+")])), "8+"),
+        ])), "8+"),
+        Field("ErrorCode", "int16", "8+"),
+    ])), "8+"),
 ])
 
 LIST_OFFSETS_RESPONSE = Struct("ListOffsetsResponse", [
@@ -272,6 +348,68 @@ def produce_request_cases():
             cases.append(request_case("produce", v, variant,
                                       "Produce v%d, acks %d, null transactional id, %d partition(s)"
                                       % (v, acks, len(parts)), params, PRODUCE_REQUEST, message))
+    return cases
+
+
+GROUP = "rest-bridge.orders-consumers"
+GROUP_UTF8 = "gr\u00fcppe-\u00e9t\u00e9"  # non-ASCII: lengths count UTF-8 bytes, not characters
+
+
+def find_coordinator_request_cases():
+    cases = []
+    for v in APIS["find_coordinator"][1]:
+        for variant, group in ((None, GROUP), ("utf8_group", GROUP_UTF8)):
+            message = {"Key": group, "KeyType": 0, "CoordinatorKeys": [group]}
+            cases.append(request_case("find_coordinator", v, variant,
+                                      "FindCoordinator v%d for group %r (KeyType 0)" % (v, group),
+                                      {"group": group}, FIND_COORDINATOR_REQUEST, message))
+    return cases
+
+
+def offset_commit_request_cases():
+    cases = []
+    shapes = (
+        (None, GROUP, [
+            {"topic": "orders", "partition": 2, "offset": 48213, "leader_epoch": 12, "metadata": "rest:instance-7"},
+            {"topic": "payments.eu-west-1", "partition": 0, "offset": 0, "leader_epoch": -1, "metadata": None},
+            {"topic": "orders", "partition": 0, "offset": 1005, "leader_epoch": 11, "metadata": ""}]),
+        ("one_partition", GROUP_UTF8, [
+            {"topic": "t", "partition": 7, "offset": 9007199254740993, "leader_epoch": -1, "metadata": None}]),
+    )
+    for v in APIS["offset_commit"][1]:
+        for variant, group, offsets in shapes:
+            topics = [{"Name": t, "Partitions": [
+                {"PartitionIndex": o["partition"], "CommittedOffset": o["offset"],
+                 "CommittedLeaderEpoch": o["leader_epoch"], "CommitTimestamp": -1,
+                 "CommittedMetadata": o["metadata"]} for o in os_]} for t, os_ in group_by_topic(offsets)]
+            message = {"GroupId": group, "GenerationIdOrMemberEpoch": -1, "MemberId": "", "GroupInstanceId": None,
+                       "RetentionTimeMs": -1, "Topics": topics}
+            cases.append(request_case("offset_commit", v, variant,
+                                      "OffsetCommit v%d for group %r, no member (generation -1, member \"\"), "
+                                      "%d partition(s)" % (v, group, len(offsets)),
+                                      {"group": group, "offsets": offsets}, OFFSET_COMMIT_REQUEST, message))
+    return cases
+
+
+def offset_fetch_request_cases():
+    cases = []
+    for v in APIS["offset_fetch"][1]:
+        shapes = [(None, GROUP, [{"topic": "orders", "partition": 2}, {"topic": "payments.eu-west-1", "partition": 0},
+                                 {"topic": "orders", "partition": 0}], False),
+                  ("no_partitions", GROUP_UTF8, [], False)]
+        if v >= 2:
+            shapes.append(("all_topics", GROUP, [], True))
+        for variant, group, parts, all_topics in shapes:
+            topics = None if all_topics else [
+                {"Name": t, "PartitionIndexes": [p["partition"] for p in ps]} for t, ps in group_by_topic(parts)]
+            message = {"GroupId": group, "Topics": topics, "RequireStable": False,
+                       "Groups": [{"GroupId": group, "MemberId": None, "MemberEpoch": -1, "Topics": topics}]}
+            cases.append(request_case("offset_fetch", v, variant,
+                                      "OffsetFetch v%d for group %r, %s, RequireStable false" % (
+                                          v, group, "all topics (null Topics)" if all_topics
+                                          else "%d partition(s)" % len(parts)),
+                                      {"group": group, "partitions": parts, "all_topics": all_topics},
+                                      OFFSET_FETCH_REQUEST, message))
     return cases
 
 
@@ -482,10 +620,164 @@ def produce_response_cases():
     return cases
 
 
+COORDINATOR_NOT_AVAILABLE = 15
+NOT_COORDINATOR = 16
+GROUP_AUTHORIZATION_FAILED = 30
+UNKNOWN_TOPIC_OR_PARTITION = 3
+OFFSET_METADATA_TOO_LARGE = 12
+UNKNOWN_MEMBER_ID = 25
+UNSTABLE_OFFSET_COMMIT = 88
+
+
+def find_coordinator_response_cases():
+    cases = []
+    for v in APIS["find_coordinator"][1]:
+        variants = [None, "error"]
+        if v >= 3:
+            variants.append("unknown_tags")
+        if v >= 4:
+            variants += ["other_keys", "absent"]
+        for variant in variants:
+            ours = {"Key": GROUP, "NodeId": 2, "Host": "kafka-2.internal.corp", "Port": 19092, "ErrorCode": 0,
+                    "ErrorMessage": None}
+            if variant == "error":  # Node.noNode() with the error
+                ours = {"Key": GROUP, "NodeId": -1, "Host": "", "Port": -1, "ErrorCode": COORDINATOR_NOT_AVAILABLE,
+                        "ErrorMessage": "The coordinator is not available."}
+            if variant == "unknown_tags":
+                ours[UNKNOWN_TAGS] = [UNKNOWN_TAG_SMALL]
+            if v <= 3:
+                schema = FIND_COORDINATOR_SINGLE
+                message = {"ThrottleTimeMs": 4, "ErrorCode": ours["ErrorCode"], "ErrorMessage": ours["ErrorMessage"],
+                           "NodeId": ours["NodeId"], "Host": ours["Host"], "Port": ours["Port"]}
+                if variant == "unknown_tags":
+                    message[UNKNOWN_TAGS] = [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]
+                entry = ours
+            else:
+                schema = FIND_COORDINATOR_BATCHED
+                others = [{"Key": "other-group", "NodeId": 0, "Host": "10.0.0.5", "Port": 9092, "ErrorCode": 0,
+                           "ErrorMessage": None},
+                          {"Key": GROUP + "-2", "NodeId": -1, "Host": "", "Port": -1,
+                           "ErrorCode": GROUP_AUTHORIZATION_FAILED, "ErrorMessage": None}]
+                coordinators = {"other_keys": [others[0], ours, others[1]], "absent": others}.get(variant, [ours])
+                message = {"ThrottleTimeMs": 4, "Coordinators": coordinators}
+                if variant == "unknown_tags":
+                    message[UNKNOWN_TAGS] = [UNKNOWN_TAG_WIDE]
+                entry = None if variant == "absent" else ours
+            expected = {"found": entry is not None}
+            if entry is not None:
+                expected.update({"error_code": entry["ErrorCode"],
+                                 "error_message": (entry["ErrorMessage"] or "") if v >= 1 else "",
+                                 "node_id": entry["NodeId"], "host": entry["Host"], "port": entry["Port"]})
+            cases.append(response_case("find_coordinator", v, variant,
+                                       "FindCoordinator v%d for %r: %s" % (v, GROUP, {
+                                           None: "node 2", "error": "COORDINATOR_NOT_AVAILABLE, no node",
+                                           "unknown_tags": "node 2, unknown tags",
+                                           "other_keys": "node 2, second of three keys",
+                                           "absent": "two other keys, not the one asked"}[variant]),
+                                       schema, message, expected, query={"group": GROUP}))
+    return cases
+
+
+def offset_commit_response_cases():
+    cases = []
+    for v in APIS["offset_commit"][1]:
+        variants = [None, "error"] + (["unknown_tags"] if v >= 8 else [])
+        for variant in variants:
+            if variant == "error":  # a group with members refuses a commit from no member, every partition
+                topics = [{"Name": "orders", "Partitions": [{"PartitionIndex": 0, "ErrorCode": UNKNOWN_MEMBER_ID}]}]
+            else:
+                topics = [{"Name": "orders", "Partitions": [{"PartitionIndex": 2, "ErrorCode": 0},
+                                                            {"PartitionIndex": 0, "ErrorCode": 0}]},
+                          {"Name": "payments.eu-west-1", "Partitions": [
+                              {"PartitionIndex": 0, "ErrorCode": OFFSET_METADATA_TOO_LARGE},
+                              {"PartitionIndex": 9, "ErrorCode": UNKNOWN_TOPIC_OR_PARTITION}]},
+                          {"Name": "empty-topic", "Partitions": []}]
+            message = {"ThrottleTimeMs": 11, "Topics": topics}
+            if variant == "unknown_tags":
+                message[UNKNOWN_TAGS] = [UNKNOWN_TAG_SMALL]
+                topics[1][UNKNOWN_TAGS] = [UNKNOWN_TAG_WIDE]
+                topics[1]["Partitions"][0][UNKNOWN_TAGS] = [UNKNOWN_TAG_SMALL, UNKNOWN_TAG_WIDE]
+            expected = {"throttle_time_ms": value_at(OFFSET_COMMIT_RESPONSE, message, "ThrottleTimeMs", v, 0),
+                        "partitions": [{"topic": t["Name"], "partition": p["PartitionIndex"],
+                                        "error_code": p["ErrorCode"]} for t in topics for p in t["Partitions"]]}
+            cases.append(response_case("offset_commit", v, variant,
+                                       "OffsetCommit v%d, %s" % (v, {
+                                           None: "2 topics: orders ok, payments OFFSET_METADATA_TOO_LARGE and "
+                                                 "UNKNOWN_TOPIC_OR_PARTITION, a topic without partitions",
+                                           "error": "UNKNOWN_MEMBER_ID (the group has members)",
+                                           "unknown_tags": "as the first case, unknown tags at every level"}[variant]),
+                                       OFFSET_COMMIT_RESPONSE, message, expected))
+    return cases
+
+
+def offset_fetch_response_cases():
+    cases = []
+    for v in APIS["offset_fetch"][1]:
+        variants = [None]
+        if v >= 2:
+            variants.append("group_error")
+        if v >= 6:
+            variants.append("unknown_tags")
+        if v >= 8:
+            variants += ["other_groups", "absent"]
+        for variant in variants:
+            parts_orders = [
+                {"PartitionIndex": 2, "CommittedOffset": 48213, "CommittedLeaderEpoch": 12,
+                 "Metadata": "rest:instance-7", "ErrorCode": 0},
+                {"PartitionIndex": 0, "CommittedOffset": -1, "CommittedLeaderEpoch": -1, "Metadata": None,
+                 "ErrorCode": 0},  # nothing committed: offset -1, null metadata
+                {"PartitionIndex": 1, "CommittedOffset": 1005, "CommittedLeaderEpoch": 11, "Metadata": "",
+                 "ErrorCode": 0}]
+            parts_payments = [
+                {"PartitionIndex": 0, "CommittedOffset": -1, "CommittedLeaderEpoch": -1, "Metadata": "",
+                 "ErrorCode": UNSTABLE_OFFSET_COMMIT if v >= 7 else UNKNOWN_TOPIC_OR_PARTITION}]
+            topics = [{"Name": "orders", "Partitions": parts_orders},
+                      {"Name": "payments.eu-west-1", "Partitions": parts_payments}]
+            error = 0
+            if variant == "group_error":
+                topics, error = [], NOT_COORDINATOR
+            if variant == "unknown_tags":
+                topics[0][UNKNOWN_TAGS] = [UNKNOWN_TAG_SMALL]
+                parts_orders[1][UNKNOWN_TAGS] = [UNKNOWN_TAG_WIDE, UNKNOWN_TAG_SMALL]
+            ours = {"GroupId": GROUP, "Topics": topics, "ErrorCode": error}
+            if variant == "unknown_tags":
+                ours[UNKNOWN_TAGS] = [UNKNOWN_TAG_WIDE]
+            others = [{"GroupId": "other-group", "Topics": [{"Name": "orders", "Partitions": [
+                          {"PartitionIndex": 2, "CommittedOffset": 7, "CommittedLeaderEpoch": 1, "Metadata": None,
+                           "ErrorCode": 0}]}], "ErrorCode": 0},
+                      {"GroupId": GROUP + "-2", "Topics": [], "ErrorCode": GROUP_AUTHORIZATION_FAILED}]
+            groups = {"other_groups": [others[0], ours, others[1]], "absent": others}.get(variant, [ours])
+            message = {"ThrottleTimeMs": 6, "Topics": topics, "ErrorCode": error, "Groups": groups}
+            if variant == "unknown_tags":
+                message[UNKNOWN_TAGS] = [UNKNOWN_TAG_SMALL]
+            found = variant != "absent"
+            expected = {"found": found}
+            if found:
+                expected.update({
+                    "error_code": error if v >= 2 else 0,
+                    "offsets": [{"topic": t["Name"], "partition": p["PartitionIndex"],
+                                 "offset": p["CommittedOffset"],
+                                 "leader_epoch": p["CommittedLeaderEpoch"] if v >= 5 else -1,
+                                 "metadata": p["Metadata"], "error_code": p["ErrorCode"]}
+                                for t in topics for p in t["Partitions"]]})
+            cases.append(response_case("offset_fetch", v, variant,
+                                       "OffsetFetch v%d for %r, %s" % (v, GROUP, {
+                                           None: "orders p2 committed, p0 nothing (null metadata), p1 committed; "
+                                                 "payments p0 a partition error",
+                                           "group_error": "NOT_COORDINATOR, no topics",
+                                           "unknown_tags": "as the first case, unknown tags at every level",
+                                           "other_groups": "second of three groups",
+                                           "absent": "two other groups, not the one asked"}[variant]),
+                                       OFFSET_FETCH_RESPONSE, message, expected, query={"group": GROUP}))
+    return cases
+
+
 def all_cases():
     cases = (metadata_request_cases() + list_offsets_request_cases() + fetch_request_cases()
              + produce_request_cases() + metadata_response_cases() + list_offsets_response_cases()
-             + fetch_response_cases() + produce_response_cases())
+             + fetch_response_cases() + produce_response_cases()
+             + find_coordinator_request_cases() + offset_commit_request_cases() + offset_fetch_request_cases()
+             + find_coordinator_response_cases() + offset_commit_response_cases() + offset_fetch_response_cases())
     names = [c.file_name for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

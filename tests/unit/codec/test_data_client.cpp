@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +38,12 @@ IsolationLevel isolation_of(const nlohmann::json& j) {
   return j.get<int>() == 1 ? IsolationLevel::read_committed : IsolationLevel::read_uncommitted;
 }
 
+// A JSON string or null.
+std::optional<std::string> optional_string(const nlohmann::json& j) {
+  if (j.is_null()) return std::nullopt;
+  return j.get<std::string>();
+}
+
 // The request body the C++ encoder writes for a vector's params.
 Bytes encode_from_params(std::int16_t api_key, std::int16_t version, const nlohmann::json& params) {
   if (is(api_key, ApiKey::metadata)) {
@@ -59,6 +66,23 @@ Bytes encode_from_params(std::int16_t api_key, std::int16_t version, const nlohm
                               j.at("current_leader_epoch")});
     }
     return encode_fetch_request(version, p);
+  }
+  if (is(api_key, ApiKey::find_coordinator)) {
+    return encode_find_coordinator_request(version, params.at("group").get<std::string>());
+  }
+  if (is(api_key, ApiKey::offset_commit)) {
+    std::vector<OffsetToCommit> offsets;
+    for (const auto& j : params.at("offsets")) {
+      offsets.push_back({j.at("topic"), j.at("partition"), j.at("offset"), j.at("leader_epoch"),
+                         optional_string(j.at("metadata"))});
+    }
+    return encode_offset_commit_request(version, params.at("group").get<std::string>(), offsets);
+  }
+  if (is(api_key, ApiKey::offset_fetch)) {
+    std::vector<TopicPartition> partitions;
+    for (const auto& j : params.at("partitions")) partitions.push_back({j.at("topic"), j.at("partition")});
+    return encode_offset_fetch_request(version, params.at("group").get<std::string>(), partitions,
+                                       params.at("all_topics"));
   }
   REQUIRE(is(api_key, ApiKey::produce));
   std::vector<Bytes> records;
@@ -104,6 +128,21 @@ bool decode_any(const ResponseVector& v, std::span<const std::uint8_t> frame) {
     FetchAnswer a;
     return decode_fetch_response(frame, v.body_begin, v.version, a);
   }
+  if (is(v.api_key, ApiKey::find_coordinator)) {
+    CoordinatorAnswer a;
+    return decode_find_coordinator_response(frame, v.body_begin, v.version,
+                                            v.doc.at("query").at("group").get<std::string>(), a);
+  }
+  if (is(v.api_key, ApiKey::offset_commit)) {
+    OffsetCommitAnswer a;
+    return decode_offset_commit_response(frame, v.body_begin, v.version, a);
+  }
+  if (is(v.api_key, ApiKey::offset_fetch)) {
+    OffsetFetchAnswer a;
+    return decode_offset_fetch_response(frame, v.body_begin, v.version,
+                                        v.doc.at("query").at("group").get<std::string>(), a);
+  }
+  REQUIRE(is(v.api_key, ApiKey::produce));
   ProduceAnswer a;
   return decode_produce_response(frame, v.body_begin, v.version, a);
 }
@@ -206,6 +245,55 @@ void check_produce(const ResponseVector& v) {
   }
 }
 
+void check_find_coordinator(const ResponseVector& v) {
+  CoordinatorAnswer a;
+  const auto& e = v.doc.at("expected");
+  const bool found = decode_find_coordinator_response(v.frame, v.body_begin, v.version,
+                                                      v.doc.at("query").at("group").get<std::string>(), a);
+  REQUIRE(found == e.at("found").get<bool>());
+  if (!found) return;
+  CHECK(a.error_code == e.at("error_code"));
+  CHECK(a.error_message == e.at("error_message"));
+  CHECK(a.node_id == e.at("node_id"));
+  CHECK(a.host == e.at("host"));
+  CHECK(a.port == e.at("port"));
+}
+
+void check_offset_commit(const ResponseVector& v) {
+  OffsetCommitAnswer a;
+  REQUIRE(decode_offset_commit_response(v.frame, v.body_begin, v.version, a));
+  const auto& e = v.doc.at("expected");
+  CHECK(a.throttle_time_ms == e.at("throttle_time_ms"));
+  REQUIRE(a.partitions.size() == e.at("partitions").size());
+  for (std::size_t i = 0; i < a.partitions.size(); ++i) {
+    const auto& ep = e["partitions"][i];
+    CHECK(a.partitions[i].topic == ep.at("topic"));
+    CHECK(a.partitions[i].partition == ep.at("partition"));
+    CHECK(a.partitions[i].error_code == ep.at("error_code"));
+  }
+}
+
+void check_offset_fetch(const ResponseVector& v) {
+  OffsetFetchAnswer a;
+  const auto& e = v.doc.at("expected");
+  const bool found = decode_offset_fetch_response(v.frame, v.body_begin, v.version,
+                                                  v.doc.at("query").at("group").get<std::string>(), a);
+  REQUIRE(found == e.at("found").get<bool>());
+  if (!found) return;
+  CHECK(a.error_code == e.at("error_code"));
+  REQUIRE(a.offsets.size() == e.at("offsets").size());
+  for (std::size_t i = 0; i < a.offsets.size(); ++i) {
+    const auto& ep = e["offsets"][i];
+    const CommittedOffset& o = a.offsets[i];
+    CHECK(o.topic == ep.at("topic"));
+    CHECK(o.partition == ep.at("partition"));
+    CHECK(o.offset == ep.at("offset"));
+    CHECK(o.leader_epoch == ep.at("leader_epoch"));
+    CHECK(o.metadata == optional_string(ep.at("metadata")));
+    CHECK(o.error_code == ep.at("error_code"));
+  }
+}
+
 // The answers as JSON, in the vectors' field names; Fetch Records as their
 // length and the first batch from its magic byte on (the bytes a broker keeps
 // from the producer: it assigns base offset and leader epoch, bytes 0-7 and 12-15).
@@ -246,6 +334,30 @@ nlohmann::json answer_json(const ResponseVector& v, std::span<const std::uint8_t
       }
       j["partitions"].push_back(part);
     }
+  } else if (is(v.api_key, ApiKey::find_coordinator)) {
+    CoordinatorAnswer a;
+    j["found"] = decode_find_coordinator_response(frame, v.body_begin, v.version,
+                                                  v.doc.at("query").at("group").get<std::string>(), a);
+    j.update({{"error_code", a.error_code}, {"error_message", a.error_message}, {"node_id", a.node_id},
+              {"host", a.host}, {"port", a.port}});
+  } else if (is(v.api_key, ApiKey::offset_commit)) {
+    OffsetCommitAnswer a;
+    REQUIRE(decode_offset_commit_response(frame, v.body_begin, v.version, a));
+    j["throttle_time_ms"] = a.throttle_time_ms;
+    for (const PartitionError& p : a.partitions) {
+      j["partitions"].push_back({{"topic", p.topic}, {"partition", p.partition}, {"error_code", p.error_code}});
+    }
+  } else if (is(v.api_key, ApiKey::offset_fetch)) {
+    OffsetFetchAnswer a;
+    j["found"] = decode_offset_fetch_response(frame, v.body_begin, v.version,
+                                              v.doc.at("query").at("group").get<std::string>(), a);
+    j["error_code"] = a.error_code;
+    for (const CommittedOffset& o : a.offsets) {
+      j["offsets"].push_back({{"topic", o.topic}, {"partition", o.partition}, {"offset", o.offset},
+                              {"leader_epoch", o.leader_epoch},
+                              {"metadata", o.metadata ? nlohmann::json(*o.metadata) : nlohmann::json()},
+                              {"error_code", o.error_code}});
+    }
   } else {
     ProduceAnswer a;
     REQUIRE(decode_produce_response(frame, v.body_begin, v.version, a));
@@ -283,6 +395,9 @@ const std::map<std::string, std::pair<ApiKey, schema::Versions>> kApis = {
     {"list_offsets", {ApiKey::list_offsets, kListOffsetsRequestVersions}},
     {"fetch", {ApiKey::fetch, kFetchRequestVersions}},
     {"produce", {ApiKey::produce, kProduceRequestVersions}},
+    {"find_coordinator", {ApiKey::find_coordinator, kFindCoordinatorRequestVersions}},
+    {"offset_commit", {ApiKey::offset_commit, kOffsetCommitRequestVersions}},
+    {"offset_fetch", {ApiKey::offset_fetch, kOffsetFetchRequestVersions}},
 };
 
 // A whole response frame: correlation id, the header's tag buffer when flexible, `body`.
@@ -330,7 +445,7 @@ TEST_CASE("data-client requests match the golden bodies and frames byte for byte
     CHECK(to_hex(frame) == doc.at("frame_hex").get<std::string>());
     ++checked;
   }
-  CHECK(checked >= 2 * 12 + 3 * 10 + 2 * 9 + 2 * 10);
+  CHECK(checked >= 2 * 12 + 3 * 10 + 2 * 9 + 2 * 10 + 2 * 7 + 2 * 8 + 2 * 9);
 }
 
 TEST_CASE("data-client responses decode as the golden answers", "[client][data_client][golden]") {
@@ -342,10 +457,13 @@ TEST_CASE("data-client responses decode as the golden answers", "[client][data_c
     if (is(v.api_key, ApiKey::metadata)) check_metadata(v);
     else if (is(v.api_key, ApiKey::list_offsets)) check_list_offsets(v);
     else if (is(v.api_key, ApiKey::fetch)) check_fetch(v);
+    else if (is(v.api_key, ApiKey::find_coordinator)) check_find_coordinator(v);
+    else if (is(v.api_key, ApiKey::offset_commit)) check_offset_commit(v);
+    else if (is(v.api_key, ApiKey::offset_fetch)) check_offset_fetch(v);
     else check_produce(v);
     ++checked;
   }
-  CHECK(checked >= 12 + 10 + 9 + 10);
+  CHECK(checked >= 12 + 10 + 9 + 10 + 7 + 8 + 9);
 }
 
 TEST_CASE("data-client decoders refuse every truncation of every golden response", "[client][data_client][golden]") {
@@ -416,6 +534,48 @@ TEST_CASE("data-client decoders refuse counts and lengths larger than the frame"
     const Bytes bad_frame = response_frame(true, bad.b);
     CHECK_FALSE(decode_metadata_response(bad_frame, kBodyBegin + 1, 9, a));
   }
+  SECTION("FindCoordinator v4: a Coordinators count of INT32_MAX - 1 (compact)") {
+    Builder body;
+    body.i32(0).uvarint(0x7fffffff);  // ThrottleTimeMs, Coordinators
+    const Bytes frame = response_frame(true, body.b);
+    CoordinatorAnswer a;
+    CHECK_FALSE(decode_find_coordinator_response(frame, kBodyBegin + 1, 4, "g", a));
+  }
+  SECTION("FindCoordinator v1: a Host length past the frame") {
+    Builder body;
+    body.i32(0).i16(0).i16(-1).i32(2).i16(300).raw(Bytes(20, 'h')).i32(9092);
+    const Bytes frame = response_frame(false, body.b);
+    CoordinatorAnswer a;
+    CHECK_FALSE(decode_find_coordinator_response(frame, kBodyBegin, 1, "g", a));
+  }
+  SECTION("OffsetCommit v2: a Topics count of INT32_MAX, a Partitions count of 2^31 - 1") {
+    Builder topics;
+    topics.i32(0x7fffffff);
+    OffsetCommitAnswer a;
+    CHECK_FALSE(decode_offset_commit_response(response_frame(false, topics.b), kBodyBegin, 2, a));
+    Builder partitions;
+    partitions.i32(1).str("t").i32(0x7fffffff).i32(0).i16(0);
+    CHECK_FALSE(decode_offset_commit_response(response_frame(false, partitions.b), kBodyBegin, 2, a));
+    Builder negative;  // a count of -2 is no array
+    negative.i32(-2);
+    CHECK_FALSE(decode_offset_commit_response(response_frame(false, negative.b), kBodyBegin, 2, a));
+  }
+  SECTION("OffsetFetch v8: a Groups count of 2^32 - 2 (compact), a Metadata length past the frame") {
+    Builder groups;
+    groups.i32(0).uvarint(0xffffffffu);
+    OffsetFetchAnswer a;
+    CHECK_FALSE(decode_offset_fetch_response(response_frame(true, groups.b), kBodyBegin + 1, 8, "g", a));
+    Builder metadata;  // 1 group "g", 1 topic "t", 1 partition whose Metadata announces 1000 bytes
+    metadata.i32(0).uvarint(2).cstr("g").uvarint(2).cstr("t").uvarint(2);
+    metadata.i32(0).i64(5).i32(-1).uvarint(1001).raw(Bytes(8, 'm'));
+    CHECK_FALSE(decode_offset_fetch_response(response_frame(true, metadata.b), kBodyBegin + 1, 8, "g", a));
+  }
+  SECTION("OffsetFetch v1: a Topics count of INT32_MAX") {
+    Builder body;
+    body.i32(0x7fffffff);
+    OffsetFetchAnswer a;
+    CHECK_FALSE(decode_offset_fetch_response(response_frame(false, body.b), kBodyBegin, 1, "g", a));
+  }
   SECTION("ListOffsets v6: a tag count larger than the bytes left") {
     Builder body;
     body.i32(0).uvarint(1).uvarint(0x7fffffff);
@@ -467,6 +627,106 @@ TEST_CASE("data-client encoders refuse what they cannot encode", "[client][data_
   CHECK(encode_produce_request(2, -1, 1000, produce).empty());
   CHECK(encode_produce_request(13, -1, 1000, produce).empty());
   CHECK_FALSE(encode_produce_request(12, 1, 1000, produce).empty());
+
+  CHECK(encode_find_coordinator_request(-1, "g").empty());
+  CHECK(encode_find_coordinator_request(7, "g").empty());
+  CHECK(encode_find_coordinator_request(6, std::string(0x8000, 'g')).empty());
+  CHECK_FALSE(encode_find_coordinator_request(6, std::string(0x7fff, 'g')).empty());
+
+  const OffsetToCommit commit[] = {{"t", 0, 42, -1, std::nullopt}};
+  CHECK(encode_offset_commit_request(1, "g", commit).empty());
+  CHECK(encode_offset_commit_request(10, "g", commit).empty());  // v10 names topics by id
+  CHECK_FALSE(encode_offset_commit_request(9, "g", commit).empty());
+  CHECK_FALSE(encode_offset_commit_request(2, "g", {}).empty());  // nothing to commit: an empty array, still a body
+  const OffsetToCommit big_metadata[] = {{"t", 0, 42, -1, std::string(0x8000, 'm')}};
+  CHECK(encode_offset_commit_request(9, "g", big_metadata).empty());
+
+  const TopicPartition fetch_offsets[] = {{"t", 0}};
+  CHECK(encode_offset_fetch_request(0, "g", fetch_offsets, false).empty());
+  CHECK(encode_offset_fetch_request(10, "g", fetch_offsets, false).empty());
+  CHECK(encode_offset_fetch_request(1, "g", {}, true).empty());               // null Topics: v2+
+  CHECK(encode_offset_fetch_request(8, "g", fetch_offsets, true).empty());    // all topics and named partitions
+  CHECK_FALSE(encode_offset_fetch_request(2, "g", {}, true).empty());
+  CHECK_FALSE(encode_offset_fetch_request(1, "g", {}, false).empty());
+  CHECK(encode_offset_fetch_request(9, std::string(0x8000, 'g'), fetch_offsets, false).empty());
+}
+
+TEST_CASE("group-offset requests: the fields kedge fixes for a commit as no member", "[client][data_client]") {
+  // OffsetCommit v7 (non-flexible): GroupId, GenerationIdOrMemberEpoch -1, MemberId "", GroupInstanceId null,
+  // no RetentionTimeMs (v2-4 only), then Topics.
+  const OffsetToCommit one[] = {{"t", 3, 99, 4, std::string("m")}};
+  Builder v7;
+  v7.str("g").i32(-1).str("").i16(-1);
+  v7.i32(1).str("t").i32(1).i32(3).i64(99).i32(4).str("m");
+  CHECK(to_hex(encode_offset_commit_request(7, "g", one)) == to_hex(v7.b));
+  // v4: RetentionTimeMs -1, no GroupInstanceId, no CommittedLeaderEpoch (v6+).
+  Builder v4;
+  v4.str("g").i32(-1).str("").i64(-1);
+  v4.i32(1).str("t").i32(1).i32(3).i64(99).str("m");
+  CHECK(to_hex(encode_offset_commit_request(4, "g", one)) == to_hex(v4.b));
+
+  // FindCoordinator v4+ asks for exactly one key, the group, with KeyType 0.
+  Builder find;
+  find.i8(0).uvarint(2).cstr("g").uvarint(0);
+  CHECK(to_hex(encode_find_coordinator_request(6, "g")) == to_hex(find.b));
+
+  // OffsetFetch v7: RequireStable false after the Topics; v9 all topics: a null Topics in the one group.
+  const TopicPartition parts[] = {{"a", 1}, {"b", 0}, {"a", 0}};
+  Builder v7_fetch;
+  v7_fetch.cstr("g").uvarint(3);
+  v7_fetch.cstr("a").uvarint(3).i32(1).i32(0).uvarint(0);
+  v7_fetch.cstr("b").uvarint(2).i32(0).uvarint(0);
+  v7_fetch.i8(0).uvarint(0);
+  CHECK(to_hex(encode_offset_fetch_request(7, "g", parts, false)) == to_hex(v7_fetch.b));
+  Builder v9_all;
+  v9_all.uvarint(2).cstr("g").uvarint(0).i32(-1).uvarint(0).uvarint(0).i8(0).uvarint(0);
+  CHECK(to_hex(encode_offset_fetch_request(9, "g", {}, true)) == to_hex(v9_all.b));
+}
+
+TEST_CASE("group-offset decoders: versions, groups and keys asked for", "[client][data_client]") {
+  // OffsetFetch v8: the group asked for is the second; its ErrorCode, not the first group's, is reported.
+  Builder body;
+  body.i32(0).uvarint(3);
+  body.cstr("a").uvarint(1).i16(16).uvarint(0);                      // group "a": NOT_COORDINATOR
+  body.cstr("b").uvarint(2).cstr("t").uvarint(2);                    // group "b": topic t, 1 partition
+  body.i32(4).i64(77).i32(3).uvarint(0).i16(0).uvarint(0).uvarint(0);  // p4, offset 77, epoch 3, null metadata
+  body.i16(0).uvarint(0);                                            // group "b" ErrorCode 0
+  body.uvarint(0);                                                   // top-level tags
+  const Bytes frame = response_frame(true, body.b);
+  OffsetFetchAnswer a;
+  REQUIRE(decode_offset_fetch_response(frame, kBodyBegin + 1, 8, "b", a));
+  CHECK(a.error_code == 0);
+  REQUIRE(a.offsets.size() == 1);
+  CHECK(a.offsets[0].topic == "t");
+  CHECK(a.offsets[0].partition == 4);
+  CHECK(a.offsets[0].offset == 77);
+  CHECK(a.offsets[0].leader_epoch == 3);
+  CHECK_FALSE(a.offsets[0].metadata.has_value());
+  REQUIRE(decode_offset_fetch_response(frame, kBodyBegin + 1, 8, "a", a));
+  CHECK(a.error_code == 16);
+  CHECK(a.offsets.empty());
+  CHECK_FALSE(decode_offset_fetch_response(frame, kBodyBegin + 1, 8, "c", a));
+  CHECK_FALSE(decode_offset_fetch_response(frame, kBodyBegin + 1, 10, "b", a));  // v10: topic ids
+  CHECK_FALSE(decode_offset_fetch_response(frame, kBodyBegin + 1, 0, "b", a));
+
+  // OffsetCommit below v2 and at v10 is not read, even where the bytes would parse.
+  Builder commit;
+  commit.i32(0).i32(0);
+  OffsetCommitAnswer c;
+  CHECK(decode_offset_commit_response(response_frame(false, commit.b), kBodyBegin, 3, c));
+  CHECK_FALSE(decode_offset_commit_response(response_frame(false, commit.b), kBodyBegin, 1, c));
+  CHECK_FALSE(decode_offset_commit_response(response_frame(false, commit.b), kBodyBegin, 10, c));
+
+  // FindCoordinator v0: no ThrottleTimeMs, no ErrorMessage; the group asked for is not in the answer.
+  Builder v0;
+  v0.i16(0).i32(5).str("broker-5").i32(9093);
+  CoordinatorAnswer f;
+  REQUIRE(decode_find_coordinator_response(response_frame(false, v0.b), kBodyBegin, 0, "anything", f));
+  CHECK(f.node_id == 5);
+  CHECK(f.host == "broker-5");
+  CHECK(f.port == 9093);
+  CHECK(f.error_message.empty());
+  CHECK_FALSE(decode_find_coordinator_response(response_frame(false, v0.b), kBodyBegin, 7, "anything", f));
 }
 
 TEST_CASE("data-client decoders read librdkafka mock cluster captures", "[client][data_client][golden]") {
@@ -490,5 +750,6 @@ TEST_CASE("data-client decoders read librdkafka mock cluster captures", "[client
     apis.insert(v.api_key);
   }
   CHECK(apis == std::set<int>{key_of(ApiKey::produce), key_of(ApiKey::fetch), key_of(ApiKey::list_offsets),
-                              key_of(ApiKey::metadata)});
+                              key_of(ApiKey::metadata), key_of(ApiKey::find_coordinator),
+                              key_of(ApiKey::offset_commit), key_of(ApiKey::offset_fetch)});
 }
