@@ -2572,6 +2572,37 @@ std::string Connection::http_backend_topic(std::string_view topic) {
   return std::string(topic);
 }
 
+std::optional<HttpFront::Host::Refusal> Connection::http_authorize_group(std::int16_t api_key,
+                                                                         std::string_view group) {
+  const policy::ClusterPolicy* policy = current_policy();
+  if (policy == nullptr) return std::nullopt;
+  const std::int16_t refused_code = kafka::code_of(kafka::ErrorCode::group_authorization_failed);
+  if (const auto refused = policy::decide(*policy, api_key); refused && *refused != policy::Refusal::acl_unchecked) {
+    policy_refusals_++;
+    return Refusal{refused_code, fmt::format("{} is refused by the policy of virtual cluster {} ({})",
+                                             kafka::api_name(api_key), cluster_name(), policy::to_string(*refused))};
+  }
+  if (policy->acls) {
+    // OffsetCommit needs Read on the group, OffsetFetch Describe (Kafka's "Operations and Resources on Protocols").
+    const policy::Operation operation =
+        kafka::is(api_key, kafka::ApiKey::offset_commit) ? policy::Operation::read : policy::Operation::describe;
+    if (!acl_allows(*policy->acls, policy::Resource::group, group, operation)) {
+      policy_refusals_++;
+      return Refusal{refused_code, fmt::format("Group authorization failed. {} on group {} ({}) is not allowed on "
+                                               "virtual cluster {}",
+                                               kafka::api_name(api_key), group, policy::to_string(operation),
+                                               cluster_name())};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Connection::http_backend_group(std::string_view group) {
+  const VirtualClusterConfig& config = cluster_->settings->config;
+  if (config.name_prefixes && !config.namespace_visible) return config.name_prefixes->group + std::string(group);
+  return std::string(group);
+}
+
 std::optional<std::string> Connection::http_client_topic(std::string_view backend_topic) {
   const VirtualClusterConfig& config = cluster_->settings->config;
   if (!config.name_prefixes || config.namespace_visible) return std::string(backend_topic);

@@ -297,6 +297,8 @@ class Connection final : private kafka::AddressMap,
   std::optional<HttpFront::Host::Refusal> http_authorize(std::int16_t api_key, std::string_view topic) override;
   std::string http_backend_topic(std::string_view topic) override;
   std::optional<std::string> http_client_topic(std::string_view backend_topic) override;
+  std::optional<HttpFront::Host::Refusal> http_authorize_group(std::int16_t api_key, std::string_view group) override;
+  std::string http_backend_group(std::string_view group) override;
   std::uint32_t http_charge_produce(std::uint64_t bytes) override;
 
   // CiphertextSink (records of tls_ for the client socket)

@@ -62,6 +62,9 @@ class HttpFront {
     virtual std::optional<Refusal> http_authorize(std::int16_t api_key, std::string_view topic) = 0;
     // The backend's name of the client's topic (a hidden namespace prefixes it).
     virtual std::string http_backend_topic(std::string_view topic) = 0;
+    // The policy on `api_key` (OffsetCommit, OffsetFetch) over the consumer group `group`.
+    virtual std::optional<Refusal> http_authorize_group(std::int16_t api_key, std::string_view group) = 0;
+    virtual std::string http_backend_group(std::string_view group) = 0;
     // The client's name of a backend topic; nullopt when a hidden namespace hides it.
     virtual std::optional<std::string> http_client_topic(std::string_view backend_topic) = 0;
     // Charges produced bytes to the client's quota account (docs/policy.md
@@ -145,6 +148,9 @@ class HttpFront {
   void rest_resolve_partitions(const std::string& topic, const std::shared_ptr<RestProduce>& produce);
   void rest_write(const std::shared_ptr<RestProduce>& produce);
   void ws_produce(std::int64_t sequence, web::pubsub::Produce request);
+  void rest_commit_offsets(const std::string& group);
+  void rest_group_offsets(const std::string& group, std::string_view query);
+  void rest_fetch_group_offsets(const std::string& group, std::vector<kafka::TopicPartition> partitions);
 
   // WebSocket
   void feed_websocket(std::span<const std::uint8_t> bytes);

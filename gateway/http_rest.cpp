@@ -217,6 +217,21 @@ struct HttpFront::RestProduce {
 // Returns false when no REST endpoint matches (the caller answers 404).
 bool HttpFront::serve_rest(std::string_view method, std::string_view path, std::string_view query) {
   const std::vector<std::string_view> segments = split_path(path);
+  if (segments.size() == 3 && segments[0] == "groups" && segments[2] == "offsets") {
+    const std::string group(segments[1]);
+    if (group.empty() || group.size() > 255) {
+      answer_error(400, 40006, "a group id is 1 to 255 bytes");
+      return true;
+    }
+    if (method == "POST") {
+      rest_commit_offsets(group);
+    } else if (method == "GET") {
+      rest_group_offsets(group, query);
+    } else {
+      return rest_method_not_allowed("GET, POST");
+    }
+    return true;
+  }
   if (segments.empty() || segments[0] != "topics") return false;
   const bool get = method == "GET";
   const bool post = method == "POST";
@@ -309,7 +324,7 @@ upstream::LeaderPool* HttpFront::rest_pool() {
 void HttpFront::rest_fail(const upstream::PoolFailure& failure, std::string_view topic) {
   if (failure.kafka_error == 3) {
     answer_error(404, 40401, failure.message);
-  } else if (failure.kafka_error == 29 || failure.kafka_error == 31) {
+  } else if (failure.kafka_error >= 29 && failure.kafka_error <= 31) {  // topic, group, cluster authorization
     answer_error(403, 40301, failure.message);
   } else if (failure.kafka_error == 1) {
     answer_error(416, 41601, failure.message);
@@ -591,6 +606,155 @@ void HttpFront::rest_produce(const std::string& topic, std::optional<std::int32_
     return;
   }
   rest_resolve_partitions(topic, produce);
+}
+
+// POST /groups/{g}/offsets {"offsets":[{"topic","partition","offset","metadata"?}]}: committed to Kafka
+// (OffsetCommit at the group's coordinator, as no member), so any kedge replica, or a Kafka consumer of the
+// group, resumes from them. Answer: {"offsets":[{"topic","partition","error_code","error"}]} (nulls when committed).
+void HttpFront::rest_commit_offsets(const std::string& group) {
+  if (auto refusal = host_.http_authorize_group(kafka::key_of(kafka::ApiKey::offset_commit), group)) {
+    answer_error(403, 40301, fmt::format("{} ({})", refusal->message, kafka_error_name(refusal->kafka_error)));
+    return;
+  }
+  const Json body = Json::parse(request_body_, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("offsets") || !body["offsets"].is_array() ||
+      body["offsets"].empty() || body["offsets"].size() > kMaxProduceRecords) {
+    answer_error(422, 42207, "the body must be a JSON object with an \"offsets\" array of 1 to 10000 entries");
+    return;
+  }
+  std::vector<kafka::OffsetToCommit> offsets;
+  std::vector<std::string> client_topics;
+  for (std::size_t i = 0; i < body["offsets"].size(); i++) {
+    const Json& entry = body["offsets"][i];
+    if (!entry.is_object() || !entry.contains("topic") || !entry["topic"].is_string() || !entry.contains("partition") ||
+        !entry["partition"].is_number_integer() || !entry.contains("offset") || !entry["offset"].is_number_integer()) {
+      answer_error(422, 42208, fmt::format("offsets[{}] needs \"topic\" (string), \"partition\" and \"offset\" (integers)", i));
+      return;
+    }
+    const std::string& topic = entry["topic"].get_ref<const std::string&>();
+    if (const auto problem = web::pubsub::topic_name_problem(topic)) {
+      answer_error(422, 42209, fmt::format("offsets[{}].topic: {}", i, *problem));
+      return;
+    }
+    const auto partition = entry["partition"].get<std::int64_t>();
+    const auto offset = entry["offset"].get<std::int64_t>();
+    if (partition < 0 || partition > INT32_MAX || offset < 0) {
+      answer_error(422, 42210, fmt::format("offsets[{}]: partition and offset must be >= 0", i));
+      return;
+    }
+    if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::fetch), topic)) {
+      answer_error(403, 40301, fmt::format("{} ({})", refusal->message, kafka_error_name(refusal->kafka_error)));
+      return;
+    }
+    kafka::OffsetToCommit commit;
+    commit.topic = host_.http_backend_topic(topic);
+    commit.partition = static_cast<std::int32_t>(partition);
+    commit.offset = offset;
+    if (entry.contains("metadata") && entry["metadata"].is_string()) commit.metadata = entry["metadata"].get<std::string>();
+    offsets.push_back(std::move(commit));
+    client_topics.push_back(topic);
+  }
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  std::weak_ptr<HttpFront*> alive = alive_;
+  pool->commit_offsets(host_.http_backend_group(group), std::move(offsets),
+                       [alive, group](const upstream::PoolFailure* failure, const kafka::OffsetCommitAnswer* answer) {
+                         auto self = alive.lock();
+                         if (!self || *self == nullptr) return;
+                         HttpFront& front = **self;
+                         if (failure != nullptr) {
+                           front.rest_fail(*failure, group);
+                           return;
+                         }
+                         Json offsets = Json::array();
+                         for (const auto& p : answer->partitions) {
+                           const std::optional<std::string> topic = front.host_.http_client_topic(p.topic);
+                           Json entry{{"topic", topic.value_or(p.topic)}, {"partition", p.partition}};
+                           entry["error_code"] = p.error_code == 0 ? Json(nullptr) : Json(p.error_code);
+                           entry["error"] = p.error_code == 0 ? Json(nullptr) : Json(kafka_error_name(p.error_code));
+                           offsets.push_back(std::move(entry));
+                         }
+                         front.answer(200, kV2, Json{{"offsets", offsets}}.dump());
+                       });
+}
+
+// GET /groups/{g}/offsets[?topic=t[&partition=p]]: {"offsets":[{"topic","partition","offset","metadata"}]},
+// offset -1 where the group committed nothing.
+void HttpFront::rest_group_offsets(const std::string& group, std::string_view query) {
+  if (auto refusal = host_.http_authorize_group(kafka::key_of(kafka::ApiKey::offset_fetch), group)) {
+    answer_error(403, 40301, fmt::format("{} ({})", refusal->message, kafka_error_name(refusal->kafka_error)));
+    return;
+  }
+  const auto topic = query_value(query, "topic");
+  if (!topic) {
+    rest_fetch_group_offsets(group, {});
+    return;
+  }
+  const std::string name(*topic);
+  if (const auto problem = web::pubsub::topic_name_problem(name)) {
+    answer_error(400, 40002, *problem);
+    return;
+  }
+  if (rest_refused(kafka::key_of(kafka::ApiKey::offset_fetch), name)) return;
+  if (const auto partition_text = query_value(query, "partition")) {
+    const auto partition = to_int(*partition_text);
+    if (!partition || *partition < 0 || *partition > INT32_MAX) {
+      answer_error(400, 40003, "partition must be a partition number");
+      return;
+    }
+    rest_fetch_group_offsets(group, {{host_.http_backend_topic(name), static_cast<std::int32_t>(*partition)}});
+    return;
+  }
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  std::weak_ptr<HttpFront*> alive = alive_;
+  const std::string backend = host_.http_backend_topic(name);
+  pool->topic_metadata(backend, [alive, group, name, backend](const upstream::PoolFailure* failure,
+                                                              const kafka::TopicLeaders* leaders) {
+    auto self = alive.lock();
+    if (!self || *self == nullptr) return;
+    HttpFront& front = **self;
+    if (failure != nullptr) {
+      front.rest_fail(*failure, name);
+      return;
+    }
+    std::vector<kafka::TopicPartition> partitions;
+    for (const auto& p : leaders->partitions) partitions.push_back({backend, p.partition});
+    front.rest_fetch_group_offsets(group, std::move(partitions));
+  });
+}
+
+void HttpFront::rest_fetch_group_offsets(const std::string& group, std::vector<kafka::TopicPartition> partitions) {
+  upstream::LeaderPool* pool = host_.http_leader_pool();
+  if (pool == nullptr) {
+    answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
+    return;
+  }
+  awaiting_answer_ = true;
+  regulate();
+  std::weak_ptr<HttpFront*> alive = alive_;
+  pool->fetch_offsets(host_.http_backend_group(group), std::move(partitions),
+                      [alive, group](const upstream::PoolFailure* failure, const kafka::OffsetFetchAnswer* answer) {
+                        auto self = alive.lock();
+                        if (!self || *self == nullptr) return;
+                        HttpFront& front = **self;
+                        if (failure != nullptr) {
+                          front.rest_fail(*failure, group);
+                          return;
+                        }
+                        Json offsets = Json::array();
+                        for (const auto& committed : answer->offsets) {
+                          const std::optional<std::string> topic = front.host_.http_client_topic(committed.topic);
+                          if (!topic) continue;  // outside the cluster's namespace
+                          if (front.host_.http_authorize(kafka::key_of(kafka::ApiKey::offset_fetch), *topic)) continue;
+                          Json entry{{"topic", *topic}, {"partition", committed.partition}, {"offset", committed.offset}};
+                          entry["metadata"] = committed.metadata ? Json(*committed.metadata) : Json(nullptr);
+                          if (committed.error_code != 0) entry["error_code"] = committed.error_code;
+                          offsets.push_back(std::move(entry));
+                        }
+                        front.answer(200, kV2, Json{{"offsets", offsets}}.dump(-1, ' ', false,
+                                                                               Json::error_handler_t::replace));
+                      });
 }
 
 // The JSON produce command over the WebSocket: the same pipeline as a REST

@@ -37,7 +37,14 @@ std::string kafka_error_text(std::int16_t error) {
 }  // namespace
 
 struct LeaderPool::Operation {
-  enum class Kind : std::uint8_t { list_offset, fetch, metadata, produce, all_topics } kind = Kind::metadata;
+  enum class Kind : std::uint8_t {
+    list_offset, fetch, metadata, produce, all_topics, commit_offsets, fetch_offsets
+  } kind = Kind::metadata;
+  std::string group;  // commit_offsets, fetch_offsets
+  std::vector<kafka::OffsetToCommit> commits;
+  std::vector<kafka::TopicPartition> wanted;
+  CommitDone commit_done;
+  OffsetsDone offsets_done;
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t position = 0;  // list_offset: the timestamp; fetch: the offset
@@ -125,6 +132,24 @@ void LeaderPool::produce(std::string topic, std::int32_t partition, std::vector<
   start(std::move(operation));
 }
 
+void LeaderPool::commit_offsets(std::string group, std::vector<kafka::OffsetToCommit> offsets, CommitDone done) {
+  auto operation = std::make_unique<Operation>();
+  operation->kind = Operation::Kind::commit_offsets;
+  operation->group = std::move(group);
+  operation->commits = std::move(offsets);
+  operation->commit_done = std::move(done);
+  start(std::move(operation));
+}
+
+void LeaderPool::fetch_offsets(std::string group, std::vector<kafka::TopicPartition> partitions, OffsetsDone done) {
+  auto operation = std::make_unique<Operation>();
+  operation->kind = Operation::Kind::fetch_offsets;
+  operation->group = std::move(group);
+  operation->wanted = std::move(partitions);
+  operation->offsets_done = std::move(done);
+  start(std::move(operation));
+}
+
 void LeaderPool::list_topics(TopicsDone done) {
   auto operation = std::make_unique<Operation>();
   operation->kind = Operation::Kind::all_topics;
@@ -191,6 +216,27 @@ void LeaderPool::run(std::uint64_t id) {
   operation.attempts++;
   if (operation.kind == Operation::Kind::all_topics) {
     list_all_topics(id);
+    return;
+  }
+  if (operation.kind == Operation::Kind::commit_offsets || operation.kind == Operation::Kind::fetch_offsets) {
+    const auto known = coordinators_.find(operation.group);
+    if (known == coordinators_.end()) {
+      find_coordinator(id);
+      return;
+    }
+    const std::optional<HostPort> address = broker_address(known->second);
+    if (!address) {
+      coordinators_.erase(known);
+      find_coordinator(id);
+      return;
+    }
+    BrokerClient& broker = broker_client(known->second, *address);
+    if (broker.ready) {
+      send_on(broker, id);
+    } else {
+      operation.waiting_for = fmt::format("connecting to coordinator {} ({})", broker.node_id, broker.address.to_string());
+      broker.waiting.push_back(id);
+    }
     return;
   }
   TopicEntry& entry = topics_[operation.topic];
@@ -270,7 +316,61 @@ void LeaderPool::finish(std::uint64_t id, std::optional<PoolFailure> failure) {
     case Operation::Kind::all_topics:
       if (operation->topics_done) operation->topics_done(&why, nullptr);
       return;
+    case Operation::Kind::commit_offsets:
+      if (operation->commit_done) operation->commit_done(&why, nullptr);
+      return;
+    case Operation::Kind::fetch_offsets:
+      if (operation->offsets_done) operation->offsets_done(&why, nullptr);
+      return;
   }
+}
+
+// FindCoordinator for the operation's group on the bootstrap client; the
+// answer's broker is remembered (and learnt) and the operation runs again.
+void LeaderPool::find_coordinator(std::uint64_t id) {
+  ensure_bootstrap();
+  if (!bootstrap_ready_) {
+    all_topics_waiting_.push_back(id);  // re-run once the bootstrap client is ready
+    return;
+  }
+  auto it = operations_.find(id);
+  if (it == operations_.end()) return;
+  const std::string group = it->second->group;
+  it->second->waiting_for = fmt::format("looking for the coordinator of group {}", group);
+  const auto failed = bootstrap_->request(
+      kafka::ApiKey::find_coordinator, kafka::kFindCoordinatorRequestVersions.hi,
+      [group](std::int16_t version) { return kafka::encode_find_coordinator_request(version, group); },
+      [this, id, group](KafkaSession::Response& response) {
+        kafka::CoordinatorAnswer answer;
+        if (!kafka::decode_find_coordinator_response(response.frame, response.body_begin, response.request.api_version,
+                                                     group, answer)) {
+          finish(id, PoolFailure{0, fmt::format("malformed FindCoordinator v{} response", response.request.api_version)});
+          return;
+        }
+        if (answer.error_code != 0) {
+          const std::string text = fmt::format("FindCoordinator for group {}: {}{}", group,
+                                               kafka_error_text(answer.error_code),
+                                               answer.error_message.empty() ? "" : ": " + answer.error_message);
+          // COORDINATOR_NOT_AVAILABLE (15), COORDINATOR_LOAD_IN_PROGRESS (14): the group's partition is moving.
+          if (answer.error_code == 14 || answer.error_code == 15) {
+            retry(id, PoolFailure{answer.error_code, text});
+          } else {
+            finish(id, PoolFailure{answer.error_code, text});
+          }
+          return;
+        }
+        if (answer.node_id < 0 || answer.port <= 0 || answer.port > 65535) {
+          retry(id, PoolFailure{15, fmt::format("FindCoordinator for group {} named no broker", group)});
+          return;
+        }
+        broker_addresses_[answer.node_id] = HostPort{answer.host, static_cast<std::uint16_t>(answer.port)};
+        registry_.learn(answer.node_id, answer.host, answer.port, LearnedFrom{10, response.request.api_version},
+                        uv_now(loop_));
+        coordinators_[group] = answer.node_id;
+        run(id);
+      },
+      kafka::kFindCoordinatorRequestVersions.lo);
+  if (failed) retry(id, PoolFailure{0, failed->text()});
 }
 
 // Metadata for every topic on the bootstrap client (answers are not cached:
@@ -305,6 +405,7 @@ void LeaderPool::retry(std::uint64_t id, PoolFailure why) {
   if (it == operations_.end()) return;
   Operation& operation = *it->second;
   if (!operation.topic.empty()) forget_leaders(operation.topic);
+  if (!operation.group.empty()) coordinators_.erase(operation.group);
   if (operation.attempts >= kMaxAttempts) {
     why.message = fmt::format("{} (after {} attempts)", why.message, operation.attempts);
     finish(id, std::move(why));
@@ -428,7 +529,15 @@ void LeaderPool::on_bootstrap_ready() {
   }
   std::vector<std::uint64_t> listings = std::move(all_topics_waiting_);
   all_topics_waiting_.clear();
-  for (const std::uint64_t id : listings) list_all_topics(id);
+  for (const std::uint64_t id : listings) {
+    auto it = operations_.find(id);
+    if (it == operations_.end()) continue;
+    if (it->second->kind == Operation::Kind::all_topics) {
+      list_all_topics(id);
+    } else {
+      find_coordinator(id);
+    }
+  }
 }
 
 void LeaderPool::on_bootstrap_failed(const KafkaClientError& error) {
@@ -551,6 +660,48 @@ void LeaderPool::send_on(BrokerClient& broker, std::uint64_t id) {
       if (done) done(nullptr, &answer);
       return;
     }
+    if (answered_op.kind == Operation::Kind::commit_offsets) {
+      kafka::OffsetCommitAnswer answer;
+      if (!kafka::decode_offset_commit_response(response.frame, response.body_begin, version, answer)) {
+        finish(id, PoolFailure{0, fmt::format("malformed OffsetCommit v{} response from broker {}", version, node_id)});
+        return;
+      }
+      for (const auto& p : answer.partitions) {
+        // NOT_COORDINATOR (16), COORDINATOR_NOT_AVAILABLE (15), COORDINATOR_LOAD_IN_PROGRESS (14)
+        if (p.error_code == 14 || p.error_code == 15 || p.error_code == 16) {
+          retry(id, PoolFailure{p.error_code, fmt::format("OffsetCommit of group {} at broker {}: {}",
+                                                          answered_op.group, node_id, kafka_error_text(p.error_code))});
+          return;
+        }
+      }
+      auto done = std::move(answered_op.commit_done);
+      operations_.erase(op);
+      if (done) done(nullptr, &answer);
+      return;
+    }
+    if (answered_op.kind == Operation::Kind::fetch_offsets) {
+      kafka::OffsetFetchAnswer answer;
+      if (!kafka::decode_offset_fetch_response(response.frame, response.body_begin, version, answered_op.group,
+                                               answer)) {
+        finish(id, PoolFailure{0, fmt::format("malformed OffsetFetch v{} response from broker {}", version, node_id)});
+        return;
+      }
+      if (answer.error_code == 14 || answer.error_code == 15 || answer.error_code == 16) {
+        retry(id, PoolFailure{answer.error_code, fmt::format("OffsetFetch of group {} at broker {}: {}",
+                                                             answered_op.group, node_id,
+                                                             kafka_error_text(answer.error_code))});
+        return;
+      }
+      if (answer.error_code != 0) {
+        finish(id, PoolFailure{answer.error_code, fmt::format("OffsetFetch of group {}: {}", answered_op.group,
+                                                              kafka_error_text(answer.error_code))});
+        return;
+      }
+      auto done = std::move(answered_op.offsets_done);
+      operations_.erase(op);
+      if (done) done(nullptr, &answer);
+      return;
+    }
     if (answered_op.kind == Operation::Kind::produce) {
       kafka::ProduceAnswer answer;
       if (!kafka::decode_produce_response(response.frame, response.body_begin, version, answer)) {
@@ -622,6 +773,24 @@ void LeaderPool::send_on(BrokerClient& broker, std::uint64_t id) {
                                                     kafka::IsolationLevel::read_uncommitted);
         },
         std::move(answered), kafka::kListOffsetsRequestVersions.lo);
+  } else if (operation.kind == Operation::Kind::commit_offsets) {
+    const std::string group = operation.group;
+    const std::vector<kafka::OffsetToCommit> commits = operation.commits;
+    failed = broker.client->request(
+        kafka::ApiKey::offset_commit, kafka::kOffsetCommitRequestVersions.hi,
+        [group, commits](std::int16_t version) { return kafka::encode_offset_commit_request(version, group, commits); },
+        std::move(answered), kafka::kOffsetCommitRequestVersions.lo);
+  } else if (operation.kind == Operation::Kind::fetch_offsets) {
+    const std::string group = operation.group;
+    const std::vector<kafka::TopicPartition> wanted = operation.wanted;
+    const bool all = wanted.empty();
+    // Every committed offset needs null Topics (v2+); named partitions any version.
+    failed = broker.client->request(
+        kafka::ApiKey::offset_fetch, kafka::kOffsetFetchRequestVersions.hi,
+        [group, wanted, all](std::int16_t version) {
+          return kafka::encode_offset_fetch_request(version, group, wanted, all);
+        },
+        std::move(answered), all ? std::int16_t{2} : kafka::kOffsetFetchRequestVersions.lo);
   } else if (operation.kind == Operation::Kind::produce) {
     // The records stay with the operation (a retry sends them again); the encoder copies them into the frame.
     const std::vector<std::uint8_t>* records = &operation.records;

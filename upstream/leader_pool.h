@@ -111,6 +111,18 @@ class LeaderPool {
   using TopicsDone = std::function<void(const PoolFailure*, const std::vector<kafka::TopicLeaders>*)>;
   void list_topics(TopicsDone done);
 
+  // Consumer-group offsets kept in Kafka (OffsetCommit / OffsetFetch at the
+  // group's coordinator, found with FindCoordinator and remembered until it
+  // answers NOT_COORDINATOR or its connection fails). A commit is a simple
+  // one (no member, generation -1), which brokers accept for a group without
+  // active members (an empty or a new group). A group with live consumers
+  // refuses it with UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION, as Kafka does.
+  using CommitDone = std::function<void(const PoolFailure*, const kafka::OffsetCommitAnswer*)>;
+  void commit_offsets(std::string group, std::vector<kafka::OffsetToCommit> offsets, CommitDone done);
+  // `partitions` empty: every offset the group committed (OffsetFetch v2+).
+  using OffsetsDone = std::function<void(const PoolFailure*, const kafka::OffsetFetchAnswer*)>;
+  void fetch_offsets(std::string group, std::vector<kafka::TopicPartition> partitions, OffsetsDone done);
+
   // Operations started and not yet answered, and broker clients open (metrics, tests).
   std::size_t operations_pending() const { return operations_.size(); }
   std::size_t clients_open() const { return brokers_.size() + (bootstrap_ ? 1 : 0); }
@@ -132,6 +144,7 @@ class LeaderPool {
   void on_metadata(const std::string& topic, std::optional<PoolFailure> failure, const kafka::MetadataAnswer* answer);
   void ensure_bootstrap();
   void list_all_topics(std::uint64_t id);
+  void find_coordinator(std::uint64_t id);
   void on_bootstrap_ready();
   void on_bootstrap_failed(const KafkaClientError& error);
   BrokerClient& broker_client(std::int32_t node_id, const HostPort& address);
@@ -159,6 +172,7 @@ class LeaderPool {
   std::unordered_map<std::string, TopicEntry> topics_;
   std::map<std::int32_t, HostPort> broker_addresses_;  // from the last Metadata answers
   std::map<std::int32_t, std::unique_ptr<BrokerClient>> brokers_;
+  std::unordered_map<std::string, std::int32_t> coordinators_;  // group -> coordinator node id
   // Metadata: a client to the bootstrap servers (rotating on failure) and the topics waiting for it.
   std::unique_ptr<KafkaClient> bootstrap_;
   bool bootstrap_ready_ = false;

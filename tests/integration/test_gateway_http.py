@@ -25,6 +25,8 @@ Checks (one PASS/FAIL line each, then `N passed, M failed`):
      by librdkafka; keyed records land on murmur2's partition; librdkafka's records are read back over REST from an
      offset; topic listing, partitions and offsets; a read-only cluster (gamma) answers a produce 403 with the Kafka
      error; a produce quota (delta) slows a curl producer against the same posts through an unlimited cluster;
+     consumer-group offsets committed over REST are the ones a librdkafka consumer of the group resumes from, and
+     offsets librdkafka commits are read over REST;
   6. kedge's access log names the HTTP connections (target "http") and kedge logged no error.
 """
 import base64
@@ -143,6 +145,30 @@ def check_rest(topo, checks, ca, bootstrap):
                   and all(p.get("leader", -1) >= 1 for p in partitions)
                   and (status4 == 404 and missing.get("error_code") == 40401 or MOCK_VERSION == "rdk20"),
                   f"{status} {topics}; {status2} {offsets}; {status3} {partitions}; {status4} {missing}")
+
+    # R5b. consumer-group offsets committed over REST are Kafka's: a librdkafka consumer of the group resumes there;
+    # and what librdkafka commits, REST reads
+    status, body, _ = curl(topo, "--cacert", ca, "-H", "Content-Type: application/json", "-d",
+                           json.dumps({"offsets": [{"topic": "rest-json", "partition": 0, "offset": 2,
+                                                    "metadata": "from-rest"}]}),
+                           f"{base}/groups/rest-group/offsets")
+    checks.record("REST POST /groups/rest-group/offsets commits offset 2 of rest-json/0",
+                  status == 200 and isinstance(body, dict)
+                  and [(o.get("topic"), o.get("partition"), o.get("error_code")) for o in body.get("offsets", [])]
+                  == [("rest-json", 0, None)], f"{status} {body}")
+    lines, detail = ws_client(topo, "committed", bootstrap, ca, "rest-group", "rest-json")
+    line = lines[-1] if lines else {}
+    checks.record("a librdkafka consumer in group rest-group sees committed offset 2 and resumes at it",
+                  line.get("committed") == 2 and line.get("first") == 2, json.dumps(line) if line else detail)
+    status, body, _ = curl(topo, "--cacert", ca, f"{base}/groups/rest-group/offsets?topic=rest-json")
+    lines, detail = ws_client(topo, "commit", bootstrap, ca, "kafka-group", "rest-json", 3)
+    status2, body2, _ = curl(topo, "--cacert", ca, f"{base}/groups/kafka-group/offsets?topic=rest-json&partition=0")
+    checks.record("REST GET /groups/{g}/offsets reads what REST committed (2, metadata kept) and what librdkafka "
+                  "committed (3)",
+                  status == 200 and body.get("offsets") == [{"topic": "rest-json", "partition": 0, "offset": 2,
+                                                              "metadata": "from-rest"}]
+                  and status2 == 200 and [o.get("offset") for o in body2.get("offsets", [])] == [3],
+                  f"{status} {body}; {status2} {body2}; {lines or detail}")
 
     # R6. a read-only virtual cluster refuses REST produce with 403 and the Kafka error
     status, body, _ = curl(topo, "--cacert", ca, "-H", json_type, "-d", json.dumps({"records": [{"value": 1}]}),

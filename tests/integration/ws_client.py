@@ -228,6 +228,34 @@ def consume(bootstrap, ca, topic, count):
     print(json.dumps({"records": got}), flush=True)
 
 
+def committed(bootstrap, ca, group, topic):
+    """confluent-kafka in `group`: the committed offset of partition 0, and the offset of the first record it
+    reads when it subscribes (it resumes from the committed offset)."""
+    from confluent_kafka import Consumer, TopicPartition
+    consumer = Consumer({"bootstrap.servers": bootstrap, "security.protocol": "SSL", "ssl.ca.location": ca,
+                         "group.id": group, "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    stored = consumer.committed([TopicPartition(topic, 0)], timeout=20)
+    consumer.subscribe([topic])
+    first = None
+    deadline = time.time() + 30
+    while first is None and time.time() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and not message.error():
+            first = message.offset()
+    consumer.close()
+    print(json.dumps({"committed": stored[0].offset if stored else None, "first": first}), flush=True)
+
+
+def commit(bootstrap, ca, group, topic, offset):
+    """confluent-kafka commits `offset` for partition 0 of `topic` in `group` (no subscription)."""
+    from confluent_kafka import Consumer, TopicPartition
+    consumer = Consumer({"bootstrap.servers": bootstrap, "security.protocol": "SSL", "ssl.ca.location": ca,
+                         "group.id": group, "enable.auto.commit": False})
+    result = consumer.commit(offsets=[TopicPartition(topic, 0, offset)], asynchronous=False)
+    consumer.close()
+    print(json.dumps({"committed": [tp.offset for tp in result]}), flush=True)
+
+
 def rest_read(base, ca, topic, codec, offset):
     """GET the records of partition 0 from `offset` (binary format) and compare them with what roundtrip
     produced for `codec` (record i at offset i)."""
@@ -274,6 +302,11 @@ def main():
     elif command == "consume":
         bootstrap, ca, topic, count = args[:4]
         consume(bootstrap, ca, topic, int(count))
+    elif command == "committed":
+        committed(*args[:4])
+    elif command == "commit":
+        bootstrap, ca, group, topic, offset = args[:5]
+        commit(bootstrap, ca, group, topic, int(offset))
     elif command == "rest-read":
         base, ca, topic, codec, offset = args[:5]
         rest_read(base, ca, topic, codec, int(offset))
