@@ -623,11 +623,11 @@ void Connection::drive_handshake() {
         settings.cluster_name = cluster_name();
         settings.config = cluster_->settings->config.http;
         settings.stats = &cluster_stats_->http;
-        if (sasl_) {
-          settings.identity_refusal = fmt::format(
-              "virtual cluster {} authenticates its clients with SASL; HTTP clients cannot authenticate to it yet "
-              "(use a client certificate, or a listener that passes authentication through)",
-              cluster_name());
+        // SASL termination: HTTP clients bring the same credentials (mTLS alone needs none: the certificate did).
+        if (sasl_ && principal_.empty()) {
+          settings.identity.required = true;
+          settings.identity.basic = authentication_->users != nullptr;
+          settings.identity.bearer = authentication_->oauthbearer != nullptr;
         }
         http_ = std::make_unique<HttpFront>(static_cast<HttpFront::Host&>(*this), std::move(settings));
       }
@@ -2570,6 +2570,115 @@ std::string Connection::http_backend_topic(std::string_view topic) {
   const VirtualClusterConfig& config = cluster_->settings->config;
   if (config.name_prefixes && !config.namespace_visible) return config.name_prefixes->topic + std::string(topic);
   return std::string(topic);
+}
+
+// HTTP Basic: the users file's check of SASL PLAIN (identity/plain.h, PBKDF2
+// on libuv's thread pool, as run_plain_check). Bearer: the OAUTHBEARER server
+// on the token (identity/oauthbearer.h). Either way the principal must be
+// bound to the cluster, and is the connection's from then on (ACLs, quotas,
+// the access log); each attempt is counted as SASL's are.
+struct Connection::HttpPlainJob {
+  uv_work_t work{};
+  Connection* connection = nullptr;
+  std::string message;  // PLAIN: "\0user\0password", wiped after the check
+  std::shared_ptr<const identity::UserStore> users;
+  identity::FinalStep result = identity::Refused{identity::AuthErrc::no_resources, {}};
+  std::function<void(std::optional<std::string>)> done;
+};
+
+void Connection::http_authenticate(HttpFront::Host::Credentials credentials,
+                                   std::function<void(std::optional<std::string>)> done) {
+  if (!authentication_) {
+    done(std::string("this virtual cluster does not authenticate clients"));
+    return;
+  }
+  if (credentials.kind == HttpFront::Host::Credentials::Kind::bearer) {
+    identity::OAuthBearerServer server(authentication_->oauthbearer);
+    // RFC 7628 §3.1: gs2 header, then kvsep-separated auth=, then kvsep kvsep.
+    const std::string message = std::string("n,,\x01") + "auth=Bearer " + credentials.secret + "\x01\x01";
+    const identity::OAuthBearerServer::Step step = server.receive(message, wall_clock_ms() / 1000);
+    if (step.kind != identity::OAuthBearerServer::Step::Kind::authenticated) {
+      cluster_stats_->authentications[static_cast<std::size_t>(AuthMechanism::oauthbearer)]
+                                     [static_cast<std::size_t>(AuthOutcome::invalid_credentials)]++;
+      log::info("conn {} from {}: HTTP bearer token refused for virtual cluster {}: {}", id_, client_address_,
+                cluster_name(), step.log_detail.empty() ? step.error_message : step.log_detail);
+      done(step.error_message.empty() ? std::string("invalid bearer token") : step.error_message);
+      return;
+    }
+    http_authenticated(AuthMechanism::oauthbearer, step.principal, std::move(done));
+    return;
+  }
+  if (authentication_->users == nullptr || credentials.user.empty() || credentials.secret.empty() ||
+      credentials.user.size() > identity::kMaxPlainFieldBytes ||
+      credentials.secret.size() > identity::kMaxPlainFieldBytes) {
+    OPENSSL_cleanse(credentials.secret.data(), credentials.secret.size());
+    done(std::string("invalid user name or password"));
+    return;
+  }
+  auto job = std::make_unique<HttpPlainJob>();
+  job->connection = this;
+  job->message.push_back('\0');
+  job->message += credentials.user;
+  job->message.push_back('\0');
+  job->message += credentials.secret;
+  OPENSSL_cleanse(credentials.secret.data(), credentials.secret.size());
+  job->users = authentication_->users;
+  job->done = std::move(done);
+  job->work.data = job.get();
+  const int rc = uv_queue_work(
+      worker_.loop(), &job->work,
+      [](uv_work_t* work) {  // thread pool: touches only the job (the UserStore is immutable)
+        auto* j = static_cast<HttpPlainJob*>(work->data);
+        j->result = identity::authenticate_plain(j->message, *j->users);
+        OPENSSL_cleanse(j->message.data(), j->message.size());
+      },
+      [](uv_work_t* work, int status) {  // loop thread
+        std::unique_ptr<HttpPlainJob> j(static_cast<HttpPlainJob*>(work->data));
+        Connection& c = *j->connection;
+        if (status == 0 && !c.ending()) {
+          if (const auto* ok = std::get_if<identity::Authenticated>(&j->result)) {
+            c.http_authenticated(AuthMechanism::plain, ok->principal, std::move(j->done));
+          } else {
+            const auto& refused = std::get<identity::Refused>(j->result);
+            c.cluster_stats_->authentications[static_cast<std::size_t>(AuthMechanism::plain)]
+                                             [static_cast<std::size_t>(AuthOutcome::invalid_credentials)]++;
+            log::info("conn {} from {}: HTTP Basic credentials refused for virtual cluster {}: {}", c.id_,
+                      c.client_address_, c.cluster_name(), identity::describe(refused.reason));
+            j->done(std::string(identity::client_message(refused.reason, "HTTP Basic")));
+          }
+        }
+        c.part_closed();
+      });
+  if (rc != 0) {
+    OPENSSL_cleanse(job->message.data(), job->message.size());
+    log::error("conn {}: cannot queue the HTTP Basic check: {}", id_, uv_strerror(rc));
+    job->done(std::string("kedge cannot check credentials now"));
+    return;
+  }
+  parts_open_++;
+  job.release();  // owned by the after-work callback
+}
+
+void Connection::http_authenticated(AuthMechanism mechanism, const std::string& principal,
+                                    std::function<void(std::optional<std::string>)> done) {
+  if (!authentication_->binding.binds(principal)) {
+    cluster_stats_->authentications[static_cast<std::size_t>(mechanism)]
+                                   [static_cast<std::size_t>(AuthOutcome::principal_not_bound)]++;
+    log::info("conn {} from {}: HTTP principal \"{}\" is not bound to virtual cluster {}", id_, client_address_,
+              identity::printable_excerpt(principal, 200), cluster_name());
+    done(fmt::format("principal \"{}\" is not bound to virtual cluster {}", identity::printable_excerpt(principal, 200),
+                     cluster_name()));
+    return;
+  }
+  cluster_stats_->authentications[static_cast<std::size_t>(mechanism)]
+                                 [static_cast<std::size_t>(AuthOutcome::authenticated)]++;
+  if (principal != principal_) {
+    set_principal(principal);
+    quota_account_.reset();  // the principal's account from now on
+    log::debug("conn {}: HTTP client authenticated: principal \"{}\" on {}", id_,
+               identity::printable_excerpt(principal, 200), cluster_name());
+  }
+  done(std::nullopt);
 }
 
 std::optional<HttpFront::Host::Refusal> Connection::http_authorize_group(std::int16_t api_key,

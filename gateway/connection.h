@@ -298,6 +298,11 @@ class Connection final : private kafka::AddressMap,
   std::string http_backend_topic(std::string_view topic) override;
   std::optional<std::string> http_client_topic(std::string_view backend_topic) override;
   std::optional<HttpFront::Host::Refusal> http_authorize_group(std::int16_t api_key, std::string_view group) override;
+  void http_authenticate(HttpFront::Host::Credentials credentials,
+                         std::function<void(std::optional<std::string>)> done) override;
+  void http_authenticated(AuthMechanism mechanism, const std::string& principal,
+                          std::function<void(std::optional<std::string>)> done);
+  struct HttpPlainJob;
   std::string http_backend_group(std::string_view group) override;
   std::uint32_t http_charge_produce(std::uint64_t bytes) override;
 

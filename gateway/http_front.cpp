@@ -1,11 +1,13 @@
 #include "gateway/http_front.h"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
 
 #include "common/ascii.h"
+#include "common/base64.h"
 #include "common/log.h"
 #include "kafka_codec/api.h"
 #include "kafka_codec/errors.h"
@@ -293,16 +295,140 @@ void HttpFront::feed_http(const std::uint8_t* data, std::size_t len) {
 }
 
 void HttpFront::serve_request() {
-  const std::string_view method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
-  std::string_view path = url_;
-  if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
-  log::debug("conn {}: HTTP {} {}", settings_.connection_id, method, url_);
-  if (!settings_.identity_refusal.empty()) {
-    answer_error(401, 40101, settings_.identity_refusal, true);
+  request_.method = parser_.method;
+  request_.url = std::move(url_);
+  request_.headers = std::move(headers_);
+  request_.body = std::move(body_);
+  log::debug("conn {}: HTTP {} {}", settings_.connection_id,
+             llhttp_method_name(static_cast<llhttp_method_t>(request_.method)), request_.url);
+  if (!settings_.identity.required) {
+    dispatch();
     return;
   }
+  authenticate();
+}
+
+namespace {
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
+  std::string hex;
+  for (unsigned int i = 0; i < length; i++) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+}  // namespace
+
+// Kafka clients of this cluster authenticate with SASL; HTTP clients with the
+// same credentials: HTTP Basic (RFC 7617) checked like SASL PLAIN against the
+// users file, or a bearer token (RFC 6750) checked like OAUTHBEARER. A browser
+// cannot set headers on a WebSocket, so the upgrade request may carry the
+// token as ?access_token= instead (RFC 6750 §2.3). One check per distinct
+// credential on a connection (its SHA-256 is remembered, never the secret).
+void HttpFront::authenticate() {
+  std::string_view authorization;
+  for (const Header& header : request_.headers) {
+    if (ascii::iequals(header.name, "authorization")) authorization = header.value;
+  }
+  std::string token_from_query;
+  if (authorization.empty()) {
+    const std::string_view url = request_.url;
+    const auto q = url.find('?');
+    if (q != std::string_view::npos) {
+      std::string_view query = url.substr(q + 1);
+      while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        if (pair.substr(0, 13) == "access_token=") token_from_query = "Bearer " + std::string(pair.substr(13));
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+      }
+    }
+    authorization = token_from_query;
+  }
+  std::string challenge;
+  if (settings_.identity.basic) challenge += "WWW-Authenticate: Basic realm=\"kedge\", charset=\"UTF-8\"\r\n";
+  if (settings_.identity.bearer) challenge += "WWW-Authenticate: Bearer realm=\"kedge\"\r\n";
+  if (authorization.empty()) {
+    answer_error(401, 40101,
+                 fmt::format("virtual cluster {} needs credentials: {}", settings_.cluster_name,
+                             settings_.identity.basic && settings_.identity.bearer ? "HTTP Basic or a bearer token"
+                             : settings_.identity.basic                            ? "HTTP Basic"
+                                                                                   : "a bearer token"),
+                 false, challenge);
+    return;
+  }
+  const std::string fingerprint = sha256_hex(authorization);
+  if (!fingerprint.empty() && fingerprint == authenticated_fingerprint_) {
+    dispatch();
+    return;
+  }
+  Host::Credentials credentials;
+  const auto space = authorization.find(' ');
+  const std::string_view scheme = authorization.substr(0, space);
+  std::string_view value = space == std::string_view::npos ? std::string_view() : authorization.substr(space + 1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (ascii::iequals(scheme, "basic") && settings_.identity.basic) {
+    std::string decoded;
+    const auto colon = [&]() -> std::size_t {
+      if (!base64::decode(value, decoded)) return std::string::npos;
+      return decoded.find(':');
+    }();
+    if (colon == std::string::npos) {
+      answer_error(401, 40102, "malformed HTTP Basic credentials (base64 of user:password)", false, challenge);
+      return;
+    }
+    credentials.kind = Host::Credentials::Kind::basic;
+    credentials.user = decoded.substr(0, colon);
+    credentials.secret = decoded.substr(colon + 1);
+    OPENSSL_cleanse(decoded.data(), decoded.size());
+  } else if (ascii::iequals(scheme, "bearer") && settings_.identity.bearer && !value.empty()) {
+    credentials.kind = Host::Credentials::Kind::bearer;
+    credentials.secret = std::string(value);
+  } else {
+    answer_error(401, 40103, fmt::format("unsupported credentials (scheme {})", scheme), false, challenge);
+    return;
+  }
+  awaiting_answer_ = true;
+  regulate();
+  std::weak_ptr<HttpFront*> alive = alive_;
+  host_.http_authenticate(std::move(credentials), [alive, fingerprint, challenge](std::optional<std::string> refusal) {
+    auto self = alive.lock();
+    if (!self || *self == nullptr) return;
+    HttpFront& front = **self;
+    if (refusal) {
+      front.authenticated_fingerprint_.clear();
+      front.answer_error(401, 40104, *refusal, false, challenge);
+      return;
+    }
+    front.authenticated_fingerprint_ = fingerprint;
+    front.awaiting_answer_ = false;
+    front.dispatch();
+    if (front.awaiting_answer_) return;  // a REST answer on its way releases what is pending
+    if (front.mode_ == Mode::http) {
+      front.release_pending();
+    } else if (front.mode_ == Mode::websocket) {
+      // Bytes that followed the upgrade request while it was being authenticated.
+      front.regulate();
+      std::string pending = std::move(front.pending_input_);
+      front.pending_input_.clear();
+      if (!pending.empty()) {
+        front.feed_websocket({reinterpret_cast<const std::uint8_t*>(pending.data()), pending.size()});
+      }
+    }
+  });
+}
+
+void HttpFront::dispatch() {
+  const std::string_view method = llhttp_method_name(static_cast<llhttp_method_t>(request_.method));
+  std::string_view path = request_.url;
+  std::string_view query;
+  if (const auto q = path.find('?'); q != std::string_view::npos) {
+    query = path.substr(q + 1);
+    path = path.substr(0, q);
+  }
   if (path == settings_.config.websocket_path) {
-    if (parser_.method != HTTP_GET) {
+    if (request_.method != HTTP_GET) {
       answer_error(405, 40500, fmt::format("{} accepts only GET with a WebSocket upgrade", path), false,
                    "Allow: GET\r\n");
       return;
@@ -312,13 +438,11 @@ void HttpFront::serve_request() {
   }
   request_content_type_.clear();
   request_accept_.clear();
-  for (const Header& header : headers_) {
+  for (const Header& header : request_.headers) {
     if (ascii::iequals(header.name, "content-type")) request_content_type_ = header.value;
     if (ascii::iequals(header.name, "accept")) request_accept_ = header.value;
   }
-  request_body_ = std::move(body_);
-  const std::string_view query =
-      url_.find('?') == std::string::npos ? std::string_view() : std::string_view(url_).substr(url_.find('?') + 1);
+  request_body_ = std::move(request_.body);
   if (serve_rest(method, path, query)) return;
   answer_error(404, 40400,
                fmt::format("no such endpoint: {} {} (the WebSocket endpoint is {}; REST: docs/http.md)", method, path,
@@ -327,10 +451,10 @@ void HttpFront::serve_request() {
 
 void HttpFront::upgrade() {
   std::vector<web::HeaderField> fields;
-  fields.reserve(headers_.size());
+  fields.reserve(request_.headers.size());
   std::string_view origin;
   bool origin_seen = false;
-  for (const Header& header : headers_) {
+  for (const Header& header : request_.headers) {
     fields.push_back({header.name, header.value});
     if (ascii::iequals(header.name, "origin")) {
       origin = header.value;
@@ -384,11 +508,16 @@ void HttpFront::answer(int status, std::string_view content_type, std::string_vi
   }
   if (awaiting_answer_) {
     awaiting_answer_ = false;
-    regulate();
-    std::string pending = std::move(pending_input_);
-    pending_input_.clear();
-    if (!pending.empty()) feed_http(reinterpret_cast<const std::uint8_t*>(pending.data()), pending.size());
+    release_pending();
   }
+}
+
+// The answer went out: the pipelined requests held meanwhile are served now.
+void HttpFront::release_pending() {
+  regulate();
+  std::string pending = std::move(pending_input_);
+  pending_input_.clear();
+  if (!pending.empty()) feed_http(reinterpret_cast<const std::uint8_t*>(pending.data()), pending.size());
 }
 
 // The error shape of the Confluent REST Proxy v2 (apisix-pubsub.md): {"error_code": status*100+n, "message": ...}.

@@ -62,6 +62,16 @@ class HttpFront {
     virtual std::optional<Refusal> http_authorize(std::int16_t api_key, std::string_view topic) = 0;
     // The backend's name of the client's topic (a hidden namespace prefixes it).
     virtual std::string http_backend_topic(std::string_view topic) = 0;
+    // Checks an HTTP client's credentials as the cluster's SASL would, binds
+    // its principal to the connection, and calls `done` with nullopt
+    // (authenticated) or the refusal's message; maybe later (a PLAIN check
+    // runs on the thread pool), maybe at once.
+    struct Credentials {
+      enum class Kind : std::uint8_t { basic, bearer } kind = Kind::basic;
+      std::string user;    // basic
+      std::string secret;  // the password, or the token
+    };
+    virtual void http_authenticate(Credentials credentials, std::function<void(std::optional<std::string>)> done) = 0;
     // The policy on `api_key` (OffsetCommit, OffsetFetch) over the consumer group `group`.
     virtual std::optional<Refusal> http_authorize_group(std::int16_t api_key, std::string_view group) = 0;
     virtual std::string http_backend_group(std::string_view group) = 0;
@@ -80,9 +90,13 @@ class HttpFront {
     std::string cluster_name;
     HttpFrontConfig config;
     HttpStats* stats = nullptr;  // the worker's counters of the cluster (never null; stable address)
-    // Set: the client cannot authenticate over HTTP to this cluster; every
-    // request is answered 401 with this message (and the connection closed).
-    std::string identity_refusal;
+    // Terminated authentication (docs/http.md "Identity"): every request
+    // carries credentials, checked by the Host (http_authenticate).
+    struct Identity {
+      bool required = false;
+      bool basic = false;   // HTTP Basic, checked like SASL PLAIN (the users file)
+      bool bearer = false;  // bearer tokens, checked like OAUTHBEARER
+    } identity;
   };
 
   static constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
@@ -128,6 +142,9 @@ class HttpFront {
   static int on_message_complete(llhttp_t* parser);
   void feed_http(const std::uint8_t* data, std::size_t len);
   void serve_request();
+  void authenticate();
+  void dispatch();
+  void release_pending();
   void upgrade();
   void answer(int status, std::string_view content_type, std::string_view body, bool close = false,
               std::string_view extra_headers = {});
@@ -183,6 +200,15 @@ class HttpFront {
   llhttp_settings_t parser_settings_{};
   std::string url_;
   std::vector<Header> headers_;
+  // The request being served, moved out of the parser's fields (they are
+  // reused for the next one while an answer is on its way).
+  struct Request {
+    int method = 0;  // llhttp_method_t
+    std::string url;
+    std::vector<Header> headers;
+    std::string body;
+  } request_;
+  std::string authenticated_fingerprint_;  // SHA-256 of the Authorization value last accepted
   std::size_t header_bytes_ = 0;
   std::string body_;
   bool last_was_value_ = false;

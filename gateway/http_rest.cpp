@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/ascii.h"
+#include "common/base64.h"
 #include "common/log.h"
 #include "gateway/http_front.h"
 #include "kafka_codec/api.h"
@@ -93,61 +94,6 @@ std::optional<std::string_view> query_value(std::string_view query, std::string_
     query.remove_prefix(amp + 1);
   }
   return std::nullopt;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const std::uint32_t n = (static_cast<std::uint8_t>(bytes[i]) << 16) | (static_cast<std::uint8_t>(bytes[i + 1]) << 8) |
-                            static_cast<std::uint8_t>(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < bytes.size()) {
-    std::uint32_t n = static_cast<std::uint8_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<std::uint8_t>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// RFC 4648 §4 with padding; false on any other character or a bad length.
-bool base64_decode(std::string_view text, std::string& out) {
-  if (text.size() % 4 != 0) return false;
-  out.clear();
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int j = 0; j < 4; j++) {
-      const char c = text[i + j];
-      if (c == '=' && i + 4 == text.size() && j >= 2) {
-        v[j] = 0;
-        pad++;
-        continue;
-      }
-      if (pad > 0) return false;
-      if (c >= 'A' && c <= 'Z') v[j] = c - 'A';
-      else if (c >= 'a' && c <= 'z') v[j] = c - 'a' + 26;
-      else if (c >= '0' && c <= '9') v[j] = c - '0' + 52;
-      else if (c == '+') v[j] = 62;
-      else if (c == '/') v[j] = 63;
-      else return false;
-    }
-    const std::uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out += static_cast<char>((n >> 16) & 0xff);
-    if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
-    if (pad < 1) out += static_cast<char>(n & 0xff);
-  }
-  return true;
 }
 
 // Kafka's default partitioner for keyed records (the Java client's murmur2,
@@ -480,7 +426,7 @@ void HttpFront::rest_records(const std::string& topic, std::int32_t partition, s
                       return true;
                     }
                     if (as == EmbeddedFormat::binary) {
-                      entry[name] = base64_encode(*bytes);
+                      entry[name] = base64::encode(*bytes);
                       return true;
                     }
                     Json parsed = Json::parse(*bytes, nullptr, false);
@@ -573,7 +519,7 @@ void HttpFront::rest_produce(const std::string& topic, std::optional<std::int32_
       if (!entry.contains(field) || entry[field].is_null()) continue;
       std::string bytes_of;
       if (*format == EmbeddedFormat::binary) {
-        if (!entry[field].is_string() || !base64_decode(entry[field].get_ref<const std::string&>(), bytes_of)) {
+        if (!entry[field].is_string() || !base64::decode(entry[field].get_ref<const std::string&>(), bytes_of)) {
           answer_error(422, 42204, fmt::format("records[{}].{} is not base64", i, field));
           return;
         }

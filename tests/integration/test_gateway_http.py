@@ -27,6 +27,9 @@ Checks (one PASS/FAIL line each, then `N passed, M failed`):
      error; a produce quota (delta) slows a curl producer against the same posts through an unlimited cluster;
      consumer-group offsets committed over REST are the ones a librdkafka consumer of the group resumes from, and
      offsets librdkafka commits are read over REST;
+  I. identity (epsilon terminates SASL): no credentials 401; HTTP Basic checked like PLAIN (wrong password 401,
+     alice 200, a principal not bound 401); ACLs on the authenticated principal (403); bearer tokens checked like
+     OAUTHBEARER (another key's signature 401); a WebSocket authenticated with ?access_token=;
   6. kedge's access log names the HTTP connections (target "http") and kedge logged no error.
 """
 import base64
@@ -36,8 +39,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jwt  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from kedge_harness import start_kedge_in_topology  # noqa: E402
-from scenario_support import kedge_errors, scenario_topology  # noqa: E402
+from scenario_support import kedge_errors, make_users_file, scenario_topology  # noqa: E402
 from test_topology_smoke import Checks  # noqa: E402
 from topology import tool_path  # noqa: E402
 
@@ -47,6 +52,8 @@ CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 COUNT = 300
 WS_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ws_client.py")
 MOCK_VERSION = sys.argv[2] if len(sys.argv) > 2 else "rdk212"
+USERS = {"alice": "alice-pw-6c1f", "mallory": "mallory-pw-93d2"}
+ISSUER, AUDIENCE = "https://idp.test", "kafka"
 QUOTA_BYTES_PER_SECOND = 20_000
 QUOTA_RECORD_BYTES = 20_000
 QUOTA_POSTS = 4
@@ -197,6 +204,45 @@ def check_rest(topo, checks, ca, bootstrap):
                   f"delta {quota_seconds:.2f} s {quota_statuses}; unlimited alpha {free_seconds:.2f} s {free_statuses}")
 
 
+def token(key, subject, kid="k1"):
+    now = int(time.time())
+    return jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600, "sub": subject}, key,
+                      algorithm="RS256", headers={"kid": kid})
+
+
+def check_identity(topo, checks, ca, signing_key, stranger_key):
+    base = f"https://http-epsilon.{DOMAIN}:{PORT}"
+    offsets_url = f"{base}/topics/ws-none/partitions/0/offsets"
+    status, body, _ = curl(topo, "--cacert", ca, offsets_url)
+    checks.record("epsilon (SASL terminated): a request without credentials is 401 (40101)",
+                  status == 401 and isinstance(body, dict) and body.get("error_code") == 40101, f"{status} {body}")
+    status, body, _ = curl(topo, "--cacert", ca, "-u", "alice:wrong-password", offsets_url)
+    checks.record("HTTP Basic with a wrong password is 401 (40104)",
+                  status == 401 and isinstance(body, dict) and body.get("error_code") == 40104, f"{status} {body}")
+    status, body, _ = curl(topo, "--cacert", ca, "-u", f"alice:{USERS['alice']}", offsets_url)
+    checks.record("HTTP Basic alice (checked like SASL PLAIN against the users file): 200 with the offsets",
+                  status == 200 and body == {"beginning_offset": 0, "end_offset": 300}, f"{status} {body}")
+    status, body, _ = curl(topo, "--cacert", ca, "-u", f"alice:{USERS['alice']}",
+                           f"{base}/topics/secret/partitions/0/offsets")
+    checks.record("alice on a topic the ACLs do not give her: 403 naming TOPIC_AUTHORIZATION_FAILED",
+                  status == 403 and "TOPIC_AUTHORIZATION_FAILED" in str(body), f"{status} {body}")
+    status, body, _ = curl(topo, "--cacert", ca, "-u", f"mallory:{USERS['mallory']}", offsets_url)
+    checks.record("mallory (right password, principal not bound to epsilon): 401 saying so",
+                  status == 401 and "not bound" in str(body), f"{status} {body}")
+    status, body, _ = curl(topo, "--cacert", ca, "-H", f"Authorization: Bearer {token(signing_key, 'svc-reader')}",
+                           offsets_url)
+    status2, body2, _ = curl(topo, "--cacert", ca, "-H",
+                             f"Authorization: Bearer {token(stranger_key, 'svc-reader')}", offsets_url)
+    checks.record("a bearer token (checked like OAUTHBEARER against the JWKS) is accepted; one signed by another key "
+                  "is 401", status == 200 and status2 == 401, f"{status} {body}; {status2} {body2}")
+    url = f"wss://http-epsilon.{DOMAIN}:{PORT}/kafka?access_token={token(signing_key, 'svc-reader')}"
+    lines, detail = ws_client(topo, "errors", url, ca, "ws-none")
+    after = {line.get("case"): line for line in lines}.get("after_errors", {})
+    checks.record("a WebSocket authenticated with ?access_token= (browsers cannot set headers) serves ListOffset",
+                  after.get("kind") == "kafka_list_offset_resp" and after.get("offset") == 0,
+                  json.dumps(after) if after else detail)
+
+
 def murmur2_partition(key, partitions):
     """Kafka's default partitioner for a keyed record (Utils.murmur2, toPositive), written from its definition."""
     m, r = 0x5bd1e995, 24
@@ -233,12 +279,28 @@ def main():
         topics.update({"ws-alpn": 1, "ws-json": 1, "secret": 1, "rest-json": 1, "rest-bin": 1, "rest-keyed": 3,
                        "rest-quota": 1, "ws-produce": 1})
         mock = topo.start_mock_cluster(MOCK_VERSION, brokers=3, topics=topics)
+        # epsilon: kedge terminates authentication (PLAIN against a users file, OAUTHBEARER against a JWKS); alice
+        # and token subject svc-reader are bound and may read ws-none; mallory has a password but is not bound.
+        users_file = os.path.join(topo.log_dir, "users.json")
+        make_users_file(kedge_binary, users_file, USERS)
+        signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        stranger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwks_file = os.path.join(topo.log_dir, "jwks.json")
+        with open(jwks_file, "w") as out:
+            entry = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
+            entry.update({"kid": "k1", "alg": "RS256", "use": "sig"})
+            json.dump({"keys": [entry]}, out)
         options = {"beta": {"policy": {"acls": [{"allow": ["Read", "Describe", "Write"], "topics": ["ws-none"]}]}},
+                   "epsilon": {"authentication": {"mode": "terminate", "sasl": {
+                                   "mechanisms": ["PLAIN", "OAUTHBEARER"], "users_file": users_file,
+                                   "oauthbearer": {"jwks_file": jwks_file, "issuer": ISSUER, "audiences": [AUDIENCE]}}},
+                               "principals": ["alice", "svc-reader"],
+                               "policy": {"acls": [{"allow": ["Read", "Describe"], "topics": ["ws-none"]}]}},
                    "gamma": {"policy": {"read_only": True}},
                    "delta": {"quotas": {"produce_bytes_per_second": QUOTA_BYTES_PER_SECOND}}}
         kedge, certs, _ = start_kedge_in_topology(
             topo, kedge_binary, [("alpha", "subdomain", mock.bootstrap)]
-            + [(name, "shared_suffix", mock.bootstrap) for name in ("beta", "gamma", "delta")],
+            + [(name, "shared_suffix", mock.bootstrap) for name in ("beta", "gamma", "delta", "epsilon")],
             DOMAIN, PORT, cluster_options=options)
         ca = certs["ca"]
         bootstrap = f"bootstrap.{DOMAIN}:{PORT}"
@@ -319,6 +381,7 @@ def main():
                       denied.get("kind") == "error_resp" and denied.get("code") == 29, json.dumps(denied) or detail)
 
         check_rest(topo, checks, ca, bootstrap)
+        check_identity(topo, checks, ca, signing_key, stranger_key)
 
         # ---- 6. logs ------------------------------------------------------------------------------------------------
         kedge.stop()
