@@ -85,6 +85,11 @@ stage "split vectors decode in tshark's Kafka dissector" /usr/bin/python3 tests/
 # web/'s assembler gives these vectors' events and close codes, its writer their frames byte for byte (unit stage);
 # python3-websockets serialized every frame and, where it judges, decided the outcome.
 stage "websocket vectors are reproducible" /usr/bin/python3 tests/golden/websocket/generate_websocket.py --check
+# kedge's own Kafka client messages (data_client.h) and the APISIX pub-sub messages (web/pubsub_codec.h) equal these
+# vectors (unit stage); independent encoders wrote them (python from the Kafka specs; python3-protobuf).
+stage "data-client and pub-sub vectors are reproducible" bash -c \
+  '/usr/bin/python3 tests/golden/data_client/generate_data_client.py --check &&
+   /usr/bin/python3 tests/golden/pubsub/generate.py --check'
 stage "request, topic- and group-filter and rename vectors are reproducible" bash -c \
   '/usr/bin/python3 tests/golden/requests/generate_requests.py --check &&
    /usr/bin/python3 tests/golden/topic_filter/generate_topic_filter.py --check &&
