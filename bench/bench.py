@@ -1582,8 +1582,19 @@ def render(data, out):
     r.scaling()
     r.micro()
     r.io_path()
+    # Sections other scripts measure (bench/http_front.py: "HTTP/WebSocket front") follow KEPT_MARKER in the
+    # report; a new rendering keeps them as they are.
+    kept = ""
+    if os.path.exists(out):
+        with open(out) as f:
+            old = f.read()
+        if KEPT_MARKER in old:
+            kept = "\n\n" + old[old.index(KEPT_MARKER):].rstrip("\n") + "\n"
     with open(out, "w") as f:
-        f.write("\n".join(r.L))
+        f.write("\n".join(r.L).rstrip("\n") + kept if kept else "\n".join(r.L))
+
+
+KEPT_MARKER = "<!-- Below: sections measured by other scripts, kept as they are by bench.py --render. -->"
 
 if __name__ == "__main__":
     try:

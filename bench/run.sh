@@ -3,6 +3,11 @@
 #   bash bench/run.sh [--rounds N] [--duration S] [--only produce,fetch,...] [--idle 1000,10000]
 # Builds what it needs in build-bench/ (its own build dir), installs missing packages only through
 # scripts/install-deps.sh, needs root for a high `ulimit -n` (10k idle connections = 40k sockets here).
+# Companion benchmarks, run on their own against a build dir (their figures are in the docs they name):
+#   bench/policy_pair.py   what ACLs or a namespace cost (docs/policy.md, docs/namespaces.md)
+#   bench/http_front.py    the HTTP/WebSocket front against librdkafka through the same kedge: WebSocket fetch MB/s,
+#                          REST produce records/s, memory per idle WebSocket (docs/performance.md "HTTP/WebSocket
+#                          front"); needs `--target kedge mock_cluster_rdk212 kload httpload rdkload`
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${KEDGE_BENCH_BUILD:-$root/build-bench}"
