@@ -143,10 +143,56 @@ Errc read_records(std::span<const std::uint8_t> section, const BatchHeader& head
 
 }  // namespace
 
+namespace {
+
+std::uint32_t crc32c_table(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
+  for (std::uint8_t b : bytes) crc = kCrc32cTable[(crc ^ b) & 0xff] ^ (crc >> 8);
+  return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// SSE4.2's CRC32 instruction computes exactly CRC-32C (the Castagnoli
+// polynomial, reflected, as Kafka's Crc32C): 8 bytes per instruction instead of
+// one table lookup per byte. Chosen at run time: every x86-64 CPU since 2008
+// has it, and kedge still runs (on the table) where it is missing.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
+  const std::uint8_t* p = bytes.data();
+  std::size_t n = bytes.size();
+  std::uint64_t c = crc;
+  while (n >= 8) {
+    std::uint64_t word;
+    __builtin_memcpy(&word, p, 8);
+    c = __builtin_ia32_crc32di(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (n > 0) {
+    c32 = __builtin_ia32_crc32qi(c32, *p);
+    ++p;
+    --n;
+  }
+  return c32;
+}
+
+bool has_sse42() {
+  static const bool supported = __builtin_cpu_supports("sse4.2");
+  return supported;
+}
+#endif
+
+}  // namespace
+
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
   crc = ~crc;
-  for (std::uint8_t b : bytes) crc = kCrc32cTable[(crc ^ b) & 0xff] ^ (crc >> 8);
-  return ~crc;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (has_sse42()) return ~crc32c_sse42(bytes, crc);
+#endif
+  return ~crc32c_table(bytes, crc);
+}
+
+std::uint32_t crc32c_portable(std::span<const std::uint8_t> bytes, std::uint32_t crc) {
+  return ~crc32c_table(bytes, ~crc);
 }
 
 Errc decode_batch(std::span<const std::uint8_t> bytes, const DecodeLimits& limits, Batch& out, std::size_t& consumed) {

@@ -223,6 +223,8 @@ Errc encode_batch(std::span<const Record> records, const EncodeOptions& options,
 
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as the batch CRC uses. crc32c("123456789") == 0xE3069283.
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
+// The same by table only (what crc32c() falls back to without SSE4.2): tests compare the two.
+std::uint32_t crc32c_portable(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
 
 // Compression helpers (records section only), exposed for tests and tools.
 Errc compress(Compression codec, std::span<const std::uint8_t> in, int level, std::vector<std::uint8_t>& out);
