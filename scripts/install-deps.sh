@@ -13,6 +13,8 @@ DEBS=(
   iproute2 dnsmasq-base procps psmisc curl
   clang libclang-rt-14-dev
   python3 python3-yaml python3-jwt python3-cryptography python3-websockets
+  # headless Chromium and NSS's certutil (trusting the test CA): test_gateway_http_live.py drives docs/http-live.html
+  chromium libnss3-tools
 )
 # kubectl (for `kubectl kustomize deploy/kubernetes` in the deploy tests): Debian's kubernetes-client, unless a
 # kubectl is already installed (another kubectl package owns /usr/bin/kubectl and would conflict).

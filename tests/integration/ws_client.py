@@ -17,6 +17,12 @@ Each subcommand prints one JSON object per line (the test parses them) and exits
   json WS_URL CA TOPIC EXPECT
       the JSON form over text messages: list_offset (earliest), fetch from it with base64 payloads; prints what came
       back.
+  subscribe WS_URL CA TOPIC OFFSET EXPECT TIMEOUT_S
+      the JSON subscribe command for every partition of TOPIC from OFFSET (-2 earliest, -1 latest): prints each
+      "subscribed" reply as {"subscribed": [...]}, then one {"p", "o", "k"} line per record pushed (partition,
+      offset, key as text) in arrival order; once EXPECT distinct (partition, offset) pairs arrived it keeps
+      listening LINGER_S more (a repeat or an extra record sent late is still seen), then prints
+      {"done": true, "records", "distinct", "errors", "timed_out", "seconds"}. Stops at TIMEOUT_S whatever it has.
 
 The protobuf module is generated at run time from the repository's web/pubsub.proto (protoc --python_out), so the
 client speaks exactly the messages kedge's .proto defines; nothing here is shared with kedge's C++ code.
@@ -292,6 +298,47 @@ async def json_produce(url, ca, topic):
         print(json.dumps({"first": first, "second": second}), flush=True)
 
 
+SUBSCRIBE_LINGER_S = 1.5
+
+
+async def subscribe(url, ca, topic, offset, expect, timeout_s):
+    import websockets
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    deadline = began + timeout_s
+    seen = set()
+    records = 0
+    errors = []
+    stop_at = deadline
+    async with websockets.connect(url, ssl=tls_context(ca), max_size=None, compression=None) as ws:
+        await ws.send(json.dumps({"sequence": 7, "cmd": "subscribe", "topic": topic, "offset": offset}))
+        while True:
+            remaining = stop_at - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                reply = json.loads(await asyncio.wait_for(ws.recv(), remaining))
+            except asyncio.TimeoutError:
+                break
+            kind = reply.get("type")
+            if kind == "subscribed":
+                print(json.dumps({"subscribed": reply.get("partitions"), "sequence": reply.get("sequence")}),
+                      flush=True)
+            elif kind == "fetch":
+                for message in reply.get("messages", []):
+                    records += 1
+                    seen.add((reply.get("partition"), message.get("offset")))
+                    print(json.dumps({"p": reply.get("partition"), "o": message.get("offset"),
+                                      "k": message.get("key"), "sequence": reply.get("sequence")}), flush=True)
+            else:
+                errors.append(reply)
+                print(json.dumps({"reply": reply}), flush=True)
+            if len(seen) >= expect and stop_at == deadline:
+                stop_at = min(deadline, loop.time() + SUBSCRIBE_LINGER_S)
+    print(json.dumps({"done": True, "records": records, "distinct": len(seen), "errors": errors[:5],
+                      "timed_out": len(seen) < expect, "seconds": round(loop.time() - began, 2)}), flush=True)
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "roundtrip":
@@ -315,6 +362,9 @@ def main():
     elif command == "json":
         url, ca, topic, expect = args[:4]
         asyncio.run(json_fetch(url, ca, topic, int(expect)))
+    elif command == "subscribe":
+        url, ca, topic, offset, expect, timeout_s = args[:6]
+        asyncio.run(subscribe(url, ca, topic, int(offset), int(expect), float(timeout_s)))
     else:
         print(__doc__)
         return 2
