@@ -128,12 +128,6 @@ RecordViews views_of(const std::vector<records::Record>& decoded) {
   return views;
 }
 
-std::string subscribed_reply(std::int64_t sequence, std::string_view topic, std::int32_t partition,
-                             std::int64_t offset) {
-  const pubsub::SubscribedPartition one{topic, partition, offset};
-  return pubsub::encode_json_subscribed(sequence, std::span<const pubsub::SubscribedPartition>(&one, 1));
-}
-
 std::vector<std::uint8_t> frame_binary(const std::vector<std::uint8_t>& payload) {
   std::vector<std::uint8_t> frame;
   web::append_binary(frame, payload);
@@ -155,6 +149,7 @@ struct HttpFront::Subscription {
   std::int64_t offset = 0;  // the next offset to deliver
   pubsub::PayloadEncoding encoding = pubsub::PayloadEncoding::utf8;
   bool polling = false;     // a Fetch is out
+  bool held = false;        // its subscribe command has not been answered yet
   bool failed = false;
 };
 
@@ -752,6 +747,16 @@ void HttpFront::command_done() {
 
 // ------------------------------------------------------------- subscribe
 
+// One subscribe command answers once, with every partition it starts and the
+// offset each starts at ("subscribed"), and only then streams: a client that
+// produces after that reply finds every record it produced in the stream.
+struct HttpFront::SubscribeReply {
+  std::int64_t sequence = 0;
+  std::size_t pending = 0;             // positions still unknown (a whole topic counts 1 until its Metadata)
+  std::vector<std::uint64_t> started;  // subscription ids, in the order the reply lists them
+  bool failed = false;                 // answered with an error: the started subscriptions were dropped
+};
+
 void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubsub::PayloadEncoding encoding) {
   if (request.partitions.empty()) {
     reply_error(sequence, false, kInvalidRequest, "subscribe names no partition", WsCommand::subscribe);
@@ -764,72 +769,106 @@ void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubs
     }
   }
   upstream::LeaderPool* pool = host_.http_leader_pool();
+  auto reply = std::make_shared<SubscribeReply>();
+  reply->sequence = sequence;
+  reply->pending = request.partitions.size();
   for (auto& start : request.partitions) {
     if (start.partition >= 0) {
-      start_subscription(sequence, start.topic, start.partition, start.offset, encoding);
+      start_subscription(reply, start.topic, start.partition, start.offset, encoding);
       continue;
     }
     // Every partition of the topic.
     std::weak_ptr<HttpFront*> alive = alive_;
     commands_in_flight_++;
     pool->topic_metadata(host_.http_backend_topic(start.topic),
-                         [alive, sequence, encoding, topic = start.topic, offset = start.offset](
+                         [alive, reply, encoding, topic = start.topic, offset = start.offset](
                              const upstream::PoolFailure* failure, const kafka::TopicLeaders* leaders) {
                            auto self = alive.lock();
                            if (!self || *self == nullptr) return;
                            HttpFront& front = **self;
                            front.command_done();
                            if (failure != nullptr) {
-                             front.reply_error(sequence, false, failure_code(*failure), failure->message, WsCommand::subscribe);
+                             front.subscribe_failed(reply, failure_code(*failure), failure->message);
                              return;
                            }
+                           if (reply->failed) return;
+                           if (leaders->partitions.empty()) {
+                             front.subscribe_failed(reply, 3, fmt::format("topic {} has no partitions", topic));
+                             return;
+                           }
+                           reply->pending += leaders->partitions.size() - 1;
                            for (const auto& partition : leaders->partitions) {
-                             front.start_subscription(sequence, topic, partition.partition, offset, encoding);
+                             front.start_subscription(reply, topic, partition.partition, offset, encoding);
                            }
                          });
   }
 }
 
-void HttpFront::start_subscription(std::int64_t sequence, std::string topic, std::int32_t partition,
-                                   std::int64_t offset, pubsub::PayloadEncoding encoding) {
+void HttpFront::subscribe_failed(const std::shared_ptr<SubscribeReply>& reply, std::int16_t code,
+                                 const std::string& message) {
+  if (reply->failed) return;
+  reply->failed = true;
+  for (const std::uint64_t id : reply->started) {
+    if (subscriptions_.erase(id) > 0) settings_.stats->subscriptions_active--;
+  }
+  reply->started.clear();
+  reply_error(reply->sequence, false, code, message, WsCommand::subscribe);
+}
+
+// A position became known: once every one is, the one reply, then the streams.
+void HttpFront::subscription_positioned(const std::shared_ptr<SubscribeReply>& reply) {
+  if (reply->failed || --reply->pending > 0) return;
+  std::vector<pubsub::SubscribedPartition> listed;
+  for (const std::uint64_t id : reply->started) {
+    auto it = subscriptions_.find(id);
+    if (it == subscriptions_.end()) continue;
+    listed.push_back({it->second->topic, it->second->partition, it->second->offset});
+  }
+  send_frame(frame_text(pubsub::encode_json_subscribed(reply->sequence, listed)));
+  for (const std::uint64_t id : reply->started) {
+    auto it = subscriptions_.find(id);
+    if (it == subscriptions_.end()) continue;
+    it->second->held = false;
+    poll(id);
+  }
+}
+
+void HttpFront::start_subscription(const std::shared_ptr<SubscribeReply>& reply, std::string topic,
+                                   std::int32_t partition, std::int64_t offset, pubsub::PayloadEncoding encoding) {
+  if (reply->failed) return;
   auto subscription = std::make_unique<Subscription>();
-  subscription->sequence = sequence;
+  subscription->sequence = reply->sequence;
   subscription->topic = topic;
   subscription->partition = partition;
   subscription->encoding = encoding;
+  subscription->held = true;
   const std::uint64_t id = next_subscription_++;
+  reply->started.push_back(id);
   if (offset >= 0) {
     subscription->offset = offset;
     subscriptions_.emplace(id, std::move(subscription));
     settings_.stats->subscriptions_active++;
-    send_frame(frame_text(subscribed_reply(sequence, topic, partition, offset)));
-    poll(id);
+    subscription_positioned(reply);
     return;
   }
   // -1 latest, -2 earliest: the position first.
-  subscription->polling = true;
   subscriptions_.emplace(id, std::move(subscription));
   settings_.stats->subscriptions_active++;
   std::weak_ptr<HttpFront*> alive = alive_;
   host_.http_leader_pool()->list_offset(
       host_.http_backend_topic(topic), partition, offset,
-      [alive, id](const upstream::PoolFailure* failure, const kafka::ListOffsetsAnswer* answer) {
+      [alive, id, reply](const upstream::PoolFailure* failure, const kafka::ListOffsetsAnswer* answer) {
         auto self = alive.lock();
         if (!self || *self == nullptr) return;
         HttpFront& front = **self;
-        auto it = front.subscriptions_.find(id);
-        if (it == front.subscriptions_.end()) return;
-        Subscription& s = *it->second;
-        s.polling = false;
         if (failure != nullptr) {
-          front.reply_error(s.sequence, false, failure_code(*failure), failure->message, WsCommand::subscribe);
-          front.subscriptions_.erase(it);
-          front.settings_.stats->subscriptions_active--;
+          front.subscribe_failed(reply, failure_code(*failure), failure->message);
           return;
         }
-        s.offset = answer->offset;
-        front.send_frame(frame_text(subscribed_reply(s.sequence, s.topic, s.partition, s.offset)));
-        front.poll(id);
+        auto it = front.subscriptions_.find(id);
+        if (it == front.subscriptions_.end()) return;
+        it->second->offset = answer->offset;
+        front.subscription_positioned(reply);
       });
 }
 
@@ -842,7 +881,7 @@ void HttpFront::poll(std::uint64_t subscription_id) {
   auto it = subscriptions_.find(subscription_id);
   if (it == subscriptions_.end() || mode_ != Mode::websocket) return;
   Subscription& s = *it->second;
-  if (s.polling || congested()) return;  // on_write_progress polls again
+  if (s.held || s.polling || congested()) return;  // on_write_progress polls again
   upstream::LeaderPool* pool = host_.http_leader_pool();
   if (pool == nullptr) return;
   s.polling = true;

@@ -183,8 +183,11 @@ class HttpFront {
                  std::int32_t partition, std::int64_t offset);
   // subscribe (JSON only)
   void subscribe(std::int64_t sequence, web::pubsub::Subscribe request, web::pubsub::PayloadEncoding encoding);
-  void start_subscription(std::int64_t sequence, std::string topic, std::int32_t partition, std::int64_t offset,
-                          web::pubsub::PayloadEncoding encoding);
+  struct SubscribeReply;
+  void start_subscription(const std::shared_ptr<SubscribeReply>& reply, std::string topic, std::int32_t partition,
+                          std::int64_t offset, web::pubsub::PayloadEncoding encoding);
+  void subscription_positioned(const std::shared_ptr<SubscribeReply>& reply);
+  void subscribe_failed(const std::shared_ptr<SubscribeReply>& reply, std::int16_t code, const std::string& message);
   void poll(std::uint64_t subscription_id);
   void poll_all();
   bool congested() const;
