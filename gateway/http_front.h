@@ -157,6 +157,23 @@ class HttpFront {
   upstream::LeaderPool* rest_pool();
   void rest_fail(const upstream::PoolFailure& failure, std::string_view topic);
   bool rest_refused(std::int16_t api_key, std::string_view topic);
+  // A LeaderPool callback for a REST request: does nothing once this front is
+  // gone, answers a failure with rest_fail(*failure, what), else runs
+  // on_answer(front, answer).
+  template <typename Answer, typename OnAnswer>
+  auto rest_callback(std::string what, OnAnswer on_answer) {
+    return [alive = std::weak_ptr<HttpFront*>(alive_), what = std::move(what), on_answer = std::move(on_answer)](
+               const upstream::PoolFailure* failure, const Answer* answer) {
+      auto self = alive.lock();
+      if (!self || *self == nullptr) return;
+      HttpFront& front = **self;
+      if (failure != nullptr) {
+        front.rest_fail(*failure, what);
+        return;
+      }
+      on_answer(front, answer);
+    };
+  }
   void rest_list_topics();
   void rest_describe_topic(const std::string& topic, std::optional<std::int32_t> partition, bool partitions_only);
   void rest_offsets(const std::string& topic, std::int32_t partition);

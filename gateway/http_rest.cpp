@@ -292,15 +292,7 @@ bool HttpFront::rest_refused(std::int16_t api_key, std::string_view topic) {
 void HttpFront::rest_list_topics() {
   upstream::LeaderPool* pool = rest_pool();
   if (pool == nullptr) return;
-  std::weak_ptr<HttpFront*> alive = alive_;
-  pool->list_topics([alive](const upstream::PoolFailure* failure, const std::vector<kafka::TopicLeaders>* topics) {
-    auto self = alive.lock();
-    if (!self || *self == nullptr) return;
-    HttpFront& front = **self;
-    if (failure != nullptr) {
-      front.rest_fail(*failure, "");
-      return;
-    }
+  pool->list_topics(rest_callback<std::vector<kafka::TopicLeaders>>(std::string(), [](HttpFront& front, const std::vector<kafka::TopicLeaders>* topics) {
     Json names = Json::array();
     for (const auto& topic : *topics) {
       if (topic.error_code != 0) continue;
@@ -310,7 +302,7 @@ void HttpFront::rest_list_topics() {
       names.push_back(*visible);
     }
     front.answer(200, kV2, names.dump());
-  });
+  }));
 }
 
 void HttpFront::rest_describe_topic(const std::string& topic, std::optional<std::int32_t> partition,
@@ -318,17 +310,7 @@ void HttpFront::rest_describe_topic(const std::string& topic, std::optional<std:
   if (rest_refused(kafka::key_of(kafka::ApiKey::metadata), topic)) return;
   upstream::LeaderPool* pool = rest_pool();
   if (pool == nullptr) return;
-  std::weak_ptr<HttpFront*> alive = alive_;
-  pool->topic_metadata(host_.http_backend_topic(topic), [alive, topic, partition, partitions_only](
-                                                            const upstream::PoolFailure* failure,
-                                                            const kafka::TopicLeaders* leaders) {
-    auto self = alive.lock();
-    if (!self || *self == nullptr) return;
-    HttpFront& front = **self;
-    if (failure != nullptr) {
-      front.rest_fail(*failure, topic);
-      return;
-    }
+  pool->topic_metadata(host_.http_backend_topic(topic), rest_callback<kafka::TopicLeaders>(topic, [topic, partition, partitions_only](HttpFront& front, const kafka::TopicLeaders* leaders) {
     if (partition) {
       for (const auto& p : leaders->partitions) {
         if (p.partition == *partition) {
@@ -346,43 +328,25 @@ void HttpFront::rest_describe_topic(const std::string& topic, std::optional<std:
       return;
     }
     front.answer(200, kV2, Json{{"name", topic}, {"partitions", partitions}}.dump());
-  });
+  }));
 }
 
 void HttpFront::rest_offsets(const std::string& topic, std::int32_t partition) {
   if (rest_refused(kafka::key_of(kafka::ApiKey::list_offsets), topic)) return;
   upstream::LeaderPool* pool = rest_pool();
   if (pool == nullptr) return;
-  std::weak_ptr<HttpFront*> alive = alive_;
   const std::string backend = host_.http_backend_topic(topic);
-  pool->list_offset(backend, partition, -2, [alive, topic, backend, partition](
-                                                const upstream::PoolFailure* failure,
-                                                const kafka::ListOffsetsAnswer* earliest) {
-    auto self = alive.lock();
-    if (!self || *self == nullptr) return;
-    HttpFront& front = **self;
-    if (failure != nullptr) {
-      front.rest_fail(*failure, topic);
-      return;
-    }
+  pool->list_offset(backend, partition, -2, rest_callback<kafka::ListOffsetsAnswer>(topic, [topic, backend, partition](HttpFront& front, const kafka::ListOffsetsAnswer* earliest) {
     upstream::LeaderPool* pool = front.host_.http_leader_pool();
     if (pool == nullptr) {
       front.answer_error(503, 50301, "the virtual cluster is no longer served by this kedge", true);
       return;
     }
     const std::int64_t beginning = earliest->offset;
-    pool->list_offset(backend, partition, -1, [alive, topic, beginning](const upstream::PoolFailure* failure,
-                                                                        const kafka::ListOffsetsAnswer* latest) {
-      auto self = alive.lock();
-      if (!self || *self == nullptr) return;
-      HttpFront& front = **self;
-      if (failure != nullptr) {
-        front.rest_fail(*failure, topic);
-        return;
-      }
+    pool->list_offset(backend, partition, -1, front.rest_callback<kafka::ListOffsetsAnswer>(topic, [topic, beginning](HttpFront& front, const kafka::ListOffsetsAnswer* latest) {
       front.answer(200, kV2, Json{{"beginning_offset", beginning}, {"end_offset", latest->offset}}.dump());
-    });
-  });
+    }));
+  }));
 }
 
 void HttpFront::rest_records(const std::string& topic, std::int32_t partition, std::int64_t offset,
@@ -395,18 +359,9 @@ void HttpFront::rest_records(const std::string& topic, std::int32_t partition, s
   if (rest_refused(kafka::key_of(kafka::ApiKey::fetch), topic)) return;
   upstream::LeaderPool* pool = rest_pool();
   if (pool == nullptr) return;
-  std::weak_ptr<HttpFront*> alive = alive_;
   const EmbeddedFormat as = format.value_or(EmbeddedFormat::binary);
   pool->fetch(host_.http_backend_topic(topic), partition, offset, max_bytes, 0,
-              [alive, topic, partition, offset, as](const upstream::PoolFailure* failure,
-                                                    const upstream::LeaderPool::Fetched* fetched) {
-                auto self = alive.lock();
-                if (!self || *self == nullptr) return;
-                HttpFront& front = **self;
-                if (failure != nullptr) {
-                  front.rest_fail(*failure, topic);
-                  return;
-                }
+              rest_callback<upstream::LeaderPool::Fetched>(topic, [topic, partition, offset, as](HttpFront& front, const upstream::LeaderPool::Fetched* fetched) {
                 records::DecodeLimits limits;
                 limits.max_decompressed_bytes = front.settings_.config.max_message_bytes;
                 const records::DecodedRecords decoded = records::decode_records(fetched->answer.records, limits);
@@ -451,7 +406,7 @@ void HttpFront::rest_records(const std::string& topic, std::int32_t partition, s
                   return;
                 }
                 front.answer(200, as == EmbeddedFormat::json ? kJsonV2 : kBinaryV2, body);
-              });
+              }));
 }
 
 // POST /topics/{t}[/partitions/{p}]: every record is validated before any is written.
@@ -602,16 +557,8 @@ void HttpFront::rest_commit_offsets(const std::string& group) {
   }
   upstream::LeaderPool* pool = rest_pool();
   if (pool == nullptr) return;
-  std::weak_ptr<HttpFront*> alive = alive_;
   pool->commit_offsets(host_.http_backend_group(group), std::move(offsets),
-                       [alive, group](const upstream::PoolFailure* failure, const kafka::OffsetCommitAnswer* answer) {
-                         auto self = alive.lock();
-                         if (!self || *self == nullptr) return;
-                         HttpFront& front = **self;
-                         if (failure != nullptr) {
-                           front.rest_fail(*failure, group);
-                           return;
-                         }
+                       rest_callback<kafka::OffsetCommitAnswer>(group, [group](HttpFront& front, const kafka::OffsetCommitAnswer* answer) {
                          Json offsets = Json::array();
                          for (const auto& p : answer->partitions) {
                            const std::optional<std::string> topic = front.host_.http_client_topic(p.topic);
@@ -621,7 +568,7 @@ void HttpFront::rest_commit_offsets(const std::string& group) {
                            offsets.push_back(std::move(entry));
                          }
                          front.answer(200, kV2, Json{{"offsets", offsets}}.dump());
-                       });
+                       }));
 }
 
 // GET /groups/{g}/offsets[?topic=t[&partition=p]]: {"offsets":[{"topic","partition","offset","metadata"}]},
@@ -653,21 +600,12 @@ void HttpFront::rest_group_offsets(const std::string& group, std::string_view qu
   }
   upstream::LeaderPool* pool = rest_pool();
   if (pool == nullptr) return;
-  std::weak_ptr<HttpFront*> alive = alive_;
   const std::string backend = host_.http_backend_topic(name);
-  pool->topic_metadata(backend, [alive, group, name, backend](const upstream::PoolFailure* failure,
-                                                              const kafka::TopicLeaders* leaders) {
-    auto self = alive.lock();
-    if (!self || *self == nullptr) return;
-    HttpFront& front = **self;
-    if (failure != nullptr) {
-      front.rest_fail(*failure, name);
-      return;
-    }
+  pool->topic_metadata(backend, rest_callback<kafka::TopicLeaders>(name, [group, name, backend](HttpFront& front, const kafka::TopicLeaders* leaders) {
     std::vector<kafka::TopicPartition> partitions;
     for (const auto& p : leaders->partitions) partitions.push_back({backend, p.partition});
     front.rest_fetch_group_offsets(group, std::move(partitions));
-  });
+  }));
 }
 
 void HttpFront::rest_fetch_group_offsets(const std::string& group, std::vector<kafka::TopicPartition> partitions) {
@@ -678,16 +616,8 @@ void HttpFront::rest_fetch_group_offsets(const std::string& group, std::vector<k
   }
   awaiting_answer_ = true;
   regulate();
-  std::weak_ptr<HttpFront*> alive = alive_;
   pool->fetch_offsets(host_.http_backend_group(group), std::move(partitions),
-                      [alive, group](const upstream::PoolFailure* failure, const kafka::OffsetFetchAnswer* answer) {
-                        auto self = alive.lock();
-                        if (!self || *self == nullptr) return;
-                        HttpFront& front = **self;
-                        if (failure != nullptr) {
-                          front.rest_fail(*failure, group);
-                          return;
-                        }
+                      rest_callback<kafka::OffsetFetchAnswer>(group, [group](HttpFront& front, const kafka::OffsetFetchAnswer* answer) {
                         Json offsets = Json::array();
                         for (const auto& committed : answer->offsets) {
                           const std::optional<std::string> topic = front.host_.http_client_topic(committed.topic);
@@ -700,7 +630,7 @@ void HttpFront::rest_fetch_group_offsets(const std::string& group, std::vector<k
                         }
                         front.answer(200, kV2, Json{{"offsets", offsets}}.dump(-1, ' ', false,
                                                                                Json::error_handler_t::replace));
-                      });
+                      }));
 }
 
 // The JSON produce command over the WebSocket: the same pipeline as a REST
