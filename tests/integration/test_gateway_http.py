@@ -41,8 +41,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jwt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from kedge_harness import start_kedge_in_topology  # noqa: E402
-from scenario_support import kedge_errors, make_users_file, scenario_topology  # noqa: E402
+from kedge_harness import admin_address, start_kedge_in_topology  # noqa: E402
+from scenario_support import (kedge_errors, make_users_file, metric, metric_lines, metrics_text,  # noqa: E402
+                              scenario_topology)
 from test_topology_smoke import Checks  # noqa: E402
 from topology import tool_path  # noqa: E402
 
@@ -383,7 +384,22 @@ def main():
         check_rest(topo, checks, ca, bootstrap)
         check_identity(topo, checks, ca, signing_key, stranger_key)
 
-        # ---- 6. logs ------------------------------------------------------------------------------------------------
+        # ---- 6. metrics and logs ------------------------------------------------------------------------------------
+        text = metrics_text(topo, admin_address(kedge.log_text()))
+        opened = metric(text, "kedge_websockets_opened_total", virtual_cluster="alpha")
+        fetches = metric(text, "kedge_websocket_commands_total", virtual_cluster="alpha", command="fetch")
+        invalid = metric(text, "kedge_websocket_command_errors_total", virtual_cluster="alpha", command="invalid")
+        produced = metric(text, "kedge_http_records_produced_total", virtual_cluster="alpha")
+        sent = metric(text, "kedge_http_records_sent_total", virtual_cluster="alpha")
+        ok_answers = metric(text, "kedge_http_responses_total", virtual_cluster="alpha", code="2xx")
+        refused = metric(text, "kedge_http_responses_total", virtual_cluster="epsilon", code="4xx")
+        checks.record("/metrics counts the front: WebSockets opened, fetch commands, the malformed message, records "
+                      "sent and produced, 2xx answers on alpha and 4xx on epsilon",
+                      opened >= 8 and fetches >= 5 * COUNT // 300 and invalid >= 1 and sent >= 5 * COUNT
+                      and produced >= 20 and ok_answers >= 10 and refused >= 4,
+                      "; ".join(metric_lines(text, "kedge_websockets_opened_total", "kedge_websocket_commands_total",
+                                             "kedge_http_records_sent_total", "kedge_http_records_produced_total",
+                                             "kedge_http_responses_total", "kedge_websocket_command_errors_total")))
         kedge.stop()
         log_text = kedge.log_text()
         checks.record("the access log names HTTP connections (target=http)", "target=http " in log_text, "")
