@@ -999,7 +999,7 @@ std::string origin_problem(std::string_view origin) {
 HttpFrontConfig read_http_front(const json& value, const std::string& path) {
   const ObjectReader reader(value, path,
                             {"enabled", "websocket_path", "max_message_bytes", "fetch_max_bytes", "fetch_max_wait_ms",
-                             "allowed_origins"});
+                             "allowed_origins", "passthrough_mechanism"});
   // A WebSocket message or a Fetch response below 1 KiB holds hardly a record;
   // above 64 MiB one client could hold that much of kedge's memory.
   constexpr std::uint64_t kMinBytes = kKiB;
@@ -1034,6 +1034,23 @@ HttpFrontConfig read_http_front(const json& value, const std::string& path) {
   read("max_message_bytes", config.max_message_bytes, kMinBytes, kMaxBytes);
   read("fetch_max_bytes", config.fetch_max_bytes, kMinBytes, kMaxBytes);
   read("fetch_max_wait_ms", config.fetch_max_wait_ms, 0, 30'000);
+  if (const json* mechanism = reader.optional("passthrough_mechanism")) {
+    const std::string at = reader.path_of("passthrough_mechanism");
+    const std::string& text = expect_string(*mechanism, at);
+    bool known = false;
+    for (const SaslMechanism candidate :
+         {SaslMechanism::plain, SaslMechanism::scram_sha_256, SaslMechanism::scram_sha_512}) {
+      if (text == to_string(candidate)) {
+        config.passthrough_mechanism = candidate;
+        known = true;
+      }
+    }
+    if (!known) {
+      fail(at, fmt::format("\"{}\" is not a SASL mechanism kedge speaks (expected PLAIN, SCRAM-SHA-256 or "
+                           "SCRAM-SHA-512)",
+                           text));
+    }
+  }
   if (const json* origins = reader.optional("allowed_origins")) {
     const std::string at = reader.path_of("allowed_origins");
     config.allowed_origins = read_distinct_strings(*origins, at);

@@ -215,6 +215,11 @@ struct HttpFrontConfig {
   // upgrade whose Origin is not listed is refused. Empty: any origin. A request
   // without Origin (not a browser) is not affected.
   std::vector<std::string> allowed_origins;
+  // Passthrough authentication (kedge checks no credentials): an HTTP client's
+  // Basic credentials go to the brokers as SASL with this mechanism, so the
+  // brokers authenticate and authorize it as they would its Kafka client. A
+  // request without credentials reads anonymously.
+  SaslMechanism passthrough_mechanism = SaslMechanism::plain;
   bool operator==(const HttpFrontConfig&) const = default;
 };
 

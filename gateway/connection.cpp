@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
@@ -624,6 +625,7 @@ void Connection::drive_handshake() {
         settings.config = cluster_->settings->config.http;
         settings.stats = &cluster_stats_->http;
         // SASL termination: HTTP clients bring the same credentials (mTLS alone needs none: the certificate did).
+        settings.identity.passthrough = authentication_ == nullptr;
         if (sasl_ && principal_.empty()) {
           settings.identity.required = true;
           settings.identity.basic = authentication_->users != nullptr;
@@ -2504,25 +2506,69 @@ void Connection::http_pause_reading(bool paused) {
 
 upstream::LeaderPool* Connection::http_leader_pool() {
   if (!cluster_ || cluster_->retired) return nullptr;
-  // Passthrough: kedge holds no identity of the client's, so it reads as an
-  // anonymous client would (no SASL); a backend that requires SASL refuses it.
-  // Terminated authentication: kedge's service credentials, as its broker
-  // links use once the client authenticated.
-  const bool service = authentication_ != nullptr;
-  std::unique_ptr<upstream::LeaderPool>& pool = cluster_->leader_pools[service ? 1 : 0];
-  if (!pool) {
-    const ClusterSettings& cluster = *cluster_->settings;
+  const ClusterSettings& cluster = *cluster_->settings;
+  const auto make = [&](std::optional<SaslCredentials> credentials) {
     upstream::LeaderPool::Settings settings;
     settings.cluster_name = cluster.config.name;
     settings.backend = cluster.config.backend;
     settings.upstream_tls = share_context(cluster.upstream_ctx.get());
-    if (service) settings.credentials = cluster.config.backend.sasl;
+    settings.credentials = std::move(credentials);
     settings.connect_timeout_ms = worker_.config().limits.upstream_connect_timeout_ms;
     settings.max_frame_bytes = worker_.config().limits.max_frame_bytes;
-    pool = std::make_unique<upstream::LeaderPool>(worker_.loop(), worker_.buffers().scratch, &worker_.resolve_cache(),
+    return std::make_unique<upstream::LeaderPool>(worker_.loop(), worker_.buffers().scratch, &worker_.resolve_cache(),
                                                   cluster_->registry, std::move(settings));
+  };
+  // Passthrough with an HTTP client's Basic credentials: a pool of their own
+  // (shared by this worker's connections with the same credentials), so the
+  // brokers authenticate and authorize that client.
+  if (!authentication_ && http_passthrough_) {
+    auto& pools = cluster_->credential_pools;
+    auto it = pools.find(http_passthrough_key_);
+    if (it == pools.end()) {
+      if (pools.size() >= ClusterRuntime::kMaxCredentialPools) {
+        // The least recently used idle pool makes room; with none idle the map grows past the cap until one is.
+        auto victim = pools.end();
+        for (auto candidate = pools.begin(); candidate != pools.end(); ++candidate) {
+          if (candidate->second.pool->operations_pending() != 0) continue;
+          if (victim == pools.end() || candidate->second.last_used_ms < victim->second.last_used_ms) victim = candidate;
+        }
+        if (victim != pools.end()) pools.erase(victim);
+      }
+      it = pools.emplace(http_passthrough_key_, ClusterRuntime::CredentialPool{make(http_passthrough_), 0}).first;
+    }
+    it->second.last_used_ms = uv_now(worker_.loop());
+    return it->second.pool.get();
   }
+  // Passthrough without credentials: kedge holds no identity of the client's,
+  // so it reads as an anonymous client would (no SASL); a backend that
+  // requires SASL refuses it. Terminated authentication: kedge's service
+  // credentials, as its broker links use once the client authenticated.
+  const bool service = authentication_ != nullptr;
+  std::unique_ptr<upstream::LeaderPool>& pool = cluster_->leader_pools[service ? 1 : 0];
+  if (!pool) pool = make(service ? cluster.config.backend.sasl : std::nullopt);
   return pool.get();
+}
+
+void Connection::http_pass_credentials(std::optional<HttpFront::Host::Credentials> credentials) {
+  if (!credentials) {
+    if (http_passthrough_) OPENSSL_cleanse(http_passthrough_->password.data(), http_passthrough_->password.size());
+    http_passthrough_.reset();
+    http_passthrough_key_.clear();
+    return;
+  }
+  SaslCredentials sasl;
+  sasl.mechanism = cluster_->settings->config.http.passthrough_mechanism;
+  sasl.username = std::move(credentials->user);
+  sasl.password = std::move(credentials->secret);
+  // The pool's key: a digest of the credentials, never the password itself.
+  std::string material = fmt::format("{}\n{}\n", to_string(sasl.mechanism), sasl.username);
+  material += sasl.password;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(material.data(), material.size(), digest, &length, EVP_sha256(), nullptr);
+  OPENSSL_cleanse(material.data(), material.size());
+  http_passthrough_key_.assign(reinterpret_cast<const char*>(digest), length);
+  http_passthrough_ = std::move(sasl);
 }
 
 // The checks a Kafka request on `topic` would pass (route_by_policy): the

@@ -300,6 +300,7 @@ class Connection final : private kafka::AddressMap,
   std::optional<HttpFront::Host::Refusal> http_authorize_group(std::int16_t api_key, std::string_view group) override;
   void http_authenticate(HttpFront::Host::Credentials credentials,
                          std::function<void(std::optional<std::string>)> done) override;
+  void http_pass_credentials(std::optional<HttpFront::Host::Credentials> credentials) override;
   void http_authenticated(AuthMechanism mechanism, const std::string& principal,
                           std::function<void(std::optional<std::string>)> done);
   struct HttpPlainJob;
@@ -419,6 +420,9 @@ class Connection final : private kafka::AddressMap,
 
   bool http_mode_ = false;         // the ClientHello chose HTTP (start_http)
   std::unique_ptr<HttpFront> http_;  // once TLS is up in HTTP mode
+  // Passthrough: the Basic credentials of the HTTP request being served, for the brokers' SASL, and their digest.
+  std::optional<SaslCredentials> http_passthrough_;
+  std::string http_passthrough_key_;
 
   std::uint64_t bytes_from_client_ = 0;  // plaintext Kafka bytes
   std::uint64_t bytes_to_client_ = 0;

@@ -296,11 +296,38 @@ void HttpFront::serve_request() {
   request_.body = std::move(body_);
   log::debug("conn {}: HTTP {} {}", settings_.connection_id,
              llhttp_method_name(static_cast<llhttp_method_t>(request_.method)), request_.url);
+  if (settings_.identity.passthrough) pass_credentials();
   if (!settings_.identity.required) {
     dispatch();
     return;
   }
   authenticate();
+}
+
+// Passthrough: a request's HTTP Basic credentials become the brokers' SASL
+// (http.passthrough_mechanism); the brokers accept or refuse them. A request
+// without credentials reads anonymously. A WebSocket keeps its upgrade's.
+void HttpFront::pass_credentials() {
+  std::optional<Host::Credentials> credentials;
+  for (const Header& header : request_.headers) {
+    if (!ascii::iequals(header.name, "authorization")) continue;
+    const std::string_view value = header.value;
+    const auto space = value.find(' ');
+    if (space == std::string_view::npos || !ascii::iequals(value.substr(0, space), "basic")) continue;
+    std::string decoded;
+    if (!base64::decode(value.substr(space + 1), decoded)) continue;
+    const auto colon = decoded.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      OPENSSL_cleanse(decoded.data(), decoded.size());
+      continue;
+    }
+    credentials.emplace();
+    credentials->kind = Host::Credentials::Kind::basic;
+    credentials->user = decoded.substr(0, colon);
+    credentials->secret = decoded.substr(colon + 1);
+    OPENSSL_cleanse(decoded.data(), decoded.size());
+  }
+  host_.http_pass_credentials(std::move(credentials));
 }
 
 namespace {

@@ -72,6 +72,10 @@ class HttpFront {
       std::string secret;  // the password, or the token
     };
     virtual void http_authenticate(Credentials credentials, std::function<void(std::optional<std::string>)> done) = 0;
+    // Passthrough: the Basic credentials of the request being served (nullopt:
+    // none), used for the brokers' SASL by the pool http_leader_pool() returns
+    // from now on.
+    virtual void http_pass_credentials(std::optional<Credentials> credentials) = 0;
     // The policy on `api_key` (OffsetCommit, OffsetFetch) over the consumer group `group`.
     virtual std::optional<Refusal> http_authorize_group(std::int16_t api_key, std::string_view group) = 0;
     virtual std::string http_backend_group(std::string_view group) = 0;
@@ -93,6 +97,8 @@ class HttpFront {
     // Terminated authentication (docs/http.md "Identity"): every request
     // carries credentials, checked by the Host (http_authenticate).
     struct Identity {
+      // Passthrough: Basic credentials, when a request has them, are the brokers' to check (http_pass_credentials).
+      bool passthrough = false;
       bool required = false;
       bool basic = false;   // HTTP Basic, checked like SASL PLAIN (the users file)
       bool bearer = false;  // bearer tokens, checked like OAUTHBEARER
@@ -143,6 +149,7 @@ class HttpFront {
   void feed_http(const std::uint8_t* data, std::size_t len);
   void serve_request();
   void authenticate();
+  void pass_credentials();
   void dispatch();
   void release_pending();
   void upgrade();
@@ -177,6 +184,7 @@ class HttpFront {
   void rest_list_topics();
   void rest_describe_topic(const std::string& topic, std::optional<std::int32_t> partition, bool partitions_only);
   void rest_offsets(const std::string& topic, std::int32_t partition);
+  void rest_offset_for_time(const std::string& topic, std::int32_t partition, std::int64_t timestamp);
   void rest_records(const std::string& topic, std::int32_t partition, std::int64_t offset, std::int32_t max_bytes);
   void rest_produce(const std::string& topic, std::optional<std::int32_t> partition);
   void rest_resolve_partitions(const std::string& topic, const std::shared_ptr<RestProduce>& produce);

@@ -223,6 +223,15 @@ bool HttpFront::serve_rest(std::string_view method, std::string_view path, std::
   }
   if (segments.size() == 5 && segments[4] == "offsets") {
     if (!get) return rest_method_not_allowed("GET");
+    if (const auto text = query_value(query, "timestamp")) {
+      const auto timestamp = to_int(*text);
+      if (!timestamp || *timestamp < 0) {
+        answer_error(400, 40007, "timestamp must be milliseconds since the epoch (a number >= 0)");
+        return true;
+      }
+      rest_offset_for_time(topic, p, *timestamp);
+      return true;
+    }
     rest_offsets(topic, p);
     return true;
   }
@@ -268,7 +277,10 @@ upstream::LeaderPool* HttpFront::rest_pool() {
 }
 
 void HttpFront::rest_fail(const upstream::PoolFailure& failure, std::string_view topic) {
-  if (failure.kafka_error == 3) {
+  if (failure.authentication) {
+    answer_error(401, 40105, fmt::format("the brokers refused the credentials: {}", failure.message), false,
+                 "WWW-Authenticate: Basic realm=\"kedge\", charset=\"UTF-8\"\r\n");
+  } else if (failure.kafka_error == 3) {
     answer_error(404, 40401, failure.message);
   } else if (failure.kafka_error >= 29 && failure.kafka_error <= 31) {  // topic, group, cluster authorization
     answer_error(403, 40301, failure.message);
@@ -347,6 +359,23 @@ void HttpFront::rest_offsets(const std::string& topic, std::int32_t partition) {
       front.answer(200, kV2, Json{{"beginning_offset", beginning}, {"end_offset", latest->offset}}.dump());
     }));
   }));
+}
+
+// GET .../offsets?timestamp=T: {"offset", "timestamp"}, the first record at or after T (ListOffsets by
+// time); {"offset": null, "timestamp": null} when no record is that recent.
+void HttpFront::rest_offset_for_time(const std::string& topic, std::int32_t partition, std::int64_t timestamp) {
+  if (rest_refused(kafka::key_of(kafka::ApiKey::list_offsets), topic)) return;
+  upstream::LeaderPool* pool = rest_pool();
+  if (pool == nullptr) return;
+  pool->list_offset(host_.http_backend_topic(topic), partition, timestamp,
+                    rest_callback<kafka::ListOffsetsAnswer>(topic, [](HttpFront& front, const kafka::ListOffsetsAnswer* found) {
+                      Json body{{"offset", nullptr}, {"timestamp", nullptr}};
+                      if (found->offset >= 0) {
+                        body["offset"] = found->offset;
+                        body["timestamp"] = found->timestamp;
+                      }
+                      front.answer(200, kV2, body.dump());
+                    }));
 }
 
 void HttpFront::rest_records(const std::string& topic, std::int32_t partition, std::int64_t offset,

@@ -82,6 +82,14 @@ struct ClusterRuntime {
   // The HTTP front's Kafka clients (docs/http.md): [0] anonymous (passthrough
   // pairs), [1] with backend.sasl (terminating pairs). Made on first use.
   std::array<std::unique_ptr<upstream::LeaderPool>, 2> leader_pools;
+  // Passthrough pairs: one pool per distinct HTTP Basic credential (keyed by
+  // its SHA-256), at most kMaxCredentialPools idle ones kept.
+  struct CredentialPool {
+    std::unique_ptr<upstream::LeaderPool> pool;
+    std::uint64_t last_used_ms = 0;
+  };
+  static constexpr std::size_t kMaxCredentialPools = 64;
+  std::map<std::string, CredentialPool> credential_pools;
   std::size_t next_bootstrap = 0;  // spreads bootstrap connections over the servers
   bool retired = false;            // removed or re-pointed by a reload
 };

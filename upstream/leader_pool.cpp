@@ -417,6 +417,25 @@ void LeaderPool::retry(std::uint64_t id, PoolFailure why) {
   operation.retry_at_ms = uv_now(loop_) + kRetryPauseMs;
 }
 
+void LeaderPool::retry_or_fail(std::uint64_t id, PoolFailure why) {
+  if (why.authentication) {
+    finish(id, std::move(why));
+    return;
+  }
+  retry(id, std::move(why));
+}
+
+PoolFailure LeaderPool::failure_of(const KafkaClientError& error, std::string message) {
+  PoolFailure failure{0, std::move(message)};
+  if (const SessionError* session = error.session();
+      session != nullptr && (session->cause == SessionFailure::sasl_authentication_failed ||
+                             session->cause == SessionFailure::sasl_handshake_failed)) {
+    failure.kafka_error = 58;  // SASL_AUTHENTICATION_FAILED
+    failure.authentication = true;
+  }
+  return failure;
+}
+
 void LeaderPool::forget_leaders(const std::string& topic) {
   auto it = topics_.find(topic);
   if (it == topics_.end() || it->second.asking) return;
@@ -494,7 +513,7 @@ void LeaderPool::on_metadata(const std::string& topic, std::optional<PoolFailure
   topics_[topic].waiting.clear();
   for (const std::uint64_t id : waiting) {
     if (failure) {
-      retry(id, *failure);
+      retry_or_fail(id, *failure);
     } else {
       run(id);
     }
@@ -553,14 +572,10 @@ void LeaderPool::on_bootstrap_failed(const KafkaClientError& error) {
   metadata_queue_.clear();
   std::vector<std::uint64_t> listings = std::move(all_topics_waiting_);
   all_topics_waiting_.clear();
-  for (const std::uint64_t id : listings) {
-    retry(id, PoolFailure{0, fmt::format("the bootstrap servers of {}: {}", settings_.cluster_name, error.text())});
-  }
-  for (const std::string& topic : asking) {
-    on_metadata(topic, PoolFailure{0, fmt::format("the bootstrap servers of {}: {}", settings_.cluster_name,
-                                                  error.text())},
-                nullptr);
-  }
+  const PoolFailure failure =
+      failure_of(error, fmt::format("the bootstrap servers of {}: {}", settings_.cluster_name, error.text()));
+  for (const std::uint64_t id : listings) retry_or_fail(id, failure);
+  for (const std::string& topic : asking) on_metadata(topic, failure, nullptr);
 }
 
 // --------------------------------------------------------------- brokers
@@ -616,8 +631,9 @@ void LeaderPool::on_broker_failed(std::int32_t node_id, const KafkaClientError& 
   KafkaClient::dispose(std::move(broker->client));
   std::vector<std::uint64_t> affected = std::move(broker->waiting);
   affected.insert(affected.end(), broker->in_flight.begin(), broker->in_flight.end());
-  const std::string why = fmt::format("broker {} ({}): {}", node_id, broker->address.to_string(), error.text());
-  for (const std::uint64_t id : affected) retry(id, PoolFailure{0, why});
+  const PoolFailure failure =
+      failure_of(error, fmt::format("broker {} ({}): {}", node_id, broker->address.to_string(), error.text()));
+  for (const std::uint64_t id : affected) retry_or_fail(id, failure);
 }
 
 void LeaderPool::send_on(BrokerClient& broker, std::uint64_t id) {

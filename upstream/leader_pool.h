@@ -54,6 +54,9 @@ namespace kedge::upstream {
 struct PoolFailure {
   std::int16_t kafka_error = 0;
   std::string message;
+  // The brokers refused the pool's SASL credentials: retrying cannot help
+  // (kafka_error is SASL_AUTHENTICATION_FAILED, 58).
+  bool authentication = false;
 };
 
 class LeaderPool {
@@ -157,6 +160,9 @@ class LeaderPool {
   // A retriable error: the topic's leaders are forgotten and the operation
   // runs again after kRetryPauseMs, unless its attempts or time ran out.
   void retry(std::uint64_t id, PoolFailure why);
+  // retry(), or finish() for a refused authentication.
+  void retry_or_fail(std::uint64_t id, PoolFailure why);
+  static PoolFailure failure_of(const KafkaClientError& error, std::string message);
   void forget_leaders(const std::string& topic);
   void arm_timer();
   void on_timer();

@@ -77,8 +77,13 @@ TEST_CASE("every HTTP front field can be set", "[config][http]") {
   CHECK(http.fetch_max_wait_ms == 0u);
   CHECK(http.allowed_origins == std::vector<std::string>{"https://app.example.com", "http://localhost:8080",
                                                          "https://[2001:db8::1]:8443", "http://10.0.0.7"});
+  CHECK(http.passthrough_mechanism == kedge::SaslMechanism::plain);
   CHECK(config.virtual_clusters[0].http == kedge::HttpFrontConfig{});
 
+  SECTION("the mechanism HTTP Basic credentials are passed through with") {
+    document["virtual_clusters"][1]["http"] = {{"passthrough_mechanism", "SCRAM-SHA-512"}};
+    CHECK(tree.load(document).virtual_clusters[1].http.passthrough_mechanism == kedge::SaslMechanism::scram_sha_512);
+  }
   SECTION("the limits' upper and lower bounds") {
     document["virtual_clusters"][1]["http"] = {{"max_message_bytes", 64 * 1024 * 1024},
                                                {"fetch_max_bytes", 1024},
@@ -164,7 +169,7 @@ TEST_CASE("HTTP front errors name the exact JSON path", "[config][http][errors]"
       // virtual_clusters[].http
       {"unknown cluster http key", cluster_http({{"path", "/kafka"}}),
        "virtual_clusters[1].http.path: unknown key (allowed here: enabled, websocket_path, max_message_bytes, "
-       "fetch_max_bytes, fetch_max_wait_ms, allowed_origins)"},
+       "fetch_max_bytes, fetch_max_wait_ms, allowed_origins, passthrough_mechanism)"},
       {"cluster http not an object", cluster_http(json::array()),
        "virtual_clusters[1].http: expected an object, got an array"},
       {"enabled not a boolean", cluster_http({{"enabled", 1}}),
@@ -197,6 +202,9 @@ TEST_CASE("HTTP front errors name the exact JSON path", "[config][http][errors]"
        "virtual_clusters[1].http.fetch_max_bytes: 0 is out of range (1024..67108864)"},
       {"fetch_max_bytes above 64 MiB", cluster_http({{"fetch_max_bytes", 1073741824}}),
        "virtual_clusters[1].http.fetch_max_bytes: 1073741824 is out of range (1024..67108864)"},
+      {"passthrough_mechanism not one kedge speaks", cluster_http({{"passthrough_mechanism", "GSSAPI"}}),
+       "virtual_clusters[1].http.passthrough_mechanism: \"GSSAPI\" is not a SASL mechanism kedge speaks (expected "
+       "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)"},
       {"fetch_max_wait_ms above 30 s", cluster_http({{"fetch_max_wait_ms", 30001}}),
        "virtual_clusters[1].http.fetch_max_wait_ms: 30001 is out of range (0..30000)"},
       {"fetch_max_wait_ms negative", cluster_http({{"fetch_max_wait_ms", -1}}),
