@@ -28,7 +28,7 @@ namespace pubsub = web::pubsub;
 // REQUEST_TIMED_OUT (7) or UNKNOWN_SERVER_ERROR (-1) when the cluster gave no answer.
 constexpr std::int16_t kInvalidRequest = 42;
 constexpr std::int16_t kUnknownServerError = -1;
-constexpr std::int16_t kOffsetOutOfRange = 1;
+constexpr std::string_view kClusterGone = "the virtual cluster is no longer served by this kedge";
 
 std::string_view status_text(int status) {
   switch (status) {
@@ -661,11 +661,6 @@ void HttpFront::reply_error(std::int64_t sequence, bool binary, std::int16_t cod
 
 void HttpFront::execute(pubsub::Command command, bool binary) {
   const std::int64_t sequence = command.sequence;
-  upstream::LeaderPool* pool = host_.http_leader_pool();
-  if (pool == nullptr) {
-    reply_error(sequence, binary, kUnknownServerError, "the virtual cluster is no longer served by this kedge", WsCommand::invalid);
-    return;
-  }
   std::visit(
       [&](auto& body) {
         using T = std::decay_t<decltype(body)>;
@@ -680,6 +675,11 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
         } else if constexpr (std::is_same_v<T, pubsub::ListOffset>) {
           if (auto refusal = host_.http_authorize(kafka::key_of(kafka::ApiKey::list_offsets), body.topic)) {
             reply_error(sequence, binary, refusal->kafka_error, refusal->message, WsCommand::list_offset);
+            return;
+          }
+          upstream::LeaderPool* pool = host_.http_leader_pool();
+          if (pool == nullptr) {
+            reply_error(sequence, binary, kUnknownServerError, kClusterGone, WsCommand::list_offset);
             return;
           }
           commands_in_flight_++;
@@ -734,6 +734,10 @@ void HttpFront::execute(pubsub::Command command, bool binary) {
 void HttpFront::fetch_for(std::int64_t sequence, bool binary, pubsub::PayloadEncoding encoding, std::string topic,
                           std::int32_t partition, std::int64_t offset) {
   upstream::LeaderPool* pool = host_.http_leader_pool();
+  if (pool == nullptr) {
+    reply_error(sequence, binary, kUnknownServerError, kClusterGone, WsCommand::fetch);
+    return;
+  }
   commands_in_flight_++;
   regulate();
   std::weak_ptr<HttpFront*> alive = alive_;
@@ -796,6 +800,10 @@ void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubs
     }
   }
   upstream::LeaderPool* pool = host_.http_leader_pool();
+  if (pool == nullptr) {
+    reply_error(sequence, false, kUnknownServerError, kClusterGone, WsCommand::subscribe);
+    return;
+  }
   auto reply = std::make_shared<SubscribeReply>();
   reply->sequence = sequence;
   reply->pending = request.partitions.size();
@@ -881,8 +889,13 @@ void HttpFront::start_subscription(const std::shared_ptr<SubscribeReply>& reply,
   // -1 latest, -2 earliest: the position first.
   subscriptions_.emplace(id, std::move(subscription));
   settings_.stats->subscriptions_active++;
+  upstream::LeaderPool* pool = host_.http_leader_pool();
+  if (pool == nullptr) {
+    subscribe_failed(reply, kUnknownServerError, std::string(kClusterGone));
+    return;
+  }
   std::weak_ptr<HttpFront*> alive = alive_;
-  host_.http_leader_pool()->list_offset(
+  pool->list_offset(
       host_.http_backend_topic(topic), partition, offset,
       [alive, id, reply](const upstream::PoolFailure* failure, const kafka::ListOffsetsAnswer* answer) {
         auto self = alive.lock();

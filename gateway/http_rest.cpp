@@ -775,7 +775,9 @@ void HttpFront::rest_write(const std::shared_ptr<RestProduce>& produce) {
   for (std::size_t i = 0; i < produce->records.size(); i++) by_partition[produce->partition_of[i]].push_back(i);
   produce->partitions_pending = by_partition.size();
   std::weak_ptr<HttpFront*> alive = alive_;
-  for (auto& [partition, indices] : by_partition) {
+  for (const auto& [partition_id, partition_records] : by_partition) {
+    const std::int32_t partition = partition_id;  // named copies: lambdas cannot capture structured bindings (clang 14)
+    const std::vector<std::size_t> indices = partition_records;
     std::vector<records::Record> batch_records;
     batch_records.reserve(indices.size());
     for (const std::size_t i : indices) batch_records.push_back(produce->records[i]);

@@ -27,6 +27,8 @@ Input layouts (see the fuzz sources):
                          (tests/golden/websocket/parse.*.json)
   fuzz_pubsub_binary     a binary WebSocket message as is (tests/golden/pubsub/request.*.json request_hex)
   fuzz_json_command      a text WebSocket message as is (tests/golden/pubsub/json.*.json input / input_hex)
+  fuzz_http_front        piece size byte, upgrade flag byte (bit 0: a valid WebSocket upgrade first), client bytes:
+                         REST requests (written here), and the pub-sub vectors as masked WebSocket frames
   fuzz_kafka_session     mode byte (SASL mode | first ApiVersions version << 2), chunk byte, Metadata max
                          version byte, then a broker's answers in order (correlation ids 1, 2, ...)
   fuzz_data_client       selector byte (bits 0-2: Metadata, ListOffsets, Fetch, Produce, FindCoordinator, OffsetCommit,
@@ -365,6 +367,36 @@ def main():
         text = doc["input"].encode() if "input" in doc else bytes.fromhex(doc["input_hex"])
         if len(text) <= 8192:
             write(out, "fuzz_json_command", text)
+
+    # The HTTP front: REST requests, and WebSocket frames carrying the pub-sub vectors' commands.
+    rest = [b"GET /topics HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /topics/t/partitions/0/records?offset=5&max_bytes=100 HTTP/1.1\r\nHost: h\r\n"
+            b"Accept: application/vnd.kafka.json.v2+json\r\n\r\n",
+            b"POST /topics/t HTTP/1.1\r\nHost: h\r\nContent-Type: application/vnd.kafka.json.v2+json\r\n"
+            b"Content-Length: 38\r\n\r\n{\"records\":[{\"key\":\"k\",\"value\":{}}]}",
+            b"POST /groups/g/offsets HTTP/1.1\r\nHost: h\r\nContent-Length: 54\r\n\r\n"
+            b"{\"offsets\":[{\"topic\":\"t\",\"partition\":0,\"offset\":1}]}",
+            b"GET /x HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YTpi\r\n\r\nGET /y HTTP/1.1\r\n\r\n"]
+    for rest_request in rest:
+        for piece in (0, 7):
+            write(out, "fuzz_http_front", bytes([piece, 0]) + rest_request)
+
+    def masked(opcode, payload):
+        head = bytes([0x80 | opcode])
+        head += bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+        mask = b"\x01\x02\x03\x04"
+        return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+    frames = []
+    for path in sorted((ROOT / "tests" / "golden" / "pubsub").glob("request.*.json")):
+        frames.append(masked(0x2, bytes.fromhex(json.loads(path.read_text())["request_hex"])))
+    for path in sorted((ROOT / "tests" / "golden" / "pubsub").glob("json.*.json")):
+        doc = json.loads(path.read_text())
+        text = doc["input"].encode() if "input" in doc else bytes.fromhex(doc["input_hex"])
+        if len(text) < 60000:
+            frames.append(masked(0x1, text))
+    for frame in frames:
+        write(out, "fuzz_http_front", bytes([63, 1]) + frame)
 
     # Record batches written by librdkafka, every codec, under both caps.
     for path in sorted((ROOT / "tests" / "golden" / "records").glob("*.json")):
