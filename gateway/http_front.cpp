@@ -804,6 +804,13 @@ void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubs
     reply_error(sequence, false, kUnknownServerError, kClusterGone, WsCommand::subscribe);
     return;
   }
+  if (subscriptions_.size() + request.partitions.size() > kMaxSubscriptions) {
+    reply_error(sequence, false, kInvalidRequest,
+                fmt::format("a WebSocket streams at most {} partitions ({} already)", kMaxSubscriptions,
+                            subscriptions_.size()),
+                WsCommand::subscribe);
+    return;
+  }
   auto reply = std::make_shared<SubscribeReply>();
   reply->sequence = sequence;
   reply->pending = request.partitions.size();
@@ -829,6 +836,13 @@ void HttpFront::subscribe(std::int64_t sequence, pubsub::Subscribe request, pubs
                            if (reply->failed) return;
                            if (leaders->partitions.empty()) {
                              front.subscribe_failed(reply, 3, fmt::format("topic {} has no partitions", topic));
+                             return;
+                           }
+                           if (front.subscriptions_.size() + leaders->partitions.size() > kMaxSubscriptions) {
+                             front.subscribe_failed(reply, kInvalidRequest,
+                                                    fmt::format("a WebSocket streams at most {} partitions; topic {} "
+                                                                "has {}",
+                                                                kMaxSubscriptions, topic, leaders->partitions.size()));
                              return;
                            }
                            reply->pending += leaders->partitions.size() - 1;
@@ -862,10 +876,9 @@ void HttpFront::subscription_positioned(const std::shared_ptr<SubscribeReply>& r
   send_frame(frame_text(pubsub::encode_json_subscribed(reply->sequence, listed)));
   for (const std::uint64_t id : reply->started) {
     auto it = subscriptions_.find(id);
-    if (it == subscriptions_.end()) continue;
-    it->second->held = false;
-    poll(id);
+    if (it != subscriptions_.end()) it->second->held = false;
   }
+  poll_all();
 }
 
 void HttpFront::start_subscription(const std::shared_ptr<SubscribeReply>& reply, std::string topic,
@@ -922,9 +935,12 @@ void HttpFront::poll(std::uint64_t subscription_id) {
   if (it == subscriptions_.end() || mode_ != Mode::websocket) return;
   Subscription& s = *it->second;
   if (s.held || s.polling || congested()) return;  // on_write_progress polls again
+  if (polls_in_flight_ >= kMaxPollsInFlight) return;  // the next poll's end polls again
   upstream::LeaderPool* pool = host_.http_leader_pool();
   if (pool == nullptr) return;
   s.polling = true;
+  polls_in_flight_++;
+  last_polled_ = subscription_id;
   std::weak_ptr<HttpFront*> alive = alive_;
   pool->fetch(
       host_.http_backend_topic(s.topic), s.partition, s.offset, static_cast<std::int32_t>(settings_.config.fetch_max_bytes),
@@ -933,8 +949,12 @@ void HttpFront::poll(std::uint64_t subscription_id) {
         auto self = alive.lock();
         if (!self || *self == nullptr) return;
         HttpFront& front = **self;
+        front.polls_in_flight_--;
         auto found = front.subscriptions_.find(subscription_id);
-        if (found == front.subscriptions_.end()) return;
+        if (found == front.subscriptions_.end()) {
+          front.poll_all();
+          return;
+        }
         Subscription& sub = *found->second;
         sub.polling = false;
         if (failure != nullptr) {
@@ -943,6 +963,7 @@ void HttpFront::poll(std::uint64_t subscription_id) {
           front.reply_error(sub.sequence, false, failure_code(*failure), failure->message, WsCommand::subscribe);
           front.subscriptions_.erase(found);
           front.settings_.stats->subscriptions_active--;
+          front.poll_all();
           return;
         }
         std::vector<records::Record> records;
@@ -952,6 +973,7 @@ void HttpFront::poll(std::uint64_t subscription_id) {
           front.reply_error(sub.sequence, false, kUnknownServerError, error, WsCommand::subscribe);
           front.subscriptions_.erase(found);
           front.settings_.stats->subscriptions_active--;
+          front.poll_all();
           return;
         }
         if (!records.empty()) {
@@ -968,14 +990,23 @@ void HttpFront::poll(std::uint64_t subscription_id) {
             sub.offset = std::max(sub.offset, last.base_offset + last.last_offset_delta + 1);
           }
         }
-        front.poll(subscription_id);
+        front.poll_all();  // the others waiting for a slot first, this one last (round robin)
       });
 }
 
+// Polls every subscription that may poll, in id order starting after the
+// last one polled, until kMaxPollsInFlight are out.
 void HttpFront::poll_all() {
   std::vector<std::uint64_t> ids;
-  for (const auto& [id, s] : subscriptions_) ids.push_back(id);
-  for (const std::uint64_t id : ids) poll(id);
+  ids.reserve(subscriptions_.size());
+  for (auto it = subscriptions_.upper_bound(last_polled_); it != subscriptions_.end(); ++it) ids.push_back(it->first);
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end() && it->first <= last_polled_; ++it) {
+    ids.push_back(it->first);
+  }
+  for (const std::uint64_t id : ids) {
+    if (polls_in_flight_ >= kMaxPollsInFlight || mode_ != Mode::websocket) return;
+    poll(id);
+  }
 }
 
 void HttpFront::on_write_progress() {

@@ -110,6 +110,12 @@ class HttpFront {
   // Request bodies (a REST produce) are bounded by the cluster's http.max_message_bytes.
   static constexpr std::size_t kMaxCommandsInFlight = 32;
   static constexpr std::size_t kHighWatermarkBytes = 1 << 20;
+  // Subscriptions: at most kMaxSubscriptions partitions per WebSocket, and at
+  // most kMaxPollsInFlight of their Fetches out at once (the others wait their
+  // turn, round robin), so a connection holds at most that many Fetch answers
+  // of http.fetch_max_bytes each.
+  static constexpr std::size_t kMaxSubscriptions = 1024;
+  static constexpr std::size_t kMaxPollsInFlight = 16;
   static constexpr std::int32_t kPullFetchMaxWaitMs = 100;  // APISIX's fetch: lua-resty-kafka's default max_wait_time
 
   HttpFront(Host& host, Settings settings);
@@ -254,8 +260,8 @@ class HttpFront {
   // answers in order) in pending_input_, and the socket is not read.
   bool awaiting_answer_ = false;
   std::string pending_input_;
-  std::uint32_t next_partition_ = 0;
-  std::function<void()> after_throttle_;  // a produce held by the client's quota  // round robin for records without key or partition
+  std::uint32_t next_partition_ = 0;  // round robin for records without key or partition
+  std::vector<std::function<void()>> after_throttle_;  // produces held by the client's quota, in order
 
   std::optional<web::MessageAssembler> assembler_;
   std::size_t commands_in_flight_ = 0;
@@ -264,6 +270,8 @@ class HttpFront {
   bool websocket_counted_ = false;  // in stats->websockets_active
 
   std::map<std::uint64_t, std::unique_ptr<Subscription>> subscriptions_;
+  std::size_t polls_in_flight_ = 0;
+  std::uint64_t last_polled_ = 0;  // poll_all() starts after it (round robin)
   std::uint64_t next_subscription_ = 1;
 
   std::uint64_t requests_ = 0;

@@ -532,7 +532,7 @@ void HttpFront::rest_produce(const std::string& topic, std::optional<std::int32_
   if (pool == nullptr) return;
   if (wait_ms > 0) {
     log::debug("conn {}: REST produce of {} bytes over the quota; held {} ms", settings_.connection_id, bytes, wait_ms);
-    after_throttle_ = [this, topic, produce] { rest_resolve_partitions(topic, produce); };
+    after_throttle_.push_back([this, topic, produce] { rest_resolve_partitions(topic, produce); });
     return;
   }
   rest_resolve_partitions(topic, produce);
@@ -714,17 +714,16 @@ void HttpFront::ws_produce(std::int64_t sequence, web::pubsub::Produce request) 
   const std::uint32_t wait_ms = host_.http_charge_produce(bytes);
   if (wait_ms > 0) {
     const std::string topic = produce->topic;
-    after_throttle_ = [this, topic, produce] { rest_resolve_partitions(topic, produce); };
+    after_throttle_.push_back([this, topic, produce] { rest_resolve_partitions(topic, produce); });
     return;
   }
   rest_resolve_partitions(produce->topic, produce);
 }
 
 void HttpFront::on_throttle_over() {
-  if (!after_throttle_) return;
-  auto resume = std::move(after_throttle_);
-  after_throttle_ = nullptr;
-  resume();
+  std::vector<std::function<void()>> held = std::move(after_throttle_);
+  after_throttle_.clear();
+  for (auto& resume : held) resume();
 }
 
 // Partitions for records that name none: the topic's partition count first.
