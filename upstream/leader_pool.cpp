@@ -242,7 +242,12 @@ void LeaderPool::run(std::uint64_t id) {
   }
   TopicEntry& entry = topics_[operation.topic];
   const std::uint64_t now = uv_now(loop_);
-  if (!entry.leaders || now - entry.fetched_at_ms > settings_.metadata_max_age_ms) {
+  // An error answer (a topic that does not exist yet, an election under way)
+  // serves only the operations that were waiting for it: the next one asks
+  // again, so a topic created a moment later is found at once.
+  const std::uint64_t max_age =
+      entry.leaders && entry.leaders->error_code != 0 ? 0 : std::uint64_t{settings_.metadata_max_age_ms};
+  if (!entry.leaders || now - entry.fetched_at_ms > max_age) {
     operation.waiting_for = fmt::format("asking for the leaders of topic {}", operation.topic);
     entry.waiting.push_back(id);
     ask_metadata(operation.topic);

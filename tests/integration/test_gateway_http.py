@@ -420,6 +420,16 @@ def main():
                       denied.get("kind") == "error_resp" and denied.get("code") == 29, json.dumps(denied) or detail)
 
         check_rest(topo, checks, ca, bootstrap)
+        if MOCK_VERSION == "rdk212":
+            # A topic that did not exist a moment ago is found at once (kedge does not cache "does not exist").
+            base = f"https://http.{DOMAIN}:{PORT}"
+            body = json.dumps({"records": [{"value": "first"}]})
+            json_type = "Content-Type: application/vnd.kafka.json.v2+json"
+            before, answer, _ = curl(topo, "--cacert", ca, "-H", json_type, "-d", body, f"{base}/topics/born-late")
+            mock.command_ok("topic born-late 1")
+            after, answer2, _ = curl(topo, "--cacert", ca, "-H", json_type, "-d", body, f"{base}/topics/born-late")
+            checks.record("REST produce to a topic before it exists is 404; right after it is created, 200",
+                          before == 404 and after == 200, f"{before} {answer}; {after} {answer2}")
         check_identity(topo, checks, ca, signing_key, stranger_key)
         if MOCK_VERSION == "rdk212":
             check_passthrough(topo, checks, ca)
